@@ -1,0 +1,195 @@
+"""The ``nhiscan`` command line: parse, call, and map errors to exit codes. Nothing else.
+
+Exit codes: 0 gate passed; 1 unwaived findings at or above --fail-on; 2 bad usage or invalid
+input; 3 a source could not be read completely and --allow-partial was not given.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scanner import __version__, console
+from scanner.errors import InputError, NhiscanError, UsageError
+from scanner.inventory_io import save_inventory
+from scanner.model import Inventory
+from scanner.reports import parse_formats, write_reports
+from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, run_scan
+from scanner.sources import collect, parse_spec
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NhiscanError as exc:
+            click.echo(f"nhiscan: error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_INPUT) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="nhiscan")
+def main() -> None:
+    """Posture scanner for non-human identities and the AI agents that act through them."""
+
+
+def _parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of: '{value}' is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _collect(sources: tuple[str, ...]) -> Inventory:
+    if not sources:
+        raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
+    specs = [parse_spec(text) for text in sources]
+    inventory: Inventory | None = None
+    for spec in specs:
+        collected = collect(spec)
+        inventory = collected if inventory is None else inventory.merge(collected)
+    assert inventory is not None
+    return inventory
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="Extra directory of controls (and frameworks/ catalogs). Repeatable.")
+@click.option("--framework", "frameworks", multiple=True, help="Limit to controls mapped to this framework id.")
+@click.option("--format", "formats", default="html,json", show_default=True, help="Comma-separated output formats.")
+@click.option("--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
+@click.option("--fail-on", type=click.Choice(FAIL_ON_LEVELS), default="high", show_default=True)
+@click.option("--waivers", type=click.Path(path_type=Path), help="Waivers file (YAML).")
+@click.option("--baseline", type=click.Path(path_type=Path), help="Earlier results.json: gate only on new findings.")
+@click.option("--as-of", help="Evaluate ages as of this date instead of the collection time.")
+@click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
+@click.option("--include-passed", is_flag=True, help="List passing results as findings too.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.pass_context
+def scan(
+    ctx: click.Context, sources: tuple[str, ...], control_dirs: tuple[Path, ...], frameworks: tuple[str, ...],
+    formats: str, output_dir: Path, fail_on: str, waivers: Path | None, baseline: Path | None,
+    as_of: str | None, allow_partial: bool, include_passed: bool, quiet: bool,
+) -> None:
+    """Collect SOURCES, evaluate the controls, write reports, and gate."""
+    chosen_formats = parse_formats(formats)
+    options = ScanOptions(
+        frameworks=list(frameworks), fail_on=fail_on, waivers=waivers, baseline=baseline,
+        as_of=_parse_as_of(as_of), keep_passed=include_passed,
+    )
+    catalogs = load_catalogs(control_dirs)
+    inventory = _collect(sources)
+    result = run_scan(inventory, catalogs, options)
+    written = write_reports(result, chosen_formats, output_dir)
+    save_inventory(inventory, output_dir / "inventory.json")
+    if not quiet:
+        console.print_summary(result, [*written, output_dir / "inventory.json"])
+    if result.gate["incomplete_sources"] and not allow_partial:
+        ctx.exit(EXIT_PARTIAL)
+    ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Inventory JSON to write.")
+@click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
+@click.pass_context
+def inventory(ctx: click.Context, sources: tuple[str, ...], output: Path, allow_partial: bool) -> None:
+    """Collect SOURCES and write the inventory only (evaluate it later with inventory:FILE)."""
+    collected = _collect(sources)
+    save_inventory(collected, output)
+    counts = ", ".join(f"{len(getattr(collected, name))} {name}" for name in ("identities", "credentials", "agents"))
+    click.echo(f"wrote {output} ({counts})")
+    incomplete = [s for s in collected.sources if s.status != "complete"]
+    if incomplete and not allow_partial:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@main.group(cls=_Group)
+def controls() -> None:
+    """List, show and validate controls."""
+
+
+@controls.command("list")
+@click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
+@click.option("--framework", "framework", help="Only controls mapped to this framework id.")
+def controls_list(control_dirs: tuple[Path, ...], framework: str | None) -> None:
+    """List the loaded controls."""
+    catalogs = load_catalogs(control_dirs)
+    if framework and framework not in catalogs.frameworks:
+        raise UsageError(f"unknown framework id {framework}")
+    console.print_controls([c for c in catalogs.controls if not framework or framework in c.frameworks])
+
+
+@controls.command("show")
+@click.argument("control_id")
+@click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
+def controls_show(control_id: str, control_dirs: tuple[Path, ...]) -> None:
+    """Show one control: its condition, parameters and framework mappings."""
+    catalogs = load_catalogs(control_dirs)
+    match = next((c for c in catalogs.controls if c.id == control_id), None)
+    if match is None:
+        raise UsageError(f"no control {control_id}")
+    console.print_control(match, catalogs.frameworks)
+
+
+@controls.command("validate")
+@click.argument("directory", type=click.Path(path_type=Path))
+def controls_validate(directory: Path) -> None:
+    """Validate the controls in DIRECTORY and run the test cases they carry."""
+    from scanner.engine.selftest import run_control_tests
+
+    catalogs = load_catalogs([directory], builtin=directory.resolve() != _builtin_dir().resolve())
+    chosen = [c for c in catalogs.controls if Path(c.path).resolve().is_relative_to(directory.resolve())]
+    outcomes = run_control_tests(chosen, catalogs)
+    failures = [o for o in outcomes if not o.ok]
+    for outcome in failures:
+        click.echo(f"{outcome.path}: test '{outcome.name}': {outcome.detail}", err=True)
+    click.echo(f"{len(chosen)} controls valid; {len(outcomes) - len(failures)} of {len(outcomes)} test cases passed")
+    if failures:
+        raise InputError(f"{len(failures)} control test case(s) failed", str(directory))
+
+
+def _builtin_dir() -> Path:
+    from scanner.resources import controls_dir
+
+    return controls_dir()
+
+
+@main.group(cls=_Group)
+def frameworks() -> None:
+    """List frameworks and show how their items are covered."""
+
+
+@frameworks.command("list")
+@click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
+def frameworks_list(control_dirs: tuple[Path, ...]) -> None:
+    """List the framework catalogs and how many of their items controls cover."""
+    catalogs = load_catalogs(control_dirs)
+    console.print_frameworks(catalogs.frameworks, catalogs.controls)
+
+
+@frameworks.command("show")
+@click.argument("framework_id")
+@click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
+def frameworks_show(framework_id: str, control_dirs: tuple[Path, ...]) -> None:
+    """Show each item of a framework and the controls that assess it."""
+    catalogs = load_catalogs(control_dirs)
+    framework = catalogs.frameworks.get(framework_id)
+    if framework is None:
+        raise UsageError(f"unknown framework id {framework_id}; known: {', '.join(sorted(catalogs.frameworks))}")
+    console.print_framework(framework, catalogs.controls)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

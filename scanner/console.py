@@ -1,0 +1,122 @@
+"""Terminal output with rich: the scan summary and the controls/frameworks listings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scanner.engine.controls import Control
+from scanner.frameworks import Framework, grade, item_controls
+from scanner.model import ScanResult
+
+SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
+    out = _console()
+    score = "n/a" if result.score is None else f"{result.score:.1f}"
+    out.print(f"[bold]Posture score {score}[/] (grade {grade(result.score)}) as of {result.scan.as_of:%Y-%m-%d}")
+
+    statuses = Counter((f.severity, f.status) for f in result.findings)
+    table = Table(title="Findings by severity")
+    for column in ("severity", "fail", "waived", "unknown"):
+        table.add_column(column, justify="left" if column == "severity" else "right")
+    for severity, style in SEVERITY_STYLES.items():
+        table.add_row(
+            f"[{style}]{severity}[/]",
+            *(str(statuses.get((severity, status), 0)) for status in ("fail", "waived", "unknown")),
+        )
+    out.print(table)
+
+    frameworks = Table(title="Frameworks")
+    for column in ("framework", "score", "items failing", "not covered/assessable"):
+        frameworks.add_column(column)
+    for fw in result.frameworks:
+        items = Counter(item.status for item in fw.items)
+        frameworks.add_row(
+            escape(f"{fw.name} ({fw.id})"),
+            "n/a" if fw.score is None else f"{fw.score:.1f}",
+            str(items.get("fail", 0)),
+            str(items.get("not_covered", 0) + items.get("not_assessable", 0)),
+        )
+    out.print(frameworks)
+
+    for source in result.scan.sources:
+        if source.status != "complete":
+            calls = ", ".join(escape(e.call) for e in source.errors) or "no detail"
+            out.print(f"[yellow]source {escape(source.name)}:{escape(source.account)} {source.status}[/]: {calls}")
+    gate = result.gate
+    verdict = "[green]passed[/]" if gate["passed"] else f"[red]failed[/] ({gate['blocking_findings']} blocking)"
+    out.print(f"Gate (fail on {gate['fail_on']}): {verdict}")
+    for path in written:
+        out.print(f"wrote {escape(str(path))}")
+
+
+def print_controls(controls: Sequence[Control]) -> None:
+    table = Table(title=f"{len(controls)} controls")
+    for column in ("id", "severity", "resource", "title"):
+        table.add_column(column, overflow="fold")
+    for control in controls:
+        style = SEVERITY_STYLES[control.severity]
+        table.add_row(control.id, f"[{style}]{control.severity}[/]", control.resource, escape(control.title))
+    _console().print(table)
+
+
+def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None:
+    out = _console()
+    out.print(f"[bold]{control.id}[/] {escape(control.title)}")
+    out.print(f"severity: {control.severity}   resource: {control.resource}   file: {escape(control.path)}")
+    if control.params:
+        out.print("params: " + ", ".join(f"{k}={v}" for k, v in control.params.items()))
+    for label, condition in (("where", control.where), ("require", control.require)):
+        if condition is not None:
+            out.print(f"{label}:\n" + escape(yaml.safe_dump(condition, sort_keys=False).rstrip()))
+    out.print("frameworks:")
+    for framework_id, item_ids in control.frameworks.items():
+        titles = {item.id: item.title for item in frameworks[framework_id].items}
+        for item_id in item_ids:
+            out.print(f"  {framework_id} {escape(item_id)}: {escape(titles.get(item_id, ''))}")
+    out.print(f"rationale: {escape(control.rationale)}")
+    out.print(f"remediation: {escape(control.remediation)}")
+
+
+def print_frameworks(frameworks: Mapping[str, Framework], controls: Sequence[Control]) -> None:
+    table = Table(title="Frameworks")
+    for column in ("id", "name", "version", "items", "covered", "not assessable", "not covered"):
+        table.add_column(column, overflow="fold")
+    for framework in frameworks.values():
+        mapping = item_controls(framework, controls)  # type: ignore[arg-type]
+        covered = sum(1 for ids in mapping.values() if ids)
+        not_assessable = sum(1 for item in framework.items if not mapping[item.id] and not item.assessable)
+        table.add_row(
+            framework.id, escape(framework.name), escape(framework.version), str(len(framework.items)),
+            str(covered), str(not_assessable), str(len(framework.items) - covered - not_assessable),
+        )
+    _console().print(table)
+
+
+def print_framework(framework: Framework, controls: Sequence[Control]) -> None:
+    mapping = item_controls(framework, controls)  # type: ignore[arg-type]
+    table = Table(title=escape(f"{framework.name} ({framework.version})"))
+    for column in ("item", "title", "coverage"):
+        table.add_column(column, overflow="fold")
+    for item in framework.items:
+        ids = mapping[item.id]
+        if ids:
+            coverage = ", ".join(ids)
+        elif not item.assessable:
+            coverage = f"[dim]not assessable from configuration: {escape(item.reason or '')}[/]"
+        else:
+            coverage = "[yellow]not covered[/]"
+        table.add_row(escape(item.id), escape(item.title), coverage)
+    _console().print(table)

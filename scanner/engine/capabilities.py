@@ -1,0 +1,133 @@
+"""Capability tags: what a grant lets its holder do, from a catalog that is data, not code.
+
+The catalog (``controls/capabilities.yaml``) maps AWS actions, Azure role and action names, Graph
+application permissions, GCP roles and permissions, and agent tool names to tags such as
+``admin`` or ``secrets_read``. Controls speak in tags, never in raw action lists.
+
+Patterns are shell-style globs, compared case-insensitively in both directions: the grant action
+``iam:*`` carries every tag a catalog pattern such as ``iam:Put*Policy`` stands for, and the grant
+action ``iam:PutUserPolicy`` carries it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path
+
+from scanner.errors import InputError
+from scanner.loading import read_yaml, validate
+from scanner.model import Grant
+
+UNKNOWN_TOOL_TAG = "unknown"
+MATCH_KEYS = ("actions", "names")
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityRule:
+    provider: str  # aws | azure | gcp | tool
+    tags: tuple[str, ...]
+    actions: tuple[str, ...] = ()  # globs over grant actions
+    exact_actions: frozenset[str] = frozenset()  # compared literally: "*" is the action "*"
+    names: tuple[str, ...] = ()  # globs over the grant's name (roles, app permissions, tools)
+
+
+@dataclass(frozen=True, slots=True)
+class Combination:
+    """A tag implied when one identity's actions, taken together, cover every pattern listed."""
+
+    provider: str
+    tag: str
+    all_of: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass
+class CapabilityCatalog:
+    tags: dict[str, str]
+    rules: list[CapabilityRule]
+    combinations: list[Combination] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_provider: dict[str, list[CapabilityRule]] = {}
+        for rule in self.rules:
+            self._by_provider.setdefault(rule.provider, []).append(rule)
+        self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
+
+    def grant_tags(self, grant: Grant, provider: str) -> frozenset[str]:
+        if grant.attributes.get("effect") == "Deny":
+            return frozenset()
+        rule_provider = "tool" if grant.kind == "tool" else provider
+        extra = grant.attributes.get("tool_type", "") if grant.kind == "tool" else ""
+        return self._grant_tags(rule_provider, grant.name, extra, tuple(grant.actions)) | frozenset(
+            grant.capabilities
+        )
+
+    def combined_tags(self, provider: str, actions: set[str]) -> frozenset[str]:
+        """Tags implied by an identity's actions taken together (escalation combinations)."""
+        found = set()
+        for combo in self.combinations:
+            if combo.provider == provider and all(
+                any(_overlaps(action, pattern) for action in actions) for pattern in combo.all_of
+            ):
+                found.add(combo.tag)
+        return frozenset(found)
+
+    def _compute_grant_tags(
+        self, provider: str, name: str, tool_type: str, actions: tuple[str, ...]
+    ) -> frozenset[str]:
+        tags: set[str] = set()
+        lowered_actions = [action.lower() for action in actions]
+        candidates = [name.lower()] + ([tool_type.lower()] if tool_type else [])
+        for rule in self._by_provider.get(provider, ()):
+            if (
+                any(a in rule.exact_actions for a in lowered_actions)
+                or any(_overlaps(a, p) for a in lowered_actions for p in rule.actions)
+                or any(
+                    fnmatchcase(candidate, pattern) for candidate in candidates for pattern in rule.names
+                )
+            ):
+                tags.update(rule.tags)
+        if provider == "tool" and not tags:
+            tags.add(UNKNOWN_TOOL_TAG)
+        return frozenset(tags)
+
+
+def _overlaps(action: str, pattern: str) -> bool:
+    """Whether a grant action (maybe a glob itself) and a catalog pattern can name the same action."""
+    action = action.lower()
+    return fnmatchcase(action, pattern) or ("*" in action and fnmatchcase(pattern, action))
+
+
+def load_capability_catalog(path: Path) -> CapabilityCatalog:
+    data, node = read_yaml(path)
+    validate(data, "capabilities", path, node)
+    tags: dict[str, str] = data["tags"]
+    rules = []
+    for index, raw in enumerate(data["rules"]):
+        unknown = sorted(set(raw["tags"]) - tags.keys())
+        if unknown:
+            raise InputError(f"rule {index} uses undeclared tag(s) {', '.join(unknown)}", str(path))
+        rules.append(
+            CapabilityRule(
+                provider=raw["provider"],
+                tags=tuple(raw["tags"]),
+                actions=tuple(p.lower() for p in raw.get("actions", ())),
+                exact_actions=frozenset(p.lower() for p in raw.get("exact_actions", ())),
+                names=tuple(p.lower() for p in raw.get("names", ())),
+            )
+        )
+    combinations = []
+    for raw in data.get("combinations", []):
+        if raw["tag"] not in tags:
+            raise InputError(f"combination uses undeclared tag {raw['tag']}", str(path))
+        combinations.append(
+            Combination(
+                provider=raw["provider"],
+                tag=raw["tag"],
+                all_of=tuple(p.lower() for p in raw["all_of"]),
+                description=raw.get("description", ""),
+            )
+        )
+    return CapabilityCatalog(tags=tags, rules=rules, combinations=combinations)

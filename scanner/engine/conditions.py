@@ -1,0 +1,278 @@
+"""The condition language of controls, compiled to closures.
+
+    {all: [C, ...]}  {any: [C, ...]}  {not: C}
+    {field: NAME, OP: VALUE}            OP: equals in gt gte lt lte exists matches contains
+    {related: NAME, any|all|none: C}    over linked records (an identity's credentials, ...)
+    {related: NAME, count: C | true, OP: N}   OP: equals gt gte lt lte
+
+Results are three-valued: True, False, or None when the answer depends on data the source could
+not collect (Kleene logic: ``all`` is False as soon as one part is False, ``any`` True as soon as
+one part is True). A value that was collected but is empty never satisfies a comparison;
+``exists`` tests for it explicitly.
+
+Parameters: a string value ``"{name}"`` is replaced by the parameter's value before compiling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.engine.context import EvalContext
+from scanner.engine.fields import UNKNOWN, field_accessor, relation
+
+Predicate = Callable[[Any, EvalContext], bool | None]
+
+FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches", "contains")
+COUNT_OPERATORS = ("equals", "gt", "gte", "lt", "lte")
+QUANTIFIERS = ("any", "all", "none")
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_EMPTY = (None, "", [], {})
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be compiled; ``path`` locates it inside the control."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(slots=True)
+class Compiled:
+    predicate: Predicate
+    fields: list[str]  # top-level fields named, for evidence
+    relations: list[tuple[str, Any, Predicate | None]]  # top-level relations: name, resolver, inner
+
+
+def substitute_params(value: Any, params: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
+    if isinstance(value, str):
+        whole = _PARAM.fullmatch(value)
+        if whole:
+            return _param(whole.group(1), params, path)
+        return _PARAM.sub(lambda m: str(_param(m.group(1), params, path)), value)
+    if isinstance(value, list):
+        return [substitute_params(item, params, (*path, i)) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {key: substitute_params(item, params, (*path, key)) for key, item in value.items()}
+    return value
+
+
+def _param(name: str, params: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
+    if name not in params:
+        raise ConditionError(f"unknown parameter {{{name}}}", path)
+    return params[name]
+
+
+def compile_condition(node: Any, resource_type: str, path: tuple[str | int, ...] = ()) -> Compiled:
+    compiler = _Compiler()
+    predicate = compiler.compile(node, resource_type, path, top=True)
+    return Compiled(predicate, compiler.fields, compiler.relations)
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.fields: list[str] = []
+        self.relations: list[tuple[str, Any, Predicate | None]] = []
+
+    def compile(self, node: Any, rtype: str, path: tuple[str | int, ...], top: bool = False) -> Predicate:
+        if not isinstance(node, dict) or not node:
+            raise ConditionError("a condition must be a non-empty mapping", path)
+        if "related" in node:
+            return self._relation(node, rtype, path, top)
+        if "field" in node:
+            return self._field(node, rtype, path, top)
+        if len(node) != 1:
+            raise ConditionError(f"expected one of all, any, not, field, related; got {sorted(node)}", path)
+        (key, value), = node.items()
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise ConditionError(f"'{key}' takes a non-empty list of conditions", (*path, key))
+            parts = [self.compile(item, rtype, (*path, key, i), top) for i, item in enumerate(value)]
+            return _all(parts) if key == "all" else _any(parts)
+        if key == "not":
+            inner = self.compile(value, rtype, (*path, "not"), top)
+            return lambda r, ctx: None if (v := inner(r, ctx)) is None else not v
+        raise ConditionError(f"unknown condition key '{key}'", path)
+
+    def _field(self, node: dict[str, Any], rtype: str, path: tuple[str | int, ...], top: bool) -> Predicate:
+        name = node["field"]
+        accessor = field_accessor(rtype, name) if isinstance(name, str) else None
+        if accessor is None:
+            raise ConditionError(f"unknown field '{name}' for resource type {rtype}", (*path, "field"))
+        ops = [key for key in node if key != "field"]
+        if len(ops) != 1 or ops[0] not in FIELD_OPERATORS:
+            raise ConditionError(
+                f"field condition needs exactly one operator of {', '.join(FIELD_OPERATORS)}; got {ops}", path
+            )
+        op = ops[0]
+        test = _field_test(op, node[op], (*path, op))
+        if top:
+            self.fields.append(name)
+
+        def predicate(record: Any, ctx: EvalContext) -> bool | None:
+            value = accessor(record, ctx)
+            if value is UNKNOWN:
+                return None
+            return test(value)
+
+        return predicate
+
+    def _relation(self, node: dict[str, Any], rtype: str, path: tuple[str | int, ...], top: bool) -> Predicate:
+        name = node["related"]
+        found = relation(rtype, name) if isinstance(name, str) else None
+        if found is None:
+            raise ConditionError(f"unknown relation '{name}' for resource type {rtype}", (*path, "related"))
+        target, resolve = found
+        quantifiers = [key for key in node if key in QUANTIFIERS]
+        if "count" in node:
+            return self._count(node, name, target, resolve, path, top)
+        if len(quantifiers) != 1 or len(node) != 2:
+            raise ConditionError("relation needs exactly one of any, all, none, count", path)
+        quantifier = quantifiers[0]
+        inner = self.compile(node[quantifier], target, (*path, quantifier))
+        if top:
+            self.relations.append((name, resolve, inner))
+        return _quantify(quantifier, resolve, inner)
+
+    def _count(
+        self, node: dict[str, Any], name: str, target: str, resolve: Any, path: tuple[str | int, ...], top: bool
+    ) -> Predicate:
+        ops = [key for key in node if key not in ("related", "count")]
+        if len(ops) != 1 or ops[0] not in COUNT_OPERATORS:
+            raise ConditionError(f"count needs exactly one of {', '.join(COUNT_OPERATORS)}", path)
+        op = ops[0]
+        limit = node[op]
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise ConditionError(f"count limit must be an integer, got {limit!r}", (*path, op))
+        inner = None if node["count"] is True else self.compile(node["count"], target, (*path, "count"))
+        if top:
+            self.relations.append((name, resolve, inner))
+        compare = _COMPARE[op]
+
+        def predicate(record: Any, ctx: EvalContext) -> bool | None:
+            records = resolve(record, ctx)
+            if records is UNKNOWN:
+                return None
+            if inner is None:
+                return compare(len(records), limit)
+            count = 0
+            for item in records:
+                result = inner(item, ctx)
+                if result is None:
+                    return None
+                count += result
+            return compare(count, limit)
+
+        return predicate
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "equals": lambda a, b: a == b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable[[Any], bool]:
+    if op == "equals":
+        return lambda v: v == expected
+    if op == "in":
+        if not isinstance(expected, list):
+            raise ConditionError("'in' takes a list", path)
+        options = set(expected) if all(isinstance(e, str | int | bool) for e in expected) else expected
+        return lambda v: v in options if not isinstance(v, list | dict) else False
+    if op in ("gt", "gte", "lt", "lte"):
+        if not isinstance(expected, int | float) or isinstance(expected, bool):
+            raise ConditionError(f"'{op}' takes a number, got {expected!r}", path)
+        compare = _COMPARE[op]
+        return lambda v: isinstance(v, int | float) and not isinstance(v, bool) and compare(v, expected)
+    if op == "exists":
+        if not isinstance(expected, bool):
+            raise ConditionError("'exists' takes true or false", path)
+        return (lambda v: v not in _EMPTY) if expected else (lambda v: v in _EMPTY)
+    if op == "matches":
+        try:
+            pattern = re.compile(str(expected))
+        except re.error as exc:
+            raise ConditionError(f"invalid regular expression: {exc}", path) from None
+        return lambda v: isinstance(v, str) and pattern.search(v) is not None
+    if op == "contains":
+        return lambda v: (
+            expected in v if isinstance(v, str) and isinstance(expected, str)
+            else isinstance(v, list | tuple | set | frozenset) and expected in v
+        )
+    raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
+
+
+def _all(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+
+    def predicate(record: Any, ctx: EvalContext) -> bool | None:
+        unknown = False
+        for part in parts:
+            result = part(record, ctx)
+            if result is False:
+                return False
+            if result is None:
+                unknown = True
+        return None if unknown else True
+
+    return predicate
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+
+    def predicate(record: Any, ctx: EvalContext) -> bool | None:
+        unknown = False
+        for part in parts:
+            result = part(record, ctx)
+            if result is True:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+    return predicate
+
+
+def _quantify(quantifier: str, resolve: Any, inner: Predicate) -> Predicate:
+    def any_match(record: Any, ctx: EvalContext) -> bool | None:
+        records = resolve(record, ctx)
+        if records is UNKNOWN:
+            return None
+        unknown = False
+        for item in records:
+            result = inner(item, ctx)
+            if result is True:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+    if quantifier == "any":
+        return any_match
+    if quantifier == "none":
+        return lambda r, ctx: None if (v := any_match(r, ctx)) is None else not v
+
+    def all_match(record: Any, ctx: EvalContext) -> bool | None:
+        records = resolve(record, ctx)
+        if records is UNKNOWN:
+            return None
+        unknown = False
+        for item in records:
+            result = inner(item, ctx)
+            if result is False:
+                return False
+            if result is None:
+                unknown = True
+        return None if unknown else True
+
+    return all_match

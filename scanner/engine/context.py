@@ -1,0 +1,125 @@
+"""An inventory indexed for evaluation: links between records, resolved once per scan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scanner.engine.capabilities import CapabilityCatalog
+from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
+
+RESOURCE_TYPES = ("identity", "credential", "grant", "agent", "log_source", "account")
+
+_STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
+
+
+@dataclass(slots=True)
+class ExternalAccount:
+    """An account named in a trust relationship that this scan did not read."""
+
+    uid: str
+    provider: str = "aws"
+    name: str = ""
+    kind: str = "account"
+    parent: str | None = None
+    environment: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=lambda: {"external": True})
+    unknown: list[str] = field(default_factory=list)
+
+
+class EvalContext:
+    def __init__(self, inventory: Inventory, as_of: datetime, capabilities: CapabilityCatalog) -> None:
+        self.inventory = inventory
+        self.as_of = as_of
+        self.capabilities = capabilities
+        self.identities: dict[str, Identity] = {i.uid: i for i in inventory.identities}
+        self.agents_by_uid: dict[str, Agent] = {a.uid: a for a in inventory.agents}
+        self.accounts: dict[str, Account] = {}
+        for account in inventory.accounts:
+            self.accounts.setdefault(account.uid, account)
+        self.credentials_by_holder: dict[str, list[Credential]] = defaultdict(list)
+        for credential in inventory.credentials:
+            if credential.identity_uid:
+                self.credentials_by_holder[credential.identity_uid].append(credential)
+        self.grants_by_holder: dict[str, list[Grant]] = defaultdict(list)
+        for grant in inventory.grants:
+            self.grants_by_holder[grant.identity_uid].append(grant)
+        self.agents_by_runtime: dict[str, list[Agent]] = defaultdict(list)
+        self.agents_by_account: dict[str, list[Agent]] = defaultdict(list)
+        for agent in inventory.agents:
+            if agent.runs_as:
+                self.agents_by_runtime[agent.runs_as].append(agent)
+            self.agents_by_account[agent.account].append(agent)
+        self.identities_by_account: dict[str, list[Identity]] = defaultdict(list)
+        for identity in inventory.identities:
+            self.identities_by_account[identity.account].append(identity)
+        self.log_sources_by_account: dict[str, list[LogSource]] = defaultdict(list)
+        for log_source in inventory.log_sources:
+            self.log_sources_by_account[log_source.account].append(log_source)
+        self.collection_status: dict[str, str] = {}
+        for status in inventory.sources:
+            current = self.collection_status.get(status.account, "complete")
+            if _STATUS_RANK[status.status] >= _STATUS_RANK[current]:
+                self.collection_status[status.account] = status.status
+        self._provider_of_holder: dict[str, str] = {uid: i.provider for uid, i in self.identities.items()}
+        self._provider_of_holder.update({uid: a.provider for uid, a in self.agents_by_uid.items()})
+        self._identity_tags: dict[str, frozenset[str]] = {}
+        self._agent_tags: dict[str, frozenset[str]] = {}
+
+    # ------------------------------------------------------------------ records by type
+
+    def records(self, resource_type: str) -> list[Any]:
+        inventory = self.inventory
+        return {
+            "identity": inventory.identities,
+            "credential": inventory.credentials,
+            "grant": inventory.grants,
+            "agent": inventory.agents,
+            "log_source": inventory.log_sources,
+            "account": inventory.accounts,
+        }[resource_type]
+
+    # ------------------------------------------------------------------ capabilities
+
+    def grant_tags(self, grant: Grant) -> frozenset[str]:
+        provider = self._provider_of_holder.get(grant.identity_uid, "aws")
+        return self.capabilities.grant_tags(grant, provider)
+
+    def identity_tags(self, identity: Identity) -> frozenset[str]:
+        cached = self._identity_tags.get(identity.uid)
+        if cached is None:
+            grants = self.grants_by_holder.get(identity.uid, ())
+            tags: set[str] = set()
+            actions: set[str] = set()
+            for grant in grants:
+                tags |= self.grant_tags(grant)
+                if grant.attributes.get("effect") != "Deny":
+                    actions.update(grant.actions)
+            if actions:
+                tags |= self.capabilities.combined_tags(identity.provider, actions)
+            cached = self._identity_tags[identity.uid] = frozenset(tags)
+        return cached
+
+    def agent_tags(self, agent: Agent) -> frozenset[str]:
+        """An agent's reach: its own tools plus what its runtime identity may do."""
+        cached = self._agent_tags.get(agent.uid)
+        if cached is None:
+            tags: set[str] = set()
+            for tool in self.grants_by_holder.get(agent.uid, ()):
+                tags |= self.grant_tags(tool)
+            runtime = self.identities.get(agent.runs_as or "")
+            if runtime is not None:
+                tags |= self.identity_tags(runtime)
+            cached = self._agent_tags[agent.uid] = frozenset(tags)
+        return cached
+
+    # ------------------------------------------------------------------ accounts
+
+    def account_record(self, uid: str, provider: str = "aws") -> Account | ExternalAccount:
+        return self.accounts.get(uid) or ExternalAccount(uid=uid, provider=provider)
+
+    def status_of_account(self, uid: str) -> str:
+        return self.collection_status.get(uid, "complete")

@@ -1,0 +1,139 @@
+"""Loading controls: YAML files, validated in stages before anything runs.
+
+1. YAML syntax (line and column), 2. the control JSON Schema (line of the offending key),
+3. semantic checks: the id equals the file name and is unique, every framework id and item id
+exists in a loaded catalog, parameters are declared, and ``where``/``require`` compile (unknown
+fields, relations and operators are named with their line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scanner.engine.conditions import Compiled, ConditionError, Predicate, compile_condition, substitute_params
+from scanner.engine.fields import FIELDS, RELATIONS
+from scanner.errors import InputError
+from scanner.frameworks import Framework
+from scanner.loading import read_yaml, validate, yaml_line
+
+NOT_CONTROL_FILES = {"capabilities.yaml"}
+NOT_CONTROL_DIRS = {"frameworks"}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+@dataclass(slots=True)
+class Control:
+    id: str
+    title: str
+    severity: str
+    resource: str
+    require: dict[str, Any]
+    frameworks: dict[str, list[str]]
+    rationale: str
+    remediation: str
+    where: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    references: list[str] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    path: str = ""
+    node: yaml.Node | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True)
+class CompiledControl:
+    control: Control
+    params: dict[str, Any]
+    title: str
+    where: Predicate | None
+    require: Compiled
+
+    @property
+    def id(self) -> str:
+        return self.control.id
+
+
+def control_files(directory: Path) -> list[Path]:
+    files = []
+    for path in sorted(directory.rglob("*.yaml")):
+        relative = path.relative_to(directory)
+        if path.name in NOT_CONTROL_FILES or (set(relative.parts[:-1]) & NOT_CONTROL_DIRS):
+            continue
+        files.append(path)
+    return files
+
+
+def load_controls(directories: Iterable[Path], frameworks: Mapping[str, Framework]) -> list[Control]:
+    controls: dict[str, Control] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise InputError("controls directory not found", str(directory))
+        for path in control_files(directory):
+            control = load_control(path, frameworks)
+            if control.id in controls:
+                raise InputError(f"control id {control.id} is also defined in {controls[control.id].path}", str(path))
+            controls[control.id] = control
+    return sorted(controls.values(), key=lambda c: c.id)
+
+
+def load_control(path: Path, frameworks: Mapping[str, Framework]) -> Control:
+    data, node = read_yaml(path)
+    validate(data, "control", path, node)
+    control = Control(**{key: value for key, value in data.items()}, path=str(path), node=node)
+    if control.id != path.stem:
+        raise InputError(f"control id {control.id} does not match its file name {path.name}", str(path), "1")
+    _check_frameworks(control, frameworks)
+    compile_control(control)  # surfaces condition and parameter errors at load time
+    return control
+
+
+def _check_frameworks(control: Control, frameworks: Mapping[str, Framework]) -> None:
+    for framework_id, item_ids in control.frameworks.items():
+        framework = frameworks.get(framework_id)
+        if framework is None:
+            raise _error(control, f"unknown framework id '{framework_id}'", ("frameworks", framework_id))
+        known = framework.item_ids()
+        for index, item_id in enumerate(item_ids):
+            if item_id not in known:
+                raise _error(
+                    control,
+                    f"framework {framework_id} has no item '{item_id}'",
+                    ("frameworks", framework_id, index),
+                )
+
+
+def compile_control(control: Control, overrides: Mapping[str, Any] | None = None) -> CompiledControl:
+    params = dict(control.params)
+    for name, value in (overrides or {}).items():
+        if name not in params:
+            raise InputError(f"control {control.id} has no parameter '{name}'", control.path)
+        params[name] = value
+    try:
+        title = substitute_params(control.title, params, ("title",))
+        where = None
+        if control.where is not None:
+            where = compile_condition(
+                substitute_params(control.where, params, ("where",)), control.resource, ("where",)
+            ).predicate
+        require = compile_condition(
+            substitute_params(control.require, params, ("require",)), control.resource, ("require",)
+        )
+    except ConditionError as exc:
+        raise _error(control, str(exc), exc.path) from None
+    if control.message:
+        allowed = set(params) | set(FIELDS[control.resource]) | set(RELATIONS[control.resource]) | {"title", "name"}
+        for name in _PLACEHOLDER.findall(control.message):
+            if name.split(".")[0] not in allowed and not name.startswith(("attributes.", "tags.")):
+                raise _error(control, f"message names unknown placeholder {{{name}}}", ("message",))
+    return CompiledControl(control=control, params=params, title=title, where=where, require=require)
+
+
+def _error(control: Control, message: str, json_path: tuple[str | int, ...]) -> InputError:
+    line = yaml_line(control.node, json_path)
+    return InputError(message, control.path, str(line) if line else None)

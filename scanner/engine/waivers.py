@@ -1,0 +1,94 @@
+"""Waivers: a failure accepted for a limited time, with a name and a reason on it.
+
+A waiver names a control (id or pattern), a resource-uid pattern, an owner, a reason and an
+expiry date at most 365 days after the scan (and after its ``created`` date, when given). On and
+after its expiry date it no longer applies and is listed as expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import InputError
+from scanner.loading import read_yaml, validate, yaml_line
+from scanner.model import Finding, Waiver, WaiverReport
+
+MAX_WAIVER_DAYS = 365
+
+
+def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
+    data, node = read_yaml(path)
+    data = _dates_as_text(data)
+    validate(data, "waivers", path, node)
+    waivers = []
+    for index, raw in enumerate(data["waivers"]):
+        expires = _date(raw["expires"], path, node, index, "expires")
+        if "created" in raw:
+            created = _date(raw["created"], path, node, index, "created")
+            if (expires - created).days > MAX_WAIVER_DAYS:
+                raise _error(f"waiver lasts {(expires - created).days} days; at most {MAX_WAIVER_DAYS} allowed",
+                             path, node, index, "expires")
+        if (expires - as_of.date()).days > MAX_WAIVER_DAYS:
+            raise _error(
+                f"waiver expires {expires.isoformat()}, more than {MAX_WAIVER_DAYS} days after the scan date "
+                f"{as_of.date().isoformat()}",
+                path, node, index, "expires",
+            )
+        waivers.append(Waiver(**raw))
+    return waivers
+
+
+def apply_waivers(
+    findings: list[Finding], counts: dict[str, dict[str, int]], waivers: list[Waiver], as_of: dt.datetime
+) -> WaiverReport:
+    report = WaiverReport()
+    today = as_of.date()
+    active = []
+    for waiver in waivers:
+        if dt.date.fromisoformat(waiver.expires) <= today:
+            report.expired.append(waiver)
+        else:
+            active.append(waiver)
+    used: set[int] = set()
+    if active:
+        for finding in findings:
+            if finding.status != "fail":
+                continue
+            for index, waiver in enumerate(active):
+                if fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource):
+                    finding.status = "waived"
+                    finding.waiver = waiver
+                    control_counts = counts[finding.control_id]
+                    control_counts["fail"] -= 1
+                    control_counts["waived"] += 1
+                    used.add(index)
+                    break
+    for index, waiver in enumerate(active):
+        (report.applied if index in used else report.unmatched).append(waiver)
+    return report
+
+
+def _date(value: str, path: Path, node: Any, index: int, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _error(f"'{value}' is not a date (expected YYYY-MM-DD)", path, node, index, key) from None
+
+
+def _error(message: str, path: Path, node: Any, index: int, key: str) -> InputError:
+    line = yaml_line(node, ["waivers", index, key])
+    return InputError(message, str(path), str(line) if line else None)
+
+
+def _dates_as_text(value: Any) -> Any:
+    """YAML reads 2026-12-31 as a date; the schema and the model keep dates as ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    return value

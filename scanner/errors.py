@@ -1,0 +1,32 @@
+"""The one error hierarchy. Only ``cli.py`` turns these into exit codes."""
+
+from __future__ import annotations
+
+
+class NhiscanError(Exception):
+    """Base of every error nhiscan raises on purpose."""
+
+
+class InputError(NhiscanError):
+    """Invalid user input: a control, catalog, waiver, config, inventory or export file (exit 2)."""
+
+    def __init__(self, message: str, path: str | None = None, location: str | None = None) -> None:
+        self.path = path
+        self.location = location
+        self.detail = message
+        where = path or ""
+        if location:
+            where = f"{where}:{location}" if where else location
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UsageError(NhiscanError):
+    """The command line asks for something that cannot be done (exit 2)."""
+
+
+class SourceReadError(NhiscanError):
+    """A source could not start at all (no credentials, unknown source name)."""
+
+
+class ReportError(NhiscanError):
+    """A report could not be written."""

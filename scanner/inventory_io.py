@@ -1,0 +1,39 @@
+"""Inventory snapshots: write them for archiving, read them back for offline evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scanner.errors import InputError
+from scanner.fsutil import write_atomic
+from scanner.loading import read_json, validate
+from scanner.model import INVENTORY_SCHEMA_VERSION, Inventory
+from scanner.serialize import from_dict, to_dict
+
+
+def inventory_from_data(data: object, path: Path) -> Inventory:
+    if not isinstance(data, dict):
+        raise InputError("not an nhiscan inventory (expected a JSON object)", str(path), "$")
+    version = data.get("schema_version")
+    if isinstance(version, str) and version.split(".")[0] != INVENTORY_SCHEMA_VERSION.split(".")[0]:
+        raise InputError(
+            f"inventory schema_version {version} is not supported (this nhiscan reads "
+            f"{INVENTORY_SCHEMA_VERSION.split('.')[0]}.x)",
+            str(path),
+            "$.schema_version",
+        )
+    validate(data, "inventory", path)
+    return from_dict(Inventory, data)
+
+
+def load_inventory(path: Path) -> Inventory:
+    return inventory_from_data(read_json(path), path)
+
+
+def inventory_to_json(inventory: Inventory) -> str:
+    return json.dumps(to_dict(inventory), indent=1, ensure_ascii=False) + "\n"
+
+
+def save_inventory(inventory: Inventory, path: Path) -> None:
+    write_atomic(path, inventory_to_json(inventory))

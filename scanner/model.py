@@ -1,0 +1,260 @@
+"""The data model every source produces and every reporter reads.
+
+Records are plain dataclasses. Timestamps are timezone-aware UTC datetimes. A field a source
+could not collect is named in the record's ``unknown`` list; ``None`` means "collected, and empty"
+(for example a credential that was never used). Controls turn an unknown field into an *unknown*
+finding instead of a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+INVENTORY_SCHEMA_VERSION = "1.0"
+RESULTS_SCHEMA_VERSION = "1.0"
+
+PROVIDERS = ("aws", "azure", "gcp", "manifest")
+SEVERITIES = ("critical", "high", "medium", "low")
+FINDING_STATUSES = ("fail", "pass", "waived", "unknown")
+SOURCE_STATUSES = ("complete", "partial", "failed")
+
+
+@dataclass(slots=True)
+class Account:
+    """A scope a source reads: AWS account, Azure tenant or subscription, GCP project, manifest repo."""
+
+    uid: str
+    provider: str
+    name: str = ""
+    kind: str = "account"  # account | tenant | subscription | project | organization | repository
+    parent: str | None = None
+    environment: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Identity:
+    uid: str
+    provider: str
+    account: str
+    kind: str
+    name: str
+    owner: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    created: datetime | None = None
+    last_used: datetime | None = None
+    interactive: bool | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Credential:
+    """A secret or key material bound to an identity. Never holds the secret value itself."""
+
+    uid: str
+    identity_uid: str | None
+    kind: str
+    created: datetime | None = None
+    expires: datetime | None = None
+    last_used: datetime | None = None
+    last_rotated: datetime | None = None
+    active: bool = True
+    managed_by_provider: bool = False
+    attributes: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Grant:
+    identity_uid: str
+    kind: str  # policy | role | app_permission | tool | binding
+    name: str
+    actions: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+    source: str = ""
+    capabilities: list[str] = field(default_factory=list)  # tags a source derived itself
+    uid: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.uid:
+            self.uid = f"{self.identity_uid}#{self.kind}:{self.name}"
+
+
+@dataclass(slots=True)
+class Agent:
+    """An AI agent. Its tools are grants of kind ``tool`` whose ``identity_uid`` is the agent's uid."""
+
+    uid: str
+    provider: str
+    account: str
+    name: str
+    runs_as: str | None = None
+    owner: str | None = None
+    platform: str = ""
+    guardrail: str | None = None
+    human_approval: bool | None = None
+    memory_enabled: bool | None = None
+    memory_retention_days: int | None = None
+    created: datetime | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LogSource:
+    uid: str
+    provider: str
+    account: str
+    kind: str  # cloudtrail | model_invocation | activity_log | entra_signin | audit_config | ...
+    scope: str = ""
+    enabled: bool = False
+    covers: list[str] = field(default_factory=list)
+    retention_days: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SourceError:
+    call: str
+    message: str
+    code: str = ""
+
+
+@dataclass(slots=True)
+class SourceStatus:
+    name: str
+    account: str
+    status: str = "complete"
+    errors: list[SourceError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Inventory:
+    collected_at: datetime
+    accounts: list[Account] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+    log_sources: list[LogSource] = field(default_factory=list)
+    sources: list[SourceStatus] = field(default_factory=list)
+    schema_version: str = INVENTORY_SCHEMA_VERSION
+
+    def merge(self, other: Inventory) -> Inventory:
+        """One inventory holding both; the earlier collection time stands for the whole."""
+        return Inventory(
+            collected_at=min(self.collected_at, other.collected_at),
+            accounts=self.accounts + other.accounts,
+            identities=self.identities + other.identities,
+            credentials=self.credentials + other.credentials,
+            grants=self.grants + other.grants,
+            agents=self.agents + other.agents,
+            log_sources=self.log_sources + other.log_sources,
+            sources=self.sources + other.sources,
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class ResourceRef:
+    uid: str
+    type: str  # identity | credential | grant | agent | log_source | account
+    kind: str
+    name: str
+    provider: str
+    account: str
+
+
+@dataclass(slots=True)
+class Waiver:
+    control: str
+    resource: str  # shell-style pattern over the resource uid
+    owner: str
+    reason: str
+    expires: str  # ISO date
+    created: str | None = None
+    ticket: str | None = None
+
+
+@dataclass(slots=True)
+class Finding:
+    fingerprint: str
+    control_id: str
+    status: str
+    severity: str
+    resource: ResourceRef
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    waiver: Waiver | None = None
+    new: bool | None = None  # against --baseline; None when no baseline was given
+
+
+@dataclass(slots=True)
+class ControlSummary:
+    id: str
+    title: str
+    severity: str
+    resource: str
+    frameworks: dict[str, list[str]]
+    rationale: str
+    remediation: str
+    counts: dict[str, int] = field(default_factory=dict)  # fail/pass/waived/unknown
+
+
+@dataclass(slots=True)
+class FrameworkItemPosture:
+    id: str
+    title: str
+    status: str  # pass | fail | unknown | not_applicable | not_assessable | not_covered
+    controls: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class FrameworkPosture:
+    id: str
+    name: str
+    version: str
+    score: float | None
+    items: list[FrameworkItemPosture] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ScanMeta:
+    id: str
+    started: datetime
+    finished: datetime
+    as_of: datetime
+    sources: list[SourceStatus] = field(default_factory=list)
+    fail_on: str = "high"
+    baseline: str | None = None
+
+
+@dataclass(slots=True)
+class WaiverReport:
+    applied: list[Waiver] = field(default_factory=list)
+    expired: list[Waiver] = field(default_factory=list)
+    unmatched: list[Waiver] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ScanResult:
+    scan: ScanMeta
+    score: float | None
+    controls: list[ControlSummary]
+    findings: list[Finding]
+    frameworks: list[FrameworkPosture]
+    waivers: WaiverReport = field(default_factory=WaiverReport)
+    inventory_summary: dict[str, Any] = field(default_factory=dict)
+    gate: dict[str, Any] = field(default_factory=dict)
+    tool: dict[str, str] = field(default_factory=dict)
+    schema_version: str = RESULTS_SCHEMA_VERSION

@@ -1,0 +1,165 @@
+"""From an inventory to a ScanResult: controls, waivers, baseline, posture and the gate."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scanner import __version__
+from scanner.engine.baseline import load_baseline, mark_new
+from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
+from scanner.engine.context import EvalContext
+from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
+from scanner.engine.evaluate import evaluate
+from scanner.engine.waivers import apply_waivers, load_waivers
+from scanner.errors import UsageError
+from scanner.frameworks import Framework, framework_posture, load_frameworks, weighted_score
+from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult
+from scanner.resources import capabilities_file, controls_dir, frameworks_dir
+
+FAIL_ON_LEVELS = ("critical", "high", "medium", "low", "none")
+_SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+@dataclass(slots=True)
+class Catalogs:
+    frameworks: dict[str, Framework]
+    controls: list[Control]
+    capabilities: CapabilityCatalog
+
+
+def load_catalogs(extra_control_dirs: Iterable[Path] = (), builtin: bool = True) -> Catalogs:
+    extra = list(extra_control_dirs)
+    framework_dirs = ([frameworks_dir()] if builtin else []) + [d / "frameworks" for d in extra]
+    frameworks = load_frameworks(framework_dirs)
+    control_dirs = ([controls_dir()] if builtin else []) + extra
+    controls = load_controls(control_dirs, frameworks)
+    return Catalogs(frameworks, controls, load_capability_catalog(capabilities_file()))
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    frameworks: list[str] = field(default_factory=list)
+    fail_on: str = "high"
+    waivers: Path | None = None
+    baseline: Path | None = None
+    as_of: datetime | None = None
+    keep_passed: bool = False
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    disabled_controls: Iterable[str] = ()
+
+
+def select_controls(catalogs: Catalogs, options: ScanOptions) -> list[CompiledControl]:
+    unknown = [fid for fid in options.frameworks if fid not in catalogs.frameworks]
+    if unknown:
+        raise UsageError(
+            f"unknown framework id {', '.join(unknown)}; known: {', '.join(sorted(catalogs.frameworks))}"
+        )
+    known_ids = {control.id for control in catalogs.controls}
+    for control_id in [*options.params, *options.disabled_controls]:
+        if control_id not in known_ids:
+            raise UsageError(f"no control {control_id} is loaded")
+    disabled = set(options.disabled_controls)
+    selected = []
+    for control in catalogs.controls:
+        if control.id in disabled:
+            continue
+        if options.frameworks and not set(options.frameworks) & set(control.frameworks):
+            continue
+        selected.append(compile_control(control, options.params.get(control.id)))
+    return selected
+
+
+def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> ScanResult:
+    started = datetime.now(UTC)
+    as_of = options.as_of or inventory.collected_at
+    waivers = load_waivers(options.waivers, as_of) if options.waivers else []
+    baseline = load_baseline(options.baseline) if options.baseline else None
+    compiled = select_controls(catalogs, options)
+
+    ctx = EvalContext(inventory, as_of, catalogs.capabilities)
+    evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
+    waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of)
+    if baseline is not None:
+        mark_new(evaluation.findings, baseline)
+    evaluation.findings.sort(key=lambda f: (-_SEVERITY_RANK[f.severity], f.control_id, f.resource.uid))
+
+    summaries = [
+        ControlSummary(
+            id=c.id,
+            title=c.title,
+            severity=c.control.severity,
+            resource=c.control.resource,
+            frameworks=c.control.frameworks,
+            rationale=c.control.rationale,
+            remediation=c.control.remediation,
+            counts=evaluation.counts[c.id],
+        )
+        for c in compiled
+    ]
+    in_scope = options.frameworks or sorted(catalogs.frameworks)
+    postures = [framework_posture(catalogs.frameworks[fid], summaries) for fid in in_scope]
+    result = ScanResult(
+        scan=ScanMeta(
+            id=str(uuid.uuid4()),
+            started=started,
+            finished=datetime.now(UTC),
+            as_of=as_of,
+            sources=inventory.sources,
+            fail_on=options.fail_on,
+            baseline=str(options.baseline) if options.baseline else None,
+        ),
+        score=weighted_score(summaries),
+        controls=summaries,
+        findings=evaluation.findings,
+        frameworks=postures,
+        waivers=waiver_report,
+        inventory_summary=summarize_inventory(inventory),
+        tool={"name": "nhiscan", "version": __version__},
+    )
+    result.gate = gate(result, options.fail_on)
+    return result
+
+
+def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
+    threshold = _SEVERITY_RANK.get(fail_on, 99)
+    blocking = [
+        f for f in result.findings
+        if f.status == "fail" and _SEVERITY_RANK[f.severity] >= threshold and f.new is not False
+    ]
+    incomplete = [s for s in result.scan.sources if s.status != "complete"]
+    return {
+        "fail_on": fail_on,
+        "passed": not blocking,
+        "blocking_findings": len(blocking),
+        "blocking_by_severity": dict(Counter(f.severity for f in blocking)),
+        "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],
+    }
+
+
+def summarize_inventory(inventory: Inventory) -> dict[str, Any]:
+    def by(items: Iterable[Any], *keys: str) -> dict[str, int]:
+        return dict(sorted(Counter("/".join(str(getattr(i, k)) for k in keys) for i in items).items()))
+
+    return {
+        "collected_at": inventory.collected_at.isoformat().replace("+00:00", "Z"),
+        "accounts": by(inventory.accounts, "provider", "kind"),
+        "identities": by(inventory.identities, "provider", "kind"),
+        "credentials": by(inventory.credentials, "kind"),
+        "grants": by(inventory.grants, "kind"),
+        "agents": by(inventory.agents, "provider"),
+        "log_sources": by(inventory.log_sources, "provider", "kind"),
+        "totals": {
+            "accounts": len(inventory.accounts),
+            "identities": len(inventory.identities),
+            "credentials": len(inventory.credentials),
+            "grants": len(inventory.grants),
+            "agents": len(inventory.agents),
+            "log_sources": len(inventory.log_sources),
+        },
+    }

@@ -1,0 +1,67 @@
+"""Sources collect an Inventory; they never evaluate. Each registers its name here.
+
+A source spec on the command line is ``NAME`` or ``NAME:ARGUMENT`` (``inventory:snap.json``).
+Each source declares the provider API permissions its calls need, so the least-privilege policy
+in ``docs/permissions/`` is generated from code, never hand-kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scanner.errors import UsageError
+from scanner.model import Inventory
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    name: str
+    argument: str | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.argument is None else f"{self.name}:{self.argument}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    name: str
+    summary: str
+    collect: Callable[[SourceSpec], Inventory]
+    argument: str = ""  # what the part after ':' means; empty when none is taken
+    argument_required: bool = False
+    permissions: tuple[str, ...] = field(default=())
+
+
+_REGISTRY: dict[str, SourceInfo] = {}
+
+
+def register(info: SourceInfo) -> None:
+    _REGISTRY[info.name] = info
+
+
+def registered() -> dict[str, SourceInfo]:
+    _load_builtin_sources()
+    return dict(_REGISTRY)
+
+
+def parse_spec(text: str) -> SourceSpec:
+    name, sep, argument = text.partition(":")
+    sources = registered()
+    if name not in sources:
+        raise UsageError(f"unknown source '{name}'; available: {', '.join(sorted(sources))}")
+    info = sources[name]
+    if sep and not info.argument:
+        raise UsageError(f"source '{name}' takes no argument")
+    if info.argument_required and not argument:
+        raise UsageError(f"source '{name}' needs {name}:{info.argument}")
+    return SourceSpec(name, argument if sep else None)
+
+
+def collect(spec: SourceSpec) -> Inventory:
+    return registered()[spec.name].collect(spec)
+
+
+def _load_builtin_sources() -> None:
+    # Imported on first use, so that importing scanner.sources never touches a cloud SDK.
+    from scanner.sources import demo, inventory_file  # noqa: F401
