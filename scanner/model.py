@@ -114,6 +114,7 @@ class LogSource:
     provider: str
     account: str
     kind: str  # cloudtrail | model_invocation | activity_log | entra_signin | audit_config | ...
+    name: str = ""
     scope: str = ""
     enabled: bool = False
     covers: list[str] = field(default_factory=list)

@@ -82,7 +82,7 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
     if resource_type == "account":
         return ResourceRef(record.uid, resource_type, record.kind, record.name or record.uid, record.provider, record.uid)
     kind = getattr(record, "kind", resource_type)
-    return ResourceRef(record.uid, resource_type, kind, record.name, record.provider, record.account)
+    return ResourceRef(record.uid, resource_type, kind, record.name or record.uid, record.provider, record.account)
 
 
 def _finding(compiled: CompiledControl, record: Any, ref: ResourceRef, status: str, ctx: EvalContext) -> Finding:
