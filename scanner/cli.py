@@ -63,8 +63,13 @@ def _collect(sources: tuple[str, ...]) -> Inventory:
 
 @main.command()
 @click.argument("sources", nargs=-1)
-@click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path),
-              help="Extra directory of controls (and frameworks/ catalogs). Repeatable.")
+@click.option(
+    "--controls",
+    "control_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Extra directory of controls (and frameworks/ catalogs). Repeatable.",
+)
 @click.option("--framework", "frameworks", multiple=True, help="Limit to controls mapped to this framework id.")
 @click.option("--format", "formats", default="html,json", show_default=True, help="Comma-separated output formats.")
 @click.option("--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
@@ -77,15 +82,29 @@ def _collect(sources: tuple[str, ...]) -> Inventory:
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def scan(
-    ctx: click.Context, sources: tuple[str, ...], control_dirs: tuple[Path, ...], frameworks: tuple[str, ...],
-    formats: str, output_dir: Path, fail_on: str, waivers: Path | None, baseline: Path | None,
-    as_of: str | None, allow_partial: bool, include_passed: bool, quiet: bool,
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    control_dirs: tuple[Path, ...],
+    frameworks: tuple[str, ...],
+    formats: str,
+    output_dir: Path,
+    fail_on: str,
+    waivers: Path | None,
+    baseline: Path | None,
+    as_of: str | None,
+    allow_partial: bool,
+    include_passed: bool,
+    quiet: bool,
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, and gate."""
     chosen_formats = parse_formats(formats)
     options = ScanOptions(
-        frameworks=list(frameworks), fail_on=fail_on, waivers=waivers, baseline=baseline,
-        as_of=_parse_as_of(as_of), keep_passed=include_passed,
+        frameworks=list(frameworks),
+        fail_on=fail_on,
+        waivers=waivers,
+        baseline=baseline,
+        as_of=_parse_as_of(as_of),
+        keep_passed=include_passed,
     )
     catalogs = load_catalogs(control_dirs)
     inventory = _collect(sources)

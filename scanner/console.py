@@ -99,8 +99,13 @@ def print_frameworks(frameworks: Mapping[str, Framework], controls: Sequence[Con
         covered = sum(1 for ids in mapping.values() if ids)
         not_assessable = sum(1 for item in framework.items if not mapping[item.id] and not item.assessable)
         table.add_row(
-            framework.id, escape(framework.name), escape(framework.version), str(len(framework.items)),
-            str(covered), str(not_assessable), str(len(framework.items) - covered - not_assessable),
+            framework.id,
+            escape(framework.name),
+            escape(framework.version),
+            str(len(framework.items)),
+            str(covered),
+            str(not_assessable),
+            str(len(framework.items) - covered - not_assessable),
         )
     _console().print(table)
 

@@ -22,6 +22,17 @@ from scanner.resources import schema_file
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text: the schemas expect ISO strings, and an impossible date
+    such as 2026-02-30 must become a clear validation error, not a crash inside the YAML parser."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_text(path: Path) -> str:
     try:
         if path.is_dir():
@@ -53,8 +64,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """The parsed document and its node tree (for line numbers in later errors)."""
     text = read_text(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_TextDatesLoader)
+        data = yaml.load(text, Loader=_TextDatesLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = f"{mark.line + 1}:{mark.column + 1}" if mark else None

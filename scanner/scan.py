@@ -57,9 +57,7 @@ class ScanOptions:
 def select_controls(catalogs: Catalogs, options: ScanOptions) -> list[CompiledControl]:
     unknown = [fid for fid in options.frameworks if fid not in catalogs.frameworks]
     if unknown:
-        raise UsageError(
-            f"unknown framework id {', '.join(unknown)}; known: {', '.join(sorted(catalogs.frameworks))}"
-        )
+        raise UsageError(f"unknown framework id {', '.join(unknown)}; known: {', '.join(sorted(catalogs.frameworks))}")
     known_ids = {control.id for control in catalogs.controls}
     for control_id in [*options.params, *options.disabled_controls]:
         if control_id not in known_ids:
@@ -129,7 +127,8 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
 def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
     threshold = _SEVERITY_RANK.get(fail_on, 99)
     blocking = [
-        f for f in result.findings
+        f
+        for f in result.findings
         if f.status == "fail" and _SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]

@@ -60,9 +60,7 @@ class CapabilityCatalog:
             return frozenset()
         rule_provider = "tool" if grant.kind == "tool" else provider
         extra = grant.attributes.get("tool_type", "") if grant.kind == "tool" else ""
-        return self._grant_tags(rule_provider, grant.name, extra, tuple(grant.actions)) | frozenset(
-            grant.capabilities
-        )
+        return self._grant_tags(rule_provider, grant.name, extra, tuple(grant.actions)) | frozenset(grant.capabilities)
 
     def combined_tags(self, provider: str, actions: set[str]) -> frozenset[str]:
         """Tags implied by an identity's actions taken together (escalation combinations)."""
@@ -74,9 +72,7 @@ class CapabilityCatalog:
                 found.add(combo.tag)
         return frozenset(found)
 
-    def _compute_grant_tags(
-        self, provider: str, name: str, tool_type: str, actions: tuple[str, ...]
-    ) -> frozenset[str]:
+    def _compute_grant_tags(self, provider: str, name: str, tool_type: str, actions: tuple[str, ...]) -> frozenset[str]:
         tags: set[str] = set()
         lowered_actions = [action.lower() for action in actions]
         candidates = [name.lower()] + ([tool_type.lower()] if tool_type else [])
@@ -84,9 +80,7 @@ class CapabilityCatalog:
             if (
                 any(a in rule.exact_actions for a in lowered_actions)
                 or any(_overlaps(a, p) for a in lowered_actions for p in rule.actions)
-                or any(
-                    fnmatchcase(candidate, pattern) for candidate in candidates for pattern in rule.names
-                )
+                or any(fnmatchcase(candidate, pattern) for candidate in candidates for pattern in rule.names)
             ):
                 tags.update(rule.tags)
         if provider == "tool" and not tags:

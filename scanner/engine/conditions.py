@@ -86,7 +86,7 @@ class _Compiler:
             return self._field(node, rtype, path, top)
         if len(node) != 1:
             raise ConditionError(f"expected one of all, any, not, field, related; got {sorted(node)}", path)
-        (key, value), = node.items()
+        ((key, value),) = node.items()
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise ConditionError(f"'{key}' takes a non-empty list of conditions", (*path, key))
@@ -203,7 +203,8 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
         return lambda v: isinstance(v, str) and pattern.search(v) is not None
     if op == "contains":
         return lambda v: (
-            expected in v if isinstance(v, str) and isinstance(expected, str)
+            expected in v
+            if isinstance(v, str) and isinstance(expected, str)
             else isinstance(v, list | tuple | set | frozenset) and expected in v
         )
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller

@@ -16,7 +16,13 @@ from typing import Any
 
 import yaml
 
-from scanner.engine.conditions import Compiled, ConditionError, Predicate, compile_condition, substitute_params
+from scanner.engine.conditions import (
+    Compiled,
+    ConditionError,
+    Predicate,
+    compile_condition,
+    substitute_params,
+)
 from scanner.engine.fields import FIELDS, RELATIONS
 from scanner.errors import InputError
 from scanner.frameworks import Framework

@@ -80,7 +80,9 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
         name = f"{record.name} ({holder.name})" if holder else record.name
         return ResourceRef(record.uid, resource_type, record.kind, name, provider, account)
     if resource_type == "account":
-        return ResourceRef(record.uid, resource_type, record.kind, record.name or record.uid, record.provider, record.uid)
+        return ResourceRef(
+            record.uid, resource_type, record.kind, record.name or record.uid, record.provider, record.uid
+        )
     kind = getattr(record, "kind", resource_type)
     return ResourceRef(record.uid, resource_type, kind, record.name or record.uid, record.provider, record.account)
 

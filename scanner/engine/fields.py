@@ -111,8 +111,15 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         **{
             name: _attr(name)
             for name in (
-                "uid", "identity_uid", "kind", "created", "expires", "last_used", "last_rotated",
-                "active", "managed_by_provider",
+                "uid",
+                "identity_uid",
+                "kind",
+                "created",
+                "expires",
+                "last_used",
+                "last_rotated",
+                "active",
+                "managed_by_provider",
             )
         },
         "age_days": _days_since("created"),
@@ -132,8 +139,14 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         **{
             name: _attr(name)
             for name in (
-                "owner", "runs_as", "platform", "guardrail", "human_approval", "memory_enabled",
-                "memory_retention_days", "created",
+                "owner",
+                "runs_as",
+                "platform",
+                "guardrail",
+                "human_approval",
+                "memory_enabled",
+                "memory_retention_days",
+                "created",
             )
         },
         "age_days": _days_since("created"),

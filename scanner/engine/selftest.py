@@ -101,8 +101,9 @@ def run_case(control: Control, case: dict[str, Any], catalogs: Any) -> CaseOutco
     target = case.get("resource")
     if target is None:
         if len(findings) > 1:
-            return CaseOutcome(control.path, control.id, name, False,
-                               f"{len(findings)} results; name the resource the case is about")
+            return CaseOutcome(
+                control.path, control.id, name, False, f"{len(findings)} results; name the resource the case is about"
+            )
         found = findings[0] if findings else None
     else:
         found = next((f for f in findings if f.resource.uid == target), None)

@@ -21,7 +21,6 @@ MAX_WAIVER_DAYS = 365
 
 def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
     data, node = read_yaml(path)
-    data = _dates_as_text(data)
     validate(data, "waivers", path, node)
     waivers = []
     for index, raw in enumerate(data["waivers"]):
@@ -29,13 +28,21 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
         if "created" in raw:
             created = _date(raw["created"], path, node, index, "created")
             if (expires - created).days > MAX_WAIVER_DAYS:
-                raise _error(f"waiver lasts {(expires - created).days} days; at most {MAX_WAIVER_DAYS} allowed",
-                             path, node, index, "expires")
+                raise _error(
+                    f"waiver lasts {(expires - created).days} days; at most {MAX_WAIVER_DAYS} allowed",
+                    path,
+                    node,
+                    index,
+                    "expires",
+                )
         if (expires - as_of.date()).days > MAX_WAIVER_DAYS:
             raise _error(
                 f"waiver expires {expires.isoformat()}, more than {MAX_WAIVER_DAYS} days after the scan date "
                 f"{as_of.date().isoformat()}",
-                path, node, index, "expires",
+                path,
+                node,
+                index,
+                "expires",
             )
         waivers.append(Waiver(**raw))
     return waivers
@@ -58,7 +65,9 @@ def apply_waivers(
             if finding.status != "fail":
                 continue
             for index, waiver in enumerate(active):
-                if fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource):
+                if fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(
+                    finding.resource.uid, waiver.resource
+                ):
                     finding.status = "waived"
                     finding.waiver = waiver
                     control_counts = counts[finding.control_id]
@@ -81,14 +90,3 @@ def _date(value: str, path: Path, node: Any, index: int, key: str) -> dt.date:
 def _error(message: str, path: Path, node: Any, index: int, key: str) -> InputError:
     line = yaml_line(node, ["waivers", index, key])
     return InputError(message, str(path), str(line) if line else None)
-
-
-def _dates_as_text(value: Any) -> Any:
-    """YAML reads 2026-12-31 as a date; the schema and the model keep dates as ISO text."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _dates_as_text(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_dates_as_text(item) for item in value]
-    return value

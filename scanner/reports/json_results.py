@@ -11,8 +11,17 @@ from scanner.reports import Reporter
 from scanner.serialize import to_dict
 
 _KEY_ORDER = (
-    "schema_version", "tool", "scan", "score", "grade", "gate", "controls", "findings", "frameworks",
-    "waivers", "inventory_summary",
+    "schema_version",
+    "tool",
+    "scan",
+    "score",
+    "grade",
+    "gate",
+    "controls",
+    "findings",
+    "frameworks",
+    "waivers",
+    "inventory_summary",
 )
 
 

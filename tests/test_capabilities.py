@@ -1,0 +1,90 @@
+"""The capability catalog turns actions, roles, permissions and tool names into tags."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.model import Grant
+
+from .conftest import make_inventory
+
+
+def tags(catalogs, provider: str, **grant) -> set[str]:
+    return set(catalogs.capabilities.grant_tags(Grant(identity_uid="x", **grant), provider))
+
+
+def test_only_the_literal_star_action_is_admin(catalogs) -> None:
+    assert "admin" in tags(catalogs, "aws", kind="policy", name="p", actions=["*"])
+    assert "admin" not in tags(catalogs, "aws", kind="policy", name="p", actions=["iam:*"])
+    assert "admin" not in tags(catalogs, "aws", kind="policy", name="p", actions=["s3:GetObject"])
+
+
+def test_wildcards_match_in_both_directions(catalogs) -> None:
+    service_wide = tags(catalogs, "aws", kind="policy", name="p", actions=["iam:*"])
+    assert {"iam_write", "privilege_escalation", "credential_create"} <= service_wide
+    assert "secrets_read" in tags(catalogs, "aws", kind="policy", name="p", actions=["secretsmanager:Get*"])
+    assert "data_read" in tags(catalogs, "aws", kind="policy", name="p", actions=["S3:GETOBJECT"])
+
+
+def test_deny_statements_grant_nothing(catalogs) -> None:
+    assert tags(catalogs, "aws", kind="policy", name="p", actions=["*"], attributes={"effect": "Deny"}) == set()
+
+
+@pytest.mark.parametrize(
+    ("provider", "kind", "name", "expected"),
+    [
+        ("azure", "role", "Owner", {"admin", "basic_role"}),
+        ("azure", "role", "Global Administrator", {"admin", "directory_admin"}),
+        ("azure", "app_permission", "Application.ReadWrite.All", {"privilege_escalation", "credential_create"}),
+        ("azure", "app_permission", "Mail.Send", {"external_egress", "messaging"}),
+        ("gcp", "role", "roles/owner", {"admin", "basic_role"}),
+        ("gcp", "role", "roles/iam.serviceAccountTokenCreator", {"impersonation", "privilege_escalation"}),
+        ("gcp", "role", "roles/secretmanager.secretAccessor", {"secrets_read"}),
+        ("manifest", "tool", "mcp-server-fetch", {"external_egress", "untrusted_content"}),
+        ("manifest", "tool", "run_shell_command", {"code_execution"}),
+        ("manifest", "tool", "server-filesystem", {"data_read", "data_write"}),
+    ],
+)
+def test_roles_permissions_and_tools(catalogs, provider, kind, name, expected) -> None:
+    assert expected <= tags(catalogs, provider, kind=kind, name=name)
+
+
+def test_a_tool_missing_from_the_catalog_is_tagged_unknown(catalogs) -> None:
+    assert tags(catalogs, "manifest", kind="tool", name="zorblax") == {"unknown"}
+
+
+def test_tags_a_source_derived_are_kept(catalogs) -> None:
+    assert "secrets_read" in tags(catalogs, "aws", kind="policy", name="p", capabilities=["secrets_read"])
+
+
+def test_escalation_combinations_span_an_identitys_grants(context_for) -> None:
+    ctx = context_for(
+        {
+            "identities": [{"uid": "r1", "kind": "role"}],
+            "grants": [
+                {"identity_uid": "r1", "name": "pass", "actions": ["iam:PassRole"]},
+                {"identity_uid": "r1", "name": "fn", "actions": ["lambda:*"]},
+            ],
+        }
+    )
+    assert "privilege_escalation" in ctx.identity_tags(ctx.identities["r1"])
+
+
+def test_an_agents_reach_joins_its_tools_and_its_runtime_identity(context_for) -> None:
+    ctx = context_for(
+        {
+            "identities": [{"uid": "r1", "kind": "role"}],
+            "grants": [
+                {"identity_uid": "r1", "name": "s", "actions": ["secretsmanager:GetSecretValue"]},
+                {"identity_uid": "a1", "kind": "tool", "name": "fetch"},
+            ],
+            "agents": [{"uid": "a1", "runs_as": "r1"}],
+        }
+    )
+    assert {"secrets_read", "external_egress"} <= ctx.agent_tags(ctx.agents_by_uid["a1"])
+
+
+def test_the_inventory_fixture_helper_fills_defaults() -> None:
+    inventory = make_inventory({"identities": [{"uid": "arn:aws:iam::1:user/x"}]})
+    assert inventory.identities[0].name == "x"
+    assert inventory.identities[0].provider == "aws"

@@ -1,0 +1,76 @@
+"""Meta-tests over every bundled control, catalog and capability tag."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scanner.engine.controls import control_files
+from scanner.engine.selftest import run_case
+from scanner.resources import controls_dir
+from scanner.scan import load_catalogs
+
+from .conftest import SHARED
+
+CATALOGS = load_catalogs()
+CONTROLS = CATALOGS.controls
+
+
+def test_there_are_at_least_thirty_controls() -> None:
+    assert len(CONTROLS) >= 30
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=lambda c: c.id)
+def test_control_is_complete_and_its_cases_hold(control) -> None:
+    assert Path(control.path).stem == control.id
+    assert len(control.frameworks) >= 2, "map each control to at least two frameworks"
+    assert control.rationale.strip() and control.remediation.strip()
+    expectations = {case["expect"] for case in control.tests}
+    assert {"fail", "pass"} <= expectations, "each control needs a failing and a passing case"
+    for case in control.tests:
+        outcome = run_case(control, case, CATALOGS)
+        assert outcome.ok, f"{case['name']}: {outcome.detail}"
+
+
+def test_every_control_file_is_loaded() -> None:
+    assert len(control_files(controls_dir())) == len(CONTROLS)
+
+
+@pytest.mark.parametrize("framework_id", ["owasp-asi-top10-2026", "owasp-nhi-top10-2025"])
+def test_every_owasp_item_is_covered_or_marked_not_assessable(framework_id: str) -> None:
+    framework = CATALOGS.frameworks[framework_id]
+    mapped = {item for c in CONTROLS for item in c.frameworks.get(framework_id, [])}
+    for item in framework.items:
+        assert item.id in mapped or (not item.assessable and item.reason), item.id
+
+
+def test_not_assessable_items_carry_a_reason() -> None:
+    for framework in CATALOGS.frameworks.values():
+        for item in framework.items:
+            if not item.assessable:
+                assert item.reason and len(item.reason) > 20
+
+
+REFERENCE = SHARED / "reference" / "frameworks.yaml"
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="shared reference list not beside the repository")
+def test_catalog_ids_and_titles_come_from_the_verified_reference() -> None:
+    reference = {f["id"]: f for f in yaml.safe_load(REFERENCE.read_text())["frameworks"]}
+    for framework in CATALOGS.frameworks.values():
+        assert framework.id in reference, framework.id
+        known = {str(item["id"]): item for item in reference[framework.id]["items"]}
+        for item in framework.items:
+            assert item.id in known, f"{framework.id} {item.id}"
+            assert item.title.startswith(known[item.id].get("title") or known[item.id]["summary"])
+
+
+def test_capability_tags_named_by_controls_exist_in_the_catalog() -> None:
+    named = set()
+    for path in control_files(controls_dir()):
+        named.update(re.findall(r"field: capabilities, contains: ([a-z_]+)", path.read_text()))
+    assert named
+    assert named <= set(CATALOGS.capabilities.tags), named - set(CATALOGS.capabilities.tags)

@@ -1,0 +1,129 @@
+"""Evaluating controls: statuses, derived ages, evidence, fingerprints, scope and scoring."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from scanner.engine.context import EvalContext
+from scanner.engine.evaluate import evaluate, fingerprint
+from scanner.frameworks import control_score, grade, weighted_score
+from scanner.model import ControlSummary
+from scanner.scan import ScanOptions, run_scan, select_controls
+
+from .conftest import make_inventory
+
+OLD_KEY = {
+    "identities": [{"uid": "arn:aws:iam::111111111111:user/ci", "owner": "team"}],
+    "credentials": [
+        {
+            "uid": "k1",
+            "identity_uid": "arn:aws:iam::111111111111:user/ci",
+            "created": "-100d",
+            "last_used": "-1d",
+            "attributes": {"display_id": "AKIA…WXYZ"},
+        }
+    ],
+}
+
+
+def control(catalogs, control_id: str):
+    return next(c for c in select_controls(catalogs, ScanOptions()) if c.id == control_id)
+
+
+def test_ages_are_computed_against_the_collection_time_not_the_clock(catalogs) -> None:
+    inventory = make_inventory(OLD_KEY)
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    [finding] = evaluate([control(catalogs, "NHI-CRED-001")], ctx).findings
+    assert finding.status == "fail"
+    assert finding.evidence == {"days_since_rotated": 100}
+    assert finding.message == "access_key AKIA…WXYZ of ci was last rotated 100 days ago (limit 90)"
+
+
+def test_as_of_moves_the_evaluation_date(catalogs) -> None:
+    inventory = make_inventory(OLD_KEY)
+    earlier = inventory.collected_at - timedelta(days=30)
+    result = run_scan(inventory, catalogs, ScanOptions(as_of=earlier))
+    assert result.scan.as_of == earlier
+    assert not [f for f in result.findings if f.control_id == "NHI-CRED-001"]
+
+
+def test_passing_results_are_counted_and_listed_only_on_request(catalogs) -> None:
+    inventory = make_inventory({**OLD_KEY, "credentials": [{**OLD_KEY["credentials"][0], "created": "-10d"}]})
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    compiled = [control(catalogs, "NHI-CRED-001")]
+    quiet = evaluate(compiled, ctx)
+    assert quiet.findings == [] and quiet.counts["NHI-CRED-001"]["pass"] == 1
+    assert [f.status for f in evaluate(compiled, ctx, keep_passed=True).findings] == ["pass"]
+
+
+def test_fingerprints_depend_on_control_and_resource_only() -> None:
+    assert fingerprint("NHI-CRED-001", "k1") == fingerprint("NHI-CRED-001", "k1")
+    assert fingerprint("NHI-CRED-001", "k1") != fingerprint("NHI-CRED-002", "k1")
+    assert len(fingerprint("A", "b")) == 32
+
+
+def test_unknown_results_name_what_was_not_collected(catalogs) -> None:
+    inventory = make_inventory(
+        {
+            "identities": [{"uid": "u1"}],
+            "credentials": [{"uid": "k1", "identity_uid": "u1", "created": "-60d", "unknown": ["last_used"]}],
+        }
+    )
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    [finding] = evaluate([control(catalogs, "NHI-CRED-003")], ctx).findings
+    assert finding.status == "unknown"
+    assert finding.evidence["not_collected"] == ["last_used"]
+    assert "last_used not collected" in finding.message
+
+
+def test_relation_evidence_names_the_offending_records(catalogs) -> None:
+    inventory = make_inventory(
+        {
+            "identities": [{"uid": "r1", "kind": "role", "owner": "x"}],
+            "grants": [
+                {"identity_uid": "r1", "name": "AdministratorAccess", "actions": ["*"]},
+                {"identity_uid": "r1", "name": "ReadOnly", "actions": ["s3:GetObject"]},
+            ],
+        }
+    )
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    [finding] = evaluate([control(catalogs, "NHI-PRIV-001")], ctx).findings
+    assert finding.evidence == {"grants": ["AdministratorAccess"]}
+
+
+def test_framework_filter_keeps_only_mapped_controls(catalogs) -> None:
+    chosen = select_controls(catalogs, ScanOptions(frameworks=["cis-gcp-foundations"]))
+    assert chosen and all("cis-gcp-foundations" in c.control.frameworks for c in chosen)
+
+
+def test_disabled_controls_and_parameter_overrides(catalogs) -> None:
+    options = ScanOptions(params={"NHI-CRED-001": {"max_age_days": 200}}, disabled_controls=["NHI-OWN-001"])
+    chosen = {c.id: c for c in select_controls(catalogs, options)}
+    assert "NHI-OWN-001" not in chosen
+    assert chosen["NHI-CRED-001"].params["max_age_days"] == 200
+    assert chosen["NHI-CRED-001"].title.endswith("within 200 days")
+
+
+def test_scores_weight_controls_by_severity() -> None:
+    def summary(severity: str, passed: int, failed: int) -> ControlSummary:
+        return ControlSummary(
+            "C", "t", severity, "identity", {}, "r", "m", {"pass": passed, "fail": failed, "waived": 0, "unknown": 0}
+        )
+
+    assert control_score({"pass": 3, "fail": 1}) == 0.75
+    assert control_score({"pass": 0, "fail": 0, "unknown": 4}) is None
+    critical_fail = summary("critical", 0, 1)
+    low_pass = summary("low", 1, 0)
+    assert weighted_score([critical_fail, low_pass]) == round(100 * 1 / 11, 1)
+    assert weighted_score([replace(critical_fail, counts={"pass": 0, "fail": 0})]) is None
+    assert [grade(s) for s in (95, 85, 75, 65, 10, None)] == ["A", "B", "C", "D", "F", "n/a"]
+
+
+def test_gate_counts_unwaived_failures_at_or_above_the_threshold(catalogs) -> None:
+    inventory = make_inventory(OLD_KEY)
+    high = run_scan(inventory, catalogs, ScanOptions(fail_on="high"))
+    assert not high.gate["passed"] and high.gate["blocking_by_severity"] == {"high": 1}
+    critical = run_scan(inventory, catalogs, ScanOptions(fail_on="critical"))
+    assert critical.gate["passed"]
+    assert run_scan(inventory, catalogs, ScanOptions(fail_on="none")).gate["passed"]

@@ -1,0 +1,162 @@
+"""Waivers accept a failure for a bounded time; baselines gate only on what is new."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from scanner.engine.baseline import load_baseline
+from scanner.engine.waivers import load_waivers
+from scanner.errors import InputError
+from scanner.reports.json_results import render
+from scanner.scan import ScanOptions, run_scan
+
+from .conftest import make_inventory
+
+USERS = [
+    "arn:aws:iam::111111111111:user/legacy-a",
+    "arn:aws:iam::111111111111:user/legacy-b",
+    "arn:aws:iam::111111111111:user/fresh",
+]
+INVENTORY = {
+    "identities": [{"uid": uid, "owner": "team"} for uid in USERS],
+    "credentials": [
+        {"uid": f"{uid}#key", "identity_uid": uid, "created": "-300d", "last_used": "-1d"} for uid in USERS
+    ],
+}
+# the fixture's collection time is 2026-01-01
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(text)
+    return path
+
+
+def waiver(expires: str, resource: str = "arn:aws:iam::111111111111:user/legacy-*#key", extra: str = "") -> str:
+    return (
+        f'waivers:\n  - control: NHI-CRED-001\n    resource: "{resource}"\n    owner: alice@example.com\n'
+        f"    reason: vendor cannot rotate yet\n    expires: {expires}\n{extra}"
+    )
+
+
+def scan(catalogs, tmp_path: Path, text: str | None = None, **options):
+    path = write(tmp_path, text) if text else None
+    return run_scan(make_inventory(INVENTORY), catalogs, ScanOptions(waivers=path, **options))
+
+
+def statuses(result) -> dict[str, str]:
+    return {f.resource.uid: f.status for f in result.findings if f.control_id == "NHI-CRED-001"}
+
+
+def test_a_pattern_waives_every_matching_failure(catalogs, tmp_path) -> None:
+    result = scan(catalogs, tmp_path, waiver("2026-03-01"))
+    assert statuses(result) == {USERS[0] + "#key": "waived", USERS[1] + "#key": "waived", USERS[2] + "#key": "fail"}
+    assert result.controls[[c.id for c in result.controls].index("NHI-CRED-001")].counts["waived"] == 2
+    waived = next(f for f in result.findings if f.status == "waived")
+    assert waived.waiver.owner == "alice@example.com"
+    assert len(result.waivers.applied) == 1
+
+
+def test_a_waiver_expiring_on_the_scan_date_no_longer_applies(catalogs, tmp_path) -> None:
+    result = scan(catalogs, tmp_path, waiver("2026-01-01"))
+    assert set(statuses(result).values()) == {"fail"}
+    assert [w.expires for w in result.waivers.expired] == ["2026-01-01"]
+
+
+def test_a_waiver_expiring_tomorrow_still_applies(catalogs, tmp_path) -> None:
+    assert "waived" in statuses(scan(catalogs, tmp_path, waiver("2026-01-02"))).values()
+
+
+def test_a_waiver_that_matches_nothing_is_reported(catalogs, tmp_path) -> None:
+    result = scan(catalogs, tmp_path, waiver("2026-03-01", resource="arn:aws:iam::9:user/nobody"))
+    assert len(result.waivers.unmatched) == 1 and not result.waivers.applied
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        (waiver("2027-06-01"), "more than 365 days after the scan date", "6"),
+        (waiver("2026-06-01", extra="    created: 2025-01-01\n"), "at most 365 allowed", "6"),
+        (waiver("2026-02-30"), "'2026-02-30' is not a date", "6"),
+        (waiver("soon"), "'soon' is not a date", "6"),
+        (
+            "waivers:\n  - control: NHI-CRED-001\n    resource: x\n    owner: a\n    reason: b\n",
+            "'expires' is a required property",
+            "2",
+        ),
+        ("waivers: [\n", "invalid YAML", "2:1"),
+    ],
+)
+def test_bad_waivers_are_rejected_with_file_and_line(catalogs, tmp_path, text, message, line) -> None:
+    with pytest.raises(InputError) as error:
+        scan(catalogs, tmp_path, text)
+    assert message in str(error.value)
+    assert error.value.path == str(tmp_path / "waivers.yaml")
+    assert error.value.location == line
+
+
+def test_waiver_limits_are_measured_from_the_scan_date(catalogs, tmp_path) -> None:
+    inventory = make_inventory(INVENTORY)
+    path = write(tmp_path, waiver("2026-12-31"))
+    assert load_waivers(path, inventory.collected_at)
+    with pytest.raises(InputError):
+        load_waivers(path, inventory.collected_at - timedelta(days=10))
+
+
+def test_baseline_gates_only_on_new_failures(catalogs, tmp_path) -> None:
+    first = scan(catalogs, tmp_path)
+    baseline = tmp_path / "results.json"
+    baseline.write_text(render(first))
+    grown = dict(INVENTORY)
+    grown["identities"] = [*INVENTORY["identities"], {"uid": "arn:aws:iam::111111111111:user/new", "owner": "t"}]
+    grown["credentials"] = [
+        *INVENTORY["credentials"],
+        {
+            "uid": "new#key",
+            "identity_uid": "arn:aws:iam::111111111111:user/new",
+            "created": "-200d",
+            "last_used": "-1d",
+        },
+    ]
+    second = run_scan(make_inventory(grown), catalogs, ScanOptions(baseline=baseline))
+    new = [f.resource.uid for f in second.findings if f.new]
+    assert new == ["new#key"]
+    assert second.gate["blocking_findings"] == 1
+    unchanged = run_scan(make_inventory(INVENTORY), catalogs, ScanOptions(baseline=baseline))
+    assert unchanged.gate["passed"]
+
+
+def test_a_renamed_resource_keeps_its_baseline_entry(catalogs, tmp_path) -> None:
+    baseline = tmp_path / "results.json"
+    baseline.write_text(render(scan(catalogs, tmp_path)))
+    renamed = json.loads(json.dumps(INVENTORY))
+    renamed["identities"][0]["name"] = "legacy-a-renamed"
+    result = run_scan(make_inventory(renamed), catalogs, ScanOptions(baseline=baseline))
+    assert result.gate["passed"]
+
+
+def test_a_removed_resource_simply_drops_out(catalogs, tmp_path) -> None:
+    baseline = tmp_path / "results.json"
+    baseline.write_text(render(scan(catalogs, tmp_path)))
+    fewer = {"identities": INVENTORY["identities"][:1], "credentials": INVENTORY["credentials"][:1]}
+    result = run_scan(make_inventory(fewer), catalogs, ScanOptions(baseline=baseline))
+    assert result.gate["passed"] and len(statuses(result)) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"findings": [', "invalid JSON"),
+        ('{"identities": []}', "not an nhiscan results file"),
+        ('{"scan": {}, "findings": [{"status": "fail"}]}', "finding without a fingerprint"),
+    ],
+)
+def test_bad_baselines_are_input_errors(tmp_path, content, message) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        load_baseline(path)
