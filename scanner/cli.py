@@ -79,7 +79,7 @@ def _collect(sources: tuple[str, ...]) -> Inventory:
 @click.option("--as-of", help="Evaluate ages as of this date instead of the collection time.")
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
 @click.option("--include-passed", is_flag=True, help="List passing results as findings too.")
-@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -168,8 +168,8 @@ def controls_validate(directory: Path) -> None:
     """Validate the controls in DIRECTORY and run the test cases they carry."""
     from scanner.engine.selftest import run_control_tests
 
-    catalogs = load_catalogs([directory], builtin=directory.resolve() != _builtin_dir().resolve())
-    chosen = [c for c in catalogs.controls if Path(c.path).resolve().is_relative_to(directory.resolve())]
+    catalogs = load_catalogs([directory], builtin_controls=False)
+    chosen = catalogs.controls
     outcomes = run_control_tests(chosen, catalogs)
     failures = [o for o in outcomes if not o.ok]
     for outcome in failures:
@@ -177,12 +177,6 @@ def controls_validate(directory: Path) -> None:
     click.echo(f"{len(chosen)} controls valid; {len(outcomes) - len(failures)} of {len(outcomes)} test cases passed")
     if failures:
         raise InputError(f"{len(failures)} control test case(s) failed", str(directory))
-
-
-def _builtin_dir() -> Path:
-    from scanner.resources import controls_dir
-
-    return controls_dir()
 
 
 @main.group(cls=_Group)

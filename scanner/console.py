@@ -91,21 +91,23 @@ def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None
 
 
 def print_frameworks(frameworks: Mapping[str, Framework], controls: Sequence[Control]) -> None:
-    table = Table(title="Frameworks")
-    for column in ("id", "name", "version", "items", "covered", "not assessable", "not covered"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="Frameworks (n/a: items not assessable from configuration; gaps: items no control covers)")
+    table.add_column("id", no_wrap=True)
+    for column in ("version", "items", "covered", "n/a", "gaps"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("name", overflow="fold", ratio=1)
     for framework in frameworks.values():
         mapping = item_controls(framework, controls)  # type: ignore[arg-type]
         covered = sum(1 for ids in mapping.values() if ids)
         not_assessable = sum(1 for item in framework.items if not mapping[item.id] and not item.assessable)
         table.add_row(
             framework.id,
-            escape(framework.name),
             escape(framework.version),
             str(len(framework.items)),
             str(covered),
             str(not_assessable),
             str(len(framework.items) - covered - not_assessable),
+            escape(framework.name),
         )
     _console().print(table)
 

@@ -33,11 +33,13 @@ class Catalogs:
     capabilities: CapabilityCatalog
 
 
-def load_catalogs(extra_control_dirs: Iterable[Path] = (), builtin: bool = True) -> Catalogs:
+def load_catalogs(extra_control_dirs: Iterable[Path] = (), builtin_controls: bool = True) -> Catalogs:
+    """The bundled framework catalogs and capability catalog, the bundled controls (unless
+    ``builtin_controls`` is False), and the controls and catalogs of each extra directory."""
     extra = list(extra_control_dirs)
-    framework_dirs = ([frameworks_dir()] if builtin else []) + [d / "frameworks" for d in extra]
+    framework_dirs = [frameworks_dir()] + [d / "frameworks" for d in extra if d.resolve() != controls_dir().resolve()]
     frameworks = load_frameworks(framework_dirs)
-    control_dirs = ([controls_dir()] if builtin else []) + extra
+    control_dirs = ([controls_dir()] if builtin_controls else []) + extra
     controls = load_controls(control_dirs, frameworks)
     return Catalogs(frameworks, controls, load_capability_catalog(capabilities_file()))
 

@@ -1,0 +1,154 @@
+"""Bad input gets one clear line naming the file and where, exit code 2, and never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO_ROOT
+
+GOOD_CONTROL = (REPO_ROOT / "controls" / "ownership" / "NHI-OWN-001.yaml").read_text()
+
+
+def control_dir(tmp_path: Path, name: str, text: str) -> Path:
+    directory = tmp_path / "controls"
+    directory.mkdir(exist_ok=True)
+    (directory / name).write_text(text)
+    return directory
+
+
+CONTROL_CASES = [
+    ("malformed YAML", "NHI-OWN-001.yaml", "id: [unclosed\n", "invalid YAML", ":2:1"),
+    (
+        "schema violation",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("severity: medium", "severity: urgent"),
+        "'urgent' is not one of",
+        ":3",
+    ),
+    (
+        "missing required key",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("remediation:", "remedy:"),
+        "'remediation' is a required property",
+        ":1",
+    ),
+    (
+        "unknown framework id",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("nist-csf-2.0:", "nist-csf-9.9:"),
+        "unknown framework id 'nist-csf-9.9'",
+        ":15",
+    ),
+    (
+        "unknown framework item",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("[GOVERN 2.1]", "[GOVERN 9.9]"),
+        "framework nist-ai-rmf-1.0 has no item 'GOVERN 9.9'",
+        ":14",
+    ),
+    (
+        "unknown field in a condition",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("field: owner,", "field: proprietor,"),
+        "unknown field 'proprietor' for resource type identity",
+        ":9",
+    ),
+    (
+        "unknown parameter",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("exists: true}", "exists: '{strict}'}", 1),
+        "unknown parameter {strict}",
+        ":9",
+    ),
+    ("id differs from file name", "NHI-OWN-999.yaml", GOOD_CONTROL, "does not match its file name", ":1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "text", "message", "location"), CONTROL_CASES, ids=[c[0] for c in CONTROL_CASES]
+)
+def test_broken_controls(cli, tmp_path: Path, case: str, name: str, text: str, message: str, location: str) -> None:
+    directory = control_dir(tmp_path, name, text)
+    result = cli("scan", "demo", "--controls", str(directory), "--output-dir", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert f"{directory / name}{location}" in result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists(), "nothing is written when the input is invalid"
+
+
+def test_a_control_duplicating_a_bundled_id_is_rejected(cli, tmp_path: Path) -> None:
+    directory = control_dir(tmp_path, "NHI-OWN-001.yaml", GOOD_CONTROL)
+    result = cli("scan", "demo", "--controls", str(directory))
+    assert result.exit_code == 2 and "is also defined in" in result.output
+
+
+def test_a_failing_embedded_test_case_fails_validation(cli, tmp_path: Path) -> None:
+    broken = GOOD_CONTROL.replace(
+        "  - name: a role without owner fails\n    expect: fail",
+        "  - name: a role without owner fails\n    expect: pass",
+    )
+    directory = control_dir(tmp_path, "NHI-OWN-001.yaml", broken)
+    result = cli("controls", "validate", str(directory))
+    assert result.exit_code == 2
+    assert "test 'a role without owner fails': expected pass, got fail" in result.output
+
+
+INVENTORY_CASES = [
+    (
+        "truncated JSON",
+        '{"schema_version": "1.0", "collected_at": "2026-01-01T00:00:00Z", "identities": [',
+        "invalid JSON",
+        ":1:",
+    ),
+    (
+        "wrong schema",
+        '{"schema_version": "1.0", "collected_at": "2026-01-01T00:00:00Z", "identities": [{}]}',
+        "'uid' is a required property",
+        ":$.identities[0]",
+    ),
+    ("a list instead of an object", "[]", "not an nhiscan inventory", ":$"),
+    ("another tool's export", '{"UserDetailList": [], "RoleDetailList": []}', "is a required property", ":$"),
+    ("binary data", "\x00\x01\x02", "binary file", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "message", "location"), INVENTORY_CASES, ids=[c[0] for c in INVENTORY_CASES]
+)
+def test_broken_inventory_snapshots(cli, tmp_path: Path, case: str, content: str, message: str, location: str) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text(content)
+    result = cli("scan", f"inventory:{path}", "--output-dir", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert f"{path}{location}" in result.output
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "inventory:/no/such/snapshot.json"], "/no/such/snapshot.json: no such file"),
+        (["scan", "demo", "--waivers", "/no/such/waivers.yaml"], "/no/such/waivers.yaml: no such file"),
+        (["scan", "demo", "--baseline", "/no/such/results.json"], "/no/such/results.json: no such file"),
+        (["scan", "demo", "--controls", "/no/such/dir"], "/no/such/dir: controls directory not found"),
+        (["scan", "inventory:/tmp"], "/tmp: is a directory"),
+    ],
+)
+def test_missing_paths(cli, args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_a_bad_waiver_date_names_the_line(cli, tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(
+        "waivers:\n  - control: NHI-CRED-001\n    resource: '*'\n    owner: a\n    reason: b\n    expires: 31/12/2026\n"
+    )
+    result = cli("scan", "demo", "--waivers", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:6: '31/12/2026' is not a date" in result.output
