@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.engine.context import EvalContext
-from scanner.engine.fields import UNKNOWN, field_accessor, relation
+from scanner.engine.fields import UNKNOWN, field_accessor, plain_attribute, relation
 
 Predicate = Callable[[Any, EvalContext], bool | None]
 
@@ -43,7 +43,7 @@ class ConditionError(ValueError):
 @dataclass(slots=True)
 class Compiled:
     predicate: Predicate
-    fields: list[str]  # top-level fields named, for evidence
+    fields: list[tuple[str, Any]]  # top-level fields named and their accessors, for evidence
     relations: list[tuple[str, Any, Predicate | None]]  # top-level relations: name, resolver, inner
 
 
@@ -74,7 +74,7 @@ def compile_condition(node: Any, resource_type: str, path: tuple[str | int, ...]
 
 class _Compiler:
     def __init__(self) -> None:
-        self.fields: list[str] = []
+        self.fields: list[tuple[str, Any]] = []
         self.relations: list[tuple[str, Any, Predicate | None]] = []
 
     def compile(self, node: Any, rtype: str, path: tuple[str | int, ...], top: bool = False) -> Predicate:
@@ -110,7 +110,10 @@ class _Compiler:
         op = ops[0]
         test = _field_test(op, node[op], (*path, op))
         if top:
-            self.fields.append(name)
+            self.fields.append((name, accessor))
+        attribute = plain_attribute(accessor)
+        if attribute is not None:
+            return _attribute_predicate(attribute, op, node[op], test)
 
         def predicate(record: Any, ctx: EvalContext) -> bool | None:
             value = accessor(record, ctx)
@@ -208,6 +211,26 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
             else isinstance(v, list | tuple | set | frozenset) and expected in v
         )
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
+
+
+def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[[Any], bool]) -> Predicate:
+    """The same test as the generic path, inlined for fields that are plain record attributes:
+    controls evaluate millions of these, and one call less per test is a third of the time."""
+    if op == "equals":
+
+        def equals(record: Any, ctx: EvalContext) -> bool | None:
+            if record.unknown and attribute in record.unknown:
+                return None
+            return getattr(record, attribute) == expected
+
+        return equals
+
+    def generic(record: Any, ctx: EvalContext) -> bool | None:
+        if record.unknown and attribute in record.unknown:
+            return None
+        return test(getattr(record, attribute))
+
+    return generic
 
 
 def _all(parts: list[Predicate]) -> Predicate:

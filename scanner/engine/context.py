@@ -66,6 +66,7 @@ class EvalContext:
                 self.collection_status[status.account] = status.status
         self._provider_of_holder: dict[str, str] = {uid: i.provider for uid, i in self.identities.items()}
         self._provider_of_holder.update({uid: a.provider for uid, a in self.agents_by_uid.items()})
+        self._grant_tags: dict[str, frozenset[str]] = {}
         self._identity_tags: dict[str, frozenset[str]] = {}
         self._agent_tags: dict[str, frozenset[str]] = {}
 
@@ -85,8 +86,11 @@ class EvalContext:
     # ------------------------------------------------------------------ capabilities
 
     def grant_tags(self, grant: Grant) -> frozenset[str]:
-        provider = self._provider_of_holder.get(grant.identity_uid, "aws")
-        return self.capabilities.grant_tags(grant, provider)
+        cached = self._grant_tags.get(grant.uid)
+        if cached is None:
+            provider = self._provider_of_holder.get(grant.identity_uid, "aws")
+            cached = self._grant_tags[grant.uid] = self.capabilities.grant_tags(grant, provider)
+        return cached
 
     def identity_tags(self, identity: Identity) -> frozenset[str]:
         cached = self._identity_tags.get(identity.uid)

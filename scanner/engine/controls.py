@@ -59,6 +59,8 @@ class CompiledControl:
     title: str
     where: Predicate | None
     require: Compiled
+    # The message template split once: literal text, or (True, name) for a per-resource value.
+    message_parts: list[tuple[bool, str]] | None = None
 
     @property
     def id(self) -> str:
@@ -132,12 +134,29 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         )
     except ConditionError as exc:
         raise _error(control, str(exc), exc.path) from None
-    if control.message:
-        allowed = set(params) | set(FIELDS[control.resource]) | set(RELATIONS[control.resource]) | {"title", "name"}
-        for name in _PLACEHOLDER.findall(control.message):
-            if name.split(".")[0] not in allowed and not name.startswith(("attributes.", "tags.")):
-                raise _error(control, f"message names unknown placeholder {{{name}}}", ("message",))
-    return CompiledControl(control=control, params=params, title=title, where=where, require=require)
+    message_parts = _message_parts(control, params, title) if control.message else None
+    return CompiledControl(control, params, title, where, require, message_parts)
+
+
+def _message_parts(control: Control, params: Mapping[str, Any], title: str) -> list[tuple[bool, str]]:
+    """Split the message template; parameters and the title are filled in now, once."""
+    allowed = set(FIELDS[control.resource]) | set(RELATIONS[control.resource]) | {"name"}
+    constants = {**{key: str(value) for key, value in params.items()}, "title": title}
+    parts: list[tuple[bool, str]] = []
+    position = 0
+    template = control.message or ""
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append((False, template[position : match.start()]))
+        name = match.group(1)
+        if name in constants:
+            parts.append((False, constants[name]))
+        elif name.split(".")[0] in allowed or name.startswith(("attributes.", "tags.")):
+            parts.append((True, name))
+        else:
+            raise _error(control, f"message names unknown placeholder {{{name}}}", ("message",))
+        position = match.end()
+    parts.append((False, template[position:]))
+    return [part for part in parts if part[0] or part[1]]
 
 
 def _error(control: Control, message: str, json_path: tuple[str | int, ...]) -> InputError:

@@ -9,7 +9,6 @@ so that 100k identities do not turn into millions of objects nobody reads.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +18,8 @@ from scanner.engine.controls import CompiledControl
 from scanner.engine.fields import UNKNOWN, field_accessor
 from scanner.model import Finding, ResourceRef
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 MAX_EVIDENCE_ITEMS = 20
+_PLAIN = (str, int, float, bool)
 
 
 @dataclass(slots=True)
@@ -30,39 +29,60 @@ class Evaluation:
 
 
 def fingerprint(control_id: str, resource_uid: str) -> str:
-    return hashlib.sha256(f"{control_id}\x1f{resource_uid}".encode()).hexdigest()[:32]
+    """32 hex digits naming one control's result for one resource, stable across scans."""
+    return hashlib.blake2b(f"{control_id}\x1f{resource_uid}".encode(), digest_size=16).hexdigest()
 
 
 def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: bool = False) -> Evaluation:
+    """Findings come out control by control, in the order given, each control's sorted by resource uid."""
     result = Evaluation()
     refs: dict[int, ResourceRef] = {}
     for compiled in controls:
-        control = compiled.control
-        counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
-        result.counts[control.id] = counts
-        where = compiled.where
-        require = compiled.require.predicate
-        for record in ctx.records(control.resource):
-            if where is not None:
-                applies = where(record, ctx)
-                if applies is False:
-                    continue
-                outcome = None if applies is None else require(record, ctx)
-            else:
-                outcome = require(record, ctx)
-            if outcome is True:
-                counts["pass"] += 1
-                if not keep_passed:
-                    continue
-                status = "pass"
-            else:
-                status = "fail" if outcome is False else "unknown"
-                counts[status] += 1
+        counts, matched = _results(compiled, ctx, keep_passed)
+        result.counts[compiled.id] = counts
+        findings = []
+        resource_type = compiled.control.resource
+        for record, status in matched:
             ref = refs.get(id(record))
             if ref is None:
-                ref = refs[id(record)] = resource_ref(record, control.resource, ctx)
-            result.findings.append(_finding(compiled, record, ref, status, ctx))
+                ref = refs[id(record)] = resource_ref(record, resource_type, ctx)
+            findings.append(_finding(compiled, record, ref, status, ctx))
+        findings.sort(key=_by_resource_uid)
+        result.findings.extend(findings)
     return result
+
+
+def _by_resource_uid(finding: Finding) -> str:
+    return finding.resource.uid
+
+
+def _results(
+    compiled: CompiledControl, ctx: EvalContext, keep_passed: bool
+) -> tuple[dict[str, int], list[tuple[Any, str]]]:
+    """Counts per status, and the records that become findings with their status."""
+    passed = failed = unknown = 0
+    matched: list[tuple[Any, str]] = []
+    where = compiled.where
+    require = compiled.require.predicate
+    for record in ctx.records(compiled.control.resource):
+        if where is not None:
+            applies = where(record, ctx)
+            if applies is False:
+                continue
+            outcome = None if applies is None else require(record, ctx)
+        else:
+            outcome = require(record, ctx)
+        if outcome is True:
+            passed += 1
+            if keep_passed:
+                matched.append((record, "pass"))
+        elif outcome is False:
+            failed += 1
+            matched.append((record, "fail"))
+        else:
+            unknown += 1
+            matched.append((record, "unknown"))
+    return {"fail": failed, "pass": passed, "waived": 0, "unknown": unknown}, matched
 
 
 def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceRef:
@@ -90,24 +110,15 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
 def _finding(compiled: CompiledControl, record: Any, ref: ResourceRef, status: str, ctx: EvalContext) -> Finding:
     control = compiled.control
     evidence = {} if status == "pass" else _evidence(compiled, record, ctx)
-    return Finding(
-        fingerprint=fingerprint(control.id, ref.uid),
-        control_id=control.id,
-        status=status,
-        severity=control.severity,
-        resource=ref,
-        message=_message(compiled, record, ref, status, evidence, ctx),
-        evidence=evidence,
-    )
+    message = _message(compiled, record, ref, status, evidence, ctx)
+    # positional: this runs once per finding, up to millions of times per scan
+    return Finding(fingerprint(control.id, ref.uid), control.id, status, control.severity, ref, message, evidence)
 
 
 def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[str, Any]:
     evidence: dict[str, Any] = {}
-    resource_type = compiled.control.resource
-    for name in compiled.require.fields:
-        accessor = field_accessor(resource_type, name)
-        if accessor is not None:
-            evidence[name] = json_value(accessor(record, ctx))
+    for name, accessor in compiled.require.fields:
+        evidence[name] = json_value(accessor(record, ctx))
     for name, resolve, inner in compiled.require.relations:
         records = resolve(record, ctx)
         if records is UNKNOWN:
@@ -118,12 +129,10 @@ def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[
         if len(matching) > MAX_EVIDENCE_ITEMS:
             labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
         evidence[name] = labels
-    unknown = list(getattr(record, "unknown", []) or [])
-    if unknown:
-        evidence["not_collected"] = unknown
-    location = getattr(record, "attributes", {}).get("location")
-    if location:
-        evidence["location"] = location
+    if record.unknown:
+        evidence["not_collected"] = list(record.unknown)
+    if record.attributes and "location" in record.attributes:
+        evidence["location"] = record.attributes["location"]
     return evidence
 
 
@@ -138,6 +147,8 @@ def _label(record: Any) -> str:
 
 
 def json_value(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
     if value is UNKNOWN:
         return "not collected"
     if isinstance(value, datetime):
@@ -156,21 +167,21 @@ def _message(
         return f"{ref.name}: could not be assessed{detail}"
     if status == "pass":
         return f"{ref.name}: {compiled.title}"
-    template = compiled.control.message
-    if not template:
+    parts = compiled.message_parts
+    if parts is None:
         return f"{ref.name}: fails '{compiled.title}'"
-    values: dict[str, Any] = {"name": ref.name, "title": compiled.title, **compiled.params}
-
-    def replace(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key in evidence:
-            return _text(evidence[key])
-        if key in values:
-            return _text(values[key])
-        accessor = field_accessor(compiled.control.resource, key)
-        return _text(json_value(accessor(record, ctx))) if accessor else match.group(0)
-
-    return _PLACEHOLDER.sub(replace, template)
+    text = []
+    for is_value, part in parts:
+        if not is_value:
+            text.append(part)
+        elif part == "name":
+            text.append(ref.name)
+        elif part in evidence:
+            text.append(_text(evidence[part]))
+        else:
+            accessor = field_accessor(compiled.control.resource, part)
+            text.append(_text(json_value(accessor(record, ctx))) if accessor else part)
+    return "".join(text)
 
 
 def _text(value: Any) -> str:

@@ -32,7 +32,13 @@ def _attr(name: str) -> Accessor:
             return UNKNOWN
         return getattr(record, name)
 
+    get.attribute = name  # type: ignore[attr-defined]  # lets the compiler inline plain attributes
     return get
+
+
+def plain_attribute(accessor: Accessor) -> str | None:
+    """The record attribute an accessor reads directly, or None for derived and dotted fields."""
+    return getattr(accessor, "attribute", None)
 
 
 def _days_since(name: str) -> Accessor:
