@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scanner.engine.conditions import substitute_params
 from scanner.engine.controls import Control
 from scanner.frameworks import Framework, grade, item_controls
 from scanner.model import ScanResult
@@ -68,13 +69,14 @@ def print_controls(controls: Sequence[Control]) -> None:
         table.add_column(column, overflow="fold")
     for control in controls:
         style = SEVERITY_STYLES[control.severity]
-        table.add_row(control.id, f"[{style}]{control.severity}[/]", control.resource, escape(control.title))
+        title = substitute_params(control.title, control.params, ("title",))
+        table.add_row(control.id, f"[{style}]{control.severity}[/]", control.resource, escape(title))
     _console().print(table)
 
 
 def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None:
     out = _console()
-    out.print(f"[bold]{control.id}[/] {escape(control.title)}")
+    out.print(f"[bold]{control.id}[/] {escape(substitute_params(control.title, control.params, ('title',)))}")
     out.print(f"severity: {control.severity}   resource: {control.resource}   file: {escape(control.path)}")
     if control.params:
         out.print("params: " + ", ".join(f"{k}={v}" for k, v in control.params.items()))

@@ -12,6 +12,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; reports are shared like any file
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -20,3 +21,9 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from scanner.errors import InputError
 from scanner.fsutil import write_atomic
 from scanner.loading import read_json, validate
 from scanner.model import INVENTORY_SCHEMA_VERSION, Inventory
-from scanner.serialize import from_dict, to_dict
+from scanner.serialize import dumps_document, from_dict
 
 
 def inventory_from_data(data: object, path: Path) -> Inventory:
@@ -32,7 +31,18 @@ def load_inventory(path: Path) -> Inventory:
 
 
 def inventory_to_json(inventory: Inventory) -> str:
-    return json.dumps(to_dict(inventory), indent=1, ensure_ascii=False) + "\n"
+    fields = (
+        "schema_version",
+        "collected_at",
+        "accounts",
+        "identities",
+        "credentials",
+        "grants",
+        "agents",
+        "log_sources",
+        "sources",
+    )
+    return dumps_document({name: getattr(inventory, name) for name in fields})
 
 
 def save_inventory(inventory: Inventory, path: Path) -> None:

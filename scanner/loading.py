@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
@@ -108,15 +109,27 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
+@cache
+def _fast_validator(name: str) -> Any:
+    return fastjsonschema.compile(json.loads(schema_file(name).read_text(encoding="utf-8")))
+
+
 def schema_errors(data: Any, schema_name: str) -> ValidationError | None:
     """The most relevant schema violation, or None when ``data`` is valid."""
     return best_match(_validator(schema_name).iter_errors(data))
 
 
 def validate(data: Any, schema_name: str, path: Path, node: yaml.Node | None = None) -> None:
-    error = schema_errors(data, schema_name)
-    if error is None:
+    """Compiled validation first (a 100k-identity inventory in seconds, not a minute); only for
+    invalid input does jsonschema look for the most readable error."""
+    try:
+        _fast_validator(schema_name)(data)
         return
+    except fastjsonschema.JsonSchemaValueException as fast_error:
+        error = schema_errors(data, schema_name)
+        if error is None:  # the two validators disagree: report the compiled one's finding
+            steps = [int(p) if p.isdigit() else p for p in fast_error.path[1:]]
+            raise InputError(fast_error.message, str(path), format_json_path(steps)) from None
     location = list(error.absolute_path)
     where = format_json_path(location)
     if node is not None:

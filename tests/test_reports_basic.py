@@ -72,3 +72,14 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path: Path, monkeypatc
         write_atomic(target, "half")
     assert target.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_written_files_follow_the_umask_like_any_other_file(tmp_path: Path) -> None:
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.html", "x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644

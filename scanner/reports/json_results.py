@@ -6,38 +6,44 @@ import json
 from typing import Any
 
 from scanner.frameworks import grade
-from scanner.model import ScanResult
+from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter
-from scanner.serialize import to_dict
-
-_KEY_ORDER = (
-    "schema_version",
-    "tool",
-    "scan",
-    "score",
-    "grade",
-    "gate",
-    "controls",
-    "findings",
-    "frameworks",
-    "waivers",
-    "inventory_summary",
-)
+from scanner.serialize import dumps_document
 
 
-def results_dict(result: ScanResult) -> dict[str, Any]:
-    data = to_dict(result)
-    data["grade"] = grade(result.score)
-    for finding in data["findings"]:
-        if finding["waiver"] is None:
-            del finding["waiver"]
-        if finding["new"] is None:
-            del finding["new"]
-    return {key: data[key] for key in _KEY_ORDER}
+def _finding(finding: Finding) -> dict[str, Any]:
+    data = {f: getattr(finding, f) for f in _FINDING_FIELDS}
+    if finding.waiver is not None:
+        data["waiver"] = finding.waiver
+    if finding.new is not None:
+        data["new"] = finding.new
+    return data
+
+
+_FINDING_FIELDS = ("fingerprint", "control_id", "status", "severity", "resource", "message", "evidence")
 
 
 def render(result: ScanResult) -> str:
-    return json.dumps(results_dict(result), indent=1, ensure_ascii=False) + "\n"
+    return dumps_document(
+        {
+            "schema_version": result.schema_version,
+            "tool": result.tool,
+            "scan": result.scan,
+            "score": result.score,
+            "grade": grade(result.score),
+            "gate": result.gate,
+            "controls": result.controls,
+            "findings": [_finding(f) for f in result.findings],
+            "frameworks": result.frameworks,
+            "waivers": result.waivers,
+            "inventory_summary": result.inventory_summary,
+        }
+    )
+
+
+def results_dict(result: ScanResult) -> dict[str, Any]:
+    """results.json as a Python structure, exactly as written."""
+    return json.loads(render(result))
 
 
 REPORTER = Reporter(format="json", filename="results.json", render=render)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs nhiscan with its test dependencies, then runs the linters and the test suite.
+# Usage: bash scripts/test.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m pytest "$@"
