@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanner.errors import InputError
+from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic
 from scanner.loading import read_json, validate
 from scanner.model import INVENTORY_SCHEMA_VERSION, Inventory
@@ -46,4 +46,7 @@ def inventory_to_json(inventory: Inventory) -> str:
 
 
 def save_inventory(inventory: Inventory, path: Path) -> None:
-    write_atomic(path, inventory_to_json(inventory))
+    try:
+        write_atomic(path, inventory_to_json(inventory))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write: {exc.strerror or exc}") from None

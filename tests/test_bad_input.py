@@ -152,3 +152,22 @@ def test_a_bad_waiver_date_names_the_line(cli, tmp_path: Path) -> None:
     result = cli("scan", "demo", "--waivers", str(path))
     assert result.exit_code == 2
     assert f"{path}:6: '31/12/2026' is not a date" in result.output
+
+
+def test_a_broken_framework_catalog_in_a_controls_directory(cli, tmp_path: Path) -> None:
+    directory = tmp_path / "org"
+    (directory / "frameworks").mkdir(parents=True)
+    catalog = directory / "frameworks" / "acme.yaml"
+    catalog.write_text("id: acme\nname: Acme\nversion: 1\nitems:\n  - {id: A-1}\n")
+    result = cli("scan", "demo", "--controls", str(directory))
+    assert result.exit_code == 2
+    assert f"{catalog}:5: 'title' is a required property" in result.output
+
+
+def test_an_unwritable_output_directory_is_one_line(cli, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the output directory should be")
+    result = cli("scan", "demo", "--output-dir", str(blocker / "out"))
+    assert result.exit_code == 2
+    assert result.output.startswith("nhiscan: error: ") and "cannot write" in result.output
+    assert result.output.count("\n") == 1

@@ -224,6 +224,16 @@ def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[
             return getattr(record, attribute) == expected
 
         return equals
+    if op == "in" and isinstance(expected, list) and all(isinstance(e, str | int | bool) for e in expected):
+        options = frozenset(expected)
+
+        def member(record: Any, ctx: EvalContext) -> bool | None:
+            if record.unknown and attribute in record.unknown:
+                return None
+            value = getattr(record, attribute)
+            return not isinstance(value, list | dict) and value in options
+
+        return member
 
     def generic(record: Any, ctx: EvalContext) -> bool | None:
         if record.unknown and attribute in record.unknown:

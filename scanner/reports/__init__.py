@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.errors import UsageError
+from scanner.errors import ReportError, UsageError
 from scanner.fsutil import write_atomic
 from scanner.model import ScanResult
 
@@ -40,6 +40,9 @@ def write_reports(result: ScanResult, formats: list[str], output_dir: Path) -> l
     for name in formats:
         reporter = available[name]
         path = output_dir / reporter.filename
-        write_atomic(path, reporter.render(result))
+        try:
+            write_atomic(path, reporter.render(result))
+        except OSError as exc:
+            raise ReportError(f"{path}: cannot write: {exc.strerror or exc}") from None
         written.append(path)
     return written
