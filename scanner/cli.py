@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from scanner.inventory_io import save_inventory
 from scanner.model import Inventory
 from scanner.reports import parse_formats, write_reports
 from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, run_scan
-from scanner.sources import collect, parse_spec
+from scanner.sources import collect, parse_spec, registered
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -53,15 +54,18 @@ def _collect(sources: tuple[str, ...]) -> Inventory:
     if not sources:
         raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
     specs = [parse_spec(text) for text in sources]
-    inventory: Inventory | None = None
-    for spec in specs:
-        collected = collect(spec)
-        inventory = collected if inventory is None else inventory.merge(collected)
-    assert inventory is not None
-    return inventory
+    return reduce(Inventory.merge, (collect(spec) for spec in specs))
 
 
-@main.command()
+def _sources_help() -> str:
+    lines = ["\b", "Sources:"]
+    for name, info in sorted(registered().items()):
+        spec = f"{name}:{info.argument}" if info.argument else name
+        lines.append(f"  {spec:<22} {info.summary}")
+    return "\n".join(lines)
+
+
+@main.command(epilog=_sources_help())
 @click.argument("sources", nargs=-1)
 @click.option(
     "--controls",
@@ -118,7 +122,7 @@ def scan(
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
 
-@main.command()
+@main.command(epilog=_sources_help())
 @click.argument("sources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Inventory JSON to write.")
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,21 +12,6 @@ from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory
 RESOURCE_TYPES = ("identity", "credential", "grant", "agent", "log_source", "account")
 
 _STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
-
-
-@dataclass(slots=True)
-class ExternalAccount:
-    """An account named in a trust relationship that this scan did not read."""
-
-    uid: str
-    provider: str = "aws"
-    name: str = ""
-    kind: str = "account"
-    parent: str | None = None
-    environment: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, Any] = field(default_factory=lambda: {"external": True})
-    unknown: list[str] = field(default_factory=list)
 
 
 class EvalContext:
@@ -122,8 +106,9 @@ class EvalContext:
 
     # ------------------------------------------------------------------ accounts
 
-    def account_record(self, uid: str, provider: str = "aws") -> Account | ExternalAccount:
-        return self.accounts.get(uid) or ExternalAccount(uid=uid, provider=provider)
+    def account_record(self, uid: str, provider: str = "aws") -> Account:
+        """The account with this uid; one outside the scan (named in a trust) is marked external."""
+        return self.accounts.get(uid) or Account(uid=uid, provider=provider, attributes={"external": True})
 
     def status_of_account(self, uid: str) -> str:
         return self.collection_status.get(uid, "complete")
