@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from scanner import model
 
@@ -72,7 +72,8 @@ def dumps_document(document: dict[str, Any]) -> str:
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build a model object from a dict already validated against the JSON Schema."""
-    return _loader(cls)(data)
+    loaded: T = _loader(cast(Any, cls))(data)
+    return loaded
 
 
 @cache
@@ -81,7 +82,7 @@ def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
 
 
 @cache
-def _loader(cls: type) -> Converter:
+def _loader(cls: Any) -> Converter:
     hints = typing.get_type_hints(cls, vars(model))
     converters: list[tuple[str, Converter | None]] = [
         (f.name, _converter_for(hints[f.name])) for f in _fields(cls) if f.init
@@ -107,7 +108,7 @@ def _converter_for(hint: Any) -> Converter | None:
     if hint is datetime:
         return parse_time
     if dataclasses.is_dataclass(hint):
-        return _loader(hint)
+        return _loader(cast(Any, hint))
     if origin is list:
         (item_hint,) = typing.get_args(hint)
         item = _converter_for(item_hint)

@@ -29,7 +29,7 @@ FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches"
 COUNT_OPERATORS = ("equals", "gt", "gte", "lt", "lte")
 QUANTIFIERS = ("any", "all", "none")
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_EMPTY = (None, "", [], {})
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 class ConditionError(ValueError):

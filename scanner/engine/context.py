@@ -12,6 +12,14 @@ from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory
 RESOURCE_TYPES = ("identity", "credential", "grant", "agent", "log_source", "account")
 
 _STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
+_INVENTORY_LISTS = {
+    "identity": "identities",
+    "credential": "credentials",
+    "grant": "grants",
+    "agent": "agents",
+    "log_source": "log_sources",
+    "account": "accounts",
+}
 
 
 class EvalContext:
@@ -57,15 +65,8 @@ class EvalContext:
     # ------------------------------------------------------------------ records by type
 
     def records(self, resource_type: str) -> list[Any]:
-        inventory = self.inventory
-        return {
-            "identity": inventory.identities,
-            "credential": inventory.credentials,
-            "grant": inventory.grants,
-            "agent": inventory.agents,
-            "log_source": inventory.log_sources,
-            "account": inventory.accounts,
-        }[resource_type]
+        records: list[Any] = getattr(self.inventory, _INVENTORY_LISTS[resource_type])
+        return records
 
     # ------------------------------------------------------------------ capabilities
 
