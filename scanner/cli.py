@@ -174,6 +174,8 @@ def controls_validate(directory: Path) -> None:
 
     catalogs = load_catalogs([directory], builtin_controls=False)
     chosen = catalogs.controls
+    if not chosen:
+        raise InputError("no control files (*.yaml) found", str(directory))
     outcomes = run_control_tests(chosen, catalogs)
     failures = [o for o in outcomes if not o.ok]
     for outcome in failures:

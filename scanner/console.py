@@ -13,10 +13,11 @@ from rich.table import Table
 
 from scanner.engine.conditions import substitute_params
 from scanner.engine.controls import Control
-from scanner.frameworks import Framework, grade, item_controls
+from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade, item_controls
 from scanner.model import ScanResult
 
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+TOP_CONTROLS = 10
 
 
 def _console() -> Console:
@@ -39,16 +40,36 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
         )
     out.print(table)
 
+    failing = sorted(
+        (c for c in result.controls if c.counts.get("fail")),
+        key=lambda c: (-SEVERITY_WEIGHTS[c.severity], -c.counts["fail"], c.id),
+    )
+    if failing:
+        top = Table(title=f"Top failing controls ({min(len(failing), TOP_CONTROLS)} of {len(failing)})")
+        top.add_column("control", no_wrap=True)
+        top.add_column("severity")
+        top.add_column("fail", justify="right")
+        top.add_column("title", overflow="fold")
+        for control in failing[:TOP_CONTROLS]:
+            style = SEVERITY_STYLES[control.severity]
+            top.add_row(
+                control.id, f"[{style}]{control.severity}[/]", str(control.counts["fail"]), escape(control.title)
+            )
+        out.print(top)
+
     frameworks = Table(title="Frameworks")
-    for column in ("framework", "score", "items failing", "not covered/assessable"):
-        frameworks.add_column(column)
+    frameworks.add_column("framework", no_wrap=True)
+    for column in ("score", "items failing", "unknown", "passing", "n/a or gaps"):
+        frameworks.add_column(column, justify="right")
     for fw in result.frameworks:
         items = Counter(item.status for item in fw.items)
         frameworks.add_row(
-            escape(f"{fw.name} ({fw.id})"),
+            fw.id,
             "n/a" if fw.score is None else f"{fw.score:.1f}",
             str(items.get("fail", 0)),
-            str(items.get("not_covered", 0) + items.get("not_assessable", 0)),
+            str(items.get("unknown", 0)),
+            str(items.get("pass", 0)),
+            str(items.get("not_covered", 0) + items.get("not_assessable", 0) + items.get("not_applicable", 0)),
         )
     out.print(frameworks)
 

@@ -19,7 +19,7 @@ from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
 from scanner.engine.evaluate import evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
-from scanner.errors import UsageError
+from scanner.errors import InputError, UsageError
 from scanner.frameworks import Framework, framework_posture, load_frameworks, weighted_score
 from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
@@ -43,7 +43,24 @@ def load_catalogs(extra_control_dirs: Iterable[Path] = (), builtin_controls: boo
     frameworks = load_frameworks(framework_dirs)
     control_dirs = ([controls_dir()] if builtin_controls else []) + extra
     controls = load_controls(control_dirs, frameworks)
+    _merge_catalog_mappings(frameworks, controls)
     return Catalogs(frameworks, controls, load_capability_catalog(capabilities_file()))
+
+
+def _merge_catalog_mappings(frameworks: Mapping[str, Framework], controls: list[Control]) -> None:
+    """Catalog items may list controls themselves (an organisation's own framework); those
+    mappings join the controls' own, so scoping, results and coverage all see them. A listed
+    control that was not loaded is an error, never a silent gap."""
+    by_id = {control.id: control for control in controls}
+    for framework in frameworks.values():
+        for item in framework.items:
+            missing = sorted(set(item.controls) - by_id.keys())
+            if missing:
+                raise InputError(f"item {item.id} lists unknown control(s) {', '.join(missing)}", framework.path)
+            for control_id in item.controls:
+                items = by_id[control_id].frameworks.setdefault(framework.id, [])
+                if item.id not in items:
+                    items.append(item.id)
 
 
 @dataclass(slots=True)

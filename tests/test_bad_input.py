@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,36 @@ def test_an_unwritable_output_directory_is_one_line(cli, tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.output.startswith("nhiscan: error: ") and "cannot write" in result.output
     assert result.output.count("\n") == 1
+
+
+def test_a_catalog_listing_an_unknown_control_is_rejected(cli, tmp_path: Path) -> None:
+    directory = tmp_path / "org"
+    (directory / "frameworks").mkdir(parents=True)
+    catalog = directory / "frameworks" / "acme.yaml"
+    catalog.write_text(
+        "id: acme\nname: Acme\nversion: 1\nitems:\n  - {id: A-1, title: Keys rotate, controls: [NHI-NOPE-1]}\n"
+    )
+    result = cli("frameworks", "show", "acme", "--controls", str(directory))
+    assert result.exit_code == 2
+    assert f"{catalog}: item A-1 lists unknown control(s) NHI-NOPE-1" in result.output
+
+
+def test_a_catalog_can_map_existing_controls_to_an_organisations_framework(cli, tmp_path: Path) -> None:
+    directory = tmp_path / "org"
+    (directory / "frameworks").mkdir(parents=True)
+    (directory / "frameworks" / "acme.yaml").write_text(
+        "id: acme\nname: Acme\nversion: 1\nitems:\n  - {id: A-1, title: Keys rotate, controls: [NHI-CRED-001]}\n"
+    )
+    result = cli("frameworks", "show", "acme", "--controls", str(directory))
+    assert result.exit_code == 0 and "NHI-CRED-001" in result.output
+    out = tmp_path / "out"
+    cli("scan", "demo", "-q", "--controls", str(directory), "--framework", "acme", "--output-dir", str(out))
+    results = json.loads((out / "results.json").read_text())
+    assert [c["id"] for c in results["controls"]] == ["NHI-CRED-001"]
+    assert results["controls"][0]["frameworks"]["acme"] == ["A-1"]
+    assert results["frameworks"][0]["items"][0]["status"] == "fail"
+
+
+def test_validating_an_empty_directory_is_an_error(cli, tmp_path: Path) -> None:
+    result = cli("controls", "validate", str(tmp_path))
+    assert result.exit_code == 2 and "no control files" in result.output
