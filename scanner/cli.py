@@ -50,11 +50,15 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _collect(sources: tuple[str, ...]) -> Inventory:
+def _collect(sources: tuple[str, ...], quiet: bool = False) -> Inventory:
     if not sources:
         raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
     specs = [parse_spec(text) for text in sources]
-    return reduce(Inventory.merge, (collect(spec) for spec in specs))
+    inventories = []
+    for spec in specs:
+        with console.working(f"collecting {spec}", quiet):
+            inventories.append(collect(spec))
+    return reduce(Inventory.merge, inventories)
 
 
 def _sources_help() -> str:
@@ -111,8 +115,9 @@ def scan(
         keep_passed=include_passed,
     )
     catalogs = load_catalogs(control_dirs)
-    inventory = _collect(sources)
-    result = run_scan(inventory, catalogs, options)
+    inventory = _collect(sources, quiet)
+    with console.working("evaluating controls", quiet):
+        result = run_scan(inventory, catalogs, options)
     written = write_reports(result, chosen_formats, output_dir)
     save_inventory(inventory, output_dir / "inventory.json")
     if not quiet:

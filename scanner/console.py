@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import yaml
@@ -22,6 +23,14 @@ TOP_CONTROLS = 10
 
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
+
+
+def working(message: str, quiet: bool = False) -> AbstractContextManager[object]:
+    """A spinner on stderr while a slow step runs; nothing when quiet or not on a terminal."""
+    errors = Console(stderr=True, highlight=False)
+    if quiet or not errors.is_terminal:
+        return nullcontext()
+    return errors.status(escape(message))
 
 
 def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
@@ -77,6 +86,18 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
         if source.status != "complete":
             calls = ", ".join(escape(e.call) for e in source.errors) or "no detail"
             out.print(f"[yellow]source {escape(source.name)}:{escape(source.account)} {source.status}[/]: {calls}")
+    waivers = result.waivers
+    if waivers.applied or waivers.expired or waivers.unmatched:
+        out.print(
+            f"Waivers: {len(waivers.applied)} applied, {len(waivers.expired)} expired, "
+            f"{len(waivers.unmatched)} matched nothing"
+        )
+        for waiver in waivers.expired:
+            out.print(
+                f"[yellow]expired waiver[/] {escape(waiver.control)} {escape(waiver.resource)} ({waiver.expires})"
+            )
+        for waiver in waivers.unmatched:
+            out.print(f"[yellow]waiver matched nothing[/] {escape(waiver.control)} {escape(waiver.resource)}")
     gate = result.gate
     verdict = "[green]passed[/]" if gate["passed"] else f"[red]failed[/] ({gate['blocking_findings']} blocking)"
     out.print(f"Gate (fail on {gate['fail_on']}): {verdict}")

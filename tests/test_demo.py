@@ -99,3 +99,15 @@ def test_well_configured_resources_pass(catalogs) -> None:
     assert "arn:aws:iam::111122223333:role/cost-vendor-access" not in flagged
     kb_search = "arn:aws:bedrock:us-east-1:111122223333:agent/KBSEARCH01"
     assert kb_search not in flagged
+
+
+def test_the_example_waivers_apply_expire_and_miss_as_documented(catalogs) -> None:
+    options = ScanOptions(waivers=REPO_ROOT / "docs" / "examples" / "waivers.yaml")
+    result = run_scan(collect(SourceSpec("demo")), catalogs, options)
+    assert [w.ticket for w in result.waivers.applied] == ["SEC-1042"]
+    assert [w.ticket for w in result.waivers.expired] == ["SEC-0977"]
+    assert [w.control for w in result.waivers.unmatched] == ["NHI-AGENT-*"]
+    waived = [f for f in result.findings if f.status == "waived"]
+    assert [f.resource.uid.split("#")[0] for f in waived] == ["arn:aws:iam::111122223333:user/legacy-backup"]
+    vendor = next(f for f in result.findings if f.resource.uid.endswith("role/vendor-audit-readonly"))
+    assert vendor.status == "fail", "an expired waiver no longer applies"
