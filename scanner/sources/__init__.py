@@ -8,7 +8,7 @@ in ``docs/permissions/`` is generated from code, never hand-kept.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scanner.errors import UsageError
 from scanner.model import Inventory
@@ -28,9 +28,11 @@ class SourceInfo:
     name: str
     summary: str
     collect: Callable[[SourceSpec], Inventory]
+    # Every provider API permission the source's calls need (e.g. "iam:GetAccountAuthorizationDetails");
+    # empty for sources that read local files only. docs/permissions/ is generated from these.
+    permissions: tuple[str, ...]
     argument: str = ""  # what the part after ':' means; empty when none is taken
     argument_required: bool = False
-    permissions: tuple[str, ...] = field(default=())
 
 
 _REGISTRY: dict[str, SourceInfo] = {}

@@ -12,4 +12,11 @@ def collect(spec: SourceSpec) -> Inventory:
     return load_inventory(demo_inventory_file())
 
 
-register(SourceInfo(name="demo", summary="the bundled demo organisation (AWS, Azure, GCP, agents)", collect=collect))
+register(
+    SourceInfo(
+        name="demo",
+        summary="the bundled demo organisation (AWS, Azure, GCP, agents)",
+        collect=collect,
+        permissions=(),  # reads a file shipped with nhiscan
+    )
+)

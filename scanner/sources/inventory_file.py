@@ -18,6 +18,7 @@ register(
         name="inventory",
         summary="an inventory snapshot (JSON) written by 'nhiscan inventory'",
         collect=collect,
+        permissions=(),  # reads a local file
         argument="PATH",
         argument_required=True,
     )
