@@ -102,16 +102,21 @@ def format_json_path(path: Iterable[str | int]) -> str:
 
 
 @cache
+def _schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(schema_file(name).read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_file(name).read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    cls = jsonschema.validators.validator_for(_schema(name))
+    cls.check_schema(_schema(name))
+    return cls(_schema(name), format_checker=cls.FORMAT_CHECKER)
 
 
 @cache
 def _fast_validator(name: str) -> Any:
-    return fastjsonschema.compile(json.loads(schema_file(name).read_text(encoding="utf-8")))
+    return fastjsonschema.compile(_schema(name))
 
 
 def schema_errors(data: Any, schema_name: str) -> ValidationError | None:

@@ -166,3 +166,20 @@ def test_usage_errors_exit_2_with_one_line(cli, args: list[str], message: str) -
     result = cli(*args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_inventory_of_a_partial_source_is_written_and_exits_3(cli, tmp_path: Path) -> None:
+    snapshot = tmp_path / "partial.json"
+    snapshot.write_text(
+        json.dumps(
+            {
+                "schema_version": "1.0",
+                "collected_at": "2026-01-01T00:00:00Z",
+                "sources": [{"name": "gcp", "account": "p1", "status": "failed", "errors": []}],
+            }
+        )
+    )
+    out = tmp_path / "copy.json"
+    assert cli("inventory", f"inventory:{snapshot}", "-o", str(out)).exit_code == 3
+    assert json.loads(out.read_text())["sources"][0]["status"] == "failed"
+    assert cli("inventory", f"inventory:{snapshot}", "-o", str(out), "--allow-partial").exit_code == 0
