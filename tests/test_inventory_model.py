@@ -162,3 +162,15 @@ def test_relative_times_in_a_fixture_fragment() -> None:
     identity = inventory.identities[0]
     assert inventory.collected_at - identity.created == timedelta(days=10)
     assert identity.last_used - inventory.collected_at == timedelta(days=1)
+
+
+@pytest.mark.parametrize("name", ["inventory", "results", "control", "framework", "capabilities", "waivers"])
+def test_shipped_schemas_are_valid_and_compile(name: str) -> None:
+    import fastjsonschema
+    import jsonschema
+
+    from scanner.resources import schema_file
+
+    schema = json.loads(schema_file(name).read_text())
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    fastjsonschema.compile(schema)
