@@ -162,7 +162,7 @@ def test_frameworks_list_and_show_coverage(cli) -> None:
         (["scan", "demo", "--fail-on", "severe"], "Invalid value for '--fail-on'"),
     ],
 )
-def test_usage_errors_exit_2_with_one_line(cli, args: list[str], message: str) -> None:
+def test_usage_errors_exit_2_and_say_why(cli, args: list[str], message: str) -> None:
     result = cli(*args)
     assert result.exit_code == 2
     assert message in result.output
