@@ -23,6 +23,7 @@ from scanner.errors import InputError, UsageError
 from scanner.frameworks import Framework, framework_posture, load_frameworks, weighted_score
 from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
+from scanner.serialize import format_time
 
 FAIL_ON_LEVELS = ("critical", "high", "medium", "low", "none")
 _SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -180,7 +181,7 @@ def summarize_inventory(inventory: Inventory) -> dict[str, Any]:
         return dict(sorted(Counter("/".join(str(getattr(i, k)) for k in keys) for i in items).items()))
 
     return {
-        "collected_at": inventory.collected_at.isoformat().replace("+00:00", "Z"),
+        "collected_at": format_time(inventory.collected_at),
         "accounts": by(inventory.accounts, "provider", "kind"),
         "identities": by(inventory.identities, "provider", "kind"),
         "credentials": by(inventory.credentials, "kind"),

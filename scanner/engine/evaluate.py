@@ -16,7 +16,8 @@ from typing import Any
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
 from scanner.engine.fields import UNKNOWN, field_accessor
-from scanner.model import Finding, ResourceRef
+from scanner.model import Credential, Finding, ResourceRef
+from scanner.serialize import format_time
 
 MAX_EVIDENCE_ITEMS = 20
 _PLAIN = (str, int, float, bool)
@@ -137,13 +138,12 @@ def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[
 
 
 def _label(record: Any) -> str:
-    if isinstance(record, dict):
+    if isinstance(record, dict):  # a trust entry
         return str(record.get("principal") or record.get("account") or record)
-    name = getattr(record, "name", "") or ""
-    if hasattr(record, "identity_uid") and hasattr(record, "kind") and not hasattr(record, "actions"):
-        display = record.attributes.get("display_id") or record.kind
-        return f"{record.kind} {display}" if display != record.kind else record.kind
-    return name or record.uid
+    if isinstance(record, Credential):  # credentials have no name; show the redacted id
+        display = record.attributes.get("display_id")
+        return f"{record.kind} {display}" if display else record.kind
+    return str(getattr(record, "name", "") or record.uid)
 
 
 def json_value(value: Any) -> Any:
@@ -152,7 +152,7 @@ def json_value(value: Any) -> Any:
     if value is UNKNOWN:
         return "not collected"
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return format_time(value)
     if isinstance(value, frozenset | set):
         return sorted(value)
     return value
