@@ -15,11 +15,6 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 RESULTS_SCHEMA_VERSION = "1.0"
 
-PROVIDERS = ("aws", "azure", "gcp", "manifest")
-SEVERITIES = ("critical", "high", "medium", "low")
-FINDING_STATUSES = ("fail", "pass", "waived", "unknown")
-SOURCE_STATUSES = ("complete", "partial", "failed")
-
 
 @dataclass(slots=True)
 class Account:

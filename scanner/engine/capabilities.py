@@ -21,7 +21,6 @@ from scanner.loading import read_yaml, validate
 from scanner.model import Grant
 
 UNKNOWN_TOOL_TAG = "unknown"
-MATCH_KEYS = ("actions", "names")
 
 
 @dataclass(frozen=True, slots=True)

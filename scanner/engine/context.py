@@ -9,8 +9,6 @@ from typing import Any
 from scanner.engine.capabilities import CapabilityCatalog
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 
-RESOURCE_TYPES = ("identity", "credential", "grant", "agent", "log_source", "account")
-
 _STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
 _INVENTORY_LISTS = {
     "identity": "identities",
@@ -56,8 +54,6 @@ class EvalContext:
             current = self.collection_status.get(status.account, "complete")
             if _STATUS_RANK[status.status] >= _STATUS_RANK[current]:
                 self.collection_status[status.account] = status.status
-        self._provider_of_holder: dict[str, str] = {uid: i.provider for uid, i in self.identities.items()}
-        self._provider_of_holder.update({uid: a.provider for uid, a in self.agents_by_uid.items()})
         self._grant_tags: dict[str, frozenset[str]] = {}
         self._identity_tags: dict[str, frozenset[str]] = {}
         self._agent_tags: dict[str, frozenset[str]] = {}
@@ -73,7 +69,8 @@ class EvalContext:
     def grant_tags(self, grant: Grant) -> frozenset[str]:
         cached = self._grant_tags.get(grant.uid)
         if cached is None:
-            provider = self._provider_of_holder.get(grant.identity_uid, "aws")
+            holder = self.holder(grant.identity_uid)
+            provider = holder.provider if holder is not None else "aws"
             cached = self._grant_tags[grant.uid] = self.capabilities.grant_tags(grant, provider)
         return cached
 
@@ -104,6 +101,12 @@ class EvalContext:
                 tags |= self.identity_tags(runtime)
             cached = self._agent_tags[agent.uid] = frozenset(tags)
         return cached
+
+    def holder(self, uid: str | None) -> Identity | Agent | None:
+        """The identity or agent that holds a credential or grant (agents hold their tools)."""
+        if not uid:
+            return None
+        return self.identities.get(uid) or self.agents_by_uid.get(uid)
 
     # ------------------------------------------------------------------ accounts
 

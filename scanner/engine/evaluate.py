@@ -88,14 +88,14 @@ def _results(
 
 def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceRef:
     if resource_type == "credential":
-        holder = ctx.identities.get(record.identity_uid or "") or ctx.agents_by_uid.get(record.identity_uid or "")
+        holder = ctx.holder(record.identity_uid)
         provider = holder.provider if holder else record.attributes.get("provider", "")
         account = holder.account if holder else record.attributes.get("account", "")
         holder_name = holder.name if holder else (record.identity_uid or "")
         name = f"{record.kind} {record.attributes.get('display_id', '')} of {holder_name}".replace("  ", " ")
         return ResourceRef(record.uid, resource_type, record.kind, name, provider, account)
     if resource_type == "grant":
-        holder = ctx.identities.get(record.identity_uid) or ctx.agents_by_uid.get(record.identity_uid)
+        holder = ctx.holder(record.identity_uid)
         provider = holder.provider if holder else ""
         account = holder.account if holder else ""
         name = f"{record.name} ({holder.name})" if holder else record.name
