@@ -187,7 +187,7 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
     if op == "in":
         if not isinstance(expected, list):
             raise ConditionError("'in' takes a list", path)
-        options = set(expected) if all(isinstance(e, str | int | bool) for e in expected) else expected
+        options = _options(expected)
         return lambda v: v in options if not isinstance(v, list | dict) else False
     if op in ("gt", "gte", "lt", "lte"):
         if not isinstance(expected, int | float) or isinstance(expected, bool):
@@ -213,6 +213,11 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
 
 
+def _options(expected: list[Any]) -> frozenset[Any] | list[Any]:
+    """A set for fast membership where every option is hashable, else the list itself."""
+    return frozenset(expected) if all(isinstance(e, str | int | bool) for e in expected) else expected
+
+
 def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[[Any], bool]) -> Predicate:
     """The same test as the generic path, inlined for fields that are plain record attributes:
     controls evaluate millions of these, and one call less per test is a third of the time."""
@@ -224,8 +229,8 @@ def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[
             return getattr(record, attribute) == expected
 
         return equals
-    if op == "in" and isinstance(expected, list) and all(isinstance(e, str | int | bool) for e in expected):
-        options = frozenset(expected)
+    if op == "in":  # _field_test has checked that expected is a list
+        options = _options(expected)
 
         def member(record: Any, ctx: EvalContext) -> bool | None:
             if record.unknown and attribute in record.unknown:
