@@ -18,7 +18,8 @@ from scanner import __version__, console
 from scanner.errors import InputError, NhiscanError, UsageError
 from scanner.inventory_io import save_inventory
 from scanner.model import Inventory
-from scanner.reports import parse_formats, write_reports
+from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, write_reports
+from scanner.results_io import load_results
 from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, run_scan
 from scanner.sources import collect, parse_spec, registered
 
@@ -79,8 +80,9 @@ def _sources_help() -> str:
     help="Extra directory of controls (and frameworks/ catalogs). Repeatable.",
 )
 @click.option("--framework", "frameworks", multiple=True, help="Limit to controls mapped to this framework id.")
-@click.option("--format", "formats", default="html,json", show_default=True, help="Comma-separated output formats.")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Comma-separated output formats.")
 @click.option("--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
+@click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True, help="PDF page size.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON_LEVELS), default="high", show_default=True)
 @click.option("--waivers", type=click.Path(path_type=Path), help="Waivers file (YAML).")
 @click.option("--baseline", type=click.Path(path_type=Path), help="Earlier results.json: gate only on new findings.")
@@ -96,6 +98,7 @@ def scan(
     frameworks: tuple[str, ...],
     formats: str,
     output_dir: Path,
+    paper: str,
     fail_on: str,
     waivers: Path | None,
     baseline: Path | None,
@@ -118,7 +121,8 @@ def scan(
     inventory = _collect(sources, quiet)
     with console.working("evaluating controls", quiet):
         result = run_scan(inventory, catalogs, options)
-    written = write_reports(result, chosen_formats, output_dir)
+    with console.working("writing reports", quiet):
+        written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
     save_inventory(inventory, output_dir / "inventory.json")
     if not quiet:
         console.print_summary(result, [*written, output_dir / "inventory.json"])
@@ -141,6 +145,23 @@ def inventory(ctx: click.Context, sources: tuple[str, ...], output: Path, allow_
     incomplete = [s for s in collected.sources if s.status != "complete"]
     if incomplete and not allow_partial:
         ctx.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated output formats.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
+@click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True, help="PDF page size.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def report(results: Path, formats: str, output_dir: Path, paper: str, quiet: bool) -> None:
+    """Render the reports of an earlier scan from its RESULTS file (results.json), without re-scanning."""
+    chosen_formats = parse_formats(formats)
+    result = load_results(results)
+    with console.working("writing reports", quiet):
+        written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
+    if not quiet:
+        for path in written:
+            click.echo(f"wrote {path}")
 
 
 @main.group(cls=_Group)

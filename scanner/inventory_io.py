@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic
@@ -30,19 +31,25 @@ def load_inventory(path: Path) -> Inventory:
     return inventory_from_data(read_json(path), path)
 
 
+def inventory_document(inventory: Inventory) -> dict[str, Any]:
+    return {name: getattr(inventory, name) for name in _DOCUMENT_FIELDS}
+
+
 def inventory_to_json(inventory: Inventory) -> str:
-    fields = (
-        "schema_version",
-        "collected_at",
-        "accounts",
-        "identities",
-        "credentials",
-        "grants",
-        "agents",
-        "log_sources",
-        "sources",
-    )
-    return dumps_document({name: getattr(inventory, name) for name in fields})
+    return dumps_document(inventory_document(inventory))
+
+
+_DOCUMENT_FIELDS = (
+    "schema_version",
+    "collected_at",
+    "accounts",
+    "identities",
+    "credentials",
+    "grants",
+    "agents",
+    "log_sources",
+    "sources",
+)
 
 
 def save_inventory(inventory: Inventory, path: Path) -> None:

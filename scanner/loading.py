@@ -124,9 +124,12 @@ def schema_errors(data: Any, schema_name: str) -> ValidationError | None:
     return best_match(_validator(schema_name).iter_errors(data))
 
 
-def validate(data: Any, schema_name: str, path: Path, node: yaml.Node | None = None) -> None:
+def validate(
+    data: Any, schema_name: str, path: Path, node: yaml.Node | None = None, at: Sequence[str | int] = ()
+) -> None:
     """Compiled validation first (a 100k-identity inventory in seconds, not a minute); only for
-    invalid input does jsonschema look for the most readable error."""
+    invalid input does jsonschema look for the most readable error. ``at`` is where ``data`` sits
+    in the file, for the error's JSON path."""
     try:
         _fast_validator(schema_name)(data)
         return
@@ -134,8 +137,8 @@ def validate(data: Any, schema_name: str, path: Path, node: yaml.Node | None = N
         error = schema_errors(data, schema_name)
         if error is None:  # the two validators disagree: report the compiled one's finding
             steps = [int(p) if p.isdigit() else p for p in fast_error.path[1:]]
-            raise InputError(fast_error.message, str(path), format_json_path(steps)) from None
-    location = list(error.absolute_path)
+            raise InputError(fast_error.message, str(path), format_json_path([*at, *steps])) from None
+    location = [*at, *error.absolute_path]
     where = format_json_path(location)
     if node is not None:
         line = yaml_line(node, location)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 INVENTORY_SCHEMA_VERSION = "1.0"
-RESULTS_SCHEMA_VERSION = "1.0"
+RESULTS_SCHEMA_VERSION = "1.1"
 
 
 @dataclass(slots=True)
@@ -243,6 +243,16 @@ class WaiverReport:
 
 
 @dataclass(slots=True)
+class TrendPoint:
+    """An earlier scan's headline figures, for the trend in reports (filled from scan history)."""
+
+    scan_id: str
+    finished: datetime
+    score: float | None
+    failing: int = 0
+
+
+@dataclass(slots=True)
 class ScanResult:
     scan: ScanMeta
     score: float | None
@@ -253,4 +263,8 @@ class ScanResult:
     inventory_summary: dict[str, Any] = field(default_factory=dict)
     gate: dict[str, Any] = field(default_factory=dict)
     tool: dict[str, str] = field(default_factory=dict)
+    # The evaluated records reports show (grants: agent tools only); None in results older than 1.1.
+    inventory: Inventory | None = None
+    capabilities: dict[str, list[str]] = field(default_factory=dict)  # identity/agent uid -> tags
+    trend: list[TrendPoint] = field(default_factory=list)
     schema_version: str = RESULTS_SCHEMA_VERSION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import uuid
 from collections import Counter
@@ -141,6 +142,8 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         waivers=waiver_report,
         inventory_summary=summarize_inventory(inventory),
         tool={"name": "nhiscan", "version": __version__},
+        inventory=reported_inventory(inventory),
+        capabilities=capability_map(ctx),
     )
     result.gate = gate(result, options.fail_on)
     return result
@@ -174,6 +177,23 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
         "blocking_by_severity": dict(Counter(f.severity for f in blocking)),
         "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],
     }
+
+
+def reported_inventory(inventory: Inventory) -> Inventory:
+    """What reports show of the inventory: every record but the grants, of which only agent tools
+    are kept (an estate's policies and bindings are many and are summarised by capability tags)."""
+    return dataclasses.replace(inventory, grants=[g for g in inventory.grants if g.kind == "tool"])
+
+
+def capability_map(ctx: EvalContext) -> dict[str, list[str]]:
+    tags: dict[str, list[str]] = {}
+    for identity in ctx.inventory.identities:
+        if found := ctx.identity_tags(identity):
+            tags[identity.uid] = sorted(found)
+    for agent in ctx.inventory.agents:
+        if found := ctx.agent_tags(agent):
+            tags[agent.uid] = sorted(found)
+    return tags
 
 
 def summarize_inventory(inventory: Inventory) -> dict[str, Any]:

@@ -53,21 +53,29 @@ def dumps(obj: Any) -> str:
     return _ENCODER.encode(obj)
 
 
-def dumps_document(document: dict[str, Any]) -> str:
+def dumps_document(document: dict[str, Any], expand: tuple[str, ...] = ()) -> str:
     """A JSON object laid out one top-level key per line and one list item per line: readable,
-    greppable and diff-friendly, yet written by the C encoder (``indent`` would use the slow one)."""
-    lines = ["{"]
+    greppable and diff-friendly, yet written by the C encoder (``indent`` would use the slow one).
+    The objects under the keys named in ``expand`` are laid out the same way, one level deeper."""
+    return "\n".join(["{", *_document_lines(document, " ", expand), "}"]) + "\n"
+
+
+def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...]) -> list[str]:
+    lines = []
     last = len(document) - 1
     for index, (key, value) in enumerate(document.items()):
         comma = "," if index < last else ""
-        if isinstance(value, list) and value:
-            lines.append(f" {dumps(key)}: [")
-            lines.append(",\n".join(f"  {dumps(item)}" for item in value))
-            lines.append(f" ]{comma}")
+        if key in expand and isinstance(value, dict):
+            lines.append(f"{pad}{dumps(key)}: {{")
+            lines.extend(_document_lines(value, pad + "  ", ()))
+            lines.append(f"{pad}}}{comma}")
+        elif isinstance(value, list) and value:
+            lines.append(f"{pad}{dumps(key)}: [")
+            lines.append(",\n".join(f"{pad} {dumps(item)}" for item in value))
+            lines.append(f"{pad}]{comma}")
         else:
-            lines.append(f" {dumps(key)}: {dumps(value)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"{pad}{dumps(key)}: {dumps(value)}{comma}")
+    return lines
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

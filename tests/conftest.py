@@ -13,8 +13,9 @@ from scanner.cli import main
 from scanner.engine.context import EvalContext
 from scanner.engine.selftest import fragment_to_data
 from scanner.inventory_io import inventory_from_data
-from scanner.model import Inventory
-from scanner.scan import Catalogs, load_catalogs
+from scanner.model import Inventory, ScanResult
+from scanner.scan import Catalogs, ScanOptions, load_catalogs, run_scan
+from scanner.sources import SourceSpec, collect
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
@@ -47,3 +48,63 @@ def cli(tmp_path: Path) -> Callable[..., Result]:
         return runner.invoke(main, list(args), catch_exceptions=False)
 
     return invoke
+
+
+# Names an attacker can give cloud resources; every report must show them as inert text.
+SCRIPT_PAYLOAD = "<script>alert(1)</script>"
+IMG_PAYLOAD = '"><img src=x onerror=alert(1)>'
+BREAKOUT_PAYLOAD = "</script><script>alert(2)</script>"
+RTL_PAYLOAD = "invoice\u202egnp.exe"
+LONG_PAYLOAD = "L" * 10_000
+HOSTILE_NAMES = [SCRIPT_PAYLOAD, IMG_PAYLOAD, BREAKOUT_PAYLOAD, RTL_PAYLOAD, LONG_PAYLOAD]
+
+
+def hostile_inventory() -> Inventory:
+    account = "111111111111"
+    return make_inventory(
+        {
+            "accounts": [{"uid": account, "name": RTL_PAYLOAD}],
+            "identities": [
+                {
+                    "uid": f"arn:aws:iam::{account}:user/u{index}",
+                    "name": name,
+                    "kind": "user",
+                    "owner": {0: IMG_PAYLOAD, 1: LONG_PAYLOAD}.get(index),
+                    "created": "-400d",
+                    "last_used": "-200d",
+                    "tags": {"team": SCRIPT_PAYLOAD},
+                }
+                for index, name in enumerate(HOSTILE_NAMES)
+            ],
+            "credentials": [
+                {"uid": f"key-{index}", "identity_uid": f"arn:aws:iam::{account}:user/u{index}", "created": "-500d"}
+                for index in range(len(HOSTILE_NAMES))
+            ],
+            "agents": [
+                {
+                    "uid": "agent-1",
+                    "name": BREAKOUT_PAYLOAD,
+                    "owner": "<b>owner</b>",
+                    "platform": IMG_PAYLOAD,
+                    "runs_as": f"arn:aws:iam::{account}:user/u0",
+                }
+            ],
+            "grants": [
+                {"identity_uid": "agent-1", "kind": "tool", "name": SCRIPT_PAYLOAD},
+                {"identity_uid": f"arn:aws:iam::{account}:user/u0", "name": "admin", "actions": ["*"]},
+            ],
+            "log_sources": [{"uid": "trail", "name": RTL_PAYLOAD, "enabled": False}],
+            "sources": [{"name": "aws", "account": account, "status": "partial"}],
+        }
+    )
+
+
+@pytest.fixture
+def hostile_result(catalogs: Catalogs) -> ScanResult:
+    return run_scan(hostile_inventory(), catalogs, ScanOptions())
+
+
+@pytest.fixture(scope="session")
+def demo_result(catalogs: Catalogs) -> ScanResult:
+    waivers = REPO_ROOT / "docs" / "examples" / "waivers.yaml"
+    return run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions(waivers=waivers))

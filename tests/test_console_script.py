@@ -26,7 +26,7 @@ def test_scan_demo_from_a_fresh_directory(tmp_path: Path) -> None:
     completed = run("scan", "demo", cwd=tmp_path)
     assert completed.returncode == 1, completed.stderr
     out = tmp_path / "nhiscan-out"
-    assert {p.name for p in out.iterdir()} == {"report.html", "results.json", "inventory.json"}
+    assert {p.name for p in out.iterdir()} == {"report.html", "report.pdf", "results.json", "inventory.json"}
     assert json.loads((out / "results.json").read_text())["tool"]["name"] == "nhiscan"
 
 

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from scanner.inventory_io import load_inventory
+from scanner.model import Inventory
 from scanner.reports.json_results import results_dict
 from scanner.resources import demo_inventory_file
 from scanner.scan import ScanOptions, run_scan
+from scanner.serialize import from_dict
 from scanner.sources import SourceSpec, collect
 
 from .conftest import REPO_ROOT
@@ -25,11 +28,21 @@ def demo_result(catalogs):
 
 
 def stable_view(result) -> dict:
-    """Everything in the results but the scan id and wall-clock times."""
+    """Everything in the results but the scan id, wall-clock times and the inventory (the demo
+    fixture itself, checked on its own)."""
     data = results_dict(result)
     data["scan"] = {k: v for k, v in data["scan"].items() if k not in ("id", "started", "finished")}
     data.pop("tool")
+    data.pop("inventory")
     return data
+
+
+def test_results_carry_the_evaluated_inventory_with_agent_tools_only(catalogs) -> None:
+    inventory = load_inventory(demo_inventory_file())
+    recorded = from_dict(Inventory, results_dict(demo_result(catalogs))["inventory"])
+    for key in ("accounts", "identities", "credentials", "agents", "log_sources", "sources", "collected_at"):
+        assert getattr(recorded, key) == getattr(inventory, key), key
+    assert recorded.grants == [g for g in inventory.grants if g.kind == "tool"]
 
 
 def test_the_fixture_is_what_the_builder_produces() -> None:

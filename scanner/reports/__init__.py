@@ -10,18 +10,27 @@ from scanner.errors import ReportError, UsageError
 from scanner.fsutil import write_atomic
 from scanner.model import ScanResult
 
+PAPER_SIZES = ("a4", "letter")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """Layout choices, not data: a reporter still learns everything it shows from the ScanResult."""
+
+    paper: str = "a4"
+
 
 @dataclass(frozen=True, slots=True)
 class Reporter:
     format: str
     filename: str
-    render: Callable[[ScanResult], str | bytes]
+    render: Callable[[ScanResult, ReportSettings], str | bytes]
 
 
 def reporters() -> dict[str, Reporter]:
-    from scanner.reports import html_basic, json_results
+    from scanner.reports import html_report, json_results, pdf_report
 
-    found = [json_results.REPORTER, html_basic.REPORTER]
+    found = [json_results.REPORTER, html_report.REPORTER, pdf_report.REPORTER]
     return {reporter.format: reporter for reporter in found}
 
 
@@ -34,15 +43,25 @@ def parse_formats(text: str) -> list[str]:
     return formats
 
 
-def write_reports(result: ScanResult, formats: list[str], output_dir: Path) -> list[Path]:
+def write_reports(
+    result: ScanResult, formats: list[str], output_dir: Path, settings: ReportSettings | None = None
+) -> list[Path]:
+    """Write each format; results.json first, so a report that cannot be rendered or written
+    loses nothing else. Failures are raised together once every other format is written."""
     available = reporters()
-    written = []
-    for name in formats:
+    written, failures = [], []
+    for name in sorted(formats, key=lambda f: f != "json"):
         reporter = available[name]
         path = output_dir / reporter.filename
         try:
-            write_atomic(path, reporter.render(result))
+            write_atomic(path, reporter.render(result, settings or ReportSettings()))
         except OSError as exc:
-            raise ReportError(f"{path}: cannot write: {exc.strerror or exc}") from None
+            failures.append(f"{path}: cannot write: {exc.strerror or exc}")
+            continue
+        except ReportError as exc:
+            failures.append(f"{path}: {exc}")
+            continue
         written.append(path)
+    if failures:
+        raise ReportError("; ".join(failures))
     return written

@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from scanner.frameworks import grade
+from scanner.inventory_io import inventory_document
 from scanner.model import Finding, ScanResult
-from scanner.reports import Reporter
+from scanner.reports import Reporter, ReportSettings
 from scanner.serialize import dumps_document
 
 
@@ -23,7 +24,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
 _FINDING_FIELDS = ("fingerprint", "control_id", "status", "severity", "resource", "message", "evidence")
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, settings: ReportSettings | None = None) -> str:
     return dumps_document(
         {
             "schema_version": result.schema_version,
@@ -37,7 +38,11 @@ def render(result: ScanResult) -> str:
             "frameworks": result.frameworks,
             "waivers": result.waivers,
             "inventory_summary": result.inventory_summary,
-        }
+            "capabilities": result.capabilities,
+            "trend": result.trend,
+            **({"inventory": inventory_document(result.inventory)} if result.inventory is not None else {}),
+        },
+        expand=("inventory",),
     )
 
 

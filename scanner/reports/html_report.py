@@ -1,0 +1,220 @@
+"""report.html: one self-contained, interactive file for analysts.
+
+Summary, framework coverage, waivers and methodology are rendered on the server. Findings and the
+inventory travel as one JSON data island that the inline script pages, filters and sorts, so the
+page holds one page of rows whatever the estate's size. The Content-Security-Policy admits only
+the inline script and stylesheet by their hashes: no other script, style or request can run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from markupsafe import Markup
+
+from scanner.model import Finding, ScanResult
+from scanner.reports import Reporter, ReportSettings, view
+from scanner.reports.templating import asset, environment, script_json
+
+FINDING_COLUMNS = (
+    "control",
+    "status",
+    "uid",
+    "type",
+    "kind",
+    "name",
+    "provider",
+    "account",
+    "message",
+    "evidence",
+    "waiver",
+    "new",
+    "fingerprint",
+)
+IDENTITY_COLUMNS = (
+    "uid",
+    "name",
+    "kind",
+    "provider",
+    "account",
+    "owner",
+    "age",
+    "unused",
+    "credentials",
+    "capabilities",
+    "failing",
+)
+CREDENTIAL_COLUMNS = ("kind", "age", "unused", "expires_in", "active", "managed")
+AGENT_COLUMNS = (
+    "uid",
+    "name",
+    "platform",
+    "provider",
+    "account",
+    "runtime",
+    "owner",
+    "tools",
+    "capabilities",
+    "guardrail",
+    "approval",
+    "failing",
+)
+LOG_COLUMNS = ("name", "kind", "provider", "account", "scope", "enabled", "covers", "retention")
+
+
+def _hash_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(script: str, style: str) -> str:
+    return (
+        f"default-src 'none'; script-src {_hash_source(script)}; style-src {_hash_source(style)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _finding_row(finding: Finding) -> list[Any]:
+    ref = finding.resource
+    return [
+        finding.control_id,
+        finding.status,
+        ref.uid,
+        ref.type,
+        ref.kind,
+        ref.name,
+        ref.provider,
+        ref.account,
+        finding.message,
+        finding.evidence,
+        finding.waiver,
+        finding.new,
+        finding.fingerprint,
+    ]
+
+
+def _failing_counts(result: ScanResult) -> dict[str, int]:
+    """Unwaived failures per identity or agent, counting those on its credentials and grants."""
+    holder = {c.uid: c.identity_uid for c in result.inventory.credentials} if result.inventory else {}
+    counts: dict[str, int] = {}
+    for finding in result.findings:
+        if finding.status != "fail":
+            continue
+        uid = finding.resource.uid
+        if finding.resource.type == "credential":
+            uid = holder.get(uid) or uid
+        elif finding.resource.type == "grant":
+            uid = uid.split("#", 1)[0]
+        counts[uid] = counts.get(uid, 0) + 1
+    return counts
+
+
+def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
+    inventory = result.inventory
+    if inventory is None:
+        return {"identities": [], "agents": [], "logs": []}
+    as_of = result.scan.as_of
+    failing = _failing_counts(result)
+    credentials: dict[str | None, list[list[Any]]] = {}
+    for c in inventory.credentials:
+        credentials.setdefault(c.identity_uid, []).append(
+            [
+                c.kind,
+                view.credential_age(c, as_of),
+                None if "last_used" in c.unknown else view.days_between(c.last_used, as_of),
+                None if c.expires is None else (c.expires - as_of).days,
+                c.active,
+                c.managed_by_provider,
+            ]
+        )
+    names = {i.uid: i.name for i in inventory.identities}
+    identities = [
+        [
+            i.uid,
+            i.name,
+            i.kind,
+            i.provider,
+            i.account,
+            i.owner,
+            view.days_between(i.created, as_of),
+            "unknown" if "last_used" in i.unknown else view.days_between(i.last_used, as_of),
+            credentials.get(i.uid, []),
+            result.capabilities.get(i.uid, []),
+            failing.get(i.uid, 0),
+        ]
+        for i in inventory.identities
+    ]
+    tools: dict[str, list[str]] = {}
+    for grant in inventory.grants:
+        tools.setdefault(grant.identity_uid, []).append(grant.name)
+    agents = [
+        [
+            a.uid,
+            a.name,
+            a.platform,
+            a.provider,
+            a.account,
+            names.get(a.runs_as or "", a.runs_as),
+            a.owner,
+            sorted(tools.get(a.uid, [])),
+            result.capabilities.get(a.uid, []),
+            a.guardrail,
+            a.human_approval,
+            failing.get(a.uid, 0) + failing.get(a.runs_as or "", 0),
+        ]
+        for a in inventory.agents
+    ]
+    logs = [
+        [s.name or s.uid, s.kind, s.provider, s.account, s.scope, s.enabled, s.covers, s.retention_days]
+        for s in inventory.log_sources
+    ]
+    return {"identities": identities, "agents": agents, "logs": logs}
+
+
+def report_data(result: ScanResult) -> dict[str, Any]:
+    """The data island: column names once, then one array per row (half the size of objects)."""
+    return {
+        "columns": {
+            "findings": FINDING_COLUMNS,
+            "identities": IDENTITY_COLUMNS,
+            "credentials": CREDENTIAL_COLUMNS,
+            "agents": AGENT_COLUMNS,
+            "logs": LOG_COLUMNS,
+        },
+        "controls": {
+            c.id: {
+                "title": c.title,
+                "severity": c.severity,
+                "rationale": c.rationale,
+                "remediation": c.remediation,
+                "frameworks": c.frameworks,
+            }
+            for c in result.controls
+        },
+        "frameworks": {f.id: f.name for f in result.frameworks},
+        "findings": [_finding_row(f) for f in result.findings],
+        **inventory_rows(result),
+    }
+
+
+def render(result: ScanResult, settings: ReportSettings) -> str:
+    script, style = asset("report.js"), asset("report.css")
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            result=result,
+            headline=view.headline(result),
+            scope=view.scope(result),
+            matrix=view.provider_severity_matrix(result.findings),
+            gaps=view.coverage_gaps(result, limit=50),
+            csp=content_security_policy(script, style),
+            script=Markup(script),
+            style=Markup(style),
+            data=Markup(script_json(report_data(result))),
+        )
+    )
+
+
+REPORTER = Reporter(format="html", filename="report.html", render=render)

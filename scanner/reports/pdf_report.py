@@ -1,0 +1,82 @@
+"""report.pdf: the executive report, rendered by WeasyPrint from an HTML template.
+
+Everything on it is a summary or a top-N list, so its length and render time do not grow with the
+estate. The renderer fetches nothing: charts are inlined as ``data:`` images and every other URL
+is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from scanner.errors import ReportError
+from scanner.model import ScanResult
+from scanner.reports import Reporter, ReportSettings, view
+from scanner.reports.templating import asset, environment
+
+TOP_RISKS = 10
+AGENTS_AT_RISK = 10
+COVERAGE_GAPS = 12
+
+
+def _weasyprint() -> Any:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: the Pango or HarfBuzz libraries are missing
+        raise ReportError(
+            f"PDF output needs WeasyPrint and its system libraries ({exc}); run scripts/setup-system.sh"
+        ) from None
+    return weasyprint
+
+
+def inline_only_fetcher() -> Any:
+    """A URL fetcher that serves ``data:`` URLs (already in the document) and refuses the rest."""
+    from weasyprint.urls import URLFetcher
+
+    class InlineOnlyFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("data",), allow_redirects=False, timeout=1)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith("data:"):
+                self.refused.append(url)
+                raise ValueError(f"nhiscan reports fetch nothing: refused {url[:80]}")
+            return super().fetch(url, headers)
+
+    return InlineOnlyFetcher()
+
+
+def executive_html(result: ScanResult, settings: ReportSettings) -> str:
+    risks = view.agent_risks(result)
+    return (
+        environment()
+        .get_template("executive.html.j2")
+        .render(
+            result=result,
+            paper=settings.paper,
+            style=Markup(asset("executive.css")),
+            headline=view.headline(result),
+            scope=view.scope(result),
+            matrix=view.provider_severity_matrix(result.findings),
+            risks=view.top_risks(result, TOP_RISKS),
+            ages=view.credential_age_distribution(result),
+            agents=[r for r in risks if r.worst][:AGENTS_AT_RISK],
+            agents_total=len(risks),
+            agents_failing=sum(1 for r in risks if r.worst),
+            gaps=view.coverage_gaps(result, COVERAGE_GAPS),
+            trend=result.trend,
+        )
+    )
+
+
+def render(result: ScanResult, settings: ReportSettings) -> bytes:
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=executive_html(result, settings), url_fetcher=inline_only_fetcher())
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+REPORTER = Reporter(format="pdf", filename="report.pdf", render=render)

@@ -1,0 +1,280 @@
+"""What the HTML and PDF reports show, derived from a ScanResult alone.
+
+Summaries here are counts and rankings over findings the engine produced and records the scan
+evaluated; nothing is re-evaluated. Every list meant for the PDF is cut to a fixed length, so the
+executive report does not grow with the estate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scanner.frameworks import grade
+from scanner.model import Agent, ControlSummary, Credential, Finding, Identity, Inventory, ResourceRef, ScanResult
+
+SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}
+OPEN_STATUSES = ("fail", "unknown", "waived")
+PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP", "manifest": "Manifests"}
+AGE_BUCKETS = ((30, "up to 30 days"), (90, "31 to 90 days"), (180, "91 to 180 days"), (365, "181 to 365 days"))
+OVER_A_YEAR, AGE_UNKNOWN = "over a year", "unknown"
+_PLURALS = {
+    "identity": "identities",
+    "credential": "credentials",
+    "grant": "grants",
+    "agent": "agents",
+    "log_source": "log sources",
+    "account": "accounts",
+}
+
+
+def provider_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def days_between(earlier: datetime | None, later: datetime) -> int | None:
+    return None if earlier is None else max(0, (later - earlier).days)
+
+
+@dataclass(slots=True)
+class Owners:
+    """Who answers for a resource: the owner recorded on it or on the identity or agent behind it."""
+
+    by_uid: dict[str, str | None] = field(default_factory=dict)
+    credential_holder: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, inventory: Inventory | None) -> Owners:
+        owners = cls()
+        if inventory is None:
+            return owners
+        holders: list[Identity | Agent] = [*inventory.identities, *inventory.agents]
+        for record in holders:
+            owners.by_uid[record.uid] = record.owner
+        for credential in inventory.credentials:
+            owners.credential_holder[credential.uid] = credential.identity_uid
+        return owners
+
+    def owner(self, ref: ResourceRef) -> str | None:
+        uid = ref.uid
+        if ref.type == "credential":
+            uid = self.credential_holder.get(uid) or ""
+        elif ref.type == "grant":
+            uid = uid.split("#", 1)[0]
+        return self.by_uid.get(uid)
+
+
+@dataclass(slots=True)
+class Risk:
+    control: ControlSummary
+    failing: int
+    resources: list[str]
+    owners: list[tuple[str, int]]
+    unowned: int
+
+    @property
+    def headline(self) -> str:
+        noun = _PLURALS.get(self.control.resource, self.control.resource)
+        if self.failing == 1:
+            noun = self.control.resource.replace("_", " ")
+        return f"{self.failing} {noun} fail “{self.control.title}”"
+
+
+def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
+    """Controls with unwaived failures, worst first: severity, then how many resources fail."""
+    failing: dict[str, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        if finding.status == "fail":
+            failing[finding.control_id].append(finding)
+    controls = {c.id: c for c in result.controls}
+    ranked = sorted(
+        failing.items(), key=lambda item: (-SEVERITY_RANK[controls[item[0]].severity], -len(item[1]), item[0])
+    )
+    owners = Owners.of(result.inventory)
+    risks = []
+    for control_id, findings in ranked[:limit]:
+        owner_counts = Counter(owners.owner(f.resource) for f in findings)
+        unowned = owner_counts.pop(None, 0)
+        risks.append(
+            Risk(
+                control=controls[control_id],
+                failing=len(findings),
+                resources=[f.resource.name or f.resource.uid for f in findings[:3]],
+                owners=[(name, count) for name, count in owner_counts.most_common(3) if name],
+                unowned=unowned,
+            )
+        )
+    return risks
+
+
+def failing_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = Counter(f.severity for f in findings if f.status == "fail")
+    return {severity: counts.get(severity, 0) for severity in SEVERITIES}
+
+
+def provider_severity_matrix(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
+    """Failing findings per provider and severity (the heat map)."""
+    matrix: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SEVERITIES, 0))
+    for finding in findings:
+        if finding.status == "fail":
+            matrix[finding.resource.provider][finding.severity] += 1
+    return dict(sorted(matrix.items()))
+
+
+def credential_age(credential: Credential, as_of: datetime) -> int | None:
+    if "created" in credential.unknown:
+        return None
+    return days_between(credential.created, as_of)
+
+
+def age_bucket(age: int | None) -> str:
+    if age is None:
+        return AGE_UNKNOWN
+    for limit, label in AGE_BUCKETS:
+        if age <= limit:
+            return label
+    return OVER_A_YEAR
+
+
+def credential_age_distribution(result: ScanResult) -> dict[str, dict[str, int]]:
+    """Active credentials that someone must rotate (not provider-managed), by provider and age."""
+    labels = [label for _, label in AGE_BUCKETS] + [OVER_A_YEAR, AGE_UNKNOWN]
+    distribution: dict[str, dict[str, int]] = {}
+    if result.inventory is None:
+        return distribution
+    holders: list[Identity | Agent] = [*result.inventory.identities, *result.inventory.agents]
+    providers = {holder.uid: holder.provider for holder in holders}
+    for credential in result.inventory.credentials:
+        if not credential.active or credential.managed_by_provider:
+            continue
+        provider = providers.get(credential.identity_uid or "", "no holder")
+        row = distribution.setdefault(provider, dict.fromkeys(labels, 0))
+        row[age_bucket(credential_age(credential, result.scan.as_of))] += 1
+    return dict(sorted(distribution.items()))
+
+
+@dataclass(slots=True)
+class AgentRisk:
+    agent: Agent
+    runtime: Identity | None
+    failing: dict[str, int]
+    capabilities: list[str]
+    tools: list[str]
+
+    @property
+    def worst(self) -> str | None:
+        return next((s for s in SEVERITIES if self.failing.get(s)), None)
+
+
+def agent_risks(result: ScanResult) -> list[AgentRisk]:
+    """Every agent with the failures on itself, its tools, its runtime identity and that identity's
+    credentials; agents with the worst failures first."""
+    inventory = result.inventory
+    if inventory is None:
+        return []
+    identities = {i.uid: i for i in inventory.identities}
+    credential_holder = {c.uid: c.identity_uid for c in inventory.credentials}
+    tools: dict[str, list[str]] = defaultdict(list)
+    for grant in inventory.grants:
+        tools[grant.identity_uid].append(grant.name)
+    failing_by_uid: dict[str, Counter[str]] = defaultdict(Counter)
+    for finding in result.findings:
+        if finding.status != "fail":
+            continue
+        uid = finding.resource.uid
+        if finding.resource.type == "grant":
+            uid = uid.split("#", 1)[0]
+        elif finding.resource.type == "credential":
+            uid = credential_holder.get(uid) or uid
+        failing_by_uid[uid][finding.severity] += 1
+    risks = []
+    for agent in inventory.agents:
+        counts = failing_by_uid.get(agent.uid, Counter()) + failing_by_uid.get(agent.runs_as or "", Counter())
+        risks.append(
+            AgentRisk(
+                agent=agent,
+                runtime=identities.get(agent.runs_as or ""),
+                failing={s: counts.get(s, 0) for s in SEVERITIES},
+                capabilities=result.capabilities.get(agent.uid, []),
+                tools=sorted(tools.get(agent.uid, [])),
+            )
+        )
+    risks.sort(key=lambda r: (*(-r.failing[s] for s in SEVERITIES), r.agent.name))
+    return risks
+
+
+@dataclass(slots=True)
+class CoverageGap:
+    area: str
+    subject: str
+    detail: str
+
+
+def coverage_gaps(result: ScanResult, limit: int = 12) -> list[CoverageGap]:
+    """What the scan could not assess, and why: unread sources, fields no source collected,
+    controls that came out unknown, and framework items configuration cannot show."""
+    gaps = []
+    for source in result.scan.sources:
+        if source.status != "complete":
+            calls = ", ".join(sorted({e.call for e in source.errors})[:3]) or "no detail"
+            gaps.append(CoverageGap("source", f"{source.name} {source.account}", f"{source.status}: {calls}"))
+    for field_name, count in unknown_fields(result.inventory).most_common(4):
+        gaps.append(CoverageGap("data", field_name, f"not collected for {count} records"))
+    unknown_controls = sorted(
+        (c for c in result.controls if c.counts.get("unknown")), key=lambda c: -c.counts.get("unknown", 0)
+    )
+    for control in unknown_controls[:4]:
+        gaps.append(CoverageGap("control", f"{control.id} {control.title}", f"unknown for {control.counts['unknown']}"))
+    for framework in result.frameworks:
+        items = [i for i in framework.items if i.status == "not_assessable"]
+        if items:
+            ids = ", ".join(i.id for i in items[:6]) + (" …" if len(items) > 6 else "")
+            detail = f"{len(items)} items not assessable from configuration: {ids}"
+            gaps.append(CoverageGap("framework", framework.name, detail))
+    return gaps[:limit]
+
+
+def unknown_fields(inventory: Inventory | None) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    if inventory is None:
+        return counts
+    for label, records in (
+        ("identity", inventory.identities),
+        ("credential", inventory.credentials),
+        ("agent", inventory.agents),
+        ("log source", inventory.log_sources),
+    ):
+        for record in records:
+            for name in record.unknown:
+                counts[f"{label}.{name}"] += 1
+    return counts
+
+
+def headline(result: ScanResult) -> dict[str, object]:
+    statuses = Counter(f.status for f in result.findings)
+    totals: Counter[str] = Counter()
+    for control in result.controls:
+        totals.update(control.counts)
+    return {
+        "score": result.score,
+        "grade": grade(result.score),
+        "failing": failing_by_severity(result.findings),
+        "findings": dict(statuses),
+        "results": dict(totals),
+        "gate": result.gate,
+        "duration_seconds": round((result.scan.finished - result.scan.started).total_seconds(), 1),
+    }
+
+
+def scope(result: ScanResult) -> list[tuple[str, int, list[str]]]:
+    """Per provider: how many accounts (tenants, projects, repositories) and a few of their names."""
+    if result.inventory is None:
+        counts: Counter[str] = Counter(s.name for s in result.scan.sources)
+        return [(provider_name(p), n, []) for p, n in sorted(counts.items())]
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for account in result.inventory.accounts:
+        by_provider[account.provider].append(account.name or account.uid)
+    return [(provider_name(p), len(names), sorted(names)[:4]) for p, names in sorted(by_provider.items())]

@@ -1,0 +1,29 @@
+"""Reading an earlier results.json back, so any scan can be re-rendered without re-scanning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.errors import InputError
+from scanner.loading import read_json, validate
+from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
+from scanner.serialize import from_dict
+
+_SUPPORTED_MAJOR = RESULTS_SCHEMA_VERSION.split(".")[0]
+
+
+def load_results(path: Path) -> ScanResult:
+    data = read_json(path)
+    if not isinstance(data, dict) or "scan" not in data or "findings" not in data:
+        raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
+    version = data.get("schema_version")
+    if isinstance(version, str) and version.split(".")[0] != _SUPPORTED_MAJOR:
+        raise InputError(
+            f"results schema_version {version} is not supported (this nhiscan reads {_SUPPORTED_MAJOR}.x)",
+            str(path),
+            "$.schema_version",
+        )
+    validate(data, "results", path)
+    if "inventory" in data:
+        validate(data["inventory"], "inventory", path, at=("inventory",))
+    return from_dict(ScanResult, data)
