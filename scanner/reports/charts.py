@@ -57,7 +57,9 @@ def data_uri(svg: str) -> str:
 
 
 def severity_bars(failing: Mapping[str, int], width: int = 520, height: int = 220) -> str:
-    chart = pygal.HorizontalBar(**_common(list(SEVERITY_COLOURS.values()), width, height), show_legend=False)
+    chart = pygal.HorizontalBar(
+        **_common(list(SEVERITY_COLOURS.values()), width, height), show_legend=False, print_values_position="top"
+    )
     chart.x_labels = [s.title() for s in reversed(SEVERITY_COLOURS)]
     chart.add(
         "failing",
@@ -73,6 +75,7 @@ def framework_scores(frameworks: Sequence[FrameworkPosture], width: int = 640, h
         **_common(["#1e3a8a"], width, height or 40 + 26 * max(1, len(scored))),
         show_legend=False,
         range=(0, 100),
+        print_values_position="top",
     )
     chart.x_labels = [f.id for f in reversed(scored)]
     chart.add("score", [round(f.score or 0, 1) for f in reversed(scored)])
