@@ -94,28 +94,12 @@ def _finding_row(finding: Finding) -> list[Any]:
     ]
 
 
-def _failing_counts(result: ScanResult) -> dict[str, int]:
-    """Unwaived failures per identity or agent, counting those on its credentials and grants."""
-    holder = {c.uid: c.identity_uid for c in result.inventory.credentials} if result.inventory else {}
-    counts: dict[str, int] = {}
-    for finding in result.findings:
-        if finding.status != "fail":
-            continue
-        uid = finding.resource.uid
-        if finding.resource.type == "credential":
-            uid = holder.get(uid) or uid
-        elif finding.resource.type == "grant":
-            uid = uid.split("#", 1)[0]
-        counts[uid] = counts.get(uid, 0) + 1
-    return counts
-
-
 def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
     inventory = result.inventory
     if inventory is None:
         return {"identities": [], "agents": [], "logs": []}
     as_of = result.scan.as_of
-    failing = _failing_counts(result)
+    failing = {uid: sum(counts.values()) for uid, counts in view.failing_by_holder(result).items()}
     credentials: dict[str | None, list[list[Any]]] = {}
     for c in inventory.credentials:
         credentials.setdefault(c.identity_uid, []).append(

@@ -8,7 +8,7 @@ executive report does not grow with the estate.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,17 +54,35 @@ class Owners:
         holders: list[Identity | Agent] = [*inventory.identities, *inventory.agents]
         for record in holders:
             owners.by_uid[record.uid] = record.owner
-        for credential in inventory.credentials:
-            owners.credential_holder[credential.uid] = credential.identity_uid
+        owners.credential_holder = credential_holders(inventory)
         return owners
 
     def owner(self, ref: ResourceRef) -> str | None:
-        uid = ref.uid
-        if ref.type == "credential":
-            uid = self.credential_holder.get(uid) or ""
-        elif ref.type == "grant":
-            uid = uid.split("#", 1)[0]
-        return self.by_uid.get(uid)
+        return self.by_uid.get(holder_uid(ref, self.credential_holder))
+
+
+def credential_holders(inventory: Inventory | None) -> dict[str, str | None]:
+    return {} if inventory is None else {c.uid: c.identity_uid for c in inventory.credentials}
+
+
+def holder_uid(ref: ResourceRef, holders: Mapping[str, str | None]) -> str:
+    """Whom a finding is about: a credential's or grant's holder, else the resource itself.
+    Grant uids begin with their holder's uid (``holder#kind:name``)."""
+    if ref.type == "credential":
+        return holders.get(ref.uid) or ref.uid
+    if ref.type == "grant":
+        return ref.uid.split("#", 1)[0]
+    return ref.uid
+
+
+def failing_by_holder(result: ScanResult) -> dict[str, Counter[str]]:
+    """Unwaived failures by severity for each identity or agent, its credentials' and grants' included."""
+    holders = credential_holders(result.inventory)
+    failing: dict[str, Counter[str]] = defaultdict(Counter)
+    for finding in result.findings:
+        if finding.status == "fail":
+            failing[holder_uid(finding.resource, holders)][finding.severity] += 1
+    return failing
 
 
 @dataclass(slots=True)
@@ -176,20 +194,10 @@ def agent_risks(result: ScanResult) -> list[AgentRisk]:
     if inventory is None:
         return []
     identities = {i.uid: i for i in inventory.identities}
-    credential_holder = {c.uid: c.identity_uid for c in inventory.credentials}
     tools: dict[str, list[str]] = defaultdict(list)
     for grant in inventory.grants:
         tools[grant.identity_uid].append(grant.name)
-    failing_by_uid: dict[str, Counter[str]] = defaultdict(Counter)
-    for finding in result.findings:
-        if finding.status != "fail":
-            continue
-        uid = finding.resource.uid
-        if finding.resource.type == "grant":
-            uid = uid.split("#", 1)[0]
-        elif finding.resource.type == "credential":
-            uid = credential_holder.get(uid) or uid
-        failing_by_uid[uid][finding.severity] += 1
+    failing_by_uid = failing_by_holder(result)
     risks = []
     for agent in inventory.agents:
         counts = failing_by_uid.get(agent.uid, Counter()) + failing_by_uid.get(agent.runs_as or "", Counter())
