@@ -7,6 +7,7 @@ input; 3 a source could not be read completely and --allow-partial was not given
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
@@ -51,15 +52,41 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _collect(sources: tuple[str, ...], quiet: bool = False) -> Inventory:
+def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = False) -> Inventory:
     if not sources:
         raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
-    specs = [parse_spec(text) for text in sources]
+    specs = [parse_spec(text, {**options, "quiet": quiet}) for text in sources]
     inventories = []
     for spec in specs:
-        with console.working(f"collecting {spec}", quiet):
+        spinner = not registered()[spec.name].shows_progress
+        with console.working(f"collecting {spec}", quiet or not spinner):
             inventories.append(collect(spec))
     return reduce(Inventory.merge, inventories)
+
+
+def _list_option(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options sources read (``--aws-*``), shared by ``scan`` and ``inventory``."""
+    for option in reversed(
+        [
+            click.option("--aws-regions", help="Comma-separated AWS regions (default: every enabled region)."),
+            click.option("--aws-accounts", help="Comma-separated AWS account ids to scan (default: all in scope)."),
+            click.option("--aws-org-role", help="Role to assume in each AWS Organization account (org-wide scan)."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _source_settings(aws_regions: str | None, aws_accounts: str | None, aws_org_role: str | None) -> dict[str, Any]:
+    return {
+        "aws_regions": _list_option(aws_regions),
+        "aws_accounts": _list_option(aws_accounts),
+        "aws_org_role": aws_org_role,
+    }
 
 
 def _sources_help() -> str:
@@ -90,6 +117,7 @@ def _sources_help() -> str:
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
 @click.option("--include-passed", is_flag=True, help="List passing results as findings too.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@source_options
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -106,6 +134,9 @@ def scan(
     allow_partial: bool,
     include_passed: bool,
     quiet: bool,
+    aws_regions: str | None,
+    aws_accounts: str | None,
+    aws_org_role: str | None,
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, and gate."""
     chosen_formats = parse_formats(formats)
@@ -118,7 +149,7 @@ def scan(
         keep_passed=include_passed,
     )
     catalogs = load_catalogs(control_dirs)
-    inventory = _collect(sources, quiet)
+    inventory = _collect(sources, _source_settings(aws_regions, aws_accounts, aws_org_role), quiet)
     with console.working("evaluating controls", quiet):
         result = run_scan(inventory, catalogs, options)
     with console.working("writing reports", quiet):
@@ -135,10 +166,21 @@ def scan(
 @click.argument("sources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Inventory JSON to write.")
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@source_options
 @click.pass_context
-def inventory(ctx: click.Context, sources: tuple[str, ...], output: Path, allow_partial: bool) -> None:
+def inventory(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    output: Path,
+    allow_partial: bool,
+    quiet: bool,
+    aws_regions: str | None,
+    aws_accounts: str | None,
+    aws_org_role: str | None,
+) -> None:
     """Collect SOURCES and write the inventory only (evaluate it later with inventory:FILE)."""
-    collected = _collect(sources)
+    collected = _collect(sources, _source_settings(aws_regions, aws_accounts, aws_org_role), quiet)
     save_inventory(collected, output)
     counts = ", ".join(f"{len(getattr(collected, name))} {name}" for name in ("identities", "credentials", "agents"))
     click.echo(f"wrote {output} ({counts})")

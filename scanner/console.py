@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scanner.engine.conditions import substitute_params
@@ -31,6 +32,19 @@ def working(message: str, quiet: bool = False) -> AbstractContextManager[object]
     if quiet or not errors.is_terminal:
         return nullcontext()
     return errors.status(escape(message))
+
+
+@contextmanager
+def progress(description: str, quiet: bool = False, total: int | None = None) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr; yields the function that advances it (a no-op when quiet)."""
+    errors = Console(stderr=True, highlight=False)
+    if quiet or not errors.is_terminal:
+        yield lambda: None
+        return
+    columns = (SpinnerColumn(), TextColumn(escape(description)), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)
 
 
 def print_summary(result: ScanResult, written: Sequence[Path]) -> None:

@@ -53,13 +53,34 @@ class CapabilityCatalog:
         for rule in self.rules:
             self._by_provider.setdefault(rule.provider, []).append(rule)
         self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
+        self._allowed_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def grant_tags(self, grant: Grant, provider: str) -> frozenset[str]:
         if grant.attributes.get("effect") == "Deny":
             return frozenset()
         rule_provider = "tool" if grant.kind == "tool" else provider
         extra = grant.attributes.get("tool_type", "") if grant.kind == "tool" else ""
-        return self._grant_tags(rule_provider, grant.name, extra, tuple(grant.actions)) | frozenset(grant.capabilities)
+        tags = self._grant_tags(rule_provider, grant.name, extra, self.effective_actions(grant, provider))
+        if provider == "aws" and grant.resources and "*" not in grant.resources:
+            tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
+        return tags | frozenset(grant.capabilities)
+
+    def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
+        """The grant's actions; for an Allow with NotAction (``attributes.not_actions``: everything
+        but those), every catalog pattern of the provider that the exclusions do not cover."""
+        not_actions = grant.attributes.get("not_actions")
+        if not not_actions:
+            return tuple(grant.actions)
+        return tuple(grant.actions) + self._allowed_patterns(provider, tuple(sorted(a.lower() for a in not_actions)))
+
+    def _allowed_patterns(self, provider: str, not_actions: tuple[str, ...]) -> tuple[str, ...]:
+        cached = self._allowed_cache.get((provider, not_actions))
+        if cached is None:
+            patterns = {p for rule in self._by_provider.get(provider, ()) for p in rule.actions}
+            patterns |= {p.lower() for combo in self.combinations if combo.provider == provider for p in combo.all_of}
+            cached = tuple(sorted(p for p in patterns if not any(fnmatchcase(p, n) for n in not_actions)))
+            self._allowed_cache[(provider, not_actions)] = cached
+        return cached
 
     def combined_tags(self, provider: str, actions: set[str]) -> frozenset[str]:
         """Tags implied by an identity's actions taken together (escalation combinations)."""

@@ -83,7 +83,7 @@ class EvalContext:
             for grant in grants:
                 tags |= self.grant_tags(grant)
                 if grant.attributes.get("effect") != "Deny":
-                    actions.update(grant.actions)
+                    actions.update(self.capabilities.effective_actions(grant, identity.provider))
             if actions:
                 tags |= self.capabilities.combined_tags(identity.provider, actions)
             cached = self._identity_tags[identity.uid] = frozenset(tags)

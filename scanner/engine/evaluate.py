@@ -92,7 +92,9 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
         provider = holder.provider if holder else record.attributes.get("provider", "")
         account = holder.account if holder else record.attributes.get("account", "")
         holder_name = holder.name if holder else (record.identity_uid or "")
-        name = f"{record.kind} {record.attributes.get('display_id', '')} of {holder_name}".replace("  ", " ")
+        name = f"{record.kind} {record.attributes.get('display_id', '')}".strip()
+        if holder_name:
+            name += f" of {holder_name}"
         return ResourceRef(record.uid, resource_type, record.kind, name, provider, account)
     if resource_type == "grant":
         holder = ctx.holder(record.identity_uid)

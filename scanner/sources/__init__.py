@@ -7,8 +7,9 @@ in ``docs/permissions/`` is generated from code, never hand-kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from scanner.errors import UsageError
 from scanner.model import Inventory
@@ -18,6 +19,8 @@ from scanner.model import Inventory
 class SourceSpec:
     name: str
     argument: str | None = None
+    # Command-line options for sources (aws_regions, quiet, ...); not part of the spec's identity.
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return self.name if self.argument is None else f"{self.name}:{self.argument}"
@@ -33,6 +36,7 @@ class SourceInfo:
     permissions: tuple[str, ...]
     argument: str = ""  # what the part after ':' means; empty when none is taken
     argument_required: bool = False
+    shows_progress: bool = False  # draws its own progress bar (the CLI then shows no spinner)
 
 
 _REGISTRY: dict[str, SourceInfo] = {}
@@ -47,7 +51,7 @@ def registered() -> dict[str, SourceInfo]:
     return dict(_REGISTRY)
 
 
-def parse_spec(text: str) -> SourceSpec:
+def parse_spec(text: str, options: Mapping[str, Any] | None = None) -> SourceSpec:
     name, sep, argument = text.partition(":")
     sources = registered()
     if name not in sources:
@@ -57,7 +61,7 @@ def parse_spec(text: str) -> SourceSpec:
         raise UsageError(f"source '{name}' takes no argument")
     if info.argument_required and not argument:
         raise UsageError(f"source '{name}' needs {name}:{info.argument}")
-    return SourceSpec(name, argument if sep else None)
+    return SourceSpec(name, argument if sep else None, dict(options or {}))
 
 
 def collect(spec: SourceSpec) -> Inventory:
@@ -66,4 +70,4 @@ def collect(spec: SourceSpec) -> Inventory:
 
 def _load_builtin_sources() -> None:
     # Imported on first use, so that importing scanner.sources never touches a cloud SDK.
-    from scanner.sources import demo, inventory_file  # noqa: F401
+    from scanner.sources import aws, demo, exports, inventory_file  # noqa: F401

@@ -1,0 +1,165 @@
+"""Bedrock agents of one region: runtime role, guardrail, memory, and their tools.
+
+An agent's tools are its action groups' functions (or the action group itself for an API schema),
+the built-in code interpreter and its knowledge bases. A function that requires confirmation
+(``requireConfirmation: ENABLED``) asks a human first; an agent whose every tool does so counts as
+having human approval.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scanner.model import Agent, Credential, Grant
+from scanner.sources.aws.calls import AwsCalls
+from scanner.sources.aws.policy import owner_from_tags
+
+DRAFT = "DRAFT"
+
+
+def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Grant]] | None:
+    """The region's agents and their tools; None when the agents could not be listed."""
+    summaries = calls.paginate("bedrock-agent", "list_agents", "agentSummaries", region)
+    if summaries is None:
+        return None
+    agents: list[Agent] = []
+    tools: list[Grant] = []
+    for summary in summaries:
+        detail = calls.call("bedrock-agent", "get_agent", region, agentId=summary["agentId"])
+        if detail is None:
+            continue
+        agent = build_agent(calls.account, detail["agent"])
+        agent_tools = _tools(calls, region, agent)
+        tags = calls.call("bedrock-agent", "list_tags_for_resource", region, resourceArn=agent.uid)
+        if tags is not None:
+            agent.tags, agent.owner = owner_from_tags(tags.get("tags") or {})
+        else:
+            agent.unknown.append("owner")
+        if agent_tools is None:
+            agent.unknown.append("tools")
+            agent.unknown.append("human_approval")
+        else:
+            functions = [t for t in agent_tools if t.attributes.get("tool_type") != "knowledge_base"]
+            agent.human_approval = bool(functions) and all(t.attributes.get("requires_approval") for t in functions)
+            tools.extend(agent_tools)
+        agents.append(agent)
+    return agents, tools
+
+
+def build_agent(account: str, detail: dict[str, Any]) -> Agent:
+    guardrail = detail.get("guardrailConfiguration") or {}
+    memory = detail.get("memoryConfiguration") or {}
+    created = detail.get("createdAt")
+    return Agent(
+        uid=detail["agentArn"],
+        provider="aws",
+        account=account,
+        name=detail.get("agentName", detail.get("agentId", "")),
+        runs_as=detail.get("agentResourceRoleArn"),
+        platform="bedrock-agent",
+        guardrail=(
+            f"{guardrail['guardrailIdentifier']}:{guardrail.get('guardrailVersion', 'DRAFT')}"
+            if guardrail.get("guardrailIdentifier")
+            else None
+        ),
+        memory_enabled=bool(memory.get("enabledMemoryTypes")),
+        memory_retention_days=memory.get("storageDays"),
+        created=created if isinstance(created, datetime) else None,
+        attributes={
+            "foundation_model": detail.get("foundationModel"),
+            "status": detail.get("agentStatus"),
+            "encryption_key": detail.get("customerEncryptionKeyArn"),
+        },
+    )
+
+
+def _tools(calls: AwsCalls, region: str, agent: Agent) -> list[Grant] | None:
+    version = {"agentId": agent.uid.rsplit("/", 1)[-1], "agentVersion": DRAFT}
+    groups = calls.paginate("bedrock-agent", "list_agent_action_groups", "actionGroupSummaries", region, **version)
+    bases = calls.paginate(
+        "bedrock-agent", "list_agent_knowledge_bases", "agentKnowledgeBaseSummaries", region, **version
+    )
+    if groups is None or bases is None:
+        return None
+    tools = []
+    for summary in groups:
+        detail = calls.call(
+            "bedrock-agent", "get_agent_action_group", region, actionGroupId=summary["actionGroupId"], **version
+        )
+        if detail is None:
+            return None
+        tools.extend(action_group_tools(agent.uid, detail["agentActionGroup"]))
+    for base in bases:
+        tools.append(
+            Grant(
+                identity_uid=agent.uid,
+                kind="tool",
+                name=f"knowledge_base:{base['knowledgeBaseId']}",
+                source="knowledge_base",
+                attributes={"tool_type": "knowledge_base", "enabled": base.get("knowledgeBaseState") == "ENABLED"},
+            )
+        )
+    return tools
+
+
+def action_group_tools(agent_uid: str, group: dict[str, Any]) -> list[Grant]:
+    name = group.get("actionGroupName", group.get("actionGroupId", "action_group"))
+    source = f"action_group:{name}"
+    signature = group.get("parentActionSignature") or group.get("parentActionGroupSignature")
+    if signature == "AMAZON.CodeInterpreter":
+        return [
+            Grant(
+                agent_uid,
+                "tool",
+                "code_interpreter",
+                source=source,
+                attributes={"tool_type": "code_interpreter", "sandboxed": True},
+            )
+        ]
+    if signature == "AMAZON.UserInput":
+        return [Grant(agent_uid, "tool", "user_input", source=source, attributes={"tool_type": "user_input"})]
+    executor = group.get("actionGroupExecutor") or {}
+    attributes: dict[str, Any] = {"tool_type": "lambda" if executor.get("lambda") else "return_control"}
+    if executor.get("lambda"):
+        attributes["executor"] = executor["lambda"]
+    if group.get("actionGroupState") == "DISABLED":
+        return []
+    functions = ((group.get("functionSchema") or {}).get("functions")) or []
+    if not functions:  # an OpenAPI schema: the action group is the tool
+        return [Grant(agent_uid, "tool", name, source=source, attributes=attributes)]
+    return [
+        Grant(
+            agent_uid,
+            "tool",
+            function["name"],
+            source=source,
+            attributes={**attributes, "requires_approval": function.get("requireConfirmation") == "ENABLED"},
+        )
+        for function in functions
+    ]
+
+
+def collect_api_keys(calls: AwsCalls, account: str) -> list[Credential] | None:
+    """Long-term Bedrock API keys: IAM service-specific credentials for bedrock.amazonaws.com."""
+    listed = calls.call("iam", "list_service_specific_credentials", ServiceName="bedrock.amazonaws.com", AllUsers=True)
+    if listed is None:
+        return None
+    keys = []
+    for key in listed.get("ServiceSpecificCredentials") or []:
+        user_arn = f"arn:aws:iam::{account}:user/{key['UserName']}"
+        created = key.get("CreateDate")
+        expires = key.get("ExpirationDate")
+        keys.append(
+            Credential(
+                uid=f"{user_arn}#api_key:{key['ServiceSpecificCredentialId']}",
+                identity_uid=user_arn,
+                kind="api_key",
+                created=created if isinstance(created, datetime) else None,
+                expires=expires if isinstance(expires, datetime) else None,
+                active=key.get("Status") == "Active",
+                attributes={"service": "bedrock", "display_id": key["ServiceSpecificCredentialId"]},
+                unknown=["last_used"],
+            )
+        )
+    return keys

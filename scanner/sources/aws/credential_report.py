@@ -1,0 +1,89 @@
+"""The IAM credential report: parsed from its CSV, one row per user plus the root account.
+
+Columns (22): user, arn, user_creation_time, password_enabled, password_last_used,
+password_last_changed, password_next_rotation, mfa_active, access_key_{1,2}_active,
+access_key_{1,2}_last_rotated, access_key_{1,2}_last_used_date, …_region, …_service,
+cert_{1,2}_active, cert_{1,2}_last_rotated. ``access_key_N_last_rotated`` is when key N was
+created (or last replaced). ``N/A`` means no such value, ``no_information`` means never used
+(or not since tracking began), ``not_supported`` means AWS does not report it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from scanner.errors import InputError
+
+REQUIRED_COLUMNS = {"user", "arn", "user_creation_time", "access_key_1_active", "access_key_1_last_rotated"}
+ROOT_USER = "<root_account>"
+
+
+@dataclass(slots=True)
+class ReportKey:
+    slot: int
+    active: bool
+    created: datetime | None
+    last_used: datetime | None
+
+
+@dataclass(slots=True)
+class ReportRow:
+    user: str
+    arn: str
+    created: datetime | None
+    password_enabled: bool | None
+    password_last_used: datetime | None
+    mfa_active: bool | None
+    keys: list[ReportKey]
+
+    @property
+    def is_root(self) -> bool:
+        return self.user == ROOT_USER
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value or value in ("N/A", "no_information", "not_supported"):
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _flag(value: str | None) -> bool | None:
+    if value in ("true", "false"):
+        return value == "true"
+    return None
+
+
+def parse_report(content: str | bytes, path: str = "credential report") -> list[ReportRow]:
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    reader = csv.DictReader(io.StringIO(text))
+    missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
+    if missing:
+        raise InputError(f"not an IAM credential report (missing columns {', '.join(sorted(missing))})", path)
+    rows: dict[str, ReportRow] = {}
+    for number, raw in enumerate(reader, start=2):
+        try:
+            keys = [
+                ReportKey(
+                    slot=slot,
+                    active=raw.get(f"access_key_{slot}_active") == "true",
+                    created=_time(raw.get(f"access_key_{slot}_last_rotated")),
+                    last_used=_time(raw.get(f"access_key_{slot}_last_used_date")),
+                )
+                for slot in (1, 2)
+            ]
+            row = ReportRow(
+                user=raw["user"],
+                arn=raw["arn"],
+                created=_time(raw.get("user_creation_time")),
+                password_enabled=_flag(raw.get("password_enabled")),
+                password_last_used=_time(raw.get("password_last_used")),
+                mfa_active=_flag(raw.get("mfa_active")),
+                keys=[k for k in keys if k.created is not None],
+            )
+        except ValueError as exc:
+            raise InputError(f"credential report line {number}: {exc}", path) from None
+        rows[row.arn] = row  # a user listed twice (seen in real reports) counts once
+    return list(rows.values())

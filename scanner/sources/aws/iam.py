@@ -1,0 +1,294 @@
+"""IAM users, roles, root and their keys and grants, from the bulk APIs.
+
+``build_iam`` is pure: it turns the output of ``get-account-authorization-details``, the
+credential report and (optionally) each user's key listing into records. The live source and the
+export importer both use it; ``collect_iam`` makes the calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scanner.model import Credential, Grant, Identity
+from scanner.serialize import parse_time
+from scanner.sources.aws.calls import AwsCalls
+from scanner.sources.aws.credential_report import ReportRow, parse_report
+from scanner.sources.aws.policy import owner_from_tags, policy_grants, trust_entries
+
+DETAIL_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+REPORT_POLL_SECONDS = (0.5, 1, 2, 2, 4, 4, 8, 8, 8)
+
+
+@dataclass(slots=True)
+class IamRecords:
+    identities: list[Identity] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return parse_time(str(value).replace(" ", "T"))
+
+
+def _same_second(one: datetime | None, other: datetime | None) -> bool:
+    return one is not None and other is not None and abs((one - other).total_seconds()) < 2
+
+
+def mask_key(key_id: str) -> str:
+    return f"{key_id[:4]}…{key_id[-4:]}" if len(key_id) > 8 else key_id
+
+
+# ---------------------------------------------------------------------- live collection
+
+
+def collect_iam(calls: AwsCalls, concurrency: int = 8) -> IamRecords:
+    details = fetch_authorization_details(calls)
+    report = fetch_credential_report(calls)
+    users_with_keys = [r.user for r in report or () if r.keys and not r.is_root]
+    keys = fetch_access_keys(calls, users_with_keys, concurrency)
+    alias_list = calls.paginate("iam", "list_account_aliases", "AccountAliases")
+    alias = alias_list[0] if alias_list else None
+    return build_iam(calls.account, details, report, keys, alias)
+
+
+def fetch_authorization_details(calls: AwsCalls) -> dict[str, list[Any]] | None:
+    pages = calls.pages("iam", "get_account_authorization_details")
+    if pages is None:
+        return None
+    return {name: [item for page in pages for item in page.get(name) or []] for name in DETAIL_LISTS}
+
+
+def fetch_credential_report(calls: AwsCalls) -> list[ReportRow] | None:
+    for pause in REPORT_POLL_SECONDS:
+        state = calls.call("iam", "generate_credential_report")
+        if state is None:
+            return None
+        if state.get("State") == "COMPLETE":
+            break
+        time.sleep(pause)
+    response = calls.call("iam", "get_credential_report")
+    if response is None:
+        return None
+    return parse_report(response["Content"], f"credential report of {calls.account}")
+
+
+def fetch_access_keys(calls: AwsCalls, users: list[str], concurrency: int) -> dict[str, list[dict[str, Any]]] | None:
+    """Key ids and creation times, which the bulk APIs lack: one call per user that has keys."""
+
+    def keys_of(user: str) -> tuple[str, list[dict[str, Any]] | None]:
+        return user, calls.paginate("iam", "list_access_keys", "AccessKeyMetadata", UserName=user)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        listed = dict(pool.map(keys_of, users))
+    if any(value is None for value in listed.values()):
+        return None
+    return {user: value or [] for user, value in listed.items()}
+
+
+# ---------------------------------------------------------------------- records
+
+
+def build_iam(
+    account: str,
+    details: dict[str, list[Any]] | None,
+    report: list[ReportRow] | None,
+    keys: dict[str, list[dict[str, Any]]] | None = None,
+    alias: str | None = None,
+) -> IamRecords:
+    records = IamRecords()
+    rows = {row.arn: row for row in report or ()}
+    if details is not None:
+        policies = {p["Arn"]: p for p in details.get("Policies", [])}
+        groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
+        for user in details.get("UserDetailList", []):
+            _add_user(records, account, user, rows.pop(user["Arn"], None), report is not None, keys, policies, groups)
+        for role in details.get("RoleDetailList", []):
+            _add_role(records, account, role, policies)
+    for row in rows.values():  # users the report knows but the details did not list, and root
+        if row.is_root:
+            _add_root(records, account, row, alias)
+        elif details is None:
+            _add_user(records, account, _user_from_row(row), row, True, keys, {}, {})
+    return records
+
+
+def _user_from_row(row: ReportRow) -> dict[str, Any]:
+    return {"UserName": row.user, "Arn": row.arn, "CreateDate": row.created, "_no_details": True}
+
+
+def _add_user(
+    records: IamRecords,
+    account: str,
+    user: dict[str, Any],
+    row: ReportRow | None,
+    have_report: bool,
+    keys: dict[str, list[dict[str, Any]]] | None,
+    policies: dict[str, Any],
+    groups: dict[str, Any],
+) -> None:
+    tags, owner = owner_from_tags(user.get("Tags") or [])
+    uid = user["Arn"]
+    unknown = [] if have_report else ["last_used", "interactive"]
+    attributes: dict[str, Any] = {"path": user.get("Path", "/")}
+    if user.get("PermissionsBoundary"):
+        attributes["permissions_boundary"] = user["PermissionsBoundary"].get("PermissionsBoundaryArn")
+    if row is not None:
+        attributes["mfa"] = row.mfa_active
+    credentials = _user_keys(uid, user["UserName"], row, keys)
+    used = [t for t in [row.password_last_used if row else None, *(c.last_used for c in credentials)] if t]
+    identity = Identity(
+        uid=uid,
+        provider="aws",
+        account=account,
+        kind="user",
+        name=user["UserName"],
+        owner=owner,
+        tags=tags,
+        created=_when(user.get("CreateDate")),
+        last_used=max(used) if used else None,
+        interactive=row.password_enabled if row else None,
+        attributes=attributes,
+        unknown=unknown,
+    )
+    if user.get("_no_details"):
+        identity.unknown.append("grants")
+    records.identities.append(identity)
+    records.credentials.extend(credentials)
+    for attached in user.get("AttachedManagedPolicies") or []:
+        records.grants.extend(_managed(uid, attached, policies, "attached"))
+    for inline in user.get("UserPolicyList") or []:
+        records.grants.extend(policy_grants(uid, inline["PolicyName"], inline["PolicyDocument"], "inline"))
+    for group_name in user.get("GroupList") or []:
+        group = groups.get(group_name, {})
+        for attached in group.get("AttachedManagedPolicies") or []:
+            records.grants.extend(_managed(uid, attached, policies, f"group:{group_name}"))
+        for inline in group.get("GroupPolicyList") or []:
+            records.grants.extend(
+                policy_grants(uid, inline["PolicyName"], inline["PolicyDocument"], f"group:{group_name}")
+            )
+
+
+def _user_keys(
+    uid: str, user: str, row: ReportRow | None, keys: dict[str, list[dict[str, Any]]] | None
+) -> list[Credential]:
+    report_keys = row.keys if row else []
+    listed = (keys or {}).get(user)
+    if listed is None:  # no key listing: the report's slots stand for the keys
+        return [
+            Credential(
+                uid=f"{uid}#access_key:{key.slot}",
+                identity_uid=uid,
+                kind="access_key",
+                created=key.created,
+                last_used=key.last_used,
+                active=key.active,
+                attributes={"display_id": f"key {key.slot}"},
+            )
+            for key in report_keys
+        ]
+    credentials = []
+    for key in sorted(listed, key=lambda k: str(k.get("CreateDate"))):
+        created = _when(key.get("CreateDate"))
+        match = next(
+            (r for r in report_keys if r.created and created and abs((r.created - created).total_seconds()) < 2), None
+        )
+        credentials.append(
+            Credential(
+                uid=f"{uid}#access_key:{key['AccessKeyId']}",
+                identity_uid=uid,
+                kind="access_key",
+                created=created,
+                last_used=match.last_used if match else None,
+                active=key.get("Status") == "Active",
+                attributes={"display_id": mask_key(key["AccessKeyId"])},
+                unknown=[] if match else ["last_used"],
+            )
+        )
+    return credentials
+
+
+def _add_root(records: IamRecords, account: str, row: ReportRow, alias: str | None) -> None:
+    uid = row.arn
+    records.identities.append(
+        Identity(
+            uid=uid,
+            provider="aws",
+            account=account,
+            kind="root",
+            name=f"{alias or account} root",
+            created=row.created,
+            last_used=max([t for t in [row.password_last_used, *(k.last_used for k in row.keys)] if t], default=None),
+            interactive=True,
+            attributes={"mfa": row.mfa_active},
+        )
+    )
+    records.credentials.extend(_user_keys(uid, "<root>", row, None))
+
+
+def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies: dict[str, Any]) -> None:
+    tags, owner = owner_from_tags(role.get("Tags") or [])
+    uid = role["Arn"]
+    path = role.get("Path", "/")
+    attributes: dict[str, Any] = {
+        "path": path,
+        "service_linked": path.startswith("/aws-service-role/"),
+        "trust": trust_entries(role.get("AssumeRolePolicyDocument") or {}, account),
+    }
+    if role.get("PermissionsBoundary"):
+        attributes["permissions_boundary"] = role["PermissionsBoundary"].get("PermissionsBoundaryArn")
+    profiles = [p.get("InstanceProfileName") for p in role.get("InstanceProfileList") or []]
+    if profiles:
+        attributes["instance_profiles"] = profiles
+    last_used = (role.get("RoleLastUsed") or {}).get("LastUsedDate")
+    records.identities.append(
+        Identity(
+            uid=uid,
+            provider="aws",
+            account=account,
+            kind="role",
+            name=role["RoleName"],
+            owner=owner,
+            tags=tags,
+            created=_when(role.get("CreateDate")),
+            last_used=_when(last_used),
+            interactive=False,
+            attributes=attributes,
+            unknown=[] if "RoleLastUsed" in role else ["last_used"],
+        )
+    )
+    for attached in role.get("AttachedManagedPolicies") or []:
+        records.grants.extend(_managed(uid, attached, policies, "attached"))
+    for inline in role.get("RolePolicyList") or []:
+        records.grants.extend(policy_grants(uid, inline["PolicyName"], inline["PolicyDocument"], "inline"))
+
+
+def _managed(holder: str, attached: dict[str, Any], policies: dict[str, Any], source: str) -> list[Grant]:
+    arn = attached["PolicyArn"]
+    policy = policies.get(arn)
+    if policy is None:
+        return [
+            Grant(
+                holder,
+                "policy",
+                attached["PolicyName"],
+                source=source,
+                attributes={"policy_arn": arn},
+                unknown=["actions"],
+            )
+        ]
+    document = _default_version(policy.get("PolicyVersionList") or [])
+    return policy_grants(holder, attached["PolicyName"], document, source, arn)
+
+
+def _default_version(versions: Iterable[dict[str, Any]]) -> Any:
+    for version in versions:
+        if version.get("IsDefaultVersion"):
+            return version.get("Document")
+    return {}
