@@ -27,6 +27,10 @@ _ACTION_GROUPS = re.compile(r"^/agents/([^/]+)/agentversions/DRAFT/actiongroups/
 _KNOWLEDGE_BASES = re.compile(r"^/agents/([^/]+)/agentversions/DRAFT/knowledgebases/$")
 _ACCESS_KEY = re.compile(r"Credential=([^/]+)/")
 _AGENT = re.compile(r"^/agents/([^/]+)/$")
+_THROTTLED = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+    b"<Message>Rate exceeded</Message></Error></ErrorResponse>"
+)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class FakeState:
     # access key id of the caller -> its account's Bedrock API keys (ListServiceSpecificCredentials)
     service_credentials: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     deny: set[str] = field(default_factory=set)  # "iam:ListAccessKeys", "sts:AssumeRole:<account>"
+    throttle: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> times
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -72,6 +77,8 @@ class _Front(BaseHTTPRequestHandler):
             self.state.requests[f"{service}:{action}"] += 1
         if self._refused(service, action, body):
             return self._deny(service, action)
+        if self._throttled(f"{service}:{action}"):
+            return self._reply(400, _THROTTLED, "text/xml")
         if service == "bedrock" and self._bedrock_extra():
             return None
         if service == "iam" and action == "ListServiceSpecificCredentials":
@@ -86,6 +93,13 @@ class _Front(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             return parse_qs(body.decode()).get("Action", ["?"])[0]
         return f"{self.command} {self.path.split('?')[0]}"
+
+    def _throttled(self, call: str) -> bool:
+        with self.state.lock:
+            remaining = self.state.throttle.get(call, 0)
+            if remaining:
+                self.state.throttle[call] = remaining - 1
+            return remaining > 0
 
     def _refused(self, service: str, action: str, body: bytes) -> bool:
         if f"{service}:{action}" in self.state.deny:
@@ -111,13 +125,19 @@ class _Front(BaseHTTPRequestHandler):
         groups = _ACTION_GROUPS.match(path)
         if groups and groups.group(2) is None and self.command == "POST":
             summaries = [
-                {"actionGroupId": g["actionGroupId"], "actionGroupName": g["actionGroupName"], "actionGroupState": "ENABLED"}
+                {
+                    "actionGroupId": g["actionGroupId"],
+                    "actionGroupName": g["actionGroupName"],
+                    "actionGroupState": "ENABLED",
+                }
                 for g in self.state.action_groups.get(groups.group(1), [])
             ]
             self._json({"actionGroupSummaries": summaries})
             return True
         if groups and groups.group(2) is not None and self.command == "GET":
-            found = [g for g in self.state.action_groups.get(groups.group(1), []) if g["actionGroupId"] == groups.group(2)]
+            found = [
+                g for g in self.state.action_groups.get(groups.group(1), []) if g["actionGroupId"] == groups.group(2)
+            ]
             self._json({"agentActionGroup": found[0]})
             return True
         bases = _KNOWLEDGE_BASES.match(path)
@@ -207,6 +227,7 @@ class FakeAws:
         self.state.service_credentials.clear()
         self.state.agent_fields.clear()
         self.state.deny.clear()
+        self.state.throttle.clear()
 
     def stop(self) -> None:
         self.front.shutdown()

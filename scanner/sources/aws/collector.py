@@ -111,13 +111,13 @@ def plan_accounts(base: boto3.Session, home: AwsCalls, scope: AwsScope) -> list[
 def assume(
     base: boto3.Session, account: str, role: str, home_account: str
 ) -> tuple[boto3.Session | None, SourceError | None]:
+    if account == home_account:
+        return base, None  # the account of the credentials in hand (the role rarely exists there)
     arn = f"arn:aws:iam::{account}:role/{role}"
     try:
         sts = base.client("sts", config=CLIENT_CONFIG)
         credentials = sts.assume_role(RoleArn=arn, RoleSessionName="nhiscan")["Credentials"]
     except (ClientError, BotoCoreError) as error:
-        if account == home_account:
-            return base, None  # the management account itself, with the credentials already in hand
         code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
         return None, SourceError(call=f"sts:AssumeRole {arn}", message=str(error).splitlines()[0][:300], code=code)
     session = boto3.Session(
