@@ -55,12 +55,17 @@ class CapabilityCatalog:
         self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
         self._allowed_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
-    def grant_tags(self, grant: Grant, provider: str) -> frozenset[str]:
+    def grant_tags(self, grant: Grant, provider: str, denied: tuple[str, ...] = ()) -> frozenset[str]:
+        """Tags of an Allow grant; actions covered by one of the holder's unconditional Deny
+        patterns (``denied``, lower case) are left out."""
         if grant.attributes.get("effect") == "Deny":
             return frozenset()
         rule_provider = "tool" if grant.kind == "tool" else provider
         extra = grant.attributes.get("tool_type", "") if grant.kind == "tool" else ""
-        tags = self._grant_tags(rule_provider, grant.name, extra, self.effective_actions(grant, provider))
+        actions = self.effective_actions(grant, provider)
+        if denied:
+            actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
+        tags = self._grant_tags(rule_provider, grant.name, extra, actions)
         if provider == "aws" and grant.resources and "*" not in grant.resources:
             tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
         return tags | frozenset(grant.capabilities)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from scanner.engine.capabilities import CapabilityCatalog
@@ -78,16 +80,33 @@ class EvalContext:
         cached = self._identity_tags.get(identity.uid)
         if cached is None:
             grants = self.grants_by_holder.get(identity.uid, ())
+            denied = self._denied(grants)
             tags: set[str] = set()
             actions: set[str] = set()
             for grant in grants:
-                tags |= self.grant_tags(grant)
-                if grant.attributes.get("effect") != "Deny":
-                    actions.update(self.capabilities.effective_actions(grant, identity.provider))
+                if grant.attributes.get("effect") == "Deny":
+                    continue
+                tags |= (
+                    self.capabilities.grant_tags(grant, identity.provider, denied) if denied else self.grant_tags(grant)
+                )
+                allowed = self.capabilities.effective_actions(grant, identity.provider)
+                actions.update(a for a in allowed if not any(fnmatchcase(a.lower(), d) for d in denied))
             if actions:
                 tags |= self.capabilities.combined_tags(identity.provider, actions)
             cached = self._identity_tags[identity.uid] = frozenset(tags)
         return cached
+
+    @staticmethod
+    def _denied(grants: Iterable[Grant]) -> tuple[str, ...]:
+        """Unconditional Deny patterns on every resource: what the holder can never do."""
+        return tuple(
+            action.lower()
+            for grant in grants
+            if grant.attributes.get("effect") == "Deny"
+            and "*" in grant.resources
+            and not grant.attributes.get("conditional")
+            for action in grant.actions
+        )
 
     def agent_tags(self, agent: Agent) -> frozenset[str]:
         """An agent's reach: its own tools plus what its runtime identity may do."""

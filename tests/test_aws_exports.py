@@ -1,0 +1,169 @@
+"""file:PATH imports the AWS exports users already have: real files written by third parties
+(../shared/realworld/aws, see its SOURCES.md), read exactly as they are."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scanner.sources import SourceSpec, collect
+
+from .conftest import SHARED
+
+AWS = SHARED / "realworld" / "aws"
+CLOUDSPLAINING = AWS / "cloudsplaining-example-authorization-details.json"
+
+
+def scan_file(cli, tmp_path: Path, *paths: Path) -> dict:
+    spec = "file:" + ",".join(str(p) for p in paths)
+    outcome = cli("scan", spec, "--format", "json", "--output-dir", str(tmp_path), "-q", "--fail-on", "none")
+    assert outcome.exit_code == 0, outcome.output
+    return json.loads((tmp_path / "results.json").read_text())
+
+
+def failing(data: dict, control: str) -> set[str]:
+    return {f["resource"]["name"] for f in data["findings"] if f["control_id"] == control and f["status"] == "fail"}
+
+
+def _statements(document: dict) -> list[dict]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def independent_admins(details: dict) -> set[str]:
+    """Principals with an Allow of * on * anywhere in their policies (their groups' included)."""
+    policies = {
+        p["Arn"]: next(v["Document"] for v in p["PolicyVersionList"] if v["IsDefaultVersion"])
+        for p in details["Policies"]
+    }
+    groups = {g["GroupName"]: g for g in details["GroupDetailList"]}
+
+    def documents(principal: dict) -> list[dict]:
+        found = [
+            policies[a["PolicyArn"]] for a in principal.get("AttachedManagedPolicies", []) if a["PolicyArn"] in policies
+        ]
+        for key in ("UserPolicyList", "RolePolicyList"):
+            found += [p["PolicyDocument"] for p in principal.get(key, [])]
+        for name in principal.get("GroupList", []):
+            group = groups.get(name, {})
+            found += [
+                policies[a["PolicyArn"]] for a in group.get("AttachedManagedPolicies", []) if a["PolicyArn"] in policies
+            ]
+            found += [p["PolicyDocument"] for p in group.get("GroupPolicyList", [])]
+        return found
+
+    admins = set()
+    for principal in details["UserDetailList"] + details["RoleDetailList"]:
+        for document in documents(principal):
+            for statement in _statements(document):
+                allow = statement.get("Effect") == "Allow"
+                if (
+                    allow
+                    and "*" in _as_list(statement.get("Action", []))
+                    and "*" in _as_list(statement.get("Resource", []))
+                ):
+                    admins.add(principal.get("UserName") or principal["RoleName"])
+    return admins
+
+
+def test_cloudsplaining_admins_are_exactly_the_principals_allowed_everything(cli, tmp_path: Path) -> None:
+    data = scan_file(cli, tmp_path, CLOUDSPLAINING)
+    details = json.loads(CLOUDSPLAINING.read_text())
+    assert len(data["inventory"]["identities"]) == len(details["UserDetailList"]) + len(details["RoleDetailList"])
+    admins = independent_admins(details)
+    assert len(admins) == 10
+    assert failing(data, "NHI-PRIV-001") == admins
+
+
+def test_cloudsplaining_escalation_paths_all_show_up(cli, tmp_path: Path) -> None:
+    data = scan_file(cli, tmp_path, CLOUDSPLAINING)
+    flagged = failing(data, "NHI-PRIV-003") | failing(data, "NHI-PRIV-001")
+    names = {i["name"] for i in data["inventory"]["identities"]}
+    # privesc1..privesc21: the published IAM escalation methods, one user and one role each
+    numbered = {n for n in names if re.match(r"privesc\d+-", n)}
+    assert len(numbered) == 42
+    assert numbered <= flagged
+    for method in ("codeBuildCreateProjectPassRole", "ec2InstanceConnect", "ssmSendCommand", "ssmStartSession",
+                   "sageMakerCreateNotebookPassRole", "sageMakerCreateTrainingJobPassRole",
+                   "sageMakerCreateProcessingJobPassRole", "sageMakerCreatePresignedNotebookURL",
+                   "CloudFormationUpdateStack"):  # fmt: skip
+        assert {f"privesc-{method}-user", f"privesc-{method}-role"} <= flagged, method
+    # the file's "false negative" cases are exploitable and must be found
+    assert {n for n in names if n.startswith("fn")} <= flagged
+    # an Allow cancelled by a Deny of the same actions is not an escalation
+    assert (
+        not {"fp1-allow-and-deny-user", "fp1-allow-and-deny-role", "fp3-deny-iam-user", "fp3-deny-iam-role"} & flagged
+    )
+
+
+def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> None:
+    files = [
+        AWS / "cloudmapper-demo-iam-get-account-authorization-details.json",
+        AWS / "cloudmapper-demo-iam-get-credential-report.json",
+        AWS / "cloudmapper-demo-cloudtrail-describe-trails.json",
+    ]
+    data = scan_file(cli, tmp_path, *files)
+    inventory = data["inventory"]
+    assert [a["uid"] for a in inventory["accounts"]] == ["123456789012"]
+    kinds = sorted(i["kind"] for i in inventory["identities"])
+    assert kinds.count("root") == 1 and kinds.count("user") == 2
+    assert failing(data, "NHI-CRED-010") == {"123456789012 root"}, "the root account has an active key"
+    (trail,) = inventory["log_sources"]
+    assert trail["name"] == "cloudtrail" and "enabled" in trail["unknown"], "describe-trails has no logging status"
+    assert data["scan"]["as_of"].startswith("20"), "ages count from the report's GeneratedTime"
+
+
+def test_the_credential_report_reads_the_same_as_csv_and_as_recorded_json() -> None:
+    from_csv = collect(SourceSpec("file", str(AWS / "custodian-credential-report.csv")))
+    from_json = collect(SourceSpec("file", str(AWS / "custodian-placebo-iam-GetCredentialReport.json")))
+    assert from_csv.identities == from_json.identities
+    assert from_csv.credentials == from_json.credentials
+    users = [i for i in from_csv.identities if i.kind == "user"]
+    assert len(users) == 19, "21 rows: the root, and one user listed twice counts once"
+    assert all("grants" in u.unknown for u in users), "a report alone does not show permissions"
+
+
+def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
+    trails_file = AWS / "custodian-placebo-cloudtrail-DescribeTrails.json"
+    agent_file = AWS / "custodian-placebo-bedrock-agent-GetAgent.json"
+    inventory = collect(SourceSpec("file", f"{trails_file},{agent_file}"))
+    trails = {s.name: s for s in inventory.log_sources}
+    assert set(trails) == {"S3-DataEvents-test2", "skunk-trails"}
+    assert trails["skunk-trails"].attributes["kms_encrypted"] and trails["skunk-trails"].attributes["multi_region"]
+    (agent,) = inventory.agents
+    assert agent.runs_as and agent.runs_as.startswith("arn:aws:iam::") and agent.platform == "bedrock-agent"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda d: shutil.copy(AWS / "custodian-placebo-bedrock-agent-ListAgents.json", d / "x.json"),
+            "not a recognised AWS export",
+        ),
+        (lambda d: (d / "x.json").write_text(CLOUDSPLAINING.read_text()[:4000]), "invalid JSON"),
+        (lambda d: (d / "x.csv").write_text("name,value\na,b\n"), "not an IAM credential report"),
+        (
+            lambda d: (d / "x.json").write_text('{"Content": "%%%", "GeneratedTime": "2020-01-01T00:00:00Z"}'),
+            "neither CSV nor base64",
+        ),
+        (lambda d: (d / "notes.txt").write_text("hello"), "no .json or .csv exports"),
+    ],
+    ids=["wrong-export", "truncated", "csv-not-a-report", "bad-content", "empty-directory"],
+)
+def test_wrong_or_broken_exports_are_one_line_and_exit_2(cli, tmp_path: Path, make, message) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    make(exports)
+    outcome = cli("scan", f"file:{exports}", "--output-dir", str(tmp_path / "out"), "-q")
+    assert outcome.exit_code == 2
+    lines = outcome.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], outcome.output
