@@ -75,18 +75,24 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--aws-regions", help="Comma-separated AWS regions (default: every enabled region)."),
             click.option("--aws-accounts", help="Comma-separated AWS account ids to scan (default: all in scope)."),
             click.option("--aws-org-role", help="Role to assume in each AWS Organization account (org-wide scan)."),
+            click.option(
+                "--aws-key-ids",
+                type=click.Choice(["auto", "all", "none"]),
+                default="auto",
+                show_default=True,
+                help="List access key ids (one call per user with keys); auto: up to 1,000 such users.",
+            ),
         ]
     ):
         command = option(command)
     return command
 
 
-def _source_settings(aws_regions: str | None, aws_accounts: str | None, aws_org_role: str | None) -> dict[str, Any]:
-    return {
-        "aws_regions": _list_option(aws_regions),
-        "aws_accounts": _list_option(aws_accounts),
-        "aws_org_role": aws_org_role,
-    }
+def _source_settings(**given: str | None) -> dict[str, Any]:
+    settings: dict[str, Any] = dict(given)
+    for name in ("aws_regions", "aws_accounts"):
+        settings[name] = _list_option(given.get(name))
+    return settings
 
 
 def _sources_help() -> str:
@@ -134,9 +140,7 @@ def scan(
     allow_partial: bool,
     include_passed: bool,
     quiet: bool,
-    aws_regions: str | None,
-    aws_accounts: str | None,
-    aws_org_role: str | None,
+    **source_settings: str | None,
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, and gate."""
     chosen_formats = parse_formats(formats)
@@ -149,7 +153,7 @@ def scan(
         keep_passed=include_passed,
     )
     catalogs = load_catalogs(control_dirs)
-    inventory = _collect(sources, _source_settings(aws_regions, aws_accounts, aws_org_role), quiet)
+    inventory = _collect(sources, _source_settings(**source_settings), quiet)
     with console.working("evaluating controls", quiet):
         result = run_scan(inventory, catalogs, options)
     with console.working("writing reports", quiet):
@@ -175,12 +179,10 @@ def inventory(
     output: Path,
     allow_partial: bool,
     quiet: bool,
-    aws_regions: str | None,
-    aws_accounts: str | None,
-    aws_org_role: str | None,
+    **source_settings: str | None,
 ) -> None:
     """Collect SOURCES and write the inventory only (evaluate it later with inventory:FILE)."""
-    collected = _collect(sources, _source_settings(aws_regions, aws_accounts, aws_org_role), quiet)
+    collected = _collect(sources, _source_settings(**source_settings), quiet)
     save_inventory(collected, output)
     counts = ", ".join(f"{len(getattr(collected, name))} {name}" for name in ("identities", "credentials", "agents"))
     click.echo(f"wrote {output} ({counts})")

@@ -78,6 +78,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-PRIV-001", "admin-bot"),  # FullAdmin: * on *
         ("NHI-PRIV-002", "legacy-backup-policy (legacy-backup)"),  # s3:* on *
         ("NHI-PRIV-003", "ci-deploy"),  # iam:PassRole + lambda:CreateFunction
+        ("NHI-PRIV-003", "power-user"),  # everything but iam:*, so lambda:UpdateFunctionCode, ssm:SendCommand
         ("NHI-PRIV-004", "vendor-audit"),  # another account, no ExternalId
         ("NHI-PRIV-004", "prod-reader"),
         ("NHI-PRIV-004", "OrganizationAccountAccessRole"),
@@ -194,3 +195,16 @@ def test_requests_grow_with_pages_not_users(estate, fake_aws) -> None:
     assert requests["iam:GetAccountAuthorizationDetails"] == 1
     assert requests["iam:ListAccessKeys"] == 4, "one per user that has keys, for the key ids"
     assert sum(requests.values()) < 30
+
+
+def test_key_uids_are_the_same_whether_or_not_key_ids_are_listed(estate, fake_aws) -> None:
+    from scanner.sources.aws.collector import AwsScope, collect_aws
+
+    listed = collect_aws(AwsScope(regions=("us-east-1",), key_ids="all"))
+    fake_aws.state.requests.clear()
+    unlisted = collect_aws(AwsScope(regions=("us-east-1",), key_ids="none"))
+    assert fake_aws.state.requests["iam:ListAccessKeys"] == 0
+    keys = sorted(c.uid for c in listed.credentials if c.kind == "access_key")
+    assert keys == sorted(c.uid for c in unlisted.credentials if c.kind == "access_key") and len(keys) == 4
+    assert {c.attributes["display_id"][:4] for c in listed.credentials if c.kind == "access_key"} == {"AKIA"}
+    assert {c.attributes["display_id"] for c in unlisted.credentials if c.kind == "access_key"} == {"key 1"}

@@ -34,6 +34,7 @@ class AwsScope:
     accounts: tuple[str, ...] = ()
     org_role: str | None = None
     concurrency: int = 8
+    key_ids: str = "auto"  # auto | all | none: list access key ids per user (see iam.collect_iam)
 
 
 @dataclass(slots=True)
@@ -154,7 +155,7 @@ def collect_account(
         status = SourceStatus("aws", target.account, "failed", [target.error] if target.error else [])
         return Inventory(collected_at=started, accounts=[account], sources=[status])
     calls = AwsCalls(target.session, target.account, default_region)
-    iam = collect_iam(calls, scope.concurrency)
+    iam = collect_iam(calls, scope.concurrency, scope.key_ids)
     credentials = iam.credentials + (collect_api_keys(calls, target.account) or [])
 
     def per_region(region: str) -> tuple[Any, ...]:

@@ -22,6 +22,7 @@ from scanner.sources.aws.policy import owner_from_tags, policy_grants, trust_ent
 
 DETAIL_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 REPORT_POLL_SECONDS = (0.5, 1, 2, 2, 4, 4, 8, 8, 8)
+KEY_ID_LIMIT = 1000
 
 
 @dataclass(slots=True)
@@ -48,11 +49,14 @@ def mask_key(key_id: str) -> str:
 # ---------------------------------------------------------------------- live collection
 
 
-def collect_iam(calls: AwsCalls, concurrency: int = 8) -> IamRecords:
+def collect_iam(calls: AwsCalls, concurrency: int = 8, key_ids: str = "auto") -> IamRecords:
+    """``key_ids``: list access key ids per user ("all"), never ("none"), or while at most
+    KEY_ID_LIMIT users hold keys ("auto"): the one per-user call, it dominates large scans."""
     details = fetch_authorization_details(calls)
     report = fetch_credential_report(calls)
     users_with_keys = [r.user for r in report or () if r.keys and not r.is_root]
-    keys = fetch_access_keys(calls, users_with_keys, concurrency)
+    listing = key_ids == "all" or (key_ids == "auto" and len(users_with_keys) <= KEY_ID_LIMIT)
+    keys = fetch_access_keys(calls, users_with_keys, concurrency) if listing else {}
     alias_list = calls.paginate("iam", "list_account_aliases", "AccountAliases")
     alias = alias_list[0] if alias_list else None
     return build_iam(calls.account, details, report, keys, alias)
@@ -178,40 +182,45 @@ def _add_user(
 def _user_keys(
     uid: str, user: str, row: ReportRow | None, keys: dict[str, list[dict[str, Any]]] | None
 ) -> list[Credential]:
-    report_keys = row.keys if row else []
-    listed = (keys or {}).get(user)
-    if listed is None:  # no key listing: the report's slots stand for the keys
-        return [
+    """Keys from the credential report (dates, last use), with their ids where they were listed.
+
+    A key's uid is its holder and creation time, which identify it whether or not its id was
+    listed, so fingerprints, waivers and baselines hold across scans of either kind."""
+    listed = list((keys or {}).get(user) or [])
+    credentials = []
+    for key in row.keys if row else []:
+        match = next((k for k in listed if _same_second(_when(k.get("CreateDate")), key.created)), None)
+        if match is not None:
+            listed.remove(match)
+        credentials.append(
             Credential(
-                uid=f"{uid}#access_key:{key.slot}",
+                uid=_key_uid(uid, key.created, key.slot),
                 identity_uid=uid,
                 kind="access_key",
                 created=key.created,
                 last_used=key.last_used,
-                active=key.active,
-                attributes={"display_id": f"key {key.slot}"},
+                active=key.active if match is None else match.get("Status") == "Active",
+                attributes={"display_id": mask_key(match["AccessKeyId"]) if match else f"key {key.slot}"},
             )
-            for key in report_keys
-        ]
-    credentials = []
-    for key in sorted(listed, key=lambda k: str(k.get("CreateDate"))):
-        created = _when(key.get("CreateDate"))
-        match = next(
-            (r for r in report_keys if r.created and created and abs((r.created - created).total_seconds()) < 2), None
         )
+    for extra in listed:  # created after the report was generated
+        created = _when(extra.get("CreateDate"))
         credentials.append(
             Credential(
-                uid=f"{uid}#access_key:{key['AccessKeyId']}",
+                uid=_key_uid(uid, created, 0),
                 identity_uid=uid,
                 kind="access_key",
                 created=created,
-                last_used=match.last_used if match else None,
-                active=key.get("Status") == "Active",
-                attributes={"display_id": mask_key(key["AccessKeyId"])},
-                unknown=[] if match else ["last_used"],
+                active=extra.get("Status") == "Active",
+                attributes={"display_id": mask_key(extra["AccessKeyId"])},
+                unknown=["last_used"],
             )
         )
     return credentials
+
+
+def _key_uid(holder: str, created: datetime | None, slot: int) -> str:
+    return f"{holder}#access_key:{created:%Y-%m-%dT%H:%M:%SZ}" if created else f"{holder}#access_key:{slot}"
 
 
 def _add_root(records: IamRecords, account: str, row: ReportRow, alias: str | None) -> None:
