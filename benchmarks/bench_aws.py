@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -113,12 +114,13 @@ def measure(users: int, key_ids: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("users", nargs="*", type=int, default=[200, 2000, 10000])
-    for users in parser.parse_args().users:
-        # one process per size: moto's backend state is per process
-        if len(parser.parse_args().users) > 1:
-            os.system(f"{sys.executable} {__file__} {users}")
-        else:
-            print(json.dumps(measure(users)), flush=True)
+    parser.add_argument("--key-ids", choices=["auto", "all", "none"], default="auto")
+    arguments = parser.parse_args()
+    if len(arguments.users) == 1:
+        print(json.dumps(measure(arguments.users[0], arguments.key_ids)), flush=True)
+        return
+    for users in arguments.users:  # one process per size: moto's backend state is per process
+        subprocess.run([sys.executable, __file__, str(users), "--key-ids", arguments.key_ids], check=True)
 
 
 if __name__ == "__main__":
