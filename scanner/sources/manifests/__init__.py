@@ -1,0 +1,71 @@
+"""The ``manifests`` source: agents declared in a folder or repository.
+
+``manifests:PATH`` reads MCP client configurations, MCP registry entries, declarative agents and
+nhiscan agent manifests under PATH (or PATH itself, when it is a file). Each becomes an agent with
+its tools and any plaintext secrets; a file that cannot be read or parsed is a named gap, and the
+rest of the folder is still read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scanner.errors import InputError
+from scanner.model import Account, Inventory, SourceError, SourceStatus
+from scanner.sources import SourceInfo, SourceSpec, register
+
+
+def collect(spec: SourceSpec) -> Inventory:
+    from scanner.sources.manifests.discover import Unreadable, candidates, read_candidate, repository_name
+    from scanner.sources.manifests.formats import NotAManifest, parse_manifest
+
+    root = Path(spec.argument or ".")
+    if not root.exists():
+        raise InputError("no such file or folder", str(root))
+    account = repository_name(root)
+    inventory = Inventory(collected_at=datetime.now(UTC))
+    inventory.accounts.append(Account(uid=account, provider="manifest", name=account, kind="repository"))
+    gaps: list[SourceError] = []
+    for candidate in candidates(root):
+        try:
+            parsed = parse_manifest(read_candidate(candidate, root), candidate.relpath, account)
+        except Unreadable as why:
+            gaps.append(SourceError(call=f"read {candidate.relpath}", message=str(why), code="unreadable"))
+            continue
+        except NotAManifest:
+            if candidate.named:
+                gaps.append(
+                    SourceError(f"read {candidate.relpath}", "not a recognised agent or MCP manifest", "format")
+                )
+            continue
+        except InputError as error:
+            gaps.append(SourceError(call=f"read {candidate.relpath}", message=error.detail[:300], code="invalid"))
+            continue
+        except (ValueError, RecursionError, yaml_error()) as error:
+            message = "nested too deeply" if isinstance(error, RecursionError) else str(error).splitlines()[0][:300]
+            gaps.append(SourceError(call=f"read {candidate.relpath}", message=message, code="invalid"))
+            continue
+        inventory.agents.append(parsed.agent)
+        inventory.grants.extend(parsed.grants)
+        inventory.credentials.extend(parsed.credentials)
+    inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
+    return inventory
+
+
+def yaml_error() -> type[Exception]:
+    import yaml
+
+    return yaml.YAMLError
+
+
+register(
+    SourceInfo(
+        name="manifests",
+        summary="agents and MCP servers declared in a folder or repository",
+        collect=collect,
+        permissions=(),  # reads local files
+        argument="PATH",
+        argument_required=True,
+    )
+)

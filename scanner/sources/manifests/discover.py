@@ -1,0 +1,108 @@
+"""Finding manifest files in a folder or repository, and reading them without trusting them.
+
+Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``server.json``,
+``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
+``mcpServers`` or declare a ``kind: Prompt`` agent with tools. Symbolic links are not followed out
+of the folder, and a file that is too large, binary or unreadable is reported as a gap.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
+
+KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", "server.json", "mcp_config.json",
+               "cline_mcp_settings.json", "mcp_settings.json"}  # fmt: skip
+SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
+MAX_BYTES = 1_000_000
+_SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path
+    relpath: str
+    named: bool  # found by its name (a failure to parse it is a gap) rather than by sniffing
+
+
+class Unreadable(Exception):
+    """A candidate file that cannot be read safely; the message says why."""
+
+
+def candidates(root: Path) -> Iterator[Candidate]:
+    if root.is_file():
+        yield Candidate(root, root.name, named=True)
+        return
+    for directory, subdirectories, files in os.walk(root, followlinks=False):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
+        for name in sorted(files):
+            path = Path(directory, name)
+            relpath = path.relative_to(root).as_posix()
+            if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES):
+                yield Candidate(path, relpath, named=True)
+            elif name.endswith((".json", ".jsonc", ".yaml", ".yml")) and _mentions_agents(path):
+                yield Candidate(path, relpath, named=False)
+
+
+def _mentions_agents(path: Path) -> bool:
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_BYTES:
+            return False
+        with path.open("rb") as stream:
+            head = stream.read(MAX_BYTES)
+    except OSError:
+        return False
+    return any(marker in head for marker in _SNIFF)
+
+
+def read_candidate(candidate: Candidate, root: Path) -> str:
+    path = candidate.path
+    try:
+        if path.is_symlink():
+            target = path.resolve(strict=True)
+            if root.is_dir() and not target.is_relative_to(root.resolve()):
+                raise Unreadable("a symbolic link out of the scanned folder; not followed")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise Unreadable(f"too large for a manifest ({size:,} bytes; limit {MAX_BYTES:,})")
+        data = path.read_bytes()
+    except RuntimeError:  # a symlink loop (Python 3.11 raises RuntimeError from resolve)
+        raise Unreadable("a symbolic link loop") from None
+    except OSError as error:
+        raise Unreadable(error.strerror or str(error)) from None
+    if b"\x00" in data[:8192]:
+        raise Unreadable("a binary file, not a manifest")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Unreadable("not UTF-8 text") from None
+
+
+def repository_name(root: Path) -> str:
+    """The repository a folder belongs to (its origin remote, as host/owner/name), else its path."""
+    folder = root if root.is_dir() else root.parent
+    for candidate in (folder, *folder.resolve().parents):
+        config = candidate / ".git" / "config"
+        if config.is_file():
+            parser = configparser.ConfigParser(strict=False)
+            try:
+                parser.read(config, encoding="utf-8")
+            except (configparser.Error, OSError):
+                break
+            url = parser.get('remote "origin"', "url", fallback="")
+            if url:
+                return _normalise_remote(url)
+            break
+    return str(folder.resolve())
+
+
+def _normalise_remote(url: str) -> str:
+    url = re.sub(r"^(?:https?|ssh|git)://(?:[^@/]+@)?", "", url)
+    url = re.sub(r"^[^@/]+@([^:]+):", r"\1/", url)
+    return url.removesuffix(".git").rstrip("/")

@@ -1,0 +1,214 @@
+"""One manifest file into an agent, its tools and any plaintext secrets.
+
+Formats, recognised by content: MCP client configurations (``mcpServers``: Claude Desktop, Claude
+Code ``.mcp.json``, Cursor; ``servers``: VS Code ``.vscode/mcp.json``; JSON with comments too), the
+MCP registry's ``server.json``, Microsoft Agent Framework declarative agents (``kind: Prompt``),
+and nhiscan's own agent manifest (``nhiscan: agent/v1``, see agent-manifest.schema.json).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import json5
+import yaml
+
+from scanner.errors import InputError
+from scanner.loading import validate
+from scanner.model import Agent, Credential, Grant
+from scanner.sources.manifests.mcp import line_of, secrets_in, server_records, url_tool_type
+
+MANIFEST_SUFFIXES = (".nhiscan.yaml", ".nhiscan.yml", ".nhiscan.json")
+
+
+@dataclass(slots=True)
+class Parsed:
+    agent: Agent
+    grants: list[Grant] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+
+
+class NotAManifest(Exception):
+    """The file parsed, but is none of the formats above."""
+
+
+def load_document(text: str, relpath: str) -> Any:
+    """JSON (comments and trailing commas allowed) or YAML, by the file's suffix."""
+    if relpath.endswith((".yaml", ".yml")):
+        return yaml.safe_load(text)
+    return json5.loads(text)
+
+
+def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
+    document = load_document(text, relpath)
+    if not isinstance(document, dict):
+        raise NotAManifest(relpath)
+    lines = text.splitlines()
+    holder = f"{account}/{relpath}"
+    if document.get("nhiscan") is not None or relpath.endswith(MANIFEST_SUFFIXES):
+        return _nhiscan(document, lines, relpath, account, holder)
+    servers = document.get("mcpServers", document.get("servers"))
+    if isinstance(servers, dict):
+        return _client_config(
+            servers, "mcpServers" if "mcpServers" in document else "servers", lines, relpath, account, holder
+        )
+    if "packages" in document or "remotes" in document:
+        return _registry_server(document, lines, relpath, account, holder)
+    if document.get("kind") == "Prompt" and isinstance(document.get("tools"), list):
+        return _agent_framework(document, lines, relpath, account, holder)
+    raise NotAManifest(relpath)
+
+
+def _agent(holder: str, account: str, name: str, platform: str, relpath: str, **fields: Any) -> Agent:
+    return Agent(
+        uid=holder,
+        provider="manifest",
+        account=account,
+        name=name,
+        platform=platform,
+        attributes={"location": {"file": relpath, "line": 1}},
+        **fields,
+    )
+
+
+def _platform(relpath: str, section: str) -> str:
+    path = PurePosixPath(relpath)
+    if path.name == "claude_desktop_config.json" or "claude_desktop" in path.name:
+        return "claude-desktop"
+    if path.name == ".mcp.json":
+        return "claude-code"
+    if ".cursor" in path.parts or "cursor" in path.name:
+        return "cursor"
+    if ".vscode" in path.parts or section == "servers":
+        return "vscode"
+    return "mcp-client"
+
+
+_PLATFORM_NAMES = {
+    "claude-desktop": "Claude Desktop",
+    "claude-code": "Claude Code",
+    "cursor": "Cursor",
+    "vscode": "VS Code",
+}
+
+
+def _client_config(
+    servers: dict[str, Any], section: str, lines: list[str], relpath: str, account: str, holder: str
+) -> Parsed:
+    platform = _platform(relpath, section)
+    label = _PLATFORM_NAMES.get(platform, "MCP client")
+    agent = _agent(holder, account, f"{label} ({relpath})", platform, relpath)
+    located = server_records(holder, servers, lines, relpath, line_of(lines, f'"{section}"'))
+    return Parsed(agent, located.grants, located.credentials)
+
+
+def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
+    """An MCP server's registry entry: the server itself holds the credentials its users give it."""
+    agent = _agent(holder, account, str(document.get("name") or relpath), "mcp-server", relpath)
+    grants, credentials = [], []
+    for index, package in enumerate(document.get("packages") or []):
+        identifier = str(package.get("identifier", f"package-{index}"))
+        version = str(package.get("version") or document.get("version") or "")
+        pinned = bool(version) and "${" not in version and "${" not in identifier
+        line = line_of(lines, identifier[:30])
+        attributes = {
+            "location": {"file": relpath, "line": line},
+            "package": identifier,
+            "package_pinned": pinned,
+            "registry": package.get("registryType"),
+            "transport": (package.get("transport") or {}).get("type", "stdio"),
+            "tool_type": identifier.rsplit("/", 1)[-1].split(":")[0],
+        }
+        grants.append(Grant(holder, "tool", identifier, source="mcp:stdio", attributes=attributes))
+        arguments = [a.get("value") for a in package.get("runtimeArguments") or [] if isinstance(a, dict)]
+        entry = {
+            "args": [a for a in arguments if a],
+            "env": {
+                v.get("name"): v.get("value") for v in package.get("environmentVariables") or [] if isinstance(v, dict)
+            },
+        }
+        credentials += secrets_in(holder, identifier, entry, lines, relpath, line)
+    for remote in document.get("remotes") or []:
+        url = str(remote.get("url", ""))
+        line = line_of(lines, url) if url else 1
+        attributes = {
+            "location": {"file": relpath, "line": line},
+            "url": url,
+            "transport": remote.get("type"),
+            "tool_type": url_tool_type(url),
+        }
+        grants.append(Grant(holder, "tool", url or "remote", source="mcp:http", attributes=attributes))
+        credentials += secrets_in(holder, url, {"headers": remote.get("headers") or []}, lines, relpath, line)
+    return Parsed(agent, grants, credentials)
+
+
+def _agent_framework(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
+    agent = _agent(holder, account, str(document.get("name") or relpath), "agent-framework", relpath)
+    grants, credentials = [], []
+    for tool in document["tools"]:
+        if not isinstance(tool, dict):
+            continue
+        name = str(tool.get("name") or tool.get("kind") or "tool")
+        line = line_of(lines, f"name: {name}")
+        attributes: dict[str, Any] = {
+            "location": {"file": relpath, "line": line},
+            "tool_type": url_tool_type(str(tool["url"])) if tool.get("url") else str(tool.get("kind", "")),
+        }
+        if tool.get("kind") == "mcp":
+            approval = (tool.get("approvalMode") or {}).get("kind")
+            attributes.update(url=str(tool.get("url", "")), requires_approval=approval == "always")
+            if tool.get("allowedTools"):
+                attributes["allowed_tools"] = list(tool["allowedTools"])
+            grants.append(Grant(holder, "tool", name, source="mcp:http", attributes=attributes))
+            credentials += secrets_in(holder, name, {"headers": tool.get("headers") or {}}, lines, relpath, line)
+        else:
+            grants.append(Grant(holder, "tool", name, source="declared", attributes=attributes))
+    return Parsed(agent, grants, credentials)
+
+
+def _nhiscan(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
+    validate(document, "agent-manifest", PurePosixPath(relpath))  # type: ignore[arg-type]
+    memory = document.get("memory") or {}
+    agent = _agent(
+        holder,
+        account,
+        document["name"],
+        document.get("platform") or "nhiscan-manifest",
+        relpath,
+        owner=document.get("owner"),
+        runs_as=document.get("runs_as"),
+        guardrail=document.get("guardrail"),
+        human_approval=document.get("human_approval"),
+        memory_enabled=memory.get("enabled"),
+        memory_retention_days=memory.get("retention_days"),
+        tags=dict(document.get("tags") or {}),
+    )
+    if document.get("data_scopes"):
+        agent.attributes["data_scopes"] = list(document["data_scopes"])
+    grants, credentials = [], []
+    for tool in document.get("tools") or []:
+        line = line_of(lines, str(tool["name"]))
+        if isinstance(tool.get("mcp"), dict):
+            located = server_records(holder, {tool["name"]: tool["mcp"]}, lines, relpath, line)
+            grant = located.grants[0]
+            credentials += located.credentials
+        else:
+            grant = Grant(
+                holder,
+                "tool",
+                tool["name"],
+                source="declared",
+                attributes={"location": {"file": relpath, "line": line}},
+            )
+        grant.capabilities = list(tool.get("capabilities") or [])
+        for key in ("requires_approval", "sandboxed"):
+            if key in tool:
+                grant.attributes[key] = tool[key]
+        grants.append(grant)
+    return Parsed(agent, grants, credentials)
+
+
+def manifest_error(relpath: str, error: Exception) -> InputError:
+    return InputError(str(error).splitlines()[0][:200], relpath)

@@ -1,0 +1,148 @@
+"""MCP server entries (``mcpServers`` / ``servers``) into tool grants and plaintext-secret credentials.
+
+A server launched with ``npx``, ``uvx``, ``pipx``, ``docker run`` or a direct command is a stdio
+tool named after its key, whose ``tool_type`` is the package (or image) it runs, so the capability
+catalog can recognise it; a server with a ``url`` is an HTTP tool. ``env``, ``args`` and
+``headers`` values are checked for literal credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from scanner.model import Credential, Grant
+from scanner.sources.manifests.secrets import find_secret
+
+_DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
+                       "--workdir", "--mount", "--entrypoint", "--env-file", "-u", "--user", "--platform",
+                       "-l", "--label"}  # fmt: skip
+_NPM_PINNED = re.compile(r"^(?:@[^/]+/)?[^@]+@\d+\.\d+\.\d+\S*$")
+_PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
+
+
+@dataclass(slots=True)
+class Located:
+    """Records from one file, with the line each came from."""
+
+    grants: list[Grant] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+
+
+def line_of(lines: list[str], needle: str, after: int = 0) -> int:
+    """1-based line of the first occurrence of ``needle`` at or after line ``after``."""
+    for index in range(max(0, after - 1), len(lines)):
+        if needle in lines[index]:
+            return index + 1
+    return max(1, after)
+
+
+def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | None]:
+    """The package or image a stdio server runs, and whether its version is pinned."""
+    program = command.rsplit("/", 1)[-1].lower()
+    positional = [a for a in args if not a.startswith("-")]
+    if program in ("npx", "bunx", "pnpx") or (program in ("pnpm", "yarn", "npm") and "dlx" in args):
+        package = next((a for a in positional if a not in ("dlx", "exec")), None)
+        return package, bool(package and _NPM_PINNED.match(package))
+    if program in ("uvx", "pipx") or (program == "uv" and "run" in args):
+        package = next((a for a in positional if a not in ("run",)), None)
+        from_flag = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--from"), None)
+        package = from_flag or package
+        return package, bool(package and _PY_PINNED.match(package))
+    if program in ("docker", "podman"):
+        image = _docker_image(args)
+        if image is None:
+            return None, None
+        tag = image.rsplit("/", 1)[-1]
+        return image, "@sha256:" in image or (":" in tag and not tag.endswith(":latest"))
+    return command or None, None
+
+
+def _docker_image(args: list[str]) -> str | None:
+    skip = False
+    for argument in args:
+        if skip:
+            skip = False
+            continue
+        if argument in ("run", "container"):
+            continue
+        if argument in _DOCKER_VALUE_FLAGS:
+            skip = True
+            continue
+        if argument.startswith("-"):
+            continue
+        return argument
+    return None
+
+
+def url_tool_type(url: str) -> str:
+    """What the catalog matches for a remote tool: its host (api.githubcopilot.com …)."""
+    return urlparse(url).hostname or url
+
+
+def server_records(holder: str, servers: dict[str, Any], lines: list[str], relpath: str, section_line: int) -> Located:
+    located = Located()
+    for name, server in servers.items():
+        if not isinstance(server, dict):
+            continue
+        line = line_of(lines, f'"{name}"', section_line)
+        location = {"file": relpath, "line": line}
+        url = server.get("url") or server.get("serverUrl")
+        attributes: dict[str, Any] = {"location": location}
+        if url:
+            attributes.update(url=str(url), transport=server.get("type") or "http")
+            source = "mcp:http"
+            tool_type = url_tool_type(str(url))
+        else:
+            args = [str(a) for a in server.get("args") or []]
+            package, pinned = launched_package(str(server.get("command") or ""), args)
+            attributes.update(command=str(server.get("command") or ""), transport="stdio")
+            if package:
+                attributes["package"] = package
+            if pinned is not None:
+                attributes["package_pinned"] = pinned
+            source = "mcp:stdio"
+            tool_type = package or ""
+        if "alwaysAllow" in server or "autoApprove" in server:
+            attributes["auto_approved"] = server.get("alwaysAllow") or server.get("autoApprove")
+        if not url:
+            tool_type = tool_type.rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
+        attributes["tool_type"] = tool_type
+        located.grants.append(Grant(holder, "tool", name, source=source, attributes=attributes))
+        located.credentials.extend(secrets_in(holder, name, server, lines, relpath, line))
+    return located
+
+
+def secrets_in(
+    holder: str, server: str, entry: dict[str, Any], lines: list[str], relpath: str, after: int
+) -> list[Credential]:
+    found = []
+    values: list[tuple[str, Any]] = []
+    for section in ("env", "headers"):
+        block = entry.get(section)
+        if isinstance(block, dict):
+            values += [(f"{section}.{key}", value) for key, value in block.items()]
+        elif isinstance(block, list):  # server.json style: [{name, value}]
+            values += [(f"{section}.{item.get('name')}", item.get("value")) for item in block if isinstance(item, dict)]
+    values += [(f"args[{index}]", value) for index, value in enumerate(entry.get("args") or [])]
+    for place, value in values:
+        secret = find_secret(value)
+        if secret is None:
+            continue
+        line = line_of(lines, str(value)[:24], after)
+        found.append(
+            Credential(
+                uid=f"{holder}#plaintext_secret:{server}.{place}",
+                identity_uid=holder,
+                kind="plaintext_secret",
+                attributes={
+                    "display_id": f"{secret.detector} in {server} {place} (redacted)",
+                    "detector": secret.detector,
+                    "fingerprint": secret.fingerprint,
+                    "location": {"file": relpath, "line": line},
+                },
+            )
+        )
+    return found
