@@ -176,7 +176,8 @@
     showDetail(f.control + " " + control.title, [
       ["Status", badge(f.status, "st-")], ["Severity", badge(f.severity, "sev-")],
       ["Resource", f.name], ["UID", text(f.uid, 400)], ["Type", f.type + " / " + f.kind],
-      ["Provider", f.provider], ["Account", f.account], ["Message", f.message],
+      ["Provider", f.provider], ["Account", f.account],
+      ["Location", f.location ? `${f.location.file}:${f.location.line}` : null], ["Message", f.message],
       ["Evidence", evidenceList(f.evidence)], ["Why it matters", control.rationale],
       ["Remediation", control.remediation], ["Frameworks", mappings.join("\n")], ["Waiver", waiver],
       ["New since baseline", f.new === null ? null : f.new ? "yes" : "no"], ["Fingerprint", f.fingerprint],

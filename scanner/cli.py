@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from scanner import __version__, console
-from scanner.errors import InputError, NhiscanError, UsageError
+from scanner.errors import InputError, NhiscanError, ReportError, UsageError
 from scanner.inventory_io import save_inventory
+from scanner.linking import link_runtime_identities
 from scanner.model import Inventory
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, write_reports
 from scanner.results_io import load_results
@@ -61,7 +62,9 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
         spinner = not registered()[spec.name].shows_progress
         with console.working(f"collecting {spec}", quiet or not spinner):
             inventories.append(collect(spec))
-    return reduce(Inventory.merge, inventories)
+    merged = reduce(Inventory.merge, inventories)
+    link_runtime_identities(merged)
+    return merged
 
 
 def _list_option(value: str | None) -> list[str]:
@@ -206,6 +209,36 @@ def report(results: Path, formats: str, output_dir: Path, paper: str, quiet: boo
     if not quiet:
         for path in written:
             click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Also write the drift as JSON to this file.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_LEVELS),
+    default="none",
+    show_default=True,
+    help="Exit 1 when NEW has failures at or above this severity that OLD did not.",
+)
+@click.pass_context
+def diff(ctx: click.Context, old: Path, new: Path, output: Path | None, fail_on: str) -> None:
+    """Drift between two scans (results.json files): records added and removed, reach that changed,
+    new and resolved failures."""
+    from scanner.diff import diff_results, drift_document
+    from scanner.fsutil import write_atomic
+    from scanner.serialize import dumps_document
+
+    drift = diff_results(load_results(old), load_results(new))
+    console.print_drift(drift)
+    if output is not None:
+        try:
+            write_atomic(output, dumps_document(drift_document(drift)))
+        except OSError as exc:
+            raise ReportError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    if drift.new_failures_at_or_above(fail_on):
+        ctx.exit(EXIT_FINDINGS)
 
 
 @main.group(cls=_Group)

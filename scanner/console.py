@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scanner.diff import Drift
 from scanner.engine.conditions import substitute_params
 from scanner.engine.controls import Control
 from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade, item_controls
@@ -185,3 +186,34 @@ def print_framework(framework: Framework, controls: Sequence[Control]) -> None:
             coverage = "[yellow]not covered[/]"
         table.add_row(escape(item.id), escape(item.title), coverage)
     _console().print(table)
+
+
+def print_drift(drift: Drift) -> None:
+    out = _console()
+    old = "n/a" if drift.old_score is None else f"{drift.old_score:.1f}"
+    new = "n/a" if drift.new_score is None else f"{drift.new_score:.1f}"
+    out.print(f"[bold]Drift[/] {escape(drift.old_scan)} → {escape(drift.new_scan)}: score {old} → {new}")
+    if not drift.inventory_compared:
+        out.print("Records not compared: one of the files predates results 1.1 and carries no inventory.")
+    for title, records in (("Added", drift.added), ("Removed", drift.removed)):
+        if records:
+            table = Table(title=f"{title} ({len(records)})")
+            for column in ("type", "kind", "name", "provider"):
+                table.add_column(column)
+            for record in records[:200]:
+                table.add_row(record.type, escape(record.kind), escape(record.name[:80]), escape(record.provider))
+            out.print(table)
+    if drift.reach:
+        table = Table(title=f"Reach changed ({len(drift.reach)})")
+        for column in ("type", "name", "gained", "lost"):
+            table.add_column(column)
+        for change in drift.reach[:200]:
+            table.add_row(change.type, escape(change.name[:80]), ", ".join(change.added), ", ".join(change.removed))
+        out.print(table)
+    for title, findings in (("New failures", drift.new_failures), ("Resolved failures", drift.resolved_failures)):
+        table = Table(title=f"{title} ({len(findings)})")
+        for column in ("severity", "control", "resource"):
+            table.add_column(column)
+        for finding in findings[:200]:
+            table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]))
+        out.print(table)

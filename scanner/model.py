@@ -167,6 +167,7 @@ class ResourceRef:
     name: str
     provider: str
     account: str
+    location: dict[str, Any] | None = None  # {"file", "line"} for records read from files (manifests)
 
 
 @dataclass(slots=True)

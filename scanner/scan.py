@@ -104,7 +104,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     compiled = sorted(select_controls(catalogs, options), key=lambda c: (-_SEVERITY_RANK[c.control.severity], c.id))
 
     with _collector_paused():
-        ctx = EvalContext(inventory, as_of, catalogs.capabilities)
+        ctx = EvalContext(inventory, as_of, catalogs.capabilities, baseline.agent_reach if baseline else None)
         evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
     waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of)
     if baseline is not None:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json
 from scanner.model import Finding
 
 
-def load_baseline(path: Path) -> set[str]:
-    """Fingerprints of the findings that failed (or were waived) in an earlier results.json."""
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    fingerprints: set[str]
+    # each agent's capability tags then; None when the file predates results 1.1 (no inventory)
+    agent_reach: dict[str, frozenset[str]] | None
+
+
+def load_baseline(path: Path) -> Baseline:
+    """An earlier results.json: the fingerprints of its failing (or waived) findings, and the reach
+    of each agent it saw."""
     data = read_json(path)
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list) or "scan" not in data:
@@ -21,10 +31,22 @@ def load_baseline(path: Path) -> set[str]:
             raise InputError("finding without a fingerprint", str(path), f"$.findings[{index}]")
         if finding.get("status") in ("fail", "waived"):
             known.add(finding["fingerprint"])
-    return known
+    return Baseline(known, _agent_reach(data))
 
 
-def mark_new(findings: list[Finding], baseline: set[str]) -> None:
+def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
+    inventory = data.get("inventory")
+    if not isinstance(inventory, dict):
+        return None
+    tags = data.get("capabilities") or {}
+    return {
+        agent["uid"]: frozenset(tags.get(agent["uid"], ()))
+        for agent in inventory.get("agents") or []
+        if isinstance(agent, dict) and isinstance(agent.get("uid"), str)
+    }
+
+
+def mark_new(findings: list[Finding], baseline: Baseline) -> None:
     for finding in findings:
         if finding.status in ("fail", "waived", "unknown"):
-            finding.new = finding.fingerprint not in baseline
+            finding.new = finding.fingerprint not in baseline.fingerprints

@@ -23,8 +23,15 @@ _INVENTORY_LISTS = {
 
 
 class EvalContext:
-    def __init__(self, inventory: Inventory, as_of: datetime, capabilities: CapabilityCatalog) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        as_of: datetime,
+        capabilities: CapabilityCatalog,
+        baseline_reach: dict[str, frozenset[str]] | None = None,
+    ) -> None:
         self.inventory = inventory
+        self.baseline_reach = baseline_reach  # agent uid -> capability tags in the --baseline scan
         self.as_of = as_of
         self.capabilities = capabilities
         self.identities: dict[str, Identity] = {i.uid: i for i in inventory.identities}

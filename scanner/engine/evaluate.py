@@ -95,19 +95,25 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
         name = f"{record.kind} {record.attributes.get('display_id', '')}".strip()
         if holder_name:
             name += f" of {holder_name}"
-        return ResourceRef(record.uid, resource_type, record.kind, name, provider, account)
+        return ResourceRef(
+            record.uid, resource_type, record.kind, name, provider, account, record.attributes.get("location")
+        )
     if resource_type == "grant":
         holder = ctx.holder(record.identity_uid)
         provider = holder.provider if holder else ""
         account = holder.account if holder else ""
         name = f"{record.name} ({holder.name})" if holder else record.name
-        return ResourceRef(record.uid, resource_type, record.kind, name, provider, account)
+        location = record.attributes.get("location")
+        return ResourceRef(record.uid, resource_type, record.kind, name, provider, account, location)
     if resource_type == "account":
         return ResourceRef(
             record.uid, resource_type, record.kind, record.name or record.uid, record.provider, record.uid
         )
     kind = getattr(record, "kind", resource_type)
-    return ResourceRef(record.uid, resource_type, kind, record.name or record.uid, record.provider, record.account)
+    location = record.attributes.get("location")
+    return ResourceRef(
+        record.uid, resource_type, kind, record.name or record.uid, record.provider, record.account, location
+    )
 
 
 def _finding(compiled: CompiledControl, record: Any, ref: ResourceRef, status: str, ctx: EvalContext) -> Finding:

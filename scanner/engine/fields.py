@@ -101,6 +101,15 @@ def _consumer_count(record: Any, ctx: EvalContext) -> Any:
     return len(ctx.agents_by_runtime.get(record.uid, ())) + len(workloads)
 
 
+def _capabilities_added(agent: Any, ctx: EvalContext) -> Any:
+    """Tags the agent holds now that it did not hold in the --baseline scan."""
+    if ctx.baseline_reach is None or agent.uid not in ctx.baseline_reach:
+        return UNKNOWN
+    if agent.runs_as and agent.runs_as not in ctx.identities:
+        return UNKNOWN
+    return sorted(ctx.agent_tags(agent) - ctx.baseline_reach[agent.uid])
+
+
 _COMMON = {name: _attr(name) for name in ("uid", "name", "provider", "account", "kind")}
 
 FIELDS: dict[str, dict[str, Accessor]] = {
@@ -157,6 +166,8 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         },
         "age_days": _days_since("created"),
         "capabilities": lambda r, ctx: UNKNOWN if r.runs_as and r.runs_as not in ctx.identities else ctx.agent_tags(r),
+        "in_baseline": lambda r, ctx: ctx.baseline_reach is not None and r.uid in ctx.baseline_reach,
+        "capabilities_added": _capabilities_added,
     },
     "log_source": {
         **_COMMON,

@@ -96,7 +96,9 @@ def run_case(control: Control, case: dict[str, Any], catalogs: Any) -> CaseOutco
     except InputError as exc:
         return CaseOutcome(control.path, control.id, name, False, f"invalid inventory: {exc.detail}")
     compiled = compile_control(control, case.get("params"))
-    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    reach = case.get("baseline_reach")
+    baseline = {uid: frozenset(tags) for uid, tags in reach.items()} if reach is not None else None
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities, baseline)
     findings = evaluate([compiled], ctx, keep_passed=True).findings
     target = case.get("resource")
     if target is None:

@@ -32,6 +32,7 @@ FINDING_COLUMNS = (
     "waiver",
     "new",
     "fingerprint",
+    "location",
 )
 IDENTITY_COLUMNS = (
     "uid",
@@ -91,6 +92,7 @@ def _finding_row(finding: Finding) -> list[Any]:
         finding.waiver,
         finding.new,
         finding.fingerprint,
+        ref.location,
     ]
 
 

@@ -81,7 +81,12 @@ def is_reference(value: str) -> bool:
 
 def find_secret(value: Any) -> FoundSecret | None:
     """The kind of literal credential ``value`` holds, if any."""
-    if not isinstance(value, str) or is_reference(value) or len(value) < 8:
+    if not isinstance(value, str) or is_reference(value):
+        return None
+    assignment = _ASSIGNMENT.match(value)  # NAME=VALUE (a docker -e argument): judge the value
+    if assignment:
+        value = assignment.group(1)
+    if len(value) < 8:
         return None
     detector = _detector_for(value)
     if detector is None:

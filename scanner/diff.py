@@ -1,0 +1,117 @@
+"""Drift between two scans: what appeared, what went away, whose reach changed, which failures are
+new and which were resolved. Both sides are results files (schema 1.1 carries the inventory;
+older files give findings and scores only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.model import Finding, Inventory, ScanResult
+
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+@dataclass(slots=True)
+class RecordChange:
+    uid: str
+    type: str  # identity | credential | grant | agent
+    kind: str
+    name: str
+    provider: str
+
+
+@dataclass(slots=True)
+class ReachChange:
+    uid: str
+    type: str  # identity | agent
+    name: str
+    added: list[str]
+    removed: list[str]
+
+
+@dataclass(slots=True)
+class Drift:
+    old_scan: str
+    new_scan: str
+    old_score: float | None
+    new_score: float | None
+    inventory_compared: bool
+    added: list[RecordChange] = field(default_factory=list)
+    removed: list[RecordChange] = field(default_factory=list)
+    reach: list[ReachChange] = field(default_factory=list)
+    new_failures: list[Finding] = field(default_factory=list)
+    resolved_failures: list[Finding] = field(default_factory=list)
+
+    def new_failures_at_or_above(self, level: str) -> list[Finding]:
+        threshold = SEVERITY_RANK.get(level, 99)
+        return [f for f in self.new_failures if SEVERITY_RANK[f.severity] >= threshold]
+
+
+def _records(inventory: Inventory) -> dict[str, RecordChange]:
+    found: dict[str, RecordChange] = {}
+    for identity in inventory.identities:
+        found[identity.uid] = RecordChange(identity.uid, "identity", identity.kind, identity.name, identity.provider)
+    for agent in inventory.agents:
+        found[agent.uid] = RecordChange(agent.uid, "agent", agent.platform or "agent", agent.name, agent.provider)
+    holders = {**{i.uid: i.provider for i in inventory.identities}, **{a.uid: a.provider for a in inventory.agents}}
+    for credential in inventory.credentials:
+        label = str(credential.attributes.get("display_id") or credential.kind)
+        provider = holders.get(credential.identity_uid or "", str(credential.attributes.get("provider", "")))
+        found[credential.uid] = RecordChange(credential.uid, "credential", credential.kind, label, provider)
+    for grant in inventory.grants:
+        found[grant.uid] = RecordChange(grant.uid, "grant", grant.kind, grant.name, holders.get(grant.identity_uid, ""))
+    return found
+
+
+def _names(inventory: Inventory) -> dict[str, tuple[str, str]]:
+    names = {i.uid: ("identity", i.name) for i in inventory.identities}
+    names.update({a.uid: ("agent", a.name) for a in inventory.agents})
+    return names
+
+
+def _failing(result: ScanResult) -> dict[str, Finding]:
+    return {f.fingerprint: f for f in result.findings if f.status == "fail"}
+
+
+def diff_results(old: ScanResult, new: ScanResult) -> Drift:
+    drift = Drift(
+        old_scan=old.scan.id,
+        new_scan=new.scan.id,
+        old_score=old.score,
+        new_score=new.score,
+        inventory_compared=old.inventory is not None and new.inventory is not None,
+    )
+    if old.inventory is not None and new.inventory is not None:
+        before, after = _records(old.inventory), _records(new.inventory)
+        drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
+        drift.removed = [before[uid] for uid in sorted(before.keys() - after.keys())]
+        names = {**_names(old.inventory), **_names(new.inventory)}
+        for uid in sorted(old.capabilities.keys() | new.capabilities.keys()):
+            then, now = set(old.capabilities.get(uid, ())), set(new.capabilities.get(uid, ()))
+            if then != now and uid in names and uid in before and uid in after:
+                kind, name = names[uid]
+                drift.reach.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
+    old_failing, new_failing = _failing(old), _failing(new)
+    drift.new_failures = [new_failing[k] for k in sorted(new_failing.keys() - old_failing.keys())]
+    drift.resolved_failures = [old_failing[k] for k in sorted(old_failing.keys() - new_failing.keys())]
+    drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
+    return drift
+
+
+def drift_document(drift: Drift) -> dict[str, Any]:
+    def finding(f: Finding) -> dict[str, Any]:
+        return {"fingerprint": f.fingerprint, "control_id": f.control_id, "severity": f.severity,
+                "resource": f.resource, "message": f.message}  # fmt: skip
+
+    return {
+        "old_scan": drift.old_scan,
+        "new_scan": drift.new_scan,
+        "score": {"old": drift.old_score, "new": drift.new_score},
+        "inventory_compared": drift.inventory_compared,
+        "added": drift.added,
+        "removed": drift.removed,
+        "reach_changes": drift.reach,
+        "new_failures": [finding(f) for f in drift.new_failures],
+        "resolved_failures": [finding(f) for f in drift.resolved_failures],
+    }
