@@ -65,7 +65,10 @@ def test_the_demo_is_a_realistic_multi_cloud_estate() -> None:
 
 def test_the_demo_has_mixed_posture(catalogs) -> None:
     result = demo_result(catalogs)
+    compared_with_a_baseline = {"NHI-AGENT-015"}  # nothing to judge without --baseline
     for control in result.controls:
+        if control.id in compared_with_a_baseline:
+            continue
         assert control.counts["fail"] + control.counts["pass"] + control.counts["unknown"] > 0, control.id
     failing = [c for c in result.controls if c.counts["fail"]]
     passing = [c for c in result.controls if c.counts["pass"]]
