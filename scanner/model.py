@@ -241,6 +241,7 @@ class WaiverReport:
     applied: list[Waiver] = field(default_factory=list)
     expired: list[Waiver] = field(default_factory=list)
     unmatched: list[Waiver] = field(default_factory=list)
+    expiring: list[Waiver] = field(default_factory=list)  # still in force, but end within EXPIRING_DAYS
 
 
 @dataclass(slots=True)

@@ -67,8 +67,17 @@ def test_a_waiver_expiring_on_the_scan_date_no_longer_applies(catalogs, tmp_path
     assert [w.expires for w in result.waivers.expired] == ["2026-01-01"]
 
 
-def test_a_waiver_expiring_tomorrow_still_applies(catalogs, tmp_path) -> None:
-    assert "waived" in statuses(scan(catalogs, tmp_path, waiver("2026-01-02"))).values()
+def test_a_waiver_expiring_tomorrow_still_applies_and_is_called_out(catalogs, tmp_path) -> None:
+    result = scan(catalogs, tmp_path, waiver("2026-01-02"))
+    assert "waived" in statuses(result).values()
+    assert [w.expires for w in result.waivers.expiring] == ["2026-01-02"]
+
+
+@pytest.mark.parametrize(("expires", "called_out"), [("2026-01-15", True), ("2026-01-16", False)])
+def test_waivers_ending_within_two_weeks_are_called_out(catalogs, tmp_path, expires, called_out) -> None:
+    result = scan(catalogs, tmp_path, waiver(expires))
+    assert bool(result.waivers.expiring) is called_out
+    assert len(result.waivers.applied) == 1
 
 
 def test_a_waiver_that_matches_nothing_is_reported(catalogs, tmp_path) -> None:

@@ -48,6 +48,9 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
     return waivers
 
 
+EXPIRING_DAYS = 14  # a waiver that ends this soon is called out in reports and summaries
+
+
 def apply_waivers(
     findings: list[Finding], counts: dict[str, dict[str, int]], waivers: list[Waiver], as_of: dt.datetime
 ) -> WaiverReport:
@@ -77,6 +80,8 @@ def apply_waivers(
                     break
     for index, waiver in enumerate(active):
         (report.applied if index in used else report.unmatched).append(waiver)
+    soon = today + dt.timedelta(days=EXPIRING_DAYS)
+    report.expiring = [w for w in active if dt.date.fromisoformat(w.expires) <= soon]
     return report
 
 

@@ -28,9 +28,18 @@ class Reporter:
 
 
 def reporters() -> dict[str, Reporter]:
-    from scanner.reports import html_report, json_results, pdf_report
+    from scanner.reports import csv_report, html_report, json_results, junit, markdown, ocsf, pdf_report, sarif
 
-    found = [json_results.REPORTER, html_report.REPORTER, pdf_report.REPORTER]
+    found = [
+        json_results.REPORTER,
+        html_report.REPORTER,
+        pdf_report.REPORTER,
+        sarif.REPORTER,
+        junit.REPORTER,
+        markdown.REPORTER,
+        csv_report.REPORTER,
+        ocsf.REPORTER,
+    ]
     return {reporter.format: reporter for reporter in found}
 
 

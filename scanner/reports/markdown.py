@@ -1,0 +1,94 @@
+"""summary.md: the scan in a few lines, for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
+
+The gate verdict, failing findings by severity, the top failing controls, what is new since the
+baseline, waivers that expire within two weeks or have expired, and sources not read completely.
+Lists are short (TOP) so the summary fits a comment; results.json has everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from scanner.frameworks import grade
+from scanner.model import Finding, ScanResult
+from scanner.reports import Reporter, ReportSettings
+
+TOP = 10
+SEVERITIES = ("critical", "high", "medium", "low")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def md(text: object, limit: int = 120) -> str:
+    """Inert Markdown text: special characters escaped, line breaks flattened, length bounded."""
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def code(text: object, limit: int = 80) -> str:
+    """Text for a code span: no backticks or line breaks inside, length bounded."""
+    value = " ".join(str(text).split()).replace("`", "'")
+    return "`" + (value if len(value) <= limit else value[: limit - 1] + "…") + "`"
+
+
+def _finding_line(finding: Finding) -> str:
+    return f"| {finding.severity} | `{finding.control_id}` | {md(finding.resource.name, 60)} | {md(finding.message)} |"
+
+
+def render(result: ScanResult, settings: ReportSettings) -> str:
+    gate = result.gate
+    verdict = "✅ passed" if gate["passed"] else f"❌ failed: {gate['blocking_findings']} blocking finding(s)"
+    score = "n/a" if result.score is None else f"{result.score:.1f}"
+    failing = Counter(f.severity for f in result.findings if f.status == "fail")
+    lines = [
+        "## nhiscan",
+        "",
+        f"**Gate** (fail on {gate['fail_on']}): {verdict}  ",
+        f"**Posture** {score} / 100, grade {grade(result.score)} · as of {result.scan.as_of:%Y-%m-%d %H:%M} UTC",
+        "",
+        "| " + " | ".join(s.title() for s in SEVERITIES) + " |",
+        "|" + "---:|" * len(SEVERITIES),
+        "| " + " | ".join(str(failing.get(s, 0)) for s in SEVERITIES) + " |",
+    ]
+    controls = {c.id: c for c in result.controls}
+    top = sorted(
+        (c for c in result.controls if c.counts.get("fail")),
+        key=lambda c: (-SEVERITIES[::-1].index(c.severity), -c.counts["fail"], c.id),
+    )[:TOP]
+    if top:
+        lines += ["", "### Top failing controls", "", "| Severity | Control | Failing | Title |", "|---|---|---:|---|"]
+        lines += [f"| {c.severity} | `{c.id}` | {c.counts['fail']} | {md(c.title)} |" for c in top]
+    new = [f for f in result.findings if f.status == "fail" and f.new]
+    if result.scan.baseline is not None:
+        lines += ["", f"### New since the baseline ({len(new)})", ""]
+        if new:
+            new.sort(key=lambda f: (-SEVERITIES[::-1].index(f.severity), f.control_id))
+            lines += ["| Severity | Control | Resource | Message |", "|---|---|---|---|"]
+            lines += [_finding_line(f) for f in new[:TOP]]
+            if len(new) > TOP:
+                lines.append(f"\n… and {len(new) - TOP} more.")
+        else:
+            lines.append("No new failures.")
+    waivers = result.waivers
+    if waivers.expiring or waivers.expired or waivers.unmatched:
+        lines += ["", "### Waivers", ""]
+        for label, group in (("expires soon", waivers.expiring), ("expired", waivers.expired),
+                             ("matches nothing", waivers.unmatched)):  # fmt: skip
+            for waiver in group:
+                lines.append(
+                    f"- **{label}** ({waiver.expires}): {code(waiver.control, 40)} on {code(waiver.resource)}, "
+                    f"owner {md(waiver.owner, 60)}"
+                )
+    incomplete = [s for s in result.scan.sources if s.status != "complete"]
+    if incomplete:
+        lines += ["", "### Sources not read completely", ""]
+        lines += [
+            f"- {md(s.name)} {md(s.account, 80)}: {s.status} ({len(s.errors)} call(s) refused)" for s in incomplete
+        ]
+    lines += ["", f"{len(controls)} controls · scan `{result.scan.id}` · full results in results.json"]
+    return "\n".join(lines) + "\n"
+
+
+REPORTER = Reporter(format="md", filename="summary.md", render=render)

@@ -1,0 +1,88 @@
+"""findings.ocsf.jsonl: OCSF 1.1 Detection Finding events (class 2004), one JSON object per line,
+for SIEMs and data lakes. Failing, waived and unknown findings; waived ones are Suppressed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scanner.model import ControlSummary, Finding, ScanResult
+from scanner.reports import Reporter, ReportSettings
+
+OCSF_VERSION = "1.1.0"
+SEVERITY_IDS = {"low": 2, "medium": 3, "high": 4, "critical": 5}
+STATUS_IDS = {"fail": (1, "New"), "unknown": (1, "New"), "waived": (3, "Suppressed")}
+CLOUD_PROVIDERS = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
+ACCOUNT_TYPES = {"aws": (10, "AWS Account"), "azure": (99, "Azure Subscription"), "gcp": (5, "GCP Account")}  # OCSF 1.1 ids
+
+
+def _event(finding: Finding, control: ControlSummary, result: ScanResult, time_ms: int) -> dict[str, Any]:
+    ref = finding.resource
+    status_id, status = STATUS_IDS[finding.status]
+    event: dict[str, Any] = {
+        "activity_id": 1,
+        "activity_name": "Create",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "type_uid": 200401,
+        "type_name": "Detection Finding: Create",
+        "severity_id": SEVERITY_IDS[finding.severity],
+        "severity": finding.severity.title(),
+        "status_id": status_id,
+        "status": status,
+        "status_code": finding.status,
+        "time": time_ms,
+        "message": finding.message,
+        "metadata": {
+            "version": OCSF_VERSION,
+            "product": {"name": "nhiscan", "vendor_name": "nhiscan", "version": result.tool.get("version", "")},
+            "event_code": finding.control_id,
+            "uid": f"{result.scan.id}/{finding.fingerprint}",
+        },
+        "finding_info": {
+            "uid": finding.fingerprint,
+            "title": control.title,
+            "desc": control.rationale,
+            "types": [finding.control_id],
+            "created_time": time_ms,
+        },
+        "resources": [
+            {
+                "uid": ref.uid,
+                "name": ref.name,
+                "type": f"{ref.type}/{ref.kind}",
+                "data": {"location": ref.location} if ref.location else None,
+            }
+        ],
+        "remediation": {"desc": control.remediation},
+        "unmapped": {"frameworks": control.frameworks, "evidence": finding.evidence},
+    }
+    if ref.provider in CLOUD_PROVIDERS:
+        type_id, type_name = ACCOUNT_TYPES[ref.provider]
+        account = {"uid": ref.account, "name": ref.account, "type_id": type_id, "type": type_name}
+        event["cloud"] = {"provider": CLOUD_PROVIDERS[ref.provider], "account": account}
+    if finding.waiver is not None:
+        event["comment"] = f"waived by {finding.waiver.owner} until {finding.waiver.expires}: {finding.waiver.reason}"
+    return event
+
+
+def render(result: ScanResult, settings: ReportSettings) -> str:
+    controls = {c.id: c for c in result.controls}
+    time_ms = int(result.scan.finished.timestamp() * 1000)
+    lines = [
+        json.dumps(_event(f, controls[f.control_id], result, time_ms), ensure_ascii=False, default=_plain)
+        for f in result.findings
+        if f.status in STATUS_IDS
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def _plain(value: Any) -> Any:
+    from scanner.serialize import dumps
+
+    return json.loads(dumps(value))
+
+
+REPORTER = Reporter(format="ocsf", filename="findings.ocsf.jsonl", render=render)

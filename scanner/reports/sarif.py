@@ -1,0 +1,135 @@
+"""results.sarif: SARIF 2.1.0 for code-scanning tools (GitHub code scanning and others).
+
+One rule per control, with its rationale, remediation, severity (level and security-severity)
+and framework ids as tags. A result per failing or waived finding (waived ones carry a suppression
+with the waiver's owner and reason); unknown results are left to the other formats. Findings read
+from files (manifests) point at file and line; cloud findings point at a stable pseudo-path
+``cloud/PROVIDER/ACCOUNT`` and carry logical locations (account, resource), since code scanning
+needs a physical location to show a result. ``partialFingerprints`` keep alerts stable across
+scans.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from scanner.model import ControlSummary, Finding, ScanResult
+from scanner.reports import Reporter, ReportSettings
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+FINGERPRINT_KEY = "nhiscan/v1"
+
+
+def _rule(control: ControlSummary) -> dict[str, Any]:
+    tags = ["security", f"nhiscan/{control.resource}"]
+    tags += [f"{framework}/{item}" for framework, items in sorted(control.frameworks.items()) for item in items]
+    return {
+        "id": control.id,
+        "name": re.sub(r"[^A-Za-z0-9]+", "", control.title.title())[:100] or control.id,
+        "shortDescription": {"text": control.title},
+        "fullDescription": {"text": control.rationale or control.title},
+        "help": {
+            "text": control.remediation or control.title,
+            "markdown": f"**{control.title}**\n\n{control.rationale}\n\n**Remediation:** {control.remediation}",
+        },
+        "defaultConfiguration": {"level": LEVELS[control.severity]},
+        "properties": {
+            "tags": tags,
+            "security-severity": SECURITY_SEVERITY[control.severity],
+            "precision": "high",
+            "problem.severity": "error" if LEVELS[control.severity] == "error" else LEVELS[control.severity],
+        },
+    }
+
+
+def _location(finding: Finding) -> dict[str, Any]:
+    ref = finding.resource
+    if ref.location and ref.location.get("file"):
+        physical = {
+            "artifactLocation": {"uri": ref.location["file"], "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(1, int(ref.location.get("line") or 1))},
+        }
+    else:
+        account = re.sub(r"[^A-Za-z0-9._-]+", "_", ref.account or "unknown")
+        physical = {
+            "artifactLocation": {"uri": f"cloud/{ref.provider or 'unknown'}/{account}"},
+            "region": {"startLine": 1},
+        }
+    return {
+        "physicalLocation": physical,
+        "logicalLocations": [
+            {"name": ref.account, "kind": "namespace", "fullyQualifiedName": f"{ref.provider}/{ref.account}"},
+            {"name": ref.name[:200], "kind": ref.type, "fullyQualifiedName": ref.uid},
+        ],
+    }
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.control_id,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [_location(finding)],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": {"resourceUid": finding.resource.uid, "severity": finding.severity},
+    }
+    if finding.new is not None:
+        result["baselineState"] = "new" if finding.new else "unchanged"
+    if finding.waiver is not None:
+        waiver = finding.waiver
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"{waiver.reason} (owner {waiver.owner}, expires {waiver.expires})",
+            }
+        ]
+    return result
+
+
+def sarif_document(result: ScanResult) -> dict[str, Any]:
+    rules = [_rule(c) for c in result.controls]
+    index = {c.id: n for n, c in enumerate(result.controls)}
+    findings = [f for f in result.findings if f.status in ("fail", "waived")]
+    incomplete = [s for s in result.scan.sources if s.status != "complete"]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "nhiscan",
+                        "version": result.tool.get("version", ""),
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"nhiscan/{result.scan.id}"},
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "warning",
+                                "message": {"text": f"source {s.name} {s.account}: read {s.status}"},
+                            }
+                            for s in incomplete
+                        ],
+                    }
+                ],
+                "results": [_result(f, index[f.control_id]) for f in findings],
+            }
+        ],
+    }
+
+
+def render(result: ScanResult, settings: ReportSettings) -> str:
+    return json.dumps(sarif_document(result), ensure_ascii=False, indent=1) + "\n"
+
+
+REPORTER = Reporter(format="sarif", filename="results.sarif", render=render)
