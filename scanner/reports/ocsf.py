@@ -13,7 +13,8 @@ OCSF_VERSION = "1.1.0"
 SEVERITY_IDS = {"low": 2, "medium": 3, "high": 4, "critical": 5}
 STATUS_IDS = {"fail": (1, "New"), "unknown": (1, "New"), "waived": (3, "Suppressed")}
 CLOUD_PROVIDERS = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
-ACCOUNT_TYPES = {"aws": (10, "AWS Account"), "azure": (99, "Azure Subscription"), "gcp": (5, "GCP Account")}  # OCSF 1.1 ids
+# OCSF 1.1 account type ids (an Azure subscription has none of its own: Other)
+ACCOUNT_TYPES = {"aws": (10, "AWS Account"), "azure": (99, "Azure Subscription"), "gcp": (5, "GCP Account")}
 
 
 def _event(finding: Finding, control: ControlSummary, result: ScanResult, time_ms: int) -> dict[str, Any]:
