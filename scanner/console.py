@@ -113,6 +113,11 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
             )
         for waiver in waivers.unmatched:
             out.print(f"[yellow]waiver matched nothing[/] {escape(waiver.control)} {escape(waiver.resource)}")
+    for waiver in waivers.expiring:
+        out.print(
+            f"[yellow]waiver expires soon[/] {escape(waiver.control)} {escape(waiver.resource)} "
+            f"on {waiver.expires} (owner {escape(waiver.owner)})"
+        )
     gate = result.gate
     verdict = "[green]passed[/]" if gate["passed"] else f"[red]failed[/] ({gate['blocking_findings']} blocking)"
     out.print(f"Gate (fail on {gate['fail_on']}): {verdict}")

@@ -31,8 +31,22 @@ def test_scan_demo_from_a_fresh_directory(tmp_path: Path) -> None:
 
 
 def test_exit_codes_through_the_real_script(tmp_path: Path) -> None:
+    # 0: the gate passed
     assert run("scan", "demo", "--fail-on", "none", "-q", cwd=tmp_path).returncode == 0
+    # 1: unwaived failures at or above --fail-on
+    assert run("scan", "demo", "--fail-on", "critical", "-q", "--format", "json", cwd=tmp_path).returncode == 1
+    # 2: bad input or usage, one line
     bad = run("scan", "inventory:missing.json", cwd=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr.strip() == "nhiscan: error: missing.json: no such file"
+    wrong_format = run("scan", "demo", "--format", "html,xlsx", cwd=tmp_path)
+    assert wrong_format.returncode == 2 and "unknown format xlsx" in wrong_format.stderr
+    # 3: a source read only partly, unless --allow-partial
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    (repository / "mcp.json").write_text('{"servers": {"broken": ')
+    (repository / "ok.nhiscan.yaml").write_text("nhiscan: agent/v1\nname: ok\nowner: a@example.com\n")
+    partial = ("scan", f"manifests:{repository}", "--fail-on", "none", "-q", "--format", "json")
+    assert run(*partial, cwd=tmp_path).returncode == 3
+    assert run(*partial, "--allow-partial", cwd=tmp_path).returncode == 0
     assert run("--version", cwd=tmp_path).stdout.startswith("nhiscan, version ")
