@@ -147,7 +147,7 @@ def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
     [
         (
             lambda d: shutil.copy(AWS / "custodian-placebo-bedrock-agent-ListAgents.json", d / "x.json"),
-            "not a recognised AWS export",
+            "not a recognised export",
         ),
         (lambda d: (d / "x.json").write_text(CLOUDSPLAINING.read_text()[:4000]), "invalid JSON"),
         (lambda d: (d / "x.csv").write_text("name,value\na,b\n"), "not an IAM credential report"),

@@ -1,4 +1,4 @@
-"""The ``file`` source: exports AWS users already have, imported as they are.
+"""The ``file`` source: exports AWS and Azure users already have, imported as they are.
 
 ``file:PATH`` takes a file, a directory of files, or several paths separated by commas. Each file's
 format is detected from its content: ``aws iam get-account-authorization-details`` JSON, the IAM
@@ -28,11 +28,12 @@ from scanner.sources.aws.bedrock import build_agent
 from scanner.sources.aws.credential_report import ReportRow, parse_report
 from scanner.sources.aws.iam import DETAIL_LISTS, build_iam
 from scanner.sources.aws.logging_sources import trail_record
+from scanner.sources.azure.exports import AzureExports, azure_inventory, read_azure_export
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
 EXPECTED = (
     "get-account-authorization-details JSON, an IAM credential report (CSV or get-credential-report JSON), "
-    "describe-trails JSON or get-agent JSON"
+    "describe-trails JSON, get-agent JSON, az ad app/sp list JSON or a Graph list response"
 )
 
 
@@ -49,9 +50,13 @@ class AccountExports:
 def collect(spec: SourceSpec) -> Inventory:
     paths = _expand(spec.argument or "")
     by_account: dict[str, AccountExports] = defaultdict(AccountExports)
+    azure = AzureExports()
     for path in paths:
-        _read_export(path, by_account)
-    return _inventory(by_account)
+        _read_export(path, by_account, azure)
+    inventory = _inventory(by_account)
+    if azure.applications or azure.service_principals or azure.federated:
+        azure_inventory(azure, inventory)
+    return inventory
 
 
 def _expand(argument: str) -> list[Path]:
@@ -68,15 +73,17 @@ def _expand(argument: str) -> list[Path]:
     return paths
 
 
-def _read_export(path: Path, by_account: dict[str, AccountExports]) -> None:
+def _read_export(path: Path, by_account: dict[str, AccountExports], azure: AzureExports) -> None:
     where = str(path)
     if path.suffix.lower() == ".csv":
         rows = parse_report(read_text(path), where)
         _add_report(by_account, rows, None, where)
         return
     data = _unwrap(read_json(path))
+    if read_azure_export(data, azure):
+        return
     if not isinstance(data, dict):
-        raise InputError(f"not a recognised AWS export (expected {EXPECTED})", where, "$")
+        raise InputError(f"not a recognised export (expected {EXPECTED})", where, "$")
     if any(name in data for name in ("UserDetailList", "RoleDetailList")):
         details = {name: list(data.get(name) or []) for name in DETAIL_LISTS}
         account = _account_of(details, where)
@@ -95,7 +102,7 @@ def _read_export(path: Path, by_account: dict[str, AccountExports]) -> None:
         by_account[account].agents.append(build_agent(account, data["agent"]))
         by_account[account].files.append(where)
     else:
-        raise InputError(f"not a recognised AWS export (expected {EXPECTED})", where, "$")
+        raise InputError(f"not a recognised export (expected {EXPECTED})", where, "$")
 
 
 def _add_report(

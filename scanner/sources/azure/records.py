@@ -1,0 +1,207 @@
+"""Graph and ARM objects into identities, credentials, grants and log sources.
+
+Pure functions over the JSON the APIs return (the same shapes ``az ad app list`` and
+``az ad sp list`` print), shared by the live source and the export importer.
+
+- An application is an ``app_registration`` (``azure:app:APPID``) holding its client secrets,
+  certificates and federated credentials (as ``trust`` entries: issuer and subject).
+- A service principal is a ``service_principal`` (``azure:sp:OBJECTID``) holding the
+  application permissions granted to it, its directory roles and its Azure role assignments; a
+  managed identity's service principal is a ``managed_identity``, keyed by its ARM resource id
+  when it is user-assigned, so ARM and Graph agree on it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from scanner.model import Credential, Grant, Identity, LogSource
+from scanner.serialize import parse_time
+
+_ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourcegroups/", re.IGNORECASE)
+PRIVILEGED_AZURE_ROLES = {
+    "Owner",
+    "Contributor",
+    "User Access Administrator",
+    "Role Based Access Control Administrator",
+}
+
+
+def _time(value: Any) -> datetime | None:
+    return parse_time(value) if isinstance(value, str) and value else None
+
+
+def app_uid(app_id: str) -> str:
+    return f"azure:app:{app_id}"
+
+
+def sp_uid(sp: dict[str, Any]) -> str:
+    if sp.get("servicePrincipalType") == "ManagedIdentity":
+        arm_id = next((n for n in sp.get("alternativeNames") or [] if _ARM_ID.match(str(n))), None)
+        return str(arm_id) if arm_id else f"azure:mi:{sp['id']}"
+    return f"azure:sp:{sp['id']}"
+
+
+def _owner(owners: list[dict[str, Any]] | None) -> str | None:
+    for owner in owners or []:
+        name = owner.get("mail") or owner.get("userPrincipalName") or owner.get("displayName")
+        if name:
+            return str(name)
+    return None
+
+
+def application(app: dict[str, Any], tenant: str, owners: list[dict[str, Any]] | None) -> Identity:
+    return Identity(
+        uid=app_uid(app["appId"]),
+        provider="azure",
+        account=tenant,
+        kind="app_registration",
+        name=app.get("displayName") or app["appId"],
+        owner=_owner(owners),
+        created=_time(app.get("createdDateTime")),
+        interactive=False,
+        attributes={"app_id": app["appId"], "object_id": app.get("id"), "sign_in_audience": app.get("signInAudience")},
+        unknown=["last_used"] + (["owner"] if owners is None else []),
+    )
+
+
+def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
+    """Client secrets (passwordCredentials) and certificates (keyCredentials). Graph reports no
+    last use of either."""
+    found = []
+    for kind, field in (("client_secret", "passwordCredentials"), ("certificate", "keyCredentials")):
+        for key in obj.get(field) or []:
+            key_id = str(key.get("keyId") or "")
+            label = key.get("displayName") or key.get("hint") or key_id[:8]
+            found.append(
+                Credential(
+                    uid=f"{holder}#{kind}:{key_id}",
+                    identity_uid=holder,
+                    kind=kind,
+                    created=_time(key.get("startDateTime")),
+                    expires=_time(key.get("endDateTime")),
+                    attributes={"display_id": f"{label} ({key_id[:8]})", "key_id": key_id},
+                    unknown=["last_used"],
+                )
+            )
+    return found
+
+
+def federated_trust(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "principal": str(fic.get("issuer", "")),
+            "principal_type": "federated",
+            "provider": str(fic.get("issuer", "")),
+            "subject": fic.get("subject") or None,
+            "external": False,
+            "conditions": {"audiences": fic.get("audiences") or []},
+            "name": fic.get("name"),
+        }
+        for fic in credentials
+    ]
+
+
+def service_principal(
+    sp: dict[str, Any], tenant: str, owners: list[dict[str, Any]] | None, last_sign_in: Any = None
+) -> Identity:
+    managed = sp.get("servicePrincipalType") == "ManagedIdentity"
+    attributes: dict[str, Any] = {
+        "app_id": sp.get("appId"),
+        "object_id": sp.get("id"),
+        "service_principal_type": sp.get("servicePrincipalType"),
+        "enabled": sp.get("accountEnabled"),
+        "app_owner_tenant": sp.get("appOwnerOrganizationId"),
+    }
+    if managed:
+        attributes["client_id"] = sp.get("appId")
+    identity = Identity(
+        uid=sp_uid(sp),
+        provider="azure",
+        account=tenant,
+        kind="managed_identity" if managed else "service_principal",
+        name=sp.get("displayName") or sp.get("appId") or sp["id"],
+        owner=_owner(owners),
+        created=_time(sp.get("createdDateTime")),
+        interactive=False,
+        attributes=attributes,
+    )
+    if last_sign_in is None:
+        identity.unknown.append("last_used")
+    else:
+        identity.last_used = _time(last_sign_in) if last_sign_in else None
+    if owners is None and not managed:
+        identity.unknown.append("owner")
+    return identity
+
+
+def app_permission_grants(
+    holder: str, assignments: list[dict[str, Any]], role_names: dict[tuple[str, str], str]
+) -> list[Grant]:
+    """Application permissions granted to a service principal (its appRoleAssignments)."""
+    grants = []
+    for assignment in assignments:
+        resource = str(assignment.get("resourceDisplayName") or assignment.get("resourceId") or "")
+        name = role_names.get((str(assignment.get("resourceId")), str(assignment.get("appRoleId"))))
+        grants.append(
+            Grant(
+                identity_uid=holder,
+                kind="app_permission",
+                name=name or str(assignment.get("appRoleId")),
+                resources=[resource],
+                source="appRoleAssignment",
+                attributes={"resource_id": assignment.get("resourceId")},
+                unknown=[] if name else ["name"],
+            )
+        )
+    return grants
+
+
+def directory_role_grant(holder: str, role_name: str, scope: str) -> Grant:
+    return Grant(holder, "role", role_name, resources=[scope or "/"], source="directoryRoleAssignment")
+
+
+def azure_role_grant(holder: str, role_name: str, scope: str, assignment_id: str) -> Grant:
+    return Grant(
+        holder,
+        "role",
+        role_name,
+        resources=[scope],
+        source="roleAssignment",
+        uid=f"{holder}#role:{role_name}@{scope}",
+        attributes={"assignment_id": assignment_id, "privileged": role_name in PRIVILEGED_AZURE_ROLES},
+    )
+
+
+ENTRA_CATEGORIES = {
+    "SignInLogs": "user_signins",
+    "NonInteractiveUserSignInLogs": "user_noninteractive_signins",
+    "ServicePrincipalSignInLogs": "service_principal_signins",
+    "ManagedIdentitySignInLogs": "managed_identity_signins",
+    "AuditLogs": "audit_logs",
+}
+
+
+def diagnostic_setting(setting: dict[str, Any], account: str, kind: str) -> LogSource:
+    properties = setting.get("properties") or {}
+    logs = [entry for entry in properties.get("logs") or [] if entry.get("enabled")]
+    categories = [str(entry.get("category") or entry.get("categoryGroup") or "") for entry in logs]
+    covers = [ENTRA_CATEGORIES.get(c, c) for c in categories] if kind == "entra_signin" else categories
+    policies = [entry.get("retentionPolicy") or {} for entry in logs]
+    retention = [int(policy["days"]) for policy in policies if policy.get("enabled") and policy.get("days")]
+    destinations = [k for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId") if properties.get(k)]
+    return LogSource(
+        uid=f"azure:diag:{account}:{setting.get('name')}",
+        provider="azure",
+        account=account,
+        kind=kind,
+        name=str(setting.get("name") or ""),
+        scope="tenant" if kind == "entra_signin" else f"/subscriptions/{account}",
+        enabled=bool(logs and destinations),
+        covers=covers,
+        retention_days=max(retention) if retention else None,
+        attributes={"destinations": destinations},
+        unknown=[] if retention else ["retention_days"],
+    )
