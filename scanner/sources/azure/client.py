@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from azure.core import PipelineClient
@@ -34,6 +35,7 @@ ARM = os.environ.get("NHISCAN_ARM_ENDPOINT", "https://management.azure.com")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 ARM_SCOPE = "https://management.azure.com/.default"
 BATCH_SIZE = 20  # Graph's limit per $batch request
+BATCH_WORKERS = 8
 
 
 class AzureCalls:
@@ -101,35 +103,48 @@ class AzureCalls:
         return items
 
     def graph_batch(self, paths: list[str], call: str, account: str = "") -> dict[str, list[Any] | None]:
-        """GET many Graph paths in ``$batch`` requests of 20; each path's items (None where refused).
-        A request throttled inside a batch (429) is sent again after its Retry-After."""
+        """GET many Graph paths in ``$batch`` requests of 20, BATCH_WORKERS at a time; each path's
+        items (None where refused). A request throttled inside a batch (429) is sent again after
+        its Retry-After."""
         results: dict[str, list[Any] | None] = {}
         pending = list(paths)
         for attempt in range(4):
-            throttled: list[str] = []
-            wait = 0.0
-            for chunk in _chunks(pending, BATCH_SIZE):
-                body = {"requests": [{"id": str(n), "method": "GET", "url": path} for n, path in enumerate(chunk)]}
-                request = HttpRequest("POST", f"{self.graph_endpoint}/v1.0/$batch", json=body)
-                answer = self._send(self._graph, request, f"{call} ($batch)", account)
-                if answer is None:
-                    results.update(dict.fromkeys(chunk))
-                    continue
-                for response in answer.get("responses") or []:
-                    path, status = chunk[int(response["id"])], int(response.get("status", 500))
-                    if status == 429 and attempt < 3:
-                        throttled.append(path)
-                        wait = max(wait, float((response.get("headers") or {}).get("Retry-After", 1)))
-                    elif status >= 400:
-                        self._gap(call, account, _error_message(json.dumps(response.get("body") or {})), str(status))
-                        results[path] = None
-                    else:
-                        results[path] = (response.get("body") or {}).get("value") or []
+            may_retry = attempt < 3
+            with ThreadPoolExecutor(max_workers=BATCH_WORKERS) as pool:
+                chunks = list(_chunks(pending, BATCH_SIZE))
+                outcomes = list(pool.map(self._batch, chunks, [call] * len(chunks), [account] * len(chunks),
+                                         [may_retry] * len(chunks)))  # fmt: skip
+            throttled = [path for done, retry, _ in outcomes for path in retry]
+            for done, _, _ in outcomes:
+                results.update(done)
             if not throttled:
                 break
-            time.sleep(min(wait, 30))
+            time.sleep(min(max(wait for _, _, wait in outcomes), 30))
             pending = throttled
         return results
+
+    def _batch(
+        self, chunk: list[str], call: str, account: str, may_retry: bool
+    ) -> tuple[dict[str, list[Any] | None], list[str], float]:
+        body = {"requests": [{"id": str(n), "method": "GET", "url": path} for n, path in enumerate(chunk)]}
+        request = HttpRequest("POST", f"{self.graph_endpoint}/v1.0/$batch", json=body)
+        answer = self._send(self._graph, request, f"{call} ($batch)", account)
+        if answer is None:
+            return dict.fromkeys(chunk), [], 0.0
+        done: dict[str, list[Any] | None] = {}
+        throttled: list[str] = []
+        wait = 0.0
+        for response in answer.get("responses") or []:
+            path, status = chunk[int(response["id"])], int(response.get("status", 500))
+            if status == 429 and may_retry:
+                throttled.append(path)
+                wait = max(wait, float((response.get("headers") or {}).get("Retry-After", 1)))
+            elif status >= 400:
+                self._gap(call, account, _error_message(json.dumps(response.get("body") or {})), str(status))
+                done[path] = None
+            else:
+                done[path] = (response.get("body") or {}).get("value") or []
+        return done, throttled, wait
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
