@@ -78,6 +78,8 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--aws-regions", help="Comma-separated AWS regions (default: every enabled region)."),
             click.option("--aws-accounts", help="Comma-separated AWS account ids to scan (default: all in scope)."),
             click.option("--aws-org-role", help="Role to assume in each AWS Organization account (org-wide scan)."),
+            click.option("--gcp-projects", help="Comma-separated GCP project ids."),
+            click.option("--gcp-parent", help="organizations/ID or folders/ID: every active project under it."),
             click.option(
                 "--aws-key-ids",
                 type=click.Choice(["auto", "all", "none"]),
@@ -93,7 +95,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _source_settings(**given: str | None) -> dict[str, Any]:
     settings: dict[str, Any] = dict(given)
-    for name in ("aws_regions", "aws_accounts"):
+    for name in ("aws_regions", "aws_accounts", "gcp_projects"):
         settings[name] = _list_option(given.get(name))
     return settings
 

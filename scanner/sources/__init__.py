@@ -70,4 +70,4 @@ def collect(spec: SourceSpec) -> Inventory:
 
 def _load_builtin_sources() -> None:
     # Imported on first use, so that importing scanner.sources never touches a cloud SDK.
-    from scanner.sources import aws, azure, demo, exports, inventory_file, manifests  # noqa: F401
+    from scanner.sources import aws, azure, demo, exports, gcp, inventory_file, manifests  # noqa: F401

@@ -1,4 +1,4 @@
-"""The ``file`` source: exports AWS and Azure users already have, imported as they are.
+"""The ``file`` source: exports AWS, Azure and GCP users already have, imported as they are.
 
 ``file:PATH`` takes a file, a directory of files, or several paths separated by commas. Each file's
 format is detected from its content: ``aws iam get-account-authorization-details`` JSON, the IAM
@@ -29,11 +29,13 @@ from scanner.sources.aws.credential_report import ReportRow, parse_report
 from scanner.sources.aws.iam import DETAIL_LISTS, build_iam
 from scanner.sources.aws.logging_sources import trail_record
 from scanner.sources.azure.exports import AzureExports, azure_inventory, read_azure_export
+from scanner.sources.gcp.exports import GcpExports, gcp_inventory, read_gcp_export
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
 EXPECTED = (
     "get-account-authorization-details JSON, an IAM credential report (CSV or get-credential-report JSON), "
-    "describe-trails JSON, get-agent JSON, az ad app/sp list JSON or a Graph list response"
+    "describe-trails JSON, get-agent JSON, az ad app/sp list JSON, a Graph list response, or gcloud "
+    "service-accounts, keys or get-iam-policy JSON"
 )
 
 
@@ -50,12 +52,14 @@ class AccountExports:
 def collect(spec: SourceSpec) -> Inventory:
     paths = _expand(spec.argument or "")
     by_account: dict[str, AccountExports] = defaultdict(AccountExports)
-    azure = AzureExports()
+    azure, gcp = AzureExports(), GcpExports()
     for path in paths:
-        _read_export(path, by_account, azure)
+        _read_export(path, by_account, azure, gcp)
     inventory = _inventory(by_account)
     if azure.applications or azure.service_principals or azure.federated:
         azure_inventory(azure, inventory)
+    if gcp.accounts or gcp.keys or gcp.policies:
+        gcp_inventory(gcp, inventory)
     return inventory
 
 
@@ -73,14 +77,14 @@ def _expand(argument: str) -> list[Path]:
     return paths
 
 
-def _read_export(path: Path, by_account: dict[str, AccountExports], azure: AzureExports) -> None:
+def _read_export(path: Path, by_account: dict[str, AccountExports], azure: AzureExports, gcp: GcpExports) -> None:
     where = str(path)
     if path.suffix.lower() == ".csv":
         rows = parse_report(read_text(path), where)
         _add_report(by_account, rows, None, where)
         return
     data = _unwrap(read_json(path))
-    if read_azure_export(data, azure):
+    if read_azure_export(data, azure) or read_gcp_export(data, gcp):
         return
     if not isinstance(data, dict):
         raise InputError(f"not a recognised export (expected {EXPECTED})", where, "$")
