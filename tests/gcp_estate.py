@@ -65,7 +65,12 @@ def seed(state: GcpState) -> None:
                       "lastAuthenticatedTime": _when(-3)}},
     ]  # fmt: skip
     state.rest[f"/v2/projects/{PROD}/locations/global/keys"] = [
-        {"name": f"projects/{PROD}/locations/global/keys/k1", "uid": "k1", "displayName": "maps", "createTime": _when(-50)},
+        {
+            "name": f"projects/{PROD}/locations/global/keys/k1",
+            "uid": "k1",
+            "displayName": "maps",
+            "createTime": _when(-50),
+        },
     ]
     state.rest[f"/v1/projects/{PROD}/locations/global/workloadIdentityPools"] = [
         {"name": f"projects/{PROD}/locations/global/workloadIdentityPools/github"}

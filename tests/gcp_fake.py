@@ -59,7 +59,9 @@ class _IAM:
         if self.state.take_exhausted(method):
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "Quota exceeded for quota metric 'Read requests'")
         if method in self.state.deny or any(resource.startswith(d) for d in self.state.deny):
-            context.abort(grpc.StatusCode.PERMISSION_DENIED, f"Permission 'iam.serviceAccounts.list' denied on {resource}")
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED, f"Permission 'iam.serviceAccounts.list' denied on {resource}"
+            )
 
     def list_service_accounts(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._check("ListServiceAccounts", request.name, context)
@@ -174,7 +176,9 @@ class FakeGcp:
             ),
         }
         self.grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        self.grpc_server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("google.iam.admin.v1.IAM", handlers),))
+        self.grpc_server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler("google.iam.admin.v1.IAM", handlers),)
+        )
         self.grpc_port = self.grpc_server.add_insecure_port("127.0.0.1:0")
         self.grpc_server.start()
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), type("Rest", (_Rest,), {"state": self.state}))
@@ -187,7 +191,9 @@ class FakeGcp:
         channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
         iam = iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel))
         projects = resourcemanager_v3.ProjectsClient(
-            transport="rest", credentials=AnonymousCredentials(), client_options=ClientOptions(api_endpoint=self.endpoint)
+            transport="rest",
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=self.endpoint),
         )
         return GcpClients(iam=iam, projects=projects, session=AuthorizedSession(AnonymousCredentials()),
                           rest_base=self.endpoint)  # fmt: skip

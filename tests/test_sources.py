@@ -9,7 +9,7 @@ import pytest
 from scanner.errors import UsageError
 from scanner.sources import SourceSpec, parse_spec, registered
 
-PERMISSION = re.compile(r"^[A-Za-z0-9.-]+[:/.][A-Za-z0-9.*/]+$")
+PERMISSION = re.compile(r"^[A-Za-z0-9.-]+[:/.][A-Za-z0-9.*/][A-Za-z0-9.*/ ]*$")  # "azure:Monitoring Reader"
 
 
 def test_every_source_declares_the_permissions_its_calls_need() -> None:
