@@ -61,7 +61,8 @@ def seed(state: GcpState) -> None:
                       "lastAuthenticatedTime": _when(-1)}},
     ]  # fmt: skip
     state.rest[f"{base}/serviceAccountKeyLastAuthentication/activities:query"] = [
-        {"activity": {"serviceAccountKey": {"fullResourceName": f"//iam.googleapis.com/{payments['name']}/keys/a1b2c3d4e5f6"},
+        {"activity": {"serviceAccountKey": {"fullResourceName": f"//iam.googleapis.com/{payments['name']}/keys/"
+                                                                "a1b2c3d4e5f6"},
                       "lastAuthenticatedTime": _when(-3)}},
     ]  # fmt: skip
     state.rest[f"/v2/projects/{PROD}/locations/global/keys"] = [
