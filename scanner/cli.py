@@ -6,6 +6,7 @@ input; 3 a source could not be read completely and --allow-partial was not given
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,16 +17,22 @@ from typing import Any
 import click
 
 from scanner import __version__, console
+from scanner.config import STARTER, load_config, scan_defaults
 from scanner.errors import InputError, NhiscanError, ReportError, UsageError
+from scanner.fsutil import write_atomic
+from scanner.history.store import HistoryStore, trend_point
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
-from scanner.model import Inventory
+from scanner.model import Inventory, ScanResult
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, write_reports
+from scanner.reports.json_results import render as render_results
 from scanner.results_io import load_results
-from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, run_scan
+from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, preflight, run_scan
+from scanner.sharding import Shard
 from scanner.sources import collect, parse_spec, registered
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
+SHARDED_SOURCES = {"aws", "azure", "gcp"}
 
 
 class _Group(click.Group):
@@ -57,11 +64,16 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
     if not sources:
         raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
     specs = [parse_spec(text, {**options, "quiet": quiet}) for text in sources]
+    shard = options.get("shard")
+    if shard is not None and not shard.first:  # sources without accounts to divide are read by shard 1
+        specs = [spec for spec in specs if spec.name in SHARDED_SOURCES]
     inventories = []
     for spec in specs:
         spinner = not registered()[spec.name].shows_progress
         with console.working(f"collecting {spec}", quiet or not spinner):
             inventories.append(collect(spec))
+    if not inventories:
+        return Inventory(collected_at=datetime.now(UTC))
     merged = reduce(Inventory.merge, inventories)
     link_runtime_identities(merged)
     return merged
@@ -100,6 +112,14 @@ def _source_settings(**given: str | None) -> dict[str, Any]:
     return settings
 
 
+def _use_config(ctx: click.Context, path: Path | None) -> None:
+    if path is None:
+        return
+    config = load_config(path)
+    ctx.meta["nhiscan.config"] = config
+    ctx.default_map = {**(ctx.default_map or {}), **scan_defaults(config, path.parent)}
+
+
 def _sources_help() -> str:
     lines = ["\b", "Sources:"]
     for name, info in sorted(registered().items()):
@@ -128,6 +148,18 @@ def _sources_help() -> str:
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
 @click.option("--include-passed", is_flag=True, help="List passing results as findings too.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--db", help="History database URL (default: SQLite under ~/.local/share/nhiscan, or $NHISCAN_DB).")
+@click.option("--no-history", is_flag=True, help="Do not store this scan in the history.")
+@click.option("--scan-group", help="Store this scan in a group (the shards of one sharded scan).")
+@click.option("--shard", help="i/n: scan only the accounts, subscriptions and projects of shard i of n.")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _, value: _use_config(ctx, value),
+    help="nhiscan.yaml with sources and options (the command line wins).",
+)
 @source_options
 @click.pass_context
 def scan(
@@ -145,10 +177,17 @@ def scan(
     allow_partial: bool,
     include_passed: bool,
     quiet: bool,
+    db: str | None,
+    no_history: bool,
+    scan_group: str | None,
+    shard: str | None,
     **source_settings: str | None,
 ) -> None:
-    """Collect SOURCES, evaluate the controls, write reports, and gate."""
+    """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
+    config = ctx.meta.get("nhiscan.config") or {}
+    sources = sources or tuple(config.get("sources") or ())
     chosen_formats = parse_formats(formats)
+    control_config = config.get("controls") or {}
     options = ScanOptions(
         frameworks=list(frameworks),
         fail_on=fail_on,
@@ -156,14 +195,27 @@ def scan(
         baseline=baseline,
         as_of=_parse_as_of(as_of),
         keep_passed=include_passed,
+        params=control_config.get("params") or {},
+        disabled_controls=control_config.get("disabled") or (),
     )
+    preflight(options)
     catalogs = load_catalogs(control_dirs)
-    inventory = _collect(sources, _source_settings(**source_settings), quiet)
+    settings = _source_settings(**source_settings)
+    settings["shard"] = Shard.parse(shard)
+    inventory = _collect(sources, settings, quiet)
     with console.working("evaluating controls", quiet):
         result = run_scan(inventory, catalogs, options)
+    store = None if no_history else HistoryStore(db)
+    if store is not None:
+        result.trend = [*store.trend(scan_group), trend_point(result, store.previous_failing(scan_group))]
     with console.working("writing reports", quiet):
         written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
     save_inventory(inventory, output_dir / "inventory.json")
+    if store is not None:
+        store.save(result, render_results(result), scan_group)
+        retention = (config.get("history") or {}).get("retention_days")
+        if retention:
+            store.prune(int(retention))
     if not quiet:
         console.print_summary(result, [*written, output_dir / "inventory.json"])
     if result.gate["incomplete_sources"] and not allow_partial:
@@ -196,16 +248,38 @@ def inventory(
         ctx.exit(EXIT_PARTIAL)
 
 
+def _stored_or_file(reference: str, db: str | None) -> ScanResult:
+    """A results.json path, or the id (or a unique prefix) of a stored scan."""
+    path = Path(reference)
+    if path.exists() or not re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference):
+        return load_results(path)
+    return HistoryStore(db).load(reference)
+
+
 @main.command()
-@click.argument("results", type=click.Path(path_type=Path))
+@click.argument("results", required=False)
 @click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated output formats.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
 @click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True, help="PDF page size.")
+@click.option("--db", help="History database URL, for scan ids and groups.")
+@click.option("--scan-group", help="Merge the stored scans of this group (a sharded scan) into one report.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def report(results: Path, formats: str, output_dir: Path, paper: str, quiet: bool) -> None:
-    """Render the reports of an earlier scan from its RESULTS file (results.json), without re-scanning."""
+def report(
+    results: str | None, formats: str, output_dir: Path, paper: str, db: str | None, scan_group: str | None, quiet: bool
+) -> None:
+    """Render the reports of an earlier scan, from its RESULTS file (results.json) or its stored scan id,
+    or of a whole scan group, without re-scanning."""
     chosen_formats = parse_formats(formats)
-    result = load_results(results)
+    if scan_group:
+        from scanner.history.merge import merge_results
+
+        store = HistoryStore(db)
+        result = merge_results(store.group(scan_group), load_catalogs(), scan_group)
+        result.trend = store.trend(scan_group)
+    elif results:
+        result = _stored_or_file(results, db)
+    else:
+        raise UsageError("name a RESULTS file or scan id, or --scan-group")
     with console.working("writing reports", quiet):
         written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
     if not quiet:
@@ -214,8 +288,32 @@ def report(results: Path, formats: str, output_dir: Path, paper: str, quiet: boo
 
 
 @main.command()
-@click.argument("old", type=click.Path(path_type=Path))
-@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--db", help="History database URL (default: SQLite under ~/.local/share/nhiscan, or $NHISCAN_DB).")
+@click.option("--scan-group", help="Only the scans of this group.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--prune-days", type=click.IntRange(1), help="First delete stored scans older than this many days.")
+def history(db: str | None, scan_group: str | None, limit: int, prune_days: int | None) -> None:
+    """Stored scans, newest first, with their scores and what changed."""
+    store = HistoryStore(db)
+    if prune_days:
+        click.echo(f"pruned {store.prune(prune_days)} scan(s) older than {prune_days} days")
+    console.print_history(store.listing(scan_group, limit))
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), default=Path("nhiscan.yaml"))
+def init(path: Path) -> None:
+    """Write a commented starter configuration (nhiscan.yaml) for scheduled scans."""
+    if path.exists():
+        raise UsageError(f"{path} exists; not overwritten")
+    write_atomic(path, STARTER)
+    click.echo(f"wrote {path}: edit it, then run nhiscan scan --config {path}")
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--db", help="History database URL, for scan ids.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Also write the drift as JSON to this file.")
 @click.option(
     "--fail-on",
@@ -225,14 +323,13 @@ def report(results: Path, formats: str, output_dir: Path, paper: str, quiet: boo
     help="Exit 1 when NEW has failures at or above this severity that OLD did not.",
 )
 @click.pass_context
-def diff(ctx: click.Context, old: Path, new: Path, output: Path | None, fail_on: str) -> None:
-    """Drift between two scans (results.json files): records added and removed, reach that changed,
-    new and resolved failures."""
+def diff(ctx: click.Context, old: str, new: str, db: str | None, output: Path | None, fail_on: str) -> None:
+    """Drift between two scans (results.json files or stored scan ids): records added and removed,
+    reach that changed, new and resolved failures."""
     from scanner.diff import diff_results, drift_document
-    from scanner.fsutil import write_atomic
     from scanner.serialize import dumps_document
 
-    drift = diff_results(load_results(old), load_results(new))
+    drift = diff_results(_stored_or_file(old, db), _stored_or_file(new, db))
     console.print_drift(drift)
     if output is not None:
         try:

@@ -222,3 +222,33 @@ def print_drift(drift: Drift) -> None:
         for finding in findings[:200]:
             table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]))
         out.print(table)
+
+
+def print_history(rows: Sequence[Mapping[str, object]]) -> None:
+    out = _console()
+    if not rows:
+        out.print("No stored scans.")
+        return
+    table = Table(title="Stored scans, newest first")
+    table.add_column("scan", no_wrap=True, min_width=8)
+    table.add_column("finished", no_wrap=True)
+    for column in ("group", "score", "grade", "gate", "critical", "high", "new", "resolved"):
+        table.add_column(column)
+    for row in rows:
+        failing = row.get("failing") or {}
+        assert isinstance(failing, dict)
+        score = row.get("score")
+        finished = row.get("finished")
+        table.add_row(
+            str(row["id"])[:8],
+            finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else str(finished),
+            escape(str(row.get("scan_group") or "")),
+            "n/a" if score is None else f"{score:.1f}",
+            str(row.get("grade")),
+            "passed" if row.get("passed") else f"{row.get('blocking')} blocking",
+            str(failing.get("critical", 0)),
+            str(failing.get("high", 0)),
+            "" if row.get("new_failures") is None else str(row.get("new_failures")),
+            "" if row.get("resolved_failures") is None else str(row.get("resolved_failures")),
+        )
+    out.print(table)

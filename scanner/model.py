@@ -252,6 +252,11 @@ class TrendPoint:
     finished: datetime
     score: float | None
     failing: int = 0
+    failing_by_severity: dict[str, int] = field(default_factory=dict)
+    frameworks: dict[str, float | None] = field(default_factory=dict)  # framework id -> score
+    median_credential_age: float | None = None
+    new: int | None = None  # failures the scan before did not have
+    resolved: int | None = None  # failures of the scan before that this one no longer has
 
 
 @dataclass(slots=True)

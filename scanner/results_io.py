@@ -13,7 +13,10 @@ _SUPPORTED_MAJOR = RESULTS_SCHEMA_VERSION.split(".")[0]
 
 
 def load_results(path: Path) -> ScanResult:
-    data = read_json(path)
+    return results_from_data(read_json(path), path)
+
+
+def results_from_data(data: object, path: Path) -> ScanResult:
     if not isinstance(data, dict) or "scan" not in data or "findings" not in data:
         raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
     version = data.get("schema_version")

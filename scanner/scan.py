@@ -77,6 +77,14 @@ class ScanOptions:
     disabled_controls: Iterable[str] = ()
 
 
+def preflight(options: ScanOptions) -> None:
+    """Read the waivers and baseline before a long collection, so a typo fails in a second."""
+    if options.waivers:
+        load_waivers(options.waivers, options.as_of or datetime.now(UTC))
+    if options.baseline:
+        load_baseline(options.baseline)
+
+
 def select_controls(catalogs: Catalogs, options: ScanOptions) -> list[CompiledControl]:
     unknown = [fid for fid in options.frameworks if fid not in catalogs.frameworks]
     if unknown:

@@ -2,13 +2,14 @@
 # Installs the system packages nhiscan needs (Debian/Ubuntu): Pango and HarfBuzz for WeasyPrint's
 # PDF output, and the fonts both reports name, so a PDF looks the same on every machine.
 # With --test it adds what the test suite drives: Chromium (for the HTML report) and poppler-utils
-# (pdftotext/pdftoppm, for the PDF). Packages already present are not fetched again.
+# (pdftotext/pdftoppm, for the PDF) and PostgreSQL (the tests start a throwaway server for the
+# history store). Packages already present are not fetched again.
 # Usage: bash scripts/setup-system.sh [--test]
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-inter fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium poppler-utils postgresql)
 fi
 
 missing=()

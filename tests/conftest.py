@@ -108,3 +108,9 @@ def hostile_result(catalogs: Catalogs) -> ScanResult:
 def demo_result(catalogs: Catalogs) -> ScanResult:
     waivers = REPO_ROOT / "docs" / "examples" / "waivers.yaml"
     return run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions(waivers=waivers))
+
+
+@pytest.fixture(autouse=True)
+def _history_in_a_temporary_database(tmp_path: Path, monkeypatch) -> None:
+    """Scans store their history; in tests, never in the user's home."""
+    monkeypatch.setenv("NHISCAN_DB", f"sqlite:///{tmp_path / 'history.db'}")

@@ -48,6 +48,7 @@ def collect(spec: SourceSpec) -> Inventory:
         org_role=options.get("aws_org_role"),
         concurrency=int(options.get("aws_concurrency") or 8),
         key_ids=options.get("aws_key_ids") or "auto",
+        shard=options.get("shard"),
     )
     with progress("AWS accounts", options.get("quiet", False)) as advance:
         return collect_aws(scope, advance)

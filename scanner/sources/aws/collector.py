@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from scanner.errors import SourceReadError, UsageError
 from scanner.model import Account, Inventory, SourceError, SourceStatus
+from scanner.sharding import Shard, owned
 from scanner.sources.aws.bedrock import collect_agents, collect_api_keys
 from scanner.sources.aws.calls import CLIENT_CONFIG, AwsCalls
 from scanner.sources.aws.iam import collect_iam
@@ -34,6 +35,7 @@ class AwsScope:
     accounts: tuple[str, ...] = ()
     org_role: str | None = None
     concurrency: int = 8
+    shard: Shard | None = None
     key_ids: str = "auto"  # auto | all | none: list access key ids per user (see iam.collect_iam)
 
 
@@ -90,7 +92,7 @@ def plan_accounts(base: boto3.Session, home: AwsCalls, scope: AwsScope) -> list[
                 f"--aws-accounts names accounts other than the current one ({home.account}); "
                 "scanning other accounts needs --aws-org-role"
             )
-        return [AccountTarget(home.account, session=base)]
+        return [AccountTarget(home.account, session=base)] if owned(scope.shard, home.account) else []
     listed = home.paginate("organizations", "list_accounts", "Accounts")
     if listed is None:
         raise SourceReadError(f"aws: cannot list the organization's accounts ({home.errors[-1].message})")
@@ -100,6 +102,8 @@ def plan_accounts(base: boto3.Session, home: AwsCalls, scope: AwsScope) -> list[
     targets = []
     for entry in listed:
         if entry.get("Status", "ACTIVE") != "ACTIVE" or (wanted and entry["Id"] not in wanted):
+            continue
+        if not owned(scope.shard, entry["Id"]):
             continue
         target = AccountTarget(entry["Id"], name=entry.get("Name", ""), parent=org_id)
         tags = home.paginate("organizations", "list_tags_for_resource", "Tags", ResourceId=entry["Id"])

@@ -27,7 +27,7 @@ def collect(spec: SourceSpec) -> Inventory:
 
     credential = spec.options.get("azure_credential") or DefaultAzureCredential()
     try:
-        inventory = collect_azure(credential, spec.argument)
+        inventory = collect_azure(credential, spec.argument, shard=spec.options.get("shard"))
     except ClientAuthenticationError as error:
         raise SourceReadError(f"azure: no usable credentials ({str(error).splitlines()[0][:200]})") from None
     tenant = inventory.accounts[0].uid

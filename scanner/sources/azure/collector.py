@@ -15,6 +15,7 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 
 from scanner.model import Account, Identity, Inventory, SourceStatus
+from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
 
@@ -27,7 +28,10 @@ SUBSCRIPTION_WORKERS = 8
 
 
 def collect_azure(
-    credential: TokenCredential, tenant_hint: str | None = None, calls: AzureCalls | None = None
+    credential: TokenCredential,
+    tenant_hint: str | None = None,
+    calls: AzureCalls | None = None,
+    shard: Shard | None = None,
 ) -> Inventory:
     calls = calls or AzureCalls(credential)
     started = datetime.now(UTC)
@@ -38,7 +42,8 @@ def collect_azure(
     tenant_account = Account(uid=tenant, provider="azure", name=tenant_name, kind="tenant")
     inventory.accounts.append(tenant_account)
 
-    by_object_id = _graph_identities(calls, tenant, inventory)
+    # tenant-wide objects are read by one shard; subscriptions are divided among all
+    by_object_id = _graph_identities(calls, tenant, inventory) if shard is None or shard.first else {}
     entra = calls.arm_list("/providers/microsoft.aadiam/diagnosticSettings?api-version=2017-04-01",
                            "arm:aadiam/diagnosticSettings", tenant)  # fmt: skip
     if entra is None:
@@ -47,6 +52,7 @@ def collect_azure(
         inventory.log_sources += [records.diagnostic_setting(s, tenant, "entra_signin") for s in entra]
 
     subscriptions = calls.arm_list("/subscriptions?api-version=2022-12-01", "arm:subscriptions", tenant) or []
+    subscriptions = [s for s in subscriptions if owned(shard, str(s["subscriptionId"]))]
     by_uid = {identity.uid: identity for identity in inventory.identities}
     with ThreadPoolExecutor(max_workers=SUBSCRIPTION_WORKERS) as pool:
         parts = list(pool.map(lambda s: _subscription(calls, s, tenant, by_object_id, by_uid), subscriptions))

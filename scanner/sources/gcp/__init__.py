@@ -35,7 +35,8 @@ def collect(spec: SourceSpec) -> Inventory:
         clients = options.get("gcp_clients") or default_clients()
     except google.auth.exceptions.DefaultCredentialsError as error:
         raise SourceReadError(f"gcp: no usable credentials ({str(error).splitlines()[0][:200]})") from None
-    scope = GcpScope(projects=projects, parent=parent, regions=tuple(options.get("gcp_regions") or ("us-central1",)))
+    regions = tuple(options.get("gcp_regions") or ("us-central1",))
+    scope = GcpScope(projects=projects, parent=parent, regions=regions, shard=options.get("shard"))
     with progress("GCP projects", options.get("quiet", False)) as advance:
         return collect_gcp(clients, scope, advance)
 

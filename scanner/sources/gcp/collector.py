@@ -17,6 +17,7 @@ from google.protobuf.json_format import MessageToDict
 
 from scanner.model import Account, Agent, Inventory, SourceStatus
 from scanner.serialize import parse_time
+from scanner.sharding import Shard, owned
 from scanner.sources.gcp import records
 from scanner.sources.gcp.clients import RETRY, GcpClients
 
@@ -30,11 +31,12 @@ class GcpScope:
     parent: str | None = None  # organizations/ID or folders/ID: every active project under it
     regions: tuple[str, ...] = ("us-central1",)
     concurrency: int = 8
+    shard: Shard | None = None
 
 
 def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None] = lambda: None) -> Inventory:
     started = datetime.now(UTC)
-    projects = list(scope.projects) or discover_projects(clients, scope.parent)
+    projects = [p for p in (list(scope.projects) or discover_projects(clients, scope.parent)) if owned(scope.shard, p)]
 
     def run(project: str) -> Inventory:
         try:

@@ -1,0 +1,97 @@
+"""``nhiscan.yaml``: everything a scheduled scan needs, so ``nhiscan scan --config nhiscan.yaml``
+needs nothing else. Options given on the command line win over the file.
+
+The file is validated against ``config.schema.json``; an error names the file and line. Relative
+paths in it are relative to the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scanner.loading import read_yaml, validate
+
+STARTER = """\
+# nhiscan configuration: `nhiscan scan --config nhiscan.yaml` runs a scan from this file.
+# Options given on the command line win over the values here.
+
+# What to scan (the same specs as on the command line).
+sources:
+  - demo
+  # - aws                       # boto3 credential chain
+  # - azure                     # DefaultAzureCredential
+  # - gcp                       # application-default credentials (with gcp.projects or gcp.parent)
+  # - manifests:.               # agent and MCP manifests in this repository
+
+# aws:
+#   org_role: NhiscanAudit      # scan every account of the Organization
+#   regions: [us-east-1, eu-west-1]
+# gcp:
+#   parent: organizations/123456789012
+
+# frameworks: [owasp-asi-top10-2026, owasp-nhi-top10-2025]   # only controls mapped to these
+
+controls:
+  # directories: [my-controls/]          # your own controls, beside the bundled ones
+  params:
+    NHI-CRED-001: {max_age_days: 90}     # rotate long-lived keys within 90 days
+  disabled: []                           # control ids to leave out
+
+outputs:
+  formats: [html, pdf, json]
+  directory: nhiscan-out
+  paper: a4
+
+fail_on: high                 # critical | high | medium | low | none
+# waivers: waivers.yaml
+# allow_partial: false
+
+history:
+  enabled: true
+  # database: postgresql+psycopg://nhiscan@db.example.internal/nhiscan   # default: SQLite in ~/.local/share/nhiscan
+  retention_days: 400
+"""
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    data, node = read_yaml(path)
+    data = data or {}
+    validate(data, "config", path, node)
+    return dict(data)
+
+
+def _relative(base: Path, value: str | None) -> str | None:
+    if value is None:
+        return None
+    candidate = Path(value).expanduser()
+    return str(candidate if candidate.is_absolute() else base / candidate)
+
+
+def scan_defaults(config: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The config as defaults for the ``scan`` command's options (click's default_map)."""
+    outputs = config.get("outputs") or {}
+    aws = config.get("aws") or {}
+    gcp = config.get("gcp") or {}
+    history = config.get("history") or {}
+    controls = config.get("controls") or {}
+    defaults: dict[str, Any] = {
+        "formats": ",".join(outputs["formats"]) if outputs.get("formats") else None,
+        "output_dir": _relative(base, outputs.get("directory")),
+        "paper": outputs.get("paper"),
+        "fail_on": config.get("fail_on"),
+        "waivers": _relative(base, config.get("waivers")),
+        "baseline": _relative(base, config.get("baseline")),
+        "allow_partial": config.get("allow_partial"),
+        "frameworks": tuple(config.get("frameworks") or ()) or None,
+        "control_dirs": tuple(_relative(base, d) for d in controls.get("directories") or ()) or None,
+        "aws_regions": ",".join(aws["regions"]) if aws.get("regions") else None,
+        "aws_accounts": ",".join(aws["accounts"]) if aws.get("accounts") else None,
+        "aws_org_role": aws.get("org_role"),
+        "aws_key_ids": aws.get("key_ids"),
+        "gcp_projects": ",".join(gcp["projects"]) if gcp.get("projects") else None,
+        "gcp_parent": gcp.get("parent"),
+        "db": history.get("database"),
+        "no_history": (not history["enabled"]) if "enabled" in history else None,
+        "scan_group": history.get("group"),
+    }
+    return {key: value for key, value in defaults.items() if value is not None}

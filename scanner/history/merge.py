@@ -1,0 +1,88 @@
+"""One report from a scan group: the shards of a sharded scan, merged.
+
+Shards cover disjoint accounts, so findings and counts add up; records seen by more than one shard
+(a tenant, a shared log source) are kept once. Scores, framework posture and the gate are computed
+again from the merged counts, exactly as for a single scan."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from scanner.frameworks import framework_posture, weighted_score
+from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult, WaiverReport
+from scanner.scan import Catalogs, gate, summarize_inventory
+
+T = TypeVar("T")
+
+
+def _unique(items: Iterable[T], key: Any) -> list[T]:
+    seen: dict[Any, T] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return list(seen.values())
+
+
+def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> ScanResult:
+    first = results[0]
+    controls: dict[str, ControlSummary] = {}
+    for result in results:
+        for control in result.controls:
+            total = controls.setdefault(
+                control.id,
+                ControlSummary(control.id, control.title, control.severity, control.resource, control.frameworks,
+                               control.rationale, control.remediation, dict.fromkeys(control.counts, 0)),
+            )  # fmt: skip
+            for status, number in control.counts.items():
+                total.counts[status] = total.counts.get(status, 0) + number
+    summaries = sorted(controls.values(), key=lambda c: c.id)
+    inventories = [r.inventory for r in results if r.inventory is not None]
+    inventory = _merge_inventories(inventories) if inventories else None
+    framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
+    frameworks = [
+        framework_posture(catalogs.frameworks[f], summaries) for f in framework_ids if f in catalogs.frameworks
+    ]
+    waivers = WaiverReport(
+        **{
+            name: _unique((w for r in results for w in getattr(r.waivers, name)), lambda w: (w.control, w.resource))
+            for name in ("applied", "expired", "unmatched", "expiring")
+        }
+    )
+    merged = ScanResult(
+        scan=ScanMeta(
+            id=f"group-{group}-{uuid.uuid4().hex[:8]}",
+            started=min(r.scan.started for r in results),
+            finished=max(r.scan.finished for r in results),
+            as_of=max(r.scan.as_of for r in results),
+            sources=_unique((s for r in results for s in r.scan.sources), lambda s: (s.name, s.account)),
+            fail_on=first.scan.fail_on,
+        ),
+        score=weighted_score(summaries),
+        controls=summaries,
+        findings=_unique((f for r in results for f in r.findings), lambda f: f.fingerprint),
+        frameworks=frameworks,
+        waivers=waivers,
+        inventory_summary=summarize_inventory(inventory) if inventory else first.inventory_summary,
+        tool=first.tool,
+        inventory=inventory,
+        capabilities={k: v for r in results for k, v in r.capabilities.items()},
+    )
+    merged.gate = gate(merged, first.scan.fail_on)
+    return merged
+
+
+def _merge_inventories(inventories: list[Inventory]) -> Inventory:
+    def records(name: str) -> list[Any]:
+        return _unique((record for inventory in inventories for record in getattr(inventory, name)), lambda r: r.uid)
+
+    return Inventory(
+        collected_at=min(i.collected_at for i in inventories),
+        accounts=records("accounts"),
+        identities=records("identities"),
+        credentials=records("credentials"),
+        grants=records("grants"),
+        agents=records("agents"),
+        log_sources=records("log_sources"),
+        sources=_unique((s for i in inventories for s in i.sources), lambda s: (s.name, s.account)),
+    )

@@ -1,0 +1,236 @@
+"""The history store: one row per scan, written in one transaction, read back for trends, reports
+and drift. SQLite by default (``NHISCAN_DB`` or ``$XDG_DATA_HOME/nhiscan/history.db``), PostgreSQL
+by URL (``postgresql+psycopg://…``); the schema is brought up to date by Alembic on opening."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import threading
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from scanner.errors import InputError, NhiscanError
+from scanner.frameworks import grade
+from scanner.history.tables import scans
+from scanner.model import ScanResult, TrendPoint
+from scanner.reports.view import credential_age
+from scanner.results_io import results_from_data
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATING = threading.Lock()
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+class HistoryError(NhiscanError):
+    """The history database cannot be opened or written (exit 2)."""
+
+
+def default_url() -> str:
+    if os.environ.get("NHISCAN_DB"):
+        return os.environ["NHISCAN_DB"]
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{base / 'nhiscan' / 'history.db'}"
+
+
+def _pack(text_value: str) -> bytes:
+    return zlib.compress(text_value.encode("utf-8"), 6)
+
+
+def _unpack(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
+
+
+class HistoryStore:
+    def __init__(self, url: str | None = None, migrate: bool = True) -> None:
+        self.url = url or default_url()
+        try:
+            self.engine = self._engine(self.url)
+            if migrate:
+                self.migrate()
+        except DBAPIError as error:
+            raise HistoryError(f"history database {self._safe_url()}: {str(error.orig).splitlines()[0]}") from None
+
+    def _safe_url(self) -> str:
+        return self.url.split("@")[-1] if "@" in self.url else self.url
+
+    @staticmethod
+    def _engine(url: str) -> Engine:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(connection: Any, _: Any) -> None:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+                cursor.execute("PRAGMA busy_timeout=60000")  # writers wait for each other
+                cursor.close()
+
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision``; concurrent openers serialise on a lock (alembic's
+        context is process-global, and other processes wait on the database's own lock)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        target = ScriptDirectory.from_config(config).get_current_head() if revision == "head" else revision
+        with self.engine.connect() as connection:
+            if MigrationContext.configure(connection).get_current_revision() == target:
+                return
+        with _MIGRATING:
+            self._upgrade(config, revision)
+
+    def _upgrade(self, config: Config, revision: str) -> None:
+        for attempt in range(3):
+            try:
+                with self.engine.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(text("SELECT pg_advisory_xact_lock(7461626)"))
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                return
+            except DBAPIError:
+                if attempt == 2:
+                    raise
+
+    # ---------------------------------------------------------------- writing
+
+    def save(self, result: ScanResult, results_json: str, group: str | None = None) -> TrendPoint:
+        """Store a scan in one transaction: readers see all of it or none of it."""
+        failing = sorted(f.fingerprint for f in result.findings if f.status == "fail")
+        sources = [
+            {"name": s.name, "account": s.account, "status": s.status, "errors": len(s.errors)}
+            for s in result.scan.sources
+        ]
+        point = trend_point(result, self.previous_failing(group))
+        with self.engine.begin() as connection:
+            connection.execute(
+                scans.insert().values(
+                    id=result.scan.id,
+                    scan_group=group,
+                    started=result.scan.started,
+                    finished=result.scan.finished,
+                    as_of=result.scan.as_of,
+                    score=result.score,
+                    grade=grade(result.score),
+                    fail_on=result.gate.get("fail_on", result.scan.fail_on),
+                    passed=bool(result.gate.get("passed")),
+                    blocking=int(result.gate.get("blocking_findings", 0)),
+                    failing=point.failing_by_severity,
+                    frameworks=point.frameworks,
+                    sources=sources,
+                    new_failures=point.new,
+                    resolved_failures=point.resolved,
+                    median_credential_age=point.median_credential_age,
+                    tool_version=result.tool.get("version", ""),
+                    failing_fingerprints=_pack("\n".join(failing)),
+                    results=_pack(results_json),
+                )
+            )
+        return point
+
+    def previous_failing(self, group: str | None = None) -> set[str] | None:
+        """Failing fingerprints of the latest stored scan (of the group); None when there is none."""
+        with self.engine.connect() as connection:
+            stored = connection.execute(
+                select(scans.c.failing_fingerprints)
+                .where(scans.c.scan_group.is_(None) if group is None else scans.c.scan_group == group)
+                .order_by(scans.c.finished.desc())
+                .limit(1)
+            ).scalar()
+        return None if stored is None else set(_unpack(stored).split("\n")) - {""}
+
+    def prune(self, older_than_days: int) -> int:
+        cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+        with self.engine.begin() as connection:
+            return int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
+
+    # ---------------------------------------------------------------- reading
+
+    def listing(self, group: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        columns = [c for c in scans.c if c.name not in ("results", "failing_fingerprints")]
+        query = select(*columns).order_by(scans.c.finished.desc()).limit(limit)
+        if group is not None:
+            query = query.where(scans.c.scan_group == group)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def trend(self, group: str | None = None, limit: int = 12) -> list[TrendPoint]:
+        rows = list(reversed(self.listing(group, limit)))
+        return [
+            TrendPoint(
+                scan_id=row["id"],
+                finished=_aware(row["finished"]),
+                score=row["score"],
+                failing=sum((row["failing"] or {}).values()),
+                failing_by_severity=row["failing"] or {},
+                frameworks=row["frameworks"] or {},
+                median_credential_age=row["median_credential_age"],
+                new=row["new_failures"],
+                resolved=row["resolved_failures"],
+            )
+            for row in rows
+        ]
+
+    def load(self, scan_id: str) -> ScanResult:
+        with self.engine.connect() as connection:
+            stored = connection.execute(select(scans.c.results).where(scans.c.id == scan_id)).scalar()
+            if stored is None:  # a unique prefix is enough, as with git commits
+                matches = connection.execute(
+                    select(scans.c.id, scans.c.results).where(scans.c.id.like(f"{scan_id}%")).limit(2)
+                ).all()
+                if len(matches) != 1:
+                    raise InputError(f"no stored scan {scan_id}" if not matches else f"scan id {scan_id} is ambiguous")
+                stored = matches[0][1]
+        return results_from_data(json.loads(_unpack(stored)), Path(f"history:{scan_id}"))
+
+    def group(self, group: str) -> list[ScanResult]:
+        with self.engine.connect() as connection:
+            ids = connection.execute(select(scans.c.id).where(scans.c.scan_group == group)).scalars().all()
+        if not ids:
+            raise InputError(f"no stored scans in group {group}")
+        return [self.load(scan_id) for scan_id in ids]
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(scans)).scalar() or 0)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def trend_point(result: ScanResult, before: set[str] | None) -> TrendPoint:
+    failing = [f for f in result.findings if f.status == "fail"]
+    by_severity = {s: sum(1 for f in failing if f.severity == s) for s in SEVERITIES}
+    ages = []
+    if result.inventory is not None:
+        for credential in result.inventory.credentials:
+            if credential.active and not credential.managed_by_provider:
+                age = credential_age(credential, result.scan.as_of)
+                if age is not None:
+                    ages.append(age)
+    now = {f.fingerprint for f in failing}
+    return TrendPoint(
+        scan_id=result.scan.id,
+        finished=result.scan.finished,
+        score=result.score,
+        failing=len(failing),
+        failing_by_severity=by_severity,
+        frameworks={f.id: f.score for f in result.frameworks},
+        median_credential_age=float(statistics.median(ages)) if ages else None,
+        new=None if before is None else len(now - before),
+        resolved=None if before is None else len(before - now),
+    )

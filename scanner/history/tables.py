@@ -1,0 +1,31 @@
+"""The history's tables, as the latest migration leaves them (migrations/ creates and changes them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table
+
+metadata = MetaData()
+
+scans = Table(
+    "scans",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("scan_group", String(200), index=True),
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("finished", DateTime(timezone=True), nullable=False, index=True),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("score", Float),
+    Column("grade", String(8), nullable=False),
+    Column("fail_on", String(16), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("blocking", Integer, nullable=False),
+    Column("failing", JSON, nullable=False),  # severity -> unwaived failures
+    Column("frameworks", JSON, nullable=False),  # framework id -> score
+    Column("sources", JSON, nullable=False),  # [{name, account, status, errors}]
+    Column("new_failures", Integer),
+    Column("resolved_failures", Integer),
+    Column("median_credential_age", Float),
+    Column("tool_version", String(32), nullable=False),
+    Column("failing_fingerprints", LargeBinary, nullable=False),  # zlib of newline-separated fingerprints
+    Column("results", LargeBinary, nullable=False),  # zlib of results.json
+)

@@ -1,0 +1,227 @@
+"""The scan history on SQLite and on a real PostgreSQL server: stored scans, trends, reports and
+drift by scan id, concurrent writers, a killed writer, migrations, configuration, shards and groups."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect as schema_inspect
+
+from scanner.history.store import HistoryStore
+from scanner.reports.json_results import render
+from scanner.scan import ScanOptions, run_scan
+from scanner.sharding import Shard
+from scanner.sources import SourceSpec, collect
+
+from .conftest import REPO_ROOT
+from .postgres import postgres_server
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'history.db'}"
+        return
+    url = request.getfixturevalue("postgres")
+    store = HistoryStore(url)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, alembic_version")
+    yield url
+
+
+def demo_scan(catalogs, **options):
+    return run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions(**options))
+
+
+def test_scans_are_stored_and_read_back_with_what_changed(cli, db_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert cli("scan", "demo", "--db", db_url, "--format", "json", "--output-dir", str(out), "-q").exit_code == 1
+    first = json.loads((out / "results.json").read_text())
+    assert cli("scan", "demo", "--db", db_url, "--format", "json,pdf", "--output-dir", str(out), "-q",
+               "--fail-on", "critical").exit_code == 1  # fmt: skip
+    second = json.loads((out / "results.json").read_text())
+    rows = HistoryStore(db_url).listing()
+    assert [r["id"] for r in rows] == [second["scan"]["id"], first["scan"]["id"]]
+    assert (rows[0]["new_failures"], rows[0]["resolved_failures"]) == (0, 0)
+    assert rows[1]["new_failures"] is None, "the first scan has nothing before it"
+    assert [p["scan_id"] for p in second["trend"]] == [first["scan"]["id"], second["scan"]["id"]]
+    assert second["trend"][-1]["median_credential_age"] > 0
+    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Posture score over the last 2 scans" in pdf
+
+    listing = cli("history", "--db", db_url)
+    assert listing.exit_code == 0 and first["scan"]["id"][:8] in listing.output
+    again = tmp_path / "again"
+    assert cli("report", first["scan"]["id"][:8], "--db", db_url, "--format", "json", "-o", str(again)).exit_code == 0
+    assert json.loads((again / "results.json").read_text())["scan"]["id"] == first["scan"]["id"]
+    drift = cli("diff", first["scan"]["id"], second["scan"]["id"], "--db", db_url)
+    assert drift.exit_code == 0 and "New failures (0)" in drift.output
+
+
+def test_an_unknown_scan_id_is_one_line_and_exit_2(cli, db_url: str, tmp_path: Path) -> None:
+    outcome = cli("report", "deadbeef", "--db", db_url, "-o", str(tmp_path))
+    assert outcome.exit_code == 2 and outcome.output.strip() == "nhiscan: error: no stored scan deadbeef"
+
+
+def test_concurrent_writers_all_land(catalogs, db_url: str) -> None:
+    HistoryStore(db_url)  # the schema exists before the race, as after any first scan
+    results = [demo_scan(catalogs) for _ in range(6)]
+
+    def write(result) -> None:
+        HistoryStore(db_url).save(result, render(result), group="parallel")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(write, results))
+    assert {r["id"] for r in HistoryStore(db_url).listing("parallel")} == {r.scan.id for r in results}
+
+
+def test_a_killed_writer_leaves_no_half_scan(catalogs, db_url: str, tmp_path: Path) -> None:
+    store = HistoryStore(db_url)
+    before = store.count()
+    writer = tmp_path / "writer.py"
+    writer.write_text(
+        textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(REPO_ROOT)!r})
+        from sqlalchemy import text
+        from scanner.history.store import HistoryStore
+        store = HistoryStore({db_url!r})
+        with store.engine.begin() as connection:
+            connection.execute(text("INSERT INTO scans (id, started, finished, as_of, grade, fail_on, passed, "
+                "blocking, failing, frameworks, sources, tool_version, failing_fingerprints, results) VALUES "
+                "('half', '2026-01-01', '2026-01-01', '2026-01-01', 'C', 'high', false, 0, '{{}}', '{{}}', '[]', "
+                "'x', :b, :b)"), {{"b": b"x"}})
+            print("inserted", flush=True)
+            time.sleep(60)
+    """)
+    )
+    process = subprocess.Popen([sys.executable, str(writer)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "inserted"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    time.sleep(0.5)
+    assert store.count() == before
+    result = demo_scan(catalogs)
+    store.save(result, render(result))
+    assert store.count() == before + 1, "the database is writable after the crash"
+
+
+def test_migrations_from_empty_and_from_the_previous_schema(catalogs, db_url: str) -> None:
+    old = HistoryStore(db_url, migrate=False)
+    old.migrate("0001")
+    columns = {c["name"] for c in schema_inspect(old.engine).get_columns("scans")}
+    assert "scan_group" not in columns
+    with old.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO scans (id, started, finished, as_of, score, grade, fail_on, passed, blocking, failing, "
+            "frameworks, sources, tool_version, failing_fingerprints, results) VALUES ('old-scan', "
+            "'2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', 80.0, 'B', 'high', "
+            "true, 0, '{}', '{}', '[]', '0.1.0', '', '')"
+        )
+    upgraded = HistoryStore(db_url)
+    columns = {c["name"] for c in schema_inspect(upgraded.engine).get_columns("scans")}
+    assert {"scan_group", "median_credential_age", "new_failures"} <= columns
+    (row,) = upgraded.listing()
+    assert (row["id"], row["score"], row["scan_group"]) == ("old-scan", 80.0, None)
+
+
+def test_retention_prunes_old_scans(catalogs, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    old, recent = demo_scan(catalogs), demo_scan(catalogs)
+    old = dataclasses.replace(old, scan=dataclasses.replace(old.scan, finished=old.scan.finished.replace(year=2020)))
+    store.save(old, render(old))
+    store.save(recent, render(recent))
+    assert store.prune(365) == 1
+    assert [r["id"] for r in store.listing()] == [recent.scan.id]
+
+
+def test_shards_divide_every_account_exactly_once() -> None:
+    shards = [Shard(i, 4) for i in range(1, 5)]
+    accounts = [f"{n:012d}" for n in range(2000)]
+    owners = [sum(s.owns(a) for s in shards) for a in accounts]
+    assert set(owners) == {1}
+    sizes = [sum(s.owns(a) for a in accounts) for s in shards]
+    assert min(sizes) > 400, sizes
+    with pytest.raises(Exception, match="expected i/n"):
+        Shard.parse("5/4")
+
+
+def test_a_scan_group_merges_its_shards_into_one_report(cli, catalogs, db_url: str, tmp_path: Path) -> None:
+    whole = collect(SourceSpec("demo"))
+    store = HistoryStore(db_url)
+    parts = []
+    for provider_set in ({"aws"}, {"azure", "gcp", "manifest"}):
+        part = dataclasses.replace(
+            whole,
+            accounts=[a for a in whole.accounts if a.provider in provider_set],
+            identities=[i for i in whole.identities if i.provider in provider_set],
+            agents=[a for a in whole.agents if a.provider in provider_set],
+            log_sources=[s for s in whole.log_sources if s.provider in provider_set],
+            sources=[s for s in whole.sources if s.name in provider_set | {"manifests"}],
+        )
+        keep = {i.uid for i in part.identities} | {a.uid for a in part.agents}
+        part.credentials = [c for c in whole.credentials if c.identity_uid in keep or
+                            c.attributes.get("provider") in provider_set]  # fmt: skip
+        part.grants = [g for g in whole.grants if g.identity_uid in keep]
+        result = run_scan(part, catalogs, ScanOptions())
+        store.save(result, render(result), group="weekly")
+        parts.append(result)
+    out = tmp_path / "merged"
+    assert cli("report", "--scan-group", "weekly", "--db", db_url, "--format", "json", "-o", str(out)).exit_code == 0
+    merged = json.loads((out / "results.json").read_text())
+    assert {f["fingerprint"] for f in merged["findings"]} == {f.fingerprint for p in parts for f in p.findings}
+    assert merged["gate"]["blocking_findings"] == sum(p.gate["blocking_findings"] for p in parts)
+    counts = {c["id"]: c["counts"] for c in merged["controls"]}
+    for control in parts[0].controls:
+        other = next(c for c in parts[1].controls if c.id == control.id)
+        assert counts[control.id] == {k: control.counts[k] + other.counts[k] for k in control.counts}
+    from scanner.frameworks import weighted_score
+    from scanner.model import ControlSummary
+
+    summed = [ControlSummary(c["id"], "", c["severity"], "", {}, "", "", c["counts"]) for c in merged["controls"]]
+    assert merged["score"] == weighted_score(summed)
+    assert {s["account"] for s in merged["scan"]["sources"]} == {s.account for p in parts for s in p.scan.sources}
+
+
+def test_a_config_file_runs_a_scan_on_its_own(cli, tmp_path: Path) -> None:
+    assert cli("init", str(tmp_path / "nhiscan.yaml")).exit_code == 0
+    assert cli("init", str(tmp_path / "nhiscan.yaml")).exit_code == 2, "never overwritten"
+    config = tmp_path / "custom.yaml"
+    config.write_text(
+        "sources: [demo]\noutputs: {formats: [json], directory: out}\nfail_on: none\n"
+        "controls: {disabled: [NHI-CRED-001], params: {NHI-CRED-002: {max_unused_days: 10}}}\n"
+        "history: {enabled: false}\n"
+    )
+    outcome = cli("scan", "--config", str(config), "-q")
+    assert outcome.exit_code == 0, outcome.output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert "NHI-CRED-001" not in {c["id"] for c in results["controls"]}
+    assert "10 days" in next(c["title"] for c in results["controls"] if c["id"] == "NHI-CRED-002")
+    assert results["trend"] == [], "history disabled in the file"
+    overridden = cli("scan", "--config", str(config), "-q", "--fail-on", "high")
+    assert overridden.exit_code == 1, "the command line wins over the file"
+
+
+def test_a_bad_config_file_names_file_and_line(cli, tmp_path: Path) -> None:
+    config = tmp_path / "nhiscan.yaml"
+    config.write_text("sources: [demo]\noutputs:\n  formats: [html, docx]\n")
+    outcome = cli("scan", "--config", str(config))
+    assert outcome.exit_code == 2
+    assert f"{config}:3" in outcome.output and "docx" in outcome.output
