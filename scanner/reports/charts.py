@@ -94,6 +94,30 @@ def credential_ages(distribution: Mapping[str, Mapping[str, int]], width: int = 
 
 def score_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 240) -> str:
     chart = pygal.Line(**_common(["#1e3a8a"], width, height), show_legend=False, range=(0, 100), dots_size=3)
-    chart.x_labels = [p.finished.strftime("%Y-%m-%d") for p in points]
+    chart.x_labels = _scan_labels(points)
     chart.add("score", [p.score for p in points])
     return data_uri(chart.render(is_unicode=True))
+
+
+def framework_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 260) -> str:
+    chart = pygal.Line(**_common(PROVIDER_COLOURS + AGE_COLOURS, width, height), range=(0, 100), legend_at_bottom=True)
+    chart.x_labels = _scan_labels(points)
+    for framework in sorted({f for p in points for f in p.frameworks}):
+        chart.add(framework, [p.frameworks.get(framework) for p in points])
+    return data_uri(chart.render(is_unicode=True))
+
+
+def severity_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 240) -> str:
+    chart = pygal.StackedBar(**_common(list(SEVERITY_COLOURS.values()), width, height), legend_at_bottom=True)
+    chart.x_labels = _scan_labels(points)
+    for severity in SEVERITY_COLOURS:
+        chart.add(severity, [p.failing_by_severity.get(severity, 0) for p in points])
+    return data_uri(chart.render(is_unicode=True))
+
+
+def _scan_labels(points: Sequence[TrendPoint]) -> list[str]:
+    """Dates, with the time when two scans fall on one day."""
+    days = [p.finished.strftime("%Y-%m-%d") for p in points]
+    if len(set(days)) == len(days):
+        return days
+    return [p.finished.strftime("%m-%d %H:%M") for p in points]
