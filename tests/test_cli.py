@@ -68,8 +68,8 @@ def test_a_partially_read_source_exits_3_unless_allowed(cli, tmp_path: Path) -> 
 def test_inventory_then_scan_of_the_snapshot_gives_the_same_results(cli, tmp_path: Path) -> None:
     snapshot = tmp_path / "snap.json"
     assert cli("inventory", "demo", "-o", str(snapshot)).exit_code == 0
-    cli("scan", "demo", "-q", "--output-dir", str(tmp_path / "a"))
-    cli("scan", f"inventory:{snapshot}", "-q", "--output-dir", str(tmp_path / "b"))
+    cli("scan", "demo", "-q", "--no-history", "--output-dir", str(tmp_path / "a"))
+    cli("scan", f"inventory:{snapshot}", "-q", "--no-history", "--output-dir", str(tmp_path / "b"))
 
     def comparable(path: Path) -> dict:
         data = json.loads(path.read_text())
