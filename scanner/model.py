@@ -67,7 +67,7 @@ class Credential:
 @dataclass(slots=True)
 class Grant:
     identity_uid: str
-    kind: str  # policy | role | app_permission | tool | binding
+    kind: str  # policy | role | app_permission | delegated_permission | tool | binding
     name: str
     actions: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)

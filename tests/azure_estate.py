@@ -76,6 +76,10 @@ def seed(state: AzureState) -> None:
         {"appRoleId": APP_RW_ALL, "resourceId": GRAPH_SP, "resourceDisplayName": "Microsoft Graph"},
         {"appRoleId": SITES_READ_ALL, "resourceId": GRAPH_SP, "resourceDisplayName": "Microsoft Graph"},
     ]
+    state.delegated = [{"clientId": payments_sp["id"], "consentType": "AllPrincipals", "principalId": None,
+                        "resourceId": GRAPH_SP, "scope": "User.Read openid"}]  # fmt: skip
+    web = f"/subscriptions/{PROD}/resourceGroups/rg-payments/providers/Microsoft.Web/sites/payments-web"
+    state.resource_graph = [{"subscriptionId": PROD, "id": web, "type": "microsoft.web/sites", "identities": [MI_ID]}]
     state.directory_roles = [{"principalId": automation["id"], "directoryScopeId": "/",
                               "roleDefinition": {"displayName": "Privileged Role Administrator"}}]  # fmt: skip
     state.sign_ins = [{"appId": payments["appId"], "lastSignInActivity": {"lastSignInDateTime": _when(-2)}},

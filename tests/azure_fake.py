@@ -55,6 +55,8 @@ class AzureState:
     entra_settings: list[dict[str, Any]] = field(default_factory=list)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     arm: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # ARM path (no query) -> items
+    delegated: list[dict[str, Any]] = field(default_factory=list)  # oauth2PermissionGrants
+    resource_graph: list[dict[str, Any]] = field(default_factory=list)  # rows, each with "subscriptionId"
     deny: set[str] = field(default_factory=set)  # path prefixes answered 403
     throttle: Counter[str] = field(default_factory=Counter)  # path prefix -> 429s still to send
     requests: Counter[str] = field(default_factory=Counter)
@@ -85,6 +87,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(401, {"error": {"code": "InvalidAuthenticationToken", "message": "wrong audience"}})
         if method == "POST" and url.path == "/v1.0/$batch":
             return self._send(200, {"responses": [self._batch_item(item) for item in body["requests"]]})
+        if method == "POST" and url.path == "/providers/Microsoft.ResourceGraph/resources":
+            if any(url.path.startswith(prefix) for prefix in self.state.deny):
+                return self._send(403, {"error": {"code": "AuthorizationFailed", "message": "denied"}})
+            rows = [r for r in self.state.resource_graph if r["subscriptionId"] in body["subscriptions"]]
+            return self._send(200, {"data": rows, "count": len(rows), "totalRecords": len(rows)})
         status, payload, headers = self._answer(url.path, parse_qs(url.query), graph)
         self._send(status, payload, headers)
 
@@ -122,6 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1.0/applications": state.applications,
             "/v1.0/servicePrincipals": state.service_principals,
             "/v1.0/roleManagement/directory/roleAssignments": state.directory_roles,
+            "/v1.0/oauth2PermissionGrants": state.delegated,
             "/beta/reports/servicePrincipalSignInActivities": state.sign_ins,
             "/providers/microsoft.aadiam/diagnosticSettings": state.entra_settings,
             "/subscriptions": state.subscriptions,

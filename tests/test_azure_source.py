@@ -78,6 +78,12 @@ def test_what_the_inventory_records(fake_azure) -> None:
     assert trust[0]["subject"] == "repo:octo-org/octo-repo:environment:Production"
     accounts = {a.uid: a for a in inventory.accounts}
     assert accounts[PROD].environment == "production" and accounts[PROD].parent == inventory.accounts[0].uid
+    assert managed.attributes["workloads"] == [
+        {"resource": f"/subscriptions/{PROD}/resourceGroups/rg-payments/providers/Microsoft.Web/sites/payments-web",
+         "type": "microsoft.web/sites"}
+    ], "where the identity is attached, from Resource Graph"  # fmt: skip
+    delegated = {g.name for g in inventory.grants if g.kind == "delegated_permission"}
+    assert delegated == {"User.Read", "openid"}
     entra = next(s for s in inventory.log_sources if s.kind == "entra_signin")
     assert {"service_principal_signins", "managed_identity_signins"} <= set(entra.covers)
 

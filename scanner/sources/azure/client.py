@@ -102,6 +102,22 @@ class AzureCalls:
             next_url = page.get(next_key)
         return items
 
+    def arm_query(self, path: str, body: dict[str, Any], call: str, account: str = "") -> list[dict[str, Any]] | None:
+        """Every row of an Azure Resource Graph query, following ``$skipToken``."""
+        rows: list[dict[str, Any]] = []
+        request_body = dict(body)
+        while True:
+            request = HttpRequest("POST", f"{self.arm_endpoint}{path}", json=request_body)
+            page = self._send(self._arm, request, call, account)
+            if page is None:
+                return None
+            data = page.get("data")
+            rows.extend(data if isinstance(data, list) else [])
+            token = page.get("$skipToken")
+            if not token:
+                return rows
+            request_body = {**body, "options": {"$skipToken": token}}
+
     def graph_batch(self, paths: list[str], call: str, account: str = "") -> dict[str, list[Any] | None]:
         """GET many Graph paths in ``$batch`` requests of 20, BATCH_WORKERS at a time; each path's
         items (None where refused). A request throttled inside a batch (429) is sent again after

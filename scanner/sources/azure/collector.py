@@ -126,6 +126,11 @@ def _graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> d
             inventory.grants.append(
                 records.directory_role_grant(holder, str(role), str(assignment.get("directoryScopeId")))
             )
+    delegated = calls.graph_list("/v1.0/oauth2PermissionGrants?$top=999", "graph:oauth2PermissionGrants", tenant)
+    for grant in delegated or []:
+        holder = by_object_id.get(str(grant.get("clientId")))
+        if holder:
+            inventory.grants += records.delegated_grants(holder, grant)
     return by_object_id
 
 
@@ -203,4 +208,30 @@ def _subscription(
         part.log_sources = [records.diagnostic_setting(s, sub, "activity_log") for s in settings]
     if definitions is None or assignments is None:
         account.unknown.append("identities")
+    _attachments(calls, sub, by_object_id, by_uid)
     return part
+
+
+ATTACHED_QUERY = (
+    "resources | where isnotnull(identity) and isnotnull(identity.userAssignedIdentities) "
+    "| project id, type, identities = bag_keys(identity.userAssignedIdentities)"
+)
+
+
+def _attachments(calls: AzureCalls, sub: str, by_object_id: dict[str, str], by_uid: dict[str, Identity]) -> None:
+    """Where each user-assigned identity is attached (Azure Resource Graph); left unknown if refused."""
+    rows = calls.arm_query(
+        "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
+        {"subscriptions": [sub], "query": ATTACHED_QUERY},
+        "arm:resourceGraph",
+        sub,
+    )
+    if rows is None:
+        return
+    known = {uid.lower(): identity for uid, identity in by_uid.items()}
+    for row in rows:
+        for identity_id in row.get("identities") or []:
+            identity = known.get(str(identity_id).lower())
+            if identity is not None:
+                workloads = identity.attributes.setdefault("workloads", [])
+                workloads.append({"resource": row.get("id"), "type": row.get("type")})

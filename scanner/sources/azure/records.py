@@ -159,6 +159,24 @@ def app_permission_grants(
     return grants
 
 
+def delegated_grants(holder: str, grant: dict[str, Any]) -> list[Grant]:
+    """Delegated permissions (oauth2PermissionGrants): what the app may do as a signed-in user."""
+    scopes = [scope for scope in str(grant.get("scope") or "").split() if scope]
+    consent = "all users" if grant.get("consentType") == "AllPrincipals" else "one user"
+    return [
+        Grant(
+            identity_uid=holder,
+            kind="delegated_permission",
+            name=scope,
+            resources=[str(grant.get("resourceId"))],
+            source="oauth2PermissionGrant",
+            uid=f"{holder}#delegated:{scope}@{grant.get('resourceId')}:{grant.get('principalId') or 'all'}",
+            attributes={"consent": consent},
+        )
+        for scope in scopes
+    ]
+
+
 def directory_role_grant(holder: str, role_name: str, scope: str) -> Grant:
     return Grant(holder, "role", role_name, resources=[scope or "/"], source="directoryRoleAssignment")
 
