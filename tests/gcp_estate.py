@@ -80,5 +80,10 @@ def seed(state: GcpState) -> None:
         {"name": f"projects/{PROD}/locations/us-central1/reasoningEngines/42", "displayName": "support-agent",
          "createTime": _when(-10), "spec": {"serviceAccount": deployer["email"]}},
     ]  # fmt: skip
+    state.parents[ORG] = {
+        "bindings": [{"role": "roles/iam.serviceAccountKeyAdmin", "members": [f"serviceAccount:{payments['email']}"]}],
+        "auditConfigs": [{"service": "iam.googleapis.com",
+                          "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]}],
+    }  # fmt: skip
     state.deny.add(f"/v2/projects/{DEV}/")
     state.disabled.add(f"/v1/projects/{DEV}/locations/us-central1/reasoningEngines")

@@ -34,6 +34,7 @@ class GcpState:
     accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project -> REST-shaped accounts
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account email -> REST-shaped keys
     rest: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # REST path -> items (under "items")
+    parents: dict[str, dict[str, Any]] = field(default_factory=dict)  # organizations/ID or folders/ID -> policy
     deny: set[str] = field(default_factory=set)  # call names or path prefixes answered PERMISSION_DENIED
     disabled: set[str] = field(default_factory=set)  # path prefixes answered SERVICE_DISABLED
     exhausted: Counter[str] = field(default_factory=Counter)  # call/path prefix -> RESOURCE_EXHAUSTED left
@@ -121,6 +122,9 @@ class _Rest(BaseHTTPRequestHandler):
                                "SERVICE_DISABLED")  # fmt: skip
         if any(path.startswith(prefix) for prefix in self.state.deny):
             return self._error(403, "PERMISSION_DENIED", "The caller does not have permission", "IAM_PERMISSION_DENIED")
+        parent = re.match(r"^/v3/((?:organizations|folders)/[^/:]+):getIamPolicy$", path)
+        if parent:
+            return self._json(self.state.parents.get(parent.group(1), {}))
         project = re.match(r"^/v3/projects/([^/:]+)(:getIamPolicy)?$", path)
         if project:
             found = self.state.projects.get(project.group(1))
@@ -195,8 +199,11 @@ class FakeGcp:
             credentials=AnonymousCredentials(),
             client_options=ClientOptions(api_endpoint=self.endpoint),
         )
+        rest = {"transport": "rest", "credentials": AnonymousCredentials(),
+                "client_options": ClientOptions(api_endpoint=self.endpoint)}  # fmt: skip
         return GcpClients(iam=iam, projects=projects, session=AuthorizedSession(AnonymousCredentials()),
-                          rest_base=self.endpoint)  # fmt: skip
+                          rest_base=self.endpoint, organizations=resourcemanager_v3.OrganizationsClient(**rest),
+                          folders=resourcemanager_v3.FoldersClient(**rest))  # fmt: skip
 
     def stop(self) -> None:
         self.grpc_server.stop(None)

@@ -76,9 +76,17 @@ def test_what_the_inventory_records(fake_gcp) -> None:
     assert agent.runs_as == "deployer@acme-ml-prod.iam.gserviceaccount.com"
 
 
-def test_projects_under_an_organisation_are_discovered(fake_gcp) -> None:
+def test_projects_under_an_organisation_are_discovered_with_its_policy(fake_gcp, catalogs) -> None:
     inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
     assert sorted(a.uid for a in inventory.accounts) == sorted([PROD, DEV])
+    inherited = [g for g in inventory.grants if g.resources == [ORG]]
+    assert [(g.identity_uid.split("@")[0], g.name) for g in inherited] == [
+        ("payments-api", "roles/iam.serviceAccountKeyAdmin")
+    ]
+    result = run_scan(inventory, catalogs, ScanOptions())
+    assert ("NHI-LOG-006", DEV) not in failing(result), "the organisation's audit config logs every project"
+    assert ("NHI-PRIV-003", "payments-api") in failing(result), "a key admin on the organisation can escalate"
+    assert [s.status for s in inventory.sources if s.account == ORG] == ["complete"]
 
 
 def test_service_accounts_page_through_grpc(fake_gcp) -> None:

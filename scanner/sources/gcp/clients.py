@@ -39,6 +39,8 @@ class GcpClients:
     projects: Any  # resourcemanager_v3.ProjectsClient
     session: Any  # google.auth.transport.requests.AuthorizedSession
     rest_base: str | None = None  # one base URL for every REST API (tests, private endpoints)
+    organizations: Any = None  # resourcemanager_v3.OrganizationsClient, for --gcp-parent organizations/…
+    folders: Any = None  # resourcemanager_v3.FoldersClient, for --gcp-parent folders/…
     errors: dict[str, list[SourceError]] = field(default_factory=dict)
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,6 +127,8 @@ def default_clients() -> GcpClients:
     return GcpClients(
         iam=iam_admin_v1.IAMClient(credentials=credentials, client_options=iam_options),
         projects=resourcemanager_v3.ProjectsClient(credentials=credentials),
+        organizations=resourcemanager_v3.OrganizationsClient(credentials=credentials),
+        folders=resourcemanager_v3.FoldersClient(credentials=credentials),
         session=AuthorizedSession(credentials),
         rest_base=os.environ.get("NHISCAN_GCP_REST_ENDPOINT"),
     )

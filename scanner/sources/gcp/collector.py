@@ -50,10 +50,36 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
     for part in parts:
         for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources"):
             getattr(inventory, name).extend(getattr(part, name))
+    if scope.parent:
+        _parent_policy(clients, scope.parent, inventory, projects)
+        errors = clients.errors.get(scope.parent, [])
+        inventory.sources.append(SourceStatus("gcp", scope.parent, "partial" if errors else "complete", errors))
     for project in projects:
         errors = clients.errors.get(project, [])
         inventory.sources.append(SourceStatus("gcp", project, "partial" if errors else "complete", errors))
     return inventory
+
+
+def _parent_policy(clients: GcpClients, parent: str, inventory: Inventory, projects: list[str]) -> None:
+    """The organisation's or folder's IAM policy: its bindings reach every project under it, and
+    its audit configs log every project under it."""
+    client = clients.organizations if parent.startswith("organizations/") else clients.folders
+    policy = clients.grpc_call(
+        parent, "cloudresourcemanager:getIamPolicy", lambda: client.get_iam_policy(resource=parent)
+    )
+    if policy is None:
+        return
+    document = MessageToDict(policy)
+    grants, public = records.policy_grants(document, parent, {i.uid for i in inventory.identities})
+    inventory.grants += grants
+    for project in projects:
+        for log in records.audit_logs(document, project):
+            log.uid += f"@{parent}"
+            log.scope = parent
+            inventory.log_sources.append(log)
+    if public:
+        for account in inventory.accounts:
+            account.attributes.setdefault("public_bindings", []).extend(public)
 
 
 def discover_projects(clients: GcpClients, parent: str | None) -> list[str]:
