@@ -159,16 +159,20 @@ class HistoryStore:
 
     # ---------------------------------------------------------------- reading
 
-    def listing(self, group: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def listing(self, group: str | None = None, limit: int = 50, ungrouped: bool = False) -> list[dict[str, Any]]:
+        """Stored scans, newest first: of one group, of no group (``ungrouped``), or all."""
         columns = [c for c in scans.c if c.name not in ("results", "failing_fingerprints")]
         query = select(*columns).order_by(scans.c.finished.desc()).limit(limit)
         if group is not None:
             query = query.where(scans.c.scan_group == group)
+        elif ungrouped:
+            query = query.where(scans.c.scan_group.is_(None))
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
     def trend(self, group: str | None = None, limit: int = 12) -> list[TrendPoint]:
-        rows = list(reversed(self.listing(group, limit)))
+        """The last ``limit`` scans of the group (or of no group), oldest first."""
+        rows = list(reversed(self.listing(group, limit, ungrouped=group is None)))
         return [
             TrendPoint(
                 scan_id=row["id"],
