@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,19 @@ from scanner.scan import Catalogs, ScanOptions, load_catalogs, run_scan
 from scanner.sources import SourceSpec, collect
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
+
+
+def _shared() -> Path:
+    """The workplace's shared folder (real third-party exports, reference lists): beside the
+    repository, at $NHISCAN_SHARED, or at /work/shared where a clean clone lives elsewhere."""
+    candidates = [os.environ.get("NHISCAN_SHARED"), REPO_ROOT.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "realworld").is_dir():
+            return Path(candidate)
+    return REPO_ROOT.parent / "shared"
+
+
+SHARED = _shared()
 
 
 @pytest.fixture(scope="session")
