@@ -195,7 +195,7 @@ def _inventory(by_account: dict[str, AccountExports]) -> Inventory:
 register(
     SourceInfo(
         name="file",
-        summary="AWS exports: authorization details, credential report, describe-trails, get-agent",
+        summary="exports: AWS IAM, credential report, trails, agents; az ad app/sp; gcloud IAM",
         collect=collect,
         permissions=(),  # reads local files
         argument="PATH[,PATH...]",
