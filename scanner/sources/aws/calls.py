@@ -82,6 +82,3 @@ class AwsCalls:
         message = str(error).splitlines()[0][:300]
         with self._lock:
             self.errors.append(SourceError(call=f"{prefix}:{api}{where}", message=message, code=code))
-
-    def failed(self, call_prefix: str) -> bool:
-        return any(e.call.startswith(call_prefix) for e in self.errors)

@@ -45,7 +45,6 @@ class AzureCalls:
         self._graph = self._client(credential, self.graph_endpoint, GRAPH_SCOPE)
         self._arm = self._client(credential, self.arm_endpoint, ARM_SCOPE)
         self.errors: dict[str, list[SourceError]] = {}  # account (tenant or subscription) -> refused calls
-        self.requests = 0
         self._lock = threading.Lock()
 
     @staticmethod
@@ -61,8 +60,6 @@ class AzureCalls:
     def _send(
         self, client: PipelineClient, request: HttpRequest, call: str, account: str, optional: bool = False
     ) -> Any | None:
-        with self._lock:
-            self.requests += 1
         try:
             response = client.send_request(request)
         except AzureError as error:

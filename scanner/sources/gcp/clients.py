@@ -42,7 +42,6 @@ class GcpClients:
     organizations: Any = None  # resourcemanager_v3.OrganizationsClient, for --gcp-parent organizations/…
     folders: Any = None  # resourcemanager_v3.FoldersClient, for --gcp-parent folders/…
     errors: dict[str, list[SourceError]] = field(default_factory=dict)
-    requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def gap(self, project: str, call: str, error: Exception | str, code: str = "") -> None:
@@ -52,12 +51,7 @@ class GcpClients:
         with self._lock:
             self.errors.setdefault(project, []).append(SourceError(call=call, message=message, code=code))
 
-    def count(self) -> None:
-        with self._lock:
-            self.requests += 1
-
     def grpc_call(self, project: str, call: str, function: Callable[[], Any]) -> Any | None:
-        self.count()
         try:
             return function()
         except google_errors.GoogleAPICallError as error:
@@ -86,7 +80,6 @@ class GcpClients:
 
     def _rest_once(self, project: str, call: str, url: str, optional: bool) -> dict[str, Any] | None:
         for attempt in range(6):
-            self.count()
             try:
                 response = self.session.get(url, timeout=60)
             except OSError as error:

@@ -15,7 +15,6 @@ from typing import Any
 import json5
 import yaml
 
-from scanner.errors import InputError
 from scanner.loading import validate
 from scanner.model import Agent, Credential, Grant
 from scanner.sources.manifests.mcp import line_of, secrets_in, server_records, url_tool_type
@@ -208,7 +207,3 @@ def _nhiscan(document: dict[str, Any], lines: list[str], relpath: str, account: 
                 grant.attributes[key] = tool[key]
         grants.append(grant)
     return Parsed(agent, grants, credentials)
-
-
-def manifest_error(relpath: str, error: Exception) -> InputError:
-    return InputError(str(error).splitlines()[0][:200], relpath)
