@@ -7,9 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.model import Finding, Inventory, ScanResult
-
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult
 
 
 @dataclass(slots=True)

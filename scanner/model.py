@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 INVENTORY_SCHEMA_VERSION = "1.0"
+SEVERITIES = ("critical", "high", "medium", "low")  # worst first
+SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
 RESULTS_SCHEMA_VERSION = "1.1"
 
 

@@ -22,12 +22,11 @@ from scanner.engine.evaluate import evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.frameworks import Framework, framework_posture, load_frameworks, weighted_score
-from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult
+from scanner.model import SEVERITIES, SEVERITY_RANK, ControlSummary, Inventory, ScanMeta, ScanResult
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
 from scanner.serialize import format_time
 
-FAIL_ON_LEVELS = ("critical", "high", "medium", "low", "none")
-_SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+FAIL_ON_LEVELS = (*SEVERITIES, "none")
 
 
 @dataclass(slots=True)
@@ -109,7 +108,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     as_of = options.as_of or inventory.collected_at
     waivers = load_waivers(options.waivers, as_of) if options.waivers else []
     baseline = load_baseline(options.baseline) if options.baseline else None
-    compiled = sorted(select_controls(catalogs, options), key=lambda c: (-_SEVERITY_RANK[c.control.severity], c.id))
+    compiled = sorted(select_controls(catalogs, options), key=lambda c: (-SEVERITY_RANK[c.control.severity], c.id))
 
     with _collector_paused():
         ctx = EvalContext(inventory, as_of, catalogs.capabilities, baseline.agent_reach if baseline else None)
@@ -171,11 +170,11 @@ def _collector_paused() -> Iterator[None]:
 
 
 def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
-    threshold = _SEVERITY_RANK.get(fail_on, 99)
+    threshold = SEVERITY_RANK.get(fail_on, 99)
     blocking = [
         f
         for f in result.findings
-        if f.status == "fail" and _SEVERITY_RANK[f.severity] >= threshold and f.new is not False
+        if f.status == "fail" and SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
     return {

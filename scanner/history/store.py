@@ -24,12 +24,11 @@ from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
 from scanner.history.tables import scans
 from scanner.model import ScanResult, TrendPoint
-from scanner.reports.view import credential_age
+from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATING = threading.Lock()
-SEVERITIES = ("critical", "high", "medium", "low")
 
 
 class HistoryError(NhiscanError):
@@ -218,7 +217,7 @@ def _aware(value: datetime) -> datetime:
 
 def trend_point(result: ScanResult, before: set[str] | None) -> TrendPoint:
     failing = [f for f in result.findings if f.status == "fail"]
-    by_severity = {s: sum(1 for f in failing if f.severity == s) for s in SEVERITIES}
+    by_severity = failing_by_severity(failing)
     ages = []
     if result.inventory is not None:
         for credential in result.inventory.credentials:

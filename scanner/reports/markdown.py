@@ -8,14 +8,13 @@ Lists are short (TOP) so the summary fits a comment; results.json has everything
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from scanner.frameworks import grade
-from scanner.model import Finding, ScanResult
+from scanner.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
+from scanner.reports.view import failing_by_severity
 
 TOP = 10
-SEVERITIES = ("critical", "high", "medium", "low")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
@@ -41,7 +40,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     gate = result.gate
     verdict = "✅ passed" if gate["passed"] else f"❌ failed: {gate['blocking_findings']} blocking finding(s)"
     score = "n/a" if result.score is None else f"{result.score:.1f}"
-    failing = Counter(f.severity for f in result.findings if f.status == "fail")
+    failing = failing_by_severity(result.findings)
     lines = [
         "## nhiscan",
         "",
@@ -55,7 +54,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     controls = {c.id: c for c in result.controls}
     top = sorted(
         (c for c in result.controls if c.counts.get("fail")),
-        key=lambda c: (-SEVERITIES[::-1].index(c.severity), -c.counts["fail"], c.id),
+        key=lambda c: (-SEVERITY_RANK[c.severity], -c.counts["fail"], c.id),
     )[:TOP]
     if top:
         lines += ["", "### Top failing controls", "", "| Severity | Control | Failing | Title |", "|---|---|---:|---|"]
@@ -64,7 +63,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     if result.scan.baseline is not None:
         lines += ["", f"### New since the baseline ({len(new)})", ""]
         if new:
-            new.sort(key=lambda f: (-SEVERITIES[::-1].index(f.severity), f.control_id))
+            new.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id))
             lines += ["| Severity | Control | Resource | Message |", "|---|---|---|---|"]
             lines += [_finding_line(f) for f in new[:TOP]]
             if len(new) > TOP:

@@ -13,10 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scanner.frameworks import grade
-from scanner.model import Agent, ControlSummary, Credential, Finding, Identity, Inventory, ResourceRef, ScanResult
+from scanner.model import (
+    SEVERITIES,
+    SEVERITY_RANK,
+    Agent,
+    ControlSummary,
+    Credential,
+    Finding,
+    Identity,
+    Inventory,
+    ResourceRef,
+    ScanResult,
+)
 
-SEVERITIES = ("critical", "high", "medium", "low")
-SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}
 PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP", "manifest": "Manifests"}
 AGE_BUCKETS = ((30, "up to 30 days"), (90, "31 to 90 days"), (180, "91 to 180 days"), (365, "181 to 365 days"))
 OVER_A_YEAR, AGE_UNKNOWN = "over a year", "unknown"
