@@ -113,7 +113,8 @@ class HistoryStore:
             {"name": s.name, "account": s.account, "status": s.status, "errors": len(s.errors)}
             for s in result.scan.sources
         ]
-        point = trend_point(result, self.previous_failing(group))
+        point = result.trend[-1] if result.trend and result.trend[-1].scan_id == result.scan.id else None
+        point = point or trend_point(result, self.previous_failing(group))  # the scan command computed it already
         with self.engine.begin() as connection:
             connection.execute(
                 scans.insert().values(
