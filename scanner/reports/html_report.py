@@ -131,9 +131,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
         ]
         for i in inventory.identities
     ]
-    tools: dict[str, list[str]] = {}
-    for grant in inventory.grants:
-        tools.setdefault(grant.identity_uid, []).append(grant.name)
+    tools = view.tools_by_holder(inventory)
     agents = [
         [
             a.uid,
@@ -143,7 +141,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
             a.account,
             names.get(a.runs_as or "", a.runs_as),
             a.owner,
-            sorted(tools.get(a.uid, [])),
+            tools.get(a.uid, []),
             result.capabilities.get(a.uid, []),
             a.guardrail,
             a.human_approval,

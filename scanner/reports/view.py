@@ -195,6 +195,14 @@ class AgentRisk:
         return next((s for s in SEVERITIES if self.failing.get(s)), None)
 
 
+def tools_by_holder(inventory: Inventory) -> dict[str, list[str]]:
+    """Each agent's tool names, sorted (the reported inventory's grants are the agents' tools)."""
+    tools: dict[str, list[str]] = defaultdict(list)
+    for grant in inventory.grants:
+        tools[grant.identity_uid].append(grant.name)
+    return {holder: sorted(names) for holder, names in tools.items()}
+
+
 def agent_risks(result: ScanResult) -> list[AgentRisk]:
     """Every agent with the failures on itself, its tools, its runtime identity and that identity's
     credentials; agents with the worst failures first."""
@@ -202,9 +210,7 @@ def agent_risks(result: ScanResult) -> list[AgentRisk]:
     if inventory is None:
         return []
     identities = {i.uid: i for i in inventory.identities}
-    tools: dict[str, list[str]] = defaultdict(list)
-    for grant in inventory.grants:
-        tools[grant.identity_uid].append(grant.name)
+    tools = tools_by_holder(inventory)
     failing_by_uid = failing_by_holder(result)
     risks = []
     for agent in inventory.agents:
@@ -215,7 +221,7 @@ def agent_risks(result: ScanResult) -> list[AgentRisk]:
                 runtime=identities.get(agent.runs_as or ""),
                 failing={s: counts.get(s, 0) for s in SEVERITIES},
                 capabilities=result.capabilities.get(agent.uid, []),
-                tools=sorted(tools.get(agent.uid, [])),
+                tools=tools.get(agent.uid, []),
             )
         )
     risks.sort(key=lambda r: (*(-r.failing[s] for s in SEVERITIES), r.agent.name))
