@@ -32,7 +32,6 @@ from scanner.sharding import Shard
 from scanner.sources import collect, parse_spec, registered
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
-SHARDED_SOURCES = {"aws", "azure", "gcp"}
 
 
 class _Group(click.Group):
@@ -66,7 +65,7 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
     specs = [parse_spec(text, {**options, "quiet": quiet}) for text in sources]
     shard = options.get("shard")
     if shard is not None and not shard.first:  # sources without accounts to divide are read by shard 1
-        specs = [spec for spec in specs if spec.name in SHARDED_SOURCES]
+        specs = [spec for spec in specs if registered()[spec.name].divides_accounts]
     inventories = []
     for spec in specs:
         spinner = not registered()[spec.name].shows_progress

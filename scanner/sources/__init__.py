@@ -37,6 +37,7 @@ class SourceInfo:
     argument: str = ""  # what the part after ':' means; empty when none is taken
     argument_required: bool = False
     shows_progress: bool = False  # draws its own progress bar (the CLI then shows no spinner)
+    divides_accounts: bool = False  # honours --shard i/n; sources that do not are read by shard 1 only
 
 
 _REGISTRY: dict[str, SourceInfo] = {}

@@ -62,5 +62,6 @@ register(
         permissions=PERMISSIONS,
         argument="PROFILE",
         shows_progress=True,
+        divides_accounts=True,
     )
 )

@@ -43,5 +43,6 @@ register(
         collect=collect,
         permissions=PERMISSIONS,
         argument="TENANT",
+        divides_accounts=True,
     )
 )

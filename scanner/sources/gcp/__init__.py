@@ -49,5 +49,6 @@ register(
         permissions=PERMISSIONS,
         argument="PROJECT",
         shows_progress=True,
+        divides_accounts=True,
     )
 )
