@@ -99,8 +99,9 @@ def _read_export(path: Path, by_account: dict[str, AccountExports], azure: Azure
         _add_report(by_account, rows, _parse_time(generated) if isinstance(generated, str) else None, where)
     elif isinstance(data.get("trailList"), list):
         for trail in data["trailList"]:
-            by_account[_account_of(trail, where)].trails.append(trail)
-            by_account[_account_of(trail, where)].files.append(where)
+            exports = by_account[_account_of(trail, where)]
+            exports.trails.append(trail)
+            exports.files.append(where)
     elif isinstance(data.get("agent"), dict) and "agentArn" in data["agent"]:
         account = _account_of(data["agent"], where)
         by_account[account].agents.append(build_agent(account, data["agent"]))
