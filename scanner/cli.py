@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
@@ -201,9 +202,13 @@ def scan(
     catalogs = load_catalogs(control_dirs)
     settings = _source_settings(**source_settings)
     settings["shard"] = Shard.parse(shard)
+    clock = time.perf_counter()
     inventory = _collect(sources, settings, quiet)
+    collected = time.perf_counter()
     with console.working("evaluating controls", quiet):
         result = run_scan(inventory, catalogs, options)
+    evaluated = time.perf_counter()
+    result.scan.timings = {"collect": round(collected - clock, 3), "evaluate": round(evaluated - collected, 3)}
     store = None if no_history else HistoryStore(db)
     if store is not None:
         result.trend = [*store.trend(scan_group), trend_point(result, store.previous_failing(scan_group))]

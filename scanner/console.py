@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from scanner.diff import Drift
@@ -35,17 +43,32 @@ def working(message: str, quiet: bool = False) -> AbstractContextManager[object]
     return errors.status(escape(message))
 
 
+class ProgressTicks:
+    """Advances a progress bar by one (``ticks()``) and tells it how many steps are now known
+    (``ticks.known(n)``): a source learns how many accounts it has only after listing them."""
+
+    def __init__(self, bar: Progress | None = None, task: TaskID | None = None) -> None:
+        self._bar, self._task = bar, task
+
+    def __call__(self) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task)
+
+    def known(self, total: int) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, total=total)
+
+
 @contextmanager
-def progress(description: str, quiet: bool = False, total: int | None = None) -> Iterator[Callable[[], None]]:
-    """A progress bar on stderr; yields the function that advances it (a no-op when quiet)."""
+def progress(description: str, quiet: bool = False, total: int | None = None) -> Iterator[ProgressTicks]:
+    """A progress bar on stderr, "done/known"; yields its ticks (which do nothing when quiet)."""
     errors = Console(stderr=True, highlight=False)
     if quiet or not errors.is_terminal:
-        yield lambda: None
+        yield ProgressTicks()
         return
     columns = (SpinnerColumn(), TextColumn(escape(description)), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+        yield ProgressTicks(bar, bar.add_task(description, total=total))
 
 
 def print_summary(result: ScanResult, written: Sequence[Path]) -> None:

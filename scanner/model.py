@@ -15,7 +15,7 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
-RESULTS_SCHEMA_VERSION = "1.1"
+RESULTS_SCHEMA_VERSION = "1.2"
 
 
 @dataclass(slots=True)
@@ -236,6 +236,8 @@ class ScanMeta:
     sources: list[SourceStatus] = field(default_factory=list)
     fail_on: str = "high"
     baseline: str | None = None
+    # Seconds spent per phase ("collect", "evaluate"); empty in results older than 1.2.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -91,6 +91,24 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-CRED-002", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # AWS reports no last use for API keys
     }
     assert [s["status"] for s in data["scan"]["sources"]] == ["complete", "complete"]
+    assert set(data["scan"]["timings"]) == {"collect", "evaluate"} and data["schema_version"] == "1.2"
+
+
+def test_the_progress_bar_counts_accounts_done_out_of_accounts_known(estate) -> None:
+    from scanner.console import ProgressTicks
+    from scanner.sources.aws.collector import AwsScope, collect_aws
+
+    seen: list[tuple[str, int]] = []
+
+    class Recording(ProgressTicks):
+        def __call__(self) -> None:
+            seen.append(("done", 1))
+
+        def known(self, total: int) -> None:
+            seen.append(("known", total))
+
+    collect_aws(AwsScope(regions=("us-east-1",), org_role=ORG_ROLE), Recording())
+    assert seen == [("known", 2), ("done", 1), ("done", 1)]
 
 
 def test_the_inventory_carries_what_controls_and_reports_need(cli, estate: Estate, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ account partial. The whole AWS source fails (exit 2) only when no credentials wo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from scanner.console import ProgressTicks
 from scanner.errors import SourceReadError, UsageError
 from scanner.model import Account, Inventory, SourceError, SourceStatus
 from scanner.sharding import Shard, owned
@@ -49,7 +49,8 @@ class AccountTarget:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def collect_aws(scope: AwsScope, advance: Callable[[], None] = lambda: None) -> Inventory:
+def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Inventory:
+    ticks = advance or ProgressTicks()
     started = datetime.now(UTC)
     try:
         base = boto3.Session(profile_name=scope.profile)
@@ -62,6 +63,7 @@ def collect_aws(scope: AwsScope, advance: Callable[[], None] = lambda: None) -> 
         raise SourceReadError(f"aws: no usable credentials ({reason})")
     home.account = caller["Account"]
     targets = plan_accounts(base, home, scope)
+    ticks.known(len(targets))
     regions = list(scope.regions) or enabled_regions(home)
     parts: list[Inventory] = []
 
@@ -69,7 +71,7 @@ def collect_aws(scope: AwsScope, advance: Callable[[], None] = lambda: None) -> 
         try:
             return collect_account(target, regions, scope, home.default_region, started)
         finally:
-            advance()
+            ticks()
 
     with ThreadPoolExecutor(max_workers=min(ACCOUNT_WORKERS, max(1, len(targets)))) as pool:
         parts = list(pool.map(run, targets))
