@@ -89,7 +89,10 @@ def test_relation_evidence_names_the_offending_records(catalogs) -> None:
     )
     ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
     [finding] = evaluate([control(catalogs, "NHI-PRIV-001")], ctx).findings
-    assert finding.evidence == {"grants": ["AdministratorAccess"]}
+    assert finding.evidence == {
+        "grants": ["AdministratorAccess"],
+        "classified_as": "unknown: no trust policy was recorded",
+    }
 
 
 def test_framework_filter_keeps_only_mapped_controls(catalogs) -> None:

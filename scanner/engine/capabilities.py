@@ -68,6 +68,8 @@ class CapabilityCatalog:
         tags = self._grant_tags(rule_provider, grant.name, extra, actions)
         if provider == "aws" and grant.resources and "*" not in grant.resources:
             tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
+        if provider == "azure" and grant.resources and not any(_azure_wide_scope(r) for r in grant.resources):
+            tags -= {"admin"}  # Owner of a resource group or resource administers that, not the subscription
         return tags | frozenset(grant.capabilities)
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
@@ -111,6 +113,16 @@ class CapabilityCatalog:
         if provider == "tool" and not tags:
             tags.add(UNKNOWN_TOOL_TAG)
         return frozenset(tags)
+
+
+def _azure_wide_scope(scope: str) -> bool:
+    """The tenant root, a management group or a whole subscription (not a resource group below it)."""
+    parts = [part.lower() for part in scope.strip("/").split("/") if part]
+    if not parts or scope == "*":
+        return True
+    if parts[:3] == ["providers", "microsoft.management", "managementgroups"]:
+        return len(parts) <= 4
+    return parts[0] == "subscriptions" and len(parts) <= 2
 
 
 def _overlaps(action: str, pattern: str) -> bool:

@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from scanner.engine.capabilities import CapabilityCatalog
+from scanner.engine.classification import Classification, classify
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 
 _STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
@@ -66,6 +67,7 @@ class EvalContext:
         self._grant_tags: dict[str, frozenset[str]] = {}
         self._identity_tags: dict[str, frozenset[str]] = {}
         self._agent_tags: dict[str, frozenset[str]] = {}
+        self._classes: dict[str, Classification] = {}
 
     # ------------------------------------------------------------------ records by type
 
@@ -126,6 +128,12 @@ class EvalContext:
             if runtime is not None:
                 tags |= self.identity_tags(runtime)
             cached = self._agent_tags[agent.uid] = frozenset(tags)
+        return cached
+
+    def classification(self, identity: Identity) -> Classification:
+        cached = self._classes.get(identity.uid)
+        if cached is None:
+            cached = self._classes[identity.uid] = classify(identity)
         return cached
 
     def holder(self, uid: str | None) -> Identity | Agent | None:

@@ -28,6 +28,7 @@ from scanner.errors import InputError
 from scanner.frameworks import Framework
 from scanner.loading import read_yaml, validate, yaml_line
 
+CLASSIFICATION_FIELDS = {"classification", "human"}
 NOT_CONTROL_FILES = {"capabilities.yaml"}
 NOT_CONTROL_DIRS = {"frameworks"}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
@@ -61,6 +62,8 @@ class CompiledControl:
     require: Compiled
     # The message template split once: literal text, or (True, name) for a per-resource value.
     message_parts: list[tuple[bool, str]] | None = None
+    # The control scopes or judges identities by who uses them: findings say how each was classed.
+    classified: bool = False
 
     @property
     def id(self) -> str:
@@ -125,17 +128,22 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
     try:
         title = substitute_params(control.title, params, ("title",))
         where = None
+        named = []
         if control.where is not None:
-            where = compile_condition(
+            compiled_where = compile_condition(
                 substitute_params(control.where, params, ("where",)), control.resource, ("where",)
-            ).predicate
+            )
+            where = compiled_where.predicate
+            named = [name for name, _ in compiled_where.fields]
         require = compile_condition(
             substitute_params(control.require, params, ("require",)), control.resource, ("require",)
         )
+        named += [name for name, _ in require.fields]
     except ConditionError as exc:
         raise _error(control, str(exc), exc.path) from None
     message_parts = _message_parts(control, params, title) if control.message else None
-    return CompiledControl(control, params, title, where, require, message_parts)
+    classified = control.resource == "identity" and bool(CLASSIFICATION_FIELDS & set(named))
+    return CompiledControl(control, params, title, where, require, message_parts, classified)
 
 
 def _message_parts(control: Control, params: Mapping[str, Any], title: str) -> list[tuple[bool, str]]:

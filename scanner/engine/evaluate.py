@@ -138,6 +138,8 @@ def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[
         if len(matching) > MAX_EVIDENCE_ITEMS:
             labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
         evidence[name] = labels
+    if compiled.classified:
+        evidence["classified_as"] = ctx.classification(record).describe()
     if record.unknown:
         evidence["not_collected"] = list(record.unknown)
     if record.attributes and "location" in record.attributes:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext
 
 
@@ -110,6 +111,12 @@ def _capabilities_added(agent: Any, ctx: EvalContext) -> Any:
     return sorted(ctx.agent_tags(agent) - ctx.baseline_reach[agent.uid])
 
 
+def _human(record: Any, ctx: EvalContext) -> Any:
+    """True for a person's identity, False for a workload's, unknown where the evidence cannot tell."""
+    kind = ctx.classification(record).kind
+    return UNKNOWN if kind == UNCLASSIFIED else kind == HUMAN
+
+
 _COMMON = {name: _attr(name) for name in ("uid", "name", "provider", "account", "kind")}
 
 FIELDS: dict[str, dict[str, Accessor]] = {
@@ -121,6 +128,9 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         "capabilities": lambda r, ctx: ctx.identity_tags(r),
         "account_environment": _account_environment,
         "consumer_count": _consumer_count,
+        "classification": lambda r, ctx: ctx.classification(r).kind,
+        "classification_reason": lambda r, ctx: ctx.classification(r).reason,
+        "human": _human,
     },
     "credential": {
         **{
