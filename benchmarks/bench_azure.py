@@ -38,19 +38,20 @@ def seed(state, principals: int, applications: int) -> None:  # type: ignore[no-
         for n in range(principals)
     ]  # fmt: skip
     state.sign_ins = []
+    state.credential_sign_ins = []
 
 
 def measure(principals: int, applications: int) -> dict[str, object]:
     sys.path.insert(0, str(REPO))
     from scanner.sources.azure.client import AzureCalls
     from scanner.sources.azure.collector import collect_azure
-    from tests.azure_fake import FakeAzure, FakeCredential
+    from tests.azure_fake import FakeAzure, FakeCredential, fake_cloud
 
     with tempfile.TemporaryDirectory() as directory:
         fake = FakeAzure(Path(directory))
         os.environ["REQUESTS_CA_BUNDLE"] = str(fake.cert)
         seed(fake.state, principals, applications)
-        calls = AzureCalls(FakeCredential(), fake.endpoint, fake.endpoint)
+        calls = AzureCalls(FakeCredential(), fake_cloud(fake))
         started = time.perf_counter()
         inventory = collect_azure(FakeCredential(), None, calls)
         elapsed = time.perf_counter() - started

@@ -90,6 +90,11 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--aws-regions", help="Comma-separated AWS regions (default: every enabled region)."),
             click.option("--aws-accounts", help="Comma-separated AWS account ids to scan (default: all in scope)."),
             click.option("--aws-org-role", help="Role to assume in each AWS Organization account (org-wide scan)."),
+            click.option(
+                "--azure-cloud",
+                type=click.Choice(["public", "usgov", "china"], case_sensitive=False),
+                help="Azure cloud: Graph and ARM endpoints, token audiences and authority (default: public).",
+            ),
             click.option("--gcp-projects", help="Comma-separated GCP project ids."),
             click.option("--gcp-parent", help="organizations/ID or folders/ID: every active project under it."),
             click.option(

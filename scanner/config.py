@@ -26,6 +26,8 @@ sources:
 # aws:
 #   org_role: NhiscanAudit      # scan every account of the Organization
 #   regions: [us-east-1, eu-west-1]
+# azure:
+#   cloud: public               # public | usgov | china
 # gcp:
 #   parent: organizations/123456789012
 
@@ -71,6 +73,7 @@ def scan_defaults(config: dict[str, Any], base: Path) -> dict[str, Any]:
     """The config as defaults for the ``scan`` command's options (click's default_map)."""
     outputs = config.get("outputs") or {}
     aws = config.get("aws") or {}
+    azure = config.get("azure") or {}
     gcp = config.get("gcp") or {}
     history = config.get("history") or {}
     controls = config.get("controls") or {}
@@ -88,6 +91,7 @@ def scan_defaults(config: dict[str, Any], base: Path) -> dict[str, Any]:
         "aws_accounts": ",".join(aws["accounts"]) if aws.get("accounts") else None,
         "aws_org_role": aws.get("org_role"),
         "aws_key_ids": aws.get("key_ids"),
+        "azure_cloud": azure.get("cloud"),
         "gcp_projects": ",".join(gcp["projects"]) if gcp.get("projects") else None,
         "gcp_parent": gcp.get("parent"),
         "db": history.get("database"),

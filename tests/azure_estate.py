@@ -7,11 +7,13 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from .azure_fake import AzureState
 from .conftest import SHARED
 
 REALWORLD = SHARED / "realworld" / "azure"
+RECORDED = Path(__file__).parent / "data" / "azure"
 MICROSOFT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 GRAPH_SP = "5b1e0d0e-0000-4000-8000-00000000fff1"
 APP_RW_ALL = "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9"
@@ -28,8 +30,31 @@ def _when(days: int) -> str:
     return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _recorded(name: str) -> list[dict]:
-    return json.loads((REALWORLD / name).read_text())["value"]
+def _recorded(name: str, folder: Path = REALWORLD) -> list[dict]:
+    return json.loads((folder / name).read_text())["value"]
+
+
+def sign_in_activity(app_id: str, client: str | None, delegated: str | None, resource: str | None) -> dict:
+    """A servicePrincipalSignInActivity shaped as the Graph reference's example, with these times."""
+    template = copy.deepcopy(_recorded("msgraph-docs-beta-list-servicePrincipalSignInActivities.json", RECORDED)[1])
+    template["appId"] = app_id
+    for name, when in (
+        ("applicationAuthenticationClientSignInActivity", client),
+        ("delegatedClientSignInActivity", delegated),
+        ("applicationAuthenticationResourceSignInActivity", resource),
+        ("delegatedResourceSignInActivity", resource),
+        ("lastSignInActivity", resource or client),
+    ):
+        template[name] = {"lastSignInDateTime": when, "lastSignInRequestId": None} if when else {}  # fmt: skip
+    return template
+
+
+def credential_activity(app_id: str, key_id: str, key_type: str, when: str) -> dict:
+    """An appCredentialSignInActivity shaped as the Graph reference's example."""
+    template = copy.deepcopy(_recorded("msgraph-docs-beta-list-appCredentialSignInActivities.json", RECORDED)[0])
+    template |= {"appId": app_id, "keyId": key_id, "keyType": key_type}
+    template["signInActivity"] = {"lastSignInDateTime": when, "lastSignInRequestId": "r1"}
+    return template
 
 
 def seed(state: AzureState) -> None:
@@ -82,8 +107,15 @@ def seed(state: AzureState) -> None:
     state.resource_graph = [{"subscriptionId": PROD, "id": web, "type": "microsoft.web/sites", "identities": [MI_ID]}]
     state.directory_roles = [{"principalId": automation["id"], "directoryScopeId": "/",
                               "roleDefinition": {"displayName": "Privileged Role Administrator"}}]  # fmt: skip
-    state.sign_ins = [{"appId": payments["appId"], "lastSignInActivity": {"lastSignInDateTime": _when(-2)}},
-                      {"appId": managed["appId"], "lastSignInActivity": {"lastSignInDateTime": _when(-1)}}]  # fmt: skip
+    state.sign_ins = [
+        sign_in_activity(payments["appId"], client=_when(-2), delegated=_when(-5), resource=None),
+        sign_in_activity(managed["appId"], client=_when(-1), delegated=None, resource=None),
+        # called by others as a resource yesterday, never signed in with its own credentials
+        sign_in_activity(automation["appId"], client=None, delegated=None, resource=_when(-1)),
+    ]
+    state.credential_sign_ins = [
+        credential_activity(payments["appId"], payments["passwordCredentials"][0]["keyId"], "secret", _when(-3))
+    ]
     categories = ("SignInLogs", "ServicePrincipalSignInLogs", "ManagedIdentitySignInLogs", "AuditLogs")
     logs = [{"category": category, "enabled": True} for category in categories]
     state.entra_settings = [

@@ -2,9 +2,13 @@
 sends bearer tokens over TLS only) with a certificate made at test time.
 
 It answers the endpoints the source uses with the documented shapes: ``value`` lists paged through
-``@odata.nextLink`` (Graph) and ``nextLink`` (ARM), ``$batch`` with per-request status, 429 with
-Retry-After, 403 with an error body. Tokens must be for the right audience: a Graph token on an ARM
-path is refused, as the real services do.
+``@odata.nextLink`` (Graph) and ``nextLink`` (ARM), also inside ``$batch`` responses, ``$batch`` with
+per-request status, 429 with Retry-After (also inside a batch), 403 with an error body (the licence
+error where a tenant lacks Entra ID P1/P2), Resource Graph queries over many subscriptions with
+its throttling headers, and ``directoryObjects/getByIds``. Tokens must be for the cloud's
+audience: a Graph token on an ARM path, or a public-cloud token in a national cloud, is refused,
+as the real services do. It is also the Entra authority (OpenID configuration and the token
+endpoint), so azure-identity's real credentials can sign in against it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import re
 import ssl
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,17 +32,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from scanner.sources.azure.clouds import CLOUDS, AzureCloud
+
 _RELATED = re.compile(
     r"^/(applications|servicePrincipals)/[^/]+/(owners|federatedIdentityCredentials|appRoleAssignments)$"
+    r"|^/groups/[^/]+/transitiveMembers/microsoft\.graph\.servicePrincipal$"
 )
 
 
+LICENCE_ERROR = {  # as Graph answers a report the tenant's licence does not include
+    "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    "message": "Neither tenant is B2C or tenant doesn't have premium license",
+}
+
+
 class FakeCredential:
-    """A TokenCredential whose token names the audience it was asked for."""
+    """A TokenCredential whose token names the scope it was asked for."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        audience = "graph" if "graph.microsoft.com" in scopes[0] else "arm"
-        return AccessToken(f"token-{audience}", int(dt.datetime.now().timestamp()) + 3600)
+        return AccessToken(f"token:{scopes[0]}", int(dt.datetime.now().timestamp()) + 3600)
 
 
 @dataclass
@@ -51,13 +63,21 @@ class AzureState:
     # "/applications/{id}/owners" and the like -> items
     related: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     directory_roles: list[dict[str, Any]] = field(default_factory=list)
-    sign_ins: list[dict[str, Any]] | None = None  # None: the tenant has no sign-in activity report (403)
+    sign_ins: list[dict[str, Any]] | None = None  # None: the tenant has no licence for the report (403)
     entra_settings: list[dict[str, Any]] = field(default_factory=list)
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     arm: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # ARM path (no query) -> items
     delegated: list[dict[str, Any]] = field(default_factory=list)  # oauth2PermissionGrants
     resource_graph: list[dict[str, Any]] = field(default_factory=list)  # rows, each with "subscriptionId"
     deny: set[str] = field(default_factory=set)  # path prefixes answered 403
+    unlicensed: set[str] = field(default_factory=set)  # path prefixes answered 403 with the licence error
+    eligible_roles: list[dict[str, Any]] | None = field(default_factory=list)  # PIM; None: 400 licence error
+    credential_sign_ins: list[dict[str, Any]] | None = None  # appCredentialSignInActivities; None: licence
+    directory_objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> object (with @odata.type)
+    graph_scope: str = "https://graph.microsoft.com/.default"  # the audience tokens must be for
+    arm_scope: str = "https://management.azure.com/.default"
+    client_secret: str = "fake-secret"  # what the token endpoint accepts
+    resource_graph_quota: list[int] = field(default_factory=list)  # x-ms-user-quota-remaining per query
     throttle: Counter[str] = field(default_factory=Counter)  # path prefix -> 429s still to send
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -75,25 +95,65 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("GET", None)
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._dispatch("POST", json.loads(body or b"{}"))
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.endswith("/oauth2/v2.0/token"):
+            return self._token(parse_qs(raw.decode()))
+        self._dispatch("POST", json.loads(raw or b"{}"))
 
     def _dispatch(self, method: str, body: Any) -> None:
         url = urlsplit(self.path)
         with self.state.lock:
             self.state.requests[f"{method} {url.path}"] += 1
+        if url.path.endswith("/v2.0/.well-known/openid-configuration"):
+            return self._openid(url.path.split("/")[1])
         graph = url.path.startswith(("/v1.0", "/beta"))
-        if self.headers.get("Authorization") != f"Bearer token-{'graph' if graph else 'arm'}":
+        scope = self.state.graph_scope if graph else self.state.arm_scope
+        if self.headers.get("Authorization") != f"Bearer token:{scope}":
             return self._send(401, {"error": {"code": "InvalidAuthenticationToken", "message": "wrong audience"}})
         if method == "POST" and url.path == "/v1.0/$batch":
             return self._send(200, {"responses": [self._batch_item(item) for item in body["requests"]]})
+        if method == "POST" and url.path == "/v1.0/directoryObjects/getByIds":
+            objects = [self.state.directory_objects[i] for i in body["ids"] if i in self.state.directory_objects]
+            wanted = {f"#microsoft.graph.{kind}" for kind in body.get("types") or []}
+            return self._send(200, {"value": [o for o in objects if not wanted or o["@odata.type"] in wanted]})
         if method == "POST" and url.path == "/providers/Microsoft.ResourceGraph/resources":
-            if any(url.path.startswith(prefix) for prefix in self.state.deny):
-                return self._send(403, {"error": {"code": "AuthorizationFailed", "message": "denied"}})
-            rows = [r for r in self.state.resource_graph if r["subscriptionId"] in body["subscriptions"]]
-            return self._send(200, {"data": rows, "count": len(rows), "totalRecords": len(rows)})
+            return self._resource_graph(body)
         status, payload, headers = self._answer(url.path, parse_qs(url.query), graph)
         self._send(status, payload, headers)
+
+    def _resource_graph(self, body: dict[str, Any]) -> None:
+        if any("/providers/Microsoft.ResourceGraph".startswith(prefix) for prefix in self.state.deny):
+            return self._send(403, {"error": {"code": "AuthorizationFailed", "message": "denied"}})
+        with self.state.lock:
+            quota = self.state.resource_graph_quota.pop(0) if self.state.resource_graph_quota else 14
+        if quota < 0:
+            headers = {"Retry-After": "1", "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01"}
+            return self._send(429, {"error": {"code": "RateLimiting", "message": "throttled"}}, headers)
+        rows = [r for r in self.state.resource_graph if r["subscriptionId"] in body["subscriptions"]]
+        page, skip = rows[: self.state.page_size], int((body.get("options") or {}).get("$skipToken") or 0)
+        page = rows[skip : skip + self.state.page_size]
+        payload: dict[str, Any] = {"data": page, "count": len(page), "totalRecords": len(rows)}
+        if skip + self.state.page_size < len(rows):
+            payload["$skipToken"] = str(skip + self.state.page_size)
+        headers = {"x-ms-user-quota-remaining": str(quota), "x-ms-user-quota-resets-after": "00:00:01"}
+        self._send(200, payload, headers)
+
+    def _openid(self, tenant: str) -> None:
+        base = f"{self.base}/{tenant}"
+        self._send(200, {"token_endpoint": f"{base}/oauth2/v2.0/token", "issuer": f"{base}/v2.0",
+                         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+                         "response_types_supported": ["code", "id_token", "token"]})  # fmt: skip
+
+    def _token(self, form: dict[str, list[str]]) -> None:
+        with self.state.lock:
+            self.state.requests["POST /oauth2/v2.0/token"] += 1
+        if (form.get("client_secret") or [""])[0] != self.state.client_secret:
+            return self._send(401, {"error": "invalid_client", "error_codes": [7000215],
+                                    "error_description": "AADSTS7000215: Invalid client secret provided."})  # fmt: skip
+        scope = (form.get("scope") or [""])[0]
+        self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                         "access_token": f"token:{scope}"})  # fmt: skip
 
     def _batch_item(self, item: dict[str, Any]) -> dict[str, Any]:
         url = urlsplit(item["url"])
@@ -110,6 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
         if any(path.startswith(prefix) for prefix in state.deny):
             error = "Authorization_RequestDenied" if graph else "AuthorizationFailed"
             return 403, {"error": {"code": error, "message": "Insufficient privileges to complete the operation."}}, {}
+        if any(path.startswith(prefix) for prefix in state.unlicensed) or (
+            (path == "/beta/reports/appCredentialSignInActivities" and state.credential_sign_ins is None)
+            or (path == "/beta/reports/servicePrincipalSignInActivities" and state.sign_ins is None)
+        ):
+            return 403, {"error": LICENCE_ERROR}, {}
+        if path == "/v1.0/roleManagement/directory/roleEligibilitySchedules" and state.eligible_roles is None:
+            return 400, {"error": {"code": "AadPremiumLicenseRequired",
+                                   "message": "The tenant needs an AAD Premium 2 license."}}, {}  # fmt: skip
         items = self._items(path)
         if items is None:
             return 404, {"error": {"code": "Request_ResourceNotFound", "message": f"{path} not found"}}, {}
@@ -131,6 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1.0/roleManagement/directory/roleAssignments": state.directory_roles,
             "/v1.0/oauth2PermissionGrants": state.delegated,
             "/beta/reports/servicePrincipalSignInActivities": state.sign_ins,
+            "/beta/reports/appCredentialSignInActivities": state.credential_sign_ins,
+            "/v1.0/roleManagement/directory/roleEligibilitySchedules": state.eligible_roles,
             "/providers/microsoft.aadiam/diagnosticSettings": state.entra_settings,
             "/subscriptions": state.subscriptions,
         }
@@ -193,3 +263,9 @@ class FakeAzure:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+def fake_cloud(fake: FakeAzure, name: str = "public") -> AzureCloud:
+    """The named cloud's audiences, served by the fake (as NHISCAN_*_ENDPOINT would point them)."""
+    host = fake.endpoint.removeprefix("https://")
+    return replace(CLOUDS[name], graph=fake.endpoint, arm=fake.endpoint, authority=host)

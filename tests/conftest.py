@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +127,16 @@ def demo_result(catalogs: Catalogs) -> ScanResult:
 def _history_in_a_temporary_database(tmp_path: Path, monkeypatch) -> None:
     """Scans store their history; in tests, never in the user's home."""
     monkeypatch.setenv("NHISCAN_DB", f"sqlite:///{tmp_path / 'history.db'}")
+
+
+@pytest.fixture
+def fake_azure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A local Graph and ARM over HTTPS serving the seeded tenant (tests/azure_estate.py)."""
+    from .azure_estate import seed
+    from .azure_fake import FakeAzure
+
+    fake = FakeAzure(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.cert))
+    seed(fake.state)
+    yield fake
+    fake.stop()

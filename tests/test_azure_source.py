@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 from scanner.sources.azure.client import AzureCalls
 from scanner.sources.azure.collector import collect_azure
 
-from .azure_estate import DEV, MI_ID, PROD, REALWORLD, seed
-from .azure_fake import FakeAzure, FakeCredential
-
-
-@pytest.fixture
-def fake_azure(tmp_path: Path, monkeypatch) -> Iterator[FakeAzure]:
-    fake = FakeAzure(tmp_path)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.cert))
-    seed(fake.state)
-    yield fake
-    fake.stop()
+from .azure_estate import DEV, MI_ID, PROD, REALWORLD
+from .azure_fake import FakeAzure, FakeCredential, fake_cloud
 
 
 def scan_tenant(fake: FakeAzure):
-    calls = AzureCalls(FakeCredential(), fake.endpoint, fake.endpoint)
+    calls = AzureCalls(FakeCredential(), fake_cloud(fake))
     return collect_azure(FakeCredential(), None, calls), calls
 
 
@@ -47,6 +35,8 @@ def test_a_tenant_scan_finds_exactly_the_seeded_failures(fake_azure, catalogs) -
         ("NHI-CRED-001", "client_secret ci of payments-api"),  # 200 days since rotation
         ("NHI-CRED-001", f"client_secret key1 of {recorded}"),
         ("NHI-CRED-001", f"client_secret key2 of {recorded}"),
+        ("NHI-CRED-003", f"client_secret key1 of {recorded}"),  # not in the credential sign-in report
+        ("NHI-CRED-003", f"client_secret key2 of {recorded}"),
         ("NHI-CRED-004", recorded),  # two active secrets
         ("NHI-CRED-007", f"client_secret key1 of {recorded}"),  # expired, still registered
         ("NHI-CRED-007", f"client_secret key2 of {recorded}"),
@@ -56,15 +46,15 @@ def test_a_tenant_scan_finds_exactly_the_seeded_failures(fake_azure, catalogs) -
         ("NHI-OWN-001", recorded),
         ("NHI-OWN-001", "it-automation"),
         ("NHI-OWN-003", recorded),  # never signed in
-        ("NHI-OWN-003", "it-automation"),
+        ("NHI-OWN-003", "it-automation"),  # called as a resource only: never signed in as a client
         ("NHI-PRIV-003", "it-automation"),  # Privileged Role Administrator
         ("NHI-PRIV-003", "payments-api"),  # Application.ReadWrite.All
         ("NHI-PRIV-006", "mi-payments"),  # Contributor on the subscription
         ("NHI-PRIV-007", "it-automation"),
     }
-    assert failing(result, "unknown") >= {("NHI-CRED-002", "client_secret ci of payments-api")}, (
-        "Graph reports no last use of client secrets"
-    )
+    ci = next(c for c in inventory.credentials if c.attributes["display_id"].startswith("ci "))
+    assert ci.last_used is not None and "last_used" not in ci.unknown, "from the credential sign-in report"
+    assert ("NHI-CRED-002", "client_secret ci of payments-api") not in failing(result, "unknown")
     assert {s.status for s in inventory.sources} == {"complete"}
 
 
@@ -103,7 +93,10 @@ def test_a_missing_graph_permission_makes_the_tenant_partial(fake_azure) -> None
     inventory, _ = scan_tenant(fake_azure)
     tenant = next(s for s in inventory.sources if s.account == fake_azure.state.tenant)
     assert tenant.status == "partial"
-    assert [(e.call, e.code) for e in tenant.errors] == [("graph:roleManagement/directory/roleAssignments", "403")]
+    assert [(e.call, e.code) for e in tenant.errors] == [
+        ("graph:roleManagement/directory/roleAssignments", "403"),
+        ("graph:roleManagement/directory/roleEligibilitySchedules", "403"),
+    ], "a refusal is a gap even for a call whose licence may be missing"
     assert "Insufficient privileges" in tenant.errors[0].message
 
 
@@ -139,7 +132,7 @@ def test_a_token_for_the_wrong_audience_is_refused(fake_azure) -> None:
         def get_token(self, *scopes, **kwargs):
             return super().get_token("https://graph.microsoft.com/.default")
 
-    calls = AzureCalls(GraphOnly(), fake_azure.endpoint, fake_azure.endpoint)
+    calls = AzureCalls(GraphOnly(), fake_cloud(fake_azure))
     inventory = collect_azure(GraphOnly(), None, calls)
     tenant = next(s for s in inventory.sources if s.account == fake_azure.state.tenant)
     assert tenant.status == "partial" and {e.code for e in tenant.errors} == {"401"}

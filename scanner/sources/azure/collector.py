@@ -3,7 +3,12 @@
 Graph lists come in pages of 999; per-object lists (owners, federated credentials, application
 permissions) go through ``$batch`` 20 at a time, so requests grow with pages and batches, not with
 objects. Subscriptions are read in parallel; one that cannot be read is reported and the others go
-on. Microsoft's own first-party service principals (present in every tenant) are left out.
+on; Azure Resource Graph is asked about up to 1,000 subscriptions at once. Microsoft's own
+first-party service principals (present in every tenant) are left out.
+
+With ``--shard i/n`` the first shard reads the tenant-wide objects; every shard reads its own
+subscriptions and resolves the service principals its role assignments name through
+``directoryObjects/getByIds``, so their grants link to the identities the first shard reports.
 """
 
 from __future__ import annotations
@@ -18,13 +23,10 @@ from scanner.model import Account, Identity, Inventory, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
+from scanner.sources.azure.graph_identities import graph_identities, principals_by_object_id
 
-MICROSOFT_TENANTS = {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"}
-APP_FIELDS = "id,appId,displayName,createdDateTime,passwordCredentials,keyCredentials,signInAudience"
-SP_FIELDS = ("id,appId,displayName,servicePrincipalType,accountEnabled,createdDateTime,passwordCredentials,"
-             "keyCredentials,alternativeNames,appOwnerOrganizationId,appRoles")  # fmt: skip
-OWNER_FIELDS = "$select=mail,userPrincipalName,displayName"
 SUBSCRIPTION_WORKERS = 8
+MI_API = "api-version=2023-01-31"
 
 
 def collect_azure(
@@ -35,15 +37,17 @@ def collect_azure(
 ) -> Inventory:
     calls = calls or AzureCalls(credential)
     started = datetime.now(UTC)
-    organization = calls.graph_list("/v1.0/organization?$select=id,displayName", "graph:organization") or []
+    organization = calls.graph_list("/v1.0/organization?$select=id,displayName", "graph:organization", "")
     tenant = str(organization[0]["id"]) if organization else (tenant_hint or "unknown-tenant")
+    calls.move_gaps("", tenant)
     tenant_name = str(organization[0].get("displayName") or tenant) if organization else tenant
     inventory = Inventory(collected_at=started)
-    tenant_account = Account(uid=tenant, provider="azure", name=tenant_name, kind="tenant")
+    tenant_account = Account(uid=tenant, provider="azure", name=tenant_name, kind="tenant",
+                             attributes={"cloud": calls.cloud.name})  # fmt: skip
     inventory.accounts.append(tenant_account)
 
     # tenant-wide objects are read by one shard; subscriptions are divided among all
-    by_object_id = _graph_identities(calls, tenant, inventory) if shard is None or shard.first else {}
+    by_object_id = graph_identities(calls, tenant, inventory) if shard is None or shard.first else {}
     entra = calls.arm_list("/providers/microsoft.aadiam/diagnosticSettings?api-version=2017-04-01",
                            "arm:aadiam/diagnosticSettings", tenant)  # fmt: skip
     if entra is None:
@@ -51,102 +55,38 @@ def collect_azure(
     else:
         inventory.log_sources += [records.diagnostic_setting(s, tenant, "entra_signin") for s in entra]
 
-    subscriptions = calls.arm_list("/subscriptions?api-version=2022-12-01", "arm:subscriptions", tenant) or []
-    subscriptions = [s for s in subscriptions if owned(shard, str(s["subscriptionId"]))]
+    listed = calls.arm_list("/subscriptions?api-version=2022-12-01", "arm:subscriptions", tenant)
+    subscriptions = [s for s in listed or [] if owned(shard, str(s["subscriptionId"]))]
     by_uid = {identity.uid: identity for identity in inventory.identities}
     with ThreadPoolExecutor(max_workers=SUBSCRIPTION_WORKERS) as pool:
         parts = list(pool.map(lambda s: _subscription(calls, s, tenant, by_object_id, by_uid), subscriptions))
+    if shard is not None and not shard.first:
+        _link_other_shards_principals(calls, tenant, parts, by_object_id)
     for part in parts:
-        inventory.accounts += part.accounts
-        inventory.identities += part.identities
-        inventory.grants += part.grants
-        inventory.log_sources += part.log_sources
+        inventory.accounts += part.inventory.accounts
+        inventory.identities += part.inventory.identities
+        inventory.grants += part.inventory.grants
+        inventory.log_sources += part.inventory.log_sources
+    by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
+    _attachments(calls, tenant, [str(s["subscriptionId"]) for s in subscriptions], by_uid)
     for account in [tenant, *(str(s["subscriptionId"]) for s in subscriptions)]:
         errors = calls.errors.get(account, [])
-        inventory.sources.append(SourceStatus("azure", account, "partial" if errors else "complete", errors))
+        inventory.sources.append(SourceStatus("azure", account, _status(account, tenant, organization, errors), errors))
     return inventory
 
 
-def _graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> dict[str, str]:
-    """Applications and service principals with their credentials and grants; object id -> uid."""
-    apps = calls.graph_list(f"/v1.0/applications?$select={APP_FIELDS}&$top=999", "graph:applications", tenant) or []
-    sps = calls.graph_list(f"/v1.0/servicePrincipals?$select={SP_FIELDS}&$top=999", "graph:servicePrincipals", tenant)
-    sps = sps or []
-    role_names = {
-        (str(sp["id"]), str(role.get("id"))): str(role.get("value") or role.get("displayName"))
-        for sp in sps
-        for role in sp.get("appRoles") or []
-    }
-    ours = [sp for sp in sps if str(sp.get("appOwnerOrganizationId")) not in MICROSOFT_TENANTS]
-    paths = [f"/applications/{a['id']}/owners?{OWNER_FIELDS}" for a in apps]
-    paths += [f"/applications/{a['id']}/federatedIdentityCredentials" for a in apps]
-    paths += [f"/servicePrincipals/{sp['id']}/appRoleAssignments" for sp in ours]
-    paths += [
-        f"/servicePrincipals/{sp['id']}/owners?{OWNER_FIELDS}"
-        for sp in ours
-        if sp.get("servicePrincipalType") != "ManagedIdentity"
-    ]
-    listed = calls.graph_batch(paths, "graph:owners, federatedIdentityCredentials, appRoleAssignments", tenant)
-    sign_ins = _sign_in_activity(calls)
-
-    for app in apps:
-        identity = records.application(app, tenant, listed.get(f"/applications/{app['id']}/owners?{OWNER_FIELDS}"))
-        federated = listed.get(f"/applications/{app['id']}/federatedIdentityCredentials")
-        if federated is None:
-            identity.unknown.append("trust")
-        else:
-            identity.attributes["trust"] = records.federated_trust(federated)
-        inventory.identities.append(identity)
-        inventory.credentials += records.key_credentials(identity.uid, app)
-    by_object_id: dict[str, str] = {}
-    for sp in ours:
-        owners = listed.get(f"/servicePrincipals/{sp['id']}/owners?{OWNER_FIELDS}", [])
-        last = sign_ins.get(str(sp.get("appId"))) if sign_ins is not None else None
-        identity = records.service_principal(sp, tenant, owners, last if sign_ins is not None else None)
-        if sign_ins is not None and last is None:
-            identity.last_used = None  # listed activity, and none for this one: never signed in
-            identity.unknown = [u for u in identity.unknown if u != "last_used"]
-        inventory.identities.append(identity)
-        inventory.credentials += records.key_credentials(identity.uid, sp)
-        by_object_id[str(sp["id"])] = identity.uid
-        assignments = listed.get(f"/servicePrincipals/{sp['id']}/appRoleAssignments")
-        if assignments is None:
-            identity.unknown.append("grants")
-        else:
-            inventory.grants += records.app_permission_grants(identity.uid, assignments, role_names)
-    directory = calls.graph_list(
-        "/v1.0/roleManagement/directory/roleAssignments?$expand=roleDefinition($select=displayName)",
-        "graph:roleManagement/directory/roleAssignments",
-        tenant,
-    )
-    for assignment in directory or []:
-        holder = by_object_id.get(str(assignment.get("principalId")))
-        if holder:
-            role = (assignment.get("roleDefinition") or {}).get("displayName") or assignment.get("roleDefinitionId")
-            inventory.grants.append(
-                records.directory_role_grant(holder, str(role), str(assignment.get("directoryScopeId")))
-            )
-    delegated = calls.graph_list("/v1.0/oauth2PermissionGrants?$top=999", "graph:oauth2PermissionGrants", tenant)
-    for grant in delegated or []:
-        holder = by_object_id.get(str(grant.get("clientId")))
-        if holder:
-            inventory.grants += records.delegated_grants(holder, grant)
-    return by_object_id
+def _status(account: str, tenant: str, organization: list[Any] | None, errors: list[Any]) -> str:
+    if account == tenant and organization is None and all(e.code == "unreachable" for e in errors) and errors:
+        return "failed"  # not even the tenant could be reached
+    return "partial" if errors else "complete"
 
 
-def _sign_in_activity(calls: AzureCalls) -> dict[str, Any] | None:
-    """Last sign-in per application id, where the tenant exposes it (beta API, Entra ID P1+); None
-    where it does not, which leaves last use unknown rather than making the source partial."""
-    activities = calls.graph_list(
-        "/beta/reports/servicePrincipalSignInActivities?$top=999", "graph:signInActivity", optional=True
-    )
-    if activities is None:
-        return None
-    found: dict[str, Any] = {}
-    for activity in activities:
-        last = (activity.get("lastSignInActivity") or {}).get("lastSignInDateTime")
-        found[str(activity.get("appId"))] = last or ""
-    return found
+class _Part:
+    """One subscription's records, and its role assignments whose holders are not yet known."""
+
+    def __init__(self, account: Account) -> None:
+        self.inventory = Inventory(collected_at=datetime.now(UTC), accounts=[account])
+        self.unlinked: list[tuple[str, str, str, str]] = []  # (principal id, role, scope, assignment id)
 
 
 def _subscription(
@@ -155,83 +95,118 @@ def _subscription(
     tenant: str,
     by_object_id: dict[str, str],
     by_uid: dict[str, Identity],
-) -> Inventory:
+) -> _Part:
     sub = str(subscription["subscriptionId"])
     base = f"/subscriptions/{sub}/providers"
     account = Account(uid=sub, provider="azure", name=str(subscription.get("displayName") or sub), kind="subscription",
                       parent=tenant, tags=dict(subscription.get("tags") or {}))  # fmt: skip
     environment = next((v for k, v in account.tags.items() if k.lower() in ("environment", "env")), None)
     account.environment = environment
-    part = Inventory(collected_at=datetime.now(UTC), accounts=[account])
+    home = subscription.get("tenantId")
+    if home and str(home) != tenant:  # Azure Lighthouse: another tenant's subscription, delegated to this one
+        account.attributes["delegated_from_tenant"] = str(home)
+        account.attributes["delegation"] = "Azure Lighthouse"
+    part = _Part(account)
     definitions = calls.arm_list(f"{base}/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01",
                                  "arm:roleDefinitions", sub)  # fmt: skip
     names = {str(d["id"]).rsplit("/", 1)[-1]: (d.get("properties") or {}).get("roleName") for d in definitions or []}
     assignments = calls.arm_list(f"{base}/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
                                  "arm:roleAssignments", sub)  # fmt: skip
-    identities = calls.arm_list(f"{base}/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31",
+    identities = calls.arm_list(f"{base}/Microsoft.ManagedIdentity/userAssignedIdentities?{MI_API}",
                                 "arm:userAssignedIdentities", sub)  # fmt: skip
     for identity in identities or []:
-        properties = identity.get("properties") or {}
-        principal = str(properties.get("principalId"))
-        known = by_uid.get(by_object_id.get(principal, ""))
-        if known is not None:  # seen in Graph too: ARM adds its tags, owner and resource group
-            known.tags.update(identity.get("tags") or {})
-            known.owner = known.owner or known.tags.get("owner") or known.tags.get("Owner")
-            known.attributes["resource_group"] = str(identity["id"]).split("/")[4]
-            continue
-        if principal not in by_object_id:  # not seen in Graph (not readable there): keep what ARM shows
-            tags = dict(identity.get("tags") or {})
-            part.identities.append(Identity(
-                uid=str(identity["id"]), provider="azure", account=sub, kind="managed_identity",
-                name=str(identity.get("name")), owner=tags.get("owner") or tags.get("Owner"), tags=tags,
-                attributes={"client_id": properties.get("clientId"), "principal_id": principal},
-                unknown=["last_used"],
-            ))  # fmt: skip
-            by_object_id.setdefault(principal, str(identity["id"]))
+        _user_assigned(calls, identity, sub, part, by_object_id, by_uid)
     for assignment in assignments or []:
         properties = assignment.get("properties") or {}
-        holder = by_object_id.get(str(properties.get("principalId")))
-        if holder is None:
-            continue
-        role = names.get(str(properties.get("roleDefinitionId")).rsplit("/", 1)[-1]) or str(
-            properties.get("roleDefinitionId")
-        )
-        part.grants.append(
-            records.azure_role_grant(holder, role, str(properties.get("scope")), str(assignment.get("id")))
-        )
+        principal = str(properties.get("principalId"))
+        role_id = str(properties.get("roleDefinitionId"))
+        role = names.get(role_id.rsplit("/", 1)[-1]) or role_id
+        scope, assignment_id = str(properties.get("scope")), str(assignment.get("id"))
+        holder = by_object_id.get(principal)
+        if holder is not None:
+            part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id))
+        elif properties.get("principalType") == "ServicePrincipal":
+            part.unlinked.append((principal, role, scope, assignment_id))
     settings = calls.arm_list(
         f"{base}/Microsoft.Insights/diagnosticSettings?api-version=2021-05-01-preview", "arm:diagnosticSettings", sub
     )
     if settings is None:
         account.unknown.append("log_sources")
     else:
-        part.log_sources = [records.diagnostic_setting(s, sub, "activity_log") for s in settings]
+        part.inventory.log_sources = [records.diagnostic_setting(s, sub, "activity_log") for s in settings]
     if definitions is None or assignments is None:
         account.unknown.append("identities")
-    _attachments(calls, sub, by_object_id, by_uid)
     return part
+
+
+def _user_assigned(
+    calls: AzureCalls,
+    identity: dict[str, Any],
+    sub: str,
+    part: _Part,
+    by_object_id: dict[str, str],
+    by_uid: dict[str, Identity],
+) -> None:
+    """A user-assigned managed identity as ARM shows it: completes the Graph record (tags, owner,
+    resource group, federated credentials) or, where Graph did not show it, stands on its own."""
+    properties = identity.get("properties") or {}
+    principal = str(properties.get("principalId"))
+    arm_id = str(identity["id"])
+    known = by_uid.get(by_object_id.get(principal, ""))
+    if known is None:
+        tags = dict(identity.get("tags") or {})
+        known = Identity(
+            uid=arm_id, provider="azure", account=sub, kind="managed_identity", name=str(identity.get("name")),
+            owner=tags.get("owner") or tags.get("Owner"), tags=tags, interactive=False,
+            attributes={"client_id": properties.get("clientId"), "principal_id": principal},
+            unknown=["last_used"],
+        )  # fmt: skip
+        part.inventory.identities.append(known)
+        by_object_id.setdefault(principal, arm_id)
+    else:
+        known.tags.update(identity.get("tags") or {})
+        known.owner = known.owner or known.tags.get("owner") or known.tags.get("Owner")
+    known.attributes["resource_group"] = arm_id.split("/")[4] if arm_id.count("/") >= 4 else None
+    federated = calls.arm_list(f"{arm_id}/federatedIdentityCredentials?{MI_API}",
+                               "arm:userAssignedIdentities/federatedIdentityCredentials", sub)  # fmt: skip
+    if federated is None:
+        known.unknown.append("trust")
+    else:
+        flattened = [{**(f.get("properties") or {}), "name": f.get("name")} for f in federated]
+        known.attributes["trust"] = records.federated_trust(flattened)
+
+
+def _link_other_shards_principals(
+    calls: AzureCalls, tenant: str, parts: list[_Part], by_object_id: dict[str, str]
+) -> None:
+    principals = sorted({principal for part in parts for principal, *_ in part.unlinked})
+    if not principals:
+        return
+    by_object_id.update(principals_by_object_id(calls, tenant, principals))
+    for part in parts:
+        for principal, role, scope, assignment_id in part.unlinked:
+            holder = by_object_id.get(principal)
+            if holder:
+                part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id))
 
 
 ATTACHED_QUERY = (
     "resources | where isnotnull(identity) and isnotnull(identity.userAssignedIdentities) "
-    "| project id, type, identities = bag_keys(identity.userAssignedIdentities)"
+    "| project id, type, subscriptionId, identities = bag_keys(identity.userAssignedIdentities)"
 )
 
 
-def _attachments(calls: AzureCalls, sub: str, by_object_id: dict[str, str], by_uid: dict[str, Identity]) -> None:
-    """Where each user-assigned identity is attached (Azure Resource Graph); left unknown if refused."""
-    rows = calls.arm_query(
-        "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01",
-        {"subscriptions": [sub], "query": ATTACHED_QUERY},
-        "arm:resourceGraph",
-        sub,
-    )
-    if rows is None:
+def _attachments(calls: AzureCalls, tenant: str, subscriptions: list[str], by_uid: dict[str, Identity]) -> None:
+    """Where each user-assigned identity is attached (Azure Resource Graph, up to 1,000
+    subscriptions a query); left unknown where refused."""
+    if not subscriptions:
         return
+    found = calls.resource_graph(ATTACHED_QUERY, subscriptions, "arm:resourceGraph", tenant)
     known = {uid.lower(): identity for uid, identity in by_uid.items()}
-    for row in rows:
-        for identity_id in row.get("identities") or []:
-            identity = known.get(str(identity_id).lower())
-            if identity is not None:
-                workloads = identity.attributes.setdefault("workloads", [])
-                workloads.append({"resource": row.get("id"), "type": row.get("type")})
+    for rows in found.values():
+        for row in rows or []:
+            for identity_id in row.get("identities") or []:
+                identity = known.get(str(identity_id).lower())
+                if identity is not None:
+                    workloads = identity.attributes.setdefault("workloads", [])
+                    workloads.append({"resource": row.get("id"), "type": row.get("type")})

@@ -29,8 +29,19 @@ PRIVILEGED_AZURE_ROLES = {
 }
 
 
-def _time(value: Any) -> datetime | None:
-    return parse_time(value) if isinstance(value, str) and value else None
+def timestamp(value: Any) -> datetime | None:
+    """A Graph or ARM timestamp; None when absent or malformed (see ``malformed``)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def malformed(obj: dict[str, Any], *fields: str) -> dict[str, str]:
+    """The fields of ``obj`` that hold a timestamp nhiscan cannot read, with (the start of) the value."""
+    return {f: str(obj[f])[:40] for f in fields if obj.get(f) not in (None, "") and timestamp(obj.get(f)) is None}
 
 
 def app_uid(app_id: str) -> str:
@@ -60,11 +71,14 @@ def application(app: dict[str, Any], tenant: str, owners: list[dict[str, Any]] |
         kind="app_registration",
         name=app.get("displayName") or app["appId"],
         owner=_owner(owners),
-        created=_time(app.get("createdDateTime")),
+        created=timestamp(app.get("createdDateTime")),
         interactive=False,
         attributes={"app_id": app["appId"], "object_id": app.get("id"), "sign_in_audience": app.get("signInAudience")},
         unknown=["last_used"] + (["owner"] if owners is None else []),
     )
+
+
+_KEY_TIMES = {"startDateTime": "created", "endDateTime": "expires"}
 
 
 def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
@@ -75,15 +89,19 @@ def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
         for key in obj.get(field) or []:
             key_id = str(key.get("keyId") or "")
             label = key.get("displayName") or key.get("hint") or key_id[:8]
+            attributes: dict[str, Any] = {"display_id": f"{label} ({key_id[:8]})", "key_id": key_id}
+            bad = malformed(key, "startDateTime", "endDateTime")
+            if bad:
+                attributes["malformed"] = bad
             found.append(
                 Credential(
                     uid=f"{holder}#{kind}:{key_id}",
                     identity_uid=holder,
                     kind=kind,
-                    created=_time(key.get("startDateTime")),
-                    expires=_time(key.get("endDateTime")),
-                    attributes={"display_id": f"{label} ({key_id[:8]})", "key_id": key_id},
-                    unknown=["last_used"],
+                    created=timestamp(key.get("startDateTime")),
+                    expires=timestamp(key.get("endDateTime")),
+                    attributes=attributes,
+                    unknown=["last_used", *(_KEY_TIMES[f] for f in bad)],
                 )
             )
     return found
@@ -124,14 +142,14 @@ def service_principal(
         kind="managed_identity" if managed else "service_principal",
         name=sp.get("displayName") or sp.get("appId") or sp["id"],
         owner=_owner(owners),
-        created=_time(sp.get("createdDateTime")),
+        created=timestamp(sp.get("createdDateTime")),
         interactive=False,
         attributes=attributes,
     )
     if last_sign_in is None:
         identity.unknown.append("last_used")
     else:
-        identity.last_used = _time(last_sign_in) if last_sign_in else None
+        identity.last_used = timestamp(last_sign_in) if last_sign_in else None
     if owners is None and not managed:
         identity.unknown.append("owner")
     return identity
@@ -177,8 +195,23 @@ def delegated_grants(holder: str, grant: dict[str, Any]) -> list[Grant]:
     ]
 
 
-def directory_role_grant(holder: str, role_name: str, scope: str) -> Grant:
-    return Grant(holder, "role", role_name, resources=[scope or "/"], source="directoryRoleAssignment")
+def directory_role_grant(
+    holder: str, role_name: str, scope: str, membership: str = "active", via_group: str | None = None
+) -> Grant:
+    """A directory role held directly or through a group; ``membership`` is ``active`` or
+    ``eligible`` (PIM: the holder can activate it at will)."""
+    attributes: dict[str, Any] = {"membership": membership}
+    if via_group:
+        attributes["via_group"] = via_group
+    return Grant(
+        holder,
+        "role",
+        role_name,
+        resources=[scope or "/"],
+        source="directoryRoleEligibility" if membership == "eligible" else "directoryRoleAssignment",
+        uid=f"{holder}#directoryRole:{role_name}@{scope or '/'}:{membership}" + (f":{via_group}" if via_group else ""),
+        attributes=attributes,
+    )
 
 
 def azure_role_grant(holder: str, role_name: str, scope: str, assignment_id: str) -> Grant:
