@@ -96,7 +96,10 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Azure cloud: Graph and ARM endpoints, token audiences and authority (default: public).",
             ),
             click.option("--gcp-projects", help="Comma-separated GCP project ids."),
-            click.option("--gcp-parent", help="organizations/ID or folders/ID: every active project under it."),
+            click.option("--gcp-parent", help="organizations/ID or folders/ID: every active project below it."),
+            click.option(
+                "--gcp-regions", help="Comma-separated regions to look for Vertex AI Agent Engines in (default: all)."
+            ),
             click.option(
                 "--aws-key-ids",
                 type=click.Choice(["auto", "all", "none"]),
@@ -112,7 +115,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _source_settings(**given: str | None) -> dict[str, Any]:
     settings: dict[str, Any] = dict(given)
-    for name in ("aws_regions", "aws_accounts", "gcp_projects"):
+    for name in ("aws_regions", "aws_accounts", "gcp_projects", "gcp_regions"):
         settings[name] = _list_option(given.get(name))
     return settings
 

@@ -1,20 +1,24 @@
-"""The gcp source through the real client libraries: google-cloud-iam over gRPC to a local IAM
-server, Resource Manager and the other REST APIs to a local HTTP server. Every finding is checked
-against the seeded projects; paging, PERMISSION_DENIED, RESOURCE_EXHAUSTED, disabled APIs and
-real recorded bodies."""
+"""The gcp source through the real client libraries: google-cloud-iam and google-cloud-asset over
+gRPC to a local server, Resource Manager and the other REST APIs to a local HTTP server, answering as
+Google's APIs do (see gcp_fake). An organisation with nested folders, read both ways."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from google.cloud import resourcemanager_v3
 
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
-from scanner.sources.gcp.collector import GcpScope, collect_gcp
+from scanner.sources.gcp.collector import FALLBACK, GcpScope, collect_gcp
+from scanner.sources.permissions import render
 
-from .gcp_estate import DEV, ORG, PROD, REALWORLD, seed
+from .conftest import REPO_ROOT
+from .gcp_estate import ALICE, BUSINESS_HOURS, DEV, ML, ORG, PLATFORM, PROD, REALWORLD, seed
 from .gcp_fake import FakeGcp
 
 
@@ -26,13 +30,21 @@ def fake_gcp() -> Iterator[FakeGcp]:
     fake.stop()
 
 
-def scan(fake: FakeGcp, **scope):
-    clients = fake.clients()
+def scan(fake: FakeGcp, assets: bool = True, **scope):
+    clients = fake.clients(assets=assets)
     return collect_gcp(clients, GcpScope(**({"projects": (PROD, DEV)} | scope))), clients
 
 
 def failing(result, status: str = "fail") -> set[tuple[str, str]]:
     return {(f.control_id, re.sub(r"key…\w+", "key", f.resource.name)) for f in result.findings if f.status == status}
+
+
+def by_uid(records) -> dict:
+    return {r.uid: r for r in records}
+
+
+def email(project: str, name: str) -> str:
+    return f"{name}@{project}.iam.gserviceaccount.com"
 
 
 def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) -> None:
@@ -48,18 +60,20 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
         ("NHI-CRED-001", "sa_key key of payments-api"),  # 200 days old
         ("NHI-CRED-003", "sa_key key of scc"),  # neither recorded key has authenticated
         ("NHI-CRED-005", "api_key maps"),
+        ("NHI-CRED-005", "api_key web"),
         ("NHI-CRED-005", "sa_key key of scc"),  # valid until 9999
         ("NHI-CRED-005", "sa_key key of payments-api"),
         ("NHI-CRED-007", "sa_key key of scc"),  # the system-managed key expired in 2021
         ("NHI-CRED-008", "sa_key key of scc"),
         ("NHI-CRED-008", "sa_key key of payments-api"),
         ("NHI-LOG-003", PROD),  # runs an agent engine, no model-invocation logging
-        ("NHI-LOG-006", DEV),  # no data-access audit logs
         *(("NHI-OWN-001", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),
         ("NHI-PRIV-003", "token-minter"),  # iam.serviceAccountTokenCreator
+        ("NHI-PRIV-003", "payments-api"),  # serviceAccountKeyAdmin on the organisation
         ("NHI-PRIV-006", "deployer"),  # roles/editor
     }
     assert ("NHI-OWN-001", "etl") not in failing(result), "owner from the description"
+    assert ("NHI-LOG-006", DEV) not in failing(result), "the organisation's audit config logs DEV too"
 
 
 def test_what_the_inventory_records(fake_gcp) -> None:
@@ -69,62 +83,255 @@ def test_what_the_inventory_records(fake_gcp) -> None:
     assert keys["2"].expires is None, "9999-12-31 means the key never expires"
     payments = next(i for i in inventory.identities if i.name == "payments-api")
     assert payments.last_used is not None and "last_used" not in payments.unknown
-    accounts = {a.uid: a for a in inventory.accounts}
+    accounts = by_uid(inventory.accounts)
     assert accounts[PROD].attributes["workload_identity_pools"] == ["github"]
+    assert accounts[PROD].attributes["ancestors"] == [ML, PLATFORM, ORG]
     assert accounts[DEV].attributes["public_bindings"][0]["member"] == "allUsers"
     (agent,) = inventory.agents
-    assert agent.runs_as == "deployer@acme-ml-prod.iam.gserviceaccount.com"
+    assert agent.runs_as == email(PROD, "deployer")
 
 
-def test_projects_under_an_organisation_are_discovered_with_its_policy(fake_gcp, catalogs) -> None:
-    inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
-    assert sorted(a.uid for a in inventory.accounts) == sorted([PROD, DEV])
-    inherited = [g for g in inventory.grants if g.resources == [ORG]]
-    assert [(g.identity_uid.split("@")[0], g.name) for g in inherited] == [
-        ("payments-api", "roles/iam.serviceAccountKeyAdmin")
-    ]
-    result = run_scan(inventory, catalogs, ScanOptions())
-    assert ("NHI-LOG-006", DEV) not in failing(result), "the organisation's audit config logs every project"
-    assert ("NHI-PRIV-003", "payments-api") in failing(result), "a key admin on the organisation can escalate"
-    assert [s.status for s in inventory.sources if s.account == ORG] == ["complete"]
+@pytest.mark.parametrize("assets", [True, False], ids=["cloud-asset-inventory", "project-by-project"])
+def test_an_organisation_covers_every_project_through_nested_folders(fake_gcp, assets) -> None:
+    inventory, _ = scan(fake_gcp, assets=assets, projects=(), parent=ORG)
+    path = "cloud_asset_inventory" if assets else "per_project"
+    assert {(a.uid, a.attributes["collection_path"]) for a in inventory.accounts} == {(PROD, path), (DEV, path)}
+    assert len(inventory.identities) == 9 and len(inventory.agents) == 1
+    inherited = {(g.identity_uid, g.name) for g in inventory.grants if g.resources == [ORG]}
+    assert inherited == {(email(PROD, "payments-api"), "roles/iam.serviceAccountKeyAdmin")}
 
 
-def test_service_accounts_page_through_grpc(fake_gcp) -> None:
-    fake_gcp.state.page_size = 3
-    inventory, _ = scan(fake_gcp, projects=(PROD,))
-    assert fake_gcp.state.requests["grpc ListServiceAccounts"] == 3  # 8 accounts, pages of 3
-    assert len(inventory.identities) == 8
+def test_both_paths_read_the_same_organisation(fake_gcp) -> None:
+    fake_gcp.state.deny.add("/v2/projects/")  # API keys: each path has its own permission for them
+    bulk, _ = scan(fake_gcp, projects=(), parent=ORG)
+    fake_gcp.state.deny.discard("/v2/projects/")
+    one_by_one, _ = scan(fake_gcp, assets=False, projects=(), parent=ORG)
+    for name in ("identities", "credentials", "grants", "log_sources", "agents"):
+        assert sorted(r.uid for r in getattr(bulk, name)) == sorted(r.uid for r in getattr(one_by_one, name)), name
+    for identity in bulk.identities:
+        twin = by_uid(one_by_one.identities)[identity.uid]
+        assert identity.attributes["impersonators"] == twin.attributes["impersonators"]
 
 
-def test_permission_denied_names_the_call_and_the_rest_goes_on(fake_gcp) -> None:
-    inventory, _ = scan(fake_gcp)
-    statuses = {s.account: s for s in inventory.sources}
-    assert statuses[PROD].status == "complete"
-    assert [(e.call, e.code) for e in statuses[DEV].errors] == [("apikeys:keys.list", "403")]
-    fake_gcp.state.deny.add("ListServiceAccounts")
-    inventory, _ = scan(fake_gcp, projects=(PROD,))
-    (status,) = inventory.sources
-    assert (status.status, status.errors[0].call, status.errors[0].code) == (
-        "partial",
-        "iam:serviceAccounts.list",
-        "403",
+def test_the_asset_path_reads_the_organisation_in_a_few_calls(fake_gcp) -> None:
+    scan(fake_gcp, projects=(), parent=ORG)
+    calls = fake_gcp.state.requests
+    assert calls["grpc ListAssets"] == 2 and calls["grpc SearchAllIamPolicies"] == 1
+    assert calls["grpc SearchAllResources"] == 1, "only projects with Vertex AI on are asked for agent engines"
+    assert not calls["grpc ListServiceAccounts"] and not calls["grpc ListServiceAccountKeys"]
+    assert (
+        calls[
+            "GET /v1/organizations/X/locations/global/activityTypes/serviceAccountLastAuthentication/activities:query"
+        ]
+        == 1
     )
 
 
-def test_resource_exhausted_is_retried(fake_gcp) -> None:
-    fake_gcp.state.exhausted["ListServiceAccounts"] = 2
-    fake_gcp.state.exhausted[f"/v2/projects/{PROD}/"] = 1
-    inventory, _ = scan(fake_gcp, projects=(PROD,))
-    assert [s.status for s in inventory.sources] == ["complete"]
-    assert fake_gcp.state.requests["grpc ListServiceAccounts"] == 3
-    assert any(c.kind == "api_key" for c in inventory.credentials)
+@pytest.mark.parametrize("refusal", ["deny", "disabled"])
+def test_without_cloud_asset_inventory_the_projects_are_read_one_by_one(fake_gcp, refusal) -> None:
+    getattr(fake_gcp.state, refusal).add("SearchAllIamPolicies")
+    inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
+    assert {a.attributes["collection_path"] for a in inventory.accounts} == {"per_project"}
+    status = by_uid([type("S", (), {"uid": s.account, "s": s}) for s in inventory.sources])[ORG].s
+    (note,) = status.errors
+    assert (status.status, note.call, note.code) == ("complete", "cloudasset:assets.searchAllIamPolicies", FALLBACK)
+    assert "read project by project instead" in note.message
+    assert ("API not enabled" in note.message) == (refusal == "disabled")
 
 
-def test_a_disabled_api_is_reported_as_such(fake_gcp) -> None:
-    fake_gcp.state.disabled.add(f"/v2/projects/{PROD}/")
+def test_user_credentials_without_a_quota_project_are_told_so(fake_gcp) -> None:
+    fake_gcp.state.disabled.add("ListAssets")
+    original = fake_gcp.state.number
+    fake_gcp.state.number = lambda project: original(project)  # type: ignore[method-assign]
+    import tests.gcp_fake as module
+
+    real = module.error_info
+    module.error_info = lambda reason, domain, metadata: real(
+        reason, domain, {**metadata, "consumer": "projects/764086051850"}
+    )
+    try:
+        inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
+    finally:
+        module.error_info = real
+    note = next(s for s in inventory.sources if s.account == ORG).errors[0]
+    assert "set-quota-project" in note.message
+
+
+def test_policies_are_read_as_version_3(fake_gcp) -> None:
     inventory, _ = scan(fake_gcp, projects=(PROD,))
-    (status,) = inventory.sources
-    assert status.errors[0].code == "api_disabled" and status.errors[0].message.startswith("API not enabled")
+    (conditional,) = [g for g in inventory.grants if g.attributes.get("conditional")]
+    assert conditional.name == "roles/storage.admin", "a conditional grant keeps its real role"
+    assert conditional.attributes["condition"] == BUSINESS_HOURS["expression"]
+    assert conditional.attributes["condition_title"] == BUSINESS_HOURS["title"]
+    assert not [g for g in inventory.grants if "_withcond_" in g.name]
+    # what an older request would have seen: the fake answers as Google documents
+    projects = fake_gcp.clients().projects
+    old = projects.get_iam_policy(resource=f"projects/{PROD}")
+    assert any("_withcond_" in b.role for b in old.bindings) and not any(b.condition.expression for b in old.bindings)
+    assert isinstance(projects, resourcemanager_v3.ProjectsClient)
+
+
+def test_a_named_project_inherits_its_folders_and_organisation_policy(fake_gcp, catalogs) -> None:
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    audit = [log for log in inventory.log_sources if log.account == DEV]
+    assert [(log.scope, log.attributes["inherited"]) for log in audit] == [(ORG, True)]
+    result = run_scan(inventory, catalogs, ScanOptions())
+    assert ("NHI-LOG-006", DEV) not in failing(result) | failing(result, "unknown"), "the organisation's audit config"
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    group = [i for i in by_uid(inventory.identities)[email(PROD, "payments-api")].attributes["impersonators"]]
+    assert {(i["member"], i["resource"]) for i in group if i["human"]} == {("group:ml-ops@acme.example", PLATFORM)}
+
+
+def test_an_unreadable_ancestor_leaves_inherited_policy_unknown(fake_gcp) -> None:
+    fake_gcp.state.deny.add(f"/v3/{PLATFORM}:getIamPolicy")
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    account = by_uid(inventory.accounts)[PROD]
+    assert "log_sources" in account.unknown and account.attributes["unread_policies"] == [PLATFORM]
+    assert all("attributes.impersonators" in i.unknown for i in inventory.identities)
+    assert [s.status for s in inventory.sources if s.account == PLATFORM] == ["partial"]
+
+
+def test_another_projects_service_account_bound_here_is_kept_and_linked(fake_gcp) -> None:
+    inventory, _ = scan(fake_gcp)
+    (grant,) = [g for g in inventory.grants if g.name == "roles/bigquery.dataViewer"]
+    assert grant.resources == [f"projects/{DEV}"] and grant.identity_uid == email(PROD, "payments-api")
+    assert grant.attributes["cross_project"] and grant.attributes["holder_project"] == PROD
+    assert grant.identity_uid in by_uid(inventory.identities)
+
+
+def test_who_can_act_as_a_service_account_is_collected(fake_gcp) -> None:
+    inventory, _ = scan(fake_gcp)
+    deployer = by_uid(inventory.identities)[email(PROD, "deployer")]
+    found = {(i["member"], i["role"], i["human"]) for i in deployer.attributes["impersonators"]}
+    assert found == {
+        (ALICE, "roles/iam.serviceAccountTokenCreator", True),
+        (f"serviceAccount:{email(DEV, 'etl')}", "roles/iam.serviceAccountUser", False),
+        ("group:ml-ops@acme.example", "roles/iam.serviceAccountUser", True),  # from the platform folder
+        (f"serviceAccount:{email(PROD, 'token-minter')}", "roles/iam.serviceAccountTokenCreator", False),  # project
+    }
+    assert by_uid(inventory.identities)[email(DEV, "etl")].attributes["impersonators"] == []
+
+
+def test_workload_identity_providers_and_their_conditions(fake_gcp) -> None:
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    providers = {
+        p["provider_id"]: p for p in by_uid(inventory.accounts)[PROD].attributes["workload_identity_providers"]
+    }
+    assert providers["actions"]["attribute_condition"] is None, "trusts every token GitHub signs"
+    assert providers["actions-acme"]["attribute_condition"] == "assertion.repository_owner == 'acme'"
+    assert providers["actions"]["issuer"] == "https://token.actions.githubusercontent.com"
+    assert providers["actions"]["attribute_mapping"]["attribute.repository"] == "assertion.repository"
+
+
+def test_api_key_restrictions(fake_gcp) -> None:
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    keys = {c.attributes["display_id"]: c.attributes for c in inventory.credentials if c.kind == "api_key"}
+    assert (keys["maps"]["api_restricted"], keys["maps"]["application_restriction"]) == (False, None)
+    assert (keys["web"]["api_restricted"], keys["web"]["application_restriction"]) == (True, "browser")
+
+
+@pytest.mark.parametrize(
+    ("refusal", "gap"),
+    [
+        ("deny", "PERMISSION_DENIED"),
+        ("exhausted", "RESOURCE_EXHAUSTED"),
+        ("failing", "UNAVAILABLE"),
+        ("disabled", None),
+    ],
+)
+def test_optional_calls_hide_only_a_disabled_api(fake_gcp, refusal, gap) -> None:
+    target = f"/v1/projects/{PROD}/locations/global/activityTypes/"
+    state = fake_gcp.state
+    if refusal in ("exhausted", "failing"):
+        getattr(state, refusal)[target] = 100  # more than the retries
+    else:
+        getattr(state, refusal).add(target)
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    (status,) = [s for s in inventory.sources if s.account == PROD]
+    assert [e.code for e in status.errors] == ([gap] if gap else [])
+    assert all("last_used" in i.unknown for i in inventory.identities)
+
+
+def test_agent_engines_are_looked_for_in_every_agent_engine_region(fake_gcp) -> None:
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert [a.uid.split("/")[3] for a in inventory.agents] == ["europe-west4"]
+    inventory, _ = scan(fake_gcp, projects=(PROD,), regions=("us-central1",))
+    assert inventory.agents == []
+    calls = [k for k in fake_gcp.state.requests if "reasoningEngines" in k]
+    assert calls, "asked"
+
+
+def test_a_refused_agent_engine_listing_is_a_gap_not_no_agents(fake_gcp) -> None:
+    fake_gcp.state.deny.add(f"/v1/projects/{PROD}/locations/europe-west4/reasoningEngines")
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    (status,) = [s for s in inventory.sources if s.account == PROD]
+    assert [(e.call, e.code) for e in status.errors] == [("aiplatform:reasoningEngines.list", "PERMISSION_DENIED")]
+
+
+def test_throttling_and_unavailability_are_retried_on_every_call(fake_gcp) -> None:
+    state = fake_gcp.state
+    for name in ("ListAssets", "SearchAllIamPolicies", "SearchAllResources", f"/v3/{ORG}", "ListServiceAccounts"):
+        state.exhausted[name] = 1
+        state.failing[name] = 1
+    inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
+    assert [(s.account, e.call) for s in inventory.sources for e in s.errors] == []
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert [(s.account, e.call, e.message) for s in inventory.sources for e in s.errors] == []
+    assert state.requests["grpc ListAssets"] == 4
+
+
+def test_pages_are_as_large_as_google_allows_and_tokens_travel_encoded(fake_gcp) -> None:
+    state = fake_gcp.state
+    state.accounts[PROD] += [dict(state.accounts[PROD][-1], email=f"extra-{n}@x", uniqueId=str(n)) for n in range(150)]
+    state.rest[f"/v2/projects/{PROD}/locations/global/keys"] *= 200  # 400 keys: pages of 300
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert state.requests["grpc ListServiceAccounts"] == 2  # 158 accounts, pages of 100
+    assert state.requests["GET /v2/projects/X/locations/global/keys"] == 2
+    assert sum(c.kind == "api_key" for c in inventory.credentials) == 400
+
+
+def test_a_revoked_login_is_one_line_and_exit_2(cli, fake_gcp, tmp_path: Path, monkeypatch) -> None:
+    """A service-account key deleted since it was downloaded: Google's token endpoint answers
+    invalid_grant, google-auth raises RefreshError."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    adc = tmp_path / "adc.json"
+    adc.write_text(json.dumps({"type": "service_account", "project_id": PROD, "private_key_id": "k1",
+                               "private_key": pem.decode(), "client_email": email(PROD, "nhiscan"),
+                               "client_id": "1", "token_uri": f"{fake_gcp.endpoint}/token"}))  # fmt: skip
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    outcome = cli("inventory", f"gcp:{PROD}", "-o", str(tmp_path / "inv.json"))
+    assert outcome.exit_code == 2
+    (line,) = outcome.output.strip().splitlines()
+    assert "invalid_grant" in line and "gcloud auth application-default login" in line
+
+
+def test_the_published_permissions_are_generated_from_the_calls() -> None:
+    published = (REPO_ROOT / "docs" / "permissions" / "gcp.md").read_text()
+    assert published == render("gcp"), "regenerate: python -m scanner.sources.permissions gcp > docs/permissions/gcp.md"
+
+
+def test_every_call_named_in_a_gap_is_declared(fake_gcp) -> None:
+    from scanner.sources.gcp.calls import CALLS
+
+    declared = {c.name for c in CALLS}
+    state = fake_gcp.state
+    state.deny |= {
+        "ListAssets",
+        "ListServiceAccountKeys",
+        "GetIamPolicy",
+        "/v3/",
+        "/v1/",
+        "/v2/",
+        "ListServiceAccounts",
+    }
+    inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
+    named = {e.call for s in inventory.sources for e in s.errors}
+    assert named and named <= declared
 
 
 def test_recorded_bodies_import_unchanged() -> None:

@@ -1,6 +1,7 @@
 """The least-privilege policy a source needs, generated from the permissions it declares.
 
 python -m scanner.sources.permissions aws > docs/permissions/aws-scanner-policy.json
+python -m scanner.sources.permissions gcp > docs/permissions/gcp.md
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def aws_policy(permissions: Iterable[str]) -> dict[str, Any]:
 
 
 def render(source: str) -> str:
+    if source == "gcp":
+        from scanner.sources.gcp.calls import render_markdown
+
+        return render_markdown()
     info = registered()[source]
     return json.dumps(aws_policy(info.permissions), indent=2) + "\n"
 

@@ -1,10 +1,15 @@
-"""The GCP clients the source uses, made once per scan.
+"""The GCP clients the source uses, made once per scan, and how their failures become gaps.
 
-google-cloud-iam's ``IAMClient`` (gRPC only) for service accounts and keys; Resource Manager's
-``ProjectsClient`` for IAM policies and project discovery; an ``AuthorizedSession`` for the REST
-APIs without a client here (API keys, workload identity pools, Policy Analyzer, Vertex AI reasoning
-engines). Calls that fail with 429, 503 or a reset are retried with exponential backoff; a 403 is a
-gap, and a 403 that says the API is not enabled is reported as such.
+google-cloud-iam's ``IAMClient`` (gRPC only) for service accounts, keys and their IAM policies;
+Resource Manager's clients for projects, folders, organisations and their IAM policies;
+google-cloud-asset's ``AssetServiceClient`` for the organisation-wide bulk path; an
+``AuthorizedSession`` for the REST APIs without a client here (API keys, workload identity pools,
+Policy Analyzer, Vertex AI reasoning engines).
+
+Every Resource Manager, IAM and asset call retries RESOURCE_EXHAUSTED, UNAVAILABLE and deadline
+errors with exponential backoff; REST calls retry 429, 500 and 503. A failure that remains is a gap
+naming the call. ``optional`` calls hide only an API that is not enabled: a refusal, a bad request,
+exhausted quota or a server error is a gap even there.
 """
 
 from __future__ import annotations
@@ -15,22 +20,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from google.api_core import exceptions as google_errors
 from google.api_core import retry as google_retry
 
 from scanner.model import SourceError
 
-RETRYABLE = (google_errors.ResourceExhausted, google_errors.ServiceUnavailable, google_errors.DeadlineExceeded)
+# REST transports raise TooManyRequests for HTTP 429 (ResourceExhausted is its gRPC subclass)
+RETRYABLE = (google_errors.TooManyRequests, google_errors.ServiceUnavailable, google_errors.DeadlineExceeded)
 RETRY = google_retry.Retry(
     predicate=google_retry.if_exception_type(*RETRYABLE), initial=0.2, maximum=5.0, multiplier=2.0, timeout=60.0
 )
+TIMEOUT = 60.0
 REST_BASES = {
     "apikeys": "https://apikeys.googleapis.com",
     "iam": "https://iam.googleapis.com",
     "policyanalyzer": "https://policyanalyzer.googleapis.com",
     "aiplatform": "https://{region}-aiplatform.googleapis.com",
 }
+API_DISABLED = "api_disabled"
+# The projects that own gcloud's OAuth clients: a user login without a quota project is billed to
+# them, and APIs answer SERVICE_DISABLED naming one of these as the consumer.
+_GCLOUD_CLIENT_PROJECTS = ("projects/764086051850", "projects/32555940559")
+_QUOTA_HINT = (
+    "no quota project for user credentials: run `gcloud auth application-default set-quota-project PROJECT` "
+    "with a project where this API is enabled"
+)
 
 
 @dataclass
@@ -39,82 +55,112 @@ class GcpClients:
     projects: Any  # resourcemanager_v3.ProjectsClient
     session: Any  # google.auth.transport.requests.AuthorizedSession
     rest_base: str | None = None  # one base URL for every REST API (tests, private endpoints)
-    organizations: Any = None  # resourcemanager_v3.OrganizationsClient, for --gcp-parent organizations/…
-    folders: Any = None  # resourcemanager_v3.FoldersClient, for --gcp-parent folders/…
+    organizations: Any = None  # resourcemanager_v3.OrganizationsClient
+    folders: Any = None  # resourcemanager_v3.FoldersClient
+    assets: Any = None  # asset_v1.AssetServiceClient, for --gcp-parent
     errors: dict[str, list[SourceError]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def gap(self, project: str, call: str, error: Exception | str, code: str = "") -> None:
-        message = str(error).splitlines()[0][:300] if not isinstance(error, str) else error
-        if "SERVICE_DISABLED" in message or "has not been used in project" in message or "is disabled" in message:
-            code, message = "api_disabled", f"API not enabled: {message}"
+    def gap(self, scope: str, call: str, message: str, code: str = "") -> None:
         with self._lock:
-            self.errors.setdefault(project, []).append(SourceError(call=call, message=message, code=code))
+            self.errors.setdefault(scope, []).append(SourceError(call=call, message=message[:300], code=code))
 
-    def grpc_call(self, project: str, call: str, function: Callable[[], Any]) -> Any | None:
+    def grpc_call(self, scope: str, call: str, function: Callable[[], Any], optional: bool = False) -> Any | None:
+        """``function()``, or None with a gap (none for an optional call whose API is off)."""
         try:
             return function()
         except google_errors.GoogleAPICallError as error:
-            self.gap(project, call, error.message or str(error), str(error.code or ""))
+            code, message = _grpc_gap(error)
+            if not (optional and code == API_DISABLED):
+                self.gap(scope, call, message, code)
             return None
 
     def rest_get(
-        self, project: str, call: str, service: str, path: str, region: str = "", optional: bool = False
+        self, scope: str, call: str, service: str, path: str, region: str = "", optional: bool = False
     ) -> list[Any] | None:
-        """Every page of a REST list (``nextPageToken``): the items under each page's list key. An
-        ``optional`` list that is refused or whose API is off is None without being a gap."""
+        """Every page of a REST list (``nextPageToken``): the items under each page's list key; None
+        after a gap, or for an ``optional`` list whose API is not enabled."""
+        return self.rest_list(scope, call, service, path, region, optional)[0]
+
+    def rest_list(
+        self, scope: str, call: str, service: str, path: str, region: str = "", optional: bool = False
+    ) -> tuple[list[Any] | None, str]:
+        """``rest_get`` and the error code that ended it ("" when every page was read)."""
         base = (self.rest_base or REST_BASES[service]).format(region=region)
         items: list[Any] = []
         token = ""
         while True:
-            url = f"{base}{path}" + (f"{'&' if '?' in path else '?'}pageToken={token}" if token else "")
-            page = self._rest_once(project, call, url, optional)
+            joiner = "&" if "?" in path else "?"
+            url = f"{base}{path}" + (f"{joiner}pageToken={quote(token, safe='')}" if token else "")
+            page, code = self._rest_once(scope, call, url, optional)
             if page is None:
-                return None
+                return None, code
             for value in page.values():
                 if isinstance(value, list):
                     items.extend(value)
             token = page.get("nextPageToken") or ""
             if not token:
-                return items
+                return items, ""
 
-    def _rest_once(self, project: str, call: str, url: str, optional: bool) -> dict[str, Any] | None:
+    def _rest_once(self, scope: str, call: str, url: str, optional: bool) -> tuple[dict[str, Any] | None, str]:
         for attempt in range(6):
             try:
-                response = self.session.get(url, timeout=60)
+                response = self.session.get(url, timeout=TIMEOUT)
             except OSError as error:
                 if attempt == 5:
-                    self.gap(project, call, error, "unreachable")
-                    return None
+                    self.gap(scope, call, str(error).splitlines()[0], "unreachable")
+                    return None, "unreachable"
                 time.sleep(0.2 * 2**attempt)
                 continue
             if response.status_code in (429, 500, 503) and attempt < 5:
-                time.sleep(float(response.headers.get("Retry-After", 0.2 * 2**attempt)))
+                time.sleep(min(float(response.headers.get("Retry-After") or 0.2 * 2**attempt), 30.0))
                 continue
             if response.status_code >= 400:
-                if not optional:
-                    self.gap(project, call, _rest_error(response), str(response.status_code))
-                return None
-            return dict(response.json())
-        return None
+                code, message = _rest_gap(response)
+                if not (optional and code == API_DISABLED):
+                    self.gap(scope, call, message, code)
+                return None, code
+            return dict(response.json()), ""
+        return None, "unreachable"
 
 
-def _rest_error(response: Any) -> str:
+def _describe(status: str, message: str, reason: str, consumer: str) -> tuple[str, str]:
+    if reason == "SERVICE_DISABLED":
+        if consumer in _GCLOUD_CLIENT_PROJECTS:
+            return "no_quota_project", _QUOTA_HINT
+        return API_DISABLED, f"API not enabled: {message}"
+    return status, f"{status}: {message}" + (f" ({reason})" if reason else "")
+
+
+def _grpc_gap(error: google_errors.GoogleAPICallError) -> tuple[str, str]:
+    status = getattr(error.grpc_status_code, "name", "") or str(error.code or "")
+    message = str(error.message or error).splitlines()[0] if str(error.message or error) else ""
+    return _describe(status, message, error.reason or "", str((error.metadata or {}).get("consumer", "")))
+
+
+def _rest_gap(response: Any) -> tuple[str, str]:
     try:
         error = response.json().get("error") or {}
     except ValueError:
-        return response.text[:300]
-    details = " ".join(str(d.get("reason", "")) for d in error.get("details") or [] if isinstance(d, dict))
-    return f"{error.get('status', '')}: {error.get('message', '')} {details}".strip()[:300]
+        return str(response.status_code), f"HTTP {response.status_code}: {response.text[:200]}"
+    details = [d for d in error.get("details") or [] if isinstance(d, dict)]
+    info = next((d for d in details if str(d.get("@type", "")).endswith("ErrorInfo")), {})
+    status = str(error.get("status") or response.status_code)
+    consumer = str((info.get("metadata") or {}).get("consumer", ""))
+    return _describe(status, str(error.get("message", "")), str(info.get("reason", "")), consumer)
 
 
 def default_clients() -> GcpClients:
-    """Clients on application-default credentials; NHISCAN_GCP_* variables point them elsewhere."""
+    """Clients on application-default credentials, refreshed once up front so that an expired or
+    revoked login is one clear line (RefreshError) before anything is read. NHISCAN_GCP_* variables
+    point them elsewhere."""
     import google.auth
-    from google.auth.transport.requests import AuthorizedSession
+    from google.auth.transport.requests import AuthorizedSession, Request
     from google.cloud import iam_admin_v1, resourcemanager_v3
+    from google.cloud.asset_v1 import AssetServiceClient
 
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials.refresh(Request())
     endpoint = os.environ.get("NHISCAN_GCP_IAM_ENDPOINT")
     iam_options = {"api_endpoint": endpoint} if endpoint else None
     return GcpClients(
@@ -122,6 +168,7 @@ def default_clients() -> GcpClients:
         projects=resourcemanager_v3.ProjectsClient(credentials=credentials),
         organizations=resourcemanager_v3.OrganizationsClient(credentials=credentials),
         folders=resourcemanager_v3.FoldersClient(credentials=credentials),
+        assets=AssetServiceClient(credentials=credentials),
         session=AuthorizedSession(credentials),
         rest_base=os.environ.get("NHISCAN_GCP_REST_ENDPOINT"),
     )

@@ -75,26 +75,61 @@ def service_account_key(key: dict[str, Any], holder: str, last_used: datetime | 
     return credential
 
 
-def policy_grants(policy: dict[str, Any], resource: str, known: set[str]) -> tuple[list[Grant], list[dict[str, Any]]]:
-    """Role bindings of known service accounts as grants, and the public bindings (allUsers,
-    allAuthenticatedUsers) separately."""
+# Roles that let a member act as a service account: on the account itself, or on a project, folder
+# or organisation above it (they then reach every service account below).
+IMPERSONATION_ROLES = (
+    "roles/iam.serviceAccountUser",
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.workloadIdentityUser",
+)
+_HUMAN_MEMBER_TYPES = ("user", "group", "domain")
+_SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
+
+
+def _condition(binding: dict[str, Any]) -> dict[str, str] | None:
+    condition = binding.get("condition")
+    if not condition:
+        return None
+    if not isinstance(condition, dict):
+        return {"expression": str(condition), "title": "", "description": ""}
+    return {k: str(condition.get(k) or "") for k in ("expression", "title", "description")}
+
+
+def holder_project(email: str) -> str | None:
+    """The project a user-managed service account lives in, from its e-mail domain."""
+    found = _SA_DOMAIN.search(email)
+    return found.group(1) if found else None
+
+
+def policy_grants(
+    policy: dict[str, Any], resource: str, known: set[str] | None
+) -> tuple[list[Grant], list[dict[str, Any]]]:
+    """Role bindings of service accounts as grants (of the ``known`` ones, or of every service
+    account when ``known`` is None: another project's account bound here is a cross-project grant),
+    and the public bindings (allUsers, allAuthenticatedUsers) separately. A conditional binding
+    keeps its real role; its condition is in ``attributes.condition``."""
     grants: list[Grant] = []
     public: list[dict[str, Any]] = []
+    bound_in = resource.split("/")[1] if resource.startswith("projects/") else None
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
-        condition = binding.get("condition")
+        condition = _condition(binding)
         for member in binding.get("members") or []:
             member = str(member)
             if member in ("allUsers", "allAuthenticatedUsers"):
                 public.append({"role": role, "member": member, "resource": resource})
                 continue
             kind, _, email = member.partition(":")
-            if kind != "serviceAccount" or email not in known:
+            if kind != "serviceAccount" or (known is not None and email not in known):
                 continue
             attributes: dict[str, Any] = {"member": member}
             if condition:
-                attributes["condition"] = condition.get("expression") if isinstance(condition, dict) else str(condition)
+                attributes.update(condition=condition["expression"], condition_title=condition["title"])
                 attributes["conditional"] = True
+            home = holder_project(email)
+            if bound_in and home and home != bound_in:
+                attributes.update(cross_project=True, holder_project=home)
+            suffix = f"?{condition['expression']}" if condition else ""
             grants.append(
                 Grant(
                     identity_uid=email,
@@ -102,34 +137,91 @@ def policy_grants(policy: dict[str, Any], resource: str, known: set[str]) -> tup
                     name=role,
                     resources=[resource],
                     source="iamBinding",
-                    uid=f"{email}#role:{role}@{resource}",
+                    uid=f"{email}#role:{role}@{resource}{suffix}",
                     attributes=attributes,
                 )
             )
     return grants, public
 
 
-def audit_logs(policy: dict[str, Any], project: str) -> list[LogSource]:
+def impersonation_bindings(policy: dict[str, Any], resource: str) -> list[dict[str, Any]]:
+    """Members a policy lets act as service accounts (``IMPERSONATION_ROLES``): on a service
+    account's own policy, that account; on a project, folder or organisation, every account below."""
+    found = []
+    for binding in policy.get("bindings") or []:
+        role = str(binding.get("role", ""))
+        if role not in IMPERSONATION_ROLES:
+            continue
+        condition = _condition(binding)
+        for member in binding.get("members") or []:
+            member_type = str(member).partition(":")[0] if ":" in str(member) else str(member)
+            found.append(
+                {
+                    "member": str(member),
+                    "member_type": member_type,
+                    "human": member_type in _HUMAN_MEMBER_TYPES,
+                    "role": role,
+                    "resource": resource,
+                    "condition": condition["expression"] if condition else None,
+                }
+            )
+    return found
+
+
+def workload_identity_provider(provider: dict[str, Any]) -> dict[str, Any]:
+    """A workload identity pool provider as recorded on its project (``workload_identity_providers``).
+    With no ``attribute_condition`` the provider accepts every token its issuer signs."""
+    oidc, aws, saml = provider.get("oidc") or {}, provider.get("aws") or {}, provider.get("saml") or {}
+    protocol = "oidc" if oidc else "aws" if aws else "saml" if saml else "x509" if provider.get("x509") else ""
+    name = str(provider.get("name", ""))
+    return {
+        "name": name,
+        "pool": name.split("/providers/")[0].rsplit("/", 1)[-1],
+        "provider_id": name.rsplit("/", 1)[-1],
+        "display_name": provider.get("displayName") or "",
+        "protocol": protocol,
+        "issuer": oidc.get("issuerUri") or (f"aws:{aws.get('accountId')}" if aws else None),
+        "allowed_audiences": list(oidc.get("allowedAudiences") or []),
+        "attribute_mapping": dict(provider.get("attributeMapping") or {}),
+        "attribute_condition": provider.get("attributeCondition") or None,
+        "disabled": bool(provider.get("disabled")),
+        "state": provider.get("state") or "",
+    }
+
+
+def audit_logs(policy: dict[str, Any], project: str, scope: str = "") -> list[LogSource]:
+    """The data-access audit configs of a policy, as log sources of ``project``; ``scope`` names the
+    folder or organisation whose policy set them (they log every project below it)."""
     found = []
     for config in policy.get("auditConfigs") or []:
         service = str(config.get("service", ""))
-        types = sorted(str(c.get("logType", "")) for c in config.get("auditLogConfigs") or [])
+        configs = [c for c in config.get("auditLogConfigs") or [] if isinstance(c, dict)]
+        types = sorted(str(c.get("logType", "")) for c in configs)
+        exempted = sorted({str(m) for c in configs for m in c.get("exemptedMembers") or []})
         label = "allServices" if service == "allServices" else service.split(".")[0]
         found.append(
             LogSource(
-                uid=f"gcp:{project}:auditConfigs:{label}",
+                uid=f"gcp:{project}:auditConfigs:{label}" + (f"@{scope}" if scope else ""),
                 provider="gcp",
                 account=project,
                 kind="audit_config",
                 name=f"{label} data access",
-                scope=f"projects/{project}",
+                scope=scope or f"projects/{project}",
                 enabled=bool({"DATA_READ", "DATA_WRITE"} & set(types)),
                 covers=[service],
-                attributes={"log_types": types},
+                attributes={"log_types": types, "exempted_members": exempted, "inherited": bool(scope)},
                 unknown=["retention_days"],
             )
         )
     return found
+
+
+_APPLICATION_RESTRICTIONS = (
+    ("browserKeyRestrictions", "browser"),
+    ("serverKeyRestrictions", "server"),
+    ("androidKeyRestrictions", "android"),
+    ("iosKeyRestrictions", "ios"),
+)
 
 
 def api_key(key: dict[str, Any], project: str) -> Credential:
@@ -147,6 +239,10 @@ def api_key(key: dict[str, Any], project: str) -> Credential:
             "account": project,
             "restricted": bool(restrictions),
             "api_targets": [t.get("service") for t in restrictions.get("apiTargets") or []],
+            "api_restricted": bool(restrictions.get("apiTargets")),
+            "application_restriction": next(
+                (kind for field, kind in _APPLICATION_RESTRICTIONS if restrictions.get(field)), None
+            ),
             "service_account": key.get("serviceAccountEmail"),
         },
         unknown=["last_used"],

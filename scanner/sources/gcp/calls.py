@@ -1,0 +1,106 @@
+"""Every call the gcp source makes: the IAM permission it needs, the API that must be enabled, and
+the path that makes it. ``docs/permissions/gcp.md`` is generated from this table
+(``python -m scanner.sources.permissions gcp``) and a test keeps the two in sync."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str  # as gaps name it
+    permission: str
+    api: str
+    path: str  # "asset" (organisation or folder), "project" (project by project) or "both"
+    reads: str
+    role: str  # the narrowest predefined role that holds the permission
+
+
+CALLS = (
+    Call("cloudasset:assets.listResource", "cloudasset.assets.listResource", "cloudasset.googleapis.com", "asset",
+         "projects, service accounts, keys, API keys, workload identity pools and providers",
+         "roles/cloudasset.viewer"),
+    Call("cloudasset:assets.listIamPolicy", "cloudasset.assets.listIamPolicy", "cloudasset.googleapis.com", "asset",
+         "organisation, folder and project policies with audit configs", "roles/cloudasset.viewer"),
+    Call("cloudasset:assets.searchAllIamPolicies", "cloudasset.assets.searchAllIamPolicies",
+         "cloudasset.googleapis.com", "asset", "service accounts' own policies (who may act as them)",
+         "roles/cloudasset.viewer"),
+    Call("cloudasset:assets.searchAllResources", "cloudasset.assets.searchAllResources", "cloudasset.googleapis.com",
+         "asset", "projects where the Vertex AI API is enabled", "roles/cloudasset.viewer"),
+    Call("cloudresourcemanager:projects.get", "resourcemanager.projects.get", "cloudresourcemanager.googleapis.com",
+         "project", "project labels and parent", "roles/browser"),
+    Call("cloudresourcemanager:projects.list", "resourcemanager.projects.list", "cloudresourcemanager.googleapis.com",
+         "project", "projects below an organisation or folder", "roles/browser"),
+    Call("cloudresourcemanager:folders.list", "resourcemanager.folders.list", "cloudresourcemanager.googleapis.com",
+         "project", "nested folders below an organisation or folder", "roles/browser"),
+    Call("cloudresourcemanager:folders.get", "resourcemanager.folders.get", "cloudresourcemanager.googleapis.com",
+         "project", "the folders above a project", "roles/browser"),
+    Call("cloudresourcemanager:projects.getIamPolicy", "resourcemanager.projects.getIamPolicy",
+         "cloudresourcemanager.googleapis.com", "project", "project bindings (version 3) and audit configs",
+         "roles/iam.securityReviewer"),
+    Call("cloudresourcemanager:folders.getIamPolicy", "resourcemanager.folders.getIamPolicy",
+         "cloudresourcemanager.googleapis.com", "both", "inherited folder bindings and audit configs",
+         "roles/iam.securityReviewer"),
+    Call("cloudresourcemanager:organizations.getIamPolicy", "resourcemanager.organizations.getIamPolicy",
+         "cloudresourcemanager.googleapis.com", "both", "inherited organisation bindings and audit configs",
+         "roles/iam.securityReviewer"),
+    Call("iam:serviceAccounts.list", "iam.serviceAccounts.list", "iam.googleapis.com", "project",
+         "service accounts", "roles/iam.securityReviewer"),
+    Call("iam:serviceAccounts.keys.list", "iam.serviceAccountKeys.list", "iam.googleapis.com", "project",
+         "service account keys, one account at a time", "roles/iam.securityReviewer"),
+    Call("iam:serviceAccounts.getIamPolicy", "iam.serviceAccounts.getIamPolicy", "iam.googleapis.com", "project",
+         "who may act as each service account, one account at a time", "roles/iam.securityReviewer"),
+    Call("iam:workloadIdentityPools.list", "iam.workloadIdentityPools.list", "iam.googleapis.com", "project",
+         "workload identity pools", "roles/iam.securityReviewer"),
+    Call("iam:workloadIdentityPoolProviders.list", "iam.workloadIdentityPoolProviders.list", "iam.googleapis.com",
+         "project", "providers: issuer, attribute mapping, attributeCondition", "roles/iam.securityReviewer"),
+    Call("apikeys:keys.list", "apikeys.keys.list", "apikeys.googleapis.com", "project",
+         "API keys and their restrictions", "roles/serviceusage.apiKeysViewer"),
+    Call("policyanalyzer:serviceAccountLastAuthentication",
+         "policyanalyzer.serviceAccountLastAuthenticationActivities.query", "policyanalyzer.googleapis.com",
+         "both", "last authentication of service accounts", "roles/policyanalyzer.activityAnalysisViewer"),
+    Call("policyanalyzer:serviceAccountKeyLastAuthentication",
+         "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query", "policyanalyzer.googleapis.com",
+         "both", "last authentication of service account keys", "roles/policyanalyzer.activityAnalysisViewer"),
+    Call("aiplatform:reasoningEngines.list", "aiplatform.reasoningEngines.list", "aiplatform.googleapis.com", "both",
+         "Vertex AI Agent Engines and the service accounts they run as, in every Agent Engine region",
+         "roles/aiplatform.viewer"),
+)  # fmt: skip
+
+PERMISSIONS = tuple(sorted({call.permission for call in CALLS}))
+_PATHS = {"asset": "organisation or folder", "project": "project by project", "both": "both"}
+
+
+def render_markdown() -> str:
+    lines = [
+        "# Permissions for the `gcp` source",
+        "",
+        "Generated from `scanner/sources/gcp/calls.py` (`python -m scanner.sources.permissions gcp`); every",
+        "call the source makes, the IAM permission it needs and the API that must be enabled. All read-only.",
+        "",
+        "| call | permission | predefined role | API | path | reads |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for call in CALLS:
+        cells = (call.name, call.permission, call.role, call.api, _PATHS[call.path], call.reads)
+        lines.append("| " + " | ".join(f"`{c}`" if i < 4 else c for i, c in enumerate(cells)) + " |")
+    roles = sorted({call.role for call in CALLS})
+    lines += [
+        "",
+        "## Custom role",
+        "",
+        "The permissions above as one custom role (`gcloud iam roles create nhiscan --organization=ORG_ID",
+        "--file=nhiscan-role.yaml`), granted on the organisation, a folder or each project:",
+        "",
+        "```yaml",
+        "title: nhiscan read-only",
+        "stage: GA",
+        "includedPermissions:",
+        *(f"- {permission}" for permission in PERMISSIONS),
+        "```",
+        "",
+        "Or the predefined roles: " + ", ".join(f"`{role}`" for role in roles) + ".",
+        "",
+    ]
+    return "\n".join(lines)

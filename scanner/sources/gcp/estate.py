@@ -1,0 +1,158 @@
+"""What either collection path read (``Collected``), turned into one inventory.
+
+Both paths, Cloud Asset Inventory and project by project, fill the same ``Collected``; the policy
+semantics live here once: a project's effective policy is its own plus every folder's and the
+organisation's above it (bindings and audit configs), a service account's is its own plus its
+project's effective policy, and what could not be read is unknown rather than empty.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scanner.model import Account, Agent, Grant, Identity, Inventory
+from scanner.sources.gcp import records
+
+ASSET_PATH = "cloud_asset_inventory"
+PROJECT_PATH = "per_project"
+
+
+@dataclass(slots=True)
+class Project:
+    project_id: str
+    number: str = ""
+    display_name: str = ""
+    parent: str | None = None
+    ancestors: tuple[str, ...] = ()  # folders/… and organizations/… above it, nearest first
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Collected:
+    path: str
+    projects: dict[str, Project] = field(default_factory=dict)
+    accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project -> accounts; absent: unread
+    keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account e-mail -> keys; absent: unread
+    # "projects/ID", "folders/N", "organizations/N" or a service account's e-mail -> its policy
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    api_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    pools: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    providers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    last_auth: dict[str, datetime | None] = field(default_factory=dict)  # e-mail or "key:ID" -> time
+    last_auth_read: set[str] = field(default_factory=set)  # projects whose last authentication was read
+    agents: list[Agent] = field(default_factory=list)
+
+
+def build_inventory(collected: Collected, started: datetime) -> Inventory:
+    inventory = Inventory(collected_at=started)
+    ancestor_grants_done: set[str] = set()
+    for project_id in sorted(collected.projects):
+        project = collected.projects[project_id]
+        hierarchy = (f"projects/{project_id}", *project.ancestors)
+        unread = [node for node in hierarchy if node not in collected.policies]
+        account = _account(collected, project, unread)
+        inventory.accounts.append(account)
+        identities = [records.service_account(a, project_id) for a in collected.accounts.get(project_id, [])]
+        inherited_impersonators: list[dict[str, Any]] = []
+        for node in hierarchy:
+            policy = collected.policies.get(node)
+            if policy is None:
+                continue
+            inherited_impersonators += records.impersonation_bindings(policy, node)
+            grants, public = records.policy_grants(policy, node, None)
+            if node == hierarchy[0] or node not in ancestor_grants_done:
+                inventory.grants += grants
+                ancestor_grants_done.add(node)
+            if public:
+                account.attributes.setdefault("public_bindings", []).extend(public)
+            scope = "" if node == hierarchy[0] else node
+            inventory.log_sources += records.audit_logs(policy, project_id, scope)
+        for identity in identities:
+            _link_identity(collected, identity, inherited_impersonators, bool(unread))
+            inventory.grants += _own_policy_grants(collected, identity)
+            inventory.credentials += _keys(collected, identity, project_id)
+        inventory.identities += identities
+        inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
+    inventory.agents += collected.agents
+    return inventory
+
+
+def _account(collected: Collected, project: Project, unread: list[str]) -> Account:
+    project_id = project.project_id
+    account = Account(
+        uid=project_id,
+        provider="gcp",
+        name=project.display_name or project_id,
+        kind="project",
+        parent=project.parent,
+        tags=dict(project.labels),
+        environment=next((v for k, v in project.labels.items() if k in ("environment", "env")), None),
+        attributes={"collection_path": collected.path, "ancestors": list(project.ancestors)},
+    )
+    if project.number:
+        account.attributes["project_number"] = project.number
+    if project_id not in collected.accounts:
+        account.unknown.append("identities")
+    if unread:
+        account.unknown.append("log_sources")
+        account.attributes["unread_policies"] = unread
+    pools = collected.pools.get(project_id)
+    if pools is not None:
+        account.attributes["workload_identity_pools"] = [str(p.get("name", "")).rsplit("/", 1)[-1] for p in pools]
+    providers = collected.providers.get(project_id)
+    if providers is None:
+        account.unknown.append("attributes.workload_identity_providers")
+    else:
+        account.attributes["workload_identity_providers"] = [records.workload_identity_provider(p) for p in providers]
+    return account
+
+
+def _link_identity(collected: Collected, identity: Identity, inherited: list[dict[str, Any]], unread: bool) -> None:
+    own = collected.policies.get(identity.uid)
+    impersonators = list(inherited)
+    if own is not None:
+        name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
+        impersonators = records.impersonation_bindings(own, name) + impersonators
+    identity.attributes["impersonators"] = impersonators
+    if own is None or unread:
+        identity.unknown.append("attributes.impersonators")
+    if unread:
+        identity.unknown.append("grants")
+    when = collected.last_auth.get(identity.uid) if identity.account in collected.last_auth_read else "unknown"
+    if when != "unknown":
+        identity.last_used = when if isinstance(when, datetime) else None
+        identity.unknown.remove("last_used")
+
+
+def _own_policy_grants(collected: Collected, identity: Identity) -> list[Grant]:
+    """Bindings on a service account's own policy: other service accounts that may act as it."""
+    own = collected.policies.get(identity.uid)
+    if not own:
+        return []
+    grants, _ = records.policy_grants(own, f"projects/{identity.account}/serviceAccounts/{identity.uid}", None)
+    return grants
+
+
+def _keys(collected: Collected, identity: Identity, project_id: str) -> list[Any]:
+    keys = collected.keys.get(identity.uid)
+    if keys is None:
+        identity.unknown.append("credentials")
+        return []
+    found = []
+    for key in keys:
+        key_id = str(key.get("name", "")).rsplit("/", 1)[-1]
+        read = project_id in collected.last_auth_read
+        used = collected.last_auth.get(f"key:{key_id}") if read else "unknown"
+        found.append(records.service_account_key(key, identity.uid, used))
+    return found
+
+
+def parse_rfc3339(value: str | None) -> datetime | None:
+    """An RFC 3339 timestamp as Google writes it (``Z``, up to nanoseconds)."""
+    if not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text).astimezone(UTC)
