@@ -21,7 +21,7 @@ from scanner import __version__, console
 from scanner.config import STARTER, load_config, scan_defaults
 from scanner.errors import InputError, NhiscanError, ReportError, UsageError
 from scanner.fsutil import write_atomic
-from scanner.history.store import HistoryStore, trend_point
+from scanner.history.store import HistoryStore, scan_scope, trend_point
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
 from scanner.model import Inventory, ScanResult
@@ -219,7 +219,9 @@ def scan(
     result.scan.timings = {"collect": round(collected - clock, 3), "evaluate": round(evaluated - collected, 3)}
     store = None if no_history else HistoryStore(db)
     if store is not None:
-        result.trend = [*store.trend(scan_group), trend_point(result, store.previous_failing(scan_group))]
+        scope = None if scan_group else scan_scope(result)
+        earlier = store.trend(scan_group, scope=scope)
+        result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
     with console.working("writing reports", quiet):
         written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
     save_inventory(inventory, output_dir / "inventory.json")
@@ -231,6 +233,8 @@ def scan(
     if not quiet:
         console.print_summary(result, [*written, output_dir / "inventory.json"])
     if result.gate["incomplete_sources"] and not allow_partial:
+        ctx.exit(EXIT_PARTIAL)
+    if result.gate.get("nothing_assessed"):
         ctx.exit(EXIT_PARTIAL)
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
