@@ -180,18 +180,32 @@ def _message(
     parts = compiled.message_parts
     if parts is None:
         return f"{ref.name}: fails '{compiled.title}'"
-    text = []
+    text: list[str] = []
+    never = False
     for is_value, part in parts:
         if not is_value:
-            text.append(part)
+            text.append(part.removeprefix(_DAYS_AGO) if never else part)
+            never = False
         elif part == "name":
             text.append(ref.name)
-        elif part in evidence:
-            text.append(_text(evidence[part]))
         else:
-            accessor = field_accessor(compiled.control.resource, part)
-            text.append(_text(json_value(accessor(record, ctx))) if accessor else part)
+            if part in evidence:
+                value = evidence[part]
+            else:
+                accessor = field_accessor(compiled.control.resource, part)
+                if accessor is None:
+                    text.append(part)
+                    continue
+                value = json_value(accessor(record, ctx))
+            if value is None and text and text[-1].endswith(_LAST_USED):  # "last used none days ago"
+                text[-1] = text[-1].removesuffix(_LAST_USED) + "never used"
+                never = True
+                continue
+            text.append(_text(value))
     return "".join(text)
+
+
+_LAST_USED, _DAYS_AGO = "last used ", " days ago"
 
 
 def _text(value: Any) -> str:
