@@ -54,19 +54,16 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
     assert failing(result) == {
         ("NHI-AGENT-001", "support-agent"),  # its service account is an Editor
         ("NHI-AGENT-002", "support-agent"),
+        ("NHI-AGENT-006", "support-agent"),  # an Editor identity changes data without approval
         ("NHI-AGENT-008", "support-agent"),
         ("NHI-COV-001", DEV),  # API keys could not be listed
         ("NHI-CRED-001", "sa_key key of scc"),  # the recorded user-managed key, from 2021
         ("NHI-CRED-001", "sa_key key of payments-api"),  # 200 days old
         ("NHI-CRED-003", "sa_key key of scc"),  # neither recorded key has authenticated
-        ("NHI-CRED-005", "api_key maps"),
-        ("NHI-CRED-005", "api_key web"),
         ("NHI-CRED-005", "sa_key key of scc"),  # valid until 9999
         ("NHI-CRED-005", "sa_key key of payments-api"),
-        ("NHI-CRED-007", "sa_key key of scc"),  # the system-managed key expired in 2021
         ("NHI-CRED-008", "sa_key key of scc"),
         ("NHI-CRED-008", "sa_key key of payments-api"),
-        ("NHI-LOG-003", PROD),  # runs an agent engine, no model-invocation logging
         *(("NHI-OWN-001", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),
         ("NHI-PRIV-003", "token-minter"),  # iam.serviceAccountTokenCreator
         ("NHI-PRIV-005", "token-minter"),  # every identity of the GitHub pool may act as it

@@ -2,6 +2,8 @@
 
     {all: [C, ...]}  {any: [C, ...]}  {not: C}
     {field: NAME, OP: VALUE}            OP: equals in gt gte lt lte exists matches contains
+    {field: NAME, known: true}          true where a value was recorded, unknown (never false) where
+                                        it is absent: for attributes a source sets only when it can
     {related: NAME, any|all|none: C}    over linked records (an identity's credentials, ...)
     {related: NAME, count: C | true, OP: N}   OP: equals gt gte lt lte
 
@@ -25,7 +27,7 @@ from scanner.engine.fields import UNKNOWN, field_accessor, plain_attribute, rela
 
 Predicate = Callable[[Any, EvalContext], bool | None]
 
-FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches", "contains")
+FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches", "contains", "known")
 COUNT_OPERATORS = ("equals", "gt", "gte", "lt", "lte")
 QUANTIFIERS = ("any", "all", "none")
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -108,9 +110,13 @@ class _Compiler:
                 f"field condition needs exactly one operator of {', '.join(FIELD_OPERATORS)}; got {ops}", path
             )
         op = ops[0]
-        test = _field_test(op, node[op], (*path, op))
         if top:
             self.fields.append((name, accessor))
+        if op == "known":
+            if node[op] is not True:
+                raise ConditionError("'known' takes true", (*path, op))
+            return lambda r, ctx: None if (v := accessor(r, ctx)) is UNKNOWN or v is None else True
+        test = _field_test(op, node[op], (*path, op))
         attribute = plain_attribute(accessor)
         if attribute is not None:
             return _attribute_predicate(attribute, op, node[op], test)

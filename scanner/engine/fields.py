@@ -13,6 +13,7 @@ from typing import Any
 
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext
+from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, restricting_keys, subject_is_specific
 
 
 class _Unknown:
@@ -189,8 +190,13 @@ FIELDS: dict[str, dict[str, Accessor]] = {
     },
     # Trust entries of an identity, as sources record them in attributes.trust.
     "trust": {
-        name: (lambda key: lambda r, ctx: r.get(key))(name)
-        for name in ("principal", "principal_type", "account", "external", "conditions", "provider", "subject")
+        **{
+            name: (lambda key: lambda r, ctx: r.get(key))(name)
+            for name in ("principal", "principal_type", "account", "external", "conditions", "provider", "subject")
+        },
+        "caller_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), CALLER_KEYS),
+        "source_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), SOURCE_KEYS),
+        "subject_specific": lambda r, ctx: subject_is_specific(r.get("subject")),
     },
 }
 
@@ -230,25 +236,22 @@ def _unless_unknown(name: str, resolve: Relation) -> Relation:
 
 
 def _runtime_identity(agent: Any, ctx: EvalContext) -> Any:
-    """The agent's runtime identity; UNKNOWN when it names one this scan did not collect."""
+    """The agent's runtime identity; UNKNOWN when it declares none (what it runs as is not known)
+    or names one this scan did not collect."""
     if not agent.runs_as:
-        return []
+        return UNKNOWN
     identity = ctx.identities.get(agent.runs_as)
     return UNKNOWN if identity is None else [identity]
 
 
 def _runtime_grants(agent: Any, ctx: EvalContext) -> Any:
-    if not agent.runs_as:
-        return []
-    if agent.runs_as not in ctx.identities:
+    if not agent.runs_as or agent.runs_as not in ctx.identities:
         return UNKNOWN
     return ctx.grants_by_holder.get(agent.runs_as, [])
 
 
 def _runtime_credentials(agent: Any, ctx: EvalContext) -> Any:
-    if not agent.runs_as:
-        return []
-    if agent.runs_as not in ctx.identities:
+    if not agent.runs_as or agent.runs_as not in ctx.identities:
         return UNKNOWN
     return ctx.credentials_by_holder.get(agent.runs_as, [])
 
