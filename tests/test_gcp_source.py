@@ -69,6 +69,11 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
         ("NHI-PRIV-005", "token-minter"),  # every identity of the GitHub pool may act as it
         ("NHI-PRIV-003", "payments-api"),  # serviceAccountKeyAdmin on the organisation
         ("NHI-PRIV-006", "deployer"),  # roles/editor
+        # people who can act as service accounts: ml-ops (Service Account User, inherited) on every
+        # account of the project, alice (Token Creator) on the deployer's own policy
+        *(("NHI-PRIV-013", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),
+        ("NHI-PRIV-014", PROD),  # the pool's provider has no attribute condition
+        ("NHI-CRED-011", "api_key maps"),  # no API or application restriction
     }
     assert ("NHI-OWN-001", "etl") not in failing(result), "owner from the description"
     assert ("NHI-LOG-006", DEV) not in failing(result), "the organisation's audit config logs DEV too"

@@ -112,6 +112,35 @@ def _capabilities_added(agent: Any, ctx: EvalContext) -> Any:
     return sorted(ctx.agent_tags(agent) - ctx.baseline_reach[agent.uid])
 
 
+def _third_party_app(record: Any, ctx: EvalContext) -> Any:
+    """Whether a service principal's application is registered in another tenant (multi-tenant
+    app of a third party); unknown where the owning tenant was not recorded."""
+    owner_tenant = record.attributes.get("app_owner_tenant")
+    if not owner_tenant:
+        return UNKNOWN
+    return str(owner_tenant).lower() != str(record.account).lower()
+
+
+def _human_impersonators(record: Any, ctx: EvalContext) -> Any:
+    """People (users, groups, domains) a service account's own or inherited policy lets act as it."""
+    found = record.attributes.get("impersonators")
+    if found is None or "attributes.impersonators" in record.unknown:
+        return UNKNOWN
+    return sorted({f"{entry.get('member')} ({entry.get('role')})" for entry in found if entry.get("human")})
+
+
+def _open_identity_providers(record: Any, ctx: EvalContext) -> Any:
+    """Enabled workload identity providers of a project that accept any token of their issuer."""
+    providers = record.attributes.get("workload_identity_providers")
+    if providers is None or "attributes.workload_identity_providers" in record.unknown:
+        return UNKNOWN
+    return [
+        str(p.get("name"))
+        for p in providers
+        if not p.get("attribute_condition") and not p.get("disabled") and p.get("state", "ACTIVE") in ("", "ACTIVE")
+    ]
+
+
 def _human(record: Any, ctx: EvalContext) -> Any:
     """True for a person's identity, False for a workload's, unknown where the evidence cannot tell."""
     kind = ctx.classification(record).kind
@@ -132,6 +161,8 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         "classification": lambda r, ctx: ctx.classification(r).kind,
         "classification_reason": lambda r, ctx: ctx.classification(r).reason,
         "human": _human,
+        "third_party_app": _third_party_app,
+        "human_impersonators": _human_impersonators,
     },
     "credential": {
         **{
@@ -187,6 +218,7 @@ FIELDS: dict[str, dict[str, Accessor]] = {
     "account": {
         **{name: _attr(name) for name in ("uid", "name", "provider", "kind", "parent", "environment")},
         "collection_status": lambda r, ctx: ctx.status_of_account(r.uid),
+        "open_identity_providers": _open_identity_providers,
     },
     # Trust entries of an identity, as sources record them in attributes.trust.
     "trust": {
