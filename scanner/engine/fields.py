@@ -293,6 +293,14 @@ def _reach(agent: Any, ctx: EvalContext) -> Any:
     return UNKNOWN if runtime is UNKNOWN else _tools(agent, ctx) + runtime
 
 
+def _account_log_sources(agent: Any, ctx: EvalContext) -> Any:
+    """The log sources of the agent's account; unknown where they were not collected."""
+    account = ctx.accounts.get(agent.account)
+    if account is not None and "log_sources" in account.unknown:
+        return UNKNOWN
+    return ctx.log_sources_by_account.get(agent.account, [])
+
+
 def _tools(agent: Any, ctx: EvalContext) -> list[Any]:
     return [g for g in ctx.grants_by_holder.get(agent.uid, ()) if g.kind == "tool"]
 
@@ -329,6 +337,8 @@ RELATIONS: dict[str, dict[str, tuple[str, Relation]]] = {
         "reach": ("grant", _reach),
         "credentials": ("credential", lambda r, ctx: ctx.credentials_by_holder.get(r.uid, [])),
         "runtime_credentials": ("credential", _runtime_credentials),
+        "account": ("account", lambda r, ctx: [ctx.account_record(r.account, r.provider)]),
+        "account_log_sources": ("log_source", _account_log_sources),
     },
     "log_source": {"account": ("account", lambda r, ctx: [ctx.account_record(r.account, r.provider)])},
     "account": {
