@@ -19,7 +19,7 @@ import click
 
 from scanner import __version__, console
 from scanner.config import STARTER, load_config, scan_defaults
-from scanner.errors import InputError, NhiscanError, ReportError, UsageError
+from scanner.errors import InputError, NhiscanError, ReportError, SourceUnreachableError, UsageError
 from scanner.fsutil import write_atomic
 from scanner.history.store import HistoryStore, scan_scope, trend_point
 from scanner.inventory_io import save_inventory
@@ -41,7 +41,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except NhiscanError as exc:
             click.echo(f"nhiscan: error: {exc}", err=True)
-            raise click.exceptions.Exit(EXIT_INPUT) from None
+            raise click.exceptions.Exit(
+                EXIT_PARTIAL if isinstance(exc, SourceUnreachableError) else EXIT_INPUT
+            ) from None
 
 
 @click.group(cls=_Group)

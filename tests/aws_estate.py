@@ -188,6 +188,20 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
             "parentActionSignature": "AMAZON.CodeInterpreter",
         },
     ]
+    # Version 1 serves production through the "live" alias; the test alias routes to DRAFT.
+    fake.state.action_groups[f"{agent['agentId']}/1"] = [
+        {
+            "actionGroupId": "AG1",
+            "actionGroupName": "tickets",
+            "actionGroupState": "ENABLED",
+            "actionGroupExecutor": {"lambda": f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:tickets"},
+            "functionSchema": {"functions": [{"name": "get_ticket", "requireConfirmation": "DISABLED"}]},
+        }
+    ]
+    fake.state.aliases[agent["agentId"]] = [
+        _alias("TSTALIASID", "AgentTestAlias", "DRAFT"),
+        _alias("LIVE000001", "live", "1"),
+    ]
     fake.state.knowledge_bases[agent["agentId"]] = [
         {"knowledgeBaseId": "KB123", "knowledgeBaseState": "ENABLED", "description": "support docs"}
     ]
@@ -199,3 +213,15 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
         }
     )
     return agent["agentArn"]
+
+
+def _alias(alias_id: str, name: str, version: str) -> dict[str, Any]:
+    """An AgentAliasSummary as ListAgentAliases returns it (Bedrock API reference)."""
+    return {
+        "agentAliasId": alias_id,
+        "agentAliasName": name,
+        "agentAliasStatus": "PREPARED",
+        "createdAt": "2026-11-02T09:15:00Z",
+        "updatedAt": "2026-11-02T09:15:00Z",
+        "routingConfiguration": [{"agentVersion": version}],
+    }
