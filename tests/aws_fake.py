@@ -31,8 +31,10 @@ from moto.server import ThreadedMotoServer
 
 _SCOPE = re.compile(r"Credential=([^/]+)/\d+/([\w-]+)/([\w-]+)/aws4_request")
 _XML_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+# What Werkzeug (Flask, moto) serves on an unhandled error; not XML, so the query parser fails.
 HTML_500 = (
-    b"<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>"
+    b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
+    b"<p>The server encountered an internal error and was unable to complete your request.</p>\n"
 )
 # botocore service names behind each signing name (the service in a request's credential scope)
 MODELS = {

@@ -31,7 +31,7 @@ from scanner.model import SourceError
 # An endpoint that accepts and never answers costs 24 s (3 attempts of 8 s) once per account, one that refuses
 # connections about a second.
 CLIENT_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 3},
+    retries={"mode": "adaptive", "total_max_attempts": 3},
     max_pool_connections=32,
     connect_timeout=3,
     read_timeout=8,
