@@ -173,6 +173,7 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
             "actionGroupId": "AG1",
             "actionGroupName": "tickets",
             "actionGroupState": "ENABLED",
+            **_STAMPS,
             "actionGroupExecutor": {"lambda": f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:tickets"},
             "functionSchema": {
                 "functions": [
@@ -185,6 +186,7 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
             "actionGroupId": "AG2",
             "actionGroupName": "CodeInterpreter",
             "actionGroupState": "ENABLED",
+            **_STAMPS,
             "parentActionSignature": "AMAZON.CodeInterpreter",
         },
     ]
@@ -194,6 +196,7 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
             "actionGroupId": "AG1",
             "actionGroupName": "tickets",
             "actionGroupState": "ENABLED",
+            **_STAMPS,
             "actionGroupExecutor": {"lambda": f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:tickets"},
             "functionSchema": {"functions": [{"name": "get_ticket", "requireConfirmation": "DISABLED"}]},
         }
@@ -203,7 +206,12 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
         _alias("LIVE000001", "live", "1"),
     ]
     fake.state.knowledge_bases[agent["agentId"]] = [
-        {"knowledgeBaseId": "KB123", "knowledgeBaseState": "ENABLED", "description": "support docs"}
+        {
+            "knowledgeBaseId": "KB12345678",
+            "knowledgeBaseState": "ENABLED",
+            "description": "support docs",
+            "updatedAt": _STAMPS["updatedAt"],
+        }
     ]
     fake.state.service_credentials.setdefault("testing", []).append(
         {
@@ -215,13 +223,15 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
     return agent["agentArn"]
 
 
+_STAMPS = {"createdAt": "2026-11-02T09:15:00Z", "updatedAt": "2026-11-02T09:15:00Z"}
+
+
 def _alias(alias_id: str, name: str, version: str) -> dict[str, Any]:
     """An AgentAliasSummary as ListAgentAliases returns it (Bedrock API reference)."""
     return {
         "agentAliasId": alias_id,
         "agentAliasName": name,
         "agentAliasStatus": "PREPARED",
-        "createdAt": "2026-11-02T09:15:00Z",
-        "updatedAt": "2026-11-02T09:15:00Z",
+        **_STAMPS,
         "routingConfiguration": [{"agentVersion": version}],
     }

@@ -7,8 +7,9 @@ service-specific credentials, and does not show an organisation trail to member 
 front answers those from data the test seeds. Faults, by ``service:Operation`` (the IAM action
 name, optionally ``@region``): ``deny`` (AccessDenied in the protocol's own error shape),
 ``throttle`` (N throttling errors), ``html500`` (an HTML page with status 500, as a proxy sends),
-``hang`` (accept the request and never answer). Every answer the front makes up is kept in
-``served`` so tests can check it against botocore's parser and the service model.
+``hang`` (accept the request and never answer), ``errors`` (the next answers: given AWS errors).
+Every answer the front makes up is kept in ``served`` so tests can check it against botocore's
+parser and the service model.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FakeState:
     deny: set[str] = field(default_factory=set)  # "iam:ListAccessKeys", "sts:AssumeRole:<account>"
     throttle: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> times
     html500: set[str] = field(default_factory=set)
+    errors: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)  # call -> (status, code, message)
     hang: set[str] = field(default_factory=set)
     served: list[tuple[str, int, dict[str, str], bytes]] = field(default_factory=list)  # made-up answers
     release: threading.Event = field(default_factory=threading.Event)
@@ -110,6 +112,9 @@ class _Front(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/_fake/requests":  # the counters, for a benchmark in another process
+            with self.state.lock:
+                return self._reply(200, json.dumps(dict(self.state.requests)).encode(), "application/json")
         scope = _SCOPE.search(self.headers.get("Authorization", ""))
         self.access_key, region, signing = scope.groups() if scope else ("", "", "unknown")
         self.model, operation = self._operation(signing, body)
@@ -128,6 +133,9 @@ class _Front(BaseHTTPRequestHandler):
             return self._error(403, "AccessDenied", f"User is not authorized to perform: {call}")
         if self._throttled(faults):
             return self._error(400, "Throttling", "Rate exceeded")
+        queued = self._queued(faults)
+        if queued is not None:
+            return self._error(queued[0], queued[1], queued[2])
         made_up = self._made_up(operation, body)
         if made_up is not None:
             with self.state.lock:
@@ -154,6 +162,13 @@ class _Front(BaseHTTPRequestHandler):
                     self.state.throttle[call] -= 1
                     return True
         return False
+
+    def _queued(self, faults: set[str]) -> tuple[int, str, str] | None:
+        with self.state.lock:
+            for call in faults:
+                if self.state.errors.get(call):
+                    return self.state.errors[call].pop(0)
+        return None
 
     def _assume_denied(self, signing: str, operation: str, body: bytes) -> bool:
         if (signing, operation) != ("sts", "AssumeRole"):
@@ -200,7 +215,8 @@ class _Front(BaseHTTPRequestHandler):
             return self._json_page("actionGroupSummaries", items, request)
         if operation == "GetAgentActionGroup":
             found = [g for g in groups if g["actionGroupId"] == path[5]]
-            return json.dumps({"agentActionGroup": found[0]}).encode() if found else None
+            detail = {"agentId": agent, "agentVersion": version, **found[0]} if found else None
+            return json.dumps({"agentActionGroup": detail}).encode() if detail else None
         if operation == "ListAgentKnowledgeBases":
             return self._json_page("agentKnowledgeBaseSummaries", self.state.knowledge_bases.get(agent, []), request)
         if operation == "ListAgentAliases":

@@ -142,7 +142,7 @@ def test_the_inventory_carries_what_controls_and_reports_need(cli, estate: Estat
         "get_ticket": "lambda",
         "issue_refund": "lambda",
         "code_interpreter": "code_interpreter",
-        "knowledge_base:KB123": "knowledge_base",
+        "knowledge_base:KB12345678": "knowledge_base",
     }
     trails = {s.name: s for s in inventory.log_sources if s.kind == "cloudtrail"}
     assert trails["org-trail"].enabled and trails["org-trail"].attributes["multi_region"]

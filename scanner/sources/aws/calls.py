@@ -28,8 +28,8 @@ from botocore.parsers import ResponseParserError
 from scanner.model import SourceError
 
 # One call: at most 3 attempts (botocore's adaptive mode also slows the client after throttling).
-# An endpoint that accepts and never answers costs 24 s (3 attempts of 8 s) once per account, one that refuses
-# connections about a second.
+# An endpoint that accepts and never answers costs 24 s (3 attempts of 8 s; a bulk read 2 of 30 s)
+# once per account; one that refuses connections about a second.
 CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "total_max_attempts": 3},
     max_pool_connections=32,
@@ -37,6 +37,10 @@ CLIENT_CONFIG = Config(
     read_timeout=8,
     user_agent_extra="nhiscan",
 )
+# The bulk reads (every identity with its policies in 1,000-item pages, the credential report of
+# every user) take AWS seconds to assemble: they get more time to answer, and fewer attempts.
+BULK_CONFIG = CLIENT_CONFIG.merge(Config(read_timeout=30, retries={"mode": "adaptive", "total_max_attempts": 2}))
+BULK_OPERATIONS = frozenset({"get_account_authorization_details", "get_credential_report"})
 # Throttling that outlasts botocore's attempts is retried here, after these pauses (seconds).
 THROTTLE_PAUSES = (1.0, 2.0, 4.0)
 THROTTLING = {
@@ -75,14 +79,15 @@ class AwsCalls:
         self.errors: list[SourceError] = []
         self.skipped_regions: set[str] = set()
         self.unreachable: dict[tuple[str, str], str] = {}  # (service, region) -> why
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        key = (service, region or self.default_region)
+    def client(self, service: str, region: str | None = None, bulk: bool = False) -> Any:
+        key = (service, region or self.default_region, bulk)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self.session.client(service, region_name=key[1], config=CLIENT_CONFIG)
+                config = BULK_CONFIG if bulk else CLIENT_CONFIG
+                self._clients[key] = self.session.client(service, region_name=key[1], config=config)
             return self._clients[key]
 
     def call(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> dict[str, Any] | None:
@@ -106,7 +111,7 @@ class AwsCalls:
     def _run(
         self, service: str, operation: str, region: str | None, expected: frozenset[str], produce: Callable[[Any], T]
     ) -> tuple[T | None, str]:
-        client = self.client(service, region)
+        client = self.client(service, region, operation in BULK_OPERATIONS)
         if self._not_calling(service, client, operation, region):
             return None, "NotCalled"
         for pause in (*THROTTLE_PAUSES, None):

@@ -25,6 +25,7 @@ REPORT_DEADLINE_SECONDS = 300.0
 REPORT_FIRST_PAUSE, REPORT_MAX_PAUSE = 0.5, 10.0
 REPORT_NOT_READY = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
 KEY_ID_LIMIT = 1000
+DETAILS_PAGE = 1000  # the largest MaxItems IAM accepts (its default is 100)
 
 
 @dataclass(slots=True)
@@ -92,7 +93,7 @@ def without_report(records: IamRecords, calls: AwsCalls, keys: dict[str, list[di
 
 
 def fetch_authorization_details(calls: AwsCalls) -> dict[str, list[Any]] | None:
-    pages = calls.pages("iam", "get_account_authorization_details")
+    pages = calls.pages("iam", "get_account_authorization_details", PaginationConfig={"PageSize": DETAILS_PAGE})
     if pages is None:
         return None
     return {name: [item for page in pages for item in page.get(name) or []] for name in DETAIL_LISTS}

@@ -172,6 +172,7 @@ def collect_invocation_logging(calls: AwsCalls, region: str) -> LogSource | None
             ("image", "imageDataDeliveryEnabled"),
             ("embeddings", "embeddingDataDeliveryEnabled"),
             ("video", "videoDataDeliveryEnabled"),
+            ("audio", "audioDataDeliveryEnabled"),
         )
         if config.get(key)
     ]
