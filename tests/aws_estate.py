@@ -5,11 +5,14 @@ and off, and a secret without rotation. Ages are set on moto's backend objects (
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
 from .aws_fake import FakeAws
@@ -76,6 +79,21 @@ def seed(fake: FakeAws) -> Estate:
     _seed_member(dev, member)
     agent_arn = _seed_agent(fake, management)
     return Estate(member=member, agent_arn=agent_arn)
+
+
+@contextmanager
+def seeded() -> Iterator[tuple[FakeAws, Estate]]:
+    """A fake AWS of its own, seeded once, with the environment pointing at it (for a module of
+    tests that only read: each clears the faults it set with ``FakeAws.clear_faults``)."""
+    fake = FakeAws()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        for name, value in fake.environment().items():
+            patch.setenv(name, value)
+        fake.reset()
+        yield fake, seed(fake)
+    fake.stop()
 
 
 def _user(iam: Any, name: str, owner: str | None, policy: str | None = None, key: bool = True) -> None:

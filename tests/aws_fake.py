@@ -336,6 +336,25 @@ class FakeAws:
             if name not in ("moto_port", "lock"):
                 setattr(self.state, name, getattr(fresh, name))
 
+    def environment(self) -> dict[str, str]:
+        """The variables that point boto3 at this fake, with test credentials and no profile."""
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        }
+
+    def clear_faults(self) -> None:
+        """No faults, nothing counted or served: the seeded estate stays as it is."""
+        state = self.state
+        for collection in (state.deny, state.throttle, state.html500, state.hang, state.errors):
+            collection.clear()
+        for counted in (state.requests, state.by_region, state.served):
+            counted.clear()
+
     def stop(self) -> None:
         self.state.release.set()
         self.front.shutdown()

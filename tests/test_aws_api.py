@@ -21,7 +21,7 @@ from scanner.sources.aws.collector import AwsScope, collect_aws
 from scanner.sources.aws.iam import fetch_credential_report
 from scanner.sources.aws.sessions import assume, identify
 
-from .aws_estate import MANAGEMENT, NOW, ORG_ROLE, Estate, _clients, seed
+from .aws_estate import MANAGEMENT, NOW, ORG_ROLE, Estate, _clients, seeded
 from .aws_fake import FakeAws
 
 ORG_SCAN = AwsScope(regions=("us-east-1",), org_role=ORG_ROLE)
@@ -39,21 +39,7 @@ def _credential(user: str, credential_id: str, days: int) -> dict[str, str]:
 def world() -> Iterator[tuple[FakeAws, Estate]]:
     """The tests' estate, plus: an organisation trail in the management account (members see it),
     a suspended member account, a user under a path, three Bedrock API keys (pages of one)."""
-    fake = FakeAws()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            patch.delenv(name, raising=False)
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL": fake.endpoint,
-            "AWS_CONFIG_FILE": "/nonexistent",
-            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        }.items():
-            patch.setenv(name, value)
-        fake.reset()
-        estate = seed(fake)
+    with seeded() as (fake, estate):
         clients = _clients(fake)
         clients["iam"].create_user(UserName="batch", Path="/automation/")
         fake.state.service_credentials["testing"] += [
@@ -72,14 +58,12 @@ def world() -> Iterator[tuple[FakeAws, Estate]]:
         suspended = clients["organizations"].create_account(Email="old@example.com", AccountName="old")
         clients["organizations"].close_account(AccountId=suspended["CreateAccountStatus"]["AccountId"])
         yield fake, estate
-    fake.stop()
 
 
 @pytest.fixture
 def fake(world: tuple[FakeAws, Estate]) -> FakeAws:
     aws, _ = world
-    state = aws.state
-    state.deny.clear(), state.errors.clear(), state.served.clear(), state.requests.clear()
+    aws.clear_faults()
     return aws
 
 

@@ -20,61 +20,25 @@ from scanner.model import Inventory, SourceError
 from scanner.sources.aws import PERMISSIONS
 from scanner.sources.aws.collector import AwsScope, collect_aws
 
-from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seed
+from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seeded
 from .aws_fake import FakeAws
 
 ORG_SCAN = AwsScope(regions=("us-east-1",), org_role=ORG_ROLE)
-# Every call a default org-wide scan of the estate makes, as IAM names it.
-CALLS = (
-    "organizations:ListAccounts",
-    "organizations:DescribeOrganization",
-    "organizations:ListTagsForResource",
-    "sts:AssumeRole",
-    "iam:GetAccountAuthorizationDetails",
-    "iam:GenerateCredentialReport",
-    "iam:GetCredentialReport",
-    "iam:ListAccessKeys",
-    "iam:ListAccountAliases",
-    "iam:ListServiceSpecificCredentials",
-    "bedrock:ListAgents",
-    "bedrock:GetAgent",
-    "bedrock:ListAgentAliases",
-    "bedrock:ListAgentActionGroups",
-    "bedrock:GetAgentActionGroup",
-    "bedrock:ListAgentKnowledgeBases",
-    "bedrock:ListTagsForResource",
-    "bedrock:GetModelInvocationLoggingConfiguration",
-    "cloudtrail:DescribeTrails",
-    "cloudtrail:GetTrailStatus",
-    "cloudtrail:GetEventSelectors",
-    "secretsmanager:ListSecrets",
-)
+# Every call a default org-wide scan of the estate makes: each declared permission but the
+# caller's identity (checked on its own) and the regions (the scans name theirs).
+CALLS = tuple(p for p in PERMISSIONS if p not in ("sts:GetCallerIdentity", "ec2:DescribeRegions"))
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[FakeAws, Estate]]:
-    fake = FakeAws()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.setenv("AWS_ENDPOINT_URL", fake.endpoint)
-        patch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        fake.reset()
-        estate = seed(fake)
-        yield fake, estate
-    fake.stop()
+    with seeded() as world:
+        yield world
 
 
 @pytest.fixture
 def fake(world: tuple[FakeAws, Estate]) -> FakeAws:
     aws, _ = world
-    state = aws.state
-    state.deny.clear(), state.throttle.clear(), state.html500.clear(), state.hang.clear()
-    state.requests.clear(), state.by_region.clear()
+    aws.clear_faults()
     return aws
 
 

@@ -29,14 +29,10 @@ def fake_aws() -> Iterator[FakeAws]:
 @pytest.fixture
 def estate(fake_aws: FakeAws, monkeypatch) -> Estate:
     fake_aws.reset()
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", fake_aws.endpoint)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    for name, value in fake_aws.environment().items():
+        monkeypatch.setenv(name, value)
     seeded = seed(fake_aws)
     fake_aws.state.requests.clear()
     return seeded
