@@ -390,6 +390,7 @@ def controls_show(control_id: str, control_dirs: tuple[Path, ...]) -> None:
 @click.argument("directory", type=click.Path(path_type=Path))
 def controls_validate(directory: Path) -> None:
     """Validate the controls in DIRECTORY and run the test cases they carry."""
+    from scanner.engine.evidence import check_controls
     from scanner.engine.selftest import run_control_tests
 
     catalogs = load_catalogs([directory], builtin_controls=False)
@@ -403,6 +404,12 @@ def controls_validate(directory: Path) -> None:
     click.echo(f"{len(chosen)} controls valid; {len(outcomes) - len(failures)} of {len(outcomes)} test cases passed")
     if failures:
         raise InputError(f"{len(failures)} control test case(s) failed", str(directory))
+    problems = check_controls(chosen, catalogs)  # no evidence, no pass: proven for each control
+    for problem in problems:
+        click.echo(f"{problem.path}: evidence {problem.evidence} not collected: {problem.detail}", err=True)
+    if problems:
+        raise InputError(f"{len(problems)} gap(s) in the no-evidence-no-pass proof", str(directory))
+    click.echo("each control is unknown, never pass, without the evidence it reads")
 
 
 @main.group(cls=_Group)
