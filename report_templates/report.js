@@ -171,7 +171,8 @@
 
   function openFinding(f) {
     const control = controls[f.control];
-    const mappings = Object.entries(control.frameworks).map(([id, items]) => (data.frameworks[id] || id) + ": " + items.join(", "));
+    const mappings = control.mappings && control.mappings.length ? control.mappings
+      : Object.entries(control.frameworks).map(([id, items]) => (data.frameworks[id] || id) + ": " + items.join(", "));
     const waiver = f.waiver ? `${f.waiver.owner} \u00b7 expires ${f.waiver.expires} \u00b7 ${f.waiver.reason}` + (f.waiver.ticket ? ` \u00b7 ${f.waiver.ticket}` : "") : null;
     showDetail(f.control + " " + control.title, [
       ["Status", badge(f.status, "st-")], ["Severity", badge(f.severity, "sev-")],

@@ -21,12 +21,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from scanner import framework_console
 from scanner.diff import Drift
 from scanner.engine.conditions import substitute_params
 from scanner.engine.controls import Control
-from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade, item_controls
+from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade
 from scanner.model import ScanResult
-from scanner.reports.view import gate_verdict, results_line
 
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 TOP_CONTROLS = 10
@@ -76,7 +76,6 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
     out = _console()
     score = "n/a" if result.score is None else f"{result.score:.1f}"
     out.print(f"[bold]Posture score {score}[/] (grade {grade(result.score)}) as of {result.scan.as_of:%Y-%m-%d}")
-    out.print(results_line(result))
 
     statuses = Counter((f.severity, f.status) for f in result.findings)
     table = Table(title="Findings by severity")
@@ -106,21 +105,7 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
             )
         out.print(top)
 
-    frameworks = Table(title="Frameworks")
-    frameworks.add_column("framework", no_wrap=True)
-    for column in ("score", "items failing", "unknown", "passing", "n/a or gaps"):
-        frameworks.add_column(column, justify="right")
-    for fw in result.frameworks:
-        items = Counter(item.status for item in fw.items)
-        frameworks.add_row(
-            fw.id,
-            "n/a" if fw.score is None else f"{fw.score:.1f}",
-            str(items.get("fail", 0)),
-            str(items.get("unknown", 0)),
-            str(items.get("pass", 0)),
-            str(items.get("not_covered", 0) + items.get("not_assessable", 0) + items.get("not_applicable", 0)),
-        )
-    out.print(frameworks)
+    out.print(framework_console.posture_table(result.frameworks))
 
     for source in result.scan.sources:
         if source.status != "complete":
@@ -144,8 +129,8 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
             f"on {waiver.expires} (owner {escape(waiver.owner)})"
         )
     gate = result.gate
-    state = "[green]passed[/]" if gate["passed"] else "[red]failed[/]"
-    out.print(f"Gate (fail on {gate['fail_on']}): {state}. {escape(gate_verdict(result))}")
+    verdict = "[green]passed[/]" if gate["passed"] else f"[red]failed[/] ({gate['blocking_findings']} blocking)"
+    out.print(f"Gate (fail on {gate['fail_on']}): {verdict}")
     for path in written:
         out.print(f"wrote {escape(str(path))}")
 
@@ -170,52 +155,20 @@ def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None
     for label, condition in (("where", control.where), ("require", control.require)):
         if condition is not None:
             out.print(f"{label}:\n" + escape(yaml.safe_dump(condition, sort_keys=False).rstrip()))
-    out.print("frameworks:")
-    for framework_id, item_ids in control.frameworks.items():
-        titles = {item.id: item.title for item in frameworks[framework_id].items}
-        for item_id in item_ids:
-            out.print(f"  {framework_id} {escape(item_id)}: {escape(titles.get(item_id, ''))}")
+    framework_console.print_control_mappings(out, control, frameworks)
     out.print(f"rationale: {escape(control.rationale)}")
     out.print(f"remediation: {escape(control.remediation)}")
 
 
 def print_frameworks(frameworks: Mapping[str, Framework], controls: Sequence[Control]) -> None:
-    table = Table(title="Frameworks (n/a: items not assessable from configuration; gaps: items no control covers)")
-    table.add_column("id", no_wrap=True)
-    for column in ("version", "items", "covered", "n/a", "gaps"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("name", overflow="fold", ratio=1)
-    for framework in frameworks.values():
-        mapping = item_controls(framework, controls)  # type: ignore[arg-type]
-        covered = sum(1 for ids in mapping.values() if ids)
-        not_assessable = sum(1 for item in framework.items if not mapping[item.id] and not item.assessable)
-        table.add_row(
-            framework.id,
-            escape(framework.version),
-            str(len(framework.items)),
-            str(covered),
-            str(not_assessable),
-            str(len(framework.items) - covered - not_assessable),
-            escape(framework.name),
-        )
-    _console().print(table)
+    framework_console.print_frameworks(_console(), frameworks, controls)
 
 
-def print_framework(framework: Framework, controls: Sequence[Control]) -> None:
-    mapping = item_controls(framework, controls)  # type: ignore[arg-type]
-    table = Table(title=escape(f"{framework.name} ({framework.version})"))
-    for column in ("item", "title", "coverage"):
-        table.add_column(column, overflow="fold")
-    for item in framework.items:
-        ids = mapping[item.id]
-        if ids:
-            coverage = ", ".join(ids)
-        elif not item.assessable:
-            coverage = f"[dim]not assessable from configuration: {escape(item.reason or '')}[/]"
-        else:
-            coverage = "[yellow]not covered[/]"
-        table.add_row(escape(item.id), escape(item.title), coverage)
-    _console().print(table)
+def print_framework(framework: Framework, controls: Sequence[Control], from_version: str | None = None) -> None:
+    if from_version is not None:
+        framework_console.print_crosswalk(_console(), framework, from_version)
+    else:
+        framework_console.print_framework(_console(), framework, controls)
 
 
 def print_drift(drift: Drift) -> None:

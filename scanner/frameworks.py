@@ -1,35 +1,59 @@
-"""Framework catalogs, their coverage by controls, and posture scoring.
+"""Framework catalogs and the controls' typed mappings onto their items.
 
-A catalog (``controls/frameworks/<id>.yaml``) lists a framework's items. Controls name item ids
-under ``frameworks:``; a catalog item may also list control ids itself, so an organisation adds
-its own framework, or a new version of a public one, without touching the controls. Items that
-configuration cannot show are marked ``assessable: false`` with the reason.
+A catalog (``controls/frameworks/<id>.yaml``) lists every item of one framework at one pinned
+version, with the publisher's titles (``official: false`` marks a paraphrase written for the
+catalog), where it came from, its licence, and optionally the providers and resource kinds it
+applies to (``scope``). A control maps onto items under ``frameworks:``, one key per catalog and
+the version its ids were read against (``cis-aws-foundations@7.0.0``), each mapping typed
+``direct`` (the control tests what the item asks), ``partial`` (it tests part of it) or
+``supporting`` (evidence that helps an assessor) with a one-line rationale. A version that differs
+from the loaded catalog's is a load error: benchmark numbers change meaning between versions.
 
-Scoring: a control's score is pass / (pass + fail) over the resources it evaluated (waived and
-unknown results are left out). A posture score is the severity-weighted mean of those control
-scores, 0-100; controls that evaluated nothing do not count.
+A catalog item may list control ids itself, so an organisation adds its own framework without
+touching the controls. Posture and scoring live in ``scanner.posture``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_yaml, validate
-from scanner.model import ControlSummary, FrameworkItemPosture, FrameworkPosture
+from scanner.model import FrameworkMapping
 
-SEVERITY_WEIGHTS = {"critical": 10, "high": 6, "medium": 3, "low": 1}
+RELATIONSHIPS = ("direct", "partial", "supporting")
+DECIDING = frozenset({"direct", "partial"})  # only these decide an item's status
+CATALOG_LISTED = "listed under this item by the catalog"
+
+
+@dataclass(slots=True, frozen=True)
+class Scope:
+    """Where an item can be judged: resources of these providers and kinds (empty: any)."""
+
+    providers: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def admits(self, provider: str, kind: str) -> bool:
+        return (not self.providers or provider in self.providers) and (not self.kinds or kind in self.kinds)
+
+    @property
+    def unrestricted(self) -> bool:
+        return not self.providers and not self.kinds
 
 
 @dataclass(slots=True)
 class FrameworkItem:
     id: str
     title: str
+    official: bool = True
+    verified: bool = True
+    scope: Scope = field(default_factory=Scope)
     assessable: bool = True
     reason: str | None = None
-    controls: list[str] = field(default_factory=list)
+    controls: list[FrameworkMapping] = field(default_factory=list)  # listed by the catalog itself
 
 
 @dataclass(slots=True)
@@ -39,11 +63,18 @@ class Framework:
     version: str
     publisher: str = ""
     url: str = ""
+    licence: str = ""
+    verified: bool = True
+    scope: Scope = field(default_factory=Scope)
     items: list[FrameworkItem] = field(default_factory=list)
+    crosswalks: dict[str, dict[str, str]] = field(default_factory=dict)  # old version -> {old id: current id}
     path: str = ""
 
     def item_ids(self) -> set[str]:
         return {item.id for item in self.items}
+
+    def item_scope(self, item: FrameworkItem) -> Scope:
+        return Scope(item.scope.providers or self.scope.providers, item.scope.kinds or self.scope.kinds)
 
 
 def load_frameworks(directories: Iterable[Path]) -> dict[str, Framework]:
@@ -64,13 +95,18 @@ def load_frameworks(directories: Iterable[Path]) -> dict[str, Framework]:
 def load_framework(path: Path) -> Framework:
     data, node = read_yaml(path)
     validate(data, "framework", path, node)
+    version = str(data["version"])
+    framework_verified = data.get("verified", True)
     items = [
         FrameworkItem(
             id=str(raw["id"]),
             title=raw["title"],
+            official=raw.get("official", True),
+            verified=raw.get("verified", framework_verified),
+            scope=_scope(raw.get("scope")),
             assessable=raw.get("assessable", True),
             reason=raw.get("reason"),
-            controls=list(raw.get("controls", [])),
+            controls=[_listed(data["id"], version, str(raw["id"]), entry) for entry in raw.get("controls", [])],
         )
         for raw in data["items"]
     ]
@@ -81,43 +117,129 @@ def load_framework(path: Path) -> Framework:
         seen.add(item.id)
         if not item.assessable and not item.reason:
             raise InputError(f"item {item.id} is marked not assessable without a reason", str(path))
+    if "item_count" in data and data["item_count"] != len(items):
+        raise InputError(f"item_count says {data['item_count']} but {len(items)} items are listed", str(path))
     return Framework(
         id=data["id"],
         name=data["name"],
-        version=str(data["version"]),
+        version=version,
         publisher=data.get("publisher", ""),
         url=data.get("url", ""),
+        licence=data.get("licence", ""),
+        verified=framework_verified,
+        scope=_scope(data.get("scope")),
         items=items,
+        crosswalks=crosswalks(data),
         path=str(path),
     )
 
 
-def item_controls(framework: Framework, controls: Iterable[ControlSummary]) -> dict[str, list[str]]:
-    """Item id -> ids of controls that assess it (from control mappings and the catalog's own lists)."""
-    mapping: dict[str, list[str]] = {item.id: list(item.controls) for item in framework.items}
-    for control in controls:
-        for item_id in control.frameworks.get(framework.id, []):
-            if item_id in mapping and control.id not in mapping[item_id]:
-                mapping[item_id].append(control.id)
-    return {item_id: sorted(ids) for item_id, ids in mapping.items()}
+def _scope(raw: Mapping[str, Any] | None) -> Scope:
+    if not raw:
+        return Scope()
+    return Scope(tuple(raw.get("providers", ())), tuple(raw.get("kinds", ())))
 
 
-def control_score(counts: Mapping[str, int]) -> float | None:
-    evaluated = counts.get("pass", 0) + counts.get("fail", 0)
-    return None if evaluated == 0 else counts.get("pass", 0) / evaluated
+def _listed(framework_id: str, version: str, item_id: str, entry: str | Mapping[str, str]) -> FrameworkMapping:
+    if isinstance(entry, str):
+        return FrameworkMapping(framework_id, version, item_id, "direct", CATALOG_LISTED, entry)
+    return FrameworkMapping(framework_id, version, item_id, entry["relationship"], entry["rationale"], entry["id"])
 
 
-def weighted_score(controls: Iterable[ControlSummary]) -> float | None:
-    total_weight = 0.0
-    total = 0.0
-    for control in controls:
-        score = control_score(control.counts)
-        if score is None:
+def crosswalks(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Old version -> {old id: id in the catalog's version}, from the reference catalogs' crosswalk
+    tables (``crosswalk_from_v3_0_0`` rows keyed ``v3_0_0``/``v7_0_0``; AICM's ``v1_0_3_index``).
+    An old id whose subject the current version dropped maps to ""."""
+    current = "v" + str(data["version"]).replace(".", "_")
+    tables: dict[str, dict[str, str]] = {}
+    for key, rows in data.items():
+        if not key.startswith("crosswalk_from_") or not isinstance(rows, list):
             continue
-        weight = SEVERITY_WEIGHTS[control.severity]
-        total_weight += weight
-        total += weight * score
-    return None if total_weight == 0 else round(100 * total / total_weight, 1)
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
+            for column, old_id in row.items():
+                if _is_version_column(column) and column != current and old_id is not None:
+                    old_version = column[1:].replace("_", ".")
+                    tables.setdefault(old_version, {})[str(old_id)] = str(row.get(current) or "")
+    for row in data.get("v1_0_3_index", []) or []:
+        if isinstance(row, dict) and "id" in row:
+            tables.setdefault("1.0.3", {})[str(row["id"])] = str(row.get(current + "_id") or "")
+    return tables
+
+
+def unversioned_key(raw: Any) -> str | None:
+    """A ``frameworks:`` key written without its catalog version (the untyped format of earlier
+    releases), so the loader can say how to write it instead of quoting a regular expression."""
+    if isinstance(raw, dict):
+        return next((str(key) for key in raw if "@" not in str(key)), None)
+    return None
+
+
+def _is_version_column(column: str) -> bool:
+    return column.startswith("v") and column[1:2].isdigit() and not column.endswith("_title")
+
+
+def parse_mappings(
+    raw: Mapping[str, Sequence[Mapping[str, str]]], frameworks: Mapping[str, Framework], control_id: str
+) -> tuple[list[FrameworkMapping], list[tuple[str, tuple[str | int, ...]]]]:
+    """The control's mappings, and the errors found (message, JSON path) against the loaded catalogs."""
+    mappings: list[FrameworkMapping] = []
+    errors: list[tuple[str, tuple[str | int, ...]]] = []
+    for key, entries in raw.items():
+        framework_id, _, version = key.partition("@")
+        framework = frameworks.get(framework_id)
+        if framework is None:
+            errors.append((f"unknown framework id '{framework_id}'", ("frameworks", key)))
+            continue
+        if version != framework.version:
+            errors.append(
+                (
+                    f"mapped against {framework_id} version {version} but the loaded catalog is version "
+                    f"{framework.version}; item ids change meaning between versions: re-map each id "
+                    f"(`nhiscan frameworks show {framework_id} --from-version {version}`)",
+                    ("frameworks", key),
+                )
+            )
+            continue
+        known = framework.item_ids()
+        for index, entry in enumerate(entries):
+            if entry["item"] not in known:
+                errors.append((f"framework {framework_id} has no item '{entry['item']}'", ("frameworks", key, index)))
+                continue
+            mappings.append(
+                FrameworkMapping(
+                    framework_id, version, entry["item"], entry["relationship"], entry["rationale"], control_id
+                )
+            )
+    return mappings, errors
+
+
+def items_by_framework(mappings: Iterable[FrameworkMapping]) -> dict[str, list[str]]:
+    """framework id -> item ids, in mapping order: the short form reports and --framework use."""
+    grouped: dict[str, list[str]] = {}
+    for mapping in mappings:
+        items = grouped.setdefault(mapping.framework, [])
+        if mapping.item not in items:
+            items.append(mapping.item)
+    return grouped
+
+
+def item_mappings(framework: Framework, mappings: Iterable[FrameworkMapping]) -> dict[str, list[FrameworkMapping]]:
+    """Item id -> the mappings onto it (the controls' and the catalog's own), deciding ones first."""
+    by_item: dict[str, list[FrameworkMapping]] = {item.id: list(item.controls) for item in framework.items}
+    for mapping in mappings:
+        found = by_item.get(mapping.item) if mapping.framework == framework.id else None
+        if found is not None and all(m.control != mapping.control for m in found):
+            found.append(mapping)
+    order = {name: rank for rank, name in enumerate(RELATIONSHIPS)}
+    return {
+        item_id: sorted(found, key=lambda m: (order[m.relationship], m.control)) for item_id, found in by_item.items()
+    }
+
+
+def coverage_text(assessed: int, total: int, version: str) -> str:
+    return f"{assessed} of {total} items (version {version})"
 
 
 def grade(score: float | None) -> str:
@@ -129,44 +251,25 @@ def grade(score: float | None) -> str:
     return "F"
 
 
-def framework_posture(framework: Framework, controls: list[ControlSummary]) -> FrameworkPosture:
-    by_id = {control.id: control for control in controls}
-    mapping = item_controls(framework, controls)
-    items = []
-    used: dict[str, ControlSummary] = {}
-    for item in framework.items:
-        ids = [cid for cid in mapping[item.id] if cid in by_id]
-        counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
-        for cid in ids:
-            used[cid] = by_id[cid]
-            for status, number in by_id[cid].counts.items():
-                counts[status] = counts.get(status, 0) + number
-        items.append(
-            FrameworkItemPosture(
-                id=item.id,
-                title=item.title,
-                status=_item_status(item, ids, counts),
-                controls=ids,
-                counts=counts,
-                reason=item.reason,
-            )
-        )
-    return FrameworkPosture(
-        id=framework.id,
-        name=framework.name,
-        version=framework.version,
-        score=weighted_score(used.values()),
-        items=items,
-    )
+SEVERITY_WEIGHTS = {"critical": 10, "high": 6, "medium": 3, "low": 1}
 
 
-def _item_status(item: FrameworkItem, control_ids: list[str], counts: Mapping[str, int]) -> str:
-    if not control_ids:
-        return "not_assessable" if not item.assessable else "not_covered"
-    if counts["fail"]:
-        return "fail"
-    if counts["unknown"]:
-        return "unknown"
-    if counts["pass"] or counts["waived"]:
-        return "pass"
-    return "not_applicable"
+def control_score(counts: Mapping[str, int]) -> float | None:
+    """pass / (pass + fail) over the resources a control evaluated (waived and unknown left out)."""
+    evaluated = counts.get("pass", 0) + counts.get("fail", 0)
+    return None if evaluated == 0 else counts.get("pass", 0) / evaluated
+
+
+def weighted_score(controls: Iterable[Any]) -> float | None:
+    """The posture score: the severity-weighted mean of control scores, 0-100; controls that
+    evaluated nothing do not count."""
+    total_weight = 0.0
+    total = 0.0
+    for control in controls:
+        score = control_score(control.counts)
+        if score is None:
+            continue
+        weight = SEVERITY_WEIGHTS[control.severity]
+        total_weight += weight
+        total += weight * score
+    return None if total_weight == 0 else round(100 * total / total_weight, 1)

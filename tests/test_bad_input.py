@@ -12,6 +12,11 @@ from .conftest import REPO_ROOT
 GOOD_CONTROL = (REPO_ROOT / "controls" / "ownership" / "NHI-OWN-001.yaml").read_text()
 
 
+def line_of(needle: str, below: int = 0) -> str:
+    """ ":N", N the line of GOOD_CONTROL first containing ``needle`` (plus ``below``)."""
+    return f":{next(n for n, line in enumerate(GOOD_CONTROL.splitlines(), 1) if needle in line) + below}"
+
+
 def control_dir(tmp_path: Path, name: str, text: str) -> Path:
     directory = tmp_path / "controls"
     directory.mkdir(exist_ok=True)
@@ -38,30 +43,53 @@ CONTROL_CASES = [
     (
         "unknown framework id",
         "NHI-OWN-001.yaml",
-        GOOD_CONTROL.replace("nist-csf-2.0:", "nist-csf-9.9:"),
+        GOOD_CONTROL.replace("nist-csf-2.0@2.0:", "nist-csf-9.9@2.0:"),
         "unknown framework id 'nist-csf-9.9'",
-        ":15",
+        line_of("nist-csf-2.0@2.0:", below=1),
+    ),
+    (
+        "mapping written against another version of the catalog",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("nist-csf-2.0@2.0:", "nist-csf-2.0@1.1:"),
+        "mapped against nist-csf-2.0 version 1.1 but the loaded catalog is version 2.0",
+        line_of("nist-csf-2.0@2.0:", below=1),
     ),
     (
         "unknown framework item",
         "NHI-OWN-001.yaml",
-        GOOD_CONTROL.replace("[GOVERN 2.1]", "[GOVERN 9.9]"),
-        "framework nist-ai-rmf-1.0 has no item 'GOVERN 9.9'",
-        ":14",
+        GOOD_CONTROL.replace('"GV.RR-02"', '"GV.RR-99"'),
+        "framework nist-csf-2.0 has no item 'GV.RR-99'",
+        line_of("nist-csf-2.0@2.0:", below=1),
+    ),
+    (
+        "mapping without a relationship",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace("relationship: supporting, ", "", 1),
+        "'relationship' is a required property",
+        line_of("owasp-nhi-top10-2025@2025:", below=1),
+    ),
+    (
+        "mapping in the untyped format of earlier releases",
+        "NHI-OWN-001.yaml",
+        GOOD_CONTROL.replace(
+            'csa-aicm@1.1.0:\n    - {item: "IAM-03"', 'csa-aicm: [IAM-03]\n  x@1:\n    - {item: "IAM-03"'
+        ),
+        "framework mapping 'csa-aicm' names no catalog version: write 'csa-aicm@<version>:'",
+        line_of("csa-aicm@1.1.0:"),
     ),
     (
         "unknown field in a condition",
         "NHI-OWN-001.yaml",
         GOOD_CONTROL.replace("field: owner,", "field: proprietor,"),
         "unknown field 'proprietor' for resource type identity",
-        ":9",
+        line_of("field: owner,"),
     ),
     (
         "unknown parameter",
         "NHI-OWN-001.yaml",
         GOOD_CONTROL.replace("exists: true}", "exists: '{strict}'}", 1),
         "unknown parameter {strict}",
-        ":9",
+        line_of("exists: true}"),
     ),
     ("id differs from file name", "NHI-OWN-999.yaml", GOOD_CONTROL, "does not match its file name", ":1"),
 ]

@@ -109,7 +109,9 @@ def test_extra_controls_directory_adds_controls_and_frameworks(cli, tmp_path: Pa
     (controls / "ACME-001.yaml").write_text(
         "id: ACME-001\ntitle: Service users carry a cost-centre tag\nseverity: low\nresource: identity\n"
         "where: {field: kind, equals: user}\nrequire: {field: tags.cost-centre, exists: true}\n"
-        "frameworks: {acme-policy: [AC-1], nist-csf-2.0: [ID.AM-02]}\n"
+        "frameworks:\n"
+        "  acme-policy@2026: [{item: AC-1, relationship: direct, rationale: The item asks for this very tag.}]\n"
+        "  nist-csf-2.0@2.0: [{item: ID.AM-02, relationship: supporting, rationale: Tags help inventory services.}]\n"
         "rationale: Costs of identities are charged back to the team that owns them.\n"
         "remediation: Add the cost-centre tag to the user.\n"
         "tests:\n"

@@ -25,8 +25,9 @@ from scanner.engine.conditions import (
 )
 from scanner.engine.fields import FIELDS, RELATIONS
 from scanner.errors import InputError
-from scanner.frameworks import Framework
+from scanner.frameworks import Framework, items_by_framework, parse_mappings, unversioned_key
 from scanner.loading import read_yaml, validate, yaml_line
+from scanner.model import FrameworkMapping
 
 CLASSIFICATION_FIELDS = {"classification", "human"}
 NOT_CONTROL_FILES = {"capabilities.yaml"}
@@ -41,16 +42,15 @@ class Control:
     severity: str
     resource: str
     require: dict[str, Any]
-    frameworks: dict[str, list[str]]
+    frameworks: dict[str, list[str]]  # framework id -> item ids, from ``mappings``
     rationale: str
     remediation: str
     where: dict[str, Any] | None = None
+    mappings: list[FrameworkMapping] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
     references: list[str] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
-    # Evidence ("identity.grants") this control need not be unknown without, and why (scanner.engine.evidence).
-    evidence_exemptions: dict[str, str] = field(default_factory=dict)
     path: str = ""
     node: yaml.Node | None = field(default=None, repr=False)
 
@@ -66,7 +66,6 @@ class CompiledControl:
     message_parts: list[tuple[bool, str]] | None = None
     # The control scopes or judges identities by who uses them: findings say how each was classed.
     classified: bool = False
-    reads: frozenset[tuple[str, str]] = frozenset()  # the evidence where and require read (fields.reads)
 
     @property
     def id(self) -> str:
@@ -98,6 +97,14 @@ def load_controls(directories: Iterable[Path], frameworks: Mapping[str, Framewor
 
 def load_control(path: Path, frameworks: Mapping[str, Framework]) -> Control:
     data, node = read_yaml(path)
+    if isinstance(data, dict) and (key := unversioned_key(data.get("frameworks"))) is not None:
+        line = yaml_line(node, ("frameworks", key))
+        raise InputError(
+            f"framework mapping '{key}' names no catalog version: write '{key}@<version>:' followed by "
+            "[{item, relationship: direct|partial|supporting, rationale}] (see docs/frameworks.md)",
+            str(path),
+            str(line) if line else None,
+        )
     validate(data, "control", path, node)
     control = Control(**{key: value for key, value in data.items()}, path=str(path), node=node)
     if control.id != path.stem:
@@ -108,18 +115,12 @@ def load_control(path: Path, frameworks: Mapping[str, Framework]) -> Control:
 
 
 def _check_frameworks(control: Control, frameworks: Mapping[str, Framework]) -> None:
-    for framework_id, item_ids in control.frameworks.items():
-        framework = frameworks.get(framework_id)
-        if framework is None:
-            raise _error(control, f"unknown framework id '{framework_id}'", ("frameworks", framework_id))
-        known = framework.item_ids()
-        for index, item_id in enumerate(item_ids):
-            if item_id not in known:
-                raise _error(
-                    control,
-                    f"framework {framework_id} has no item '{item_id}'",
-                    ("frameworks", framework_id, index),
-                )
+    """Parse the typed mappings; every catalog, version and item must exist in what was loaded."""
+    control.mappings, errors = parse_mappings(control.frameworks, frameworks, control.id)  # type: ignore[arg-type]
+    if errors:
+        message, json_path = errors[0]
+        raise _error(control, message, json_path)
+    control.frameworks = items_by_framework(control.mappings)
 
 
 def compile_control(control: Control, overrides: Mapping[str, Any] | None = None) -> CompiledControl:
@@ -132,12 +133,11 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         title = substitute_params(control.title, params, ("title",))
         where = None
         named = []
-        reads: frozenset[tuple[str, str]] = frozenset()
         if control.where is not None:
             compiled_where = compile_condition(
                 substitute_params(control.where, params, ("where",)), control.resource, ("where",)
             )
-            where, reads = compiled_where.predicate, compiled_where.reads
+            where = compiled_where.predicate
             named = [name for name, _ in compiled_where.fields]
         require = compile_condition(
             substitute_params(control.require, params, ("require",)), control.resource, ("require",)
@@ -147,7 +147,7 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         raise _error(control, str(exc), exc.path) from None
     message_parts = _message_parts(control, params, title) if control.message else None
     classified = control.resource == "identity" and bool(CLASSIFICATION_FIELDS & set(named))
-    return CompiledControl(control, params, title, where, require, message_parts, classified, reads | require.reads)
+    return CompiledControl(control, params, title, where, require, message_parts, classified)
 
 
 def _message_parts(control: Control, params: Mapping[str, Any], title: str) -> list[tuple[bool, str]]:

@@ -15,19 +15,11 @@ from typing import Any
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
-from scanner.engine.fields import UNKNOWN, Incomplete, field_accessor
-from scanner.model import Account, Agent, Credential, Finding, Grant, Identity, LogSource, ResourceRef
+from scanner.engine.fields import UNKNOWN, field_accessor
+from scanner.model import Credential, Finding, ResourceRef
 from scanner.serialize import format_time
 
 MAX_EVIDENCE_ITEMS = 20
-_RECORD_TYPES: dict[type, str] = {
-    Identity: "identity",
-    Credential: "credential",
-    Grant: "grant",
-    Agent: "agent",
-    LogSource: "log_source",
-    Account: "account",
-}
 _PLAIN = (str, int, float, bool)
 
 
@@ -35,6 +27,8 @@ _PLAIN = (str, int, float, bool)
 class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # control id -> "provider/kind" -> records evaluated, for benchmarks scoped to one provider
+    evaluated_by_scope: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def fingerprint(control_id: str, resource_uid: str) -> str:
@@ -46,9 +40,11 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
     """Findings come out control by control, in the order given, each control's sorted by resource uid."""
     result = Evaluation()
     refs: dict[int, ResourceRef] = {}
+    scope_keys: dict[int, str] = {}
     for compiled in controls:
-        counts, matched = _results(compiled, ctx, keep_passed)
+        counts, matched, scopes = _results(compiled, ctx, keep_passed, scope_keys)
         result.counts[compiled.id] = counts
+        result.evaluated_by_scope[compiled.id] = scopes
         findings = []
         resource_type = compiled.control.resource
         for record, status in matched:
@@ -66,21 +62,25 @@ def _by_resource_uid(finding: Finding) -> str:
 
 
 def _results(
-    compiled: CompiledControl, ctx: EvalContext, keep_passed: bool
-) -> tuple[dict[str, int], list[tuple[Any, str]]]:
-    """Counts per status, and the records that become findings with their status."""
+    compiled: CompiledControl, ctx: EvalContext, keep_passed: bool, scope_keys: dict[int, str]
+) -> tuple[dict[str, int], list[tuple[Any, str]], dict[str, int]]:
+    """Counts per status, the records that become findings with their status, and how many
+    records of each provider and kind were evaluated."""
     passed = failed = unknown = 0
     matched: list[tuple[Any, str]] = []
+    scopes: dict[str, int] = {}
     where = compiled.where
     require = compiled.require.predicate
-    for record in ctx.records(compiled.control.resource):
-        if where is not None:
-            applies = where(record, ctx)
-            if applies is False:
-                continue
-            outcome = None if applies is None else require(record, ctx)
-        else:
-            outcome = require(record, ctx)
+    resource_type = compiled.control.resource
+    for record in ctx.records(resource_type):
+        applies = True if where is None else where(record, ctx)
+        if applies is False:
+            continue
+        key = scope_keys.get(id(record))
+        if key is None:
+            key = scope_keys[id(record)] = _scope_key(record, resource_type, ctx)
+        scopes[key] = scopes.get(key, 0) + 1
+        outcome = None if applies is None else require(record, ctx)
         if outcome is True:
             passed += 1
             if keep_passed:
@@ -91,7 +91,16 @@ def _results(
         else:
             unknown += 1
             matched.append((record, "unknown"))
-    return {"fail": failed, "pass": passed, "waived": 0, "unknown": unknown}, matched
+    return {"fail": failed, "pass": passed, "waived": 0, "unknown": unknown}, matched, scopes
+
+
+def _scope_key(record: Any, resource_type: str, ctx: EvalContext) -> str:
+    """ "provider/kind" of a record, as its ResourceRef would name them."""
+    if resource_type in ("credential", "grant"):
+        holder = ctx.holder(record.identity_uid)
+        provider = holder.provider if holder else record.attributes.get("provider", "")
+        return f"{provider}/{record.kind}"
+    return f"{record.provider}/{getattr(record, 'kind', resource_type)}"
 
 
 def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceRef:
@@ -134,40 +143,22 @@ def _finding(compiled: CompiledControl, record: Any, ref: ResourceRef, status: s
 
 def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[str, Any]:
     evidence: dict[str, Any] = {}
-    read = compiled.reads
-    resource = compiled.control.resource
-    gaps: list[str] = [name for name in record.unknown if (resource, name) in read]
     for name, accessor in compiled.require.fields:
-        value = accessor(record, ctx)
-        if type(value) is Incomplete:
-            gaps.append(value.reason)
-        evidence[name] = json_value(value)
+        evidence[name] = json_value(accessor(record, ctx))
     for name, resolve, inner in compiled.require.relations:
         records = resolve(record, ctx)
         if records is UNKNOWN:
             evidence[name] = "not collected"
             continue
-        partial = type(records) is Incomplete
-        if partial:
-            gaps.append(records.reason)
-            records = records.known
-        target = _RECORD_TYPES.get(type(records[0])) if records else None
-        gaps.extend(
-            f"{name} of {_label(item)}"
-            for item in records
-            if getattr(item, "unknown", None)
-            for name in item.unknown
-            if (target, name) in read
-        )
         matching = [item for item in records if inner is None or inner(item, ctx)]
         labels = [_label(item) for item in matching[:MAX_EVIDENCE_ITEMS]]
         if len(matching) > MAX_EVIDENCE_ITEMS:
             labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
-        evidence[name] = labels if labels or not partial else "not collected"
+        evidence[name] = labels
     if compiled.classified:
         evidence["classified_as"] = ctx.classification(record).describe()
-    if gaps:
-        evidence["not_collected"] = list(dict.fromkeys(gaps))[:MAX_EVIDENCE_ITEMS]
+    if record.unknown:
+        evidence["not_collected"] = list(record.unknown)
     if record.attributes and "location" in record.attributes:
         evidence["location"] = record.attributes["location"]
     return evidence
@@ -187,8 +178,6 @@ def json_value(value: Any) -> Any:
         return value
     if value is UNKNOWN:
         return "not collected"
-    if type(value) is Incomplete:  # what was collected; the gap is named under not_collected
-        return json_value(value.known)
     if isinstance(value, datetime):
         return format_time(value)
     if isinstance(value, frozenset | set):
@@ -208,32 +197,18 @@ def _message(
     parts = compiled.message_parts
     if parts is None:
         return f"{ref.name}: fails '{compiled.title}'"
-    text: list[str] = []
-    never = False
+    text = []
     for is_value, part in parts:
         if not is_value:
-            text.append(part.removeprefix(_DAYS_AGO) if never else part)
-            never = False
+            text.append(part)
         elif part == "name":
             text.append(ref.name)
+        elif part in evidence:
+            text.append(_text(evidence[part]))
         else:
-            if part in evidence:
-                value = evidence[part]
-            else:
-                accessor = field_accessor(compiled.control.resource, part)
-                if accessor is None:
-                    text.append(part)
-                    continue
-                value = json_value(accessor(record, ctx))
-            if value is None and text and text[-1].endswith(_LAST_USED):  # "last used none days ago"
-                text[-1] = text[-1].removesuffix(_LAST_USED) + "never used"
-                never = True
-                continue
-            text.append(_text(value))
+            accessor = field_accessor(compiled.control.resource, part)
+            text.append(_text(json_value(accessor(record, ctx))) if accessor else part)
     return "".join(text)
-
-
-_LAST_USED, _DAYS_AGO = "last used ", " days ago"
 
 
 def _text(value: Any) -> str:

@@ -6,13 +6,14 @@ again from the merged counts, exactly as for a single scan."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from scanner.frameworks import framework_posture, weighted_score
+from scanner.frameworks import weighted_score
 from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult, WaiverReport
-from scanner.scan import Catalogs, gate, summarize_inventory
+from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory
 
 T = TypeVar("T")
 
@@ -32,22 +33,28 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
             total = controls.setdefault(
                 control.id,
                 ControlSummary(control.id, control.title, control.severity, control.resource, control.frameworks,
-                               control.rationale, control.remediation, dict.fromkeys(control.counts, 0)),
+                               control.rationale, control.remediation, dict.fromkeys(control.counts, 0),
+                               control.mappings),
             )  # fmt: skip
             for status, number in control.counts.items():
                 total.counts[status] = total.counts.get(status, 0) + number
+            for key, number in control.evaluated_by_scope.items():
+                total.evaluated_by_scope[key] = total.evaluated_by_scope.get(key, 0) + number
     summaries = sorted(controls.values(), key=lambda c: c.id)
     inventories = [r.inventory for r in results if r.inventory is not None]
     inventory = _merge_inventories(inventories) if inventories else None
-    framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
-    frameworks = [
-        framework_posture(catalogs.frameworks[f], summaries) for f in framework_ids if f in catalogs.frameworks
-    ]
     waivers = WaiverReport(
         **{
             name: _unique((w for r in results for w in getattr(r.waivers, name)), lambda w: (w.control, w.resource))
             for name in ("applied", "expired", "unmatched", "expiring")
         }
+    )
+    framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
+    findings = _unique((f for r in results for f in r.findings), lambda f: f.fingerprint)
+    sources = _unique((s for r in results for s in r.scan.sources), lambda s: (s.name, s.account))
+    estate = dataclasses.replace(inventory or Inventory(collected_at=first.scan.as_of), sources=sources)
+    frameworks = framework_postures(
+        catalogs, [f for f in framework_ids if f in catalogs.frameworks], summaries, findings, estate
     )
     merged = ScanResult(
         scan=ScanMeta(
@@ -55,12 +62,12 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
             started=min(r.scan.started for r in results),
             finished=max(r.scan.finished for r in results),
             as_of=max(r.scan.as_of for r in results),
-            sources=_unique((s for r in results for s in r.scan.sources), lambda s: (s.name, s.account)),
+            sources=sources,
             fail_on=first.scan.fail_on,
         ),
         score=weighted_score(summaries),
         controls=summaries,
-        findings=_unique((f for r in results for f in r.findings), lambda f: f.fingerprint),
+        findings=findings,
         frameworks=frameworks,
         waivers=waivers,
         inventory_summary=summarize_inventory(inventory) if inventory else first.inventory_summary,

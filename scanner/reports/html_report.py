@@ -158,6 +158,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
 
 def report_data(result: ScanResult) -> dict[str, Any]:
     """The data island: column names once, then one array per row (half the size of objects)."""
+    names = {f.id: f.name for f in result.frameworks}
     return {
         "columns": {
             "findings": FINDING_COLUMNS,
@@ -173,10 +174,14 @@ def report_data(result: ScanResult) -> dict[str, Any]:
                 "rationale": c.rationale,
                 "remediation": c.remediation,
                 "frameworks": c.frameworks,
+                "mappings": [
+                    f"{names.get(m.framework, m.framework)} {m.version} {m.item} ({m.relationship}): {m.rationale}"
+                    for m in c.mappings
+                ],
             }
             for c in result.controls
         },
-        "frameworks": {f.id: f.name for f in result.frameworks},
+        "frameworks": names,
         "findings": [_finding_row(f) for f in result.findings],
         **inventory_rows(result),
     }
@@ -190,8 +195,6 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
         .render(
             result=result,
             headline=view.headline(result),
-            verdict=view.gate_verdict(result),
-            results_line=view.results_line(result),
             scope=view.scope(result),
             matrix=view.provider_severity_matrix(result.findings),
             gaps=view.coverage_gaps(result, limit=50),

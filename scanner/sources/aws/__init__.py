@@ -24,7 +24,6 @@ PERMISSIONS = (
     "iam:ListServiceSpecificCredentials",
     "bedrock:ListAgents",
     "bedrock:GetAgent",
-    "bedrock:ListAgentAliases",
     "bedrock:ListAgentActionGroups",
     "bedrock:GetAgentActionGroup",
     "bedrock:ListAgentKnowledgeBases",

@@ -1,0 +1,165 @@
+"""A framework's posture in one scan: each item's status, coverage and the framework score.
+
+An item is decided by the controls mapped onto it as ``direct`` or ``partial``; ``supporting``
+controls are listed as evidence only. A benchmark item is judged only on resources of its own
+providers and kinds (its scope). An item fails when any in-scope resource fails; it is
+``incomplete`` when a source that could hold its evidence was not read completely; ``unknown``
+when evidence is missing; ``pass`` when every in-scope resource passed (or was waived); and
+``not_applicable`` when nothing in scope was there to judge. A framework none of whose providers
+is in the estate is not in scope and has no score.
+
+The framework score is the share of assessed items that pass: pass / (pass + fail + unknown +
+incomplete), 0-100. Items not assessed, not applicable or not in scope are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from scanner.frameworks import DECIDING, Framework, FrameworkItem, Scope, coverage_text, item_mappings
+from scanner.model import (
+    ITEM_RESULT_STATUSES,
+    ControlSummary,
+    Finding,
+    FrameworkItemPosture,
+    FrameworkPosture,
+    SourceStatus,
+)
+
+SCORE_DEFINITION = "share of assessed items that pass: pass / (pass + fail + unknown + incomplete)"
+CLOUD_PROVIDERS = ("aws", "azure", "gcp")
+
+
+def scope_key(provider: str, kind: str) -> str:
+    return f"{provider}/{kind}"
+
+
+def estate_providers(
+    providers_seen: Iterable[str], sources: Sequence[SourceStatus], account_providers: dict[str, str]
+) -> set[str]:
+    """Providers present in the estate: those of records read, and of cloud sources asked for
+    (a cloud source that failed entirely leaves no records but its provider was still in scope)."""
+    present = {p for p in providers_seen if p}
+    for source in sources:
+        provider = account_providers.get(source.account) or (source.name if source.name in CLOUD_PROVIDERS else "")
+        if provider:
+            present.add(provider)
+    return present
+
+
+def incomplete_providers(sources: Sequence[SourceStatus], account_providers: dict[str, str]) -> set[str]:
+    """Providers with a partial or failed source; "*" when such a source's provider is not known
+    (a file or manifest source can hold any provider's records)."""
+    lacking: set[str] = set()
+    for source in sources:
+        if source.status == "complete":
+            continue
+        provider = account_providers.get(source.account) or (source.name if source.name in CLOUD_PROVIDERS else "")
+        lacking.add(provider if provider in CLOUD_PROVIDERS else "*")
+    return lacking
+
+
+class _InScope:
+    """Per control, the results of resources inside one scope: fail/unknown/waived from findings,
+    pass as evaluated minus those (passing resources are counted, not kept as findings)."""
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        self._by_control: dict[str, list[Finding]] = {}
+        for finding in findings:
+            self._by_control.setdefault(finding.control_id, []).append(finding)
+
+    def counts(self, control: ControlSummary, scope: Scope) -> dict[str, int]:
+        if scope.unrestricted:
+            return {status: control.counts.get(status, 0) for status in ("fail", "pass", "waived", "unknown")}
+        counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
+        for finding in self._by_control.get(control.id, []):
+            if finding.status in counts and scope.admits(finding.resource.provider, finding.resource.kind):
+                counts[finding.status] += 1
+        evaluated = 0
+        for key, number in control.evaluated_by_scope.items():
+            provider, _, kind = key.partition("/")
+            if scope.admits(provider, kind):
+                evaluated += number
+        counts["pass"] = max(0, evaluated - counts["fail"] - counts["unknown"] - counts["waived"])
+        return counts
+
+
+def framework_posture(
+    framework: Framework,
+    controls: Sequence[ControlSummary],
+    findings: Sequence[Finding] = (),
+    present: set[str] | None = None,
+    lacking: set[str] | None = None,
+) -> FrameworkPosture:
+    """``present``: providers in the estate (None: not known, every framework counts as in scope);
+    ``lacking``: providers whose source was partial or failed ("*": any)."""
+    by_id = {control.id: control for control in controls}
+    mappings = item_mappings(framework, (m for c in controls for m in c.mappings))
+    in_scope = present is None or not framework.scope.providers or bool(set(framework.scope.providers) & present)
+    in_scope_results = _InScope(findings)
+    items = []
+    for item in framework.items:
+        found = [m for m in mappings[item.id] if m.control in by_id]
+        deciding = [m.control for m in found if m.relationship in DECIDING]
+        scope = framework.item_scope(item)
+        counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
+        for control_id in deciding:
+            for status, number in in_scope_results.counts(by_id[control_id], scope).items():
+                counts[status] += number
+        status = _item_status(item, scope, deciding, counts, in_scope, present, lacking or set())
+        items.append(
+            FrameworkItemPosture(
+                id=item.id,
+                title=item.title,
+                status=status,
+                controls=deciding,
+                counts=counts,
+                reason=item.reason,
+                official=item.official,
+                supporting=[m.control for m in found if m.relationship not in DECIDING],
+                relationships={m.control: m.relationship for m in found},
+            )
+        )
+    assessed = sum(1 for item in items if item.controls)
+    return FrameworkPosture(
+        id=framework.id,
+        name=framework.name,
+        version=framework.version,
+        score=framework_score(items) if in_scope else None,
+        items=items,
+        item_count=len(framework.items),
+        assessed=assessed,
+        in_scope=in_scope,
+        providers=list(framework.scope.providers),
+        coverage=coverage_text(assessed, len(framework.items), framework.version),
+        score_definition=SCORE_DEFINITION,
+    )
+
+
+def framework_score(items: Iterable[FrameworkItemPosture]) -> float | None:
+    results = [item.status for item in items if item.status in ITEM_RESULT_STATUSES]
+    return None if not results else round(100 * results.count("pass") / len(results), 1)
+
+
+def _item_status(
+    item: FrameworkItem,
+    scope: Scope,
+    deciding: list[str],
+    counts: dict[str, int],
+    framework_in_scope: bool,
+    present: set[str] | None,
+    lacking: set[str],
+) -> str:
+    if not framework_in_scope or (present is not None and scope.providers and not set(scope.providers) & present):
+        return "not_in_scope"
+    if not deciding:
+        return "not_assessable" if not item.assessable else "not_assessed"
+    if counts["fail"]:
+        return "fail"
+    if "*" in lacking or (lacking & set(scope.providers)) or (lacking and not scope.providers):
+        return "incomplete"
+    if counts["unknown"]:
+        return "unknown"
+    if counts["pass"] or counts["waived"]:
+        return "pass"
+    return "not_applicable"
