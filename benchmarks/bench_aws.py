@@ -32,10 +32,12 @@ def _policy(action: str, principal: dict[str, str] | None = None) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def seed(users: int) -> None:
+def seed(users: int, account: str = ACCOUNT, roles: int = ROLES) -> None:
+    """``users`` users (an inline policy each, a third with a shared managed policy, 1-2 keys)
+    and ``roles`` Lambda roles, straight into moto's IAM backend of ``account``."""
     from moto.iam.models import iam_backends
 
-    backend = iam_backends[ACCOUNT]["aws"]
+    backend = iam_backends[account]["aws"]
     rng = random.Random(7)
     shared = backend.create_policy(
         description="",
@@ -66,7 +68,7 @@ def seed(users: int) -> None:
             ],
         }
     )
-    for index in range(ROLES):
+    for index in range(roles):
         backend.create_role(f"role-{index:04d}", trust, "/", None, "", [], None)
 
 

@@ -19,9 +19,9 @@ import click
 
 from scanner import __version__, console
 from scanner.config import STARTER, load_config, scan_defaults
-from scanner.errors import InputError, NhiscanError, ReportError, UsageError
+from scanner.errors import InputError, NhiscanError, ReportError, SourceUnreachableError, UsageError
 from scanner.fsutil import write_atomic
-from scanner.history.store import HistoryStore, trend_point
+from scanner.history.store import HistoryStore, scan_scope, trend_point
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
 from scanner.model import Inventory, ScanResult
@@ -41,7 +41,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except NhiscanError as exc:
             click.echo(f"nhiscan: error: {exc}", err=True)
-            raise click.exceptions.Exit(EXIT_INPUT) from None
+            raise click.exceptions.Exit(
+                EXIT_PARTIAL if isinstance(exc, SourceUnreachableError) else EXIT_INPUT
+            ) from None
 
 
 @click.group(cls=_Group)
@@ -219,7 +221,9 @@ def scan(
     result.scan.timings = {"collect": round(collected - clock, 3), "evaluate": round(evaluated - collected, 3)}
     store = None if no_history else HistoryStore(db)
     if store is not None:
-        result.trend = [*store.trend(scan_group), trend_point(result, store.previous_failing(scan_group))]
+        scope = None if scan_group else scan_scope(result)
+        earlier = store.trend(scan_group, scope=scope)
+        result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
     with console.working("writing reports", quiet):
         written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
     save_inventory(inventory, output_dir / "inventory.json")
@@ -231,6 +235,8 @@ def scan(
     if not quiet:
         console.print_summary(result, [*written, output_dir / "inventory.json"])
     if result.gate["incomplete_sources"] and not allow_partial:
+        ctx.exit(EXIT_PARTIAL)
+    if result.gate.get("nothing_assessed"):
         ctx.exit(EXIT_PARTIAL)
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
@@ -384,6 +390,7 @@ def controls_show(control_id: str, control_dirs: tuple[Path, ...]) -> None:
 @click.argument("directory", type=click.Path(path_type=Path))
 def controls_validate(directory: Path) -> None:
     """Validate the controls in DIRECTORY and run the test cases they carry."""
+    from scanner.engine.evidence import check_controls
     from scanner.engine.selftest import run_control_tests
 
     catalogs = load_catalogs([directory], builtin_controls=False)
@@ -397,6 +404,12 @@ def controls_validate(directory: Path) -> None:
     click.echo(f"{len(chosen)} controls valid; {len(outcomes) - len(failures)} of {len(outcomes)} test cases passed")
     if failures:
         raise InputError(f"{len(failures)} control test case(s) failed", str(directory))
+    problems = check_controls(chosen, catalogs)  # no evidence, no pass: proven for each control
+    for problem in problems:
+        click.echo(f"{problem.path}: evidence {problem.evidence} not collected: {problem.detail}", err=True)
+    if problems:
+        raise InputError(f"{len(problems)} gap(s) in the no-evidence-no-pass proof", str(directory))
+    click.echo("each control is unknown, never pass, without the evidence it reads")
 
 
 @main.group(cls=_Group)

@@ -27,6 +27,7 @@ from scanner.engine.conditions import substitute_params
 from scanner.engine.controls import Control
 from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade
 from scanner.model import ScanResult
+from scanner.reports.view import gate_verdict, results_line
 
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 TOP_CONTROLS = 10
@@ -76,6 +77,7 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
     out = _console()
     score = "n/a" if result.score is None else f"{result.score:.1f}"
     out.print(f"[bold]Posture score {score}[/] (grade {grade(result.score)}) as of {result.scan.as_of:%Y-%m-%d}")
+    out.print(results_line(result))
 
     statuses = Counter((f.severity, f.status) for f in result.findings)
     table = Table(title="Findings by severity")
@@ -129,8 +131,8 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
             f"on {waiver.expires} (owner {escape(waiver.owner)})"
         )
     gate = result.gate
-    verdict = "[green]passed[/]" if gate["passed"] else f"[red]failed[/] ({gate['blocking_findings']} blocking)"
-    out.print(f"Gate (fail on {gate['fail_on']}): {verdict}")
+    state = "[green]passed[/]" if gate["passed"] else "[red]failed[/]"
+    out.print(f"Gate (fail on {gate['fail_on']}): {state}. {escape(gate_verdict(result))}")
     for path in written:
         out.print(f"wrote {escape(str(path))}")
 

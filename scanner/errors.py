@@ -28,5 +28,10 @@ class SourceReadError(NhiscanError):
     """A source could not start at all (no credentials, unknown source name)."""
 
 
+class SourceUnreachableError(NhiscanError):
+    """A source could not be reached at all (unreachable, timed out, not answering as the service
+    would): nothing was read, so the scan is a failed source (exit 3, with --allow-partial too)."""
+
+
 class ReportError(NhiscanError):
     """A report could not be written."""

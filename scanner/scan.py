@@ -146,6 +146,10 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     postures = framework_postures(
         catalogs, options.frameworks or sorted(catalogs.frameworks), summaries, evaluation.findings, inventory
     )
+    assessed = not nothing_assessed(inventory, evaluation.findings)
+    if not assessed:  # an empty estate has nothing to pass: no score rather than a perfect one
+        for posture in postures:
+            posture.score = None
     result = ScanResult(
         scan=ScanMeta(
             id=str(uuid.uuid4()),
@@ -156,7 +160,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             fail_on=options.fail_on,
             baseline=str(options.baseline) if options.baseline else None,
         ),
-        score=weighted_score(summaries),
+        score=weighted_score(summaries) if assessed else None,
         controls=summaries,
         findings=evaluation.findings,
         frameworks=postures,
@@ -206,13 +210,26 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
         if f.status == "fail" and SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
+    empty = nothing_assessed(result.inventory, result.findings)
     return {
         "fail_on": fail_on,
-        "passed": not blocking,
+        "passed": not blocking and not empty,
+        "nothing_assessed": empty,
         "blocking_findings": len(blocking),
         "blocking_by_severity": dict(Counter(f.severity for f in blocking)),
         "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],
     }
+
+
+def nothing_assessed(inventory: Inventory | None, findings: Iterable[Finding]) -> bool:
+    """True when the scan found no identity, credential or agent (the records the controls are
+    about) and nothing failed: accounts and log sources alone are an empty estate (a wrong path, a
+    folder with no agent). A failure (a source that could not be read) still speaks for itself."""
+    if inventory is None:  # a results file from before inventories were kept: its findings speak
+        return False
+    if inventory.identities or inventory.credentials or inventory.agents:
+        return False
+    return not any(f.status == "fail" for f in findings)
 
 
 def reported_inventory(inventory: Inventory) -> Inventory:

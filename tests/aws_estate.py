@@ -5,11 +5,14 @@ and off, and a secret without rotation. Ages are set on moto's backend objects (
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
 from .aws_fake import FakeAws
@@ -76,6 +79,21 @@ def seed(fake: FakeAws) -> Estate:
     _seed_member(dev, member)
     agent_arn = _seed_agent(fake, management)
     return Estate(member=member, agent_arn=agent_arn)
+
+
+@contextmanager
+def seeded() -> Iterator[tuple[FakeAws, Estate]]:
+    """A fake AWS of its own, seeded once, with the environment pointing at it (for a module of
+    tests that only read: each clears the faults it set with ``FakeAws.clear_faults``)."""
+    fake = FakeAws()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        for name, value in fake.environment().items():
+            patch.setenv(name, value)
+        fake.reset()
+        yield fake, seed(fake)
+    fake.stop()
 
 
 def _user(iam: Any, name: str, owner: str | None, policy: str | None = None, key: bool = True) -> None:
@@ -173,6 +191,7 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
             "actionGroupId": "AG1",
             "actionGroupName": "tickets",
             "actionGroupState": "ENABLED",
+            **_STAMPS,
             "actionGroupExecutor": {"lambda": f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:tickets"},
             "functionSchema": {
                 "functions": [
@@ -185,11 +204,32 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
             "actionGroupId": "AG2",
             "actionGroupName": "CodeInterpreter",
             "actionGroupState": "ENABLED",
+            **_STAMPS,
             "parentActionSignature": "AMAZON.CodeInterpreter",
         },
     ]
+    # Version 1 serves production through the "live" alias; the test alias routes to DRAFT.
+    fake.state.action_groups[f"{agent['agentId']}/1"] = [
+        {
+            "actionGroupId": "AG1",
+            "actionGroupName": "tickets",
+            "actionGroupState": "ENABLED",
+            **_STAMPS,
+            "actionGroupExecutor": {"lambda": f"arn:aws:lambda:us-east-1:{MANAGEMENT}:function:tickets"},
+            "functionSchema": {"functions": [{"name": "get_ticket", "requireConfirmation": "DISABLED"}]},
+        }
+    ]
+    fake.state.aliases[agent["agentId"]] = [
+        _alias("TSTALIASID", "AgentTestAlias", "DRAFT"),
+        _alias("LIVE000001", "live", "1"),
+    ]
     fake.state.knowledge_bases[agent["agentId"]] = [
-        {"knowledgeBaseId": "KB123", "knowledgeBaseState": "ENABLED", "description": "support docs"}
+        {
+            "knowledgeBaseId": "KB12345678",
+            "knowledgeBaseState": "ENABLED",
+            "description": "support docs",
+            "updatedAt": _STAMPS["updatedAt"],
+        }
     ]
     fake.state.service_credentials.setdefault("testing", []).append(
         {
@@ -199,3 +239,17 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
         }
     )
     return agent["agentArn"]
+
+
+_STAMPS = {"createdAt": "2026-11-02T09:15:00Z", "updatedAt": "2026-11-02T09:15:00Z"}
+
+
+def _alias(alias_id: str, name: str, version: str) -> dict[str, Any]:
+    """An AgentAliasSummary as ListAgentAliases returns it (Bedrock API reference)."""
+    return {
+        "agentAliasId": alias_id,
+        "agentAliasName": name,
+        "agentAliasStatus": "PREPARED",
+        **_STAMPS,
+        "routingConfiguration": [{"agentVersion": version}],
+    }

@@ -1,10 +1,15 @@
-"""A local AWS for tests: moto's server over real HTTP, behind a small front that counts requests,
-answers the calls moto lacks with their documented shapes, and can refuse chosen calls.
+"""A local AWS for tests: moto's server over real HTTP, behind a small front that names every
+request by its operation (from botocore's own service models), counts it, answers the calls moto
+lacks in the shapes of the API reference, and injects the faults real endpoints have.
 
-moto 5.2 has no Bedrock action groups or agent knowledge bases and no IAM service-specific
-credentials; the front answers those from ``extra`` data seeded by the test. Everything else is
-forwarded to moto unchanged. ``deny`` makes the front answer chosen calls with AccessDenied, the
-way AWS refuses a call (or an AssumeRole into one account).
+moto 5.2 has no Bedrock action groups, agent knowledge bases or agent aliases, no IAM
+service-specific credentials, and does not show an organisation trail to member accounts; the
+front answers those from data the test seeds. Faults, by ``service:Operation`` (the IAM action
+name, optionally ``@region``): ``deny`` (AccessDenied in the protocol's own error shape),
+``throttle`` (N throttling errors), ``html500`` (an HTML page with status 500, as a proxy sends),
+``hang`` (accept the request and never answer), ``errors`` (the next answers: given AWS errors).
+Every answer the front makes up is kept in ``served`` so tests can check it against botocore's
+parser and the service model.
 """
 
 from __future__ import annotations
@@ -16,37 +21,81 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
+import botocore.session
 from moto.server import ThreadedMotoServer
 
-_SERVICE = re.compile(r"Credential=[^/]+/\d+/([\w-]+)/([\w-]+)/aws4_request")
-_ACTION_GROUPS = re.compile(r"^/agents/([^/]+)/agentversions/DRAFT/actiongroups/(?:([^/]+)/)?$")
-_KNOWLEDGE_BASES = re.compile(r"^/agents/([^/]+)/agentversions/DRAFT/knowledgebases/$")
-_ACCESS_KEY = re.compile(r"Credential=([^/]+)/")
-_AGENT = re.compile(r"^/agents/([^/]+)/$")
-_THROTTLED = (
-    b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-    b"<Message>Rate exceeded</Message></Error></ErrorResponse>"
+_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([\w-]+)/([\w-]+)/aws4_request")
+_XML_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+# What Werkzeug (Flask, moto) serves on an unhandled error; not XML, so the query parser fails.
+HTML_500 = (
+    b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
+    b"<p>The server encountered an internal error and was unable to complete your request.</p>\n"
 )
+# botocore service names behind each signing name (the service in a request's credential scope)
+MODELS = {
+    "bedrock": ("bedrock-agent", "bedrock"),
+    "iam": ("iam",),
+    "sts": ("sts",),
+    "ec2": ("ec2",),
+    "organizations": ("organizations",),
+    "cloudtrail": ("cloudtrail",),
+    "secretsmanager": ("secretsmanager",),
+    "s3": ("s3",),
+}
 
 
 @dataclass
 class FakeState:
     moto_port: int
-    requests: Counter[str] = field(default_factory=Counter)
-    # agent id -> list of action group details (GetAgentActionGroup's agentActionGroup shape)
+    requests: Counter[str] = field(default_factory=Counter)  # "iam:ListUsers"
+    by_region: Counter[str] = field(default_factory=Counter)  # "bedrock:ListAgents@us-east-1"
+    # agent id (or "agent id/version") -> action group details (GetAgentActionGroup's agentActionGroup)
     action_groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     knowledge_bases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    aliases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # AgentAliasSummary items
     # agent id -> GetAgent fields moto does not keep (guardrailConfiguration, memoryConfiguration)
     agent_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     # access key id of the caller -> its account's Bedrock API keys (ListServiceSpecificCredentials)
     service_credentials: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    page_size: int = 100  # items per page of the lists the front answers
+    org_trail: dict[str, Any] | None = None  # a trail (DescribeTrails shape) members see too
     deny: set[str] = field(default_factory=set)  # "iam:ListAccessKeys", "sts:AssumeRole:<account>"
     throttle: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> times
+    html500: set[str] = field(default_factory=set)
+    errors: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)  # call -> (status, code, message)
+    hang: set[str] = field(default_factory=set)
+    served: list[tuple[str, int, dict[str, str], bytes]] = field(default_factory=list)  # made-up answers
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@cache
+def _model(name: str) -> Any:
+    return botocore.session.get_session().get_service_model(name)
+
+
+@cache
+def _rest_routes(signing: str) -> list[tuple[str, re.Pattern[str], str, str]]:
+    """(method, path pattern, model, operation) of the REST operations behind a signing name,
+    most literal first, so /agents/{id}/agentaliases/ wins over /agents/{id}/."""
+    routes = []
+    for name in MODELS.get(signing, ()):
+        model = _model(name)
+        if model.protocol not in ("rest-json", "rest-xml"):
+            continue
+        for operation in model.operation_names:
+            http = model.operation_model(operation).http
+            uri = http["requestUri"].split("?")[0]
+            pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(uri))
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+            routes.append((http["method"], re.compile(f"^{pattern}$"), name, operation))
+    return sorted(routes, key=lambda r: -len(re.sub(r"\[\^/\]\+|\.\+", "", r[1].pattern)))
 
 
 class _Front(BaseHTTPRequestHandler):
@@ -59,117 +108,157 @@ class _Front(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._handle()
 
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
 
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        match = _SERVICE.search(self.headers.get("Authorization", ""))
-        service = match.group(2) if match else "unknown"
-        action = self._action(service, body)
+        if self.path == "/_fake/requests":  # the counters, for a benchmark in another process
+            with self.state.lock:
+                return self._reply(200, json.dumps(dict(self.state.requests)).encode(), "application/json")
+        scope = _SCOPE.search(self.headers.get("Authorization", ""))
+        self.access_key, region, signing = scope.groups() if scope else ("", "", "unknown")
+        self.model, operation = self._operation(signing, body)
+        call = f"{signing}:{operation}"
         with self.state.lock:
-            self.state.requests[f"{service}:{action}"] += 1
-        if self._refused(service, action, body):
-            return self._deny(service, action)
-        if self._throttled(f"{service}:{action}"):
-            return self._reply(400, _THROTTLED, "text/xml")
-        if service == "bedrock" and self._bedrock_extra():
+            self.state.requests[call] += 1
+            self.state.by_region[f"{call}@{region}"] += 1
+        faults = {call, f"{call}@{region}"}
+        if faults & self.state.hang:
+            self.state.release.wait(120)  # accepted, never answered
+            self.close_connection = True
             return None
-        if service == "iam" and action == "ListServiceSpecificCredentials":
-            return self._service_credentials()
-        agent = _AGENT.match(self.path.split("?")[0]) if service == "bedrock" and self.command == "GET" else None
-        return self._forward(body, self.state.agent_fields.get(agent.group(1)) if agent else None)
+        if faults & self.state.html500:
+            return self._reply(500, HTML_500, "text/html")
+        if faults & self.state.deny or self._assume_denied(signing, operation, body):
+            return self._error(403, "AccessDenied", f"User is not authorized to perform: {call}")
+        if self._throttled(faults):
+            return self._error(400, "Throttling", "Rate exceeded")
+        queued = self._queued(faults)
+        if queued is not None:
+            return self._error(queued[0], queued[1], queued[2])
+        made_up = self._made_up(operation, body)
+        if made_up is not None:
+            with self.state.lock:
+                self.state.served.append((f"{self.model}:{operation}", 200, {}, made_up))
+            return self._reply(200, made_up, "text/xml" if self.model == "iam" else "application/json")
+        return self._forward(operation, body)
 
-    def _action(self, service: str, body: bytes) -> str:
+    def _operation(self, signing: str, body: bytes) -> tuple[str, str]:
         target = self.headers.get("X-Amz-Target")
         if target:
-            return target.rsplit(".", 1)[-1]
+            return MODELS.get(signing, (signing,))[0], target.rsplit(".", 1)[-1]
         if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-            return parse_qs(body.decode()).get("Action", ["?"])[0]
-        return f"{self.command} {self.path.split('?')[0]}"
-
-    def _throttled(self, call: str) -> bool:
-        with self.state.lock:
-            remaining = self.state.throttle.get(call, 0)
-            if remaining:
-                self.state.throttle[call] = remaining - 1
-            return remaining > 0
-
-    def _refused(self, service: str, action: str, body: bytes) -> bool:
-        if f"{service}:{action}" in self.state.deny:
-            return True
-        if service == "sts" and action == "AssumeRole":
-            arn = parse_qs(body.decode()).get("RoleArn", [""])[0]
-            return any(f"sts:AssumeRole:{account}" in self.state.deny for account in re.findall(r"::(\d{12}):", arn))
-        return False
-
-    def _deny(self, service: str, action: str) -> None:
-        message = f"User is not authorized to perform: {service}:{action}"
-        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-            payload = (
-                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-                f"<Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
-            ).encode()
-            self._reply(403, payload, "text/xml")
-        else:
-            self._reply(403, json.dumps({"message": message}).encode(), "application/json", "AccessDeniedException")
-
-    def _bedrock_extra(self) -> bool:
+            return MODELS.get(signing, (signing,))[0], parse_qs(body.decode()).get("Action", ["?"])[0]
         path = self.path.split("?")[0]
-        groups = _ACTION_GROUPS.match(path)
-        if groups and groups.group(2) is None and self.command == "POST":
-            summaries = [
-                {
-                    "actionGroupId": g["actionGroupId"],
-                    "actionGroupName": g["actionGroupName"],
-                    "actionGroupState": "ENABLED",
-                }
-                for g in self.state.action_groups.get(groups.group(1), [])
-            ]
-            self._json({"actionGroupSummaries": summaries})
-            return True
-        if groups and groups.group(2) is not None and self.command == "GET":
-            found = [
-                g for g in self.state.action_groups.get(groups.group(1), []) if g["actionGroupId"] == groups.group(2)
-            ]
-            self._json({"agentActionGroup": found[0]})
-            return True
-        bases = _KNOWLEDGE_BASES.match(path)
-        if bases and self.command == "POST":
-            self._json({"agentKnowledgeBaseSummaries": self.state.knowledge_bases.get(bases.group(1), [])})
-            return True
+        for method, pattern, model, operation in _rest_routes(signing):
+            if method == self.command and pattern.match(path):
+                return model, operation
+        return signing, f"{self.command} {path}"
+
+    def _throttled(self, faults: set[str]) -> bool:
+        with self.state.lock:
+            for call in faults:
+                if self.state.throttle.get(call, 0) > 0:
+                    self.state.throttle[call] -= 1
+                    return True
         return False
 
-    def _service_credentials(self) -> None:
+    def _queued(self, faults: set[str]) -> tuple[int, str, str] | None:
+        with self.state.lock:
+            for call in faults:
+                if self.state.errors.get(call):
+                    return self.state.errors[call].pop(0)
+        return None
+
+    def _assume_denied(self, signing: str, operation: str, body: bytes) -> bool:
+        if (signing, operation) != ("sts", "AssumeRole"):
+            return False
+        arn = parse_qs(body.decode()).get("RoleArn", [""])[0]
+        return any(f"sts:AssumeRole:{account}" in self.state.deny for account in re.findall(r"::(\d{12}):", arn))
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        """An error in the shape the service's protocol uses (query XML, EC2 XML, JSON, REST)."""
+        protocol = _model(self.model).protocol if self.model in _known_models() else "rest-json"
+        text = escape(message)
+        if protocol == "query":
+            payload = (
+                f'<ErrorResponse xmlns="{_XML_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+                f"<Message>{text}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+            )
+            return self._reply(status, payload.encode(), "text/xml")
+        if protocol == "ec2":
+            payload = (
+                f"<Response><Errors><Error><Code>{code}</Code><Message>{text}</Message></Error></Errors>"
+                "<RequestID>r-1</RequestID></Response>"
+            )
+            return self._reply(status, payload.encode(), "text/xml")
+        exception = {"AccessDenied": "AccessDeniedException", "Throttling": "ThrottlingException"}.get(code, code)
+        if protocol == "json":
+            payload = json.dumps({"__type": exception, "message": message})
+            return self._reply(400, payload.encode(), "application/x-amz-json-1.1")
+        status = 429 if code == "Throttling" else status
+        return self._reply(status, json.dumps({"message": message}).encode(), "application/json", exception)
+
+    # ------------------------------------------------------------------ answers moto lacks
+
+    def _made_up(self, operation: str, body: bytes) -> bytes | None:
+        path = self.path.split("?")[0].strip("/").split("/")
+        agent = path[1] if len(path) > 1 else ""
+        version = path[3] if len(path) > 3 else ""
+        groups = self.state.action_groups.get(f"{agent}/{version}", self.state.action_groups.get(agent, []))
+        request = json.loads(body) if body and self.model == "bedrock-agent" else {}
+        if operation == "ListAgentActionGroups":
+            items = [
+                {k: g[k] for k in ("actionGroupId", "actionGroupName", "actionGroupState", "updatedAt") if k in g}
+                for g in groups
+            ]
+            return self._json_page("actionGroupSummaries", items, request)
+        if operation == "GetAgentActionGroup":
+            found = [g for g in groups if g["actionGroupId"] == path[5]]
+            detail = {"agentId": agent, "agentVersion": version, **found[0]} if found else None
+            return json.dumps({"agentActionGroup": detail}).encode() if detail else None
+        if operation == "ListAgentKnowledgeBases":
+            return self._json_page("agentKnowledgeBaseSummaries", self.state.knowledge_bases.get(agent, []), request)
+        if operation == "ListAgentAliases":
+            return self._json_page("agentAliasSummaries", self.state.aliases.get(agent, []), request)
+        if operation == "ListServiceSpecificCredentials":
+            return self._service_credentials(parse_qs(body.decode()))
+        return None
+
+    def _json_page(self, key: str, items: list[dict[str, Any]], request: dict[str, Any]) -> bytes:
+        start = int(request.get("nextToken") or 0)
+        size = min(int(request.get("maxResults") or self.state.page_size), self.state.page_size)
+        page: dict[str, Any] = {key: items[start : start + size]}
+        if start + size < len(items):
+            page["nextToken"] = str(start + size)
+        return json.dumps(page).encode()
+
+    def _service_credentials(self, query: dict[str, list[str]]) -> bytes:
+        """ListServiceSpecificCredentials as the IAM API reference shows it, paged with Marker."""
+        credentials = self.state.service_credentials.get(self.access_key, [])
+        start = int(query.get("Marker", ["0"])[0])
+        size = min(int(query.get("MaxItems", [self.state.page_size])[0]), self.state.page_size)
         members = "".join(
             "<member>"
             f"<UserName>{c['UserName']}</UserName><Status>{c.get('Status', 'Active')}</Status>"
-            f"<ServiceUserName>{c['UserName']}-at-1</ServiceUserName>"
+            f"<ServiceUserName>{c['UserName']}-at-{c['ServiceSpecificCredentialId'][-4:]}</ServiceUserName>"
             f"<CreateDate>{c['CreateDate']}</CreateDate>"
-            f"<ServiceSpecificCredentialId>{c['ServiceSpecificCredentialId']}</ServiceSpecificCredentialId>"
+            + (f"<ExpirationDate>{c['ExpirationDate']}</ExpirationDate>" if c.get("ExpirationDate") else "")
+            + f"<ServiceSpecificCredentialId>{c['ServiceSpecificCredentialId']}</ServiceSpecificCredentialId>"
             "<ServiceName>bedrock.amazonaws.com</ServiceName></member>"
-            for c in self.state.service_credentials.get(self._access_key(), [])
+            for c in credentials[start : start + size]
         )
-        payload = (
-            '<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        more = start + size < len(credentials)
+        paging = f"<IsTruncated>true</IsTruncated><Marker>{start + size}</Marker>" if more else ""
+        return (
+            f'<ListServiceSpecificCredentialsResponse xmlns="{_XML_NS}">'
             f"<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials>{members}</ServiceSpecificCredentials>"
-            "<IsTruncated>false</IsTruncated></ListServiceSpecificCredentialsResult>"
-            "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>"
+            f"{paging or '<IsTruncated>false</IsTruncated>'}</ListServiceSpecificCredentialsResult>"
+            "<ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata>"
+            "</ListServiceSpecificCredentialsResponse>"
         ).encode()
-        self._reply(200, payload, "text/xml")
 
-    def _access_key(self) -> str:
-        match = _ACCESS_KEY.search(self.headers.get("Authorization", ""))
-        return match.group(1) if match else ""
-
-    def _json(self, data: Any) -> None:
-        self._reply(200, json.dumps(data).encode(), "application/json")
+    # ------------------------------------------------------------------ moto
 
     def _reply(self, status: int, payload: bytes, content_type: str, error_type: str | None = None) -> None:
         self.send_response(status)
@@ -180,17 +269,16 @@ class _Front(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _forward(self, body: bytes, agent_fields: dict[str, Any] | None = None) -> None:
+    def _forward(self, operation: str, body: bytes) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", self.state.moto_port, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         headers["Host"] = self.headers.get("Host", "")
         connection.request(self.command, self.path, body=body, headers=headers)
         response = connection.getresponse()
         payload = response.read()
-        if agent_fields and response.status == 200:
-            document = json.loads(payload)
-            document["agent"].update(agent_fields)
-            payload = json.dumps(document).encode()
+        connection.close()
+        if response.status == 200:
+            payload = self._amend(operation, payload)
         self.send_response(response.status)
         for key, value in response.getheaders():
             if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
@@ -198,7 +286,28 @@ class _Front(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
-        connection.close()
+
+    def _amend(self, operation: str, payload: bytes) -> bytes:
+        """What moto leaves out of an answer it gives: GetAgent's guardrail and memory, and the
+        organisation trail in a member account's DescribeTrails."""
+        if operation == "GetAgent":
+            extra = self.state.agent_fields.get(self.path.split("?")[0].strip("/").split("/")[-1])
+            if extra:
+                document = json.loads(payload)
+                document["agent"].update(extra)
+                return json.dumps(document).encode()
+        if operation == "DescribeTrails" and self.state.org_trail is not None:
+            document = json.loads(payload)
+            trails = document.setdefault("trailList", [])
+            if self.state.org_trail["TrailARN"] not in {t.get("TrailARN") for t in trails}:
+                trails.append(self.state.org_trail)
+                return json.dumps(document).encode()
+        return payload
+
+
+@cache
+def _known_models() -> frozenset[str]:
+    return frozenset(name for names in MODELS.values() for name in names)
 
 
 class FakeAws:
@@ -221,14 +330,32 @@ class FakeAws:
         connection.request("POST", "/moto-api/reset")
         connection.getresponse().read()
         connection.close()
-        self.state.requests.clear()
-        self.state.action_groups.clear()
-        self.state.knowledge_bases.clear()
-        self.state.service_credentials.clear()
-        self.state.agent_fields.clear()
-        self.state.deny.clear()
-        self.state.throttle.clear()
+        self.state.release.set()  # let go of any request still hanging
+        fresh = FakeState(moto_port=self.state.moto_port)
+        for name in fresh.__dataclass_fields__:
+            if name not in ("moto_port", "lock"):
+                setattr(self.state, name, getattr(fresh, name))
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point boto3 at this fake, with test credentials and no profile."""
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        }
+
+    def clear_faults(self) -> None:
+        """No faults, nothing counted or served: the seeded estate stays as it is."""
+        state = self.state
+        for collection in (state.deny, state.throttle, state.html500, state.hang, state.errors):
+            collection.clear()
+        for counted in (state.requests, state.by_region, state.served):
+            counted.clear()
 
     def stop(self) -> None:
+        self.state.release.set()
         self.front.shutdown()
         self.moto.stop()

@@ -12,6 +12,15 @@ from google.iam.v1 import policy_pb2
 from google.protobuf.json_format import ParseDict
 
 CRM = "//cloudresourcemanager.googleapis.com"
+RESOURCE_TYPES = (
+    "cloudresourcemanager.googleapis.com/Project",
+    "iam.googleapis.com/ServiceAccount",
+    "iam.googleapis.com/ServiceAccountKey",
+    "apikeys.googleapis.com/Key",
+    "iam.googleapis.com/WorkloadIdentityPool",
+    "iam.googleapis.com/WorkloadIdentityPoolProvider",
+)
+POLICY_TYPES = tuple(f"cloudresourcemanager.googleapis.com/{kind}" for kind in ("Organization", "Folder", "Project"))
 
 
 class AssetIndex:
@@ -22,12 +31,21 @@ class AssetIndex:
         return [p for p in self.state.projects if scope in self.state.ancestors(f"projects/{p}")]
 
     def list(self, scope: str, types: tuple[str, ...], content_type: Any) -> list[Any]:
-        key = ("list", scope, types, int(content_type))
+        key = ("list", scope, tuple(sorted(types)), int(content_type))
         if key not in self.state.cache:
             build = self._policies if content_type == asset_v1.ContentType.IAM_POLICY else self._resources
             self.state.cache[key] = [a for a in build(scope) if not types or a.asset_type in types]
         found: list[Any] = self.state.cache[key]
         return found
+
+    def warm(self, scope: str) -> None:
+        """Build every answer for ``scope`` now (benchmarks time the scanner, not the fake)."""
+        for content_type, types in (
+            (asset_v1.ContentType.RESOURCE, RESOURCE_TYPES),
+            (asset_v1.ContentType.IAM_POLICY, POLICY_TYPES),
+        ):
+            self.list(scope, types, content_type)
+        self.account_policies(scope)
 
     def _resources(self, scope: str) -> list[Any]:
         found = []
@@ -53,7 +71,7 @@ class AssetIndex:
                     key_name = f"{name}/keys/{key['name'].rsplit('/', 1)[-1]}"
                     found.append(_asset(key_name, "iam.googleapis.com/ServiceAccountKey", ancestors, key))
             for key in self.state.rest.get(f"/v2/projects/{project}/locations/global/keys", []):
-                name = f"//apikeys.googleapis.com/projects/{number}/locations/global/keys/{key['uid']}"
+                name = f"//apikeys.googleapis.com/projects/{project}/locations/global/keys/{key['uid']}"
                 found.append(_asset(name, "apikeys.googleapis.com/Key", ancestors, key))
             pools = self.state.rest.get(f"/v1/projects/{project}/locations/global/workloadIdentityPools", [])
             for pool in pools:

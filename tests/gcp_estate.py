@@ -68,9 +68,16 @@ def seed(state: GcpState) -> None:
                                                    {"role": "roles/bigquery.dataViewer",
                                                     "members": [f"serviceAccount:{payments['email']}"]}]}}  # fmt: skip
     state.accounts[DEV] = [etl]
+    github = (
+        f"principalSet://iam.googleapis.com/projects/{state.number(PROD)}/locations/global/workloadIdentityPools/github"
+    )
     state.account_policies[deployer["email"]] = {"bindings": [
         {"role": "roles/iam.serviceAccountTokenCreator", "members": [ALICE]},
         {"role": "roles/iam.serviceAccountUser", "members": [f"serviceAccount:{etl['email']}"]},
+        {"role": "roles/iam.workloadIdentityUser", "members": [f"{github}/attribute.repository/acme/deploy"]},
+    ]}  # fmt: skip
+    state.account_policies[minter["email"]] = {"bindings": [
+        {"role": "roles/iam.workloadIdentityUser", "members": [f"{github}/*"]},  # every identity of the pool
     ]}  # fmt: skip
     state.activities[PROD] = {}
     state.activities[PROD]["serviceAccountLastAuthentication"] = [

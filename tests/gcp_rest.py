@@ -29,6 +29,15 @@ _SERVICES = (
     ("reasoningEngines", "aiplatform.googleapis.com"),
     ("/v1/", "iam.googleapis.com"),
 )
+# the list field of each REST list response, as the references name it
+_LIST_KEYS = (
+    (r"activities:query$", "activities"),
+    (r"/keys$", "keys"),
+    (r"/providers$", "workloadIdentityPoolProviders"),
+    (r"/workloadIdentityPools$", "workloadIdentityPools"),
+    (r"/reasoningEngines$", "reasoningEngines"),
+    (r"", "items"),
+)
 _GENERIC = re.compile(r"/(projects|folders|organizations)/[^/:]+")
 _GENERIC_NAME = r"/\1/X"
 _ACTIVITY = re.compile(
@@ -85,7 +94,7 @@ class _Rest(BaseHTTPRequestHandler):
             page, token = self.state.page(items, query.get("pageToken", [""])[0], asked, default, maximum)
         except ValueError as error:
             return self._json({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": str(error)}}, 400)
-        key = "activities" if activity else "keys" if "/keys" in path else path.rsplit("/", 1)[-1]
+        key = next(name for pattern, name in _LIST_KEYS if re.search(pattern, path))
         return self._json({key: page, **({"nextPageToken": token} if token else {})})
 
     def _node(self, node: str, policy: bool, version: int) -> None:

@@ -29,14 +29,10 @@ def fake_aws() -> Iterator[FakeAws]:
 @pytest.fixture
 def estate(fake_aws: FakeAws, monkeypatch) -> Estate:
     fake_aws.reset()
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", fake_aws.endpoint)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    for name, value in fake_aws.environment().items():
+        monkeypatch.setenv(name, value)
     seeded = seed(fake_aws)
     fake_aws.state.requests.clear()
     return seeded
@@ -143,7 +139,7 @@ def test_the_inventory_carries_what_controls_and_reports_need(cli, estate: Estat
         "get_ticket": "lambda",
         "issue_refund": "lambda",
         "code_interpreter": "code_interpreter",
-        "knowledge_base:KB123": "knowledge_base",
+        "knowledge_base:KB12345678": "knowledge_base",
     }
     trails = {s.name: s for s in inventory.log_sources if s.kind == "cloudtrail"}
     assert trails["org-trail"].enabled and trails["org-trail"].attributes["multi_region"]

@@ -93,7 +93,7 @@ def test_junit_has_a_case_per_control_with_failures_listing_resources(outputs: P
 
 def test_the_summary_fits_a_pull_request_comment(outputs: Path, demo_result: ScanResult) -> None:
     summary = (outputs / "summary.md").read_text()
-    assert f"{demo_result.gate['blocking_findings']} blocking finding(s)" in summary
+    assert f"{demo_result.gate['blocking_findings']} unwaived failures at or above high severity" in summary
     assert "| 17 | 124 | 187 | 17 |" in summary
     assert "### Top failing controls" in summary and "`NHI-PRIV-001`" in summary
     assert "**expired** (2026-10-15)" in summary and "**matches nothing**" in summary
@@ -163,7 +163,7 @@ def run_ci_script(tmp_path: Path, **env: str) -> tuple[int, Path, Path]:
 def test_the_ci_script_gates_and_writes_the_step_summary(tmp_path: Path) -> None:
     status, summary, outputs = run_ci_script(tmp_path, NHISCAN_SOURCES="demo", NHISCAN_FORMATS="json,sarif,md")
     assert status == 1
-    assert "## nhiscan" in summary.read_text() and "blocking finding(s)" in summary.read_text()
+    assert "## nhiscan" in summary.read_text() and "unwaived failures at or above high" in summary.read_text()
     assert outputs.read_text().splitlines() == [
         "exit-code=1", "output-dir=nhiscan-out", "sarif=nhiscan-out/results.sarif"
     ]  # fmt: skip

@@ -14,6 +14,7 @@ from scanner.engine.capabilities import CapabilityCatalog
 from scanner.engine.conditions import ConditionError, compile_condition, substitute_params
 from scanner.engine.context import EvalContext
 from scanner.model import Identity, Inventory
+from scanner.scan import load_catalogs
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -107,10 +108,48 @@ class TestRelations:
     def test_a_relation_the_source_could_not_collect_is_unknown(self) -> None:
         identity, inventory = self.inventory()
         identity.unknown = ["credentials"]
+        inventory.credentials.clear()
+        active = {"field": "active", "equals": True}
+        assert evaluate({"related": "credentials", "none": active}, identity, inventory) is None
+        assert evaluate({"related": "credentials", "any": active}, identity, inventory) is None
+        assert evaluate({"related": "credentials", "count": True, "lte": 1}, identity, inventory) is None
+
+    def test_records_collected_in_part_decide_only_what_the_rest_cannot_change(self) -> None:
+        identity, inventory = self.inventory()
+        identity.unknown = ["credentials"]  # k1 (active) and k2 were read, others may exist
+        active = {"field": "active", "equals": True}
+        assert evaluate({"related": "credentials", "none": active}, identity, inventory) is False
+        assert evaluate({"related": "credentials", "any": active}, identity, inventory) is True
+        assert evaluate({"related": "credentials", "all": active}, identity, inventory) is False
         assert (
-            evaluate({"related": "credentials", "none": {"field": "active", "equals": True}}, identity, inventory)
+            evaluate({"related": "credentials", "all": {"field": "kind", "equals": "access_key"}}, identity, inventory)
             is None
         )
+        assert evaluate({"related": "credentials", "count": True, "gte": 2}, identity, inventory) is True
+        assert evaluate({"related": "credentials", "count": True, "lte": 1}, identity, inventory) is False
+        assert evaluate({"related": "credentials", "count": True, "lte": 2}, identity, inventory) is None
+        assert evaluate({"related": "credentials", "count": active, "equals": 1}, identity, inventory) is None
+
+    def test_capabilities_are_unknown_when_grants_or_policy_documents_were_not_collected(self) -> None:
+        from .conftest import make_inventory
+
+        inventory = make_inventory(
+            {
+                "identities": [{"uid": "u1", "unknown": ["grants"]}, {"uid": "u2"}],
+                "grants": [
+                    {"identity_uid": "u2", "name": "ReadOnlyAccess", "unknown": ["actions"]},
+                    {"identity_uid": "u2", "name": "keys", "actions": ["iam:CreateAccessKey"], "resources": ["*"]},
+                ],
+            }
+        )
+        catalog = load_catalogs([]).capabilities
+        ctx = EvalContext(inventory, AS_OF, catalog)
+        escalates = compile_condition({"field": "capabilities", "contains": "privilege_escalation"}, "identity")
+        admin = compile_condition({"field": "capabilities", "contains": "admin"}, "identity")
+        never_read, half_read = inventory.identities
+        assert escalates.predicate(never_read, ctx) is None
+        assert escalates.predicate(half_read, ctx) is True  # what was read already decides it
+        assert admin.predicate(half_read, ctx) is None  # the unread policy may grant it
 
 
 @pytest.mark.parametrize(

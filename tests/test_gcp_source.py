@@ -54,23 +54,26 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
     assert failing(result) == {
         ("NHI-AGENT-001", "support-agent"),  # its service account is an Editor
         ("NHI-AGENT-002", "support-agent"),
+        ("NHI-AGENT-006", "support-agent"),  # an Editor identity changes data without approval
         ("NHI-AGENT-008", "support-agent"),
         ("NHI-COV-001", DEV),  # API keys could not be listed
         ("NHI-CRED-001", "sa_key key of scc"),  # the recorded user-managed key, from 2021
         ("NHI-CRED-001", "sa_key key of payments-api"),  # 200 days old
         ("NHI-CRED-003", "sa_key key of scc"),  # neither recorded key has authenticated
-        ("NHI-CRED-005", "api_key maps"),
-        ("NHI-CRED-005", "api_key web"),
         ("NHI-CRED-005", "sa_key key of scc"),  # valid until 9999
         ("NHI-CRED-005", "sa_key key of payments-api"),
-        ("NHI-CRED-007", "sa_key key of scc"),  # the system-managed key expired in 2021
         ("NHI-CRED-008", "sa_key key of scc"),
         ("NHI-CRED-008", "sa_key key of payments-api"),
-        ("NHI-LOG-003", PROD),  # runs an agent engine, no model-invocation logging
         *(("NHI-OWN-001", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),
         ("NHI-PRIV-003", "token-minter"),  # iam.serviceAccountTokenCreator
+        ("NHI-PRIV-005", "token-minter"),  # every identity of the GitHub pool may act as it
         ("NHI-PRIV-003", "payments-api"),  # serviceAccountKeyAdmin on the organisation
         ("NHI-PRIV-006", "deployer"),  # roles/editor
+        # people who can act as service accounts: ml-ops (Service Account User, inherited) on every
+        # account of the project, alice (Token Creator) on the deployer's own policy
+        *(("NHI-PRIV-013", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),
+        ("NHI-PRIV-014", PROD),  # the pool's provider has no attribute condition
+        ("NHI-CRED-011", "api_key maps"),  # no API or application restriction
     }
     assert ("NHI-OWN-001", "etl") not in failing(result), "owner from the description"
     assert ("NHI-LOG-006", DEV) not in failing(result), "the organisation's audit config logs DEV too"
@@ -203,6 +206,7 @@ def test_who_can_act_as_a_service_account_is_collected(fake_gcp) -> None:
     inventory, _ = scan(fake_gcp)
     deployer = by_uid(inventory.identities)[email(PROD, "deployer")]
     found = {(i["member"], i["role"], i["human"]) for i in deployer.attributes["impersonators"]}
+    found.discard(next(f for f in found if f[0].startswith("principalSet://")))
     assert found == {
         (ALICE, "roles/iam.serviceAccountTokenCreator", True),
         (f"serviceAccount:{email(DEV, 'etl')}", "roles/iam.serviceAccountUser", False),
@@ -221,6 +225,18 @@ def test_workload_identity_providers_and_their_conditions(fake_gcp) -> None:
     assert providers["actions-acme"]["attribute_condition"] == "assertion.repository_owner == 'acme'"
     assert providers["actions"]["issuer"] == "https://token.actions.githubusercontent.com"
     assert providers["actions"]["attribute_mapping"]["attribute.repository"] == "assertion.repository"
+
+
+def test_workload_identity_federation_becomes_trust_on_the_service_accounts(fake_gcp) -> None:
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    identities = by_uid(inventory.identities)
+    (scoped,) = identities[email(PROD, "deployer")].attributes["trust"]
+    (everyone,) = identities[email(PROD, "token-minter")].attributes["trust"]
+    assert (scoped["principal_type"], scoped["subject"]) == ("federated", "attribute.repository/acme/deploy")
+    assert everyone["subject"] is None, "principalSet://…/github/* trusts every identity of the pool"
+    assert everyone["provider"] == "https://token.actions.githubusercontent.com"
+    assert everyone["conditions"] == ["assertion.repository_owner == 'acme'"]
+    assert everyone["unconditioned_providers"] == ["actions"]
 
 
 def test_api_key_restrictions(fake_gcp) -> None:
@@ -266,6 +282,15 @@ def test_a_refused_agent_engine_listing_is_a_gap_not_no_agents(fake_gcp) -> None
     inventory, _ = scan(fake_gcp, projects=(PROD,))
     (status,) = [s for s in inventory.sources if s.account == PROD]
     assert [(e.call, e.code) for e in status.errors] == [("aiplatform:reasoningEngines.list", "PERMISSION_DENIED")]
+    assert "agents" in by_uid(inventory.accounts)[PROD].unknown, "no agents found is not no agents"
+
+
+def test_when_it_is_unknown_which_projects_run_vertex_ai_their_agents_are_unknown(fake_gcp) -> None:
+    fake_gcp.state.deny.add("SearchAllResources")
+    inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
+    assert all("agents" in a.unknown for a in inventory.accounts)
+    (gap,) = next(s for s in inventory.sources if s.account == ORG).errors
+    assert (gap.call, gap.code) == ("cloudasset:assets.searchAllResources", "PERMISSION_DENIED")
 
 
 def test_throttling_and_unavailability_are_retried_on_every_call(fake_gcp) -> None:

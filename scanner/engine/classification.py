@@ -25,6 +25,8 @@ _WORKLOAD_KINDS = {
     "app_registration": "an Entra application registration",
     "managed_identity": "an Azure managed identity",
     "service_account": "a service account",
+    "workload_identity_pool": "a workload identity pool",
+    "workload_identity_provider": "a workload identity federation provider",
     "agent": "an AI agent",
     "mcp_server": "an MCP server",
 }

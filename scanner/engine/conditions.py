@@ -2,13 +2,17 @@
 
     {all: [C, ...]}  {any: [C, ...]}  {not: C}
     {field: NAME, OP: VALUE}            OP: equals in gt gte lt lte exists matches contains
+    {field: NAME, known: true}          true where a value was recorded, unknown (never false) where
+                                        it is absent: for attributes a source sets only when it can
     {related: NAME, any|all|none: C}    over linked records (an identity's credentials, ...)
     {related: NAME, count: C | true, OP: N}   OP: equals gt gte lt lte
 
 Results are three-valued: True, False, or None when the answer depends on data the source could
 not collect (Kleene logic: ``all`` is False as soon as one part is False, ``any`` True as soon as
 one part is True). A value that was collected but is empty never satisfies a comparison;
-``exists`` tests for it explicitly.
+``exists`` tests for it explicitly. A value or a relation collected only in part (``Incomplete``)
+decides a test only where the part known already does: ``contains`` is True when a known tag
+matches, ``none`` is False when a known record matches, a count is a lower bound; otherwise None.
 
 Parameters: a string value ``"{name}"`` is replaced by the parameter's value before compiling.
 """
@@ -21,11 +25,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.engine.context import EvalContext
-from scanner.engine.fields import UNKNOWN, field_accessor, plain_attribute, relation
+from scanner.engine.fields import (
+    UNKNOWN,
+    Evidence,
+    Incomplete,
+    evidence_read,
+    field_accessor,
+    plain_attribute,
+    relation,
+)
 
 Predicate = Callable[[Any, EvalContext], bool | None]
 
-FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches", "contains")
+FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches", "contains", "known")
 COUNT_OPERATORS = ("equals", "gt", "gte", "lt", "lte")
 QUANTIFIERS = ("any", "all", "none")
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -45,6 +57,7 @@ class Compiled:
     predicate: Predicate
     fields: list[tuple[str, Any]]  # top-level fields named and their accessors, for evidence
     relations: list[tuple[str, Any, Predicate | None]]  # top-level relations: name, resolver, inner
+    reads: frozenset[Evidence] = frozenset()  # all the evidence the condition reads, at any depth
 
 
 def substitute_params(value: Any, params: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
@@ -69,13 +82,14 @@ def _param(name: str, params: Mapping[str, Any], path: tuple[str | int, ...]) ->
 def compile_condition(node: Any, resource_type: str, path: tuple[str | int, ...] = ()) -> Compiled:
     compiler = _Compiler()
     predicate = compiler.compile(node, resource_type, path, top=True)
-    return Compiled(predicate, compiler.fields, compiler.relations)
+    return Compiled(predicate, compiler.fields, compiler.relations, frozenset(compiler.reads))
 
 
 class _Compiler:
     def __init__(self) -> None:
         self.fields: list[tuple[str, Any]] = []
         self.relations: list[tuple[str, Any, Predicate | None]] = []
+        self.reads: set[Evidence] = set()
 
     def compile(self, node: Any, rtype: str, path: tuple[str | int, ...], top: bool = False) -> Predicate:
         if not isinstance(node, dict) or not node:
@@ -108,17 +122,27 @@ class _Compiler:
                 f"field condition needs exactly one operator of {', '.join(FIELD_OPERATORS)}; got {ops}", path
             )
         op = ops[0]
-        test = _field_test(op, node[op], (*path, op))
+        self.reads.update(evidence_read(accessor))
         if top:
             self.fields.append((name, accessor))
+        if op == "known":
+            if node[op] is not True:
+                raise ConditionError("'known' takes true", (*path, op))
+            return lambda r, ctx: (
+                None if (v := accessor(r, ctx)) is UNKNOWN or v is None or type(v) is Incomplete else True
+            )
+        test = _field_test(op, node[op], (*path, op))
         attribute = plain_attribute(accessor)
         if attribute is not None:
             return _attribute_predicate(attribute, op, node[op], test)
+        partial = _partial_test(op, node[op])
 
         def predicate(record: Any, ctx: EvalContext) -> bool | None:
             value = accessor(record, ctx)
             if value is UNKNOWN:
                 return None
+            if type(value) is Incomplete:
+                return partial(value.known)
             return test(value)
 
         return predicate
@@ -129,6 +153,7 @@ class _Compiler:
         if found is None:
             raise ConditionError(f"unknown relation '{name}' for resource type {rtype}", (*path, "related"))
         target, resolve = found
+        self.reads.update(evidence_read(resolve))
         quantifiers = [key for key in node if key in QUANTIFIERS]
         if "count" in node:
             return self._count(node, name, target, resolve, path, top)
@@ -159,17 +184,39 @@ class _Compiler:
             records = resolve(record, ctx)
             if records is UNKNOWN:
                 return None
-            if inner is None:
-                return compare(len(records), limit)
-            count = 0
-            for item in records:
-                result = inner(item, ctx)
+            open_ended = type(records) is Incomplete
+            items = records.known if open_ended else records
+            if inner is None and not open_ended:
+                return compare(len(items), limit)
+            count = undecided = 0
+            for item in items:
+                result = True if inner is None else inner(item, ctx)
                 if result is None:
-                    return None
-                count += result
-            return compare(count, limit)
+                    undecided += 1
+                else:
+                    count += result
+            if not undecided and not open_ended:
+                return compare(count, limit)
+            return _bounded(op, count, None if open_ended else count + undecided, limit)
 
         return predicate
+
+
+def _bounded(op: str, low: float, high: float | None, limit: float) -> bool | None:
+    """A number known only to lie between ``low`` and ``high`` (None: no upper bound) compared with
+    ``limit``: True or False when every number in that range gives the same answer, else None."""
+    below = high is not None and high < limit  # the whole range is below the limit
+    if op == "gt":
+        return True if low > limit else (False if high is not None and high <= limit else None)
+    if op == "gte":
+        return True if low >= limit else (False if below else None)
+    if op == "lt":
+        return True if below else (False if low >= limit else None)
+    if op == "lte":
+        return True if high is not None and high <= limit else (False if low > limit else None)
+    if low == high == limit:  # equals
+        return True
+    return False if low > limit or below else None
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -211,6 +258,28 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
             else isinstance(v, list | tuple | set | frozenset) and expected in v
         )
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
+
+
+def _partial_test(op: str, expected: Any) -> Callable[[Any], bool | None]:
+    """The test over the collected part of a value (tags, or a count as a lower bound): an answer
+    only where whatever was not collected cannot change it."""
+    if op == "contains":
+        return lambda known: True if _is_collection(known) and expected in known else None
+    if op == "exists":  # something collected exists, whatever the rest is
+        return lambda known: expected if _is_number(known) or (_is_collection(known) and known) else None
+    if op in ("gt", "gte", "lt", "lte") or (op == "equals" and _is_number(expected)):
+        return lambda known: _bounded(op, known, None, expected) if _is_number(known) else None
+    if op == "equals" and isinstance(expected, list):  # the whole holds at least the part known
+        return lambda known: False if _is_collection(known) and any(i not in expected for i in known) else None
+    return lambda known: None
+
+
+def _is_collection(value: Any) -> bool:
+    return isinstance(value, list | tuple | set | frozenset)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _options(expected: list[Any]) -> frozenset[Any] | list[Any]:
@@ -287,7 +356,9 @@ def _quantify(quantifier: str, resolve: Any, inner: Predicate) -> Predicate:
         records = resolve(record, ctx)
         if records is UNKNOWN:
             return None
-        unknown = False
+        unknown = type(records) is Incomplete  # the records not collected may match
+        if unknown:
+            records = records.known
         for item in records:
             result = inner(item, ctx)
             if result is True:
@@ -305,7 +376,9 @@ def _quantify(quantifier: str, resolve: Any, inner: Predicate) -> Predicate:
         records = resolve(record, ctx)
         if records is UNKNOWN:
             return None
-        unknown = False
+        unknown = type(records) is Incomplete  # the records not collected may not match
+        if unknown:
+            records = records.known
         for item in records:
             result = inner(item, ctx)
             if result is False:

@@ -12,8 +12,10 @@ from scanner.engine.capabilities import CapabilityCatalog
 from scanner.engine.classification import Classification, classify
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 
+# What a grant's tags are computed from: when one of these was not collected, its tags are partial.
+GRANT_EVIDENCE = ("actions", "resources")
 _STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
-_INVENTORY_LISTS = {
+INVENTORY_LISTS = {
     "identity": "identities",
     "credential": "credentials",
     "grant": "grants",
@@ -72,18 +74,56 @@ class EvalContext:
     # ------------------------------------------------------------------ records by type
 
     def records(self, resource_type: str) -> list[Any]:
-        records: list[Any] = getattr(self.inventory, _INVENTORY_LISTS[resource_type])
+        records: list[Any] = getattr(self.inventory, INVENTORY_LISTS[resource_type])
         return records
 
     # ------------------------------------------------------------------ capabilities
 
     def grant_tags(self, grant: Grant) -> frozenset[str]:
+        """The tags a grant certainly carries (all of them, unless ``grant_gap`` names a gap)."""
         cached = self._grant_tags.get(grant.uid)
         if cached is None:
             holder = self.holder(grant.identity_uid)
             provider = holder.provider if holder is not None else "aws"
-            cached = self._grant_tags[grant.uid] = self.capabilities.grant_tags(grant, provider)
+            cached = self._grant_tags[grant.uid] = _certain(grant, self.capabilities.grant_tags(grant, provider))
         return cached
+
+    @staticmethod
+    def grant_gap(grant: Grant) -> str | None:
+        """What was not collected about what a grant allows, or None when all of it was."""
+        if grant.unknown and any(name in grant.unknown for name in GRANT_EVIDENCE):
+            return f"policy document of {grant.name}"
+        return None
+
+    def identity_gap(self, identity: Identity) -> str | None:
+        """What was not collected about an identity's grants, or None when all of it was."""
+        if identity.unknown and "grants" in identity.unknown:
+            return f"grants of {identity.name or identity.uid}"
+        for grant in self.grants_by_holder.get(identity.uid, ()):
+            if gap := self.grant_gap(grant):
+                return gap
+        return None
+
+    def agent_gap(self, agent: Agent) -> str | None:
+        """What was not collected about an agent's reach (its tools or its runtime identity)."""
+        if agent.unknown and "tools" in agent.unknown:
+            return f"tools of {agent.name or agent.uid}"
+        if agent.unknown and "runs_as" in agent.unknown:
+            return f"runtime identity of {agent.name or agent.uid}"
+        for tool in self.grants_by_holder.get(agent.uid, ()):
+            if gap := self.grant_gap(tool):
+                return gap
+        if agent.runs_as:
+            runtime = self.identities.get(agent.runs_as)
+            return f"runtime identity {agent.runs_as}" if runtime is None else self.identity_gap(runtime)
+        return None
+
+    def account_gap(self, account_uid: str, name: str) -> str | None:
+        """``name`` (agents, log_sources, ...) when the scan did not collect it for this account."""
+        account = self.accounts.get(account_uid)
+        if account is not None and account.unknown and name in account.unknown:
+            return f"{name} of account {account.name or account.uid}"
+        return None
 
     def identity_tags(self, identity: Identity) -> frozenset[str]:
         cached = self._identity_tags.get(identity.uid)
@@ -96,7 +136,9 @@ class EvalContext:
                 if grant.attributes.get("effect") == "Deny":
                     continue
                 tags |= (
-                    self.capabilities.grant_tags(grant, identity.provider, denied) if denied else self.grant_tags(grant)
+                    _certain(grant, self.capabilities.grant_tags(grant, identity.provider, denied))
+                    if denied
+                    else self.grant_tags(grant)
                 )
                 allowed = self.capabilities.effective_actions(grant, identity.provider)
                 actions.update(a for a in allowed if not any(fnmatchcase(a.lower(), d) for d in denied))
@@ -150,3 +192,11 @@ class EvalContext:
 
     def status_of_account(self, uid: str) -> str:
         return self.collection_status.get(uid, "complete")
+
+
+def _certain(grant: Grant, tags: frozenset[str]) -> frozenset[str]:
+    """Leave out ``admin`` when the resources a grant covers were not collected: on named resources
+    only, ``*`` is not administration, so the tag is not certain."""
+    if grant.unknown and "resources" in grant.unknown and "admin" in tags:
+        return tags - {"admin"}
+    return tags

@@ -51,6 +51,8 @@ class Control:
     message: str | None = None
     references: list[str] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
+    # Evidence ("identity.grants") this control need not be unknown without, and why (scanner.engine.evidence).
+    evidence_exemptions: dict[str, str] = field(default_factory=dict)
     path: str = ""
     node: yaml.Node | None = field(default=None, repr=False)
 
@@ -66,6 +68,7 @@ class CompiledControl:
     message_parts: list[tuple[bool, str]] | None = None
     # The control scopes or judges identities by who uses them: findings say how each was classed.
     classified: bool = False
+    reads: frozenset[tuple[str, str]] = frozenset()  # the evidence where and require read (fields.reads)
 
     @property
     def id(self) -> str:
@@ -133,11 +136,12 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         title = substitute_params(control.title, params, ("title",))
         where = None
         named = []
+        reads: frozenset[tuple[str, str]] = frozenset()
         if control.where is not None:
             compiled_where = compile_condition(
                 substitute_params(control.where, params, ("where",)), control.resource, ("where",)
             )
-            where = compiled_where.predicate
+            where, reads = compiled_where.predicate, compiled_where.reads
             named = [name for name, _ in compiled_where.fields]
         require = compile_condition(
             substitute_params(control.require, params, ("require",)), control.resource, ("require",)
@@ -147,7 +151,7 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         raise _error(control, str(exc), exc.path) from None
     message_parts = _message_parts(control, params, title) if control.message else None
     classified = control.resource == "identity" and bool(CLASSIFICATION_FIELDS & set(named))
-    return CompiledControl(control, params, title, where, require, message_parts, classified)
+    return CompiledControl(control, params, title, where, require, message_parts, classified, reads | require.reads)
 
 
 def _message_parts(control: Control, params: Mapping[str, Any], title: str) -> list[tuple[bool, str]]:

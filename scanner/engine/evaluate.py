@@ -15,11 +15,19 @@ from typing import Any
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
-from scanner.engine.fields import UNKNOWN, field_accessor
-from scanner.model import Credential, Finding, ResourceRef
+from scanner.engine.fields import UNKNOWN, Incomplete, field_accessor
+from scanner.model import Account, Agent, Credential, Finding, Grant, Identity, LogSource, ResourceRef
 from scanner.serialize import format_time
 
 MAX_EVIDENCE_ITEMS = 20
+_RECORD_TYPES: dict[type, str] = {
+    Identity: "identity",
+    Credential: "credential",
+    Grant: "grant",
+    Agent: "agent",
+    LogSource: "log_source",
+    Account: "account",
+}
 _PLAIN = (str, int, float, bool)
 
 
@@ -143,22 +151,40 @@ def _finding(compiled: CompiledControl, record: Any, ref: ResourceRef, status: s
 
 def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[str, Any]:
     evidence: dict[str, Any] = {}
+    read = compiled.reads
+    resource = compiled.control.resource
+    gaps: list[str] = [name for name in record.unknown if (resource, name) in read]
     for name, accessor in compiled.require.fields:
-        evidence[name] = json_value(accessor(record, ctx))
+        value = accessor(record, ctx)
+        if type(value) is Incomplete:
+            gaps.append(value.reason)
+        evidence[name] = json_value(value)
     for name, resolve, inner in compiled.require.relations:
         records = resolve(record, ctx)
         if records is UNKNOWN:
             evidence[name] = "not collected"
             continue
+        partial = type(records) is Incomplete
+        if partial:
+            gaps.append(records.reason)
+            records = records.known
+        target = _RECORD_TYPES.get(type(records[0])) if records else None
+        gaps.extend(
+            f"{name} of {_label(item)}"
+            for item in records
+            if getattr(item, "unknown", None)
+            for name in item.unknown
+            if (target, name) in read
+        )
         matching = [item for item in records if inner is None or inner(item, ctx)]
         labels = [_label(item) for item in matching[:MAX_EVIDENCE_ITEMS]]
         if len(matching) > MAX_EVIDENCE_ITEMS:
             labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
-        evidence[name] = labels
+        evidence[name] = labels if labels or not partial else "not collected"
     if compiled.classified:
         evidence["classified_as"] = ctx.classification(record).describe()
-    if record.unknown:
-        evidence["not_collected"] = list(record.unknown)
+    if gaps:
+        evidence["not_collected"] = list(dict.fromkeys(gaps))[:MAX_EVIDENCE_ITEMS]
     if record.attributes and "location" in record.attributes:
         evidence["location"] = record.attributes["location"]
     return evidence
@@ -178,6 +204,8 @@ def json_value(value: Any) -> Any:
         return value
     if value is UNKNOWN:
         return "not collected"
+    if type(value) is Incomplete:  # what was collected; the gap is named under not_collected
+        return json_value(value.known)
     if isinstance(value, datetime):
         return format_time(value)
     if isinstance(value, frozenset | set):
@@ -197,18 +225,32 @@ def _message(
     parts = compiled.message_parts
     if parts is None:
         return f"{ref.name}: fails '{compiled.title}'"
-    text = []
+    text: list[str] = []
+    never = False
     for is_value, part in parts:
         if not is_value:
-            text.append(part)
+            text.append(part.removeprefix(_DAYS_AGO) if never else part)
+            never = False
         elif part == "name":
             text.append(ref.name)
-        elif part in evidence:
-            text.append(_text(evidence[part]))
         else:
-            accessor = field_accessor(compiled.control.resource, part)
-            text.append(_text(json_value(accessor(record, ctx))) if accessor else part)
+            if part in evidence:
+                value = evidence[part]
+            else:
+                accessor = field_accessor(compiled.control.resource, part)
+                if accessor is None:
+                    text.append(part)
+                    continue
+                value = json_value(accessor(record, ctx))
+            if value is None and text and text[-1].endswith(_LAST_USED):  # "last used none days ago"
+                text[-1] = text[-1].removesuffix(_LAST_USED) + "never used"
+                never = True
+                continue
+            text.append(_text(value))
     return "".join(text)
+
+
+_LAST_USED, _DAYS_AGO = "last used ", " days ago"
 
 
 def _text(value: Any) -> str:

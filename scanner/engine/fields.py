@@ -1,8 +1,15 @@
 """The fields and relations a control may name, per resource type.
 
 Each field is an accessor ``(record, ctx) -> value``. A value the source could not collect is
-``UNKNOWN``; conditions turn it into an unknown result rather than a pass or a fail. Naming a
-field or relation that is not listed here is a load error for the control.
+``UNKNOWN``; a value the source collected only part of is ``Incomplete`` (what was collected, a
+lower bound: tags an identity certainly holds, agents known to use it). Conditions turn either
+into an unknown result unless the part collected already decides it. Naming a field or relation
+that is not listed here is a load error for the control.
+
+Every accessor and relation declares the evidence it reads (``reads``): pairs of a record type and
+the name a source puts in that record's ``unknown`` list when it could not collect it. The
+no-evidence-no-pass check (``scanner.engine.evidence``) withholds each of them in turn and proves
+the control is then unknown, never pass.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext
+from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, restricting_keys, subject_is_specific
 
 
 class _Unknown:
@@ -24,10 +32,45 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 
+
+class Incomplete:
+    """Part of a value: ``known`` was collected (tags, records, or a count as a lower bound), the
+    rest was not; ``reason`` names what is missing ("grants of ci-deploy")."""
+
+    __slots__ = ("known", "reason")
+
+    def __init__(self, known: Any, reason: str) -> None:
+        self.known = known
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Incomplete({self.known!r}, {self.reason!r})"
+
+
 Accessor = Callable[[Any, EvalContext], Any]
+Evidence = tuple[str, str]  # (record type, name a source marks not collected on that record)
 
 
-def _attr(name: str) -> Accessor:
+def reads(*evidence: Evidence) -> Callable[[Accessor], Accessor]:
+    """Declare the evidence an accessor or relation reads."""
+
+    def declare(accessor: Accessor) -> Accessor:
+        accessor.reads = evidence  # type: ignore[attr-defined]
+        return accessor
+
+    return declare
+
+
+def evidence_read(accessor: Any) -> tuple[Evidence, ...]:
+    return tuple(getattr(accessor, "reads", ()))
+
+
+def _marked(record: Any, name: str) -> bool:
+    return bool(record.unknown) and name in record.unknown
+
+
+def _attr(rtype: str, name: str) -> Accessor:
+    @reads((rtype, name))
     def get(record: Any, ctx: EvalContext) -> Any:
         if record.unknown and name in record.unknown:
             return UNKNOWN
@@ -42,9 +85,10 @@ def plain_attribute(accessor: Accessor) -> str | None:
     return getattr(accessor, "attribute", None)
 
 
-def _days_since(name: str) -> Accessor:
+def _days_since(rtype: str, name: str) -> Accessor:
     """Whole days from the timestamp ``name`` to the evaluation time (None if never set)."""
 
+    @reads((rtype, name))
     def get(record: Any, ctx: EvalContext) -> Any:
         if record.unknown and name in record.unknown:
             return UNKNOWN
@@ -54,12 +98,14 @@ def _days_since(name: str) -> Accessor:
     return get
 
 
+@reads(("credential", "expires"))
 def _days_to_expiry(record: Any, ctx: EvalContext) -> Any:
     if record.unknown and "expires" in record.unknown:
         return UNKNOWN
     return None if record.expires is None else (record.expires - ctx.as_of).days
 
 
+@reads(("credential", "expires"), ("credential", "created"))
 def _validity_days(record: Any, ctx: EvalContext) -> Any:
     if record.unknown and ("expires" in record.unknown or "created" in record.unknown):
         return UNKNOWN
@@ -68,6 +114,7 @@ def _validity_days(record: Any, ctx: EvalContext) -> Any:
     return (record.expires - record.created).days
 
 
+@reads(("credential", "created"), ("credential", "last_rotated"))
 def _rotation_age(record: Any, ctx: EvalContext) -> Any:
     """Days since the secret material last changed: last rotation, else creation."""
     if record.unknown and ("created" in record.unknown or "last_rotated" in record.unknown):
@@ -76,9 +123,10 @@ def _rotation_age(record: Any, ctx: EvalContext) -> Any:
     return None if changed is None else (ctx.as_of - changed).days
 
 
-def _dotted(root: str, path: tuple[str, ...]) -> Accessor:
+def _dotted(rtype: str, root: str, path: tuple[str, ...]) -> Accessor:
     full = ".".join((root, *path))
 
+    @reads((rtype, full))
     def get(record: Any, ctx: EvalContext) -> Any:
         if record.unknown and (root in record.unknown or full in record.unknown):
             return UNKNOWN
@@ -92,105 +140,207 @@ def _dotted(root: str, path: tuple[str, ...]) -> Accessor:
     return get
 
 
+@reads(("account", "environment"))
 def _account_environment(record: Any, ctx: EvalContext) -> Any:
     account = ctx.accounts.get(record.account)
-    return None if account is None else account.environment
+    if account is None:
+        return None
+    return UNKNOWN if _marked(account, "environment") else account.environment
 
 
+def _agents_gap(identity: Any, ctx: EvalContext) -> str | None:
+    """Agents running as an identity are all known only where its account's agents were collected."""
+    if _marked(identity, "agents"):
+        return f"agents of {identity.name or identity.uid}"
+    return ctx.account_gap(identity.account, "agents")
+
+
+@reads(("identity", "agents"), ("account", "agents"), ("identity", "attributes.workloads"))
 def _consumer_count(record: Any, ctx: EvalContext) -> Any:
+    if _marked(record, "attributes") or _marked(record, "attributes.workloads"):
+        return UNKNOWN
     workloads = record.attributes.get("workloads") or []
-    return len(ctx.agents_by_runtime.get(record.uid, ())) + len(workloads)
+    count = len(ctx.agents_by_runtime.get(record.uid, ())) + len(workloads)
+    gap = _agents_gap(record, ctx)
+    return count if gap is None else Incomplete(count, gap)
 
 
+_GRANT_TAG_EVIDENCE: tuple[Evidence, ...] = (("grant", "actions"), ("grant", "resources"))
+_IDENTITY_TAG_EVIDENCE: tuple[Evidence, ...] = (("identity", "grants"), *_GRANT_TAG_EVIDENCE)
+_AGENT_TAG_EVIDENCE: tuple[Evidence, ...] = (("agent", "tools"), ("agent", "runs_as"), *_IDENTITY_TAG_EVIDENCE)
+
+
+@reads(*_GRANT_TAG_EVIDENCE)
+def _grant_capabilities(grant: Any, ctx: EvalContext) -> Any:
+    tags = ctx.grant_tags(grant)
+    gap = ctx.grant_gap(grant)
+    return tags if gap is None else Incomplete(tags, gap)
+
+
+@reads(*_IDENTITY_TAG_EVIDENCE)
+def _identity_capabilities(identity: Any, ctx: EvalContext) -> Any:
+    tags = ctx.identity_tags(identity)
+    gap = ctx.identity_gap(identity)
+    return tags if gap is None else Incomplete(tags, gap)
+
+
+@reads(*_AGENT_TAG_EVIDENCE)
+def _agent_capabilities(agent: Any, ctx: EvalContext) -> Any:
+    tags = ctx.agent_tags(agent)
+    gap = ctx.agent_gap(agent)
+    return tags if gap is None else Incomplete(tags, gap)
+
+
+@reads(("grant", "actions"))
+def _wildcard_action(grant: Any, ctx: EvalContext) -> Any:
+    if _marked(grant, "actions"):
+        return UNKNOWN
+    return any(a == "*" or a.endswith(":*") for a in grant.actions)
+
+
+@reads(("grant", "resources"))
+def _wildcard_resource(grant: Any, ctx: EvalContext) -> Any:
+    if _marked(grant, "resources"):
+        return UNKNOWN
+    return "*" in grant.resources
+
+
+@reads(*_AGENT_TAG_EVIDENCE)
 def _capabilities_added(agent: Any, ctx: EvalContext) -> Any:
     """Tags the agent holds now that it did not hold in the --baseline scan."""
     if ctx.baseline_reach is None or agent.uid not in ctx.baseline_reach:
         return UNKNOWN
-    if agent.runs_as and agent.runs_as not in ctx.identities:
+    added = sorted(ctx.agent_tags(agent) - ctx.baseline_reach[agent.uid])
+    gap = ctx.agent_gap(agent)
+    return added if gap is None else Incomplete(added, gap)
+
+
+@reads(("identity", "attributes.app_owner_tenant"))
+def _third_party_app(record: Any, ctx: EvalContext) -> Any:
+    """Whether a service principal's application is registered in another tenant (multi-tenant
+    app of a third party); unknown where the owning tenant was not recorded."""
+    owner_tenant = record.attributes.get("app_owner_tenant")
+    if not owner_tenant or _marked(record, "attributes.app_owner_tenant"):
         return UNKNOWN
-    return sorted(ctx.agent_tags(agent) - ctx.baseline_reach[agent.uid])
+    return str(owner_tenant).lower() != str(record.account).lower()
 
 
+@reads(("identity", "attributes.impersonators"))
+def _human_impersonators(record: Any, ctx: EvalContext) -> Any:
+    """People (users, groups, domains) a service account's own or inherited policy lets act as it."""
+    found = record.attributes.get("impersonators")
+    if found is None or "attributes.impersonators" in record.unknown:
+        return UNKNOWN
+    return sorted({f"{entry.get('member')} ({entry.get('role')})" for entry in found if entry.get("human")})
+
+
+@reads(("account", "attributes.workload_identity_providers"))
+def _open_identity_providers(record: Any, ctx: EvalContext) -> Any:
+    """Enabled workload identity providers of a project that accept any token of their issuer."""
+    providers = record.attributes.get("workload_identity_providers")
+    if providers is None or "attributes.workload_identity_providers" in record.unknown:
+        return UNKNOWN
+    return [
+        str(p.get("name"))
+        for p in providers
+        if not p.get("attribute_condition") and not p.get("disabled") and p.get("state", "ACTIVE") in ("", "ACTIVE")
+    ]
+
+
+@reads(("identity", "interactive"), ("identity", "trust"))
 def _human(record: Any, ctx: EvalContext) -> Any:
     """True for a person's identity, False for a workload's, unknown where the evidence cannot tell."""
     kind = ctx.classification(record).kind
     return UNKNOWN if kind == UNCLASSIFIED else kind == HUMAN
 
 
-_COMMON = {name: _attr(name) for name in ("uid", "name", "provider", "account", "kind")}
+def _in_baseline(agent: Any, ctx: EvalContext) -> Any:
+    return ctx.baseline_reach is not None and agent.uid in ctx.baseline_reach
+
+
+def _collection_status(account: Any, ctx: EvalContext) -> Any:
+    return ctx.status_of_account(account.uid)
+
+
+def _attrs(rtype: str, *names: str) -> dict[str, Accessor]:
+    return {name: _attr(rtype, name) for name in names}
+
+
+_COMMON = ("uid", "name", "provider", "account", "kind")
 
 FIELDS: dict[str, dict[str, Accessor]] = {
     "identity": {
-        **_COMMON,
-        **{name: _attr(name) for name in ("owner", "created", "last_used", "interactive")},
-        "age_days": _days_since("created"),
-        "days_since_used": _days_since("last_used"),
-        "capabilities": lambda r, ctx: ctx.identity_tags(r),
+        **_attrs("identity", *_COMMON, "owner", "created", "last_used", "interactive"),
+        "age_days": _days_since("identity", "created"),
+        "days_since_used": _days_since("identity", "last_used"),
+        "capabilities": _identity_capabilities,
         "account_environment": _account_environment,
         "consumer_count": _consumer_count,
         "classification": lambda r, ctx: ctx.classification(r).kind,
         "classification_reason": lambda r, ctx: ctx.classification(r).reason,
         "human": _human,
+        "third_party_app": _third_party_app,
+        "human_impersonators": _human_impersonators,
     },
     "credential": {
-        **{
-            name: _attr(name)
-            for name in (
-                "uid",
-                "identity_uid",
-                "kind",
-                "created",
-                "expires",
-                "last_used",
-                "last_rotated",
-                "active",
-                "managed_by_provider",
-            )
-        },
-        "age_days": _days_since("created"),
-        "days_since_used": _days_since("last_used"),
+        **_attrs(
+            "credential",
+            "uid",
+            "identity_uid",
+            "kind",
+            "created",
+            "expires",
+            "last_used",
+            "last_rotated",
+            "active",
+            "managed_by_provider",
+        ),
+        "age_days": _days_since("credential", "created"),
+        "days_since_used": _days_since("credential", "last_used"),
         "days_since_rotated": _rotation_age,
         "days_to_expiry": _days_to_expiry,
         "validity_days": _validity_days,
     },
     "grant": {
-        **{name: _attr(name) for name in ("uid", "identity_uid", "kind", "name", "actions", "resources", "source")},
-        "capabilities": lambda r, ctx: ctx.grant_tags(r),
-        "wildcard_action": lambda r, ctx: any(a == "*" or a.endswith(":*") for a in r.actions),
-        "wildcard_resource": lambda r, ctx: "*" in r.resources,
+        **_attrs("grant", "uid", "identity_uid", "kind", "name", "actions", "resources", "source"),
+        "capabilities": _grant_capabilities,
+        "wildcard_action": _wildcard_action,
+        "wildcard_resource": _wildcard_resource,
     },
     "agent": {
-        **_COMMON,
-        **{
-            name: _attr(name)
-            for name in (
-                "owner",
-                "runs_as",
-                "platform",
-                "guardrail",
-                "human_approval",
-                "memory_enabled",
-                "memory_retention_days",
-                "created",
-            )
-        },
-        "age_days": _days_since("created"),
-        "capabilities": lambda r, ctx: UNKNOWN if r.runs_as and r.runs_as not in ctx.identities else ctx.agent_tags(r),
-        "in_baseline": lambda r, ctx: ctx.baseline_reach is not None and r.uid in ctx.baseline_reach,
+        **_attrs(
+            "agent",
+            *_COMMON,
+            "owner",
+            "runs_as",
+            "platform",
+            "guardrail",
+            "human_approval",
+            "memory_enabled",
+            "memory_retention_days",
+            "created",
+        ),
+        "age_days": _days_since("agent", "created"),
+        "capabilities": _agent_capabilities,
+        "in_baseline": _in_baseline,
         "capabilities_added": _capabilities_added,
     },
-    "log_source": {
-        **_COMMON,
-        **{name: _attr(name) for name in ("scope", "enabled", "covers", "retention_days")},
-    },
+    "log_source": _attrs("log_source", *_COMMON, "scope", "enabled", "covers", "retention_days"),
     "account": {
-        **{name: _attr(name) for name in ("uid", "name", "provider", "kind", "parent", "environment")},
-        "collection_status": lambda r, ctx: ctx.status_of_account(r.uid),
+        **_attrs("account", "uid", "name", "provider", "kind", "parent", "environment"),
+        "collection_status": _collection_status,
+        "open_identity_providers": _open_identity_providers,
     },
-    # Trust entries of an identity, as sources record them in attributes.trust.
+    # Trust entries of an identity, as sources record them in attributes.trust: read whole or not at
+    # all (the identity's "trust" evidence), so an entry has no gaps of its own.
     "trust": {
-        name: (lambda key: lambda r, ctx: r.get(key))(name)
-        for name in ("principal", "principal_type", "account", "external", "conditions", "provider", "subject")
+        **{
+            name: (lambda key: lambda r, ctx: r.get(key))(name)
+            for name in ("principal", "principal_type", "account", "external", "conditions", "provider", "subject")
+        },
+        "caller_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), CALLER_KEYS),
+        "source_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), SOURCE_KEYS),
+        "subject_specific": lambda r, ctx: subject_is_specific(r.get("subject")),
     },
 }
 
@@ -211,51 +361,67 @@ def field_accessor(resource_type: str, name: str) -> Accessor | None:
         return accessor
     root, _, rest = name.partition(".")
     if rest and root in DOTTED_ROOTS[resource_type]:
-        return _dotted(root, tuple(rest.split(".")))
+        return _dotted(resource_type, root, tuple(rest.split(".")))
     return None
 
 
 # ---------------------------------------------------------------------- relations
 
-Relation = Callable[[Any, EvalContext], Any]  # returns a list of records, or UNKNOWN
+# A relation returns a list of records, or Incomplete(records) when its records were not all collected.
+Relation = Callable[[Any, EvalContext], Any]
 
 
-def _unless_unknown(name: str, resolve: Relation) -> Relation:
-    def get(record: Any, ctx: EvalContext) -> Any:
-        if record.unknown and name in record.unknown:
-            return UNKNOWN
-        return resolve(record, ctx)
-
-    return get
-
-
+@reads(("agent", "runs_as"))
 def _runtime_identity(agent: Any, ctx: EvalContext) -> Any:
-    """The agent's runtime identity; UNKNOWN when it names one this scan did not collect."""
+    """The agent's runtime identity; Incomplete when it declares none (what it runs as is not known)
+    or names one this scan did not collect."""
+    if _marked(agent, "runs_as"):
+        return Incomplete([], f"runtime identity of {agent.name or agent.uid}")
     if not agent.runs_as:
-        return []
+        return Incomplete([], f"runtime identity of {agent.name or agent.uid}")  # none declared
     identity = ctx.identities.get(agent.runs_as)
-    return UNKNOWN if identity is None else [identity]
+    return Incomplete([], f"runtime identity {agent.runs_as}") if identity is None else [identity]
 
 
+def _of_runtime(name: str, index: dict[str, list[Any]], agent: Any, ctx: EvalContext) -> Any:
+    """Records (grants or credentials) held by the agent's runtime identity."""
+    runtime = _runtime_identity(agent, ctx)
+    if type(runtime) is Incomplete or not runtime:
+        return runtime
+    identity = runtime[0]
+    records = index.get(identity.uid, [])
+    if _marked(identity, name):
+        return Incomplete(records, f"{name} of {identity.name or identity.uid}")
+    return records
+
+
+@reads(("agent", "runs_as"), ("identity", "grants"))
 def _runtime_grants(agent: Any, ctx: EvalContext) -> Any:
-    if not agent.runs_as:
-        return []
-    if agent.runs_as not in ctx.identities:
-        return UNKNOWN
-    return ctx.grants_by_holder.get(agent.runs_as, [])
+    return _of_runtime("grants", ctx.grants_by_holder, agent, ctx)
 
 
+@reads(("agent", "runs_as"), ("identity", "credentials"))
 def _runtime_credentials(agent: Any, ctx: EvalContext) -> Any:
-    if not agent.runs_as:
-        return []
-    if agent.runs_as not in ctx.identities:
-        return UNKNOWN
-    return ctx.credentials_by_holder.get(agent.runs_as, [])
+    return _of_runtime("credentials", ctx.credentials_by_holder, agent, ctx)
 
 
+@reads(("agent", "tools"), ("agent", "runs_as"), ("identity", "grants"))
 def _reach(agent: Any, ctx: EvalContext) -> Any:
+    tools = _tools(agent, ctx)
     runtime = _runtime_grants(agent, ctx)
-    return UNKNOWN if runtime is UNKNOWN else _tools(agent, ctx) + runtime
+    if type(runtime) is Incomplete:
+        return Incomplete(tools + runtime.known, runtime.reason)
+    if _marked(agent, "tools"):
+        return Incomplete(tools + runtime, f"tools of {agent.name or agent.uid}")
+    return tools + runtime
+
+
+def _account_log_sources(agent: Any, ctx: EvalContext) -> Any:
+    """The log sources of the agent's account; unknown where they were not collected."""
+    account = ctx.accounts.get(agent.account)
+    if account is not None and "log_sources" in account.unknown:
+        return UNKNOWN
+    return ctx.log_sources_by_account.get(agent.account, [])
 
 
 def _tools(agent: Any, ctx: EvalContext) -> list[Any]:
@@ -271,6 +437,13 @@ def _trusted_accounts(identity: Any, ctx: EvalContext) -> list[Any]:
     return list(seen.values())
 
 
+@reads(("identity", "agents"), ("account", "agents"))
+def _identity_agents(identity: Any, ctx: EvalContext) -> Any:
+    records = ctx.agents_by_runtime.get(identity.uid, [])
+    gap = _agents_gap(identity, ctx)
+    return records if gap is None else Incomplete(records, gap)
+
+
 def _holder(grant_or_credential: Any, ctx: EvalContext) -> list[Any]:
     identity = ctx.identities.get(grant_or_credential.identity_uid or "")
     return [] if identity is None else [identity]
@@ -281,7 +454,7 @@ RELATIONS: dict[str, dict[str, tuple[str, Relation]]] = {
     "identity": {
         "credentials": ("credential", lambda r, ctx: ctx.credentials_by_holder.get(r.uid, [])),
         "grants": ("grant", lambda r, ctx: ctx.grants_by_holder.get(r.uid, [])),
-        "agents": ("agent", lambda r, ctx: ctx.agents_by_runtime.get(r.uid, [])),
+        "agents": ("agent", _identity_agents),
         "trust": ("trust", lambda r, ctx: r.attributes.get("trust") or []),
         "trusted_accounts": ("account", _trusted_accounts),
     },
@@ -294,6 +467,8 @@ RELATIONS: dict[str, dict[str, tuple[str, Relation]]] = {
         "reach": ("grant", _reach),
         "credentials": ("credential", lambda r, ctx: ctx.credentials_by_holder.get(r.uid, [])),
         "runtime_credentials": ("credential", _runtime_credentials),
+        "account": ("account", lambda r, ctx: [ctx.account_record(r.account, r.provider)]),
+        "account_log_sources": ("log_source", _account_log_sources),
     },
     "log_source": {"account": ("account", lambda r, ctx: [ctx.account_record(r.account, r.provider)])},
     "account": {
@@ -304,10 +479,43 @@ RELATIONS: dict[str, dict[str, tuple[str, Relation]]] = {
     "trust": {},
 }
 
+# Relations whose records a source may not have collected, and the name it then marks on the record
+# holding them. The others either resolve their own gaps (runtime, agents) or cannot have one.
+_MARKED: dict[tuple[str, str], str] = {
+    ("identity", "credentials"): "credentials",
+    ("identity", "grants"): "grants",
+    ("identity", "trust"): "trust",
+    ("identity", "trusted_accounts"): "trust",
+    ("agent", "tools"): "tools",
+    ("agent", "credentials"): "credentials",
+    ("account", "identities"): "identities",
+    ("account", "agents"): "agents",
+    ("account", "log_sources"): "log_sources",
+}
+
+
+def _compile_relations() -> dict[tuple[str, str], tuple[str, Relation]]:
+    compiled: dict[tuple[str, str], tuple[str, Relation]] = {}
+    for rtype, relations in RELATIONS.items():
+        for name, (target, resolve) in relations.items():
+            marker = _MARKED.get((rtype, name))
+            compiled[(rtype, name)] = (target, resolve if marker is None else _marked_relation(rtype, marker, resolve))
+    return compiled
+
+
+def _marked_relation(rtype: str, marker: str, resolve: Relation) -> Relation:
+    @reads((rtype, marker))
+    def get(record: Any, ctx: EvalContext) -> Any:
+        records = resolve(record, ctx)
+        if record.unknown and marker in record.unknown:
+            return Incomplete(records, f"{marker} of {getattr(record, 'name', '') or record.uid}")
+        return records
+
+    return get
+
+
+_COMPILED_RELATIONS = _compile_relations()
+
 
 def relation(resource_type: str, name: str) -> tuple[str, Relation] | None:
-    found = RELATIONS[resource_type].get(name)
-    if found is None:
-        return None
-    target, resolve = found
-    return target, _unless_unknown(name, resolve)
+    return _COMPILED_RELATIONS.get((resource_type, name))

@@ -27,6 +27,7 @@ from scanner.engine.controls import Control, compile_control
 from scanner.engine.evaluate import evaluate
 from scanner.errors import InputError
 from scanner.inventory_io import inventory_from_data
+from scanner.model import Finding
 from scanner.serialize import format_time, parse_time
 
 COLLECTED_AT = "2026-01-01T00:00:00Z"
@@ -92,9 +93,29 @@ def run_control_tests(controls: list[Control], catalogs: Any) -> list[CaseOutcom
 def run_case(control: Control, case: dict[str, Any], catalogs: Any) -> CaseOutcome:
     name = case["name"]
     try:
-        inventory = inventory_from_data(fragment_to_data(case["inventory"]), Path(control.path))
+        found = case_result(control, case, catalogs)
+    except CaseError as exc:
+        return CaseOutcome(control.path, control.id, name, False, str(exc))
+    actual = found.status if found else "not_applicable"
+    if actual != case["expect"]:
+        message = f" ({found.message})" if found else ""
+        return CaseOutcome(control.path, control.id, name, False, f"expected {case['expect']}, got {actual}{message}")
+    return CaseOutcome(control.path, control.id, name, True)
+
+
+class CaseError(ValueError):
+    """A test case that cannot be run: its inventory is invalid, or it does not say which result it is about."""
+
+
+def case_result(
+    control: Control, case: dict[str, Any], catalogs: Any, data: dict[str, Any] | None = None
+) -> Finding | None:
+    """The result of the case's resource (None: the control did not apply to it). ``data`` replaces
+    the case's inventory (already in inventory-file form), for checks that alter it."""
+    try:
+        inventory = inventory_from_data(data or fragment_to_data(case["inventory"]), Path(control.path))
     except InputError as exc:
-        return CaseOutcome(control.path, control.id, name, False, f"invalid inventory: {exc.detail}")
+        raise CaseError(f"invalid inventory: {exc.detail}") from None
     compiled = compile_control(control, case.get("params"))
     reach = case.get("baseline_reach")
     baseline = {uid: frozenset(tags) for uid, tags in reach.items()} if reach is not None else None
@@ -103,14 +124,6 @@ def run_case(control: Control, case: dict[str, Any], catalogs: Any) -> CaseOutco
     target = case.get("resource")
     if target is None:
         if len(findings) > 1:
-            return CaseOutcome(
-                control.path, control.id, name, False, f"{len(findings)} results; name the resource the case is about"
-            )
-        found = findings[0] if findings else None
-    else:
-        found = next((f for f in findings if f.resource.uid == target), None)
-    actual = found.status if found else "not_applicable"
-    if actual != case["expect"]:
-        message = f" ({found.message})" if found else ""
-        return CaseOutcome(control.path, control.id, name, False, f"expected {case['expect']}, got {actual}{message}")
-    return CaseOutcome(control.path, control.id, name, True)
+            raise CaseError(f"{len(findings)} results; name the resource the case is about")
+        return findings[0] if findings else None
+    return next((f for f in findings if f.resource.uid == target), None)

@@ -114,7 +114,9 @@ class HistoryStore:
             for s in result.scan.sources
         ]
         point = result.trend[-1] if result.trend and result.trend[-1].scan_id == result.scan.id else None
-        point = point or trend_point(result, self.previous_failing(group))  # the scan command computed it already
+        point = point or trend_point(
+            result, self.previous_failing(group, None if group else scan_scope(result))
+        )  # the scan command computed it already
         with self.engine.begin() as connection:
             connection.execute(
                 scans.insert().values(
@@ -141,14 +143,15 @@ class HistoryStore:
             )
         return point
 
-    def previous_failing(self, group: str | None = None) -> set[str] | None:
-        """Failing fingerprints of the latest stored scan (of the group); None when there is none."""
+    def previous_failing(self, group: str | None = None, scope: frozenset[str] | None = None) -> set[str] | None:
+        """Failing fingerprints of the latest stored scan of the group (or, with no group, of the
+        same ``scope``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope)
+        if not earlier:
+            return None
         with self.engine.connect() as connection:
             stored = connection.execute(
-                select(scans.c.failing_fingerprints)
-                .where(scans.c.scan_group.is_(None) if group is None else scans.c.scan_group == group)
-                .order_by(scans.c.finished.desc())
-                .limit(1)
+                select(scans.c.failing_fingerprints).where(scans.c.id == earlier[-1].scan_id)
             ).scalar()
         return None if stored is None else set(_unpack(stored).split("\n")) - {""}
 
@@ -170,9 +173,15 @@ class HistoryStore:
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
-    def trend(self, group: str | None = None, limit: int = 12) -> list[TrendPoint]:
-        """The last ``limit`` scans of the group (or of no group), oldest first."""
-        rows = list(reversed(self.listing(group, limit, ungrouped=group is None)))
+    def trend(self, group: str | None = None, limit: int = 12, scope: frozenset[str] | None = None) -> list[TrendPoint]:
+        """The last ``limit`` scans of the group, oldest first. Without a group, the ungrouped scans
+        of the same ``scope`` (see ``scan_scope``) among the last SCOPE_WINDOW: a demo scan, an empty
+        folder and an AWS organisation never share one trend line."""
+        if group is None and scope is not None:
+            rows = [row for row in self.listing(None, SCOPE_WINDOW, ungrouped=True) if _row_scope(row) == scope]
+            rows = list(reversed(rows[:limit]))
+        else:
+            rows = list(reversed(self.listing(group, limit, ungrouped=group is None)))
         return [
             TrendPoint(
                 scan_id=row["id"],
@@ -210,6 +219,19 @@ class HistoryStore:
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(scans)).scalar() or 0)
+
+
+SCOPE_WINDOW = 1000  # stored scans searched for earlier scans of the same scope
+
+
+def scan_scope(result: ScanResult) -> frozenset[str]:
+    """What a scan looked at: each source and account it read (``aws:111122223333``,
+    ``manifests:/srv/repo``), whatever came of the reading."""
+    return frozenset(f"{source.name}:{source.account}" for source in result.scan.sources)
+
+
+def _row_scope(row: dict[str, Any]) -> frozenset[str]:
+    return frozenset(f"{source.get('name')}:{source.get('account')}" for source in row.get("sources") or ())
 
 
 def _aware(value: datetime) -> datetime:

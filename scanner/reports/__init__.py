@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ class ReportSettings:
     """Layout choices, not data: a reporter still learns everything it shows from the ScanResult."""
 
     paper: str = "a4"
+    formats: tuple[str, ...] = ()  # every format written with this one (a summary names only files that exist)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +60,13 @@ def write_reports(
     """Write each format; results.json first, so a report that cannot be rendered or written
     loses nothing else. Failures are raised together once every other format is written."""
     available = reporters()
+    settings = dataclasses.replace(settings or ReportSettings(), formats=tuple(formats))
     written, failures = [], []
     for name in sorted(formats, key=lambda f: f != "json"):
         reporter = available[name]
         path = output_dir / reporter.filename
         try:
-            write_atomic(path, reporter.render(result, settings or ReportSettings()))
+            write_atomic(path, reporter.render(result, settings))
         except OSError as exc:
             failures.append(f"{path}: cannot write: {exc.strerror or exc}")
             continue

@@ -195,6 +195,8 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
         .render(
             result=result,
             headline=view.headline(result),
+            verdict=view.gate_verdict(result),
+            results_line=view.results_line(result),
             scope=view.scope(result),
             matrix=view.provider_severity_matrix(result.findings),
             gaps=view.coverage_gaps(result, limit=50),

@@ -12,7 +12,7 @@ import re
 from scanner.frameworks import grade
 from scanner.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
-from scanner.reports.view import failing_by_severity
+from scanner.reports.view import failing_by_severity, gate_verdict, plural, results_line
 
 TOP = 10
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -38,7 +38,7 @@ def _finding_line(finding: Finding) -> str:
 
 def render(result: ScanResult, settings: ReportSettings) -> str:
     gate = result.gate
-    verdict = "✅ passed" if gate["passed"] else f"❌ failed: {gate['blocking_findings']} blocking finding(s)"
+    verdict = ("✅ passed. " if gate["passed"] else "❌ failed. ") + md(gate_verdict(result), 400)
     score = "n/a" if result.score is None else f"{result.score:.1f}"
     failing = failing_by_severity(result.findings)
     lines = [
@@ -50,6 +50,8 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
         "| " + " | ".join(s.title() for s in SEVERITIES) + " |",
         "|" + "---:|" * len(SEVERITIES),
         "| " + " | ".join(str(failing.get(s, 0)) for s in SEVERITIES) + " |",
+        "",
+        results_line(result),
     ]
     controls = {c.id: c for c in result.controls}
     top = sorted(
@@ -84,9 +86,11 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     if incomplete:
         lines += ["", "### Sources not read completely", ""]
         lines += [
-            f"- {md(s.name)} {md(s.account, 80)}: {s.status} ({len(s.errors)} call(s) refused)" for s in incomplete
+            f"- {md(s.name)} {md(s.account, 80)}: {s.status} ({plural(len(s.errors), 'call')} refused)"
+            for s in incomplete
         ]
-    lines += ["", f"{len(controls)} controls · scan `{result.scan.id}` · full results in results.json"]
+    details = " · full results in results.json" if "json" in settings.formats else ""
+    lines += ["", f"{plural(len(controls), 'control')} · scan `{result.scan.id}`{details}"]
     return "\n".join(lines) + "\n"
 
 

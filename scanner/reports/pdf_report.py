@@ -17,6 +17,7 @@ from scanner.reports import Reporter, ReportSettings, view
 from scanner.reports.templating import asset, environment
 
 TOP_RISKS = 10
+FIRST_ACTIONS = 3  # on the cover, under the score: what to do first
 AGENTS_AT_RISK = 10
 COVERAGE_GAPS = 12
 
@@ -51,6 +52,7 @@ def inline_only_fetcher() -> Any:
 
 def executive_html(result: ScanResult, settings: ReportSettings) -> str:
     risks = view.agent_risks(result)
+    top = view.top_risks(result, TOP_RISKS)
     return (
         environment()
         .get_template("executive.html.j2")
@@ -61,7 +63,10 @@ def executive_html(result: ScanResult, settings: ReportSettings) -> str:
             headline=view.headline(result),
             scope=view.scope(result),
             matrix=view.provider_severity_matrix(result.findings),
-            risks=view.top_risks(result, TOP_RISKS),
+            risks=top,
+            actions=top[:FIRST_ACTIONS],
+            verdict=view.gate_verdict(result),
+            results_line=view.results_line(result),
             ages=view.credential_age_distribution(result),
             agents=[r for r in risks if r.worst][:AGENTS_AT_RISK],
             agents_total=len(risks),

@@ -52,6 +52,13 @@ def _score(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}"
 
 
+def first_sentence(text: object) -> str:
+    """A remediation's first sentence: the action, without the explanation that follows."""
+    value = " ".join(str(text).split())
+    match = re.match(r"(.+?[.;])(\s|$)", value)
+    return match.group(1).rstrip(";.") + "." if match else value
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -69,6 +76,8 @@ def environment() -> Environment:
         score=_score,
         provider=view.provider_name,
         thousands=lambda n: f"{n:,}",
+        plural=view.plural,
+        first_sentence=first_sentence,
     )
     env.globals.update(severities=view.SEVERITIES, charts=charts)
     return env

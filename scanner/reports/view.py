@@ -103,10 +103,8 @@ class Risk:
 
     @property
     def headline(self) -> str:
-        noun = _PLURALS.get(self.control.resource, self.control.resource)
-        if self.failing == 1:
-            noun = self.control.resource.replace("_", " ")
-        return f"{self.failing} {noun} fail “{self.control.title}”"
+        noun = plural(self.failing, self.control.resource.replace("_", " "), _PLURALS.get(self.control.resource))
+        return f"{noun} {'fails' if self.failing == 1 else 'fail'} “{self.control.title}”"
 
 
 def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
@@ -300,3 +298,52 @@ def scope(result: ScanResult) -> list[tuple[str, int, list[str]]]:
     for account in result.inventory.accounts:
         by_provider[account.provider].append(account.name or account.uid)
     return [(provider_name(p), len(names), sorted(names)[:4]) for p, names in sorted(by_provider.items())]
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 identity``, ``2 identities``, ``1,204 failing results``."""
+    return f"{count:,} {singular if count == 1 else (plural_form or _PLURALS.get(singular) or singular + 's')}"
+
+
+NOTHING_ASSESSED = (
+    "Nothing was assessed: the sources held no identities, credentials or agents. "
+    "Check the source paths and the scope; there is no score."
+)
+
+
+def gate_verdict(result: ScanResult) -> str:
+    """The gate's outcome in one sentence, honest about a baseline (only new failures count) and
+    about an empty scan (nothing passed because nothing was there)."""
+    gate = result.gate
+    if gate.get("nothing_assessed"):
+        return NOTHING_ASSESSED
+    level = gate.get("fail_on", result.scan.fail_on)
+    blocking = int(gate.get("blocking_findings", 0))
+    threshold = SEVERITY_RANK.get(level)
+    if threshold is None:  # --fail-on none
+        failing = sum(1 for f in result.findings if f.status == "fail")
+        return f"The gate is off (fail on none); {plural(failing, 'unwaived failure')} in all."
+    at_level = f"at or above {level} severity"
+    if result.scan.baseline is None:
+        if not blocking:
+            return f"No unwaived failures {at_level}."
+        return f"{plural(blocking, 'unwaived failure')} {at_level}."
+    known = sum(
+        1 for f in result.findings if f.status == "fail" and f.new is False and SEVERITY_RANK[f.severity] >= threshold
+    )
+    new = "No new failures" if not blocking else plural(blocking, "new failure")
+    remain = "remains" if known == 1 else "remain"
+    return f"{new} {at_level} since the baseline ({result.scan.baseline}); {plural(known, 'known failure')} {remain}."
+
+
+def results_line(result: ScanResult) -> str:
+    """``346 failing results in 40 controls · 1,210 passing, 3 waived, 12 unknown · 48 controls evaluated``."""
+    totals: Counter[str] = Counter()
+    for control in result.controls:
+        totals.update(control.counts)
+    failing_controls = sum(1 for c in result.controls if c.counts.get("fail"))
+    return (
+        f"{plural(totals['fail'], 'failing result')} in {plural(failing_controls, 'control')} · "
+        f"{totals['pass']:,} passing, {totals['waived']:,} waived, {totals['unknown']:,} unknown · "
+        f"{plural(len(result.controls), 'control')} evaluated"
+    )

@@ -24,6 +24,7 @@ PERMISSIONS = (
     "iam:ListServiceSpecificCredentials",
     "bedrock:ListAgents",
     "bedrock:GetAgent",
+    "bedrock:ListAgentAliases",
     "bedrock:ListAgentActionGroups",
     "bedrock:GetAgentActionGroup",
     "bedrock:ListAgentKnowledgeBases",

@@ -8,6 +8,7 @@ having human approval.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.policy import owner_from_tags
 
 DRAFT = "DRAFT"
+BEDROCK_SERVICE = "bedrock.amazonaws.com"
 
 
 def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Grant]] | None:
@@ -30,7 +32,7 @@ def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Gran
         if detail is None:
             continue
         agent = build_agent(calls.account, detail["agent"])
-        agent_tools = _tools(calls, region, agent)
+        agent_tools = _serving_tools(calls, region, agent)
         tags = calls.call("bedrock-agent", "list_tags_for_resource", region, resourceArn=agent.uid)
         if tags is not None:
             agent.tags, agent.owner = owner_from_tags(tags.get("tags") or {})
@@ -74,8 +76,39 @@ def build_agent(account: str, detail: dict[str, Any]) -> Agent:
     )
 
 
-def _tools(calls: AwsCalls, region: str, agent: Agent) -> list[Grant] | None:
-    version = {"agentId": agent.uid.rsplit("/", 1)[-1], "agentVersion": DRAFT}
+def _serving_tools(calls: AwsCalls, region: str, agent: Agent) -> list[Grant] | None:
+    """The tools of every version an alias routes traffic to (DRAFT when the agent has no alias
+    or they cannot be listed); a tool several versions share is one grant naming them all."""
+    agent_id = agent.uid.rsplit("/", 1)[-1]
+    aliases = calls.paginate("bedrock-agent", "list_agent_aliases", "agentAliasSummaries", region, agentId=agent_id)
+    routes = {
+        alias.get("agentAliasName", alias.get("agentAliasId", "")): sorted(
+            {r["agentVersion"] for r in alias.get("routingConfiguration") or [] if r.get("agentVersion")}
+        )
+        for alias in aliases or []
+    }
+    serving = sorted({version for versions in routes.values() for version in versions}, key=_version_order)
+    if aliases is None:
+        agent.unknown.append("serving_versions")
+    agent.attributes["aliases"] = routes
+    agent.attributes["serving_versions"] = serving
+    tools: dict[str, Grant] = {}
+    for version in serving or [DRAFT]:
+        found = _tools(calls, region, agent, version)
+        if found is None:
+            return None
+        for tool in found:
+            kept = tools.setdefault(json.dumps([tool.name, tool.source, tool.attributes], sort_keys=True), tool)
+            kept.attributes = {**kept.attributes, "versions": [*kept.attributes.get("versions", []), version]}
+    return list(tools.values())
+
+
+def _version_order(version: str) -> tuple[int, str]:
+    return (int(version), "") if version.isdigit() else (1 << 30, version)
+
+
+def _tools(calls: AwsCalls, region: str, agent: Agent, agent_version: str) -> list[Grant] | None:
+    version = {"agentId": agent.uid.rsplit("/", 1)[-1], "agentVersion": agent_version}
     groups = calls.paginate("bedrock-agent", "list_agent_action_groups", "actionGroupSummaries", region, **version)
     bases = calls.paginate(
         "bedrock-agent", "list_agent_knowledge_bases", "agentKnowledgeBaseSummaries", region, **version
@@ -140,14 +173,25 @@ def action_group_tools(agent_uid: str, group: dict[str, Any]) -> list[Grant]:
     ]
 
 
-def collect_api_keys(calls: AwsCalls, account: str) -> list[Credential] | None:
-    """Long-term Bedrock API keys: IAM service-specific credentials for bedrock.amazonaws.com."""
-    listed = calls.call("iam", "list_service_specific_credentials", ServiceName="bedrock.amazonaws.com", AllUsers=True)
-    if listed is None:
-        return None
+def collect_api_keys(calls: AwsCalls, holders: dict[str, str]) -> list[Credential] | None:
+    """Long-term Bedrock API keys: IAM service-specific credentials for bedrock.amazonaws.com of
+    every user (``AllUsers``), paged with ``Marker``. ``holders`` maps user names to their ARNs
+    (which keep the user's path and the partition)."""
+    listed: list[dict[str, Any]] = []
+    marker: dict[str, str] = {}
+    while True:
+        page = calls.call(
+            "iam", "list_service_specific_credentials", ServiceName=BEDROCK_SERVICE, AllUsers=True, **marker
+        )
+        if page is None:
+            return None
+        listed.extend(page.get("ServiceSpecificCredentials") or [])
+        if not page.get("IsTruncated") or not page.get("Marker"):
+            break
+        marker = {"Marker": page["Marker"]}
     keys = []
-    for key in listed.get("ServiceSpecificCredentials") or []:
-        user_arn = f"arn:aws:iam::{account}:user/{key['UserName']}"
+    for key in listed:
+        user_arn = holders.get(key["UserName"]) or f"arn:{calls.partition}:iam::{calls.account}:user/{key['UserName']}"
         created = key.get("CreateDate")
         expires = key.get("ExpirationDate")
         keys.append(

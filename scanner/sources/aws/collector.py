@@ -2,7 +2,11 @@
 
 Accounts run in parallel, and each account's regions run in parallel, each pool bounded. An
 account whose role cannot be assumed is reported as failed and skipped; a refused call makes its
-account partial. The whole AWS source fails (exit 2) only when no credentials work at all.
+account partial. Without credentials, or with credentials AWS rejects, the source stops (exit 2);
+when STS cannot be reached at all, nothing was read and the source fails (exit 3). Bedrock agents
+are read only in regions where botocore's endpoint data offers them. An organisation trail is read
+once, from the account the scan runs from (the management or delegated-administrator account),
+and the member accounts that see it are marked covered by it.
 """
 
 from __future__ import annotations
@@ -13,17 +17,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from scanner.console import ProgressTicks
-from scanner.errors import SourceReadError, UsageError
+from scanner.errors import UsageError
 from scanner.model import Account, Inventory, SourceError, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.aws.bedrock import collect_agents, collect_api_keys
-from scanner.sources.aws.calls import CLIENT_CONFIG, AwsCalls
+from scanner.sources.aws.calls import ACCOUNT_DEADLINE_SECONDS, AwsCalls
 from scanner.sources.aws.iam import collect_iam
-from scanner.sources.aws.logging_sources import collect_invocation_logging, collect_secrets, collect_trails
+from scanner.sources.aws.logging_sources import (
+    collect_invocation_logging,
+    collect_secrets,
+    collect_trails,
+    complete_organization_trails,
+)
 from scanner.sources.aws.policy import owner_from_tags
+from scanner.sources.aws.sessions import Caller, assume, base_session, identify
 
 ACCOUNT_WORKERS = 4
 
@@ -37,6 +46,7 @@ class AwsScope:
     concurrency: int = 8
     shard: Shard | None = None
     key_ids: str = "auto"  # auto | all | none: list access key ids per user (see iam.collect_iam)
+    deadline_seconds: float = ACCOUNT_DEADLINE_SECONDS  # per account: calls after it are gaps
 
 
 @dataclass(slots=True)
@@ -50,32 +60,25 @@ class AccountTarget:
 
 
 def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Inventory:
-    ticks = advance or ProgressTicks()
     started = datetime.now(UTC)
-    try:
-        base = boto3.Session(profile_name=scope.profile)
-    except BotoCoreError as error:
-        raise SourceReadError(f"aws: {error}") from None
-    home = AwsCalls(base, "", base.region_name or "us-east-1")
-    caller = home.call("sts", "get_caller_identity")
-    if caller is None:
-        reason = home.errors[0].message if home.errors else "no answer"
-        raise SourceReadError(f"aws: no usable credentials ({reason})")
-    home.account = caller["Account"]
-    targets = plan_accounts(base, home, scope)
+    ticks = advance or ProgressTicks()
+    base = base_session(scope.profile)
+    caller = identify(base)
+    home = AwsCalls(base, caller.account, caller.region, caller.partition, scope.deadline_seconds)
+    targets, listing = plan_accounts(base, home, caller, scope)
     ticks.known(len(targets))
     regions = list(scope.regions) or enabled_regions(home)
-    parts: list[Inventory] = []
+    offered = {name: offered_regions(base, name, caller.partition, regions) for name in ("bedrock-agent", "bedrock")}
 
     def run(target: AccountTarget) -> Inventory:
         try:
-            return collect_account(target, regions, scope, home.default_region, started)
+            return collect_account(target, regions, offered, scope, caller, started)
         finally:
             ticks()
 
     with ThreadPoolExecutor(max_workers=min(ACCOUNT_WORKERS, max(1, len(targets)))) as pool:
         parts = list(pool.map(run, targets))
-    return Inventory(
+    merged = Inventory(
         collected_at=started,
         accounts=[a for p in parts for a in p.accounts],
         identities=[i for p in parts for i in p.identities],
@@ -83,57 +86,70 @@ def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Invent
         grants=[g for p in parts for g in p.grants],
         agents=[a for p in parts for a in p.agents],
         log_sources=[s for p in parts for s in p.log_sources],
-        sources=[s for p in parts for s in p.sources],
+        sources=[*listing, *(s for p in parts for s in p.sources)],
     )
+    may_read_org_trails = bool(scope.org_role) and not listing
+    complete_organization_trails(merged, home if may_read_org_trails else None)
+    report_home_gaps(merged, home)
+    return merged
 
 
-def plan_accounts(base: boto3.Session, home: AwsCalls, scope: AwsScope) -> list[AccountTarget]:
-    if not scope.org_role:
-        if scope.accounts and home.account not in scope.accounts:
-            raise UsageError(
-                f"--aws-accounts names accounts other than the current one ({home.account}); "
-                "scanning other accounts needs --aws-org-role"
-            )
-        return [AccountTarget(home.account, session=base)] if owned(scope.shard, home.account) else []
-    listed = home.paginate("organizations", "list_accounts", "Accounts")
-    if listed is None:
-        raise SourceReadError(f"aws: cannot list the organization's accounts ({home.errors[-1].message})")
+def report_home_gaps(inventory: Inventory, home: AwsCalls) -> None:
+    """Calls made from the account the scan runs from (tags of member accounts, regions,
+    organisation trails) that failed are gaps of that account, or of the scan when it is not
+    itself in scope."""
+    if not home.errors:
+        return
+    status = next((s for s in inventory.sources if s.account == home.account), None)
+    if status is None:
+        inventory.sources.append(SourceStatus("aws", home.account, "partial", list(home.errors)))
+        return
+    status.errors.extend(home.errors)
+    if status.status == "complete":
+        status.status = "partial"
+
+
+def plan_accounts(
+    base: boto3.Session, home: AwsCalls, caller: Caller, scope: AwsScope
+) -> tuple[list[AccountTarget], list[SourceStatus]]:
+    """The accounts to read, and (when the organisation could not be listed) a failed status
+    saying so: the account in hand is still read."""
+    if scope.org_role:
+        listed = home.paginate("organizations", "list_accounts", "Accounts")
+        if listed is not None:
+            return _organization_targets(base, home, caller, scope, listed), []
+        failed = SourceStatus("aws", f"organization of {caller.account}", "failed", list(home.errors))
+        home.errors.clear()
+        if scope.accounts and set(scope.accounts) != {caller.account}:
+            return [], [failed]
+        return ([AccountTarget(caller.account, session=base)] if owned(scope.shard, caller.account) else []), [failed]
+    if scope.accounts and caller.account not in scope.accounts:
+        raise UsageError(
+            f"--aws-accounts names accounts other than the current one ({caller.account}); "
+            "scanning other accounts needs --aws-org-role"
+        )
+    return ([AccountTarget(caller.account, session=base)] if owned(scope.shard, caller.account) else []), []
+
+
+def _organization_targets(
+    base: boto3.Session, home: AwsCalls, caller: Caller, scope: AwsScope, listed: list[dict[str, Any]]
+) -> list[AccountTarget]:
     organization = home.call("organizations", "describe_organization") or {}
     org_id = (organization.get("Organization") or {}).get("Id")
     wanted = set(scope.accounts)
     targets = []
     for entry in listed:
-        if entry.get("Status", "ACTIVE") != "ACTIVE" or (wanted and entry["Id"] not in wanted):
+        # State replaces Status (retired September 2026); either names ACTIVE for a usable account.
+        if (entry.get("State") or entry.get("Status") or "ACTIVE") != "ACTIVE":
             continue
-        if not owned(scope.shard, entry["Id"]):
+        if (wanted and entry["Id"] not in wanted) or not owned(scope.shard, entry["Id"]):
             continue
         target = AccountTarget(entry["Id"], name=entry.get("Name", ""), parent=org_id)
         tags = home.paginate("organizations", "list_tags_for_resource", "Tags", ResourceId=entry["Id"])
         target.tags = owner_from_tags(tags or [])[0]
-        target.session, target.error = assume(base, entry["Id"], scope.org_role, home.account)
+        target.session, target.error = assume(base, caller, entry["Id"], scope.org_role or "")
         targets.append(target)
     return targets
-
-
-def assume(
-    base: boto3.Session, account: str, role: str, home_account: str
-) -> tuple[boto3.Session | None, SourceError | None]:
-    if account == home_account:
-        return base, None  # the account of the credentials in hand (the role rarely exists there)
-    arn = f"arn:aws:iam::{account}:role/{role}"
-    try:
-        sts = base.client("sts", config=CLIENT_CONFIG)
-        credentials = sts.assume_role(RoleArn=arn, RoleSessionName="nhiscan")["Credentials"]
-    except (ClientError, BotoCoreError) as error:
-        code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
-        return None, SourceError(call=f"sts:AssumeRole {arn}", message=str(error).splitlines()[0][:300], code=code)
-    session = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=base.region_name,
-    )
-    return session, None
 
 
 def enabled_regions(home: AwsCalls) -> list[str]:
@@ -144,8 +160,24 @@ def enabled_regions(home: AwsCalls) -> list[str]:
     return sorted(r["RegionName"] for r in listed.get("Regions") or [])
 
 
+def offered_regions(session: boto3.Session, service: str, partition: str, regions: list[str]) -> set[str]:
+    """The regions of ``regions`` where botocore's endpoint data offers ``service``. Data that
+    does not list the service (botocore 1.43 lists Agents for Bedrock under ``bedrock``) falls back
+    to its parent service."""
+    for name in (service, service.split("-")[0]):
+        offered = set(session.get_available_regions(name, partition_name=partition))
+        if offered:
+            return offered & set(regions)
+    return set()
+
+
 def collect_account(
-    target: AccountTarget, regions: list[str], scope: AwsScope, default_region: str, started: datetime
+    target: AccountTarget,
+    regions: list[str],
+    offered: dict[str, set[str]],
+    scope: AwsScope,
+    caller: Caller,
+    started: datetime,
 ) -> Inventory:
     environment = next((v for k, v in target.tags.items() if k.lower() in ("environment", "env", "stage")), None)
     account = Account(
@@ -160,14 +192,16 @@ def collect_account(
     if target.session is None:
         status = SourceStatus("aws", target.account, "failed", [target.error] if target.error else [])
         return Inventory(collected_at=started, accounts=[account], sources=[status])
-    calls = AwsCalls(target.session, target.account, default_region)
+    calls = AwsCalls(target.session, target.account, caller.region, caller.partition, scope.deadline_seconds)
     iam = collect_iam(calls, scope.concurrency, scope.key_ids)
-    credentials = iam.credentials + (collect_api_keys(calls, target.account) or [])
+    holders = {i.name: i.uid for i in iam.identities if i.kind == "user"}
+    credentials = iam.credentials + (collect_api_keys(calls, holders) or [])
 
     def per_region(region: str) -> tuple[Any, ...]:
-        found = collect_agents(calls, region)
+        found = collect_agents(calls, region) if region in offered["bedrock-agent"] else ([], [])
         agents, tools = found if found is not None else ([], [])
-        return agents, tools, collect_invocation_logging(calls, region), collect_secrets(calls, region) or [], found
+        logging = collect_invocation_logging(calls, region) if region in offered["bedrock"] else None
+        return agents, tools, logging, collect_secrets(calls, region) or [], found
 
     unread: list[str] = []
 
@@ -175,12 +209,15 @@ def collect_account(
         regional = list(pool.map(per_region, regions))
     trails = collect_trails(calls, regions)
     read = [(region, r) for region, r in zip(regions, regional, strict=True) if region not in calls.skipped_regions]
-    if trails is None or any(r[2] is None for _, r in read):
+    if trails is None or any(r[2] is None for region, r in read if region in offered["bedrock"]):
         unread.append("log_sources")
     if any(r[4] is None for _, r in read):
         unread.append("agents")
     account.unknown = unread
-    account.attributes = {"regions": [r for r in regions if r not in calls.skipped_regions]}
+    account.attributes = {
+        "regions": [r for r in regions if r not in calls.skipped_regions],
+        "bedrock_agent_regions": sorted(offered["bedrock-agent"] - calls.skipped_regions),
+    }
     if calls.skipped_regions:
         account.attributes["regions_not_enabled"] = sorted(calls.skipped_regions)
     if not target.name:

@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scanner.model import Credential, Grant, Identity
+from scanner.model import Credential, Grant, Identity, SourceError
 from scanner.serialize import parse_time
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.credential_report import ReportRow, parse_report
 from scanner.sources.aws.policy import owner_from_tags, policy_grants, trust_entries
 
 DETAIL_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-REPORT_POLL_SECONDS = (0.5, 1, 2, 2, 4, 4, 8, 8, 8)
+REPORT_DEADLINE_SECONDS = 300.0
+REPORT_FIRST_PAUSE, REPORT_MAX_PAUSE = 0.5, 10.0
+REPORT_NOT_READY = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
 KEY_ID_LIMIT = 1000
+DETAILS_PAGE = 1000  # the largest MaxItems IAM accepts (its default is 100)
 
 
 @dataclass(slots=True)
@@ -51,36 +54,80 @@ def mask_key(key_id: str) -> str:
 
 def collect_iam(calls: AwsCalls, concurrency: int = 8, key_ids: str = "auto") -> IamRecords:
     """``key_ids``: list access key ids per user ("all"), never ("none"), or while at most
-    KEY_ID_LIMIT users hold keys ("auto"): the one per-user call, it dominates large scans."""
+    KEY_ID_LIMIT users hold keys ("auto"): the one per-user call, it dominates large scans.
+    Without a credential report, every user's keys are listed (their last use stays unknown)."""
     details = fetch_authorization_details(calls)
     report = fetch_credential_report(calls)
-    users_with_keys = [r.user for r in report or () if r.keys and not r.is_root]
-    listing = key_ids == "all" or (key_ids == "auto" and len(users_with_keys) <= KEY_ID_LIMIT)
+    if report is None:
+        users_with_keys = [u["UserName"] for u in (details or {}).get("UserDetailList", [])]
+        listing = key_ids != "none"
+    else:
+        users_with_keys = [r.user for r in report if r.keys and not r.is_root]
+        listing = key_ids == "all" or (key_ids == "auto" and len(users_with_keys) <= KEY_ID_LIMIT)
     keys = fetch_access_keys(calls, users_with_keys, concurrency) if listing else {}
     alias_list = calls.paginate("iam", "list_account_aliases", "AccountAliases")
     alias = alias_list[0] if alias_list else None
-    return build_iam(calls.account, details, report, keys, alias)
+    records = build_iam(calls.account, details, report, keys, alias)
+    if report is None:
+        without_report(records, calls, keys)
+    return records
+
+
+def without_report(records: IamRecords, calls: AwsCalls, keys: dict[str, list[dict[str, Any]]] | None) -> None:
+    """No credential report: users whose keys could not be listed have unknown keys (not none),
+    and the root identity, which only the report shows, is still there with what is unknown."""
+    for identity in records.identities:
+        if identity.kind == "user" and (keys is None or identity.name not in keys):
+            identity.unknown.append("credentials")
+    records.identities.append(
+        Identity(
+            uid=f"arn:{calls.partition}:iam::{calls.account}:root",
+            provider="aws",
+            account=calls.account,
+            kind="root",
+            name=f"{calls.account} root",
+            interactive=True,
+            unknown=["created", "last_used", "credentials", "attributes.mfa"],
+        )
+    )
 
 
 def fetch_authorization_details(calls: AwsCalls) -> dict[str, list[Any]] | None:
-    pages = calls.pages("iam", "get_account_authorization_details")
+    pages = calls.pages("iam", "get_account_authorization_details", PaginationConfig={"PageSize": DETAILS_PAGE})
     if pages is None:
         return None
     return {name: [item for page in pages for item in page.get(name) or []] for name in DETAIL_LISTS}
 
 
-def fetch_credential_report(calls: AwsCalls) -> list[ReportRow] | None:
-    for pause in REPORT_POLL_SECONDS:
+def fetch_credential_report(
+    calls: AwsCalls, deadline_seconds: float = REPORT_DEADLINE_SECONDS
+) -> list[ReportRow] | None:
+    """Ask for a report and poll until it is ready, for at most ``deadline_seconds`` (AWS takes
+    minutes for accounts with tens of thousands of users). ReportInProgress, ReportNotPresent and
+    ReportExpired (a report older than four hours) mean: ask again, wait, poll again."""
+    deadline = min(time.monotonic() + deadline_seconds, calls.deadline)
+    pause = REPORT_FIRST_PAUSE
+    while True:
         state = calls.call("iam", "generate_credential_report")
         if state is None:
             return None
         if state.get("State") == "COMPLETE":
-            break
+            response, code = calls.attempt("iam", "get_credential_report", None, REPORT_NOT_READY)
+            if response is not None:
+                return parse_report(response["Content"], f"credential report of {calls.account}")
+            if code not in REPORT_NOT_READY:
+                return None
+        if time.monotonic() + pause > deadline:
+            calls.add(
+                SourceError(
+                    call="iam:GetCredentialReport",
+                    message=f"the credential report was not ready within {deadline_seconds:.0f} s",
+                    code="ReportInProgress",
+                )
+            )
+            return None
         time.sleep(pause)
-    response = calls.call("iam", "get_credential_report")
-    if response is None:
-        return None
-    return parse_report(response["Content"], f"credential report of {calls.account}")
+        pause = min(pause * 2, REPORT_MAX_PAUSE)
 
 
 def fetch_access_keys(calls: AwsCalls, users: list[str], concurrency: int) -> dict[str, list[dict[str, Any]]] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scanner.model import Credential, LogSource
+from scanner.model import Credential, Inventory, LogSource
 from scanner.sources.aws.calls import AwsCalls
 
 DATA_RESOURCE_COVERS = {
@@ -23,7 +23,9 @@ DATA_RESOURCE_COVERS = {
 
 def collect_trails(calls: AwsCalls, regions: list[str]) -> list[LogSource] | None:
     """Trails whose home region is in scope, and every multi-region trail (seen from any region);
-    None when a region's trails could not be listed."""
+    None when a region's trails could not be listed. An organisation trail of another account
+    (the management account's, as a member sees it) is not read here: AWS refuses its status to
+    members; ``complete_organization_trails`` reads it once and marks this account covered."""
     found: dict[str, dict[str, Any]] = {}
     complete = True
     for index, region in enumerate(regions):
@@ -36,11 +38,65 @@ def collect_trails(calls: AwsCalls, regions: list[str]) -> list[LogSource] | Non
                 found.setdefault(trail["TrailARN"], trail)
     sources = []
     for arn, trail in sorted(found.items()):
+        if trail.get("IsOrganizationTrail") and arn_account(arn) not in (None, calls.account):
+            sources.append(organization_trail_seen(calls.account, trail))
+            continue
         home = trail.get("HomeRegion") or regions[0]
         status = calls.call("cloudtrail", "get_trail_status", home, Name=arn)
         selectors = calls.call("cloudtrail", "get_event_selectors", home, TrailName=arn)
         sources.append(trail_record(calls.account, trail, status, selectors))
     return sources if complete else None
+
+
+def arn_account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+def organization_trail_seen(account: str, trail: dict[str, Any]) -> LogSource:
+    """A member account's record of the organisation trail that covers it; whether it logs and
+    what it records come from the trail's own account (unknown until then)."""
+    record = trail_record(account, trail, None, None)
+    record.uid = f"{trail['TrailARN']}#covers:{account}"
+    record.attributes["covered_by"] = trail["TrailARN"]
+    return record
+
+
+def complete_organization_trails(inventory: Inventory, home: AwsCalls | None) -> None:
+    """Fill each member's organisation-trail record from the trail itself: from its owner's record
+    when the owner was scanned, else read once through ``home`` (the management or delegated-
+    administrator account the scan runs from; None when it may not read them). A trail that
+    cannot be read leaves the members' records unknown (the refusal is a gap of ``home``)."""
+    seen = [s for s in inventory.log_sources if s.attributes.get("covered_by")]
+    owners = {s.uid: s for s in inventory.log_sources if s.kind == "cloudtrail" and not s.attributes.get("covered_by")}
+    for arn in sorted({s.attributes["covered_by"] for s in seen} - owners.keys()):
+        if home is None:
+            continue
+        region = arn.split(":")[3] or home.default_region
+        status = home.call("cloudtrail", "get_trail_status", region, Name=arn)
+        selectors = home.call("cloudtrail", "get_event_selectors", region, TrailName=arn)
+        trail = next(s for s in seen if s.attributes["covered_by"] == arn)
+        owners[arn] = trail_record(home.account, {"TrailARN": arn, **_trail_fields(trail)}, status, selectors)
+    for record in seen:
+        owner = owners.get(record.attributes["covered_by"])
+        if owner is None:
+            record.attributes["status_read_from"] = "the organization's management or delegated-administrator account"
+            continue
+        record.enabled, record.covers = owner.enabled, list(owner.covers)
+        record.unknown = [u for u in record.unknown if u not in ("enabled", "covers")] + [
+            u for u in owner.unknown if u in ("enabled", "covers")
+        ]
+
+
+def _trail_fields(record: LogSource) -> dict[str, Any]:
+    return {
+        "Name": record.name,
+        "HomeRegion": record.attributes.get("home_region"),
+        "IsMultiRegionTrail": record.attributes.get("multi_region"),
+        "IsOrganizationTrail": True,
+        "LogFileValidationEnabled": record.attributes.get("log_file_validation"),
+        "KmsKeyId": "kms" if record.attributes.get("kms_encrypted") else None,
+    }
 
 
 def trail_record(
@@ -116,12 +172,13 @@ def collect_invocation_logging(calls: AwsCalls, region: str) -> LogSource | None
             ("image", "imageDataDeliveryEnabled"),
             ("embeddings", "embeddingDataDeliveryEnabled"),
             ("video", "videoDataDeliveryEnabled"),
+            ("audio", "audioDataDeliveryEnabled"),
         )
         if config.get(key)
     ]
     destinations = [name for name in ("cloudWatchConfig", "s3Config") if config.get(name)]
     return LogSource(
-        uid=f"arn:aws:bedrock:{region}:{calls.account}:model-invocation-logging",
+        uid=f"arn:{calls.partition}:bedrock:{region}:{calls.account}:model-invocation-logging",
         provider="aws",
         account=calls.account,
         kind="model_invocation",

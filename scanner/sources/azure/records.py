@@ -64,6 +64,9 @@ def _owner(owners: list[dict[str, Any]] | None) -> str | None:
 
 
 def application(app: dict[str, Any], tenant: str, owners: list[dict[str, Any]] | None) -> Identity:
+    attributes = {"app_id": app["appId"], "object_id": app.get("id"), "sign_in_audience": app.get("signInAudience")}
+    if owners is not None:
+        attributes["external_owners"] = external_owners(owners)
     return Identity(
         uid=app_uid(app["appId"]),
         provider="azure",
@@ -73,8 +76,17 @@ def application(app: dict[str, Any], tenant: str, owners: list[dict[str, Any]] |
         owner=_owner(owners),
         created=timestamp(app.get("createdDateTime")),
         interactive=False,
-        attributes={"app_id": app["appId"], "object_id": app.get("id"), "sign_in_audience": app.get("signInAudience")},
-        unknown=["last_used"] + (["owner"] if owners is None else []),
+        attributes=attributes,
+        unknown=["last_used"] + (["owner", "attributes.external_owners"] if owners is None else []),
+    )
+
+
+def external_owners(owners: list[dict[str, Any]]) -> list[str]:
+    """Owners who are guests from another tenant: userType Guest, or a #EXT# user principal name."""
+    return sorted(
+        str(owner.get("userPrincipalName") or owner.get("mail") or owner.get("id"))
+        for owner in owners
+        if owner.get("userType") == "Guest" or "#EXT#" in str(owner.get("userPrincipalName") or "")
     )
 
 

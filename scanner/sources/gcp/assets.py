@@ -72,8 +72,11 @@ def read_scope(clients: GcpClients, scope: str, regions: tuple[str, ...]) -> Col
         if holder:
             collected.policies[holder] = policy
     read_last_authentication(clients, collected, scope, scope, set(collected.projects))
-    for project_id in _vertex_projects(clients, scope, by_number):
-        collected.agents += agent_engines(clients, project_id, regions)
+    vertex = _vertex_projects(clients, scope, by_number)
+    if vertex is None:  # which projects run Vertex AI is unknown, so are their agents
+        collected.agents_unread.update(collected.projects)
+    for project_id in vertex or []:
+        agent_engines(clients, collected, project_id, regions)
     return collected
 
 
@@ -99,7 +102,7 @@ def _search_policies(clients: GcpClients, scope: str) -> list[tuple[str, dict[st
     return None if found is None else [(r.resource, MessageToDict(r.policy)) for r in found]
 
 
-def _vertex_projects(clients: GcpClients, scope: str, by_number: dict[str, str]) -> list[str]:
+def _vertex_projects(clients: GcpClients, scope: str, by_number: dict[str, str]) -> list[str] | None:
     request = {"scope": scope, "query": VERTEX_ENABLED, "asset_types": ["serviceusage.googleapis.com/Service"],
                "page_size": SEARCH_PAGE}  # fmt: skip
     found = clients.grpc_call(
@@ -107,7 +110,9 @@ def _vertex_projects(clients: GcpClients, scope: str, by_number: dict[str, str])
         "cloudasset:assets.searchAllResources",
         lambda: list(clients.assets.search_all_resources(request=request, retry=RETRY, timeout=TIMEOUT)),
     )
-    numbers = {r.project.rsplit("/", 1)[-1] for r in found or []}
+    if found is None:
+        return None
+    numbers = {r.project.rsplit("/", 1)[-1] for r in found}
     return sorted(by_number[n] for n in numbers if n in by_number)
 
 

@@ -44,6 +44,7 @@ class Collected:
     last_auth: dict[str, datetime | None] = field(default_factory=dict)  # e-mail or "key:ID" -> time
     last_auth_read: set[str] = field(default_factory=set)  # projects whose last authentication was read
     agents: list[Agent] = field(default_factory=list)
+    agents_unread: set[str] = field(default_factory=set)  # projects whose agent engines could not be listed
 
 
 def build_inventory(collected: Collected, started: datetime) -> Inventory:
@@ -77,7 +78,54 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         inventory.identities += identities
         inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
     inventory.agents += collected.agents
+    pools = _providers_by_pool(collected)
+    for identity in inventory.identities:
+        trust = federated_trust(identity.attributes.get("impersonators") or [], pools)
+        if trust:
+            identity.attributes["trust"] = trust
     return inventory
+
+
+_FEDERATED = re.compile(
+    r"^principal(?:Set)?://iam\.googleapis\.com/(projects/[^/]+/locations/[^/]+/workloadIdentityPools/[^/]+)/(.+)$"
+)
+
+
+def _providers_by_pool(collected: Collected) -> dict[str, list[dict[str, Any]]]:
+    pools: dict[str, list[dict[str, Any]]] = {}
+    for providers in collected.providers.values():
+        for provider in providers:
+            pools.setdefault(str(provider.get("name", "")).split("/providers/")[0], []).append(provider)
+    return pools
+
+
+def federated_trust(
+    impersonators: list[dict[str, Any]], pools: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Workload identity federation as trust entries (the shape AWS role trust uses): a
+    ``principalSet://…/POOL/*`` member trusts every identity of the pool (no subject); one naming a
+    subject, group or attribute value is restricted to it. ``conditions`` are the pool's providers'
+    attributeConditions; a provider without one accepts every token its issuer signs."""
+    trust = []
+    for entry in impersonators:
+        found = _FEDERATED.match(str(entry.get("member", "")))
+        if not found:
+            continue
+        pool, selector = found.groups()
+        providers = [records.workload_identity_provider(p) for p in pools.get(pool, [])]
+        trust.append(
+            {
+                "principal": entry["member"],
+                "principal_type": "federated",
+                "provider": ", ".join(sorted({str(p["issuer"]) for p in providers if p["issuer"]})) or pool,
+                "subject": None if selector == "*" else selector,
+                "conditions": [p["attribute_condition"] for p in providers if p["attribute_condition"]],
+                "pool": pool,
+                "role": entry.get("role"),
+                "unconditioned_providers": [p["provider_id"] for p in providers if not p["attribute_condition"]],
+            }
+        )
+    return trust
 
 
 def _account(collected: Collected, project: Project, unread: list[str]) -> Account:
@@ -96,6 +144,8 @@ def _account(collected: Collected, project: Project, unread: list[str]) -> Accou
         account.attributes["project_number"] = project.number
     if project_id not in collected.accounts:
         account.unknown.append("identities")
+    if project_id in collected.agents_unread:
+        account.unknown.append("agents")
     if unread:
         account.unknown.append("log_sources")
         account.attributes["unread_policies"] = unread

@@ -74,7 +74,7 @@ def read_project(
         collected.api_keys[project] = keys
     _workload_identity(clients, collected, project)
     _last_authentication(clients, collected, project, f"projects/{project}", {project})
-    collected.agents += agent_engines(clients, project, regions)
+    agent_engines(clients, collected, project, regions)
 
 
 def _workload_identity(clients: GcpClients, collected: Collected, project: str) -> None:
@@ -117,17 +117,18 @@ def _last_authentication(
 read_last_authentication = _last_authentication
 
 
-def agent_engines(clients: GcpClients, project: str, regions: tuple[str, ...]) -> list[Agent]:
+def agent_engines(clients: GcpClients, collected: Collected, project: str, regions: tuple[str, ...]) -> None:
     """Vertex AI Agent Engines (reasoning engines) in each region; a project where the Vertex AI
-    API is not enabled has none, and its other regions are not asked."""
-    agents = []
+    API is not enabled has none, and its other regions are not asked. A region that cannot be
+    read leaves the project's agents unknown."""
     for region in regions:
         path = f"/v1/projects/{project}/locations/{region}/reasoningEngines?pageSize=100"
         engines, code = clients.rest_list(project, "aiplatform:reasoningEngines.list", "aiplatform", path, region, True)
         if code == API_DISABLED:
-            break
-        agents += [_agent(engine, project) for engine in engines or []]
-    return agents
+            return
+        if engines is None:
+            collected.agents_unread.add(project)
+        collected.agents += [_agent(engine, project) for engine in engines or []]
 
 
 def rest_shape(message: Any) -> dict[str, Any]:

@@ -1,0 +1,175 @@
+"""The AWS source against the failures real endpoints have, injected by the front before moto: an
+HTML 500 on any one call, AccessDenied on each declared permission, throttling storms, an endpoint
+that accepts and never answers, a region without the service, no endpoint at all, no credentials.
+Each gives a named gap (or one line), the right exit code and no traceback.
+
+The estate is seeded once for the module: a scan only reads, and each test sets only faults."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+
+from scanner.model import Inventory, SourceError
+from scanner.sources.aws import PERMISSIONS
+from scanner.sources.aws.collector import AwsScope, collect_aws
+
+from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seeded
+from .aws_fake import FakeAws
+
+ORG_SCAN = AwsScope(regions=("us-east-1",), org_role=ORG_ROLE)
+# Every call a default org-wide scan of the estate makes: each declared permission but the
+# caller's identity (checked on its own) and the regions (the scans name theirs).
+CALLS = tuple(p for p in PERMISSIONS if p not in ("sts:GetCallerIdentity", "ec2:DescribeRegions"))
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[tuple[FakeAws, Estate]]:
+    with seeded() as world:
+        yield world
+
+
+@pytest.fixture
+def fake(world: tuple[FakeAws, Estate]) -> FakeAws:
+    aws, _ = world
+    aws.clear_faults()
+    return aws
+
+
+def gaps(inventory: Inventory) -> list[SourceError]:
+    return [error for source in inventory.sources for error in source.errors]
+
+
+def named(inventory: Inventory, call: str) -> list[SourceError]:
+    return [e for e in gaps(inventory) if e.call.split(" ")[0] == call]
+
+
+def test_the_estate_reads_completely_without_faults(fake: FakeAws) -> None:
+    inventory = collect_aws(ORG_SCAN)
+    assert [s.status for s in inventory.sources] == ["complete", "complete"]
+    assert {call.split("@")[0] for call in fake.state.by_region} >= set(CALLS), "CALLS lists what a scan calls"
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_an_html_500_on_any_one_call_is_a_gap_named_after_it(fake: FakeAws, call: str) -> None:
+    fake.state.html500.add(call)
+    inventory = collect_aws(ORG_SCAN)
+    found = named(inventory, call)
+    assert found, f"no gap for {call}: {gaps(inventory)}"
+    assert all(e.code in ("ResponseParserError", "500") for e in found), found  # query XML, JSON protocols
+    assert any(s.status != "complete" for s in inventory.sources)
+
+
+@pytest.mark.parametrize("permission", [p for p in PERMISSIONS if p != "sts:GetCallerIdentity"])
+def test_access_denied_on_each_declared_permission_is_a_named_gap(fake: FakeAws, permission: str) -> None:
+    fake.state.deny.add(permission)
+    inventory = collect_aws(AwsScope(org_role=ORG_ROLE) if permission == "ec2:DescribeRegions" else ORG_SCAN)
+    if fake.state.requests[permission] == 0:
+        pytest.skip(f"{permission} is declared for calls this estate does not make")
+    found = named(inventory, permission)
+    assert found and {e.code for e in found} <= {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+def test_a_throttling_storm_ends_in_a_throttling_gap_in_bounded_time(fake: FakeAws) -> None:
+    fake.state.throttle["iam:GetAccountAuthorizationDetails"] = 10_000
+    started = time.monotonic()
+    inventory = collect_aws(ORG_SCAN)
+    assert time.monotonic() - started < 90
+    found = named(inventory, "iam:GetAccountAuthorizationDetails")
+    assert len(found) == 2 and {e.code for e in found} == {"Throttling"}
+    assert fake.state.requests["iam:GetAccountAuthorizationDetails"] == 2 * 3 * 4, "3 attempts, 4 rounds, 2 accounts"
+
+
+def test_throttling_that_passes_leaves_the_scan_complete(fake: FakeAws) -> None:
+    fake.state.throttle["iam:GetAccountAuthorizationDetails"] = 5
+    inventory = collect_aws(ORG_SCAN)
+    assert [s.status for s in inventory.sources] == ["complete", "complete"]
+
+
+def test_an_endpoint_that_never_answers_costs_its_timeouts_once(fake: FakeAws, monkeypatch) -> None:
+    quick = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=1)
+    for module in ("calls", "sessions"):
+        monkeypatch.setattr(f"scanner.sources.aws.{module}.CLIENT_CONFIG", quick)
+    fake.state.hang.add("cloudtrail:GetTrailStatus@us-east-1")
+    started = time.monotonic()
+    inventory = collect_aws(AwsScope(regions=("us-east-1",)))
+    assert time.monotonic() - started < 30
+    (source,) = inventory.sources
+    calls = {e.call: e.code for e in source.errors}
+    assert calls["cloudtrail:GetTrailStatus in us-east-1"] == "ReadTimeoutError"
+    assert calls["cloudtrail:GetEventSelectors in us-east-1"] == "EndpointUnreachable", "not called again"
+    assert fake.state.requests["cloudtrail:GetEventSelectors"] == 0
+
+
+def test_agents_are_read_only_where_the_service_is_offered(fake: FakeAws) -> None:
+    inventory = collect_aws(AwsScope(regions=("us-east-1", "ap-east-1")))
+    assert fake.state.by_region["bedrock:ListAgents@us-east-1"] == 1
+    assert fake.state.by_region["bedrock:ListAgents@ap-east-1"] == 0, "botocore offers no Bedrock in ap-east-1"
+    assert fake.state.by_region["secretsmanager:ListSecrets@ap-east-1"] == 1
+    (account,) = inventory.accounts
+    assert account.attributes["bedrock_agent_regions"] == ["us-east-1"] and not account.unknown
+    assert [s.status for s in inventory.sources] == ["complete"]
+
+
+def test_the_agent_version_an_alias_routes_to_is_read_and_recorded(fake: FakeAws) -> None:
+    inventory = collect_aws(AwsScope(regions=("us-east-1",)))
+    (agent,) = inventory.agents
+    assert agent.attributes["aliases"] == {"AgentTestAlias": ["DRAFT"], "live": ["1"]}
+    assert agent.attributes["serving_versions"] == ["1", "DRAFT"]
+    versions = {g.name: g.attributes.get("versions") for g in inventory.grants if g.kind == "tool"}
+    assert versions["get_ticket"] == ["1", "DRAFT"] and versions["issue_refund"] == ["DRAFT"]
+
+
+# ---------------------------------------------------------------------- through the command line
+
+
+def _scan(cli, out: Path, *extra: str):
+    return cli("scan", "aws", "--aws-regions", "us-east-1", "--format", "json", "--output-dir", str(out), "-q", *extra)
+
+
+def test_an_html_500_through_the_command_line_is_exit_3_without_a_traceback(cli, fake, tmp_path: Path) -> None:
+    fake.state.html500.add("iam:GetAccountAuthorizationDetails")
+    outcome = _scan(cli, tmp_path)
+    assert outcome.exit_code == 3 and "Traceback" not in outcome.output
+    (source,) = json.loads((tmp_path / "results.json").read_text())["scan"]["sources"]
+    assert source["status"] == "partial"
+    assert {(e["call"], e["code"]) for e in source["errors"]} == {
+        ("iam:GetAccountAuthorizationDetails", "ResponseParserError")
+    }
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("allow_partial", [False, True])
+def test_an_unreachable_endpoint_is_a_failed_source_exit_3(cli, fake, monkeypatch, tmp_path, allow_partial) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    outcome = _scan(cli, tmp_path, *(["--allow-partial"] if allow_partial else []))
+    assert outcome.exit_code == 3, outcome.output
+    (line,) = outcome.output.strip().splitlines()
+    assert line.startswith("nhiscan: error: aws: STS in us-east-1 could not be read (Could not connect")
+
+
+def test_no_credentials_is_exit_2_with_one_line(cli, fake, monkeypatch, tmp_path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    outcome = _scan(cli, tmp_path)
+    assert outcome.exit_code == 2
+    assert outcome.output.strip().splitlines() == ["nhiscan: error: aws: no credentials (Unable to locate credentials)"]
+
+
+def test_the_management_account_is_scanned_and_the_member_role_failure_is_a_gap(fake) -> None:
+    fake.state.deny.add("sts:AssumeRole")
+    inventory = collect_aws(ORG_SCAN)
+    statuses = {s.account: s.status for s in inventory.sources}
+    assert statuses[MANAGEMENT] == "complete" and sorted(statuses.values()) == ["complete", "failed"]

@@ -1,0 +1,211 @@
+"""No evidence, no pass: a control whose evidence was not collected is unknown and says why.
+
+The proof runs over every bundled control (and, through ``nhiscan controls validate``, over any
+control a user loads): each piece of evidence the control reads is withheld from each of its test
+cases in turn, and the control must then give the case's own answer or unknown, never the other
+one, and must become unknown in at least one case.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.engine.context import EvalContext
+from scanner.engine.controls import compile_control
+from scanner.engine.evaluate import evaluate
+from scanner.engine.evidence import check_control, evidence_read, withhold
+from scanner.model import Finding, Inventory
+from scanner.scan import Catalogs, load_catalogs
+from scanner.sources.aws.iam import build_iam
+
+from .conftest import make_inventory
+
+CATALOGS = load_catalogs()
+ACCOUNT = "111111111111"
+
+
+def results(catalogs: Catalogs, inventory: Inventory, *control_ids: str) -> dict[tuple[str, str], Finding]:
+    """Every result (pass included) of the named controls, by (control id, resource uid)."""
+    chosen = [compile_control(c) for c in catalogs.controls if c.id in control_ids]
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    return {(f.control_id, f.resource.uid): f for f in evaluate(chosen, ctx, keep_passed=True).findings}
+
+
+@pytest.mark.parametrize("control", CATALOGS.controls, ids=lambda c: c.id)
+def test_every_bundled_control_is_unknown_without_the_evidence_it_reads(control: Any) -> None:
+    assert evidence_read(control) or control.id == "NHI-COV-001", "a control that reads no evidence proves nothing"
+    problems = check_control(control, CATALOGS)
+    assert not problems, "\n".join(f"{p.evidence}: {p.detail}" for p in problems)
+
+
+class TestGrantsThatWereNeverRead:
+    """An identity whose grants an export did not carry (gcloud/az exports without role assignments)."""
+
+    def inventory(self) -> Inventory:
+        return make_inventory(
+            {
+                "accounts": [{"uid": "p1", "provider": "gcp", "kind": "project", "unknown": ["agents"]}],
+                "identities": [
+                    {"uid": "sa1", "provider": "gcp", "kind": "service_account", "account": "p1", "unknown": ["grants"]}
+                ],
+            }
+        )
+
+    @pytest.mark.parametrize("control_id", ["NHI-PRIV-001", "NHI-PRIV-003", "NHI-PRIV-006"])
+    def test_privilege_controls_are_unknown_and_name_the_missing_grants(self, catalogs, control_id: str) -> None:
+        found = results(catalogs, self.inventory(), control_id)[(control_id, "sa1")]
+        assert found.status == "unknown"
+        assert "grants of sa1" in found.message and "grants of sa1" in found.evidence["not_collected"]
+
+    def test_sharing_is_unknown_where_the_accounts_agents_were_not_read(self, catalogs) -> None:
+        found = results(catalogs, self.inventory(), "NHI-PRIV-008")[("NHI-PRIV-008", "sa1")]
+        assert found.status == "unknown" and "agents of account p1" in found.message
+
+    def test_agents_known_to_share_it_still_fail_it(self, catalogs) -> None:
+        inventory = self.inventory()
+        two = make_inventory({"agents": [{"uid": "a1", "runs_as": "sa1"}, {"uid": "a2", "runs_as": "sa1"}]})
+        inventory.agents.extend(two.agents)
+        assert results(catalogs, inventory, "NHI-PRIV-008")[("NHI-PRIV-008", "sa1")].status == "fail"
+
+
+def authorization_details(attached: list[dict[str, str]], policies: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """get-account-authorization-details output: one role with the given managed policies attached."""
+    return {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": [
+            {
+                "RoleName": "etl",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/etl",
+                "Path": "/",
+                "CreateDate": "2025-01-01T00:00:00Z",
+                "AssumeRolePolicyDocument": {"Statement": []},
+                "AttachedManagedPolicies": attached,
+                "RolePolicyList": [
+                    {
+                        "PolicyName": "keys",
+                        "PolicyDocument": {
+                            "Statement": [{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}]
+                        },
+                    }
+                ],
+            }
+        ],
+        "Policies": policies,
+    }
+
+
+class TestAManagedPolicyWhoseDocumentIsAbsent:
+    """An export listing an attached AWS-managed policy by name only (the Policies list filtered)."""
+
+    ATTACHED = [{"PolicyName": "PowerUserAccess", "PolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}]
+
+    def inventory(self, policies: list[dict[str, Any]]) -> Inventory:
+        records = build_iam(ACCOUNT, authorization_details(self.ATTACHED, policies), None)
+        return Inventory(
+            collected_at=make_inventory({}).collected_at,
+            identities=records.identities,
+            grants=records.grants,
+        )
+
+    def test_no_privilege_control_passes_on_it(self, catalogs) -> None:
+        role = f"arn:aws:iam::{ACCOUNT}:role/etl"
+        found = results(catalogs, self.inventory([]), "NHI-PRIV-001", "NHI-PRIV-002")
+        assert found[("NHI-PRIV-001", role)].status == "unknown"
+        assert "actions of PowerUserAccess not collected" in found[("NHI-PRIV-001", role)].message
+        grant = next(uid for (control, uid) in found if control == "NHI-PRIV-002" and "PowerUserAccess" in uid)
+        assert found[("NHI-PRIV-002", grant)].status == "unknown"
+
+    def test_what_the_read_policies_show_is_kept_as_evidence(self, catalogs) -> None:
+        role = f"arn:aws:iam::{ACCOUNT}:role/etl"
+        found = results(catalogs, self.inventory([]), "NHI-PRIV-003")[("NHI-PRIV-003", role)]
+        # Escalation is certain (iam:CreateAccessKey, read inline), but the unread policy may make the
+        # role an administrator, which this control leaves to NHI-PRIV-001: so unknown, not fail.
+        assert found.status == "unknown"
+        assert "privilege_escalation" in found.evidence["capabilities"]
+        assert "policy document of PowerUserAccess" in found.evidence["not_collected"]
+
+    def test_with_the_document_the_answer_is_decided(self, catalogs) -> None:
+        document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+        policy = {
+            "PolicyName": "PowerUserAccess",
+            "Arn": "arn:aws:iam::aws:policy/PowerUserAccess",
+            "PolicyVersionList": [{"Document": document, "IsDefaultVersion": True, "VersionId": "v1"}],
+        }
+        role = f"arn:aws:iam::{ACCOUNT}:role/etl"
+        found = results(catalogs, self.inventory([policy]), "NHI-PRIV-001")
+        assert found[("NHI-PRIV-001", role)].status == "pass"
+
+
+class TestWithholding:
+    def test_a_relation_withheld_drops_its_records_but_never_the_case_resource(self) -> None:
+        data = {
+            "identities": [{"uid": "r1"}],
+            "agents": [{"uid": "a1", "runs_as": "r1"}, {"uid": "a2", "runs_as": "r1"}],
+        }
+        withhold(data, ("identity", "agents"), keep="a1")
+        assert [a["uid"] for a in data["agents"]] == ["a1"]
+        assert data["identities"][0]["unknown"] == ["agents"]
+
+    def test_an_account_gap_creates_the_account_record_it_is_marked_on(self) -> None:
+        data: dict[str, Any] = {"identities": [{"uid": "r1", "account": ACCOUNT, "provider": "aws"}]}
+        withhold(data, ("account", "agents"), keep="r1")
+        assert data["accounts"] == [{"uid": ACCOUNT, "provider": "aws", "unknown": ["agents"]}]
+
+
+# ---------------------------------------------------------------------- controls validate enforces it
+
+CONTROL = """\
+id: ACME-002
+title: Service users carry a cost-centre tag
+severity: low
+resource: identity
+where: {field: kind, equals: user}
+require: {field: tags.cost-centre, exists: true}
+frameworks: {nist-csf-2.0: [ID.AM-02], owasp-nhi-top10-2025: ["NHI1:2025"]}
+rationale: Costs of identities are charged back to the team that owns them.
+remediation: Add the cost-centre tag to the user.
+"""
+CASES = """\
+tests:
+  - {name: untagged fails, expect: fail, inventory: {identities: [{uid: u1}]}}
+  - {name: tagged passes, expect: pass, inventory: {identities: [{uid: u1, tags: {cost-centre: '42'}}]}}
+"""
+
+
+def validate(cli, tmp_path: Path, text: str) -> Any:
+    directory = tmp_path / "org"
+    directory.mkdir(parents=True)
+    (directory / "ACME-002.yaml").write_text(text)
+    return cli("controls", "validate", str(directory))
+
+
+def test_validate_proves_a_loaded_control(cli, tmp_path: Path) -> None:
+    result = validate(cli, tmp_path, CONTROL + CASES)
+    assert result.exit_code == 0, result.output
+    assert "never pass, without the evidence it reads" in result.output
+
+
+def test_validate_refuses_a_control_without_cases_to_prove_it_on(cli, tmp_path: Path) -> None:
+    result = validate(cli, tmp_path, CONTROL)
+    assert result.exit_code == 2
+    assert "evidence identity.tags.cost-centre not collected: no failing or passing test case" in result.output
+
+
+def test_an_exemption_needs_a_written_reason(cli, tmp_path: Path) -> None:
+    reason = "tags are read with the identity itself; a source never marks one tag unread"
+    exempt = f"evidence_exemptions:\n  identity.kind: {reason}\n  identity.tags.cost-centre: {reason}\n"
+    assert validate(cli, tmp_path / "a", CONTROL + exempt).exit_code == 0
+    result = validate(cli, tmp_path / "b", CONTROL + "evidence_exemptions: {identity.kind: because}\n")
+    assert result.exit_code == 2 and "evidence_exemptions" in result.output
+
+
+def test_an_exemption_for_evidence_the_control_does_not_read_is_refused(cli, tmp_path: Path) -> None:
+    exempt = "evidence_exemptions: {identity.grants: 'grants are not what this control is about at all'}\n"
+    result = validate(cli, tmp_path, CONTROL + CASES + exempt)
+    assert result.exit_code == 2 and "identity.grants not collected: exempted, but the control does not read it" in (
+        result.output
+    )
