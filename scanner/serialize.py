@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar, cast
 
+import orjson
+
 from scanner import model
 
 T = TypeVar("T")
@@ -35,22 +37,28 @@ def parse_time(value: str) -> datetime:
 
 
 def _jsonable(obj: Any) -> Any:
-    """``default`` hook of the JSON encoder: one level at a time, so the C encoder does the rest."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: getattr(obj, f.name) for f in _fields(type(obj))}
+    """``default`` hook of the encoder for what it does not write itself: datetimes (always in
+    UTC with a Z, whatever zone they were read in), sets and tuples' kin."""
     if isinstance(obj, datetime):
         return format_time(obj)
     if isinstance(obj, set | frozenset):
         return sorted(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in _fields(type(obj))}
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_jsonable)
+# orjson writes dataclasses (fields in order) and the rest in C; datetimes go through format_time.
+# Non-finite floats become null, so the output is always strict JSON.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def dumps(obj: Any) -> str:
     """Compact JSON of a model object or structure (dataclasses and datetimes included)."""
-    return _ENCODER.encode(obj)
+    try:
+        return orjson.dumps(obj, default=_jsonable, option=_OPTIONS).decode("utf-8")
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, read from some file: the slow, exact way
+        return json.dumps(obj, default=_jsonable, ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps_document(document: dict[str, Any], expand: tuple[str, ...] = ()) -> str:
