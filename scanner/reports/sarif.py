@@ -7,21 +7,33 @@ from files (manifests) point at file and line; cloud findings point at a stable 
 ``cloud/PROVIDER/ACCOUNT`` and carry logical locations (account, resource), since code scanning
 needs a physical location to show a result. ``partialFingerprints`` keep alerts stable across
 scans.
+
+Past 5,000 findings (what code scanning shows of a run; it accepts 25,000 results and 10 MB
+compressed), cloud findings are grouped: one result per control, status, account and waiver,
+naming the number of resources and up to 99 of them, with a fingerprint of its own
+(``nhiscan/group/v1``) that stays the same while the group exists. Findings in files keep a
+result each. Every finding, with its own fingerprint, stays in results.json.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from scanner.model import ControlSummary, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
+from scanner.reports.aggregate import FindingGroup, group_findings
+from scanner.serialize import dumps_document
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 FINGERPRINT_KEY = "nhiscan/v1"
+GROUP_FINGERPRINT_KEY = "nhiscan/group/v1"  # a group's: control, status, provider, account, waiver
+# GitHub code scanning shows the first 5,000 results of a run and rejects more than 25,000 or a
+# file over 10 MB compressed; past 5,000 findings cloud findings are grouped per control and account
+RESULTS_PER_RUN = 5_000
+GROUP_LOCATIONS = 99  # resources named in a group's logical locations (100 shown, 1,000 accepted)
 
 
 def _rule(control: ControlSummary) -> dict[str, Any]:
@@ -92,10 +104,50 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
+def _group_result(group: FindingGroup, rule_index: int) -> dict[str, Any]:
+    """One result for the cloud findings of one control, status and account."""
+    count, first = len(group.findings), group.findings[0]
+    noun = "resource" if count == 1 else "resources"
+    examples = ", ".join(group.examples) + (", …" if count > len(group.examples) else "")
+    location = _location(first)
+    named = {f.resource.uid: f.resource for f in group.findings[: GROUP_LOCATIONS * 2]}  # SARIF: unique items
+    location["logicalLocations"] = location["logicalLocations"][:1] + [
+        {"name": ref.name[:200], "kind": ref.type, "fullyQualifiedName": ref.uid}
+        for ref in list(named.values())[:GROUP_LOCATIONS]
+    ]
+    grouped: dict[str, Any] = {
+        "ruleId": group.control_id,
+        "ruleIndex": rule_index,
+        "level": LEVELS[group.severity],
+        "message": {"text": f"{count:,} {noun} in {group.provider} {group.account}: {examples}. {first.message}"},
+        "locations": [location],
+        "partialFingerprints": {GROUP_FINGERPRINT_KEY: group.fingerprint},
+        "properties": {"resources": count, "severity": group.severity, "findings": "results.json"},
+    }
+    if group.new is not None:
+        grouped["baselineState"] = "new" if group.new else "unchanged"
+    if group.waiver is not None:
+        grouped["suppressions"] = _result(first, rule_index)["suppressions"]
+    return grouped
+
+
+def _results(findings: list[Finding], index: dict[str, int]) -> tuple[list[dict[str, Any]], bool]:
+    """A result per finding; past RESULTS_PER_RUN, cloud findings (those without a file and line)
+    are grouped per control, status and account. Whether they were grouped."""
+    if len(findings) <= RESULTS_PER_RUN:
+        return [_result(f, index[f.control_id]) for f in findings], False
+    in_files = [f for f in findings if f.resource.location and f.resource.location.get("file")]
+    in_clouds = [f for f in findings if not (f.resource.location and f.resource.location.get("file"))]
+    results = [_result(f, index[f.control_id]) for f in in_files]
+    results += [_group_result(g, index[g.control_id]) for g in group_findings(in_clouds)]
+    return results, True
+
+
 def sarif_document(result: ScanResult) -> dict[str, Any]:
     rules = [_rule(c) for c in result.controls]
     index = {c.id: n for n, c in enumerate(result.controls)}
     findings = [f for f in result.findings if f.status in ("fail", "waived")]
+    results, grouped = _results(findings, index)
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
     return {
         "$schema": SARIF_SCHEMA,
@@ -122,14 +174,15 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
                         ],
                     }
                 ],
-                "results": [_result(f, index[f.control_id]) for f in findings],
+                "results": results,
+                "properties": {"findings": len(findings), "groupedPerControlAndAccount": grouped},
             }
         ],
     }
 
 
 def render(result: ScanResult, settings: ReportSettings) -> str:
-    return json.dumps(sarif_document(result), ensure_ascii=False, indent=1) + "\n"
+    return dumps_document(sarif_document(result))
 
 
 REPORTER = Reporter(format="sarif", filename="results.sarif", render=render)

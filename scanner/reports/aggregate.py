@@ -1,0 +1,65 @@
+"""Findings grouped per control and account, for readers that cannot take one row per finding:
+the HTML report of a large estate (a browser table) and SARIF (code scanning accepts at most
+25,000 results a run and a 10 MB compressed file). results.json always keeps every finding.
+
+A group holds the findings of one control, status, provider, account and waiver. Its fingerprint
+depends on those alone, so the same group keeps the same fingerprint from scan to scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from scanner.model import Finding, Waiver
+
+EXAMPLES = 5  # resource names a group shows
+
+
+@dataclass(slots=True)
+class FindingGroup:
+    control_id: str
+    status: str
+    severity: str
+    provider: str
+    account: str
+    waiver: Waiver | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        key = "\x1f".join((self.control_id, self.status, self.provider, self.account, _waiver_key(self.waiver)))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def new(self) -> bool | None:
+        marks = [f.new for f in self.findings if f.new is not None]
+        return any(marks) if marks else None
+
+    @property
+    def examples(self) -> list[str]:
+        return [f.resource.name for f in self.findings[:EXAMPLES]]
+
+    @property
+    def kinds(self) -> str:
+        return ", ".join(sorted({f.resource.kind or f.resource.type for f in self.findings}))
+
+
+def group_findings(findings: Iterable[Finding]) -> list[FindingGroup]:
+    """Groups in the order their first finding comes."""
+    groups: dict[tuple[str, str, str, str, str], FindingGroup] = {}
+    for finding in findings:
+        ref = finding.resource
+        key = (finding.control_id, finding.status, ref.provider, ref.account, _waiver_key(finding.waiver))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = FindingGroup(
+                finding.control_id, finding.status, finding.severity, ref.provider, ref.account, finding.waiver
+            )
+        group.findings.append(finding)
+    return list(groups.values())
+
+
+def _waiver_key(waiver: Waiver | None) -> str:
+    return "" if waiver is None else f"{waiver.control}\x1e{waiver.resource}\x1e{waiver.owner}"
