@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings, view
+from scanner.reports.aggregate import FindingGroup, group_findings
 from scanner.reports.templating import asset, environment, script_json
 
 FINDING_COLUMNS = (
@@ -63,6 +64,9 @@ AGENT_COLUMNS = (
     "failing",
 )
 LOG_COLUMNS = ("name", "kind", "provider", "account", "scope", "enabled", "covers", "retention")
+# Past this many findings the table shows one row per control, status and account: a browser
+# stays quick with tens of thousands of rows, not with a million
+FULL_LIST_LIMIT = 25_000
 
 
 def _hash_source(text: str) -> str:
@@ -94,6 +98,36 @@ def _finding_row(finding: Finding) -> list[Any]:
         finding.fingerprint,
         ref.location,
     ]
+
+
+def _group_row(group: FindingGroup) -> list[Any]:
+    count = len(group.findings)
+    first = group.findings[0]
+    noun = "resource" if count == 1 else "resources"
+    return [
+        group.control_id,
+        group.status,
+        "",
+        first.resource.type,
+        group.kinds,
+        f"{count:,} {noun}: " + ", ".join(group.examples) + (", …" if count > len(group.examples) else ""),
+        group.provider,
+        group.account,
+        f"{count:,} {noun} in {group.account}. First: {first.message}",
+        {"resources": count, "examples": group.examples, "all findings": "results.json"},
+        group.waiver,
+        group.new,
+        group.fingerprint,
+        None,
+    ]
+
+
+def finding_rows(result: ScanResult) -> tuple[list[list[Any]], bool]:
+    """One row per finding, or past FULL_LIST_LIMIT one per control, status and account (the
+    whole list stays in results.json); and whether the rows are grouped."""
+    if len(result.findings) <= FULL_LIST_LIMIT:
+        return [_finding_row(f) for f in result.findings], False
+    return [_group_row(g) for g in group_findings(result.findings)], True
 
 
 def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
@@ -182,7 +216,7 @@ def report_data(result: ScanResult) -> dict[str, Any]:
             for c in result.controls
         },
         "frameworks": names,
-        "findings": [_finding_row(f) for f in result.findings],
+        "findings": finding_rows(result)[0],
         **inventory_rows(result),
     }
 
@@ -204,6 +238,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
             script=Markup(script),
             style=Markup(style),
             data=Markup(script_json(report_data(result))),
+            grouped=len(result.findings) > FULL_LIST_LIMIT,
         )
     )
 

@@ -1,0 +1,77 @@
+"""Outputs that fit their readers when an estate is large: past a limit, SARIF and the HTML table
+group cloud findings per control, status and account, and results.json keeps every finding. The
+limits are lowered here so the demo organisation is "large"."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from scanner.model import ScanResult
+from scanner.reports import ReportSettings, html_report, sarif
+from scanner.reports.aggregate import group_findings
+
+SARIF_SCHEMA = Path(__file__).resolve().parent.parent / ".cache" / "test-schemas" / "sarif-2.1.0-rtm.5.json"
+
+
+@pytest.fixture
+def sarif_grouped(demo_result: ScanResult, monkeypatch) -> dict:
+    monkeypatch.setattr(sarif, "RESULTS_PER_RUN", 10)
+    return json.loads(sarif.render(demo_result, ReportSettings()))
+
+
+def test_past_the_limit_cloud_findings_are_one_result_per_control_and_account(sarif_grouped, demo_result) -> None:
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif_grouped)
+    (run,) = sarif_grouped["runs"]
+    reported = [f for f in demo_result.findings if f.status in ("fail", "waived")]
+    in_files = [f for f in reported if f.resource.location and f.resource.location.get("file")]
+    in_clouds = [f for f in reported if f not in in_files]
+    expected = Counter((f.control_id, f.status, f.resource.account) for f in in_clouds)
+    grouped = [r for r in run["results"] if "nhiscan/group/v1" in r["partialFingerprints"]]
+    assert len(grouped) == len({(c, s, a, f.waiver is not None) for f in in_clouds for c, s, a in
+                                [(f.control_id, f.status, f.resource.account)]})  # fmt: skip
+    assert sum(r["properties"]["resources"] for r in grouped) == len(in_clouds) == sum(expected.values())
+    singles = [r for r in run["results"] if "nhiscan/v1" in r["partialFingerprints"]]
+    assert {r["partialFingerprints"]["nhiscan/v1"] for r in singles} == {f.fingerprint for f in in_files}
+    assert run["properties"] == {"findings": len(reported), "groupedPerControlAndAccount": True}
+
+
+def test_a_group_names_its_resources_and_keeps_its_waiver(sarif_grouped, demo_result) -> None:
+    (run,) = sarif_grouped["runs"]
+    biggest = max(run["results"], key=lambda r: r.get("properties", {}).get("resources", 0))
+    names = [loc["fullyQualifiedName"] for loc in biggest["locations"][0]["logicalLocations"][1:]]
+    assert names and len(names) == len(set(names)) <= sarif.GROUP_LOCATIONS
+    waived = [r for r in run["results"] if r.get("suppressions") and "nhiscan/group/v1" in r["partialFingerprints"]]
+    assert waived and all(r["suppressions"][0]["kind"] == "external" for r in waived)
+
+
+def test_group_fingerprints_are_the_same_in_the_next_scan(demo_result, catalogs, monkeypatch) -> None:
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    again = run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions(waivers=Path("docs/examples/waivers.yaml")))
+    assert [g.fingerprint for g in group_findings(again.findings)] == [
+        g.fingerprint for g in group_findings(demo_result.findings)
+    ]
+
+
+def test_below_the_limit_every_finding_is_its_own_result(demo_result) -> None:
+    (run,) = json.loads(sarif.render(demo_result, ReportSettings()))["runs"]
+    assert len(run["results"]) == len([f for f in demo_result.findings if f.status in ("fail", "waived")])
+    assert run["properties"]["groupedPerControlAndAccount"] is False
+
+
+def test_past_the_limit_the_html_table_groups_and_says_so(demo_result, monkeypatch) -> None:
+    monkeypatch.setattr(html_report, "FULL_LIST_LIMIT", 10)
+    rows, grouped = html_report.finding_rows(demo_result)
+    assert grouped and len(rows) == len(group_findings(demo_result.findings)) < len(demo_result.findings)
+    columns = html_report.FINDING_COLUMNS
+    resources = sum(row[columns.index("evidence")]["resources"] for row in rows)
+    assert resources == len(demo_result.findings)
+    page = html_report.render(demo_result, ReportSettings())
+    assert f"This scan has {len(demo_result.findings):,} findings" in page
+    assert "Every finding, one by one, is in results.json." in page
