@@ -1,0 +1,106 @@
+"""Large-estate benchmark: the whole path at 10k, 25k, 50k and 100k identities.
+
+For each size the synthetic generator's inventory is written once, then, each in its own process
+(so peak memory is the command's own):
+
+- ``nhiscan scan inventory:… --format json,html,sarif,pdf`` into a fresh SQLite history: wall
+  time, peak memory, the per-phase split from results.json (``scan.timings``), and the size of
+  each output (report.html, results.sarif raw and gzipped, results.json, report.pdf);
+- ``nhiscan report SCAN_ID --format pdf`` from that history;
+- a second scan of the same inventory, then ``nhiscan diff OLD NEW`` by scan id;
+- the history database's size after one and after two scans.
+
+    python benchmarks/bench_large.py                   # 10000 25000 50000 100000
+    python benchmarks/bench_large.py 10000 25000
+
+Results print as one JSON line per size; the growth is linear when seconds / identities stays
+flat across sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NHISCAN = shutil.which("nhiscan", path=str(Path(sys.executable).parent)) or "nhiscan"
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds and peak resident MB of one command (GNU time's %M of the child)."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    peak_kb = int(done.stderr.strip().splitlines()[-1])
+    return round(elapsed, 1), round(peak_kb / 1024), done
+
+
+def mb(path: Path) -> float:
+    return round(path.stat().st_size / 1e6, 1) if path.exists() else 0.0
+
+
+def measure(identities: int, work: Path) -> dict[str, object]:
+    inventory = work / f"inv-{identities}.json"
+    if not inventory.exists():
+        subprocess.run([sys.executable, str(HERE / "synthetic.py"), str(identities), "-o", str(inventory)], check=True)
+    database = work / f"history-{identities}.db"
+    database.unlink(missing_ok=True)
+    env = {**os.environ, "NHISCAN_DB": str(database)}
+    out = work / f"out-{identities}"
+    shutil.rmtree(out, ignore_errors=True)
+    scan = [NHISCAN, "scan", f"inventory:{inventory}", "--format", "json,html,sarif,pdf", "--fail-on", "none",
+            "--quiet", "--output-dir", str(out)]  # fmt: skip
+    seconds, peak, done = timed(scan, env)
+    if done.returncode != 0:
+        raise SystemExit(f"scan failed ({done.returncode}): {done.stderr[-500:]}")
+    results = json.loads((out / "results.json").read_text())
+    first_id = results["scan"]["id"]
+    history_one = mb(database)
+    report_seconds, report_peak, _ = timed([NHISCAN, "report", first_id, "--format", "pdf", "-o", str(work / "r")], env)
+    timed(scan, env)
+    second_id = json.loads((out / "results.json").read_text())["scan"]["id"]
+    diff_seconds, diff_peak, _ = timed([NHISCAN, "diff", first_id, second_id], env)
+    sarif = out / "results.sarif"
+    return {
+        "identities": identities,
+        "findings": len(results["findings"]),
+        "scan_seconds": seconds,
+        "scan_peak_mb": peak,
+        "phases": results["scan"].get("timings", {}),
+        "report_html_mb": mb(out / "report.html"),
+        "results_sarif_mb": mb(sarif),
+        "results_sarif_gzip_mb": round(len(gzip.compress(sarif.read_bytes())) / 1e6, 1),
+        "sarif_results": len(json.loads(sarif.read_text())["runs"][0]["results"]),
+        "results_json_mb": mb(out / "results.json"),
+        "report_pdf_mb": mb(out / "report.pdf"),
+        "report_pdf_from_history_seconds": report_seconds,
+        "report_pdf_from_history_peak_mb": report_peak,
+        "diff_seconds": diff_seconds,
+        "diff_peak_mb": diff_peak,
+        "history_mb_one_scan": history_one,
+        "history_mb_two_scans": mb(database),
+        "seconds_per_1000_identities": round(seconds / identities * 1000, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, default=[10000, 25000, 50000, 100000])
+    parser.add_argument("--work", type=Path, help="Folder for inventories and outputs (default: a temporary one).")
+    arguments = parser.parse_args()
+    work = arguments.work or Path(tempfile.mkdtemp(prefix="nhiscan-large-"))
+    work.mkdir(parents=True, exist_ok=True)
+    for size in arguments.sizes:
+        print(json.dumps(measure(size, work)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
