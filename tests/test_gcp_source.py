@@ -300,9 +300,14 @@ def test_throttling_and_unavailability_are_retried_on_every_call(fake_gcp) -> No
         state.failing[name] = 1
     inventory, _ = scan(fake_gcp, projects=(), parent=ORG)
     assert [(s.account, e.call) for s in inventory.sources for e in s.errors] == []
+    assert state.requests["grpc ListAssets"] == 4
+    for name in (f"/v3/projects/{PROD}", f"/v3/{ML}", f"/v3/{PLATFORM}:getIamPolicy", "GetIamPolicy",
+                 "ListServiceAccountKeys", f"/v1/projects/{PROD}/locations/global/workloadIdentityPools"):  # fmt: skip
+        state.exhausted[name] = 1
+        state.failing[name] = 1
     inventory, _ = scan(fake_gcp, projects=(PROD,))
     assert [(s.account, e.call, e.message) for s in inventory.sources for e in s.errors] == []
-    assert state.requests["grpc ListAssets"] == 4
+    assert not any(state.exhausted.values()) and not any(state.failing.values()), "every refusal was met"
 
 
 def test_pages_are_as_large_as_google_allows_and_tokens_travel_encoded(fake_gcp) -> None:
