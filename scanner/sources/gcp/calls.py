@@ -66,6 +66,9 @@ CALLS = (
     Call("aiplatform:reasoningEngines.list", "aiplatform.reasoningEngines.list", "aiplatform.googleapis.com", "both",
          "Vertex AI Agent Engines and the service accounts they run as, in every Agent Engine region",
          "roles/aiplatform.viewer"),
+    Call("quota project", "serviceusage.services.use", "serviceusage.googleapis.com", "both",
+         "nothing: charges Cloud Asset Inventory, API keys and Policy Analyzer calls to the quota project",
+         "roles/serviceusage.serviceUsageConsumer"),
 )  # fmt: skip
 
 PERMISSIONS = tuple(sorted({call.permission for call in CALLS}))
