@@ -68,6 +68,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-LOG-001", "acme-dev"),  # single-region trail, not logging
         ("NHI-LOG-002", "acme-dev"),
         ("NHI-LOG-003", "master"),  # runs an agent, no model-invocation logging
+        ("NHI-LOG-010", "support-triage"),  # no Lambda data events for its action-group functions
         ("NHI-OWN-001", "admin-bot"),
         ("NHI-OWN-001", "legacy-backup"),
         ("NHI-OWN-001", "OrganizationAccountAccessRole"),
@@ -79,11 +80,16 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-PRIV-004", "prod-reader"),
         ("NHI-PRIV-004", "OrganizationAccountAccessRole"),
         ("NHI-PRIV-005", "github-any-repo"),  # OIDC trust without a subject
+        ("NHI-PRIV-010", "bedrock-support"),  # trusts bedrock.amazonaws.com without aws:SourceArn/SourceAccount
         ("NHI-SECRET-002", "managed_secret prod/payments/api-key"),  # no rotation
     }
     unknown = {label(f) for f in data["findings"] if f["status"] == "unknown"}
     assert unknown == {
         ("NHI-LOG-008", "org-trail"),  # trail retention lives in S3 lifecycle rules, not read
+        # not collected by the source: the guardrail's filters, the agent's aliases, the role's session limit
+        ("NHI-AGENT-002", "support-triage"),
+        ("NHI-AGENT-017", "support-triage"),
+        ("NHI-AGENT-018", "support-triage"),
         ("NHI-CRED-002", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # AWS reports no last use for API keys
     }
     assert [s["status"] for s in data["scan"]["sources"]] == ["complete", "complete"]
