@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from scanner.model import Inventory, SourceError
 from scanner.sources.aws import PERMISSIONS
+from scanner.sources.aws.calls import BULK_CONFIG, THROTTLE_PAUSES
 from scanner.sources.aws.collector import AwsScope, collect_aws
 
 from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seeded
@@ -83,7 +84,8 @@ def test_a_throttling_storm_ends_in_a_throttling_gap_in_bounded_time(fake: FakeA
     assert time.monotonic() - started < 90
     found = named(inventory, "iam:GetAccountAuthorizationDetails")
     assert len(found) == 2 and {e.code for e in found} == {"Throttling"}
-    assert fake.state.requests["iam:GetAccountAuthorizationDetails"] == 2 * 3 * 4, "3 attempts, 4 rounds, 2 accounts"
+    bulk_attempts = BULK_CONFIG.retries["total_max_attempts"]
+    assert fake.state.requests["iam:GetAccountAuthorizationDetails"] == 2 * bulk_attempts * (1 + len(THROTTLE_PAUSES))
 
 
 def test_throttling_that_passes_leaves_the_scan_complete(fake: FakeAws) -> None:
