@@ -133,6 +133,7 @@ class SourceStatus:
     account: str
     status: str = "complete"
     errors: list[SourceError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the source resolved what it read (which export won)
 
 
 @dataclass(slots=True)

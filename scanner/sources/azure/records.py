@@ -14,7 +14,7 @@ Pure functions over the JSON the APIs return (the same shapes ``az ad app list``
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from scanner.model import Credential, Grant, Identity, LogSource
@@ -93,9 +93,11 @@ def external_owners(owners: list[dict[str, Any]]) -> list[str]:
 _KEY_TIMES = {"startDateTime": "created", "endDateTime": "expires"}
 
 
-def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
+def key_credentials(holder: str, obj: dict[str, Any], now: datetime | None = None) -> list[Credential]:
     """Client secrets (passwordCredentials) and certificates (keyCredentials). Graph reports no
-    last use of either."""
+    last use of either. One past its end date no longer works: it is not active (only its removal
+    is still due)."""
+    now = now or datetime.now(UTC)
     found = []
     for kind, field in (("client_secret", "passwordCredentials"), ("certificate", "keyCredentials")):
         for key in obj.get(field) or []:
@@ -105,13 +107,15 @@ def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
             bad = malformed(key, "startDateTime", "endDateTime")
             if bad:
                 attributes["malformed"] = bad
+            expires = timestamp(key.get("endDateTime"))
             found.append(
                 Credential(
                     uid=f"{holder}#{kind}:{key_id}",
                     identity_uid=holder,
                     kind=kind,
                     created=timestamp(key.get("startDateTime")),
-                    expires=timestamp(key.get("endDateTime")),
+                    expires=expires,
+                    active=expires is None or expires > now,
                     attributes=attributes,
                     unknown=["last_used", *(_KEY_TIMES[f] for f in bad)],
                 )

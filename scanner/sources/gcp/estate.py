@@ -146,8 +146,8 @@ def _account(collected: Collected, project: Project, unread: list[str]) -> Accou
         account.unknown.append("identities")
     if project_id in collected.agents_unread:
         account.unknown.append("agents")
-    if unread:
-        account.unknown.append("log_sources")
+    if unread:  # a policy not read may hold audit configs and public members
+        account.unknown += ["log_sources", "attributes.public_bindings"]
         account.attributes["unread_policies"] = unread
     pools = collected.pools.get(project_id)
     if pools is not None:

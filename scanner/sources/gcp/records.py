@@ -15,6 +15,22 @@ OWNER_LABELS = ("owner", "team", "contact")
 # service accounts have no labels; teams write "owner: team@example.com" in the description
 _OWNER_IN_DESCRIPTION = re.compile(r"\bowner\s*[:=]\s*([^\s,;]+)", re.IGNORECASE)
 _DEFAULT_ACCOUNT_SUFFIXES = ("-compute@developer.gserviceaccount.com", "@appspot.gserviceaccount.com")
+# Google-managed service agents: accounts Google creates and manages for its services in a
+# customer's project (roles granted to them are Google's, their keys and activity are Google's).
+# https://cloud.google.com/iam/docs/service-agents lists them; they live in these domains.
+_SERVICE_AGENT = re.compile(
+    r"^(?:service-\d+@[a-z0-9-]+(?:\.[a-z]+)*\.iam\.gserviceaccount\.com"
+    r"|[^@]+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com"
+    r"|\d+@cloudservices\.gserviceaccount\.com"
+    r"|[^@]+@(?:[a-z0-9-]+\.)?system\.gserviceaccount\.com)$"
+)
+
+
+def is_service_agent(email: str, project: str) -> bool:
+    """A Google-managed service agent, recognised by its domain. An account in the customer's own
+    project's domain is the customer's, whatever its name (``service-123`` is a valid account id)."""
+    email = email.lower()
+    return _SERVICE_AGENT.match(email) is not None and not email.endswith(f"@{project}.iam.gserviceaccount.com")
 
 
 def _time(value: Any) -> datetime | None:
@@ -30,10 +46,11 @@ def service_account(account: dict[str, Any], project: str) -> Identity:
     owner = next((labels[k] for k in OWNER_LABELS if labels.get(k)), None) or (
         described.group(1) if described else None
     )
+    home = str(account.get("projectId") or project)
     return Identity(
         uid=email,
         provider="gcp",
-        account=str(account.get("projectId") or project),
+        account=home,
         kind="service_account",
         name=str(account.get("displayName") or email.split("@")[0]),
         owner=owner,
@@ -45,6 +62,8 @@ def service_account(account: dict[str, Any], project: str) -> Identity:
             "disabled": bool(account.get("disabled")),
             "description": account.get("description") or "",
             "default_service_account": email.endswith(_DEFAULT_ACCOUNT_SUFFIXES),
+            # controls skip provider-managed identities (service_linked) the customer cannot act on
+            **({"service_agent": True, "service_linked": True} if is_service_agent(email, home) else {}),
         },
         unknown=["last_used", "created"],
     )
