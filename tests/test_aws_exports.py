@@ -119,8 +119,9 @@ def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> No
     kinds = sorted(i["kind"] for i in inventory["identities"])
     assert kinds.count("root") == 1 and kinds.count("user") == 2
     assert failing(data, "NHI-CRED-010") == {"123456789012 root"}, "the root account has an active key"
-    (trail,) = inventory["log_sources"]
+    (trail,) = [s for s in inventory["log_sources"] if s["kind"] == "cloudtrail"]
     assert trail["name"] == "cloudtrail" and "enabled" in trail["unknown"], "describe-trails has no logging status"
+    assert failing(data, "NHI-LOG-001") == {"123456789012"}, "its only trail is single-region, logging or not"
     assert data["scan"]["as_of"].startswith("20"), "ages count from the report's GeneratedTime"
 
 
@@ -138,7 +139,7 @@ def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
     trails_file = AWS / "custodian-placebo-cloudtrail-DescribeTrails.json"
     agent_file = AWS / "custodian-placebo-bedrock-agent-GetAgent.json"
     inventory = collect(SourceSpec("file", f"{trails_file},{agent_file}"))
-    trails = {s.name: s for s in inventory.log_sources}
+    trails = {s.name: s for s in inventory.log_sources if s.kind == "cloudtrail"}
     assert set(trails) == {"S3-DataEvents-test2", "skunk-trails"}
     assert trails["skunk-trails"].attributes["kms_encrypted"] and trails["skunk-trails"].attributes["multi_region"]
     (agent,) = inventory.agents
@@ -158,7 +159,7 @@ def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
             lambda d: (d / "x.json").write_text('{"Content": "%%%", "GeneratedTime": "2020-01-01T00:00:00Z"}'),
             "neither CSV nor base64",
         ),
-        (lambda d: (d / "notes.txt").write_text("hello"), "no .json or .csv exports"),
+        (lambda d: (d / "notes.txt").write_text("hello"), "no recognised export (1 files read): notes.txt"),
     ],
     ids=["wrong-export", "truncated", "csv-not-a-report", "bad-content", "empty-directory"],
 )

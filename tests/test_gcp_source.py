@@ -68,6 +68,7 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
         ("NHI-PRIV-003", "token-minter"),  # iam.serviceAccountTokenCreator
         ("NHI-PRIV-005", "token-minter"),  # every identity of the GitHub pool may act as it
         ("NHI-PRIV-003", "payments-api"),  # serviceAccountKeyAdmin on the organisation
+        ("NHI-PRIV-010", DEV),  # roles/viewer granted to allUsers
         ("NHI-PRIV-006", "deployer"),  # roles/editor
         # people who can act as service accounts: ml-ops (Service Account User, inherited) on every
         # account of the project, alice (Token Creator) on the deployer's own policy
@@ -364,11 +365,24 @@ def test_every_call_named_in_a_gap_is_declared(fake_gcp) -> None:
     assert named and named <= declared
 
 
-def test_recorded_bodies_import_unchanged() -> None:
+def test_recorded_bodies_import_unchanged(tmp_path) -> None:
     inventory = collect(SourceSpec("file", str(REALWORLD)))
     emails = {i.uid for i in inventory.identities}
     assert {f"my-sa-42dc4145{n}@c7n-policy-dev.iam.gserviceaccount.com" for n in range(1, 5)} <= emails
     assert {c.managed_by_provider for c in inventory.credentials} == {True, False}
-    assert {g.name for g in inventory.grants} == {"roles/owner", "roles/editor"}
-    (audit,) = inventory.log_sources
-    assert audit.covers == ["allServices"] and audit.enabled
+    assert {a.uid for a in inventory.accounts} == {"c7n-policy-dev", "cloud-custodian"}, "two projects, not one"
+    (gap,) = [e for s in inventory.sources for e in s.errors]
+    assert "custodian-flight-projects-getIamPolicy" in gap.call and "folder named by the project id" in gap.message
+    assert not inventory.grants, "a policy that does not say whose it is grants nothing to anyone"
+    # the same recording, unedited, in a folder named by the project it was recorded from
+    project = tmp_path / "custodian-test"
+    project.mkdir()
+    recorded = REALWORLD / "custodian-flight-projects-getIamPolicy-auditConfigs.json"
+    (project / "policy.json").write_bytes(recorded.read_bytes())
+    placed = collect(SourceSpec("file", str(tmp_path)))
+    assert {(g.identity_uid, g.name) for g in placed.grants} == {
+        ("abc@testproject.iam.gserviceaccount.com", "roles/owner"),
+        ("def@testproject.iam.gserviceaccount.com", "roles/editor"),
+    }
+    (audit,) = placed.log_sources
+    assert audit.covers == ["allServices"] and audit.enabled and audit.account == "custodian-test"

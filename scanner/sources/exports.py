@@ -3,10 +3,15 @@
 ``file:PATH`` takes a file, a directory of files, or several paths separated by commas. Each file's
 format is detected from its content: ``aws iam get-account-authorization-details`` JSON, the IAM
 credential report (CSV, or ``get-credential-report`` JSON with the CSV in ``Content``, as text or
-base64), ``aws cloudtrail describe-trails`` output, and ``bedrock-agent get-agent`` output.
-Recordings wrapped by Cloud Custodian's placebo (``{"status_code", "data"}``) are unwrapped.
-Files of one account are combined, so a credential report completes the users of an
-authorization-details file.
+base64), ``aws cloudtrail describe-trails`` output, ``bedrock-agent get-agent`` output, ``az ad
+app/sp list`` and Graph list responses, and gcloud IAM JSON (see ``gcp/exports.py``). Recordings
+wrapped by Cloud Custodian's placebo (``{"status_code", "data"}``) are unwrapped.
+
+Exports of one account merge by resource id, whatever the order of the files (rules in
+``aws/exports.py``); how conflicts were resolved is in the source's notes. In a directory, a file
+that is not a recognised export is a named gap and the rest is still read; a file named on the
+command line that is not one is refused (exit 2). A recognised export that is malformed is refused
+with one line naming the file and the JSON path.
 """
 
 from __future__ import annotations
@@ -14,139 +19,198 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.loading import read_json, read_text
-from scanner.model import Account, Agent, Inventory, LogSource, SourceStatus
+from scanner.loading import format_json_path, read_json, read_text, validate
+from scanner.model import Inventory, SourceError, SourceStatus
 from scanner.sources import SourceInfo, SourceSpec, register
 from scanner.sources.aws.bedrock import build_agent
-from scanner.sources.aws.credential_report import ReportRow, parse_report
-from scanner.sources.aws.iam import DETAIL_LISTS, build_iam
-from scanner.sources.aws.logging_sources import trail_record
+from scanner.sources.aws.credential_report import parse_report
+from scanner.sources.aws.exports import AwsExports, aws_inventory
 from scanner.sources.azure.exports import AzureExports, azure_inventory, read_azure_export
-from scanner.sources.gcp.exports import GcpExports, gcp_inventory, read_gcp_export
+from scanner.sources.gcp.exports import GcpExports, UnplacedPolicy, gcp_inventory, read_gcp_export
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
+_GCLOUD_YAML = re.compile(r"^(?:---\s*$|(?:bindings|etag|email|name|keyAlgorithm|auditConfigs|version):)", re.M)
 EXPECTED = (
     "get-account-authorization-details JSON, an IAM credential report (CSV or get-credential-report JSON), "
     "describe-trails JSON, get-agent JSON, az ad app/sp list JSON, a Graph list response, or gcloud "
-    "service-accounts, keys or get-iam-policy JSON"
+    "service-accounts, keys, get-iam-policy or asset search-all-iam-policies JSON"
 )
+YAML_HINT = "this is gcloud's default YAML output: export it again with --format=json"
+UNRECOGNISED = "not a recognised export"
+
+
+class NotAnExport(Exception):
+    """A readable file that is none of the recognised exports."""
 
 
 @dataclass(slots=True)
-class AccountExports:
-    details: dict[str, list[Any]] | None = None
-    report: list[ReportRow] | None = None
-    report_time: datetime | None = None
-    trails: list[dict[str, Any]] = field(default_factory=list)
-    agents: list[Agent] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
+class Candidate:
+    path: Path
+    in_directory: bool  # found by listing a directory (a gap if unrecognised), or named by the user
+    label: str
+
+
+@dataclass(slots=True)
+class Exports:
+    aws: AwsExports
+    azure: AzureExports
+    gcp: GcpExports
 
 
 def collect(spec: SourceSpec) -> Inventory:
-    paths = _expand(spec.argument or "")
-    by_account: dict[str, AccountExports] = defaultdict(AccountExports)
-    azure, gcp = AzureExports(), GcpExports()
-    for path in paths:
-        _read_export(path, by_account, azure, gcp)
-    inventory = _inventory(by_account)
-    if azure.applications or azure.service_principals or azure.federated:
-        azure_inventory(azure, inventory)
-    if gcp.accounts or gcp.keys or gcp.policies:
-        gcp_inventory(gcp, inventory)
+    exports = Exports(AwsExports(), AzureExports(), GcpExports())
+    gaps: list[SourceError] = []
+    for candidate in _expand(spec.argument or ""):
+        try:
+            _read_export(candidate.path, exports)
+        except (NotAnExport, UnplacedPolicy) as why:
+            if not candidate.in_directory:
+                expected = f" (expected {EXPECTED})" if str(why) == UNRECOGNISED else ""
+                raise InputError(f"{why}{expected}", str(candidate.path)) from None
+            gaps.append(SourceError(f"read {candidate.label}", str(why), "format"))
+    if not (exports.aws or exports.azure or exports.gcp):
+        detail = f": {gaps[0].call.removeprefix('read ')}: {gaps[0].message}" if gaps else ""
+        raise InputError(f"no recognised export ({len(gaps)} files read){detail}", spec.argument)
+    inventory = Inventory(collected_at=datetime.now(UTC))
+    aws_inventory(exports.aws, inventory)
+    if exports.azure:
+        azure_inventory(exports.azure, inventory)
+    if exports.gcp:
+        gcp_inventory(exports.gcp, inventory)
+    notes = exports.aws.notes + exports.gcp.notes
+    if gaps or notes:
+        status = "partial" if gaps else "complete"
+        inventory.sources.append(SourceStatus("file", "exports", status, gaps, notes))
     return inventory
 
 
-def _expand(argument: str) -> list[Path]:
-    paths: list[Path] = []
+def _expand(argument: str) -> list[Candidate]:
+    found: list[Candidate] = []
     for part in (p.strip() for p in argument.split(",") if p.strip()):
         path = Path(part)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".json", ".csv") and p.is_file())
-            if not found:
-                raise InputError("no .json or .csv exports in this directory", str(path))
-            paths.extend(found)
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+            if not files:
+                raise InputError("no files in this directory", str(path))
+            found += [Candidate(p, True, p.relative_to(path).as_posix()) for p in files]
         else:
-            paths.append(path)
-    return paths
+            found.append(Candidate(path, False, path.name))
+    return found
 
 
-def _read_export(path: Path, by_account: dict[str, AccountExports], azure: AzureExports, gcp: GcpExports) -> None:
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _read_export(path: Path, exports: Exports) -> None:
     where = str(path)
-    if path.suffix.lower() == ".csv":
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
         rows = parse_report(read_text(path), where)
-        _add_report(by_account, rows, None, where)
+        _add_report(exports.aws, rows, None, where)
         return
-    data = _unwrap(read_json(path))
-    if read_azure_export(data, azure) or read_gcp_export(data, gcp):
+    if suffix in (".yaml", ".yml"):
+        yaml_output = _GCLOUD_YAML.search(read_text(path))
+        raise NotAnExport(YAML_HINT if yaml_output else UNRECOGNISED)
+    if suffix != ".json":
+        text = read_text(path)
+        if text.startswith("user,arn,"):
+            _add_report(exports.aws, parse_report(text, where), None, where)
+            return
+        raise NotAnExport(UNRECOGNISED)
+    try:
+        raw = read_json(path)
+    except InputError:
+        if _GCLOUD_YAML.search(read_text(path)):
+            raise NotAnExport(YAML_HINT) from None
+        raise
+    data, at = _unwrap(raw, where)
+    if read_azure_export(data, exports.azure, where, at) or read_gcp_export(data, exports.gcp, path, at):
         return
     if not isinstance(data, dict):
-        raise InputError(f"not a recognised export (expected {EXPECTED})", where, "$")
+        raise NotAnExport(UNRECOGNISED)
+    _read_aws_export(data, exports.aws, where, at)
+
+
+def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tuple[str, ...]) -> None:
+    error = data.get("Error")
+    if isinstance(error, dict) and error.get("Code"):
+        raise NotAnExport(f"a recorded error response ({error['Code']}), not an export")
     if any(name in data for name in ("UserDetailList", "RoleDetailList")):
-        details = {name: list(data.get(name) or []) for name in DETAIL_LISTS}
-        account = _account_of(details, where)
-        by_account[account].details = details
-        by_account[account].files.append(where)
-    elif isinstance(data.get("Content"), str):
-        rows = parse_report(_report_text(data["Content"], where), where)
+        validate(data, "export-aws-authorization-details", Path(where), at=at)
+        aws.add_details(_account_of(data, where), data)
+    elif "Content" in data and ("GeneratedTime" in data or "ReportFormat" in data):
+        validate(data, "export-aws-credential-report", Path(where), at=at)
+        rows = parse_report(_report_text(data["Content"], where, at), where)
         generated = data.get("GeneratedTime")
-        _add_report(by_account, rows, _parse_time(generated) if isinstance(generated, str) else None, where)
-    elif isinstance(data.get("trailList"), list):
+        _add_report(aws, rows, _parse_time(generated) if generated else None, where)
+    elif "trailList" in data:
+        validate(data, "export-aws-trails", Path(where), at=at)
+        by_account: dict[str, list[dict[str, Any]]] = {}
         for trail in data["trailList"]:
-            exports = by_account[_account_of(trail, where)]
-            exports.trails.append(trail)
-            exports.files.append(where)
+            by_account.setdefault(_account_of(trail, where), []).append(trail)
+        if not by_account:
+            raise NotAnExport("describe-trails lists no trail, so it names no account")
+        for account, trails in by_account.items():
+            aws.add_trails(account, trails)
+    elif "TrailARN" in data and ("EventSelectors" in data or "AdvancedEventSelectors" in data):
+        validate(data, "export-aws-event-selectors", Path(where), at=at)
+        aws.add_selectors(_account_of(data["TrailARN"], where), data)
+    elif isinstance(data.get("agentSummaries"), list):
+        raise NotAnExport("list-agents names neither the account nor the agents' roles: export get-agent per agent")
     elif isinstance(data.get("agent"), dict) and "agentArn" in data["agent"]:
         account = _account_of(data["agent"], where)
-        by_account[account].agents.append(build_agent(account, data["agent"]))
-        by_account[account].files.append(where)
+        try:
+            aws.add_agent(account, build_agent(account, data["agent"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise InputError(f"malformed get-agent output ({error})", where, format_json_path([*at, "agent"])) from None
     else:
-        raise InputError(f"not a recognised export (expected {EXPECTED})", where, "$")
+        raise NotAnExport(UNRECOGNISED)
 
 
-def _add_report(
-    by_account: dict[str, AccountExports], rows: list[ReportRow], generated: datetime | None, where: str
-) -> None:
+def _add_report(aws: AwsExports, rows: list[Any], generated: datetime | None, where: str) -> None:
     if not rows:
         raise InputError("the credential report has no rows", where)
-    account = _account_of([r.arn for r in rows], where)
-    by_account[account].report = rows
-    by_account[account].report_time = generated
-    by_account[account].files.append(where)
+    aws.add_report(_account_of([r.arn for r in rows], where), rows, generated, where)
 
 
-def _report_text(content: str, where: str) -> str:
+def _report_text(content: str, where: str, at: tuple[str, ...]) -> str:
     if content.startswith("user,"):
         return content
     try:
         return base64.b64decode(content, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise InputError("credential report Content is neither CSV nor base64 CSV", where, "$.Content") from None
+        location = format_json_path([*at, "Content"])
+        raise InputError("credential report Content is neither CSV nor base64 CSV", where, location) from None
 
 
-def _unwrap(data: Any) -> Any:
-    """Cloud Custodian placebo recordings: the response sits in ``data``, times as class dicts."""
+def _unwrap(data: Any, where: str) -> tuple[Any, tuple[str, ...]]:
+    """Cloud Custodian placebo recordings: the response sits in ``data``, times as class dicts
+    (turned into ISO text, as the AWS CLI prints them)."""
     if isinstance(data, dict) and "status_code" in data and isinstance(data.get("data"), dict):
-        data = data["data"]
-    return _placebo_times(data)
+        return _placebo_times(data["data"], where, ["data"]), ("data",)
+    return data, ()
 
 
-def _placebo_times(value: Any) -> Any:
+def _placebo_times(value: Any, where: str, path: list[str | int]) -> Any:
     if isinstance(value, dict):
         if value.get("__class__") == "datetime":
-            return datetime(
-                value["year"], value["month"], value["day"], value.get("hour", 0), value.get("minute", 0),
-                value.get("second", 0), value.get("microsecond", 0), tzinfo=UTC,
-            )  # fmt: skip
-        return {key: _placebo_times(item) for key, item in value.items()}
+            try:
+                year, month, day, hour, minute, second = (
+                    int(value.get(k, 0)) for k in ("year", "month", "day", "hour", "minute", "second")
+                )
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat()
+            except (TypeError, ValueError) as error:
+                raise InputError(f"invalid recorded datetime ({error})", where, format_json_path(path)) from None
+        return {key: _placebo_times(item, where, [*path, key]) for key, item in value.items()}
     if isinstance(value, list):
-        return [_placebo_times(item) for item in value]
+        return [_placebo_times(item, where, [*path, index]) for index, item in enumerate(value)]
     return value
 
 
@@ -169,28 +233,6 @@ def _account_of(data: Any, where: str) -> str:
 def _parse_time(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _inventory(by_account: dict[str, AccountExports]) -> Inventory:
-    collected_at = min((e.report_time for e in by_account.values() if e.report_time), default=datetime.now(UTC))
-    inventory = Inventory(collected_at=collected_at)
-    for account, exports in sorted(by_account.items()):
-        records = build_iam(account, exports.details, exports.report)
-        if exports.report is None:
-            for identity in records.identities:
-                if identity.kind == "user":
-                    identity.unknown.append("credentials")  # keys are only in the credential report
-        trails: list[LogSource] = [trail_record(account, t, None, None) for t in exports.trails]
-        # Exports never show trail status or model-invocation logging, and show agents only when given.
-        unread = ["log_sources"] + ([] if exports.agents else ["agents"])
-        inventory.accounts.append(Account(uid=account, provider="aws", name=account, kind="account", unknown=unread))
-        inventory.identities.extend(records.identities)
-        inventory.credentials.extend(records.credentials)
-        inventory.grants.extend(records.grants)
-        inventory.agents.extend(exports.agents)
-        inventory.log_sources.extend(trails)
-        inventory.sources.append(SourceStatus("file", account, "complete"))
-    return inventory
 
 
 register(

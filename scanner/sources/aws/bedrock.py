@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from scanner.model import Agent, Credential, Grant
+from scanner.serialize import parse_time
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.policy import owner_from_tags
 
@@ -67,7 +68,7 @@ def build_agent(account: str, detail: dict[str, Any]) -> Agent:
         ),
         memory_enabled=bool(memory.get("enabledMemoryTypes")),
         memory_retention_days=memory.get("storageDays"),
-        created=created if isinstance(created, datetime) else None,
+        created=created if isinstance(created, datetime) else parse_time(created) if isinstance(created, str) else None,
         attributes={
             "foundation_model": detail.get("foundationModel"),
             "status": detail.get("agentStatus"),
@@ -199,7 +200,11 @@ def collect_api_keys(calls: AwsCalls, holders: dict[str, str]) -> list[Credentia
                 uid=f"{user_arn}#api_key:{key['ServiceSpecificCredentialId']}",
                 identity_uid=user_arn,
                 kind="api_key",
-                created=created if isinstance(created, datetime) else None,
+                created=created
+                if isinstance(created, datetime)
+                else parse_time(created)
+                if isinstance(created, str)
+                else None,
                 expires=expires if isinstance(expires, datetime) else None,
                 active=key.get("Status") == "Active",
                 attributes={"service": "bedrock", "display_id": key["ServiceSpecificCredentialId"]},

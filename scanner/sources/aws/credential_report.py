@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from scanner.errors import InputError
 
@@ -47,7 +47,8 @@ class ReportRow:
 def _time(value: str | None) -> datetime | None:
     if not value or value in ("N/A", "no_information", "not_supported"):
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _flag(value: str | None) -> bool | None:
@@ -81,7 +82,7 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
                 password_enabled=_flag(raw.get("password_enabled")),
                 password_last_used=_time(raw.get("password_last_used")),
                 mfa_active=_flag(raw.get("mfa_active")),
-                keys=[k for k in keys if k.created is not None],
+                keys=[k for k in keys if k.created is not None or k.active],  # active, dates N/A: unknown
             )
         except ValueError as exc:
             raise InputError(f"credential report line {number}: {exc}", path) from None

@@ -26,6 +26,7 @@ REPORT_FIRST_PAUSE, REPORT_MAX_PAUSE = 0.5, 10.0
 REPORT_NOT_READY = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
 KEY_ID_LIMIT = 1000
 DETAILS_PAGE = 1000  # the largest MaxItems IAM accepts (its default is 100)
+SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
 
 
 @dataclass(slots=True)
@@ -209,7 +210,7 @@ def _add_user(
         unknown=unknown,
     )
     if user.get("_no_details"):
-        identity.unknown.append("grants")
+        identity.unknown += ["grants", "owner"]  # policies and tags are in the authorization details
     records.identities.append(identity)
     records.credentials.extend(credentials)
     for attached in user.get("AttachedManagedPolicies") or []:
@@ -248,6 +249,7 @@ def _user_keys(
                 last_used=key.last_used,
                 active=key.active if match is None else match.get("Status") == "Active",
                 attributes={"display_id": mask_key(match["AccessKeyId"]) if match else f"key {key.slot}"},
+                unknown=[] if key.created else ["created", "last_used"],  # the report says N/A for both
             )
         )
     for extra in listed:  # created after the report was generated
@@ -297,6 +299,9 @@ def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies:
         "service_linked": path.startswith("/aws-service-role/"),
         "trust": trust_entries(role.get("AssumeRolePolicyDocument") or {}, account),
     }
+    human = path.startswith(SSO_ROLE_PATH)  # IAM Identity Center permission sets: people sign in to it
+    if human:
+        attributes["human_evidence"] = "AWS SSO reserved role path"
     if role.get("PermissionsBoundary"):
         attributes["permissions_boundary"] = role["PermissionsBoundary"].get("PermissionsBoundaryArn")
     profiles = [p.get("InstanceProfileName") for p in role.get("InstanceProfileList") or []]
@@ -314,7 +319,7 @@ def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies:
             tags=tags,
             created=_when(role.get("CreateDate")),
             last_used=_when(last_used),
-            interactive=False,
+            interactive=human,
             attributes=attributes,
             unknown=[] if "RoleLastUsed" in role else ["last_used"],
         )

@@ -1,38 +1,54 @@
 """Azure exports for ``file:``: ``az ad app list``, ``az ad sp list`` (JSON arrays) and raw Graph
 list responses (``{"value": [...]}``) of applications, service principals and an application's
-federated identity credentials."""
+federated identity credentials.
+
+Also read: the legacy Azure AD Graph shape ``az ad sp list`` / ``az ad app list`` printed before
+azure-cli 2.37 (``objectId`` and ``objectType`` instead of ``id``, credentials with
+``startDate``/``endDate``), and Graph lists fetched with ``$select`` (the context names the
+entity set, ``#servicePrincipals(id,appId,...)``, and ``servicePrincipalType`` may be absent).
+Objects are merged by object id, whatever the order of the files.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from scanner.loading import validate
 from scanner.model import Account, Inventory, SourceStatus
 from scanner.sources.azure import records
 
 _APP_IN_CONTEXT = re.compile(r"applications\('([0-9a-f-]{36})'\)/federatedIdentityCredentials", re.IGNORECASE)
 _APP_IN_ID = re.compile(r"Application\('([0-9a-f-]{36})'\)/federatedIdentityCredentials", re.IGNORECASE)
+_ENTITY_SET = re.compile(r"#(servicePrincipals|applications)(?:\(|/|$)", re.IGNORECASE)
+_LEGACY_DATES = {"startDate": "startDateTime", "endDate": "endDateTime"}
 
 
 @dataclass(slots=True)
 class AzureExports:
-    applications: list[dict[str, Any]] = field(default_factory=list)
-    service_principals: list[dict[str, Any]] = field(default_factory=list)
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)  # object id -> application
+    service_principals: dict[str, dict[str, Any]] = field(default_factory=dict)  # object id -> service principal
     federated: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # application object id -> FICs
     unattached_federated: list[dict[str, Any]] = field(default_factory=list)
 
+    def __bool__(self) -> bool:
+        return bool(self.applications or self.service_principals or self.federated)
 
-def read_azure_export(data: Any, exports: AzureExports) -> bool:
+
+def read_azure_export(data: Any, exports: AzureExports, where: str = "", at: tuple[str, ...] = ()) -> bool:
     """Adds what ``data`` holds to ``exports``; False when it is not an Azure export."""
     context = ""
     items = data
     if isinstance(data, dict) and isinstance(data.get("value"), list):
-        context, items = str(data.get("@odata.context", "")), data["value"]
-    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        context, items, at = str(data.get("@odata.context", "")), data["value"], (*at, "value")
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
         return False
     first = items[0]
     if "issuer" in first and "subject" in first:
+        validate(items, "export-azure-federated", Path(where), at=at)
         match = _APP_IN_CONTEXT.search(context) or _APP_IN_ID.search(str(first.get("@odata.id", "")))
         if match:
             exports.federated.setdefault(match.group(1), []).extend(items)
@@ -41,31 +57,58 @@ def read_azure_export(data: Any, exports: AzureExports) -> bool:
         return True
     if "appId" not in first:
         return False
-    if "servicePrincipalType" in first or context.endswith("#servicePrincipals"):
-        exports.service_principals.extend(items)
-    else:
-        exports.applications.extend(items)
+    validate(items, "export-azure-objects", Path(where), at=at)
+    entity_set = _ENTITY_SET.search(context)
+    for item in (_from_aad_graph(i) for i in items):
+        if _is_service_principal(item, entity_set.group(1) if entity_set else None):
+            exports.service_principals[item["id"]] = item
+        else:
+            exports.applications[item["id"]] = item
     return True
 
 
+def _is_service_principal(item: dict[str, Any], entity_set: str | None) -> bool:
+    if entity_set:
+        return entity_set.lower() == "serviceprincipals"
+    if item.get("objectType"):
+        return str(item["objectType"]) == "ServicePrincipal"
+    return "servicePrincipalType" in item or "servicePrincipalNames" in item or "appOwnerOrganizationId" in item
+
+
+def _from_aad_graph(item: dict[str, Any]) -> dict[str, Any]:
+    """An object in the legacy Azure AD Graph shape, in the Microsoft Graph shape."""
+    if "id" in item or "objectId" not in item:
+        return item
+    converted = {**item, "id": item["objectId"]}
+    for name in ("passwordCredentials", "keyCredentials"):
+        converted[name] = [
+            {_LEGACY_DATES.get(key, key): value for key, value in credential.items()}
+            for credential in item.get(name) or []
+        ]
+    return converted
+
+
 def azure_inventory(exports: AzureExports, inventory: Inventory) -> None:
-    owners = {str(sp.get("appOwnerOrganizationId")) for sp in exports.service_principals}
+    service_principals = [sp for _, sp in sorted(exports.service_principals.items())]
+    applications = [app for _, app in sorted(exports.applications.items())]
+    owners = {str(sp.get("appOwnerOrganizationId")) for sp in service_principals}
     owners.discard("None")
     tenant = sorted(owners)[0] if len(owners) == 1 else "azure-export"
     inventory.accounts.append(
         Account(uid=tenant, provider="azure", name=tenant, kind="tenant", unknown=["log_sources", "agents"])
     )
-    for app in exports.applications:
+    now = datetime.now(UTC)
+    for app in applications:
         identity = records.application(app, tenant, None)
         federated = exports.federated.get(str(app.get("id")))
         if federated is not None:
             identity.attributes["trust"] = records.federated_trust(federated)
         identity.unknown.append("grants")
         inventory.identities.append(identity)
-        inventory.credentials += records.key_credentials(identity.uid, app)
-    for sp in exports.service_principals:
+        inventory.credentials += records.key_credentials(identity.uid, app, now)
+    for sp in service_principals:
         identity = records.service_principal(sp, tenant, None)
         identity.unknown.append("grants")  # app role assignments and roles are not in these lists
         inventory.identities.append(identity)
-        inventory.credentials += records.key_credentials(identity.uid, sp)
+        inventory.credentials += records.key_credentials(identity.uid, sp, now)
     inventory.sources.append(SourceStatus("file", tenant, "complete"))

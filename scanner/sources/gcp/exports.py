@@ -1,68 +1,223 @@
 """GCP exports for ``file:``: ``gcloud iam service-accounts list``, ``gcloud iam service-accounts
-keys list`` and ``gcloud projects get-iam-policy`` JSON (gcloud prints the inner list or object),
-the raw REST responses, and Cloud Custodian flight recordings of them (the response in ``body``)."""
+keys list``, ``gcloud projects get-iam-policy`` and ``gcloud asset search-all-iam-policies`` JSON
+(gcloud prints the inner list or object), the raw REST responses, and Cloud Custodian flight
+recordings of them (the response in ``body``).
+
+Which resource an IAM policy belongs to: a ``get-iam-policy`` output does not say (a service
+account's own policy has the same shape as a project's), so it is learned, in this order, from
+- the file itself, when it records it: Cloud Asset Inventory results name each policy's
+  ``resource`` (``//cloudresourcemanager.googleapis.com/projects/P``,
+  ``//iam.googleapis.com/projects/P/serviceAccounts/EMAIL``);
+- the file's name, when it is a service account's email (``ci@p.iam.gserviceaccount.com.json``),
+  or names one after ``serviceAccounts`` as a request path does: that account's own policy (who
+  may act as it);
+- the folder the file sits in, named by the project id (``exports/my-project/policy.json``): that
+  project's policy.
+A policy whose resource cannot be learned is not read (a named gap), never guessed. Every project
+seen is its own account: exports of several projects never collapse into one.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from scanner.model import Account, Inventory, SourceStatus
+from scanner.loading import validate
+from scanner.model import Account, Identity, Inventory, SourceStatus
 from scanner.sources.gcp import records
+
+PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
+_PROJECT_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/projects/([^/]+)$")
+_SA_RESOURCE = re.compile(r"^//iam\.googleapis\.com/projects/([^/]+)/serviceAccounts/([^/]+)$")
+# a file named by a service account's email, alone or after "serviceAccounts" as in a request path
+_SA_IN_FILE_NAME = re.compile(
+    r"(?:^|serviceAccounts[-_/])([a-z][a-z0-9-]{4,29}@[a-z0-9.-]+\.gserviceaccount\.com)", re.IGNORECASE
+)
+_IN_NAME = re.compile(r"^projects/([^/]+)/serviceAccounts/([^/]+)")
+PLACEMENT_HINT = (
+    "an IAM policy that does not say whose it is: put a project's policy in a folder named by the "
+    "project id (exports/my-project/policy.json), a service account's in a file named by its email, "
+    "or export with 'gcloud asset search-all-iam-policies --format=json'"
+)
+
+
+class UnplacedPolicy(Exception):
+    """A bare IAM policy whose resource neither its file name nor its folder names."""
 
 
 @dataclass(slots=True)
 class GcpExports:
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    keys: list[dict[str, Any]] = field(default_factory=list)
-    policies: list[dict[str, Any]] = field(default_factory=list)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # email -> serviceAccounts.list item
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # key resource name -> keys.list item
+    keys_listed: set[str] = field(default_factory=set)  # emails whose keys were listed
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # project -> policy
+    account_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # email -> its own policy
+    other_resources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.accounts or self.keys or self.policies or self.account_policies)
 
 
-def read_gcp_export(data: Any, exports: GcpExports) -> bool:
+def is_policy(data: Any) -> bool:
+    return isinstance(data, dict) and ("bindings" in data or "auditConfigs" in data) and "etag" in data
+
+
+def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, ...] = ()) -> bool:
+    """Adds what ``data`` holds; False when it is not a GCP export. Raises UnplacedPolicy for a
+    policy whose resource cannot be learned, InputError for a malformed export."""
     if isinstance(data, dict) and isinstance(data.get("body"), dict) and "headers" in data:
-        data = data["body"]
+        data, at = data["body"], (*at, "body")
+    if is_policy(data):
+        validate(data, "export-gcp-policy", path, at=at)
+        _place_policy(data, path, exports)
+        return True
     items = data
     if isinstance(data, dict):
-        if "bindings" in data or "auditConfigs" in data:
-            exports.policies.append(data)
-            return True
-        items = data.get("accounts", data.get("keys"))
-    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        for name in ("accounts", "keys", "results"):
+            if isinstance(data.get(name), list):
+                items, at = data[name], (*at, name)
+                break
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
         return False
     first = items[0]
     if "email" in first and "/serviceAccounts/" in str(first.get("name", "")):
-        exports.accounts.extend(items)
+        validate(items, "export-gcp-service-accounts", path, at=at)
+        for account in items:
+            exports.accounts[account["email"]] = account
     elif "/keys/" in str(first.get("name", "")) and ("keyType" in first or "validAfterTime" in first):
-        exports.keys.extend(items)
+        validate(items, "export-gcp-keys", path, at=at)
+        for key in items:
+            exports.keys[key["name"]] = key
+            exports.keys_listed.add(_key_holder(key["name"]))
+    elif "resource" in first and isinstance(first.get("policy"), dict):
+        validate(items, "export-gcp-asset-policies", path, at=at)
+        for result in items:
+            _recorded_policy(result, exports)
     else:
         return False
     return True
 
 
+def _place_policy(policy: dict[str, Any], path: Path, exports: GcpExports) -> None:
+    recorded = str(policy.get("resourceId") or "")  # Cloud Storage policies name their bucket
+    named = _SA_IN_FILE_NAME.search(path.name)
+    if recorded:
+        _other_resource(recorded, policy, exports)
+    elif named:
+        _add_account_policy(named.group(1), policy, exports, str(path))
+    elif PROJECT_ID.match(path.parent.name):
+        _add_policy(path.parent.name, policy, exports, str(path))
+    else:
+        raise UnplacedPolicy(PLACEMENT_HINT)
+
+
+def _other_resource(resource: str, policy: dict[str, Any], exports: GcpExports) -> None:
+    """A policy of a resource other than a project or service account: not assessed, but its
+    public members are named in the notes."""
+    exports.other_resources.append(resource)
+    public = [
+        f"{binding.get('role')} to {member}"
+        for binding in policy.get("bindings") or []
+        for member in binding.get("members") or []
+        if member in ("allUsers", "allAuthenticatedUsers")
+    ]
+    if public:
+        exports.notes.append(f"{resource} (not assessed) grants {', '.join(public)}")
+
+
+def _recorded_policy(result: dict[str, Any], exports: GcpExports) -> None:
+    resource = str(result.get("resource", ""))
+    policy = result["policy"]
+    if match := _PROJECT_RESOURCE.match(resource):
+        _add_policy(match.group(1), policy, exports, resource)
+    elif match := _SA_RESOURCE.match(resource):
+        _add_account_policy(match.group(2), policy, exports, resource)
+    else:
+        _other_resource(resource, policy, exports)
+
+
+def _add_policy(project: str, policy: dict[str, Any], exports: GcpExports, where: str) -> None:
+    known = exports.policies.get(project)
+    if known is not None and known != policy:
+        exports.notes.append(f"two different IAM policies of projects/{project} ({where}): their bindings are combined")
+        policy = {**known, "bindings": [*(known.get("bindings") or []), *(policy.get("bindings") or [])]}
+    exports.policies[project] = policy
+
+
+def _add_account_policy(email: str, policy: dict[str, Any], exports: GcpExports, where: str) -> None:
+    known = exports.account_policies.get(email)
+    if known is not None and known != policy:
+        exports.notes.append(f"two different IAM policies of {email} ({where}): their bindings are combined")
+        policy = {**known, "bindings": [*(known.get("bindings") or []), *(policy.get("bindings") or [])]}
+    exports.account_policies[email] = policy
+
+
+def _key_holder(name: str) -> str:
+    return name.split("/serviceAccounts/")[-1].split("/keys/")[0]
+
+
+def home_project(email: str, fallback: str) -> str:
+    """The project a service account lives in, from its email (``NAME@PROJECT.iam...``)."""
+    match = _SA_DOMAIN.search(email.lower())
+    return match.group(1) if match and not records.is_service_agent(email, "") else fallback
+
+
 def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
-    projects = {str(a.get("projectId") or "") for a in exports.accounts} - {""}
-    project = sorted(projects)[0] if len(projects) == 1 else "gcp-export"
-    identities = {a["email"]: records.service_account(a, project) for a in exports.accounts if a.get("email")}
-    for key in exports.keys:
-        email = str(key.get("name", "")).split("/serviceAccounts/")[-1].split("/keys/")[0]
+    identities: dict[str, Identity] = {}
+    for email, listed in sorted(exports.accounts.items()):
+        named = _IN_NAME.match(str(listed.get("name", "")))
+        project = str(listed.get("projectId") or (named.group(1) if named else home_project(email, "")))
+        identities[email] = records.service_account(listed, project)
+    for name, key in sorted(exports.keys.items()):
+        email = _key_holder(name)
+        named = _IN_NAME.match(name)
+        project = named.group(1) if named and named.group(1) != "-" else home_project(email, "")
         identities.setdefault(email, records.service_account({"email": email}, project))
         inventory.credentials.append(records.service_account_key(key, email))
-    for policy in exports.policies:
-        known = set(identities) | {
+    projects = {i.account for i in identities.values() if i.account} | set(exports.policies)
+    accounts = {p: Account(uid=p, provider="gcp", name=p, kind="project", unknown=["agents"]) for p in sorted(projects)}
+    for project, policy in sorted(exports.policies.items()):
+        members = {
             str(m).partition(":")[2] for b in policy.get("bindings") or [] for m in b.get("members") or []
             if str(m).startswith("serviceAccount:")
         }  # fmt: skip
-        for email in known - set(identities):
-            identities[email] = records.service_account({"email": email}, project)
-        grants, _ = records.policy_grants(policy, f"projects/{project}", known)
+        for email in sorted(members - set(identities)):
+            identities[email] = records.service_account({"email": email}, home_project(email, project))
+        grants, public = records.policy_grants(policy, f"projects/{project}", set(identities))
         inventory.grants += grants
         inventory.log_sources += records.audit_logs(policy, project)
-    unknown = ["agents"] + ([] if exports.policies else ["log_sources"])
-    inventory.accounts.append(Account(uid=project, provider="gcp", name=project, kind="project", unknown=unknown))
+        if public:
+            accounts[project].attributes["public_bindings"] = public
+    for email, policy in sorted(exports.account_policies.items()):
+        holder = identities.setdefault(email, records.service_account({"email": email}, home_project(email, "")))
+        holder.attributes["iam_policy"] = [
+            {"role": b.get("role"), "members": list(b.get("members") or [])} for b in policy.get("bindings") or []
+        ]
+        _, public = records.policy_grants(policy, f"serviceAccounts/{email}", set())
+        if public and holder.account in accounts:
+            accounts[holder.account].attributes.setdefault("public_bindings", []).extend(public)
+    for project, unread in accounts.items():
+        if project not in exports.policies:
+            unread.unknown += ["log_sources", "attributes.public_bindings"]
     for identity in identities.values():
-        if not exports.policies:
+        if identity.account not in exports.policies:
             identity.unknown.append("grants")
-        if not exports.keys:
+        if identity.uid not in exports.keys_listed:
             identity.unknown.append("credentials")
+        if identity.account and identity.account not in accounts:
+            accounts[identity.account] = Account(
+                uid=identity.account, provider="gcp", name=identity.account, kind="project",
+                unknown=["agents", "log_sources", "attributes.public_bindings"],
+            )  # fmt: skip
+    if exports.other_resources:
+        exports.notes.append(
+            f"{len(exports.other_resources)} IAM policies of resources other than projects and service accounts "
+            f"not assessed: {', '.join(sorted(exports.other_resources)[:5])}"
+        )
+    inventory.accounts += accounts.values()
     inventory.identities += identities.values()
-    inventory.sources.append(SourceStatus("file", project, "complete"))
+    inventory.sources += [SourceStatus("file", project, "complete") for project in accounts]

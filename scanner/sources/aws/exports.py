@@ -1,0 +1,224 @@
+"""AWS exports for ``file:``, merged per account by resource id, whatever the order of the files.
+
+- ``get-account-authorization-details``: users, groups, roles and policies keyed by ARN. A
+  principal that differs between two files keeps the permissions of both (the union: an
+  export cannot grant what the account never held), its other fields from the copy last used
+  (then the one whose content sorts last); the principal is named in the notes.
+- Credential reports: the newest ``GeneratedTime`` wins whole; a CSV report (no
+  ``GeneratedTime``) counts as generated at its latest timestamp. Superseded reports are named
+  in the notes.
+- ``describe-trails``: trails keyed by ARN. A region's listing includes every multi-region trail
+  (shadow trails), so an account whose trails were exported is judged on them; their status and
+  selectors are not in the export and stay unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scanner.model import Account, Agent, Credential, Inventory, LogSource, SourceStatus
+from scanner.sources.aws.credential_report import ReportRow
+from scanner.sources.aws.iam import DETAIL_LISTS, build_iam
+from scanner.sources.aws.logging_sources import trail_record
+
+# list fields of a principal whose entries add up when two exports disagree, by entry key
+_PERMISSION_LISTS = {
+    "AttachedManagedPolicies": lambda e: e.get("PolicyArn"),
+    "UserPolicyList": lambda e: (e.get("PolicyName"), _canonical(e.get("PolicyDocument"))),
+    "RolePolicyList": lambda e: (e.get("PolicyName"), _canonical(e.get("PolicyDocument"))),
+    "GroupPolicyList": lambda e: (e.get("PolicyName"), _canonical(e.get("PolicyDocument"))),
+    "GroupList": lambda e: e,
+    "InstanceProfileList": lambda e: e.get("InstanceProfileName") if isinstance(e, dict) else e,
+}
+
+
+@dataclass(slots=True)
+class Report:
+    rows: list[ReportRow]
+    generated: datetime | None
+    where: str
+
+    @property
+    def ranked_time(self) -> datetime:
+        if self.generated is not None:
+            return self.generated
+        stamps = [t for r in self.rows for t in (r.created, r.password_last_used, *(k.last_used for k in r.keys)) if t]
+        stamps += [k.created for r in self.rows for k in r.keys if k.created]
+        return max(stamps, default=datetime.min.replace(tzinfo=UTC))
+
+
+@dataclass(slots=True)
+class AccountExports:
+    details: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=lambda: defaultdict(dict))
+    details_read: bool = False
+    reports: list[Report] = field(default_factory=list)
+    trails: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    trails_read: bool = False
+    selectors: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    agents: dict[str, Agent] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AwsExports:
+    accounts: dict[str, AccountExports] = field(default_factory=lambda: defaultdict(AccountExports))
+    notes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.accounts)
+
+    def add_details(self, account: str, details: dict[str, Any]) -> None:
+        exports = self.accounts[account]
+        exports.details_read = True
+        for name in DETAIL_LISTS:
+            for item in details.get(name) or []:
+                exports.details[name].setdefault(str(item["Arn"]), []).append(item)
+
+    def add_report(self, account: str, rows: list[ReportRow], generated: datetime | None, where: str) -> None:
+        self.accounts[account].reports.append(Report(rows, generated, where))
+
+    def add_trails(self, account: str, trails: list[dict[str, Any]]) -> None:
+        exports = self.accounts[account]
+        exports.trails_read = True
+        for trail in trails:
+            exports.trails[str(trail["TrailARN"])].append(trail)
+
+    def add_selectors(self, account: str, selectors: dict[str, Any]) -> None:
+        self.accounts[account].selectors[str(selectors["TrailARN"])].append(selectors)
+
+    def add_agent(self, account: str, agent: Agent) -> None:
+        self.accounts[account].agents[agent.uid] = agent
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _merge_copies(copies: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """One principal from its copies in several exports, and whether they differed."""
+    distinct = {_canonical(c): c for c in copies}
+    if len(distinct) == 1:
+        return copies[0], False
+    ordered = [distinct[key] for key in sorted(distinct)]
+    base = max(ordered, key=lambda c: str((c.get("RoleLastUsed") or {}).get("LastUsedDate") or ""))
+    merged = dict(base)
+    for name, key in _PERMISSION_LISTS.items():
+        if any(name in c for c in ordered):
+            entries: dict[Any, Any] = {}
+            for copy in ordered:
+                for entry in copy.get(name) or []:
+                    entries.setdefault(key(entry), entry)
+            merged[name] = list(entries.values())
+    return merged, True
+
+
+def _merged_policy(copies: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """A managed policy from several exports: the copy updated last (its default version is current)."""
+    distinct = {_canonical(c): c for c in copies}
+    ordered = [distinct[key] for key in sorted(distinct)]
+    return max(ordered, key=lambda c: str(c.get("UpdateDate") or "")), len(distinct) > 1
+
+
+def _details_of(account: str, exports: AccountExports, notes: list[str]) -> dict[str, list[Any]] | None:
+    if not exports.details_read:
+        return None
+    details: dict[str, list[Any]] = {}
+    differing = []
+    for name in DETAIL_LISTS:
+        details[name] = []
+        for arn, copies in sorted(exports.details[name].items()):
+            item, differs = (_merged_policy if name == "Policies" else _merge_copies)(copies)
+            details[name].append(item)
+            if differs:
+                differing.append(arn)
+    if differing:
+        shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
+        notes.append(
+            f"{account}: {len(differing)} principals or policies differ between authorization-details exports "
+            f"({shown}); principals keep the permissions of every copy, policies the copy updated last"
+        )
+    return details
+
+
+def _newest_report(account: str, exports: AccountExports, notes: list[str]) -> Report | None:
+    if not exports.reports:
+        return None
+    ranked = sorted(exports.reports, key=lambda r: (r.ranked_time, _canonical([(x.arn, str(x)) for x in r.rows])))
+    newest = ranked[-1]
+    for older in ranked[:-1]:
+        same = " (same rows)" if older.rows == newest.rows else ""
+        notes.append(
+            f"{account}: credential report {older.where} (generated {older.ranked_time:%Y-%m-%dT%H:%M:%SZ}) "
+            f"is superseded by the newer {newest.where} ({newest.ranked_time:%Y-%m-%dT%H:%M:%SZ}){same}"
+        )
+    return newest
+
+
+def _one_of(copies: list[dict[str, Any]]) -> dict[str, Any]:
+    """One of several copies of a trail or its selectors, the same whatever the order of the files."""
+    distinct = {_canonical({k: v for k, v in c.items() if k != "ResponseMetadata"}): c for c in copies}
+    return distinct[max(distinct)]
+
+
+def _trails(account: str, exports: AccountExports, notes: list[str]) -> list[LogSource]:
+    found = []
+    for arn, copies in sorted(exports.trails.items()):
+        selectors = exports.selectors.get(arn)
+        found.append(trail_record(account, _one_of(copies), None, _one_of(selectors) if selectors else None))
+    orphans = sorted(set(exports.selectors) - set(exports.trails))
+    if orphans:
+        notes.append(f"{account}: event selectors of trails no describe-trails export lists: {', '.join(orphans)}")
+    return found
+
+
+def aws_inventory(aws: AwsExports, inventory: Inventory) -> None:
+    for account, exports in sorted(aws.accounts.items()):
+        details = _details_of(account, exports, aws.notes)
+        report = _newest_report(account, exports, aws.notes)
+        records = build_iam(account, details, report.rows if report else None)
+        if report is None:
+            for identity in records.identities:
+                if identity.kind == "user":
+                    identity.unknown.append("credentials")  # keys are only in the credential report
+        elif report.generated is not None:
+            inventory.collected_at = min(inventory.collected_at, report.generated)
+            _impossible_dates(records.credentials, report.generated)
+        trails = _trails(account, exports, aws.notes)
+        unread = [] if exports.agents else ["agents"]
+        if exports.trails_read:
+            trails.append(_invocation_logging_not_exported(account))
+        else:
+            unread.insert(0, "log_sources")
+        inventory.accounts.append(Account(uid=account, provider="aws", name=account, kind="account", unknown=unread))
+        inventory.identities.extend(records.identities)
+        inventory.credentials.extend(records.credentials)
+        inventory.grants.extend(records.grants)
+        inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
+        inventory.log_sources.extend(trails)
+        inventory.sources.append(SourceStatus("file", account, "complete"))
+
+
+def _impossible_dates(credentials: list[Credential], generated: datetime) -> None:
+    """A key created after the report that lists it was generated: the date is wrong, so unknown
+    (a key "created in 2099" would otherwise pass every age control)."""
+    for credential in credentials:
+        if credential.created is not None and credential.created > generated:
+            credential.attributes["reported_created"] = credential.created.isoformat()
+            credential.created = None
+            credential.unknown.append("created")
+
+
+def _invocation_logging_not_exported(account: str) -> LogSource:
+    """Exports never show Bedrock model-invocation logging: a record that says so, so that the
+    trails that were exported can be judged while invocation logging stays unknown."""
+    return LogSource(
+        uid=f"arn:aws:bedrock::{account}:model-invocation-logging",
+        provider="aws",
+        account=account,
+        kind="model_invocation",
+        name="bedrock invocation logging (not in the exports)",
+        unknown=["enabled", "covers", "retention_days"],
+    )

@@ -1,0 +1,201 @@
+"""Real export shapes that were misread: AWS keys with N/A dates, trails without status, SSO roles;
+Azure's legacy AAD Graph shape, $select lists, expired secrets; GCP policies of service accounts,
+several projects, public members, Google's service agents, system-managed keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+from .conftest import SHARED
+
+REALWORLD = SHARED / "realworld"
+DATA = Path(__file__).parent / "data"
+CLOUDMAPPER_DETAILS = REALWORLD / "aws" / "cloudmapper-demo-iam-get-account-authorization-details.json"
+
+
+def findings(inventory, catalogs, status: str = "fail") -> set[tuple[str, str]]:
+    result = run_scan(inventory, catalogs, ScanOptions())
+    return {(f.control_id, f.resource.uid) for f in result.findings if f.status == status}
+
+
+# ---------------------------------------------------------------------------------------------- AWS
+
+
+def test_an_active_key_whose_dates_are_na_is_a_key_with_unknown_dates(tmp_path: Path, catalogs) -> None:
+    report = (REALWORLD / "aws" / "custodian-credential-report.csv").read_text()
+    header, *rows = report.split("\n")
+    columns = header.split(",")
+    row = next(r for r in rows if r.startswith("c7n-iam-test,")).split(",")
+    row[columns.index("access_key_1_last_rotated")] = "N/A"
+    (tmp_path / "report.csv").write_text("\n".join([header, ",".join(row)]))
+    inventory = collect(SourceSpec("file", str(tmp_path / "report.csv")))
+    (key,) = inventory.credentials
+    assert key.active and key.created is None and set(key.unknown) == {"created", "last_used"}
+    unknown = findings(inventory, catalogs, "unknown")
+    assert ("NHI-CRED-001", key.uid) in unknown, "its age cannot be judged: unknown, not dropped, not passed"
+
+
+def test_sso_reserved_roles_are_human_access(tmp_path: Path) -> None:
+    details = json.loads(CLOUDMAPPER_DETAILS.read_text())
+    role = details["RoleDetailList"][0]
+    name = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    sso = {**role, "Path": "/aws-reserved/sso.amazonaws.com/eu-west-1/", "RoleName": name,
+           "Arn": f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/{name}"}  # fmt: skip
+    details["RoleDetailList"].append(sso)
+    (tmp_path / "details.json").write_text(json.dumps(details))
+    identities = {i.name: i for i in collect(SourceSpec("file", str(tmp_path / "details.json"))).identities}
+    assert identities[name].interactive is True
+    assert identities[name].attributes["human_evidence"] == "AWS SSO reserved role path"
+    assert (
+        identities[role["RoleName"]].interactive is False
+        and "human_evidence" not in identities[role["RoleName"]].attributes
+    )
+
+
+def test_describe_trails_alone_decides_no_multi_region_trail(catalogs) -> None:
+    inventory = collect(SourceSpec("file", str(REALWORLD / "aws" / "cloudmapper-demo-cloudtrail-describe-trails.json")))
+    failed = findings(inventory, catalogs)
+    assert ("NHI-LOG-001", "123456789012") in failed, "its one trail is single-region: no status can make it pass"
+    multi = collect(SourceSpec("file", str(REALWORLD / "aws" / "custodian-placebo-cloudtrail-DescribeTrails.json")))
+    assert ("NHI-LOG-001", "644160558196") in findings(multi, catalogs, "unknown"), "multi-region, logging unknown"
+
+
+# -------------------------------------------------------------------------------------------- Azure
+
+
+def _legacy(graph_object: dict) -> dict:
+    """The same object as azure-cli before 2.37 printed it (Azure AD Graph)."""
+    legacy = {k: v for k, v in graph_object.items() if k != "id"}
+    legacy.update(objectId=graph_object["id"], objectType="ServicePrincipal")
+    legacy["passwordCredentials"] = [
+        {"customKeyIdentifier": None, "keyId": c["keyId"], "startDate": c["startDateTime"], "endDate": c["endDateTime"]}
+        for c in graph_object["passwordCredentials"]
+    ]
+    return legacy
+
+
+def test_the_legacy_aad_graph_shape_reads_like_the_graph_shape(tmp_path: Path) -> None:
+    recorded = REALWORLD / "azure" / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json"
+    graph = json.loads(recorded.read_text())["value"]
+    (tmp_path / "sp.json").write_text(json.dumps([_legacy(sp) for sp in graph]))
+    legacy = collect(SourceSpec("file", str(tmp_path / "sp.json")))
+    modern = collect(SourceSpec("file", str(recorded)))
+    assert [(i.uid, i.kind) for i in legacy.identities] == [(i.uid, i.kind) for i in modern.identities]
+    assert [(c.uid, c.created, c.expires, c.active) for c in legacy.credentials] == [
+        (c.uid, c.created, c.expires, c.active) for c in modern.credentials
+    ]
+
+
+def test_a_graph_list_fetched_with_select_is_read_as_service_principals() -> None:
+    inventory = collect(
+        SourceSpec("file", str(DATA / "azure" / "msgraph-docs-servicePrincipals-select-id-appId-displayName.json"))
+    )
+    assert sorted((i.kind, i.name) for i in inventory.identities) == [
+        ("service_principal", "Salesforce"), ("service_principal", "Salesforce Sandbox"),
+        ("service_principal", "salesforce 1"),
+    ]  # fmt: skip
+
+
+def test_an_expired_secret_is_not_active_and_fails_removal_only(catalogs) -> None:
+    recorded = REALWORLD / "azure" / "azure-cli-recording-graph-list-applications-passwordCredentials.json"
+    inventory = collect(SourceSpec("file", str(recorded)))
+    secrets = {c.attributes["display_id"].split()[0]: c for c in inventory.credentials}
+    assert not secrets["key1"].active and not secrets["key2"].active, "both ended in 2023 and 2024"
+    failed = findings(inventory, catalogs)
+    for secret in secrets.values():
+        assert ("NHI-CRED-007", secret.uid) in failed
+        assert ("NHI-CRED-001", secret.uid) not in failed
+
+
+# ---------------------------------------------------------------------------------------------- GCP
+
+
+def test_a_service_account_policy_is_not_a_project_policy() -> None:
+    """Recorded getIamPolicy of four service accounts, named (as recorded) by the account's email."""
+    inventory = collect(SourceSpec("file", str(DATA / "gcp")))
+    policies = {i.uid: i.attributes.get("iam_policy") for i in inventory.identities}
+    assert len(policies) == 4 and all(
+        p and p[0]["members"] == ["user:first_last@example.com"] for p in policies.values()
+    )
+    assert not inventory.grants, "who may act as an account is not what the account may do"
+    assert {a.uid for a in inventory.accounts} == {"c7n-policy-dev"}
+    (account,) = inventory.accounts
+    assert "attributes.public_bindings" in account.unknown, "the project's own policy was not exported"
+
+
+def test_several_projects_stay_several_accounts(tmp_path: Path) -> None:
+    for project, email in (("alpha-prod", "ci@alpha-prod.iam.gserviceaccount.com"),
+                           ("beta-dev", "ci@beta-dev.iam.gserviceaccount.com")):  # fmt: skip
+        folder = tmp_path / project
+        folder.mkdir()
+        policy = {
+            "version": 1,
+            "etag": "BwX=",
+            "bindings": [{"role": "roles/owner", "members": [f"serviceAccount:{email}"]}],
+        }
+        (folder / "policy.json").write_text(json.dumps(policy))
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    assert sorted(a.uid for a in inventory.accounts) == ["alpha-prod", "beta-dev"]
+    assert sorted((g.identity_uid, g.resources[0]) for g in inventory.grants) == [
+        ("ci@alpha-prod.iam.gserviceaccount.com", "projects/alpha-prod"),
+        ("ci@beta-dev.iam.gserviceaccount.com", "projects/beta-dev"),
+    ]
+
+
+def _placed_policy(tmp_path: Path, extra_bindings: list[dict]) -> Path:
+    recorded = json.loads((REALWORLD / "gcp" / "custodian-flight-projects-getIamPolicy-auditConfigs.json").read_text())
+    recorded["body"]["bindings"] += extra_bindings
+    folder = tmp_path / "custodian-test"
+    folder.mkdir()
+    (folder / "policy.json").write_text(json.dumps(recorded))
+    return tmp_path
+
+
+def test_public_members_are_kept_and_flagged(tmp_path: Path, catalogs) -> None:
+    public = [
+        {"role": "roles/viewer", "members": ["allUsers"]},
+        {"role": "roles/browser", "members": ["allAuthenticatedUsers"]},
+    ]
+    inventory = collect(SourceSpec("file", str(_placed_policy(tmp_path, public))))
+    (account,) = [a for a in inventory.accounts if a.uid == "custodian-test"]
+    assert {(b["member"], b["role"]) for b in account.attributes["public_bindings"]} == {
+        ("allUsers", "roles/viewer"), ("allAuthenticatedUsers", "roles/browser"),
+    }  # fmt: skip
+    assert ("NHI-PRIV-010", "custodian-test") in findings(inventory, catalogs)
+
+
+def test_google_service_agents_are_not_asked_for_owners(tmp_path: Path, catalogs) -> None:
+    agents = ["service-123456789012@compute-system.iam.gserviceaccount.com",
+              "service-123456789012@gcp-sa-aiplatform.iam.gserviceaccount.com",
+              "123456789012@cloudservices.gserviceaccount.com"]  # fmt: skip
+    bindings = [{"role": "roles/editor", "members": [f"serviceAccount:{a}" for a in agents]}]
+    inventory = collect(SourceSpec("file", str(_placed_policy(tmp_path, bindings))))
+    identities = {i.uid: i for i in inventory.identities}
+    assert all(identities[a].attributes.get("service_agent") for a in agents)
+    assert not identities["abc@testproject.iam.gserviceaccount.com"].attributes.get("service_agent")
+    failed = findings(inventory, catalogs)
+    assert not {(c, u) for c, u in failed if u in agents and c.startswith("NHI-OWN-")}
+    assert ("NHI-PRIV-006", agents[2]) in failed, "the Editor Google grants its APIs agent is still a basic role"
+    assert ("NHI-OWN-001", "abc@testproject.iam.gserviceaccount.com") in failed
+
+
+def test_a_customer_account_named_like_a_service_agent_is_still_the_customers() -> None:
+    from scanner.sources.gcp.records import service_account
+
+    mimic = service_account({"email": "service-123456@acme-prod.iam.gserviceaccount.com"}, "acme-prod")
+    assert not mimic.attributes.get("service_agent")
+
+
+def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) -> None:
+    keys = REALWORLD / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
+    inventory = collect(SourceSpec("file", str(keys)))
+    system = [c for c in inventory.credentials if c.managed_by_provider]
+    user = [c for c in inventory.credentials if not c.managed_by_provider]
+    assert len(system) == 1 and len(user) == 1
+    failed = findings(inventory, catalogs)
+    assert not {c for c, uid in failed if uid == system[0].uid}
+    assert ("NHI-CRED-001", user[0].uid) in failed and ("NHI-CRED-008", user[0].uid) in failed
