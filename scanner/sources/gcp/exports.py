@@ -19,6 +19,7 @@ seen is its own account: exports of several projects never collapse into one.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,19 +142,32 @@ def _recorded_policy(result: dict[str, Any], exports: GcpExports) -> None:
 
 
 def _add_policy(project: str, policy: dict[str, Any], exports: GcpExports, where: str) -> None:
-    known = exports.policies.get(project)
-    if known is not None and known != policy:
-        exports.notes.append(f"two different IAM policies of projects/{project} ({where}): their bindings are combined")
-        policy = {**known, "bindings": [*(known.get("bindings") or []), *(policy.get("bindings") or [])]}
-    exports.policies[project] = policy
+    _combine(exports.policies, project, f"projects/{project}", policy, exports, where)
 
 
 def _add_account_policy(email: str, policy: dict[str, Any], exports: GcpExports, where: str) -> None:
-    known = exports.account_policies.get(email)
+    _combine(exports.account_policies, email, email, policy, exports, where)
+
+
+def _combine(
+    store: dict[str, dict[str, Any]], key: str, label: str, policy: dict[str, Any], exports: GcpExports, where: str
+) -> None:
+    """Two different exports of one resource's policy: their bindings add up (named in the notes)."""
+    known = store.get(key)
     if known is not None and known != policy:
-        exports.notes.append(f"two different IAM policies of {email} ({where}): their bindings are combined")
-        policy = {**known, "bindings": [*(known.get("bindings") or []), *(policy.get("bindings") or [])]}
-    exports.account_policies[email] = policy
+        exports.notes.append(f"two different IAM policies of {label} ({where}): their bindings are combined")
+        bindings = {
+            json.dumps(b, sort_keys=True): b for b in [*(known.get("bindings") or []), *(policy.get("bindings") or [])]
+        }
+        configs = {
+            json.dumps(c, sort_keys=True): c
+            for c in [*(known.get("auditConfigs") or []), *(policy.get("auditConfigs") or [])]
+        }
+        policy = {
+            "bindings": [bindings[k] for k in sorted(bindings)],
+            "auditConfigs": [configs[k] for k in sorted(configs)],
+        }
+    store[key] = policy
 
 
 def _key_holder(name: str) -> str:
