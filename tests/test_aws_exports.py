@@ -80,10 +80,11 @@ def test_cloudsplaining_admins_are_exactly_the_principals_allowed_everything(cli
     assert len(data["inventory"]["identities"]) == len(details["UserDetailList"]) + len(details["RoleDetailList"])
     admins = independent_admins(details)
     assert len(admins) == 10
-    # an IAM Identity Center permission-set role is people's access: not a non-human administrator
-    people = {name for name in admins if name.startswith("AWSReservedSSO_")}
-    assert len(people) == 1
+    people = {a for a in admins if a.startswith("AWSReservedSSO_")}  # IAM Identity Center: people's access
+    assert people == {"AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc"}
     assert failing(data, "NHI-PRIV-001") == admins - people
+    sso = next(i for i in data["inventory"]["identities"] if i["name"] in people)
+    assert sso["interactive"] is True and sso["attributes"]["human_evidence"] == "AWS SSO reserved role path"
 
 
 def test_cloudsplaining_escalation_paths_all_show_up(cli, tmp_path: Path) -> None:
@@ -151,7 +152,7 @@ def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
     [
         (
             lambda d: shutil.copy(AWS / "custodian-placebo-bedrock-agent-ListAgents.json", d / "x.json"),
-            "not a recognised export",
+            "no recognised export (1 files read): x.json: list-agents names neither the account",
         ),
         (lambda d: (d / "x.json").write_text(CLOUDSPLAINING.read_text()[:4000]), "invalid JSON"),
         (lambda d: (d / "x.csv").write_text("name,value\na,b\n"), "not an IAM credential report"),

@@ -199,3 +199,59 @@ def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) 
     failed = findings(inventory, catalogs)
     assert not {c for c, uid in failed if uid == system[0].uid}
     assert ("NHI-CRED-001", user[0].uid) in failed and ("NHI-CRED-008", user[0].uid) in failed
+
+
+ABC = "abc@testproject.iam.gserviceaccount.com"
+PUBLIC = "allAuthenticatedUsers"
+
+
+def test_asset_inventory_results_name_each_policys_resource(tmp_path: Path, catalogs) -> None:
+    """`gcloud asset search-all-iam-policies --format=json`: the recorded project policy as the
+    asset API returns it, beside a service account's policy and a bucket's."""
+    recorded = json.loads((REALWORLD / "gcp" / "custodian-flight-projects-getIamPolicy-auditConfigs.json").read_text())
+    project_policy = {"bindings": recorded["body"]["bindings"]}
+    results = [
+        {"resource": "//cloudresourcemanager.googleapis.com/projects/custodian-test", "project": "projects/1234",
+         "assetType": "cloudresourcemanager.googleapis.com/Project", "policy": project_policy},
+        {"resource": f"//iam.googleapis.com/projects/custodian-test/serviceAccounts/{ABC}",
+         "project": "projects/1234", "assetType": "iam.googleapis.com/ServiceAccount",
+         "policy": {"bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": [PUBLIC]}]}},
+        {"resource": "//storage.googleapis.com/exports-bucket", "project": "projects/1234",
+         "assetType": "storage.googleapis.com/Bucket",
+         "policy": {"bindings": [{"role": "roles/storage.objectViewer", "members": ["allUsers"]}]}},
+    ]  # fmt: skip
+    (tmp_path / "policies.json").write_text(json.dumps(results))
+    inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
+    assert {(g.identity_uid, g.name, g.resources[0]) for g in inventory.grants} == {
+        ("abc@testproject.iam.gserviceaccount.com", "roles/owner", "projects/custodian-test"),
+        ("def@testproject.iam.gserviceaccount.com", "roles/editor", "projects/custodian-test"),
+    }
+    holder = next(i for i in inventory.identities if i.uid == "abc@testproject.iam.gserviceaccount.com")
+    assert holder.attributes["iam_policy"] == [
+        {"role": "roles/iam.serviceAccountTokenCreator", "members": ["allAuthenticatedUsers"]}
+    ]
+    notes = [n for s in inventory.sources for n in s.notes]
+    assert (
+        "//storage.googleapis.com/exports-bucket (not assessed) grants roles/storage.objectViewer to allUsers" in notes
+    )
+    accounts = {a.uid: a for a in inventory.accounts}
+    assert accounts["testproject"].attributes["public_bindings"][0]["member"] == PUBLIC, "anyone may act as abc"
+    assert ("NHI-PRIV-010", "testproject") in findings(inventory, catalogs)
+
+
+def test_two_exports_of_one_project_policy_combine_whatever_their_order(tmp_path: Path) -> None:
+    recorded = json.loads((REALWORLD / "gcp" / "custodian-flight-projects-getIamPolicy-auditConfigs.json").read_text())
+    later = json.loads(json.dumps(recorded))
+    later["body"]["bindings"].append(
+        {"role": "roles/iam.securityAdmin", "members": ["serviceAccount:ops@custodian-test.iam.gserviceaccount.com"]}
+    )
+    grants = []
+    for first, second in ((recorded, later), (later, recorded)):
+        folder = tmp_path / f"run{len(grants)}" / "custodian-test"
+        folder.mkdir(parents=True)
+        (folder / "a.json").write_text(json.dumps(first))
+        (folder / "b.json").write_text(json.dumps(second))
+        inventory = collect(SourceSpec("file", str(folder.parent)))
+        grants.append(sorted(g.uid for g in inventory.grants))
+        assert any("their bindings are combined" in n for s in inventory.sources for n in s.notes)
+    assert grants[0] == grants[1] and len(grants[0]) == 3

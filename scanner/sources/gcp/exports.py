@@ -38,6 +38,7 @@ _SA_IN_FILE_NAME = re.compile(
     r"(?:^|serviceAccounts[-_/])([a-z][a-z0-9-]{4,29}@[a-z0-9.-]+\.gserviceaccount\.com)", re.IGNORECASE
 )
 _IN_NAME = re.compile(r"^projects/([^/]+)/serviceAccounts/([^/]+)")
+PUBLIC = "attributes.public_bindings"
 PLACEMENT_HINT = (
     "an IAM policy that does not say whose it is: put a project's policy in a folder named by the "
     "project id (exports/my-project/policy.json), a service account's in a file named by its email, "
@@ -193,7 +194,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         identities.setdefault(email, records.service_account({"email": email}, project))
         inventory.credentials.append(records.service_account_key(key, email))
     projects = {i.account for i in identities.values() if i.account} | set(exports.policies)
-    accounts = {p: Account(uid=p, provider="gcp", name=p, kind="project", unknown=["agents"]) for p in sorted(projects)}
+    accounts = {project: _project(project) for project in sorted(projects)}
     for project, policy in sorted(exports.policies.items()):
         members = {
             str(m).partition(":")[2] for b in policy.get("bindings") or [] for m in b.get("members") or []
@@ -212,21 +213,19 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             {"role": b.get("role"), "members": list(b.get("members") or [])} for b in policy.get("bindings") or []
         ]
         _, public = records.policy_grants(policy, f"serviceAccounts/{email}", set())
-        if public and holder.account in accounts:
-            accounts[holder.account].attributes.setdefault("public_bindings", []).extend(public)
+        if public:  # anyone may act as this account: its project grants to the public
+            account = accounts.setdefault(holder.account, _project(holder.account))
+            account.attributes.setdefault("public_bindings", []).extend(public)
     for project, unread in accounts.items():
-        if project not in exports.policies:
-            unread.unknown += ["log_sources", "attributes.public_bindings"]
+        if project not in exports.policies:  # public members found elsewhere already decide the control
+            unread.unknown += ["log_sources"] + ([] if unread.attributes.get("public_bindings") else [PUBLIC])
     for identity in identities.values():
         if identity.account not in exports.policies:
             identity.unknown.append("grants")
         if identity.uid not in exports.keys_listed:
             identity.unknown.append("credentials")
         if identity.account and identity.account not in accounts:
-            accounts[identity.account] = Account(
-                uid=identity.account, provider="gcp", name=identity.account, kind="project",
-                unknown=["agents", "log_sources", "attributes.public_bindings"],
-            )  # fmt: skip
+            accounts[identity.account] = _project(identity.account, ["log_sources", PUBLIC])
     if exports.other_resources:
         exports.notes.append(
             f"{len(exports.other_resources)} IAM policies of resources other than projects and service accounts "
@@ -235,3 +234,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
     inventory.sources += [SourceStatus("file", project, "complete") for project in accounts]
+
+
+def _project(project: str, unread: list[str] | None = None) -> Account:
+    return Account(uid=project, provider="gcp", name=project, kind="project", unknown=["agents", *(unread or [])])
