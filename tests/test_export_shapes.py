@@ -165,7 +165,7 @@ def test_public_members_are_kept_and_flagged(tmp_path: Path, catalogs) -> None:
     assert {(b["member"], b["role"]) for b in account.attributes["public_bindings"]} == {
         ("allUsers", "roles/viewer"), ("allAuthenticatedUsers", "roles/browser"),
     }  # fmt: skip
-    assert ("NHI-PRIV-010", "custodian-test") in findings(inventory, catalogs)
+    assert ("NHI-PRIV-015", "custodian-test") in findings(inventory, catalogs)
 
 
 def test_google_service_agents_are_not_asked_for_owners(tmp_path: Path, catalogs) -> None:
@@ -236,7 +236,7 @@ def test_asset_inventory_results_name_each_policys_resource(tmp_path: Path, cata
     )
     accounts = {a.uid: a for a in inventory.accounts}
     assert accounts["testproject"].attributes["public_bindings"][0]["member"] == PUBLIC, "anyone may act as abc"
-    assert ("NHI-PRIV-010", "testproject") in findings(inventory, catalogs)
+    assert ("NHI-PRIV-015", "testproject") in findings(inventory, catalogs)
 
 
 def test_two_exports_of_one_project_policy_combine_whatever_their_order(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
         ("NHI-PRIV-003", "token-minter"),  # iam.serviceAccountTokenCreator
         ("NHI-PRIV-005", "token-minter"),  # every identity of the GitHub pool may act as it
         ("NHI-PRIV-003", "payments-api"),  # serviceAccountKeyAdmin on the organisation
-        ("NHI-PRIV-010", DEV),  # roles/viewer granted to allUsers
+        ("NHI-PRIV-015", DEV),  # roles/viewer granted to allUsers
         ("NHI-PRIV-006", "deployer"),  # roles/editor
         # people who can act as service accounts: ml-ops (Service Account User, inherited) on every
         # account of the project, alice (Token Creator) on the deployer's own policy
