@@ -178,3 +178,12 @@ def test_a_placebo_datetime_of_year_0_names_its_path(cli, tmp_path: Path) -> Non
     assert outcome.exit_code == 2
     (line,) = outcome.output.strip().splitlines()
     assert f"{export}:$.data.GeneratedTime: invalid recorded datetime" in line
+
+
+def test_a_date_the_calendar_lacks_is_one_line_and_exit_2(cli, tmp_path: Path) -> None:
+    export = tmp_path / "details.json"
+    export.write_text(_details_with(lambda d: d["RoleDetailList"][0].update(CreateDate="2019-02-30T10:00:00Z")))
+    outcome = cli("scan", f"file:{export}", "--output-dir", str(tmp_path / "out"), "-q")
+    assert outcome.exit_code == 2
+    (line,) = outcome.output.strip().splitlines()
+    assert line.startswith(f"nhiscan: error: {export}: an export holds an impossible value: day is out of range")

@@ -78,11 +78,14 @@ def collect(spec: SourceSpec) -> Inventory:
         detail = f": {gaps[0].call.removeprefix('read ')}: {gaps[0].message}" if gaps else ""
         raise InputError(f"no recognised export ({len(gaps)} files read){detail}", spec.argument)
     inventory = Inventory(collected_at=datetime.now(UTC))
-    aws_inventory(exports.aws, inventory)
-    if exports.azure:
-        azure_inventory(exports.azure, inventory)
-    if exports.gcp:
-        gcp_inventory(exports.gcp, inventory)
+    try:
+        aws_inventory(exports.aws, inventory)
+        if exports.azure:
+            azure_inventory(exports.azure, inventory)
+        if exports.gcp:
+            gcp_inventory(exports.gcp, inventory)
+    except ValueError as error:  # a date the schemas let through but the calendar does not (30 February)
+        raise InputError(f"an export holds an impossible value: {error}", spec.argument) from None
     notes = exports.aws.notes + exports.gcp.notes
     if gaps or notes:
         status = "partial" if gaps else "complete"
