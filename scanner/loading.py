@@ -7,6 +7,7 @@ JSON path (schema violations in JSON), so the CLI can print one line and exit 2.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -21,11 +22,30 @@ from scanner.errors import InputError
 from scanner.resources import schema_file
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
+MAX_YAML_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 100  # nesting levels of a JSON or YAML document; real inputs use fewer than 15
 
 
 class _TextDatesLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text: the schemas expect ISO strings, and an impossible date
-    such as 2026-02-30 must become a clear validation error, not a crash inside the YAML parser."""
+    """SafeLoader that keeps dates as text (the schemas expect ISO strings, and an impossible date
+    such as 2026-02-30 must become a clear validation error, not a crash inside the YAML parser),
+    refuses aliases (no nhiscan format needs them, and "billion laughs" documents expand through
+    them) and nesting deeper than MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _TextDatesLoader.yaml_implicit_resolvers = {
@@ -53,20 +73,96 @@ def read_text(path: Path) -> str:
         raise InputError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
 
 
+class UntrustedJSONError(ValueError):
+    """JSON that parsed, or would, but is outside what nhiscan accepts: NaN, Infinity, numbers too
+    long to convert, lone surrogates, or nesting deeper than MAX_DEPTH."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise UntrustedJSONError(f"{name} is not a JSON number")
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_EMPTY_PAIR = re.compile(r"\[\]|\{\}")
+_NOT_BRACKET = str.maketrans("", "", "".join(chr(c) for c in range(128) if chr(c) not in "[]{}"))
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit``, before any recursive parser or walker sees it.
+    Strings are removed, then innermost bracket pairs, level by level, at C speed."""
+    brackets = _JSON_STRING.sub("", text).translate(_NOT_BRACKET)
+    for _ in range(limit):
+        if not brackets:
+            return
+        reduced = _EMPTY_PAIR.sub("", brackets)
+        if reduced == brackets:
+            return  # unbalanced: the parser names the syntax error
+        brackets = reduced
+    if brackets:
+        raise UntrustedJSONError(f"nested more than {limit} levels")
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON for untrusted input; raises json.JSONDecodeError or UntrustedJSONError."""
+    check_depth(text)
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer of thousands of digits
+        raise UntrustedJSONError(str(exc).split(";")[0].split(":")[0]) from None
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data)
+    return data
+
+
+def _refuse_lone_surrogates(data: Any) -> None:
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UntrustedJSONError("a string holds a lone UTF-16 surrogate (not text)") from None
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
 def read_json(path: Path) -> Any:
     text = read_text(path)
     try:
-        return json.loads(text)
+        return parse_json(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", str(path), f"{exc.lineno}:{exc.colno}") from None
+    except UntrustedJSONError as exc:
+        raise InputError(f"invalid JSON: {exc}", str(path)) from None
+
+
+def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree, composed once; raises yaml.YAMLError."""
+    loader = _TextDatesLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return data, node
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """The parsed document and its node tree (for line numbers in later errors)."""
     text = read_text(path)
+    if len(text) > MAX_YAML_BYTES:
+        raise InputError(f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, too large for a YAML file", str(path))
     try:
-        node = yaml.compose(text, Loader=_TextDatesLoader)
-        data = yaml.load(text, Loader=_TextDatesLoader)
+        data, node = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = f"{mark.line + 1}:{mark.column + 1}" if mark else None
@@ -147,7 +243,26 @@ def validate(
 
 
 def _describe(error: ValidationError) -> str:
+    """The violation without the offending value (a schema error must not echo a secret); a short
+    word (an unknown format or severity) is shown, once redaction has seen it."""
+    from scanner.redact import redact_text
+
     message = error.message
+    shown = repr(error.instance)
+    short_word = isinstance(error.instance, str) and len(error.instance) <= 32 and " " not in error.instance
+    if not isinstance(error.instance, bool | int | float | type(None)) and not short_word and shown in message:
+        message = message.replace(shown, _kind(error.instance))
+    message = redact_text(message)
     if len(message) > 200:
         message = message[:197] + "..."
     return message
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "the text value"
+    return "the value"

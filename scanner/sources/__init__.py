@@ -66,7 +66,10 @@ def parse_spec(text: str, options: Mapping[str, Any] | None = None) -> SourceSpe
 
 
 def collect(spec: SourceSpec) -> Inventory:
-    return registered()[spec.name].collect(spec)
+    """The source's inventory, through the one redaction step every record passes (redact.py)."""
+    from scanner.redact import redact_inventory
+
+    return redact_inventory(registered()[spec.name].collect(spec))
 
 
 def _load_builtin_sources() -> None:
