@@ -202,7 +202,7 @@ def test_bad_files_are_named_gaps_and_the_rest_is_read(cli, tmp_path: Path) -> N
     gaps = {e.call.removeprefix("read "): e.message for e in status.errors}
     assert set(gaps) == {"invalid/mcp.json", "deep/mcp.json", "huge/mcp.json", "binary/mcp.json", "loop/mcp.json",
                          "outside.nhiscan.yaml", "agents/wrong.nhiscan.yaml"}  # fmt: skip
-    assert gaps["deep/mcp.json"] == "nested too deeply"
+    assert gaps["deep/mcp.json"] == "nested more than 100 levels"
     assert gaps["huge/mcp.json"].startswith("too large for a manifest")
     assert gaps["binary/mcp.json"] == "a binary file, not a manifest"
     assert gaps["loop/mcp.json"] == "a symbolic link loop"

@@ -40,7 +40,8 @@ def collect(spec: SourceSpec) -> Inventory:
                 )
             continue
         except InputError as error:
-            gaps.append(SourceError(call=f"read {candidate.relpath}", message=error.detail[:300], code="invalid"))
+            where = f" (at {error.location})" if error.location else ""
+            gaps.append(SourceError(f"read {candidate.relpath}", f"{error.detail[:300]}{where}", "invalid"))
             continue
         except (ValueError, RecursionError, yaml_error()) as error:
             message = "nested too deeply" if isinstance(error, RecursionError) else str(error).splitlines()[0][:300]

@@ -8,14 +8,13 @@ and nhiscan's own agent manifest (``nhiscan: agent/v1``, see agent-manifest.sche
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-import json5
-import yaml
-
-from scanner.loading import validate
+from scanner.loading import check_depth, parse_json, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant
 from scanner.sources.manifests.mcp import line_of, secrets_in, server_records, url_tool_type
 
@@ -33,10 +32,29 @@ class NotAManifest(Exception):
     """The file parsed, but is none of the formats above."""
 
 
+MAX_JSON5_BYTES = 64 * 1024  # JSON5's parser is pure Python: 1 MB takes half a minute
+_JSONC_NOISE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|//[^\n]*|/\*.*?\*/|,(\s*[\]}])', re.S)
+
+
 def load_document(text: str, relpath: str) -> Any:
-    """JSON (comments and trailing commas allowed) or YAML, by the file's suffix."""
+    """JSON or YAML, by the file's suffix, with the bounds of every untrusted parse (no YAML
+    aliases, bounded depth, no NaN). JSON is read by the standard parser; JSON with comments and
+    trailing commas (VS Code, Cursor) is read after removing them; only what is left (unquoted
+    keys, single quotes) goes to the slow JSON5 parser, for files up to MAX_JSON5_BYTES."""
     if relpath.endswith((".yaml", ".yml")):
-        return yaml.safe_load(text)
+        return parse_yaml(text)[0]
+    try:
+        return parse_json(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return parse_json(_JSONC_NOISE.sub(lambda m: m.group(1) or m.group(2) or "", text))
+    except json.JSONDecodeError as error:
+        if len(text) > MAX_JSON5_BYTES:
+            raise ValueError(f"invalid JSON: {error.msg} (line {error.lineno})") from None
+    import json5
+
+    check_depth(text)
     return json5.loads(text)
 
 

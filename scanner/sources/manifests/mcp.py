@@ -39,6 +39,14 @@ def line_of(lines: list[str], needle: str, after: int = 0) -> int:
     return max(1, after)
 
 
+def _line_after(lines: list[str], needle: str, cursor: int, start: int) -> int:
+    """``line_of`` from ``cursor``, else from ``start`` (a file whose entries are out of order)."""
+    line = line_of(lines, needle, cursor)
+    if line == max(1, cursor) and (cursor - 1 >= len(lines) or needle not in lines[max(0, cursor - 1)]):
+        return line_of(lines, needle, start)
+    return line
+
+
 def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | None]:
     """The package or image a stdio server runs, and whether its version is pinned."""
     program = command.rsplit("/", 1)[-1].lower()
@@ -84,10 +92,12 @@ def url_tool_type(url: str) -> str:
 
 def server_records(holder: str, servers: dict[str, Any], lines: list[str], relpath: str, section_line: int) -> Located:
     located = Located()
+    cursor = section_line  # entries appear in file order: each search starts where the last ended
     for name, server in servers.items():
         if not isinstance(server, dict):
             continue
-        line = line_of(lines, f'"{name}"', section_line)
+        line = _line_after(lines, f'"{name}"', cursor, section_line)
+        cursor = line
         location = {"file": relpath, "line": line}
         url = server.get("url") or server.get("serverUrl")
         attributes: dict[str, Any] = {"location": location}
