@@ -246,10 +246,7 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
             raise ConditionError("'exists' takes true or false", path)
         return (lambda v: v not in _EMPTY) if expected else (lambda v: v in _EMPTY)
     if op == "matches":
-        try:
-            pattern = re.compile(str(expected))
-        except re.error as exc:
-            raise ConditionError(f"invalid regular expression: {exc}", path) from None
+        pattern = _linear_time_pattern(str(expected), path)
         return lambda v: isinstance(v, str) and pattern.search(v) is not None
     if op == "contains":
         return lambda v: (
@@ -280,6 +277,23 @@ def _is_collection(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _linear_time_pattern(expression: str, path: tuple[str | int, ...]) -> Any:
+    """``matches`` patterns run on attacker-controlled names, so they are compiled with RE2, whose
+    matching time is linear in the input: no pattern can stall a scan. RE2 has no backreferences
+    or lookaround; a pattern that needs them is refused at load, naming the construct."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the error is raised to us; RE2 would also log it to stderr
+    try:
+        return re2.compile(expression, options)
+    except re2.error as exc:
+        detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ConditionError(
+            f"invalid regular expression (RE2 syntax, no backreferences or lookaround): {detail}", path
+        ) from None
 
 
 def _options(expected: list[Any]) -> frozenset[Any] | list[Any]:
