@@ -4,21 +4,25 @@ by URL (``postgresql+psycopg://…``); the schema is brought up to date by Alemb
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
 import threading
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, delete, event, func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
@@ -27,8 +31,12 @@ from scanner.model import ScanResult, TrendPoint
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
 
+_T = TypeVar("_T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATING = threading.Lock()
+CONNECT_TIMEOUT_SECONDS = 10
+STATEMENT_TIMEOUT_MS = 120_000
+MAX_STORED_BYTES = 512 * 1024 * 1024  # a stored scan inflates to at most this (a zlib bomb does not)
 
 
 class HistoryError(NhiscanError):
@@ -37,9 +45,16 @@ class HistoryError(NhiscanError):
 
 def default_url() -> str:
     if os.environ.get("NHISCAN_DB"):
-        return os.environ["NHISCAN_DB"]
+        return database_url(os.environ["NHISCAN_DB"])
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return f"sqlite:///{base / 'nhiscan' / 'history.db'}"
+
+
+def database_url(value: str) -> str:
+    """A database URL; a plain path (``history.db``, ``~/scans.db``) is a SQLite file."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
 def _pack(text_value: str) -> bytes:
@@ -47,21 +62,54 @@ def _pack(text_value: str) -> bytes:
 
 
 def _unpack(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8")
+    inflater = zlib.decompressobj()
+    text_bytes = inflater.decompress(data, MAX_STORED_BYTES)
+    if inflater.unconsumed_tail:
+        raise HistoryError(f"a stored scan inflates beyond {MAX_STORED_BYTES // (1024 * 1024)} MiB; not read")
+    return text_bytes.decode("utf-8")
+
+
+def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
+    @functools.wraps(method)
+    def guarded(self: HistoryStore, *args: Any, **kwargs: Any) -> _T:
+        with self._faults():
+            return method(self, *args, **kwargs)
+
+    return guarded
 
 
 class HistoryStore:
+    """Every public method turns a database fault (unreachable, corrupt, an unknown migration
+    revision, a stored blob that is not a scan) into one HistoryError line (exit 2)."""
+
     def __init__(self, url: str | None = None, migrate: bool = True) -> None:
-        self.url = url or default_url()
-        try:
+        self.url = database_url(url) if url else default_url()
+        with self._faults():
             self.engine = self._engine(self.url)
             if migrate:
                 self.migrate()
-        except DBAPIError as error:
-            raise HistoryError(f"history database {self._safe_url()}: {str(error.orig).splitlines()[0]}") from None
 
     def _safe_url(self) -> str:
         return self.url.split("@")[-1] if "@" in self.url else self.url
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        try:
+            yield
+        except HistoryError:
+            raise
+        except ArgumentError:
+            raise HistoryError(f"history database: '{self._safe_url()}' is not a database URL or path") from None
+        except CommandError as error:
+            raise HistoryError(f"history database {self._safe_url()}: {str(error).splitlines()[0]}") from None
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+            raise HistoryError(f"history database {self._safe_url()}: {detail}") from None
+        except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise HistoryError(f"history database {self._safe_url()}: a stored scan is unreadable ({error})") from None
+        except OSError as error:
+            raise HistoryError(f"history database {self._safe_url()}: {error.strerror or error}") from None
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -77,7 +125,13 @@ class HistoryStore:
                 cursor.close()
 
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        connect_args: dict[str, Any] = {}
+        if url.startswith(("postgresql", "postgres")):
+            connect_args = {
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            }
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to ``revision``; concurrent openers serialise on a lock (alembic's
@@ -100,12 +154,13 @@ class HistoryStore:
                     config.attributes["connection"] = connection
                     command.upgrade(config, revision)
                 return
-            except DBAPIError:
+            except SQLAlchemyError:
                 if attempt == 2:
                     raise
 
     # ---------------------------------------------------------------- writing
 
+    @_guarded
     def save(self, result: ScanResult, results_json: str, group: str | None = None) -> TrendPoint:
         """Store a scan in one transaction: readers see all of it or none of it."""
         failing = sorted(f.fingerprint for f in result.findings if f.status == "fail")
@@ -143,6 +198,7 @@ class HistoryStore:
             )
         return point
 
+    @_guarded
     def previous_failing(self, group: str | None = None, scope: frozenset[str] | None = None) -> set[str] | None:
         """Failing fingerprints of the latest stored scan of the group (or, with no group, of the
         same ``scope``); None when there is none."""
@@ -155,6 +211,7 @@ class HistoryStore:
             ).scalar()
         return None if stored is None else set(_unpack(stored).split("\n")) - {""}
 
+    @_guarded
     def prune(self, older_than_days: int) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
         with self.engine.begin() as connection:
@@ -162,6 +219,7 @@ class HistoryStore:
 
     # ---------------------------------------------------------------- reading
 
+    @_guarded
     def listing(self, group: str | None = None, limit: int = 50, ungrouped: bool = False) -> list[dict[str, Any]]:
         """Stored scans, newest first: of one group, of no group (``ungrouped``), or all."""
         columns = [c for c in scans.c if c.name not in ("results", "failing_fingerprints")]
@@ -197,6 +255,7 @@ class HistoryStore:
             for row in rows
         ]
 
+    @_guarded
     def load(self, scan_id: str) -> ScanResult:
         with self.engine.connect() as connection:
             stored = connection.execute(select(scans.c.results).where(scans.c.id == scan_id)).scalar()
@@ -209,6 +268,7 @@ class HistoryStore:
                 stored = matches[0][1]
         return results_from_data(json.loads(_unpack(stored)), Path(f"history:{scan_id}"))
 
+    @_guarded
     def group(self, group: str) -> list[ScanResult]:
         with self.engine.connect() as connection:
             ids = connection.execute(select(scans.c.id).where(scans.c.scan_group == group)).scalars().all()
@@ -216,6 +276,7 @@ class HistoryStore:
             raise InputError(f"no stored scans in group {group}")
         return [self.load(scan_id) for scan_id in ids]
 
+    @_guarded
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(scans)).scalar() or 0)
