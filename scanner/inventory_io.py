@@ -24,7 +24,10 @@ def inventory_from_data(data: object, path: Path) -> Inventory:
             "$.schema_version",
         )
     validate(data, "inventory", path)
-    return from_dict(Inventory, data)
+    try:
+        return from_dict(Inventory, data)
+    except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
+        raise InputError(f"unreadable value: {exc}", str(path)) from None
 
 
 def load_inventory(path: Path) -> Inventory:

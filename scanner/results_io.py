@@ -29,4 +29,7 @@ def results_from_data(data: object, path: Path) -> ScanResult:
     validate(data, "results", path)
     if "inventory" in data:
         validate(data["inventory"], "inventory", path, at=("inventory",))
-    return from_dict(ScanResult, data)
+    try:
+        return from_dict(ScanResult, data)
+    except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
+        raise InputError(f"unreadable value: {exc}", str(path)) from None
