@@ -1,7 +1,8 @@
-"""The ``nhiscan`` command line: parse, call, and map errors to exit codes. Nothing else.
+"""The ``nhiscan`` command line: parse, call, and map errors to exit codes (exits.py). Nothing else.
 
 Exit codes: 0 gate passed; 1 unwaived findings at or above --fail-on; 2 bad usage or invalid
-input; 3 a source could not be read completely and --allow-partial was not given.
+input; 3 a source could not be read completely and --allow-partial was not given, or the scan
+deadline passed; 4 an internal error; 130/143 interrupted by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -17,39 +18,32 @@ from typing import Any
 
 import click
 
-from scanner import __version__, console
+from scanner import __version__, console, exits
 from scanner.config import STARTER, load_config, scan_defaults
-from scanner.errors import InputError, NhiscanError, ReportError, SourceUnreachableError, UsageError
-from scanner.fsutil import write_atomic
+from scanner.errors import InputError, ReportError, UsageError
+from scanner.exits import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, ExitCodeGroup
+from scanner.fsutil import output_set, write_atomic
 from scanner.history.store import HistoryStore, scan_scope, trend_point
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
 from scanner.model import Inventory, ScanResult
-from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, write_reports
+from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporters, write_reports
 from scanner.reports.json_results import render as render_results
 from scanner.results_io import load_results
 from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, preflight, run_scan
 from scanner.sharding import Shard
 from scanner.sources import collect, parse_spec, registered
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except NhiscanError as exc:
-            click.echo(f"nhiscan: error: {exc}", err=True)
-            raise click.exceptions.Exit(
-                EXIT_PARTIAL if isinstance(exc, SourceUnreachableError) else EXIT_INPUT
-            ) from None
+_Group = ExitCodeGroup
 
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="nhiscan")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="NHISCAN_DEBUG", help="Print the traceback of an internal error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Posture scanner for non-human identities and the AI agents that act through them."""
+    exits.install(ctx, debug)
 
 
 def _parse_as_of(value: str | None) -> datetime | None:
@@ -70,15 +64,19 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
     if shard is not None and not shard.first:  # sources without accounts to divide are read by shard 1
         specs = [spec for spec in specs if registered()[spec.name].divides_accounts]
     inventories = []
-    for spec in specs:
-        spinner = not registered()[spec.name].shows_progress
-        with console.working(f"collecting {spec}", quiet or not spinner):
-            inventories.append(collect(spec))
+    with exits.deadline(float(options.get("deadline") or 0), "collecting " + ", ".join(map(str, specs))):
+        for spec in specs:
+            spinner = not registered()[spec.name].shows_progress
+            with console.working(f"collecting {spec}", quiet or not spinner):
+                inventories.append(collect(spec))
     if not inventories:
         return Inventory(collected_at=datetime.now(UTC))
     merged = reduce(Inventory.merge, inventories)
     link_runtime_identities(merged)
     return merged
+
+
+DEFAULT_DEADLINE_SECONDS = 3 * 3600
 
 
 def _list_option(value: str | None) -> list[str]:
@@ -101,6 +99,14 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--gcp-parent", help="organizations/ID or folders/ID: every active project below it."),
             click.option(
                 "--gcp-regions", help="Comma-separated regions to look for Vertex AI Agent Engines in (default: all)."
+            ),
+            click.option(
+                "--deadline",
+                type=click.FloatRange(0),
+                default=DEFAULT_DEADLINE_SECONDS,
+                show_default=True,
+                envvar="NHISCAN_DEADLINE",
+                help="Seconds collection may take in all; then exit 3 naming what did not finish (0: no limit).",
             ),
             click.option(
                 "--aws-key-ids",
@@ -225,15 +231,14 @@ def scan(
         earlier = store.trend(scan_group, scope=scope)
         result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
     with console.working("writing reports", quiet):
-        written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
-    save_inventory(inventory, output_dir / "inventory.json")
+        written = _write_outputs(result, chosen_formats, output_dir, paper, inventory)
     if store is not None:
         store.save(result, render_results(result), scan_group)
         retention = (config.get("history") or {}).get("retention_days")
         if retention:
             store.prune(int(retention))
     if not quiet:
-        console.print_summary(result, [*written, output_dir / "inventory.json"])
+        console.print_summary(result, written)
     if result.gate["incomplete_sources"] and not allow_partial:
         ctx.exit(EXIT_PARTIAL)
     if result.gate.get("nothing_assessed"):
@@ -264,6 +269,29 @@ def inventory(
     incomplete = [s for s in collected.sources if s.status != "complete"]
     if incomplete and not allow_partial:
         ctx.exit(EXIT_PARTIAL)
+
+
+def _write_outputs(
+    result: ScanResult, formats: list[str], output_dir: Path, paper: str, inventory: Inventory | None = None
+) -> list[Path]:
+    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set: the folder
+    never holds files of two scans. A report that cannot be rendered does not hold back the others."""
+    failure: ReportError | None = None
+    owned = [reporter.filename for reporter in reporters().values()] + ["inventory.json"]
+    try:
+        with output_set(output_dir, owned) as staging:
+            try:
+                write_reports(result, formats, staging, ReportSettings(paper=paper))
+            except ReportError as exc:
+                failure = ReportError(str(exc).replace(str(staging), str(output_dir)))
+            if inventory is not None:
+                save_inventory(inventory, staging / "inventory.json")
+            names = sorted(path.name for path in staging.iterdir())
+    except OSError as exc:
+        raise ReportError(f"{output_dir}: cannot write: {exc.strerror or exc}") from None
+    if failure is not None:
+        raise failure
+    return [output_dir / name for name in names]
 
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:
@@ -299,10 +327,10 @@ def report(
     else:
         raise UsageError("name a RESULTS file or scan id, or --scan-group")
     with console.working("writing reports", quiet):
-        written = write_reports(result, chosen_formats, output_dir, ReportSettings(paper=paper))
+        written = _write_outputs(result, chosen_formats, output_dir, paper)
     if not quiet:
         for path in written:
-            click.echo(f"wrote {path}")
+            click.echo(f"wrote {console.inert(str(path))}")
 
 
 @main.command()

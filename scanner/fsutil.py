@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -27,3 +31,34 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+@contextmanager
+def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
+    """A staging folder for the files of one run; on success they replace the folder's earlier
+    files as a set (with SIGINT/SIGTERM held off while they move), and files of ``owned_names``
+    this run did not write are removed, so the folder never mixes two scans. On an exception
+    nothing moves, and the staging folder is removed either way."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".nhiscan-staging-", dir=directory))
+    try:
+        yield staging
+        with signals_deferred():
+            written = {path.name for path in staging.iterdir()}
+            for name in set(owned_names) - written:
+                (directory / name).unlink(missing_ok=True)
+            for name in sorted(written):
+                os.replace(staging / name, directory / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -1,0 +1,117 @@
+"""Exit codes that always tell the truth, whatever happens inside a command.
+
+0 gate passed · 1 gate failed (and nothing else) · 2 bad input, usage or credentials, history
+faults · 3 a source incomplete, or the scan deadline passed · 4 an internal error (one line; the
+traceback with ``--debug``) · 130 SIGINT · 143 SIGTERM. Every error line is redacted and stripped
+of control characters before it is printed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+
+from scanner.console import inert
+from scanner.errors import NhiscanError, SourceUnreachableError
+from scanner.redact import redact_text
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_PARTIAL, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like KeyboardInterrupt, so every ``finally`` removes its files."""
+
+
+class IncompleteScan(NhiscanError):
+    """The scan could not finish what it had to read (exit 3)."""
+
+
+def error_line(message: str) -> str:
+    return f"nhiscan: error: {inert(redact_text(message))}"
+
+
+class ExitCodeGroup(click.Group):
+    """A click group that maps every outcome of its commands to the exit codes above."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("nhiscan: interrupted; nothing more was written", err=True)
+            raise click.exceptions.Exit(EXIT_SIGINT) from None
+        except Terminated:
+            click.echo("nhiscan: terminated; nothing more was written", err=True)
+            raise click.exceptions.Exit(EXIT_SIGTERM) from None
+        except (IncompleteScan, SourceUnreachableError) as exc:
+            click.echo(error_line(str(exc)), err=True)
+            raise click.exceptions.Exit(EXIT_PARTIAL) from None
+        except NhiscanError as exc:
+            click.echo(error_line(str(exc)), err=True)
+            raise click.exceptions.Exit(EXIT_INPUT) from None
+        except Exception as exc:  # a bug: one line and exit 4, never exit 1 (which means "gate failed")
+            if ctx.find_root().meta.get("nhiscan.debug"):
+                traceback.print_exc()
+            where = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            click.echo(
+                f"nhiscan: internal error ({inert(redact_text(where))[:300]}); "
+                "run again with --debug for the traceback",
+                err=True,
+            )
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated()
+
+
+def install(ctx: click.Context, debug: bool) -> None:
+    """SIGTERM unwinds like Ctrl-C; library log records (SDK warnings) stay quiet unless --debug."""
+    ctx.meta["nhiscan.debug"] = debug
+    root = logging.getLogger()
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    elif not root.handlers:
+        handler = logging.NullHandler()
+        root.addHandler(handler)
+        ctx.call_on_close(lambda: root.removeHandler(handler))
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+
+
+@contextmanager
+def deadline(seconds: float, what: str) -> Iterator[None]:
+    """End the process with exit 3 when ``what`` has not finished within ``seconds`` (0: none).
+    Collection threads may be blocked in a network read that no exception can interrupt, and
+    joining them would wait as long; nothing has been written yet, so the process ends at once."""
+    if seconds <= 0 or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        sys.stdout.flush()
+        sys.stderr.write(
+            error_line(f"{what} did not finish within {seconds:g} s (--deadline); nothing was written") + "\n"
+        )
+        sys.stderr.flush()
+        os._exit(EXIT_PARTIAL)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
