@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,6 +29,21 @@ from scanner.engine.controls import Control
 from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade
 from scanner.model import ScanResult
 from scanner.reports.view import gate_verdict, results_line
+
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """Data-derived text as it may be printed: control characters (ESC sequences, carriage returns,
+    newlines that would start a CI workflow command such as ``::warning::``) and bidirectional
+    overrides become ``?``."""
+    return _CONTROL_CHARACTERS.sub("?", text)
+
+
+def escape(text: str) -> str:
+    """Data-derived text for rich: inert, and no rich markup."""
+    return escape_markup(inert(text))
+
 
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 TOP_CONTROLS = 10
@@ -116,8 +132,8 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
     waivers = result.waivers
     if waivers.applied or waivers.expired or waivers.unmatched:
         out.print(
-            f"Waivers: {len(waivers.applied)} applied, {len(waivers.expired)} expired, "
-            f"{len(waivers.unmatched)} matched nothing"
+            f"Waivers: {len(waivers.applied)} applied, turning {result.gate.get('waived_findings', 0)} "
+            f"failing finding(s) green; {len(waivers.expired)} expired, {len(waivers.unmatched)} matched nothing"
         )
         for waiver in waivers.expired:
             out.print(

@@ -113,7 +113,7 @@ FORMULAS = ['=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB
 def test_csv_cells_cannot_run_as_formulas(catalogs, tmp_path: Path) -> None:
     result = hostile_result(catalogs, FORMULAS)
     write_reports(result, ["csv"], tmp_path)
-    with open(tmp_path / "findings.csv", newline="", encoding="utf-8") as stream:
+    with open(tmp_path / "findings.csv", newline="", encoding="utf-8-sig") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == len(result.findings)
     names = {row["resource_name"] for row in rows}

@@ -2,7 +2,8 @@
 
 A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with an
 apostrophe, so a spreadsheet shows it as text instead of running it as a formula (names and tags
-come from the scanned systems).
+come from the scanned systems). The file starts with a UTF-8 byte-order mark, without which Excel
+reads it as a legacy code page and shows "…" as mojibake.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     writer.writerows(_row(f, titles) for f in result.findings)
-    return stream.getvalue()
+    return "\ufeff" + stream.getvalue()  # the byte-order mark tells spreadsheet tools the file is UTF-8
 
 
 REPORTER = Reporter(format="csv", filename="findings.csv", render=render)

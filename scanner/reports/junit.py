@@ -8,6 +8,7 @@ judge is skipped, and one that could only come out unknown is skipped with the r
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
@@ -15,6 +16,17 @@ from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
 
 MAX_LISTED = 500
+# Characters XML 1.0 cannot carry even escaped (control characters, lone surrogates, U+FFFE/FFFF):
+# ElementTree writes them as they are, and the file is then not XML at all
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _drop_forbidden_characters(root: ET.Element) -> None:
+    for element in root.iter():
+        if element.text:
+            element.text = _NOT_XML.sub("?", element.text)
+        for name, value in element.attrib.items():
+            element.set(name, _NOT_XML.sub("?", value))
 
 
 def render(result: ScanResult, settings: ReportSettings) -> str:
@@ -57,6 +69,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     suite.set("skipped", str(skipped))
     root = ET.Element("testsuites", name="nhiscan", tests=suite.get("tests", "0"), failures=str(failures))
     root.append(suite)
+    _drop_forbidden_characters(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

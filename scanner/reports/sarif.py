@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from scanner.model import ControlSummary, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
@@ -61,16 +62,16 @@ def _rule(control: ControlSummary) -> dict[str, Any]:
 def _location(finding: Finding) -> dict[str, Any]:
     ref = finding.resource
     if ref.location and ref.location.get("file"):
-        physical = {
-            "artifactLocation": {"uri": ref.location["file"], "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": max(1, int(ref.location.get("line") or 1))},
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": quote(str(ref.location["file"]), safe="/"), "uriBaseId": "%SRCROOT%"}
         }
+        line = ref.location.get("line")
+        if isinstance(line, int) and not isinstance(line, bool) and line >= 1:  # else no region at all
+            physical["region"] = {"startLine": line}
     else:
         account = re.sub(r"[^A-Za-z0-9._-]+", "_", ref.account or "unknown")
-        physical = {
-            "artifactLocation": {"uri": f"cloud/{ref.provider or 'unknown'}/{account}"},
-            "region": {"startLine": 1},
-        }
+        provider = re.sub(r"[^A-Za-z0-9._-]+", "_", ref.provider or "unknown")
+        physical = {"artifactLocation": {"uri": f"cloud/{provider}/{account}"}, "region": {"startLine": 1}}
     return {
         "physicalLocation": physical,
         "logicalLocations": [
