@@ -85,7 +85,9 @@ def read_candidate(candidate: Candidate, root: Path) -> str:
 
 
 def repository_name(root: Path) -> str:
-    """The repository a folder belongs to (its origin remote, as host/owner/name), else its path."""
+    """The repository a folder belongs to: its origin remote (host/owner/name), else the folder's
+    name. Never its absolute path: the account is part of every finding's uid and fingerprint,
+    which must be the same when two CI runners check the repository out at different paths."""
     folder = root if root.is_dir() else root.parent
     for candidate in (folder, *folder.resolve().parents):
         config = candidate / ".git" / "config"
@@ -99,7 +101,7 @@ def repository_name(root: Path) -> str:
             if url:
                 return _normalise_remote(url)
             break
-    return str(folder.resolve())
+    return folder.resolve().name or "repository"
 
 
 def _normalise_remote(url: str) -> str:
