@@ -182,6 +182,7 @@ class Waiver:
     expires: str  # ISO date
     created: str | None = None
     ticket: str | None = None
+    scope: str | None = None  # "all": the waiver deliberately matches every control or resource
 
 
 @dataclass(slots=True)

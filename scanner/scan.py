@@ -218,6 +218,7 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
         "blocking_findings": len(blocking),
         "blocking_by_severity": dict(Counter(f.severity for f in blocking)),
         "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],
+        "waived_findings": sum(1 for f in result.findings if f.status == "waived"),
     }
 
 

@@ -2,7 +2,9 @@
 
 A waiver names a control (id or pattern), a resource-uid pattern, an owner, a reason and an
 expiry date at most 365 days after the scan (and after its ``created`` date, when given). On and
-after its expiry date it no longer applies and is listed as expired.
+after its expiry date it no longer applies and is listed as expired. Owner and reason must say
+something; a pattern that matches every control or every resource (``*``) needs ``scope: all``, so
+a gate never turns green by accident.
 """
 
 from __future__ import annotations
@@ -24,9 +26,29 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
     validate(data, "waivers", path, node)
     waivers = []
     for index, raw in enumerate(data["waivers"]):
+        for key in ("owner", "reason"):
+            if not raw[key].strip():
+                raise _error(f"waiver {key} is blank", path, node, index, key)
+        for key in ("control", "resource"):
+            if _matches_everything(raw[key]) and raw.get("scope") != "all":
+                raise _error(
+                    f"waiver {key} '{raw[key]}' matches every {key}; say so with 'scope: all' (and a reason)",
+                    path,
+                    node,
+                    index,
+                    key,
+                )
         expires = _date(raw["expires"], path, node, index, "expires")
         if "created" in raw:
             created = _date(raw["created"], path, node, index, "created")
+            if created > expires:
+                raise _error(
+                    f"waiver created {created.isoformat()} after it expires {expires.isoformat()}",
+                    path,
+                    node,
+                    index,
+                    "created",
+                )
             if (expires - created).days > MAX_WAIVER_DAYS:
                 raise _error(
                     f"waiver lasts {(expires - created).days} days; at most {MAX_WAIVER_DAYS} allowed",
@@ -83,6 +105,11 @@ def apply_waivers(
     soon = today + dt.timedelta(days=EXPIRING_DAYS)
     report.expiring = [w for w in active if dt.date.fromisoformat(w.expires) <= soon]
     return report
+
+
+def _matches_everything(pattern: str) -> bool:
+    """A pattern of wildcards only ("*", "**", "*?*"): it waives whatever exists, now and later."""
+    return bool(pattern) and set(pattern) <= {"*", "?"} and "*" in pattern
 
 
 def _date(value: str, path: Path, node: Any, index: int, key: str) -> dt.date:

@@ -15,15 +15,19 @@ from scanner.reports import Reporter, ReportSettings
 from scanner.reports.view import failing_by_severity, gate_verdict, plural, results_line
 
 TOP = 10
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
+# A zero-width space after "@" and inside "://" and "www." keeps GitHub from turning data into
+# @mentions (notifying people) and autolinks
+_LINKING = re.compile(r"(@|:(?=//)|\bwww(?=\.))", re.I)
 
 
 def md(text: object, limit: int = 120) -> str:
-    """Inert Markdown text: special characters escaped, line breaks flattened, length bounded."""
+    """Inert Markdown text: special characters escaped (no raw HTML, links or emphasis), no
+    @mentions or autolinks, line breaks flattened, length bounded."""
     value = " ".join(str(text).split())
     if len(value) > limit:
         value = value[: limit - 1] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    return _LINKING.sub("\\1\u200b", _MARKDOWN_SPECIAL.sub(r"\\\1", value))
 
 
 def code(text: object, limit: int = 80) -> str:
@@ -45,6 +49,11 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
         "## nhiscan",
         "",
         f"**Gate** (fail on {gate['fail_on']}): {verdict}  ",
+        *(
+            [f"**Waived** {gate['waived_findings']} failing finding(s) by waivers  "]
+            if gate.get("waived_findings")
+            else []
+        ),
         f"**Posture** {score} / 100, grade {grade(result.score)} · as of {result.scan.as_of:%Y-%m-%d %H:%M} UTC",
         "",
         "| " + " | ".join(s.title() for s in SEVERITIES) + " |",
