@@ -12,11 +12,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
 NHISCAN = shutil.which("nhiscan", path=str(Path(sys.executable).parent)) or shutil.which("nhiscan") or "nhiscan"
 
@@ -34,18 +40,24 @@ def run_nhiscan(
 class Case:
     name: str
     klass: str
-    build: Callable[[Path], list[str]]  # writes the input under the folder, returns the arguments
+    # writes the input under the folder; returns the arguments (and any environment to add)
+    build: Callable[[Path], list[str] | tuple[list[str], dict[str, str]]]
     expect: frozenset[int]
     timeout: float = 60
     check: Callable[[Path, subprocess.CompletedProcess[str]], str | None] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    send_signal: int | None = None  # sent once the command prints READY on stderr
 
 
 def judge(case: Case, folder: Path) -> str | None:
     """None when ``case`` was handled, else what went wrong."""
-    arguments = case.build(folder)
+    built = case.build(folder)
+    arguments, env = built if isinstance(built, tuple) else (built, {})
     try:
-        completed = run_nhiscan(*arguments, cwd=folder, timeout=case.timeout, env=case.env)
+        if case.send_signal is None:
+            completed = run_nhiscan(*arguments, cwd=folder, timeout=case.timeout, env={**case.env, **env})
+        else:
+            completed = _interrupted(arguments, folder, case, env)
     except subprocess.TimeoutExpired:
         return f"did not end within {case.timeout:.0f} s"
     if "Traceback" in completed.stderr or "Traceback" in completed.stdout:
@@ -58,11 +70,30 @@ def judge(case: Case, folder: Path) -> str | None:
     return case.check(folder, completed) if case.check else None
 
 
+def _interrupted(
+    arguments: list[str], folder: Path, case: Case, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **case.env, **env}
+    with subprocess.Popen(
+        [NHISCAN, *arguments], cwd=folder, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:  # the hook prints READY once the scan is writing its reports
+            seen.append(line)
+            if "READY" in line:
+                break
+        assert case.send_signal is not None
+        process.send_signal(case.send_signal)
+        stdout, stderr = process.communicate(timeout=case.timeout)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, "".join(seen) + stderr)
+
+
 CASES: list[Case] = []
 
 
 def case(klass: str, expect: set[int] | int, timeout: float = 60, **extra: object) -> Callable[..., object]:
-    def register(build: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
+    def register(build: Callable[[Path], Any]) -> Callable[[Path], Any]:
         codes = frozenset({expect} if isinstance(expect, int) else expect)
         CASES.append(Case(build.__name__, klass, build, codes, timeout, **extra))  # type: ignore[arg-type]
         return build
@@ -206,3 +237,243 @@ def regex_with_backreference_is_refused(folder: Path) -> list[str]:
         'require: {not: {field: name, matches: "(a)\\\\1"}}\n' + CONTROL_TAIL,
     )
     return ["controls", "validate", "controls"]
+
+
+# ---------------------------------------------------------------- faults and signals
+
+_SILENT: list[socket.socket] = []  # kept open for the life of the process
+
+
+def silent_endpoint() -> int:
+    """A TCP port that accepts connections (the kernel completes them from the backlog) and
+    never answers: the shape of a hung service."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    _SILENT.append(listener)
+    return int(listener.getsockname()[1])
+
+
+@case("faults", {3}, timeout=60, env={"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "x" * 40})
+def cloud_endpoint_that_never_answers(folder: Path) -> tuple[list[str], dict[str, str]]:
+    endpoint = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent_endpoint()}"}
+    return [*_scan("aws"), "--aws-regions", "us-east-1", "--deadline", "8"], endpoint
+
+
+@case("faults", {2}, timeout=90)
+def history_database_that_never_answers(folder: Path) -> list[str]:
+    return ["history", "--db", f"postgresql+psycopg://nhiscan@127.0.0.1:{silent_endpoint()}/nhiscan"]
+
+
+@case("faults", {2})
+def history_database_that_is_not_a_database(folder: Path) -> list[str]:
+    _write(folder / "history.db", b"this is not SQLite" * 100)
+    return ["history", "--db", "history.db"]
+
+
+@case("faults", {2})
+def history_database_of_an_unknown_revision(folder: Path) -> list[str]:
+    connection = sqlite3.connect(folder / "history.db")
+    connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    connection.execute("INSERT INTO alembic_version VALUES ('ffffffffffff')")
+    connection.commit()
+    connection.close()
+    return ["history", "--db", str(folder / "history.db")]
+
+
+def _stored_scan(folder: Path, blob: bytes) -> list[str]:
+    database = folder / "history.db"
+    completed = run_nhiscan("scan", "demo", "--format", "json", "--db", str(database), "-q", cwd=folder)
+    assert completed.returncode == 1, completed.stderr
+    connection = sqlite3.connect(database)
+    scan_id = connection.execute("SELECT id FROM scans").fetchone()[0]
+    connection.execute("UPDATE scans SET results = ?", (blob,))
+    connection.commit()
+    connection.close()
+    return ["report", scan_id, "--db", str(database), "--format", "json", "-o", "re-rendered"]
+
+
+@case("faults", {2}, timeout=120)
+def history_blob_that_is_not_a_scan(folder: Path) -> list[str]:
+    return _stored_scan(folder, b"not zlib at all")
+
+
+@case("faults", {2}, timeout=120)
+def history_blob_that_is_a_zlib_bomb(folder: Path) -> list[str]:
+    bomb = zlib.compressobj(9)
+    chunk = b"\0" * (1 << 20)
+    blob = b"".join(bomb.compress(chunk) for _ in range(600)) + bomb.flush()
+    return _stored_scan(folder, blob)
+
+
+@case("faults", {1}, check=lambda folder, _: None if (folder / "plain.db").is_file() else "no plain.db written")
+def history_database_given_as_a_plain_path(folder: Path) -> list[str]:
+    return ["scan", "demo", "--format", "json", "--db", "plain.db", "-q"]
+
+
+_FAULT_HOOK = """
+import scanner.scan
+def broken(*args, **kwargs):
+    raise KeyError("a bug")
+scanner.scan.run_scan = broken
+import scanner.cli
+scanner.cli.run_scan = broken
+"""
+
+
+def _with_hook(folder: Path, hook: str) -> dict[str, str]:
+    """Environment that loads ``hook`` into the console script's interpreter (sitecustomize)."""
+    _write(folder / "hook" / "sitecustomize.py", hook)  # runs before scanner is imported: patch lazily
+    return {"PYTHONPATH": str(folder / "hook")}
+
+
+@case("faults", {4})
+def internal_error_is_exit_4_and_one_line(folder: Path) -> tuple[list[str], dict[str, str]]:
+    return ["scan", "demo", "--format", "json", "--no-history"], _with_hook(folder, _FAULT_HOOK)
+
+
+_SLOW_REPORTS_HOOK = """
+import sys, time
+import scanner.reports
+real = scanner.reports.write_reports
+def slow(result, formats, output_dir, settings=None):
+    written = real(result, formats[:1], output_dir, settings)
+    print("READY", file=sys.stderr, flush=True)
+    time.sleep(60)
+    return written
+import scanner.cli
+scanner.cli.write_reports = slow
+"""
+
+
+def _earlier_scan_untouched(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    out = folder / "nhiscan-out"
+    left = sorted(p.name for p in out.iterdir())
+    if left != ["results.json"] or (out / "results.json").read_text() != "EARLIER SCAN":
+        return f"output folder changed by the interrupted scan: {left}"
+    if "READY" not in completed.stderr:
+        return "the scan never reached its reports"
+    return None
+
+
+def _interrupt_while_writing(folder: Path) -> tuple[list[str], dict[str, str]]:
+    _write(folder / "nhiscan-out" / "results.json", "EARLIER SCAN")
+    return ["scan", "demo", "--format", "json,md", "--no-history"], _with_hook(folder, _SLOW_REPORTS_HOOK)
+
+
+for _number, _code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+    CASES.append(
+        Case(
+            f"{signal.Signals(_number).name.lower()}_while_writing_reports",
+            "faults",
+            _interrupt_while_writing,
+            frozenset({_code}),
+            timeout=60,
+            check=_earlier_scan_untouched,
+            send_signal=_number,
+        )
+    )
+
+
+# ---------------------------------------------------------------- output sinks stay inert
+
+HOSTILE_NAME = "evil\n::warning::pwned \x1b[2J\x1b]0;title\x07 @octocat https://evil.example <img src=x>\x01\ufffe"
+
+
+def _sinks_are_inert(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    out = folder / "nhiscan-out"
+    printed = completed.stdout + completed.stderr
+    if any(line.lstrip().startswith("::") for line in printed.splitlines()) or "\x1b" in printed:
+        return "a CI workflow command or an escape sequence reached the terminal"
+    try:
+        ElementTree.parse(out / "junit.xml")
+    except ElementTree.ParseError as error:
+        return f"junit.xml is not XML: {error}"
+    sarif = json.loads((out / "results.sarif").read_text(encoding="utf-8"))
+    for result in sarif["runs"][0]["results"]:
+        physical = result["locations"][0]["physicalLocation"]
+        uri = physical["artifactLocation"]["uri"]
+        if any(c in uri for c in " \n\x1b<>"):
+            return f"SARIF uri not percent-encoded: {uri!r}"
+        line = physical.get("region", {}).get("startLine", 1)
+        if not isinstance(line, int) or line < 1:
+            return f"SARIF startLine {line!r}"
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    if "@octocat" in summary or "<img" in summary or "https://evil" in summary:
+        return "summary.md carries a live @mention, autolink or HTML"
+    if not (out / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf"):
+        return "findings.csv has no UTF-8 byte-order mark"
+    return None
+
+
+@case("sinks", {0, 1, 3}, check=_sinks_are_inert)
+def hostile_names_in_files_and_records(folder: Path) -> list[str]:
+    repo = folder / "repo"
+    _write(repo / f"{HOSTILE_NAME}.nhiscan.yaml", "nhiscan: agent/v1\nname: [not, a, name]\n")
+    _write(repo / "dir with space" / "a.nhiscan.yaml", f"nhiscan: agent/v1\nname: {json.dumps(HOSTILE_NAME)}\n")
+    identity = _identity(name=HOSTILE_NAME, uid=HOSTILE_NAME, account=HOSTILE_NAME)
+    _write(folder / "inv.json", _inventory(identities=[identity]))
+    return ["scan", "manifests:repo", "inventory:inv.json", "--format", "json,sarif,junit,md,csv", "--no-history"]
+
+
+# ---------------------------------------------------------------- fingerprints are portable
+
+
+def _fingerprints(results: Path) -> list[str]:
+    return sorted(f["fingerprint"] for f in json.loads(results.read_text(encoding="utf-8"))["findings"])
+
+
+def _same_fingerprints_at_both_paths(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    first = _fingerprints(folder / "runner-1" / "nhiscan-out" / "results.json")
+    second = _fingerprints(folder / "runner-2" / "nhiscan-out" / "results.json")
+    if not first:
+        return "no findings to compare"
+    return None if first == second else "fingerprints differ between two checkouts of one repository"
+
+
+@case("fingerprints", {1}, check=_same_fingerprints_at_both_paths, timeout=120)
+def one_repository_at_two_paths(folder: Path) -> list[str]:
+    for runner in ("runner-1", "runner-2"):
+        _write(folder / runner / "checkout" / "repo" / "agents" / "a.nhiscan.yaml", "nhiscan: agent/v1\nname: a\n")
+        _write(folder / runner / "checkout" / "repo" / ".mcp.json", '{"mcpServers": {"t": {"url": "http://x.io/m"}}}')
+    first = ["scan", "manifests:checkout/repo", "--format", "json", "--no-history", "-q"]
+    completed = run_nhiscan(*first, cwd=folder / "runner-1")
+    assert completed.returncode == 1, completed.stderr
+    return ["scan", f"manifests:{folder / 'runner-2' / 'checkout' / 'repo'}", "--format", "json", "--no-history",
+            "-q", "--output-dir", str(folder / "runner-2" / "nhiscan-out")]  # fmt: skip
+
+
+# ---------------------------------------------------------------- waivers cannot silently turn the gate green
+
+
+def _waivers(folder: Path, **fields: str) -> list[str]:
+    waiver = {"control": "NHI-CRED-001", "resource": "*", "owner": "grc@example.com", "reason": "accepted",
+              "expires": "2099-01-01", **fields}  # fmt: skip
+    body = "".join(f"    {key}: {json.dumps(value)}\n" for key, value in waiver.items())
+    _write(folder / "waivers.yaml", "waivers:\n  - " + body.lstrip())
+    return [*_scan("demo"), "--waivers", "waivers.yaml", "--as-of", "2098-06-01"]
+
+
+@case("waivers", {2})
+def waiver_of_every_control_and_resource(folder: Path) -> list[str]:
+    return _waivers(folder, control="*")
+
+
+@case("waivers", {0})
+def waiver_of_everything_said_explicitly(folder: Path) -> list[str]:
+    return _waivers(folder, control="*", scope="all", reason="demo estate, not production")
+
+
+@case("waivers", {2})
+def waiver_with_a_blank_owner(folder: Path) -> list[str]:
+    return _waivers(folder, owner="   ")
+
+
+@case("waivers", {2})
+def waiver_with_a_blank_reason(folder: Path) -> list[str]:
+    return _waivers(folder, reason=" ")
+
+
+@case("waivers", {2})
+def waiver_created_after_it_expires(folder: Path) -> list[str]:
+    return _waivers(folder, created="2099-02-01")
