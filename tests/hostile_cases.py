@@ -477,3 +477,38 @@ def waiver_with_a_blank_reason(folder: Path) -> list[str]:
 @case("waivers", {2})
 def waiver_created_after_it_expires(folder: Path) -> list[str]:
     return _waivers(folder, created="2099-02-01")
+
+
+# ---------------------------------------------------------------- manifests: secrets where they hide
+
+_HIDDEN = {
+    "flag": {"command": "npx", "args": ["-y", "@example/tool@1.0.0", "--api-key=sk-proj-" + "Q" * 40]},
+    "headers-json": {"command": "npx", "env": {"HEADERS": json.dumps({"Authorization": "Bearer ghp_" + "h" * 36})}},
+    "userinfo": {"url": "https://deploy:Zx9Userinfo8Secret7@mcp.example.com/mcp"},
+    "query": {"url": "https://mcp.example.org/sse?api_key=Qw8QueryApiKey7Value6"},
+    "command": {"command": "bash -c 'serve --token Cm7dCommandToken5x4y3z2w'"},
+}
+_PLACEHOLDERS = {
+    "env-name": {"command": "npx", "env": {"STRIPE_KEY": "STRIPE_SECRET_KEY"}},
+    "reference": {"command": "npx", "env": {"TOKEN": "${GITHUB_TOKEN}"}, "args": ["--api-key=${input:key}"]},
+    "doc": {"command": "npx", "env": {"TOKEN": "<your-token>", "KEY": "****"}},
+    "query-ref": {"url": "https://mcp.example.org/sse?api_key=${KEY}"},
+}
+
+
+def _secrets_found_where_they_hide(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    results = json.loads((folder / "nhiscan-out" / "results.json").read_text(encoding="utf-8"))
+    found = {
+        c["uid"].split("#plaintext_secret:")[1].split(".")[0]
+        for c in results["inventory"]["credentials"]
+        if c["kind"] == "plaintext_secret"
+    }
+    if found != set(_HIDDEN):
+        return f"secrets found in {sorted(found)}, expected {sorted(_HIDDEN)}"
+    return None
+
+
+@case("manifests", {1}, check=_secrets_found_where_they_hide)
+def secrets_where_they_hide_and_placeholders(folder: Path) -> list[str]:
+    _write(folder / "repo" / ".mcp.json", json.dumps({"mcpServers": {**_HIDDEN, **_PLACEHOLDERS}}))
+    return ["scan", "manifests:repo", "--format", "json", "--no-history", "-q"]

@@ -157,7 +157,8 @@ def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, a
             "tool_type": url_tool_type(url),
         }
         grants.append(Grant(holder, "tool", url or "remote", source="mcp:http", attributes=attributes))
-        credentials += secrets_in(holder, url, {"headers": remote.get("headers") or []}, lines, relpath, line)
+        entry = {"headers": remote.get("headers") or [], "url": url}
+        credentials += secrets_in(holder, url, entry, lines, relpath, line)
     return Parsed(agent, grants, credentials)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Credential, Grant
-from scanner.sources.manifests.secrets import find_secret
+from scanner.sources.manifests.secrets import FoundSecret, find_secret, find_secret_in_command
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
                        "--workdir", "--mount", "--entrypoint", "--env-file", "-u", "--user", "--platform",
@@ -137,22 +137,27 @@ def secrets_in(
         elif isinstance(block, list):  # server.json style: [{name, value}]
             values += [(f"{section}.{item.get('name')}", item.get("value")) for item in block if isinstance(item, dict)]
     values += [(f"args[{index}]", value) for index, value in enumerate(entry.get("args") or [])]
+    values += [(key, entry[key]) for key in ("url", "serverUrl") if isinstance(entry.get(key), str)]
     for place, value in values:
         secret = find_secret(value)
         if secret is None:
             continue
-        line = line_of(lines, str(value)[:24], after)
-        found.append(
-            Credential(
-                uid=f"{holder}#plaintext_secret:{server}.{place}",
-                identity_uid=holder,
-                kind="plaintext_secret",
-                attributes={
-                    "display_id": f"{secret.detector} in {server} {place} (redacted)",
-                    "detector": secret.detector,
-                    "fingerprint": secret.fingerprint,
-                    "location": {"file": relpath, "line": line},
-                },
-            )
-        )
+        found.append(_credential(holder, server, place, secret, relpath, line_of(lines, str(value)[:24], after)))
+    command = entry.get("command")
+    if isinstance(command, str) and (secret := find_secret_in_command(command)):
+        found.append(_credential(holder, server, "command", secret, relpath, line_of(lines, command[:24], after)))
     return found
+
+
+def _credential(holder: str, server: str, place: str, secret: FoundSecret, relpath: str, line: int) -> Credential:
+    return Credential(
+        uid=f"{holder}#plaintext_secret:{server}.{place}",
+        identity_uid=holder,
+        kind="plaintext_secret",
+        attributes={
+            "display_id": f"{secret.detector} in {server} {place} (redacted)",
+            "detector": secret.detector,
+            "fingerprint": secret.fingerprint,
+            "location": {"file": relpath, "line": line},
+        },
+    )

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 _REFERENCE = re.compile(r"^\s*(?:Bearer\s+|token\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|=Env\.\w+|\{\w+\})\s*$")
 _PLACEHOLDER = re.compile(
@@ -24,7 +25,12 @@ _EXTRA_DETECTORS = (
     ("google_api_key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
     ("openai_api_key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}")),
 )
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=(.*)$", re.S)
+_ASSIGNMENT = re.compile(r"^(?:--?[A-Za-z][\w.-]*|[A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)  # NAME=V, --flag=V
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # STRIPE_SECRET_KEY: a variable's name, not its value
+_SECRET_PARAMETER = re.compile(
+    r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code|sv|se)$"
+)
+MAX_EMBEDDED_JSON = 64 * 1024
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
@@ -72,26 +78,91 @@ def _entropy_detectors() -> tuple[Any, ...]:
 
 
 def is_reference(value: str) -> bool:
-    """A reference to a secret, or a placeholder; ``NAME=<reference>`` (a docker -e argument) too."""
+    """A reference to a secret, or a placeholder (``${VAR}``, ``<your-token>``, ``****``, a variable
+    name such as ``STRIPE_SECRET_KEY``); ``NAME=<reference>`` and ``--flag=<reference>`` too."""
     assignment = _ASSIGNMENT.match(value)
     if assignment:
         value = assignment.group(1)
-    return bool(_REFERENCE.match(value)) or bool(_PLACEHOLDER.match(value))
+    return bool(_REFERENCE.match(value) or _PLACEHOLDER.match(value) or _ENV_NAME.match(value.strip()))
 
 
 def find_secret(value: Any) -> FoundSecret | None:
-    """The kind of literal credential ``value`` holds, if any."""
+    """The kind of literal credential ``value`` holds, if any: the value itself, the value of a
+    ``NAME=VALUE`` or ``--flag=VALUE`` pair, a password in a URL's user-info or a secret-named
+    query parameter, or any string inside JSON carried in the value (an env var of headers)."""
     if not isinstance(value, str) or is_reference(value):
         return None
     assignment = _ASSIGNMENT.match(value)  # NAME=VALUE (a docker -e argument): judge the value
     if assignment:
         value = assignment.group(1)
+    embedded = _embedded_json_strings(value)
+    if embedded is not None:
+        return next((found for item in embedded if (found := find_secret(item))), None)
+    in_url = _url_secret(value)
+    if in_url is not None:
+        return _found(in_url[0], in_url[1])
     if len(value) < 8:
         return None
     detector = _detector_for(value)
-    if detector is None:
-        return None
+    return None if detector is None else _found(detector, value)
+
+
+def find_secret_in_command(command: str) -> FoundSecret | None:
+    """A literal credential among the words of a command line (``bash -c 'serve --token X'``)."""
+    words = command.replace("'", " ").replace('"', " ").split()
+    for index, word in enumerate(words):
+        found = find_secret(word)
+        if found is None and index > 0 and _SECRET_PARAMETER.match(words[index - 1].lstrip("-")):
+            found = find_secret(f"--{words[index - 1].lstrip('-')}={word}")
+        if found is not None:
+            return found
+    return None
+
+
+def _found(detector: str, value: str) -> FoundSecret:
     return FoundSecret(detector, "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:12])
+
+
+def _embedded_json_strings(value: str) -> list[str] | None:
+    """The strings (keys' values) of a JSON object or list carried in ``value``, else None."""
+    text = value.strip()
+    if not text.startswith(("{", "[")) or len(text) > MAX_EMBEDDED_JSON:
+        return None
+    from scanner.loading import parse_json
+
+    try:
+        document = parse_json(text)
+    except ValueError:
+        return None
+    found: list[str] = []
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def _url_secret(value: str) -> tuple[str, str] | None:
+    """(detector, secret) for a password in a URL's user-info or a secret-named query parameter."""
+    if "://" not in value:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    if parts.password and not is_reference(unquote(parts.password)):
+        return "url_credentials", parts.password
+    if parts.username and not parts.password and find_secret(unquote(parts.username)):
+        return "url_credentials", parts.username  # https://<token>@host
+    for name, parameter in parse_qsl(parts.query):
+        if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
+            return "url_query_secret", parameter
+    return None
 
 
 def _detector_for(value: str) -> str | None:
