@@ -131,8 +131,9 @@ def _source_settings(**given: str | None) -> dict[str, Any]:
 def _use_config(ctx: click.Context, path: Path | None) -> None:
     if path is None:
         return
-    config = load_config(path)
+    config, origin = load_config(path)
     ctx.meta["nhiscan.config"] = config
+    ctx.meta["nhiscan.config_origin"] = origin
     ctx.default_map = {**(ctx.default_map or {}), **scan_defaults(config, path.parent)}
 
 
@@ -213,6 +214,7 @@ def scan(
         keep_passed=include_passed,
         params=control_config.get("params") or {},
         disabled_controls=control_config.get("disabled") or (),
+        config_origin=ctx.meta.get("nhiscan.config_origin"),
     )
     preflight(options)
     catalogs = load_catalogs(control_dirs)

@@ -6,10 +6,15 @@ paths in it are relative to the file."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.loading import read_yaml, validate
+import yaml
+
+from scanner.errors import InputError
+from scanner.loading import format_json_path, read_yaml, validate, yaml_line
 
 STARTER = """\
 # nhiscan configuration: `nhiscan scan --config nhiscan.yaml` runs a scan from this file.
@@ -55,11 +60,24 @@ history:
 """
 
 
-def load_config(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ConfigOrigin:
+    """Where a configuration was read, so a later error names the file and line, not the bundled
+    control a parameter was meant for."""
+
+    path: Path
+    node: yaml.Node | None
+
+    def error(self, message: str, json_path: Sequence[str | int]) -> InputError:
+        line = yaml_line(self.node, json_path)
+        return InputError(f"{message} (at {format_json_path(json_path)})", str(self.path), str(line) if line else None)
+
+
+def load_config(path: Path) -> tuple[dict[str, Any], ConfigOrigin]:
     data, node = read_yaml(path)
     data = data or {}
     validate(data, "config", path, node)
-    return dict(data)
+    return dict(data), ConfigOrigin(path, node)
 
 
 def _relative(base: Path, value: str | None) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.config import ConfigOrigin
 from scanner.engine.baseline import load_baseline, mark_new
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
@@ -85,6 +86,7 @@ class ScanOptions:
     keep_passed: bool = False
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     disabled_controls: Iterable[str] = ()
+    config_origin: ConfigOrigin | None = None  # the nhiscan.yaml params and disabled came from
 
 
 def preflight(options: ScanOptions) -> None:
@@ -99,10 +101,15 @@ def select_controls(catalogs: Catalogs, options: ScanOptions) -> list[CompiledCo
     unknown = [fid for fid in options.frameworks if fid not in catalogs.frameworks]
     if unknown:
         raise UsageError(f"unknown framework id {', '.join(unknown)}; known: {', '.join(sorted(catalogs.frameworks))}")
+    origin = options.config_origin
     known_ids = {control.id for control in catalogs.controls}
-    for control_id in [*options.params, *options.disabled_controls]:
-        if control_id not in known_ids:
-            raise UsageError(f"no control {control_id} is loaded")
+    for section, control_ids in (("params", list(options.params)), ("disabled", list(options.disabled_controls))):
+        for index, control_id in enumerate(control_ids):
+            if control_id not in known_ids:
+                if origin is None:
+                    raise UsageError(f"no control {control_id} is loaded")
+                step: str | int = control_id if section == "params" else index
+                raise origin.error(f"no control {control_id} is loaded", ["controls", section, step])
     disabled = set(options.disabled_controls)
     selected = []
     for control in catalogs.controls:
@@ -110,8 +117,23 @@ def select_controls(catalogs: Catalogs, options: ScanOptions) -> list[CompiledCo
             continue
         if options.frameworks and not set(options.frameworks) & set(control.frameworks):
             continue
-        selected.append(compile_control(control, options.params.get(control.id)))
+        selected.append(_compile_with_params(control, options))
     return selected
+
+
+def _compile_with_params(control: Control, options: ScanOptions) -> CompiledControl:
+    """A parameter the configuration sets wrongly is the configuration's error: it names
+    nhiscan.yaml and its line, not the bundled control file."""
+    overrides = options.params.get(control.id)
+    try:
+        return compile_control(control, overrides)
+    except InputError as error:
+        if not overrides or options.config_origin is None:
+            raise
+        compile_control(control, None)  # the control itself is sound: the override is to blame
+        raise options.config_origin.error(
+            f"parameter for {control.id}: {error.detail}", ["controls", "params", control.id]
+        ) from None
 
 
 def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> ScanResult:
