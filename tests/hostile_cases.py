@@ -512,3 +512,18 @@ def _secrets_found_where_they_hide(folder: Path, completed: subprocess.Completed
 def secrets_where_they_hide_and_placeholders(folder: Path) -> list[str]:
     _write(folder / "repo" / ".mcp.json", json.dumps({"mcpServers": {**_HIDDEN, **_PLACEHOLDERS}}))
     return ["scan", "manifests:repo", "--format", "json", "--no-history", "-q"]
+
+
+# ---------------------------------------------------------------- configuration and baselines
+
+
+@case("config", {2}, check=lambda _, done: None if "nhiscan.yaml:4:" in done.stderr else "nhiscan.yaml:4 not named")
+def config_parameter_of_the_wrong_type(folder: Path) -> list[str]:
+    _write(folder / "nhiscan.yaml", 'sources: [demo]\ncontrols:\n  params:\n    NHI-CRED-001: {max_age_days: "90"}\n')
+    return ["scan", "--config", "nhiscan.yaml", "--no-history", "--format", "json", "-q"]
+
+
+@case("config", {2})
+def baseline_of_an_unknown_schema_version(folder: Path) -> list[str]:
+    _write(folder / "old.json", json.dumps({"schema_version": "7.0", "scan": {}, "findings": []}))
+    return [*_scan("demo"), "--baseline", "old.json"]

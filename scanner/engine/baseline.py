@@ -8,7 +8,7 @@ from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json
-from scanner.model import Finding
+from scanner.model import RESULTS_SCHEMA_VERSION, Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,15 @@ def load_baseline(path: Path) -> Baseline:
             raise InputError("finding without a fingerprint", str(path), f"$.findings[{index}]")
         if finding.get("status") in ("fail", "waived"):
             known.add(finding["fingerprint"])
+    version = data.get("schema_version")
+    supported = RESULTS_SCHEMA_VERSION.split(".")[0]
+    if not isinstance(version, str) or version.split(".")[0] != supported:
+        # fingerprints of another schema may be computed differently: every finding would look new
+        raise InputError(
+            f"baseline schema_version {version!r} is not supported (this nhiscan reads {supported}.x)",
+            str(path),
+            "$.schema_version",
+        )
     return Baseline(known, _agent_reach(data))
 
 
