@@ -527,3 +527,17 @@ def config_parameter_of_the_wrong_type(folder: Path) -> list[str]:
 def baseline_of_an_unknown_schema_version(folder: Path) -> list[str]:
     _write(folder / "old.json", json.dumps({"schema_version": "7.0", "scan": {}, "findings": []}))
     return [*_scan("demo"), "--baseline", "old.json"]
+
+
+def _release_download_is_not_a_github_tool(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    results = json.loads((folder / "nhiscan-out" / "results.json").read_text(encoding="utf-8"))
+    tags = {tag for uid_tags in results.get("capabilities", {}).values() for tag in uid_tags}
+    return "a release download was classified as a code-hosting tool" if "code_write" in tags else None
+
+
+@case("manifests", {0, 1}, check=_release_download_is_not_a_github_tool)
+def package_from_a_code_hosting_release_url(folder: Path) -> list[str]:
+    url = "https://github.com/acme/weather-mcp/releases/download/v1.2.0/weather-mcp-1.2.0.mcpb"
+    server = {"name": "io.acme/weather", "packages": [{"registryType": "mcpb", "identifier": url, "version": "1.2.0"}]}
+    _write(folder / "repo" / "server.json", json.dumps(server))
+    return ["scan", "manifests:repo", "--format", "json", "--no-history", "-q"]

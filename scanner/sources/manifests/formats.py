@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from scanner.loading import check_depth, parse_json, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant
@@ -136,9 +137,10 @@ def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, a
             "package_pinned": pinned,
             "registry": package.get("registryType"),
             "transport": (package.get("transport") or {}).get("type", "stdio"),
-            "tool_type": identifier.rsplit("/", 1)[-1].split(":")[0],
+            "tool_type": _package_name(identifier),
         }
-        grants.append(Grant(holder, "tool", identifier, source="mcp:stdio", attributes=attributes))
+        name = _package_name(identifier) if "://" in identifier else identifier
+        grants.append(Grant(holder, "tool", name, source="mcp:stdio", attributes=attributes))
         arguments = [a.get("value") for a in package.get("runtimeArguments") or [] if isinstance(a, dict)]
         entry = {
             "args": [a for a in arguments if a],
@@ -160,6 +162,15 @@ def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, a
         entry = {"headers": remote.get("headers") or [], "url": url}
         credentials += secrets_in(holder, url, entry, lines, relpath, line)
     return Parsed(agent, grants, credentials)
+
+
+def _package_name(identifier: str) -> str:
+    """What a package is called: a download URL (a release asset on a code-hosting site) names its
+    file, not the hosting service, so the tool is classified by what it is, not where it is kept."""
+    if "://" in identifier:
+        file_name = PurePosixPath(urlsplit(identifier).path).name
+        return re.sub(r"(?:[-_]v?\d+(?:\.\d+)*)?(?:\.(?:tar\.gz|tgz|zip|mcpb|whl|gz))+$", "", file_name) or identifier
+    return identifier.rsplit("/", 1)[-1].split(":")[0]
 
 
 def _agent_framework(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
