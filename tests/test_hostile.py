@@ -13,3 +13,13 @@ from tests.hostile_cases import CASES, Case, judge
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.klass}-{c.name}" for c in CASES])
 def test_hostile_input_is_handled(case: Case, tmp_path: Path) -> None:
     assert judge(case, tmp_path) is None
+
+
+def test_debug_prints_the_traceback_of_an_internal_error(tmp_path: Path) -> None:
+    from tests.hostile_cases import internal_error_is_exit_4_and_one_line, run_nhiscan
+
+    arguments, environment = internal_error_is_exit_4_and_one_line(tmp_path)
+    completed = run_nhiscan("--debug", *arguments, cwd=tmp_path, env=environment)
+    assert completed.returncode == 4
+    assert "Traceback" in completed.stderr and "KeyError: 'a bug'" in completed.stderr
+    assert completed.stderr.rstrip().splitlines()[-1].startswith("nhiscan: internal error (KeyError")
