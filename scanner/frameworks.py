@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.loading import read_yaml, validate
+from scanner.loading import inside, read_yaml, validate
 from scanner.model import FrameworkMapping
 
 RELATIONSHIPS = ("direct", "partial", "supporting")
@@ -82,7 +82,7 @@ def load_frameworks(directories: Iterable[Path]) -> dict[str, Framework]:
     for directory in directories:
         if not directory.is_dir():
             continue
-        for path in sorted(directory.glob("*.yaml")):
+        for path in inside(directory, sorted(directory.glob("*.yaml"))):
             framework = load_framework(path)
             if framework.id in frameworks:
                 raise InputError(

@@ -54,6 +54,18 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 
+def inside(directory: Path, paths: Iterable[Path]) -> list[Path]:
+    """``paths`` found in ``directory``, refusing any that a symbolic link leads out of it: a file
+    from elsewhere on the machine is never read as a control or catalog."""
+    root = directory.resolve()
+    kept = []
+    for path in paths:
+        if not path.resolve().is_relative_to(root):
+            raise InputError(f"a symbolic link out of {directory}; not followed", str(path))
+        kept.append(path)
+    return kept
+
+
 def read_text(path: Path) -> str:
     try:
         if path.is_dir():

@@ -541,3 +541,10 @@ def package_from_a_code_hosting_release_url(folder: Path) -> list[str]:
     server = {"name": "io.acme/weather", "packages": [{"registryType": "mcpb", "identifier": url, "version": "1.2.0"}]}
     _write(folder / "repo" / "server.json", json.dumps(server))
     return ["scan", "manifests:repo", "--format", "json", "--no-history", "-q"]
+
+
+@case("secrets", {2}, check=lambda _, done: None if "root:" not in done.stderr else "file contents echoed")
+def control_symlink_out_of_its_folder(folder: Path) -> list[str]:
+    (folder / "controls").mkdir()
+    (folder / "controls" / "X-LINK-1.yaml").symlink_to("/etc/passwd")
+    return ["controls", "validate", "controls"]

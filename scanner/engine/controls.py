@@ -26,7 +26,7 @@ from scanner.engine.conditions import (
 from scanner.engine.fields import FIELDS, RELATIONS
 from scanner.errors import InputError
 from scanner.frameworks import Framework, items_by_framework, parse_mappings, unversioned_key
-from scanner.loading import read_yaml, validate, yaml_line
+from scanner.loading import inside, read_yaml, validate, yaml_line
 from scanner.model import FrameworkMapping
 
 CLASSIFICATION_FIELDS = {"classification", "human"}
@@ -77,7 +77,7 @@ class CompiledControl:
 
 def control_files(directory: Path) -> list[Path]:
     files = []
-    for path in sorted(directory.rglob("*.yaml")):
+    for path in inside(directory, sorted(directory.rglob("*.yaml"))):
         relative = path.relative_to(directory)
         if path.name in NOT_CONTROL_FILES or (set(relative.parts[:-1]) & NOT_CONTROL_DIRS):
             continue
