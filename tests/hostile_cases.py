@@ -210,7 +210,7 @@ def inventory_nul_byte(folder: Path) -> list[str]:
     return _scan("inventory:inv.json")
 
 
-@case("bounded", {0, 1}, timeout=60)
+@case("bounded", {0, 1}, timeout=120)  # about 10 s on an idle machine
 def mcp_json_of_one_megabyte(folder: Path) -> list[str]:
     servers = {f"server-{i}": {"command": "npx", "args": ["-y", f"@example/tool-{i}@1.0.0"]} for i in range(9000)}
     text = json.dumps({"mcpServers": servers}, indent=1)
@@ -548,3 +548,11 @@ def control_symlink_out_of_its_folder(folder: Path) -> list[str]:
     (folder / "controls").mkdir()
     (folder / "controls" / "X-LINK-1.yaml").symlink_to("/etc/passwd")
     return ["controls", "validate", "controls"]
+
+
+_NO_CLOUD_CREDENTIALS = {"HOME": "/nonexistent", "AZURE_CONFIG_DIR": "/nonexistent"}
+
+
+@case("faults", {2}, timeout=150, env=_NO_CLOUD_CREDENTIALS)
+def azure_without_credentials_is_one_line(folder: Path) -> list[str]:
+    return _scan("azure")
