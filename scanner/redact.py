@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from functools import cache
 from typing import Any
 
 from scanner.model import Inventory
@@ -54,8 +53,7 @@ _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
 # Authorization: Bearer VALUE / Basic VALUE
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # Cheap first test (plain substring checks): most strings (ids, names, kinds) contain none of these.
-_MARKERS = ("://", "=", '"', "--", "sk-", "AIza", "eyJ", "xox", "_pat_", "glpat", "hf_", "npm_", "pypi-", "_live_",
-            "_test_", "gho_", "ghp_", "ghu_", "ghs_", "ghr_", "-----", "earer", "EARER", "asic", "ASIC")  # fmt: skip
+_MAYBE = re.compile(r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|glpat|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----|earer|EARER|asic|ASIC')
 
 
 def _keep_references(match: re.Match[str]) -> str:
@@ -67,7 +65,7 @@ def _keep_references(match: re.Match[str]) -> str:
 
 def redact_text(text: str) -> str:
     """``text`` without the secret values it carries."""
-    if len(text) < 8 or not any(marker in text for marker in _MARKERS):
+    if len(text) < 8 or not _MAYBE.search(text):
         return text
     text = _TOKENS.sub(REDACTED, text)
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
@@ -83,35 +81,53 @@ def redact_value(value: Any) -> Any:
         return redact_text(value)
     if isinstance(value, list):
         for index, item in enumerate(value):
-            if not isinstance(item, bool | int | float | None):
+            if isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
                 value[index] = redact_value(item)
     elif isinstance(value, dict):
+        if not value:
+            return value
         renamed = [key for key in value if isinstance(key, str) and redact_text(key) != key]
         for key in renamed:
             value[redact_text(key)] = value.pop(key)
         for key, item in value.items():
-            if not isinstance(item, bool | int | float | None):
+            if isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
                 value[key] = redact_value(item)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for name in _field_names(type(value)):
-            current = getattr(value, name)
-            if isinstance(current, str):
-                redacted = redact_text(current)
-                if redacted is not current:
-                    object.__setattr__(value, name, redacted)
-            elif isinstance(current, list | dict) or dataclasses.is_dataclass(current):
-                redact_value(current)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        _redact_record(value)
     return value
 
 
-@cache
+def _redact_record(record: Any) -> None:
+    for name in _field_names(type(record)):
+        current = getattr(record, name)
+        if type(current) is str:
+            if len(current) >= 8:
+                redacted = redact_text(current)
+                if redacted is not current:
+                    object.__setattr__(record, name, redacted)
+        elif current:  # a non-empty list, dict or nested record
+            redact_value(current)
+
+
+# Names of permissions, resources, derived tags and uncollected fields: never values, and the bulk
+# of a cloud estate's strings (a policy lists hundreds of actions), so they are not walked
+_NOT_VALUES = frozenset({"actions", "resources", "capabilities", "unknown", "created", "expires", "last_used"})
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(record_type: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(record_type))
+    names = _FIELD_NAMES.get(record_type)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(record_type) if f.name not in _NOT_VALUES)
+        _FIELD_NAMES[record_type] = names
+    return names
 
 
 def redact_inventory(inventory: Inventory) -> Inventory:
     """The inventory with every record's strings redacted (in place; returned for chaining)."""
     for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources", "sources"):
         for record in getattr(inventory, name):
-            redact_value(record)
+            _redact_record(record)
     return inventory
