@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +87,8 @@ def install(ctx: click.Context, debug: bool) -> None:
         handler = logging.NullHandler()
         root.addHandler(handler)
         ctx.call_on_close(lambda: root.removeHandler(handler))
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
+    if in_main_thread and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
         ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
@@ -96,7 +98,7 @@ def deadline(seconds: float, what: str) -> Iterator[None]:
     """End the process with exit 3 when ``what`` has not finished within ``seconds`` (0: none).
     Collection threads may be blocked in a network read that no exception can interrupt, and
     joining them would wait as long; nothing has been written yet, so the process ends at once."""
-    if seconds <= 0 or not hasattr(signal, "setitimer"):
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
