@@ -105,7 +105,7 @@ def test_a_report_that_fails_loses_nothing_else(cli, monkeypatch, tmp_path: Path
     result = cli("scan", "demo", "--format", "pdf,html,json", "--output-dir", str(out), "-q")
     assert result.exit_code == 2
     assert "report.pdf: PDF output needs WeasyPrint" in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["inventory.json", "report.html", "results.json"]
 
 
 class _Elements(HTMLParser):
