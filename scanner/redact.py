@@ -52,8 +52,10 @@ _FLAG_VALUE = re.compile(rf"(?i)((?<![\w\-])--?{_SECRET_NAME}\s+)([^\s\-][^\s;&,
 _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
 # Authorization: Bearer VALUE / Basic VALUE
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
-# Cheap first test (plain substring checks): most strings (ids, names, kinds) contain none of these.
-_MAYBE = re.compile(r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|glpat|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----|earer|EARER|asic|ASIC')
+# Cheap first test: most strings (ids, names, kinds) contain none of these.
+_MAYBE = re.compile(
+    r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|glpat|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----|earer|EARER|asic|ASIC'
+)
 
 
 def _keep_references(match: re.Match[str]) -> str:
