@@ -276,10 +276,13 @@ def inventory(
 def _write_outputs(
     result: ScanResult, formats: list[str], output_dir: Path, paper: str, inventory: Inventory | None = None
 ) -> list[Path]:
-    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set: the folder
-    never holds files of two scans. A report that cannot be rendered does not hold back the others."""
+    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set. A new scan
+    (``inventory`` given) also removes the files an earlier scan wrote there that this one did not,
+    so the folder never holds files of two scans; re-rendering (``nhiscan report``) removes nothing,
+    since its input may be the results.json in that folder. A report that cannot be rendered does
+    not hold back the others."""
     failure: ReportError | None = None
-    owned = [reporter.filename for reporter in reporters().values()] + ["inventory.json"]
+    owned = [r.filename for r in reporters().values()] + ["inventory.json"] if inventory is not None else []
     try:
         with output_set(output_dir, owned) as staging:
             try:

@@ -556,3 +556,31 @@ _NO_CLOUD_CREDENTIALS = {"HOME": "/nonexistent", "AZURE_CONFIG_DIR": "/nonexiste
 @case("faults", {2}, timeout=150, env=_NO_CLOUD_CREDENTIALS)
 def azure_without_credentials_is_one_line(folder: Path) -> list[str]:
     return _scan("azure")
+
+
+# ---------------------------------------------------------------- the output folder holds one scan
+
+
+def _only_this_scans_files(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    out = folder / "nhiscan-out"
+    names = sorted(p.name for p in out.iterdir())
+    return None if names == ["inventory.json", "notes.txt", "results.json"] else f"output folder holds {names}"
+
+
+@case("outputs", {1}, check=_only_this_scans_files, timeout=180)
+def a_scan_replaces_an_earlier_scans_files(folder: Path) -> list[str]:
+    _write(folder / "nhiscan-out" / "report.pdf", "EARLIER SCAN")  # nhiscan's file: removed
+    _write(folder / "nhiscan-out" / "notes.txt", "the user's own file")  # not nhiscan's: kept
+    return ["scan", "demo", "--format", "json", "--no-history", "-q"]
+
+
+def _rendered_beside_its_input(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    names = sorted(p.name for p in (folder / "nhiscan-out").iterdir())
+    return None if names == ["inventory.json", "results.json", "summary.md"] else f"output folder holds {names}"
+
+
+@case("outputs", {0}, check=_rendered_beside_its_input, timeout=120)
+def a_report_rendered_into_its_own_folder(folder: Path) -> list[str]:
+    first = run_nhiscan("scan", "demo", "--format", "json", "--no-history", "-q", cwd=folder)
+    assert first.returncode == 1, first.stderr
+    return ["report", "nhiscan-out/results.json", "--format", "md", "-o", "nhiscan-out", "-q"]
