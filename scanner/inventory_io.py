@@ -24,10 +24,31 @@ def inventory_from_data(data: object, path: Path) -> Inventory:
             "$.schema_version",
         )
     validate(data, "inventory", path)
+    _refuse_duplicate_uids(data, path)
     try:
         return from_dict(Inventory, data)
     except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
         raise InputError(f"unreadable value: {exc}", str(path)) from None
+
+
+# Sections whose records others refer to by uid; identities and agents share one namespace (both hold
+# credentials and grants). Grants are named by holder, kind and name, so a duplicate is one grant twice.
+_UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",), ("accounts",))
+
+
+def _refuse_duplicate_uids(data: dict[str, Any], path: Path) -> None:
+    """Two records with one uid would share findings, fingerprints and waivers: refuse, naming both."""
+    for sections in _UID_NAMESPACES:
+        seen: dict[str, str] = {}
+        for section in sections:
+            for index, record in enumerate(data.get(section) or []):
+                uid = _uid(section, record)
+                if not uid:
+                    continue
+                where = f"$.{section}[{index}]"
+                if uid in seen:
+                    raise InputError(f"duplicate uid {uid!r} at {seen[uid]} and {where}", str(path), where)
+                seen[uid] = where
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -60,3 +81,12 @@ def save_inventory(inventory: Inventory, path: Path) -> None:
         write_atomic(path, inventory_to_json(inventory))
     except OSError as exc:
         raise ReportError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _uid(section: str, record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return None
+    if section == "grants" and not record.get("uid"):  # derived as the model derives it
+        return f"{record.get('identity_uid')}#{record.get('kind')}:{record.get('name')}"
+    uid = record.get("uid")
+    return str(uid) if uid else None

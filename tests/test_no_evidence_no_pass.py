@@ -8,6 +8,7 @@ one, and must become unknown in at least one case.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,11 @@ from scanner.engine.evidence import check_control, evidence_read, withhold
 from scanner.model import Finding, Inventory
 from scanner.scan import Catalogs, load_catalogs
 from scanner.sources.aws.iam import build_iam
+from scanner.sources.aws.policy import fetch_policy, missing_policies, packaged_policy, policy_entry
 
+from .aws_estate import MANAGEMENT
 from .conftest import make_inventory
+from .test_aws_source import estate, fake_aws  # noqa: F401  (fixtures)
 
 CATALOGS = load_catalogs()
 ACCOUNT = "111111111111"
@@ -99,9 +103,10 @@ def authorization_details(attached: list[dict[str, str]], policies: list[dict[st
 
 
 class TestAManagedPolicyWhoseDocumentIsAbsent:
-    """An export listing an attached AWS-managed policy by name only (the Policies list filtered)."""
+    """An export listing an attached managed policy by name only (the Policies list filtered), one
+    that no data source knows: a customer-managed policy."""
 
-    ATTACHED = [{"PolicyName": "PowerUserAccess", "PolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}]
+    ATTACHED = [{"PolicyName": "PowerUserAccess", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/PowerUserAccess"}]
 
     def inventory(self, policies: list[dict[str, Any]]) -> Inventory:
         records = build_iam(ACCOUNT, authorization_details(self.ATTACHED, policies), None)
@@ -132,12 +137,54 @@ class TestAManagedPolicyWhoseDocumentIsAbsent:
         document = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
         policy = {
             "PolicyName": "PowerUserAccess",
-            "Arn": "arn:aws:iam::aws:policy/PowerUserAccess",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:policy/PowerUserAccess",
             "PolicyVersionList": [{"Document": document, "IsDefaultVersion": True, "VersionId": "v1"}],
         }
         role = f"arn:aws:iam::{ACCOUNT}:role/etl"
         found = results(catalogs, self.inventory([policy]), "NHI-PRIV-001")
         assert found[("NHI-PRIV-001", role)].status == "pass"
+
+
+class TestAwsManagedPolicyDocuments:
+    """An AWS-managed policy absent from an export is read from the AWS managed policy data moto ships."""
+
+    def grants(self, name: str, path: str = "/") -> list[Any]:
+        attached = [{"PolicyName": name, "PolicyArn": f"arn:aws:iam::aws:policy{path}{name}"}]
+        return build_iam(ACCOUNT, authorization_details(attached, []), None).grants
+
+    def test_administrator_access_is_resolved_and_fails_the_admin_control(self, catalogs) -> None:
+        grants = self.grants("AdministratorAccess")
+        admin = next(g for g in grants if g.name == "AdministratorAccess")
+        assert admin.actions == ["*"] and admin.resources == ["*"] and not admin.unknown
+        assert admin.attributes["document_source"].startswith("AWS managed policy data of moto ")
+        records = build_iam(ACCOUNT, authorization_details([admin_attached()], []), None)
+        inventory = Inventory(
+            collected_at=make_inventory({}).collected_at, identities=records.identities, grants=grants
+        )
+        role = f"arn:aws:iam::{ACCOUNT}:role/etl"
+        assert results(catalogs, inventory, "NHI-PRIV-001")[("NHI-PRIV-001", role)].status == "fail"
+
+    def test_not_action_documents_are_kept_as_written(self) -> None:
+        power = next(g for g in self.grants("PowerUserAccess") if g.name == "PowerUserAccess [NotAction]")
+        assert {"iam:*", "organizations:*"} <= set(power.attributes["not_actions"])
+
+    def test_a_path_that_does_not_match_the_data_is_not_guessed(self) -> None:
+        assert packaged_policy("arn:aws:iam::aws:policy/service-role/AdministratorAccess") is None
+        assert packaged_policy(f"arn:aws:iam::{ACCOUNT}:policy/AdministratorAccess") is None
+        grant = next(g for g in self.grants("AdministratorAccess", "/service-role/") if g.name == "AdministratorAccess")
+        assert grant.unknown == ["actions"]
+
+    def test_the_live_answer_comes_first(self) -> None:
+        details = authorization_details([admin_attached()], [])
+        live = policy_entry(admin_attached()["PolicyArn"], "AdministratorAccess", "v9", {"Statement": []}, "live")
+        assert missing_policies(details, lambda arn: live) == [live]
+        assert missing_policies(details, lambda arn: None)[0]["DocumentSource"].startswith("AWS managed policy data")
+        details["Policies"] = [live]
+        assert missing_policies(details) == []
+
+
+def admin_attached() -> dict[str, str]:
+    return {"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}
 
 
 class TestWithholding:
@@ -209,3 +256,42 @@ def test_an_exemption_for_evidence_the_control_does_not_read_is_refused(cli, tmp
     assert result.exit_code == 2 and "identity.grants not collected: exempted, but the control does not read it" in (
         result.output
     )
+
+
+# ---------------------------------------------------------------------- live: iam:GetPolicyVersion
+
+
+def live_calls() -> Any:
+    import boto3
+
+    from scanner.sources.aws.calls import AwsCalls
+
+    return AwsCalls(boto3.Session(), MANAGEMENT, "us-east-1")
+
+
+def test_a_live_scan_reads_a_missing_document_with_get_policy_version(estate, fake_aws) -> None:  # noqa: F811
+    import boto3
+
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+    arn = boto3.client("iam").create_policy(PolicyName="decrypt", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    details = authorization_details([{"PolicyName": "decrypt", "PolicyArn": arn}], [])
+    calls = live_calls()
+    (entry,) = missing_policies(details, lambda policy: fetch_policy(calls, policy))
+    assert entry["DocumentSource"] == "iam:GetPolicyVersion (v1)"
+    grants = build_iam(ACCOUNT, {**details, "Policies": [entry]}, None).grants
+    assert next(g for g in grants if g.name == "decrypt").actions == ["kms:Decrypt"]
+    assert fake_aws.state.requests["iam:GetPolicyVersion"] == 1 and not calls.errors
+
+
+def test_a_refused_get_policy_version_is_a_named_gap_and_the_grant_stays_unknown(estate, fake_aws) -> None:  # noqa: F811
+    import boto3
+
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
+    arn = boto3.client("iam").create_policy(PolicyName="decrypt", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    fake_aws.state.deny.add("iam:GetPolicyVersion")
+    details = authorization_details([{"PolicyName": "decrypt", "PolicyArn": arn}], [])
+    calls = live_calls()
+    assert missing_policies(details, lambda policy: fetch_policy(calls, policy)) == []
+    assert [e.call for e in calls.errors] == ["iam:GetPolicyVersion"]
+    grants = build_iam(ACCOUNT, details, None).grants
+    assert next(g for g in grants if g.name == "decrypt").unknown == ["actions"]

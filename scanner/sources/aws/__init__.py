@@ -17,6 +17,8 @@ PERMISSIONS = (
     "organizations:ListTagsForResource",
     "ec2:DescribeRegions",
     "iam:GetAccountAuthorizationDetails",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
     "iam:GenerateCredentialReport",
     "iam:GetCredentialReport",
     "iam:ListAccessKeys",

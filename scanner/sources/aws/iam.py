@@ -8,6 +8,7 @@ export importer both use it; ``collect_iam`` makes the calls.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,14 @@ from scanner.model import Credential, Grant, Identity, SourceError
 from scanner.serialize import parse_time
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.credential_report import ReportRow, parse_report
-from scanner.sources.aws.policy import owner_from_tags, policy_grants, trust_entries
+from scanner.sources.aws.policy import (
+    fetch_policy,
+    missing_policies,
+    owner_from_tags,
+    policy_grants,
+    trust_entries,
+    unread_policy_grant,
+)
 
 DETAIL_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 REPORT_DEADLINE_SECONDS = 300.0
@@ -58,6 +66,8 @@ def collect_iam(calls: AwsCalls, concurrency: int = 8, key_ids: str = "auto") ->
     KEY_ID_LIMIT users hold keys ("auto"): the one per-user call, it dominates large scans.
     Without a credential report, every user's keys are listed (their last use stays unknown)."""
     details = fetch_authorization_details(calls)
+    if details is not None:  # attached policies whose documents the details left out
+        details["Policies"] += missing_policies(details, lambda arn: fetch_policy(calls, arn))
     report = fetch_credential_report(calls)
     if report is None:
         users_with_keys = [u["UserName"] for u in (details or {}).get("UserDetailList", [])]
@@ -157,7 +167,7 @@ def build_iam(
     records = IamRecords()
     rows = {row.arn: row for row in report or ()}
     if details is not None:
-        policies = {p["Arn"]: p for p in details.get("Policies", [])}
+        policies = {p["Arn"]: p for p in details.get("Policies", []) + missing_policies(details)}
         groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
         for user in details.get("UserDetailList", []):
             _add_user(records, account, user, rows.pop(user["Arn"], None), report is not None, keys, policies, groups)
@@ -265,6 +275,18 @@ def _user_keys(
                 unknown=["last_used"],
             )
         )
+    return _distinct_uids(credentials)
+
+
+def _distinct_uids(credentials: list[Credential]) -> list[Credential]:
+    """Keys created in the same second would share a uid (and findings a fingerprint): number them in
+    the credential report's column order, which a listing of key ids does not change."""
+    seen = Counter(c.uid for c in credentials)
+    numbered: Counter[str] = Counter()
+    for credential in credentials:
+        if seen[credential.uid] > 1:
+            numbered[credential.uid] += 1
+            credential.uid = f"{credential.uid}#{numbered[credential.uid]}"
     return credentials
 
 
@@ -334,18 +356,9 @@ def _managed(holder: str, attached: dict[str, Any], policies: dict[str, Any], so
     arn = attached["PolicyArn"]
     policy = policies.get(arn)
     if policy is None:
-        return [
-            Grant(
-                holder,
-                "policy",
-                attached["PolicyName"],
-                source=source,
-                attributes={"policy_arn": arn},
-                unknown=["actions"],
-            )
-        ]
+        return [unread_policy_grant(holder, attached["PolicyName"], arn, source)]
     document = _default_version(policy.get("PolicyVersionList") or [])
-    return policy_grants(holder, attached["PolicyName"], document, source, arn)
+    return policy_grants(holder, attached["PolicyName"], document, source, arn, policy.get("DocumentSource"))
 
 
 def _default_version(versions: Iterable[dict[str, Any]]) -> Any:

@@ -6,17 +6,31 @@ A policy becomes up to four grants, so that controls see what each part allows:
 ``NAME`` (Allow statements on every resource), ``NAME [scoped]`` (Allow statements on named
 resources), ``NAME [NotAction]`` (Allow with NotAction: everything but the listed actions) and
 ``NAME [deny]`` (Deny statements). Statements with conditions mark their grant ``conditional``.
+
+An attached managed policy whose document an export lacks is resolved from the live API when
+scanning live (``iam:GetPolicy`` + ``iam:GetPolicyVersion``), else, for AWS-managed policies, from
+the AWS managed policy documents moto ships (where moto is installed); each grant records where
+its document came from (``attributes.document_source``). A policy found nowhere becomes a grant
+whose actions are unknown, and no privilege control passes on it.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from scanner.model import Grant
+
+if TYPE_CHECKING:
+    from scanner.sources.aws.calls import AwsCalls
 
 _ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(root|user/.+|role/.+|assumed-role/.+|federated-user/.+)$")
 
@@ -42,7 +56,9 @@ def statements(document: Any) -> list[dict[str, Any]]:
     return [s for s in as_list(parse_document(document).get("Statement")) if isinstance(s, dict)]
 
 
-def policy_grants(holder: str, name: str, document: Any, source: str, arn: str | None = None) -> list[Grant]:
+def policy_grants(
+    holder: str, name: str, document: Any, source: str, arn: str | None = None, document_source: str | None = None
+) -> list[Grant]:
     parts: dict[str, dict[str, Any]] = {}
 
     def part(suffix: str) -> dict[str, Any]:
@@ -69,6 +85,8 @@ def policy_grants(holder: str, name: str, document: Any, source: str, arn: str |
         attributes: dict[str, Any] = {}
         if arn:
             attributes["policy_arn"] = arn
+        if document_source:
+            attributes["document_source"] = document_source
         if suffix == " [deny]":
             attributes["effect"] = "Deny"
         if collected["not_actions"]:
@@ -84,9 +102,30 @@ def policy_grants(holder: str, name: str, document: Any, source: str, arn: str |
                 resources=sorted(collected["resources"]),
                 source=source,
                 attributes=attributes,
+                uid=grant_uid(holder, name + suffix, source),
             )
         )
     return grants
+
+
+def grant_uid(holder: str, name: str, source: str) -> str:
+    """A policy held through a group is a grant of its own: the same policy may also be attached to
+    the user directly, or through another group (seen in real exports), and each needs its own uid."""
+    via = f"@{source}" if source.startswith("group:") else ""
+    return f"{holder}#policy:{name}{via}"
+
+
+def unread_policy_grant(holder: str, name: str, arn: str, source: str) -> Grant:
+    """An attached managed policy whose document no source had: what it allows is unknown."""
+    return Grant(
+        holder,
+        "policy",
+        name,
+        source=source,
+        attributes={"policy_arn": arn},
+        unknown=["actions"],
+        uid=grant_uid(holder, name, source),
+    )
 
 
 def trust_entries(document: Any, own_account: str) -> list[dict[str, Any]]:
@@ -157,3 +196,107 @@ def owner_from_tags(tags: Iterable[dict[str, Any]] | dict[str, str]) -> tuple[di
         if lowered.get(key):
             return found, lowered[key]
     return found, None
+
+
+# ---------------------------------------------------------------------- managed policy documents
+
+# An AWS-managed policy: arn:<partition>:iam::aws:policy<path><name>
+_AWS_MANAGED = re.compile(r"^arn:aws[\w-]*:iam::aws:policy(/(?:[^/]+/)*)([^/]+)$")
+_PACKAGED_MODULE = ("iam", "aws_managed_policies.py")  # inside the moto package
+_PACKAGED_NAME = "aws_managed_policies_data"
+
+
+def attached_policy_arns(details: dict[str, list[Any]]) -> set[str]:
+    """Every managed policy attached to a user, group or role of an authorization-details export."""
+    arns = set()
+    for name in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
+        for principal in details.get(name) or []:
+            for attached in principal.get("AttachedManagedPolicies") or []:
+                if isinstance(attached, dict) and attached.get("PolicyArn"):
+                    arns.add(str(attached["PolicyArn"]))
+    return arns
+
+
+def missing_policies(
+    details: dict[str, list[Any]], fetch: Callable[[str], dict[str, Any] | None] | None = None
+) -> list[dict[str, Any]]:
+    """``Policies`` entries for the attached managed policies whose document the details lack:
+    from ``fetch`` (the live API) when given, else from the packaged AWS-managed policy data.
+    A policy found in neither stays absent, and its grants unknown."""
+    have = {str(p.get("Arn")) for p in details.get("Policies") or [] if isinstance(p, dict)}
+    found = []
+    for arn in sorted(attached_policy_arns(details) - have):
+        entry = fetch(arn) if fetch is not None else None
+        if entry is None:
+            entry = packaged_policy(arn)
+        if entry is not None:
+            found.append(entry)
+    return found
+
+
+def policy_entry(arn: str, name: str, version: str, document: Any, source: str) -> dict[str, Any]:
+    """A ``Policies`` entry as get-account-authorization-details gives it, and where its document came from."""
+    return {
+        "Arn": arn,
+        "PolicyName": name,
+        "DefaultVersionId": version,
+        "PolicyVersionList": [{"Document": document, "VersionId": version, "IsDefaultVersion": True}],
+        "DocumentSource": source,
+    }
+
+
+def fetch_policy(calls: AwsCalls, arn: str) -> dict[str, Any] | None:
+    """A managed policy's default document from the live API, or None (the refusal is recorded)."""
+    policy = (calls.call("iam", "get_policy", PolicyArn=arn) or {}).get("Policy") or {}
+    version = policy.get("DefaultVersionId")
+    if not version:
+        return None
+    response = calls.call("iam", "get_policy_version", PolicyArn=arn, VersionId=version) or {}
+    document = (response.get("PolicyVersion") or {}).get("Document")
+    if document is None:
+        return None
+    name = str(policy.get("PolicyName") or arn.rsplit("/", 1)[-1])
+    return policy_entry(arn, name, str(version), document, f"iam:GetPolicyVersion ({version})")
+
+
+def packaged_policy(arn: str) -> dict[str, Any] | None:
+    """An AWS-managed policy's default document from the data moto ships (refreshed from AWS with
+    each moto release), or None: not AWS-managed, not in the data, or moto not installed."""
+    match = _AWS_MANAGED.match(arn)
+    if match is None:
+        return None
+    path, name = match.groups()
+    entry = _packaged_policies().get(name)
+    if not isinstance(entry, dict) or entry.get("Path", "/") != path:
+        return None
+    version = str(entry.get("DefaultVersionId", ""))
+    source = f"AWS managed policy data of moto {_moto_version()} ({version}, updated {entry.get('UpdateDate', '?')})"
+    return policy_entry(arn, name, version, entry.get("Document") or {}, source)
+
+
+@lru_cache(maxsize=1)
+def _packaged_policies() -> dict[str, Any]:
+    """Read without importing moto (whose import pulls in its mocks): the module is one JSON string."""
+    spec = importlib.util.find_spec("moto")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(spec.submodule_search_locations[0]).joinpath(*_PACKAGED_MODULE)
+    if not path.is_file():
+        return {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == _PACKAGED_NAME for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            data = json.loads(node.value.value)
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def _moto_version() -> str:
+    try:
+        return metadata.version("moto")
+    except metadata.PackageNotFoundError:  # pragma: no cover - the data was found, so moto is there
+        return "?"
