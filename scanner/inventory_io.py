@@ -31,9 +31,10 @@ def inventory_from_data(data: object, path: Path) -> Inventory:
         raise InputError(f"unreadable value: {exc}", str(path)) from None
 
 
-# Sections whose records others refer to by uid; identities and agents share one namespace (both hold
-# credentials and grants). Grants are named by holder, kind and name, so a duplicate is one grant twice.
-_UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",), ("accounts",))
+# Records findings are about, by uid; identities and agents share one namespace (both hold credentials
+# and grants). Grants are named by holder, kind and name, so a duplicate is one grant twice. Accounts
+# are left out: two sources reading one account each record it, and the first record stands.
+_UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",))
 
 
 def _refuse_duplicate_uids(data: dict[str, Any], path: Path) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scanner.errors import InputError
@@ -115,6 +115,10 @@ inventories = st.builds(
 @settings(max_examples=120, deadline=None)
 @given(inventories)
 def test_inventories_round_trip_through_json(inventory: Inventory) -> None:
+    holders = [r.uid for r in inventory.identities + inventory.agents]
+    for uids in (holders, [c.uid for c in inventory.credentials], [g.uid for g in inventory.grants]):
+        assume(len(set(uids)) == len(uids))  # a duplicate uid is refused (tests/test_unique_uids.py)
+    assume(len({s.uid for s in inventory.log_sources}) == len(inventory.log_sources))
     restored = inventory_from_data(json.loads(inventory_to_json(inventory)), Path("<memory>"))
     assert restored == inventory
 
