@@ -212,7 +212,8 @@ severity: low
 resource: identity
 where: {field: kind, equals: user}
 require: {field: tags.cost-centre, exists: true}
-frameworks: {nist-csf-2.0: [ID.AM-02], owasp-nhi-top10-2025: ["NHI1:2025"]}
+frameworks:
+  nist-csf-2.0@2.0: [{item: ID.AM-02, relationship: supporting, rationale: Tags help inventory services.}]
 rationale: Costs of identities are charged back to the team that owns them.
 remediation: Add the cost-centre tag to the user.
 """
