@@ -5,6 +5,7 @@ by URL (``postgresql+psycopg://…``); the schema is brought up to date by Alemb
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import statistics
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -36,7 +38,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATING = threading.Lock()
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT_MS = 120_000
-MAX_STORED_BYTES = 512 * 1024 * 1024  # a stored scan inflates to at most this (a zlib bomb does not)
+MAX_STORED_BYTES = 2 * 1024 * 1024 * 1024  # a stored scan inflates to at most this (a zlib bomb does not);
+# a scan of 100,000 identities is about 550 MB
+STORED_MAGIC = b"NHS1"  # then the SHA-256 of the uncompressed results.json, then zlib data
 
 
 class HistoryError(NhiscanError):
@@ -58,15 +62,22 @@ def database_url(value: str) -> str:
 
 
 def _pack(text_value: str) -> bytes:
-    return zlib.compress(text_value.encode("utf-8"), 6)
+    raw = text_value.encode("utf-8")
+    return STORED_MAGIC + hashlib.sha256(raw).digest() + zlib.compress(raw, 6)
 
 
-def _unpack(data: bytes) -> str:
+def _unpack(data: bytes) -> tuple[bytes, bool]:
+    """The stored results.json, and whether it is exactly what nhiscan stored (its checksum
+    matches), in which case it need not be validated again. Scans stored before checksums were
+    kept are read and validated as before."""
+    checksum = None
+    if data[: len(STORED_MAGIC)] == STORED_MAGIC:
+        checksum, data = data[len(STORED_MAGIC) : len(STORED_MAGIC) + 32], data[len(STORED_MAGIC) + 32 :]
     inflater = zlib.decompressobj()
     text_bytes = inflater.decompress(data, MAX_STORED_BYTES)
     if inflater.unconsumed_tail:
         raise HistoryError(f"a stored scan inflates beyond {MAX_STORED_BYTES // (1024 * 1024)} MiB; not read")
-    return text_bytes.decode("utf-8")
+    return text_bytes, checksum is not None and hashlib.sha256(text_bytes).digest() == checksum
 
 
 def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
@@ -209,7 +220,7 @@ class HistoryStore:
             stored = connection.execute(
                 select(scans.c.failing_fingerprints).where(scans.c.id == earlier[-1].scan_id)
             ).scalar()
-        return None if stored is None else set(_unpack(stored).split("\n")) - {""}
+        return None if stored is None else set(_unpack(stored)[0].decode("utf-8").split("\n")) - {""}
 
     @_guarded
     def prune(self, older_than_days: int) -> int:
@@ -266,7 +277,8 @@ class HistoryStore:
                 if len(matches) != 1:
                     raise InputError(f"no stored scan {scan_id}" if not matches else f"scan id {scan_id} is ambiguous")
                 stored = matches[0][1]
-        return results_from_data(json.loads(_unpack(stored)), Path(f"history:{scan_id}"))
+        text_bytes, intact = _unpack(stored)
+        return results_from_data(orjson.loads(text_bytes), Path(f"history:{scan_id}"), written_by_nhiscan=intact)
 
     @_guarded
     def group(self, group: str) -> list[ScanResult]:
