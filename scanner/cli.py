@@ -92,7 +92,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--aws-org-role", help="Role to assume in each AWS Organization account (org-wide scan)."),
             click.option(
                 "--azure-cloud",
-                type=click.Choice(["public", "usgov", "china"], case_sensitive=False),
+                type=click.Choice(["public", "usgov", "usgov-dod", "china"], case_sensitive=False),
                 help="Azure cloud: Graph and ARM endpoints, token audiences and authority (default: public).",
             ),
             click.option("--gcp-projects", help="Comma-separated GCP project ids."),

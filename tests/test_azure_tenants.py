@@ -94,6 +94,7 @@ def test_each_cloud_names_endpoints_audiences_and_authority_together() -> None:
     assert (usgov.graph, usgov.graph_scope) == ("https://graph.microsoft.us", "https://graph.microsoft.us/.default")
     assert usgov.arm_scope == "https://management.usgovcloudapi.net/.default"
     assert usgov.authority == "login.microsoftonline.us"
+    assert CLOUDS["usgov-dod"].graph_scope == "https://dod-graph.microsoft.us/.default"
     assert china.graph_scope == "https://microsoftgraph.chinacloudapi.cn/.default"
     assert china.arm == "https://management.chinacloudapi.cn" and china.authority == "login.chinacloudapi.cn"
 
@@ -203,6 +204,8 @@ def test_a_malformed_credential_date_is_a_gap_and_the_rest_is_read(fake) -> None
 
 
 def test_pim_eligible_and_group_held_directory_roles_are_grants(fake) -> None:
+    """The fake answers the group members' OData cast with an empty list, as Graph does, unless the
+    batched request carries ConsistencyLevel: eventual and $count=true."""
     group = "eeee0001-0000-4000-8000-000000000001"
     fake.state.eligible_roles = [{"principalId": PAYMENTS_SP, "directoryScopeId": "/", "memberType": "Direct",
                                   "roleDefinition": {"displayName": "Application Administrator"}}]  # fmt: skip

@@ -1,6 +1,6 @@
 """The ``azure`` source: an Entra tenant (Microsoft Graph) and its subscriptions (Azure Resource
 Manager), read with azure-identity's DefaultAzureCredential (environment, workload identity,
-managed identity, Azure CLI …) against the cloud ``--azure-cloud`` names (public, usgov, china).
+managed identity, Azure CLI …) against the cloud ``--azure-cloud`` names (public, usgov, usgov-dod, china).
 ``azure:TENANT`` names the tenant the credentials must reach."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ PERMISSIONS = (
     "graph:RoleManagement.Read.Directory",
     "graph:AuditLog.Read.All",
     "azure:Reader",
-    "entra:Security Reader",
+    "azure:microsoft.aadiam/diagnosticSettings/read",
 )
 
 

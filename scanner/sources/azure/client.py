@@ -37,6 +37,9 @@ from scanner.sources.azure.clouds import AzureCloud, resolve_cloud
 
 BATCH_SIZE = 20  # Graph's limit per $batch request
 BATCH_WORKERS = 8
+# headers go with each request inside a $batch, not with the batch: advanced queries (an OData
+# cast such as transitiveMembers/microsoft.graph.servicePrincipal) need ConsistencyLevel there
+BATCHED_HEADERS = {"ConsistencyLevel": "eventual"}
 THROTTLED_RESENDS = 4  # times one request throttled inside $batch is sent again
 MAX_BATCH_ROUNDS = 1000  # rounds of $batch (pages of the longest collection), a guard against endless nextLinks
 CONNECT_TIMEOUT, READ_TIMEOUT = 10, 60  # seconds, per attempt
@@ -243,7 +246,8 @@ class AzureCalls:
         self, chunk: list[_Pending], call: str, account: str
     ) -> tuple[list[tuple[str, list[Any] | None]], list[_Pending], float]:
         """(pages read, requests to send next: further pages and throttled ones, seconds to wait)."""
-        body = {"requests": [{"id": str(n), "method": "GET", "url": entry.url} for n, entry in enumerate(chunk)]}
+        body = {"requests": [{"id": str(n), "method": "GET", "url": entry.url, "headers": BATCHED_HEADERS}
+                             for n, entry in enumerate(chunk)]}  # fmt: skip
         request = HttpRequest("POST", f"{self.graph_endpoint}/v1.0/$batch", json=body)
         answer = self._send(self._graph, request, f"{call} ($batch)", account)
         if answer is None:

@@ -47,7 +47,9 @@ CLOUDS = {
     "public": _cloud("public", "https://graph.microsoft.com", "https://management.azure.com",
                      "login.microsoftonline.com", True),
     "usgov": _cloud("usgov", "https://graph.microsoft.us", "https://management.usgovcloudapi.net",
-                    "login.microsoftonline.us", False),
+                    "login.microsoftonline.us", False),  # US Government L4 (GCC High)
+    "usgov-dod": _cloud("usgov-dod", "https://dod-graph.microsoft.us", "https://management.usgovcloudapi.net",
+                        "login.microsoftonline.us", False),  # US Government L5 (DoD)
     "china": _cloud("china", "https://microsoftgraph.chinacloudapi.cn", "https://management.chinacloudapi.cn",
                     "login.chinacloudapi.cn", False),
 }  # fmt: skip

@@ -12,7 +12,8 @@ from scanner.sources.azure.client import AzureCalls
 
 ACTIVE = "/v1.0/roleManagement/directory/roleAssignments?$expand=roleDefinition($select=displayName)"
 ELIGIBLE = "/v1.0/roleManagement/directory/roleEligibilitySchedules?$expand=roleDefinition($select=displayName)"
-GROUP_MEMBERS = "/groups/{}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id"
+# an OData cast: Graph answers an empty list unless $count=true and ConsistencyLevel: eventual are sent
+GROUP_MEMBERS = "/groups/{}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$count=true"
 
 
 def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str, str]) -> list[Grant]:

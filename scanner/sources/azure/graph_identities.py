@@ -16,7 +16,7 @@ MICROSOFT_TENANTS = {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af
 APP_FIELDS = "id,appId,displayName,createdDateTime,passwordCredentials,keyCredentials,signInAudience"
 SP_FIELDS = ("id,appId,displayName,servicePrincipalType,accountEnabled,createdDateTime,passwordCredentials,"
              "keyCredentials,alternativeNames,appOwnerOrganizationId,appRoles")  # fmt: skip
-OWNER_FIELDS = "$select=mail,userPrincipalName,displayName"
+OWNER_FIELDS = "$select=mail,userPrincipalName,displayName,userType"
 
 
 def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> dict[str, str]:
