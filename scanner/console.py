@@ -211,7 +211,12 @@ def print_drift(drift: Drift) -> None:
         for change in drift.reach[:200]:
             table.add_row(change.type, escape(change.name[:80]), ", ".join(change.added), ", ".join(change.removed))
         out.print(table)
-    for title, findings in (("New failures", drift.new_failures), ("Resolved failures", drift.resolved_failures)):
+    sections = [
+        ("New failures", drift.new_failures),
+        ("Resolved failures", drift.resolved_failures),
+        ("Waived since (failing before, covered by a waiver now)", drift.newly_waived),
+    ]
+    for title, findings in sections:
         table = Table(title=f"{title} ({len(findings)})")
         for column in ("severity", "control", "resource"):
             table.add_column(column)

@@ -40,6 +40,7 @@ class Drift:
     reach: list[ReachChange] = field(default_factory=list)
     new_failures: list[Finding] = field(default_factory=list)
     resolved_failures: list[Finding] = field(default_factory=list)
+    newly_waived: list[Finding] = field(default_factory=list)  # failed before, waived now: not resolved
 
     def new_failures_at_or_above(self, level: str) -> list[Finding]:
         threshold = SEVERITY_RANK.get(level, 99)
@@ -92,7 +93,10 @@ def diff_results(old: ScanResult, new: ScanResult) -> Drift:
                 drift.reach.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
     old_failing, new_failing = _failing(old), _failing(new)
     drift.new_failures = [new_failing[k] for k in sorted(new_failing.keys() - old_failing.keys())]
-    drift.resolved_failures = [old_failing[k] for k in sorted(old_failing.keys() - new_failing.keys())]
+    waived_now = {f.fingerprint: f for f in new.findings if f.status == "waived"}
+    gone = sorted(old_failing.keys() - new_failing.keys())
+    drift.resolved_failures = [old_failing[k] for k in gone if k not in waived_now]
+    drift.newly_waived = [waived_now[k] for k in gone if k in waived_now]
     drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
     return drift
 
@@ -112,4 +116,5 @@ def drift_document(drift: Drift) -> dict[str, Any]:
         "reach_changes": drift.reach,
         "new_failures": [finding(f) for f in drift.new_failures],
         "resolved_failures": [finding(f) for f in drift.resolved_failures],
+        "newly_waived": [{**finding(f), "waiver": f.waiver} for f in drift.newly_waived],
     }

@@ -97,3 +97,25 @@ def test_counts_read_as_sentences(demo_result) -> None:
     assert single, "the demo has a control that fails once"
     assert all(" fails “" in r.headline and r.headline.startswith("1 ") for r in single)
     assert gate_verdict(demo_result).endswith("unwaived failures at or above high severity.")
+
+
+def test_diff_lists_newly_waived_findings_in_their_own_section_not_as_resolved(cli, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    before, after = tmp_path / "before", tmp_path / "after"
+    _scan(cli, "demo", "--format", "json", "-q", "--as-of", "2026-11-01", out=before, db=db)
+    waivers = Path(__file__).resolve().parent.parent / "docs" / "examples" / "waivers.yaml"
+    _scan(cli, "demo", "--format", "json", "-q", "--as-of", "2026-11-01", "--waivers", str(waivers), out=after, db=db)
+    waived = {
+        f["fingerprint"]
+        for f in json.loads((after / "results.json").read_text())["findings"]
+        if f["status"] == "waived"
+    }
+    assert waived
+    drift_file = tmp_path / "drift.json"
+    outcome = cli("diff", str(before / "results.json"), str(after / "results.json"), "-o", str(drift_file))
+    assert outcome.exit_code == 0
+    assert "Resolved failures (0)" in outcome.output
+    assert f"Waived since (failing before, covered by a waiver now) ({len(waived)})" in " ".join(outcome.output.split())
+    drift = json.loads(drift_file.read_text())
+    assert drift["resolved_failures"] == []
+    assert {f["fingerprint"] for f in drift["newly_waived"]} == waived
