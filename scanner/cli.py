@@ -7,6 +7,7 @@ deadline passed; 4 an internal error; 130/143 interrupted by SIGINT/SIGTERM.
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 import time
@@ -26,6 +27,7 @@ from scanner.fsutil import output_set, write_atomic
 from scanner.history.store import HistoryStore, scan_scope, trend_point
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
+from scanner.listings import control_rows, emit, format_option, framework_item_rows, framework_rows, history_rows
 from scanner.model import Inventory, ScanResult
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporters, write_reports
 from scanner.reports.json_results import render as render_results
@@ -67,12 +69,13 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
     with exits.deadline(float(options.get("deadline") or 0), "collecting " + ", ".join(map(str, specs))):
         for spec in specs:
             spinner = not registered()[spec.name].shows_progress
-            with console.working(f"collecting {spec}", quiet or not spinner):
+            with console.working(f"collect · {spec}", quiet or not spinner):
                 inventories.append(collect(spec))
     if not inventories:
         return Inventory(collected_at=datetime.now(UTC))
     merged = reduce(Inventory.merge, inventories)
     link_runtime_identities(merged)
+    console.phase_done(f"collected {console.inventory_totals(merged)}", quiet)
     return merged
 
 
@@ -137,6 +140,26 @@ def _use_config(ctx: click.Context, path: Path | None) -> None:
     ctx.default_map = {**(ctx.default_map or {}), **scan_defaults(config, path.parent)}
 
 
+def _scan_epilog() -> str:
+    from scanner.reports import reporters
+
+    return "\n\n" + "\n".join(
+        [
+            "\b",
+            f"Formats (--format): {', '.join(sorted(reporters()))}.",
+            "",
+            "\b",
+            "Exit codes:",
+            "  0  the gate passed",
+            "  1  unwaived failures at or above --fail-on (with --baseline: new ones only)",
+            "  2  bad usage, invalid input or no usable credentials",
+            "  3  a source was read only partly (without --allow-partial), or nothing was assessed",
+            "  4  an internal error",
+            "  130/143  interrupted (SIGINT/SIGTERM)",
+        ]
+    )
+
+
 def _sources_help() -> str:
     lines = ["\b", "Sources:"]
     for name, info in sorted(registered().items()):
@@ -145,7 +168,7 @@ def _sources_help() -> str:
     return "\n".join(lines)
 
 
-@main.command(epilog=_sources_help())
+@main.command(epilog=_sources_help() + _scan_epilog(), short_help="Collect, evaluate, write reports, store and gate.")
 @click.argument("sources", nargs=-1)
 @click.option(
     "--controls",
@@ -156,7 +179,7 @@ def _sources_help() -> str:
 )
 @click.option("--framework", "frameworks", multiple=True, help="Limit to controls mapped to this framework id.")
 @click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Comma-separated output formats.")
-@click.option("--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
 @click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True, help="PDF page size.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON_LEVELS), default="high", show_default=True)
 @click.option("--waivers", type=click.Path(path_type=Path), help="Waivers file (YAML).")
@@ -223,7 +246,7 @@ def scan(
     clock = time.perf_counter()
     inventory = _collect(sources, settings, quiet)
     collected = time.perf_counter()
-    with console.working("evaluating controls", quiet):
+    with console.working(f"evaluate · {len(catalogs.controls)} controls", quiet):
         result = run_scan(inventory, catalogs, options)
     evaluated = time.perf_counter()
     result.scan.timings = {"collect": round(collected - clock, 3), "evaluate": round(evaluated - collected, 3)}
@@ -232,7 +255,7 @@ def scan(
         scope = None if scan_group else scan_scope(result)
         earlier = store.trend(scan_group, scope=scope)
         result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
-    with console.working("writing reports", quiet):
+    with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
         written = _write_outputs(result, chosen_formats, output_dir, paper, inventory)
     if store is not None:
         store.save(result, render_results(result), scan_group)
@@ -248,7 +271,7 @@ def scan(
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
 
-@main.command(epilog=_sources_help())
+@main.command(epilog=_sources_help(), short_help="Collect only: write the inventory to a file.")
 @click.argument("sources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Inventory JSON to write.")
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
@@ -307,7 +330,7 @@ def _stored_or_file(reference: str, db: str | None) -> ScanResult:
     return HistoryStore(db).load(reference)
 
 
-@main.command()
+@main.command(short_help="Render the reports of an earlier scan again.")
 @click.argument("results", required=False)
 @click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated output formats.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
@@ -331,27 +354,33 @@ def report(
         result = _stored_or_file(results, db)
     else:
         raise UsageError("name a RESULTS file or scan id, or --scan-group")
-    with console.working("writing reports", quiet):
+    with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
         written = _write_outputs(result, chosen_formats, output_dir, paper)
     if not quiet:
         for path in written:
             click.echo(f"wrote {console.inert(str(path))}")
 
 
-@main.command()
+@main.command(short_help="Stored scans, newest first, with their scores.")
 @click.option("--db", help="History database URL (default: SQLite under ~/.local/share/nhiscan, or $NHISCAN_DB).")
 @click.option("--scan-group", help="Only the scans of this group.")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--prune-days", type=click.IntRange(1), help="First delete stored scans older than this many days.")
-def history(db: str | None, scan_group: str | None, limit: int, prune_days: int | None) -> None:
+@format_option
+def history(db: str | None, scan_group: str | None, limit: int, prune_days: int | None, output_format: str) -> None:
     """Stored scans, newest first, with their scores and what changed."""
     store = HistoryStore(db)
     if prune_days:
-        click.echo(f"pruned {store.prune(prune_days)} scan(s) older than {prune_days} days")
-    console.print_history(store.listing(scan_group, limit))
+        pruned = store.prune(prune_days)
+        click.echo(f"pruned {pruned} {'scan' if pruned == 1 else 'scans'} older than {prune_days} days", err=True)
+    rows = store.listing(scan_group, limit)
+    if output_format == "table":
+        console.print_history(rows)
+    else:
+        emit(history_rows(rows), output_format)
 
 
-@main.command()
+@main.command(short_help="Write a starter nhiscan.yaml for scheduled scans.")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False), default=Path("nhiscan.yaml"))
 def init(path: Path) -> None:
     """Write a commented starter configuration (nhiscan.yaml) for scheduled scans."""
@@ -361,7 +390,7 @@ def init(path: Path) -> None:
     click.echo(f"wrote {path}: edit it, then run nhiscan scan --config {path}")
 
 
-@main.command()
+@main.command(short_help="Drift between two scans: records, reach, failures.")
 @click.argument("old")
 @click.argument("new")
 @click.option("--db", help="History database URL, for scan ids.")
@@ -399,23 +428,35 @@ def controls() -> None:
 @controls.command("list")
 @click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
 @click.option("--framework", "framework", help="Only controls mapped to this framework id.")
-def controls_list(control_dirs: tuple[Path, ...], framework: str | None) -> None:
+@format_option
+def controls_list(control_dirs: tuple[Path, ...], framework: str | None, output_format: str) -> None:
     """List the loaded controls."""
     catalogs = load_catalogs(control_dirs)
     if framework and framework not in catalogs.frameworks:
         raise UsageError(f"unknown framework id {framework}")
-    console.print_controls([c for c in catalogs.controls if not framework or framework in c.frameworks])
+    chosen = [c for c in catalogs.controls if not framework or framework in c.frameworks]
+    if output_format == "table":
+        console.print_controls(chosen)
+    else:
+        emit(control_rows(chosen), output_format)
 
 
 @controls.command("show")
 @click.argument("control_id")
 @click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
 def controls_show(control_id: str, control_dirs: tuple[Path, ...]) -> None:
-    """Show one control: its condition, parameters and framework mappings."""
+    """Show one control (any letter case): its condition, parameters and framework mappings."""
     catalogs = load_catalogs(control_dirs)
-    match = next((c for c in catalogs.controls if c.id == control_id), None)
+    by_id = {c.id.upper(): c for c in catalogs.controls}
+    match = by_id.get(control_id.strip().upper())
     if match is None:
-        raise UsageError(f"no control {control_id}")
+        near = difflib.get_close_matches(control_id.strip().upper(), list(by_id), n=5, cutoff=0.6)
+        hint = (
+            f"; did you mean {', '.join(by_id[n].id for n in near)}?"
+            if near
+            else "; nhiscan controls list shows them all"
+        )
+        raise UsageError(f"no control {control_id}{hint}")
     console.print_control(match, catalogs.frameworks)
 
 
@@ -452,10 +493,14 @@ def frameworks() -> None:
 
 @frameworks.command("list")
 @click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
-def frameworks_list(control_dirs: tuple[Path, ...]) -> None:
+@format_option
+def frameworks_list(control_dirs: tuple[Path, ...], output_format: str) -> None:
     """List the framework catalogs: version, and how many of all their items controls assess."""
     catalogs = load_catalogs(control_dirs)
-    console.print_frameworks(catalogs.frameworks, catalogs.controls)
+    if output_format == "table":
+        console.print_frameworks(catalogs.frameworks, catalogs.controls)
+    else:
+        emit(framework_rows(catalogs.frameworks, catalogs.controls), output_format)
 
 
 @frameworks.command("show")
@@ -465,7 +510,10 @@ def frameworks_list(control_dirs: tuple[Path, ...]) -> None:
     "--from-version",
     help="Show how the ids of an older version of the framework map to the catalog's version.",
 )
-def frameworks_show(framework_id: str, control_dirs: tuple[Path, ...], from_version: str | None) -> None:
+@format_option
+def frameworks_show(
+    framework_id: str, control_dirs: tuple[Path, ...], from_version: str | None, output_format: str
+) -> None:
     """Show every item of a framework and the controls that assess it, with their relationship."""
     catalogs = load_catalogs(control_dirs)
     framework = catalogs.frameworks.get(framework_id)
@@ -474,6 +522,9 @@ def frameworks_show(framework_id: str, control_dirs: tuple[Path, ...], from_vers
     if from_version is not None and from_version.lstrip("v") not in framework.crosswalks:
         known = ", ".join(sorted(framework.crosswalks)) or "none"
         raise UsageError(f"{framework_id} has no crosswalk from version {from_version}; crosswalks from: {known}")
+    if output_format != "table":
+        emit(framework_item_rows(framework, catalogs.controls), output_format)
+        return
     console.print_framework(framework, catalogs.controls, from_version.lstrip("v") if from_version else None)
 
 

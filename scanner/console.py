@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rich.console import Console
@@ -27,8 +28,8 @@ from scanner.diff import Drift
 from scanner.engine.conditions import substitute_params
 from scanner.engine.controls import Control
 from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade
-from scanner.model import ScanResult
-from scanner.reports.view import gate_verdict, results_line
+from scanner.model import Inventory, ScanResult
+from scanner.reports.view import gate_verdict, plural, provider_name, results_line
 
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -49,16 +50,98 @@ SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "l
 TOP_CONTROLS = 10
 
 
+PIPED_WIDTH = 1000  # piped output is as wide as its tables need: scripts and logs get whole cells
+
+
+class _WholeCellsConsole(Console):
+    """A console whose tables wrap their cells (long words fold) instead of cutting them with an
+    ellipsis when the terminal is narrower than the table."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        for renderable in objects:
+            if isinstance(renderable, Table):
+                for column in renderable.columns:
+                    column.no_wrap = False
+                    column.overflow = "fold"
+        super().print(*objects, **options)
+
+
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    out = _WholeCellsConsole(highlight=False, soft_wrap=False)
+    return out if out.is_terminal else _WholeCellsConsole(highlight=False, soft_wrap=False, width=PIPED_WIDTH)
+
+
+def _block_as_written(path: str, key: str) -> str | None:
+    """A top-level block of a control file exactly as its author indented it (None when unreadable)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for index, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            block = [line]
+            for following in lines[index + 1 :]:
+                if following and not following[0].isspace() and not following.startswith("#"):
+                    break
+                block.append(following)
+            return "\n".join(block).rstrip()
+    return None
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    """YAML with list items indented under their key, as the control files are written."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+PHASES = ("collect", "evaluate", "write")
 
 
 def working(message: str, quiet: bool = False) -> AbstractContextManager[object]:
-    """A spinner on stderr while a slow step runs; nothing when quiet or not on a terminal."""
+    """A spinner with the elapsed time on stderr while a slow step runs, so a long step shows it is
+    alive; the message starts with its phase (collect, evaluate, write). Nothing when quiet or not
+    on a terminal."""
     errors = Console(stderr=True, highlight=False)
     if quiet or not errors.is_terminal:
         return nullcontext()
-    return errors.status(escape(message))
+    return _spinner(errors, message)
+
+
+@contextmanager
+def _spinner(errors: Console, message: str) -> Iterator[None]:
+    phase = message.split(" ", 1)[0]
+    label = f"[{PHASES.index(phase) + 1}/{len(PHASES)}] {message}" if phase in PHASES else message
+    with Progress(
+        SpinnerColumn(), TextColumn(escape(label)), TimeElapsedColumn(), console=errors, transient=True
+    ) as bar:
+        bar.add_task(label, total=None)
+        yield
+
+
+def phase_done(message: str, quiet: bool = False) -> None:
+    """One line on stderr when a phase ends (on a terminal): what it found, with totals."""
+    errors = Console(stderr=True, highlight=False)
+    if not quiet and errors.is_terminal:
+        errors.print(f"[green]✓[/] {escape(message)}")
+
+
+def inventory_totals(inventory: Inventory) -> str:
+    """``2 AWS accounts, 1 Azure tenant, 2 GCP projects · 312 identities, 410 credentials, 14 agents``."""
+    scopes = Counter((account.provider, account.kind) for account in inventory.accounts)
+    where = ", ".join(
+        plural(count, f"{provider_name(provider)} {kind}") for (provider, kind), count in sorted(scopes.items())
+    )
+    records = ", ".join(
+        plural(len(records), noun)
+        for noun, records in (
+            ("identity", inventory.identities),
+            ("credential", inventory.credentials),
+            ("agent", inventory.agents),
+            ("log source", inventory.log_sources),
+        )
+    )
+    return f"{where or 'no accounts'} · {records}"
 
 
 class ProgressTicks:
@@ -172,7 +255,11 @@ def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None
         out.print("params: " + ", ".join(f"{k}={v}" for k, v in control.params.items()))
     for label, condition in (("where", control.where), ("require", control.require)):
         if condition is not None:
-            out.print(f"{label}:\n" + escape(yaml.safe_dump(condition, sort_keys=False).rstrip()))
+            written = _block_as_written(control.path, label)
+            if written is None:
+                dumped = yaml.dump(condition, Dumper=_IndentedDumper, sort_keys=False, width=100).rstrip()
+                written = f"{label}:\n" + "\n".join("  " + line for line in dumped.splitlines())
+            out.print(escape(written))
     framework_console.print_control_mappings(out, control, frameworks)
     out.print(f"rationale: {escape(control.rationale)}")
     out.print(f"remediation: {escape(control.remediation)}")

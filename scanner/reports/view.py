@@ -302,7 +302,15 @@ def scope(result: ScanResult) -> list[tuple[str, int, list[str]]]:
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1 identity``, ``2 identities``, ``1,204 failing results``."""
-    return f"{count:,} {singular if count == 1 else (plural_form or _PLURALS.get(singular) or singular + 's')}"
+    if count == 1:
+        return f"1 {singular}"
+    if plural_form is None:
+        head, _, last = singular.rpartition(" ")
+        last = _PLURALS.get(last) or (
+            last[:-1] + "ies" if last.endswith("y") and last[-2:-1] not in "aeiou" else last + "s"
+        )
+        plural_form = f"{head} {last}" if head else last
+    return f"{count:,} {plural_form}"
 
 
 NOTHING_ASSESSED = (
