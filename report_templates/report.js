@@ -30,7 +30,10 @@
     }
     return node;
   }
-  const text = (value, limit) => el("span", { title: reveal(value), className: "id" }, shorten(value, limit));
+  /* names break after separators (/ : . - _ @ #), not inside words */
+  const breakable = (value) => shorten(value, 400).split(/(?<=[\/:.\-_@#])/).flatMap((part) => [part, el("wbr")]);
+  const text = (value, limit) => el("span", { title: reveal(value), className: "id" },
+    limit && reveal(value).length > limit ? shorten(value, limit) : breakable(value));
   const badge = (value, prefix) => el("span", { className: "badge " + prefix + value }, value);
   const tags = (values) => el("div", { className: "tags" },
     (values || []).map((tag) => el("span", { className: RISKY.has(tag) ? "tag risky" : "tag" }, reveal(tag))));
@@ -97,14 +100,18 @@
         const tr = el("tr", { tabIndex: 0 }, options.columns.map((column) =>
           el("td", { className: column.num ? "num" : column.nowrap ? "nowrap" : "" }, column.cell ? column.cell(row) : reveal(column.value(row)))));
         tr.addEventListener("click", () => options.open(row));
-        tr.addEventListener("keydown", (event) => { if (event.key === "Enter") options.open(row); });
+        tr.addEventListener("keydown", (event) => {
+          if (event.key !== "Enter" && event.key !== " ") return;
+          event.preventDefault();  /* else the same key press activates the dialog's close button */
+          options.open(row);
+        });
         return tr;
       }));
       table.replaceChildren(header(), body);
       count.dataset.total = String(matching.length);
       count.textContent = matching.length
         ? `Showing ${number(first + 1)}\u2013${number(first + visible.length)} of ${number(matching.length)} ${options.noun}`
-        : `No ${options.noun} match.`;
+        : (options.empty && options.empty(state.values)) || `No ${options.noun} match.`;
       const previous = el("button", { type: "button", disabled: state.page === 0 }, "\u2039 Previous");
       const next = el("button", { type: "button", disabled: state.page >= pages - 1 }, "Next \u203a");
       previous.addEventListener("click", () => { state.page -= 1; render(); });
@@ -128,7 +135,13 @@
 
   /* ------------------------------------------------------------------ the detail dialog */
   const dialog = document.getElementById("detail");
-  document.getElementById("detail-close").addEventListener("click", () => dialog.close());
+  const closeButton = document.getElementById("detail-close");
+  closeButton.addEventListener("click", () => dialog.close());
+  let openedFrom = null;
+  dialog.addEventListener("close", () => {
+    if (openedFrom && document.contains(openedFrom)) openedFrom.focus();  /* focus returns to the row */
+    openedFrom = null;
+  });
 
   function showDetail(title, pairs) {
     document.getElementById("detail-title").textContent = reveal(title);
@@ -138,7 +151,11 @@
       list.append(el("dt", {}, label), el("dd", {}, value instanceof Node ? value : reveal(value)));
     }
     document.getElementById("detail-body").replaceChildren(list);
-    if (!dialog.open) dialog.showModal();
+    if (!dialog.open) {
+      openedFrom = document.activeElement;
+      dialog.showModal();
+    }
+    closeButton.focus();  /* focus moves into the dialog */
   }
 
   const evidenceList = (evidence) => el("dl", {}, Object.entries(evidence || {}).map(([key, value]) => [
@@ -154,6 +171,23 @@
     f.title = control.title;
     f.haystack = [f.control, control.title, f.uid, f.name, f.message, f.account].join("\n").toLowerCase();
   });
+  const failingByHolder = new Map();
+  findings.filter((f) => f.status === "fail").forEach((f) => {
+    if (!failingByHolder.has(f.holder)) failingByHolder.set(f.holder, []);
+    failingByHolder.get(f.holder).push(f);
+  });
+  const passedListed = findings.some((f) => f.status === "pass");
+  /* an identity's or agent's failing findings, each a link to its detail */
+  function failingList(...holders) {
+    const found = holders.flatMap((uid) => failingByHolder.get(uid) || [])
+      .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+    if (!found.length) return "none";
+    return el("ul", { className: "finding-links" }, found.slice(0, 100).map((f) => {
+      const link = el("button", { type: "button", className: "link" }, f.control + " " + shorten(f.title, 90));
+      link.addEventListener("click", () => openFinding(f));
+      return el("li", {}, badge(f.severity, "sev-"), " ", link, f.type !== "identity" && f.type !== "agent" ? " (" + reveal(f.type) + ")" : "");
+    }), found.length > 100 ? el("li", {}, `and ${number(found.length - 100)} more (filter the findings by this name)`) : null);
+  }
   fillSelect("finding-filters", "provider", findings.map((f) => f.provider));
   fillSelect("finding-filters", "account", findings.map((f) => f.account));
   fillSelect("finding-filters", "control", Object.keys(controls), (id) => id + " " + controls[id].title);
@@ -188,6 +222,9 @@
   const findingTable = DataTable({
     name: "findings", filters: "finding-filters", rows: findings, noun: "findings", open: openFinding,
     match: findingMatches, sort: 0, descending: true,
+    empty: (v) => (v.status === "pass" && !passedListed
+      ? "Passed results are not listed in this report: scan with --include-passed to list them. Each control\u2019s pass count is under Framework coverage."
+      : null),
     columns: [
       { label: "Severity", value: (f) => f.severity, sort: (f) => SEVERITY_RANK[f.severity] * 1e6 - f.index, cell: (f) => badge(f.severity, "sev-") },
       { label: "Status", value: (f) => f.status, cell: (f) => badge(f.status, "st-") },
@@ -232,7 +269,7 @@
     showDetail(i.name, [["UID", text(i.uid, 400)], ["Kind", i.kind], ["Provider", i.provider], ["Account", i.account],
       ["Owner", i.owner || "none recorded"], ["Age", days(i.age)], ["Last used", i.unused === null ? "never" : days(i.unused) + " ago"],
       ["Credentials", i.creds.length ? credentials : "none"], ["Capabilities", tags(i.capabilities)],
-      ["Failing findings", String(i.failing)]]);
+      ["Failing findings", failingList(i.uid)]]);
   }
 
   DataTable({
@@ -263,7 +300,7 @@
     open: (a) => showDetail(a.name, [["UID", text(a.uid, 400)], ["Platform", a.platform], ["Provider", a.provider],
       ["Account", a.account], ["Runs as", a.runtime || "no runtime identity recorded"], ["Owner", a.owner || "none recorded"],
       ["Tools", tags(a.tools)], ["Capabilities", tags(a.capabilities)], ["Guardrail", a.guardrail || "none"],
-      ["Human approval", yesNo(a.approval)], ["Failing findings", String(a.failing)]]),
+      ["Human approval", yesNo(a.approval)], ["Failing findings", failingList(a.uid, a.runs_as_uid)]]),
     columns: [
       { label: "Agent", value: (a) => a.name.toLowerCase(), cell: (a) => text(a.name, 50) },
       { label: "Platform", value: (a) => a.platform },

@@ -34,6 +34,7 @@ FINDING_COLUMNS = (
     "new",
     "fingerprint",
     "location",
+    "holder",
 )
 IDENTITY_COLUMNS = (
     "uid",
@@ -62,6 +63,7 @@ AGENT_COLUMNS = (
     "guardrail",
     "approval",
     "failing",
+    "runs_as_uid",
 )
 LOG_COLUMNS = ("name", "kind", "provider", "account", "scope", "enabled", "covers", "retention")
 # Past this many findings the table shows one row per control, status and account: a browser
@@ -80,7 +82,7 @@ def content_security_policy(script: str, style: str) -> str:
     )
 
 
-def _finding_row(finding: Finding) -> list[Any]:
+def _finding_row(finding: Finding, holders: dict[str, str | None]) -> list[Any]:
     ref = finding.resource
     return [
         finding.control_id,
@@ -97,6 +99,7 @@ def _finding_row(finding: Finding) -> list[Any]:
         finding.new,
         finding.fingerprint,
         ref.location,
+        view.holder_uid(ref, holders),  # the identity or agent the finding is about
     ]
 
 
@@ -119,6 +122,7 @@ def _group_row(group: FindingGroup) -> list[Any]:
         group.new,
         group.fingerprint,
         None,
+        None,  # a group has no single holder
     ]
 
 
@@ -126,7 +130,8 @@ def finding_rows(result: ScanResult) -> tuple[list[list[Any]], bool]:
     """One row per finding, or past FULL_LIST_LIMIT one per control, status and account (the
     whole list stays in results.json); and whether the rows are grouped."""
     if len(result.findings) <= FULL_LIST_LIMIT:
-        return [_finding_row(f) for f in result.findings], False
+        holders = view.credential_holders(result.inventory)
+        return [_finding_row(f, holders) for f in result.findings], False
     return [_group_row(g) for g in group_findings(result.findings)], True
 
 
@@ -180,6 +185,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
             a.guardrail,
             a.human_approval,
             failing.get(a.uid, 0) + failing.get(a.runs_as or "", 0),
+            a.runs_as,
         ]
         for a in inventory.agents
     ]
