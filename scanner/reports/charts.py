@@ -56,51 +56,63 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def severity_bars(failing: Mapping[str, int], width: int = 520, height: int = 220) -> str:
-    chart = pygal.HorizontalBar(
-        **_common(list(SEVERITY_COLOURS.values()), width, height), show_legend=False, print_values_position="top"
-    )
-    chart.x_labels = [s.title() for s in reversed(SEVERITY_COLOURS)]
+# Values are part of the bar labels ("High (124)"), never printed over bars or grid lines.
+
+
+def severity_bars(failing: Mapping[str, int], width: int = 520, height: int = 240) -> str:
+    chart = pygal.HorizontalBar(**_common(list(SEVERITY_COLOURS.values()), width, height), show_legend=False)
+    chart.title = "Failing findings by severity"
+    chart.x_labels = [f"{s.title()} ({failing.get(s, 0):,})" for s in reversed(SEVERITY_COLOURS)]
     chart.add(
         "failing",
         [{"value": failing.get(s, 0), "color": SEVERITY_COLOURS[s]} for s in reversed(SEVERITY_COLOURS)],
     )
-    chart.print_values = True
     return data_uri(chart.render(is_unicode=True))
 
 
 def framework_scores(frameworks: Sequence[FrameworkPosture], width: int = 640, height: int | None = None) -> str:
     scored = [f for f in frameworks if f.score is not None]
     chart = pygal.HorizontalBar(
-        **_common(["#1e3a8a"], width, height or 40 + 26 * max(1, len(scored))),
-        show_legend=False,
-        range=(0, 100),
-        print_values_position="top",
+        **_common(["#1e3a8a"], width, height or 70 + 26 * max(1, len(scored))), show_legend=False, range=(0, 100)
     )
-    chart.x_labels = [f.id for f in reversed(scored)]
+    chart.title = "Score per framework (0-100)"
+    chart.x_labels = [f"{f.id} ({f.score:.1f})" for f in reversed(scored)]
     chart.add("score", [round(f.score or 0, 1) for f in reversed(scored)])
-    chart.print_values = True
     return data_uri(chart.render(is_unicode=True))
 
 
 def credential_ages(distribution: Mapping[str, Mapping[str, int]], width: int = 640, height: int = 280) -> str:
     labels = list(next(iter(distribution.values())).keys()) if distribution else []
     chart = pygal.StackedBar(**_common(PROVIDER_COLOURS, width, height), legend_at_bottom=True)
+    chart.title = "Active credentials by age and provider"
     chart.x_labels = labels
     for provider, row in distribution.items():
         chart.add(provider, [row[label] for label in labels])
     return data_uri(chart.render(is_unicode=True))
 
 
-def score_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 240) -> str:
-    chart = pygal.Line(**_common(["#1e3a8a"], width, height), show_legend=False, range=(0, 100), dots_size=3)
+def _trend_options() -> dict[str, object]:
+    """Scan times as x labels, slanted, with room on the right so the last one is never clipped."""
+    return {"x_label_rotation": 25, "margin_right": 48, "margin_bottom": 12}
+
+
+def score_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 260) -> str:
+    chart = pygal.Line(
+        **{**_common(["#1e3a8a"], width, height), **_trend_options()}, show_legend=False, range=(0, 100), dots_size=3
+    )
+    chart.title = "Posture score per scan"
     chart.x_labels = _scan_labels(points)
     chart.add("score", [p.score for p in points])
     return data_uri(chart.render(is_unicode=True))
 
 
 def framework_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 260) -> str:
-    chart = pygal.Line(**_common(PROVIDER_COLOURS + AGE_COLOURS, width, height), range=(0, 100), legend_at_bottom=True)
+    chart = pygal.Line(
+        **{**_common(PROVIDER_COLOURS + AGE_COLOURS, width, height), **_trend_options()},
+        range=(0, 100),
+        legend_at_bottom=True,
+    )
+    chart.title = "Score per framework per scan"
     chart.x_labels = _scan_labels(points)
     for framework in sorted({f for p in points for f in p.frameworks}):
         chart.add(framework, [p.frameworks.get(framework) for p in points])
@@ -108,7 +120,10 @@ def framework_trend(points: Sequence[TrendPoint], width: int = 640, height: int 
 
 
 def severity_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 240) -> str:
-    chart = pygal.StackedBar(**_common(list(SEVERITY_COLOURS.values()), width, height), legend_at_bottom=True)
+    chart = pygal.StackedBar(
+        **{**_common(list(SEVERITY_COLOURS.values()), width, height), **_trend_options()}, legend_at_bottom=True
+    )
+    chart.title = "Failing findings by severity per scan"
     chart.x_labels = _scan_labels(points)
     for severity in SEVERITY_COLOURS:
         chart.add(severity, [p.failing_by_severity.get(severity, 0) for p in points])
@@ -116,8 +131,5 @@ def severity_trend(points: Sequence[TrendPoint], width: int = 640, height: int =
 
 
 def _scan_labels(points: Sequence[TrendPoint]) -> list[str]:
-    """Dates, with the time when two scans fall on one day."""
-    days = [p.finished.strftime("%Y-%m-%d") for p in points]
-    if len(set(days)) == len(days):
-        return days
-    return [p.finished.strftime("%m-%d %H:%M") for p in points]
+    """Each scan's date and time (UTC): scheduled scans often share a day."""
+    return [p.finished.strftime("%Y-%m-%d %H:%M") for p in points]

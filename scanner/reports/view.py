@@ -252,7 +252,7 @@ def coverage_gaps(result: ScanResult, limit: int = 12) -> list[CoverageGap]:
         items = [i for i in framework.items if i.status == "not_assessable"]
         if items:
             ids = ", ".join(i.id for i in items[:6]) + (" …" if len(items) > 6 else "")
-            detail = f"{len(items)} items not assessable from configuration: {ids}"
+            detail = f"{plural(len(items), 'item')} not assessable from configuration: {ids}"
             gaps.append(CoverageGap("framework", framework.name, detail))
     return gaps[:limit]
 
