@@ -1,8 +1,8 @@
 """The ``nhiscan`` command line: parse, call, and map errors to exit codes (exits.py). Nothing else.
 
 Exit codes: 0 gate passed; 1 unwaived findings at or above --fail-on; 2 bad usage or invalid
-input; 3 a source could not be read completely and --allow-partial was not given, or the scan
-deadline passed; 4 an internal error; 130/143 interrupted by SIGINT/SIGTERM.
+input; 3 a source could not be read completely and --allow-partial was not given, the scan
+deadline passed, or nothing was assessed; 4 an internal error; 130/143 interrupted by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ def _scan_epilog() -> str:
             "  0  the gate passed",
             "  1  unwaived failures at or above --fail-on (with --baseline: new ones only)",
             "  2  bad usage, invalid input or no usable credentials",
-            "  3  a source was read only partly (without --allow-partial), or nothing was assessed",
+            "  3  a source was read only partly (without --allow-partial), the --deadline passed,",
+            "     or nothing was assessed",
             "  4  an internal error",
             "  130/143  interrupted (SIGINT/SIGTERM)",
         ]
