@@ -259,7 +259,7 @@ def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None
             if written is None:
                 dumped = yaml.dump(condition, Dumper=_IndentedDumper, sort_keys=False, width=100).rstrip()
                 written = f"{label}:\n" + "\n".join("  " + line for line in dumped.splitlines())
-            out.print(escape(written))
+            out.print("\n".join(escape(line) for line in written.splitlines()))  # each line made inert
     framework_console.print_control_mappings(out, control, frameworks)
     out.print(f"rationale: {escape(control.rationale)}")
     out.print(f"remediation: {escape(control.remediation)}")
