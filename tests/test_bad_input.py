@@ -176,7 +176,8 @@ def test_missing_paths(cli, args: list[str], message: str) -> None:
 def test_a_bad_waiver_date_names_the_line(cli, tmp_path: Path) -> None:
     path = tmp_path / "waivers.yaml"
     path.write_text(
-        "waivers:\n  - control: NHI-CRED-001\n    resource: '*'\n    owner: a\n    reason: b\n    expires: 31/12/2026\n"
+        "waivers:\n  - control: NHI-CRED-001\n    resource: 'arn:aws:iam::*'\n"
+        "    owner: a\n    reason: b\n    expires: 31/12/2026\n"
     )
     result = cli("scan", "demo", "--waivers", str(path))
     assert result.exit_code == 2
