@@ -71,6 +71,14 @@ def test_a_rejected_credential_stops_the_scan_with_one_line_and_exit_2(fake, tmp
     assert not (tmp_path / "out" / "results.json").exists()
 
 
+def test_a_malformed_credential_setting_is_one_line_and_exit_2(fake, tmp_path: Path) -> None:
+    done = run_nhiscan(fake, tmp_path, AZURE_CLIENT_ID="", AZURE_CLIENT_SECRET="x")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "nhiscan: error: azure: no usable credentials (client_id should be the id of a Microsoft Entra application)"
+    ]
+
+
 def test_gaps_of_tenant_wide_calls_are_filed_under_the_tenant(fake) -> None:
     fake.state.deny.add("/beta/reports/servicePrincipalSignInActivities")  # refused, not unlicensed
     inventory = scan(fake)

@@ -46,9 +46,12 @@ def collect(spec: SourceSpec) -> Inventory:
     cloud = resolve_cloud(spec.options.get("azure_cloud"))
     # an authority host of nhiscan's own (NHISCAN_AZURE_AUTHORITY) is unknown to Entra's instance discovery
     private = cloud.authority not in KNOWN_AUTHORITIES
-    credential = spec.options.get("azure_credential") or DefaultAzureCredential(
-        authority=cloud.authority, **({"disable_instance_discovery": True} if private else {})
-    )
+    try:
+        credential = spec.options.get("azure_credential") or DefaultAzureCredential(
+            authority=cloud.authority, **({"disable_instance_discovery": True} if private else {})
+        )
+    except ValueError as error:  # a malformed setting, e.g. AZURE_CLIENT_ID set but empty
+        raise SourceReadError(f"azure: no usable credentials ({credential_problem(error)})") from None
     try:
         inventory = collect_azure(credential, spec.argument, AzureCalls(credential, cloud), spec.options.get("shard"))
     except ClientAuthenticationError as error:
