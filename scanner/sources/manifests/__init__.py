@@ -3,11 +3,14 @@
 ``manifests:PATH`` reads MCP client configurations, MCP registry entries, declarative agents and
 nhiscan agent manifests under PATH (or PATH itself, when it is a file). Each becomes an agent with
 its tools and any plaintext secrets; a file that cannot be read or parsed is a named gap, and the
-rest of the folder is still read.
+rest of the folder is still read. A repository is untrusted input, so the whole reading has a
+budget (files looked at, bytes read, seconds): past it, reading stops with a named gap and the
+source is partial.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,9 +30,16 @@ def collect(spec: SourceSpec) -> Inventory:
     inventory = Inventory(collected_at=datetime.now(UTC))
     inventory.accounts.append(Account(uid=account, provider="manifest", name=account, kind="repository"))
     gaps: list[SourceError] = []
-    for candidate in candidates(root):
+    budget = Budget()
+    for candidate in candidates(root, budget):
+        over = budget.exceeded()
+        if over:
+            gaps.append(SourceError(call=f"read {root.name or root}", message=f"stopped: {over}", code="budget"))
+            break
         try:
-            parsed = parse_manifest(read_candidate(candidate, root), candidate.relpath, account)
+            text = read_candidate(candidate, root)
+            budget.bytes_read += len(text)
+            parsed = parse_manifest(text, candidate.relpath, account)
         except Unreadable as why:
             gaps.append(SourceError(call=f"read {candidate.relpath}", message=str(why), code="unreadable"))
             continue
@@ -52,6 +62,29 @@ def collect(spec: SourceSpec) -> Inventory:
         inventory.credentials.extend(parsed.credentials)
     inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
     return inventory
+
+
+MAX_FILES_LOOKED_AT = 200_000
+MAX_BYTES_READ = 64_000_000
+MAX_SECONDS = 300.0
+
+
+class Budget:
+    """What one manifests source may spend on a repository."""
+
+    def __init__(self) -> None:
+        self.files_looked_at = 0
+        self.bytes_read = 0
+        self.started = time.monotonic()
+
+    def exceeded(self) -> str | None:
+        if self.files_looked_at > MAX_FILES_LOOKED_AT:
+            return f"more than {MAX_FILES_LOOKED_AT:,} files looked at; the rest is not read"
+        if self.bytes_read > MAX_BYTES_READ:
+            return f"more than {MAX_BYTES_READ:,} bytes of manifests read; the rest is not read"
+        if time.monotonic() - self.started > MAX_SECONDS:
+            return f"more than {MAX_SECONDS:.0f} s spent reading; the rest is not read"
+        return None
 
 
 def yaml_error() -> type[Exception]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
@@ -35,7 +36,15 @@ class Unreadable(Exception):
     """A candidate file that cannot be read safely; the message says why."""
 
 
-def candidates(root: Path) -> Iterator[Candidate]:
+class Spending(Protocol):
+    files_looked_at: int
+
+    def exceeded(self) -> str | None: ...
+
+
+def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate]:
+    """Manifest files under ``root``; with a budget, each file looked at is counted, and the walk
+    ends (yielding one last candidate for the caller to see the budget is spent) when it is."""
     if root.is_file():
         yield Candidate(root, root.name, named=True)
         return
@@ -43,6 +52,11 @@ def candidates(root: Path) -> Iterator[Candidate]:
         subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
         for name in sorted(files):
             path = Path(directory, name)
+            if budget is not None:
+                budget.files_looked_at += 1
+                if budget.exceeded():
+                    yield Candidate(path, path.relative_to(root).as_posix(), named=False)
+                    return
             relpath = path.relative_to(root).as_posix()
             if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES):
                 yield Candidate(path, relpath, named=True)
