@@ -171,7 +171,8 @@ def json_nan_and_infinity(folder: Path) -> list[str]:
 
 
 CONTROL_TAIL = (
-    'frameworks: {owasp-nhi-top10-2025: ["NHI4:2025"], owasp-asi-top10-2026: [ASI03]}\n'
+    'frameworks: {"owasp-nhi-top10-2025@2025": [{item: "NHI4:2025", relationship: supporting,'
+    ' rationale: "A control written for the hostile-input tests."}]}\n'
     "rationale: Hostile names must not stall a scan.\nremediation: Rename the identity.\n"
 )
 
