@@ -10,6 +10,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+from scanner.history.store import STORED_MAGIC
 from tests.hostile_cases import run_nhiscan
 
 SEEDS = {
@@ -87,7 +88,8 @@ def _history_text(database: Path) -> str:
         for row in connection.execute("SELECT * FROM scans"):
             for value in row:
                 if isinstance(value, bytes):
-                    texts.append(zlib.decompress(value).decode("utf-8"))
+                    stored = value[len(STORED_MAGIC) + 32 :] if value.startswith(STORED_MAGIC) else value
+                    texts.append(zlib.decompress(stored).decode("utf-8"))
                 else:
                     texts.append(str(value))
         return "\n".join(texts)
