@@ -127,11 +127,15 @@ def phase_done(message: str, quiet: bool = False) -> None:
 
 
 def inventory_totals(inventory: Inventory) -> str:
-    """``2 AWS accounts, 1 Azure tenant, 2 GCP projects · 312 identities, 410 credentials, 14 agents``."""
+    """``2 AWS accounts, 1 Azure tenant, 2 GCP projects in 3 regions · 312 identities, 410 credentials,
+    14 agents`` (regions: those the sources read, where they read by region)."""
     scopes = Counter((account.provider, account.kind) for account in inventory.accounts)
     where = ", ".join(
         plural(count, f"{provider_name(provider)} {kind}") for (provider, kind), count in sorted(scopes.items())
     )
+    regions = {region for account in inventory.accounts for region in account.attributes.get("regions") or []}
+    if regions:
+        where += f" in {plural(len(regions), 'region')}"
     records = ", ".join(
         plural(len(records), noun)
         for noun, records in (
