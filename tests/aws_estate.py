@@ -223,6 +223,9 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
         _alias("TSTALIASID", "AgentTestAlias", "DRAFT"),
         _alias("LIVE000001", "live", "1"),
     ]
+    fake.state.agent_versions[agent["agentId"]] = {
+        "1": agent_version(agent, "1", **fake.state.agent_fields[agent["agentId"]])
+    }
     fake.state.knowledge_bases[agent["agentId"]] = [
         {
             "knowledgeBaseId": "KB12345678",
@@ -242,6 +245,28 @@ def _seed_agent(fake: FakeAws, c: dict[str, Any]) -> str:
 
 
 _STAMPS = {"createdAt": "2026-11-02T09:15:00Z", "updatedAt": "2026-11-02T09:15:00Z"}
+
+
+def agent_version(agent: dict[str, Any], version: str, **settings: Any) -> dict[str, Any]:
+    """An AgentVersion as GetAgentVersion returns it (Bedrock API reference, response syntax; see
+    tests/data/SOURCES.md): ``agent`` (CreateAgent's ``agent``) frozen as ``version``, with
+    ``settings`` (guardrailConfiguration, memoryConfiguration, agentResourceRoleArn, ...) its own."""
+    return {
+        "agentArn": agent["agentArn"],
+        "agentCollaboration": "DISABLED",
+        "agentId": agent["agentId"],
+        "agentName": agent["agentName"],
+        "agentResourceRoleArn": agent["agentResourceRoleArn"],
+        "agentStatus": "PREPARED",
+        "createdAt": _STAMPS["createdAt"],
+        "description": f"version {version}",
+        "foundationModel": agent["foundationModel"],
+        "idleSessionTTLInSeconds": 600,
+        "instruction": "You are a support agent that triages customer tickets.",
+        "updatedAt": _STAMPS["updatedAt"],
+        "version": version,
+        **settings,
+    }
 
 
 def _alias(alias_id: str, name: str, version: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 request by its operation (from botocore's own service models), counts it, answers the calls moto
 lacks in the shapes of the API reference, and injects the faults real endpoints have.
 
-moto 5.2 has no Bedrock action groups, agent knowledge bases or agent aliases, no IAM
+moto 5.2 has no Bedrock action groups, agent knowledge bases, agent aliases or agent versions, no IAM
 service-specific credentials, and does not show an organisation trail to member accounts; the
 front answers those from data the test seeds. Faults, by ``service:Operation`` (the IAM action
 name, optionally ``@region``): ``deny`` (AccessDenied in the protocol's own error shape),
@@ -59,6 +59,8 @@ class FakeState:
     action_groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     knowledge_bases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     aliases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # AgentAliasSummary items
+    # agent id -> version -> GetAgentVersion's agentVersion
+    agent_versions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # agent id -> GetAgent fields moto does not keep (guardrailConfiguration, memoryConfiguration)
     agent_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     # access key id of the caller -> its account's Bedrock API keys (ListServiceSpecificCredentials)
@@ -221,6 +223,8 @@ class _Front(BaseHTTPRequestHandler):
             return self._json_page("agentKnowledgeBaseSummaries", self.state.knowledge_bases.get(agent, []), request)
         if operation == "ListAgentAliases":
             return self._json_page("agentAliasSummaries", self.state.aliases.get(agent, []), request)
+        if operation == "GetAgentVersion" and version in self.state.agent_versions.get(agent, {}):
+            return json.dumps({"agentVersion": self.state.agent_versions[agent][version]}).encode()
         if operation == "ListServiceSpecificCredentials":
             return self._service_credentials(parse_qs(body.decode()))
         return None

@@ -113,6 +113,7 @@ def test_every_answer_the_front_makes_up_parses_and_fits_the_service_model(fake:
     collect_aws(ORG_SCAN)
     assert {name for name, *_ in fake.state.served} == {
         "bedrock-agent:ListAgentAliases",
+        "bedrock-agent:GetAgentVersion",
         "bedrock-agent:ListAgentActionGroups",
         "bedrock-agent:GetAgentActionGroup",
         "bedrock-agent:ListAgentKnowledgeBases",

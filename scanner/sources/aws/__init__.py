@@ -26,6 +26,7 @@ PERMISSIONS = (
     "iam:ListServiceSpecificCredentials",
     "bedrock:ListAgents",
     "bedrock:GetAgent",
+    "bedrock:GetAgentVersion",
     "bedrock:ListAgentAliases",
     "bedrock:ListAgentActionGroups",
     "bedrock:GetAgentActionGroup",

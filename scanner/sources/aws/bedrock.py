@@ -1,4 +1,5 @@
-"""Bedrock agents of one region: runtime role, guardrail, memory, and their tools.
+"""Bedrock agents of one region: runtime role, guardrail, memory, and their tools, judged on the
+versions that serve traffic (``agent_versions``).
 
 An agent's tools are its action groups' functions (or the action group itself for an API schema),
 the built-in code interpreter and its knowledge bases. A function that requires confirmation
@@ -14,15 +15,16 @@ from typing import Any
 
 from scanner.model import Agent, Credential, Grant
 from scanner.serialize import parse_time
+from scanner.sources.aws.agent_versions import judge_on_serving_versions, version_settings
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.policy import owner_from_tags
 
-DRAFT = "DRAFT"
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
 
 
 def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Grant]] | None:
-    """The region's agents and their tools; None when the agents could not be listed."""
+    """The region's agents, judged on the versions their aliases route to, and those versions'
+    tools; None when the agents could not be listed."""
     summaries = calls.paginate("bedrock-agent", "list_agents", "agentSummaries", region)
     if summaries is None:
         return None
@@ -33,12 +35,16 @@ def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Gran
         if detail is None:
             continue
         agent = build_agent(calls.account, detail["agent"])
-        agent_tools = _serving_tools(calls, region, agent)
+        serving = judge_on_serving_versions(calls, region, agent, version_settings(detail["agent"]))
+        agent_tools = _versions_tools(calls, region, agent, serving)
         tags = calls.call("bedrock-agent", "list_tags_for_resource", region, resourceArn=agent.uid)
         if tags is not None:
             agent.tags, agent.owner = owner_from_tags(tags.get("tags") or {})
         else:
             agent.unknown.append("owner")
+        if agent_tools is not None and "serving_versions" in agent.unknown:  # DRAFT's tools, perhaps not all
+            tools.extend(agent_tools)
+            agent_tools = None
         if agent_tools is None:
             agent.unknown.append("tools")
             agent.unknown.append("human_approval")
@@ -51,50 +57,32 @@ def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Gran
 
 
 def build_agent(account: str, detail: dict[str, Any]) -> Agent:
-    guardrail = detail.get("guardrailConfiguration") or {}
-    memory = detail.get("memoryConfiguration") or {}
+    """An agent as GetAgent describes it (its DRAFT)."""
+    settings = version_settings(detail)
     created = detail.get("createdAt")
     return Agent(
         uid=detail["agentArn"],
         provider="aws",
         account=account,
         name=detail.get("agentName", detail.get("agentId", "")),
-        runs_as=detail.get("agentResourceRoleArn"),
+        runs_as=settings["runs_as"],
         platform="bedrock-agent",
-        guardrail=(
-            f"{guardrail['guardrailIdentifier']}:{guardrail.get('guardrailVersion', 'DRAFT')}"
-            if guardrail.get("guardrailIdentifier")
-            else None
-        ),
-        memory_enabled=bool(memory.get("enabledMemoryTypes")),
-        memory_retention_days=memory.get("storageDays"),
+        guardrail=settings["guardrail"],
+        memory_enabled=settings["memory_enabled"],
+        memory_retention_days=settings["memory_retention_days"],
         created=created if isinstance(created, datetime) else parse_time(created) if isinstance(created, str) else None,
         attributes={
-            "foundation_model": detail.get("foundationModel"),
-            "status": detail.get("agentStatus"),
-            "encryption_key": detail.get("customerEncryptionKeyArn"),
+            "foundation_model": settings["foundation_model"],
+            "status": settings["status"],
+            "encryption_key": settings["encryption_key"],
         },
     )
 
 
-def _serving_tools(calls: AwsCalls, region: str, agent: Agent) -> list[Grant] | None:
-    """The tools of every version an alias routes traffic to (DRAFT when the agent has no alias
-    or they cannot be listed); a tool several versions share is one grant naming them all."""
-    agent_id = agent.uid.rsplit("/", 1)[-1]
-    aliases = calls.paginate("bedrock-agent", "list_agent_aliases", "agentAliasSummaries", region, agentId=agent_id)
-    routes = {
-        alias.get("agentAliasName", alias.get("agentAliasId", "")): sorted(
-            {r["agentVersion"] for r in alias.get("routingConfiguration") or [] if r.get("agentVersion")}
-        )
-        for alias in aliases or []
-    }
-    serving = sorted({version for versions in routes.values() for version in versions}, key=_version_order)
-    if aliases is None:
-        agent.unknown.append("serving_versions")
-    agent.attributes["aliases"] = routes
-    agent.attributes["serving_versions"] = serving
+def _versions_tools(calls: AwsCalls, region: str, agent: Agent, versions: list[str]) -> list[Grant] | None:
+    """The tools of the given versions; a tool several versions share is one grant naming them all."""
     tools: dict[str, Grant] = {}
-    for version in serving or [DRAFT]:
+    for version in versions:
         found = _tools(calls, region, agent, version)
         if found is None:
             return None
@@ -102,10 +90,6 @@ def _serving_tools(calls: AwsCalls, region: str, agent: Agent) -> list[Grant] | 
             kept = tools.setdefault(json.dumps([tool.name, tool.source, tool.attributes], sort_keys=True), tool)
             kept.attributes = {**kept.attributes, "versions": [*kept.attributes.get("versions", []), version]}
     return list(tools.values())
-
-
-def _version_order(version: str) -> tuple[int, str]:
-    return (int(version), "") if version.isdigit() else (1 << 30, version)
 
 
 def _tools(calls: AwsCalls, region: str, agent: Agent, agent_version: str) -> list[Grant] | None:
