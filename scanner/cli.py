@@ -257,9 +257,9 @@ def scan(
         earlier = store.trend(scan_group, scope=scope)
         result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
-        written = _write_outputs(result, chosen_formats, output_dir, paper, inventory)
+        written, results_json = _write_outputs(result, chosen_formats, output_dir, paper, inventory)
     if store is not None:
-        store.save(result, render_results(result), scan_group)
+        store.save(result, results_json or render_results(result), scan_group)
         retention = (config.get("history") or {}).get("retention_days")
         if retention:
             store.prune(int(retention))
@@ -299,28 +299,34 @@ def inventory(
 
 def _write_outputs(
     result: ScanResult, formats: list[str], output_dir: Path, paper: str, inventory: Inventory | None = None
-) -> list[Path]:
-    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set. A new scan
-    (``inventory`` given) also removes the files an earlier scan wrote there that this one did not,
-    so the folder never holds files of two scans; re-rendering (``nhiscan report``) removes nothing,
-    since its input may be the results.json in that folder. A report that cannot be rendered does
-    not hold back the others."""
+) -> tuple[list[Path], str | None]:
+    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set, and
+    results.json's text when it was written. A new scan (``inventory`` given) also removes the files
+    an earlier scan wrote there that this one did not, so the folder never holds files of two scans,
+    and records in results.json how long writing the rest took; re-rendering (``nhiscan report``)
+    removes nothing, since its input may be the results.json in that folder. A report that cannot
+    be rendered does not hold back the others."""
     failure: ReportError | None = None
+    results_json = None
     owned = [r.filename for r in reporters().values()] + ["inventory.json"] if inventory is not None else []
+    timings = result.scan.timings if inventory is not None else None
     try:
         with output_set(output_dir, owned) as staging:
-            try:
-                write_reports(result, formats, staging, ReportSettings(paper=paper))
-            except ReportError as exc:
-                failure = ReportError(str(exc).replace(str(staging), str(output_dir)))
+            started = time.perf_counter()
             if inventory is not None:
                 save_inventory(inventory, staging / "inventory.json")
+            if timings is not None:
+                timings["write"] = round(time.perf_counter() - started, 3)
+            try:
+                results_json = write_reports(result, formats, staging, ReportSettings(paper=paper), timings)
+            except ReportError as exc:
+                failure = ReportError(str(exc).replace(str(staging), str(output_dir)))
             names = sorted(path.name for path in staging.iterdir())
     except OSError as exc:
         raise ReportError(f"{output_dir}: cannot write: {exc.strerror or exc}") from None
     if failure is not None:
         raise failure
-    return [output_dir / name for name in names]
+    return [output_dir / name for name in names], results_json
 
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:
@@ -356,7 +362,7 @@ def report(
     else:
         raise UsageError("name a RESULTS file or scan id, or --scan-group")
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
-        written = _write_outputs(result, chosen_formats, output_dir, paper)
+        written, _ = _write_outputs(result, chosen_formats, output_dir, paper)
     if not quiet:
         for path in written:
             click.echo(f"wrote {console.inert(str(path))}")

@@ -93,7 +93,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-CRED-002", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # AWS reports no last use for API keys
     }
     assert [s["status"] for s in data["scan"]["sources"]] == ["complete", "complete"]
-    assert set(data["scan"]["timings"]) == {"collect", "evaluate"}
+    assert set(data["scan"]["timings"]) == {"collect", "evaluate", "write"}
     assert tuple(int(part) for part in data["schema_version"].split(".")) >= (1, 2)
 
 

@@ -108,6 +108,49 @@ def test_a_report_that_fails_loses_nothing_else(cli, monkeypatch, tmp_path: Path
     assert sorted(p.name for p in out.iterdir()) == ["inventory.json", "report.html", "results.json"]
 
 
+def test_results_json_records_every_phase_and_the_history_keeps_the_same_text(cli, tmp_path: Path) -> None:
+    from scanner.history.store import HistoryStore, _unpack, scans
+
+    database = f"sqlite:///{tmp_path / 'h.db'}"
+    out = tmp_path / "out"
+    assert cli("scan", "demo", "--format", "json,pdf", "-o", str(out), "--db", database, "-q").exit_code == 1
+    written = (out / "results.json").read_text()
+    timings = json.loads(written)["scan"]["timings"]
+    assert set(timings) == {"collect", "evaluate", "write"} and all(value >= 0 for value in timings.values())
+    with HistoryStore(database).engine.connect() as connection:
+        stored = connection.execute(scans.select()).one().results
+    text, intact = _unpack(stored)
+    assert intact and text.decode() == written
+
+
+def test_the_pdf_renders_in_this_process_when_no_worker_can_start(cli, monkeypatch, tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refused(*args, **kwargs):
+        raise OSError("process creation refused")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refused)
+    out = tmp_path / "out"
+    assert cli("scan", "demo", "--format", "pdf", "-o", str(out), "-q").exit_code == 1
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_a_pdf_that_fails_in_the_worker_is_named_and_the_rest_is_written(cli, monkeypatch, tmp_path: Path) -> None:
+    """The worker is a fresh process: where WeasyPrint cannot load its libraries there (the OSError
+    it raises without Pango), the PDF's failure comes back as one line and the rest is written."""
+    import sys
+
+    shadow = tmp_path / "shadow" / "weasyprint"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise OSError(\"cannot load library 'libpango-1.0-0'\")\n")
+    monkeypatch.setattr(sys, "path", [str(shadow.parent), *sys.path])
+    out = tmp_path / "out"
+    result = cli("scan", "demo", "--format", "pdf,html,json", "-o", str(out), "-q")
+    assert result.exit_code == 2
+    assert "report.pdf: PDF output needs WeasyPrint and its system libraries (cannot load library" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["inventory.json", "report.html", "results.json"]
+
+
 class _Elements(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,8 @@ class Reporter:
     format: str
     filename: str
     render: Callable[[ScanResult, ReportSettings], str | bytes]
+    # Starts rendering elsewhere (another process) and yields the call that waits for the output.
+    background: Callable[[ScanResult, ReportSettings], AbstractContextManager[Callable[[], str | bytes]]] | None = None
 
 
 def reporters() -> dict[str, Reporter]:
@@ -55,25 +60,52 @@ def parse_formats(text: str) -> list[str]:
 
 
 def write_reports(
-    result: ScanResult, formats: list[str], output_dir: Path, settings: ReportSettings | None = None
-) -> list[Path]:
-    """Write each format; results.json first, so a report that cannot be rendered or written
-    loses nothing else. Failures are raised together once every other format is written."""
+    result: ScanResult,
+    formats: list[str],
+    output_dir: Path,
+    settings: ReportSettings | None = None,
+    timings: dict[str, float] | None = None,
+) -> str | None:
+    """Write each format and return results.json's text (None when it was not asked for). The
+    other formats come first, so results.json can record in ``timings`` (a new scan's) how long
+    they took (added to ``write``); a reporter with a ``background`` renderer (the PDF) works in
+    another process meanwhile. A report that cannot be rendered or written holds back none of the
+    others: the failures are raised together at the end."""
     available = reporters()
     settings = dataclasses.replace(settings or ReportSettings(), formats=tuple(formats))
-    written, failures = [], []
-    for name in sorted(formats, key=lambda f: f != "json"):
-        reporter = available[name]
-        path = output_dir / reporter.filename
+    started = time.perf_counter()
+    failures: list[str] = []
+    results_json = None
+
+    def write(name: str, render: Callable[[], str | bytes]) -> str | bytes | None:
+        path = output_dir / available[name].filename
         try:
-            write_atomic(path, reporter.render(result, settings))
+            content = render()
+            write_atomic(path, content)
         except OSError as exc:
             failures.append(f"{path}: cannot write: {exc.strerror or exc}")
-            continue
         except ReportError as exc:
             failures.append(f"{path}: {exc}")
-            continue
-        written.append(path)
+        else:
+            return content
+        return None
+
+    with ExitStack() as running:
+        waiting: dict[str, Callable[[], str | bytes]] = {}
+        for name in formats:
+            start = getattr(available[name], "background", None)
+            if name != "json" and start is not None:
+                waiting[name] = running.enter_context(start(result, settings))
+        for name in formats:
+            if name != "json" and name not in waiting:
+                write(name, functools.partial(available[name].render, result, settings))
+        for name, finished in waiting.items():
+            write(name, finished)
+    if "json" in formats:
+        if timings is not None:
+            timings["write"] = round(timings.get("write", 0.0) + time.perf_counter() - started, 3)
+        written = write("json", lambda: available["json"].render(result, settings))
+        results_json = written if isinstance(written, str) else None
     if failures:
         raise ReportError("; ".join(failures))
-    return written
+    return results_json

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from scanner.errors import ReportError
 from scanner.model import ScanResult
 from scanner.reports import Reporter, ReportSettings, view
+from scanner.reports.pdf_worker import pdf_in_background
 from scanner.reports.templating import asset, environment
 
 TOP_RISKS = 10
@@ -78,10 +79,14 @@ def executive_html(result: ScanResult, settings: ReportSettings) -> str:
 
 
 def render(result: ScanResult, settings: ReportSettings) -> bytes:
+    return pdf_from_html(executive_html(result, settings))
+
+
+def pdf_from_html(html: str) -> bytes:
+    """The executive HTML laid out as PDF (also what the worker process runs, see pdf_worker)."""
     weasyprint = _weasyprint()
-    document = weasyprint.HTML(string=executive_html(result, settings), url_fetcher=inline_only_fetcher())
-    pdf: bytes = document.write_pdf()
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=inline_only_fetcher()).write_pdf()
     return pdf
 
 
-REPORTER = Reporter(format="pdf", filename="report.pdf", render=render)
+REPORTER = Reporter(format="pdf", filename="report.pdf", render=render, background=pdf_in_background)
