@@ -96,6 +96,21 @@ def seeded() -> Iterator[tuple[FakeAws, Estate]]:
     fake.stop()
 
 
+def organization_trail(fake: FakeAws) -> str:
+    """A logging multi-region organisation trail in the management account, which the front shows
+    to member accounts too (moto does not); its ARN."""
+    cloudtrail = _clients(fake)["cloudtrail"]
+    _clients(fake)["s3"].create_bucket(Bucket="org-wide-trail")
+    trail = cloudtrail.create_trail(
+        Name="org-wide", S3BucketName="org-wide-trail", IsMultiRegionTrail=True, IsOrganizationTrail=True
+    )
+    cloudtrail.start_logging(Name="org-wide")
+    fake.state.org_trail = next(
+        t for t in cloudtrail.describe_trails()["trailList"] if t["TrailARN"] == trail["TrailARN"]
+    )
+    return str(trail["TrailARN"])
+
+
 def _user(iam: Any, name: str, owner: str | None, policy: str | None = None, key: bool = True) -> None:
     tags = [{"Key": "owner", "Value": owner}] if owner else []
     iam.create_user(UserName=name, Tags=tags)

@@ -3,8 +3,11 @@ request by its operation (from botocore's own service models), counts it, answer
 lacks in the shapes of the API reference, and injects the faults real endpoints have.
 
 moto 5.2 has no Bedrock action groups, agent knowledge bases, agent aliases or agent versions, no IAM
-service-specific credentials, and does not show an organisation trail to member accounts; the
-front answers those from data the test seeds. Faults, by ``service:Operation`` (the IAM action
+service-specific credentials, does not show an organisation trail to member accounts and shows
+the organisation only to its management account; the front answers those from data the test
+seeds. As AWS does, it refuses a member's GetTrailStatus/GetEventSelectors on the organisation
+trail (CloudTrailARNInvalidException), and lets a CloudTrail delegated administrator read the
+organisation and its trail as the management account does. Faults, by ``service:Operation`` (the IAM action
 name, optionally ``@region``): ``deny`` (AccessDenied in the protocol's own error shape),
 ``throttle`` (N throttling errors), ``html500`` (an HTML page with status 500, as a proxy sends),
 ``hang`` (accept the request and never answer), ``errors`` (the next answers: given AWS errors).
@@ -28,6 +31,7 @@ from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 import botocore.session
+from moto.iam.models import get_account_id_from
 from moto.server import ThreadedMotoServer
 
 _SCOPE = re.compile(r"Credential=([^/]+)/\d+/([\w-]+)/([\w-]+)/aws4_request")
@@ -67,6 +71,12 @@ class FakeState:
     service_credentials: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     page_size: int = 100  # items per page of the lists the front answers
     org_trail: dict[str, Any] | None = None  # a trail (DescribeTrails shape) members see too
+    # CloudTrail delegated administrators (account -> ListDelegatedAdministrators item, which moto
+    # cannot register for cloudtrail.amazonaws.com): they read the organisation and its trail as the
+    # management account (whose access key is management_key) does
+    delegated_admins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    org_readers: set[str] = field(default_factory=set)  # delegated administrators of other services
+    management_key: str = "testing"
     deny: set[str] = field(default_factory=set)  # "iam:ListAccessKeys", "sts:AssumeRole:<account>"
     throttle: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> times
     html500: set[str] = field(default_factory=set)
@@ -138,6 +148,10 @@ class _Front(BaseHTTPRequestHandler):
         queued = self._queued(faults)
         if queued is not None:
             return self._error(queued[0], queued[1], queued[2])
+        self.forward_as: str | None = None
+        refused = self._organization_view(signing, operation, body)
+        if refused is not None:
+            return self._error(400, "CloudTrailARNInvalidException", refused)
         made_up = self._made_up(operation, body)
         if made_up is not None:
             with self.state.lock:
@@ -170,6 +184,29 @@ class _Front(BaseHTTPRequestHandler):
             for call in faults:
                 if self.state.errors.get(call):
                     return self.state.errors[call].pop(0)
+        return None
+
+    def _organization_view(self, signing: str, operation: str, body: bytes) -> str | None:
+        """For a delegated administrator, read the organisation and its trail as the management
+        account (``forward_as``); for another member, the refusal of the organisation trail."""
+        trail = self.state.org_trail
+        org_trail_read = (
+            signing == "cloudtrail"
+            and operation in ("GetTrailStatus", "GetEventSelectors")
+            and trail is not None
+            and json.loads(body or b"{}").get("Name" if operation == "GetTrailStatus" else "TrailName")
+            == trail["TrailARN"]
+        )
+        if signing != "organizations" and not org_trail_read:
+            return None
+        caller = get_account_id_from(self.access_key)
+        readers = self.state.delegated_admins.keys() | (self.state.org_readers if not org_trail_read else set())
+        if caller in readers:
+            self.forward_as = self.state.management_key
+            return None
+        owner = trail["TrailARN"].split(":")[4] if trail else ""
+        if org_trail_read and caller != owner:
+            return f"AccountID in ARN is wrong, you can only access resources with AccountID {caller}."
         return None
 
     def _assume_denied(self, signing: str, operation: str, body: bytes) -> bool:
@@ -225,6 +262,10 @@ class _Front(BaseHTTPRequestHandler):
             return self._json_page("agentAliasSummaries", self.state.aliases.get(agent, []), request)
         if operation == "GetAgentVersion" and version in self.state.agent_versions.get(agent, {}):
             return json.dumps({"agentVersion": self.state.agent_versions[agent][version]}).encode()
+        if operation == "ListDelegatedAdministrators" and self.model == "organizations":
+            principal = json.loads(body or b"{}").get("ServicePrincipal")
+            if principal == "cloudtrail.amazonaws.com":
+                return json.dumps({"DelegatedAdministrators": list(self.state.delegated_admins.values())}).encode()
         if operation == "ListServiceSpecificCredentials":
             return self._service_credentials(parse_qs(body.decode()))
         return None
@@ -277,6 +318,11 @@ class _Front(BaseHTTPRequestHandler):
         connection = http.client.HTTPConnection("127.0.0.1", self.state.moto_port, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         headers["Host"] = self.headers.get("Host", "")
+        if self.forward_as:  # moto names the caller's account by the access key it signed with
+            headers = {k: v for k, v in headers.items() if k.lower() != "x-amz-security-token"}
+            headers["Authorization"] = re.sub(
+                r"Credential=[^/]+/", f"Credential={self.forward_as}/", headers["Authorization"]
+            )
         connection.request(self.command, self.path, body=body, headers=headers)
         response = connection.getresponse()
         payload = response.read()

@@ -21,7 +21,7 @@ from scanner.sources.aws.collector import AwsScope, collect_aws
 from scanner.sources.aws.iam import fetch_credential_report
 from scanner.sources.aws.sessions import assume, identify
 
-from .aws_estate import MANAGEMENT, NOW, ORG_ROLE, Estate, _clients, seeded
+from .aws_estate import MANAGEMENT, NOW, ORG_ROLE, Estate, _clients, organization_trail, seeded
 from .aws_fake import FakeAws
 
 ORG_SCAN = AwsScope(regions=("us-east-1",), org_role=ORG_ROLE)
@@ -47,14 +47,7 @@ def world() -> Iterator[tuple[FakeAws, Estate]]:
             _credential("batch", "ACCA3333333333EXAMPLE", 3),
         ]
         fake.state.page_size = 1
-        clients["s3"].create_bucket(Bucket="org-wide-trail")
-        trail = clients["cloudtrail"].create_trail(
-            Name="org-wide", S3BucketName="org-wide-trail", IsMultiRegionTrail=True, IsOrganizationTrail=True
-        )
-        clients["cloudtrail"].start_logging(Name="org-wide")
-        fake.state.org_trail = next(
-            t for t in clients["cloudtrail"].describe_trails()["trailList"] if t["TrailARN"] == trail["TrailARN"]
-        )
+        organization_trail(fake)
         suspended = clients["organizations"].create_account(Email="old@example.com", AccountName="old")
         clients["organizations"].close_account(AccountId=suspended["CreateAccountStatus"]["AccountId"])
         yield fake, estate
@@ -119,8 +112,16 @@ def test_every_answer_the_front_makes_up_parses_and_fits_the_service_model(fake:
         "bedrock-agent:ListAgentKnowledgeBases",
         "iam:ListServiceSpecificCredentials",
     }
+    assert_fits_the_model(fake)
+
+
+def assert_fits_the_model(fake: FakeAws, only: str | None = None) -> None:
+    """Every answer the front made up (or those of ``only``) parses with botocore's parser and has
+    exactly the members botocore's service model names."""
     session = botocore.session.get_session()
     for name, status, headers, body in fake.state.served:
+        if only is not None and name != only:
+            continue
         service, operation = name.split(":")
         model = session.get_service_model(service)
         output = model.operation_model(operation).output_shape
@@ -132,6 +133,7 @@ def test_every_answer_the_front_makes_up_parses_and_fits_the_service_model(fake:
             _strict_xml(result, output, name)
         else:
             _strict(json.loads(body), output, name)
+    assert only is None or any(name == only for name, *_ in fake.state.served), f"{only} was not made up"
 
 
 # ---------------------------------------------------------------------- behaviours

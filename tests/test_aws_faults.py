@@ -29,7 +29,9 @@ ORG_SCAN = AwsScope(regions=("us-east-1",), org_role=ORG_ROLE)
 # caller's identity (checked on its own) and the regions (the scans name theirs).
 # iam:GetPolicy/GetPolicyVersion run only for an attached policy whose document the bulk data lacks,
 # which moto never leaves out: their refusal is tested in tests/test_no_evidence_no_pass.py.
-CONDITIONAL = ("iam:GetPolicy", "iam:GetPolicyVersion")
+# organizations:ListDelegatedAdministrators runs only for an organisation trail its owner's scan
+# did not read: its refusal is tested in tests/test_aws_org_trails.py.
+CONDITIONAL = ("iam:GetPolicy", "iam:GetPolicyVersion", "organizations:ListDelegatedAdministrators")
 CALLS = tuple(p for p in PERMISSIONS if p not in ("sts:GetCallerIdentity", "ec2:DescribeRegions", *CONDITIONAL))
 
 

@@ -15,6 +15,7 @@ PERMISSIONS = (
     "organizations:ListAccounts",
     "organizations:DescribeOrganization",
     "organizations:ListTagsForResource",
+    "organizations:ListDelegatedAdministrators",
     "ec2:DescribeRegions",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetPolicy",

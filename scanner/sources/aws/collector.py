@@ -5,8 +5,9 @@ account whose role cannot be assumed is reported as failed and skipped; a refuse
 account partial. Without credentials, or with credentials AWS rejects, the source stops (exit 2);
 when STS cannot be reached at all, nothing was read and the source fails (exit 3). Bedrock agents
 are read only in regions where botocore's endpoint data offers them. An organisation trail is read
-once, from the account the scan runs from (the management or delegated-administrator account),
-and the member accounts that see it are marked covered by it.
+once, from its owner (the management account) when that is scanned, else from the account the
+scan runs from or an account of the scan that is the management account or a CloudTrail delegated
+administrator, and the member accounts that see it are marked covered by it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from scanner.sources.aws.policy import owner_from_tags
 from scanner.sources.aws.sessions import Caller, assume, base_session, identify
 
 ACCOUNT_WORKERS = 4
+CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +91,60 @@ def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Invent
         sources=[*listing, *(s for p in parts for s in p.sources)],
     )
     may_read_org_trails = bool(scope.org_role) and not listing
-    complete_organization_trails(merged, home if may_read_org_trails else None)
-    report_home_gaps(merged, home)
+    readers = OrganizationTrailReaders(home, targets)
+    complete_organization_trails(merged, readers.reader_for if may_read_org_trails else None)
+    for calls in (home, *readers.others.values()):
+        report_gaps_of(merged, calls)
     return merged
 
 
-def report_home_gaps(inventory: Inventory, home: AwsCalls) -> None:
-    """Calls made from the account the scan runs from (tags of member accounts, regions,
-    organisation trails) that failed are gaps of that account, or of the scan when it is not
-    itself in scope."""
-    if not home.errors:
+class OrganizationTrailReaders:
+    """Who may read an organisation trail's status and selectors (refused to member accounts): its
+    owner, the management account, or a CloudTrail delegated administrator (``organizations:
+    ListDelegatedAdministrators`` for cloudtrail.amazonaws.com, asked once, only when needed):
+    the account the scan runs from, else an account of the scan whose role was assumed."""
+
+    def __init__(self, home: AwsCalls, targets: list[AccountTarget]) -> None:
+        self.home = home
+        self.targets = targets
+        self.administrators: list[str] | None = None
+        self.others: dict[str, AwsCalls] = {}  # readers other than home, by account
+
+    def reader_for(self, owner: str) -> AwsCalls | None:
+        if self.home.account == owner:
+            return self.home
+        if self.administrators is None:
+            listed = self.home.paginate(
+                "organizations",
+                "list_delegated_administrators",
+                "DelegatedAdministrators",
+                ServicePrincipal=CLOUDTRAIL_SERVICE,
+            )
+            self.administrators = [admin["Id"] for admin in listed or []]
+        if self.home.account in self.administrators:
+            return self.home
+        for target in self.targets:
+            if target.account in self.administrators and target.session is not None:
+                if target.account not in self.others:
+                    home = self.home
+                    self.others[target.account] = AwsCalls(
+                        target.session, target.account, home.default_region, home.partition, home.deadline_seconds
+                    )
+                return self.others[target.account]
+        return None
+
+
+def report_gaps_of(inventory: Inventory, calls: AwsCalls) -> None:
+    """Calls made after an account's own collection (from the account the scan runs from: tags of
+    member accounts, regions; from the account that read organisation trails) that failed are
+    gaps of that account, or of the scan when it is not itself in scope."""
+    if not calls.errors:
         return
-    status = next((s for s in inventory.sources if s.account == home.account), None)
+    status = next((s for s in inventory.sources if s.account == calls.account), None)
     if status is None:
-        inventory.sources.append(SourceStatus("aws", home.account, "partial", list(home.errors)))
+        inventory.sources.append(SourceStatus("aws", calls.account, "partial", list(calls.errors)))
         return
-    status.errors.extend(home.errors)
+    status.errors.extend(calls.errors)
     if status.status == "complete":
         status.status = "partial"
 

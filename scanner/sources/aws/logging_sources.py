@@ -6,6 +6,7 @@ and the Secrets Manager secrets whose rotation the controls check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,26 +63,32 @@ def organization_trail_seen(account: str, trail: dict[str, Any]) -> LogSource:
     return record
 
 
-def complete_organization_trails(inventory: Inventory, home: AwsCalls | None) -> None:
+def complete_organization_trails(inventory: Inventory, reader_for: Callable[[str], AwsCalls | None] | None) -> None:
     """Fill each member's organisation-trail record from the trail itself: from its owner's record
-    when the owner was scanned, else read once through ``home`` (the management or delegated-
-    administrator account the scan runs from; None when it may not read them). A trail that
-    cannot be read leaves the members' records unknown (the refusal is a gap of ``home``)."""
+    when the owner (the management account) was scanned, else read once through the account
+    ``reader_for(owner)`` names: the management account or a CloudTrail delegated administrator
+    (None when no such account may be read, or ``reader_for`` is None: the scan may not read them).
+    A trail that cannot be read leaves the members' records unknown (the refusal is a gap of the
+    reading account)."""
     seen = [s for s in inventory.log_sources if s.attributes.get("covered_by")]
     owners = {s.uid: s for s in inventory.log_sources if s.kind == "cloudtrail" and not s.attributes.get("covered_by")}
     for arn in sorted({s.attributes["covered_by"] for s in seen} - owners.keys()):
-        if home is None:
+        reader = reader_for(arn_account(arn) or "") if reader_for is not None else None
+        if reader is None:
             continue
-        region = arn.split(":")[3] or home.default_region
-        status = home.call("cloudtrail", "get_trail_status", region, Name=arn)
-        selectors = home.call("cloudtrail", "get_event_selectors", region, TrailName=arn)
+        region = arn.split(":")[3] or reader.default_region
+        status = reader.call("cloudtrail", "get_trail_status", region, Name=arn)
+        selectors = reader.call("cloudtrail", "get_event_selectors", region, TrailName=arn)
         trail = next(s for s in seen if s.attributes["covered_by"] == arn)
-        owners[arn] = trail_record(home.account, {"TrailARN": arn, **_trail_fields(trail)}, status, selectors)
+        owners[arn] = trail_record(reader.account, {"TrailARN": arn, **_trail_fields(trail)}, status, selectors)
+        owners[arn].attributes["status_read_from"] = reader.account
     for record in seen:
         owner = owners.get(record.attributes["covered_by"])
         if owner is None:
             record.attributes["status_read_from"] = "the organization's management or delegated-administrator account"
             continue
+        if "status_read_from" in owner.attributes:
+            record.attributes["status_read_from"] = owner.attributes["status_read_from"]
         record.enabled, record.covers = owner.enabled, list(owner.covers)
         record.unknown = [u for u in record.unknown if u not in ("enabled", "covers")] + [
             u for u in owner.unknown if u in ("enabled", "covers")
