@@ -18,6 +18,12 @@ def bundled_path(name: str) -> Path:
     return _PACKAGE_DIR.parent / name
 
 
+def is_bundled(path: Path) -> bool:
+    """A file shipped with nhiscan (its controls and catalogs), not one a user supplies."""
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(root) for root in (_PACKAGE_DIR / "_bundled", bundled_path("controls")))
+
+
 def controls_dir() -> Path:
     return bundled_path("controls")
 

@@ -59,3 +59,21 @@ def test_capability_tags_named_by_controls_exist_in_the_catalog() -> None:
         named.update(re.findall(r"field: capabilities, contains: ([a-z_]+)", path.read_text()))
     assert named
     assert named <= set(CATALOGS.capabilities.tags), named - set(CATALOGS.capabilities.tags)
+
+
+def test_bundled_files_read_with_libyaml_give_the_documents_the_guarded_loader_gives() -> None:
+    from scanner.loading import parse_yaml
+    from scanner.resources import controls_dir, is_bundled
+
+    files = sorted(controls_dir().rglob("*.yaml"))
+    assert len(files) > 60 and all(is_bundled(path) for path in files)
+    for path in files:
+        text = path.read_text()
+        assert parse_yaml(text, bundled=True)[0] == parse_yaml(text)[0], path
+
+
+def test_a_users_control_directory_is_never_read_as_bundled(tmp_path) -> None:
+    from scanner.resources import is_bundled
+
+    (tmp_path / "c.yaml").write_text("id: X\n")
+    assert not is_bundled(tmp_path / "c.yaml")
