@@ -8,6 +8,7 @@ deadline passed, or nothing was assessed; 4 an internal error; 130/143 interrupt
 from __future__ import annotations
 
 import difflib
+import gc
 import re
 import sys
 import time
@@ -46,6 +47,10 @@ _Group = ExitCodeGroup
 def main(ctx: click.Context, debug: bool) -> None:
     """Posture scanner for non-human identities and the AI agents that act through them."""
     exits.install(ctx, debug)
+    # A large estate's inventory and results are millions of long-lived objects, built in bulk; at
+    # the default thresholds the cyclic collector rescans them so often that reading a stored
+    # 100k-identity scan takes twice as long. Rarer collections still reclaim cycles.
+    gc.set_threshold(100_000, 50, 1000)
 
 
 def _parse_as_of(value: str | None) -> datetime | None:
