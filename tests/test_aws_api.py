@@ -229,3 +229,25 @@ def test_arns_follow_the_partition_of_the_credentials(fake: FakeAws, monkeypatch
     assert f"arn:aws-cn:iam::{MANAGEMENT}:user/svc/cn-sync" in uids
     assert not [uid for uid in uids if uid.startswith("arn:aws:")]
     assert fake.state.requests["bedrock:ListAgents"] == 0, "no Bedrock in aws-cn"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-01T10:00:00Z",  # IAM (query XML)
+        "2026-03-01T10:00:00.123456Z",
+        "2026-03-01T10:00:00.1234567Z",  # seven fraction digits: left to botocore
+        "2026-03-01T10:00:00+02:00",
+        "2026-03-01 10:00:00",  # no zone: stays naive, as botocore leaves it
+        1772359200,  # epoch seconds (JSON protocols)
+        "1772359200.5",
+        "Sun, 01 Mar 2026 10:00:00 GMT",  # RFC 822 (REST headers)
+    ],
+)
+def test_timestamps_parse_exactly_as_botocore_parses_them(value: Any) -> None:
+    from botocore.utils import parse_timestamp
+
+    from scanner.sources.aws.sessions import iso_timestamp
+
+    fast, botocore_own = iso_timestamp(value), parse_timestamp(value)
+    assert fast == botocore_own and fast.isoformat() == botocore_own.isoformat()

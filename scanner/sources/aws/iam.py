@@ -64,11 +64,15 @@ def mask_key(key_id: str) -> str:
 def collect_iam(calls: AwsCalls, concurrency: int = 8, key_ids: str = "auto") -> IamRecords:
     """``key_ids``: list access key ids per user ("all"), never ("none"), or while at most
     KEY_ID_LIMIT users hold keys ("auto"): the one per-user call, it dominates large scans.
-    Without a credential report, every user's keys are listed (their last use stays unknown)."""
-    details = fetch_authorization_details(calls)
-    if details is not None:  # attached policies whose documents the details left out
-        details["Policies"] += missing_policies(details, lambda arn: fetch_policy(calls, arn))
-    report = fetch_credential_report(calls)
+    Without a credential report, every user's keys are listed (their last use stays unknown).
+    The report is asked for first and polled while the authorization details are read, so its
+    generation overlaps them rather than following them."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        pending_report = background.submit(fetch_credential_report, calls)
+        details = fetch_authorization_details(calls)
+        if details is not None:  # attached policies whose documents the details left out
+            details["Policies"] += missing_policies(details, lambda arn: fetch_policy(calls, arn))
+        report = pending_report.result()
     if report is None:
         users_with_keys = [u["UserName"] for u in (details or {}).get("UserDetailList", [])]
         listing = key_ids != "none"

@@ -9,6 +9,7 @@ RefreshableCredentials) when a long scan outlives them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -17,6 +18,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, PartialCredentialsError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 from botocore.parsers import ResponseParserError
+from botocore.utils import parse_timestamp
 
 from scanner.errors import SourceReadError, SourceUnreachableError
 from scanner.model import SourceError
@@ -39,9 +41,29 @@ class Caller:
 
 def base_session(profile: str | None) -> boto3.Session:
     try:
-        return boto3.Session(profile_name=profile)
+        session = boto3.Session(profile_name=profile)
     except BotoCoreError as error:
         raise SourceReadError(f"aws: {error}") from None
+    parse_iso_timestamps_fast(session._session)
+    return session
+
+
+def parse_iso_timestamps_fast(session: botocore.session.Session) -> None:
+    """Clients of ``session`` parse ISO 8601 timestamps with ``datetime.fromisoformat``: botocore's
+    default (dateutil) spends about half of the time it takes to parse an IAM authorization-details
+    page on the identities' dates."""
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=iso_timestamp)
+
+
+def iso_timestamp(value: Any) -> datetime:
+    """What botocore's ``parse_timestamp`` gives, faster for ISO 8601 (``2026-03-01T10:00:00Z``,
+    fractions and offsets too): anything else (epoch seconds, RFC 822 dates) goes to botocore."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_timestamp(value)
 
 
 def identify(session: boto3.Session) -> Caller:
@@ -93,6 +115,7 @@ def assume(
         )
     core = botocore.session.Session()
     core.register_component("data_loader", base._session.get_component("data_loader"))  # models parsed once
+    parse_iso_timestamps_fast(core)
     core._credentials = RefreshableCredentials.create_from_metadata(first, fetch, "sts-assume-role")
     return boto3.Session(botocore_session=core, region_name=caller.region), None
 
