@@ -13,15 +13,21 @@ from scanner.serialize import dumps_document
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
-    data = {f: getattr(finding, f) for f in _FINDING_FIELDS}
+    # written out rather than looped over the field names: this runs once per finding
+    data = {
+        "fingerprint": finding.fingerprint,
+        "control_id": finding.control_id,
+        "status": finding.status,
+        "severity": finding.severity,
+        "resource": finding.resource,
+        "message": finding.message,
+        "evidence": finding.evidence,
+    }
     if finding.waiver is not None:
         data["waiver"] = finding.waiver
     if finding.new is not None:
         data["new"] = finding.new
     return data
-
-
-_FINDING_FIELDS = ("fingerprint", "control_id", "status", "severity", "resource", "message", "evidence")
 
 
 def render(result: ScanResult, settings: ReportSettings | None = None) -> str:
