@@ -225,3 +225,15 @@ def test_a_bad_config_file_names_file_and_line(cli, tmp_path: Path) -> None:
     outcome = cli("scan", "--config", str(config))
     assert outcome.exit_code == 2
     assert f"{config}:3" in outcome.output and "docx" in outcome.output
+
+
+def test_the_schema_revision_a_store_checks_is_the_migrations_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from scanner.history.store import MIGRATIONS
+    from scanner.history.tables import SCHEMA_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION

@@ -18,17 +18,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, delete, event, func, select, text
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
-from scanner.history.tables import scans
+from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
@@ -111,8 +106,6 @@ class HistoryStore:
             raise
         except ArgumentError:
             raise HistoryError(f"history database: '{self._safe_url()}' is not a database URL or path") from None
-        except CommandError as error:
-            raise HistoryError(f"history database {self._safe_url()}: {str(error).splitlines()[0]}") from None
         except SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
@@ -146,17 +139,31 @@ class HistoryStore:
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to ``revision``; concurrent openers serialise on a lock (alembic's
-        context is process-global, and other processes wait on the database's own lock)."""
+        context is process-global, and other processes wait on the database's own lock). A
+        database already at the newest revision is recognised without loading alembic."""
+        if revision == "head" and self._revision() == SCHEMA_REVISION:
+            return
+        from alembic.util.exc import CommandError
+
+        try:
+            with _MIGRATING:
+                self._upgrade(revision)
+        except CommandError as error:
+            raise HistoryError(f"history database {self._safe_url()}: {str(error).splitlines()[0]}") from None
+
+    def _revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            try:
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except (OperationalError, ProgrammingError):  # no table yet: a new database
+                return None
+
+    def _upgrade(self, revision: str) -> None:
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        target = ScriptDirectory.from_config(config).get_current_head() if revision == "head" else revision
-        with self.engine.connect() as connection:
-            if MigrationContext.configure(connection).get_current_revision() == target:
-                return
-        with _MIGRATING:
-            self._upgrade(config, revision)
-
-    def _upgrade(self, config: Config, revision: str) -> None:
         for attempt in range(3):
             try:
                 with self.engine.begin() as connection:
