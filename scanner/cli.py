@@ -25,7 +25,7 @@ from scanner.config import STARTER, load_config, scan_defaults
 from scanner.errors import InputError, ReportError, UsageError
 from scanner.exits import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, ExitCodeGroup
 from scanner.fsutil import output_set, write_atomic
-from scanner.history.store import HistoryStore, scan_scope, trend_point
+from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend_point
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
 from scanner.listings import control_rows, emit, format_option, framework_item_rows, framework_rows, history_rows
@@ -261,10 +261,13 @@ def scan(
         scope = None if scan_group else scan_scope(result)
         earlier = store.trend(scan_group, scope=scope)
         result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
+    packer = ResultsPacker() if store is not None and "json" in chosen_formats else None
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
-        written, results_json = _write_outputs(result, chosen_formats, output_dir, paper, inventory)
+        written = _write_outputs(
+            result, chosen_formats, output_dir, paper, inventory, packer.add if packer is not None else None
+        )
     if store is not None:
-        store.save(result, results_json or render_results(result), scan_group)
+        store.save(result, packer or render_results(result), scan_group)
         retention = (config.get("history") or {}).get("retention_days")
         if retention:
             store.prune(int(retention))
@@ -303,16 +306,20 @@ def inventory(
 
 
 def _write_outputs(
-    result: ScanResult, formats: list[str], output_dir: Path, paper: str, inventory: Inventory | None = None
-) -> tuple[list[Path], str | None]:
-    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set, and
-    results.json's text when it was written. A new scan (``inventory`` given) also removes the files
-    an earlier scan wrote there that this one did not, so the folder never holds files of two scans,
-    and records in results.json how long writing the rest took; re-rendering (``nhiscan report``)
-    removes nothing, since its input may be the results.json in that folder. A report that cannot
-    be rendered does not hold back the others."""
+    result: ScanResult,
+    formats: list[str],
+    output_dir: Path,
+    paper: str,
+    inventory: Inventory | None = None,
+    results_sink: Callable[[bytes], None] | None = None,
+) -> list[Path]:
+    """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set. A new scan
+    (``inventory`` given) also removes the files an earlier scan wrote there that this one did not,
+    so the folder never holds files of two scans, and records in results.json how long writing the
+    rest took; re-rendering (``nhiscan report``) removes nothing, since its input may be the
+    results.json in that folder. ``results_sink`` sees results.json's bytes as they are written. A
+    report that cannot be rendered does not hold back the others."""
     failure: ReportError | None = None
-    results_json = None
     owned = [r.filename for r in reporters().values()] + ["inventory.json"] if inventory is not None else []
     timings = result.scan.timings if inventory is not None else None
     try:
@@ -323,7 +330,7 @@ def _write_outputs(
             if timings is not None:
                 timings["write"] = round(time.perf_counter() - started, 3)
             try:
-                results_json = write_reports(result, formats, staging, ReportSettings(paper=paper), timings)
+                write_reports(result, formats, staging, ReportSettings(paper=paper), timings, results_sink)
             except ReportError as exc:
                 failure = ReportError(str(exc).replace(str(staging), str(output_dir)))
             names = sorted(path.name for path in staging.iterdir())
@@ -331,7 +338,7 @@ def _write_outputs(
         raise ReportError(f"{output_dir}: cannot write: {exc.strerror or exc}") from None
     if failure is not None:
         raise failure
-    return [output_dir / name for name in names], results_json
+    return [output_dir / name for name in names]
 
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:
@@ -367,7 +374,7 @@ def report(
     else:
         raise UsageError("name a RESULTS file or scan id, or --scan-group")
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
-        written, _ = _write_outputs(result, chosen_formats, output_dir, paper)
+        written = _write_outputs(result, chosen_formats, output_dir, paper)
     if not quiet:
         for path in written:
             click.echo(f"wrote {console.inert(str(path))}")

@@ -6,19 +6,29 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
+    write_atomic_pieces(path, [content])
+
+
+def write_atomic_pieces(path: Path, pieces: Iterable[str | bytes], also: Callable[[bytes], None] | None = None) -> None:
+    """Write ``pieces`` to ``path`` through a temporary file that replaces it only once complete
+    and on disk; ``also`` sees every byte written, piece by piece (a large file need never be
+    whole in memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; reports are shared like any file
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for piece in pieces:
+                data = piece.encode("utf-8") if isinstance(piece, str) else piece
+                stream.write(data)
+                if also is not None:
+                    also(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, path)

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError, ReportError
-from scanner.fsutil import write_atomic
+from scanner.fsutil import write_atomic_pieces
 from scanner.loading import read_json, validate
 from scanner.model import INVENTORY_SCHEMA_VERSION, Inventory
-from scanner.serialize import dumps_document, from_dict
+from scanner.serialize import document_pieces, dumps_document, from_dict
 
 
 def inventory_from_data(data: object, path: Path) -> Inventory:
@@ -79,7 +79,7 @@ _DOCUMENT_FIELDS = (
 
 def save_inventory(inventory: Inventory, path: Path) -> None:
     try:
-        write_atomic(path, inventory_to_json(inventory))
+        write_atomic_pieces(path, document_pieces(inventory_document(inventory)))
     except OSError as exc:
         raise ReportError(f"{path}: cannot write: {exc.strerror or exc}") from None
 

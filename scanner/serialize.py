@@ -11,7 +11,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -65,25 +65,55 @@ def dumps_document(document: dict[str, Any], expand: tuple[str, ...] = ()) -> st
     """A JSON object laid out one top-level key per line and one list item per line: readable,
     greppable and diff-friendly, yet written by the C encoder (``indent`` would use the slow one).
     The objects under the keys named in ``expand`` are laid out the same way, one level deeper."""
-    return "\n".join(["{", *_document_lines(document, " ", expand), "}"]) + "\n"
+    return "".join(document_pieces(document, expand))
 
 
-def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...]) -> list[str]:
-    lines = []
+def document_pieces(document: dict[str, Any], expand: tuple[str, ...] = ()) -> Iterator[str]:
+    """``dumps_document``'s text in pieces of up to a few thousand lines, for writing a large
+    document without holding all of it (or a list of its lines) in memory at once."""
+    yield "{\n"
+    yield from _document_lines(document, " ", expand)
+    yield "}\n"
+
+
+_LINES_PER_PIECE = 2000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Converted:
+    """A list written item by item through ``convert``: each item's JSON-ready form is made only
+    when its line is written, so a million findings are never a million dicts at once."""
+
+    items: Sequence[Any]
+    convert: Callable[[Any], Any]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def chunk(self, start: int, stop: int) -> list[Any]:
+        return [self.convert(item) for item in self.items[start:stop]]
+
+
+def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...]) -> Iterator[str]:
     last = len(document) - 1
     for index, (key, value) in enumerate(document.items()):
         comma = "," if index < last else ""
+        if isinstance(value, Converted) and not len(value):
+            value = []
         if key in expand and isinstance(value, dict):
-            lines.append(f"{pad}{dumps(key)}: {{")
-            lines.extend(_document_lines(value, pad + "  ", ()))
-            lines.append(f"{pad}}}{comma}")
-        elif isinstance(value, list) and value:
-            lines.append(f"{pad}{dumps(key)}: [")
-            lines.append(",\n".join(f"{pad} {dumps(item)}" for item in value))
-            lines.append(f"{pad}]{comma}")
+            yield f"{pad}{dumps(key)}: {{\n"
+            yield from _document_lines(value, pad + "  ", ())
+            yield f"{pad}}}{comma}\n"
+        elif isinstance(value, list | Converted) and len(value):
+            yield f"{pad}{dumps(key)}: [\n"
+            for start in range(0, len(value), _LINES_PER_PIECE):
+                stop = start + _LINES_PER_PIECE
+                items = value.chunk(start, stop) if isinstance(value, Converted) else value[start:stop]
+                separator = ",\n" if start + _LINES_PER_PIECE < len(value) else "\n"
+                yield ",\n".join(f"{pad} {dumps(item)}" for item in items) + separator
+            yield f"{pad}]{comma}\n"
         else:
-            lines.append(f"{pad}{dumps(key)}: {dumps(value)}{comma}")
-    return lines
+            yield f"{pad}{dumps(key)}: {dumps(value)}{comma}\n"
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

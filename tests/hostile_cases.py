@@ -337,8 +337,8 @@ _SLOW_REPORTS_HOOK = """
 import sys, time
 import scanner.reports
 real = scanner.reports.write_reports
-def slow(result, formats, output_dir, settings=None, timings=None):
-    written = real(result, formats[:1], output_dir, settings, timings)
+def slow(result, formats, output_dir, *rest):
+    written = real(result, formats[:1], output_dir, *rest)
     print("READY", file=sys.stderr, flush=True)
     time.sleep(60)
     return written

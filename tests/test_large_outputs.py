@@ -78,3 +78,26 @@ def test_past_the_limit_the_html_table_groups_and_says_so(demo_result, monkeypat
     page = html_report.render(demo_result, ReportSettings())
     assert f"This scan has {len(demo_result.findings):,} findings" in page
     assert "Every finding, one by one, is in results.json." in page
+
+
+def test_results_json_written_in_pieces_is_the_text_rendered_whole(demo_result: ScanResult, monkeypatch) -> None:
+    from scanner import serialize
+    from scanner.history.store import ResultsPacker, _unpack
+    from scanner.reports import json_results
+
+    whole = json_results.render(demo_result)
+    monkeypatch.setattr(serialize, "_LINES_PER_PIECE", 7)
+    pieces = list(json_results.pieces(demo_result))
+    assert len(pieces) > len(demo_result.findings) // 7 and "".join(pieces) == whole
+    packer = ResultsPacker()
+    for piece in pieces:
+        packer.add(piece.encode())
+    assert _unpack(packer.packed()) == (whole.encode(), True)
+
+
+def test_an_empty_findings_list_is_written_as_an_empty_list(demo_result: ScanResult) -> None:
+    import dataclasses
+
+    from scanner.reports import json_results
+
+    assert json.loads(json_results.render(dataclasses.replace(demo_result, findings=[])))["findings"] == []

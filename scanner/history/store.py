@@ -56,9 +56,28 @@ def database_url(value: str) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+class ResultsPacker:
+    """results.json as the history stores it (STORED_MAGIC, the SHA-256 of the text, zlib data),
+    packed from its bytes as they are written, so the text need never be whole in memory."""
+
+    def __init__(self) -> None:
+        self._checksum = hashlib.sha256()
+        self._compressor = zlib.compressobj(6)
+        self._compressed: list[bytes] = []
+
+    def add(self, data: bytes) -> None:
+        self._checksum.update(data)
+        self._compressed.append(self._compressor.compress(data))
+
+    def packed(self) -> bytes:
+        """The stored form; call once, after the last ``add``."""
+        return STORED_MAGIC + self._checksum.digest() + b"".join(self._compressed) + self._compressor.flush()
+
+
 def _pack(text_value: str) -> bytes:
-    raw = text_value.encode("utf-8")
-    return STORED_MAGIC + hashlib.sha256(raw).digest() + zlib.compress(raw, 6)
+    packer = ResultsPacker()
+    packer.add(text_value.encode("utf-8"))
+    return packer.packed()
 
 
 def _unpack(data: bytes) -> tuple[bytes, bool]:
@@ -179,8 +198,9 @@ class HistoryStore:
     # ---------------------------------------------------------------- writing
 
     @_guarded
-    def save(self, result: ScanResult, results_json: str, group: str | None = None) -> TrendPoint:
-        """Store a scan in one transaction: readers see all of it or none of it."""
+    def save(self, result: ScanResult, results_json: str | ResultsPacker, group: str | None = None) -> TrendPoint:
+        """Store a scan in one transaction: readers see all of it or none of it. ``results_json``:
+        its results.json text, or the packer that saw it written."""
         failing = sorted(f.fingerprint for f in result.findings if f.status == "fail")
         sources = [
             {"name": s.name, "account": s.account, "status": s.status, "errors": len(s.errors)}
@@ -211,7 +231,7 @@ class HistoryStore:
                     median_credential_age=point.median_credential_age,
                     tool_version=result.tool.get("version", ""),
                     failing_fingerprints=_pack("\n".join(failing)),
-                    results=_pack(results_json),
+                    results=results_json.packed() if isinstance(results_json, ResultsPacker) else _pack(results_json),
                 )
             )
         return point

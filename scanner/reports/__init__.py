@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import ReportError, UsageError
-from scanner.fsutil import write_atomic
+from scanner.fsutil import write_atomic, write_atomic_pieces
 from scanner.model import ScanResult
 
 PAPER_SIZES = ("a4", "letter")
@@ -30,6 +30,8 @@ class Reporter:
     format: str
     filename: str
     render: Callable[[ScanResult, ReportSettings], str | bytes]
+    # The output in pieces, written as they are made (a large results.json is never whole in memory).
+    pieces: Callable[[ScanResult, ReportSettings], Iterable[str]] | None = None
     # Starts rendering elsewhere (another process) and yields the call that waits for the output.
     background: Callable[[ScanResult, ReportSettings], AbstractContextManager[Callable[[], str | bytes]]] | None = None
 
@@ -65,30 +67,27 @@ def write_reports(
     output_dir: Path,
     settings: ReportSettings | None = None,
     timings: dict[str, float] | None = None,
-) -> str | None:
-    """Write each format and return results.json's text (None when it was not asked for). The
-    other formats come first, so results.json can record in ``timings`` (a new scan's) how long
-    they took (added to ``write``); a reporter with a ``background`` renderer (the PDF) works in
-    another process meanwhile. A report that cannot be rendered or written holds back none of the
-    others: the failures are raised together at the end."""
+    results_sink: Callable[[bytes], None] | None = None,
+) -> None:
+    """Write each format. The other formats come first, so results.json can record in ``timings``
+    (a new scan's) how long they took (added to ``write``); a reporter with a ``background``
+    renderer (the PDF) works in another process meanwhile. results.json is written piece by piece,
+    and ``results_sink`` sees each piece's bytes (the history packs them as they pass). A report
+    that cannot be rendered or written holds back none of the others: the failures are raised
+    together at the end."""
     available = reporters()
     settings = dataclasses.replace(settings or ReportSettings(), formats=tuple(formats))
     started = time.perf_counter()
     failures: list[str] = []
-    results_json = None
 
-    def write(name: str, render: Callable[[], str | bytes]) -> str | bytes | None:
+    def write(name: str, render: Callable[[], str | bytes]) -> None:
         path = output_dir / available[name].filename
         try:
-            content = render()
-            write_atomic(path, content)
+            write_atomic(path, render())
         except OSError as exc:
             failures.append(f"{path}: cannot write: {exc.strerror or exc}")
         except ReportError as exc:
             failures.append(f"{path}: {exc}")
-        else:
-            return content
-        return None
 
     with ExitStack() as running:
         waiting: dict[str, Callable[[], str | bytes]] = {}
@@ -104,8 +103,16 @@ def write_reports(
     if "json" in formats:
         if timings is not None:
             timings["write"] = round(timings.get("write", 0.0) + time.perf_counter() - started, 3)
-        written = write("json", lambda: available["json"].render(result, settings))
-        results_json = written if isinstance(written, str) else None
+        reporter = available["json"]
+        path = output_dir / reporter.filename
+        pieces = getattr(reporter, "pieces", None)
+        try:
+            if pieces is not None:
+                write_atomic_pieces(path, pieces(result, settings), also=results_sink)
+            else:
+                content = reporter.render(result, settings)
+                write_atomic_pieces(path, [content], also=results_sink)
+        except OSError as exc:
+            failures.append(f"{path}: cannot write: {exc.strerror or exc}")
     if failures:
         raise ReportError("; ".join(failures))
-    return results_json

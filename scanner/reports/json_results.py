@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from scanner.frameworks import grade
 from scanner.inventory_io import inventory_document
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
-from scanner.serialize import dumps_document
+from scanner.serialize import Converted, document_pieces
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -31,7 +32,12 @@ def _finding(finding: Finding) -> dict[str, Any]:
 
 
 def render(result: ScanResult, settings: ReportSettings | None = None) -> str:
-    return dumps_document(
+    return "".join(pieces(result, settings))
+
+
+def pieces(result: ScanResult, settings: ReportSettings | None = None) -> Iterator[str]:
+    """results.json's text in pieces (see serialize.document_pieces), for writing it as it is made."""
+    return document_pieces(
         {
             "schema_version": result.schema_version,
             "tool": result.tool,
@@ -40,7 +46,7 @@ def render(result: ScanResult, settings: ReportSettings | None = None) -> str:
             "grade": grade(result.score),
             "gate": result.gate,
             "controls": result.controls,
-            "findings": [_finding(f) for f in result.findings],
+            "findings": Converted(result.findings, _finding),
             "frameworks": result.frameworks,
             "waivers": result.waivers,
             "inventory_summary": result.inventory_summary,
@@ -57,4 +63,4 @@ def results_dict(result: ScanResult) -> dict[str, Any]:
     return json.loads(render(result))
 
 
-REPORTER = Reporter(format="json", filename="results.json", render=render)
+REPORTER = Reporter(format="json", filename="results.json", render=render, pieces=pieces)
