@@ -14,6 +14,7 @@ incomplete), 0-100. Items not assessed, not applicable or not in scope are left 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from scanner.frameworks import DECIDING, Framework, FrameworkItem, Scope, coverage_text, item_mappings
@@ -59,22 +60,24 @@ def incomplete_providers(sources: Sequence[SourceStatus], account_providers: dic
     return lacking
 
 
-class _InScope:
+class ResultsInScope:
     """Per control, the results of resources inside one scope: fail/unknown/waived from findings,
-    pass as evaluated minus those (passing resources are counted, not kept as findings)."""
+    pass as evaluated minus those (passing resources are counted, not kept as findings). The
+    findings are tallied once, by control, status, provider and kind, and serve every framework."""
 
     def __init__(self, findings: Iterable[Finding]) -> None:
-        self._by_control: dict[str, list[Finding]] = {}
-        for finding in findings:
-            self._by_control.setdefault(finding.control_id, []).append(finding)
+        tallies = Counter((f.control_id, f.status, f.resource.provider, f.resource.kind) for f in findings)
+        self._by_control: dict[str, dict[tuple[str, str, str], int]] = {}
+        for (control_id, status, provider, kind), number in tallies.items():
+            self._by_control.setdefault(control_id, {})[(status, provider, kind)] = number
 
     def counts(self, control: ControlSummary, scope: Scope) -> dict[str, int]:
         if scope.unrestricted:
             return {status: control.counts.get(status, 0) for status in ("fail", "pass", "waived", "unknown")}
         counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
-        for finding in self._by_control.get(control.id, []):
-            if finding.status in counts and scope.admits(finding.resource.provider, finding.resource.kind):
-                counts[finding.status] += 1
+        for (status, provider, kind), number in self._by_control.get(control.id, {}).items():
+            if status in counts and scope.admits(provider, kind):
+                counts[status] += number
         evaluated = 0
         for key, number in control.evaluated_by_scope.items():
             provider, _, kind = key.partition("/")
@@ -87,7 +90,7 @@ class _InScope:
 def framework_posture(
     framework: Framework,
     controls: Sequence[ControlSummary],
-    findings: Sequence[Finding] = (),
+    findings: Sequence[Finding] | ResultsInScope = (),
     present: set[str] | None = None,
     lacking: set[str] | None = None,
 ) -> FrameworkPosture:
@@ -96,7 +99,7 @@ def framework_posture(
     by_id = {control.id: control for control in controls}
     mappings = item_mappings(framework, (m for c in controls for m in c.mappings))
     in_scope = present is None or not framework.scope.providers or bool(set(framework.scope.providers) & present)
-    in_scope_results = _InScope(findings)
+    in_scope_results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
     items = []
     for item in framework.items:
         found = [m for m in mappings[item.id] if m.control in by_id]

@@ -22,7 +22,7 @@ from scanner.engine.controls import CompiledControl, Control, compile_control, l
 from scanner.engine.evaluate import evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
-from scanner.framework_posture import estate_providers, framework_posture, incomplete_providers
+from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
 from scanner.frameworks import Framework, items_by_framework, load_frameworks, weighted_score
 from scanner.model import (
     SEVERITIES,
@@ -208,7 +208,8 @@ def framework_postures(
     seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
     present = estate_providers(seen, inventory.sources, account_providers)
     lacking = incomplete_providers(inventory.sources, account_providers)
-    return [framework_posture(catalogs.frameworks[fid], summaries, findings, present, lacking) for fid in framework_ids]
+    results = ResultsInScope(findings)
+    return [framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking) for fid in framework_ids]
 
 
 @contextmanager
