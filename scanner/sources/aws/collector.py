@@ -59,6 +59,7 @@ class AccountTarget:
     error: SourceError | None = None
     parent: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    role: str = ""  # the organisation role to assume when the account's turn comes
 
 
 def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Inventory:
@@ -74,6 +75,8 @@ def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Invent
 
     def run(target: AccountTarget) -> Inventory:
         try:
+            if target.role:
+                open_account(target, base, home, caller)
             return collect_account(target, regions, offered, scope, caller, started)
         finally:
             ticks()
@@ -157,7 +160,7 @@ def plan_accounts(
     if scope.org_role:
         listed = home.paginate("organizations", "list_accounts", "Accounts")
         if listed is not None:
-            return _organization_targets(base, home, caller, scope, listed), []
+            return _organization_targets(home, scope, listed), []
         failed = SourceStatus("aws", f"organization of {caller.account}", "failed", list(home.errors))
         home.errors.clear()
         if scope.accounts and set(scope.accounts) != {caller.account}:
@@ -171,9 +174,8 @@ def plan_accounts(
     return ([AccountTarget(caller.account, session=base)] if owned(scope.shard, caller.account) else []), []
 
 
-def _organization_targets(
-    base: boto3.Session, home: AwsCalls, caller: Caller, scope: AwsScope, listed: list[dict[str, Any]]
-) -> list[AccountTarget]:
+def _organization_targets(home: AwsCalls, scope: AwsScope, listed: list[dict[str, Any]]) -> list[AccountTarget]:
+    """The organisation's active accounts in scope; each is opened (tags, role) by its worker."""
     organization = home.call("organizations", "describe_organization") or {}
     org_id = (organization.get("Organization") or {}).get("Id")
     wanted = set(scope.accounts)
@@ -184,12 +186,16 @@ def _organization_targets(
             continue
         if (wanted and entry["Id"] not in wanted) or not owned(scope.shard, entry["Id"]):
             continue
-        target = AccountTarget(entry["Id"], name=entry.get("Name", ""), parent=org_id)
-        tags = home.paginate("organizations", "list_tags_for_resource", "Tags", ResourceId=entry["Id"])
-        target.tags = owner_from_tags(tags or [])[0]
-        target.session, target.error = assume(base, caller, entry["Id"], scope.org_role or "")
-        targets.append(target)
+        targets.append(AccountTarget(entry["Id"], name=entry.get("Name", ""), parent=org_id, role=scope.org_role or ""))
     return targets
+
+
+def open_account(target: AccountTarget, base: boto3.Session, home: AwsCalls, caller: Caller) -> None:
+    """The account's tags (read from the organisation) and a session in it as its role: done by
+    the account's own worker, so the accounts' calls overlap rather than all precede collection."""
+    tags = home.paginate("organizations", "list_tags_for_resource", "Tags", ResourceId=target.account)
+    target.tags = owner_from_tags(tags or [])[0]
+    target.session, target.error = assume(base, caller, target.account, target.role)
 
 
 def enabled_regions(home: AwsCalls) -> list[str]:
