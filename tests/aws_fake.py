@@ -200,12 +200,14 @@ class _Front(BaseHTTPRequestHandler):
         if signing != "organizations" and not org_trail_read:
             return None
         caller = get_account_id_from(self.access_key)
+        owner = trail["TrailARN"].split(":")[4] if trail else ""
+        if org_trail_read and caller == owner:
+            return None
         readers = self.state.delegated_admins.keys() | (self.state.org_readers if not org_trail_read else set())
         if caller in readers:
             self.forward_as = self.state.management_key
             return None
-        owner = trail["TrailARN"].split(":")[4] if trail else ""
-        if org_trail_read and caller != owner:
+        if org_trail_read:
             return f"AccountID in ARN is wrong, you can only access resources with AccountID {caller}."
         return None
 

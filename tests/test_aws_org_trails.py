@@ -155,3 +155,32 @@ def test_delegated_administrators_that_cannot_be_listed_leave_the_trail_unknown_
     record = _covering(inventory, world.member)
     assert {"enabled", "covers"} <= set(record.unknown), "no evidence, no pass"
     assert world.fake.state.requests["cloudtrail:GetTrailStatus"] == 1, "only the member's own trail"
+
+
+def test_an_organisation_trail_whose_home_is_the_delegated_admin_covers_the_members(as_admin) -> None:
+    """A trail whose ARN names the delegated administrator's own account: the scan reads it there
+    as that account's own trail, and the members it covers are complete and take its status."""
+    world = as_admin
+    session = boto3.Session()  # the delegated administrator's credentials (as_admin)
+    session.client("s3", region_name=REGION).create_bucket(Bucket="security-org-trail")
+    cloudtrail = session.client("cloudtrail", region_name=REGION)
+    created = cloudtrail.create_trail(
+        Name="security-org", S3BucketName="security-org-trail", IsMultiRegionTrail=True, IsOrganizationTrail=True
+    )
+    cloudtrail.start_logging(Name="security-org")
+    owned = next(t for t in cloudtrail.describe_trails()["trailList"] if t["TrailARN"] == created["TrailARN"])
+    assert owned["TrailARN"].split(":")[4] == world.admin
+    management_trail, world.fake.state.org_trail = world.fake.state.org_trail, owned
+    try:
+        world.fake.clear_faults()
+        inventory = _scan(world)
+    finally:
+        world.fake.state.org_trail = management_trail
+        cloudtrail.delete_trail(Name="security-org")
+    assert {s.account: s.status for s in inventory.sources} == {world.admin: "complete", world.member: "complete"}
+    record = _covering(inventory, world.member)
+    assert record.attributes["covered_by"] == owned["TrailARN"] and record.enabled
+    assert not {"enabled", "covers"} & set(record.unknown)
+    (own,) = [s for s in inventory.log_sources if s.uid == owned["TrailARN"]]
+    assert own.account == world.admin and own.enabled
+    assert world.fake.state.requests["organizations:ListDelegatedAdministrators"] == 0, "its owner was scanned"
