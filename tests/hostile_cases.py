@@ -376,6 +376,48 @@ for _number, _code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
     )
 
 
+_SLOW_PDF_HOOK = """
+import os, sys, time
+import scanner.reports.pdf_report as pdf_report
+def slow_pdf(html):
+    print(f"READY {os.getpid()}", file=sys.stderr, flush=True)
+    time.sleep(60)
+pdf_report.pdf_from_html = slow_pdf
+"""
+
+
+def _worker_gone(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    """The PDF worker (which printed its pid with READY) ended with the interrupted scan."""
+    untouched = _earlier_scan_untouched(folder, completed)
+    if untouched:
+        return untouched
+    pid = int(completed.stderr.split("READY", 1)[1].split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return f"the PDF worker {pid} outlived the scan"
+
+
+def _interrupt_while_rendering_pdf(folder: Path) -> tuple[list[str], dict[str, str]]:
+    _write(folder / "nhiscan-out" / "results.json", "EARLIER SCAN")
+    return ["scan", "demo", "--format", "json,pdf", "--no-history"], _with_hook(folder, _SLOW_PDF_HOOK)
+
+
+for _number, _code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+    CASES.append(
+        Case(
+            f"{signal.Signals(_number).name.lower()}_while_the_pdf_renders_in_its_worker",
+            "faults",
+            _interrupt_while_rendering_pdf,
+            frozenset({_code}),
+            timeout=60,
+            check=_worker_gone,
+            send_signal=_number,
+        )
+    )
+
+
 # ---------------------------------------------------------------- output sinks stay inert
 
 HOSTILE_NAME = "evil\n::warning::pwned \x1b[2J\x1b]0;title\x07 @octocat https://evil.example <img src=x>\x01\ufffe"

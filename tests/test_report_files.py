@@ -124,12 +124,12 @@ def test_results_json_records_every_phase_and_the_history_keeps_the_same_text(cl
 
 
 def test_the_pdf_renders_in_this_process_when_no_worker_can_start(cli, monkeypatch, tmp_path: Path) -> None:
-    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import SpawnProcess
 
     def refused(*args, **kwargs):
         raise OSError("process creation refused")
 
-    monkeypatch.setattr(ProcessPoolExecutor, "submit", refused)
+    monkeypatch.setattr(SpawnProcess, "start", refused)
     out = tmp_path / "out"
     assert cli("scan", "demo", "--format", "pdf", "-o", str(out), "-q").exit_code == 1
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")

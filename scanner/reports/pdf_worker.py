@@ -2,18 +2,19 @@
 
 WeasyPrint's layout of the executive report takes a few seconds of one core however large the
 estate; a scan on two cores need not wait for it. The worker receives the finished HTML (a
-summary, never the findings) and returns the PDF's bytes; where no worker can be started (one
-core, no process spawning allowed) the PDF renders in this process as before.
+summary, never the findings) and sends back the PDF's bytes or the error that stopped it. Where
+no worker can be started (one core, no process spawning allowed) or the worker dies, the PDF
+renders in this process instead. A scan that is interrupted ends its worker with it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
 from scanner.model import ScanResult
@@ -32,21 +33,44 @@ def pdf_in_background(result: ScanResult, settings: ReportSettings) -> Iterator[
     if len(os.sched_getaffinity(0)) < 2:
         yield lambda: pdf_report.pdf_from_html(html)
         return
-    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_render, args=(html, sender), name="nhiscan-pdf", daemon=True)
     try:
+        worker.start()
+    except OSError:
+        receiver.close()
+        yield lambda: pdf_report.pdf_from_html(html)
+        return
+    finally:
+        sender.close()  # the worker holds its own end; this one must not keep the pipe open
+
+    def pdf() -> bytes:
         try:
-            future: Future[bytes] | None = executor.submit(pdf_report.pdf_from_html, html)
-        except (OSError, BrokenProcessPool):
-            future = None
-
-        def pdf() -> bytes:
-            if future is not None:
-                try:
-                    return future.result()
-                except BrokenProcessPool:  # the worker died (killed, out of memory): try here once
-                    pass
+            failed, payload = receiver.recv()
+        except EOFError:  # the worker died (killed, out of memory): render here once
             return pdf_report.pdf_from_html(html)
+        if failed:
+            raise payload
+        return bytes(payload)
 
+    try:
         yield pdf
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        if worker.is_alive():  # interrupted, or another report failed first: do not wait for it
+            worker.terminate()
+        worker.join()
+        receiver.close()
+
+
+def _render(html: str, sender: Connection) -> None:
+    from scanner.reports import pdf_report
+
+    # Ctrl-C reaches the whole process group: the scan decides, and ends this worker if need be
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sender.send((False, pdf_report.pdf_from_html(html)))
+    except Exception as error:  # sent back whole: ReportError is a named failure, anything else exit 4
+        sender.send((True, error))
+    finally:
+        sender.close()
