@@ -362,18 +362,14 @@ def _interrupt_while_writing(folder: Path) -> tuple[list[str], dict[str, str]]:
     return ["scan", "demo", "--format", "json,md", "--no-history"], _with_hook(folder, _SLOW_REPORTS_HOOK)
 
 
-for _number, _code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
-    CASES.append(
-        Case(
-            f"{signal.Signals(_number).name.lower()}_while_writing_reports",
-            "faults",
-            _interrupt_while_writing,
-            frozenset({_code}),
-            timeout=60,
-            check=_earlier_scan_untouched,
-            send_signal=_number,
-        )
-    )
+def _interrupted_cases(moment: str, build: Callable[[Path], Any], check: Callable[..., str | None]) -> None:
+    """One case per signal a user or a scheduler sends: SIGINT (exit 130) and SIGTERM (143)."""
+    for number, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        name = f"{signal.Signals(number).name.lower()}_while_{moment}"
+        CASES.append(Case(name, "faults", build, frozenset({code}), timeout=60, check=check, send_signal=number))
+
+
+_interrupted_cases("writing_reports", _interrupt_while_writing, _earlier_scan_untouched)
 
 
 _SLOW_PDF_HOOK = """
@@ -404,18 +400,7 @@ def _interrupt_while_rendering_pdf(folder: Path) -> tuple[list[str], dict[str, s
     return ["scan", "demo", "--format", "json,pdf", "--no-history"], _with_hook(folder, _SLOW_PDF_HOOK)
 
 
-for _number, _code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
-    CASES.append(
-        Case(
-            f"{signal.Signals(_number).name.lower()}_while_the_pdf_renders_in_its_worker",
-            "faults",
-            _interrupt_while_rendering_pdf,
-            frozenset({_code}),
-            timeout=60,
-            check=_worker_gone,
-            send_signal=_number,
-        )
-    )
+_interrupted_cases("the_pdf_renders_in_its_worker", _interrupt_while_rendering_pdf, _worker_gone)
 
 
 # ---------------------------------------------------------------- output sinks stay inert
