@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,7 @@ from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend
 from scanner.inventory_io import save_inventory
 from scanner.linking import link_runtime_identities
 from scanner.listings import control_rows, emit, format_option, framework_item_rows, framework_rows, history_rows
+from scanner.loading import read_json
 from scanner.model import Inventory, ScanResult
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporters, write_reports
 from scanner.reports.json_results import render as render_results
@@ -36,6 +37,9 @@ from scanner.results_io import load_results
 from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, preflight, run_scan
 from scanner.sharding import Shard
 from scanner.sources import collect, parse_spec, registered
+
+if TYPE_CHECKING:
+    from scanner.diff import Side
 
 _Group = ExitCodeGroup
 
@@ -349,6 +353,17 @@ def _stored_or_file(reference: str, db: str | None) -> ScanResult:
     return HistoryStore(db).load(reference)
 
 
+def _diff_side(reference: str, db: str | None) -> Side:
+    """What ``nhiscan diff`` reads of a results.json path or a stored scan id (or unique prefix)."""
+    from scanner.diff import side_of_document
+
+    path = Path(reference)
+    if path.exists() or not re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference):
+        return side_of_document(read_json(path), path)
+    data, intact = HistoryStore(db).load_document(reference)
+    return side_of_document(data, Path(f"history:{reference}"), written_by_nhiscan=intact)
+
+
 @main.command(short_help="Render the reports of an earlier scan again.")
 @click.argument("results", required=False)
 @click.option("--format", "formats", default="html,pdf", show_default=True, help="Comma-separated output formats.")
@@ -425,10 +440,10 @@ def init(path: Path) -> None:
 def diff(ctx: click.Context, old: str, new: str, db: str | None, output: Path | None, fail_on: str) -> None:
     """Drift between two scans (results.json files or stored scan ids): records added and removed,
     reach that changed, new and resolved failures."""
-    from scanner.diff import diff_results, drift_document
+    from scanner.diff import diff_sides, drift_document
     from scanner.serialize import dumps_document
 
-    drift = diff_results(_stored_or_file(old, db), _stored_or_file(new, db))
+    drift = diff_sides(_diff_side(old, db), _diff_side(new, db))
     console.print_drift(drift)
     if output is not None:
         try:

@@ -4,10 +4,15 @@ older files give findings and scores only)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from scanner.errors import InputError
 from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult
+from scanner.results_io import checked_document
+from scanner.serialize import from_dict
 
 
 @dataclass(slots=True)
@@ -69,14 +74,72 @@ def _names(inventory: Inventory) -> dict[str, tuple[str, str]]:
     return names
 
 
-def _failing(result: ScanResult) -> dict[str, Finding]:
-    return {f.fingerprint: f for f in result.findings if f.status == "fail"}
+@dataclass(slots=True)
+class Side:
+    """What a diff reads of one scan. ``failing`` and ``waived`` map fingerprints to findings, or
+    to their results.json documents, which ``finding`` turns into Findings only for the few that
+    changed (a stored 100,000-identity scan holds close to a million)."""
+
+    scan_id: str
+    score: float | None
+    inventory: Inventory | None
+    capabilities: dict[str, list[str]]
+    failing: dict[str, Any]
+    waived: dict[str, Any]
+    finding: Callable[[Any], Finding]
+
+
+def side_of(result: ScanResult) -> Side:
+    return Side(
+        result.scan.id,
+        result.score,
+        result.inventory,
+        result.capabilities,
+        {f.fingerprint: f for f in result.findings if f.status == "fail"},
+        {f.fingerprint: f for f in result.findings if f.status == "waived"},
+        _itself,
+    )
+
+
+def _itself(finding: Finding) -> Finding:
+    return finding
+
+
+def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False) -> Side:
+    """A diff's view of a results.json document, checked as ``results_from_data`` checks it; only
+    the inventory becomes model objects up front."""
+    document = checked_document(data, path, written_by_nhiscan)
+    findings = document["findings"]
+
+    def finding(raw: dict[str, Any]) -> Finding:
+        try:
+            return from_dict(Finding, raw)
+        except (ValueError, OverflowError) as exc:
+            raise InputError(f"unreadable value: {exc}", str(path)) from None
+
+    try:
+        inventory = from_dict(Inventory, document["inventory"]) if "inventory" in document else None
+    except (ValueError, OverflowError) as exc:
+        raise InputError(f"unreadable value: {exc}", str(path)) from None
+    return Side(
+        document["scan"]["id"],
+        document.get("score"),
+        inventory,
+        document.get("capabilities") or {},
+        {f["fingerprint"]: f for f in findings if f["status"] == "fail"},
+        {f["fingerprint"]: f for f in findings if f["status"] == "waived"},
+        finding,
+    )
 
 
 def diff_results(old: ScanResult, new: ScanResult) -> Drift:
+    return diff_sides(side_of(old), side_of(new))
+
+
+def diff_sides(old: Side, new: Side) -> Drift:
     drift = Drift(
-        old_scan=old.scan.id,
-        new_scan=new.scan.id,
+        old_scan=old.scan_id,
+        new_scan=new.scan_id,
         old_score=old.score,
         new_score=new.score,
         inventory_compared=old.inventory is not None and new.inventory is not None,
@@ -91,12 +154,10 @@ def diff_results(old: ScanResult, new: ScanResult) -> Drift:
             if then != now and uid in names and uid in before and uid in after:
                 kind, name = names[uid]
                 drift.reach.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
-    old_failing, new_failing = _failing(old), _failing(new)
-    drift.new_failures = [new_failing[k] for k in sorted(new_failing.keys() - old_failing.keys())]
-    waived_now = {f.fingerprint: f for f in new.findings if f.status == "waived"}
-    gone = sorted(old_failing.keys() - new_failing.keys())
-    drift.resolved_failures = [old_failing[k] for k in gone if k not in waived_now]
-    drift.newly_waived = [waived_now[k] for k in gone if k in waived_now]
+    drift.new_failures = [new.finding(new.failing[k]) for k in sorted(new.failing.keys() - old.failing.keys())]
+    gone = sorted(old.failing.keys() - new.failing.keys())
+    drift.resolved_failures = [old.finding(old.failing[k]) for k in gone if k not in new.waived]
+    drift.newly_waived = [new.finding(new.waived[k]) for k in gone if k in new.waived]
     drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
     return drift
 

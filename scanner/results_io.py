@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json, validate
@@ -17,9 +18,19 @@ def load_results(path: Path) -> ScanResult:
 
 
 def results_from_data(data: object, path: Path, written_by_nhiscan: bool = False) -> ScanResult:
-    """A ScanResult from a results.json document. ``written_by_nhiscan``: the document is, byte
-    for byte, what this nhiscan stored (a history entry whose checksum matches); if its schema
-    version is this nhiscan's too, validating it again would only cost time."""
+    """A ScanResult from a results.json document (see ``checked_document``)."""
+    document = checked_document(data, path, written_by_nhiscan)
+    try:
+        return from_dict(ScanResult, document)
+    except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
+        raise InputError(f"unreadable value: {exc}", str(path)) from None
+
+
+def checked_document(data: object, path: Path, written_by_nhiscan: bool = False) -> dict[str, Any]:
+    """``data`` once it is known to be a results.json document this nhiscan reads.
+    ``written_by_nhiscan``: the document is, byte for byte, what this nhiscan stored (a history
+    entry whose checksum matches); if its schema version is this nhiscan's too, validating it again
+    would only cost time."""
     if not isinstance(data, dict) or "scan" not in data or "findings" not in data:
         raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
     version = data.get("schema_version")
@@ -33,7 +44,4 @@ def results_from_data(data: object, path: Path, written_by_nhiscan: bool = False
         validate(data, "results", path)
         if "inventory" in data:
             validate(data["inventory"], "inventory", path, at=("inventory",))
-    try:
-        return from_dict(ScanResult, data)
-    except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
-        raise InputError(f"unreadable value: {exc}", str(path)) from None
+    return data

@@ -119,3 +119,24 @@ def test_diff_lists_newly_waived_findings_in_their_own_section_not_as_resolved(c
     drift = json.loads(drift_file.read_text())
     assert drift["resolved_failures"] == []
     assert {f["fingerprint"] for f in drift["newly_waived"]} == waived
+
+
+def test_diff_by_stored_id_reads_the_same_drift_as_the_full_results(cli, tmp_path: Path) -> None:
+    """nhiscan diff turns only the findings that changed into model objects; what it reports is
+    what comparing the two whole results gives, from files and from the history alike."""
+    from scanner.diff import diff_results, drift_document
+    from scanner.results_io import load_results
+    from scanner.serialize import dumps_document
+
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    before, after = tmp_path / "before", tmp_path / "after"
+    _scan(cli, "demo", "--format", "json", "-q", "--as-of", "2026-11-01", out=before, db=db)
+    waivers = Path(__file__).resolve().parent.parent / "docs" / "examples" / "waivers.yaml"
+    _scan(cli, "demo", "--format", "json", "-q", "--as-of", "2027-06-01", "--waivers", str(waivers), out=after, db=db)
+    old, new = load_results(before / "results.json"), load_results(after / "results.json")
+    expected = dumps_document(drift_document(diff_results(old, new)))
+    assert json.loads(expected)["new_failures"] or json.loads(expected)["newly_waived"], "the scans differ"
+    for first, second in ((before / "results.json", after / "results.json"), (old.scan.id, new.scan.id[:8])):
+        drift_file = tmp_path / "drift.json"
+        assert cli("diff", str(first), str(second), "--db", db, "-o", str(drift_file)).exit_code in (0, 1)
+        assert drift_file.read_text() == expected

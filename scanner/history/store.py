@@ -293,8 +293,13 @@ class HistoryStore:
             for row in rows
         ]
 
-    @_guarded
     def load(self, scan_id: str) -> ScanResult:
+        data, intact = self.load_document(scan_id)
+        return results_from_data(data, Path(f"history:{scan_id}"), written_by_nhiscan=intact)
+
+    @_guarded
+    def load_document(self, scan_id: str) -> tuple[Any, bool]:
+        """A stored scan's results.json, parsed, and whether it is intact (see ``_unpack``)."""
         with self.engine.connect() as connection:
             stored = connection.execute(select(scans.c.results).where(scans.c.id == scan_id)).scalar()
             if stored is None:  # a unique prefix is enough, as with git commits
@@ -305,7 +310,7 @@ class HistoryStore:
                     raise InputError(f"no stored scan {scan_id}" if not matches else f"scan id {scan_id} is ambiguous")
                 stored = matches[0][1]
         text_bytes, intact = _unpack(stored)
-        return results_from_data(orjson.loads(text_bytes), Path(f"history:{scan_id}"), written_by_nhiscan=intact)
+        return orjson.loads(text_bytes), intact
 
     @_guarded
     def group(self, group: str) -> list[ScanResult]:
