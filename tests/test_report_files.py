@@ -218,3 +218,18 @@ def test_written_files_follow_the_umask_like_any_other_file(tmp_path: Path) -> N
     finally:
         os.umask(previous)
     assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_on_one_core_the_pdf_renders_in_this_process(cli, monkeypatch, tmp_path: Path) -> None:
+    from multiprocessing.context import SpawnProcess
+
+    import scanner.reports.pdf_worker as pdf_worker
+
+    def never(*args, **kwargs):
+        raise AssertionError("no worker on one core")
+
+    monkeypatch.setattr(pdf_worker, "_usable_cores", lambda: 1)
+    monkeypatch.setattr(SpawnProcess, "start", never)
+    out = tmp_path / "out"
+    assert cli("scan", "demo", "--format", "pdf", "-o", str(out), "-q").exit_code == 1
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")

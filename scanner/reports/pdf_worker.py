@@ -30,7 +30,7 @@ def pdf_in_background(result: ScanResult, settings: ReportSettings) -> Iterator[
     from scanner.reports import pdf_report
 
     html = pdf_report.executive_html(result, settings)
-    if len(os.sched_getaffinity(0)) < 2:
+    if _usable_cores() < 2:
         yield lambda: pdf_report.pdf_from_html(html)
         return
     context = multiprocessing.get_context("spawn")
@@ -61,6 +61,11 @@ def pdf_in_background(result: ScanResult, settings: ReportSettings) -> Iterator[
             worker.terminate()
         worker.join()
         receiver.close()
+
+
+def _usable_cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux: the cores this process may run on
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
 
 def _render(html: str, sender: Connection) -> None:
