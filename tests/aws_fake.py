@@ -129,6 +129,7 @@ class _Front(BaseHTTPRequestHandler):
                 return self._reply(200, json.dumps(dict(self.state.requests)).encode(), "application/json")
         scope = _SCOPE.search(self.headers.get("Authorization", ""))
         self.access_key, region, signing = scope.groups() if scope else ("", "", "unknown")
+        self.region = region
         self.model, operation = self._operation(signing, body)
         call = f"{signing}:{operation}"
         with self.state.lock:
@@ -330,7 +331,7 @@ class _Front(BaseHTTPRequestHandler):
         payload = response.read()
         connection.close()
         if response.status == 200:
-            payload = self._amend(operation, payload)
+            payload = self._amend(operation, payload, body)
         self.send_response(response.status)
         for key, value in response.getheaders():
             if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
@@ -339,22 +340,29 @@ class _Front(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _amend(self, operation: str, payload: bytes) -> bytes:
+    def _amend(self, operation: str, payload: bytes, body: bytes) -> bytes:
         """What moto leaves out of an answer it gives: GetAgent's guardrail and memory, and the
-        organisation trail in a member account's DescribeTrails."""
+        organisation trail in a member account's DescribeTrails. As AWS documents
+        (``includeShadowTrails``, default true), a member sees the organisation trail only among
+        shadow trails, and a single-region one only in its home region."""
         if operation == "GetAgent":
             extra = self.state.agent_fields.get(self.path.split("?")[0].strip("/").split("/")[-1])
             if extra:
                 document = json.loads(payload)
                 document["agent"].update(extra)
                 return json.dumps(document).encode()
-        if operation == "DescribeTrails" and self.state.org_trail is not None:
+        if operation == "DescribeTrails" and self.state.org_trail is not None and self._shows_org_trail(body):
             document = json.loads(payload)
             trails = document.setdefault("trailList", [])
             if self.state.org_trail["TrailARN"] not in {t.get("TrailARN") for t in trails}:
                 trails.append(self.state.org_trail)
                 return json.dumps(document).encode()
         return payload
+
+    def _shows_org_trail(self, body: bytes) -> bool:
+        trail = self.state.org_trail or {}
+        shadows = json.loads(body or b"{}").get("includeShadowTrails", True)
+        return bool(shadows) and bool(trail.get("IsMultiRegionTrail") or trail.get("HomeRegion") == self.region)
 
 
 @cache

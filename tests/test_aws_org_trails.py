@@ -184,3 +184,28 @@ def test_an_organisation_trail_whose_home_is_the_delegated_admin_covers_the_memb
     (own,) = [s for s in inventory.log_sources if s.uid == owned["TrailARN"]]
     assert own.account == world.admin and own.enabled
     assert world.fake.state.requests["organizations:ListDelegatedAdministrators"] == 0, "its owner was scanned"
+
+
+def test_a_single_region_organisation_trail_covers_members_in_its_home_region(as_admin) -> None:
+    """A member sees an organisation trail only among shadow trails (DescribeTrails'
+    includeShadowTrails), and a single-region one only in its home region, which need not be the
+    first region scanned."""
+    world = as_admin
+    home = "eu-west-1"
+    management = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=home)
+    cloudtrail = management.client("cloudtrail", endpoint_url=world.fake.endpoint)
+    management.client("s3", endpoint_url=world.fake.endpoint).create_bucket(
+        Bucket="org-eu-trail", CreateBucketConfiguration={"LocationConstraint": home}
+    )
+    arn = cloudtrail.create_trail(Name="org-eu", S3BucketName="org-eu-trail", IsOrganizationTrail=True)["TrailARN"]
+    cloudtrail.start_logging(Name="org-eu")
+    multi_region = world.fake.state.org_trail
+    world.fake.state.org_trail = next(t for t in cloudtrail.describe_trails()["trailList"] if t["TrailARN"] == arn)
+    try:
+        scope = AwsScope(regions=(REGION, home), org_role=ORG_ROLE, accounts=(world.admin, world.member))
+        inventory = collect_aws(scope)
+    finally:
+        world.fake.state.org_trail = multi_region
+    record = _covering(inventory, world.member)
+    assert record.attributes["covered_by"] == arn and not record.attributes["multi_region"]
+    assert record.enabled and record.attributes["status_read_from"] == world.admin

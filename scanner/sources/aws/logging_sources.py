@@ -29,8 +29,10 @@ def collect_trails(calls: AwsCalls, regions: list[str]) -> list[LogSource] | Non
     members; ``complete_organization_trails`` reads it once and marks this account covered."""
     found: dict[str, dict[str, Any]] = {}
     complete = True
-    for index, region in enumerate(regions):
-        listed = calls.call("cloudtrail", "describe_trails", region, includeShadowTrails=index == 0)
+    for region in regions:
+        # shadow trails in every region: a member account sees an organisation trail only among
+        # them, and a single-region one only in its home region
+        listed = calls.call("cloudtrail", "describe_trails", region, includeShadowTrails=True)
         if listed is None:
             complete = complete and region in calls.skipped_regions
             continue
