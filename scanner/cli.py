@@ -33,7 +33,7 @@ from scanner.loading import read_json
 from scanner.model import Inventory, ScanResult
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporters, write_reports
 from scanner.reports.json_results import render as render_results
-from scanner.results_io import load_results
+from scanner.results_io import results_from_data
 from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, preflight, run_scan
 from scanner.sharding import Shard
 from scanner.sources import collect, parse_spec, registered
@@ -345,23 +345,25 @@ def _write_outputs(
     return [output_dir / name for name in names]
 
 
-def _stored_or_file(reference: str, db: str | None) -> ScanResult:
-    """A results.json path, or the id (or a unique prefix) of a stored scan."""
+def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
+    """A results.json path, or the id (or a unique prefix) of a stored scan: the parsed document,
+    where it came from, and whether it is intact as nhiscan stored it (see HistoryStore)."""
     path = Path(reference)
     if path.exists() or not re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference):
-        return load_results(path)
-    return HistoryStore(db).load(reference)
+        return read_json(path), path, False
+    data, intact = HistoryStore(db).load_document(reference)
+    return data, Path(f"history:{reference}"), intact
+
+
+def _stored_or_file(reference: str, db: str | None) -> ScanResult:
+    return results_from_data(*_results_document(reference, db))
 
 
 def _diff_side(reference: str, db: str | None) -> Side:
-    """What ``nhiscan diff`` reads of a results.json path or a stored scan id (or unique prefix)."""
+    """What ``nhiscan diff`` reads of a scan: only the findings that changed become model objects."""
     from scanner.diff import side_of_document
 
-    path = Path(reference)
-    if path.exists() or not re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference):
-        return side_of_document(read_json(path), path)
-    data, intact = HistoryStore(db).load_document(reference)
-    return side_of_document(data, Path(f"history:{reference}"), written_by_nhiscan=intact)
+    return side_of_document(*_results_document(reference, db))
 
 
 @main.command(short_help="Render the reports of an earlier scan again.")

@@ -4,15 +4,14 @@ older files give findings and scores only)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.errors import InputError
 from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult
-from scanner.results_io import checked_document
-from scanner.serialize import from_dict
+from scanner.results_io import checked_document, model_from
 
 
 @dataclass(slots=True)
@@ -110,17 +109,7 @@ def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False)
     the inventory becomes model objects up front."""
     document = checked_document(data, path, written_by_nhiscan)
     findings = document["findings"]
-
-    def finding(raw: dict[str, Any]) -> Finding:
-        try:
-            return from_dict(Finding, raw)
-        except (ValueError, OverflowError) as exc:
-            raise InputError(f"unreadable value: {exc}", str(path)) from None
-
-    try:
-        inventory = from_dict(Inventory, document["inventory"]) if "inventory" in document else None
-    except (ValueError, OverflowError) as exc:
-        raise InputError(f"unreadable value: {exc}", str(path)) from None
+    inventory = model_from(Inventory, document["inventory"], path) if "inventory" in document else None
     return Side(
         document["scan"]["id"],
         document.get("score"),
@@ -128,7 +117,7 @@ def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False)
         document.get("capabilities") or {},
         {f["fingerprint"]: f for f in findings if f["status"] == "fail"},
         {f["fingerprint"]: f for f in findings if f["status"] == "waived"},
-        finding,
+        functools.partial(model_from, Finding, path=path),
     )
 
 

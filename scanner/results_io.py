@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scanner.errors import InputError
 from scanner.loading import read_json, validate
 from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
 from scanner.serialize import from_dict
+
+T = TypeVar("T")
 
 _SUPPORTED_MAJOR = RESULTS_SCHEMA_VERSION.split(".")[0]
 
@@ -19,10 +21,15 @@ def load_results(path: Path) -> ScanResult:
 
 def results_from_data(data: object, path: Path, written_by_nhiscan: bool = False) -> ScanResult:
     """A ScanResult from a results.json document (see ``checked_document``)."""
-    document = checked_document(data, path, written_by_nhiscan)
+    return model_from(ScanResult, checked_document(data, path, written_by_nhiscan), path)
+
+
+def model_from(cls: type[T], data: dict[str, Any], path: Path) -> T:
+    """``from_dict`` for part of a checked document; a value the schema admits but the model cannot
+    read (a time no calendar has) is the file's error."""
     try:
-        return from_dict(ScanResult, document)
-    except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
+        return from_dict(cls, data)
+    except (ValueError, OverflowError) as exc:
         raise InputError(f"unreadable value: {exc}", str(path)) from None
 
 
