@@ -109,7 +109,7 @@ def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...])
             for start in range(0, len(value), _LINES_PER_PIECE):
                 stop = start + _LINES_PER_PIECE
                 items = value.chunk(start, stop) if isinstance(value, Converted) else value[start:stop]
-                separator = ",\n" if start + _LINES_PER_PIECE < len(value) else "\n"
+                separator = ",\n" if stop < len(value) else "\n"
                 yield ",\n".join(f"{pad} {dumps(item)}" for item in items) + separator
             yield f"{pad}]{comma}\n"
         else:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.errors import ReportError, UsageError
-from scanner.fsutil import write_atomic, write_atomic_pieces
+from scanner.fsutil import write_atomic_pieces
 from scanner.model import ScanResult
 
 PAPER_SIZES = ("a4", "letter")
@@ -80,14 +80,19 @@ def write_reports(
     started = time.perf_counter()
     failures: list[str] = []
 
-    def write(name: str, render: Callable[[], str | bytes]) -> None:
+    def write(
+        name: str, pieces: Callable[[], Iterable[str | bytes]], also: Callable[[bytes], None] | None = None
+    ) -> None:
         path = output_dir / available[name].filename
         try:
-            write_atomic(path, render())
+            write_atomic_pieces(path, pieces(), also)
         except OSError as exc:
             failures.append(f"{path}: cannot write: {exc.strerror or exc}")
         except ReportError as exc:
             failures.append(f"{path}: {exc}")
+
+    def whole(render: Callable[[], str | bytes]) -> Callable[[], Iterable[str | bytes]]:
+        return lambda: [render()]
 
     with ExitStack() as running:
         waiting: dict[str, Callable[[], str | bytes]] = {}
@@ -97,22 +102,14 @@ def write_reports(
                 waiting[name] = running.enter_context(start(result, settings))
         for name in formats:
             if name != "json" and name not in waiting:
-                write(name, functools.partial(available[name].render, result, settings))
+                write(name, whole(functools.partial(available[name].render, result, settings)))
         for name, finished in waiting.items():
-            write(name, finished)
+            write(name, whole(finished))
     if "json" in formats:
         if timings is not None:
             timings["write"] = round(timings.get("write", 0.0) + time.perf_counter() - started, 3)
         reporter = available["json"]
-        path = output_dir / reporter.filename
-        pieces = getattr(reporter, "pieces", None)
-        try:
-            if pieces is not None:
-                write_atomic_pieces(path, pieces(result, settings), also=results_sink)
-            else:
-                content = reporter.render(result, settings)
-                write_atomic_pieces(path, [content], also=results_sink)
-        except OSError as exc:
-            failures.append(f"{path}: cannot write: {exc.strerror or exc}")
+        pieces = getattr(reporter, "pieces", None) or (lambda r, s: [reporter.render(r, s)])
+        write("json", functools.partial(pieces, result, settings), results_sink)
     if failures:
         raise ReportError("; ".join(failures))
