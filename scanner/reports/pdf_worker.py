@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
 from scanner.model import ScanResult
@@ -30,20 +31,11 @@ def pdf_in_background(result: ScanResult, settings: ReportSettings) -> Iterator[
     from scanner.reports import pdf_report
 
     html = pdf_report.executive_html(result, settings)
-    if _usable_cores() < 2:
+    started = _start(html) if _usable_cores() >= 2 else None
+    if started is None:
         yield lambda: pdf_report.pdf_from_html(html)
         return
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_render, args=(html, sender), name="nhiscan-pdf", daemon=True)
-    try:
-        worker.start()
-    except OSError:
-        receiver.close()
-        yield lambda: pdf_report.pdf_from_html(html)
-        return
-    finally:
-        sender.close()  # the worker holds its own end; this one must not keep the pipe open
+    worker, receiver = started
 
     def pdf() -> bytes:
         try:
@@ -61,6 +53,22 @@ def pdf_in_background(result: ScanResult, settings: ReportSettings) -> Iterator[
             worker.terminate()
         worker.join()
         receiver.close()
+
+
+def _start(html: str) -> tuple[BaseProcess, Connection] | None:
+    """The worker rendering ``html`` and the end of the pipe its answer comes on; None when no
+    process can be started here."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_render, args=(html, sender), name="nhiscan-pdf", daemon=True)
+    try:
+        worker.start()
+    except OSError:
+        receiver.close()
+        return None
+    finally:
+        sender.close()  # the worker holds its own end; this one must not keep the pipe open
+    return worker, receiver
 
 
 def _usable_cores() -> int:
