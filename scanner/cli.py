@@ -21,25 +21,20 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scanner import __version__, console, exits
-from scanner.config import STARTER, load_config, scan_defaults
 from scanner.errors import InputError, ReportError, UsageError
 from scanner.exits import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, ExitCodeGroup
 from scanner.fsutil import output_set, write_atomic
-from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend_point
-from scanner.inventory_io import save_inventory
-from scanner.linking import link_runtime_identities
 from scanner.listings import control_rows, emit, format_option, framework_item_rows, framework_rows, history_rows
-from scanner.loading import read_json
-from scanner.model import Inventory, ScanResult
+from scanner.model import SEVERITIES
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporters, write_reports
-from scanner.reports.json_results import render as render_results
-from scanner.results_io import results_from_data
-from scanner.scan import FAIL_ON_LEVELS, ScanOptions, load_catalogs, preflight, run_scan
-from scanner.sharding import Shard
-from scanner.sources import collect, parse_spec, registered
 
+# Everything else is imported where it is used: a command loads only what it needs, so that
+# ``nhiscan history`` or ``--help`` never start the cloud SDKs, the sources or the report renderers.
 if TYPE_CHECKING:
     from scanner.diff import Side
+    from scanner.model import Inventory, ScanResult
+
+FAIL_ON_LEVELS = (*SEVERITIES, "none")
 
 _Group = ExitCodeGroup
 
@@ -68,6 +63,10 @@ def _parse_as_of(value: str | None) -> datetime | None:
 
 
 def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = False) -> Inventory:
+    from scanner.linking import link_runtime_identities
+    from scanner.model import Inventory
+    from scanner.sources import collect, parse_spec, registered
+
     if not sources:
         raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
     specs = [parse_spec(text, {**options, "quiet": quiet}) for text in sources]
@@ -143,6 +142,8 @@ def _source_settings(**given: str | None) -> dict[str, Any]:
 def _use_config(ctx: click.Context, path: Path | None) -> None:
     if path is None:
         return
+    from scanner.config import load_config, scan_defaults
+
     config, origin = load_config(path)
     ctx.meta["nhiscan.config"] = config
     ctx.meta["nhiscan.config_origin"] = origin
@@ -150,8 +151,6 @@ def _use_config(ctx: click.Context, path: Path | None) -> None:
 
 
 def _scan_epilog() -> str:
-    from scanner.reports import reporters
-
     return "\n\n" + "\n".join(
         [
             "\b",
@@ -171,6 +170,8 @@ def _scan_epilog() -> str:
 
 
 def _sources_help() -> str:
+    from scanner.sources import registered
+
     lines = ["\b", "Sources:"]
     for name, info in sorted(registered().items()):
         spec = f"{name}:{info.argument}" if info.argument else name
@@ -178,7 +179,25 @@ def _sources_help() -> str:
     return "\n".join(lines)
 
 
-@main.command(epilog=_sources_help() + _scan_epilog(), short_help="Collect, evaluate, write reports, store and gate.")
+class _EpilogOnDemand(click.Command):
+    """A command whose help epilog is written only when its help is shown: listing the sources
+    loads every source (and its cloud SDK), which no other use of the command line should pay for."""
+
+    def __init__(self, *args: Any, epilog_of: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_of = epilog_of
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.epilog is None:
+            self.epilog = self.epilog_of()
+        super().format_epilog(ctx, formatter)
+
+
+@main.command(
+    cls=_EpilogOnDemand,
+    epilog_of=lambda: _sources_help() + _scan_epilog(),
+    short_help="Collect, evaluate, write reports, store and gate.",
+)
 @click.argument("sources", nargs=-1)
 @click.option(
     "--controls",
@@ -234,6 +253,11 @@ def scan(
     **source_settings: str | None,
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
+    from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend_point
+    from scanner.reports.json_results import render as render_results
+    from scanner.scan import ScanOptions, load_catalogs, preflight, run_scan
+    from scanner.sharding import Shard
+
     config = ctx.meta.get("nhiscan.config") or {}
     sources = sources or tuple(config.get("sources") or ())
     chosen_formats = parse_formats(formats)
@@ -284,7 +308,7 @@ def scan(
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
 
-@main.command(epilog=_sources_help(), short_help="Collect only: write the inventory to a file.")
+@main.command(cls=_EpilogOnDemand, epilog_of=_sources_help, short_help="Collect only: write the inventory to a file.")
 @click.argument("sources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Inventory JSON to write.")
 @click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
@@ -300,6 +324,8 @@ def inventory(
     **source_settings: str | None,
 ) -> None:
     """Collect SOURCES and write the inventory only (evaluate it later with inventory:FILE)."""
+    from scanner.inventory_io import save_inventory
+
     collected = _collect(sources, _source_settings(**source_settings), quiet)
     save_inventory(collected, output)
     counts = ", ".join(f"{len(getattr(collected, name))} {name}" for name in ("identities", "credentials", "agents"))
@@ -323,6 +349,8 @@ def _write_outputs(
     rest took; re-rendering (``nhiscan report``) removes nothing, since its input may be the
     results.json in that folder. ``results_sink`` sees results.json's bytes as they are written. A
     report that cannot be rendered does not hold back the others."""
+    from scanner.inventory_io import save_inventory
+
     failure: ReportError | None = None
     owned = [r.filename for r in reporters().values()] + ["inventory.json"] if inventory is not None else []
     timings = result.scan.timings if inventory is not None else None
@@ -348,6 +376,9 @@ def _write_outputs(
 def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
     """A results.json path, or the id (or a unique prefix) of a stored scan: the parsed document,
     where it came from, and whether it is intact as nhiscan stored it (see HistoryStore)."""
+    from scanner.history.store import HistoryStore
+    from scanner.loading import read_json
+
     path = Path(reference)
     if path.exists() or not re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference):
         return read_json(path), path, False
@@ -356,6 +387,8 @@ def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
 
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:
+    from scanner.results_io import results_from_data
+
     return results_from_data(*_results_document(reference, db))
 
 
@@ -379,6 +412,9 @@ def report(
 ) -> None:
     """Render the reports of an earlier scan, from its RESULTS file (results.json) or its stored scan id,
     or of a whole scan group, without re-scanning."""
+    from scanner.history.store import HistoryStore
+    from scanner.scan import load_catalogs
+
     chosen_formats = parse_formats(formats)
     if scan_group:
         from scanner.history.merge import merge_results
@@ -405,6 +441,8 @@ def report(
 @format_option
 def history(db: str | None, scan_group: str | None, limit: int, prune_days: int | None, output_format: str) -> None:
     """Stored scans, newest first, with their scores and what changed."""
+    from scanner.history.store import HistoryStore
+
     store = HistoryStore(db)
     if prune_days:
         pruned = store.prune(prune_days)
@@ -420,6 +458,8 @@ def history(db: str | None, scan_group: str | None, limit: int, prune_days: int 
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False), default=Path("nhiscan.yaml"))
 def init(path: Path) -> None:
     """Write a commented starter configuration (nhiscan.yaml) for scheduled scans."""
+    from scanner.config import STARTER
+
     if path.exists():
         raise UsageError(f"{path} exists; not overwritten")
     write_atomic(path, STARTER)
@@ -467,6 +507,8 @@ def controls() -> None:
 @format_option
 def controls_list(control_dirs: tuple[Path, ...], framework: str | None, output_format: str) -> None:
     """List the loaded controls."""
+    from scanner.scan import load_catalogs
+
     catalogs = load_catalogs(control_dirs)
     if framework and framework not in catalogs.frameworks:
         raise UsageError(f"unknown framework id {framework}")
@@ -482,6 +524,8 @@ def controls_list(control_dirs: tuple[Path, ...], framework: str | None, output_
 @click.option("--controls", "control_dirs", multiple=True, type=click.Path(path_type=Path))
 def controls_show(control_id: str, control_dirs: tuple[Path, ...]) -> None:
     """Show one control (any letter case): its condition, parameters and framework mappings."""
+    from scanner.scan import load_catalogs
+
     catalogs = load_catalogs(control_dirs)
     by_id = {c.id.upper(): c for c in catalogs.controls}
     match = by_id.get(control_id.strip().upper())
@@ -502,6 +546,7 @@ def controls_validate(directory: Path) -> None:
     """Validate the controls in DIRECTORY and run the test cases they carry."""
     from scanner.engine.evidence import check_controls
     from scanner.engine.selftest import run_control_tests
+    from scanner.scan import load_catalogs
 
     catalogs = load_catalogs([directory], builtin_controls=False)
     chosen = catalogs.controls
@@ -532,6 +577,8 @@ def frameworks() -> None:
 @format_option
 def frameworks_list(control_dirs: tuple[Path, ...], output_format: str) -> None:
     """List the framework catalogs: version, and how many of all their items controls assess."""
+    from scanner.scan import load_catalogs
+
     catalogs = load_catalogs(control_dirs)
     if output_format == "table":
         console.print_frameworks(catalogs.frameworks, catalogs.controls)
@@ -551,6 +598,8 @@ def frameworks_show(
     framework_id: str, control_dirs: tuple[Path, ...], from_version: str | None, output_format: str
 ) -> None:
     """Show every item of a framework and the controls that assess it, with their relationship."""
+    from scanner.scan import load_catalogs
+
     catalogs = load_catalogs(control_dirs)
     framework = catalogs.frameworks.get(framework_id)
     if framework is None:

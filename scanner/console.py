@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
@@ -23,13 +23,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from scanner import framework_console
-from scanner.diff import Drift
-from scanner.engine.conditions import substitute_params
-from scanner.engine.controls import Control
-from scanner.frameworks import SEVERITY_WEIGHTS, Framework, grade
-from scanner.model import Inventory, ScanResult
-from scanner.reports.view import gate_verdict, plural, provider_name, results_line
+# The scanner modules are imported where they are used: every command (and the exit-code mapping)
+# loads this module, and most print one thing.
+if TYPE_CHECKING:
+    from scanner.diff import Drift
+    from scanner.engine.controls import Control
+    from scanner.frameworks import Framework
+    from scanner.model import Inventory, ScanResult
 
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -129,6 +129,8 @@ def phase_done(message: str, quiet: bool = False) -> None:
 def inventory_totals(inventory: Inventory) -> str:
     """``2 AWS accounts, 1 Azure tenant, 2 GCP projects in 3 regions · 312 identities, 410 credentials,
     14 agents`` (regions: those the sources read, where they read by region)."""
+    from scanner.reports.view import plural, provider_name
+
     scopes = Counter((account.provider, account.kind) for account in inventory.accounts)
     where = ", ".join(
         plural(count, f"{provider_name(provider)} {kind}") for (provider, kind), count in sorted(scopes.items())
@@ -177,6 +179,10 @@ def progress(description: str, quiet: bool = False, total: int | None = None) ->
 
 
 def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
+    from scanner import framework_console
+    from scanner.frameworks import SEVERITY_WEIGHTS, grade
+    from scanner.reports.view import gate_verdict, results_line
+
     out = _console()
     score = "n/a" if result.score is None else f"{result.score:.1f}"
     out.print(f"[bold]Posture score {score}[/] (grade {grade(result.score)}) as of {result.scan.as_of:%Y-%m-%d}")
@@ -241,6 +247,8 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
 
 
 def print_controls(controls: Sequence[Control]) -> None:
+    from scanner.engine.conditions import substitute_params
+
     table = Table(title=f"{len(controls)} controls")
     for column in ("id", "severity", "resource", "title"):
         table.add_column(column, overflow="fold")
@@ -252,6 +260,9 @@ def print_controls(controls: Sequence[Control]) -> None:
 
 
 def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None:
+    from scanner import framework_console
+    from scanner.engine.conditions import substitute_params
+
     out = _console()
     out.print(f"[bold]{control.id}[/] {escape(substitute_params(control.title, control.params, ('title',)))}")
     out.print(f"severity: {control.severity}   resource: {control.resource}   file: {escape(control.path)}")
@@ -270,10 +281,14 @@ def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None
 
 
 def print_frameworks(frameworks: Mapping[str, Framework], controls: Sequence[Control]) -> None:
+    from scanner import framework_console
+
     framework_console.print_frameworks(_console(), frameworks, controls)
 
 
 def print_framework(framework: Framework, controls: Sequence[Control], from_version: str | None = None) -> None:
+    from scanner import framework_console
+
     if from_version is not None:
         framework_console.print_crosswalk(_console(), framework, from_version)
     else:

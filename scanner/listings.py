@@ -8,16 +8,19 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from scanner.engine.conditions import substitute_params
-from scanner.engine.controls import Control
-from scanner.frameworks import DECIDING, Framework, coverage_text, item_mappings
-from scanner.model import SEVERITIES, FrameworkMapping
+from scanner.frameworks import DECIDING, coverage_text, item_mappings
+from scanner.model import SEVERITIES
 from scanner.reports.csv_report import neutralise
 from scanner.serialize import format_time
+
+if TYPE_CHECKING:
+    from scanner.engine.controls import Control
+    from scanner.frameworks import Framework
+    from scanner.model import FrameworkMapping
 
 LISTING_FORMATS = ("table", "json", "csv")
 
@@ -34,6 +37,8 @@ def format_option(command: Any) -> Any:
 
 
 def control_rows(controls: Sequence[Control]) -> list[dict[str, Any]]:
+    from scanner.engine.conditions import substitute_params
+
     return [
         {
             "id": control.id,

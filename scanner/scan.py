@@ -25,7 +25,6 @@ from scanner.errors import InputError, UsageError
 from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
 from scanner.frameworks import Framework, items_by_framework, load_frameworks, weighted_score
 from scanner.model import (
-    SEVERITIES,
     SEVERITY_RANK,
     ControlSummary,
     Finding,
@@ -36,8 +35,6 @@ from scanner.model import (
 )
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
 from scanner.serialize import format_time
-
-FAIL_ON_LEVELS = (*SEVERITIES, "none")
 
 
 @dataclass(slots=True)
