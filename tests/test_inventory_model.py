@@ -170,11 +170,11 @@ def test_relative_times_in_a_fixture_fragment() -> None:
 
 @pytest.mark.parametrize("name", ["inventory", "results", "control", "framework", "capabilities", "waivers"])
 def test_shipped_schemas_are_valid_and_compile(name: str) -> None:
-    import fastjsonschema
     import jsonschema
+    import jsonschema_rs
 
     from scanner.resources import schema_file
 
     schema = json.loads(schema_file(name).read_text())
     jsonschema.validators.validator_for(schema).check_schema(schema)
-    fastjsonschema.compile(schema)
+    jsonschema_rs.validator_for(schema, validate_formats=True)
