@@ -24,7 +24,15 @@ from scanner import __version__, console, exits
 from scanner.errors import InputError, ReportError, UsageError
 from scanner.exits import EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, ExitCodeGroup
 from scanner.fsutil import output_set, write_atomic
-from scanner.listings import control_rows, emit, format_option, framework_item_rows, framework_rows, history_rows
+from scanner.listings import (
+    HISTORY_FIELDS,
+    control_rows,
+    emit,
+    format_option,
+    framework_item_rows,
+    framework_rows,
+    history_rows,
+)
 from scanner.model import SEVERITIES
 from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporters, write_reports
 
@@ -447,7 +455,7 @@ def history(db: str | None, scan_group: str | None, limit: int, prune_days: int 
     if prune_days:
         pruned = store.prune(prune_days)
         click.echo(f"pruned {pruned} {'scan' if pruned == 1 else 'scans'} older than {prune_days} days", err=True)
-    rows = store.listing(scan_group, limit)
+    rows = store.listing(scan_group, limit, fields=HISTORY_FIELDS)
     if output_format == "table":
         console.print_history(rows)
     else:

@@ -105,6 +105,22 @@ def framework_item_rows(framework: Framework, controls: Sequence[Control]) -> li
     return rows
 
 
+# The columns of a stored scan that the history listing shows, in every format.
+HISTORY_FIELDS = (
+    "id",
+    "finished",
+    "scan_group",
+    "score",
+    "grade",
+    "fail_on",
+    "passed",
+    "blocking",
+    "failing",
+    "new_failures",
+    "resolved_failures",
+)
+
+
 def history_rows(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for row in stored:

@@ -11,7 +11,7 @@ import os
 import statistics
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -258,9 +258,14 @@ class HistoryStore:
     # ---------------------------------------------------------------- reading
 
     @_guarded
-    def listing(self, group: str | None = None, limit: int = 50, ungrouped: bool = False) -> list[dict[str, Any]]:
-        """Stored scans, newest first: of one group, of no group (``ungrouped``), or all."""
-        columns = [c for c in scans.c if c.name not in ("results", "failing_fingerprints")]
+    def listing(
+        self, group: str | None = None, limit: int = 50, ungrouped: bool = False, fields: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Stored scans, newest first: of one group, of no group (``ungrouped``), or all; every
+        column but the stored results, or only ``fields`` (a large estate's ``sources`` are long)."""
+        columns = [scans.c[name] for name in fields] or [
+            c for c in scans.c if c.name not in ("results", "failing_fingerprints")
+        ]
         query = select(*columns).order_by(scans.c.finished.desc()).limit(limit)
         if group is not None:
             query = query.where(scans.c.scan_group == group)
