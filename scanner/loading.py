@@ -11,15 +11,17 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import jsonschema_rs
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
 
 from scanner.errors import InputError
 from scanner.resources import is_bundled, schema_file
+
+if TYPE_CHECKING:  # the validators are imported when a schema is first checked: most commands check none
+    import jsonschema
+    import jsonschema_rs
+    from jsonschema.exceptions import ValidationError
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 MAX_YAML_BYTES = 16 * 1024 * 1024
@@ -245,6 +247,8 @@ def _schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(_schema(name))
     cls.check_schema(_schema(name))
     return cls(_schema(name), format_checker=cls.FORMAT_CHECKER)
@@ -252,11 +256,15 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 @cache
 def _compiled_validator(name: str) -> jsonschema_rs.Validator:
+    import jsonschema_rs
+
     return jsonschema_rs.validator_for(_schema(name), validate_formats=True)
 
 
 def schema_errors(data: Any, schema_name: str) -> ValidationError | None:
     """The most relevant schema violation, or None when ``data`` is valid."""
+    from jsonschema.exceptions import best_match
+
     return best_match(_validator(schema_name).iter_errors(data))
 
 

@@ -17,7 +17,7 @@ from scanner.sources import registered
 
 from .conftest import REPO_ROOT
 
-# Packages and modules only collecting, evaluating or writing reports needs.
+# Packages and modules only collecting, evaluating, writing reports or checking input needs.
 HEAVY = (
     "boto3",
     "botocore",
@@ -28,6 +28,8 @@ HEAVY = (
     "jinja2",
     "pygal",
     "alembic",
+    "jsonschema",
+    "jsonschema_rs",
     "scanner.sources",
     "scanner.scan",
     "scanner.engine",
