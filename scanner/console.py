@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+
+from scanner.plain_table import print_plain_table
 
 # The scanner modules are imported where they are used: every command (and the exit-code mapping)
 # loads this module, and most print one thing.
@@ -336,26 +339,33 @@ def print_history(rows: Sequence[Mapping[str, object]]) -> None:
     if not rows:
         out.print("No stored scans.")
         return
+    print_plain_table(out, history_table(), [_history_cells(row) for row in rows])
+
+
+def history_table() -> Table:
+    """The history listing's title and columns, without rows."""
     table = Table(title="Stored scans, newest first")
     table.add_column("scan", no_wrap=True, min_width=8)
     table.add_column("finished", no_wrap=True)
     for column in ("group", "score", "grade", "gate", "critical", "high", "new", "resolved"):
         table.add_column(column)
-    for row in rows:
-        failing = row.get("failing") or {}
-        assert isinstance(failing, dict)
-        score = row.get("score")
-        finished = row.get("finished")
-        table.add_row(
-            str(row["id"])[:8],
-            finished.strftime("%Y-%m-%d %H:%M") if hasattr(finished, "strftime") else str(finished),
-            escape(str(row.get("scan_group") or "")),
-            "n/a" if score is None else f"{score:.1f}",
-            str(row.get("grade")),
-            "passed" if row.get("passed") else f"{row.get('blocking')} blocking",
-            str(failing.get("critical", 0)),
-            str(failing.get("high", 0)),
-            "" if row.get("new_failures") is None else str(row.get("new_failures")),
-            "" if row.get("resolved_failures") is None else str(row.get("resolved_failures")),
-        )
-    out.print(table)
+    return table
+
+
+def _history_cells(row: Mapping[str, object]) -> list[str]:
+    failing = row.get("failing") or {}
+    assert isinstance(failing, dict)
+    score = row.get("score")
+    finished = row.get("finished")
+    return [
+        str(row["id"])[:8],
+        finished.strftime("%Y-%m-%d %H:%M") if isinstance(finished, datetime) else str(finished),
+        inert(str(row.get("scan_group") or "")),
+        "n/a" if score is None else f"{score:.1f}",
+        str(row.get("grade")),
+        "passed" if row.get("passed") else f"{row.get('blocking')} blocking",
+        str(failing.get("critical", 0)),
+        str(failing.get("high", 0)),
+        "" if row.get("new_failures") is None else str(row.get("new_failures")),
+        "" if row.get("resolved_failures") is None else str(row.get("resolved_failures")),
+    ]

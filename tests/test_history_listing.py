@@ -1,20 +1,28 @@
-"""The history listing: what it reads of each stored scan."""
+"""The history listing: what it reads of each stored scan, and its table, which is drawn exactly as
+rich draws it (row by row when it fits the console, by rich when cells must fold)."""
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import uuid
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.segment import Segment
+from rich.text import Text
 
-from scanner.console import print_history
+from scanner.console import history_table, print_history
 from scanner.history.store import HistoryStore
 from scanner.listings import HISTORY_FIELDS, history_rows
 from scanner.model import ScanResult
+from scanner.plain_table import print_plain_table
 from scanner.reports.json_results import render
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
+
+from .test_cli_terminal import NHISCAN, run, run_on_a_terminal
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +49,74 @@ def test_the_listing_reads_every_field_it_shows(demo_result: ScanResult, tmp_pat
     from_narrow = capsys.readouterr().out
     print_history(whole)
     assert from_narrow == capsys.readouterr().out and "nightly" in from_narrow
+
+
+CELLS = [
+    ["1b7075b8", "2026-12-01 23:08", "", "44.2", "F", "80 blocking", "11", "69", "0", "0"],
+    ["8e4b6fc0", "2026-12-01 23:09", "夜間スキャン", "n/a", "n/a", "passed", "0", "0", "", ""],
+    ["124348f5", "2026-12-02 00:00", "[bold]not markup[/] :smile:", "100.0", "A", "passed", "0", "0", "3", "12"],
+    ["9a0c11d2", "2026-12-02 00:01", "  café́ 🚀 a b", "7.5", "F", "1234 blocking", "1000", "234", "", "7"],
+    ["00000000", "2026-12-02 00:02", "x" * 40, "50.0", "D", "2 blocking", "0", "2", "1", "0"],
+]
+
+
+class _AsciiFile(io.StringIO):
+    encoding = "ascii"
+
+
+def _natural_width(rows: list[list[str]]) -> int:
+    """How wide rich draws the table when nothing limits it."""
+    console = Console(file=io.StringIO(), width=1000)
+    table = history_table()
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return max(Segment.get_line_length(line) for line in console.render_lines(table, pad=False))
+
+
+@pytest.mark.parametrize(
+    "make_console",
+    [
+        lambda file, natural: Console(file=file, width=1000, color_system=None),  # piped
+        lambda file, natural: Console(file=file, width=natural + 9, force_terminal=True, color_system="truecolor"),
+        lambda file, natural: Console(file=file, width=natural, force_terminal=True, color_system="256"),
+        lambda file, natural: Console(file=file, width=natural - 1, force_terminal=True, color_system="256"),
+        lambda file, natural: Console(file=file, width=80, force_terminal=True, color_system="standard"),
+        lambda file, natural: Console(file=_AsciiFile(), width=natural, color_system=None),  # rich draws ASCII boxes
+    ],
+    ids=["piped", "wider", "just-wide-enough", "one-column-short", "80-columns", "ascii"],
+)
+@pytest.mark.parametrize("count", [1, 2, 3, 40])
+def test_the_table_is_drawn_as_rich_draws_it(make_console, count: int) -> None:
+    rows = [CELLS[index % len(CELLS)] for index in range(count)]
+    natural = _natural_width(rows)
+    ours, theirs = make_console(io.StringIO(), natural), make_console(io.StringIO(), natural)
+    print_plain_table(ours, history_table(), rows)
+    table = history_table()
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    theirs.print(table)
+    assert ours.file.getvalue() == theirs.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_rich_draws_only_the_first_and_last_rows_of_a_table_that_fits() -> None:
+    table = history_table()
+    print_plain_table(Console(file=io.StringIO(), width=1000), table, CELLS * 200)
+    assert len(table.rows) == 2
+    folded = history_table()
+    print_plain_table(Console(file=io.StringIO(), width=80), folded, CELLS * 2)
+    assert len(folded.rows) == 10
+
+
+@pytest.mark.skipif(NHISCAN is None, reason="the console script is installed by scripts/test.sh")
+def test_the_history_table_is_whole_on_80_columns_wide_terminals_and_piped(
+    demo_result: ScanResult, tmp_path: Path
+) -> None:
+    url = _store(tmp_path, demo_result, [None, "nightly-" * 4, "weekly", None])
+    ids = [row["id"][:8] for row in HistoryStore(url).listing()]
+    piped = run("history", "--db", url).stdout
+    assert all(piped.count(scan_id) == 1 for scan_id in ids) and "…" not in piped
+    status, narrow = run_on_a_terminal("history", "--db", url, cwd=tmp_path, columns=80)
+    assert status == 0 and "…" not in narrow and all(scan_id in narrow for scan_id in ids)
+    assert max(len(line) for line in narrow.splitlines()) <= 81  # 80 and the carriage return
+    status, wide = run_on_a_terminal("history", "--db", url, cwd=tmp_path, columns=200)
+    assert status == 0 and [line.rstrip("\r") for line in wide.splitlines()] == piped.splitlines()
