@@ -54,6 +54,8 @@ class CapabilityCatalog:
             self._by_provider.setdefault(rule.provider, []).append(rule)
         self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
         self._allowed_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        # identities share policies, so a large estate holds few distinct sets of actions
+        self._combined_cache: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     def grant_tags(self, grant: Grant, provider: str, denied: tuple[str, ...] = ()) -> frozenset[str]:
         """Tags of an Allow grant; actions covered by one of the holder's unconditional Deny
@@ -91,6 +93,13 @@ class CapabilityCatalog:
 
     def combined_tags(self, provider: str, actions: set[str]) -> frozenset[str]:
         """Tags implied by an identity's actions taken together (escalation combinations)."""
+        key = (provider, frozenset(actions))
+        cached = self._combined_cache.get(key)
+        if cached is None:
+            cached = self._combined_cache[key] = self._compute_combined_tags(provider, actions)
+        return cached
+
+    def _compute_combined_tags(self, provider: str, actions: set[str]) -> frozenset[str]:
         found = set()
         for combo in self.combinations:
             if combo.provider == provider and all(
