@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from scanner.frameworks import DECIDING, Framework, FrameworkItem, Scope, coverage_text, item_mappings
 from scanner.model import (
@@ -60,13 +61,16 @@ def incomplete_providers(sources: Sequence[SourceStatus], account_providers: dic
     return lacking
 
 
+_TALLY_KEY = attrgetter("control_id", "status", "resource.provider", "resource.kind")
+
+
 class ResultsInScope:
     """Per control, the results of resources inside one scope: fail/unknown/waived from findings,
     pass as evaluated minus those (passing resources are counted, not kept as findings). The
     findings are tallied once, by control, status, provider and kind, and serve every framework."""
 
     def __init__(self, findings: Iterable[Finding]) -> None:
-        tallies = Counter((f.control_id, f.status, f.resource.provider, f.resource.kind) for f in findings)
+        tallies = Counter(map(_TALLY_KEY, findings))
         self._by_control: dict[str, dict[tuple[str, str, str], int]] = {}
         for (control_id, status, provider, kind), number in tallies.items():
             self._by_control.setdefault(control_id, {})[(status, provider, kind)] = number

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +273,10 @@ def capability_map(ctx: EvalContext) -> dict[str, list[str]]:
 
 def summarize_inventory(inventory: Inventory) -> dict[str, Any]:
     def by(items: Iterable[Any], *keys: str) -> dict[str, int]:
-        return dict(sorted(Counter("/".join(str(getattr(i, k)) for k in keys) for i in items).items()))
+        labels: Counter[str] = Counter()
+        for values, number in Counter(map(attrgetter(*keys), items)).items():
+            labels["/".join(map(str, values if len(keys) > 1 else (values,)))] += number
+        return dict(sorted(labels.items()))
 
     return {
         "collected_at": format_time(inventory.collected_at),

@@ -9,8 +9,11 @@ so that 100k identities do not turn into millions of objects nobody reads.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from scanner.engine.context import EvalContext
@@ -41,65 +44,103 @@ class Evaluation:
 
 def fingerprint(control_id: str, resource_uid: str) -> str:
     """32 hex digits naming one control's result for one resource, stable across scans."""
-    return hashlib.blake2b(f"{control_id}\x1f{resource_uid}".encode(), digest_size=16).hexdigest()
+    return _fingerprinter(control_id)(resource_uid)
+
+
+def _fingerprinter(control_id: str) -> Callable[[str], str]:
+    """``fingerprint`` for one control, its prefix encoded once (it runs once per finding)."""
+    prefix = f"{control_id}\x1f".encode()
+    blake2b = hashlib.blake2b
+    return lambda resource_uid: blake2b(prefix + resource_uid.encode(), digest_size=16).hexdigest()
 
 
 def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: bool = False) -> Evaluation:
     """Findings come out control by control, in the order given, each control's sorted by resource uid."""
     result = Evaluation()
     refs: dict[int, ResourceRef] = {}
-    scope_keys: dict[int, str] = {}
+    scope_keys: dict[str, list[str]] = {}  # resource type -> each record's "provider/kind", in order
     for compiled in controls:
-        counts, matched, scopes = _results(compiled, ctx, keep_passed, scope_keys)
+        resource_type = compiled.control.resource
+        records = ctx.records(resource_type)
+        keys = scope_keys.get(resource_type)
+        if keys is None:
+            keys = scope_keys[resource_type] = [_scope_key(record, resource_type, ctx) for record in records]
+        counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed)
         result.counts[compiled.id] = counts
         result.evaluated_by_scope[compiled.id] = scopes
-        findings = []
-        resource_type = compiled.control.resource
-        for record, status in matched:
-            ref = refs.get(id(record))
-            if ref is None:
-                ref = refs[id(record)] = resource_ref(record, resource_type, ctx)
-            findings.append(_finding(compiled, record, ref, status, ctx))
-        findings.sort(key=_by_resource_uid)
+        findings = _findings(compiled, matched, refs, ctx)
+        findings.sort(key=_BY_RESOURCE_UID)
         result.findings.extend(findings)
     return result
 
 
-def _by_resource_uid(finding: Finding) -> str:
-    return finding.resource.uid
+_BY_RESOURCE_UID = attrgetter("resource.uid")
 
 
 def _results(
-    compiled: CompiledControl, ctx: EvalContext, keep_passed: bool, scope_keys: dict[int, str]
+    compiled: CompiledControl, ctx: EvalContext, records: list[Any], keys: list[str], keep_passed: bool
 ) -> tuple[dict[str, int], list[tuple[Any, str]], dict[str, int]]:
     """Counts per status, the records that become findings with their status, and how many
-    records of each provider and kind were evaluated."""
+    records of each provider and kind (``keys``, one per record) were evaluated."""
     passed = failed = unknown = 0
     matched: list[tuple[Any, str]] = []
-    scopes: dict[str, int] = {}
+    match = matched.append
     where = compiled.where
     require = compiled.require.predicate
-    resource_type = compiled.control.resource
-    for record in ctx.records(resource_type):
-        applies = True if where is None else where(record, ctx)
-        if applies is False:
-            continue
-        key = scope_keys.get(id(record))
-        if key is None:
-            key = scope_keys[id(record)] = _scope_key(record, resource_type, ctx)
-        scopes[key] = scopes.get(key, 0) + 1
-        outcome = None if applies is None else require(record, ctx)
-        if outcome is True:
-            passed += 1
-            if keep_passed:
-                matched.append((record, "pass"))
-        elif outcome is False:
-            failed += 1
-            matched.append((record, "fail"))
-        else:
-            unknown += 1
-            matched.append((record, "unknown"))
+    if where is None:
+        in_scope = keys
+        for record in records:
+            outcome = require(record, ctx)
+            if outcome is True:
+                passed += 1
+                if keep_passed:
+                    match((record, "pass"))
+            elif outcome is False:
+                failed += 1
+                match((record, "fail"))
+            else:
+                unknown += 1
+                match((record, "unknown"))
+    else:
+        in_scope = []
+        evaluated = in_scope.append
+        for record, key in zip(records, keys, strict=True):
+            applies = where(record, ctx)
+            if applies is False:
+                continue
+            evaluated(key)
+            outcome = None if applies is None else require(record, ctx)
+            if outcome is True:
+                passed += 1
+                if keep_passed:
+                    match((record, "pass"))
+            elif outcome is False:
+                failed += 1
+                match((record, "fail"))
+            else:
+                unknown += 1
+                match((record, "unknown"))
+    scopes = dict(Counter(in_scope))  # in the order each key first occurs
     return {"fail": failed, "pass": passed, "waived": 0, "unknown": unknown}, matched, scopes
+
+
+def _findings(
+    compiled: CompiledControl, matched: list[tuple[Any, str]], refs: dict[int, ResourceRef], ctx: EvalContext
+) -> list[Finding]:
+    control = compiled.control
+    control_id, severity, resource_type = control.id, control.severity, control.resource
+    fingerprint_of = _fingerprinter(control_id)
+    findings = []
+    append = findings.append
+    for record, status in matched:
+        ref = refs.get(id(record))
+        if ref is None:
+            ref = refs[id(record)] = resource_ref(record, resource_type, ctx)
+        evidence = {} if status == "pass" else _evidence(compiled, record, ctx)
+        message = _message(compiled, record, ref, status, evidence, ctx)
+        # positional: this runs once per finding, up to millions of times per scan
+        append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, message, evidence))
+    return findings
 
 
 def _scope_key(record: Any, resource_type: str, ctx: EvalContext) -> str:
@@ -139,14 +180,6 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
     return ResourceRef(
         record.uid, resource_type, kind, record.name or record.uid, record.provider, record.account, location
     )
-
-
-def _finding(compiled: CompiledControl, record: Any, ref: ResourceRef, status: str, ctx: EvalContext) -> Finding:
-    control = compiled.control
-    evidence = {} if status == "pass" else _evidence(compiled, record, ctx)
-    message = _message(compiled, record, ref, status, evidence, ctx)
-    # positional: this runs once per finding, up to millions of times per scan
-    return Finding(fingerprint(control.id, ref.uid), control.id, status, control.severity, ref, message, evidence)
 
 
 def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[str, Any]:
