@@ -87,39 +87,28 @@ def _results(
     match = matched.append
     where = compiled.where
     require = compiled.require.predicate
-    if where is None:
-        in_scope = keys
-        for record in records:
-            outcome = require(record, ctx)
-            if outcome is True:
-                passed += 1
-                if keep_passed:
-                    match((record, "pass"))
-            elif outcome is False:
-                failed += 1
-                match((record, "fail"))
-            else:
-                unknown += 1
-                match((record, "unknown"))
-    else:
-        in_scope = []
-        evaluated = in_scope.append
-        for record, key in zip(records, keys, strict=True):
+    in_scope: list[str] = keys if where is None else []
+    for record, key in zip(records, keys, strict=True):
+        if where is not None:
             applies = where(record, ctx)
             if applies is False:
                 continue
-            evaluated(key)
-            outcome = None if applies is None else require(record, ctx)
-            if outcome is True:
-                passed += 1
-                if keep_passed:
-                    match((record, "pass"))
-            elif outcome is False:
-                failed += 1
-                match((record, "fail"))
-            else:
+            in_scope.append(key)
+            if applies is None:
                 unknown += 1
                 match((record, "unknown"))
+                continue
+        outcome = require(record, ctx)
+        if outcome is True:
+            passed += 1
+            if keep_passed:
+                match((record, "pass"))
+        elif outcome is False:
+            failed += 1
+            match((record, "fail"))
+        else:
+            unknown += 1
+            match((record, "unknown"))
     scopes = dict(Counter(in_scope))  # in the order each key first occurs
     return {"fail": failed, "pass": passed, "waived": 0, "unknown": unknown}, matched, scopes
 
@@ -130,7 +119,7 @@ def _findings(
     control = compiled.control
     control_id, severity, resource_type = control.id, control.severity, control.resource
     fingerprint_of = _fingerprinter(control_id)
-    findings = []
+    findings: list[Finding] = []
     append = findings.append
     for record, status in matched:
         ref = refs.get(id(record))
