@@ -41,6 +41,7 @@ from scanner.reports import PAPER_SIZES, ReportSettings, parse_formats, reporter
 if TYPE_CHECKING:
     from scanner.diff import Side
     from scanner.model import Inventory, ScanResult
+    from scanner.reports.executive import ExecutiveView
 
 FAIL_ON_LEVELS = (*SEVERITIES, "none")
 
@@ -262,7 +263,8 @@ def scan(
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
     from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend_point
-    from scanner.reports.json_results import render as render_results
+    from scanner.reports.executive import executive_view
+    from scanner.reports.json_results import pieces as results_pieces
     from scanner.scan import ScanOptions, load_catalogs, preflight, run_scan
     from scanner.sharding import Shard
 
@@ -297,13 +299,24 @@ def scan(
         scope = None if scan_group else scan_scope(result)
         earlier = store.trend(scan_group, scope=scope)
         result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
-    packer = ResultsPacker() if store is not None and "json" in chosen_formats else None
+    packer = ResultsPacker() if store is not None else None
+    # computed once for the PDF and the history, which keeps it to render the PDF again
+    executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
         written = _write_outputs(
-            result, chosen_formats, output_dir, paper, inventory, packer.add if packer is not None else None
+            result,
+            chosen_formats,
+            output_dir,
+            paper,
+            inventory,
+            packer.add if packer is not None and "json" in chosen_formats else None,
+            executive,
         )
-    if store is not None:
-        store.save(result, packer or render_results(result), scan_group)
+    if store is not None and packer is not None:
+        if "json" not in chosen_formats:  # packed as it would have been written
+            for piece in results_pieces(result):
+                packer.add(piece.encode("utf-8"))
+        store.save(result, packer, scan_group, executive)
         retention = (config.get("history") or {}).get("retention_days")
         if retention:
             store.prune(int(retention))
@@ -350,13 +363,15 @@ def _write_outputs(
     paper: str,
     inventory: Inventory | None = None,
     results_sink: Callable[[bytes], None] | None = None,
+    executive: ExecutiveView | None = None,
 ) -> list[Path]:
     """The reports (and the inventory) of one scan, moved into ``output_dir`` as a set. A new scan
     (``inventory`` given) also removes the files an earlier scan wrote there that this one did not,
     so the folder never holds files of two scans, and records in results.json how long writing the
     rest took; re-rendering (``nhiscan report``) removes nothing, since its input may be the
-    results.json in that folder. ``results_sink`` sees results.json's bytes as they are written. A
-    report that cannot be rendered does not hold back the others."""
+    results.json in that folder. ``results_sink`` sees results.json's bytes as they are written;
+    ``executive``: the scan's executive view, where it is computed already. A report that cannot be
+    rendered does not hold back the others."""
     from scanner.inventory_io import save_inventory
 
     failure: ReportError | None = None
@@ -370,7 +385,8 @@ def _write_outputs(
             if timings is not None:
                 timings["write"] = round(time.perf_counter() - started, 3)
             try:
-                write_reports(result, formats, staging, ReportSettings(paper=paper), timings, results_sink)
+                settings = ReportSettings(paper=paper, executive=executive)
+                write_reports(result, formats, staging, settings, timings, results_sink)
             except ReportError as exc:
                 failure = ReportError(str(exc).replace(str(staging), str(output_dir)))
             names = sorted(path.name for path in staging.iterdir())
@@ -381,14 +397,19 @@ def _write_outputs(
     return [output_dir / name for name in names]
 
 
+def _is_stored_id(reference: str) -> bool:
+    """A RESULTS argument names a stored scan (its id or a unique prefix), not a results.json file."""
+    return not Path(reference).exists() and re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference) is not None
+
+
 def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
     """A results.json path, or the id (or a unique prefix) of a stored scan: the parsed document,
     where it came from, and whether it is intact as nhiscan stored it (see HistoryStore)."""
     from scanner.history.store import HistoryStore
     from scanner.loading import read_json
 
-    path = Path(reference)
-    if path.exists() or not re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference):
+    if not _is_stored_id(reference):
+        path = Path(reference)
         return read_json(path), path, False
     data, intact = HistoryStore(db).load_document(reference)
     return data, Path(f"history:{reference}"), intact
@@ -400,10 +421,33 @@ def _stored_or_file(reference: str, db: str | None) -> ScanResult:
     return results_from_data(*_results_document(reference, db))
 
 
-def _diff_side(reference: str, db: str | None) -> Side:
-    """What ``nhiscan diff`` reads of a scan: only the findings that changed become model objects."""
-    from scanner.diff import side_of_document
+# Formats rendered from the executive view and the result's summary fields alone, which a stored
+# scan keeps apart from its findings.
+_SUMMARY_FORMATS = frozenset({"pdf"})
 
+
+def _report_input(reference: str, db: str | None, formats: list[str]) -> tuple[ScanResult, ExecutiveView | None]:
+    """What ``nhiscan report`` renders: for the PDF alone of a stored scan, its stored summary
+    (its findings are not read); otherwise the whole results."""
+    from scanner.history.store import HistoryStore
+
+    if set(formats) <= _SUMMARY_FORMATS and _is_stored_id(reference):
+        summary = HistoryStore(db).load_summary(reference)
+        if summary is not None:
+            return summary
+    return _stored_or_file(reference, db), None
+
+
+def _diff_side(reference: str, db: str | None) -> Side:
+    """What ``nhiscan diff`` reads of a scan: only the findings that changed become model objects;
+    of a stored scan, only the blocks of stored findings that hold them are read."""
+    from scanner.diff import side_of_document
+    from scanner.history.store import HistoryStore
+
+    if _is_stored_id(reference):
+        indexed = HistoryStore(db).drift_side(reference)
+        if indexed is not None:
+            return indexed
     return side_of_document(*_results_document(reference, db))
 
 
@@ -424,6 +468,7 @@ def report(
     from scanner.scan import load_catalogs
 
     chosen_formats = parse_formats(formats)
+    executive = None
     if scan_group:
         from scanner.history.merge import merge_results
 
@@ -431,11 +476,11 @@ def report(
         result = merge_results(store.group(scan_group), load_catalogs(), scan_group)
         result.trend = store.trend(scan_group)
     elif results:
-        result = _stored_or_file(results, db)
+        result, executive = _report_input(results, db, chosen_formats)
     else:
         raise UsageError("name a RESULTS file or scan id, or --scan-group")
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
-        written = _write_outputs(result, chosen_formats, output_dir, paper)
+        written = _write_outputs(result, chosen_formats, output_dir, paper, executive=executive)
     if not quiet:
         for path in written:
             click.echo(f"wrote {console.inert(str(path))}")

@@ -67,6 +67,12 @@ def _records(inventory: Inventory) -> dict[str, RecordChange]:
     return found
 
 
+def records_and_names(inventory: Inventory | None) -> tuple[dict[str, RecordChange] | None, dict[str, tuple[str, str]]]:
+    """What a diff compares of an inventory: its records by uid, and the names of its identities
+    and agents."""
+    return (None, {}) if inventory is None else (_records(inventory), _names(inventory))
+
+
 def _names(inventory: Inventory) -> dict[str, tuple[str, str]]:
     names = {i.uid: ("identity", i.name) for i in inventory.identities}
     names.update({a.uid: ("agent", a.name) for a in inventory.agents})
@@ -81,7 +87,8 @@ class Side:
 
     scan_id: str
     score: float | None
-    inventory: Inventory | None
+    records: dict[str, RecordChange] | None  # None: the scan carries no inventory (results before 1.1)
+    names: dict[str, tuple[str, str]]
     capabilities: dict[str, list[str]]
     failing: dict[str, Any]
     waived: dict[str, Any]
@@ -92,7 +99,7 @@ def side_of(result: ScanResult) -> Side:
     return Side(
         result.scan.id,
         result.score,
-        result.inventory,
+        *records_and_names(result.inventory),
         result.capabilities,
         {f.fingerprint: f for f in result.findings if f.status == "fail"},
         {f.fingerprint: f for f in result.findings if f.status == "waived"},
@@ -113,7 +120,7 @@ def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False)
     return Side(
         document["scan"]["id"],
         document.get("score"),
-        inventory,
+        *records_and_names(inventory),
         document.get("capabilities") or {},
         {f["fingerprint"]: f for f in findings if f["status"] == "fail"},
         {f["fingerprint"]: f for f in findings if f["status"] == "waived"},
@@ -131,13 +138,13 @@ def diff_sides(old: Side, new: Side) -> Drift:
         new_scan=new.scan_id,
         old_score=old.score,
         new_score=new.score,
-        inventory_compared=old.inventory is not None and new.inventory is not None,
+        inventory_compared=old.records is not None and new.records is not None,
     )
-    if old.inventory is not None and new.inventory is not None:
-        before, after = _records(old.inventory), _records(new.inventory)
+    if old.records is not None and new.records is not None:
+        before, after = old.records, new.records
         drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
         drift.removed = [before[uid] for uid in sorted(before.keys() - after.keys())]
-        names = {**_names(old.inventory), **_names(new.inventory)}
+        names = {**old.names, **new.names}
         for uid in sorted(old.capabilities.keys() | new.capabilities.keys()):
             then, now = set(old.capabilities.get(uid, ())), set(new.capabilities.get(uid, ()))
             if then != now and uid in names and uid in before and uid in after:

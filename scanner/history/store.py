@@ -21,10 +21,13 @@ import orjson
 from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
+from scanner.diff import Side
 from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
+from scanner.history.drift_index import drift_index, side_of_index
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
+from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
 
@@ -56,22 +59,49 @@ def database_url(value: str) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's findings list
+LIST_CLOSING = b" ]"
+
+
 class ResultsPacker:
     """results.json as the history stores it (STORED_MAGIC, the SHA-256 of the text, zlib data),
-    packed from its bytes as they are written, so the text need never be whole in memory."""
+    packed from its bytes as they are written, so the text need never be whole in memory.
+
+    Each piece starts at a full flush, so a piece can be inflated on its own from its offset; the
+    offsets of the pieces of the findings list, and how many findings each holds, are kept in
+    ``findings_blocks`` (a diff reads only the blocks holding findings that changed)."""
 
     def __init__(self) -> None:
         self._checksum = hashlib.sha256()
         self._compressor = zlib.compressobj(6)
         self._compressed: list[bytes] = []
+        self._size = 0
+        self._pieces = 0
+        self._in_findings: bool | None = False  # None once the findings list has ended
+        self.findings_blocks: list[tuple[int, int]] = []  # (offset in the zlib data, findings)
+        self.findings_end: int | None = None
 
     def add(self, data: bytes) -> None:
         self._checksum.update(data)
-        self._compressed.append(self._compressor.compress(data))
+        if self._pieces:
+            self._out(self._compressor.flush(zlib.Z_FULL_FLUSH))
+        self._pieces += 1
+        if self._in_findings:
+            if data.startswith(LIST_CLOSING):
+                self._in_findings, self.findings_end = None, self._size
+            else:
+                self.findings_blocks.append((self._size, data.count(b"\n")))
+        elif self._in_findings is False and data.startswith(FINDINGS_OPENING):
+            self._in_findings = True
+        self._out(self._compressor.compress(data))
 
     def packed(self) -> bytes:
         """The stored form; call once, after the last ``add``."""
         return STORED_MAGIC + self._checksum.digest() + b"".join(self._compressed) + self._compressor.flush()
+
+    def _out(self, data: bytes) -> None:
+        self._compressed.append(data)
+        self._size += len(data)
 
 
 def _pack(text_value: str) -> bytes:
@@ -198,9 +228,16 @@ class HistoryStore:
     # ---------------------------------------------------------------- writing
 
     @_guarded
-    def save(self, result: ScanResult, results_json: str | ResultsPacker, group: str | None = None) -> TrendPoint:
+    def save(
+        self,
+        result: ScanResult,
+        results_json: str | ResultsPacker,
+        group: str | None = None,
+        executive: ExecutiveView | None = None,
+    ) -> TrendPoint:
         """Store a scan in one transaction: readers see all of it or none of it. ``results_json``:
-        its results.json text, or the packer that saw it written."""
+        its results.json text, or the packer that saw it written; ``executive``: its executive
+        view, if the scan computed it already (for its PDF)."""
         failing = sorted(f.fingerprint for f in result.findings if f.status == "fail")
         sources = [
             {"name": s.name, "account": s.account, "status": s.status, "errors": len(s.errors)}
@@ -210,6 +247,11 @@ class HistoryStore:
         point = point or trend_point(
             result, self.previous_failing(group, None if group else scan_scope(result))
         )  # the scan command computed it already
+        if isinstance(results_json, ResultsPacker):
+            stored_results = results_json.packed()
+            index = drift_index(result, results_json.findings_blocks, results_json.findings_end)
+        else:
+            stored_results, index = _pack(results_json), drift_index(result, None, None)
         with self.engine.begin() as connection:
             connection.execute(
                 scans.insert().values(
@@ -231,7 +273,9 @@ class HistoryStore:
                     median_credential_age=point.median_credential_age,
                     tool_version=result.tool.get("version", ""),
                     failing_fingerprints=_pack("\n".join(failing)),
-                    results=results_json.packed() if isinstance(results_json, ResultsPacker) else _pack(results_json),
+                    results=stored_results,
+                    executive=_pack(summary_document(result, executive or executive_view(result))),
+                    drift_index=_pack(index),
                 )
             )
         return point
@@ -304,18 +348,52 @@ class HistoryStore:
 
     @_guarded
     def load_document(self, scan_id: str) -> tuple[Any, bool]:
-        """A stored scan's results.json, parsed, and whether it is intact (see ``_unpack``)."""
-        with self.engine.connect() as connection:
-            stored = connection.execute(select(scans.c.results).where(scans.c.id == scan_id)).scalar()
-            if stored is None:  # a unique prefix is enough, as with git commits
-                matches = connection.execute(
-                    select(scans.c.id, scans.c.results).where(scans.c.id.like(f"{scan_id}%")).limit(2)
-                ).all()
-                if len(matches) != 1:
-                    raise InputError(f"no stored scan {scan_id}" if not matches else f"scan id {scan_id} is ambiguous")
-                stored = matches[0][1]
+        """A stored scan's results.json, parsed, and whether it is intact (see ``_unpack``). A unique
+        prefix of its id is enough, as with git commits."""
+        stored = self._stored(scan_id, scans.c.results)
         text_bytes, intact = _unpack(stored)
         return orjson.loads(text_bytes), intact
+
+    @_guarded
+    def load_summary(self, scan_id: str) -> tuple[ScanResult, ExecutiveView] | None:
+        """What the executive report shows of a stored scan, read without its findings; None for a
+        scan stored before summaries were kept, or one whose summary is not intact."""
+        stored = self._stored(scan_id, scans.c.executive)
+        if stored is None:
+            return None
+        text_bytes, intact = _unpack(stored)
+        return from_summary_document(orjson.loads(text_bytes)) if intact else None
+
+    @_guarded
+    def drift_side(self, scan_id: str) -> Side | None:
+        """What a diff reads of a stored scan, from its drift index; None for a scan stored before
+        indexes were kept, or whose index is not intact or has no findings blocks."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(scans.c.id, scans.c.drift_index, scans.c.results).where(scans.c.id == self._full_id(scan_id))
+            ).first()
+        if row is None or row.drift_index is None:
+            return None
+        text_bytes, intact = _unpack(row.drift_index)
+        if not intact:
+            return None
+        return side_of_index(f"history:{row.id}", orjson.loads(text_bytes), row.results[len(STORED_MAGIC) + 32 :])
+
+    def _stored(self, scan_id: str, column: Any) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(select(column).where(scans.c.id == self._full_id(scan_id))).scalar()
+
+    def _full_id(self, scan_id: str) -> str:
+        """The id of the one stored scan whose id is ``scan_id`` or starts with it."""
+        with self.engine.connect() as connection:
+            if connection.execute(select(scans.c.id).where(scans.c.id == scan_id)).scalar() is not None:
+                return scan_id
+            matches = (
+                connection.execute(select(scans.c.id).where(scans.c.id.like(f"{scan_id}%")).limit(2)).scalars().all()
+            )
+        if len(matches) != 1:
+            raise InputError(f"no stored scan {scan_id}" if not matches else f"scan id {scan_id} is ambiguous")
+        return str(matches[0])
 
     @_guarded
     def group(self, group: str) -> list[ScanResult]:

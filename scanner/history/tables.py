@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBin
 
 # The newest migration's revision: a database at it opens without loading alembic (a test keeps
 # this equal to the migrations' head).
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 metadata = MetaData()
 
@@ -31,5 +31,7 @@ scans = Table(
     Column("median_credential_age", Float),
     Column("tool_version", String(32), nullable=False),
     Column("failing_fingerprints", LargeBinary, nullable=False),  # zlib of newline-separated fingerprints
-    Column("results", LargeBinary, nullable=False),  # zlib of results.json
+    Column("results", LargeBinary, nullable=False),  # zlib of results.json, fully flushed at each piece
+    Column("executive", LargeBinary),  # zlib of the executive report's summary (reports/executive.py)
+    Column("drift_index", LargeBinary),  # zlib of what a diff reads (history/drift_index.py)
 )

@@ -9,20 +9,27 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.errors import ReportError, UsageError
 from scanner.fsutil import write_atomic_pieces
 from scanner.model import ScanResult
+
+if TYPE_CHECKING:
+    from scanner.reports.executive import ExecutiveView
 
 PAPER_SIZES = ("a4", "letter")
 
 
 @dataclass(frozen=True, slots=True)
 class ReportSettings:
-    """Layout choices, not data: a reporter still learns everything it shows from the ScanResult."""
+    """Layout choices, not data: a reporter learns everything it shows from the ScanResult, or, for
+    the executive report, from the view computed of it once (``executive``: kept with a stored
+    scan, so its PDF is rendered again without reading its findings)."""
 
     paper: str = "a4"
     formats: tuple[str, ...] = ()  # every format written with this one (a summary names only files that exist)
+    executive: ExecutiveView | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,12 @@ from markupsafe import Markup
 
 from scanner.errors import ReportError
 from scanner.model import ScanResult
-from scanner.reports import Reporter, ReportSettings, view
+from scanner.reports import Reporter, ReportSettings
+from scanner.reports.executive import executive_view
 from scanner.reports.pdf_worker import pdf_in_background
 from scanner.reports.templating import asset, environment
 
-TOP_RISKS = 10
 FIRST_ACTIONS = 3  # on the cover, under the score: what to do first
-AGENTS_AT_RISK = 10
-COVERAGE_GAPS = 12
 
 
 def _weasyprint() -> Any:
@@ -52,8 +50,9 @@ def inline_only_fetcher() -> Any:
 
 
 def executive_html(result: ScanResult, settings: ReportSettings) -> str:
-    risks = view.agent_risks(result)
-    top = view.top_risks(result, TOP_RISKS)
+    """The executive report's HTML, from the view a stored scan carries (``settings.executive``)
+    or computed from the result."""
+    shown = settings.executive or executive_view(result)
     return (
         environment()
         .get_template("executive.html.j2")
@@ -61,18 +60,18 @@ def executive_html(result: ScanResult, settings: ReportSettings) -> str:
             result=result,
             paper=settings.paper,
             style=Markup(asset("executive.css")),
-            headline=view.headline(result),
-            scope=view.scope(result),
-            matrix=view.provider_severity_matrix(result.findings),
-            risks=top,
-            actions=top[:FIRST_ACTIONS],
-            verdict=view.gate_verdict(result),
-            results_line=view.results_line(result),
-            ages=view.credential_age_distribution(result),
-            agents=[r for r in risks if r.worst][:AGENTS_AT_RISK],
-            agents_total=len(risks),
-            agents_failing=sum(1 for r in risks if r.worst),
-            gaps=view.coverage_gaps(result, COVERAGE_GAPS),
+            headline=shown.headline,
+            scope=shown.scope,
+            matrix=shown.matrix,
+            risks=shown.risks,
+            actions=shown.risks[:FIRST_ACTIONS],
+            verdict=shown.verdict,
+            results_line=shown.results_line,
+            ages=shown.ages,
+            agents=shown.agents,
+            agents_total=shown.agents_total,
+            agents_failing=shown.agents_failing,
+            gaps=shown.gaps,
             trend=result.trend,
         )
     )

@@ -1,0 +1,163 @@
+"""What a stored scan keeps beside its results so that reports and diffs need not read them whole:
+the executive report's summary (``report SCAN_ID --format pdf``) and the drift index (``diff OLD
+NEW``). Each must give exactly what the whole results give, read only what it needs, and fall
+back to the whole results for scans stored without it."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+import pygal.graph.base
+import pytest
+from sqlalchemy import update
+
+from scanner import serialize
+from scanner.diff import diff_sides, drift_document, side_of
+from scanner.errors import NhiscanError
+from scanner.history import drift_index
+from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker
+from scanner.history.tables import scans
+from scanner.model import ScanResult
+from scanner.reports import ReportSettings
+from scanner.reports.json_results import pieces, render
+from scanner.reports.pdf_report import executive_html
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+from .conftest import REPO_ROOT
+
+
+def packed(result: ScanResult) -> ResultsPacker:
+    """results.json packed as the scan command packs it while writing the file."""
+    packer = ResultsPacker()
+    for piece in pieces(result):
+        packer.add(piece.encode("utf-8"))
+    return packer
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> HistoryStore:
+    return HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+
+
+@pytest.fixture
+def old_and_new(catalogs) -> tuple[ScanResult, ScanResult]:
+    """Two scans of the demo estate that differ in every way a diff reports: an identity only in
+    each, failures that come with age, failures resolved, failures waived since."""
+    old_inventory, new_inventory = collect(SourceSpec("demo")), collect(SourceSpec("demo"))
+    old_inventory.identities = old_inventory.identities[1:]
+    new_inventory.identities = new_inventory.identities[:1] + new_inventory.identities[2:]
+    old = run_scan(old_inventory, catalogs, ScanOptions())
+    waivers = REPO_ROOT / "docs" / "examples" / "waivers.yaml"
+    later = new_inventory.collected_at + timedelta(days=45)  # before the waivers expire
+    new = run_scan(new_inventory, catalogs, ScanOptions(waivers=waivers, as_of=later))
+    return old, new
+
+
+def test_the_pdf_of_a_stored_scan_is_laid_out_from_its_summary_exactly_as_from_its_results(
+    store: HistoryStore, demo_result: ScanResult, monkeypatch
+) -> None:
+    monkeypatch.setattr(pygal.graph.base, "uuid4", lambda: "chart")  # each chart is given a random id
+    store.save(demo_result, packed(demo_result))
+    summary = store.load_summary(demo_result.scan.id[:8])
+    assert summary is not None
+    header, executive = summary
+    assert header.findings == [] and header.inventory is None, "the findings are not read"
+    for paper in ("a4", "letter"):
+        whole = executive_html(demo_result, ReportSettings(paper=paper))
+        assert executive_html(header, ReportSettings(paper=paper, executive=executive)) == whole
+
+
+def test_report_pdf_of_a_stored_scan_does_not_read_its_results(cli, demo_result, tmp_path, monkeypatch) -> None:
+    store = HistoryStore()
+    store.save(demo_result, packed(demo_result))
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the whole results were read")
+
+    monkeypatch.setattr(HistoryStore, "load_document", refuse)
+    outcome = cli("report", demo_result.scan.id, "--format", "pdf", "-o", str(tmp_path / "r"), "-q")
+    assert outcome.exit_code == 0 and (tmp_path / "r" / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("findings_per_block", [7, 2000])
+def test_a_diff_of_stored_scans_from_their_indexes_is_the_diff_of_their_results(
+    store: HistoryStore, old_and_new, monkeypatch, findings_per_block: int
+) -> None:
+    monkeypatch.setattr(serialize, "_LINES_PER_PIECE", findings_per_block)
+    old, new = old_and_new
+    for result in (old, new):
+        store.save(result, packed(result))
+    inflated: list[int] = []
+    original = drift_index.StoredFindings._inflate
+    monkeypatch.setattr(
+        drift_index.StoredFindings, "_inflate", lambda self, block: inflated.append(block) or original(self, block)
+    )
+    old_side, new_side = store.drift_side(old.scan.id), store.drift_side(new.scan.id)
+    assert old_side is not None and new_side is not None
+    drift = diff_sides(old_side, new_side)
+    expected = diff_sides(side_of(old), side_of(new))
+    assert drift_document(drift) == drift_document(expected)
+    assert drift.added and drift.removed and drift.new_failures and drift.resolved_failures and drift.newly_waived
+    if findings_per_block == 7:
+        blocks = -(-len(old.findings) // 7) + -(-len(new.findings) // 7)
+        assert len(set(inflated)) < blocks, "only the blocks holding changed findings are read"
+
+
+def test_the_diff_command_gives_the_same_drift_from_stored_ids_as_from_files(cli, old_and_new, tmp_path) -> None:
+    store = HistoryStore()
+    files = []
+    for result in old_and_new:
+        store.save(result, packed(result))
+        files.append(tmp_path / f"{result.scan.id}.json")
+        files[-1].write_text(render(result))
+    by_id = cli("diff", *(r.scan.id for r in old_and_new), "-o", str(tmp_path / "by-id.json"))
+    by_file = cli("diff", *map(str, files), "-o", str(tmp_path / "by-file.json"))
+    assert by_id.exit_code == by_file.exit_code == 0
+    assert (tmp_path / "by-id.json").read_text() == (tmp_path / "by-file.json").read_text()
+
+
+def test_scans_stored_without_summary_or_index_are_read_whole(cli, old_and_new, tmp_path) -> None:
+    store = HistoryStore()
+    for result in old_and_new:
+        store.save(result, render(result))  # packed whole: no findings blocks
+    old, new = old_and_new
+    assert store.drift_side(old.scan.id) is None
+    with store.engine.begin() as connection:  # as a scan stored before migration 0003
+        connection.execute(update(scans).values(executive=None, drift_index=None))
+    assert store.load_summary(old.scan.id) is None and store.drift_side(new.scan.id) is None
+    assert cli("report", old.scan.id, "--format", "pdf", "-o", str(tmp_path / "r"), "-q").exit_code == 0
+    drift = cli("diff", old.scan.id, new.scan.id, "-o", str(tmp_path / "d.json"))
+    expected = serialize.dumps_document(drift_document(diff_sides(side_of(old), side_of(new))))
+    assert drift.exit_code == 0 and (tmp_path / "d.json").read_text() == expected
+
+
+def test_a_stored_block_of_findings_changed_in_the_database_is_one_error(
+    store: HistoryStore, demo_result: ScanResult, monkeypatch
+) -> None:
+    monkeypatch.setattr(serialize, "_LINES_PER_PIECE", 7)
+    packer = packed(demo_result)
+    store.save(demo_result, packer)
+    with store.engine.begin() as connection:
+        blob = connection.execute(scans.select().where(scans.c.id == demo_result.scan.id)).one().results
+        start, end = (len(STORED_MAGIC) + 32 + offset for offset, _ in packer.findings_blocks[:2])
+        block = zlib.decompressobj(-zlib.MAX_WBITS).decompress(blob[start:end])
+        fingerprint = block.split(b'"fingerprint":"')[1][:32]
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        changed = compressor.compress(block.replace(fingerprint, b"0" * 32)) + compressor.flush(zlib.Z_FULL_FLUSH)
+        tampered = blob[:start] + changed + blob[end:]
+        connection.execute(update(scans).where(scans.c.id == demo_result.scan.id).values(results=tampered))
+    side = store.drift_side(demo_result.scan.id)
+    assert side is not None
+    with pytest.raises(NhiscanError, match="does not match the scan's drift index"):
+        side.finding(0)
+
+
+def test_packing_in_blocks_keeps_the_stored_results_one_zlib_stream(demo_result: ScanResult, monkeypatch) -> None:
+    monkeypatch.setattr(serialize, "_LINES_PER_PIECE", 7)
+    packer = packed(demo_result)
+    stored = packer.packed()
+    assert zlib.decompress(stored[len(STORED_MAGIC) + 32 :]).decode("utf-8") == render(demo_result)
+    assert sum(count for _, count in packer.findings_blocks) == len(demo_result.findings)
