@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from scanner import results_io
 from scanner.errors import NhiscanError
-from scanner.history.store import STORED_MAGIC, HistoryStore
+from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker
 from scanner.history.tables import scans
 from scanner.model import ScanResult
 from scanner.reports.json_results import render
@@ -65,3 +65,12 @@ def test_a_stored_scan_made_invalid_is_one_error(stored) -> None:
         connection.execute(update(scans).where(scans.c.id == scan_id).values(results=zlib.compress(raw)))
     with pytest.raises(NhiscanError):
         store.load(scan_id)
+
+
+def test_a_piece_the_packer_cannot_pack_fails_the_store_instead_of_storing_less(demo_result: ScanResult) -> None:
+    packer = ResultsPacker()
+    packer.add(b'{\n "schema_version": "1.3",\n')
+    packer.add("not bytes")  # type: ignore[arg-type]
+    packer.add(b"}\n")
+    with pytest.raises(TypeError):
+        packer.packed()
