@@ -105,7 +105,7 @@ def write_reports(
         waiting: dict[str, Callable[[], str | bytes]] = {}
         for name in formats:
             start = getattr(available[name], "background", None)
-            if name != "json" and start is not None:
+            if name != "json" and start is not None and len(formats) > 1:  # alone, it overlaps nothing
                 waiting[name] = running.enter_context(start(result, settings))
         for name in formats:
             if name != "json" and name not in waiting:
