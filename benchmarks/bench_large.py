@@ -7,7 +7,8 @@ For each size the synthetic generator's inventory is written once, then, each in
   time, peak memory, the per-phase split from results.json (``scan.timings``), and the size of
   each output (report.html, results.sarif raw and gzipped, results.json, report.pdf);
 - ``nhiscan report SCAN_ID --format pdf`` from that history;
-- a second scan of the same inventory, then ``nhiscan diff OLD NEW`` by scan id;
+- a second scan of the same inventory as of a week later (so credentials age past their limits and
+  the diff has failures to read back), then ``nhiscan diff OLD NEW`` by scan id;
 - the history database's size after one and after two scans.
 
     python benchmarks/bench_large.py                   # 10000 25000 50000 100000
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -65,9 +67,12 @@ def measure(identities: int, work: Path) -> dict[str, object]:
     first_id = results["scan"]["id"]
     history_one = mb(database)
     report_seconds, report_peak, _ = timed([NHISCAN, "report", first_id, "--format", "pdf", "-o", str(work / "r")], env)
-    timed(scan, env)
+    week_later = (datetime.fromisoformat(results["scan"]["as_of"].replace("Z", "+00:00")) + timedelta(days=7)).date()
+    timed([*scan, "--as-of", week_later.isoformat()], env)  # a week on: credentials age past their limits
     second_id = json.loads((out / "results.json").read_text())["scan"]["id"]
-    diff_seconds, diff_peak, _ = timed([NHISCAN, "diff", first_id, second_id], env)
+    drift = work / "drift.json"
+    diff_seconds, diff_peak, _ = timed([NHISCAN, "diff", first_id, second_id, "-o", str(drift)], env)
+    diff_new = len(json.loads(drift.read_text())["new_failures"])
     sarif = out / "results.sarif"
     return {
         "identities": identities,
@@ -84,6 +89,7 @@ def measure(identities: int, work: Path) -> dict[str, object]:
         "report_pdf_from_history_seconds": report_seconds,
         "report_pdf_from_history_peak_mb": report_peak,
         "diff_seconds": diff_seconds,
+        "diff_new_failures": diff_new,
         "diff_peak_mb": diff_peak,
         "history_mb_one_scan": history_one,
         "history_mb_two_scans": mb(database),
