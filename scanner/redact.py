@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
+
+import re2
 
 from scanner.model import Inventory
 
@@ -100,15 +104,20 @@ def redact_value(value: Any) -> Any:
 
 
 def _redact_record(record: Any) -> None:
+    for value in _values(record):
+        if type(value) is not str and value:  # a non-empty list, dict or nested record
+            redact_value(value)
+    _redact_strings(record)
+
+
+def _redact_strings(record: Any) -> None:
+    """The record's own string fields, each without the secret values it carries."""
     for name in _field_names(type(record)):
         current = getattr(record, name)
-        if type(current) is str:
-            if len(current) >= 8:
-                redacted = redact_text(current)
-                if redacted is not current:
-                    object.__setattr__(record, name, redacted)
-        elif current:  # a non-empty list, dict or nested record
-            redact_value(current)
+        if type(current) is str and len(current) >= 8:
+            redacted = redact_text(current)
+            if redacted is not current:
+                object.__setattr__(record, name, redacted)
 
 
 # Names of permissions, resources, derived tags and uncollected fields: never values, and the bulk
@@ -127,9 +136,61 @@ def _field_names(record_type: type) -> tuple[str, ...]:
     return names
 
 
+def _values(record: Any) -> tuple[Any, ...]:
+    """The values of the record's fields that may carry secrets, read at once."""
+    getter = _VALUE_GETTERS.get(type(record))
+    if getter is None:
+        names = _field_names(type(record))
+        read = attrgetter(*names)
+        getter = _VALUE_GETTERS[type(record)] = read if len(names) > 1 else lambda r: (read(r),)
+    values: tuple[Any, ...] = getter(record)
+    return values
+
+
+_VALUE_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
 def redact_inventory(inventory: Inventory) -> Inventory:
     """The inventory with every record's strings redacted (in place; returned for chaining)."""
     for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources", "sources"):
-        for record in getattr(inventory, name):
-            _redact_record(record)
+        records = getattr(inventory, name)
+        for start in range(0, len(records), _RECORDS_AT_ONCE):
+            _redact_records(records[start : start + _RECORDS_AT_ONCE])
     return inventory
+
+
+_RECORDS_AT_ONCE = 2000
+
+
+def _redact_records(records: list[Any]) -> None:
+    """``_redact_record`` for each record, but the records' string fields are first searched all at
+    once for anything that may be a secret; most estates' names and ids hold nothing of the kind,
+    and then they are not searched one by one."""
+    texts: list[str] = []
+    for record in records:
+        for value in _values(record):
+            if type(value) is str:
+                texts.append(value)
+            elif value:
+                redact_value(value)
+    if _may_carry_secrets(texts):
+        for record in records:
+            _redact_strings(record)
+
+
+def _may_carry_secrets(texts: list[str]) -> bool:
+    """Whether ``_MAYBE`` matches inside one of ``texts``: one linear-time RE2 search over all of
+    them joined by NUL, which no alternative of the pattern contains, so no match spans two."""
+    try:
+        return _MAYBE_ANYWHERE.search("\x00".join(texts)) is not None
+    except UnicodeEncodeError:  # a lone surrogate, which RE2 cannot read: search text by text
+        return True
+
+
+def _linear_time(pattern: re.Pattern[str]) -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern.pattern, options)
+
+
+_MAYBE_ANYWHERE = _linear_time(_MAYBE)

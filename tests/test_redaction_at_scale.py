@@ -1,0 +1,97 @@
+"""Redacting a large inventory: records' strings are searched many at a time for anything that may
+be a secret, and the result is exactly what redacting each string on its own gives."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.model import Credential, Grant, Identity, Inventory, SourceError, SourceStatus
+from scanner.redact import REDACTED, _field_names, redact_inventory, redact_text, redact_value
+
+_PIECES = [
+    "svc-",
+    "role/app",
+    "password=hunter2hunter2",
+    "https://deploy:s3cr3tpassw0rd@git.example.com/x",
+    "sk-" + "a1B2" * 10,
+    "Bearer abcdefghijklmnop",
+    "--token abc123def456",
+    '{"secret": "value123"}',
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+    "\x00",
+    "\ud800",
+    "é",
+    "=",
+    "-",
+    "x" * 9,
+]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=4).map("".join)
+_ATTRIBUTES = st.dictionaries(_TEXT, _TEXT | st.lists(_TEXT, max_size=2), max_size=2)
+
+
+@st.composite
+def _inventories(draw: Any) -> Inventory:
+    identities = [
+        Identity(
+            uid=draw(_TEXT) + str(n),
+            provider="aws",
+            account=draw(_TEXT),
+            kind="role",
+            name=draw(_TEXT),
+            owner=draw(_TEXT),
+            tags=draw(st.dictionaries(_TEXT, _TEXT, max_size=2)),
+            attributes=draw(_ATTRIBUTES),
+        )
+        for n in range(draw(st.integers(0, 6)))
+    ]
+    credentials = [
+        Credential(uid=draw(_TEXT), identity_uid=draw(_TEXT), kind="access_key", attributes=draw(_ATTRIBUTES))
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    grants = [
+        Grant(identity_uid=draw(_TEXT), kind="policy", name=draw(_TEXT), actions=[draw(_TEXT)], source=draw(_TEXT))
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    sources = [SourceStatus(name="aws", account=draw(_TEXT), errors=[SourceError(call="c", message=draw(_TEXT))])]
+    return Inventory(
+        datetime(2026, 11, 1, tzinfo=UTC),
+        identities=identities,
+        credentials=credentials,
+        grants=grants,
+        sources=sources,
+    )
+
+
+def _redacted_one_by_one(inventory: Inventory) -> Inventory:
+    """The definition: each string field of 8 characters or more through redact_text, each list,
+    dict or nested record through redact_value."""
+    for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources", "sources"):
+        for record in getattr(inventory, name):
+            for field in _field_names(type(record)):
+                value = getattr(record, field)
+                if isinstance(value, str):
+                    if len(value) >= 8:
+                        setattr(record, field, redact_text(value))
+                elif value:
+                    redact_value(value)
+    return inventory
+
+
+@settings(max_examples=300, deadline=None)
+@given(inventory=_inventories())
+def test_redacting_records_together_equals_redacting_each_string(inventory: Inventory) -> None:
+    expected = _redacted_one_by_one(copy.deepcopy(inventory))
+    assert redact_inventory(inventory) == expected
+
+
+def test_one_secret_among_thousands_of_plain_records_is_redacted() -> None:
+    identities = [Identity(uid=f"u{n}", provider="aws", account="a", kind="role", name=f"n{n}") for n in range(5000)]
+    identities[4321].owner = "https://deploy:s3cr3tpassw0rd@git.example.com/x"
+    inventory = redact_inventory(Inventory(datetime(2026, 11, 1, tzinfo=UTC), identities=identities))
+    assert inventory.identities[4321].owner == f"https://{REDACTED}@git.example.com/x"
+    assert inventory.identities[4320].name == "n4320"
