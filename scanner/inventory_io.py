@@ -7,12 +7,13 @@ from typing import Any
 
 from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic_pieces
-from scanner.loading import read_json, validate
+from scanner.loading import MAX_DEPTH, is_valid, nested_deeper_than, read_json, too_deeply_nested, validate
 from scanner.model import INVENTORY_SCHEMA_VERSION, Inventory
 from scanner.serialize import document_pieces, dumps_document, from_dict
 
 
-def inventory_from_data(data: object, path: Path) -> Inventory:
+def inventory_from_data(data: object, path: Path, valid: bool = False) -> Inventory:
+    """``valid``: the compiled validator has already accepted ``data`` against the schema."""
     if not isinstance(data, dict):
         raise InputError("not an nhiscan inventory (expected a JSON object)", str(path), "$")
     version = data.get("schema_version")
@@ -23,7 +24,8 @@ def inventory_from_data(data: object, path: Path) -> Inventory:
             str(path),
             "$.schema_version",
         )
-    validate(data, "inventory", path)
+    if not valid:
+        validate(data, "inventory", path)
     _refuse_duplicate_uids(data, path)
     try:
         return from_dict(Inventory, data)
@@ -40,6 +42,9 @@ _UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("lo
 def _refuse_duplicate_uids(data: dict[str, Any], path: Path) -> None:
     """Two records with one uid would share findings, fingerprints and waivers: refuse, naming both."""
     for sections in _UID_NAMESPACES:
+        uids = [uid for section in sections for record in data.get(section) or [] if (uid := _uid(section, record))]
+        if len(set(uids)) == len(uids):
+            continue  # the usual case; otherwise the records are walked again to name the two
         seen: dict[str, str] = {}
         for section in sections:
             for index, record in enumerate(data.get(section) or []):
@@ -53,7 +58,29 @@ def _refuse_duplicate_uids(data: dict[str, Any], path: Path) -> None:
 
 
 def load_inventory(path: Path) -> Inventory:
-    return inventory_from_data(read_json(path), path)
+    """The inventory in a JSON file. Its nesting is checked once the schema has been: the schema
+    bounds the depth of every value but the records' attributes, so a valid document's attributes
+    are all that needs walking; a document the schema refuses is walked whole first, so that too
+    deep a document is named as such before any schema error, as for every JSON file."""
+    data = read_json(path, check_nesting=False)
+    valid = is_valid(data, "inventory")
+    if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
+        raise too_deeply_nested(path)
+    return inventory_from_data(data, path, valid)
+
+
+# Where records sit: $ > section > record, so a record's attributes are nested three levels deep
+RECORD_SECTIONS = ("accounts", "identities", "credentials", "grants", "agents", "log_sources")
+_ATTRIBUTES_DEPTH = 3
+
+
+def _attributes_nested_too_deep(data: dict[str, Any]) -> bool:
+    limit = MAX_DEPTH - _ATTRIBUTES_DEPTH
+    return any(
+        record.get("attributes") and nested_deeper_than(record["attributes"], limit)
+        for section in RECORD_SECTIONS
+        for record in data.get(section) or ()
+    )
 
 
 def inventory_document(inventory: Inventory) -> dict[str, Any]:

@@ -117,10 +117,12 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
         raise UntrustedJSONError(f"nested more than {limit} levels")
 
 
-def parse_json(text: str) -> Any:
+def parse_json(text: str, check_nesting: bool = True) -> Any:
     """Strict JSON for untrusted input; raises json.JSONDecodeError or UntrustedJSONError. The
     standard library's decoder guards its own recursion (RecursionError past about 1,000 levels),
-    so the nesting limit is checked on the parsed values, which costs a third of checking the text."""
+    so the nesting limit is checked on the parsed values, which costs a third of checking the text.
+    ``check_nesting`` False: the caller checks the limit itself (see ``nested_deeper_than``)
+    before anything recursive walks the document."""
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
@@ -129,14 +131,14 @@ def parse_json(text: str) -> Any:
         raise
     except ValueError as exc:  # an integer of thousands of digits
         raise UntrustedJSONError(str(exc).split(";")[0].split(":")[0]) from None
-    if _nested_deeper_than(data, MAX_DEPTH):
+    if check_nesting and nested_deeper_than(data, MAX_DEPTH):
         raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels")
     if _SURROGATE_ESCAPE.search(text):
         _refuse_lone_surrogates(data)
     return data
 
 
-def _nested_deeper_than(data: Any, limit: int) -> bool:
+def nested_deeper_than(data: Any, limit: int) -> bool:
     """Whether parsed JSON holds objects or arrays more than ``limit`` levels deep (iteratively:
     the point is that nothing recursive ever walks a document deeper than that)."""
     pending = [(data, 1)]
@@ -167,14 +169,19 @@ def _refuse_lone_surrogates(data: Any) -> None:
             pending.extend(value)
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path, check_nesting: bool = True) -> Any:
     text = read_text(path)
     try:
-        return parse_json(text)
+        return parse_json(text, check_nesting)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", str(path), f"{exc.lineno}:{exc.colno}") from None
     except UntrustedJSONError as exc:
         raise InputError(f"invalid JSON: {exc}", str(path)) from None
+
+
+def too_deeply_nested(path: Path) -> InputError:
+    """What ``read_json`` says of a document nested more than MAX_DEPTH levels."""
+    return InputError(f"invalid JSON: nested more than {MAX_DEPTH} levels", str(path))
 
 
 class _BundledLoader(yaml.CSafeLoader):
@@ -268,7 +275,7 @@ def schema_errors(data: Any, schema_name: str) -> ValidationError | None:
     return best_match(_validator(schema_name).iter_errors(data))
 
 
-def _is_valid(data: Any, schema_name: str) -> bool:
+def is_valid(data: Any, schema_name: str) -> bool:
     try:
         return _compiled_validator(schema_name).is_valid(data)
     except ValueError:  # a value no JSON document holds (YAML's !!binary, !!set): the reference validator judges
@@ -281,7 +288,7 @@ def validate(
     """Compiled validation first (a 100k-identity inventory in a fraction of a second); only for
     invalid input does jsonschema look for the most readable error. ``at`` is where ``data`` sits
     in the file, for the error's JSON path."""
-    if _is_valid(data, schema_name):
+    if is_valid(data, schema_name):
         return
     error = schema_errors(data, schema_name)
     if error is None:  # the two validators disagree (a pattern's "$" before a final newline): name the rule

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from benchmarks.synthetic import build
 from scanner.errors import InputError
 from scanner.inventory_io import inventory_document
-from scanner.loading import _is_valid, schema_errors, validate
+from scanner.loading import is_valid, schema_errors, validate
 from scanner.serialize import dumps
 
 _TIMES = [
@@ -97,7 +97,7 @@ def _changed(document: dict[str, Any], path: tuple[Any, ...], action: str, value
 
 
 def test_a_valid_inventory_is_valid_for_both(synthetic_document: dict[str, Any]) -> None:
-    assert _is_valid(synthetic_document, "inventory")
+    assert is_valid(synthetic_document, "inventory")
     assert schema_errors(synthetic_document, "inventory") is None
 
 
@@ -108,7 +108,7 @@ def test_both_validators_judge_every_changed_inventory_alike(synthetic_document:
     path = data.draw(st.sampled_from(places))
     action = data.draw(st.sampled_from(["replace", "remove", "add"] if path else ["replace"]))
     changed = _changed(synthetic_document, path, action, data.draw(st.sampled_from(_TIMES) | _VALUES))
-    assert _is_valid(changed, "inventory") == (schema_errors(changed, "inventory") is None)
+    assert is_valid(changed, "inventory") == (schema_errors(changed, "inventory") is None)
 
 
 @pytest.mark.parametrize(
