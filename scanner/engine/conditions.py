@@ -235,12 +235,12 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
         if not isinstance(expected, list):
             raise ConditionError("'in' takes a list", path)
         options = _options(expected)
-        return lambda v: v in options if not isinstance(v, list | dict) else False
+        return lambda v: v in options if not isinstance(v, _LIST_OR_DICT) else False
     if op in ("gt", "gte", "lt", "lte"):
         if not isinstance(expected, int | float) or isinstance(expected, bool):
             raise ConditionError(f"'{op}' takes a number, got {expected!r}", path)
         compare = _COMPARE[op]
-        return lambda v: isinstance(v, int | float) and not isinstance(v, bool) and compare(v, expected)
+        return lambda v: isinstance(v, _NUMBER) and not isinstance(v, bool) and compare(v, expected)
     if op == "exists":
         if not isinstance(expected, bool):
             raise ConditionError("'exists' takes true or false", path)
@@ -249,11 +249,9 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
         pattern = _linear_time_pattern(str(expected), path)
         return lambda v: isinstance(v, str) and pattern.search(v) is not None
     if op == "contains":
-        return lambda v: (
-            expected in v
-            if isinstance(v, str) and isinstance(expected, str)
-            else isinstance(v, list | tuple | set | frozenset) and expected in v
-        )
+        if isinstance(expected, str):
+            return lambda v: expected in v if isinstance(v, str) else isinstance(v, _COLLECTION) and expected in v
+        return lambda v: isinstance(v, _COLLECTION) and expected in v
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
 
 
@@ -272,11 +270,18 @@ def _partial_test(op: str, expected: Any) -> Callable[[Any], bool | None]:
 
 
 def _is_collection(value: Any) -> bool:
-    return isinstance(value, list | tuple | set | frozenset)
+    return isinstance(value, _COLLECTION)
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
+
+
+# Types an isinstance test takes as tuples built once: ``list | dict`` in a test builds a union at each
+# call, and these tests run millions of times per scan
+_LIST_OR_DICT = (list, dict)
+_NUMBER = (int, float)
+_COLLECTION = (list, tuple, set, frozenset)
 
 
 def _linear_time_pattern(expression: str, path: tuple[str | int, ...]) -> Any:
@@ -319,7 +324,7 @@ def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[
             if record.unknown and attribute in record.unknown:
                 return None
             value = getattr(record, attribute)
-            return not isinstance(value, list | dict) and value in options
+            return not isinstance(value, _LIST_OR_DICT) and value in options
 
         return member
 

@@ -49,9 +49,14 @@ def fingerprint(control_id: str, resource_uid: str) -> str:
 
 def _fingerprinter(control_id: str) -> Callable[[str], str]:
     """``fingerprint`` for one control, its prefix encoded once (it runs once per finding)."""
-    prefix = f"{control_id}\x1f".encode()
-    blake2b = hashlib.blake2b
-    return lambda resource_uid: blake2b(prefix + resource_uid.encode(), digest_size=16).hexdigest()
+    hashed_prefix = hashlib.blake2b(f"{control_id}\x1f".encode(), digest_size=16)
+
+    def fingerprint_of(resource_uid: str) -> str:
+        digest = hashed_prefix.copy()
+        digest.update(resource_uid.encode())
+        return digest.hexdigest()
+
+    return fingerprint_of
 
 
 def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: bool = False) -> Evaluation:
