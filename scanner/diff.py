@@ -4,8 +4,7 @@ older files give findings and scores only)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,17 +81,18 @@ def _names(inventory: Inventory) -> dict[str, tuple[str, str]]:
 @dataclass(slots=True)
 class Side:
     """What a diff reads of one scan. ``failing`` and ``waived`` map fingerprints to findings, or
-    to their results.json documents, which ``finding`` turns into Findings only for the few that
+    to their results.json documents (or positions in it), which ``findings`` turns into Findings
+    (in the order asked) only for the few that
     changed (a stored 100,000-identity scan holds close to a million)."""
 
     scan_id: str
     score: float | None
-    records: dict[str, RecordChange] | None  # None: the scan carries no inventory (results before 1.1)
-    names: dict[str, tuple[str, str]]
+    records: Mapping[str, RecordChange] | None  # None: the scan carries no inventory (results before 1.1)
+    names: Mapping[str, tuple[str, str]]
     capabilities: dict[str, list[str]]
     failing: dict[str, Any]
     waived: dict[str, Any]
-    finding: Callable[[Any], Finding]
+    findings: Callable[[list[Any]], list[Finding]]
 
 
 def side_of(result: ScanResult) -> Side:
@@ -103,12 +103,8 @@ def side_of(result: ScanResult) -> Side:
         result.capabilities,
         {f.fingerprint: f for f in result.findings if f.status == "fail"},
         {f.fingerprint: f for f in result.findings if f.status == "waived"},
-        _itself,
+        list,
     )
-
-
-def _itself(finding: Finding) -> Finding:
-    return finding
 
 
 def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False) -> Side:
@@ -124,7 +120,7 @@ def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False)
         document.get("capabilities") or {},
         {f["fingerprint"]: f for f in findings if f["status"] == "fail"},
         {f["fingerprint"]: f for f in findings if f["status"] == "waived"},
-        functools.partial(model_from, Finding, path=path),
+        lambda documents: [model_from(Finding, document, path) for document in documents],
     )
 
 
@@ -144,16 +140,18 @@ def diff_sides(old: Side, new: Side) -> Drift:
         before, after = old.records, new.records
         drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
         drift.removed = [before[uid] for uid in sorted(before.keys() - after.keys())]
-        names = {**old.names, **new.names}
         for uid in sorted(old.capabilities.keys() | new.capabilities.keys()):
+            if old.capabilities.get(uid) == new.capabilities.get(uid):
+                continue  # the same list: the same reach (most of a large estate)
             then, now = set(old.capabilities.get(uid, ())), set(new.capabilities.get(uid, ()))
-            if then != now and uid in names and uid in before and uid in after:
-                kind, name = names[uid]
+            named = new.names.get(uid) or old.names.get(uid)
+            if then != now and named is not None and uid in before and uid in after:
+                kind, name = named
                 drift.reach.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
-    drift.new_failures = [new.finding(new.failing[k]) for k in sorted(new.failing.keys() - old.failing.keys())]
+    drift.new_failures = new.findings([new.failing[k] for k in sorted(new.failing.keys() - old.failing.keys())])
     gone = sorted(old.failing.keys() - new.failing.keys())
-    drift.resolved_failures = [old.finding(old.failing[k]) for k in gone if k not in new.waived]
-    drift.newly_waived = [new.finding(new.waived[k]) for k in gone if k in new.waived]
+    drift.resolved_failures = old.findings([old.failing[k] for k in gone if k not in new.waived])
+    drift.newly_waived = new.findings([new.waived[k] for k in gone if k in new.waived])
     drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
     return drift
 

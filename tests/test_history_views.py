@@ -91,9 +91,9 @@ def test_a_diff_of_stored_scans_from_their_indexes_is_the_diff_of_their_results(
     for result in (old, new):
         store.save(result, packed(result))
     inflated: list[int] = []
-    original = drift_index.StoredFindings._inflate
+    original = drift_index.StoredFindings._lines
     monkeypatch.setattr(
-        drift_index.StoredFindings, "_inflate", lambda self, block: inflated.append(block) or original(self, block)
+        drift_index.StoredFindings, "_lines", lambda self, block: inflated.append(block) or original(self, block)
     )
     old_side, new_side = store.drift_side(old.scan.id), store.drift_side(new.scan.id)
     assert old_side is not None and new_side is not None
@@ -104,6 +104,7 @@ def test_a_diff_of_stored_scans_from_their_indexes_is_the_diff_of_their_results(
     if findings_per_block == 7:
         blocks = -(-len(old.findings) // 7) + -(-len(new.findings) // 7)
         assert len(set(inflated)) < blocks, "only the blocks holding changed findings are read"
+        assert len(inflated) == len(set(inflated)), "each of them once"
 
 
 def test_the_diff_command_gives_the_same_drift_from_stored_ids_as_from_files(cli, old_and_new, tmp_path) -> None:
@@ -152,7 +153,7 @@ def test_a_stored_block_of_findings_changed_in_the_database_is_one_error(
     side = store.drift_side(demo_result.scan.id)
     assert side is not None
     with pytest.raises(NhiscanError, match="does not match the scan's drift index"):
-        side.finding(0)
+        side.findings([0])
 
 
 def test_packing_in_blocks_keeps_the_stored_results_one_zlib_stream(demo_result: ScanResult, monkeypatch) -> None:

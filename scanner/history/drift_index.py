@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterator, KeysView, Mapping
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -21,30 +23,45 @@ from scanner.diff import RecordChange, Side, records_and_names
 from scanner.errors import NhiscanError
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
-from scanner.serialize import dumps
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+# A finding's status, one character each in the index's ``statuses``: the diff reads failing and
+# waived findings, the rest are "other".
+_STATUS_CODES = {"fail": "f", "waived": "w"}
+_OTHER = "o"
 
 
-def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> str:
+def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> bytes:
     """The index as JSON. ``blocks``: the findings blocks' offsets and sizes in the stored results,
-    or None when they are not known (the results were packed whole): a diff then reads them whole."""
+    or None when they are not known (the results were packed whole): a diff then reads them whole.
+    The large parts are stored as columns (a list per field; fingerprints joined by newlines, which
+    no fingerprint holds): read back, they become the diff's mappings in a few C calls."""
     records, names = records_and_names(result.inventory)
-    known = blocks is not None and blocks_end is not None and sum(n for _, n in blocks) == len(result.findings)
-    return dumps(
+    fingerprints = [f.fingerprint for f in result.findings]
+    known = (
+        blocks is not None
+        and blocks_end is not None
+        and sum(n for _, n in blocks) == len(fingerprints)
+        and not any("\n" in fingerprint for fingerprint in fingerprints)
+    )
+    return orjson.dumps(
         {
             "version": INDEX_VERSION,
             "scan_id": result.scan.id,
             "score": result.score,
-            "records": None if records is None else [_record_row(record) for record in records.values()],
-            "names": names,
+            "records": None if records is None else _columns([_record_row(r) for r in records.values()], 5),
+            "names": _columns([(uid, kind, name) for uid, (kind, name) in names.items()], 3),
             "capabilities": result.capabilities,
-            "fingerprints": [f.fingerprint for f in result.findings],
-            "statuses": [f.status for f in result.findings],
+            "fingerprints": "\n".join(fingerprints) if known else None,
+            "statuses": "".join(_STATUS_CODES.get(f.status, _OTHER) for f in result.findings),
             "blocks": blocks if known else None,
             "blocks_end": blocks_end if known else None,
         }
     )
+
+
+def _columns(rows: list[tuple[str, ...]], width: int) -> list[list[str]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def _record_row(record: RecordChange) -> tuple[str, str, str, str, str]:
@@ -52,35 +69,71 @@ def _record_row(record: RecordChange) -> tuple[str, str, str, str, str]:
 
 
 class StoredFindings:
-    """Findings of a stored scan by their position in results.json, read block by block from the
-    stored (zlib) results."""
+    """Findings of a stored scan by their position in results.json, read from the stored (zlib)
+    results block by block, and only the lines asked for parsed."""
 
-    def __init__(self, label: str, zlib_data: bytes, index: dict[str, Any]) -> None:
-        self._label = label
+    def __init__(self, label: str, zlib_data: bytes, fingerprints: list[str], index: dict[str, Any]) -> None:
         self._data = zlib_data
-        self._fingerprints: list[str] = index["fingerprints"]
+        self._fingerprints = fingerprints
         self._offsets = [offset for offset, _ in index["blocks"]] + [index["blocks_end"]]
         self._firsts = [0, *accumulate(count for _, count in index["blocks"])]
-        self._read: dict[int, list[dict[str, Any]]] = {}
+        self._mismatch = f"{label}: a stored block of findings does not match the scan's drift index"
 
-    def document(self, position: int) -> dict[str, Any]:
-        block = bisect_right(self._firsts, position) - 1
-        if block not in self._read:
-            self._read[block] = self._inflate(block)
-        return self._read[block][position - self._firsts[block]]
+    def documents(self, positions: list[int]) -> list[dict[str, Any]]:
+        """The findings at ``positions``, in that order; each block holding some is inflated once."""
+        by_block: dict[int, list[int]] = defaultdict(list)
+        for position in positions:
+            by_block[bisect_right(self._firsts, position) - 1].append(position)
+        found: dict[int, dict[str, Any]] = {}
+        for block, wanted in by_block.items():
+            lines = self._lines(block)
+            for position in wanted:
+                found[position] = self._document(lines[position - self._firsts[block]], position)
+        return [found[position] for position in positions]
 
-    def _inflate(self, block: int) -> list[dict[str, Any]]:
-        stored = self._data[self._offsets[block] : self._offsets[block + 1]]
-        mismatch = NhiscanError(f"{self._label}: a stored block of findings does not match the scan's drift index")
+    def _lines(self, block: int) -> list[bytes]:
         try:
-            raw = zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored)
-            items = orjson.loads(b"[" + raw.rstrip(b",\n") + b"]")
-        except (zlib.error, orjson.JSONDecodeError):
-            raise mismatch from None
-        expected = self._fingerprints[self._firsts[block] : self._firsts[block + 1]]
-        if not isinstance(items, list) or [isinstance(i, dict) and i.get("fingerprint") for i in items] != expected:
-            raise mismatch
-        return items
+            raw = zlib.decompressobj(-zlib.MAX_WBITS).decompress(
+                self._data[self._offsets[block] : self._offsets[block + 1]]
+            )
+        except zlib.error:
+            raise NhiscanError(self._mismatch) from None
+        lines = raw.rstrip(b"\n").split(b"\n")  # one finding per line
+        if len(lines) != self._firsts[block + 1] - self._firsts[block]:
+            raise NhiscanError(self._mismatch)
+        return lines
+
+    def _document(self, line: bytes, position: int) -> dict[str, Any]:
+        try:
+            document = orjson.loads(line.rstrip(b","))
+        except orjson.JSONDecodeError:
+            raise NhiscanError(self._mismatch) from None
+        if not isinstance(document, dict) or document.get("fingerprint") != self._fingerprints[position]:
+            raise NhiscanError(self._mismatch)
+        return document
+
+
+class _Records(Mapping[str, RecordChange]):
+    """The index's records by uid; a record becomes a RecordChange only when a diff reports it."""
+
+    def __init__(self, columns: list[list[str]]) -> None:
+        uids, *rest = columns
+        self._rows = dict(zip(uids, zip(*rest, strict=True), strict=True))
+
+    def __getitem__(self, uid: str) -> RecordChange:
+        return RecordChange(uid, *self._rows[uid])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self._rows
+
+    def keys(self) -> KeysView[str]:  # the dict's own: set operations on 100,000s of uids run in C
+        return self._rows.keys()
 
 
 def side_of_index(label: str, index: dict[str, Any], zlib_data: bytes) -> Side | None:
@@ -89,24 +142,22 @@ def side_of_index(label: str, index: dict[str, Any], zlib_data: bytes) -> Side |
     version, or no findings blocks: the results were stored whole)."""
     if index.get("version") != INDEX_VERSION or index.get("blocks") is None:
         return None
-    findings = StoredFindings(label, zlib_data, index)
+    fingerprints = index["fingerprints"].split("\n") if index["fingerprints"] else []
+    statuses = index["statuses"]
+    if len(fingerprints) != len(statuses):
+        return None
+    findings = StoredFindings(label, zlib_data, fingerprints, index)
     path = Path(label)
-    failing: dict[str, int] = {}
-    waived: dict[str, int] = {}
-    for position, (fingerprint, status) in enumerate(zip(index["fingerprints"], index["statuses"], strict=True)):
-        if status == "fail":
-            failing[fingerprint] = position
-        elif status == "waived":
-            waived[fingerprint] = position
-    stored_records = index["records"]
-    records = None if stored_records is None else {r[0]: RecordChange(*r) for r in stored_records}
+    failing = {fingerprints[i]: i for i, status in enumerate(statuses) if status == "f"}
+    waived = {fingerprints[i]: i for i, status in enumerate(statuses) if status == "w"}
+    uids, kinds, names = index["names"]
     return Side(
         index["scan_id"],
         index["score"],
-        records,
-        {uid: (kind, name) for uid, (kind, name) in index["names"].items()},
+        None if index["records"] is None else _Records(index["records"]),
+        dict(zip(uids, zip(kinds, names, strict=True), strict=True)),
         index["capabilities"],
         failing,
         waived,
-        lambda position: model_from(Finding, findings.document(position), path),
+        lambda positions: [model_from(Finding, document, path) for document in findings.documents(positions)],
     )

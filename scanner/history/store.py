@@ -126,9 +126,9 @@ class ResultsPacker:
         self._out(self._compressor.compress(data))
 
 
-def _pack(text_value: str) -> bytes:
+def _pack(value: str | bytes) -> bytes:
     packer = ResultsPacker()
-    packer.add(text_value.encode("utf-8"))
+    packer.add(value.encode("utf-8") if isinstance(value, str) else value)
     return packer.packed()
 
 
