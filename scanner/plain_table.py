@@ -4,15 +4,20 @@ rich measures, wraps and pads every cell through its general rendering machinery
 or two a row: 1,000 stored scans took one to two seconds to draw (0.03 s here). When the table
 fits the console no cell wraps, and a row is its cells padded to the column widths between the
 box's bars. rich still draws the title, the header and the first and last rows (so the styles,
-the box the console can show and the edges are its own); the rows between are joined here. A
-table wider than the console is left to rich entirely, which folds cells to fit.
+the box the console can show and the edges are its own); the rows between are joined here.
+
+A table too wide for the console (a terminal of 80 columns) loses its box instead: columns one
+space apart under a rule, the widest narrowed first and their cells wrapped at spaces (a word
+longer than its column folds), so every cell is whole. rich would keep the box and fold every
+column, headers and numbers included, and could still end wider than the terminal, cutting the
+last column's digits off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from rich.cells import cell_len
+from rich.cells import cell_len, chop_cells
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.table import Table
@@ -63,8 +68,14 @@ def print_plain_table(out: Console, table: Table, rows: Sequence[Sequence[str]])
         for index, column in enumerate(table.columns)
     ]
     fits = sum(widths) + 2 * len(widths) + len(widths) + 1 <= out.options.max_width  # padding and bars
-    if len(rows) < 3 or not fits or not _drawn_alike(out, table):
-        for row in rows:  # rich shares the width out, folding cells to fit
+    drawn_alike = _drawn_alike(out, table)
+    if drawn_alike and not fits:
+        narrowed = _narrowed(table, rows, widths, out.options.max_width - (len(widths) - 1))
+        if narrowed is not None:
+            out.print(_Lines(_compact(out, table, rows, narrowed)))
+            return
+    if len(rows) < 3 or not fits or not drawn_alike:
+        for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         out.print(table)
         return
@@ -84,3 +95,66 @@ def print_plain_table(out: Console, table: Table, rows: Sequence[Sequence[str]])
 def _padded(row: Sequence[str], widths: Sequence[int]) -> Iterator[str]:
     for cell, width in zip(row, widths, strict=True):
         yield cell + " " * (width - cell_len(cell))
+
+
+def _narrowed(table: Table, rows: Sequence[Sequence[str]], widths: list[int], room: int) -> list[int] | None:
+    """Column widths within ``room``: the widest column narrowed first, down to its longest word,
+    then, if that is not enough, below it. None when not even a character a column fits."""
+    headers = [_header_text(column.header) for column in table.columns]
+    longest_words = [
+        max(
+            (cell_len(word) for text in (headers[index], *(row[index] for row in rows)) for word in text.split()),
+            default=1,
+        )
+        for index in range(len(widths))
+    ]
+    narrowed = list(widths)
+    for floor in (longest_words, [1] * len(widths)):
+        while sum(narrowed) > room:
+            index = max(range(len(narrowed)), key=lambda i: (narrowed[i] > floor[i], narrowed[i]))
+            if narrowed[index] <= floor[index]:
+                break
+            narrowed[index] -= 1
+    return narrowed if sum(narrowed) <= room else None
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces; a longer word folds."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and cell_len(line) + 1 + cell_len(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        *whole, line = chop_cells(word, width) if cell_len(word) > width else [word]
+        lines.extend(whole)
+    return [*lines, line] if line or not lines else lines
+
+
+def _compact(out: Console, table: Table, rows: Sequence[Sequence[str]], widths: list[int]) -> Iterator[list[Segment]]:
+    """The table without its box, its columns ``widths`` wide and one space apart."""
+    total = sum(widths) + len(widths) - 1
+    if table.title:
+        for line in _wrapped(_header_text(table.title), total):
+            yield [Segment(" " * ((total - cell_len(line)) // 2) + line, out.get_style("table.title"))]
+    header_style = out.get_style("table.header")
+    headers = [
+        _wrapped(_header_text(column.header), width) for column, width in zip(table.columns, widths, strict=True)
+    ]
+    height = max(len(lines) for lines in headers)
+    headers = [[""] * (height - len(lines)) + lines for lines in headers]  # headers sit on the rule, as rich's do
+    for line in _joined(headers, widths):
+        yield [Segment(line, header_style)]
+    rule = "-" if out.options.ascii_only else "─"
+    yield [Segment(rule * total)]
+    for row in rows:
+        cells = [_wrapped(cell, width) for cell, width in zip(row, widths, strict=True)]
+        yield from ([Segment(line)] for line in _joined(cells, widths))
+
+
+def _joined(cells: list[list[str]], widths: list[int]) -> Iterator[str]:
+    for number in range(max(len(lines) for lines in cells)):
+        parts = [lines[number] if number < len(lines) else "" for lines in cells]
+        yield " ".join(_padded(parts, widths)).rstrip()

@@ -1,14 +1,16 @@
-"""The history listing: what it reads of each stored scan, and its table, which is drawn exactly as
-rich draws it (row by row when it fits the console, by rich when cells must fold)."""
+"""The history listing: what it reads of each stored scan, and its table: exactly as rich draws it
+when it fits the console, and without its box, every character kept, when it does not."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
@@ -79,11 +81,9 @@ def _natural_width(rows: list[list[str]]) -> int:
         lambda file, natural: Console(file=file, width=1000, color_system=None),  # piped
         lambda file, natural: Console(file=file, width=natural + 9, force_terminal=True, color_system="truecolor"),
         lambda file, natural: Console(file=file, width=natural, force_terminal=True, color_system="256"),
-        lambda file, natural: Console(file=file, width=natural - 1, force_terminal=True, color_system="256"),
-        lambda file, natural: Console(file=file, width=80, force_terminal=True, color_system="standard"),
         lambda file, natural: Console(file=_AsciiFile(), width=natural, color_system=None),  # rich draws ASCII boxes
     ],
-    ids=["piped", "wider", "just-wide-enough", "one-column-short", "80-columns", "ascii"],
+    ids=["piped", "wider", "just-wide-enough", "ascii"],
 )
 @pytest.mark.parametrize("count", [1, 2, 3, 40])
 def test_the_table_is_drawn_as_rich_draws_it(make_console, count: int) -> None:
@@ -102,9 +102,35 @@ def test_rich_draws_only_the_first_and_last_rows_of_a_table_that_fits() -> None:
     table = history_table()
     print_plain_table(Console(file=io.StringIO(), width=1000), table, CELLS * 200)
     assert len(table.rows) == 2
-    folded = history_table()
-    print_plain_table(Console(file=io.StringIO(), width=80), folded, CELLS * 2)
-    assert len(folded.rows) == 10
+
+
+def _characters(text: str) -> Counter[str]:
+    return Counter(character for character in text if not character.isspace())
+
+
+@pytest.mark.parametrize("width", [-1, -10, 80, 60, 40, 25], ids=lambda w: f"{w} short" if w < 0 else f"{w} columns")
+@pytest.mark.parametrize("count", [1, 3, 40])
+def test_a_table_too_wide_loses_its_box_and_never_a_character(width: int, count: int) -> None:
+    rows = [CELLS[index % len(CELLS)] for index in range(count)]
+    width = _natural_width(rows) + width if width < 0 else width
+    out = Console(file=io.StringIO(), width=width, force_terminal=True, color_system="256")
+    print_plain_table(out, history_table(), rows)
+    shown = Text.from_ansi(out.file.getvalue()).plain  # type: ignore[attr-defined]
+    lines = shown.splitlines()
+    assert max(cell_len(line) for line in lines) <= width
+    rule = next(line for line in lines if line and set(line) == {"─"})
+    headers = [str(column.header) for column in history_table().columns]
+    written = ["Stored scans, newest first", *headers, *(cell for row in rows for cell in row)]
+    assert _characters("\n".join(line for line in lines if line != rule)) == _characters(" ".join(written))
+
+
+def test_on_80_columns_the_history_wraps_at_spaces_and_keeps_every_number_whole() -> None:
+    rows = [["1b7075b8", "2026-12-01 23:08", "nightly", "44.2", "F", "1234 blocking", "11", "69", "12345", "123456"]]
+    out = Console(file=io.StringIO(), width=80)
+    print_plain_table(out, history_table(), rows * 3)
+    shown = out.file.getvalue()  # type: ignore[attr-defined]
+    assert max(cell_len(line) for line in shown.splitlines()) <= 80
+    assert Counter(shown.split()) >= Counter(word for row in rows * 3 for cell in row for word in cell.split())
 
 
 @pytest.mark.skipif(NHISCAN is None, reason="the console script is installed by scripts/test.sh")
@@ -118,5 +144,6 @@ def test_the_history_table_is_whole_on_80_columns_wide_terminals_and_piped(
     status, narrow = run_on_a_terminal("history", "--db", url, cwd=tmp_path, columns=80)
     assert status == 0 and "…" not in narrow and all(scan_id in narrow for scan_id in ids)
     assert max(len(line) for line in narrow.splitlines()) <= 81  # 80 and the carriage return
+    assert "─" * 70 in narrow and "┃" not in narrow, "too wide for its box: columns under a rule"
     status, wide = run_on_a_terminal("history", "--db", url, cwd=tmp_path, columns=200)
     assert status == 0 and [line.rstrip("\r") for line in wide.splitlines()] == piped.splitlines()
