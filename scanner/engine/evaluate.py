@@ -69,7 +69,9 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
         records = ctx.records(resource_type)
         keys = scope_keys.get(resource_type)
         if keys is None:
-            keys = scope_keys[resource_type] = [_scope_key(record, resource_type, ctx) for record in records]
+            named: dict[str, str] = {}  # each key held once: a few kinds among hundreds of thousands of records
+            keys = [named.setdefault(key, key) for key in (_scope_key(r, resource_type, ctx) for r in records)]
+            scope_keys[resource_type] = keys
         counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed)
         result.counts[compiled.id] = counts
         result.evaluated_by_scope[compiled.id] = scopes
