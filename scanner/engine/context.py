@@ -70,6 +70,7 @@ class EvalContext:
         self._identity_tags: dict[str, frozenset[str]] = {}
         self._agent_tags: dict[str, frozenset[str]] = {}
         self._classes: dict[str, Classification] = {}
+        self._identity_gaps: dict[str, str | None] = {}  # asked for each identity by every control reading its tags
 
     # ------------------------------------------------------------------ records by type
 
@@ -97,6 +98,12 @@ class EvalContext:
 
     def identity_gap(self, identity: Identity) -> str | None:
         """What was not collected about an identity's grants, or None when all of it was."""
+        gap = self._identity_gaps.get(identity.uid, _NOT_YET)
+        if gap is _NOT_YET:
+            gap = self._identity_gaps[identity.uid] = self._find_identity_gap(identity)
+        return gap
+
+    def _find_identity_gap(self, identity: Identity) -> str | None:
         if identity.unknown and "grants" in identity.unknown:
             return f"grants of {identity.name or identity.uid}"
         for grant in self.grants_by_holder.get(identity.uid, ()):
@@ -192,6 +199,9 @@ class EvalContext:
 
     def status_of_account(self, uid: str) -> str:
         return self.collection_status.get(uid, "complete")
+
+
+_NOT_YET: Any = object()
 
 
 def _certain(grant: Grant, tags: frozenset[str]) -> frozenset[str]:
