@@ -9,6 +9,7 @@ import zlib
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pygal.graph.base
 import pytest
 from sqlalchemy import update
@@ -17,7 +18,7 @@ from scanner import serialize
 from scanner.diff import diff_sides, drift_document, side_of
 from scanner.errors import NhiscanError
 from scanner.history import drift_index
-from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker
+from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _pack
 from scanner.history.tables import scans
 from scanner.model import ScanResult
 from scanner.reports import ReportSettings
@@ -162,3 +163,11 @@ def test_packing_in_blocks_keeps_the_stored_results_one_zlib_stream(demo_result:
     stored = packer.packed()
     assert zlib.decompress(stored[len(STORED_MAGIC) + 32 :]).decode("utf-8") == render(demo_result)
     assert sum(count for _, count in packer.findings_blocks) == len(demo_result.findings)
+
+
+def test_a_summary_stored_in_another_layout_is_not_used(store: HistoryStore, demo_result: ScanResult) -> None:
+    store.save(demo_result, packed(demo_result))
+    with store.engine.begin() as connection:
+        other = _pack(orjson.dumps({"version": 0, "result": {}, "view": {}}))
+        connection.execute(update(scans).values(executive=other))
+    assert store.load_summary(demo_result.scan.id) is None

@@ -15,6 +15,7 @@ from scanner.model import Agent, ControlSummary, Identity, ScanResult
 from scanner.reports import view
 from scanner.serialize import dumps, from_dict
 
+SUMMARY_VERSION = 1  # of summary_document's layout: a stored summary of another is not used
 TOP_RISKS = 10
 AGENTS_AT_RISK = 10
 COVERAGE_GAPS = 12
@@ -69,11 +70,14 @@ def summary_document(result: ScanResult, executive: ExecutiveView) -> str:
         "inventory_summary": result.inventory_summary,
         "trend": result.trend,
     }
-    return dumps({"result": header, "view": executive})
+    return dumps({"version": SUMMARY_VERSION, "result": header, "view": executive})
 
 
-def from_summary_document(data: dict[str, Any]) -> tuple[ScanResult, ExecutiveView]:
-    """``summary_document`` read back (a document nhiscan stored, its checksum checked)."""
+def from_summary_document(data: dict[str, Any]) -> tuple[ScanResult, ExecutiveView] | None:
+    """``summary_document`` read back (a document nhiscan stored, its checksum checked); None when
+    it was stored in another layout."""
+    if data.get("version") != SUMMARY_VERSION:
+        return None
     stored = data["view"]
     executive = ExecutiveView(
         headline=stored["headline"],
