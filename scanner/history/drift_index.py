@@ -31,41 +31,45 @@ _STATUS_CODES = {"fail": "f", "waived": "w"}
 _OTHER = "o"
 
 
-def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> bytes:
-    """The index as JSON. ``blocks``: the findings blocks' offsets and sizes in the stored results,
-    or None when they are not known (the results were packed whole): a diff then reads them whole.
-    The large parts are stored as columns (a list per field; fingerprints joined by newlines, which
-    no fingerprint holds): read back, they become the diff's mappings in a few C calls."""
-    records, names = records_and_names(result.inventory)
-    fingerprints = [f.fingerprint for f in result.findings]
+def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> Iterator[bytes]:
+    """The index as JSON, in pieces (each made only when it is packed, so the largest part, not the
+    whole, is in memory at once). ``blocks``: the findings blocks' offsets and sizes in the stored
+    results, or None when they are not known (the results were packed whole): a diff then reads
+    them whole. The large parts are stored as columns (a list per field; fingerprints joined by
+    newlines, which no fingerprint holds): read back, they become the diff's mappings in a few C
+    calls."""
     known = (
         blocks is not None
         and blocks_end is not None
-        and sum(n for _, n in blocks) == len(fingerprints)
-        and not any("\n" in fingerprint for fingerprint in fingerprints)
+        and sum(n for _, n in blocks) == len(result.findings)
+        and not any("\n" in f.fingerprint for f in result.findings)
     )
-    return orjson.dumps(
+    yield orjson.dumps(
         {
             "version": INDEX_VERSION,
             "scan_id": result.scan.id,
             "score": result.score,
-            "records": None if records is None else _columns([_record_row(r) for r in records.values()], 5),
-            "names": _columns([(uid, kind, name) for uid, (kind, name) in names.items()], 3),
-            "capabilities": result.capabilities,
-            "fingerprints": "\n".join(fingerprints) if known else None,
-            "statuses": "".join(_STATUS_CODES.get(f.status, _OTHER) for f in result.findings),
             "blocks": blocks if known else None,
             "blocks_end": blocks_end if known else None,
         }
+    )[:-1]
+    records, names = records_and_names(result.inventory)
+    yield b',"records":' + orjson.dumps(None if records is None else _record_columns(records))
+    del records
+    yield b',"names":' + orjson.dumps(
+        [list(names), *map(list, zip(*names.values(), strict=True))] if names else [[], [], []]
     )
+    del names
+    yield b',"capabilities":' + orjson.dumps(result.capabilities)
+    yield b',"fingerprints":' + orjson.dumps("\n".join(f.fingerprint for f in result.findings) if known else None)
+    yield b',"statuses":' + orjson.dumps("".join(_STATUS_CODES.get(f.status, _OTHER) for f in result.findings)) + b"}"
 
 
-def _columns(rows: list[tuple[str, ...]], width: int) -> list[list[str]]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
-
-
-def _record_row(record: RecordChange) -> tuple[str, str, str, str, str]:
-    return record.uid, record.type, record.kind, record.name, record.provider
+def _record_columns(records: dict[str, RecordChange]) -> list[list[str]]:
+    return [
+        [getattr(record, column) for record in records.values()]
+        for column in ("uid", "type", "kind", "name", "provider")
+    ]
 
 
 class StoredFindings:

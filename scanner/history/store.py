@@ -12,7 +12,7 @@ import queue
 import statistics
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,8 +127,13 @@ class ResultsPacker:
 
 
 def _pack(value: str | bytes) -> bytes:
+    return _pack_pieces([value.encode("utf-8") if isinstance(value, str) else value])
+
+
+def _pack_pieces(pieces: Iterable[bytes]) -> bytes:
     packer = ResultsPacker()
-    packer.add(value.encode("utf-8") if isinstance(value, str) else value)
+    for piece in pieces:
+        packer.add(piece)
     return packer.packed()
 
 
@@ -271,9 +276,9 @@ class HistoryStore:
         )  # the scan command computed it already
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
-            index = drift_index(result, results_json.findings_blocks, results_json.findings_end)
+            index = _pack_pieces(drift_index(result, results_json.findings_blocks, results_json.findings_end))
         else:
-            stored_results, index = _pack(results_json), drift_index(result, None, None)
+            stored_results, index = _pack(results_json), _pack_pieces(drift_index(result, None, None))
         with self.engine.begin() as connection:
             connection.execute(
                 scans.insert().values(
@@ -297,7 +302,7 @@ class HistoryStore:
                     failing_fingerprints=_pack("\n".join(failing)),
                     results=stored_results,
                     executive=_pack(summary_document(result, executive or executive_view(result))),
-                    drift_index=_pack(index),
+                    drift_index=index,
                 )
             )
         return point
