@@ -8,12 +8,14 @@ from typing import Any
 from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic_pieces
 from scanner.loading import MAX_DEPTH, is_valid, nested_deeper_than, read_json, too_deeply_nested, validate
-from scanner.model import INVENTORY_SCHEMA_VERSION, Inventory
+from scanner.model import INVENTORY_SCHEMA_VERSION, Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 from scanner.serialize import document_pieces, dumps_document, from_dict
 
 
-def inventory_from_data(data: object, path: Path, valid: bool = False) -> Inventory:
-    """``valid``: the compiled validator has already accepted ``data`` against the schema."""
+def inventory_from_data(data: object, path: Path, valid: bool = False, consume: bool = False) -> Inventory:
+    """``valid``: the compiled validator has already accepted ``data`` against the schema.
+    ``consume``: ``data`` is the caller's own parse, and each record is taken out of it once
+    converted, so the parsed document and the model are never both held whole."""
     if not isinstance(data, dict):
         raise InputError("not an nhiscan inventory (expected a JSON object)", str(path), "$")
     version = data.get("schema_version")
@@ -28,9 +30,30 @@ def inventory_from_data(data: object, path: Path, valid: bool = False) -> Invent
         validate(data, "inventory", path)
     _refuse_duplicate_uids(data, path)
     try:
-        return from_dict(Inventory, data)
+        return _consumed(data) if consume else from_dict(Inventory, data)
     except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
         raise InputError(f"unreadable value: {exc}", str(path)) from None
+
+
+_RECORD_TYPES: dict[str, type] = {
+    "accounts": Account,
+    "identities": Identity,
+    "credentials": Credential,
+    "grants": Grant,
+    "agents": Agent,
+    "log_sources": LogSource,
+}
+
+
+def _consumed(data: dict[str, Any]) -> Inventory:
+    sections = {section: data.pop(section) for section in RECORD_SECTIONS if section in data}
+    inventory = from_dict(Inventory, data)
+    for section, records in sections.items():
+        record_type = _RECORD_TYPES[section]
+        records.reverse()  # taken from the end, each parsed record is freed as its model record is made
+        take = records.pop
+        setattr(inventory, section, [from_dict(record_type, take()) for _ in range(len(records))])
+    return inventory
 
 
 # Records findings are about, by uid; identities and agents share one namespace (both hold credentials
@@ -66,7 +89,7 @@ def load_inventory(path: Path) -> Inventory:
     valid = is_valid(data, "inventory")
     if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
         raise too_deeply_nested(path)
-    return inventory_from_data(data, path, valid)
+    return inventory_from_data(data, path, valid, consume=True)
 
 
 # Where records sit: $ > section > record, so a record's attributes are nested three levels deep
