@@ -71,6 +71,8 @@ def test_scans_are_stored_and_read_back_with_what_changed(cli, db_url: str, tmp_
     again = tmp_path / "again"
     assert cli("report", first["scan"]["id"][:8], "--db", db_url, "--format", "json", "-o", str(again)).exit_code == 0
     assert json.loads((again / "results.json").read_text())["scan"]["id"] == first["scan"]["id"]
+    pdf_again = cli("report", second["scan"]["id"][:8], "--db", db_url, "--format", "pdf", "-o", str(again))
+    assert pdf_again.exit_code == 0 and (again / "report.pdf").read_bytes().startswith(b"%PDF")
     drift = cli("diff", first["scan"]["id"], second["scan"]["id"], "--db", db_url)
     assert drift.exit_code == 0 and "New failures (0)" in drift.output
 
