@@ -171,3 +171,20 @@ def test_a_summary_stored_in_another_layout_is_not_used(store: HistoryStore, dem
         other = _pack(orjson.dumps({"version": 0, "result": {}, "view": {}}))
         connection.execute(update(scans).values(executive=other))
     assert store.load_summary(demo_result.scan.id) is None
+
+
+def test_parts_that_match_their_checksum_but_not_their_layout_are_passed_over(
+    cli, store: HistoryStore, old_and_new, tmp_path
+) -> None:
+    old, new = old_and_new
+    for result in old_and_new:
+        store.save(result, packed(result))
+    with store.engine.begin() as connection:
+        forged_summary = _pack(orjson.dumps({"version": 1, "result": {"scan": 5}, "view": {}}))
+        forged_index = _pack(orjson.dumps({"version": 2, "blocks": [], "fingerprints": 7}))
+        connection.execute(update(scans).values(executive=forged_summary, drift_index=forged_index))
+    assert store.load_summary(old.scan.id) is None and store.drift_side(old.scan.id) is None
+    assert cli("report", old.scan.id, "--format", "pdf", "-o", str(tmp_path / "r"), "-q").exit_code == 0
+    drift = cli("diff", old.scan.id, new.scan.id, "-o", str(tmp_path / "d.json"))
+    expected = serialize.dumps_document(drift_document(diff_sides(side_of(old), side_of(new))))
+    assert drift.exit_code == 0 and (tmp_path / "d.json").read_text() == expected, "read whole instead"

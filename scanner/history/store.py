@@ -13,7 +13,7 @@ import statistics
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -149,6 +149,14 @@ def _unpack(data: bytes) -> tuple[bytes, bool]:
     if inflater.unconsumed_tail:
         raise HistoryError(f"a stored scan inflates beyond {MAX_STORED_BYTES // (1024 * 1024)} MiB; not read")
     return text_bytes, checksum is not None and hashlib.sha256(text_bytes).digest() == checksum
+
+
+@contextmanager
+def _unreadable_as_none() -> Iterator[None]:
+    """A stored part whose checksum matches but whose shape this nhiscan does not read (written by
+    another version, or by hand) is passed over, as if it were not there."""
+    with suppress(KeyError, IndexError, TypeError, ValueError, AttributeError):
+        yield
 
 
 def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
@@ -384,12 +392,17 @@ class HistoryStore:
     @_guarded
     def load_summary(self, scan_id: str) -> tuple[ScanResult, ExecutiveView] | None:
         """What the executive report shows of a stored scan, read without its findings; None for a
-        scan stored before summaries were kept, or one whose summary is not intact."""
+        scan stored before summaries were kept, or one whose summary is not intact or not one this
+        nhiscan reads (the whole results, validated, are read instead)."""
         stored = self._stored(scan_id, scans.c.executive)
         if stored is None:
             return None
         text_bytes, intact = _unpack(stored)
-        return from_summary_document(orjson.loads(text_bytes)) if intact else None
+        if not intact:
+            return None
+        with _unreadable_as_none():
+            return from_summary_document(orjson.loads(text_bytes))
+        return None
 
     @_guarded
     def drift_side(self, scan_id: str) -> Side | None:
@@ -404,7 +417,9 @@ class HistoryStore:
         text_bytes, intact = _unpack(row.drift_index)
         if not intact:
             return None
-        return side_of_index(f"history:{row.id}", orjson.loads(text_bytes), row.results[len(STORED_MAGIC) + 32 :])
+        with _unreadable_as_none():
+            return side_of_index(f"history:{row.id}", orjson.loads(text_bytes), row.results[len(STORED_MAGIC) + 32 :])
+        return None
 
     def _stored(self, scan_id: str, column: Any) -> Any:
         with self.engine.connect() as connection:
