@@ -182,7 +182,7 @@ def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[
     evidence: dict[str, Any] = {}
     read = compiled.reads
     resource = compiled.control.resource
-    gaps: list[str] = [name for name in record.unknown if (resource, name) in read]
+    gaps: list[str] = [name for name in record.unknown if (resource, name) in read] if record.unknown else []
     for name, accessor in compiled.require.fields:
         value = accessor(record, ctx)
         if type(value) is Incomplete:
