@@ -339,6 +339,8 @@ def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[
 def _all(parts: list[Predicate]) -> Predicate:
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        return _pair(parts, decisive=False)
 
     def predicate(record: Any, ctx: EvalContext) -> bool | None:
         unknown = False
@@ -356,6 +358,8 @@ def _all(parts: list[Predicate]) -> Predicate:
 def _any(parts: list[Predicate]) -> Predicate:
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        return _pair(parts, decisive=True)
 
     def predicate(record: Any, ctx: EvalContext) -> bool | None:
         unknown = False
@@ -368,6 +372,23 @@ def _any(parts: list[Predicate]) -> Predicate:
         return None if unknown else False
 
     return predicate
+
+
+def _pair(parts: list[Predicate], decisive: bool) -> Predicate:
+    """``all`` (``decisive`` False) or ``any`` (True) of two parts, spelt out without the loop:
+    most conditions have two parts, and they run millions of times per scan."""
+    first, second = parts
+
+    def pair(record: Any, ctx: EvalContext) -> bool | None:
+        one = first(record, ctx)
+        if one is decisive:
+            return decisive
+        two = second(record, ctx)
+        if two is decisive:
+            return decisive
+        return None if one is None or two is None else not decisive
+
+    return pair
 
 
 def _quantify(quantifier: str, resolve: Any, inner: Predicate) -> Predicate:
