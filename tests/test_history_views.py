@@ -18,7 +18,7 @@ from scanner import serialize
 from scanner.diff import diff_sides, drift_document, side_of
 from scanner.errors import NhiscanError
 from scanner.history import drift_index
-from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _pack
+from scanner.history.store import STORED_MAGIC, STORED_PARTS, HistoryStore, ResultsPacker, _pack
 from scanner.history.tables import scans
 from scanner.model import ScanResult
 from scanner.reports import ReportSettings
@@ -188,3 +188,10 @@ def test_parts_that_match_their_checksum_but_not_their_layout_are_passed_over(
     drift = cli("diff", old.scan.id, new.scan.id, "-o", str(tmp_path / "d.json"))
     expected = serialize.dumps_document(drift_document(diff_sides(side_of(old), side_of(new))))
     assert drift.exit_code == 0 and (tmp_path / "d.json").read_text() == expected, "read whole instead"
+
+
+def test_listings_and_trends_never_read_a_scans_stored_parts(store: HistoryStore, demo_result, monkeypatch) -> None:
+    store.save(demo_result, packed(demo_result))
+    (row,) = store.listing()
+    assert not set(row) & set(STORED_PARTS)
+    assert {c.name for c in scans.c} - set(row) == set(STORED_PARTS), "the listing has every other column"

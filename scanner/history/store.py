@@ -42,6 +42,11 @@ MAX_STORED_BYTES = 2 * 1024 * 1024 * 1024  # a stored scan inflates to at most t
 STORED_MAGIC = b"NHS1"  # then the SHA-256 of the uncompressed results.json, then zlib data
 
 
+# The columns holding a scan's stored parts (megabytes each for a large estate): read only by id,
+# never by a listing or a trend.
+STORED_PARTS = ("results", "failing_fingerprints", "executive", "drift_index")
+
+
 class HistoryError(NhiscanError):
     """The history database cannot be opened or written (exit 2)."""
 
@@ -342,9 +347,7 @@ class HistoryStore:
     ) -> list[dict[str, Any]]:
         """Stored scans, newest first: of one group, of no group (``ungrouped``), or all; every
         column but the stored results, or only ``fields`` (a large estate's ``sources`` are long)."""
-        columns = [scans.c[name] for name in fields] or [
-            c for c in scans.c if c.name not in ("results", "failing_fingerprints")
-        ]
+        columns = [scans.c[name] for name in fields] or [c for c in scans.c if c.name not in STORED_PARTS]
         query = select(*columns).order_by(scans.c.finished.desc()).limit(limit)
         if group is not None:
             query = query.where(scans.c.scan_group == group)
