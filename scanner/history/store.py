@@ -77,9 +77,10 @@ class ResultsPacker:
 
     Each piece starts at a full flush, so a piece can be inflated on its own from its offset; the
     offsets of the pieces of the findings list, and how many findings each holds, are kept in
-    ``findings_blocks`` (a diff reads only the blocks holding findings that changed)."""
+    ``findings_blocks`` (a diff reads only the blocks holding findings that changed).
+    ``background=False`` packs each piece as it is added, for parts nothing is written meanwhile."""
 
-    def __init__(self) -> None:
+    def __init__(self, background: bool = True) -> None:
         self._checksum = hashlib.sha256()
         self._compressor = zlib.compressobj(6)
         self._compressed: list[bytes] = []
@@ -90,16 +91,22 @@ class ResultsPacker:
         self.findings_end: int | None = None
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # at most a few pieces held
         self._failure: BaseException | None = None
-        self._packing = threading.Thread(target=self._pack_pieces, name="results-packer", daemon=True)
-        self._packing.start()
+        self._packing: threading.Thread | None = None
+        if background:
+            self._packing = threading.Thread(target=self._pack_pieces, name="results-packer", daemon=True)
+            self._packing.start()
 
     def add(self, data: bytes) -> None:
-        self._waiting.put(data)
+        if self._packing is None:
+            self._pack(data)
+        else:
+            self._waiting.put(data)
 
     def packed(self) -> bytes:
         """The stored form, once every piece is packed; call once, after the last ``add``."""
-        self._waiting.put(None)
-        self._packing.join()
+        if self._packing is not None:
+            self._waiting.put(None)
+            self._packing.join()
         if self._failure is not None:
             raise self._failure
         return STORED_MAGIC + self._checksum.digest() + b"".join(self._compressed) + self._compressor.flush()
@@ -136,7 +143,7 @@ def _pack(value: str | bytes) -> bytes:
 
 
 def _pack_pieces(pieces: Iterable[bytes]) -> bytes:
-    packer = ResultsPacker()
+    packer = ResultsPacker(background=False)
     for piece in pieces:
         packer.add(piece)
     return packer.packed()
