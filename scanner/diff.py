@@ -82,8 +82,8 @@ def _names(inventory: Inventory) -> dict[str, tuple[str, str]]:
 class Side:
     """What a diff reads of one scan. ``failing`` and ``waived`` map fingerprints to findings, or
     to their results.json documents (or positions in it), which ``findings`` turns into Findings
-    (in the order asked) only for the few that
-    changed (a stored 100,000-identity scan holds close to a million)."""
+    (in the order asked) only for the few that changed (a stored 100,000-identity scan holds close
+    to a million)."""
 
     scan_id: str
     score: float | None
