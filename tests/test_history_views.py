@@ -184,6 +184,12 @@ def test_parts_that_match_their_checksum_but_not_their_layout_are_passed_over(
         forged_index = _pack(orjson.dumps({"version": 2, "blocks": [], "fingerprints": 7}))
         connection.execute(update(scans).values(executive=forged_summary, drift_index=forged_index))
     assert store.load_summary(old.scan.id) is None and store.drift_side(old.scan.id) is None
+    index = {"version": 2, "scan_id": "x", "score": 1.0, "blocks": [], "blocks_end": 0, "fingerprints": "",
+             "statuses": "", "names": [[], [], []], "capabilities": {}}  # fmt: skip
+    for odd in ({"records": [["uid"], ["identity"]]}, {"records": None, "capabilities": ["not", "a", "map"]}):
+        with store.engine.begin() as connection:
+            connection.execute(update(scans).values(drift_index=_pack(orjson.dumps({**index, **odd}))))
+        assert store.drift_side(old.scan.id) is None, odd
     assert cli("report", old.scan.id, "--format", "pdf", "-o", str(tmp_path / "r"), "-q").exit_code == 0
     drift = cli("diff", old.scan.id, new.scan.id, "-o", str(tmp_path / "d.json"))
     expected = serialize.dumps_document(drift_document(diff_sides(side_of(old), side_of(new))))

@@ -121,8 +121,8 @@ class _Records(Mapping[str, RecordChange]):
     """The index's records by uid; a record becomes a RecordChange only when a diff reports it."""
 
     def __init__(self, columns: list[list[str]]) -> None:
-        uids, *rest = columns
-        self._rows = dict(zip(uids, zip(*rest, strict=True), strict=True))
+        uids, types, kinds, names, providers = columns  # a record's fields, uid first
+        self._rows = dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True))
 
     def __getitem__(self, uid: str) -> RecordChange:
         return RecordChange(uid, *self._rows[uid])
@@ -147,8 +147,8 @@ def side_of_index(label: str, index: dict[str, Any], zlib_data: bytes) -> Side |
     if index.get("version") != INDEX_VERSION or index.get("blocks") is None:
         return None
     fingerprints = index["fingerprints"].split("\n") if index["fingerprints"] else []
-    statuses = index["statuses"]
-    if len(fingerprints) != len(statuses):
+    statuses, capabilities = index["statuses"], index["capabilities"]
+    if len(fingerprints) != len(statuses) or not isinstance(capabilities, dict):
         return None
     findings = StoredFindings(label, zlib_data, fingerprints, index)
     path = Path(label)
@@ -160,7 +160,7 @@ def side_of_index(label: str, index: dict[str, Any], zlib_data: bytes) -> Side |
         index["score"],
         None if index["records"] is None else _Records(index["records"]),
         dict(zip(uids, zip(kinds, names, strict=True), strict=True)),
-        index["capabilities"],
+        capabilities,
         failing,
         waived,
         lambda positions: [model_from(Finding, document, path) for document in findings.documents(positions)],
