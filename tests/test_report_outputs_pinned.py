@@ -1,0 +1,156 @@
+"""The reports of fixed estates, pinned byte for byte: report.html, results.sarif, the executive
+report's HTML (what report.pdf is laid out from) and the executive view the history stores stay
+exactly what they were when their rendering was made faster. Scan id, times, tool version and
+trend are fixed, so only the rendering decides the bytes. A change that means to alter a report
+updates the digests below, saying why in its commit."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pygal.graph.base
+import pytest
+
+from benchmarks.synthetic import build
+from scanner.inventory_io import save_inventory
+from scanner.model import ScanResult, TrendPoint
+from scanner.reports import ReportSettings, html_report, markdown, pdf_report, sarif
+from scanner.reports.executive import executive_view, summary_document
+from scanner.scan import Catalogs, ScanOptions, gate, run_scan
+from scanner.sources import SourceSpec, collect
+
+WAIVERS = Path(__file__).resolve().parent.parent / "docs" / "examples" / "waivers.yaml"
+STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
+
+# sha256 of each output, computed before the reports were made faster
+PINNED = {
+    "synthetic-grouped": {
+        "report.html": "9050f7971836e5c8efd009165816f644de8736f48350b28a4a1c17ad91c0737e",
+        "results.sarif": "67cca21986d66d5c1f4a45096d6d94c51f37d6a17c1000f67463eced01ef03e9",
+        "executive.html": "a01cc367bdafe3111e353424436a263dfdd15925e34ff6eb54f0f9ffc3c6465d",
+        "executive.html from the stored view": "a01cc367bdafe3111e353424436a263dfdd15925e34ff6eb54f0f9ffc3c6465d",
+        "summary": "a5d72ff0cd1381437761ce8c548cc219706227a50dd7ec1bae97e2437ff1a999",
+        "summary.md": "1e0ab3fb93164b7a142b9efe045149b77e3bae66a88f12b5670c5860d5964663",
+    },
+    "synthetic-small": {
+        "report.html": "d2d3698dcb9f8afee65a50be2080ce3cbb96290099e587a39374c7320840d412",
+        "results.sarif": "ec87a82f0e76a585dc70a5e9b7733c303eaf4979ff7e2194fd82a19c9218fdaa",
+        "executive.html": "f607b07575b5fb0423bc54395d7976e7305336d22c7032806709de2888f87dbd",
+        "executive.html from the stored view": "f607b07575b5fb0423bc54395d7976e7305336d22c7032806709de2888f87dbd",
+        "summary": "5b9690613d726198aafcb62f235dafe714820378207fb3156991be5569db2d57",
+        "summary.md": "b4de3bcd880abab86c60a1a6d8c38d7b20e42a95b55f26f63cedfe9249201e03",
+    },
+    "demo": {
+        "report.html": "3d90811e6e0bc5bfb611c50e9d6a10f9df7dcd7fbafbe44417351db89fb2f443",
+        "results.sarif": "f969bc7c69264220155f7b563032a2cc3921b9d73e677ac8a0f9bdb846e52389",
+        "executive.html": "6949328d84efc72194efc4be81969475917b98002b0f00629e34b1030bc3b9bf",
+        "executive.html from the stored view": "6949328d84efc72194efc4be81969475917b98002b0f00629e34b1030bc3b9bf",
+        "summary": "8d646396962727607a8be118805d70d24144e25b19c1251f9b738ad797ad4ad9",
+        "summary.md": "b587997b8bfbcaa50bc3a8149a921448aae5b08766cc956b81dfd69c1d8fb630",
+    },
+    "demo-grouped": {
+        "report.html": "d2e0aa4610af2fe384d4fd1bb192a3805a990d0c76c9f28b80cb6aecadf7701f",
+        "results.sarif": "8b33dd4580c43ee40c9fbd1f55025bb29946a91b055171bf7dfb0e6a8c78e85b",
+        "executive.html": "6949328d84efc72194efc4be81969475917b98002b0f00629e34b1030bc3b9bf",
+        "executive.html from the stored view": "6949328d84efc72194efc4be81969475917b98002b0f00629e34b1030bc3b9bf",
+        "summary": "8d646396962727607a8be118805d70d24144e25b19c1251f9b738ad797ad4ad9",
+        "summary.md": "b587997b8bfbcaa50bc3a8149a921448aae5b08766cc956b81dfd69c1d8fb630",
+    },
+}
+
+
+def _fixed(result: ScanResult, scan_id: str, baseline: bool) -> ScanResult:
+    """The scan's id, times, tool and trend fixed; with ``baseline``, every seventh finding marked
+    new and the rest known, as a scan against a baseline would."""
+    result.scan.id = scan_id
+    result.scan.started = STARTED
+    result.scan.finished = STARTED + timedelta(seconds=42, microseconds=654321)
+    result.scan.timings = {"collect": 1.5, "evaluate": 2.25}
+    result.tool = {"name": "nhiscan", "version": "0.0.0-pinned"}
+    if baseline:
+        result.scan.baseline = "baseline/results.json"
+        for index, finding in enumerate(result.findings):
+            finding.new = index % 7 == 0
+        result.gate = gate(result, result.scan.fail_on)
+    result.trend = [
+        TrendPoint(
+            scan_id=f"{scan_id}-earlier-{n}",
+            finished=STARTED - timedelta(days=7 * (3 - n)),
+            score=40.0 + 5 * n,
+            failing=1000 - 100 * n,
+            failing_by_severity={"critical": 10 - n, "high": 100, "medium": 300, "low": 590 - 99 * n},
+            frameworks={"owasp-nhi": 50.0 + n},
+            median_credential_age=200.0 - 10 * n,
+            new=None if n == 0 else 20 * n,
+            resolved=None if n == 0 else 30 * n,
+        )
+        for n in range(3)
+    ]
+    return result
+
+
+def _synthetic(catalogs: Catalogs, directory: Path, identities: int, keep_passed: bool) -> ScanResult:
+    path = directory / f"inventory-{identities}.json"
+    save_inventory(build(identities, seed=21), path)
+    inventory = collect(SourceSpec("inventory", str(path)))
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=keep_passed))
+    return _fixed(result, f"pinned-synthetic-{identities}", baseline=not keep_passed)
+
+
+def _demo(catalogs: Catalogs) -> ScanResult:
+    result = run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions(waivers=WAIVERS, as_of=STARTED))
+    return _fixed(result, "pinned-demo", baseline=False)
+
+
+def _digest(render: Callable[[], str]) -> str:
+    """sha256 of what ``render`` returns, its charts numbered 1, 2, … (pygal names each chart by a
+    random uuid)."""
+    numbers = itertools.count(1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pygal.graph.base, "uuid4", lambda: uuid.UUID(int=next(numbers)))
+        return hashlib.sha256(render().encode("utf-8")).hexdigest()
+
+
+def _digests(result: ScanResult) -> dict[str, str]:
+    settings = ReportSettings(paper="a4", formats=("json", "html", "sarif", "pdf"))
+    executive = executive_view(result)
+    stored = dataclasses.replace(settings, executive=executive)
+    return {
+        "report.html": _digest(lambda: html_report.render(result, settings)),
+        "results.sarif": _digest(lambda: sarif.render(result, settings)),
+        "executive.html": _digest(lambda: pdf_report.executive_html(result, settings)),
+        "executive.html from the stored view": _digest(lambda: pdf_report.executive_html(result, stored)),
+        "summary": _digest(lambda: summary_document(result, executive)),
+        "summary.md": _digest(lambda: markdown.render(result, settings)),
+    }
+
+
+@pytest.fixture(scope="module")
+def rendered(catalogs: Catalogs, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    directory = tmp_path_factory.mktemp("pinned-reports")
+    digests = {
+        # past both limits: the HTML table and SARIF group findings per control and account
+        "synthetic-grouped": _digests(_synthetic(catalogs, directory, 3200, keep_passed=False)),
+        # passing results kept; SARIF still one result per finding
+        "synthetic-small": _digests(_synthetic(catalogs, directory, 150, keep_passed=True)),
+        # manifests (files and lines), waivers and agents with tools
+        "demo": _digests(_demo(catalogs)),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sarif, "RESULTS_PER_RUN", 10)
+        patch.setattr(html_report, "FULL_LIST_LIMIT", 10)
+        digests["demo-grouped"] = _digests(_demo(catalogs))
+    return digests
+
+
+@pytest.mark.parametrize("estate", sorted(PINNED))
+def test_the_reports_of_a_fixed_estate_are_byte_for_byte_as_before(
+    rendered: dict[str, dict[str, str]], estate: str
+) -> None:
+    assert rendered[estate] == PINNED[estate]
