@@ -1,5 +1,6 @@
 """all and any over two or more parts: Kleene logic, parts evaluated in order and no further than
-the answer needs, whatever the number of parts (two-part conditions have their own, loop-free code)."""
+the answer needs, whatever the number of parts (a few parts are compiled as nested pairs, many as a
+function with a flat body; both are covered)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 
 import pytest
 
-from scanner.engine.conditions import _all, _any
+from scanner.engine.conditions import compile_condition
+from scanner.engine.fields import UNKNOWN
 
 _VALUES = (True, False, None)
+# Fields of a trust entry, each read with the entry's ``get``: the parts of the conditions below
+_FIELDS = ("principal", "principal_type", "account", "external", "conditions", "provider", "subject")
 
 
 def _kleene_all(values: tuple[Any, ...]) -> bool | None:
@@ -21,23 +25,40 @@ def _kleene_any(values: tuple[Any, ...]) -> bool | None:
     return True if True in values else (None if None in values else False)
 
 
-@pytest.mark.parametrize("size", [2, 3, 4])
-@pytest.mark.parametrize(("combine", "truth", "decisive"), [(_all, _kleene_all, False), (_any, _kleene_any, True)])
-def test_every_combination_of_answers(size: int, combine: Any, truth: Any, decisive: bool) -> None:
+class _Entry(dict[str, Any]):
+    """A trust entry noting, in ``asked``, each field read from it."""
+
+    def __init__(self, values: dict[str, Any], asked: list[str]) -> None:
+        super().__init__(values)
+        self.asked = asked
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.append(key)
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize("size", [2, 3, 4, 7])
+@pytest.mark.parametrize(("combine", "truth", "decisive"), [("all", _kleene_all, False), ("any", _kleene_any, True)])
+def test_every_combination_of_answers(size: int, combine: str, truth: Any, decisive: bool) -> None:
+    fields = _FIELDS[:size]
+    condition = {combine: [{"field": name, "equals": "yes"} for name in fields]}
+    predicate = compile_condition(condition, "trust").predicate
     for values in itertools.product(_VALUES, repeat=size):
-        asked: list[int] = []
-        parts = [_part(index, values, asked) for index in range(size)]
-        assert combine(parts)(object(), None) is truth(values), values
+        asked: list[str] = []
+        answers = {True: "yes", False: "no", None: UNKNOWN}
+        entry = _Entry({name: answers[value] for name, value in zip(fields, values, strict=True)}, asked)
+        assert predicate(entry, None) is truth(values), values
         stop = values.index(decisive) + 1 if decisive in values else size
-        assert asked == list(range(stop)), values
+        assert asked == list(fields[:stop]), values
 
 
-def _part(index: int, values: tuple[Any, ...], asked: list[int]) -> Any:
-    """A part answering ``values[index]``, noting in ``asked`` that it was asked."""
-
-    def answer(record: Any, ctx: Any) -> bool | None:
-        asked.append(index)
-        result: bool | None = values[index]
-        return result
-
-    return answer
+@pytest.mark.parametrize("depth", [1, 2, 40])
+def test_conditions_nested_deeply_answer_as_shallow_ones(depth: int) -> None:
+    condition: dict[str, Any] = {"field": "principal", "equals": "yes"}
+    for level in range(depth):
+        condition = {"not": condition} if level % 2 else {"all": [condition, {"field": "account", "exists": True}]}
+    predicate = compile_condition(condition, "trust").predicate
+    negated = sum(1 for level in range(depth) if level % 2) % 2 == 1
+    assert predicate({"principal": "yes", "account": "1"}, None) is (not negated)
+    assert predicate({"principal": "no", "account": "1"}, None) is negated
+    assert predicate({"principal": UNKNOWN, "account": "1"}, None) is None

@@ -25,15 +25,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.engine.context import EvalContext
-from scanner.engine.fields import (
-    UNKNOWN,
-    Evidence,
-    Incomplete,
-    evidence_read,
-    field_accessor,
-    plain_attribute,
-    relation,
+from scanner.engine.emit import (
+    COLLECTION,
+    EMPTY,
+    LIST_OR_DICT,
+    MAX_INLINE_DEPTH,
+    NUMBER,
+    Program,
+    attribute_name,
+    count_lines,
+    quantifier_lines,
+    test_expression,
 )
+from scanner.engine.fields import Evidence, evidence_read, field_accessor, plain_attribute, relation
 
 Predicate = Callable[[Any, EvalContext], bool | None]
 
@@ -41,7 +45,6 @@ FIELD_OPERATORS = ("equals", "in", "gt", "gte", "lt", "lte", "exists", "matches"
 COUNT_OPERATORS = ("equals", "gt", "gte", "lt", "lte")
 QUANTIFIERS = ("any", "all", "none")
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 class ConditionError(ValueError):
@@ -81,37 +84,72 @@ def _param(name: str, params: Mapping[str, Any], path: tuple[str | int, ...]) ->
 
 def compile_condition(node: Any, resource_type: str, path: tuple[str | int, ...] = ()) -> Compiled:
     compiler = _Compiler()
-    predicate = compiler.compile(node, resource_type, path, top=True)
-    return Compiled(predicate, compiler.fields, compiler.relations, frozenset(compiler.reads))
+    main = compiler.program.returning(compiler.compile(node, resource_type, "r", path, top=True))
+    functions = compiler.program.build()
+    relations = [
+        (name, resolve, None if inner is None else functions[inner]) for name, resolve, inner in compiler.relations
+    ]
+    return Compiled(functions[main], compiler.fields, relations, frozenset(compiler.reads))
 
 
 class _Compiler:
+    """Checks a condition and writes it as one expression over a record (``var``); see ``emit``."""
+
     def __init__(self) -> None:
+        self.program = Program()
         self.fields: list[tuple[str, Any]] = []
-        self.relations: list[tuple[str, Any, Predicate | None]] = []
+        self.relations: list[tuple[str, Any, str | None]] = []  # the inner predicate by its function's name
         self.reads: set[Evidence] = set()
 
-    def compile(self, node: Any, rtype: str, path: tuple[str | int, ...], top: bool = False) -> Predicate:
+    def compile(
+        self, node: Any, rtype: str, var: str, path: tuple[str | int, ...], top: bool = False, depth: int = 0
+    ) -> str:
+        if depth > MAX_INLINE_DEPTH:  # a function of its own, so the source never nests too deeply
+            helper = self.program.returning(self.compile(node, rtype, "r", path, top))
+            return f"{helper}({var}, ctx)"
         if not isinstance(node, dict) or not node:
             raise ConditionError("a condition must be a non-empty mapping", path)
         if "related" in node:
-            return self._relation(node, rtype, path, top)
+            return self._relation(node, rtype, var, path, top)
         if "field" in node:
-            return self._field(node, rtype, path, top)
+            return self._field(node, rtype, var, path, top)
         if len(node) != 1:
             raise ConditionError(f"expected one of all, any, not, field, related; got {sorted(node)}", path)
         ((key, value),) = node.items()
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise ConditionError(f"'{key}' takes a non-empty list of conditions", (*path, key))
-            parts = [self.compile(item, rtype, (*path, key, i), top) for i, item in enumerate(value)]
-            return _all(parts) if key == "all" else _any(parts)
+            parts = [
+                self.compile(item, rtype, var, (*path, key, i), top, depth + 1 + min(i, _MAX_FOLD))
+                for i, item in enumerate(value)
+            ]
+            return self._combined(parts, key == "any", var)
         if key == "not":
-            inner = self.compile(value, rtype, (*path, "not"), top)
-            return lambda r, ctx: None if (v := inner(r, ctx)) is None else not v
+            inner = self.compile(value, rtype, var, (*path, "not"), top, depth + 1)
+            t = self.program.fresh("t")
+            return f"(None if ({t} := {inner}) is None else not {t})"
         raise ConditionError(f"unknown condition key '{key}'", path)
 
-    def _field(self, node: dict[str, Any], rtype: str, path: tuple[str | int, ...], top: bool) -> Predicate:
+    def _combined(self, parts: list[str], decisive: bool, var: str) -> str:
+        """``all`` (``decisive`` False) or ``any`` (True) in Kleene logic, parts evaluated in order
+        and no further than the answer needs: nested pairs, or a loop-free function for many parts."""
+        if len(parts) > _MAX_FOLD:
+            lines = ["unknown = False"] if var == "r" else [f"{var} = r", "unknown = False"]
+            for part in parts:
+                lines += [f"result = {part}", f"if result is {decisive}:", f"    return {decisive}"]
+                lines += ["if result is None:", "    unknown = True"]
+            lines.append(f"return None if unknown else {not decisive}")
+            return f"{self.program.function(lines)}({var}, ctx)"
+        expression = parts[-1]
+        for part in reversed(parts[:-1]):
+            one, two = self.program.fresh("t"), self.program.fresh("t")
+            expression = (
+                f"({decisive} if ({one} := {part}) is {decisive} else ({decisive} if ({two} := {expression}) is "
+                f"{decisive} else (None if {one} is None or {two} is None else {not decisive})))"
+            )
+        return expression
+
+    def _field(self, node: dict[str, Any], rtype: str, var: str, path: tuple[str | int, ...], top: bool) -> str:
         name = node["field"]
         accessor = field_accessor(rtype, name) if isinstance(name, str) else None
         if accessor is None:
@@ -125,29 +163,28 @@ class _Compiler:
         self.reads.update(evidence_read(accessor))
         if top:
             self.fields.append((name, accessor))
+        program, t = self.program, self.program.fresh("t")
         if op == "known":
             if node[op] is not True:
                 raise ConditionError("'known' takes true", (*path, op))
-            return lambda r, ctx: (
-                None if (v := accessor(r, ctx)) is UNKNOWN or v is None or type(v) is Incomplete else True
-            )
-        test = _field_test(op, node[op], (*path, op))
+            read = f"{program.constant(accessor)}({var}, ctx)"
+            return f"(None if ({t} := {read}) is UNKNOWN or {t} is None or type({t}) is Incomplete else True)"
+        expected = node[op]
+        test = _field_test(op, expected, (*path, op))
+        value = program.constant(_options(expected) if op == "in" else expected)
         attribute = plain_attribute(accessor)
-        if attribute is not None:
-            return _attribute_predicate(attribute, op, node[op], test)
-        partial = _partial_test(op, node[op])
+        if attribute is not None:  # read straight off the record: no accessor call
+            read = f"{var}.{attribute_name(attribute)}"
+            check = test_expression(op, expected, value, f"({t} := {read})", t) or f"{program.constant(test)}({read})"
+            marker = program.constant(attribute)
+            return f"(None if {var}.unknown and {marker} in {var}.unknown else {check})"
+        check = test_expression(op, expected, value, t, t) or f"{program.constant(test)}({t})"
+        partial = program.constant(_partial_test(op, expected))
+        read = f"{program.constant(accessor)}({var}, ctx)"
+        known_part = f"{partial}({t}.known)"
+        return f"(None if ({t} := {read}) is UNKNOWN else ({known_part} if type({t}) is Incomplete else {check}))"
 
-        def predicate(record: Any, ctx: EvalContext) -> bool | None:
-            value = accessor(record, ctx)
-            if value is UNKNOWN:
-                return None
-            if type(value) is Incomplete:
-                return partial(value.known)
-            return test(value)
-
-        return predicate
-
-    def _relation(self, node: dict[str, Any], rtype: str, path: tuple[str | int, ...], top: bool) -> Predicate:
+    def _relation(self, node: dict[str, Any], rtype: str, var: str, path: tuple[str | int, ...], top: bool) -> str:
         name = node["related"]
         found = relation(rtype, name) if isinstance(name, str) else None
         if found is None:
@@ -156,18 +193,35 @@ class _Compiler:
         self.reads.update(evidence_read(resolve))
         quantifiers = [key for key in node if key in QUANTIFIERS]
         if "count" in node:
-            return self._count(node, name, target, resolve, path, top)
+            return self._count(node, name, target, resolve, var, path, top)
         if len(quantifiers) != 1 or len(node) != 2:
             raise ConditionError("relation needs exactly one of any, all, none, count", path)
         quantifier = quantifiers[0]
-        inner = self.compile(node[quantifier], target, (*path, quantifier))
+        inner = self.compile(node[quantifier], target, "x", (*path, quantifier))
         if top:
-            self.relations.append((name, resolve, inner))
-        return _quantify(quantifier, resolve, inner)
+            self.relations.append((name, resolve, self._standalone(inner)))
+        decisive = quantifier != "all"
+        helper = self.program.function(quantifier_lines(self.program.constant(resolve), inner, decisive))
+        if quantifier != "none":
+            return f"{helper}({var}, ctx)"
+        t = self.program.fresh("t")
+        return f"(None if ({t} := {helper}({var}, ctx)) is None else not {t})"
+
+    def _standalone(self, inner: str) -> str:
+        """A function of its own for an expression over ``x``: the relation's inner condition, which
+        evidence applies to each related record."""
+        return self.program.function(["x = r", f"return {inner}"])
 
     def _count(
-        self, node: dict[str, Any], name: str, target: str, resolve: Any, path: tuple[str | int, ...], top: bool
-    ) -> Predicate:
+        self,
+        node: dict[str, Any],
+        name: str,
+        target: str,
+        resolve: Any,
+        var: str,
+        path: tuple[str | int, ...],
+        top: bool,
+    ) -> str:
         ops = [key for key in node if key not in ("related", "count")]
         if len(ops) != 1 or ops[0] not in COUNT_OPERATORS:
             raise ConditionError(f"count needs exactly one of {', '.join(COUNT_OPERATORS)}", path)
@@ -175,31 +229,23 @@ class _Compiler:
         limit = node[op]
         if not isinstance(limit, int) or isinstance(limit, bool):
             raise ConditionError(f"count limit must be an integer, got {limit!r}", (*path, op))
-        inner = None if node["count"] is True else self.compile(node["count"], target, (*path, "count"))
+        inner = None if node["count"] is True else self.compile(node["count"], target, "x", (*path, "count"))
         if top:
-            self.relations.append((name, resolve, inner))
-        compare = _COMPARE[op]
+            self.relations.append((name, resolve, None if inner is None else self._standalone(inner)))
+        program = self.program
+        lines = count_lines(
+            program.constant(resolve),
+            inner,
+            program.constant(op),
+            program.constant(_COMPARE[op]),
+            program.constant(limit),
+            program.constant(_bounded),
+        )
+        return f"{program.function(lines)}({var}, ctx)"
 
-        def predicate(record: Any, ctx: EvalContext) -> bool | None:
-            records = resolve(record, ctx)
-            if records is UNKNOWN:
-                return None
-            open_ended = type(records) is Incomplete
-            items = records.known if open_ended else records
-            if inner is None and not open_ended:
-                return compare(len(items), limit)
-            count = undecided = 0
-            for item in items:
-                result = True if inner is None else inner(item, ctx)
-                if result is None:
-                    undecided += 1
-                else:
-                    count += result
-            if not undecided and not open_ended:
-                return compare(count, limit)
-            return _bounded(op, count, None if open_ended else count + undecided, limit)
 
-        return predicate
+# all/any of up to this many parts are written as nested pairs; more as a function with a flat body
+_MAX_FOLD = 6
 
 
 def _bounded(op: str, low: float, high: float | None, limit: float) -> bool | None:
@@ -235,23 +281,23 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
         if not isinstance(expected, list):
             raise ConditionError("'in' takes a list", path)
         options = _options(expected)
-        return lambda v: v in options if not isinstance(v, _LIST_OR_DICT) else False
+        return lambda v: v in options if not isinstance(v, LIST_OR_DICT) else False
     if op in ("gt", "gte", "lt", "lte"):
         if not isinstance(expected, int | float) or isinstance(expected, bool):
             raise ConditionError(f"'{op}' takes a number, got {expected!r}", path)
         compare = _COMPARE[op]
-        return lambda v: isinstance(v, _NUMBER) and not isinstance(v, bool) and compare(v, expected)
+        return lambda v: isinstance(v, NUMBER) and not isinstance(v, bool) and compare(v, expected)
     if op == "exists":
         if not isinstance(expected, bool):
             raise ConditionError("'exists' takes true or false", path)
-        return (lambda v: v not in _EMPTY) if expected else (lambda v: v in _EMPTY)
+        return (lambda v: v not in EMPTY) if expected else (lambda v: v in EMPTY)
     if op == "matches":
         pattern = _linear_time_pattern(str(expected), path)
         return lambda v: isinstance(v, str) and pattern.search(v) is not None
     if op == "contains":
         if isinstance(expected, str):
-            return lambda v: expected in v if isinstance(v, str) else isinstance(v, _COLLECTION) and expected in v
-        return lambda v: isinstance(v, _COLLECTION) and expected in v
+            return lambda v: expected in v if isinstance(v, str) else isinstance(v, COLLECTION) and expected in v
+        return lambda v: isinstance(v, COLLECTION) and expected in v
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
 
 
@@ -270,18 +316,11 @@ def _partial_test(op: str, expected: Any) -> Callable[[Any], bool | None]:
 
 
 def _is_collection(value: Any) -> bool:
-    return isinstance(value, _COLLECTION)
+    return isinstance(value, COLLECTION)
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, _NUMBER) and not isinstance(value, bool)
-
-
-# Types an isinstance test takes as tuples built once: ``list | dict`` in a test builds a union at each
-# call, and these tests run millions of times per scan
-_LIST_OR_DICT = (list, dict)
-_NUMBER = (int, float)
-_COLLECTION = (list, tuple, set, frozenset)
+    return isinstance(value, NUMBER) and not isinstance(value, bool)
 
 
 def _linear_time_pattern(expression: str, path: tuple[str | int, ...]) -> Any:
@@ -304,127 +343,3 @@ def _linear_time_pattern(expression: str, path: tuple[str | int, ...]) -> Any:
 def _options(expected: list[Any]) -> frozenset[Any] | list[Any]:
     """A set for fast membership where every option is hashable, else the list itself."""
     return frozenset(expected) if all(isinstance(e, str | int | bool) for e in expected) else expected
-
-
-def _attribute_predicate(attribute: str, op: str, expected: Any, test: Callable[[Any], bool]) -> Predicate:
-    """The same test as the generic path, inlined for fields that are plain record attributes:
-    controls evaluate millions of these, and one call less per test is a third of the time."""
-    if op == "equals":
-
-        def equals(record: Any, ctx: EvalContext) -> bool | None:
-            if record.unknown and attribute in record.unknown:
-                return None
-            return getattr(record, attribute) == expected
-
-        return equals
-    if op == "in":  # _field_test has checked that expected is a list
-        options = _options(expected)
-
-        def member(record: Any, ctx: EvalContext) -> bool | None:
-            if record.unknown and attribute in record.unknown:
-                return None
-            value = getattr(record, attribute)
-            return not isinstance(value, _LIST_OR_DICT) and value in options
-
-        return member
-
-    def generic(record: Any, ctx: EvalContext) -> bool | None:
-        if record.unknown and attribute in record.unknown:
-            return None
-        return test(getattr(record, attribute))
-
-    return generic
-
-
-def _all(parts: list[Predicate]) -> Predicate:
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        return _pair(parts, decisive=False)
-
-    def predicate(record: Any, ctx: EvalContext) -> bool | None:
-        unknown = False
-        for part in parts:
-            result = part(record, ctx)
-            if result is False:
-                return False
-            if result is None:
-                unknown = True
-        return None if unknown else True
-
-    return predicate
-
-
-def _any(parts: list[Predicate]) -> Predicate:
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        return _pair(parts, decisive=True)
-
-    def predicate(record: Any, ctx: EvalContext) -> bool | None:
-        unknown = False
-        for part in parts:
-            result = part(record, ctx)
-            if result is True:
-                return True
-            if result is None:
-                unknown = True
-        return None if unknown else False
-
-    return predicate
-
-
-def _pair(parts: list[Predicate], decisive: bool) -> Predicate:
-    """``all`` (``decisive`` False) or ``any`` (True) of two parts, spelt out without the loop:
-    most conditions have two parts, and they run millions of times per scan."""
-    first, second = parts
-
-    def pair(record: Any, ctx: EvalContext) -> bool | None:
-        one = first(record, ctx)
-        if one is decisive:
-            return decisive
-        two = second(record, ctx)
-        if two is decisive:
-            return decisive
-        return None if one is None or two is None else not decisive
-
-    return pair
-
-
-def _quantify(quantifier: str, resolve: Any, inner: Predicate) -> Predicate:
-    def any_match(record: Any, ctx: EvalContext) -> bool | None:
-        records = resolve(record, ctx)
-        if records is UNKNOWN:
-            return None
-        unknown = type(records) is Incomplete  # the records not collected may match
-        if unknown:
-            records = records.known
-        for item in records:
-            result = inner(item, ctx)
-            if result is True:
-                return True
-            if result is None:
-                unknown = True
-        return None if unknown else False
-
-    if quantifier == "any":
-        return any_match
-    if quantifier == "none":
-        return lambda r, ctx: None if (v := any_match(r, ctx)) is None else not v
-
-    def all_match(record: Any, ctx: EvalContext) -> bool | None:
-        records = resolve(record, ctx)
-        if records is UNKNOWN:
-            return None
-        unknown = type(records) is Incomplete  # the records not collected may not match
-        if unknown:
-            records = records.known
-        for item in records:
-            result = inner(item, ctx)
-            if result is False:
-                return False
-            if result is None:
-                unknown = True
-        return None if unknown else True
-
-    return all_match
