@@ -68,11 +68,12 @@ class CapabilityCatalog:
         if denied:
             actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
         tags = self._grant_tags(rule_provider, grant.name, extra, actions)
-        if provider == "aws" and grant.resources and "*" not in grant.resources:
-            tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
-        if provider == "azure" and grant.resources and not any(_azure_wide_scope(r) for r in grant.resources):
-            tags -= {"admin"}  # Owner of a resource group or resource administers that, not the subscription
-        return tags | frozenset(grant.capabilities)
+        if "admin" in tags:  # the resources are looked at only where they can take the tag away
+            if provider == "aws" and grant.resources and "*" not in grant.resources:
+                tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
+            if provider == "azure" and grant.resources and not any(_azure_wide_scope(r) for r in grant.resources):
+                tags -= {"admin"}  # Owner of a resource group or resource administers that, not the subscription
+        return tags | frozenset(grant.capabilities) if grant.capabilities else tags
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
         """The grant's actions; for an Allow with NotAction (``attributes.not_actions``: everything

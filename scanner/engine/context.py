@@ -148,7 +148,10 @@ class EvalContext:
                     else self.grant_tags(grant)
                 )
                 allowed = self.capabilities.effective_actions(grant, identity.provider)
-                actions.update(a for a in allowed if not any(fnmatchcase(a.lower(), d) for d in denied))
+                if denied:
+                    actions.update(a for a in allowed if not any(fnmatchcase(a.lower(), d) for d in denied))
+                else:
+                    actions.update(allowed)
             if actions:
                 tags |= self.capabilities.combined_tags(identity.provider, actions)
             cached = self._identity_tags[identity.uid] = frozenset(tags)
