@@ -5,6 +5,7 @@ older files give findings and scores only)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,30 +81,33 @@ def _names(inventory: Inventory) -> dict[str, tuple[str, str]]:
 
 @dataclass(slots=True)
 class Side:
-    """What a diff reads of one scan. ``failing`` and ``waived`` map fingerprints to findings, or
-    to their results.json documents (or positions in it), which ``findings`` turns into Findings
-    (in the order asked) only for the few that changed (a stored 100,000-identity scan holds close
-    to a million)."""
+    """What a diff reads of one scan. ``failing`` and ``waived`` are the fingerprints of its failing
+    and waived findings; ``findings`` turns fingerprints of either into Findings (in the order
+    asked), asked only for the few that changed (a stored 100,000-identity scan holds close to a
+    million). A part that carries ``stored`` (its bytes as a history stored them) is unchanged
+    from another carrying the same bytes, which the diff then need not read."""
 
     scan_id: str
     score: float | None
     records: Mapping[str, RecordChange] | None  # None: the scan carries no inventory (results before 1.1)
     names: Mapping[str, tuple[str, str]]
-    capabilities: dict[str, list[str]]
-    failing: dict[str, Any]
-    waived: dict[str, Any]
-    findings: Callable[[list[Any]], list[Finding]]
+    capabilities: Mapping[str, list[str]]
+    failing: AbstractSet[str]
+    waived: AbstractSet[str]
+    findings: Callable[[list[str]], list[Finding]]
 
 
 def side_of(result: ScanResult) -> Side:
+    failing = {f.fingerprint: f for f in result.findings if f.status == "fail"}
+    waived = {f.fingerprint: f for f in result.findings if f.status == "waived"}
     return Side(
         result.scan.id,
         result.score,
         *records_and_names(result.inventory),
         result.capabilities,
-        {f.fingerprint: f for f in result.findings if f.status == "fail"},
-        {f.fingerprint: f for f in result.findings if f.status == "waived"},
-        list,
+        failing.keys(),
+        waived.keys(),
+        lambda fingerprints: [failing[k] if k in failing else waived[k] for k in fingerprints],
     )
 
 
@@ -113,14 +117,18 @@ def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False)
     document = checked_document(data, path, written_by_nhiscan)
     findings = document["findings"]
     inventory = model_from(Inventory, document["inventory"], path) if "inventory" in document else None
+    failing = {f["fingerprint"]: f for f in findings if f["status"] == "fail"}
+    waived = {f["fingerprint"]: f for f in findings if f["status"] == "waived"}
     return Side(
         document["scan"]["id"],
         document.get("score"),
         *records_and_names(inventory),
         document.get("capabilities") or {},
-        {f["fingerprint"]: f for f in findings if f["status"] == "fail"},
-        {f["fingerprint"]: f for f in findings if f["status"] == "waived"},
-        lambda documents: [model_from(Finding, document, path) for document in documents],
+        failing.keys(),
+        waived.keys(),
+        lambda fingerprints: [
+            model_from(Finding, failing[k] if k in failing else waived[k], path) for k in fingerprints
+        ],
     )
 
 
@@ -138,22 +146,38 @@ def diff_sides(old: Side, new: Side) -> Drift:
     )
     if old.records is not None and new.records is not None:
         before, after = old.records, new.records
-        drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
-        drift.removed = [before[uid] for uid in sorted(before.keys() - after.keys())]
-        for uid in sorted(old.capabilities.keys() | new.capabilities.keys()):
-            if old.capabilities.get(uid) == new.capabilities.get(uid):
-                continue  # the same list: the same reach (most of a large estate)
-            then, now = set(old.capabilities.get(uid, ())), set(new.capabilities.get(uid, ()))
-            named = new.names.get(uid) or old.names.get(uid)
-            if then != now and named is not None and uid in before and uid in after:
-                kind, name = named
-                drift.reach.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
-    drift.new_failures = new.findings([new.failing[k] for k in sorted(new.failing.keys() - old.failing.keys())])
-    gone = sorted(old.failing.keys() - new.failing.keys())
-    drift.resolved_failures = old.findings([old.failing[k] for k in gone if k not in new.waived])
-    drift.newly_waived = new.findings([new.waived[k] for k in gone if k in new.waived])
+        if not _same_stored(before, after):
+            drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
+            drift.removed = [before[uid] for uid in sorted(before.keys() - after.keys())]
+        if not _same_stored(old.capabilities, new.capabilities):
+            drift.reach = _reach_changes(old, new, before, after)
+    drift.new_failures = new.findings(sorted(new.failing - old.failing))
+    gone = sorted(old.failing - new.failing)
+    drift.resolved_failures = old.findings([k for k in gone if k not in new.waived])
+    drift.newly_waived = new.findings([k for k in gone if k in new.waived])
     drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
     return drift
+
+
+def _same_stored(old: object, new: object) -> bool:
+    """Both parts as a history stored them, byte for byte the same: nothing in them changed."""
+    stored = getattr(old, "stored", None)
+    return stored is not None and stored == getattr(new, "stored", None)
+
+
+def _reach_changes(
+    old: Side, new: Side, before: Mapping[str, RecordChange], after: Mapping[str, RecordChange]
+) -> list[ReachChange]:
+    changes = []
+    for uid in sorted(old.capabilities.keys() | new.capabilities.keys()):
+        if old.capabilities.get(uid) == new.capabilities.get(uid):
+            continue  # the same list: the same reach (most of a large estate)
+        then, now = set(old.capabilities.get(uid, ())), set(new.capabilities.get(uid, ()))
+        named = new.names.get(uid) or old.names.get(uid)
+        if then != now and named is not None and uid in before and uid in after:
+            kind, name = named
+            changes.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
+    return changes
 
 
 def drift_document(drift: Drift) -> dict[str, Any]:

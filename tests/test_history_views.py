@@ -5,6 +5,7 @@ back to the whole results for scans stored without it."""
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -12,10 +13,10 @@ from pathlib import Path
 import orjson
 import pygal.graph.base
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from scanner import serialize
-from scanner.diff import diff_sides, drift_document, side_of
+from scanner.diff import diff_sides, drift_document, records_and_names, side_of
 from scanner.errors import NhiscanError
 from scanner.history import drift_index
 from scanner.history.store import STORED_MAGIC, STORED_PARTS, HistoryStore, ResultsPacker, _pack
@@ -154,7 +155,7 @@ def test_a_stored_block_of_findings_changed_in_the_database_is_one_error(
     side = store.drift_side(demo_result.scan.id)
     assert side is not None
     with pytest.raises(NhiscanError, match="does not match the scan's drift index"):
-        side.findings([0])
+        side.findings([demo_result.findings[0].fingerprint])
 
 
 def test_packing_in_blocks_keeps_the_stored_results_one_zlib_stream(demo_result: ScanResult, monkeypatch) -> None:
@@ -201,3 +202,128 @@ def test_listings_and_trends_never_read_a_scans_stored_parts(store: HistoryStore
     (row,) = store.listing()
     assert not set(row) & set(STORED_PARTS)
     assert {c.name for c in scans.c} - set(row) == set(STORED_PARTS), "the listing has every other column"
+
+
+def _version_2_index(result: ScanResult, packer: ResultsPacker) -> bytes:
+    """The drift index as nhiscan stored it before version 3: one JSON document, packed."""
+    records, names = records_and_names(result.inventory)
+    columns = ("uid", "type", "kind", "name", "provider")
+    return _pack(
+        orjson.dumps(
+            {
+                "version": 2,
+                "scan_id": result.scan.id,
+                "score": result.score,
+                "blocks": packer.findings_blocks,
+                "blocks_end": packer.findings_end,
+                "records": None if records is None else [[getattr(r, c) for r in records.values()] for c in columns],
+                "names": [list(names), *map(list, zip(*names.values(), strict=True))],
+                "capabilities": result.capabilities,
+                "fingerprints": "\n".join(f.fingerprint for f in result.findings),
+                "statuses": "".join({"fail": "f", "waived": "w"}.get(f.status, "o") for f in result.findings),
+            }
+        )
+    )
+
+
+def _failing(result: ScanResult) -> set[str]:
+    return {f.fingerprint for f in result.findings if f.status == "fail"}
+
+
+def test_scans_stored_with_a_version_2_index_diff_and_count_as_before(cli, old_and_new, tmp_path) -> None:
+    store = HistoryStore()
+    for result in old_and_new:
+        packer = packed(result)
+        store.save(result, packer)
+        with store.engine.begin() as connection:  # as nhiscan stored it before index version 3
+            connection.execute(
+                update(scans)
+                .where(scans.c.id == result.scan.id)
+                .values(
+                    drift_index=_version_2_index(result, packer),
+                    failing_fingerprints=_pack("\n".join(sorted(_failing(result)))),
+                )
+            )
+    old, new = old_and_new
+    side = store.drift_side(old.scan.id)
+    assert side is not None and not hasattr(side.records, "stored"), "read from the version 2 index"
+    drift = cli("diff", old.scan.id, new.scan.id, "-o", str(tmp_path / "d.json"))
+    expected = serialize.dumps_document(drift_document(diff_sides(side_of(old), side_of(new))))
+    assert drift.exit_code == 0 and (tmp_path / "d.json").read_text() == expected
+    assert store.previous_failing() == _failing(new)
+
+
+def test_a_scans_failing_fingerprints_are_kept_once_in_its_index(store: HistoryStore, old_and_new) -> None:
+    old, new = old_and_new
+    store.save(old, packed(old))
+    assert store.previous_failing() == _failing(old)
+    point = store.save(new, packed(new))
+    assert (point.new, point.resolved) == (len(_failing(new) - _failing(old)), len(_failing(old) - _failing(new)))
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(scans.c.failing_fingerprints, scans.c.drift_index)).all()
+    for row in rows:
+        assert row.failing_fingerprints == b"" and row.drift_index.startswith(drift_index.INDEX_MAGIC)
+    opened = drift_index._opened(rows[-1].drift_index)
+    assert opened is not None and len(opened[1]["fingerprints"]) == 16 * len(new.findings), "16 bytes each"
+
+
+def test_a_scan_stored_without_an_index_still_counts_new_and_resolved(store: HistoryStore, old_and_new) -> None:
+    old, _ = old_and_new
+    store.save(old, render(old))  # packed whole: its fingerprints are kept in their own column
+    assert store.previous_failing() == _failing(old)
+
+
+def test_an_index_changed_in_the_database_is_passed_over(cli, store: HistoryStore, old_and_new, tmp_path) -> None:
+    old, new = old_and_new
+    for result in old_and_new:
+        store.save(result, packed(result))
+    with store.engine.begin() as connection:
+        index = connection.execute(select(scans.c.drift_index).where(scans.c.id == old.scan.id)).scalar()
+        tampered = index[:-1] + bytes([index[-1] ^ 1])
+        connection.execute(update(scans).where(scans.c.id == old.scan.id).values(drift_index=tampered))
+    assert store.drift_side(old.scan.id) is None
+    drift = cli("diff", old.scan.id, new.scan.id, "-o", str(tmp_path / "d.json"))
+    expected = serialize.dumps_document(drift_document(diff_sides(side_of(old), side_of(new))))
+    assert drift.exit_code == 0 and (tmp_path / "d.json").read_text() == expected, "read whole instead"
+
+
+def _forged(index: bytes, section: str, data: bytes) -> bytes:
+    """A version 3 index with one section replaced, its header and checksum made to match."""
+    opened = drift_index._opened(index)
+    assert opened is not None
+    header, sections = opened
+    sections[section] = data
+    header["sections"] = [[name, len(sections[name])] for name, _ in header["sections"]]
+    text = orjson.dumps(header)
+    body = len(text).to_bytes(4, "big") + text + b"".join(sections[name] for name, _ in header["sections"])
+    return drift_index.INDEX_MAGIC + hashlib.sha256(body).digest() + body
+
+
+def test_records_and_reach_stored_the_same_in_both_scans_are_not_read(store: HistoryStore, catalogs, monkeypatch):
+    later = collect(SourceSpec("demo"))
+    scanned = [run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions())]
+    scanned.append(run_scan(later, catalogs, ScanOptions(as_of=later.collected_at + timedelta(days=400))))
+    for result in scanned:
+        store.save(result, packed(result))
+    monkeypatch.setattr(drift_index._Section, "_read", lambda self: pytest.fail("an unchanged section was read"))
+    old_side, new_side = (store.drift_side(result.scan.id) for result in scanned)
+    assert old_side is not None and new_side is not None
+    drift = diff_sides(old_side, new_side)
+    assert drift.new_failures, "a year on, credentials are older than their limits"
+    monkeypatch.undo()
+    assert drift_document(drift) == drift_document(diff_sides(side_of(scanned[0]), side_of(scanned[1])))
+
+
+def test_an_index_section_that_matches_its_checksum_but_not_its_layout_is_one_error(
+    cli, store: HistoryStore, old_and_new
+) -> None:
+    old, new = old_and_new
+    for result in old_and_new:
+        store.save(result, packed(result))
+    with store.engine.begin() as connection:
+        index = connection.execute(select(scans.c.drift_index).where(scans.c.id == old.scan.id)).scalar()
+        forged = _forged(index, "records", zlib.compress(b'[["only uids"]]'))
+        connection.execute(update(scans).where(scans.c.id == old.scan.id).values(drift_index=forged))
+    outcome = cli("diff", old.scan.id, new.scan.id)
+    assert outcome.exit_code == 2
+    assert "drift index is not one this nhiscan reads" in outcome.output

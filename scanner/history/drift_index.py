@@ -5,15 +5,23 @@ It holds the diff's records and names (diff.records_and_names), the capabilities
 fingerprint and status in results.json's order, and where each block of findings lies in the
 stored results (ResultsPacker.findings_blocks). A diff then inflates only the blocks that hold
 findings that changed, and checks that each holds the fingerprints the index says it does.
+
+Version 3 is binary: INDEX_MAGIC, the SHA-256 of the rest, the length of a JSON header (4 bytes,
+big-endian), the header (version, scan id, score, blocks, how many findings, each section's name
+and length), then the sections. Fingerprints are 16 bytes each, uncompressed (digests do not
+compress); the other sections are zlib data, each read only when a diff needs it: two scans of the
+same estate store byte-identical records and capabilities, which a diff then does not read at all.
+Version 2 (one zlib JSON document) is read by drift_index_v2.
 """
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterator, KeysView, Mapping
-from itertools import accumulate
+from collections.abc import Callable, Iterator, KeysView, Mapping
+from itertools import accumulate, compress
 from pathlib import Path
 from typing import Any
 
@@ -24,45 +32,72 @@ from scanner.errors import NhiscanError
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
 
-INDEX_VERSION = 2
-# A finding's status, one character each in the index's ``statuses``: the diff reads failing and
-# waived findings, the rest are "other".
+INDEX_VERSION = 3
+INDEX_MAGIC = b"NHX3"  # then the SHA-256 of the rest, then the header's length, header and sections
+FINGERPRINT_BYTES = 16  # a fingerprint is 32 hex digits (engine.evaluate.fingerprint)
+SECTION_LEVEL = 1  # zlib level of the compressed sections: a third of level 6's time, a few % larger
+# A finding's status, one byte each in the ``statuses`` section: the diff reads failing and waived
+# findings, the rest are "other".
 _STATUS_CODES = {"fail": "f", "waived": "w"}
 _OTHER = "o"
+_FAIL, _WAIVED = ord("f"), ord("w")
+_SECTIONS = ("records", "names", "capabilities", "fingerprints", "statuses")
 
 
-def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> Iterator[bytes]:
-    """The index as JSON, in pieces (each made only when it is packed, so the largest part, not the
-    whole, is in memory at once). ``blocks``: the findings blocks' offsets and sizes in the stored
-    results, or None when they are not known (the results were packed whole): a diff then reads
-    them whole. The large parts are stored as columns (a list per field; fingerprints joined by
-    newlines, which no fingerprint holds): read back, they become the diff's mappings in a few C
-    calls."""
+def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> tuple[bytes, bool]:
+    """The index as stored, and whether it holds every finding's fingerprint. ``blocks``: the
+    findings blocks' offsets and sizes in the stored results, or None when they are not known (the
+    results were packed whole): a diff then reads them whole, as it does when a fingerprint is not
+    32 hex digits."""
+    findings = result.findings
+    fingerprints = _binary_fingerprints([f.fingerprint for f in findings])
     known = (
         blocks is not None
         and blocks_end is not None
-        and sum(n for _, n in blocks) == len(result.findings)
-        and not any("\n" in f.fingerprint for f in result.findings)
+        and sum(n for _, n in blocks) == len(findings)
+        and fingerprints is not None
     )
-    yield orjson.dumps(
+    records, names = records_and_names(result.inventory)
+    sections = {
+        "records": _compressed(None if records is None else _record_columns(records)),
+        "names": _compressed([list(names), *map(list, zip(*names.values(), strict=True))] if names else [[], [], []]),
+        "capabilities": _compressed(result.capabilities),
+        "fingerprints": fingerprints if known and fingerprints is not None else b"",
+        "statuses": zlib.compress(
+            "".join(_STATUS_CODES.get(f.status, _OTHER) for f in findings).encode("ascii"), SECTION_LEVEL
+        ),
+    }
+    del records, names
+    header = orjson.dumps(
         {
             "version": INDEX_VERSION,
             "scan_id": result.scan.id,
             "score": result.score,
+            "inventory": result.inventory is not None,
             "blocks": blocks if known else None,
             "blocks_end": blocks_end if known else None,
+            "findings": len(findings),
+            "sections": [[name, len(data)] for name, data in sections.items()],
         }
-    )[:-1]
-    records, names = records_and_names(result.inventory)
-    yield b',"records":' + orjson.dumps(None if records is None else _record_columns(records))
-    del records
-    yield b',"names":' + orjson.dumps(
-        [list(names), *map(list, zip(*names.values(), strict=True))] if names else [[], [], []]
     )
-    del names
-    yield b',"capabilities":' + orjson.dumps(result.capabilities)
-    yield b',"fingerprints":' + orjson.dumps("\n".join(f.fingerprint for f in result.findings) if known else None)
-    yield b',"statuses":' + orjson.dumps("".join(_STATUS_CODES.get(f.status, _OTHER) for f in result.findings)) + b"}"
+    body = b"".join([len(header).to_bytes(4, "big"), header, *sections.values()])
+    return INDEX_MAGIC + hashlib.sha256(body).digest() + body, known
+
+
+def _binary_fingerprints(fingerprints: list[str]) -> bytes | None:
+    """The fingerprints as 16 bytes each, or None unless each is 32 lowercase hex digits."""
+    joined = "".join(fingerprints)
+    if len(joined) != 2 * FINGERPRINT_BYTES * len(fingerprints) or set(map(len, fingerprints)) - {32}:
+        return None
+    try:
+        packed = bytes.fromhex(joined)
+    except ValueError:
+        return None
+    return packed if packed.hex() == joined else None  # fromhex passes over spaces and upper case
+
+
+def _compressed(value: Any) -> bytes:
+    return zlib.compress(orjson.dumps(value), SECTION_LEVEL)
 
 
 def _record_columns(records: dict[str, RecordChange]) -> list[list[str]]:
@@ -72,16 +107,101 @@ def _record_columns(records: dict[str, RecordChange]) -> list[list[str]]:
     ]
 
 
+def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """The header and sections of a version 3 index; None when it is another version, or its
+    checksum or layout does not hold."""
+    if stored[: len(INDEX_MAGIC)] != INDEX_MAGIC:
+        return None
+    digest, body = stored[len(INDEX_MAGIC) : len(INDEX_MAGIC) + 32], stored[len(INDEX_MAGIC) + 32 :]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    length = int.from_bytes(body[:4], "big")
+    header = orjson.loads(body[4 : 4 + length])
+    if not isinstance(header, dict) or header.get("version") != INDEX_VERSION:
+        return None
+    sections, start = {}, 4 + length
+    for name, size in header["sections"]:
+        if not isinstance(name, str) or not isinstance(size, int) or size < 0:
+            return None
+        sections[name], start = body[start : start + size], start + size
+    if start != len(body) or set(sections) != set(_SECTIONS):
+        return None
+    return header, sections
+
+
+def failing_fingerprints(stored: bytes) -> set[str] | None:
+    """The fingerprints of a stored scan's failing findings, from its index; None when the index
+    does not hold them."""
+    opened = _opened(stored)
+    if opened is None or opened[0]["blocks"] is None:
+        return None
+    fingerprints, statuses = _fingerprints_and_statuses(*opened)
+    return set(compress(fingerprints, map(_FAIL.__eq__, statuses)))
+
+
+def _fingerprints_and_statuses(header: dict[str, Any], sections: dict[str, bytes]) -> tuple[list[str], bytes]:
+    count, packed = header["findings"], sections["fingerprints"]
+    statuses = zlib.decompress(sections["statuses"])
+    if not isinstance(count, int) or len(packed) != FINGERPRINT_BYTES * count or len(statuses) != count:
+        raise ValueError("the index's fingerprints and statuses do not match its findings")
+    return (packed.hex("\n", FINGERPRINT_BYTES).split("\n") if count else []), statuses
+
+
+def side_of_stored_index(label: str, stored: bytes, results: Callable[[], bytes]) -> Side | None:
+    """A diff's view of a stored scan from its version 3 index: findings are read from the stored
+    results (``results``: its zlib data, fetched when first needed) only for the fingerprints a
+    diff asks for. None when the index cannot serve (another version, a checksum that does not
+    match, or no findings blocks: the results were stored whole)."""
+    opened = _opened(stored)
+    if opened is None or opened[0]["blocks"] is None:
+        return None
+    header, sections = opened
+    fingerprints, statuses = _fingerprints_and_statuses(header, sections)
+    findings = StoredFindings(label, results, fingerprints, header["blocks"], header["blocks_end"])
+    return Side(
+        header["scan_id"],
+        header["score"],
+        _Records(sections["records"], label) if header["inventory"] else None,
+        _Names(sections["names"], label),
+        _Capabilities(sections["capabilities"], label),
+        set(compress(fingerprints, map(_FAIL.__eq__, statuses))),
+        set(compress(fingerprints, map(_WAIVED.__eq__, statuses))),
+        stored_findings_reader(findings, Path(label)),
+    )
+
+
+def stored_findings_reader(findings: StoredFindings, path: Path) -> Callable[[list[str]], list[Finding]]:
+    return lambda fingerprints: [model_from(Finding, document, path) for document in findings.of(fingerprints)]
+
+
 class StoredFindings:
     """Findings of a stored scan by their position in results.json, read from the stored (zlib)
     results block by block, and only the lines asked for parsed."""
 
-    def __init__(self, label: str, zlib_data: bytes, fingerprints: list[str], index: dict[str, Any]) -> None:
-        self._data = zlib_data
+    def __init__(
+        self,
+        label: str,
+        results: Callable[[], bytes],
+        fingerprints: list[str],
+        blocks: list[list[int]],
+        blocks_end: int,
+    ) -> None:
+        self._results = results
+        self._data: bytes | None = None
         self._fingerprints = fingerprints
-        self._offsets = [offset for offset, _ in index["blocks"]] + [index["blocks_end"]]
-        self._firsts = [0, *accumulate(count for _, count in index["blocks"])]
+        self._offsets = [offset for offset, _ in blocks] + [blocks_end]
+        self._firsts = [0, *accumulate(count for _, count in blocks)]
         self._mismatch = f"{label}: a stored block of findings does not match the scan's drift index"
+
+    def of(self, fingerprints: list[str]) -> list[dict[str, Any]]:
+        """The findings with these fingerprints, in that order (one pass over the index finds
+        where each is)."""
+        if not fingerprints:
+            return []
+        wanted = set(fingerprints)
+        found = compress(range(len(self._fingerprints)), map(wanted.__contains__, self._fingerprints))
+        position = {self._fingerprints[p]: p for p in found}
+        return self.documents([position[fingerprint] for fingerprint in fingerprints])
 
     def documents(self, positions: list[int]) -> list[dict[str, Any]]:
         """The findings at ``positions``, in that order; each block holding some is inflated once."""
@@ -96,6 +216,8 @@ class StoredFindings:
         return [found[position] for position in positions]
 
     def _lines(self, block: int) -> list[bytes]:
+        if self._data is None:
+            self._data = self._results()
         try:
             raw = zlib.decompressobj(-zlib.MAX_WBITS).decompress(
                 self._data[self._offsets[block] : self._offsets[block + 1]]
@@ -117,51 +239,96 @@ class StoredFindings:
         return document
 
 
-class _Records(Mapping[str, RecordChange]):
+class _Section:
+    """A compressed JSON section of the index, read when first needed. ``stored``: its bytes, by
+    which a diff knows two scans' sections are the same without reading them."""
+
+    def __init__(self, stored: bytes, label: str) -> None:
+        self.stored = stored
+        self._label = label
+
+    def _read(self) -> Any:
+        try:
+            return orjson.loads(zlib.decompress(self.stored))
+        except (zlib.error, ValueError):
+            raise NhiscanError(f"{self._label}: the scan's stored drift index cannot be read") from None
+
+    def _unreadable(self) -> NhiscanError:
+        return NhiscanError(f"{self._label}: the scan's stored drift index is not one this nhiscan reads")
+
+
+class _Records(_Section, Mapping[str, RecordChange]):
     """The index's records by uid; a record becomes a RecordChange only when a diff reports it."""
 
-    def __init__(self, columns: list[list[str]]) -> None:
-        uids, types, kinds, names, providers = columns  # a record's fields, uid first
-        self._rows = dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True))
+    _rows: dict[str, tuple[str, str, str, str]] | None = None
+
+    def _by_uid(self) -> dict[str, tuple[str, str, str, str]]:
+        if self._rows is None:
+            columns = self._read()
+            try:
+                uids, types, kinds, names, providers = columns  # a record's fields, uid first
+                self._rows = dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True))
+            except (TypeError, ValueError):
+                raise self._unreadable() from None
+        return self._rows
 
     def __getitem__(self, uid: str) -> RecordChange:
-        return RecordChange(uid, *self._rows[uid])
+        return RecordChange(uid, *self._by_uid()[uid])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
+        return iter(self._by_uid())
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._by_uid())
 
     def __contains__(self, uid: object) -> bool:
-        return uid in self._rows
+        return uid in self._by_uid()
 
     def keys(self) -> KeysView[str]:  # the dict's own: set operations on 100,000s of uids run in C
-        return self._rows.keys()
+        return self._by_uid().keys()
 
 
-def side_of_index(label: str, index: dict[str, Any], zlib_data: bytes) -> Side | None:
-    """A diff's view of a stored scan from its drift index: findings are read from the stored
-    results only for the fingerprints a diff asks for. None when the index cannot serve (another
-    version, or no findings blocks: the results were stored whole)."""
-    if index.get("version") != INDEX_VERSION or index.get("blocks") is None:
-        return None
-    fingerprints = index["fingerprints"].split("\n") if index["fingerprints"] else []
-    statuses, capabilities = index["statuses"], index["capabilities"]
-    if len(fingerprints) != len(statuses) or not isinstance(capabilities, dict):
-        return None
-    findings = StoredFindings(label, zlib_data, fingerprints, index)
-    path = Path(label)
-    failing = {fingerprints[i]: i for i, status in enumerate(statuses) if status == "f"}
-    waived = {fingerprints[i]: i for i, status in enumerate(statuses) if status == "w"}
-    uids, kinds, names = index["names"]
-    return Side(
-        index["scan_id"],
-        index["score"],
-        None if index["records"] is None else _Records(index["records"]),
-        dict(zip(uids, zip(kinds, names, strict=True), strict=True)),
-        capabilities,
-        failing,
-        waived,
-        lambda positions: [model_from(Finding, document, path) for document in findings.documents(positions)],
-    )
+class _Names(_Section, Mapping[str, tuple[str, str]]):
+    _names: dict[str, tuple[str, str]] | None = None
+
+    def _by_uid(self) -> dict[str, tuple[str, str]]:
+        if self._names is None:
+            try:
+                uids, kinds, names = self._read()
+                self._names = dict(zip(uids, zip(kinds, names, strict=True), strict=True))
+            except (TypeError, ValueError):
+                raise self._unreadable() from None
+        return self._names
+
+    def __getitem__(self, uid: str) -> tuple[str, str]:
+        return self._by_uid()[uid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_uid())
+
+    def __len__(self) -> int:
+        return len(self._by_uid())
+
+
+class _Capabilities(_Section, Mapping[str, list[str]]):
+    _capabilities: dict[str, list[str]] | None = None
+
+    def _by_uid(self) -> dict[str, list[str]]:
+        if self._capabilities is None:
+            capabilities = self._read()
+            if not isinstance(capabilities, dict):
+                raise self._unreadable()
+            self._capabilities = capabilities
+        return self._capabilities
+
+    def __getitem__(self, uid: str) -> list[str]:
+        return self._by_uid()[uid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_uid())
+
+    def __len__(self) -> int:
+        return len(self._by_uid())
+
+    def keys(self) -> KeysView[str]:
+        return self._by_uid().keys()

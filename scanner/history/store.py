@@ -25,7 +25,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQ
 from scanner.diff import Side
 from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
-from scanner.history.drift_index import drift_index, side_of_index
+from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
+from scanner.history.drift_index import failing_fingerprints as indexed_failing
+from scanner.history.drift_index_v2 import side_of_index_v2
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
@@ -285,7 +287,6 @@ class HistoryStore:
         """Store a scan in one transaction: readers see all of it or none of it. ``results_json``:
         its results.json text, or the packer that saw it written; ``executive``: its executive
         view, if the scan computed it already (for its PDF)."""
-        failing = sorted(f.fingerprint for f in result.findings if f.status == "fail")
         sources = [
             {"name": s.name, "account": s.account, "status": s.status, "errors": len(s.errors)}
             for s in result.scan.sources
@@ -296,9 +297,13 @@ class HistoryStore:
         )  # the scan command computed it already
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
-            index = _pack_pieces(drift_index(result, results_json.findings_blocks, results_json.findings_end))
+            index, indexed = drift_index(result, results_json.findings_blocks, results_json.findings_end)
         else:
-            stored_results, index = _pack(results_json), _pack_pieces(drift_index(result, None, None))
+            stored_results, (index, indexed) = _pack(results_json), drift_index(result, None, None)
+        # kept once: in the index when it holds every fingerprint (empty here: see migration 0004)
+        failing = (
+            b"" if indexed else _pack("\n".join(sorted(f.fingerprint for f in result.findings if f.status == "fail")))
+        )
         with self.engine.begin() as connection:
             connection.execute(
                 scans.insert().values(
@@ -319,7 +324,7 @@ class HistoryStore:
                     resolved_failures=point.resolved,
                     median_credential_age=point.median_credential_age,
                     tool_version=result.tool.get("version", ""),
-                    failing_fingerprints=_pack("\n".join(failing)),
+                    failing_fingerprints=failing,
                     results=stored_results,
                     executive=_pack(summary_document(result, executive or executive_view(result))),
                     drift_index=index,
@@ -335,10 +340,21 @@ class HistoryStore:
         if not earlier:
             return None
         with self.engine.connect() as connection:
-            stored = connection.execute(
+            row = connection.execute(
                 select(scans.c.failing_fingerprints).where(scans.c.id == earlier[-1].scan_id)
-            ).scalar()
-        return None if stored is None else set(_unpack(stored)[0].decode("utf-8").split("\n")) - {""}
+            ).first()
+            if row is None:
+                return None
+            if row.failing_fingerprints:
+                return set(_unpack(row.failing_fingerprints)[0].decode("utf-8").split("\n")) - {""}
+            index = connection.execute(select(scans.c.drift_index).where(scans.c.id == earlier[-1].scan_id)).scalar()
+        with _unreadable_as_none():
+            failing = indexed_failing(index or b"")
+            if failing is not None:
+                return failing
+        raise HistoryError(
+            f"history database {self._safe_url()}: scan {earlier[-1].scan_id}'s failing findings are unreadable"
+        )
 
     @_guarded
     def prune(self, older_than_days: int) -> int:
@@ -418,18 +434,31 @@ class HistoryStore:
     def drift_side(self, scan_id: str) -> Side | None:
         """What a diff reads of a stored scan, from its drift index; None for a scan stored before
         indexes were kept, or whose index is not intact or has no findings blocks."""
+        scan_id = self._full_id(scan_id)
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(scans.c.id, scans.c.drift_index, scans.c.results).where(scans.c.id == self._full_id(scan_id))
-            ).first()
-        if row is None or row.drift_index is None:
+            stored = connection.execute(select(scans.c.drift_index).where(scans.c.id == scan_id)).scalar()
+        if stored is None:
             return None
-        text_bytes, intact = _unpack(row.drift_index)
+        label = f"history:{scan_id}"
+        if stored[: len(INDEX_MAGIC)] == INDEX_MAGIC:
+            with _unreadable_as_none():
+                return side_of_stored_index(label, stored, lambda: self._stored_results(scan_id))
+            return None
+        text_bytes, intact = _unpack(stored)
         if not intact:
             return None
         with _unreadable_as_none():
-            return side_of_index(f"history:{row.id}", orjson.loads(text_bytes), row.results[len(STORED_MAGIC) + 32 :])
+            return side_of_index_v2(label, orjson.loads(text_bytes), self._stored_results(scan_id))
         return None
+
+    @_guarded
+    def _stored_results(self, scan_id: str) -> bytes:
+        """A stored scan's results as zlib data (past STORED_MAGIC and the checksum)."""
+        with self.engine.connect() as connection:
+            stored = connection.execute(select(scans.c.results).where(scans.c.id == scan_id)).scalar()
+        if stored is None:
+            raise HistoryError(f"history database {self._safe_url()}: scan {scan_id} is no longer stored")
+        return bytes(stored[len(STORED_MAGIC) + 32 :])
 
     def _stored(self, scan_id: str, column: Any) -> Any:
         with self.engine.connect() as connection:

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBin
 
 # The newest migration's revision: a database at it opens without loading alembic (a test keeps
 # this equal to the migrations' head).
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 metadata = MetaData()
 
@@ -30,8 +30,9 @@ scans = Table(
     Column("resolved_failures", Integer),
     Column("median_credential_age", Float),
     Column("tool_version", String(32), nullable=False),
-    Column("failing_fingerprints", LargeBinary, nullable=False),  # zlib of newline-separated fingerprints
+    Column("failing_fingerprints", LargeBinary, nullable=False),  # zlib of newline-separated fingerprints;
+    # empty (from 0004) when the drift index holds them
     Column("results", LargeBinary, nullable=False),  # zlib of results.json, fully flushed at each piece
     Column("executive", LargeBinary),  # zlib of the executive report's summary (reports/executive.py)
-    Column("drift_index", LargeBinary),  # zlib of what a diff reads (history/drift_index.py)
+    Column("drift_index", LargeBinary),  # what a diff reads (history/drift_index.py)
 )
