@@ -57,11 +57,11 @@ class Program:
         self.namespace[name] = value
         return name
 
-    def function(self, lines: list[str]) -> str:
-        """Define ``def NAME(r, ctx)`` with ``lines`` as its body; returns NAME."""
+    def function(self, lines: list[str], parameters: str = "r, ctx") -> str:
+        """Define ``def NAME(r, ctx)`` (or other ``parameters``) with ``lines`` as its body; returns NAME."""
         name = self.fresh("f")
         body = "".join(f"    {line}\n" for line in lines)
-        self._sources.append(f"def {name}(r, ctx):\n{body}")
+        self._sources.append(f"def {name}({parameters}):\n{body}")
         return name
 
     def returning(self, expression: str) -> str:

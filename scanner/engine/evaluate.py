@@ -12,15 +12,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
-from scanner.engine.fields import UNKNOWN, Incomplete, field_accessor
+from scanner.engine.fields import UNKNOWN, Incomplete
+from scanner.engine.messages import PLAIN, fast_failure_message, json_value, message
 from scanner.model import Account, Agent, Credential, Finding, Grant, Identity, LogSource, ResourceRef
-from scanner.serialize import format_time
 
 MAX_EVIDENCE_ITEMS = 20
 _RECORD_TYPES: dict[type, str] = {
@@ -31,7 +30,6 @@ _RECORD_TYPES: dict[type, str] = {
     LogSource: "log_source",
     Account: "account",
 }
-_PLAIN = (str, int, float, bool)
 
 
 @dataclass(slots=True)
@@ -40,6 +38,8 @@ class Evaluation:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # control id -> "provider/kind" -> records evaluated, for benchmarks scoped to one provider
     evaluated_by_scope: dict[str, dict[str, int]] = field(default_factory=dict)
+    # control id -> (status, provider, kind) of its findings' resources -> findings
+    tallies: dict[str, dict[tuple[str, str, str], int]] = field(default_factory=dict)
 
 
 def fingerprint(control_id: str, resource_uid: str) -> str:
@@ -62,7 +62,7 @@ def _fingerprinter(control_id: str) -> Callable[[str], str]:
 def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: bool = False) -> Evaluation:
     """Findings come out control by control, in the order given, each control's sorted by resource uid."""
     result = Evaluation()
-    refs: dict[int, ResourceRef] = {}
+    refs: dict[int, _Known] = {}  # id of a record -> its reference, and the reference's provider and kind
     scope_keys: dict[str, list[str]] = {}  # resource type -> each record's "provider/kind", in order
     for compiled in controls:
         resource_type = compiled.control.resource
@@ -75,13 +75,15 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
         counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed)
         result.counts[compiled.id] = counts
         result.evaluated_by_scope[compiled.id] = scopes
-        findings = _findings(compiled, matched, refs, ctx)
+        findings, tally = _findings(compiled, matched, refs, ctx)
+        result.tallies[compiled.id] = tally
         findings.sort(key=_BY_RESOURCE_UID)
         result.findings.extend(findings)
     return result
 
 
 _BY_RESOURCE_UID = attrgetter("resource.uid")
+_Known = tuple[ResourceRef, tuple[str, str]]
 
 
 def _results(
@@ -121,22 +123,39 @@ def _results(
 
 
 def _findings(
-    compiled: CompiledControl, matched: list[tuple[Any, str]], refs: dict[int, ResourceRef], ctx: EvalContext
-) -> list[Finding]:
+    compiled: CompiledControl, matched: list[tuple[Any, str]], refs: dict[int, _Known], ctx: EvalContext
+) -> tuple[list[Finding], dict[tuple[str, str, str], int]]:
+    """The findings of one control, and how many there are of each status, provider and kind."""
     control = compiled.control
     control_id, severity, resource_type = control.id, control.severity, control.resource
     fingerprint_of = _fingerprinter(control_id)
+    evidence_names = {name for name, _ in compiled.require.fields} | {name for name, _, _ in compiled.require.relations}
+    failure_message = fast_failure_message(compiled, evidence_names)
     findings: list[Finding] = []
     append = findings.append
+    outcomes: list[tuple[str, tuple[str, str]]] = []
+    outcome = outcomes.append
     for record, status in matched:
-        ref = refs.get(id(record))
-        if ref is None:
-            ref = refs[id(record)] = resource_ref(record, resource_type, ctx)
+        known = refs.get(id(record))
+        if known is None:
+            ref = resource_ref(record, resource_type, ctx)
+            known = refs[id(record)] = (ref, (ref.provider, ref.kind))
+        ref, scope = known
+        outcome((status, scope))
         evidence = {} if status == "pass" else _evidence(compiled, record, ctx)
-        message = _message(compiled, record, ref, status, evidence, ctx)
+        text = None
+        if status == "fail" and failure_message is not None:
+            text = failure_message(record, ref, evidence, ctx)
+        if text is None:
+            text = message(compiled, record, ref, status, evidence, ctx)
         # positional: this runs once per finding, up to millions of times per scan
-        append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, message, evidence))
-    return findings
+        append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, text, evidence))
+    return findings, _tally(outcomes)
+
+
+def _tally(outcomes: list[tuple[str, tuple[str, str]]]) -> dict[tuple[str, str, str], int]:
+    """Findings by status, provider and kind (each finding's status and its resource's)."""
+    return {(status, provider, kind): number for (status, (provider, kind)), number in Counter(outcomes).items()}
 
 
 def _scope_key(record: Any, resource_type: str, ctx: EvalContext) -> str:
@@ -187,7 +206,7 @@ def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[
         value = accessor(record, ctx)
         if type(value) is Incomplete:
             gaps.append(value.reason)
-        evidence[name] = json_value(value)
+        evidence[name] = value if value is None or type(value) in PLAIN else json_value(value)
     for name, resolve, inner in compiled.require.relations:
         records = resolve(record, ctx)
         if records is UNKNOWN:
@@ -198,14 +217,10 @@ def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[
             gaps.append(records.reason)
             records = records.known
         target = _RECORD_TYPES.get(type(records[0])) if records else None
-        gaps.extend(
-            f"{name} of {_label(item)}"
-            for item in records
-            if getattr(item, "unknown", None)
-            for name in item.unknown
-            if (target, name) in read
-        )
-        matching = [item for item in records if inner is None or inner(item, ctx)]
+        for item in records:
+            if item_unknown := getattr(item, "unknown", None):
+                gaps.extend(f"{missing} of {_label(item)}" for missing in item_unknown if (target, missing) in read)
+        matching = records if inner is None else [item for item in records if inner(item, ctx)]
         labels = [_label(item) for item in matching[:MAX_EVIDENCE_ITEMS]]
         if len(matching) > MAX_EVIDENCE_ITEMS:
             labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
@@ -226,63 +241,3 @@ def _label(record: Any) -> str:
         display = record.attributes.get("display_id")
         return f"{record.kind} {display}" if display else record.kind
     return str(getattr(record, "name", "") or record.uid)
-
-
-def json_value(value: Any) -> Any:
-    if value is None or type(value) in _PLAIN:
-        return value
-    if value is UNKNOWN:
-        return "not collected"
-    if type(value) is Incomplete:  # what was collected; the gap is named under not_collected
-        return json_value(value.known)
-    if isinstance(value, datetime):
-        return format_time(value)
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    return value
-
-
-def _message(
-    compiled: CompiledControl, record: Any, ref: ResourceRef, status: str, evidence: dict[str, Any], ctx: EvalContext
-) -> str:
-    if status == "unknown":
-        missing = evidence.get("not_collected") or [k for k, v in evidence.items() if v == "not collected"]
-        detail = f" ({', '.join(missing)} not collected)" if missing else ""
-        return f"{ref.name}: could not be assessed{detail}"
-    if status == "pass":
-        return f"{ref.name}: {compiled.title}"
-    parts = compiled.message_parts
-    if parts is None:
-        return f"{ref.name}: fails '{compiled.title}'"
-    text: list[str] = []
-    never = False
-    for is_value, part in parts:
-        if not is_value:
-            text.append(part.removeprefix(_DAYS_AGO) if never else part)
-            never = False
-        elif part == "name":
-            text.append(ref.name)
-        else:
-            if part in evidence:
-                value = evidence[part]
-            else:
-                accessor = field_accessor(compiled.control.resource, part)
-                if accessor is None:
-                    text.append(part)
-                    continue
-                value = json_value(accessor(record, ctx))
-            if value is None and text and text[-1].endswith(_LAST_USED):  # "last used none days ago"
-                text[-1] = text[-1].removesuffix(_LAST_USED) + "never used"
-                never = True
-                continue
-            text.append(_text(value))
-    return "".join(text)
-
-
-_LAST_USED, _DAYS_AGO = "last used ", " days ago"
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else "none"
-    return "none" if value is None else str(value)
