@@ -75,6 +75,14 @@ class ResultsInScope:
         for (control_id, status, provider, kind), number in tallies.items():
             self._by_control.setdefault(control_id, {})[(status, provider, kind)] = number
 
+    @classmethod
+    def tallied(cls, by_control: dict[str, dict[tuple[str, str, str], int]]) -> ResultsInScope:
+        """From the findings already counted per control by status, provider and kind (as
+        evaluation counts them), without walking the findings again."""
+        results = cls(())
+        results._by_control = by_control
+        return results
+
     def counts(self, control: ControlSummary, scope: Scope) -> dict[str, int]:
         if scope.unrestricted:
             return {status: control.counts.get(status, 0) for status in ("fail", "pass", "waived", "unknown")}

@@ -20,7 +20,7 @@ from scanner.engine.baseline import load_baseline, mark_new
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
-from scanner.engine.evaluate import evaluate
+from scanner.engine.evaluate import Evaluation, evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
@@ -145,6 +145,8 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         ctx = EvalContext(inventory, as_of, catalogs.capabilities, baseline.agent_reach if baseline else None)
         evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
     waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of)
+    if waiver_report.applied:
+        _count_waived(evaluation)
     if baseline is not None:
         mark_new(evaluation.findings, baseline)
 
@@ -164,7 +166,11 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         for c in sorted(compiled, key=lambda c: c.id)
     ]
     postures = framework_postures(
-        catalogs, options.frameworks or sorted(catalogs.frameworks), summaries, evaluation.findings, inventory
+        catalogs,
+        options.frameworks or sorted(catalogs.frameworks),
+        summaries,
+        ResultsInScope.tallied(evaluation.tallies),
+        inventory,
     )
     assessed = not nothing_assessed(inventory, evaluation.findings)
     if not assessed:  # an empty estate has nothing to pass: no score rather than a perfect one
@@ -198,7 +204,7 @@ def framework_postures(
     catalogs: Catalogs,
     framework_ids: Iterable[str],
     summaries: list[ControlSummary],
-    findings: list[Finding],
+    findings: list[Finding] | ResultsInScope,
     inventory: Inventory,
 ) -> list[FrameworkPosture]:
     """Each framework's posture, judged on the providers in the estate and the sources' completeness."""
@@ -206,8 +212,21 @@ def framework_postures(
     seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
     present = estate_providers(seen, inventory.sources, account_providers)
     lacking = incomplete_providers(inventory.sources, account_providers)
-    results = ResultsInScope(findings)
+    results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
     return [framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking) for fid in framework_ids]
+
+
+def _count_waived(evaluation: Evaluation) -> None:
+    """Move the failures that waivers now cover from fail to waived in the evaluation's tallies."""
+    for finding in evaluation.findings:
+        if finding.status == "waived":
+            tally = evaluation.tallies[finding.control_id]
+            failed = ("fail", finding.resource.provider, finding.resource.kind)
+            tally[failed] -= 1
+            if not tally[failed]:
+                del tally[failed]
+            waived = ("waived", *failed[1:])
+            tally[waived] = tally.get(waived, 0) + 1
 
 
 @contextmanager
