@@ -133,6 +133,10 @@ def _findings(
     failure_message = fast_failure_message(compiled, evidence_names)
     findings: list[Finding] = []
     append = findings.append
+    # Findings whose evidence reads the same share one mapping (nothing changes evidence once made):
+    # a large estate has a few thousand distinct ones among hundreds of thousands of findings.
+    shared: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    share = shared.setdefault
     outcomes: list[tuple[str, tuple[str, str]]] = []
     outcome = outcomes.append
     for record, status in matched:
@@ -148,6 +152,10 @@ def _findings(
             text = failure_message(record, ref, evidence, ctx)
         if text is None:
             text = message(compiled, record, ref, status, evidence, ctx)
+        try:  # noqa: SIM105 - a with statement per finding costs more than the rare exception
+            evidence = share(tuple(evidence.items()), evidence)
+        except TypeError:  # a list or mapping among the values (records named, gaps): kept as it is
+            pass
         # positional: this runs once per finding, up to millions of times per scan
         append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, text, evidence))
     return findings, _tally(outcomes)
