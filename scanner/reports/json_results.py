@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from scanner.frameworks import grade
 from scanner.inventory_io import inventory_document
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, ResourceRef, ScanResult
 from scanner.reports import Reporter, ReportSettings
 from scanner.serialize import Converted, document_pieces
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
-    # written out rather than looped over the field names: this runs once per finding
-    data = {
+    # written out rather than looped over the field names: this runs once per finding. The
+    # resource is a dict of its fields in order, as the encoder writes the dataclass, only faster.
+    resource = finding.resource
+    data: dict[str, Any] = {
         "fingerprint": finding.fingerprint,
         "control_id": finding.control_id,
         "status": finding.status,
         "severity": finding.severity,
-        "resource": finding.resource,
+        "resource": {
+            "uid": resource.uid,
+            "type": resource.type,
+            "kind": resource.kind,
+            "name": resource.name,
+            "provider": resource.provider,
+            "account": resource.account,
+            "location": resource.location,
+        }
+        if _RESOURCE_AS_DICT
+        else resource,
         "message": finding.message,
         "evidence": finding.evidence,
     }
@@ -29,6 +42,11 @@ def _finding(finding: Finding) -> dict[str, Any]:
     if finding.new is not None:
         data["new"] = finding.new
     return data
+
+
+# the fields _finding writes for a resource, as the encoder would write the dataclass
+_RESOURCE_FIELDS = ("uid", "type", "kind", "name", "provider", "account", "location")
+_RESOURCE_AS_DICT = tuple(field.name for field in dataclasses.fields(ResourceRef)) == _RESOURCE_FIELDS
 
 
 def render(result: ScanResult, settings: ReportSettings | None = None) -> str:
