@@ -4,7 +4,7 @@ older files give findings and scores only)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, KeysView, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,23 +51,46 @@ class Drift:
         return [f for f in self.new_failures if SEVERITY_RANK[f.severity] >= threshold]
 
 
-def _records(inventory: Inventory) -> dict[str, RecordChange]:
-    found: dict[str, RecordChange] = {}
+class Records(Mapping[str, RecordChange]):
+    """Records by uid, each kept as a tuple (type, kind, name, provider): a record becomes a
+    RecordChange only when a diff reports it (an estate holds hundreds of thousands)."""
+
+    def __init__(self, rows: dict[str, tuple[str, str, str, str]]) -> None:
+        self.rows = rows
+
+    def __getitem__(self, uid: str) -> RecordChange:
+        return RecordChange(uid, *self.rows[uid])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self.rows
+
+    def keys(self) -> KeysView[str]:  # the dict's own: set operations on 100,000s of uids run in C
+        return self.rows.keys()
+
+
+def _records(inventory: Inventory) -> Records:
+    found: dict[str, tuple[str, str, str, str]] = {}
     for identity in inventory.identities:
-        found[identity.uid] = RecordChange(identity.uid, "identity", identity.kind, identity.name, identity.provider)
+        found[identity.uid] = ("identity", identity.kind, identity.name, identity.provider)
     for agent in inventory.agents:
-        found[agent.uid] = RecordChange(agent.uid, "agent", agent.platform or "agent", agent.name, agent.provider)
+        found[agent.uid] = ("agent", agent.platform or "agent", agent.name, agent.provider)
     holders = {**{i.uid: i.provider for i in inventory.identities}, **{a.uid: a.provider for a in inventory.agents}}
     for credential in inventory.credentials:
         label = str(credential.attributes.get("display_id") or credential.kind)
         provider = holders.get(credential.identity_uid or "", str(credential.attributes.get("provider", "")))
-        found[credential.uid] = RecordChange(credential.uid, "credential", credential.kind, label, provider)
+        found[credential.uid] = ("credential", credential.kind, label, provider)
     for grant in inventory.grants:
-        found[grant.uid] = RecordChange(grant.uid, "grant", grant.kind, grant.name, holders.get(grant.identity_uid, ""))
-    return found
+        found[grant.uid] = ("grant", grant.kind, grant.name, holders.get(grant.identity_uid, ""))
+    return Records(found)
 
 
-def records_and_names(inventory: Inventory | None) -> tuple[dict[str, RecordChange] | None, dict[str, tuple[str, str]]]:
+def records_and_names(inventory: Inventory | None) -> tuple[Records | None, dict[str, tuple[str, str]]]:
     """What a diff compares of an inventory: its records by uid, and the names of its identities
     and agents."""
     return (None, {}) if inventory is None else (_records(inventory), _names(inventory))

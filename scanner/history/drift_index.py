@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from scanner.diff import RecordChange, Side, records_and_names
+from scanner.diff import Records, Side, records_and_names
 from scanner.errors import NhiscanError
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
@@ -100,11 +100,9 @@ def _compressed(value: Any) -> bytes:
     return zlib.compress(orjson.dumps(value), SECTION_LEVEL)
 
 
-def _record_columns(records: dict[str, RecordChange]) -> list[list[str]]:
-    return [
-        [getattr(record, column) for record in records.values()]
-        for column in ("uid", "type", "kind", "name", "provider")
-    ]
+def _record_columns(records: Records) -> list[list[str]]:
+    """uid, type, kind, name and provider, a list each."""
+    return [list(records.rows), *map(list, zip(*records.rows.values(), strict=True))] if records else [[]] * 5
 
 
 def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
@@ -257,12 +255,13 @@ class _Section:
         return NhiscanError(f"{self._label}: the scan's stored drift index is not one this nhiscan reads")
 
 
-class _Records(_Section, Mapping[str, RecordChange]):
-    """The index's records by uid; a record becomes a RecordChange only when a diff reports it."""
+class _Records(_Section, Records):
+    """The index's records, read when a diff first asks for them."""
 
     _rows: dict[str, tuple[str, str, str, str]] | None = None
 
-    def _by_uid(self) -> dict[str, tuple[str, str, str, str]]:
+    @property
+    def rows(self) -> dict[str, tuple[str, str, str, str]]:  # type: ignore[override]
         if self._rows is None:
             columns = self._read()
             try:
@@ -271,21 +270,6 @@ class _Records(_Section, Mapping[str, RecordChange]):
             except (TypeError, ValueError):
                 raise self._unreadable() from None
         return self._rows
-
-    def __getitem__(self, uid: str) -> RecordChange:
-        return RecordChange(uid, *self._by_uid()[uid])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_uid())
-
-    def __len__(self) -> int:
-        return len(self._by_uid())
-
-    def __contains__(self, uid: object) -> bool:
-        return uid in self._by_uid()
-
-    def keys(self) -> KeysView[str]:  # the dict's own: set operations on 100,000s of uids run in C
-        return self._by_uid().keys()
 
 
 class _Names(_Section, Mapping[str, tuple[str, str]]):

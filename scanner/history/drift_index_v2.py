@@ -3,37 +3,13 @@ hex text): still read, so that scans stored then diff as fast as they did."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, KeysView, Mapping
 from pathlib import Path
 from typing import Any
 
-from scanner.diff import RecordChange, Side
+from scanner.diff import Records, Side
 from scanner.history.drift_index import StoredFindings, stored_findings_reader
 
 INDEX_VERSION = 2
-
-
-class _Records(Mapping[str, RecordChange]):
-    """The index's records by uid; a record becomes a RecordChange only when a diff reports it."""
-
-    def __init__(self, columns: list[list[str]]) -> None:
-        uids, types, kinds, names, providers = columns  # a record's fields, uid first
-        self._rows = dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True))
-
-    def __getitem__(self, uid: str) -> RecordChange:
-        return RecordChange(uid, *self._rows[uid])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __contains__(self, uid: object) -> bool:
-        return uid in self._rows
-
-    def keys(self) -> KeysView[str]:  # the dict's own: set operations on 100,000s of uids run in C
-        return self._rows.keys()
 
 
 def side_of_index_v2(label: str, index: dict[str, Any], zlib_data: bytes) -> Side | None:
@@ -51,10 +27,15 @@ def side_of_index_v2(label: str, index: dict[str, Any], zlib_data: bytes) -> Sid
     return Side(
         index["scan_id"],
         index["score"],
-        None if index["records"] is None else _Records(index["records"]),
+        None if index["records"] is None else _records(index["records"]),
         dict(zip(uids, zip(kinds, names, strict=True), strict=True)),
         capabilities,
         {fingerprints[i] for i, status in enumerate(statuses) if status == "f"},
         {fingerprints[i] for i, status in enumerate(statuses) if status == "w"},
         stored_findings_reader(findings, Path(label)),
     )
+
+
+def _records(columns: list[list[str]]) -> Records:
+    uids, types, kinds, names, providers = columns  # a record's fields, uid first
+    return Records(dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True)))

@@ -295,11 +295,15 @@ class HistoryStore:
         point = point or trend_point(
             result, self.previous_failing(group, None if group else scan_scope(result))
         )  # the scan command computed it already
+        from scanner.scan import _collector_paused  # loaded already by the scan that stores
+
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
-            index, indexed = drift_index(result, results_json.findings_blocks, results_json.findings_end)
+            blocks, blocks_end = results_json.findings_blocks, results_json.findings_end
         else:
-            stored_results, (index, indexed) = _pack(results_json), drift_index(result, None, None)
+            stored_results, blocks, blocks_end = _pack(results_json), None, None
+        with _collector_paused():  # the index is made of a million acyclic objects; a scan's heap is large
+            index, indexed = drift_index(result, blocks, blocks_end)
         # kept once: in the index when it holds every fingerprint (empty here: see migration 0004)
         failing = (
             b"" if indexed else _pack("\n".join(sorted(f.fingerprint for f in result.findings if f.status == "fail")))
