@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from scanner.errors import ReportError, UsageError
 from scanner.fsutil import write_atomic_pieces
 from scanner.model import ScanResult
+from scanner.reports import tally
 
 if TYPE_CHECKING:
     from scanner.reports.executive import ExecutiveView
@@ -102,6 +103,7 @@ def write_reports(
         return lambda: [render()]
 
     with ExitStack() as running:
+        running.callback(tally.forget)  # the counts the reports shared hold the whole result
         waiting: dict[str, Callable[[], str | bytes]] = {}
         for name in formats:
             start = getattr(available[name], "background", None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from scanner.model import Finding, Waiver
 
@@ -34,8 +35,9 @@ class FindingGroup:
 
     @property
     def new(self) -> bool | None:
-        marks = [f.new for f in self.findings if f.new is not None]
-        return any(marks) if marks else None
+        """New if any finding is new, known if all are, None without a baseline."""
+        marks = set(map(attrgetter("new"), self.findings))
+        return True if True in marks else False if False in marks else None
 
     @property
     def examples(self) -> list[str]:
@@ -48,17 +50,26 @@ class FindingGroup:
 
 def group_findings(findings: Iterable[Finding]) -> list[FindingGroup]:
     """Groups in the order their first finding comes."""
-    groups: dict[tuple[str, str, str, str, str], FindingGroup] = {}
+    groups: dict[tuple[str, str, str, str, str], list[Finding]] = {}
     for finding in findings:
         ref = finding.resource
-        key = (finding.control_id, finding.status, ref.provider, ref.account, _waiver_key(finding.waiver))
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = FindingGroup(
-                finding.control_id, finding.status, finding.severity, ref.provider, ref.account, finding.waiver
-            )
-        group.findings.append(finding)
-    return list(groups.values())
+        waiver = finding.waiver  # _waiver_key, written out: a call per finding costs a million calls
+        key = (
+            finding.control_id,
+            finding.status,
+            ref.provider,
+            ref.account,
+            "" if waiver is None else f"{waiver.control}\x1e{waiver.resource}\x1e{waiver.owner}",
+        )
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [finding]
+        else:
+            members.append(finding)
+    return [
+        FindingGroup(control_id, status, members[0].severity, provider, account, members[0].waiver, members)
+        for (control_id, status, provider, account, _), members in groups.items()
+    ]
 
 
 def _waiver_key(waiver: Waiver | None) -> str:

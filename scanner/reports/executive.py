@@ -13,6 +13,7 @@ from typing import Any
 
 from scanner.model import Agent, ControlSummary, Identity, ScanResult
 from scanner.reports import view
+from scanner.reports.tally import tally
 from scanner.serialize import dumps, from_dict
 
 SUMMARY_VERSION = 1  # of summary_document's layout: a stored summary of another is not used
@@ -41,7 +42,7 @@ def executive_view(result: ScanResult) -> ExecutiveView:
     return ExecutiveView(
         headline=view.headline(result),
         scope=view.scope(result),
-        matrix=view.provider_severity_matrix(result.findings),
+        matrix=tally(result).matrix,
         risks=view.top_risks(result, TOP_RISKS),
         verdict=view.gate_verdict(result),
         results_line=view.results_line(result),

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings, view
 from scanner.reports.aggregate import FindingGroup, group_findings
+from scanner.reports.tally import tally
 from scanner.reports.templating import asset, environment, script_json
 
 FINDING_COLUMNS = (
@@ -141,18 +142,24 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
         return {"identities": [], "agents": [], "logs": []}
     as_of = result.scan.as_of
     failing = {uid: sum(counts.values()) for uid, counts in view.failing_by_holder(result).items()}
+    # Ages written out rather than through view.credential_age and view.days_between: a call per
+    # field is most of the time for hundreds of thousands of credentials
     credentials: dict[str | None, list[list[Any]]] = {}
     for c in inventory.credentials:
-        credentials.setdefault(c.identity_uid, []).append(
-            [
-                c.kind,
-                view.credential_age(c, as_of),
-                None if "last_used" in c.unknown else view.days_between(c.last_used, as_of),
-                None if c.expires is None else (c.expires - as_of).days,
-                c.active,
-                c.managed_by_provider,
-            ]
-        )
+        created, last_used, expires = c.created, c.last_used, c.expires
+        row = [
+            c.kind,
+            None if created is None or "created" in c.unknown else max(0, (as_of - created).days),
+            None if last_used is None or "last_used" in c.unknown else max(0, (as_of - last_used).days),
+            None if expires is None else (expires - as_of).days,
+            c.active,
+            c.managed_by_provider,
+        ]
+        held = credentials.get(c.identity_uid)
+        if held is None:
+            credentials[c.identity_uid] = [row]
+        else:
+            held.append(row)
     names = {i.uid: i.name for i in inventory.identities}
     identities = [
         [
@@ -162,8 +169,12 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
             i.provider,
             i.account,
             i.owner,
-            view.days_between(i.created, as_of),
-            "unknown" if "last_used" in i.unknown else view.days_between(i.last_used, as_of),
+            None if i.created is None else max(0, (as_of - i.created).days),
+            "unknown"
+            if "last_used" in i.unknown
+            else None
+            if i.last_used is None
+            else max(0, (as_of - i.last_used).days),
             credentials.get(i.uid, []),
             result.capabilities.get(i.uid, []),
             failing.get(i.uid, 0),
@@ -238,7 +249,7 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
             verdict=view.gate_verdict(result),
             results_line=view.results_line(result),
             scope=view.scope(result),
-            matrix=view.provider_severity_matrix(result.findings),
+            matrix=tally(result).matrix,
             gaps=view.coverage_gaps(result, limit=50),
             csp=content_security_policy(script, style),
             script=Markup(script),

@@ -137,8 +137,11 @@ def _results(findings: list[Finding], index: dict[str, int]) -> tuple[list[dict[
     are grouped per control, status and account. Whether they were grouped."""
     if len(findings) <= RESULTS_PER_RUN:
         return [_result(f, index[f.control_id]) for f in findings], False
-    in_files = [f for f in findings if f.resource.location and f.resource.location.get("file")]
-    in_clouds = [f for f in findings if not (f.resource.location and f.resource.location.get("file"))]
+    in_files: list[Finding] = []
+    in_clouds: list[Finding] = []
+    for finding in findings:
+        location = finding.resource.location
+        (in_files if location and location.get("file") else in_clouds).append(finding)
     results = [_result(f, index[f.control_id]) for f in in_files]
     results += [_group_result(g, index[g.control_id]) for g in group_findings(in_clouds)]
     return results, True

@@ -8,9 +8,10 @@ executive report does not grow with the estate.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 from scanner.frameworks import grade
 from scanner.model import (
@@ -25,6 +26,7 @@ from scanner.model import (
     ResourceRef,
     ScanResult,
 )
+from scanner.reports.tally import credential_holders, holder_uid, holder_uids, tally
 
 PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP", "manifest": "Manifests"}
 AGE_BUCKETS = ((30, "up to 30 days"), (90, "31 to 90 days"), (180, "91 to 180 days"), (365, "181 to 365 days"))
@@ -69,28 +71,10 @@ class Owners:
         return self.by_uid.get(holder_uid(ref, self.credential_holder))
 
 
-def credential_holders(inventory: Inventory | None) -> dict[str, str | None]:
-    return {} if inventory is None else {c.uid: c.identity_uid for c in inventory.credentials}
-
-
-def holder_uid(ref: ResourceRef, holders: Mapping[str, str | None]) -> str:
-    """Whom a finding is about: a credential's or grant's holder, else the resource itself.
-    Grant uids begin with their holder's uid (``holder#kind:name``)."""
-    if ref.type == "credential":
-        return holders.get(ref.uid) or ref.uid
-    if ref.type == "grant":
-        return ref.uid.split("#", 1)[0]
-    return ref.uid
-
-
 def failing_by_holder(result: ScanResult) -> dict[str, Counter[str]]:
-    """Unwaived failures by severity for each identity or agent, its credentials' and grants' included."""
-    holders = credential_holders(result.inventory)
-    failing: dict[str, Counter[str]] = defaultdict(Counter)
-    for finding in result.findings:
-        if finding.status == "fail":
-            failing[holder_uid(finding.resource, holders)][finding.severity] += 1
-    return failing
+    """Unwaived failures by severity for each identity or agent, its credentials' and grants' included
+    (counted once per scan: read, never change)."""
+    return tally(result).by_holder
 
 
 @dataclass(slots=True)
@@ -109,18 +93,22 @@ class Risk:
 
 def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
     """Controls with unwaived failures, worst first: severity, then how many resources fail."""
-    failing: dict[str, list[Finding]] = defaultdict(list)
-    for finding in result.findings:
-        if finding.status == "fail":
-            failing[finding.control_id].append(finding)
+    failing = tally(result).failing
     controls = {c.id: c for c in result.controls}
     ranked = sorted(
-        failing.items(), key=lambda item: (-SEVERITY_RANK[controls[item[0]].severity], -len(item[1]), item[0])
+        Counter(map(attrgetter("control_id"), failing)).items(),
+        key=lambda item: (-SEVERITY_RANK[controls[item[0]].severity], -item[1], item[0]),
     )
+    chosen: dict[str, list[Finding]] = {control_id: [] for control_id, _ in ranked[:limit]}
+    for finding in failing:
+        found = chosen.get(finding.control_id)
+        if found is not None:
+            found.append(finding)
     owners = Owners.of(result.inventory)
     risks = []
-    for control_id, findings in ranked[:limit]:
-        owner_counts = Counter(owners.owner(f.resource) for f in findings)
+    for control_id, findings in chosen.items():
+        holders = holder_uids([f.resource for f in findings], owners.credential_holder)
+        owner_counts = Counter(map(owners.by_uid.get, holders))
         unowned = owner_counts.pop(None, 0)
         risks.append(
             Risk(
@@ -137,15 +125,6 @@ def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
 def failing_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
     counts = Counter(f.severity for f in findings if f.status == "fail")
     return {severity: counts.get(severity, 0) for severity in SEVERITIES}
-
-
-def provider_severity_matrix(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
-    """Failing findings per provider and severity (the heat map)."""
-    matrix: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SEVERITIES, 0))
-    for finding in findings:
-        if finding.status == "fail":
-            matrix[finding.resource.provider][finding.severity] += 1
-    return dict(sorted(matrix.items()))
 
 
 def credential_age(credential: Credential, as_of: datetime) -> int | None:
@@ -209,7 +188,7 @@ def agent_risks(result: ScanResult) -> list[AgentRisk]:
         return []
     identities = {i.uid: i for i in inventory.identities}
     tools = tools_by_holder(inventory)
-    failing_by_uid = failing_by_holder(result)
+    failing_by_uid = tally(result).by_holder
     risks = []
     for agent in inventory.agents:
         counts = failing_by_uid.get(agent.uid, Counter()) + failing_by_uid.get(agent.runs_as or "", Counter())
@@ -274,15 +253,15 @@ def unknown_fields(inventory: Inventory | None) -> Counter[str]:
 
 
 def headline(result: ScanResult) -> dict[str, object]:
-    statuses = Counter(f.status for f in result.findings)
+    counted = tally(result)
     totals: Counter[str] = Counter()
     for control in result.controls:
         totals.update(control.counts)
     return {
         "score": result.score,
         "grade": grade(result.score),
-        "failing": failing_by_severity(result.findings),
-        "findings": dict(statuses),
+        "failing": dict(counted.failing_by_severity),
+        "findings": dict(counted.statuses),
         "results": dict(totals),
         "gate": result.gate,
         "duration_seconds": round((result.scan.finished - result.scan.started).total_seconds(), 1),
@@ -329,16 +308,14 @@ def gate_verdict(result: ScanResult) -> str:
     blocking = int(gate.get("blocking_findings", 0))
     threshold = SEVERITY_RANK.get(level)
     if threshold is None:  # --fail-on none
-        failing = sum(1 for f in result.findings if f.status == "fail")
+        failing = len(tally(result).failing)
         return f"The gate is off (fail on none); {plural(failing, 'unwaived failure')} in all."
     at_level = f"at or above {level} severity"
     if result.scan.baseline is None:
         if not blocking:
             return f"No unwaived failures {at_level}."
         return f"{plural(blocking, 'unwaived failure')} {at_level}."
-    known = sum(
-        1 for f in result.findings if f.status == "fail" and f.new is False and SEVERITY_RANK[f.severity] >= threshold
-    )
+    known = sum(1 for f in tally(result).failing if f.new is False and SEVERITY_RANK[f.severity] >= threshold)
     new = "No new failures" if not blocking else plural(blocking, "new failure")
     remain = "remains" if known == 1 else "remain"
     return f"{new} {at_level} since the baseline ({result.scan.baseline}); {plural(known, 'known failure')} {remain}."
