@@ -80,8 +80,11 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
             "sections": [[name, len(data)] for name, data in sections.items()],
         }
     )
-    body = b"".join([len(header).to_bytes(4, "big"), header, *sections.values()])
-    return INDEX_MAGIC + hashlib.sha256(body).digest() + body, known
+    body = [len(header).to_bytes(4, "big"), header, *sections.values()]
+    digest = hashlib.sha256()
+    for piece in body:
+        digest.update(piece)
+    return b"".join([INDEX_MAGIC, digest.digest(), *body]), known
 
 
 def _binary_fingerprints(fingerprints: list[str]) -> bytes | None:
