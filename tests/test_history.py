@@ -13,14 +13,17 @@ import textwrap
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect as schema_inspect
 
-from scanner.history.store import HistoryStore
-from scanner.reports.json_results import render
+from scanner.diff import diff_results, drift_document
+from scanner.history.store import HistoryStore, ResultsPacker
+from scanner.reports.json_results import pieces, render
 from scanner.scan import ScanOptions, run_scan
+from scanner.serialize import dumps_document
 from scanner.sharding import Shard
 from scanner.sources import SourceSpec, collect
 
@@ -75,6 +78,30 @@ def test_scans_are_stored_and_read_back_with_what_changed(cli, db_url: str, tmp_
     assert pdf_again.exit_code == 0 and (again / "report.pdf").read_bytes().startswith(b"%PDF")
     drift = cli("diff", first["scan"]["id"], second["scan"]["id"], "--db", db_url)
     assert drift.exit_code == 0 and "New failures (0)" in drift.output
+
+
+def test_a_diff_of_stored_scans_reads_back_what_changed_on_every_database(
+    cli, catalogs, db_url: str, tmp_path: Path
+) -> None:
+    store = HistoryStore(db_url)
+    later = collect(SourceSpec("demo"))
+    old = demo_scan(catalogs)
+    new = run_scan(later, catalogs, ScanOptions(as_of=later.collected_at + timedelta(days=400)))
+    for result in (old, new):
+        packer = ResultsPacker()  # as the scan command packs results.json while writing it
+        for piece in pieces(result):
+            packer.add(piece.encode("utf-8"))
+        store.save(result, packer)
+    drift = cli("diff", old.scan.id, new.scan.id, "--db", db_url, "-o", str(tmp_path / "drift.json"))
+    expected = diff_results(old, new)
+    assert drift.exit_code == 0 and expected.new_failures
+    assert (tmp_path / "drift.json").read_text() == dumps_document(drift_document(expected))
+    failing = [{f.fingerprint for f in r.findings if f.status == "fail"} for r in (old, new)]
+    (newest, _) = store.listing()
+    assert (newest["new_failures"], newest["resolved_failures"]) == (
+        len(failing[1] - failing[0]),
+        len(failing[0] - failing[1]),
+    )
 
 
 def test_an_unknown_scan_id_is_one_line_and_exit_2(cli, db_url: str, tmp_path: Path) -> None:
