@@ -10,6 +10,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+from scanner.history.drift_index import INDEX_MAGIC
 from scanner.history.store import STORED_MAGIC
 from tests.hostile_cases import run_nhiscan
 
@@ -87,7 +88,9 @@ def _history_text(database: Path) -> str:
         texts = []
         for row in connection.execute("SELECT * FROM scans"):
             for value in row:
-                if isinstance(value, bytes):
+                if isinstance(value, bytes) and value.startswith(INDEX_MAGIC):
+                    texts.extend(_drift_index_texts(value))
+                elif isinstance(value, bytes) and value:  # failing_fingerprints is empty since revision 0004
                     stored = value[len(STORED_MAGIC) + 32 :] if value.startswith(STORED_MAGIC) else value
                     texts.append(zlib.decompress(stored).decode("utf-8"))
                 else:
@@ -95,6 +98,22 @@ def _history_text(database: Path) -> str:
         return "\n".join(texts)
     finally:
         connection.close()
+
+
+def _drift_index_texts(stored: bytes) -> list[str]:
+    """A drift index's header and each compressed section as text (the layout drift_index's
+    docstring gives: magic, SHA-256, the header's length in 4 bytes, the header, the sections)."""
+    body = stored[len(INDEX_MAGIC) + 32 :]
+    length = int.from_bytes(body[:4], "big")
+    header = json.loads(body[4 : 4 + length])
+    texts, start = [body[4 : 4 + length].decode("utf-8")], 4 + length
+    for name, size in header["sections"]:
+        section = body[start : start + size]
+        start += size
+        if name != "fingerprints":  # 16 bytes per finding, digests: the only section not zlib
+            texts.append(zlib.decompress(section).decode("utf-8"))
+    assert start == len(body), "every byte of the drift index was read"
+    return texts
 
 
 def test_no_seeded_secret_reaches_any_output(tmp_path: Path) -> None:
