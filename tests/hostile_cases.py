@@ -70,12 +70,25 @@ def judge(case: Case, folder: Path) -> str | None:
     return case.check(folder, completed) if case.check else None
 
 
+def _signals_as_at_a_terminal() -> None:
+    """SIGINT and SIGTERM as a user's shell would leave them: a suite started in the background
+    (``cmd &`` without job control) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _interrupted(
     arguments: list[str], folder: Path, case: Case, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **case.env, **env}
     with subprocess.Popen(
-        [NHISCAN, *arguments], cwd=folder, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [NHISCAN, *arguments],
+        cwd=folder,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_signals_as_at_a_terminal,
     ) as process:
         assert process.stderr is not None
         seen = []
