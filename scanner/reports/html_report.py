@@ -17,7 +17,7 @@ from markupsafe import Markup
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings, view
 from scanner.reports.aggregate import FindingGroup, group_findings
-from scanner.reports.tally import tally
+from scanner.reports.tally import credential_holders, holder_uid, tally
 from scanner.reports.templating import asset, environment, script_json
 
 FINDING_COLUMNS = (
@@ -100,7 +100,7 @@ def _finding_row(finding: Finding, holders: dict[str, str | None]) -> list[Any]:
         finding.new,
         finding.fingerprint,
         ref.location,
-        view.holder_uid(ref, holders),  # the identity or agent the finding is about
+        holder_uid(ref, holders),  # the identity or agent the finding is about
     ]
 
 
@@ -131,7 +131,7 @@ def finding_rows(result: ScanResult) -> tuple[list[list[Any]], bool]:
     """One row per finding, or past FULL_LIST_LIMIT one per control, status and account (the
     whole list stays in results.json); and whether the rows are grouped."""
     if len(result.findings) <= FULL_LIST_LIMIT:
-        holders = view.credential_holders(result.inventory)
+        holders = credential_holders(result.inventory)
         return [_finding_row(f, holders) for f in result.findings], False
     return [_group_row(g) for g in group_findings(result.findings)], True
 

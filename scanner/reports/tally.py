@@ -51,6 +51,7 @@ class Tally:
 
     statuses: dict[str, int]  # every finding by status, in the order statuses first come
     failing: list[Finding]  # the unwaived failures, in the scan's order
+    holders: list[str]  # the identity or agent each of them is about (holder_uid), in the same order
     failing_by_severity: dict[str, int]  # every severity, most severe first
     matrix: dict[str, dict[str, int]]  # unwaived failures per provider (sorted) and severity
     by_holder: dict[str, Counter[str]]  # unwaived failures per identity or agent and severity
@@ -76,6 +77,7 @@ def count(result: ScanResult) -> Tally:
     return Tally(
         statuses=dict(Counter(map(attrgetter("status"), findings))),
         failing=failing,
+        holders=holders,
         failing_by_severity={severity: by_severity.get(severity, 0) for severity in SEVERITIES},
         matrix=dict(sorted(matrix.items())),
         by_holder=by_holder,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
@@ -23,10 +23,9 @@ from scanner.model import (
     Finding,
     Identity,
     Inventory,
-    ResourceRef,
     ScanResult,
 )
-from scanner.reports.tally import credential_holders, holder_uid, holder_uids, tally
+from scanner.reports.tally import tally
 
 PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP", "manifest": "Manifests"}
 AGE_BUCKETS = ((30, "up to 30 days"), (90, "31 to 90 days"), (180, "91 to 180 days"), (365, "181 to 365 days"))
@@ -47,28 +46,6 @@ def provider_name(provider: str) -> str:
 
 def days_between(earlier: datetime | None, later: datetime) -> int | None:
     return None if earlier is None else max(0, (later - earlier).days)
-
-
-@dataclass(slots=True)
-class Owners:
-    """Who answers for a resource: the owner recorded on it or on the identity or agent behind it."""
-
-    by_uid: dict[str, str | None] = field(default_factory=dict)
-    credential_holder: dict[str, str | None] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, inventory: Inventory | None) -> Owners:
-        owners = cls()
-        if inventory is None:
-            return owners
-        holders: list[Identity | Agent] = [*inventory.identities, *inventory.agents]
-        for record in holders:
-            owners.by_uid[record.uid] = record.owner
-        owners.credential_holder = credential_holders(inventory)
-        return owners
-
-    def owner(self, ref: ResourceRef) -> str | None:
-        return self.by_uid.get(holder_uid(ref, self.credential_holder))
 
 
 def failing_by_holder(result: ScanResult) -> dict[str, Counter[str]]:
@@ -93,22 +70,26 @@ class Risk:
 
 def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
     """Controls with unwaived failures, worst first: severity, then how many resources fail."""
-    failing = tally(result).failing
+    counted = tally(result)
     controls = {c.id: c for c in result.controls}
     ranked = sorted(
-        Counter(map(attrgetter("control_id"), failing)).items(),
+        Counter(map(attrgetter("control_id"), counted.failing)).items(),
         key=lambda item: (-SEVERITY_RANK[controls[item[0]].severity], -item[1], item[0]),
     )
-    chosen: dict[str, list[Finding]] = {control_id: [] for control_id, _ in ranked[:limit]}
-    for finding in failing:
+    # each chosen control's failures, and whom each is about
+    chosen: dict[str, tuple[list[Finding], list[str]]] = {control_id: ([], []) for control_id, _ in ranked[:limit]}
+    for finding, holder in zip(counted.failing, counted.holders, strict=True):
         found = chosen.get(finding.control_id)
         if found is not None:
-            found.append(finding)
-    owners = Owners.of(result.inventory)
+            found[0].append(finding)
+            found[1].append(holder)
+    # who answers for a finding: the owner recorded on the identity or agent it is about
+    inventory = result.inventory
+    holders_owned: list[Identity | Agent] = [] if inventory is None else [*inventory.identities, *inventory.agents]
+    owner_of = {record.uid: record.owner for record in holders_owned}
     risks = []
-    for control_id, findings in chosen.items():
-        holders = holder_uids([f.resource for f in findings], owners.credential_holder)
-        owner_counts = Counter(map(owners.by_uid.get, holders))
+    for control_id, (findings, holders) in chosen.items():
+        owner_counts = Counter(map(owner_of.get, holders))
         unowned = owner_counts.pop(None, 0)
         risks.append(
             Risk(
