@@ -1,0 +1,109 @@
+"""Reading an inventory file, pinned: the model the inventory source hands on (after redaction and
+linking) for a synthetic estate salted with the values JSON readers disagree on stays exactly what
+it was when reading was made faster. A change that means to alter it updates the digests below,
+saying why in its commit."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import build
+from scanner.inventory_io import inventory_to_json, save_inventory
+from scanner.linking import link_runtime_identities
+from scanner.model import Agent, Identity, Inventory
+from scanner.sources import SourceSpec, collect
+
+# sha256 of _read() for each file below, as read before reading was made faster
+PINNED = {
+    "as-written": "bf50ccff4b60f500000af0957398e39f49540ec931524f6c213383426afed4ad",
+    "hand-edited": "5d4ad679888a2fa23248051e68ad144733a99cf9c5deb1e833170dadcee0d6d5",
+}
+
+# Values the standard library and the faster readers may read differently: integers past 64 bits,
+# floats at the edges of their range, escapes, secrets in every kind of field, times in other zones
+ODD_ATTRIBUTES = {
+    "big": 2**70,
+    "big_negative": -(2**64) - 3,
+    "u64": 2**64 - 1,
+    "i64": -(2**63),
+    "nineteen_digits": 9_999_999_999_999_999_999,
+    "tiny": 5e-324,
+    "huge": 1.7976931348623157e308,
+    "negative_zero": -0.0,
+    "fraction": 0.1,
+    "unicode": "na\u00efve \u2028 \U0001f600 \x7f",
+    "connection": "Server=db;Password=hunter2hunter2;Database=x",
+    "url": "https://admin:s3cretpass@example.com/path?api_key=abcdef123456",
+    "nested": {"client_secret": "abcdefgh12345678", "list": ["--token abcdefghijk", 1, None, True]},
+}
+
+
+def _salted() -> Inventory:
+    inventory = build(300, seed=5)
+    inventory.identities.append(
+        Identity(
+            uid="aws:odd:identity/1",
+            provider="aws",
+            account="aws-account-0000",
+            kind="user",
+            name="deploy --password=abcdefgh123 sk-ant-abcdefghijklmnopqrstuvwxyz",
+            created=datetime(2025, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+            last_used=datetime(2026, 10, 1, tzinfo=UTC),
+            tags={"password": "hunter2hunter2", "team": "a=b"},
+            attributes={**ODD_ATTRIBUTES, "app_id": "11111111-2222-3333-4444-555555555555"},
+        )
+    )
+    inventory.agents.append(
+        Agent(
+            uid="agent/odd",
+            provider="azure",
+            account="azure-account-0000",
+            name="odd agent",
+            runs_as="11111111-2222-3333-4444-555555555555",
+            memory_retention_days=2**65,
+        )
+    )
+    return inventory
+
+
+# Hand edits no writer of nhiscan makes: a byte order mark, a repeated key (the last one stands),
+# escaped pairs of surrogates, exponents past the float range, times with offsets and fractions
+HAND_EDITS = (
+    ('"app_id":', '"app_id":"first","app_id":'),
+    (
+        '"fraction":0.1',
+        '"fraction":0.1,"overflow":1E400,"underflow":-1e-400,"pair":"\\ud83d\\ude00","esc":"\\/\\u0041"',
+    ),
+    ('"created":"2025-03-01T07:00:00Z"', '"created":"2025-03-01T12:30:00.123456+05:30"'),
+)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pinned-reading")
+    as_written = folder / "as-written.json"
+    save_inventory(_salted(), as_written)
+    text = as_written.read_text(encoding="utf-8")
+    for old, new in HAND_EDITS:
+        assert old in text
+        text = text.replace(old, new, 1)
+    hand_edited = folder / "hand-edited.json"
+    hand_edited.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return {"as-written": as_written, "hand-edited": hand_edited}
+
+
+def _read(path: Path) -> str:
+    inventory = collect(SourceSpec("inventory", str(path)))
+    link_runtime_identities(inventory)
+    # repr tells an int from a float and names each time's zone; the JSON is what is written back
+    text = repr(inventory) + inventory_to_json(inventory)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_an_inventory_file_is_read_as_before(files: dict[str, Path], name: str) -> None:
+    assert _read(files[name]) == PINNED[name]
