@@ -21,6 +21,7 @@ from scanner.sources import SourceSpec, collect
 PINNED = {
     "as-written": "bf50ccff4b60f500000af0957398e39f49540ec931524f6c213383426afed4ad",
     "hand-edited": "5d4ad679888a2fa23248051e68ad144733a99cf9c5deb1e833170dadcee0d6d5",
+    "ordinary": "f8b2ea926258c7a5f8d1983e53d19bec033cbb439f9ef23084bff77d8163f9a8",
 }
 
 # Values the standard library and the faster readers may read differently: integers past 64 bits,
@@ -42,8 +43,9 @@ ODD_ATTRIBUTES = {
 }
 
 
-def _salted() -> Inventory:
+def _salted(long_integers: bool = True) -> Inventory:
     inventory = build(300, seed=5)
+    attributes = {key: value for key, value in ODD_ATTRIBUTES.items() if long_integers or type(value) is not int}
     inventory.identities.append(
         Identity(
             uid="aws:odd:identity/1",
@@ -54,7 +56,7 @@ def _salted() -> Inventory:
             created=datetime(2025, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
             last_used=datetime(2026, 10, 1, tzinfo=UTC),
             tags={"password": "hunter2hunter2", "team": "a=b"},
-            attributes={**ODD_ATTRIBUTES, "app_id": "11111111-2222-3333-4444-555555555555"},
+            attributes={**attributes, "app_id": "11111111-2222-3333-4444-555555555555"},
         )
     )
     inventory.agents.append(
@@ -64,7 +66,7 @@ def _salted() -> Inventory:
             account="azure-account-0000",
             name="odd agent",
             runs_as="11111111-2222-3333-4444-555555555555",
-            memory_retention_days=2**65,
+            memory_retention_days=2**65 if long_integers else 400,
         )
     )
     return inventory
@@ -93,7 +95,14 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         text = text.replace(old, new, 1)
     hand_edited = folder / "hand-edited.json"
     hand_edited.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    return {"as-written": as_written, "hand-edited": hand_edited}
+    # without integers past 64 bits or numbers past the float range
+    ordinary = folder / "ordinary.json"
+    save_inventory(_salted(long_integers=False), ordinary)
+    text = ordinary.read_text(encoding="utf-8")
+    for old, new in HAND_EDITS:
+        text = text.replace(old, new.replace('"overflow":1E400,', ""), 1)
+    ordinary.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return {"as-written": as_written, "hand-edited": hand_edited, "ordinary": ordinary}
 
 
 def _read(path: Path) -> str:
