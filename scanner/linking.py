@@ -17,6 +17,9 @@ ALIAS_ATTRIBUTES = ("app_id", "client_id", "email", "principal_id", "arn")
 def link_runtime_identities(inventory: Inventory) -> int:
     """Resolve aliases in place; returns how many agents were linked."""
     uids = {identity.uid for identity in inventory.identities}
+    unresolved = [agent for agent in inventory.agents if agent.runs_as and agent.runs_as not in uids]
+    if not unresolved:  # every agent names its identity by uid: no aliases to gather
+        return 0
     aliases: dict[str, str] = {}
     # a service principal, not its application object, holds an application's role assignments
     for identity in sorted(inventory.identities, key=lambda i: i.kind != "service_principal"):
@@ -26,10 +29,8 @@ def link_runtime_identities(inventory: Inventory) -> int:
             if isinstance(value, str) and value:
                 aliases.setdefault(value.lower(), identity.uid)
     linked = 0
-    for agent in inventory.agents:
-        if not agent.runs_as or agent.runs_as in uids:
-            continue
-        found = aliases.get(agent.runs_as.strip().lower())
+    for agent in unresolved:
+        found = aliases.get((agent.runs_as or "").strip().lower())
         if found is not None:
             agent.attributes["runs_as_declared"] = agent.runs_as
             agent.runs_as = found
