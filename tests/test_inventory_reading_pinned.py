@@ -1,7 +1,7 @@
 """Reading an inventory file, pinned: the model the inventory source hands on (after redaction and
 linking) for a synthetic estate salted with the values JSON readers disagree on stays exactly what
-it was when reading was made faster. A change that means to alter it updates the digests below,
-saying why in its commit."""
+it was on main at 3fca25d. A change that means to alter it updates the digests below, saying why
+in its commit."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from scanner.linking import link_runtime_identities
 from scanner.model import Agent, Identity, Inventory
 from scanner.sources import SourceSpec, collect
 
-# sha256 of _read() for each file below, as read before reading was made faster
+# sha256 of _read() for each file below, as read on main at 3fca25d
 PINNED = {
     "as-written": "bf50ccff4b60f500000af0957398e39f49540ec931524f6c213383426afed4ad",
     "hand-edited": "5d4ad679888a2fa23248051e68ad144733a99cf9c5deb1e833170dadcee0d6d5",
