@@ -96,11 +96,22 @@ def redact_value(value: Any) -> Any:
         for key in renamed:
             value[redact_text(key)] = value.pop(key)
         for key, item in value.items():
-            if isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
+            if type(item) is str and item and _names_a_secret(key) and not _REFERENCE.match(item):
+                value[key] = REDACTED  # {"password": "hunter2"}: the key says what the value is
+            elif isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
                 value[key] = redact_value(item)
     elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
         _redact_record(value)
     return value
+
+
+_SECRET_KEY = re.compile(rf"(?i){_SECRET_NAME}")
+
+
+def _names_a_secret(key: Any) -> bool:
+    """Whether a mapping's key names a secret (``password``, ``client_secret``, ``DB_PASSWORD``):
+    its whole name ends in one of the secret words, as a tag, label or attribute would be named."""
+    return isinstance(key, str) and _SECRET_KEY.fullmatch(key) is not None
 
 
 def _redact_record(record: Any) -> None:

@@ -1,0 +1,53 @@
+"""A value kept under a key that names a secret (a tag ``password``, an attribute ``client_secret``,
+an environment entry ``DB_PASSWORD``) is a secret whatever it looks like, and never leaves the source."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from scanner.model import Identity, Inventory, SourceStatus
+from scanner.redact import REDACTED, redact_inventory, redact_value
+
+
+def test_a_string_under_a_secret_named_key_is_redacted_at_any_depth() -> None:
+    value = {
+        "password": "hunter2hunter2",
+        "config": {"client_secret": "abcdefgh12345678", "env": {"DB_PASSWORD": "x"}},
+        "keys": [{"Api-Key": "plain-looking"}],
+    }
+    assert redact_value(value) == {
+        "password": REDACTED,
+        "config": {"client_secret": REDACTED, "env": {"DB_PASSWORD": REDACTED}},
+        "keys": [{"Api-Key": REDACTED}],
+    }
+
+
+def test_references_other_types_and_keys_that_only_mention_a_secret_word_stay() -> None:
+    value = {
+        "token": "${env:GITHUB_TOKEN}",
+        "password": "",
+        "api_key": 5,
+        "has_password": True,
+        "auth_type": "oauth",
+        "password_last_used": "2026-01-01",
+        "credentials": ["uid-1"],
+    }
+    assert redact_value(dict(value)) == value
+
+
+def test_an_inventory_records_tags_and_attributes_lose_secret_named_values() -> None:
+    identity = Identity(
+        uid="u1",
+        provider="aws",
+        account="1",
+        kind="user",
+        name="deploy",
+        tags={"password": "hunter2hunter2", "team": "platform"},
+        attributes={"nested": {"client_secret": "abcdefgh12345678"}},
+    )
+    inventory = Inventory(
+        collected_at=datetime(2026, 1, 1, tzinfo=UTC), identities=[identity], sources=[SourceStatus("x", "1")]
+    )
+    redact_inventory(inventory)
+    assert identity.tags == {"password": REDACTED, "team": "platform"}
+    assert identity.attributes == {"nested": {"client_secret": REDACTED}}
