@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -25,6 +23,7 @@ from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
 from scanner.frameworks import Framework, items_by_framework, load_frameworks, weighted_score
+from scanner.gc_pause import collector_paused
 from scanner.model import (
     SEVERITY_RANK,
     ControlSummary,
@@ -141,7 +140,8 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     baseline = load_baseline(options.baseline) if options.baseline else None
     compiled = sorted(select_controls(catalogs, options), key=lambda c: (-SEVERITY_RANK[c.control.severity], c.id))
 
-    with _collector_paused() as pause:
+    # evaluation allocates millions of acyclic objects (findings, evidence): see gc_pause
+    with collector_paused() as pause:
         ctx = EvalContext(inventory, as_of, catalogs.capabilities, baseline.agent_reach if baseline else None)
         evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
         pause.freeze = len(evaluation.findings) >= FREEZE_FROM_FINDINGS
@@ -230,33 +230,10 @@ def _count_waived(evaluation: Evaluation) -> None:
             tally[waived] = tally.get(waived, 0) + 1
 
 
-# A scan with this many findings keeps what it built out of the cyclic collector's later passes
+# A scan with this many findings keeps what it built (the inventory and the findings, which live until
+# the reports are written) out of the cyclic collector's later passes: the first pass after the pause
+# would otherwise walk every one of them (0.5 s per 25k identities), and each full pass after it again.
 FREEZE_FROM_FINDINGS = 100_000
-
-
-@dataclass(slots=True)
-class _Pause:
-    freeze: bool = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[_Pause]:
-    """Evaluation allocates millions of acyclic objects (findings, evidence); the cyclic garbage
-    collector would rescan the whole heap again and again, making time grow faster than size.
-    When ``freeze`` is set, what exists then (the inventory and the findings, which live until the
-    reports are written, and are freed as usual when no longer referenced) is left out of later
-    collections: the first pass after the pause would otherwise walk every one of them (0.5 s per
-    25k identities), and each full pass after it again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    pause = _Pause()
-    try:
-        yield pause
-    finally:
-        if pause.freeze:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:

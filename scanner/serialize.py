@@ -8,12 +8,10 @@ model. Converters are built once per class; loading 100k identities spends its t
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -21,6 +19,7 @@ from typing import Any, TypeVar, cast
 import orjson
 
 from scanner import model
+from scanner.gc_pause import collector_paused
 
 T = TypeVar("T")
 
@@ -121,21 +120,6 @@ def _item_lines(items: Sequence[Any], pad: str) -> str:
     return (indent + (b",\n" + indent).join(lines)).decode("utf-8")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector waits while a piece is made: its thousands of dicts (the
-    findings' JSON-ready forms) hold no cycles and are freed as soon as the piece is made, and
-    counted as new objects they would set off collections that walk the rest of the scan's model."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...]) -> Iterator[str]:
     last = len(document) - 1
     for index, (key, value) in enumerate(document.items()):
@@ -150,7 +134,8 @@ def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...])
             yield f"{pad}{dumps(key)}: [\n"
             for start in range(0, len(value), _LINES_PER_PIECE):
                 stop = start + _LINES_PER_PIECE
-                with _collector_paused():
+                # the piece's dicts (findings' JSON-ready forms) hold no cycles and are freed once it is made
+                with collector_paused():
                     items = value.chunk(start, stop) if isinstance(value, Converted) else value[start:stop]
                     lines = _item_lines(items, pad + " ")
                     del items

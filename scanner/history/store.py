@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQ
 from scanner.diff import Side
 from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
+from scanner.gc_pause import collector_paused
 from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
@@ -297,14 +298,12 @@ class HistoryStore:
         point = point or trend_point(
             result, self.previous_failing(group, None if group else scan_scope(result))
         )  # the scan command computed it already
-        from scanner.scan import _collector_paused  # loaded already by the scan that stores
-
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
             blocks, blocks_end = results_json.findings_blocks, results_json.findings_end
         else:
             stored_results, blocks, blocks_end = _pack(results_json), None, None
-        with _collector_paused():  # the index is made of a million acyclic objects; a scan's heap is large
+        with collector_paused():  # the index is made of a million acyclic objects; a scan's heap is large
             index, indexed = drift_index(result, blocks, blocks_end)
         # kept once: in the index when it holds every fingerprint (empty here: see migration 0004)
         failing = (
