@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, KeysView, Mapping
 from itertools import accumulate, compress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -31,6 +31,8 @@ from scanner.diff import Records, Side, records_and_names
 from scanner.errors import NhiscanError
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
+
+_T = TypeVar("_T")
 
 INDEX_VERSION = 3
 INDEX_MAGIC = b"NHX3"  # then the SHA-256 of the rest, then the header's length, header and sections
@@ -163,8 +165,8 @@ def side_of_stored_index(label: str, stored: bytes, results: Callable[[], bytes]
         header["scan_id"],
         header["score"],
         _Records(sections["records"], label) if header["inventory"] else None,
-        _Names(sections["names"], label),
-        _Capabilities(sections["capabilities"], label),
+        _MappingSection(sections["names"], label, names_by_uid),
+        _MappingSection(sections["capabilities"], label, _capabilities),
         set(compress(fingerprints, map(_FAIL.__eq__, statuses))),
         set(compress(fingerprints, map(_WAIVED.__eq__, statuses))),
         stored_findings_reader(findings, Path(label)),
@@ -254,8 +256,31 @@ class _Section:
         except (zlib.error, ValueError):
             raise NhiscanError(f"{self._label}: the scan's stored drift index cannot be read") from None
 
-    def _unreadable(self) -> NhiscanError:
-        return NhiscanError(f"{self._label}: the scan's stored drift index is not one this nhiscan reads")
+    def _decoded(self, decode: Callable[[Any], _T]) -> _T:
+        """The section read and given its shape by ``decode``; a shape it refuses is an error."""
+        value = self._read()
+        try:
+            return decode(value)
+        except (TypeError, ValueError):
+            raise NhiscanError(f"{self._label}: the scan's stored drift index is not one this nhiscan reads") from None
+
+
+def record_rows(columns: Any) -> dict[str, tuple[str, str, str, str]]:
+    """The records by uid from their five columns (as the index stores them, uid first)."""
+    uids, types, kinds, names, providers = columns
+    return dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True))
+
+
+def names_by_uid(columns: Any) -> dict[str, tuple[str, str]]:
+    """The identities' and agents' kinds and names by uid from their three columns."""
+    uids, kinds, names = columns
+    return dict(zip(uids, zip(kinds, names, strict=True), strict=True))
+
+
+def _capabilities(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise TypeError("capabilities are not a map")
+    return value
 
 
 class _Records(_Section, Records):
@@ -266,56 +291,31 @@ class _Records(_Section, Records):
     @property
     def rows(self) -> dict[str, tuple[str, str, str, str]]:  # type: ignore[override]
         if self._rows is None:
-            columns = self._read()
-            try:
-                uids, types, kinds, names, providers = columns  # a record's fields, uid first
-                self._rows = dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True))
-            except (TypeError, ValueError):
-                raise self._unreadable() from None
+            self._rows = self._decoded(record_rows)
         return self._rows
 
 
-class _Names(_Section, Mapping[str, tuple[str, str]]):
-    _names: dict[str, tuple[str, str]] | None = None
+class _MappingSection(_Section, Mapping[str, Any]):
+    """A section read as a mapping by uid, decoded (by ``decode``) when first needed."""
 
-    def _by_uid(self) -> dict[str, tuple[str, str]]:
-        if self._names is None:
-            try:
-                uids, kinds, names = self._read()
-                self._names = dict(zip(uids, zip(kinds, names, strict=True), strict=True))
-            except (TypeError, ValueError):
-                raise self._unreadable() from None
-        return self._names
+    def __init__(self, stored: bytes, label: str, decode: Callable[[Any], dict[str, Any]]) -> None:
+        super().__init__(stored, label)
+        self._decode = decode
+        self._by_uid: dict[str, Any] | None = None
 
-    def __getitem__(self, uid: str) -> tuple[str, str]:
-        return self._by_uid()[uid]
+    def _mapping(self) -> dict[str, Any]:
+        if self._by_uid is None:
+            self._by_uid = self._decoded(self._decode)
+        return self._by_uid
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_uid())
-
-    def __len__(self) -> int:
-        return len(self._by_uid())
-
-
-class _Capabilities(_Section, Mapping[str, list[str]]):
-    _capabilities: dict[str, list[str]] | None = None
-
-    def _by_uid(self) -> dict[str, list[str]]:
-        if self._capabilities is None:
-            capabilities = self._read()
-            if not isinstance(capabilities, dict):
-                raise self._unreadable()
-            self._capabilities = capabilities
-        return self._capabilities
-
-    def __getitem__(self, uid: str) -> list[str]:
-        return self._by_uid()[uid]
+    def __getitem__(self, uid: str) -> Any:
+        return self._mapping()[uid]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._by_uid())
+        return iter(self._mapping())
 
     def __len__(self) -> int:
-        return len(self._by_uid())
+        return len(self._mapping())
 
     def keys(self) -> KeysView[str]:
-        return self._by_uid().keys()
+        return self._mapping().keys()

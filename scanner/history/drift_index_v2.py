@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.diff import Records, Side
-from scanner.history.drift_index import StoredFindings, stored_findings_reader
+from scanner.history.drift_index import StoredFindings, names_by_uid, record_rows, stored_findings_reader
 
 INDEX_VERSION = 2
 
@@ -23,19 +23,13 @@ def side_of_index_v2(label: str, index: dict[str, Any], zlib_data: bytes) -> Sid
     if len(fingerprints) != len(statuses) or not isinstance(capabilities, dict):
         return None
     findings = StoredFindings(label, lambda: zlib_data, fingerprints, index["blocks"], index["blocks_end"])
-    uids, kinds, names = index["names"]
     return Side(
         index["scan_id"],
         index["score"],
-        None if index["records"] is None else _records(index["records"]),
-        dict(zip(uids, zip(kinds, names, strict=True), strict=True)),
+        None if index["records"] is None else Records(record_rows(index["records"])),
+        names_by_uid(index["names"]),
         capabilities,
         {fingerprints[i] for i, status in enumerate(statuses) if status == "f"},
         {fingerprints[i] for i, status in enumerate(statuses) if status == "w"},
         stored_findings_reader(findings, Path(label)),
     )
-
-
-def _records(columns: list[list[str]]) -> Records:
-    uids, types, kinds, names, providers = columns  # a record's fields, uid first
-    return Records(dict(zip(uids, zip(types, kinds, names, providers, strict=True), strict=True)))
