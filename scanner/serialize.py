@@ -175,7 +175,41 @@ def _loader(cls: Any) -> Converter:
                 kwargs[name] = convert(value) if convert is not None and value is not None else value
         return cls(**kwargs)
 
-    return load
+    return _generated_loader(cls, converters, load)
+
+
+_ABSENT = object()
+
+
+def _generated_loader(cls: Any, converters: list[tuple[str, Converter | None]], general: Converter) -> Converter:
+    """``general`` as straight-line code: each field read once and passed by keyword, its default
+    where the record leaves it out. A call with the field names written in the code matches them to
+    the parameters at once; a record missing a required field goes to ``general``, which says so as
+    it always has. Only the dataclass's own field names are written into the code."""
+    defaults = {f.name: f for f in _fields(cls)}
+    env: dict[str, Any] = {"cls": cls, "ABSENT": _ABSENT, "general": general}
+    lines = ["def load(data):", "    get = data.get"]
+    for index, (name, convert) in enumerate(converters):
+        value, field_ = f"v{index}", defaults[name]
+        lines.append(f"    {value} = get({name!r}, ABSENT)")
+        lines.append(f"    if {value} is ABSENT:")
+        if field_.default is not dataclasses.MISSING:
+            env[f"d{index}"] = field_.default
+            lines.append(f"        {value} = d{index}")
+        elif field_.default_factory is not dataclasses.MISSING:
+            env[f"f{index}"] = field_.default_factory
+            lines.append(f"        {value} = f{index}()")
+        else:
+            lines.append("        return general(data)")
+        if convert is not None:
+            env[f"c{index}"] = convert
+            lines.append(f"    elif {value} is not None:")
+            lines.append(f"        {value} = c{index}({value})")
+    arguments = ", ".join(f"{name}=v{index}" for index, (name, _) in enumerate(converters))
+    lines.append(f"    return cls({arguments})")
+    exec(compile("\n".join(lines), f"<loader {cls.__name__}>", "exec"), env)
+    loader: Converter = env["load"]
+    return loader
 
 
 def _converter_for(hint: Any) -> Converter | None:
