@@ -17,7 +17,7 @@ from markupsafe import Markup
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings, view
 from scanner.reports.aggregate import FindingGroup, group_findings
-from scanner.reports.tally import credential_holders, holder_uid, tally
+from scanner.reports.tally import credential_holders, holder_uids, tally
 from scanner.reports.templating import asset, environment, script_json
 
 FINDING_COLUMNS = (
@@ -83,7 +83,7 @@ def content_security_policy(script: str, style: str) -> str:
     )
 
 
-def _finding_row(finding: Finding, holders: dict[str, str | None]) -> list[Any]:
+def _finding_row(finding: Finding, holder: str) -> list[Any]:
     ref = finding.resource
     return [
         finding.control_id,
@@ -100,7 +100,7 @@ def _finding_row(finding: Finding, holders: dict[str, str | None]) -> list[Any]:
         finding.new,
         finding.fingerprint,
         ref.location,
-        holder_uid(ref, holders),  # the identity or agent the finding is about
+        holder,  # the identity or agent the finding is about
     ]
 
 
@@ -131,8 +131,8 @@ def finding_rows(result: ScanResult) -> tuple[list[list[Any]], bool]:
     """One row per finding, or past FULL_LIST_LIMIT one per control, status and account (the
     whole list stays in results.json); and whether the rows are grouped."""
     if len(result.findings) <= FULL_LIST_LIMIT:
-        holders = credential_holders(result.inventory)
-        return [_finding_row(f, holders) for f in result.findings], False
+        holders = holder_uids([f.resource for f in result.findings], credential_holders(result.inventory))
+        return [_finding_row(f, holder) for f, holder in zip(result.findings, holders, strict=True)], False
     return [_group_row(g) for g in group_findings(result.findings)], True
 
 
@@ -141,7 +141,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
     if inventory is None:
         return {"identities": [], "agents": [], "logs": []}
     as_of = result.scan.as_of
-    failing = {uid: sum(counts.values()) for uid, counts in view.failing_by_holder(result).items()}
+    failing = view.failing_by_holder(result)
     # Ages written out rather than through view.credential_age and view.days_between: a call per
     # field is most of the time for hundreds of thousands of credentials
     credentials: dict[str | None, list[list[Any]]] = {}

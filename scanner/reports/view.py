@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 
 from scanner.frameworks import grade
 from scanner.model import (
@@ -48,10 +47,9 @@ def days_between(earlier: datetime | None, later: datetime) -> int | None:
     return None if earlier is None else max(0, (later - earlier).days)
 
 
-def failing_by_holder(result: ScanResult) -> dict[str, Counter[str]]:
-    """Unwaived failures by severity for each identity or agent, its credentials' and grants' included
-    (counted once per scan: read, never change)."""
-    return tally(result).by_holder
+def failing_by_holder(result: ScanResult) -> Counter[str]:
+    """Unwaived failures for each identity or agent, its credentials' and grants' included."""
+    return tally(result).failing_per_holder()
 
 
 @dataclass(slots=True)
@@ -73,16 +71,16 @@ def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
     counted = tally(result)
     controls = {c.id: c for c in result.controls}
     ranked = sorted(
-        Counter(map(attrgetter("control_id"), counted.failing)).items(),
+        counted.failing_per_control().items(),
         key=lambda item: (-SEVERITY_RANK[controls[item[0]].severity], -item[1], item[0]),
     )
     # each chosen control's failures, and whom each is about
     chosen: dict[str, tuple[list[Finding], list[str]]] = {control_id: ([], []) for control_id, _ in ranked[:limit]}
-    for finding, holder in zip(counted.failing, counted.holders, strict=True):
-        found = chosen.get(finding.control_id)
+    for control_id, start, end in counted.spans:
+        found = chosen.get(control_id)
         if found is not None:
-            found[0].append(finding)
-            found[1].append(holder)
+            found[0].extend(counted.failing[start:end])
+            found[1].extend(counted.holders[start:end])
     # who answers for a finding: the owner recorded on the identity or agent it is about
     inventory = result.inventory
     holders_owned: list[Identity | Agent] = [] if inventory is None else [*inventory.identities, *inventory.agents]
@@ -169,15 +167,15 @@ def agent_risks(result: ScanResult) -> list[AgentRisk]:
         return []
     identities = {i.uid: i for i in inventory.identities}
     tools = tools_by_holder(inventory)
-    failing_by_uid = tally(result).by_holder
+    counted = tally(result)
     risks = []
     for agent in inventory.agents:
-        counts = failing_by_uid.get(agent.uid, Counter()) + failing_by_uid.get(agent.runs_as or "", Counter())
+        own, runtime = counted.failing_of(agent.uid), counted.failing_of(agent.runs_as or "")
         risks.append(
             AgentRisk(
                 agent=agent,
                 runtime=identities.get(agent.runs_as or ""),
-                failing={s: counts.get(s, 0) for s in SEVERITIES},
+                failing={s: own[s] + runtime[s] for s in SEVERITIES},
                 capabilities=result.capabilities.get(agent.uid, []),
                 tools=tools.get(agent.uid, []),
             )
