@@ -372,13 +372,16 @@ def _write_outputs(
     results.json in that folder. ``results_sink`` sees results.json's bytes as they are written;
     ``executive``: the scan's executive view, where it is computed already. A report that cannot be
     rendered does not hold back the others."""
-    from scanner.inventory_io import save_inventory
+    from scanner.inventory_io import save_inventory, shared_record_lists
+    from scanner.serialize import lines_shared
 
     failure: ReportError | None = None
     owned = [r.filename for r in reporters().values()] + ["inventory.json"] if inventory is not None else []
     timings = result.scan.timings if inventory is not None else None
     try:
-        with output_set(output_dir, owned) as staging:
+        reported = result.inventory if "json" in formats else None
+        shared = shared_record_lists(inventory, reported) if inventory is not None and reported is not None else []
+        with output_set(output_dir, owned) as staging, lines_shared(shared, staging):  # encoded once, written twice
             started = time.perf_counter()
             if inventory is not None:
                 save_inventory(inventory, staging / "inventory.json")

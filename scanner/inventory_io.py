@@ -127,6 +127,16 @@ _DOCUMENT_FIELDS = (
 )
 
 
+def shared_record_lists(inventory: Inventory, reported: Inventory) -> list[list[Any]]:
+    """The record lists inventory.json and results.json's inventory (``reported``) both write: the
+    same list objects (all but the grants, which reports filter)."""
+    return [
+        records
+        for section in (*RECORD_SECTIONS, "sources")
+        if (records := getattr(reported, section)) is getattr(inventory, section)
+    ]
+
+
 def save_inventory(inventory: Inventory, path: Path) -> None:
     try:
         write_atomic_pieces(path, document_pieces(inventory_document(inventory)))

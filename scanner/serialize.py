@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import tempfile
 import types
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar, cast
+from pathlib import Path
+from typing import IO, Any, TypeVar, cast
 
 import orjson
 
@@ -89,6 +93,60 @@ def document_pieces(document: dict[str, Any], expand: tuple[str, ...] = ()) -> I
     yield "}\n"
 
 
+@dataclasses.dataclass(slots=True)
+class _KeptList:
+    """Where a list's pieces as written lie in the spill file: each its lines joined after
+    ``indent``, without the separator that follows the piece."""
+
+    length: int
+    indent: bytes
+    pieces: list[tuple[int, int]]  # offset and size
+
+
+@dataclasses.dataclass(slots=True)
+class _Sharing:
+    lists: dict[int, list[Any]]  # by id; held, so no other list takes the id meanwhile
+    spill: IO[bytes]
+    kept: dict[int, _KeptList]
+
+    def keep(self, piece: bytes) -> tuple[int, int]:
+        offset = self.spill.seek(0, os.SEEK_END)
+        self.spill.write(piece)
+        return offset, len(piece)
+
+    def read(self, offset: int, size: int) -> bytes:
+        self.spill.seek(offset)
+        piece = self.spill.read(size)
+        if len(piece) != size:
+            raise OSError(f"kept lines cut short: {len(piece)} of {size} bytes at {offset}")
+        return piece
+
+
+_sharing: _Sharing | None = None
+
+
+@contextmanager
+def lines_shared(lists: Iterable[list[Any]], directory: Path) -> Iterator[None]:
+    """Within the block, the first document that writes one of ``lists`` keeps its encoded lines,
+    and the next that writes the very same list (the same object, as long) writes those bytes again
+    at its own indent instead of encoding every item a second time: results.json holds
+    inventory.json's records again, one level deeper. The lines are kept in an unnamed file in
+    ``directory`` (at 100k identities about 120 MB that would otherwise stay in memory through the
+    other reports), which goes when the block ends. A line holds no raw newline (JSON escapes it in
+    strings), so re-indenting is one replace per piece."""
+    global _sharing
+    by_id = {id(items): items for items in lists}
+    if not by_id:
+        yield
+        return
+    with tempfile.TemporaryFile(dir=directory) as spill:
+        _sharing = _Sharing(by_id, spill, {})
+        try:
+            yield
+        finally:
+            _sharing = None
+
+
 _LINES_PER_PIECE = 2000
 
 
@@ -104,12 +162,12 @@ class Converted:
         return len(self.items)
 
 
-def _item_lines(items: Sequence[Any], pad: str, convert: Callable[[Any], Any] | None = None) -> str:
-    """The items (each passed through ``convert`` first, if given) one per line after ``pad``, each
-    but the last followed by a comma. Each item is encoded on its own (one call of the encoder per
-    item costs no more than a list's share), as soon as it is converted (its dict is freed at once,
-    so the next one reuses its memory: at 100k identities a third faster than converting the piece
-    first), and the lines are joined as bytes: one decoding per piece, not one per line."""
+def _item_lines(items: Sequence[Any], indent: bytes, convert: Callable[[Any], Any] | None = None) -> bytes:
+    """The items (each passed through ``convert`` first, if given) one per line after ``indent``,
+    each but the last followed by a comma. Each item is encoded on its own (one call of the encoder
+    per item costs no more than a list's share), as soon as it is converted (its dict is freed at
+    once, so the next one reuses its memory: at 100k identities a third faster than converting the
+    piece first), and the lines are joined as bytes: one decoding per piece, not one per line."""
     encode = orjson.dumps
     try:
         if convert is None:
@@ -118,9 +176,38 @@ def _item_lines(items: Sequence[Any], pad: str, convert: Callable[[Any], Any] | 
             lines = [encode(convert(item), default=_encodable, option=_OPTIONS) for item in items]
     except orjson.JSONEncodeError:  # some item needs the exact, slower way
         converted = items if convert is None else map(convert, items)
-        return ",\n".join(f"{pad}{dumps(item)}" for item in converted)
+        lines = [dumps(item).encode("utf-8") for item in converted]
+    return indent + (b",\n" + indent).join(lines)
+
+
+def _list_pieces(value: list[Any] | Converted, pad: str) -> Iterator[bytes]:
+    """A list's items in pieces of ``_LINES_PER_PIECE`` lines, each without its trailing separator;
+    kept, or written again from what was kept, as ``lines_shared`` says."""
     indent = pad.encode()
-    return (indent + (b",\n" + indent).join(lines)).decode("utf-8")
+    sharing = _sharing if _sharing is not None and _sharing.lists.get(id(value)) is value else None
+    kept = sharing.kept.pop(id(value), None) if sharing is not None else None
+    if sharing is not None and kept is not None and kept.length == len(value):
+        old, new = b"\n" + kept.indent, b"\n" + indent
+        for offset, size in kept.pieces:
+            yield indent + sharing.read(offset, size)[len(kept.indent) :].replace(old, new)
+        return
+    keeping: list[tuple[int, int]] | None = [] if sharing is not None and kept is None else None
+    for start in range(0, len(value), _LINES_PER_PIECE):
+        stop = start + _LINES_PER_PIECE
+        # the piece's dicts (findings' JSON-ready forms) hold no cycles and are freed once it is made
+        with collector_paused():
+            if isinstance(value, Converted):
+                piece = _item_lines(value.items[start:stop], indent, value.convert)
+            else:
+                piece = _item_lines(value[start:stop], indent)
+        if sharing is not None and keeping is not None:
+            try:
+                keeping.append(sharing.keep(piece))
+            except OSError:  # no room to keep it: the next document encodes the list again
+                keeping = None
+        yield piece
+    if sharing is not None and keeping is not None and _sharing is sharing:  # kept only once whole
+        sharing.kept[id(value)] = _KeptList(len(value), indent, keeping)
 
 
 def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...]) -> Iterator[str]:
@@ -135,15 +222,9 @@ def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...])
             yield f"{pad}}}{comma}\n"
         elif isinstance(value, list | Converted) and len(value):
             yield f"{pad}{dumps(key)}: [\n"
-            for start in range(0, len(value), _LINES_PER_PIECE):
-                stop = start + _LINES_PER_PIECE
-                # the piece's dicts (findings' JSON-ready forms) hold no cycles and are freed once it is made
-                with collector_paused():
-                    if isinstance(value, Converted):
-                        lines = _item_lines(value.items[start:stop], pad + " ", value.convert)
-                    else:
-                        lines = _item_lines(value[start:stop], pad + " ")
-                yield lines + (",\n" if stop < len(value) else "\n")
+            last_piece = (len(value) - 1) // _LINES_PER_PIECE
+            for number, piece in enumerate(_list_pieces(value, pad + " ")):
+                yield piece.decode("utf-8") + (",\n" if number < last_piece else "\n")
             yield f"{pad}]{comma}\n"
         else:
             yield f"{pad}{dumps(key)}: {dumps(value)}{comma}\n"
