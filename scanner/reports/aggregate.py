@@ -16,6 +16,7 @@ from operator import attrgetter
 from scanner.model import Finding, Waiver
 
 EXAMPLES = 5  # resource names a group shows
+_RESOURCE, _KIND = attrgetter("resource"), attrgetter("kind")
 
 
 @dataclass(slots=True)
@@ -45,7 +46,11 @@ class FindingGroup:
 
     @property
     def kinds(self) -> str:
-        return ", ".join(sorted({f.resource.kind or f.resource.type for f in self.findings}))
+        refs = list(map(_RESOURCE, self.findings))
+        kinds = set(map(_KIND, refs))
+        if not all(kinds):  # a resource without a kind is named by its type
+            kinds = {ref.kind or ref.type for ref in refs}
+        return ", ".join(sorted(kinds))
 
 
 def group_findings(findings: Iterable[Finding]) -> list[FindingGroup]:

@@ -16,8 +16,8 @@ from markupsafe import Markup
 
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings, view
-from scanner.reports.aggregate import FindingGroup, group_findings
-from scanner.reports.tally import credential_holders, holder_uids, tally
+from scanner.reports.aggregate import FindingGroup
+from scanner.reports.tally import credential_holders, groups, holder_uids, tally
 from scanner.reports.templating import asset, environment, script_json
 
 FINDING_COLUMNS = (
@@ -133,7 +133,7 @@ def finding_rows(result: ScanResult) -> tuple[list[list[Any]], bool]:
     if len(result.findings) <= FULL_LIST_LIMIT:
         holders = holder_uids([f.resource for f in result.findings], credential_holders(result.inventory))
         return [_finding_row(f, holder) for f, holder in zip(result.findings, holders, strict=True)], False
-    return [_group_row(g) for g in group_findings(result.findings)], True
+    return [_group_row(g) for g in groups(result)], True
 
 
 def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:

@@ -18,12 +18,14 @@ result each. Every finding, with its own fingerprint, stays in results.json.
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import Any
 from urllib.parse import quote
 
 from scanner.model import ControlSummary, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
 from scanner.reports.aggregate import FindingGroup, group_findings
+from scanner.reports.tally import groups
 from scanner.serialize import dumps_document
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -34,6 +36,8 @@ GROUP_FINGERPRINT_KEY = "nhiscan/group/v1"  # a group's: control, status, provid
 # GitHub code scanning shows the first 5,000 results of a run and rejects more than 25,000 or a
 # file over 10 MB compressed; past 5,000 findings cloud findings are grouped per control and account
 RESULTS_PER_RUN = 5_000
+SHOWN = ("fail", "waived")  # the statuses that have results
+_LOCATION, _RESOURCE = attrgetter("location"), attrgetter("resource")
 GROUP_LOCATIONS = 99  # resources named in a group's logical locations (100 shown, 1,000 accepted)
 
 
@@ -132,11 +136,16 @@ def _group_result(group: FindingGroup, rule_index: int) -> dict[str, Any]:
     return grouped
 
 
-def _results(findings: list[Finding], index: dict[str, int]) -> tuple[list[dict[str, Any]], bool]:
+def _results(result: ScanResult, findings: list[Finding], index: dict[str, int]) -> tuple[list[dict[str, Any]], bool]:
     """A result per finding; past RESULTS_PER_RUN, cloud findings (those without a file and line)
     are grouped per control, status and account. Whether they were grouped."""
     if len(findings) <= RESULTS_PER_RUN:
         return [_result(f, index[f.control_id]) for f in findings], False
+    if not any(map(_LOCATION, map(_RESOURCE, findings))):
+        # all in clouds: their groups are the scan's groups (shared with the HTML report) of
+        # these statuses, in the same order
+        grouped = [g for g in groups(result) if g.status in SHOWN]
+        return [_group_result(g, index[g.control_id]) for g in grouped], True
     in_files: list[Finding] = []
     in_clouds: list[Finding] = []
     for finding in findings:
@@ -150,8 +159,8 @@ def _results(findings: list[Finding], index: dict[str, int]) -> tuple[list[dict[
 def sarif_document(result: ScanResult) -> dict[str, Any]:
     rules = [_rule(c) for c in result.controls]
     index = {c.id: n for n, c in enumerate(result.controls)}
-    findings = [f for f in result.findings if f.status in ("fail", "waived")]
-    results, grouped = _results(findings, index)
+    findings = [f for f in result.findings if f.status in SHOWN]
+    results, grouped = _results(result, findings, index)
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
     return {
         "$schema": SARIF_SCHEMA,

@@ -1,9 +1,10 @@
 """What the reports count of a scan's findings, in one pass shared by all of them.
 
 The HTML report, the executive view (for the PDF and the history) and the summary each count
-failures per identity, severity and provider. At 100,000 identities a scan holds close to a
-million findings, so these counts are made once per scan: ``tally(result)`` keeps the last
-result's counts and hands them out again while that result, its findings list and its inventory
+failures per identity, severity and provider, and the HTML report and SARIF group a large
+scan's findings per control and account. At 100,000 identities a scan holds close to a million
+findings, so these are made once per scan: ``tally(result)`` and ``groups(result)`` keep the
+last result's and hand them out again while that result, its findings list and its inventory
 are the same objects. A ScanResult is final once reports are made of it; a changed copy
 (``dataclasses.replace``) is a different object and is counted anew.
 """
@@ -17,6 +18,7 @@ from itertools import groupby
 from operator import attrgetter
 
 from scanner.model import SEVERITIES, Finding, Inventory, ResourceRef, ScanResult
+from scanner.reports.aggregate import FindingGroup, group_findings
 
 
 def credential_holders(inventory: Inventory | None) -> dict[str, str | None]:
@@ -134,21 +136,50 @@ def count(result: ScanResult) -> Tally:
     )
 
 
-_last: list[tuple[ScanResult, list[Finding], int, Inventory | None, Tally]] = []
+@dataclass(slots=True)
+class _Made:
+    """What was made of one result, each piece when a report first asked for it."""
+
+    result: ScanResult
+    findings: list[Finding]
+    size: int
+    inventory: Inventory | None
+    tally: Tally | None = None
+    groups: list[FindingGroup] | None = None
+
+
+_last: list[_Made] = []
+
+
+def _made(result: ScanResult) -> _Made:
+    """What was made of ``result``, while it is the same result: the same object, its findings list
+    and its inventory the same objects, the list the same length."""
+    if _last:
+        made = _last[0]
+        same = made.result is result and made.findings is result.findings and made.inventory is result.inventory
+        if same and made.size == len(result.findings):
+            return made
+    _last[:] = [_Made(result, result.findings, len(result.findings), result.inventory)]
+    return _last[0]
 
 
 def tally(result: ScanResult) -> Tally:
     """``count(result)``, made once while the same result is reported."""
-    if _last:
-        counted, findings, size, inventory, made = _last[0]
-        same = counted is result and findings is result.findings and inventory is result.inventory
-        if same and size == len(findings):
-            return made
-    made = count(result)
-    _last[:] = [(result, result.findings, len(result.findings), result.inventory, made)]
-    return made
+    made = _made(result)
+    if made.tally is None:
+        made.tally = count(result)
+    return made.tally
+
+
+def groups(result: ScanResult) -> list[FindingGroup]:
+    """``group_findings(result.findings)``, made once while the same result is reported (the HTML
+    report and SARIF both group a large scan's findings)."""
+    made = _made(result)
+    if made.groups is None:
+        made.groups = group_findings(result.findings)
+    return made.groups
 
 
 def forget() -> None:
-    """Let go of the last result's counts (and so of the result)."""
+    """Let go of what was made of the last result (and so of the result)."""
     _last.clear()
