@@ -17,19 +17,9 @@ from typing import Any
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
-from scanner.engine.fields import UNKNOWN, Incomplete
-from scanner.engine.messages import PLAIN, fast_failure_message, json_value, message
-from scanner.model import Account, Agent, Credential, Finding, Grant, Identity, LogSource, ResourceRef
-
-MAX_EVIDENCE_ITEMS = 20
-_RECORD_TYPES: dict[type, str] = {
-    Identity: "identity",
-    Credential: "credential",
-    Grant: "grant",
-    Agent: "agent",
-    LogSource: "log_source",
-    Account: "account",
-}
+from scanner.engine.finding_evidence import evidence_builder
+from scanner.engine.messages import fast_failure_message, message
+from scanner.model import Finding, ResourceRef
 
 
 @dataclass(slots=True)
@@ -131,12 +121,11 @@ def _findings(
     fingerprint_of = _fingerprinter(control_id)
     evidence_names = {name for name, _ in compiled.require.fields} | {name for name, _, _ in compiled.require.relations}
     failure_message = fast_failure_message(compiled, evidence_names)
+    evidence_of = evidence_builder(compiled)
+    shared: dict[Any, Any] = {}  # evidence already built, for findings whose evidence reads the same
+    no_evidence: dict[str, Any] = {}
     findings: list[Finding] = []
     append = findings.append
-    # Findings whose evidence reads the same share one mapping (nothing changes evidence once made):
-    # a large estate has a few thousand distinct ones among hundreds of thousands of findings.
-    shared: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
-    share = shared.setdefault
     outcomes: list[tuple[str, tuple[str, str]]] = []
     outcome = outcomes.append
     for record, status in matched:
@@ -146,16 +135,12 @@ def _findings(
             known = refs[id(record)] = (ref, (ref.provider, ref.kind))
         ref, scope = known
         outcome((status, scope))
-        evidence = {} if status == "pass" else _evidence(compiled, record, ctx)
+        evidence = no_evidence if status == "pass" else evidence_of(record, ctx, shared)
         text = None
         if status == "fail" and failure_message is not None:
             text = failure_message(record, ref, evidence, ctx)
         if text is None:
             text = message(compiled, record, ref, status, evidence, ctx)
-        try:  # noqa: SIM105 - a with statement per finding costs more than the rare exception
-            evidence = share(tuple(evidence.items()), evidence)
-        except TypeError:  # a list or mapping among the values (records named, gaps): kept as it is
-            pass
         # positional: this runs once per finding, up to millions of times per scan
         append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, text, evidence))
     return findings, _tally(outcomes)
@@ -203,49 +188,3 @@ def resource_ref(record: Any, resource_type: str, ctx: EvalContext) -> ResourceR
     return ResourceRef(
         record.uid, resource_type, kind, record.name or record.uid, record.provider, record.account, location
     )
-
-
-def _evidence(compiled: CompiledControl, record: Any, ctx: EvalContext) -> dict[str, Any]:
-    evidence: dict[str, Any] = {}
-    read = compiled.reads
-    resource = compiled.control.resource
-    gaps: list[str] = [name for name in record.unknown if (resource, name) in read] if record.unknown else []
-    for name, accessor in compiled.require.fields:
-        value = accessor(record, ctx)
-        if type(value) is Incomplete:
-            gaps.append(value.reason)
-        evidence[name] = value if value is None or type(value) in PLAIN else json_value(value)
-    for name, resolve, inner in compiled.require.relations:
-        records = resolve(record, ctx)
-        if records is UNKNOWN:
-            evidence[name] = "not collected"
-            continue
-        partial = type(records) is Incomplete
-        if partial:
-            gaps.append(records.reason)
-            records = records.known
-        target = _RECORD_TYPES.get(type(records[0])) if records else None
-        for item in records:
-            if item_unknown := getattr(item, "unknown", None):
-                gaps.extend(f"{missing} of {_label(item)}" for missing in item_unknown if (target, missing) in read)
-        matching = records if inner is None else [item for item in records if inner(item, ctx)]
-        labels = [_label(item) for item in matching[:MAX_EVIDENCE_ITEMS]]
-        if len(matching) > MAX_EVIDENCE_ITEMS:
-            labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
-        evidence[name] = labels if labels or not partial else "not collected"
-    if compiled.classified:
-        evidence["classified_as"] = ctx.classification(record).describe()
-    if gaps:
-        evidence["not_collected"] = list(dict.fromkeys(gaps))[:MAX_EVIDENCE_ITEMS]
-    if record.attributes and "location" in record.attributes:
-        evidence["location"] = record.attributes["location"]
-    return evidence
-
-
-def _label(record: Any) -> str:
-    if isinstance(record, dict):  # a trust entry
-        return str(record.get("principal") or record.get("account") or record)
-    if isinstance(record, Credential):  # credentials have no name; show the redacted id
-        display = record.attributes.get("display_id")
-        return f"{record.kind} {display}" if display else record.kind
-    return str(getattr(record, "name", "") or record.uid)
