@@ -419,8 +419,11 @@ def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
 
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:
+    from scanner.history.store import HistoryStore
     from scanner.results_io import results_from_data
 
+    if _is_stored_id(reference):
+        return HistoryStore(db).load(reference)
     return results_from_data(*_results_document(reference, db))
 
 

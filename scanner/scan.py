@@ -23,7 +23,7 @@ from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
 from scanner.frameworks import Framework, items_by_framework, load_frameworks, weighted_score
-from scanner.gc_pause import collector_paused
+from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.model import (
     SEVERITY_RANK,
     ControlSummary,
@@ -228,12 +228,6 @@ def _count_waived(evaluation: Evaluation) -> None:
                 del tally[failed]
             waived = ("waived", *failed[1:])
             tally[waived] = tally.get(waived, 0) + 1
-
-
-# A scan with this many findings keeps what it built (the inventory and the findings, which live until
-# the reports are written) out of the cyclic collector's later passes: the first pass after the pause
-# would otherwise walk every one of them (0.5 s per 25k identities), and each full pass after it again.
-FREEZE_FROM_FINDINGS = 100_000
 
 
 def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:

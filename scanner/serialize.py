@@ -13,7 +13,7 @@ import os
 import tempfile
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -264,9 +264,15 @@ def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
 
 @cache
 def _loader(cls: Any) -> Converter:
+    return loader_with(cls, {})
+
+
+def loader_with(cls: Any, converters_by_field: Mapping[str, Converter]) -> Converter:
+    """A loader of ``cls`` as ``from_dict`` builds it, but with ``converters_by_field`` for the
+    fields they name (one that shares records already made, say)."""
     hints = typing.get_type_hints(cls, vars(model))
     converters: list[tuple[str, Converter | None]] = [
-        (f.name, _converter_for(hints[f.name])) for f in _fields(cls) if f.init
+        (f.name, converters_by_field.get(f.name) or _converter_for(hints[f.name])) for f in _fields(cls) if f.init
     ]
 
     def load(data: dict[str, Any]) -> Any:

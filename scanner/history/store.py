@@ -29,6 +29,13 @@ from scanner.gc_pause import collector_paused
 from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
+from scanner.history.stored_results import (
+    FINDINGS_OPENING,
+    LIST_CLOSING,
+    MAX_STORED_BYTES,
+    STORED_MAGIC,
+    streamed_result,
+)
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
@@ -40,9 +47,6 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATING = threading.Lock()
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT_MS = 120_000
-MAX_STORED_BYTES = 2 * 1024 * 1024 * 1024  # a stored scan inflates to at most this (a zlib bomb does not);
-# a scan of 100,000 identities is about 550 MB
-STORED_MAGIC = b"NHS1"  # then the SHA-256 of the uncompressed results.json, then zlib data
 
 
 # The columns holding a scan's stored parts (megabytes each for a large estate): read only by id,
@@ -66,10 +70,6 @@ def database_url(value: str) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
-
-
-FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's findings list
-LIST_CLOSING = b" ]"
 
 
 # zlib level of stored results. Level 6 took 6.5 s for a 100,000-identity scan's 531 MB of results,
@@ -414,9 +414,17 @@ class HistoryStore:
             for row in rows
         ]
 
+    @_guarded
     def load(self, scan_id: str) -> ScanResult:
-        data, intact = self.load_document(scan_id)
-        return results_from_data(data, Path(f"history:{scan_id}"), written_by_nhiscan=intact)
+        """A stored scan's results: read as they are inflated when they are exactly what this
+        nhiscan stored (see stored_results), otherwise parsed whole and validated."""
+        stored = self._stored(scan_id, scans.c.results)
+        label = Path(f"history:{scan_id}")
+        streamed = streamed_result(stored, label)
+        if streamed is not None:
+            return streamed
+        text_bytes, intact = _unpack(stored)
+        return results_from_data(orjson.loads(text_bytes), label, written_by_nhiscan=intact)
 
     @_guarded
     def load_document(self, scan_id: str) -> tuple[Any, bool]:

@@ -1,0 +1,139 @@
+"""A stored scan read back whole (``nhiscan report SCAN_ID`` in any format but the PDF alone, a
+scan group's merged report) is read as it is inflated, a finding at a time, and is the same
+ScanResult as its results.json parsed whole. Anything that is not exactly what this nhiscan stored
+in its own schema version is read whole and validated instead."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import orjson
+import pytest
+
+from scanner.history import stored_results
+from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _unpack
+from scanner.history.stored_results import streamed_result
+from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
+from scanner.reports.json_results import pieces, render
+from scanner.results_io import results_from_data
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+LABEL = Path("history:test")
+
+
+def packer_of(text_pieces: list[bytes]) -> ResultsPacker:
+    """Results packed piece by piece as the scan command packs them while writing results.json."""
+    packer = ResultsPacker(background=False)
+    for piece in text_pieces:
+        packer.add(piece)
+    return packer
+
+
+def stored(text_pieces: list[bytes]) -> bytes:
+    """Results as the history stores them."""
+    return packer_of(text_pieces).packed()
+
+
+def stored_scan(result: ScanResult) -> bytes:
+    return stored([piece.encode("utf-8") for piece in pieces(result)])
+
+
+def read_whole(blob: bytes) -> ScanResult:
+    text, intact = _unpack(blob)
+    return results_from_data(orjson.loads(text), LABEL, written_by_nhiscan=intact)
+
+
+@pytest.fixture
+def aged_result(catalogs) -> ScanResult:
+    """The demo estate a year on: every credential past its age limits."""
+    inventory = collect(SourceSpec("demo"))
+    later = inventory.collected_at.replace(year=inventory.collected_at.year + 1)
+    return run_scan(inventory, catalogs, ScanOptions(as_of=later))
+
+
+@pytest.mark.parametrize("name", ["demo_result", "hostile_result", "aged_result"])
+def test_a_stored_scan_reads_back_as_its_results_json_parsed_whole(request, name: str) -> None:
+    blob = stored_scan(request.getfixturevalue(name))
+    streamed = streamed_result(blob, LABEL)
+    assert streamed is not None
+    assert streamed == read_whole(blob)
+    assert render(streamed) == zlib.decompress(blob[len(STORED_MAGIC) + 32 :]).decode("utf-8")
+
+
+def test_the_store_and_the_report_command_read_a_stored_scan_back_as_it_was_written(
+    demo_result, cli, tmp_path: Path
+) -> None:
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    store.save(demo_result, packer_of([piece.encode("utf-8") for piece in pieces(demo_result)]))
+    scan_id = demo_result.scan.id
+    assert store.load(scan_id) == read_whole(stored_scan(demo_result))
+    out = tmp_path / "again"
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    assert cli("report", scan_id[:8], "--db", db, "--format", "json", "-o", str(out)).exit_code == 0
+    assert (out / "results.json").read_text(encoding="utf-8") == render(demo_result)
+
+
+def test_findings_about_one_record_share_its_resource_and_findings_reading_alike_share_evidence(
+    demo_result,
+) -> None:
+    streamed = streamed_result(stored_scan(demo_result), LABEL)
+    assert streamed is not None
+    resources: dict[str, object] = {}
+    evidence: dict[tuple[tuple[str, object], ...], object] = {}
+    plain = 0  # findings whose evidence holds no list or mapping
+    for finding in streamed.findings:
+        if finding.resource.location is None:
+            assert resources.setdefault(finding.resource.uid, finding.resource) is finding.resource
+        if all(type(value) in (str, int, float, bool, type(None)) for value in finding.evidence.values()):
+            first = evidence.setdefault(tuple(finding.evidence.items()), finding.evidence)
+            assert first is finding.evidence
+            plain += 1
+    assert len(evidence) < plain
+
+
+def results_text(result: ScanResult) -> bytes:
+    return render(result).encode("utf-8")
+
+
+def test_results_whose_checksum_does_not_match_are_read_whole(demo_result) -> None:
+    blob = stored_scan(demo_result)
+    text = zlib.decompress(blob[len(STORED_MAGIC) + 32 :]).replace(b'"score"', b'"score" ', 1)
+    tampered = blob[: len(STORED_MAGIC) + 32] + zlib.compress(text)
+    assert streamed_result(tampered, LABEL) is None
+
+
+def test_results_of_another_schema_version_are_read_whole_and_validated(demo_result) -> None:
+    text = results_text(demo_result).replace(
+        f'"schema_version": "{RESULTS_SCHEMA_VERSION}"'.encode(), b'"schema_version": "1.0"', 1
+    )
+    assert b'"schema_version": "1.0"' in text
+    assert streamed_result(stored([text]), LABEL) is None
+
+
+def test_results_with_no_findings_list_written_line_by_line_are_read_whole(demo_result) -> None:
+    document = orjson.loads(results_text(demo_result))
+    document["findings"] = []
+    compact = orjson.dumps(document)  # one line: nothing to read a finding at a time
+    blob = stored([compact])
+    assert streamed_result(blob, LABEL) is None
+    assert read_whole(blob).findings == []
+
+
+def test_a_finding_line_that_is_not_json_sends_the_results_to_be_read_whole(demo_result) -> None:
+    text = results_text(demo_result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    broken = text[:opening] + b"  {not json},\n" + text[opening:]
+    assert streamed_result(stored([broken]), LABEL) is None
+
+
+def test_results_inflating_past_the_limit_are_not_read_here(demo_result, monkeypatch) -> None:
+    blob = stored_scan(demo_result)
+    monkeypatch.setattr(stored_results, "MAX_STORED_BYTES", 10_000)
+    assert streamed_result(blob, LABEL) is None
+
+
+def test_results_not_stored_with_a_checksum_are_read_whole(demo_result) -> None:
+    legacy = zlib.compress(results_text(demo_result))  # as scans were stored before checksums were kept
+    assert streamed_result(legacy, LABEL) is None
