@@ -10,10 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import update
 
+from scanner.errors import InputError
 from scanner.history import stored_results
 from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _unpack
 from scanner.history.stored_results import streamed_result
+from scanner.history.tables import scans
 from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
 from scanner.reports.json_results import pieces, render
 from scanner.results_io import results_from_data
@@ -137,3 +140,26 @@ def test_results_inflating_past_the_limit_are_not_read_here(demo_result, monkeyp
 def test_results_not_stored_with_a_checksum_are_read_whole(demo_result) -> None:
     legacy = zlib.compress(results_text(demo_result))  # as scans were stored before checksums were kept
     assert streamed_result(legacy, LABEL) is None
+
+
+WRONG_SHAPES = [b'  {"resource": ["not", "a", "record"]},\n', b'  {"evidence": 7},\n', b"  [1, 2],\n"]
+
+
+@pytest.mark.parametrize("line", WRONG_SHAPES)
+def test_a_finding_of_the_wrong_shape_under_a_matching_checksum_is_validated_and_refused(
+    demo_result, cli, tmp_path: Path, line: bytes
+) -> None:
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    store = HistoryStore(db)
+    store.save(demo_result, render(demo_result))
+    text = results_text(demo_result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    blob = stored([text[:opening] + line + text[opening:]])  # its checksum matches what it holds
+    assert streamed_result(blob, LABEL) is None
+    with store.engine.begin() as connection:
+        connection.execute(update(scans).where(scans.c.id == demo_result.scan.id).values(results=blob))
+    with pytest.raises(InputError, match="findings"):
+        store.load(demo_result.scan.id)
+    report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
+    assert report.exit_code == 2 and "Traceback" not in report.output
+    assert not (tmp_path / "out" / "results.json").exists()

@@ -423,8 +423,9 @@ class HistoryStore:
         streamed = streamed_result(stored, label)
         if streamed is not None:
             return streamed
-        text_bytes, intact = _unpack(stored)
-        return results_from_data(orjson.loads(text_bytes), label, written_by_nhiscan=intact)
+        # not as this nhiscan stores its own results, even where the checksum matches: validated
+        text_bytes, _ = _unpack(stored)
+        return results_from_data(orjson.loads(text_bytes), label)
 
     @_guarded
     def load_document(self, scan_id: str) -> tuple[Any, bool]:

@@ -154,7 +154,7 @@ def _streamed(stored: bytes, label: Path) -> ScanResult | None:
         if digest.digest() != checksum:
             return None
         document = orjson.loads(reading.document())
-    except (zlib.error, ValueError, TypeError, KeyError, OverflowError, InputError):  # orjson's are ValueErrors
+    except (zlib.error, ValueError, TypeError, KeyError, AttributeError, OverflowError, InputError):
         return None
     if not isinstance(document, dict) or document.get("schema_version") != RESULTS_SCHEMA_VERSION:
         return None
