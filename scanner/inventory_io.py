@@ -35,7 +35,7 @@ def inventory_from_data(data: object, path: Path, valid: bool = False, consume: 
         raise InputError(f"unreadable value: {exc}", str(path)) from None
 
 
-_RECORD_TYPES: dict[str, type] = {
+RECORD_TYPES: dict[str, type] = {  # each record section's model class
     "accounts": Account,
     "identities": Identity,
     "credentials": Credential,
@@ -51,7 +51,7 @@ def consume_inventory(data: dict[str, Any]) -> Inventory:
     sections = {section: data.pop(section) for section in RECORD_SECTIONS if section in data}
     inventory = from_dict(Inventory, data)
     for section, records in sections.items():
-        record_type = _RECORD_TYPES[section]
+        record_type = RECORD_TYPES[section]
         records.reverse()  # taken from the end, each parsed record is freed as its model record is made
         take = records.pop
         setattr(inventory, section, [from_dict(record_type, take()) for _ in range(len(records))])

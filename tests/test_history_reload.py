@@ -17,6 +17,7 @@ from scanner.history import stored_results
 from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _unpack
 from scanner.history.stored_results import streamed_result
 from scanner.history.tables import scans
+from scanner.inventory_io import RECORD_TYPES
 from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
 from scanner.reports.json_results import pieces, render
 from scanner.results_io import results_from_data
@@ -163,3 +164,22 @@ def test_a_finding_of_the_wrong_shape_under_a_matching_checksum_is_validated_and
     report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
     assert report.exit_code == 2 and "Traceback" not in report.output
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_the_inventorys_records_are_made_a_line_at_a_time_and_only_its_frame_is_parsed(demo_result) -> None:
+    blob = stored_scan(demo_result)
+    reading = stored_results._Reading(LABEL)
+    for text in stored_results.inflated(blob[len(STORED_MAGIC) + 32 :]):
+        reading.add(text)
+    inventory = demo_result.inventory
+    assert inventory is not None
+    for section in RECORD_TYPES:
+        assert len(reading.records.get(section, [])) == len(getattr(inventory, section))
+    frame = orjson.loads(reading.document())["inventory"]
+    assert all(frame[section] == [] for section in RECORD_TYPES if section in frame)
+
+
+def test_an_inventory_record_of_the_wrong_shape_sends_the_results_to_be_read_whole(demo_result) -> None:
+    text = results_text(demo_result)
+    section = text.index(b'   "identities": [\n') + len(b'   "identities": [\n')
+    assert streamed_result(stored([text[:section] + b'    {"uid": 5},\n' + text[section:]]), LABEL) is None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,8 @@ import orjson
 
 from scanner.errors import InputError
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
-from scanner.inventory_io import consume_inventory
-from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef, ScanResult
+from scanner.inventory_io import RECORD_TYPES
+from scanner.model import RESULTS_SCHEMA_VERSION, Finding, Inventory, ResourceRef, ScanResult
 from scanner.results_io import results_from_data
 from scanner.serialize import from_dict, loader_with
 
@@ -31,6 +31,9 @@ MAX_STORED_BYTES = 2 * 1024 * 1024 * 1024  # a stored scan inflates to at most t
 STORED_MAGIC = b"NHS1"  # then the SHA-256 of the uncompressed results.json, then zlib data
 FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's findings list
 LIST_CLOSING = b" ]"
+INVENTORY_OPENING = b' "inventory": {'
+SECTION_OPENING = (b'   "', b'": [')  # a section of the inventory, one record a line
+RECORD_LINE = b"    {"
 
 _COMPRESSED_PIECE = 1024 * 1024  # bytes of zlib data inflated at a time
 _INFLATED_PIECE = 8 * 1024 * 1024  # at most this much text from each
@@ -61,9 +64,13 @@ class _Reading:
         self.before: list[bytes] = []  # up to and including the line opening the findings list
         self.after: list[bytes] = []  # from the line closing it
         self.findings: list[Finding] = []
+        self.records: dict[str, list[Any]] = {}  # the inventory's records by section, made as read
         self._opened = False
         self._closed = False
-        self._partial = b""  # a finding line not yet whole
+        self._partial = b""  # a line not yet whole
+        self._in_inventory = False
+        self._section: list[Any] | None = None  # the records of the section being read
+        self._record: Callable[[dict[str, Any]], Any] = dict
         self._resources: dict[tuple[tuple[str, Any], ...], ResourceRef] = {}
         self._evidence: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
         self._finding = loader_with(
@@ -98,7 +105,7 @@ class _Reading:
 
     def add(self, text: bytes) -> None:
         if self._closed:
-            self.after.append(text)
+            self._read_after(text)
         elif self._opened:
             self._read_findings(text)
         else:
@@ -119,16 +126,40 @@ class _Reading:
         for number, line in enumerate(lines):
             if line.startswith(LIST_CLOSING):
                 self._closed = True
-                self.after.append(b"\n".join([*lines[number:], self._partial]))
-                self._partial = b""
+                rest, self._partial = b"\n".join([*lines[number:], self._partial]), b""
+                self._read_after(rest)
                 return
             findings.append(finding(orjson.loads(line.rstrip(b","))))
 
+    def _read_after(self, text: bytes) -> None:
+        """The text after the findings list, kept but for the inventory's records, one per line in
+        their sections, each made into its model record as it is read."""
+        lines = (self._partial + text).split(b"\n")
+        self._partial = lines.pop()
+        kept = self.after
+        for line in lines:
+            if self._section is not None:
+                if line.startswith(RECORD_LINE):
+                    self._section.append(self._record(orjson.loads(line.rstrip(b","))))
+                    continue
+                self._section = None
+            elif self._in_inventory:
+                name = _section_opened(line)
+                if name is not None:
+                    if name in self.records:
+                        raise ValueError(f"inventory section {name} twice")
+                    self._section = self.records[name] = []
+                    self._record = loader_with(RECORD_TYPES[name], {})
+            elif line == INVENTORY_OPENING:
+                self._in_inventory = True
+            kept.append(line + b"\n")
+
     def document(self) -> bytes:
-        """The text around the findings list, joined once and let go of here."""
+        """The text around the findings list and the inventory's records, joined once and let go
+        of here."""
         if not self._closed:
             raise ValueError("the findings list is not closed")
-        parts, self.before, self.after = [*self.before, *self.after], [], []
+        parts, self.before, self.after = [*self.before, *self.after, self._partial], [], []
         return b"".join(parts)
 
 
@@ -159,12 +190,30 @@ def _streamed(stored: bytes, label: Path) -> ScanResult | None:
     if not isinstance(document, dict) or document.get("schema_version") != RESULTS_SCHEMA_VERSION:
         return None
     inventory = document.pop("inventory", None)
+    if reading.records and not (isinstance(inventory, dict) and _sections_left_empty(inventory, reading.records)):
+        return None
     result = results_from_data(document, label, written_by_nhiscan=True)
     result.findings = reading.findings
     if inventory is not None:
-        del document
         try:
-            result.inventory = consume_inventory(inventory)
+            result.inventory = from_dict(Inventory, inventory)
         except (ValueError, OverflowError) as exc:  # as model_from says it of the whole document
             raise InputError(f"unreadable value: {exc}", str(label)) from None
+        for section, records in reading.records.items():
+            setattr(result.inventory, section, records)
     return result
+
+
+def _sections_left_empty(inventory: dict[str, Any], records: dict[str, list[Any]]) -> bool:
+    """Whether every section read record by record is left in the text as an empty list (so no
+    record was passed over as a line of another shape)."""
+    return all(inventory.get(section) == [] for section in records)
+
+
+def _section_opened(line: bytes) -> str | None:
+    """The inventory's record section this line opens, if any."""
+    start, end = SECTION_OPENING
+    if not (line.startswith(start) and line.endswith(end)):
+        return None
+    name = line[len(start) : -len(end)].decode("utf-8", "replace")
+    return name if name in RECORD_TYPES else None
