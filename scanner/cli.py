@@ -384,20 +384,29 @@ def _write_outputs(
         with output_set(output_dir, owned) as staging, lines_shared(shared, staging):  # encoded once, written twice
             started = time.perf_counter()
             if inventory is not None:
-                save_inventory(inventory, staging / "inventory.json")
+                try:
+                    save_inventory(inventory, staging / "inventory.json")
+                except ReportError as exc:  # nothing moves: the folder keeps what it held
+                    raise _named_as_written(exc, staging, output_dir) from None
             if timings is not None:
                 timings["write"] = round(time.perf_counter() - started, 3)
             try:
                 settings = ReportSettings(paper=paper, executive=executive)
                 write_reports(result, formats, staging, settings, timings, results_sink)
             except ReportError as exc:
-                failure = ReportError(str(exc).replace(str(staging), str(output_dir)))
+                failure = _named_as_written(exc, staging, output_dir)
             names = sorted(path.name for path in staging.iterdir())
     except OSError as exc:
         raise ReportError(f"{output_dir}: cannot write: {exc.strerror or exc}") from None
     if failure is not None:
         raise failure
     return [output_dir / name for name in names]
+
+
+def _named_as_written(error: ReportError, staging: Path, output_dir: Path) -> ReportError:
+    """The error naming each file where it was to be written, not in the staging folder (gone by
+    the time the error is read)."""
+    return ReportError(str(error).replace(str(staging), str(output_dir)))
 
 
 def _is_stored_id(reference: str) -> bool:

@@ -1,0 +1,94 @@
+"""Faults while a scan writes its outputs and stores them, through the installed command: a disk
+that fills, an output path that is a file, SIGINT and SIGTERM (once, or over and over) while
+results.json is written and packed for the history, and a history database another process holds
+locked. Whatever happens, the output folder holds whole files (of this scan, or what it held
+before), no temporary file or staging folder is left in it, a scan whose outputs failed is not
+stored, and the process ends promptly with the exit code of the command-line contract."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import build
+from scanner.inventory_io import save_inventory
+
+NHISCAN = shutil.which("nhiscan", path=str(Path(sys.executable).parent)) or shutil.which("nhiscan")
+pytestmark = [
+    pytest.mark.skipif(NHISCAN is None, reason="the package is not installed (pip install -e .)"),
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and file size limits"),
+]
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 identities: inventory.json about 4 MB, results.json about 11 MB."""
+    path = tmp_path_factory.mktemp("estate") / "inventory.json"
+    save_inventory(build(2000), path)
+    return path
+
+
+def command(source: str, out: Path, db: Path) -> list[str]:
+    assert NHISCAN is not None
+    return [NHISCAN, "scan", source, "--format", "json", "-o", str(out), "--db", str(db), "--fail-on", "none", "-q"]
+
+
+def run(args: list[str], file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=limit if file_size_limit is not None else None,
+    )
+
+
+def stored_scans(db: Path) -> int:
+    with sqlite3.connect(db) as connection:
+        return int(connection.execute("SELECT count(*) FROM scans").fetchone()[0])
+
+
+def names(folder: Path) -> list[str]:
+    """Every entry of the folder, hidden ones (temporary files, staging folders) included."""
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_a_disk_that_fills_while_the_inventory_is_written_leaves_the_earlier_scan_and_names_the_file(
+    estate: Path, tmp_path: Path
+) -> None:
+    out, db = tmp_path / "out", tmp_path / "history.db"
+    assert run(command(f"inventory:{estate}", out, db)).returncode == 0
+    earlier = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    failed = run(command(f"inventory:{estate}", out, db), file_size_limit=2 * MB)  # inventory.json is 4 MB
+
+    assert failed.returncode == 2
+    assert failed.stderr.splitlines() == [f"nhiscan: error: {out / 'inventory.json'}: cannot write: File too large"]
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == earlier
+    assert stored_scans(db) == 1
+
+
+def test_a_disk_that_fills_while_results_json_is_written_and_packed_stores_nothing(
+    estate: Path, tmp_path: Path
+) -> None:
+    out, db = tmp_path / "out", tmp_path / "history.db"
+
+    failed = run(command(f"inventory:{estate}", out, db), file_size_limit=8 * MB)  # results.json is 11 MB
+
+    assert failed.returncode == 2
+    assert failed.stderr.splitlines() == [f"nhiscan: error: {out / 'results.json'}: cannot write: File too large"]
+    assert names(out) == ["inventory.json"]  # whole; a report that fails holds back none of the others
+    assert stored_scans(db) == 0
