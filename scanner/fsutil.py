@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ def write_atomic_pieces(path: Path, pieces: Iterable[str | bytes], also: Callabl
     """Write ``pieces`` to ``path`` through a temporary file that replaces it only once complete
     and on disk; ``also`` sees every byte written, piece by piece (a large file need never be
     whole in memory)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_directory(path.parent)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; reports are shared like any file
@@ -37,6 +38,15 @@ def write_atomic_pieces(path: Path, pieces: Iterable[str | bytes], also: Callabl
         raise
 
 
+def make_directory(path: Path) -> None:
+    """``path`` as a folder, made with its parents if missing. A file in its place is "Not a
+    directory", as the system says of a path through a file (mkdir alone says "File exists")."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -49,7 +59,7 @@ def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
     files as a set (with SIGINT/SIGTERM held off while they move), and files of ``owned_names``
     this run did not write are removed, so the folder never mixes two scans. On an exception
     nothing moves, and the staging folder is removed either way."""
-    directory.mkdir(parents=True, exist_ok=True)
+    make_directory(directory)
     staging = Path(tempfile.mkdtemp(prefix=".nhiscan-staging-", dir=directory))
     try:
         yield staging

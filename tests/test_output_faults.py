@@ -92,3 +92,16 @@ def test_a_disk_that_fills_while_results_json_is_written_and_packed_stores_nothi
     assert failed.stderr.splitlines() == [f"nhiscan: error: {out / 'results.json'}: cannot write: File too large"]
     assert names(out) == ["inventory.json"]  # whole; a report that fails holds back none of the others
     assert stored_scans(db) == 0
+
+
+def test_an_output_path_that_is_a_file_is_one_line_and_stays_as_it_was(tmp_path: Path) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be")
+    db = tmp_path / "history.db"
+
+    failed = run(command("demo", blocker, db))
+
+    assert failed.returncode == 2
+    assert failed.stderr.splitlines() == [f"nhiscan: error: {blocker}: cannot write: Not a directory"]
+    assert blocker.read_text() == "a file where the output folder should be"
+    assert stored_scans(db) == 0
