@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +35,8 @@ def write_atomic_pieces(path: Path, pieces: Iterable[str | bytes], also: Callabl
             os.fsync(stream.fileno())
         os.replace(temp_name, path)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        with signals_deferred():  # a second Ctrl-C does not leave the temporary file behind
+            Path(temp_name).unlink(missing_ok=True)
         raise
 
 
@@ -58,7 +60,8 @@ def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
     """A staging folder for the files of one run; on success they replace the folder's earlier
     files as a set (with SIGINT/SIGTERM held off while they move), and files of ``owned_names``
     this run did not write are removed, so the folder never mixes two scans. On an exception
-    nothing moves, and the staging folder is removed either way."""
+    nothing moves, and the staging folder is removed either way (with the signals held off too: the
+    first Ctrl-C removes it, and a second one while it goes would leave it half removed)."""
     make_directory(directory)
     staging = Path(tempfile.mkdtemp(prefix=".nhiscan-staging-", dir=directory))
     try:
@@ -70,15 +73,28 @@ def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
             for name in sorted(written):
                 os.replace(staging / name, directory / name)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with signals_deferred():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block ends."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    """SIGINT and SIGTERM wait until the block ends, then are handled as they would have been.
+    The system hands a signal to any thread that does not block it (the history's packing thread
+    too), so blocking it in this one would not hold it off; Python runs every handler in the main
+    thread, so the handlers note it instead. Only the main thread is ever interrupted by them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = [(signum, signal.signal(signum, lambda signum, frame: arrived.append(signum))) for signum in _DEFERRED]
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous:
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        if arrived:
+            signal.raise_signal(arrived[0])

@@ -8,9 +8,12 @@ stored, and the process ends promptly with the exit code of the command-line con
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ pytestmark = [
 ]
 
 MB = 1024 * 1024
+PROMPTLY = 10  # seconds from the signal to the end of the process; a hang would be a minute
 
 
 @pytest.fixture(scope="module")
@@ -104,4 +108,66 @@ def test_an_output_path_that_is_a_file_is_one_line_and_stays_as_it_was(tmp_path:
     assert failed.returncode == 2
     assert failed.stderr.splitlines() == [f"nhiscan: error: {blocker}: cannot write: Not a directory"]
     assert blocker.read_text() == "a file where the output folder should be"
+    assert stored_scans(db) == 0
+
+
+def _start_and_wait_for_results_json(args: list[str], out: Path) -> subprocess.Popen[str]:
+    """The scan, once its results.json is being written (and packed) in the staging folder."""
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(out.glob(".nhiscan-staging-*/.results.json.*.tmp")):
+        assert process.poll() is None, f"the scan ended before results.json was written: {process.stderr}"
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    return process
+
+
+def _ended(process: subprocess.Popen[str], signalled: Callable[[], None] = lambda: None) -> tuple[int, float]:
+    """The exit code, and how long after the first signal the process ended; ``signalled`` is
+    called until then."""
+    started = time.monotonic()
+    try:
+        while process.poll() is None:
+            assert time.monotonic() - started < PROMPTLY, "the process did not end promptly"
+            signalled()
+            time.sleep(0.001)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_while_results_json_is_written_and_packed_leaves_nothing_and_stores_nothing(
+    estate: Path, tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    out, db = tmp_path / "out", tmp_path / "history.db"
+    process = _start_and_wait_for_results_json(command(f"inventory:{estate}", out, db), out)
+
+    process.send_signal(signum)
+    exit_code, _ = _ended(process)
+
+    assert exit_code == code
+    assert process.stderr is not None and process.stderr.read() == f"nhiscan: {said}; nothing more was written\n"
+    assert names(out) == []
+    assert stored_scans(db) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signals_over_and_over_while_results_json_is_written_leave_no_staging_folder(
+    estate: Path, tmp_path: Path, signum: int
+) -> None:
+    """A user holding Ctrl-C, or a supervisor that signals again: every signal that comes while the
+    staging folder is being removed waits until it is gone."""
+    out, db = tmp_path / "out", tmp_path / "history.db"
+    process = _start_and_wait_for_results_json(command(f"inventory:{estate}", out, db), out)
+
+    exit_code, _ = _ended(process, lambda: process.send_signal(signum))
+
+    assert exit_code in (128 + signum, -signum)  # the later signals may end the process themselves
+    assert names(out) == []
     assert stored_scans(db) == 0
