@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,75 @@ def test_signals_over_and_over_while_results_json_is_written_leave_no_staging_fo
     assert exit_code in (128 + signum, -signum)  # the later signals may end the process themselves
     assert names(out) == []
     assert stored_scans(db) == 0
+
+
+def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding the history's write lock for ``seconds`` (a scan storing a large
+    estate, a backup, an administrator's open transaction)."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, time\n"
+            f"connection = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+            "connection.execute('BEGIN IMMEDIATE')\n"
+            "print('locked', flush=True)\n"
+            f"time.sleep({seconds})\n"
+            "connection.execute('COMMIT')\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    from scanner.history.store import HistoryStore
+
+    db = tmp_path / "history.db"
+    HistoryStore(str(db))
+    return db
+
+
+def test_a_scan_waits_for_another_writer_and_is_stored_once_it_is_done(history: Path, tmp_path: Path) -> None:
+    holder = _hold_write_lock(history, 3)
+    try:
+        assert run(command("demo", tmp_path / "out", history)).returncode == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert stored_scans(history) == 1
+
+
+@pytest.fixture
+def locked_history(history: Path) -> Iterator[Path]:
+    holder = _hold_write_lock(history, 120)
+    try:
+        yield history
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_scan_waits_for_a_locked_history_ends_it_at_once(
+    locked_history: Path, tmp_path: Path, signum: int, code: int
+) -> None:
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        command("demo", out, locked_history), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not (out / "results.json").exists():  # written before the scan is stored
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(1)  # waiting for the lock by now
+
+    process.send_signal(signum)
+    exit_code, took = _ended(process)
+
+    assert exit_code == code and took < 3
+    assert stored_scans(locked_history) == 0
+    assert (out / "results.json").exists()  # the outputs were whole before the wait began

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from scanner.diff import Side
@@ -29,6 +29,7 @@ from scanner.gc_pause import collector_paused
 from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
+from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
 from scanner.history.stored_results import (
     FINDINGS_OPENING,
     LIST_CLOSING,
@@ -226,13 +227,13 @@ class HistoryStore:
     def _engine(url: str) -> Engine:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 60})
+            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(connection: Any, _: Any) -> None:
                 cursor = connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
-                cursor.execute("PRAGMA busy_timeout=60000")  # writers wait for each other
+                cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # writers wait for each other
                 cursor.close()
 
             return engine
@@ -285,6 +286,21 @@ class HistoryStore:
 
     # ---------------------------------------------------------------- writing
 
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A transaction that holds the database's write lock from its start; SQLite's wait for
+        another writer is taken in turns a signal can end (see sqlite_lock)."""
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                try:
+                    take_write_lock(connection)
+                except StillLocked:
+                    raise HistoryError(
+                        f"history database {self._safe_url()}: another process held it locked for "
+                        f"{BUSY_TIMEOUT_MS // 1000} s; nothing was written to it"
+                    ) from None
+            yield connection
+
     @_guarded
     def save(
         self,
@@ -315,7 +331,7 @@ class HistoryStore:
         failing = (
             b"" if indexed else _pack("\n".join(sorted(f.fingerprint for f in result.findings if f.status == "fail")))
         )
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             connection.execute(
                 scans.insert().values(
                     id=result.scan.id,
@@ -370,7 +386,7 @@ class HistoryStore:
     @_guarded
     def prune(self, older_than_days: int) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-        with self.engine.begin() as connection:
+        with self._writing() as connection:
             return int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
 
     # ---------------------------------------------------------------- reading
