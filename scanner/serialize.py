@@ -74,8 +74,18 @@ def dumps(obj: Any) -> str:
     """Compact JSON of a model object or structure (dataclasses and datetimes included)."""
     try:
         return orjson.dumps(obj, default=_encodable, option=_OPTIONS).decode("utf-8")
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits, read from some file: the slow, exact way
+    except orjson.JSONEncodeError as error:  # an integer beyond 64 bits, read from some file: the slow, exact way
+        _raise_interruption(error)
         return json.dumps(obj, default=_jsonable, ensure_ascii=False, separators=(",", ":"))
+
+
+def _raise_interruption(error: orjson.JSONEncodeError) -> None:
+    """orjson reports whatever its ``default`` hook raised as an encoding error: a SIGINT or
+    SIGTERM whose handler ran in the hook (KeyboardInterrupt, Terminated) is raised as itself, not
+    taken for a value to encode the slow way (the scan went on as if it had never come)."""
+    cause = error.__cause__
+    if cause is not None and not isinstance(cause, Exception):
+        raise cause
 
 
 def dumps_document(document: dict[str, Any], expand: tuple[str, ...] = ()) -> str:
@@ -175,7 +185,8 @@ def _item_lines(items: Sequence[Any], indent: bytes, convert: Callable[[Any], An
             lines = [encode(item, default=_encodable, option=_OPTIONS) for item in items]
         else:
             lines = [encode(convert(item), default=_encodable, option=_OPTIONS) for item in items]
-    except orjson.JSONEncodeError:  # some item needs the exact, slower way
+    except orjson.JSONEncodeError as error:  # some item needs the exact, slower way
+        _raise_interruption(error)
         converted = items if convert is None else map(convert, items)
         lines = [dumps(item).encode("utf-8") for item in converted]
     return indent + (b",\n" + indent).join(lines)

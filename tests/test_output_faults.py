@@ -7,6 +7,7 @@ stored, and the process ends promptly with the exit code of the command-line con
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sqlite3
@@ -44,19 +45,26 @@ def command(source: str, out: Path, db: Path) -> list[str]:
     return [NHISCAN, "scan", source, "--format", "json", "-o", str(out), "--db", str(db), "--fail-on", "none", "-q"]
 
 
-def run(args: list[str], file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
-    def limit() -> None:
-        import resource
+def _as_at_a_terminal() -> None:
+    """SIGINT and SIGTERM as a user's shell leaves them (a suite started in the background ignores
+    SIGINT, and its children would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
+def run(
+    args: list[str], file_size_limit: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    def prepare() -> None:
+        _as_at_a_terminal()
+        if file_size_limit is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    environment = {**os.environ, **(env or {})}
     return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=limit if file_size_limit is not None else None,
+        args, capture_output=True, text=True, timeout=120, check=False, preexec_fn=prepare, env=environment
     )
 
 
@@ -113,7 +121,9 @@ def test_an_output_path_that_is_a_file_is_one_line_and_stays_as_it_was(tmp_path:
 
 def _start_and_wait_for_results_json(args: list[str], out: Path) -> subprocess.Popen[str]:
     """The scan, once its results.json is being written (and packed) in the staging folder."""
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_as_at_a_terminal
+    )
     deadline = time.monotonic() + 60
     while not any(out.glob(".nhiscan-staging-*/.results.json.*.tmp")):
         assert process.poll() is None, f"the scan ended before results.json was written: {process.stderr}"
@@ -173,6 +183,42 @@ def test_signals_over_and_over_while_results_json_is_written_leave_no_staging_fo
     assert stored_scans(db) == 0
 
 
+_SIGNAL_WHILE_A_TIME_IS_ENCODED = """
+import os, signal
+import scanner.serialize as serialize
+encodable, calls = serialize._encodable, []
+def signalled(value):
+    calls.append(value)
+    if len(calls) == 50:
+        os.kill(os.getpid(), signal.{name})
+    return encodable(value)
+serialize._encodable = signalled
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_that_arrives_while_a_time_is_encoded_is_not_lost(
+    tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    """The JSON encoder calls back into Python for each time it writes, and reports whatever that
+    call raised as an encoding error; the signal's KeyboardInterrupt (or SIGTERM's) must not be
+    taken for one, or the scan goes on as if the signal had never come."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_SIGNAL_WHILE_A_TIME_IS_ENCODED.format(name=signal.Signals(signum).name))
+    out, db = tmp_path / "out", tmp_path / "history.db"
+
+    completed = run(command("demo", out, db), env={"PYTHONPATH": str(hook)})
+
+    assert completed.returncode == code
+    assert completed.stderr == f"nhiscan: {said}; nothing more was written\n"
+    assert not out.exists() or names(out) == []
+    assert stored_scans(db) == 0
+
+
 def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
     """Another process holding the history's write lock for ``seconds`` (a scan storing a large
     estate, a backup, an administrator's open transaction)."""
@@ -229,7 +275,11 @@ def test_a_signal_while_the_scan_waits_for_a_locked_history_ends_it_at_once(
 ) -> None:
     out = tmp_path / "out"
     process = subprocess.Popen(
-        command("demo", out, locked_history), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command("demo", out, locked_history),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_at_a_terminal,
     )
     deadline = time.monotonic() + 60
     while not (out / "results.json").exists():  # written before the scan is stored
