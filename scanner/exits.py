@@ -8,6 +8,7 @@ of control characters before it is printed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -73,12 +74,32 @@ class ExitCodeGroup(click.Group):
             raise click.exceptions.Exit(EXIT_INTERNAL) from None
 
 
+def _on_sigint(signum: int, frame: FrameType | None) -> NoReturn:
+    _later_signals_wait()
+    raise KeyboardInterrupt()
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    _later_signals_wait()
     raise Terminated()
 
 
+def _later_signals_wait() -> None:
+    """Once the first SIGINT or SIGTERM is unwinding the command, later ones are let go: a second
+    Ctrl-C a few milliseconds later would otherwise interrupt the first one's handling and leave as
+    click's "Aborted!" (exit 1, which means "gate failed") or as an uncaught Terminated. The
+    command's own handlers are put back when it closes."""
+    signal.signal(signal.SIGINT, _let_go)
+    signal.signal(signal.SIGTERM, _let_go)
+
+
+def _let_go(signum: int, frame: FrameType | None) -> None:
+    """A signal that arrived while an earlier one was being handled."""
+
+
 def install(ctx: click.Context, debug: bool) -> None:
-    """SIGTERM unwinds like Ctrl-C; library log records (SDK warnings) stay quiet unless --debug."""
+    """SIGTERM unwinds like Ctrl-C, and once either has come, later ones wait for it to finish;
+    library log records (SDK warnings) stay quiet unless --debug."""
     ctx.meta["nhiscan.debug"] = debug
     root = logging.getLogger()
     if debug:
@@ -87,10 +108,16 @@ def install(ctx: click.Context, debug: bool) -> None:
         handler = logging.NullHandler()
         root.addHandler(handler)
         ctx.call_on_close(lambda: root.removeHandler(handler))
-    in_main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
-    if in_main_thread and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    if threading.current_thread() is not threading.main_thread():  # signals can only be set there
+        return
+    # each signal handled here only if it is as the shell leaves it (ignored stays ignored)
+    for signum, default, on_signal in (
+        (signal.SIGTERM, signal.SIG_DFL, _on_sigterm),
+        (signal.SIGINT, signal.default_int_handler, _on_sigint),
+    ):
+        if signal.getsignal(signum) is default:
+            signal.signal(signum, on_signal)
+            ctx.call_on_close(functools.partial(signal.signal, signum, default))
 
 
 @contextmanager

@@ -293,3 +293,46 @@ def test_a_signal_while_the_scan_waits_for_a_locked_history_ends_it_at_once(
     assert exit_code == code and took < 3
     assert stored_scans(locked_history) == 0
     assert (out / "results.json").exists()  # the outputs were whole before the wait began
+
+
+_SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED = """
+import os, signal
+import click
+import scanner.serialize as serialize
+encodable, calls, echo = serialize._encodable, [], click.echo
+def signalled(value):
+    calls.append(value)
+    if len(calls) == 50:
+        os.kill(os.getpid(), signal.{name})
+    return encodable(value)
+def echo_after_another(message=None, *args, **kwargs):
+    if isinstance(message, str) and "nothing more was written" in message:
+        os.kill(os.getpid(), signal.{name})  # the user presses Ctrl-C again as the first is handled
+    return echo(message, *args, **kwargs)
+serialize._encodable = signalled
+click.echo = echo_after_another
+"""
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_second_signal_while_the_first_is_handled_keeps_the_first_ones_exit_code(
+    tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    """Ctrl-C pressed twice: the second must not turn the interruption into click's "Aborted!"
+    (exit 1, which means the gate failed) or an uncaught error."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        _SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED.format(name=signal.Signals(signum).name)
+    )
+    out, db = tmp_path / "out", tmp_path / "history.db"
+
+    completed = run(command("demo", out, db), env={"PYTHONPATH": str(hook)})
+
+    assert completed.returncode == code
+    assert completed.stderr == f"nhiscan: {said}; nothing more was written\n"
+    assert not out.exists() or names(out) == []
+    assert stored_scans(db) == 0
