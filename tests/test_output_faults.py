@@ -206,9 +206,15 @@ def test_a_signal_that_arrives_while_a_time_is_encoded_is_not_lost(
     """The JSON encoder calls back into Python for each time it writes, and reports whatever that
     call raised as an encoding error; the signal's KeyboardInterrupt (or SIGTERM's) must not be
     taken for one, or the scan goes on as if the signal had never come."""
+    _assert_ended_by_the_signal(tmp_path, _SIGNAL_WHILE_A_TIME_IS_ENCODED, signum, code, said)
+
+
+def _assert_ended_by_the_signal(tmp_path: Path, hook_source: str, signum: int, code: int, said: str) -> None:
+    """A demo scan into a history, run with ``hook_source`` (naming the signal as {name}) loaded at
+    start-up, ends with the signal's exit code and one line, nothing written and nothing stored."""
     hook = tmp_path / "hook"
     hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_SIGNAL_WHILE_A_TIME_IS_ENCODED.format(name=signal.Signals(signum).name))
+    (hook / "sitecustomize.py").write_text(hook_source.format(name=signal.Signals(signum).name))
     out, db = tmp_path / "out", tmp_path / "history.db"
 
     completed = run(command("demo", out, db), env={"PYTHONPATH": str(hook)})
@@ -295,23 +301,18 @@ def test_a_signal_while_the_scan_waits_for_a_locked_history_ends_it_at_once(
     assert (out / "results.json").exists()  # the outputs were whole before the wait began
 
 
-_SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED = """
-import os, signal
+_SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED = (
+    _SIGNAL_WHILE_A_TIME_IS_ENCODED
+    + """
 import click
-import scanner.serialize as serialize
-encodable, calls, echo = serialize._encodable, [], click.echo
-def signalled(value):
-    calls.append(value)
-    if len(calls) == 50:
-        os.kill(os.getpid(), signal.{name})
-    return encodable(value)
+echo = click.echo
 def echo_after_another(message=None, *args, **kwargs):
     if isinstance(message, str) and "nothing more was written" in message:
         os.kill(os.getpid(), signal.{name})  # the user presses Ctrl-C again as the first is handled
     return echo(message, *args, **kwargs)
-serialize._encodable = signalled
 click.echo = echo_after_another
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -323,16 +324,4 @@ def test_a_second_signal_while_the_first_is_handled_keeps_the_first_ones_exit_co
 ) -> None:
     """Ctrl-C pressed twice: the second must not turn the interruption into click's "Aborted!"
     (exit 1, which means the gate failed) or an uncaught error."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(
-        _SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED.format(name=signal.Signals(signum).name)
-    )
-    out, db = tmp_path / "out", tmp_path / "history.db"
-
-    completed = run(command("demo", out, db), env={"PYTHONPATH": str(hook)})
-
-    assert completed.returncode == code
-    assert completed.stderr == f"nhiscan: {said}; nothing more was written\n"
-    assert not out.exists() or names(out) == []
-    assert stored_scans(db) == 0
+    _assert_ended_by_the_signal(tmp_path, _SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED, signum, code, said)
