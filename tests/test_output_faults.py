@@ -32,6 +32,10 @@ MB = 1024 * 1024
 PROMPTLY = 10  # seconds from the signal to the end of the process; a hang would be a minute
 
 
+# each signal, the exit code it ends a command with, and what the command says
+SIGNALS = [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+
+
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2,000 identities: inventory.json about 4 MB, results.json about 11 MB."""
@@ -148,10 +152,7 @@ def _ended(process: subprocess.Popen[str], signalled: Callable[[], None] = lambd
     return process.returncode, time.monotonic() - started
 
 
-@pytest.mark.parametrize(
-    ("signum", "code", "said"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
-)
+@pytest.mark.parametrize(("signum", "code", "said"), SIGNALS)
 def test_a_signal_while_results_json_is_written_and_packed_leaves_nothing_and_stores_nothing(
     estate: Path, tmp_path: Path, signum: int, code: int, said: str
 ) -> None:
@@ -196,10 +197,7 @@ serialize._encodable = signalled
 """
 
 
-@pytest.mark.parametrize(
-    ("signum", "code", "said"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
-)
+@pytest.mark.parametrize(("signum", "code", "said"), SIGNALS)
 def test_a_signal_that_arrives_while_a_time_is_encoded_is_not_lost(
     tmp_path: Path, signum: int, code: int, said: str
 ) -> None:
@@ -315,10 +313,7 @@ click.echo = echo_after_another
 )
 
 
-@pytest.mark.parametrize(
-    ("signum", "code", "said"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
-)
+@pytest.mark.parametrize(("signum", "code", "said"), SIGNALS)
 def test_a_second_signal_while_the_first_is_handled_keeps_the_first_ones_exit_code(
     tmp_path: Path, signum: int, code: int, said: str
 ) -> None:
