@@ -30,7 +30,7 @@ def inventory_from_data(data: object, path: Path, valid: bool = False, consume: 
         validate(data, "inventory", path)
     _refuse_duplicate_uids(data, path)
     try:
-        return consume_inventory(data) if consume else from_dict(Inventory, data)
+        return _consumed(data) if consume else from_dict(Inventory, data)
     except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
         raise InputError(f"unreadable value: {exc}", str(path)) from None
 
@@ -45,7 +45,7 @@ RECORD_TYPES: dict[str, type] = {  # each record section's model class
 }
 
 
-def consume_inventory(data: dict[str, Any]) -> Inventory:
+def _consumed(data: dict[str, Any]) -> Inventory:
     """The Inventory of a parsed (and checked) document, each record taken out of ``data`` as its
     model record is made, so the two are never held whole at once."""
     sections = {section: data.pop(section) for section in RECORD_SECTIONS if section in data}

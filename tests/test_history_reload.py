@@ -168,7 +168,7 @@ def test_a_finding_of_the_wrong_shape_under_a_matching_checksum_is_validated_and
 
 def test_the_inventorys_records_are_made_a_line_at_a_time_and_only_its_frame_is_parsed(demo_result) -> None:
     blob = stored_scan(demo_result)
-    reading = stored_results._Reading(LABEL)
+    reading = stored_results._Reading()
     for text in stored_results.inflated(blob[len(STORED_MAGIC) + 32 :]):
         reading.add(text)
     inventory = demo_result.inventory

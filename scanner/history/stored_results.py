@@ -23,7 +23,7 @@ from scanner.errors import InputError
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.inventory_io import RECORD_TYPES
 from scanner.model import RESULTS_SCHEMA_VERSION, Finding, Inventory, ResourceRef, ScanResult
-from scanner.results_io import results_from_data
+from scanner.results_io import model_from, results_from_data
 from scanner.serialize import from_dict, loader_with
 
 MAX_STORED_BYTES = 2 * 1024 * 1024 * 1024  # a stored scan inflates to at most this (a zlib bomb does not);
@@ -59,8 +59,7 @@ def inflated(data: bytes | memoryview) -> Iterator[bytes]:
 class _Reading:
     """The text around the findings list, kept; the findings in it, made as their lines arrive."""
 
-    def __init__(self, label: Path) -> None:
-        self.label = label
+    def __init__(self) -> None:
         self.before: list[bytes] = []  # up to and including the line opening the findings list
         self.after: list[bytes] = []  # from the line closing it
         self.findings: list[Finding] = []
@@ -177,7 +176,7 @@ def streamed_result(stored: bytes, label: Path) -> ScanResult | None:
 def _streamed(stored: bytes, label: Path) -> ScanResult | None:
     checksum = stored[len(STORED_MAGIC) : len(STORED_MAGIC) + 32]
     digest = hashlib.sha256()
-    reading = _Reading(label)
+    reading = _Reading()
     try:
         for text in inflated(memoryview(stored)[len(STORED_MAGIC) + 32 :]):
             digest.update(text)
@@ -195,10 +194,7 @@ def _streamed(stored: bytes, label: Path) -> ScanResult | None:
     result = results_from_data(document, label, written_by_nhiscan=True)
     result.findings = reading.findings
     if inventory is not None:
-        try:
-            result.inventory = from_dict(Inventory, inventory)
-        except (ValueError, OverflowError) as exc:  # as model_from says it of the whole document
-            raise InputError(f"unreadable value: {exc}", str(label)) from None
+        result.inventory = model_from(Inventory, inventory, label)
         for section, records in reading.records.items():
             setattr(result.inventory, section, records)
     return result
