@@ -114,6 +114,8 @@ def test_results_of_another_schema_version_are_read_whole_and_validated(demo_res
     )
     assert b'"schema_version": "1.0"' in text
     assert streamed_result(stored([text]), LABEL) is None
+    with pytest.raises(ValueError, match="another schema version"):  # before any finding is read
+        stored_results._Reading().add(text)
 
 
 def test_results_with_no_findings_list_written_line_by_line_are_read_whole(demo_result) -> None:

@@ -35,6 +35,8 @@ INVENTORY_OPENING = b' "inventory": {'
 SECTION_OPENING = (b'   "', b'": [')  # a section of the inventory, one record a line
 RECORD_LINE = b"    {"
 
+# how results.json opens, as json_results writes it in this nhiscan's schema version
+_THIS_SCHEMA_VERSION = f'{{\n "schema_version": "{RESULTS_SCHEMA_VERSION}",\n'.encode()
 _COMPRESSED_PIECE = 1024 * 1024  # bytes of zlib data inflated at a time
 _INFLATED_PIECE = 8 * 1024 * 1024  # at most this much text from each
 
@@ -112,6 +114,8 @@ class _Reading:
             head = b"".join(self.before)
             opening = head.find(b"\n" + FINDINGS_OPENING)
             if opening >= 0:
+                if not head.startswith(_THIS_SCHEMA_VERSION):  # read whole and validated, so not read here
+                    raise ValueError("another schema version")
                 end = opening + 1 + len(FINDINGS_OPENING)
                 self.before, self._opened = [head[:end]], True
                 self._read_findings(head[end:])
