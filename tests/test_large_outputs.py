@@ -101,3 +101,41 @@ def test_an_empty_findings_list_is_written_as_an_empty_list(demo_result: ScanRes
     from scanner.reports import json_results
 
     assert json.loads(json_results.render(dataclasses.replace(demo_result, findings=[])))["findings"] == []
+
+
+@pytest.mark.parametrize("empty", [False, True], ids=["demo", "no findings"])
+def test_findings_csv_and_ocsf_are_written_as_they_are_made(
+    demo_result: ScanResult, monkeypatch, tmp_path: Path, empty: bool
+) -> None:
+    import csv
+    import dataclasses
+
+    from scanner import reports
+    from scanner.reports import csv_report, ocsf, write_reports
+
+    result = dataclasses.replace(demo_result, findings=[]) if empty else demo_result
+    monkeypatch.setattr(csv_report, "ROWS_PER_PIECE", 7)
+    monkeypatch.setattr(ocsf, "EVENTS_PER_PIECE", 7)
+    written: Counter[str] = Counter()
+    write_whole_file = reports.write_atomic_pieces
+
+    def counting(path: Path, pieces, also=None) -> None:
+        def counted():
+            for piece in pieces:
+                written[path.name] += 1
+                yield piece
+
+        write_whole_file(path, counted(), also)
+
+    monkeypatch.setattr(reports, "write_atomic_pieces", counting)
+    write_reports(result, ["csv", "ocsf"], tmp_path)
+
+    findings = result.findings
+    events = [f for f in findings if f.status in ocsf.STATUS_IDS]
+    assert written["findings.csv"] == 1 + -(-len(findings) // 7)  # the header, then 7 rows a piece
+    assert written["findings.ocsf.jsonl"] == -(-len(events) // 7)
+    with open(tmp_path / "findings.csv", newline="", encoding="utf-8-sig") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == list(csv_report.COLUMNS) and [row[0] for row in rows[1:]] == [f.fingerprint for f in findings]
+    lines = (tmp_path / "findings.ocsf.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["finding_info"]["uid"] for line in lines] == [f.fingerprint for f in events]

@@ -1,8 +1,10 @@
 """The reports of fixed estates, pinned byte for byte: report.html, results.sarif, the executive
-report's HTML (what report.pdf is laid out from) and the executive view the history stores stay
-exactly what they were when their rendering was made faster. Scan id, times, tool version and
-trend are fixed, so only the rendering decides the bytes. A change that means to alter a report
-updates the digests below, saying why in its commit."""
+report's HTML (what report.pdf is laid out from), the executive view the history stores,
+findings.csv and findings.ocsf.jsonl stay exactly what they were when their rendering was made
+faster. Scan id, times, tool version and trend are fixed, so only the rendering decides the bytes.
+A change that means to alter a report updates the digests below, saying why in its commit (the
+OCSF events' digests changed once, when they came to be written compact by the C encoder: the
+same events, key for key, without the spaces after separators)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import pytest
 from benchmarks.synthetic import build
 from scanner.inventory_io import save_inventory
 from scanner.model import ScanResult, TrendPoint
-from scanner.reports import ReportSettings, html_report, markdown, pdf_report, sarif
+from scanner.reports import ReportSettings, csv_report, html_report, markdown, ocsf, pdf_report, sarif
 from scanner.reports.executive import executive_view, summary_document
 from scanner.scan import Catalogs, ScanOptions, gate, run_scan
 from scanner.sources import SourceSpec, collect
@@ -37,6 +39,8 @@ PINNED = {
         "executive.html from the stored view": "a01cc367bdafe3111e353424436a263dfdd15925e34ff6eb54f0f9ffc3c6465d",
         "summary": "a5d72ff0cd1381437761ce8c548cc219706227a50dd7ec1bae97e2437ff1a999",
         "summary.md": "1e0ab3fb93164b7a142b9efe045149b77e3bae66a88f12b5670c5860d5964663",
+        "findings.csv": "c4526296d9d62eff6bf401a907b5122857ef6389e52db4f19e187aac12144eee",
+        "findings.ocsf.jsonl": "298c2b26b58a2a22e762b2b18863d3f0fb870e96f76aa95dc0558652855397cc",
     },
     "synthetic-small": {
         "report.html": "d2d3698dcb9f8afee65a50be2080ce3cbb96290099e587a39374c7320840d412",
@@ -45,6 +49,8 @@ PINNED = {
         "executive.html from the stored view": "f607b07575b5fb0423bc54395d7976e7305336d22c7032806709de2888f87dbd",
         "summary": "5b9690613d726198aafcb62f235dafe714820378207fb3156991be5569db2d57",
         "summary.md": "b4de3bcd880abab86c60a1a6d8c38d7b20e42a95b55f26f63cedfe9249201e03",
+        "findings.csv": "597a56d853d6ea706524c2546a3feedbb3d757d63f6703ca275fdad1e8b21e60",
+        "findings.ocsf.jsonl": "311d86db82ec91eedc2dfce3c3cc97735ec79c0714b50bcc4bf025022d226d81",
     },
     "demo": {
         "report.html": "3d90811e6e0bc5bfb611c50e9d6a10f9df7dcd7fbafbe44417351db89fb2f443",
@@ -53,6 +59,8 @@ PINNED = {
         "executive.html from the stored view": "6949328d84efc72194efc4be81969475917b98002b0f00629e34b1030bc3b9bf",
         "summary": "8d646396962727607a8be118805d70d24144e25b19c1251f9b738ad797ad4ad9",
         "summary.md": "b587997b8bfbcaa50bc3a8149a921448aae5b08766cc956b81dfd69c1d8fb630",
+        "findings.csv": "e88442215dcee3b31d8c581a3a6e58d1ebf51f3923b5bcbf184143d34ec3a61e",
+        "findings.ocsf.jsonl": "c549cf26a72add4e7d57bbdc2d14ed55df361ac8bff0039ea643aacef023a780",
     },
     "demo-grouped": {
         "report.html": "d2e0aa4610af2fe384d4fd1bb192a3805a990d0c76c9f28b80cb6aecadf7701f",
@@ -61,6 +69,8 @@ PINNED = {
         "executive.html from the stored view": "6949328d84efc72194efc4be81969475917b98002b0f00629e34b1030bc3b9bf",
         "summary": "8d646396962727607a8be118805d70d24144e25b19c1251f9b738ad797ad4ad9",
         "summary.md": "b587997b8bfbcaa50bc3a8149a921448aae5b08766cc956b81dfd69c1d8fb630",
+        "findings.csv": "e88442215dcee3b31d8c581a3a6e58d1ebf51f3923b5bcbf184143d34ec3a61e",
+        "findings.ocsf.jsonl": "c549cf26a72add4e7d57bbdc2d14ed55df361ac8bff0039ea643aacef023a780",
     },
 }
 
@@ -128,6 +138,8 @@ def _digests(result: ScanResult) -> dict[str, str]:
         "executive.html from the stored view": _digest(lambda: pdf_report.executive_html(result, stored)),
         "summary": _digest(lambda: summary_document(result, executive)),
         "summary.md": _digest(lambda: markdown.render(result, settings)),
+        "findings.csv": _digest(lambda: "".join(csv_report.pieces(result, settings))),
+        "findings.ocsf.jsonl": _digest(lambda: "".join(ocsf.pieces(result, settings))),
     }
 
 

@@ -111,7 +111,12 @@ def write_reports(
                 waiting[name] = running.enter_context(start(result, settings))
         for name in formats:
             if name != "json" and name not in waiting:
-                write(name, whole(functools.partial(available[name].render, result, settings)))
+                reporter = available[name]
+                in_pieces = getattr(reporter, "pieces", None)  # a large file is written as it is made
+                if in_pieces is not None:
+                    write(name, functools.partial(in_pieces, result, settings))
+                else:
+                    write(name, whole(functools.partial(reporter.render, result, settings)))
         for name, finished in waiting.items():
             write(name, whole(finished))
     if "json" in formats:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from scanner.model import Finding, ScanResult
@@ -19,10 +20,11 @@ COLUMNS = ("fingerprint", "control_id", "title", "severity", "status", "new", "p
            "resource_type", "resource_kind", "resource_name", "resource_uid", "file", "line", "message",
            "waiver_owner", "waiver_expires", "remediation")  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ROWS_PER_PIECE = 5000  # written as they are made: a large estate's file is never whole in memory
 
 
 def neutralise(value: Any) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else value if type(value) is str else str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
@@ -38,13 +40,23 @@ def _row(finding: Finding, titles: dict[str, tuple[str, str]]) -> list[str]:
     return [neutralise(value) for value in values]
 
 
-def render(result: ScanResult, settings: ReportSettings) -> str:
+def pieces(result: ScanResult, settings: ReportSettings) -> Iterator[str]:
+    """The file's text, a few thousand rows at a time."""
     titles = {c.id: (c.title, c.remediation) for c in result.controls}
+    findings = result.findings
+    yield "\ufeff" + _rows_text([COLUMNS])  # the byte-order mark tells spreadsheet tools the file is UTF-8
+    for start in range(0, len(findings), ROWS_PER_PIECE):
+        yield _rows_text(_row(f, titles) for f in findings[start : start + ROWS_PER_PIECE])
+
+
+def _rows_text(rows: Iterable[Sequence[str]]) -> str:
     stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(_row(f, titles) for f in result.findings)
-    return "\ufeff" + stream.getvalue()  # the byte-order mark tells spreadsheet tools the file is UTF-8
+    csv.writer(stream, lineterminator="\r\n").writerows(rows)
+    return stream.getvalue()
 
 
-REPORTER = Reporter(format="csv", filename="findings.csv", render=render)
+def render(result: ScanResult, settings: ReportSettings) -> str:
+    return "".join(pieces(result, settings))
+
+
+REPORTER = Reporter(format="csv", filename="findings.csv", render=render, pieces=pieces)
