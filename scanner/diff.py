@@ -136,8 +136,18 @@ def side_of(result: ScanResult) -> Side:
 
 def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False) -> Side:
     """A diff's view of a results.json document, checked as ``results_from_data`` checks it; only
-    the inventory becomes model objects up front."""
+    the inventory becomes model objects up front. A document said to be as nhiscan wrote it that
+    is not of the shape read here is validated after all, which names what is wrong."""
     document = checked_document(data, path, written_by_nhiscan)
+    try:
+        return _side_of_checked(document, path)
+    except (KeyError, TypeError, AttributeError):
+        if not written_by_nhiscan:
+            raise
+        return _side_of_checked(checked_document(data, path), path)
+
+
+def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
     findings = document["findings"]
     inventory = model_from(Inventory, document["inventory"], path) if "inventory" in document else None
     failing = {f["fingerprint"]: f for f in findings if f["status"] == "fail"}

@@ -168,6 +168,27 @@ def test_a_finding_of_the_wrong_shape_under_a_matching_checksum_is_validated_and
     assert not (tmp_path / "out" / "results.json").exists()
 
 
+@pytest.mark.parametrize("line", WRONG_SHAPES)
+def test_a_diff_of_a_scan_stored_without_a_drift_index_validates_results_of_the_wrong_shape(
+    demo_result, cli, tmp_path: Path, line: bytes
+) -> None:
+    """Scans stored before drift indexes were kept are diffed from their results, which are
+    validated like any other results when they are not what this nhiscan wrote."""
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    store = HistoryStore(db)
+    store.save(demo_result, render(demo_result))
+    text = results_text(demo_result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    blob = stored([text[:opening] + line + text[opening:]])  # its checksum matches what it holds
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(scans).where(scans.c.id == demo_result.scan.id).values(results=blob, drift_index=None)
+        )
+    drift = cli("diff", demo_result.scan.id, demo_result.scan.id, "--db", db)
+    assert drift.exit_code == 2 and "Traceback" not in drift.output
+    assert "findings" in drift.output
+
+
 def test_the_inventorys_records_are_made_a_line_at_a_time_and_only_its_frame_is_parsed(demo_result) -> None:
     blob = stored_scan(demo_result)
     reading = stored_results._Reading()
