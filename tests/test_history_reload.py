@@ -148,19 +148,31 @@ def test_results_not_stored_with_a_checksum_are_read_whole(demo_result) -> None:
 WRONG_SHAPES = [b'  {"resource": ["not", "a", "record"]},\n', b'  {"evidence": 7},\n', b"  [1, 2],\n"]
 
 
+def stored_with_a_finding_line(result: ScanResult, line: bytes) -> bytes:
+    """The scan's results as the history stores them, with ``line`` first in its findings list:
+    its checksum matches what it holds."""
+    text = results_text(result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    return stored([text[:opening] + line + text[opening:]])
+
+
+def history_holding(result: ScanResult, tmp_path: Path, **columns: object) -> tuple[str, HistoryStore]:
+    """A history with ``result`` stored, then its row's ``columns`` set as given."""
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    store = HistoryStore(db)
+    store.save(result, render(result))
+    with store.engine.begin() as connection:
+        connection.execute(update(scans).where(scans.c.id == result.scan.id).values(**columns))
+    return db, store
+
+
 @pytest.mark.parametrize("line", WRONG_SHAPES)
 def test_a_finding_of_the_wrong_shape_under_a_matching_checksum_is_validated_and_refused(
     demo_result, cli, tmp_path: Path, line: bytes
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'history.db'}"
-    store = HistoryStore(db)
-    store.save(demo_result, render(demo_result))
-    text = results_text(demo_result)
-    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
-    blob = stored([text[:opening] + line + text[opening:]])  # its checksum matches what it holds
+    blob = stored_with_a_finding_line(demo_result, line)
     assert streamed_result(blob, LABEL) is None
-    with store.engine.begin() as connection:
-        connection.execute(update(scans).where(scans.c.id == demo_result.scan.id).values(results=blob))
+    db, store = history_holding(demo_result, tmp_path, results=blob)
     with pytest.raises(InputError, match="findings"):
         store.load(demo_result.scan.id)
     report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
@@ -174,16 +186,8 @@ def test_a_diff_of_a_scan_stored_without_a_drift_index_validates_results_of_the_
 ) -> None:
     """Scans stored before drift indexes were kept are diffed from their results, which are
     validated like any other results when they are not what this nhiscan wrote."""
-    db = f"sqlite:///{tmp_path / 'history.db'}"
-    store = HistoryStore(db)
-    store.save(demo_result, render(demo_result))
-    text = results_text(demo_result)
-    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
-    blob = stored([text[:opening] + line + text[opening:]])  # its checksum matches what it holds
-    with store.engine.begin() as connection:
-        connection.execute(
-            update(scans).where(scans.c.id == demo_result.scan.id).values(results=blob, drift_index=None)
-        )
+    blob = stored_with_a_finding_line(demo_result, line)
+    db, _ = history_holding(demo_result, tmp_path, results=blob, drift_index=None)
     drift = cli("diff", demo_result.scan.id, demo_result.scan.id, "--db", db)
     assert drift.exit_code == 2 and "Traceback" not in drift.output
     assert "findings" in drift.output
