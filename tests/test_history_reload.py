@@ -21,6 +21,7 @@ from scanner.inventory_io import RECORD_TYPES
 from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
 from scanner.reports.json_results import pieces, render
 from scanner.results_io import results_from_data
+from scanner.results_lines import ModelReading
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
@@ -115,7 +116,7 @@ def test_results_of_another_schema_version_are_read_whole_and_validated(demo_res
     assert b'"schema_version": "1.0"' in text
     assert streamed_result(stored([text]), LABEL) is None
     with pytest.raises(ValueError, match="another schema version"):  # before any finding is read
-        stored_results._Reading().add(text)
+        ModelReading().add(text)
 
 
 def test_results_with_no_findings_list_written_line_by_line_are_read_whole(demo_result) -> None:
@@ -195,7 +196,7 @@ def test_a_diff_of_a_scan_stored_without_a_drift_index_validates_results_of_the_
 
 def test_the_inventorys_records_are_made_a_line_at_a_time_and_only_its_frame_is_parsed(demo_result) -> None:
     blob = stored_scan(demo_result)
-    reading = stored_results._Reading()
+    reading = ModelReading()
     for text in stored_results.inflated(blob[len(STORED_MAGIC) + 32 :]):
         reading.add(text)
     inventory = demo_result.inventory

@@ -30,18 +30,13 @@ from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
-from scanner.history.stored_results import (
-    FINDINGS_OPENING,
-    LIST_CLOSING,
-    MAX_STORED_BYTES,
-    STORED_MAGIC,
-    streamed_result,
-)
+from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
+from scanner.results_lines import FINDINGS_OPENING, LIST_CLOSING
 
 _T = TypeVar("_T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

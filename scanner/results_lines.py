@@ -1,0 +1,218 @@
+"""results.json's text read a piece at a time, as ``json_results`` lays it out: one finding a line,
+and in the inventory one record a line. The text around them (the frame) is kept, with every such
+list left empty in it; each finding and record line is handed on as it is read, so neither the
+whole text nor its parse is ever held. A 100,000-identity scan's results.json is about 530 MB,
+and its whole parse takes over 2 GB more.
+
+Text not laid out so (another schema version, another tool's layout, a missing or extra comma
+between lines) raises ``LayoutError``: the caller reads it whole instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from scanner.inventory_io import RECORD_TYPES
+from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
+from scanner.serialize import from_dict, loader_with
+
+FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's findings list
+LIST_CLOSING = b" ]"
+INVENTORY_OPENING = b' "inventory": {'
+SECTION_OPENING = (b'   "', b'": [')  # a section of the inventory, one record a line
+RECORD_LINE = b"    {"
+SEPARATOR = b","
+
+# how results.json opens, as json_results writes it in this nhiscan's schema version
+THIS_SCHEMA_VERSION = f'{{\n "schema_version": "{RESULTS_SCHEMA_VERSION}",\n'.encode()
+HEAD_LIMIT = 8 * 1024 * 1024  # the findings list opens within this many bytes of the start, or not at all
+
+
+class LayoutError(ValueError):
+    """The text is not laid out as this nhiscan writes results.json."""
+
+
+class LineReading:
+    """Feed ``add`` the text in pieces of any size; ``finding_line`` and ``record_line`` see each
+    item's line (without its separator) as it is whole, and ``document`` gives the frame."""
+
+    def __init__(self) -> None:
+        self.before: list[bytes] = []  # up to and including the line opening the findings list
+        self.after: list[bytes] = []  # from the line closing it
+        self.sections: list[str] = []  # the inventory's sections read record by record, in order
+        self.line_number = 0  # of the last whole line read
+        self._opened = False
+        self._closed = False
+        self._partial = b""  # a line not yet whole
+        self._in_inventory = False
+        self._section: str | None = None  # the section being read
+        self._separated = True  # the last item line ended with a separator (or none came yet)
+        self._items_seen = False  # in the list being read
+
+    def finding_line(self, line: bytes) -> None:
+        raise NotImplementedError
+
+    def record_line(self, section: str, line: bytes) -> None:
+        raise NotImplementedError
+
+    def list_closed(self) -> None:
+        """The findings list or a section of records has ended."""
+
+    def add(self, text: bytes) -> None:
+        if self._closed:
+            self._read_after(text)
+        elif self._opened:
+            self._read_findings(text)
+        else:
+            self.before.append(text)
+            head = b"".join(self.before)
+            opening = head.find(b"\n" + FINDINGS_OPENING)
+            if opening >= 0:
+                if not head.startswith(THIS_SCHEMA_VERSION):
+                    raise LayoutError("another schema version")
+                end = opening + 1 + len(FINDINGS_OPENING)
+                self.before, self._opened = [head[:end]], True
+                self.line_number = head.count(b"\n", 0, end)
+                self._read_findings(head[end:])
+            elif len(head) > HEAD_LIMIT:
+                raise LayoutError("no findings list near the start")
+            else:
+                self.before = [head]
+
+    def _item(self, line: bytes) -> bytes:
+        """An item line without its separator; every item but the last of its list has one."""
+        if not self._separated:
+            raise LayoutError(f"line {self.line_number}: an item follows one without a separator")
+        self._items_seen = True
+        self._separated = line.endswith(SEPARATOR)
+        return line[:-1] if self._separated else line
+
+    def _end_of_list(self) -> None:
+        if self._items_seen and self._separated:
+            raise LayoutError(f"line {self.line_number - 1}: the last item ends with a separator")
+        self._separated, self._items_seen = True, False
+        self.list_closed()
+
+    def _read_findings(self, text: bytes) -> None:
+        lines = (self._partial + text).split(b"\n")
+        self._partial = lines.pop()
+        finding_line, separated = self.finding_line, self._separated
+        for index, line in enumerate(lines):  # _item, written out: this runs once per finding
+            self.line_number += 1
+            if line.startswith(LIST_CLOSING):
+                self._separated, self._items_seen = separated, self._items_seen or index > 0
+                self._end_of_list()
+                self._closed = True
+                self.line_number -= 1  # read again, as the first line after the list
+                rest, self._partial = b"\n".join([*lines[index:], self._partial]), b""
+                self._read_after(rest)
+                return
+            if not separated:
+                raise LayoutError(f"line {self.line_number}: an item follows one without a separator")
+            separated = line.endswith(SEPARATOR)
+            finding_line(line[:-1] if separated else line)
+        self._separated, self._items_seen = separated, self._items_seen or bool(lines)
+
+    def _read_after(self, text: bytes) -> None:
+        """The text after the findings list, kept but for the inventory's records, one per line in
+        their sections."""
+        lines = (self._partial + text).split(b"\n")
+        self._partial = lines.pop()
+        kept = self.after
+        for line in lines:
+            self.line_number += 1
+            if self._section is not None:
+                if line.startswith(RECORD_LINE):
+                    self.record_line(self._section, self._item(line))
+                    continue
+                self._end_of_list()
+                self._section = None
+            elif self._in_inventory:
+                name = section_opened(line)
+                if name is not None:
+                    if name in self.sections:
+                        raise LayoutError(f"inventory section {name} twice")
+                    self.sections.append(name)
+                    self._section = name
+            elif line == INVENTORY_OPENING:
+                self._in_inventory = True
+            kept.append(line + b"\n")
+
+    def document(self) -> bytes:
+        """The frame: the text around the findings list and the inventory's records, joined once
+        and let go of here."""
+        if not self._closed:
+            raise LayoutError("the findings list is not closed")
+        parts, self.before, self.after = [*self.before, *self.after, self._partial], [], []
+        return b"".join(parts)
+
+
+def section_opened(line: bytes) -> str | None:
+    """The inventory's record section this line opens, if any."""
+    start, end = SECTION_OPENING
+    if not (line.startswith(start) and line.endswith(end)):
+        return None
+    name = line[len(start) : -len(end)].decode("utf-8", "replace")
+    return name if name in RECORD_TYPES else None
+
+
+class ModelReading(LineReading):
+    """The frame kept; the findings and records in it made into the model as their lines arrive
+    (the text is trusted: see ``results_file`` for a file's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.findings: list[Finding] = []
+        self.records: dict[str, list[Any]] = {}  # the inventory's records by section, made as read
+        self._record: Callable[[dict[str, Any]], Any] = dict
+        self._resources: dict[tuple[tuple[str, Any], ...], ResourceRef] = {}
+        self._evidence: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+        self._finding = loader_with(
+            Finding,
+            {
+                "resource": self._shared_resource,
+                "evidence": self._shared_evidence,
+                "control_id": sys.intern,
+                "status": sys.intern,
+                "severity": sys.intern,
+            },
+        )
+
+    def _shared_evidence(self, evidence: dict[str, Any]) -> dict[str, Any]:
+        """Findings whose evidence reads the same share one mapping, as the scan that made them did
+        (evidence holding a list or a mapping is kept as it is)."""
+        try:
+            return self._evidence.setdefault(tuple(evidence.items()), evidence)
+        except TypeError:
+            return evidence
+
+    def _shared_resource(self, data: dict[str, Any]) -> ResourceRef:
+        """Findings about one record share its ResourceRef, as the scan that made them did (a
+        resource read from a file, with a location, has its own)."""
+        if data.get("location") is not None:
+            return from_dict(ResourceRef, data)
+        key = tuple(data.items())
+        resource = self._resources.get(key)
+        if resource is None:
+            resource = self._resources[key] = from_dict(ResourceRef, data)
+        return resource
+
+    def finding_line(self, line: bytes) -> None:
+        self.findings.append(self._finding(orjson.loads(line)))
+
+    def record_line(self, section: str, line: bytes) -> None:
+        self.make_record(section, orjson.loads(line))
+
+    def make_findings(self, items: list[dict[str, Any]]) -> None:
+        self.findings.extend(map(self._finding, items))
+
+    def make_record(self, section: str, data: dict[str, Any]) -> None:
+        records = self.records.get(section)
+        if records is None:
+            records = self.records[section] = []
+            self._record = loader_with(RECORD_TYPES[section], {})
+        records.append(self._record(data))
