@@ -429,11 +429,11 @@ def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:
     from scanner.history.store import HistoryStore
-    from scanner.results_io import results_from_data
+    from scanner.results_file import load_results_file
 
     if _is_stored_id(reference):
         return HistoryStore(db).load(reference)
-    return results_from_data(*_results_document(reference, db))
+    return load_results_file(Path(reference))
 
 
 # Formats rendered from the executive view and the result's summary fields alone, which a stored
@@ -455,14 +455,20 @@ def _report_input(reference: str, db: str | None, formats: list[str]) -> tuple[S
 
 def _diff_side(reference: str, db: str | None) -> Side:
     """What ``nhiscan diff`` reads of a scan: only the findings that changed become model objects;
-    of a stored scan, only the blocks of stored findings that hold them are read."""
-    from scanner.diff import side_of_document
+    of a stored scan, only the blocks of stored findings that hold them are read; a large file is
+    read as it is read, keeping only its failing and waived findings' lines."""
+    from scanner.diff import side_of_document, side_of_failing
     from scanner.history.store import HistoryStore
+    from scanner.results_file import streamed_failing
 
     if _is_stored_id(reference):
         indexed = HistoryStore(db).drift_side(reference)
         if indexed is not None:
             return indexed
+    else:
+        streamed = streamed_failing(Path(reference), records=True)
+        if streamed is not None:
+            return side_of_failing(streamed)
     return side_of_document(*_results_document(reference, db))
 
 

@@ -8,10 +8,13 @@ from collections.abc import Callable, Iterator, KeysView, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult
 from scanner.results_io import checked_document, model_from
+
+if TYPE_CHECKING:
+    from scanner.results_file import FailingOfFile
 
 
 @dataclass(slots=True)
@@ -162,6 +165,20 @@ def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
         lambda fingerprints: [
             model_from(Finding, failing[k] if k in failing else waived[k], path) for k in fingerprints
         ],
+    )
+
+
+def side_of_failing(read: FailingOfFile) -> Side:
+    """A diff's view of a large results.json file read as it is read (``results_file``)."""
+    result = read.result
+    return Side(
+        result.scan.id,
+        result.score,
+        *records_and_names(result.inventory),
+        result.capabilities,
+        read.failing.keys(),
+        read.waived.keys(),
+        lambda fingerprints: [read.finding(k) for k in fingerprints],
     )
 
 

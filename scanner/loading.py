@@ -248,8 +248,16 @@ def format_json_path(path: Iterable[str | int]) -> str:
 
 @cache
 def _schema(name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(schema_file(name).read_text(encoding="utf-8"))
-    return schema
+    """A shipped schema by name; ``name#/json/pointer``: the part of it there, as a schema of its
+    own (its references into the schema's ``$defs`` still resolve)."""
+    file_name, _, pointer = name.partition("#")
+    schema: dict[str, Any] = json.loads(schema_file(file_name).read_text(encoding="utf-8"))
+    if not pointer:
+        return schema
+    part = schema
+    for step in pointer.strip("/").split("/"):
+        part = part[step]
+    return {"$schema": schema["$schema"], "$defs": schema.get("$defs", {}), **part}
 
 
 @cache

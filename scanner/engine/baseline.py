@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,32 @@ class Baseline:
 
 def load_baseline(path: Path) -> Baseline:
     """An earlier results.json: the fingerprints of its failing (or waived) findings, and the reach
-    of each agent it saw."""
+    of each agent it saw. A large one laid out as nhiscan writes it is read as it is read, and
+    validated (see ``results_file``); any other is read whole. The scan reads its baseline before
+    collecting (to fail fast) and again to mark findings new; the second time, a file unchanged
+    since is not read again."""
+    try:
+        status = path.stat()
+    except OSError:
+        return _read_baseline(path)  # which names the failure
+    return _read_unchanged(path, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_unchanged(path: Path, inode: int, size: int, modified_ns: int) -> Baseline:
+    return _read_baseline(path)
+
+
+def _read_baseline(path: Path) -> Baseline:
+    from scanner.results_file import streamed_failing
+
+    streamed = streamed_failing(path, records=False)
+    if streamed is not None:
+        known = streamed.failing.keys() | streamed.waived.keys()
+        if streamed.result.inventory is None:
+            return Baseline(known, None)
+        tags = streamed.result.capabilities
+        return Baseline(known, {uid: frozenset(tags.get(uid, ())) for uid in streamed.agents})
     data = read_json(path)
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list) or "scan" not in data:

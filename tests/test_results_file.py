@@ -1,0 +1,263 @@
+"""A large results.json file (``report FILE``, ``diff``, ``--baseline``) is read as it is read, a
+finding and a record at a time, each checked against the schema, and is the same ScanResult as the
+file read whole; it is not held to the size limit of input files (a 110,000-identity scan writes
+one past it). Whatever is not laid out as nhiscan writes it is read whole, so both ways accept and
+refuse the same files. Here every file counts as large, and the size limit is lowered to 512 KiB
+where a test says so (the demo's results.json is about 900 KB)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner import loading, results_file
+from scanner.engine import baseline
+from scanner.engine.baseline import load_baseline
+from scanner.errors import InputError
+from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
+from scanner.reports.json_results import render
+from scanner.results_file import load_results_file, streamed_results_file
+from scanner.results_io import load_results
+from scanner.scan import ScanOptions, preflight, run_scan
+from scanner.sources import SourceSpec, collect
+
+FINDINGS_OPENING = ' "findings": [\n'
+
+
+@pytest.fixture(autouse=True)
+def every_file_is_large(monkeypatch) -> None:
+    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", 0)
+
+
+@pytest.fixture
+def small_input_limit(monkeypatch) -> int:
+    monkeypatch.setattr(loading, "MAX_INPUT_BYTES", 512 * 1024)
+    return loading.MAX_INPUT_BYTES
+
+
+def written(tmp_path: Path, text: str, name: str = "results.json") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def with_first_finding_line(result: ScanResult, line: str) -> str:
+    text = render(result)
+    opening = text.index(FINDINGS_OPENING) + len(FINDINGS_OPENING)
+    return text[:opening] + line + text[opening:]
+
+
+@pytest.mark.parametrize("name", ["demo_result", "hostile_result"])
+def test_a_results_file_read_as_it_is_read_is_the_file_read_whole(request, tmp_path: Path, name: str) -> None:
+    path = written(tmp_path, render(request.getfixturevalue(name)))
+    streamed = streamed_results_file(path)
+    assert streamed is not None and streamed == load_results(path)
+    assert render(streamed) == path.read_text(encoding="utf-8")
+
+
+def test_findings_about_one_record_share_its_resource_as_in_the_scan(demo_result, tmp_path: Path) -> None:
+    streamed = streamed_results_file(written(tmp_path, render(demo_result)))
+    assert streamed is not None
+    by_uid = {}
+    for finding in streamed.findings:
+        if finding.resource.location is None:
+            assert by_uid.setdefault(finding.resource.uid, finding.resource) is finding.resource
+
+
+def test_a_file_past_the_input_size_limit_is_read_by_report_diff_and_baseline(
+    demo_result, cli, tmp_path: Path, small_input_limit: int
+) -> None:
+    path = written(tmp_path, render(demo_result))
+    assert path.stat().st_size > small_input_limit
+    with pytest.raises(InputError, match="larger than"):  # what every command said of it before
+        load_results(path)
+    assert load_results_file(path) == demo_result
+
+    report = cli("report", str(path), "--format", "json", "-o", str(tmp_path / "again"))
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "again" / "results.json").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+    drift = cli("diff", str(path), str(path), "-o", str(tmp_path / "drift.json"))
+    assert drift.exit_code == 0, drift.output
+    assert json.loads((tmp_path / "drift.json").read_text())["new_failures"] == []
+    known = load_baseline(path)
+    failing = {f.fingerprint for f in demo_result.findings if f.status in ("fail", "waived")}
+    assert known.fingerprints == failing and known.agent_reach is not None
+    assert known.agent_reach == {
+        agent.uid: frozenset(demo_result.capabilities.get(agent.uid, ()))
+        for agent in demo_result.inventory.agents  # type: ignore[union-attr]
+    }
+
+
+def test_a_diff_of_two_files_read_as_they_are_read_is_the_diff_of_the_files_read_whole(
+    demo_result, catalogs, cli, tmp_path: Path, monkeypatch
+) -> None:
+    inventory = collect(SourceSpec("demo"))
+    a_year_on = run_scan(inventory, catalogs, ScanOptions(as_of=inventory.collected_at.replace(year=2027)))
+    old = written(tmp_path, render(demo_result), "old.json")
+    new = written(tmp_path, render(a_year_on), "new.json")
+
+    def drift(name: str) -> str:
+        done = cli("diff", str(old), str(new), "--fail-on", "none", "-o", str(tmp_path / name))
+        assert done.exit_code == 0, done.output
+        return (tmp_path / name).read_text(encoding="utf-8")
+
+    limit = loading.MAX_INPUT_BYTES
+    monkeypatch.setattr(loading, "MAX_INPUT_BYTES", 512 * 1024)  # neither file could be read whole
+    streamed = drift("streamed.json")
+    monkeypatch.setattr(loading, "MAX_INPUT_BYTES", limit)
+    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", 1 << 40)
+    whole = drift("whole.json")
+    assert streamed == whole and json.loads(streamed)["new_failures"]
+
+
+def test_a_baseline_read_as_it_is_read_is_the_baseline_read_whole(demo_result, tmp_path: Path, monkeypatch) -> None:
+    path = written(tmp_path, render(demo_result))
+    streamed = load_baseline(path)
+    baseline._read_unchanged.cache_clear()
+    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", path.stat().st_size + 1)
+    assert streamed == load_baseline(path)
+
+
+def test_a_scan_reads_its_baseline_once_unless_it_changes_meanwhile(
+    demo_result, catalogs, tmp_path: Path, monkeypatch
+) -> None:
+    path = written(tmp_path, render(demo_result))
+    reads: list[Path] = []
+    read = baseline._read_baseline
+    monkeypatch.setattr(baseline, "_read_baseline", lambda p: reads.append(p) or read(p))
+    baseline._read_unchanged.cache_clear()
+    options = ScanOptions(baseline=path)
+    preflight(options)
+    result = run_scan(collect(SourceSpec("demo")), catalogs, options)
+    assert reads == [path] and all(f.new is False for f in result.findings if f.status == "fail")
+
+    path.write_text(render(dataclasses.replace(demo_result, findings=[])), encoding="utf-8")
+    result = run_scan(collect(SourceSpec("demo")), catalogs, options)
+    assert reads == [path, path] and all(f.new for f in result.findings if f.status == "fail")
+
+
+WRONG_SHAPES = {
+    "a resource that is a list": ('  {"resource": ["not", "a", "record"]},\n', "$.findings[0]"),
+    "evidence that is a number": ('  {"evidence": 7},\n', "$.findings[0]"),
+    "a list for a finding": ("  [1, 2],\n", "$.findings[0]"),
+}
+
+
+@pytest.mark.parametrize("line, where", WRONG_SHAPES.values(), ids=WRONG_SHAPES.keys())
+def test_a_finding_that_breaks_the_schema_is_refused_naming_it(
+    demo_result, tmp_path: Path, small_input_limit: int, line: str, where: str
+) -> None:
+    path = written(tmp_path, with_first_finding_line(demo_result, line))
+    with pytest.raises(InputError) as refused:
+        load_results_file(path)
+    assert refused.value.location.startswith(where)
+
+
+def test_an_inventory_record_that_breaks_the_schema_is_refused_naming_it(demo_result, tmp_path: Path) -> None:
+    text = render(demo_result)
+    opening = text.index('   "identities": [\n') + len('   "identities": [\n')
+    path = written(tmp_path, text[:opening] + '    {"uid": 7},\n' + text[opening:])
+    with pytest.raises(InputError) as refused:
+        load_results_file(path)
+    assert refused.value.location.startswith("$.inventory.identities[0]")
+    with pytest.raises(InputError):
+        load_results(path)
+
+
+def test_nesting_past_the_limit_in_a_finding_line_is_refused_as_a_whole_read_refuses_it(
+    demo_result, tmp_path: Path
+) -> None:
+    deep = "[" * 120 + "]" * 120
+    finding = json.loads(render(demo_result))["findings"][0]
+    finding["evidence"] = {"deep": "__DEEP__"}
+    line = "  " + json.dumps(finding, separators=(",", ":")).replace('"__DEEP__"', deep) + ",\n"
+    path = written(tmp_path, with_first_finding_line(demo_result, line))
+    for read in (load_results_file, load_results):
+        with pytest.raises(InputError, match="nested more than 100 levels"):
+            read(path)
+
+
+def test_an_integer_past_64_bits_stays_exact(demo_result, tmp_path: Path) -> None:
+    finding = json.loads(render(demo_result))["findings"][0]
+    finding["evidence"] = {"count": 2**70 + 1, "text": "1234567890123456789012"}
+    line = "  " + json.dumps(finding, separators=(",", ":")) + ",\n"
+    path = written(tmp_path, with_first_finding_line(demo_result, line))
+    streamed = streamed_results_file(path)
+    assert streamed is not None and streamed.findings[0].evidence == {
+        "count": 2**70 + 1,
+        "text": "1234567890123456789012",
+    }
+    assert streamed == load_results(path)
+
+
+def test_a_lone_surrogate_in_a_finding_line_is_refused(demo_result, tmp_path: Path) -> None:
+    finding = json.loads(render(demo_result))["findings"][0]
+    finding["message"] = "__LONE__"
+    line = "  " + json.dumps(finding, separators=(",", ":")).replace("__LONE__", "\\ud800") + ",\n"
+    path = written(tmp_path, with_first_finding_line(demo_result, line))
+    for read in (load_results_file, load_results):
+        with pytest.raises(InputError):
+            read(path)
+
+
+def _missing_separator(text: str) -> str:
+    opening = text.index(FINDINGS_OPENING) + len(FINDINGS_OPENING)
+    end = text.index(",\n", opening)
+    return text[:end] + text[end + 1 :]
+
+
+def _trailing_separator(text: str) -> str:
+    closing = text.index("\n ],\n", text.index(FINDINGS_OPENING))
+    return text[:closing] + "," + text[closing:]
+
+
+def _findings_twice(text: str) -> str:
+    return text.replace('\n "frameworks":', '\n "findings": [],\n "frameworks":', 1)
+
+
+def _section_twice(text: str) -> str:
+    section = text[text.index('   "accounts": [\n') : text.index("   ],\n", text.index('   "accounts": [\n')) + 6]
+    return text.replace(section, section + section, 1)
+
+
+NOT_AS_NHISCAN_WRITES = {
+    "indented by another tool": lambda text: json.dumps(json.loads(text), indent=2),
+    "another schema version": lambda text: text.replace(
+        f'"schema_version": "{RESULTS_SCHEMA_VERSION}"', '"schema_version": "1.0"', 1
+    ),
+    "a byte-order mark first": lambda text: "\ufeff" + text,
+    "a second findings list after the first": _findings_twice,
+    "an inventory section twice": _section_twice,
+    "no separator between two findings": _missing_separator,
+    "a separator after the last finding": _trailing_separator,
+}
+
+
+@pytest.mark.parametrize("change", NOT_AS_NHISCAN_WRITES.values(), ids=NOT_AS_NHISCAN_WRITES.keys())
+def test_a_file_not_laid_out_as_nhiscan_writes_it_is_read_whole(demo_result, tmp_path: Path, change) -> None:
+    path = written(tmp_path, change(render(demo_result)))
+    assert streamed_results_file(path) is None
+    try:
+        whole: ScanResult | str = load_results(path)
+    except InputError as refused:
+        whole = str(refused)
+    try:
+        read: ScanResult | str = load_results_file(path)
+    except InputError as refused:
+        read = str(refused)
+    assert read == whole
+
+
+@pytest.mark.parametrize(
+    "change", [_missing_separator, _trailing_separator, _findings_twice], ids=["no separator", "trailing", "twice"]
+)
+def test_past_the_size_limit_a_file_not_laid_out_as_nhiscan_writes_it_is_refused_in_one_line(
+    demo_result, tmp_path: Path, small_input_limit: int, change
+) -> None:
+    path = written(tmp_path, change(render(demo_result)))
+    with pytest.raises(InputError) as refused:
+        load_results_file(path)
+    assert "\n" not in str(refused.value)
