@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scanner import abandoned_staging
+
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     write_atomic_pieces(path, [content])
@@ -61,9 +63,12 @@ def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
     files as a set (with SIGINT/SIGTERM held off while they move), and files of ``owned_names``
     this run did not write are removed, so the folder never mixes two scans. On an exception
     nothing moves, and the staging folder is removed either way (with the signals held off too: the
-    first Ctrl-C removes it, and a second one while it goes would leave it half removed)."""
+    first Ctrl-C removes it, and a second one while it goes would leave it half removed). Staging
+    folders of killed runs are removed first (see abandoned_staging)."""
     make_directory(directory)
-    staging = Path(tempfile.mkdtemp(prefix=".nhiscan-staging-", dir=directory))
+    abandoned_staging.remove_abandoned(directory)
+    staging = Path(tempfile.mkdtemp(prefix=abandoned_staging.STAGING_PREFIX, dir=directory))
+    held = abandoned_staging.claim(staging)  # until it is gone: a later run leaves it alone meanwhile
     try:
         yield staging
         with signals_deferred():
@@ -75,6 +80,7 @@ def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
     finally:
         with signals_deferred():
             shutil.rmtree(staging, ignore_errors=True)
+            abandoned_staging.release(held)
 
 
 _DEFERRED = (signal.SIGINT, signal.SIGTERM)

@@ -320,3 +320,48 @@ def test_a_second_signal_while_the_first_is_handled_keeps_the_first_ones_exit_co
     """Ctrl-C pressed twice: the second must not turn the interruption into click's "Aborted!"
     (exit 1, which means the gate failed) or an uncaught error."""
     _assert_ended_by_the_signal(tmp_path, _SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED, signum, code, said)
+
+
+def _aged(folder: Path, seconds: float = 120) -> None:
+    then = time.time() - seconds
+    os.utime(folder, (then, then))
+
+
+def test_the_staging_folder_of_a_killed_scan_is_removed_by_the_next_scan(estate: Path, tmp_path: Path) -> None:
+    """SIGKILL (the out-of-memory killer) ends a scan with no chance to clean up: its staging
+    folder, up to the whole size of a scan's outputs, would stay for good."""
+    out, db = tmp_path / "out", tmp_path / "history.db"
+    process = _start_and_wait_for_results_json(command(f"inventory:{estate}", out, db), out)
+    process.kill()
+    process.wait()
+    (left,) = out.glob(".nhiscan-staging-*")
+    assert any(left.iterdir())
+    _aged(left)
+
+    assert run(command(f"inventory:{estate}", out, db)).returncode == 0
+
+    assert names(out) == ["inventory.json", "results.json"]
+    assert stored_scans(db) == 1
+
+
+def test_a_staging_folder_a_living_run_holds_or_made_a_moment_ago_is_left_alone(tmp_path: Path) -> None:
+    from scanner import abandoned_staging
+
+    out, db = tmp_path / "out", tmp_path / "history.db"
+    out.mkdir()
+    held, young = out / ".nhiscan-staging-held", out / ".nhiscan-staging-young"
+    for folder in (held, young):
+        folder.mkdir()
+        (folder / ".results.json.tmp").write_text("{")
+    _aged(held)
+    lock = abandoned_staging.claim(held)  # as the run writing there holds it
+    assert lock is not None
+    try:
+        assert run(command("demo", out, db)).returncode == 0
+        assert held.is_dir() and young.is_dir()
+    finally:
+        abandoned_staging.release(lock)
+
+    assert run(command("demo", out, db)).returncode == 0  # the run that held it has ended
+
+    assert not held.exists() and young.is_dir()
