@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -97,15 +98,23 @@ def measure(identities: int, work: Path) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sizes", nargs="*", type=int, default=[10000, 25000, 50000, 100000])
+def each_size(
+    measure_one: Callable[[int, Path], dict[str, object]], sizes: list[int], doc: str | None, prefix: str
+) -> None:
+    """The command line of a benchmark over estate sizes: the sizes (``sizes`` by default) and a
+    work folder; one JSON line of figures per size."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, default=sizes)
     parser.add_argument("--work", type=Path, help="Folder for inventories and outputs (default: a temporary one).")
     arguments = parser.parse_args()
-    work = arguments.work or Path(tempfile.mkdtemp(prefix="nhiscan-large-"))
+    work = arguments.work or Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
     for size in arguments.sizes:
-        print(json.dumps(measure(size, work)), flush=True)
+        print(json.dumps(measure_one(size, work)), flush=True)
+
+
+def main() -> None:
+    each_size(measure, [10000, 25000, 50000, 100000], __doc__, "nhiscan-large-")
 
 
 if __name__ == "__main__":
