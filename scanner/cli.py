@@ -466,7 +466,7 @@ def _diff_side(reference: str, db: str | None) -> Side:
         if indexed is not None:
             return indexed
     else:
-        streamed = streamed_failing(Path(reference), records=True)
+        streamed = streamed_failing(Path(reference))
         if streamed is not None:
             return side_of_failing(streamed)
     return side_of_document(*_results_document(reference, db))

@@ -74,7 +74,10 @@ def read_text(path: Path) -> str:
             raise InputError("is a directory, expected a file", str(path))
         if path.stat().st_size > MAX_INPUT_BYTES:
             raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", str(path))
-        raw = path.read_bytes()
+        with path.open("rb") as stream:  # a device or a pipe has no size to check beforehand
+            raw = stream.read(MAX_INPUT_BYTES + 1)
+        if len(raw) > MAX_INPUT_BYTES:
+            raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", str(path))
     except FileNotFoundError:
         raise InputError("no such file", str(path)) from None
     except PermissionError:

@@ -15,11 +15,12 @@ file not laid out so is read whole if it is within the limit, and refused naming
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -36,7 +37,7 @@ from scanner.loading import (
 )
 from scanner.model import Finding, ScanResult
 from scanner.results_io import checked_document, load_results, model_from
-from scanner.results_lines import LayoutError, ModelReading
+from scanner.results_lines import LayoutError, LineReading, ModelReading
 
 STREAM_FROM_BYTES = 64 * 1024 * 1024  # smaller files are read whole
 _PIECE = 8 * 1024 * 1024  # bytes read at a time
@@ -60,19 +61,18 @@ def load_results_file(path: Path) -> ScanResult:
 def streamed_results_file(path: Path) -> ScanResult | None:
     """The ScanResult of a large results.json file laid out as nhiscan writes it, read as it is
     read; None for any other file, which the caller reads whole."""
-    return _streamed(path, _CheckedReading(path))
+    return _streamed(path, _CheckedReading(path), _result)
 
 
 @dataclass(slots=True)
 class FailingOfFile:
-    """What a diff or a baseline reads of a large results.json file: every finding and record is
-    read and checked, but only the failing and waived findings are kept, each as its line, made
-    into a Finding when asked for (the few that changed)."""
+    """What a diff reads of a large results.json file: every finding and record is read and
+    checked, but only the failing and waived findings are kept, each as its line, made into a
+    Finding when asked for (the few that changed)."""
 
-    result: ScanResult  # all but the findings, and (unless asked for) the inventory's records
+    result: ScanResult  # all but the findings
     failing: dict[str, bytes]  # by fingerprint
     waived: dict[str, bytes]
-    agents: list[str]  # the uids of the agents in its inventory
     path: Path
 
     def finding(self, fingerprint: str) -> Finding:
@@ -80,17 +80,35 @@ class FailingOfFile:
         return model_from(Finding, _parsed_line(line, _FINDING_DEPTH, self.path), self.path)
 
 
-def streamed_failing(path: Path, records: bool) -> FailingOfFile | None:
+def streamed_failing(path: Path) -> FailingOfFile | None:
     """The failing and waived findings of a large results.json file laid out as nhiscan writes
-    it, with its inventory's records made if ``records``; None for any other file."""
-    reading = _FailingReading(path, records)
-    result = _streamed(path, reading)
+    it, and the rest of its result; None for any other file."""
+    reading = _FailingReading(path)
+    result = _streamed(path, reading, _result)
     if result is None:
         return None
-    return FailingOfFile(result, reading.failing, reading.waived, reading.agents, path)
+    return FailingOfFile(result, reading.failing, reading.waived, path)
 
 
-def _streamed(path: Path, reading: _CheckedReading) -> ScanResult | None:
+def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str]] | None:
+    """What a baseline reads of a large results.json file laid out as nhiscan writes it: the
+    document without its findings (its agents' records kept as they are written), and the
+    fingerprints of its failing and waived findings; checked only as a baseline read whole is
+    checked (each finding has a fingerprint); None for any other file."""
+    reading = _BaselineReading(path)
+    frame = _streamed(path, reading, _emptied_frame)
+    if frame is None:
+        return None
+    inventory = frame.get("inventory")
+    if "agents" in reading.sections and isinstance(inventory, dict):
+        inventory["agents"] = reading.agents
+    return frame, reading.known
+
+
+_T = TypeVar("_T")
+
+
+def _streamed(path: Path, reading: _LineChecks, finish: Callable[[_LineChecks, bytes, Path], _T]) -> _T | None:
     try:
         size = path.stat().st_size
         if size < STREAM_FROM_BYTES or not path.is_file():
@@ -102,7 +120,7 @@ def _streamed(path: Path, reading: _CheckedReading) -> ScanResult | None:
         try:
             while piece := stream.read(_PIECE):
                 reading.add(piece)
-            result = _result(reading, reading.document(), path)
+            done = finish(reading, reading.document(), path)
         except LayoutError as exc:
             if size <= loading.MAX_INPUT_BYTES:
                 return None
@@ -111,8 +129,14 @@ def _streamed(path: Path, reading: _CheckedReading) -> ScanResult | None:
                 f" results.json ({exc})",
                 str(path),
             ) from None
-        pause.freeze = len(result.findings) >= FREEZE_FROM_FINDINGS
-        return result
+        except InputError:
+            # met before the frame showed the lines read were the document's own lists (a later
+            # key of the same name may replace them): the whole read decides, where it can
+            if size <= loading.MAX_INPUT_BYTES:
+                return None
+            raise
+        pause.freeze = isinstance(done, ScanResult) and len(done.findings) >= FREEZE_FROM_FINDINGS
+        return done
 
 
 def _parsed_line(line: bytes, depth: int, path: Path) -> Any:
@@ -131,15 +155,26 @@ def _parsed_line(line: bytes, depth: int, path: Path) -> Any:
     return data
 
 
-def _result(reading: _CheckedReading, frame_text: bytes, path: Path) -> ScanResult:
+def _emptied_frame(reading: _LineChecks, frame_text: bytes, path: Path) -> dict[str, Any]:
+    """The frame, parsed, once its marks show that the lists read line by line were the
+    document's findings and its inventory's sections (and no other list of the same name
+    nested elsewhere), those lists left empty; LayoutError otherwise."""
     frame = _frame(frame_text, path)
-    if frame.get("findings") != []:
-        raise LayoutError("the findings list is not the one read")
+    marked = [reading.marked]
+    if frame_text.count(reading.mark) != 1 + len(reading.sections) or frame.get("findings") != marked:
+        raise LayoutError("the findings list read is not the document's")
+    frame["findings"] = []
     inventory = frame.get("inventory")
-    if reading.sections and not (
-        isinstance(inventory, dict) and all(inventory.get(section) == [] for section in reading.sections)
-    ):
-        raise LayoutError("an inventory section is not the one read")
+    for section in reading.sections:
+        if not isinstance(inventory, dict) or inventory.get(section) != marked:
+            raise LayoutError(f"the {section} read are not the inventory's")
+        inventory[section] = []
+    return frame
+
+
+def _result(reading: _LineChecks, frame_text: bytes, path: Path) -> ScanResult:
+    assert isinstance(reading, ModelReading)
+    frame = _emptied_frame(reading, frame_text, path)
     result = model_from(ScanResult, checked_document(frame, path), path)
     result.findings = reading.findings
     if result.inventory is not None:
@@ -177,25 +212,34 @@ def _repeats_a_key(text: bytes) -> bool:
     return repeated
 
 
-class _CheckedReading(ModelReading):
-    """Each line parsed strictly and its nesting bounded; findings and records checked against
-    the schema a batch at a time before they are made."""
+class _LineChecks(LineReading):
+    """A file's lines: a mark of this reading's own in place of each list read line by line, and
+    each line parsed as strictly as a whole file is."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__()
+        self.marked = f"nhiscan-read-line-by-line-{secrets.token_hex(16)}"
+        self.mark = orjson.dumps(self.marked)
+        super().__init__(self.mark)
         self._path = path
-        self._findings_batch: list[dict[str, Any]] = []
-        self._findings_lines: list[bytes] = []  # the batch's lines
-        self._records_batch: list[dict[str, Any]] = []
-        self._records_section = ""
-        self._findings_done = 0  # findings checked before the batch
-        self._records_done = 0  # records of the section checked before the batch
 
     def _parsed(self, line: bytes, depth: int) -> Any:
         try:
             return _parsed_line(line, depth, self._path)
         except LayoutError as exc:
             raise LayoutError(f"line {self.line_number}: {exc}") from None
+
+
+class _CheckedReading(_LineChecks, ModelReading):
+    """Findings and records checked against the schema a batch at a time, then made."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._findings_batch: list[dict[str, Any]] = []
+        self._findings_lines: list[bytes] = []  # the batch's lines
+        self._records_batch: list[dict[str, Any]] = []
+        self._records_section = ""
+        self._findings_done = 0  # findings checked before the batch
+        self._records_done = 0  # records of the section checked before the batch
 
     def finding_line(self, line: bytes) -> None:
         self._findings_batch.append(self._parsed(line, _FINDING_DEPTH))
@@ -253,15 +297,13 @@ class _CheckedReading(ModelReading):
 
 
 class _FailingReading(_CheckedReading):
-    """Every line read and checked; of the findings, only the failing and waived ones kept, as
-    their lines; the records made only if ``records`` (else only the agents' uids kept)."""
+    """Every line read and checked, the records made; of the findings, only the failing and
+    waived ones kept, as their lines."""
 
-    def __init__(self, path: Path, records: bool) -> None:
+    def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.failing: dict[str, bytes] = {}
         self.waived: dict[str, bytes] = {}
-        self.agents: list[str] = []
-        self._records_made = records
 
     def findings_checked(self, batch: list[dict[str, Any]], lines: list[bytes]) -> None:
         failing, waived = self.failing, self.waived
@@ -272,8 +314,26 @@ class _FailingReading(_CheckedReading):
             elif status == "waived":
                 waived[data["fingerprint"]] = line
 
-    def make_record(self, section: str, data: dict[str, Any]) -> None:
-        if self._records_made:
-            super().make_record(section, data)
-        elif section == "agents":
-            self.agents.append(data["uid"])
+
+class _BaselineReading(_LineChecks):
+    """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept
+    (each finding must have one), of the records, the agents' as they are written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.known: set[str] = set()
+        self.agents: list[Any] = []
+        self._findings_read = 0
+
+    def finding_line(self, line: bytes) -> None:
+        finding = self._parsed(line, _FINDING_DEPTH)
+        if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
+            raise InputError("finding without a fingerprint", str(self._path), f"$.findings[{self._findings_read}]")
+        self._findings_read += 1
+        if finding.get("status") in ("fail", "waived"):
+            self.known.add(finding["fingerprint"])
+
+    def record_line(self, section: str, line: bytes) -> None:
+        record = self._parsed(line, _RECORD_DEPTH)
+        if section == "agents":
+            self.agents.append(record)

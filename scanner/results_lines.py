@@ -30,6 +30,10 @@ SEPARATOR = b","
 # how results.json opens, as json_results writes it in this nhiscan's schema version
 THIS_SCHEMA_VERSION = f'{{\n "schema_version": "{RESULTS_SCHEMA_VERSION}",\n'.encode()
 HEAD_LIMIT = 8 * 1024 * 1024  # the findings list opens within this many bytes of the start, or not at all
+# Bounds on what is held: the text around the lists read line by line (at 100,000 identities,
+# about 1 MB), and one line (a finding's, about 600 bytes)
+FRAME_LIMIT = 64 * 1024 * 1024
+LINE_LIMIT = 16 * 1024 * 1024
 
 
 class LayoutError(ValueError):
@@ -38,16 +42,22 @@ class LayoutError(ValueError):
 
 class LineReading:
     """Feed ``add`` the text in pieces of any size; ``finding_line`` and ``record_line`` see each
-    item's line (without its separator) as it is whole, and ``document`` gives the frame."""
+    item's line (without its separator) as it is whole, and ``document`` gives the frame.
 
-    def __init__(self) -> None:
-        self.before: list[bytes] = []  # up to and including the line opening the findings list
-        self.after: list[bytes] = []  # from the line closing it
+    ``marker``: a JSON value put in the frame in place of each list read line by line, so that the
+    frame, once parsed, shows where those lists were (a list found inside some other object is not
+    the findings list); None leaves them empty."""
+
+    def __init__(self, marker: bytes | None = None) -> None:
         self.sections: list[str] = []  # the inventory's sections read record by record, in order
         self.line_number = 0  # of the last whole line read
+        self._head: list[bytes] = []  # the text before the findings list is found
+        self._frame = bytearray()  # the text around the lists read line by line
+        self._marker = marker
         self._opened = False
         self._closed = False
-        self._partial = b""  # a line not yet whole
+        self._pending: list[bytes] = []  # the pieces of a line not yet whole
+        self._pending_size = 0
         self._in_inventory = False
         self._section: str | None = None  # the section being read
         self._separated = True  # the last item line ended with a separator (or none came yet)
@@ -68,20 +78,49 @@ class LineReading:
         elif self._opened:
             self._read_findings(text)
         else:
-            self.before.append(text)
-            head = b"".join(self.before)
+            self._head.append(text)
+            head = b"".join(self._head)
             opening = head.find(b"\n" + FINDINGS_OPENING)
             if opening >= 0:
                 if not head.startswith(THIS_SCHEMA_VERSION):
                     raise LayoutError("another schema version")
                 end = opening + 1 + len(FINDINGS_OPENING)
-                self.before, self._opened = [head[:end]], True
+                self._head, self._opened = [], True
+                self._keep(head[:end])
+                self._keep_marker(b"  ")
                 self.line_number = head.count(b"\n", 0, end)
                 self._read_findings(head[end:])
             elif len(head) > HEAD_LIMIT:
                 raise LayoutError("no findings list near the start")
             else:
-                self.before = [head]
+                self._head = [head]
+
+    def _keep(self, text: bytes) -> None:
+        self._frame += text
+        if len(self._frame) > FRAME_LIMIT:
+            raise LayoutError(f"more than {FRAME_LIMIT // (1024 * 1024)} MiB of text around the findings")
+
+    def _keep_marker(self, indent: bytes) -> None:
+        if self._marker is not None:
+            self._keep(indent + self._marker + b"\n")
+
+    def _whole_lines(self, text: bytes) -> list[bytes]:
+        """The lines that ``text`` completes, the unfinished one kept for the next piece (a long
+        line is joined once, when it ends, not copied again with every piece)."""
+        if b"\n" not in text:
+            self._pending.append(text)
+            self._pending_size += len(text)
+            if self._pending_size > LINE_LIMIT:
+                raise LayoutError(f"line {self.line_number + 1}: longer than {LINE_LIMIT // (1024 * 1024)} MiB")
+            return []
+        if self._pending:
+            text = b"".join([*self._pending, text])
+            self._pending, self._pending_size = [], 0
+        lines = text.split(b"\n")
+        last = lines.pop()
+        if last:
+            self._pending, self._pending_size = [last], len(last)
+        return lines
 
     def _item(self, line: bytes) -> bytes:
         """An item line without its separator; every item but the last of its list has one."""
@@ -98,8 +137,7 @@ class LineReading:
         self.list_closed()
 
     def _read_findings(self, text: bytes) -> None:
-        lines = (self._partial + text).split(b"\n")
-        self._partial = lines.pop()
+        lines = self._whole_lines(text)
         finding_line, separated = self.finding_line, self._separated
         for index, line in enumerate(lines):  # _item, written out: this runs once per finding
             self.line_number += 1
@@ -108,8 +146,7 @@ class LineReading:
                 self._end_of_list()
                 self._closed = True
                 self.line_number -= 1  # read again, as the first line after the list
-                rest, self._partial = b"\n".join([*lines[index:], self._partial]), b""
-                self._read_after(rest)
+                self._read_lines_after(lines[index:])
                 return
             if not separated:
                 raise LayoutError(f"line {self.line_number}: an item follows one without a separator")
@@ -118,11 +155,11 @@ class LineReading:
         self._separated, self._items_seen = separated, self._items_seen or bool(lines)
 
     def _read_after(self, text: bytes) -> None:
-        """The text after the findings list, kept but for the inventory's records, one per line in
+        self._read_lines_after(self._whole_lines(text))
+
+    def _read_lines_after(self, lines: list[bytes]) -> None:
+        """The lines after the findings list, kept but for the inventory's records, one per line in
         their sections."""
-        lines = (self._partial + text).split(b"\n")
-        self._partial = lines.pop()
-        kept = self.after
         for line in lines:
             self.line_number += 1
             if self._section is not None:
@@ -138,17 +175,21 @@ class LineReading:
                         raise LayoutError(f"inventory section {name} twice")
                     self.sections.append(name)
                     self._section = name
+                    self._keep(line + b"\n")
+                    self._keep_marker(b"    ")
+                    continue
             elif line == INVENTORY_OPENING:
                 self._in_inventory = True
-            kept.append(line + b"\n")
+            self._keep(line + b"\n")
 
     def document(self) -> bytes:
-        """The frame: the text around the findings list and the inventory's records, joined once
-        and let go of here."""
+        """The frame: the text around the findings list and the inventory's records, let go of
+        here."""
         if not self._closed:
             raise LayoutError("the findings list is not closed")
-        parts, self.before, self.after = [*self.before, *self.after, self._partial], [], []
-        return b"".join(parts)
+        frame = bytes(self._frame + b"".join(self._pending))
+        self._frame, self._pending = bytearray(), []
+        return frame
 
 
 def section_opened(line: bytes) -> str | None:
@@ -164,13 +205,13 @@ class ModelReading(LineReading):
     """The frame kept; the findings and records in it made into the model as their lines arrive
     (the text is trusted: see ``results_file`` for a file's)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, marker: bytes | None = None) -> None:
+        super().__init__(marker)
         self.findings: list[Finding] = []
         self.records: dict[str, list[Any]] = {}  # the inventory's records by section, made as read
         self._record: Callable[[dict[str, Any]], Any] = dict
         self._resources: dict[tuple[tuple[str, Any], ...], ResourceRef] = {}
-        self._evidence: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+        self._evidence: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._finding = loader_with(
             Finding,
             {
@@ -185,8 +226,8 @@ class ModelReading(LineReading):
     def _shared_evidence(self, evidence: dict[str, Any]) -> dict[str, Any]:
         """Findings whose evidence reads the same share one mapping, as the scan that made them did
         (evidence holding a list or a mapping is kept as it is)."""
-        try:
-            return self._evidence.setdefault(tuple(evidence.items()), evidence)
+        try:  # with the values' types: 1, 1.0 and true are equal, but not the same evidence
+            return self._evidence.setdefault((*evidence.items(), *map(type, evidence.values())), evidence)
         except TypeError:
             return evidence
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from scanner import loading, results_file
+from scanner import loading, results_file, results_lines
 from scanner.engine import baseline
 from scanner.engine.baseline import load_baseline
 from scanner.errors import InputError
@@ -223,6 +224,52 @@ def _section_twice(text: str) -> str:
     return text.replace(section, section + section, 1)
 
 
+def _findings_nested_before_the_documents(text: str) -> str:
+    """The findings' lines moved into another object ahead of the document's own list, which is
+    left empty but laid out as nhiscan lays it out: a JSON reader sees no findings at all."""
+    opening = text.index(FINDINGS_OPENING)
+    closing = text.index("\n ],\n", opening)
+    lines = text[opening + len(FINDINGS_OPENING) : closing]
+    emptied = text[:opening] + FINDINGS_OPENING + text[closing + 1 :]
+    summary = next(line for line in emptied.split("\n") if line.startswith(' "inventory_summary":'))
+    emptied = emptied.replace("\n" + summary, "", 1)
+    at = emptied.index(FINDINGS_OPENING)
+    return emptied[:at] + '\n "inventory_summary": {\n "findings": [\n' + lines + "\n ]\n }," + emptied[at:]
+
+
+def _agents_nested_after_the_inventory(text: str) -> str:
+    opening = text.index('   "agents": [\n')
+    closing = text.index("\n   ],\n", opening)
+    lines = text[opening + len('   "agents": [\n') : closing]
+    emptied = text[:opening] + '   "agents": [],' + text[closing + len("\n   ],") :]
+    end = emptied.rindex("\n}")
+    return emptied[:end] + ',\n "elsewhere": {\n   "agents": [\n' + lines + "\n   ]\n }" + emptied[end:]
+
+
+def _agents_on_one_line(text: str) -> str:
+    opening = text.index('   "agents": [\n')
+    closing = text.index("\n   ],\n", opening)
+    records = [json.loads(line.strip().rstrip(",")) for line in text[opening:closing].split("\n")[1:]]
+    one_line = '   "agents": ' + json.dumps(records, separators=(",", ":")) + ","
+    return text[:opening] + one_line + text[closing + len("\n   ],") :]
+
+
+def _a_bad_finding_in_a_list_a_later_key_replaces(text: str) -> str:
+    return _findings_twice(text.replace(FINDINGS_OPENING, FINDINGS_OPENING + '  {"resource": ["x"]},\n', 1))
+
+
+def _evidence_one_and_true(text: str) -> str:
+    findings = json.loads(text)["findings"]
+    first, second = dict(findings[0], evidence={"n": 1}), dict(findings[1], evidence={"n": True})
+    lines = "".join("  " + json.dumps(f, separators=(",", ":")) + ",\n" for f in (first, second))
+    return text.replace(FINDINGS_OPENING, FINDINGS_OPENING + lines, 1)
+
+
+def _a_finding_with_a_property_no_schema_has(text: str) -> str:
+    finding = dict(json.loads(text)["findings"][0], extra="x")
+    return text.replace(FINDINGS_OPENING, FINDINGS_OPENING + "  " + json.dumps(finding) + ",\n", 1)
+
+
 NOT_AS_NHISCAN_WRITES = {
     "indented by another tool": lambda text: json.dumps(json.loads(text), indent=2),
     "another schema version": lambda text: text.replace(
@@ -233,22 +280,90 @@ NOT_AS_NHISCAN_WRITES = {
     "an inventory section twice": _section_twice,
     "no separator between two findings": _missing_separator,
     "a separator after the last finding": _trailing_separator,
+    "the findings nested in another object before the document's": _findings_nested_before_the_documents,
+    "agents nested in another object after the inventory": _agents_nested_after_the_inventory,
 }
+
+READ_THE_SAME_EITHER_WAY = {
+    **NOT_AS_NHISCAN_WRITES,
+    "agents written on one line": _agents_on_one_line,
+    "a bad finding in a list that a later key replaces": _a_bad_finding_in_a_list_a_later_key_replaces,
+    "evidence 1 and evidence true": _evidence_one_and_true,
+    "a finding with a property no schema has": _a_finding_with_a_property_no_schema_has,
+}
+
+
+def _outcome(read: Callable[[Path], object], path: Path) -> object:
+    baseline._read_unchanged.cache_clear()
+    try:
+        done = read(path)
+    except InputError as refused:
+        return f"refused: {refused}"
+    return render(done) if isinstance(done, ScanResult) else done
+
+
+def both_ways(path: Path, monkeypatch) -> tuple[list[object], list[object]]:
+    """What report (the result rendered again) and a baseline read of ``path``, read as it is read
+    and then read whole."""
+    streamed = [_outcome(load_results_file, path), _outcome(load_baseline, path)]
+    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", 1 << 40)
+    return streamed, [_outcome(load_results_file, path), _outcome(load_baseline, path)]
 
 
 @pytest.mark.parametrize("change", NOT_AS_NHISCAN_WRITES.values(), ids=NOT_AS_NHISCAN_WRITES.keys())
 def test_a_file_not_laid_out_as_nhiscan_writes_it_is_read_whole(demo_result, tmp_path: Path, change) -> None:
     path = written(tmp_path, change(render(demo_result)))
     assert streamed_results_file(path) is None
-    try:
-        whole: ScanResult | str = load_results(path)
-    except InputError as refused:
-        whole = str(refused)
-    try:
-        read: ScanResult | str = load_results_file(path)
-    except InputError as refused:
-        read = str(refused)
-    assert read == whole
+
+
+@pytest.mark.parametrize("change", READ_THE_SAME_EITHER_WAY.values(), ids=READ_THE_SAME_EITHER_WAY.keys())
+def test_report_and_baseline_read_a_file_the_same_either_way(demo_result, tmp_path: Path, monkeypatch, change) -> None:
+    path = written(tmp_path, change(render(demo_result)))
+    streamed, whole = both_ways(path, monkeypatch)
+    assert streamed == whole
+
+
+def test_the_text_around_the_findings_is_bounded(demo_result, tmp_path: Path, monkeypatch) -> None:
+    text = render(demo_result)
+    reading = results_lines.ModelReading()
+    reading.add(text.encode())
+    path = written(tmp_path, text.replace('\n "trend": [', '\n "trend": [' + "\n" * 3000, 1))
+    monkeypatch.setattr(results_lines, "FRAME_LIMIT", len(reading.document()) + 2000)
+    assert streamed_results_file(path) is None  # read whole instead, as within the input limit
+    streamed, whole = both_ways(path, monkeypatch)
+    assert streamed == whole and isinstance(whole[0], str) and not whole[0].startswith("refused")
+
+
+def test_a_line_is_bounded_and_a_long_one_is_not_copied_piece_after_piece(
+    demo_result, tmp_path: Path, monkeypatch
+) -> None:
+    finding = dict(json.loads(render(demo_result))["findings"][0], message="m" * 5000)
+    path = written(tmp_path, with_first_finding_line(demo_result, "  " + json.dumps(finding) + ",\n"))
+    monkeypatch.setattr(results_file, "_PIECE", 7)  # the long line arrives in 700 pieces
+    streamed = streamed_results_file(path)
+    assert streamed is not None and streamed.findings[0].message == "m" * 5000
+    monkeypatch.setattr(results_lines, "LINE_LIMIT", 4096)
+    assert streamed_results_file(path) is None
+
+
+def test_a_device_with_no_size_is_read_only_up_to_the_limit() -> None:
+    """/dev/zero has no size to check beforehand; read without a bound, it would take all the
+    memory there is (here the command may take 2 GB, four times what it needs)."""
+    import resource
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("nhiscan", path=str(Path(sys.executable).parent)) or "nhiscan"
+
+    def two_gigabytes() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    done = subprocess.run(
+        [command, "report", "/dev/zero", "--format", "md", "-o", "/dev/null/never"],
+        capture_output=True, text=True, timeout=60, preexec_fn=two_gigabytes, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (2, "nhiscan: error: /dev/zero: larger than 512 MiB\n")
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ class Baseline:
 
 def load_baseline(path: Path) -> Baseline:
     """An earlier results.json: the fingerprints of its failing (or waived) findings, and the reach
-    of each agent it saw. A large one laid out as nhiscan writes it is read as it is read, and
-    validated (see ``results_file``); any other is read whole. The scan reads its baseline before
+    of each agent it saw. A large one laid out as nhiscan writes it is read as it is read (see
+    ``results_file``), checked as one read whole is; any other is read whole. The scan reads its baseline before
     collecting (to fail fast) and again to mark findings new; the second time, a file unchanged
     since is not read again."""
     try:
@@ -38,25 +38,16 @@ def _read_unchanged(path: Path, inode: int, size: int, modified_ns: int) -> Base
 
 
 def _read_baseline(path: Path) -> Baseline:
-    from scanner.results_file import streamed_failing
+    from scanner.results_file import streamed_baseline
 
-    streamed = streamed_failing(path, records=False)
+    streamed = streamed_baseline(path)
     if streamed is not None:
-        known = streamed.failing.keys() | streamed.waived.keys()
-        if streamed.result.inventory is None:
-            return Baseline(known, None)
-        tags = streamed.result.capabilities
-        return Baseline(known, {uid: frozenset(tags.get(uid, ())) for uid in streamed.agents})
-    data = read_json(path)
-    findings = data.get("findings") if isinstance(data, dict) else None
-    if not isinstance(findings, list) or "scan" not in data:
+        data, known = streamed
+    else:
+        data = read_json(path)
+        known = _known_fingerprints(data, path)
+    if not isinstance(data.get("findings"), list) or "scan" not in data:
         raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
-    known = set()
-    for index, finding in enumerate(findings):
-        if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
-            raise InputError("finding without a fingerprint", str(path), f"$.findings[{index}]")
-        if finding.get("status") in ("fail", "waived"):
-            known.add(finding["fingerprint"])
     version = data.get("schema_version")
     supported = RESULTS_SCHEMA_VERSION.split(".")[0]
     if not isinstance(version, str) or version.split(".")[0] != supported:
@@ -67,6 +58,19 @@ def _read_baseline(path: Path) -> Baseline:
             "$.schema_version",
         )
     return Baseline(known, _agent_reach(data))
+
+
+def _known_fingerprints(data: Any, path: Path) -> set[str]:
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(findings, list) or "scan" not in data:
+        raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
+    known = set()
+    for index, finding in enumerate(findings):
+        if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
+            raise InputError("finding without a fingerprint", str(path), f"$.findings[{index}]")
+        if finding.get("status") in ("fail", "waived"):
+            known.add(finding["fingerprint"])
+    return known
 
 
 def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
