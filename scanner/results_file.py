@@ -1,15 +1,17 @@
 """Reading a results.json file back (``nhiscan report FILE``, ``nhiscan diff``, ``--baseline``).
 
-A large file laid out as nhiscan writes it is read a piece at a time (see ``results_lines``): each
-finding and inventory record is parsed as strictly as a whole file, checked against the schema in
-batches, and made into the model as it comes, so neither the whole text nor its parse is held,
-and the size limit on input files (which bounds what a whole parse may take) does not apply. The
-frame around them is parsed and validated whole. A scan of 110,000 identities writes a
-results.json of 580 MB, past that limit.
+A large file laid out as nhiscan writes it is read a piece at a time (see ``results_lines``), so
+neither its whole text nor its parse is held, and the size limit on input files (which bounds what
+a whole parse may take) does not apply: a scan of 110,000 identities writes a results.json of
+580 MB, past that limit. Each finding and inventory record line is parsed as strictly as a whole
+file; the frame around them is parsed whole, and must show that the lists read line by line were
+the document's own. What is kept of the lines depends on the reader: ``report`` checks them
+against the schema in batches and makes the model as it goes; ``diff`` checks them too but keeps
+only the failing and waived findings' lines; a baseline checks what a baseline read whole checks.
 
-Anything else (a smaller file, another schema version, another layout) is read whole, as
-``results_io.load_results`` reads it, so both ways accept and refuse the same documents; a large
-file not laid out so is read whole if it is within the limit, and refused naming its line if not.
+Anything else (a smaller file, another schema version, another layout) is read whole, so both
+ways accept and refuse the same documents; a large file not laid out so is read whole if it is
+within the limit, and refused in one line saying what broke the layout if not.
 """
 
 from __future__ import annotations
