@@ -365,3 +365,24 @@ def test_a_staging_folder_a_living_run_holds_or_made_a_moment_ago_is_left_alone(
     assert run(command("demo", out, db)).returncode == 0  # the run that held it has ended
 
     assert not held.exists() and young.is_dir()
+
+
+def test_a_scan_gives_up_on_a_history_locked_for_longer_than_it_waits(
+    locked_history: Path, tmp_path: Path, cli, monkeypatch
+) -> None:
+    """A minute in use; two seconds here, so the test does not wait a minute."""
+    from scanner.history import sqlite_lock, store
+
+    for module in (sqlite_lock, store):
+        monkeypatch.setattr(module, "BUSY_TIMEOUT_MS", 2000)
+    started = time.monotonic()
+
+    gave_up = cli("scan", "demo", "-o", str(tmp_path / "out"), "--db", str(locked_history), "--fail-on", "none", "-q")
+
+    assert 2 <= time.monotonic() - started < 15
+    assert gave_up.exit_code == 2
+    assert gave_up.output.splitlines() == [
+        f"nhiscan: error: history database sqlite:///{locked_history}: another process held it locked for 2 s;"
+        " nothing was written to it"
+    ]
+    assert stored_scans(locked_history) == 0
