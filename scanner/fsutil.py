@@ -68,10 +68,13 @@ def output_set(directory: Path, owned_names: Iterable[str]) -> Iterator[Path]:
     make_directory(directory)
     abandoned_staging.remove_abandoned(directory)
     staging = Path(tempfile.mkdtemp(prefix=abandoned_staging.STAGING_PREFIX, dir=directory))
+    made = staging.stat()
     held = abandoned_staging.claim(staging)  # until it is gone: a later run leaves it alone meanwhile
     try:
         yield staging
         with signals_deferred():
+            if not abandoned_staging.still_ours(staging, made):  # another process removed it: half a set
+                raise OSError(errno.ENOENT, "another process removed the staging folder; nothing was moved")
             written = {path.name for path in staging.iterdir()}
             for name in set(owned_names) - written:
                 (directory / name).unlink(missing_ok=True)

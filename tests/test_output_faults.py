@@ -322,7 +322,7 @@ def test_a_second_signal_while_the_first_is_handled_keeps_the_first_ones_exit_co
     _assert_ended_by_the_signal(tmp_path, _SECOND_SIGNAL_WHILE_THE_FIRST_IS_REPORTED, signum, code, said)
 
 
-def _aged(folder: Path, seconds: float = 120) -> None:
+def _aged(folder: Path, seconds: float = 7 * 3600) -> None:
     then = time.time() - seconds
     os.utime(folder, (then, then))
 
@@ -344,16 +344,19 @@ def test_the_staging_folder_of_a_killed_scan_is_removed_by_the_next_scan(estate:
     assert stored_scans(db) == 1
 
 
-def test_a_staging_folder_a_living_run_holds_or_made_a_moment_ago_is_left_alone(tmp_path: Path) -> None:
+def test_a_staging_folder_a_living_run_holds_or_made_a_moment_ago_or_not_nhiscans_is_left_alone(
+    tmp_path: Path,
+) -> None:
     from scanner import abandoned_staging
 
     out, db = tmp_path / "out", tmp_path / "history.db"
     out.mkdir()
-    held, young = out / ".nhiscan-staging-held", out / ".nhiscan-staging-young"
-    for folder in (held, young):
+    held, young, mine = (out / f".nhiscan-staging-{name}" for name in ("held_001", "young_01", "mine"))
+    for folder in (held, young, mine):
         folder.mkdir()
         (folder / ".results.json.tmp").write_text("{")
     _aged(held)
+    _aged(mine)
     lock = abandoned_staging.claim(held)  # as the run writing there holds it
     assert lock is not None
     try:
@@ -364,7 +367,25 @@ def test_a_staging_folder_a_living_run_holds_or_made_a_moment_ago_is_left_alone(
 
     assert run(command("demo", out, db)).returncode == 0  # the run that held it has ended
 
-    assert not held.exists() and young.is_dir()
+    assert not held.exists() and young.is_dir() and mine.is_dir()
+
+
+def test_a_scan_whose_staging_folder_another_process_removed_moves_nothing(tmp_path: Path) -> None:
+    """A scan of an nhiscan from before the locks holds none, and on some network file systems a
+    lock is seen only on its own host: a cleaner may take a living scan's folder for abandoned. The
+    scan's next write would put the folder back; it must not then move half a set."""
+    from scanner.fsutil import output_set, write_atomic
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("the earlier scan's")
+    refused = pytest.raises(OSError, match="another process removed the staging folder; nothing was moved")
+    with refused, output_set(out, ["inventory.json", "results.json"]) as staging:
+        write_atomic(staging / "inventory.json", "{}")
+        shutil.rmtree(staging)  # the cleaner
+        write_atomic(staging / "results.json", "{}")
+    assert names(out) == ["results.json"]
+    assert (out / "results.json").read_text() == "the earlier scan's"
 
 
 def test_a_scan_gives_up_on_a_history_locked_for_longer_than_it_waits(
