@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -34,14 +33,14 @@ NHISCAN = shutil.which("nhiscan", path=str(Path(sys.executable).parent)) or "nhi
 
 
 def timed(command: list[str]) -> dict[str, object]:
-    """Wall seconds and peak resident MB of one command (GNU time's %M), or how it failed."""
-    started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, env=os.environ)
-    seconds = round(time.perf_counter() - started, 1)
-    lines = done.stderr.strip().splitlines()
+    """Wall seconds and peak resident MB of one command, or how it failed."""
+    from bench_large import timed as timed_by_gnu_time
+
+    seconds, peak_mb, done = timed_by_gnu_time(command, dict(os.environ))
     if done.returncode not in (0, 1):  # 1: the gate failed, as it may
+        lines = done.stderr.splitlines()
         return {"exit": done.returncode, "error": next((line for line in lines if "error" in line), lines[:1])}
-    return {"seconds": seconds, "peak_mb": round(int(lines[-1]) / 1024)}
+    return {"seconds": seconds, "peak_mb": peak_mb}
 
 
 def scan_header(results: Path) -> dict[str, object]:

@@ -108,9 +108,10 @@ def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str]] | None:
 
 
 _T = TypeVar("_T")
+_Reading = TypeVar("_Reading", bound="_LineChecks")
 
 
-def _streamed(path: Path, reading: _LineChecks, finish: Callable[[_LineChecks, bytes, Path], _T]) -> _T | None:
+def _streamed(path: Path, reading: _Reading, finish: Callable[[_Reading, bytes, Path], _T]) -> _T | None:
     try:
         size = path.stat().st_size
         if size < STREAM_FROM_BYTES or not path.is_file():
@@ -174,8 +175,7 @@ def _emptied_frame(reading: _LineChecks, frame_text: bytes, path: Path) -> dict[
     return frame
 
 
-def _result(reading: _LineChecks, frame_text: bytes, path: Path) -> ScanResult:
-    assert isinstance(reading, ModelReading)
+def _result(reading: _CheckedReading, frame_text: bytes, path: Path) -> ScanResult:
     frame = _emptied_frame(reading, frame_text, path)
     result = model_from(ScanResult, checked_document(frame, path), path)
     result.findings = reading.findings

@@ -11,6 +11,7 @@ between lines) raises ``LayoutError``: the caller reads it whole instead.
 from __future__ import annotations
 
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -40,7 +41,7 @@ class LayoutError(ValueError):
     """The text is not laid out as this nhiscan writes results.json."""
 
 
-class LineReading:
+class LineReading(ABC):
     """Feed ``add`` the text in pieces of any size; ``finding_line`` and ``record_line`` see each
     item's line (without its separator) as it is whole, and ``document`` gives the frame.
 
@@ -63,13 +64,15 @@ class LineReading:
         self._separated = True  # the last item line ended with a separator (or none came yet)
         self._items_seen = False  # in the list being read
 
+    @abstractmethod
     def finding_line(self, line: bytes) -> None:
-        raise NotImplementedError
+        """A finding's line, whole, without its separator."""
 
+    @abstractmethod
     def record_line(self, section: str, line: bytes) -> None:
-        raise NotImplementedError
+        """A record's line in the inventory's ``section``, whole, without its separator."""
 
-    def list_closed(self) -> None:
+    def list_closed(self) -> None:  # noqa: B027 (a hook a reading may leave as it is)
         """The findings list or a section of records has ended."""
 
     def add(self, text: bytes) -> None:

@@ -43,11 +43,10 @@ def _read_baseline(path: Path) -> Baseline:
     streamed = streamed_baseline(path)
     if streamed is not None:
         data, known = streamed
+        _findings_of(data, path)  # its findings were read line by line; the rest is checked alike
     else:
         data = read_json(path)
-        known = _known_fingerprints(data, path)
-    if not isinstance(data.get("findings"), list) or "scan" not in data:
-        raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
+        known = _known_fingerprints(_findings_of(data, path), path)
     version = data.get("schema_version")
     supported = RESULTS_SCHEMA_VERSION.split(".")[0]
     if not isinstance(version, str) or version.split(".")[0] != supported:
@@ -60,10 +59,14 @@ def _read_baseline(path: Path) -> Baseline:
     return Baseline(known, _agent_reach(data))
 
 
-def _known_fingerprints(data: Any, path: Path) -> set[str]:
+def _findings_of(data: Any, path: Path) -> list[Any]:
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list) or "scan" not in data:
         raise InputError("not an nhiscan results file (no 'scan' and 'findings')", str(path), "$")
+    return findings
+
+
+def _known_fingerprints(findings: list[Any], path: Path) -> set[str]:
     known = set()
     for index, finding in enumerate(findings):
         if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
