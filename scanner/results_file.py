@@ -16,39 +16,21 @@ within the limit, and refused in one line saying what broke the layout if not.
 
 from __future__ import annotations
 
-import json
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
-
-from scanner import loading
 from scanner.errors import InputError
-from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
-from scanner.loading import (
-    MAX_DEPTH,
-    UntrustedJSONError,
-    is_valid,
-    nested_deeper_than,
-    parse_json,
-    validate,
-)
+from scanner.gc_pause import FREEZE_FROM_FINDINGS
+from scanner.loading import MAX_DEPTH, is_valid, validate
 from scanner.model import Finding, ScanResult
 from scanner.results_io import checked_document, load_results, model_from
-from scanner.results_lines import LayoutError, LineReading, ModelReading
+from scanner.results_lines import LayoutError, ModelReading
+from scanner.streamed_json import LineChecks, parsed_frame, parsed_line, read_line_by_line
 
-STREAM_FROM_BYTES = 64 * 1024 * 1024  # smaller files are read whole
-_PIECE = 8 * 1024 * 1024  # bytes read at a time
 _BATCH = 5000  # items checked against the schema at once
-# 19 digits in a row: perhaps an integer orjson would read as a float (the whole parse keeps it
-# exact). Found by making every digit a 9 and looking for nineteen of them (a regular expression
-# takes ten times as long, and this runs on every line).
-_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
-_LONG_NUMBER = b"9" * 19
 # how deep a finding line's value may nest: the document, then the findings list, hold it
 _FINDING_DEPTH = MAX_DEPTH - 2
 _RECORD_DEPTH = MAX_DEPTH - 3  # the document, the inventory, its section
@@ -63,7 +45,7 @@ def load_results_file(path: Path) -> ScanResult:
 def streamed_results_file(path: Path) -> ScanResult | None:
     """The ScanResult of a large results.json file laid out as nhiscan writes it, read as it is
     read; None for any other file, which the caller reads whole."""
-    return _streamed(path, _CheckedReading(path), _result)
+    return read_line_by_line(path, _CheckedReading(path), _result, "results.json", _large)
 
 
 @dataclass(slots=True)
@@ -79,14 +61,14 @@ class FailingOfFile:
 
     def finding(self, fingerprint: str) -> Finding:
         line = self.failing.get(fingerprint) or self.waived[fingerprint]
-        return model_from(Finding, _parsed_line(line, _FINDING_DEPTH, self.path), self.path)
+        return model_from(Finding, parsed_line(line, _FINDING_DEPTH, self.path), self.path)
 
 
 def streamed_failing(path: Path) -> FailingOfFile | None:
     """The failing and waived findings of a large results.json file laid out as nhiscan writes
     it, and the rest of its result; None for any other file."""
     reading = _FailingReading(path)
-    result = _streamed(path, reading, _result)
+    result = read_line_by_line(path, reading, _result, "results.json", _large)
     if result is None:
         return None
     return FailingOfFile(result, reading.failing, reading.waived, path)
@@ -98,7 +80,7 @@ def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str]] | None:
     fingerprints of its failing and waived findings; checked only as a baseline read whole is
     checked (each finding has a fingerprint); None for any other file."""
     reading = _BaselineReading(path)
-    frame = _streamed(path, reading, _emptied_frame)
+    frame = read_line_by_line(path, reading, _emptied_frame, "results.json")
     if frame is None:
         return None
     inventory = frame.get("inventory")
@@ -107,62 +89,15 @@ def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str]] | None:
     return frame, reading.known
 
 
-_T = TypeVar("_T")
-_Reading = TypeVar("_Reading", bound="_LineChecks")
+def _large(result: ScanResult) -> bool:
+    return len(result.findings) >= FREEZE_FROM_FINDINGS
 
 
-def _streamed(path: Path, reading: _Reading, finish: Callable[[_Reading, bytes, Path], _T]) -> _T | None:
-    try:
-        size = path.stat().st_size
-        if size < STREAM_FROM_BYTES or not path.is_file():
-            return None
-        stream = path.open("rb")
-    except OSError:  # read whole, which names the failure as it names any
-        return None
-    with stream, collector_paused() as pause:  # millions of new objects, none in a cycle
-        try:
-            while piece := stream.read(_PIECE):
-                reading.add(piece)
-            done = finish(reading, reading.document(), path)
-        except LayoutError as exc:
-            if size <= loading.MAX_INPUT_BYTES:
-                return None
-            raise InputError(
-                f"larger than {loading.MAX_INPUT_BYTES // (1024 * 1024)} MiB and not laid out as nhiscan writes"
-                f" results.json ({exc})",
-                str(path),
-            ) from None
-        except InputError:
-            # met before the frame showed the lines read were the document's own lists (a later
-            # key of the same name may replace them): the whole read decides, where it can
-            if size <= loading.MAX_INPUT_BYTES:
-                return None
-            raise
-        pause.freeze = isinstance(done, ScanResult) and len(done.findings) >= FREEZE_FROM_FINDINGS
-        return done
-
-
-def _parsed_line(line: bytes, depth: int, path: Path) -> Any:
-    """A finding's or record's line parsed as strictly as a whole file is (orjson, but the
-    standard library's parser where a long number may lose digits as orjson reads it), its
-    nesting bounded as a whole file's is; LayoutError where it is not JSON."""
-    try:
-        if _LONG_NUMBER in line.translate(_DIGITS_AS_NINES):
-            data = parse_json(line.decode("utf-8"), check_nesting=False)
-        else:
-            data = orjson.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LayoutError(str(exc)) from None
-    if line.count(b"{") + line.count(b"[") > depth and nested_deeper_than(data, depth):
-        raise InputError(f"invalid JSON: nested more than {MAX_DEPTH} levels", str(path))
-    return data
-
-
-def _emptied_frame(reading: _LineChecks, frame_text: bytes, path: Path) -> dict[str, Any]:
+def _emptied_frame(reading: LineChecks, frame_text: bytes, path: Path) -> dict[str, Any]:
     """The frame, parsed, once its marks show that the lists read line by line were the
     document's findings and its inventory's sections (and no other list of the same name
     nested elsewhere), those lists left empty; LayoutError otherwise."""
-    frame = _frame(frame_text, path)
+    frame = parsed_frame(frame_text, path)
     marked = [reading.marked]
     if frame_text.count(reading.mark) != 1 + len(reading.sections) or frame.get("findings") != marked:
         raise LayoutError("the findings list read is not the document's")
@@ -185,53 +120,7 @@ def _result(reading: _CheckedReading, frame_text: bytes, path: Path) -> ScanResu
     return result
 
 
-def _frame(text: bytes, path: Path) -> dict[str, Any]:
-    """The frame, parsed as a whole file is. A key twice in one object is a LayoutError: which
-    list or section stands is then for the whole parse to say."""
-    try:
-        frame = parse_json(text.decode("utf-8"))
-    except UntrustedJSONError as exc:
-        raise InputError(f"invalid JSON: {exc}", str(path)) from None
-    except ValueError as exc:  # the whole read names it by line and column
-        raise LayoutError(f"the text around the findings: {exc}") from None
-    if not isinstance(frame, dict):
-        raise LayoutError("not a JSON object")
-    if _repeats_a_key(text):
-        raise LayoutError("a key twice in one object")
-    return frame
-
-
-def _repeats_a_key(text: bytes) -> bool:
-    repeated = False
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal repeated
-        made = dict(items)
-        repeated = repeated or len(made) != len(items)
-        return made
-
-    json.loads(text, object_pairs_hook=pairs)  # parsed again: the frame is small
-    return repeated
-
-
-class _LineChecks(LineReading):
-    """A file's lines: a mark of this reading's own in place of each list read line by line, and
-    each line parsed as strictly as a whole file is."""
-
-    def __init__(self, path: Path) -> None:
-        self.marked = f"nhiscan-read-line-by-line-{secrets.token_hex(16)}"
-        self.mark = orjson.dumps(self.marked)
-        super().__init__(self.mark)
-        self._path = path
-
-    def _parsed(self, line: bytes, depth: int) -> Any:
-        try:
-            return _parsed_line(line, depth, self._path)
-        except LayoutError as exc:
-            raise LayoutError(f"line {self.line_number}: {exc}") from None
-
-
-class _CheckedReading(_LineChecks, ModelReading):
+class _CheckedReading(LineChecks, ModelReading):
     """Findings and records checked against the schema a batch at a time, then made."""
 
     def __init__(self, path: Path) -> None:
@@ -317,7 +206,7 @@ class _FailingReading(_CheckedReading):
                 waived[data["fingerprint"]] = line
 
 
-class _BaselineReading(_LineChecks):
+class _BaselineReading(LineChecks):
     """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept
     (each finding must have one), of the records, the agents' as they are written."""
 

@@ -49,6 +49,10 @@ class LineReading(ABC):
     frame, once parsed, shows where those lists were (a list found inside some other object is not
     the findings list); None leaves them empty."""
 
+    # where the inventory's sections and their records begin in the lines after the findings
+    section_opening = SECTION_OPENING
+    record_opening = RECORD_LINE
+
     def __init__(self, marker: bytes | None = None) -> None:
         self.sections: list[str] = []  # the inventory's sections read record by record, in order
         self.line_number = 0  # of the last whole line read
@@ -166,13 +170,13 @@ class LineReading(ABC):
         for line in lines:
             self.line_number += 1
             if self._section is not None:
-                if line.startswith(RECORD_LINE):
+                if line.startswith(self.record_opening):
                     self.record_line(self._section, self._item(line))
                     continue
                 self._end_of_list()
                 self._section = None
             elif self._in_inventory:
-                name = section_opened(line)
+                name = section_opened(line, self.section_opening)
                 if name is not None:
                     if name in self.sections:
                         raise LayoutError(f"inventory section {name} twice")
@@ -195,9 +199,9 @@ class LineReading(ABC):
         return frame
 
 
-def section_opened(line: bytes) -> str | None:
-    """The inventory's record section this line opens, if any."""
-    start, end = SECTION_OPENING
+def section_opened(line: bytes, opening: tuple[bytes, bytes] = SECTION_OPENING) -> str | None:
+    """The inventory's record section this line opens, if any (laid out as ``opening`` says)."""
+    start, end = opening
     if not (line.startswith(start) and line.endswith(end)):
         return None
     name = line[len(start) : -len(end)].decode("utf-8", "replace")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner import loading, results_file, results_lines
+from scanner import loading, results_lines, streamed_json
 from scanner.engine import baseline
 from scanner.engine.baseline import load_baseline
 from scanner.errors import InputError
@@ -30,7 +30,7 @@ FINDINGS_OPENING = ' "findings": [\n'
 
 @pytest.fixture(autouse=True)
 def every_file_is_large(monkeypatch) -> None:
-    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", 0)
+    monkeypatch.setattr(streamed_json, "STREAM_FROM_BYTES", 0)
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_a_diff_of_two_files_read_as_they_are_read_is_the_diff_of_the_files_read
     monkeypatch.setattr(loading, "MAX_INPUT_BYTES", 512 * 1024)  # neither file could be read whole
     streamed = drift("streamed.json")
     monkeypatch.setattr(loading, "MAX_INPUT_BYTES", limit)
-    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", 1 << 40)
+    monkeypatch.setattr(streamed_json, "STREAM_FROM_BYTES", 1 << 40)
     whole = drift("whole.json")
     assert streamed == whole and json.loads(streamed)["new_failures"]
 
@@ -118,7 +118,7 @@ def test_a_baseline_read_as_it_is_read_is_the_baseline_read_whole(demo_result, t
     path = written(tmp_path, render(demo_result))
     streamed = load_baseline(path)
     baseline._read_unchanged.cache_clear()
-    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", path.stat().st_size + 1)
+    monkeypatch.setattr(streamed_json, "STREAM_FROM_BYTES", path.stat().st_size + 1)
     assert streamed == load_baseline(path)
 
 
@@ -306,7 +306,7 @@ def both_ways(path: Path, monkeypatch) -> tuple[list[object], list[object]]:
     """What report (the result rendered again) and a baseline read of ``path``, read as it is read
     and then read whole."""
     streamed = [_outcome(load_results_file, path), _outcome(load_baseline, path)]
-    monkeypatch.setattr(results_file, "STREAM_FROM_BYTES", 1 << 40)
+    monkeypatch.setattr(streamed_json, "STREAM_FROM_BYTES", 1 << 40)
     return streamed, [_outcome(load_results_file, path), _outcome(load_baseline, path)]
 
 
@@ -339,7 +339,7 @@ def test_a_line_is_bounded_and_a_long_one_is_not_copied_piece_after_piece(
 ) -> None:
     finding = dict(json.loads(render(demo_result))["findings"][0], message="m" * 5000)
     path = written(tmp_path, with_first_finding_line(demo_result, "  " + json.dumps(finding) + ",\n"))
-    monkeypatch.setattr(results_file, "_PIECE", 7)  # the long line arrives in 700 pieces
+    monkeypatch.setattr(streamed_json, "_PIECE", 7)  # the long line arrives in 700 pieces
     streamed = streamed_results_file(path)
     assert streamed is not None and streamed.findings[0].message == "m" * 5000
     monkeypatch.setattr(results_lines, "LINE_LIMIT", 4096)
