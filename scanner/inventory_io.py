@@ -7,6 +7,7 @@ from typing import Any
 
 from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic_pieces
+from scanner.gc_pause import collector_paused
 from scanner.loading import MAX_DEPTH, is_valid, nested_deeper_than, read_json, too_deeply_nested, validate
 from scanner.model import INVENTORY_SCHEMA_VERSION, Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 from scanner.serialize import document_pieces, dumps_document, from_dict
@@ -87,11 +88,12 @@ def load_inventory(path: Path) -> Inventory:
     bounds the depth of every value but the records' attributes, so a valid document's attributes
     are all that needs walking; a document the schema refuses is walked whole first, so that too
     deep a document is named as such before any schema error, as for every JSON file."""
-    data = read_json(path, check_nesting=False)
-    valid = is_valid(data, "inventory")
-    if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
-        raise too_deeply_nested(path)
-    return inventory_from_data(data, path, valid, consume=True)
+    with collector_paused():  # millions of parsed values and records, none in a cycle
+        data = read_json(path, check_nesting=False)
+        valid = is_valid(data, "inventory")
+        if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
+            raise too_deeply_nested(path)
+        return inventory_from_data(data, path, valid, consume=True)
 
 
 # Where records sit: $ > section > record, so a record's attributes are nested three levels deep

@@ -178,3 +178,31 @@ def test_shipped_schemas_are_valid_and_compile(name: str) -> None:
     schema = json.loads(schema_file(name).read_text())
     jsonschema.validators.validator_for(schema).check_schema(schema)
     jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+@pytest.mark.parametrize("text", ['{"schema_version": "1.0"}', '{"schema_version": "1.0", "accounts": 3}'])
+def test_an_inventory_is_read_with_the_cyclic_collector_paused_and_resumed_after(
+    text: str, tmp_path: Path, monkeypatch
+) -> None:
+    """At the collector's default thresholds (a caller of the library; the command line raises
+    them), walking millions of parsed values again and again made a 100k-identity read 7.6 s instead
+    of 4.5 s; it runs again afterwards, whether the file was read or refused."""
+    import contextlib
+    import gc
+
+    from scanner import inventory_io
+
+    seen: list[bool] = []
+    real_read = inventory_io.read_json
+
+    def read_json(path: Path, check_nesting: bool = True) -> object:
+        seen.append(gc.isenabled())
+        return real_read(path, check_nesting)
+
+    monkeypatch.setattr(inventory_io, "read_json", read_json)
+    path = tmp_path / "inventory.json"
+    path.write_text(text)
+    assert gc.isenabled()
+    with contextlib.suppress(InputError):
+        load_inventory(path)
+    assert seen == [False] and gc.isenabled()
