@@ -84,12 +84,16 @@ def _refuse_duplicate_uids(data: dict[str, Any], path: Path) -> None:
 
 
 def load_inventory(path: Path) -> Inventory:
-    """The inventory in a JSON file. Its nesting is checked once the schema has been: the schema
+    """The inventory in a JSON file (a large one laid out as nhiscan writes it read a line at a
+    time: see ``inventory_lines``). Its nesting is checked once the schema has been: the schema
     bounds the depth of every value but the records' attributes, so a valid document's attributes
     are all that needs walking; a document the schema refuses is walked whole first, so that too
     deep a document is named as such before any schema error, as for every JSON file."""
+    from scanner.inventory_lines import streamed_inventory_data  # it reads records with this module's types
+
     with collector_paused():  # millions of parsed values and records, none in a cycle
-        data = read_json(path, check_nesting=False)
+        streamed = streamed_inventory_data(path)
+        data = streamed if streamed is not None else read_json(path, check_nesting=False)
         valid = is_valid(data, "inventory")
         if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
             raise too_deeply_nested(path)

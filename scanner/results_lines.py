@@ -52,6 +52,8 @@ class LineReading(ABC):
     # where the inventory's sections and their records begin in the lines after the findings
     section_opening = SECTION_OPENING
     record_opening = RECORD_LINE
+    # False: the text holds no findings list, and its own keys are the sections (inventory.json)
+    findings_list = True
 
     def __init__(self, marker: bytes | None = None) -> None:
         self.sections: list[str] = []  # the inventory's sections read record by record, in order
@@ -59,11 +61,10 @@ class LineReading(ABC):
         self._head: list[bytes] = []  # the text before the findings list is found
         self._frame = bytearray()  # the text around the lists read line by line
         self._marker = marker
-        self._opened = False
-        self._closed = False
+        self._opened = self._closed = not self.findings_list
         self._pending: list[bytes] = []  # the pieces of a line not yet whole
         self._pending_size = 0
-        self._in_inventory = False
+        self._in_inventory = not self.findings_list
         self._section: str | None = None  # the section being read
         self._separated = True  # the last item line ended with a separator (or none came yet)
         self._items_seen = False  # in the list being read
@@ -105,7 +106,7 @@ class LineReading(ABC):
     def _keep(self, text: bytes) -> None:
         self._frame += text
         if len(self._frame) > FRAME_LIMIT:
-            raise LayoutError(f"more than {FRAME_LIMIT // (1024 * 1024)} MiB of text around the findings")
+            raise LayoutError(f"more than {FRAME_LIMIT // (1024 * 1024)} MiB of text around the lines read one by one")
 
     def _keep_marker(self, indent: bytes) -> None:
         if self._marker is not None:

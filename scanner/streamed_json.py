@@ -43,15 +43,17 @@ def read_line_by_line(
     finish: Callable[[_Reading, bytes, Path], _T],
     written_as: str,
     frozen: Callable[[_T], bool] = lambda _: False,
+    from_bytes: int | None = None,
 ) -> _T | None:
     """What ``finish`` makes of the file's frame once ``reading`` has had every line; None for a
-    file read whole instead (smaller than STREAM_FROM_BYTES, not a regular file, or not laid out as
-    ``reading`` expects while within the input size limit). ``written_as``: the file nhiscan writes
-    in the layout, for the line refusing a large file that is not. ``frozen``: whether what was
-    made is large enough to be kept out of the collector's sight (see gc_pause)."""
+    file read whole instead (smaller than ``from_bytes``, STREAM_FROM_BYTES unless given, not a
+    regular file, or not laid out as ``reading`` expects while within the input size limit).
+    ``written_as``: the file nhiscan writes in the layout, for the line refusing a large file that
+    is not. ``frozen``: whether what was made is large enough to be kept out of the collector's
+    sight (see gc_pause)."""
     try:
         size = path.stat().st_size
-        if size < STREAM_FROM_BYTES or not path.is_file():
+        if size < (STREAM_FROM_BYTES if from_bytes is None else from_bytes) or not path.is_file():
             return None
         stream = path.open("rb")
     except OSError:  # read whole, which names the failure as it names any

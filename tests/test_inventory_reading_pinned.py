@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.synthetic import build
+from scanner import loading
 from scanner.inventory_io import inventory_to_json, save_inventory
 from scanner.linking import link_runtime_identities
 from scanner.model import Agent, Identity, Inventory
@@ -117,3 +118,13 @@ def _read(path: Path) -> str:
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_an_inventory_file_is_read_as_before(files: dict[str, Path], name: str) -> None:
     assert _read(files[name]) == PINNED[name]
+
+
+def test_an_inventory_file_past_the_input_limit_is_read_line_by_line_as_before(
+    files: dict[str, Path], monkeypatch
+) -> None:
+    """Written by nhiscan, the file is read a line at a time once it is past the limit (see
+    scanner/inventory_lines.py): the same model, the odd values above and all."""
+    monkeypatch.setattr(loading, "MAX_INPUT_BYTES", 16 * 1024)
+    assert files["as-written"].stat().st_size > loading.MAX_INPUT_BYTES
+    assert _read(files["as-written"]) == PINNED["as-written"]
