@@ -126,6 +126,10 @@ class LineReading(ABC):
             self._pending, self._pending_size = [], 0
         lines = text.split(b"\n")
         last = lines.pop()
+        # the first line may hold what was pending; the unfinished one waits for the next piece
+        for number, line in ((1, lines[0] if lines else b""), (len(lines) + 1, last)):
+            if len(line) > LINE_LIMIT:
+                raise LayoutError(f"line {self.line_number + number}: longer than {LINE_LIMIT // (1024 * 1024)} MiB")
         if last:
             self._pending, self._pending_size = [last], len(last)
         return lines
@@ -193,10 +197,14 @@ class LineReading(ABC):
     def document(self) -> bytes:
         """The frame: the text around the findings list and the inventory's records, let go of
         here."""
+        if self._pending:  # a last line with no newline after it is read as every other line
+            self.add(b"\n")
         if not self._closed:
             raise LayoutError("the findings list is not closed")
-        frame = bytes(self._frame + b"".join(self._pending))
-        self._frame, self._pending = bytearray(), []
+        if self._section is not None:  # its last item's separator and its records were never checked
+            raise LayoutError(f"the {self._section} are not closed")
+        frame = bytes(self._frame)
+        self._frame = bytearray()
         return frame
 
 

@@ -100,6 +100,21 @@ def demo_text() -> str:
     return inventory_to_json(load_inventory(demo_inventory_file()))
 
 
+def closing_the_last_section_on_the_last_line(text: str, separator: str = "") -> str:
+    """The log sources, the last section once the sources are taken out, closed on the file's last
+    line with no newline after it."""
+    end = text.index('\n ],\n "sources": [')
+    return text[:end] + separator + "\n ]}"
+
+
+def test_a_last_line_with_no_newline_after_it_is_read_as_every_other_line(
+    tmp_path: Path, monkeypatch, small_input_limit: int
+) -> None:
+    path = written(tmp_path, closing_the_last_section_on_the_last_line(demo_text()))
+    inventory = load_inventory(path)
+    assert inventory == read_whole(path, monkeypatch) and inventory.log_sources
+
+
 @pytest.mark.parametrize(
     ("edit", "why"),
     [
@@ -120,6 +135,8 @@ def demo_text() -> str:
         (lambda t: t.replace('"kind":"', '"kind":"\x01', 1), "line"),
         (lambda t: "\ufeff" + t, "the text around"),
         (lambda t: t[: t.rindex("\n ]")], "the text around"),
+        (lambda t: closing_the_last_section_on_the_last_line(t, ","), "ends with a separator"),
+        (lambda t: t[: t.index('\n ],\n "sources": [')] + "\n", "the log_sources are not closed"),
     ],
 )
 def test_a_file_past_the_limit_that_breaks_the_layout_is_refused_naming_the_break(

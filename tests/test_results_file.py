@@ -270,6 +270,16 @@ def _a_finding_with_a_property_no_schema_has(text: str) -> str:
     return text.replace(FINDINGS_OPENING, FINDINGS_OPENING + "  " + json.dumps(finding) + ",\n", 1)
 
 
+def _closing_the_last_section_on_the_last_line(text: str, last_record: str | None = None, separator: str = "") -> str:
+    """The inventory's log sources, its last section once its sources are taken out, closed on the
+    file's last line, with no newline after it (``last_record`` in place of the last one)."""
+    lines = text.rstrip("\n").split("\n")
+    end = lines.index('   "sources": [') - 1
+    assert lines[end] == "   ]," and lines[end - 1].startswith("    {")
+    last = last_record if last_record is not None else lines[end - 1]
+    return "\n".join([*lines[: end - 1], last + separator]) + "\n   ]}}"
+
+
 NOT_AS_NHISCAN_WRITES = {
     "indented by another tool": lambda text: json.dumps(json.loads(text), indent=2),
     "another schema version": lambda text: text.replace(
@@ -282,6 +292,9 @@ NOT_AS_NHISCAN_WRITES = {
     "a separator after the last finding": _trailing_separator,
     "the findings nested in another object before the document's": _findings_nested_before_the_documents,
     "agents nested in another object after the inventory": _agents_nested_after_the_inventory,
+    "a separator after the last record, closed on the last line": lambda text: (
+        _closing_the_last_section_on_the_last_line(text, separator=",")
+    ),
 }
 
 READ_THE_SAME_EITHER_WAY = {
@@ -290,6 +303,10 @@ READ_THE_SAME_EITHER_WAY = {
     "a bad finding in a list that a later key replaces": _a_bad_finding_in_a_list_a_later_key_replaces,
     "evidence 1 and evidence true": _evidence_one_and_true,
     "a finding with a property no schema has": _a_finding_with_a_property_no_schema_has,
+    "the last section closed on the last line": _closing_the_last_section_on_the_last_line,
+    "a bad record last, closed on the last line": lambda text: _closing_the_last_section_on_the_last_line(
+        text, '    {"not": "a log source"}'
+    ),
 }
 
 
@@ -376,3 +393,15 @@ def test_past_the_size_limit_a_file_not_laid_out_as_nhiscan_writes_it_is_refused
     with pytest.raises(InputError) as refused:
         load_results_file(path)
     assert "\n" not in str(refused.value)
+
+
+def test_a_last_line_with_no_newline_after_it_is_read_as_every_other_line(
+    demo_result, tmp_path: Path, monkeypatch
+) -> None:
+    """Ended on a section's closing line, the file's last section was never closed: its records were
+    dropped, and a bad one let through, where the whole read keeps or refuses them."""
+    path = written(tmp_path, _closing_the_last_section_on_the_last_line(render(demo_result)))
+    streamed = streamed_results_file(path)
+    assert streamed is not None and streamed.inventory is not None and demo_result.inventory is not None
+    assert streamed.inventory.log_sources == demo_result.inventory.log_sources
+    assert streamed.inventory.log_sources
