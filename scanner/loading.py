@@ -82,12 +82,20 @@ def read_text(path: Path) -> str:
         raise InputError("no such file", str(path)) from None
     except PermissionError:
         raise InputError("permission denied", str(path)) from None
+    except OSError as exc:  # a failing disk or file system (EIO, ESTALE): the file's fault, not nhiscan's
+        raise unreadable(path, exc) from None
     if b"\x00" in raw[:8192]:
         raise InputError("binary file, expected text", str(path))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+
+
+def unreadable(path: Path, error: OSError) -> InputError:
+    """What is said of a file whose reading failed for a reason of the system's (no errno text is
+    file content)."""
+    return InputError(f"cannot read: {error.strerror or type(error).__name__}", str(path))
 
 
 class UntrustedJSONError(ValueError):

@@ -63,6 +63,8 @@ def read_line_by_line(
             while piece := stream.read(_PIECE):
                 reading.add(piece)
             done = finish(reading, reading.document(), path)
+        except OSError as exc:  # met partway through the file
+            raise loading.unreadable(path, exc) from None
         except LayoutError as exc:
             if size <= loading.MAX_INPUT_BYTES:
                 return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +235,51 @@ def test_a_catalog_can_map_existing_controls_to_an_organisations_framework(cli, 
 def test_validating_an_empty_directory_is_an_error(cli, tmp_path: Path) -> None:
     result = cli("controls", "validate", str(tmp_path))
     assert result.exit_code == 2 and "no control files" in result.output
+
+
+@pytest.mark.parametrize("args", [["scan", "inventory:/proc/self/mem"], ["report", "/proc/self/mem"]])
+def test_a_file_the_system_fails_to_read_is_one_line(cli, tmp_path: Path, args: list[str]) -> None:
+    """/proc/self/mem answers a read at its start with EIO, as a failing disk does: the file cannot
+    be read, which is the input's fault (exit 2), not an internal error (exit 4)."""
+    done = cli(*args, "--no-history" if args[0] == "scan" else "--format", *([] if args[0] == "scan" else ["md"]),
+               "-o", str(tmp_path / "out"))  # fmt: skip
+    assert done.exit_code == 2
+    assert done.output == "nhiscan: error: /proc/self/mem: cannot read: Input/output error\n"
+
+
+def test_a_large_file_whose_reading_fails_partway_is_one_line(cli, tmp_path: Path, monkeypatch) -> None:
+    """A results.json read line by line meets the failure after its first pieces."""
+    from scanner import streamed_json
+    from scanner.resources import demo_inventory_file
+
+    scanned = cli("scan", f"inventory:{demo_inventory_file()}", "--format", "json", "--no-history",
+                  "-o", str(tmp_path / "scan"))  # fmt: skip
+    assert scanned.exit_code == 1, scanned.output
+    monkeypatch.setattr(streamed_json, "STREAM_FROM_BYTES", 0)
+    monkeypatch.setattr(streamed_json, "_PIECE", 4096)
+    real_open = Path.open
+    results = tmp_path / "scan" / "results.json"
+
+    class FailingAfterAPiece:
+        def __init__(self, stream: Any) -> None:
+            self.stream, self.pieces = stream, 0
+
+        def read(self, size: int) -> bytes:
+            self.pieces += 1
+            if self.pieces > 2:
+                raise OSError(5, "Input/output error")
+            return self.stream.read(size)
+
+        def __enter__(self) -> FailingAfterAPiece:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+    def open_failing(path: Path, *args: Any, **kwargs: Any) -> Any:
+        stream = real_open(path, *args, **kwargs)
+        return FailingAfterAPiece(stream) if path == results and "b" in stream.mode else stream
+
+    monkeypatch.setattr(Path, "open", open_failing)
+    done = cli("report", str(results), "--format", "md", "-o", str(tmp_path / "out"))
+    assert (done.exit_code, done.output) == (2, f"nhiscan: error: {results}: cannot read: Input/output error\n")
