@@ -7,7 +7,7 @@ from typing import Any
 
 from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic_pieces
-from scanner.gc_pause import collector_paused
+from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.loading import MAX_DEPTH, is_valid, nested_deeper_than, read_json, too_deeply_nested, validate
 from scanner.model import INVENTORY_SCHEMA_VERSION, Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 from scanner.serialize import document_pieces, dumps_document, from_dict
@@ -91,13 +91,17 @@ def load_inventory(path: Path) -> Inventory:
     deep a document is named as such before any schema error, as for every JSON file."""
     from scanner.inventory_lines import streamed_inventory_data  # it reads records with this module's types
 
-    with collector_paused():  # millions of parsed values and records, none in a cycle
+    with collector_paused() as pause:  # millions of parsed values and records, none in a cycle
         streamed = streamed_inventory_data(path)
         data = streamed if streamed is not None else read_json(path, check_nesting=False)
         valid = is_valid(data, "inventory")
         if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
             raise too_deeply_nested(path)
-        return inventory_from_data(data, path, valid, consume=True)
+        inventory = inventory_from_data(data, path, valid, consume=True)
+        # a large estate's records live as long as the scan: the collector's first pass after the
+        # pause would walk every one of them (about 2 s at 300,000 identities)
+        pause.freeze = sum(len(getattr(inventory, section)) for section in RECORD_SECTIONS) >= FREEZE_FROM_FINDINGS
+        return inventory
 
 
 # Where records sit: $ > section > record, so a record's attributes are nested three levels deep
