@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,19 @@ def model_from(cls: type[T], data: dict[str, Any], path: Path) -> T:
         return from_dict(cls, data)
     except (ValueError, OverflowError) as exc:
         raise InputError(f"unreadable value: {exc}", str(path)) from None
+    except TypeError as exc:  # a field the model needs that the schema leaves out (rationale, say)
+        raise InputError(_incomplete(exc), str(path)) from None
+
+
+_MISSING_FIELDS = re.compile(r"^(\w+)\.__init__\(\) missing \d+ required (?:positional|keyword-only) arguments?: (.+)$")
+
+
+def _incomplete(error: TypeError) -> str:
+    """What a model class said it lacked, by the names of its own class and fields."""
+    said = _MISSING_FIELDS.match(str(error))
+    if said is None:
+        return "a record lacks a field this nhiscan needs"
+    return f"a {said.group(1)} without {said.group(2)}"
 
 
 def checked_document(data: object, path: Path, written_by_nhiscan: bool = False) -> dict[str, Any]:

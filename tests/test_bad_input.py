@@ -283,3 +283,17 @@ def test_a_large_file_whose_reading_fails_partway_is_one_line(cli, tmp_path: Pat
     monkeypatch.setattr(Path, "open", open_failing)
     done = cli("report", str(results), "--format", "md", "-o", str(tmp_path / "out"))
     assert (done.exit_code, done.output) == (2, f"nhiscan: error: {results}: cannot read: Input/output error\n")
+
+
+def test_a_results_file_missing_a_field_the_schema_leaves_out_is_one_line(cli, tmp_path: Path) -> None:
+    """The results schema leaves a control's rationale and remediation out of its required fields
+    (files of every 1.x version have them); a file without them was an internal error (exit 4)."""
+    from scanner.resources import demo_inventory_file
+
+    scanned = cli("scan", f"inventory:{demo_inventory_file()}", "--format", "json", "--no-history",
+                  "-o", str(tmp_path / "scan"))  # fmt: skip
+    assert scanned.exit_code == 1, scanned.output
+    results = tmp_path / "scan" / "results.json"
+    results.write_text(results.read_text().replace('"remediation":', '"xremediation":', 1))
+    done = cli("report", str(results), "--format", "md", "-o", str(tmp_path / "out"))
+    assert (done.exit_code, done.output) == (2, f"nhiscan: error: {results}: a ControlSummary without 'remediation'\n")

@@ -304,6 +304,7 @@ READ_THE_SAME_EITHER_WAY = {
     "evidence 1 and evidence true": _evidence_one_and_true,
     "a finding with a property no schema has": _a_finding_with_a_property_no_schema_has,
     "the last section closed on the last line": _closing_the_last_section_on_the_last_line,
+    "a control without its remediation": lambda text: text.replace('"remediation":', '"xremediation":', 1),
     "a bad record last, closed on the last line": lambda text: _closing_the_last_section_on_the_last_line(
         text, '    {"not": "a log source"}'
     ),
