@@ -16,8 +16,6 @@ within the limit, and refused in one line saying what broke the layout if not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from scanner.errors import InputError
 from scanner.gc_pause import FREEZE_FROM_FINDINGS
 from scanner.loading import MAX_DEPTH, is_valid, validate
 from scanner.model import Finding, ScanResult
-from scanner.results_io import checked_document, load_results, model_from
+from scanner.results_io import checked_document, load_results, model_from, unreadable_as_input
 from scanner.results_lines import LayoutError, ModelReading
 from scanner.streamed_json import LineChecks, parsed_frame, parsed_line, read_line_by_line
 
@@ -156,7 +154,7 @@ class _CheckedReading(LineChecks, ModelReading):
         lines, self._findings_lines = self._findings_lines, []
         self._check(batch, "results#/properties/findings", ("findings",), self._findings_done)
         self._findings_done += len(batch)
-        with self._unreadable_values():
+        with unreadable_as_input(self._path):
             self.findings_checked(batch, lines)
 
     def findings_checked(self, batch: list[dict[str, Any]], lines: list[bytes]) -> None:
@@ -167,18 +165,9 @@ class _CheckedReading(LineChecks, ModelReading):
         section = self._records_section
         self._check(batch, f"inventory#/properties/{section}", ("inventory", section), self._records_done)
         self._records_done += len(batch)
-        with self._unreadable_values():
+        with unreadable_as_input(self._path):
             for data in batch:
                 self.make_record(section, data)
-
-    @contextmanager
-    def _unreadable_values(self) -> Iterator[None]:
-        """A value the schema admits but the model cannot read (a time no calendar has) is the
-        file's error, as ``results_io.model_from`` says it."""
-        try:
-            yield
-        except (ValueError, OverflowError) as exc:
-            raise InputError(f"unreadable value: {exc}", str(self._path)) from None
 
     def _check(self, batch: list[Any], schema: str, at: tuple[str, ...], done: int) -> None:
         if is_valid(batch, schema):

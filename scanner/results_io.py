@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,13 +28,21 @@ def results_from_data(data: object, path: Path, written_by_nhiscan: bool = False
 
 
 def model_from(cls: type[T], data: dict[str, Any], path: Path) -> T:
-    """``from_dict`` for part of a checked document; a value the schema admits but the model cannot
-    read (a time no calendar has) is the file's error."""
-    try:
+    """``from_dict`` for part of a checked document (see ``unreadable_as_input``)."""
+    with unreadable_as_input(path):
         return from_dict(cls, data)
+
+
+@contextmanager
+def unreadable_as_input(path: Path) -> Iterator[None]:
+    """Making the model of a checked document: a value the schema admits but the model cannot read
+    (a time no calendar has), or a field the model needs that the schema leaves out (a control's
+    rationale, say), is the file's error."""
+    try:
+        yield
     except (ValueError, OverflowError) as exc:
         raise InputError(f"unreadable value: {exc}", str(path)) from None
-    except TypeError as exc:  # a field the model needs that the schema leaves out (rationale, say)
+    except TypeError as exc:
         raise InputError(_incomplete(exc), str(path)) from None
 
 
