@@ -89,7 +89,8 @@ def load_inventory(path: Path) -> Inventory:
     bounds the depth of every value but the records' attributes, so a valid document's attributes
     are all that needs walking; a document the schema refuses is walked whole first, so that too
     deep a document is named as such before any schema error, as for every JSON file."""
-    from scanner.inventory_lines import streamed_inventory_data  # it reads records with this module's types
+    # imported here: inventory_lines reads through results_lines, which imports this module
+    from scanner.inventory_lines import streamed_inventory_data
 
     with collector_paused() as pause:  # millions of parsed values and records, none in a cycle
         streamed = streamed_inventory_data(path)
