@@ -147,6 +147,19 @@ def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
     assert agent.runs_as and agent.runs_as.startswith("arn:aws:iam::") and agent.platform == "bedrock-agent"
 
 
+def test_a_get_agent_export_leaves_tools_approval_and_owner_unknown(cli, tmp_path: Path) -> None:
+    """Reader: get-agent describes the agent's role, model, guardrail and memory; its action groups,
+    knowledge bases and tags come from other calls. So its tools, whether they ask for approval, and
+    its owner are not in the file: the controls about them are unknown, none of them pass or fail."""
+    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json")
+    (agent,) = data["inventory"]["agents"]
+    assert {"tools", "human_approval", "owner"} <= set(agent["unknown"])
+    statuses = {f["control_id"]: f["status"] for f in data["findings"] if f["resource"]["type"] == "agent"}
+    for control in ("NHI-AGENT-003", "NHI-AGENT-008", "NHI-AGENT-010", "NHI-AGENT-011", "NHI-AGENT-012"):
+        assert statuses.get(control, "unknown") == "unknown", control
+    assert statuses["NHI-AGENT-002"] == "fail", "the file does show that no guardrail is attached"
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

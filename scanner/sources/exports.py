@@ -43,6 +43,9 @@ EXPECTED = (
 )
 YAML_HINT = "this is gcloud's default YAML output: export it again with --format=json"
 UNRECOGNISED = "not a recognised export"
+# What get-agent does not return: its action groups and knowledge bases (so its tools, and whether
+# they ask for approval) and its tags (so its owner). Unknown, never "none", as in the live source.
+GET_AGENT_LACKS = ("tools", "human_approval", "owner")
 
 
 class NotAnExport(Exception):
@@ -170,9 +173,11 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
     elif isinstance(data.get("agent"), dict) and "agentArn" in data["agent"]:
         account = _account_of(data["agent"], where)
         try:
-            aws.add_agent(account, build_agent(account, data["agent"]))
+            agent = build_agent(account, data["agent"])
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(f"malformed get-agent output ({error})", where, format_json_path([*at, "agent"])) from None
+        agent.unknown.extend(GET_AGENT_LACKS)
+        aws.add_agent(account, agent)
     else:
         raise NotAnExport(UNRECOGNISED)
 
