@@ -108,6 +108,34 @@ def test_cloudsplaining_escalation_paths_all_show_up(cli, tmp_path: Path) -> Non
     )
 
 
+def test_users_only_one_of_two_exports_lists_are_kept_with_the_rest_unknown(cli, tmp_path: Path) -> None:
+    """Reader: the CloudMapper demo's credential report lists auditor_tmp (one active key) and user
+    (two active keys, one of them a year old); its authorization details list two other users, USER
+    and USER_WITH_BAD_INLINE_POLICY. Each export's users are there; what the other export would
+    show of them is unknown, and the notes name them."""
+    data = scan_file(
+        cli,
+        tmp_path,
+        AWS / "cloudmapper-demo-iam-get-account-authorization-details.json",
+        AWS / "cloudmapper-demo-iam-get-credential-report.json",
+    )
+    users = {i["name"]: i for i in data["inventory"]["identities"] if i["kind"] == "user"}
+    assert set(users) == {"auditor_tmp", "user", "USER", "USER_WITH_BAD_INLINE_POLICY"}
+    assert {"grants", "owner"} <= set(users["user"]["unknown"])
+    for name in ("USER", "USER_WITH_BAD_INLINE_POLICY"):
+        assert {"credentials", "last_used", "interactive"} <= set(users[name]["unknown"]), name
+    held = sorted(c["attributes"]["display_id"] for c in data["inventory"]["credentials"]
+                  if c["identity_uid"] == users["user"]["uid"])  # fmt: skip
+    assert held == ["key 1", "key 2"]
+    statuses = {(f["control_id"], f["resource"]["name"]): f["status"] for f in data["findings"]}
+    assert statuses[("NHI-CRED-004", "user")] == "fail", "two active keys"
+    assert statuses[("NHI-CRED-004", "USER")] == "unknown", "no report row: its keys were never read"
+    assert statuses[("NHI-CRED-001", "access_key key 2 of user")] == "fail"
+    (notes,) = [s["notes"] for s in data["scan"]["sources"] if s["notes"]]
+    assert any("2 users in the credential report only" in note and "auditor_tmp" in note for note in notes)
+    assert any("2 users in the authorization details only" in note and "USER_WITH_BAD" in note for note in notes)
+
+
 def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> None:
     files = [
         AWS / "cloudmapper-demo-iam-get-account-authorization-details.json",
@@ -118,7 +146,7 @@ def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> No
     inventory = data["inventory"]
     assert [a["uid"] for a in inventory["accounts"]] == ["123456789012"]
     kinds = sorted(i["kind"] for i in inventory["identities"])
-    assert kinds.count("root") == 1 and kinds.count("user") == 2
+    assert kinds.count("root") == 1 and kinds.count("user") == 4, "two users in each export only, all kept"
     assert failing(data, "NHI-CRED-010") == {"123456789012 root"}, "the root account has an active key"
     (trail,) = [s for s in inventory["log_sources"] if s["kind"] == "cloudtrail"]
     assert trail["name"] == "cloudtrail" and "enabled" in trail["unknown"], "describe-trails has no logging status"

@@ -179,6 +179,8 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> None:
         details = _details_of(account, exports, aws.notes)
         report = _newest_report(account, exports, aws.notes)
         records = build_iam(account, details, report.rows if report else None)
+        if details is not None and report is not None:
+            _unmatched_users(account, details, report, aws.notes)
         if report is None:
             for identity in records.identities:
                 if identity.kind == "user":
@@ -199,6 +201,21 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> None:
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
         inventory.log_sources.extend(trails)
         inventory.sources.append(SourceStatus("file", account, "complete"))
+
+
+def _unmatched_users(account: str, details: dict[str, list[Any]], report: Report, notes: list[str]) -> None:
+    """Name the users only one of the two exports lists (taken at different times, a user created or
+    deleted between them): each is kept, with what the other export would have shown unknown."""
+    in_details = {str(user["Arn"]) for user in details.get("UserDetailList", [])}
+    in_report = {row.arn for row in report.rows if not row.is_root}
+    for users, shown, missing in (
+        (in_report - in_details, "the credential report", "permissions and tags"),
+        (in_details - in_report, "the authorization details", "keys, last use and console access"),
+    ):
+        if users:
+            listed = sorted(users)
+            named = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+            notes.append(f"{account}: {len(listed)} users in {shown} only ({named}): their {missing} are unknown")
 
 
 def _impossible_dates(credentials: list[Credential], generated: datetime) -> None:

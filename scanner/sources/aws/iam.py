@@ -174,13 +174,16 @@ def build_iam(
         policies = {p["Arn"]: p for p in details.get("Policies", []) + missing_policies(details)}
         groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
         for user in details.get("UserDetailList", []):
-            _add_user(records, account, user, rows.pop(user["Arn"], None), report is not None, keys, policies, groups)
+            row = rows.pop(user["Arn"], None)
+            identity = _add_user(records, account, user, row, row is not None, keys, policies, groups)
+            if row is None and report is not None and (keys is None or user["UserName"] not in keys):
+                identity.unknown.append("credentials")  # a report that does not list the user: keys unread
         for role in details.get("RoleDetailList", []):
             _add_role(records, account, role, policies)
     for row in rows.values():  # users the report knows but the details did not list, and root
         if row.is_root:
             _add_root(records, account, row, alias)
-        elif details is None:
+        else:
             _add_user(records, account, _user_from_row(row), row, True, keys, {}, {})
     return records
 
@@ -198,7 +201,8 @@ def _add_user(
     keys: dict[str, list[dict[str, Any]]] | None,
     policies: dict[str, Any],
     groups: dict[str, Any],
-) -> None:
+) -> Identity:
+    """``have_report``: the credential report lists this user (its last use and console access are known)."""
     tags, owner = owner_from_tags(user.get("Tags") or [])
     uid = user["Arn"]
     unknown = [] if have_report else ["last_used", "interactive"]
@@ -239,6 +243,7 @@ def _add_user(
             records.grants.extend(
                 policy_grants(uid, inline["PolicyName"], inline["PolicyDocument"], f"group:{group_name}")
             )
+    return identity
 
 
 def _user_keys(
