@@ -149,9 +149,11 @@ class Inventory:
     schema_version: str = INVENTORY_SCHEMA_VERSION
 
     def merge(self, other: Inventory) -> Inventory:
-        """One inventory holding both; the earlier collection time stands for the whole."""
+        """One inventory holding both; the later collection time stands for the whole. Judged at the
+        earlier one, a key created since (or a secret expiring since) would have a negative age and
+        pass what it fails; at the later one, an older source's ages only grow, toward failing."""
         return Inventory(
-            collected_at=min(self.collected_at, other.collected_at),
+            collected_at=max(self.collected_at, other.collected_at),
             accounts=self.accounts + other.accounts,
             identities=self.identities + other.identities,
             credentials=self.credentials + other.credentials,

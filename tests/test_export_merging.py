@@ -72,6 +72,49 @@ def test_of_two_credential_reports_the_newest_wins_and_the_older_is_named(tmp_pa
         ]
 
 
+def _statuses(cli, tmp_path: Path, *paths: Path) -> tuple[dict, dict[tuple[str, str], str]]:
+    spec = "file:" + ",".join(str(p) for p in paths)
+    out = tmp_path / "out"
+    outcome = cli("scan", spec, "--format", "json", "-o", str(out), "-q", "--fail-on", "none", "--include-passed")
+    assert outcome.exit_code == 0, outcome.output
+    data = json.loads((out / "results.json").read_text())
+    return data, {(f["control_id"], f["resource"]["name"]): f["status"] for f in data["findings"]}
+
+
+def test_exports_of_two_accounts_taken_years_apart_are_judged_at_the_newer(cli, tmp_path: Path) -> None:
+    """Reader: account 123456789012's report (CloudMapper demo) was generated 2019-05-07; its root key
+    was created 2018-11-23 and last used 2018-11-26, key 2 of user 2018-05-07: all over 90 days
+    old then. Account 644160558196's report (Cloud Custodian) is of 2017-02-22. Judged together, no
+    key of 2019's report is judged at 2017, when some of them did not exist yet."""
+    newer = AWS / "cloudmapper-demo-iam-get-credential-report.json"
+    alone = _statuses(cli, tmp_path / "alone", newer)[1]
+    data, together = _statuses(cli, tmp_path / "together", newer, NEWER_REPORT)
+    assert data["scan"]["as_of"] == "2019-05-07T15:40:22Z"
+    for key in ("access_key key 1 of 123456789012 root", "access_key key 2 of user"):
+        for control in ("NHI-CRED-001", "NHI-CRED-002"):
+            assert together[(control, key)] == alone[(control, key)] == "fail", (control, key)
+    notes = [n for s in data["scan"]["sources"] for n in s["notes"]]
+    assert "644160558196: its credential report was generated 2017-02-22T23:07:48Z, before the other exports" in (
+        " ".join(notes)
+    )
+
+
+def test_exports_that_do_not_say_when_they_were_taken_are_judged_now_with_the_rest(cli, tmp_path: Path) -> None:
+    """Reader: the Azure app's two client secrets ended 2023-05-07 and 2024-05-07; the GCP key was
+    created 2021-03-31. Neither list says when it was taken, so they are judged now, and so is the
+    2017 credential report given with them: the secrets are expired and the key is old."""
+    azure = SHARED / "realworld" / "azure" / "azure-cli-recording-graph-list-applications-passwordCredentials.json"
+    gcp = SHARED / "realworld" / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
+    data, found = _statuses(cli, tmp_path, NEWER_REPORT, azure, gcp)
+    assert data["scan"]["as_of"] > "2026"
+    expired = {name for (control, name), status in found.items() if control == "NHI-CRED-007" and status == "fail"}
+    assert len(expired) == 2 and all(name.startswith("client_secret") for name in expired)
+    old_keys = {name for (control, name), status in found.items() if control == "NHI-CRED-001" and status == "pass"}
+    assert not any(name.startswith("sa_key") for name in old_keys)
+    assert any("644160558196: its credential report was generated 2017-02-22" in n
+               for s in data["scan"]["sources"] for n in s["notes"])  # fmt: skip
+
+
 def test_a_file_in_a_folder_that_is_no_export_is_a_named_gap_and_the_rest_is_read(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_bytes(NEWER_REPORT.read_bytes())
     (tmp_path / "README.md").write_text("exports of 2017-02-22\n")

@@ -226,3 +226,15 @@ def test_a_large_inventory_is_kept_out_of_the_collectors_later_passes(monkeypatc
         assert gc.get_freeze_count() > frozen_before
     finally:
         gc.unfreeze()
+
+
+def test_merged_inventories_are_judged_at_the_later_collection_time() -> None:
+    """An archived inventory scanned with a live source: judged at the archive's older time, a key the
+    live source found created since would have a negative age and pass every age control."""
+    from datetime import UTC, datetime
+
+    from scanner.model import Inventory
+
+    older, newer = datetime(2024, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    assert Inventory(older).merge(Inventory(newer)).collected_at == newer
+    assert Inventory(newer).merge(Inventory(older)).collected_at == newer

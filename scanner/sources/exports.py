@@ -82,18 +82,36 @@ def collect(spec: SourceSpec) -> Inventory:
         raise InputError(f"no recognised export ({len(gaps)} files read){detail}", spec.argument)
     inventory = Inventory(collected_at=datetime.now(UTC))
     try:
-        aws_inventory(exports.aws, inventory)
+        times = aws_inventory(exports.aws, inventory)
         if exports.azure:
             azure_inventory(exports.azure, inventory)
         if exports.gcp:
             gcp_inventory(exports.gcp, inventory)
     except ValueError as error:  # a date the schemas let through but the calendar does not (30 February)
         raise InputError(f"an export holds an impossible value: {error}", spec.argument) from None
+    timeless = exports.azure or exports.gcp or None in times.values()
+    inventory.collected_at = _judged_at(times, inventory.collected_at if timeless else None, exports.aws.notes)
     notes = exports.aws.notes + exports.gcp.notes
     if gaps or notes:
         status = "partial" if gaps else "complete"
         inventory.sources.append(SourceStatus("file", "exports", status, gaps, notes))
     return inventory
+
+
+def _judged_at(times: dict[str, datetime | None], now: datetime | None, notes: list[str]) -> datetime:
+    """When the exports are judged: the newest time one of them was taken (``now`` counts for exports
+    that do not say when). One account judged at its own older report, the others' keys created
+    since would have negative ages and pass; judged later, its ages only grow. Each account whose
+    report is older than that is named."""
+    stated = {account: time for account, time in times.items() if time is not None}
+    judged = max([*stated.values(), *([now] if now is not None else [])])
+    for account, time in sorted(stated.items()):
+        if time < judged:
+            notes.append(
+                f"{account}: its credential report was generated {time:%Y-%m-%dT%H:%M:%SZ}, before the other "
+                f"exports: its ages are counted to {judged:%Y-%m-%dT%H:%M:%SZ} with theirs (--as-of sets another time)"
+            )
+    return judged
 
 
 def _expand(argument: str) -> list[Candidate]:

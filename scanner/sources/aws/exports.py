@@ -174,8 +174,12 @@ def _trails(account: str, exports: AccountExports, notes: list[str]) -> list[Log
     return found
 
 
-def aws_inventory(aws: AwsExports, inventory: Inventory) -> None:
+def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime | None]:
+    """Adds each account's records; returns when each account's exports were taken: its credential
+    report's GeneratedTime, or None where no export of the account says."""
+    times: dict[str, datetime | None] = {}
     for account, exports in sorted(aws.accounts.items()):
+        times[account] = None
         details = _details_of(account, exports, aws.notes)
         report = _newest_report(account, exports, aws.notes)
         records = build_iam(account, details, report.rows if report else None)
@@ -186,7 +190,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> None:
                 if identity.kind == "user":
                     identity.unknown.append("credentials")  # keys are only in the credential report
         elif report.generated is not None:
-            inventory.collected_at = min(inventory.collected_at, report.generated)
+            times[account] = report.generated
             _impossible_dates(records.credentials, report.generated)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
@@ -201,6 +205,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> None:
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
         inventory.log_sources.extend(trails)
         inventory.sources.append(SourceStatus("file", account, "complete"))
+    return times
 
 
 def _unmatched_users(account: str, details: dict[str, list[Any]], report: Report, notes: list[str]) -> None:
