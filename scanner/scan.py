@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -173,7 +173,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         ResultsInScope.tallied(evaluation.tallies),
         inventory,
     )
-    assessed = not nothing_assessed(inventory, evaluation.findings)
+    assessed = not nothing_assessed(inventory, evaluation.findings, summaries)
     if not assessed:  # an empty estate has nothing to pass: no score rather than a perfect one
         for posture in postures:
             posture.score = None
@@ -238,7 +238,7 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
         if f.status == "fail" and SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
-    empty = nothing_assessed(result.inventory, result.findings)
+    empty = nothing_assessed(result.inventory, result.findings, result.controls)
     return {
         "fail_on": fail_on,
         "passed": not blocking and not empty,
@@ -250,15 +250,26 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
     }
 
 
-def nothing_assessed(inventory: Inventory | None, findings: Iterable[Finding]) -> bool:
+def nothing_assessed(
+    inventory: Inventory | None, findings: Iterable[Finding], controls: Sequence[ControlSummary] | None = None
+) -> bool:
     """True when the scan found no identity, credential or agent (the records the controls are
     about) and nothing failed: accounts and log sources alone are an empty estate (a wrong path, a
-    folder with no agent). A failure (a source that could not be read) still speaks for itself."""
+    folder with no agent). A failure (a source that could not be read) still speaks for itself.
+    Also true when the ``controls`` given decided nothing: no result passed, failed or was waived
+    (every one unknown, or none in scope), so the gate would pass on no evidence at all."""
+    if controls is not None and not any(decided(control.counts) for control in controls):
+        return True
     if inventory is None:  # a results file from before inventories were kept: its findings speak
         return False
     if inventory.identities or inventory.credentials or inventory.agents:
         return False
     return not any(f.status == "fail" for f in findings)
+
+
+def decided(counts: Mapping[str, int]) -> bool:
+    """A control's results include a pass or a failure (waived or not)."""
+    return any(counts.get(status, 0) for status in ("pass", "fail", "waived"))
 
 
 def reported_inventory(inventory: Inventory) -> Inventory:

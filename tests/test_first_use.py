@@ -30,6 +30,27 @@ def test_a_scan_that_assessed_nothing_says_so_scores_nothing_and_exits_3(cli, tm
     assert "Nothing was assessed" in summary and "grade n/a" in summary
 
 
+def test_a_scan_whose_controls_decided_nothing_does_not_pass_the_gate(cli, tmp_path: Path) -> None:
+    """Third-party Azure exports judged against an AWS benchmark: two results, both unknown. The
+    gate has nothing to stand on, so it does not pass, there is no score, and the scan exits 3."""
+    from .conftest import SHARED
+
+    azure = SHARED / "realworld" / "azure"
+    out = tmp_path / "out"
+    outcome = _scan(
+        cli, f"file:{azure}", "--framework", "cis-aws-foundations", "--format", "json,md", "--fail-on", "none",
+        out=out, db=f"sqlite:///{tmp_path / 'h.db'}",
+    )  # fmt: skip
+    assert outcome.exit_code == 3, outcome.output
+    results = json.loads((out / "results.json").read_text())
+    counts = [c["counts"] for c in results["controls"]]
+    assert sum(c["unknown"] for c in counts) > 0 and not any(c["pass"] or c["fail"] or c["waived"] for c in counts)
+    assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
+    assert results["score"] is None
+    summary = " ".join((out / "summary.md").read_text().split())
+    assert "no control could decide a pass or a failure" in summary and "passed" not in summary
+
+
 def test_summary_md_names_results_json_only_when_it_was_written(cli, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
     _scan(cli, "demo", "--format", "md", "-q", out=tmp_path / "md", db=db)

@@ -284,6 +284,10 @@ NOTHING_ASSESSED = (
     "Nothing was assessed: the sources held no identities, credentials or agents. "
     "Check the source paths and the scope; there is no score."
 )
+NOTHING_DECIDED = (
+    "Nothing was assessed: no control could decide a pass or a failure (every result is unknown, or "
+    "none was in scope). Check the sources' completeness and the frameworks chosen; there is no score."
+)
 
 
 def gate_verdict(result: ScanResult) -> str:
@@ -291,7 +295,9 @@ def gate_verdict(result: ScanResult) -> str:
     about an empty scan (nothing passed because nothing was there)."""
     gate = result.gate
     if gate.get("nothing_assessed"):
-        return NOTHING_ASSESSED
+        estate = result.inventory
+        found = estate is None or estate.identities or estate.credentials or estate.agents
+        return NOTHING_DECIDED if found else NOTHING_ASSESSED
     level = gate.get("fail_on", result.scan.fail_on)
     blocking = int(gate.get("blocking_findings", 0))
     threshold = SEVERITY_RANK.get(level)
