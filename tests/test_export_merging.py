@@ -130,6 +130,20 @@ def test_a_file_in_a_folder_that_is_no_export_is_a_named_gap_and_the_rest_is_rea
             "list-agents names neither the account nor the agents' roles: export get-agent per agent",
         ),
     }
+    (account,) = [s for s in inventory.sources if s.account == "644160558196"]
+    assert account.status == "partial", "the files not read may be about this account: it was not read completely"
+    assert "2 files among the exports could not be read (see file:exports)" in account.notes
+
+
+def test_an_account_is_not_certified_as_read_completely_beside_a_file_that_was_not_read(cli, tmp_path: Path) -> None:
+    """The shared AWS exports folder holds list-agents output, which names no account: whichever
+    account its agents belong to was not read completely, so no account passes NHI-COV-001."""
+    out = tmp_path / "out"
+    outcome = cli("scan", f"file:{AWS}", "--format", "json", "-o", str(out), "-q", "--fail-on", "none")
+    assert outcome.exit_code == 3, outcome.output
+    results = json.loads((out / "results.json").read_text())
+    (coverage,) = [c for c in results["controls"] if c["id"] == "NHI-COV-001"]
+    assert coverage["counts"]["pass"] == 0 and coverage["counts"]["fail"] == len(results["inventory"]["accounts"])
 
 
 def test_the_same_file_named_on_the_command_line_is_refused(cli, tmp_path: Path) -> None:

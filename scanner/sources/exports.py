@@ -92,6 +92,11 @@ def collect(spec: SourceSpec) -> Inventory:
     timeless = exports.azure or exports.gcp or None in times.values()
     inventory.collected_at = _judged_at(times, inventory.collected_at if timeless else None, exports.aws.notes)
     notes = exports.aws.notes + exports.gcp.notes
+    if gaps:  # a file that could not be read names no account for sure: it may be about any of them
+        for status in inventory.sources:
+            status.status = "partial"
+            unread = f"{len(gaps)} files" if len(gaps) > 1 else "a file"
+            status.notes.append(f"{unread} among the exports could not be read (see file:exports)")
     if gaps or notes:
         status = "partial" if gaps else "complete"
         inventory.sources.append(SourceStatus("file", "exports", status, gaps, notes))
