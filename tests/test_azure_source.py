@@ -146,3 +146,29 @@ def test_real_graph_exports_import_unchanged(tmp_path: Path) -> None:
     imported = collect(SourceSpec("file", str(tmp_path)))
     (identity,) = imported.identities
     assert identity.attributes["trust"][0]["subject"] == "repo:octo-org/octo-repo:environment:Production"
+    assert "trust" not in identity.unknown
+    assert {s.status for s in imported.sources} == {"complete"}
+
+
+def test_federated_credentials_of_an_application_not_exported_are_a_named_gap() -> None:
+    """Reader: the two recorded federated-credential lists belong to applications 4d5c0e0b… (its
+    context names it) and bcd7c908… (its @odata.id does); the application list holds neither. Their
+    trust cannot be judged on any identity: each file is named, and the source is partial. The
+    application that is exported holds no federated credentials in its list: its trust is unknown."""
+    inventory = collect(SourceSpec("file", str(REALWORLD)))
+    gaps = {(e.call, e.message) for s in inventory.sources for e in s.errors}
+    assert gaps == {
+        (
+            "read azure-cli-recording-graph-list-federatedIdentityCredentials.json",
+            "federated credentials of application 4d5c0e0b-9816-4aa2-a444-395e807c6f80, which no application "
+            "export lists",
+        ),
+        (
+            "read msgraph-docs-application-list-federatedidentitycredentials.json",
+            "federated credentials of application bcd7c908-1c4d-4d48-93ee-ff38349a75c8, which no application "
+            "export lists",
+        ),
+    }
+    assert {s.status for s in inventory.sources} == {"partial"}
+    (application,) = [i for i in inventory.identities if i.kind == "app_registration"]
+    assert "trust" in application.unknown

@@ -84,7 +84,7 @@ def collect(spec: SourceSpec) -> Inventory:
     try:
         times = aws_inventory(exports.aws, inventory)
         if exports.azure:
-            azure_inventory(exports.azure, inventory)
+            gaps += azure_inventory(exports.azure, inventory)
         if exports.gcp:
             gcp_inventory(exports.gcp, inventory)
     except ValueError as error:  # a date the schemas let through but the calendar does not (30 February)
@@ -93,13 +93,12 @@ def collect(spec: SourceSpec) -> Inventory:
     inventory.collected_at = _judged_at(times, inventory.collected_at if timeless else None, exports.aws.notes)
     notes = exports.aws.notes + exports.gcp.notes
     if gaps:  # a file that could not be read names no account for sure: it may be about any of them
-        for status in inventory.sources:
-            status.status = "partial"
-            unread = f"{len(gaps)} files" if len(gaps) > 1 else "a file"
-            status.notes.append(f"{unread} among the exports could not be read (see file:exports)")
+        unread = f"{len(gaps)} files" if len(gaps) > 1 else "a file"
+        for account in inventory.sources:
+            account.status = "partial"
+            account.notes.append(f"{unread} among the exports could not be read or placed (see file:exports)")
     if gaps or notes:
-        status = "partial" if gaps else "complete"
-        inventory.sources.append(SourceStatus("file", "exports", status, gaps, notes))
+        inventory.sources.append(SourceStatus("file", "exports", "partial" if gaps else "complete", gaps, notes))
     return inventory
 
 

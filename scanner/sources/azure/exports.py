@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.loading import validate
-from scanner.model import Account, Inventory, SourceStatus
+from scanner.model import Account, Inventory, SourceError, SourceStatus
 from scanner.sources.azure import records
 
 _APP_IN_CONTEXT = re.compile(r"applications\('([0-9a-f-]{36})'\)/federatedIdentityCredentials", re.IGNORECASE)
@@ -32,7 +32,8 @@ class AzureExports:
     applications: dict[str, dict[str, Any]] = field(default_factory=dict)  # object id -> application
     service_principals: dict[str, dict[str, Any]] = field(default_factory=dict)  # object id -> service principal
     federated: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # application object id -> FICs
-    unattached_federated: list[dict[str, Any]] = field(default_factory=list)
+    federated_files: dict[str, set[str]] = field(default_factory=dict)  # application object id -> files
+    unattached_federated: list[str] = field(default_factory=list)  # files of FICs naming no application
 
     def __bool__(self) -> bool:
         return bool(self.applications or self.service_principals or self.federated)
@@ -52,8 +53,9 @@ def read_azure_export(data: Any, exports: AzureExports, where: str = "", at: tup
         match = _APP_IN_CONTEXT.search(context) or _APP_IN_ID.search(str(first.get("@odata.id", "")))
         if match:
             exports.federated.setdefault(match.group(1), []).extend(items)
+            exports.federated_files.setdefault(match.group(1), set()).add(where)
         else:
-            exports.unattached_federated.extend(items)
+            exports.unattached_federated.append(where)
         return True
     if "appId" not in first:
         return False
@@ -88,7 +90,9 @@ def _from_aad_graph(item: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def azure_inventory(exports: AzureExports, inventory: Inventory) -> None:
+def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceError]:
+    """Adds the tenant's records; returns the federated credentials that could not be placed on an
+    application of the exports, each a named gap (a trust nothing can be judged on, never dropped)."""
     service_principals = [sp for _, sp in sorted(exports.service_principals.items())]
     applications = [app for _, app in sorted(exports.applications.items())]
     owners = {str(sp.get("appOwnerOrganizationId")) for sp in service_principals}
@@ -103,6 +107,8 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> None:
         federated = exports.federated.get(str(app.get("id")))
         if federated is not None:
             identity.attributes["trust"] = records.federated_trust(federated)
+        else:
+            identity.unknown.append("trust")  # an application list does not hold federated credentials
         identity.unknown.append("grants")
         inventory.identities.append(identity)
         inventory.credentials += records.key_credentials(identity.uid, app, now)
@@ -112,3 +118,14 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> None:
         inventory.identities.append(identity)
         inventory.credentials += records.key_credentials(identity.uid, sp, now)
     inventory.sources.append(SourceStatus("file", tenant, "complete"))
+    placed = {str(app.get("id")) for app in applications}
+    unplaced = [
+        SourceError(f"read {Path(where).name}", f"federated credentials of application {app_id}, which no "
+                    "application export lists", "format")
+        for app_id, files in sorted(exports.federated_files.items()) if app_id not in placed for where in sorted(files)
+    ]  # fmt: skip
+    unplaced += [
+        SourceError(f"read {Path(where).name}", "federated credentials that name no application", "format")
+        for where in sorted(exports.unattached_federated)
+    ]
+    return unplaced
