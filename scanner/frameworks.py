@@ -255,14 +255,16 @@ SEVERITY_WEIGHTS = {"critical": 10, "high": 6, "medium": 3, "low": 1}
 
 
 def control_score(counts: Mapping[str, int]) -> float | None:
-    """pass / (pass + fail) over the resources a control evaluated (waived and unknown left out)."""
-    evaluated = counts.get("pass", 0) + counts.get("fail", 0)
+    """pass / (pass + fail + unknown) over the resources a control evaluated (waived left out): a
+    result that could not be assessed earns nothing, as an item does in a framework's score, so
+    controls nothing could be shown for never lift the posture score."""
+    evaluated = counts.get("pass", 0) + counts.get("fail", 0) + counts.get("unknown", 0)
     return None if evaluated == 0 else counts.get("pass", 0) / evaluated
 
 
 def weighted_score(controls: Iterable[Any]) -> float | None:
     """The posture score: the severity-weighted mean of control scores, 0-100; controls that
-    evaluated nothing do not count."""
+    evaluated nothing (or only waived failures) do not count."""
     total_weight = 0.0
     total = 0.0
     for control in controls:

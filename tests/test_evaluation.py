@@ -115,7 +115,9 @@ def test_scores_weight_controls_by_severity() -> None:
         )
 
     assert control_score({"pass": 3, "fail": 1}) == 0.75
-    assert control_score({"pass": 0, "fail": 0, "unknown": 4}) is None
+    assert control_score({"pass": 3, "fail": 0, "unknown": 1}) == 0.75, "an unknown result earns nothing"
+    assert control_score({"pass": 0, "fail": 0, "unknown": 4}) == 0.0
+    assert control_score({"pass": 0, "fail": 0, "waived": 2}) is None
     critical_fail = summary("critical", 0, 1)
     low_pass = summary("low", 1, 0)
     assert weighted_score([critical_fail, low_pass]) == round(100 * 1 / 11, 1)
@@ -130,3 +132,20 @@ def test_gate_counts_unwaived_failures_at_or_above_the_threshold(catalogs) -> No
     critical = run_scan(inventory, catalogs, ScanOptions(fail_on="critical"))
     assert critical.gate["passed"]
     assert run_scan(inventory, catalogs, ScanOptions(fail_on="none")).gate["passed"]
+
+
+def test_a_scan_whose_critical_controls_are_all_unknown_does_not_grade_a(catalogs) -> None:
+    """Third-party Azure exports: an application list and a service-principal list hold no grants,
+    owners or sign-ins, so every critical control is unknown; three results pass and three fail.
+    What the scan could not show earns nothing: the score is not the 90 (A) that the three passes
+    of a coverage check and a key count made of it before."""
+    from scanner.sources import SourceSpec, collect
+
+    from .conftest import SHARED
+
+    azure = SHARED / "realworld" / "azure" / "azure-cli-recording-graph-list-applications-passwordCredentials.json"
+    result = run_scan(collect(SourceSpec("file", str(azure))), catalogs, ScanOptions())
+    critical = [c for c in result.controls if c.severity == "critical" and any(c.counts.values())]
+    assert critical and all(c.counts["unknown"] and not (c.counts["pass"] or c.counts["fail"]) for c in critical)
+    assert result.score is not None and result.score < 50
+    assert grade(result.score) == "F"
