@@ -72,11 +72,11 @@ def streamed_failing(path: Path) -> FailingOfFile | None:
     return FailingOfFile(result, reading.failing, reading.waived, path)
 
 
-def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str]] | None:
+def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str]] | None:
     """What a baseline reads of a large results.json file laid out as nhiscan writes it: the
     document without its findings (its agents' records kept as they are written), and the
-    fingerprints of its failing and waived findings; checked only as a baseline read whole is
-    checked (each finding has a fingerprint); None for any other file."""
+    fingerprints of its failing and waived findings, and of its unknown ones; checked only as a
+    baseline read whole is checked (each finding has a fingerprint); None for any other file."""
     reading = _BaselineReading(path)
     frame = read_line_by_line(path, reading, _emptied_frame, "results.json")
     if frame is None:
@@ -84,7 +84,7 @@ def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str]] | None:
     inventory = frame.get("inventory")
     if "agents" in reading.sections and isinstance(inventory, dict):
         inventory["agents"] = reading.agents
-    return frame, reading.known
+    return frame, reading.known, reading.unknown
 
 
 def _large(result: ScanResult) -> bool:
@@ -196,12 +196,13 @@ class _FailingReading(_CheckedReading):
 
 
 class _BaselineReading(LineChecks):
-    """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept
-    (each finding must have one), of the records, the agents' as they are written."""
+    """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept, and
+    of the unknown ones (each finding must have one), of the records, the agents' as they are written."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.known: set[str] = set()
+        self.unknown: set[str] = set()
         self.agents: list[Any] = []
         self._findings_read = 0
 
@@ -210,8 +211,11 @@ class _BaselineReading(LineChecks):
         if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
             raise InputError("finding without a fingerprint", str(self._path), f"$.findings[{self._findings_read}]")
         self._findings_read += 1
-        if finding.get("status") in ("fail", "waived"):
+        status = finding.get("status")
+        if status in ("fail", "waived"):
             self.known.add(finding["fingerprint"])
+        elif status == "unknown":
+            self.unknown.add(finding["fingerprint"])
 
     def record_line(self, section: str, line: bytes) -> None:
         record = self._parsed(line, _RECORD_DEPTH)

@@ -139,6 +139,20 @@ def test_baseline_gates_only_on_new_failures(catalogs, tmp_path) -> None:
     assert unchanged.gate["passed"]
 
 
+def test_results_unknown_in_the_baseline_too_are_not_new(catalogs, tmp_path) -> None:
+    """The demo scanned again against its own results: nothing changed, so no result is new, the
+    unknown ones no more than the failures (before, every unknown result was marked new)."""
+    from scanner.sources import SourceSpec, collect
+
+    inventory = collect(SourceSpec("demo", None))
+    baseline = tmp_path / "results.json"
+    baseline.write_text(render(run_scan(inventory, catalogs, ScanOptions())))
+    again = run_scan(inventory, catalogs, ScanOptions(baseline=baseline))
+    unknown = [f for f in again.findings if f.status == "unknown"]
+    assert unknown and not any(f.new for f in unknown)
+    assert not any(f.new for f in again.findings)
+
+
 def test_a_renamed_resource_keeps_its_baseline_entry(catalogs, tmp_path) -> None:
     baseline = tmp_path / "results.json"
     baseline.write_text(render(scan(catalogs, tmp_path)))

@@ -14,9 +14,10 @@ from scanner.model import RESULTS_SCHEMA_VERSION, Finding
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    fingerprints: set[str]
+    fingerprints: set[str]  # of its failing and waived findings
     # each agent's capability tags then; None when the file predates results 1.1 (no inventory)
     agent_reach: dict[str, frozenset[str]] | None
+    unknown: frozenset[str] = frozenset()  # fingerprints of its unknown findings
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -42,11 +43,11 @@ def _read_baseline(path: Path) -> Baseline:
 
     streamed = streamed_baseline(path)
     if streamed is not None:
-        data, known = streamed
+        data, known, unknown = streamed
         _findings_of(data, path)  # its findings were read line by line; the rest is checked alike
     else:
         data = read_json(path)
-        known = _known_fingerprints(_findings_of(data, path), path)
+        known, unknown = _known_fingerprints(_findings_of(data, path), path)
     version = data.get("schema_version")
     supported = RESULTS_SCHEMA_VERSION.split(".")[0]
     if not isinstance(version, str) or version.split(".")[0] != supported:
@@ -56,7 +57,7 @@ def _read_baseline(path: Path) -> Baseline:
             str(path),
             "$.schema_version",
         )
-    return Baseline(known, _agent_reach(data))
+    return Baseline(known, _agent_reach(data), frozenset(unknown))
 
 
 def _findings_of(data: Any, path: Path) -> list[Any]:
@@ -66,14 +67,19 @@ def _findings_of(data: Any, path: Path) -> list[Any]:
     return findings
 
 
-def _known_fingerprints(findings: list[Any], path: Path) -> set[str]:
-    known = set()
+def _known_fingerprints(findings: list[Any], path: Path) -> tuple[set[str], set[str]]:
+    """The fingerprints of the failing (or waived) findings, and of the unknown ones."""
+    known: set[str] = set()
+    unknown: set[str] = set()
     for index, finding in enumerate(findings):
         if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
             raise InputError("finding without a fingerprint", str(path), f"$.findings[{index}]")
-        if finding.get("status") in ("fail", "waived"):
+        status = finding.get("status")
+        if status in ("fail", "waived"):
             known.add(finding["fingerprint"])
-    return known
+        elif status == "unknown":
+            unknown.add(finding["fingerprint"])
+    return known, unknown
 
 
 def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
@@ -89,6 +95,10 @@ def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
 
 
 def mark_new(findings: list[Finding], baseline: Baseline) -> None:
+    """A failure is new when the baseline did not fail it (waived or not); an unknown result, when
+    the baseline did not have it unknown as well."""
     for finding in findings:
-        if finding.status in ("fail", "waived", "unknown"):
+        if finding.status in ("fail", "waived"):
             finding.new = finding.fingerprint not in baseline.fingerprints
+        elif finding.status == "unknown":
+            finding.new = finding.fingerprint not in baseline.unknown
