@@ -83,10 +83,24 @@ def test_junit_has_a_case_per_control_with_failures_listing_resources(outputs: P
     xml = JUnitXml.fromfile(str(outputs / "junit.xml"))
     (suite,) = list(xml)
     cases = {case.name.split(" ", 1)[0]: case for case in suite}
-    assert set(cases) == {c.id for c in demo_result.controls}
+    assert set(cases) == {c.id for c in demo_result.controls} | {"gate"}
     failing = {c.id for c in demo_result.controls if c.counts["fail"]}
-    assert {cid for cid, case in cases.items() if any(isinstance(r, Failure) for r in case.result)} == failing
-    assert suite.failures == len(failing)
+    assert not demo_result.gate["passed"]
+    assert {cid for cid, case in cases.items() if any(isinstance(r, Failure) for r in case.result)} == failing | {
+        "gate"
+    }
+    assert suite.failures == len(failing) + 1
+    (gate_failure,) = cases["gate"].result
+    assert "unwaived failures at or above high severity" in gate_failure.text
+    # a control with passes and unknowns and no failure was not shown to hold: skipped, never green
+    partly = [c for c in demo_result.controls if c.counts["unknown"] and c.counts["pass"] and not c.counts["fail"]]
+    assert partly
+    for control in partly:
+        (skipped,) = cases[control.id].result
+        assert isinstance(skipped, Skipped)
+        assert skipped.message == (
+            f"{control.counts['unknown']} resource(s) could not be assessed (unknown); {control.counts['pass']} passed"
+        )
     failure = next(r for r in cases["NHI-PRIV-001"].result if isinstance(r, Failure))
     assert "terraform-runner" in failure.text and failure.message.startswith("4 resource(s) fail")
     assert any(isinstance(r, Skipped) for r in cases["NHI-AGENT-015"].result), "nothing to judge without a baseline"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from junitparser import Failure, JUnitXml
+
 from scanner.history.store import HistoryStore
 from scanner.reports.view import gate_verdict, plural, results_line, top_risks
 
@@ -18,7 +20,9 @@ def test_a_scan_that_assessed_nothing_says_so_scores_nothing_and_exits_3(cli, tm
     empty = tmp_path / "repo"
     empty.mkdir()
     out = tmp_path / "out"
-    outcome = _scan(cli, f"manifests:{empty}", "--format", "json,md", out=out, db=f"sqlite:///{tmp_path / 'h.db'}")
+    outcome = _scan(
+        cli, f"manifests:{empty}", "--format", "json,md,junit", out=out, db=f"sqlite:///{tmp_path / 'h.db'}"
+    )
     assert outcome.exit_code == 3
     assert "Nothing was assessed" in " ".join(outcome.output.split())
     assert "grade A" not in outcome.output and "100.0" not in outcome.output
@@ -28,6 +32,10 @@ def test_a_scan_that_assessed_nothing_says_so_scores_nothing_and_exits_3(cli, tm
     assert all(f["score"] is None for f in results["frameworks"])
     summary = (out / "summary.md").read_text()
     assert "Nothing was assessed" in summary and "grade n/a" in summary
+    junit = JUnitXml.fromfile(str(out / "junit.xml"))
+    (gate,) = [case for suite in junit for case in suite if case.name == "gate"]
+    (failure,) = gate.result
+    assert isinstance(failure, Failure) and "Nothing was assessed" in failure.text, "a CI test view must not be green"
 
 
 def test_a_scan_whose_controls_decided_nothing_does_not_pass_the_gate(cli, tmp_path: Path) -> None:

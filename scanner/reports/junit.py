@@ -3,7 +3,8 @@
 Those views list test cases with a pass/fail state and show a failure's message and text. One case
 per control keeps the list as long as the catalog, not the estate: a failing control's failure
 text lists each failing resource with its message (up to MAX_LISTED), a control with nothing to
-judge is skipped, and one that could only come out unknown is skipped with the reason.
+judge is skipped, and one with results that could not be assessed (unknown) is skipped with how
+many, never shown as passing. A last case, ``gate``, fails when the gate failed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
+from scanner.reports.view import gate_verdict
 
 MAX_LISTED = 500
 # Characters XML 1.0 cannot carry even escaped (control characters, lone surrogates, U+FFFE/FFFF):
@@ -56,14 +58,22 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
                 lines.append(f"… and {len(failing) - MAX_LISTED} more (results.json lists all)")
             lines += ["", f"Remediation: {control.remediation}"]
             failure.text = "\n".join(lines)
-        elif not any(counts.get(k) for k in ("pass", "waived", "fail")):
+        elif counts.get("unknown"):  # not shown to hold: a test a view would show green otherwise
             skipped += 1
-            reason = "could not be assessed (unknown)" if counts.get("unknown") else "no resource in scope"
-            ET.SubElement(case, "skipped", message=reason)
+            passed = counts.get("pass", 0)
+            also = f"; {passed} passed" if passed else ""
+            ET.SubElement(
+                case, "skipped", message=f"{counts['unknown']} resource(s) could not be assessed (unknown){also}"
+            )
+        elif not any(counts.get(k) for k in ("pass", "waived")):
+            skipped += 1
+            ET.SubElement(case, "skipped", message="no resource in scope")
         waived = counts.get("waived", 0)
         if waived:
             ET.SubElement(case, "system-out").text = f"{waived} failure(s) waived"
-    suite.set("tests", str(len(result.controls)))
+    if _gate_case(suite, result):
+        failures += 1
+    suite.set("tests", str(len(result.controls) + 1))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", str(skipped))
@@ -72,6 +82,21 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     _drop_forbidden_characters(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _gate_case(suite: ET.Element, result: ScanResult) -> bool:
+    """The gate as a case of its own, failing with the gate's sentence when it failed: a scan that
+    assessed nothing has no failing control, yet its gate fails (exit 3), and the view must say so."""
+    case = ET.SubElement(suite, "testcase", classname="nhiscan.gate", name="gate", time="0")
+    gate = result.gate
+    incomplete = gate.get("incomplete_sources") or []
+    if incomplete:
+        ET.SubElement(case, "system-out").text = "read partially: " + ", ".join(incomplete)
+    if gate.get("passed", True):
+        return False
+    failure = ET.SubElement(case, "failure", message=f"the gate failed (fail on {gate.get('fail_on')})", type="gate")
+    failure.text = gate_verdict(result)
+    return True
 
 
 REPORTER = Reporter(format="junit", filename="junit.xml", render=render)
