@@ -170,3 +170,28 @@ def catalogs_of():
     from scanner.scan import load_catalogs
 
     return load_catalogs()
+
+
+def test_what_could_not_be_assessed_puts_the_most_severe_first_and_names_what_it_leaves_out(catalogs) -> None:
+    """The shared third-party AWS exports leave 21 controls with unknown results, critical ones among
+    them. The list the HTML report and the PDF show puts critical controls first, and every control
+    left out of it is counted in a line of its own, never cut off silently."""
+    from scanner.reports.view import LISTED_PER_AREA, coverage_gaps
+    from scanner.sources import SourceSpec, collect
+
+    from .conftest import SHARED
+
+    result = run_scan(collect(SourceSpec("file", str(SHARED / "realworld" / "aws"))), catalogs, ScanOptions())
+    with_unknowns = [c for c in result.controls if c.counts["unknown"]]
+    assert len(with_unknowns) > LISTED_PER_AREA
+    gaps = coverage_gaps(result, limit=50)
+    listed = [g for g in gaps if g.area == "control"]
+    assert listed[0].detail.startswith("critical:")
+    assert (
+        len(listed) == LISTED_PER_AREA + 1
+        and listed[-1].subject == f"{len(with_unknowns) - LISTED_PER_AREA} more controls"
+    )
+    shown = sum(int(g.detail.split("unknown for ")[1].split(":")[0]) for g in listed)
+    assert shown == sum(c.counts["unknown"] for c in with_unknowns)
+    short = coverage_gaps(result, limit=8)
+    assert len(short) == 8 and short[-1].area == "more" and short[-1].subject == f"{len(gaps) - 7} more gaps"

@@ -200,28 +200,50 @@ class CoverageGap:
     detail: str
 
 
+LISTED_PER_AREA = 4  # data fields and controls listed one by one; the rest in one line each
+
+
 def coverage_gaps(result: ScanResult, limit: int = 12) -> list[CoverageGap]:
     """What the scan could not assess, and why: unread sources, fields no source collected,
     controls that came out unknown, and framework items configuration cannot show."""
     gaps = []
     for source in result.scan.sources:
         if source.status != "complete":
-            calls = ", ".join(sorted({e.call for e in source.errors})[:3]) or "no detail"
+            calls = ", ".join(sorted({e.call for e in source.errors})[:3]) or (source.notes or ["no detail"])[-1]
             gaps.append(CoverageGap("source", f"{source.name} {source.account}", f"{source.status}: {calls}"))
-    for field_name, count in unknown_fields(result.inventory).most_common(4):
+    fields = unknown_fields(result.inventory).most_common()
+    for field_name, count in fields[:LISTED_PER_AREA]:
         gaps.append(CoverageGap("data", field_name, f"not collected for {count} records"))
-    unknown_controls = sorted(
-        (c for c in result.controls if c.counts.get("unknown")), key=lambda c: -c.counts.get("unknown", 0)
+    if len(fields) > LISTED_PER_AREA:
+        rest = fields[LISTED_PER_AREA:]
+        detail = f"not collected for {sum(n for _, n in rest)} records in all (results.json lists each record's)"
+        gaps.append(CoverageGap("data", f"{plural(len(rest), 'more field')}", detail))
+    unknown_controls = sorted(  # the most severe first: a critical control's gap outranks a larger low one
+        (c for c in result.controls if c.counts.get("unknown")),
+        key=lambda c: (-SEVERITY_RANK[c.severity], -c.counts.get("unknown", 0), c.id),
     )
-    for control in unknown_controls[:4]:
-        gaps.append(CoverageGap("control", f"{control.id} {control.title}", f"unknown for {control.counts['unknown']}"))
+    for control in unknown_controls[:LISTED_PER_AREA]:
+        detail = f"{control.severity}: unknown for {control.counts['unknown']}"
+        gaps.append(CoverageGap("control", f"{control.id} {control.title}", detail))
+    if len(unknown_controls) > LISTED_PER_AREA:
+        rest_controls = unknown_controls[LISTED_PER_AREA:]
+        unknown = sum(c.counts["unknown"] for c in rest_controls)
+        ids = ", ".join(c.id for c in rest_controls[:6]) + (" …" if len(rest_controls) > 6 else "")
+        gaps.append(CoverageGap("control", plural(len(rest_controls), "more control"), f"unknown for {unknown}: {ids}"))
     for framework in result.frameworks:
         items = [i for i in framework.items if i.status == "not_assessable"]
         if items:
             ids = ", ".join(i.id for i in items[:6]) + (" …" if len(items) > 6 else "")
             detail = f"{plural(len(items), 'item')} not assessable from configuration: {ids}"
             gaps.append(CoverageGap("framework", framework.name, detail))
-    return gaps[:limit]
+    if len(gaps) > limit:  # the last line says what was left out, never a silent cut
+        left_out = gaps[limit - 1 :]
+        areas = ", ".join(sorted({gap.area for gap in left_out}))
+        gaps = [
+            *gaps[: limit - 1],
+            CoverageGap("more", plural(len(left_out), "more gap"), f"{areas}: see results.json"),
+        ]
+    return gaps
 
 
 def unknown_fields(inventory: Inventory | None) -> Counter[str]:
