@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import click
 
+from scanner.closed_pipe import OutputOnceReadDropped, drop_output_once_read
 from scanner.console import inert
 from scanner.errors import NhiscanError, SourceUnreachableError
 from scanner.redact import redact_text
@@ -99,8 +100,12 @@ def _let_go(signum: int, frame: FrameType | None) -> None:
 
 def install(ctx: click.Context, debug: bool) -> None:
     """SIGTERM unwinds like Ctrl-C, and once either has come, later ones wait for it to finish;
-    library log records (SDK warnings) stay quiet unless --debug."""
+    library log records (SDK warnings) stay quiet unless --debug; output nobody reads any more (a
+    pager that quit) is dropped rather than ending the command (see closed_pipe)."""
     ctx.meta["nhiscan.debug"] = debug
+    wrapper = drop_output_once_read()
+    if wrapper is not None:
+        ctx.call_on_close(functools.partial(_restore_stdout, wrapper))
     root = logging.getLogger()
     if debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
@@ -118,6 +123,11 @@ def install(ctx: click.Context, debug: bool) -> None:
         if signal.getsignal(signum) is default:
             signal.signal(signum, on_signal)
             ctx.call_on_close(functools.partial(signal.signal, signum, default))
+
+
+def _restore_stdout(wrapper: OutputOnceReadDropped) -> None:
+    if sys.stdout is wrapper:
+        sys.stdout = wrapper.wrapped
 
 
 @contextmanager

@@ -50,3 +50,35 @@ def test_exit_codes_through_the_real_script(tmp_path: Path) -> None:
     assert run(*partial, cwd=tmp_path).returncode == 3
     assert run(*partial, "--allow-partial", cwd=tmp_path).returncode == 0
     assert run("--version", cwd=tmp_path).stdout.startswith("nhiscan, version ")
+
+
+def _read_one_line_and_close(*args: str, cwd: Path) -> tuple[int, str]:
+    """Run the script as ``nhiscan ARGS | head -1`` does: read a line, close the pipe, wait."""
+    process = subprocess.Popen([NHISCAN, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    return process.wait(timeout=120), errors
+
+
+def test_a_reader_that_stops_early_changes_neither_the_exit_code_nor_what_is_written(tmp_path: Path) -> None:
+    """A pager or ``head`` that quits closes the pipe: the rest of the output is dropped, and the
+    command still finishes its work and exits with its own code (before: exit 1, "found problems",
+    and a diff's -o file never written)."""
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    code, errors = _read_one_line_and_close("scan", "demo", "--fail-on", "none", "--db", db, "-o", "a", cwd=tmp_path)
+    assert (code, errors) == (0, "")
+    assert {p.name for p in (tmp_path / "a").iterdir()} == {
+        "report.html",
+        "report.pdf",
+        "results.json",
+        "inventory.json",
+    }
+    code, _ = _read_one_line_and_close("scan", "demo", "--fail-on", "high", "--db", db, "-o", "b", cwd=tmp_path)
+    assert code == 1, "the gate's own answer"
+    assert len(json.loads(run("history", "--db", db, "--format", "json", cwd=tmp_path).stdout)) == 2
+    code, errors = _read_one_line_and_close(
+        "diff", "a/results.json", "b/results.json", "--fail-on", "critical", "-o", "drift.json", cwd=tmp_path
+    )
+    assert (code, errors) == (0, "") and json.loads((tmp_path / "drift.json").read_text())

@@ -1,0 +1,60 @@
+"""Standard output whose reader has gone (``nhiscan scan … | head -1``): what is written to it is
+dropped, and the command goes on to the end and exits with its own code.
+
+Left to Python and click, the first write after the reader closed the pipe raises BrokenPipeError
+mid-command, and click ends the process with exit 1, which CI reads as "found problems": the scan's
+gate, its history entry and a diff's ``-o`` file would all depend on how much a pager read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+
+class OutputOnceReadDropped:
+    """Wraps a text stream; once a write or flush meets a closed pipe, everything is dropped."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.wrapped = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                return self.wrapped.write(text)
+            except BrokenPipeError:
+                self._drop_from_now_on()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self.wrapped.flush()
+            except BrokenPipeError:
+                self._drop_from_now_on()
+
+    def _drop_from_now_on(self) -> None:
+        self.reader_gone = True
+        # what the stream still buffers would fail again when the interpreter flushes it at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.wrapped.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no descriptor of its own (a test's capture)
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+def drop_output_once_read() -> OutputOnceReadDropped | None:
+    """Put the wrapper in place of ``sys.stdout`` (returned, to be taken out again); None when it is there already."""
+    if isinstance(sys.stdout, OutputOnceReadDropped):
+        return None
+    wrapper = OutputOnceReadDropped(sys.stdout)
+    sys.stdout = wrapper
+    return wrapper
