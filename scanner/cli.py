@@ -323,8 +323,17 @@ def scan(
     if not quiet:
         console.print_summary(result, written)
     if result.gate["incomplete_sources"] and not allow_partial:
+        if quiet:  # the summary names them otherwise; exit 3 is never silent
+            partial = ", ".join(result.gate["incomplete_sources"])
+            click.echo(
+                exits.error_line(f"read partially: {partial} (--allow-partial accepts a partial read)"), err=True
+            )
         ctx.exit(EXIT_PARTIAL)
     if result.gate.get("nothing_assessed"):
+        if quiet:
+            from scanner.reports.view import gate_verdict
+
+            click.echo(exits.error_line(gate_verdict(result)), err=True)
         ctx.exit(EXIT_PARTIAL)
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 

@@ -169,3 +169,21 @@ def test_diff_by_stored_id_reads_the_same_drift_as_the_full_results(cli, tmp_pat
         drift_file = tmp_path / "drift.json"
         assert cli("diff", str(first), str(second), "--db", db, "-o", str(drift_file)).exit_code in (0, 1)
         assert drift_file.read_text() == expected
+
+
+def test_a_quiet_scan_that_exits_3_still_says_why_in_one_line(cli, tmp_path: Path) -> None:
+    """--quiet prints nothing but errors; a scan that read a source partially (the shared AWS exports
+    hold list-agents output) or assessed nothing exits 3, and says why in one line."""
+    from .conftest import SHARED
+
+    partial = cli("scan", f"file:{SHARED / 'realworld' / 'aws'}", "-q", "--no-history", "--format", "json",
+                  "-o", str(tmp_path / "a"))  # fmt: skip
+    assert partial.exit_code == 3
+    (line,) = partial.output.strip().splitlines()
+    assert line.startswith("nhiscan: error: read partially: ") and "file:exports" in line
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = cli("scan", f"manifests:{empty}", "-q", "--no-history", "--format", "json", "-o", str(tmp_path / "b"))
+    assert nothing.exit_code == 3
+    (line,) = nothing.output.strip().splitlines()
+    assert line.startswith("nhiscan: error: Nothing was assessed")
