@@ -279,8 +279,8 @@ def print_control(control: Control, frameworks: Mapping[str, Framework]) -> None
                 written = f"{label}:\n" + "\n".join("  " + line for line in dumped.splitlines())
             out.print("\n".join(escape(line) for line in written.splitlines()))  # each line made inert
     framework_console.print_control_mappings(out, control, frameworks)
-    out.print(f"rationale: {escape(control.rationale)}")
-    out.print(f"remediation: {escape(control.remediation)}")
+    out.print(f"rationale: {escape(control.rationale.strip())}")
+    out.print(f"remediation: {escape(control.remediation.strip())}")
 
 
 def print_frameworks(frameworks: Mapping[str, Framework], controls: Sequence[Control]) -> None:

@@ -140,6 +140,8 @@ def test_controls_list_show_and_validate_the_bundled_set(cli) -> None:
     assert listing.exit_code == 0 and "NHI-CRED-001" in listing.output
     shown = cli("controls", "show", "NHI-AGENT-004")
     assert shown.exit_code == 0 and "secrets_read" in shown.output and "ASI02" in shown.output
+    told = [line for line in shown.output.splitlines() if line.startswith(("rationale: ", "remediation: "))]
+    assert len(told) == 2 and not any(line.rstrip().endswith("?") for line in told), "no stray '?' for the last newline"
     validated = cli("controls", "validate", str(REPO_ROOT / "controls"))
     assert validated.exit_code == 0 and "test cases passed" in validated.output
     assert cli("controls", "show", "NOPE-1").exit_code == 2
