@@ -175,6 +175,26 @@ def test_recorded_trails_and_agents_import(cli, tmp_path: Path) -> None:
     assert agent.runs_as and agent.runs_as.startswith("arn:aws:iam::") and agent.platform == "bedrock-agent"
 
 
+def test_a_user_listed_twice_in_a_credential_report_keeps_the_row_showing_its_key(tmp_path: Path) -> None:
+    """Reader: Cloud Custodian's recorded report lists christopher twice: once with no key, once with
+    key 1 active, created 2016-09-14 and last used 2016-11-21. Whichever row comes first (the file as
+    recorded, or a copy with the two rows swapped), the active key is kept and the user is named."""
+    recorded = AWS / "custodian-credential-report.csv"
+    lines = recorded.read_text().split("\n")
+    first, second = [i for i, line in enumerate(lines) if line.startswith("christopher,")]
+    lines[first], lines[second] = lines[second], lines[first]
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("\n".join(lines))
+    for path in (recorded, swapped):
+        inventory = collect(SourceSpec("file", str(path)))
+        (user,) = [i for i in inventory.identities if i.name == "christopher"]
+        (key,) = [c for c in inventory.credentials if c.identity_uid == user.uid]
+        assert key.active and key.created is not None and key.created.isoformat().startswith("2016-09-14"), path
+        assert user.last_used is not None and user.last_used.isoformat().startswith("2016-11-21")
+        notes = [n for s in inventory.sources for n in s.notes]
+        assert any("lists some users more than once: christopher (2 rows)" in n for n in notes), notes
+
+
 def test_a_get_agent_export_leaves_tools_approval_and_owner_unknown(cli, tmp_path: Path) -> None:
     """Reader: get-agent describes the agent's role, model, guardrail and memory; its action groups,
     knowledge bases and tags come from other calls. So its tools, whether they ask for approval, and

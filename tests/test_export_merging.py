@@ -68,7 +68,9 @@ def test_of_two_credential_reports_the_newest_wins_and_the_older_is_named(tmp_pa
         notes = [n for s in inventory.sources for n in s.notes]
         assert notes == [
             f"644160558196: credential report {OLDER_REPORT} (generated 2016-11-25T11:02:25Z) is superseded by the "
-            f"newer {NEWER_REPORT} (2017-02-22T23:07:48Z) (same rows)"
+            f"newer {NEWER_REPORT} (2017-02-22T23:07:48Z) (same rows)",
+            f"644160558196: credential report {NEWER_REPORT} lists some users more than once: christopher (2 rows); "
+            "each keeps the row that shows the most of its keys",
         ]
 
 

@@ -139,9 +139,10 @@ def _hidden(relative: Path) -> bool:
 def _read_export(path: Path, exports: Exports) -> None:
     where = str(path)
     suffix = path.suffix.lower()
+    repeated: list[str] = []
     if suffix == ".csv":
-        rows = parse_report(read_text(path), where)
-        _add_report(exports.aws, rows, None, where)
+        rows = parse_report(read_text(path), where, repeated)
+        _add_report(exports.aws, rows, None, where, repeated)
         return
     if suffix in (".yaml", ".yml"):
         yaml_output = _GCLOUD_YAML.search(read_text(path))
@@ -149,7 +150,7 @@ def _read_export(path: Path, exports: Exports) -> None:
     if suffix != ".json":
         text = read_text(path)
         if text.startswith("user,arn,"):
-            _add_report(exports.aws, parse_report(text, where), None, where)
+            _add_report(exports.aws, parse_report(text, where, repeated), None, where, repeated)
             return
         raise NotAnExport(UNRECOGNISED)
     try:
@@ -175,9 +176,10 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         aws.add_details(_account_of(data, where), data)
     elif "Content" in data and ("GeneratedTime" in data or "ReportFormat" in data):
         validate(data, "export-aws-credential-report", Path(where), at=at)
-        rows = parse_report(_report_text(data["Content"], where, at), where)
+        repeated: list[str] = []
+        rows = parse_report(_report_text(data["Content"], where, at), where, repeated)
         generated = data.get("GeneratedTime")
-        _add_report(aws, rows, _parse_time(generated) if generated else None, where)
+        _add_report(aws, rows, _parse_time(generated) if generated else None, where, repeated)
     elif "trailList" in data:
         validate(data, "export-aws-trails", Path(where), at=at)
         by_account: dict[str, list[dict[str, Any]]] = {}
@@ -204,10 +206,10 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         raise NotAnExport(UNRECOGNISED)
 
 
-def _add_report(aws: AwsExports, rows: list[Any], generated: datetime | None, where: str) -> None:
+def _add_report(aws: AwsExports, rows: list[Any], generated: datetime | None, where: str, repeated: list[str]) -> None:
     if not rows:
         raise InputError("the credential report has no rows", where)
-    aws.add_report(_account_of([r.arn for r in rows], where), rows, generated, where)
+    aws.add_report(_account_of([r.arn for r in rows], where), rows, generated, where, repeated)
 
 
 def _report_text(content: str, where: str, at: tuple[str, ...]) -> str:

@@ -57,13 +57,19 @@ def _flag(value: str | None) -> bool | None:
     return None
 
 
-def parse_report(content: str | bytes, path: str = "credential report") -> list[ReportRow]:
+def parse_report(
+    content: str | bytes, path: str = "credential report", repeated: list[str] | None = None
+) -> list[ReportRow]:
+    """The report's rows, one per user. A user listed more than once (seen in real reports) keeps
+    the row that shows the most of its keys, whatever the rows' order, so no key is lost to an
+    emptier copy; each such user is named in ``repeated`` (when given)."""
     text = content.decode("utf-8") if isinstance(content, bytes) else content
     reader = csv.DictReader(io.StringIO(text))
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
     if missing:
         raise InputError(f"not an IAM credential report (missing columns {', '.join(sorted(missing))})", path)
     rows: dict[str, ReportRow] = {}
+    copies: dict[str, int] = {}
     for number, raw in enumerate(reader, start=2):
         try:
             keys = [
@@ -86,5 +92,17 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
             )
         except ValueError as exc:
             raise InputError(f"credential report line {number}: {exc}", path) from None
-        rows[row.arn] = row  # a user listed twice (seen in real reports) counts once
+        copies[row.arn] = copies.get(row.arn, 0) + 1
+        kept = rows.get(row.arn)
+        rows[row.arn] = row if kept is None else max(kept, row, key=_showing)
+    if repeated is not None:
+        repeated += [f"{rows[arn].user} ({n} rows)" for arn, n in copies.items() if n > 1]
     return list(rows.values())
+
+
+def _showing(row: ReportRow) -> tuple[int, int, str, str]:
+    """What ranks copies of one user's row: the keys listed, the active ones, the latest date, and
+    then the row itself (so that the order of the rows never decides)."""
+    dates = [row.created, row.password_last_used, *(k.created for k in row.keys), *(k.last_used for k in row.keys)]
+    latest = max((d.isoformat() for d in dates if d is not None), default="")
+    return len(row.keys), sum(k.active for k in row.keys), latest, repr(row)

@@ -41,6 +41,7 @@ class Report:
     rows: list[ReportRow]
     generated: datetime | None
     where: str
+    repeated: list[str] = field(default_factory=list)  # users listed more than once, as parse_report names them
 
     @property
     def ranked_time(self) -> datetime:
@@ -77,8 +78,10 @@ class AwsExports:
             for item in details.get(name) or []:
                 exports.details[name].setdefault(str(item["Arn"]), []).append(item)
 
-    def add_report(self, account: str, rows: list[ReportRow], generated: datetime | None, where: str) -> None:
-        self.accounts[account].reports.append(Report(rows, generated, where))
+    def add_report(
+        self, account: str, rows: list[ReportRow], generated: datetime | None, where: str, repeated: list[str]
+    ) -> None:
+        self.accounts[account].reports.append(Report(rows, generated, where, repeated))
 
     def add_trails(self, account: str, trails: list[dict[str, Any]]) -> None:
         exports = self.accounts[account]
@@ -153,6 +156,11 @@ def _newest_report(account: str, exports: AccountExports, notes: list[str]) -> R
         notes.append(
             f"{account}: credential report {older.where} (generated {older.ranked_time:%Y-%m-%dT%H:%M:%SZ}) "
             f"is superseded by the newer {newest.where} ({newest.ranked_time:%Y-%m-%dT%H:%M:%SZ}){same}"
+        )
+    if newest.repeated:
+        notes.append(
+            f"{account}: credential report {newest.where} lists some users more than once: "
+            f"{', '.join(newest.repeated)}; each keeps the row that shows the most of its keys"
         )
     return newest
 
