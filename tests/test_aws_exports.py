@@ -195,6 +195,19 @@ def test_a_user_listed_twice_in_a_credential_report_keeps_the_row_showing_its_ke
         assert any("lists some users more than once: christopher (2 rows)" in n for n in notes), notes
 
 
+def test_an_authorization_details_export_of_two_accounts_files_each_principal_under_its_own() -> None:
+    """Reader: cloudsplaining's example holds 6 principals of account 012345678901 (obama, biden,
+    userwithlotsofpermissions, MyRole, MyOtherRole, OverprivilegedEC2) and 116 of 200611803367."""
+    inventory = collect(SourceSpec("file", str(CLOUDSPLAINING)))
+    assert sorted(a.uid for a in inventory.accounts) == ["012345678901", "200611803367"]
+    assert sorted(i.name for i in inventory.identities if i.account == "012345678901") == [
+        "MyOtherRole", "MyRole", "OverprivilegedEC2", "biden", "obama", "userwithlotsofpermissions",
+    ]  # fmt: skip
+    assert all(i.account == i.uid.split(":")[4] for i in inventory.identities)
+    obama = next(i for i in inventory.identities if i.name == "obama")
+    assert any(g.identity_uid == obama.uid for g in inventory.grants), "its grants come with it"
+
+
 def test_a_get_agent_export_leaves_tools_approval_and_owner_unknown(cli, tmp_path: Path) -> None:
     """Reader: get-agent describes the agent's role, model, guardrail and memory; its action groups,
     knowledge bases and tags come from other calls. So its tools, whether they ask for approval, and

@@ -173,7 +173,8 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         raise NotAnExport(f"a recorded error response ({error['Code']}), not an export")
     if any(name in data for name in ("UserDetailList", "RoleDetailList")):
         validate(data, "export-aws-authorization-details", Path(where), at=at)
-        aws.add_details(_account_of(data, where), data)
+        for account, part in _details_by_account(data, where).items():
+            aws.add_details(account, part)
     elif "Content" in data and ("GeneratedTime" in data or "ReportFormat" in data):
         validate(data, "export-aws-credential-report", Path(where), at=at)
         repeated: list[str] = []
@@ -204,6 +205,21 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         aws.add_agent(account, agent)
     else:
         raise NotAnExport(UNRECOGNISED)
+
+
+def _details_by_account(data: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """An authorization-details export split by the account each user, group and role belongs to
+    (its ARN's), each part with every managed policy (they are looked up by ARN). A principal whose
+    ARN names no account belongs to the first account the export names."""
+    fallback = _account_of(data, where)
+    parts: dict[str, dict[str, Any]] = {}
+    for name in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
+        for item in data.get(name) or []:
+            match = _ACCOUNT_IN_ARN.match(str(item.get("Arn", "")))
+            part = parts.setdefault(match.group(1) if match else fallback, {})
+            part.setdefault(name, []).append(item)
+    policies = list(data.get("Policies") or [])
+    return {account: {**part, "Policies": policies} for account, part in parts.items()} or {fallback: data}
 
 
 def _add_report(aws: AwsExports, rows: list[Any], generated: datetime | None, where: str, repeated: list[str]) -> None:
