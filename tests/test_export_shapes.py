@@ -180,7 +180,8 @@ def test_google_service_agents_are_not_asked_for_owners(tmp_path: Path, catalogs
     failed = findings(inventory, catalogs)
     assert not {(c, u) for c, u in failed if u in agents and c.startswith("NHI-OWN-")}
     assert ("NHI-PRIV-006", agents[2]) in failed, "the Editor Google grants its APIs agent is still a basic role"
-    assert ("NHI-OWN-001", "abc@testproject.iam.gserviceaccount.com") in failed
+    unknown = findings(inventory, catalogs, "unknown")
+    assert ("NHI-OWN-001", "abc@testproject.iam.gserviceaccount.com") in unknown, "known from a binding only"
 
 
 def test_a_customer_account_named_like_a_service_agent_is_still_the_customers() -> None:
@@ -255,3 +256,22 @@ def test_two_exports_of_one_project_policy_combine_whatever_their_order(tmp_path
         grants.append(sorted(g.uid for g in inventory.grants))
         assert any("their bindings are combined" in n for s in inventory.sources for n in s.notes)
     assert grants[0] == grants[1] and len(grants[0]) == 3
+
+
+def test_a_service_account_known_only_from_its_keys_has_unknown_owner_and_state(catalogs) -> None:
+    """Reader: a gcloud key list names the key's service account (test-cutodian-scc) and nothing
+    else about it: not its labels or description (where an owner is named), not whether it is
+    disabled. Those are unknown, so 'every identity has an owner' is unknown rather than failed."""
+    keys = SHARED / "realworld" / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
+    result = run_scan(collect(SourceSpec("file", str(keys))), catalogs, ScanOptions())
+    assert result.inventory is not None
+    (account,) = result.inventory.identities
+    assert {"owner", "attributes.disabled", "attributes.description"} <= set(account.unknown)
+    assert account.attributes["disabled"] is None and account.attributes["description"] is None
+    assert account.attributes["default_service_account"] is False, "decided by its e-mail address alone"
+    (owned,) = [f for f in result.findings if f.control_id == "NHI-OWN-001"]
+    assert owned.status == "unknown"
+    listed = collect(
+        SourceSpec("file", str(SHARED / "realworld" / "gcp" / "custodian-flight-iam-serviceAccounts-list.json"))
+    )
+    assert all("owner" not in i.unknown and i.attributes["disabled"] is False for i in listed.identities)

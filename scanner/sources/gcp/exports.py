@@ -191,7 +191,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         email = _key_holder(name)
         named = _IN_NAME.match(name)
         project = named.group(1) if named and named.group(1) != "-" else home_project(email, "")
-        identities.setdefault(email, records.service_account({"email": email}, project))
+        identities.setdefault(email, _unlisted(email, project))
         inventory.credentials.append(records.service_account_key(key, email))
     projects = {i.account for i in identities.values() if i.account} | set(exports.policies)
     accounts = {project: _project(project) for project in sorted(projects)}
@@ -201,14 +201,14 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             if str(m).startswith("serviceAccount:")
         }  # fmt: skip
         for email in sorted(members - set(identities)):
-            identities[email] = records.service_account({"email": email}, home_project(email, project))
+            identities[email] = _unlisted(email, home_project(email, project))
         grants, public = records.policy_grants(policy, f"projects/{project}", set(identities))
         inventory.grants += grants
         inventory.log_sources += records.audit_logs(policy, project)
         if public:
             accounts[project].attributes["public_bindings"] = public
     for email, policy in sorted(exports.account_policies.items()):
-        holder = identities.setdefault(email, records.service_account({"email": email}, home_project(email, "")))
+        holder = identities.setdefault(email, _unlisted(email, home_project(email, "")))
         holder.attributes["iam_policy"] = [
             {"role": b.get("role"), "members": list(b.get("members") or [])} for b in policy.get("bindings") or []
         ]
@@ -234,6 +234,17 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
     inventory.sources += [SourceStatus("file", project, "complete") for project in accounts]
+
+
+def _unlisted(email: str, project: str) -> Identity:
+    """A service account known only from a key list, a policy's members or its own policy: what only
+    the account list shows (its labels and description, so its owner, and whether it is disabled)
+    is unknown, never "none" or "enabled"."""
+    identity = records.service_account({"email": email}, project)
+    identity.attributes["disabled"] = None
+    identity.attributes["description"] = None
+    identity.unknown += ["owner", "attributes.disabled", "attributes.description"]
+    return identity
 
 
 def _project(project: str, unread: list[str] | None = None) -> Account:
