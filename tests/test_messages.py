@@ -49,3 +49,30 @@ def test_a_compiled_template_reads_as_the_template_filled_in_part_by_part(catalo
     assert any(f.message.endswith("never used") or "never used," in f.message for f in findings) == (
         "last used {" in template
     )
+
+
+def test_a_relation_names_the_records_that_decide_it(catalogs) -> None:
+    """Evidence and messages name the related records that make a control fail: for 'none of the
+    tools is unpinned', the unpinned ones (not the pinned one beside them); for 'every runtime
+    identity keeps sessions short', the one that does not (before: none, so 'runs as none')."""
+    from scanner.scan import run_scan
+
+    inventory = make_inventory(
+        {
+            "identities": [{"uid": "role-1", "name": "finops-role", "provider": "aws", "kind": "role",
+                            "attributes": {"max_session_seconds": 43200}}],
+            "agents": [{"uid": "agent-1", "name": "finops", "runs_as": "role-1"}],
+            "grants": [
+                {"uid": "t1", "identity_uid": "agent-1", "kind": "tool", "name": "pinned-tool",
+                 "attributes": {"transport": "stdio", "command": "npx", "package": "a@1.2.3", "package_pinned": True}},
+                {"uid": "t2", "identity_uid": "agent-1", "kind": "tool", "name": "loose-tool",
+                 "attributes": {"transport": "stdio", "command": "npx", "package": "b", "package_pinned": False}},
+            ],
+        }
+    )  # fmt: skip
+    found = {f.control_id: f for f in run_scan(inventory, catalogs, ScanOptions()).findings}
+    assert found["NHI-AGENT-011"].status == "fail"
+    assert found["NHI-AGENT-011"].evidence["tools"] == ["loose-tool"]
+    assert found["NHI-AGENT-011"].message.endswith("launches unpinned packages: loose-tool")
+    assert found["NHI-AGENT-018"].status == "fail"
+    assert found["NHI-AGENT-018"].message.startswith("finops runs as finops-role,")

@@ -198,8 +198,9 @@ class _Compiler:
             raise ConditionError("relation needs exactly one of any, all, none, count", path)
         quantifier = quantifiers[0]
         inner = self.compile(node[quantifier], target, "x", (*path, quantifier))
-        if top:
-            self.relations.append((name, resolve, self._standalone(inner)))
+        if top:  # evidence names the records that decide: those matching any/none, those failing all
+            named = f"({inner}) is not True" if quantifier == "all" else inner
+            self.relations.append((name, resolve, self._standalone(named)))
         decisive = quantifier != "all"
         helper = self.program.function(quantifier_lines(self.program.constant(resolve), inner, decisive))
         if quantifier != "none":

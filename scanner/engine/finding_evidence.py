@@ -57,10 +57,15 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
             f"    {value} = JSON({value})",
         ]
         entries.append((program.constant(name), value))
+    relation_values: dict[str, str] = {}  # a relation the condition tests twice is named once, both tests' records
     for name, resolve, inner in compiled.require.relations:
         value = program.fresh("v")
         call = f"RELATION({program.constant(resolve)}, {program.constant(inner)}, record, ctx, gaps, READ)"
         lines.append(f"{value} = {call}")
+        if name in relation_values:
+            lines.append(f"{value} = BOTH({relation_values[name]}, {value})")
+            entries = [(key, held) for key, held in entries if held != relation_values[name]]
+        relation_values[name] = value
         entries.append((program.constant(name), value))
     if compiled.classified:
         lines.append("classified = ctx.classification(record).describe()")
@@ -99,6 +104,7 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
         PLAIN=PLAIN,
         READ=compiled.reads,
         RELATION=_relation_value,
+        BOTH=_both_relations,
         share=_shared_items,
         UNHASHABLE=UNHASHABLE,
         TypeError=TypeError,
@@ -120,6 +126,14 @@ def _shared_items(evidence: dict[str, Any], shared: dict[Any, Any]) -> dict[str,
         return by_items.setdefault(tuple(evidence.items()), evidence)
     except TypeError:  # a list or mapping among the values (records named, gaps): kept as it is
         return evidence
+
+
+def _both_relations(first: Any, second: Any) -> Any:
+    """The records two tests of one relation name, each once, in order; "not collected" only when
+    neither could name any."""
+    if isinstance(first, list) and isinstance(second, list):
+        return list(dict.fromkeys([*first, *second]))
+    return first if isinstance(first, list) else second
 
 
 def _relation_value(
