@@ -269,7 +269,11 @@ def scan(
     from scanner.sharding import Shard
 
     config = ctx.meta.get("nhiscan.config") or {}
-    sources = sources or tuple(config.get("sources") or ())
+    origin = ctx.meta.get("nhiscan.config_origin")
+    if not sources and origin is not None:
+        from scanner.config import config_sources
+
+        sources = config_sources(config, origin.path.parent)
     chosen_formats = parse_formats(formats)
     control_config = config.get("controls") or {}
     options = ScanOptions(

@@ -87,6 +87,30 @@ def _relative(base: Path, value: str | None) -> str | None:
     return str(candidate if candidate.is_absolute() else base / candidate)
 
 
+def _relative_database(base: Path, value: str | None) -> str | None:
+    """A history database given as a plain path or a relative ``sqlite:///`` URL, relative to the
+    file; any other URL (PostgreSQL, an absolute SQLite file, memory) as it is."""
+    if value is None or value.startswith("sqlite:////") or value in ("sqlite://", "sqlite:///:memory:"):
+        return value
+    if value.startswith("sqlite:///"):
+        return "sqlite:///" + str(_relative(base, value.removeprefix("sqlite:///")))
+    return value if "://" in value else _relative(base, value)
+
+
+def config_sources(config: dict[str, Any], base: Path) -> tuple[str, ...]:
+    """The configured sources, each path a file or folder source names relative to the file."""
+    from scanner.sources import registered
+
+    sources = registered()
+    resolved = []
+    for text in config.get("sources") or ():
+        name, sep, argument = str(text).partition(":")
+        if sep and name in sources and sources[name].paths:
+            argument = ",".join(str(_relative(base, part.strip())) for part in argument.split(",") if part.strip())
+        resolved.append(f"{name}{sep}{argument}")
+    return tuple(resolved)
+
+
 def scan_defaults(config: dict[str, Any], base: Path) -> dict[str, Any]:
     """The config as defaults for the ``scan`` command's options (click's default_map)."""
     outputs = config.get("outputs") or {}
@@ -112,7 +136,7 @@ def scan_defaults(config: dict[str, Any], base: Path) -> dict[str, Any]:
         "azure_cloud": azure.get("cloud"),
         "gcp_projects": ",".join(gcp["projects"]) if gcp.get("projects") else None,
         "gcp_parent": gcp.get("parent"),
-        "db": history.get("database"),
+        "db": _relative_database(base, history.get("database")),
         "no_history": (not history["enabled"]) if "enabled" in history else None,
         "scan_group": history.get("group"),
     }

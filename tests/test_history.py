@@ -248,6 +248,48 @@ def test_a_config_file_runs_a_scan_on_its_own(cli, tmp_path: Path) -> None:
     assert overridden.exit_code == 1, "the command line wins over the file"
 
 
+def test_paths_in_a_config_file_are_relative_to_the_file(cli, tmp_path: Path, monkeypatch) -> None:
+    """Run from another folder: the sources' paths, the history database and the output folder the
+    file names are found beside the file, not in the working folder (before: the database and
+    'manifests:.' were taken from the working folder)."""
+    import shutil
+
+    from .conftest import SHARED
+
+    home = tmp_path / "A"
+    home.mkdir()
+    shutil.copy(SHARED / "realworld" / "agents" / "mcp-servers-repo-dot-mcp.json", home / ".mcp.json")
+    (home / "c.yaml").write_text(
+        'sources: ["manifests:."]\noutputs: {formats: [json], directory: out}\nfail_on: none\n'
+        "history: {database: h.db}\n"
+    )
+    elsewhere = tmp_path / "B"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    outcome = cli("scan", "--config", "../A/c.yaml", "-q")
+    assert outcome.exit_code == 0, outcome.output
+    assert (home / "h.db").is_file() and not (elsewhere / "h.db").exists()
+    results = json.loads((home / "out" / "results.json").read_text())
+    assert results["inventory"]["agents"], "the manifests beside the file were read"
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("h.db", "/etc/nhiscan/h.db"),
+        ("sqlite:///h.db", "sqlite:////etc/nhiscan/h.db"),
+        ("sqlite:////var/lib/h.db", "sqlite:////var/lib/h.db"),
+        ("/var/lib/h.db", "/var/lib/h.db"),
+        ("postgresql+psycopg://nhiscan@db/nhiscan", "postgresql+psycopg://nhiscan@db/nhiscan"),
+    ],
+)
+def test_a_history_database_in_a_config_file_is_found_beside_it(given: str, used: str) -> None:
+    from scanner.config import scan_defaults
+
+    assert scan_defaults({"history": {"database": given}}, Path("/etc/nhiscan"))["db"] == used
+
+
 def test_a_bad_config_file_names_file_and_line(cli, tmp_path: Path) -> None:
     config = tmp_path / "nhiscan.yaml"
     config.write_text("sources: [demo]\noutputs:\n  formats: [html, docx]\n")

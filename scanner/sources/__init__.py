@@ -38,6 +38,7 @@ class SourceInfo:
     argument_required: bool = False
     shows_progress: bool = False  # draws its own progress bar (the CLI then shows no spinner)
     divides_accounts: bool = False  # honours --shard i/n; sources that do not are read by shard 1 only
+    paths: bool = False  # the argument names files or folders (comma-separated): relative to nhiscan.yaml there
 
 
 _REGISTRY: dict[str, SourceInfo] = {}

@@ -290,6 +290,7 @@ register(
         collect=collect,
         permissions=(),  # reads local files
         argument="PATH[,PATH...]",
+        paths=True,
         argument_required=True,
     )
 )

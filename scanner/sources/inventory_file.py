@@ -20,6 +20,7 @@ register(
         collect=collect,
         permissions=(),  # reads a local file
         argument="PATH",
+        paths=True,
         argument_required=True,
     )
 )

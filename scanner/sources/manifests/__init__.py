@@ -100,6 +100,7 @@ register(
         collect=collect,
         permissions=(),  # reads local files
         argument="PATH",
+        paths=True,
         argument_required=True,
     )
 )
