@@ -186,4 +186,13 @@ def test_inventory_of_a_partial_source_is_written_and_exits_3(cli, tmp_path: Pat
     out = tmp_path / "copy.json"
     assert cli("inventory", f"inventory:{snapshot}", "-o", str(out)).exit_code == 3
     assert json.loads(out.read_text())["sources"][0]["status"] == "failed"
-    assert cli("inventory", f"inventory:{snapshot}", "-o", str(out), "--allow-partial").exit_code == 0
+    # nothing at all was read: exit 3 even when a partial read is allowed, as a scan does
+    assert cli("inventory", f"inventory:{snapshot}", "-o", str(out), "--allow-partial").exit_code == 3
+
+
+def test_an_inventory_of_nothing_exits_3_with_one_line(cli, tmp_path: Path) -> None:
+    empty = tmp_path / "repo"
+    empty.mkdir()
+    outcome = cli("inventory", f"manifests:{empty}", "-o", str(tmp_path / "inv.json"))
+    assert outcome.exit_code == 3
+    assert "nhiscan: error: the sources held no identities, credentials or agents" in outcome.output
