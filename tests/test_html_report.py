@@ -224,3 +224,20 @@ def test_results_without_an_inventory_still_render(browser, demo_result, tmp_pat
     assert opened.count() == len(open_findings(demo_result))
     assert opened.count("identities") == 0
     opened.page.close()
+
+
+def test_a_scan_without_failures_says_so_in_a_colour_that_can_be_read(
+    browser: Browser, catalogs, tmp_path: Path
+) -> None:
+    """The heat map of a scan that failed nothing holds one line, 'No failing findings.'; it was
+    drawn white on white, so the section looked blank."""
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    empty = tmp_path / "repo"
+    empty.mkdir()
+    result = run_scan(collect(SourceSpec("manifests", str(empty))), catalogs, ScanOptions())
+    opened = open_report(browser, result, tmp_path / "out")
+    cell = opened.page.locator("table.heat td", has_text="No failing findings.")
+    colour, background = cell.evaluate("c => [getComputedStyle(c).color, getComputedStyle(c).backgroundColor]")
+    assert colour != background and colour != "rgb(255, 255, 255)", (colour, background)
