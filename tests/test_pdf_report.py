@@ -163,3 +163,23 @@ def test_the_pdf_renderer_fetches_nothing_that_is_not_inlined(tmp_path: Path) ->
         server.shutdown()
     assert _CountingHandler.hits == []
     assert sorted(fetcher.refused) == sorted([f"{url}/img.png", f"{url}/x.css", "file:///etc/passwd"])
+
+
+def test_the_appendix_shows_waived_failures_and_the_waivers_that_need_attention(
+    demo_pdf: Path, demo_result: ScanResult
+) -> None:
+    """A control whose failures are all waived reads 'waived N', not '0 0 0' like a control with
+    nothing in scope; the expired waiver and the one matching nothing are listed, as the HTML does."""
+    text = flat(" ".join(pdf_pages(demo_pdf)))
+    assert "Fail Waived Pass Unknown" in text
+    waived = [c for c in demo_result.controls if c.counts["waived"]]
+    assert waived
+    for control in waived:
+        counts = control.counts
+        row = f"{control.severity} {counts['fail']} {counts['waived']} {counts['pass']} {counts['unknown']}"
+        assert row in text, (control.id, row)
+    report = demo_result.waivers
+    assert report.expired and report.unmatched
+    assert f"{len(report.expired)} expired; {len(report.unmatched)} matching nothing" in text
+    for waiver in report.expired + report.unmatched:
+        assert waiver.control in text and waiver.expires in text

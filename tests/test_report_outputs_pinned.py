@@ -35,8 +35,8 @@ PINNED = {
     "synthetic-grouped": {
         "report.html": "9e38bb9cac76ae6f54690c9ac27203701c4db183ba60ffec7368f5c28bd24d40",
         "results.sarif": "67cca21986d66d5c1f4a45096d6d94c51f37d6a17c1000f67463eced01ef03e9",
-        "executive.html": "2e74bbb08b8c1db8853d46455103fdc21cfe69d0f83bef1fc32ebd9460e5d1d0",
-        "executive.html from the stored view": "2e74bbb08b8c1db8853d46455103fdc21cfe69d0f83bef1fc32ebd9460e5d1d0",
+        "executive.html": "8fcd8d317b21e7601370ddcdc434f2313ea578ab2db5b9a56e6fa2dfcd24da36",
+        "executive.html from the stored view": "8fcd8d317b21e7601370ddcdc434f2313ea578ab2db5b9a56e6fa2dfcd24da36",
         "summary": "09b5bc84e0c5fe716fcc90ed94b62a934e37b4bf48821832d0d219f77954ab2f",
         "summary.md": "c6b4a1f43eb5c713ac1c2a34c24c77994e835f75c827af61340681ba31ab86f0",
         "findings.csv": "c4526296d9d62eff6bf401a907b5122857ef6389e52db4f19e187aac12144eee",
@@ -45,8 +45,8 @@ PINNED = {
     "synthetic-small": {
         "report.html": "0612c572eb6135e8d28a4982ced95949bfa7677c3a96735e8b1555d0c1226d9b",
         "results.sarif": "ec87a82f0e76a585dc70a5e9b7733c303eaf4979ff7e2194fd82a19c9218fdaa",
-        "executive.html": "c3150955cb9a4c6108d64ece19365c09892fc7a6b29f610c3f2a394dd3901820",
-        "executive.html from the stored view": "c3150955cb9a4c6108d64ece19365c09892fc7a6b29f610c3f2a394dd3901820",
+        "executive.html": "aaea1c0ae0b6ab9d74f26051ff072a965d9585c399d11354281e8ad1db37fd27",
+        "executive.html from the stored view": "aaea1c0ae0b6ab9d74f26051ff072a965d9585c399d11354281e8ad1db37fd27",
         "summary": "88f0c38bea84018ec00bbb7e54536bf16e0700b3dc7aa25969c212f0daf20428",
         "summary.md": "e85206410966e9349faf30b7a3333b590465db33d3794d982c32ef4bce0827ac",
         "findings.csv": "597a56d853d6ea706524c2546a3feedbb3d757d63f6703ca275fdad1e8b21e60",
@@ -55,8 +55,8 @@ PINNED = {
     "demo": {
         "report.html": "9f60ced449aeb1b5b358c27e94d888789b76186d25a828999870f9d68e54fa79",
         "results.sarif": "64d088b4f8a3cc85457e29c4da08e03dcfadc6f63487c6c012228baf7f105a09",
-        "executive.html": "3082bcb48c068be884d6cf5b463dd8df33b40ed9b76b2f675fb5494a70c55c02",
-        "executive.html from the stored view": "3082bcb48c068be884d6cf5b463dd8df33b40ed9b76b2f675fb5494a70c55c02",
+        "executive.html": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
+        "executive.html from the stored view": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
         "summary": "0ffd17838452a38e402aab0d4ed0b192b5198426ff6be24cc8038955080fa782",
         "summary.md": "d818c2d5d55874842c01b22ced4b4ee1e798041f4358b43783dfdbba35d6ad85",
         "findings.csv": "7b998ab4e21c0af164b1eed72e964405fea7d9e15282d1b787afdbf06e0d88b9",
@@ -65,8 +65,8 @@ PINNED = {
     "demo-grouped": {
         "report.html": "2de9a83de8a583999b05a4e60603be33d4d65aebe1713733c5dad29b7f0e2795",
         "results.sarif": "6000a22ecd984cdcca4a3f50a339b4c5d0e2f7cda0601f3c1a0bef1cf78f7b43",
-        "executive.html": "3082bcb48c068be884d6cf5b463dd8df33b40ed9b76b2f675fb5494a70c55c02",
-        "executive.html from the stored view": "3082bcb48c068be884d6cf5b463dd8df33b40ed9b76b2f675fb5494a70c55c02",
+        "executive.html": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
+        "executive.html from the stored view": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
         "summary": "0ffd17838452a38e402aab0d4ed0b192b5198426ff6be24cc8038955080fa782",
         "summary.md": "d818c2d5d55874842c01b22ced4b4ee1e798041f4358b43783dfdbba35d6ad85",
         "findings.csv": "7b998ab4e21c0af164b1eed72e964405fea7d9e15282d1b787afdbf06e0d88b9",
