@@ -39,7 +39,8 @@ def _as_list(value) -> list:
 
 
 def independent_admins(details: dict) -> set[str]:
-    """Principals with an Allow of * on * anywhere in their policies (their groups' included)."""
+    """Principals with an Allow of * on * anywhere in their policies (their groups' included), and
+    no unconditional Deny of * on * (fp2-allow-and-deny-multiple-policies-*)."""
     policies = {
         p["Arn"]: next(v["Document"] for v in p["PolicyVersionList"] if v["IsDefaultVersion"])
         for p in details["Policies"]
@@ -62,15 +63,17 @@ def independent_admins(details: dict) -> set[str]:
 
     admins = set()
     for principal in details["UserDetailList"] + details["RoleDetailList"]:
+        everything = {"Allow": False, "Deny": False}
         for document in documents(principal):
             for statement in _statements(document):
-                allow = statement.get("Effect") == "Allow"
                 if (
-                    allow
-                    and "*" in _as_list(statement.get("Action", []))
+                    "*" in _as_list(statement.get("Action", []))
                     and "*" in _as_list(statement.get("Resource", []))
+                    and (statement.get("Effect") == "Allow" or "Condition" not in statement)
                 ):
-                    admins.add(principal.get("UserName") or principal["RoleName"])
+                    everything[statement.get("Effect")] = True
+        if everything["Allow"] and not everything["Deny"]:  # an unconditional Deny of * on * takes it all away
+            admins.add(principal.get("UserName") or principal["RoleName"])
     return admins
 
 
@@ -79,7 +82,7 @@ def test_cloudsplaining_admins_are_exactly_the_principals_allowed_everything(cli
     details = json.loads(CLOUDSPLAINING.read_text())
     assert len(data["inventory"]["identities"]) == len(details["UserDetailList"]) + len(details["RoleDetailList"])
     admins = independent_admins(details)
-    assert len(admins) == 10
+    assert len(admins) == 8
     people = {a for a in admins if a.startswith("AWSReservedSSO_")}  # IAM Identity Center: people's access
     assert people == {"AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc"}
     assert failing(data, "NHI-PRIV-001") == admins - people

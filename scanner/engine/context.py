@@ -67,6 +67,7 @@ class EvalContext:
             if _STATUS_RANK[status.status] >= _STATUS_RANK[current]:
                 self.collection_status[status.account] = status.status
         self._grant_tags: dict[str, frozenset[str]] = {}
+        self._denied_of: dict[str, tuple[str, ...]] = {}  # holder uid -> its unconditional Deny patterns
         self._identity_tags: dict[str, frozenset[str]] = {}
         self._agent_tags: dict[str, frozenset[str]] = {}
         self._classes: dict[str, Classification] = {}
@@ -81,12 +82,19 @@ class EvalContext:
     # ------------------------------------------------------------------ capabilities
 
     def grant_tags(self, grant: Grant) -> frozenset[str]:
-        """The tags a grant certainly carries (all of them, unless ``grant_gap`` names a gap)."""
+        """The tags a grant certainly carries (all of them, unless ``grant_gap`` names a gap), less
+        the actions an unconditional Deny of its holder's takes away on every resource."""
         cached = self._grant_tags.get(grant.uid)
         if cached is None:
             holder = self.holder(grant.identity_uid)
             provider = holder.provider if holder is not None else "aws"
-            cached = self._grant_tags[grant.uid] = _certain(grant, self.capabilities.grant_tags(grant, provider))
+            denied = self._denied_of.get(grant.identity_uid)
+            if denied is None:
+                denied = self._denied_of[grant.identity_uid] = self._denied(
+                    self.grants_by_holder.get(grant.identity_uid, ())
+                )
+            tags = self.capabilities.grant_tags(grant, provider, denied)
+            cached = self._grant_tags[grant.uid] = _certain(grant, tags)
         return cached
 
     @staticmethod
