@@ -637,12 +637,22 @@ def controls_validate(directory: Path) -> None:
     """Validate the controls in DIRECTORY and run the test cases they carry."""
     from scanner.engine.evidence import check_controls
     from scanner.engine.selftest import run_control_tests
+    from scanner.resources import controls_dir
     from scanner.scan import load_catalogs
 
-    catalogs = load_catalogs([directory], builtin_controls=False)
-    chosen = catalogs.controls
+    # loaded as a scan with --controls DIRECTORY loads them, beside the bundled controls: an id the
+    # bundled ones hold, or a catalog item naming a bundled control, is judged as the scan judges it
+    bundled = directory.resolve() == controls_dir().resolve()
+    catalogs = load_catalogs([directory], builtin_controls=not bundled)
+    inside = directory.resolve()
+    chosen = [c for c in catalogs.controls if bundled or Path(c.path).resolve().is_relative_to(inside)]
     if not chosen:
         raise InputError("no control files (*.yaml) found", str(directory))
+    one_sided = [c for c in chosen if not {"fail", "pass"} <= {case.get("expect") for case in c.tests}]
+    for control in one_sided:
+        click.echo(f"{control.path}: needs at least one failing and one passing test case", err=True)
+    if one_sided:
+        raise InputError(f"{len(one_sided)} control(s) without a failing and a passing test case", str(directory))
     outcomes = run_control_tests(chosen, catalogs)
     failures = [o for o in outcomes if not o.ok]
     for outcome in failures:

@@ -120,10 +120,40 @@ def test_a_failing_embedded_test_case_fails_validation(cli, tmp_path: Path) -> N
         "  - name: a role without owner fails\n    expect: fail",
         "  - name: a role without owner fails\n    expect: pass",
     )
-    directory = control_dir(tmp_path, "NHI-OWN-001.yaml", broken)
+    directory = control_dir(tmp_path, "ORG-OWN-001.yaml", broken.replace("id: NHI-OWN-001", "id: ORG-OWN-001"))
     result = cli("controls", "validate", str(directory))
     assert result.exit_code == 2
     assert "test 'a role without owner fails': expected pass, got fail" in result.output
+
+
+def test_controls_validate_judges_a_directory_as_a_scan_with_it_would(cli, tmp_path: Path) -> None:
+    """An id a bundled control holds is refused by both (before: validate passed, the scan refused
+    it); an organisation's catalog item naming a bundled control is accepted by both (before: the
+    reverse); a control without both a failing and a passing case is refused."""
+    (tmp_path / "clash").mkdir()
+    clash = control_dir(tmp_path / "clash", "NHI-OWN-001.yaml", GOOD_CONTROL)
+    validated = cli("controls", "validate", str(clash))
+    assert validated.exit_code == 2 and "is also defined in" in validated.output
+    org = tmp_path / "org"
+    (org / "frameworks").mkdir(parents=True)
+    (org / "frameworks" / "acme-policy.yaml").write_text(
+        "id: acme-policy\nname: ACME identity policy\nversion: '2026.1'\nitems:\n"
+        "  - id: AC-1\n    title: Keys rotate every quarter\n"
+        "    controls: [{id: NHI-CRED-001, relationship: direct, rationale: The default limit is ours.}]\n"
+    )
+    (org / "ORG-OWN-001.yaml").write_text(GOOD_CONTROL.replace("id: NHI-OWN-001", "id: ORG-OWN-001"))
+    validated = cli("controls", "validate", str(org))
+    assert validated.exit_code == 0, validated.output
+    assert validated.output.startswith("1 controls valid")
+    assert cli("scan", "demo", "--controls", str(org), "-q", "--no-history", "-o", str(tmp_path / "out")).exit_code in (
+        0,
+        1,
+    )
+    failing_only = GOOD_CONTROL.replace("id: NHI-OWN-001", "id: ORG-OWN-002").replace("expect: pass", "expect: fail")
+    (tmp_path / "one").mkdir()
+    one_sided = control_dir(tmp_path / "one", "ORG-OWN-002.yaml", failing_only)
+    validated = cli("controls", "validate", str(one_sided))
+    assert validated.exit_code == 2 and "needs at least one failing and one passing test case" in validated.output
 
 
 INVENTORY_CASES = [

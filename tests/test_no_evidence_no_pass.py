@@ -240,14 +240,17 @@ def test_validate_proves_a_loaded_control(cli, tmp_path: Path) -> None:
 def test_validate_refuses_a_control_without_cases_to_prove_it_on(cli, tmp_path: Path) -> None:
     result = validate(cli, tmp_path, CONTROL)
     assert result.exit_code == 2
-    assert "evidence identity.tags.cost-centre not collected: no failing or passing test case" in result.output
+    assert "ACME-002.yaml: needs at least one failing and one passing test case" in result.output
+    only_failing = CONTROL + "tests:\n  - {name: untagged fails, expect: fail, inventory: {identities: [{uid: u1}]}}\n"
+    result = validate(cli, tmp_path / "b", only_failing)
+    assert result.exit_code == 2 and "needs at least one failing and one passing test case" in result.output
 
 
 def test_an_exemption_needs_a_written_reason(cli, tmp_path: Path) -> None:
     reason = "tags are read with the identity itself; a source never marks one tag unread"
     exempt = f"evidence_exemptions:\n  identity.kind: {reason}\n  identity.tags.cost-centre: {reason}\n"
-    assert validate(cli, tmp_path / "a", CONTROL + exempt).exit_code == 0
-    result = validate(cli, tmp_path / "b", CONTROL + "evidence_exemptions: {identity.kind: because}\n")
+    assert validate(cli, tmp_path / "a", CONTROL + CASES + exempt).exit_code == 0
+    result = validate(cli, tmp_path / "b", CONTROL + CASES + "evidence_exemptions: {identity.kind: because}\n")
     assert result.exit_code == 2 and "evidence_exemptions" in result.output
 
 
