@@ -11,7 +11,11 @@
 # Exits with nhiscan's exit code: 0 gate passed, 1 findings, 2 bad input, 3 partial read.
 set -uo pipefail
 
-read -r -a sources <<< "${NHISCAN_SOURCES:?set NHISCAN_SOURCES to the sources to scan}"
+if [[ -z "${NHISCAN_SOURCES:-}" ]]; then
+  echo "nhiscan: error: set NHISCAN_SOURCES to the sources to scan, e.g. \"manifests:. aws\"" >&2
+  exit 2  # bad usage, as nhiscan says it; 1 would read as "findings"
+fi
+read -r -a sources <<< "$NHISCAN_SOURCES"
 read -r -a extra <<< "${NHISCAN_ARGS:-}"
 output_dir="${NHISCAN_OUTPUT_DIR:-nhiscan-out}"
 

@@ -203,3 +203,13 @@ def test_the_action_runs_the_ci_script_with_its_inputs() -> None:
     assert hooks[0]["entry"].startswith("nhiscan scan manifests:.")
     gitlab = yaml.safe_load((REPO_ROOT / "ci" / "gitlab" / "nhiscan.gitlab-ci.yml").read_text())
     assert gitlab[".nhiscan"]["artifacts"]["reports"]["junit"] == "$NHISCAN_OUTPUT_DIR/junit.xml"
+
+
+def test_the_ci_script_without_sources_is_bad_usage_not_findings(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "NHISCAN_SOURCES"}
+    completed = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "ci-scan.sh")], cwd=tmp_path, env=environment, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 2, "1 would tell CI the scan found problems"
+    assert completed.stderr.startswith("nhiscan: error: set NHISCAN_SOURCES")
