@@ -27,6 +27,7 @@ from scanner.fsutil import output_set, write_atomic
 from scanner.listings import (
     HISTORY_FIELDS,
     control_rows,
+    crosswalk_rows,
     emit,
     format_option,
     framework_item_rows,
@@ -708,10 +709,14 @@ def frameworks_show(
     if from_version is not None and from_version.lstrip("v") not in framework.crosswalks:
         known = ", ".join(sorted(framework.crosswalks)) or "none"
         raise UsageError(f"{framework_id} has no crosswalk from version {from_version}; crosswalks from: {known}")
+    old_version = from_version.lstrip("v") if from_version else None
     if output_format != "table":
-        emit(framework_item_rows(framework, catalogs.controls), output_format)
+        rows = (
+            crosswalk_rows(framework, old_version) if old_version else framework_item_rows(framework, catalogs.controls)
+        )
+        emit(rows, output_format)
         return
-    console.print_framework(framework, catalogs.controls, from_version.lstrip("v") if from_version else None)
+    console.print_framework(framework, catalogs.controls, old_version)
 
 
 if __name__ == "__main__":  # pragma: no cover

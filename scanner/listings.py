@@ -105,6 +105,23 @@ def framework_item_rows(framework: Framework, controls: Sequence[Control]) -> li
     return rows
 
 
+def crosswalk_rows(framework: Framework, old_version: str) -> list[dict[str, Any]]:
+    """Each item id of an earlier version, the item it is in the catalog's version (None: dropped)
+    and that item's title: the table ``frameworks show --from-version`` prints, as rows."""
+    titles = {item.id: item.title for item in framework.items}
+    return [
+        {
+            "framework": framework.id,
+            "from_version": old_version,
+            "old_item": old_id,
+            "version": framework.version,
+            "item": new_id or None,
+            "title": titles.get(new_id) if new_id else None,
+        }
+        for old_id, new_id in framework.crosswalks[old_version].items()
+    ]
+
+
 # The columns of a stored scan that the history listing shows, in every format.
 HISTORY_FIELDS = (
     "id",

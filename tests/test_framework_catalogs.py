@@ -216,3 +216,21 @@ def test_a_framework_whose_every_assessed_item_fails_scores_zero_and_the_score_i
         assert (
             framework.coverage == f"{framework.assessed} of {framework.item_count} items (version {framework.version})"
         )
+
+
+def test_frameworks_show_from_an_earlier_version_gives_the_crosswalk_in_every_format(cli) -> None:
+    """CIS AWS 3.0.0 1.13 ('only one active access key') was dropped by 7.0.0; 1.1 is 7.0.0's 2.2.
+    The table, JSON and CSV all give the crosswalk (JSON and CSV gave the plain item list before)."""
+    import csv
+    import io
+    import json
+
+    shown = cli("frameworks", "show", "cis-aws-foundations", "--from-version", "3.0.0", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    rows = {row["old_item"]: row for row in json.loads(shown.output)}
+    assert rows["1.1"]["item"] == "2.2" and rows["1.13"]["item"] is None
+    assert {row["from_version"] for row in rows.values()} == {"3.0.0"}
+    listed = cli("frameworks", "show", "cis-aws-foundations", "--from-version", "v3.0.0", "--format", "csv")
+    assert {row["old_item"] for row in csv.DictReader(io.StringIO(listed.output))} == set(rows)
+    table = cli("frameworks", "show", "cis-aws-foundations", "--from-version", "3.0.0")
+    assert "dropped in this version" in table.output
