@@ -508,6 +508,8 @@ def report(
 
     chosen_formats = parse_formats(formats)
     executive = None
+    if scan_group and results:
+        raise UsageError("name a RESULTS file or scan id, or --scan-group, not both")
     if scan_group:
         from scanner.history.merge import merge_results
 

@@ -32,7 +32,7 @@ sources:
 #   org_role: NhiscanAudit      # scan every account of the Organization
 #   regions: [us-east-1, eu-west-1]
 # azure:
-#   cloud: public               # public | usgov | china
+#   cloud: public               # public | usgov | usgov-dod | china
 # gcp:
 #   parent: organizations/123456789012
 

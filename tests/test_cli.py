@@ -196,3 +196,9 @@ def test_an_inventory_of_nothing_exits_3_with_one_line(cli, tmp_path: Path) -> N
     outcome = cli("inventory", f"manifests:{empty}", "-o", str(tmp_path / "inv.json"))
     assert outcome.exit_code == 3
     assert "nhiscan: error: the sources held no identities, credentials or agents" in outcome.output
+
+
+def test_report_refuses_a_scan_and_a_scan_group_together(cli, tmp_path: Path) -> None:
+    """Either one scan or a whole group is rendered; given both, the scan id was silently ignored."""
+    outcome = cli("report", "deadbeef", "--scan-group", "2026-w48", "-o", str(tmp_path / "out"))
+    assert outcome.exit_code == 2 and "not both" in outcome.output
