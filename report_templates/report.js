@@ -163,6 +163,7 @@
 
   /* ------------------------------------------------------------------ findings */
   const controls = data.controls;
+  const frameworkProviders = data.framework_providers || {};
   const findings = records("findings");
   findings.forEach((f, index) => {
     f.index = index;
@@ -200,6 +201,8 @@
     if (v.account && f.account !== v.account) return false;
     if (v.control && f.control !== v.control) return false;
     if (v.framework && !(v.framework in (controls[f.control] || {}).frameworks)) return false;
+    /* a benchmark item is judged only on its own provider's resources: so is its findings list */
+    if (v.framework && frameworkProviders[v.framework] && !frameworkProviders[v.framework].includes(f.provider)) return false;
     return !v.text || f.haystack.includes(v.text);
   }
 
@@ -239,6 +242,8 @@
   document.querySelectorAll("button[data-control]").forEach((button) => button.addEventListener("click", () => {
     const filters = document.getElementById("finding-filters");
     filters.querySelector('[data-filter="control"]').value = button.dataset.control;
+    /* from a framework's item: that framework's scope (its providers) too, as the item's counts are */
+    filters.querySelector('[data-filter="framework"]').value = button.dataset.framework || "";
     filters.querySelector('[data-filter="status"]').value = "*";
     findingTable.refresh();
     document.getElementById("findings").scrollIntoView();

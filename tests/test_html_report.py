@@ -126,6 +126,31 @@ def test_status_framework_provider_and_control_filters_combine(demo_report, demo
     assert demo_report.count() == sum(1 for f in demo_result.findings if f.control_id == "NHI-CRED-001")
 
 
+def test_a_benchmark_s_findings_are_its_own_provider_s_as_its_items_counts_are(demo_report, demo_result) -> None:
+    """CIS AWS is judged on AWS resources only: filtered by it, the findings list holds no Azure or
+    GCP resource (it held 42 Azure and GCP failures and 62 unknowns), and an item's control link
+    lists what the item counts."""
+    controls = {c.id: c for c in demo_result.controls}
+    cis = "cis-aws-foundations"
+    expected = [
+        f for f in demo_result.findings if cis in controls[f.control_id].frameworks and f.resource.provider == "aws"
+    ]
+    demo_report.choose("status", "*")
+    demo_report.choose("framework", cis)
+    assert demo_report.count() == len(expected)
+    assert set(demo_report.page.locator("#findings-table tbody tr td:nth-child(5)").all_text_contents()) <= {"aws"}
+    framework = next(f for f in demo_result.frameworks if f.id == cis)
+    item = next(i for i in framework.items if "NHI-CRED-002" in i.controls)
+    demo_report.choose("framework", "")
+    row = demo_report.page.locator("#coverage tr", has_text=item.title).first
+    row.locator('button[data-control="NHI-CRED-002"]').click()
+    listed = sum(1 for f in demo_result.findings if f.control_id == "NHI-CRED-002" and f.resource.provider == "aws")
+    assert demo_report.count() == listed
+    assert listed == sum(item.counts.get(k, 0) for k in ("fail", "waived", "unknown")) + (
+        item.counts.get("pass", 0) if any(f.status == "pass" for f in demo_result.findings) else 0
+    )
+
+
 def test_free_text_search_matches_names_uids_and_messages(demo_report, demo_result) -> None:
     demo_report.page.fill('#finding-filters [data-filter="text"]', "terraform-runner")
     expected = [
@@ -163,8 +188,13 @@ def test_a_finding_opens_a_detail_view_with_rationale_remediation_and_evidence(d
 
 
 def test_a_control_in_the_coverage_matrix_shows_its_findings(demo_report, demo_result) -> None:
-    demo_report.page.locator("#coverage button[data-control='NHI-PRIV-001']").first.click()
-    assert demo_report.count() == sum(1 for f in demo_result.findings if f.control_id == "NHI-PRIV-001")
+    button = demo_report.page.locator("#coverage button[data-control='NHI-PRIV-001']").first
+    framework = next(f for f in demo_result.frameworks if f.id == button.get_attribute("data-framework"))
+    button.click()
+    in_scope = [
+        f for f in demo_result.findings if not framework.providers or f.resource.provider in framework.providers
+    ]
+    assert demo_report.count() == sum(1 for f in in_scope if f.control_id == "NHI-PRIV-001") > 0
 
 
 def test_inventory_tables_list_identities_agents_and_log_sources(demo_report, demo_result) -> None:

@@ -33,7 +33,7 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # sha256 of each output, computed before the reports were made faster
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "9e38bb9cac76ae6f54690c9ac27203701c4db183ba60ffec7368f5c28bd24d40",
+        "report.html": "a4afabbc2a86498068feae22ba3b8117fe0fae3f8829f89d50baf727512cc877",
         "results.sarif": "67cca21986d66d5c1f4a45096d6d94c51f37d6a17c1000f67463eced01ef03e9",
         "executive.html": "8fcd8d317b21e7601370ddcdc434f2313ea578ab2db5b9a56e6fa2dfcd24da36",
         "executive.html from the stored view": "8fcd8d317b21e7601370ddcdc434f2313ea578ab2db5b9a56e6fa2dfcd24da36",
@@ -43,7 +43,7 @@ PINNED = {
         "findings.ocsf.jsonl": "92650895e98640154860bc4515cedcfeeec790c8e7e3472ab1e6b9c4714b033d",
     },
     "synthetic-small": {
-        "report.html": "0612c572eb6135e8d28a4982ced95949bfa7677c3a96735e8b1555d0c1226d9b",
+        "report.html": "797de6039d70aaafc7fdc90a3ca97f295eee6a879349f84c3b3eed266115f82c",
         "results.sarif": "ec87a82f0e76a585dc70a5e9b7733c303eaf4979ff7e2194fd82a19c9218fdaa",
         "executive.html": "aaea1c0ae0b6ab9d74f26051ff072a965d9585c399d11354281e8ad1db37fd27",
         "executive.html from the stored view": "aaea1c0ae0b6ab9d74f26051ff072a965d9585c399d11354281e8ad1db37fd27",
@@ -53,7 +53,7 @@ PINNED = {
         "findings.ocsf.jsonl": "311d86db82ec91eedc2dfce3c3cc97735ec79c0714b50bcc4bf025022d226d81",
     },
     "demo": {
-        "report.html": "9f60ced449aeb1b5b358c27e94d888789b76186d25a828999870f9d68e54fa79",
+        "report.html": "3873595e41c12783f977930ca0b933900359f282e87710c7d90d4aa018ebac9c",
         "results.sarif": "64d088b4f8a3cc85457e29c4da08e03dcfadc6f63487c6c012228baf7f105a09",
         "executive.html": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
         "executive.html from the stored view": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
@@ -63,7 +63,7 @@ PINNED = {
         "findings.ocsf.jsonl": "e8c63dc846261e41a06d3b7017e738ac7bb1f0fbe7f39d8e974be9ac5fccd738",
     },
     "demo-grouped": {
-        "report.html": "2de9a83de8a583999b05a4e60603be33d4d65aebe1713733c5dad29b7f0e2795",
+        "report.html": "03807f1372cfe8868ac441f6e9d981d5a01ea4cb022dbc362324096d1d36be94",
         "results.sarif": "6000a22ecd984cdcca4a3f50a339b4c5d0e2f7cda0601f3c1a0bef1cf78f7b43",
         "executive.html": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",
         "executive.html from the stored view": "dfc124f97653abd873d8a7ea862d57bb6b7edbb7d712b6c98f1786ecd6e0e471",

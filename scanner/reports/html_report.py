@@ -233,6 +233,8 @@ def report_data(result: ScanResult) -> dict[str, Any]:
             for c in result.controls
         },
         "frameworks": names,
+        # a benchmark's providers (empty: any): its findings filter keeps only those providers' resources
+        "framework_providers": {f.id: f.providers for f in result.frameworks if f.providers},
         "findings": finding_rows(result)[0],
         **inventory_rows(result),
     }
