@@ -301,9 +301,15 @@ def scan(
     result.scan.timings = {"collect": round(collected - clock, 3), "evaluate": round(evaluated - collected, 3)}
     store = None if no_history else HistoryStore(db)
     if store is not None:
-        scope = None if scan_group else scan_scope(result)
-        earlier = store.trend(scan_group, scope=scope)
-        result.trend = [*earlier, trend_point(result, store.previous_failing(scan_group, scope))]
+        group: str | None
+        scope: frozenset[str] | None
+        outside: str | None
+        if scan_group and settings["shard"] is not None:  # one shard of a run: its own accounts in earlier runs
+            group, scope, outside = None, scan_scope(result), scan_group
+        else:
+            group, scope, outside = scan_group, None if scan_group else scan_scope(result), None
+        earlier = store.trend(group, scope=scope, outside=outside)
+        result.trend = [*earlier, trend_point(result, store.previous_failing(group, scope, outside))]
     packer = ResultsPacker() if store is not None else None
     # computed once for the PDF and the history, which keeps it to render the PDF again
     executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None

@@ -192,6 +192,44 @@ def test_shards_divide_every_account_exactly_once() -> None:
         Shard.parse("5/4")
 
 
+def _demo_part(whole, catalogs, providers: set[str]):
+    part = dataclasses.replace(
+        whole,
+        accounts=[a for a in whole.accounts if a.provider in providers],
+        identities=[i for i in whole.identities if i.provider in providers],
+        agents=[a for a in whole.agents if a.provider in providers],
+        log_sources=[s for s in whole.log_sources if s.provider in providers],
+        sources=[s for s in whole.sources if s.name in providers],
+    )
+    keep = {i.uid for i in part.identities} | {a.uid for a in part.agents}
+    part.credentials = [c for c in whole.credentials if c.identity_uid in keep]
+    part.grants = [g for g in whole.grants if g.identity_uid in keep]
+    return run_scan(part, catalogs, ScanOptions())
+
+
+def test_a_shard_is_compared_with_itself_in_the_run_before_not_with_its_sibling(catalogs, db_url: str) -> None:
+    """Runs in two shards, one scan group per run (as docs/history.md shows): a shard's trend and
+    its new and resolved failures come from the same accounts in earlier runs, never from its
+    sibling shard of the same run (which had made shard 2 'resolve' every failure of shard 1)."""
+    from scanner.history.store import scan_scope
+
+    whole = collect(SourceSpec("demo"))
+    store = HistoryStore(db_url)
+    first, second = _demo_part(whole, catalogs, {"aws"}), _demo_part(whole, catalogs, {"azure", "gcp"})
+    second_scope = scan_scope(second)
+    assert scan_scope(first) != second_scope
+    store.save(first, render(first), group="run-1")
+    assert store.trend(None, scope=second_scope, outside="run-1") == []
+    assert store.previous_failing(None, second_scope, outside="run-1") is None, "nothing earlier: all new"
+    store.save(second, render(second), group="run-1")
+    (earlier,) = store.trend(None, scope=second_scope, outside="run-2")
+    assert earlier.scan_id == second.scan.id
+    assert store.previous_failing(None, second_scope, outside="run-2") == {
+        f.fingerprint for f in second.findings if f.status == "fail"
+    }
+    assert store.trend(None, scope=second_scope, outside="run-1") == [], "its sibling is never its past"
+
+
 def test_a_scan_group_merges_its_shards_into_one_report(cli, catalogs, db_url: str, tmp_path: Path) -> None:
     whole = collect(SourceSpec("demo"))
     store = HistoryStore(db_url)

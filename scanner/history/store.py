@@ -355,10 +355,12 @@ class HistoryStore:
         return point
 
     @_guarded
-    def previous_failing(self, group: str | None = None, scope: frozenset[str] | None = None) -> set[str] | None:
+    def previous_failing(
+        self, group: str | None = None, scope: frozenset[str] | None = None, outside: str | None = None
+    ) -> set[str] | None:
         """Failing fingerprints of the latest stored scan of the group (or, with no group, of the
-        same ``scope``); None when there is none."""
-        earlier = self.trend(group, limit=1, scope=scope)
+        same ``scope``; see ``trend`` for ``outside``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope, outside=outside)
         if not earlier:
             return None
         with self.engine.connect() as connection:
@@ -401,11 +403,26 @@ class HistoryStore:
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
-    def trend(self, group: str | None = None, limit: int = 12, scope: frozenset[str] | None = None) -> list[TrendPoint]:
+    def trend(
+        self,
+        group: str | None = None,
+        limit: int = 12,
+        scope: frozenset[str] | None = None,
+        outside: str | None = None,
+    ) -> list[TrendPoint]:
         """The last ``limit`` scans of the group, oldest first. Without a group, the ungrouped scans
         of the same ``scope`` (see ``scan_scope``) among the last SCOPE_WINDOW: a demo scan, an empty
-        folder and an AWS organisation never share one trend line."""
-        if group is None and scope is not None:
+        folder and an AWS organisation never share one trend line. With ``outside`` (one shard of
+        a sharded run, its group that run's), the scans of the same scope in any other group or none:
+        the same shard in earlier runs, never its sibling shards."""
+        if outside is not None and scope is not None:
+            rows = [
+                row
+                for row in self.listing(None, SCOPE_WINDOW)
+                if row["scan_group"] != outside and _row_scope(row) == scope
+            ]
+            rows = list(reversed(rows[:limit]))
+        elif group is None and scope is not None:
             rows = [row for row in self.listing(None, SCOPE_WINDOW, ungrouped=True) if _row_scope(row) == scope]
             rows = list(reversed(rows[:limit]))
         else:
