@@ -216,7 +216,9 @@ class _EpilogOnDemand(click.Command):
     type=click.Path(path_type=Path),
     help="Extra directory of controls (and frameworks/ catalogs). Repeatable.",
 )
-@click.option("--framework", "frameworks", multiple=True, help="Limit to controls mapped to this framework id.")
+@click.option(
+    "--framework", "frameworks", multiple=True, help="Limit to the controls that decide this framework's items."
+)
 @click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Comma-separated output formats.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
 @click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True, help="PDF page size.")

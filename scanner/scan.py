@@ -22,7 +22,7 @@ from scanner.engine.evaluate import Evaluation, evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
-from scanner.frameworks import Framework, items_by_framework, load_frameworks, weighted_score
+from scanner.frameworks import DECIDING, Framework, items_by_framework, load_frameworks, weighted_score
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.model import (
     SEVERITY_RANK,
@@ -112,10 +112,19 @@ def select_controls(catalogs: Catalogs, options: ScanOptions) -> list[CompiledCo
     for control in catalogs.controls:
         if control.id in disabled:
             continue
-        if options.frameworks and not set(options.frameworks) & set(control.frameworks):
+        if options.frameworks and not _decides_one_of(control, options.frameworks):
             continue
         selected.append(_compile_with_params(control, options))
     return selected
+
+
+def _decides_one_of(control: Control, framework_ids: Iterable[str]) -> bool:
+    """The control decides an item (direct or partial) of one of the frameworks: a supporting
+    mapping is evidence for an assessor, and a scan limited to a framework is scored on what
+    decides its items only (scored on supporting controls, NIST AI 600-1 read 78.2 with none of its
+    items assessed)."""
+    chosen = set(framework_ids)
+    return any(m.framework in chosen and m.relationship in DECIDING for m in control.mappings)
 
 
 def _compile_with_params(control: Control, options: ScanOptions) -> CompiledControl:

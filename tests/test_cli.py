@@ -91,6 +91,21 @@ def test_framework_scope_limits_controls_and_postures(cli, tmp_path: Path) -> No
     results = json.loads((tmp_path / "results.json").read_text())
     assert [f["id"] for f in results["frameworks"]] == ["cis-aws-foundations"]
     assert all("cis-aws-foundations" in c["frameworks"] for c in results["controls"])
+    deciding = {"direct", "partial"}
+    assert all(
+        any(m["framework"] == "cis-aws-foundations" and m["relationship"] in deciding for m in c["mappings"])
+        for c in results["controls"]
+    ), "a supporting mapping decides nothing: it does not put a control in a framework's scan"
+
+
+def test_a_scan_limited_to_a_framework_no_control_decides_has_no_score(cli, tmp_path: Path) -> None:
+    """NIST AI 600-1: the controls map to it as supporting evidence only, so none of its items is
+    assessed; a scan limited to it is scored on nothing, not on that evidence (it read 78.2, C)."""
+    outcome = cli("scan", "demo", "-q", "--framework", "nist-ai-600-1", "--no-history", "--format", "json",
+                  "--output-dir", str(tmp_path))  # fmt: skip
+    assert outcome.exit_code == 3
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["score"] is None and results["gate"]["nothing_assessed"] is True
 
 
 def test_include_passed_lists_passing_findings(cli, tmp_path: Path) -> None:
