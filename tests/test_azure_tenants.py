@@ -79,6 +79,31 @@ def test_a_malformed_credential_setting_is_one_line_and_exit_2(fake, tmp_path: P
     ]
 
 
+# DefaultAzureCredential's message on a machine with no Azure credential at all (azure-identity 1.2x)
+NOTHING_SET_UP = """DefaultAzureCredential failed to retrieve a token from the included credentials.
+Attempted credentials:
+\tEnvironmentCredential: EnvironmentCredential authentication unavailable. Environment variables are not fully \
+configured.
+Visit https://aka.ms/azsdk/python/identity/environmentcredential/troubleshoot to troubleshoot this issue.
+\tManagedIdentityCredential: ManagedIdentityCredential authentication unavailable.
+\tVisualStudioCodeCredential: VisualStudioCodeCredential requires the 'azure-identity-broker' package to be installed.
+\tAzureCliCredential: Azure CLI not found on path
+\tAzurePowerShellCredential: PowerShell is not installed
+\tAzureDeveloperCliCredential: Azure Developer CLI could not be found. Please visit https://aka.ms/azure-dev
+To mitigate this issue, please refer to the troubleshooting guidelines."""
+
+
+def test_with_no_credential_set_up_the_line_names_the_environment_as_documented() -> None:
+    """A machine with nothing set up: the line names EnvironmentCredential (docs/sources/azure.md),
+    not a credential whose tool or package is missing (it named VisualStudioCodeCredential)."""
+    from scanner.sources.azure import credential_problem
+
+    line = credential_problem(Exception(NOTHING_SET_UP))
+    assert line.startswith("EnvironmentCredential: EnvironmentCredential authentication unavailable")
+    failing = NOTHING_SET_UP.replace("Azure CLI not found on path", "ERROR: AADSTS70043: The refresh token has expired")
+    assert credential_problem(Exception(failing)).startswith("AzureCliCredential: ERROR: AADSTS70043")
+
+
 def test_gaps_of_tenant_wide_calls_are_filed_under_the_tenant(fake) -> None:
     fake.state.deny.add("/beta/reports/servicePrincipalSignInActivities")  # refused, not unlicensed
     inventory = scan(fake)

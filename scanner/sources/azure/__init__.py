@@ -22,12 +22,17 @@ PERMISSIONS = (
 )
 
 
+# How azure-identity says a credential of its chain is not set up on this machine at all (as opposed
+# to set up and failing): unavailable, or its tool or package missing
+_NOT_SET_UP = ("unavailable", "not configured", "not installed", "not found", "could not be found", "to be installed")
+
+
 def credential_problem(error: Exception) -> str:
     """The line of azure-identity's message that says why: the credential that was configured and
     failed, rather than the chain's header or the ones that were not configured at all."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     attempts = [line for line in lines if line.split(":")[0].endswith("Credential") and ":" in line]
-    failed = [line for line in attempts if "unavailable" not in line.lower() and "not configured" not in line.lower()]
+    failed = [line for line in attempts if not any(words in line.lower() for words in _NOT_SET_UP)]
     chosen = (failed or attempts or lines or [type(error).__name__])[0]
     return chosen[:300]
 
