@@ -193,16 +193,21 @@ def test_shards_divide_every_account_exactly_once() -> None:
 
 
 def _demo_part(whole, catalogs, providers: set[str]):
+    """The demo estate's records of some providers (``manifest`` takes the manifests source too),
+    scanned: one shard of a sharded scan."""
     part = dataclasses.replace(
         whole,
         accounts=[a for a in whole.accounts if a.provider in providers],
         identities=[i for i in whole.identities if i.provider in providers],
         agents=[a for a in whole.agents if a.provider in providers],
         log_sources=[s for s in whole.log_sources if s.provider in providers],
-        sources=[s for s in whole.sources if s.name in providers],
+        sources=[
+            s for s in whole.sources if s.name in providers or ("manifest" in providers and s.name == "manifests")
+        ],
     )
     keep = {i.uid for i in part.identities} | {a.uid for a in part.agents}
-    part.credentials = [c for c in whole.credentials if c.identity_uid in keep]
+    part.credentials = [c for c in whole.credentials if c.identity_uid in keep or
+                        c.attributes.get("provider") in providers]  # fmt: skip
     part.grants = [g for g in whole.grants if g.identity_uid in keep]
     return run_scan(part, catalogs, ScanOptions())
 
@@ -235,19 +240,7 @@ def test_a_scan_group_merges_its_shards_into_one_report(cli, catalogs, db_url: s
     store = HistoryStore(db_url)
     parts = []
     for provider_set in ({"aws"}, {"azure", "gcp", "manifest"}):
-        part = dataclasses.replace(
-            whole,
-            accounts=[a for a in whole.accounts if a.provider in provider_set],
-            identities=[i for i in whole.identities if i.provider in provider_set],
-            agents=[a for a in whole.agents if a.provider in provider_set],
-            log_sources=[s for s in whole.log_sources if s.provider in provider_set],
-            sources=[s for s in whole.sources if s.name in provider_set | {"manifests"}],
-        )
-        keep = {i.uid for i in part.identities} | {a.uid for a in part.agents}
-        part.credentials = [c for c in whole.credentials if c.identity_uid in keep or
-                            c.attributes.get("provider") in provider_set]  # fmt: skip
-        part.grants = [g for g in whole.grants if g.identity_uid in keep]
-        result = run_scan(part, catalogs, ScanOptions())
+        result = _demo_part(whole, catalogs, provider_set)
         store.save(result, render(result), group="weekly")
         parts.append(result)
     out = tmp_path / "merged"
