@@ -246,3 +246,14 @@ def test_a_date_the_calendar_lacks_is_one_line_and_exit_2(cli, tmp_path: Path) -
     assert outcome.exit_code == 2
     (line,) = outcome.output.strip().splitlines()
     assert line.startswith(f"nhiscan: error: {export}: an export holds an impossible value: day is out of range")
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    """Named twice, however spelt, a file is one export: no note says it 'is superseded by the
+    newer' itself."""
+    once = inventory_of(NEWER_REPORT)
+    spelt_otherwise = NEWER_REPORT.parent / ".." / NEWER_REPORT.parent.name / NEWER_REPORT.name
+    for twice in (inventory_of(NEWER_REPORT, NEWER_REPORT), inventory_of(NEWER_REPORT, spelt_otherwise)):
+        notes = [n for s in twice.sources for n in s.notes]
+        assert not any(str(NEWER_REPORT) in n and "superseded" in n for n in notes), notes
+    assert comparable(inventory_of(NEWER_REPORT, NEWER_REPORT)) == comparable(once)

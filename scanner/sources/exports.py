@@ -119,6 +119,7 @@ def _judged_at(times: dict[str, datetime | None], now: datetime | None, notes: l
 
 
 def _expand(argument: str) -> list[Candidate]:
+    """The files to read, each once however often it is named (a file, and the folder holding it)."""
     found: list[Candidate] = []
     for part in (p.strip() for p in argument.split(",") if p.strip()):
         path = Path(part)
@@ -129,7 +130,14 @@ def _expand(argument: str) -> list[Candidate]:
             found += [Candidate(p, True, p.relative_to(path).as_posix()) for p in files]
         else:
             found.append(Candidate(path, False, path.name))
-    return found
+    seen: set[Path] = set()
+    once = []
+    for candidate in found:
+        key = candidate.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            once.append(candidate)
+    return once
 
 
 def _hidden(relative: Path) -> bool:
