@@ -249,3 +249,24 @@ def test_wrong_or_broken_exports_are_one_line_and_exit_2(cli, tmp_path: Path, ma
     assert outcome.exit_code == 2
     lines = outcome.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], outcome.output
+
+
+def test_a_user_created_after_the_credential_report_has_unknown_keys_in_the_live_source_too() -> None:
+    """The live source reads the authorization details after asking for the report, which may be
+    up to four hours old: a user the details list and the report does not has its keys, last use
+    and console access unknown, unless its keys were listed (build_iam serves both sources)."""
+    from scanner.sources.aws.credential_report import parse_report
+    from scanner.sources.aws.iam import build_iam
+
+    details = json.loads((AWS / "cloudmapper-demo-iam-get-account-authorization-details.json").read_text())
+    report = json.loads((AWS / "cloudmapper-demo-iam-get-credential-report.json").read_text())
+    rows = parse_report(report["Content"])
+    listed = {
+        "USER": [{"AccessKeyId": "AKIAEXAMPLEEXAMPLE01", "Status": "Active", "CreateDate": "2019-05-01T00:00:00Z"}]
+    }
+    records = build_iam("123456789012", details, rows, listed)
+    users = {i.name: i for i in records.identities if i.kind == "user"}
+    assert {"last_used", "interactive", "credentials"} <= set(users["USER_WITH_BAD_INLINE_POLICY"].unknown)
+    assert "credentials" not in users["USER"].unknown, "its keys were listed"
+    assert {"last_used", "interactive"} <= set(users["USER"].unknown)
+    assert {"auditor_tmp", "user"} <= set(users), "users only the report lists are kept"
