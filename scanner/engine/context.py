@@ -88,14 +88,16 @@ class EvalContext:
         if cached is None:
             holder = self.holder(grant.identity_uid)
             provider = holder.provider if holder is not None else "aws"
-            denied = self._denied_of.get(grant.identity_uid)
-            if denied is None:
-                denied = self._denied_of[grant.identity_uid] = self._denied(
-                    self.grants_by_holder.get(grant.identity_uid, ())
-                )
-            tags = self.capabilities.grant_tags(grant, provider, denied)
+            tags = self.capabilities.grant_tags(grant, provider, self._holder_denied(grant.identity_uid))
             cached = self._grant_tags[grant.uid] = _certain(grant, tags)
         return cached
+
+    def _holder_denied(self, holder_uid: str) -> tuple[str, ...]:
+        """``_denied`` of the holder's grants, worked out once per holder."""
+        denied = self._denied_of.get(holder_uid)
+        if denied is None:
+            denied = self._denied_of[holder_uid] = self._denied(self.grants_by_holder.get(holder_uid, ()))
+        return denied
 
     @staticmethod
     def grant_gap(grant: Grant) -> str | None:
@@ -144,17 +146,13 @@ class EvalContext:
         cached = self._identity_tags.get(identity.uid)
         if cached is None:
             grants = self.grants_by_holder.get(identity.uid, ())
-            denied = self._denied(grants)
+            denied = self._holder_denied(identity.uid)
             tags: set[str] = set()
             actions: set[str] = set()
             for grant in grants:
                 if grant.attributes.get("effect") == "Deny":
                     continue
-                tags |= (
-                    _certain(grant, self.capabilities.grant_tags(grant, identity.provider, denied))
-                    if denied
-                    else self.grant_tags(grant)
-                )
+                tags |= self.grant_tags(grant)  # the holder's denials taken away already
                 allowed = self.capabilities.effective_actions(grant, identity.provider)
                 if denied:
                     actions.update(a for a in allowed if not any(fnmatchcase(a.lower(), d) for d in denied))
