@@ -376,7 +376,7 @@ def inventory(
     incomplete = [s for s in collected.sources if s.status != "complete"]
     if incomplete and not allow_partial:
         ctx.exit(EXIT_PARTIAL)
-    if not (collected.identities or collected.credentials or collected.agents):  # nothing in scope: exit 3
+    if not collected.holds_subjects():  # nothing in scope: exit 3
         found = "the sources held no identities, credentials or agents; check the source paths and the scope"
         click.echo(exits.error_line(found), err=True)
         ctx.exit(EXIT_PARTIAL)

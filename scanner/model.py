@@ -148,6 +148,11 @@ class Inventory:
     sources: list[SourceStatus] = field(default_factory=list)
     schema_version: str = INVENTORY_SCHEMA_VERSION
 
+    def holds_subjects(self) -> bool:
+        """Whether it holds an identity, credential or agent, the records controls are about;
+        accounts and log sources alone are an empty estate (a wrong path, a folder with no agent)."""
+        return bool(self.identities or self.credentials or self.agents)
+
     def merge(self, other: Inventory) -> Inventory:
         """One inventory holding both; the later collection time stands for the whole. Judged at the
         earlier one, a key created since (or a secret expiring since) would have a negative age and

@@ -271,7 +271,7 @@ def nothing_assessed(
         return True
     if inventory is None:  # a results file from before inventories were kept: its findings speak
         return False
-    if inventory.identities or inventory.credentials or inventory.agents:
+    if inventory.holds_subjects():
         return False
     return not any(f.status == "fail" for f in findings)
 

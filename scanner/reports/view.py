@@ -318,7 +318,7 @@ def gate_verdict(result: ScanResult) -> str:
     gate = result.gate
     if gate.get("nothing_assessed"):
         estate = result.inventory
-        found = estate is None or estate.identities or estate.credentials or estate.agents
+        found = estate is None or estate.holds_subjects()
         return NOTHING_DECIDED if found else NOTHING_ASSESSED
     level = gate.get("fail_on", result.scan.fail_on)
     blocking = int(gate.get("blocking_findings", 0))
