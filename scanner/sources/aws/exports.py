@@ -138,7 +138,7 @@ def _details_of(account: str, exports: AccountExports, notes: list[str]) -> dict
             if differs:
                 differing.append(arn)
     if differing:
-        shown = ", ".join(differing[:5]) + (f" and {len(differing) - 5} more" if len(differing) > 5 else "")
+        shown = _first_five(differing)
         notes.append(
             f"{account}: {len(differing)} principals or policies differ between authorization-details exports "
             f"({shown}); principals keep the permissions of every copy, policies the copy updated last"
@@ -226,9 +226,13 @@ def _unmatched_users(account: str, details: dict[str, list[Any]], report: Report
         (in_details - in_report, "the authorization details", "keys, last use and console access"),
     ):
         if users:
-            listed = sorted(users)
-            named = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
-            notes.append(f"{account}: {len(listed)} users in {shown} only ({named}): their {missing} are unknown")
+            named = _first_five(sorted(users))
+            notes.append(f"{account}: {len(users)} users in {shown} only ({named}): their {missing} are unknown")
+
+
+def _first_five(names: list[str]) -> str:
+    """Names for a note: the first five, and how many more."""
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _impossible_dates(credentials: list[Credential], generated: datetime) -> None:
