@@ -147,10 +147,9 @@ def _hidden(relative: Path) -> bool:
 def _read_export(path: Path, exports: Exports) -> None:
     where = str(path)
     suffix = path.suffix.lower()
-    repeated: list[str] = []
     if suffix == ".csv":
-        rows = parse_report(read_text(path), where, repeated)
-        _add_report(exports.aws, rows, None, where, repeated)
+        rows = parse_report(read_text(path), where)
+        _add_report(exports.aws, rows, None, where)
         return
     if suffix in (".yaml", ".yml"):
         yaml_output = _GCLOUD_YAML.search(read_text(path))
@@ -158,7 +157,7 @@ def _read_export(path: Path, exports: Exports) -> None:
     if suffix != ".json":
         text = read_text(path)
         if text.startswith("user,arn,"):
-            _add_report(exports.aws, parse_report(text, where, repeated), None, where, repeated)
+            _add_report(exports.aws, parse_report(text, where), None, where)
             return
         raise NotAnExport(UNRECOGNISED)
     try:
@@ -185,10 +184,9 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
             aws.add_details(account, part)
     elif "Content" in data and ("GeneratedTime" in data or "ReportFormat" in data):
         validate(data, "export-aws-credential-report", Path(where), at=at)
-        repeated: list[str] = []
-        rows = parse_report(_report_text(data["Content"], where, at), where, repeated)
+        rows = parse_report(_report_text(data["Content"], where, at), where)
         generated = data.get("GeneratedTime")
-        _add_report(aws, rows, _parse_time(generated) if generated else None, where, repeated)
+        _add_report(aws, rows, _parse_time(generated) if generated else None, where)
     elif "trailList" in data:
         validate(data, "export-aws-trails", Path(where), at=at)
         by_account: dict[str, list[dict[str, Any]]] = {}
@@ -230,10 +228,10 @@ def _details_by_account(data: dict[str, Any], where: str) -> dict[str, dict[str,
     return {account: {**part, "Policies": policies} for account, part in parts.items()} or {fallback: data}
 
 
-def _add_report(aws: AwsExports, rows: list[Any], generated: datetime | None, where: str, repeated: list[str]) -> None:
+def _add_report(aws: AwsExports, rows: list[Any], generated: datetime | None, where: str) -> None:
     if not rows:
         raise InputError("the credential report has no rows", where)
-    aws.add_report(_account_of([r.arn for r in rows], where), rows, generated, where, repeated)
+    aws.add_report(_account_of([r.arn for r in rows], where), rows, generated, where)
 
 
 def _report_text(content: str, where: str, at: tuple[str, ...]) -> str:

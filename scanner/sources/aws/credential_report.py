@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from scanner.errors import InputError
@@ -38,6 +38,7 @@ class ReportRow:
     password_last_used: datetime | None
     mfa_active: bool | None
     keys: list[ReportKey]
+    copies: int = field(default=1, compare=False, repr=False)  # rows the report lists this user in
 
     @property
     def is_root(self) -> bool:
@@ -57,19 +58,16 @@ def _flag(value: str | None) -> bool | None:
     return None
 
 
-def parse_report(
-    content: str | bytes, path: str = "credential report", repeated: list[str] | None = None
-) -> list[ReportRow]:
+def parse_report(content: str | bytes, path: str = "credential report") -> list[ReportRow]:
     """The report's rows, one per user. A user listed more than once (seen in real reports) keeps
     the row that shows the most of its keys, whatever the rows' order, so no key is lost to an
-    emptier copy; each such user is named in ``repeated`` (when given)."""
+    emptier copy; the row counts its ``copies``."""
     text = content.decode("utf-8") if isinstance(content, bytes) else content
     reader = csv.DictReader(io.StringIO(text))
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
     if missing:
         raise InputError(f"not an IAM credential report (missing columns {', '.join(sorted(missing))})", path)
     rows: dict[str, ReportRow] = {}
-    copies: dict[str, int] = {}
     for number, raw in enumerate(reader, start=2):
         try:
             keys = [
@@ -92,11 +90,11 @@ def parse_report(
             )
         except ValueError as exc:
             raise InputError(f"credential report line {number}: {exc}", path) from None
-        copies[row.arn] = copies.get(row.arn, 0) + 1
         kept = rows.get(row.arn)
-        rows[row.arn] = row if kept is None else max(kept, row, key=_showing)
-    if repeated is not None:
-        repeated += [f"{rows[arn].user} ({n} rows)" for arn, n in copies.items() if n > 1]
+        if kept is not None:
+            row = max(kept, row, key=_showing)
+            row.copies = kept.copies + 1
+        rows[row.arn] = row
     return list(rows.values())
 
 

@@ -41,7 +41,11 @@ class Report:
     rows: list[ReportRow]
     generated: datetime | None
     where: str
-    repeated: list[str] = field(default_factory=list)  # users listed more than once, as parse_report names them
+
+    @property
+    def repeated(self) -> list[str]:
+        """The users the report lists more than once, each with how many rows."""
+        return [f"{row.user} ({row.copies} rows)" for row in self.rows if row.copies > 1]
 
     @property
     def ranked_time(self) -> datetime:
@@ -78,10 +82,8 @@ class AwsExports:
             for item in details.get(name) or []:
                 exports.details[name].setdefault(str(item["Arn"]), []).append(item)
 
-    def add_report(
-        self, account: str, rows: list[ReportRow], generated: datetime | None, where: str, repeated: list[str]
-    ) -> None:
-        self.accounts[account].reports.append(Report(rows, generated, where, repeated))
+    def add_report(self, account: str, rows: list[ReportRow], generated: datetime | None, where: str) -> None:
+        self.accounts[account].reports.append(Report(rows, generated, where))
 
     def add_trails(self, account: str, trails: list[dict[str, Any]]) -> None:
         exports = self.accounts[account]
