@@ -303,13 +303,10 @@ def scan(
     result.scan.timings = {"collect": round(collected - clock, 3), "evaluate": round(evaluated - collected, 3)}
     store = None if no_history else HistoryStore(db)
     if store is not None:
-        group: str | None
-        scope: frozenset[str] | None
-        outside: str | None
-        if scan_group and settings["shard"] is not None:  # one shard of a run: its own accounts in earlier runs
-            group, scope, outside = None, scan_scope(result), scan_group
-        else:
-            group, scope, outside = scan_group, None if scan_group else scan_scope(result), None
+        shard_of_run = bool(scan_group) and settings["shard"] is not None  # its own accounts in earlier runs
+        group = None if shard_of_run else scan_group
+        scope = scan_scope(result) if group is None else None
+        outside = scan_group if shard_of_run else None
         earlier = store.trend(group, scope=scope, outside=outside)
         result.trend = [*earlier, trend_point(result, store.previous_failing(group, scope, outside))]
     packer = ResultsPacker() if store is not None else None

@@ -415,15 +415,11 @@ class HistoryStore:
         folder and an AWS organisation never share one trend line. With ``outside`` (one shard of
         a sharded run, its group that run's), the scans of the same scope in any other group or none:
         the same shard in earlier runs, never its sibling shards."""
-        if outside is not None and scope is not None:
+        if group is None and scope is not None:
+            listed = self.listing(None, SCOPE_WINDOW, ungrouped=outside is None)
             rows = [
-                row
-                for row in self.listing(None, SCOPE_WINDOW)
-                if row["scan_group"] != outside and _row_scope(row) == scope
+                row for row in listed if _row_scope(row) == scope and (outside is None or row["scan_group"] != outside)
             ]
-            rows = list(reversed(rows[:limit]))
-        elif group is None and scope is not None:
-            rows = [row for row in self.listing(None, SCOPE_WINDOW, ungrouped=True) if _row_scope(row) == scope]
             rows = list(reversed(rows[:limit]))
         else:
             rows = list(reversed(self.listing(group, limit, ungrouped=group is None)))
