@@ -64,9 +64,8 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
         lines.append(f"{value} = {call}")
         if name in relation_values:
             lines.append(f"{value} = BOTH({relation_values[name]}, {value})")
-            entries = [(key, held) for key, held in entries if held != relation_values[name]]
         relation_values[name] = value
-        entries.append((program.constant(name), value))
+    entries += [(program.constant(name), value) for name, value in relation_values.items()]
     if compiled.classified:
         lines.append("classified = ctx.classification(record).describe()")
         entries.append((program.constant("classified_as"), "classified"))
