@@ -228,13 +228,14 @@ def coverage_gaps(result: ScanResult, limit: int = 12) -> list[CoverageGap]:
     if len(unknown_controls) > LISTED_PER_AREA:
         rest_controls = unknown_controls[LISTED_PER_AREA:]
         unknown = sum(c.counts["unknown"] for c in rest_controls)
-        ids = ", ".join(c.id for c in rest_controls[:6]) + (" …" if len(rest_controls) > 6 else "")
+        ids = _first_ids([c.id for c in rest_controls])
         gaps.append(CoverageGap("control", plural(len(rest_controls), "more control"), f"unknown for {unknown}: {ids}"))
     for framework in result.frameworks:
         items = [i for i in framework.items if i.status == "not_assessable"]
         if items:
-            ids = ", ".join(i.id for i in items[:6]) + (" …" if len(items) > 6 else "")
-            detail = f"{plural(len(items), 'item')} not assessable from configuration: {ids}"
+            detail = (
+                f"{plural(len(items), 'item')} not assessable from configuration: {_first_ids([i.id for i in items])}"
+            )
             gaps.append(CoverageGap("framework", framework.name, detail))
     if len(gaps) > limit:  # the last line says what was left out, never a silent cut
         left_out = gaps[limit - 1 :]
@@ -244,6 +245,11 @@ def coverage_gaps(result: ScanResult, limit: int = 12) -> list[CoverageGap]:
             CoverageGap("more", plural(len(left_out), "more gap"), f"{areas}: see results.json"),
         ]
     return gaps
+
+
+def _first_ids(ids: list[str]) -> str:
+    """The first six ids, and "…" when there are more."""
+    return ", ".join(ids[:6]) + (" …" if len(ids) > 6 else "")
 
 
 def unknown_fields(inventory: Inventory | None) -> Counter[str]:
