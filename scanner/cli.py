@@ -446,7 +446,7 @@ def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
     if not _is_stored_id(reference):
         path = Path(reference)
         return read_json(path), path, False
-    data, intact = HistoryStore(db).load_document(reference)
+    data, intact = HistoryStore(db, must_exist=True).load_document(reference)
     return data, Path(f"history:{reference}"), intact
 
 
@@ -455,7 +455,7 @@ def _stored_or_file(reference: str, db: str | None) -> ScanResult:
     from scanner.results_file import load_results_file
 
     if _is_stored_id(reference):
-        return HistoryStore(db).load(reference)
+        return HistoryStore(db, must_exist=True).load(reference)
     return load_results_file(Path(reference))
 
 
@@ -470,7 +470,7 @@ def _report_input(reference: str, db: str | None, formats: list[str]) -> tuple[S
     from scanner.history.store import HistoryStore
 
     if set(formats) <= _SUMMARY_FORMATS and _is_stored_id(reference):
-        summary = HistoryStore(db).load_summary(reference)
+        summary = HistoryStore(db, must_exist=True).load_summary(reference)
         if summary is not None:
             return summary
     return _stored_or_file(reference, db), None
@@ -485,7 +485,7 @@ def _diff_side(reference: str, db: str | None) -> Side:
     from scanner.results_file import streamed_failing
 
     if _is_stored_id(reference):
-        indexed = HistoryStore(db).drift_side(reference)
+        indexed = HistoryStore(db, must_exist=True).drift_side(reference)
         if indexed is not None:
             return indexed
     else:
@@ -518,7 +518,7 @@ def report(
     if scan_group:
         from scanner.history.merge import merge_results
 
-        store = HistoryStore(db)
+        store = HistoryStore(db, must_exist=True)
         result = merge_results(store.group(scan_group), load_catalogs(), scan_group)
         result.trend = store.trend(scan_group)
     elif results:
@@ -542,7 +542,7 @@ def history(db: str | None, scan_group: str | None, limit: int, prune_days: int 
     """Stored scans, newest first, with their scores and what changed."""
     from scanner.history.store import HistoryStore
 
-    store = HistoryStore(db)
+    store = HistoryStore(db, must_exist=True)
     if prune_days:
         pruned = store.prune(prune_days)
         click.echo(f"pruned {pruned} {'scan' if pruned == 1 else 'scans'} older than {prune_days} days", err=True)

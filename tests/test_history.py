@@ -105,8 +105,29 @@ def test_a_diff_of_stored_scans_reads_back_what_changed_on_every_database(
 
 
 def test_an_unknown_scan_id_is_one_line_and_exit_2(cli, db_url: str, tmp_path: Path) -> None:
+    HistoryStore(db_url)  # a history, without that scan
     outcome = cli("report", "deadbeef", "--db", db_url, "-o", str(tmp_path))
     assert outcome.exit_code == 2 and outcome.output.strip() == "nhiscan: error: no stored scan deadbeef"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["history"],
+        ["history", "--prune-days", "30"],
+        ["report", "deadbeef", "--format", "md"],
+        ["report", "--scan-group", "nightly", "--format", "md"],
+        ["diff", "deadbeef", "cafebabe"],
+    ],
+)
+def test_commands_that_read_the_history_never_make_a_new_one(cli, tmp_path: Path, command: list[str]) -> None:
+    """A mistyped --db is named, not read as an empty history ("No stored scans.", exit 0)."""
+    mistyped = tmp_path / "no-such-folder" / "histroy.db"
+    outcome = cli(*command, "--db", str(mistyped), *(["-o", str(tmp_path / "out")] if command[0] == "report" else []))
+    assert outcome.exit_code == 2
+    named = f"history database {mistyped} does not exist: no scan has been stored there"
+    assert outcome.output.strip() == f"nhiscan: error: {named}"
+    assert not mistyped.parent.exists()
 
 
 def test_concurrent_writers_all_land(catalogs, db_url: str) -> None:

@@ -187,12 +187,25 @@ def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
     return guarded
 
 
+def _require_sqlite_file(url: str) -> None:
+    if not url.startswith("sqlite:///"):
+        return
+    location = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if location in ("", ":memory:") or Path(location).exists():
+        return
+    raise HistoryError(f"history database {location} does not exist: no scan has been stored there")
+
+
 class HistoryStore:
     """Every public method turns a database fault (unreachable, corrupt, an unknown migration
     revision, a stored blob that is not a scan) into one HistoryError line (exit 2)."""
 
-    def __init__(self, url: str | None = None, migrate: bool = True) -> None:
+    def __init__(self, url: str | None = None, migrate: bool = True, must_exist: bool = False) -> None:
+        """``must_exist``: for commands that only read, a SQLite file that is not there is an error,
+        not a new empty history (a mistyped path would otherwise read as "no stored scans")."""
         self.url = database_url(url) if url else default_url()
+        if must_exist:
+            _require_sqlite_file(self.url)
         with self._faults():
             self.engine = self._engine(self.url)
             if migrate:
