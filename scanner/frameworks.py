@@ -180,6 +180,20 @@ def _is_version_column(column: str) -> bool:
     return column.startswith("v") and column[1:2].isdigit() and not column.endswith("_title")
 
 
+def _version_mismatch(framework: Framework, version: str) -> str:
+    """The error for a mapping against another version of a catalog, and where to re-map it: the
+    crosswalk from that version when the catalog has one, else the catalog's own items."""
+    guide = (
+        f"`nhiscan frameworks show {framework.id} --from-version {version}`"
+        if version.lstrip("v") in framework.crosswalks
+        else f"`nhiscan frameworks show {framework.id}`; it has no crosswalk from version {version}"
+    )
+    return (
+        f"mapped against {framework.id} version {version} but the loaded catalog is version "
+        f"{framework.version}; item ids change meaning between versions: re-map each id ({guide})"
+    )
+
+
 def parse_mappings(
     raw: Mapping[str, Sequence[Mapping[str, str]]], frameworks: Mapping[str, Framework], control_id: str
 ) -> tuple[list[FrameworkMapping], list[tuple[str, tuple[str | int, ...]]]]:
@@ -193,14 +207,7 @@ def parse_mappings(
             errors.append((f"unknown framework id '{framework_id}'", ("frameworks", key)))
             continue
         if version != framework.version:
-            errors.append(
-                (
-                    f"mapped against {framework_id} version {version} but the loaded catalog is version "
-                    f"{framework.version}; item ids change meaning between versions: re-map each id "
-                    f"(`nhiscan frameworks show {framework_id} --from-version {version}`)",
-                    ("frameworks", key),
-                )
-            )
+            errors.append((_version_mismatch(framework, version), ("frameworks", key)))
             continue
         known = framework.item_ids()
         for index, entry in enumerate(entries):

@@ -115,6 +115,25 @@ def test_a_control_duplicating_a_bundled_id_is_rejected(cli, tmp_path: Path) -> 
     assert result.exit_code == 2 and "is also defined in" in result.output
 
 
+@pytest.mark.parametrize(
+    ("mapped", "guide"),
+    [
+        ("cis-aws-foundations@3.0.0", ["frameworks", "show", "cis-aws-foundations", "--from-version", "3.0.0"]),
+        ("nist-csf-2.0@1.1", ["frameworks", "show", "nist-csf-2.0"]),
+    ],
+)
+def test_a_mapping_of_another_catalog_version_names_a_command_that_works(
+    cli, tmp_path: Path, mapped: str, guide: list[str]
+) -> None:
+    """The crosswalk from the mapped version where the catalog has one; else the catalog's items
+    (before, it suggested --from-version 1.1, which nist-csf-2.0 has no crosswalk for)."""
+    text = GOOD_CONTROL.replace("nist-csf-2.0@2.0:", f"{mapped}:").replace("id: NHI-OWN-001", "id: ORG-OWN-001")
+    refused = cli("controls", "validate", str(control_dir(tmp_path, "ORG-OWN-001.yaml", text)))
+    assert refused.exit_code == 2
+    assert f"(`nhiscan {' '.join(guide)}`" in refused.output
+    assert cli(*guide).exit_code == 0
+
+
 def test_a_failing_embedded_test_case_fails_validation(cli, tmp_path: Path) -> None:
     broken = GOOD_CONTROL.replace(
         "  - name: a role without owner fails\n    expect: fail",
