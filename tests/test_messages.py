@@ -76,3 +76,26 @@ def test_a_relation_names_the_records_that_decide_it(catalogs) -> None:
     assert found["NHI-AGENT-011"].message.endswith("launches unpinned packages: loose-tool")
     assert found["NHI-AGENT-018"].status == "fail"
     assert found["NHI-AGENT-018"].message.startswith("finops runs as finops-role,")
+
+
+def test_a_failure_whose_other_part_was_not_collected_says_so_in_words(catalogs) -> None:
+    """NHI-AGENT-006 fails on an auto-approved tool that sends mail, whatever the runtime identity's
+    grants (not read here); its message names both parts (before: 'through send_email not collected')."""
+    from scanner.scan import run_scan
+
+    inventory = make_inventory(
+        {
+            "identities": [{"uid": "role-1", "name": "helpdesk-role", "provider": "aws", "kind": "role",
+                            "unknown": ["grants"]}],
+            "agents": [{"uid": "agent-1", "name": "helpdesk", "runs_as": "role-1"}],
+            "grants": [{"uid": "t1", "identity_uid": "agent-1", "kind": "tool", "name": "send_email",
+                        "attributes": {"auto_approved": True}}],
+        }
+    )  # fmt: skip
+    found = {f.control_id: f for f in run_scan(inventory, catalogs, ScanOptions()).findings}
+    assert found["NHI-AGENT-006"].status == "fail"
+    assert found["NHI-AGENT-006"].message == (
+        "helpdesk can act without a human in the loop "
+        "(tools without approval: send_email; runtime grants that change things: not collected)"
+    )
+    assert found["NHI-AGENT-006"].evidence["not_collected"] == ["grants of helpdesk-role"]
