@@ -281,6 +281,26 @@ def test_a_scan_group_merges_its_shards_into_one_report(cli, catalogs, db_url: s
     assert {s["account"] for s in merged["scan"]["sources"]} == {s.account for p in parts for s in p.scan.sources}
 
 
+def test_a_merged_group_is_as_of_its_evidence_not_an_empty_shards_clock(catalogs, db_url: str) -> None:
+    """A shard given no account holds nothing and is stamped with the time it ran; the merged
+    report's ages are as of the time the shards that hold something were judged at (before: the
+    empty shard's 'now', years after the demo's evidence)."""
+    from datetime import UTC, datetime
+
+    from scanner.history.merge import merge_results
+    from scanner.model import Inventory
+
+    part = _demo_part(collect(SourceSpec("demo")), catalogs, {"aws"})
+    empty = run_scan(Inventory(collected_at=datetime.now(UTC)), catalogs, ScanOptions())
+    assert empty.gate["nothing_assessed"] and empty.scan.as_of > part.scan.as_of
+    store = HistoryStore(db_url)
+    for shard in (part, empty):
+        store.save(shard, render(shard), group="weekly")
+    merged = merge_results(store.group("weekly"), catalogs, "weekly")
+    assert merged.scan.as_of == part.scan.as_of
+    assert merged.inventory is not None and merged.inventory.collected_at == part.scan.as_of
+
+
 def test_a_config_file_runs_a_scan_on_its_own(cli, tmp_path: Path) -> None:
     assert cli("init", str(tmp_path / "nhiscan.yaml")).exit_code == 0
     assert cli("init", str(tmp_path / "nhiscan.yaml")).exit_code == 2, "never overwritten"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from scanner.frameworks import weighted_score
@@ -41,8 +42,9 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
             for key, number in control.evaluated_by_scope.items():
                 total.evaluated_by_scope[key] = total.evaluated_by_scope.get(key, 0) + number
     summaries = sorted(controls.values(), key=lambda c: c.id)
+    as_of = max(r.scan.as_of for r in _judged(results))
     inventories = [r.inventory for r in results if r.inventory is not None]
-    inventory = _merge_inventories(inventories) if inventories else None
+    inventory = _merge_inventories(inventories, as_of) if inventories else None
     waivers = WaiverReport(
         **{
             name: _unique((w for r in results for w in getattr(r.waivers, name)), lambda w: (w.control, w.resource))
@@ -52,7 +54,7 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
     findings = _unique((f for r in results for f in r.findings), lambda f: f.fingerprint)
     sources = _unique((s for r in results for s in r.scan.sources), lambda s: (s.name, s.account))
-    estate = dataclasses.replace(inventory or Inventory(collected_at=first.scan.as_of), sources=sources)
+    estate = dataclasses.replace(inventory or Inventory(collected_at=as_of), sources=sources)
     frameworks = framework_postures(
         catalogs, [f for f in framework_ids if f in catalogs.frameworks], summaries, findings, estate
     )
@@ -61,7 +63,7 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
             id=f"group-{group}-{uuid.uuid4().hex[:8]}",
             started=min(r.scan.started for r in results),
             finished=max(r.scan.finished for r in results),
-            as_of=max(r.scan.as_of for r in results),
+            as_of=as_of,
             sources=sources,
             fail_on=first.scan.fail_on,
         ),
@@ -79,12 +81,18 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
     return merged
 
 
-def _merge_inventories(inventories: list[Inventory]) -> Inventory:
+def _judged(results: list[ScanResult]) -> list[ScanResult]:
+    """The shards that assessed something. A shard given no account of the group's sources holds
+    nothing, and its time ("now", when it ran) is no time any evidence was judged at."""
+    return [r for r in results if not r.gate.get("nothing_assessed")] or results
+
+
+def _merge_inventories(inventories: list[Inventory], collected_at: datetime) -> Inventory:
     def records(name: str) -> list[Any]:
         return _unique((record for inventory in inventories for record in getattr(inventory, name)), lambda r: r.uid)
 
     return Inventory(
-        collected_at=min(i.collected_at for i in inventories),
+        collected_at=collected_at,
         accounts=records("accounts"),
         identities=records("identities"),
         credentials=records("credentials"),
