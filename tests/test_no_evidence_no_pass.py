@@ -75,6 +75,37 @@ class TestGrantsThatWereNeverRead:
         assert results(catalogs, inventory, "NHI-PRIV-008")[("NHI-PRIV-008", "sa1")].status == "fail"
 
 
+class TestAnAgentWhoseReachIsNotAllKnown:
+    """An MCP client configuration declares tools but no identity: the agent acts with whatever its
+    host holds. A tool the capability catalog does not know reaches who knows what."""
+
+    REACH_CONTROLS = ("NHI-AGENT-004", "NHI-AGENT-013", "NHI-AGENT-014")
+
+    def inventory(self, runs_as: str | None, tool: str) -> Inventory:
+        return make_inventory(
+            {
+                "identities": [{"uid": "role-1", "provider": "aws", "kind": "role"}],
+                "agents": [{"uid": "agent-1", "name": "desktop", "provider": "manifest", "runs_as": runs_as}],
+                "grants": [{"uid": "t1", "identity_uid": "agent-1", "kind": "tool", "name": tool}],
+            }
+        )
+
+    @pytest.mark.parametrize("control_id", REACH_CONTROLS)
+    def test_no_declared_runtime_identity_leaves_its_reach_unknown(self, catalogs, control_id: str) -> None:
+        found = results(catalogs, self.inventory(None, "fetch"), control_id)[(control_id, "agent-1")]
+        assert found.status == "unknown" and "runtime identity of desktop" in found.evidence["not_collected"]
+
+    @pytest.mark.parametrize("control_id", REACH_CONTROLS)
+    def test_a_tool_the_catalog_does_not_know_leaves_its_reach_unknown(self, catalogs, control_id: str) -> None:
+        found = results(catalogs, self.inventory("role-1", "frobnicate_widgets"), control_id)[(control_id, "agent-1")]
+        assert found.status == "unknown" and "reach of tool frobnicate_widgets" in found.evidence["not_collected"]
+
+    @pytest.mark.parametrize("control_id", REACH_CONTROLS)
+    def test_known_tools_and_a_known_identity_still_decide(self, catalogs, control_id: str) -> None:
+        found = results(catalogs, self.inventory("role-1", "fetch"), control_id)[(control_id, "agent-1")]
+        assert found.status == "pass"
+
+
 def authorization_details(attached: list[dict[str, str]], policies: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """get-account-authorization-details output: one role with the given managed policies attached."""
     return {

@@ -8,7 +8,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from scanner.engine.capabilities import CapabilityCatalog
+from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog
 from scanner.engine.classification import Classification, classify
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 
@@ -122,7 +122,9 @@ class EvalContext:
         return None
 
     def agent_gap(self, agent: Agent) -> str | None:
-        """What was not collected about an agent's reach (its tools or its runtime identity)."""
+        """What was not collected about an agent's reach: its tools, what a tool reaches (one the
+        capability catalog does not know), or its runtime identity (unread, or none declared, as in
+        MCP client configurations: the agent then acts with whatever its host holds)."""
         if agent.unknown and "tools" in agent.unknown:
             return f"tools of {agent.name or agent.uid}"
         if agent.unknown and "runs_as" in agent.unknown:
@@ -130,10 +132,12 @@ class EvalContext:
         for tool in self.grants_by_holder.get(agent.uid, ()):
             if gap := self.grant_gap(tool):
                 return gap
-        if agent.runs_as:
-            runtime = self.identities.get(agent.runs_as)
-            return f"runtime identity {agent.runs_as}" if runtime is None else self.identity_gap(runtime)
-        return None
+            if UNKNOWN_TOOL_TAG in self.grant_tags(tool):  # the catalog cannot say what it reaches
+                return f"reach of tool {tool.name}"
+        if not agent.runs_as:  # none declared: it acts with whatever its host or caller holds
+            return f"runtime identity of {agent.name or agent.uid}"
+        runtime = self.identities.get(agent.runs_as)
+        return f"runtime identity {agent.runs_as}" if runtime is None else self.identity_gap(runtime)
 
     def account_gap(self, account_uid: str, name: str) -> str | None:
         """``name`` (agents, log_sources, ...) when the scan did not collect it for this account."""
