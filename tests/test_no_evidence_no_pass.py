@@ -175,6 +175,26 @@ class TestAManagedPolicyWhoseDocumentIsAbsent:
         found = results(catalogs, self.inventory([policy]), "NHI-PRIV-001")
         assert found[("NHI-PRIV-001", role)].status == "pass"
 
+    @pytest.mark.parametrize(
+        "versions",
+        [[], [{"VersionId": "v1", "IsDefaultVersion": False, "Document": {"Statement": []}}], [{"VersionId": "v3"}]],
+        ids=["no versions", "only an older version", "the default without its document"],
+    )
+    def test_listed_without_its_default_document_it_is_not_read_as_granting_nothing(
+        self, catalogs, versions: list[dict[str, Any]]
+    ) -> None:
+        """The Policies entry is there, but not the default version's document (the schema requires
+        neither): before, the policy granted nothing and the role passed."""
+        policy = {
+            "PolicyName": "PowerUserAccess",
+            "Arn": f"arn:aws:iam::{ACCOUNT}:policy/PowerUserAccess",
+            "DefaultVersionId": "v3",
+            "PolicyVersionList": versions,
+        }
+        role = f"arn:aws:iam::{ACCOUNT}:role/etl"
+        found = results(catalogs, self.inventory([policy]), "NHI-PRIV-001")[("NHI-PRIV-001", role)]
+        assert found.status == "unknown" and "actions of PowerUserAccess not collected" in found.message
+
 
 class TestAwsManagedPolicyDocuments:
     """An AWS-managed policy absent from an export is read from the AWS managed policy data moto ships."""

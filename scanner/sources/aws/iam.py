@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from scanner.serialize import parse_time
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.credential_report import ReportRow, parse_report
 from scanner.sources.aws.policy import (
+    default_document,
     fetch_policy,
     missing_policies,
     owner_from_tags,
@@ -364,14 +364,7 @@ def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies:
 def _managed(holder: str, attached: dict[str, Any], policies: dict[str, Any], source: str) -> list[Grant]:
     arn = attached["PolicyArn"]
     policy = policies.get(arn)
-    if policy is None:
+    document = None if policy is None else default_document(policy)
+    if policy is None or document is None:  # listed without its default version's document, or not at all
         return [unread_policy_grant(holder, attached["PolicyName"], arn, source)]
-    document = _default_version(policy.get("PolicyVersionList") or [])
     return policy_grants(holder, attached["PolicyName"], document, source, arn, policy.get("DocumentSource"))
-
-
-def _default_version(versions: Iterable[dict[str, Any]]) -> Any:
-    for version in versions:
-        if version.get("IsDefaultVersion"):
-            return version.get("Document")
-    return {}

@@ -223,7 +223,8 @@ def missing_policies(
     """``Policies`` entries for the attached managed policies whose document the details lack:
     from ``fetch`` (the live API) when given, else from the packaged AWS-managed policy data.
     A policy found in neither stays absent, and its grants unknown."""
-    have = {str(p.get("Arn")) for p in details.get("Policies") or [] if isinstance(p, dict)}
+    listed = [p for p in details.get("Policies") or [] if isinstance(p, dict)]
+    have = {str(p.get("Arn")) for p in listed if default_document(p) is not None}
     found = []
     for arn in sorted(attached_policy_arns(details) - have):
         entry = fetch(arn) if fetch is not None else None
@@ -232,6 +233,16 @@ def missing_policies(
         if entry is not None:
             found.append(entry)
     return found
+
+
+def default_document(policy: dict[str, Any]) -> Any | None:
+    """The document of a ``Policies`` entry's default version (the one marked so, or the one
+    ``DefaultVersionId`` names), or None when the entry does not hold it."""
+    versions = [v for v in policy.get("PolicyVersionList") or [] if isinstance(v, dict)]
+    marked = next((v for v in versions if v.get("IsDefaultVersion")), None)
+    named = next((v for v in versions if v.get("VersionId") == policy.get("DefaultVersionId")), None)
+    chosen = marked or named
+    return None if chosen is None else chosen.get("Document")
 
 
 def policy_entry(arn: str, name: str, version: str, document: Any, source: str) -> dict[str, Any]:
