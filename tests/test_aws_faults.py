@@ -180,3 +180,14 @@ def test_the_management_account_is_scanned_and_the_member_role_failure_is_a_gap(
     inventory = collect_aws(ORG_SCAN)
     statuses = {s.account: s.status for s in inventory.sources}
     assert statuses[MANAGEMENT] == "complete" and sorted(statuses.values()) == ["complete", "failed"]
+
+
+def test_a_member_account_whose_tags_were_refused_has_an_unknown_environment(
+    world: tuple[FakeAws, Estate], fake: FakeAws
+) -> None:
+    _, estate = world
+    member = lambda inventory: next(a for a in inventory.accounts if a.uid == estate.member)  # noqa: E731
+    assert member(collect_aws(ORG_SCAN)).environment == "development"
+    fake.state.deny.add("organizations:ListTagsForResource")
+    refused = member(collect_aws(ORG_SCAN))
+    assert refused.environment is None and "environment" in refused.unknown

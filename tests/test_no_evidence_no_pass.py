@@ -106,6 +106,39 @@ class TestAnAgentWhoseReachIsNotAllKnown:
         assert found.status == "pass"
 
 
+class TestATrustedAccountWhoseEnvironmentWasNotRead:
+    """A production role trusting an account the scan did not read (outside --aws-accounts, in
+    another shard, or whose tags the organisation refused): whether that account is development is
+    not known."""
+
+    def inventory(self, trusted: dict[str, Any] | None) -> Inventory:
+        accounts = [{"uid": "111", "provider": "aws", "environment": "production"}]
+        return make_inventory(
+            {
+                "accounts": accounts + ([trusted] if trusted else []),
+                "identities": [
+                    {"uid": "deployer", "provider": "aws", "kind": "role", "account": "111",
+                     "attributes": {"trust": [{"principal": "arn:aws:iam::222:root", "account": "222"}]}}
+                ],
+            }
+        )  # fmt: skip
+
+    def test_an_account_outside_the_scan_leaves_it_unknown(self, catalogs) -> None:
+        found = results(catalogs, self.inventory(None), "NHI-PRIV-009")[("NHI-PRIV-009", "deployer")]
+        assert found.status == "unknown" and "environment of 222 not collected" in found.message
+
+    def test_an_account_whose_tags_were_refused_leaves_it_unknown(self, catalogs) -> None:
+        refused = {"uid": "222", "provider": "aws", "unknown": ["environment", "tags"]}
+        assert results(catalogs, self.inventory(refused), "NHI-PRIV-009")[("NHI-PRIV-009", "deployer")].status == (
+            "unknown"
+        )
+
+    @pytest.mark.parametrize(("environment", "status"), [("development", "fail"), ("production", "pass")])
+    def test_a_read_account_decides(self, catalogs, environment: str, status: str) -> None:
+        read = {"uid": "222", "provider": "aws", "environment": environment}
+        assert results(catalogs, self.inventory(read), "NHI-PRIV-009")[("NHI-PRIV-009", "deployer")].status == status
+
+
 def authorization_details(attached: list[dict[str, str]], policies: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """get-account-authorization-details output: one role with the given managed policies attached."""
     return {

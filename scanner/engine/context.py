@@ -207,8 +207,11 @@ class EvalContext:
     # ------------------------------------------------------------------ accounts
 
     def account_record(self, uid: str, provider: str = "aws") -> Account:
-        """The account with this uid; one outside the scan (named in a trust) is marked external."""
-        return self.accounts.get(uid) or Account(uid=uid, provider=provider, attributes={"external": True})
+        """The account with this uid; one outside the scan (named in a trust) is marked external, and
+        its environment is not known: the scan never read its tags."""
+        return self.accounts.get(uid) or Account(
+            uid=uid, provider=provider, attributes={"external": True}, unknown=["environment", "tags"]
+        )
 
     def status_of_account(self, uid: str) -> str:
         return self.collection_status.get(uid, "complete")

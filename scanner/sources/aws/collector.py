@@ -58,7 +58,7 @@ class AccountTarget:
     session: boto3.Session | None = None
     error: SourceError | None = None
     parent: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] | None = field(default_factory=dict)  # None: the organisation's tags could not be read
     role: str = ""  # the organisation role to assume when the account's turn comes
 
 
@@ -194,7 +194,7 @@ def open_account(target: AccountTarget, base: boto3.Session, home: AwsCalls, cal
     """The account's tags (read from the organisation) and a session in it as its role: done by
     the account's own worker, so the accounts' calls overlap rather than all precede collection."""
     tags = home.paginate("organizations", "list_tags_for_resource", "Tags", ResourceId=target.account)
-    target.tags = owner_from_tags(tags or [])[0]
+    target.tags = None if tags is None else owner_from_tags(tags)[0]
     target.session, target.error = assume(base, caller, target.account, target.role)
 
 
@@ -225,7 +225,8 @@ def collect_account(
     caller: Caller,
     started: datetime,
 ) -> Inventory:
-    environment = next((v for k, v in target.tags.items() if k.lower() in ("environment", "env", "stage")), None)
+    tags = target.tags or {}
+    environment = next((v for k, v in tags.items() if k.lower() in ("environment", "env", "stage")), None)
     account = Account(
         uid=target.account,
         provider="aws",
@@ -233,9 +234,11 @@ def collect_account(
         kind="account",
         parent=target.parent,
         environment=environment,
-        tags=target.tags,
+        tags=tags,
     )
+    tags_unread = ["environment", "tags"] if target.tags is None else []
     if target.session is None:
+        account.unknown = tags_unread
         status = SourceStatus("aws", target.account, "failed", [target.error] if target.error else [])
         return Inventory(collected_at=started, accounts=[account], sources=[status])
     calls = AwsCalls(target.session, target.account, caller.region, caller.partition, scope.deadline_seconds)
@@ -259,7 +262,7 @@ def collect_account(
         unread.append("log_sources")
     if any(r[4] is None for _, r in read):
         unread.append("agents")
-    account.unknown = unread
+    account.unknown = tags_unread + unread
     account.attributes = {
         "regions": [r for r in regions if r not in calls.skipped_regions],
         "bedrock_agent_regions": sorted(offered["bedrock-agent"] - calls.skipped_regions),
