@@ -229,6 +229,30 @@ class TestAManagedPolicyWhoseDocumentIsAbsent:
         assert found.status == "unknown" and "actions of PowerUserAccess not collected" in found.message
 
 
+class TestWorkloadsNoSourceLists:
+    """No AWS source lists EC2 instances, Lambda functions or ECS tasks: which workloads use a role
+    is not known, so 'serves one workload or agent' can fail on agents, never pass."""
+
+    def inventory(self, agents: int) -> Inventory:
+        records = build_iam(ACCOUNT, authorization_details([], []), None)
+        role = f"arn:aws:iam::{ACCOUNT}:role/etl"
+        return Inventory(
+            collected_at=make_inventory({}).collected_at,
+            identities=records.identities,
+            grants=records.grants,
+            agents=make_inventory({"agents": [{"uid": f"a{n}", "runs_as": role} for n in range(agents)]}).agents,
+        )
+
+    @pytest.mark.parametrize(("agents", "status"), [(0, "unknown"), (1, "unknown"), (2, "fail")])
+    def test_an_aws_role_is_shared_only_as_far_as_its_agents_show(self, catalogs, agents: int, status: str) -> None:
+        found = results(catalogs, self.inventory(agents), "NHI-PRIV-008")[
+            ("NHI-PRIV-008", f"arn:aws:iam::{ACCOUNT}:role/etl")
+        ]
+        assert found.status == status
+        if status == "unknown":
+            assert "workloads of etl" in found.evidence["not_collected"]
+
+
 class TestAwsManagedPolicyDocuments:
     """An AWS-managed policy absent from an export is read from the AWS managed policy data moto ships."""
 

@@ -157,11 +157,15 @@ def _agents_gap(identity: Any, ctx: EvalContext) -> str | None:
 
 @reads(("identity", "agents"), ("account", "agents"), ("identity", "attributes.workloads"))
 def _consumer_count(record: Any, ctx: EvalContext) -> Any:
-    if _marked(record, "attributes") or _marked(record, "attributes.workloads"):
+    """The agents and workloads using the identity; where either was not all read, the count of
+    those read is a lower bound (two agents already share it, whatever else does)."""
+    if _marked(record, "attributes"):
         return UNKNOWN
     workloads = record.attributes.get("workloads") or []
     count = len(ctx.agents_by_runtime.get(record.uid, ())) + len(workloads)
     gap = _agents_gap(record, ctx)
+    if gap is None and _marked(record, "attributes.workloads"):
+        gap = f"workloads of {record.name or record.uid}"
     return count if gap is None else Incomplete(count, gap)
 
 

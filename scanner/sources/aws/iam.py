@@ -29,6 +29,9 @@ from scanner.sources.aws.policy import (
 )
 
 DETAIL_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+# No source lists EC2 instances, Lambda functions or ECS tasks, so which workloads use a user's keys
+# or assume a role is not known: NHI-PRIV-008 counts the agents read as a lower bound.
+WORKLOADS_NOT_READ = "attributes.workloads"
 REPORT_DEADLINE_SECONDS = 300.0
 REPORT_FIRST_PAUSE, REPORT_MAX_PAUSE = 0.5, 10.0
 REPORT_NOT_READY = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExpired"})
@@ -205,7 +208,7 @@ def _add_user(
     """``have_report``: the credential report lists this user (its last use and console access are known)."""
     tags, owner = owner_from_tags(user.get("Tags") or [])
     uid = user["Arn"]
-    unknown = [] if have_report else ["last_used", "interactive"]
+    unknown = [WORKLOADS_NOT_READ] + ([] if have_report else ["last_used", "interactive"])
     attributes: dict[str, Any] = {"path": user.get("Path", "/")}
     if user.get("PermissionsBoundary"):
         attributes["permissions_boundary"] = user["PermissionsBoundary"].get("PermissionsBoundaryArn")
@@ -352,7 +355,7 @@ def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies:
             last_used=_when(last_used),
             interactive=human,
             attributes=attributes,
-            unknown=[] if "RoleLastUsed" in role else ["last_used"],
+            unknown=[WORKLOADS_NOT_READ] + ([] if "RoleLastUsed" in role else ["last_used"]),
         )
     )
     for attached in role.get("AttachedManagedPolicies") or []:
