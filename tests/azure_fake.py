@@ -40,6 +40,7 @@ _RELATED = re.compile(
 )
 
 
+DENIED = {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}
 LICENCE_ERROR = {  # as Graph answers a report the tenant's licence does not include
     "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
     "message": "Neither tenant is B2C or tenant doesn't have premium license",
@@ -113,6 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and url.path == "/v1.0/$batch":
             return self._send(200, {"responses": [self._batch_item(item) for item in body["requests"]]})
         if method == "POST" and url.path == "/v1.0/directoryObjects/getByIds":
+            if any(url.path.startswith(prefix) for prefix in self.state.deny):
+                return self._send(403, {"error": DENIED})
             objects = [self.state.directory_objects[i] for i in body["ids"] if i in self.state.directory_objects]
             wanted = {f"#microsoft.graph.{kind}" for kind in body.get("types") or []}
             return self._send(200, {"value": [o for o in objects if not wanted or o["@odata.type"] in wanted]})

@@ -13,6 +13,7 @@ subscriptions and resolves the service principals its role assignments name thro
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +25,13 @@ from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
 from scanner.sources.azure.graph_identities import graph_identities, principals_by_object_id
+from scanner.sources.azure.records import RoleDefinition
 
 SUBSCRIPTION_WORKERS = 8
 MI_API = "api-version=2023-01-31"
+PRINCIPAL_KINDS = ("service_principal", "app_registration", "managed_identity")
+# Foundry and Azure OpenAI agents live in each project's data plane, which a tenant scan cannot list
+AGENTS_UNREAD = ("agents",)
 
 
 def collect_azure(
@@ -43,11 +48,14 @@ def collect_azure(
     tenant_name = str(organization[0].get("displayName") or tenant) if organization else tenant
     inventory = Inventory(collected_at=started)
     tenant_account = Account(uid=tenant, provider="azure", name=tenant_name, kind="tenant",
-                             attributes={"cloud": calls.cloud.name})  # fmt: skip
+                             attributes={"cloud": calls.cloud.name}, unknown=list(AGENTS_UNREAD))  # fmt: skip
     inventory.accounts.append(tenant_account)
 
     # tenant-wide objects are read by one shard; subscriptions are divided among all
-    by_object_id = graph_identities(calls, tenant, inventory) if shard is None or shard.first else {}
+    by_object_id: dict[str, str] = {}
+    directory_roles_read = True
+    if shard is None or shard.first:
+        by_object_id, directory_roles_read = graph_identities(calls, tenant, inventory)
     entra = calls.arm_list("/providers/microsoft.aadiam/diagnosticSettings?api-version=2017-04-01",
                            "arm:aadiam/diagnosticSettings", tenant)  # fmt: skip
     if entra is None:
@@ -68,11 +76,21 @@ def collect_azure(
         inventory.grants += part.inventory.grants
         inventory.log_sources += part.inventory.log_sources
     by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
-    _attachments(calls, tenant, [str(s["subscriptionId"]) for s in subscriptions], by_uid)
+    _attachments(calls, tenant, [str(s["subscriptionId"]) for s in subscriptions], by_uid, listed is not None)
+    rbac_read = listed is not None and all(part.assignments_read for part in parts)
+    if not (directory_roles_read and rbac_read):
+        _grants_unknown(inventory.identities)
     for account in [tenant, *(str(s["subscriptionId"]) for s in subscriptions)]:
         errors = calls.errors.get(account, [])
         inventory.sources.append(SourceStatus("azure", account, _status(account, tenant, organization, errors), errors))
     return inventory
+
+
+def _grants_unknown(identities: list[Identity]) -> None:
+    """Marks the grants of every principal unknown: some of its roles may be among those not read."""
+    for identity in identities:
+        if identity.kind in PRINCIPAL_KINDS and "grants" not in identity.unknown:
+            identity.unknown.append("grants")
 
 
 def _status(account: str, tenant: str, organization: list[Any] | None, errors: list[Any]) -> str:
@@ -86,7 +104,8 @@ class _Part:
 
     def __init__(self, account: Account) -> None:
         self.inventory = Inventory(collected_at=datetime.now(UTC), accounts=[account])
-        self.unlinked: list[tuple[str, str, str, str]] = []  # (principal id, role, scope, assignment id)
+        self.unlinked: list[tuple[str, RoleDefinition, str, str]] = []  # (principal id, role, scope, assignment id)
+        self.assignments_read = True
 
 
 def _subscription(
@@ -100,6 +119,7 @@ def _subscription(
     base = f"/subscriptions/{sub}/providers"
     account = Account(uid=sub, provider="azure", name=str(subscription.get("displayName") or sub), kind="subscription",
                       parent=tenant, tags=dict(subscription.get("tags") or {}))  # fmt: skip
+    account.unknown += AGENTS_UNREAD
     environment = next((v for k, v in account.tags.items() if k.lower() in ("environment", "env")), None)
     account.environment = environment
     home = subscription.get("tenantId")
@@ -109,7 +129,7 @@ def _subscription(
     part = _Part(account)
     definitions = calls.arm_list(f"{base}/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01",
                                  "arm:roleDefinitions", sub)  # fmt: skip
-    names = {str(d["id"]).rsplit("/", 1)[-1]: (d.get("properties") or {}).get("roleName") for d in definitions or []}
+    roles = {str(d["id"]).rsplit("/", 1)[-1]: records.role_definition(d) for d in definitions or []}
     assignments = calls.arm_list(f"{base}/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
                                  "arm:roleAssignments", sub)  # fmt: skip
     identities = calls.arm_list(f"{base}/Microsoft.ManagedIdentity/userAssignedIdentities?{MI_API}",
@@ -120,7 +140,7 @@ def _subscription(
         properties = assignment.get("properties") or {}
         principal = str(properties.get("principalId"))
         role_id = str(properties.get("roleDefinitionId"))
-        role = names.get(role_id.rsplit("/", 1)[-1]) or role_id
+        role = roles.get(role_id.rsplit("/", 1)[-1]) or records.unread_role(role_id)
         scope, assignment_id = str(properties.get("scope")), str(assignment.get("id"))
         holder = by_object_id.get(principal)
         if holder is not None:
@@ -136,6 +156,7 @@ def _subscription(
         part.inventory.log_sources = [records.diagnostic_setting(s, sub, "activity_log") for s in settings]
     if definitions is None or assignments is None:
         account.unknown.append("identities")
+    part.assignments_read = assignments is not None
     return part
 
 
@@ -196,17 +217,44 @@ ATTACHED_QUERY = (
 )
 
 
-def _attachments(calls: AzureCalls, tenant: str, subscriptions: list[str], by_uid: dict[str, Identity]) -> None:
+def _attachments(
+    calls: AzureCalls, tenant: str, subscriptions: list[str], by_uid: dict[str, Identity], listed: bool
+) -> None:
     """Where each user-assigned identity is attached (Azure Resource Graph, up to 1,000
-    subscriptions a query); left unknown where refused."""
-    if not subscriptions:
-        return
-    found = calls.resource_graph(ATTACHED_QUERY, subscriptions, "arm:resourceGraph", tenant)
-    known = {uid.lower(): identity for uid, identity in by_uid.items()}
+    subscriptions a query). A system-assigned identity serves the resource it belongs to. Unknown
+    where not read: service principals and applications always (nothing lists what runs as them),
+    user-assigned identities when a subscription's resources could not be queried (an identity
+    may be attached in any of them)."""
+    found = calls.resource_graph(ATTACHED_QUERY, subscriptions, "arm:resourceGraph", tenant) if subscriptions else {}
+    attachments_read = listed and all(rows is not None for rows in found.values())
+    for identity in by_uid.values():
+        resource_type = _system_assigned_to(identity)
+        if resource_type:
+            identity.attributes["workloads"] = [{"resource": identity.uid, "type": resource_type}]
+        elif _is_user_assigned(identity) and attachments_read:
+            identity.attributes["workloads"] = []
+        elif "attributes.workloads" not in identity.unknown:
+            identity.unknown.append("attributes.workloads")
+    known = {uid.lower(): identity for uid, identity in by_uid.items() if _is_user_assigned(identity)}
     for rows in found.values():
         for row in rows or []:
             for identity_id in row.get("identities") or []:
-                identity = known.get(str(identity_id).lower())
-                if identity is not None:
-                    workloads = identity.attributes.setdefault("workloads", [])
+                attached = known.get(str(identity_id).lower())
+                if attached is not None:
+                    workloads = attached.attributes.setdefault("workloads", [])
                     workloads.append({"resource": row.get("id"), "type": row.get("type")})
+
+
+_ARM_RESOURCE = re.compile(r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/([^/]+/[^/]+)/", re.IGNORECASE)
+
+
+def _is_user_assigned(identity: Identity) -> bool:
+    return identity.kind == "managed_identity" and "/userassignedidentities/" in identity.uid.lower()
+
+
+def _system_assigned_to(identity: Identity) -> str | None:
+    """The type of the resource a system-assigned identity belongs to (its uid is that resource's id)."""
+    match = _ARM_RESOURCE.match(identity.uid)
+    if identity.kind != "managed_identity" or match is None or _is_user_assigned(identity):
+        return None
+    return match.group(1).lower()

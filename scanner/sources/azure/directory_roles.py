@@ -16,15 +16,17 @@ ELIGIBLE = "/v1.0/roleManagement/directory/roleEligibilitySchedules?$expand=role
 GROUP_MEMBERS = "/groups/{}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$count=true"
 
 
-def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str, str]) -> list[Grant]:
-    """Grants of every directory role a known service principal holds. Unreadable parts are gaps."""
+def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str, str]) -> tuple[list[Grant], bool]:
+    """Grants of every directory role a known service principal holds, and whether all of them were
+    read. Unreadable parts are gaps, and then any principal may hold a role that is not listed."""
     held: list[tuple[dict[str, Any], str]] = []
     active = calls.graph_list(ACTIVE, "graph:roleManagement/directory/roleAssignments", tenant)
     held += [(assignment, "active") for assignment in active or []]
     # PIM needs Entra ID P2: without it there is nothing eligible to read, and that is no gap
-    eligible = calls.graph_list(ELIGIBLE, "graph:roleManagement/directory/roleEligibilitySchedules", tenant,
-                                optional=True)  # fmt: skip
+    eligible_call = "graph:roleManagement/directory/roleEligibilitySchedules"
+    eligible = calls.graph_list(ELIGIBLE, eligible_call, tenant, optional=True)
     held += [(schedule, "eligible") for schedule in eligible or []]
+    complete = active is not None and (eligible is not None or eligible_call in calls.unlicensed)
 
     grants: list[Grant] = []
     unresolved: dict[str, list[tuple[dict[str, Any], str]]] = {}
@@ -39,12 +41,13 @@ def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str
     group_ids = [str(group.get("id")) for group in groups or []]
     paths = {group: GROUP_MEMBERS.format(group) for group in group_ids}
     members = calls.graph_batch(list(paths.values()), "graph:groups/transitiveMembers", tenant)
+    complete = complete and groups is not None and all(members.get(path) is not None for path in paths.values())
     for group in group_ids:
         for member in members.get(paths[group]) or []:
             holder = by_object_id.get(str(member.get("id")))
             if holder:
                 grants += [_grant(holder, a, membership, via_group=group) for a, membership in unresolved[group]]
-    return grants
+    return grants, complete
 
 
 def _grant(holder: str, assignment: dict[str, Any], membership: str, via_group: str | None = None) -> Grant:

@@ -19,11 +19,14 @@ SP_FIELDS = ("id,appId,displayName,servicePrincipalType,accountEnabled,createdDa
 OWNER_FIELDS = "$select=mail,userPrincipalName,displayName,userType"
 
 
-def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> dict[str, str]:
-    """Adds the tenant's applications and service principals to ``inventory``; object id -> uid."""
+def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> tuple[dict[str, str], bool]:
+    """Adds the tenant's applications and service principals to ``inventory``. Returns object id ->
+    uid, and whether every directory role they hold was read (else any principal may hold one)."""
     apps = calls.graph_list(f"/v1.0/applications?$select={APP_FIELDS}&$top=999", "graph:applications", tenant) or []
-    sps = calls.graph_list(f"/v1.0/servicePrincipals?$select={SP_FIELDS}&$top=999", "graph:servicePrincipals", tenant)
-    sps = sps or []
+    listed_sps = calls.graph_list(
+        f"/v1.0/servicePrincipals?$select={SP_FIELDS}&$top=999", "graph:servicePrincipals", tenant
+    )
+    sps = listed_sps or []
     role_names = {
         (str(sp["id"]), str(role.get("id"))): str(role.get("value") or role.get("displayName"))
         for sp in sps
@@ -64,14 +67,16 @@ def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> di
         else:
             inventory.grants += records.app_permission_grants(identity.uid, assignments, role_names)
     apply_to_credentials(inventory.credentials, sign_ins)
-    inventory.grants += directory_role_grants(calls, tenant, by_object_id)
+    directory_roles, roles_read = directory_role_grants(calls, tenant, by_object_id)
+    inventory.grants += directory_roles
     delegated = calls.graph_list("/v1.0/oauth2PermissionGrants?$top=999", "graph:oauth2PermissionGrants", tenant)
     for grant in delegated or []:
         holder = by_object_id.get(str(grant.get("clientId")))
         if holder:
             inventory.grants += records.delegated_grants(holder, grant)
     _file_malformed(calls, tenant, inventory)
-    return by_object_id
+    # without the list of principals, the roles of those not listed could not be linked
+    return by_object_id, roles_read and listed_sps is not None
 
 
 def _add(inventory: Inventory, identity: Identity, obj: dict[str, Any]) -> None:

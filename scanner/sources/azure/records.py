@@ -14,7 +14,9 @@ Pure functions over the JSON the APIs return (the same shapes ``az ad app list``
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from scanner.model import Credential, Grant, Identity, LogSource
@@ -230,15 +232,80 @@ def directory_role_grant(
     )
 
 
-def azure_role_grant(holder: str, role_name: str, scope: str, assignment_id: str) -> Grant:
+@dataclass(frozen=True, slots=True)
+class RoleDefinition:
+    """What an Azure role allows, as far as it was read. ``unread`` names the grant fields that were
+    not collected; ``everything_but`` holds the exclusions of a ``*`` that is "everything except
+    these" (the engine's ``not_actions``)."""
+
+    name: str
+    actions: tuple[str, ...] = ()
+    everything_but: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()
+
+
+# Writing role assignments or definitions lets a holder give itself Owner: a "*" whose exclusions
+# leave either is full administration in effect, and stays "*".
+_SELF_GRANTING = ("microsoft.authorization/roleassignments/write", "microsoft.authorization/roledefinitions/write")
+
+
+def unread_role(role_id: str) -> RoleDefinition:
+    """A role whose definition was not read: neither its name nor what it allows is known."""
+    return RoleDefinition(name=role_id, unread=("name", "actions"))
+
+
+def role_definition(definition: dict[str, Any]) -> RoleDefinition:
+    """A roleDefinition as ARM lists it. Built-in roles are judged by name (the catalog names the
+    ones it knows); a custom role by what its ``permissions`` allow.
+
+    Exclusions (``notActions``, ``notDataActions``) never make a role look narrower than it is: an
+    action wholly inside one of its block's exclusions is dropped; a wildcard they only narrow is
+    kept whole, except ``*`` narrowed by exclusions that take away writing role assignments and
+    definitions, which becomes "everything but these" (as the engine reads an AWS NotAction)."""
+    properties = definition.get("properties") or {}
+    name = str(properties.get("roleName") or str(definition.get("id", "")).rsplit("/", 1)[-1])
+    if properties.get("type") == "BuiltInRole":
+        return RoleDefinition(name=name)
+    blocks = properties.get("permissions")
+    if not isinstance(blocks, list):
+        return RoleDefinition(name=name, unread=("actions",))
+    actions: list[str] = []
+    everything_but: list[list[str]] = []
+    for block in blocks:
+        excluded = [str(a).lower() for a in block.get("notActions") or []]
+        for action in (str(a) for a in block.get("actions") or []):
+            if _inside(action, excluded):
+                continue
+            if action == "*" and excluded and all(_inside(a, excluded) for a in _SELF_GRANTING):
+                everything_but.append(excluded)
+            else:
+                actions.append(action)
+        excluded_data = [str(a).lower() for a in block.get("notDataActions") or []]
+        actions += [str(a) for a in block.get("dataActions") or [] if not _inside(str(a), excluded_data)]
+    # several "everything but" blocks allow everything any of them allows: only common exclusions hold
+    common = set.intersection(*(set(e) for e in everything_but)) if everything_but else set()
+    return RoleDefinition(name=name, actions=tuple(actions), everything_but=tuple(sorted(common)))
+
+
+def _inside(action: str, exclusions: list[str]) -> bool:
+    """Whether every action ``action`` names (itself maybe a wildcard) is one an exclusion names."""
+    return any(fnmatchcase(action.lower(), pattern) for pattern in exclusions)
+
+
+def azure_role_grant(holder: str, role: RoleDefinition, scope: str, assignment_id: str) -> Grant:
+    attributes: dict[str, Any] = {"assignment_id": assignment_id, "privileged": role.name in PRIVILEGED_AZURE_ROLES}
+    if role.everything_but:
+        attributes["not_actions"] = list(role.everything_but)
     return Grant(
         holder,
         "role",
-        role_name,
+        role.name,
+        actions=list(role.actions),
         resources=[scope],
         source="roleAssignment",
-        uid=f"{holder}#role:{role_name}@{scope}",
-        attributes={"assignment_id": assignment_id, "privileged": role_name in PRIVILEGED_AZURE_ROLES},
+        uid=f"{holder}#role:{role.name}@{scope}",
+        attributes=attributes,
+        unknown=list(role.unread),
     )
 
 

@@ -1,0 +1,203 @@
+"""No evidence, no pass, for the azure source: what a refused or failed call leaves unread is
+unknown on the records it concerns, never a known "nothing". Graph and ARM are the local HTTPS
+fake (tests/azure_fake.py) serving the seeded tenant (tests/azure_estate.py), driven through
+azure-core's real pipeline; refusals have Graph's and ARM's shapes (403 Authorization_RequestDenied,
+403 AuthorizationFailed, 400 AadPremiumLicenseRequired)."""
+
+from __future__ import annotations
+
+from scanner.scan import ScanOptions, run_scan
+
+from .azure_estate import DEV, MI_ID, PROD
+from .azure_fake import FakeAzure
+from .test_azure_source import scan_tenant
+
+AUTOMATION_SP = "cccc0002-0000-4000-8000-000000000002"
+PAYMENTS_SP = "cccc0001-0000-4000-8000-000000000001"
+PRINCIPALS = ("service_principal", "app_registration", "managed_identity")
+DEFINITIONS = f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleDefinitions"
+ASSIGNMENTS = f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleAssignments"
+# Contributor's permissions as "Azure built-in roles" (learn.microsoft.com) lists them
+CONTRIBUTOR_PERMISSIONS = {
+    "actions": ["*"],
+    "notActions": [
+        "Microsoft.Authorization/*/Delete",
+        "Microsoft.Authorization/*/Write",
+        "Microsoft.Authorization/elevateAccess/Action",
+        "Microsoft.Blueprint/blueprintAssignments/write",
+        "Microsoft.Blueprint/blueprintAssignments/delete",
+        "Microsoft.Compute/galleries/share/action",
+        "Microsoft.Purview/consents/write",
+        "Microsoft.Purview/consents/delete",
+    ],
+    "dataActions": [],
+    "notDataActions": [],
+}
+
+
+def results(fake: FakeAzure, catalogs) -> tuple[object, dict[tuple[str, str], str]]:
+    inventory, _ = scan_tenant(fake)
+    result = run_scan(inventory, catalogs, ScanOptions())
+    return inventory, {(f.control_id, f.resource.name): f.status for f in result.findings}
+
+
+def principals(inventory) -> list:
+    return [i for i in inventory.identities if i.kind in PRINCIPALS]
+
+
+def custom_role(role_id: str, name: str, permissions: list[dict] | None) -> dict:
+    """A roleDefinition as the ARM reference's "Role Definitions - List" example shows one."""
+    properties: dict = {"roleName": name, "type": "CustomRole", "description": name,
+                        "assignableScopes": [f"/subscriptions/{PROD}"]}  # fmt: skip
+    if permissions is not None:
+        properties["permissions"] = permissions
+    return {"id": f"{DEFINITIONS}/{role_id}", "type": "Microsoft.Authorization/roleDefinitions", "name": role_id,
+            "properties": properties}  # fmt: skip
+
+
+def assign(fake: FakeAzure, principal: str, role_id: str, n: int) -> None:
+    fake.state.arm[ASSIGNMENTS].append(
+        {"id": f"{ASSIGNMENTS}/ra-custom-{n}", "properties": {
+            "principalId": principal, "principalType": "ServicePrincipal", "scope": f"/subscriptions/{PROD}",
+            "roleDefinitionId": f"{DEFINITIONS}/{role_id}"}}
+    )  # fmt: skip
+
+
+# directory roles
+
+
+def test_a_refused_directory_role_read_leaves_the_principals_grants_unknown_not_passing(fake_azure, catalogs) -> None:
+    """it-automation holds Privileged Role Administrator; the scanner may not read directory roles."""
+    fake_azure.state.deny.add("/v1.0/roleManagement/directory/roleAssignments")
+    inventory, status = results(fake_azure, catalogs)
+    assert all("grants" in i.unknown for i in principals(inventory))
+    assert status[("NHI-PRIV-007", "it-automation")] == "unknown"
+    assert status[("NHI-PRIV-001", "it-automation")] == "unknown"
+    assert not [key for key, value in status.items() if key[0] == "NHI-PRIV-007" and value == "pass"]
+
+
+def test_a_failed_group_member_read_leaves_the_principals_grants_unknown(fake_azure) -> None:
+    group = "eeee0001-0000-4000-8000-000000000001"
+    fake_azure.state.directory_roles.append(
+        {"principalId": group, "directoryScopeId": "/", "roleDefinition": {"displayName": "Global Administrator"}}
+    )
+    fake_azure.state.directory_objects[group] = {"@odata.type": "#microsoft.graph.group", "id": group}
+    fake_azure.state.deny.add("/v1.0/groups/")  # 403 inside the $batch
+    inventory, _ = scan_tenant(fake_azure)
+    assert all("grants" in i.unknown for i in principals(inventory))
+
+
+def test_a_refused_group_lookup_leaves_the_principals_grants_unknown(fake_azure) -> None:
+    group = "eeee0001-0000-4000-8000-000000000001"
+    fake_azure.state.directory_roles.append(
+        {"principalId": group, "directoryScopeId": "/", "roleDefinition": {"displayName": "Global Administrator"}}
+    )
+    fake_azure.state.deny.add("/v1.0/directoryObjects")
+    inventory, _ = scan_tenant(fake_azure)
+    assert all("grants" in i.unknown for i in principals(inventory))
+
+
+def test_a_refused_pim_read_leaves_grants_unknown_but_a_tenant_without_the_licence_does_not(fake_azure) -> None:
+    fake_azure.state.deny.add("/v1.0/roleManagement/directory/roleEligibilitySchedules")
+    refused, _ = scan_tenant(fake_azure)
+    assert all("grants" in i.unknown for i in principals(refused))
+    fake_azure.state.deny.clear()
+    fake_azure.state.eligible_roles = None  # 400 AadPremiumLicenseRequired: nothing eligible to read
+    unlicensed, _ = scan_tenant(fake_azure)
+    automation = next(i for i in unlicensed.identities if i.uid == f"azure:sp:{AUTOMATION_SP}")
+    assert "grants" not in automation.unknown
+
+
+# Azure role assignments and definitions
+
+
+def test_a_refused_role_definition_read_leaves_the_grant_unknown_not_a_nameless_grant(fake_azure, catalogs) -> None:
+    """mi-payments is Contributor of the production subscription; its definition cannot be read."""
+    fake_azure.state.deny.add(DEFINITIONS)
+    inventory, status = results(fake_azure, catalogs)
+    (grant,) = [g for g in inventory.grants if g.identity_uid == MI_ID and g.source == "roleAssignment"]
+    assert {"name", "actions"} <= set(grant.unknown)
+    assert status[("NHI-PRIV-006", "mi-payments")] == "unknown"
+    assert status[("NHI-PRIV-001", "mi-payments")] == "unknown"
+
+
+def test_refused_role_assignments_leave_the_principals_grants_unknown(fake_azure, catalogs) -> None:
+    fake_azure.state.deny.add(ASSIGNMENTS)
+    inventory, status = results(fake_azure, catalogs)
+    assert all("grants" in i.unknown for i in principals(inventory))
+    assert status[("NHI-PRIV-006", "mi-payments")] == "unknown", "its Contributor assignment was not read"
+
+
+def test_a_refused_subscription_list_leaves_the_principals_grants_unknown(fake_azure, catalogs) -> None:
+    fake_azure.state.deny.add("/subscriptions")
+    inventory, status = results(fake_azure, catalogs)
+    assert all("grants" in i.unknown for i in principals(inventory))
+    assert status[("NHI-PRIV-001", "mi-payments")] == "unknown"
+
+
+def test_a_custom_roles_permissions_are_what_the_grant_allows(fake_azure, catalogs) -> None:
+    """Exclusions narrow a role only where they surely do: an action wholly inside one is dropped; a
+    "*" that can still assign roles stays "*" (it can make itself Owner); a Contributor-like "*"
+    becomes everything but its exclusions."""
+    roles = {
+        "9f000000-0000-4000-8000-00000000c001": ("Platform Operator", [{"actions": ["*"], "notActions": [
+            "Microsoft.Compute/virtualMachines/delete"], "dataActions": [], "notDataActions": []}]),
+        "9f000000-0000-4000-8000-00000000c002": ("Contributor Copy", [CONTRIBUTOR_PERMISSIONS]),
+        "9f000000-0000-4000-8000-00000000c003": ("Vault Reader", [{
+            "actions": ["Microsoft.KeyVault/vaults/read", "Microsoft.KeyVault/vaults/secrets/getSecret/action"],
+            "notActions": ["Microsoft.KeyVault/vaults/secrets/*"],
+            "dataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"], "notDataActions": []}]),
+        "9f000000-0000-4000-8000-00000000c004": ("Unread Role", None),  # permissions not in the answer
+    }  # fmt: skip
+    fake_azure.state.arm[DEFINITIONS] += [custom_role(i, name, perms) for i, (name, perms) in roles.items()]
+    for n, role_id in enumerate(roles):
+        assign(fake_azure, PAYMENTS_SP, role_id, n)
+    inventory, status = results(fake_azure, catalogs)
+    grants = {g.name: g for g in inventory.grants if g.identity_uid == f"azure:sp:{PAYMENTS_SP}"}
+    assert grants["Platform Operator"].actions == ["*"]
+    assert grants["Contributor Copy"].actions == []
+    assert grants["Contributor Copy"].attributes["not_actions"] == sorted(
+        a.lower() for a in CONTRIBUTOR_PERMISSIONS["notActions"]
+    )
+    assert grants["Vault Reader"].actions == [
+        "Microsoft.KeyVault/vaults/read",
+        "Microsoft.KeyVault/vaults/secrets/getSecret/action",  # the data action; the control-plane one is excluded
+    ]
+    assert grants["Unread Role"].unknown == ["actions"]
+    assert status[("NHI-PRIV-001", "payments-api")] == "fail", "administrator through Platform Operator"
+    contributor = next(g for g in inventory.grants if g.identity_uid == MI_ID and g.source == "roleAssignment")
+    assert contributor.name == "Contributor" and contributor.actions == [], "built-in roles are judged by name"
+
+
+# workloads, agents
+
+
+def test_a_refused_resource_graph_query_leaves_managed_identities_workloads_unknown(fake_azure, catalogs) -> None:
+    """mi-payments is attached to a web app; Resource Graph may not be queried."""
+    fake_azure.state.deny.add("/providers/Microsoft.ResourceGraph")
+    inventory, status = results(fake_azure, catalogs)
+    managed = next(i for i in inventory.identities if i.uid == MI_ID)
+    assert "attributes.workloads" in managed.unknown
+    assert status[("NHI-PRIV-008", "mi-payments")] == "unknown"
+
+
+def test_workloads_of_service_principals_are_never_read_and_so_unknown(fake_azure) -> None:
+    system_assigned = f"/subscriptions/{DEV}/resourceGroups/rg/providers/Microsoft.Web/sites/dev-web"
+    fake_azure.state.service_principals.append(
+        {"id": "cccc0009-0000-4000-8000-000000000009", "appId": "dddd0009-0000-4000-8000-000000000009",
+         "displayName": "dev-web", "servicePrincipalType": "ManagedIdentity", "accountEnabled": True,
+         "alternativeNames": ["isExplicit=False", system_assigned], "appOwnerOrganizationId": None}
+    )  # fmt: skip
+    inventory, _ = scan_tenant(fake_azure)
+    kinds = {i.uid: i for i in inventory.identities}
+    assert all("attributes.workloads" in i.unknown for i in inventory.identities if i.kind != "managed_identity")
+    assert "attributes.workloads" not in kinds[MI_ID].unknown, "Resource Graph answered"
+    assert kinds[system_assigned].attributes["workloads"] == [
+        {"resource": system_assigned, "type": "microsoft.web/sites"}
+    ], "a system-assigned identity serves the resource it belongs to"
+
+
+def test_agents_are_never_collected_so_accounts_that_run_agents_are_unknown(fake_azure, catalogs) -> None:
+    inventory, status = results(fake_azure, catalogs)
+    assert all("agents" in a.unknown for a in inventory.accounts)
+    assert status[("NHI-LOG-003", "contoso-prod")] == "unknown"
