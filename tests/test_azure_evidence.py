@@ -6,9 +6,14 @@ azure-core's real pipeline; refusals have Graph's and ARM's shapes (403 Authoriz
 
 from __future__ import annotations
 
-from scanner.scan import ScanOptions, run_scan
+import copy
+import json
+from pathlib import Path
 
-from .azure_estate import DEV, MI_ID, PROD
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+from .azure_estate import DEV, MI_ID, PROD, REALWORLD
 from .azure_fake import FakeAzure
 from .test_azure_source import scan_tenant
 
@@ -201,3 +206,25 @@ def test_agents_are_never_collected_so_accounts_that_run_agents_are_unknown(fake
     inventory, status = results(fake_azure, catalogs)
     assert all("agents" in a.unknown for a in inventory.accounts)
     assert status[("NHI-LOG-003", "contoso-prod")] == "unknown"
+
+
+# exports
+
+
+def test_exported_managed_identities_have_unknown_owner_and_federated_trust(tmp_path: Path, catalogs) -> None:
+    """``az ad sp list`` lists a managed identity's service principal; its owner tag and federated
+    credentials are ARM's and are not in the export."""
+    recorded = json.loads((REALWORLD / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json")
+                          .read_text())["value"]  # fmt: skip
+    managed = copy.deepcopy(recorded[0]) | {
+        "id": "cccc0003-0000-4000-8000-000000000003", "servicePrincipalType": "ManagedIdentity",
+        "displayName": "mi-payments", "alternativeNames": ["isExplicit=True", MI_ID], "passwordCredentials": [],
+        "keyCredentials": [],
+    }  # fmt: skip
+    (tmp_path / "sps.json").write_text(json.dumps([*recorded, managed]))
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    identity = next(i for i in inventory.identities if i.kind == "managed_identity")
+    assert {"owner", "trust"} <= set(identity.unknown)
+    result = run_scan(inventory, catalogs, ScanOptions())
+    status = {(f.control_id, f.resource.uid): f.status for f in result.findings}
+    assert status[("NHI-OWN-001", MI_ID)] == "unknown", "not a failure: the owner was not in the export"
