@@ -275,3 +275,10 @@ def test_a_service_account_known_only_from_its_keys_has_unknown_owner_and_state(
         SourceSpec("file", str(SHARED / "realworld" / "gcp" / "custodian-flight-iam-serviceAccounts-list.json"))
     )
     assert all("owner" not in i.unknown and i.attributes["disabled"] is False for i in listed.identities)
+
+
+def test_gcloud_exports_list_no_workloads_so_who_runs_as_an_account_is_unknown() -> None:
+    listed = collect(
+        SourceSpec("file", str(SHARED / "realworld" / "gcp" / "custodian-flight-iam-serviceAccounts-list.json"))
+    )
+    assert listed.identities and all("attributes.workloads" in i.unknown for i in listed.identities)

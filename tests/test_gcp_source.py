@@ -386,3 +386,33 @@ def test_recorded_bodies_import_unchanged(tmp_path) -> None:
     }
     (audit,) = placed.log_sources
     assert audit.covers == ["allServices"] and audit.enabled and audit.account == "custodian-test"
+
+
+def _with_default_compute_account(fake: FakeGcp, role: str) -> str:
+    """Compute Engine's default service account in PROD, holding ``role`` on the project."""
+    state = fake.state
+    address = f"{state.number(PROD)}-compute@developer.gserviceaccount.com"
+    state.accounts[PROD].append(
+        {"name": f"projects/{PROD}/serviceAccounts/{address}", "projectId": PROD, "email": address,
+         "uniqueId": "104857600000000000099", "displayName": "Compute Engine default service account"}
+    )  # fmt: skip
+    state.projects[PROD]["policy"]["bindings"].append({"role": role, "members": [f"serviceAccount:{address}"]})
+    return address
+
+
+def results_for(fake: FakeGcp, catalogs, uid: str) -> dict[str, str]:
+    inventory, _ = scan(fake, projects=(PROD,))
+    assert all("attributes.workloads" in i.unknown for i in inventory.identities)
+    return {
+        f.control_id: f.status for f in run_scan(inventory, catalogs, ScanOptions()).findings if f.resource.uid == uid
+    }
+
+
+def test_no_workload_listing_leaves_the_default_compute_accounts_use_unknown(fake_gcp, catalogs) -> None:
+    """No VM, function or Cloud Run service is listed, so "used by no workload" and "serves one
+    workload" cannot pass for the account every default VM runs as; holding Editor, it fails anyway."""
+    address = _with_default_compute_account(fake_gcp, "roles/logging.logWriter")
+    found = results_for(fake_gcp, catalogs, address)
+    assert (found["NHI-PRIV-012"], found["NHI-PRIV-008"]) == ("unknown", "unknown")
+    fake_gcp.state.projects[PROD]["policy"]["bindings"][-1]["role"] = "roles/editor"
+    assert results_for(fake_gcp, catalogs, address)["NHI-PRIV-012"] == "fail"

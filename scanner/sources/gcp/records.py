@@ -14,6 +14,7 @@ NEVER_EXPIRES = "9999-12-31"
 OWNER_LABELS = ("owner", "team", "contact")
 # service accounts have no labels; teams write "owner: team@example.com" in the description
 _OWNER_IN_DESCRIPTION = re.compile(r"\bowner\s*[:=]\s*([^\s,;]+)", re.IGNORECASE)
+WORKLOADS = "attributes.workloads"
 _DEFAULT_ACCOUNT_SUFFIXES = ("-compute@developer.gserviceaccount.com", "@appspot.gserviceaccount.com")
 # Google-managed service agents: accounts Google creates and manages for its services in a
 # customer's project (roles granted to them are Google's, their keys and activity are Google's).
@@ -65,7 +66,8 @@ def service_account(account: dict[str, Any], project: str) -> Identity:
             # controls skip provider-managed identities (service_linked) the customer cannot act on
             **({"service_agent": True, "service_linked": True} if is_service_agent(email, home) else {}),
         },
-        unknown=["last_used", "created"],
+        # no VM, function or Cloud Run listing is made, so which workloads run as it is not known
+        unknown=["last_used", "created", WORKLOADS],
     )
 
 
