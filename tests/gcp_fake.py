@@ -1,7 +1,8 @@
 """A local Google Cloud for the GCP source tests, answering as Google's APIs do.
 
 - gRPC ``google.iam.admin.v1.IAM`` (google-cloud-iam speaks only gRPC): ListServiceAccounts (pages
-  of at most 100, 20 by default), ListServiceAccountKeys, GetIamPolicy;
+  of at most 100, 20 by default), ListServiceAccountKeys, GetIamPolicy, GetRole (NOT_FOUND for a
+  role it does not hold);
 - gRPC ``google.cloud.asset.v1.AssetService``: ListAssets (RESOURCE and IAM_POLICY, pages of at most
   1,000, 100 by default), SearchAllIamPolicies and SearchAllResources (at most 500);
 - HTTP for Resource Manager v3 (projects, nested folders, organisations, getIamPolicy), API keys,
@@ -55,6 +56,7 @@ class GcpState:
     accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project -> REST-shaped accounts
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account e-mail -> REST-shaped keys
     account_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # account e-mail -> policy
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)  # custom role name -> REST-shaped Role
     activities: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # project -> kind -> items
     rest: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # REST path -> items
     vertex_enabled: set[str] = field(default_factory=set)  # projects with aiplatform.googleapis.com on
@@ -203,6 +205,13 @@ class _IAM(_Grpc):
         policy = self.state.policy(self.state.account_policies.get(email, {}), request.options.requested_policy_version)
         return ParseDict(policy, policy_pb2.Policy())
 
+    def get_role(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.check(f"GetRole {request.name}", context)
+        role = self.state.roles.get(request.name)
+        if role is None:  # a custom role deleted for good, or never defined
+            context.abort(grpc.StatusCode.NOT_FOUND, f"The role named {request.name} was not found.")
+        return iam_admin_v1.Role.wrap(ParseDict(role, iam_admin_v1.Role.pb()()))
+
 
 def _snake(item: dict[str, Any]) -> dict[str, Any]:
     renamed = {re.sub(r"([A-Z0-9]+)", lambda m: "_" + m.group(1).lower(), k): v for k, v in item.items()}
@@ -291,6 +300,7 @@ class FakeGcp:
                 types.ListServiceAccountKeysRequest,
                 types.ListServiceAccountKeysResponse,
             ),
+            "GetRole": ("get_role", types.GetRoleRequest, types.Role),
             "GetIamPolicy": (
                 "get_iam_policy",
                 _Message(iam_policy_pb2.GetIamPolicyRequest),

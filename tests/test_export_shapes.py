@@ -282,3 +282,63 @@ def test_gcloud_exports_list_no_workloads_so_who_runs_as_an_account_is_unknown()
         SourceSpec("file", str(SHARED / "realworld" / "gcp" / "custodian-flight-iam-serviceAccounts-list.json"))
     )
     assert listed.identities and all("attributes.workloads" in i.unknown for i in listed.identities)
+
+
+CI_DEPLOYER = "ci-deployer@shop-prod-1.iam.gserviceaccount.com"
+KEY_MINTER = "projects/shop-prod-1/roles/ciKeyMinter"
+PLATFORM_ADMIN = "organizations/123456789/roles/platformAdmin"
+
+
+def _custom_role_export(tmp_path: Path, *roles: dict) -> Path:
+    """gcloud exports of shop-prod-1: its policy binds a project and an organisation custom role to
+    ci-deployer; ``roles`` are ``gcloud iam roles describe --format=json`` outputs, one a file."""
+    (tmp_path / "service-accounts.json").write_text(json.dumps([
+        {"description": "owner: platform@example.com", "displayName": "CI deployer", "email": CI_DEPLOYER,
+         "etag": "MDEwMjE5MjA=", "name": f"projects/shop-prod-1/serviceAccounts/{CI_DEPLOYER}",
+         "oauth2ClientId": "104237681736495021345", "projectId": "shop-prod-1", "uniqueId": "104237681736495021345"},
+    ]))  # fmt: skip
+    (tmp_path / "shop-prod-1").mkdir()
+    (tmp_path / "shop-prod-1" / "policy.json").write_text(json.dumps({
+        "bindings": [{"role": KEY_MINTER, "members": [f"serviceAccount:{CI_DEPLOYER}"]},
+                     {"role": PLATFORM_ADMIN, "members": [f"serviceAccount:{CI_DEPLOYER}"]}],
+        "etag": "BwYk0Rr3Vh0=", "version": 1,
+    }))  # fmt: skip
+    for number, role in enumerate(roles):
+        (tmp_path / f"role-{number}.json").write_text(json.dumps(role))
+    return tmp_path
+
+
+def _described(name: str, *permissions: str) -> dict:
+    return {"description": "", "etag": "BwWKmjvelug=", "includedPermissions": list(permissions), "name": name,
+            "stage": "GA", "title": name.rsplit("/", 1)[-1]}  # fmt: skip
+
+
+def test_an_exported_custom_role_granting_key_creation_makes_its_holder_able_to_mint_keys(
+    tmp_path: Path, catalogs
+) -> None:
+    folder = _custom_role_export(
+        tmp_path,
+        _described(KEY_MINTER, "iam.serviceAccountKeys.create"),
+        _described(PLATFORM_ADMIN, "resourcemanager.projects.get"),
+    )
+    inventory = collect(SourceSpec("file", str(folder)))
+    assert {g.name: g.actions for g in inventory.grants} == {
+        KEY_MINTER: ["iam.serviceAccountKeys.create"], PLATFORM_ADMIN: ["resourcemanager.projects.get"],
+    }  # fmt: skip
+    assert ("NHI-PRIV-003", CI_DEPLOYER) in findings(inventory, catalogs)
+
+
+def test_custom_roles_exported_without_their_permissions_leave_their_holders_privilege_unknown(
+    tmp_path: Path, catalogs
+) -> None:
+    """The policy alone, or with ``gcloud iam roles list`` (which prints no permissions)."""
+    listed = [{k: v for k, v in _described(KEY_MINTER).items() if k != "includedPermissions"}]
+    inventory = collect(SourceSpec("file", str(_custom_role_export(tmp_path))))
+    (tmp_path / "roles.json").write_text(json.dumps(listed))
+    with_list = collect(SourceSpec("file", str(tmp_path)))
+    for exported in (inventory, with_list):
+        assert all(g.unknown == ["actions"] for g in exported.grants) and len(exported.grants) == 2
+        unknown = findings(exported, catalogs, "unknown")
+        assert {("NHI-PRIV-001", CI_DEPLOYER), ("NHI-PRIV-003", CI_DEPLOYER)} <= unknown
+        notes = [n for s in exported.sources for n in s.notes]
+        assert any(KEY_MINTER in n and "gcloud iam roles describe" in n for n in notes)

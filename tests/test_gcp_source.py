@@ -388,31 +388,97 @@ def test_recorded_bodies_import_unchanged(tmp_path) -> None:
     assert audit.covers == ["allServices"] and audit.enabled and audit.account == "custodian-test"
 
 
-def _with_default_compute_account(fake: FakeGcp, role: str) -> str:
-    """Compute Engine's default service account in PROD, holding ``role`` on the project."""
-    state = fake.state
-    address = f"{state.number(PROD)}-compute@developer.gserviceaccount.com"
-    state.accounts[PROD].append(
+def _bound_account(fake: FakeGcp, address: str, display_name: str, *roles: str, on_organisation: bool = False) -> str:
+    """A new service account in PROD bound to ``roles`` on the project (or the organisation)."""
+    accounts = fake.state.accounts[PROD]
+    accounts.append(
         {"name": f"projects/{PROD}/serviceAccounts/{address}", "projectId": PROD, "email": address,
-         "uniqueId": "104857600000000000099", "displayName": "Compute Engine default service account"}
+         "uniqueId": str(104857600000000000000 + len(accounts)), "displayName": display_name}
     )  # fmt: skip
-    state.projects[PROD]["policy"]["bindings"].append({"role": role, "members": [f"serviceAccount:{address}"]})
+    policy = fake.state.parents[ORG] if on_organisation else fake.state.projects[PROD]["policy"]
+    policy["bindings"] += [{"role": role, "members": [f"serviceAccount:{address}"]} for role in roles]
     return address
+
+
+def statuses(inventory, catalogs, uid: str) -> dict[str, str]:
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    return {f.control_id: f.status for f in result.findings if f.resource.uid == uid}
+
+
+def _default_compute_account(fake: FakeGcp, role: str) -> str:
+    address = f"{fake.state.number(PROD)}-compute@developer.gserviceaccount.com"
+    return _bound_account(fake, address, "Compute Engine default service account", role)
 
 
 def results_for(fake: FakeGcp, catalogs, uid: str) -> dict[str, str]:
     inventory, _ = scan(fake, projects=(PROD,))
     assert all("attributes.workloads" in i.unknown for i in inventory.identities)
-    return {
-        f.control_id: f.status for f in run_scan(inventory, catalogs, ScanOptions()).findings if f.resource.uid == uid
-    }
+    return statuses(inventory, catalogs, uid)
 
 
 def test_no_workload_listing_leaves_the_default_compute_accounts_use_unknown(fake_gcp, catalogs) -> None:
     """No VM, function or Cloud Run service is listed, so "used by no workload" and "serves one
     workload" cannot pass for the account every default VM runs as; holding Editor, it fails anyway."""
-    address = _with_default_compute_account(fake_gcp, "roles/logging.logWriter")
+    address = _default_compute_account(fake_gcp, "roles/logging.logWriter")
     found = results_for(fake_gcp, catalogs, address)
     assert (found["NHI-PRIV-012"], found["NHI-PRIV-008"]) == ("unknown", "unknown")
     fake_gcp.state.projects[PROD]["policy"]["bindings"][-1]["role"] = "roles/editor"
     assert results_for(fake_gcp, catalogs, address)["NHI-PRIV-012"] == "fail"
+
+
+KEY_MINTER = f"projects/{PROD}/roles/ciKeyMinter"
+PLATFORM_ADMIN = f"{ORG}/roles/platformAdmin"
+
+
+def _custom_role(name: str, *permissions: str, **extra) -> dict:
+    """A custom role as ``roles.get`` returns it (the REST reference's Role)."""
+    return {"name": name, "title": name.rsplit("/", 1)[-1], "description": "", "includedPermissions": list(permissions),
+            "stage": "GA", "etag": "BwWKmjvelug=", **extra}  # fmt: skip
+
+
+def _holder_of(fake: FakeGcp, *roles: str, on_organisation: bool = False) -> str:
+    return _bound_account(fake, email(PROD, "ci-deployer"), "ci-deployer", *roles, on_organisation=on_organisation)
+
+
+def test_a_custom_role_granting_key_creation_makes_its_holder_able_to_mint_keys(fake_gcp, catalogs) -> None:
+    retired = f"projects/{PROD}/roles/legacyAdmin"
+    holder = _holder_of(fake_gcp, KEY_MINTER, retired)
+    fake_gcp.state.roles[KEY_MINTER] = _custom_role(
+        KEY_MINTER, "iam.serviceAccountKeys.create", "iam.serviceAccounts.get"
+    )
+    fake_gcp.state.roles[retired] = _custom_role(retired, "resourcemanager.projects.setIamPolicy", deleted=True)
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    grants = {g.name: g for g in inventory.grants if g.identity_uid == holder}
+    assert grants[KEY_MINTER].actions == ["iam.serviceAccountKeys.create", "iam.serviceAccounts.get"]
+    assert not grants[KEY_MINTER].unknown
+    assert (grants[retired].actions, grants[retired].unknown) == ([], []), "a deleted role's bindings have no effect"
+    found = statuses(inventory, catalogs, holder)
+    assert (found["NHI-PRIV-003"], found["NHI-PRIV-001"]) == ("fail", "pass")
+
+
+@pytest.mark.parametrize("assets", [True, False], ids=["cloud-asset-inventory", "project-by-project"])
+def test_an_organisation_custom_role_is_judged_by_its_permissions_on_both_paths(fake_gcp, catalogs, assets) -> None:
+    holder = _holder_of(fake_gcp, PLATFORM_ADMIN, on_organisation=True)
+    fake_gcp.state.roles[PLATFORM_ADMIN] = _custom_role(PLATFORM_ADMIN, "resourcemanager.organizations.setIamPolicy")
+    inventory, _ = scan(fake_gcp, assets=assets, projects=(), parent=ORG)
+    (grant,) = [g for g in inventory.grants if g.identity_uid == holder]
+    assert grant.actions == ["resourcemanager.organizations.setIamPolicy"] and grant.resources == [ORG]
+    assert statuses(inventory, catalogs, holder)["NHI-PRIV-003"] == "fail", "it can grant itself anything"
+    assert fake_gcp.state.requests[f"grpc GetRole {PLATFORM_ADMIN}"] == 1
+
+
+@pytest.mark.parametrize(("answer", "code"), [("refused", "PERMISSION_DENIED"), ("not found", "NOT_FOUND")])
+def test_a_custom_role_whose_definition_was_not_read_leaves_its_holders_privilege_unknown(
+    fake_gcp, catalogs, answer, code
+) -> None:
+    holder = _holder_of(fake_gcp, KEY_MINTER)
+    if answer == "refused":
+        fake_gcp.state.roles[KEY_MINTER] = _custom_role(KEY_MINTER, "iam.serviceAccountKeys.create")
+        fake_gcp.state.deny.add(f"GetRole {KEY_MINTER}")
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    (grant,) = [g for g in inventory.grants if g.identity_uid == holder]
+    assert (grant.actions, grant.unknown) == ([], ["actions"])
+    (status,) = [s for s in inventory.sources if s.account == PROD]
+    assert status.status == "partial" and [(e.call, e.code) for e in status.errors] == [("iam:roles.get", code)]
+    found = statuses(inventory, catalogs, holder)
+    assert (found["NHI-PRIV-001"], found["NHI-PRIV-003"]) == ("unknown", "unknown")

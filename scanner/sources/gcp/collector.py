@@ -17,6 +17,7 @@ from scanner.sources.gcp import assets, hierarchy
 from scanner.sources.gcp.clients import GcpClients
 from scanner.sources.gcp.estate import PROJECT_PATH, Collected, build_inventory
 from scanner.sources.gcp.projects import AGENT_ENGINE_REGIONS, read_project
+from scanner.sources.gcp.roles import read_custom_roles
 
 PROJECT_WORKERS = 8
 FALLBACK = "fallback"  # a note, not a gap: what the asset path could not do, read another way
@@ -45,6 +46,7 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
         collected.projects = {k: v for k, v in collected.projects.items() if owned(scope.shard, k)}
         for _ in collected.projects:
             advance()
+    read_custom_roles(clients, collected)
     inventory = build_inventory(collected, started)
     nodes = [scope.parent] if scope.parent else []
     nodes += sorted(n for n in clients.errors if n not in collected.projects and n not in nodes)

@@ -45,6 +45,7 @@ class Collected:
     last_auth_read: set[str] = field(default_factory=set)  # projects whose last authentication was read
     agents: list[Agent] = field(default_factory=list)
     agents_unread: set[str] = field(default_factory=set)  # projects whose agent engines could not be listed
+    custom_roles: dict[str, list[str]] = field(default_factory=dict)  # role name -> permissions; absent: unread
 
 
 def build_inventory(collected: Collected, started: datetime) -> Inventory:
@@ -63,7 +64,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             if policy is None:
                 continue
             inherited_impersonators += records.impersonation_bindings(policy, node)
-            grants, public = records.policy_grants(policy, node, None)
+            grants, public = records.policy_grants(policy, node, None, collected.custom_roles)
             if node == hierarchy[0] or node not in ancestor_grants_done:
                 inventory.grants += grants
                 ancestor_grants_done.add(node)
@@ -182,7 +183,8 @@ def _own_policy_grants(collected: Collected, identity: Identity) -> list[Grant]:
     own = collected.policies.get(identity.uid)
     if not own:
         return []
-    grants, _ = records.policy_grants(own, f"projects/{identity.account}/serviceAccounts/{identity.uid}", None)
+    name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
+    grants, _ = records.policy_grants(own, name, None, collected.custom_roles)
     return grants
 
 

@@ -1,7 +1,11 @@
 """GCP exports for ``file:``: ``gcloud iam service-accounts list``, ``gcloud iam service-accounts
-keys list``, ``gcloud projects get-iam-policy`` and ``gcloud asset search-all-iam-policies`` JSON
-(gcloud prints the inner list or object), the raw REST responses, and Cloud Custodian flight
-recordings of them (the response in ``body``).
+keys list``, ``gcloud projects get-iam-policy``, ``gcloud asset search-all-iam-policies`` and
+``gcloud iam roles describe`` JSON (gcloud prints the inner list or object), the raw REST responses,
+and Cloud Custodian flight recordings of them (the response in ``body``).
+
+A custom role (``projects/P/roles/R``, ``organizations/N/roles/R``) bound in a policy allows what its
+definition lists (``includedPermissions``); without that definition among the exports, what its
+holders may do is unknown. ``gcloud iam roles list`` prints no permissions, so it does not count.
 
 Which resource an IAM policy belongs to: a ``get-iam-policy`` output does not say (a service
 account's own policy has the same shape as a project's), so it is learned, in this order, from
@@ -38,6 +42,7 @@ _SA_IN_FILE_NAME = re.compile(
     r"(?:^|serviceAccounts[-_/])([a-z][a-z0-9-]{4,29}@[a-z0-9.-]+\.gserviceaccount\.com)", re.IGNORECASE
 )
 _IN_NAME = re.compile(r"^projects/([^/]+)/serviceAccounts/([^/]+)")
+_ROLE_NAME = re.compile(r"^(?:roles|(?:projects|organizations)/[^/]+/roles)/[^/]+$")
 PUBLIC = "attributes.public_bindings"
 PLACEMENT_HINT = (
     "an IAM policy that does not say whose it is: put a project's policy in a folder named by the "
@@ -57,6 +62,7 @@ class GcpExports:
     keys_listed: set[str] = field(default_factory=set)  # emails whose keys were listed
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # project -> policy
     account_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # email -> its own policy
+    roles: dict[str, list[str]] = field(default_factory=dict)  # custom role name -> its permissions
     other_resources: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -68,6 +74,10 @@ def is_policy(data: Any) -> bool:
     return isinstance(data, dict) and ("bindings" in data or "auditConfigs" in data) and "etag" in data
 
 
+def is_role(data: Any) -> bool:
+    return isinstance(data, dict) and _ROLE_NAME.match(str(data.get("name", ""))) is not None and not is_policy(data)
+
+
 def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, ...] = ()) -> bool:
     """Adds what ``data`` holds; False when it is not a GCP export. Raises UnplacedPolicy for a
     policy whose resource cannot be learned, InputError for a malformed export."""
@@ -77,9 +87,12 @@ def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, .
         validate(data, "export-gcp-policy", path, at=at)
         _place_policy(data, path, exports)
         return True
+    if is_role(data):
+        _add_roles(data, exports, path, at)
+        return True
     items = data
     if isinstance(data, dict):
-        for name in ("accounts", "keys", "results"):
+        for name in ("accounts", "keys", "results", "roles"):
             if isinstance(data.get(name), list):
                 items, at = data[name], (*at, name)
                 break
@@ -95,6 +108,8 @@ def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, .
         for key in items:
             exports.keys[key["name"]] = key
             exports.keys_listed.add(_key_holder(key["name"]))
+    elif is_role(first):
+        _add_roles(items, exports, path, at)
     elif "resource" in first and isinstance(first.get("policy"), dict):
         validate(items, "export-gcp-asset-policies", path, at=at)
         for result in items:
@@ -102,6 +117,16 @@ def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, .
     else:
         return False
     return True
+
+
+def _add_roles(data: Any, exports: GcpExports, path: Path, at: tuple[str, ...]) -> None:
+    """``gcloud iam roles describe`` (one role) or a list of roles; a role listed without its
+    permissions (``gcloud iam roles list``) stays unread."""
+    validate(data, "export-gcp-roles", path, at=at)
+    for role in data if isinstance(data, list) else [data]:
+        permissions = records.role_permissions(role)
+        if permissions is not None:
+            exports.roles[str(role["name"])] = permissions
 
 
 def _place_policy(policy: dict[str, Any], path: Path, exports: GcpExports) -> None:
@@ -202,7 +227,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         }  # fmt: skip
         for email in sorted(members - set(identities)):
             identities[email] = _unlisted(email, home_project(email, project))
-        grants, public = records.policy_grants(policy, f"projects/{project}", set(identities))
+        grants, public = records.policy_grants(policy, f"projects/{project}", set(identities), exports.roles)
         inventory.grants += grants
         inventory.log_sources += records.audit_logs(policy, project)
         if public:
@@ -226,6 +251,13 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             identity.unknown.append("credentials")
         if identity.account and identity.account not in accounts:
             accounts[identity.account] = _project(identity.account, ["log_sources", PUBLIC])
+    unread_roles = records.bound_custom_roles(exports.policies.values()) - set(exports.roles)
+    if unread_roles:
+        exports.notes.append(
+            f"custom roles bound without their permissions among the exports, so what their holders may do is "
+            f"unknown: {', '.join(sorted(unread_roles))} (export each with 'gcloud iam roles describe ROLE "
+            f"--project=P' or '--organization=N' and '--format=json')"
+        )
     if exports.other_resources:
         exports.notes.append(
             f"{len(exports.other_resources)} IAM policies of resources other than projects and service accounts "

@@ -4,6 +4,7 @@ converted to the same shape) into identities, credentials, grants and log source
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -122,19 +123,59 @@ def holder_project(email: str) -> str | None:
     return found.group(1) if found else None
 
 
+# A custom role's name says nothing of what it allows: its permissions are in its definition.
+_CUSTOM_ROLE = re.compile(r"^(?:projects|organizations)/[^/]+/roles/[^/]+$")
+
+
+def is_custom_role(role: str) -> bool:
+    return _CUSTOM_ROLE.match(role) is not None
+
+
+def bound_custom_roles(policies: Iterable[dict[str, Any]]) -> set[str]:
+    return {
+        str(binding.get("role"))
+        for policy in policies
+        for binding in policy.get("bindings") or []
+        if is_custom_role(str(binding.get("role", "")))
+    }
+
+
+def role_permissions(role: dict[str, Any]) -> list[str] | None:
+    """The permissions a role definition grants, or None when it does not hold them (the BASIC
+    view, which ``gcloud iam roles list`` prints). Bindings to a deleted custom role have no effect."""
+    if role.get("deleted"):
+        return []
+    permissions = role.get("includedPermissions")
+    return [str(p) for p in permissions] if isinstance(permissions, list) else None
+
+
+def _role_actions(role: str, custom_roles: Mapping[str, list[str]]) -> tuple[list[str], list[str]]:
+    """(actions, unknown) of a bound role: a predefined role is judged by its name; a custom role
+    by the permissions its definition lists, and its actions are unknown when that was not read."""
+    if not is_custom_role(role):
+        return [], []
+    permissions = custom_roles.get(role)
+    return ([], ["actions"]) if permissions is None else (list(permissions), [])
+
+
 def policy_grants(
-    policy: dict[str, Any], resource: str, known: set[str] | None
+    policy: dict[str, Any],
+    resource: str,
+    known: set[str] | None,
+    custom_roles: Mapping[str, list[str]] | None = None,
 ) -> tuple[list[Grant], list[dict[str, Any]]]:
     """Role bindings of service accounts as grants (of the ``known`` ones, or of every service
     account when ``known`` is None: another project's account bound here is a cross-project grant),
     and the public bindings (allUsers, allAuthenticatedUsers) separately. A conditional binding
-    keeps its real role; its condition is in ``attributes.condition``."""
+    keeps its real role; its condition is in ``attributes.condition``. ``custom_roles`` holds the
+    permissions of the custom roles whose definitions were read."""
     grants: list[Grant] = []
     public: list[dict[str, Any]] = []
     bound_in = resource.split("/")[1] if resource.startswith("projects/") else None
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
         condition = _condition(binding)
+        actions, unread = _role_actions(role, custom_roles or {})
         for member in binding.get("members") or []:
             member = str(member)
             if member in ("allUsers", "allAuthenticatedUsers"):
@@ -156,10 +197,12 @@ def policy_grants(
                     identity_uid=email,
                     kind="role",
                     name=role,
+                    actions=list(actions),
                     resources=[resource],
                     source="iamBinding",
                     uid=f"{email}#role:{role}@{resource}{suffix}",
                     attributes=attributes,
+                    unknown=list(unread),
                 )
             )
     return grants, public
