@@ -61,6 +61,7 @@ class GcpState:
     rest: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # REST path -> items
     vertex_enabled: set[str] = field(default_factory=set)  # projects with aiplatform.googleapis.com on
     deny: set[str] = field(default_factory=set)  # gRPC method names or REST path prefixes: PERMISSION_DENIED
+    deny_matching: set[str] = field(default_factory=set)  # regular expressions over REST paths: the same
     disabled: set[str] = field(default_factory=set)  # gRPC method names or REST path prefixes: SERVICE_DISABLED
     exhausted: Counter[str] = field(default_factory=Counter)  # method / path prefix -> 429s left
     failing: Counter[str] = field(default_factory=Counter)  # method / path prefix -> 503s left
@@ -148,7 +149,7 @@ def refusal(state: GcpState, name: str, service: str) -> tuple[int, str, str, di
             message,
             error_info("SERVICE_DISABLED", "googleapis.com", {"service": service, "consumer": "projects/987654321"}),
         )
-    if any(name.startswith(prefix) for prefix in state.deny):
+    if any(name.startswith(prefix) for prefix in state.deny) or any(re.search(p, name) for p in state.deny_matching):
         return (
             403,
             "PERMISSION_DENIED",

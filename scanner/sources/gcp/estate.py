@@ -27,6 +27,7 @@ class Project:
     display_name: str = ""
     parent: str | None = None
     ancestors: tuple[str, ...] = ()  # folders/… and organizations/… above it, nearest first
+    unread_above: str | None = None  # the folder whose parent could not be read: ancestors stop there
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -55,6 +56,8 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         project = collected.projects[project_id]
         hierarchy = (f"projects/{project_id}", *project.ancestors)
         unread = [node for node in hierarchy if node not in collected.policies]
+        if project.unread_above:  # the folders and organisation above it, and their policies
+            unread.append(f"the parent of {project.unread_above}")
         account = _account(collected, project, unread)
         inventory.accounts.append(account)
         identities = [records.service_account(a, project_id) for a in collected.accounts.get(project_id, [])]

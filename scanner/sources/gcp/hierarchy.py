@@ -40,7 +40,8 @@ def discover(clients: GcpClients, parent: str) -> dict[str, Project] | None:
     """Every active project below ``parent``, through nested folders, with its ancestors; None
     when the parent's children could not be listed at all."""
     found: dict[str, Project] = {}
-    queue: list[tuple[str, tuple[str, ...]]] = [(parent, tuple(walk_up(clients, parent, parent, {})))]
+    above, unread_at = walk_up(clients, parent, parent, {})
+    queue: list[tuple[str, tuple[str, ...]]] = [(parent, tuple(above))]
     listed_any = False
     while queue:
         node, ancestors = queue.pop(0)
@@ -58,7 +59,7 @@ def discover(clients: GcpClients, parent: str) -> dict[str, Project] | None:
         listed_any = listed_any or projects is not None
         for project in projects or []:
             if getattr(project.state, "name", "ACTIVE") == "ACTIVE":
-                found[project.project_id] = _project(project, ancestors)
+                found[project.project_id] = _project(project, ancestors, unread_at)
         for folder in folders or []:
             if getattr(folder.state, "name", "ACTIVE") == "ACTIVE":
                 queue.append((folder.name, (folder.name, *ancestors)))
@@ -73,14 +74,23 @@ def locate(clients: GcpClients, project_id: str, folder_parents: dict[str, str |
         "cloudresourcemanager:projects.get",
         lambda: clients.projects.get_project(name=f"projects/{project_id}", retry=RETRY, timeout=TIMEOUT),
     )
-    if metadata is None:
-        return Project(project_id=project_id)
-    ancestors = walk_up(clients, project_id, metadata.parent or "", folder_parents) if metadata.parent else []
-    return _project(metadata, tuple(ancestors))
+    if metadata is None:  # neither its folders nor its organisation are known, nor their policies
+        return Project(project_id=project_id, unread_above=f"projects/{project_id}")
+    if not metadata.parent:
+        return _project(metadata, ())
+    ancestors, unread_at = walk_up(clients, project_id, metadata.parent, folder_parents)
+    return _project(metadata, tuple(ancestors), unread_at)
 
 
-def walk_up(clients: GcpClients, scope: str, node: str, folder_parents: dict[str, str | None]) -> list[str]:
-    """``node`` and every folder and organisation above it, nearest first."""
+# a folder whose own parent could not be read (folder_parents): what lies above it is not known
+_UNREAD = "unread"
+
+
+def walk_up(
+    clients: GcpClients, scope: str, node: str, folder_parents: dict[str, str | None]
+) -> tuple[list[str], str | None]:
+    """``node`` and every folder and organisation above it, nearest first; and the folder whose
+    parent could not be read, where the walk had to stop short (None when it reached the top)."""
     ancestors: list[str] = []
     current: str | None = node
     while current:
@@ -93,17 +103,20 @@ def walk_up(clients: GcpClients, scope: str, node: str, folder_parents: dict[str
                 "cloudresourcemanager:folders.get",
                 partial(clients.folders.get_folder, name=current, retry=RETRY, timeout=TIMEOUT),
             )
-            folder_parents[current] = None if folder is None else (folder.parent or None)
+            folder_parents[current] = _UNREAD if folder is None else (folder.parent or None)
+        if folder_parents[current] == _UNREAD:
+            return ancestors, current
         current = folder_parents[current]
-    return ancestors
+    return ancestors, None
 
 
 def _all(method: Any, request: dict[str, Any]) -> list[Any]:
     return list(method(request=request, retry=RETRY, timeout=TIMEOUT))
 
 
-def _project(message: Any, ancestors: tuple[str, ...]) -> Project:
+def _project(message: Any, ancestors: tuple[str, ...], unread_above: str | None = None) -> Project:
     return Project(
+        unread_above=unread_above,
         project_id=message.project_id,
         number=str(message.name).rsplit("/", 1)[-1],
         display_name=message.display_name or message.project_id,
