@@ -177,6 +177,21 @@ def test_secrets_are_located_but_never_written_anywhere(scanned) -> None:
     assert located == {"laptops/analyst/claude_desktop_config.json", ".vscode/mcp.json"}, "findings point at the file"
 
 
+def test_a_long_path_is_not_a_high_entropy_secret_but_a_random_key_is(tmp_path: Path) -> None:
+    """The entropy test applies detect-secrets' limit: a path of ordinary words is no secret, a
+    random 40-character key (AWS's documented example secret key) is one."""
+    random_key = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
+    servers = {
+        "files": {"command": "mcp-server-filesystem", "args": ["--allowed-dir=projects/customer-data"]},
+        "storage": {"command": "storage-mcp", "env": {"STORAGE_SECRET": random_key}},
+    }
+    _write(tmp_path, ".vscode/mcp.json", {"servers": servers})
+    inventory = collect_manifests(tmp_path)
+    assert [c.attributes["display_id"] for c in inventory.credentials] == [
+        "high_entropy_string in storage env.STORAGE_SECRET (redacted)"
+    ]
+
+
 def _bad_repository(root: Path) -> None:
     _write(root, "good/mcp.json", {"servers": {"time": {"command": "uvx", "args": ["mcp-server-time==0.6.2"]}}})
     _write(root, "invalid/mcp.json", '{"servers": {"x": ')

@@ -175,6 +175,8 @@ def _detector_for(value: str) -> str | None:
     token = value.split()[-1] if value.split() else value
     if len(token) >= 20 and not token.startswith(("http://", "https://", "/")) and not _IDENTIFIER.match(token):
         for plugin in _entropy_detectors():
-            if any(True for _ in plugin.analyze_string(f'"{token}"')):
+            # analyze_string yields every string of the plugin's alphabet; the limit is the caller's to apply
+            found = plugin.analyze_string(f'"{token}"')
+            if any(plugin.calculate_shannon_entropy(s) > plugin.entropy_limit for s in found):
                 return "high_entropy_string"
     return None
