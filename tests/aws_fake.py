@@ -65,7 +65,8 @@ class FakeState:
     aliases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # AgentAliasSummary items
     # agent id -> version -> GetAgentVersion's agentVersion
     agent_versions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    # agent id -> GetAgent fields moto does not keep (guardrailConfiguration, memoryConfiguration)
+    # agent id -> GetAgent fields moto does not keep (guardrailConfiguration, memoryConfiguration), or
+    # that a test sets after the agent was created (instruction, promptOverrideConfiguration)
     agent_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     # access key id of the caller -> its account's Bedrock API keys (ListServiceSpecificCredentials)
     service_credentials: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

@@ -224,6 +224,38 @@ def test_a_get_agent_export_leaves_tools_approval_and_owner_unknown(cli, tmp_pat
     assert statuses["NHI-AGENT-002"] == "fail", "the file does show that no guardrail is attached"
 
 
+def test_a_get_agent_export_without_a_secret_leaves_the_agents_secrets_unknown(cli, tmp_path: Path) -> None:
+    """Reader: the recorded DRAFT's instruction and prompt templates (AWS's defaults) hold no secret,
+    but get-agent shows neither which versions serve traffic nor the action groups: texts that were
+    not read could hold one. So the secret controls are unknown, with the credentials named."""
+    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json")
+    (agent,) = data["inventory"]["agents"]
+    assert "credentials" in agent["unknown"]
+    assert len(agent["attributes"]["texts_scanned"]["DRAFT"]) == 5, "the instruction and 4 prompt templates"
+    assert not [c for c in data["inventory"]["credentials"] if c["kind"] == "plaintext_secret"]
+    statuses = {f["control_id"]: f["status"] for f in data["findings"] if f["resource"]["type"] == "agent"}
+    assert (statuses["NHI-SECRET-001"], statuses["NHI-AGENT-005"]) == ("unknown", "unknown")
+
+
+def test_a_secret_in_a_get_agent_export_fails_and_is_written_only_as_a_fingerprint(cli, tmp_path: Path) -> None:
+    """The recorded get-agent with an access key pasted into the DRAFT's instruction: a secret found
+    fails whatever the versions not shown hold."""
+    key = "AKIA" + "Q3EXAMPLEZ7K2M4P6R8T"
+    recorded = json.loads((AWS / "custodian-placebo-bedrock-agent-GetAgent.json").read_text())
+    recorded["data"]["agent"]["instruction"] += f" Read the S3 bucket with the access key {key}."
+    export = tmp_path / "get-agent.json"
+    export.write_text(json.dumps(recorded))
+    out = tmp_path / "out"
+    data = scan_file(cli, out, export)
+    (secret,) = [c for c in data["inventory"]["credentials"] if c["kind"] == "plaintext_secret"]
+    assert secret["uid"] == "arn:aws:bedrock:us-east-1:644160558196:agent/64XULLPD7A#plaintext_secret:DRAFT.instruction"
+    assert secret["attributes"]["location"] == {"version": "DRAFT", "field": "instruction"}
+    statuses = {f["control_id"]: f["status"] for f in data["findings"] if f["resource"]["type"] == "agent"}
+    assert (statuses["NHI-SECRET-001"], statuses["NHI-AGENT-005"]) == ("fail", "fail")
+    for path in out.iterdir():
+        assert key.encode() not in path.read_bytes(), path.name
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

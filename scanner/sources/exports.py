@@ -28,6 +28,8 @@ from scanner.errors import InputError
 from scanner.loading import format_json_path, read_json, read_text, validate
 from scanner.model import Inventory, SourceError, SourceStatus
 from scanner.sources import SourceInfo, SourceSpec, register
+from scanner.sources.aws.agent_secrets import plaintext_secrets, version_texts
+from scanner.sources.aws.agent_versions import DRAFT
 from scanner.sources.aws.bedrock import build_agent
 from scanner.sources.aws.credential_report import parse_report
 from scanner.sources.aws.exports import AwsExports, aws_inventory
@@ -44,8 +46,10 @@ EXPECTED = (
 YAML_HINT = "this is gcloud's default YAML output: export it again with --format=json"
 UNRECOGNISED = "not a recognised export"
 # What get-agent does not return: its action groups and knowledge bases (so its tools, and whether
-# they ask for approval) and its tags (so its owner). Unknown, never "none", as in the live source.
-GET_AGENT_LACKS = ("tools", "human_approval", "owner")
+# they ask for approval), its tags (so its owner), and which versions its aliases route to (so the
+# texts of the versions that serve, and of its action groups, are not all read: its credentials).
+# Unknown, never "none", as in the live source; a secret in the DRAFT's texts still fails.
+GET_AGENT_LACKS = ("tools", "human_approval", "owner", "credentials")
 
 
 class NotAnExport(Exception):
@@ -205,10 +209,11 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         account = _account_of(data["agent"], where)
         try:
             agent = build_agent(account, data["agent"])
+            secrets = plaintext_secrets(agent, DRAFT, version_texts(data["agent"]))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(f"malformed get-agent output ({error})", where, format_json_path([*at, "agent"])) from None
         agent.unknown.extend(GET_AGENT_LACKS)
-        aws.add_agent(account, agent)
+        aws.add_agent(account, agent, secrets)
     else:
         raise NotAnExport(UNRECOGNISED)
 

@@ -65,9 +65,13 @@ def version_order(version: str) -> tuple[int, str]:
     return (int(version), "") if version.isdigit() else (1 << 30, version)
 
 
-def judge_on_serving_versions(calls: AwsCalls, region: str, agent: Agent, draft: dict[str, Any]) -> list[str]:
-    """Set the agent's settings from the versions that serve it (``draft``: GetAgent's settings)
-    and return those versions (DRAFT alone when no alias routes elsewhere)."""
+def judge_on_serving_versions(
+    calls: AwsCalls, region: str, agent: Agent, draft: dict[str, Any]
+) -> dict[str, dict[str, Any] | None]:
+    """Set the agent's settings from the versions that serve it (``draft``: GetAgent's ``agent``)
+    and return each of those versions' description (DRAFT alone when no alias routes elsewhere):
+    GetAgent's ``agent`` for DRAFT, GetAgentVersion's ``agentVersion`` for a numbered version, None
+    for a version that could not be read."""
     agent_id = agent.uid.rsplit("/", 1)[-1]
     routes = serving_routes(calls, region, agent_id)
     agent.attributes["aliases"] = routes.aliases
@@ -76,19 +80,19 @@ def judge_on_serving_versions(calls: AwsCalls, region: str, agent: Agent, draft:
         agent.attributes["draft_only"] = not any(v != DRAFT for v in routes.serving)
     else:
         agent.unknown.append("serving_versions")
-    judged = routes.serving or [DRAFT]
-    settings: dict[str, dict[str, Any] | None] = {}
-    for version in judged:
+    details: dict[str, dict[str, Any] | None] = {}
+    for version in routes.serving or [DRAFT]:
         if version == DRAFT:
-            settings[version] = draft
+            details[version] = draft
             continue
         detail = calls.call("bedrock-agent", "get_agent_version", region, agentId=agent_id, agentVersion=version)
-        settings[version] = version_settings(detail["agentVersion"]) if detail else None
+        details[version] = detail["agentVersion"] if detail else None
+    settings = {v: version_settings(d) if d is not None else None for v, d in details.items()}
     agent.attributes["versions"] = {v: s if s is not None else "not read" for v, s in settings.items()}
     # Aliases not listed: DRAFT serves the test alias, other versions may serve too.
     unread = None in settings.values() or not routes.listed
     apply_worst_case(agent, [s for s in settings.values() if s is not None], unread)
-    return judged
+    return details
 
 
 def apply_worst_case(agent: Agent, read: list[dict[str, Any]], unread: bool) -> None:

@@ -1,5 +1,6 @@
-"""Bedrock agents of one region: runtime role, guardrail, memory, and their tools, judged on the
-versions that serve traffic (``agent_versions``).
+"""Bedrock agents of one region: runtime role, guardrail, memory, their tools and the plaintext
+secrets in their configuration (``agent_secrets``), judged on the versions that serve traffic
+(``agent_versions``).
 
 An agent's tools are its action groups' functions (or the action group itself for an API schema),
 the built-in code interpreter and its knowledge bases. A function that requires confirmation
@@ -10,50 +11,94 @@ having human approval.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from scanner.model import Agent, Credential, Grant
 from scanner.serialize import parse_time
-from scanner.sources.aws.agent_versions import judge_on_serving_versions, version_settings
+from scanner.sources.aws.agent_secrets import action_group_texts, plaintext_secrets, version_texts
+from scanner.sources.aws.agent_versions import DRAFT, judge_on_serving_versions, version_settings
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.policy import owner_from_tags
 
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
 
 
-def collect_agents(calls: AwsCalls, region: str) -> tuple[list[Agent], list[Grant]] | None:
+@dataclass(slots=True)
+class RegionAgents:
+    """A region's agents, their tools, and the plaintext secrets their configurations hold."""
+
+    agents: list[Agent] = field(default_factory=list)
+    tools: list[Grant] = field(default_factory=list)
+    secrets: list[Credential] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionParts:
+    """One version's action groups (GetAgentActionGroup's ``agentActionGroup``) and knowledge bases."""
+
+    groups: list[dict[str, Any]]
+    bases: list[dict[str, Any]]
+
+
+def collect_agents(calls: AwsCalls, region: str) -> RegionAgents | None:
     """The region's agents, judged on the versions their aliases route to, and those versions'
-    tools; None when the agents could not be listed."""
+    tools and secrets; None when the agents could not be listed."""
     summaries = calls.paginate("bedrock-agent", "list_agents", "agentSummaries", region)
     if summaries is None:
         return None
-    agents: list[Agent] = []
-    tools: list[Grant] = []
+    found = RegionAgents()
     for summary in summaries:
         detail = calls.call("bedrock-agent", "get_agent", region, agentId=summary["agentId"])
         if detail is None:
             continue
         agent = build_agent(calls.account, detail["agent"])
-        serving = judge_on_serving_versions(calls, region, agent, version_settings(detail["agent"]))
-        agent_tools = _versions_tools(calls, region, agent, serving)
+        versions = judge_on_serving_versions(calls, region, agent, detail["agent"])
+        parts = _versions_parts(calls, region, agent, list(versions))
         tags = calls.call("bedrock-agent", "list_tags_for_resource", region, resourceArn=agent.uid)
         if tags is not None:
             agent.tags, agent.owner = owner_from_tags(tags.get("tags") or {})
         else:
             agent.unknown.append("owner")
-        if agent_tools is not None and "serving_versions" in agent.unknown:  # DRAFT's tools, perhaps not all
-            tools.extend(agent_tools)
-            agent_tools = None
-        if agent_tools is None:
-            agent.unknown.append("tools")
-            agent.unknown.append("human_approval")
-        else:
-            functions = [t for t in agent_tools if t.attributes.get("tool_type") != "knowledge_base"]
-            agent.human_approval = bool(functions) and all(t.attributes.get("requires_approval") for t in functions)
-            tools.extend(agent_tools)
-        agents.append(agent)
-    return agents, tools
+        found.tools.extend(_judge_tools(agent, parts))
+        found.secrets.extend(_judge_secrets(agent, {DRAFT: detail["agent"], **versions}, parts))
+        found.agents.append(agent)
+    return found
+
+
+def _judge_tools(agent: Agent, parts: dict[str, VersionParts] | None) -> list[Grant]:
+    """The tools of the versions read, and whether they all ask a human first."""
+    if parts is None:
+        agent.unknown += ["tools", "human_approval"]
+        return []
+    tools = _versions_tools(agent, parts)
+    if "serving_versions" in agent.unknown:  # DRAFT's tools, perhaps not all
+        agent.unknown += ["tools", "human_approval"]
+        return tools
+    functions = [t for t in tools if t.attributes.get("tool_type") != "knowledge_base"]
+    agent.human_approval = bool(functions) and all(t.attributes.get("requires_approval") for t in functions)
+    return tools
+
+
+def _judge_secrets(
+    agent: Agent, versions: dict[str, dict[str, Any] | None], parts: dict[str, VersionParts] | None
+) -> list[Credential]:
+    """The secrets in the texts of the versions read (``versions``: the serving ones, and DRAFT,
+    whose texts GetAgent gave whether it serves or not: a secret stored there is exposed all the
+    same); the agent's credentials are unknown where a serving version's text was not read (the
+    version or its action groups, or the versions serving are not known)."""
+    secrets = []
+    for version, detail in versions.items():
+        if detail is None and parts is None:
+            continue
+        texts = version_texts(detail) if detail is not None else []
+        if parts is not None and version in parts:
+            texts += [text for group in parts[version].groups for text in action_group_texts(group)]
+        secrets += plaintext_secrets(agent, version, texts)
+    if None in versions.values() or parts is None or "serving_versions" in agent.unknown:
+        agent.unknown.append("credentials")
+    return secrets
 
 
 def build_agent(account: str, detail: dict[str, Any]) -> Agent:
@@ -79,20 +124,18 @@ def build_agent(account: str, detail: dict[str, Any]) -> Agent:
     )
 
 
-def _versions_tools(calls: AwsCalls, region: str, agent: Agent, versions: list[str]) -> list[Grant] | None:
-    """The tools of the given versions; a tool several versions share is one grant naming them all."""
-    tools: dict[str, Grant] = {}
+def _versions_parts(calls: AwsCalls, region: str, agent: Agent, versions: list[str]) -> dict[str, VersionParts] | None:
+    """Each version's action groups and knowledge bases; None when one could not be read."""
+    parts = {}
     for version in versions:
-        found = _tools(calls, region, agent, version)
-        if found is None:
+        read = _parts(calls, region, agent, version)
+        if read is None:
             return None
-        for tool in found:
-            kept = tools.setdefault(json.dumps([tool.name, tool.source, tool.attributes], sort_keys=True), tool)
-            kept.attributes = {**kept.attributes, "versions": [*kept.attributes.get("versions", []), version]}
-    return list(tools.values())
+        parts[version] = read
+    return parts
 
 
-def _tools(calls: AwsCalls, region: str, agent: Agent, agent_version: str) -> list[Grant] | None:
+def _parts(calls: AwsCalls, region: str, agent: Agent, agent_version: str) -> VersionParts | None:
     version = {"agentId": agent.uid.rsplit("/", 1)[-1], "agentVersion": agent_version}
     groups = calls.paginate("bedrock-agent", "list_agent_action_groups", "actionGroupSummaries", region, **version)
     bases = calls.paginate(
@@ -100,18 +143,33 @@ def _tools(calls: AwsCalls, region: str, agent: Agent, agent_version: str) -> li
     )
     if groups is None or bases is None:
         return None
-    tools = []
+    details = []
     for summary in groups:
         detail = calls.call(
             "bedrock-agent", "get_agent_action_group", region, actionGroupId=summary["actionGroupId"], **version
         )
         if detail is None:
             return None
-        tools.extend(action_group_tools(agent.uid, detail["agentActionGroup"]))
-    for base in bases:
+        details.append(detail["agentActionGroup"])
+    return VersionParts(details, bases)
+
+
+def _versions_tools(agent: Agent, parts: dict[str, VersionParts]) -> list[Grant]:
+    """The tools of the given versions; a tool several versions share is one grant naming them all."""
+    tools: dict[str, Grant] = {}
+    for version, read in parts.items():
+        for tool in _tools(agent.uid, read):
+            kept = tools.setdefault(json.dumps([tool.name, tool.source, tool.attributes], sort_keys=True), tool)
+            kept.attributes = {**kept.attributes, "versions": [*kept.attributes.get("versions", []), version]}
+    return list(tools.values())
+
+
+def _tools(agent_uid: str, parts: VersionParts) -> list[Grant]:
+    tools = [tool for group in parts.groups for tool in action_group_tools(agent_uid, group)]
+    for base in parts.bases:
         tools.append(
             Grant(
-                identity_uid=agent.uid,
+                identity_uid=agent_uid,
                 kind="tool",
                 name=f"knowledge_base:{base['knowledgeBaseId']}",
                 source="knowledge_base",

@@ -23,7 +23,7 @@ from scanner.console import ProgressTicks
 from scanner.errors import UsageError
 from scanner.model import Account, Inventory, SourceError, SourceStatus
 from scanner.sharding import Shard, owned
-from scanner.sources.aws.bedrock import collect_agents, collect_api_keys
+from scanner.sources.aws.bedrock import RegionAgents, collect_agents, collect_api_keys
 from scanner.sources.aws.calls import ACCOUNT_DEADLINE_SECONDS, AwsCalls
 from scanner.sources.aws.iam import collect_iam
 from scanner.sources.aws.logging_sources import (
@@ -247,10 +247,9 @@ def collect_account(
     credentials = iam.credentials + (collect_api_keys(calls, holders) or [])
 
     def per_region(region: str) -> tuple[Any, ...]:
-        found = collect_agents(calls, region) if region in offered["bedrock-agent"] else ([], [])
-        agents, tools = found if found is not None else ([], [])
+        found = collect_agents(calls, region) if region in offered["bedrock-agent"] else RegionAgents()
         logging = collect_invocation_logging(calls, region) if region in offered["bedrock"] else None
-        return agents, tools, logging, collect_secrets(calls, region) or [], found
+        return found or RegionAgents(), logging, collect_secrets(calls, region) or [], found
 
     unread: list[str] = []
 
@@ -258,9 +257,9 @@ def collect_account(
         regional = list(pool.map(per_region, regions))
     trails = collect_trails(calls, regions)
     read = [(region, r) for region, r in zip(regions, regional, strict=True) if region not in calls.skipped_regions]
-    if trails is None or any(r[2] is None for region, r in read if region in offered["bedrock"]):
+    if trails is None or any(r[1] is None for region, r in read if region in offered["bedrock"]):
         unread.append("log_sources")
-    if any(r[4] is None for _, r in read):
+    if any(r[3] is None for _, r in read):
         unread.append("agents")
     account.unknown = tags_unread + unread
     account.attributes = {
@@ -277,9 +276,9 @@ def collect_account(
         collected_at=started,
         accounts=[account],
         identities=iam.identities,
-        credentials=credentials + [c for r in regional for c in r[3]],
-        grants=iam.grants + [g for r in regional for g in r[1]],
-        agents=[a for r in regional for a in r[0]],
-        log_sources=(trails or []) + [r[2] for r in regional if r[2] is not None],
+        credentials=credentials + [c for r in regional for c in (*r[0].secrets, *r[2])],
+        grants=iam.grants + [g for r in regional for g in r[0].tools],
+        agents=[a for r in regional for a in r[0].agents],
+        log_sources=(trails or []) + [r[1] for r in regional if r[1] is not None],
         sources=[status],
     )

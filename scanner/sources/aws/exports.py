@@ -10,6 +10,7 @@
 - ``describe-trails``: trails keyed by ARN. A region's listing includes every multi-region trail
   (shadow trails), so an account whose trails were exported is judged on them; their status and
   selectors are not in the export and stay unknown.
+- ``get-agent``: agents keyed by ARN, each with the plaintext secrets found in its DRAFT's texts.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class AccountExports:
     trails_read: bool = False
     selectors: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     agents: dict[str, Agent] = field(default_factory=dict)
+    agent_secrets: dict[str, list[Credential]] = field(default_factory=dict)  # agent uid -> its DRAFT's
 
 
 @dataclass(slots=True)
@@ -94,8 +96,9 @@ class AwsExports:
     def add_selectors(self, account: str, selectors: dict[str, Any]) -> None:
         self.accounts[account].selectors[str(selectors["TrailARN"])].append(selectors)
 
-    def add_agent(self, account: str, agent: Agent) -> None:
+    def add_agent(self, account: str, agent: Agent, secrets: list[Credential]) -> None:
         self.accounts[account].agents[agent.uid] = agent
+        self.accounts[account].agent_secrets[agent.uid] = secrets
 
 
 def _canonical(value: Any) -> str:
@@ -213,6 +216,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.credentials.extend(records.credentials)
         inventory.grants.extend(records.grants)
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
+        inventory.credentials.extend(c for _, secrets in sorted(exports.agent_secrets.items()) for c in secrets)
         inventory.log_sources.extend(trails)
         inventory.sources.append(SourceStatus("file", account, "complete"))
     return times

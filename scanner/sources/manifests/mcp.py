@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Credential, Grant
-from scanner.sources.manifests.secrets import FoundSecret, find_secret, find_secret_in_command
+from scanner.sources.manifests.secrets import FoundSecret, find_secret, find_secret_in_command, plaintext_credential
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
                        "--workdir", "--mount", "--entrypoint", "--env-file", "-u", "--user", "--platform",
@@ -150,14 +150,6 @@ def secrets_in(
 
 
 def _credential(holder: str, server: str, place: str, secret: FoundSecret, relpath: str, line: int) -> Credential:
-    return Credential(
-        uid=f"{holder}#plaintext_secret:{server}.{place}",
-        identity_uid=holder,
-        kind="plaintext_secret",
-        attributes={
-            "display_id": f"{secret.detector} in {server} {place} (redacted)",
-            "detector": secret.detector,
-            "fingerprint": secret.fingerprint,
-            "location": {"file": relpath, "line": line},
-        },
+    return plaintext_credential(
+        holder, f"{server}.{place}", f"{server} {place}", secret, {"file": relpath, "line": line}
     )

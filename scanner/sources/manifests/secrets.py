@@ -1,4 +1,4 @@
-"""Literal credentials in configuration values, found with detect-secrets' detectors.
+"""Literal credentials in configuration values and free text, found with detect-secrets' detectors.
 
 A value that refers to a secret instead of holding it (``${input:token}``, ``${env:TOKEN}``,
 ``$TOKEN``, ``=Env.TOKEN``, ``{token}``) is the safe pattern; placeholders from documentation
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from scanner.model import Credential
 
 _REFERENCE = re.compile(r"^\s*(?:Bearer\s+|token\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|=Env\.\w+|\{\w+\})\s*$")
 _PLACEHOLDER = re.compile(
@@ -31,6 +33,10 @@ _SECRET_PARAMETER = re.compile(
     r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code|sv|se)$"
 )
 MAX_EMBEDDED_JSON = 64 * 1024
+# A whole PEM private key in free text (the detector alone matches its header, which every key shares)
+_PEM_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY((?: BLOCK)?)-----.{16,}?-----END \1PRIVATE KEY\2-----", re.S)
+_WORD_BREAKS = re.compile(r"[\s\"'`]+")
+_WORD_EDGES = ".,;:!?()[]<>"
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
@@ -117,6 +123,37 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
         if found is not None:
             return found
     return None
+
+
+def find_secrets_in_text(text: str) -> list[FoundSecret]:
+    """Every literal credential in free text (an agent's instruction, a prompt template, an API
+    schema): whole PEM private keys, and each word judged as ``find_secret`` judges a value (so a
+    reference or a placeholder among the words is not one). Each secret once, in the order found."""
+    found: dict[str, FoundSecret] = {}
+    keys = [_found("private_key", key.group(0)) for key in _PEM_KEY.finditer(text)]
+    words = (word.strip(_WORD_EDGES) for word in _WORD_BREAKS.split(_PEM_KEY.sub(" ", text)))
+    for secret in (*keys, *(find_secret(word) for word in words if len(word) >= 8)):
+        if secret is not None:
+            found.setdefault(secret.fingerprint, secret)
+    return list(found.values())
+
+
+def plaintext_credential(
+    holder: str, place: str, where: str, secret: FoundSecret, location: dict[str, Any]
+) -> Credential:
+    """The credential a found secret becomes: held by ``holder``, its uid naming ``place``, its
+    display id ``where`` it is; the fingerprint is kept, never the value."""
+    return Credential(
+        uid=f"{holder}#plaintext_secret:{place}",
+        identity_uid=holder,
+        kind="plaintext_secret",
+        attributes={
+            "display_id": f"{secret.detector} in {where} (redacted)",
+            "detector": secret.detector,
+            "fingerprint": secret.fingerprint,
+            "location": location,
+        },
+    )
 
 
 def _found(detector: str, value: str) -> FoundSecret:
