@@ -27,7 +27,22 @@ SEEDS = {
     "connection string": "Seed10ConnStringPassword",
     "schema error echo": "sk-proj-Seed11SchemaEchoAAAAAAAAAAAAAAAAAAAAAA",
     "--flag=value": "Seed12FlagEqualsValue",
+    "agent instructions": "ghp_Seed13AgentInstructions" + "0" * 17,
+    "agent connection key": "sk-proj-Seed14AgentConnectionKey" + "0" * 12,
+    "agent tool url query": "Seed15AgentToolUrlQuery",
+    "registry packageArguments": "ghp_Seed16RegistryPackageArgs" + "0" * 15,
+    "registry default": "ghp_Seed17RegistryDefault" + "0" * 19,
+    "gemini httpUrl query": "Seed18GeminiHttpUrlQuery",
 }
+# The seeds 13-18 sit where the source once read nothing: each is found and named by its place, never its value
+NEW_PLACES = (
+    "github_token in instructions (redacted)",
+    "openai_api_key in model.connection.key (redacted)",
+    "url_query_secret in tickets url (redacted)",
+    "github_token in @example/tickets packageArguments[0].value (redacted)",
+    "github_token in @example/tickets environmentVariables[0].default (redacted)",
+    "url_query_secret in tickets httpUrl (redacted)",
+)
 
 
 def _repository(root: Path) -> Path:
@@ -37,6 +52,17 @@ def _repository(root: Path) -> Path:
         json.dumps(
             {
                 "name": "io.example/tickets",
+                "packages": [
+                    {
+                        "registryType": "npm",
+                        "identifier": "@example/tickets",
+                        "version": "1.0.0",
+                        "packageArguments": [
+                            {"type": "named", "name": "--token", "value": SEEDS["registry packageArguments"]}
+                        ],
+                        "environmentVariables": [{"name": "TICKETS_TOKEN", "default": SEEDS["registry default"]}],
+                    }
+                ],
                 "remotes": [
                     {"type": "streamable-http", "url": f"https://deploy:{SEEDS['url user-info']}@mcp.example.com/mcp"},
                     {
@@ -64,6 +90,23 @@ def _repository(root: Path) -> Path:
                         "url": "https://mcp.example.net/mcp",
                         "headers": {"Authorization": f"Bearer {SEEDS['bearer header']}"},
                     },
+                }
+            }
+        )
+    )
+    (repo / "agents" / "learn.yaml").write_text(
+        "kind: Prompt\nname: LearnAgent\n"
+        f"instructions: Answer from Microsoft Learn; the ticket API key is {SEEDS['agent instructions']}.\n"
+        f"model:\n  connection: {{kind: key, key: {SEEDS['agent connection key']}}}\n"
+        "tools:\n  - {kind: mcp, name: tickets, "
+        f"url: 'https://mcp.example.com/mcp?api_key={SEEDS['agent tool url query']}'}}\n"
+    )
+    (repo / ".gemini").mkdir()
+    (repo / ".gemini" / "settings.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "tickets": {"httpUrl": f"https://mcp.example.com/mcp?access_token={SEEDS['gemini httpUrl query']}"}
                 }
             }
         )
@@ -150,3 +193,4 @@ def test_no_seeded_secret_reaches_any_output(tmp_path: Path) -> None:
     assert "https://[REDACTED]@mcp.example.com/mcp" in results
     assert "api_key=[REDACTED]" in results and "postgresql://[REDACTED]@db.internal" in results
     assert "an object is not of type 'string'" in results
+    assert [place for place in NEW_PLACES if place not in results] == []

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from scanner.loading import check_depth, parse_json, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant
-from scanner.sources.manifests.mcp import line_of, secrets_in, server_records, url_tool_type
+from scanner.sources.manifests.mcp import server_records, url_tool_type
+from scanner.sources.manifests.walk import SecretScan, line_of
 
 MANIFEST_SUFFIXES = (".nhiscan.yaml", ".nhiscan.yml", ".nhiscan.json")
 
@@ -63,20 +64,23 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     document = load_document(text, relpath)
     if not isinstance(document, dict):
         raise NotAManifest(relpath)
-    lines = text.splitlines()
-    holder = f"{account}/{relpath}"
+    scan = SecretScan(f"{account}/{relpath}", relpath, text.splitlines())
     if document.get("nhiscan") is not None or relpath.endswith(MANIFEST_SUFFIXES):
-        return _nhiscan(document, lines, relpath, account, holder)
-    servers = document.get("mcpServers", document.get("servers"))
-    if isinstance(servers, dict):
-        return _client_config(
-            servers, "mcpServers" if "mcpServers" in document else "servers", lines, relpath, account, holder
+        parsed = _nhiscan(document, scan, account)
+    elif isinstance(servers := document.get("mcpServers", document.get("servers")), dict):
+        parsed = _client_config(
+            document, servers, "mcpServers" if "mcpServers" in document else "servers", scan, account
         )
-    if "packages" in document or "remotes" in document:
-        return _registry_server(document, lines, relpath, account, holder)
-    if document.get("kind") == "Prompt" and isinstance(document.get("tools"), list):
-        return _agent_framework(document, lines, relpath, account, holder)
-    raise NotAManifest(relpath)
+    elif "packages" in document or "remotes" in document:
+        parsed = _registry_server(document, scan, account)
+    elif document.get("kind") == "Prompt" and isinstance(document.get("tools"), list):
+        parsed = _agent_framework(document, scan, account)
+    else:
+        raise NotAManifest(relpath)
+    parsed.credentials = scan.credentials
+    if scan.truncated:
+        parsed.agent.unknown.append("credentials")
+    return parsed
 
 
 def _agent(holder: str, account: str, name: str, platform: str, relpath: str, **fields: Any) -> Agent:
@@ -113,19 +117,21 @@ _PLATFORM_NAMES = {
 
 
 def _client_config(
-    servers: dict[str, Any], section: str, lines: list[str], relpath: str, account: str, holder: str
+    document: dict[str, Any], servers: dict[str, Any], section: str, scan: SecretScan, account: str
 ) -> Parsed:
-    platform = _platform(relpath, section)
+    platform = _platform(scan.relpath, section)
     label = _PLATFORM_NAMES.get(platform, "MCP client")
-    agent = _agent(holder, account, f"{label} ({relpath})", platform, relpath)
-    located = server_records(holder, servers, lines, relpath, line_of(lines, f'"{section}"'))
-    return Parsed(agent, located.grants, located.credentials)
+    agent = _agent(scan.holder, account, f"{label} ({scan.relpath})", platform, scan.relpath)
+    grants = server_records(servers, scan, line_of(scan.lines, f'"{section}"'))
+    scan.check(None, document, skip=frozenset({section}))
+    return Parsed(agent, grants)
 
 
-def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
+def _registry_server(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     """An MCP server's registry entry: the server itself holds the credentials its users give it."""
+    holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     agent = _agent(holder, account, str(document.get("name") or relpath), "mcp-server", relpath)
-    grants, credentials = [], []
+    grants = []
     for index, package in enumerate(document.get("packages") or []):
         identifier = str(package.get("identifier", f"package-{index}"))
         version = str(package.get("version") or document.get("version") or "")
@@ -141,14 +147,7 @@ def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, a
         }
         name = _package_name(identifier) if "://" in identifier else identifier
         grants.append(Grant(holder, "tool", name, source="mcp:stdio", attributes=attributes))
-        arguments = [a.get("value") for a in package.get("runtimeArguments") or [] if isinstance(a, dict)]
-        entry = {
-            "args": [a for a in arguments if a],
-            "env": {
-                v.get("name"): v.get("value") for v in package.get("environmentVariables") or [] if isinstance(v, dict)
-            },
-        }
-        credentials += secrets_in(holder, identifier, entry, lines, relpath, line)
+        scan.check(identifier, package, line)
     for remote in document.get("remotes") or []:
         url = str(remote.get("url", ""))
         line = line_of(lines, url) if url else 1
@@ -159,9 +158,9 @@ def _registry_server(document: dict[str, Any], lines: list[str], relpath: str, a
             "tool_type": url_tool_type(url),
         }
         grants.append(Grant(holder, "tool", url or "remote", source="mcp:http", attributes=attributes))
-        entry = {"headers": remote.get("headers") or [], "url": url}
-        credentials += secrets_in(holder, url, entry, lines, relpath, line)
-    return Parsed(agent, grants, credentials)
+        scan.check(url, remote, line)
+    scan.check(None, document, skip=frozenset({"packages", "remotes"}))
+    return Parsed(agent, grants)
 
 
 def _package_name(identifier: str) -> str:
@@ -173,9 +172,10 @@ def _package_name(identifier: str) -> str:
     return identifier.rsplit("/", 1)[-1].split(":")[0]
 
 
-def _agent_framework(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
+def _agent_framework(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
+    holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     agent = _agent(holder, account, str(document.get("name") or relpath), "agent-framework", relpath)
-    grants, credentials = [], []
+    grants = []
     for tool in document["tools"]:
         if not isinstance(tool, dict):
             continue
@@ -191,13 +191,15 @@ def _agent_framework(document: dict[str, Any], lines: list[str], relpath: str, a
             if tool.get("allowedTools"):
                 attributes["allowed_tools"] = list(tool["allowedTools"])
             grants.append(Grant(holder, "tool", name, source="mcp:http", attributes=attributes))
-            credentials += secrets_in(holder, name, {"headers": tool.get("headers") or {}}, lines, relpath, line)
         else:
             grants.append(Grant(holder, "tool", name, source="declared", attributes=attributes))
-    return Parsed(agent, grants, credentials)
+        scan.check(name, tool, line)
+    scan.check(None, document, skip=frozenset({"tools"}))
+    return Parsed(agent, grants)
 
 
-def _nhiscan(document: dict[str, Any], lines: list[str], relpath: str, account: str, holder: str) -> Parsed:
+def _nhiscan(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
+    holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     validate(document, "agent-manifest", PurePosixPath(relpath))  # type: ignore[arg-type]
     memory = document.get("memory") or {}
     agent = _agent(
@@ -216,13 +218,11 @@ def _nhiscan(document: dict[str, Any], lines: list[str], relpath: str, account: 
     )
     if document.get("data_scopes"):
         agent.attributes["data_scopes"] = list(document["data_scopes"])
-    grants, credentials = [], []
+    grants = []
     for tool in document.get("tools") or []:
         line = line_of(lines, str(tool["name"]))
         if isinstance(tool.get("mcp"), dict):
-            located = server_records(holder, {tool["name"]: tool["mcp"]}, lines, relpath, line)
-            grant = located.grants[0]
-            credentials += located.credentials
+            (grant,) = server_records({tool["name"]: tool["mcp"]}, scan, line)
         else:
             grant = Grant(
                 holder,
@@ -236,4 +236,6 @@ def _nhiscan(document: dict[str, Any], lines: list[str], relpath: str, account: 
             if key in tool:
                 grant.attributes[key] = tool[key]
         grants.append(grant)
-    return Parsed(agent, grants, credentials)
+        scan.check(str(tool["name"]), tool, line, skip=frozenset({"mcp"}))
+    scan.check(None, document, skip=frozenset({"tools"}))
+    return Parsed(agent, grants)

@@ -2,41 +2,24 @@
 
 A server launched with ``npx``, ``uvx``, ``pipx``, ``docker run`` or a direct command is a stdio
 tool named after its key, whose ``tool_type`` is the package (or image) it runs, so the capability
-catalog can recognise it; a server with a ``url`` is an HTTP tool. ``env``, ``args`` and
-``headers`` values are checked for literal credentials.
+catalog can recognise it; a server with a ``url`` is an HTTP tool. Every string of an entry is
+checked for literal credentials (see ``walk``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from scanner.model import Credential, Grant
-from scanner.sources.manifests.secrets import FoundSecret, find_secret, find_secret_in_command, plaintext_credential
+from scanner.model import Grant
+from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
                        "--workdir", "--mount", "--entrypoint", "--env-file", "-u", "--user", "--platform",
                        "-l", "--label"}  # fmt: skip
 _NPM_PINNED = re.compile(r"^(?:@[^/]+/)?[^@]+@\d+\.\d+\.\d+\S*$")
 _PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
-
-
-@dataclass(slots=True)
-class Located:
-    """Records from one file, with the line each came from."""
-
-    grants: list[Grant] = field(default_factory=list)
-    credentials: list[Credential] = field(default_factory=list)
-
-
-def line_of(lines: list[str], needle: str, after: int = 0) -> int:
-    """1-based line of the first occurrence of ``needle`` at or after line ``after``."""
-    for index in range(max(0, after - 1), len(lines)):
-        if needle in lines[index]:
-            return index + 1
-    return max(1, after)
 
 
 def _line_after(lines: list[str], needle: str, cursor: int, start: int) -> int:
@@ -90,8 +73,10 @@ def url_tool_type(url: str) -> str:
     return urlparse(url).hostname or url
 
 
-def server_records(holder: str, servers: dict[str, Any], lines: list[str], relpath: str, section_line: int) -> Located:
-    located = Located()
+def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int) -> list[Grant]:
+    """A tool grant for each server entry; the secrets in each entry go to ``scan``."""
+    holder, lines, relpath = scan.holder, scan.lines, scan.relpath
+    grants = []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
     for name, server in servers.items():
         if not isinstance(server, dict):
@@ -120,36 +105,6 @@ def server_records(holder: str, servers: dict[str, Any], lines: list[str], relpa
         if not url:
             tool_type = tool_type.rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
         attributes["tool_type"] = tool_type
-        located.grants.append(Grant(holder, "tool", name, source=source, attributes=attributes))
-        located.credentials.extend(secrets_in(holder, name, server, lines, relpath, line))
-    return located
-
-
-def secrets_in(
-    holder: str, server: str, entry: dict[str, Any], lines: list[str], relpath: str, after: int
-) -> list[Credential]:
-    found = []
-    values: list[tuple[str, Any]] = []
-    for section in ("env", "headers"):
-        block = entry.get(section)
-        if isinstance(block, dict):
-            values += [(f"{section}.{key}", value) for key, value in block.items()]
-        elif isinstance(block, list):  # server.json style: [{name, value}]
-            values += [(f"{section}.{item.get('name')}", item.get("value")) for item in block if isinstance(item, dict)]
-    values += [(f"args[{index}]", value) for index, value in enumerate(entry.get("args") or [])]
-    values += [(key, entry[key]) for key in ("url", "serverUrl") if isinstance(entry.get(key), str)]
-    for place, value in values:
-        secret = find_secret(value)
-        if secret is None:
-            continue
-        found.append(_credential(holder, server, place, secret, relpath, line_of(lines, str(value)[:24], after)))
-    command = entry.get("command")
-    if isinstance(command, str) and (secret := find_secret_in_command(command)):
-        found.append(_credential(holder, server, "command", secret, relpath, line_of(lines, command[:24], after)))
-    return found
-
-
-def _credential(holder: str, server: str, place: str, secret: FoundSecret, relpath: str, line: int) -> Credential:
-    return plaintext_credential(
-        holder, f"{server}.{place}", f"{server} {place}", secret, {"file": relpath, "line": line}
-    )
+        grants.append(Grant(holder, "tool", name, source=source, attributes=attributes))
+        scan.check(name, server, line)
+    return grants

@@ -33,10 +33,13 @@ _SECRET_PARAMETER = re.compile(
     r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code|sv|se)$"
 )
 MAX_EMBEDDED_JSON = 64 * 1024
-# A whole PEM private key in free text (the detector alone matches its header, which every key shares)
-_PEM_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY((?: BLOCK)?)-----.{16,}?-----END \1PRIVATE KEY\2-----", re.S)
-_WORD_BREAKS = re.compile(r"[\s\"'`]+")
-_WORD_EDGES = ".,;:!?()[]<>"
+_WORD = re.compile(r"\S+")
+_PUNCTUATION = "\"'`.,;:!?()[]{}<>"
+# A whole PEM private key (the detector alone matches its header line, which every key shares)
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----[A-Za-z0-9+/=\s]*(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
+)
+_SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
@@ -61,6 +64,7 @@ _DETECTOR_NAMES = {
 class FoundSecret:
     detector: str
     fingerprint: str
+    at: int = 0  # where in the checked text the secret-bearing word starts (free text), for its line
 
 
 @cache
@@ -92,10 +96,17 @@ def is_reference(value: str) -> bool:
     return bool(_REFERENCE.match(value) or _PLACEHOLDER.match(value) or _ENV_NAME.match(value.strip()))
 
 
-def find_secret(value: Any) -> FoundSecret | None:
+def is_secret_name(name: str) -> bool:
+    """A parameter, variable or key whose name says it holds a secret (``api_key``, ``clientSecret``)."""
+    return bool(_SECRET_PARAMETER.match(name))
+
+
+def find_secret(value: Any, *, entropy: bool = True) -> FoundSecret | None:
     """The kind of literal credential ``value`` holds, if any: the value itself, the value of a
     ``NAME=VALUE`` or ``--flag=VALUE`` pair, a password in a URL's user-info or a secret-named
-    query parameter, or any string inside JSON carried in the value (an env var of headers)."""
+    query parameter, or any string inside JSON carried in the value (an env var of headers).
+    Without ``entropy``, only known token formats count, not any random-looking string: for values
+    that are not where a credential is configured (a file digest is random-looking too)."""
     if not isinstance(value, str) or is_reference(value):
         return None
     assignment = _ASSIGNMENT.match(value)  # NAME=VALUE (a docker -e argument): judge the value
@@ -103,14 +114,52 @@ def find_secret(value: Any) -> FoundSecret | None:
         value = assignment.group(1)
     embedded = _embedded_json_strings(value)
     if embedded is not None:
-        return next((found for item in embedded if (found := find_secret(item))), None)
+        return next((found for item in embedded if (found := find_secret(item, entropy=entropy))), None)
     in_url = _url_secret(value)
     if in_url is not None:
         return _found(in_url[0], in_url[1])
     if len(value) < 8:
         return None
-    detector = _detector_for(value)
+    detector = _detector_for(value, entropy=entropy)
     return None if detector is None else _found(detector, value)
+
+
+def find_secrets_in_text(text: str) -> list[FoundSecret]:
+    """Every literal credential inside free text (an agent's instructions, a prompt template, an
+    API schema, a description), each once, in the order they come: private key blocks, words in a
+    known token format or URLs carrying credentials, and the word after a secret-named one
+    (``password: X``, ``--token X``, ``api_key=X``). Random-looking words count only after a
+    secret-named word: prose holds digests and identifiers too. References and placeholders among
+    the words are not secrets."""
+    found: dict[str, FoundSecret] = {}
+    for block in _PRIVATE_KEY_BLOCK.finditer(text):
+        key = _found("private_key", block.group(0), block.start())
+        found.setdefault(key.fingerprint, key)
+    prose = _PRIVATE_KEY_BLOCK.sub(lambda block: " " * len(block.group(0)), text)  # offsets kept
+    previous = ""
+    for word in _WORD.finditer(prose):
+        token = word.group(0).strip(_PUNCTUATION)
+        secret = None
+        if not (is_reference(word.group(0)) or is_reference(token)):
+            secret = find_secret(token, entropy=_names_secret(token))
+            if secret is None and _SECRET_WORD.match(previous):
+                secret = find_secret(f"--{previous}={token}")
+        if secret is not None:
+            found.setdefault(secret.fingerprint, FoundSecret(secret.detector, secret.fingerprint, word.start()))
+        previous = token.rstrip(":=").lstrip("-")
+    return sorted(found.values(), key=lambda secret: secret.at)
+
+
+def find_secret_in_text(text: str) -> FoundSecret | None:
+    """The first of ``find_secrets_in_text``, or None."""
+    secrets = find_secrets_in_text(text)
+    return secrets[0] if secrets else None
+
+
+def _names_secret(word: str) -> bool:
+    """``api_key=X``, ``--token=X``: a word that says it holds a secret."""
+    assignment = _ASSIGNMENT.match(word)
+    return bool(assignment) and bool(_SECRET_WORD.match(word.split("=", 1)[0].lstrip("-")))
 
 
 def find_secret_in_command(command: str) -> FoundSecret | None:
@@ -123,19 +172,6 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
         if found is not None:
             return found
     return None
-
-
-def find_secrets_in_text(text: str) -> list[FoundSecret]:
-    """Every literal credential in free text (an agent's instruction, a prompt template, an API
-    schema): whole PEM private keys, and each word judged as ``find_secret`` judges a value (so a
-    reference or a placeholder among the words is not one). Each secret once, in the order found."""
-    found: dict[str, FoundSecret] = {}
-    keys = [_found("private_key", key.group(0)) for key in _PEM_KEY.finditer(text)]
-    words = (word.strip(_WORD_EDGES) for word in _WORD_BREAKS.split(_PEM_KEY.sub(" ", text)))
-    for secret in (*keys, *(find_secret(word) for word in words if len(word) >= 8)):
-        if secret is not None:
-            found.setdefault(secret.fingerprint, secret)
-    return list(found.values())
 
 
 def plaintext_credential(
@@ -156,8 +192,8 @@ def plaintext_credential(
     )
 
 
-def _found(detector: str, value: str) -> FoundSecret:
-    return FoundSecret(detector, "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:12])
+def _found(detector: str, value: str, at: int = 0) -> FoundSecret:
+    return FoundSecret(detector, "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:12], at)
 
 
 def _embedded_json_strings(value: str) -> list[str] | None:
@@ -202,13 +238,15 @@ def _url_secret(value: str) -> tuple[str, str] | None:
     return None
 
 
-def _detector_for(value: str) -> str | None:
+def _detector_for(value: str, *, entropy: bool = True) -> str | None:
     for name, pattern in _EXTRA_DETECTORS:
         if pattern.search(value):
             return name
     for name, plugin in _detectors():
         if any(True for _ in plugin.analyze_string(value)):
             return name
+    if not entropy:
+        return None
     token = value.split()[-1] if value.split() else value
     if len(token) >= 20 and not token.startswith(("http://", "https://", "/")) and not _IDENTIFIER.match(token):
         for plugin in _entropy_detectors():

@@ -1,0 +1,132 @@
+"""Every string of a manifest, checked for literal credentials; each one found is named by where it
+is: file, line and key path (``environmentVariables[0].default``), never by its value.
+
+How a string is checked depends on its key: free text (``instructions``, ``description``) is
+searched word by word, a ``command`` as a command line, any other value as a whole (and word by
+word when it has spaces). A random-looking value counts as a secret only where credentials are
+configured: under ``env``, ``headers`` or ``args``, as a ``value`` or ``default``, or under a key
+that names a secret (``key``, ``apiKey``, ``clientSecret``). Elsewhere only known token formats and
+URLs carrying credentials count, since digests (``fileSha256``) and identifiers look random too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.model import Credential
+from scanner.sources.manifests.secrets import (
+    FoundSecret,
+    find_secret,
+    find_secret_in_command,
+    find_secret_in_text,
+    is_secret_name,
+)
+
+MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
+FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
+_CREDENTIAL_SLOTS = frozenset({"env", "headers", "args", "value", "default"})
+_PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
+_KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
+
+
+def line_of(lines: list[str], needle: str, after: int = 0) -> int:
+    """1-based line of the first occurrence of ``needle`` at or after line ``after``."""
+    for index in range(max(0, after - 1), len(lines)):
+        if needle in lines[index]:
+            return index + 1
+    return max(1, after)
+
+
+@dataclass(slots=True)
+class SecretScan:
+    """The plaintext secrets found in one file, and whether all of its strings were checked."""
+
+    holder: str
+    relpath: str
+    lines: list[str]
+    credentials: list[Credential] = field(default_factory=list)
+    strings_left: int = field(default_factory=lambda: MAX_STRINGS)
+    truncated: bool = False
+    _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
+
+    def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
+        """Checks every string in ``node`` (but not the keys in ``skip`` at its top); ``scope`` names
+        the server or tool the secrets belong to (None: the file itself)."""
+        for path, key, parent, value in self._strings(node, skip):
+            # a mapping key (key None) holds a secret only in a known token format
+            found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value)
+            if found is not None:
+                line = self._locate(value[found.at : found.at + 24].split("\n")[0], after, found.fingerprint)
+                self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
+
+    def _locate(self, needle: str, after: int, fingerprint: str) -> int:
+        """The line of a found secret; one seen before is looked for below where it was last found."""
+        previous = self._lines_found.get(fingerprint)
+        line = line_of(self.lines, needle, previous + 1) if previous is not None and previous >= after else 0
+        if not 0 < line <= len(self.lines) or needle not in self.lines[line - 1]:
+            line = line_of(self.lines, needle, after)
+        self._lines_found[fingerprint] = line
+        return line
+
+    def _strings(self, node: Any, skip: frozenset[str]) -> Iterator[tuple[str, str | None, str, str]]:
+        """(key path, key, parent key, string) for each string in ``node``, in document order."""
+        pending: list[tuple[str, str, str, Any]] = [("", "", "", node)]
+        while pending:
+            path, key, parent, item = pending.pop()
+            if isinstance(item, str):
+                if self.strings_left <= 0:
+                    self.truncated = True
+                    return
+                self.strings_left -= 1
+                yield path, key, parent, item
+            elif isinstance(item, dict):
+                children = []
+                for name, child in item.items():
+                    name = str(name)
+                    if not path and name in skip:
+                        continue
+                    shown = name
+                    if not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
+                        shown = _KEY_SHOWN_AS
+                        yield _join(path, shown), None, key, name
+                    children.append((_join(path, shown), name, key, child))
+                pending.extend(reversed(children))
+            elif isinstance(item, list):
+                pending.extend(
+                    (f"{path}[{index}]", key, parent, child) for index, child in reversed(list(enumerate(item)))
+                )
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _secret_in(key: str, parent: str, value: str) -> FoundSecret | None:
+    if key in FREE_TEXT:
+        return find_secret_in_text(value)
+    if key == "command":
+        return find_secret_in_command(value)
+    where_credentials_go = key in _CREDENTIAL_SLOTS or parent in _CREDENTIAL_SLOTS or is_secret_name(key)
+    found = find_secret(value, entropy=where_credentials_go)
+    if found is None and len(value.split(maxsplit=1)) > 1:
+        found = find_secret_in_text(value)
+    return found
+
+
+def _credential(holder: str, scope: str | None, place: str, secret: FoundSecret, relpath: str, line: int) -> Credential:
+    where = f"{scope}.{place}" if scope is not None else place
+    shown = f"{scope} {place}" if scope is not None else place
+    return Credential(
+        uid=f"{holder}#plaintext_secret:{where}",
+        identity_uid=holder,
+        kind="plaintext_secret",
+        attributes={
+            "display_id": f"{secret.detector} in {shown} (redacted)",
+            "detector": secret.detector,
+            "fingerprint": secret.fingerprint,
+            "location": {"file": relpath, "line": line},
+        },
+    )

@@ -1,0 +1,186 @@
+"""manifests:PATH finds a literal secret wherever a manifest holds it: every string of an MCP client
+configuration, an MCP registry entry or an Agent Framework agent is checked, free text word by word.
+Each one found fails NHI-SECRET-001, is named by its key path and line, and is never written
+anywhere; references and placeholders in the same places are not secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.model import Inventory
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+GITHUB_TOKEN = "ghp_" + "Qm7Rt2Wx9Lp4Zk8Vn3Hs6Jd1Fb5Gc0Ty2Ae"
+OPENAI_KEY = "sk-proj-" + "Hq4Lm8Rt2Vx6Nb0Zs3Kd7Pw1Fj5Gy9Tc2Ue"
+
+
+def _collect(root: Path, relpath: str, content: str | dict) -> Inventory:
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2))
+    return collect(SourceSpec("manifests", str(root)))
+
+
+def _secret_001(inventory: Inventory, catalogs) -> str:
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    (finding,) = [f for f in result.findings if f.control_id == "NHI-SECRET-001"]
+    return finding.status
+
+
+def _places(inventory: Inventory) -> dict[str, int]:
+    """Each found secret's place (scope and key path) and line; the value itself is nowhere."""
+    for credential in inventory.credentials:
+        assert GITHUB_TOKEN not in repr(credential) and OPENAI_KEY not in repr(credential)
+    return {
+        c.attributes["display_id"].split(" in ", 1)[1].removesuffix(" (redacted)"): c.attributes["location"]["line"]
+        for c in inventory.credentials
+    }
+
+
+def _line(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+AGENT_FRAMEWORK = f"""kind: Prompt
+name: LearnAgent
+instructions: |
+  You answer questions by searching Microsoft Learn.
+  When asked about tickets, call the API with the key {GITHUB_TOKEN}.
+model:
+  id: gpt-4o
+  connection:
+    kind: key
+    endpoint: https://myproj.openai.azure.com/
+    key: {OPENAI_KEY}
+tools:
+  - kind: mcp
+    name: microsoft_learn
+    url: https://learn.microsoft.com/api/mcp?api_key={GITHUB_TOKEN}
+    approvalMode:
+      kind: never
+"""
+
+
+def test_an_agent_framework_agent_s_connection_key_tool_url_and_instructions_fail_secret_001(
+    tmp_path: Path, catalogs
+) -> None:
+    inventory = _collect(tmp_path, "agent.yaml", AGENT_FRAMEWORK)
+    assert _places(inventory) == {
+        "instructions": _line(AGENT_FRAMEWORK, "with the key"),
+        "model.connection.key": _line(AGENT_FRAMEWORK, "key: sk-proj-"),
+        "microsoft_learn url": _line(AGENT_FRAMEWORK, "api_key="),
+    }
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_an_agent_framework_connection_endpoint_with_a_query_secret_is_a_secret(tmp_path: Path) -> None:
+    manifest = f"""kind: Prompt
+name: a
+model:
+  connection: {{kind: remote, endpoint: "https://x.example/v1?api-key={GITHUB_TOKEN}"}}
+tools: []
+"""
+    assert list(_places(_collect(tmp_path, "agent.yaml", manifest))) == ["model.connection.endpoint"]
+
+
+def _registry(package: dict, remote: dict | None = None) -> dict:
+    entry = {"name": "io.example/tickets", "version": "1.2.3", "packages": [
+        {"registryType": "npm", "identifier": "@example/tickets-mcp", "version": "1.2.3", **package}
+    ]}  # fmt: skip
+    if remote is not None:
+        entry["remotes"] = [{"type": "streamable-http", "url": "https://mcp.example.com/mcp", **remote}]
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("package", "remote", "place"),
+    [
+        ({"packageArguments": [{"type": "named", "name": "--token", "value": GITHUB_TOKEN}]}, None,
+         "@example/tickets-mcp packageArguments[0].value"),
+        ({"packageArguments": [{"type": "named", "name": "--token", "default": GITHUB_TOKEN}]}, None,
+         "@example/tickets-mcp packageArguments[0].default"),
+        ({"runtimeArguments": [{"type": "named", "name": "--token", "default": GITHUB_TOKEN}]}, None,
+         "@example/tickets-mcp runtimeArguments[0].default"),
+        ({"environmentVariables": [{"name": "GITHUB_TOKEN", "isSecret": True, "default": GITHUB_TOKEN}]}, None,
+         "@example/tickets-mcp environmentVariables[0].default"),
+        ({"runtimeArguments": [{"type": "named", "name": "-e", "value": "GITHUB_TOKEN={token}",
+                                "variables": {"token": {"isSecret": True, "default": GITHUB_TOKEN}}}]}, None,
+         "@example/tickets-mcp runtimeArguments[0].variables.token.default"),
+        ({}, {"headers": [{"name": "Authorization", "value": f"Bearer {GITHUB_TOKEN}"}]},
+         "https://mcp.example.com/mcp headers[0].value"),
+        ({}, {"headers": [{"name": "Authorization", "default": f"Bearer {GITHUB_TOKEN}"}]},
+         "https://mcp.example.com/mcp headers[0].default"),
+    ],
+)  # fmt: skip
+def test_a_token_anywhere_in_a_registry_entry_fails_secret_001_named_by_its_key_path(
+    tmp_path: Path, catalogs, package: dict, remote: dict | None, place: str
+) -> None:
+    inventory = _collect(tmp_path, "server.json", _registry(package, remote))
+    text = (tmp_path / "server.json").read_text()
+    assert _places(inventory) == {place: _line(text, GITHUB_TOKEN)}
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_the_same_token_twice_in_a_registry_entry_is_located_on_each_line(tmp_path: Path) -> None:
+    package = {
+        "packageArguments": [{"type": "named", "name": "--token", "value": GITHUB_TOKEN}],
+        "environmentVariables": [{"name": "GITHUB_TOKEN", "default": GITHUB_TOKEN}],
+    }
+    inventory = _collect(tmp_path, "server.json", _registry(package))
+    lines = [n for n, line in enumerate((tmp_path / "server.json").read_text().splitlines(), 1) if GITHUB_TOKEN in line]
+    assert sorted(_places(inventory).values()) == lines and len(lines) == 2
+
+
+def test_a_token_in_a_gemini_cli_server_s_http_url_fails_secret_001(tmp_path: Path, catalogs) -> None:
+    settings = {"theme": "Default", "mcpServers": {"tickets": {
+        "httpUrl": f"https://mcp.tickets.example/mcp?access_token={GITHUB_TOKEN}", "timeout": 5000}}}  # fmt: skip
+    inventory = _collect(tmp_path, ".gemini/settings.json", settings)
+    assert list(_places(inventory)) == ["tickets httpUrl"]
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_a_secret_under_any_key_of_a_client_entry_is_found(tmp_path: Path) -> None:
+    """Gemini CLI's oauth block, a key no format lists: a random-looking value under a secret name."""
+    oauth = {"clientId": "tickets-cli", "clientSecret": "Zr8Xq2Lm5Vt9Nw4Kc7Hb1Pj6"}
+    settings = {"mcpServers": {"tickets": {"httpUrl": "https://mcp.tickets.example/mcp", "oauth": oauth}}}
+    assert list(_places(_collect(tmp_path, ".gemini/settings.json", settings))) == ["tickets oauth.clientSecret"]
+
+
+def test_beside_references_placeholders_and_digests_only_the_literal_token_is_found(tmp_path: Path) -> None:
+    agent = f"""kind: Prompt
+name: Safe
+instructions: Use the token ${{env:TICKETS_TOKEN}}; never print <YOUR_TOKEN> or the key =Env.KEY.
+model:
+  connection: {{kind: key, endpoint: =Env.FOUNDRY_PROJECT_ENDPOINT, key: =Env.FOUNDRY_KEY}}
+tools:
+  - {{kind: mcp, name: tickets, url: "https://mcp.tickets.example/mcp?api_key=${{input:tickets_key}}"}}
+  - {{kind: mcp, name: leaky, url: https://mcp.example.org/mcp, headers: {{Authorization: "Bearer {GITHUB_TOKEN}"}}}}
+"""
+    registry = _registry({
+        "packageArguments": [{"type": "named", "name": "--token", "value": "${input:token}"}],
+        "environmentVariables": [{"name": "GITHUB_TOKEN", "default": "<YOUR_TOKEN>"},
+                                 {"name": "OPENAI_API_KEY", "default": OPENAI_KEY}],
+        "fileSha256": "fe333e598595000ae021bd27117db32ec69af6987f507ba7a63c90638ff633ce",
+    })  # fmt: skip
+    registry["description"] = "Built from commit 3f9a1c0e7b2d4f6a8c1e3b5d7f9a2c4e6b8d0f1a; see the README."
+    agent_inventory = _collect(tmp_path / "a", "agent.yaml", agent)
+    assert list(_places(agent_inventory)) == ["leaky headers.Authorization"]
+    registry_inventory = _collect(tmp_path / "b", "server.json", registry)
+    assert list(_places(registry_inventory)) == ["@example/tickets-mcp environmentVariables[1].default"]
+
+
+def test_a_manifest_with_more_strings_than_are_checked_has_unknown_credentials(
+    tmp_path: Path, catalogs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scanner.sources.manifests import walk
+
+    monkeypatch.setattr(walk, "MAX_STRINGS", 5)
+    variables = [{"name": f"V{index}", "value": "plain"} for index in range(10)]
+    inventory = _collect(tmp_path, "server.json", _registry({"environmentVariables": variables}))
+    (agent,) = inventory.agents
+    assert "credentials" in agent.unknown
+    assert _secret_001(inventory, catalogs) == "unknown"
