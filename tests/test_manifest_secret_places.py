@@ -184,3 +184,20 @@ def test_a_manifest_with_more_strings_than_are_checked_has_unknown_credentials(
     (agent,) = inventory.agents
     assert "credentials" in agent.unknown
     assert _secret_001(inventory, catalogs) == "unknown"
+
+
+@pytest.mark.parametrize(("url", "expected"), [("http://mcp.tickets.example/mcp", "fail"),
+                                               ("https://mcp.tickets.example/mcp", "pass")])  # fmt: skip
+def test_a_gemini_cli_server_reached_by_http_url_is_a_remote_tool_judged_for_tls(
+    tmp_path: Path, catalogs, url: str, expected: str
+) -> None:
+    settings = {"mcpServers": {"tickets": {"httpUrl": url, "headers": {"Authorization": "Bearer ${TICKETS_TOKEN}"}}}}
+    inventory = _collect(tmp_path, ".gemini/settings.json", settings)
+    (tool,) = inventory.grants
+    assert (tool.source, tool.attributes["url"], tool.attributes["tool_type"]) == (
+        "mcp:http",
+        url,
+        "mcp.tickets.example",
+    )
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    assert [f.status for f in result.findings if f.control_id == "NHI-AGENT-010"] == [expected]

@@ -194,3 +194,4 @@ def test_no_seeded_secret_reaches_any_output(tmp_path: Path) -> None:
     assert "api_key=[REDACTED]" in results and "postgresql://[REDACTED]@db.internal" in results
     assert "an object is not of type 'string'" in results
     assert [place for place in NEW_PLACES if place not in results] == []
+    assert "https://mcp.example.com/mcp?access_token=[REDACTED]" in results  # the Gemini server's httpUrl

@@ -2,8 +2,8 @@
 
 A server launched with ``npx``, ``uvx``, ``pipx``, ``docker run`` or a direct command is a stdio
 tool named after its key, whose ``tool_type`` is the package (or image) it runs, so the capability
-catalog can recognise it; a server with a ``url`` is an HTTP tool. Every string of an entry is
-checked for literal credentials (see ``walk``).
+catalog can recognise it; a server with a ``url`` (``serverUrl``, Gemini CLI's ``httpUrl``) is an
+HTTP tool. Every string of an entry is checked for literal credentials (see ``walk``).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int)
         line = _line_after(lines, f'"{name}"', cursor, section_line)
         cursor = line
         location = {"file": relpath, "line": line}
-        url = server.get("url") or server.get("serverUrl")
+        url = server.get("url") or server.get("serverUrl") or server.get("httpUrl")  # httpUrl: Gemini CLI
         attributes: dict[str, Any] = {"location": location}
         if url:
             attributes.update(url=str(url), transport=server.get("type") or "http")
