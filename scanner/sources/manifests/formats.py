@@ -83,6 +83,14 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     return parsed
 
 
+# What a format has no place for is unknown, not absent: a client configuration or a registry entry
+# cannot name an owner or a guardrail, nor whether the client asks before a tool call (its own
+# settings, outside the file); an Agent Framework agent sets approval per tool, but has no owner or
+# guardrail field. Only the nhiscan agent manifest can declare them all.
+_CLIENT_CANNOT_EXPRESS = ("owner", "guardrail", "human_approval")
+_AGENT_FRAMEWORK_CANNOT_EXPRESS = ("owner", "guardrail")
+
+
 def _agent(holder: str, account: str, name: str, platform: str, relpath: str, **fields: Any) -> Agent:
     return Agent(
         uid=holder,
@@ -121,7 +129,8 @@ def _client_config(
 ) -> Parsed:
     platform = _platform(scan.relpath, section)
     label = _PLATFORM_NAMES.get(platform, "MCP client")
-    agent = _agent(scan.holder, account, f"{label} ({scan.relpath})", platform, scan.relpath)
+    name = f"{label} ({scan.relpath})"
+    agent = _agent(scan.holder, account, name, platform, scan.relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
     grants = server_records(servers, scan, line_of(scan.lines, f'"{section}"'))
     scan.check(None, document, skip=frozenset({section}))
     return Parsed(agent, grants)
@@ -130,7 +139,8 @@ def _client_config(
 def _registry_server(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     """An MCP server's registry entry: the server itself holds the credentials its users give it."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
-    agent = _agent(holder, account, str(document.get("name") or relpath), "mcp-server", relpath)
+    name = str(document.get("name") or relpath)
+    agent = _agent(holder, account, name, "mcp-server", relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
     grants = []
     for index, package in enumerate(document.get("packages") or []):
         identifier = str(package.get("identifier", f"package-{index}"))
@@ -174,7 +184,8 @@ def _package_name(identifier: str) -> str:
 
 def _agent_framework(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
-    agent = _agent(holder, account, str(document.get("name") or relpath), "agent-framework", relpath)
+    name = str(document.get("name") or relpath)
+    agent = _agent(holder, account, name, "agent-framework", relpath, unknown=list(_AGENT_FRAMEWORK_CANNOT_EXPRESS))
     grants = []
     for tool in document["tools"]:
         if not isinstance(tool, dict):

@@ -102,6 +102,8 @@ def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int)
             tool_type = package or ""
         if "alwaysAllow" in server or "autoApprove" in server:
             attributes["auto_approved"] = server.get("alwaysAllow") or server.get("autoApprove")
+        elif server.get("trust") is True:  # Gemini CLI: every tool call of the server without confirmation
+            attributes["auto_approved"] = True
         if not url:
             tool_type = tool_type.rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
         attributes["tool_type"] = tool_type
