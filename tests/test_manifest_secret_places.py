@@ -201,3 +201,22 @@ def test_a_gemini_cli_server_reached_by_http_url_is_a_remote_tool_judged_for_tls
     )
     result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
     assert [f.status for f in result.findings if f.control_id == "NHI-AGENT-010"] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Log in with password: hunter2hunter2 when asked.", True),  # low entropy, but given to a password
+        ("serve --token Cm7dCommandToken5x4y3z2w", True),
+        ("Use the token ${env:TICKETS_TOKEN}; never the key =Env.KEY.", False),
+        ("The key file is /etc/nhiscan/key.pem and the token endpoint https://login.example/token.", False),
+        ("Pass the api_key as a header named Authorization.", False),
+    ],
+)
+def test_a_value_given_to_a_secret_named_word_is_a_secret_whatever_its_entropy(text: str, secret: bool) -> None:
+    """detect-secrets' entropy limit (4.5 bits per character) no 24-character token can reach: a
+    literal after 'password', '--token' or 'api_key' is the secret, as a secret-named URL parameter is."""
+    from scanner.sources.manifests.secrets import find_secret_in_command, find_secrets_in_text
+
+    found = find_secret_in_command(text) if text.startswith("serve") else (find_secrets_in_text(text) or None)
+    assert (found is not None) == secret

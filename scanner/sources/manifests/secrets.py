@@ -143,7 +143,7 @@ def find_secrets_in_text(text: str) -> list[FoundSecret]:
         if not (is_reference(word.group(0)) or is_reference(token)):
             secret = find_secret(token, entropy=_names_secret(token))
             if secret is None and _SECRET_WORD.match(previous):
-                secret = find_secret(f"--{previous}={token}")
+                secret = _named_value(token)
         if secret is not None:
             found.setdefault(secret.fingerprint, FoundSecret(secret.detector, secret.fingerprint, word.start()))
         previous = token.rstrip(":=").lstrip("-")
@@ -168,10 +168,22 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
     for index, word in enumerate(words):
         found = find_secret(word)
         if found is None and index > 0 and _SECRET_PARAMETER.match(words[index - 1].lstrip("-")):
-            found = find_secret(f"--{words[index - 1].lstrip('-')}={word}")
+            found = _named_value(word)
         if found is not None:
             return found
     return None
+
+
+def _named_value(value: str) -> FoundSecret | None:
+    """The value a secret-named parameter is given (``--token X``, ``password: X``): a literal of
+    8 characters or more is the secret, whatever its entropy (a word, a path, a URL, a name without
+    digits, a reference or a placeholder is not). As for a secret-named URL parameter."""
+    a_name = _IDENTIFIER.match(value) and not any(c.isdigit() for c in value)  # tickets_key, my-token-file
+    if len(value) < 8 or is_reference(value) or a_name or value.startswith(("/", "./", "~")):
+        return find_secret(value)
+    if "://" in value or value.isalpha() or any(mark in value for mark in "${}<>"):  # or a reference's part
+        return find_secret(value)
+    return _found("secret_parameter", value)
 
 
 def plaintext_credential(

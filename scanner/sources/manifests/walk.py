@@ -23,6 +23,7 @@ from scanner.sources.manifests.secrets import (
     find_secret_in_command,
     find_secret_in_text,
     is_secret_name,
+    plaintext_credential,
 )
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
@@ -119,14 +120,4 @@ def _secret_in(key: str, parent: str, value: str) -> FoundSecret | None:
 def _credential(holder: str, scope: str | None, place: str, secret: FoundSecret, relpath: str, line: int) -> Credential:
     where = f"{scope}.{place}" if scope is not None else place
     shown = f"{scope} {place}" if scope is not None else place
-    return Credential(
-        uid=f"{holder}#plaintext_secret:{where}",
-        identity_uid=holder,
-        kind="plaintext_secret",
-        attributes={
-            "display_id": f"{secret.detector} in {shown} (redacted)",
-            "detector": secret.detector,
-            "fingerprint": secret.fingerprint,
-            "location": {"file": relpath, "line": line},
-        },
-    )
+    return plaintext_credential(holder, where, shown, secret, {"file": relpath, "line": line})
