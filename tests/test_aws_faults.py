@@ -191,3 +191,39 @@ def test_a_member_account_whose_tags_were_refused_has_an_unknown_environment(
     fake.state.deny.add("organizations:ListTagsForResource")
     refused = member(collect_aws(ORG_SCAN))
     assert refused.environment is None and "environment" in refused.unknown
+
+
+@pytest.fixture(scope="module")
+def complete_results(world: tuple[FakeAws, Estate], catalogs) -> dict[tuple[str, str], str]:
+    aws, _ = world
+    aws.clear_faults()
+    return _statuses(collect_aws(ORG_SCAN), catalogs)[0]
+
+
+def _statuses(inventory: Inventory, catalogs) -> tuple[dict[tuple[str, str], str], set[str]]:
+    """Every result by (control, resource uid), and the accounts the inventory holds."""
+    from scanner.scan import ScanOptions, run_scan
+
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    return {(f.control_id, f.resource.uid): f.status for f in result.findings}, {a.uid for a in inventory.accounts}
+
+
+@pytest.mark.parametrize("permission", CALLS)
+def test_a_refused_call_never_turns_a_failure_into_a_pass(
+    fake: FakeAws, catalogs, complete_results: dict[tuple[str, str], str], permission: str
+) -> None:
+    """What a refused call would have shown is unknown, never a pass: each result that fails with
+    every call answered fails or is unknown with this one refused. A record the call would have
+    listed may be absent (its listing is a named gap), but an account that was read keeps a
+    result for every control that judged it."""
+    fake.state.deny.add(permission)
+    inventory = collect_aws(ORG_SCAN)
+    refused, accounts = _statuses(inventory, catalogs)
+    changed = {
+        key: refused.get(key, "absent")
+        for key, status in complete_results.items()
+        if status == "fail" and refused.get(key) not in ("fail", "unknown") and (key in refused or key[1] in accounts)
+    }
+    assert not changed, f"with {permission} refused: {changed}"
+    if any(key not in refused for key, status in complete_results.items() if status == "fail"):
+        assert named(inventory, permission), f"records went missing with {permission} refused, and no gap says so"

@@ -32,6 +32,8 @@ class RegionAgents:
     agents: list[Agent] = field(default_factory=list)
     tools: list[Grant] = field(default_factory=list)
     secrets: list[Credential] = field(default_factory=list)
+    # listed agents GetAgent did not describe: the region's agents are then not all known
+    undescribed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ def collect_agents(calls: AwsCalls, region: str) -> RegionAgents | None:
     for summary in summaries:
         detail = calls.call("bedrock-agent", "get_agent", region, agentId=summary["agentId"])
         if detail is None:
+            found.undescribed.append(summary.get("agentName") or summary["agentId"])
             continue
         agent = build_agent(calls.account, detail["agent"])
         versions = judge_on_serving_versions(calls, region, agent, detail["agent"])

@@ -259,7 +259,7 @@ def collect_account(
     read = [(region, r) for region, r in zip(regions, regional, strict=True) if region not in calls.skipped_regions]
     if trails is None or any(r[1] is None for region, r in read if region in offered["bedrock"]):
         unread.append("log_sources")
-    if any(r[3] is None for _, r in read):
+    if any(r[3] is None or r[3].undescribed for _, r in read):  # not listed, or listed but not described
         unread.append("agents")
     account.unknown = tags_unread + unread
     account.attributes = {
