@@ -258,6 +258,42 @@ def test_pim_eligible_and_group_held_directory_roles_are_grants(fake) -> None:
     assert (f"azure:sp:{AUTOMATION_SP}", "Cloud Application Administrator", "active", group) in roles
 
 
+def _owner_through_a_group(fake: FakeAzure) -> str:
+    """Owner of the production subscription assigned to a group the automation principal is in."""
+    group, owner = "eeee0002-0000-4000-8000-000000000002", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"
+    fake.state.arm[f"{base}/roleDefinitions"].append(
+        {"id": f"{base}/roleDefinitions/{owner}", "properties": {"roleName": "Owner", "type": "BuiltInRole"}}
+    )
+    fake.state.arm[f"{base}/roleAssignments"].append(
+        {"id": f"{base}/roleAssignments/ra-group", "properties": {
+            "principalId": group, "principalType": "Group", "scope": f"/subscriptions/{PROD}",
+            "roleDefinitionId": f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleDefinitions/{owner}"}}
+    )  # fmt: skip
+    fake.state.related[f"/groups/{group}/transitiveMembers/microsoft.graph.servicePrincipal"] = [{"id": AUTOMATION_SP}]
+    return group
+
+
+def test_a_role_assigned_to_a_group_is_held_by_the_principals_in_it(fake, catalogs) -> None:
+    """Before, an assignment to a group was dropped: a principal Owner through a group passed NHI-PRIV-001."""
+    from scanner.scan import ScanOptions, run_scan
+
+    group = _owner_through_a_group(fake)
+    inventory = scan(fake)
+    held = [g for g in inventory.grants if g.identity_uid == f"azure:sp:{AUTOMATION_SP}" and g.name == "Owner"]
+    assert [g.attributes.get("via_group") for g in held] == [group]
+    found = {(f.control_id, f.resource.uid): f.status for f in run_scan(inventory, catalogs, ScanOptions()).findings}
+    assert found[("NHI-PRIV-001", f"azure:sp:{AUTOMATION_SP}")] == "fail"
+
+
+def test_a_group_whose_members_could_not_be_read_leaves_every_principals_grants_unknown(fake) -> None:
+    group = _owner_through_a_group(fake)
+    fake.state.deny.add(f"/v1.0/groups/{group}/")
+    inventory = scan(fake)
+    principals = [i for i in inventory.identities if i.kind in ("service_principal", "managed_identity")]
+    assert principals and all("grants" in i.unknown for i in principals)
+
+
 def test_a_tenant_without_pim_licence_has_no_eligible_roles_and_no_gap(fake) -> None:
     fake.state.eligible_roles = None  # 400 AadPremiumLicenseRequired
     inventory = scan(fake)

@@ -24,6 +24,7 @@ from scanner.model import Account, Identity, Inventory, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
+from scanner.sources.azure.directory_roles import GROUP_MEMBERS
 from scanner.sources.azure.graph_identities import graph_identities, principals_by_object_id
 from scanner.sources.azure.records import RoleDefinition
 
@@ -70,6 +71,7 @@ def collect_azure(
         parts = list(pool.map(lambda s: _subscription(calls, s, tenant, by_object_id, by_uid), subscriptions))
     if shard is not None and not shard.first:
         _link_other_shards_principals(calls, tenant, parts, by_object_id)
+    group_members_read = _grant_group_roles_to_members(calls, tenant, parts, by_object_id)
     for part in parts:
         inventory.accounts += part.inventory.accounts
         inventory.identities += part.inventory.identities
@@ -77,7 +79,7 @@ def collect_azure(
         inventory.log_sources += part.inventory.log_sources
     by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
     _attachments(calls, tenant, [str(s["subscriptionId"]) for s in subscriptions], by_uid, listed is not None)
-    rbac_read = listed is not None and all(part.assignments_read for part in parts)
+    rbac_read = listed is not None and all(part.assignments_read for part in parts) and group_members_read
     if not (directory_roles_read and rbac_read):
         _grants_unknown(inventory.identities)
     for account in [tenant, *(str(s["subscriptionId"]) for s in subscriptions)]:
@@ -105,6 +107,7 @@ class _Part:
     def __init__(self, account: Account) -> None:
         self.inventory = Inventory(collected_at=datetime.now(UTC), accounts=[account])
         self.unlinked: list[tuple[str, RoleDefinition, str, str]] = []  # (principal id, role, scope, assignment id)
+        self.to_groups: list[tuple[str, RoleDefinition, str, str]] = []  # (group id, role, scope, assignment id)
         self.assignments_read = True
 
 
@@ -147,6 +150,8 @@ def _subscription(
             part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id))
         elif properties.get("principalType") == "ServicePrincipal":
             part.unlinked.append((principal, role, scope, assignment_id))
+        elif properties.get("principalType") == "Group":
+            part.to_groups.append((principal, role, scope, assignment_id))
     settings = calls.arm_list(
         f"{base}/Microsoft.Insights/diagnosticSettings?api-version=2021-05-01-preview", "arm:diagnosticSettings", sub
     )
@@ -209,6 +214,25 @@ def _link_other_shards_principals(
             holder = by_object_id.get(principal)
             if holder:
                 part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id))
+
+
+def _grant_group_roles_to_members(
+    calls: AzureCalls, tenant: str, parts: list[_Part], by_object_id: dict[str, str]
+) -> bool:
+    """Role assignments to groups, as grants of the service principals and managed identities among
+    each group's transitive members; whether every such group's members were read (where not, any
+    principal may hold a role through it)."""
+    held = [(part, *assignment) for part in parts for assignment in part.to_groups]
+    paths = {group: GROUP_MEMBERS.format(group) for group in sorted({group for _, group, *_ in held})}
+    if not paths:
+        return True
+    members = calls.graph_batch(list(paths.values()), "graph:groups/transitiveMembers", tenant)
+    for part, group, role, scope, assignment_id in held:
+        for member in members.get(paths[group]) or []:
+            holder = by_object_id.get(str(member.get("id")))
+            if holder:
+                part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id, group))
+    return all(members.get(path) is not None for path in paths.values())
 
 
 ATTACHED_QUERY = (

@@ -292,10 +292,15 @@ def _inside(action: str, exclusions: list[str]) -> bool:
     return any(fnmatchcase(action.lower(), pattern) for pattern in exclusions)
 
 
-def azure_role_grant(holder: str, role: RoleDefinition, scope: str, assignment_id: str) -> Grant:
+def azure_role_grant(
+    holder: str, role: RoleDefinition, scope: str, assignment_id: str, via_group: str | None = None
+) -> Grant:
+    """A role assignment's grant; ``via_group``: the group it is assigned to, which the holder is in."""
     attributes: dict[str, Any] = {"assignment_id": assignment_id, "privileged": role.name in PRIVILEGED_AZURE_ROLES}
     if role.everything_but:
         attributes["not_actions"] = list(role.everything_but)
+    if via_group:
+        attributes["via_group"] = via_group
     return Grant(
         holder,
         "role",
@@ -303,7 +308,7 @@ def azure_role_grant(holder: str, role: RoleDefinition, scope: str, assignment_i
         actions=list(role.actions),
         resources=[scope],
         source="roleAssignment",
-        uid=f"{holder}#role:{role.name}@{scope}",
+        uid=f"{holder}#role:{role.name}@{scope}" + (f" via {via_group}" if via_group else ""),
         attributes=attributes,
         unknown=list(role.unread),
     )
