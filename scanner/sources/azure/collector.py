@@ -101,6 +101,9 @@ def _status(account: str, tenant: str, organization: list[Any] | None, errors: l
     return "partial" if errors else "complete"
 
 
+ROLE_DEFINITIONS_QUERY = "$filter=atScopeAndBelow()&api-version=2022-04-01"
+
+
 class _Part:
     """One subscription's records, and its role assignments whose holders are not yet known."""
 
@@ -130,7 +133,9 @@ def _subscription(
         account.attributes["delegated_from_tenant"] = str(home)
         account.attributes["delegation"] = "Azure Lighthouse"
     part = _Part(account)
-    definitions = calls.arm_list(f"{base}/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01",
+    # atScopeAndBelow: the custom roles defined in the subscription's resource groups too; without the
+    # filter only those applicable at the subscription and above are listed (Role Definitions - List)
+    definitions = calls.arm_list(f"{base}/Microsoft.Authorization/roleDefinitions?{ROLE_DEFINITIONS_QUERY}",
                                  "arm:roleDefinitions", sub)  # fmt: skip
     roles = {str(d["id"]).rsplit("/", 1)[-1]: records.role_definition(d) for d in definitions or []}
     assignments = calls.arm_list(f"{base}/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
