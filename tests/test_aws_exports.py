@@ -224,6 +224,16 @@ def test_a_get_agent_export_leaves_tools_approval_and_owner_unknown(cli, tmp_pat
     assert statuses["NHI-AGENT-002"] == "fail", "the file does show that no guardrail is attached"
 
 
+def test_a_get_agent_export_judges_only_what_the_draft_already_decides(cli, tmp_path: Path) -> None:
+    """Reader: get-agent shows the DRAFT, not the versions that serve. No guardrail on the DRAFT
+    already fails (above); but a key or a role the DRAFT has may differ in a serving version, so
+    they are unknown, and the role the DRAFT runs as is not the only one the agent may use."""
+    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json")
+    (agent,) = data["inventory"]["agents"]
+    assert {"runs_as", "attributes.encryption_key", "memory_enabled"} <= set(agent["unknown"])
+    assert "guardrail" not in agent["unknown"]
+
+
 def test_a_get_agent_export_without_a_secret_leaves_the_agents_secrets_unknown(cli, tmp_path: Path) -> None:
     """Reader: the recorded DRAFT's instruction and prompt templates (AWS's defaults) hold no secret,
     but get-agent shows neither which versions serve traffic nor the action groups: texts that were

@@ -51,10 +51,15 @@ class EvalContext:
             self.grants_by_holder[grant.identity_uid].append(grant)
         self.agents_by_runtime: dict[str, list[Agent]] = defaultdict(list)
         self.agents_by_account: dict[str, list[Agent]] = defaultdict(list)
+        # agents whose runtime identity is not known (versions not read, or running as several): any
+        # identity of their account may be one they run as
+        self.unplaced_agents: dict[str, Agent] = {}
         for agent in inventory.agents:
             if agent.runs_as:
                 self.agents_by_runtime[agent.runs_as].append(agent)
             self.agents_by_account[agent.account].append(agent)
+            if agent.unknown and "runs_as" in agent.unknown:
+                self.unplaced_agents.setdefault(agent.account, agent)
         self.identities_by_account: dict[str, list[Identity]] = defaultdict(list)
         for identity in inventory.identities:
             self.identities_by_account[identity.account].append(identity)

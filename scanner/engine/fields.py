@@ -152,10 +152,13 @@ def _agents_gap(identity: Any, ctx: EvalContext) -> str | None:
     """Agents running as an identity are all known only where its account's agents were collected."""
     if _marked(identity, "agents"):
         return f"agents of {identity.name or identity.uid}"
+    unplaced = ctx.unplaced_agents.get(identity.account)
+    if unplaced is not None:
+        return f"runtime identity of {unplaced.name or unplaced.uid}"
     return ctx.account_gap(identity.account, "agents")
 
 
-@reads(("identity", "agents"), ("account", "agents"), ("identity", "attributes.workloads"))
+@reads(("identity", "agents"), ("account", "agents"), ("agent", "runs_as"), ("identity", "attributes.workloads"))
 def _consumer_count(record: Any, ctx: EvalContext) -> Any:
     """The agents and workloads using the identity; where either was not all read, the count of
     those read is a lower bound (two agents already share it, whatever else does)."""
@@ -441,7 +444,7 @@ def _trusted_accounts(identity: Any, ctx: EvalContext) -> list[Any]:
     return list(seen.values())
 
 
-@reads(("identity", "agents"), ("account", "agents"))
+@reads(("identity", "agents"), ("account", "agents"), ("agent", "runs_as"))
 def _identity_agents(identity: Any, ctx: EvalContext) -> Any:
     records = ctx.agents_by_runtime.get(identity.uid, [])
     gap = _agents_gap(identity, ctx)

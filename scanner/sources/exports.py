@@ -29,7 +29,7 @@ from scanner.loading import format_json_path, read_json, read_text, validate
 from scanner.model import Inventory, SourceError, SourceStatus
 from scanner.sources import SourceInfo, SourceSpec, register
 from scanner.sources.aws.agent_secrets import plaintext_secrets, version_texts
-from scanner.sources.aws.agent_versions import DRAFT
+from scanner.sources.aws.agent_versions import DRAFT, apply_worst_case, version_settings
 from scanner.sources.aws.bedrock import build_agent
 from scanner.sources.aws.credential_report import parse_report
 from scanner.sources.aws.exports import AwsExports, aws_inventory
@@ -213,6 +213,8 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(f"malformed get-agent output ({error})", where, format_json_path([*at, "agent"])) from None
         agent.unknown.extend(GET_AGENT_LACKS)
+        # the DRAFT is all it shows: the versions that serve may be worse, and run as another role
+        apply_worst_case(agent, [version_settings(data["agent"])], unread=True)
         aws.add_agent(account, agent, secrets)
     else:
         raise NotAnExport(UNRECOGNISED)
