@@ -80,7 +80,8 @@ def independent_admins(details: dict) -> set[str]:
 def test_cloudsplaining_admins_are_exactly_the_principals_allowed_everything(cli, tmp_path: Path) -> None:
     data = scan_file(cli, tmp_path, CLOUDSPLAINING)
     details = json.loads(CLOUDSPLAINING.read_text())
-    assert len(data["inventory"]["identities"]) == len(details["UserDetailList"]) + len(details["RoleDetailList"])
+    principals = [i for i in data["inventory"]["identities"] if i["kind"] != "root"]
+    assert len(principals) == len(details["UserDetailList"]) + len(details["RoleDetailList"])
     admins = independent_admins(details)
     assert len(admins) == 8
     people = {a for a in admins if a.startswith("AWSReservedSSO_")}  # IAM Identity Center: people's access
@@ -88,6 +89,17 @@ def test_cloudsplaining_admins_are_exactly_the_principals_allowed_everything(cli
     assert failing(data, "NHI-PRIV-001") == admins - people
     sso = next(i for i in data["inventory"]["identities"] if i["name"] in people)
     assert sso["interactive"] is True and sso["attributes"]["human_evidence"] == "AWS SSO reserved role path"
+
+
+def test_without_a_credential_report_the_root_user_is_there_with_its_keys_unknown(cli, tmp_path: Path) -> None:
+    """The root user appears only in the credential report. Without one, 'root has no access keys'
+    (NHI-CRED-010, critical) had no result at all for the account; it is now unknown, as live."""
+    data = scan_file(cli, tmp_path, CLOUDSPLAINING)
+    accounts = {i["account"] for i in data["inventory"]["identities"] if i["kind"] != "root"}
+    roots = {i["account"]: i for i in data["inventory"]["identities"] if i["kind"] == "root"}
+    assert set(roots) == accounts and all("credentials" in r["unknown"] for r in roots.values())
+    statuses = {f["resource"]["uid"]: f["status"] for f in data["findings"] if f["control_id"] == "NHI-CRED-010"}
+    assert statuses == {r["uid"]: "unknown" for r in roots.values()}
 
 
 def test_cloudsplaining_escalation_paths_all_show_up(cli, tmp_path: Path) -> None:
@@ -203,7 +215,7 @@ def test_an_authorization_details_export_of_two_accounts_files_each_principal_un
     userwithlotsofpermissions, MyRole, MyOtherRole, OverprivilegedEC2) and 116 of 200611803367."""
     inventory = collect(SourceSpec("file", str(CLOUDSPLAINING)))
     assert sorted(a.uid for a in inventory.accounts) == ["012345678901", "200611803367"]
-    assert sorted(i.name for i in inventory.identities if i.account == "012345678901") == [
+    assert sorted(i.name for i in inventory.identities if i.account == "012345678901" and i.kind != "root") == [
         "MyOtherRole", "MyRole", "OverprivilegedEC2", "biden", "obama", "userwithlotsofpermissions",
     ]  # fmt: skip
     assert all(i.account == i.uid.split(":")[4] for i in inventory.identities)

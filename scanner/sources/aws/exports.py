@@ -23,7 +23,7 @@ from typing import Any
 
 from scanner.model import Account, Agent, Credential, Inventory, LogSource, SourceStatus
 from scanner.sources.aws.credential_report import ReportRow
-from scanner.sources.aws.iam import DETAIL_LISTS, build_iam
+from scanner.sources.aws.iam import DETAIL_LISTS, build_iam, unreported_root
 from scanner.sources.aws.logging_sources import trail_record
 
 # list fields of a principal whose entries add up when two exports disagree, by entry key
@@ -187,6 +187,16 @@ def _trails(account: str, exports: AccountExports, notes: list[str]) -> list[Log
     return found
 
 
+def _partition(details: dict[str, Any] | None) -> str:
+    """The partition the authorization details' ARNs are in (aws, aws-cn, aws-us-gov); aws without them."""
+    for name in ("UserDetailList", "RoleDetailList", "GroupDetailList"):
+        for item in (details or {}).get(name) or []:
+            arn = str(item.get("Arn", ""))
+            if arn.startswith("arn:"):
+                return arn.split(":")[1]
+    return "aws"
+
+
 def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime | None]:
     """Adds each account's records; returns when each account's exports were taken: its credential
     report's GeneratedTime, or None where no export of the account says."""
@@ -202,6 +212,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
             for identity in records.identities:
                 if identity.kind == "user":
                     identity.unknown.append("credentials")  # keys are only in the credential report
+            records.identities.append(unreported_root(_partition(details), account))
         elif report.generated is not None:
             times[account] = report.generated
             _impossible_dates(records.credentials, report.generated)

@@ -97,16 +97,20 @@ def without_report(records: IamRecords, calls: AwsCalls, keys: dict[str, list[di
     for identity in records.identities:
         if identity.kind == "user" and (keys is None or identity.name not in keys):
             identity.unknown.append("credentials")
-    records.identities.append(
-        Identity(
-            uid=f"arn:{calls.partition}:iam::{calls.account}:root",
-            provider="aws",
-            account=calls.account,
-            kind="root",
-            name=f"{calls.account} root",
-            interactive=True,
-            unknown=["created", "last_used", "credentials", "attributes.mfa"],
-        )
+    records.identities.append(unreported_root(calls.partition, calls.account))
+
+
+def unreported_root(partition: str, account: str) -> Identity:
+    """The account's root user where no credential report (the only place it appears) was read:
+    it exists, and its keys, MFA and use are unknown."""
+    return Identity(
+        uid=f"arn:{partition}:iam::{account}:root",
+        provider="aws",
+        account=account,
+        kind="root",
+        name=f"{account} root",
+        interactive=True,
+        unknown=["created", "last_used", "credentials", "attributes.mfa"],
     )
 
 
