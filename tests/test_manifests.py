@@ -259,3 +259,17 @@ def test_drift_between_two_scans_and_reach_that_grew(cli, tmp_path: Path) -> Non
     assert {f["control_id"] for f in drift["new_failures"]} >= {"NHI-AGENT-015"}
     assert "Reach changed (1)" in outcome.output
     assert cli("diff", str(first / "results.json"), str(second / "results.json"), "--fail-on", "high").exit_code == 1
+
+
+@pytest.mark.parametrize("separator", [(",", ": "), (",", ":")], ids=["spaced", "compact"])
+def test_an_agent_framework_agent_written_as_json_is_found_in_a_folder(tmp_path: Path, separator) -> None:
+    """The declarative agent format is YAML or JSON; a folder scan found only the YAML form, so a JSON
+    agent (here the real Learn agent, converted to JSON in a temporary folder) was not inventoried."""
+    import yaml
+
+    agent = yaml.safe_load((AGENTS / "agent-framework-foundry-MicrosoftLearnAgent-mcp-tool.yaml").read_text())
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "learn.json").write_text(json.dumps(agent, separators=separator))
+    inventory = collect_manifests(tmp_path)
+    assert [a.platform for a in inventory.agents] == ["agent-framework"]
+    assert [g.name for g in inventory.grants] == ["microsoft_learn"]

@@ -2,7 +2,7 @@
 
 Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``server.json``,
 ``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
-``mcpServers`` or declare a ``kind: Prompt`` agent with tools. Symbolic links are not followed out
+``mcpServers`` or declare a ``kind: Prompt`` agent with tools (in YAML or JSON). Symbolic links are not followed out
 of the folder, and a file that is too large, binary or unreadable is reported as a gap.
 """
 
@@ -22,7 +22,8 @@ KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", "server.js
                "cline_mcp_settings.json", "mcp_settings.json"}  # fmt: skip
 SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
 MAX_BYTES = 1_000_000
-_SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt")
+# an Agent Framework declarative agent is YAML or JSON: "kind": "Prompt" with or without the space
+_SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"')
 
 
 @dataclass(frozen=True, slots=True)
