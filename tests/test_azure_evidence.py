@@ -228,3 +228,19 @@ def test_exported_managed_identities_have_unknown_owner_and_federated_trust(tmp_
     result = run_scan(inventory, catalogs, ScanOptions())
     status = {(f.control_id, f.resource.uid): f.status for f in result.findings}
     assert status[("NHI-OWN-001", MI_ID)] == "unknown", "not a failure: the owner was not in the export"
+
+
+def test_an_exported_system_assigned_identity_has_no_federated_trust_to_miss(tmp_path: Path) -> None:
+    """Only a user-assigned identity can hold federated credentials: a system-assigned one's trust
+    is known to be empty, though the export shows no ARM data; its owner is still ARM's."""
+    recorded = json.loads((REALWORLD / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json")
+                          .read_text())["value"]  # fmt: skip
+    web = f"/subscriptions/{PROD}/resourceGroups/rg-payments/providers/Microsoft.Web/sites/payments-web"
+    system = copy.deepcopy(recorded[0]) | {
+        "id": "cccc0004-0000-4000-8000-000000000004", "servicePrincipalType": "ManagedIdentity",
+        "displayName": "payments-web", "alternativeNames": ["isExplicit=False", web], "passwordCredentials": [],
+        "keyCredentials": [],
+    }  # fmt: skip
+    (tmp_path / "sps.json").write_text(json.dumps([*recorded, system]))
+    identity = next(i for i in collect(SourceSpec("file", str(tmp_path))).identities if i.kind == "managed_identity")
+    assert "owner" in identity.unknown and "trust" not in identity.unknown

@@ -116,8 +116,11 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         identity = records.service_principal(sp, tenant, None)
         identity.unknown.append("grants")  # app role assignments and roles are not in these lists
         if identity.kind == "managed_identity":
-            # its federated credentials and owner tag are ARM's (userAssignedIdentities), not Graph's
-            identity.unknown += [name for name in ("trust", "owner") if name not in identity.unknown]
+            # its owner tag is ARM's, and so are a user-assigned identity's federated credentials (a
+            # system-assigned identity can have none)
+            user_assigned = "/userassignedidentities/" in identity.uid.lower()
+            unread = ("trust", "owner") if user_assigned else ("owner",)
+            identity.unknown += [name for name in unread if name not in identity.unknown]
         inventory.identities.append(identity)
         inventory.credentials += records.key_credentials(identity.uid, sp, now)
     inventory.sources.append(SourceStatus("file", tenant, "complete"))
