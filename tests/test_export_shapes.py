@@ -328,6 +328,16 @@ def test_an_exported_custom_role_granting_key_creation_makes_its_holder_able_to_
     assert ("NHI-PRIV-003", CI_DEPLOYER) in findings(inventory, catalogs)
 
 
+def test_a_disabled_custom_role_grants_nothing(tmp_path: Path, catalogs) -> None:
+    """RoleLaunchStage DISABLED: the role "will not contribute permissions to any principals it is
+    granted to" (google.iam.admin.v1); its bindings stay, its permissions do not count."""
+    disabled = _described(KEY_MINTER, "iam.serviceAccountKeys.create") | {"stage": "DISABLED"}
+    folder = _custom_role_export(tmp_path, disabled, _described(PLATFORM_ADMIN, "resourcemanager.projects.get"))
+    inventory = collect(SourceSpec("file", str(folder)))
+    assert {g.name: g.actions for g in inventory.grants}[KEY_MINTER] == []
+    assert ("NHI-PRIV-003", CI_DEPLOYER) not in findings(inventory, catalogs)
+
+
 def test_custom_roles_exported_without_their_permissions_leave_their_holders_privilege_unknown(
     tmp_path: Path, catalogs
 ) -> None:

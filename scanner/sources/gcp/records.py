@@ -142,8 +142,9 @@ def bound_custom_roles(policies: Iterable[dict[str, Any]]) -> set[str]:
 
 def role_permissions(role: dict[str, Any]) -> list[str] | None:
     """The permissions a role definition grants, or None when it does not hold them (the BASIC
-    view, which ``gcloud iam roles list`` prints). Bindings to a deleted custom role have no effect."""
-    if role.get("deleted"):
+    view, which ``gcloud iam roles list`` prints). Bindings to a deleted custom role have no effect,
+    and a role whose stage is DISABLED "will not contribute permissions" (RoleLaunchStage)."""
+    if role.get("deleted") or role.get("stage") == "DISABLED":
         return []
     permissions = role.get("includedPermissions")
     return [str(p) for p in permissions] if isinstance(permissions, list) else None
