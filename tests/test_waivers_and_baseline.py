@@ -183,3 +183,17 @@ def test_bad_baselines_are_input_errors(tmp_path, content, message) -> None:
     path.write_text(content)
     with pytest.raises(InputError, match=message):
         load_baseline(path)
+
+
+def test_an_unknown_result_is_new_only_where_its_control_judged_something_in_the_baseline() -> None:
+    """NHI-AGENT-015 judges agents only against a baseline: the baseline scan itself had none to
+    judge, so an unknown result of it now has nothing to be new against; an unknown of a control
+    that judged resources then, and not this one as unknown, is new."""
+    from scanner.engine.baseline import Baseline, mark_new
+    from scanner.model import Finding, ResourceRef
+
+    ref = ResourceRef("agent-1", "agent", "agent", "agent-1", "manifest", "repo")
+    drift = Finding("f1", "NHI-AGENT-015", "unknown", "medium", ref, "", {})
+    reach = Finding("f2", "NHI-AGENT-004", "unknown", "critical", ref, "", {})
+    mark_new([drift, reach], Baseline(set(), {}, frozenset(), judged=frozenset({"NHI-AGENT-004"})))
+    assert (drift.new, reach.new) == (False, True)

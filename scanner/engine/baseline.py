@@ -18,6 +18,9 @@ class Baseline:
     # each agent's capability tags then; None when the file predates results 1.1 (no inventory)
     agent_reach: dict[str, frozenset[str]] | None
     unknown: frozenset[str] = frozenset()  # fingerprints of its unknown findings
+    # controls that judged some resource then (None: not recorded); one that judged none, such as a
+    # control that applies only against a baseline, has nothing to compare an unknown result with
+    judged: frozenset[str] | None = None
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -57,7 +60,20 @@ def _read_baseline(path: Path) -> Baseline:
             str(path),
             "$.schema_version",
         )
-    return Baseline(known, _agent_reach(data), frozenset(unknown))
+    return Baseline(known, _agent_reach(data), frozenset(unknown), _judged_controls(data))
+
+
+def _judged_controls(data: dict[str, Any]) -> frozenset[str] | None:
+    controls = data.get("controls")
+    if not isinstance(controls, list):
+        return None
+    return frozenset(
+        str(control.get("id"))
+        for control in controls
+        if isinstance(control, dict)
+        and isinstance(control.get("counts"), dict)
+        and any(isinstance(number, int) and number > 0 for number in control["counts"].values())
+    )
 
 
 def _findings_of(data: Any, path: Path) -> list[Any]:
@@ -96,9 +112,11 @@ def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
 
 def mark_new(findings: list[Finding], baseline: Baseline) -> None:
     """A failure is new when the baseline did not fail it (waived or not); an unknown result, when
-    the baseline did not have it unknown as well."""
+    the baseline did not have it unknown as well and its control judged something then."""
+    judged = baseline.judged
     for finding in findings:
         if finding.status in ("fail", "waived"):
             finding.new = finding.fingerprint not in baseline.fingerprints
         elif finding.status == "unknown":
-            finding.new = finding.fingerprint not in baseline.unknown
+            compared = judged is None or finding.control_id in judged
+            finding.new = compared and finding.fingerprint not in baseline.unknown
