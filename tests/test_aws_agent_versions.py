@@ -317,3 +317,17 @@ def test_a_secret_in_the_draft_fails_even_when_other_serving_versions_are_not_kn
     assert "credentials" in _the_agent(inventory).unknown
     assert list(_plaintext(inventory)) == [f"{created['agentArn']}#plaintext_secret:DRAFT.instruction"]
     assert _secret_statuses(inventory, catalogs)["NHI-SECRET-001"] == "fail"
+
+
+def test_a_text_holding_thousands_of_secrets_is_named_by_its_first_few() -> None:
+    """One secret fails the agent; an instruction of 1 MB of tokens made 45,000 credentials and
+    49 MB of results before."""
+    from scanner.model import Agent
+    from scanner.sources.aws.agent_secrets import SECRETS_PER_TEXT, plaintext_secrets
+
+    agent = Agent(
+        uid="arn:aws:bedrock:us-east-1:111111111111:agent/A", provider="aws", account="111111111111", name="a"
+    )
+    tokens = " ".join(f"ghp_{index:036d}" for index in range(500))
+    found = plaintext_secrets(agent, "1", [("instruction", tokens)])
+    assert len(found) == SECRETS_PER_TEXT

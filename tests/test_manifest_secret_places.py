@@ -211,6 +211,17 @@ def test_a_gemini_cli_server_reached_by_http_url_is_a_remote_tool_judged_for_tls
         ("Use the token ${env:TICKETS_TOKEN}; never the key =Env.KEY.", False),
         ("The key file is /etc/nhiscan/key.pem and the token endpoint https://login.example/token.", False),
         ("Pass the api_key as a header named Authorization.", False),
+        # ordinary agent instructions: ARNs, key ids, table keys, dates, page tokens, a key's name
+        (
+            "Encrypt with the KMS key arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab.",
+            False,
+        ),
+        ("Use KMS key 1234abcd-12ab-34cd-56ef-1234567890ab for the bucket.", False),
+        ("The secret arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf holds it.", False),
+        ("The partition key: tenant_id2 and the sort key: created_at.", False),
+        ("The token 2024-01-01T00:00:00Z marks the start.", False),
+        ("Pass nextToken: eyJuZXh0IjoiYWJjIn0 to get the next page.", False),
+        ("Never print a -----BEGIN RSA PRIVATE KEY----- header.", False),
     ],
 )
 def test_a_value_given_to_a_secret_named_word_is_a_secret_whatever_its_entropy(text: str, secret: bool) -> None:
@@ -220,3 +231,15 @@ def test_a_value_given_to_a_secret_named_word_is_a_secret_whatever_its_entropy(t
 
     found = find_secret_in_command(text) if text.startswith("serve") else (find_secrets_in_text(text) or None)
     assert (found is not None) == secret
+
+
+def test_a_long_run_of_slashes_is_read_in_linear_time() -> None:
+    """detect-secrets' npm token pattern is quadratic on a run of '/': 200 KB took two minutes
+    before words that long stopped reaching it (no token is that long)."""
+    import time
+
+    from scanner.sources.manifests.secrets import find_secrets_in_text
+
+    started = time.monotonic()
+    assert find_secrets_in_text("/" * 200_000) == []
+    assert time.monotonic() - started < 10

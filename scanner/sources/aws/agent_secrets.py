@@ -41,13 +41,17 @@ def _texts(texts: list[tuple[str, Any]]) -> Texts:
     return [(field, text) for field, text in texts if isinstance(text, str) and text]
 
 
+SECRETS_PER_TEXT = 20
+
+
 def plaintext_secrets(agent: Agent, version: str, texts: Texts) -> list[Credential]:
     """A credential for each secret found in the texts of one version of the agent; the fields
     scanned are recorded in the agent's ``texts_scanned`` (version -> fields)."""
     agent.attributes.setdefault("texts_scanned", {})[version] = [field for field, _ in texts]
     found = []
     for field, text in texts:
-        for ordinal, secret in enumerate(find_secrets_in_text(text), 1):
+        # one secret fails the agent; a text that holds thousands is named by its first few
+        for ordinal, secret in enumerate(find_secrets_in_text(text)[:SECRETS_PER_TEXT], 1):
             place = f"{version}.{field}" + (f"#{ordinal}" if ordinal > 1 else "")
             location = {"version": version, "field": field}
             found.append(plaintext_credential(agent.uid, place, f"version {version} {field}", secret, location))

@@ -30,15 +30,25 @@ _EXTRA_DETECTORS = (
 _ASSIGNMENT = re.compile(r"^(?:--?[A-Za-z][\w.-]*|[A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)  # NAME=V, --flag=V
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # STRIPE_SECRET_KEY: a variable's name, not its value
 _SECRET_PARAMETER = re.compile(
-    r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code|sv|se)$"
+    r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code)$"
 )
 MAX_EMBEDDED_JSON = 64 * 1024
+# detect-secrets' detectors see strings up to this long: a JWT or a PEM key is shorter, and its npm
+# token pattern takes quadratic time on a long run of "/" (200 KB: two minutes)
+MAX_DETECTED_LENGTH = 4096
 _WORD = re.compile(r"\S+")
 _PUNCTUATION = "\"'`.,;:!?()[]{}<>"
 # A whole PEM private key (the detector alone matches its header line, which every key shares)
 _PRIVATE_KEY_BLOCK = re.compile(
-    r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----[A-Za-z0-9+/=\s]*(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
+    r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----\s*[A-Za-z0-9+/=][A-Za-z0-9+/=\s]{63,}"
+    r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
 )
+# what a secret-named parameter's value is when it is no secret: a reference's part, a path, an
+# ARN or URL (":" or "/"), a UUID (a KMS key id), a date
+_NOT_A_SECRET_VALUE = re.compile(
+    r"[${}<>:/]|^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
+)
+_PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
 _DETECTOR_NAMES = {
@@ -136,17 +146,21 @@ def find_secrets_in_text(text: str) -> list[FoundSecret]:
         key = _found("private_key", block.group(0), block.start())
         found.setdefault(key.fingerprint, key)
     prose = _PRIVATE_KEY_BLOCK.sub(lambda block: " " * len(block.group(0)), text)  # offsets kept
-    previous = ""
+    assigned = False  # the word before names a secret: "password:", "--token", "the key"
     for word in _WORD.finditer(prose):
-        token = word.group(0).strip(_PUNCTUATION)
+        raw = word.group(0)
+        token = raw.strip(_PUNCTUATION)
         secret = None
-        if not (is_reference(word.group(0)) or is_reference(token)):
-            secret = find_secret(token, entropy=_names_secret(token))
-            if secret is None and _SECRET_WORD.match(previous):
+        if not (is_reference(raw) or is_reference(token)):
+            secret = find_secret(token, entropy=False)
+            if secret is None and _names_secret(token):  # api_key=X in one word
+                secret = _named_value(token.split("=", 1)[1])
+            if secret is None and assigned:
                 secret = _named_value(token)
         if secret is not None:
             found.setdefault(secret.fingerprint, FoundSecret(secret.detector, secret.fingerprint, word.start()))
-        previous = token.rstrip(":=").lstrip("-")
+        name = token.rstrip(":=").lstrip("-")
+        assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
     return sorted(found.values(), key=lambda secret: secret.at)
 
 
@@ -167,8 +181,9 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
     words = command.replace("'", " ").replace('"', " ").split()
     for index, word in enumerate(words):
         found = find_secret(word)
-        if found is None and index > 0 and _SECRET_PARAMETER.match(words[index - 1].lstrip("-")):
-            found = _named_value(word)
+        flag = words[index - 1] if index > 0 else ""
+        if found is None and flag.startswith("-") and _SECRET_PARAMETER.match(flag.lstrip("-")):
+            found = _named_value(word)  # --token X
         if found is not None:
             return found
     return None
@@ -178,11 +193,10 @@ def _named_value(value: str) -> FoundSecret | None:
     """The value a secret-named parameter is given (``--token X``, ``password: X``): a literal of
     8 characters or more is the secret, whatever its entropy (a word, a path, a URL, a name without
     digits, a reference or a placeholder is not). As for a secret-named URL parameter."""
-    a_name = _IDENTIFIER.match(value) and not any(c.isdigit() for c in value)  # tickets_key, my-token-file
-    if len(value) < 8 or is_reference(value) or a_name or value.startswith(("/", "./", "~")):
+    if len(value) < 8 or is_reference(value) or _NOT_A_SECRET_VALUE.search(value) or value.isalpha():
         return find_secret(value)
-    if "://" in value or value.isalpha() or any(mark in value for mark in "${}<>"):  # or a reference's part
-        return find_secret(value)
+    if _IDENTIFIER.match(value) and (not any(c.isdigit() for c in value) or any(c in value for c in "_.-")):
+        return find_secret(value)  # a name: tickets_key, my-token-file, tenant_id2
     return _found("secret_parameter", value)
 
 
@@ -254,6 +268,8 @@ def _detector_for(value: str, *, entropy: bool = True) -> str | None:
     for name, pattern in _EXTRA_DETECTORS:
         if pattern.search(value):
             return name
+    if len(value) > MAX_DETECTED_LENGTH:  # no token is this long, and some detectors take quadratic time
+        return None
     for name, plugin in _detectors():
         if any(True for _ in plugin.analyze_string(value)):
             return name
