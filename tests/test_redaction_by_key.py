@@ -51,3 +51,13 @@ def test_an_inventory_records_tags_and_attributes_lose_secret_named_values() -> 
     redact_inventory(inventory)
     assert identity.tags == {"password": REDACTED, "team": "platform"}
     assert identity.attributes == {"nested": {"client_secret": REDACTED}}
+
+
+def test_a_function_key_in_a_urls_query_is_redacted() -> None:
+    """?code= is how Azure Functions take their key; the secret detectors find it there, and the
+    credential named after the URL carried it into every report before."""
+    from scanner.redact import redact_text
+
+    url = "https://tickets.azurewebsites.net/runtime/webhooks/mcp/sse?code=Zk3uP9xQw2Lm7Tb1Vc5Nd8Rf"
+    redacted = redact_text(f"url_query_secret in tickets url {url} (redacted)")
+    assert "Zk3uP9xQw2Lm7Tb1Vc5Nd8Rf" not in redacted and "?code=" in redacted
