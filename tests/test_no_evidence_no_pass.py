@@ -101,6 +101,12 @@ class TestAnAgentWhoseReachIsNotAllKnown:
         assert found.status == "unknown" and "reach of tool frobnicate_widgets" in found.evidence["not_collected"]
 
     @pytest.mark.parametrize("control_id", REACH_CONTROLS)
+    def test_a_tool_whose_capabilities_are_declared_is_known(self, catalogs, control_id: str) -> None:
+        inventory = self.inventory("role-1", "frobnicate_widgets")
+        inventory.grants[0].capabilities = ["data_write"]
+        assert results(catalogs, inventory, control_id)[(control_id, "agent-1")].status == "pass"
+
+    @pytest.mark.parametrize("control_id", REACH_CONTROLS)
     def test_known_tools_and_a_known_identity_still_decide(self, catalogs, control_id: str) -> None:
         found = results(catalogs, self.inventory("role-1", "fetch"), control_id)[(control_id, "agent-1")]
         assert found.status == "pass"

@@ -73,7 +73,9 @@ class CapabilityCatalog:
                 tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
             if provider == "azure" and grant.resources and not any(_azure_wide_scope(r) for r in grant.resources):
                 tags -= {"admin"}  # Owner of a resource group or resource administers that, not the subscription
-        return tags | frozenset(grant.capabilities) if grant.capabilities else tags
+        if grant.capabilities:  # declared in a manifest: what the tool reaches is then known
+            return (tags - {UNKNOWN_TOOL_TAG}) | frozenset(grant.capabilities)
+        return tags
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
         """The grant's actions; for an Allow with NotAction (``attributes.not_actions``: everything
