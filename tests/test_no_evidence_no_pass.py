@@ -145,6 +145,44 @@ class TestATrustedAccountWhoseEnvironmentWasNotRead:
         assert results(catalogs, self.inventory(read), "NHI-PRIV-009")[("NHI-PRIV-009", "deployer")].status == status
 
 
+class TestABedrockAgentWhoseRuntimeRoleIsNotKnown:
+    """Its serving versions were not all read: it may run as any role of its account that trusts
+    bedrock.amazonaws.com, and only those; the roles its read versions run as are its own."""
+
+    BEDROCK = [{"principal": "bedrock.amazonaws.com", "principal_type": "service"}]
+
+    def inventory(self, versions: dict[str, Any]) -> Inventory:
+        return make_inventory(
+            {
+                "accounts": [{"uid": "111", "provider": "aws"}],
+                "identities": [
+                    {"uid": "role-a", "provider": "aws", "kind": "role", "account": "111",
+                     "attributes": {"trust": self.BEDROCK}},
+                    {"uid": "role-b", "provider": "aws", "kind": "role", "account": "111",
+                     "attributes": {"trust": self.BEDROCK}},
+                    {"uid": "ci-user", "provider": "aws", "kind": "user", "account": "111"},
+                ],
+                "agents": [
+                    {"uid": "agent-1", "provider": "aws", "account": "111", "platform": "bedrock-agent",
+                     "unknown": ["runs_as"], "attributes": {"versions": versions}},
+                    {"uid": "agent-2", "provider": "aws", "account": "111", "platform": "bedrock-agent",
+                     "runs_as": "role-a"},
+                ],
+            }
+        )  # fmt: skip
+
+    def test_roles_that_could_run_it_are_unknown_and_others_are_judged(self, catalogs) -> None:
+        found = results(catalogs, self.inventory({"1": "not read"}), "NHI-PRIV-008")
+        assert found[("NHI-PRIV-008", "role-b")].status == "unknown"
+        assert found[("NHI-PRIV-008", "ci-user")].status == "pass", "a user cannot run a Bedrock agent"
+
+    def test_a_role_its_read_versions_run_as_is_shared_with_the_other_agent(self, catalogs) -> None:
+        versions = {"1": {"runs_as": "role-a"}, "2": {"runs_as": "role-b"}}
+        assert results(catalogs, self.inventory(versions), "NHI-PRIV-008")[("NHI-PRIV-008", "role-a")].status == (
+            "fail"
+        )
+
+
 def authorization_details(attached: list[dict[str, str]], policies: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """get-account-authorization-details output: one role with the given managed policies attached."""
     return {

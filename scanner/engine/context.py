@@ -51,15 +51,15 @@ class EvalContext:
             self.grants_by_holder[grant.identity_uid].append(grant)
         self.agents_by_runtime: dict[str, list[Agent]] = defaultdict(list)
         self.agents_by_account: dict[str, list[Agent]] = defaultdict(list)
-        # agents whose runtime identity is not known (versions not read, or running as several): any
-        # identity of their account may be one they run as
-        self.unplaced_agents: dict[str, Agent] = {}
+        # agents whose runtime identity is not known (versions not read, or running as several): an
+        # identity of their account that could run them may be one they run as (see could_run)
+        self.unplaced_agents: dict[str, list[Agent]] = defaultdict(list)
         for agent in inventory.agents:
-            if agent.runs_as:
-                self.agents_by_runtime[agent.runs_as].append(agent)
+            for runtime in _runtimes(agent):
+                self.agents_by_runtime[runtime].append(agent)
             self.agents_by_account[agent.account].append(agent)
             if agent.unknown and "runs_as" in agent.unknown:
-                self.unplaced_agents.setdefault(agent.account, agent)
+                self.unplaced_agents[agent.account].append(agent)
         self.identities_by_account: dict[str, list[Identity]] = defaultdict(list)
         for identity in inventory.identities:
             self.identities_by_account[identity.account].append(identity)
@@ -231,3 +231,27 @@ def _certain(grant: Grant, tags: frozenset[str]) -> frozenset[str]:
     if grant.unknown and "resources" in grant.unknown and "admin" in tags:
         return tags - {"admin"}
     return tags
+
+
+def _runtimes(agent: Agent) -> list[str]:
+    """The identities an agent is known to run as: its runtime identity, and where its serving
+    versions run as different roles (``runs_as`` then unknown), each of those."""
+    found = [agent.runs_as] if agent.runs_as else []
+    versions = agent.attributes.get("versions")
+    if isinstance(versions, dict):
+        for settings in versions.values():
+            role = settings.get("runs_as") if isinstance(settings, dict) else None
+            if isinstance(role, str) and role and role not in found:
+                found.append(role)
+    return found
+
+
+def could_run(agent: Agent, identity: Identity) -> bool:
+    """Whether ``identity`` may be the runtime identity of ``agent``, whose own is not known: a
+    Bedrock agent runs as a role that trusts bedrock.amazonaws.com; of other agents, any identity."""
+    if agent.platform != "bedrock-agent":
+        return True
+    trust = identity.attributes.get("trust") or []
+    return identity.kind == "role" and any(
+        isinstance(entry, dict) and entry.get("principal") == "bedrock.amazonaws.com" for entry in trust
+    )

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
-from scanner.engine.context import EvalContext
+from scanner.engine.context import EvalContext, could_run
 from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, restricting_keys, subject_is_specific
 
 
@@ -152,9 +152,9 @@ def _agents_gap(identity: Any, ctx: EvalContext) -> str | None:
     """Agents running as an identity are all known only where its account's agents were collected."""
     if _marked(identity, "agents"):
         return f"agents of {identity.name or identity.uid}"
-    unplaced = ctx.unplaced_agents.get(identity.account)
-    if unplaced is not None:
-        return f"runtime identity of {unplaced.name or unplaced.uid}"
+    for unplaced in ctx.unplaced_agents.get(identity.account, ()):
+        if could_run(unplaced, identity):
+            return f"runtime identity of {unplaced.name or unplaced.uid}"
     return ctx.account_gap(identity.account, "agents")
 
 
