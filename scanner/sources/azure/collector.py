@@ -24,7 +24,7 @@ from scanner.model import Account, Identity, Inventory, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
-from scanner.sources.azure.directory_roles import GROUP_MEMBERS
+from scanner.sources.azure.directory_roles import principals_in_groups
 from scanner.sources.azure.graph_identities import graph_identities, principals_by_object_id
 from scanner.sources.azure.records import RoleDefinition
 
@@ -228,16 +228,12 @@ def _grant_group_roles_to_members(
     each group's transitive members; whether every such group's members were read (where not, any
     principal may hold a role through it)."""
     held = [(part, *assignment) for part in parts for assignment in part.to_groups]
-    paths = {group: GROUP_MEMBERS.format(group) for group in sorted({group for _, group, *_ in held})}
-    if not paths:
-        return True
-    members = calls.graph_batch(list(paths.values()), "graph:groups/transitiveMembers", tenant)
+    groups = sorted({group for _, group, *_ in held})
+    holders, members_read = principals_in_groups(calls, tenant, groups, by_object_id)
     for part, group, role, scope, assignment_id in held:
-        for member in members.get(paths[group]) or []:
-            holder = by_object_id.get(str(member.get("id")))
-            if holder:
-                part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id, group))
-    return all(members.get(path) is not None for path in paths.values())
+        for holder in holders[group]:
+            part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id, group))
+    return members_read
 
 
 ATTACHED_QUERY = (
@@ -260,11 +256,11 @@ def _attachments(
         resource_type = _system_assigned_to(identity)
         if resource_type:
             identity.attributes["workloads"] = [{"resource": identity.uid, "type": resource_type}]
-        elif _is_user_assigned(identity) and attachments_read:
+        elif records.is_user_assigned(identity) and attachments_read:
             identity.attributes["workloads"] = []
         elif "attributes.workloads" not in identity.unknown:
             identity.unknown.append("attributes.workloads")
-    known = {uid.lower(): identity for uid, identity in by_uid.items() if _is_user_assigned(identity)}
+    known = {uid.lower(): identity for uid, identity in by_uid.items() if records.is_user_assigned(identity)}
     for rows in found.values():
         for row in rows or []:
             for identity_id in row.get("identities") or []:
@@ -277,13 +273,9 @@ def _attachments(
 _ARM_RESOURCE = re.compile(r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/([^/]+/[^/]+)/", re.IGNORECASE)
 
 
-def _is_user_assigned(identity: Identity) -> bool:
-    return identity.kind == "managed_identity" and "/userassignedidentities/" in identity.uid.lower()
-
-
 def _system_assigned_to(identity: Identity) -> str | None:
     """The type of the resource a system-assigned identity belongs to (its uid is that resource's id)."""
     match = _ARM_RESOURCE.match(identity.uid)
-    if identity.kind != "managed_identity" or match is None or _is_user_assigned(identity):
+    if identity.kind != "managed_identity" or match is None or records.is_user_assigned(identity):
         return None
     return match.group(1).lower()

@@ -39,15 +39,26 @@ def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str
             unresolved.setdefault(principal, []).append((assignment, membership))
     groups = calls.directory_objects(sorted(unresolved), ["group"], "graph:directoryObjects/getByIds", tenant)
     group_ids = [str(group.get("id")) for group in groups or []]
-    paths = {group: GROUP_MEMBERS.format(group) for group in group_ids}
-    members = calls.graph_batch(list(paths.values()), "graph:groups/transitiveMembers", tenant)
-    complete = complete and groups is not None and all(members.get(path) is not None for path in paths.values())
+    holders, members_read = principals_in_groups(calls, tenant, group_ids, by_object_id)
+    complete = complete and groups is not None and members_read
     for group in group_ids:
-        for member in members.get(paths[group]) or []:
-            holder = by_object_id.get(str(member.get("id")))
-            if holder:
-                grants += [_grant(holder, a, membership, via_group=group) for a, membership in unresolved[group]]
+        for holder in holders[group]:
+            grants += [_grant(holder, a, membership, via_group=group) for a, membership in unresolved[group]]
     return grants, complete
+
+
+def principals_in_groups(
+    calls: AzureCalls, tenant: str, groups: list[str], by_object_id: dict[str, str]
+) -> tuple[dict[str, list[str]], bool]:
+    """The known service principals and managed identities (their uids) among each group's
+    transitive members, and whether every group's members were read."""
+    paths = {group: GROUP_MEMBERS.format(group) for group in groups}
+    members = calls.graph_batch(list(paths.values()), "graph:groups/transitiveMembers", tenant)
+    holders = {
+        group: [uid for member in members.get(path) or [] if (uid := by_object_id.get(str(member.get("id"))))]
+        for group, path in paths.items()
+    }
+    return holders, all(members.get(path) is not None for path in paths.values())
 
 
 def _grant(holder: str, assignment: dict[str, Any], membership: str, via_group: str | None = None) -> Grant:

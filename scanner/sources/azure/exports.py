@@ -118,8 +118,7 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         if identity.kind == "managed_identity":
             # its owner tag is ARM's, and so are a user-assigned identity's federated credentials (a
             # system-assigned identity can have none)
-            user_assigned = "/userassignedidentities/" in identity.uid.lower()
-            unread = ("trust", "owner") if user_assigned else ("owner",)
+            unread = ("trust", "owner") if records.is_user_assigned(identity) else ("owner",)
             identity.unknown += [name for name in unread if name not in identity.unknown]
         inventory.identities.append(identity)
         inventory.credentials += records.key_credentials(identity.uid, sp, now)

@@ -292,6 +292,11 @@ def _inside(action: str, exclusions: list[str]) -> bool:
     return any(fnmatchcase(action.lower(), pattern) for pattern in exclusions)
 
 
+def is_user_assigned(identity: Identity) -> bool:
+    """A user-assigned managed identity (its uid is its ARM id); only these hold federated credentials."""
+    return identity.kind == "managed_identity" and "/userassignedidentities/" in identity.uid.lower()
+
+
 def azure_role_grant(
     holder: str, role: RoleDefinition, scope: str, assignment_id: str, via_group: str | None = None
 ) -> Grant:
