@@ -211,18 +211,23 @@ def test_agents_are_never_collected_so_accounts_that_run_agents_are_unknown(fake
 # exports
 
 
-def test_exported_managed_identities_have_unknown_owner_and_federated_trust(tmp_path: Path, catalogs) -> None:
-    """``az ad sp list`` lists a managed identity's service principal; its owner tag and federated
-    credentials are ARM's and are not in the export."""
+def _exported_with_a_managed_identity(tmp_path: Path, name: str, alternative_names: list[str]):
+    """The Azure CLI's recorded ``az ad sp list`` answer, with one managed identity's service
+    principal added in the recording's shape."""
     recorded = json.loads((REALWORLD / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json")
                           .read_text())["value"]  # fmt: skip
     managed = copy.deepcopy(recorded[0]) | {
         "id": "cccc0003-0000-4000-8000-000000000003", "servicePrincipalType": "ManagedIdentity",
-        "displayName": "mi-payments", "alternativeNames": ["isExplicit=True", MI_ID], "passwordCredentials": [],
-        "keyCredentials": [],
+        "displayName": name, "alternativeNames": alternative_names, "passwordCredentials": [], "keyCredentials": [],
     }  # fmt: skip
     (tmp_path / "sps.json").write_text(json.dumps([*recorded, managed]))
-    inventory = collect(SourceSpec("file", str(tmp_path)))
+    return collect(SourceSpec("file", str(tmp_path)))
+
+
+def test_exported_managed_identities_have_unknown_owner_and_federated_trust(tmp_path: Path, catalogs) -> None:
+    """``az ad sp list`` lists a managed identity's service principal; its owner tag and federated
+    credentials are ARM's and are not in the export."""
+    inventory = _exported_with_a_managed_identity(tmp_path, "mi-payments", ["isExplicit=True", MI_ID])
     identity = next(i for i in inventory.identities if i.kind == "managed_identity")
     assert {"owner", "trust"} <= set(identity.unknown)
     result = run_scan(inventory, catalogs, ScanOptions())
@@ -233,14 +238,7 @@ def test_exported_managed_identities_have_unknown_owner_and_federated_trust(tmp_
 def test_an_exported_system_assigned_identity_has_no_federated_trust_to_miss(tmp_path: Path) -> None:
     """Only a user-assigned identity can hold federated credentials: a system-assigned one's trust
     is known to be empty, though the export shows no ARM data; its owner is still ARM's."""
-    recorded = json.loads((REALWORLD / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json")
-                          .read_text())["value"]  # fmt: skip
     web = f"/subscriptions/{PROD}/resourceGroups/rg-payments/providers/Microsoft.Web/sites/payments-web"
-    system = copy.deepcopy(recorded[0]) | {
-        "id": "cccc0004-0000-4000-8000-000000000004", "servicePrincipalType": "ManagedIdentity",
-        "displayName": "payments-web", "alternativeNames": ["isExplicit=False", web], "passwordCredentials": [],
-        "keyCredentials": [],
-    }  # fmt: skip
-    (tmp_path / "sps.json").write_text(json.dumps([*recorded, system]))
-    identity = next(i for i in collect(SourceSpec("file", str(tmp_path))).identities if i.kind == "managed_identity")
+    inventory = _exported_with_a_managed_identity(tmp_path, "payments-web", ["isExplicit=False", web])
+    identity = next(i for i in inventory.identities if i.kind == "managed_identity")
     assert "owner" in identity.unknown and "trust" not in identity.unknown
