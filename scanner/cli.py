@@ -265,6 +265,7 @@ def scan(
     **source_settings: str | None,
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
+    from scanner.engine.declarations import account_declarations
     from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend_point
     from scanner.reports.executive import executive_view
     from scanner.reports.json_results import pieces as results_pieces
@@ -288,6 +289,7 @@ def scan(
         keep_passed=include_passed,
         params=control_config.get("params") or {},
         disabled_controls=control_config.get("disabled") or (),
+        accounts=account_declarations(config.get("accounts")),
         config_origin=ctx.meta.get("nhiscan.config_origin"),
     )
     preflight(options)

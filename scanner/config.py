@@ -36,6 +36,13 @@ sources:
 # gcp:
 #   parent: organizations/123456789012
 
+# What the sources cannot read about an account (quote the ids): its environment, for the
+# controls that keep production apart, and a name for an account outside the scan.
+# accounts:
+#   "111122223333": {environment: production}
+#   "444455556666": {environment: development}
+#   "777766665555": {environment: vendor, name: cost-analytics vendor}
+
 # frameworks: [owasp-asi-top10-2026, owasp-nhi-top10-2025]   # only controls mapped to these
 
 controls:
@@ -76,8 +83,13 @@ class ConfigOrigin:
 def load_config(path: Path) -> tuple[dict[str, Any], ConfigOrigin]:
     data, node = read_yaml(path)
     data = data or {}
+    origin = ConfigOrigin(path, node)
+    accounts = data.get("accounts") if isinstance(data, dict) else None
+    for key in accounts if isinstance(accounts, dict) else ():
+        if not isinstance(key, str):  # YAML reads 012345678901 as a number, and drops the zero
+            raise origin.error(f"account id {key} must be quoted: '{key}'", ["accounts"])
     validate(data, "config", path, node)
-    return dict(data), ConfigOrigin(path, node)
+    return dict(data), origin
 
 
 def _relative(base: Path, value: str | None) -> str | None:

@@ -18,6 +18,7 @@ from scanner.engine.baseline import load_baseline, mark_new
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
+from scanner.engine.declarations import AccountDeclaration, declare_accounts
 from scanner.engine.evaluate import Evaluation, evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
@@ -83,6 +84,7 @@ class ScanOptions:
     keep_passed: bool = False
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     disabled_controls: Iterable[str] = ()
+    accounts: Mapping[str, AccountDeclaration] = field(default_factory=dict)  # nhiscan.yaml's declarations
     config_origin: ConfigOrigin | None = None  # the nhiscan.yaml params and disabled came from
 
 
@@ -149,9 +151,11 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     baseline = load_baseline(options.baseline) if options.baseline else None
     compiled = sorted(select_controls(catalogs, options), key=lambda c: (-SEVERITY_RANK[c.control.severity], c.id))
 
+    inventory = declare_accounts(inventory, options.accounts)
     # evaluation allocates millions of acyclic objects (findings, evidence): see gc_pause
     with collector_paused() as pause:
-        ctx = EvalContext(inventory, as_of, catalogs.capabilities, baseline.agent_reach if baseline else None)
+        reach = baseline.agent_reach if baseline else None
+        ctx = EvalContext(inventory, as_of, catalogs.capabilities, reach, options.accounts)
         evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
         pause.freeze = len(evaluation.findings) >= FREEZE_FROM_FINDINGS
     waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
 from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog
 from scanner.engine.classification import Classification, classify
+from scanner.engine.declarations import AccountDeclaration, outside_account
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 
 # What a grant's tags are computed from: when one of these was not collected, its tags are partial.
@@ -32,8 +33,10 @@ class EvalContext:
         as_of: datetime,
         capabilities: CapabilityCatalog,
         baseline_reach: dict[str, frozenset[str]] | None = None,
+        declared_accounts: Mapping[str, AccountDeclaration] | None = None,
     ) -> None:
         self.inventory = inventory
+        self.declared_accounts = declared_accounts or {}  # nhiscan.yaml's, for accounts outside the scan
         self.baseline_reach = baseline_reach  # agent uid -> capability tags in the --baseline scan
         self.as_of = as_of
         self.capabilities = capabilities
@@ -213,10 +216,8 @@ class EvalContext:
 
     def account_record(self, uid: str, provider: str = "aws") -> Account:
         """The account with this uid; one outside the scan (named in a trust) is marked external, and
-        its environment is not known: the scan never read its tags."""
-        return self.accounts.get(uid) or Account(
-            uid=uid, provider=provider, attributes={"external": True}, unknown=["environment", "tags"]
-        )
+        its environment is not known (the scan never read its tags) unless nhiscan.yaml declares it."""
+        return self.accounts.get(uid) or outside_account(uid, provider, self.declared_accounts.get(uid))
 
     def status_of_account(self, uid: str) -> str:
         return self.collection_status.get(uid, "complete")

@@ -142,9 +142,11 @@ def _dotted(rtype: str, root: str, path: tuple[str, ...]) -> Accessor:
 
 @reads(("account", "environment"))
 def _account_environment(record: Any, ctx: EvalContext) -> Any:
-    account = ctx.accounts.get(record.account)
-    if account is None:
+    """The environment of the record's account: unknown where the account's tags were not read,
+    including an account the sources named but did not describe (unless nhiscan.yaml declares it)."""
+    if not record.account:
         return None
+    account = ctx.account_record(record.account, record.provider)
     return UNKNOWN if _marked(account, "environment") else account.environment
 
 

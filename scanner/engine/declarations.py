@@ -1,0 +1,79 @@
+"""What the sources cannot read about an account, declared in nhiscan.yaml's ``accounts``: its
+environment (production, staging, development, test, sandbox, vendor...) and, for an account
+outside the scan, a name.
+
+An account's environment comes from its tags or labels, which a scan often cannot read (a single
+AWS account outside an organisation's management account, a vendor's account a role trusts).
+Unread, it is unknown, and controls that separate production from the rest cannot judge the
+account's identities. A declaration supplies it: an account the sources read takes the declared
+environment, marked as declared (with the collected value kept when the two differ); an account
+outside the scan takes it when a control looks the account up through a trust."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.model import Account, Inventory
+
+DECLARED_IN = "nhiscan.yaml"
+# account attributes recording where a declared environment came from, and what the tags said
+DECLARED_ATTRIBUTE = "environment_declared_in"
+COLLECTED_ATTRIBUTE = "environment_collected"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDeclaration:
+    environment: str
+    name: str | None = None
+
+
+def account_declarations(config_accounts: Mapping[str, Mapping[str, Any]] | None) -> dict[str, AccountDeclaration]:
+    """nhiscan.yaml's ``accounts`` (validated by its schema: string ids, an environment each)."""
+    return {
+        uid: AccountDeclaration(environment=str(entry["environment"]), name=entry.get("name"))
+        for uid, entry in (config_accounts or {}).items()
+    }
+
+
+def declare_accounts(inventory: Inventory, declarations: Mapping[str, AccountDeclaration]) -> Inventory:
+    """The inventory with each declared account the sources read taking its declared environment;
+    the same inventory when nothing it holds is declared."""
+    if not any(account.uid in declarations for account in inventory.accounts):
+        return inventory
+    accounts = [
+        _declared(account, declarations[account.uid]) if account.uid in declarations else account
+        for account in inventory.accounts
+    ]
+    return dataclasses.replace(inventory, accounts=accounts)
+
+
+def _declared(account: Account, declaration: AccountDeclaration) -> Account:
+    attributes = {**account.attributes, DECLARED_ATTRIBUTE: DECLARED_IN}
+    collected = None if "environment" in account.unknown else account.environment
+    if collected is not None and collected != declaration.environment:
+        attributes[COLLECTED_ATTRIBUTE] = collected
+    return dataclasses.replace(
+        account,
+        name=account.name or declaration.name or "",
+        environment=declaration.environment,
+        attributes=attributes,
+        unknown=[name for name in account.unknown if name != "environment"],
+    )
+
+
+def outside_account(uid: str, provider: str, declaration: AccountDeclaration | None) -> Account:
+    """An account a trust names that the scan did not read: external, its tags unread; its
+    environment is the declared one, or unknown."""
+    if declaration is None:
+        return Account(uid=uid, provider=provider, attributes={"external": True}, unknown=["environment", "tags"])
+    return Account(
+        uid=uid,
+        provider=provider,
+        name=declaration.name or "",
+        environment=declaration.environment,
+        attributes={"external": True, DECLARED_ATTRIBUTE: DECLARED_IN},
+        unknown=["tags"],
+    )
