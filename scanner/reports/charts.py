@@ -8,6 +8,7 @@ report's Content-Security-Policy needs no exception for it, and no script is lin
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 
 import pygal
@@ -56,6 +57,18 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+# pygal writes the day it drew a chart into a comment, and names each chart by a random uuid
+_GENERATED_ON = re.compile(r"<!--Generated with pygal [^<>]*?-->")
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> str:
+    """The chart's SVG, the same for the same data on any day: without pygal's dated comment, and
+    with a fixed id in place of its random one (each chart is an image of its own, so one id
+    clashes with nothing)."""
+    svg = _GENERATED_ON.sub("", chart.render(is_unicode=True), count=1)
+    return svg.replace(chart.uuid, "nhiscan")
+
+
 # Values are part of the bar labels ("High (124)"), never printed over bars or grid lines.
 
 
@@ -67,7 +80,7 @@ def severity_bars(failing: Mapping[str, int], width: int = 520, height: int = 24
         "failing",
         [{"value": failing.get(s, 0), "color": SEVERITY_COLOURS[s]} for s in reversed(SEVERITY_COLOURS)],
     )
-    return data_uri(chart.render(is_unicode=True))
+    return data_uri(_svg(chart))
 
 
 def framework_scores(frameworks: Sequence[FrameworkPosture], width: int = 640, height: int | None = None) -> str:
@@ -78,7 +91,7 @@ def framework_scores(frameworks: Sequence[FrameworkPosture], width: int = 640, h
     chart.title = "Score per framework (0-100)"
     chart.x_labels = [f"{f.id} ({f.score:.1f})" for f in reversed(scored)]
     chart.add("score", [round(f.score or 0, 1) for f in reversed(scored)])
-    return data_uri(chart.render(is_unicode=True))
+    return data_uri(_svg(chart))
 
 
 def credential_ages(distribution: Mapping[str, Mapping[str, int]], width: int = 640, height: int = 280) -> str:
@@ -88,7 +101,7 @@ def credential_ages(distribution: Mapping[str, Mapping[str, int]], width: int = 
     chart.x_labels = labels
     for provider, row in distribution.items():
         chart.add(provider, [row[label] for label in labels])
-    return data_uri(chart.render(is_unicode=True))
+    return data_uri(_svg(chart))
 
 
 def _trend_options() -> dict[str, object]:
@@ -103,7 +116,7 @@ def score_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 26
     chart.title = "Posture score per scan"
     chart.x_labels = _scan_labels(points)
     chart.add("score", [p.score for p in points])
-    return data_uri(chart.render(is_unicode=True))
+    return data_uri(_svg(chart))
 
 
 def framework_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 260) -> str:
@@ -116,7 +129,7 @@ def framework_trend(points: Sequence[TrendPoint], width: int = 640, height: int 
     chart.x_labels = _scan_labels(points)
     for framework in sorted({f for p in points for f in p.frameworks}):
         chart.add(framework, [p.frameworks.get(framework) for p in points])
-    return data_uri(chart.render(is_unicode=True))
+    return data_uri(_svg(chart))
 
 
 def severity_trend(points: Sequence[TrendPoint], width: int = 640, height: int = 240) -> str:
@@ -127,7 +140,7 @@ def severity_trend(points: Sequence[TrendPoint], width: int = 640, height: int =
     chart.x_labels = _scan_labels(points)
     for severity in SEVERITY_COLOURS:
         chart.add(severity, [p.failing_by_severity.get(severity, 0) for p in points])
-    return data_uri(chart.render(is_unicode=True))
+    return data_uri(_svg(chart))
 
 
 def _scan_labels(points: Sequence[TrendPoint]) -> list[str]:
