@@ -188,7 +188,7 @@ def _user_assigned(
         tags = dict(identity.get("tags") or {})
         known = Identity(
             uid=arm_id, provider="azure", account=sub, kind="managed_identity", name=str(identity.get("name")),
-            owner=tags.get("owner") or tags.get("Owner"), tags=tags, interactive=False,
+            owner=records.owner_tag(tags), tags=tags, interactive=False,
             attributes={"client_id": properties.get("clientId"), "principal_id": principal},
             unknown=["last_used"],
         )  # fmt: skip
@@ -196,7 +196,8 @@ def _user_assigned(
         by_object_id.setdefault(principal, arm_id)
     else:
         known.tags.update(identity.get("tags") or {})
-        known.owner = known.owner or known.tags.get("owner") or known.tags.get("Owner")
+        known.owner = known.owner or records.owner_tag(known.tags)
+        _known(known, "owner")
     known.attributes["resource_group"] = arm_id.split("/")[4] if arm_id.count("/") >= 4 else None
     federated = calls.arm_list(f"{arm_id}/federatedIdentityCredentials?{MI_API}",
                                "arm:userAssignedIdentities/federatedIdentityCredentials", sub)  # fmt: skip
@@ -236,9 +237,12 @@ def _grant_group_roles_to_members(
     return members_read
 
 
+# resources with managed identities: the user-assigned ones attached to each, and the tags of those
+# with a system-assigned identity (identity.principalId), whose owner tag is that identity's owner
 ATTACHED_QUERY = (
-    "resources | where isnotnull(identity) and isnotnull(identity.userAssignedIdentities) "
-    "| project id, type, subscriptionId, identities = bag_keys(identity.userAssignedIdentities)"
+    "resources | where isnotnull(identity) and (isnotnull(identity.userAssignedIdentities) "
+    "or isnotnull(identity.principalId)) | project id, type, subscriptionId, tags, "
+    "principalId = tostring(identity.principalId), identities = bag_keys(identity.userAssignedIdentities)"
 )
 
 
@@ -246,10 +250,11 @@ def _attachments(
     calls: AzureCalls, tenant: str, subscriptions: list[str], by_uid: dict[str, Identity], listed: bool
 ) -> None:
     """Where each user-assigned identity is attached (Azure Resource Graph, up to 1,000
-    subscriptions a query). A system-assigned identity serves the resource it belongs to. Unknown
-    where not read: service principals and applications always (nothing lists what runs as them),
-    user-assigned identities when a subscription's resources could not be queried (an identity
-    may be attached in any of them)."""
+    subscriptions a query). A system-assigned identity serves the resource it belongs to, and is
+    owned by whoever that resource's owner tag names. Unknown where not read: service principals
+    and applications always (nothing lists what runs as them), user-assigned identities when a
+    subscription's resources could not be queried (an identity may be attached in any of them);
+    a system-assigned identity's owner while its resource's row was not read."""
     found = calls.resource_graph(ATTACHED_QUERY, subscriptions, "arm:resourceGraph", tenant) if subscriptions else {}
     attachments_read = listed and all(rows is not None for rows in found.values())
     for identity in by_uid.values():
@@ -261,13 +266,29 @@ def _attachments(
         elif "attributes.workloads" not in identity.unknown:
             identity.unknown.append("attributes.workloads")
     known = {uid.lower(): identity for uid, identity in by_uid.items() if records.is_user_assigned(identity)}
+    system_assigned = {
+        str(identity.attributes.get("object_id")).lower(): identity
+        for identity in by_uid.values()
+        if identity.kind == "managed_identity" and not records.is_user_assigned(identity)
+    }
     for rows in found.values():
         for row in rows or []:
+            owned = system_assigned.get(str(row.get("principalId") or "").lower())
+            if owned is not None:
+                tags = row.get("tags")
+                owned.owner = records.owner_tag(tags if isinstance(tags, dict) else {})
+                owned.attributes["owner_from"] = row.get("id")
+                _known(owned, "owner")
             for identity_id in row.get("identities") or []:
                 attached = known.get(str(identity_id).lower())
                 if attached is not None:
                     workloads = attached.attributes.setdefault("workloads", [])
                     workloads.append({"resource": row.get("id"), "type": row.get("type")})
+
+
+def _known(identity: Identity, name: str) -> None:
+    """Marks a field read (from ARM) on a record that had it unknown."""
+    identity.unknown[:] = [field for field in identity.unknown if field != name]
 
 
 _ARM_RESOURCE = re.compile(r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/([^/]+/[^/]+)/", re.IGNORECASE)

@@ -8,7 +8,8 @@ Pure functions over the JSON the APIs return (the same shapes ``az ad app list``
 - A service principal is a ``service_principal`` (``azure:sp:OBJECTID``) holding the
   application permissions granted to it, its directory roles and its Azure role assignments; a
   managed identity's service principal is a ``managed_identity``, keyed by its ARM resource id
-  when it is user-assigned, so ARM and Graph agree on it.
+  when it is user-assigned, so ARM and Graph agree on it. Its owner is ARM's (an owner tag), so
+  Graph alone leaves it unknown.
 """
 
 from __future__ import annotations
@@ -168,9 +169,17 @@ def service_principal(
         identity.unknown.append("last_used")
     else:
         identity.last_used = timestamp(last_sign_in) if last_sign_in else None
-    if owners is None and not managed:
+    if owners is None or managed:
+        # a managed identity's owner is ARM's: the tags of the identity (user-assigned) or of the
+        # resource it belongs to (system-assigned), filled in where ARM is read
         identity.unknown.append("owner")
     return identity
+
+
+def owner_tag(tags: dict[str, Any]) -> str | None:
+    """The owner an ARM resource's tags name."""
+    owner = tags.get("owner") or tags.get("Owner")
+    return str(owner) if owner else None
 
 
 def app_permission_grants(
