@@ -5,10 +5,15 @@ It answers the endpoints the source uses with the documented shapes: ``value`` l
 ``@odata.nextLink`` (Graph) and ``nextLink`` (ARM), also inside ``$batch`` responses, ``$batch`` with
 per-request status, 429 with Retry-After (also inside a batch), 403 with an error body (the licence
 error where a tenant lacks Entra ID P1/P2), Resource Graph queries over many subscriptions with
-its throttling headers, and ``directoryObjects/getByIds``. Tokens must be for the cloud's
-audience: a Graph token on an ARM path, or a public-cloud token in a national cloud, is refused,
-as the real services do. It is also the Entra authority (OpenID configuration and the token
-endpoint), so azure-identity's real credentials can sign in against it.
+its throttling headers, and ``directoryObjects/getByIds``. Role assignment and definition lists
+honour ``$filter`` as the Authorization reference documents it (Role Assignments - List For Scope:
+no filter lists assignments at, above and below the scope, ``atScope()`` those at or above it;
+Role Definitions - List: no filter lists those applicable at the scope and above,
+``atScopeAndBelow()`` those below it too) and refuse any other filter with ARM's 400
+UnsupportedQuery. Tokens must be for the cloud's audience: a Graph token on an ARM path, or a
+public-cloud token in a national cloud, is refused, as the real services do. It is also the Entra
+authority (OpenID configuration and the token endpoint), so azure-identity's real credentials can
+sign in against it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from azure.core.credentials import AccessToken
 from cryptography import x509
@@ -41,6 +46,17 @@ _RELATED = re.compile(
 
 
 DENIED = {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}
+# ARM's 400 UnsupportedQuery for a role-assignment filter it does not support, as quoted in
+# Azure/azure-rest-api-specs#28255 and turbot/steampipe-plugin-azure (table_azure_role_assignment.go);
+# a role-definition list's answer is given the same shape, with the first sentence only
+UNSUPPORTED_FILTER = "The filter '{}' is not supported."
+SUPPORTED_ASSIGNMENT_FILTERS = (
+    " Supported filters are either 'atScope()' or 'principalId eq '{value}' or assignedTo('{value}')'."
+)
+_AUTHORIZATION = re.compile(
+    r"^(?P<scope>/.*)/providers/Microsoft\.Authorization/(?P<kind>roleAssignments|roleDefinitions)$", re.IGNORECASE
+)
+_MANAGEMENT_GROUP = "/providers/microsoft.management/managementgroups/"
 LICENCE_ERROR = {  # as Graph answers a report the tenant's licence does not include
     "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
     "message": "Neither tenant is B2C or tenant doesn't have premium license",
@@ -81,6 +97,8 @@ class AzureState:
     resource_graph_quota: list[int] = field(default_factory=list)  # x-ms-user-quota-remaining per query
     throttle: Counter[str] = field(default_factory=Counter)  # path prefix -> 429s still to send
     requests: Counter[str] = field(default_factory=Counter)
+    sent: list[str] = field(default_factory=list)  # "METHOD /path?query" of each request, query unquoted
+    refused_filters: set[str] = field(default_factory=set)  # $filter values answered 400 as unsupported
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -105,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         with self.state.lock:
             self.state.requests[f"{method} {url.path}"] += 1
+            self.state.sent.append(f"{method} {url.path}" + (f"?{unquote(url.query)}" if url.query else ""))
         if url.path.endswith("/v2.0/.well-known/openid-configuration"):
             return self._openid(url.path.split("/")[1])
         graph = url.path.startswith(("/v1.0", "/beta"))
@@ -189,6 +208,16 @@ class _Handler(BaseHTTPRequestHandler):
         items = self._items(path)
         if items is None:
             return 404, {"error": {"code": "Request_ResourceNotFound", "message": f"{path} not found"}}, {}
+        authorization = _AUTHORIZATION.match(path)
+        if authorization:
+            kind, scope = authorization.group("kind").lower(), authorization.group("scope")
+            filters = query.get("$filter")
+            wanted = filters[0] if filters else None
+            items = _role_filter(kind, scope, wanted, items, state.refused_filters)
+            if items is None:
+                supported = SUPPORTED_ASSIGNMENT_FILTERS if kind == "roleassignments" else ""
+                message = UNSUPPORTED_FILTER.format(wanted) + supported
+                return 400, {"error": {"code": "UnsupportedQuery", "message": message}}, {}
         skip = int((query.get("$skiptoken") or ["0"])[0])
         page = items[skip : skip + state.page_size]
         payload: dict[str, Any] = {"value": page}
@@ -231,6 +260,39 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _at_or_above(scope: str, target: str) -> bool:
+    """Whether ``scope`` is ``target`` or one of its ancestors (a management group is above every
+    subscription of the fake's one-hierarchy tenant)."""
+    scope, target = scope.lower().rstrip("/"), target.lower().rstrip("/")
+    return scope in ("", target) or target.startswith(scope + "/") or scope.startswith(_MANAGEMENT_GROUP)
+
+
+def _role_filter(
+    kind: str, scope: str, wanted: str | None, items: list[dict[str, Any]], refused: set[str]
+) -> list[dict[str, Any]] | None:
+    """The items a role-assignment or role-definition list at ``scope`` returns for this $filter;
+    None for a filter the service refuses (400)."""
+    if wanted is not None and wanted in refused:
+        return None
+    if kind == "roleassignments":
+        principal = re.fullmatch(r"(?:principalId eq '([^']+)'|assignedTo\('([^']+)'\))", wanted or "")
+        if wanted is None:  # at, above and below the scope
+            return items
+        if wanted == "atScope()":
+            return [a for a in items if _at_or_above(str((a.get("properties") or {}).get("scope")), scope)]
+        if principal:
+            # assignedTo would add the principal's groups' assignments; the fake knows no memberships
+            who = principal.group(1) or principal.group(2)
+            return [a for a in items if (a.get("properties") or {}).get("principalId") == who]
+        return None
+    if wanted == "atScopeAndBelow()":
+        return items
+    if wanted is None:  # applicable at the scope and above: assignable there or higher
+        assignable = [((d.get("properties") or {}).get("assignableScopes") or ["/"], d) for d in items]
+        return [d for scopes, d in assignable if any(_at_or_above(str(s), scope) for s in scopes)]
+    return None
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:

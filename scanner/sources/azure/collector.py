@@ -138,6 +138,9 @@ def _subscription(
     definitions = calls.arm_list(f"{base}/Microsoft.Authorization/roleDefinitions?{ROLE_DEFINITIONS_QUERY}",
                                  "arm:roleDefinitions", sub)  # fmt: skip
     roles = {str(d["id"]).rsplit("/", 1)[-1]: records.role_definition(d) for d in definitions or []}
+    # no filter: those at, above and below the subscription (its resource groups and resources) are
+    # listed; atScope() would leave out those below, and atScopeAndBelow() is a role-definition
+    # filter only, which this list refuses (400 UnsupportedQuery). Role Assignments - List For Scope
     assignments = calls.arm_list(f"{base}/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
                                  "arm:roleAssignments", sub)  # fmt: skip
     identities = calls.arm_list(f"{base}/Microsoft.ManagedIdentity/userAssignedIdentities?{MI_API}",
