@@ -227,3 +227,55 @@ def test_a_refused_call_never_turns_a_failure_into_a_pass(
     assert not changed, f"with {permission} refused: {changed}"
     if any(key not in refused for key, status in complete_results.items() if status == "fail"):
         assert named(inventory, permission), f"records went missing with {permission} refused, and no gap says so"
+
+
+# ---------------------------------------------------------------------- Bedrock API keys not listed
+
+API_KEYS = "iam:ListServiceSpecificCredentials"
+
+
+def test_a_refused_api_key_listing_leaves_the_users_credentials_unknown(
+    fake: FakeAws, catalogs, complete_results: dict[tuple[str, str], str]
+) -> None:
+    """ListServiceSpecificCredentials lists every user's Bedrock API keys at once (AllUsers): refused,
+    no user's credentials are all known, so a result that rests on a user holding no other credential
+    is unknown, not a pass. The access keys that were read are judged as before, and roles and the
+    root user, which cannot hold API keys, keep what they had."""
+    fake.state.deny.add(API_KEYS)
+    inventory = collect_aws(ORG_SCAN)
+    assert [s.status for s in inventory.sources] == ["partial", "partial"]
+    assert {(e.call, e.code) for e in gaps(inventory)} == {(API_KEYS, "AccessDenied")}
+    users = {i.uid for i in inventory.identities if i.kind == "user"}
+    refused, _ = _statuses(inventory, catalogs)
+    counted = {key for key in complete_results if key[0] == "NHI-CRED-004" and key[1] in users}
+    assert len(counted) == 5 and {complete_results[key] for key in counted} == {"pass"}
+    assert {key: refused[key] for key in counted} == dict.fromkeys(counted, "unknown"), "no evidence, no pass"
+    assert {i.uid for i in inventory.identities if "credentials" in i.unknown} == users
+
+    api_keys = {uid for _, uid in complete_results if "#api_key:" in uid}
+    assert api_keys and not {uid for _, uid in refused} & api_keys, "not listed: the gap names the call"
+    coverage = {key for key in complete_results if key[0] == "NHI-COV-001"}
+    assert {refused[key] for key in coverage} == {"fail"}, "each account says it was read partially"
+    changed = {
+        key: (status, refused.get(key, "absent"))
+        for key, status in complete_results.items()
+        if key not in counted | coverage and key[1] not in api_keys and refused.get(key) != status
+    }
+    assert not changed, "the rest is judged as with every call answered"
+
+
+@pytest.mark.parametrize(("allow_partial", "exit_code"), [(False, 3), (True, 0)])
+def test_a_refused_api_key_listing_through_the_command_line(
+    cli, fake: FakeAws, tmp_path: Path, allow_partial: bool, exit_code: int
+) -> None:
+    fake.state.deny.add(API_KEYS)
+    outcome = _scan(cli, tmp_path, "--fail-on", "none", *(["--allow-partial"] if allow_partial else []))
+    assert outcome.exit_code == exit_code and "Traceback" not in outcome.output, outcome.output
+    results = json.loads((tmp_path / "results.json").read_text())
+    (source,) = results["scan"]["sources"]
+    assert source["status"] == "partial"
+    assert {(e["call"], e["code"]) for e in source["errors"]} == {(API_KEYS, "AccessDenied")}
+    counted = {f["resource"]["name"]: f["status"] for f in results["findings"] if f["control_id"] == "NHI-CRED-004"}
+    assert counted == dict.fromkeys(["admin-bot", "ci-deploy", "power-user", "stale-sync"], "unknown")
+    stale = [f["status"] for f in results["findings"] if f["control_id"] == "NHI-CRED-001"]
+    assert stale == ["fail"], "the access key that was read still fails rotation"

@@ -21,7 +21,7 @@ import boto3
 
 from scanner.console import ProgressTicks
 from scanner.errors import UsageError
-from scanner.model import Account, Inventory, SourceError, SourceStatus
+from scanner.model import Account, Identity, Inventory, SourceError, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.aws.bedrock import RegionAgents, collect_agents, collect_api_keys
 from scanner.sources.aws.calls import ACCOUNT_DEADLINE_SECONDS, AwsCalls
@@ -217,6 +217,15 @@ def offered_regions(session: boto3.Session, service: str, partition: str, region
     return set()
 
 
+def api_keys_unread(identities: list[Identity]) -> None:
+    """The users' Bedrock API keys could not be listed (the listing covers every user at once): no
+    user's credentials are all known, so what rests on a user holding no other credential is unknown.
+    Roles and the root user cannot hold API keys."""
+    for identity in identities:
+        if identity.kind == "user" and "credentials" not in identity.unknown:
+            identity.unknown.append("credentials")
+
+
 def collect_account(
     target: AccountTarget,
     regions: list[str],
@@ -244,7 +253,10 @@ def collect_account(
     calls = AwsCalls(target.session, target.account, caller.region, caller.partition, scope.deadline_seconds)
     iam = collect_iam(calls, scope.concurrency, scope.key_ids)
     holders = {i.name: i.uid for i in iam.identities if i.kind == "user"}
-    credentials = iam.credentials + (collect_api_keys(calls, holders) or [])
+    api_keys = collect_api_keys(calls, holders)
+    if api_keys is None:
+        api_keys_unread(iam.identities)
+    credentials = iam.credentials + (api_keys or [])
 
     def per_region(region: str) -> tuple[Any, ...]:
         found = collect_agents(calls, region) if region in offered["bedrock-agent"] else RegionAgents()
