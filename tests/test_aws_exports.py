@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,59 @@ def test_a_user_created_after_the_credential_report_has_unknown_keys_in_the_live
     assert "credentials" not in users["USER"].unknown, "its keys were listed"
     assert {"last_used", "interactive"} <= set(users["USER"].unknown)
     assert {"auditor_tmp", "user"} <= set(users), "users only the report lists are kept"
+
+
+CLOUDMAPPER_DETAILS = "cloudmapper-demo-iam-get-account-authorization-details.json"
+CLOUDMAPPER_REPORT = "cloudmapper-demo-iam-get-credential-report.json"
+CLOUDMAPPER_TRAILS = "cloudmapper-demo-cloudtrail-describe-trails.json"
+GET_AGENT = "custodian-placebo-bedrock-agent-GetAgent.json"
+
+
+def _in_partition(directory: Path, partition: str, names: list[str], policies_only: bool = False) -> list[Path]:
+    """Copies of recorded exports with every ARN in ``partition``, as the same exports read in
+    GovCloud (aws-us-gov) or China (aws-cn); ``policies_only``: the authorization details without
+    principals, as ``--filter LocalManagedPolicy AWSManagedPolicy`` writes them."""
+    copies = []
+    for name in names:
+        text = (AWS / name).read_text().replace("arn:aws:", f"arn:{partition}:")
+        if policies_only:
+            data = json.loads(text)
+            text = json.dumps({**data, "UserDetailList": [], "GroupDetailList": [], "RoleDetailList": []})
+        copies.append(directory / name)
+        copies[-1].write_text(text)
+    return copies
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-us-gov", "aws-cn"])
+@pytest.mark.parametrize(
+    ("names", "policies_only", "account"),
+    [
+        ([CLOUDMAPPER_DETAILS], False, "123456789012"),
+        ([CLOUDMAPPER_DETAILS], True, "123456789012"),
+        ([CLOUDMAPPER_TRAILS], False, "123456789012"),
+        ([GET_AGENT], False, "644160558196"),
+        ([CLOUDMAPPER_DETAILS, CLOUDMAPPER_REPORT, CLOUDMAPPER_TRAILS], False, "123456789012"),
+    ],
+    ids=["authorization-details", "policies-only", "describe-trails", "get-agent", "all-three"],
+)
+def test_an_exported_account_keeps_the_partition_of_its_arns(
+    tmp_path: Path, partition: str, names: list[str], policies_only: bool, account: str
+) -> None:
+    """The root user, which only a credential report lists, is made up for an account known from
+    other exports: its ARN (and every other ARN made up for the account) is in the partition the
+    exported ARNs are in, not always arn:aws."""
+    files = _in_partition(tmp_path, partition, names, policies_only)
+    inventory = collect(SourceSpec("file", ",".join(str(f) for f in files)))
+    assert [i.uid for i in inventory.identities if i.kind == "root"] == [f"arn:{partition}:iam::{account}:root"]
+    records = [*inventory.identities, *inventory.credentials, *inventory.grants, *inventory.agents]
+    uids = [r.uid for r in [*records, *inventory.log_sources] if r.uid.startswith("arn:")]
+    assert uids and {uid.split(":")[1] for uid in uids} == {partition}
+
+
+def test_an_exported_account_whose_records_hold_no_arn_keeps_the_aws_partition() -> None:
+    from scanner.model import Inventory
+    from scanner.sources.aws.exports import AccountExports, AwsExports, aws_inventory
+
+    inventory = Inventory(collected_at=datetime.now(UTC))
+    aws_inventory(AwsExports(accounts={"111122223333": AccountExports(details_read=True)}), inventory)
+    assert [i.uid for i in inventory.identities] == ["arn:aws:iam::111122223333:root"]

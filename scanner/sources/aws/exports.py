@@ -16,7 +16,8 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -187,14 +188,21 @@ def _trails(account: str, exports: AccountExports, notes: list[str]) -> list[Log
     return found
 
 
-def _partition(details: dict[str, Any] | None) -> str:
-    """The partition the authorization details' ARNs are in (aws, aws-cn, aws-us-gov); aws without them."""
-    for name in ("UserDetailList", "RoleDetailList", "GroupDetailList"):
-        for item in (details or {}).get(name) or []:
-            arn = str(item.get("Arn", ""))
-            if arn.startswith("arn:"):
-                return arn.split(":")[1]
-    return "aws"
+_PARTITION_OF_ARN = re.compile(r"^arn:(aws[\w-]*):[\w-]+:[\w-]*:([\w-]*):")
+
+
+def _partition(account: str, exports: AccountExports) -> str:
+    """The partition (aws, aws-cn, aws-us-gov, …) of the account's exported ARNs: its users',
+    groups', roles' and policies', its credential reports' rows', its trails' and its agents'. ARNs
+    naming the account decide (an authorization-details export shares its policies among the
+    accounts it holds; AWS managed policies name no account), else any; aws when none says."""
+    arns = [arn for name in DETAIL_LISTS for arn in exports.details.get(name, {})]
+    arns += [row.arn for report in exports.reports for row in report.rows]
+    arns += [*exports.trails, *exports.selectors, *exports.agents]
+    found = [match.groups() for match in map(_PARTITION_OF_ARN.match, arns) if match]
+    named = Counter(partition for partition, owner in found if owner == account)
+    counted = named or Counter(partition for partition, _ in found)
+    return max(counted, key=lambda partition: (counted[partition], partition), default="aws")
 
 
 def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime | None]:
@@ -206,20 +214,21 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         details = _details_of(account, exports, aws.notes)
         report = _newest_report(account, exports, aws.notes)
         records = build_iam(account, details, report.rows if report else None)
+        partition = _partition(account, exports)
         if details is not None and report is not None:
             _unmatched_users(account, details, report, aws.notes)
         if report is None:
             for identity in records.identities:
                 if identity.kind == "user":
                     identity.unknown.append("credentials")  # keys are only in the credential report
-            records.identities.append(unreported_root(_partition(details), account))
+            records.identities.append(unreported_root(partition, account))
         elif report.generated is not None:
             times[account] = report.generated
             _impossible_dates(records.credentials, report.generated)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
         if exports.trails_read:
-            trails.append(_invocation_logging_not_exported(account))
+            trails.append(_invocation_logging_not_exported(account, partition))
         else:
             unread.insert(0, "log_sources")
         inventory.accounts.append(Account(uid=account, provider="aws", name=account, kind="account", unknown=unread))
@@ -262,11 +271,11 @@ def _impossible_dates(credentials: list[Credential], generated: datetime) -> Non
             credential.unknown.append("created")
 
 
-def _invocation_logging_not_exported(account: str) -> LogSource:
+def _invocation_logging_not_exported(account: str, partition: str) -> LogSource:
     """Exports never show Bedrock model-invocation logging: a record that says so, so that the
     trails that were exported can be judged while invocation logging stays unknown."""
     return LogSource(
-        uid=f"arn:aws:bedrock::{account}:model-invocation-logging",
+        uid=f"arn:{partition}:bedrock::{account}:model-invocation-logging",
         provider="aws",
         account=account,
         kind="model_invocation",
