@@ -1,8 +1,9 @@
 """Literal credentials in configuration values and free text, found with detect-secrets' detectors.
 
 A value that refers to a secret instead of holding it (``${input:token}``, ``${env:TOKEN}``,
-``$TOKEN``, ``=Env.TOKEN``, ``{token}``) is the safe pattern; placeholders from documentation
-(``<YOUR_TOKEN>``, ``YOUR_GITHUB_PAT``) hold nothing. Only a fingerprint (a hash prefix) of a
+``$TOKEN``, ``=Env.TOKEN``, ``{token}``, ``{{ secrets.TOKEN }}``, ``os.environ["TOKEN"]``) is the
+safe pattern; placeholders from documentation (``<YOUR_TOKEN>``, ``YOUR_GITHUB_PAT``,
+``postgres://user:password@localhost``) hold nothing. Only a fingerprint (a hash prefix) of a
 found secret is kept, never the value.
 """
 
@@ -17,13 +18,22 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from scanner.model import Credential
 
-_REFERENCE = re.compile(r"^\s*(?:Bearer\s+|token\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|=Env\.\w+|\{\w+\})\s*$")
+_REFERENCE = re.compile(
+    r"^\s*(?:Bearer\s+|token\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|=Env\.\w+|\{\w+\}"
+    r"|\$?\{\{[^{}]*\}\}|\$\([\w.]+\)|%\w+%)\s*$"  # {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
+)
+# os.environ["TOKEN"], os.getenv("TOKEN", ...), process.env.TOKEN: code that reads a secret from the environment
+_ENV_LOOKUP = re.compile(
+    r"^(?:os\.environ(?:\.get)?|os\.getenv|getenv|System\.getenv|Environment\.GetEnvironmentVariable|ENV(?:\.fetch)?)"
+    r"[\[(]['\"]?[A-Za-z_]\w*['\"]?[\])]?,?$|^process\.env(?:\.[A-Za-z_]\w*|\[['\"][A-Za-z_]\w*['\"]\])$"
+)
 _PLACEHOLDER = re.compile(
     r"(?i)^\s*(?:bearer\s+)?(?:<[^>]*>|your[_-][\w-]*|[\w-]*[_-]here|x{4,}|\*{4,}|changeme|example[\w-]*|dummy|test|none|null|)\s*$"
 )
 # Token formats detect-secrets 1.5 has no detector for
 _EXTRA_DETECTORS = (
     ("anthropic_api_key", re.compile(r"sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{40,}")),
+    ("github_token", re.compile(r"github_pat_[0-9A-Za-z]{22}_[0-9A-Za-z]{59}")),  # fine-grained: 1.5 knows ghp_ only
     ("google_api_key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
     ("openai_api_key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}")),
 )
@@ -48,9 +58,17 @@ _PRIVATE_KEY_BLOCK = re.compile(
 _NOT_A_SECRET_VALUE = re.compile(
     r"[${}<>:/]|^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
 )
+# code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
+_CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
+_ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
+_REFERENCE_PART = re.compile(r"[${}<>]")  # a connection string's setting that holds a reference's part
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
+# a password of documentation (postgres://user:password@localhost, Password=yourStrong(!)Password)
+_EXAMPLE_PASSWORD = re.compile(r"(?i)^(?:my|your)?[_-]?(?:pass(?:word|wd)?|pwd|secret)$|^your")
+_SEPARATOR = frozenset({"=", ":", ":=", "=>", "=="})  # token = X: the sign between a name and its value
+_BEARER = re.compile(r"[A-Za-z0-9._~+/-]{20,}=*")  # an RFC 6750 b64token long enough to be a credential
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
     "GitHubTokenDetector": "github_token",
@@ -103,7 +121,10 @@ def is_reference(value: str) -> bool:
     assignment = _ASSIGNMENT.match(value)
     if assignment:
         value = assignment.group(1)
-    return bool(_REFERENCE.match(value) or _PLACEHOLDER.match(value) or _ENV_NAME.match(value.strip()))
+    value = value.strip()
+    return bool(
+        _REFERENCE.match(value) or _PLACEHOLDER.match(value) or _ENV_NAME.match(value) or _ENV_LOOKUP.match(value)
+    )
 
 
 def is_secret_name(name: str) -> bool:
@@ -114,7 +135,8 @@ def is_secret_name(name: str) -> bool:
 def find_secret(value: Any, *, entropy: bool = True) -> FoundSecret | None:
     """The kind of literal credential ``value`` holds, if any: the value itself, the value of a
     ``NAME=VALUE`` or ``--flag=VALUE`` pair, a password in a URL's user-info or a secret-named
-    query parameter, or any string inside JSON carried in the value (an env var of headers).
+    query parameter, a secret-named setting of a connection string (``...;Password=X;``), or any
+    string inside JSON carried in the value (an env var of headers).
     Without ``entropy``, only known token formats count, not any random-looking string: for values
     that are not where a credential is configured (a file digest is random-looking too)."""
     if not isinstance(value, str) or is_reference(value):
@@ -131,36 +153,42 @@ def find_secret(value: Any, *, entropy: bool = True) -> FoundSecret | None:
     if len(value) < 8:
         return None
     detector = _detector_for(value, entropy=entropy)
-    return None if detector is None else _found(detector, value)
+    return _connection_string_secret(value) if detector is None else _found(detector, value)
 
 
 def find_secrets_in_text(text: str) -> list[FoundSecret]:
     """Every literal credential inside free text (an agent's instructions, a prompt template, an
     API schema, a description), each once, in the order they come: private key blocks, words in a
-    known token format or URLs carrying credentials, and the word after a secret-named one
-    (``password: X``, ``--token X``, ``api_key=X``). Random-looking words count only after a
-    secret-named word: prose holds digests and identifiers too. References and placeholders among
-    the words are not secrets."""
+    known token format, URLs or connection strings carrying credentials, the word after a
+    secret-named one (``password: X``, ``token = X``, ``--token X``, ``api_key=X``) and the
+    credential after ``Bearer``. Random-looking words count only there: prose holds digests and
+    identifiers too. References and placeholders among the words are not secrets."""
     found: dict[str, FoundSecret] = {}
     for block in _PRIVATE_KEY_BLOCK.finditer(text):
         key = _found("private_key", block.group(0), block.start())
         found.setdefault(key.fingerprint, key)
     prose = _PRIVATE_KEY_BLOCK.sub(lambda block: " " * len(block.group(0)), text)  # offsets kept
     assigned = False  # the word before names a secret: "password:", "--token", "the key"
+    bearer = False  # the word before is "Bearer": "Authorization: Bearer X"
     for word in _WORD.finditer(prose):
         raw = word.group(0)
+        if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
+            continue
         token = raw.strip(_PUNCTUATION)
         secret = None
         if not (is_reference(raw) or is_reference(token)):
             secret = find_secret(token, entropy=False)
             if secret is None and _names_secret(token):  # api_key=X in one word
                 secret = _named_value(token.split("=", 1)[1])
-            if secret is None and assigned:
+            if secret is None and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # key = make_key(
                 secret = _named_value(token)
+            if secret is None and bearer:
+                secret = _bearer_token(token)
         if secret is not None:
             found.setdefault(secret.fingerprint, FoundSecret(secret.detector, secret.fingerprint, word.start()))
         name = token.rstrip(":=").lstrip("-")
         assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
+        bearer = name.lower() == "bearer"
     return sorted(found.values(), key=lambda secret: secret.at)
 
 
@@ -195,9 +223,53 @@ def _named_value(value: str) -> FoundSecret | None:
     digits, a reference or a placeholder is not). As for a secret-named URL parameter."""
     if len(value) < 8 or is_reference(value) or _NOT_A_SECRET_VALUE.search(value) or value.isalpha():
         return find_secret(value)
-    if _IDENTIFIER.match(value) and (not any(c.isdigit() for c in value) or any(c in value for c in "_.-")):
-        return find_secret(value)  # a name: tickets_key, my-token-file, tenant_id2
+    if _is_name(value) or _CALL.match(value) or _EXAMPLE_PASSWORD.match(value):
+        return find_secret(value)  # a name (tickets_key, tenant_id2), a call (os.urandom(32)), an example
     return _found("secret_parameter", value)
+
+
+def _is_name(value: str) -> bool:
+    """An environment variable's, a package's or an attribute's name (``tickets_key``, ``tenant_id2``,
+    ``config.apiKey``), not a literal."""
+    if _ATTRIBUTE.match(value):
+        return True
+    return bool(_IDENTIFIER.match(value)) and (not any(c.isdigit() for c in value) or any(c in value for c in "_.-"))
+
+
+def _bearer_token(value: str) -> FoundSecret | None:
+    """The credential after ``Bearer``: a b64token of 20 characters or more that is no word, name,
+    reference or placeholder (``Bearer YOUR_GITHUB_PAT``, ``Bearer $TOKEN``, ``Bearer 0000...``)."""
+    if not _BEARER.fullmatch(value) or value.isalpha() or _is_name(value) or _EXAMPLE_PASSWORD.match(value):
+        return None
+    if len(set(value)) < 6:  # 000000..., abababab...: a filler, not a token
+        return None
+    return _found("bearer_token", value)
+
+
+def _connection_string_secret(value: str) -> FoundSecret | None:
+    """The first secret-named setting of a connection string that holds a literal
+    (``Server=tcp:db;User ID=app;Password=X;``, ``Endpoint=sb://...;SharedAccessKey=X``): its value
+    of 8 characters or more, unless a word, a name, a reference, a placeholder or a documentation
+    example (``Password=;``, ``Password=${DB_PASSWORD}``, ``Password=<password>``)."""
+    if ";" not in value or "=" not in value:
+        return None
+    for setting in value.split(";"):
+        name, equals, literal = setting.partition("=")
+        literal = literal.strip()
+        if not equals or not _SECRET_WORD.match(name.replace(" ", "")) or len(literal) < 8:
+            continue
+        # unlike a named value's, "/", "+" and "=" may be a literal's here: a base64 key (SharedAccessKey)
+        if not (
+            literal.isalpha() or _is_name(literal) or _example_password(literal) or _REFERENCE_PART.search(literal)
+        ):
+            return _found("connection_string_secret", literal)
+    return None
+
+
+def _example_password(password: str, username: str | None = None) -> bool:
+    """A password that holds nothing: a reference, a placeholder, a documentation example
+    (``password``, ``pass``, ``your_password``) or the user's name again (``guest:guest``)."""
+    return is_reference(password) or bool(_EXAMPLE_PASSWORD.match(password)) or password == username
 
 
 def plaintext_credential(
@@ -254,7 +326,7 @@ def _url_secret(value: str) -> tuple[str, str] | None:
         parts = urlsplit(value.strip())
     except ValueError:
         return None
-    if parts.password and not is_reference(unquote(parts.password)):
+    if parts.password and not _example_password(unquote(parts.password), unquote(parts.username or "")):
         return "url_credentials", parts.password
     if parts.username and not parts.password and find_secret(unquote(parts.username)):
         return "url_credentials", parts.username  # https://<token>@host
@@ -271,7 +343,10 @@ def _detector_for(value: str, *, entropy: bool = True) -> str | None:
     if len(value) > MAX_DETECTED_LENGTH:  # no token is this long, and some detectors take quadratic time
         return None
     for name, plugin in _detectors():
-        if any(True for _ in plugin.analyze_string(value)):
+        found = plugin.analyze_string(value)
+        if name == "basic_auth_url":  # the password of ://user:password@: not one of documentation
+            found = (password for password in found if not _example_password(password, _user_of(value, password)))
+        if any(True for _ in found):
             return name
     if not entropy:
         return None
@@ -283,3 +358,9 @@ def _detector_for(value: str, *, entropy: bool = True) -> str | None:
             if any(plugin.calculate_shannon_entropy(s) > plugin.entropy_limit for s in found):
                 return "high_entropy_string"
     return None
+
+
+def _user_of(value: str, password: str) -> str | None:
+    """The user name before ``password`` in a URL's user-info, when it is the same word
+    (``amqp://guest:guest@``): only that case makes a password a documentation example."""
+    return password if f"://{password}:{password}@" in value else None
