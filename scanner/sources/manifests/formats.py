@@ -197,16 +197,51 @@ def _agent_framework(document: dict[str, Any], scan: SecretScan, account: str) -
             "tool_type": url_tool_type(str(tool["url"])) if tool.get("url") else str(tool.get("kind", "")),
         }
         if tool.get("kind") == "mcp":
-            approval = (tool.get("approvalMode") or {}).get("kind")
-            attributes.update(url=str(tool.get("url", "")), requires_approval=approval == "always")
-            if tool.get("allowedTools"):
-                attributes["allowed_tools"] = list(tool["allowedTools"])
-            grants.append(Grant(holder, "tool", name, source="mcp:http", attributes=attributes))
+            attributes["url"] = str(tool.get("url", ""))
+            if allowed := _tool_names(tool.get("allowedTools")):
+                attributes["allowed_tools"] = allowed
+            requires_approval = _requires_approval(tool)
+            if requires_approval is not None:
+                attributes["requires_approval"] = requires_approval
+            unknown = ["attributes.requires_approval"] if requires_approval is None else []
+            grants.append(Grant(holder, "tool", name, source="mcp:http", attributes=attributes, unknown=unknown))
         else:
             grants.append(Grant(holder, "tool", name, source="declared", attributes=attributes))
         scan.check(name, tool, line)
     scan.check(None, document, skip=frozenset({"tools"}))
     return Parsed(agent, grants)
+
+
+_APPROVAL_KINDS = {"always": True, "never": False}
+
+
+def _requires_approval(tool: dict[str, Any]) -> bool | None:
+    """Whether every call of an Agent Framework MCP tool asks a human first, as its
+    ``approvalMode`` says: a mapping whose ``kind`` is ``always``, ``never`` or ``specify`` (with
+    ``alwaysRequireApprovalTools`` and ``neverRequireApprovalTools``), or that kind alone as a
+    string. A tool without one does not ask. None where it cannot be told: ``specify`` that does
+    not list every allowed tool as always asking (which of the server's tools change things is not
+    known), and any shape the format does not have."""
+    if "approvalMode" not in tool:
+        return False
+    mode = tool["approvalMode"]
+    if isinstance(mode, str):
+        mode = {"kind": mode}
+    if not isinstance(mode, dict) or not isinstance(kind := mode.get("kind"), str):
+        return None
+    if kind in _APPROVAL_KINDS:
+        return _APPROVAL_KINDS[kind]
+    if kind == "specify":
+        always, allowed = _tool_names(mode.get("alwaysRequireApprovalTools")), _tool_names(tool.get("allowedTools"))
+        if always and allowed and set(allowed) <= set(always):
+            return True
+    return None
+
+
+def _tool_names(value: Any) -> list[str]:
+    """The tool names a list holds (``allowedTools``, ``alwaysRequireApprovalTools``); [] for a
+    value of any other shape."""
+    return list(value) if isinstance(value, list) and all(isinstance(name, str) for name in value) else []
 
 
 def _nhiscan(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:

@@ -3,7 +3,9 @@
 A server launched with ``npx``, ``uvx``, ``pipx``, ``docker run`` or a direct command is a stdio
 tool named after its key, whose ``tool_type`` is the package (or image) it runs, so the capability
 catalog can recognise it; a server with a ``url`` (``serverUrl``, Gemini CLI's ``httpUrl``) is an
-HTTP tool. Every string of an entry is checked for literal credentials (see ``walk``).
+HTTP tool. What the client runs without asking (``autoApprove``, ``alwaysAllow``, Gemini CLI's
+``trust``) is read in the shapes the clients document; any other shape leaves it unknown. Every
+string of an entry is checked for literal credentials (see ``walk``).
 """
 
 from __future__ import annotations
@@ -73,6 +75,27 @@ def url_tool_type(url: str) -> str:
     return urlparse(url).hostname or url
 
 
+def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
+    """What the client runs without asking: the tool names listed under ``autoApprove`` (Cline)
+    and ``alwaysAllow`` (Roo Code, Kilo Code), or True for a server Gemini CLI is told to
+    ``trust`` (every tool call without confirmation); [] for nothing. None where a setting has a
+    shape its client does not document (a word, a number, null, a mapping, a list of other
+    things): what is approved is then unknown, neither nothing nor everything."""
+    names: list[str] = []
+    for key in ("alwaysAllow", "autoApprove"):
+        if key in server:
+            value = server[key]
+            if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+                return None
+            names.extend(value)
+    if "trust" in server:
+        if not isinstance(server["trust"], bool):
+            return None
+        if server["trust"]:
+            return True
+    return names
+
+
 def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int) -> list[Grant]:
     """A tool grant for each server entry; the secrets in each entry go to ``scan``."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
@@ -100,13 +123,13 @@ def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int)
                 attributes["package_pinned"] = pinned
             source = "mcp:stdio"
             tool_type = package or ""
-        if "alwaysAllow" in server or "autoApprove" in server:
-            attributes["auto_approved"] = server.get("alwaysAllow") or server.get("autoApprove")
-        elif server.get("trust") is True:  # Gemini CLI: every tool call of the server without confirmation
-            attributes["auto_approved"] = True
+        auto_approved = _auto_approved(server)
+        if auto_approved:
+            attributes["auto_approved"] = auto_approved
+        unknown = ["attributes.auto_approved"] if auto_approved is None else []
         if not url:
             tool_type = tool_type.rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
         attributes["tool_type"] = tool_type
-        grants.append(Grant(holder, "tool", name, source=source, attributes=attributes))
+        grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, unknown=unknown))
         scan.check(name, server, line)
     return grants
