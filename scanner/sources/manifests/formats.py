@@ -1,9 +1,10 @@
 """One manifest file into an agent, its tools and any plaintext secrets.
 
 Formats, recognised by content: MCP client configurations (``mcpServers``: Claude Desktop, Claude
-Code ``.mcp.json``, Cursor; ``servers``: VS Code ``.vscode/mcp.json``; JSON with comments too), the
-MCP registry's ``server.json``, Microsoft Agent Framework declarative agents (``kind: Prompt``),
-and nhiscan's own agent manifest (``nhiscan: agent/v1``, see agent-manifest.schema.json).
+Code ``.mcp.json`` and ``~/.claude.json`` with its per-project servers, Cursor; ``servers``: VS Code
+``.vscode/mcp.json``; JSON with comments too), the MCP registry's ``server.json``, Microsoft Agent
+Framework declarative agents (``kind: Prompt``), and nhiscan's own agent manifest (``nhiscan:
+agent/v1``, see agent-manifest.schema.json).
 """
 
 from __future__ import annotations
@@ -67,10 +68,9 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     scan = SecretScan(f"{account}/{relpath}", relpath, text.splitlines())
     if document.get("nhiscan") is not None or relpath.endswith(MANIFEST_SUFFIXES):
         parsed = _nhiscan(document, scan, account)
-    elif isinstance(servers := document.get("mcpServers", document.get("servers")), dict):
-        parsed = _client_config(
-            document, servers, "mcpServers" if "mcpServers" in document else "servers", scan, account
-        )
+    elif isinstance(servers := document.get("mcpServers", document.get("servers")), dict) or _project_servers(document):
+        section = "servers" if "servers" in document and "mcpServers" not in document else "mcpServers"
+        parsed = _client_config(document, servers if isinstance(servers, dict) else {}, section, scan, account)
     elif "packages" in document or "remotes" in document:
         parsed = _registry_server(document, scan, account)
     elif document.get("kind") == "Prompt" and isinstance(document.get("tools"), list):
@@ -107,7 +107,7 @@ def _platform(relpath: str, section: str) -> str:
     path = PurePosixPath(relpath)
     if path.name == "claude_desktop_config.json" or "claude_desktop" in path.name:
         return "claude-desktop"
-    if path.name == ".mcp.json":
+    if path.name in (".mcp.json", ".claude.json"):
         return "claude-code"
     if ".cursor" in path.parts or "cursor" in path.name:
         return "cursor"
@@ -131,9 +131,44 @@ def _client_config(
     label = _PLATFORM_NAMES.get(platform, "MCP client")
     name = f"{label} ({scan.relpath})"
     agent = _agent(scan.holder, account, name, platform, scan.relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
-    grants = server_records(servers, scan, line_of(scan.lines, f'"{section}"'))
-    scan.check(None, document, skip=frozenset({section}))
+    grants = server_records(servers, scan, _top_level_line(scan.lines, f'"{section}"'))
+    projects = _project_servers(document)
+    for project, project_servers in projects.items():
+        project_line = line_of(scan.lines, json.dumps(project, ensure_ascii=False) + ":")  # the key, not a value
+        grants += server_records(project_servers, scan, line_of(scan.lines, '"mcpServers"', project_line), project)
+    if projects:  # their servers are checked above, each once
+        document = {**document, "projects": _without_servers(document["projects"])}
+    scan.check(None, document, skip=frozenset({section}) if isinstance(document.get(section), dict) else frozenset())
     return Parsed(agent, grants)
+
+
+def _project_servers(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Claude Code's local-scope servers, by project: ``~/.claude.json`` keeps the servers added
+    with ``claude mcp add`` (its default scope) under ``projects.<project path>.mcpServers``."""
+    projects = document.get("projects")
+    if not isinstance(projects, dict):
+        return {}
+    return {
+        str(path): entry["mcpServers"]
+        for path, entry in projects.items()
+        if isinstance(entry, dict) and isinstance(entry.get("mcpServers"), dict)
+    }
+
+
+def _without_servers(projects: dict[str, Any]) -> dict[str, Any]:
+    return {
+        path: {key: value for key, value in entry.items() if key != "mcpServers"}
+        if isinstance(entry, dict) and isinstance(entry.get("mcpServers"), dict)
+        else entry
+        for path, entry in projects.items()
+    }
+
+
+def _top_level_line(lines: list[str], needle: str) -> int:
+    """The line of a top-level key: of the lines holding ``needle``, the least indented (a
+    project's ``mcpServers`` in ``~/.claude.json`` may come before the user's own)."""
+    found = [(len(line) - len(line.lstrip()), number) for number, line in enumerate(lines, 1) if needle in line]
+    return min(found)[1] if found else 1
 
 
 def _registry_server(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:

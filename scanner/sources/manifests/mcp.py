@@ -96,8 +96,12 @@ def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
     return names
 
 
-def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int) -> list[Grant]:
-    """A tool grant for each server entry; the secrets in each entry go to ``scan``."""
+def server_records(
+    servers: dict[str, Any], scan: SecretScan, section_line: int, project: str | None = None
+) -> list[Grant]:
+    """A tool grant for each server entry; the secrets in each entry go to ``scan``. The servers
+    of a ``project`` (Claude Code's local scope) keep their own names, the project beside them:
+    the capability catalog reads a tool's name, and a folder's name says nothing of the tool."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     grants = []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
@@ -130,6 +134,11 @@ def server_records(servers: dict[str, Any], scan: SecretScan, section_line: int)
         if not url:
             tool_type = tool_type.rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
         attributes["tool_type"] = tool_type
-        grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, unknown=unknown))
-        scan.check(name, server, line)
+        scope, uid = name, ""  # the uid of a user's or a file's own server: holder#tool:name
+        if project is not None:
+            attributes["project"] = project
+            scope = f"{name} (project {project})"
+            uid = f"{holder}#tool:{scope}"
+        grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, uid=uid, unknown=unknown))
+        scan.check(scope, server, line)
     return grants
