@@ -224,7 +224,9 @@ def inventory_nul_byte(folder: Path) -> list[str]:
     return _scan("inventory:inv.json")
 
 
-@case("bounded", {0, 1}, timeout=120)  # about 10 s on an idle machine
+# about 10 s on an idle machine; its 27,000 strings are more than are checked for secrets (20,000),
+# so the file is read with a named gap and the source is partial
+@case("bounded", {3}, timeout=120)
 def mcp_json_of_one_megabyte(folder: Path) -> list[str]:
     servers = {f"server-{i}": {"command": "npx", "args": ["-y", f"@example/tool-{i}@1.0.0"]} for i in range(9000)}
     text = json.dumps({"mcpServers": servers}, indent=1)

@@ -3,9 +3,10 @@
 ``manifests:PATH`` reads MCP client configurations, MCP registry entries, declarative agents and
 nhiscan agent manifests under PATH (or PATH itself, when it is a file). Each becomes an agent with
 its tools and any plaintext secrets; a file that cannot be read or parsed is a named gap, and the
-rest of the folder is still read. A repository is untrusted input, so the whole reading has a
-budget (files looked at, bytes read, seconds): past it, reading stops with a named gap and the
-source is partial.
+rest of the folder is still read. So is a file with more strings than are checked for secrets
+(walk.MAX_STRINGS): its agent is read, its credentials unknown. A repository is untrusted input,
+so the whole reading has a budget (files looked at, bytes read, seconds): past it, reading stops
+with a named gap and the source is partial.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def collect(spec: SourceSpec) -> Inventory:
         inventory.agents.append(parsed.agent)
         inventory.grants.extend(parsed.grants)
         inventory.credentials.extend(parsed.credentials)
+        gaps.extend(parsed.gaps)
     inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
     return inventory
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scanner.loading import check_depth, parse_json, parse_yaml, validate
-from scanner.model import Agent, Credential, Grant
+from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.sources.manifests.mcp import server_records, url_tool_type
 from scanner.sources.manifests.walk import SecretScan, line_of
 
@@ -29,6 +29,7 @@ class Parsed:
     agent: Agent
     grants: list[Grant] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+    gaps: list[SourceError] = field(default_factory=list)  # what of the file was not read
 
 
 class NotAManifest(Exception):
@@ -78,8 +79,13 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     else:
         raise NotAManifest(relpath)
     parsed.credentials = scan.credentials
-    if scan.truncated:
+    if scan.truncated:  # a secret past the cut may be there: no secret control can pass on this file
         parsed.agent.unknown.append("credentials")
+        message = (
+            f"only the first {scan.strings_checked:,} strings were checked for secrets; "
+            "the rest of the file was not, so its credentials are unknown"
+        )
+        parsed.gaps.append(SourceError(f"read {relpath}", message, "budget"))
     return parsed
 
 

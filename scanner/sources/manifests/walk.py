@@ -50,7 +50,8 @@ class SecretScan:
     lines: list[str]
     credentials: list[Credential] = field(default_factory=list)
     strings_left: int = field(default_factory=lambda: MAX_STRINGS)
-    truncated: bool = False
+    strings_checked: int = 0
+    truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
 
     def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
@@ -82,6 +83,7 @@ class SecretScan:
                     self.truncated = True
                     return
                 self.strings_left -= 1
+                self.strings_checked += 1
                 yield path, key, parent, item
             elif isinstance(item, dict):
                 children = []
