@@ -68,7 +68,10 @@ def test_an_account_whose_tags_were_not_read_leaves_its_roles_unknown(cli, tmp_p
     account.update(environment=None, unknown=["environment", "tags"])
     _, results, _ = _scan(cli, tmp_path, demo_inventory)
     findings = _priv009(results)[1]
-    assert findings["dev-data-refresh"][0] == "unknown", "an unread environment is not 'not production'"
+    assert findings["dev-data-refresh"] == (
+        "unknown",
+        "dev-data-refresh: could not be assessed (account_environment not collected)",
+    ), "an unread environment is not 'not production', and the finding says what was missing"
 
 
 def test_a_declaration_supplies_an_unread_environment_marked_as_declared(cli, tmp_path: Path, demo_inventory) -> None:

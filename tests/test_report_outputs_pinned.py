@@ -31,24 +31,24 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # sha256 of each output, computed before the reports were made faster
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "7931c5c635d2b31583c527915682f1e09fe7aaba67a6af67c7ab5d6bd4159415",
+        "report.html": "88b29c04552ba7ed05d115f09b6e7cc3cac2a28484a241c369c0f020c077903f",
         "results.sarif": "06a2662ea33820acbd4b9d56984b0b8ec989cc4559495d7ac963a17164344123",
         "executive.html": "9d72399c1f04d46379f044a30766264cb77fb0ac5bbf4e257a62ce8443ca166c",
         "executive.html from the stored view": "9d72399c1f04d46379f044a30766264cb77fb0ac5bbf4e257a62ce8443ca166c",
         "summary": "b3bf7d46658926f2bef2322b7101491be39f55dad0e3851cd589353de9a23839",
         "summary.md": "e6bfa97175d8a7e20c80ff590332f6b54c1367a485bd690b86648c55c088ec8a",
-        "findings.csv": "2b34b26df5173458fa0756f5761333014bed4421f2b6be8a1ddb483da34e4e7a",
-        "findings.ocsf.jsonl": "b7872263f3fda0632942577ac6b39db19650b7b079d52fa58ff85e5d34526ded",
+        "findings.csv": "5ff7419a372cc115a6a9aaa653c692ec2f27648a961984d828bc9d75c41b9944",
+        "findings.ocsf.jsonl": "79e2111a3a268bcdbcf5b28fa1d08a819b53cb0f97308e0befa3a1c3ad63834f",
     },
     "synthetic-small": {
-        "report.html": "c3296a8851ff2b29924856c93b697d37bfc277223cb28a4d18a16b6bc9076e1a",
+        "report.html": "88175f0e46583ed9ab5c7b1a8f5a79d85906d3842a469d13e5d1d62536b257e4",
         "results.sarif": "8c65df7fe0a390bac380491b212892f6674cbaeea2a9ea87e6180791d5aca8e3",
         "executive.html": "7f3f570ac6885cbe7bd7c0437a01e799959802ccac739e536b631a36421acc78",
         "executive.html from the stored view": "7f3f570ac6885cbe7bd7c0437a01e799959802ccac739e536b631a36421acc78",
         "summary": "88f0c38bea84018ec00bbb7e54536bf16e0700b3dc7aa25969c212f0daf20428",
         "summary.md": "e85206410966e9349faf30b7a3333b590465db33d3794d982c32ef4bce0827ac",
-        "findings.csv": "c61827b7c563bf793fc3c6778734fa9f49ff0dbb642ba863fff6bf043ea2a374",
-        "findings.ocsf.jsonl": "ff2c53dd110e4211fab527d5d0a8796918723648050d5046957ee3471b9dceb3",
+        "findings.csv": "99196adafa220b5c405d7d8465df887b3b728f1bcb421ff1e75a6627fdb581b8",
+        "findings.ocsf.jsonl": "682ef26e99d52062bdc436dc2590ff65530a43e020b97e68b8f03f4495a89e0a",
     },
     "demo": {
         "report.html": "73d4b5cacb4228c934babce02bfb59240cd5c083beb8a0f3e596e1dcb808e7fd",

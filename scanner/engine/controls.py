@@ -69,6 +69,7 @@ class CompiledControl:
     # The control scopes or judges identities by who uses them: findings say how each was classed.
     classified: bool = False
     reads: frozenset[tuple[str, str]] = frozenset()  # the evidence where and require read (fields.reads)
+    where_fields: tuple[tuple[str, Any], ...] = ()  # fields ``where`` tests (outside not and relations)
 
     @property
     def id(self) -> str:
@@ -136,6 +137,7 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         title = substitute_params(control.title, params, ("title",))
         where = None
         named = []
+        where_fields: tuple[tuple[str, Any], ...] = ()
         reads: frozenset[tuple[str, str]] = frozenset()
         if control.where is not None:
             compiled_where = compile_condition(
@@ -143,6 +145,7 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
             )
             where, reads = compiled_where.predicate, compiled_where.reads
             named = [name for name, _ in compiled_where.fields]
+            where_fields = tuple(compiled_where.fields)
         require = compile_condition(
             substitute_params(control.require, params, ("require",)), control.resource, ("require",)
         )
@@ -151,7 +154,9 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
         raise _error(control, str(exc), exc.path) from None
     message_parts = _message_parts(control, params, title) if control.message else None
     classified = control.resource == "identity" and bool(CLASSIFICATION_FIELDS & set(named))
-    return CompiledControl(control, params, title, where, require, message_parts, classified, reads | require.reads)
+    return CompiledControl(
+        control, params, title, where, require, message_parts, classified, reads | require.reads, where_fields
+    )
 
 
 def _message_parts(control: Control, params: Mapping[str, Any], title: str) -> list[tuple[bool, str]]:

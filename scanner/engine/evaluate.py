@@ -17,7 +17,8 @@ from typing import Any
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
-from scanner.engine.finding_evidence import evidence_builder
+from scanner.engine.fields import UNKNOWN, Incomplete
+from scanner.engine.finding_evidence import MAX_EVIDENCE_ITEMS, evidence_builder
 from scanner.engine.messages import fast_failure_message, message
 from scanner.model import Finding, ResourceRef
 
@@ -122,6 +123,7 @@ def _findings(
     evidence_names = {name for name, _ in compiled.require.fields} | {name for name, _, _ in compiled.require.relations}
     failure_message = fast_failure_message(compiled, evidence_names)
     evidence_of = evidence_builder(compiled)
+    scope_gaps = _scope_gaps(compiled)
     shared: dict[Any, Any] = {}  # evidence already built, for findings whose evidence reads the same
     no_evidence: dict[str, Any] = {}
     findings: list[Finding] = []
@@ -136,6 +138,8 @@ def _findings(
         ref, scope = known
         outcome((status, scope))
         evidence = no_evidence if status == "pass" else evidence_of(record, ctx, shared)
+        if status == "unknown" and scope_gaps is not None:
+            evidence = scope_gaps(record, ctx, evidence)
         text = None
         if status == "fail" and failure_message is not None:
             text = failure_message(record, ref, evidence, ctx)
@@ -144,6 +148,32 @@ def _findings(
         # positional: this runs once per finding, up to millions of times per scan
         append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, text, evidence))
     return findings, _tally(outcomes)
+
+
+def _scope_gaps(compiled: CompiledControl) -> Callable[[Any, EvalContext, dict[str, Any]], dict[str, Any]] | None:
+    """For a control with ``where``: the evidence of an unknown finding with the fields that left
+    its scope undecided named as not collected (the account's environment, say), so the finding
+    says why it could not be assessed; None for a control without ``where``."""
+    where, fields = compiled.where, compiled.where_fields
+    if where is None or not fields:
+        return None
+
+    def with_gaps(record: Any, ctx: EvalContext, evidence: dict[str, Any]) -> dict[str, Any]:
+        if where(record, ctx) is not None:  # in scope: the gap is require's, named already
+            return evidence
+        gaps = []
+        for name, accessor in fields:
+            value = accessor(record, ctx)
+            if value is UNKNOWN:
+                gaps.append(name)
+            elif type(value) is Incomplete:
+                gaps.append(value.reason)
+        if not gaps:
+            return evidence
+        named = list(dict.fromkeys([*gaps, *(evidence.get("not_collected") or ())]))[:MAX_EVIDENCE_ITEMS]
+        return {**evidence, "not_collected": named}  # a copy: evidence may be shared between findings
+
+    return with_gaps
 
 
 def _tally(outcomes: list[tuple[str, tuple[str, str]]]) -> dict[tuple[str, str, str], int]:
