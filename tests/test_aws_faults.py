@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 from botocore.config import Config
 
+from scanner.engine.context import EvalContext
+from scanner.engine.fields import UNKNOWN, field_accessor
 from scanner.model import Inventory, SourceError
+from scanner.scan import load_catalogs
 from scanner.sources.aws import PERMISSIONS
 from scanner.sources.aws.calls import BULK_CONFIG, THROTTLE_PAUSES
-from scanner.sources.aws.collector import AwsScope, collect_aws
+from scanner.sources.aws.collector import TAGS_NOT_ASKED, AwsScope, collect_aws
 
 from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seeded
 from .aws_fake import FakeAws
@@ -120,7 +123,8 @@ def test_agents_are_read_only_where_the_service_is_offered(fake: FakeAws) -> Non
     assert fake.state.by_region["bedrock:ListAgents@ap-east-1"] == 0, "botocore offers no Bedrock in ap-east-1"
     assert fake.state.by_region["secretsmanager:ListSecrets@ap-east-1"] == 1
     (account,) = inventory.accounts
-    assert account.attributes["bedrock_agent_regions"] == ["us-east-1"] and not account.unknown
+    assert account.attributes["bedrock_agent_regions"] == ["us-east-1"]
+    assert account.unknown == ["environment", "tags"], "agents read completely; a single account's tags not asked"
     assert [s.status for s in inventory.sources] == ["complete"]
 
 
@@ -279,3 +283,18 @@ def test_a_refused_api_key_listing_through_the_command_line(
     assert counted == dict.fromkeys(["admin-bot", "ci-deploy", "power-user", "stale-sync"], "unknown")
     stale = [f["status"] for f in results["findings"] if f["control_id"] == "NHI-CRED-001"]
     assert stale == ["fail"], "the access key that was read still fails rotation"
+
+
+def test_a_single_account_scan_leaves_the_environment_unknown_and_says_how_to_declare_it(fake: FakeAws) -> None:
+    """Without --aws-org-role no Organization is asked, and an account's tags are kept there only:
+    its environment is unknown (NHI-PRIV-009 unknown, not 'not production'), with a note, not a gap."""
+    inventory = collect_aws(AwsScope(regions=("us-east-1",)))
+    (account,) = inventory.accounts
+    assert account.environment is None and account.unknown == ["environment", "tags"]
+    (status,) = inventory.sources
+    assert status.status == "complete" and status.notes == [TAGS_NOT_ASKED]
+    assert "nhiscan.yaml" in TAGS_NOT_ASKED
+    ctx = EvalContext(inventory, inventory.collected_at, load_catalogs().capabilities)
+    environment = field_accessor("identity", "account_environment")
+    assert environment is not None
+    assert {environment(identity, ctx) for identity in inventory.identities} == {UNKNOWN}

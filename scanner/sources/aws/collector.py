@@ -13,7 +13,7 @@ administrator, and the member accounts that see it are marked covered by it.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +51,12 @@ class AwsScope:
     deadline_seconds: float = ACCOUNT_DEADLINE_SECONDS  # per account: calls after it are gaps
 
 
+TAGS_NOT_ASKED = (
+    "the account's tags (its environment) are kept by AWS Organizations and read only with --aws-org-role: "
+    "declare its environment in nhiscan.yaml's accounts"
+)
+
+
 @dataclass(slots=True)
 class AccountTarget:
     account: str
@@ -58,7 +64,9 @@ class AccountTarget:
     session: boto3.Session | None = None
     error: SourceError | None = None
     parent: str | None = None
-    tags: dict[str, str] | None = field(default_factory=dict)  # None: the organisation's tags could not be read
+    # the account's tags in its Organization; None: not read (refused, or a scan without
+    # --aws-org-role, which asks no Organization: an account's tags are kept there only)
+    tags: dict[str, str] | None = None
     role: str = ""  # the organisation role to assume when the account's turn comes
 
 
@@ -284,6 +292,8 @@ def collect_account(
         root = next((i for i in iam.identities if i.kind == "root"), None)
         account.name = root.name.removesuffix(" root") if root else target.account
     status = SourceStatus("aws", target.account, "partial" if calls.errors else "complete", list(calls.errors))
+    if target.tags is None and not target.role:
+        status.notes.append(TAGS_NOT_ASKED)
     return Inventory(
         collected_at=started,
         accounts=[account],
