@@ -310,7 +310,7 @@ def scan(
         scope = scan_scope(result) if group is None else None
         outside = scan_group if shard_of_run else None
         earlier = store.trend(group, scope=scope, outside=outside)
-        result.trend = [*earlier, trend_point(result, store.previous_failing(group, scope, outside))]
+        result.trend = [*earlier, trend_point(result, store.previous_side(group, scope, outside))]
     packer = ResultsPacker() if store is not None else None
     # computed once for the PDF and the history, which keeps it to render the PDF again
     executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None
@@ -577,12 +577,19 @@ def init(path: Path) -> None:
     type=click.Choice(FAIL_ON_LEVELS),
     default="none",
     show_default=True,
-    help="Exit 1 when NEW has failures at or above this severity that OLD did not.",
+    help="Exit 1 when NEW has failures at or above this severity that OLD did not; exit 3 when NEW did not "
+    "read a source completely.",
+)
+@click.option(
+    "--allow-partial", is_flag=True, help="With --fail-on, do not exit 3 when NEW read a source only partially."
 )
 @click.pass_context
-def diff(ctx: click.Context, old: str, new: str, db: str | None, output: Path | None, fail_on: str) -> None:
+def diff(
+    ctx: click.Context, old: str, new: str, db: str | None, output: Path | None, fail_on: str, allow_partial: bool
+) -> None:
     """Drift between two scans (results.json files or stored scan ids): records added and removed,
-    reach that changed, new and resolved failures."""
+    reach that changed, new and resolved failures, and failures no longer assessed (unknown now,
+    or in a source NEW did not read completely)."""
     from scanner.diff import diff_sides, drift_document
     from scanner.serialize import dumps_document
 
@@ -595,6 +602,13 @@ def diff(ctx: click.Context, old: str, new: str, db: str | None, output: Path | 
             raise ReportError(f"{output}: cannot write: {exc.strerror or exc}") from None
     if drift.new_failures_at_or_above(fail_on):
         ctx.exit(EXIT_FINDINGS)
+    if drift.incomplete_sources and fail_on != "none" and not allow_partial:
+        gaps = ", ".join(f"{s.label} ({s.status})" for s in drift.incomplete_sources)
+        click.echo(
+            exits.error_line(f"{drift.new_scan} did not read completely: {gaps} (--allow-partial accepts it)"),
+            err=True,
+        )
+        ctx.exit(EXIT_PARTIAL)
 
 
 @main.group(cls=_Group)

@@ -332,6 +332,20 @@ def print_drift(drift: Drift) -> None:
         for finding in findings[:200]:
             table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]))
         out.print(table)
+    if drift.no_longer_assessed:
+        table = Table(title=f"No longer assessed ({len(drift.no_longer_assessed)}): failing before, not judged now")
+        for column in ("severity", "control", "resource", "why"):
+            table.add_column(column)
+        for unassessed in drift.no_longer_assessed[:200]:
+            finding = unassessed.finding
+            why = {"unknown": "unknown now", "control_not_evaluated": "control not evaluated"}.get(unassessed.reason)
+            if unassessed.source is not None:
+                why = f"{escape(unassessed.source.label)} {unassessed.source.status}"
+            table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]), why)
+        out.print(table)
+    if drift.incomplete_sources:
+        named = ", ".join(f"{escape(s.label)} ({s.status})" for s in drift.incomplete_sources)
+        out.print(f"[bold]Not read completely by {escape(drift.new_scan)}:[/] {named}")
 
 
 def print_history(rows: Sequence[Mapping[str, object]]) -> None:

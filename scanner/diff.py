@@ -1,16 +1,23 @@
 """Drift between two scans: what appeared, what went away, whose reach changed, which failures are
-new and which were resolved. Both sides are results files (schema 1.1 carries the inventory;
-older files give findings and scores only)."""
+new, which were resolved and which the newer scan no longer assessed. Both sides are results files
+(schema 1.1 carries the inventory; older files give findings and scores only).
+
+A failure of the older scan is resolved only when the newer scan judged that resource for that
+control and it passed (passes are not listed: it is not among the newer scan's findings), or the
+resource is gone from a source the newer scan read completely. A failure whose result is now
+unknown, whose control the newer scan did not evaluate, or whose account or source the newer scan
+did not read completely (partial, failed, or not read at all) is no longer assessed: listed apart,
+never counted as resolved."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, KeysView, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult
+from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult, SourceStatus
 from scanner.results_io import checked_document, model_from
 
 if TYPE_CHECKING:
@@ -35,6 +42,31 @@ class ReachChange:
     removed: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRead:
+    """One source a scan read (``aws:111122223333``) and how: complete, partial, failed, or (for a
+    source the older scan read and the newer one did not) ``not read``."""
+
+    name: str
+    account: str
+    status: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}:{self.account}"
+
+
+@dataclass(slots=True)
+class Unassessed:
+    """A failure of the older scan that the newer scan did not judge. ``reason``: ``unknown`` (its
+    result is unknown now), ``control_not_evaluated``, or ``source_incomplete`` (``source`` names
+    the source not read completely that holds its resource)."""
+
+    finding: Finding
+    reason: str
+    source: SourceRead | None = None
+
+
 @dataclass(slots=True)
 class Drift:
     old_scan: str
@@ -48,6 +80,8 @@ class Drift:
     new_failures: list[Finding] = field(default_factory=list)
     resolved_failures: list[Finding] = field(default_factory=list)
     newly_waived: list[Finding] = field(default_factory=list)  # failed before, waived now: not resolved
+    no_longer_assessed: list[Unassessed] = field(default_factory=list)  # failed before, not judged now
+    incomplete_sources: list[SourceRead] = field(default_factory=list)  # of the newer scan
 
     def new_failures_at_or_above(self, level: str) -> list[Finding]:
         threshold = SEVERITY_RANK.get(level, 99)
@@ -121,6 +155,33 @@ class Side:
     failing: AbstractSet[str]
     waived: AbstractSet[str]
     findings: Callable[[list[str]], list[Finding]]
+    listed: Callable[[list[str]], dict[str, str]]
+    controls: AbstractSet[str] | None
+    sources: list[SourceRead]
+    parents: Mapping[str, str | None] | None
+
+
+def sources_read(sources: Iterable[SourceStatus]) -> list[SourceRead]:
+    return [SourceRead(s.name, s.account, s.status) for s in sources]
+
+
+def account_parents(inventory: Inventory | None) -> dict[str, str | None] | None:
+    """Each account's parent, from the inventory's accounts; None without an inventory."""
+    return None if inventory is None else {a.uid: a.parent for a in inventory.accounts}
+
+
+def _statuses_of(
+    findings: Iterable[Any], status: Callable[[Any], str], fingerprint: Callable[[Any], str]
+) -> Callable[[list[str]], dict[str, str]]:
+    """``Side.listed`` over a list of findings, in one pass when asked (never a map of all of them)."""
+
+    def listed(fingerprints: list[str]) -> dict[str, str]:
+        wanted = set(fingerprints)
+        if not wanted:
+            return {}
+        return {fingerprint(f): status(f) for f in findings if fingerprint(f) in wanted}
+
+    return listed
 
 
 def side_of(result: ScanResult) -> Side:
@@ -134,6 +195,10 @@ def side_of(result: ScanResult) -> Side:
         failing.keys(),
         waived.keys(),
         lambda fingerprints: [failing[k] if k in failing else waived[k] for k in fingerprints],
+        _statuses_of(result.findings, lambda f: f.status, lambda f: f.fingerprint),
+        {c.id for c in result.controls},
+        sources_read(result.scan.sources),
+        account_parents(result.inventory),
     )
 
 
@@ -165,6 +230,10 @@ def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
         lambda fingerprints: [
             model_from(Finding, failing[k] if k in failing else waived[k], path) for k in fingerprints
         ],
+        _statuses_of(findings, lambda f: f["status"], lambda f: f["fingerprint"]),
+        {c["id"] for c in document["controls"]},
+        [SourceRead(s["name"], s["account"], s.get("status", "complete")) for s in document["scan"]["sources"]],
+        account_parents(inventory),
     )
 
 
@@ -179,6 +248,10 @@ def side_of_failing(read: FailingOfFile) -> Side:
         read.failing.keys(),
         read.waived.keys(),
         lambda fingerprints: [read.finding(k) for k in fingerprints],
+        read.statuses,
+        {c.id for c in result.controls},
+        sources_read(result.scan.sources),
+        account_parents(result.inventory),
     )
 
 
@@ -203,10 +276,70 @@ def diff_sides(old: Side, new: Side) -> Drift:
             drift.reach = _reach_changes(old, new, before, after)
     drift.new_failures = new.findings(sorted(new.failing - old.failing))
     gone = sorted(old.failing - new.failing)
-    drift.resolved_failures = old.findings([k for k in gone if k not in new.waived])
+    drift.resolved_failures, drift.no_longer_assessed = judged_since(old, new, [k for k in gone if k not in new.waived])
     drift.newly_waived = new.findings([k for k in gone if k in new.waived])
     drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
+    drift.incomplete_sources = incomplete_sources(old, new)
     return drift
+
+
+def incomplete_sources(old: Side, new: Side) -> list[SourceRead]:
+    """The sources the newer scan did not read completely: its own partial and failed ones, and
+    those the older scan read that it did not read at all (``not read``)."""
+    read = {(s.name, s.account) for s in new.sources}
+    gaps = {(s.name, s.account): s for s in new.sources if s.status != "complete"}
+    for source in old.sources:
+        if (source.name, source.account) not in read:
+            gaps.setdefault((source.name, source.account), SourceRead(source.name, source.account, "not read"))
+    return sorted(gaps.values(), key=lambda s: (s.name, s.account))
+
+
+def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], list[Unassessed]]:
+    """Of the older scan's failures that the newer one neither fails nor waives (``gone``), those
+    resolved and those no longer assessed (see the module's docstring)."""
+    statuses = new.listed(gone)
+    gaps = incomplete_sources(old, new)
+    parents: dict[str, str | None] | None = None
+    if old.parents is not None or new.parents is not None:
+        parents = {**(old.parents or {}), **(new.parents or {})}
+    resolved: list[Finding] = []
+    unassessed: list[Unassessed] = []
+    for finding in old.findings(gone):
+        status = statuses.get(finding.fingerprint)
+        if status == "pass":
+            resolved.append(finding)
+        elif status is not None:  # listed, neither failing, waived nor passing: unknown
+            unassessed.append(Unassessed(finding, "unknown"))
+        elif new.controls is None or finding.control_id not in new.controls:  # None: not known, not judged
+            unassessed.append(Unassessed(finding, "control_not_evaluated"))
+        elif (gap := next((g for g in gaps if _holds(g, finding, parents)), None)) is not None:
+            unassessed.append(Unassessed(finding, "source_incomplete", gap))
+        else:
+            resolved.append(finding)
+    return resolved, unassessed
+
+
+# The provider of the records a source reads, by its name; a file or inventory source can hold any.
+_SOURCE_PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "manifests": "manifest"}
+
+
+def _holds(source: SourceRead, finding: Finding, parents: Mapping[str, str | None] | None) -> bool:
+    """Whether a source could hold the finding's resource: the source is of its account or of an
+    account above it (a tenant, an organisation). A source of no account either scan knows (an
+    organisation's listing, a set of export files) could hold any resource of its provider, and a
+    file source any resource at all."""
+    account: str | None = finding.resource.account
+    above: list[str] = []
+    while account and account not in above:
+        above.append(account)
+        account = parents.get(account) if parents is not None else None
+    if source.account in above:
+        return True
+    known = parents is not None and (source.account in parents or source.account in set(parents.values()))
+    if known:
+        return False
+    provider = _SOURCE_PROVIDERS.get(source.name)
+    return provider is None or finding.resource.provider == provider
 
 
 def _same_stored(old: object, new: object) -> bool:
@@ -246,4 +379,9 @@ def drift_document(drift: Drift) -> dict[str, Any]:
         "new_failures": [finding(f) for f in drift.new_failures],
         "resolved_failures": [finding(f) for f in drift.resolved_failures],
         "newly_waived": [{**finding(f), "waiver": f.waiver} for f in drift.newly_waived],
+        "no_longer_assessed": [
+            {**finding(u.finding), "reason": u.reason, **({"source": u.source.label} if u.source else {})}
+            for u in drift.no_longer_assessed
+        ],
+        "incomplete_sources": [{"source": s.label, "status": s.status} for s in drift.incomplete_sources],
     }

@@ -50,12 +50,25 @@ def streamed_results_file(path: Path) -> ScanResult | None:
 class FailingOfFile:
     """What a diff reads of a large results.json file: every finding and record is read and
     checked, but only the failing and waived findings are kept, each as its line, made into a
-    Finding when asked for (the few that changed)."""
+    Finding when asked for (the few that changed); of the others, only each one's status."""
 
     result: ScanResult  # all but the findings
     failing: dict[str, bytes]  # by fingerprint
     waived: dict[str, bytes]
     path: Path
+    others: dict[str, str]  # the status of every other finding (unknown; pass with --include-passed)
+
+    def statuses(self, fingerprints: list[str]) -> dict[str, str]:
+        """The status of each of ``fingerprints`` that the file lists."""
+        found = {}
+        for fingerprint in fingerprints:
+            if fingerprint in self.failing:
+                found[fingerprint] = "fail"
+            elif fingerprint in self.waived:
+                found[fingerprint] = "waived"
+            elif fingerprint in self.others:
+                found[fingerprint] = self.others[fingerprint]
+        return found
 
     def finding(self, fingerprint: str) -> Finding:
         line = self.failing.get(fingerprint) or self.waived[fingerprint]
@@ -69,7 +82,7 @@ def streamed_failing(path: Path) -> FailingOfFile | None:
     result = read_line_by_line(path, reading, _result, "results.json", _large)
     if result is None:
         return None
-    return FailingOfFile(result, reading.failing, reading.waived, path)
+    return FailingOfFile(result, reading.failing, reading.waived, path, reading.others)
 
 
 def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str]] | None:
@@ -178,21 +191,25 @@ class _CheckedReading(LineChecks, ModelReading):
 
 class _FailingReading(_CheckedReading):
     """Every line read and checked, the records made; of the findings, only the failing and
-    waived ones kept, as their lines."""
+    waived ones kept, as their lines, and the others' statuses."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.failing: dict[str, bytes] = {}
         self.waived: dict[str, bytes] = {}
+        self.others: dict[str, str] = {}
+        self._statuses: dict[str, str] = {}  # each status string kept once
 
     def findings_checked(self, batch: list[dict[str, Any]], lines: list[bytes]) -> None:
-        failing, waived = self.failing, self.waived
+        failing, waived, others = self.failing, self.waived, self.others
         for data, line in zip(batch, lines, strict=True):
             status = data["status"]
             if status == "fail":
                 failing[data["fingerprint"]] = line
             elif status == "waived":
                 waived[data["fingerprint"]] = line
+            else:
+                others[data["fingerprint"]] = self._statuses.setdefault(status, status)
 
 
 class _BaselineReading(LineChecks):

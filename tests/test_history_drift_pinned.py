@@ -17,8 +17,10 @@ from scanner.reports.json_results import pieces
 from scanner.scan import Catalogs, ScanOptions, run_scan
 
 # sha256 of the drift JSON, then the second scan's new and resolved counts, as computed before the
-# drift index was stored in binary (index version 2)
-PINNED = "7cef9c675811887db7b469b9a219ae1b81b3de35a387be696044d26b97ee2b33"
+# drift index was stored in binary (index version 2); changed once when a failure the second scan
+# no longer judged stopped counting as resolved (agent-0's NHI-AGENT-005 is unknown there: its
+# identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources
+PINNED = "76222e6c0d7e880344977985748bc46cd6071e6fa70b058e1082a8d89cf6c78d"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

@@ -8,7 +8,10 @@ findings that changed, and checks that each holds the fingerprints the index say
 
 Version 3 is binary: INDEX_MAGIC, the SHA-256 of the rest, the length of a JSON header (4 bytes,
 big-endian), the header (version, scan id, score, blocks, how many findings, each section's name
-and length), then the sections. Fingerprints are 16 bytes each, uncompressed (digests do not
+and length; also, passed over by nhiscan before they were added, the controls the scan evaluated,
+the sources it read and how, and each account's parent, which tell a resolved failure from one no
+longer assessed),
+then the sections. Fingerprints are 16 bytes each, uncompressed (digests do not
 compress); the other sections are zlib data, each read only when a diff needs it: two scans of the
 same estate store byte-identical records and capabilities, which a diff then does not read at all.
 Version 2 (one zlib JSON document) is read by drift_index_v2.
@@ -27,7 +30,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from scanner.diff import Records, Side, records_and_names
+from scanner.diff import Records, Side, SourceRead, account_parents, records_and_names
 from scanner.errors import NhiscanError
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
@@ -60,6 +63,7 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
         and fingerprints is not None
     )
     records, names = records_and_names(result.inventory)
+    parents = account_parents(result.inventory)
     sections = {
         "records": _compressed(None if records is None else _record_columns(records)),
         "names": _compressed([list(names), *map(list, zip(*names.values(), strict=True))] if names else [[], [], []]),
@@ -80,6 +84,9 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
             "blocks_end": blocks_end if known else None,
             "findings": len(findings),
             "sections": [[name, len(data)] for name, data in sections.items()],
+            "controls": sorted(c.id for c in result.controls),
+            "sources": [[s.name, s.account, s.status] for s in result.scan.sources],
+            "accounts": None if parents is None else [[uid, parent] for uid, parent in parents.items()],
         }
     )
     body = [len(header).to_bytes(4, "big"), header, *sections.values()]
@@ -150,15 +157,65 @@ def _fingerprints_and_statuses(header: dict[str, Any], sections: dict[str, bytes
     return (packed.hex("\n", FINGERPRINT_BYTES).split("\n") if count else []), statuses
 
 
-def side_of_stored_index(label: str, stored: bytes, results: Callable[[], bytes]) -> Side | None:
+# What an index stored before it held them does not say of its scan, read elsewhere (from the
+# scan's stored summary): the controls it evaluated and the sources it read; None when not known.
+Described = Callable[[], tuple[set[str], list[SourceRead]] | None]
+
+
+def described(header: dict[str, Any], elsewhere: Described) -> tuple[set[str], list[SourceRead], Any] | None:
+    """The controls, sources and account parents of an index's scan: from its header, or (for an
+    index stored before they were kept) ``elsewhere`` with the parents not known; None when neither
+    says."""
+    if isinstance(header.get("controls"), list) and isinstance(header.get("sources"), list):
+        accounts = header.get("accounts")
+        parents = None if accounts is None else {uid: parent for uid, parent in accounts}
+        return set(header["controls"]), [SourceRead(*source) for source in header["sources"]], parents
+    told = elsewhere()
+    return None if told is None else (*told, None)
+
+
+def listed_in(
+    fingerprints: list[str], statuses: bytes | str, findings: StoredFindings
+) -> Callable[[list[str]], dict[str, str]]:
+    """``Side.listed`` of an index: failing and waived by its status codes; any other finding's
+    status (unknown, or pass) read from its stored block."""
+    fail, waived = (_FAIL, _WAIVED) if isinstance(statuses, bytes) else ("f", "w")
+
+    def listed(asked: list[str]) -> dict[str, str]:
+        wanted = set(asked)
+        if not wanted:
+            return {}
+        found, others = {}, []
+        for position in compress(range(len(fingerprints)), map(wanted.__contains__, fingerprints)):
+            code = statuses[position]
+            if code == fail:
+                found[fingerprints[position]] = "fail"
+            elif code == waived:
+                found[fingerprints[position]] = "waived"
+            else:
+                others.append(position)
+        for position, document in zip(others, findings.documents(others), strict=True):
+            found[fingerprints[position]] = str(document.get("status"))
+        return found
+
+    return listed
+
+
+def side_of_stored_index(
+    label: str, stored: bytes, results: Callable[[], bytes], elsewhere: Described = lambda: None
+) -> Side | None:
     """A diff's view of a stored scan from its version 3 index: findings are read from the stored
     results (``results``: its zlib data, fetched when first needed) only for the fingerprints a
     diff asks for. None when the index cannot serve (another version, a checksum that does not
-    match, or no findings blocks: the results were stored whole)."""
+    match, no findings blocks: the results were stored whole; or neither it nor ``elsewhere`` says
+    which controls the scan evaluated)."""
     opened = _opened(stored)
     if opened is None or opened[0]["blocks"] is None:
         return None
     header, sections = opened
+    told = described(header, elsewhere)
+    if told is None:
+        return None
     fingerprints, statuses = _fingerprints_and_statuses(header, sections)
     findings = StoredFindings(label, results, fingerprints, header["blocks"], header["blocks_end"])
     return Side(
@@ -170,6 +227,8 @@ def side_of_stored_index(label: str, stored: bytes, results: Callable[[], bytes]
         set(compress(fingerprints, map(_FAIL.__eq__, statuses))),
         set(compress(fingerprints, map(_WAIVED.__eq__, statuses))),
         stored_findings_reader(findings, Path(label)),
+        listed_in(fingerprints, statuses, findings),
+        *told,
     )
 
 

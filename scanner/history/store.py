@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from scanner.diff import Side
+from scanner.diff import Side, SourceRead, judged_since, side_of, side_of_document
 from scanner.errors import InputError, NhiscanError
 from scanner.frameworks import grade
 from scanner.gc_pause import collector_paused
@@ -326,7 +326,7 @@ class HistoryStore:
         ]
         point = result.trend[-1] if result.trend and result.trend[-1].scan_id == result.scan.id else None
         point = point or trend_point(
-            result, self.previous_failing(group, None if group else scan_scope(result))
+            result, self.previous_side(group, None if group else scan_scope(result))
         )  # the scan command computed it already
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
@@ -497,16 +497,47 @@ class HistoryStore:
         if stored is None:
             return None
         label = f"history:{scan_id}"
+        elsewhere = functools.partial(self._controls_and_sources, scan_id)
         if stored[: len(INDEX_MAGIC)] == INDEX_MAGIC:
             with _unreadable_as_none():
-                return side_of_stored_index(label, stored, lambda: self._stored_results(scan_id))
+                return side_of_stored_index(label, stored, lambda: self._stored_results(scan_id), elsewhere)
             return None
         text_bytes, intact = _unpack(stored)
         if not intact:
             return None
         with _unreadable_as_none():
-            return side_of_index_v2(label, orjson.loads(text_bytes), self._stored_results(scan_id))
+            return side_of_index_v2(label, orjson.loads(text_bytes), self._stored_results(scan_id), elsewhere)
         return None
+
+    def _controls_and_sources(self, scan_id: str) -> tuple[set[str], list[SourceRead]] | None:
+        """The controls a stored scan evaluated and the sources it read, from its stored summary
+        (for a drift index stored before it held them); None when the summary does not say."""
+        stored = self._stored(scan_id, scans.c.executive)
+        if stored is None:
+            return None
+        text_bytes, intact = _unpack(stored)
+        if not intact:
+            return None
+        with _unreadable_as_none():
+            result = orjson.loads(text_bytes)["result"]
+            sources = [SourceRead(s["name"], s["account"], s["status"]) for s in result["scan"]["sources"]]
+            return {str(c["id"]) for c in result["controls"]}, sources
+        return None
+
+    def previous_side(
+        self, group: str | None = None, scope: frozenset[str] | None = None, outside: str | None = None
+    ) -> Side | None:
+        """What a diff reads of the latest stored scan of the group (or, with no group, of the same
+        ``scope``; see ``trend`` for ``outside``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope, outside=outside)
+        if not earlier:
+            return None
+        scan_id = earlier[-1].scan_id
+        side = self.drift_side(scan_id)
+        if side is not None:
+            return side
+        document, intact = self.load_document(scan_id)
+        return side_of_document(document, Path(f"history:{scan_id}"), written_by_nhiscan=intact)
 
     @_guarded
     def _stored_results(self, scan_id: str) -> bytes:
@@ -564,7 +595,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def trend_point(result: ScanResult, before: set[str] | None) -> TrendPoint:
+def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
+    """The scan's point of its trend; its new and resolved failures counted against ``before``
+    (the scan before it in its trend, None when there is none), as ``nhiscan diff`` counts them:
+    a failure the scan no longer judged is not resolved."""
     failing = [f for f in result.findings if f.status == "fail"]
     by_severity = failing_by_severity(failing)
     ages = []
@@ -575,6 +609,11 @@ def trend_point(result: ScanResult, before: set[str] | None) -> TrendPoint:
                 if age is not None:
                     ages.append(age)
     now = {f.fingerprint for f in failing}
+    resolved = None
+    if before is not None:
+        after = side_of(result)
+        gone = sorted(before.failing - now - after.waived)
+        resolved = len(judged_since(before, after, gone)[0])
     return TrendPoint(
         scan_id=result.scan.id,
         finished=result.scan.finished,
@@ -583,6 +622,6 @@ def trend_point(result: ScanResult, before: set[str] | None) -> TrendPoint:
         failing_by_severity=by_severity,
         frameworks={f.id: f.score for f in result.frameworks},
         median_credential_age=float(statistics.median(ages)) if ages else None,
-        new=None if before is None else len(now - before),
-        resolved=None if before is None else len(before - now),
+        new=None if before is None else len(now - before.failing),
+        resolved=resolved,
     )

@@ -1,0 +1,250 @@
+"""What a later scan says about the failures of an earlier one. A failure is resolved only when the
+later scan judged that resource for that control and it passed, or the resource is gone from a
+source it read completely; a failure the later scan did not judge (its result is now unknown, its
+account was not read completely, its control was not evaluated) is "no longer assessed", listed
+apart and never counted as resolved. The same holds for ``nhiscan diff`` (files or stored scans)
+and for the new and resolved failures the history counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.diff import diff_results
+from scanner.history.store import HistoryStore, ResultsPacker
+from scanner.model import Inventory, ScanResult, SourceError, SourceStatus
+from scanner.reports.json_results import pieces, render
+from scanner.scan import Catalogs, ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+FAILED = "444455556666"  # the demo's second AWS account, whose read fails in these tests
+ROOT_KEY = "NHI-CRED-010"  # an active access key of the account root: critical
+
+
+def _demo() -> Inventory:
+    return collect(SourceSpec("demo"))
+
+
+def _scan(inventory: Inventory, catalogs: Catalogs, **options) -> ScanResult:
+    return run_scan(inventory, catalogs, ScanOptions(**options))
+
+
+def _account_not_read(inventory: Inventory) -> Inventory:
+    """The demo with every record of one AWS account gone and its read failed (AccessDenied)."""
+    kept = [i for i in inventory.identities if i.account != FAILED]
+    holders = {i.uid for i in kept} | {a.uid for a in inventory.agents if a.account != FAILED}
+    return dataclasses.replace(
+        inventory,
+        identities=kept,
+        agents=[a for a in inventory.agents if a.account != FAILED],
+        credentials=[c for c in inventory.credentials if c.identity_uid in holders],
+        grants=[g for g in inventory.grants if g.identity_uid in holders],
+        log_sources=[s for s in inventory.log_sources if s.account != FAILED],
+        sources=[
+            SourceStatus("aws", FAILED, "failed", [SourceError("iam:GetAccountAuthorizationDetails", "AccessDenied")])
+            if s.account == FAILED
+            else s
+            for s in inventory.sources
+        ],
+    )
+
+
+def _key_ages_not_read(inventory: Inventory) -> Inventory:
+    """The demo with no credential's age collected: every age-based result becomes unknown."""
+    fields = ("created", "last_rotated", "last_used")
+    credentials = [
+        dataclasses.replace(c, unknown=sorted({*c.unknown, *fields}), created=None, last_rotated=None, last_used=None)
+        for c in inventory.credentials
+    ]
+    return dataclasses.replace(inventory, credentials=credentials)
+
+
+def _failing(result: ScanResult) -> set[str]:
+    return {f.fingerprint for f in result.findings if f.status == "fail"}
+
+
+def _store(store: HistoryStore, result: ScanResult) -> None:
+    packer = ResultsPacker()  # as the scan command packs results.json while writing it
+    for piece in pieces(result):
+        packer.add(piece.encode("utf-8"))
+    store.save(result, packer)
+
+
+def _diff_both_ways(cli, tmp_path: Path, old: ScanResult, new: ScanResult, *options: str) -> tuple[dict, dict, str]:
+    """``nhiscan diff`` of the two scans as results.json files and as stored scans: the drift
+    JSON (the same either way), the command's exit code and its output."""
+    (tmp_path / "old.json").write_text(render(old))
+    (tmp_path / "new.json").write_text(render(new))
+    files = cli(
+        "diff", str(tmp_path / "old.json"), str(tmp_path / "new.json"), "-o", str(tmp_path / "f.json"), *options
+    )
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    store = HistoryStore(db)
+    for result in (old, new):
+        _store(store, result)
+    stored = cli("diff", old.scan.id, new.scan.id, "--db", db, "-o", str(tmp_path / "s.json"), *options)
+    by_files, by_ids = (json.loads((tmp_path / name).read_text()) for name in ("f.json", "s.json"))
+    assert by_files == by_ids and files.exit_code == stored.exit_code
+    return by_files, {"exit": files.exit_code}, files.output
+
+
+def test_a_failure_whose_result_became_unknown_is_no_longer_assessed_not_resolved(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    demo = _demo()
+    old, new = _scan(demo, catalogs), _scan(_key_ages_not_read(demo), catalogs)
+    now_unknown = {f.fingerprint for f in new.findings if f.status == "unknown"} & _failing(old)
+    assert len(now_unknown) > 20, "the key-age controls' failures are unknown without ages"
+
+    drift, _, output = _diff_both_ways(cli, tmp_path, old, new)
+    assert {f["fingerprint"] for f in drift["resolved_failures"]}.isdisjoint(now_unknown)
+    unassessed = {f["fingerprint"]: f["reason"] for f in drift["no_longer_assessed"]}
+    assert set(unassessed) == now_unknown and set(unassessed.values()) == {"unknown"}
+    assert f"No longer assessed ({len(now_unknown)})" in output
+    assert drift["incomplete_sources"] == [], "every source was read"
+
+
+def test_failures_of_an_account_the_later_scan_did_not_read_are_not_resolved(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    demo = _demo()
+    old, new = _scan(demo, catalogs), _scan(_account_not_read(demo), catalogs)
+    gone = _failing(old) - _failing(new)
+    of_the_account = {
+        f.fingerprint: f.control_id for f in old.findings if f.fingerprint in gone and f.resource.account == FAILED
+    }
+    assert ROOT_KEY in of_the_account.values(), "the account root's active access key: critical"
+
+    drift, outcome, output = _diff_both_ways(cli, tmp_path, old, new, "--fail-on", "critical")
+    resolved = {f["fingerprint"] for f in drift["resolved_failures"]}
+    assert resolved.isdisjoint(of_the_account), "a failure in an account that was not read is not resolved"
+    unassessed = {f["fingerprint"]: f for f in drift["no_longer_assessed"]}
+    assert set(of_the_account) <= set(unassessed)
+    assert {unassessed[k]["reason"] for k in of_the_account} == {"source_incomplete"}
+    assert {unassessed[k]["source"] for k in of_the_account} == {f"aws:{FAILED}"}
+    assert drift["incomplete_sources"] == [{"source": f"aws:{FAILED}", "status": "failed"}]
+    # a CI gate on the diff does not pass silently on a scan that did not read an account
+    assert outcome["exit"] == 3
+    assert f"aws:{FAILED}" in output and "not read completely" in output
+
+
+def test_allow_partial_lets_a_diff_gate_pass_on_a_partial_read_but_still_names_it(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    demo = _demo()
+    old, new = _scan(demo, catalogs), _scan(_account_not_read(demo), catalogs)
+    _, outcome, output = _diff_both_ways(cli, tmp_path, old, new, "--fail-on", "critical", "--allow-partial")
+    assert outcome["exit"] == 0 and f"aws:{FAILED}" in output
+
+
+def test_a_fixed_failure_is_resolved(catalogs: Catalogs, cli, tmp_path: Path) -> None:
+    demo = _demo()
+    fixed = dataclasses.replace(
+        demo,
+        credentials=[
+            dataclasses.replace(c, active=False) if c.identity_uid == f"arn:aws:iam::{FAILED}:root" else c
+            for c in demo.credentials
+        ],
+    )
+    old, new = _scan(demo, catalogs), _scan(fixed, catalogs)
+    drift, outcome, _ = _diff_both_ways(cli, tmp_path, old, new, "--fail-on", "critical")
+    resolved = drift["resolved_failures"]
+    assert ROOT_KEY in {f["control_id"] for f in resolved}, "the root key deactivated"
+    assert {f["resource"]["account"] for f in resolved} == {FAILED}, "nothing else changed"
+    assert drift["no_longer_assessed"] == [] and outcome["exit"] == 0
+
+
+def test_the_history_counts_as_resolved_only_what_the_later_scan_judged(catalogs: Catalogs, tmp_path: Path) -> None:
+    store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+    demo = _demo()
+    old, new = _scan(demo, catalogs), _scan(_account_not_read(demo), catalogs)
+    _store(store, old)
+    _store(store, new)
+    expected = diff_results(old, new)
+    assert expected.no_longer_assessed, "the failed account's failures"
+    (newest, _) = store.listing()
+    assert newest["resolved_failures"] == len(expected.resolved_failures)
+    assert newest["resolved_failures"] < len(_failing(old) - _failing(new))
+
+
+@pytest.mark.parametrize("as_stored", [False, True])
+def test_a_failure_whose_control_the_later_scan_did_not_evaluate_is_not_resolved(
+    catalogs: Catalogs, tmp_path: Path, as_stored: bool
+) -> None:
+    demo = _demo()
+    old = _scan(demo, catalogs)
+    new = _scan(demo, catalogs, frameworks=["owasp-asi-top10-2026"])
+    evaluated = {c.id for c in new.controls}
+    dropped = {f.fingerprint for f in old.findings if f.status == "fail" and f.control_id not in evaluated}
+    assert dropped
+    if as_stored:
+        store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+        _store(store, old)
+        _store(store, new)
+        from scanner.diff import diff_sides
+
+        sides = [store.drift_side(r.scan.id) for r in (old, new)]
+        assert None not in sides
+        drift = diff_sides(*sides)  # type: ignore[arg-type]
+    else:
+        drift = diff_results(old, new)
+    assert not drift.resolved_failures
+    assert {u.finding.fingerprint for u in drift.no_longer_assessed} == dropped
+    assert {u.reason for u in drift.no_longer_assessed} == {"control_not_evaluated"}
+
+
+def _as_stored_before_it_said_what_it_read(store: HistoryStore, scan_id: str) -> None:
+    """The scan's drift index as an earlier nhiscan stored it: its header without the
+    controls, sources and account parents."""
+    import hashlib
+
+    import orjson
+    from sqlalchemy import update
+
+    from scanner.history.drift_index import INDEX_MAGIC, _opened
+    from scanner.history.tables import scans
+
+    index = store._stored(scan_id, scans.c.drift_index)
+    opened = _opened(index)
+    assert opened is not None
+    header, sections = opened
+    for key in ("controls", "sources", "accounts"):
+        del header[key]
+    encoded = orjson.dumps(header)
+    body = b"".join([len(encoded).to_bytes(4, "big"), encoded, *sections.values()])
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(scans)
+            .where(scans.c.id == scan_id)
+            .values(drift_index=INDEX_MAGIC + hashlib.sha256(body).digest() + body)
+        )
+
+
+def test_a_scan_stored_before_the_index_said_what_it_read_is_judged_from_its_summary(
+    catalogs: Catalogs, tmp_path: Path
+) -> None:
+    """Its controls and sources are in its stored summary; its accounts' parents are not known, so a
+    source not read completely leaves every failure of its provider unassessed, never resolved."""
+    from scanner.diff import diff_sides
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+    demo = _demo()
+    old, new = _scan(demo, catalogs), _scan(_account_not_read(demo), catalogs)
+    _store(store, old)
+    _store(store, new)
+    _as_stored_before_it_said_what_it_read(store, old.scan.id)
+    _as_stored_before_it_said_what_it_read(store, new.scan.id)
+    side = store.drift_side(new.scan.id)
+    assert side is not None and side.parents is None and side.controls == {c.id for c in new.controls}
+    old_side = store.drift_side(old.scan.id)
+    assert old_side is not None
+    drift = diff_sides(old_side, side)
+    assert {f.resource.provider for f in drift.resolved_failures} <= {"azure", "gcp", "manifest"}
+    judged = diff_results(old, new)
+    assert {f.fingerprint for f in drift.resolved_failures} <= {f.fingerprint for f in judged.resolved_failures}
+    assert len(drift.resolved_failures) + len(drift.no_longer_assessed) == len(judged.resolved_failures) + len(
+        judged.no_longer_assessed
+    )
