@@ -266,7 +266,7 @@ def scan(
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
     from scanner.engine.declarations import account_declarations
-    from scanner.history.store import HistoryStore, ResultsPacker, scan_scope, trend_point
+    from scanner.history.store import HistoryStore, ResultsPacker, control_set, scan_scope, trend_point
     from scanner.reports.executive import executive_view
     from scanner.reports.json_results import pieces as results_pieces
     from scanner.scan import ScanOptions, load_catalogs, preflight, run_scan
@@ -309,8 +309,9 @@ def scan(
         group = None if shard_of_run else scan_group
         scope = scan_scope(result) if group is None else None
         outside = scan_group if shard_of_run else None
-        earlier = store.trend(group, scope=scope, outside=outside)
-        result.trend = [*earlier, trend_point(result, store.previous_side(group, scope, outside))]
+        controls = control_set(result)  # only scans of the same controls are comparable
+        earlier = store.trend(group, scope=scope, outside=outside, controls=controls)
+        result.trend = [*earlier, trend_point(result, store.previous_side(group, scope, outside, controls))]
     packer = ResultsPacker() if store is not None else None
     # computed once for the PDF and the history, which keeps it to render the PDF again
     executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None

@@ -248,3 +248,50 @@ def test_a_scan_stored_before_the_index_said_what_it_read_is_judged_from_its_sum
     assert len(drift.resolved_failures) + len(drift.no_longer_assessed) == len(judged.resolved_failures) + len(
         judged.no_longer_assessed
     )
+
+
+# Scans are comparable only when they evaluated the same controls: a framework-limited scan starts
+# its own trend line, and its new and resolved failures are counted against the last scan that
+# evaluated the same controls (before, it continued the full scan's line with "331 resolved").
+
+
+def test_a_scan_of_other_controls_starts_its_own_trend_line(cli, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+
+    def scan(*options: str) -> dict:
+        out = tmp_path / "out"
+        cli("scan", "demo", "--db", db, "--format", "json", "--output-dir", str(out), "-q", *options)
+        return json.loads((out / "results.json").read_text())
+
+    full = scan()
+    limited = scan("--framework", "owasp-asi-top10-2026")
+    assert [p["scan_id"] for p in limited["trend"]] == [limited["scan"]["id"]]
+    assert (limited["trend"][-1]["new"], limited["trend"][-1]["resolved"]) == (None, None), "nothing before it"
+    again = scan()
+    assert [p["scan_id"] for p in again["trend"]] == [full["scan"]["id"], again["scan"]["id"]]
+    assert (again["trend"][-1]["new"], again["trend"][-1]["resolved"]) == (0, 0)
+    limited_again = scan("--framework", "owasp-asi-top10-2026")
+    assert [p["scan_id"] for p in limited_again["trend"]] == [limited["scan"]["id"], limited_again["scan"]["id"]]
+    rows = {row["id"]: row for row in HistoryStore(db).listing()}
+    assert rows[limited["scan"]["id"]]["resolved_failures"] is None
+    assert rows[limited_again["scan"]["id"]]["resolved_failures"] == 0
+
+
+def test_scans_stored_before_the_control_set_was_kept_continue_their_line(catalogs: Catalogs, tmp_path: Path) -> None:
+    """Upgrading the history reads each stored scan's controls from its stored summary."""
+    from scanner.history.store import control_set
+
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    store = HistoryStore(db)
+    earlier = _scan(_demo(), catalogs)
+    _store(store, earlier)
+    with store.engine.begin() as connection:  # as an earlier nhiscan left it: at 0004, no control set
+        connection.exec_driver_sql("ALTER TABLE scans DROP COLUMN control_set")
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
+    upgraded = HistoryStore(db)
+    (row,) = upgraded.listing()
+    assert row["control_set"] == control_set(earlier)
+    later = _scan(_demo(), catalogs)
+    assert [p.scan_id for p in upgraded.trend(controls=control_set(later))] == [earlier.scan.id]
+    limited = _scan(_demo(), catalogs, frameworks=["owasp-asi-top10-2026"])
+    assert upgraded.trend(controls=control_set(limited)) == []

@@ -326,7 +326,7 @@ class HistoryStore:
         ]
         point = result.trend[-1] if result.trend and result.trend[-1].scan_id == result.scan.id else None
         point = point or trend_point(
-            result, self.previous_side(group, None if group else scan_scope(result))
+            result, self.previous_side(group, None if group else scan_scope(result), controls=control_set(result))
         )  # the scan command computed it already
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
@@ -363,17 +363,22 @@ class HistoryStore:
                     results=stored_results,
                     executive=_pack(summary_document(result, executive or executive_view(result))),
                     drift_index=index,
+                    control_set=control_set(result),
                 )
             )
         return point
 
     @_guarded
     def previous_failing(
-        self, group: str | None = None, scope: frozenset[str] | None = None, outside: str | None = None
+        self,
+        group: str | None = None,
+        scope: frozenset[str] | None = None,
+        outside: str | None = None,
+        controls: str | None = None,
     ) -> set[str] | None:
         """Failing fingerprints of the latest stored scan of the group (or, with no group, of the
-        same ``scope``; see ``trend`` for ``outside``); None when there is none."""
-        earlier = self.trend(group, limit=1, scope=scope, outside=outside)
+        same ``scope``; see ``trend`` for ``outside`` and ``controls``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope, outside=outside, controls=controls)
         if not earlier:
             return None
         with self.engine.connect() as connection:
@@ -422,16 +427,23 @@ class HistoryStore:
         limit: int = 12,
         scope: frozenset[str] | None = None,
         outside: str | None = None,
+        controls: str | None = None,
     ) -> list[TrendPoint]:
         """The last ``limit`` scans of the group, oldest first. Without a group, the ungrouped scans
         of the same ``scope`` (see ``scan_scope``) among the last SCOPE_WINDOW: a demo scan, an empty
         folder and an AWS organisation never share one trend line. With ``outside`` (one shard of
         a sharded run, its group that run's), the scans of the same scope in any other group or none:
-        the same shard in earlier runs, never its sibling shards."""
-        if group is None and scope is not None:
-            listed = self.listing(None, SCOPE_WINDOW, ungrouped=outside is None)
+        the same shard in earlier runs, never its sibling shards. With ``controls`` (see
+        ``control_set``), only the scans that evaluated the same controls: a scan limited to one
+        framework is on a line of its own."""
+        if (group is None and scope is not None) or controls is not None:
+            listed = self.listing(group, SCOPE_WINDOW, ungrouped=group is None and outside is None)
             rows = [
-                row for row in listed if _row_scope(row) == scope and (outside is None or row["scan_group"] != outside)
+                row
+                for row in listed
+                if (scope is None or _row_scope(row) == scope)
+                and (outside is None or row["scan_group"] != outside)
+                and (controls is None or row["control_set"] == controls)
             ]
             rows = list(reversed(rows[:limit]))
         else:
@@ -525,11 +537,15 @@ class HistoryStore:
         return None
 
     def previous_side(
-        self, group: str | None = None, scope: frozenset[str] | None = None, outside: str | None = None
+        self,
+        group: str | None = None,
+        scope: frozenset[str] | None = None,
+        outside: str | None = None,
+        controls: str | None = None,
     ) -> Side | None:
         """What a diff reads of the latest stored scan of the group (or, with no group, of the same
-        ``scope``; see ``trend`` for ``outside``); None when there is none."""
-        earlier = self.trend(group, limit=1, scope=scope, outside=outside)
+        ``scope``; see ``trend`` for ``outside`` and ``controls``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope, outside=outside, controls=controls)
         if not earlier:
             return None
         scan_id = earlier[-1].scan_id
@@ -585,6 +601,12 @@ def scan_scope(result: ScanResult) -> frozenset[str]:
     """What a scan looked at: each source and account it read (``aws:111122223333``,
     ``manifests:/srv/repo``), whatever came of the reading."""
     return frozenset(f"{source.name}:{source.account}" for source in result.scan.sources)
+
+
+def control_set(result: ScanResult) -> str:
+    """The controls a scan evaluated, as one key: scans are comparable (one trend line; new and
+    resolved failures) only when they evaluated the same controls."""
+    return hashlib.sha256("\n".join(sorted({c.id for c in result.controls})).encode("utf-8")).hexdigest()
 
 
 def _row_scope(row: dict[str, Any]) -> frozenset[str]:

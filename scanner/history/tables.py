@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBin
 
 # The newest migration's revision: a database at it opens without loading alembic (a test keeps
 # this equal to the migrations' head).
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 metadata = MetaData()
 
@@ -35,4 +35,5 @@ scans = Table(
     Column("results", LargeBinary, nullable=False),  # zlib of results.json, fully flushed at each piece
     Column("executive", LargeBinary),  # zlib of the executive report's summary (reports/executive.py)
     Column("drift_index", LargeBinary),  # what a diff reads (history/drift_index.py)
+    Column("control_set", String(64)),  # store.control_set: scans of the same one are comparable
 )
