@@ -85,10 +85,10 @@ def streamed_failing(path: Path) -> FailingOfFile | None:
     return FailingOfFile(result, reading.failing, reading.waived, path, reading.others)
 
 
-def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str]] | None:
+def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str], set[str]] | None:
     """What a baseline reads of a large results.json file laid out as nhiscan writes it: the
     document without its findings (its agents' records kept as they are written), and the
-    fingerprints of its failing and waived findings, and of its unknown ones; checked only as a
+    fingerprints of its failing and waived findings, of its unknown ones and of its waived ones; checked only as a
     baseline read whole is checked (each finding has a fingerprint); None for any other file."""
     reading = _BaselineReading(path)
     frame = read_line_by_line(path, reading, _emptied_frame, "results.json")
@@ -97,7 +97,7 @@ def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str]] |
     inventory = frame.get("inventory")
     if "agents" in reading.sections and isinstance(inventory, dict):
         inventory["agents"] = reading.agents
-    return frame, reading.known, reading.unknown
+    return frame, reading.known, reading.unknown, reading.waived
 
 
 def _large(result: ScanResult) -> bool:
@@ -213,13 +213,15 @@ class _FailingReading(_CheckedReading):
 
 
 class _BaselineReading(LineChecks):
-    """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept, and
-    of the unknown ones (each finding must have one), of the records, the agents' as they are written."""
+    """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept, of
+    the unknown ones and of the waived ones (each finding must have one), of the records, the
+    agents' as they are written."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.known: set[str] = set()
         self.unknown: set[str] = set()
+        self.waived: set[str] = set()
         self.agents: list[Any] = []
         self._findings_read = 0
 
@@ -231,6 +233,8 @@ class _BaselineReading(LineChecks):
         status = finding.get("status")
         if status in ("fail", "waived"):
             self.known.add(finding["fingerprint"])
+            if status == "waived":
+                self.waived.add(finding["fingerprint"])
         elif status == "unknown":
             self.unknown.add(finding["fingerprint"])
 

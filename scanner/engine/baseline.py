@@ -21,10 +21,13 @@ class Baseline:
     # controls that judged some resource then (None: not recorded); one that judged none, such as a
     # control that applies only against a baseline, has nothing to compare an unknown result with
     judged: frozenset[str] | None = None
+    # fingerprints of its waived findings: a failure accepted then for a limited time, not for good
+    waived: frozenset[str] = frozenset()
 
 
 def load_baseline(path: Path) -> Baseline:
-    """An earlier results.json: the fingerprints of its failing (or waived) findings, and the reach
+    """An earlier results.json: the fingerprints of its failing (or waived) findings, which of them
+    were waived, and the reach
     of each agent it saw. A large one laid out as nhiscan writes it is read as it is read (see
     ``results_file``), checked as one read whole is; any other is read whole. The scan reads its baseline before
     collecting (to fail fast) and again to mark findings new; the second time, a file unchanged
@@ -46,11 +49,11 @@ def _read_baseline(path: Path) -> Baseline:
 
     streamed = streamed_baseline(path)
     if streamed is not None:
-        data, known, unknown = streamed
+        data, known, unknown, waived = streamed
         _findings_of(data, path)  # its findings were read line by line; the rest is checked alike
     else:
         data = read_json(path)
-        known, unknown = _known_fingerprints(_findings_of(data, path), path)
+        known, unknown, waived = _known_fingerprints(_findings_of(data, path), path)
     version = data.get("schema_version")
     supported = RESULTS_SCHEMA_VERSION.split(".")[0]
     if not isinstance(version, str) or version.split(".")[0] != supported:
@@ -60,7 +63,7 @@ def _read_baseline(path: Path) -> Baseline:
             str(path),
             "$.schema_version",
         )
-    return Baseline(known, _agent_reach(data), frozenset(unknown), _judged_controls(data))
+    return Baseline(known, _agent_reach(data), frozenset(unknown), _judged_controls(data), frozenset(waived))
 
 
 def _judged_controls(data: dict[str, Any]) -> frozenset[str] | None:
@@ -83,19 +86,22 @@ def _findings_of(data: Any, path: Path) -> list[Any]:
     return findings
 
 
-def _known_fingerprints(findings: list[Any], path: Path) -> tuple[set[str], set[str]]:
-    """The fingerprints of the failing (or waived) findings, and of the unknown ones."""
+def _known_fingerprints(findings: list[Any], path: Path) -> tuple[set[str], set[str], set[str]]:
+    """The fingerprints of the failing (or waived) findings, of the unknown ones, and of the waived ones."""
     known: set[str] = set()
     unknown: set[str] = set()
+    waived: set[str] = set()
     for index, finding in enumerate(findings):
         if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
             raise InputError("finding without a fingerprint", str(path), f"$.findings[{index}]")
         status = finding.get("status")
         if status in ("fail", "waived"):
             known.add(finding["fingerprint"])
+            if status == "waived":
+                waived.add(finding["fingerprint"])
         elif status == "unknown":
             unknown.add(finding["fingerprint"])
-    return known, unknown
+    return known, unknown, waived
 
 
 def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
@@ -111,11 +117,16 @@ def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
 
 
 def mark_new(findings: list[Finding], baseline: Baseline) -> None:
-    """A failure is new when the baseline did not fail it (waived or not); an unknown result, when
-    the baseline did not have it unknown as well and its control judged something then."""
+    """A failure is new when the baseline did not fail it, or only waived it: a waiver accepts a
+    failure until it expires, so once it has expired or been removed the failure blocks as a new
+    one would. A waived result is new when the baseline had it neither failing nor waived. An
+    unknown result is new when the baseline did not have it unknown as well and its control judged
+    something then."""
     judged = baseline.judged
     for finding in findings:
-        if finding.status in ("fail", "waived"):
+        if finding.status == "fail":
+            finding.new = finding.fingerprint not in baseline.fingerprints or finding.fingerprint in baseline.waived
+        elif finding.status == "waived":
             finding.new = finding.fingerprint not in baseline.fingerprints
         elif finding.status == "unknown":
             compared = judged is None or finding.control_id in judged

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from fnmatch import fnmatchcase
 
 from scanner.frameworks import grade
 from scanner.model import (
@@ -337,10 +338,28 @@ def gate_verdict(result: ScanResult) -> str:
         if not blocking:
             return f"No unwaived failures {at_level}."
         return f"{plural(blocking, 'unwaived failure')} {at_level}."
-    known = sum(1 for f in tally(result).failing if f.new is False and SEVERITY_RANK[f.severity] >= threshold)
+    unwaived = tally(result).failing
+    known = sum(1 for f in unwaived if f.new is False and SEVERITY_RANK[f.severity] >= threshold)
     new = "No new failures" if not blocking else plural(blocking, "new failure")
+    # a failure the baseline had waived counts as new once its waiver has expired: say which
+    lapsed = (
+        sum(1 for f in unwaived if f.new is not False and SEVERITY_RANK[f.severity] >= threshold and _lapsed(result, f))
+        if result.waivers.expired
+        else 0
+    )
+    why = f", {lapsed} of them because {'its waiver' if lapsed == 1 else 'their waivers'} expired" if lapsed else ""
     remain = "remains" if known == 1 else "remain"
-    return f"{new} {at_level} since the baseline ({result.scan.baseline}); {plural(known, 'known failure')} {remain}."
+    return (
+        f"{new} {at_level} since the baseline ({result.scan.baseline}){why}; {plural(known, 'known failure')} {remain}."
+    )
+
+
+def _lapsed(result: ScanResult, finding: Finding) -> bool:
+    """An expired waiver of this scan names the failure: it was accepted until then."""
+    return any(
+        fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource)
+        for waiver in result.waivers.expired
+    )
 
 
 def results_line(result: ScanResult) -> str:
