@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanner import streamed_json
+from scanner.errors import InputError
 from scanner.model import ScanResult
 from scanner.reports.json_results import render
 from scanner.reports.view import gate_verdict
@@ -98,3 +99,63 @@ def test_a_failure_the_baseline_failed_unwaived_stays_known(catalogs, tmp_path) 
     result = scan(catalogs, waivers=waivers_file(tmp_path, "2026-01-01"), baseline=path)
     assert (legacy_key(result).status, legacy_key(result).new) == ("fail", False)
     assert result.gate["passed"]
+
+
+# A catch-all is judged on what its pattern matches in the scan, not on how it is spelled.
+
+
+def catch_all(tmp_path: Path, control: str, resource: str, extra: str = "", expires: str = "2026-03-01") -> Path:
+    path = tmp_path / "catch-all.yaml"
+    path.write_text(
+        f'waivers:\n  - control: "{control}"\n    resource: "{resource}"\n    owner: alice@example.com\n'
+        f"    reason: accepted\n    expires: {expires}\n{extra}"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("control", "resource", "line", "message"),
+    [
+        ("NHI-*", f"{LEGACY}#key", "2", "waiver control 'NHI-*' matches every control of the scan"),
+        ("[!~]*", f"{LEGACY}#key", "2", "waiver control '[!~]*' matches every control of the scan"),
+        ("NHI-CRED-001", "[!~]*", "3", "waiver resource '[!~]*' matches every failing resource of NHI-CRED-001"),
+        ("NHI-CRED-*", "*:111111111111:*", "3", "matches every failing resource of NHI-CRED-001"),
+        ("NHI-CRED-001", "arn:aws:iam::111111111111:user/*#key", "3", "every failing resource of NHI-CRED-001"),
+    ],
+)
+def test_a_pattern_that_waives_every_control_or_every_failure_of_one_needs_scope_all(
+    catalogs, tmp_path, control, resource, line, message
+) -> None:
+    path = catch_all(tmp_path, control, resource)
+    with pytest.raises(InputError) as error:
+        scan(catalogs, waivers=path)
+    assert message in str(error.value) and "say so with 'scope: all'" in str(error.value)
+    assert (error.value.path, error.value.location) == (str(path), line)
+
+    declared = scan(catalogs, waivers=catch_all(tmp_path, control, resource, "    scope: all\n"))
+    assert declared.waivers.applied and legacy_key(declared).status == "waived"
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        f"{LEGACY}#*",  # one resource named, whatever its key id: not a catch-all
+        "arn:aws:iam::111111111111:user/legacy*",  # some failures of the control, not all
+    ],
+)
+def test_a_pattern_naming_some_of_a_controls_failures_needs_no_scope(catalogs, tmp_path, resource) -> None:
+    result = scan(catalogs, waivers=catch_all(tmp_path, "NHI-CRED-001", resource))
+    assert legacy_key(result).status == "waived"
+    assert next(f for f in result.findings if f.resource.uid == f"{FRESH}#key").status == "fail"
+
+
+def test_a_catch_all_on_the_demo_is_refused_in_one_line_naming_file_and_line(cli, tmp_path) -> None:
+    """The review's two catch-alls: every control on every resource, and every control of one account."""
+    for resource in ("[!~]*", "*:444455556666*"):
+        path = catch_all(tmp_path, "NHI-*", resource, expires="2027-01-15")  # the demo is of 2026-11-01
+        out = tmp_path / "out"
+        result = cli("scan", "demo", "-q", "--no-history", "--waivers", str(path), "--output-dir", str(out))
+        assert result.exit_code == 2
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and f"{path}:2" in lines[0] and "matches every control of the scan" in lines[0]
+        assert not (out / "results.json").exists()

@@ -3,13 +3,18 @@
 A waiver names a control (id or pattern), a resource-uid pattern, an owner, a reason and an
 expiry date at most 365 days after the scan (and after its ``created`` date, when given). On and
 after its expiry date it no longer applies and is listed as expired. Owner and reason must say
-something; a pattern that matches every control or every resource (``*``) needs ``scope: all``, so
-a gate never turns green by accident.
+something. A pattern that matches every control or every resource needs ``scope: all``, so a gate
+never turns green by accident: one of wildcards only (``*``) is refused as the file is read, and
+any other is judged on what it matches in the scan (``NHI-*`` matches every control, ``[!~]*``
+every failing resource of a control), however it is spelled.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,23 @@ from scanner.model import Finding, Waiver, WaiverReport
 MAX_WAIVER_DAYS = 365
 
 
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """Where a loaded waiver was written, for the line refusing it once the scan shows what it matches."""
+
+    waiver: Waiver  # held, so the id it is filed under is not reused
+    path: str
+    lines: dict[str, str | None]  # "control" and "resource": the line of each key
+
+
+# the waivers of the file read last, by id (a Waiver is a plain record, written to results.json as it is)
+_ORIGINS: dict[int, _Origin] = {}
+
+
 def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
     data, node = read_yaml(path)
     validate(data, "waivers", path, node)
+    _ORIGINS.clear()
     waivers = []
     for index, raw in enumerate(data["waivers"]):
         for key in ("owner", "reason"):
@@ -66,7 +85,10 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
                 index,
                 "expires",
             )
-        waivers.append(Waiver(**raw))
+        waiver = Waiver(**raw)
+        lines = {key: _line(node, index, key) for key in ("control", "resource")}
+        _ORIGINS[id(waiver)] = _Origin(waiver, str(path), lines)
+        waivers.append(waiver)
     return waivers
 
 
@@ -84,6 +106,7 @@ def apply_waivers(
             report.expired.append(waiver)
         else:
             active.append(waiver)
+    _refuse_catch_alls(findings, counts.keys(), active)
     used: set[int] = set()
     if active:
         for finding in findings:
@@ -107,6 +130,50 @@ def apply_waivers(
     return report
 
 
+def _refuse_catch_alls(findings: list[Finding], controls: Collection[str], waivers: list[Waiver]) -> None:
+    """Refuse a waiver without ``scope: all`` whose control pattern matches every control of the
+    scan, or whose resource pattern matches every failing resource of a control it names (two or
+    more: a pattern naming one resource, whatever its key id, is not a catch-all). Judged on the
+    failures before any waiver applies, so the answer does not depend on the order of waivers."""
+    judged = [w for w in waivers if w.scope != "all"]
+    if not judged:
+        return
+    failing: dict[str, set[str]] = defaultdict(set)
+    for finding in findings:
+        if finding.status == "fail":
+            failing[finding.control_id].add(finding.resource.uid)
+    for waiver in judged:
+        if (
+            _is_pattern(waiver.control)
+            and len(controls) > 1
+            and all(fnmatchcase(control_id, waiver.control) for control_id in controls)
+        ):
+            raise _catch_all(waiver, "control", f"matches every control of the scan ({len(controls)})")
+        if not _is_pattern(waiver.resource):
+            continue
+        for control_id in sorted(failing):
+            uids = failing[control_id]
+            if (
+                len(uids) > 1
+                and fnmatchcase(control_id, waiver.control)
+                and all(fnmatchcase(uid, waiver.resource) for uid in uids)
+            ):
+                raise _catch_all(waiver, "resource", f"matches every failing resource of {control_id} ({len(uids)})")
+
+
+def _is_pattern(text: str) -> bool:
+    return any(character in text for character in "*?[")
+
+
+def _catch_all(waiver: Waiver, key: str, matches: str) -> InputError:
+    origin = _ORIGINS.get(id(waiver))
+    known = origin is not None and origin.waiver is waiver
+    message = f"waiver {key} '{getattr(waiver, key)}' {matches}; say so with 'scope: all' (and a reason)"
+    if origin is None or not known:
+        return InputError(f"{message} (waiver of {waiver.owner} on {waiver.control} {waiver.resource})")
+    return InputError(message, origin.path, origin.lines[key])
+
+
 def _matches_everything(pattern: str) -> bool:
     """A pattern of wildcards only ("*", "**", "*?*"): it waives whatever exists, now and later."""
     return bool(pattern) and set(pattern) <= {"*", "?"} and "*" in pattern
@@ -120,5 +187,9 @@ def _date(value: str, path: Path, node: Any, index: int, key: str) -> dt.date:
 
 
 def _error(message: str, path: Path, node: Any, index: int, key: str) -> InputError:
+    return InputError(message, str(path), _line(node, index, key))
+
+
+def _line(node: Any, index: int, key: str) -> str | None:
     line = yaml_line(node, ["waivers", index, key])
-    return InputError(message, str(path), str(line) if line else None)
+    return str(line) if line else None
