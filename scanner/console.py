@@ -183,6 +183,7 @@ def progress(description: str, quiet: bool = False, total: int | None = None) ->
 
 def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
     from scanner import framework_console
+    from scanner.engine.waivers import ONLY_UNKNOWN
     from scanner.frameworks import SEVERITY_WEIGHTS, grade
     from scanner.reports.view import gate_verdict, results_line
 
@@ -227,16 +228,20 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
             out.print(f"[yellow]source {escape(source.name)}:{escape(source.account)} {source.status}[/]: {calls}")
     waivers = result.waivers
     if waivers.applied or waivers.expired or waivers.unmatched:
+        only_unknown = len(waivers.unknown_only)
         out.print(
             f"Waivers: {len(waivers.applied)} applied, turning {result.gate.get('waived_findings', 0)} "
-            f"failing finding(s) green; {len(waivers.expired)} expired, {len(waivers.unmatched)} matched nothing"
+            f"failing finding(s) green; {len(waivers.expired)} expired, "
+            f"{len(waivers.unmatched) - only_unknown} matched nothing"
+            + (f", {only_unknown} {ONLY_UNKNOWN.replace('matches', 'matched')}" if only_unknown else "")
         )
         for waiver in waivers.expired:
             out.print(
                 f"[yellow]expired waiver[/] {escape(waiver.control)} {escape(waiver.resource)} ({waiver.expires})"
             )
         for waiver in waivers.unmatched:
-            out.print(f"[yellow]waiver matched nothing[/] {escape(waiver.control)} {escape(waiver.resource)}")
+            matched = ONLY_UNKNOWN if waiver in waivers.unknown_only else "matched nothing"
+            out.print(f"[yellow]waiver {matched}[/] {escape(waiver.control)} {escape(waiver.resource)}")
     for waiver in waivers.expiring:
         out.print(
             f"[yellow]waiver expires soon[/] {escape(waiver.control)} {escape(waiver.resource)} "

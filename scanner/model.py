@@ -15,7 +15,7 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
-RESULTS_SCHEMA_VERSION = "1.3"
+RESULTS_SCHEMA_VERSION = "1.4"
 
 
 @dataclass(slots=True)
@@ -286,6 +286,9 @@ class WaiverReport:
     expired: list[Waiver] = field(default_factory=list)
     unmatched: list[Waiver] = field(default_factory=list)
     expiring: list[Waiver] = field(default_factory=list)  # still in force, but end within EXPIRING_DAYS
+    # of the unmatched, those whose control and resource match unknown results only (since 1.4): a
+    # waiver never turns unknown into pass, and applies once the evidence is collected and it fails
+    unknown_only: list[Waiver] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 
 from scanner import streamed_json
+from scanner.engine.waivers import unmatched_label
 from scanner.errors import InputError
+from scanner.inventory_io import inventory_document
 from scanner.model import ScanResult
 from scanner.reports.json_results import render
 from scanner.reports.view import gate_verdict
 from scanner.results_file import streamed_baseline
+from scanner.results_io import load_results
 from scanner.scan import ScanOptions, run_scan
+from scanner.serialize import dumps
 
 from .conftest import make_inventory
 
@@ -159,3 +163,68 @@ def test_a_catch_all_on_the_demo_is_refused_in_one_line_naming_file_and_line(cli
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and f"{path}:2" in lines[0] and "matches every control of the scan" in lines[0]
         assert not (out / "results.json").exists()
+
+
+# A waiver never turns an unknown result into a pass: one that matches only unknown results says so.
+
+MYSTERY = "arn:aws:iam::111111111111:user/mystery"
+WITH_AN_UNKNOWN_KEY = {
+    "identities": [*INVENTORY["identities"], {"uid": MYSTERY, "owner": "team"}],
+    "credentials": [
+        *INVENTORY["credentials"],
+        {"uid": f"{MYSTERY}#key", "identity_uid": MYSTERY, "created": None, "unknown": ["created", "last_rotated"]},
+    ],
+}
+
+
+def unknown_only_waivers(tmp_path: Path) -> Path:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(
+        "waivers:\n"
+        f'  - control: NHI-CRED-001\n    resource: "{MYSTERY}#key"\n    owner: alice@example.com\n'
+        "    reason: rotation evidence is on its way\n    expires: 2026-03-01\n"
+        '  - control: NHI-CRED-001\n    resource: "arn:aws:iam::999999999999:user/gone#key"\n'
+        "    owner: alice@example.com\n    reason: long gone\n    expires: 2026-03-01\n"
+    )
+    return path
+
+
+def test_a_waiver_matching_only_unknown_results_is_listed_as_such_not_as_matching_nothing(catalogs, tmp_path) -> None:
+    result = run_scan(
+        make_inventory(WITH_AN_UNKNOWN_KEY), catalogs, ScanOptions(waivers=unknown_only_waivers(tmp_path))
+    )
+    mystery = next(f for f in result.findings if f.control_id == "NHI-CRED-001" and f.resource.uid == f"{MYSTERY}#key")
+    assert mystery.status == "unknown" and mystery.waiver is None  # never waived: there is no evidence
+    waivers = result.waivers
+    assert [w.resource for w in waivers.unknown_only] == [f"{MYSTERY}#key"]
+    # still among the waivers that waived nothing, as readers of results.json before 1.4 expect
+    assert [w.resource for w in waivers.unmatched] == [f"{MYSTERY}#key", "arn:aws:iam::999999999999:user/gone#key"]
+    assert unmatched_label(waivers, waivers.unmatched[0]) == "matches only unknown results (not waived: no evidence)"
+    assert unmatched_label(waivers, waivers.unmatched[1]) == "matches nothing"
+
+
+def test_results_json_lists_the_waivers_matching_only_unknown_results(catalogs, tmp_path) -> None:
+    result = run_scan(
+        make_inventory(WITH_AN_UNKNOWN_KEY), catalogs, ScanOptions(waivers=unknown_only_waivers(tmp_path))
+    )
+    path = tmp_path / "results.json"
+    path.write_text(render(result))
+    written = json.loads(path.read_text())
+    assert written["schema_version"] == "1.4"
+    assert [w["resource"] for w in written["waivers"]["unknown_only"]] == [f"{MYSTERY}#key"]
+    assert len(written["waivers"]["unmatched"]) == 2
+    assert load_results(path).waivers == result.waivers  # read back, and valid against the schema
+
+
+def test_the_console_says_a_waiver_matches_only_unknown_results(cli, tmp_path) -> None:
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(dumps(inventory_document(make_inventory(WITH_AN_UNKNOWN_KEY))))
+    out = tmp_path / "out"
+    shown = cli(
+        "scan", f"inventory:{inventory}", "--no-history", "--waivers", str(unknown_only_waivers(tmp_path)),
+        "--format", "json", "--output-dir", str(out),
+    )  # fmt: skip
+    text = " ".join(shown.output.split())
+    assert "1 matched nothing, 1 matched only unknown results (not waived: no evidence)" in text
+    assert f"waiver matches only unknown results (not waived: no evidence) NHI-CRED-001 {MYSTERY}#key" in text
+    assert "waiver matched nothing NHI-CRED-001 arn:aws:iam::999999999999:user/gone#key" in text

@@ -125,9 +125,25 @@ def apply_waivers(
                     break
     for index, waiver in enumerate(active):
         (report.applied if index in used else report.unmatched).append(waiver)
+    if report.unmatched:  # unknown results are never waived: say which waivers match only those
+        unknown = [f for f in findings if f.status == "unknown"]
+        report.unknown_only = [w for w in report.unmatched if any(_covers(w, f) for f in unknown)]
     soon = today + dt.timedelta(days=EXPIRING_DAYS)
     report.expiring = [w for w in active if dt.date.fromisoformat(w.expires) <= soon]
     return report
+
+
+NOTHING = "matches nothing"
+ONLY_UNKNOWN = "matches only unknown results (not waived: no evidence)"
+
+
+def unmatched_label(report: WaiverReport, waiver: Waiver) -> str:
+    """What an unmatched waiver of ``report`` matched, in the words every listing of it uses."""
+    return ONLY_UNKNOWN if waiver in report.unknown_only else NOTHING
+
+
+def _covers(waiver: Waiver, finding: Finding) -> bool:
+    return fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource)
 
 
 def _refuse_catch_alls(findings: list[Finding], controls: Collection[str], waivers: list[Waiver]) -> None:
