@@ -131,6 +131,9 @@ def test_the_inventory_carries_what_controls_and_reports_need(cli, estate: Estat
     assert keys["legacy-backup"].last_used is None and stale.attributes["display_id"].startswith("AKIA…")
     api_keys = [c for c in inventory.credentials if c.kind == "api_key"]
     assert [c.identity_uid for c in api_keys] == [f"arn:aws:iam::{MANAGEMENT}:user/ci-deploy"]
+    users = {i.name: i for i in inventory.identities if i.kind == "user"}
+    assert "last_used" in users["ci-deploy"].unknown, "IAM reports no last use of its API key"
+    assert "last_used" not in users["stale-sync"].unknown
 
     roles = {i.name: i for i in inventory.identities if i.kind == "role"}
     assert roles["vendor-audit-with-id"].attributes["trust"][0]["conditions"] == {

@@ -21,7 +21,7 @@ import boto3
 
 from scanner.console import ProgressTicks
 from scanner.errors import UsageError
-from scanner.model import Account, Identity, Inventory, SourceError, SourceStatus
+from scanner.model import Account, Credential, Identity, Inventory, SourceError, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.aws.bedrock import RegionAgents, collect_agents, collect_api_keys
 from scanner.sources.aws.calls import ACCOUNT_DEADLINE_SECONDS, AwsCalls
@@ -230,8 +230,21 @@ def api_keys_unread(identities: list[Identity]) -> None:
     user's credentials are all known, so what rests on a user holding no other credential is unknown.
     Roles and the root user cannot hold API keys."""
     for identity in identities:
-        if identity.kind == "user" and "credentials" not in identity.unknown:
-            identity.unknown.append("credentials")
+        if identity.kind != "user":
+            continue
+        for gap in ("credentials", "last_used"):  # an unseen API key may have been used since
+            if gap not in identity.unknown:
+                identity.unknown.append(gap)
+
+
+def last_use_through_api_keys_unknown(identities: list[Identity], api_keys: list[Credential]) -> None:
+    """IAM reports no last use of a Bedrock API key: a user holding an active one may have acted
+    through it since the last use recorded (its access keys', its password's), so the user's last
+    use is not known, and it is not 'unused for N days'."""
+    holders = {key.identity_uid for key in api_keys if key.active}
+    for identity in identities:
+        if identity.uid in holders and "last_used" not in identity.unknown:
+            identity.unknown.append("last_used")
 
 
 def collect_account(
@@ -264,6 +277,8 @@ def collect_account(
     api_keys = collect_api_keys(calls, holders)
     if api_keys is None:
         api_keys_unread(iam.identities)
+    else:
+        last_use_through_api_keys_unknown(iam.identities, api_keys)
     credentials = iam.credentials + (api_keys or [])
 
     def per_region(region: str) -> tuple[Any, ...]:
