@@ -269,9 +269,12 @@ def nothing_assessed(
     """True when the scan found no identity, credential or agent (the records the controls are
     about) and nothing failed: accounts and log sources alone are an empty estate (a wrong path, a
     folder with no agent). A failure (a source that could not be read) still speaks for itself.
-    Also true when the ``controls`` given decided nothing: no result passed, failed or was waived
-    (every one unknown, or none in scope), so the gate would pass on no evidence at all."""
-    if controls is not None and not any(decided(control.counts) for control in controls):
+    Also true when the ``controls`` given decided nothing about the estate: no control about
+    identities, credentials, grants or agents passed, failed or was waived, and no other control
+    failed (every result unknown, or none in scope), so the gate would pass on no evidence at all.
+    An account-level pass is not an assessment of the estate: NHI-COV-001 passes on the account
+    record of a source read completely even when every identity's evidence is missing."""
+    if controls is not None and not any(assessed_by(control) for control in controls):
         return True
     if inventory is None:  # a results file from before inventories were kept: its findings speak
         return False
@@ -283,6 +286,17 @@ def nothing_assessed(
 def decided(counts: Mapping[str, int]) -> bool:
     """A control's results include a pass or a failure (waived or not)."""
     return any(counts.get(status, 0) for status in ("pass", "fail", "waived"))
+
+
+SUBJECT_RESOURCES = frozenset({"identity", "credential", "grant", "agent"})  # what the estate's controls are about
+
+
+def assessed_by(control: ControlSummary) -> bool:
+    """The control's results assessed the estate: a control about identities, credentials, grants
+    or agents decided a pass or a failure, or any control (an account's, a log source's) failed."""
+    if control.resource in SUBJECT_RESOURCES:
+        return decided(control.counts)
+    return bool(control.counts.get("fail", 0) or control.counts.get("waived", 0))
 
 
 def reported_inventory(inventory: Inventory) -> Inventory:

@@ -314,8 +314,9 @@ NOTHING_ASSESSED = (
     "Check the source paths and the scope; there is no score."
 )
 NOTHING_DECIDED = (
-    "Nothing was assessed: no control could decide a pass or a failure (every result is unknown, or "
-    "none was in scope). Check the sources' completeness and the frameworks chosen; there is no score."
+    "Nothing was assessed: no control could decide a pass or a failure of an identity, credential, "
+    "grant or agent (every result is unknown, or none was in scope). Check the sources' completeness "
+    "and the frameworks chosen; there is no score."
 )
 
 

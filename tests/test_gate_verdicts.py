@@ -1,0 +1,120 @@
+"""The gate does not lie: what every output says about a scan agrees with its exit code.
+
+Each case is an edit of the demo estate (as a user's inventory file would be): an estate where only
+nhiscan's own coverage control could decide anything, a partial read, a framework-limited scan of
+an estate the framework is not about, an account that could not be read.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from scanner.inventory_io import inventory_from_data, inventory_to_json
+from scanner.scan import Catalogs, ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+PROD = "111122223333"  # the demo's AWS production account
+SANDBOX = "444455556666"  # its other AWS account
+EVERY_IDENTITY_FIELD = ["owner", "last_used", "created", "tags", "attributes", "interactive", "grants", "credentials",
+                        "trust"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_data() -> dict[str, Any]:
+    return json.loads(inventory_to_json(collect(SourceSpec("demo"))))
+
+
+def one_account(data: dict[str, Any], account: str) -> dict[str, Any]:
+    """Every record of one account, as a scan of that account alone would read it."""
+    kept = copy.deepcopy(data)
+    kept["accounts"] = [a for a in kept["accounts"] if a["uid"] == account]
+    kept["sources"] = [s for s in kept["sources"] if s["account"] == account]
+    for name in ("identities", "agents", "log_sources"):
+        kept[name] = [r for r in kept[name] if r["account"] == account]
+    holders = {r["uid"] for r in kept["identities"] + kept["agents"]}
+    for name in ("credentials", "grants"):
+        kept[name] = [r for r in kept[name] if r["identity_uid"] in holders]
+    return kept
+
+
+def without_account(data: dict[str, Any], account: str, status: str = "failed") -> dict[str, Any]:
+    """The estate with nothing read from one account: its source failed (AccessDenied)."""
+    kept = copy.deepcopy(data)
+    gone = one_account(data, account)
+    for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources"):
+        uids = {r["uid"] for r in gone[name]}
+        kept[name] = [r for r in kept[name] if r["uid"] not in uids]
+    for source in kept["sources"]:
+        if source["account"] == account:
+            source["status"] = status
+            source["errors"] = [{"call": "sts:AssumeRole", "message": "AccessDenied"}]
+    return kept
+
+
+def clean(data: dict[str, Any], catalogs: Catalogs) -> dict[str, Any]:
+    """Only the identities no control fails or finds unknown, and none of their credentials or agents."""
+    result = run_scan(inventory_from_data(copy.deepcopy(data), Path("<test>")), catalogs, ScanOptions())
+    flawed = {f.resource.uid for f in result.findings}
+    kept = copy.deepcopy(data)
+    kept["identities"] = [i for i in kept["identities"] if i["uid"] not in flawed]
+    holders = {i["uid"] for i in kept["identities"]}
+    kept["grants"] = [g for g in kept["grants"] if g["identity_uid"] in holders]
+    kept["credentials"], kept["agents"] = [], []
+    return kept
+
+
+Cli = Callable[..., Result]
+
+
+def scan(cli: Cli, tmp_path: Path, data: dict[str, Any], *args: str) -> tuple[Result, Path]:
+    snapshot, out = tmp_path / "inventory.json", tmp_path / "out"
+    snapshot.write_text(json.dumps(data))
+    formats = "json,md,junit,html"
+    outcome = cli("scan", f"inventory:{snapshot}", "-q", "--format", formats, "--output-dir", str(out), *args)
+    return outcome, out
+
+
+def results_of(out: Path) -> dict[str, Any]:
+    return json.loads((out / "results.json").read_text())
+
+
+class TestOnlyTheCoverageControlDecided:
+    """Every identity's evidence is missing; NHI-COV-001 passes on the account record alone."""
+
+    @pytest.fixture
+    def data(self, demo_data: dict[str, Any], catalogs: Catalogs) -> dict[str, Any]:
+        data = clean(one_account(demo_data, PROD), catalogs)
+        data["grants"] = []
+        for identity in data["identities"]:
+            identity["unknown"] = EVERY_IDENTITY_FIELD
+            identity["attributes"].pop("trust", None)
+        for log_source in data["log_sources"]:
+            log_source["unknown"] = ["enabled", "covers", "retention_days"]
+        return data
+
+    def test_nothing_was_assessed_and_the_scan_exits_3(self, cli: Cli, tmp_path: Path, data: dict[str, Any]) -> None:
+        outcome, out = scan(cli, tmp_path, data, "--no-history")
+        results = results_of(out)
+        coverage = next(c for c in results["controls"] if c["id"] == "NHI-COV-001")
+        assert coverage["counts"].get("pass") == 1, "the account itself was read completely"
+        assert outcome.exit_code == 3
+        assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
+        assert results["score"] is None
+        summary = (out / "summary.md").read_text()
+        assert "Nothing was assessed" in summary and "✅" not in summary
+
+    def test_a_failed_coverage_control_still_speaks_for_itself(
+        self, cli: Cli, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        data["sources"][0]["status"] = "partial"
+        data["sources"][0]["errors"] = [{"call": "iam:GetAccountAuthorizationDetails", "message": "AccessDenied"}]
+        outcome, out = scan(cli, tmp_path, data, "--no-history", "--allow-partial")
+        assert outcome.exit_code == 1, "the partial read fails NHI-COV-001 (high): a finding, not nothing"
+        assert results_of(out)["gate"]["nothing_assessed"] is False
