@@ -287,6 +287,7 @@ def scan(
         baseline=baseline,
         as_of=_parse_as_of(as_of),
         keep_passed=include_passed,
+        allow_partial=allow_partial,
         params=control_config.get("params") or {},
         disabled_controls=control_config.get("disabled") or (),
         accounts=account_declarations(config.get("accounts")),

@@ -82,6 +82,7 @@ class ScanOptions:
     baseline: Path | None = None
     as_of: datetime | None = None
     keep_passed: bool = False
+    allow_partial: bool = False  # a source read partially does not fail the gate (--allow-partial)
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     disabled_controls: Iterable[str] = ()
     accounts: Mapping[str, AccountDeclaration] = field(default_factory=dict)  # nhiscan.yaml's declarations
@@ -210,7 +211,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         inventory=reported_inventory(inventory),
         capabilities=capability_map(ctx),
     )
-    result.gate = gate(result, options.fail_on)
+    result.gate = gate(result, options.fail_on, options.allow_partial)
     return result
 
 
@@ -243,7 +244,10 @@ def _count_waived(evaluation: Evaluation) -> None:
             tally[waived] = tally.get(waived, 0) + 1
 
 
-def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
+def gate(result: ScanResult, fail_on: str, allow_partial: bool = False) -> dict[str, Any]:
+    """The gate's verdict, as every output shows it: passed only when nothing blocks, something was
+    assessed and every source was read completely (or ``allow_partial`` accepted a partial read),
+    so a written report never says "passed" for a scan that exits 3."""
     threshold = SEVERITY_RANK.get(fail_on, 99)
     blocking = [
         f
@@ -254,8 +258,9 @@ def gate(result: ScanResult, fail_on: str) -> dict[str, Any]:
     empty = nothing_assessed(result.inventory, result.findings, result.controls)
     return {
         "fail_on": fail_on,
-        "passed": not blocking and not empty,
+        "passed": not blocking and not empty and (allow_partial or not incomplete),
         "nothing_assessed": empty,
+        "allow_partial": allow_partial,
         "blocking_findings": len(blocking),
         "blocking_by_severity": dict(Counter(f.severity for f in blocking)),
         "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],

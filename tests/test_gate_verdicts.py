@@ -118,3 +118,47 @@ class TestOnlyTheCoverageControlDecided:
         outcome, out = scan(cli, tmp_path, data, "--no-history", "--allow-partial")
         assert outcome.exit_code == 1, "the partial read fails NHI-COV-001 (high): a finding, not nothing"
         assert results_of(out)["gate"]["nothing_assessed"] is False
+
+
+class TestAPartialRead:
+    """The account's records were all read, but one call was refused: exit 3 without --allow-partial,
+    and no output may then say the gate passed."""
+
+    @pytest.fixture
+    def data(self, demo_data: dict[str, Any], catalogs: Catalogs) -> dict[str, Any]:
+        data = clean(one_account(demo_data, PROD), catalogs)
+        data["sources"][0]["status"] = "partial"
+        data["sources"][0]["errors"] = [{"call": "iam:GetAccountAuthorizationDetails", "message": "AccessDenied"}]
+        return data
+
+    def test_every_output_and_the_history_say_the_gate_did_not_pass(
+        self, cli: Cli, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        outcome, out = scan(cli, tmp_path, data, "--fail-on", "critical")
+        assert outcome.exit_code == 3
+        gate = results_of(out)["gate"]
+        assert gate["passed"] is False and gate["allow_partial"] is False
+        assert gate["incomplete_sources"] == [f"aws:{PROD}"] and gate["blocking_findings"] == 0
+        summary = (out / "summary.md").read_text()
+        assert "✅" not in summary and f"aws:{PROD} not read completely" in summary
+        junit_gate = (out / "junit.xml").read_text().split('name="gate"')[1]
+        assert "<failure" in junit_gate and "not read completely" in junit_gate
+        html = (out / "report.html").read_text()
+        assert "passed." not in html and f"aws:{PROD} not read completely" in html
+        listed = cli("history", "--format", "json")
+        assert [row["passed"] for row in json.loads(listed.output)] == [False]
+
+    def test_a_report_rendered_again_agrees(self, cli: Cli, tmp_path: Path, data: dict[str, Any]) -> None:
+        _, out = scan(cli, tmp_path, data, "--fail-on", "critical", "--no-history")
+        again = tmp_path / "again"
+        cli("report", str(out / "results.json"), "--format", "md", "-q", "-o", str(again))
+        summary = (again / "summary.md").read_text()
+        assert "✅" not in summary and f"aws:{PROD} not read completely" in summary
+
+    def test_allow_partial_accepts_the_read_and_says_so(self, cli: Cli, tmp_path: Path, data: dict[str, Any]) -> None:
+        outcome, out = scan(cli, tmp_path, data, "--fail-on", "critical", "--allow-partial", "--no-history")
+        assert outcome.exit_code == 0
+        gate = results_of(out)["gate"]
+        assert gate["passed"] is True and gate["allow_partial"] is True
+        summary = (out / "summary.md").read_text()
+        assert "✅ passed" in summary and f"aws:{PROD} not read completely (accepted with --allow-partial)" in summary

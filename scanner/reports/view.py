@@ -321,13 +321,33 @@ NOTHING_DECIDED = (
 
 
 def gate_verdict(result: ScanResult) -> str:
-    """The gate's outcome in one sentence, honest about a baseline (only new failures count) and
-    about an empty scan (nothing passed because nothing was there)."""
+    """The gate's outcome in one sentence, honest about a baseline (only new failures count), about
+    an empty scan (nothing passed because nothing was there) and about a partial read (which fails
+    the gate unless --allow-partial accepted it)."""
     gate = result.gate
+    partial, accepted = _partial_read(gate)
     if gate.get("nothing_assessed"):
         estate = result.inventory
         found = estate is None or estate.holds_subjects()
-        return NOTHING_DECIDED if found else NOTHING_ASSESSED
+        return partial + (NOTHING_DECIDED if found else NOTHING_ASSESSED) + accepted
+    return partial + _findings_verdict(result) + accepted
+
+
+def _partial_read(gate: dict[str, object]) -> tuple[str, str]:
+    """What the verdict says before and after its findings about sources not read completely: the
+    gate fails on them unless --allow-partial accepted them. A results file from before the gate
+    recorded ``allow_partial`` says nothing (its verdict stands as it was written)."""
+    incomplete = gate.get("incomplete_sources")
+    if not incomplete or not isinstance(incomplete, list) or "allow_partial" not in gate:
+        return "", ""
+    names = ", ".join(map(str, incomplete[:3])) + (f" and {len(incomplete) - 3:,} more" if len(incomplete) > 3 else "")
+    if gate["allow_partial"]:
+        return "", f" {names} not read completely (accepted with --allow-partial)."
+    return f"Incomplete: {names} not read completely, so the gate cannot pass (--allow-partial accepts it). ", ""
+
+
+def _findings_verdict(result: ScanResult) -> str:
+    gate = result.gate
     level = gate.get("fail_on", result.scan.fail_on)
     blocking = int(gate.get("blocking_findings", 0))
     threshold = SEVERITY_RANK.get(level)
