@@ -18,12 +18,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 
+from scanner.engine.evaluate import Evaluation
 from scanner.frameworks import DECIDING, Framework, FrameworkItem, Scope, coverage_text, item_mappings
 from scanner.model import (
     ITEM_RESULT_STATUSES,
     ControlSummary,
     Finding,
     FrameworkItemPosture,
+    FrameworkMapping,
     FrameworkPosture,
     SourceStatus,
 )
@@ -178,3 +180,55 @@ def _item_status(
     if counts["pass"] or counts["waived"]:
         return "pass"
     return "not_applicable"
+
+
+def limit_to_frameworks(
+    evaluation: Evaluation, mappings: dict[str, list[FrameworkMapping]], frameworks: Sequence[Framework]
+) -> None:
+    """Keep, of each control's results, those on resources in the scope of an item of the chosen
+    frameworks that the control decides: a scan limited to CIS GCP is gated and scored on GCP
+    resources only, and on an estate with none it has assessed nothing. ``mappings``: control id ->
+    its mappings (the controls' own and the catalogs')."""
+    for control_id, control_mappings in mappings.items():
+        scopes = _deciding_scopes(control_mappings, frameworks)
+        if any(scope.unrestricted for scope in scopes):
+            continue
+        evaluated = {
+            key: number
+            for key, number in evaluation.evaluated_by_scope.get(control_id, {}).items()
+            if _admitted(scopes, *key.partition("/")[::2])
+        }
+        tally = {key: n for key, n in evaluation.tallies.get(control_id, {}).items() if _admitted(scopes, *key[1:])}
+        counts = dict.fromkeys(evaluation.counts.get(control_id, {}), 0)
+        for (status, _, _), number in tally.items():
+            counts[status] = counts.get(status, 0) + number
+        decided = sum(number for status, number in counts.items() if status != "pass")
+        counts["pass"] = max(0, sum(evaluated.values()) - decided)
+        evaluation.evaluated_by_scope[control_id] = evaluated
+        evaluation.tallies[control_id] = tally
+        evaluation.counts[control_id] = counts
+    kept = {control_id: _deciding_scopes(found, frameworks) for control_id, found in mappings.items()}
+    evaluation.findings = [
+        finding
+        for finding in evaluation.findings
+        if finding.control_id not in kept
+        or any(scope.unrestricted for scope in kept[finding.control_id])
+        or _admitted(kept[finding.control_id], finding.resource.provider, finding.resource.kind)
+    ]
+
+
+def _deciding_scopes(mappings: Iterable[FrameworkMapping], frameworks: Sequence[Framework]) -> list[Scope]:
+    by_id = {framework.id: framework for framework in frameworks}
+    scopes = []
+    for mapping in mappings:
+        framework = by_id.get(mapping.framework)
+        if framework is None or mapping.relationship not in DECIDING:
+            continue
+        item = next((i for i in framework.items if i.id == mapping.item), None)
+        if item is not None:
+            scopes.append(framework.item_scope(item))
+    return scopes
+
+
+def _admitted(scopes: Iterable[Scope], provider: str, kind: str) -> bool:
+    return any(scope.admits(provider, kind) for scope in scopes)

@@ -22,7 +22,13 @@ from scanner.engine.declarations import AccountDeclaration, declare_accounts
 from scanner.engine.evaluate import Evaluation, evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
-from scanner.framework_posture import ResultsInScope, estate_providers, framework_posture, incomplete_providers
+from scanner.framework_posture import (
+    ResultsInScope,
+    estate_providers,
+    framework_posture,
+    incomplete_providers,
+    limit_to_frameworks,
+)
 from scanner.frameworks import DECIDING, Framework, items_by_framework, load_frameworks, weighted_score
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.model import (
@@ -159,6 +165,9 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         ctx = EvalContext(inventory, as_of, catalogs.capabilities, reach, options.accounts)
         evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
         pause.freeze = len(evaluation.findings) >= FREEZE_FROM_FINDINGS
+    if options.frameworks:  # judged on the chosen frameworks' scope only
+        chosen = [catalogs.frameworks[fid] for fid in options.frameworks]
+        limit_to_frameworks(evaluation, {c.id: c.control.mappings for c in compiled}, chosen)
     waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of)
     if waiver_report.applied:
         _count_waived(evaluation)

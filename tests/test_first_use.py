@@ -39,8 +39,9 @@ def test_a_scan_that_assessed_nothing_says_so_scores_nothing_and_exits_3(cli, tm
 
 
 def test_a_scan_whose_controls_decided_nothing_does_not_pass_the_gate(cli, tmp_path: Path) -> None:
-    """Third-party Azure exports judged against an AWS benchmark: two results, both unknown. The
-    gate has nothing to stand on, so it does not pass, there is no score, and the scan exits 3."""
+    """Third-party Azure exports judged against an AWS benchmark: no Azure resource is in its scope,
+    so no result is kept. The gate has nothing to stand on, so it does not pass, there is no score,
+    and the scan exits 3."""
     from .conftest import SHARED
 
     azure = SHARED / "realworld" / "azure"
@@ -52,7 +53,8 @@ def test_a_scan_whose_controls_decided_nothing_does_not_pass_the_gate(cli, tmp_p
     assert outcome.exit_code == 3, outcome.output
     results = json.loads((out / "results.json").read_text())
     counts = [c["counts"] for c in results["controls"]]
-    assert sum(c["unknown"] for c in counts) > 0 and not any(c["pass"] or c["fail"] or c["waived"] for c in counts)
+    assert counts and not any(c["pass"] or c["fail"] or c["waived"] for c in counts)
+    assert results["findings"] == [], "Azure resources are outside CIS AWS"
     assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
     assert results["score"] is None
     summary = " ".join((out / "summary.md").read_text().split())

@@ -162,3 +162,31 @@ class TestAPartialRead:
         assert gate["passed"] is True and gate["allow_partial"] is True
         summary = (out / "summary.md").read_text()
         assert "✅ passed" in summary and f"aws:{PROD} not read completely (accepted with --allow-partial)" in summary
+
+
+class TestAFrameworkLimitedScan:
+    """``--framework ID`` judges the estate on that framework's scope only."""
+
+    def test_a_framework_whose_providers_are_absent_assesses_nothing(
+        self, cli: Cli, tmp_path: Path, demo_data: dict[str, Any]
+    ) -> None:
+        outcome, out = scan(cli, tmp_path, one_account(demo_data, PROD), "--framework", "cis-gcp-foundations",
+                            "--no-history")  # fmt: skip
+        assert outcome.exit_code == 3, "a CIS GCP gate neither fails nor passes an AWS-only estate"
+        results = results_of(out)
+        assert results["score"] is None and results["gate"]["nothing_assessed"] is True
+        assert results["gate"]["blocking_findings"] == 0 and results["findings"] == []
+        assert [(f["id"], f["in_scope"], f["score"]) for f in results["frameworks"]] == [
+            ("cis-gcp-foundations", False, None)
+        ]
+
+    def test_only_the_frameworks_providers_are_gated_and_scored(self, catalogs: Catalogs) -> None:
+        estate = collect(SourceSpec("demo"))
+        limited = run_scan(estate, catalogs, ScanOptions(frameworks=["cis-aws-foundations"]))
+        assert limited.findings and {f.resource.provider for f in limited.findings} == {"aws"}
+        assert all(key.startswith("aws/") for c in limited.controls for key in c.evaluated_by_scope)
+        assert limited.gate["blocking_findings"] == sum(
+            1 for f in limited.findings if f.status == "fail" and f.severity in ("critical", "high")
+        )
+        everything = run_scan(estate, catalogs, ScanOptions())
+        assert limited.score != everything.score
