@@ -269,13 +269,16 @@ def control_score(counts: Mapping[str, int]) -> float | None:
     return None if evaluated == 0 else counts.get("pass", 0) / evaluated
 
 
-def weighted_score(controls: Iterable[Any]) -> float | None:
+def weighted_score(controls: Iterable[Any], unread: Mapping[str, int] | None = None) -> float | None:
     """The posture score: the severity-weighted mean of control scores, 0-100; controls that
-    evaluated nothing (or only waived failures) do not count."""
+    evaluated nothing (or only waived failures) do not count. ``unread``: control id -> results
+    that accounts nobody could read would have had, counted unknown (they earn nothing)."""
     total_weight = 0.0
     total = 0.0
     for control in controls:
-        score = control_score(control.counts)
+        missed = (unread or {}).get(control.id, 0)
+        counts = {**control.counts, "unknown": control.counts.get("unknown", 0) + missed} if missed else control.counts
+        score = control_score(counts)
         if score is None:
             continue
         weight = SEVERITY_WEIGHTS[control.severity]

@@ -210,7 +210,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             fail_on=options.fail_on,
             baseline=str(options.baseline) if options.baseline else None,
         ),
-        score=weighted_score(summaries) if assessed else None,
+        score=weighted_score(summaries, unread_results(summaries, inventory)) if assessed else None,
         controls=summaries,
         findings=evaluation.findings,
         frameworks=postures,
@@ -238,6 +238,30 @@ def framework_postures(
     lacking = incomplete_providers(inventory.sources, account_providers)
     results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
     return [framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking) for fid in framework_ids]
+
+
+def unread_results(summaries: Sequence[ControlSummary], inventory: Inventory) -> dict[str, int]:
+    """Control id -> results the accounts whose source failed (nothing read) would have had: for
+    each such account, what the control evaluated per account of the same provider that was read,
+    rounded up; one per control that evaluated anything when no account of the provider was read.
+    The posture score counts them unknown, so an account lost to a refused read never raises it
+    (its failures would otherwise vanish from the score). A partial read counts what it read: the
+    evidence it missed is unknown on the records themselves."""
+    provider_of = {account.uid: account.provider for account in inventory.accounts}
+    failed = [provider_of.get(s.account) or s.name for s in inventory.sources if s.status == "failed"]
+    if not failed:
+        return {}
+    unread_accounts = {s.account for s in inventory.sources if s.status == "failed"}
+    read = Counter(a.provider for a in inventory.accounts if a.uid not in unread_accounts)
+    missed: Counter[str] = Counter()
+    for control in summaries:
+        for provider in failed:
+            evaluated = sum(n for key, n in control.evaluated_by_scope.items() if key.partition("/")[0] == provider)
+            if read[provider]:
+                missed[control.id] += -(-evaluated // read[provider])  # rounded up
+            elif any(control.evaluated_by_scope.values()):
+                missed[control.id] += 1
+    return dict(missed)
 
 
 def _count_waived(evaluation: Evaluation) -> None:

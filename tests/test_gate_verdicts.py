@@ -190,3 +190,28 @@ class TestAFrameworkLimitedScan:
         )
         everything = run_scan(estate, catalogs, ScanOptions())
         assert limited.score != everything.score
+
+
+class TestAnAccountThatCouldNotBeRead:
+    """Its controls earn nothing: a scan that saw less never scores better for it."""
+
+    def test_the_posture_score_does_not_rise(self, demo_data: dict[str, Any], catalogs: Catalogs) -> None:
+        def score(data: dict[str, Any]) -> float | None:
+            inventory = inventory_from_data(copy.deepcopy(data), Path("<test>"))
+            return run_scan(inventory, catalogs, ScanOptions(allow_partial=True)).score
+
+        whole, unread = score(demo_data), score(without_account(demo_data, SANDBOX))
+        assert whole is not None and unread is not None
+        assert unread <= whole, f"{whole} with the account read, {unread} without it"
+
+    def test_its_results_count_as_unknown_in_the_score_only(
+        self, demo_data: dict[str, Any], catalogs: Catalogs
+    ) -> None:
+        from scanner.frameworks import weighted_score
+
+        inventory = inventory_from_data(without_account(demo_data, SANDBOX), Path("<test>"))
+        result = run_scan(inventory, catalogs, ScanOptions(allow_partial=True))
+        assert result.score is not None and result.score < weighted_score(result.controls)
+        assert all(f.resource.account != SANDBOX for f in result.findings if f.control_id != "NHI-COV-001"), (
+            "no finding is made up for a resource nobody read"
+        )
