@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 import yaml
 from junitparser import Failure, JUnitXml, Skipped
+from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
 from scanner.model import ScanResult
@@ -146,11 +147,17 @@ def test_the_summary_escapes_hostile_names(catalogs, tmp_path: Path) -> None:
     assert "<script>" not in summary and "[link](http" not in summary
 
 
-def test_ocsf_events_are_detection_findings(outputs: Path, demo_result: ScanResult) -> None:
+def test_ocsf_events_are_detection_findings_and_unknown_results_compliance_findings(
+    outputs: Path, demo_result: ScanResult
+) -> None:
     lines = (outputs / "findings.ocsf.jsonl").read_text().splitlines()
     assert len(lines) == sum(1 for f in demo_result.findings if f.status in ("fail", "waived", "unknown"))
     for line in lines:
         event = json.loads(line)
+        if event["status_code"] == "unknown":  # detected nothing: no result for missing information
+            ComplianceFinding.model_validate(event)
+            assert (event["class_uid"], event["category_uid"], event["type_uid"]) == (2003, 2, 200301)
+            continue
         DetectionFinding.model_validate(event)
         assert (event["class_uid"], event["category_uid"], event["type_uid"]) == (2004, 2, 200401)
     severities = {json.loads(line)["severity_id"] for line in lines}

@@ -215,3 +215,22 @@ class TestAnAccountThatCouldNotBeRead:
         assert all(f.resource.account != SANDBOX for f in result.findings if f.control_id != "NHI-COV-001"), (
             "no finding is made up for a resource nobody read"
         )
+
+
+def test_ocsf_renders_an_unknown_result_as_a_compliance_finding_not_a_detection(
+    demo_result: Any, tmp_path: Path
+) -> None:
+    from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+
+    from scanner.reports import write_reports
+
+    write_reports(demo_result, ["ocsf"], tmp_path)
+    events = [json.loads(line) for line in (tmp_path / "findings.ocsf.jsonl").read_text().splitlines()]
+    unknown = [e for e in events if e["status_code"] == "unknown"]
+    assert unknown and len(unknown) == sum(1 for f in demo_result.findings if f.status == "unknown")
+    for event in unknown:
+        ComplianceFinding.model_validate(event)
+        assert (event["class_uid"], event["type_uid"]) == (2003, 200301)
+        assert event["compliance"]["status_id"] == 2, "OCSF: the check did not yield a result for missing information"
+        assert event["compliance"]["status"] == "Warning" and event["compliance"]["status_detail"] == event["message"]
+    assert all(e["class_uid"] == 2004 for e in events if e["status_code"] != "unknown")

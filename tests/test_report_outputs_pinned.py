@@ -6,7 +6,8 @@ A change that means to alter a report updates the digests below, saying why in i
 OCSF events' digests changed once, when they came to be written compact by the C encoder: the
 same events, key for key, without the spaces after separators; the HTML and executive digests
 once, when charts stopped carrying pygal's random id and the day they were drawn; the stored
-summary's once, when the gate came to record whether --allow-partial was given)."""
+summary's once, when the gate came to record whether --allow-partial was given; the OCSF events'
+once more, when unknown results became Compliance Findings: every other event is unchanged)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ PINNED = {
         "summary": "d742e21dad603cad6ad76350c203461286b290743cbbe313cae5f078246618a7",
         "summary.md": "e6bfa97175d8a7e20c80ff590332f6b54c1367a485bd690b86648c55c088ec8a",
         "findings.csv": "2b34b26df5173458fa0756f5761333014bed4421f2b6be8a1ddb483da34e4e7a",
-        "findings.ocsf.jsonl": "b7872263f3fda0632942577ac6b39db19650b7b079d52fa58ff85e5d34526ded",
+        "findings.ocsf.jsonl": "1cb20c733cd2b39d21c3c20dde7bf5096aff963de910b63780d8c2f54bd4b326",
     },
     "synthetic-small": {
         "report.html": "c3296a8851ff2b29924856c93b697d37bfc277223cb28a4d18a16b6bc9076e1a",
@@ -49,7 +50,7 @@ PINNED = {
         "summary": "9027e1cdd31c8a9eacb3f66d0742074d8aa73d8e7f7d4b8c4f9fbcb43b5aadcd",
         "summary.md": "e85206410966e9349faf30b7a3333b590465db33d3794d982c32ef4bce0827ac",
         "findings.csv": "c61827b7c563bf793fc3c6778734fa9f49ff0dbb642ba863fff6bf043ea2a374",
-        "findings.ocsf.jsonl": "ff2c53dd110e4211fab527d5d0a8796918723648050d5046957ee3471b9dceb3",
+        "findings.ocsf.jsonl": "a6b3268321383fa85ad84007a3d1e35855b49e97281feb3f75a6417d77974d16",
     },
     "demo": {
         "report.html": "73d4b5cacb4228c934babce02bfb59240cd5c083beb8a0f3e596e1dcb808e7fd",
@@ -59,7 +60,7 @@ PINNED = {
         "summary": "b1468a6c133ec13e408f833a012492e349d9df0d2706dfe1f590d67fe10e1427",
         "summary.md": "c7d974c55b72e5ceab71341e250fdd938542ef53c67c638da5e9e2f22e15fe60",
         "findings.csv": "422e02049a2b25d4d601eb51b7c73569dbf17da81959cf136effa2b168018eb7",
-        "findings.ocsf.jsonl": "1161a011d387498c246e00f77a61b4d264d655f514cd743842ca442f0576bfc5",
+        "findings.ocsf.jsonl": "9b95a7ef77388be9828ac89b7d8241731df622c98e0c7df0d0a393d2369582b8",
     },
     "demo-grouped": {
         "report.html": "77b86a8b666116a6a60f35428f6edc03732de1875d694e051d132cf6ee644141",
@@ -69,7 +70,7 @@ PINNED = {
         "summary": "b1468a6c133ec13e408f833a012492e349d9df0d2706dfe1f590d67fe10e1427",
         "summary.md": "c7d974c55b72e5ceab71341e250fdd938542ef53c67c638da5e9e2f22e15fe60",
         "findings.csv": "422e02049a2b25d4d601eb51b7c73569dbf17da81959cf136effa2b168018eb7",
-        "findings.ocsf.jsonl": "1161a011d387498c246e00f77a61b4d264d655f514cd743842ca442f0576bfc5",
+        "findings.ocsf.jsonl": "9b95a7ef77388be9828ac89b7d8241731df622c98e0c7df0d0a393d2369582b8",
     },
 }
 

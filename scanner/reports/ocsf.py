@@ -1,5 +1,7 @@
-"""findings.ocsf.jsonl: OCSF 1.1 Detection Finding events (class 2004), one JSON object per line,
-for SIEMs and data lakes. Failing, waived and unknown findings; waived ones are Suppressed."""
+"""findings.ocsf.jsonl: OCSF 1.1 finding events, one JSON object per line, for SIEMs and data lakes.
+Failing and waived findings are Detection Findings (class 2004; waived ones Suppressed). An unknown
+result detected nothing: it is a Compliance Finding (class 2003) whose compliance status is Warning,
+OCSF's "the compliance check did not yield a result due to missing information"."""
 
 from __future__ import annotations
 
@@ -13,6 +15,19 @@ from scanner.serialize import dumps
 OCSF_VERSION = "1.1.0"
 SEVERITY_IDS = {"low": 2, "medium": 3, "high": 4, "critical": 5}
 STATUS_IDS = {"fail": (1, "New"), "unknown": (1, "New"), "waived": (3, "Suppressed")}
+DETECTION = {
+    "class_uid": 2004,
+    "class_name": "Detection Finding",
+    "type_uid": 200401,
+    "type_name": "Detection Finding: Create",
+}
+COMPLIANCE = {
+    "class_uid": 2003,
+    "class_name": "Compliance Finding",
+    "type_uid": 200301,
+    "type_name": "Compliance Finding: Create",
+}
+NO_RESULT = (2, "Warning")  # OCSF compliance status: no result for missing information
 CLOUD_PROVIDERS = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
 # OCSF 1.1 account type ids (an Azure subscription has none of its own: Other)
 ACCOUNT_TYPES = {"aws": (10, "AWS Account"), "azure": (99, "Azure Subscription"), "gcp": (5, "GCP Account")}
@@ -26,10 +41,7 @@ def _event(finding: Finding, control: ControlSummary, result: ScanResult, time_m
         "activity_name": "Create",
         "category_uid": 2,
         "category_name": "Findings",
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "type_uid": 200401,
-        "type_name": "Detection Finding: Create",
+        **(COMPLIANCE if finding.status == "unknown" else DETECTION),
         "severity_id": SEVERITY_IDS[finding.severity],
         "severity": finding.severity.title(),
         "status_id": status_id,
@@ -65,6 +77,16 @@ def _event(finding: Finding, control: ControlSummary, result: ScanResult, time_m
         type_id, type_name = ACCOUNT_TYPES[ref.provider]
         account = {"uid": ref.account, "name": ref.account, "type_id": type_id, "type": type_name}
         event["cloud"] = {"provider": CLOUD_PROVIDERS[ref.provider], "account": account}
+    if finding.status == "unknown":
+        event["compliance"] = {
+            "control": finding.control_id,
+            "standards": sorted(control.frameworks) or ["nhiscan"],
+            "requirements": [f"{fid} {item}" for fid, items in sorted(control.frameworks.items()) for item in items],
+            "status_id": NO_RESULT[0],
+            "status": NO_RESULT[1],
+            "status_code": "unknown",
+            "status_detail": finding.message,
+        }
     if finding.waiver is not None:
         event["comment"] = f"waived by {finding.waiver.owner} until {finding.waiver.expires}: {finding.waiver.reason}"
     return event
