@@ -6,8 +6,9 @@ A change that means to alter a report updates the digests below, saying why in i
 OCSF events' digests changed once, when they came to be written compact by the C encoder: the
 same events, key for key, without the spaces after separators; the HTML and executive digests
 once, when charts stopped carrying pygal's random id and the day they were drawn; the stored
-summary's once, when the gate came to record whether --allow-partial was given; the OCSF events'
-once more, when unknown results became Compliance Findings: every other event is unchanged)."""
+summaries once, at results schema 1.4, which added the waivers matching only unknown results, and
+once when the gate came to record whether --allow-partial was given; the OCSF events' once more,
+when unknown results became Compliance Findings: every other event is unchanged)."""
 
 from __future__ import annotations
 
@@ -33,31 +34,31 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # sha256 of each output, computed before the reports were made faster
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "7931c5c635d2b31583c527915682f1e09fe7aaba67a6af67c7ab5d6bd4159415",
+        "report.html": "88b29c04552ba7ed05d115f09b6e7cc3cac2a28484a241c369c0f020c077903f",
         "results.sarif": "06a2662ea33820acbd4b9d56984b0b8ec989cc4559495d7ac963a17164344123",
         "executive.html": "9d72399c1f04d46379f044a30766264cb77fb0ac5bbf4e257a62ce8443ca166c",
         "executive.html from the stored view": "9d72399c1f04d46379f044a30766264cb77fb0ac5bbf4e257a62ce8443ca166c",
-        "summary": "d742e21dad603cad6ad76350c203461286b290743cbbe313cae5f078246618a7",
+        "summary": "5a6cf8a7e3b63417902b360eaa6b5bc1f8b7cb142907873dcabc6e09486a7ec4",
         "summary.md": "e6bfa97175d8a7e20c80ff590332f6b54c1367a485bd690b86648c55c088ec8a",
-        "findings.csv": "2b34b26df5173458fa0756f5761333014bed4421f2b6be8a1ddb483da34e4e7a",
-        "findings.ocsf.jsonl": "1cb20c733cd2b39d21c3c20dde7bf5096aff963de910b63780d8c2f54bd4b326",
+        "findings.csv": "5ff7419a372cc115a6a9aaa653c692ec2f27648a961984d828bc9d75c41b9944",
+        "findings.ocsf.jsonl": "06cf7ce5e1ecd98c360ebfd01de85df804b8b32b6767eb77ff510144d9cacc81",
     },
     "synthetic-small": {
-        "report.html": "c3296a8851ff2b29924856c93b697d37bfc277223cb28a4d18a16b6bc9076e1a",
+        "report.html": "88175f0e46583ed9ab5c7b1a8f5a79d85906d3842a469d13e5d1d62536b257e4",
         "results.sarif": "8c65df7fe0a390bac380491b212892f6674cbaeea2a9ea87e6180791d5aca8e3",
         "executive.html": "7f3f570ac6885cbe7bd7c0437a01e799959802ccac739e536b631a36421acc78",
         "executive.html from the stored view": "7f3f570ac6885cbe7bd7c0437a01e799959802ccac739e536b631a36421acc78",
-        "summary": "9027e1cdd31c8a9eacb3f66d0742074d8aa73d8e7f7d4b8c4f9fbcb43b5aadcd",
+        "summary": "5b0a403d9df761558323204043c55190ca602a6564caeefdf9285fca6df4c5f9",
         "summary.md": "e85206410966e9349faf30b7a3333b590465db33d3794d982c32ef4bce0827ac",
-        "findings.csv": "c61827b7c563bf793fc3c6778734fa9f49ff0dbb642ba863fff6bf043ea2a374",
-        "findings.ocsf.jsonl": "a6b3268321383fa85ad84007a3d1e35855b49e97281feb3f75a6417d77974d16",
+        "findings.csv": "99196adafa220b5c405d7d8465df887b3b728f1bcb421ff1e75a6627fdb581b8",
+        "findings.ocsf.jsonl": "a72002b8492cee4a7258775d3e2230dc3ae80d2f16777f1b5b05e0fa87ea7b92",
     },
     "demo": {
         "report.html": "73d4b5cacb4228c934babce02bfb59240cd5c083beb8a0f3e596e1dcb808e7fd",
         "results.sarif": "b5ad84a5ffc2528c129245ed4c2f47b75e3ec042c9ad3cdd4d751a988901fb53",
         "executive.html": "df4fd8f486a64528c26b0d72c456c465ba948a74315b376b55e3aa3f062d6698",
         "executive.html from the stored view": "df4fd8f486a64528c26b0d72c456c465ba948a74315b376b55e3aa3f062d6698",
-        "summary": "b1468a6c133ec13e408f833a012492e349d9df0d2706dfe1f590d67fe10e1427",
+        "summary": "5515dc8f54eb49b9a0c837d3a3d5c8232e579e2000fa571139e62ff0c500432f",
         "summary.md": "c7d974c55b72e5ceab71341e250fdd938542ef53c67c638da5e9e2f22e15fe60",
         "findings.csv": "422e02049a2b25d4d601eb51b7c73569dbf17da81959cf136effa2b168018eb7",
         "findings.ocsf.jsonl": "9b95a7ef77388be9828ac89b7d8241731df622c98e0c7df0d0a393d2369582b8",
@@ -67,7 +68,7 @@ PINNED = {
         "results.sarif": "ce402d79e88ba08c02987a177ead833dbed2fb62323362020e5a561bd566a466",
         "executive.html": "df4fd8f486a64528c26b0d72c456c465ba948a74315b376b55e3aa3f062d6698",
         "executive.html from the stored view": "df4fd8f486a64528c26b0d72c456c465ba948a74315b376b55e3aa3f062d6698",
-        "summary": "b1468a6c133ec13e408f833a012492e349d9df0d2706dfe1f590d67fe10e1427",
+        "summary": "5515dc8f54eb49b9a0c837d3a3d5c8232e579e2000fa571139e62ff0c500432f",
         "summary.md": "c7d974c55b72e5ceab71341e250fdd938542ef53c67c638da5e9e2f22e15fe60",
         "findings.csv": "422e02049a2b25d4d601eb51b7c73569dbf17da81959cf136effa2b168018eb7",
         "findings.ocsf.jsonl": "9b95a7ef77388be9828ac89b7d8241731df622c98e0c7df0d0a393d2369582b8",

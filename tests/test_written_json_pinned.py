@@ -25,10 +25,12 @@ from scanner.model import Inventory, ScanResult, TrendPoint, Waiver
 from scanner.reports import json_results
 from scanner.scan import Catalogs, ScanOptions, run_scan
 
-# sha256 of the files as written before results.json and inventory.json were written faster
-PINNED_RESULTS = "acfc2053ccbf1592ead0a75fabd182344e33109e1153477dcd73f47197ab03e5"
+# sha256 of the files as written before results.json and inventory.json were written faster; the
+# results digests changed since at schema 1.4 ("1.4" and waivers.unknown_only) and when the gate
+# came to record allow_partial, otherwise the same bytes
+PINNED_RESULTS = "918a41ae2c22eab64415bf9d1b0aa4d67169135f8cff193668505545ff022d2f"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "835d717f01938b45fcc4f60f773bf1c6975afaffcc0f07ca8f0355789851a8cc"
+PINNED_PIECES = "1f350ee5a9cd7057c8213cc1670b59921dcce65c6474aee7a691afa456b01785"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
