@@ -371,6 +371,15 @@ def history_table() -> Table:
     return table
 
 
+def _gate_cell(row: Mapping[str, object]) -> str:
+    """'passed', or why not: the blocking failures, or (none blocking) a partial read or nothing
+    assessed, which the history records only as a gate that did not pass."""
+    if row.get("passed"):
+        return "passed"
+    blocking = row.get("blocking")
+    return f"{blocking} blocking" if blocking else "failed"
+
+
 def _history_cells(row: Mapping[str, object]) -> list[str]:
     failing = row.get("failing") or {}
     assert isinstance(failing, dict)
@@ -382,7 +391,7 @@ def _history_cells(row: Mapping[str, object]) -> list[str]:
         inert(str(row.get("scan_group") or "")),
         "n/a" if score is None else f"{score:.1f}",
         str(row.get("grade")),
-        "passed" if row.get("passed") else f"{row.get('blocking')} blocking",
+        _gate_cell(row),
         str(failing.get("critical", 0)),
         str(failing.get("high", 0)),
         "" if row.get("new_failures") is None else str(row.get("new_failures")),

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
-from scanner.console import history_table, print_history
+from scanner.console import _history_cells, history_table, print_history
 from scanner.history.store import HistoryStore
 from scanner.listings import HISTORY_FIELDS, history_rows
 from scanner.model import ScanResult
@@ -147,3 +147,15 @@ def test_the_history_table_is_whole_on_80_columns_wide_terminals_and_piped(
     assert "─" * 70 in narrow and "┃" not in narrow, "too wide for its box: columns under a rule"
     status, wide = run_on_a_terminal("history", "--db", url, cwd=tmp_path, columns=200)
     assert status == 0 and [line.rstrip("\r") for line in wide.splitlines()] == piped.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("passed", "blocking", "cell"),
+    [(True, 0, "passed"), (False, 3, "3 blocking"), (False, 0, "failed")],
+    ids=["passed", "blocking failures", "partial read or nothing assessed"],
+)
+def test_the_gate_column_never_reads_zero_blocking_for_a_gate_that_did_not_pass(
+    passed: bool, blocking: int, cell: str
+) -> None:
+    row = {"id": "1b7075b8", "finished": "2026-12-01", "passed": passed, "blocking": blocking, "grade": "F"}
+    assert _history_cells(row)[5] == cell

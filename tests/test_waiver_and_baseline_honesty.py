@@ -12,6 +12,7 @@ from scanner.engine.waivers import unmatched_label
 from scanner.errors import InputError
 from scanner.inventory_io import inventory_document
 from scanner.model import ScanResult
+from scanner.reports import ReportSettings, html_report, markdown, pdf_report
 from scanner.reports.json_results import render
 from scanner.reports.view import gate_verdict
 from scanner.results_file import streamed_baseline
@@ -228,3 +229,19 @@ def test_the_console_says_a_waiver_matches_only_unknown_results(cli, tmp_path) -
     assert "1 matched nothing, 1 matched only unknown results (not waived: no evidence)" in text
     assert f"waiver matches only unknown results (not waived: no evidence) NHI-CRED-001 {MYSTERY}#key" in text
     assert "waiver matched nothing NHI-CRED-001 arn:aws:iam::999999999999:user/gone#key" in text
+
+
+def test_every_report_lists_a_waiver_matching_only_unknown_results_as_such(catalogs, tmp_path) -> None:
+    result = run_scan(
+        make_inventory(WITH_AN_UNKNOWN_KEY), catalogs, ScanOptions(waivers=unknown_only_waivers(tmp_path))
+    )
+    settings = ReportSettings(paper="a4")
+    summary = markdown.render(result, settings)
+    assert "**matches only unknown results (not waived: no evidence)**" in summary
+    assert summary.count("**matches nothing**") == 1
+    html = " ".join(html_report.render(result, settings).split())
+    assert "matches only unknown results: not waived, no evidence</span>" in html
+    assert html.count(">unmatched</span>") == 1
+    executive = " ".join(pdf_report.executive_html(result, settings).split())
+    assert "1 matching nothing; 1 matching only unknown results (not waived: no evidence)." in executive
+    assert "<td>matches only unknown results</td>" in executive and executive.count("<td>matches nothing</td>") == 1

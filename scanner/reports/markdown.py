@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from scanner.engine.waivers import unmatched_label
 from scanner.frameworks import grade
 from scanner.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
@@ -85,10 +86,11 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     if waivers.expiring or waivers.expired or waivers.unmatched:
         lines += ["", "### Waivers", ""]
         for label, group in (("expires soon", waivers.expiring), ("expired", waivers.expired),
-                             ("matches nothing", waivers.unmatched)):  # fmt: skip
+                             (None, waivers.unmatched)):  # fmt: skip
             for waiver in group:
                 lines.append(
-                    f"- **{label}** ({waiver.expires}): {code(waiver.control, 40)} on {code(waiver.resource)}, "
+                    f"- **{label or unmatched_label(waivers, waiver)}** ({waiver.expires}): "
+                    f"{code(waiver.control, 40)} on {code(waiver.resource)}, "
                     f"owner {md(waiver.owner, 60)}"
                 )
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
