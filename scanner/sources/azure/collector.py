@@ -13,6 +13,7 @@ subscriptions and resolves the service principals its role assignments name thro
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from typing import Any
 
 from azure.core.credentials import TokenCredential
 
-from scanner.model import Account, Identity, Inventory, SourceStatus
+from scanner.model import Account, Grant, Identity, Inventory, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
@@ -77,6 +78,7 @@ def collect_azure(
         inventory.identities += part.inventory.identities
         inventory.grants += part.inventory.grants
         inventory.log_sources += part.inventory.log_sources
+    inventory.grants = _one_grant_per_assignment(inventory.grants)
     by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
     _attachments(calls, tenant, [str(s["subscriptionId"]) for s in subscriptions], by_uid, listed is not None)
     rbac_read = listed is not None and all(part.assignments_read for part in parts) and group_members_read
@@ -86,6 +88,25 @@ def collect_azure(
         errors = calls.errors.get(account, [])
         inventory.sources.append(SourceStatus("azure", account, _status(account, tenant, organization, errors), errors))
     return inventory
+
+
+def _one_grant_per_assignment(grants: list[Grant]) -> list[Grant]:
+    """A role assignment above the subscriptions (at a management group or the root scope) is listed
+    by every subscription below it: one grant per assignment and holder. The read that left least
+    unread gives its role's name and actions; what any read left unread stays unknown, so a grant
+    one subscription read partially never looks complete."""
+    listed: dict[tuple[str, ...], list[Grant]] = {}
+    for grant in grants:
+        assignment_id = grant.attributes.get("assignment_id") if grant.source == "roleAssignment" else None
+        via_group = str(grant.attributes.get("via_group") or "")
+        key = (str(assignment_id).lower(), grant.identity_uid, via_group) if assignment_id else (grant.uid,)
+        listed.setdefault(key, []).append(grant)
+    merged = []
+    for reads in listed.values():
+        fullest = min(reads, key=lambda grant: len(grant.unknown))
+        unknown = list(dict.fromkeys(field for grant in reads for field in grant.unknown))
+        merged.append(fullest if len(reads) == 1 else dataclasses.replace(fullest, unknown=unknown))
+    return merged
 
 
 def _grants_unknown(identities: list[Identity]) -> None:
