@@ -147,8 +147,7 @@ def _subscription(
     account = Account(uid=sub, provider="azure", name=str(subscription.get("displayName") or sub), kind="subscription",
                       parent=tenant, tags=dict(subscription.get("tags") or {}))  # fmt: skip
     account.unknown += AGENTS_UNREAD
-    environment = next((v for k, v in account.tags.items() if k.lower() in ("environment", "env")), None)
-    account.environment = environment
+    account.environment = records.tag(account.tags, "environment", "env")
     home = subscription.get("tenantId")
     if home and str(home) != tenant:  # Azure Lighthouse: another tenant's subscription, delegated to this one
         account.attributes["delegated_from_tenant"] = str(home)

@@ -176,10 +176,20 @@ def service_principal(
     return identity
 
 
+def tag(tags: dict[str, Any], *names: str) -> str | None:
+    """The first non-empty value of an ARM tag among ``names`` (lower case): tag names are
+    case-insensitive in Azure, so ``OWNER`` and ``Owner`` are the ``owner`` tag."""
+    by_name: dict[str, Any] = {}
+    for key, value in tags.items():
+        if value not in (None, ""):
+            by_name.setdefault(str(key).lower(), value)
+    value = next((by_name[name] for name in names if name in by_name), None)
+    return None if value is None else str(value)
+
+
 def owner_tag(tags: dict[str, Any]) -> str | None:
     """The owner an ARM resource's tags name."""
-    owner = tags.get("owner") or tags.get("Owner")
-    return str(owner) if owner else None
+    return tag(tags, "owner")
 
 
 def app_permission_grants(
