@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBin
 
 # The newest migration's revision: a database at it opens without loading alembic (a test keeps
 # this equal to the migrations' head).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 metadata = MetaData()
 
@@ -36,4 +36,6 @@ scans = Table(
     Column("executive", LargeBinary),  # zlib of the executive report's summary (reports/executive.py)
     Column("drift_index", LargeBinary),  # what a diff reads (history/drift_index.py)
     Column("control_set", String(64)),  # store.control_set: scans of the same one are comparable
+    Column("shard", String(16)),  # "i/n" of a sharded scan (--shard); none: unsharded
+    Column("scan_run", String(200)),  # the run of its group it belongs to (--scan-run); none: not named
 )
