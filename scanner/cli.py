@@ -234,6 +234,9 @@ class _EpilogOnDemand(click.Command):
 @click.option("--scan-group", help="Store this scan in a group (the shards of one sharded scan).")
 @click.option("--shard", help="i/n: scan only the accounts, subscriptions and projects of shard i of n.")
 @click.option(
+    "--scan-run", help="Store this scan as part of run KEY of its group (a CI run id): a merged report takes one run."
+)
+@click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
     is_eager=True,
@@ -262,6 +265,7 @@ def scan(
     no_history: bool,
     scan_group: str | None,
     shard: str | None,
+    scan_run: str | None,
     **source_settings: str | None,
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
@@ -309,10 +313,10 @@ def scan(
         shard_of_run = bool(scan_group) and settings["shard"] is not None  # its own accounts in earlier runs
         group = None if shard_of_run else scan_group
         scope = scan_scope(result) if group is None else None
-        outside = scan_group if shard_of_run else None
+        outside = scan_group if shard_of_run else None  # but for its own earlier runs (with --scan-run)
         controls = control_set(result)  # only scans of the same controls are comparable
-        earlier = store.trend(group, scope=scope, outside=outside, controls=controls)
-        result.trend = [*earlier, trend_point(result, store.previous_side(group, scope, outside, controls))]
+        earlier = store.trend(group, scope=scope, outside=outside, controls=controls, run=scan_run)
+        result.trend = [*earlier, trend_point(result, store.previous_side(group, scope, outside, controls, scan_run))]
     packer = ResultsPacker() if store is not None else None
     # computed once for the PDF and the history, which keeps it to render the PDF again
     executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None
@@ -330,7 +334,7 @@ def scan(
         if "json" not in chosen_formats:  # packed as it would have been written
             for piece in results_pieces(result):
                 packer.add(piece.encode("utf-8"))
-        store.save(result, packer, scan_group, executive)
+        store.save(result, packer, scan_group, executive, shard=settings["shard"], run=scan_run)
         retention = (config.get("history") or {}).get("retention_days")
         if retention:
             store.prune(int(retention))
@@ -505,10 +509,18 @@ def _diff_side(reference: str, db: str | None) -> Side:
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("nhiscan-out"), show_default=True)
 @click.option("--paper", type=click.Choice(PAPER_SIZES), default="a4", show_default=True, help="PDF page size.")
 @click.option("--db", help="History database URL, for scan ids and groups.")
-@click.option("--scan-group", help="Merge the stored scans of this group (a sharded scan) into one report.")
+@click.option("--scan-group", help="Merge the latest run of this group (its shards' latest scans) into one report.")
+@click.option("--scan-run", help="With --scan-group: merge this run of the group (its --scan-run key), not the latest.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def report(
-    results: str | None, formats: str, output_dir: Path, paper: str, db: str | None, scan_group: str | None, quiet: bool
+    results: str | None,
+    formats: str,
+    output_dir: Path,
+    paper: str,
+    db: str | None,
+    scan_group: str | None,
+    scan_run: str | None,
+    quiet: bool,
 ) -> None:
     """Render the reports of an earlier scan, from its RESULTS file (results.json) or its stored scan id,
     or of a whole scan group, without re-scanning."""
@@ -519,12 +531,12 @@ def report(
     executive = None
     if scan_group and results:
         raise UsageError("name a RESULTS file or scan id, or --scan-group, not both")
+    if scan_run and not scan_group:
+        raise UsageError("--scan-run names a run of the group given with --scan-group")
     if scan_group:
-        from scanner.history.merge import merge_results
+        from scanner.history.merge import merge_group
 
-        store = HistoryStore(db, must_exist=True)
-        result = merge_results(store.group(scan_group), load_catalogs(), scan_group)
-        result.trend = store.trend(scan_group)
+        result = merge_group(HistoryStore(db, must_exist=True), load_catalogs(), scan_group, scan_run)
     elif results:
         result, executive = _report_input(results, db, chosen_formats)
     else:

@@ -1,20 +1,39 @@
-"""One report from a scan group: the shards of a sharded scan, merged.
+"""One report from a scan group: the shards of one run of a sharded scan, merged.
 
-Shards cover disjoint accounts, so findings and counts add up; records seen by more than one shard
-(a tenant, a shared log source) are kept once. Scores, framework posture and the gate are computed
-again from the merged counts, exactly as for a single scan."""
+A group's run is the latest scan of each shard (see ``HistoryStore.group_runs``): a group name
+used every week, or a shard run again, never adds a scan to its own earlier copy. Shards cover
+disjoint accounts, so findings and counts add up; a finding seen by more than one shard (a tenant,
+a shared log source) is kept once, from the latest scan, and counted once. Scores, framework
+posture and the gate are computed again from the merged counts, exactly as for a single scan, with
+the settings (``fail_on``) of the run's latest scan. A shard the run is missing is a source that
+failed, named in the report and the gate, never filled in from another run."""
 
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from scanner.diff import Side, side_of
 from scanner.frameworks import weighted_score
-from scanner.model import ControlSummary, Inventory, ScanMeta, ScanResult, WaiverReport
+from scanner.model import (
+    ControlSummary,
+    Inventory,
+    ScanMeta,
+    ScanResult,
+    SourceError,
+    SourceStatus,
+    TrendPoint,
+    WaiverReport,
+)
 from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory
+
+if TYPE_CHECKING:
+    from scanner.history.store import GroupRun, HistoryStore, MissingShard
+
+TREND_RUNS = 12  # runs on a merged report's trend, its own the last
 
 T = TypeVar("T")
 
@@ -26,8 +45,44 @@ def _unique(items: Iterable[T], key: Any) -> list[T]:
     return list(seen.values())
 
 
-def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> ScanResult:
-    first = results[0]
+def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | None = None) -> ScanResult:
+    """The merged report of the group's latest run (or of its run ``run``), with its trend: one
+    point per run of the group, never one per shard. Earlier runs are on it when they hold every
+    shard and evaluated the same controls (as for one scan's trend); new and resolved failures are
+    counted against the run before on it."""
+    runs = store.group_runs(group)
+    chosen = store.group_run(group, run)
+    earlier = [
+        r for r in runs if r.finished < chosen.finished and r.complete and r.control_sets == chosen.control_sets
+    ][-(TREND_RUNS - 1) :]
+    trend: list[TrendPoint] = []
+    before: Side | None = None
+    for past in earlier:  # one run held at a time
+        merged_past = _merged_run(store, catalogs, past)
+        trend.append(_trend_point(merged_past, before))
+        before = side_of(merged_past)
+    merged = _merged_run(store, catalogs, chosen)
+    merged.trend = [*trend, _trend_point(merged, before)]
+    return merged
+
+
+def _merged_run(store: HistoryStore, catalogs: Catalogs, run: GroupRun) -> ScanResult:
+    return merge_results([store.load(i) for i in run.scan_ids], catalogs, run.group, run.missing)
+
+
+def _trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
+    from scanner.history.store import trend_point
+
+    return trend_point(result, before)
+
+
+def merge_results(
+    results: list[ScanResult], catalogs: Catalogs, group: str, missing: Sequence[MissingShard] = ()
+) -> ScanResult:
+    """The scans of one run (see ``HistoryStore.group_run``) as one; ``missing``: the shards the
+    run holds no scan of, each a failed source of the merged report."""
+    results = sorted(results, key=lambda r: r.scan.finished, reverse=True)  # the latest scan's copy wins
+    latest = results[0]
     controls: dict[str, ControlSummary] = {}
     for result in results:
         for control in result.controls:
@@ -53,32 +108,46 @@ def merge_results(results: list[ScanResult], catalogs: Catalogs, group: str) -> 
     )
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
     findings = _unique((f for r in results for f in r.findings), lambda f: f.fingerprint)
+    kept = {id(f) for f in findings}
+    for result in results:  # a finding kept once is counted once
+        for finding in result.findings:
+            if id(finding) not in kept and finding.control_id in controls:
+                counts = controls[finding.control_id].counts
+                counts[finding.status] = counts.get(finding.status, 0) - 1
     sources = _unique((s for r in results for s in r.scan.sources), lambda s: (s.name, s.account))
+    sources += [
+        SourceStatus("shard", gap.shard, "failed", [SourceError(f"scan group {group}", gap.detail)]) for gap in missing
+    ]
     estate = dataclasses.replace(inventory or Inventory(collected_at=as_of), sources=sources)
     frameworks = framework_postures(
         catalogs, [f for f in framework_ids if f in catalogs.frameworks], summaries, findings, estate
     )
     merged = ScanResult(
         scan=ScanMeta(
-            id=f"group-{group}-{uuid.uuid4().hex[:8]}",
+            id=f"group-{group}-{_run_id(results)}",
             started=min(r.scan.started for r in results),
             finished=max(r.scan.finished for r in results),
             as_of=as_of,
             sources=sources,
-            fail_on=first.scan.fail_on,
+            fail_on=latest.scan.fail_on,
         ),
         score=weighted_score(summaries),
         controls=summaries,
         findings=findings,
         frameworks=frameworks,
         waivers=waivers,
-        inventory_summary=summarize_inventory(inventory) if inventory else first.inventory_summary,
-        tool=first.tool,
+        inventory_summary=summarize_inventory(inventory) if inventory else latest.inventory_summary,
+        tool=latest.tool,
         inventory=inventory,
         capabilities={k: v for r in results for k, v in r.capabilities.items()},
     )
-    merged.gate = gate(merged, first.scan.fail_on)
+    merged.gate = gate(merged, latest.scan.fail_on)
     return merged
+
+
+def _run_id(results: list[ScanResult]) -> str:
+    """The same for the same scans merged: a run's point on the trend of a later run is its own."""
+    return hashlib.sha256("\n".join(sorted(r.scan.id for r in results)).encode("utf-8")).hexdigest()[:8]
 
 
 def _judged(results: list[ScanResult]) -> list[ScanResult]:

@@ -14,6 +14,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from scanner.reports.executive import ExecutiveView, executive_view, from_summar
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
 from scanner.results_lines import FINDINGS_OPENING, LIST_CLOSING
+from scanner.sharding import Shard
 
 _T = TypeVar("_T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -316,18 +318,30 @@ class HistoryStore:
         results_json: str | ResultsPacker,
         group: str | None = None,
         executive: ExecutiveView | None = None,
+        shard: Shard | None = None,
+        run: str | None = None,
     ) -> TrendPoint:
         """Store a scan in one transaction: readers see all of it or none of it. ``results_json``:
         its results.json text, or the packer that saw it written; ``executive``: its executive
-        view, if the scan computed it already (for its PDF)."""
+        view, if the scan computed it already (for its PDF); ``shard`` and ``run``: which shard of
+        which run of its group it is (see ``group_runs``)."""
         sources = [
             {"name": s.name, "account": s.account, "status": s.status, "errors": len(s.errors)}
             for s in result.scan.sources
         ]
         point = result.trend[-1] if result.trend and result.trend[-1].scan_id == result.scan.id else None
-        point = point or trend_point(
-            result, self.previous_side(group, None if group else scan_scope(result), controls=control_set(result))
-        )  # the scan command computed it already
+        if point is None:  # the scan command computed it already
+            of_run = group is not None and shard is not None  # compared with its own accounts in earlier runs
+            point = trend_point(
+                result,
+                self.previous_side(
+                    None if of_run else group,
+                    scan_scope(result) if of_run or group is None else None,
+                    outside=group if of_run else None,
+                    controls=control_set(result),
+                    run=run,
+                ),
+            )
         if isinstance(results_json, ResultsPacker):
             stored_results = results_json.packed()
             blocks, blocks_end = results_json.findings_blocks, results_json.findings_end
@@ -364,6 +378,8 @@ class HistoryStore:
                     executive=_pack(summary_document(result, executive or executive_view(result))),
                     drift_index=index,
                     control_set=control_set(result),
+                    shard=None if shard is None else str(shard),
+                    scan_run=run,
                 )
             )
         return point
@@ -375,10 +391,11 @@ class HistoryStore:
         scope: frozenset[str] | None = None,
         outside: str | None = None,
         controls: str | None = None,
+        run: str | None = None,
     ) -> set[str] | None:
         """Failing fingerprints of the latest stored scan of the group (or, with no group, of the
-        same ``scope``; see ``trend`` for ``outside`` and ``controls``); None when there is none."""
-        earlier = self.trend(group, limit=1, scope=scope, outside=outside, controls=controls)
+        same ``scope``; see ``trend`` for ``outside``, ``run`` and ``controls``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope, outside=outside, controls=controls, run=run)
         if not earlier:
             return None
         with self.engine.connect() as connection:
@@ -428,12 +445,14 @@ class HistoryStore:
         scope: frozenset[str] | None = None,
         outside: str | None = None,
         controls: str | None = None,
+        run: str | None = None,
     ) -> list[TrendPoint]:
         """The last ``limit`` scans of the group, oldest first. Without a group, the ungrouped scans
         of the same ``scope`` (see ``scan_scope``) among the last SCOPE_WINDOW: a demo scan, an empty
         folder and an AWS organisation never share one trend line. With ``outside`` (one shard of
         a sharded run, its group that run's), the scans of the same scope in any other group or none:
-        the same shard in earlier runs, never its sibling shards. With ``controls`` (see
+        the same shard in earlier runs, never its sibling shards; with ``run`` as well (the run's
+        key), also those of the same group in its other runs. With ``controls`` (see
         ``control_set``), only the scans that evaluated the same controls: a scan limited to one
         framework is on a line of its own."""
         if (group is None and scope is not None) or controls is not None:
@@ -442,7 +461,7 @@ class HistoryStore:
                 row
                 for row in listed
                 if (scope is None or _row_scope(row) == scope)
-                and (outside is None or row["scan_group"] != outside)
+                and (outside is None or row["scan_group"] != outside or (run is not None and row["scan_run"] != run))
                 and (controls is None or row["control_set"] == controls)
             ]
             rows = list(reversed(rows[:limit]))
@@ -542,10 +561,11 @@ class HistoryStore:
         scope: frozenset[str] | None = None,
         outside: str | None = None,
         controls: str | None = None,
+        run: str | None = None,
     ) -> Side | None:
         """What a diff reads of the latest stored scan of the group (or, with no group, of the same
-        ``scope``; see ``trend`` for ``outside`` and ``controls``); None when there is none."""
-        earlier = self.trend(group, limit=1, scope=scope, outside=outside, controls=controls)
+        ``scope``; see ``trend`` for ``outside``, ``run`` and ``controls``); None when there is none."""
+        earlier = self.trend(group, limit=1, scope=scope, outside=outside, controls=controls, run=run)
         if not earlier:
             return None
         scan_id = earlier[-1].scan_id
@@ -581,12 +601,41 @@ class HistoryStore:
         return str(matches[0])
 
     @_guarded
-    def group(self, group: str) -> list[ScanResult]:
+    def group_runs(self, group: str) -> list[GroupRun]:
+        """The runs of a scan group, oldest first (see ``GroupRun``): a scan stored with a run key
+        (``--scan-run``) is of that run; scans stored without one are together one run. Each
+        run is the latest scan of each shard i/n, n that of the run's latest sharded scan, and the
+        latest scan of each scope of those stored without a shard; an older scan that read an
+        account a newer one of the run read is superseded, whatever its shard. A shard of n the run
+        holds no scan of is named missing, with its latest scan in another run, which is never
+        taken in its place."""
+        query = (
+            select(scans.c.id, scans.c.finished, scans.c.sources, scans.c.shard, scans.c.scan_run,
+                   scans.c.control_set)
+            .where(scans.c.scan_group == group)
+            .order_by(scans.c.finished.desc(), scans.c.id.desc())
+        )  # fmt: skip
         with self.engine.connect() as connection:
-            ids = connection.execute(select(scans.c.id).where(scans.c.scan_group == group)).scalars().all()
-        if not ids:
+            rows = [dict(row._mapping) for row in connection.execute(query)]
+        if not rows:
             raise InputError(f"no stored scans in group {group}")
-        return [self.load(scan_id) for scan_id in ids]
+        keys = list(dict.fromkeys(row["scan_run"] for row in rows))  # newest run first
+        runs = [_group_run(group, key, [row for row in rows if row["scan_run"] == key], rows) for key in keys]
+        return list(reversed(runs))
+
+    def group(self, group: str, run: str | None = None) -> list[ScanResult]:
+        """The scans of the group's latest run (or of run ``run``), newest first (see ``group_runs``)."""
+        return [self.load(scan_id) for scan_id in self.group_run(group, run).scan_ids]
+
+    def group_run(self, group: str, run: str | None = None) -> GroupRun:
+        """The group's latest run, or its run ``run``."""
+        runs = self.group_runs(group)
+        if run is None:
+            return runs[-1]
+        for candidate in runs:
+            if candidate.run == run:
+                return candidate
+        raise InputError(f"no stored scans of run {run} in group {group}")
 
     @_guarded
     def count(self) -> int:
@@ -595,6 +644,80 @@ class HistoryStore:
 
 
 SCOPE_WINDOW = 1000  # stored scans searched for earlier scans of the same scope
+
+
+@dataclass(frozen=True, slots=True)
+class MissingShard:
+    shard: str  # "i/n"
+    detail: str  # why, and the shard's latest scan in another run, if any
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRun:
+    """One run of a scan group: the scans a merged report of it merges (newest first)."""
+
+    group: str
+    run: str | None  # its key (--scan-run); None for the scans stored without one
+    scan_ids: list[str]
+    finished: datetime  # of its latest scan
+    shards: int | None  # n, when its scans are shards of n
+    missing: list[MissingShard] = field(default_factory=list)
+    control_sets: frozenset[str | None] = frozenset()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def _group_run(group: str, key: str | None, rows: list[dict[str, Any]], everything: list[dict[str, Any]]) -> GroupRun:
+    """A run of ``rows`` (newest first); ``everything``: all the group's scans, for missing shards."""
+    sharded = [(row, Shard.parse(row["shard"])) for row in rows if row["shard"]]
+    count = sharded[0][1].count if sharded and sharded[0][1] is not None else None
+    kept: list[dict[str, Any]] = []
+    taken: set[str] = set()  # "i/n" of the shards kept; the scope of each unsharded scan kept
+    read: set[str] = set()  # sources and accounts read by the scans kept
+    for row in rows:
+        shard = Shard.parse(row["shard"]) if row["shard"] else None
+        scope = _row_scope(row)
+        accounts = {item for item in scope if not item.endswith(":")}  # a source of no account is no overlap
+        if shard is not None:
+            slot = str(shard)
+            if shard.count != count or slot in taken:
+                continue
+            # sibling shards may both list a tenant-wide source; only an unsharded scan overlaps one
+            if accounts & {item for r in kept if not r["shard"] for item in _row_scope(r)}:
+                continue
+        else:
+            slot = "scope " + "\n".join(sorted(scope))
+            if slot in taken or accounts & read:
+                continue
+        kept.append(row)
+        taken.add(slot)
+        read |= accounts
+    missing = []
+    for index in range(1, (count or 0) + 1):
+        slot = f"{index}/{count}"
+        if slot in taken:
+            continue
+        named = f"run {key}" if key is not None else "the scans stored without a run key"
+        elsewhere = next((r for r in everything if r["shard"] == slot and r["scan_run"] != key), None)
+        detail = f"no scan of shard {slot} in {named} of group {group}"
+        if elsewhere is not None:
+            of = f"run {elsewhere['scan_run']}" if elsewhere["scan_run"] is not None else "no named run"
+            detail += (
+                f"; its latest scan ({elsewhere['id']}, finished {_aware(elsewhere['finished']):%Y-%m-%d %H:%M} UTC) "
+                f"is of {of} and is not merged"
+            )
+        missing.append(MissingShard(slot, detail))
+    return GroupRun(
+        group=group,
+        run=key,
+        scan_ids=[row["id"] for row in kept],
+        finished=_aware(rows[0]["finished"]),
+        shards=count,
+        missing=missing,
+        control_sets=frozenset(row["control_set"] for row in kept),
+    )
 
 
 def scan_scope(result: ScanResult) -> frozenset[str]:

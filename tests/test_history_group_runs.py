@@ -1,0 +1,211 @@
+"""A scan group's merged report is of one run: the latest scan of each shard (of each scope, for
+scans without a shard), so that a group name used every week or a shard run twice never counts a
+finding twice, never keeps a failure the latest run fixed, and says which shard a run is missing
+instead of mixing in another run's. Its trend is one point per run, never one per shard."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, Table, select
+
+from scanner.history.merge import merge_group
+from scanner.history.store import HistoryStore
+from scanner.model import ScanResult
+from scanner.reports.json_results import render
+from scanner.scan import gate
+from scanner.sharding import Shard
+from scanner.sources import SourceSpec, collect
+
+from .postgres import postgres_server
+from .test_history import _demo_part
+
+AWS, REST = {"aws"}, {"azure", "gcp", "manifest"}
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'history.db'}"
+        return
+    url = request.getfixturevalue("postgres")
+    with HistoryStore(url).engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, alembic_version")
+    yield url
+
+
+@pytest.fixture(scope="module")
+def whole():
+    return collect(SourceSpec("demo"))
+
+
+def _fixed(result: ScanResult, catalogs, whole, providers: set[str]) -> tuple[ScanResult, str]:
+    """The same part scanned again after one failing identity was removed: that failure is fixed."""
+    failing = next(f for f in result.findings if f.status == "fail" and f.resource.type == "identity")
+    smaller = dataclasses.replace(whole, identities=[i for i in whole.identities if i.uid != failing.resource.uid])
+    again = _demo_part(smaller, catalogs, providers)
+    assert failing.fingerprint not in {f.fingerprint for f in again.findings}
+    return again, failing.fingerprint
+
+
+def _agrees(merged: ScanResult | dict) -> int:
+    """The merged report's figures agree with each other: its controls' failing counts, its
+    failing findings and its trend's last point (the severity table). Returns the failures."""
+    document = merged if isinstance(merged, dict) else json.loads(render(merged))
+    failing = [f for f in document["findings"] if f["status"] == "fail"]
+    counted = sum(c["counts"].get("fail", 0) for c in document["controls"])
+    assert counted == len(failing), "counts and findings disagree"
+    if document["trend"]:
+        assert document["trend"][-1]["failing"] == len(failing)
+        assert sum(document["trend"][-1]["failing_by_severity"].values()) == len(failing)
+    return len(failing)
+
+
+def _save(store: HistoryStore, result: ScanResult, shard: str | None, run: str | None, group: str = "weekly") -> None:
+    store.save(result, render(result), group=group, shard=Shard.parse(shard), run=run)
+
+
+def test_a_reused_group_merges_only_its_latest_scan(cli, catalogs, whole, db_url: str, tmp_path: Path) -> None:
+    """docs/history.md's own configuration stores every scan in group 'weekly': the merged report
+    had added up all of them (714 failing results beside a severity table of 358), kept a failure
+    the latest scan had fixed and gated on the first scan's fail_on."""
+    store = HistoryStore(db_url)
+    before = _demo_part(whole, catalogs, AWS | REST)
+    _save(store, before, None, None)
+    latest, fixed = _fixed(before, catalogs, whole, AWS | REST)
+    latest.scan.fail_on, latest.gate = "critical", gate(latest, "critical")  # it gates on critical only
+    _save(store, latest, None, None)
+    out = tmp_path / "merged"
+    assert cli("report", "--scan-group", "weekly", "--db", db_url, "--format", "json", "-o", str(out)).exit_code == 0
+    merged = json.loads((out / "results.json").read_text())
+    assert _agrees(merged) == sum(1 for f in latest.findings if f.status == "fail")
+    assert {f["fingerprint"] for f in merged["findings"]} == {f.fingerprint for f in latest.findings}
+    assert fixed not in {f["fingerprint"] for f in merged["findings"]}, "the fix is shown"
+    assert {c["id"]: c["counts"] for c in merged["controls"]} == {c.id: c.counts for c in latest.controls}
+    assert merged["score"] == latest.score
+    assert merged["gate"]["fail_on"] == "critical" and merged["scan"]["fail_on"] == "critical"
+
+
+def test_a_shard_run_again_replaces_its_earlier_scan(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    first = _demo_part(whole, catalogs, AWS)
+    _save(store, first, "1/2", "r1")
+    _save(store, _demo_part(whole, catalogs, REST), "2/2", "r1")
+    rerun = _demo_part(whole, catalogs, REST)
+    _save(store, rerun, "2/2", "r1")
+    merged = merge_group(store, catalogs, "weekly")
+    assert _agrees(merged) == sum(1 for p in (first, rerun) for f in p.findings if f.status == "fail")
+    for control in merged.controls:
+        parts = [c for p in (first, rerun) for c in p.controls if c.id == control.id]
+        assert control.counts == {k: sum(c.counts.get(k, 0) for c in parts) for k in control.counts}
+    assert not merged.gate["incomplete_sources"]
+
+
+def test_a_shard_the_latest_run_lacks_is_named_not_taken_from_the_run_before(catalogs, whole, db_url: str) -> None:
+    """Run w48 stored shard 1 of 2 only: shard 2's latest scan is of w47, a week older. Mixing it in
+    silently would report last week's failures as this week's; it is a named gap instead."""
+    store = HistoryStore(db_url)
+    _save(store, _demo_part(whole, catalogs, AWS), "1/2", "w47")
+    stale = _demo_part(whole, catalogs, REST)
+    _save(store, stale, "2/2", "w47")
+    latest = _demo_part(whole, catalogs, AWS)
+    _save(store, latest, "1/2", "w48")
+    merged = merge_group(store, catalogs, "weekly")
+    assert {f.fingerprint for f in merged.findings} == {f.fingerprint for f in latest.findings}
+    assert _agrees(merged) == sum(1 for f in latest.findings if f.status == "fail")
+    gap = next(s for s in merged.scan.sources if s.name == "shard")
+    assert (gap.account, gap.status) == ("2/2", "failed")
+    assert "w48" in gap.errors[0].message and "w47" in gap.errors[0].message
+    assert merged.gate["incomplete_sources"] == ["shard:2/2"]
+    assert not merged.gate["passed"] or merged.gate["incomplete_sources"], "never a silent pass"
+    earlier = merge_group(store, catalogs, "weekly", run="w47")
+    assert not earlier.gate["incomplete_sources"], "an earlier run can be merged by its key"
+
+
+def test_the_merged_trend_is_one_point_per_run(cli, catalogs, whole, db_url: str, tmp_path: Path) -> None:
+    """The merged results.json's trend had been the group's scans: the two shards of one run drawn
+    as two successive scans, [(66.1, 358), (None, 0)]."""
+    store = HistoryStore(db_url)
+    week1 = [_demo_part(whole, catalogs, AWS), _demo_part(whole, catalogs, REST)]
+    _save(store, week1[0], "1/2", "w47")
+    _save(store, week1[1], "2/2", "w47")
+    fixed, _ = _fixed(week1[1], catalogs, whole, REST)
+    week2 = [_demo_part(whole, catalogs, AWS), fixed]
+    _save(store, week2[0], "1/2", "w48")
+    _save(store, week2[1], "2/2", "w48")
+    out = tmp_path / "merged"
+    assert cli("report", "--scan-group", "weekly", "--db", db_url, "--format", "json", "-o", str(out)).exit_code == 0
+    merged = json.loads((out / "results.json").read_text())
+    failing = _agrees(merged)
+    assert [p["failing"] for p in merged["trend"]] == [
+        sum(1 for p in week1 for f in p.findings if f.status == "fail"),
+        failing,
+    ]
+    assert merged["trend"][-1]["score"] == merged["score"]
+    failing_then, failing_now = ({f.fingerprint for p in week for f in p.findings if f.status == "fail"}
+                                 for week in (week1, week2))  # fmt: skip
+    assert (merged["trend"][-1]["new"], merged["trend"][-1]["resolved"]) == (0, len(failing_then - failing_now))
+    assert failing_then - failing_now, "the identity removed had failed"
+
+
+def test_shards_stored_without_a_run_key_are_one_run_and_one_trend_point(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _save(store, _demo_part(whole, catalogs, AWS), "1/2", None, group="2026-w48")
+    _save(store, _demo_part(whole, catalogs, REST), "2/2", None, group="2026-w48")
+    merged = merge_group(store, catalogs, "2026-w48")
+    assert len(merged.trend) == 1 and merged.trend[0].score == merged.score
+    assert _agrees(merged) and not merged.gate["incomplete_sources"]
+
+
+def test_a_shard_never_stored_is_named(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _save(store, _demo_part(whole, catalogs, AWS), "1/3", "r1")
+    _save(store, _demo_part(whole, catalogs, REST), "3/3", "r1")
+    merged = merge_group(store, catalogs, "weekly")
+    assert merged.gate["incomplete_sources"] == ["shard:2/3"]
+    assert "no scan of shard 2/3" in merged.scan.sources[-1].errors[0].message
+
+
+def test_scans_stored_before_shards_were_recorded_are_unsharded(catalogs, whole, db_url: str, tmp_path: Path) -> None:
+    """A history at revision 0005 holds no shard: its scans of a group are merged per scope, as
+    before, after the upgrade."""
+    donor = HistoryStore(f"sqlite:///{tmp_path / 'donor.db'}")
+    parts = [_demo_part(whole, catalogs, AWS), _demo_part(whole, catalogs, REST)]
+    for part in parts:
+        donor.save(part, render(part), group="weekly")
+    with donor.engine.connect() as connection:
+        rows = [
+            dict(r._mapping) for r in connection.execute(select(Table("scans", MetaData(), autoload_with=connection)))
+        ]
+    old = HistoryStore(db_url, migrate=False)
+    old.migrate("0005")
+    with old.engine.begin() as connection:
+        table = Table("scans", MetaData(), autoload_with=connection)
+        for row in rows:
+            connection.execute(table.insert().values({k: v for k, v in row.items() if k in table.c}))
+    merged = merge_group(HistoryStore(db_url), catalogs, "weekly")
+    assert {f.fingerprint for f in merged.findings} == {f.fingerprint for p in parts for f in p.findings}
+    assert _agrees(merged) and not merged.gate["incomplete_sources"]
+
+
+def test_a_sharded_scan_into_a_fixed_group_keeps_its_own_trend(cli, db_url: str, tmp_path: Path) -> None:
+    """With a fixed group and a run key, a shard's trend is the same shard in the group's earlier
+    runs (before, a shard's scans in its own group were never its past: no trend, no new failures)."""
+    for week in ("w47", "w48"):
+        outcome = cli("scan", "demo", "--shard", "1/1", "--scan-group", "weekly", "--scan-run", week, "--db", db_url,
+                      "--format", "json", "-q", "--output-dir", str(tmp_path / week))  # fmt: skip
+        assert outcome.exit_code == 1, outcome.output
+    latest = json.loads((tmp_path / "w48" / "results.json").read_text())
+    assert len(latest["trend"]) == 2 and latest["trend"][-1]["new"] == 0
+    (row, _) = HistoryStore(db_url).listing("weekly")
+    assert (row["shard"], row["scan_run"]) == ("1/1", "w48")
