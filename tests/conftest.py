@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from scanner.cli import main
 from scanner.engine.context import EvalContext
 from scanner.engine.selftest import fragment_to_data
+from scanner.history.store import HistoryStore
 from scanner.inventory_io import inventory_from_data
 from scanner.model import Inventory, ScanResult
 from scanner.scan import Catalogs, ScanOptions, load_catalogs, run_scan
@@ -140,3 +141,24 @@ def fake_azure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
     seed(fake.state)
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server for one test module (see tests/postgres.py)."""
+    from .postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty history database: a SQLite file, then the module's PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'history.db'}"
+        return
+    url = request.getfixturevalue("postgres")
+    with HistoryStore(url).engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, alembic_version")
+    yield url

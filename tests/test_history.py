@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -28,25 +27,6 @@ from scanner.sharding import Shard
 from scanner.sources import SourceSpec, collect
 
 from .conftest import REPO_ROOT
-from .postgres import postgres_server
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'history.db'}"
-        return
-    url = request.getfixturevalue("postgres")
-    store = HistoryStore(url)
-    with store.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, alembic_version")
-    yield url
 
 
 def demo_scan(catalogs, **options):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,27 +20,9 @@ from scanner.scan import gate
 from scanner.sharding import Shard
 from scanner.sources import SourceSpec, collect
 
-from .postgres import postgres_server
 from .test_history import _demo_part
 
 AWS, REST = {"aws"}, {"azure", "gcp", "manifest"}
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'history.db'}"
-        return
-    url = request.getfixturevalue("postgres")
-    with HistoryStore(url).engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, alembic_version")
-    yield url
 
 
 @pytest.fixture(scope="module")
