@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from scanner.loading import check_depth, parse_json, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant, SourceError
-from scanner.sources.manifests.mcp import server_records, url_tool_type
+from scanner.sources.manifests.mcp import server_records, shape_of, shown_key, url_tool_type
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 MANIFEST_SUFFIXES = (".nhiscan.yaml", ".nhiscan.yml", ".nhiscan.json")
@@ -30,6 +30,7 @@ class Parsed:
     grants: list[Grant] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
     gaps: list[SourceError] = field(default_factory=list)  # what of the file was not read
+    unread: list[str] = field(default_factory=list)  # entries of a shape their format does not have
 
 
 class NotAManifest(Exception):
@@ -69,16 +70,23 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     scan = SecretScan(f"{account}/{relpath}", relpath, text.splitlines())
     if document.get("nhiscan") is not None or relpath.endswith(MANIFEST_SUFFIXES):
         parsed = _nhiscan(document, scan, account)
-    elif isinstance(servers := document.get("mcpServers", document.get("servers")), dict) or _project_servers(document):
+    elif (
+        "mcpServers" in document  # of any shape: a client configuration, its servers perhaps unreadable
+        or isinstance(document.get("servers"), dict)
+        or _project_servers(document)
+    ):
         section = "servers" if "servers" in document and "mcpServers" not in document else "mcpServers"
-        parsed = _client_config(document, servers if isinstance(servers, dict) else {}, section, scan, account)
+        parsed = _client_config(document, section, scan, account)
     elif "packages" in document or "remotes" in document:
         parsed = _registry_server(document, scan, account)
-    elif document.get("kind") == "Prompt" and isinstance(document.get("tools"), list):
+    elif document.get("kind") == "Prompt" and "tools" in document:
         parsed = _agent_framework(document, scan, account)
     else:
         raise NotAManifest(relpath)
     parsed.credentials = scan.credentials
+    if parsed.unread:  # an entry or a section of a shape its format does not have: its tools are unknown
+        parsed.agent.unknown.append("tools")
+        parsed.gaps += [SourceError(f"read {relpath}", message, "invalid") for message in parsed.unread]
     if scan.truncated:  # a secret past the cut may be there: no secret control can pass on this file
         parsed.agent.unknown.append("credentials")
         message = (
@@ -130,22 +138,55 @@ _PLATFORM_NAMES = {
 }
 
 
-def _client_config(
-    document: dict[str, Any], servers: dict[str, Any], section: str, scan: SecretScan, account: str
-) -> Parsed:
+def _client_config(document: dict[str, Any], section: str, scan: SecretScan, account: str) -> Parsed:
     platform = _platform(scan.relpath, section)
     label = _PLATFORM_NAMES.get(platform, "MCP client")
     name = f"{label} ({scan.relpath})"
     agent = _agent(scan.holder, account, name, platform, scan.relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
-    grants = server_records(servers, scan, _top_level_line(scan.lines, f'"{section}"'))
+    servers = document.get(section, {})
+    unread = (
+        [] if isinstance(servers, dict) else [f"{section} is {shape_of(servers)}, not a mapping; no server is read"]
+    )
+    grants, unread_servers = server_records(
+        servers if isinstance(servers, dict) else {}, scan, _top_level_line(scan.lines, f'"{section}"'), section=section
+    )
+    unread += unread_servers
     projects = _project_servers(document)
     for project, project_servers in projects.items():
         project_line = line_of(scan.lines, json.dumps(project, ensure_ascii=False) + ":")  # the key, not a value
-        grants += server_records(project_servers, scan, line_of(scan.lines, '"mcpServers"', project_line), project)
+        found, unread_servers = server_records(
+            project_servers,
+            scan,
+            line_of(scan.lines, '"mcpServers"', project_line),
+            project,
+            section=f"projects.{shown_key(project)}.mcpServers",
+        )
+        grants += found
+        unread += unread_servers
+    unread += _unreadable_projects(document) if platform == "claude-code" else []
     if projects:  # their servers are checked above, each once
         document = {**document, "projects": _without_servers(document["projects"])}
     scan.check(None, document, skip=frozenset({section}) if isinstance(document.get(section), dict) else frozenset())
-    return Parsed(agent, grants)
+    return Parsed(agent, grants, unread=unread)
+
+
+def _unreadable_projects(document: dict[str, Any]) -> list[str]:
+    """What of Claude Code's per-project servers cannot be read: ``projects`` that is no mapping,
+    a project that is no mapping, a project's ``mcpServers`` that is no mapping."""
+    if "projects" not in document:
+        return []
+    projects = document["projects"]
+    if not isinstance(projects, dict):
+        return [f"projects is {shape_of(projects)}, not a mapping of projects; no project's servers are read"]
+    unread: list[str] = []
+    for path, entry in projects.items():
+        shown = f"projects.{shown_key(str(path))}"
+        if not isinstance(entry, dict):
+            unread.append(f"{shown} is {shape_of(entry)}, not a mapping; its servers are not read")
+        elif "mcpServers" in entry and not isinstance(entry["mcpServers"], dict):
+            servers = entry["mcpServers"]
+            unread.append(f"{shown}.mcpServers is {shape_of(servers)}, not a mapping of servers; none is read")
+    return unread
 
 
 def _project_servers(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -178,40 +219,89 @@ def _top_level_line(lines: list[str], needle: str) -> int:
 
 
 def _registry_server(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
-    """An MCP server's registry entry: the server itself holds the credentials its users give it."""
+    """An MCP server's registry entry: the server itself holds the credentials its users give it.
+    ``packages`` and ``remotes`` are lists of mappings; another shape is a named gap (the tools
+    are unknown). A field of another shape leaves unknown what it tells: an ``identifier`` or
+    ``version`` that is no string leaves the package's pinning unknown, a ``transport`` that is no
+    mapping with a ``type`` (or a remote's ``type`` that is no string) its transport, a remote's
+    ``url`` that is no string its url."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
-    name = str(document.get("name") or relpath)
+    name = _text(document.get("name")) or relpath
     agent = _agent(holder, account, name, "mcp-server", relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
-    grants = []
-    for index, package in enumerate(document.get("packages") or []):
-        identifier = str(package.get("identifier", f"package-{index}"))
-        version = str(package.get("version") or document.get("version") or "")
-        pinned = bool(version) and "${" not in version and "${" not in identifier
-        line = line_of(lines, identifier[:30])
-        attributes = {
-            "location": {"file": relpath, "line": line},
-            "package": identifier,
-            "package_pinned": pinned,
-            "registry": package.get("registryType"),
-            "transport": (package.get("transport") or {}).get("type", "stdio"),
-            "tool_type": _package_name(identifier),
-        }
-        name = _package_name(identifier) if "://" in identifier else identifier
-        grants.append(Grant(holder, "tool", name, source="mcp:stdio", attributes=attributes))
-        scan.check(identifier, package, line)
-    for remote in document.get("remotes") or []:
-        url = str(remote.get("url", ""))
+    grants: list[Grant] = []
+    unread: list[str] = []
+    for index, package in _entries(document, "packages", unread):
+        grant = _registry_package(document, package, index, scan)
+        grants.append(grant)
+        scan.check(grant.name, package, grant.attributes["location"]["line"])
+    for _, remote in _entries(document, "remotes", unread):
+        url, unknown = remote.get("url", ""), []
+        if not isinstance(url, str):
+            url, unknown = "", ["attributes.url"]
         line = line_of(lines, url) if url else 1
-        attributes = {
-            "location": {"file": relpath, "line": line},
-            "url": url,
-            "transport": remote.get("type"),
-            "tool_type": url_tool_type(url),
-        }
-        grants.append(Grant(holder, "tool", url or "remote", source="mcp:http", attributes=attributes))
+        attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
+        if not unknown:
+            attributes["url"] = url
+        transport = remote.get("type")
+        if isinstance(transport, str | None):
+            attributes["transport"] = transport
+        else:
+            unknown.append("attributes.transport")
+        attributes["tool_type"] = url_tool_type(url)
+        grants.append(Grant(holder, "tool", url or "remote", source="mcp:http", attributes=attributes, unknown=unknown))
         scan.check(url, remote, line)
     scan.check(None, document, skip=frozenset({"packages", "remotes"}))
-    return Parsed(agent, grants)
+    return Parsed(agent, grants, unread=unread)
+
+
+def _registry_package(document: dict[str, Any], package: dict[str, Any], index: int, scan: SecretScan) -> Grant:
+    unknown: list[str] = []
+    identifier = package.get("identifier", f"package-{index}")
+    version = package.get("version") or document.get("version", "")
+    if "version" in package and not isinstance(package["version"], str):
+        version = package["version"]
+    if not isinstance(identifier, str):  # what runs is unknown, and so is whether it is pinned
+        identifier = None
+        unknown += ["attributes.package", "attributes.package_pinned"]
+    elif not isinstance(version, str):  # what runs is known, its version is not
+        unknown.append("attributes.package_pinned")
+    line = line_of(scan.lines, identifier[:30]) if identifier else 1
+    attributes: dict[str, Any] = {"location": {"file": scan.relpath, "line": line}}
+    if identifier is not None:
+        attributes["package"] = identifier
+        if isinstance(version, str):
+            attributes["package_pinned"] = bool(version) and "${" not in version and "${" not in identifier
+    attributes["registry"] = _text(package.get("registryType"))
+    transport = package.get("transport", {})
+    kind = transport.get("type", "stdio") if isinstance(transport, dict) else None
+    if isinstance(kind, str):
+        attributes["transport"] = kind
+    else:
+        unknown.append("attributes.transport")
+    attributes["tool_type"] = _package_name(identifier) if identifier is not None else ""
+    if identifier is None:
+        name = f"package-{index}"
+    else:
+        name = _package_name(identifier) if "://" in identifier else identifier
+    return Grant(scan.holder, "tool", name, source="mcp:stdio", attributes=attributes, unknown=unknown)
+
+
+def _entries(document: dict[str, Any], key: str, unread: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """The mappings a list field holds, by index; what is of another shape goes to ``unread``."""
+    if key not in document:
+        return []
+    value = document[key]
+    if not isinstance(value, list):
+        unread.append(f"{key} is {shape_of(value)}, not a list; none of its entries is read")
+        return []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            unread.append(f"{key}[{index}] is {shape_of(entry)}, not a mapping; it is not read")
+    return [(index, entry) for index, entry in enumerate(value) if isinstance(entry, dict)]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _package_name(identifier: str) -> str:
@@ -224,33 +314,44 @@ def _package_name(identifier: str) -> str:
 
 
 def _agent_framework(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
+    """A declarative agent's tools: ``tools`` is a list of mappings (another shape is a named gap).
+    A tool's ``kind`` that is no string leaves what it is unknown (its url and approval); a ``url``
+    that is no string leaves its url unknown."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
-    name = str(document.get("name") or relpath)
+    name = _text(document.get("name")) or relpath
     agent = _agent(holder, account, name, "agent-framework", relpath, unknown=list(_AGENT_FRAMEWORK_CANNOT_EXPRESS))
-    grants = []
-    for tool in document["tools"]:
-        if not isinstance(tool, dict):
-            continue
-        name = str(tool.get("name") or tool.get("kind") or "tool")
+    grants: list[Grant] = []
+    unread: list[str] = []
+    for _, tool in _entries(document, "tools", unread):
+        kind, url = tool.get("kind", ""), tool.get("url")
+        name = _text(tool.get("name")) or _text(kind) or "tool"
         line = line_of(lines, f"name: {name}")
-        attributes: dict[str, Any] = {
-            "location": {"file": relpath, "line": line},
-            "tool_type": url_tool_type(str(tool["url"])) if tool.get("url") else str(tool.get("kind", "")),
-        }
-        if tool.get("kind") == "mcp":
-            attributes["url"] = str(tool.get("url", ""))
+        attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
+        unknown: list[str] = []
+        if "url" in tool and not isinstance(url, str):
+            url = None
+            unknown.append("attributes.url")
+        attributes["tool_type"] = url_tool_type(url) if url else (kind if isinstance(kind, str) else "")
+        if not isinstance(kind, str):  # an MCP tool or another: its url and approval are unknown
+            unknown += [field for field in ("attributes.url", "attributes.requires_approval") if field not in unknown]
+            grants.append(Grant(holder, "tool", name, source="declared", attributes=attributes, unknown=unknown))
+        elif kind == "mcp":
+            if url is not None:
+                attributes["url"] = url
+            elif "attributes.url" not in unknown:
+                attributes["url"] = ""
             if allowed := _tool_names(tool.get("allowedTools")):
                 attributes["allowed_tools"] = allowed
             requires_approval = _requires_approval(tool)
             if requires_approval is not None:
                 attributes["requires_approval"] = requires_approval
-            unknown = ["attributes.requires_approval"] if requires_approval is None else []
+            unknown += ["attributes.requires_approval"] if requires_approval is None else []
             grants.append(Grant(holder, "tool", name, source="mcp:http", attributes=attributes, unknown=unknown))
         else:
-            grants.append(Grant(holder, "tool", name, source="declared", attributes=attributes))
+            grants.append(Grant(holder, "tool", name, source="declared", attributes=attributes, unknown=unknown))
         scan.check(name, tool, line)
     scan.check(None, document, skip=frozenset({"tools"}))
-    return Parsed(agent, grants)
+    return Parsed(agent, grants, unread=unread)
 
 
 _APPROVAL_KINDS = {"always": True, "never": False}
@@ -309,7 +410,7 @@ def _nhiscan(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed
     for tool in document.get("tools") or []:
         line = line_of(lines, str(tool["name"]))
         if isinstance(tool.get("mcp"), dict):
-            (grant,) = server_records({tool["name"]: tool["mcp"]}, scan, line)
+            (grant,), _ = server_records({tool["name"]: tool["mcp"]}, scan, line)
         else:
             grant = Grant(
                 holder,

@@ -4,8 +4,11 @@ A server launched with ``npx``, ``uvx``, ``pipx``, ``docker run`` or a direct co
 tool named after its key, whose ``tool_type`` is the package (or image) it runs, so the capability
 catalog can recognise it; a server with a ``url`` (``serverUrl``, Gemini CLI's ``httpUrl``) is an
 HTTP tool. What the client runs without asking (``autoApprove``, ``alwaysAllow``, Gemini CLI's
-``trust``) is read in the shapes the clients document; any other shape leaves it unknown. Every
-string of an entry is checked for literal credentials (see ``walk``).
+``trust``) is read in the shapes the clients document; any other shape leaves it unknown. So does
+every other field: a ``command`` that is no string or ``args`` that are no list of strings leave
+the package and its pinning unknown, a ``url`` that is no string the url and transport, a ``type``
+that is no string the transport; an entry that is no mapping is a named gap. Every string of an
+entry is checked for literal credentials (see ``walk``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Grant
+from scanner.sources.manifests.secrets import find_secret
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
@@ -96,43 +100,97 @@ def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
     return names
 
 
+def shape_of(value: Any) -> str:
+    """A value's shape as a gap names it: "a number", "a list", "null" …"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    names = {str: "a string", list: "a list", dict: "a mapping"}
+    return next((shown for kind, shown in names.items() if isinstance(value, kind)), f"a {type(value).__name__}")
+
+
+def shown_key(name: str) -> str:
+    """A key as a gap names it: a plain name, else [key] (a key may itself be a secret)."""
+    return name if _PLAIN_NAME.match(name) and find_secret(name, entropy=False) is None else "[key]"
+
+
+_PLAIN_NAME = re.compile(r"^[\w.\-@:/ ]{1,100}$")
+_URL_KEYS = ("url", "serverUrl", "httpUrl")  # httpUrl: Gemini CLI
+
+
+def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[str]) -> str:
+    """A stdio server's command, package and pinning into ``attributes``; its tool type. A command
+    that is not a string, or arguments that are not a list of strings, leave the package and its
+    pinning unknown (what runs cannot be told), never a guess from a stringified value."""
+    command, args = server.get("command", ""), server.get("args", [])
+    if not isinstance(command, str):
+        attributes["transport"] = "stdio"
+        unknown += ["attributes.command", "attributes.package", "attributes.package_pinned"]
+        return ""
+    attributes.update(command=command, transport="stdio")
+    if not isinstance(args, list) or not all(isinstance(argument, str) for argument in args):
+        unknown += ["attributes.package", "attributes.package_pinned"]
+        return ""
+    package, pinned = launched_package(command, args)
+    if package:
+        attributes["package"] = package
+    if pinned is not None:
+        attributes["package_pinned"] = pinned
+    return (package or "").rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
+
+
 def server_records(
-    servers: dict[str, Any], scan: SecretScan, section_line: int, project: str | None = None
-) -> list[Grant]:
-    """A tool grant for each server entry; the secrets in each entry go to ``scan``. The servers
-    of a ``project`` (Claude Code's local scope) keep their own names, the project beside them:
-    the capability catalog reads a tool's name, and a folder's name says nothing of the tool."""
+    servers: dict[str, Any], scan: SecretScan, section_line: int, project: str | None = None, section: str = ""
+) -> tuple[list[Grant], list[str]]:
+    """A tool grant for each server entry, and what could not be read (an entry that is no
+    mapping); the secrets in each entry go to ``scan``. The servers of a ``project`` (Claude
+    Code's local scope) keep their own names, the project beside them: the capability catalog
+    reads a tool's name, and a folder's name says nothing of the tool. A field of a shape no client
+    documents leaves unknown what it would have told (``attributes.url``, ``attributes.package_pinned``
+    …), never a value read from its text."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
-    grants = []
+    grants, unread = [], []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
-    for name, server in servers.items():
+    for key, server in servers.items():
+        name = str(key)
         if not isinstance(server, dict):
+            where = f"{section}.{shown_key(name)}" if section else shown_key(name)
+            unread.append(f"server {where} is {shape_of(server)}, not a mapping; it is not read")
             continue
         line = _line_after(lines, f'"{name}"', cursor, section_line)
         cursor = line
-        location = {"file": relpath, "line": line}
-        url = server.get("url") or server.get("serverUrl") or server.get("httpUrl")  # httpUrl: Gemini CLI
-        attributes: dict[str, Any] = {"location": location}
-        if url:
-            attributes.update(url=str(url), transport=server.get("type") or "http")
+        attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
+        unknown: list[str] = []
+        url_key = next((k for k in _URL_KEYS if k in server), None)
+        url = server.get(url_key) if url_key else None
+        kind = server.get("type", "http")
+        if url_key and not isinstance(url, str):
+            # a url of another shape: whether and how the server is reached over the network is unknown
+            unknown += ["attributes.url", "attributes.transport"]
+            source = "mcp:http" if "command" not in server else "mcp:stdio"
+            tool_type = _launch(server, attributes, unknown) if "command" in server else ""
+            attributes.pop("transport", None)
+        elif url:
+            attributes["url"] = url
+            if isinstance(kind, str) and kind:
+                attributes["transport"] = kind
+            elif isinstance(kind, str):
+                attributes["transport"] = "http"
+            else:
+                unknown.append("attributes.transport")
             source = "mcp:http"
-            tool_type = url_tool_type(str(url))
+            tool_type = url_tool_type(url)
         else:
-            args = [str(a) for a in server.get("args") or []]
-            package, pinned = launched_package(str(server.get("command") or ""), args)
-            attributes.update(command=str(server.get("command") or ""), transport="stdio")
-            if package:
-                attributes["package"] = package
-            if pinned is not None:
-                attributes["package_pinned"] = pinned
             source = "mcp:stdio"
-            tool_type = package or ""
+            tool_type = _launch(server, attributes, unknown)
         auto_approved = _auto_approved(server)
         if auto_approved:
             attributes["auto_approved"] = auto_approved
-        unknown = ["attributes.auto_approved"] if auto_approved is None else []
-        if not url:
-            tool_type = tool_type.rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
+        if auto_approved is None:
+            unknown.append("attributes.auto_approved")
         attributes["tool_type"] = tool_type
         scope, uid = name, ""  # the uid of a user's or a file's own server: holder#tool:name
         if project is not None:
@@ -141,4 +199,4 @@ def server_records(
             uid = f"{holder}#tool:{scope}"
         grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, uid=uid, unknown=unknown))
         scan.check(scope, server, line)
-    return grants
+    return grants, unread
