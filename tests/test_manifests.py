@@ -13,6 +13,7 @@ import pytest
 
 from scanner.inventory_io import save_inventory
 from scanner.sources import SourceSpec, collect
+from scanner.sources.manifests.discover import MAX_JSON_BYTES
 
 from .conftest import SHARED, make_inventory
 
@@ -197,7 +198,7 @@ def _bad_repository(root: Path) -> None:
     _write(root, "invalid/mcp.json", '{"servers": {"x": ')
     _write(root, "deep/mcp.json", '{"servers": ' + "[" * 5000 + "]" * 5000 + "}")
     (root / "huge").mkdir()
-    (root / "huge" / "mcp.json").write_text('{"mcpServers": {}, "pad": "' + "x" * 1_200_000 + '"}')
+    (root / "huge" / "mcp.json").write_text('{"mcpServers": {}, "pad": "' + "x" * (MAX_JSON_BYTES + 1) + '"}')
     (root / "binary").mkdir()
     (root / "binary" / "mcp.json").write_bytes(b"\x00\x01\x02mcpServers\xff")
     (root / "loop").mkdir()

@@ -4,6 +4,11 @@ Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``serv
 ``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
 ``mcpServers`` or declare a ``kind: Prompt`` agent with tools (in YAML or JSON). Symbolic links are not followed out
 of the folder, and a file that is too large, binary or unreadable is reported as a gap.
+
+A JSON manifest is read up to MAX_JSON_BYTES (a user's ``~/.claude.json``, which holds Claude Code's
+history of every project, is often several megabytes; the standard parser reads 16 MB in well under
+a second), a YAML one up to MAX_YAML_BYTES (its parser is pure Python). A larger file is looked
+into only as far as its limit: if that part mentions agents, the file is a named gap.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from typing import Protocol
 
 from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
-KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", "server.json", "mcp_config.json",
-               "cline_mcp_settings.json", "mcp_settings.json"}  # fmt: skip
+KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", ".claude.json", "server.json",
+               "mcp_config.json", "cline_mcp_settings.json", "mcp_settings.json"}  # fmt: skip
 SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
-MAX_BYTES = 1_000_000
+MAX_JSON_BYTES = 16_000_000
+MAX_YAML_BYTES = 1_000_000
 # an Agent Framework declarative agent is YAML or JSON: "kind": "Prompt" with or without the space
 _SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"')
 
@@ -65,12 +71,19 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
                 yield Candidate(path, relpath, named=False)
 
 
+def max_bytes(name: str) -> int:
+    """The largest manifest of this name that is read."""
+    return MAX_YAML_BYTES if name.endswith((".yaml", ".yml")) else MAX_JSON_BYTES
+
+
 def _mentions_agents(path: Path) -> bool:
+    """Whether the file, as far as it would be read, mentions agents: one too large to read is a
+    candidate all the same when it does, so that it becomes a named gap, not a silent skip."""
     try:
-        if path.is_symlink() or path.stat().st_size > MAX_BYTES:
+        if path.is_symlink():
             return False
         with path.open("rb") as stream:
-            head = stream.read(MAX_BYTES)
+            head = stream.read(max_bytes(path.name))
     except OSError:
         return False
     return any(marker in head for marker in _SNIFF)
@@ -83,9 +96,9 @@ def read_candidate(candidate: Candidate, root: Path) -> str:
             target = path.resolve(strict=True)
             if root.is_dir() and not target.is_relative_to(root.resolve()):
                 raise Unreadable("a symbolic link out of the scanned folder; not followed")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise Unreadable(f"too large for a manifest ({size:,} bytes; limit {MAX_BYTES:,})")
+        size, limit = path.stat().st_size, max_bytes(path.name)
+        if size > limit:
+            raise Unreadable(f"too large for a manifest ({size:,} bytes; limit {limit:,})")
         data = path.read_bytes()
     except RuntimeError:  # a symlink loop (Python 3.11 raises RuntimeError from resolve)
         raise Unreadable("a symbolic link loop") from None

@@ -152,12 +152,15 @@ def _client_config(document: dict[str, Any], section: str, scan: SecretScan, acc
     )
     unread += unread_servers
     projects = _project_servers(document)
+    cursor = 0  # projects appear in file order: each search starts where the last ended (a file of
+    # thousands of projects is read in one pass, not once per project)
     for project, project_servers in projects.items():
-        project_line = line_of(scan.lines, json.dumps(project, ensure_ascii=False) + ":")  # the key, not a value
+        project_line = line_of(scan.lines, json.dumps(project, ensure_ascii=False) + ":", cursor)  # the key
+        cursor = line_of(scan.lines, '"mcpServers"', project_line)
         found, unread_servers = server_records(
             project_servers,
             scan,
-            line_of(scan.lines, '"mcpServers"', project_line),
+            cursor,
             project,
             section=f"projects.{shown_key(project)}.mcpServers",
         )
