@@ -28,7 +28,7 @@ from scanner.model import (
     TrendPoint,
     WaiverReport,
 )
-from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory
+from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory, unread_results
 
 if TYPE_CHECKING:
     from scanner.history.store import GroupRun, HistoryStore, MissingShard
@@ -103,7 +103,7 @@ def merge_results(
     waivers = WaiverReport(
         **{
             name: _unique((w for r in results for w in getattr(r.waivers, name)), lambda w: (w.control, w.resource))
-            for name in ("applied", "expired", "unmatched", "expiring")
+            for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
         }
     )
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
@@ -131,7 +131,7 @@ def merge_results(
             sources=sources,
             fail_on=latest.scan.fail_on,
         ),
-        score=weighted_score(summaries),
+        score=weighted_score(summaries, unread_results(summaries, estate)),
         controls=summaries,
         findings=findings,
         frameworks=frameworks,
