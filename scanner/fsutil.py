@@ -6,6 +6,7 @@ import errno
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +23,17 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 def write_atomic_pieces(path: Path, pieces: Iterable[str | bytes], also: Callable[[bytes], None] | None = None) -> None:
     """Write ``pieces`` to ``path`` through a temporary file that replaces it only once complete
     and on disk; ``also`` sees every byte written, piece by piece (a large file need never be
-    whole in memory)."""
+    whole in memory). A device or pipe in ``path``'s place (``-o /dev/null``, ``-o /dev/stdout``, a
+    named pipe) is written to as it is: there is no file to replace, and renaming over it would put
+    a regular file in place of the device (as root, /dev/null itself)."""
+    if _is_stream(path):
+        with open(path, "wb") as stream:
+            for piece in pieces:
+                data = piece.encode("utf-8") if isinstance(piece, str) else piece
+                stream.write(data)
+                if also is not None:
+                    also(data)
+        return
     make_directory(path.parent)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -40,6 +51,16 @@ def write_atomic_pieces(path: Path, pieces: Iterable[str | bytes], also: Callabl
         with signals_deferred():  # a second Ctrl-C does not leave the temporary file behind
             Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def _is_stream(path: Path) -> bool:
+    """``path`` names a character device, a FIFO or a socket (following symbolic links, as
+    /dev/stdout is one): something written to, never replaced."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def make_directory(path: Path) -> None:
