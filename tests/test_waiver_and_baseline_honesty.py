@@ -122,10 +122,12 @@ def catch_all(tmp_path: Path, control: str, resource: str, extra: str = "", expi
     ("control", "resource", "line", "message"),
     [
         ("NHI-*", f"{LEGACY}#key", "2", "waiver control 'NHI-*' matches every control of the scan"),
-        ("[!~]*", f"{LEGACY}#key", "2", "waiver control '[!~]*' matches every control of the scan"),
-        ("NHI-CRED-001", "[!~]*", "3", "waiver resource '[!~]*' matches every failing resource of NHI-CRED-001"),
-        ("NHI-CRED-*", "*:111111111111:*", "3", "matches every failing resource of NHI-CRED-001"),
-        ("NHI-CRED-001", "arn:aws:iam::111111111111:user/*#key", "3", "every failing resource of NHI-CRED-001"),
+        # wildcards and character classes only: it names nothing, and waives whatever exists
+        ("[!~]*", f"{LEGACY}#key", "2", "waiver control '[!~]*' matches every control"),
+        ("NHI-CRED-001", "[!~]*", "3", "waiver resource '[!~]*' matches every resource"),
+        # every resource the control evaluated, all failing: nothing outside the pattern
+        ("NHI-CRED-*", "*:111111111111:*", "3", "matches every resource NHI-CRED-001 evaluated (2, all failing)"),
+        ("NHI-CRED-001", "arn:aws:iam::111111111111:user/*#key", "3", "every resource NHI-CRED-001 evaluated"),
     ],
 )
 def test_a_pattern_that_waives_every_control_or_every_failure_of_one_needs_scope_all(
@@ -156,14 +158,34 @@ def test_a_pattern_naming_some_of_a_controls_failures_needs_no_scope(catalogs, t
 
 def test_a_catch_all_on_the_demo_is_refused_in_one_line_naming_file_and_line(cli, tmp_path) -> None:
     """The review's two catch-alls: every control on every resource, and every control of one account."""
-    for resource in ("[!~]*", "*:444455556666*"):
+    for resource, line, refusal in (
+        ("[!~]*", 3, "waiver resource '[!~]*' matches every resource"),
+        ("*:444455556666*", 2, "matches every control of the scan"),
+    ):
         path = catch_all(tmp_path, "NHI-*", resource, expires="2027-01-15")  # the demo is of 2026-11-01
         out = tmp_path / "out"
         result = cli("scan", "demo", "-q", "--no-history", "--waivers", str(path), "--output-dir", str(out))
         assert result.exit_code == 2
         lines = result.output.strip().splitlines()
-        assert len(lines) == 1 and f"{path}:2" in lines[0] and "matches every control of the scan" in lines[0]
+        assert len(lines) == 1 and f"{path}:{line}" in lines[0] and refusal in lines[0]
         assert not (out / "results.json").exists()
+
+
+def test_a_narrow_waiver_left_covering_every_failure_after_the_rest_were_fixed_is_kept(catalogs, tmp_path) -> None:
+    """A team fixed every key but the legacy ones its waiver names: the pattern now covers every
+    failure of the control, but a passing key lies outside it, so it is no catch-all, and the scan
+    is not refused because the estate got better."""
+    fixed = {**INVENTORY, "credentials": [
+        {"uid": f"{LEGACY}#key", "identity_uid": LEGACY, "created": "-300d", "last_used": "-1d"},
+        {"uid": f"{LEGACY}#key2", "identity_uid": LEGACY, "created": "-300d", "last_used": "-1d"},
+        {"uid": f"{FRESH}#key", "identity_uid": FRESH, "created": "-10d", "last_used": "-1d"},
+    ]}  # fmt: skip
+    waivers = catch_all(tmp_path, "NHI-CRED-001", f"{LEGACY}#*")
+    result = run_scan(make_inventory(fixed), catalogs, ScanOptions(waivers=waivers))
+    statuses = {f.resource.uid: f.status for f in result.findings if f.control_id == "NHI-CRED-001"}
+    assert statuses == {f"{LEGACY}#key": "waived", f"{LEGACY}#key2": "waived"}
+    (summary,) = [c for c in result.controls if c.id == "NHI-CRED-001"]
+    assert summary.counts["pass"] == 1
 
 
 # A waiver never turns an unknown result into a pass: one that matches only unknown results says so.

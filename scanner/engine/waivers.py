@@ -12,8 +12,9 @@ every failing resource of a control), however it is spelled.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -106,7 +107,7 @@ def apply_waivers(
             report.expired.append(waiver)
         else:
             active.append(waiver)
-    _refuse_catch_alls(findings, counts.keys(), active)
+    _refuse_catch_alls(findings, counts, active)
     used: set[int] = set()
     if active:
         for finding in findings:
@@ -146,11 +147,14 @@ def _covers(waiver: Waiver, finding: Finding) -> bool:
     return fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource)
 
 
-def _refuse_catch_alls(findings: list[Finding], controls: Collection[str], waivers: list[Waiver]) -> None:
+def _refuse_catch_alls(findings: list[Finding], counts: Mapping[str, Mapping[str, int]], waivers: list[Waiver]) -> None:
     """Refuse a waiver without ``scope: all`` whose control pattern matches every control of the
-    scan, or whose resource pattern matches every failing resource of a control it names (two or
-    more: a pattern naming one resource, whatever its key id, is not a catch-all). Judged on the
-    failures before any waiver applies, so the answer does not depend on the order of waivers."""
+    scan, or whose resource pattern matches every resource a control it names evaluated: its
+    failures (two or more: a pattern naming one resource, whatever its key id, is not a catch-all)
+    and nothing else, no pass and no unknown result outside it. A narrow pattern that has come to
+    cover every failure because the rest were fixed still leaves passing resources outside it, and
+    is kept. Judged on the failures before any waiver applies, so the answer does not depend on the
+    order of waivers."""
     judged = [w for w in waivers if w.scope != "all"]
     if not judged:
         return
@@ -161,20 +165,25 @@ def _refuse_catch_alls(findings: list[Finding], controls: Collection[str], waive
     for waiver in judged:
         if (
             _is_pattern(waiver.control)
-            and len(controls) > 1
-            and all(fnmatchcase(control_id, waiver.control) for control_id in controls)
+            and len(counts) > 1
+            and all(fnmatchcase(control_id, waiver.control) for control_id in counts)
         ):
-            raise _catch_all(waiver, "control", f"matches every control of the scan ({len(controls)})")
+            raise _catch_all(waiver, "control", f"matches every control of the scan ({len(counts)})")
         if not _is_pattern(waiver.resource):
             continue
         for control_id in sorted(failing):
             uids = failing[control_id]
+            others = counts.get(control_id, {})
             if (
                 len(uids) > 1
+                and not others.get("pass")
+                and not others.get("unknown")
                 and fnmatchcase(control_id, waiver.control)
                 and all(fnmatchcase(uid, waiver.resource) for uid in uids)
             ):
-                raise _catch_all(waiver, "resource", f"matches every failing resource of {control_id} ({len(uids)})")
+                raise _catch_all(
+                    waiver, "resource", f"matches every resource {control_id} evaluated ({len(uids)}, all failing)"
+                )
 
 
 def _is_pattern(text: str) -> bool:
@@ -191,8 +200,12 @@ def _catch_all(waiver: Waiver, key: str, matches: str) -> InputError:
 
 
 def _matches_everything(pattern: str) -> bool:
-    """A pattern of wildcards only ("*", "**", "*?*"): it waives whatever exists, now and later."""
-    return bool(pattern) and set(pattern) <= {"*", "?"} and "*" in pattern
+    """A pattern of wildcards and character classes only ("*", "*?*", "[!~]*"): it names no
+    resource or control, and waives whatever exists, now and later."""
+    return "*" in pattern and not _CLASSES_AND_WILDCARDS.sub("", pattern)
+
+
+_CLASSES_AND_WILDCARDS = re.compile(r"\[!?[^\]]*\]|[*?]")
 
 
 def _date(value: str, path: Path, node: Any, index: int, key: str) -> dt.date:
