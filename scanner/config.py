@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from scanner.engine.declarations import refused_environment
 from scanner.errors import InputError
 from scanner.loading import format_json_path, read_yaml, validate, yaml_line
 
@@ -89,6 +90,10 @@ def load_config(path: Path) -> tuple[dict[str, Any], ConfigOrigin]:
         if not isinstance(key, str):  # YAML reads 012345678901 as a number, and drops the zero
             raise origin.error(f"account id {key} must be quoted: '{key}'", ["accounts"])
     validate(data, "config", path, node)
+    for uid, entry in (data.get("accounts") or {}).items():
+        refusal = refused_environment(entry["environment"])
+        if refusal:
+            raise origin.error(f"account {uid}: {refusal}", ["accounts", uid, "environment"])
     return dict(data), origin
 
 

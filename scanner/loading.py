@@ -49,6 +49,19 @@ class _TextDatesLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        """A mapping that names one key twice is refused: the parser would keep the last value
+        and drop the first without a word (two declarations of one account, two params)."""
+        node: yaml.MappingNode = super().compose_mapping_node(anchor)
+        seen: dict[str, yaml.Node] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                first = seen.setdefault(key.value, key)
+                if first is not key:
+                    problem = f"duplicate key '{key.value[:80]}' (first on line {first.start_mark.line + 1})"
+                    raise yaml.composer.ComposerError(None, None, problem, key.start_mark)
+        return node
+
 
 _TextDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]

@@ -109,3 +109,34 @@ def test_an_unquoted_account_id_is_refused_with_its_line(cli, tmp_path: Path, de
 def test_a_declaration_without_an_environment_is_refused(cli, tmp_path: Path, demo_inventory) -> None:
     outcome, _, _ = _scan(cli, tmp_path, demo_inventory, f'  "{PRODUCTION}": {{name: prod}}\n')
     assert outcome.exit_code == 2 and "environment" in outcome.output
+
+
+@pytest.mark.parametrize("spelling", ["Production", "PROD", " prd ", "live"])
+def test_a_production_account_spelt_otherwise_is_production(cli, tmp_path: Path, demo_inventory, spelling) -> None:
+    """Tags and declarations say "Prod" or "prd" as often as "production": read as some other
+    environment, the account's roles fell silently out of NHI-PRIV-009 (no result at all)."""
+    (account,) = [a for a in demo_inventory["accounts"] if a["uid"] == PRODUCTION]
+    account["environment"] = spelling  # as its tag said
+    _, tagged, _ = _scan(cli, tmp_path / "tag", demo_inventory)
+    assert _priv009(tagged)[1]["dev-data-refresh"][0] == "fail"
+
+    account.update(environment=None, unknown=["environment", "tags"])
+    _, declared, _ = _scan(
+        cli, tmp_path / "declared", demo_inventory, f'  "{PRODUCTION}": {{environment: "{spelling}"}}\n'
+    )
+    assert _priv009(declared)[1]["dev-data-refresh"][0] == "fail"
+
+
+def test_a_declared_environment_nobody_uses_is_refused_not_taken_as_not_production(
+    cli, tmp_path: Path, demo_inventory
+) -> None:
+    outcome, _, _ = _scan(cli, tmp_path, demo_inventory, f'  "{PRODUCTION}": {{environment: prodution-eu}}\n')
+    assert outcome.exit_code == 2
+    assert "nhiscan.yaml:3" in outcome.output and "environment 'prodution-eu' is none of production" in outcome.output
+
+
+def test_an_account_declared_twice_is_refused_naming_both_lines(cli, tmp_path: Path, demo_inventory) -> None:
+    twice = f'  "{PRODUCTION}": {{environment: production}}\n  "{PRODUCTION}": {{environment: development}}\n'
+    outcome, _, _ = _scan(cli, tmp_path, demo_inventory, twice)
+    assert outcome.exit_code == 2
+    assert f"duplicate key '{PRODUCTION}' (first on line 3)" in outcome.output and "nhiscan.yaml:4" in outcome.output

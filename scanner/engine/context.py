@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any
 
 from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog
 from scanner.engine.classification import Classification, classify
-from scanner.engine.declarations import AccountDeclaration, outside_account
+from scanner.engine.declarations import AccountDeclaration, canonical_environment, outside_account
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
 
 # What a grant's tags are computed from: when one of these was not collected, its tags are partial.
@@ -44,7 +45,7 @@ class EvalContext:
         self.agents_by_uid: dict[str, Agent] = {a.uid: a for a in inventory.agents}
         self.accounts: dict[str, Account] = {}
         for account in inventory.accounts:
-            self.accounts.setdefault(account.uid, account)
+            self.accounts.setdefault(account.uid, _environment_named(account))
         self.credentials_by_holder: dict[str, list[Credential]] = defaultdict(list)
         for credential in inventory.credentials:
             if credential.identity_uid:
@@ -224,6 +225,13 @@ class EvalContext:
 
 
 _NOT_YET: Any = object()
+
+
+def _environment_named(account: Account) -> Account:
+    """The account with its environment as the controls name it ("Prod" from a tag is
+    production); the inventory's record keeps what was read."""
+    named = canonical_environment(account.environment)
+    return account if named == account.environment else dataclasses.replace(account, environment=named)
 
 
 def _certain(grant: Grant, tags: frozenset[str]) -> frozenset[str]:

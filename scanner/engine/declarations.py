@@ -24,6 +24,39 @@ DECLARED_ATTRIBUTE = "environment_declared_in"
 COLLECTED_ATTRIBUTE = "environment_collected"
 
 
+# The environments controls tell apart, and the spellings tags and declarations use for them:
+# NHI-PRIV-009 compares with "production" and lists the rest, so "Prod" or "prd" must not read as
+# some other environment (the account silently not production, its roles out of scope).
+ENVIRONMENTS = ("production", "staging", "development", "test", "sandbox")
+_SPELLINGS = {
+    "production": ("prod", "prd", "live"),
+    "staging": ("stage", "stg", "preprod", "pre-prod", "pre-production", "uat"),
+    "development": ("dev", "develop"),
+    "test": ("testing", "tst", "qa"),
+    "sandbox": ("sbx", "sand", "playground"),
+}
+_CANONICAL = {spelling: name for name, spellings in _SPELLINGS.items() for spelling in (name, *spellings)}
+# what a declaration may say besides those: an account outside the estate's own environments
+DECLARABLE = (*ENVIRONMENTS, "vendor", "shared")
+
+
+def canonical_environment(value: str | None) -> str | None:
+    """An environment as the controls name it: case and spacing folded, known spellings mapped
+    ("Prod", "prd" -> production; "dev" -> development); any other value folded only."""
+    if value is None:
+        return None
+    folded = value.strip().lower()
+    return _CANONICAL.get(folded, folded) or None
+
+
+def refused_environment(value: str) -> str | None:
+    """Why a declared environment is refused (a typo would take an account silently out of the
+    controls that keep production apart), or None when it names one of DECLARABLE."""
+    if canonical_environment(value) in DECLARABLE:
+        return None
+    return f"environment '{value[:40]}' is none of {', '.join(DECLARABLE)} (or their usual spellings)"
+
+
 @dataclass(frozen=True, slots=True)
 class AccountDeclaration:
     environment: str
@@ -33,7 +66,9 @@ class AccountDeclaration:
 def account_declarations(config_accounts: Mapping[str, Mapping[str, Any]] | None) -> dict[str, AccountDeclaration]:
     """nhiscan.yaml's ``accounts`` (validated by its schema: string ids, an environment each)."""
     return {
-        uid: AccountDeclaration(environment=str(entry["environment"]), name=entry.get("name"))
+        uid: AccountDeclaration(
+            environment=canonical_environment(str(entry["environment"])) or "", name=entry.get("name")
+        )
         for uid, entry in (config_accounts or {}).items()
     }
 
