@@ -14,7 +14,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.config import ConfigOrigin
-from scanner.engine.baseline import load_baseline, mark_new
+from scanner.engine.baseline import load_baseline, mark_new, waivers_lapsed
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
@@ -173,6 +173,9 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         _count_waived(evaluation)
     if baseline is not None:
         mark_new(evaluation.findings, baseline)
+        lapsed: dict[str, str] | None = waivers_lapsed(evaluation.findings, baseline, waiver_report.expired)
+    else:
+        lapsed = None
 
     summaries = [
         ControlSummary(
@@ -220,7 +223,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         inventory=reported_inventory(inventory),
         capabilities=capability_map(ctx),
     )
-    result.gate = gate(result, options.fail_on, options.allow_partial)
+    result.gate = gate(result, options.fail_on, options.allow_partial, lapsed)
     return result
 
 
@@ -277,10 +280,14 @@ def _count_waived(evaluation: Evaluation) -> None:
             tally[waived] = tally.get(waived, 0) + 1
 
 
-def gate(result: ScanResult, fail_on: str, allow_partial: bool = False) -> dict[str, Any]:
+def gate(
+    result: ScanResult, fail_on: str, allow_partial: bool = False, lapsed: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The gate's verdict, as every output shows it: passed only when nothing blocks, something was
     assessed and every source was read completely (or ``allow_partial`` accepted a partial read),
-    so a written report never says "passed" for a scan that exits 3."""
+    so a written report never says "passed" for a scan that exits 3. Against a baseline,
+    ``lapsed`` (see ``waivers_lapsed``) says which blocking failures the baseline had waived, and
+    why they are not waived now."""
     threshold = SEVERITY_RANK.get(fail_on, 99)
     blocking = [
         f
@@ -289,7 +296,7 @@ def gate(result: ScanResult, fail_on: str, allow_partial: bool = False) -> dict[
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
     empty = nothing_assessed(result.inventory, result.findings, result.controls)
-    return {
+    verdict: dict[str, Any] = {
         "fail_on": fail_on,
         "passed": not blocking and not empty and (allow_partial or not incomplete),
         "nothing_assessed": empty,
@@ -299,6 +306,10 @@ def gate(result: ScanResult, fail_on: str, allow_partial: bool = False) -> dict[
         "incomplete_sources": [f"{s.name}:{s.account}" for s in incomplete],
         "waived_findings": sum(1 for f in result.findings if f.status == "waived"),
     }
+    if lapsed is not None:
+        reasons = Counter(lapsed[f.fingerprint] for f in blocking if f.fingerprint in lapsed)
+        verdict["waivers_lapsed"] = {"expired": reasons["expired"], "removed": reasons["removed"]}
+    return verdict
 
 
 def nothing_assessed(

@@ -85,25 +85,67 @@ def test_a_failure_waived_in_the_baseline_blocks_once_its_waiver_is_removed(
     result = scan(catalogs, baseline=baseline_waiving_the_legacy_key)
     assert (legacy_key(result).status, legacy_key(result).new) == ("fail", True)
     assert not result.gate["passed"] and result.gate["blocking_findings"] == 1
-    assert gate_verdict(result).startswith("1 new failure at or above high severity since the baseline")
+    verdict = gate_verdict(result)
+    assert verdict.startswith("1 new failure at or above high severity since the baseline")
+    assert "1 of them because its waiver was removed;" in verdict and "expired" not in verdict
 
 
-def test_a_failure_still_waived_is_not_new_and_does_not_block(
+def test_a_waiver_removed_is_not_called_expired_because_another_waiver_expired(
     catalogs, tmp_path, baseline_waiving_the_legacy_key
 ) -> None:
-    result = scan(catalogs, waivers=waivers_file(tmp_path, "2026-02-01"), baseline=baseline_waiving_the_legacy_key)
-    assert (legacy_key(result).status, legacy_key(result).new) == ("waived", False)
-    assert result.gate["passed"]
-    assert gate_verdict(result).startswith("No new failures at or above high severity since the baseline")
+    """The expired waiver this scan lists is of another resource: the legacy key's was removed."""
+    other = tmp_path / "other.yaml"
+    other.write_text(waivers_file(tmp_path, "2026-01-01").read_text().replace(f"{LEGACY}#key", f"{FRESH}#key"))
+    result = scan(catalogs, waivers=other, baseline=baseline_waiving_the_legacy_key)
+    assert [w.resource for w in result.waivers.expired] == [f"{FRESH}#key"]
+    verdict = gate_verdict(result)
+    assert verdict.startswith("1 new failure at or above high severity since the baseline")
+    assert "1 of them because its waiver was removed;" in verdict and "expired" not in verdict
 
 
-def test_a_failure_the_baseline_failed_unwaived_stays_known(catalogs, tmp_path) -> None:
-    """Known debt stays known: only a failure the baseline accepted for a time comes back as new."""
+def test_a_failure_the_baseline_never_had_is_plainly_new_whatever_expired_waiver_matches_it(catalogs, tmp_path) -> None:
+    """An old expired waiver that happens to match a failure the baseline did not have says nothing
+    about why that failure is new."""
+    fresh_only = {key: [r for r in INVENTORY[key] if LEGACY not in r["uid"]] for key in INVENTORY}
     path = tmp_path / "baseline.json"
-    path.write_text(render(scan(catalogs)))
+    path.write_text(render(run_scan(make_inventory(fresh_only), catalogs, ScanOptions())))
     result = scan(catalogs, waivers=waivers_file(tmp_path, "2026-01-01"), baseline=path)
-    assert (legacy_key(result).status, legacy_key(result).new) == ("fail", False)
-    assert result.gate["passed"]
+    assert (legacy_key(result).status, legacy_key(result).new) == ("fail", True)
+    assert [w.resource for w in result.waivers.expired] == [f"{LEGACY}#key"]
+    verdict = gate_verdict(result)
+    assert verdict.startswith("1 new failure at or above high severity since the baseline")
+    assert "because" not in verdict and "1 known failure remains" in verdict
+
+
+def test_failures_back_from_an_expired_and_a_removed_waiver_are_each_named(catalogs, tmp_path) -> None:
+    both = tmp_path / "both.yaml"
+    both.write_text(
+        "waivers:\n"
+        + "".join(
+            f'  - control: NHI-CRED-001\n    resource: "{uid}#key"\n    owner: alice@example.com\n'
+            f"    reason: vendor cannot rotate yet\n    expires: 2026-03-01\n"
+            for uid in (LEGACY, FRESH)
+        )
+    )
+    path = tmp_path / "baseline.json"
+    path.write_text(render(scan(catalogs, waivers=both)))
+    result = scan(catalogs, waivers=waivers_file(tmp_path, "2026-01-01"), baseline=path)
+    verdict = gate_verdict(result)
+    assert verdict.startswith(
+        "2 new failures at or above high severity since the baseline "
+        f"({path}), 1 of them because its waiver expired and 1 because its waiver was removed; "
+    )
+    assert "0 known failures remain" in verdict
+
+
+def test_the_reason_is_read_back_with_the_results(catalogs, tmp_path, baseline_waiving_the_legacy_key) -> None:
+    """A report rendered again from results.json says what the scan said."""
+    for waivers in (waivers_file(tmp_path, "2026-01-01"), None):
+        result = scan(catalogs, waivers=waivers, baseline=baseline_waiving_the_legacy_key)
+        written = tmp_path / "results.json"
+        written.write_text(render(result))
+        assert "because its waiver" in gate_verdict(result)
+        assert gate_verdict(load_results(written)) == gate_verdict(result)
 
 
 # A catch-all is judged on what its pattern matches in the scan, not on how it is spelled.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json
-from scanner.model import RESULTS_SCHEMA_VERSION, Finding
+from scanner.model import RESULTS_SCHEMA_VERSION, Finding, Waiver
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +132,20 @@ def mark_new(findings: list[Finding], baseline: Baseline) -> None:
         elif finding.status == "unknown":
             compared = judged is None or finding.control_id in judged
             finding.new = compared and finding.fingerprint not in baseline.unknown
+
+
+def waivers_lapsed(findings: list[Finding], baseline: Baseline, expired: list[Waiver]) -> dict[str, str]:
+    """Why each failure that the baseline had waived fails now, by fingerprint: ``expired`` when an
+    expired waiver this scan lists covers it, ``removed`` when no waiver of this scan covers it (an
+    active one would have waived it). A failure the baseline did not waive is not here: an expired
+    waiver that happens to match a failure the baseline never had is not why that failure is new."""
+    return {
+        finding.fingerprint: "expired"
+        if any(
+            fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource)
+            for waiver in expired
+        )
+        else "removed"
+        for finding in findings
+        if finding.status == "fail" and finding.fingerprint in baseline.waived
+    }

@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from fnmatch import fnmatchcase
 
 from scanner.frameworks import grade
 from scanner.model import (
@@ -362,25 +361,27 @@ def _findings_verdict(result: ScanResult) -> str:
     unwaived = tally(result).failing
     known = sum(1 for f in unwaived if f.new is False and SEVERITY_RANK[f.severity] >= threshold)
     new = "No new failures" if not blocking else plural(blocking, "new failure")
-    # a failure the baseline had waived counts as new once its waiver has expired: say which
-    lapsed = (
-        sum(1 for f in unwaived if f.new is not False and SEVERITY_RANK[f.severity] >= threshold and _lapsed(result, f))
-        if result.waivers.expired
-        else 0
-    )
-    why = f", {lapsed} of them because {'its waiver' if lapsed == 1 else 'their waivers'} expired" if lapsed else ""
+    why = _back_from_waivers(gate.get("waivers_lapsed"))
     remain = "remains" if known == 1 else "remain"
     return (
         f"{new} {at_level} since the baseline ({result.scan.baseline}){why}; {plural(known, 'known failure')} {remain}."
     )
 
 
-def _lapsed(result: ScanResult, finding: Finding) -> bool:
-    """An expired waiver of this scan names the failure: it was accepted until then."""
-    return any(
-        fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource)
-        for waiver in result.waivers.expired
-    )
+def _back_from_waivers(lapsed: object) -> str:
+    """Of the new failures, those the baseline had waived, by why they are not waived now (the
+    gate's ``waivers_lapsed``): ``, 1 of them because its waiver expired and 2 because their waivers
+    were removed``. Empty when none, or for results written before the gate recorded it."""
+    if not isinstance(lapsed, dict):
+        return ""
+    expired, removed = (lapsed.get(key) for key in ("expired", "removed"))
+    reasons = []
+    if isinstance(expired, int) and expired > 0:
+        reasons.append(f"{expired:,} of them because {'its waiver' if expired == 1 else 'their waivers'} expired")
+    if isinstance(removed, int) and removed > 0:
+        were = "its waiver was" if removed == 1 else "their waivers were"
+        reasons.append(f"{removed:,} {'' if reasons else 'of them '}because {were} removed")
+    return ", " + " and ".join(reasons) if reasons else ""
 
 
 def results_line(result: ScanResult) -> str:
