@@ -12,6 +12,7 @@ import gc
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
@@ -342,10 +343,7 @@ def scan(
         console.print_summary(result, written)
     if result.gate["incomplete_sources"] and not allow_partial:
         if quiet:  # the summary names them otherwise; exit 3 is never silent
-            partial = ", ".join(result.gate["incomplete_sources"])
-            click.echo(
-                exits.error_line(f"read partially: {partial} (--allow-partial accepts a partial read)"), err=True
-            )
+            click.echo(exits.error_line(_not_read_completely(result)), err=True)
         ctx.exit(EXIT_PARTIAL)
     if result.gate.get("nothing_assessed"):
         if quiet:
@@ -354,6 +352,21 @@ def scan(
             click.echo(exits.error_line(gate_verdict(result)), err=True)
         ctx.exit(EXIT_PARTIAL)
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
+
+
+NAMED_SOURCES = 10  # an exit-3 line names this many sources not read completely, then counts the rest
+
+
+def _not_read_completely(result: ScanResult) -> str:
+    """``not read completely (2 failed, 1 partial): aws:1, aws:2, aws:3 (--allow-partial …)``: at
+    most NAMED_SOURCES named, so thousands of sources stay one short line (the reports list all)."""
+    statuses = Counter(s.status for s in result.scan.sources if s.status != "complete")
+    how = ", ".join(f"{count:,} {status}" for status, count in sorted(statuses.items()))
+    listed = result.gate["incomplete_sources"]
+    names = ", ".join(listed[:NAMED_SOURCES])
+    if len(listed) > NAMED_SOURCES:
+        names += f" and {len(listed) - NAMED_SOURCES:,} more"
+    return f"not read completely ({how}): {names} (--allow-partial accepts a partial read)"
 
 
 @main.command(cls=_EpilogOnDemand, epilog_of=_sources_help, short_help="Collect only: write the inventory to a file.")

@@ -65,6 +65,39 @@ def test_a_partially_read_source_exits_3_unless_allowed(cli, tmp_path: Path) -> 
     )
 
 
+def test_a_quiet_scan_of_many_sources_not_read_completely_names_ten_in_one_short_line(cli, tmp_path: Path) -> None:
+    """Exit 3 says which sources were not read completely, failed or partial, without calling a
+    failed read partial; past ten it counts the rest (the reports list every one)."""
+    accounts = [f"{index:012d}" for index in range(25)]
+    snapshot = tmp_path / "many.json"
+    data = {
+        "schema_version": "1.0",
+        "collected_at": "2026-01-01T00:00:00Z",
+        "accounts": [{"uid": uid, "provider": "aws"} for uid in accounts],
+        "sources": [
+            {
+                "name": "aws",
+                "account": uid,
+                "status": "failed" if index < 12 else "partial",
+                "errors": [{"call": "iam:GenerateCredentialReport", "message": "AccessDenied"}],
+            }
+            for index, uid in enumerate(accounts)
+        ],
+    }
+    snapshot.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = cli("scan", f"inventory:{snapshot}", "-q", "--no-history", "--format", "json", "--output-dir", str(out))
+    assert result.exit_code == 3
+    (line,) = result.output.strip().splitlines()
+    named = ", ".join(f"aws:{uid}" for uid in accounts[:10])
+    assert line == (
+        f"nhiscan: error: not read completely (12 failed, 13 partial): {named} and 15 more "
+        "(--allow-partial accepts a partial read)"
+    )
+    written = json.loads((out / "results.json").read_text())
+    assert written["gate"]["incomplete_sources"] == [f"aws:{uid}" for uid in accounts]
+
+
 def test_inventory_then_scan_of_the_snapshot_gives_the_same_results(cli, tmp_path: Path) -> None:
     snapshot = tmp_path / "snap.json"
     assert cli("inventory", "demo", "-o", str(snapshot)).exit_code == 0

@@ -182,7 +182,7 @@ def test_a_quiet_scan_that_exits_3_still_says_why_in_one_line(cli, tmp_path: Pat
                   "-o", str(tmp_path / "a"))  # fmt: skip
     assert partial.exit_code == 3
     (line,) = partial.output.strip().splitlines()
-    assert line.startswith("nhiscan: error: read partially: ") and "file:exports" in line
+    assert line.startswith("nhiscan: error: not read completely (5 partial): ") and "file:exports" in line
     empty = tmp_path / "empty"
     empty.mkdir()
     nothing = cli("scan", f"manifests:{empty}", "-q", "--no-history", "--format", "json", "-o", str(tmp_path / "b"))
