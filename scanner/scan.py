@@ -158,7 +158,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     baseline = load_baseline(options.baseline) if options.baseline else None
     compiled = sorted(select_controls(catalogs, options), key=lambda c: (-SEVERITY_RANK[c.control.severity], c.id))
 
-    inventory = declare_accounts(inventory, options.accounts)
+    inventory = unread_accounts_marked(declare_accounts(inventory, options.accounts))
     # evaluation allocates millions of acyclic objects (findings, evidence): see gc_pause
     with collector_paused() as pause:
         reach = baseline.agent_reach if baseline else None
@@ -241,6 +241,27 @@ def framework_postures(
     lacking = incomplete_providers(inventory.sources, account_providers)
     results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
     return [framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking) for fid in framework_ids]
+
+
+# what an account's records relate it to: none of them is known of an account whose source failed
+_UNREAD_WITH_THE_ACCOUNT = ("identities", "agents", "log_sources")
+
+
+def unread_accounts_marked(inventory: Inventory) -> Inventory:
+    """The inventory with each account whose source failed (nothing read: a role that could not
+    be assumed, a subscription refused) marked as holding unknown identities, agents and log
+    sources. Unmarked, it held none of them: its logging controls failed on "trails: none" for
+    trails nobody could list."""
+    failed = {s.account for s in inventory.sources if s.status == "failed"}
+    if not failed or not any(account.uid in failed for account in inventory.accounts):
+        return inventory
+    accounts = [
+        dataclasses.replace(account, unknown=[*account.unknown, *missing])
+        if account.uid in failed and (missing := [m for m in _UNREAD_WITH_THE_ACCOUNT if m not in account.unknown])
+        else account
+        for account in inventory.accounts
+    ]
+    return dataclasses.replace(inventory, accounts=accounts)
 
 
 def unread_results(summaries: Sequence[ControlSummary], inventory: Inventory) -> dict[str, int]:
