@@ -5,8 +5,11 @@ Every source hands its records to the model through ``sources.collect``, which p
 record (names, uids, URLs, commands, attributes, source error messages) loses the secret values it
 carries: URL user-info, secret-named query parameters, ``NAME=VALUE`` / ``--flag VALUE`` pairs
 whose name says secret, ``Authorization`` schemes, JSON carried in a string, connection strings and
-well-known token formats. The structure around a value stays, so a reader still sees where it was.
-Error messages echoed to the terminal pass through ``redact_text`` too.
+well-known token formats. Then whatever the secret detector finds in the string as free text or as
+a connection string (``password: X``, ``the token X``, ``Shared Access Key=X``) goes too, so what
+the scanner would report as a secret is never shown; what the detector holds to be a reference, a
+placeholder or a documentation example stays. The structure around a value stays, so a reader
+still sees where it was. Error messages echoed to the terminal pass through ``redact_text`` too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import re2
 
 from scanner.model import Inventory
+from scanner.sources.manifests.secrets import secret_spans
 
 REDACTED = "[REDACTED]"
 
@@ -58,9 +62,15 @@ _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
 _QUERY_CODE = re.compile(r"(?i)([?&]code=)([^\s&#\"'<>]+)")
 # Authorization: Bearer VALUE / Basic VALUE
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
-# Cheap first test: most strings (ids, names, kinds) contain none of these.
+# Cheap first test: most strings (ids, names, kinds) contain none of these. After the forms above,
+# a word that names a secret and a word of 8 characters or more after it ("password: X", "the key
+# X"; "Key Vault Secrets User" has none), "Bearer X" and the detector's token formats the forms above
+# do not have (SendGrid, Twilio, Discord)
 _MAYBE = re.compile(
     r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|glpat|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----|earer|EARER|asic|ASIC'
+    r"|(?i:key|token|secret|password|passwd|pwd|credentials?)[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?\S{8}"
+    r"|(?i:bearer)\s+\S{20}"
+    r"|SG\.|(?:AC|SK)[a-z0-9]{32}|[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\."
 )
 
 
@@ -79,7 +89,20 @@ def redact_text(text: str) -> str:
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
     for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _FLAG_VALUE, _SCHEME):
         text = pattern.sub(_keep_references, text)
-    return text
+    return _without_detected(text)
+
+
+def _without_detected(text: str) -> str:
+    """``text`` without the secrets the detector finds in it (overlapping spans merged)."""
+    spans = sorted(secret_spans(text))
+    if not spans:
+        return text
+    kept, end = [], 0
+    for start, stop in spans:
+        if start >= end:  # else it overlaps the span before, and is replaced with it
+            kept.append(text[end:start] + REDACTED)
+        end = max(end, stop)
+    return "".join(kept) + text[end:]
 
 
 def redact_value(value: Any) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from google.cloud import resourcemanager_v3
 
+from scanner.redact import redact_inventory
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 from scanner.sources.gcp.collector import FALLBACK, GcpScope, collect_gcp
@@ -482,3 +483,23 @@ def test_a_custom_role_whose_definition_was_not_read_leaves_its_holders_privileg
     assert status.status == "partial" and [(e.call, e.code) for e in status.errors] == [("iam:roles.get", code)]
     found = statuses(inventory, catalogs, holder)
     assert (found["NHI-PRIV-001"], found["NHI-PRIV-003"]) == ("unknown", "unknown")
+
+
+def test_a_secret_in_a_vertex_agents_description_is_a_plaintext_secret_it_holds(fake_gcp) -> None:
+    engines = fake_gcp.state.rest[f"/v1/projects/{PROD}/locations/europe-west4/reasoningEngines"]
+    engines[0]["description"] = "Calls the ticket API with api_key: Zx9Qw2Er5Ty8Ui1Op4As7Df0"
+    fake_gcp.state.accounts[DEV][0]["description"] = "DB login password: Hunt3rTw0Secret99"
+
+    inventory, _ = scan(fake_gcp)
+
+    agent = engines[0]["name"]
+    secrets = [c for c in inventory.credentials if c.identity_uid == agent and c.kind == "plaintext_secret"]
+    assert [(c.uid, c.attributes["display_id"]) for c in secrets] == [
+        (f"{agent}#plaintext_secret:description", "secret_parameter in description (redacted)")
+    ]
+    # the service account's description is judged by no control: redaction is what keeps it in the source
+    assert not [c for c in inventory.credentials if c.kind == "plaintext_secret" and c.identity_uid != agent]
+    redact_inventory(inventory)
+    described = {r.uid: r.attributes["description"] for r in [*inventory.agents, *inventory.identities]}
+    assert described[agent] == "Calls the ticket API with api_key: [REDACTED]"
+    assert described[email(DEV, "etl")] == "DB login password: [REDACTED]"

@@ -82,6 +82,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         inventory.identities += identities
         inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
     inventory.agents += collected.agents
+    inventory.credentials += [secret for agent in collected.agents for secret in records.description_secrets(agent)]
     pools = _providers_by_pool(collected)
     for identity in inventory.identities:
         trust = federated_trust(identity.attributes.get("impersonators") or [], pools)

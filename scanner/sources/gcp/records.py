@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from scanner.model import Credential, Grant, Identity, LogSource
+from scanner.model import Agent, Credential, Grant, Identity, LogSource
 from scanner.serialize import parse_time
+from scanner.sources.aws.agent_secrets import SECRETS_PER_TEXT
+from scanner.sources.manifests.secrets import find_secrets_in_text, plaintext_credential
 
 NEVER_EXPIRES = "9999-12-31"
 OWNER_LABELS = ("owner", "team", "contact")
@@ -312,3 +314,21 @@ def api_key(key: dict[str, Any], project: str) -> Credential:
         },
         unknown=["last_used"],
     )
+
+
+def description_secrets(agent: Agent) -> list[Credential]:
+    """A ``plaintext_secret`` credential for each secret in a Vertex agent's description, its only
+    free text the API returns (``password: X`` written there is readable by anyone who can list
+    agents). Only a fingerprint is kept. A service account's description is not judged (no control
+    reads identities' free text): it is redacted with every other string."""
+    found = find_secrets_in_text(str(agent.attributes.get("description") or ""))[:SECRETS_PER_TEXT]
+    return [
+        plaintext_credential(
+            agent.uid,
+            "description" + (f"#{ordinal}" if ordinal > 1 else ""),
+            "description",
+            secret,
+            {"field": "description"},
+        )
+        for ordinal, secret in enumerate(found, 1)
+    ]

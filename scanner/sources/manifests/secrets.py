@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -65,9 +66,18 @@ _REFERENCE_PART = re.compile(r"[${}<>]")  # a connection string's setting that h
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
-# a password of documentation (postgres://user:password@localhost, Password=yourStrong(!)Password)
-_EXAMPLE_PASSWORD = re.compile(r"(?i)^(?:my|your)?[_-]?(?:pass(?:word|wd)?|pwd|secret)$|^your")
+# a password of documentation (postgres://user:password@localhost, your-password, yourpassword,
+# YourStrong(!)Password, YourStrong@Passw0rd): "your", letters and the punctuation of Microsoft's
+# examples, then a secret's word; yourS3cretPassw0rd!9 is a password
+_EXAMPLE_PASSWORD = re.compile(
+    r"(?i)^(?:my|your)?[_-]?(?:pass(?:word|wd)?|pwd|secret)$"
+    r"|^your[a-z_!()@-]*(?:pass(?:word|wd|w0rd)?|pwd|secret|key|token)$"
+)
 _SEPARATOR = frozenset({"=", ":", ":=", "=>", "=="})  # token = X: the sign between a name and its value
+# a connection string's setting whose name has spaces (Shared Access Key=X, Pass Word=X), in free text
+_SPACED_SETTING = re.compile(r"(?:^|(?<=[\s;]))([A-Za-z]+(?: [A-Za-z]+){1,3})[ \t]*=[ \t]*([^\s;]+)")
+# an access key's id (AKIA...): the detector reports it, but it names the key, as the inventory does
+_KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
 _BEARER = re.compile(r"[A-Za-z0-9._~+/-]{20,}=*")  # an RFC 6750 b64token long enough to be a credential
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
@@ -93,6 +103,8 @@ class FoundSecret:
     detector: str
     fingerprint: str
     at: int = 0  # where in the checked text the secret-bearing word starts (free text), for its line
+    # the value found, for redaction to remove from the text it was found in; never stored or shown
+    value: str = field(default="", repr=False, compare=False)
 
 
 @cache
@@ -160,13 +172,48 @@ def find_secrets_in_text(text: str) -> list[FoundSecret]:
     """Every literal credential inside free text (an agent's instructions, a prompt template, an
     API schema, a description), each once, in the order they come: private key blocks, words in a
     known token format, URLs or connection strings carrying credentials, the word after a
-    secret-named one (``password: X``, ``token = X``, ``--token X``, ``api_key=X``) and the
-    credential after ``Bearer``. Random-looking words count only there: prose holds digests and
-    identifiers too. References and placeholders among the words are not secrets."""
+    secret-named one (``password: X``, ``token = X``, ``--token X``, ``api_key=X``), a connection
+    string's setting named with spaces (``Pass Word=X``) and the credential after ``Bearer``.
+    Random-looking words count only there: prose holds digests and identifiers too. References and
+    placeholders among the words are not secrets."""
     found: dict[str, FoundSecret] = {}
+    for secret, _, _ in _secrets_in_text(text):
+        found.setdefault(secret.fingerprint, secret)
+    return sorted(found.values(), key=lambda secret: secret.at)
+
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where in ``text`` the secrets are that ``find_secrets_in_text`` finds, and those
+    ``find_secret`` finds in the text as a whole when it is a connection string (``Password=my
+    secret;``): each occurrence of each value, or the word a value was decoded from (a URL's query
+    parameter). An access key's id is not among them: it names the key."""
+    spans: list[tuple[int, int]] = []
+    for secret, start, end in _secrets_in_text(text):
+        if not _KEY_ID.match(secret.value):
+            spans += _occurrences(text, secret.value, start, end)
+    for literal in _connection_string_literals(text):
+        spans += _occurrences(text, literal, 0, len(text))
+    return spans
+
+
+def _occurrences(text: str, value: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Each place ``value`` is in ``text``, if it is inside ``text[start:end]``; else that range (a
+    value decoded from what the text holds, such as a URL's query parameter)."""
+    if not value or text.find(value, start, end) < 0:
+        return [(start, end)]
+    spans = []
+    at = text.find(value)
+    while at >= 0:
+        spans.append((at, at + len(value)))
+        at = text.find(value, at + len(value))
+    return spans
+
+
+def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
+    """Each secret of ``find_secrets_in_text`` where it is found, with the range of the word (or
+    block, or setting) it is in; a secret found twice is given twice."""
     for block in _PRIVATE_KEY_BLOCK.finditer(text):
-        key = _found("private_key", block.group(0), block.start())
-        found.setdefault(key.fingerprint, key)
+        yield _found("private_key", block.group(0), block.start()), block.start(), block.end()
     prose = _PRIVATE_KEY_BLOCK.sub(lambda block: " " * len(block.group(0)), text)  # offsets kept
     assigned = False  # the word before names a secret: "password:", "--token", "the key"
     bearer = False  # the word before is "Bearer": "Authorization: Bearer X"
@@ -185,11 +232,14 @@ def find_secrets_in_text(text: str) -> list[FoundSecret]:
             if secret is None and bearer:
                 secret = _bearer_token(token)
         if secret is not None:
-            found.setdefault(secret.fingerprint, FoundSecret(secret.detector, secret.fingerprint, word.start()))
+            yield FoundSecret(secret.detector, secret.fingerprint, word.start(), secret.value), word.start(), word.end()
         name = token.rstrip(":=").lstrip("-")
         assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
         bearer = name.lower() == "bearer"
-    return sorted(found.values(), key=lambda secret: secret.at)
+    for setting in _SPACED_SETTING.finditer(prose):  # Server=db;Shared Access Key=X: the words split it
+        literal = setting.group(2).strip(_PUNCTUATION)
+        if _SECRET_WORD.match(setting.group(1).replace(" ", "")) and _literal_setting(literal):
+            yield _found("connection_string_secret", literal, setting.start()), setting.start(2), setting.end(2)
 
 
 def find_secret_in_text(text: str) -> FoundSecret | None:
@@ -251,19 +301,28 @@ def _connection_string_secret(value: str) -> FoundSecret | None:
     (``Server=tcp:db;User ID=app;Password=X;``, ``Endpoint=sb://...;SharedAccessKey=X``): its value
     of 8 characters or more, unless a word, a name, a reference, a placeholder or a documentation
     example (``Password=;``, ``Password=${DB_PASSWORD}``, ``Password=<password>``)."""
+    literal = next(_connection_string_literals(value), None)
+    return None if literal is None else _found("connection_string_secret", literal)
+
+
+def _connection_string_literals(value: str) -> Iterator[str]:
+    """The literal of each secret-named setting of a connection string."""
     if ";" not in value or "=" not in value:
-        return None
+        return
     for setting in value.split(";"):
         name, equals, literal = setting.partition("=")
         literal = literal.strip()
-        if not equals or not _SECRET_WORD.match(name.replace(" ", "")) or len(literal) < 8:
-            continue
-        # unlike a named value's, "/", "+" and "=" may be a literal's here: a base64 key (SharedAccessKey)
-        if not (
-            literal.isalpha() or _is_name(literal) or _example_password(literal) or _REFERENCE_PART.search(literal)
-        ):
-            return _found("connection_string_secret", literal)
-    return None
+        if equals and _SECRET_WORD.match(name.replace(" ", "")) and _literal_setting(literal):
+            yield literal
+
+
+def _literal_setting(literal: str) -> bool:
+    """Whether a secret-named setting's value is a literal secret: 8 characters or more, and not a
+    word, a name, a reference, a placeholder or a documentation example. Unlike a named value's,
+    "/", "+" and "=" may be a literal's here: a base64 key (SharedAccessKey)."""
+    return len(literal) >= 8 and not (
+        literal.isalpha() or _is_name(literal) or _example_password(literal) or _REFERENCE_PART.search(literal)
+    )
 
 
 def _example_password(password: str, username: str | None = None) -> bool:
@@ -291,7 +350,8 @@ def plaintext_credential(
 
 
 def _found(detector: str, value: str, at: int = 0) -> FoundSecret:
-    return FoundSecret(detector, "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:12], at)
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return FoundSecret(detector, "sha256:" + digest[:12], at, value)
 
 
 def _embedded_json_strings(value: str) -> list[str] | None:

@@ -1,0 +1,141 @@
+"""Redaction removes every secret the detector reports, in every shape the detector knows: a
+``name: value`` pair, a spaced name (``token : X``, ``Pass Word=X``), a connection string's setting,
+``Bearer X``, a token in a known format. What the detector holds to be a reference, a placeholder or a
+documentation example stays, so a reader still sees it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scanner.redact import REDACTED, redact_text
+from scanner.sources.manifests.secrets import find_secrets_in_text
+from tests.hostile_cases import run_nhiscan
+
+# (text, the secret values it holds): redaction leaves none of them, and the detector finds each
+MUST_BE_REDACTED = [
+    ("DB login password: Hunt3rTw0Secret99 (rotate yearly)", ["Hunt3rTw0Secret99"]),
+    ("Calls the API with api_key: Zx9Qw2Er5Ty8Ui1Op4As7Df0", ["Zx9Qw2Er5Ty8Ui1Op4As7Df0"]),
+    ("token : Qw8rTy6uIo4pAs2dFg0hJkLz", ["Qw8rTy6uIo4pAs2dFg0hJkLz"]),
+    ("password: Qw8rTy6uIo4pAs2dFg0hJkLz", ["Qw8rTy6uIo4pAs2dFg0hJkLz"]),
+    ("the signing secret Mn3bVc8xZl1kJh6gFd4s", ["Mn3bVc8xZl1kJh6gFd4s"]),
+    ("Endpoint=sb://x/;Shared Access Key=Qw8rTy6uIo4pAs2dFg0hJkLz", ["Qw8rTy6uIo4pAs2dFg0hJkLz"]),
+    ("conn Server=db;Shared Access Key=Qw8rTy6uIo4pAs2dFg0hJkLz", ["Qw8rTy6uIo4pAs2dFg0hJkLz"]),
+    ("Server=db;User ID=u;Pass Word=Qw8rTy6uIo4pAs2dFg0hJkLz;", ["Qw8rTy6uIo4pAs2dFg0hJkLz"]),
+    ("Server=db;User ID=u;Pass word=Hunt3rTw0Secret99", ["Hunt3rTw0Secret99"]),
+    ("Authorization: Bearer Hu8Jk2Lm4Np6Qr8St0Uv2Wx", ["Hu8Jk2Lm4Np6Qr8St0Uv2Wx"]),
+    ("use github_pat_" + "A1b2C3d4E5f6G7h8I9j0K1" + "_" + "L2m3N4o5" * 7 + "P6q", ["github_pat_A1b2C3d4E5f6G7h8"]),
+    ("mail key SG." + "a" * 22 + "." + "b1" * 21 + "c", ["SG." + "a" * 22]),
+    ("password: yourS3cretPassw0rd!9", ["yourS3cretPassw0rd!9"]),
+    ("Password: Hunt3rTw0Secret99 and again Hunt3rTw0Secret99", ["Hunt3rTw0Secret99"]),
+    ("-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEow" * 20 + "\n-----END RSA PRIVATE KEY-----", ["MIIEowMIIEow"]),
+]
+
+# texts the detector reports nothing in; redaction leaves them as they are
+MUST_STAY = [
+    "Nightly loads. owner: data-team@acme.example",
+    "password: your-password",
+    "password: yourpassword",
+    "Server=localhost,1433;User ID=sa;Pass Word=YourStrong(!)Password;",
+    "token: <your-token>",
+    "api_key: ${API_KEY}",
+    "Rotate the API key quarterly; the token expires daily.",
+    "key: arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666",
+    "next_token: eyJwYWdlIjogMn0",
+]
+
+
+@pytest.mark.parametrize(("text", "secrets"), MUST_BE_REDACTED)
+def test_a_secret_the_detector_reports_is_redacted(text: str, secrets: list[str]) -> None:
+    assert find_secrets_in_text(text) != []
+    redacted = redact_text(text)
+    assert [secret for secret in secrets if secret in redacted] == []
+    assert REDACTED in redacted
+
+
+@pytest.mark.parametrize("text", MUST_STAY)
+def test_what_the_detector_holds_no_secret_stays(text: str) -> None:
+    assert find_secrets_in_text(text) == []
+    assert redact_text(text) == text
+
+
+def test_an_access_keys_id_stays_it_names_the_key() -> None:
+    text = "access key AKIAIOSFODNN7EXAMPLE of the deployer"
+    assert [secret.detector for secret in find_secrets_in_text(text)] == ["aws_access_key"]
+    assert redact_text(text) == text
+
+
+def test_the_words_around_a_secret_stay() -> None:
+    assert redact_text("DB login password: Hunt3rTw0Secret99 (rotate yearly)") == (
+        "DB login password: [REDACTED] (rotate yearly)"
+    )
+    assert redact_text("Server=db;User ID=u;Pass Word=Qw8rTy6uIo4pAs2dFg0hJkLz;") == (
+        "Server=db;User ID=u;Pass Word=[REDACTED];"
+    )
+
+
+@pytest.mark.parametrize(
+    ("password", "example"),
+    [
+        ("your-password", True),
+        ("yourpassword", True),
+        ("your_password", True),
+        ("YourStrong(!)Password", True),
+        ("yourStrong(!)Password", True),
+        ("YourStrong!Passw0rd", True),
+        ("YourStrong@Passw0rd", True),
+        ("your-secret-token", True),
+        ("yourS3cretPassw0rd!9", False),
+        ("yourCompanyDb2024!", False),
+        ("Yo8urPassw0rd7734", False),
+    ],
+)
+def test_only_an_obvious_placeholder_beginning_with_your_is_an_example(password: str, example: bool) -> None:
+    assert (find_secrets_in_text(f"password: {password}") == []) is example
+
+
+DESCRIBED_SECRETS = {
+    "Hunt3rTw0Secret99": "Owner: data-team. DB login password: Hunt3rTw0Secret99 (rotate yearly)",
+    "Qw8rTy6uIo4pAs2dFg0hJkLz": "conn Server=db;Shared Access Key=Qw8rTy6uIo4pAs2dFg0hJkLz",
+    "Zx9Qw2Er5Ty8Ui1Op4As7Df0": "Calls the API with api_key: Zx9Qw2Er5Ty8Ui1Op4As7Df0",
+    "Pw4Spaced7Name2Secret": "Server=db;User ID=u;Pass Word=Pw4Spaced7Name2Secret;",
+    "Tk5Spaced8Colon3Secret": "token : Tk5Spaced8Colon3Secret",
+}
+
+
+def test_no_secret_in_a_description_reaches_any_output(tmp_path: Path) -> None:
+    run_nhiscan("inventory", "demo", "-o", str(tmp_path / "demo.json"), cwd=tmp_path)
+    inventory = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
+    texts = iter(DESCRIBED_SECRETS.values())
+    gcp_accounts = [i for i in inventory["identities"] if i["provider"] == "gcp"]
+    for identity in gcp_accounts[:3]:
+        identity["attributes"]["description"] = next(texts)
+    for agent in [a for a in inventory["agents"] if a["provider"] == "gcp"][:2]:
+        agent["attributes"]["description"] = next(texts)
+    (tmp_path / "described.json").write_text(json.dumps(inventory), encoding="utf-8")
+    out = tmp_path / "out"
+
+    completed = run_nhiscan(
+        "scan",
+        f"inventory:{tmp_path / 'described.json'}",
+        "--no-history",
+        "--format",
+        "html,pdf,json,sarif,junit,csv,md,ocsf",
+        "--output-dir",
+        str(out),
+        "--fail-on",
+        "none",
+        cwd=tmp_path,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    outputs = {path.name: path.read_text(encoding="utf-8-sig") for path in out.iterdir() if path.suffix != ".pdf"}
+    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    outputs |= {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout, "stderr": completed.stderr}
+    assert {"inventory.json", "results.json", "report.html", "results.sarif"} <= set(outputs)
+    leaks = [(secret, name) for secret in DESCRIBED_SECRETS for name, text in outputs.items() if secret in text]
+    assert leaks == []
+    assert "DB login password: [REDACTED] (rotate yearly)" in outputs["inventory.json"]
