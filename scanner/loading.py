@@ -58,7 +58,9 @@ class _TextDatesLoader(yaml.SafeLoader):
             if isinstance(key, yaml.ScalarNode):
                 first = seen.setdefault(key.value, key)
                 if first is not key:
-                    problem = f"duplicate key '{key.value[:80]}' (first on line {first.start_mark.line + 1})"
+                    problem = (
+                        f"'{key.value[:80]}' is named twice in one mapping (first on line {first.start_mark.line + 1})"
+                    )
                     raise yaml.composer.ComposerError(None, None, problem, key.start_mark)
         return node
 

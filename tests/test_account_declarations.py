@@ -139,4 +139,7 @@ def test_an_account_declared_twice_is_refused_naming_both_lines(cli, tmp_path: P
     twice = f'  "{PRODUCTION}": {{environment: production}}\n  "{PRODUCTION}": {{environment: development}}\n'
     outcome, _, _ = _scan(cli, tmp_path, demo_inventory, twice)
     assert outcome.exit_code == 2
-    assert f"duplicate key '{PRODUCTION}' (first on line 3)" in outcome.output and "nhiscan.yaml:4" in outcome.output
+    assert (
+        f"'{PRODUCTION}' is named twice in one mapping (first on line 3)" in outcome.output
+        and "nhiscan.yaml:4" in outcome.output
+    )
