@@ -272,7 +272,10 @@ def unread_results(summaries: Sequence[ControlSummary], inventory: Inventory) ->
     (its failures would otherwise vanish from the score). A partial read counts what it read: the
     evidence it missed is unknown on the records themselves."""
     provider_of = {account.uid: account.provider for account in inventory.accounts}
-    failed = [provider_of.get(s.account) or s.name for s in inventory.sources if s.status == "failed"]
+    # one per account, however many of its sources failed
+    failed = list(
+        {s.account: provider_of.get(s.account) or s.name for s in inventory.sources if s.status == "failed"}.values()
+    )
     if not failed:
         return {}
     unread_accounts = {s.account for s in inventory.sources if s.status == "failed"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from scanner.model import SourceError
-from scanner.scan import ScanOptions, run_scan
+from scanner.scan import ScanOptions, run_scan, unread_results
 from scanner.sources import SourceSpec, collect
 
 LOST = "444455556666"
@@ -37,3 +37,17 @@ def test_the_logging_controls_of_an_account_nothing_was_read_of_are_unknown(cata
     assert any(
         f.resource.uid == LOST and f.status == "fail" for f in read.findings if f.control_id.startswith("NHI-LOG-")
     ), "read, the same account fails them: the unknowns are the lost read's, not the estate's"
+
+
+def test_an_account_two_of_whose_sources_failed_is_one_unread_account_in_the_score(catalogs) -> None:
+    whole = collect(SourceSpec("demo"))
+    failed = SourceError("sts:AssumeRole", "AccessDenied")
+
+    def lost(times: int) -> dict[str, int]:
+        sources = [s for s in whole.sources if s.account != LOST]
+        sources += [dataclasses.replace(whole.sources[0], name=f"aws-{n}", account=LOST, status="failed",
+                                        errors=[failed]) for n in range(times)]  # fmt: skip
+        inventory = dataclasses.replace(whole, sources=sources)
+        return unread_results(run_scan(inventory, catalogs, ScanOptions(allow_partial=True)).controls, inventory)
+
+    assert lost(1) and lost(2) == lost(1)

@@ -91,7 +91,7 @@ def _gate_case(suite: ET.Element, result: ScanResult) -> bool:
     gate = result.gate
     incomplete = gate.get("incomplete_sources") or []
     if incomplete:
-        ET.SubElement(case, "system-out").text = "read partially: " + ", ".join(incomplete)
+        ET.SubElement(case, "system-out").text = "not read completely: " + ", ".join(incomplete)
     if gate.get("passed", True):
         return False
     failure = ET.SubElement(case, "failure", message=f"the gate failed (fail on {gate.get('fail_on')})", type="gate")
