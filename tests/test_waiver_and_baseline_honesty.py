@@ -309,3 +309,32 @@ def test_every_report_lists_a_waiver_matching_only_unknown_results_as_such(catal
     executive = " ".join(pdf_report.executive_html(result, settings).split())
     assert "1 matching nothing; 1 matching only unknown results (not waived: no evidence)." in executive
     assert "<td>matches only unknown results</td>" in executive and executive.count("<td>matches nothing</td>") == 1
+
+
+def test_the_waiver_applied_is_the_first_that_covers_a_failure_as_when_each_was_tried_in_turn() -> None:
+    """Waivers are found per control and, for a resource named exactly, by one lookup: the answer
+    is the one trying every waiver in the file's order against every failure gave."""
+    import random
+    from fnmatch import fnmatchcase
+
+    from scanner.engine.waivers import _FirstWaiver
+    from scanner.model import Waiver
+
+    chooser = random.Random(7)
+    controls = ["NHI-CRED-001", "NHI-CRED-002", "NHI-PRIV-001"]
+    uids = [f"arn:aws:iam::{a}:user/u{n}#key" for a in ("111111111111", "222222222222") for n in range(6)]
+    control_patterns = [*controls, "NHI-CRED-*", "NHI-*-001", "NHI-PRIV-00?"]
+    resource_patterns = [*uids, "arn:aws:iam::111111111111:*", "*u1#key", "*:user/u[0-2]#key"]
+    for _ in range(200):
+        waivers = [
+            Waiver(chooser.choice(control_patterns), chooser.choice(resource_patterns), "o", "r", "2027-01-01")
+            for _ in range(chooser.randint(1, 8))
+        ]
+        first = _FirstWaiver(waivers)
+        for control in controls:
+            for uid in uids:
+                tried = [
+                    i for i, w in enumerate(waivers) if fnmatchcase(control, w.control) and fnmatchcase(uid, w.resource)
+                ]
+                assert first(control, uid) == (tried[0] if tried else None)
+                assert first.all(control, uid) == set(tried)

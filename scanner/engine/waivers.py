@@ -110,28 +110,76 @@ def apply_waivers(
     _refuse_catch_alls(findings, counts, active)
     used: set[int] = set()
     if active:
+        first_waiver = _FirstWaiver(active)
         for finding in findings:
             if finding.status != "fail":
                 continue
-            for index, waiver in enumerate(active):
-                if fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(
-                    finding.resource.uid, waiver.resource
-                ):
-                    finding.status = "waived"
-                    finding.waiver = waiver
-                    control_counts = counts[finding.control_id]
-                    control_counts["fail"] -= 1
-                    control_counts["waived"] += 1
-                    used.add(index)
-                    break
+            index = first_waiver(finding.control_id, finding.resource.uid)
+            if index is not None:
+                finding.status = "waived"
+                finding.waiver = active[index]
+                control_counts = counts[finding.control_id]
+                control_counts["fail"] -= 1
+                control_counts["waived"] += 1
+                used.add(index)
     for index, waiver in enumerate(active):
         (report.applied if index in used else report.unmatched).append(waiver)
     if report.unmatched:  # unknown results are never waived: say which waivers match only those
-        unknown = [f for f in findings if f.status == "unknown"]
-        report.unknown_only = [w for w in report.unmatched if any(_covers(w, f) for f in unknown)]
+        unmatched = {index for index in range(len(active)) if index not in used}
+        covering: set[int] = set()
+        every_waiver = _FirstWaiver(active)
+        for finding in findings:
+            if finding.status == "unknown":
+                covering.update(every_waiver.all(finding.control_id, finding.resource.uid) & unmatched)
+        report.unknown_only = [active[index] for index in sorted(covering)]
     soon = today + dt.timedelta(days=EXPIRING_DAYS)
     report.expiring = [w for w in active if dt.date.fromisoformat(w.expires) <= soon]
     return report
+
+
+class _FirstWaiver:
+    """Which of the waivers (in their order) covers a control's result for a resource: the waivers
+    whose control pattern matches a control id are found once per control, and among them a
+    resource named exactly is one lookup; only resource patterns are matched one by one. (Matching
+    every waiver against every failure took 122 s for 500 waivers on 20,000 identities.)"""
+
+    def __init__(self, waivers: list[Waiver]) -> None:
+        self.waivers = waivers
+        self.by_control: dict[str, tuple[dict[str, int], list[tuple[int, str]]]] = {}
+
+    def _of(self, control_id: str) -> tuple[dict[str, int], list[tuple[int, str]]]:
+        found = self.by_control.get(control_id)
+        if found is None:
+            exact: dict[str, int] = {}
+            patterns: list[tuple[int, str]] = []
+            for index, waiver in enumerate(self.waivers):
+                if fnmatchcase(control_id, waiver.control):
+                    if _is_pattern(waiver.resource):
+                        patterns.append((index, waiver.resource))
+                    else:
+                        exact.setdefault(waiver.resource, index)
+            found = self.by_control[control_id] = (exact, patterns)
+        return found
+
+    def __call__(self, control_id: str, resource_uid: str) -> int | None:
+        """The first waiver covering the result, or None."""
+        exact, patterns = self._of(control_id)
+        named = exact.get(resource_uid)
+        for index, pattern in patterns:
+            if named is not None and index > named:
+                break
+            if fnmatchcase(resource_uid, pattern):
+                return index
+        return named
+
+    def all(self, control_id: str, resource_uid: str) -> set[int]:
+        """Every waiver covering the result."""
+        exact, patterns = self._of(control_id)
+        covering = {index for index, pattern in patterns if fnmatchcase(resource_uid, pattern)}
+        if resource_uid in exact:
+            covering.update(index for index, waiver in enumerate(self.waivers)
+                            if waiver.resource == resource_uid and fnmatchcase(control_id, waiver.control))  # fmt: skip
+        return covering
 
 
 NOTHING = "matches nothing"
@@ -141,10 +189,6 @@ ONLY_UNKNOWN = "matches only unknown results (not waived: no evidence)"
 def unmatched_label(report: WaiverReport, waiver: Waiver) -> str:
     """What an unmatched waiver of ``report`` matched, in the words every listing of it uses."""
     return ONLY_UNKNOWN if waiver in report.unknown_only else NOTHING
-
-
-def _covers(waiver: Waiver, finding: Finding) -> bool:
-    return fnmatchcase(finding.control_id, waiver.control) and fnmatchcase(finding.resource.uid, waiver.resource)
 
 
 def _refuse_catch_alls(findings: list[Finding], counts: Mapping[str, Mapping[str, int]], waivers: list[Waiver]) -> None:
