@@ -218,3 +218,19 @@ def test_a_run_with_an_unread_account_scores_no_higher_than_with_it_read(catalog
     read, lost_run = merge_group(store, catalogs, "read"), merge_group(store, catalogs, "lost")
     assert read.score is not None and lost_run.score is not None
     assert lost_run.score < read.score, "losing an account never raises the score"
+
+
+@pytest.mark.parametrize("accepted", [(True, True), (True, False)], ids=["both shards", "one shard"])
+def test_a_partial_read_is_accepted_in_the_merged_gate_only_when_every_shard_accepted_it(
+    catalogs, whole, accepted: tuple[bool, bool], tmp_path: Path
+) -> None:
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    for (shard, providers), allowed in zip((("1/2", AWS), ("2/2", REST)), accepted, strict=True):
+        part = _demo_part(whole, catalogs, providers)
+        part.scan.sources[0] = dataclasses.replace(part.scan.sources[0], status="partial")
+        part.scan.fail_on = "none"
+        part.gate = gate(part, "none", allowed)
+        _save(store, part, shard, "r1")
+    merged = merge_group(store, catalogs, "weekly")
+    assert merged.gate["incomplete_sources"]
+    assert merged.gate["passed"] is all(accepted) and merged.gate["allow_partial"] is all(accepted)

@@ -141,7 +141,9 @@ def merge_results(
         inventory=inventory,
         capabilities={k: v for r in results for k, v in r.capabilities.items()},
     )
-    merged.gate = gate(merged, latest.scan.fail_on)
+    # a partial read is accepted when every shard of the run accepted its own, and none is missing
+    accepted = not missing and all(r.gate.get("allow_partial") for r in results)
+    merged.gate = gate(merged, latest.scan.fail_on, accepted)
     return merged
 
 
