@@ -23,7 +23,7 @@ from typing import Any
 import re2
 
 from scanner.model import Inventory
-from scanner.sources.manifests.secrets import secret_spans
+from scanner.secret_detection import secret_spans
 
 REDACTED = "[REDACTED]"
 

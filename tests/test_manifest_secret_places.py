@@ -227,7 +227,7 @@ def test_a_gemini_cli_server_reached_by_http_url_is_a_remote_tool_judged_for_tls
 def test_a_value_given_to_a_secret_named_word_is_a_secret_whatever_its_entropy(text: str, secret: bool) -> None:
     """detect-secrets' entropy limit (4.5 bits per character) no 24-character token can reach: a
     literal after 'password', '--token' or 'api_key' is the secret, as a secret-named URL parameter is."""
-    from scanner.sources.manifests.secrets import find_secret_in_command, find_secrets_in_text
+    from scanner.secret_detection import find_secret_in_command, find_secrets_in_text
 
     found = find_secret_in_command(text) if text.startswith("serve") else (find_secrets_in_text(text) or None)
     assert (found is not None) == secret
@@ -238,7 +238,7 @@ def test_a_long_run_of_slashes_is_read_in_linear_time() -> None:
     before words that long stopped reaching it (no token is that long)."""
     import time
 
-    from scanner.sources.manifests.secrets import find_secrets_in_text
+    from scanner.secret_detection import find_secrets_in_text
 
     started = time.monotonic()
     assert find_secrets_in_text("/" * 200_000) == []

@@ -15,9 +15,9 @@ import pytest
 
 from scanner.model import Agent
 from scanner.scan import ScanOptions, run_scan
+from scanner.secret_detection import find_secret, find_secrets_in_text
 from scanner.sources import SourceSpec, collect
 from scanner.sources.aws.agent_secrets import plaintext_secrets
-from scanner.sources.manifests.secrets import find_secret, find_secrets_in_text
 
 PASSWORD = "S3cr3t!Passw0rd"
 URL_PASSWORD = "S3cr3tPassw0rd"

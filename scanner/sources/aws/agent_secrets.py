@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.model import Agent, Credential
-from scanner.sources.manifests.secrets import find_secrets_in_text, plaintext_credential
+from scanner.secret_detection import find_secrets_in_text, plaintext_credential
 
 Texts = list[tuple[str, str]]  # (field, text)
 

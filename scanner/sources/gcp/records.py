@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from scanner.model import Agent, Credential, Grant, Identity, LogSource
+from scanner.secret_detection import find_secrets_in_text, plaintext_credential
 from scanner.serialize import parse_time
 from scanner.sources.aws.agent_secrets import SECRETS_PER_TEXT
-from scanner.sources.manifests.secrets import find_secrets_in_text, plaintext_credential
 
 NEVER_EXPIRES = "9999-12-31"
 OWNER_LABELS = ("owner", "team", "contact")

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Grant
-from scanner.sources.manifests.secrets import find_secret
+from scanner.secret_detection import find_secret
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.model import Credential
-from scanner.sources.manifests.secrets import (
+from scanner.secret_detection import (
     FoundSecret,
     find_secret,
     find_secret_in_command,
