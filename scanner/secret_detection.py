@@ -29,7 +29,8 @@ _ENV_LOOKUP = re.compile(
     r"[\[(]['\"]?[A-Za-z_]\w*['\"]?[\])]?,?$|^process\.env(?:\.[A-Za-z_]\w*|\[['\"][A-Za-z_]\w*['\"]\])$"
 )
 _PLACEHOLDER = re.compile(
-    r"(?i)^\s*(?:bearer\s+)?(?:<[^>]*>|your[_-][\w-]*|[\w-]*[_-]here|x{4,}|\*{4,}|changeme|example[\w-]*|dummy|test|none|null|)\s*$"
+    r"(?i)^\s*(?:bearer\s+)?(?:<[^>]*>|your[_-][\w-]*|[\w-]*[_-]here|x{4,}|\*{4,}|changeme|example[\w-]*|dummy|test|none|null"
+    r"|\[?redacted\]?|)\s*$"  # a value redacted already, by nhiscan or by whoever exported it
 )
 # Token formats detect-secrets 1.5 has no detector for
 _EXTRA_DETECTORS = (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanner.redact import REDACTED, redact_text
-from scanner.sources.manifests.secrets import find_secrets_in_text
+from scanner.secret_detection import find_secrets_in_text
 from tests.hostile_cases import run_nhiscan
 
 # (text, the secret values it holds): redaction leaves none of them, and the detector finds each
@@ -60,6 +60,24 @@ def test_a_secret_the_detector_reports_is_redacted(text: str, secrets: list[str]
 def test_what_the_detector_holds_no_secret_stays(text: str) -> None:
     assert find_secrets_in_text(text) == []
     assert redact_text(text) == text
+
+
+# a command line whose flag and following word each held a secret: redacted once, then read again
+REDACTED_ONCE = [
+    *(text for text, _ in MUST_BE_REDACTED),
+    "deploy --password=abcdefgh123 sk-ant-abcdefghijklmnopqrstuvwxyz",
+    "--token abcdefghijk, then password: Hunt3rTw0Secret99.",
+]
+
+
+@pytest.mark.parametrize("text", REDACTED_ONCE)
+def test_a_redacted_text_is_whole_and_redacting_it_again_changes_nothing(text: str) -> None:
+    """The marker is no secret: a value already redacted (by nhiscan, or by whoever exported the
+    file) is not cut into a secret '[REDACTED' that leaves a stray bracket behind."""
+    once = redact_text(text)
+    assert "]]" not in once and "[[" not in once
+    assert redact_text(once) == once
+    assert find_secrets_in_text(once) == []
 
 
 def test_an_access_keys_id_stays_it_names_the_key() -> None:
