@@ -59,8 +59,9 @@ class SourceRead:
 @dataclass(slots=True)
 class Unassessed:
     """A failure of the older scan that the newer scan did not judge. ``reason``: ``unknown`` (its
-    result is unknown now), ``control_not_evaluated``, or ``source_incomplete`` (``source`` names
-    the source not read completely that holds its resource)."""
+    result is unknown now, and no source read incompletely holds it), ``control_not_evaluated``, or
+    ``source_incomplete`` (``source`` names the source not read completely that holds its resource,
+    whether the newer scan lists its result as unknown or not at all)."""
 
     finding: Finding
     reason: str
@@ -310,7 +311,9 @@ def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], 
         if status == "pass":
             resolved.append(finding)
         elif status is not None:  # listed, neither failing, waived nor passing: unknown
-            unassessed.append(Unassessed(finding, "unknown"))
+            # unknown because its source was not read completely: say which source
+            gap = holder(finding)
+            unassessed.append(Unassessed(finding, "source_incomplete", gap) if gap else Unassessed(finding, "unknown"))
         elif new.controls is None or finding.control_id not in new.controls:  # None: not known, not judged
             unassessed.append(Unassessed(finding, "control_not_evaluated"))
         elif (gap := holder(finding)) is not None:
