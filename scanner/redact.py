@@ -64,11 +64,12 @@ _QUERY_CODE = re.compile(r"(?i)([?&]code=)([^\s&#\"'<>]+)")
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # Cheap first test: most strings (ids, names, kinds) contain none of these. After the forms above,
 # a word that names a secret and a word of 8 characters or more after it ("password: X", "the key
-# X"; "Key Vault Secrets User" has none), "Bearer X" and the detector's token formats the forms above
-# do not have (SendGrid, Twilio, Discord)
+# X", "password:X"; "Key Vault Secrets User" has none), "Bearer X" and the detector's token formats
+# the forms above do not have (SendGrid, Twilio, Discord)
 _MAYBE = re.compile(
     r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|glpat|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----|earer|EARER|asic|ASIC'
-    r"|(?i:key|token|secret|password|passwd|pwd|credentials?)[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?\S{8}"
+    r"|(?i:key|token|secret|password|passwd|pwd|credentials?)"
+    r"(?:[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?|[\"']?:[\"']?)\S{8}"
     r"|(?i:bearer)\s+\S{20}"
     r"|SG\.|(?:AC|SK)[a-z0-9]{32}|[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\."
 )

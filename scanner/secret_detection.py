@@ -9,6 +9,8 @@ found secret is kept, never the value.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from collections.abc import Iterator
@@ -79,6 +81,9 @@ _SEPARATOR = frozenset({"=", ":", ":=", "=>", "=="})  # token = X: the sign betw
 _SPACED_SETTING = re.compile(r"(?:^|(?<=[\s;]))([A-Za-z]+(?: [A-Za-z]+){1,3})[ \t]*=[ \t]*([^\s;]+)")
 # an access key's id (AKIA...): the detector reports it, but it names the key, as the inventory does
 _KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{4,}={0,2}")
+# password:X or "password":"X" in one word (the name's quotes kept when the word's were stripped)
+_COLON_PAIR = re.compile(r"""^["']?([\w-]+)["']?:["']?(.+?)["']?$""", re.S)
 _BEARER = re.compile(r"[A-Za-z0-9._~+/-]{20,}=*")  # an RFC 6750 b64token long enough to be a credential
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
@@ -218,6 +223,7 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
     prose = _PRIVATE_KEY_BLOCK.sub(lambda block: " " * len(block.group(0)), text)  # offsets kept
     assigned = False  # the word before names a secret: "password:", "--token", "the key"
     bearer = False  # the word before is "Bearer": "Authorization: Bearer X"
+    basic = False  # the word before is "Basic": "Authorization: Basic base64(user:password)"
     for word in _WORD.finditer(prose):
         raw = word.group(0)
         if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
@@ -226,17 +232,22 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         secret = None
         if not (is_reference(raw) or is_reference(token)):
             secret = find_secret(token, entropy=False)
-            if secret is None and _names_secret(token):  # api_key=X in one word
-                secret = _named_value(token.split("=", 1)[1])
+            named = _value_named_in_word(token)  # api_key=X, password:X, "password":"X" in one word
+            if secret is None and named is not None:
+                secret = _named_value(named)
             if secret is None and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # key = make_key(
                 secret = _named_value(token)
-            if secret is None and bearer:
-                secret = _bearer_token(token)
+        # a scheme's credential is judged by its own rules: base64's "=" padding reads as "NAME="
+        if secret is None and bearer:
+            secret = _bearer_token(token)
+        if secret is None and basic:
+            secret = _basic_credentials(token)
         if secret is not None:
             yield FoundSecret(secret.detector, secret.fingerprint, word.start(), secret.value), word.start(), word.end()
         name = token.rstrip(":=").lstrip("-")
         assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
         bearer = name.lower() == "bearer"
+        basic = name.lower() == "basic"
     for setting in _SPACED_SETTING.finditer(prose):  # Server=db;Shared Access Key=X: the words split it
         literal = setting.group(2).strip(_PUNCTUATION)
         if _SECRET_WORD.match(setting.group(1).replace(" ", "")) and _literal_setting(literal):
@@ -253,6 +264,33 @@ def _names_secret(word: str) -> bool:
     """``api_key=X``, ``--token=X``: a word that says it holds a secret."""
     assignment = _ASSIGNMENT.match(word)
     return bool(assignment) and bool(_SECRET_WORD.match(word.split("=", 1)[0].lstrip("-")))
+
+
+def _value_named_in_word(word: str) -> str | None:
+    """The value of a word that names a secret and holds it: ``api_key=X``, ``--token=X``,
+    ``password:X``, ``"password":"X"``; None for any other word (``https://host``, ``key:``)."""
+    if _names_secret(word):
+        return word.split("=", 1)[1]
+    pair = _COLON_PAIR.match(word)
+    if pair is None or not _SECRET_WORD.match(pair.group(1)) or _PAGINATION.match(pair.group(1)):
+        return None
+    return pair.group(2)
+
+
+def _basic_credentials(value: str) -> FoundSecret | None:
+    """The credentials after ``Basic``: base64 of ``user:password`` (RFC 7617) whose password is
+    no placeholder, reference or documentation example (``Basic dXNlcjpwYXNzd29yZA==`` is
+    user:password); anything that does not decode to such a pair is not."""
+    if not _BASE64.fullmatch(value):
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, colon, password = decoded.partition(":")
+    if not colon or not password or not password.isprintable() or _example_password(password, user):
+        return None
+    return _found("basic_auth_header", value)
 
 
 def find_secret_in_command(command: str) -> FoundSecret | None:

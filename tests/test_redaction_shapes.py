@@ -30,6 +30,9 @@ MUST_BE_REDACTED = [
     ("use github_pat_" + "A1b2C3d4E5f6G7h8I9j0K1" + "_" + "L2m3N4o5" * 7 + "P6q", ["github_pat_A1b2C3d4E5f6G7h8"]),
     ("mail key SG." + "a" * 22 + "." + "b1" * 21 + "c", ["SG." + "a" * 22]),
     ("password: yourS3cretPassw0rd!9", ["yourS3cretPassw0rd!9"]),
+    ("db password:Hunt3rTw0Secret99 (no space)", ["Hunt3rTw0Secret99"]),
+    ('{"api_key":"Zx9Qw2Er5Ty8Ui1Op4As7Df0"}', ["Zx9Qw2Er5Ty8Ui1Op4As7Df0"]),
+    ("Authorization: Basic c3ZjLWRlcGxveTpTM2NyM3QhUGFzc3cwcmQ=", ["c3ZjLWRlcGxveTpTM2NyM3Qh"]),
     ("Password: Hunt3rTw0Secret99 and again Hunt3rTw0Secret99", ["Hunt3rTw0Secret99"]),
     ("-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEow" * 20 + "\n-----END RSA PRIVATE KEY-----", ["MIIEowMIIEow"]),
 ]

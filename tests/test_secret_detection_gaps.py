@@ -26,6 +26,7 @@ HEX_40 = "8f2a9c3e1b7d4f6a0e5c2b8d9a1f3e7c6b5a4d3e"
 BASE64URL_43 = "Zk9xQ2lMbW5vcFFyU3RVdld4WXotXzAxMjM0NTY3O"
 ASSIGNED = "Zx9Qw2Er5Ty8Ui1Op4As7Df0"
 SERVICE_BUS_KEY = "q8Lw3+Zr5Vt9Nw4Kc7Hb1Pj6/Mx2Gy0Fd8Ts5Ue3Rk4="
+BASIC = "c3ZjLWRlcGxveTpTM2NyM3QhUGFzc3cwcmQ="  # base64 of svc-deploy:S3cr3t!Passw0rd
 GITHUB_PAT = (
     "github_pat_" + "11ABCDEFG0123456789abc" + "_" + "Qm7Rt2Wx9Lp4Zk8Vn3Hs6Jd1Fb5Gc0Ty2AeQm7Rt2Wx9Lp4Zk8Vn3Hs6Jd1Fb5G"
 )
@@ -68,6 +69,13 @@ FOUND = [
     (f"Send the header Authorization: Bearer {BASE64URL_43} with each call.", "bearer_token", BASE64URL_43),
     (f'curl -H "Authorization: Bearer {HEX_TOKEN}" https://api.example.com/v1', "bearer_token", HEX_TOKEN),
     (f"authorization: bearer {HEX_40}", "bearer_token", HEX_40),
+    (f"Authorization: Bearer {SERVICE_BUS_KEY}", "bearer_token", SERVICE_BUS_KEY),  # base64, "=" padded
+    # a name and its value in one word: YAML or JSON written without spaces
+    (f"password:{ASSIGNED}", "secret_parameter", ASSIGNED),
+    (f'{{"client_secret":"{ASSIGNED}"}}', "secret_parameter", ASSIGNED),
+    # Authorization: Basic, base64 of user:password (RFC 7617)
+    (f"Authorization: Basic {BASIC}", "basic_auth_header", BASIC),
+    (f'curl -H "Authorization: basic {BASIC}" https://api.example.com', "basic_auth_header", BASIC),
     # fine-grained GitHub tokens
     (GITHUB_PAT, "github_token", GITHUB_PAT),
     (f"Push with the token {GITHUB_PAT}, then open a pull request.", "github_token", GITHUB_PAT),
@@ -137,6 +145,16 @@ NOT_FOUND = [
     "Authorization: Bearer 0000000000000000000000000000000000000000",
     "Send the access token as a Bearer token in the Authorization header.",
     "The bearer authentication scheme is described in RFC 6750.",
+    "Authorization: Basic dXNlcjpwYXNzd29yZA==",  # user:password, the RFC's own example's shape
+    "Authorization: Basic Z3Vlc3Q6Z3Vlc3Q=",  # guest:guest
+    "Authorization: Basic $CREDENTIALS",
+    "Authorization: Basic dXNlcm5hbWU=",  # no password
+    "Basic Authentication sends credentials with each request.",
+    # a name and its value in one word, no secret
+    "key:arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666",
+    "next_token:eyJwYWdlIjogMn0",
+    "password:changeme",
+    "token:${API_TOKEN}",
     # not a fine-grained GitHub token
     "Create a github_pat_ token in the developer settings.",
     "GH_TOKEN=github_pat_xxxx",
