@@ -354,18 +354,12 @@ def scan(
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
 
-NAMED_SOURCES = 10  # an exit-3 line names this many sources not read completely, then counts the rest
-
-
 def _not_read_completely(result: ScanResult) -> str:
     """``not read completely (2 failed, 1 partial): aws:1, aws:2, aws:3 (--allow-partial …)``: at
-    most NAMED_SOURCES named, so thousands of sources stay one short line (the reports list all)."""
+    most ten named, so thousands of sources stay one short line (the reports list all)."""
     statuses = Counter(s.status for s in result.scan.sources if s.status != "complete")
     how = ", ".join(f"{count:,} {status}" for status, count in sorted(statuses.items()))
-    listed = result.gate["incomplete_sources"]
-    names = ", ".join(listed[:NAMED_SOURCES])
-    if len(listed) > NAMED_SOURCES:
-        names += f" and {len(listed) - NAMED_SOURCES:,} more"
+    names = console.first_named(result.gate["incomplete_sources"])
     return f"not read completely ({how}): {names} (--allow-partial accepts a partial read)"
 
 
@@ -630,7 +624,7 @@ def diff(
     if drift.new_failures_at_or_above(fail_on):
         ctx.exit(EXIT_FINDINGS)
     if drift.incomplete_sources and fail_on != "none" and not allow_partial:
-        gaps = ", ".join(f"{s.label} ({s.status})" for s in drift.incomplete_sources)
+        gaps = console.first_named([f"{s.label} ({s.status})" for s in drift.incomplete_sources])
         click.echo(
             exits.error_line(f"{drift.new_scan} did not read completely: {gaps} (--allow-partial accepts it)"),
             err=True,

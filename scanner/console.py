@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+NAMED_SOURCES = 10  # a line names this many sources not read completely, then counts the rest
+
+
+def first_named(names: list[str], limit: int = NAMED_SOURCES) -> str:
+    """``a, b, c and 12 more``: thousands of sources stay one short line (the reports list all)."""
+    named = ", ".join(names[:limit])
+    return named + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+
+
 def inert(text: str) -> str:
     """Data-derived text as it may be printed: control characters (ESC sequences, carriage returns,
     newlines that would start a CI workflow command such as ``::warning::``) and bidirectional
@@ -349,8 +358,8 @@ def print_drift(drift: Drift) -> None:
             table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]), why)
         out.print(table)
     if drift.incomplete_sources:
-        named = ", ".join(f"{escape(s.label)} ({s.status})" for s in drift.incomplete_sources)
-        out.print(f"[bold]Not read completely by {escape(drift.new_scan)}:[/] {named}")
+        named = escape(first_named([f"{s.label} ({s.status})" for s in drift.incomplete_sources]))
+        out.print(f"[bold]Not read completely by {escape(drift.new_scan)}:[/] {named} (all in diff -o)")
 
 
 def print_history(rows: Sequence[Mapping[str, object]]) -> None:

@@ -296,3 +296,23 @@ def test_scans_stored_before_the_control_set_was_kept_continue_their_line(catalo
     assert [p.scan_id for p in upgraded.trend(controls=control_set(later))] == [earlier.scan.id]
     limited = _scan(_demo(), catalogs, frameworks=["owasp-asi-top10-2026"])
     assert upgraded.trend(controls=control_set(limited)) == []
+
+
+def test_a_diff_whose_newer_scan_read_many_sources_incompletely_names_ten_in_one_line(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    """Exit 3's line and the summary name ten sources and count the rest; drift.json lists all."""
+    demo = _demo()
+    partial = [SourceStatus("aws", f"{index:012d}", "partial") for index in range(25)]
+    new = dataclasses.replace(demo, sources=[*demo.sources, *partial])
+    old_result, new_result = _scan(demo, catalogs), _scan(new, catalogs)
+    drift, outcome, output = _diff_both_ways(cli, tmp_path, old_result, new_result, "--fail-on", "critical")
+    assert outcome["exit"] == 3
+    assert len(drift["incomplete_sources"]) == 25
+    named = ", ".join(f"aws:{index:012d} (partial)" for index in range(10))
+    error_lines = [line for line in output.splitlines() if line.startswith("nhiscan: error:")]
+    assert error_lines == [
+        f"nhiscan: error: {new_result.scan.id} did not read completely: {named} and 15 more "
+        "(--allow-partial accepts it)"
+    ]
+    assert f"{named} and 15 more (all in diff -o)" in " ".join(output.split())
