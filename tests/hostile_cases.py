@@ -159,6 +159,34 @@ def yaml_aliases_in_a_manifest(folder: Path) -> list[str]:
     return _scan("manifests:repo")
 
 
+def _names_the_pipe(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    results = json.loads(next(folder.rglob("results.json")).read_text())
+    errors = [error for source in results["scan"]["sources"] for error in source["errors"]]
+    named = {(error["call"], error["message"]) for error in errors}
+    expected = {
+        (f"read {name}", "not a regular file (a pipe, device or socket); not read")
+        for name in ("mcp.json", ".mcp.json")
+    }
+    return None if named == expected else f"gaps named: {sorted(named)}"
+
+
+@case("bounded", {3}, timeout=30, check=_names_the_pipe)
+def named_pipe_where_a_manifest_is_expected(folder: Path) -> list[str]:
+    """A read of a pipe waits for a writer that never comes; each named one is a gap, and a pipe of
+    any other name (agents.json) is no manifest."""
+    (folder / "repo").mkdir()
+    for name in ("mcp.json", "agents.json"):
+        os.mkfifo(folder / "repo" / name)
+    (folder / "repo" / ".mcp.json").symlink_to("mcp.json")
+    return _scan("manifests:repo")
+
+
+@case("bounded", {2}, timeout=30)
+def named_pipe_given_as_the_manifests_path(folder: Path) -> list[str]:
+    os.mkfifo(folder / "pipe.json")
+    return _scan("manifests:pipe.json")
+
+
 @case("bounded", {2})
 def json_nested_100000_levels(folder: Path) -> list[str]:
     _write(folder / "inv.json", "[" * 100_000 + "]" * 100_000)

@@ -27,6 +27,8 @@ def collect(spec: SourceSpec) -> Inventory:
     root = Path(spec.argument or ".")
     if not root.exists():
         raise InputError("no such file or folder", str(root))
+    if not (root.is_dir() or root.is_file()):
+        raise InputError("not a file or folder (a pipe, device or socket); give a manifest or a folder", str(root))
     account = repository_name(root)
     inventory = Inventory(collected_at=datetime.now(UTC))
     inventory.accounts.append(Account(uid=account, provider="manifest", name=account, kind="repository"))

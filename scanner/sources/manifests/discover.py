@@ -3,7 +3,8 @@
 Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``server.json``,
 ``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
 ``mcpServers`` or declare a ``kind: Prompt`` agent with tools (in YAML or JSON). Symbolic links are not followed out
-of the folder, and a file that is too large, binary or unreadable is reported as a gap.
+of the folder, only regular files are read (never a named pipe or a device, which could block the
+scan), and a file that is too large, binary or unreadable is reported as a gap.
 
 A JSON manifest is read up to MAX_JSON_BYTES (a user's ``~/.claude.json``, which holds Claude Code's
 history of every project, is often several megabytes; the standard parser reads 16 MB in well under
@@ -16,10 +17,12 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
@@ -78,15 +81,34 @@ def max_bytes(name: str) -> int:
 
 def _mentions_agents(path: Path) -> bool:
     """Whether the file, as far as it would be read, mentions agents: one too large to read is a
-    candidate all the same when it does, so that it becomes a named gap, not a silent skip."""
+    candidate all the same when it does, so that it becomes a named gap, not a silent skip. So is
+    one that cannot be read at all (permission denied): nobody can say it declares none. A
+    symbolic link (its target is walked, or is out of the folder) or a pipe, device or socket (no
+    manifest, and a read could wait forever) is not looked into."""
     try:
         if path.is_symlink():
             return False
-        with path.open("rb") as stream:
+        with _opened_regular(path) as stream:
+            if stream is None:
+                return False
             head = stream.read(max_bytes(path.name))
     except OSError:
-        return False
+        return True
     return any(marker in head for marker in _SNIFF)
+
+
+@contextmanager
+def _opened_regular(path: Path) -> Iterator[BinaryIO | None]:
+    """``path`` opened for reading if it is a regular file (after its links), else None. Opened
+    without blocking, then checked: a named pipe put where a manifest was expected would otherwise
+    hold the scan until its deadline, and one swapped in after a check would still be opened."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        yield None
+        return
+    with os.fdopen(descriptor, "rb") as stream:
+        yield stream
 
 
 def read_candidate(candidate: Candidate, root: Path) -> str:
@@ -96,10 +118,16 @@ def read_candidate(candidate: Candidate, root: Path) -> str:
             target = path.resolve(strict=True)
             if root.is_dir() and not target.is_relative_to(root.resolve()):
                 raise Unreadable("a symbolic link out of the scanned folder; not followed")
-        size, limit = path.stat().st_size, max_bytes(path.name)
-        if size > limit:
-            raise Unreadable(f"too large for a manifest ({size:,} bytes; limit {limit:,})")
-        data = path.read_bytes()
+        limit = max_bytes(path.name)
+        with _opened_regular(path) as stream:
+            if stream is None:
+                raise Unreadable("not a regular file (a pipe, device or socket); not read")
+            size = os.fstat(stream.fileno()).st_size
+            if size > limit:
+                raise Unreadable(f"too large for a manifest ({size:,} bytes; limit {limit:,})")
+            data = stream.read(limit + 1)
+        if len(data) > limit:  # it grew while it was read
+            raise Unreadable(f"too large for a manifest (over {limit:,} bytes)")
     except RuntimeError:  # a symlink loop (Python 3.11 raises RuntimeError from resolve)
         raise Unreadable("a symbolic link loop") from None
     except OSError as error:
