@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -72,13 +73,20 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 
 
 def inside(directory: Path, paths: Iterable[Path]) -> list[Path]:
-    """``paths`` found in ``directory``, refusing any that a symbolic link leads out of it: a file
-    from elsewhere on the machine is never read as a control or catalog."""
+    """``paths`` found in ``directory``, refusing any that a symbolic link leads out of it (a file
+    from elsewhere on the machine is never read as a control or catalog) and any that is not a
+    regular file: a named pipe found in a folder would hold the command until it is killed."""
     root = directory.resolve()
     kept = []
     for path in paths:
         if not path.resolve().is_relative_to(root):
             raise InputError(f"a symbolic link out of {directory}; not followed", str(path))
+        try:
+            regular = stat.S_ISREG(path.stat().st_mode)
+        except OSError as error:
+            raise InputError(error.strerror or str(error), str(path)) from None
+        if not regular and not path.is_dir():
+            raise InputError("not a regular file (a pipe, device or socket); not read", str(path))
         kept.append(path)
     return kept
 

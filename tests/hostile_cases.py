@@ -181,6 +181,18 @@ def named_pipe_where_a_manifest_is_expected(folder: Path) -> list[str]:
     return _scan("manifests:repo")
 
 
+def _names_the_control_pipe(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    expected = "nhiscan: error: controls/X-2.yaml: not a regular file (a pipe, device or socket); not read"
+    return None if completed.stderr.strip() == expected else f"printed {completed.stderr.strip()[:200]!r}"
+
+
+@case("bounded", {2}, timeout=30, check=_names_the_control_pipe)
+def named_pipe_in_a_controls_folder(folder: Path) -> list[str]:
+    _write(folder / "controls" / "X-1.yaml", "id: X-1\n")
+    os.mkfifo(folder / "controls" / "X-2.yaml")
+    return ["controls", "validate", "controls"]
+
+
 @case("bounded", {2}, timeout=30)
 def named_pipe_given_as_the_manifests_path(folder: Path) -> list[str]:
     os.mkfifo(folder / "pipe.json")
