@@ -352,7 +352,11 @@ def print_drift(drift: Drift) -> None:
             table.add_column(column)
         for unassessed in drift.no_longer_assessed[:200]:
             finding = unassessed.finding
-            why = {"unknown": "unknown now", "control_not_evaluated": "control not evaluated"}.get(unassessed.reason)
+            why = {
+                "unknown": "unknown now",
+                "control_not_evaluated": "control not evaluated",
+                "control_changed": "control changed (parameters or conditions)",
+            }.get(unassessed.reason)
             if unassessed.source is not None:
                 why = f"{escape(unassessed.source.label)} {unassessed.source.status}"
             table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]), why)

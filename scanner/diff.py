@@ -5,9 +5,10 @@ new, which were resolved and which the newer scan no longer assessed. Both sides
 A failure of the older scan is resolved only when the newer scan judged that resource for that
 control and it passed (passes are not listed: it is not among the newer scan's findings), or the
 resource is gone from a source the newer scan read completely. A failure whose result is now
-unknown, whose control the newer scan did not evaluate, or whose account or source the newer scan
-did not read completely (partial, failed, or not read at all) is no longer assessed: listed apart,
-never counted as resolved."""
+unknown, whose control the newer scan did not evaluate or judged by another definition (other
+parameters, another condition), or whose account or source the newer scan did not read completely
+(partial, failed, or not read at all) is no longer assessed: listed apart, never counted as
+resolved."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import SEVERITY_RANK, Finding, Inventory, ScanResult, SourceStatus
+from scanner.model import SEVERITY_RANK, ControlSummary, Finding, Inventory, ScanResult, SourceStatus
 from scanner.results_io import checked_document, model_from
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ class SourceRead:
 @dataclass(slots=True)
 class Unassessed:
     """A failure of the older scan that the newer scan did not judge. ``reason``: ``unknown`` (its
-    result is unknown now, and no source read incompletely holds it), ``control_not_evaluated``, or
+    result is unknown now, and no source read incompletely holds it), ``control_not_evaluated``,
+    ``control_changed`` (the newer scan judged its control by another definition: other parameters,
+    another condition), or
     ``source_incomplete`` (``source`` names the source not read completely that holds its resource,
     whether the newer scan lists its result as unknown or not at all)."""
 
@@ -160,6 +163,8 @@ class Side:
     controls: AbstractSet[str] | None
     sources: list[SourceRead]
     parents: Mapping[str, str | None] | None
+    # control id -> its definition digest (ControlSummary.definition), where the scan recorded it
+    definitions: Mapping[str, str] = field(default_factory=dict)
 
 
 def sources_read(sources: Iterable[SourceStatus]) -> list[SourceRead]:
@@ -200,7 +205,12 @@ def side_of(result: ScanResult) -> Side:
         {c.id for c in result.controls},
         sources_read(result.scan.sources),
         account_parents(result.inventory),
+        definitions_of(result.controls),
     )
+
+
+def definitions_of(controls: Iterable[ControlSummary]) -> dict[str, str]:
+    return {c.id: c.definition for c in controls if c.definition is not None}
 
 
 def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False) -> Side:
@@ -235,6 +245,7 @@ def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
         {c["id"] for c in document["controls"]},
         [SourceRead(s["name"], s["account"], s.get("status", "complete")) for s in document["scan"]["sources"]],
         account_parents(inventory),
+        {c["id"]: c["definition"] for c in document["controls"] if isinstance(c.get("definition"), str)},
     )
 
 
@@ -253,6 +264,7 @@ def side_of_failing(read: FailingOfFile) -> Side:
         {c.id for c in result.controls},
         sources_read(result.scan.sources),
         account_parents(result.inventory),
+        definitions_of(result.controls),
     )
 
 
@@ -304,11 +316,14 @@ def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], 
     if old.parents is not None or new.parents is not None:
         parents = {**(old.parents or {}), **(new.parents or {})}
     holder = _GapIndex(gaps, parents).holder
+    changed = {c for c, digest in old.definitions.items() if new.definitions.get(c, digest) != digest}
     resolved: list[Finding] = []
     unassessed: list[Unassessed] = []
     for finding in old.findings(gone):
         status = statuses.get(finding.fingerprint)
-        if status == "pass":
+        if finding.control_id in changed:  # judged by another question: neither resolved nor compared
+            unassessed.append(Unassessed(finding, "control_changed"))
+        elif status == "pass":
             resolved.append(finding)
         elif status is not None:  # listed, neither failing, waived nor passing: unknown
             # unknown because its source was not read completely: say which source

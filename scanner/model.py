@@ -15,7 +15,7 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
-RESULTS_SCHEMA_VERSION = "1.4"
+RESULTS_SCHEMA_VERSION = "1.5"
 
 
 @dataclass(slots=True)
@@ -230,6 +230,8 @@ class ControlSummary:
     mappings: list[FrameworkMapping] = field(default_factory=list)  # empty in results older than 1.3
     # "provider/kind" -> resources evaluated, so a benchmark judges only its own provider's resources
     evaluated_by_scope: dict[str, int] = field(default_factory=dict)
+    # SHA-256 of what the control judged (engine.controls.definition_digest); None before 1.5
+    definition: str | None = None
 
 
 # Item statuses: pass | fail | unknown | incomplete (a source that could hold its evidence was not

@@ -17,7 +17,7 @@ from scanner.config import ConfigOrigin
 from scanner.engine.baseline import load_baseline, mark_new, waivers_lapsed
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
-from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
+from scanner.engine.controls import CompiledControl, Control, compile_control, definition_digest, load_controls
 from scanner.engine.declarations import AccountDeclaration, declare_accounts
 from scanner.engine.evaluate import Evaluation, evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
@@ -189,6 +189,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             counts=evaluation.counts[c.id],
             mappings=c.control.mappings,
             evaluated_by_scope=evaluation.evaluated_by_scope[c.id],
+            definition=definition_digest(c),
         )
         for c in sorted(compiled, key=lambda c: c.id)
     ]

@@ -170,6 +170,63 @@ def test_the_history_counts_as_resolved_only_what_the_later_scan_judged(catalogs
     assert newest["resolved_failures"] < len(_failing(old) - _failing(new))
 
 
+ROTATION = "NHI-CRED-001"  # access keys rotated within {max_age_days} days
+
+
+def test_a_failure_gone_because_the_control_was_relaxed_is_not_resolved(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    """max_age_days raised from 90 to 100 years in nhiscan.yaml: the keys are as old as before, the
+    question changed. Their failures are no longer assessed (control_changed), never resolved, in
+    a diff of files, of stored scans, and in the history's resolved count."""
+    demo = _demo()
+    old = _scan(demo, catalogs)
+    new = _scan(demo, catalogs, params={ROTATION: {"max_age_days": 36500}})
+    relaxed = {f.fingerprint for f in old.findings if f.status == "fail" and f.control_id == ROTATION}
+    assert relaxed and not {f.fingerprint for f in new.findings if f.control_id == ROTATION} & relaxed
+
+    drift, _, output = _diff_both_ways(cli, tmp_path, old, new)
+    assert drift["resolved_failures"] == []
+    unassessed = {f["fingerprint"]: f["reason"] for f in drift["no_longer_assessed"]}
+    assert unassessed == dict.fromkeys(relaxed, "control_changed")
+    assert "control changed" in output
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'trend.db'}")
+    _store(store, old)
+    _store(store, new)
+    (newest, _) = store.listing()
+    assert newest["resolved_failures"] == 0
+
+
+def test_the_same_definition_in_both_scans_resolves_what_was_fixed(catalogs: Catalogs) -> None:
+    """Each control's definition is recorded as a digest: the same for the same control and
+    parameters, so a key that was rotated is resolved, as before."""
+    demo = _demo()
+    old, again = _scan(demo, catalogs), _scan(demo, catalogs)
+    assert [c.definition for c in old.controls] == [c.definition for c in again.controls]
+    assert all(c.definition and len(c.definition) == 64 for c in old.controls)
+    relaxed = _scan(demo, catalogs, params={ROTATION: {"max_age_days": 91}})
+    changed = [c.id for c, d in zip(old.controls, relaxed.controls, strict=True) if c.definition != d.definition]
+    assert changed == [ROTATION]
+
+
+def test_a_results_file_of_schema_1_4_has_no_definitions_and_agrees_with_any(catalogs: Catalogs) -> None:
+    """Results written before definitions were recorded: a failure gone since is judged as before."""
+    from scanner.diff import diff_sides, side_of_document
+
+    demo = _demo()
+    old = _scan(demo, catalogs)
+    new = _scan(demo, catalogs, params={ROTATION: {"max_age_days": 36500}})
+    document = json.loads(render(old))
+    for control in document["controls"]:
+        del control["definition"]
+    document["schema_version"] = "1.4"
+    drift = diff_sides(
+        side_of_document(document, Path("old.json")), side_of_document(json.loads(render(new)), Path("new.json"))
+    )
+    assert {f.control_id for f in drift.resolved_failures} == {ROTATION}
+
+
 @pytest.mark.parametrize("as_stored", [False, True])
 def test_a_failure_whose_control_the_later_scan_did_not_evaluate_is_not_resolved(
     catalogs: Catalogs, tmp_path: Path, as_stored: bool

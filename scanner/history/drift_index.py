@@ -9,8 +9,8 @@ findings that changed, and checks that each holds the fingerprints the index say
 Version 3 is binary: INDEX_MAGIC, the SHA-256 of the rest, the length of a JSON header (4 bytes,
 big-endian), the header (version, scan id, score, blocks, how many findings, each section's name
 and length; also, passed over by nhiscan before they were added, the controls the scan evaluated,
-the sources it read and how, and each account's parent, which tell a resolved failure from one no
-longer assessed),
+the sources it read and how, and each account's parent, and each control's definition digest, which tell a resolved
+failure from one no longer assessed),
 then the sections. Fingerprints are 16 bytes each, uncompressed (digests do not
 compress); the other sections are zlib data, each read only when a diff needs it: two scans of the
 same estate store byte-identical records and capabilities, which a diff then does not read at all.
@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from scanner.diff import Records, Side, SourceRead, account_parents, records_and_names
+from scanner.diff import Records, Side, SourceRead, account_parents, definitions_of, records_and_names
 from scanner.errors import NhiscanError
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
@@ -87,6 +87,7 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
             "controls": sorted(c.id for c in result.controls),
             "sources": [[s.name, s.account, s.status] for s in result.scan.sources],
             "accounts": None if parents is None else [[uid, parent] for uid, parent in parents.items()],
+            "definitions": definitions_of(result.controls),
         }
     )
     body = [len(header).to_bytes(4, "big"), header, *sections.values()]
@@ -229,7 +230,16 @@ def side_of_stored_index(
         stored_findings_reader(findings, Path(label)),
         listed_in(fingerprints, statuses, findings),
         *told,
+        _definitions(header),
     )
+
+
+def _definitions(header: dict[str, Any]) -> dict[str, str]:
+    """The definition of each control the scan evaluated, from an index stored since they were kept."""
+    found = header.get("definitions")
+    if not isinstance(found, dict):
+        return {}
+    return {c: digest for c, digest in found.items() if isinstance(c, str) and isinstance(digest, str)}
 
 
 def stored_findings_reader(findings: StoredFindings, path: Path) -> Callable[[list[str]], list[Finding]]:

@@ -90,8 +90,10 @@ def merge_results(
                 control.id,
                 ControlSummary(control.id, control.title, control.severity, control.resource, control.frameworks,
                                control.rationale, control.remediation, dict.fromkeys(control.counts, 0),
-                               control.mappings),
+                               control.mappings, definition=control.definition),
             )  # fmt: skip
+            if total.definition != control.definition:  # shards that judged it differently: not known
+                total.definition = None
             for status, number in control.counts.items():
                 total.counts[status] = total.counts.get(status, 0) + number
             for key, number in control.evaluated_by_scope.items():
