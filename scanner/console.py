@@ -384,6 +384,12 @@ def history_table() -> Table:
     return table
 
 
+def _group_cell(row: Mapping[str, object]) -> str:
+    """The scan's group, and which shard of it (``prod 2/4``) when it was one shard of a run."""
+    group, shard = str(row.get("scan_group") or ""), row.get("shard")
+    return f"{group} {shard}".strip() if shard else group
+
+
 def _gate_cell(row: Mapping[str, object]) -> str:
     """'passed', or why not: the blocking failures, or (none blocking) a partial read or nothing
     assessed, which the history records only as a gate that did not pass."""
@@ -401,7 +407,7 @@ def _history_cells(row: Mapping[str, object]) -> list[str]:
     return [
         str(row["id"])[:8],
         finished.strftime("%Y-%m-%d %H:%M") if isinstance(finished, datetime) else str(finished),
-        inert(str(row.get("scan_group") or "")),
+        inert(_group_cell(row)),
         "n/a" if score is None else f"{score:.1f}",
         str(row.get("grade")),
         _gate_cell(row),

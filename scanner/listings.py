@@ -135,6 +135,8 @@ HISTORY_FIELDS = (
     "failing",
     "new_failures",
     "resolved_failures",
+    "shard",
+    "scan_run",
 )
 
 
@@ -156,6 +158,8 @@ def history_rows(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 **{severity: failing.get(severity, 0) for severity in SEVERITIES},
                 "new_failures": row.get("new_failures"),
                 "resolved_failures": row.get("resolved_failures"),
+                "shard": row.get("shard"),  # "i/n" of a sharded scan; last, so CSV columns keep their places
+                "scan_run": row.get("scan_run"),
             }
         )
     return rows

@@ -7,6 +7,7 @@ import dataclasses
 import io
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,28 @@ def test_the_listing_reads_every_field_it_shows(demo_result: ScanResult, tmp_pat
     from_narrow = capsys.readouterr().out
     print_history(whole)
     assert from_narrow == capsys.readouterr().out and "nightly" in from_narrow
+
+
+def test_a_shard_of_a_run_is_listed_with_its_shard_and_run(demo_result: ScanResult, tmp_path: Path, capsys) -> None:
+    """Which shard of which run each stored scan was: in the JSON and CSV listings (the last two
+    columns, so a script reading columns by place still finds the others) and in the table's group."""
+    from scanner.sharding import Shard
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    store.save(demo_result, render(demo_result), group="prod", shard=Shard.parse("2/4"), run="2026-12-03")
+    later = demo_result.scan.finished + timedelta(minutes=1)
+    alone = dataclasses.replace(
+        demo_result, scan=dataclasses.replace(demo_result.scan, id=str(uuid.uuid4()), finished=later)
+    )
+    store.save(alone, render(alone))
+    rows = history_rows(store.listing(fields=HISTORY_FIELDS))
+    assert [(row["scan_group"], row["shard"], row["scan_run"]) for row in rows] == [
+        (None, None, None),
+        ("prod", "2/4", "2026-12-03"),
+    ]
+    assert list(rows[0])[-2:] == ["shard", "scan_run"]
+    print_history(store.listing(fields=HISTORY_FIELDS))
+    assert "prod 2/4" in capsys.readouterr().out
 
 
 CELLS = [
