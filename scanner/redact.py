@@ -77,7 +77,7 @@ _MAYBE = re.compile(
 
 def _keep_references(match: re.Match[str]) -> str:
     value = match.group(2)
-    if _REFERENCE.match(value):
+    if _REFERENCE.match(value) or value.startswith(REDACTED):  # "[REDACTED]]": redacted already
         return match.group(0)
     return match.group(1) + REDACTED + (match.group(3) if match.lastindex and match.lastindex >= 3 else "")
 

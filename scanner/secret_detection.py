@@ -19,6 +19,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import re2
+
 from scanner.model import Credential
 
 _REFERENCE = re.compile(
@@ -81,9 +83,13 @@ _SEPARATOR = frozenset({"=", ":", ":=", "=>", "=="})  # token = X: the sign betw
 _SPACED_SETTING = re.compile(r"(?:^|(?<=[\s;]))([A-Za-z]+(?: [A-Za-z]+){1,3})[ \t]*=[ \t]*([^\s;]+)")
 # an access key's id (AKIA...): the detector reports it, but it names the key, as the inventory does
 _KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{4,}={0,2}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{4,}={0,2}")  # standard or URL-safe, padded or not
 # password:X or "password":"X" in one word (the name's quotes kept when the word's were stripped)
 _COLON_PAIR = re.compile(r"""^["']?([\w-]+)["']?:["']?(.+?)["']?$""", re.S)
+# where the next pair of a word begins: ",user:", ";host=", "&user=", ',"password":'
+_NEXT_PAIR = re.compile(r"""[,;&{}\[\]()]+(?=["']?-{0,2}[A-Za-z_][\w.-]*["']?[:=])""")
+# what glues an authorization scheme to the word before it ("Authorization":"Basic, Authorization:Basic)
+_SCHEME_SEPARATOR = re.compile(r"""[:="'{(\[,]+""")
 _BEARER = re.compile(r"[A-Za-z0-9._~+/-]{20,}=*")  # an RFC 6750 b64token long enough to be a credential
 _DETECTOR_NAMES = {
     "AWSKeyDetector": "aws_access_key",
@@ -194,25 +200,41 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     secret;``): each occurrence of each value, or the word a value was decoded from (a URL's query
     parameter). An access key's id is not among them: it names the key."""
     spans: list[tuple[int, int]] = []
+    values: set[str] = set()  # each found where it was found: every place it is in the text goes
     for secret, start, end in _secrets_in_text(text):
-        if not _KEY_ID.match(secret.value):
-            spans += _occurrences(text, secret.value, start, end)
-    for literal in _connection_string_literals(text):
-        spans += _occurrences(text, literal, 0, len(text))
-    return spans
+        if _KEY_ID.match(secret.value):
+            continue
+        if secret.value and text.find(secret.value, start, end) >= 0:
+            values.add(secret.value)
+        else:  # decoded from what the text holds (a URL's query parameter): the word it was in
+            spans.append((start, end))
+    values.update(literal for literal in _connection_string_literals(text) if literal in text)
+    return spans + _occurrences(text, values)
 
 
-def _occurrences(text: str, value: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Each place ``value`` is in ``text``, if it is inside ``text[start:end]``; else that range (a
-    value decoded from what the text holds, such as a URL's query parameter)."""
-    if not value or text.find(value, start, end) < 0:
-        return [(start, end)]
+def _occurrences(text: str, values: set[str]) -> list[tuple[int, int]]:
+    """Each place each of ``values`` is in ``text``: a text of thousands of secrets is searched
+    once for all of them (RE2, linear), not once for each."""
+    if len(values) > 16:
+        try:
+            return [match.span() for match in _any_of(values).finditer(text)]
+        except (UnicodeEncodeError, re2.error):  # a lone surrogate RE2 cannot read; too many to compile
+            pass
     spans = []
-    at = text.find(value)
-    while at >= 0:
-        spans.append((at, at + len(value)))
-        at = text.find(value, at + len(value))
+    for value in values:
+        at = text.find(value)
+        while at >= 0:
+            spans.append((at, at + len(value)))
+            at = text.find(value, at + len(value))
     return spans
+
+
+def _any_of(values: set[str]) -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    options.longest_match = True  # where two values start at one place, the longer one
+    options.max_mem = 256 << 20
+    return re2.compile("|".join(re.escape(value) for value in sorted(values)), options)
 
 
 def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
@@ -229,25 +251,32 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
             continue
         token = raw.strip(_PUNCTUATION)
-        secret = None
+        found: list[FoundSecret] = []
         if not (is_reference(raw) or is_reference(token)):
-            secret = find_secret(token, entropy=False)
-            named = _value_named_in_word(token)  # api_key=X, password:X, "password":"X" in one word
-            if secret is None and named is not None:
-                secret = _named_value(named)
-            if secret is None and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # key = make_key(
-                secret = _named_value(token)
+            values = _values_named_in_word(token)
+            one_pair = len(values) == 1 and not _NEXT_PAIR.search(token)
+            # a word of several settings may be a connection string or a URL, judged whole first
+            secret = None if one_pair else find_secret(token, entropy=False)
+            found += [secret] if secret is not None else []
+            # api_key=X, password:X, {"user":"u","password":"X"}: each value judged alone, so that
+            # "key:AKIA..." is an access key's id and "password:ghp_..." the token it holds
+            for value in values if not found else ():
+                secret = find_secret(value, entropy=False) or _named_value(value)
+                found += [secret] if secret is not None else []
+            secret = None if found or values else find_secret(token, entropy=False)
+            if secret is None and not found and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):
+                secret = _named_value(token)  # not "key = make_key("
+            found += [secret] if secret is not None else []
         # a scheme's credential is judged by its own rules: base64's "=" padding reads as "NAME="
-        if secret is None and bearer:
-            secret = _bearer_token(token)
-        if secret is None and basic:
-            secret = _basic_credentials(token)
-        if secret is not None:
+        secret = _bearer_token(token) if bearer and not found else None
+        secret = _basic_credentials(token) if basic and not found else secret
+        found += [secret] if secret is not None else []
+        for secret in found:
             yield FoundSecret(secret.detector, secret.fingerprint, word.start(), secret.value), word.start(), word.end()
         name = token.rstrip(":=").lstrip("-")
         assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
-        bearer = name.lower() == "bearer"
-        basic = name.lower() == "basic"
+        scheme = _SCHEME_SEPARATOR.split(token)[-1].lower()  # Bearer, "Authorization":"Bearer, Authorization:Basic
+        bearer, basic = scheme == "bearer", scheme == "basic"
     for setting in _SPACED_SETTING.finditer(prose):  # Server=db;Shared Access Key=X: the words split it
         literal = setting.group(2).strip(_PUNCTUATION)
         if _SECRET_WORD.match(setting.group(1).replace(" ", "")) and _literal_setting(literal):
@@ -266,15 +295,22 @@ def _names_secret(word: str) -> bool:
     return bool(assignment) and bool(_SECRET_WORD.match(word.split("=", 1)[0].lstrip("-")))
 
 
-def _value_named_in_word(word: str) -> str | None:
-    """The value of a word that names a secret and holds it: ``api_key=X``, ``--token=X``,
-    ``password:X``, ``"password":"X"``; None for any other word (``https://host``, ``key:``)."""
-    if _names_secret(word):
-        return word.split("=", 1)[1]
-    pair = _COLON_PAIR.match(word)
-    if pair is None or not _SECRET_WORD.match(pair.group(1)) or _PAGINATION.match(pair.group(1)):
-        return None
-    return pair.group(2)
+def _values_named_in_word(word: str) -> list[str]:
+    """The values of the pairs in one word that name a secret and hold it: ``api_key=X``,
+    ``--token=X``, ``password:X``, ``"password":"X"``, and each such pair among others
+    (``{"user":"u","password":"X"}``, ``password:X,user:u``, ``password=X&user=u``); none for any
+    other word (``https://host``, ``key:``). A pair ends where the next one begins, so a value
+    keeps the commas it holds (``password:a,b``)."""
+    values = []
+    for part in _NEXT_PAIR.split(word):
+        part = part.lstrip(_PUNCTUATION.replace('"', "").replace("'", ""))
+        if _names_secret(part):
+            values.append(part.split("=", 1)[1])
+            continue
+        pair = _COLON_PAIR.match(part)
+        if pair is not None and _SECRET_WORD.match(pair.group(1)) and not _PAGINATION.match(pair.group(1)):
+            values.append(pair.group(2))
+    return [value for value in values if value]
 
 
 def _basic_credentials(value: str) -> FoundSecret | None:
@@ -283,8 +319,9 @@ def _basic_credentials(value: str) -> FoundSecret | None:
     user:password); anything that does not decode to such a pair is not."""
     if not _BASE64.fullmatch(value):
         return None
+    unpadded = value.rstrip("=").replace("-", "+").replace("_", "/")  # base64url, padding left out
     try:
-        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        decoded = base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
     user, colon, password = decoded.partition(":")

@@ -73,9 +73,18 @@ FOUND = [
     # a name and its value in one word: YAML or JSON written without spaces
     (f"password:{ASSIGNED}", "secret_parameter", ASSIGNED),
     (f'{{"client_secret":"{ASSIGNED}"}}', "secret_parameter", ASSIGNED),
+    # ... and among other pairs in the same word
+    (f"password:{ASSIGNED},user:bob", "secret_parameter", ASSIGNED),
+    (f"{{user:bob,password:{ASSIGNED}}}", "secret_parameter", ASSIGNED),
+    (f'{{"user":"bob","password":"{ASSIGNED}"}}', "secret_parameter", ASSIGNED),
+    (f"password:{ASSIGNED}&user=bob", "secret_parameter", ASSIGNED),
     # Authorization: Basic, base64 of user:password (RFC 7617)
     (f"Authorization: Basic {BASIC}", "basic_auth_header", BASIC),
     (f'curl -H "Authorization: basic {BASIC}" https://api.example.com', "basic_auth_header", BASIC),
+    (f'{{"Authorization":"Basic {BASIC}"}}', "basic_auth_header", BASIC),
+    (f'curl -H "Authorization:Basic {BASIC}" x', "basic_auth_header", BASIC),
+    (f"Authorization: Basic {BASIC.rstrip('=')}", "basic_auth_header", BASIC.rstrip("=")),  # padding left out
+    (f'{{"Authorization":"Bearer {HEX_40}"}}', "bearer_token", HEX_40),
     # fine-grained GitHub tokens
     (GITHUB_PAT, "github_token", GITHUB_PAT),
     (f"Push with the token {GITHUB_PAT}, then open a pull request.", "github_token", GITHUB_PAT),
@@ -264,3 +273,13 @@ def test_a_megabyte_of_hostile_text_is_searched_in_bounded_time(text: str) -> No
     find_secrets_in_text(text)
     find_secret(text)
     assert time.monotonic() - started < 20
+
+
+def test_a_token_is_one_secret_with_one_fingerprint_however_its_name_is_attached() -> None:
+    token = "ghp_" + "Qm7Rt2Wx9Lp4Zk8Vn3Hs6Jd1Fb5Gc0Ty2Ae"
+    prints = {find_secrets_in_text(text)[0].fingerprint for text in (f"password:{token}", f"password: {token}")}
+    assert len(prints) == 1
+
+
+def test_an_access_key_id_after_a_glued_name_is_the_key_id_it_is() -> None:
+    assert [s.detector for s in find_secrets_in_text("key:AKIAIOSFODNN7EXAMPLE")] == ["aws_access_key"]
