@@ -25,12 +25,12 @@ def repository(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _refusing(monkeypatch: pytest.MonkeyPatch, refused: str) -> None:
+def _refusing(monkeypatch: pytest.MonkeyPatch, refused: str, error: int = errno.EACCES) -> None:
     real_open = os.open
 
     def open_unless_refused(path: os.PathLike[str] | str, flags: int, *args: int) -> int:
         if Path(path).name == refused:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            raise OSError(error, os.strerror(error), str(path))
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(discover.os, "open", open_unless_refused)
@@ -54,3 +54,30 @@ def test_every_file_read_leaves_the_source_complete(repository: Path) -> None:
     (source,) = inventory.sources
     assert source.status == "complete" and source.errors == []
     assert len(inventory.agents) == 2
+
+
+def test_a_file_gone_between_listing_and_reading_is_no_gap_unless_named(
+    repository: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch file of a live folder deleted while the folder is walked held nothing to read."""
+    _refusing(monkeypatch, "notes.yaml", errno.ENOENT)
+    (source,) = collect(SourceSpec("manifests", str(repository))).sources
+    assert source.status == "complete" and source.errors == []
+
+
+def test_a_socket_is_never_opened_and_is_a_gap_only_where_a_manifest_was_expected(repository: Path) -> None:
+    import socket
+
+    sockets = []
+    for name in ("server.sock.json", ".mcp.json"):
+        listening = socket.socket(socket.AF_UNIX)
+        listening.bind(str(repository / name))
+        sockets.append(listening)
+    try:
+        (source,) = collect(SourceSpec("manifests", str(repository))).sources
+    finally:
+        for listening in sockets:
+            listening.close()
+    assert [(e.call, e.message) for e in source.errors] == [
+        ("read .mcp.json", "not a regular file (a pipe, device or socket); not read")
+    ]

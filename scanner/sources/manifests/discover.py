@@ -15,6 +15,7 @@ into only as far as its limit: if that part mentions agents, the file is a named
 from __future__ import annotations
 
 import configparser
+import errno
 import os
 import re
 import stat
@@ -92,9 +93,12 @@ def _mentions_agents(path: Path) -> bool:
             if stream is None:
                 return False
             head = stream.read(max_bytes(path.name))
-    except OSError:
-        return True
+    except OSError as error:  # refused (permission denied): a gap; gone since it was listed: nothing
+        return error.errno not in _NO_FILE
     return any(marker in head for marker in _SNIFF)
+
+
+_NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})
 
 
 @contextmanager
@@ -102,8 +106,11 @@ def _opened_regular(path: Path) -> Iterator[BinaryIO | None]:
     """``path`` opened for reading if it is a regular file (after its links), else None. Opened
     without blocking, then checked: a named pipe put where a manifest was expected would otherwise
     hold the scan until its deadline, and one swapped in after a check would still be opened."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a socket cannot even be opened
+        yield None
+        return
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # swapped for a pipe since
         os.close(descriptor)
         yield None
         return
