@@ -17,8 +17,9 @@ from scanner.config import ConfigOrigin
 from scanner.engine.baseline import load_baseline, mark_new, waivers_lapsed
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
-from scanner.engine.controls import CompiledControl, Control, compile_control, definition_digest, load_controls
+from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
 from scanner.engine.declarations import AccountDeclaration, declare_accounts
+from scanner.engine.definition import definition_digest
 from scanner.engine.evaluate import Evaluation, evaluate
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError

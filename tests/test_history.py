@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect as schema_inspect
@@ -193,9 +194,9 @@ def test_shards_divide_every_account_exactly_once() -> None:
         Shard.parse("5/4")
 
 
-def _demo_part(whole, catalogs, providers: set[str]):
+def _demo_part(whole, catalogs, providers: set[str], **options: Any):
     """The demo estate's records of some providers (``manifest`` takes the manifests source too),
-    scanned: one shard of a sharded scan."""
+    scanned (with ScanOptions ``options``): one shard of a sharded scan."""
     part = dataclasses.replace(
         whole,
         accounts=[a for a in whole.accounts if a.provider in providers],
@@ -210,7 +211,7 @@ def _demo_part(whole, catalogs, providers: set[str]):
     part.credentials = [c for c in whole.credentials if c.identity_uid in keep or
                         c.attributes.get("provider") in providers]  # fmt: skip
     part.grants = [g for g in whole.grants if g.identity_uid in keep]
-    return run_scan(part, catalogs, ScanOptions())
+    return run_scan(part, catalogs, ScanOptions(**options))
 
 
 def test_a_shard_is_compared_with_itself_in_the_run_before_not_with_its_sibling(catalogs, db_url: str) -> None:

@@ -210,6 +210,17 @@ def test_the_same_definition_in_both_scans_resolves_what_was_fixed(catalogs: Cat
     assert changed == [ROTATION]
 
 
+@pytest.mark.parametrize(("value", "same"), [(90, True), (90.0, True), (91, False), (10**20, False), (89.5, False)])
+def test_a_definition_is_what_the_control_asks_not_how_its_parameter_was_written(
+    catalogs: Catalogs, value: float, same: bool
+) -> None:
+    """90.0 asks what 90 asks; a parameter past 64 bits is a definition too, not an internal error."""
+    demo = _demo()
+    default = {c.id: c.definition for c in _scan(demo, catalogs).controls}[ROTATION]
+    given = {c.id: c.definition for c in _scan(demo, catalogs, params={ROTATION: {"max_age_days": value}}).controls}
+    assert (given[ROTATION] == default) is same
+
+
 def test_a_results_file_of_schema_1_4_has_no_definitions_and_agrees_with_any(catalogs: Catalogs) -> None:
     """Results written before definitions were recorded: a failure gone since is judged as before."""
     from scanner.diff import diff_sides, side_of_document

@@ -234,3 +234,31 @@ def test_a_partial_read_is_accepted_in_the_merged_gate_only_when_every_shard_acc
     merged = merge_group(store, catalogs, "weekly")
     assert merged.gate["incomplete_sources"]
     assert merged.gate["passed"] is all(accepted) and merged.gate["allow_partial"] is all(accepted)
+
+
+def test_a_run_whose_shards_judged_a_control_differently_resolves_none_of_its_failures(
+    catalogs, whole, db_url: str
+) -> None:
+    """Run r2's AWS shard raised max_age_days to 100 years: the merged report's definition of that
+    control is the run's mixed one, equal to no shard's, so the key-age failures gone since run r1
+    are not resolved (they read resolved when a disagreement was recorded as no definition), and
+    the merged results.json is valid."""
+    from scanner.diff import diff_results
+    from scanner.results_io import checked_document
+
+    rotation = "NHI-CRED-001"
+    store = HistoryStore(db_url)
+    aws_only = _demo_part(whole, catalogs, AWS)
+    _save(store, aws_only, "1/2", "r1")
+    _save(store, _demo_part(whole, catalogs, REST), "2/2", "r1")
+    relaxed = _demo_part(whole, catalogs, AWS, params={rotation: {"max_age_days": 36500}})
+    _save(store, relaxed, "1/2", "r2")
+    _save(store, _demo_part(whole, catalogs, REST), "2/2", "r2")
+    before, after = merge_group(store, catalogs, "weekly", run="r1"), merge_group(store, catalogs, "weekly", run="r2")
+    definition = {c.id: c.definition for c in after.controls}[rotation]
+    assert definition not in {c.definition for r in (before, relaxed, aws_only) for c in r.controls if c.id == rotation}
+    drift = diff_results(before, after)
+    gone = [u for u in drift.no_longer_assessed if u.finding.control_id == rotation]
+    assert gone and {u.reason for u in gone} == {"control_changed"}
+    assert rotation not in {f.control_id for f in drift.resolved_failures}
+    checked_document(json.loads(render(after)), Path("merged.json"))  # raises when it breaks the schema

@@ -8,14 +8,12 @@ fields, relations and operators are named with their line).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import yaml
 
 from scanner.engine.conditions import (
@@ -76,23 +74,6 @@ class CompiledControl:
     @property
     def id(self) -> str:
         return self.control.id
-
-
-def definition_digest(compiled: CompiledControl) -> str:
-    """SHA-256 of what a control judges: its resource type, ``where``, ``require`` and the
-    parameters it ran with. Two scans judged a control alike only when theirs are equal: once
-    ``max_age_days`` is raised from 90 to 365, or a condition is edited, a failure gone since is
-    not resolved, the question changed."""
-    control = compiled.control
-    judged = {
-        "resource": control.resource,
-        "where": control.where,
-        "require": control.require,
-        "params": compiled.params,
-    }
-    return hashlib.sha256(
-        orjson.dumps(judged, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
-    ).hexdigest()
 
 
 def control_files(directory: Path) -> list[Path]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanner.diff import Side, side_of
+from scanner.engine.definition import mixed_digest
 from scanner.frameworks import weighted_score
 from scanner.model import (
     ControlSummary,
@@ -84,6 +85,7 @@ def merge_results(
     results = sorted(results, key=lambda r: r.scan.finished, reverse=True)  # the latest scan's copy wins
     latest = results[0]
     controls: dict[str, ControlSummary] = {}
+    definitions: dict[str, set[str | None]] = {}  # control id -> each shard's definition
     for result in results:
         for control in result.controls:
             total = controls.setdefault(
@@ -92,12 +94,14 @@ def merge_results(
                                control.rationale, control.remediation, dict.fromkeys(control.counts, 0),
                                control.mappings, definition=control.definition),
             )  # fmt: skip
-            if total.definition != control.definition:  # shards that judged it differently: not known
-                total.definition = None
+            definitions.setdefault(control.id, set()).add(control.definition)
             for status, number in control.counts.items():
                 total.counts[status] = total.counts.get(status, 0) + number
             for key, number in control.evaluated_by_scope.items():
                 total.evaluated_by_scope[key] = total.evaluated_by_scope.get(key, 0) + number
+    for control_id, told in definitions.items():
+        if len(told) > 1:  # shards that judged it differently, or one that did not record it
+            controls[control_id].definition = mixed_digest(told)
     summaries = sorted(controls.values(), key=lambda c: c.id)
     as_of = max(r.scan.as_of for r in _judged(results))
     inventories = [r.inventory for r in results if r.inventory is not None]
