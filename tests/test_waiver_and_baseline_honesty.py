@@ -275,7 +275,7 @@ def test_results_json_lists_the_waivers_matching_only_unknown_results(catalogs, 
     path = tmp_path / "results.json"
     path.write_text(render(result))
     written = json.loads(path.read_text())
-    assert written["schema_version"] == "1.4"
+    assert tuple(map(int, written["schema_version"].split("."))) >= (1, 4), "unknown_only is of 1.4"
     assert [w["resource"] for w in written["waivers"]["unknown_only"]] == [f"{MYSTERY}#key"]
     assert len(written["waivers"]["unmatched"]) == 2
     assert load_results(path).waivers == result.waivers  # read back, and valid against the schema
