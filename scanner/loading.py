@@ -81,14 +81,14 @@ def inside(directory: Path, paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         try:
             resolved = path.resolve()
-            regular = stat.S_ISREG(path.stat().st_mode)
+            mode = path.stat().st_mode
         except RuntimeError:  # Python 3.11 raises it for a loop of links
             raise InputError("a symbolic link loop", str(path)) from None
         except OSError as error:
             raise InputError(error.strerror or str(error), str(path)) from None
         if not resolved.is_relative_to(root):
             raise InputError(f"a symbolic link out of {directory}; not followed", str(path))
-        if not regular and not path.is_dir():
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise InputError("not a regular file (a pipe, device or socket); not read", str(path))
         kept.append(path)
     return kept

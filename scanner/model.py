@@ -230,7 +230,7 @@ class ControlSummary:
     mappings: list[FrameworkMapping] = field(default_factory=list)  # empty in results older than 1.3
     # "provider/kind" -> resources evaluated, so a benchmark judges only its own provider's resources
     evaluated_by_scope: dict[str, int] = field(default_factory=dict)
-    # SHA-256 of what the control judged (engine.controls.definition_digest); None before 1.5
+    # SHA-256 of what the control judged (engine.definition.definition_digest); None before 1.5
     definition: str | None = None
 
 

@@ -251,22 +251,7 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
             continue
         token = raw.strip(_PUNCTUATION)
-        found: list[FoundSecret] = []
-        if not (is_reference(raw) or is_reference(token)):
-            values = _values_named_in_word(token)
-            one_pair = len(values) == 1 and not _NEXT_PAIR.search(token)
-            # a word of several settings may be a connection string or a URL, judged whole first
-            secret = None if one_pair else find_secret(token, entropy=False)
-            found += [secret] if secret is not None else []
-            # api_key=X, password:X, {"user":"u","password":"X"}: each value judged alone, so that
-            # "key:AKIA..." is an access key's id and "password:ghp_..." the token it holds
-            for value in values if not found else ():
-                secret = find_secret(value, entropy=False) or _named_value(value)
-                found += [secret] if secret is not None else []
-            secret = None if found or values else find_secret(token, entropy=False)
-            if secret is None and not found and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):
-                secret = _named_value(token)  # not "key = make_key("
-            found += [secret] if secret is not None else []
+        found = _secrets_of_word(raw, token, assigned)
         # a scheme's credential is judged by its own rules: base64's "=" padding reads as "NAME="
         secret = _bearer_token(token) if bearer and not found else None
         secret = _basic_credentials(token) if basic and not found else secret
@@ -281,6 +266,26 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         literal = setting.group(2).strip(_PUNCTUATION)
         if _SECRET_WORD.match(setting.group(1).replace(" ", "")) and _literal_setting(literal):
             yield _found("connection_string_secret", literal, setting.start()), setting.start(2), setting.end(2)
+
+
+def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
+    """The secrets one word of free text holds (``token``: the word without its punctuation);
+    ``assigned``: the word before names a secret (``password:``, ``--token``, ``the key``)."""
+    if is_reference(raw) or is_reference(token):
+        return []
+    values = _values_named_in_word(token)
+    # a word of several settings may be a connection string or a URL, judged whole first
+    if len(values) != 1 or _NEXT_PAIR.search(token):
+        whole = find_secret(token, entropy=False)
+        if whole is not None:
+            return [whole]
+    # api_key=X, password:X, {"user":"u","password":"X"}: each value judged alone, so that
+    # "key:AKIA..." is an access key's id and "password:ghp_..." the token it holds
+    found = [secret for value in values if (secret := find_secret(value, entropy=False) or _named_value(value))]
+    if not found and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # not "key = make_key("
+        secret = _named_value(token)
+        found = [secret] if secret is not None else []
+    return found
 
 
 def find_secret_in_text(text: str) -> FoundSecret | None:

@@ -9,11 +9,11 @@ findings that changed, and checks that each holds the fingerprints the index say
 Version 3 is binary: INDEX_MAGIC, the SHA-256 of the rest, the length of a JSON header (4 bytes,
 big-endian), the header (version, scan id, score, blocks, how many findings, each section's name
 and length; also, passed over by nhiscan before they were added, the controls the scan evaluated,
-the sources it read and how, and each account's parent, and each control's definition digest, which tell a resolved
-failure from one no longer assessed),
-then the sections. Fingerprints are 16 bytes each, uncompressed (digests do not
-compress); the other sections are zlib data, each read only when a diff needs it: two scans of the
-same estate store byte-identical records and capabilities, which a diff then does not read at all.
+the sources it read and how, each account's parent and each control's definition digest, which
+tell a resolved failure from one no longer assessed), then the sections. Fingerprints are 16 bytes
+each, uncompressed (digests do not compress); the other sections are zlib data, each read only
+when a diff needs it: two scans of the same estate store byte-identical records and capabilities,
+which a diff then does not read at all.
 Version 2 (one zlib JSON document) is read by drift_index_v2.
 """
 
