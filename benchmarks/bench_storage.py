@@ -60,7 +60,7 @@ def main() -> None:
     def store_day(store: HistoryStore, finished: datetime) -> dict[str, object]:
         result = run_scan(inventory, catalogs, ScanOptions(as_of=finished))
         result = dataclasses.replace(result, scan=dataclasses.replace(result.scan, finished=finished))
-        packer = ResultsPacker(background=False)
+        packer = ResultsPacker()
         for piece in results_pieces(result):
             packer.add(piece.encode("utf-8"))
         started = time.perf_counter()

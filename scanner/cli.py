@@ -271,6 +271,7 @@ def scan(
 ) -> None:
     """Collect SOURCES, evaluate the controls, write reports, store the scan in the history, and gate."""
     from scanner.engine.declarations import account_declarations
+    from scanner.history.packing import WORKER_FROM_FINDINGS
     from scanner.history.store import HistoryStore, ResultsPacker, control_set, scan_scope, trend_point
     from scanner.reports.executive import executive_view
     from scanner.reports.json_results import pieces as results_pieces
@@ -318,7 +319,7 @@ def scan(
         controls = control_set(result)  # only scans of the same controls are comparable
         earlier = store.trend(group, scope=scope, outside=outside, controls=controls, run=scan_run)
         result.trend = [*earlier, trend_point(result, store.previous_side(group, scope, outside, controls, scan_run))]
-    packer = ResultsPacker() if store is not None else None
+    packer = ResultsPacker(in_worker=len(result.findings) >= WORKER_FROM_FINDINGS) if store is not None else None
     # computed once for the PDF and the history, which keeps it to render the PDF again
     executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None
     with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):

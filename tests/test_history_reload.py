@@ -30,7 +30,7 @@ LABEL = Path("history:test")
 
 def packer_of(text_pieces: list[bytes]) -> ResultsPacker:
     """Results packed piece by piece as the scan command packs them while writing results.json."""
-    packer = ResultsPacker(background=False)
+    packer = ResultsPacker()
     for piece in text_pieces:
         packer.add(piece)
     return packer

@@ -8,7 +8,6 @@ import functools
 import hashlib
 import json
 import os
-import queue
 import statistics
 import threading
 import zlib
@@ -30,6 +29,7 @@ from scanner.gc_pause import collector_paused
 from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
+from scanner.history.packing import Packed, Packing, pack_in_worker
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
@@ -37,8 +37,8 @@ from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
-from scanner.results_lines import FINDINGS_OPENING, LIST_CLOSING
 from scanner.sharding import Shard
+from scanner.workers import start_worker, usable_cores
 
 _T = TypeVar("_T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -70,81 +70,61 @@ def database_url(value: str) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
-# zlib level of stored results. Level 6 took 6.5 s for a 100,000-identity scan's 531 MB of results,
-# three times what writing them takes, so the scan waited on it; level 3 (zlib's fastest strategy)
-# takes 2.4 s and stores 52 MB instead of 45 MB. Any level inflates the same way.
-PACKING_LEVEL = 3
-
-
 class ResultsPacker:
-    """results.json as the history stores it (STORED_MAGIC, the SHA-256 of the text, zlib data),
-    packed from its bytes as they are written, so the text need never be whole in memory. zlib and
-    SHA-256 release the GIL, so a thread packs while the scan goes on writing; the writer waits when
-    a few pieces are queued, so packing must keep up with writing (see PACKING_LEVEL).
+    """results.json as the history stores it (see ``scanner.history.packing``), packed from its
+    bytes as they are written, so the text need never be whole in memory: in a worker process
+    when ``in_worker`` (a large scan's) and one can be started, else here, a piece at a time.
+    ``findings_blocks`` and ``findings_end`` are known once ``packed`` has returned."""
 
-    Each piece starts at a full flush, so a piece can be inflated on its own from its offset; the
-    offsets of the pieces of the findings list, and how many findings each holds, are kept in
-    ``findings_blocks`` (a diff reads only the blocks holding findings that changed).
-    ``background=False`` packs each piece as it is added, for parts nothing is written meanwhile."""
-
-    def __init__(self, background: bool = True) -> None:
-        self._checksum = hashlib.sha256()
-        self._compressor = zlib.compressobj(PACKING_LEVEL)
-        self._compressed: list[bytes] = []
-        self._size = 0
-        self._pieces = 0
-        self._in_findings: bool | None = False  # None once the findings list has ended
+    def __init__(self, in_worker: bool = False) -> None:
+        worker = start_worker(pack_in_worker, "nhiscan-packer") if in_worker and usable_cores() >= 2 else None
+        self._worker = worker
+        self._packing = Packing() if worker is None else None
+        # what stopped a piece being packed (or sent to the worker): raised where the packed form is
+        # asked for, so results.json is still written and the history stores nothing less than it
+        self._failure: Exception | None = None
         self.findings_blocks: list[tuple[int, int]] = []  # (offset in the zlib data, findings)
         self.findings_end: int | None = None
-        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # at most a few pieces held
-        self._failure: BaseException | None = None
-        self._packing: threading.Thread | None = None
-        if background:
-            self._packing = threading.Thread(target=self._pack_pieces, name="results-packer", daemon=True)
-            self._packing.start()
 
     def add(self, data: bytes) -> None:
-        if self._packing is None:
-            self._pack(data)
-        else:
-            self._waiting.put(data)
+        if self._failure is not None:
+            return
+        try:
+            if self._packing is not None:
+                self._packing.add(data)
+            elif self._worker is not None and data:
+                self._worker[2].send_bytes(data)
+        except Exception as failure:
+            self._failure = failure
 
     def packed(self) -> bytes:
-        """The stored form, once every piece is packed; call once, after the last ``add``."""
-        if self._packing is not None:
-            self._waiting.put(None)
-            self._packing.join()
-        if self._failure is not None:
+        """The stored form, once every piece is added; call once, after the last ``add``."""
+        worker_gone = self._worker is not None and isinstance(self._failure, OSError)  # named below
+        if self._failure is not None and not worker_gone:
+            if self._worker is not None:
+                self._worker[2].close()  # the worker reads the end of its input and ends
             raise self._failure
-        pieces, self._compressed = self._compressed, []
-        # joined once: tens of megabytes for a large estate, not copied again by each concatenation
-        return b"".join([STORED_MAGIC, self._checksum.digest(), *pieces, self._compressor.flush()])
+        packed = self._packing.finish() if self._packing is not None else self._from_worker()
+        self.findings_blocks, self.findings_end = packed.findings_blocks, packed.findings_end
+        return packed.data
 
-    def _pack_pieces(self) -> None:
-        while (data := self._waiting.get()) is not None:
+    def _from_worker(self) -> Packed:
+        assert self._worker is not None
+        process, receiver, sender = self._worker
+        try:
             if self._failure is None:
-                try:
-                    self._pack(data)
-                except BaseException as failure:  # raised where the packed form is asked for
-                    self._failure = failure
-
-    def _out(self, data: bytes) -> None:
-        self._compressed.append(data)
-        self._size += len(data)
-
-    def _pack(self, data: bytes) -> None:
-        self._checksum.update(data)
-        if self._pieces:
-            self._out(self._compressor.flush(zlib.Z_FULL_FLUSH))
-        self._pieces += 1
-        if self._in_findings:
-            if data.startswith(LIST_CLOSING):
-                self._in_findings, self.findings_end = None, self._size
-            else:
-                self.findings_blocks.append((self._size, data.count(b"\n")))
-        elif self._in_findings is False and data.startswith(FINDINGS_OPENING):
-            self._in_findings = True
-        self._out(self._compressor.compress(data))
+                sender.send_bytes(b"")  # the end of the input
+            sender.close()
+            data = receiver.recv_bytes()
+            blocks, end = receiver.recv()
+        except (EOFError, OSError):
+            process.join()
+            ended = f"the packing process ended (exit code {process.exitcode})"
+            raise HistoryError(f"the results could not be packed for the history: {ended}") from None
+        finally:
+            receiver.close()
+        process.join()
+        return Packed(data, blocks, end)
 
 
 def _pack(value: str | bytes) -> bytes:
@@ -152,7 +132,7 @@ def _pack(value: str | bytes) -> bytes:
 
 
 def _pack_pieces(pieces: Iterable[bytes]) -> bytes:
-    packer = ResultsPacker(background=False)
+    packer = ResultsPacker()
     for piece in pieces:
         packer.add(piece)
     return packer.packed()

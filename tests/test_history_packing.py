@@ -1,0 +1,129 @@
+"""A large scan's results.json is packed for the history in a worker process while it is written
+(a thread waited on the GIL between every zlib call). The worker's packed form is byte for byte
+what packing here gives; a worker that dies is one named history error, never a hang or a wrong
+stored scan; a scan that stops before its results are stored ends its worker."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from multiprocessing.context import SpawnProcess
+from pathlib import Path
+
+import pytest
+
+from scanner.history.packing import WORKER_FROM_FINDINGS
+from scanner.history.store import HistoryError, HistoryStore, ResultsPacker, _unpack
+from scanner.model import ScanResult
+from scanner.reports.json_results import pieces
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+needs_two_cores = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the worker runs on two cores or more")
+
+
+def text_pieces(result: ScanResult) -> list[bytes]:
+    return [piece.encode("utf-8") for piece in pieces(result)]
+
+
+def packed(packer: ResultsPacker, data: list[bytes]) -> tuple[bytes, list[tuple[int, int]], int | None]:
+    for piece in data:
+        packer.add(piece)
+    return packer.packed(), [tuple(block) for block in packer.findings_blocks], packer.findings_end
+
+
+@pytest.fixture(scope="module")
+def many_findings(catalogs) -> ScanResult:
+    """The demo estate a year on, its findings repeated past a few pieces of the findings list."""
+    inventory = collect(SourceSpec("demo"))
+    later = inventory.collected_at.replace(year=inventory.collected_at.year + 1)
+    result = run_scan(inventory, catalogs, ScanOptions(as_of=later))
+    result.findings = result.findings * (5000 // len(result.findings) + 1)
+    return result
+
+
+@needs_two_cores
+def test_the_worker_packs_exactly_what_packing_here_gives(many_findings: ScanResult) -> None:
+    data = text_pieces(many_findings)
+    data.insert(3, b"")  # an empty piece is nothing to pack, in either place
+    here = packed(ResultsPacker(), data)
+    worker_packer = ResultsPacker(in_worker=True)
+    assert worker_packer._worker is not None
+    in_worker = packed(worker_packer, data)
+    assert in_worker == here
+    stored, blocks, end = in_worker
+    assert (
+        len(blocks) >= 3 and end is not None and sum(findings for _, findings in blocks) == len(many_findings.findings)
+    )
+    text, intact = _unpack(stored)
+    assert intact and text == b"".join(data)
+
+
+@needs_two_cores
+def test_a_worker_that_dies_is_a_named_history_error(many_findings: ScanResult) -> None:
+    packer = ResultsPacker(in_worker=True)
+    assert packer._worker is not None
+    process = packer._worker[0]
+    data = text_pieces(many_findings)
+    packer.add(data[0])
+    os.kill(process.pid, signal.SIGKILL)  # out of memory, say
+    process.join(10)
+    for piece in data[1:]:
+        packer.add(piece)  # the pipe is broken: noted, not raised mid-write
+    with pytest.raises(HistoryError, match=r"could not be packed for the history: .*exit code -9"):
+        packer.packed()
+
+
+@needs_two_cores
+def test_a_scan_stopped_before_storing_ends_its_worker(many_findings: ScanResult) -> None:
+    packer = ResultsPacker(in_worker=True)
+    assert packer._worker is not None
+    process = packer._worker[0]
+    packer.add(text_pieces(many_findings)[0])
+    del packer  # the scan failed or was interrupted: its end of the pipe is closed
+    process.join(10)
+    assert process.exitcode == 0
+
+
+def test_results_are_packed_here_where_no_worker_can_start(monkeypatch, many_findings: ScanResult) -> None:
+    def refused(*args, **kwargs):
+        raise OSError("process creation refused")
+
+    monkeypatch.setattr(SpawnProcess, "start", refused)
+    packer = ResultsPacker(in_worker=True)
+    assert packer._worker is None
+    data = text_pieces(many_findings)
+    assert packed(packer, data) == packed(ResultsPacker(), data)
+
+
+@needs_two_cores
+def test_only_a_large_scan_starts_a_worker(cli, monkeypatch, tmp_path: Path) -> None:
+    """Below WORKER_FROM_FINDINGS findings the worker's start-up would cost more than packing."""
+    started: list[str] = []
+    original = SpawnProcess.start
+
+    def noted(self):
+        started.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(SpawnProcess, "start", noted)
+    database = tmp_path / "history.db"
+    assert (
+        cli("scan", "demo", "--format", "json", "-o", str(tmp_path / "a"), "-q", "--db", str(database)).exit_code == 1
+    )
+    assert started == []
+    monkeypatch.setattr("scanner.history.packing.WORKER_FROM_FINDINGS", 1)
+    assert (
+        cli("scan", "demo", "--format", "json", "-o", str(tmp_path / "b"), "-q", "--db", str(database)).exit_code == 1
+    )
+    assert started == ["nhiscan-packer"]
+    assert WORKER_FROM_FINDINGS > 1
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
+    store = HistoryStore(str(database))
+    newer, older = (scan["id"] for scan in store.listing())
+    assert store.load(newer).findings == store.load(older).findings  # packed there as here
