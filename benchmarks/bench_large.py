@@ -4,8 +4,9 @@ For each size the synthetic generator's inventory is written once, then, each in
 (so peak memory is the command's own):
 
 - ``nhiscan scan inventory:… --format json,html,sarif,pdf`` into a fresh SQLite history: wall
-  time, peak memory, the per-phase split from results.json (``scan.timings``), and the size of
-  each output (report.html, results.sarif raw and gzipped, results.json, report.pdf);
+  time, CPU seconds (the scan and its worker processes), peak memory, the per-phase split from
+  results.json (``scan.timings``), and the size of each output (report.html, results.sarif raw
+  and gzipped, results.json, report.pdf);
 - ``nhiscan report SCAN_ID --format pdf`` from that history;
 - a second scan of the same inventory as of a week later (so credentials age past their limits and
   the diff has failures to read back), then ``nhiscan diff OLD NEW`` by scan id;
@@ -15,12 +16,18 @@ For each size the synthetic generator's inventory is written once, then, each in
     python benchmarks/bench_large.py 10000 25000
 
 Results print as one JSON line per size; the growth is linear when seconds / identities stays
-flat across sizes.
+flat across sizes. Peak memory is given twice: the largest process's peak resident size (GNU
+time's %M) and the peak of the whole process tree's resident sizes added up, sampled every 50 ms
+(the scan with its PDF and packing workers; pages they share are counted in each, so it is an
+upper bound; proportional set sizes would walk every page table at each sample and slow the scan
+down). CPU seconds are steadier than wall time on a shared machine: compare those between runs on
+different days.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import os
@@ -28,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -37,13 +45,62 @@ HERE = Path(__file__).resolve().parent
 NHISCAN = shutil.which("nhiscan", path=str(Path(sys.executable).parent)) or "nhiscan"
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Wall seconds and peak resident MB of one command (GNU time's %M of the child)."""
+@dataclasses.dataclass
+class Timed:
+    seconds: float  # wall
+    cpu_seconds: float  # user and system, the command's and its waited-for workers'
+    peak_mb: int  # the largest process's peak resident size
+    tree_peak_mb: int  # the process tree's peak of resident sizes added up
+    done: subprocess.CompletedProcess[str]
+
+
+def timed(command: list[str], env: dict[str, str]) -> Timed:
+    """One command's figures (see Timed), from GNU time and a sampler of /proc."""
     started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, env=env)
+    measured = ["/usr/bin/time", "-f", "%M %U %S", *command]
+    process = subprocess.Popen(measured, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    tree_peak_kb = 0
+
+    def sample() -> None:
+        nonlocal tree_peak_kb
+        while process.poll() is None:
+            tree_peak_kb = max(tree_peak_kb, sum(map(_resident_kb, _tree(process.pid))))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    sampler.join()
     elapsed = time.perf_counter() - started
-    peak_kb = int(done.stderr.strip().splitlines()[-1])
-    return round(elapsed, 1), round(peak_kb / 1024), done
+    peak_kb, user, system = stderr.strip().splitlines()[-1].split()
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    cpu = float(user) + float(system)
+    return Timed(round(elapsed, 1), round(cpu, 1), round(int(peak_kb) / 1024), round(tree_peak_kb / 1024), done)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pending.extend(int(child) for child in children.read().split())
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def _resident_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:  # gone meanwhile
+        pass
+    return 0
 
 
 def mb(path: Path) -> float:
@@ -61,25 +118,27 @@ def measure(identities: int, work: Path) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
     scan = [NHISCAN, "scan", f"inventory:{inventory}", "--format", "json,html,sarif,pdf", "--fail-on", "none",
             "--quiet", "--output-dir", str(out)]  # fmt: skip
-    seconds, peak, done = timed(scan, env)
-    if done.returncode != 0:
-        raise SystemExit(f"scan failed ({done.returncode}): {done.stderr[-500:]}")
+    scanned = timed(scan, env)
+    if scanned.done.returncode != 0:
+        raise SystemExit(f"scan failed ({scanned.done.returncode}): {scanned.done.stderr[-500:]}")
     results = json.loads((out / "results.json").read_text())
     first_id = results["scan"]["id"]
     history_one = mb(database)
-    report_seconds, report_peak, _ = timed([NHISCAN, "report", first_id, "--format", "pdf", "-o", str(work / "r")], env)
+    reported = timed([NHISCAN, "report", first_id, "--format", "pdf", "-o", str(work / "r")], env)
     week_later = (datetime.fromisoformat(results["scan"]["as_of"].replace("Z", "+00:00")) + timedelta(days=7)).date()
     timed([*scan, "--as-of", week_later.isoformat()], env)  # a week on: credentials age past their limits
     second_id = json.loads((out / "results.json").read_text())["scan"]["id"]
     drift = work / "drift.json"
-    diff_seconds, diff_peak, _ = timed([NHISCAN, "diff", first_id, second_id, "-o", str(drift)], env)
+    diffed = timed([NHISCAN, "diff", first_id, second_id, "-o", str(drift)], env)
     diff_new = len(json.loads(drift.read_text())["new_failures"])
     sarif = out / "results.sarif"
     return {
         "identities": identities,
         "findings": len(results["findings"]),
-        "scan_seconds": seconds,
-        "scan_peak_mb": peak,
+        "scan_seconds": scanned.seconds,
+        "scan_cpu_seconds": scanned.cpu_seconds,
+        "scan_peak_mb": scanned.peak_mb,
+        "scan_tree_peak_mb": scanned.tree_peak_mb,
         "phases": results["scan"].get("timings", {}),
         "report_html_mb": mb(out / "report.html"),
         "results_sarif_mb": mb(sarif),
@@ -87,14 +146,15 @@ def measure(identities: int, work: Path) -> dict[str, object]:
         "sarif_results": len(json.loads(sarif.read_text())["runs"][0]["results"]),
         "results_json_mb": mb(out / "results.json"),
         "report_pdf_mb": mb(out / "report.pdf"),
-        "report_pdf_from_history_seconds": report_seconds,
-        "report_pdf_from_history_peak_mb": report_peak,
-        "diff_seconds": diff_seconds,
+        "report_pdf_from_history_seconds": reported.seconds,
+        "report_pdf_from_history_peak_mb": reported.peak_mb,
+        "diff_seconds": diffed.seconds,
         "diff_new_failures": diff_new,
-        "diff_peak_mb": diff_peak,
+        "diff_peak_mb": diffed.peak_mb,
         "history_mb_one_scan": history_one,
         "history_mb_two_scans": mb(database),
-        "seconds_per_1000_identities": round(seconds / identities * 1000, 2),
+        "seconds_per_1000_identities": round(scanned.seconds / identities * 1000, 2),
+        "cpu_seconds_per_1000_identities": round(scanned.cpu_seconds / identities * 1000, 2),
     }
 
 

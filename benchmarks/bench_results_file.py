@@ -36,11 +36,11 @@ def timed(command: list[str]) -> dict[str, object]:
     """Wall seconds and peak resident MB of one command, or how it failed."""
     from bench_large import timed as timed_by_gnu_time
 
-    seconds, peak_mb, done = timed_by_gnu_time(command, dict(os.environ))
-    if done.returncode not in (0, 1):  # 1: the gate failed, as it may
-        lines = done.stderr.splitlines()
-        return {"exit": done.returncode, "error": next((line for line in lines if "error" in line), lines[:1])}
-    return {"seconds": seconds, "peak_mb": peak_mb}
+    measured = timed_by_gnu_time(command, dict(os.environ))
+    if measured.done.returncode not in (0, 1):  # 1: the gate failed, as it may
+        lines = measured.done.stderr.splitlines()
+        return {"exit": measured.done.returncode, "error": next((line for line in lines if "error" in line), lines[:1])}
+    return {"seconds": measured.seconds, "peak_mb": measured.peak_mb}
 
 
 def scan_header(results: Path) -> dict[str, object]:
