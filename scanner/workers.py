@@ -1,7 +1,7 @@
-"""Worker processes: work that takes a core of its own while the scan goes on (the PDF's layout,
-packing results.json for the history). Each is a fresh interpreter (spawned, never forked from a
-scan holding millions of objects) that talks over two pipes; where none can be started, the work
-is done in the scan's own process instead."""
+"""Worker processes: work that takes a core of its own while the scan goes on (the PDF's layout
+here; packing results.json for the history in ``scanner.history.packing``). Each is a fresh
+interpreter, never forked from a scan holding millions of objects; where none can be started,
+or on one core, the work is done in the scan's own process instead."""
 
 from __future__ import annotations
 

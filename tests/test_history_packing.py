@@ -5,17 +5,17 @@ stored scan; a scan that stops before its results are stored ends its worker."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
-import time
-from multiprocessing.context import SpawnProcess
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from scanner.history.packing import WORKER_FROM_FINDINGS
-from scanner.history.store import HistoryError, HistoryStore, ResultsPacker, _unpack
+from scanner.history import packing
+from scanner.history.packing import WORKER_FROM_FINDINGS, PackingWorker
+from scanner.history.store import HistoryStore, PackingLost, ResultsPacker, _unpack
 from scanner.model import ScanResult
 from scanner.reports.json_results import pieces
 from scanner.scan import ScanOptions, run_scan
@@ -62,36 +62,46 @@ def test_the_worker_packs_exactly_what_packing_here_gives(many_findings: ScanRes
 
 
 @needs_two_cores
-def test_a_worker_that_dies_is_a_named_history_error(many_findings: ScanResult) -> None:
+def test_a_worker_that_dies_loses_nothing_stored(many_findings: ScanResult, tmp_path: Path) -> None:
+    """Its packing is named as lost, and the history packs the result again in its own process."""
     packer = ResultsPacker(in_worker=True)
     assert packer._worker is not None
-    process = packer._worker[0]
+    process = packer._worker._process
     data = text_pieces(many_findings)
     packer.add(data[0])
     os.kill(process.pid, signal.SIGKILL)  # out of memory, say
-    process.join(10)
+    process.wait(10)
     for piece in data[1:]:
         packer.add(piece)  # the pipe is broken: noted, not raised mid-write
-    with pytest.raises(HistoryError, match=r"could not be packed for the history: .*exit code -9"):
+    with pytest.raises(PackingLost, match=r"could not be packed for the history: "):
         packer.packed()
+    killed = ResultsPacker(in_worker=True)
+    assert killed._worker is not None
+    killed.add(data[0])
+    os.kill(killed._worker._process.pid, signal.SIGKILL)
+    killed._worker._process.wait(10)
+    for piece in data[1:]:
+        killed.add(piece)
+    store = HistoryStore(str(tmp_path / "history.db"))
+    store.save(many_findings, killed)
+    assert store.load(many_findings.scan.id).findings == many_findings.findings
 
 
 @needs_two_cores
 def test_a_scan_stopped_before_storing_ends_its_worker(many_findings: ScanResult) -> None:
     packer = ResultsPacker(in_worker=True)
     assert packer._worker is not None
-    process = packer._worker[0]
+    process = packer._worker._process
     packer.add(text_pieces(many_findings)[0])
     del packer  # the scan failed or was interrupted: its end of the pipe is closed
-    process.join(10)
-    assert process.exitcode == 0
+    assert process.wait(10) == 0 and process.stdout.closed
 
 
 def test_results_are_packed_here_where_no_worker_can_start(monkeypatch, many_findings: ScanResult) -> None:
     def refused(*args, **kwargs):
         raise OSError("process creation refused")
 
-    monkeypatch.setattr(SpawnProcess, "start", refused)
+    monkeypatch.setattr(packing.subprocess, "Popen", refused)
     packer = ResultsPacker(in_worker=True)
     assert packer._worker is None
     data = text_pieces(many_findings)
@@ -101,14 +111,14 @@ def test_results_are_packed_here_where_no_worker_can_start(monkeypatch, many_fin
 @needs_two_cores
 def test_only_a_large_scan_starts_a_worker(cli, monkeypatch, tmp_path: Path) -> None:
     """Below WORKER_FROM_FINDINGS findings the worker's start-up would cost more than packing."""
-    started: list[str] = []
-    original = SpawnProcess.start
+    started: list[PackingWorker | None] = []
+    original = PackingWorker.start
 
-    def noted(self):
-        started.append(self.name)
-        return original(self)
+    def noted() -> PackingWorker | None:
+        started.append(original())
+        return started[-1]
 
-    monkeypatch.setattr(SpawnProcess, "start", noted)
+    monkeypatch.setattr(PackingWorker, "start", staticmethod(noted))
     database = tmp_path / "history.db"
     assert (
         cli("scan", "demo", "--format", "json", "-o", str(tmp_path / "a"), "-q", "--db", str(database)).exit_code == 1
@@ -118,12 +128,33 @@ def test_only_a_large_scan_starts_a_worker(cli, monkeypatch, tmp_path: Path) -> 
     assert (
         cli("scan", "demo", "--format", "json", "-o", str(tmp_path / "b"), "-q", "--db", str(database)).exit_code == 1
     )
-    assert started == ["nhiscan-packer"]
+    (worker,) = started
+    assert worker is not None and worker._process.returncode == 0  # answered, and waited for
     assert WORKER_FROM_FINDINGS > 1
-    deadline = time.monotonic() + 10
-    while multiprocessing.active_children() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not multiprocessing.active_children()
     store = HistoryStore(str(database))
     newer, older = (scan["id"] for scan in store.listing())
     assert store.load(newer).findings == store.load(older).findings  # packed there as here
+
+
+UNGUARDED_SCRIPT = """
+from scanner.history.store import ResultsPacker
+packer = ResultsPacker(in_worker=True)
+assert packer._worker is not None
+packer.add(b'{\\n')
+packer.add(b' "findings": [\\n')
+packer.add(b'  {"fingerprint": "x"}\\n')
+packer.add(b' ]\\n}\\n')
+stored = packer.packed()
+print(len(packer.findings_blocks), packer.findings_end is not None)
+"""
+
+
+@needs_two_cores
+def test_a_script_without_a_main_guard_packs_in_a_worker_too(tmp_path: Path) -> None:
+    """The worker runs nothing of the calling program (a multiprocessing worker would run a script
+    without ``if __name__ == "__main__"`` again, and its packing would be lost)."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "1 True\n", "")

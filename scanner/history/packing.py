@@ -3,7 +3,8 @@ with a full flush before each piece, so a piece can be inflated on its own from 
 offsets of the pieces of the findings list, and how many findings each holds, are kept (a diff
 reads only the blocks holding findings that changed).
 
-On two cores or more the packing runs in a worker process fed the pieces over a pipe. zlib and
+On two cores or more the packing runs in a worker process (``PackingWorker``) fed the pieces over
+a pipe. zlib and
 SHA-256 release the GIL, but a thread packing beside the writer waited for the GIL between every
 call while the writer held it: packing a 100,000-identity scan's 530 MB made writing results.json
 take 2 s longer than writing it alone. In a process it costs the writer only the copy into the
@@ -13,10 +14,16 @@ pipe. Small results are packed in the scan's own process: starting a worker woul
 from __future__ import annotations
 
 import hashlib
-import signal
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import weakref
 import zlib
+from contextlib import suppress
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from typing import IO, BinaryIO
 
 from scanner.history.stored_results import STORED_MAGIC
 from scanner.results_lines import FINDINGS_OPENING, LIST_CLOSING
@@ -80,25 +87,137 @@ class Packing:
         self._size += len(data)
 
 
-def pack_in_worker(receiver: Connection, sender: Connection) -> None:
-    """The worker (see ``scanner.workers``): pieces in, the packed form out. An empty message ends
-    the input; input that ends without it (the scan stopped or failed) is a scan not to be stored,
-    and nothing is sent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group: the scan decides
+# The pipes' frames: a kind and a length, then that many bytes. The scan sends pieces, then the end;
+# the worker answers with the end frame and the packed data, then where the findings list ends and
+# each findings block.
+_HEADER = struct.Struct(">cQ")
+_PIECE, _END = b"P", b"E"
+_OFFSET = struct.Struct(">Q")
+_BLOCK = struct.Struct(">QQ")
+_NO_END = 2**64 - 1  # findings_end None
+_PIPE_BYTES = 1024 * 1024  # Linux's largest pipe for an unprivileged process, by default
+
+
+class PackingWorker:
+    """A ``Packing`` in a process of its own: a fresh interpreter with this one's import path that
+    runs ``serve`` and nothing else. (A multiprocessing worker would also run this process's main
+    module again: a script that calls nhiscan without a ``__main__`` guard would start over in it.)
+    It is in a session of its own, so a Ctrl-C at the terminal reaches the scan alone, which
+    decides; the worker ends when its input does, however the scan ends."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self._process = process
+        self._input: IO[bytes] = process.stdin
+        self._answer: IO[bytes] = process.stdout
+        self._ended = weakref.finalize(self, _ended, process)
+
+    @classmethod
+    def start(cls) -> PackingWorker | None:
+        """None where no process can be started (no interpreter to run, processes refused)."""
+        path = [entry for entry in sys.path if isinstance(entry, str)]  # as a literal; anything else is no path
+        code = f"import sys; sys.path[:] = {path!r}; from scanner.history.packing import serve; serve()"
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except (OSError, ValueError):
+            return None
+        if sys.platform == "linux" and process.stdin is not None:  # in a pipe of 64 KiB, the scan would
+            import fcntl  # wait for the worker every 64 KiB: 0.8 s for a 100,000-identity scan
+
+            with suppress(OSError):  # more than the system allows: the pipe keeps its size
+                fcntl.fcntl(process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        return cls(process)
+
+    def add(self, data: bytes) -> None:
+        """Send a piece; OSError (BrokenPipeError) once the worker has gone."""
+        self._input.write(_HEADER.pack(_PIECE, len(data)))
+        self._input.write(data)
+
+    def finish(self) -> Packed:
+        """The packed form of every piece sent; OSError when the worker went before answering."""
+        try:
+            self._input.write(_HEADER.pack(_END, 0))
+            self._input.close()
+            answer = self._answer.read()
+        finally:
+            self._ended()
+        if self._process.returncode != 0:
+            raise OSError(f"the packing process ended (exit code {self._process.returncode})")
+        return _answer_read(answer)
+
+    def abandon(self) -> None:
+        """End the worker without an answer: its input ends without the end frame."""
+        self._ended()
+
+
+def _ended(process: subprocess.Popen[bytes]) -> None:
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with suppress(OSError):  # a broken pipe flushing what was left: closed all the same
+                stream.close()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _answer_read(answer: bytes) -> Packed:
+    if len(answer) < _HEADER.size + _OFFSET.size:
+        raise OSError("the packing process answered nothing")
+    kind, size = _HEADER.unpack_from(answer)
+    blocks_at = _HEADER.size + size
+    if kind != _END or blocks_at + _OFFSET.size > len(answer) or (len(answer) - blocks_at - _OFFSET.size) % _BLOCK.size:
+        raise OSError("the packing process's answer is cut short")
+    (end,) = _OFFSET.unpack_from(answer, blocks_at)
+    blocks = [_BLOCK.unpack_from(answer, at) for at in range(blocks_at + _OFFSET.size, len(answer), _BLOCK.size)]
+    return Packed(answer[_HEADER.size : blocks_at], blocks, None if end == _NO_END else end)
+
+
+def serve(source: BinaryIO | None = None, sink: BinaryIO | None = None) -> None:
+    """The worker: pieces in on standard input, the packed form out on standard output. Input
+    that ends without the end frame is a scan that stopped: nothing is answered. A thread reads
+    the pipe while the pieces are packed, a few pieces ahead: reading only between two pieces'
+    packing, the scan would wait on a full pipe for each piece's packing in turn."""
+    source = source or sys.stdin.buffer
+    sink = sink or sys.stdout.buffer
+    pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=_PIECES_AHEAD)
+    ended: list[bool] = []  # the end frame arrived
+
+    def read() -> None:
+        try:
+            while len(header := source.read(_HEADER.size)) == _HEADER.size:
+                kind, size = _HEADER.unpack(header)
+                if kind == _END:
+                    ended.append(True)
+                    return
+                data = source.read(size)
+                if len(data) < size:
+                    return
+                pieces.put(data)
+        finally:
+            pieces.put(None)
+
+    reader = threading.Thread(target=read, name="pieces", daemon=True)
+    reader.start()
     packing = Packing()
-    try:
-        while data := receiver.recv_bytes():
-            packing.add(data)
-    except (EOFError, OSError):
-        sender.close()
+    while (data := pieces.get()) is not None:
+        packing.add(data)
+    reader.join()
+    if not ended:
         return
-    finally:
-        receiver.close()
     packed = packing.finish()
-    try:
-        sender.send_bytes(packed.data)
-        sender.send((packed.findings_blocks, packed.findings_end))
-    except OSError:  # the scan went meanwhile
-        pass
-    finally:
-        sender.close()
+    sink.write(_HEADER.pack(_END, len(packed.data)))
+    sink.write(packed.data)
+    sink.write(_OFFSET.pack(_NO_END if packed.findings_end is None else packed.findings_end))
+    sink.write(b"".join(_BLOCK.pack(*block) for block in packed.findings_blocks))
+    sink.flush()
+
+
+_PIECES_AHEAD = 16  # read ahead of the packing: about 20 MB of a large scan's findings

@@ -29,16 +29,17 @@ from scanner.gc_pause import collector_paused
 from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
-from scanner.history.packing import Packed, Packing, pack_in_worker
+from scanner.history.packing import Packing, PackingWorker
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
+from scanner.reports.json_results import pieces as results_pieces
 from scanner.reports.view import credential_age, failing_by_severity
 from scanner.results_io import results_from_data
 from scanner.sharding import Shard
-from scanner.workers import start_worker, usable_cores
+from scanner.workers import usable_cores
 
 _T = TypeVar("_T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -77,9 +78,8 @@ class ResultsPacker:
     ``findings_blocks`` and ``findings_end`` are known once ``packed`` has returned."""
 
     def __init__(self, in_worker: bool = False) -> None:
-        worker = start_worker(pack_in_worker, "nhiscan-packer") if in_worker and usable_cores() >= 2 else None
-        self._worker = worker
-        self._packing = Packing() if worker is None else None
+        self._worker = PackingWorker.start() if in_worker and usable_cores() >= 2 else None
+        self._packing = Packing() if self._worker is None else None
         # what stopped a piece being packed (or sent to the worker): raised where the packed form is
         # asked for, so results.json is still written and the history stores nothing less than it
         self._failure: Exception | None = None
@@ -92,39 +92,42 @@ class ResultsPacker:
         try:
             if self._packing is not None:
                 self._packing.add(data)
-            elif self._worker is not None and data:
-                self._worker[2].send_bytes(data)
+            elif self._worker is not None:
+                self._worker.add(data)
         except Exception as failure:
             self._failure = failure
 
     def packed(self) -> bytes:
         """The stored form, once every piece is added; call once, after the last ``add``."""
-        worker_gone = self._worker is not None and isinstance(self._failure, OSError)  # named below
-        if self._failure is not None and not worker_gone:
-            if self._worker is not None:
-                self._worker[2].close()  # the worker reads the end of its input and ends
+        if self._worker is not None:
+            if self._failure is not None:
+                self._worker.abandon()
+            else:
+                try:
+                    packed = self._worker.finish()
+                except OSError as failure:
+                    self._failure = failure
+        elif self._packing is not None and self._failure is None:
+            packed = self._packing.finish()
+        if isinstance(self._failure, OSError):  # the worker went: out of memory, killed
+            detail = self._failure.strerror or str(self._failure)
+            raise PackingLost(f"the results could not be packed for the history: {detail}") from None
+        if self._failure is not None:
             raise self._failure
-        packed = self._packing.finish() if self._packing is not None else self._from_worker()
         self.findings_blocks, self.findings_end = packed.findings_blocks, packed.findings_end
         return packed.data
 
-    def _from_worker(self) -> Packed:
-        assert self._worker is not None
-        process, receiver, sender = self._worker
-        try:
-            if self._failure is None:
-                sender.send_bytes(b"")  # the end of the input
-            sender.close()
-            data = receiver.recv_bytes()
-            blocks, end = receiver.recv()
-        except (EOFError, OSError):
-            process.join()
-            ended = f"the packing process ended (exit code {process.exitcode})"
-            raise HistoryError(f"the results could not be packed for the history: {ended}") from None
-        finally:
-            receiver.close()
-        process.join()
-        return Packed(data, blocks, end)
+
+class PackingLost(HistoryError):
+    """The worker packing results.json went before it answered: what it was sent is lost."""
+
+
+def _packer_of(result: ScanResult) -> ResultsPacker:
+    """The result's results.json packed here, as it is written."""
+    packer = ResultsPacker()
+    for piece in results_pieces(result):
+        packer.add(piece.encode("utf-8") if isinstance(piece, str) else piece)
+    return packer
 
 
 def _pack(value: str | bytes) -> bytes:
@@ -323,7 +326,11 @@ class HistoryStore:
                 ),
             )
         if isinstance(results_json, ResultsPacker):
-            stored_results = results_json.packed()
+            try:
+                stored_results = results_json.packed()
+            except PackingLost:  # its worker went (killed, out of memory): packed again here, from the result
+                results_json = _packer_of(result)
+                stored_results = results_json.packed()
             blocks, blocks_end = results_json.findings_blocks, results_json.findings_end
         else:
             stored_results, blocks, blocks_end = _pack(results_json), None, None
