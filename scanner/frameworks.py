@@ -83,7 +83,7 @@ def load_frameworks(directories: Iterable[Path]) -> dict[str, Framework]:
         if not directory.is_dir():
             continue
         for path in inside(directory, sorted(directory.glob("*.yaml"))):
-            framework = load_framework(path)
+            framework = load_framework(path, found=True)
             if framework.id in frameworks:
                 raise InputError(
                     f"framework id {framework.id} is also defined in {frameworks[framework.id].path}", str(path)
@@ -92,8 +92,9 @@ def load_frameworks(directories: Iterable[Path]) -> dict[str, Framework]:
     return frameworks
 
 
-def load_framework(path: Path) -> Framework:
-    data, node = read_yaml(path)
+def load_framework(path: Path, found: bool = False) -> Framework:
+    """``found``: the file was found in a frameworks folder (see loading.read_text)."""
+    data, node = read_yaml(path, found)
     validate(data, "framework", path, node)
     version = str(data["version"])
     framework_verified = data.get("verified", True)

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from scanner import abandoned_staging
 
@@ -61,6 +62,24 @@ def _is_stream(path: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+@contextmanager
+def opened_regular(path: Path) -> Iterator[BinaryIO | None]:
+    """``path`` opened for reading if it is a regular file (after its links), else None. Opened
+    without blocking, then checked: a named pipe found in a folder where a file was expected would
+    otherwise hold the command until it is killed, and one swapped in after a check would still be
+    opened. OSError as ``os.open`` raises it (no such file, permission denied)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a socket cannot even be opened
+        yield None
+        return
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # swapped for a pipe since
+        os.close(descriptor)
+        yield None
+        return
+    with os.fdopen(descriptor, "rb") as stream:
+        yield stream
 
 
 def make_directory(path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from scanner.errors import InputError
+from scanner.fsutil import opened_regular
 from scanner.resources import is_bundled, schema_file
 
 if TYPE_CHECKING:  # the validators are imported when a schema is first checked: most commands check none
@@ -72,10 +73,14 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 
+NOT_REGULAR = "not a regular file (a pipe, device or socket); not read"
+
+
 def inside(directory: Path, paths: Iterable[Path]) -> list[Path]:
     """``paths`` found in ``directory``, refusing any that a symbolic link leads out of it (a file
     from elsewhere on the machine is never read as a control or catalog) and any that is not a
-    regular file: a named pipe found in a folder would hold the command until it is killed."""
+    regular file: a named pipe found in a folder would hold the command until it is killed (one
+    swapped in after this check is refused when it is read: ``read_text(path, found=True)``)."""
     root = directory.resolve()
     kept = []
     for path in paths:
@@ -89,18 +94,23 @@ def inside(directory: Path, paths: Iterable[Path]) -> list[Path]:
         if not resolved.is_relative_to(root):
             raise InputError(f"a symbolic link out of {directory}; not followed", str(path))
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            raise InputError("not a regular file (a pipe, device or socket); not read", str(path))
+            raise InputError(NOT_REGULAR, str(path))
         kept.append(path)
     return kept
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, found: bool = False) -> str:
+    """The file's text. ``found``: the file was found in a folder, not named by the user, and is
+    read only if it is a regular file when opened (see fsutil.opened_regular); a file the user
+    names may be a pipe (``<(…)``, /dev/stdin)."""
     try:
         if path.is_dir():
             raise InputError("is a directory, expected a file", str(path))
         if path.stat().st_size > MAX_INPUT_BYTES:
             raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", str(path))
-        with path.open("rb") as stream:  # a device or a pipe has no size to check beforehand
+        with opened_regular(path) if found else path.open("rb") as stream:  # a pipe has no size beforehand
+            if stream is None:
+                raise InputError(NOT_REGULAR, str(path))
             raw = stream.read(MAX_INPUT_BYTES + 1)
         if len(raw) > MAX_INPUT_BYTES:
             raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", str(path))
@@ -206,8 +216,8 @@ def _refuse_lone_surrogates(data: Any) -> None:
             pending.extend(value)
 
 
-def read_json(path: Path, check_nesting: bool = True) -> Any:
-    text = read_text(path)
+def read_json(path: Path, check_nesting: bool = True, found: bool = False) -> Any:
+    text = read_text(path, found)
     try:
         return parse_json(text, check_nesting)
     except json.JSONDecodeError as exc:
@@ -242,9 +252,10 @@ def parse_yaml(text: str, bundled: bool = False) -> tuple[Any, yaml.Node | None]
     return data, node
 
 
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """The parsed document and its node tree (for line numbers in later errors)."""
-    text = read_text(path)
+def read_yaml(path: Path, found: bool = False) -> tuple[Any, yaml.Node | None]:
+    """The parsed document and its node tree (for line numbers in later errors); ``found`` as for
+    ``read_text``."""
+    text = read_text(path, found)
     if len(text) > MAX_YAML_BYTES:
         raise InputError(f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, too large for a YAML file", str(path))
     try:

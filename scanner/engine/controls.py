@@ -92,15 +92,16 @@ def load_controls(directories: Iterable[Path], frameworks: Mapping[str, Framewor
         if not directory.is_dir():
             raise InputError("controls directory not found", str(directory))
         for path in control_files(directory):
-            control = load_control(path, frameworks)
+            control = load_control(path, frameworks, found=True)
             if control.id in controls:
                 raise InputError(f"control id {control.id} is also defined in {controls[control.id].path}", str(path))
             controls[control.id] = control
     return sorted(controls.values(), key=lambda c: c.id)
 
 
-def load_control(path: Path, frameworks: Mapping[str, Framework]) -> Control:
-    data, node = read_yaml(path)
+def load_control(path: Path, frameworks: Mapping[str, Framework], found: bool = False) -> Control:
+    """``found``: the file was found in a controls folder (see loading.read_text)."""
+    data, node = read_yaml(path, found)
     if isinstance(data, dict) and (key := unversioned_key(data.get("frameworks"))) is not None:
         line = yaml_line(node, ("frameworks", key))
         raise InputError(

@@ -75,7 +75,7 @@ def collect(spec: SourceSpec) -> Inventory:
     gaps: list[SourceError] = []
     for candidate in _expand(spec.argument or ""):
         try:
-            _read_export(candidate.path, exports)
+            _read_export(candidate.path, exports, found=candidate.in_directory)
         except (NotAnExport, UnplacedPolicy) as why:
             if not candidate.in_directory:
                 expected = f" (expected {EXPECTED})" if str(why) == UNRECOGNISED else ""
@@ -148,26 +148,27 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def _read_export(path: Path, exports: Exports) -> None:
+def _read_export(path: Path, exports: Exports, found: bool) -> None:
+    """``found``: listed in a folder (read only if a regular file when opened: see loading.read_text)."""
     where = str(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = parse_report(read_text(path), where)
+        rows = parse_report(read_text(path, found), where)
         _add_report(exports.aws, rows, None, where)
         return
     if suffix in (".yaml", ".yml"):
-        yaml_output = _GCLOUD_YAML.search(read_text(path))
+        yaml_output = _GCLOUD_YAML.search(read_text(path, found))
         raise NotAnExport(YAML_HINT if yaml_output else UNRECOGNISED)
     if suffix != ".json":
-        text = read_text(path)
+        text = read_text(path, found)
         if text.startswith("user,arn,"):
             _add_report(exports.aws, parse_report(text, where), None, where)
             return
         raise NotAnExport(UNRECOGNISED)
     try:
-        raw = read_json(path)
+        raw = read_json(path, found=found)
     except InputError:
-        if _GCLOUD_YAML.search(read_text(path)):
+        if _GCLOUD_YAML.search(read_text(path, found)):
             raise NotAnExport(YAML_HINT) from None
         raise
     data, at = _unwrap(raw, where)

@@ -18,13 +18,12 @@ import configparser
 import errno
 import os
 import re
-import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
+from scanner.fsutil import opened_regular
 from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
 KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", ".claude.json", "server.json",
@@ -89,7 +88,7 @@ def _mentions_agents(path: Path) -> bool:
     try:
         if path.is_symlink():
             return False
-        with _opened_regular(path) as stream:
+        with opened_regular(path) as stream:
             if stream is None:
                 return False
             head = stream.read(max_bytes(path.name))
@@ -101,23 +100,6 @@ def _mentions_agents(path: Path) -> bool:
 _NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})
 
 
-@contextmanager
-def _opened_regular(path: Path) -> Iterator[BinaryIO | None]:
-    """``path`` opened for reading if it is a regular file (after its links), else None. Opened
-    without blocking, then checked: a named pipe put where a manifest was expected would otherwise
-    hold the scan until its deadline, and one swapped in after a check would still be opened."""
-    if not stat.S_ISREG(os.stat(path).st_mode):  # a socket cannot even be opened
-        yield None
-        return
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # swapped for a pipe since
-        os.close(descriptor)
-        yield None
-        return
-    with os.fdopen(descriptor, "rb") as stream:
-        yield stream
-
-
 def read_candidate(candidate: Candidate, root: Path) -> str:
     path = candidate.path
     try:
@@ -126,7 +108,7 @@ def read_candidate(candidate: Candidate, root: Path) -> str:
             if root.is_dir() and not target.is_relative_to(root.resolve()):
                 raise Unreadable("a symbolic link out of the scanned folder; not followed")
         limit = max_bytes(path.name)
-        with _opened_regular(path) as stream:
+        with opened_regular(path) as stream:
             if stream is None:
                 raise Unreadable("not a regular file (a pipe, device or socket); not read")
             size = os.fstat(stream.fileno()).st_size

@@ -1,0 +1,123 @@
+"""A file found in a folder (a control, a framework catalog, an export) that is swapped for a named
+pipe after the folder was listed and checked is refused when it is opened, in one line: opened the
+usual way, the read would wait for a writer that never comes and hold the command until it is
+killed. A pipe the user names (``<(…)``, /dev/stdin) is read as before."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import controls as controls_module
+from scanner.errors import InputError
+from scanner.frameworks import load_frameworks
+from scanner.loading import read_text
+from scanner.sources import SourceSpec
+from scanner.sources import exports as exports_module
+
+NOT_REGULAR = "not a regular file (a pipe, device or socket); not read"
+
+
+class Hung(BaseException):
+    """Not an OSError (which the readers turn into a named error and may retry): nothing catches it."""
+
+
+@pytest.fixture(autouse=True)
+def never_hangs() -> Iterator[None]:
+    """A read that blocks fails the test after 10 s instead of holding the suite."""
+
+    def hung(signum, frame):
+        raise Hung("the read waited on the pipe")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def swapped_for_a_pipe(path: Path) -> Path:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    return path
+
+
+def test_a_control_swapped_for_a_pipe_after_the_check_is_refused(monkeypatch, tmp_path: Path) -> None:
+    folder = tmp_path / "controls"
+    folder.mkdir()
+    control = folder / "X-1.yaml"
+    control.write_text("id: X-1\n")
+    checked = controls_module.inside
+
+    def swapped_after_checking(directory: Path, paths):
+        found = checked(directory, paths)
+        swapped_for_a_pipe(control)
+        return found
+
+    monkeypatch.setattr(controls_module, "inside", swapped_after_checking)
+    with pytest.raises(InputError) as refused:
+        controls_module.load_controls([folder], {})
+    assert str(refused.value) == f"{control}: {NOT_REGULAR}"
+
+
+def test_a_framework_catalog_swapped_for_a_pipe_after_the_check_is_refused(monkeypatch, tmp_path: Path) -> None:
+    import scanner.frameworks as frameworks_module
+
+    folder = tmp_path / "frameworks"
+    folder.mkdir()
+    catalog = folder / "f.yaml"
+    catalog.write_text("id: f\n")
+    checked = frameworks_module.inside
+
+    def swapped_after_checking(directory: Path, paths):
+        found = checked(directory, paths)
+        swapped_for_a_pipe(catalog)
+        return found
+
+    monkeypatch.setattr(frameworks_module, "inside", swapped_after_checking)
+    with pytest.raises(InputError) as refused:
+        load_frameworks([folder])
+    assert str(refused.value) == f"{catalog}: {NOT_REGULAR}"
+
+
+def test_an_export_swapped_for_a_pipe_after_the_listing_is_refused(monkeypatch, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export = folder / "roles.json"
+    export.write_text("{}")
+    listed = exports_module._expand
+
+    def swapped_after_listing(argument: str):
+        found = listed(argument)
+        swapped_for_a_pipe(export)
+        return found
+
+    monkeypatch.setattr(exports_module, "_expand", swapped_after_listing)
+    with pytest.raises(InputError) as refused:
+        exports_module.collect(SourceSpec("exports", str(folder)))
+    assert str(refused.value) == f"{export}: {NOT_REGULAR}"
+
+
+def test_a_pipe_the_user_names_is_read(tmp_path: Path) -> None:
+    pipe = swapped_for_a_pipe(tmp_path / "waivers.yaml")
+
+    def write() -> None:
+        with open(pipe, "w") as writer:
+            writer.write("waivers: []\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert read_text(pipe) == "waivers: []\n"
+    writer.join()
+
+
+def test_a_pipe_found_in_a_folder_is_refused_whether_or_not_anyone_writes(tmp_path: Path) -> None:
+    pipe = swapped_for_a_pipe(tmp_path / "X-1.yaml")
+    with pytest.raises(InputError) as refused:
+        read_text(pipe, found=True)
+    assert str(refused.value) == f"{pipe}: {NOT_REGULAR}"
