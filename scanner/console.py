@@ -85,9 +85,12 @@ def _console() -> Console:
 
 def _block_as_written(path: str, key: str) -> str | None:
     """A top-level block of a control file exactly as its author indented it (None when unreadable)."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+    from scanner.errors import InputError
+    from scanner.loading import read_text
+
+    try:  # found in a controls folder: not read if swapped for a pipe since it was loaded
+        lines = read_text(Path(path), found=True).splitlines()
+    except InputError:
         return None
     for index, line in enumerate(lines):
         if line.startswith(f"{key}:"):

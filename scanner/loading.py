@@ -217,7 +217,11 @@ def _refuse_lone_surrogates(data: Any) -> None:
 
 
 def read_json(path: Path, check_nesting: bool = True, found: bool = False) -> Any:
-    text = read_text(path, found)
+    return json_of(read_text(path, found), path, check_nesting)
+
+
+def json_of(text: str, path: Path, check_nesting: bool = True) -> Any:
+    """``read_json`` of text already read from ``path`` (a pipe cannot be read twice)."""
     try:
         return parse_json(text, check_nesting)
     except json.JSONDecodeError as exc:

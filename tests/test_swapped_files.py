@@ -121,3 +121,39 @@ def test_a_pipe_found_in_a_folder_is_refused_whether_or_not_anyone_writes(tmp_pa
     with pytest.raises(InputError) as refused:
         read_text(pipe, found=True)
     assert str(refused.value) == f"{pipe}: {NOT_REGULAR}"
+
+
+def test_a_control_shown_after_it_was_swapped_for_a_pipe_is_shown_from_what_was_loaded(tmp_path: Path) -> None:
+    """``controls show`` reads the file again for its blocks as written; a pipe there is not read."""
+    from scanner.console import _block_as_written
+
+    pipe = swapped_for_a_pipe(tmp_path / "X-1.yaml")
+    assert _block_as_written(str(pipe), "where") is None
+
+
+def test_a_git_configuration_swapped_for_a_pipe_names_the_folder(monkeypatch, tmp_path: Path) -> None:
+    """The manifests source names a repository by its origin; the configuration is looked for in
+    every folder above, /tmp/.git included, which anyone may write."""
+    from scanner.sources.manifests.discover import repository_name
+
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    swapped_for_a_pipe(repository / ".git" / "config")
+    monkeypatch.setattr(Path, "is_file", lambda self: True)  # it was a file when looked at
+    assert repository_name(repository) == "repo"
+
+
+def test_a_pipe_the_user_names_as_an_export_is_read_once(tmp_path: Path) -> None:
+    """Invalid JSON is looked into again for a hint (gcloud's YAML), from the text already read:
+    a pipe read a second time would wait for a writer that has gone."""
+    pipe = swapped_for_a_pipe(tmp_path / "roles.json")
+
+    def write() -> None:
+        with open(pipe, "w") as writer:
+            writer.write("not json at all")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with pytest.raises(InputError, match="invalid JSON"):
+        exports_module.collect(SourceSpec("exports", str(pipe)))
+    writer.join()

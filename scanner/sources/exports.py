@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.loading import format_json_path, read_json, read_text, validate
+from scanner.loading import format_json_path, json_of, read_text, validate
 from scanner.model import Inventory, SourceError, SourceStatus
 from scanner.sources import SourceInfo, SourceSpec, register
 from scanner.sources.aws.agent_secrets import plaintext_secrets, version_texts
@@ -165,10 +165,11 @@ def _read_export(path: Path, exports: Exports, found: bool) -> None:
             _add_report(exports.aws, parse_report(text, where), None, where)
             return
         raise NotAnExport(UNRECOGNISED)
+    text = read_text(path, found)  # once: a pipe the user names cannot be read again
     try:
-        raw = read_json(path, found=found)
+        raw = json_of(text, path)
     except InputError:
-        if _GCLOUD_YAML.search(read_text(path, found)):
+        if _GCLOUD_YAML.search(text):
             raise NotAnExport(YAML_HINT) from None
         raise
     data, at = _unwrap(raw, where)

@@ -139,7 +139,10 @@ def repository_name(root: Path) -> str:
         if config.is_file():
             parser = configparser.ConfigParser(strict=False)
             try:
-                parser.read(config, encoding="utf-8")
+                with opened_regular(config) as stream:  # a folder above may be anyone's (/tmp/.git)
+                    if stream is None:
+                        break
+                    parser.read_string(stream.read(_GIT_CONFIG_BYTES).decode("utf-8", errors="replace"))
             except (configparser.Error, OSError):
                 break
             url = parser.get('remote "origin"', "url", fallback="")
@@ -147,6 +150,9 @@ def repository_name(root: Path) -> str:
                 return _normalise_remote(url)
             break
     return folder.resolve().name or "repository"
+
+
+_GIT_CONFIG_BYTES = 1024 * 1024  # far more than any repository's configuration
 
 
 def _normalise_remote(url: str) -> str:
