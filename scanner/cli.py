@@ -322,24 +322,28 @@ def scan(
     packer = ResultsPacker(in_worker=len(result.findings) >= WORKER_FROM_FINDINGS) if store is not None else None
     # computed once for the PDF and the history, which keeps it to render the PDF again
     executive = executive_view(result) if store is not None or "pdf" in chosen_formats else None
-    with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
-        written = _write_outputs(
-            result,
-            chosen_formats,
-            output_dir,
-            paper,
-            inventory,
-            packer.add if packer is not None and "json" in chosen_formats else None,
-            executive,
-        )
-    if store is not None and packer is not None:
-        if "json" not in chosen_formats:  # packed as it would have been written
-            for piece in results_pieces(result):
-                packer.add(piece.encode("utf-8"))
-        store.save(result, packer, scan_group, executive, shard=settings["shard"], run=scan_run)
-        retention = (config.get("history") or {}).get("retention_days")
-        if retention:
-            store.prune(int(retention))
+    try:
+        with console.working(f"write · {', '.join(chosen_formats)} to {output_dir}", quiet):
+            written = _write_outputs(
+                result,
+                chosen_formats,
+                output_dir,
+                paper,
+                inventory,
+                packer.add if packer is not None and "json" in chosen_formats else None,
+                executive,
+            )
+        if store is not None and packer is not None:
+            if "json" not in chosen_formats:  # packed as it would have been written
+                for piece in results_pieces(result):
+                    packer.add(piece.encode("utf-8"))
+            store.save(result, packer, scan_group, executive, shard=settings["shard"], run=scan_run)
+            retention = (config.get("history") or {}).get("retention_days")
+            if retention:
+                store.prune(int(retention))
+    finally:  # ended while the scan still handles signals quietly, not by a finalizer later
+        if packer is not None:
+            packer.close()
     if not quiet:
         console.print_summary(result, written)
     if result.gate["incomplete_sources"] and not allow_partial:

@@ -20,8 +20,9 @@ from scanner.model import ScanResult
 from scanner.reports.json_results import pieces
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
+from scanner.workers import usable_cores
 
-needs_two_cores = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the worker runs on two cores or more")
+needs_two_cores = pytest.mark.skipif(usable_cores() < 2, reason="the worker runs on two cores or more")
 
 
 def text_pieces(result: ScanResult) -> list[bytes]:
@@ -93,8 +94,15 @@ def test_a_scan_stopped_before_storing_ends_its_worker(many_findings: ScanResult
     assert packer._worker is not None
     process = packer._worker._process
     packer.add(text_pieces(many_findings)[0])
-    del packer  # the scan failed or was interrupted: its end of the pipe is closed
-    assert process.wait(10) == 0 and process.stdout.closed
+    del packer  # the scan failed or was interrupted: the worker is ended at once
+    assert process.wait(10) == -signal.SIGKILL and process.stdout.closed
+
+
+@pytest.mark.parametrize("interpreter", [None, ""])
+def test_results_are_packed_here_where_no_interpreter_is_named(monkeypatch, interpreter) -> None:
+    """sys.executable may be None or empty in an embedded interpreter: nothing to start."""
+    monkeypatch.setattr(packing.sys, "executable", interpreter)
+    assert ResultsPacker(in_worker=True)._worker is None
 
 
 def test_results_are_packed_here_where_no_worker_can_start(monkeypatch, many_findings: ScanResult) -> None:

@@ -115,6 +115,8 @@ class PackingWorker:
     @classmethod
     def start(cls) -> PackingWorker | None:
         """None where no process can be started (no interpreter to run, processes refused)."""
+        if not sys.executable:  # None or "" where the interpreter cannot say what runs it (embedded)
+            return None
         path = [entry for entry in sys.path if isinstance(entry, str)]  # as a literal; anything else is no path
         code = f"import sys; sys.path[:] = {path!r}; from scanner.history.packing import serve; serve()"
         try:
@@ -125,7 +127,7 @@ class PackingWorker:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):
             return None
         if sys.platform == "linux" and process.stdin is not None:  # in a pipe of 64 KiB, the scan would
             import fcntl  # wait for the worker every 64 KiB: 0.8 s for a 100,000-identity scan
@@ -145,8 +147,12 @@ class PackingWorker:
             self._input.write(_HEADER.pack(_END, 0))
             self._input.close()
             answer = self._answer.read()
-        finally:
-            self._ended()
+        except OSError:
+            self._ended()  # gone: ended for sure
+            raise
+        self._ended.detach()  # it has answered and is exiting: waited for, not killed
+        _closed(self._process)
+        self._process.wait()
         if self._process.returncode != 0:
             raise OSError(f"the packing process ended (exit code {self._process.returncode})")
         return _answer_read(answer)
@@ -157,15 +163,19 @@ class PackingWorker:
 
 
 def _ended(process: subprocess.Popen[bytes]) -> None:
+    """End a worker whose answer is not wanted (the scan stopped or failed): at once, so that a scan
+    being interrupted does not wait on it."""
+    _closed(process)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def _closed(process: subprocess.Popen[bytes]) -> None:
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             with suppress(OSError):  # a broken pipe flushing what was left: closed all the same
                 stream.close()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _answer_read(answer: bytes) -> Packed:

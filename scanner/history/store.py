@@ -97,6 +97,11 @@ class ResultsPacker:
         except Exception as failure:
             self._failure = failure
 
+    def close(self) -> None:
+        """End the worker, if one is still packing (the scan stopped before storing its result)."""
+        if self._worker is not None:
+            self._worker.abandon()
+
     def packed(self) -> bytes:
         """The stored form, once every piece is added; call once, after the last ``add``."""
         if self._worker is not None:
