@@ -9,10 +9,12 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+import scanner.frameworks as frameworks_module
 from scanner.engine import controls as controls_module
 from scanner.errors import InputError
 from scanner.frameworks import load_frameworks
@@ -47,42 +49,32 @@ def swapped_for_a_pipe(path: Path) -> Path:
     return path
 
 
-def test_a_control_swapped_for_a_pipe_after_the_check_is_refused(monkeypatch, tmp_path: Path) -> None:
-    folder = tmp_path / "controls"
+@pytest.mark.parametrize(
+    ("module", "load"),
+    [
+        (controls_module, lambda folder: controls_module.load_controls([folder], {})),
+        (frameworks_module, lambda folder: load_frameworks([folder])),
+    ],
+    ids=["control", "framework catalog"],
+)
+def test_a_file_swapped_for_a_pipe_after_the_folder_was_checked_is_refused(
+    module, load, monkeypatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "folder"
     folder.mkdir()
-    control = folder / "X-1.yaml"
-    control.write_text("id: X-1\n")
-    checked = controls_module.inside
+    found = folder / "X-1.yaml"
+    found.write_text("id: X-1\n")
+    checked = module.inside
 
     def swapped_after_checking(directory: Path, paths):
-        found = checked(directory, paths)
-        swapped_for_a_pipe(control)
-        return found
+        kept = checked(directory, paths)
+        swapped_for_a_pipe(found)
+        return kept
 
-    monkeypatch.setattr(controls_module, "inside", swapped_after_checking)
+    monkeypatch.setattr(module, "inside", swapped_after_checking)
     with pytest.raises(InputError) as refused:
-        controls_module.load_controls([folder], {})
-    assert str(refused.value) == f"{control}: {NOT_REGULAR}"
-
-
-def test_a_framework_catalog_swapped_for_a_pipe_after_the_check_is_refused(monkeypatch, tmp_path: Path) -> None:
-    import scanner.frameworks as frameworks_module
-
-    folder = tmp_path / "frameworks"
-    folder.mkdir()
-    catalog = folder / "f.yaml"
-    catalog.write_text("id: f\n")
-    checked = frameworks_module.inside
-
-    def swapped_after_checking(directory: Path, paths):
-        found = checked(directory, paths)
-        swapped_for_a_pipe(catalog)
-        return found
-
-    monkeypatch.setattr(frameworks_module, "inside", swapped_after_checking)
-    with pytest.raises(InputError) as refused:
-        load_frameworks([folder])
-    assert str(refused.value) == f"{catalog}: {NOT_REGULAR}"
+        load(folder)
+    assert str(refused.value) == f"{found}: {NOT_REGULAR}"
 
 
 def test_an_export_swapped_for_a_pipe_after_the_listing_is_refused(monkeypatch, tmp_path: Path) -> None:
@@ -103,17 +95,24 @@ def test_an_export_swapped_for_a_pipe_after_the_listing_is_refused(monkeypatch, 
     assert str(refused.value) == f"{export}: {NOT_REGULAR}"
 
 
-def test_a_pipe_the_user_names_is_read(tmp_path: Path) -> None:
-    pipe = swapped_for_a_pipe(tmp_path / "waivers.yaml")
+@contextmanager
+def written_once(pipe: Path, text: str) -> Iterator[None]:
+    """Someone writes ``text`` into the pipe once, then goes."""
 
     def write() -> None:
         with open(pipe, "w") as writer:
-            writer.write("waivers: []\n")
+            writer.write(text)
 
     writer = threading.Thread(target=write)
     writer.start()
-    assert read_text(pipe) == "waivers: []\n"
+    yield
     writer.join()
+
+
+def test_a_pipe_the_user_names_is_read(tmp_path: Path) -> None:
+    pipe = swapped_for_a_pipe(tmp_path / "waivers.yaml")
+    with written_once(pipe, "waivers: []\n"):
+        assert read_text(pipe) == "waivers: []\n"
 
 
 def test_a_pipe_found_in_a_folder_is_refused_whether_or_not_anyone_writes(tmp_path: Path) -> None:
@@ -147,13 +146,5 @@ def test_a_pipe_the_user_names_as_an_export_is_read_once(tmp_path: Path) -> None
     """Invalid JSON is looked into again for a hint (gcloud's YAML), from the text already read:
     a pipe read a second time would wait for a writer that has gone."""
     pipe = swapped_for_a_pipe(tmp_path / "roles.json")
-
-    def write() -> None:
-        with open(pipe, "w") as writer:
-            writer.write("not json at all")
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    with pytest.raises(InputError, match="invalid JSON"):
+    with written_once(pipe, "not json at all"), pytest.raises(InputError, match="invalid JSON"):
         exports_module.collect(SourceSpec("exports", str(pipe)))
-    writer.join()
