@@ -274,7 +274,6 @@ def scan(
     from scanner.history.packing import WORKER_FROM_FINDINGS
     from scanner.history.store import HistoryStore, ResultsPacker, control_set, scan_scope, trend_point
     from scanner.reports.executive import executive_view
-    from scanner.reports.json_results import pieces as results_pieces
     from scanner.scan import ScanOptions, load_catalogs, preflight, run_scan
     from scanner.sharding import Shard
 
@@ -335,8 +334,7 @@ def scan(
             )
         if store is not None and packer is not None:
             if "json" not in chosen_formats:  # packed as it would have been written
-                for piece in results_pieces(result):
-                    packer.add(piece.encode("utf-8"))
+                packer.add_result(result)
             store.save(result, packer, scan_group, executive, shard=settings["shard"], run=scan_run)
             retention = (config.get("history") or {}).get("retention_days")
             if retention:

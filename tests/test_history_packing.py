@@ -48,7 +48,7 @@ def many_findings(catalogs) -> ScanResult:
 @needs_two_cores
 def test_the_worker_packs_exactly_what_packing_here_gives(many_findings: ScanResult) -> None:
     data = text_pieces(many_findings)
-    data.insert(3, b"")  # an empty piece is nothing to pack, in either place
+    data.insert(3, b"")  # an empty piece is packed alike in either place
     here = packed(ResultsPacker(), data)
     worker_packer = ResultsPacker(in_worker=True)
     assert worker_packer._worker is not None

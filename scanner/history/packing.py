@@ -60,8 +60,6 @@ class Packing:
     findings_end: int | None = None
 
     def add(self, data: bytes) -> None:
-        if not data:  # nothing to pack: no block of its own, so the worker's end of input stays unambiguous
-            return
         self._checksum.update(data)
         if self._pieces:
             self._out(self._compressor.flush(zlib.Z_FULL_FLUSH))
@@ -198,14 +196,15 @@ def serve(source: BinaryIO | None = None, sink: BinaryIO | None = None) -> None:
     source = source or sys.stdin.buffer
     sink = sink or sys.stdout.buffer
     pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=_PIECES_AHEAD)
-    ended: list[bool] = []  # the end frame arrived
+    ended = False  # the end frame arrived
 
     def read() -> None:
+        nonlocal ended
         try:
             while len(header := source.read(_HEADER.size)) == _HEADER.size:
                 kind, size = _HEADER.unpack(header)
                 if kind == _END:
-                    ended.append(True)
+                    ended = True
                     return
                 data = source.read(size)
                 if len(data) < size:

@@ -97,6 +97,11 @@ class ResultsPacker:
         except Exception as failure:
             self._failure = failure
 
+    def add_result(self, result: ScanResult) -> None:
+        """Every piece of the result's results.json, as it would be written."""
+        for piece in results_pieces(result):
+            self.add(piece.encode("utf-8"))
+
     def close(self) -> None:
         """End the worker, if one is still packing (the scan stopped before storing its result)."""
         if self._worker is not None:
@@ -125,14 +130,6 @@ class ResultsPacker:
 
 class PackingLost(HistoryError):
     """The worker packing results.json went before it answered: what it was sent is lost."""
-
-
-def _packer_of(result: ScanResult) -> ResultsPacker:
-    """The result's results.json packed here, as it is written."""
-    packer = ResultsPacker()
-    for piece in results_pieces(result):
-        packer.add(piece.encode("utf-8") if isinstance(piece, str) else piece)
-    return packer
 
 
 def _pack(value: str | bytes) -> bytes:
@@ -334,7 +331,8 @@ class HistoryStore:
             try:
                 stored_results = results_json.packed()
             except PackingLost:  # its worker went (killed, out of memory): packed again here, from the result
-                results_json = _packer_of(result)
+                results_json = ResultsPacker()
+                results_json.add_result(result)
                 stored_results = results_json.packed()
             blocks, blocks_end = results_json.findings_blocks, results_json.findings_end
         else:

@@ -152,20 +152,17 @@ def _read_export(path: Path, exports: Exports, found: bool) -> None:
     """``found``: listed in a folder (read only if a regular file when opened: see loading.read_text)."""
     where = str(path)
     suffix = path.suffix.lower()
+    text = read_text(path, found)  # once, whatever it holds: a pipe the user names cannot be read again
     if suffix == ".csv":
-        rows = parse_report(read_text(path, found), where)
-        _add_report(exports.aws, rows, None, where)
+        _add_report(exports.aws, parse_report(text, where), None, where)
         return
     if suffix in (".yaml", ".yml"):
-        yaml_output = _GCLOUD_YAML.search(read_text(path, found))
-        raise NotAnExport(YAML_HINT if yaml_output else UNRECOGNISED)
+        raise NotAnExport(YAML_HINT if _GCLOUD_YAML.search(text) else UNRECOGNISED)
     if suffix != ".json":
-        text = read_text(path, found)
         if text.startswith("user,arn,"):
             _add_report(exports.aws, parse_report(text, where), None, where)
             return
         raise NotAnExport(UNRECOGNISED)
-    text = read_text(path, found)  # once: a pipe the user names cannot be read again
     try:
         raw = json_of(text, path)
     except InputError:
