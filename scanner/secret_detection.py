@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import re2
 
+from scanner.connection_strings import Setting, settings
 from scanner.model import Credential
 
 _REFERENCE = re.compile(
@@ -68,6 +69,8 @@ _NOT_A_SECRET_VALUE = re.compile(
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 _REFERENCE_PART = re.compile(r"[${}<>]")  # a connection string's setting that holds a reference's part
+# the same, in a value its braces or quotes enclosed: {{password}} (a template's, its end cut off in prose)
+_ENCLOSED_REFERENCE_PART = re.compile(r"[$<>]|\{\w*\}|^\{\w*$")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -208,7 +211,10 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
             values.add(secret.value)
         else:  # decoded from what the text holds (a URL's query parameter): the word it was in
             spans.append((start, end))
-    values.update(literal for literal in _connection_string_literals(text) if literal in text)
+    for setting in _connection_string_literals(text):
+        spans.append((setting.start, setting.end))  # as written: enclosed, its escapes kept
+        if setting.value in text:
+            values.add(setting.value)
     return spans + _occurrences(text, values)
 
 
@@ -379,30 +385,33 @@ def _bearer_token(value: str) -> FoundSecret | None:
 
 def _connection_string_secret(value: str) -> FoundSecret | None:
     """The first secret-named setting of a connection string that holds a literal
-    (``Server=tcp:db;User ID=app;Password=X;``, ``Endpoint=sb://...;SharedAccessKey=X``): its value
-    of 8 characters or more, unless a word, a name, a reference, a placeholder or a documentation
-    example (``Password=;``, ``Password=${DB_PASSWORD}``, ``Password=<password>``)."""
-    literal = next(_connection_string_literals(value), None)
-    return None if literal is None else _found("connection_string_secret", literal)
+    (``Server=tcp:db;User ID=app;Password=X;``, ``Endpoint=sb://...;SharedAccessKey=X``,
+    ``Pwd={X}``): its value of 8 characters or more, unless a word, a name, a reference, a
+    placeholder or a documentation example (``Password=;``, ``Password=${DB_PASSWORD}``,
+    ``Password=<password>``, ``Password={password}``)."""
+    setting = next(_connection_string_literals(value), None)
+    return None if setting is None else _found("connection_string_secret", setting.value)
 
 
-def _connection_string_literals(value: str) -> Iterator[str]:
-    """The literal of each secret-named setting of a connection string."""
+def _connection_string_literals(value: str) -> Iterator[Setting]:
+    """Each secret-named setting of a connection string that holds a literal."""
     if ";" not in value or "=" not in value:
         return
-    for setting in value.split(";"):
-        name, equals, literal = setting.partition("=")
-        literal = literal.strip()
-        if equals and _SECRET_WORD.match(name.replace(" ", "")) and _literal_setting(literal):
-            yield literal
+    for setting in settings(value):
+        if _SECRET_WORD.match(setting.name.replace(" ", "")) and _literal_setting(setting.value, setting.enclosed):
+            yield setting
 
 
-def _literal_setting(literal: str) -> bool:
+def _literal_setting(literal: str, enclosed: bool = False) -> bool:
     """Whether a secret-named setting's value is a literal secret: 8 characters or more, and not a
     word, a name, a reference, a placeholder or a documentation example. Unlike a named value's,
-    "/", "+" and "=" may be a literal's here: a base64 key (SharedAccessKey)."""
+    "/", "+" and "=" may be a literal's here: a base64 key (SharedAccessKey). An ``enclosed``
+    value (its braces or quotes taken off) may hold braces of its own (``}}`` in ODBC stands for
+    one); a placeholder inside them (``{{password}}``) is still none."""
+    reference = _ENCLOSED_REFERENCE_PART if enclosed else _REFERENCE_PART
+    literal = literal.strip()
     return len(literal) >= 8 and not (
-        literal.isalpha() or _is_name(literal) or _example_password(literal) or _REFERENCE_PART.search(literal)
+        literal.isalpha() or _is_name(literal) or _example_password(literal) or reference.search(literal)
     )
 
 

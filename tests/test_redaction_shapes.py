@@ -35,6 +35,11 @@ MUST_BE_REDACTED = [
     ("Authorization: Basic c3ZjLWRlcGxveTpTM2NyM3QhUGFzc3cwcmQ=", ["c3ZjLWRlcGxveTpTM2NyM3Qh"]),
     ("Password: Hunt3rTw0Secret99 and again Hunt3rTw0Secret99", ["Hunt3rTw0Secret99"]),
     ("-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEow" * 20 + "\n-----END RSA PRIVATE KEY-----", ["MIIEowMIIEow"]),
+    # a password enclosed so that it may hold ";": each part of it goes
+    ("Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={Hunt3r;Tw0Secret99};Encrypt=yes;", ["Hunt3r", "Tw0Secret99"]),
+    ("Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={Hunt3r}}Tw0;Secret99};", ["Hunt3r", "Tw0", "Secret99"]),
+    ('Server=db;User ID=app;Password="Hunt3r;Tw0Secret99";', ["Hunt3r", "Tw0Secret99"]),
+    ("Server=db;User ID=app;Password='Hunt3r;Tw0Secret99';", ["Hunt3r", "Tw0Secret99"]),
 ]
 
 # texts the detector reports nothing in; redaction leaves them as they are

@@ -46,6 +46,12 @@ FOUND = [
     (f"jdbc:sqlserver://db.internal:1433;databaseName=app;user=app;password={PASSWORD};",
      "connection_string_secret", PASSWORD),
     (f"User ID=u; Password={PASSWORD}; Encrypt=True", "secret_parameter", PASSWORD),
+    # ... enclosed, as ODBC (braces, "}}" for "}") and ADO.NET (quotes) write a value holding ";"
+    (f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:db,1433;Uid=app;Pwd={{{PASSWORD};x}};Encrypt=yes;",
+     "connection_string_secret", PASSWORD),
+    (f"Driver={{ODBC Driver 18}};Server=db;Uid=app;Pwd={{{PASSWORD}}}}}x}};", "connection_string_secret", PASSWORD),
+    (f'Server=db;User ID=app;Password="{PASSWORD};x";', "connection_string_secret", PASSWORD),
+    (f"Server=db;User ID=app;Password='{PASSWORD};x';", "connection_string_secret", PASSWORD),
     # URLs carrying credentials
     (f"postgres://app:{URL_PASSWORD}@db.internal:5432/app", "url_credentials", URL_PASSWORD),
     (f"Use postgresql://app:{URL_PASSWORD}@db.internal:5432/app for reports.", "url_credentials", URL_PASSWORD),
@@ -99,6 +105,10 @@ NOT_FOUND = [
     "Server=tcp:x.database.windows.net;Database=d;User ID=u;Password=;",
     "Server=db;User ID=u;Password=<your-password>;",
     "Server=db;User ID=u;Password={password};",
+    "Server=db;User ID=u;Pwd={{password}};",
+    'Server=db;User ID=u;Password="${DB_PASSWORD}";',
+    "Server=db;User ID=u;Pwd={<your-password>};",
+    "Driver={ODBC Driver 18 for SQL Server};Server=db;Trusted_Connection=yes;",
     "Server=db;User ID=u;Password=changeme;",
     "Server=db;User ID=u;Password=xxxxxxxx;",
     "Server=db;User ID=u;Password=%DB_PASSWORD%;",
@@ -187,6 +197,8 @@ def test_a_reference_placeholder_or_example_in_free_text_is_not_a_secret(text: s
     ("value", "detector"),
     [
         (f"Server=tcp:db;Database=d;Uid=app;Pwd={PASSWORD};", "connection_string_secret"),
+        (f"Driver={{ODBC Driver 18}};Server=db;Uid=app;Pwd={{{PASSWORD};x}};", "connection_string_secret"),
+        (f'Server=db;User ID=app;Password="quoted {PASSWORD}";', "connection_string_secret"),
         (f"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=x;SharedAccessKey={SERVICE_BUS_KEY}",
          "connection_string_secret"),
         (f"postgres://app:{URL_PASSWORD}@db.internal:5432/app", "url_credentials"),
@@ -252,6 +264,25 @@ def test_an_agent_s_instructions_holding_a_connection_string_fail_secret_001_wit
     assert {f.status for f in result.findings if f.control_id == "NHI-SECRET-001"} == {"fail"}
     shown = repr(inventory) + repr(result)
     assert PASSWORD not in shown and HEX_40 not in shown
+
+
+def test_an_mcp_server_given_an_odbc_connection_string_with_a_braced_password_fails_secret_001(
+    tmp_path: Path, catalogs
+) -> None:
+    """ODBC encloses a value holding ";" in braces: the password is the whole of it, and no part
+    of it is shown."""
+    first, second = "Hunt3r!Tw0", "Secret99x"
+    odbc = f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:db,1433;Uid=app;Pwd={{{first};{second}}};Encrypt=yes;"
+    servers = {"mcpServers": {"db": {"command": "npx", "args": ["-y", "@example/db-mcp@1.0.0"],
+                                     "env": {"DB": odbc}}}}  # fmt: skip
+    (tmp_path / ".mcp.json").write_text(json.dumps(servers, indent=2))
+    inventory = collect(SourceSpec("manifests", str(tmp_path)))
+    found = [c.attributes["display_id"] for c in inventory.credentials if c.kind == "plaintext_secret"]
+    assert found == ["connection_string_secret in db env.DB (redacted)"]
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    assert {f.status for f in result.findings if f.control_id == "NHI-SECRET-001"} == {"fail"}
+    shown = repr(inventory) + repr(result)
+    assert first not in shown and second not in shown
 
 
 @pytest.mark.parametrize(
