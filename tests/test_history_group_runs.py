@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table, select
 
 from scanner.history.merge import merge_group
 from scanner.history.store import HistoryStore
-from scanner.model import ScanResult, SourceError
+from scanner.model import SEVERITY_RANK, ScanResult, SourceError
 from scanner.reports.json_results import render
 from scanner.scan import gate
 from scanner.sharding import Shard
@@ -262,3 +262,44 @@ def test_a_run_whose_shards_judged_a_control_differently_resolves_none_of_its_fa
     assert gone and {u.reason for u in gone} == {"control_changed"}
     assert rotation not in {f.control_id for f in drift.resolved_failures}
     checked_document(json.loads(render(after)), Path("merged.json"))  # raises when it breaks the schema
+
+
+def test_a_record_one_shard_saw_fail_stays_failing_when_a_later_shard_could_not_judge_it(
+    catalogs, whole, db_url: str
+) -> None:
+    """A tenant-wide record is read by more than one shard (an Entra service principal, linked by
+    every shard whose subscriptions grant it a role), and each shard judges it on its own part of
+    the evidence. When one saw it fail and a later one could not judge it, the merged report keeps
+    the failure, counted once, and its gate counts it. Before, the latest shard's copy won: the
+    failure became unknown, which no gate blocks on."""
+    first = _demo_part(whole, catalogs, AWS)
+    failing = next(f for f in first.findings if f.status == "fail" and f.resource.type == "credential")
+    credential = next(c for c in whole.credentials if c.uid == failing.resource.uid)
+    holder = next(i for i in whole.identities if i.uid == credential.identity_uid)
+    not_read = ["created", "expires", "last_used", "last_rotated", "active", "managed_by_provider"]
+    # the second shard: the rest of the estate, and that credential's holder seen from its side
+    # (none of the holder's grants, the credential's dates not read)
+    seen_from_the_rest = dataclasses.replace(
+        whole,
+        accounts=[a for a in whole.accounts if a.provider != "aws" or a.uid == holder.account],
+        identities=[i for i in whole.identities if i.provider != "aws" or i is holder],
+        credentials=[dataclasses.replace(c, unknown=not_read) if c is credential else c for c in whole.credentials],
+        grants=[g for g in whole.grants if g.identity_uid != holder.uid],
+        agents=[a for a in whole.agents if a.provider != "aws"],
+        log_sources=[s for s in whole.log_sources if s.provider != "aws"],
+    )
+    later = _demo_part(seen_from_the_rest, catalogs, AWS | REST)
+    assert {f.status for f in later.findings if f.fingerprint == failing.fingerprint} == {"unknown"}
+    assert later.scan.finished >= first.scan.finished
+    store = HistoryStore(db_url)
+    _save(store, first, "1/2", "r1")
+    _save(store, later, "2/2", "r1")
+    merged = merge_group(store, catalogs, "weekly")
+    assert [f.status for f in merged.findings if f.fingerprint == failing.fingerprint] == ["fail"]
+    _agrees(merged)
+    control = next(c for c in merged.controls if c.id == failing.control_id)
+    separate = sum(c.counts["unknown"] for r in (first, later) for c in r.controls if c.id == failing.control_id)
+    assert control.counts["unknown"] == separate - 1, "the unknown copy is not counted beside the failure"
+    assert merged.gate["blocking_findings"] == sum(
+        1 for f in merged.findings if f.status == "fail" and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["high"]
+    ), "the gate counts the kept failure"

@@ -3,7 +3,9 @@
 A group's run is the latest scan of each shard (see ``HistoryStore.group_runs``): a group name
 used every week, or a shard run again, never adds a scan to its own earlier copy. Shards cover
 disjoint accounts, so findings and counts add up; a finding seen by more than one shard (a tenant,
-a shared log source) is kept once, from the latest scan, and counted once. Scores, framework
+a shared log source) is kept once and counted once: its gravest copy (failing, then waived, then
+unknown), the latest scan's among equals, because each shard judged it on its own part of the
+evidence (the grants in its own subscriptions) and a failure one of them saw is a failure. Scores, framework
 posture and the gate are computed again from the merged counts, exactly as for a single scan, with
 the settings (``fail_on``) of the run's latest scan. A shard the run is missing is a source that
 failed, named in the report and the gate, never filled in from another run."""
@@ -21,6 +23,7 @@ from scanner.engine.definition import mixed_digest
 from scanner.frameworks import weighted_score
 from scanner.model import (
     ControlSummary,
+    Finding,
     Inventory,
     ScanMeta,
     ScanResult,
@@ -113,7 +116,7 @@ def merge_results(
         }
     )
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
-    findings = _unique((f for r in results for f in r.findings), lambda f: f.fingerprint)
+    findings = _gravest(f for r in results for f in r.findings)
     kept = {id(f) for f in findings}
     for result in results:  # a finding kept once is counted once
         for finding in result.findings:
@@ -151,6 +154,21 @@ def merge_results(
     accepted = not missing and all(r.gate.get("allow_partial") for r in results)
     merged.gate = gate(merged, latest.scan.fail_on, accepted)
     return merged
+
+
+# a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold
+_GRAVITY = {"fail": 0, "waived": 1, "unknown": 2, "pass": 3}
+
+
+def _gravest(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per fingerprint, in the order first seen: the gravest status, the first
+    (the latest scan's) among equals."""
+    kept: dict[str, Finding] = {}
+    for finding in findings:
+        held = kept.setdefault(finding.fingerprint, finding)
+        if _GRAVITY.get(finding.status, 3) < _GRAVITY.get(held.status, 3):
+            kept[finding.fingerprint] = finding
+    return list(kept.values())
 
 
 def _run_id(results: list[ScanResult]) -> str:
