@@ -160,5 +160,5 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres")
     with HistoryStore(url).engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, alembic_version")
+        connection.exec_driver_sql("DROP TABLE IF EXISTS scans, group_points, alembic_version")
     yield url

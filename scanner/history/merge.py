@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
 from scanner.frameworks import weighted_score
+from scanner.history.group_points import NO_RUN, catalog_key, keep_point, kept_points, run_key
 from scanner.model import (
     ControlSummary,
     Finding,
@@ -53,20 +54,43 @@ def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | 
     """The merged report of the group's latest run (or of its run ``run``), with its trend: one
     point per run of the group, never one per shard. Earlier runs are on it when they hold every
     shard and evaluated the same controls (as for one scan's trend); new and resolved failures are
-    counted against the run before on it."""
+    counted against the run before on it. A run's point once merged is kept (group_points), so a
+    later report merges only the runs whose points it has not kept, and its own."""
     runs = store.group_runs(group)
     chosen = store.group_run(group, run)
     earlier = [
         r for r in runs if r.finished < chosen.finished and r.complete and r.control_sets == chosen.control_sets
     ][-(TREND_RUNS - 1) :]
+    on_trend = [*earlier, chosen]
+    keys = [run_key(r.scan_ids) for r in on_trend]
+    catalog = catalog_key(catalogs)
+    kept = kept_points(store, group, catalog)
     trend: list[TrendPoint] = []
-    before: Side | None = None
-    for past in earlier:  # one run held at a time
-        merged_past = _merged_run(store, catalogs, past)
-        trend.append(_trend_point(merged_past, before))
-        before = side_of(merged_past)
-    merged = _merged_run(store, catalogs, chosen)
-    merged.trend = [*trend, _trend_point(merged, before)]
+    held: tuple[int, Side] | None = None  # the side of the last run merged, by its place on the trend
+
+    def side_before(index: int) -> Side | None:
+        if index == 0:
+            return None
+        if held is not None and held[0] == index - 1:
+            return held[1]
+        return side_of(_merged_run(store, catalogs, on_trend[index - 1]))  # its point was kept
+
+    merged: ScanResult | None = None
+    for index, this_run in enumerate(on_trend):  # one run held at a time
+        before_key = keys[index - 1] if index else NO_RUN
+        point = kept.get((keys[index], before_key))
+        if point is None:
+            before = side_before(index)
+            result = _merged_run(store, catalogs, this_run)
+            point = _trend_point(result, before)
+            keep_point(store, group, keys[index], before_key, catalog, point)
+            held = (index, side_of(result)) if this_run is not chosen else held
+            merged = result if this_run is chosen else None
+            del result, before
+        trend.append(point)
+    if merged is None:  # its point was kept
+        merged = _merged_run(store, catalogs, chosen)
+    merged.trend = trend
     return merged
 
 

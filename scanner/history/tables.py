@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBin
 
 # The newest migration's revision: a database at it opens without loading alembic (a test keeps
 # this equal to the migrations' head).
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 metadata = MetaData()
 
@@ -38,4 +38,16 @@ scans = Table(
     Column("control_set", String(64)),  # store.control_set: scans of the same one are comparable
     Column("shard", String(16)),  # "i/n" of a sharded scan (--shard); none: unsharded
     Column("scan_run", String(200)),  # the run of its group it belongs to (--scan-run); none: not named
+)
+
+# The trend points of a scan group's runs, once merged (history/group_points.py): a cache that a
+# merged report fills and reads, and a prune empties. Nothing else depends on it.
+group_points = Table(
+    "group_points",
+    metadata,
+    Column("scan_group", String(200), primary_key=True),
+    Column("run_scans", String(64), primary_key=True),  # group_points.run_key of the run's scans
+    Column("before_scans", String(64), primary_key=True),  # the same of the run before it on the trend; "" none
+    Column("catalog", String(64), primary_key=True),  # group_points.catalog_key it was merged with
+    Column("point", JSON, nullable=False),  # the TrendPoint
 )

@@ -1,0 +1,169 @@
+"""A scan group's merged report keeps each run's trend point once merged, so the next report
+merges only its own run (and the run before it, when its own point is new): the trend it draws
+is the same, point for point, as merging every run again. A run whose scans change, other
+framework catalogs or a prune make the kept points unused; a history that will not keep a point
+still gives the report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Update, func, select
+
+from scanner.history.group_points import catalog_key, keep_point, kept_points, run_key
+from scanner.history.merge import merge_group
+from scanner.history.store import HistoryStore
+from scanner.history.tables import group_points, scans
+from scanner.model import ScanResult
+from scanner.reports.json_results import render
+from scanner.sharding import Shard
+from scanner.sources import SourceSpec, collect
+
+from .test_history import _demo_part
+from .test_history_group_runs import _fixed
+
+AWS, REST = {"aws"}, {"azure", "gcp", "manifest"}
+
+
+@pytest.fixture(scope="module")
+def whole():
+    return collect(SourceSpec("demo"))
+
+
+def _save(store: HistoryStore, result: ScanResult, shard: str, run: str) -> None:
+    store.save(result, render(result), group="weekly", shard=Shard.parse(shard), run=run)
+
+
+@contextmanager
+def _loads_counted(store: HistoryStore) -> Iterator[list[str]]:
+    """The scans ``store`` reads back whole meanwhile, by id."""
+    loaded: list[str] = []
+    load = store.load
+
+    def counted(scan_id: str) -> ScanResult:
+        loaded.append(scan_id)
+        return load(scan_id)
+
+    store.load = counted  # type: ignore[method-assign]
+    try:
+        yield loaded
+    finally:
+        del store.load
+
+
+def _four_runs(store: HistoryStore, catalogs, whole) -> list[list[ScanResult]]:
+    """Four weekly runs of two shards; in the third, one failing identity of shard 2 is fixed."""
+    weeks = []
+    for week in ("w45", "w46", "w47", "w48"):
+        aws = _demo_part(whole, catalogs, AWS)
+        rest = _demo_part(whole, catalogs, REST)
+        if week in ("w47", "w48"):
+            rest, _ = _fixed(rest, catalogs, whole, REST)
+        _save(store, aws, "1/2", week)
+        _save(store, rest, "2/2", week)
+        weeks.append([aws, rest])
+    return weeks
+
+
+def _fresh(store: HistoryStore, catalogs, run: str | None = None) -> ScanResult:
+    """The merged report with no point kept: every run merged again."""
+    with store.engine.begin() as connection:
+        connection.execute(group_points.delete())
+    return merge_group(store, catalogs, "weekly", run)
+
+
+def test_a_second_report_reads_only_its_own_run_and_draws_the_same_trend(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    weeks = _four_runs(store, catalogs, whole)
+    with _loads_counted(store) as loaded:
+        first = merge_group(store, catalogs, "weekly")
+    assert len(loaded) == 8, "the first report merges every run"
+    with _loads_counted(store) as loaded:
+        again = merge_group(store, catalogs, "weekly")
+    assert sorted(loaded) == sorted(s.scan.id for s in weeks[-1]), "only its own run's shards"
+    assert again.trend == first.trend and len(again.trend) == 4
+    assert again.trend[2].resolved, "the identity fixed in w47 is resolved on the kept points too"
+    assert again.trend == _fresh(store, catalogs).trend
+
+
+def test_a_report_of_the_next_run_merges_that_run_and_the_one_before_it_only(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _four_runs(store, catalogs, whole)
+    last_week = store.group_run("weekly").scan_ids
+    merge_group(store, catalogs, "weekly")  # last week's report
+    fifth = [_demo_part(whole, catalogs, AWS), _demo_part(whole, catalogs, REST)]
+    _save(store, fifth[0], "1/2", "w49")
+    _save(store, fifth[1], "2/2", "w49")
+    with _loads_counted(store) as loaded:
+        merged = merge_group(store, catalogs, "weekly")
+    # its own run, and the run before for the failures new and resolved since: no earlier one
+    assert sorted(loaded) == sorted([*(s.scan.id for s in fifth), *last_week])
+    assert merged.trend == _fresh(store, catalogs).trend and len(merged.trend) == 5
+
+
+def test_an_earlier_run_reported_by_its_key_has_its_own_trend(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _four_runs(store, catalogs, whole)
+    merge_group(store, catalogs, "weekly")
+    earlier = merge_group(store, catalogs, "weekly", run="w46")
+    assert [p.scan_id for p in earlier.trend] == [p.scan_id for p in _fresh(store, catalogs, "w46").trend]
+    assert len(earlier.trend) == 2
+
+
+def test_a_shard_run_again_is_merged_again(catalogs, whole, db_url: str) -> None:
+    """Run w46's second shard is run again after a report: its point is of the new scan."""
+    store = HistoryStore(db_url)
+    _four_runs(store, catalogs, whole)
+    kept_before = merge_group(store, catalogs, "weekly").trend
+    rerun, _ = _fixed(_demo_part(whole, catalogs, REST), catalogs, whole, REST)
+    _save(store, rerun, "2/2", "w46")
+    merged = merge_group(store, catalogs, "weekly")
+    assert merged.trend[1] != kept_before[1] and merged.trend[1].failing < kept_before[1].failing
+    assert merged.trend == _fresh(store, catalogs).trend
+
+
+def test_points_kept_with_other_framework_catalogs_are_not_used(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _four_runs(store, catalogs, whole)
+    merge_group(store, catalogs, "weekly")
+    dropped, *kept = sorted(catalogs.frameworks)
+    fewer = dataclasses.replace(catalogs, frameworks={name: catalogs.frameworks[name] for name in kept})
+    assert catalog_key(fewer) != catalog_key(catalogs)
+    with _loads_counted(store) as loaded:
+        merged = merge_group(store, fewer, "weekly")
+    assert len(loaded) == 8, "every run merged again"
+    assert all(dropped not in point.frameworks for point in merged.trend)
+
+
+def test_a_prune_empties_the_kept_points(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _four_runs(store, catalogs, whole)
+    merge_group(store, catalogs, "weekly")
+    assert kept_points(store, "weekly", catalog_key(catalogs))
+    assert store.prune(30) == 0 and kept_points(store, "weekly", catalog_key(catalogs)), "nothing pruned"
+    with store.writing() as connection:
+        connection.execute(_oldest_scan_aged_40_days())
+    assert store.prune(30) == 1
+    assert kept_points(store, "weekly", catalog_key(catalogs)) == {}
+
+
+def _oldest_scan_aged_40_days() -> Update:
+    oldest = select(scans.c.id).order_by(scans.c.finished).limit(1).scalar_subquery()
+    return scans.update().where(scans.c.id == oldest).values(finished=datetime.now(UTC) - timedelta(days=40))
+
+
+def test_a_point_kept_twice_is_kept_once_and_the_report_goes_on(catalogs, whole, db_url: str) -> None:
+    """Two reports keeping the same point at once: the second's write is refused (the key is
+    taken), which costs nothing."""
+    store = HistoryStore(db_url)
+    weeks = _four_runs(store, catalogs, whole)
+    merged = merge_group(store, catalogs, "weekly")
+    key = run_key([s.scan.id for s in weeks[0]])
+    keep_point(store, "weekly", key, "", catalog_key(catalogs), merged.trend[0])
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(group_points)).scalar() == 4
+    assert merge_group(store, catalogs, "weekly").trend == merged.trend
