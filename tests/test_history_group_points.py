@@ -167,3 +167,20 @@ def test_a_point_kept_twice_is_kept_once_and_the_report_goes_on(catalogs, whole,
     with store.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(group_points)).scalar() == 4
     assert merge_group(store, catalogs, "weekly").trend == merged.trend
+
+
+def test_a_history_opened_read_only_gives_the_merged_report_and_keeps_nothing(catalogs, whole, tmp_path) -> None:
+    """A GRC reader's copy of the history, opened read only: keeping a point is refused, and the
+    report is the one a writable history gives."""
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "history.db"
+    store = HistoryStore(f"sqlite:///{path}")
+    _four_runs(store, catalogs, whole)
+    expected = _fresh(store, catalogs)
+    with store.engine.begin() as connection:
+        connection.execute(group_points.delete())
+    store.engine.dispose()
+    store.engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert merge_group(store, catalogs, "weekly").trend == expected.trend
+    assert kept_points(store, "weekly", catalog_key(catalogs)) == {}
