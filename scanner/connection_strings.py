@@ -4,6 +4,11 @@
 braces as ODBC writes it (``Pwd={a;b}``, ``}}`` standing for ``}``), or in double or single
 quotes as ADO.NET writes it (``Password="a;b"``, a doubled quote standing for one). Splitting at
 every ``;`` instead would cut such a password in two, and the secret in it would go unseen.
+
+An enclosed value may itself be a connection string: Entity Framework's ``provider connection
+string="data source=db;password=X"``, or a shell's ``export DB='Server=db;Password=X;'``. Its
+settings are read too, a few levels deep at most (no driver nests further, and each level reads
+the text again).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _CLOSING = {"{": "}", '"': '"', "'": "'"}
+MAX_NESTING = 3  # connection strings inside enclosed values inside ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +27,14 @@ class Setting:
     start: int  # where the value is in the text, enclosing marks included
     end: int
     enclosed: bool
+    depth: int = 0  # 1: a setting of a connection string an enclosed value holds, and so on
 
 
-def settings(text: str) -> Iterator[Setting]:
-    """Each ``name=value`` setting of ``text``, in order; text without ``=`` between two ``;`` is
-    passed over. An enclosed value that is never closed runs to the end of the text."""
+def settings(text: str, offset: int = 0, depth: int = 0) -> Iterator[Setting]:
+    """Each ``name=value`` setting of ``text``, in order, and those of a connection string an
+    enclosed value holds, after it; text without ``=`` between two ``;`` is passed over. An
+    enclosed value that is never closed runs to the end of the text. Positions are in ``text``,
+    plus ``offset``."""
     at, length = 0, len(text)
     while at < length:
         equals = text.find("=", at)
@@ -40,27 +49,30 @@ def settings(text: str) -> Iterator[Setting]:
         if closing is None:
             end = text.find(";", at)
             end = length if end < 0 else end
-            yield Setting(name, text[start:end].strip(), start, end, False)
+            yield Setting(name, text[start:end].strip(), offset + start, offset + end, False, depth)
             at = end + 1
             continue
-        value, at = _enclosed(text, at + 1, closing)
-        yield Setting(name, value, start, at, True)
+        value, inner_end, at = _enclosed(text, at + 1, closing)
+        yield Setting(name, value, offset + start, offset + at, True, depth)
+        inner = text[start + 1 : inner_end]
+        if depth < MAX_NESTING and "=" in inner and ";" in inner:
+            yield from settings(inner, offset + start + 1, depth + 1)
         after = text.find(";", at)
         at = length if after < 0 else after + 1
 
 
-def _enclosed(text: str, at: int, closing: str) -> tuple[str, int]:
-    """The value enclosed from ``at`` up to ``closing`` (a doubled ``closing`` is one of it), and
-    where the text goes on after it."""
+def _enclosed(text: str, at: int, closing: str) -> tuple[str, int, int]:
+    """The value enclosed from ``at`` up to ``closing`` (a doubled ``closing`` is one of it), where
+    it ends as written (before its closing mark), and where the text goes on after it."""
     pieces = []
     while True:
         found = text.find(closing, at)
         if found < 0:
             pieces.append(text[at:])
-            return "".join(pieces), len(text)
+            return "".join(pieces), len(text), len(text)
         pieces.append(text[at:found])
         if text.startswith(closing * 2, found):
             pieces.append(closing)
             at = found + 2
             continue
-        return "".join(pieces), found + 1
+        return "".join(pieces), found, found + 1

@@ -23,7 +23,7 @@ from typing import Any
 import re2
 
 from scanner.model import Inventory
-from scanner.secret_detection import secret_spans
+from scanner.secret_detection import enclosed_secret_spans, secret_spans
 
 REDACTED = "[REDACTED]"
 
@@ -86,6 +86,7 @@ def redact_text(text: str) -> str:
     """``text`` without the secret values it carries."""
     if len(text) < 8 or not _MAYBE.search(text):
         return text
+    text = _without(text, enclosed_secret_spans(text))  # before the forms below cut them at their ";"
     text = _TOKENS.sub(REDACTED, text)
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
     for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _FLAG_VALUE, _SCHEME):
@@ -94,8 +95,13 @@ def redact_text(text: str) -> str:
 
 
 def _without_detected(text: str) -> str:
-    """``text`` without the secrets the detector finds in it (overlapping spans merged)."""
-    spans = sorted(secret_spans(text))
+    """``text`` without the secrets the detector finds in it."""
+    return _without(text, secret_spans(text))
+
+
+def _without(text: str, found: list[tuple[int, int]]) -> str:
+    """``text`` with each span replaced (overlapping spans merged)."""
+    spans = sorted(found)
     if not spans:
         return text
     kept, end = [], 0

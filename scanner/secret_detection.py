@@ -69,8 +69,10 @@ _NOT_A_SECRET_VALUE = re.compile(
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 _REFERENCE_PART = re.compile(r"[${}<>]")  # a connection string's setting that holds a reference's part
-# the same, in a value its braces or quotes enclosed: {{password}} (a template's, its end cut off in prose)
-_ENCLOSED_REFERENCE_PART = re.compile(r"[$<>]|\{\w*\}|^\{\w*$")
+# the same, in a value its braces or quotes enclosed: {password}, {db.password}, {0:password} (a
+# format's placeholders), {password (a template's {{password}}, its end cut off in prose)
+_ENCLOSED_REFERENCE_PART = re.compile(r"[$<>]|\{[\w.:-]*\}|^\{[\w.:-]*$")
+_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")  # {{ secrets.DB }}, {{.Values.db.password}}: as written, before unescaping
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -213,9 +215,18 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, end))
     for setting in _connection_string_literals(text):
         spans.append((setting.start, setting.end))  # as written: enclosed, its escapes kept
-        if setting.value in text:
-            values.add(setting.value)
+        values.add(setting.value)  # and wherever else it is (never searched for one by one)
     return spans + _occurrences(text, values)
+
+
+def enclosed_secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where the secrets are that a connection string encloses (``Pwd={a;b}``, ``Password="a;b"``),
+    as written and wherever else their values are: to be taken out before anything that reads the
+    text as words and would cut such a value at its ``;``."""
+    found = [setting for setting in _connection_string_literals(text) if setting.enclosed]
+    if not found:
+        return []
+    return [(s.start, s.end) for s in found] + _occurrences(text, {s.value for s in found})
 
 
 def _occurrences(text: str, values: set[str]) -> list[tuple[int, int]]:
@@ -272,6 +283,9 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         literal = setting.group(2).strip(_PUNCTUATION)
         if _SECRET_WORD.match(setting.group(1).replace(" ", "")) and _literal_setting(literal):
             yield _found("connection_string_secret", literal, setting.start()), setting.start(2), setting.end(2)
+    for enclosed in _connection_string_literals(prose):  # Pwd={a b;c}, "...;password=a b;": spaces split it too
+        if enclosed.enclosed or enclosed.depth:
+            yield _found("connection_string_secret", enclosed.value, enclosed.start), enclosed.start, enclosed.end
 
 
 def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
@@ -398,7 +412,10 @@ def _connection_string_literals(value: str) -> Iterator[Setting]:
     if ";" not in value or "=" not in value:
         return
     for setting in settings(value):
-        if _SECRET_WORD.match(setting.name.replace(" ", "")) and _literal_setting(setting.value, setting.enclosed):
+        named = _SECRET_WORD.match(setting.name.replace(" ", ""))
+        if not named or not _literal_setting(setting.value, setting.enclosed):
+            continue
+        if not setting.enclosed or not _TEMPLATE.search(value, setting.start, setting.end):
             yield setting
 
 

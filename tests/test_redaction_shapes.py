@@ -40,6 +40,16 @@ MUST_BE_REDACTED = [
     ("Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={Hunt3r}}Tw0;Secret99};", ["Hunt3r", "Tw0", "Secret99"]),
     ('Server=db;User ID=app;Password="Hunt3r;Tw0Secret99";', ["Hunt3r", "Tw0Secret99"]),
     ("Server=db;User ID=app;Password='Hunt3r;Tw0Secret99';", ["Hunt3r", "Tw0Secret99"]),
+    ("Server=db;PWD = {Hunt3r;Tw0Secret99};", ["Hunt3r", "Tw0Secret99"]),
+    ("Server=db;Pwd={Hunt3r Tw0;Secret99};", ["Hunt3r", "Tw0", "Secret99"]),
+    ("Server=db;Pwd={Hunt3r}}Tw0;Secret99}; the password is Hunt3r}Tw0;Secret99", ["Hunt3r", "Tw0", "Secret99"]),
+    # a connection string inside another's enclosed value (Entity Framework), or a shell's quotes
+    (
+        'metadata=res://*/Model.csdl;provider=System.Data.SqlClient;provider connection string="data source=db;'
+        'user id=app;password=Hunt3r Tw0Secret99;App=EntityFramework"',
+        ["Hunt3r", "Tw0Secret99"],
+    ),
+    ("export DB_CONN='Server=db;User ID=app;Password=Hunt3r Tw0Secret99;'", ["Hunt3r", "Tw0Secret99"]),
 ]
 
 # texts the detector reports nothing in; redaction leaves them as they are
@@ -170,3 +180,15 @@ def test_no_secret_in_a_description_reaches_any_output(tmp_path: Path) -> None:
     leaks = [(secret, name) for secret in DESCRIBED_SECRETS for name, text in outputs.items() if secret in text]
     assert leaks == []
     assert "DB login password: [REDACTED] (rotate yearly)" in outputs["inventory.json"]
+
+
+def test_a_text_of_a_hundred_thousand_braced_passwords_is_redacted_in_bounded_time() -> None:
+    """Each value is looked for once in the whole text, all of them together (before, one search
+    of the whole text per value: 33 s for these 2.4 MB)."""
+    import time
+
+    text = "Server=db;" + "".join(f"Pwd={{Hunt3rTw0Sec{index}}};" for index in range(100_000))
+    started = time.monotonic()
+    redacted = redact_text(text)
+    assert time.monotonic() - started < 15
+    assert "Hunt3r" not in redacted

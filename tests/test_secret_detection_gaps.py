@@ -199,6 +199,9 @@ def test_a_reference_placeholder_or_example_in_free_text_is_not_a_secret(text: s
         (f"Server=tcp:db;Database=d;Uid=app;Pwd={PASSWORD};", "connection_string_secret"),
         (f"Driver={{ODBC Driver 18}};Server=db;Uid=app;Pwd={{{PASSWORD};x}};", "connection_string_secret"),
         (f'Server=db;User ID=app;Password="quoted {PASSWORD}";', "connection_string_secret"),
+        (f'provider=System.Data.SqlClient;provider connection string="data source=db;user id=app;'
+         f'password={PASSWORD};App=EntityFramework"', "connection_string_secret"),
+        (f"export DB_CONN='Server=db;User ID=app;Password={PASSWORD};'", "connection_string_secret"),
         (f"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=x;SharedAccessKey={SERVICE_BUS_KEY}",
          "connection_string_secret"),
         (f"postgres://app:{URL_PASSWORD}@db.internal:5432/app", "url_credentials"),
@@ -220,6 +223,14 @@ def test_a_configured_value_holding_a_credential_is_found(value: str, detector: 
         "see postgres://user:password@localhost:5432/mydb",
         "Server=db;User ID=u;Password=${DB_PASSWORD};",
         "Server=db;User ID=u;Password=;",
+        # templates and format placeholders inside braces or quotes
+        "Server=db;Pwd={{ secrets.DB }};",
+        "Server=db;Uid=app;Pwd={{ db_password }};",
+        "Server=db;Pwd={{.Values.db.password}};",
+        'Server=db;Password="{db.password}";',
+        'Server=db;Password="{0:password}";',
+        "Server=db;Pwd={your_password};",
+        'provider connection string="data source=db;password=${DB_PASSWORD};"',
     ],
 )
 def test_a_configured_value_holding_an_example_or_reference_is_not_a_secret(value: str) -> None:
@@ -296,8 +307,23 @@ def test_an_mcp_server_given_an_odbc_connection_string_with_a_braced_password_fa
         "postgres://a:" * 80_000 + "@",
         "github_pat_" + "A" * 1_000_000,
         "://" + ":" * 1_000_000 + "@",
+        'a="' * 300_000,
+        "Pwd={" * 200_000,
+        "a='b=\"c={d=e;" * 70_000,
     ],
-    ids=["pairs", "names", "empty-passwords", "assignments", "bearers", "userinfo", "pat-run", "colons"],
+    ids=[
+        "pairs",
+        "names",
+        "empty-passwords",
+        "assignments",
+        "bearers",
+        "userinfo",
+        "pat-run",
+        "colons",
+        "quotes",
+        "braces",
+        "enclosed-in-enclosed",
+    ],
 )
 def test_a_megabyte_of_hostile_text_is_searched_in_bounded_time(text: str) -> None:
     started = time.monotonic()
