@@ -303,3 +303,30 @@ def test_a_record_one_shard_saw_fail_stays_failing_when_a_later_shard_could_not_
     assert merged.gate["blocking_findings"] == sum(
         1 for f in merged.findings if f.status == "fail" and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["high"]
     ), "the gate counts the kept failure"
+
+
+@pytest.mark.parametrize("waived_in", ["later", "earlier"])
+def test_whether_a_failure_two_shards_hold_is_waived_the_latest_shard_s_waivers_say(
+    catalogs, whole, tmp_path: Path, waived_in: str
+) -> None:
+    """Failing and waived are one failure both shards saw; a waiver added (or lapsed) since the
+    earlier shard ran is the latest shard's to apply. Before, failing always won: a new waiver
+    listed under waivers.applied left its finding failing and the merged gate blocking on it."""
+    from scanner.history.merge import merge_results
+
+    part = _demo_part(whole, catalogs, AWS)
+    failing = next(f for f in part.findings if f.status == "fail" and f.resource.type == "identity")
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        f'waivers:\n  - control: {failing.control_id}\n    resource: "{failing.resource.uid}"\n'
+        "    owner: alice@example.com\n    reason: accepted until the migration\n    expires: 2027-03-01\n"
+    )
+    with_waiver = {"waivers": waivers}
+    earlier = _demo_part(whole, catalogs, AWS, **({} if waived_in == "later" else with_waiver))
+    later = _demo_part(whole, catalogs, AWS | REST, **(with_waiver if waived_in == "later" else {}))
+    merged = merge_results([earlier, later], catalogs, "weekly")
+    (kept,) = [f for f in merged.findings if f.fingerprint == failing.fingerprint]
+    assert kept.status == ("waived" if waived_in == "later" else "fail")
+    assert _agrees(merged)
+    control = next(c for c in merged.controls if c.id == failing.control_id)
+    assert control.counts["waived"] == (1 if waived_in == "later" else 0)

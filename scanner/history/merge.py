@@ -3,9 +3,10 @@
 A group's run is the latest scan of each shard (see ``HistoryStore.group_runs``): a group name
 used every week, or a shard run again, never adds a scan to its own earlier copy. Shards cover
 disjoint accounts, so findings and counts add up; a finding seen by more than one shard (a tenant,
-a shared log source) is kept once and counted once: its gravest copy (failing, then waived, then
+a shared log source) is kept once and counted once: its gravest copy (failing or waived, then
 unknown), the latest scan's among equals, because each shard judged it on its own part of the
-evidence (the grants in its own subscriptions) and a failure one of them saw is a failure. Scores, framework
+evidence (the grants in its own subscriptions) and a failure one of them saw is a failure; whether
+it is waived, the latest scan's waivers say. Scores, framework
 posture and the gate are computed again from the merged counts, exactly as for a single scan, with
 the settings (``fail_on``) of the run's latest scan. A shard the run is missing is a source that
 failed, named in the report and the gate, never filled in from another run."""
@@ -180,17 +181,18 @@ def merge_results(
     return merged
 
 
-# a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold
-_GRAVITY = {"fail": 0, "waived": 1, "unknown": 2, "pass": 3}
+# a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold.
+# Failing and waived are one failure seen by both: which it is, the latest scan's waivers say.
+_GRAVITY = {"fail": 0, "waived": 0, "unknown": 1, "pass": 2}
 
 
 def _gravest(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per fingerprint, in the order first seen: the gravest status, the first
-    (the latest scan's) among equals."""
+    """One finding per fingerprint, in the order first seen: the gravest status (see _GRAVITY),
+    the first (the latest scan's) among equals."""
     kept: dict[str, Finding] = {}
     for finding in findings:
         held = kept.setdefault(finding.fingerprint, finding)
-        if _GRAVITY.get(finding.status, 3) < _GRAVITY.get(held.status, 3):
+        if _GRAVITY.get(finding.status, 2) < _GRAVITY.get(held.status, 2):
             kept[finding.fingerprint] = finding
     return list(kept.values())
 
