@@ -184,3 +184,25 @@ def test_a_history_opened_read_only_gives_the_merged_report_and_keeps_nothing(ca
     store.engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     assert merge_group(store, catalogs, "weekly").trend == expected.trend
     assert kept_points(store, "weekly", catalog_key(catalogs)) == {}
+
+
+def test_a_report_beside_a_scan_being_stored_does_not_wait_for_it_to_keep_its_points(catalogs, whole, tmp_path) -> None:
+    """Another process holds the history's write lock (a scan being stored): the report reads as
+    ever and gives up keeping each point after a second, not the minute a scan waits to store."""
+    import sqlite3
+    import time
+
+    path = tmp_path / "history.db"
+    store = HistoryStore(f"sqlite:///{path}")
+    _four_runs(store, catalogs, whole)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        merged = merge_group(store, catalogs, "weekly")
+        assert time.monotonic() - started < 30, "four points, a second each at most"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert kept_points(store, "weekly", catalog_key(catalogs)) == {}
+    assert merged.trend == merge_group(store, catalogs, "weekly").trend

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from scanner.scan import Catalogs
 
 NO_RUN = ""  # the run before the first run on a trend
+# How long a report waits for another writer (a scan being stored) to keep a point: not the minute a
+# scan waits to store itself, since the point is merged again next time
+KEEP_WAIT_MS = 1_000
 
 
 def run_key(scan_ids: Sequence[str]) -> str:
@@ -64,7 +67,7 @@ def keep_point(store: HistoryStore, group: str, run: str, before: str, catalog: 
     """Keep ``point``, unless the history refuses the write (see the module's docstring)."""
     row = {"scan_group": group, "run_scans": run, "before_scans": before, "catalog": catalog}
     try:
-        with store.writing() as connection:
+        with store.writing(KEEP_WAIT_MS) as connection:
             connection.execute(insert(group_points).values(**row, point=json.loads(dumps(point))))
     except (SQLAlchemyError, HistoryError):
         pass  # nothing kept: the next report merges this run again

@@ -19,14 +19,14 @@ TURN_MS = 200  # how long one turn of that wait is
 
 
 class StillLocked(Exception):
-    """Another writer held the database for all of BUSY_TIMEOUT_MS."""
+    """Another writer held the database for all of the wait (BUSY_TIMEOUT_MS, unless told)."""
 
 
-def take_write_lock(connection: Connection) -> None:
+def take_write_lock(connection: Connection, wait_ms: int = BUSY_TIMEOUT_MS) -> None:
     """Begin the connection's transaction holding the database's write lock, waiting up to
-    BUSY_TIMEOUT_MS for another writer to finish. A write that changes nothing takes the lock as
-    any write does (the driver begins its transactions itself, so there is no BEGIN IMMEDIATE)."""
-    give_up = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    ``wait_ms`` for another writer to finish. A write that changes nothing takes the lock as any
+    write does (the driver begins its transactions itself, so there is no BEGIN IMMEDIATE)."""
+    give_up = time.monotonic() + wait_ms / 1000
     connection.exec_driver_sql(f"PRAGMA busy_timeout={TURN_MS}")
     try:
         while True:

@@ -282,23 +282,23 @@ class HistoryStore:
     # ---------------------------------------------------------------- writing
 
     @contextmanager
-    def _writing(self) -> Iterator[Connection]:
+    def _writing(self, wait_ms: int = BUSY_TIMEOUT_MS) -> Iterator[Connection]:
         """A transaction that holds the database's write lock from its start; SQLite's wait for
-        another writer is taken in turns a signal can end (see sqlite_lock)."""
+        another writer (up to ``wait_ms``) is taken in turns a signal can end (see sqlite_lock)."""
         with self.engine.begin() as connection:
             if connection.dialect.name == "sqlite":
                 try:
-                    take_write_lock(connection)
+                    take_write_lock(connection, wait_ms)
                 except StillLocked:
                     raise HistoryError(
                         f"history database {self._safe_url()}: another process held it locked for "
-                        f"{BUSY_TIMEOUT_MS // 1000} s; nothing was written to it"
+                        f"{wait_ms // 1000} s; nothing was written to it"
                     ) from None
             yield connection
 
-    def writing(self) -> AbstractContextManager[Connection]:
+    def writing(self, wait_ms: int = BUSY_TIMEOUT_MS) -> AbstractContextManager[Connection]:
         """A write transaction (see ``_writing``), for the modules of the history's other tables."""
-        return self._writing()
+        return self._writing(wait_ms)
 
     @_guarded
     def save(
