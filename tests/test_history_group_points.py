@@ -1,8 +1,8 @@
 """A scan group's merged report keeps each run's trend point once merged, so the next report
 merges only its own run (and the run before it, when its own point is new): the trend it draws
 is the same, point for point, as merging every run again. A run whose scans change, other
-framework catalogs or a prune make the kept points unused; a history that will not keep a point
-still gives the report."""
+framework catalogs or other code make the kept points unused; a history that will not read or keep
+a point still gives the report."""
 
 from __future__ import annotations
 
@@ -139,16 +139,22 @@ def test_points_kept_with_other_framework_catalogs_are_not_used(catalogs, whole,
     assert all(dropped not in point.frameworks for point in merged.trend)
 
 
-def test_a_prune_empties_the_kept_points(catalogs, whole, db_url: str) -> None:
+def test_a_report_drops_the_points_of_runs_a_prune_changed_and_keeps_the_others(catalogs, whole, db_url: str) -> None:
+    """A prune that deletes the oldest run's first shard leaves that run incomplete (off the trend,
+    under another key): the next report drops its old point and merges none of the others again."""
     store = HistoryStore(db_url)
     _four_runs(store, catalogs, whole)
     merge_group(store, catalogs, "weekly")
-    assert kept_points(store, "weekly", catalog_key(catalogs))
-    assert store.prune(30) == 0 and kept_points(store, "weekly", catalog_key(catalogs)), "nothing pruned"
+    before = {run for run, _ in kept_points(store, "weekly", catalog_key(catalogs))}
     with store.writing() as connection:
         connection.execute(_oldest_scan_aged_40_days())
     assert store.prune(30) == 1
-    assert kept_points(store, "weekly", catalog_key(catalogs)) == {}
+    with _loads_counted(store) as loaded:
+        merged = merge_group(store, catalogs, "weekly")
+    assert len(loaded) == 2, "its own run's two shards, for the report itself"
+    after = {run for run, _ in kept_points(store, "weekly", catalog_key(catalogs))}
+    assert len(before) == 4 and len(after) == 3 and after < before
+    assert merged.trend == _fresh(store, catalogs).trend and len(merged.trend) == 3
 
 
 def _oldest_scan_aged_40_days() -> Update:
@@ -160,9 +166,9 @@ def test_a_point_kept_twice_is_kept_once_and_the_report_goes_on(catalogs, whole,
     """Two reports keeping the same point at once: the second's write is refused (the key is
     taken), which costs nothing."""
     store = HistoryStore(db_url)
-    weeks = _four_runs(store, catalogs, whole)
+    _four_runs(store, catalogs, whole)
     merged = merge_group(store, catalogs, "weekly")
-    key = run_key([s.scan.id for s in weeks[0]])
+    key = run_key(store.group_runs("weekly")[0])
     keep_point(store, "weekly", key, "", catalog_key(catalogs), merged.trend[0])
     with store.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(group_points)).scalar() == 4
@@ -206,3 +212,55 @@ def test_a_report_beside_a_scan_being_stored_does_not_wait_for_it_to_keep_its_po
         writer.close()
     assert kept_points(store, "weekly", catalog_key(catalogs)) == {}
     assert merged.trend == merge_group(store, catalogs, "weekly").trend
+
+
+def test_the_first_run_of_a_moving_window_is_not_merged_again(catalogs, whole, db_url: str, monkeypatch) -> None:
+    """With the trend full, a new run pushes the oldest off: the run that becomes first was kept
+    as another's successor, and only its new and resolved failures (none, first) differ."""
+    import scanner.history.merge as merge
+
+    monkeypatch.setattr(merge, "TREND_RUNS", 3)
+    store = HistoryStore(db_url)
+    _four_runs(store, catalogs, whole)
+    merge_group(store, catalogs, "weekly")  # w46, w47, w48
+    fifth = [_demo_part(whole, catalogs, AWS), _demo_part(whole, catalogs, REST)]
+    _save(store, fifth[0], "1/2", "w49")
+    _save(store, fifth[1], "2/2", "w49")
+    last_week = store.group_run("weekly", "w48").scan_ids
+    with _loads_counted(store) as loaded:
+        merged = merge_group(store, catalogs, "weekly")  # w47, w48, w49
+    assert sorted(loaded) == sorted([*(s.scan.id for s in fifth), *last_week])
+    assert merged.trend == _fresh(store, catalogs).trend
+    assert (merged.trend[0].new, merged.trend[0].resolved) == (None, None)
+
+
+def test_a_run_of_the_same_scans_missing_other_shards_has_another_key() -> None:
+    from scanner.history.store import GroupRun, MissingShard
+
+    finished = datetime(2026, 11, 30, tzinfo=UTC)
+    whole_run = GroupRun("weekly", "w48", ["a"], finished, None)
+    missing = GroupRun("weekly", "w48", ["a"], finished, 2, [MissingShard("1/2", ""), MissingShard("2/2", "")])
+    assert run_key(whole_run) != run_key(missing)
+    assert run_key(GroupRun("weekly", "w48", ["a", "b"], finished, 2)) == run_key(
+        GroupRun("weekly", "x", ["b", "a"], finished, 2)
+    ), "the same scans in any order, whatever the run is called"
+
+
+def test_points_kept_by_other_code_are_not_used(catalogs, monkeypatch) -> None:
+    """nhiscan's version is not bumped at every change of how points are merged or scored: the
+    code that makes them is part of the key."""
+    import scanner.history.group_points as group_points_module
+
+    key = catalog_key(catalogs)
+    monkeypatch.setattr(group_points_module, "_code_digest", lambda: "other code")
+    assert catalog_key(catalogs) != key
+
+
+def test_a_history_whose_points_cannot_be_read_gives_the_merged_report(catalogs, whole, tmp_path) -> None:
+    """A role without rights on the table, or the table gone: nothing is read or kept."""
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    _four_runs(store, catalogs, whole)
+    expected = _fresh(store, catalogs)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE group_points")
+    assert merge_group(store, catalogs, "weekly").trend == expected.trend

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
 from scanner.frameworks import weighted_score
-from scanner.history.group_points import NO_RUN, catalog_key, keep_point, kept_points, run_key
+from scanner.history.group_points import (
+    NO_RUN,
+    catalog_key,
+    forget_other_points,
+    keep_point,
+    kept_as_first,
+    kept_points,
+    run_key,
+)
 from scanner.model import (
     ControlSummary,
     Finding,
@@ -63,11 +71,14 @@ def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | 
         r for r in runs if r.finished < chosen.finished and r.complete and r.control_sets == chosen.control_sets
     ][-(TREND_RUNS - 1) :]
     on_trend = [*earlier, chosen]
-    keys = [run_key(r.scan_ids) for r in on_trend]
+    keys = [run_key(r) for r in on_trend]
     catalog = catalog_key(catalogs)
     kept = kept_points(store, group, catalog)
+    current = {run_key(r) for r in runs}
+    if any(key not in current for key, _ in kept):
+        forget_other_points(store, group, current)
     trend: list[TrendPoint] = []
-    held: tuple[int, Side] | None = None  # the side of the last run merged, by its place on the trend
+    held: tuple[int, Side] | None = None  # the side of a run merged, by its place, for the next run's point
 
     def side_before(index: int) -> Side | None:
         if index == 0:
@@ -77,15 +88,18 @@ def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | 
         return side_of(_merged_run(store, catalogs, on_trend[index - 1]))  # its point was kept
 
     merged: ScanResult | None = None
-    for index, this_run in enumerate(on_trend):  # one run held at a time
+    for index, this_run in enumerate(on_trend):  # one run held at a time, and one side
+        if held is not None and held[0] != index - 1:
+            held = None
         before_key = keys[index - 1] if index else NO_RUN
-        point = kept.get((keys[index], before_key))
+        point = kept.get((keys[index], before_key)) or (kept_as_first(kept, keys[index]) if index == 0 else None)
         if point is None:
             before = side_before(index)
             result = _merged_run(store, catalogs, this_run)
             point = _trend_point(result, before)
             keep_point(store, group, keys[index], before_key, catalog, point)
-            held = (index, side_of(result)) if this_run is not chosen else held
+            wanted = this_run is not chosen and (keys[index + 1], keys[index]) not in kept
+            held = (index, side_of(result)) if wanted else None  # the next point is merged too
             merged = result if this_run is chosen else None
             del result, before
         trend.append(point)

@@ -32,7 +32,7 @@ from scanner.history.drift_index_v2 import side_of_index_v2
 from scanner.history.packing import Packing, PackingWorker
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
-from scanner.history.tables import SCHEMA_REVISION, group_points, scans
+from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
 from scanner.reports.json_results import pieces as results_pieces
@@ -413,10 +413,7 @@ class HistoryStore:
     def prune(self, older_than_days: int) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
         with self._writing() as connection:
-            pruned = int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
-            if pruned:
-                connection.execute(delete(group_points))  # kept for runs that may have lost a scan
-            return pruned
+            return int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
 
     # ---------------------------------------------------------------- reading
 

@@ -41,7 +41,7 @@ scans = Table(
 )
 
 # The trend points of a scan group's runs, once merged (history/group_points.py): a cache that a
-# merged report fills and reads, and a prune empties. Nothing else depends on it.
+# merged report fills, reads and drops the stale rows of. Nothing else depends on it.
 group_points = Table(
     "group_points",
     metadata,
