@@ -8,7 +8,10 @@ every ``;`` instead would cut such a password in two, and the secret in it would
 An enclosed value may itself be a connection string: Entity Framework's ``provider connection
 string="data source=db;password=X"``, or a shell's ``export DB='Server=db;Password=X;'``. Its
 settings are read too, a few levels deep at most (no driver nests further, and each level reads
-the text again).
+the text again). Text written by hand does not always enclose as drivers read: ``"...;Password="a
+b""`` closes the outer quotes at the inner ones. ``plain_settings`` reads text the simple way,
+split at every ``;``, for whoever must find every secret (a redaction) and not only the ones a
+driver would see.
 """
 
 from __future__ import annotations
@@ -76,3 +79,16 @@ def _enclosed(text: str, at: int, closing: str) -> tuple[str, int, int]:
             at = found + 2
             continue
         return "".join(pieces), found, found + 1
+
+
+def plain_settings(text: str) -> Iterator[Setting]:
+    """Each ``name=value`` between two ``;``, the value to the next ``;`` whatever it holds."""
+    start = 0
+    for piece in text.split(";"):
+        name, equals, value = piece.partition("=")
+        if equals:
+            at = start + len(name) + 1
+            literal = value.strip()
+            at += len(value) - len(value.lstrip())
+            yield Setting(name.strip(), literal, at, at + len(literal), False)
+        start += len(piece) + 1

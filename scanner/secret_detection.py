@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import re2
 
-from scanner.connection_strings import Setting, settings
+from scanner.connection_strings import Setting, plain_settings, settings
 from scanner.model import Credential
 
 _REFERENCE = re.compile(
@@ -408,10 +409,14 @@ def _connection_string_secret(value: str) -> FoundSecret | None:
 
 
 def _connection_string_literals(value: str) -> Iterator[Setting]:
-    """Each secret-named setting of a connection string that holds a literal."""
-    if ";" not in value or "=" not in value:
+    """Each secret-named setting of a connection string that holds a literal: read as drivers
+    read it, then split at every ``;`` (what a hand-written string encloses wrongly)."""
+    split = ";" in value  # else one setting: its value runs to the end, unless enclosed
+    if "=" not in value or not (split or "{" in value or '"' in value or "'" in value):
         return
-    for setting in settings(value):
+    for setting in chain(settings(value), plain_settings(value) if split else ()):
+        if not split and not setting.enclosed:
+            continue
         named = _SECRET_WORD.match(setting.name.replace(" ", ""))
         if not named or not _literal_setting(setting.value, setting.enclosed):
             continue

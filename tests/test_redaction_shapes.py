@@ -50,6 +50,7 @@ MUST_BE_REDACTED = [
         ["Hunt3r", "Tw0Secret99"],
     ),
     ("export DB_CONN='Server=db;User ID=app;Password=Hunt3r Tw0Secret99;'", ["Hunt3r", "Tw0Secret99"]),
+    ("PWD='Secr7tK = Vb5Nn4' and more text", ["Secr7tK", "Vb5Nn4"]),  # one setting, enclosed
 ]
 
 # texts the detector reports nothing in; redaction leaves them as they are
@@ -192,3 +193,25 @@ def test_a_text_of_a_hundred_thousand_braced_passwords_is_redacted_in_bounded_ti
     redacted = redact_text(text)
     assert time.monotonic() - started < 15
     assert "Hunt3r" not in redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets"),
+    [
+        (
+            'provider connection string="data source=db;Pass Word="Tw0Zx9 Hunt3rQ,Secr7tK"',
+            ["Tw0Zx9", "Hunt3rQ", "Secr7tK"],
+        ),
+        ("Set conn='Server=db;Password='Pq8Lm2  Tw0Zx9  Hunt3rQ' and more text", ["Pq8Lm2", "Tw0Zx9", "Hunt3rQ"]),
+    ],
+)
+def test_a_connection_string_enclosed_by_hand_as_no_driver_reads_it_is_still_redacted(
+    text: str, secrets: list[str]
+) -> None:
+    """The inner quotes close the outer ones, so a driver would not see this password: it is a
+    secret in a configured value all the same, and none of it is shown."""
+    from scanner.secret_detection import find_secret
+
+    assert find_secret(text) is not None
+    redacted = redact_text(text)
+    assert [secret for secret in secrets if secret in redacted] == []
