@@ -282,9 +282,11 @@ class HistoryStore:
     # ---------------------------------------------------------------- writing
 
     @contextmanager
-    def _writing(self, wait_ms: int = BUSY_TIMEOUT_MS) -> Iterator[Connection]:
+    def _writing(self, wait_ms: int | None = None) -> Iterator[Connection]:
         """A transaction that holds the database's write lock from its start; SQLite's wait for
-        another writer (up to ``wait_ms``) is taken in turns a signal can end (see sqlite_lock)."""
+        another writer (up to ``wait_ms``, BUSY_TIMEOUT_MS unless given) is taken in turns a signal
+        can end (see sqlite_lock)."""
+        wait_ms = BUSY_TIMEOUT_MS if wait_ms is None else wait_ms
         with self.engine.begin() as connection:
             if connection.dialect.name == "sqlite":
                 try:
@@ -296,7 +298,7 @@ class HistoryStore:
                     ) from None
             yield connection
 
-    def writing(self, wait_ms: int = BUSY_TIMEOUT_MS) -> AbstractContextManager[Connection]:
+    def writing(self, wait_ms: int | None = None) -> AbstractContextManager[Connection]:
         """A write transaction (see ``_writing``), for the modules of the history's other tables."""
         return self._writing(wait_ms)
 
