@@ -264,3 +264,16 @@ def test_a_history_whose_points_cannot_be_read_gives_the_merged_report(catalogs,
     with store.engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE group_points")
     assert merge_group(store, catalogs, "weekly").trend == expected.trend
+
+
+@pytest.mark.parametrize("stored", [{"score": "high"}, [], "a point", {"scan_id": None, "finished": "yesterday"}])
+def test_a_kept_point_of_another_shape_is_merged_again(catalogs, whole, tmp_path, stored) -> None:
+    """A row that does not hold a point as this nhiscan keeps it (edited by hand, damaged) is
+    passed over: that run is merged again, and the report is the same."""
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    _four_runs(store, catalogs, whole)
+    expected = _fresh(store, catalogs)
+    with store.engine.begin() as connection:
+        connection.execute(group_points.update().values(point=stored))
+    assert merge_group(store, catalogs, "weekly").trend == expected.trend
+    assert len(kept_points(store, "weekly", catalog_key(catalogs))) == 4, "kept again in their place"

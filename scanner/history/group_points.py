@@ -100,7 +100,13 @@ def kept_points(store: HistoryStore, group: str, catalog: str) -> dict[tuple[str
             rows = connection.execute(query).all()
     except SQLAlchemyError:
         return {}
-    return {(run, before): from_dict(TrendPoint, point) for run, before, point in rows}
+    points = {}
+    for run, before, point in rows:
+        try:
+            points[run, before] = from_dict(TrendPoint, point)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            continue  # not a point as this nhiscan keeps it: merged again
+    return points
 
 
 def kept_as_first(kept: Mapping[tuple[str, str], TrendPoint], run: str) -> TrendPoint | None:
@@ -113,7 +119,9 @@ def kept_as_first(kept: Mapping[tuple[str, str], TrendPoint], run: str) -> Trend
 def keep_point(store: HistoryStore, group: str, run: str, before: str, catalog: str, point: TrendPoint) -> None:
     """Keep ``point``, unless the history refuses the write (see the module's docstring)."""
     row = {"scan_group": group, "run_scans": run, "before_scans": before, "catalog": catalog}
-    _refused_or_done(store, insert(group_points).values(**row, point=json.loads(dumps(point))))
+    kept = delete(group_points).where(*(group_points.c[name] == value for name, value in row.items()))
+    # in its place: a row of that key holds no point this nhiscan reads, or it would not be merged
+    _refused_or_done(store, kept, insert(group_points).values(**row, point=json.loads(dumps(point))))
 
 
 def forget_other_points(store: HistoryStore, group: str, runs: Collection[str]) -> None:
@@ -123,9 +131,10 @@ def forget_other_points(store: HistoryStore, group: str, runs: Collection[str]) 
     )
 
 
-def _refused_or_done(store: HistoryStore, statement: Executable) -> None:
+def _refused_or_done(store: HistoryStore, *statements: Executable) -> None:
     try:
         with store.writing(KEEP_WAIT_MS) as connection:
-            connection.execute(statement)
+            for statement in statements:
+                connection.execute(statement)
     except (SQLAlchemyError, HistoryError):
         pass  # nothing changed: the next report merges these runs again
