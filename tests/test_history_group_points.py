@@ -266,7 +266,22 @@ def test_a_history_whose_points_cannot_be_read_gives_the_merged_report(catalogs,
     assert merge_group(store, catalogs, "weekly").trend == expected.trend
 
 
-@pytest.mark.parametrize("stored", [{"score": "high"}, [], "a point", {"scan_id": None, "finished": "yesterday"}])
+SHAPED_AS_A_POINT = {"scan_id": "group-weekly-1", "finished": "2026-11-30T06:00:00+00:00", "failing": 3}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"score": "high"},
+        [],
+        "a point",
+        {"scan_id": None, "finished": "yesterday"},
+        {**SHAPED_AS_A_POINT, "score": "high"},
+        {**SHAPED_AS_A_POINT, "score": 60.0, "failing_by_severity": {"high": "many"}},
+        {**SHAPED_AS_A_POINT, "score": 60.0, "new": True},
+        "not JSON",
+    ],
+)
 def test_a_kept_point_of_another_shape_is_merged_again(catalogs, whole, tmp_path, stored) -> None:
     """A row that does not hold a point as this nhiscan keeps it (edited by hand, damaged) is
     passed over: that run is merged again, and the report is the same."""
@@ -274,6 +289,9 @@ def test_a_kept_point_of_another_shape_is_merged_again(catalogs, whole, tmp_path
     _four_runs(store, catalogs, whole)
     expected = _fresh(store, catalogs)
     with store.engine.begin() as connection:
-        connection.execute(group_points.update().values(point=stored))
+        if stored == "not JSON":
+            connection.exec_driver_sql("UPDATE group_points SET point = '{not json'")
+        else:
+            connection.execute(group_points.update().values(point=stored))
     assert merge_group(store, catalogs, "weekly").trend == expected.trend
     assert len(kept_points(store, "weekly", catalog_key(catalogs))) == 4, "kept again in their place"

@@ -23,6 +23,7 @@ import hashlib
 import importlib
 import json
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,15 +99,41 @@ def kept_points(store: HistoryStore, group: str, catalog: str) -> dict[tuple[str
     try:
         with store.engine.connect() as connection:
             rows = connection.execute(query).all()
-    except SQLAlchemyError:
+    except (SQLAlchemyError, ValueError):  # ValueError: a row that is not JSON (SQLite does not check)
         return {}
     points = {}
-    for run, before, point in rows:
+    for run, before, stored in rows:
         try:
-            points[run, before] = from_dict(TrendPoint, point)
+            point = from_dict(TrendPoint, stored)
         except (TypeError, ValueError, KeyError, AttributeError):
             continue  # not a point as this nhiscan keeps it: merged again
+        if _is_point(point):
+            points[run, before] = point
     return points
+
+
+def _is_point(point: TrendPoint) -> bool:
+    """Every field of the type a merged point has (``from_dict`` takes a number's field as given)."""
+
+    def number(value: object) -> bool:
+        return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+    def count(value: object, nullable: bool = False) -> bool:
+        return (nullable and value is None) or (isinstance(value, int) and not isinstance(value, bool))
+
+    return (
+        isinstance(point.scan_id, str)
+        and isinstance(point.finished, datetime)
+        and number(point.score)
+        and count(point.failing)
+        and isinstance(point.failing_by_severity, dict)
+        and all(isinstance(k, str) and count(v) for k, v in point.failing_by_severity.items())
+        and isinstance(point.frameworks, dict)
+        and all(isinstance(k, str) and number(v) for k, v in point.frameworks.items())
+        and number(point.median_credential_age)
+        and count(point.new, nullable=True)
+        and count(point.resolved, nullable=True)
+    )
 
 
 def kept_as_first(kept: Mapping[tuple[str, str], TrendPoint], run: str) -> TrendPoint | None:
