@@ -279,6 +279,7 @@ SHAPED_AS_A_POINT = {"scan_id": "group-weekly-1", "finished": "2026-11-30T06:00:
         {**SHAPED_AS_A_POINT, "score": "high"},
         {**SHAPED_AS_A_POINT, "score": 60.0, "failing_by_severity": {"high": "many"}},
         {**SHAPED_AS_A_POINT, "score": 60.0, "new": True},
+        {**SHAPED_AS_A_POINT, "score": 60.0, "failing": -3},
         "not JSON",
     ],
 )

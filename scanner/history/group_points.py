@@ -23,7 +23,6 @@ import hashlib
 import importlib
 import json
 from collections.abc import Collection, Mapping
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from scanner import __version__
 from scanner.history.store import HistoryError
 from scanner.history.tables import group_points
+from scanner.loading import is_valid
 from scanner.model import TrendPoint
 from scanner.serialize import dumps, from_dict
 
@@ -45,6 +45,8 @@ NO_RUN = ""  # the run before the first run on a trend
 # How long a report waits for another writer (a scan being stored) to keep a point: not the minute a
 # scan waits to store itself, since the point is merged again next time
 KEEP_WAIT_MS = 1_000
+# a kept point is read back only when it is a trend point as results.json describes one
+_POINT_SCHEMA = "results#/properties/trend/items"
 
 
 def run_key(run: GroupRun) -> str:
@@ -103,37 +105,13 @@ def kept_points(store: HistoryStore, group: str, catalog: str) -> dict[tuple[str
         return {}
     points = {}
     for run, before, stored in rows:
+        if not is_valid(stored, _POINT_SCHEMA):
+            continue  # not a point as results.json holds one (edited by hand, damaged): merged again
         try:
-            point = from_dict(TrendPoint, stored)
-        except (TypeError, ValueError, KeyError, AttributeError):
-            continue  # not a point as this nhiscan keeps it: merged again
-        if _is_point(point):
-            points[run, before] = point
+            points[run, before] = from_dict(TrendPoint, stored)
+        except (TypeError, ValueError, KeyError, AttributeError):  # a time the pattern admits but no calendar has
+            continue
     return points
-
-
-def _is_point(point: TrendPoint) -> bool:
-    """Every field of the type a merged point has (``from_dict`` takes a number's field as given)."""
-
-    def number(value: object) -> bool:
-        return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
-
-    def count(value: object, nullable: bool = False) -> bool:
-        return (nullable and value is None) or (isinstance(value, int) and not isinstance(value, bool))
-
-    return (
-        isinstance(point.scan_id, str)
-        and isinstance(point.finished, datetime)
-        and number(point.score)
-        and count(point.failing)
-        and isinstance(point.failing_by_severity, dict)
-        and all(isinstance(k, str) and count(v) for k, v in point.failing_by_severity.items())
-        and isinstance(point.frameworks, dict)
-        and all(isinstance(k, str) and number(v) for k, v in point.frameworks.items())
-        and number(point.median_credential_age)
-        and count(point.new, nullable=True)
-        and count(point.resolved, nullable=True)
-    )
 
 
 def kept_as_first(kept: Mapping[tuple[str, str], TrendPoint], run: str) -> TrendPoint | None:
