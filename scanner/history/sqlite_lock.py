@@ -19,15 +19,15 @@ TURN_MS = 200  # how long one turn of that wait is
 
 
 class StillLocked(Exception):
-    """Another writer held the database for all of the wait (BUSY_TIMEOUT_MS, unless told)."""
+    """Another writer held the database for all of the wait."""
 
 
-def take_write_lock(connection: Connection, wait_ms: int | None = None) -> None:
+def take_write_lock(connection: Connection, wait_ms: int) -> None:
     """Begin the connection's transaction holding the database's write lock, waiting up to
-    ``wait_ms`` (BUSY_TIMEOUT_MS unless given) for another writer to finish. A write that changes
+    ``wait_ms`` for another writer to finish. A write that changes
     nothing takes the lock as any write does (the driver begins its transactions itself, so there
     is no BEGIN IMMEDIATE)."""
-    give_up = time.monotonic() + (BUSY_TIMEOUT_MS if wait_ms is None else wait_ms) / 1000
+    give_up = time.monotonic() + wait_ms / 1000
     connection.exec_driver_sql(f"PRAGMA busy_timeout={TURN_MS}")
     try:
         while True:

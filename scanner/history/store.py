@@ -12,7 +12,7 @@ import statistics
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -282,10 +282,11 @@ class HistoryStore:
     # ---------------------------------------------------------------- writing
 
     @contextmanager
-    def _writing(self, wait_ms: int | None = None) -> Iterator[Connection]:
-        """A transaction that holds the database's write lock from its start; SQLite's wait for
-        another writer (up to ``wait_ms``, BUSY_TIMEOUT_MS unless given) is taken in turns a signal
-        can end (see sqlite_lock)."""
+    def writing(self, wait_ms: int | None = None) -> Iterator[Connection]:
+        """A transaction that holds the database's write lock from its start (this module's
+        tables and the other modules' of the history); SQLite's wait for another writer (up to
+        ``wait_ms``, BUSY_TIMEOUT_MS unless given) is taken in turns a signal can end (see
+        sqlite_lock)."""
         wait_ms = BUSY_TIMEOUT_MS if wait_ms is None else wait_ms
         with self.engine.begin() as connection:
             if connection.dialect.name == "sqlite":
@@ -297,10 +298,6 @@ class HistoryStore:
                         f"{wait_ms // 1000} s; nothing was written to it"
                     ) from None
             yield connection
-
-    def writing(self, wait_ms: int | None = None) -> AbstractContextManager[Connection]:
-        """A write transaction (see ``_writing``), for the modules of the history's other tables."""
-        return self._writing(wait_ms)
 
     @_guarded
     def save(
@@ -349,7 +346,7 @@ class HistoryStore:
         failing = (
             b"" if indexed else _pack("\n".join(sorted(f.fingerprint for f in result.findings if f.status == "fail")))
         )
-        with self._writing() as connection:
+        with self.writing() as connection:
             connection.execute(
                 scans.insert().values(
                     id=result.scan.id,
@@ -414,7 +411,7 @@ class HistoryStore:
     @_guarded
     def prune(self, older_than_days: int) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
-        with self._writing() as connection:
+        with self.writing() as connection:
             return int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
 
     # ---------------------------------------------------------------- reading
