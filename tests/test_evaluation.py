@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from scanner.engine.context import EvalContext
+from scanner.engine.controls import compile_control
 from scanner.engine.evaluate import evaluate, fingerprint
 from scanner.frameworks import control_score, grade, weighted_score
 from scanner.model import ControlSummary
@@ -93,6 +94,33 @@ def test_relation_evidence_names_the_offending_records(catalogs) -> None:
         "grants": ["AdministratorAccess"],
         "classified_as": "unknown: no trust policy was recorded",
     }
+
+
+def test_evidence_that_reads_alike_is_shared_only_with_values_of_the_same_type(catalogs) -> None:
+    """1, 1.0 and true compare equal in Python, but each finding's evidence shows its own record's
+    value (before, the three identities below all showed the first one's 1)."""
+    inventory = make_inventory(
+        {
+            "identities": [
+                {"uid": "u1", "attributes": {"mfa": 1}},
+                {"uid": "u2", "attributes": {"mfa": True}},
+                {"uid": "u3", "attributes": {"mfa": 1.0}},
+                {"uid": "u4", "attributes": {"mfa": 1}},
+            ]
+        }
+    )
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    base = control(catalogs, "NHI-OWN-001").control
+    compiled = compile_control(replace(base, where=None, require={"field": "attributes.mfa", "equals": "enforced"}))
+    findings = evaluate([compiled], ctx).findings
+    shown = [(f.resource.uid, f.evidence["attributes.mfa"]) for f in findings]
+    assert [(uid, value, type(value)) for uid, value in shown] == [
+        ("u1", 1, int),
+        ("u2", True, bool),
+        ("u3", 1.0, float),
+        ("u4", 1, int),
+    ]
+    assert findings[0].evidence is findings[3].evidence, "evidence of the same values and types is still shared"
 
 
 def test_framework_filter_keeps_only_mapped_controls(catalogs) -> None:

@@ -73,7 +73,13 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
     lines += ["attributes = record.attributes", 'located = attributes and "location" in attributes']
     if not compiled.require.relations:
         # the common case: every value plain, nothing missing, no location; shared by its values
-        values = "(" + "".join(f"{value}, " for _, value in entries) + ")"
+        # and their types (1, 1.0 and true are equal, but not the same evidence)
+        values = (
+            "("
+            + "".join(f"{value}, " for _, value in entries)
+            + "".join(f"type({value}), " for _, value in entries)
+            + ")"
+        )
         listed = " or ".join(f"type({value}) in UNHASHABLE" for _, value in entries) or "False"
         lines += [
             "if not gaps and not located:",
@@ -121,8 +127,8 @@ def _shared_items(evidence: dict[str, Any], shared: dict[Any, Any]) -> dict[str,
     by_items = shared.get(None)
     if by_items is None:
         by_items = shared[None] = {}
-    try:
-        return by_items.setdefault(tuple(evidence.items()), evidence)
+    try:  # with the values' types: 1, 1.0 and true are equal, but not the same evidence
+        return by_items.setdefault((*evidence.items(), *map(type, evidence.values())), evidence)
     except TypeError:  # a list or mapping among the values (records named, gaps): kept as it is
         return evidence
 
