@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from scanner.exact_json import LONG_NUMBER_TOKEN_LENGTH, loads_exactly, may_hold_long_number_token
 from scanner.inventory_io import RECORD_TYPES
 from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
 from scanner.serialize import from_dict, loader_with
@@ -223,6 +224,8 @@ class ModelReading(LineReading):
 
     def __init__(self, marker: bytes | None = None) -> None:
         super().__init__(marker)
+        self._exact = False  # a long number may be in the text read so far
+        self._tail = b""  # the end of the text read so far, where a long number cut by a piece begins
         self.findings: list[Finding] = []
         self.records: dict[str, list[Any]] = {}  # the inventory's records by section, made as read
         self._record: Callable[[dict[str, Any]], Any] = dict
@@ -258,11 +261,21 @@ class ModelReading(LineReading):
             resource = self._resources[key] = from_dict(ResourceRef, data)
         return resource
 
+    def add(self, text: bytes) -> None:
+        if not self._exact:  # from the piece where a long number may begin on, every line is looked at
+            self._exact = may_hold_long_number_token(self._tail + text)
+            self._tail = (self._tail + text[-LONG_NUMBER_TOKEN_LENGTH:])[-LONG_NUMBER_TOKEN_LENGTH:]
+        super().add(text)
+
+    def _loaded(self, line: bytes) -> Any:
+        """orjson's parse, unless the text may hold an integer it would read as a float (see exact_json)."""
+        return loads_exactly(line) if self._exact else orjson.loads(line)
+
     def finding_line(self, line: bytes) -> None:
-        self.findings.append(self._finding(orjson.loads(line)))
+        self.findings.append(self._finding(self._loaded(line)))
 
     def record_line(self, section: str, line: bytes) -> None:
-        self.make_record(section, orjson.loads(line))
+        self.make_record(section, self._loaded(line))
 
     def make_findings(self, items: list[dict[str, Any]]) -> None:
         self.findings.extend(map(self._finding, items))

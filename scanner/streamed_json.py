@@ -21,17 +21,13 @@ import orjson
 
 from scanner import loading
 from scanner.errors import InputError
+from scanner.exact_json import loads_exactly
 from scanner.gc_pause import collector_paused
 from scanner.loading import MAX_DEPTH, UntrustedJSONError, nested_deeper_than, parse_json
 from scanner.results_lines import LayoutError, LineReading
 
 STREAM_FROM_BYTES = 64 * 1024 * 1024  # smaller files are read whole
 _PIECE = 8 * 1024 * 1024  # bytes read at a time
-# 19 digits in a row: perhaps an integer orjson would read as a float (the whole parse keeps it
-# exact). Found by making every digit a 9 and looking for nineteen of them (a regular expression
-# takes ten times as long, and this runs on every line).
-_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
-_LONG_NUMBER = b"9" * 19
 
 _T = TypeVar("_T")
 _Reading = TypeVar("_Reading", bound="LineChecks")
@@ -88,11 +84,8 @@ def parsed_line(line: bytes, depth: int, path: Path) -> Any:
     standard library's parser where a long number may lose digits as orjson reads it), its
     nesting bounded as a whole file's is; LayoutError where it is not JSON."""
     try:
-        if _LONG_NUMBER in line.translate(_DIGITS_AS_NINES):
-            data = parse_json(line.decode("utf-8"), check_nesting=False)
-        else:
-            data = orjson.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = loads_exactly(line)
+    except ValueError as exc:  # UnicodeDecodeError is one
         raise LayoutError(str(exc)) from None
     if line.count(b"{") + line.count(b"[") > depth and nested_deeper_than(data, depth):
         raise InputError(f"invalid JSON: nested more than {MAX_DEPTH} levels", str(path))

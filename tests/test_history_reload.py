@@ -12,6 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import update
 
+from scanner import exact_json
 from scanner.errors import InputError
 from scanner.history import stored_results
 from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _unpack
@@ -24,6 +25,8 @@ from scanner.results_io import results_from_data
 from scanner.results_lines import ModelReading
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
+
+from .conftest import make_inventory
 
 LABEL = Path("history:test")
 
@@ -211,3 +214,43 @@ def test_an_inventory_record_of_the_wrong_shape_sends_the_results_to_be_read_who
     text = results_text(demo_result)
     section = text.index(b'   "identities": [\n') + len(b'   "identities": [\n')
     assert streamed_result(stored([text[:section] + b'    {"uid": 5},\n' + text[section:]]), LABEL) is None
+
+
+LONG = 100000000000000000001  # beyond 64 bits: orjson reads it as the float 1e+20
+
+
+def test_integers_beyond_64_bits_read_back_from_the_history_exactly(catalogs, tmp_path: Path) -> None:
+    """As results.json read from a file keeps them (before, the history gave 1e+20 back)."""
+    inventory = make_inventory({"identities": [{"uid": "u1", "attributes": {"line": LONG, "lines": [LONG, 1]}}]})
+    result = run_scan(inventory, catalogs, ScanOptions())
+    blob = stored_scan(result)
+    streamed = streamed_result(blob, LABEL)
+    assert streamed is not None and streamed.inventory is not None
+    attributes = streamed.inventory.identities[0].attributes
+    assert attributes == {"line": LONG, "lines": [LONG, 1]} and type(attributes["line"]) is int
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    store.save(result, packer_of([piece.encode("utf-8") for piece in pieces(result)]))
+    document, intact = store.load_document(result.scan.id)
+    assert intact and document["inventory"]["identities"][0]["attributes"]["line"] == LONG
+    assert render(store.load(result.scan.id)) == render(result)
+
+
+@pytest.mark.parametrize("window", [64, 1024])
+def test_a_long_number_is_found_wherever_it_falls_in_a_large_text(monkeypatch, window: int) -> None:
+    monkeypatch.setattr(exact_json, "_WINDOW", window)
+    for at in range(0, 3 * window, 7):
+        text = b"x" * at + str(LONG).encode() + b"y" * window
+        assert exact_json.may_hold_long_number(text), at
+    assert not exact_json.may_hold_long_number((b"1" * 18 + b"x") * window), "18 digits in a row at most"
+    assert exact_json.loads_exactly(b'{"n": %d}' % LONG) == {"n": LONG}
+
+
+@pytest.mark.parametrize("piece", [5, 19, 20, 4096])
+def test_a_long_number_is_read_exactly_however_the_stored_text_is_cut_into_pieces(catalogs, piece: int) -> None:
+    inventory = make_inventory({"identities": [{"uid": "u1", "attributes": {"line": LONG}}]})
+    text = results_text(run_scan(inventory, catalogs, ScanOptions()))
+    reading = ModelReading()
+    for start in range(0, len(text), piece):
+        reading.add(text[start : start + piece])
+    reading.document()
+    assert reading.records["identities"][0].attributes["line"] == LONG

@@ -32,6 +32,7 @@ import orjson
 
 from scanner.diff import Records, Side, SourceRead, account_parents, definitions_of, records_and_names
 from scanner.errors import NhiscanError
+from scanner.exact_json import loads_exactly
 from scanner.model import Finding, ScanResult
 from scanner.results_io import model_from
 
@@ -303,8 +304,8 @@ class StoredFindings:
 
     def _document(self, line: bytes, position: int) -> dict[str, Any]:
         try:
-            document = orjson.loads(line.rstrip(b","))
-        except orjson.JSONDecodeError:
+            document = loads_exactly(line.rstrip(b","))
+        except ValueError:
             raise NhiscanError(self._mismatch) from None
         if not isinstance(document, dict) or document.get("fingerprint") != self._fingerprints[position]:
             raise NhiscanError(self._mismatch)

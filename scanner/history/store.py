@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQ
 
 from scanner.diff import Side, SourceRead, judged_since, side_of, side_of_document
 from scanner.errors import InputError, NhiscanError
+from scanner.exact_json import loads_exactly
 from scanner.frameworks import grade
 from scanner.gc_pause import collector_paused
 from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
@@ -486,7 +487,7 @@ class HistoryStore:
             return streamed
         # not as this nhiscan stores its own results, even where the checksum matches: validated
         text_bytes, _ = _unpack(stored)
-        return results_from_data(orjson.loads(text_bytes), label)
+        return results_from_data(loads_exactly(text_bytes), label)
 
     @_guarded
     def load_document(self, scan_id: str) -> tuple[Any, bool]:
@@ -494,7 +495,7 @@ class HistoryStore:
         prefix of its id is enough, as with git commits."""
         stored = self._stored(scan_id, scans.c.results)
         text_bytes, intact = _unpack(stored)
-        return orjson.loads(text_bytes), intact
+        return loads_exactly(text_bytes), intact
 
     @_guarded
     def load_summary(self, scan_id: str) -> tuple[ScanResult, ExecutiveView] | None:

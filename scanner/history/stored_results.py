@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from scanner.errors import InputError
+from scanner.exact_json import loads_exactly
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.model import RESULTS_SCHEMA_VERSION, Inventory, ScanResult
 from scanner.results_io import model_from, results_from_data
@@ -69,7 +68,7 @@ def _streamed(stored: bytes, label: Path) -> ScanResult | None:
             reading.add(text)
         if digest.digest() != checksum:
             return None
-        document = orjson.loads(reading.document())
+        document = loads_exactly(reading.document())
     except (zlib.error, ValueError, TypeError, KeyError, AttributeError, OverflowError, InputError):
         return None
     if not isinstance(document, dict) or document.get("schema_version") != RESULTS_SCHEMA_VERSION:
