@@ -216,6 +216,36 @@ def test_an_inventory_record_of_the_wrong_shape_sends_the_results_to_be_read_who
     assert streamed_result(stored([text[:section] + b'    {"uid": 5},\n' + text[section:]]), LABEL) is None
 
 
+def test_a_findings_list_written_again_after_the_one_read_line_by_line_sends_the_results_to_be_read_whole(
+    demo_result,
+) -> None:
+    """A whole parse keeps the last of two keys of one name: the findings read line by line would
+    not be the document's (its checksum matches what it holds, as anyone who can write the history
+    can make it)."""
+    text = results_text(demo_result)
+    closing = text.index(b"\n ],\n", text.index(b' "findings": [\n')) + len(b"\n ],\n")
+    twice = text[:closing] + b' "findings": [],\n' + text[closing:]
+    blob = stored([twice])
+    assert streamed_result(blob, LABEL) is None
+    assert read_whole(blob).findings == []
+
+
+def test_a_frame_of_the_wrong_shape_under_a_matching_checksum_is_refused_in_one_line(
+    demo_result, cli, tmp_path: Path
+) -> None:
+    """Before, the frame was made into the model unvalidated: an internal error (exit 4)."""
+    text = results_text(demo_result)
+    start = text.index(b' "scan": {')
+    end = text.index(b"\n", start)
+    blob = stored([text[:start] + b' "scan": [],' + text[end:]])
+    assert streamed_result(blob, LABEL) is None
+    db, store = history_holding(demo_result, tmp_path, results=blob)
+    with pytest.raises(InputError, match="scan"):
+        store.load(demo_result.scan.id)
+    report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
+    assert report.exit_code == 2 and "Traceback" not in report.output
+
+
 LONG = 100000000000000000001  # beyond 64 bits: orjson reads it as the float 1e+20
 
 

@@ -11,10 +11,13 @@ the same results.json file.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from scanner.errors import InputError
 from scanner.exact_json import loads_exactly
@@ -61,31 +64,46 @@ def streamed_result(stored: bytes, label: Path) -> ScanResult | None:
 def _streamed(stored: bytes, label: Path) -> ScanResult | None:
     checksum = stored[len(STORED_MAGIC) : len(STORED_MAGIC) + 32]
     digest = hashlib.sha256()
-    reading = ModelReading()
+    # a mark no stored text can know, in place of each list read line by line (see _lists_read)
+    marked = f"nhiscan-read-line-by-line-{secrets.token_hex(16)}"
+    reading = ModelReading(orjson.dumps(marked))
     try:
         for text in inflated(memoryview(stored)[len(STORED_MAGIC) + 32 :]):
             digest.update(text)
             reading.add(text)
         if digest.digest() != checksum:
             return None
-        document = loads_exactly(reading.document())
+        frame = reading.document()
+        document = loads_exactly(frame)
     except (zlib.error, ValueError, TypeError, KeyError, AttributeError, OverflowError, InputError):
         return None
     if not isinstance(document, dict) or document.get("schema_version") != RESULTS_SCHEMA_VERSION:
         return None
     inventory = document.pop("inventory", None)
-    if reading.sections and not (isinstance(inventory, dict) and _sections_left_empty(inventory, reading.sections)):
+    if not _lists_read(frame, document, inventory, reading.sections, marked):
         return None
-    result = results_from_data(document, label, written_by_nhiscan=True)
+    try:
+        result = results_from_data(document, label, written_by_nhiscan=True)
+        if inventory is not None:
+            result.inventory = model_from(Inventory, inventory, label)
+    except (ValueError, TypeError, KeyError, AttributeError, InputError):
+        return None  # not what this nhiscan stores, whatever its checksum says: read whole and validated
     result.findings = reading.findings
     if inventory is not None:
-        result.inventory = model_from(Inventory, inventory, label)
         for section, records in reading.records.items():
             setattr(result.inventory, section, records)
     return result
 
 
-def _sections_left_empty(inventory: dict[str, Any], sections: list[str]) -> bool:
-    """Whether every section read record by record is left in the text as an empty list (so no
-    record was passed over as a line of another shape)."""
-    return all(inventory.get(section) == [] for section in sections)
+def _lists_read(frame: bytes, document: dict[str, Any], inventory: Any, sections: list[str], marked: str) -> bool:
+    """Whether the findings and the inventory's sections read line by line are the document's own,
+    as a whole parse reads it: each list's mark is where that list stands, and only there (a key
+    written again after it would replace it). The marks are then taken out of the frame."""
+    if frame.count(orjson.dumps(marked)) != 1 + len(sections) or document.get("findings") != [marked]:
+        return False
+    if sections and not (isinstance(inventory, dict) and all(inventory.get(s) == [marked] for s in sections)):
+        return False
+    document["findings"] = []
+    for section in sections:
+        inventory[section] = []
+    return True
