@@ -7,6 +7,7 @@ JSON path (schema violations in JSON), so the CLI can print one line and exit 2.
 from __future__ import annotations
 
 import json
+import math
 import re
 import stat
 from collections.abc import Iterable, Sequence
@@ -143,6 +144,15 @@ def _refuse_constant(name: str) -> Any:
     raise UntrustedJSONError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    """A number with a fraction or exponent, refused where no float holds it (1e400 would be read
+    as infinity and written back as null)."""
+    value = float(text)
+    if math.isinf(value):
+        raise UntrustedJSONError("a number too large for a float")
+    return value
+
+
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _EMPTY_PAIR = re.compile(r"\[\]|\{\}")
 _NOT_BRACKET = str.maketrans("", "", "".join(chr(c) for c in range(128) if chr(c) not in "[]{}"))
@@ -171,7 +181,7 @@ def parse_json(text: str, check_nesting: bool = True) -> Any:
     ``check_nesting`` False: the caller checks the limit itself (see ``nested_deeper_than``)
     before anything recursive walks the document."""
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError:

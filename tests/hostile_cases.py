@@ -230,6 +230,21 @@ def json_nan_and_infinity(folder: Path) -> list[str]:
     return _scan("inventory:inv.json")
 
 
+def _refuses_the_number(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
+    return None if "a number too large for a float" in completed.stderr else f"said: {completed.stderr.strip()[:200]}"
+
+
+@case("bounded", {2}, check=_refuses_the_number)
+def json_number_too_large_for_a_float(folder: Path) -> list[str]:
+    """Read as infinity, 1e400 was written back as null: the evidence changed on the way."""
+    identity = (
+        '{"uid": "u1", "provider": "aws", "account": "111111111111", "kind": "role", "name": "u1",'
+        ' "attributes": {"n": 1e400}}'
+    )
+    _write(folder / "inv.json", _inventory().replace('"identities": []', f'"identities": [{identity}]'))
+    return _scan("inventory:inv.json")
+
+
 CONTROL_TAIL = (
     'frameworks: {"owasp-nhi-top10-2025@2025": [{item: "NHI4:2025", relationship: supporting,'
     ' rationale: "A control written for the hostile-input tests."}]}\n'
