@@ -257,3 +257,71 @@ def test_double_negation_and_de_morgan_hold(condition, values) -> None:
     left = evaluate({"not": {"all": [condition, other]}}, identity)
     right = evaluate({"any": [{"not": condition}, {"not": other}]}, identity)
     assert left == right
+
+
+# ---------------------------------------------------------------------------- JSON's types
+
+MIXED = [True, False, 1, 0, 1.0, 0.0, 2, "1", "true", None]
+
+
+@pytest.mark.parametrize(
+    ("condition", "value", "holds"),
+    [
+        ({"equals": True}, True, True),
+        ({"equals": True}, 1, False),
+        ({"equals": True}, 1.0, False),
+        ({"equals": True}, "true", False),
+        ({"equals": False}, 0, False),
+        ({"equals": 1}, True, False),
+        ({"equals": 1}, 1.0, True),
+        ({"equals": 0}, False, False),
+        ({"in": [True]}, 1, False),
+        ({"in": [0, "x"]}, False, False),
+        ({"in": [0, "x"]}, 0.0, True),
+        ({"in": [1, True]}, True, True),
+        ({"contains": 1}, [True], False),
+        ({"contains": 1}, [2, 1], True),
+        ({"contains": True}, [1], False),
+        ({"equals": [1, True]}, [1, True], True),
+        ({"equals": [1, True]}, [True, 1], False),
+        ({"equals": {"a": False}}, {"a": 0}, False),
+    ],
+)
+def test_true_and_false_are_not_the_numbers_one_and_zero(condition: dict[str, Any], value: Any, holds: bool) -> None:
+    """As in JSON (Python holds True == 1 == 1.0): before, an attribute of 1 passed ``equals:
+    true``, so an admin role marked ``break_glass: 1`` left a critical control's scope."""
+    assert evaluate({"field": "attributes.n", **condition}, person(attributes={"n": value})) is holds
+
+
+def json_equal(value: Any, expected: Any) -> bool:
+    return (type(value) is bool) == (type(expected) is bool) and value == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.sampled_from(MIXED),
+    expected=st.sampled_from(MIXED),
+    options=st.lists(st.sampled_from(MIXED), max_size=3),
+    field=st.sampled_from(["attributes.n", "interactive"]),
+)
+def test_equality_and_membership_over_mixed_types_follow_json(value, expected, options, field) -> None:
+    """Compiled straight off the record (``interactive``) or through an accessor (attributes)."""
+    identity = person(interactive=value) if field == "interactive" else person(attributes={"n": value})
+    assert evaluate({"field": field, "equals": expected}, identity) is json_equal(value, expected)
+    assert evaluate({"field": field, "in": options}, identity) is any(json_equal(value, o) for o in options)
+
+
+def test_an_admin_role_marked_break_glass_by_a_number_stays_in_scope(catalogs) -> None:
+    from scanner.scan import ScanOptions, run_scan
+
+    from .conftest import make_inventory
+
+    def admin_role(uid: str, break_glass: Any) -> dict[str, Any]:
+        return {"uid": uid, "kind": "role", "owner": "team", "attributes": {"break_glass": break_glass}}
+
+    roles = [admin_role("r-true", True), admin_role("r-one", 1), admin_role("r-text", "yes")]
+    admin = [{"identity_uid": role["uid"], "name": "Admin", "actions": ["*"]} for role in roles]
+    inventory = make_inventory({"identities": roles, "grants": admin})
+    result = run_scan(inventory, catalogs, ScanOptions())
+    failing = sorted(f.resource.uid for f in result.findings if f.control_id == "NHI-PRIV-001" and f.status == "fail")
+    assert failing == ["r-one", "r-text"], "only a true break_glass takes an identity out of its scope"

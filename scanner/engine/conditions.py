@@ -275,14 +275,45 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def same_json_value(value: Any, expected: Any) -> bool:
+    """Equality as JSON has it: true and false are not the numbers 1 and 0 (Python holds True == 1
+    and 1.0 == True, so an attribute of 1 would pass ``equals: true``), and lists and mappings are
+    equal item by item so."""
+    if type(value) is bool or type(expected) is bool:
+        return value is expected
+    if isinstance(expected, list):
+        return (
+            isinstance(value, list | tuple)
+            and len(value) == len(expected)
+            and all(same_json_value(item, want) for item, want in zip(value, expected, strict=True))
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(value, dict)
+            and value.keys() == expected.keys()
+            and all(same_json_value(value[key], want) for key, want in expected.items())
+        )
+    return bool(value == expected)
+
+
+def _holds_item(collection: Any, expected: Any) -> bool:
+    """Whether a collection holds ``expected`` (as ``same_json_value`` has it)."""
+    if isinstance(expected, str):  # only a string equals a string: the set's own test
+        return expected in collection
+    return any(same_json_value(item, expected) for item in collection)
+
+
 def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable[[Any], bool]:
     if op == "equals":
-        return lambda v: v == expected
+        return lambda v: same_json_value(v, expected)
     if op == "in":
         if not isinstance(expected, list):
             raise ConditionError("'in' takes a list", path)
-        options = _options(expected)
-        return lambda v: v in options if not isinstance(v, LIST_OR_DICT) else False
+        truths = frozenset(option for option in expected if type(option) is bool)
+        options = _options([option for option in expected if type(option) is not bool])
+        return lambda v: (
+            (v in truths if type(v) is bool else v in options) if not isinstance(v, LIST_OR_DICT) else False
+        )
     if op in ("gt", "gte", "lt", "lte"):
         if not isinstance(expected, int | float) or isinstance(expected, bool):
             raise ConditionError(f"'{op}' takes a number, got {expected!r}", path)
@@ -298,7 +329,7 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
     if op == "contains":
         if isinstance(expected, str):
             return lambda v: expected in v if isinstance(v, str) else isinstance(v, COLLECTION) and expected in v
-        return lambda v: isinstance(v, COLLECTION) and expected in v
+        return lambda v: isinstance(v, COLLECTION) and _holds_item(v, expected)
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
 
 
@@ -306,13 +337,15 @@ def _partial_test(op: str, expected: Any) -> Callable[[Any], bool | None]:
     """The test over the collected part of a value (tags, or a count as a lower bound): an answer
     only where whatever was not collected cannot change it."""
     if op == "contains":
-        return lambda known: True if _is_collection(known) and expected in known else None
+        return lambda known: True if _is_collection(known) and _holds_item(known, expected) else None
     if op == "exists":  # something collected exists, whatever the rest is
         return lambda known: expected if _is_number(known) or (_is_collection(known) and known) else None
     if op in ("gt", "gte", "lt", "lte") or (op == "equals" and _is_number(expected)):
         return lambda known: _bounded(op, known, None, expected) if _is_number(known) else None
     if op == "equals" and isinstance(expected, list):  # the whole holds at least the part known
-        return lambda known: False if _is_collection(known) and any(i not in expected for i in known) else None
+        return lambda known: (
+            False if _is_collection(known) and any(not _holds_item(expected, i) for i in known) else None
+        )
     return lambda known: None
 
 

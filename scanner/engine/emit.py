@@ -85,9 +85,14 @@ def test_expression(op: str, expected: Any, constant: str, first: str, again: st
     """The test ``op`` of a collected value against ``expected`` (named ``constant`` in the code):
     ``first`` is how the expression reads the value the first time (it may bind ``again``),
     ``again`` how it reads it after. None for an operator not written out here."""
-    if op == "equals":
+    # true and false are no numbers (Python holds True == 1): see conditions.same_json_value
+    if op == "equals" and type(expected) is bool:
+        return f"{first} is {constant}"
+    if op == "equals" and isinstance(expected, NUMBER):
+        return f"({first} == {constant} and type({again}) is not bool)"
+    if op == "equals" and (isinstance(expected, str) or expected is None):
         return f"{first} == {constant}"
-    if op == "in":
+    if op == "in" and all(isinstance(option, str) or option is None for option in expected):
         return f"(not isinstance({first}, LIST_OR_DICT) and {again} in {constant})"
     if op in _ORDERING:
         return f"(isinstance({first}, NUMBER) and not isinstance({again}, bool) and {again} {_ORDERING[op]} {constant})"
@@ -96,9 +101,7 @@ def test_expression(op: str, expected: Any, constant: str, first: str, again: st
     if op == "contains" and isinstance(expected, str):
         in_collection = f"isinstance({again}, COLLECTION) and {constant} in {again}"
         return f"({constant} in {again} if isinstance({first}, str) else {in_collection})"
-    if op == "contains":
-        return f"(isinstance({first}, COLLECTION) and {constant} in {again})"
-    return None
+    return None  # a list or mapping to equal, a list of numbers, a number to contain: a test function
 
 
 _ORDERING = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
