@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from scanner.exact_json import LONG_NUMBER_TOKEN_LENGTH, loads_exactly, may_hold_long_number_token
+from scanner.exact_json import LONG_NUMBER_TOKEN_LENGTH, loads_exactly, may_hold_long_number
 from scanner.inventory_io import RECORD_TYPES
 from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
 from scanner.serialize import from_dict, loader_with
@@ -263,7 +263,7 @@ class ModelReading(LineReading):
 
     def add(self, text: bytes) -> None:
         if not self._exact:  # from the piece where a long number may begin on, every line is looked at
-            self._exact = may_hold_long_number_token(self._tail + text)
+            self._exact = may_hold_long_number(self._tail + text)
             self._tail = (self._tail + text[-LONG_NUMBER_TOKEN_LENGTH:])[-LONG_NUMBER_TOKEN_LENGTH:]
         super().add(text)
 

@@ -265,14 +265,15 @@ def test_integers_beyond_64_bits_read_back_from_the_history_exactly(catalogs, tm
     assert render(store.load(result.scan.id)) == render(result)
 
 
-@pytest.mark.parametrize("window", [64, 1024])
-def test_a_long_number_is_found_wherever_it_falls_in_a_large_text(monkeypatch, window: int) -> None:
-    monkeypatch.setattr(exact_json, "_WINDOW", window)
-    for at in range(0, 3 * window, 7):
-        text = b"x" * at + str(LONG).encode() + b"y" * window
-        assert exact_json.may_hold_long_number(text), at
-    assert not exact_json.may_hold_long_number((b"1" * 18 + b"x") * window), "18 digits in a row at most"
-    assert exact_json.loads_exactly(b'{"n": %d}' % LONG) == {"n": LONG}
+@pytest.mark.parametrize("at", [0, 1, 1000, 70_000, 200_000])
+@pytest.mark.parametrize("number", [LONG, -LONG, 10**30])
+def test_a_long_number_is_found_wherever_it_falls_in_a_text_short_or_long(at: int, number: int) -> None:
+    filler = b'"ab",' * (at // 5)
+    for text in (b"[" + filler + str(number).encode() + b"]", filler + str(number).encode()):
+        assert exact_json.may_hold_long_number(text)
+        assert exact_json.loads_exactly(b"[" + filler + str(number).encode() + b"]")[-1] == number
+    hex_runs = b'{"fingerprint":"a' + b"1234567890" * 3 + b'"},' * 30_000  # a fingerprint's digits
+    assert not exact_json.may_hold_long_number(hex_runs), "no number begins inside a string after a letter"
 
 
 @pytest.mark.parametrize("piece", [5, 19, 20, 4096])
