@@ -230,17 +230,18 @@ def test_a_findings_list_written_again_after_the_one_read_line_by_line_sends_the
     assert read_whole(blob).findings == []
 
 
+@pytest.mark.parametrize(("key", "value"), [(b"scan", b"[]"), (b"score", b'"high"')])
 def test_a_frame_of_the_wrong_shape_under_a_matching_checksum_is_refused_in_one_line(
-    demo_result, cli, tmp_path: Path
+    demo_result, cli, tmp_path: Path, key: bytes, value: bytes
 ) -> None:
     """Before, the frame was made into the model unvalidated: an internal error (exit 4)."""
     text = results_text(demo_result)
-    start = text.index(b' "scan": {')
+    start = text.index(b' "' + key + b'": ')
     end = text.index(b"\n", start)
-    blob = stored([text[:start] + b' "scan": [],' + text[end:]])
+    blob = stored([text[:start] + b' "' + key + b'": ' + value + b"," + text[end:]])
     assert streamed_result(blob, LABEL) is None
     db, store = history_holding(demo_result, tmp_path, results=blob)
-    with pytest.raises(InputError, match="scan"):
+    with pytest.raises(InputError, match=key.decode()):
         store.load(demo_result.scan.id)
     report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
     assert report.exit_code == 2 and "Traceback" not in report.output

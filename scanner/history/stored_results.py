@@ -22,6 +22,7 @@ import orjson
 from scanner.errors import InputError
 from scanner.exact_json import loads_exactly
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
+from scanner.loading import is_valid
 from scanner.model import RESULTS_SCHEMA_VERSION, Inventory, ScanResult
 from scanner.results_io import model_from, results_from_data
 from scanner.results_lines import ModelReading
@@ -82,6 +83,9 @@ def _streamed(stored: bytes, label: Path) -> ScanResult | None:
     inventory = document.pop("inventory", None)
     if not _lists_read(frame, document, inventory, reading.sections, marked):
         return None
+    # the frame is checked (about 1 MB at 100,000 identities); the lines are made as stored, unchecked
+    if not is_valid(document if inventory is None else {**document, "inventory": inventory}, "results"):
+        return None  # read whole and validated, which names what breaks the schema
     try:
         result = results_from_data(document, label, written_by_nhiscan=True)
         if inventory is not None:
