@@ -20,7 +20,7 @@ import orjson
 from scanner.exact_json import LONG_NUMBER_TOKEN_LENGTH, loads_exactly, may_hold_long_number
 from scanner.inventory_io import RECORD_TYPES
 from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
-from scanner.serialize import from_dict, loader_with
+from scanner.serialize import from_dict, kind_of, loader_with
 
 FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's findings list
 LIST_CLOSING = b" ]"
@@ -245,8 +245,8 @@ class ModelReading(LineReading):
     def _shared_evidence(self, evidence: dict[str, Any]) -> dict[str, Any]:
         """Findings whose evidence reads the same share one mapping, as the scan that made them did
         (evidence holding a list or a mapping is kept as it is)."""
-        try:  # with the values' types: 1, 1.0 and true are equal, but not the same evidence
-            return self._evidence.setdefault((*evidence.items(), *map(type, evidence.values())), evidence)
+        try:  # with the values' kinds: 1, 1.0 and true are equal, and 0.0 and -0.0, but not the same evidence
+            return self._evidence.setdefault((*evidence.items(), *map(kind_of, evidence.values())), evidence)
         except TypeError:
             return evidence
 

@@ -30,6 +30,12 @@ T = TypeVar("T")
 Converter = Callable[[Any], Any]
 
 
+def kind_of(value: Any) -> Any:
+    """What tells apart values that Python holds equal but JSON does not (1, 1.0 and true; 0.0
+    and -0.0), for a key that shares equal values: the type, and a float's text."""
+    return repr(value) if type(value) is float else type(value)
+
+
 def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 

@@ -97,8 +97,8 @@ def test_relation_evidence_names_the_offending_records(catalogs) -> None:
 
 
 def test_evidence_that_reads_alike_is_shared_only_with_values_of_the_same_type(catalogs) -> None:
-    """1, 1.0 and true compare equal in Python, but each finding's evidence shows its own record's
-    value (before, the three identities below all showed the first one's 1)."""
+    """1, 1.0 and true compare equal in Python, and 0.0 and -0.0, but each finding's evidence shows
+    its own record's value (before, the first three identities below all showed the first one's 1)."""
     inventory = make_inventory(
         {
             "identities": [
@@ -106,6 +106,8 @@ def test_evidence_that_reads_alike_is_shared_only_with_values_of_the_same_type(c
                 {"uid": "u2", "attributes": {"mfa": True}},
                 {"uid": "u3", "attributes": {"mfa": 1.0}},
                 {"uid": "u4", "attributes": {"mfa": 1}},
+                {"uid": "u5", "attributes": {"mfa": 0.0}},
+                {"uid": "u6", "attributes": {"mfa": -0.0}},
             ]
         }
     )
@@ -113,13 +115,8 @@ def test_evidence_that_reads_alike_is_shared_only_with_values_of_the_same_type(c
     base = control(catalogs, "NHI-OWN-001").control
     compiled = compile_control(replace(base, where=None, require={"field": "attributes.mfa", "equals": "enforced"}))
     findings = evaluate([compiled], ctx).findings
-    shown = [(f.resource.uid, f.evidence["attributes.mfa"]) for f in findings]
-    assert [(uid, value, type(value)) for uid, value in shown] == [
-        ("u1", 1, int),
-        ("u2", True, bool),
-        ("u3", 1.0, float),
-        ("u4", 1, int),
-    ]
+    shown = [(f.resource.uid, repr(f.evidence["attributes.mfa"])) for f in findings]
+    assert shown == [("u1", "1"), ("u2", "True"), ("u3", "1.0"), ("u4", "1"), ("u5", "0.0"), ("u6", "-0.0")]
     assert findings[0].evidence is findings[3].evidence, "evidence of the same values and types is still shared"
 
 

@@ -286,3 +286,20 @@ def test_a_long_number_is_read_exactly_however_the_stored_text_is_cut_into_piece
         reading.add(text[start : start + piece])
     reading.document()
     assert reading.records["identities"][0].attributes["line"] == LONG
+
+
+@pytest.mark.parametrize(("one", "other"), [(0.0, -0.0), (1, True), (1, 1.0), (0, False)])
+def test_evidence_read_back_is_shared_only_between_values_json_tells_apart_from_none(
+    catalogs, one: object, other: object
+) -> None:
+    """Python holds each pair equal; each finding reads back with its own value."""
+    result = run_scan(make_inventory({"identities": [{"uid": "u1"}, {"uid": "u2"}]}), catalogs, ScanOptions())
+    first = result.findings[0]
+    second = next(f for f in result.findings if f.resource.uid != first.resource.uid)
+    first.evidence, second.evidence = {"n": one}, {"n": other}
+    blob = stored_scan(result)
+    streamed = streamed_result(blob, LABEL)
+    assert streamed is not None
+    assert render(streamed) == zlib.decompress(blob[len(STORED_MAGIC) + 32 :]).decode("utf-8")
+    read = [f.evidence["n"] for f in streamed.findings if "n" in f.evidence]
+    assert [repr(value) for value in read] == [repr(one), repr(other)]

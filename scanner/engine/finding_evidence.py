@@ -17,6 +17,7 @@ from scanner.engine.emit import Program
 from scanner.engine.fields import UNKNOWN, Incomplete
 from scanner.engine.messages import PLAIN, json_value
 from scanner.model import Account, Agent, Credential, Grant, Identity, LogSource
+from scanner.serialize import kind_of
 
 MAX_EVIDENCE_ITEMS = 20
 _RECORD_TYPES: dict[type, str] = {
@@ -73,13 +74,10 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
     lines += ["attributes = record.attributes", 'located = attributes and "location" in attributes']
     if not compiled.require.relations:
         # the common case: every value plain, nothing missing, no location; shared by its values
-        # and their types (1, 1.0 and true are equal, but not the same evidence)
-        values = (
-            "("
-            + "".join(f"{value}, " for _, value in entries)
-            + "".join(f"type({value}), " for _, value in entries)
-            + ")"
-        )
+        # and their kinds (1, 1.0 and true are equal, and 0.0 and -0.0, but not the same evidence:
+        # see serialize.kind_of, written out here)
+        kinds = "".join(f"type({value}) if type({value}) is not float else repr({value}), " for _, value in entries)
+        values = "(" + "".join(f"{value}, " for _, value in entries) + kinds + ")"
         listed = " or ".join(f"type({value}) in UNHASHABLE" for _, value in entries) or "False"
         lines += [
             "if not gaps and not located:",
@@ -115,6 +113,8 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
         TypeError=TypeError,
         list=list,
         dict=dict,
+        float=float,
+        repr=repr,
     )
     name = program.function(lines, "record, ctx, shared")
     built: EvidenceBuilder = program.build()[name]
@@ -127,8 +127,8 @@ def _shared_items(evidence: dict[str, Any], shared: dict[Any, Any]) -> dict[str,
     by_items = shared.get(None)
     if by_items is None:
         by_items = shared[None] = {}
-    try:  # with the values' types: 1, 1.0 and true are equal, but not the same evidence
-        return by_items.setdefault((*evidence.items(), *map(type, evidence.values())), evidence)
+    try:  # with the values' kinds: 1, 1.0 and true are equal, and 0.0 and -0.0, but not the same evidence
+        return by_items.setdefault((*evidence.items(), *map(kind_of, evidence.values())), evidence)
     except TypeError:  # a list or mapping among the values (records named, gaps): kept as it is
         return evidence
 
