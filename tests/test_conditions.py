@@ -268,33 +268,49 @@ MIXED = [True, False, 1, 0, 1.0, 0.0, 2, "1", "true", None]
     ("condition", "value", "holds"),
     [
         ({"equals": True}, True, True),
-        ({"equals": True}, 1, False),
-        ({"equals": True}, 1.0, False),
+        ({"equals": True}, False, False),
+        ({"equals": True}, 1, None),
+        ({"equals": True}, 1.0, None),
         ({"equals": True}, "true", False),
-        ({"equals": False}, 0, False),
-        ({"equals": 1}, True, False),
+        ({"equals": True}, None, False),
+        ({"equals": False}, 0, None),
+        ({"equals": 1}, True, None),
         ({"equals": 1}, 1.0, True),
-        ({"equals": 0}, False, False),
-        ({"in": [True]}, 1, False),
-        ({"in": [0, "x"]}, False, False),
+        ({"equals": 1}, "1", False),
+        ({"equals": 0}, False, None),
+        ({"in": [True]}, 1, None),
+        ({"in": [True, 1]}, 1, True),
+        ({"in": [0, "x"]}, False, None),
         ({"in": [0, "x"]}, 0.0, True),
+        ({"in": [0, "x"]}, "y", False),
         ({"in": [1, True]}, True, True),
-        ({"contains": 1}, [True], False),
+        ({"contains": 1}, [True], None),
         ({"contains": 1}, [2, 1], True),
-        ({"contains": True}, [1], False),
+        ({"contains": 1}, [2, "1"], False),
+        ({"contains": True}, [1], None),
         ({"equals": [1, True]}, [1, True], True),
         ({"equals": [1, True]}, [True, 1], False),
         ({"equals": {"a": False}}, {"a": 0}, False),
     ],
 )
 def test_true_and_false_are_not_the_numbers_one_and_zero(condition: dict[str, Any], value: Any, holds: bool) -> None:
-    """As in JSON (Python holds True == 1 == 1.0): before, an attribute of 1 passed ``equals:
-    true``, so an admin role marked ``break_glass: 1`` left a critical control's scope."""
+    """As in JSON (Python holds True == 1 == 1.0). A number where a boolean is compared, or the
+    other way round, is unknown: before, an attribute of 1 passed ``equals: true``, so an admin
+    role marked ``break_glass: 1`` left a critical control's scope; read as false, a trust entry
+    marked ``external: 1`` would leave another's."""
     assert evaluate({"field": "attributes.n", **condition}, person(attributes={"n": value})) is holds
 
 
-def json_equal(value: Any, expected: Any) -> bool:
-    return (type(value) is bool) == (type(expected) is bool) and value == expected
+def json_equality(value: Any, expected: Any) -> bool | None:
+    if (type(value) is bool) != (type(expected) is bool):
+        other = value if type(expected) is bool else expected
+        return None if type(other) in (int, float) else False
+    return value == expected
+
+
+def json_membership(value: Any, options: list[Any]) -> bool | None:
+    answers = [json_equality(value, option) for option in options]
+    return True if True in answers else (None if None in answers else False)
 
 
 @settings(max_examples=300, deadline=None)
@@ -307,11 +323,11 @@ def json_equal(value: Any, expected: Any) -> bool:
 def test_equality_and_membership_over_mixed_types_follow_json(value, expected, options, field) -> None:
     """Compiled straight off the record (``interactive``) or through an accessor (attributes)."""
     identity = person(interactive=value) if field == "interactive" else person(attributes={"n": value})
-    assert evaluate({"field": field, "equals": expected}, identity) is json_equal(value, expected)
-    assert evaluate({"field": field, "in": options}, identity) is any(json_equal(value, o) for o in options)
+    assert evaluate({"field": field, "equals": expected}, identity) is json_equality(value, expected)
+    assert evaluate({"field": field, "in": options}, identity) is json_membership(value, options)
 
 
-def test_an_admin_role_marked_break_glass_by_a_number_stays_in_scope(catalogs) -> None:
+def test_an_admin_role_marked_break_glass_by_a_number_is_unknown_not_out_of_scope(catalogs) -> None:
     from scanner.scan import ScanOptions, run_scan
 
     from .conftest import make_inventory
@@ -323,5 +339,5 @@ def test_an_admin_role_marked_break_glass_by_a_number_stays_in_scope(catalogs) -
     admin = [{"identity_uid": role["uid"], "name": "Admin", "actions": ["*"]} for role in roles]
     inventory = make_inventory({"identities": roles, "grants": admin})
     result = run_scan(inventory, catalogs, ScanOptions())
-    failing = sorted(f.resource.uid for f in result.findings if f.control_id == "NHI-PRIV-001" and f.status == "fail")
-    assert failing == ["r-one", "r-text"], "only a true break_glass takes an identity out of its scope"
+    statuses = {f.resource.uid: f.status for f in result.findings if f.control_id == "NHI-PRIV-001"}
+    assert statuses == {"r-one": "unknown", "r-text": "fail"}, "only a true break_glass takes an identity out of scope"

@@ -296,24 +296,43 @@ def same_json_value(value: Any, expected: Any) -> bool:
     return bool(value == expected)
 
 
-def _holds_item(collection: Any, expected: Any) -> bool:
-    """Whether a collection holds ``expected`` (as ``same_json_value`` has it)."""
+def json_equality(value: Any, expected: Any) -> bool | None:
+    """``same_json_value``, but unknown (None) where one side is a boolean and the other a number:
+    whether a 1 written for true means it cannot be told, and a record must neither pass a control
+    nor leave its scope on a guess."""
+    if (type(value) is bool) is not (type(expected) is bool) and _is_number(
+        value if type(expected) is bool else expected
+    ):
+        return None
+    return same_json_value(value, expected)
+
+
+def _json_membership(value: Any, options: Any) -> bool | None:
+    """Whether ``value`` is among ``options`` (``json_equality`` for each): unknown where it is
+    not, but a boolean or number of the other kind is."""
+    unsure = False
+    for option in options:
+        equal = json_equality(value, option)
+        if equal:
+            return True
+        unsure = unsure or equal is None
+    return None if unsure else False
+
+
+def _holds_item(collection: Any, expected: Any) -> bool | None:
+    """Whether a collection holds ``expected`` (as ``json_equality`` has it)."""
     if isinstance(expected, str):  # only a string equals a string: the set's own test
         return expected in collection
-    return any(same_json_value(item, expected) for item in collection)
+    return _json_membership(expected, collection)
 
 
-def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable[[Any], bool]:
+def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable[[Any], bool | None]:
     if op == "equals":
-        return lambda v: same_json_value(v, expected)
+        return lambda v: json_equality(v, expected)
     if op == "in":
         if not isinstance(expected, list):
             raise ConditionError("'in' takes a list", path)
-        truths = frozenset(option for option in expected if type(option) is bool)
-        options = _options([option for option in expected if type(option) is not bool])
-        return lambda v: (
-            (v in truths if type(v) is bool else v in options) if not isinstance(v, LIST_OR_DICT) else False
-        )
+        return lambda v: False if isinstance(v, LIST_OR_DICT) else _json_membership(v, expected)
     if op in ("gt", "gte", "lt", "lte"):
         if not isinstance(expected, int | float) or isinstance(expected, bool):
             raise ConditionError(f"'{op}' takes a number, got {expected!r}", path)
@@ -344,7 +363,7 @@ def _partial_test(op: str, expected: Any) -> Callable[[Any], bool | None]:
         return lambda known: _bounded(op, known, None, expected) if _is_number(known) else None
     if op == "equals" and isinstance(expected, list):  # the whole holds at least the part known
         return lambda known: (
-            False if _is_collection(known) and any(not _holds_item(expected, i) for i in known) else None
+            False if _is_collection(known) and any(_holds_item(expected, i) is False for i in known) else None
         )
     return lambda known: None
 

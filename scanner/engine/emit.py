@@ -85,11 +85,12 @@ def test_expression(op: str, expected: Any, constant: str, first: str, again: st
     """The test ``op`` of a collected value against ``expected`` (named ``constant`` in the code):
     ``first`` is how the expression reads the value the first time (it may bind ``again``),
     ``again`` how it reads it after. None for an operator not written out here."""
-    # true and false are no numbers (Python holds True == 1): see conditions.same_json_value
+    # true and false are no numbers (Python holds True == 1), and a number where a boolean is
+    # compared, or the other way round, is unknown: see conditions.json_equality
     if op == "equals" and type(expected) is bool:
-        return f"{first} is {constant}"
+        return f"(True if {first} is {constant} else (None if type({again}) in NUMBER else False))"
     if op == "equals" and isinstance(expected, NUMBER):
-        return f"({first} == {constant} and type({again}) is not bool)"
+        return f"(None if type({first}) is bool else {again} == {constant})"
     if op == "equals" and (isinstance(expected, str) or expected is None):
         return f"{first} == {constant}"
     if op == "in" and all(isinstance(option, str) or option is None for option in expected):
