@@ -341,3 +341,19 @@ def test_an_admin_role_marked_break_glass_by_a_number_is_unknown_not_out_of_scop
     result = run_scan(inventory, catalogs, ScanOptions())
     statuses = {f.resource.uid: f.status for f in result.findings if f.control_id == "NHI-PRIV-001"}
     assert statuses == {"r-one": "unknown", "r-text": "fail"}, "only a true break_glass takes an identity out of scope"
+
+
+@pytest.mark.parametrize(
+    ("op", "expected", "known", "answer"),
+    [
+        ("contains", 1, [2, 1], True),
+        ("contains", 1, [True], None),  # not a 1, and what was not collected may hold one
+        ("equals", [2, 3], ["x"], False),  # the whole holds an item the list does not
+        ("equals", [2, 3], [True], None),  # a boolean where numbers are listed: not decided
+        ("equals", [2, 3], [2], None),
+    ],
+)
+def test_a_value_collected_in_part_is_judged_with_the_same_equality(op, expected, known, answer) -> None:
+    from scanner.engine.conditions import _partial_test
+
+    assert _partial_test(op, expected)(known) is answer
