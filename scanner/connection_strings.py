@@ -11,16 +11,22 @@ settings are read too, a few levels deep at most (no driver nests further, and e
 the text again). Text written by hand does not always enclose as drivers read: ``"...;Password="a
 b""`` closes the outer quotes at the inner ones. ``plain_settings`` reads text the simple way,
 split at every ``;``, for whoever must find every secret (a redaction) and not only the ones a
-driver would see.
+driver would see. ``settings_where_they_stand`` reads each enclosed value from where its setting
+begins, whatever encloses it: ``export DB='...;Pwd='a;b';'`` closes the shell's quotes at the
+password's, and ``"...;Pwd={a"b;c};"`` the outer quotes inside the password's braces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _CLOSING = {"{": "}", '"': '"', "'": "'"}
 MAX_NESTING = 3  # connection strings inside enclosed values inside ...
+_ENCLOSED_VALUE = re.compile(r"=[ \t]*[{\"']")  # where an enclosed value begins: Pwd={, Password = "
+_NAME = re.compile(r"[A-Za-z][\w .-]{0,63}")  # a setting's name: Pwd, Pass Word, Shared Access Key, client_secret
+_BEFORE_NAME = ";\"'{}\t\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +98,21 @@ def plain_settings(text: str) -> Iterator[Setting]:
             at += len(value) - len(value.lstrip())
             yield Setting(name.strip(), literal, at, at + len(literal), False)
         start += len(piece) + 1
+
+
+def settings_where_they_stand(text: str, wanted: Callable[[str], bool]) -> Iterator[Setting]:
+    """Each enclosed setting whose name is ``wanted``, its value read from where it begins up to
+    its closing mark, as a driver would read it were the setting's string given alone; the text
+    around it, and what encloses that, does not count. Each wanted value is read once and the text
+    after it searched on, so this is linear in the text whatever it holds."""
+    resume = 0
+    for sign in _ENCLOSED_VALUE.finditer(text):
+        if sign.start() < resume:
+            continue
+        before = text[max(0, sign.start() - 64) : sign.start()]
+        name = before[max(before.rfind(mark) for mark in _BEFORE_NAME) + 1 :].strip()
+        if not _NAME.fullmatch(name) or not wanted(name):
+            continue
+        opening = sign.end() - 1
+        value, _, resume = _enclosed(text, opening + 1, _CLOSING[text[opening]])
+        yield Setting(name, value, opening, resume, True)

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import re2
 
-from scanner.connection_strings import Setting, plain_settings, settings
+from scanner.connection_strings import Setting, plain_settings, settings, settings_where_they_stand
 from scanner.model import Credential
 
 _REFERENCE = re.compile(
@@ -69,11 +69,23 @@ _NOT_A_SECRET_VALUE = re.compile(
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
-_REFERENCE_PART = re.compile(r"[${}<>]")  # a connection string's setting that holds a reference's part
-# the same, in a value its braces or quotes enclosed: {password}, {db.password}, {0:password} (a
-# format's placeholders), {password (a template's {{password}}, its end cut off in prose)
-_ENCLOSED_REFERENCE_PART = re.compile(r"[$<>]|\{[\w.:-]*\}|^\{[\w.:-]*$")
-_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")  # {{ secrets.DB }}, {{.Values.db.password}}: as written, before unescaping
+# A reference's part, which makes a connection string's setting no literal:
+# - a variable: ${VAR}, $(Build.Var), %VAR%, and $VAR or $db_password (one case, as variables are named);
+# - a template's code or placeholder: <%= ENV['DB_PASSWORD'] %>, {% raw %}, {{ secrets.DB }}, <password>;
+# - a format's placeholder: {password}, {db.password}, {DbPassword}, {0}, {0:password};
+# - any of these with its end cut off by prose: ${VAR, {{password, and at the value's start {password,
+#   "{password, <password, {<password.
+# A "$", brace or angle bracket among other characters is a generated password's punctuation
+# (Xk9}mQ2#pL7v, Xk9mQ2pL7v<a, Xk9<mQ2>pL7v): a literal.
+_WORDS = r"[A-Za-z][A-Za-z _.-]*"  # a placeholder's words: your-password, YOUR_PASSWORD, db password
+_FORMAT_FIELD = r"(?:\d+(?::[\w.-]*)?|[a-z_][a-z0-9_.:-]*|[A-Z_][A-Z0-9_.]*|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)"
+_REFERENCE_PART = re.compile(
+    r"\$\{[^{}]*(?:\}|$)|\$\([\w.]+\)|\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)(?!\w)|%[A-Za-z_]\w*%"
+    r"|<%.*?(?:%>|$)|\{%.*?(?:%\}|$)"
+    rf"""|<{_WORDS}>|\{{\{{[^{{}}]*(?:\}}\}}|$)|\{{{_FORMAT_FIELD}\}}|^["'{{]?(?:\{{{_FORMAT_FIELD}|<{_WORDS})$"""
+)
+# {{ secrets.DB }}, {{.Values.db.password}}, {% if prod %}: as written, before unescaping
+_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -280,13 +292,22 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
         scheme = _SCHEME_SEPARATOR.split(token)[-1].lower()  # Bearer, "Authorization":"Bearer, Authorization:Basic
         bearer, basic = scheme == "bearer", scheme == "basic"
-    for setting in _SPACED_SETTING.finditer(prose):  # Server=db;Shared Access Key=X: the words split it
-        literal = setting.group(2).strip(_PUNCTUATION)
-        if _SECRET_WORD.match(setting.group(1).replace(" ", "")) and _literal_setting(literal):
-            yield _found("connection_string_secret", literal, setting.start()), setting.start(2), setting.end(2)
-    for enclosed in _connection_string_literals(prose):  # Pwd={a b;c}, "...;password=a b;": spaces split it too
-        if enclosed.enclosed or enclosed.depth:
-            yield _found("connection_string_secret", enclosed.value, enclosed.start), enclosed.start, enclosed.end
+    for spaced in _SPACED_SETTING.finditer(prose):  # Server=db;Shared Access Key=X: the words split it
+        literal = spaced.group(2).strip(_PUNCTUATION)
+        if _names_setting(spaced.group(1)) and _literal_setting(literal):
+            yield _found("connection_string_secret", literal, spaced.start()), spaced.start(2), spaced.end(2)
+    for setting in _connection_string_literals(prose):  # Pwd={a b;c}, "...;password=a b;": spaces split it too
+        if setting.enclosed or setting.depth or _split_into_words(prose, setting):
+            yield _found("connection_string_secret", setting.value, setting.start), setting.start, setting.end
+
+
+def _split_into_words(text: str, setting: Setting) -> bool:
+    """Whether a connection string's setting in free text is one that the words do not hold whole:
+    its value holds a space or follows one (``Server=db;Password = X``, ``...;Pwd=a b;``), and a
+    setting comes before it (a connection string, not prose that holds a ";")."""
+    spaced = text[setting.start - 1].isspace() or any(character.isspace() for character in setting.value)
+    before = text.rfind(";", 0, setting.start)
+    return spaced and before > 0 and "=" in text[:before]
 
 
 def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
@@ -410,30 +431,34 @@ def _connection_string_secret(value: str) -> FoundSecret | None:
 
 def _connection_string_literals(value: str) -> Iterator[Setting]:
     """Each secret-named setting of a connection string that holds a literal: read as drivers
-    read it, then split at every ``;`` (what a hand-written string encloses wrongly)."""
+    read it, then split at every ``;``, then each enclosed one from where it stands (what a
+    hand-written string encloses wrongly)."""
     split = ";" in value  # else one setting: its value runs to the end, unless enclosed
     if "=" not in value or not (split or "{" in value or '"' in value or "'" in value):
         return
-    for setting in chain(settings(value), plain_settings(value) if split else ()):
+    as_written = settings_where_they_stand(value, _names_setting)
+    for setting in chain(settings(value), plain_settings(value) if split else (), as_written):
         if not split and not setting.enclosed:
             continue
-        named = _SECRET_WORD.match(setting.name.replace(" ", ""))
-        if not named or not _literal_setting(setting.value, setting.enclosed):
+        if not _names_setting(setting.name) or not _literal_setting(setting.value):
             continue
         if not setting.enclosed or not _TEMPLATE.search(value, setting.start, setting.end):
             yield setting
 
 
-def _literal_setting(literal: str, enclosed: bool = False) -> bool:
+def _names_setting(name: str) -> bool:
+    """Whether a connection string's setting is named for a secret (``Pwd``, ``Pass Word``)."""
+    return _SECRET_WORD.match(name.replace(" ", "")) is not None
+
+
+def _literal_setting(literal: str) -> bool:
     """Whether a secret-named setting's value is a literal secret: 8 characters or more, and not a
-    word, a name, a reference, a placeholder or a documentation example. Unlike a named value's,
-    "/", "+" and "=" may be a literal's here: a base64 key (SharedAccessKey). An ``enclosed``
-    value (its braces or quotes taken off) may hold braces of its own (``}}`` in ODBC stands for
-    one); a placeholder inside them (``{{password}}``) is still none."""
-    reference = _ENCLOSED_REFERENCE_PART if enclosed else _REFERENCE_PART
+    word, a name, a reference, a placeholder or a documentation example, nor holding a reference's
+    part (``Pre${SUFFIX}``). Unlike a named value's, "/", "+" and "=" may be a literal's here: a
+    base64 key (SharedAccessKey); and so may "$", braces and angle brackets."""
     literal = literal.strip()
     return len(literal) >= 8 and not (
-        literal.isalpha() or _is_name(literal) or _example_password(literal) or reference.search(literal)
+        literal.isalpha() or _is_name(literal) or _example_password(literal) or _REFERENCE_PART.search(literal)
     )
 
 

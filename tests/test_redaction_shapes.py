@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.redact import REDACTED, redact_text
 from scanner.secret_detection import find_secrets_in_text
@@ -51,6 +53,14 @@ MUST_BE_REDACTED = [
     ),
     ("export DB_CONN='Server=db;User ID=app;Password=Hunt3r Tw0Secret99;'", ["Hunt3r", "Tw0Secret99"]),
     ("PWD='Secr7tK = Vb5Nn4' and more text", ["Secr7tK", "Vb5Nn4"]),  # one setting, enclosed
+    # a generated password's "$", braces and angle brackets are its own, not a reference's
+    ("Server=db;User ID=app;Password=Xk9}mQ2#pL7v;", ["Xk9", "mQ2", "pL7v"]),
+    ('Server=db;User ID=app;Password="Xk9{mQ2}pL7v";', ["Xk9", "mQ2", "pL7v"]),
+    ("Server=db;User ID=app;Password=Xk9$mQ2pL7v<a;", ["Xk9", "mQ2", "pL7v"]),
+    # enclosed as a driver reads it, though what encloses the connection string closes inside it
+    ("export DB='Server=db;User ID=app;PWD='Hunt3r;Tw0Secret99';Database=x;'", ["Hunt3r", "Tw0Secret99"]),
+    ('provider connection string="Server=db;PWD={Hunt3r"Tw0;Secret99};"', ["Hunt3r", "Tw0", "Secret99"]),
+    ('provider connection string="Server=db;Pass Word="Hunt3r;Tw0 Secret99";"', ["Hunt3r", "Tw0", "Secret99"]),
 ]
 
 # texts the detector reports nothing in; redaction leaves them as they are
@@ -64,6 +74,10 @@ MUST_STAY = [
     "Rotate the API key quarterly; the token expires daily.",
     "key: arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666",
     "next_token: eyJwYWdlIjogMn0",
+    "Server=db;User ID=u;Password=<%= ENV['DB_PASSWORD'] %>;",
+    "Server=db;User ID=u;Password=#{DbPassword}#;",
+    "Server=db;User ID=u;Password=${env:DB_PASSWORD};",
+    "Server=db;User ID=u;Password=$env:DB_PASSWORD;",
 ]
 
 
@@ -215,3 +229,60 @@ def test_a_connection_string_enclosed_by_hand_as_no_driver_reads_it_is_still_red
     assert find_secret(text) is not None
     redacted = redact_text(text)
     assert [secret for secret in secrets if secret in redacted] == []
+
+
+# A generated password: parts a reader could recognise, joined by what passwords and drivers hold
+_PART = st.tuples(
+    st.sampled_from("ABCDEFGHJKLMNPQRSTUVWXYZ"),
+    st.sampled_from("abcdefghijkmnopqrstuvwxyz"),
+    st.sampled_from("23456789"),
+    st.text("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", min_size=5, max_size=5),
+).map("".join)
+_JOINS = [";", " ", "=", ",", "  ", "; ", " = ", "{", "}", '"', "'", "$", "<", ">", "#"]
+_ENCLOSURES = [("{", "}"), ('"', '"'), ("'", "'"), ("", "")]
+_NAMES = ["Password", "Pwd", "PWD", "Pass Word", "password", "AccountKey", "SharedAccessKey"]
+
+
+@st.composite
+def _connection_strings(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A connection string holding a password as a driver reads it (enclosed when it holds a
+    ";" or begins with an enclosing mark, its closing mark doubled inside), in a text around it."""
+    opening, closing = draw(st.sampled_from(_ENCLOSURES))
+    parts = draw(st.lists(_PART, min_size=1, max_size=4))
+    password = parts[0]
+    for part in parts[1:]:
+        join = draw(st.sampled_from(_JOINS))
+        if not opening:
+            join = join.replace(";", " ")  # a driver ends an unenclosed value at its ";"
+        password += join.replace(closing, closing * 2) if closing else join
+        password += part
+    name, space = draw(st.sampled_from(_NAMES)), draw(st.sampled_from(["", " "]))
+    tail = draw(st.sampled_from(["", ";", ";Database=x;", ";Encrypt=yes"]))
+    setting = f"Server=db;User ID=app;{name}{space}={space}{opening}{password}{closing}{tail}"
+    around = draw(st.sampled_from(["{}", 'metadata=res://*/M.csdl;provider connection string="{}"',
+                                   "export DB='{}'", "Connects with {} nightly"]))  # fmt: skip
+    return around.format(setting), parts
+
+
+@settings(max_examples=400, deadline=None)
+@given(_connection_strings())
+def test_no_part_of_a_connection_string_s_password_is_left_whatever_it_holds_or_encloses_it(
+    case: tuple[str, list[str]],
+) -> None:
+    """Each part of the password is taken out, and the detector reports it: whether the password
+    holds a driver's separators or a reference's punctuation, and whether the text around the
+    connection string encloses it as a driver would or, by hand, closes inside the password."""
+    text, parts = case
+    redacted = redact_text(text)
+    assert [part for part in parts if part in redacted] == []
+    assert find_secrets_in_text(text) != []
+
+
+def test_settings_read_where_they_stand_take_linear_time_on_a_megabyte_of_unclosed_values() -> None:
+    import time
+
+    for text in ("Pwd='a;" * 150_000, 'x;Password="Hunt3rTw0;' * 50_000 + "Pwd={" * 100_000):
+        started = time.monotonic()
+        redacted = redact_text(text)
+        assert time.monotonic() - started < 15
+        assert "Hunt3r" not in redacted

@@ -46,6 +46,8 @@ FOUND = [
     (f"jdbc:sqlserver://db.internal:1433;databaseName=app;user=app;password={PASSWORD};",
      "connection_string_secret", PASSWORD),
     (f"User ID=u; Password={PASSWORD}; Encrypt=True", "secret_parameter", PASSWORD),
+    (f"Server=db;User ID=u;Password = {PASSWORD};Database=d", "connection_string_secret", PASSWORD),
+    (f"Server=db;User ID=u;Pwd=Hunt3r {PASSWORD};Database=d", "connection_string_secret", PASSWORD),
     # ... enclosed, as ODBC (braces, "}}" for "}") and ADO.NET (quotes) write a value holding ";"
     (f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:db,1433;Uid=app;Pwd={{{PASSWORD};x}};Encrypt=yes;",
      "connection_string_secret", PASSWORD),
@@ -204,6 +206,12 @@ def test_a_reference_placeholder_or_example_in_free_text_is_not_a_secret(text: s
         (f"export DB_CONN='Server=db;User ID=app;Password={PASSWORD};'", "connection_string_secret"),
         (f"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=x;SharedAccessKey={SERVICE_BUS_KEY}",
          "connection_string_secret"),
+        # a generated password's "$", braces and angle brackets are its own, not a reference's
+        ("Server=db;User ID=app;Password=Xk9}mQ2#pL7v;", "connection_string_secret"),
+        ('Server=db;User ID=app;Password="Xk9{mQ2}pL7v";', "connection_string_secret"),
+        ("Server=db;User ID=app;Password=Xk9$mQ2<pL7v>;", "connection_string_secret"),
+        # enclosed where it stands, though the shell's quotes close inside it
+        ("export DB='Server=db;User ID=app;PWD='Xk9;mQ2pL7v';'", "connection_string_secret"),
         (f"postgres://app:{URL_PASSWORD}@db.internal:5432/app", "url_credentials"),
         (GITHUB_PAT, "github_token"),
         (f"GITHUB_TOKEN={GITHUB_PAT}", "github_token"),
@@ -231,6 +239,13 @@ def test_a_configured_value_holding_a_credential_is_found(value: str, detector: 
         'Server=db;Password="{0:password}";',
         "Server=db;Pwd={your_password};",
         'provider connection string="data source=db;password=${DB_PASSWORD};"',
+        # variables and templates of other tools
+        "Server=db;Password=<%= ENV['DB_PASSWORD'] %>;",
+        "Server=db;Password=#{DbPassword}#;",
+        "Server=db;Password=$env:DB_PASSWORD;",
+        "Server=db;Password=${env:DB_PASSWORD};",
+        "Server=db;Password=$(DbPassword);",
+        "Server=db;Password={% if prod %}{{ db_password }}{% endif %};",
     ],
 )
 def test_a_configured_value_holding_an_example_or_reference_is_not_a_secret(value: str) -> None:
