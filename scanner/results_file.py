@@ -25,10 +25,9 @@ from scanner.gc_pause import FREEZE_FROM_FINDINGS
 from scanner.loading import MAX_DEPTH, is_valid, validate
 from scanner.model import Finding, ScanResult
 from scanner.results_io import checked_document, load_results, model_from, unreadable_as_input
-from scanner.results_lines import LayoutError, ModelReading
+from scanner.results_lines import CHECKED_AT_ONCE, LayoutError, ModelReading
 from scanner.streamed_json import LineChecks, parsed_frame, parsed_line, read_line_by_line
 
-_BATCH = 5000  # items checked against the schema at once
 # how deep a finding line's value may nest: the document, then the findings list, hold it
 _FINDING_DEPTH = MAX_DEPTH - 2
 _RECORD_DEPTH = MAX_DEPTH - 3  # the document, the inventory, its section
@@ -146,14 +145,14 @@ class _CheckedReading(LineChecks, ModelReading):
     def finding_line(self, line: bytes) -> None:
         self._findings_batch.append(self._parsed(line, _FINDING_DEPTH))
         self._findings_lines.append(line)
-        if len(self._findings_batch) >= _BATCH:
+        if len(self._findings_batch) >= CHECKED_AT_ONCE:
             self._check_findings()
 
     def record_line(self, section: str, line: bytes) -> None:
         if section != self._records_section:
             self._records_section, self._records_done = section, 0
         self._records_batch.append(self._parsed(line, _RECORD_DEPTH))
-        if len(self._records_batch) >= _BATCH:
+        if len(self._records_batch) >= CHECKED_AT_ONCE:
             self._check_records()
 
     def list_closed(self) -> None:

@@ -19,6 +19,7 @@ import orjson
 
 from scanner.exact_json import LONG_NUMBER_TOKEN_LENGTH, loads_exactly, may_hold_long_number
 from scanner.inventory_io import RECORD_TYPES
+from scanner.loading import is_valid
 from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
 from scanner.serialize import from_dict, kind_of, loader_with
 
@@ -220,7 +221,10 @@ def section_opened(line: bytes, opening: tuple[bytes, bytes] = SECTION_OPENING) 
 
 class ModelReading(LineReading):
     """The frame kept; the findings and records in it made into the model as their lines arrive
-    (the text is trusted: see ``results_file`` for a file's)."""
+    (see ``results_file`` for a file's). The lines are checked against the schema a batch at a
+    time, with its compiled validator, before they are made; a batch that breaks it raises
+    ValueError: whoever can write the history can store any text under a checksum that matches
+    it, and the caller then reads the text whole and validated, which names what broke it."""
 
     def __init__(self, marker: bytes | None = None) -> None:
         super().__init__(marker)
@@ -231,6 +235,9 @@ class ModelReading(LineReading):
         self._record: Callable[[dict[str, Any]], Any] = dict
         self._resources: dict[tuple[tuple[str, Any], ...], ResourceRef] = {}
         self._evidence: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._findings_unchecked: list[Any] = []  # parsed, not yet checked against the schema
+        self._records_unchecked: list[Any] = []
+        self._section_unchecked = ""
         self._finding = loader_with(
             Finding,
             {
@@ -272,10 +279,34 @@ class ModelReading(LineReading):
         return loads_exactly(line) if self._exact else orjson.loads(line)
 
     def finding_line(self, line: bytes) -> None:
-        self.findings.append(self._finding(self._loaded(line)))
+        self._findings_unchecked.append(self._loaded(line))
+        if len(self._findings_unchecked) >= CHECKED_AT_ONCE:
+            self._make_findings_checked()
 
     def record_line(self, section: str, line: bytes) -> None:
-        self.make_record(section, self._loaded(line))
+        if section != self._section_unchecked:
+            self._make_records_checked()
+            self._section_unchecked = section
+        self._records_unchecked.append(self._loaded(line))
+        if len(self._records_unchecked) >= CHECKED_AT_ONCE:
+            self._make_records_checked()
+
+    def list_closed(self) -> None:
+        self._make_findings_checked()
+        self._make_records_checked()
+
+    def _make_findings_checked(self) -> None:
+        batch, self._findings_unchecked = self._findings_unchecked, []
+        if batch:
+            _check(batch, "results#/properties/findings")
+            self.make_findings(batch)
+
+    def _make_records_checked(self) -> None:
+        batch, self._records_unchecked = self._records_unchecked, []
+        if batch:
+            _check(batch, f"inventory#/properties/{self._section_unchecked}")
+            for data in batch:
+                self.make_record(self._section_unchecked, data)
 
     def make_findings(self, items: list[dict[str, Any]]) -> None:
         self.findings.extend(map(self._finding, items))
@@ -286,3 +317,11 @@ class ModelReading(LineReading):
             records = self.records[section] = []
             self._record = loader_with(RECORD_TYPES[section], {})
         records.append(self._record(data))
+
+
+CHECKED_AT_ONCE = 5000  # lines checked against the schema at once
+
+
+def _check(batch: list[Any], schema: str) -> None:
+    if not is_valid(batch, schema):
+        raise ValueError(f"lines that break the schema ({schema})")

@@ -303,3 +303,55 @@ def test_evidence_read_back_is_shared_only_between_values_json_tells_apart_from_
     assert render(streamed) == zlib.decompress(blob[len(STORED_MAGIC) + 32 :]).decode("utf-8")
     read = [f.evidence["n"] for f in streamed.findings if "n" in f.evidence]
     assert [repr(value) for value in read] == [repr(one), repr(other)]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("message", 5), ("severity", None), ("frameworks", ["x"]), ("new", "yes"), ("evidence", [])]
+)
+def test_a_finding_line_of_the_wrong_types_under_a_matching_checksum_is_refused_in_one_line(
+    demo_result, cli, tmp_path: Path, key: str, value: object
+) -> None:
+    """Before, such a line was made into the model as stored: "message": 5 was written into a
+    results.json its own schema refuses, and "severity": null stopped the SARIF with an internal
+    error (exit 4). Lines are now checked against the schema a batch at a time."""
+    text = results_text(demo_result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    finding = orjson.loads(text[opening : text.index(b"\n", opening)].rstrip(b","))
+    blob = stored_with_a_finding_line(demo_result, b"  " + orjson.dumps({**finding, key: value}) + b",\n")
+    assert streamed_result(blob, LABEL) is None
+    db, store = history_holding(demo_result, tmp_path, results=blob)
+    with pytest.raises(InputError, match=r"findings\[0\]"):
+        store.load(demo_result.scan.id)
+    for format_ in ("json", "sarif"):
+        report = cli("report", demo_result.scan.id, "--db", db, "--format", format_, "-o", str(tmp_path / format_))
+        assert report.exit_code == 2 and "Traceback" not in report.output
+
+
+@pytest.mark.parametrize(("key", "value"), [("name", 5), ("kind", None), ("attributes", []), ("password", "x")])
+def test_an_inventory_record_line_of_the_wrong_types_under_a_matching_checksum_is_refused_in_one_line(
+    demo_result, cli, tmp_path: Path, key: str, value: object
+) -> None:
+    text = results_text(demo_result)
+    opening = text.index(b'   "identities": [\n') + len(b'   "identities": [\n')
+    record = orjson.loads(text[opening : text.index(b"\n", opening)].rstrip(b","))
+    blob = stored([text[:opening] + b"    " + orjson.dumps({**record, key: value}) + b",\n" + text[opening:]])
+    assert streamed_result(blob, LABEL) is None
+    db, store = history_holding(demo_result, tmp_path, results=blob)
+    with pytest.raises(InputError, match=r"identities\[0\]"):
+        store.load(demo_result.scan.id)
+    report = cli("report", demo_result.scan.id, "--db", db, "--format", "html", "-o", str(tmp_path / "html"))
+    assert report.exit_code == 2 and "Traceback" not in report.output
+
+
+def test_a_stored_scan_larger_than_one_batch_is_read_line_by_line(catalogs) -> None:
+    """Lines are checked a batch at a time: a scan of several batches of findings and records reads
+    back as it was written, every batch made."""
+    from benchmarks.synthetic import build
+    from scanner.results_lines import CHECKED_AT_ONCE
+
+    result = run_scan(build(2000, seed=11), catalogs, ScanOptions())
+    assert len(result.findings) > 2 * CHECKED_AT_ONCE
+    assert result.inventory is not None and len(result.inventory.credentials) > CHECKED_AT_ONCE
+    read = streamed_result(stored_scan(result), LABEL)
+    assert read is not None
+    assert orjson.loads(render(read)) == orjson.loads(render(result))
