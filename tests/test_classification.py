@@ -36,6 +36,10 @@ def aws(kind: str, **fields: object) -> Identity:
             "Identity Center",
         ),
         (aws("role", attributes={"trust": SSO_TRUST}), HUMAN, "SAML"),
+        (aws("role", attributes={"service_linked": True, "trust": SSO_TRUST}), NON_HUMAN, "service-linked"),
+        # an inventory file's "false" or 1 is not true: the role is classed from its trust policy
+        (aws("role", attributes={"service_linked": "false", "trust": SSO_TRUST}), HUMAN, "SAML"),
+        (aws("role", attributes={"service_linked": 1}), UNCLASSIFIED, "no trust policy"),
         (aws("role", attributes={"human_evidence": "an SSO reserved role"}), HUMAN, "SSO reserved"),
         (
             aws("role", attributes={"trust": [{"principal": "lambda.amazonaws.com", "principal_type": "service"}]}),

@@ -98,7 +98,7 @@ def _aws_role(identity: Identity) -> Classification:
     path = str(identity.attributes.get("path") or "")
     if path.startswith(SSO_ROLE_PATH) or identity.name.startswith(SSO_ROLE_PREFIX):
         return Classification(HUMAN, "an IAM Identity Center permission-set role: people sign in to it through SSO")
-    if identity.attributes.get("service_linked"):
+    if identity.attributes.get("service_linked") is True:  # as mfa: "false" or 1 in a file is no evidence
         return Classification(NON_HUMAN, "a service-linked role, assumed only by its AWS service")
     if "attributes.trust" in identity.unknown or "trust" in identity.unknown:
         return Classification(UNCLASSIFIED, "its trust policy was not collected")
