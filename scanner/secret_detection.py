@@ -69,20 +69,21 @@ _NOT_A_SECRET_VALUE = re.compile(
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
-# A reference's part, which makes a connection string's setting no literal:
-# - a variable: ${VAR}, $(Build.Var), %VAR%, and $VAR or $db_password (one case, as variables are named);
-# - a template's code or placeholder: <%= ENV['DB_PASSWORD'] %>, {% raw %}, {{ secrets.DB }}, <password>;
-# - a format's placeholder: {password}, {db.password}, {DbPassword}, {0}, {0:password};
-# - any of these with its end cut off by prose: ${VAR, {{password, and at the value's start {password,
-#   "{password, <password, {<password.
-# A "$", brace or angle bracket among other characters is a generated password's punctuation
-# (Xk9}mQ2#pL7v, Xk9mQ2pL7v<a, Xk9<mQ2>pL7v): a literal.
-_WORDS = r"[A-Za-z][A-Za-z _.-]*"  # a placeholder's words: your-password, YOUR_PASSWORD, db password
-_FORMAT_FIELD = r"(?:\d+(?::[\w.-]*)?|[a-z_][a-z0-9_.:-]*|[A-Z_][A-Z0-9_.]*|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)"
+# A reference, which makes a connection string's setting no literal:
+# - anywhere in its value, a form no password is written in: ${VAR}, $(VAR), $(cat file), $[var],
+#   #{Var}, %{Var}, {{ template }}, {% tag %}, <% code %>, <<VAR>>;
+# - a value that begins with one of these, its end cut off by prose or not (${VAR, {{password);
+# - the whole value: $VAR, $env:VAR, $Secrets.Var, %VAR%, <password>, a placeholder in braces
+#   ({password}, {0:password}, {config.Password}, {os.environ['DB_PASSWORD']}), its end cut off or not.
+# A "$", "%", brace or angle bracket among a value's other characters is a generated password's
+# punctuation (Xk9}mQ2#pL7v, Xk9$a!mQ2, Xk9%mQ2%pL7v, Xk9<AB>mQ2, Xk9{{mQ2): a literal. Each form is
+# bounded by its own marks, so a search takes linear time whatever the value holds.
+_OPENER = r"\$[{(\[]|#\{|%\{|\{\{|\{%|<%|<<"
+_WHOLE_REFERENCE = r"\$[A-Za-z_]\w*(?:[:.][A-Za-z_]\w*)*|%[A-Za-z_]\w*%|<[A-Za-z][A-Za-z _.-]*>?|\{[\w.:'\"\[\]()-]*\}?"
 _REFERENCE_PART = re.compile(
-    r"\$\{[^{}]*(?:\}|$)|\$\([\w.]+\)|\$(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)(?!\w)|%[A-Za-z_]\w*%"
-    r"|<%.*?(?:%>|$)|\{%.*?(?:%\}|$)"
-    rf"""|<{_WORDS}>|\{{\{{[^{{}}]*(?:\}}\}}|$)|\{{{_FORMAT_FIELD}\}}|^["'{{]?(?:\{{{_FORMAT_FIELD}|<{_WORDS})$"""
+    r"\$\{[^{}]*\}|\$\([^()]*\)|\$\[[^\[\]]*\]|#\{[^{}]*\}|%\{[^{}]*\}|\{\{[^{}]*\}\}|\{%[^%]*%\}|<%[^%]*%>"
+    r"|<<[\w .:-]+>>"
+    rf"""|^["'{{]?(?:{_OPENER})|^["'{{]?(?:{_WHOLE_REFERENCE})["'}}]?$"""
 )
 # {{ secrets.DB }}, {{.Values.db.password}}, {% if prod %}: as written, before unescaping
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
@@ -296,18 +297,21 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         literal = spaced.group(2).strip(_PUNCTUATION)
         if _names_setting(spaced.group(1)) and _literal_setting(literal):
             yield _found("connection_string_secret", literal, spaced.start()), spaced.start(2), spaced.end(2)
+    first_sign = prose.find("=")
     for setting in _connection_string_literals(prose):  # Pwd={a b;c}, "...;password=a b;": spaces split it too
-        if setting.enclosed or setting.depth or _split_into_words(prose, setting):
+        if setting.enclosed or setting.depth or _spaced_from_its_name(prose, setting, first_sign):
             yield _found("connection_string_secret", setting.value, setting.start), setting.start, setting.end
 
 
-def _split_into_words(text: str, setting: Setting) -> bool:
-    """Whether a connection string's setting in free text is one that the words do not hold whole:
-    its value holds a space or follows one (``Server=db;Password = X``, ``...;Pwd=a b;``), and a
-    setting comes before it (a connection string, not prose that holds a ";")."""
-    spaced = text[setting.start - 1].isspace() or any(character.isspace() for character in setting.value)
-    before = text.rfind(";", 0, setting.start)
-    return spaced and before > 0 and "=" in text[:before]
+def _spaced_from_its_name(text: str, setting: Setting, first_sign: int) -> bool:
+    """Whether a connection string's setting in free text is one the words do not hold whole: a
+    value of one word after a spaced sign (``Server=db;Password = X``), after another setting (a
+    connection string, not prose that holds a ";"). An enclosed value is read as such; a value of
+    several words there is as likely prose (``Password = stored in Key Vault``)."""
+    value = setting.value
+    if not value or not text[setting.start - 1].isspace() or value[0] in "{\"'":
+        return False
+    return not any(character.isspace() for character in value) and 0 <= first_sign < text.rfind(";", 0, setting.start)
 
 
 def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
@@ -451,14 +455,22 @@ def _names_setting(name: str) -> bool:
     return _SECRET_WORD.match(name.replace(" ", "")) is not None
 
 
+_PUBLIC_KEY = re.compile(r"^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA")
+
+
 def _literal_setting(literal: str) -> bool:
     """Whether a secret-named setting's value is a literal secret: 8 characters or more, and not a
     word, a name, a reference, a placeholder or a documentation example, nor holding a reference's
     part (``Pre${SUFFIX}``). Unlike a named value's, "/", "+" and "=" may be a literal's here: a
-    base64 key (SharedAccessKey); and so may "$", braces and angle brackets."""
+    base64 key (SharedAccessKey); and so may "$", braces and angle brackets. An SSH public key is
+    none either."""
     literal = literal.strip()
     return len(literal) >= 8 and not (
-        literal.isalpha() or _is_name(literal) or _example_password(literal) or _REFERENCE_PART.search(literal)
+        literal.isalpha()
+        or _is_name(literal)
+        or _example_password(literal)
+        or _REFERENCE_PART.search(literal)
+        or _PUBLIC_KEY.match(literal)  # a public key (an authorized_keys line) is no secret
     )
 
 
