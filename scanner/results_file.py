@@ -24,7 +24,13 @@ from scanner.errors import InputError
 from scanner.gc_pause import FREEZE_FROM_FINDINGS
 from scanner.loading import MAX_DEPTH, is_valid, validate
 from scanner.model import Finding, ScanResult
-from scanner.results_io import checked_document, load_results, model_from, unreadable_as_input
+from scanner.results_io import (
+    check_findings_controls,
+    checked_document,
+    load_results,
+    model_from,
+    unreadable_as_input,
+)
 from scanner.results_lines import CHECKED_AT_ONCE, LayoutError, ModelReading
 from scanner.streamed_json import LineChecks, parsed_frame, parsed_line, read_line_by_line
 
@@ -127,6 +133,7 @@ def _result(reading: _CheckedReading, frame_text: bytes, path: Path) -> ScanResu
     if result.inventory is not None:
         for section, records in reading.records.items():
             setattr(result.inventory, section, records)
+    check_findings_controls(result, path)
     return result
 
 

@@ -24,7 +24,24 @@ def load_results(path: Path) -> ScanResult:
 
 def results_from_data(data: object, path: Path, written_by_nhiscan: bool = False) -> ScanResult:
     """A ScanResult from a results.json document (see ``checked_document``)."""
-    return model_from(ScanResult, checked_document(data, path, written_by_nhiscan), path)
+    result = model_from(ScanResult, checked_document(data, path, written_by_nhiscan), path)
+    check_findings_controls(result, path)
+    return result
+
+
+def check_findings_controls(result: ScanResult, path: Path) -> None:
+    """Each finding is of a control the results list: the reports look each one's up. The schema
+    cannot say so, and a results.json written by hand, or stored under a recomputed checksum, may
+    hold a finding of none (before, the SARIF stopped with an internal error)."""
+    listed = {control.id for control in result.controls}
+    if {finding.control_id for finding in result.findings} <= listed:
+        return
+    index, finding = next((i, f) for i, f in enumerate(result.findings) if f.control_id not in listed)
+    raise InputError(
+        f"a finding of a control the results do not list ({finding.control_id})",
+        str(path),
+        f"$.findings[{index}].control_id",
+    )
 
 
 def model_from(cls: type[T], data: dict[str, Any], path: Path) -> T:

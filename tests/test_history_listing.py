@@ -36,10 +36,9 @@ def demo_result(catalogs) -> ScanResult:
 def _store(tmp_path: Path, result: ScanResult, groups: list[str | None]) -> str:
     url = f"sqlite:///{tmp_path / 'history.db'}"
     store = HistoryStore(url)
-    document = render(result)
     for group in groups:
         copy = dataclasses.replace(result, scan=dataclasses.replace(result.scan, id=str(uuid.uuid4())))
-        store.save(copy, document, group)
+        store.save(copy, render(copy), group)  # stored results are their own scan's (see HistoryStore.load)
     return url
 
 

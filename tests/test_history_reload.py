@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from scanner import exact_json
 from scanner.errors import InputError
@@ -355,3 +355,69 @@ def test_a_stored_scan_larger_than_one_batch_is_read_line_by_line(catalogs) -> N
     read = streamed_result(stored_scan(result), LABEL)
     assert read is not None
     assert orjson.loads(render(read)) == orjson.loads(render(result))
+
+
+def test_a_finding_of_a_control_the_stored_results_do_not_list_is_refused_in_one_line(
+    demo_result, cli, tmp_path: Path
+) -> None:
+    text = results_text(demo_result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    finding = orjson.loads(text[opening : text.index(b"\n", opening)].rstrip(b","))
+    blob = stored_with_a_finding_line(demo_result, b"  " + orjson.dumps({**finding, "control_id": "NOPE-999"}) + b",\n")
+    assert streamed_result(blob, LABEL) is None
+    db, store = history_holding(demo_result, tmp_path, results=blob)
+    with pytest.raises(InputError, match="NOPE-999"):
+        store.load(demo_result.scan.id)
+    report = cli("report", demo_result.scan.id, "--db", db, "--format", "sarif", "-o", str(tmp_path / "out"))
+    assert report.exit_code == 2 and "Traceback" not in report.output
+
+
+def test_stored_results_holding_a_number_no_reader_takes_are_refused_in_one_line(
+    demo_result, cli, tmp_path: Path
+) -> None:
+    """A number of 5,000 digits, past what Python turns into an integer: before, an internal error
+    (exit 4)."""
+    value = b"9" * 5000
+    text = results_text(demo_result)
+    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
+    line = text[opening : text.index(b"\n", opening)]
+    forged = line.replace(b'"evidence":{', b'"evidence":{"n":' + value + b",", 1)
+    assert forged != line
+    blob = stored([text[:opening] + forged + b"\n" + text[opening:]])
+    db, store = history_holding(demo_result, tmp_path, results=blob)
+    with pytest.raises(InputError, match="stored results nhiscan does not read"):
+        store.load(demo_result.scan.id)
+    report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
+    assert report.exit_code == 2 and "Traceback" not in report.output
+
+
+def test_results_summary_and_drift_index_stored_under_another_scan_s_row_are_not_taken_for_its_own(
+    catalogs, cli, tmp_path: Path
+) -> None:
+    """A checksum does not tie stored text to its row: anyone who can write the database could copy
+    one scan's results, summary or drift index into another's row. Before, the report was the
+    other scan's, and a diff of the two showed no drift (hiding the new scan's new failures)."""
+    older = run_scan(make_inventory({"identities": [{"uid": "a"}]}), catalogs, ScanOptions())
+    newer = run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions())
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    store = HistoryStore(db)
+    store.save(older, render(older))
+    store.save(newer, render(newer))
+    honest = cli("diff", older.scan.id, newer.scan.id, "--db", db, "-o", str(tmp_path / "honest.json"))
+    assert honest.exit_code == 0, honest.output
+    with store.engine.begin() as connection:
+        copied = connection.execute(select(scans).where(scans.c.id == older.scan.id)).mappings().one()
+        for column in ("executive", "drift_index"):
+            connection.execute(update(scans).where(scans.c.id == newer.scan.id).values({column: copied[column]}))
+    assert store.load_summary(newer.scan.id) is None
+    assert store.drift_side(newer.scan.id) is None
+    drift = cli("diff", older.scan.id, newer.scan.id, "--db", db, "-o", str(tmp_path / "drift.json"))
+    assert drift.exit_code == 0 and drift.output == honest.output  # read from the results, which are its own
+    assert (tmp_path / "drift.json").read_bytes() == (tmp_path / "honest.json").read_bytes()
+    with store.engine.begin() as connection:
+        connection.execute(update(scans).where(scans.c.id == newer.scan.id).values(results=copied["results"]))
+    with pytest.raises(InputError, match=f"another scan's \\({older.scan.id}\\)"):
+        store.load(newer.scan.id)
+    report = cli("report", newer.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
+    assert report.exit_code == 2 and "another scan's" in report.output
+    assert cli("diff", older.scan.id, newer.scan.id, "--db", db).exit_code == 2

@@ -409,3 +409,20 @@ def test_a_last_line_with_no_newline_after_it_is_read_as_every_other_line(
     assert streamed is not None and streamed.inventory is not None and demo_result.inventory is not None
     assert streamed.inventory.log_sources == demo_result.inventory.log_sources
     assert streamed.inventory.log_sources
+
+
+def test_a_finding_of_a_control_the_results_do_not_list_is_refused_naming_it(demo_result, cli, tmp_path: Path) -> None:
+    """The schema cannot say it; the reports look each finding's control up (before, the SARIF
+    stopped with an internal error, exit 4). Both ways of reading refuse it, in one line."""
+    text = render(demo_result)
+    opening = text.index(FINDINGS_OPENING) + len(FINDINGS_OPENING)
+    finding = json.loads(text[opening : text.index("\n", opening)].rstrip(","))
+    line = json.dumps({**finding, "control_id": "NOPE-999"}) + ",\n"
+    path = written(tmp_path, text[:opening] + "  " + line + text[opening:])
+    for read in (load_results_file, load_results):
+        with pytest.raises(InputError, match="NOPE-999") as refused:
+            read(path)
+        assert refused.value.location == "$.findings[0].control_id"
+    report = cli("report", str(path), "--format", "sarif", "-o", str(tmp_path / "out"))
+    assert report.exit_code == 2 and "Traceback" not in report.output
+    assert not (tmp_path / "out" / "results.sarif").exists()

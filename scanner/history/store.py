@@ -158,6 +158,24 @@ def _unpack(data: bytes) -> tuple[bytes, bool]:
     return text_bytes, checksum is not None and hashlib.sha256(text_bytes).digest() == checksum
 
 
+def _parsed(text: bytes, label: Path) -> Any:
+    """Stored results parsed, or one line saying why they cannot be: text stored under a checksum
+    that matches it may still be no JSON nhiscan reads (a number of thousands of digits, nesting
+    past the limit)."""
+    try:
+        return loads_exactly(text)
+    except ValueError as exc:  # UntrustedJSONError, a JSON or UTF-8 decoding error
+        raise InputError(f"stored results nhiscan does not read: {exc}", str(label)) from None
+
+
+def _its_own(stored_id: str, scan_id: str, label: Path) -> None:
+    """Stored results, summary or drift index must be their row's scan's: a checksum shows that a
+    stored text is what was stored, and anyone who can write the database could store another
+    scan's under this row (a report of the wrong scan, a diff that hides its new failures)."""
+    if stored_id != scan_id:
+        raise InputError(f"the stored results are another scan's ({stored_id})", str(label))
+
+
 @contextmanager
 def _unreadable_as_none() -> Iterator[None]:
     """A stored part whose checksum matches but whose shape this nhiscan does not read (written by
@@ -479,29 +497,38 @@ class HistoryStore:
     @_guarded
     def load(self, scan_id: str) -> ScanResult:
         """A stored scan's results: read as they are inflated when they are exactly what this
-        nhiscan stored (see stored_results), otherwise parsed whole and validated."""
+        nhiscan stored (see stored_results), otherwise parsed whole and validated. They must be
+        the row's own scan: a checksum does not tie them to it (see ``_its_own``)."""
+        scan_id = self._full_id(scan_id)
         stored = self._stored(scan_id, scans.c.results)
         label = Path(f"history:{scan_id}")
-        streamed = streamed_result(stored, label)
-        if streamed is not None:
-            return streamed
-        # not as this nhiscan stores its own results, even where the checksum matches: validated
-        text_bytes, _ = _unpack(stored)
-        return results_from_data(loads_exactly(text_bytes), label)
+        result = streamed_result(stored, label)
+        if result is None:  # not as this nhiscan stores its own results, even where the checksum matches: validated
+            text_bytes, _ = _unpack(stored)
+            result = results_from_data(_parsed(text_bytes, label), label)
+        _its_own(result.scan.id, scan_id, label)
+        return result
 
     @_guarded
     def load_document(self, scan_id: str) -> tuple[Any, bool]:
         """A stored scan's results.json, parsed, and whether it is intact (see ``_unpack``). A unique
         prefix of its id is enough, as with git commits."""
+        scan_id = self._full_id(scan_id)
         stored = self._stored(scan_id, scans.c.results)
         text_bytes, intact = _unpack(stored)
-        return loads_exactly(text_bytes), intact
+        label = Path(f"history:{scan_id}")
+        document = _parsed(text_bytes, label)
+        scan = document.get("scan") if isinstance(document, dict) else None
+        if isinstance(scan, dict) and isinstance(scan.get("id"), str):  # else the caller's validation says so
+            _its_own(scan["id"], scan_id, label)
+        return document, intact
 
     @_guarded
     def load_summary(self, scan_id: str) -> tuple[ScanResult, ExecutiveView] | None:
         """What the executive report shows of a stored scan, read without its findings; None for a
         scan stored before summaries were kept, or one whose summary is not intact or not one this
-        nhiscan reads (the whole results, validated, are read instead)."""
+        nhiscan reads, or another scan's (the whole results, validated, are read instead)."""
+        scan_id = self._full_id(scan_id)
         stored = self._stored(scan_id, scans.c.executive)
         if stored is None:
             return None
@@ -509,7 +536,8 @@ class HistoryStore:
         if not intact:
             return None
         with _unreadable_as_none():
-            return from_summary_document(orjson.loads(text_bytes))
+            summary = from_summary_document(orjson.loads(text_bytes))
+            return summary if summary is not None and summary[0].scan.id == scan_id else None
         return None
 
     @_guarded
@@ -523,16 +551,17 @@ class HistoryStore:
             return None
         label = f"history:{scan_id}"
         elsewhere = functools.partial(self._controls_and_sources, scan_id)
+        side: Side | None = None
         if stored[: len(INDEX_MAGIC)] == INDEX_MAGIC:
             with _unreadable_as_none():
-                return side_of_stored_index(label, stored, lambda: self._stored_results(scan_id), elsewhere)
-            return None
-        text_bytes, intact = _unpack(stored)
-        if not intact:
-            return None
-        with _unreadable_as_none():
-            return side_of_index_v2(label, orjson.loads(text_bytes), self._stored_results(scan_id), elsewhere)
-        return None
+                side = side_of_stored_index(label, stored, lambda: self._stored_results(scan_id), elsewhere)
+        else:
+            text_bytes, intact = _unpack(stored)
+            if intact:
+                with _unreadable_as_none():
+                    side = side_of_index_v2(label, orjson.loads(text_bytes), self._stored_results(scan_id), elsewhere)
+        # another scan's index is read past: the results, validated and checked to be this scan's, are read instead
+        return side if side is not None and side.scan_id == scan_id else None
 
     def _controls_and_sources(self, scan_id: str) -> tuple[set[str], list[SourceRead]] | None:
         """The controls a stored scan evaluated and the sources it read, from its stored summary

@@ -24,7 +24,7 @@ from scanner.exact_json import loads_exactly
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.loading import is_valid
 from scanner.model import RESULTS_SCHEMA_VERSION, Inventory, ScanResult
-from scanner.results_io import model_from, results_from_data
+from scanner.results_io import check_findings_controls, model_from, results_from_data
 from scanner.results_lines import ModelReading
 
 MAX_STORED_BYTES = 2 * 1024 * 1024 * 1024  # a stored scan inflates to at most this (a zlib bomb does not);
@@ -96,6 +96,10 @@ def _streamed(stored: bytes, label: Path) -> ScanResult | None:
     if inventory is not None:
         for section, records in reading.records.items():
             setattr(result.inventory, section, records)
+    try:
+        check_findings_controls(result, label)
+    except InputError:
+        return None  # read whole and validated, which names the finding
     return result
 
 
