@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from scanner.exact_json import LONG_NUMBER_TOKEN_LENGTH, loads_exactly, may_hold_long_number
+from scanner.exact_json import PIECE_OVERLAP, loads_exactly, may_hold_long_number
 from scanner.inventory_io import RECORD_TYPES
 from scanner.loading import is_valid
 from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
@@ -271,7 +271,7 @@ class ModelReading(LineReading):
     def add(self, text: bytes) -> None:
         if not self._exact:  # from the piece where a long number may begin on, every line is looked at
             self._exact = may_hold_long_number(self._tail + text)
-            self._tail = (self._tail + text[-LONG_NUMBER_TOKEN_LENGTH:])[-LONG_NUMBER_TOKEN_LENGTH:]
+            self._tail = (self._tail + text[-PIECE_OVERLAP:])[-PIECE_OVERLAP:]
         super().add(text)
 
     def _loaded(self, line: bytes) -> Any:
