@@ -6,7 +6,9 @@ in its own schema version is read whole and validated instead."""
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -170,6 +172,40 @@ def history_holding(result: ScanResult, tmp_path: Path, **columns: object) -> tu
     return db, store
 
 
+FINDINGS_OPENING = b' "findings": [\n'
+
+
+def with_first_line_changed(
+    result: ScanResult,
+    opening: bytes,
+    change: dict[str, object],
+    as_written: Callable[[bytes], bytes] = lambda line: line,
+) -> bytes:
+    """The scan's results as the history stores them, with a copy of the first line after
+    ``opening`` (a finding's or a record's) given ``change``, its text then ``as_written``, before
+    it: its checksum matches what it holds."""
+    text = results_text(result)
+    start = text.index(opening) + len(opening)
+    line = text[start : text.index(b"\n", start)]
+    indent = line[: len(line) - len(line.lstrip())]
+    changed = {**orjson.loads(line.strip().rstrip(b",")), **change}
+    return stored([text[:start] + indent + as_written(orjson.dumps(changed)) + b",\n" + text[start:]])
+
+
+def assert_refused_in_one_line(
+    result: ScanResult, cli: Any, tmp_path: Path, blob: bytes, naming: str, formats: tuple[str, ...]
+) -> None:
+    """Stored as ``blob``, the scan is read whole, not line by line, and refused naming ``naming``;
+    its report, in each of ``formats``, is one error (exit 2)."""
+    assert streamed_result(blob, LABEL) is None
+    db, store = history_holding(result, tmp_path, results=blob)
+    with pytest.raises(InputError, match=naming):
+        store.load(result.scan.id)
+    for format_ in formats:
+        report = cli("report", result.scan.id, "--db", db, "--format", format_, "-o", str(tmp_path / format_))
+        assert report.exit_code == 2 and "Traceback" not in report.output
+
+
 @pytest.mark.parametrize("line", WRONG_SHAPES)
 def test_a_finding_of_the_wrong_shape_under_a_matching_checksum_is_validated_and_refused(
     demo_result, cli, tmp_path: Path, line: bytes
@@ -314,33 +350,16 @@ def test_a_finding_line_of_the_wrong_types_under_a_matching_checksum_is_refused_
     """Before, such a line was made into the model as stored: "message": 5 was written into a
     results.json its own schema refuses, and "severity": null stopped the SARIF with an internal
     error (exit 4). Lines are now checked against the schema a batch at a time."""
-    text = results_text(demo_result)
-    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
-    finding = orjson.loads(text[opening : text.index(b"\n", opening)].rstrip(b","))
-    blob = stored_with_a_finding_line(demo_result, b"  " + orjson.dumps({**finding, key: value}) + b",\n")
-    assert streamed_result(blob, LABEL) is None
-    db, store = history_holding(demo_result, tmp_path, results=blob)
-    with pytest.raises(InputError, match=r"findings\[0\]"):
-        store.load(demo_result.scan.id)
-    for format_ in ("json", "sarif"):
-        report = cli("report", demo_result.scan.id, "--db", db, "--format", format_, "-o", str(tmp_path / format_))
-        assert report.exit_code == 2 and "Traceback" not in report.output
+    blob = with_first_line_changed(demo_result, FINDINGS_OPENING, {key: value})
+    assert_refused_in_one_line(demo_result, cli, tmp_path, blob, r"findings\[0\]", ("json", "sarif"))
 
 
 @pytest.mark.parametrize(("key", "value"), [("name", 5), ("kind", None), ("attributes", []), ("password", "x")])
 def test_an_inventory_record_line_of_the_wrong_types_under_a_matching_checksum_is_refused_in_one_line(
     demo_result, cli, tmp_path: Path, key: str, value: object
 ) -> None:
-    text = results_text(demo_result)
-    opening = text.index(b'   "identities": [\n') + len(b'   "identities": [\n')
-    record = orjson.loads(text[opening : text.index(b"\n", opening)].rstrip(b","))
-    blob = stored([text[:opening] + b"    " + orjson.dumps({**record, key: value}) + b",\n" + text[opening:]])
-    assert streamed_result(blob, LABEL) is None
-    db, store = history_holding(demo_result, tmp_path, results=blob)
-    with pytest.raises(InputError, match=r"identities\[0\]"):
-        store.load(demo_result.scan.id)
-    report = cli("report", demo_result.scan.id, "--db", db, "--format", "html", "-o", str(tmp_path / "html"))
-    assert report.exit_code == 2 and "Traceback" not in report.output
+    blob = with_first_line_changed(demo_result, b'   "identities": [\n', {key: value})
+    assert_refused_in_one_line(demo_result, cli, tmp_path, blob, r"identities\[0\]", ("html",))
 
 
 def test_a_stored_scan_larger_than_one_batch_is_read_line_by_line(catalogs) -> None:
@@ -360,16 +379,8 @@ def test_a_stored_scan_larger_than_one_batch_is_read_line_by_line(catalogs) -> N
 def test_a_finding_of_a_control_the_stored_results_do_not_list_is_refused_in_one_line(
     demo_result, cli, tmp_path: Path
 ) -> None:
-    text = results_text(demo_result)
-    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
-    finding = orjson.loads(text[opening : text.index(b"\n", opening)].rstrip(b","))
-    blob = stored_with_a_finding_line(demo_result, b"  " + orjson.dumps({**finding, "control_id": "NOPE-999"}) + b",\n")
-    assert streamed_result(blob, LABEL) is None
-    db, store = history_holding(demo_result, tmp_path, results=blob)
-    with pytest.raises(InputError, match="NOPE-999"):
-        store.load(demo_result.scan.id)
-    report = cli("report", demo_result.scan.id, "--db", db, "--format", "sarif", "-o", str(tmp_path / "out"))
-    assert report.exit_code == 2 and "Traceback" not in report.output
+    blob = with_first_line_changed(demo_result, FINDINGS_OPENING, {"control_id": "NOPE-999"})
+    assert_refused_in_one_line(demo_result, cli, tmp_path, blob, "NOPE-999", ("sarif",))
 
 
 def test_stored_results_holding_a_number_no_reader_takes_are_refused_in_one_line(
@@ -377,18 +388,14 @@ def test_stored_results_holding_a_number_no_reader_takes_are_refused_in_one_line
 ) -> None:
     """A number of 5,000 digits, past what Python turns into an integer: before, an internal error
     (exit 4)."""
-    value = b"9" * 5000
-    text = results_text(demo_result)
-    opening = text.index(b' "findings": [\n') + len(b' "findings": [\n')
-    line = text[opening : text.index(b"\n", opening)]
-    forged = line.replace(b'"evidence":{', b'"evidence":{"n":' + value + b",", 1)
-    assert forged != line
-    blob = stored([text[:opening] + forged + b"\n" + text[opening:]])
-    db, store = history_holding(demo_result, tmp_path, results=blob)
-    with pytest.raises(InputError, match="stored results nhiscan does not read"):
-        store.load(demo_result.scan.id)
-    report = cli("report", demo_result.scan.id, "--db", db, "--format", "json", "-o", str(tmp_path / "out"))
-    assert report.exit_code == 2 and "Traceback" not in report.output
+    five_thousand_digits = b'{"n":' + b"9" * 5000 + b"}"
+    blob = with_first_line_changed(
+        demo_result,
+        FINDINGS_OPENING,
+        {"evidence": {"n": 0}},
+        as_written=lambda line: line.replace(b'{"n":0}', five_thousand_digits),
+    )
+    assert_refused_in_one_line(demo_result, cli, tmp_path, blob, "stored results nhiscan does not read", ("json",))
 
 
 def test_results_summary_and_drift_index_stored_under_another_scan_s_row_are_not_taken_for_its_own(
