@@ -26,7 +26,7 @@ _CLOSING = {"{": "}", '"': '"', "'": "'"}
 MAX_NESTING = 3  # connection strings inside enclosed values inside ...
 _ENCLOSED_VALUE = re.compile(r"=[ \t]*[{\"']")  # where an enclosed value begins: Pwd={, Password = "
 _NAME = re.compile(r"[A-Za-z][\w .-]{0,63}")  # a setting's name: Pwd, Pass Word, Shared Access Key, client_secret
-_BEFORE_NAME = ";\"'{}\t\n"
+_NAME_CHARACTERS_BACKWARDS = re.compile(r"[\w .-]{0,64}")  # matched on the reversed text before a sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +109,20 @@ def settings_where_they_stand(text: str, wanted: Callable[[str], bool]) -> Itera
     for sign in _ENCLOSED_VALUE.finditer(text):
         if sign.start() < resume:
             continue
-        before = text[max(0, sign.start() - 64) : sign.start()]
-        name = before[max(before.rfind(mark) for mark in _BEFORE_NAME) + 1 :].strip()
+        name = _name_before(text, sign.start())
         if not _NAME.fullmatch(name) or not wanted(name):
             continue
         opening = sign.end() - 1
         value, _, resume = _enclosed(text, opening + 1, _CLOSING[text[opening]])
         yield Setting(name, value, opening, resume, True)
+
+
+def _name_before(text: str, sign: int) -> str:
+    """The name of the setting whose ``=`` is at ``sign``: the run of name characters just before
+    it, from its first letter, whatever comes before that (``Use: Pwd=``, ``conn=Password=``,
+    ``(Password=``, a backquote)."""
+    reversed_before = text[max(0, sign - 64) : sign][::-1]
+    backwards = _NAME_CHARACTERS_BACKWARDS.match(reversed_before)
+    run = backwards.group(0)[::-1] if backwards else ""
+    first_letter = next((at for at, character in enumerate(run) if character.isascii() and character.isalpha()), None)
+    return "" if first_letter is None else run[first_letter:].strip()

@@ -25,9 +25,14 @@ import re2
 from scanner.connection_strings import Setting, plain_settings, settings, settings_where_they_stand
 from scanner.model import Credential
 
+# A variable's name reads as one: one case (DB_PASSWORD, db2_password), or letters and then digits
+# (dbPassword, DbPassword2). Mixed case with digits inside ($uperS3cret2024, $Xk9mQ2pL7v) is how a
+# generated password reads. Matched one way only (an atomic group), in linear time.
+_VARIABLE_NAME = r"(?>[A-Z_][A-Z0-9_]*\b|[a-z_][a-z0-9_]*\b|[A-Za-z_][A-Za-z_]*[0-9]*\b)"
+# ${VAR}, $VAR, =Env.VAR, {name}, {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
 _REFERENCE = re.compile(
-    r"^\s*(?:Bearer\s+|token\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|=Env\.\w+|\{\w+\}"
-    r"|\$?\{\{[^{}]*\}\}|\$\([\w.]+\)|%\w+%)\s*$"  # {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
+    rf"^\s*(?:Bearer\s+|token\s+)?(?:\$\{{[^}}]+\}}|\${_VARIABLE_NAME}|=Env\.\w+|\{{\w+\}}"
+    rf"|\$?\{{\{{[^{{}}]*\}}\}}|\$\([\w.]+\)|%{_VARIABLE_NAME}%)\s*$"
 )
 # os.environ["TOKEN"], os.getenv("TOKEN", ...), process.env.TOKEN: code that reads a secret from the environment
 _ENV_LOOKUP = re.compile(
@@ -61,10 +66,10 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----\s*[A-Za-z0-9+/=][A-Za-z0-9+/=\s]{63,}"
     r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
 )
-# what a secret-named parameter's value is when it is no secret: a reference's part, a path, an
-# ARN or URL (":" or "/"), a UUID (a KMS key id), a date
+# what a secret-named parameter's value is when it is no secret: a path, an ARN or URL (":" or
+# "/"), a UUID (a KMS key id), a date; or it holds a reference's part (_REFERENCE_PART, below)
 _NOT_A_SECRET_VALUE = re.compile(
-    r"[${}<>:/]|^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
+    r"[:/]|^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
 )
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
@@ -72,19 +77,29 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 # A reference, which makes a connection string's setting no literal:
 # - anywhere in its value, a form no password is written in: ${VAR}, $(VAR), $(cat file), $[var],
 #   #{Var}, %{Var}, {{ template }}, {% tag %}, <% code %>, <<VAR>>;
-# - a value that begins with one of these, its end cut off by prose or not (${VAR, {{password);
+# - a value that begins with one of these cut off after a name, by prose or not (${VAR, {{ .Values.db,
+#   #{Project.Db.Password): one that goes on otherwise is a password's punctuation (<<Xk9mQ2pL7v);
 # - the whole value: $VAR, $env:VAR, $Secrets.Var, %VAR%, <password>, a placeholder in braces
 #   ({password}, {0:password}, {config.Password}, {os.environ['DB_PASSWORD']}), its end cut off or not.
-# A "$", "%", brace or angle bracket among a value's other characters is a generated password's
-# punctuation (Xk9}mQ2#pL7v, Xk9$a!mQ2, Xk9%mQ2%pL7v, Xk9<AB>mQ2, Xk9{{mQ2): a literal. Each form is
-# bounded by its own marks, so a search takes linear time whatever the value holds.
+# A variable's name reads as one (see _VARIABLE_NAME), quoted or not: PowerShell expands
+# "$dbPassword" inside the quotes a connection string adds, so quotes do not tell a variable from a
+# password. A "$", "%", brace or angle bracket among a value's other characters is a generated
+# password's punctuation (Xk9}mQ2#pL7v, Xk9$a!mQ2, Xk9%mQ2%pL7v, Xk9<AB>mQ2, Xk9{{mQ2): a literal.
+# Each form is bounded by its own marks, and a name is matched one way only, so a search takes
+# linear time whatever the value holds.
+_DOTTED_NAME = rf"\.?{_VARIABLE_NAME}(?:[.:]{_VARIABLE_NAME})*"
 _OPENER = r"\$[{(\[]|#\{|%\{|\{\{|\{%|<%|<<"
-_WHOLE_REFERENCE = r"\$[A-Za-z_]\w*(?:[:.][A-Za-z_]\w*)*|%[A-Za-z_]\w*%|<[A-Za-z][A-Za-z _.-]*>?|\{[\w.:'\"\[\]()-]*\}?"
+_WHOLE_REFERENCE = (
+    rf"\${_VARIABLE_NAME}(?:[:.][A-Za-z_]\w*)*|%{_VARIABLE_NAME}%|<[A-Za-z][A-Za-z _.-]*>?"
+    r"|\{[\w.:'\"\[\]()-]*\}?"
+)
 _REFERENCE_PART = re.compile(
     r"\$\{[^{}]*\}|\$\([^()]*\)|\$\[[^\[\]]*\]|#\{[^{}]*\}|%\{[^{}]*\}|\{\{[^{}]*\}\}|\{%[^%]*%\}|<%[^%]*%>"
     r"|<<[\w .:-]+>>"
-    rf"""|^["'{{]?(?:{_OPENER})|^["'{{]?(?:{_WHOLE_REFERENCE})["'}}]?$"""
+    rf"""|^["'{{]?(?:{_OPENER})\s*(?:{_DOTTED_NAME}\s*)?$|^["'{{]?(?:{_WHOLE_REFERENCE})["'}}]?$"""
 )
+# a placeholder's word inside a value (github_pat_<your-token>); <AB> in Xk9<AB>mQ2 is a password's
+_PLACEHOLDER_PART = re.compile(r"<[A-Za-z][A-Za-z_-]{3,}(?:>|$)")  # its ">" stripped as punctuation, or not
 # {{ secrets.DB }}, {{.Values.db.password}}, {% if prod %}: as written, before unescaping
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
@@ -99,7 +114,7 @@ _EXAMPLE_PASSWORD = re.compile(
 )
 _SEPARATOR = frozenset({"=", ":", ":=", "=>", "=="})  # token = X: the sign between a name and its value
 # a connection string's setting whose name has spaces (Shared Access Key=X, Pass Word=X), in free text
-_SPACED_SETTING = re.compile(r"(?:^|(?<=[\s;]))([A-Za-z]+(?: [A-Za-z]+){1,3})[ \t]*=[ \t]*([^\s;]+)")
+_SPACED_SETTING = re.compile(r"(?:^|(?<=[\s;,(`'\"]))([A-Za-z]+(?: [A-Za-z]+){1,3})[ \t]*=[ \t]*([^\s;]+)")
 # an access key's id (AKIA...): the detector reports it, but it names the key, as the inventory does
 _KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{4,}={0,2}")  # standard or URL-safe, padded or not
@@ -398,7 +413,9 @@ def _named_value(value: str) -> FoundSecret | None:
     """The value a secret-named parameter is given (``--token X``, ``password: X``): a literal of
     8 characters or more is the secret, whatever its entropy (a word, a path, a URL, a name without
     digits, a reference or a placeholder is not). As for a secret-named URL parameter."""
-    if len(value) < 8 or is_reference(value) or _NOT_A_SECRET_VALUE.search(value) or value.isalpha():
+    if len(value) < 8 or is_reference(value) or value.isalpha() or _NOT_A_SECRET_VALUE.search(value):
+        return find_secret(value)
+    if _REFERENCE_PART.search(value) or _PLACEHOLDER_PART.search(value):  # Pre${SUFFIX}, github_pat_<your-token>
         return find_secret(value)
     if _is_name(value) or _CALL.match(value) or _EXAMPLE_PASSWORD.match(value):
         return find_secret(value)  # a name (tickets_key, tenant_id2), a call (os.urandom(32)), an example
@@ -450,9 +467,13 @@ def _connection_string_literals(value: str) -> Iterator[Setting]:
             yield setting
 
 
+_NOT_IN_A_NAME = re.compile(r"[^\w .-]")
+
+
 def _names_setting(name: str) -> bool:
-    """Whether a connection string's setting is named for a secret (``Pwd``, ``Pass Word``)."""
-    return _SECRET_WORD.match(name.replace(" ", "")) is not None
+    """Whether a connection string's setting is named for a secret (``Pwd``, ``Pass Word``); in
+    prose, the name is what follows the last mark no name holds (``Use: Pwd``, ``x,Password``)."""
+    return _SECRET_WORD.match(_NOT_IN_A_NAME.split(name)[-1].replace(" ", "")) is not None
 
 
 _PUBLIC_KEY = re.compile(r"^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA")

@@ -61,6 +61,14 @@ MUST_BE_REDACTED = [
     ('Server=db;User ID=app;Password="Xk9$a!mQ2pL7v";', ["Xk9", "mQ2", "pL7v"]),
     ("Server=db;User ID=app;Password=Xk9<AB>mQ2pL7v;", ["Xk9", "mQ2", "pL7v"]),
     ("Server=db;User ID=app;Password=Xk9,{{mQ2pL7v;", ["Xk9", "mQ2", "pL7v"]),
+    ("Server=db;User ID=app;Password='$uperS3cret2024';", ["uperS3cret2024"]),
+    ("Server=db;User ID=app;Password=<<Xk9mQ2pL7v;", ["Xk9mQ2pL7v"]),
+    # an enclosed setting whose name follows punctuation, in prose or another setting's value
+    ('Use: Pwd="Hunt3r Tw0;Secret99" to connect', ["Hunt3r", "Tw0", "Secret99"]),
+    ("Run with `Password='Hunt3r Tw0;Secret99'` set", ["Hunt3r", "Tw0", "Secret99"]),
+    ("conn=Password='Hunt3r Tw0;Secret99'", ["Hunt3r", "Tw0", "Secret99"]),
+    ("(Password='Hunt3r Tw0;Secret99')", ["Hunt3r", "Tw0", "Secret99"]),
+    ("x,Password='Hunt3r Tw0;Secret99'", ["Hunt3r", "Tw0", "Secret99"]),
     # enclosed as a driver reads it, though what encloses the connection string closes inside it
     ("export DB='Server=db;User ID=app;PWD='Hunt3r;Tw0Secret99';Database=x;'", ["Hunt3r", "Tw0Secret99"]),
     ('provider connection string="Server=db;PWD={Hunt3r"Tw0;Secret99};"', ["Hunt3r", "Tw0", "Secret99"]),
@@ -82,6 +90,8 @@ MUST_STAY = [
     "Server=db;User ID=u;Password=#{DbPassword}#;",
     "Server=db;User ID=u;Password=${env:DB_PASSWORD};",
     "Server=db;User ID=u;Password=$env:DB_PASSWORD;",
+    "Server=db;User ID=u;Password=$dbPassword;",
+    "Server=db;User ID=u;Password=${DB_PASSWORD",
 ]
 
 
@@ -241,29 +251,36 @@ _PART = st.tuples(
     st.sampled_from("abcdefghijkmnopqrstuvwxyz"),
     st.sampled_from("23456789"),
     st.text("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", min_size=5, max_size=5),
+    st.sampled_from("abcdefghijkmnopqrstuvwxyz"),  # a digit inside: no variable's name
 ).map("".join)
 _JOINS = [";", " ", "=", ",", "  ", "; ", " = ", "{", "}", '"', "'", "$", "<", ">", "#"]
 _ENCLOSURES = [("{", "}"), ('"', '"'), ("'", "'"), ("", "")]
 _NAMES = ["Password", "Pwd", "PWD", "Pass Word", "password", "AccountKey", "SharedAccessKey"]
+_LEADS = ["", "$", "%", "<", "<<", "<%", "${", "#{"]  # a reference's first marks, as a password's punctuation
+_BEFORE_NAMES = ["Server=db;User ID=app;", "Server=db;User ID=app;Use: ", "Server=db;x,", "Server=db;(", "Server=db;`"]
 
 
 @st.composite
 def _connection_strings(draw: st.DrawFn) -> tuple[str, list[str], bool]:
     """A connection string holding a password as a driver reads it (enclosed when it holds a
     ";", its closing mark doubled inside), in a text around it; the password's parts; whether it is
-    unenclosed and of several words."""
+    unenclosed and of several words. The password may begin with a reference's first marks, and
+    the setting's name follow punctuation."""
     opening, closing = draw(st.sampled_from(_ENCLOSURES))
     parts = draw(st.lists(_PART, min_size=1, max_size=4))
-    password = parts[0]
+    password = draw(st.sampled_from(_LEADS)) + parts[0]
     for part in parts[1:]:
         join = draw(st.sampled_from(_JOINS))
+        if password.startswith(("${", "#{")):
+            join = join.replace("}", "!")  # ${...} and #{...} closed anywhere are references
         if not opening:
             join = join.replace(";", " ")  # a driver ends an unenclosed value at its ";"
         password += join.replace(closing, closing * 2) if closing else join
         password += part
     name, space = draw(st.sampled_from(_NAMES)), draw(st.sampled_from(["", " "]))
     tail = draw(st.sampled_from(["", ";", ";Database=x;", ";Encrypt=yes"]))
-    setting = f"Server=db;User ID=app;{name}{space}={space}{opening}{password}{closing}{tail}"
+    before = draw(st.sampled_from(_BEFORE_NAMES))
+    setting = f"{before}{name}{space}={space}{opening}{password}{closing}{tail}"
     around = draw(st.sampled_from(["{}", 'metadata=res://*/M.csdl;provider connection string="{}"',
                                    "export DB='{}'", "Connects with {} nightly"]))  # fmt: skip
     read_to = password if tail or not around.endswith(" nightly") else password + " nightly"  # a driver's reading
