@@ -455,17 +455,17 @@ def _is_stored_id(reference: str) -> bool:
     return not Path(reference).exists() and re.fullmatch(r"[0-9a-zA-Z-]{4,}", reference) is not None
 
 
-def _results_document(reference: str, db: str | None) -> tuple[Any, Path, bool]:
+def _results_document(reference: str, db: str | None) -> tuple[Any, Path]:
     """A results.json path, or the id (or a unique prefix) of a stored scan: the parsed document,
-    where it came from, and whether it is intact as nhiscan stored it (see HistoryStore)."""
+    and where it came from."""
     from scanner.history.store import HistoryStore
     from scanner.loading import read_json
 
     if not _is_stored_id(reference):
         path = Path(reference)
-        return read_json(path), path, False
-    data, intact = HistoryStore(db, must_exist=True).load_document(reference)
-    return data, Path(f"history:{reference}"), intact
+        return read_json(path), path
+    data, _ = HistoryStore(db, must_exist=True).load_document(reference)
+    return data, Path(f"history:{reference}")
 
 
 def _stored_or_file(reference: str, db: str | None) -> ScanResult:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner.model import SEVERITY_RANK, ControlSummary, Finding, Inventory, ScanResult, SourceStatus
-from scanner.results_io import checked_document, model_from
+from scanner.results_io import check_controls_listed, checked_document, model_from
 
 if TYPE_CHECKING:
     from scanner.results_file import FailingOfFile
@@ -213,21 +213,19 @@ def definitions_of(controls: Iterable[ControlSummary]) -> dict[str, str]:
     return {c.id: c.definition for c in controls if c.definition is not None}
 
 
-def side_of_document(data: object, path: Path, written_by_nhiscan: bool = False) -> Side:
-    """A diff's view of a results.json document, checked as ``results_from_data`` checks it; only
-    the inventory becomes model objects up front. A document said to be as nhiscan wrote it that
-    is not of the shape read here is validated after all, which names what is wrong."""
-    document = checked_document(data, path, written_by_nhiscan)
-    try:
-        return _side_of_checked(document, path)
-    except (KeyError, TypeError, AttributeError):
-        if not written_by_nhiscan:
-            raise
-        return _side_of_checked(checked_document(data, path), path)
+def side_of_document(data: object, path: Path) -> Side:
+    """A diff's view of a results.json document, validated as ``results_from_data`` validates a
+    document it did not write; only the inventory becomes model objects up front. A stored scan's
+    document is validated too, whatever its checksum says: whoever can write the history can store
+    any text under a checksum that matches it (before, a finding of severity null stored so
+    stopped the diff with an internal error). A diff reads a stored scan this way only when its
+    drift index cannot serve (see HistoryStore.drift_side)."""
+    return _side_of_checked(checked_document(data, path), path)
 
 
 def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
     findings = document["findings"]
+    check_controls_listed([f["control_id"] for f in findings], {c["id"] for c in document["controls"]}, path)
     inventory = model_from(Inventory, document["inventory"], path) if "inventory" in document else None
     failing = {f["fingerprint"]: f for f in findings if f["status"] == "fail"}
     waived = {f["fingerprint"]: f for f in findings if f["status"] == "waived"}

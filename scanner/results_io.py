@@ -33,14 +33,21 @@ def check_findings_controls(result: ScanResult, path: Path) -> None:
     """Each finding is of a control the results list: the reports look each one's up. The schema
     cannot say so, and a results.json written by hand, or stored under a recomputed checksum, may
     hold a finding of none (before, the SARIF stopped with an internal error)."""
-    listed = {control.id for control in result.controls}
-    if {finding.control_id for finding in result.findings} <= listed:
+    check_controls_listed([f.control_id for f in result.findings], {c.id for c in result.controls}, path)
+
+
+def check_controls_listed(
+    control_ids: list[str], listed: set[str], path: Path, positions: list[int] | None = None
+) -> None:
+    """Each of the findings' ``control_ids`` is ``listed``; ``positions``: where each finding is in
+    results.json's list, when they are not all of it in order."""
+    if set(control_ids) <= listed:
         return
-    index, finding = next((i, f) for i, f in enumerate(result.findings) if f.control_id not in listed)
+    index = next(i for i, control_id in enumerate(control_ids) if control_id not in listed)
     raise InputError(
-        f"a finding of a control the results do not list ({finding.control_id})",
+        f"a finding of a control the results do not list ({control_ids[index]})",
         str(path),
-        f"$.findings[{index}].control_id",
+        f"$.findings[{index if positions is None else positions[index]}].control_id",
     )
 
 

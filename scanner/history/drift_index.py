@@ -33,8 +33,9 @@ import orjson
 from scanner.diff import Records, Side, SourceRead, account_parents, definitions_of, records_and_names
 from scanner.errors import NhiscanError
 from scanner.exact_json import loads_exactly
+from scanner.loading import is_valid, validate
 from scanner.model import Finding, ScanResult
-from scanner.results_io import model_from
+from scanner.results_io import check_controls_listed, model_from
 
 _T = TypeVar("_T")
 
@@ -48,6 +49,7 @@ _STATUS_CODES = {"fail": "f", "waived": "w"}
 _OTHER = "o"
 _FAIL, _WAIVED = ord("f"), ord("w")
 _SECTIONS = ("records", "names", "capabilities", "fingerprints", "statuses")
+HEADER_SCHEMA = "drift-index-header"
 
 
 def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> tuple[bytes, bool]:
@@ -121,7 +123,7 @@ def _record_columns(records: Records) -> list[list[str]]:
 
 def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
     """The header and sections of a version 3 index; None when it is another version, or its
-    checksum or layout does not hold."""
+    checksum, its layout or its header's types (HEADER_SCHEMA) do not hold."""
     if stored[: len(INDEX_MAGIC)] != INDEX_MAGIC:
         return None
     digest, body = stored[len(INDEX_MAGIC) : len(INDEX_MAGIC) + 32], stored[len(INDEX_MAGIC) + 32 :]
@@ -129,12 +131,11 @@ def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
         return None
     length = int.from_bytes(body[:4], "big")
     header = orjson.loads(body[4 : 4 + length])
-    if not isinstance(header, dict) or header.get("version") != INDEX_VERSION:
+    # a header of the wrong types, stored under a checksum made to match, would stop a diff midway
+    if not isinstance(header, dict) or header.get("version") != INDEX_VERSION or not is_valid(header, HEADER_SCHEMA):
         return None
     sections, start = {}, 4 + length
     for name, size in header["sections"]:
-        if not isinstance(name, str) or not isinstance(size, int) or size < 0:
-            return None
         sections[name], start = body[start : start + size], start + size
     if start != len(body) or set(sections) != set(_SECTIONS):
         return None
@@ -228,7 +229,7 @@ def side_of_stored_index(
         _MappingSection(sections["capabilities"], label, _capabilities),
         set(compress(fingerprints, map(_FAIL.__eq__, statuses))),
         set(compress(fingerprints, map(_WAIVED.__eq__, statuses))),
-        stored_findings_reader(findings, Path(label)),
+        stored_findings_reader(findings, Path(label), told[0]),
         listed_in(fingerprints, statuses, findings),
         *told,
         _definitions(header),
@@ -243,8 +244,24 @@ def _definitions(header: dict[str, Any]) -> dict[str, str]:
     return {c: digest for c, digest in found.items() if isinstance(c, str) and isinstance(digest, str)}
 
 
-def stored_findings_reader(findings: StoredFindings, path: Path) -> Callable[[list[str]], list[Finding]]:
-    return lambda fingerprints: [model_from(Finding, document, path) for document in findings.of(fingerprints)]
+def stored_findings_reader(
+    findings: StoredFindings, path: Path, controls: set[str]
+) -> Callable[[list[str]], list[Finding]]:
+    """The findings with the fingerprints a diff asks for, read from the stored blocks. Each line is
+    checked against the schema, and its control against those the scan evaluated, as a whole read of
+    the results checks them: whoever can write the history can store any text under a checksum that
+    matches it (before, a finding of severity null stopped the diff with an internal error)."""
+
+    def read(fingerprints: list[str]) -> list[Finding]:
+        positions = findings.positions_of(fingerprints)
+        documents = findings.documents(positions)
+        if not is_valid(documents, "results#/properties/findings"):
+            for position, document in zip(positions, documents, strict=True):
+                validate(document, "results#/properties/findings/items", path, at=("findings", position))
+        check_controls_listed([document["control_id"] for document in documents], controls, path, positions)
+        return [model_from(Finding, document, path) for document in documents]
+
+    return read
 
 
 class StoredFindings:
@@ -266,15 +283,15 @@ class StoredFindings:
         self._firsts = [0, *accumulate(count for _, count in blocks)]
         self._mismatch = f"{label}: a stored block of findings does not match the scan's drift index"
 
-    def of(self, fingerprints: list[str]) -> list[dict[str, Any]]:
-        """The findings with these fingerprints, in that order (one pass over the index finds
-        where each is)."""
+    def positions_of(self, fingerprints: list[str]) -> list[int]:
+        """Where the findings with these fingerprints are in results.json's list, in that order (one
+        pass over the index finds where each is)."""
         if not fingerprints:
             return []
         wanted = set(fingerprints)
         found = compress(range(len(self._fingerprints)), map(wanted.__contains__, self._fingerprints))
         position = {self._fingerprints[p]: p for p in found}
-        return self.documents([position[fingerprint] for fingerprint in fingerprints])
+        return [position[fingerprint] for fingerprint in fingerprints]
 
     def documents(self, positions: list[int]) -> list[dict[str, Any]]:
         """The findings at ``positions``, in that order; each block holding some is inflated once."""

@@ -42,7 +42,7 @@ def side_of_index_v2(label: str, index: dict[str, Any], zlib_data: bytes, elsewh
         capabilities,
         {fingerprints[i] for i, status in enumerate(statuses) if status == "f"},
         {fingerprints[i] for i, status in enumerate(statuses) if status == "w"},
-        stored_findings_reader(findings, Path(label)),
+        stored_findings_reader(findings, Path(label), told[0]),
         listed_in(fingerprints, statuses, findings),
         *told,
     )

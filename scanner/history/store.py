@@ -595,8 +595,8 @@ class HistoryStore:
         side = self.drift_side(scan_id)
         if side is not None:
             return side
-        document, intact = self.load_document(scan_id)
-        return side_of_document(document, Path(f"history:{scan_id}"), written_by_nhiscan=intact)
+        document, _ = self.load_document(scan_id)
+        return side_of_document(document, Path(f"history:{scan_id}"))
 
     @_guarded
     def _stored_results(self, scan_id: str) -> bytes:
