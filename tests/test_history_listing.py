@@ -17,7 +17,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from scanner.console import _history_cells, history_table, print_history
-from scanner.history.store import HistoryStore
+from scanner.history.store import HistoryError, HistoryStore
 from scanner.listings import HISTORY_FIELDS, history_rows
 from scanner.model import ScanResult
 from scanner.plain_table import print_plain_table
@@ -181,3 +181,44 @@ def test_the_gate_column_never_reads_zero_blocking_for_a_gate_that_did_not_pass(
 ) -> None:
     row = {"id": "1b7075b8", "finished": "2026-12-01", "passed": passed, "blocking": blocking, "grade": "F"}
     assert _history_cells(row)[5] == cell
+
+
+@pytest.mark.parametrize(
+    ("column", "stored", "named"),
+    [
+        ("failing", "'\"x\"'", "failing"),
+        ("failing", '\'{"high": "x"}\'', "failing"),
+        ("score", "'abc'", "score"),
+        ("blocking", "'many'", "blocking"),
+        ("new_failures", "-3", "new_failures"),
+        ("finished", "'garbage'", "started, finished or as_of"),
+        ("frameworks", "'[1]'", "frameworks"),
+        ("sources", "'5'", "sources"),
+        ("median_credential_age", "'old'", "median_credential_age"),
+    ],
+)
+def test_a_row_holding_values_nhiscan_does_not_write_is_one_error_naming_its_column(
+    demo_result: ScanResult, tmp_path: Path, cli, column: str, stored: str, named: str
+) -> None:
+    """No checksum covers a row's own columns: text where a count or a time should be stopped the
+    listing with an internal error (exit 4), or was printed as a score. Every reader of the
+    listing (the history command, the trends) now refuses it in one line (exit 2)."""
+    import sqlite3
+
+    url = _store(tmp_path, demo_result, [None])
+    database = sqlite3.connect(tmp_path / "history.db")
+    database.execute(f"UPDATE scans SET {column} = {stored}")
+    database.commit()
+    database.close()
+    with pytest.raises(HistoryError, match=f"in its {named} column"):
+        HistoryStore(url).listing()
+    shown = column in HISTORY_FIELDS or column == "finished"
+    commands = (
+        [("history", "--db", url, "--format", output_format) for output_format in ("table", "json")]
+        if shown  # else read by the trend of the next scan
+        else [("scan", "demo", "--format", "json", "--db", url, "-q", "-o", str(tmp_path / "out"))]
+    )
+    for command in commands:
+        read = cli(*command)
+        assert read.exit_code == 2 and "Traceback" not in read.output
+        assert len(read.output.strip().splitlines()) == 1 and f"in its {named} column" in read.output

@@ -31,6 +31,7 @@ from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
 from scanner.history.packing import Packing, PackingWorker
+from scanner.history.row_types import wrong_column
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
@@ -448,7 +449,24 @@ class HistoryStore:
         elif ungrouped:
             query = query.where(scans.c.scan_group.is_(None))
         with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            try:
+                rows = [dict(row._mapping) for row in connection.execute(query)]
+            except json.JSONDecodeError:
+                raise  # a stored value that is no JSON (see _faults)
+            except ValueError:  # a time column holding text that is no time (SQLite keeps text)
+                raise HistoryError(self._row_unreadable("a scan", "started, finished or as_of")) from None
+        for row in rows:
+            wrong = wrong_column(row)
+            if wrong is not None:
+                scan = f"scan {row['id']}" if isinstance(row.get("id"), str) else "a scan"
+                raise HistoryError(self._row_unreadable(scan, wrong))
+        return rows
+
+    def _row_unreadable(self, scan: str, column: str) -> str:
+        return (
+            f"history database {self._safe_url()}: the row of {scan} holds a value in its {column} column that "
+            "nhiscan does not write there: it was not stored by nhiscan, or was changed since"
+        )
 
     def trend(
         self,
