@@ -27,11 +27,14 @@ from scanner.secret_detection import enclosed_secret_spans, secret_spans
 
 REDACTED = "[REDACTED]"
 
-_SECRET_NAME = (
-    r"(?:[\w.\-]*?(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key"
+_SECRET_WORD = (
+    r"(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key"
     r"|accountkey|sharedaccesskey|sharedaccesssignature|client[_\-]?secret|credentials?|auth|sig|signature"
-    r"|session[_\-]?key))"
+    r"|session[_\-]?key)"
 )
+# A name in text: what comes before its secret word is bounded, or a search that may start at
+# each "." of a long run ("a.a.a...") would look to its end from each, in quadratic time (40 KB: 2 minutes)
+_SECRET_NAME = rf"(?:[\w.\-]{{0,64}}?{_SECRET_WORD})"
 # A value that names a secret instead of holding it (${VAR}, $VAR, <your-token>, {name}) stays.
 _REFERENCE = re.compile(r"^(?:\$\{?[\w:.\-]+\}?|<[^>]*>|\{[\w.\-]+\}|%[\w]+%?|\[REDACTED\])$")
 
@@ -51,7 +54,7 @@ _TOKENS = re.compile(
     r"|\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"
 )
 # scheme://user:password@host -> scheme://[REDACTED]@host
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/@?#\"']+)@")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,31}://)([^\s/@?#\"']+)@")  # a scheme is short: bounded, linear
 # ?api_key=VALUE&sig=VALUE ; connection strings (Password=VALUE;) ; --token=VALUE ; TOKEN=VALUE
 _ASSIGNMENT = re.compile(rf"(?i)((?<![\w\-])-{{0,2}}{_SECRET_NAME}\s*=\s*)([^\s&;,#\"'<>]+)")
 # --token VALUE
@@ -137,7 +140,7 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-_SECRET_KEY = re.compile(rf"(?i){_SECRET_NAME}")
+_SECRET_KEY = re.compile(rf"(?i)[\w.\-]*?{_SECRET_WORD}")  # a whole key, matched from its start alone
 
 
 def _names_a_secret(key: Any) -> bool:
