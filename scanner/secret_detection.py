@@ -77,8 +77,8 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 # A reference, which makes a connection string's setting no literal:
 # - anywhere in its value, a form no password is written in: ${VAR}, $(VAR), $(cat file), $[var],
 #   #{Var}, %{Var}, {{ template }}, {% tag %}, <% code %>, <<VAR>>;
-# - a value that begins with one of these cut off after a name, by prose or not (${VAR, {{ .Values.db,
-#   #{Project.Db.Password): one that goes on otherwise is a password's punctuation (<<Xk9mQ2pL7v);
+# - a value that begins with one of these, its end cut off by prose, by quotes inside it, or not
+#   (${VAR:-default}, {{ lookup('env','X') }}, #{Octopus.Action[Step].Output.Password});
 # - the whole value: $VAR, $env:VAR, $Secrets.Var, %VAR%, <password>, a placeholder in braces
 #   ({password}, {0:password}, {config.Password}, {os.environ['DB_PASSWORD']}), its end cut off or not.
 # A variable's name reads as one (see _VARIABLE_NAME), quoted or not: PowerShell expands
@@ -87,7 +87,6 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 # password's punctuation (Xk9}mQ2#pL7v, Xk9$a!mQ2, Xk9%mQ2%pL7v, Xk9<AB>mQ2, Xk9{{mQ2): a literal.
 # Each form is bounded by its own marks, and a name is matched one way only, so a search takes
 # linear time whatever the value holds.
-_DOTTED_NAME = rf"\.?{_VARIABLE_NAME}(?:[.:]{_VARIABLE_NAME})*"
 _OPENER = r"\$[{(\[]|#\{|%\{|\{\{|\{%|<%|<<"
 _WHOLE_REFERENCE = (
     rf"\${_VARIABLE_NAME}(?:[:.][A-Za-z_]\w*)*|%{_VARIABLE_NAME}%|<[A-Za-z][A-Za-z _.-]*>?"
@@ -96,7 +95,7 @@ _WHOLE_REFERENCE = (
 _REFERENCE_PART = re.compile(
     r"\$\{[^{}]*\}|\$\([^()]*\)|\$\[[^\[\]]*\]|#\{[^{}]*\}|%\{[^{}]*\}|\{\{[^{}]*\}\}|\{%[^%]*%\}|<%[^%]*%>"
     r"|<<[\w .:-]+>>"
-    rf"""|^["'{{]?(?:{_OPENER})\s*(?:{_DOTTED_NAME}\s*)?$|^["'{{]?(?:{_WHOLE_REFERENCE})["'}}]?$"""
+    rf"""|^["'{{]?(?:{_OPENER})|^["'{{]?(?:{_WHOLE_REFERENCE})["'}}]?$"""
 )
 # a placeholder's word inside a value (github_pat_<your-token>); <AB> in Xk9<AB>mQ2 is a password's
 _PLACEHOLDER_PART = re.compile(r"<[A-Za-z][A-Za-z_-]{3,}(?:>|$)")  # its ">" stripped as punctuation, or not

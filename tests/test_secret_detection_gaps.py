@@ -228,14 +228,11 @@ def test_a_reference_placeholder_or_example_in_free_text_is_not_a_secret(text: s
         ('Server=db;User ID=app;Password="Xk9$a!mQ2pL7v";', "connection_string_secret"),
         ('Server=db;User ID=app;Password="Xk9{ab}mQ2pL7v";', "connection_string_secret"),
         ("Server=db;User ID=app;Password=Xk9<AB>mQ2pL7v;", "connection_string_secret"),
-        # a "$" or an opener before a generated password does not make it a variable or a template
+        # a "$" before a generated password does not make it a variable
         ("Server=db;User ID=app;Password='$uperS3cret2024';", "connection_string_secret"),
         ("Server=db;User ID=app;Password=$uperS3cret2024;", "connection_string_secret"),
         ("Driver=x;Server=db;Pwd={$uperS3cret2024};", "connection_string_secret"),
         ("Server=db;User ID=app;Password=%Xk9mQ2pL7v%;", "connection_string_secret"),
-        ("Server=db;User ID=app;Password=<<Xk9mQ2pL7v;", "connection_string_secret"),
-        ("Server=db;User ID=app;Password=${Xk9mQ2pL7v;", "connection_string_secret"),
-        ("Server=db;User ID=app;Password=<%Xk9mQ2pL7v;", "connection_string_secret"),
         # enclosed where it stands, though the shell's quotes close inside it
         ("export DB='Server=db;User ID=app;PWD='Xk9;mQ2pL7v';'", "connection_string_secret"),
         (f"postgres://app:{URL_PASSWORD}@db.internal:5432/app", "url_credentials"),
@@ -291,9 +288,13 @@ def test_a_configured_value_holding_a_credential_is_found(value: str, detector: 
         "Server=db;Password=$DB2_PASSWORD;",
         "Server=db;Password=$db2_password;",
         "Server=db;Password=%DbPassword%;",
-        # a reference cut off after its name
+        # a reference cut off by prose or by quotes inside it
         "Server=db;Password=${DB_PASSWORD",
         "Server=db;Password=#{Project.Db.Password",
+        "Server=db;User ID=u;Password=${DB_PASSWORD:-default};",
+        "Server=db;User ID=u;Password='{{ lookup('env','DB_PASSWORD') }}';",
+        "Server=db;User ID=u;Password='<%= ENV['DB_PASSWORD'] %>';",
+        "Server=db;User ID=u;Password='$($dbPassword)';",
         "Server=db;Password={{resolve:secretsmanager:S:SecretString:password}};",
         'public_key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC user@host"',
     ],
