@@ -464,7 +464,7 @@ def _results_document(reference: str, db: str | None) -> tuple[Any, Path]:
     if not _is_stored_id(reference):
         path = Path(reference)
         return read_json(path), path
-    data, _ = HistoryStore(db, must_exist=True).load_document(reference)
+    data = HistoryStore(db, must_exist=True).load_document(reference)
     return data, Path(f"history:{reference}")
 
 

@@ -169,7 +169,7 @@ def described(header: dict[str, Any], elsewhere: Described) -> tuple[set[str], l
     """The controls, sources and account parents of an index's scan: from its header, or (for an
     index stored before they were kept) ``elsewhere`` with the parents not known; None when neither
     says."""
-    if isinstance(header.get("controls"), list) and isinstance(header.get("sources"), list):
+    if "controls" in header and "sources" in header:  # their shapes are the header schema's
         accounts = header.get("accounts")
         parents = None if accounts is None else {uid: parent for uid, parent in accounts}
         return set(header["controls"]), [SourceRead(*source) for source in header["sources"]], parents
@@ -232,16 +232,8 @@ def side_of_stored_index(
         stored_findings_reader(findings, Path(label), told[0]),
         listed_in(fingerprints, statuses, findings),
         *told,
-        _definitions(header),
+        header.get("definitions") or {},  # absent from an index stored before they were kept
     )
-
-
-def _definitions(header: dict[str, Any]) -> dict[str, str]:
-    """The definition of each control the scan evaluated, from an index stored since they were kept."""
-    found = header.get("definitions")
-    if not isinstance(found, dict):
-        return {}
-    return {c: digest for c, digest in found.items() if isinstance(c, str) and isinstance(digest, str)}
 
 
 def stored_findings_reader(

@@ -528,18 +528,18 @@ class HistoryStore:
         return result
 
     @_guarded
-    def load_document(self, scan_id: str) -> tuple[Any, bool]:
-        """A stored scan's results.json, parsed, and whether it is intact (see ``_unpack``). A unique
-        prefix of its id is enough, as with git commits."""
+    def load_document(self, scan_id: str) -> Any:
+        """A stored scan's results.json, parsed; its callers validate it whether or not its checksum
+        matches. A unique prefix of its id is enough, as with git commits."""
         scan_id = self._full_id(scan_id)
         stored = self._stored(scan_id, scans.c.results)
-        text_bytes, intact = _unpack(stored)
+        text_bytes, _ = _unpack(stored)
         label = Path(f"history:{scan_id}")
         document = _parsed(text_bytes, label)
         scan = document.get("scan") if isinstance(document, dict) else None
         if isinstance(scan, dict) and isinstance(scan.get("id"), str):  # else the caller's validation says so
             _its_own(scan["id"], scan_id, label)
-        return document, intact
+        return document
 
     @_guarded
     def load_summary(self, scan_id: str) -> tuple[ScanResult, ExecutiveView] | None:
@@ -613,7 +613,7 @@ class HistoryStore:
         side = self.drift_side(scan_id)
         if side is not None:
             return side
-        document, _ = self.load_document(scan_id)
+        document = self.load_document(scan_id)
         return side_of_document(document, Path(f"history:{scan_id}"))
 
     @_guarded
