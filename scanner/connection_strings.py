@@ -26,7 +26,8 @@ _CLOSING = {"{": "}", '"': '"', "'": "'"}
 MAX_NESTING = 3  # connection strings inside enclosed values inside ...
 _ENCLOSED_VALUE = re.compile(r"=[ \t]*[{\"']")  # where an enclosed value begins: Pwd={, Password = "
 _NAME = re.compile(r"[A-Za-z][\w .-]{0,63}")  # a setting's name: Pwd, Pass Word, Shared Access Key, client_secret
-_NAME_CHARACTERS_BACKWARDS = re.compile(r"[\w .-]{0,64}")  # matched on the reversed text before a sign
+_LONGEST_NAME = 64
+_NAME_CHARACTERS_BACKWARDS = re.compile(r"[\w .-]*")  # matched on the reversed text before a sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +119,15 @@ def settings_where_they_stand(text: str, wanted: Callable[[str], bool]) -> Itera
 
 
 def _name_before(text: str, sign: int) -> str:
-    """The name of the setting whose ``=`` is at ``sign``: the run of name characters just before
-    it, from its first letter, whatever comes before that (``Use: Pwd=``, ``conn=Password=``,
-    ``(Password=``, a backquote)."""
-    reversed_before = text[max(0, sign - 64) : sign][::-1]
-    backwards = _NAME_CHARACTERS_BACKWARDS.match(reversed_before)
+    """The name of the setting whose ``=`` is at ``sign``."""
+    return name_ending(text[max(0, sign - _LONGEST_NAME) : sign])
+
+
+def name_ending(text: str) -> str:
+    """The name of a setting that ``text`` ends with: the run of name characters at its end (at
+    most 64), from its first letter, whatever comes before that (``Use: Pwd``, ``conn=Password``,
+    ``(Password``, a backquote)."""
+    backwards = _NAME_CHARACTERS_BACKWARDS.match(text[-_LONGEST_NAME:][::-1])
     run = backwards.group(0)[::-1] if backwards else ""
     first_letter = next((at for at, character in enumerate(run) if character.isascii() and character.isalpha()), None)
     return "" if first_letter is None else run[first_letter:].strip()

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import re2
 
-from scanner.connection_strings import Setting, plain_settings, settings, settings_where_they_stand
+from scanner.connection_strings import Setting, name_ending, plain_settings, settings, settings_where_they_stand
 from scanner.model import Credential
 
 # A variable's name reads as one: one case (DB_PASSWORD, db2_password), or letters and then digits
@@ -466,13 +466,10 @@ def _connection_string_literals(value: str) -> Iterator[Setting]:
             yield setting
 
 
-_NOT_IN_A_NAME = re.compile(r"[^\w .-]")
-
-
 def _names_setting(name: str) -> bool:
     """Whether a connection string's setting is named for a secret (``Pwd``, ``Pass Word``); in
     prose, the name is what follows the last mark no name holds (``Use: Pwd``, ``x,Password``)."""
-    return _SECRET_WORD.match(_NOT_IN_A_NAME.split(name)[-1].replace(" ", "")) is not None
+    return _SECRET_WORD.match(name_ending(name).replace(" ", "")) is not None
 
 
 _PUBLIC_KEY = re.compile(r"^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) AAAA")
