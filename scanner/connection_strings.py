@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 _CLOSING = {"{": "}", '"': '"', "'": "'"}
 MAX_NESTING = 3  # connection strings inside enclosed values inside ...
-_ENCLOSED_VALUE = re.compile(r"=[ \t]*[{\"']")  # where an enclosed value begins: Pwd={, Password = "
+# where an enclosed value begins: Pwd={, Password = ", or Password=\" in text that escapes its quotes
+# (a connection string inside a JSON string or a shell command, read as written)
+_ENCLOSED_VALUE = re.compile(r"=[ \t]*(?:\\(?=[\"']))?[{\"']")
 _NAME = re.compile(r"[A-Za-z][\w .-]{0,63}")  # a setting's name: Pwd, Pass Word, Shared Access Key, client_secret
 _LONGEST_NAME = 64
 _NAME_CHARACTERS_BACKWARDS = re.compile(r"[\w .-]*")  # matched on the reversed text before a sign
@@ -83,9 +85,9 @@ def _enclosed(text: str, at: int, closing: str) -> tuple[str, int, int]:
         pieces.append(text[at:found])
         if text.startswith(closing * 2, found):
             pieces.append(closing)
-            at = found + 2
+            at = found + 2 * len(closing)
             continue
-        return "".join(pieces), found, found + 1
+        return "".join(pieces), found, found + len(closing)
 
 
 def plain_settings(text: str) -> Iterator[Setting]:
@@ -114,8 +116,9 @@ def settings_where_they_stand(text: str, wanted: Callable[[str], bool]) -> Itera
         if not _NAME.fullmatch(name) or not wanted(name):
             continue
         opening = sign.end() - 1
-        value, _, resume = _enclosed(text, opening + 1, _CLOSING[text[opening]])
-        yield Setting(name, value, opening, resume, True)
+        escape = "\\" if text[opening - 1] == "\\" else ""  # \" ... \": the escaped quote closes it
+        value, _, resume = _enclosed(text, opening + 1, escape + _CLOSING[text[opening]])
+        yield Setting(name, value, opening - len(escape), resume, True)
 
 
 def _name_before(text: str, sign: int) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import re2
 
 from scanner.model import Inventory
-from scanner.secret_detection import enclosed_secret_spans, secret_spans
+from scanner.secret_detection import VARIABLE_REFERENCE, enclosed_secret_spans, secret_spans
 
 REDACTED = "[REDACTED]"
 
@@ -35,8 +35,9 @@ _SECRET_WORD = (
 # A name in text: what comes before its secret word is bounded, or a search that may start at
 # each "." of a long run ("a.a.a...") would look to its end from each, in quadratic time (40 KB: 2 minutes)
 _SECRET_NAME = rf"(?:[\w.\-]{{0,64}}?{_SECRET_WORD})"
-# A value that names a secret instead of holding it (${VAR}, $VAR, <your-token>, {name}) stays.
-_REFERENCE = re.compile(r"^(?:\$\{?[\w:.\-]+\}?|<[^>]*>|\{[\w.\-]+\}|%[\w]+%?|\[REDACTED\])$")
+# A value that names a secret instead of holding it (${VAR}, $VAR, $env:VAR, <your-token>, {name},
+# %VAR%) stays; "$" or "%" before what reads as a generated password ($Xk9mQ2pL7v) does not make it one.
+_REFERENCE = re.compile(rf"^(?:\$\{{[\w:.\-]+\}}?|{VARIABLE_REFERENCE}|<[^>]*>|\{{[\w.\-]+\}}|%[\w]+%|\[REDACTED\])$")
 
 # Whole secrets in a known format, wherever they appear.
 _TOKENS = re.compile(
@@ -130,8 +131,10 @@ def redact_value(value: Any) -> Any:
         renamed = [key for key in value if isinstance(key, str) and redact_text(key) != key]
         for key in renamed:
             value[redact_text(key)] = value.pop(key)
+        named_secret = _entry_names_a_secret(value)
         for key, item in value.items():
-            if type(item) is str and item and _names_a_secret(key) and not _REFERENCE.match(item):
+            says_secret = _names_a_secret(key) or (named_secret and key in _ENTRY_VALUE_KEYS)
+            if type(item) is str and item and says_secret and not _REFERENCE.match(item):
                 value[key] = REDACTED  # {"password": "hunter2"}: the key says what the value is
             elif isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
                 value[key] = redact_value(item)
@@ -141,6 +144,17 @@ def redact_value(value: Any) -> Any:
 
 
 _SECRET_KEY = re.compile(rf"(?i)[\w.\-]*?{_SECRET_WORD}")  # a whole key, matched from its start alone
+
+
+# {"name": "DB_PASSWORD", "value": "X"}: an environment variable of Kubernetes, ECS, Cloud Run or an
+# MCP registry entry, an Azure app setting, a CloudFormation parameter; its name says what its value is
+_ENTRY_NAME_KEYS = ("name", "Name", "key", "Key", "ParameterKey")
+_ENTRY_VALUE_KEYS = frozenset({"value", "Value", "default", "ParameterValue"})
+
+
+def _entry_names_a_secret(entry: dict[Any, Any]) -> bool:
+    """Whether ``entry`` is a name and value pair whose name names a secret."""
+    return any(_names_a_secret(entry.get(key)) for key in _ENTRY_NAME_KEYS)
 
 
 def _names_a_secret(key: Any) -> bool:

@@ -29,6 +29,8 @@ from scanner.model import Credential
 # (dbPassword, DbPassword2). Mixed case with digits inside ($uperS3cret2024, $Xk9mQ2pL7v) is how a
 # generated password reads. Matched one way only (an atomic group), in linear time.
 _VARIABLE_NAME = r"(?>[A-Z_][A-Z0-9_]*\b|[a-z_][a-z0-9_]*\b|[A-Za-z_][A-Za-z_]*[0-9]*\b)"
+# $VAR, $env:VAR, $Secrets.DbPassword: each part a variable's name ($ecret.Xk9mQ2pL7v is a password)
+VARIABLE_REFERENCE = rf"\${_VARIABLE_NAME}(?:[:.]{_VARIABLE_NAME})*"
 # ${VAR}, $VAR, =Env.VAR, {name}, {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
 _REFERENCE = re.compile(
     rf"^\s*(?:Bearer\s+|token\s+)?(?:\$\{{[^}}]+\}}|\${_VARIABLE_NAME}|=Env\.\w+|\{{\w+\}}"
@@ -89,7 +91,7 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 # linear time whatever the value holds.
 _OPENER = r"\$[{(\[]|#\{|%\{|\{\{|\{%|<%|<<"
 _WHOLE_REFERENCE = (
-    rf"\${_VARIABLE_NAME}(?:[:.][A-Za-z_]\w*)*|%{_VARIABLE_NAME}%|<[A-Za-z][A-Za-z _.-]*>?"
+    rf"{VARIABLE_REFERENCE}|%{_VARIABLE_NAME}%|<[A-Za-z][A-Za-z _.-]*>?"
     r"|\{[\w.:'\"\[\]()-]*\}?"
 )
 _REFERENCE_PART = re.compile(
@@ -101,6 +103,11 @@ _REFERENCE_PART = re.compile(
 _PLACEHOLDER_PART = re.compile(r"<[A-Za-z][A-Za-z_-]{3,}(?:>|$)")  # its ">" stripped as punctuation, or not
 # {{ secrets.DB }}, {{.Values.db.password}}, {% if prod %}: as written, before unescaping
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
+# a key named for what it finds or identifies, not a secret: partitionKey, sort_key, publicKey, hotkey
+_NOT_A_SECRET_KEY = re.compile(
+    r"(?i)(?:^|[_.-]|[a-z](?=[A-Z]))(?:public|primary|partition|sort|foreign|hot|shortcut|cache|idempotency|row"
+    r"|hash|range|lookup|dedup(?:lication)?|routing|field|column|map|ssh[_-]?public)[_.-]?key$|^(?:hot|mon)key$",
+)
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -406,6 +413,15 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
         if found is not None:
             return found
     return None
+
+
+def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
+    """The secret ``value`` is when a variable, key or setting ``name`` gives it a secret's name
+    (``DB_PASSWORD``, ``apiKey``, ``client_secret``): as the word after a secret-named one in
+    text, a literal of 8 characters or more whatever its entropy; None for other names."""
+    if not _SECRET_WORD.match(name) or _PAGINATION.match(name) or _NOT_A_SECRET_KEY.search(name):
+        return None
+    return _named_value(value)
 
 
 def _named_value(value: str) -> FoundSecret | None:

@@ -243,3 +243,27 @@ def test_a_long_run_of_slashes_is_read_in_linear_time() -> None:
     started = time.monotonic()
     assert find_secrets_in_text("/" * 200_000) == []
     assert time.monotonic() - started < 10
+
+
+def test_a_short_password_given_to_a_secret_named_variable_fails_secret_001(tmp_path: Path, catalogs) -> None:
+    """No password of fewer than 23 characters reaches detect-secrets' entropy limit; what a
+    secret-named variable, key or registry entry is given is the secret whatever its entropy, as
+    the word after ``password:`` in text is. References, placeholders, names and the keys that
+    only find or identify something stay clean."""
+    env = {
+        "DB_PASSWORD": "Xk9mQ2pL7v",
+        "API_TOKEN": "$ecret.Xk9mQ2pL7v",
+        "OTHER_PASSWORD": "${DB_PASSWORD}",
+        "GITHUB_TOKEN": "your-token-here",
+        "SEARCH_API_KEY": "REPLACE_ME_123",
+        "DB_HOST": "Xk9mQ2pL7v",
+    }
+    settings = {"mcpServers": {"db": {"command": "db-mcp", "env": env, "partitionKey": "tenant#2024"}}}
+    inventory = _collect(tmp_path / "a", ".mcp.json", settings)
+    assert sorted(_places(inventory)) == ["db env.API_TOKEN", "db env.DB_PASSWORD"]
+    assert _secret_001(inventory, catalogs) == "fail"
+    registry = _registry({"environmentVariables": [{"name": "TICKETS_API_KEY", "default": "Zx9Qw2Er5Ty8"},
+                                                   {"name": "TICKETS_URL", "default": "Zx9Qw2Er5Ty8"}]})  # fmt: skip
+    assert list(_places(_collect(tmp_path / "b", "server.json", registry))) == [
+        "@example/tickets-mcp environmentVariables[0].default"
+    ]

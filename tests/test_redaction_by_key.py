@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from scanner.model import Identity, Inventory, SourceStatus
 from scanner.redact import REDACTED, redact_inventory, redact_value
 
@@ -61,3 +63,45 @@ def test_a_function_key_in_a_urls_query_is_redacted() -> None:
     url = "https://tickets.azurewebsites.net/runtime/webhooks/mcp/sse?code=Zk3uP9xQw2Lm7Tb1Vc5Nd8Rf"
     redacted = redact_text(f"url_query_secret in tickets url {url} (redacted)")
     assert "Zk3uP9xQw2Lm7Tb1Vc5Nd8Rf" not in redacted and "?code=" in redacted
+
+
+def test_an_entry_whose_name_names_a_secret_loses_its_value() -> None:
+    """Kubernetes, ECS and Cloud Run environments, Azure app settings and CloudFormation parameters
+    are lists of name and value pairs: the name says what the value is, as a key would."""
+    value = {
+        "env": [
+            {"name": "DB_PASSWORD", "value": "Xk9mQ2pL7v"},
+            {"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"},
+            {"name": "DB_HOST", "value": "db.internal"},
+        ],
+        "appSettings": [{"name": "Storage__AccountKey", "value": "Zx9Qw2Er5Ty8"}],
+        "Parameters": [{"ParameterKey": "AdminPassword", "ParameterValue": "Hunt3rTw0"}],
+        "Tags": [{"Key": "ApiKey", "Value": "k9Xm2"}, {"Key": "team", "Value": "platform"}],
+    }
+    assert redact_value(value) == {
+        "env": [
+            {"name": "DB_PASSWORD", "value": REDACTED},
+            {"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"},
+            {"name": "DB_HOST", "value": "db.internal"},
+        ],
+        "appSettings": [{"name": "Storage__AccountKey", "value": REDACTED}],
+        "Parameters": [{"ParameterKey": "AdminPassword", "ParameterValue": REDACTED}],
+        "Tags": [{"Key": "ApiKey", "Value": REDACTED}, {"Key": "team", "Value": "platform"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "reference"),
+    [
+        ("$DB_PASSWORD", True),
+        ("$env:DB_PASSWORD", True),
+        ("$Secrets.DbPassword", True),
+        ("${DB_PASSWORD", True),
+        ("%DB_PASSWORD%", True),
+        ("$Xk9mQ2pL7v", False),  # "$" before what reads as a generated password
+        ("$ecret.Xk9mQ2pL7v", False),
+        ("%Xk9mQ2pL7v", False),
+    ],
+)
+def test_under_a_secret_named_key_only_a_reference_stays(value: str, reference: bool) -> None:
+    assert redact_value({"password": value}) == {"password": value if reference else REDACTED}

@@ -62,6 +62,13 @@ MUST_BE_REDACTED = [
     ("Server=db;User ID=app;Password=Xk9<AB>mQ2pL7v;", ["Xk9", "mQ2", "pL7v"]),
     ("Server=db;User ID=app;Password=Xk9,{{mQ2pL7v;", ["Xk9", "mQ2", "pL7v"]),
     ("Server=db;User ID=app;Password='$uperS3cret2024';", ["uperS3cret2024"]),
+    # "$" and a word, then a dot: a generated password, unless every part reads as a variable's name
+    ("Server=db;Database=app;Password=$ecret.Xk9mQ2pL7v;", ["Xk9mQ2pL7v"]),
+    ("password: $ecret.Xk9mQ2pL7v", ["Xk9mQ2pL7v"]),
+    # quotes escaped by the text around them (a JSON string's, a shell's): the escaped quote closes it
+    ('Server=db;Password=\\"Xk9mQ2;pL7v\\";', ["Xk9mQ2", "pL7v"]),
+    ('{"conn": "Server=db;User ID=app;Password=\\"Xk9mQ2;pL7v\\";"}', ["Xk9mQ2", "pL7v"]),
+    ("Server=db;Pwd=\\'Xk9mQ2;pL7v\\';", ["Xk9mQ2", "pL7v"]),
     # an enclosed setting whose name follows punctuation, in prose or another setting's value
     ('Use: Pwd="Hunt3r Tw0;Secret99" to connect', ["Hunt3r", "Tw0", "Secret99"]),
     ("Run with `Password='Hunt3r Tw0;Secret99'` set", ["Hunt3r", "Tw0", "Secret99"]),
@@ -90,6 +97,7 @@ MUST_STAY = [
     "Server=db;User ID=u;Password=${env:DB_PASSWORD};",
     "Server=db;User ID=u;Password=$env:DB_PASSWORD;",
     "Server=db;User ID=u;Password=$dbPassword;",
+    "Server=db;User ID=u;Password=$Secrets.DbPassword;",
     "Server=db;User ID=u;Password=${DB_PASSWORD",
 ]
 

@@ -7,6 +7,8 @@ word when it has spaces). A random-looking value counts as a secret only where c
 configured: under ``env``, ``headers`` or ``args``, as a ``value`` or ``default``, or under a key
 that names a secret (``key``, ``apiKey``, ``clientSecret``). Elsewhere only known token formats and
 URLs carrying credentials count, since digests (``fileSha256``) and identifiers look random too.
+What a secret-named key or entry is given (``DB_PASSWORD: X``, ``{"name": "API_KEY", "value": X}``)
+is a secret whatever its entropy, as the word after ``password:`` is in text.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from scanner.model import Credential
 from scanner.secret_detection import (
     FoundSecret,
     find_secret,
+    find_secret_given_to,
     find_secret_in_command,
     find_secret_in_text,
     is_secret_name,
@@ -29,6 +32,7 @@ from scanner.secret_detection import (
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
 _CREDENTIAL_SLOTS = frozenset({"env", "headers", "args", "value", "default"})
+_ENTRY_VALUES = frozenset({"value", "default"})  # of {"name": "API_KEY", "value": X}: given that name
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
@@ -57,9 +61,9 @@ class SecretScan:
     def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
         """Checks every string in ``node`` (but not the keys in ``skip`` at its top); ``scope`` names
         the server or tool the secrets belong to (None: the file itself)."""
-        for path, key, parent, value in self._strings(node, skip):
+        for path, key, parent, value, given_name in self._strings(node, skip):
             # a mapping key (key None) holds a secret only in a known token format
-            found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value)
+            found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value, given_name)
             if found is not None:
                 line = self._locate(value[found.at : found.at + 24].split("\n")[0], after, found.fingerprint)
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
@@ -73,20 +77,23 @@ class SecretScan:
         self._lines_found[fingerprint] = line
         return line
 
-    def _strings(self, node: Any, skip: frozenset[str]) -> Iterator[tuple[str, str | None, str, str]]:
-        """(key path, key, parent key, string) for each string in ``node``, in document order."""
-        pending: list[tuple[str, str, str, Any]] = [("", "", "", node)]
+    def _strings(self, node: Any, skip: frozenset[str]) -> Iterator[tuple[str, str | None, str, str, str]]:
+        """(key path, key, parent key, string, the name it is given) for each string in ``node``, in
+        document order; a string is given its key's name, or its entry's (``{"name": "API_KEY",
+        "value": X}``)."""
+        pending: list[tuple[str, str, str, Any, str]] = [("", "", "", node, "")]
         while pending:
-            path, key, parent, item = pending.pop()
+            path, key, parent, item, given_name = pending.pop()
             if isinstance(item, str):
                 if self.strings_left <= 0:
                     self.truncated = True
                     return
                 self.strings_left -= 1
                 self.strings_checked += 1
-                yield path, key, parent, item
+                yield path, key, parent, item, given_name
             elif isinstance(item, dict):
                 children = []
+                entry_name = item.get("name")
                 for name, child in item.items():
                     name = str(name)
                     if not path and name in skip:
@@ -94,12 +101,14 @@ class SecretScan:
                     shown = name
                     if not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
                         shown = _KEY_SHOWN_AS
-                        yield _join(path, shown), None, key, name
-                    children.append((_join(path, shown), name, key, child))
+                        yield _join(path, shown), None, key, name, name
+                    given = entry_name if name in _ENTRY_VALUES and isinstance(entry_name, str) else name
+                    children.append((_join(path, shown), name, key, child, given))
                 pending.extend(reversed(children))
             elif isinstance(item, list):
                 pending.extend(
-                    (f"{path}[{index}]", key, parent, child) for index, child in reversed(list(enumerate(item)))
+                    (f"{path}[{index}]", key, parent, child, given_name)
+                    for index, child in reversed(list(enumerate(item)))
                 )
 
 
@@ -107,13 +116,13 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _secret_in(key: str, parent: str, value: str) -> FoundSecret | None:
+def _secret_in(key: str, parent: str, value: str, given_name: str) -> FoundSecret | None:
     if key in FREE_TEXT:
         return find_secret_in_text(value)
     if key == "command":
         return find_secret_in_command(value)
     where_credentials_go = key in _CREDENTIAL_SLOTS or parent in _CREDENTIAL_SLOTS or is_secret_name(key)
-    found = find_secret(value, entropy=where_credentials_go)
+    found = find_secret(value, entropy=where_credentials_go) or find_secret_given_to(given_name, value)
     if found is None and len(value.split(maxsplit=1)) > 1:
         found = find_secret_in_text(value)
     return found
