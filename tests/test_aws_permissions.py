@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import moto.settings
 import pytest
@@ -48,8 +48,9 @@ def enforced(fake_aws, estate, monkeypatch):  # noqa: F811
             return original(self)
         saved = self._data, self._path
         path = self._path
-        # an ARN in the path is one label, its "/" encoded too
-        sent = "/tags/" + quote(path[6:], safe="") if path.startswith("/tags/") else quote(path, safe="/?&=%")
+        # an ARN in the path is one label, its "/" encoded too; moto 5.2.4 and later check the path
+        # as sent (already encoded), earlier ones the decoded path
+        sent = "/tags/" + quote(unquote(path[6:]), safe="") if path.startswith("/tags/") else quote(path, safe="/?&=%")
         self._data, self._path = b"", sent
         try:
             return original(self)
