@@ -23,7 +23,14 @@ from typing import Any
 import re2
 
 from scanner.model import Inventory
-from scanner.secret_detection import VARIABLE_REFERENCE, enclosed_secret_spans, secret_spans
+from scanner.secret_detection import (
+    ENTRY_NAME_KEYS,
+    ENTRY_VALUE_KEYS,
+    PERCENT_REFERENCE,
+    VARIABLE_REFERENCE,
+    enclosed_secret_spans,
+    secret_spans,
+)
 
 REDACTED = "[REDACTED]"
 
@@ -36,8 +43,12 @@ _SECRET_WORD = (
 # each "." of a long run ("a.a.a...") would look to its end from each, in quadratic time (40 KB: 2 minutes)
 _SECRET_NAME = rf"(?:[\w.\-]{{0,64}}?{_SECRET_WORD})"
 # A value that names a secret instead of holding it (${VAR}, $VAR, $env:VAR, <your-token>, {name},
-# %VAR%) stays; "$" or "%" before what reads as a generated password ($Xk9mQ2pL7v) does not make it one.
-_REFERENCE = re.compile(rf"^(?:\$\{{[\w:.\-]+\}}?|{VARIABLE_REFERENCE}|<[^>]*>|\{{[\w.\-]+\}}|%[\w]+%|\[REDACTED\])$")
+# %VAR%, ${{ secrets.X }}) stays; "$" or "%" around what reads as a generated password
+# ($Xk9mQ2pL7v, %Xk9mQ2pL7v%) does not make it one.
+_REFERENCE = re.compile(
+    rf"^(?:\$\{{[\w:.\-]+\}}?|{VARIABLE_REFERENCE}|<[^>]*>|\{{[\w.\-]+\}}|{PERCENT_REFERENCE}"
+    r"|\$?\{\{[^{}]*\}\}|\[REDACTED\])$"
+)
 
 # Whole secrets in a known format, wherever they appear.
 _TOKENS = re.compile(
@@ -71,7 +82,8 @@ _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # X", "password:X"; "Key Vault Secrets User" has none), "Bearer X" and the detector's token formats
 # the forms above do not have (SendGrid, Twilio, Discord)
 _MAYBE = re.compile(
-    r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|glpat|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----|earer|EARER|asic|ASIC'
+    r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|gl[a-z]{2,6}-|GR1348941|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----'
+    r"|earer|EARER|asic|ASIC"
     r"|(?i:key|token|secret|password|passwd|pwd|credentials?)"
     r"(?:[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?|[\"']?:[\"']?)\S{8}"
     r"|(?i:bearer)\s+\S{20}"
@@ -133,9 +145,11 @@ def redact_value(value: Any) -> Any:
             value[redact_text(key)] = value.pop(key)
         named_secret = _entry_names_a_secret(value)
         for key, item in value.items():
-            says_secret = _names_a_secret(key) or (named_secret and key in _ENTRY_VALUE_KEYS)
+            says_secret = _names_a_secret(key) or (named_secret and key in ENTRY_VALUE_KEYS)
             if type(item) is str and item and says_secret and not _REFERENCE.match(item):
                 value[key] = REDACTED  # {"password": "hunter2"}: the key says what the value is
+            elif says_secret and isinstance(item, dict):
+                value[key] = _named_secret_value(item)
             elif isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
                 value[key] = redact_value(item)
     elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
@@ -146,15 +160,19 @@ def redact_value(value: Any) -> Any:
 _SECRET_KEY = re.compile(rf"(?i)[\w.\-]*?{_SECRET_WORD}")  # a whole key, matched from its start alone
 
 
-# {"name": "DB_PASSWORD", "value": "X"}: an environment variable of Kubernetes, ECS, Cloud Run or an
-# MCP registry entry, an Azure app setting, a CloudFormation parameter; its name says what its value is
-_ENTRY_NAME_KEYS = ("name", "Name", "key", "Key", "ParameterKey")
-_ENTRY_VALUE_KEYS = frozenset({"value", "Value", "default", "ParameterValue"})
-
-
 def _entry_names_a_secret(entry: dict[Any, Any]) -> bool:
     """Whether ``entry`` is a name and value pair whose name names a secret."""
-    return any(_names_a_secret(entry.get(key)) for key in _ENTRY_NAME_KEYS)
+    return any(_names_a_secret(entry.get(key)) for key in ENTRY_NAME_KEYS)
+
+
+def _named_secret_value(item: dict[Any, Any]) -> Any:
+    """What a secret-named key holds when it is a mapping: its ``value`` is the secret (an ARM
+    parameter file's ``{"adminPassword": {"value": "X"}}``); the rest is redacted as anything else is.
+    A list stays a list of whatever it holds (``credentials: [uid, ...]``)."""
+    for key in ENTRY_VALUE_KEYS & item.keys():
+        if type(item[key]) is str and item[key] and not _REFERENCE.match(item[key]):
+            item[key] = REDACTED
+    return redact_value(item)
 
 
 def _names_a_secret(key: Any) -> bool:

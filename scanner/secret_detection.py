@@ -31,6 +31,11 @@ from scanner.model import Credential
 _VARIABLE_NAME = r"(?>[A-Z_][A-Z0-9_]*\b|[a-z_][a-z0-9_]*\b|[A-Za-z_][A-Za-z_]*[0-9]*\b)"
 # $VAR, $env:VAR, $Secrets.DbPassword: each part a variable's name ($ecret.Xk9mQ2pL7v is a password)
 VARIABLE_REFERENCE = rf"\${_VARIABLE_NAME}(?:[:.]{_VARIABLE_NAME})*"
+PERCENT_REFERENCE = rf"%{_VARIABLE_NAME}%"  # %TOKEN% (Windows, Octopus); %Xk9mQ2pL7v% is a password
+# {"name": "DB_PASSWORD", "value": X}: an entry's name says what its value is (Kubernetes, ECS and
+# Cloud Run environments, Azure app settings, CloudFormation parameters, MCP registry variables)
+ENTRY_NAME_KEYS = ("name", "Name", "key", "Key", "ParameterKey")
+ENTRY_VALUE_KEYS = frozenset({"value", "Value", "default", "ParameterValue"})
 # ${VAR}, $VAR, =Env.VAR, {name}, {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
 _REFERENCE = re.compile(
     rf"^\s*(?:Bearer\s+|token\s+)?(?:\$\{{[^}}]+\}}|\${_VARIABLE_NAME}|=Env\.\w+|\{{\w+\}}"
@@ -105,9 +110,19 @@ _PLACEHOLDER_PART = re.compile(r"<[A-Za-z][A-Za-z_-]{3,}(?:>|$)")  # its ">" str
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
 # a key named for what it finds or identifies, not a secret: partitionKey, sort_key, publicKey, hotkey
 _NOT_A_SECRET_KEY = re.compile(
-    r"(?i)(?:^|[_.-]|[a-z](?=[A-Z]))(?:public|primary|partition|sort|foreign|hot|shortcut|cache|idempotency|row"
-    r"|hash|range|lookup|dedup(?:lication)?|routing|field|column|map|ssh[_-]?public)[_.-]?key$|^(?:hot|mon)key$",
+    r"(?i)(?:^|[_.-]|[a-z](?=[A-Z]))(?:public|partition|sort|foreign|hot|shortcut|cache|idempotency|row"
+    r"|range|lookup|dedup(?:lication)?|field|column|map|ssh[_-]?public)[_.-]?key$|^(?:hot|mon)key$",
 )
+# a variable's name that says it holds a secret: a secret's word (DB_PASSWORD, apiKey), pass, auth or
+# passphrase after a separator (SMTP_PASS, REDIS_AUTH, GPG_PASSPHRASE), numbered or not (PASSWORD_2)
+_GIVEN_SECRET_NAME = re.compile(
+    r"(?i)^(?:[\w.-]*(?:key|token|secret|password|passwd|pwd|passphrase|credentials?)"
+    r"|(?:[\w.-]*[_.-])?(?:pass|auth))(?:[_-]?\d{1,3})?$"
+)
+# what documentation writes for a secret to be filled in: words, a bracketed or masked value, "your"
+# (ntn_****, fc-YOUR_API_KEY, tvly-YOUR-KEY, sk-XXXXXXXXXXXX, XXXX-XXXX, [YOUR_KEY], (your key),
+# ••••••••, AIzaSy..., [parameters('adminPassword')]), or a YAML tag (!secret api_key)
+_GIVEN_PLACEHOLDER = re.compile(r"(?i)\s|your|x{4}|\*{3}|\.{3}|…|•|^[\[(].*[\])]$|^!")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -417,9 +432,13 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
 
 def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     """The secret ``value`` is when a variable, key or setting ``name`` gives it a secret's name
-    (``DB_PASSWORD``, ``apiKey``, ``client_secret``): as the word after a secret-named one in
-    text, a literal of 8 characters or more whatever its entropy; None for other names."""
-    if not _SECRET_WORD.match(name) or _PAGINATION.match(name) or _NOT_A_SECRET_KEY.search(name):
+    (``DB_PASSWORD``, ``apiKey``, ``client_secret``, ``SMTP_PASS``, ``PASSWORD_2``): as the word
+    after a secret-named one in text, a literal of 8 characters or more whatever its entropy; a
+    documentation placeholder (``ntn_****``, ``fc-YOUR_API_KEY``, ``[YOUR_KEY]``, words) is none.
+    None for other names."""
+    if not _GIVEN_SECRET_NAME.match(name) or _PAGINATION.match(name) or _NOT_A_SECRET_KEY.search(name):
+        return None
+    if _GIVEN_PLACEHOLDER.search(value) or value.strip().isdigit():
         return None
     return _named_value(value)
 

@@ -253,6 +253,10 @@ def test_a_short_password_given_to_a_secret_named_variable_fails_secret_001(tmp_
     env = {
         "DB_PASSWORD": "Xk9mQ2pL7v",
         "API_TOKEN": "$ecret.Xk9mQ2pL7v",
+        "SMTP_PASS": "Hunt3rTw0!x",
+        "GPG_PASSPHRASE": "Hunt3rTw0!y",
+        "PASSWORD_2": "Hunt3rTw0!z",
+        "COSMOS_PRIMARY_KEY": "Hunt3rTw0!w",
         "OTHER_PASSWORD": "${DB_PASSWORD}",
         "GITHUB_TOKEN": "your-token-here",
         "SEARCH_API_KEY": "REPLACE_ME_123",
@@ -260,10 +264,46 @@ def test_a_short_password_given_to_a_secret_named_variable_fails_secret_001(tmp_
     }
     settings = {"mcpServers": {"db": {"command": "db-mcp", "env": env, "partitionKey": "tenant#2024"}}}
     inventory = _collect(tmp_path / "a", ".mcp.json", settings)
-    assert sorted(_places(inventory)) == ["db env.API_TOKEN", "db env.DB_PASSWORD"]
+    assert sorted(_places(inventory)) == [
+        "db env.API_TOKEN", "db env.COSMOS_PRIMARY_KEY", "db env.DB_PASSWORD", "db env.GPG_PASSPHRASE",
+        "db env.PASSWORD_2", "db env.SMTP_PASS",
+    ]  # fmt: skip
     assert _secret_001(inventory, catalogs) == "fail"
-    registry = _registry({"environmentVariables": [{"name": "TICKETS_API_KEY", "default": "Zx9Qw2Er5Ty8"},
-                                                   {"name": "TICKETS_URL", "default": "Zx9Qw2Er5Ty8"}]})  # fmt: skip
-    assert list(_places(_collect(tmp_path / "b", "server.json", registry))) == [
-        "@example/tickets-mcp environmentVariables[0].default"
+    variables = [
+        {"name": "TICKETS_API_KEY", "default": "Zx9Qw2Er5Ty8"},
+        {"name": "TICKETS_URL", "default": "Zx9Qw2Er5Ty8"},
+        {"name": "TICKETS_CONN", "isSecret": True, "default": "Zx9Qw2Er5Ty9"},  # the registry marks it secret
+        {"Name": "TICKETS_SECRET", "Value": "Zx9Qw2Er5Ty7"},
     ]
+    registry = _registry({"environmentVariables": variables})
+    assert list(_places(_collect(tmp_path / "b", "server.json", registry))) == [
+        "@example/tickets-mcp environmentVariables[0].default",
+        "@example/tickets-mcp environmentVariables[2].default",
+        "@example/tickets-mcp environmentVariables[3].Value",
+    ]
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "ntn_****",  # Notion's README
+        "fc-YOUR_API_KEY",  # Firecrawl's
+        "tvly-YOUR-KEY",  # Tavily's
+        "YOUR API KEY",
+        "Get one from the dashboard",
+        "[YOUR_API_KEY]",
+        "(your key)",
+        "XXXX-XXXX-XXXX-XXXX",
+        "sk-or-v1-XXXXXXXXXXXX",
+        "secret_****",
+        "AIzaSy...",
+        "••••••••",
+        "1234567890",
+        "[parameters('adminPassword')]",
+        "!secret api_key",
+    ],
+)
+def test_a_placeholder_given_to_a_secret_named_variable_is_no_secret(tmp_path: Path, placeholder: str) -> None:
+    """What READMEs of popular MCP servers tell their users to replace is no plaintext secret."""
+    settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"X_API_KEY": placeholder}}}}
+    assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == []

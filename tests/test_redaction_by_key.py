@@ -98,10 +98,18 @@ def test_an_entry_whose_name_names_a_secret_loses_its_value() -> None:
         ("$Secrets.DbPassword", True),
         ("${DB_PASSWORD", True),
         ("%DB_PASSWORD%", True),
+        ("${{ secrets.DB_PASSWORD }}", True),
         ("$Xk9mQ2pL7v", False),  # "$" before what reads as a generated password
         ("$ecret.Xk9mQ2pL7v", False),
         ("%Xk9mQ2pL7v", False),
+        ("%Xk9mQ2pL7v%", False),
     ],
 )
 def test_under_a_secret_named_key_only_a_reference_stays(value: str, reference: bool) -> None:
     assert redact_value({"password": value}) == {"password": value if reference else REDACTED}
+
+
+def test_an_arm_parameter_files_secret_value_is_redacted() -> None:
+    """ARM parameter files give each parameter as {"value": X} under its name."""
+    parameters = {"adminPassword": {"value": "Hunt3rTw0!x"}, "location": {"value": "westeurope"}}
+    assert redact_value(parameters) == {"adminPassword": {"value": REDACTED}, "location": {"value": "westeurope"}}

@@ -31,6 +31,10 @@ MUST_BE_REDACTED = [
     ("Authorization: Bearer Hu8Jk2Lm4Np6Qr8St0Uv2Wx", ["Hu8Jk2Lm4Np6Qr8St0Uv2Wx"]),
     ("use github_pat_" + "A1b2C3d4E5f6G7h8I9j0K1" + "_" + "L2m3N4o5" * 7 + "P6q", ["github_pat_A1b2C3d4E5f6G7h8"]),
     ("mail key SG." + "a" * 22 + "." + "b1" * 21 + "c", ["SG." + "a" * 22]),
+    # GitLab's deploy, runner and runner registration tokens
+    ("deploy with gldt-Xk9mQ2pL7vAbCdEf1234", ["Xk9mQ2pL7vAbCdEf1234"]),
+    ("runner glrt-Xk9mQ2pL7vAbCdEf1234", ["Xk9mQ2pL7vAbCdEf1234"]),
+    ("register GR1348941Xk9mQ2pL7vAbCdEf1234", ["Xk9mQ2pL7vAbCdEf1234"]),
     ("password: yourS3cretPassw0rd!9", ["yourS3cretPassw0rd!9"]),
     ("db password:Hunt3rTw0Secret99 (no space)", ["Hunt3rTw0Secret99"]),
     ('{"api_key":"Zx9Qw2Er5Ty8Ui1Op4As7Df0"}', ["Zx9Qw2Er5Ty8Ui1Op4As7Df0"]),

@@ -20,6 +20,8 @@ from typing import Any
 
 from scanner.model import Credential
 from scanner.secret_detection import (
+    ENTRY_NAME_KEYS,
+    ENTRY_VALUE_KEYS,
     FoundSecret,
     find_secret,
     find_secret_given_to,
@@ -32,7 +34,6 @@ from scanner.secret_detection import (
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
 _CREDENTIAL_SLOTS = frozenset({"env", "headers", "args", "value", "default"})
-_ENTRY_VALUES = frozenset({"value", "default"})  # of {"name": "API_KEY", "value": X}: given that name
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
@@ -57,10 +58,12 @@ class SecretScan:
     strings_checked: int = 0
     truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
+    _last_line: int = 0  # where the last secret of the node being checked was found
 
     def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
         """Checks every string in ``node`` (but not the keys in ``skip`` at its top); ``scope`` names
         the server or tool the secrets belong to (None: the file itself)."""
+        self._last_line = after  # one node's strings come in document order; another node's may not
         for path, key, parent, value, given_name in self._strings(node, skip):
             # a mapping key (key None) holds a secret only in a known token format
             found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value, given_name)
@@ -69,12 +72,18 @@ class SecretScan:
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
 
     def _locate(self, needle: str, after: int, fingerprint: str) -> int:
-        """The line of a found secret; one seen before is looked for below where it was last found."""
+        """The line of a found secret; one seen before is looked for below where it was last found.
+        A node's secrets are found in document order, so the search starts where its last one was
+        found (a file of many secrets is read once, not once per secret), and from ``after`` when not
+        there."""
         previous = self._lines_found.get(fingerprint)
-        line = line_of(self.lines, needle, previous + 1) if previous is not None and previous >= after else 0
-        if not 0 < line <= len(self.lines) or needle not in self.lines[line - 1]:
-            line = line_of(self.lines, needle, after)
-        self._lines_found[fingerprint] = line
+        starts = [previous + 1] if previous is not None and previous >= after else []
+        starts += [self._last_line] if self._last_line >= after else []
+        for start in [*starts, after]:
+            line = line_of(self.lines, needle, start)
+            if 0 < line <= len(self.lines) and needle in self.lines[line - 1]:
+                break
+        self._lines_found[fingerprint] = self._last_line = line
         return line
 
     def _strings(self, node: Any, skip: frozenset[str]) -> Iterator[tuple[str, str | None, str, str, str]]:
@@ -93,7 +102,7 @@ class SecretScan:
                 yield path, key, parent, item, given_name
             elif isinstance(item, dict):
                 children = []
-                entry_name = item.get("name")
+                entry_name = _entry_name(item)
                 for name, child in item.items():
                     name = str(name)
                     if not path and name in skip:
@@ -102,7 +111,7 @@ class SecretScan:
                     if not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
                         shown = _KEY_SHOWN_AS
                         yield _join(path, shown), None, key, name, name
-                    given = entry_name if name in _ENTRY_VALUES and isinstance(entry_name, str) else name
+                    given = entry_name if name in ENTRY_VALUE_KEYS and entry_name is not None else name
                     children.append((_join(path, shown), name, key, child, given))
                 pending.extend(reversed(children))
             elif isinstance(item, list):
@@ -110,6 +119,14 @@ class SecretScan:
                     (f"{path}[{index}]", key, parent, child, given_name)
                     for index, child in reversed(list(enumerate(item)))
                 )
+
+
+def _entry_name(entry: dict[Any, Any]) -> str | None:
+    """The name an entry gives its ``value`` or ``default``: its ``name`` (``{"name": "API_KEY",
+    "value": X}``), or a secret's when the entry is marked one (an MCP registry's ``isSecret``)."""
+    if entry.get("isSecret") is True:
+        return "secret"
+    return next((name for key in ENTRY_NAME_KEYS if isinstance(name := entry.get(key), str)), None)
 
 
 def _join(path: str, name: str) -> str:
