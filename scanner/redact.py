@@ -27,6 +27,7 @@ from scanner.secret_detection import (
     ENTRY_NAME_KEYS,
     ENTRY_VALUE_KEYS,
     PERCENT_REFERENCE,
+    TEMPLATE_REFERENCE,
     VARIABLE_REFERENCE,
     enclosed_secret_spans,
     secret_spans,
@@ -47,7 +48,7 @@ _SECRET_NAME = rf"(?:[\w.\-]{{0,64}}?{_SECRET_WORD})"
 # ($Xk9mQ2pL7v, %Xk9mQ2pL7v%) does not make it one.
 _REFERENCE = re.compile(
     rf"^(?:\$\{{[\w:.\-]+\}}?|{VARIABLE_REFERENCE}|<[^>]*>|\{{[\w.\-]+\}}|{PERCENT_REFERENCE}"
-    r"|\$?\{\{[^{}]*\}\}|\[REDACTED\])$"
+    rf"|{TEMPLATE_REFERENCE}|\[REDACTED\])$"
 )
 
 # Whole secrets in a known format, wherever they appear.
@@ -165,12 +166,18 @@ def _entry_names_a_secret(entry: dict[Any, Any]) -> bool:
     return any(_names_a_secret(entry.get(key)) for key in ENTRY_NAME_KEYS)
 
 
+# an ARM expression ([listKeys(...).keys[0].value]) or an address (a Key Vault secret's URI): where
+# the secret is, not the secret
+_NAMES_WHERE_IT_IS = re.compile(r"^\[[A-Za-z]+\(.*\]$|^[a-z][a-z0-9+.-]*://[^\s@]*$", re.S)
+
+
 def _named_secret_value(item: dict[Any, Any]) -> Any:
     """What a secret-named key holds when it is a mapping: its ``value`` is the secret (an ARM
     parameter file's ``{"adminPassword": {"value": "X"}}``); the rest is redacted as anything else is.
     A list stays a list of whatever it holds (``credentials: [uid, ...]``)."""
     for key in ENTRY_VALUE_KEYS & item.keys():
-        if type(item[key]) is str and item[key] and not _REFERENCE.match(item[key]):
+        given = item[key]
+        if type(given) is str and given and not _REFERENCE.match(given) and not _NAMES_WHERE_IT_IS.match(given):
             item[key] = REDACTED
     return redact_value(item)
 

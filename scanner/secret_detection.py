@@ -31,6 +31,9 @@ from scanner.model import Credential
 _VARIABLE_NAME = r"(?>[A-Z_][A-Z0-9_]*\b|[a-z_][a-z0-9_]*\b|[A-Za-z_][A-Za-z_]*[0-9]*\b)"
 # $VAR, $env:VAR, $Secrets.DbPassword: each part a variable's name ($ecret.Xk9mQ2pL7v is a password)
 VARIABLE_REFERENCE = rf"\${_VARIABLE_NAME}(?:[:.]{_VARIABLE_NAME})*"
+# {{ secrets.DB }}, ${{ secrets.GITHUB_TOKEN }}, {{resolve:secretsmanager:Db:SecretString:password}}: a
+# template of names alone; one holding a literal ({{ 'S3cr3t' }}, a default('X') fallback) is no reference
+TEMPLATE_REFERENCE = rf"\$?\{{\{{\s*{_VARIABLE_NAME}(?:[.:]{_VARIABLE_NAME})*\s*\}}\}}"
 PERCENT_REFERENCE = rf"%{_VARIABLE_NAME}%"  # %TOKEN% (Windows, Octopus); %Xk9mQ2pL7v% is a password
 # {"name": "DB_PASSWORD", "value": X}: an entry's name says what its value is (Kubernetes, ECS and
 # Cloud Run environments, Azure app settings, CloudFormation parameters, MCP registry variables)
@@ -119,10 +122,16 @@ _GIVEN_SECRET_NAME = re.compile(
     r"(?i)^(?:[\w.-]*(?:key|token|secret|password|passwd|pwd|passphrase|credentials?)"
     r"|(?:[\w.-]*[_.-])?(?:pass|auth))(?:[_-]?\d{1,3})?$"
 )
-# what documentation writes for a secret to be filled in: words, a bracketed or masked value, "your"
-# (ntn_****, fc-YOUR_API_KEY, tvly-YOUR-KEY, sk-XXXXXXXXXXXX, XXXX-XXXX, [YOUR_KEY], (your key),
-# ••••••••, AIzaSy..., [parameters('adminPassword')]), or a YAML tag (!secret api_key)
-_GIVEN_PLACEHOLDER = re.compile(r"(?i)\s|your|x{4}|\*{3}|\.{3}|…|•|^[\[(].*[\])]$|^!")
+# what documentation writes for a secret to be filled in, as a whole: "your" as a word, a mask between
+# separators, a value cut off, a bracketed name or ARM expression (and words without a digit); a password
+# that only holds such a part (yourMom4Ever!23, Hunt3r***2024x, [Hunt3rTw0!x]) is still one
+_GIVEN_PLACEHOLDER = re.compile(
+    r"(?:^|[^A-Za-z0-9])(?i:your)(?:[_\-\s.]|$)"  # fc-YOUR_API_KEY, your-token (not yourMom4Ever)
+    r"|(?:^|[\W_])(?i:x{4,}|\*{3,}|•{3,})(?:[\W_]|$)"  # a mask between separators: XXXX-XXXX, ntn_****
+    r"|(?:\.{3}|…)$"  # cut off: AIzaSy...
+    r"|^\[(?:[A-Z][A-Z0-9_]*|[A-Za-z]+\(.*)\]$"  # [YOUR_KEY], an ARM expression [parameters('x')]
+)
+_COUNTING = "01234567890123456789"  # digits that only count (1234567890) are a placeholder's
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -438,7 +447,10 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     None for other names."""
     if not _GIVEN_SECRET_NAME.match(name) or _PAGINATION.match(name) or _NOT_A_SECRET_KEY.search(name):
         return None
-    if _GIVEN_PLACEHOLDER.search(value) or value.strip().isdigit():
+    literal = value.strip()
+    if _GIVEN_PLACEHOLDER.search(literal) or (literal.isdigit() and (literal in _COUNTING or len(set(literal)) == 1)):
+        return None
+    if any(c.isspace() for c in literal) and not any(c.isdigit() for c in literal):  # "YOUR API KEY", "!secret x"
         return None
     return _named_value(value)
 

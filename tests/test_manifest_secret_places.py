@@ -307,3 +307,14 @@ def test_a_placeholder_given_to_a_secret_named_variable_is_no_secret(tmp_path: P
     """What READMEs of popular MCP servers tell their users to replace is no plaintext secret."""
     settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"X_API_KEY": placeholder}}}}
     assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == []
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["!Qaz2wsx#Edc4", "Tr0ub4dor &3 z9", "Hunt3r***2024x", "Xk9mQ2pL7vxxxx9", "yourMom4Ever!23", "[Hunt3rTw0!x]",
+     "84736251904736"],
+)  # fmt: skip
+def test_a_password_holding_a_placeholder_s_part_is_still_a_secret(tmp_path: Path, password: str) -> None:
+    """Only a whole placeholder is one: a mask, "your" or brackets inside a password do not make it one."""
+    settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"DB_PASSWORD": password}}}}
+    assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == ["x env.DB_PASSWORD"]

@@ -99,6 +99,10 @@ def test_an_entry_whose_name_names_a_secret_loses_its_value() -> None:
         ("${DB_PASSWORD", True),
         ("%DB_PASSWORD%", True),
         ("${{ secrets.DB_PASSWORD }}", True),
+        ("{{resolve:secretsmanager:Db:SecretString:password}}", True),
+        ("{{ 'S3cr3tP@ssw0rd!' }}", False),  # a template that holds the literal
+        ("{{ lookup('env','DB_PW') | default('ChangeMe123!', true) }}", False),
+        ("${{ secrets.X || 'fallbackK3y9mQ2p' }}", False),
         ("$Xk9mQ2pL7v", False),  # "$" before what reads as a generated password
         ("$ecret.Xk9mQ2pL7v", False),
         ("%Xk9mQ2pL7v", False),
@@ -113,3 +117,11 @@ def test_an_arm_parameter_files_secret_value_is_redacted() -> None:
     """ARM parameter files give each parameter as {"value": X} under its name."""
     parameters = {"adminPassword": {"value": "Hunt3rTw0!x"}, "location": {"value": "westeurope"}}
     assert redact_value(parameters) == {"adminPassword": {"value": REDACTED}, "location": {"value": "westeurope"}}
+
+
+def test_an_arm_expression_or_an_address_under_a_secret_name_says_where_the_secret_is_and_stays() -> None:
+    parameters = {
+        "storageAccountKey": {"value": "[listKeys(resourceId('x', 'y')).keys[0].value]"},
+        "keyVaultSecret": {"value": "https://kv-prod.vault.azure.net/secrets/db-password"},
+    }
+    assert redact_value(dict(parameters)) == parameters

@@ -58,12 +58,10 @@ class SecretScan:
     strings_checked: int = 0
     truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
-    _last_line: int = 0  # where the last secret of the node being checked was found
 
     def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
         """Checks every string in ``node`` (but not the keys in ``skip`` at its top); ``scope`` names
         the server or tool the secrets belong to (None: the file itself)."""
-        self._last_line = after  # one node's strings come in document order; another node's may not
         for path, key, parent, value, given_name in self._strings(node, skip):
             # a mapping key (key None) holds a secret only in a known token format
             found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value, given_name)
@@ -72,18 +70,12 @@ class SecretScan:
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
 
     def _locate(self, needle: str, after: int, fingerprint: str) -> int:
-        """The line of a found secret; one seen before is looked for below where it was last found.
-        A node's secrets are found in document order, so the search starts where its last one was
-        found (a file of many secrets is read once, not once per secret), and from ``after`` when not
-        there."""
+        """The line of a found secret; one seen before is looked for below where it was last found."""
         previous = self._lines_found.get(fingerprint)
-        starts = [previous + 1] if previous is not None and previous >= after else []
-        starts += [self._last_line] if self._last_line >= after else []
-        for start in [*starts, after]:
-            line = line_of(self.lines, needle, start)
-            if 0 < line <= len(self.lines) and needle in self.lines[line - 1]:
-                break
-        self._lines_found[fingerprint] = self._last_line = line
+        line = line_of(self.lines, needle, previous + 1) if previous is not None and previous >= after else 0
+        if not 0 < line <= len(self.lines) or needle not in self.lines[line - 1]:
+            line = line_of(self.lines, needle, after)
+        self._lines_found[fingerprint] = line
         return line
 
     def _strings(self, node: Any, skip: frozenset[str]) -> Iterator[tuple[str, str | None, str, str, str]]:
