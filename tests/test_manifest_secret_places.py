@@ -318,3 +318,17 @@ def test_a_password_holding_a_placeholder_s_part_is_still_a_secret(tmp_path: Pat
     """Only a whole placeholder is one: a mask, "your" or brackets inside a password do not make it one."""
     settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"DB_PASSWORD": password}}}}
     assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == ["x env.DB_PASSWORD"]
+
+
+def test_a_password_given_by_a_flag_or_an_assignment_in_args_fails_secret_001(tmp_path: Path, catalogs) -> None:
+    """``args`` is a command line: the flag before a value names it (``--password X``), and so does
+    ``--password=X`` or docker's ``-e DB_PASSWORD=X``, whatever the value's entropy."""
+    servers = {
+        "pg": {"command": "pg-mcp", "args": ["--password", "Hk3Lm9Pq2Rs7Tu", "--user", "Hk3Lm9Pq2Rs7"]},
+        "pg2": {"command": "pg-mcp", "args": ["--password=Hk3Lm9Pq2Rs8Tu"]},
+        "dk": {"command": "docker", "args": ["run", "-e", "DB_PASSWORD=Hk3Lm9Pq2Rs9Tu", "-e", "GITHUB_TOKEN", "img"]},
+        "ok": {"command": "x", "args": ["--token", "${input:token}", "--api-key", "YOUR_API_KEY", "-e", "K=${K}"]},
+    }
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": servers})
+    assert sorted(_places(inventory)) == ["dk args[2]", "pg args[1]", "pg2 args[0]"]
+    assert _secret_001(inventory, catalogs) == "fail"

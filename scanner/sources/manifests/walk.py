@@ -35,6 +35,8 @@ MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, no
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
 _CREDENTIAL_SLOTS = frozenset({"env", "headers", "args", "value", "default"})
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
+_FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
+_ASSIGNED = re.compile(r"^-{0,2}([A-Za-z_][\w.-]*)=(.+)$", re.S)  # --password=X, DB_PASSWORD=X
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
 
@@ -108,9 +110,16 @@ class SecretScan:
                 pending.extend(reversed(children))
             elif isinstance(item, list):
                 pending.extend(
-                    (f"{path}[{index}]", key, parent, child, given_name)
+                    (f"{path}[{index}]", key, parent, child, _flag_name(item, index) or given_name)
                     for index, child in reversed(list(enumerate(item)))
                 )
+
+
+def _flag_name(items: list[Any], index: int) -> str | None:
+    """The name a command line's flag gives the argument after it (``["--password", X]``)."""
+    before = items[index - 1] if index else None
+    flag = _FLAG.match(before) if isinstance(before, str) else None
+    return flag.group(1) if flag else None
 
 
 def _entry_name(entry: dict[Any, Any]) -> str | None:
@@ -132,6 +141,9 @@ def _secret_in(key: str, parent: str, value: str, given_name: str) -> FoundSecre
         return find_secret_in_command(value)
     where_credentials_go = key in _CREDENTIAL_SLOTS or parent in _CREDENTIAL_SLOTS or is_secret_name(key)
     found = find_secret(value, entropy=where_credentials_go) or find_secret_given_to(given_name, value)
+    assigned = _ASSIGNED.match(value) if found is None else None  # --password=X, DB_PASSWORD=X (docker -e)
+    if assigned:
+        found = find_secret_given_to(assigned.group(1), assigned.group(2))
     if found is None and len(value.split(maxsplit=1)) > 1:
         found = find_secret_in_text(value)
     return found
