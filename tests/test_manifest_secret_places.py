@@ -301,6 +301,10 @@ def test_a_short_password_given_to_a_secret_named_variable_fails_secret_001(tmp_
         "1234567890",
         "[parameters('adminPassword')]",
         "!secret api_key",
+        "ghp_" + "x" * 36,  # a token's prefix, then its mask: no detector's token
+        "sk-ant-api03-" + "x" * 32,
+        "sk_live_" + "X" * 24,
+        "glpat-" + "x" * 20,
     ],
 )
 def test_a_placeholder_given_to_a_secret_named_variable_is_no_secret(tmp_path: Path, placeholder: str) -> None:
