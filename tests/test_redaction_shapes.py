@@ -323,7 +323,8 @@ def test_connection_strings_are_read_in_linear_time_on_a_megabyte_of_unclosed_va
     ):
         started = time.monotonic()
         redacted = redact_text(text)
-        assert time.monotonic() - started < 15
+        # linear takes 9 to 15 s here on a shared 2-core machine; quadratic took hours
+        assert time.monotonic() - started < 30
         assert "Hunt3r" not in redacted
 
 
