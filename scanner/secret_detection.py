@@ -42,7 +42,7 @@ ENTRY_VALUE_KEYS = frozenset({"value", "Value", "default", "ParameterValue"})
 # ${VAR}, $VAR, =Env.VAR, {name}, {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
 _REFERENCE = re.compile(
     rf"^\s*(?:Bearer\s+|token\s+)?(?:\$\{{[^}}]+\}}|\${_VARIABLE_NAME}|=Env\.\w+|\{{\w+\}}"
-    rf"|\$?\{{\{{[^{{}}]*\}}\}}|\$\([\w.]+\)|%{_VARIABLE_NAME}%)\s*$"
+    rf"|\$?\{{\{{[^{{}}]*\}}\}}|\$\([\w.]+\)|{PERCENT_REFERENCE})\s*$"
 )
 # os.environ["TOKEN"], os.getenv("TOKEN", ...), process.env.TOKEN: code that reads a secret from the environment
 _ENV_LOOKUP = re.compile(
@@ -100,7 +100,7 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 # linear time whatever the value holds.
 _OPENER = r"\$[{(\[]|#\{|%\{|\{\{|\{%|<%|<<"
 _WHOLE_REFERENCE = (
-    rf"{VARIABLE_REFERENCE}|%{_VARIABLE_NAME}%|<[A-Za-z][A-Za-z _.-]*>?"
+    rf"{VARIABLE_REFERENCE}|{PERCENT_REFERENCE}|<[A-Za-z][A-Za-z _.-]*>?"
     r"|\{[\w.:'\"\[\]()-]*\}?"
 )
 _REFERENCE_PART = re.compile(
@@ -128,7 +128,7 @@ _GIVEN_SECRET_NAME = re.compile(
 # that only holds such a part (yourMom4Ever!23, Hunt3r***2024x, [Hunt3rTw0!x]) is still one
 _GIVEN_PLACEHOLDER = re.compile(
     r"(?:^|[^A-Za-z0-9])(?i:your)(?:[_\-\s.]|$)"  # fc-YOUR_API_KEY, your-token (not yourMom4Ever)
-    r"|(?:^|[\W_])(?i:x{4,}|\*{3,}|•{3,})(?:[\W_]|$)"  # a mask between separators: XXXX-XXXX, ntn_****
+    r"|(?:^|[\W_])(?i:x{4,}|\*{3,}|•{3,})(?:[\W_]|$)"  # a mask of x, * or • between separators: ntn_****
     r"|(?:\.{3}|…)$"  # cut off: AIzaSy...
     r"|^\[(?:[A-Z][A-Z0-9_]*|[A-Za-z]+\(.*)\]$"  # [YOUR_KEY], an ARM expression [parameters('x')]
 )
