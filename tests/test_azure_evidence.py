@@ -164,14 +164,57 @@ def test_a_custom_roles_permissions_are_what_the_grant_allows(fake_azure, catalo
     assert grants["Contributor Copy"].attributes["not_actions"] == sorted(
         a.lower() for a in CONTRIBUTOR_PERMISSIONS["notActions"]
     )
-    assert grants["Vault Reader"].actions == [
-        "Microsoft.KeyVault/vaults/read",
-        "Microsoft.KeyVault/vaults/secrets/getSecret/action",  # the data action; the control-plane one is excluded
-    ]
+    assert grants["Vault Reader"].actions == ["Microsoft.KeyVault/vaults/read"]
+    assert grants["Vault Reader"].attributes["data_actions"] == ["Microsoft.KeyVault/vaults/secrets/getSecret/action"]
+    assert "secrets_read" in catalogs.capabilities.grant_tags(grants["Vault Reader"], "azure"), "read as a data action"
     assert grants["Unread Role"].unknown == ["actions"]
     assert status[("NHI-PRIV-001", "payments-api")] == "fail", "administrator through Platform Operator"
     contributor = next(g for g in inventory.grants if g.identity_uid == MI_ID and g.source == "roleAssignment")
     assert contributor.name == "Contributor" and contributor.actions == [], "built-in roles are judged by name"
+
+
+def test_a_custom_role_allowing_every_data_action_reads_and_writes_data_but_administers_nothing(
+    fake_azure, catalogs
+) -> None:
+    """``dataActions: ["*"]`` allows every operation on data (blobs, secrets, model deployments, VM
+    sign-in), a plane apart from managing resources: it can neither assign roles nor change
+    diagnostic settings, so it is not full administration. Read as an action, it was."""
+    _, before = results(fake_azure, catalogs)
+    role_id = "9f000000-0000-4000-8000-00000000c005"
+    permissions = [{"actions": ["Microsoft.Resources/subscriptions/resourceGroups/read"], "notActions": [],
+                    "dataActions": ["*"], "notDataActions": []}]  # fmt: skip
+    fake_azure.state.arm[DEFINITIONS].append(custom_role(role_id, "Data Everything", permissions))
+    assign(fake_azure, PAYMENTS_SP, role_id, 0)
+    inventory, status = results(fake_azure, catalogs)
+    grant = next(g for g in inventory.grants if g.name == "Data Everything")
+    assert grant.actions == ["Microsoft.Resources/subscriptions/resourceGroups/read"]
+    assert grant.attributes["data_actions"] == ["*"]
+    tags = catalogs.capabilities.grant_tags(grant, "azure")
+    assert {"secrets_read", "data_read", "data_write", "model_invoke", "code_execution"} <= tags
+    assert not tags & {"admin", "iam_write", "privilege_escalation", "logging_disable", "credential_create"}
+    for control in ("NHI-PRIV-001", "NHI-PRIV-003"):  # administration, escalating its own privileges
+        key = (control, "payments-api")
+        assert status.get(key, "pass") == before.get(key, "pass"), f"{control}: the data actions changed its result"
+
+
+def test_a_custom_roles_data_actions_carry_only_what_they_reach(catalogs) -> None:
+    """Each data action a custom role may list, as "Azure permissions" (learn.microsoft.com) names it."""
+    from scanner.sources.azure.records import azure_role_grant, role_definition
+
+    def tags_of(*data_actions: str) -> frozenset[str]:
+        definition = {"id": f"{DEFINITIONS}/r", "properties": {"roleName": "r", "type": "CustomRole", "permissions": [
+            {"actions": [], "notActions": [], "dataActions": list(data_actions), "notDataActions": []}]}}  # fmt: skip
+        grant = azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
+        return catalogs.capabilities.grant_tags(grant, "azure")
+
+    assert tags_of("Microsoft.KeyVault/vaults/secrets/getSecret/action") == {"secrets_read"}
+    assert tags_of("Microsoft.KeyVault/vaults/secrets/readMetadata/action") == frozenset()
+    assert tags_of("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read") == {"data_read"}
+    assert tags_of("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write") == {"data_write"}
+    assert tags_of("Microsoft.Storage/*") == {"data_read", "data_write"}
+    assert tags_of("Microsoft.CognitiveServices/*") == {"model_invoke"}
+    assert tags_of("Microsoft.Compute/virtualMachines/login/action") == {"code_execution"}
+    assert tags_of("Microsoft.Authorization/*") == frozenset(), "no data action manages access"
 
 
 # workloads, agents

@@ -29,6 +29,7 @@ class CapabilityRule:
     tags: tuple[str, ...]
     actions: tuple[str, ...] = ()  # globs over grant actions
     exact_actions: frozenset[str] = frozenset()  # compared literally: "*" is the action "*"
+    data_actions: tuple[str, ...] = ()  # globs over an Azure grant's data actions (attributes.data_actions)
     names: tuple[str, ...] = ()  # globs over the grant's name (roles, app permissions, tools)
 
 
@@ -67,7 +68,7 @@ class CapabilityCatalog:
         actions = self.effective_actions(grant, provider)
         if denied:
             actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
-        tags = self._grant_tags(rule_provider, grant.name, extra, actions)
+        tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant))
         if "admin" in tags:  # the resources are looked at only where they can take the tag away
             if provider == "aws" and grant.resources and "*" not in grant.resources:
                 tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
@@ -111,20 +112,34 @@ class CapabilityCatalog:
                 found.add(combo.tag)
         return frozenset(found)
 
-    def _compute_grant_tags(self, provider: str, name: str, tool_type: str, actions: tuple[str, ...]) -> frozenset[str]:
+    def _compute_grant_tags(
+        self, provider: str, name: str, tool_type: str, actions: tuple[str, ...], on_data: tuple[str, ...] = ()
+    ) -> frozenset[str]:
         tags: set[str] = set()
         lowered_actions = [action.lower() for action in actions]
+        lowered_data = [action.lower() for action in on_data]
         candidates = [name.lower()] + ([tool_type.lower()] if tool_type else [])
         for rule in self._by_provider.get(provider, ()):
             if (
                 any(a in rule.exact_actions for a in lowered_actions)
                 or any(_overlaps(a, p) for a in lowered_actions for p in rule.actions)
+                or any(_overlaps(a, p) for a in lowered_data for p in rule.data_actions)
                 or any(fnmatchcase(candidate, pattern) for candidate in candidates for pattern in rule.names)
             ):
                 tags.update(rule.tags)
         if provider == "tool" and not tags:
             tags.add(UNKNOWN_TOOL_TAG)
         return frozenset(tags)
+
+
+def data_actions(grant: Grant) -> tuple[str, ...]:
+    """An Azure role's data actions (``attributes.data_actions``). They are matched only against a
+    rule's ``data_actions``: ``*`` there is every operation on data, never managing a resource or
+    who may reach it, so it carries no administration nor any control-plane tag."""
+    held = grant.attributes.get("data_actions")
+    if not isinstance(held, list):
+        return ()
+    return tuple(action for action in held if isinstance(action, str))
 
 
 def _azure_wide_scope(scope: str) -> bool:
@@ -158,6 +173,7 @@ def load_capability_catalog(path: Path) -> CapabilityCatalog:
                 tags=tuple(raw["tags"]),
                 actions=tuple(p.lower() for p in raw.get("actions", ())),
                 exact_actions=frozenset(p.lower() for p in raw.get("exact_actions", ())),
+                data_actions=tuple(p.lower() for p in raw.get("data_actions", ())),
                 names=tuple(p.lower() for p in raw.get("names", ())),
             )
         )

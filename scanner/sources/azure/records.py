@@ -255,10 +255,12 @@ def directory_role_grant(
 class RoleDefinition:
     """What an Azure role allows, as far as it was read. ``unread`` names the grant fields that were
     not collected; ``everything_but`` holds the exclusions of a ``*`` that is "everything except
-    these" (the engine's ``not_actions``)."""
+    these" (the engine's ``not_actions``); ``data_actions``: what it allows on data (blobs, secrets,
+    model deployments), a plane apart: a data action never manages a resource or an access."""
 
     name: str
     actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
     everything_but: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()
 
@@ -289,6 +291,7 @@ def role_definition(definition: dict[str, Any]) -> RoleDefinition:
     if not isinstance(blocks, list):
         return RoleDefinition(name=name, unread=("actions",))
     actions: list[str] = []
+    data_actions: list[str] = []
     everything_but: list[list[str]] = []
     for block in blocks:
         excluded = [str(a).lower() for a in block.get("notActions") or []]
@@ -300,10 +303,12 @@ def role_definition(definition: dict[str, Any]) -> RoleDefinition:
             else:
                 actions.append(action)
         excluded_data = [str(a).lower() for a in block.get("notDataActions") or []]
-        actions += [str(a) for a in block.get("dataActions") or [] if not _inside(str(a), excluded_data)]
+        data_actions += [str(a) for a in block.get("dataActions") or [] if not _inside(str(a), excluded_data)]
     # several "everything but" blocks allow everything any of them allows: only common exclusions hold
     common = set.intersection(*(set(e) for e in everything_but)) if everything_but else set()
-    return RoleDefinition(name=name, actions=tuple(actions), everything_but=tuple(sorted(common)))
+    return RoleDefinition(
+        name=name, actions=tuple(actions), data_actions=tuple(data_actions), everything_but=tuple(sorted(common))
+    )
 
 
 def _inside(action: str, exclusions: list[str]) -> bool:
@@ -323,6 +328,8 @@ def azure_role_grant(
     attributes: dict[str, Any] = {"assignment_id": assignment_id, "privileged": role.name in PRIVILEGED_AZURE_ROLES}
     if role.everything_but:
         attributes["not_actions"] = list(role.everything_but)
+    if role.data_actions:
+        attributes["data_actions"] = list(role.data_actions)
     if via_group:
         attributes["via_group"] = via_group
     return Grant(
