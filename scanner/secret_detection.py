@@ -133,6 +133,9 @@ _GIVEN_PLACEHOLDER = re.compile(
     r"|^\[(?:[A-Z][A-Z0-9_]*|[A-Za-z]+\(.*)\]$"  # [YOUR_KEY], an ARM expression [parameters('x')]
 )
 _COUNTING = "01234567890123456789"  # digits that only count (1234567890) are a placeholder's
+FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
+# what an argument names itself: --password=X, DB_PASSWORD=X (the flag's dashes kept: a flag's name)
+_GIVEN_BY_ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=(.+)$", re.S)
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -428,25 +431,39 @@ def _basic_credentials(value: str) -> FoundSecret | None:
 
 
 def find_secret_in_command(command: str) -> FoundSecret | None:
-    """A literal credential among the words of a command line (``bash -c 'serve --token X'``)."""
+    """A literal credential among the words of a command line (``bash -c 'serve --token X'``): a
+    word that is one, or the value a flag before it (``--token X``) or its own assignment
+    (``--token=X``, ``DB_PASSWORD=X``) names a secret, judged as in an ``args`` list."""
     words = command.replace("'", " ").replace('"', " ").split()
     for index, word in enumerate(words):
-        found = find_secret(word)
-        flag = words[index - 1] if index > 0 else ""
-        if found is None and flag.startswith("-") and _SECRET_PARAMETER.match(flag.lstrip("-")):
-            found = _named_value(word)  # --token X
+        found = find_secret(word) or find_secret_in_argument(word, words[index - 1] if index else None)
         if found is not None:
             return found
     return None
 
 
+def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | None:
+    """The secret a command line's argument holds by its name: the flag ``before`` it names it
+    (``["--password", X]``), or it is an assignment (``--password=X``, docker's ``-e DB_PASSWORD=X``).
+    See ``find_secret_given_to``; an argument that is a credential by its own shape is
+    ``find_secret``'s."""
+    flag = FLAG.match(before) if isinstance(before, str) else None
+    found = find_secret_given_to(before, argument) if flag else None
+    assigned = _GIVEN_BY_ASSIGNMENT.match(argument) if found is None else None
+    if assigned:
+        found = find_secret_given_to(assigned.group(1), assigned.group(2))
+    return found
+
+
 def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
-    """The secret ``value`` is when a variable, key or setting ``name`` gives it a secret's name
-    (``DB_PASSWORD``, ``apiKey``, ``client_secret``, ``SMTP_PASS``, ``PASSWORD_2``): as the word
-    after a secret-named one in text, a literal of 8 characters or more whatever its entropy; a
+    """The secret ``value`` is when a variable, key, setting or flag ``name`` gives it a secret's
+    name (``DB_PASSWORD``, ``apiKey``, ``client_secret``, ``SMTP_PASS``, ``PASSWORD_2``; a flag,
+    ``--token``, may also be ``--sig``, ``--signature`` or ``--code``): as the word after a
+    secret-named one in text, a literal of 8 characters or more whatever its entropy; a
     documentation placeholder (``ntn_****``, ``fc-YOUR_API_KEY``, ``[YOUR_KEY]``, words) is none.
-    None for other names."""
-    if not _GIVEN_SECRET_NAME.match(name) or _PAGINATION.match(name) or _NOT_A_SECRET_KEY.search(name):
+    None for other names, and for names of what finds or identifies (``--page-token``,
+    ``publicKey``)."""
+    if not _names_a_secret(name):
         return None
     literal = value.strip()
     if _GIVEN_PLACEHOLDER.search(literal) or (literal.isdigit() and (literal in _COUNTING or len(set(literal)) == 1)):
@@ -454,6 +471,13 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     if any(c.isspace() for c in literal) and not any(c.isdigit() for c in literal):  # "YOUR API KEY", "!secret x"
         return None
     return _named_value(value)
+
+
+def _names_a_secret(name: str) -> bool:
+    bare = name.lstrip("-")
+    if _PAGINATION.match(bare) or _NOT_A_SECRET_KEY.search(bare):
+        return False
+    return bool(_GIVEN_SECRET_NAME.match(bare) or (bare != name and _SECRET_PARAMETER.match(bare)))
 
 
 def _named_value(value: str) -> FoundSecret | None:

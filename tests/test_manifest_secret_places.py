@@ -6,6 +6,7 @@ anywhere; references and placeholders in the same places are not secrets."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -283,30 +284,30 @@ def test_a_short_password_given_to_a_secret_named_variable_fails_secret_001(tmp_
     ]
 
 
-@pytest.mark.parametrize(
-    "placeholder",
-    [
-        "ntn_****",  # Notion's README
-        "fc-YOUR_API_KEY",  # Firecrawl's
-        "tvly-YOUR-KEY",  # Tavily's
-        "YOUR API KEY",
-        "Get one from the dashboard",
-        "[YOUR_API_KEY]",
-        "(your key)",
-        "XXXX-XXXX-XXXX-XXXX",
-        "sk-or-v1-XXXXXXXXXXXX",
-        "secret_****",
-        "AIzaSy...",
-        "••••••••",
-        "1234567890",
-        "[parameters('adminPassword')]",
-        "!secret api_key",
-        "ghp_" + "x" * 36,  # a token's prefix, then its mask: no detector's token
-        "sk-ant-api03-" + "x" * 32,
-        "sk_live_" + "X" * 24,
-        "glpat-" + "x" * 20,
-    ],
-)
+PLACEHOLDERS = [
+    "ntn_****",  # Notion's README
+    "fc-YOUR_API_KEY",  # Firecrawl's
+    "tvly-YOUR-KEY",  # Tavily's
+    "YOUR API KEY",
+    "Get one from the dashboard",
+    "[YOUR_API_KEY]",
+    "(your key)",
+    "XXXX-XXXX-XXXX-XXXX",
+    "sk-or-v1-XXXXXXXXXXXX",
+    "secret_****",
+    "AIzaSy...",
+    "••••••••",
+    "1234567890",
+    "[parameters('adminPassword')]",
+    "!secret api_key",
+    "ghp_" + "x" * 36,  # a token's prefix, then its mask: no detector's token
+    "sk-ant-api03-" + "x" * 32,
+    "sk_live_" + "X" * 24,
+    "glpat-" + "x" * 20,
+]
+
+
+@pytest.mark.parametrize("placeholder", PLACEHOLDERS)
 def test_a_placeholder_given_to_a_secret_named_variable_is_no_secret(tmp_path: Path, placeholder: str) -> None:
     """What READMEs of popular MCP servers tell their users to replace is no plaintext secret."""
     settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"X_API_KEY": placeholder}}}}
@@ -336,3 +337,35 @@ def test_a_password_given_by_a_flag_or_an_assignment_in_args_fails_secret_001(tm
     inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": servers})
     assert sorted(_places(inventory)) == ["dk args[2]", "pg args[1]", "pg2 args[0]"]
     assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_a_password_given_by_a_flag_or_an_assignment_in_a_command_fails_secret_001(tmp_path: Path, catalogs) -> None:
+    """A ``command`` string is judged as ``args`` are: the flag before a value, or its assignment, names it."""
+    servers = {
+        "pg": {"command": "bash -c 'pg-mcp --password Hk3Lm9Pq2Rs7Tu --user Hk3Lm9Pq2Rs7'"},
+        "pg2": {"command": "pg-mcp --password=Hk3Lm9Pq2Rs8Tu"},
+        "dk": {"command": "docker run -e DB_PASSWORD=Hk3Lm9Pq2Rs9Tu -e GITHUB_TOKEN img"},
+        "sig": {"command": "fetch-mcp --sig Hk3Lm9Pq2Rs6Tu"},  # a flag may name a secret as a variable does not
+        "ok": {"command": "x --token ${TOKEN} --api-key YOUR_API_KEY -e K=${K}"},
+    }
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": servers})
+    assert sorted(_places(inventory)) == ["dk command", "pg command", "pg2 command", "sig command"]
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+@pytest.mark.parametrize("placeholder", [p for p in PLACEHOLDERS if not re.search(r"[\s'\"]", p)])
+def test_a_placeholder_given_by_a_flag_in_a_command_is_no_secret(tmp_path: Path, placeholder: str) -> None:
+    """The placeholders a variable may hold are none after a flag either (a command string's rule
+    was the entropy-free one alone, so ``--api-key fc-YOUR_API_KEY`` was a secret)."""
+    settings = {"mcpServers": {"x": {"command": f"x-mcp --api-key {placeholder}"}}}
+    assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == []
+
+
+@pytest.mark.parametrize("flag", ["--page-token", "--next-token", "--public-key", "--partition-key"])
+def test_a_flag_naming_what_finds_or_identifies_gives_no_secret(tmp_path: Path, flag: str) -> None:
+    """A page's token or a public key's value is no secret, in a command string as in ``args``."""
+    servers = {
+        "cmd": {"command": f"x-mcp {flag} Hk3Lm9Pq2Rs7Tu"},
+        "args": {"command": "x-mcp", "args": [flag, "Hk3Lm9Pq2Rs7Tu"]},
+    }
+    assert list(_places(_collect(tmp_path, ".mcp.json", {"mcpServers": servers}))) == []

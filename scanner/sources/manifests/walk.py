@@ -22,9 +22,11 @@ from scanner.model import Credential
 from scanner.secret_detection import (
     ENTRY_NAME_KEYS,
     ENTRY_VALUE_KEYS,
+    FLAG,
     FoundSecret,
     find_secret,
     find_secret_given_to,
+    find_secret_in_argument,
     find_secret_in_command,
     find_secret_in_text,
     is_secret_name,
@@ -35,8 +37,6 @@ MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, no
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
 _CREDENTIAL_SLOTS = frozenset({"env", "headers", "args", "value", "default"})
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
-_FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
-_ASSIGNED = re.compile(r"^-{0,2}([A-Za-z_][\w.-]*)=(.+)$", re.S)  # --password=X, DB_PASSWORD=X
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
 
@@ -116,10 +116,10 @@ class SecretScan:
 
 
 def _flag_name(items: list[Any], index: int) -> str | None:
-    """The name a command line's flag gives the argument after it (``["--password", X]``)."""
+    """The flag that names the argument after it (``["--password", X]``), written as a flag: a flag
+    may name a secret as a variable does not (``--sig``)."""
     before = items[index - 1] if index else None
-    flag = _FLAG.match(before) if isinstance(before, str) else None
-    return flag.group(1) if flag else None
+    return before if isinstance(before, str) and FLAG.match(before) else None
 
 
 def _entry_name(entry: dict[Any, Any]) -> str | None:
@@ -141,9 +141,8 @@ def _secret_in(key: str, parent: str, value: str, given_name: str) -> FoundSecre
         return find_secret_in_command(value)
     where_credentials_go = key in _CREDENTIAL_SLOTS or parent in _CREDENTIAL_SLOTS or is_secret_name(key)
     found = find_secret(value, entropy=where_credentials_go) or find_secret_given_to(given_name, value)
-    assigned = _ASSIGNED.match(value) if found is None else None  # --password=X, DB_PASSWORD=X (docker -e)
-    if assigned:
-        found = find_secret_given_to(assigned.group(1), assigned.group(2))
+    if found is None:  # --password=X, DB_PASSWORD=X (docker -e)
+        found = find_secret_in_argument(value)
     if found is None and len(value.split(maxsplit=1)) > 1:
         found = find_secret_in_text(value)
     return found
