@@ -77,11 +77,17 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----\s*[A-Za-z0-9+/=][A-Za-z0-9+/=\s]{63,}"
     r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
 )
-# what a secret-named parameter's value is when it is no secret: a path, an ARN or URL (":" or
-# "/"), a UUID (a KMS key id), a date; or it holds a reference's part (_REFERENCE_PART, below)
+# what a secret-named parameter's value is when it is no secret: a path, an ARN or URL (see
+# _names_a_place), a UUID (a KMS key id), a date; or it holds a reference's part (_REFERENCE_PART, below)
 _NOT_A_SECRET_VALUE = re.compile(
-    r"[:/]|^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
+    r"^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
 )
+# a place by its beginning: an absolute or relative path, a Windows drive or share, an ARN, a URL
+_PLACE_START = re.compile(r"^(?:/|\.{1,2}[/\\]|[A-Za-z]:[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
+_PLACE_SEPARATOR = re.compile(r"[/:\\]")
+# a part of a path or reference: a lower-case name or number (db_password.txt, us-east-1, 5432) or
+# words (Production, DbPassword); a base64 password's parts (q3Xv, 9Lk2Jm0PzW) are neither
+_PLACE_PART = re.compile(r"[a-z0-9][a-z0-9_.-]*|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*(?:[_.-][A-Za-z]+)*(?:\.[a-z0-9]+)?")
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
 _CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
@@ -486,11 +492,25 @@ def _named_value(value: str) -> FoundSecret | None:
     digits, a reference or a placeholder is not). As for a secret-named URL parameter."""
     if len(value) < 8 or is_reference(value) or value.isalpha() or _NOT_A_SECRET_VALUE.search(value):
         return find_secret(value)
+    if _names_a_place(value):
+        return find_secret(value)
     if _REFERENCE_PART.search(value) or _PLACEHOLDER_PART.search(value):  # Pre${SUFFIX}, github_pat_<your-token>
         return find_secret(value)
     if _is_name(value) or _CALL.match(value) or _EXAMPLE_PASSWORD.match(value):
         return find_secret(value)  # a name (tickets_key, tenant_id2), a call (os.urandom(32)), an example
     return _found("secret_parameter", value)
+
+
+def _names_a_place(value: str) -> bool:
+    """A path, URL, ARN or reference that a secret-named setting may be given instead of the
+    secret (``/run/secrets/db``, ``secrets/db_password.txt``, ``vault:secret/data/db``,
+    ``localhost:5432``, ``Config/Production/DbPassword``). A value whose parts between ``/``, ``:``
+    and ``\\`` are not all names, words or numbers is none: ``q3Xv/9Lk2Jm0PzW`` and ``aB3/xY9+kL2mN0pQ``
+    are base64 passwords, ``app:Hk3Lm9Pq2R`` a user and password."""
+    if _PLACE_START.match(value):
+        return True
+    parts = _PLACE_SEPARATOR.split(value)
+    return len(parts) > 1 and all(not part or _PLACE_PART.fullmatch(part) or _is_name(part) for part in parts)
 
 
 def _is_name(value: str) -> bool:

@@ -339,6 +339,43 @@ def test_a_password_given_by_a_flag_or_an_assignment_in_args_fails_secret_001(tm
     assert _secret_001(inventory, catalogs) == "fail"
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["q3Xv/9Lk2Jm0PzW", "aB3/xY9+kL2mN0pQ", "Pa55:word9xQ", "app:Hk3Lm9Pq2R", "xYkLmNpQ/Tr0ub4dor"],
+)
+def test_a_password_holding_a_slash_or_a_colon_given_to_a_secret_named_variable_fails_secret_001(
+    tmp_path: Path, password: str, catalogs
+) -> None:
+    """A base64 password (``openssl rand -base64 12``) holds ``/`` and ``+``: a ``/`` or ``:`` made
+    any value a path or a URL, and NHI-SECRET-001 passed it."""
+    settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"DB_PASSWORD": password}}}}
+    inventory = _collect(tmp_path, ".mcp.json", settings)
+    assert list(_places(inventory)) == ["x env.DB_PASSWORD"]
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        "/run/secrets/db_password",
+        "./secrets/db_password",
+        "secrets/db_password.txt",
+        "Config/Production/DbPassword",
+        "C:\\secrets\\db.txt",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+        "projects/my-project/secrets/db-pass/versions/latest",
+        "vault:secret/data/db",
+        "op://Private/Postgres/password",
+        "localhost:5432",
+        "kv/data/prod/db",
+    ],
+)
+def test_a_path_or_an_address_given_to_a_secret_named_variable_is_no_secret(tmp_path: Path, place: str) -> None:
+    """Where a secret is kept (a file, an ARN, a Secret Manager or Vault path) is no secret."""
+    settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"DB_PASSWORD": place}}}}
+    assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == []
+
+
 def test_a_password_given_by_a_flag_or_an_assignment_in_a_command_fails_secret_001(tmp_path: Path, catalogs) -> None:
     """A ``command`` string is judged as ``args`` are: the flag before a value, or its assignment, names it."""
     servers = {
