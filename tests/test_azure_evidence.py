@@ -198,7 +198,9 @@ def test_a_custom_role_allowing_every_data_action_reads_and_writes_data_but_admi
 
 
 def test_a_custom_roles_data_actions_carry_only_what_they_reach(catalogs) -> None:
-    """Each data action a custom role may list, as "Azure permissions" (learn.microsoft.com) names it."""
+    """Each data action a custom role may list, as "Azure permissions" and the built-in roles' pages
+    (learn.microsoft.com) name them: Key Vault Secrets User's getSecret and readMetadata, Storage
+    Blob Data Contributor's, Cognitive Services User's, Virtual Machine Administrator Login's."""
     from scanner.sources.azure.records import azure_role_grant, role_definition
 
     def tags_of(*data_actions: str) -> frozenset[str]:
@@ -213,7 +215,11 @@ def test_a_custom_roles_data_actions_carry_only_what_they_reach(catalogs) -> Non
     assert tags_of("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write") == {"data_write"}
     assert tags_of("Microsoft.Storage/*") == {"data_read", "data_write"}
     assert tags_of("Microsoft.CognitiveServices/*") == {"model_invoke"}
+    assert tags_of("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action") == {"data_write"}
+    assert tags_of("Microsoft.KeyVault/vaults/secrets/*") == {"secrets_read"}  # Key Vault Secrets Officer's
     assert tags_of("Microsoft.Compute/virtualMachines/login/action") == {"code_execution"}
+    assert tags_of("Microsoft.HybridCompute/machines/loginAsAdmin/action") == {"code_execution"}  # Azure Arc
+    assert tags_of("Microsoft.Insights/Telemetry/Write") == frozenset(), "Insights' data actions disable no logging"
     assert tags_of("Microsoft.Authorization/*") == frozenset(), "no data action manages access"
 
 
