@@ -195,6 +195,49 @@ def test_parts_that_match_their_checksum_but_not_their_layout_are_passed_over(
     assert drift.exit_code == 0 and (tmp_path / "d.json").read_text() == expected, "read whole instead"
 
 
+def _with_value_at(document: dict, path: tuple, value: object) -> dict:
+    forged = orjson.loads(orjson.dumps(document))
+    place = forged
+    for step in path[:-1]:
+        place = place[step]
+    place[path[-1]] = value
+    return forged
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("view", "headline"), 5),
+        (("view", "headline", "failing"), {"critical": "many"}),
+        (("view", "risks", 0, "failing"), "x"),
+        (("view", "risks", 0, "control", "counts"), [1, 2]),
+        (("view", "agents", 0, "agent", "uid"), 5),
+        (("view", "agents", 0, "runtime"), {"uid": "x"}),
+        (("view", "scope", 0), ["AWS", "two", []]),
+        (("view", "gaps"), [{"area": 1}]),
+        (("result", "scan", "finished"), "yesterday"),
+        (("result", "controls"), "none"),
+        (("result", "gate", "passed"), "yes"),
+    ],
+)
+def test_a_summary_that_matches_its_checksum_but_holds_what_nhiscan_never_writes_is_passed_over(
+    cli, store: HistoryStore, demo_result: ScanResult, tmp_path: Path, path: tuple, value: object
+) -> None:
+    """A checksum says the text is what was stored, not that nhiscan stored it: a row written by
+    hand with a matching checksum is read whole instead (it ended the PDF with exit 4, a bug's)."""
+    store.save(demo_result, packed(demo_result))
+    with store.engine.connect() as connection:
+        stored = connection.execute(select(scans.c.executive)).scalar_one()
+    document = orjson.loads(zlib.decompress(stored[len(STORED_MAGIC) + 32 :]))
+    assert document["view"]["risks"] and document["view"]["agents"][0]["runtime"], "the demo has both to forge"
+    with store.engine.begin() as connection:
+        connection.execute(update(scans).values(executive=_pack(orjson.dumps(_with_value_at(document, path, value)))))
+    assert store.load_summary(demo_result.scan.id) is None
+    done = cli("report", demo_result.scan.id, "--format", "pdf", "-o", str(tmp_path / "r"), "-q")
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "r" / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_listings_and_trends_never_read_a_scans_stored_parts(store: HistoryStore, demo_result, monkeypatch) -> None:
     store.save(demo_result, packed(demo_result))
     (row,) = store.listing()

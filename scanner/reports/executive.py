@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.loading import is_valid
 from scanner.model import Agent, ControlSummary, Identity, ScanResult
 from scanner.reports import view
 from scanner.reports.tally import tally
@@ -74,10 +75,11 @@ def summary_document(result: ScanResult, executive: ExecutiveView) -> str:
     return dumps({"version": SUMMARY_VERSION, "result": header, "view": executive})
 
 
-def from_summary_document(data: dict[str, Any]) -> tuple[ScanResult, ExecutiveView] | None:
+def from_summary_document(data: Any) -> tuple[ScanResult, ExecutiveView] | None:
     """``summary_document`` read back (a document nhiscan stored, its checksum checked); None when
-    it was stored in another layout."""
-    if data.get("version") != SUMMARY_VERSION:
+    it was stored in another layout, or holds what nhiscan never writes there (a checksum says
+    the text is what was stored, not that nhiscan stored it)."""
+    if not isinstance(data, dict) or data.get("version") != SUMMARY_VERSION or not _is_summary(data):
         return None
     stored = data["view"]
     executive = ExecutiveView(
@@ -112,3 +114,22 @@ def from_summary_document(data: dict[str, Any]) -> tuple[ScanResult, ExecutiveVi
         gaps=[view.CoverageGap(**gap) for gap in stored["gaps"]],
     )
     return from_dict(ScanResult, data["result"]), executive
+
+
+_RESULT_PARTS = ("schema_version", "tool", "scan", "score", "gate", "controls", "findings", "frameworks", "waivers")
+
+
+def _is_summary(data: dict[str, Any]) -> bool:
+    """Whether ``data`` has summary_document's layout: executive-summary.schema.json, and each part
+    of the result and each model record in the view (a risk's control, an agent and its runtime)
+    as results.schema.json and inventory.schema.json say."""
+    if not is_valid(data, "executive-summary"):
+        return False
+    result, stored = data["result"], data["view"]
+    parts = [(result[name], f"results#/properties/{name}") for name in _RESULT_PARTS]
+    parts += [(result[name], f"results#/properties/{name}") for name in ("inventory_summary", "trend")]
+    parts.append((stored["headline"]["gate"], "results#/properties/gate"))
+    parts += [(risk["control"], "results#/properties/controls/items") for risk in stored["risks"]]
+    parts += [(agent["agent"], "inventory#/$defs/agent") for agent in stored["agents"]]
+    parts += [(agent["runtime"], "inventory#/$defs/identity") for agent in stored["agents"] if agent["runtime"]]
+    return all(is_valid(part, schema) for part, schema in parts)
