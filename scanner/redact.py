@@ -22,7 +22,7 @@ from typing import Any
 
 import re2
 
-from scanner.model import Inventory
+from scanner.model import Grant, Inventory
 from scanner.secret_detection import (
     ENTRY_NAME_KEYS,
     ENTRY_VALUE_KEYS,
@@ -189,10 +189,26 @@ def _names_a_secret(key: Any) -> bool:
 
 
 def _redact_record(record: Any) -> None:
+    grant = type(record) is Grant
     for value in _values(record):
-        if type(value) is not str and value:  # a non-empty list, dict or nested record
+        if grant and type(value) is dict:
+            _redact_grant_attributes(value)
+        elif type(value) is not str and value:  # a non-empty list, dict or nested record
             redact_value(value)
     _redact_strings(record)
+
+
+# a grant's attributes that name permissions (an Azure role's data actions, what an AWS NotAction or
+# an Azure "*" leaves out): not walked, as the grant's actions are not (_NOT_VALUES)
+_PERMISSION_ATTRIBUTES = ("data_actions", "not_actions")
+
+
+def _redact_grant_attributes(attributes: dict[str, Any]) -> None:
+    held = {key: attributes[key] for key in _PERMISSION_ATTRIBUTES if type(attributes.get(key)) is list}
+    for key in held:
+        attributes[key] = []  # in its place, so the attributes keep their order
+    redact_value(attributes)
+    attributes.update(held)
 
 
 def _redact_strings(record: Any) -> None:
@@ -253,9 +269,12 @@ def _redact_records(records: list[Any]) -> None:
     and then they are not searched one by one."""
     texts: list[str] = []
     for record in records:
+        grant = type(record) is Grant
         for value in _values(record):
             if type(value) is str:
                 texts.append(value)
+            elif grant and type(value) is dict:
+                _redact_grant_attributes(value)
             elif value:
                 redact_value(value)
     if _may_carry_secrets(texts):

@@ -23,7 +23,7 @@ def _free_places(schema: dict[str, Any], path: str = "") -> list[str]:
     found = []
     if not {"type", "enum", "const", "$ref", "anyOf"} & schema.keys():
         found.append(path)
-    if schema.get("type") == "object" and not {"properties", "additionalProperties"} & schema.keys():
+    if schema.get("type") == "object" and "additionalProperties" not in schema:  # named properties or not
         found.append(path)
     if schema.get("type") == "array" and "items" not in schema:
         found.append(path)
@@ -56,7 +56,8 @@ def test_the_schema_leaves_only_the_records_attributes_free() -> None:
     schema = _schema("inventory")
     for section, name in definitions.items():
         assert schema["properties"][section]["items"] == {"$ref": f"#/$defs/{name}"}
-        assert schema["$defs"][name]["properties"]["attributes"] == _FREE_FORM
+        attributes = schema["$defs"][name]["properties"]["attributes"]
+        assert attributes == _FREE_FORM or (attributes["type"] == "object" and "additionalProperties" not in attributes)
 
 
 def _nested(levels: int) -> Any:

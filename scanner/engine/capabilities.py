@@ -134,8 +134,9 @@ class CapabilityCatalog:
 
 def data_actions(grant: Grant) -> tuple[str, ...]:
     """An Azure role's data actions (``attributes.data_actions``). They are matched only against a
-    rule's ``data_actions``: ``*`` there is every operation on data, never managing a resource or
-    who may reach it, so it carries no administration nor any control-plane tag."""
+    rule's ``data_actions``: ``*`` there is every operation on data (a cluster's own access among
+    them), never managing an Azure Resource Manager resource or an Azure role assignment, so it
+    carries no administration nor any tag of the control plane's actions."""
     held = grant.attributes.get("data_actions")
     if not isinstance(held, list):
         return ()

@@ -49,6 +49,8 @@ _NULLABLE = {
 }
 _LISTS = {"actions", "resources", "covers"}
 _STORED_AT = {"trust": "attributes.trust"}  # evidence kept in a record's attributes
+# read with a grant's actions, from the same policy or role definition: unread when they are
+_READ_WITH_ACTIONS = ("not_actions", "data_actions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,9 @@ def _clear(record: dict[str, Any], name: str) -> None:
         record[name] = None
     elif name in _LISTS:
         record[name] = []
+        if name == "actions" and isinstance(record.get("attributes"), dict):  # a role not read: neither is
+            for held in _READ_WITH_ACTIONS:
+                record["attributes"].pop(held, None)
 
 
 def _add_missing_accounts(data: dict[str, Any]) -> None:

@@ -256,7 +256,8 @@ class RoleDefinition:
     """What an Azure role allows, as far as it was read. ``unread`` names the grant fields that were
     not collected; ``everything_but`` holds the exclusions of a ``*`` that is "everything except
     these" (the engine's ``not_actions``); ``data_actions``: what it allows on data (blobs, secrets,
-    model deployments), a plane apart: a data action never manages a resource or an access."""
+    model deployments, a VM's or a cluster's sign-in), a plane apart: a data action never manages an
+    Azure Resource Manager resource or an Azure role assignment."""
 
     name: str
     actions: tuple[str, ...] = ()
