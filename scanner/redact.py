@@ -30,6 +30,8 @@ from scanner.secret_detection import (
     TEMPLATE_REFERENCE,
     VARIABLE_REFERENCE,
     enclosed_secret_spans,
+    find_secret_given_to,
+    names_a_secret,
     secret_spans,
 )
 
@@ -89,6 +91,7 @@ _MAYBE = re.compile(
     r"(?:[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?|[\"']?:[\"']?)\S{8}"
     r"|(?i:bearer)\s+\S{20}"
     r"|SG\.|(?:AC|SK)[a-z0-9]{32}|[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\."
+    r"|(?:^|\s)-[A-Za-z]"  # a flag (-pass X), which the detector reads by its name
 )
 
 
@@ -145,10 +148,13 @@ def redact_value(value: Any) -> Any:
         for key in renamed:
             value[redact_text(key)] = value.pop(key)
         named_secret = _entry_names_a_secret(value)
+        entry_name = _entry_name(value)
         for key, item in value.items():
             says_secret = _names_a_secret(key) or (named_secret and key in ENTRY_VALUE_KEYS)
             if type(item) is str and item and says_secret and not _REFERENCE.match(item):
                 value[key] = REDACTED  # {"password": "hunter2"}: the key says what the value is
+            elif type(item) is str and item and _given_a_secret(key, item, entry_name):
+                value[key] = REDACTED  # {"SMTP_PASS": "Xk9mQ2pL7v"}: as the detector reports it
             elif says_secret and isinstance(item, dict):
                 value[key] = _named_secret_value(item)
             elif isinstance(item, str | list | dict) or hasattr(item, "__dataclass_fields__"):
@@ -180,6 +186,18 @@ def _named_secret_value(item: dict[Any, Any]) -> Any:
         if type(given) is str and given and not _REFERENCE.match(given) and not _NAMES_WHERE_IT_IS.match(given):
             item[key] = REDACTED
     return redact_value(item)
+
+
+def _entry_name(entry: dict[Any, Any]) -> str | None:
+    return next((name for key in ENTRY_NAME_KEYS if isinstance(name := entry.get(key), str)), None)
+
+
+def _given_a_secret(key: Any, item: str, entry_name: str | None) -> bool:
+    """Whether the detector reports ``item`` as the secret its key, or its entry's name, gives it
+    (``SMTP_PASS``, ``PASSWORD_2``, ``HMAC_KEY``): names this module's own words leave out, so a
+    value reported is never kept."""
+    name = entry_name if entry_name is not None and key in ENTRY_VALUE_KEYS else key
+    return isinstance(name, str) and names_a_secret(name) and find_secret_given_to(name, item) is not None
 
 
 def _names_a_secret(key: Any) -> bool:

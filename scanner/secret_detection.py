@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import chain
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -78,18 +78,26 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
 )
 # what a secret-named parameter's value is when it is no secret: a path, an ARN or URL (see
-# _names_a_place), a UUID (a KMS key id), a date; or it holds a reference's part (_REFERENCE_PART, below)
+# _names_a_place), a UUID (a KMS key id), a date, a value SOPS encrypted; or it holds a reference's part
+# (_REFERENCE_PART, below)
 _NOT_A_SECRET_VALUE = re.compile(
-    r"^~|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
+    r"^~|^ENC\[AES256_GCM,|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
 )
-# a place by its beginning: an absolute or relative path, a Windows drive or share, an ARN, a URL
-_PLACE_START = re.compile(r"^(?:/|\.{1,2}[/\\]|[A-Za-z]:[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
-_PLACE_SEPARATOR = re.compile(r"[/:\\]")
-# a part of a path or reference: a lower-case name or number (db_password.txt, us-east-1, 5432) or
-# words (Production, DbPassword); a base64 password's parts (q3Xv, 9Lk2Jm0PzW) are neither
-_PLACE_PART = re.compile(r"[a-z0-9][a-z0-9_.-]*|[A-Za-z][a-z]*(?:[A-Z][a-z]+)*(?:[_.-][A-Za-z]+)*(?:\.[a-z0-9]+)?")
+# a place by its beginning: a relative path, a Windows share, an ARN, a URL (an absolute path or a
+# drive is one by its parts: "/" and "X:/" begin base64 passwords too)
+_PLACE_START = re.compile(r"^(?:\.{1,2}[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
+_PLACE_SEPARATOR = re.compile(r"[/:\\#]")
+# user:password, its password lower-case letters and digits (admin:vlpi8f1cg1jt, app:hunter2hunter2)
+_USER_AND_PASSWORD = re.compile(r"^[^/:\\#]+:(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]+$")
+# a part of a path or reference: a lower-case name or number (db_password.txt, us-east-1, 5432), an
+# upper-case one (DB-HOST01, RS256) or words, an acronym or a number after them (Production, DbPassword,
+# dbPassword2, APIKey, SA-Key.json, Q1-Summary.pdf); a base64 password's parts (q3Xv, 9Lk2Jm0PzW) are none
+_PLACE_WORD = r"(?:[A-Z]{2,}|[A-Za-z][a-z]*)(?:[A-Z][a-z]+)*\d{0,3}"
+_PLACE_PART = re.compile(
+    rf"[a-z0-9][a-z0-9_.-]*|[A-Z][A-Z0-9_.-]*|{_PLACE_WORD}(?:[_.-]{_PLACE_WORD})*(?:\.[a-z0-9]+)?"
+)
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
-_CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")
+_CALL = re.compile(r"^@?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")  # @Microsoft.KeyVault(SecretUri=…) too
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 # A reference, which makes a connection string's setting no literal:
 # - anywhere in its value, a form no password is written in: ${VAR}, $(VAR), $(cat file), $[var],
@@ -139,9 +147,14 @@ _GIVEN_PLACEHOLDER = re.compile(
     r"|^\[(?:[A-Z][A-Z0-9_]*|[A-Za-z]+\(.*)\]$"  # [YOUR_KEY], an ARM expression [parameters('x')]
 )
 _COUNTING = "01234567890123456789"  # digits that only count (1234567890) are a placeholder's
+_NEGATION = re.compile(r"(?i)^(?:no|skip|disable|without)[_-]")  # --no-auth, --skip-token
+_SECRET_FLAG = re.compile(r"(?i)^.*(?:sig|signature)$")  # a flag's other names for a secret (--sig, --sas-signature)
 FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
 # what an argument names itself: --password=X, DB_PASSWORD=X (the flag's dashes kept: a flag's name)
 _GIVEN_BY_ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=(.+)$", re.S)
+# what a secret's flag is given when it says where the secret is: docker's --secret id=npmrc,src=~/.npmrc
+_MOUNT_SPEC = re.compile(r"^(?:id|src|source|type|target|env|mode|uid|gid|required)=[^,\s]*(?:,[a-z]+=[^,\s]*)*$")
+_QUOTED_APART = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=$")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
 _IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]*$|^[a-z][a-z0-9_.-]*$")  # an environment variable or package name
@@ -213,10 +226,17 @@ def _entropy_detectors() -> tuple[Any, ...]:
     return (Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0))
 
 
+def _assignment(value: str) -> re.Match[str] | None:
+    """``NAME=VALUE`` or ``--flag=VALUE``; not a word that ends in ``=`` or ``==``, which is base64's
+    padding (``q3Xv9Lk2Jm0PzWab=``), not an assignment of nothing."""
+    assignment = _ASSIGNMENT.match(value)
+    return assignment if assignment and assignment.group(1).strip("=") else None
+
+
 def is_reference(value: str) -> bool:
     """A reference to a secret, or a placeholder (``${VAR}``, ``<your-token>``, ``****``, a variable
     name such as ``STRIPE_SECRET_KEY``); ``NAME=<reference>`` and ``--flag=<reference>`` too."""
-    assignment = _ASSIGNMENT.match(value)
+    assignment = _assignment(value)
     if assignment:
         value = assignment.group(1)
     value = value.strip()
@@ -239,7 +259,7 @@ def find_secret(value: Any, *, entropy: bool = True) -> FoundSecret | None:
     that are not where a credential is configured (a file digest is random-looking too)."""
     if not isinstance(value, str) or is_reference(value):
         return None
-    assignment = _ASSIGNMENT.match(value)  # NAME=VALUE (a docker -e argument): judge the value
+    assignment = _assignment(value)  # NAME=VALUE (a docker -e argument): judge the value
     if assignment:
         value = assignment.group(1)
     embedded = _embedded_json_strings(value)
@@ -285,7 +305,18 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     for setting in _connection_string_literals(text):
         spans.append((setting.start, setting.end))  # as written: enclosed, its escapes kept
         values.add(setting.value)  # and wherever else it is (never searched for one by one)
+    values.update(found.value for found in _argument_secrets(text) if found.value)
     return spans + _occurrences(text, values)
+
+
+def _argument_secrets(text: str) -> Iterator[FoundSecret]:
+    """Every secret ``find_secret_in_command`` finds by a word's name (the flag before it, its own
+    assignment: ``--passphrase X``, ``-e SMTP_PASS=X``), for redaction to take them all out."""
+    words = text.replace("'", " ").replace('"', " ").split()
+    for index, word in enumerate(words):
+        found = find_secret_in_argument(word, words[index - 1] if index else None)
+        if found is not None:
+            yield found
 
 
 def enclosed_secret_spans(text: str) -> list[tuple[int, int]]:
@@ -453,8 +484,11 @@ def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | 
     (``["--password", X]``), or it is an assignment (``--password=X``, docker's ``-e DB_PASSWORD=X``).
     See ``find_secret_given_to``; an argument that is a credential by its own shape is
     ``find_secret``'s."""
-    flag = FLAG.match(before) if isinstance(before, str) else None
-    found = find_secret_given_to(before, argument) if flag else None
+    name = None
+    if isinstance(before, str):
+        opened = _QUOTED_APART.match(before)  # --password='X' and NAME="X", their quotes taken away
+        name = before if FLAG.match(before) else opened.group(1) if opened else None
+    found = find_secret_given_to(name, argument) if name else None
     assigned = _GIVEN_BY_ASSIGNMENT.match(argument) if found is None else None
     if assigned:
         found = find_secret_given_to(assigned.group(1), assigned.group(2))
@@ -464,14 +498,16 @@ def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | 
 def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     """The secret ``value`` is when a variable, key, setting or flag ``name`` gives it a secret's
     name (``DB_PASSWORD``, ``apiKey``, ``client_secret``, ``SMTP_PASS``, ``PASSWORD_2``; a flag,
-    ``--token``, may also be ``--sig``, ``--signature`` or ``--code``): as the word after a
+    ``--token``, may also be ``--sig`` or ``--signature``): as the word after a
     secret-named one in text, a literal of 8 characters or more whatever its entropy; a
     documentation placeholder (``ntn_****``, ``fc-YOUR_API_KEY``, ``[YOUR_KEY]``, words) is none.
     None for other names, and for names of what finds or identifies (``--page-token``,
     ``publicKey``)."""
-    if not _names_a_secret(name):
+    if not names_a_secret(name):
         return None
     literal = value.strip()
+    if _MOUNT_SPEC.match(literal) or literal.startswith("[REDACTED]"):  # redacted already, its brackets kept
+        return None
     if _GIVEN_PLACEHOLDER.search(literal) or (literal.isdigit() and (literal in _COUNTING or len(set(literal)) == 1)):
         return None
     if any(c.isspace() for c in literal) and not any(c.isdigit() for c in literal):  # "YOUR API KEY", "!secret x"
@@ -479,11 +515,15 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     return _named_value(value)
 
 
-def _names_a_secret(name: str) -> bool:
+@lru_cache(maxsize=8192)  # asked of every key of every mapping redaction walks: a few hundred names
+def names_a_secret(name: str) -> bool:
+    """Whether a variable, key, setting or flag ``name`` says it holds a secret (see
+    ``find_secret_given_to``): ``DB_PASSWORD``, ``SMTP_PASS``, ``PASSWORD_2``, ``--token``, ``--sig``;
+    not ``--page-token``, ``publicKey`` or ``--no-auth``."""
     bare = name.lstrip("-")
-    if _PAGINATION.match(bare) or _NOT_A_SECRET_KEY.search(bare):
+    if not (_GIVEN_SECRET_NAME.match(bare) or (bare != name and _SECRET_FLAG.match(bare))):
         return False
-    return bool(_GIVEN_SECRET_NAME.match(bare) or (bare != name and _SECRET_PARAMETER.match(bare)))
+    return not (_PAGINATION.match(bare) or _NOT_A_SECRET_KEY.search(bare) or _NEGATION.match(bare))
 
 
 def _named_value(value: str) -> FoundSecret | None:
@@ -503,12 +543,15 @@ def _named_value(value: str) -> FoundSecret | None:
 
 def _names_a_place(value: str) -> bool:
     """A path, URL, ARN or reference that a secret-named setting may be given instead of the
-    secret (``/run/secrets/db``, ``secrets/db_password.txt``, ``vault:secret/data/db``,
-    ``localhost:5432``, ``Config/Production/DbPassword``). A value whose parts between ``/``, ``:``
-    and ``\\`` are not all names, words or numbers is none: ``q3Xv/9Lk2Jm0PzW`` and ``aB3/xY9+kL2mN0pQ``
-    are base64 passwords, ``app:Hk3Lm9Pq2R`` a user and password."""
+    secret (``/run/secrets/db``, ``secrets/db_password.txt``, ``vault:secret/data/x#password``,
+    ``localhost:5432``, ``Config/Production/DbPassword``). A value whose parts between ``/``, ``:``,
+    ``\\`` and ``#`` are not all names, words or numbers is none: ``q3Xv/9Lk2Jm0PzW``,
+    ``/BnrtfYVF1FPKykj`` and ``aB3/xY9+kL2mN0pQ`` are base64 passwords, ``app:Hk3Lm9Pq2R`` and
+    ``admin:vlpi8f1cg1jt`` a user and password."""
     if _PLACE_START.match(value):
         return True
+    if _USER_AND_PASSWORD.match(value):
+        return False
     parts = _PLACE_SEPARATOR.split(value)
     return len(parts) > 1 and all(not part or _PLACE_PART.fullmatch(part) or _is_name(part) for part in parts)
 

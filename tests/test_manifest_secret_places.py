@@ -390,6 +390,62 @@ def test_a_password_given_by_a_flag_or_an_assignment_in_a_command_fails_secret_0
     assert _secret_001(inventory, catalogs) == "fail"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "bash -c 'serve --passphrase Xk9mQ2pL7vZ'",
+        "docker run -e SMTP_PASS=Xk9mQ2pL7vZ img",
+        "docker run -e GPG_PASSPHRASE=Xk9mQ2pL7vZ img",
+        "bash -c 'serve --db-pass Xk9mQ2pL7vZ'",
+        "bash -c 'serve --token-2 Xk9mQ2pL7vZ'",
+        "serve -pass Xk9mQ2pL7vZ",
+        "serve --password='Xk9mQ2pL7vZ'",
+        'docker run -e DB_PASSWORD="Xk9mQ2pL7vZ" img',
+    ],
+)
+def test_a_secret_found_in_a_command_is_taken_out_of_the_command_kept(tmp_path: Path, command: str) -> None:
+    """What the detector reports by a flag's or an assignment's name, redaction removes: the
+    command each tool keeps held it as written (--passphrase, SMTP_PASS, -pass, a quoted value)."""
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"x": {"command": command}}})
+    assert list(_places(inventory)) == ["x command"]
+    kept = [g.attributes.get("command") for g in inventory.grants] + [a.attributes for a in inventory.agents]
+    assert "Xk9mQ2pL7vZ" not in repr(kept)
+    assert "[REDACTED]" in repr(kept)
+
+
+@pytest.mark.parametrize(
+    "password", ["/BnrtfYVF1FPKykj", "u:/Xk9mQ2pL7v", "admin:vlpi8f1cg1jt", "app:hunter2hunter2", "q3Xv9Lk2Jm0PzWab="]
+)
+def test_a_password_that_begins_as_a_path_or_is_a_user_s_is_still_a_secret(tmp_path: Path, password: str) -> None:
+    """base64 may begin with "/" and end with "=", and a user's password may be lower-case letters
+    and digits: none of these is a path, a drive, an assignment or a host and port."""
+    settings = {"mcpServers": {"x": {"command": "x-mcp", "env": {"DB_PASSWORD": password}}}}
+    assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == ["x env.DB_PASSWORD"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"env": {"DB_PASSWORD": "@Microsoft.KeyVault(SecretUri=https://kv1.vault.azure.net/secrets/db/)"}},
+        {"env": {"DB_PASSWORD": "ENC[AES256_GCM,data:Tr7o9k2L,iv:aB3dE=,tag:Xy9z==,type:str]"}},  # SOPS
+        {"env": {"DB_PASSWORD": "projects/p/secrets/dbPassword2/versions/1"}},
+        {"env": {"DB_PASSWORD": "Secrets/Prod/DBPassword"}},
+        {"env": {"API_KEY": "keys/SA-Key.json"}},
+        {"env": {"DB_PASSWORD": "vault:secret/data/db#password"}},
+        {"env": {"REDIS_AUTH": "DB-HOST01:6379"}},
+        {"args": ["--no-auth", "@scope/server-pkg"]},
+        {"args": ["--key", "Reports/2024/Q1-Summary.pdf"]},
+        {"args": ["build", "--secret", "id=npmrc,src=/home/app/.npmrc"]},
+        {"args": ["lambda", "update-function-code", "--code", "S3Bucket=artifacts,S3Key=fn.zip"]},
+    ],
+)
+def test_where_a_secret_is_kept_or_what_a_flag_configures_is_no_secret(tmp_path: Path, given: dict) -> None:
+    """A Key Vault reference, a SOPS-encrypted value, a secret manager's or a file's path, a host,
+    and flags that name no secret's value (--no-auth, an S3 object's --key, docker's --secret spec)."""
+    settings = {"mcpServers": {"x": {"command": "x-mcp", **given}}}
+    assert list(_places(_collect(tmp_path, ".mcp.json", settings))) == []
+
+
 @pytest.mark.parametrize("placeholder", [p for p in PLACEHOLDERS if not re.search(r"[\s'\"]", p)])
 def test_a_placeholder_given_by_a_flag_in_a_command_is_no_secret(tmp_path: Path, placeholder: str) -> None:
     """The placeholders a variable may hold are none after a flag either (a command string's rule

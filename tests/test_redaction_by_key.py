@@ -125,3 +125,21 @@ def test_an_arm_expression_or_an_address_under_a_secret_name_says_where_the_secr
         "keyVaultSecret": {"value": "https://kv-prod.vault.azure.net/secrets/db-password"},
     }
     assert redact_value(dict(parameters)) == parameters
+
+
+def test_a_value_the_detector_reports_under_its_key_s_name_is_redacted_whatever_the_name() -> None:
+    """The detector reads more names as a secret's (SMTP_PASS, PASSWORD_2, HMAC_KEY, an entry named
+    so) than redaction's own words; a value it reports was kept in the outputs."""
+    value = "Xk9mQ2pL7vZ"
+    settings = {"SMTP_PASS": value, "PASSWORD_2": value, "HMAC_KEY": value,
+                "tags": [{"Key": "SMTP_PASS", "Value": value}, {"Key": "team", "Value": "core"}],
+                "Key": "Name", "partitionKey": value, "GPG_PASSPHRASE": "${GPG_PASSPHRASE}"}  # fmt: skip
+    assert redact_value(settings) == {
+        "SMTP_PASS": REDACTED,
+        "PASSWORD_2": REDACTED,
+        "HMAC_KEY": REDACTED,
+        "tags": [{"Key": "SMTP_PASS", "Value": REDACTED}, {"Key": "team", "Value": "core"}],
+        "Key": "Name",
+        "partitionKey": value,  # named for what it finds
+        "GPG_PASSPHRASE": "${GPG_PASSPHRASE}",  # a reference
+    }
