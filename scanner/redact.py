@@ -29,6 +29,7 @@ from scanner.secret_detection import (
     PERCENT_REFERENCE,
     TEMPLATE_REFERENCE,
     VARIABLE_REFERENCE,
+    argument_secret_spans,
     enclosed_secret_spans,
     find_secret_given_to,
     names_a_secret,
@@ -106,7 +107,8 @@ def redact_text(text: str) -> str:
     """``text`` without the secret values it carries."""
     if len(text) < 8 or not _MAYBE.search(text):
         return text
-    text = _without(text, enclosed_secret_spans(text))  # before the forms below cut them at their ";"
+    # before the forms below cut them at their ";" or "&"
+    text = _without(text, enclosed_secret_spans(text) + argument_secret_spans(text))
     text = _TOKENS.sub(REDACTED, text)
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
     for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _FLAG_VALUE, _SCHEME):
@@ -130,6 +132,27 @@ def _without(text: str, found: list[tuple[int, int]]) -> str:
             kept.append(text[end:start] + REDACTED)
         end = max(end, stop)
     return "".join(kept) + text[end:]
+
+
+def without_values(value: Any, secrets: set[str]) -> Any:
+    """``value`` (a string, list, dict or record) with each of ``secrets``, values the detector
+    found in the same file, replaced wherever they are, whatever field keeps them (a package name
+    read from ``args``, a word of a command); lists, dicts and records are changed in place."""
+    if isinstance(value, str):
+        for secret in sorted(secrets, key=len, reverse=True):
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = without_values(item, secrets)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = without_values(item, secrets)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        for name in (f.name for f in dataclasses.fields(value)):
+            object.__setattr__(value, name, without_values(getattr(value, name), secrets))
+    return value
 
 
 def redact_value(value: Any) -> Any:

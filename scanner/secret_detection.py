@@ -87,14 +87,16 @@ _NOT_A_SECRET_VALUE = re.compile(
 # drive is one by its parts: "/" and "X:/" begin base64 passwords too)
 _PLACE_START = re.compile(r"^(?:\.{1,2}[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
 _PLACE_SEPARATOR = re.compile(r"[/:\\#]")
-# user:password, its password lower-case letters and digits (admin:vlpi8f1cg1jt, app:hunter2hunter2)
-_USER_AND_PASSWORD = re.compile(r"^[^/:\\#]+:(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]+$")
+_PATH_SEPARATOR = re.compile(r"[/:\\]")  # "#" separates a part only in a path (vault:secret/x#password)
+# user:password, its password lower-case letters and digits, two of each at least (admin:vlpi8f1cg1jt,
+# app:hunter2hunter2); not a digest (sha256:9f86d0…) nor a name and its version (db-secret:password2)
+_USER_AND_PASSWORD = re.compile(r"^[^/:\\#]+:(?![0-9a-f]{32,}$)(?=(?:[a-z]*\d){2})(?=(?:\d*[a-z]){2})[a-z0-9]{6,}$")
 # a part of a path or reference: a lower-case name or number (db_password.txt, us-east-1, 5432), an
 # upper-case one (DB-HOST01, RS256) or words, an acronym or a number after them (Production, DbPassword,
 # dbPassword2, APIKey, SA-Key.json, Q1-Summary.pdf); a base64 password's parts (q3Xv, 9Lk2Jm0PzW) are none
 _PLACE_WORD = r"(?:[A-Z]{2,}|[A-Za-z][a-z]*)(?:[A-Z][a-z]+)*\d{0,3}"
-_PLACE_PART = re.compile(
-    rf"[a-z0-9][a-z0-9_.-]*|[A-Z][A-Z0-9_.-]*|{_PLACE_WORD}(?:[_.-]{_PLACE_WORD})*(?:\.[a-z0-9]+)?"
+_PLACE_PART = re.compile(  # a dot-directory's or a package scope's mark first (.config, .aws, @scope)
+    rf"[.@]?(?:[a-z0-9][a-z0-9_.-]*|[A-Z][A-Z_.-]*\d{{0,3}}|{_PLACE_WORD}(?:[_.-]{_PLACE_WORD})*(?:\.[a-z0-9]+)?)"
 )
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
 _CALL = re.compile(r"^@?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")  # @Microsoft.KeyVault(SecretUri=…) too
@@ -147,13 +149,15 @@ _GIVEN_PLACEHOLDER = re.compile(
     r"|^\[(?:[A-Z][A-Z0-9_]*|[A-Za-z]+\(.*)\]$"  # [YOUR_KEY], an ARM expression [parameters('x')]
 )
 _COUNTING = "01234567890123456789"  # digits that only count (1234567890) are a placeholder's
-_NEGATION = re.compile(r"(?i)^(?:no|skip|disable|without)[_-]")  # --no-auth, --skip-token
-_SECRET_FLAG = re.compile(r"(?i)^.*(?:sig|signature)$")  # a flag's other names for a secret (--sig, --sas-signature)
+_NEGATION = re.compile(r"(?i)^(?:no|skip|disable|without)[_-]")  # a flag's: --no-auth, --skip-token
+# a flag's other names for a secret: --sig, --sas-signature, --oauth, --basicauth
+_SECRET_FLAG = re.compile(r"(?i)^.*(?:sig|signature|auth)$")
 FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
 # what an argument names itself: --password=X, DB_PASSWORD=X (the flag's dashes kept: a flag's name)
 _GIVEN_BY_ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=(.+)$", re.S)
 # what a secret's flag is given when it says where the secret is: docker's --secret id=npmrc,src=~/.npmrc
 _MOUNT_SPEC = re.compile(r"^(?:id|src|source|type|target|env|mode|uid|gid|required)=[^,\s]*(?:,[a-z]+=[^,\s]*)*$")
+_REDACTED_ALREADY = re.compile(r"^\[REDACTED\][\]\[\"'`)}>.,;]*$")  # its brackets and quotes kept
 _QUOTED_APART = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=$")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
 _SECRET_WORD = re.compile(r"(?i)^[\w-]*(?:key|token|secret|password|passwd|pwd|credentials?)$")  # in prose
@@ -305,13 +309,17 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     for setting in _connection_string_literals(text):
         spans.append((setting.start, setting.end))  # as written: enclosed, its escapes kept
         values.add(setting.value)  # and wherever else it is (never searched for one by one)
-    values.update(found.value for found in _argument_secrets(text) if found.value)
     return spans + _occurrences(text, values)
 
 
+def argument_secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where the secrets are that ``find_secret_in_command`` finds by a word's name (the flag
+    before it, its own assignment: ``--passphrase X``, ``-e SMTP_PASS=X``), each value wherever it
+    is: to be taken out whole before anything cuts a value at its ``;`` or ``&``."""
+    return _occurrences(text, {found.value for found in _argument_secrets(text) if found.value})
+
+
 def _argument_secrets(text: str) -> Iterator[FoundSecret]:
-    """Every secret ``find_secret_in_command`` finds by a word's name (the flag before it, its own
-    assignment: ``--passphrase X``, ``-e SMTP_PASS=X``), for redaction to take them all out."""
     words = text.replace("'", " ").replace('"', " ").split()
     for index, word in enumerate(words):
         found = find_secret_in_argument(word, words[index - 1] if index else None)
@@ -506,7 +514,7 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     if not names_a_secret(name):
         return None
     literal = value.strip()
-    if _MOUNT_SPEC.match(literal) or literal.startswith("[REDACTED]"):  # redacted already, its brackets kept
+    if _MOUNT_SPEC.match(literal) or _REDACTED_ALREADY.match(literal):
         return None
     if _GIVEN_PLACEHOLDER.search(literal) or (literal.isdigit() and (literal in _COUNTING or len(set(literal)) == 1)):
         return None
@@ -521,9 +529,10 @@ def names_a_secret(name: str) -> bool:
     ``find_secret_given_to``): ``DB_PASSWORD``, ``SMTP_PASS``, ``PASSWORD_2``, ``--token``, ``--sig``;
     not ``--page-token``, ``publicKey`` or ``--no-auth``."""
     bare = name.lstrip("-")
-    if not (_GIVEN_SECRET_NAME.match(bare) or (bare != name and _SECRET_FLAG.match(bare))):
+    flag = bare != name
+    if not (_GIVEN_SECRET_NAME.match(bare) or (flag and _SECRET_FLAG.match(bare))):
         return False
-    return not (_PAGINATION.match(bare) or _NOT_A_SECRET_KEY.search(bare) or _NEGATION.match(bare))
+    return not (_PAGINATION.match(bare) or _NOT_A_SECRET_KEY.search(bare) or (flag and _NEGATION.match(bare)))
 
 
 def _named_value(value: str) -> FoundSecret | None:
@@ -550,7 +559,7 @@ def _names_a_place(value: str) -> bool:
     ``admin:vlpi8f1cg1jt`` a user and password."""
     if _PLACE_START.match(value):
         return True
-    if _USER_AND_PASSWORD.match(value):
+    if _USER_AND_PASSWORD.match(value) or not _PATH_SEPARATOR.search(value):
         return False
     parts = _PLACE_SEPARATOR.split(value)
     return len(parts) > 1 and all(not part or _PLACE_PART.fullmatch(part) or _is_name(part) for part in parts)

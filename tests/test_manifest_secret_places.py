@@ -401,6 +401,8 @@ def test_a_password_given_by_a_flag_or_an_assignment_in_a_command_fails_secret_0
         "serve -pass Xk9mQ2pL7vZ",
         "serve --password='Xk9mQ2pL7vZ'",
         'docker run -e DB_PASSWORD="Xk9mQ2pL7vZ" img',
+        "serve --oauth Xk9mQ2pL7vZ",
+        "serve Xk9mQ2pL7vZ --password Xk9mQ2pL7vZ",  # its unnamed copy too
     ],
 )
 def test_a_secret_found_in_a_command_is_taken_out_of_the_command_kept(tmp_path: Path, command: str) -> None:
@@ -414,7 +416,41 @@ def test_a_secret_found_in_a_command_is_taken_out_of_the_command_kept(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    "password", ["/BnrtfYVF1FPKykj", "u:/Xk9mQ2pL7v", "admin:vlpi8f1cg1jt", "app:hunter2hunter2", "q3Xv9Lk2Jm0PzWab="]
+    ("server", "secret"),
+    [
+        ({"command": "serve Zq8Xv2Lk9Jm4PzW7Tr0ub4dorX1"}, "Zq8Xv2Lk9Jm4PzW7Tr0ub4dorX1"),
+        ({"command": "npx", "args": ["--password", "Xk9mQ2pL7vZ", "@example/server"]}, "Xk9mQ2pL7vZ"),
+        ({"command": "serve --sig 75$+yx$8;{xm5Msl&~"}, "xm5Msl"),
+    ],
+)
+def test_a_secret_found_in_a_file_is_in_none_of_its_records(tmp_path: Path, server: dict, secret: str) -> None:
+    """Whatever field keeps it: a random word of a command, a value ``args`` gave where the package
+    name was read from, the part of a value after its ";"."""
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"x": server}})
+    assert len(inventory.credentials) == 1
+    assert secret not in repr([inventory.agents, inventory.grants, inventory.credentials])
+
+
+def test_names_that_say_no_and_flags_ending_in_auth() -> None:
+    """A negation is a flag's (``--no-auth``); a variable named NO_REPLY_PASSWORD holds a password."""
+    from scanner.secret_detection import find_secret_given_to, find_secret_in_command
+
+    assert find_secret_given_to("NO_REPLY_PASSWORD", "Xk9mQ2pL7vZ") is not None
+    assert find_secret_in_command("x --no-auth Xk9mQ2pL7vZ") is None
+    assert find_secret_in_command("x --basicauth Xk9mQ2pL7vZ") is not None
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "/BnrtfYVF1FPKykj",
+        "u:/Xk9mQ2pL7v",
+        "admin:vlpi8f1cg1jt",
+        "app:hunter2hunter2",
+        "q3Xv9Lk2Jm0PzWab=",
+        "admin:X7K2M9QP4R",  # upper-case letters and digits are no name
+        "hunter2#secret9x",  # "#" separates a path's parts only
+    ],
 )
 def test_a_password_that_begins_as_a_path_or_is_a_user_s_is_still_a_secret(tmp_path: Path, password: str) -> None:
     """base64 may begin with "/" and end with "=", and a user's password may be lower-case letters
@@ -433,6 +469,11 @@ def test_a_password_that_begins_as_a_path_or_is_a_user_s_is_still_a_secret(tmp_p
         {"env": {"API_KEY": "keys/SA-Key.json"}},
         {"env": {"DB_PASSWORD": "vault:secret/data/db#password"}},
         {"env": {"REDIS_AUTH": "DB-HOST01:6379"}},
+        {"env": {"GOOGLE_APPLICATION_CREDENTIALS": "/home/app/.config/gcloud/application_default_credentials.json"}},
+        {"env": {"AWS_SHARED_CREDENTIALS_FILE": "c:/Users/app/.aws/credentials"}},
+        {"env": {"API_KEY_FILE_PASSWORD": "node_modules/@scope/pkg/key.pem"}},
+        {"env": {"IMAGE_TOKEN": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+        {"env": {"DB_PASSWORD": "db-secret:password2"}},  # a secret's name and version
         {"args": ["--no-auth", "@scope/server-pkg"]},
         {"args": ["--key", "Reports/2024/Q1-Summary.pdf"]},
         {"args": ["build", "--secret", "id=npmrc,src=/home/app/.npmrc"]},
