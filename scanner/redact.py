@@ -134,27 +134,6 @@ def _without(text: str, found: list[tuple[int, int]]) -> str:
     return "".join(kept) + text[end:]
 
 
-def without_values(value: Any, secrets: set[str]) -> Any:
-    """``value`` (a string, list, dict or record) with each of ``secrets``, values the detector
-    found in the same file, replaced wherever they are, whatever field keeps them (a package name
-    read from ``args``, a word of a command); lists, dicts and records are changed in place."""
-    if isinstance(value, str):
-        for secret in sorted(secrets, key=len, reverse=True):
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            value[index] = without_values(item, secrets)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            value[key] = without_values(item, secrets)
-    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
-        for name in (f.name for f in dataclasses.fields(value)):
-            object.__setattr__(value, name, without_values(getattr(value, name), secrets))
-    return value
-
-
 def redact_value(value: Any) -> Any:
     """``value`` (a string, list, dict or record) with every string in it redacted; lists, dicts
     and records are changed in place."""

@@ -88,16 +88,17 @@ _NOT_A_SECRET_VALUE = re.compile(
 _PLACE_START = re.compile(r"^(?:\.{1,2}[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
 _PLACE_SEPARATOR = re.compile(r"[/:\\#]")
 _PATH_SEPARATOR = re.compile(r"[/:\\]")  # "#" separates a part only in a path (vault:secret/x#password)
-# user:password, its password lower-case letters and digits, two of each at least (admin:vlpi8f1cg1jt,
-# app:hunter2hunter2); not a digest (sha256:9f86d0…) nor a name and its version (db-secret:password2)
-_USER_AND_PASSWORD = re.compile(r"^[^/:\\#]+:(?![0-9a-f]{32,}$)(?=(?:[a-z]*\d){2})(?=(?:\d*[a-z]){2})[a-z0-9]{6,}$")
+# user:password, its password lower-case letters and digits (admin:hunter2, app:vlpi8f1cg1jt); not a
+# digest (sha256:9f86d0…)
+_USER_AND_PASSWORD = re.compile(r"^(?!(?i:sha\d*|md5|blake2\w*):)[^/:\\#]+:(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{5,}$")
 # a part of a path or reference: a lower-case name or number (db_password.txt, us-east-1, 5432), an
 # upper-case one (DB-HOST01, RS256) or words, an acronym or a number after them (Production, DbPassword,
 # dbPassword2, APIKey, SA-Key.json, Q1-Summary.pdf); a base64 password's parts (q3Xv, 9Lk2Jm0PzW) are none
 _PLACE_WORD = r"(?:[A-Z]{2,}|[A-Za-z][a-z]*)(?:[A-Z][a-z]+)*\d{0,3}"
-_PLACE_PART = re.compile(  # a dot-directory's or a package scope's mark first (.config, .aws, @scope)
-    rf"[.@]?(?:[a-z0-9][a-z0-9_.-]*|[A-Z][A-Z_.-]*\d{{0,3}}|{_PLACE_WORD}(?:[_.-]{_PLACE_WORD})*(?:\.[a-z0-9]+)?)"
-)
+_NAME_PART = rf"[a-z0-9][a-z0-9_.-]*|[A-Z][A-Z_.-]*\d{{0,3}}|{_PLACE_WORD}(?:[_.-]{_PLACE_WORD})*(?:\.[a-z0-9]+)?"
+_PLACE_PART = re.compile(_NAME_PART)
+# in a path, a dot-directory's or a package scope's mark may come first (~/.aws/credentials, @scope/pkg)
+_PATH_PART = re.compile(rf"[.@]?(?:{_NAME_PART})")
 # code in prose, not a literal: a call (os.urandom(32), Credentials.from_info(...)) or an attribute (config.apiKey)
 _CALL = re.compile(r"^@?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\(")  # @Microsoft.KeyVault(SecretUri=…) too
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
@@ -150,13 +151,13 @@ _GIVEN_PLACEHOLDER = re.compile(
 )
 _COUNTING = "01234567890123456789"  # digits that only count (1234567890) are a placeholder's
 _NEGATION = re.compile(r"(?i)^(?:no|skip|disable|without)[_-]")  # a flag's: --no-auth, --skip-token
-# a flag's other names for a secret: --sig, --sas-signature, --oauth, --basicauth
-_SECRET_FLAG = re.compile(r"(?i)^.*(?:sig|signature|auth)$")
+_SECRET_FLAG = re.compile(r"(?i)^.*(?:sig|signature)$")  # a flag's other names for a secret: --sig, --sas-signature
 FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
 # what an argument names itself: --password=X, DB_PASSWORD=X (the flag's dashes kept: a flag's name)
 _GIVEN_BY_ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=(.+)$", re.S)
 # what a secret's flag is given when it says where the secret is: docker's --secret id=npmrc,src=~/.npmrc
 _MOUNT_SPEC = re.compile(r"^(?:id|src|source|type|target|env|mode|uid|gid|required)=[^,\s]*(?:,[a-z]+=[^,\s]*)*$")
+MIN_REDACTED_BY_VALUE = 8
 _REDACTED_ALREADY = re.compile(r"^\[REDACTED\][\]\[\"'`)}>.,;]*$")  # its brackets and quotes kept
 _QUOTED_APART = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=$")
 _PAGINATION = re.compile(r"(?i)^(?:next|page|continuation|pagination)[_-]?token$")  # a page's place, no secret
@@ -316,7 +317,9 @@ def argument_secret_spans(text: str) -> list[tuple[int, int]]:
     """Where the secrets are that ``find_secret_in_command`` finds by a word's name (the flag
     before it, its own assignment: ``--passphrase X``, ``-e SMTP_PASS=X``), each value wherever it
     is: to be taken out whole before anything cuts a value at its ``;`` or ``&``."""
-    return _occurrences(text, {found.value for found in _argument_secrets(text) if found.value})
+    found = (secret.value for secret in _argument_secrets(text))
+    # a short value (a URL's one-letter password) is left to the text forms: searched for, it is everywhere
+    return _occurrences(text, {value for value in found if len(value) >= MIN_REDACTED_BY_VALUE})
 
 
 def _argument_secrets(text: str) -> Iterator[FoundSecret]:
@@ -562,7 +565,8 @@ def _names_a_place(value: str) -> bool:
     if _USER_AND_PASSWORD.match(value) or not _PATH_SEPARATOR.search(value):
         return False
     parts = _PLACE_SEPARATOR.split(value)
-    return len(parts) > 1 and all(not part or _PLACE_PART.fullmatch(part) or _is_name(part) for part in parts)
+    named = _PATH_PART if "/" in value or "\\" in value else _PLACE_PART  # user:@dmin2024 is no path
+    return len(parts) > 1 and all(not part or named.fullmatch(part) or _is_name(part) for part in parts)
 
 
 def _is_name(value: str) -> bool:

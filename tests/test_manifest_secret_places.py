@@ -401,7 +401,6 @@ def test_a_password_given_by_a_flag_or_an_assignment_in_a_command_fails_secret_0
         "serve -pass Xk9mQ2pL7vZ",
         "serve --password='Xk9mQ2pL7vZ'",
         'docker run -e DB_PASSWORD="Xk9mQ2pL7vZ" img',
-        "serve --oauth Xk9mQ2pL7vZ",
         "serve Xk9mQ2pL7vZ --password Xk9mQ2pL7vZ",  # its unnamed copy too
     ],
 )
@@ -418,26 +417,33 @@ def test_a_secret_found_in_a_command_is_taken_out_of_the_command_kept(tmp_path: 
 @pytest.mark.parametrize(
     ("server", "secret"),
     [
-        ({"command": "serve Zq8Xv2Lk9Jm4PzW7Tr0ub4dorX1"}, "Zq8Xv2Lk9Jm4PzW7Tr0ub4dorX1"),
-        ({"command": "npx", "args": ["--password", "Xk9mQ2pL7vZ", "@example/server"]}, "Xk9mQ2pL7vZ"),
         ({"command": "serve --sig 75$+yx$8;{xm5Msl&~"}, "xm5Msl"),
+        ({"command": "serve --password=Ab3;dE5fG7hJ9&x --name alpha"}, "dE5fG7hJ9"),
     ],
 )
-def test_a_secret_found_in_a_file_is_in_none_of_its_records(tmp_path: Path, server: dict, secret: str) -> None:
-    """Whatever field keeps it: a random word of a command, a value ``args`` gave where the package
-    name was read from, the part of a value after its ";"."""
+def test_a_value_a_flag_names_is_taken_out_whole(tmp_path: Path, server: dict, secret: str) -> None:
+    """Not only up to the ";" or "&" where the text forms end a value."""
     inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"x": server}})
     assert len(inventory.credentials) == 1
     assert secret not in repr([inventory.agents, inventory.grants, inventory.credentials])
+    assert "alpha" in repr(inventory.grants) or "--name" not in server["command"], "the rest of the command stays"
 
 
-def test_names_that_say_no_and_flags_ending_in_auth() -> None:
-    """A negation is a flag's (``--no-auth``); a variable named NO_REPLY_PASSWORD holds a password."""
+def test_a_url_s_short_password_after_a_flag_takes_only_itself_out() -> None:
+    """Searched for wherever it is, a one-letter password would take every such letter with it."""
+    from scanner.redact import redact_text
+
+    assert redact_text("serve --password redis://:a@localhost:6379 --name alpha") == (
+        "serve --password [REDACTED] --name alpha"
+    )
+
+
+def test_a_negation_is_a_flag_s() -> None:
+    """``--no-auth`` names no secret; a variable named NO_REPLY_PASSWORD holds a password."""
     from scanner.secret_detection import find_secret_given_to, find_secret_in_command
 
     assert find_secret_given_to("NO_REPLY_PASSWORD", "Xk9mQ2pL7vZ") is not None
     assert find_secret_in_command("x --no-auth Xk9mQ2pL7vZ") is None
-    assert find_secret_in_command("x --basicauth Xk9mQ2pL7vZ") is not None
 
 
 @pytest.mark.parametrize(
@@ -450,6 +456,10 @@ def test_names_that_say_no_and_flags_ending_in_auth() -> None:
         "q3Xv9Lk2Jm0PzWab=",
         "admin:X7K2M9QP4R",  # upper-case letters and digits are no name
         "hunter2#secret9x",  # "#" separates a path's parts only
+        "admin:hunter2",
+        "root:passw0rd",
+        "api:5f4dcc3b5aa765d61d8327deb882cf99",  # hex, but no digest's algorithm names it
+        "user:@dmin2024",  # a package scope's mark is a path's
     ],
 )
 def test_a_password_that_begins_as_a_path_or_is_a_user_s_is_still_a_secret(tmp_path: Path, password: str) -> None:
@@ -473,7 +483,6 @@ def test_a_password_that_begins_as_a_path_or_is_a_user_s_is_still_a_secret(tmp_p
         {"env": {"AWS_SHARED_CREDENTIALS_FILE": "c:/Users/app/.aws/credentials"}},
         {"env": {"API_KEY_FILE_PASSWORD": "node_modules/@scope/pkg/key.pem"}},
         {"env": {"IMAGE_TOKEN": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
-        {"env": {"DB_PASSWORD": "db-secret:password2"}},  # a secret's name and version
         {"args": ["--no-auth", "@scope/server-pkg"]},
         {"args": ["--key", "Reports/2024/Q1-Summary.pdf"]},
         {"args": ["build", "--secret", "id=npmrc,src=/home/app/.npmrc"]},

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from scanner.loading import check_depth, parse_json, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant, SourceError
-from scanner.redact import without_values
 from scanner.sources.manifests.mcp import server_records, shape_of, shown_key, url_tool_type
 from scanner.sources.manifests.walk import SecretScan, line_of
 
@@ -85,8 +84,6 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     else:
         raise NotAManifest(relpath)
     parsed.credentials = scan.credentials
-    if scan.values:  # a secret kept as written elsewhere (a package's name read from args, a command)
-        without_values([parsed.agent, *parsed.grants], scan.values)
     if parsed.unread:  # an entry or a section of a shape its format does not have: its tools are unknown
         parsed.agent.unknown.append("tools")
         parsed.gaps += [SourceError(f"read {relpath}", message, "invalid") for message in parsed.unread]

@@ -59,8 +59,6 @@ class SecretScan:
     strings_left: int = field(default_factory=lambda: MAX_STRINGS)
     strings_checked: int = 0
     truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
-    # each secret's value, to be taken out of whatever else the file's records keep (never shown)
-    values: set[str] = field(default_factory=set, repr=False)
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
 
     def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
@@ -70,8 +68,6 @@ class SecretScan:
             # a mapping key (key None) holds a secret only in a known token format
             found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value, given_name)
             if found is not None:
-                if found.value:
-                    self.values.add(found.value)
                 line = self._locate(value[found.at : found.at + 24].split("\n")[0], after, found.fingerprint)
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
 
