@@ -429,6 +429,34 @@ def test_a_value_a_flag_names_is_taken_out_whole(tmp_path: Path, server: dict, s
     assert "alpha" in repr(inventory.grants) or "--name" not in server["command"], "the rest of the command stays"
 
 
+@pytest.mark.parametrize(
+    ("server", "secret", "package"),
+    [
+        ({"command": "serve Zq8Xv2Lk9Jm4PzW7Tr0ub4dorX1"}, "Zq8Xv2Lk9Jm4PzW7Tr0ub4dorX1", "serve [REDACTED]"),
+        (
+            {"command": "npx", "args": ["--password", "Xk9mQ2pL7vZ", "@example/server"]},
+            "Xk9mQ2pL7vZ",
+            "@example/server",
+        ),
+        (
+            {"command": "serve --password=Xk9mQ2pL7vZ --name alpha"},
+            "Xk9mQ2pL7vZ",
+            "serve --password=[REDACTED] --name alpha",
+        ),
+    ],
+)
+def test_a_secret_in_a_command_or_its_args_is_neither_the_package_nor_kept_in_the_command(
+    tmp_path: Path, server: dict, secret: str, package: str
+) -> None:
+    """A random token written into a command was reported but kept as the command and the package
+    read from it; a value after ``--password`` in ``args`` was read as npx's package."""
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"x": server}})
+    assert len(inventory.credentials) == 1
+    assert secret not in repr([inventory.agents, inventory.grants, inventory.credentials])
+    (tool,) = inventory.grants
+    assert tool.attributes["package"] == package
+
+
 def test_a_url_s_short_password_after_a_flag_takes_only_itself_out() -> None:
     """Searched for wherever it is, a one-letter password would take every such letter with it."""
     from scanner.redact import redact_text

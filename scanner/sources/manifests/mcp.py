@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Grant
-from scanner.secret_detection import find_secret
+from scanner.redact import REDACTED
+from scanner.secret_detection import find_secret, find_secret_in_argument
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
@@ -37,9 +38,11 @@ def _line_after(lines: list[str], needle: str, cursor: int, start: int) -> int:
 
 
 def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | None]:
-    """The package or image a stdio server runs, and whether its version is pinned."""
+    """The package or image a stdio server runs, and whether its version is pinned. A secret a
+    flag gives (``["--password", X, "pkg"]``) is no package."""
     program = command.rsplit("/", 1)[-1].lower()
-    positional = [a for a in args if not a.startswith("-")]
+    secrets = {i for i, a in enumerate(args) if find_secret_in_argument(a, args[i - 1] if i else None)}
+    positional = [a for i, a in enumerate(args) if not a.startswith("-") and i not in secrets]
     if program in ("npx", "bunx", "pnpx") or (program in ("pnpm", "yarn", "npm") and "dlx" in args):
         package = next((a for a in positional if a not in ("dlx", "exec")), None)
         return package, bool(package and _NPM_PINNED.match(package))
@@ -55,6 +58,38 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
         tag = image.rsplit("/", 1)[-1]
         return image, "@sha256:" in image or (":" in tag and not tag.endswith(":latest"))
     return command or None, None
+
+
+_COMMAND_WORD = re.compile(r"[^\s'\"]+")  # a word of a command line, as find_secret_in_command reads it
+
+
+def _without_secret_words(command: str) -> str:
+    """The command with each word that ``find_secret_in_command`` reports as a secret, by its own
+    shape (a random token written into it) or by a flag's or assignment's name, made ``[REDACTED]``,
+    and each other word that is such a secret's value (``serve X --password X``): the command and
+    the package read from it are kept, and are then no place for the secret. Whole words only, so
+    nothing else of the command changes."""
+    words = list(_COMMAND_WORD.finditer(command))
+    found: dict[int, str] = {}  # word's place -> the secret's value
+    for index, word in enumerate(words):
+        before = words[index - 1].group(0) if index else None
+        secret = find_secret(word.group(0)) or find_secret_in_argument(word.group(0), before)
+        if secret is not None:
+            found[index] = secret.value
+    values = {value for value in found.values() if len(value) >= 8}
+    if not found:
+        return command
+    kept: list[str] = []
+    end = 0
+    for index, word in enumerate(words):
+        text = word.group(0)
+        value = found.get(index) or (text if text in values else None)
+        if value is not None:  # NAME=VALUE keeps its name
+            named = len(value) >= 8 and text.endswith(value) and text != value
+            text = text[: -len(value)] + REDACTED if named else REDACTED
+        kept.append(command[end : word.start()] + text)
+        end = word.end()
+    return "".join(kept) + command[end:]
 
 
 def _docker_image(args: list[str]) -> str | None:
@@ -130,6 +165,7 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
         attributes["transport"] = "stdio"
         unknown += ["attributes.command", "attributes.package", "attributes.package_pinned"]
         return ""
+    command = _without_secret_words(command)
     attributes.update(command=command, transport="stdio")
     if not isinstance(args, list) or not all(isinstance(argument, str) for argument in args):
         unknown += ["attributes.package", "attributes.package_pinned"]
