@@ -66,6 +66,11 @@ class Credential:
     unknown: list[str] = field(default_factory=list)
 
 
+# a grant's attributes that name permissions, read with its actions from the same policy or role:
+# what an Allow of everything leaves out (an AWS NotAction, an Azure "*"), an Azure role's data actions
+PERMISSION_ATTRIBUTES = ("not_actions", "data_actions")
+
+
 @dataclass(slots=True)
 class Grant:
     identity_uid: str

@@ -22,7 +22,7 @@ from typing import Any
 
 import re2
 
-from scanner.model import Grant, Inventory
+from scanner.model import PERMISSION_ATTRIBUTES, Grant, Inventory
 from scanner.secret_detection import (
     ENTRY_NAME_KEYS,
     ENTRY_VALUE_KEYS,
@@ -32,7 +32,7 @@ from scanner.secret_detection import (
     argument_secret_spans,
     enclosed_secret_spans,
     find_secret_given_to,
-    names_a_secret,
+    named_by_entry,
     secret_spans,
 )
 
@@ -150,7 +150,7 @@ def redact_value(value: Any) -> Any:
         for key in renamed:
             value[redact_text(key)] = value.pop(key)
         named_secret = _entry_names_a_secret(value)
-        entry_name = _entry_name(value)
+        entry_name = named_by_entry(value)
         for key, item in value.items():
             says_secret = _names_a_secret(key) or (named_secret and key in ENTRY_VALUE_KEYS)
             if type(item) is str and item and says_secret and not _REFERENCE.match(item):
@@ -190,16 +190,12 @@ def _named_secret_value(item: dict[Any, Any]) -> Any:
     return redact_value(item)
 
 
-def _entry_name(entry: dict[Any, Any]) -> str | None:
-    return next((name for key in ENTRY_NAME_KEYS if isinstance(name := entry.get(key), str)), None)
-
-
 def _given_a_secret(key: Any, item: str, entry_name: str | None) -> bool:
     """Whether the detector reports ``item`` as the secret its key, or its entry's name, gives it
     (``SMTP_PASS``, ``PASSWORD_2``, ``HMAC_KEY``): names this module's own words leave out, so a
     value reported is never kept."""
     name = entry_name if entry_name is not None and key in ENTRY_VALUE_KEYS else key
-    return isinstance(name, str) and names_a_secret(name) and find_secret_given_to(name, item) is not None
+    return isinstance(name, str) and find_secret_given_to(name, item) is not None
 
 
 def _names_a_secret(key: Any) -> bool:
@@ -211,24 +207,22 @@ def _names_a_secret(key: Any) -> bool:
 def _redact_record(record: Any) -> None:
     grant = type(record) is Grant
     for value in _values(record):
-        if grant and type(value) is dict:
-            _redact_grant_attributes(value)
-        elif type(value) is not str and value:  # a non-empty list, dict or nested record
-            redact_value(value)
+        if type(value) is not str and value:  # a non-empty list, dict or nested record
+            _redact_field(value, grant)
     _redact_strings(record)
 
 
-# a grant's attributes that name permissions (an Azure role's data actions, what an AWS NotAction or
-# an Azure "*" leaves out): not walked, as the grant's actions are not (_NOT_VALUES)
-_PERMISSION_ATTRIBUTES = ("data_actions", "not_actions")
-
-
-def _redact_grant_attributes(attributes: dict[str, Any]) -> None:
-    held = {key: attributes[key] for key in _PERMISSION_ATTRIBUTES if type(attributes.get(key)) is list}
+def _redact_field(value: Any, of_grant: bool) -> None:
+    """A record's list, dict or nested record, redacted in place. A grant's attributes that name
+    permissions (PERMISSION_ATTRIBUTES) are not walked, as its actions are not (_NOT_VALUES)."""
+    if not (of_grant and type(value) is dict):
+        redact_value(value)
+        return
+    held = {key: value[key] for key in PERMISSION_ATTRIBUTES if type(value.get(key)) is list}
     for key in held:
-        attributes[key] = []  # in its place, so the attributes keep their order
-    redact_value(attributes)
-    attributes.update(held)
+        value[key] = []  # in its place, so the attributes keep their order
+    redact_value(value)
+    value.update(held)
 
 
 def _redact_strings(record: Any) -> None:
@@ -293,10 +287,8 @@ def _redact_records(records: list[Any]) -> None:
         for value in _values(record):
             if type(value) is str:
                 texts.append(value)
-            elif grant and type(value) is dict:
-                _redact_grant_attributes(value)
             elif value:
-                redact_value(value)
+                _redact_field(value, grant)
     if _may_carry_secrets(texts):
         for record in records:
             _redact_strings(record)

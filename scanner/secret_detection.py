@@ -39,6 +39,16 @@ PERCENT_REFERENCE = rf"%{_VARIABLE_NAME}%"  # %TOKEN% (Windows, Octopus); %Xk9mQ
 # Cloud Run environments, Azure app settings, CloudFormation parameters, MCP registry variables)
 ENTRY_NAME_KEYS = ("name", "Name", "key", "Key", "ParameterKey")
 ENTRY_VALUE_KEYS = frozenset({"value", "Value", "default", "ParameterValue"})
+
+
+def named_by_entry(entry: dict[Any, Any]) -> str | None:
+    """The name an entry gives its ``value`` or ``default``: its ``name`` (``{"name": "API_KEY",
+    "value": X}``), or a secret's when the entry is marked one (an MCP registry's ``isSecret``)."""
+    if entry.get("isSecret") is True:
+        return "secret"
+    return next((name for key in ENTRY_NAME_KEYS if isinstance(name := entry.get(key), str)), None)
+
+
 # ${VAR}, $VAR, =Env.VAR, {name}, {{ secrets.X }}, ${{ secrets.X }}, $(Build.Token), %TOKEN%
 _REFERENCE = re.compile(
     rf"^\s*(?:Bearer\s+|token\s+)?(?:\$\{{[^}}]+\}}|\${_VARIABLE_NAME}|=Env\.\w+|\{{\w+\}}"
@@ -153,6 +163,7 @@ _COUNTING = "01234567890123456789"  # digits that only count (1234567890) are a 
 _NEGATION = re.compile(r"(?i)^(?:no|skip|disable|without)[_-]")  # a flag's: --no-auth, --skip-token
 _SECRET_FLAG = re.compile(r"(?i)^.*(?:sig|signature)$")  # a flag's other names for a secret: --sig, --sas-signature
 FLAG = re.compile(r"^--?([A-Za-z][\w.-]*)$")  # --password, -token
+COMMAND_WORD = re.compile(r"[^\s'\"]+")  # a word of a command line, its quotes taken away
 # what an argument names itself: --password=X, DB_PASSWORD=X (the flag's dashes kept: a flag's name)
 _GIVEN_BY_ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][\w.-]*)=(.+)$", re.S)
 # what a secret's flag is given when it says where the secret is: docker's --secret id=npmrc,src=~/.npmrc
@@ -323,7 +334,7 @@ def argument_secret_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _argument_secrets(text: str) -> Iterator[FoundSecret]:
-    words = text.replace("'", " ").replace('"', " ").split()
+    words = COMMAND_WORD.findall(text)
     for index, word in enumerate(words):
         found = find_secret_in_argument(word, words[index - 1] if index else None)
         if found is not None:
@@ -482,12 +493,17 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
     """A literal credential among the words of a command line (``bash -c 'serve --token X'``): a
     word that is one, or the value a flag before it (``--token X``) or its own assignment
     (``--token=X``, ``DB_PASSWORD=X``) names a secret, judged as in an ``args`` list."""
-    words = command.replace("'", " ").replace('"', " ").split()
-    for index, word in enumerate(words):
-        found = find_secret(word) or find_secret_in_argument(word, words[index - 1] if index else None)
+    return next((found for _, found in command_secrets(command)), None)
+
+
+def command_secrets(command: str) -> Iterator[tuple[re.Match[str], FoundSecret]]:
+    """Each word of a command line that ``find_secret_in_command`` reports, with its secret."""
+    before = None
+    for word in COMMAND_WORD.finditer(command):
+        found = find_secret(word.group(0)) or find_secret_in_argument(word.group(0), before)
         if found is not None:
-            return found
-    return None
+            yield word, found
+        before = word.group(0)
 
 
 def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | None:

@@ -143,3 +143,11 @@ def test_a_value_the_detector_reports_under_its_key_s_name_is_redacted_whatever_
         "partitionKey": value,  # named for what it finds
         "GPG_PASSPHRASE": "${GPG_PASSPHRASE}",  # a reference
     }
+
+
+def test_a_value_an_entry_marks_secret_is_redacted_as_the_detector_reports_it() -> None:
+    """An MCP registry variable marked ``isSecret`` names its ``default`` a secret, whatever its name."""
+    entry = {"name": "X", "isSecret": True, "default": "Xk9mQ2pL7vZ"}
+    assert redact_value({"environmentVariables": [entry]}) == {
+        "environmentVariables": [{"name": "X", "isSecret": True, "default": REDACTED}]
+    }

@@ -27,6 +27,7 @@ from scanner.engine.context import INVENTORY_LISTS
 from scanner.engine.controls import Control, compile_control
 from scanner.engine.fields import Evidence
 from scanner.engine.selftest import CaseError, case_result, fragment_to_data
+from scanner.model import PERMISSION_ATTRIBUTES
 
 SECTIONS = INVENTORY_LISTS  # record type -> inventory section
 # Fields a source leaves empty (None) when it could not read them; others keep their value and the
@@ -49,8 +50,6 @@ _NULLABLE = {
 }
 _LISTS = {"actions", "resources", "covers"}
 _STORED_AT = {"trust": "attributes.trust"}  # evidence kept in a record's attributes
-# read with a grant's actions, from the same policy or role definition: unread when they are
-_READ_WITH_ACTIONS = ("not_actions", "data_actions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +162,7 @@ def _clear(record: dict[str, Any], name: str) -> None:
     elif name in _LISTS:
         record[name] = []
         if name == "actions" and isinstance(record.get("attributes"), dict):  # a role not read: neither is
-            for held in _READ_WITH_ACTIONS:
+            for held in PERMISSION_ATTRIBUTES:
                 record["attributes"].pop(held, None)
 
 

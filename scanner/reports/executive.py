@@ -116,7 +116,8 @@ def from_summary_document(data: Any) -> tuple[ScanResult, ExecutiveView] | None:
     return from_dict(ScanResult, data["result"]), executive
 
 
-_RESULT_PARTS = ("schema_version", "tool", "scan", "score", "gate", "controls", "findings", "frameworks", "waivers")
+_RESULT_PARTS = ("schema_version", "tool", "scan", "score", "gate", "controls", "findings", "frameworks", "waivers",
+                 "inventory_summary", "trend")  # fmt: skip
 
 
 def _is_summary(data: dict[str, Any]) -> bool:
@@ -127,7 +128,6 @@ def _is_summary(data: dict[str, Any]) -> bool:
         return False
     result, stored = data["result"], data["view"]
     parts = [(result[name], f"results#/properties/{name}") for name in _RESULT_PARTS]
-    parts += [(result[name], f"results#/properties/{name}") for name in ("inventory_summary", "trend")]
     parts.append((stored["headline"]["gate"], "results#/properties/gate"))
     parts += [(risk["control"], "results#/properties/controls/items") for risk in stored["risks"]]
     parts += [(agent["agent"], "inventory#/$defs/agent") for agent in stored["agents"]]

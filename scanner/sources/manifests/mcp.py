@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from scanner.model import Grant
 from scanner.redact import REDACTED
-from scanner.secret_detection import find_secret, find_secret_in_argument
+from scanner.secret_detection import COMMAND_WORD, command_secrets, find_secret, find_secret_in_argument
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
@@ -60,36 +60,25 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
     return command or None, None
 
 
-_COMMAND_WORD = re.compile(r"[^\s'\"]+")  # a word of a command line, as find_secret_in_command reads it
-
-
 def _without_secret_words(command: str) -> str:
-    """The command with each word that ``find_secret_in_command`` reports as a secret, by its own
-    shape (a random token written into it) or by a flag's or assignment's name, made ``[REDACTED]``,
-    and each other word that is such a secret's value (``serve X --password X``): the command and
-    the package read from it are kept, and are then no place for the secret. Whole words only, so
-    nothing else of the command changes."""
-    words = list(_COMMAND_WORD.finditer(command))
-    found: dict[int, str] = {}  # word's place -> the secret's value
-    for index, word in enumerate(words):
-        before = words[index - 1].group(0) if index else None
-        secret = find_secret(word.group(0)) or find_secret_in_argument(word.group(0), before)
-        if secret is not None:
-            found[index] = secret.value
-    values = {value for value in found.values() if len(value) >= 8}
+    """The command with each word ``find_secret_in_command`` reports, and each other word that is
+    such a secret's value (``serve X --password X``), made ``[REDACTED]`` (``NAME=`` keeps its
+    name): the command and the package read from it are kept, and are then no place for the
+    secret. Whole words only, so nothing else of the command changes."""
+    found = {word.start(): secret.value for word, secret in command_secrets(command)}
     if not found:
         return command
-    kept: list[str] = []
-    end = 0
-    for index, word in enumerate(words):
+    values = {value for value in found.values() if len(value) >= 8}
+
+    def shown(word: re.Match[str]) -> str:
         text = word.group(0)
-        value = found.get(index) or (text if text in values else None)
-        if value is not None:  # NAME=VALUE keeps its name
-            named = len(value) >= 8 and text.endswith(value) and text != value
-            text = text[: -len(value)] + REDACTED if named else REDACTED
-        kept.append(command[end : word.start()] + text)
-        end = word.end()
-    return "".join(kept) + command[end:]
+        value = found.get(word.start()) or (text if text in values else None)
+        if value is None:
+            return text
+        named = len(value) >= 8 and text.endswith(value) and text != value
+        return text[: -len(value)] + REDACTED if named else REDACTED
+
+    return COMMAND_WORD.sub(shown, command)
 
 
 def _docker_image(args: list[str]) -> str | None:

@@ -20,7 +20,6 @@ from typing import Any
 
 from scanner.model import Credential
 from scanner.secret_detection import (
-    ENTRY_NAME_KEYS,
     ENTRY_VALUE_KEYS,
     FLAG,
     FoundSecret,
@@ -30,6 +29,7 @@ from scanner.secret_detection import (
     find_secret_in_command,
     find_secret_in_text,
     is_secret_name,
+    named_by_entry,
     plaintext_credential,
 )
 
@@ -96,7 +96,7 @@ class SecretScan:
                 yield path, key, parent, item, given_name
             elif isinstance(item, dict):
                 children = []
-                entry_name = _entry_name(item)
+                entry_name = named_by_entry(item)
                 for name, child in item.items():
                     name = str(name)
                     if not path and name in skip:
@@ -120,14 +120,6 @@ def _flag_name(items: list[Any], index: int) -> str | None:
     may name a secret as a variable does not (``--sig``)."""
     before = items[index - 1] if index else None
     return before if isinstance(before, str) and FLAG.match(before) else None
-
-
-def _entry_name(entry: dict[Any, Any]) -> str | None:
-    """The name an entry gives its ``value`` or ``default``: its ``name`` (``{"name": "API_KEY",
-    "value": X}``), or a secret's when the entry is marked one (an MCP registry's ``isSecret``)."""
-    if entry.get("isSecret") is True:
-        return "secret"
-    return next((name for key in ENTRY_NAME_KEYS if isinstance(name := entry.get(key), str)), None)
 
 
 def _join(path: str, name: str) -> str:
