@@ -199,6 +199,114 @@ def test_a_custom_role_allowing_every_data_action_reads_and_writes_data_but_admi
     assert status[("NHI-PRIV-003", "payments-api")] == "fail", "it can escalate (through a VM's identity)"
 
 
+# Cognitive Services OpenAI Contributor as ARM lists it: the role's JSON as azure-rbac-catalog.org
+# recorded it from Azure, the permissions "Azure built-in roles for AI + machine learning"
+# (learn.microsoft.com) gives
+OPENAI_CONTRIBUTOR_ID = "a001fd3d-188f-4b5d-821b-7da978bf7442"
+OPENAI_CONTRIBUTOR = {
+    "properties": {
+        "roleName": "Cognitive Services OpenAI Contributor",
+        "type": "BuiltInRole",
+        "description": "Full access including the ability to fine-tune, deploy and generate text",
+        "assignableScopes": ["/"],
+        "permissions": [
+            {
+                "actions": [
+                    "Microsoft.CognitiveServices/*/read",
+                    "Microsoft.CognitiveServices/accounts/deployments/write",
+                    "Microsoft.CognitiveServices/accounts/deployments/delete",
+                    "Microsoft.CognitiveServices/accounts/raiPolicies/read",
+                    "Microsoft.CognitiveServices/accounts/raiPolicies/write",
+                    "Microsoft.CognitiveServices/accounts/raiPolicies/delete",
+                    "Microsoft.CognitiveServices/accounts/commitmentplans/read",
+                    "Microsoft.CognitiveServices/accounts/commitmentplans/write",
+                    "Microsoft.CognitiveServices/accounts/commitmentplans/delete",
+                    "Microsoft.Authorization/roleAssignments/read",
+                    "Microsoft.Authorization/roleDefinitions/read",
+                ],
+                "notActions": [],
+                "dataActions": ["Microsoft.CognitiveServices/accounts/OpenAI/*"],
+                "notDataActions": [],
+            }
+        ],
+        "createdOn": "2022-10-26T20:23:26.4Z",
+        "updatedOn": "2023-08-29T15:14:04.318Z",
+        "createdBy": None,
+        "updatedBy": None,
+    },
+    "id": f"/providers/Microsoft.Authorization/roleDefinitions/{OPENAI_CONTRIBUTOR_ID}",
+    "type": "Microsoft.Authorization/roleDefinitions",
+    "name": OPENAI_CONTRIBUTOR_ID,
+}
+
+
+def test_a_built_in_role_the_catalog_does_not_name_is_judged_by_its_permissions(fake_azure, catalogs) -> None:
+    """Every built-in role was judged by its name alone, and one the catalog does not name carried
+    nothing: a service principal holding Cognitive Services OpenAI Contributor (it deploys models
+    and calls them) was not known to invoke a model."""
+    fake_azure.state.arm[DEFINITIONS].append(
+        {**OPENAI_CONTRIBUTOR, "id": f"{DEFINITIONS}/{OPENAI_CONTRIBUTOR_ID}"}  # as a subscription lists it
+    )
+    assign(fake_azure, PAYMENTS_SP, OPENAI_CONTRIBUTOR_ID, 0)
+    inventory, _ = scan_tenant(fake_azure)
+    grant = next(g for g in inventory.grants if g.name == "Cognitive Services OpenAI Contributor")
+    assert grant.attributes["built_in"] is True
+    assert grant.attributes["data_actions"] == ["Microsoft.CognitiveServices/accounts/OpenAI/*"]
+    assert "Microsoft.CognitiveServices/accounts/deployments/write" in grant.actions
+    tags = catalogs.capabilities.grant_tags(grant, "azure")
+    assert "model_invoke" in tags
+    assert not tags & {"admin", "iam_write", "privilege_escalation", "logging_disable"}
+    result = run_scan(inventory, catalogs, ScanOptions())
+    assert "model_invoke" in result.capabilities[grant.identity_uid], "every report shows what the identity reaches"
+
+
+def test_a_built_in_role_the_catalog_names_is_judged_by_its_name_as_before(catalogs) -> None:
+    """Contributor's permissions (everything but managing access) would carry far more than the
+    catalog's judgement of the role; the catalog's tags for the name stand, read with or without
+    the permissions, and its actions take no part in what an identity's grants imply together."""
+    from scanner.model import Grant
+    from scanner.sources.azure.records import azure_role_grant, role_definition
+
+    def grant_of(properties: dict) -> Grant:
+        definition = {"id": f"{DEFINITIONS}/b24988ac-6180-42a0-ab88-20f7382dd24c", "properties": properties}
+        return azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
+
+    named = {"roleName": "Contributor", "type": "BuiltInRole"}
+    read = grant_of({**named, "permissions": [CONTRIBUTOR_PERMISSIONS]})
+    unread = grant_of(named)
+    assert read.attributes["not_actions"] and "not_actions" not in unread.attributes  # "*" but these
+    assert catalogs.capabilities.grant_tags(read, "azure") == catalogs.capabilities.grant_tags(unread, "azure")
+    assert catalogs.capabilities.grant_tags(read, "azure") == {"basic_role", "data_write", "code_execution"}
+    assert catalogs.capabilities.effective_actions(read, "azure") == ()
+    copy = grant_of({**named, "type": "CustomRole", "permissions": [CONTRIBUTOR_PERMISSIONS]})
+    assert "logging_disable" in catalogs.capabilities.grant_tags(copy, "azure"), (
+        "a custom copy is judged by its permissions"
+    )
+
+
+def test_reading_role_assignments_gives_nothing_and_writing_them_or_role_definitions_escalates(catalogs) -> None:
+    """``Microsoft.Authorization/*/read`` is in most built-in roles (Cognitive Services OpenAI
+    Contributor reads role assignments and definitions); the catalog's ``microsoft.authorization/*``
+    read it as writing them, so every such role was privilege escalation."""
+    from scanner.sources.azure.records import azure_role_grant, role_definition
+
+    def tags_of(*actions: str) -> frozenset[str]:
+        definition = {"id": f"{DEFINITIONS}/r", "properties": {"roleName": "r", "type": "CustomRole", "permissions": [
+            {"actions": list(actions), "notActions": [], "dataActions": [], "notDataActions": []}]}}  # fmt: skip
+        grant = azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
+        return catalogs.capabilities.grant_tags(grant, "azure")
+
+    escalation = {"iam_write", "privilege_escalation"}
+    assert tags_of("Microsoft.Authorization/*/read") == frozenset()
+    assert (
+        tags_of("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read") == set()
+    )
+    assert tags_of("Microsoft.Authorization/roleAssignments/write") == escalation
+    assert tags_of("Microsoft.Authorization/roleDefinitions/write") == escalation  # widens a role it holds
+    assert tags_of("Microsoft.Authorization/*") == escalation
+    assert tags_of("Microsoft.Authorization/roleAssignments/*") == escalation
+
+
 def test_a_custom_roles_data_actions_carry_only_what_they_reach(catalogs) -> None:
     """Each data action a custom role may list, as "Azure permissions" and the built-in roles' pages
     (learn.microsoft.com) name them: Key Vault Secrets User's getSecret and readMetadata, Storage

@@ -55,6 +55,7 @@ class CapabilityCatalog:
             self._by_provider.setdefault(rule.provider, []).append(rule)
         self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
         self._allowed_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._named_roles: dict[str, bool] = {}  # an Azure role's name (lower case) -> a rule names it
         # identities share policies, so a large estate holds few distinct sets of actions
         self._combined_cache: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
@@ -68,7 +69,8 @@ class CapabilityCatalog:
         actions = self.effective_actions(grant, provider)
         if denied:
             actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
-        tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant))
+        on_data = () if self.judged_by_name(grant, provider) else data_actions(grant)
+        tags = self._grant_tags(rule_provider, grant.name, extra, actions, on_data)
         if "admin" in tags:  # the resources are looked at only where they can take the tag away
             if provider == "aws" and grant.resources and "*" not in grant.resources:
                 tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
@@ -78,9 +80,25 @@ class CapabilityCatalog:
             return (tags - {UNKNOWN_TOOL_TAG}) | frozenset(grant.capabilities)
         return tags
 
+    def judged_by_name(self, grant: Grant, provider: str) -> bool:
+        """An Azure built-in role (``attributes.built_in``) that a rule of the catalog names: the
+        tags the catalog gives its name are its judgement of the role, and its permissions are not
+        looked at (a built-in role the catalog does not name is judged by its permissions)."""
+        if provider != "azure" or grant.kind != "role" or grant.attributes.get("built_in") is not True:
+            return False
+        name = grant.name.lower()
+        named = self._named_roles.get(name)
+        if named is None:
+            rules = self._by_provider.get("azure", ())
+            named = self._named_roles[name] = any(fnmatchcase(name, p) for rule in rules for p in rule.names)
+        return named
+
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
-        """The grant's actions; for an Allow with NotAction (``attributes.not_actions``: everything
-        but those), every catalog pattern of the provider that the exclusions do not cover."""
+        """The grant's actions (none for a role judged by name); for an Allow with NotAction
+        (``attributes.not_actions``: everything but those), every catalog pattern of the provider
+        that the exclusions do not cover."""
+        if self.judged_by_name(grant, provider):
+            return ()
         not_actions = grant.attributes.get("not_actions")
         if not not_actions:
             return tuple(grant.actions)

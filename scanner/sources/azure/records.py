@@ -264,6 +264,7 @@ class RoleDefinition:
     data_actions: tuple[str, ...] = ()
     everything_but: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()
+    built_in: bool = False  # one of Azure's own roles (see role_definition)
 
 
 # Writing role assignments or definitions lets a holder give itself Owner: a "*" whose exclusions
@@ -277,8 +278,11 @@ def unread_role(role_id: str) -> RoleDefinition:
 
 
 def role_definition(definition: dict[str, Any]) -> RoleDefinition:
-    """A roleDefinition as ARM lists it. Built-in roles are judged by name (the catalog names the
-    ones it knows); a custom role by what its ``permissions`` allow.
+    """A roleDefinition as ARM lists it, with what its ``permissions`` allow. A built-in role is
+    marked so: the catalog judges the built-in roles it names by name, and every other role by its
+    permissions (before, a built-in role the catalog did not name, such as Cognitive Services
+    OpenAI Contributor, carried nothing). A built-in role listed without permissions is judged by
+    name alone.
 
     Exclusions (``notActions``, ``notDataActions``) never make a role look narrower than it is: an
     action wholly inside one of its block's exclusions is dropped; a wildcard they only narrow is
@@ -286,11 +290,10 @@ def role_definition(definition: dict[str, Any]) -> RoleDefinition:
     definitions, which becomes "everything but these" (as the engine reads an AWS NotAction)."""
     properties = definition.get("properties") or {}
     name = str(properties.get("roleName") or str(definition.get("id", "")).rsplit("/", 1)[-1])
-    if properties.get("type") == "BuiltInRole":
-        return RoleDefinition(name=name)
+    built_in = properties.get("type") == "BuiltInRole"
     blocks = properties.get("permissions")
     if not isinstance(blocks, list):
-        return RoleDefinition(name=name, unread=("actions",))
+        return RoleDefinition(name=name, built_in=True) if built_in else RoleDefinition(name, unread=("actions",))
     actions: list[str] = []
     data_actions: list[str] = []
     everything_but: list[list[str]] = []
@@ -308,7 +311,11 @@ def role_definition(definition: dict[str, Any]) -> RoleDefinition:
     # several "everything but" blocks allow everything any of them allows: only common exclusions hold
     common = set.intersection(*(set(e) for e in everything_but)) if everything_but else set()
     return RoleDefinition(
-        name=name, actions=tuple(actions), data_actions=tuple(data_actions), everything_but=tuple(sorted(common))
+        name=name,
+        actions=tuple(actions),
+        data_actions=tuple(data_actions),
+        everything_but=tuple(sorted(common)),
+        built_in=built_in,
     )
 
 
@@ -327,6 +334,8 @@ def azure_role_grant(
 ) -> Grant:
     """A role assignment's grant; ``via_group``: the group it is assigned to, which the holder is in."""
     attributes: dict[str, Any] = {"assignment_id": assignment_id, "privileged": role.name in PRIVILEGED_AZURE_ROLES}
+    if role.built_in:
+        attributes["built_in"] = True
     if role.everything_but:
         attributes["not_actions"] = list(role.everything_but)
     if role.data_actions:
