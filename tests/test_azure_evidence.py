@@ -305,6 +305,117 @@ def test_reading_role_assignments_gives_nothing_and_writing_them_or_role_definit
     assert tags_of("Microsoft.Authorization/roleDefinitions/write") == escalation  # widens a role it holds
     assert tags_of("Microsoft.Authorization/*") == escalation
     assert tags_of("Microsoft.Authorization/roleAssignments/*") == escalation
+    assert tags_of("Microsoft.Authorization/*/write") == escalation
+    # PIM: a request that activates an assignment or makes one eligible, a PIM policy; and elevating
+    for action in ("roleAssignmentScheduleRequests/write", "roleEligibilityScheduleRequests/write",
+                   "roleManagementPolicies/write", "elevateAccess/action"):  # fmt: skip
+        assert tags_of(f"Microsoft.Authorization/{action}") == escalation, action
+    assert tags_of("Microsoft.Authorization/roleAssignments/delete") == {"iam_write"}
+
+
+def test_everything_but_writing_role_assignments_and_definitions_still_activates_one_through_pim(catalogs) -> None:
+    """A ``*`` whose exclusions leave a PIM request for an assignment can still make its holder
+    Owner: it stays ``*``, full administration, as one that leaves writing assignments does."""
+    from scanner.sources.azure.records import azure_role_grant, role_definition
+
+    excluded = ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleDefinitions/write"]
+    definition = {"id": f"{DEFINITIONS}/r", "properties": {"roleName": "r", "type": "CustomRole", "permissions": [
+        {"actions": ["*"], "notActions": excluded, "dataActions": [], "notDataActions": []}]}}  # fmt: skip
+    grant = azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
+    assert grant.actions == ["*"] and "not_actions" not in grant.attributes
+    assert "admin" in catalogs.capabilities.grant_tags(grant, "azure")
+
+
+# Log Analytics Contributor as ARM lists it (azure-rbac-catalog.org's record of Azure's JSON, updated
+# 2025-12-17; the permissions "Azure built-in roles for Monitor", learn.microsoft.com, gives)
+LOG_ANALYTICS_CONTRIBUTOR = {
+    "id": "/providers/Microsoft.Authorization/roleDefinitions/92aaf0da-9dab-42b6-94a3-d43ce8d16293",
+    "name": "92aaf0da-9dab-42b6-94a3-d43ce8d16293",
+    "properties": {
+        "assignableScopes": ["/"],
+        "createdBy": None,
+        "createdOn": "2017-04-25T21:51:45.317Z",
+        "description": "Log Analytics Contributor can read all monitoring data and edit monitoring settings. Editing "
+        "monitoring settings includes adding the VM extension to VMs; reading storage account keys to be able to "
+        "configure collection of logs from Azure Storage; adding solutions; and configuring Azure diagnostics on all "
+        "Azure resources.",
+        "permissions": [
+            {
+                "actions": [
+                    "*/read",
+                    "Microsoft.ClassicCompute/virtualMachines/extensions/*",
+                    "Microsoft.ClassicStorage/storageAccounts/listKeys/action",
+                    "Microsoft.Compute/virtualMachines/extensions/*",
+                    "Microsoft.HybridCompute/machines/extensions/write",
+                    "Microsoft.Insights/alertRules/*",
+                    "Microsoft.Insights/diagnosticSettings/*",
+                    "Microsoft.OperationalInsights/*",
+                    "Microsoft.OperationsManagement/*",
+                    "Microsoft.Resources/deployments/*",
+                    "Microsoft.Resources/subscriptions/resourcegroups/deployments/*",
+                    "Microsoft.Storage/storageAccounts/listKeys/action",
+                    "Microsoft.Support/*",
+                ],
+                "dataActions": [],
+                "notActions": [],
+                "notDataActions": [],
+            }
+        ],
+        "roleName": "Log Analytics Contributor",
+        "type": "BuiltInRole",
+        "updatedBy": None,
+        "updatedOn": "2025-12-17T10:01:15.704Z",
+    },
+    "type": "Microsoft.Authorization/roleDefinitions",
+}
+
+
+def test_control_plane_actions_that_hand_over_keys_commands_or_credentials_carry_what_they_reach(catalogs) -> None:
+    """Log Analytics Contributor adds VM extensions (a command run on the VM, its managed
+    identities' tokens), lists storage account keys (every blob) and changes diagnostic settings;
+    judged by its permissions, it carries each. So do the other control-plane actions that hand
+    over what data actions would."""
+    from scanner.sources.azure.records import azure_role_grant, role_definition
+
+    grant = azure_role_grant("azure:sp:x", role_definition(LOG_ANALYTICS_CONTRIBUTOR), f"/subscriptions/{PROD}", "a")
+    assert grant.attributes["built_in"] is True
+    tags = catalogs.capabilities.grant_tags(grant, "azure")
+    assert tags == {"code_execution", "privilege_escalation", "data_read", "data_write", "logging_disable"}
+
+    def tags_of(action: str) -> frozenset[str]:
+        definition = {"id": f"{DEFINITIONS}/r", "properties": {"roleName": "r", "type": "CustomRole", "permissions": [
+            {"actions": [action], "notActions": [], "dataActions": [], "notDataActions": []}]}}  # fmt: skip
+        custom = azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
+        return catalogs.capabilities.grant_tags(custom, "azure")
+
+    assert tags_of("Microsoft.CognitiveServices/accounts/listKeys/action") == {"model_invoke"}
+    assert tags_of("Microsoft.Compute/virtualMachines/runCommand/action") == {"code_execution", "privilege_escalation"}
+    assert tags_of("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action") == {
+        "code_execution", "secrets_read", "impersonation", "privilege_escalation"}  # fmt: skip
+    assert tags_of("Microsoft.KeyVault/vaults/accessPolicies/write") == {"secrets_read", "privilege_escalation"}
+    federated = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write"
+    assert tags_of(federated) == {"credential_create", "impersonation"}
+    assert tags_of("Microsoft.Web/sites/config/list/action") == {"secrets_read"}
+    assert tags_of("Microsoft.Storage/storageAccounts/read") == frozenset()
+
+
+def test_a_role_listed_without_its_permissions_is_unknown_unless_the_catalog_judges_it_by_name(catalogs) -> None:
+    """A built-in role the catalog does not name, listed without permissions, allows what nobody
+    read (it carried nothing before, and its holder's controls passed); one it names needs none."""
+    from datetime import UTC, datetime
+
+    from scanner.engine.context import EvalContext
+    from scanner.model import Inventory
+    from scanner.sources.azure.records import azure_role_grant, role_definition
+
+    def grant_of(name: str):
+        definition = {"id": f"{DEFINITIONS}/r", "properties": {"roleName": name, "type": "BuiltInRole"}}
+        return azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
+
+    ctx = EvalContext(Inventory(collected_at=datetime.now(UTC)), datetime.now(UTC), catalogs.capabilities)
+    assert ctx.grant_gap(grant_of("Owner")) is None
+    assert catalogs.capabilities.grant_tags(grant_of("Owner"), "azure") == {"admin", "basic_role"}
+    assert ctx.grant_gap(grant_of("Log Analytics Contributor")) == "policy document of Log Analytics Contributor"
 
 
 def test_a_custom_roles_data_actions_carry_only_what_they_reach(catalogs) -> None:

@@ -41,7 +41,13 @@ def owner_above_both_subscriptions(fake: FakeAzure, scope: str, principal: str =
             "id": f"{authorization(subscription, 'roleDefinitions')}/{OWNER}",
             "name": OWNER,
             "type": "Microsoft.Authorization/roleDefinitions",
-            "properties": {"roleName": "Owner", "type": "BuiltInRole", "assignableScopes": ["/"]},
+            "properties": {
+                "roleName": "Owner",
+                "type": "BuiltInRole",
+                "assignableScopes": ["/"],
+                # as "Azure built-in roles" (learn.microsoft.com) lists Owner's
+                "permissions": [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}],
+            },
         }
         fake.state.arm.setdefault(authorization(subscription, "roleDefinitions"), []).append(definition)
         fake.state.arm.setdefault(authorization(subscription, "roleAssignments"), []).append(inherited)

@@ -108,10 +108,12 @@ class EvalContext:
             denied = self._denied_of[holder_uid] = self._denied(self.grants_by_holder.get(holder_uid, ()))
         return denied
 
-    @staticmethod
-    def grant_gap(grant: Grant) -> str | None:
-        """What was not collected about what a grant allows, or None when all of it was."""
+    def grant_gap(self, grant: Grant) -> str | None:
+        """What was not collected about what a grant allows, or None when all of it was (or where
+        it is not needed: an Azure built-in role the catalog judges by its name)."""
         if grant.unknown and any(name in grant.unknown for name in GRANT_EVIDENCE):
+            if self.capabilities.judged_by_name(grant, "azure"):
+                return None
             return f"policy document of {grant.name}"
         return None
 

@@ -267,9 +267,14 @@ class RoleDefinition:
     built_in: bool = False  # one of Azure's own roles (see role_definition)
 
 
-# Writing role assignments or definitions lets a holder give itself Owner: a "*" whose exclusions
-# leave either is full administration in effect, and stays "*".
-_SELF_GRANTING = ("microsoft.authorization/roleassignments/write", "microsoft.authorization/roledefinitions/write")
+# Writing role assignments or definitions, or a PIM request for one, lets a holder give itself
+# Owner: a "*" whose exclusions leave any of them is full administration in effect, and stays "*".
+_SELF_GRANTING = (
+    "microsoft.authorization/roleassignments/write",
+    "microsoft.authorization/roledefinitions/write",
+    "microsoft.authorization/roleassignmentschedulerequests/write",  # PIM: activating an assignment
+    "microsoft.authorization/roleeligibilityschedulerequests/write",
+)
 
 
 def unread_role(role_id: str) -> RoleDefinition:
@@ -281,8 +286,8 @@ def role_definition(definition: dict[str, Any]) -> RoleDefinition:
     """A roleDefinition as ARM lists it, with what its ``permissions`` allow. A built-in role is
     marked so: the catalog judges the built-in roles it names by name, and every other role by its
     permissions (before, a built-in role the catalog did not name, such as Cognitive Services
-    OpenAI Contributor, carried nothing). A built-in role listed without permissions is judged by
-    name alone.
+    OpenAI Contributor, carried nothing). A role listed without permissions allows what nobody
+    read, unless the catalog judges it by its name (see ``CapabilityCatalog.judged_by_name``).
 
     Exclusions (``notActions``, ``notDataActions``) never make a role look narrower than it is: an
     action wholly inside one of its block's exclusions is dropped; a wildcard they only narrow is
@@ -293,7 +298,7 @@ def role_definition(definition: dict[str, Any]) -> RoleDefinition:
     built_in = properties.get("type") == "BuiltInRole"
     blocks = properties.get("permissions")
     if not isinstance(blocks, list):
-        return RoleDefinition(name=name, built_in=True) if built_in else RoleDefinition(name, unread=("actions",))
+        return RoleDefinition(name=name, unread=("actions",), built_in=built_in)
     actions: list[str] = []
     data_actions: list[str] = []
     everything_but: list[list[str]] = []
