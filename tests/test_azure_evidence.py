@@ -7,6 +7,7 @@ azure-core's real pipeline; refusals have Graph's and ARM's shapes (403 Authoriz
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -405,17 +406,25 @@ def test_a_role_listed_without_its_permissions_is_unknown_unless_the_catalog_jud
     from datetime import UTC, datetime
 
     from scanner.engine.context import EvalContext
-    from scanner.model import Inventory
+    from scanner.model import Identity, Inventory
     from scanner.sources.azure.records import azure_role_grant, role_definition
 
     def grant_of(name: str):
         definition = {"id": f"{DEFINITIONS}/r", "properties": {"roleName": name, "type": "BuiltInRole"}}
         return azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
 
-    ctx = EvalContext(Inventory(collected_at=datetime.now(UTC)), datetime.now(UTC), catalogs.capabilities)
+    holder = Identity("azure:sp:x", "azure", PROD, "service_principal", "payments-api")
+    inventory = Inventory(collected_at=datetime.now(UTC), identities=[holder])
+    ctx = EvalContext(inventory, datetime.now(UTC), catalogs.capabilities)
     assert ctx.grant_gap(grant_of("Owner")) is None
     assert catalogs.capabilities.grant_tags(grant_of("Owner"), "azure") == {"admin", "basic_role"}
     assert ctx.grant_gap(grant_of("Log Analytics Contributor")) == "policy document of Log Analytics Contributor"
+    # only the Azure source marks a role built in: on another provider's grant the mark excuses nothing
+    aws_holder = dataclasses.replace(holder, provider="aws")
+    aws_ctx = EvalContext(
+        dataclasses.replace(inventory, identities=[aws_holder]), datetime.now(UTC), catalogs.capabilities
+    )
+    assert aws_ctx.grant_gap(grant_of("Owner")) == "policy document of Owner"
 
 
 def test_a_custom_roles_data_actions_carry_only_what_they_reach(catalogs) -> None:

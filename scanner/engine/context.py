@@ -95,8 +95,7 @@ class EvalContext:
         the actions an unconditional Deny of its holder's takes away on every resource."""
         cached = self._grant_tags.get(grant.uid)
         if cached is None:
-            holder = self.holder(grant.identity_uid)
-            provider = holder.provider if holder is not None else "aws"
+            provider = self._provider_of(grant)
             tags = self.capabilities.grant_tags(grant, provider, self._holder_denied(grant.identity_uid))
             cached = self._grant_tags[grant.uid] = _certain(grant, tags)
         return cached
@@ -112,10 +111,15 @@ class EvalContext:
         """What was not collected about what a grant allows, or None when all of it was (or where
         it is not needed: an Azure built-in role the catalog judges by its name)."""
         if grant.unknown and any(name in grant.unknown for name in GRANT_EVIDENCE):
-            if self.capabilities.judged_by_name(grant, "azure"):
+            if self.capabilities.judged_by_name(grant, self._provider_of(grant)):
                 return None
             return f"policy document of {grant.name}"
         return None
+
+    def _provider_of(self, grant: Grant) -> str:
+        """The provider whose catalog rules judge a grant: its holder's."""
+        holder = self.holder(grant.identity_uid)
+        return holder.provider if holder is not None else "aws"
 
     def identity_gap(self, identity: Identity) -> str | None:
         """What was not collected about an identity's grants, or None when all of it was."""
