@@ -19,7 +19,13 @@ from urllib.parse import urlparse
 
 from scanner.model import Grant
 from scanner.redact import REDACTED
-from scanner.secret_detection import COMMAND_WORD, command_secrets, find_secret, find_secret_in_argument
+from scanner.secret_detection import (
+    COMMAND_WORD,
+    MIN_REDACTED_BY_VALUE,
+    command_secrets,
+    find_secret,
+    find_secret_in_argument,
+)
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
@@ -68,14 +74,14 @@ def _without_secret_words(command: str) -> str:
     found = {word.start(): secret.value for word, secret in command_secrets(command)}
     if not found:
         return command
-    values = {value for value in found.values() if len(value) >= 8}
+    values = {value for value in found.values() if len(value) >= MIN_REDACTED_BY_VALUE}
 
     def shown(word: re.Match[str]) -> str:
         text = word.group(0)
         value = found.get(word.start()) or (text if text in values else None)
         if value is None:
             return text
-        named = len(value) >= 8 and text.endswith(value) and text != value
+        named = len(value) >= MIN_REDACTED_BY_VALUE and text.endswith(value) and text != value
         return text[: -len(value)] + REDACTED if named else REDACTED
 
     return COMMAND_WORD.sub(shown, command)
