@@ -19,8 +19,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # sha256 of the drift JSON, then the second scan's new and resolved counts, as computed before the
 # drift index was stored in binary (index version 2); changed once when a failure the second scan
 # no longer judged stopped counting as resolved (agent-0's NHI-AGENT-005 is unknown there: its
-# identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources
-PINNED = "76222e6c0d7e880344977985748bc46cd6071e6fa70b058e1082a8d89cf6c78d"
+# identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources, and
+# when the Azure roles the catalog names came to carry what their published permissions do
+PINNED = "56755254d031d10d89d952cba56dae95f4b536b151a308b5cfcc54d310f0f5ef"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:
