@@ -261,10 +261,10 @@ def test_a_built_in_role_the_catalog_does_not_name_is_judged_by_its_permissions(
     assert "model_invoke" in result.capabilities[grant.identity_uid], "every report shows what the identity reaches"
 
 
-def test_a_built_in_role_the_catalog_names_is_judged_by_its_name_as_before(catalogs) -> None:
-    """The catalog's tags for Contributor's name stand, read with or without the role's permissions
-    (everything but managing access), and its actions take no part in what an identity's grants
-    imply together; the name carries what the permissions do (see test_azure_named_roles)."""
+def test_a_built_in_role_the_catalog_names_carries_the_same_read_with_or_without_its_permissions(catalogs) -> None:
+    """Contributor carries the same, read with or without the role's permissions (everything but
+    managing access): its name carries what the permissions do (see test_azure_named_roles), and
+    its permissions, where read, join what the holder's grants imply together."""
     from scanner.model import Grant
     from scanner.sources.azure.records import azure_role_grant, role_definition
 
@@ -279,7 +279,9 @@ def test_a_built_in_role_the_catalog_names_is_judged_by_its_name_as_before(catal
     assert catalogs.capabilities.grant_tags(read, "azure") == catalogs.capabilities.grant_tags(unread, "azure")
     assert {"basic_role", "privilege_escalation", "secrets_read"} <= catalogs.capabilities.grant_tags(read, "azure")
     assert "admin" not in catalogs.capabilities.grant_tags(read, "azure")
-    assert catalogs.capabilities.effective_actions(read, "azure") == ()
+    run_command = "microsoft.compute/virtualmachines/runcommand/action"
+    assert run_command in catalogs.capabilities.effective_actions(read, "azure")
+    assert catalogs.capabilities.effective_actions(unread, "azure") == ()
     copy = grant_of({"roleName": "Contributor copy", "type": "CustomRole", "permissions": [CONTRIBUTOR_PERMISSIONS]})
     assert "logging_disable" in catalogs.capabilities.grant_tags(copy, "azure"), (
         "a custom copy is judged by its permissions"

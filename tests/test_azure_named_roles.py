@@ -1,9 +1,12 @@
 """Azure built-in roles, judged on their published definitions.
 
-The capability catalog judges a built-in role it names by the name alone (``judged_by_name``): its
-tags must then hold at least what the role's permissions carry, or a holder's controls pass on
-what the role plainly allows (Virtual Machine Contributor runs commands on VMs, Reader and Data
-Access lists storage keys). Every other built-in role is judged by its permissions.
+A role carries what the capability catalog's rules make of its permissions; a built-in role the
+catalog names (``judged_by_name``) also what the catalog gives its name, and the name's tags stand
+in for its permissions where ARM listed the role without them. So the name's tags must hold at
+least what the catalog makes of the role's permissions, or the holder of a role listed without
+them passes controls on what the role plainly allows (Virtual Machine Contributor runs commands
+on VMs, Reader and Data Access lists storage keys). The comparison is against the catalog's own
+rules: an operation no rule judges carries nothing on either side.
 
 The definitions in tests/data/azure/roles/ are the JSON blocks of "Azure built-in roles"
 (MicrosoftDocs/azure-docs, CC BY 4.0; pages and commits in tests/data/SOURCES.md), unedited. They
@@ -83,12 +86,15 @@ def test_a_role_the_catalog_names_carries_at_least_what_its_published_permission
     assert capabilities.judged_by_name(built_in, "azure")
     # the same permissions in a custom role of another name: what they carry, the name aside
     by_permissions = capabilities.grant_tags(assigned(document, "CustomRole", "copy"), "azure")
-    by_name = capabilities.grant_tags(built_in, "azure")
+    unlisted = as_listed_by_arm(document)
+    del unlisted["properties"]["permissions"]  # as ARM may list a built-in role
+    by_name = capabilities.grant_tags(azure_role_grant(HOLDER, role_definition(unlisted), SUBSCRIPTION, "a"), "azure")
     assert by_permissions <= by_name, f"{document['roleName']}: its name lacks {sorted(by_permissions - by_name)}"
+    assert capabilities.grant_tags(built_in, "azure") == by_name, "read or not, the role carries the same"
 
 
 def test_every_rbac_role_the_catalog_names_has_its_published_definition_here(catalogs) -> None:
-    """A role added to a ``names`` rule is judged by that rule alone: its definition belongs here,
+    """A role added to a ``names`` rule stands in for its permissions: its definition belongs here,
     so the test above compares the two. Graph application permissions (``Mail.Send``) and Entra
     directory roles have no roleDefinition."""
     named = {
@@ -129,37 +135,99 @@ def identity_tags(catalogs, *grants: Grant) -> frozenset[str]:
     return EvalContext(inventory, datetime.now(UTC), catalogs.capabilities).identity_tags(holder)
 
 
-@pytest.mark.parametrize(
-    "compute_write",
-    [
-        "Microsoft.Compute/virtualMachines/write",
-        "Microsoft.Compute/virtualMachineScaleSets/write",
-        "Microsoft.Web/sites/write",
-        "Microsoft.ContainerInstance/containerGroups/write",
-        "Microsoft.Logic/workflows/write",
-        "Microsoft.Automation/automationAccounts/write",
-    ],
-)
+COMPUTE_WRITES = [
+    "Microsoft.Compute/virtualMachines/write",
+    "Microsoft.Compute/virtualMachineScaleSets/write",
+    "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/write",
+    "Microsoft.Web/sites/write",
+    "Microsoft.Web/sites/slots/write",
+    "Microsoft.App/containerApps/write",
+    "Microsoft.App/jobs/write",
+    "Microsoft.ContainerInstance/containerGroups/write",
+    "Microsoft.Logic/workflows/write",
+    "Microsoft.Batch/batchAccounts/pools/write",
+    "Microsoft.MachineLearningServices/workspaces/computes/write",
+    "Microsoft.DataFactory/factories/write",
+]
+
+
+@pytest.mark.parametrize("compute_write", COMPUTE_WRITES)
 def test_attaching_a_user_assigned_identity_to_compute_it_can_write_escalates(catalogs, compute_write) -> None:
-    """Managed Identity Operator with the right to write a VM (or an app, a container group, a
-    Logic App, an Automation account) runs code as any identity it may assign, as AWS's PassRole
-    with RunInstances does; either alone does not."""
+    """Managed Identity Operator with the right to write a VM (an app, a container, a Logic App, a
+    Batch pool, a data factory) runs code as any identity it may assign, as AWS's PassRole with
+    RunInstances does; either alone does not."""
     operator = assigned(published("managed-identity-operator.json"))
     writer = custom_role("compute-writer", compute_write)
     assert "privilege_escalation" in identity_tags(catalogs, operator, writer)
     assert "privilege_escalation" not in identity_tags(catalogs, operator)
     assert "privilege_escalation" not in identity_tags(catalogs, writer)
-    # the operation's own name, as a custom role may list it, is the same right
-    assign = custom_role("assigner", "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action")
-    assert "privilege_escalation" in identity_tags(catalogs, assign, writer)
-    both = custom_role("both", "Microsoft.ManagedIdentity/*", compute_write)
-    assert "privilege_escalation" in identity_tags(catalogs, both)
 
 
-def test_a_runbook_or_job_runs_as_its_automation_accounts_identities(catalogs) -> None:
+@pytest.mark.parametrize(
+    "assigning",
+    [
+        "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",  # the operation's own name
+        "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action",  # as Managed Identity Operator lists it
+        "Microsoft.ManagedIdentity/*/assign/action",
+        "*/assign/action",
+        "Microsoft.ManagedIdentity/*",
+    ],
+)
+def test_every_form_of_assigning_an_identity_is_impersonation_and_escalates_with_a_compute_write(
+    catalogs, assigning
+) -> None:
+    assert catalogs.capabilities.grant_tags(custom_role("assigner", assigning), "azure") >= {"impersonation"}
+    writer = custom_role("writer", "Microsoft.Compute/virtualMachines/write")
+    assert "privilege_escalation" in identity_tags(catalogs, custom_role("assigner", assigning), writer)
+
+
+def test_reading_identities_is_not_assigning_them(catalogs) -> None:
+    for reading in ("Microsoft.ManagedIdentity/userAssignedIdentities/*/read", "*/read"):
+        assert catalogs.capabilities.grant_tags(custom_role("reader", reading), "azure") == frozenset()
+
+
+def test_a_named_roles_permissions_join_what_the_holders_grants_imply_together(catalogs) -> None:
+    """Website Contributor (``Microsoft.Web/sites/*``) writes apps: with Managed Identity Operator it
+    attaches any identity the holder may assign to an app it deploys, as a custom copy of it does;
+    listed without its permissions, its name says as much."""
+    website = assigned(published("website-contributor.json"))
+    operator = assigned(published("managed-identity-operator.json"))
+    assert "Microsoft.Web/sites/*" in catalogs.capabilities.effective_actions(website, "azure")
+    combined = catalogs.capabilities.combined_tags("azure", {"Microsoft.Web/sites/*", *operator.actions})
+    assert combined == {"privilege_escalation"}
+    custom_copy = assigned(published("website-contributor.json"), "CustomRole", "copy")
+    assert "privilege_escalation" in identity_tags(catalogs, custom_copy, operator)
+    unlisted = as_listed_by_arm(published("website-contributor.json"))
+    del unlisted["properties"]["permissions"]
+    listed_without = azure_role_grant(HOLDER, role_definition(unlisted), SUBSCRIPTION, "a")
+    assert "privilege_escalation" in identity_tags(catalogs, listed_without)
+
+
+def test_a_runbook_of_ones_own_runs_as_its_automation_accounts_identities_a_job_runs_someone_elses(
+    catalogs,
+) -> None:
+    """Automation Operator starts jobs of runbooks it cannot see or change: it runs code, it does
+    not choose which (Microsoft: it protects runbooks "from being viewed or modified but still
+    allow members of your organization to execute these runbooks")."""
+
     def tags_of(action: str) -> frozenset[str]:
         grant = custom_role("r", f"Microsoft.Automation/automationAccounts/{action}")
         return catalogs.capabilities.grant_tags(grant, "azure")
 
-    assert tags_of("jobs/write") == tags_of("runbooks/write") == {"code_execution", "privilege_escalation"}
+    escalates = {"code_execution", "privilege_escalation"}
+    assert tags_of("runbooks/write") == tags_of("runbooks/draft/content/write") == escalates
+    assert tags_of("runbooks/draft/testJob/write") == escalates
+    assert tags_of("jobs/write") == {"code_execution"}
     assert tags_of("read") == set()
+
+
+def test_pushing_or_importing_an_image_changes_the_code_that_pulls_it(catalogs) -> None:
+    assert catalogs.capabilities.grant_tags(assigned(published("acrpush.json")), "azure") == {"code_write"}
+    assert catalogs.capabilities.grant_tags(
+        custom_role("importer", "Microsoft.ContainerRegistry/registries/importImage/action"), "azure"
+    ) == {"code_write"}
+    properties = {"roleName": "writer", "type": "CustomRole", "permissions": [{"actions": [], "dataActions": [
+        "Microsoft.ContainerRegistry/registries/repositories/content/write"]}]}  # fmt: skip
+    document = {"id": f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/w", "properties": properties}
+    writer = azure_role_grant(HOLDER, role_definition(document), SUBSCRIPTION, "w")
+    assert catalogs.capabilities.grant_tags(writer, "azure") == {"code_write"}

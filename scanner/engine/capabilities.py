@@ -69,8 +69,7 @@ class CapabilityCatalog:
         actions = self.effective_actions(grant, provider)
         if denied:
             actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
-        on_data = () if self.judged_by_name(grant, provider) else data_actions(grant)
-        tags = self._grant_tags(rule_provider, grant.name, extra, actions, on_data)
+        tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant))
         if "admin" in tags:  # the resources are looked at only where they can take the tag away
             if provider == "aws" and grant.resources and "*" not in grant.resources:
                 tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
@@ -81,9 +80,10 @@ class CapabilityCatalog:
         return tags
 
     def judged_by_name(self, grant: Grant, provider: str) -> bool:
-        """An Azure built-in role (``attributes.built_in``) that a rule of the catalog names: the
-        tags the catalog gives its name are its judgement of the role, and its permissions are not
-        looked at (a built-in role the catalog does not name is judged by its permissions)."""
+        """An Azure built-in role (``attributes.built_in``) that a rule of the catalog names. The
+        name's tags hold at least what the role's published permissions carry
+        (tests/test_azure_named_roles.py), so they stand in for permissions that were not read; where
+        they were, the role carries both, and its actions join the holder's other grants'."""
         if provider != "azure" or grant.kind != "role" or grant.attributes.get("built_in") is not True:
             return False
         name = grant.name.lower()
@@ -94,11 +94,8 @@ class CapabilityCatalog:
         return named
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
-        """The grant's actions (none for a role judged by name); for an Allow with NotAction
-        (``attributes.not_actions``: everything but those), every catalog pattern of the provider
-        that the exclusions do not cover."""
-        if self.judged_by_name(grant, provider):
-            return ()
+        """The grant's actions; for an Allow with NotAction (``attributes.not_actions``: everything
+        but those), every catalog pattern of the provider that the exclusions do not cover."""
         not_actions = grant.attributes.get("not_actions")
         if not not_actions:
             return tuple(grant.actions)

@@ -284,10 +284,10 @@ def unread_role(role_id: str) -> RoleDefinition:
 
 def role_definition(definition: dict[str, Any]) -> RoleDefinition:
     """A roleDefinition as ARM lists it, with what its ``permissions`` allow. A built-in role is
-    marked so: the catalog judges the built-in roles it names by name, and every other role by its
-    permissions (before, a built-in role the catalog did not name, such as Cognitive Services
-    OpenAI Contributor, carried nothing). A role listed without permissions allows what nobody
-    read, unless the catalog judges it by its name (see ``CapabilityCatalog.judged_by_name``).
+    marked so: every role carries what its permissions do, and a built-in role the catalog names
+    also what the catalog gives its name (before, a built-in role the catalog did not name, such as
+    Cognitive Services OpenAI Contributor, carried nothing). A role listed without permissions
+    allows what nobody read, unless the catalog names it (see ``CapabilityCatalog.judged_by_name``).
 
     Exclusions (``notActions``, ``notDataActions``) never make a role look narrower than it is: an
     action wholly inside one of its block's exclusions is dropped; a wildcard they only narrow is
