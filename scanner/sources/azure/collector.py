@@ -28,6 +28,7 @@ from scanner.sources.azure.client import AzureCalls
 from scanner.sources.azure.directory_roles import principals_in_groups
 from scanner.sources.azure.graph_identities import graph_identities, principals_by_object_id
 from scanner.sources.azure.records import RoleDefinition
+from scanner.sources.azure.vault_policies import VAULTS_API, vault_policy_grants
 
 SUBSCRIPTION_WORKERS = 8
 MI_API = "api-version=2023-01-31"
@@ -73,21 +74,35 @@ def collect_azure(
     if shard is not None and not shard.first:
         _link_other_shards_principals(calls, tenant, parts, by_object_id)
     group_members_read = _grant_group_roles_to_members(calls, tenant, parts, by_object_id)
+    subscription_ids = [str(s["subscriptionId"]) for s in subscriptions]
+    vaults = [vault for part in parts for vault in part.vaults or []]
+    vaults_read = all(part.vaults is not None for part in parts)
+    # the service principal of each application: what a compound access-policy entry names
+    by_app_id = {str(i.attributes["app_id"]).lower(): uid for uid, i in by_uid.items() if _is_sp_with_app(i)}
+    other_shard = shard is not None and not shard.first
+    vault_grants, vault_policies_read = vault_policy_grants(
+        calls, tenant, vaults, vaults_read, by_object_id, by_app_id, other_shard
+    )
     for part in parts:
         inventory.accounts += part.inventory.accounts
         inventory.identities += part.inventory.identities
         inventory.grants += part.inventory.grants
         inventory.log_sources += part.inventory.log_sources
-    inventory.grants = _one_grant_per_assignment(inventory.grants)
+    inventory.grants = _one_grant_per_assignment(inventory.grants) + vault_grants
     by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
-    _attachments(calls, tenant, [str(s["subscriptionId"]) for s in subscriptions], by_uid, listed is not None)
+    _attachments(calls, tenant, subscription_ids, by_uid, listed is not None)
     rbac_read = listed is not None and all(part.assignments_read for part in parts) and group_members_read
+    rbac_read = rbac_read and vault_policies_read
     if not (directory_roles_read and rbac_read):
         _grants_unknown(inventory.identities)
     for account in [tenant, *(str(s["subscriptionId"]) for s in subscriptions)]:
         errors = calls.errors.get(account, [])
         inventory.sources.append(SourceStatus("azure", account, _status(account, tenant, organization, errors), errors))
     return inventory
+
+
+def _is_sp_with_app(identity: Identity) -> bool:
+    return identity.kind == "service_principal" and bool(identity.attributes.get("app_id"))
 
 
 def _one_grant_per_assignment(grants: list[Grant]) -> list[Grant]:
@@ -133,6 +148,7 @@ class _Part:
         self.unlinked: list[tuple[str, RoleDefinition, str, str]] = []  # (principal id, role, scope, assignment id)
         self.to_groups: list[tuple[str, RoleDefinition, str, str]] = []  # (group id, role, scope, assignment id)
         self.assignments_read = True
+        self.vaults: list[dict[str, Any]] | None = []  # its Key Vaults (None: the list was refused)
 
 
 def _subscription(
@@ -190,6 +206,7 @@ def _subscription(
     if definitions is None or assignments is None:
         account.unknown.append("identities")
     part.assignments_read = assignments is not None
+    part.vaults = calls.arm_list(f"{base}/Microsoft.KeyVault/vaults?{VAULTS_API}", "arm:vaults", sub)
     return part
 
 
