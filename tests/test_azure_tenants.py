@@ -303,6 +303,41 @@ def test_a_tenant_without_pim_licence_has_no_eligible_roles_and_no_gap(fake) -> 
 # subscriptions: shards, Resource Graph, Lighthouse, managed identities
 
 
+def _later_shard_owning_prod() -> Shard:
+    return next(Shard(i, n) for n in range(2, 9) for i in range(2, n + 1) if Shard(i, n).owns(PROD))
+
+
+def test_a_later_shard_finds_the_service_principals_that_hold_a_role_through_a_group(fake) -> None:
+    """A later shard knows only the principals its own assignments name: before, the members of a
+    group holding Owner were dropped there, and the merged scan passed NHI-PRIV-001 for them."""
+    group = _owner_through_a_group(fake)
+    automation = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": AUTOMATION_SP}
+    fake.state.directory_objects[AUTOMATION_SP] = automation | {"servicePrincipalType": "Application"}
+    inventory = scan(fake, shard=_later_shard_owning_prod())
+    held = [(g.identity_uid, g.attributes.get("via_group")) for g in inventory.grants if g.name == "Owner"]
+    assert held == [(f"azure:sp:{AUTOMATION_SP}", group)], "linked to the uid shard 1 reports"
+    assert all("grants" not in i.unknown for i in inventory.identities)
+
+
+def test_a_later_shard_that_cannot_look_up_a_groups_members_leaves_the_grants_unknown(fake) -> None:
+    _owner_through_a_group(fake)
+    fake.state.deny.add("/v1.0/directoryObjects/getByIds")
+    inventory = scan(fake, shard=_later_shard_owning_prod())
+    assert [g for g in inventory.grants if g.name == "Owner"] == []
+    assert inventory.identities and all("grants" in i.unknown for i in inventory.identities)
+
+
+def test_a_scan_of_the_whole_tenant_looks_nothing_up_for_a_groups_members(fake) -> None:
+    """It reads every principal of the tenant: a member it does not know is none of the scan's (a
+    first-party service principal)."""
+    group = _owner_through_a_group(fake)
+    members = fake.state.related[f"/groups/{group}/transitiveMembers/microsoft.graph.servicePrincipal"]
+    members.append({"id": "ffff0002-0000-4000-8000-00000000000f"})
+    inventory = scan(fake)
+    assert fake.state.requests["POST /v1.0/directoryObjects/getByIds"] == 0
+    assert [g.identity_uid for g in inventory.grants if g.name == "Owner"] == [f"azure:sp:{AUTOMATION_SP}"]
+
+
 def test_a_later_shard_still_links_role_assignments_of_service_principals(fake) -> None:
     shard = next(Shard(i, n) for n in range(2, 9) for i in range(2, n + 1) if Shard(i, n).owns(PROD))
     base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"

@@ -181,3 +181,21 @@ def test_a_policys_permissions_carry_what_the_same_rbac_data_actions_do(catalogs
     assert tags_of({"keys": ["all"]}) == {"secrets_read"}
     assert tags_of({"secrets": ["list", "set", "delete"], "keys": ["sign", "verify", "get"]}) == frozenset()
     assert tags_of({"certificates": ["get", "list"], "storage": ["getsas"]}) == frozenset()
+
+
+def test_a_later_shard_finds_the_principals_in_a_group_a_policy_names(fake_azure) -> None:
+    from scanner.sharding import Shard
+
+    from .test_azure_tenants import scan
+
+    later = next(Shard(i, n) for n in range(2, 9) for i in range(2, n + 1) if Shard(i, n).owns(PROD))
+    listed(fake_azure, vault(GROUP))
+    fake_azure.state.directory_objects[GROUP] = {"@odata.type": "#microsoft.graph.group", "id": GROUP}
+    automation = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": AUTOMATION_SP}
+    fake_azure.state.directory_objects[AUTOMATION_SP] = automation | {"servicePrincipalType": "Application"}
+    fake_azure.state.related[f"/groups/{GROUP}/transitiveMembers/microsoft.graph.servicePrincipal"] = [
+        {"id": AUTOMATION_SP}
+    ]
+    inventory = scan(fake_azure, shard=later)
+    assert [(g.identity_uid, g.attributes["via_group"]) for g in policy_grants(inventory)] == [
+        (f"azure:sp:{AUTOMATION_SP}", GROUP)]  # fmt: skip

@@ -71,17 +71,17 @@ def collect_azure(
     by_uid = {identity.uid: identity for identity in inventory.identities}
     with ThreadPoolExecutor(max_workers=SUBSCRIPTION_WORKERS) as pool:
         parts = list(pool.map(lambda s: _subscription(calls, s, tenant, by_object_id, by_uid), subscriptions))
-    if shard is not None and not shard.first:
+    later_shard = shard is not None and not shard.first
+    if later_shard:
         _link_other_shards_principals(calls, tenant, parts, by_object_id)
-    group_members_read = _grant_group_roles_to_members(calls, tenant, parts, by_object_id)
+    group_members_read = _grant_group_roles_to_members(calls, tenant, parts, by_object_id, later_shard)
     subscription_ids = [str(s["subscriptionId"]) for s in subscriptions]
     vaults = [vault for part in parts for vault in part.vaults or []]
     vaults_read = all(part.vaults is not None for part in parts)
     # the service principal of each application: what a compound access-policy entry names
     by_app_id = {str(i.attributes["app_id"]).lower(): uid for uid, i in by_uid.items() if _is_sp_with_app(i)}
-    other_shard = shard is not None and not shard.first
     vault_grants, vault_policies_read = vault_policy_grants(
-        calls, tenant, vaults, vaults_read, by_object_id, by_app_id, other_shard
+        calls, tenant, vaults, vaults_read, by_object_id, by_app_id, later_shard
     )
     for part in parts:
         inventory.accounts += part.inventory.accounts
@@ -95,7 +95,7 @@ def collect_azure(
     rbac_read = rbac_read and vault_policies_read
     if not (directory_roles_read and rbac_read):
         _grants_unknown(inventory.identities)
-    for account in [tenant, *(str(s["subscriptionId"]) for s in subscriptions)]:
+    for account in [tenant, *subscription_ids]:
         errors = calls.errors.get(account, [])
         inventory.sources.append(SourceStatus("azure", account, _status(account, tenant, organization, errors), errors))
     return inventory
@@ -263,14 +263,14 @@ def _link_other_shards_principals(
 
 
 def _grant_group_roles_to_members(
-    calls: AzureCalls, tenant: str, parts: list[_Part], by_object_id: dict[str, str]
+    calls: AzureCalls, tenant: str, parts: list[_Part], by_object_id: dict[str, str], later_shard: bool
 ) -> bool:
     """Role assignments to groups, as grants of the service principals and managed identities among
     each group's transitive members; whether every such group's members were read (where not, any
-    principal may hold a role through it)."""
+    principal may hold a role through it). A later shard looks up the members it does not know."""
     held = [(part, *assignment) for part in parts for assignment in part.to_groups]
     groups = sorted({group for _, group, *_ in held})
-    holders, members_read = principals_in_groups(calls, tenant, groups, by_object_id)
+    holders, members_read = principals_in_groups(calls, tenant, groups, by_object_id, later_shard)
     for part, group, role, scope, assignment_id in held:
         for holder in holders[group]:
             part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id, group))

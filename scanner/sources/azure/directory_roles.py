@@ -48,17 +48,26 @@ def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str
 
 
 def principals_in_groups(
-    calls: AzureCalls, tenant: str, groups: list[str], by_object_id: dict[str, str]
+    calls: AzureCalls, tenant: str, groups: list[str], by_object_id: dict[str, str], look_up: bool = False
 ) -> tuple[dict[str, list[str]], bool]:
     """The known service principals and managed identities (their uids) among each group's
-    transitive members, and whether every group's members were read."""
+    transitive members, and whether every group's members were read. ``look_up``: find the members
+    ``by_object_id`` does not know in the directory first (a shard that does not read the whole
+    tenant knows only the principals its own assignments name)."""
     paths = {group: GROUP_MEMBERS.format(group) for group in groups}
     members = calls.graph_batch(list(paths.values()), "graph:groups/transitiveMembers", tenant)
+    looked_up = True
+    unknown = {str(m.get("id")) for listed in members.values() for m in listed or []} - by_object_id.keys()
+    if look_up and unknown:
+        call = "graph:directoryObjects/getByIds"
+        found = calls.directory_objects(sorted(unknown), ["servicePrincipal"], call, tenant)
+        looked_up = found is not None
+        by_object_id.update({str(sp["id"]): records.sp_uid(sp) for sp in found or [] if sp.get("id")})
     holders = {
         group: [uid for member in members.get(path) or [] if (uid := by_object_id.get(str(member.get("id"))))]
         for group, path in paths.items()
     }
-    return holders, all(members.get(path) is not None for path in paths.values())
+    return holders, looked_up and all(members.get(path) is not None for path in paths.values())
 
 
 def _grant(holder: str, assignment: dict[str, Any], membership: str, via_group: str | None = None) -> Grant:

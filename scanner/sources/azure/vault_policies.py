@@ -101,7 +101,7 @@ def vault_policy_grants(
             by_object_id.setdefault(object_id, sp_uid(found))
         elif found.get("@odata.type") == "#microsoft.graph.group":
             groups.append(object_id)
-    members, members_read = principals_in_groups(calls, tenant, groups, by_object_id)
+    members, members_read = principals_in_groups(calls, tenant, groups, by_object_id, resolve_service_principals)
     grants = []
     for object_id, vault, policy in named:
         application = str(policy.get("applicationId") or "").lower()
