@@ -303,6 +303,16 @@ def test_a_tenant_without_pim_licence_has_no_eligible_roles_and_no_gap(fake) -> 
 # subscriptions: shards, Resource Graph, Lighthouse, managed identities
 
 
+def _contributor_assigned_to_payments(fake: FakeAzure) -> None:
+    """Contributor of the production subscription assigned to the payments service principal."""
+    base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"
+    fake.state.arm[f"{base}/roleAssignments"].append(
+        {"id": f"{base}/roleAssignments/ra2", "properties": {
+            "principalId": PAYMENTS_SP, "principalType": "ServicePrincipal", "scope": f"/subscriptions/{PROD}",
+            "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"}}
+    )  # fmt: skip
+
+
 def _later_shard_owning_prod() -> Shard:
     return next(Shard(i, n) for n in range(2, 9) for i in range(2, n + 1) if Shard(i, n).owns(PROD))
 
@@ -317,6 +327,16 @@ def test_a_later_shard_finds_the_service_principals_that_hold_a_role_through_a_g
     held = [(g.identity_uid, g.attributes.get("via_group")) for g in inventory.grants if g.name == "Owner"]
     assert held == [(f"azure:sp:{AUTOMATION_SP}", group)], "linked to the uid shard 1 reports"
     assert all("grants" not in i.unknown for i in inventory.identities)
+
+
+def test_a_later_shard_that_cannot_look_up_the_principals_its_assignments_name_leaves_the_grants_unknown(
+    fake,
+) -> None:
+    """Before, their role grants were dropped without a word, and the merged scan passed them."""
+    _contributor_assigned_to_payments(fake)
+    fake.state.deny.add("/v1.0/directoryObjects/getByIds")
+    inventory = scan(fake, shard=_later_shard_owning_prod())
+    assert inventory.identities and all("grants" in i.unknown for i in inventory.identities)
 
 
 def test_a_later_shard_that_cannot_look_up_a_groups_members_leaves_the_grants_unknown(fake) -> None:
@@ -340,12 +360,7 @@ def test_a_scan_of_the_whole_tenant_looks_nothing_up_for_a_groups_members(fake) 
 
 def test_a_later_shard_still_links_role_assignments_of_service_principals(fake) -> None:
     shard = next(Shard(i, n) for n in range(2, 9) for i in range(2, n + 1) if Shard(i, n).owns(PROD))
-    base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"
-    fake.state.arm[f"{base}/roleAssignments"].append(
-        {"id": f"{base}/roleAssignments/ra2", "properties": {
-            "principalId": PAYMENTS_SP, "principalType": "ServicePrincipal", "scope": f"/subscriptions/{PROD}",
-            "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"}}
-    )  # fmt: skip
+    _contributor_assigned_to_payments(fake)
     fake.state.directory_objects[PAYMENTS_SP] = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": PAYMENTS_SP,
                                                  "servicePrincipalType": "Application"}  # fmt: skip
     inventory = scan(fake, shard=shard)

@@ -25,8 +25,8 @@ from scanner.model import Account, Grant, Identity, Inventory, SourceStatus
 from scanner.sharding import Shard, owned
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
-from scanner.sources.azure.directory_roles import principals_in_groups
-from scanner.sources.azure.graph_identities import graph_identities, principals_by_object_id
+from scanner.sources.azure.directory_roles import principals_by_object_id, principals_in_groups
+from scanner.sources.azure.graph_identities import graph_identities
 from scanner.sources.azure.records import RoleDefinition
 from scanner.sources.azure.vault_policies import VAULTS_API, vault_policy_grants
 
@@ -72,8 +72,7 @@ def collect_azure(
     with ThreadPoolExecutor(max_workers=SUBSCRIPTION_WORKERS) as pool:
         parts = list(pool.map(lambda s: _subscription(calls, s, tenant, by_object_id, by_uid), subscriptions))
     later_shard = shard is not None and not shard.first
-    if later_shard:
-        _link_other_shards_principals(calls, tenant, parts, by_object_id)
+    principals_linked = _link_other_shards_principals(calls, tenant, parts, by_object_id) if later_shard else True
     group_members_read = _grant_group_roles_to_members(calls, tenant, parts, by_object_id, later_shard)
     subscription_ids = [str(s["subscriptionId"]) for s in subscriptions]
     vaults = [vault for part in parts for vault in part.vaults or []]
@@ -92,7 +91,7 @@ def collect_azure(
     by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
     _attachments(calls, tenant, subscription_ids, by_uid, listed is not None)
     rbac_read = listed is not None and all(part.assignments_read for part in parts) and group_members_read
-    rbac_read = rbac_read and vault_policies_read
+    rbac_read = rbac_read and vault_policies_read and principals_linked
     if not (directory_roles_read and rbac_read):
         _grants_unknown(inventory.identities)
     for account in [tenant, *subscription_ids]:
@@ -250,16 +249,20 @@ def _user_assigned(
 
 def _link_other_shards_principals(
     calls: AzureCalls, tenant: str, parts: list[_Part], by_object_id: dict[str, str]
-) -> None:
+) -> bool:
+    """Links the role assignments of service principals this shard does not know to the uids shard
+    1 reports; whether they could be looked up (where not, their grants are unknown)."""
     principals = sorted({principal for part in parts for principal, *_ in part.unlinked})
     if not principals:
-        return
-    by_object_id.update(principals_by_object_id(calls, tenant, principals))
+        return True
+    found = principals_by_object_id(calls, tenant, principals)
+    by_object_id.update(found or {})
     for part in parts:
         for principal, role, scope, assignment_id in part.unlinked:
             holder = by_object_id.get(principal)
             if holder:
                 part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id))
+    return found is not None
 
 
 def _grant_group_roles_to_members(

@@ -59,15 +59,22 @@ def principals_in_groups(
     looked_up = True
     unknown = {str(m.get("id")) for listed in members.values() for m in listed or []} - by_object_id.keys()
     if look_up and unknown:
-        call = "graph:directoryObjects/getByIds"
-        found = calls.directory_objects(sorted(unknown), ["servicePrincipal"], call, tenant)
+        found = principals_by_object_id(calls, tenant, sorted(unknown))
         looked_up = found is not None
-        by_object_id.update({str(sp["id"]): records.sp_uid(sp) for sp in found or [] if sp.get("id")})
+        by_object_id.update(found or {})
     holders = {
         group: [uid for member in members.get(path) or [] if (uid := by_object_id.get(str(member.get("id"))))]
         for group, path in paths.items()
     }
     return holders, looked_up and all(members.get(path) is not None for path in paths.values())
+
+
+def principals_by_object_id(calls: AzureCalls, tenant: str, object_ids: list[str]) -> dict[str, str] | None:
+    """uids of the service principals among ``object_ids``, read from the directory (None: the
+    lookup was refused): what a shard that does not read the whole tenant needs to link the
+    principals its role assignments, groups and vault policies name."""
+    found = calls.directory_objects(object_ids, ["servicePrincipal"], "graph:directoryObjects/getByIds", tenant)
+    return None if found is None else {str(sp["id"]): records.sp_uid(sp) for sp in found if sp.get("id")}
 
 
 def _grant(holder: str, assignment: dict[str, Any], membership: str, via_group: str | None = None) -> Grant:

@@ -94,10 +94,3 @@ def _file_malformed(calls: AzureCalls, tenant: str, inventory: Inventory) -> Non
     for record in records_read:
         for name, value in (record.attributes.get("malformed") or {}).items():
             calls.gap("graph:timestamps", tenant, f"{record.uid}: {name} {value!r} is not a timestamp", "malformed")
-
-
-def principals_by_object_id(calls: AzureCalls, tenant: str, object_ids: list[str]) -> dict[str, str]:
-    """uids of the service principals among ``object_ids``, read one by one from the directory:
-    what a shard that does not read the whole tenant needs to link role assignments."""
-    found = calls.directory_objects(object_ids, ["servicePrincipal"], "graph:directoryObjects/getByIds", tenant)
-    return {str(sp["id"]): records.sp_uid(sp) for sp in found or [] if sp.get("id")}

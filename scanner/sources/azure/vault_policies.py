@@ -20,8 +20,7 @@ from typing import Any
 
 from scanner.model import Grant
 from scanner.sources.azure.client import AzureCalls
-from scanner.sources.azure.directory_roles import principals_in_groups
-from scanner.sources.azure.records import sp_uid
+from scanner.sources.azure.directory_roles import principals_by_object_id, principals_in_groups
 
 VAULTS_API = "api-version=2023-07-01"
 _VAULT = "Microsoft.KeyVault/vaults"
@@ -90,17 +89,15 @@ def vault_policy_grants(
             if object_id not in by_object_id and not policy.get("applicationId")
         }
     )
-    types = ["group", "servicePrincipal"] if resolve_service_principals else ["group"]
+    if resolve_service_principals and unresolved:
+        found = principals_by_object_id(calls, tenant, unresolved)
+        complete = complete and found is not None
+        by_object_id.update(found or {})
+        unresolved = [object_id for object_id in unresolved if object_id not in by_object_id]
     call = "graph:directoryObjects/getByIds"
-    objects = calls.directory_objects(unresolved, types, call, tenant) if unresolved else []
+    objects = calls.directory_objects(unresolved, ["group"], call, tenant) if unresolved else []
     complete = complete and objects is not None
-    groups = []
-    for found in objects or []:
-        object_id = str(found.get("id")).lower()
-        if found.get("@odata.type") == "#microsoft.graph.servicePrincipal":
-            by_object_id.setdefault(object_id, sp_uid(found))
-        elif found.get("@odata.type") == "#microsoft.graph.group":
-            groups.append(object_id)
+    groups = [str(group.get("id")).lower() for group in objects or []]
     members, members_read = principals_in_groups(calls, tenant, groups, by_object_id, resolve_service_principals)
     grants = []
     for object_id, vault, policy in named:
