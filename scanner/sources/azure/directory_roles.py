@@ -37,14 +37,24 @@ def directory_role_grants(calls: AzureCalls, tenant: str, by_object_id: dict[str
             grants.append(_grant(holder, assignment, membership))
         else:
             unresolved.setdefault(principal, []).append((assignment, membership))
-    groups = calls.directory_objects(sorted(unresolved), ["group"], "graph:directoryObjects/getByIds", tenant)
-    group_ids = [str(group.get("id")) for group in groups or []]
-    holders, members_read = principals_in_groups(calls, tenant, group_ids, by_object_id)
-    complete = complete and groups is not None and members_read
-    for group in group_ids:
-        for holder in holders[group]:
+    holders, members_read = principals_in_groups_among(calls, tenant, sorted(unresolved), by_object_id)
+    complete = complete and members_read
+    for group, members in holders.items():
+        for holder in members:
             grants += [_grant(holder, a, membership, via_group=group) for a, membership in unresolved[group]]
     return grants, complete
+
+
+def principals_in_groups_among(
+    calls: AzureCalls, tenant: str, object_ids: list[str], by_object_id: dict[str, str], look_up: bool = False
+) -> tuple[dict[str, list[str]], bool]:
+    """``principals_in_groups`` for the groups among ``object_ids`` (the others are users, deleted
+    objects or principals of no concern), and whether the groups and all their members were read."""
+    call = "graph:directoryObjects/getByIds"
+    groups = calls.directory_objects(object_ids, ["group"], call, tenant) if object_ids else []
+    group_ids = [str(group.get("id")) for group in groups or []]
+    holders, members_read = principals_in_groups(calls, tenant, group_ids, by_object_id, look_up)
+    return holders, groups is not None and members_read
 
 
 def principals_in_groups(

@@ -20,7 +20,7 @@ from typing import Any
 
 from scanner.model import Grant
 from scanner.sources.azure.client import AzureCalls
-from scanner.sources.azure.directory_roles import principals_by_object_id, principals_in_groups
+from scanner.sources.azure.directory_roles import principals_by_object_id, principals_in_groups_among
 
 VAULTS_API = "api-version=2023-07-01"
 _VAULT = "Microsoft.KeyVault/vaults"
@@ -94,11 +94,9 @@ def vault_policy_grants(
         complete = complete and found is not None
         by_object_id.update(found or {})
         unresolved = [object_id for object_id in unresolved if object_id not in by_object_id]
-    call = "graph:directoryObjects/getByIds"
-    objects = calls.directory_objects(unresolved, ["group"], call, tenant) if unresolved else []
-    complete = complete and objects is not None
-    groups = [str(group.get("id")).lower() for group in objects or []]
-    members, members_read = principals_in_groups(calls, tenant, groups, by_object_id, resolve_service_principals)
+    members, members_read = principals_in_groups_among(
+        calls, tenant, unresolved, by_object_id, resolve_service_principals
+    )
     grants = []
     for object_id, vault, policy in named:
         application = str(policy.get("applicationId") or "").lower()
