@@ -35,11 +35,12 @@ class CapabilityRule:
 
 @dataclass(frozen=True, slots=True)
 class Combination:
-    """A tag implied when one identity's actions, taken together, cover every pattern listed."""
+    """A tag implied when one identity's actions, taken together, cover every requirement listed:
+    each requirement is met by any of its patterns (one operation written two ways)."""
 
     provider: str
     tag: str
-    all_of: tuple[str, ...]
+    all_of: tuple[tuple[str, ...], ...]
     description: str = ""
 
 
@@ -105,7 +106,13 @@ class CapabilityCatalog:
         cached = self._allowed_cache.get((provider, not_actions))
         if cached is None:
             patterns = {p for rule in self._by_provider.get(provider, ()) for p in rule.actions}
-            patterns |= {p.lower() for combo in self.combinations if combo.provider == provider for p in combo.all_of}
+            patterns |= {
+                p
+                for combo in self.combinations
+                if combo.provider == provider
+                for either in combo.all_of
+                for p in either
+            }
             cached = tuple(sorted(p for p in patterns if not any(fnmatchcase(p, n) for n in not_actions)))
             self._allowed_cache[(provider, not_actions)] = cached
         return cached
@@ -122,7 +129,7 @@ class CapabilityCatalog:
         found = set()
         for combo in self.combinations:
             if combo.provider == provider and all(
-                any(_overlaps(action, pattern) for action in actions) for pattern in combo.all_of
+                any(_overlaps(action, pattern) for action in actions for pattern in either) for either in combo.all_of
             ):
                 found.add(combo.tag)
         return frozenset(found)
@@ -201,7 +208,9 @@ def load_capability_catalog(path: Path) -> CapabilityCatalog:
             Combination(
                 provider=raw["provider"],
                 tag=raw["tag"],
-                all_of=tuple(p.lower() for p in raw["all_of"]),
+                all_of=tuple(
+                    tuple(p.lower() for p in ([one] if isinstance(one, str) else one)) for one in raw["all_of"]
+                ),
                 description=raw.get("description", ""),
             )
         )
