@@ -71,6 +71,8 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
         ("NHI-PRIV-003", "payments-api"),  # serviceAccountKeyAdmin on the organisation
         ("NHI-PRIV-015", DEV),  # roles/viewer granted to allUsers
         ("NHI-PRIV-006", "deployer"),  # roles/editor
+        ("NHI-PRIV-003", "deployer"),  # Editor creates keys for, and acts as, the project's accounts
+        ("NHI-AGENT-014", "support-agent"),  # running as that Editor
         # people who can act as service accounts: ml-ops (Service Account User, inherited) on every
         # account of the project, alice (Token Creator) on the deployer's own policy
         *(("NHI-PRIV-013", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),

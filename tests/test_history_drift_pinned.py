@@ -20,8 +20,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # drift index was stored in binary (index version 2); changed once when a failure the second scan
 # no longer judged stopped counting as resolved (agent-0's NHI-AGENT-005 is unknown there: its
 # identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources, and
-# when the Azure roles the catalog names came to carry what their published permissions do
-PINNED = "56755254d031d10d89d952cba56dae95f4b536b151a308b5cfcc54d310f0f5ef"
+# when the Azure roles the catalog names came to carry what their published permissions do, and
+# GCP's
+PINNED = "7eed70dc50145943f6b35ceb0b1962b88ec61f187199dcced6bd140d08be790f"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

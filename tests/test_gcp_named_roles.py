@@ -1,0 +1,101 @@
+"""GCP predefined roles, judged on their published definitions.
+
+A predefined role (``roles/…``) is judged by its name: the GCP source does not read its
+permissions, so the tags the capability catalog gives its name are all its holders carry. Those
+tags must hold at least what the catalog's rules make of the role's published permissions, or the
+holder passes controls on what the role plainly allows (Editor creates service-account keys and
+acts as every service account of its project). A named role that holds every permission of another
+named role carries that role's tags too (Owner holds Secret Manager Secret Accessor's). The
+comparison is against the catalog's own rules: a permission no rule judges carries nothing on either
+side.
+
+The definitions in tests/data/gcp/roles/ are ``gcloud iam roles describe`` output (the IAM API's
+Role with ``includedPermissions``) as iann0036/iam-dataset records it (MIT; commits in
+tests/data/SOURCES.md), unedited. The same permissions bound as a custom role of the project, whose
+definition the source reads, show what they carry without the name.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from scanner.engine.context import EvalContext
+from scanner.model import Identity, Inventory
+from scanner.sources.gcp.records import policy_grants
+
+ROLES = Path(__file__).parent / "data" / "gcp" / "roles"
+PROJECT = "agents-prod"
+HOLDER = f"deployer@{PROJECT}.iam.gserviceaccount.com"
+COPY = f"projects/{PROJECT}/roles/publishedCopy"
+PUBLISHED = sorted(path.name for path in ROLES.glob("*.json"))
+
+
+@cache
+def permissions_of(file_name: str) -> tuple[str, str, frozenset[str]]:
+    """(role name, lower case; the name as published; its permissions)."""
+    document = json.loads((ROLES / file_name).read_text(encoding="utf-8"))
+    return document["name"].lower(), document["name"], frozenset(document["includedPermissions"])
+
+
+def holder_tags(catalogs, role: str, custom_roles: dict[str, list[str]] | None = None) -> frozenset[str]:
+    """What a service account bound to ``role`` on its project carries (its combinations included)."""
+    policy = {"bindings": [{"role": role, "members": [f"serviceAccount:{HOLDER}"]}]}
+    grants, _ = policy_grants(policy, f"projects/{PROJECT}", None, custom_roles or {})
+    holder = Identity(HOLDER, "gcp", PROJECT, "service_account", "deployer")
+    inventory = Inventory(collected_at=datetime.now(UTC), identities=[holder], grants=grants)
+    return EvalContext(inventory, datetime.now(UTC), catalogs.capabilities).identity_tags(holder)
+
+
+def by_name(catalogs, file_name: str) -> frozenset[str]:
+    return holder_tags(catalogs, permissions_of(file_name)[1])
+
+
+def by_permissions(catalogs, file_name: str) -> frozenset[str]:
+    return holder_tags(catalogs, COPY, {COPY: sorted(permissions_of(file_name)[2])})
+
+
+@pytest.mark.parametrize("file_name", PUBLISHED)
+def test_a_named_role_carries_at_least_what_its_published_permissions_do(catalogs, file_name) -> None:
+    name = permissions_of(file_name)[0]
+    lacking = by_permissions(catalogs, file_name) - by_name(catalogs, file_name)
+    assert lacking == set(), f"{name}: its name lacks {sorted(lacking)}"
+
+
+@pytest.mark.parametrize("file_name", PUBLISHED)
+def test_a_named_role_carries_what_every_named_role_it_holds_carries(catalogs, file_name) -> None:
+    name, _, held = permissions_of(file_name)
+    for other in PUBLISHED:
+        other_name, _, other_permissions = permissions_of(other)
+        if other != file_name and other_permissions <= held:
+            lacking = by_name(catalogs, other) - by_name(catalogs, file_name)
+            assert lacking == set(), f"{name} holds every permission of {other_name} but lacks {sorted(lacking)}"
+
+
+def test_every_role_the_catalog_names_has_its_published_definition_here(catalogs) -> None:
+    """A role added to a ``names`` rule stands in for its permissions: its definition belongs here,
+    so the tests above compare the two."""
+    published = {permissions_of(file_name)[0] for file_name in PUBLISHED}
+    patterns = {pattern for rule in catalogs.capabilities.rules if rule.provider == "gcp" for pattern in rule.names}
+    assert {pattern for pattern in patterns if not any(fnmatchcase(name, pattern) for name in published)} == set()
+
+
+def test_editor_mints_keys_and_acts_as_the_accounts_of_its_project(catalogs) -> None:
+    """The basic role a project's default Compute Engine service account is granted on creation, unless
+    an organisation policy (iam.automaticIamGrantsForDefaultServiceAccounts) prevents it."""
+    _, _, editor = permissions_of("editor.json")
+    assert {"iam.serviceAccountKeys.create", "iam.serviceAccounts.actAs", "compute.instances.create"} <= editor
+    assert {"credential_create", "impersonation", "privilege_escalation"} <= by_name(catalogs, "editor.json")
+    assert "secretmanager.versions.access" not in editor
+    assert "secrets_read" not in by_name(catalogs, "editor.json")
+
+
+def test_owner_carries_every_tag_editor_and_the_other_named_roles_do(catalogs) -> None:
+    owner = by_name(catalogs, "owner.json")
+    assert {"admin", "secrets_read", "iam_write", "logging_disable"} <= owner
+    assert by_name(catalogs, "editor.json") - {"basic_role"} <= owner
