@@ -43,9 +43,9 @@ def permissions_of(file_name: str) -> tuple[str, str, frozenset[str]]:
     return document["name"].lower(), document["name"], frozenset(document["includedPermissions"])
 
 
-def holder_tags(catalogs, role: str, custom_roles: dict[str, list[str]] | None = None) -> frozenset[str]:
-    """What a service account bound to ``role`` on its project carries (its combinations included)."""
-    policy = {"bindings": [{"role": role, "members": [f"serviceAccount:{HOLDER}"]}]}
+def holder_tags(catalogs, *roles: str, custom_roles: dict[str, list[str]] | None = None) -> frozenset[str]:
+    """What a service account bound to ``roles`` on its project carries (their combinations included)."""
+    policy = {"bindings": [{"role": role, "members": [f"serviceAccount:{HOLDER}"]} for role in roles]}
     grants, _ = policy_grants(policy, f"projects/{PROJECT}", None, custom_roles or {})
     holder = Identity(HOLDER, "gcp", PROJECT, "service_account", "deployer")
     inventory = Inventory(collected_at=datetime.now(UTC), identities=[holder], grants=grants)
@@ -57,7 +57,7 @@ def by_name(catalogs, file_name: str) -> frozenset[str]:
 
 
 def by_permissions(catalogs, file_name: str) -> frozenset[str]:
-    return holder_tags(catalogs, COPY, {COPY: sorted(permissions_of(file_name)[2])})
+    return holder_tags(catalogs, COPY, custom_roles={COPY: sorted(permissions_of(file_name)[2])})
 
 
 @pytest.mark.parametrize("file_name", PUBLISHED)
@@ -83,6 +83,50 @@ def test_every_role_the_catalog_names_has_its_published_definition_here(catalogs
     published = {permissions_of(file_name)[0] for file_name in PUBLISHED}
     patterns = {pattern for rule in catalogs.capabilities.rules if rule.provider == "gcp" for pattern in rule.names}
     assert {pattern for pattern in patterns if not any(fnmatchcase(name, pattern) for name in published)} == set()
+
+
+def combination_patterns(catalogs) -> set[str]:
+    return {
+        pattern
+        for combination in catalogs.capabilities.combinations
+        if combination.provider == "gcp"
+        for either in combination.all_of
+        for pattern in either
+    }
+
+
+@pytest.mark.parametrize("file_name", PUBLISHED)
+def test_a_role_holds_for_the_combinations_what_its_published_definition_does(catalogs, file_name) -> None:
+    """Its definition is not read: ``role_permissions`` lists what the combinations look at."""
+    name, _, held = permissions_of(file_name)
+    patterns = combination_patterns(catalogs)
+    published = {p.lower() for p in held if any(fnmatchcase(p.lower(), pattern) for pattern in patterns)}
+    assert set(catalogs.capabilities.role_permissions.get(("gcp", name), ())) == published
+
+
+def test_every_role_given_permissions_has_its_published_definition_here(catalogs) -> None:
+    published = {permissions_of(file_name)[0] for file_name in PUBLISHED}
+    assert {role for _, role in catalogs.capabilities.role_permissions} - published == set()
+
+
+@pytest.mark.parametrize(
+    "runs_code",
+    [
+        "roles/compute.instanceAdmin.v1",
+        "roles/compute.instanceAdmin",
+        "roles/run.developer",
+        "roles/cloudfunctions.developer",
+    ],
+)
+def test_two_named_roles_that_escalate_together_combine_as_their_permissions_would(catalogs, runs_code) -> None:
+    """Service Account User attaches any account of the project to the VM, service or function the
+    other role creates, which then runs with that account's token."""
+    assert "privilege_escalation" not in holder_tags(catalogs, "roles/iam.serviceAccountUser")
+    assert "privilege_escalation" not in holder_tags(catalogs, runs_code)
+    assert "privilege_escalation" in holder_tags(catalogs, "roles/iam.serviceAccountUser", runs_code)
+    copies = {f"{COPY}{n}": sorted(permissions_of(f"{role.removeprefix('roles/')}.json")[2]) for n, role in
+              enumerate(["roles/iam.serviceAccountUser", runs_code])}  # fmt: skip
+    assert "privilege_escalation" in holder_tags(catalogs, *copies, custom_roles=copies)
 
 
 def test_editor_mints_keys_and_acts_as_the_accounts_of_its_project(catalogs) -> None:

@@ -49,6 +49,9 @@ class CapabilityCatalog:
     tags: dict[str, str]
     rules: list[CapabilityRule]
     combinations: list[Combination] = field(default_factory=list)
+    # (provider, role name in lower case) -> the permissions the combinations look at that a predefined
+    # role holds; its definition is not read, so its grant has no actions of its own
+    role_permissions: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_provider: dict[str, list[CapabilityRule]] = {}
@@ -95,12 +98,16 @@ class CapabilityCatalog:
         return named
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
-        """The grant's actions; for an Allow with NotAction (``attributes.not_actions``: everything
-        but those), every catalog pattern of the provider that the exclusions do not cover."""
+        """The grant's actions; for a role listed without them, the permissions ``role_permissions``
+        says it holds; for an Allow with NotAction (``attributes.not_actions``: everything but those),
+        every catalog pattern of the provider that the exclusions do not cover."""
+        actions = tuple(grant.actions)
+        if not actions and grant.kind == "role" and self.role_permissions:
+            actions = self.role_permissions.get((provider, grant.name.lower()), ())
         not_actions = grant.attributes.get("not_actions")
         if not not_actions:
-            return tuple(grant.actions)
-        return tuple(grant.actions) + self._allowed_patterns(provider, tuple(sorted(a.lower() for a in not_actions)))
+            return actions
+        return actions + self._allowed_patterns(provider, tuple(sorted(a.lower() for a in not_actions)))
 
     def _allowed_patterns(self, provider: str, not_actions: tuple[str, ...]) -> tuple[str, ...]:
         cached = self._allowed_cache.get((provider, not_actions))
@@ -214,4 +221,8 @@ def load_capability_catalog(path: Path) -> CapabilityCatalog:
                 description=raw.get("description", ""),
             )
         )
-    return CapabilityCatalog(tags=tags, rules=rules, combinations=combinations)
+    role_permissions = {
+        (raw["provider"], raw["role"].lower()): tuple(p.lower() for p in raw["permissions"])
+        for raw in data.get("role_permissions", [])
+    }
+    return CapabilityCatalog(tags=tags, rules=rules, combinations=combinations, role_permissions=role_permissions)
