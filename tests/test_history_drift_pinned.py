@@ -22,7 +22,7 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources, and
 # when the Azure roles the catalog names came to carry what their published permissions do, and
 # GCP's
-PINNED = "7eed70dc50145943f6b35ceb0b1962b88ec61f187199dcced6bd140d08be790f"
+PINNED = "decae8c1993f02a3726d7793932142cec528b5d5149199305f3f9036179eed9e"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

@@ -33,48 +33,48 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 
 # sha256 of each output, computed before the reports were made faster; changed once when the Azure
 # roles the catalog names came to carry what their published permissions do (more failures of
-# NHI-PRIV-003, NHI-AGENT-004 and NHI-AGENT-014), and once when GCP's Owner, Editor and the roles that mint
-# tokens or rewrite custom roles did (NHI-PRIV-003 and NHI-AGENT-014 of Editor service accounts and their agents)
+# NHI-PRIV-003, NHI-AGENT-004 and NHI-AGENT-014), and when GCP's did (NHI-PRIV-003 and NHI-AGENT-014 of Editor
+# service accounts and their agents; Editor and Viewer read secrets)
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "27dd8b3a44db3907b0bd665719c04e6833d181cdd8a6b6705bd73ddba0b887ef",
-        "results.sarif": "472dc9990b2446be9774b019a4b6e9bd844b56360d902bd63e9e16c038af3b02",
-        "executive.html": "3cb2305bf8f17cf2ca19025041887ae777f5c0aa6b20159c71fa4d9621f5838c",
-        "executive.html from the stored view": "3cb2305bf8f17cf2ca19025041887ae777f5c0aa6b20159c71fa4d9621f5838c",
-        "summary": "24fd802d2ccb6a5c1481818420df6760d623ae3f78bd31d38d5d4a79a6a9d037",
-        "summary.md": "50243074872470c12045bb75ffeae993046aec657eeada13d27beda2b1e4a026",
-        "findings.csv": "dd8fa6c95f5b3925d8381fbb6015950e76dd9585ecc10e63a4298925e4d57a57",
-        "findings.ocsf.jsonl": "ec96519f948127ef7b07b29dc6f22ddc09ef2670a648a03d53f331c818535510",
+        "report.html": "72326b64079656f9e5545b5349df0c8acaa9ef98ba94c51e3df7b0305ab032ae",
+        "results.sarif": "5c4f143f44f7d636aee9c80e836e2d16e87acdd097b507c9b9cb696a96b8306a",
+        "executive.html": "fb00341a2ee7cd263f4c3c279c79ff65e1a754e0e632a43b0d38d28d984c8cf1",
+        "executive.html from the stored view": "fb00341a2ee7cd263f4c3c279c79ff65e1a754e0e632a43b0d38d28d984c8cf1",
+        "summary": "c25991e141fdfb9cb26ea3d633cff5a52ff5f205fe2cfdc39186e45bfd48cc19",
+        "summary.md": "75cf5505e5ccb4109422ab61cdf7dc5beace2dfdfcc830561950d66fdb858aa4",
+        "findings.csv": "026a6c72174971317ccfbb08f8a34f033816dac002811e5ba98fa2283c33fbed",
+        "findings.ocsf.jsonl": "a0e89b1be128951d9f785e5b0654e9d457eda012bbdddcd0c8726c85693fb6a3",
     },
     "synthetic-small": {
-        "report.html": "cad68ac3872306149801582309d28595365c1d9cd7fd38dc12a682f4f5604e8b",
-        "results.sarif": "43554b6a88adef3379af4e642f2de5532c630adcb5ffe06cceaeeee06b5f0f4d",
+        "report.html": "af75e8d6ba25fe6bd8fc0e52e0f1f97f27c601bce0efa46cc084ec42a7709121",
+        "results.sarif": "376d0ab46cf6eb6d7e5988771b65ce6214c95880cc4df3c0a4937ef41fc86624",
         "executive.html": "8e371e02fea8ceaabbaabc4e32ff41f4d0f77ed4b6e00285b0f1ead7487ea2ac",
         "executive.html from the stored view": "8e371e02fea8ceaabbaabc4e32ff41f4d0f77ed4b6e00285b0f1ead7487ea2ac",
         "summary": "70159473e543b3f7b6f65d32a1f474d43fad028fd46c739c0d7bbd9cb39d1c36",
         "summary.md": "ceddad52c5bf95371da36f413b3972842c838558d75613e61f6ffb9d5dc4bc8d",
-        "findings.csv": "3d1cfc6c6298b34684a73de230c6bc68399bdf389fbfe8bb17f9666363fb5a8a",
-        "findings.ocsf.jsonl": "2da3d2f204a5deedb6d68122f4926772e7cf628f361b4e424407048daa50628e",
+        "findings.csv": "3aee58d9e9b163970f1a7ba8e817060fae0c0ee524adf04e10b99759a0ef3441",
+        "findings.ocsf.jsonl": "a50a2a564b9d100f7109a432da347b8a13e8835811d5c001b4bf910ea4509cdc",
     },
     "demo": {
-        "report.html": "117c6fb883ab7d8cdd5e16947911c14cd310db927fc6a642a773eacb3255ac35",
-        "results.sarif": "d7b6f590fd9e5b1d87d4f96e69f513f36415b7cc53981159def6c8b84af528ad",
-        "executive.html": "3dbe61c43a14bb57e71315c149409a64d2c52854e533eaceaeb42964a97a1b73",
-        "executive.html from the stored view": "3dbe61c43a14bb57e71315c149409a64d2c52854e533eaceaeb42964a97a1b73",
-        "summary": "f33a0505e51d4b8f4f6dac87e3a9faa5c70f0f051fe98a53f071630b75f967e4",
+        "report.html": "17e137a2d18d1f5bc4d4065a22513128a50ba70c7d655442733f9d675dc1b957",
+        "results.sarif": "9b6258145c76b98c4149e33a9cc0c1ce96bd6de73628de7b3be94c27d7cacbfb",
+        "executive.html": "da7a8cb90595e75340df978610acf424e2e5f6830039543cb495d131b3b375f7",
+        "executive.html from the stored view": "da7a8cb90595e75340df978610acf424e2e5f6830039543cb495d131b3b375f7",
+        "summary": "15e4fa08fde485fe9c3242bb87f9fad693298c159515f71454e196987f268fcb",
         "summary.md": "9b3b64edb365e596e32b78fae7c75d1ded137691500bd503579e05128c4b5887",
-        "findings.csv": "37476a30dd19881d85cb3a50aa4d2445ceef9dc05f5870ce9515b8bc7e41ce4d",
-        "findings.ocsf.jsonl": "8e95b04cd172bd12561637899c3725ed7ba92f0be8ef3c73da424f79c15fc71b",
+        "findings.csv": "86448154528dab26d60452e1becf1c041c2e1976d3ed04d1cbc638b4009535fb",
+        "findings.ocsf.jsonl": "2372da3425c80a5188d3d5e41d83d8e200f1849d6d2c92a21b456c4e246f4050",
     },
     "demo-grouped": {
-        "report.html": "4440b99fa1f46a223e62e9ea8a90498b6c56557a0f62294ae9117ac624a4dc27",
-        "results.sarif": "29317d2057695fb294763d4b4f5bc9eb7bdb4d231464fcc1ac707ab89f506f75",
-        "executive.html": "3dbe61c43a14bb57e71315c149409a64d2c52854e533eaceaeb42964a97a1b73",
-        "executive.html from the stored view": "3dbe61c43a14bb57e71315c149409a64d2c52854e533eaceaeb42964a97a1b73",
-        "summary": "f33a0505e51d4b8f4f6dac87e3a9faa5c70f0f051fe98a53f071630b75f967e4",
+        "report.html": "e6656c2dadc156821695ebb748b7e10cb60af2b003ee0b54f4958be099a9317e",
+        "results.sarif": "c092923b321985b49df932f8851036a9627363ff5376329404c63960253079db",
+        "executive.html": "da7a8cb90595e75340df978610acf424e2e5f6830039543cb495d131b3b375f7",
+        "executive.html from the stored view": "da7a8cb90595e75340df978610acf424e2e5f6830039543cb495d131b3b375f7",
+        "summary": "15e4fa08fde485fe9c3242bb87f9fad693298c159515f71454e196987f268fcb",
         "summary.md": "9b3b64edb365e596e32b78fae7c75d1ded137691500bd503579e05128c4b5887",
-        "findings.csv": "37476a30dd19881d85cb3a50aa4d2445ceef9dc05f5870ce9515b8bc7e41ce4d",
-        "findings.ocsf.jsonl": "8e95b04cd172bd12561637899c3725ed7ba92f0be8ef3c73da424f79c15fc71b",
+        "findings.csv": "86448154528dab26d60452e1becf1c041c2e1976d3ed04d1cbc638b4009535fb",
+        "findings.ocsf.jsonl": "2372da3425c80a5188d3d5e41d83d8e200f1849d6d2c92a21b456c4e246f4050",
     },
 }
 
