@@ -1,18 +1,20 @@
 """GCP predefined roles, judged on their published definitions.
 
 A predefined role (``roles/…``) is judged by its name: the GCP source does not read its
-permissions, so the tags the capability catalog gives its name are all its holders carry. Those
-tags must hold at least what the catalog's rules make of the role's published permissions, or the
-holder passes controls on what the role plainly allows (Editor creates service-account keys and
-acts as every service account of its project). A named role that holds every permission of another
-named role carries that role's tags too (Owner holds Secret Manager Secret Accessor's). The
-comparison is against the catalog's own rules: a permission no rule judges carries nothing on either
-side.
+permissions, so the tags the capability catalog gives its name, and the permissions its
+``role_permissions`` lists for the combinations, are all its holders carry. Together they must hold
+at least what the catalog's rules make of the role's published permissions, or the holder passes
+controls on what the role plainly allows (Editor creates service-account keys and acts as every
+service account of its project). A role that holds every permission of a named role carries that
+role's tags too (Owner holds Secret Manager Secret Accessor's), and a name claims no tag its
+permissions could show but do not. The comparison is against the catalog's own rules: a permission
+no rule judges carries nothing on either side.
 
 The definitions in tests/data/gcp/roles/ are ``gcloud iam roles describe`` output (the IAM API's
 Role with ``includedPermissions``) as iann0036/iam-dataset records it (MIT; commits in
-tests/data/SOURCES.md), unedited. The same permissions bound as a custom role of the project, whose
-definition the source reads, show what they carry without the name.
+tests/data/SOURCES.md), unedited: every role the catalog names, and every role whose definition
+holds a permission the combinations look at. The same permissions bound as a custom role of the
+project, whose definition the source reads, show what they carry without the name.
 """
 
 from __future__ import annotations
@@ -61,14 +63,14 @@ def by_permissions(catalogs, file_name: str) -> frozenset[str]:
 
 
 @pytest.mark.parametrize("file_name", PUBLISHED)
-def test_a_named_role_carries_at_least_what_its_published_permissions_do(catalogs, file_name) -> None:
+def test_a_role_carries_at_least_what_its_published_permissions_do(catalogs, file_name) -> None:
     name = permissions_of(file_name)[0]
     lacking = by_permissions(catalogs, file_name) - by_name(catalogs, file_name)
     assert lacking == set(), f"{name}: its name lacks {sorted(lacking)}"
 
 
 @pytest.mark.parametrize("file_name", PUBLISHED)
-def test_a_named_role_carries_what_every_named_role_it_holds_carries(catalogs, file_name) -> None:
+def test_a_role_carries_what_every_named_role_it_holds_carries(catalogs, file_name) -> None:
     name, _, held = permissions_of(file_name)
     for other in PUBLISHED:
         other_name, _, other_permissions = permissions_of(other)
