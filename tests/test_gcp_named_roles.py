@@ -161,3 +161,87 @@ def test_a_named_role_claims_no_tag_its_permissions_could_show_but_do_not(catalo
     name = permissions_of(file_name)[0]
     over = (by_name(catalogs, file_name) - by_permissions(catalogs, file_name)) & tags_permissions_can_show(catalogs)
     assert over == set(), f"{name}: its name claims {sorted(over)} that its permissions do not show"
+
+
+# what a role judged to reach nothing may do besides reading metadata: its workload's own telemetry, and three
+# checks
+TELEMETRY_WRITES = {
+    "logging.logEntries.create",
+    "logging.logEntries.route",
+    "monitoring.metricDescriptors.create",
+    "monitoring.timeSeries.create",
+    "cloudtrace.traces.patch",
+    "telemetry.traces.write",
+    "errorreporting.errorEvents.create",
+    "cloudprofiler.profiles.create",
+    "cloudprofiler.profiles.update",
+    "stackdriver.resourceMetadata.write",
+    "opsconfigmonitoring.resourceMetadata.write",
+    "autoscaling.sites.writeMetrics",
+    "serviceusage.services.use",
+    "serviceusage.values.test",  # tests a policy value
+    "logging.queries.usePrivate",  # runs one's own saved log queries
+    "cloudasset.othercloudconnections.verify",  # checks a connection's settings
+}
+# verbs that read metadata, never data: the data reads among GCP's "get"s are named below
+METADATA_VERBS = ("get", "list", "getIamPolicy", "listEffectiveTags", "listTagBindings", "search", "query", "analyze")
+DATA_READS = {"storage.objects.get", "bigquery.tables.getData", "apikeys.keys.getKeyString", "container.secrets.get"}
+PULLS = {
+    "artifactregistry.files.download",
+    "artifactregistry.repositories.downloadArtifacts",
+    "artifactregistry.repositories.exportArtifacts",
+    "artifactregistry.repositories.readViaVirtualRepository",
+}
+ASSET_METADATA = "cloudasset.assets."  # Cloud Asset Inventory: the resources' metadata and IAM policies
+
+
+def judged_to_reach_nothing(catalogs) -> set[str]:
+    """Roles named only by rules without tags."""
+    rules = [rule for rule in catalogs.capabilities.rules if rule.provider == "gcp"]
+    untagged = {name for rule in rules if not rule.tags for name in rule.names}
+    return untagged - {name for rule in rules if rule.tags for name in rule.names}
+
+
+def test_a_role_judged_to_reach_nothing_holds_only_reads_of_metadata_and_its_own_telemetry(catalogs) -> None:
+    published = {permissions_of(file_name)[0]: permissions_of(file_name)[2] for file_name in PUBLISHED}
+    judged = judged_to_reach_nothing(catalogs)
+    assert judged and judged <= published.keys(), "each has its published definition here"
+    beyond = {
+        name: sorted(
+            permission
+            for permission in published[name] - TELEMETRY_WRITES - PULLS
+            if permission in DATA_READS
+            or not (permission.split(".")[-1].startswith(METADATA_VERBS) or permission.startswith(ASSET_METADATA))
+        )[:5]
+        for name in sorted(judged)
+    }
+    assert {name: held for name, held in beyond.items() if held} == {}
+    assert {name: by_name(catalogs, f"{permissions_of_name(name)}.json") for name in judged} == dict.fromkeys(
+        judged, frozenset()
+    )
+
+
+def permissions_of_name(name: str) -> str:
+    """The file name (without .json) of a published role by its lower-case name."""
+    return next(f[:-5] for f in PUBLISHED if permissions_of(f)[0] == name)
+
+
+def test_a_predefined_role_nobody_judged_leaves_its_holders_privileges_unknown(catalogs) -> None:
+    """As a tool the catalog does not know: what the role allows was judged by nobody."""
+    policy = {
+        "bindings": [
+            {"role": "roles/logging.logWriter", "members": [f"serviceAccount:{HOLDER}"]},
+            {"role": "roles/dataproc.editor", "members": [f"serviceAccount:{HOLDER}"]},
+        ]
+    }
+    grants, _ = policy_grants(policy, f"projects/{PROJECT}", None, {})
+    holder = Identity(HOLDER, "gcp", PROJECT, "service_account", "deployer")
+    inventory = Inventory(collected_at=datetime.now(UTC), identities=[holder], grants=grants)
+    context = EvalContext(inventory, datetime.now(UTC), catalogs.capabilities)
+    assert (
+        context.identity_gap(holder)
+        == "permissions of roles/dataproc.editor, a role the capability catalog does not judge"
+    )
+    log_writer, dataproc_editor = grants
+    assert context.grant_gap(log_writer) is None, "a role the catalog judged to reach nothing"
+    assert context.grant_gap(dataproc_editor) is not None

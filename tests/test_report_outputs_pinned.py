@@ -37,17 +37,17 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # service accounts and their agents; Editor and Viewer read secrets)
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "f433c6f7f700ae377cd3a1c8bb8f5b95ccf2636e62afbf30f6e437eebabe98f5",
-        "results.sarif": "14da1183404ed0d408092506ea0cbd807f2a2fc0e3c383e61925ee7c76d8e365",
+        "report.html": "d971e8e6c3839be6a9f93e59c20f7072e2e234b70799c12571806d9343c4c6df",
+        "results.sarif": "d3c03a6b78a11ca186e21e0f47bd0659708d2fed133843c4678f3a2d9e1dca07",
         "executive.html": "3fdc4178384fec8b6265f50290ee195631f1c2c42e69f661ddc546256fcf457b",
         "executive.html from the stored view": "3fdc4178384fec8b6265f50290ee195631f1c2c42e69f661ddc546256fcf457b",
         "summary": "ea1e2cc79880cf283471e01814704c7a7d561d5c7a52b079dfd31e6bc8c83f46",
         "summary.md": "ddd0b87032332ae3beb3b568733cf892d8597512495de9173c72b855cc2de954",
-        "findings.csv": "ccd5eee705f7f318b09bf58cc46f702c01977b5859c7f94db7a7248831b6f8ea",
-        "findings.ocsf.jsonl": "5e46a56f11860704079970859ce41f366793aae745428b48025ab7840f1d9cf8",
+        "findings.csv": "2fe501128228c83f618e5b0e83adfc5d6d6a8fbf9973683603613763c0b4ae44",
+        "findings.ocsf.jsonl": "1da14f9f7025cdd50dd192bc46fc7f5312e39417f537b28e94d3f86eee4980bc",
     },
     "synthetic-small": {
-        "report.html": "4e060cd94ae557b0d04153a7926e215e91984f5fd261a147997042a46f7bde09",
+        "report.html": "9a6dd48240926addecbf12d2adefb371f83e17b742ad0f7bc47de5c0091c5e0f",
         "results.sarif": "ed5d02f4c3194899bd1126d3048aa6d089e8b50dd0e2fb6be1a0355526610df4",
         "executive.html": "8e371e02fea8ceaabbaabc4e32ff41f4d0f77ed4b6e00285b0f1ead7487ea2ac",
         "executive.html from the stored view": "8e371e02fea8ceaabbaabc4e32ff41f4d0f77ed4b6e00285b0f1ead7487ea2ac",
@@ -57,7 +57,7 @@ PINNED = {
         "findings.ocsf.jsonl": "a99796cbd5153f35d1963e8d6d3de2e1627deddf2ff5d13edddbc5ddfb7ed7eb",
     },
     "demo": {
-        "report.html": "92a79f96ac0f8e70cc81cb969572598c546280556a81bff46d8bdeb41b3d2c28",
+        "report.html": "5fdf832e74dadf2a635f1496e8301bb72c9c72a886a2acab32145b85966cd032",
         "results.sarif": "5427cf8699bf098a6d2594738706edbada3c48d2c87c4c0e03c0f577f9fdd884",
         "executive.html": "0459c69ac00c60815eef74f7a3246ab498d583af76ab23ed59c43c6efc7de81e",
         "executive.html from the stored view": "0459c69ac00c60815eef74f7a3246ab498d583af76ab23ed59c43c6efc7de81e",
@@ -67,7 +67,7 @@ PINNED = {
         "findings.ocsf.jsonl": "e415eb8026f18873fc5aa0d65e6208855ccc795d47d1c2e2ce30e1b18a3198c8",
     },
     "demo-grouped": {
-        "report.html": "66dc867a68fd5c665129c6245461b89ac7fd9822e603db1a3075f74916fbdf63",
+        "report.html": "effa5ec5212a805be02fde9e960b269cf18f71baa018cd79f19ceee8b4f9e14c",
         "results.sarif": "b5de2ba56fab7498c0c0bf5b16fc7a1a4f733b9d72f744531b07f00ec6775aec",
         "executive.html": "0459c69ac00c60815eef74f7a3246ab498d583af76ab23ed59c43c6efc7de81e",
         "executive.html from the stored view": "0459c69ac00c60815eef74f7a3246ab498d583af76ab23ed59c43c6efc7de81e",

@@ -60,6 +60,7 @@ class CapabilityCatalog:
         self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
         self._allowed_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._named_roles: dict[str, bool] = {}  # an Azure role's name (lower case) -> a rule names it
+        self._judged_gcp_roles: dict[str, bool] = {}  # a GCP role's name (lower case) -> named or listed
         # identities share policies, so a large estate holds few distinct sets of actions
         self._combined_cache: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
@@ -96,6 +97,23 @@ class CapabilityCatalog:
             rules = self._by_provider.get("azure", ())
             named = self._named_roles[name] = any(fnmatchcase(name, p) for rule in rules for p in rule.names)
         return named
+
+    def unjudged_role(self, grant: Grant, provider: str) -> bool:
+        """A GCP predefined role (``roles/…``), listed without its permissions as the GCP source
+        lists them, that no rule names and ``role_permissions`` does not list: what it allows was
+        judged by nobody, so its holder's privileges are unknown (as a tool's reach the catalog
+        does not know)."""
+        if provider != "gcp" or grant.kind != "role" or grant.actions or not grant.name.startswith("roles/"):
+            return False
+        name = grant.name.lower()
+        judged = self._judged_gcp_roles.get(name)
+        if judged is None:
+            rules = self._by_provider.get("gcp", ())
+            judged = ("gcp", name) in self.role_permissions or any(
+                fnmatchcase(name, pattern) for rule in rules for pattern in rule.names
+            )
+            self._judged_gcp_roles[name] = judged
+        return not judged
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
         """The grant's actions; for a role listed without them, the permissions ``role_permissions``

@@ -109,11 +109,15 @@ class EvalContext:
 
     def grant_gap(self, grant: Grant) -> str | None:
         """What was not collected about what a grant allows, or None when all of it was (or where
-        it is not needed: an Azure built-in role the catalog judges by its name)."""
+        it is not needed: an Azure built-in role the catalog judges by its name); or, for a GCP
+        predefined role the catalog does not judge, that nobody judged what it allows."""
+        provider = self._provider_of(grant)
         if grant.unknown and any(name in grant.unknown for name in GRANT_EVIDENCE):
-            if self.capabilities.judged_by_name(grant, self._provider_of(grant)):
+            if self.capabilities.judged_by_name(grant, provider):
                 return None
             return f"policy document of {grant.name}"
+        if self.capabilities.unjudged_role(grant, provider):
+            return f"permissions of {grant.name}, a role the capability catalog does not judge"
         return None
 
     def _provider_of(self, grant: Grant) -> str:
