@@ -356,4 +356,12 @@ def test_an_admin_role_marked_break_glass_by_a_number_is_unknown_not_out_of_scop
 def test_a_value_collected_in_part_is_judged_with_the_same_equality(op, expected, known, answer) -> None:
     from scanner.engine.conditions import _partial_test
 
-    assert _partial_test(op, expected)(known) is answer
+    assert _partial_test(op, expected)(known, frozenset()) is answer
+
+
+@pytest.mark.parametrize(("never", "answer"), [(frozenset({"admin"}), False), (frozenset(), None)])
+def test_a_tag_the_missing_part_can_never_hold_is_not_contained(never, answer) -> None:
+    """A GCP role nobody judged is never administration: the tags known decide ``contains admin``."""
+    from scanner.engine.conditions import _partial_test
+
+    assert _partial_test("contains", "admin")(frozenset({"data_read"}), never) is answer

@@ -100,18 +100,16 @@ class CapabilityCatalog:
 
     def unjudged_role(self, grant: Grant, provider: str) -> bool:
         """A GCP predefined role (``roles/…``), listed without its permissions as the GCP source
-        lists them, that no rule names and ``role_permissions`` does not list: what it allows was
-        judged by nobody, so its holder's privileges are unknown (as a tool's reach the catalog
-        does not know)."""
+        lists them, that no rule names (``role_permissions`` lists only what the combinations look
+        at): what it allows was judged by nobody, so its holder's privileges are unknown (as a
+        tool's reach the catalog does not know)."""
         if provider != "gcp" or grant.kind != "role" or grant.actions or not grant.name.startswith("roles/"):
             return False
         name = grant.name.lower()
         judged = self._judged_gcp_roles.get(name)
         if judged is None:
             rules = self._by_provider.get("gcp", ())
-            judged = ("gcp", name) in self.role_permissions or any(
-                fnmatchcase(name, pattern) for rule in rules for pattern in rule.names
-            )
+            judged = any(fnmatchcase(name, pattern) for rule in rules for pattern in rule.names)
             self._judged_gcp_roles[name] = judged
         return not judged
 

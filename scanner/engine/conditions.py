@@ -181,7 +181,7 @@ class _Compiler:
         check = test_expression(op, expected, value, t, t) or f"{program.constant(test)}({t})"
         partial = program.constant(_partial_test(op, expected))
         read = f"{program.constant(accessor)}({var}, ctx)"
-        known_part = f"{partial}({t}.known)"
+        known_part = f"{partial}({t}.known, {t}.never)"
         return f"(None if ({t} := {read}) is UNKNOWN else ({known_part} if type({t}) is Incomplete else {check}))"
 
     def _relation(self, node: dict[str, Any], rtype: str, var: str, path: tuple[str | int, ...], top: bool) -> str:
@@ -352,20 +352,24 @@ def _field_test(op: str, expected: Any, path: tuple[str | int, ...]) -> Callable
     raise ConditionError(f"unknown operator '{op}'", path)  # pragma: no cover - guarded by caller
 
 
-def _partial_test(op: str, expected: Any) -> Callable[[Any], bool | None]:
-    """The test over the collected part of a value (tags, or a count as a lower bound): an answer
-    only where whatever was not collected cannot change it."""
+def _partial_test(op: str, expected: Any) -> Callable[[Any, frozenset[str]], bool | None]:
+    """The test over the collected part of a value (tags, or a count as a lower bound) and what the
+    rest can never hold: an answer only where whatever was not collected cannot change it."""
     if op == "contains":
-        return lambda known: True if _is_collection(known) and _holds_item(known, expected) else None
+        return lambda known, never: (
+            True
+            if _is_collection(known) and _holds_item(known, expected)
+            else (False if isinstance(expected, str) and expected in never else None)
+        )
     if op == "exists":  # something collected exists, whatever the rest is
-        return lambda known: expected if _is_number(known) or (_is_collection(known) and known) else None
+        return lambda known, never: expected if _is_number(known) or (_is_collection(known) and known) else None
     if op in ("gt", "gte", "lt", "lte") or (op == "equals" and _is_number(expected)):
-        return lambda known: _bounded(op, known, None, expected) if _is_number(known) else None
+        return lambda known, never: _bounded(op, known, None, expected) if _is_number(known) else None
     if op == "equals" and isinstance(expected, list):  # the whole holds at least the part known
-        return lambda known: (
+        return lambda known, never: (
             False if _is_collection(known) and any(_holds_item(expected, i) is False for i in known) else None
         )
-    return lambda known: None
+    return lambda known, never: None
 
 
 def _is_collection(value: Any) -> bool:

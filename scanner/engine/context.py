@@ -16,6 +16,7 @@ from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory
 
 # What a grant's tags are computed from: when one of these was not collected, its tags are partial.
 GRANT_EVIDENCE = ("actions", "resources")
+UNJUDGED_ROLE_NEVER = frozenset({"admin", "basic_role"})
 _STATUS_RANK = {"complete": 0, "partial": 1, "failed": 2}
 INVENTORY_LISTS = {
     "identity": "identities",
@@ -117,8 +118,30 @@ class EvalContext:
                 return None
             return f"policy document of {grant.name}"
         if self.capabilities.unjudged_role(grant, provider):
-            return f"permissions of {grant.name}, a role the capability catalog does not judge"
+            return f"reach of role {grant.name}"  # the catalog does not name it
         return None
+
+    def grant_gap_never(self, grant: Grant) -> frozenset[str]:
+        """The tags what ``grant_gap`` names cannot add: a GCP predefined role nobody judged is never
+        a basic role (Owner, Editor and Viewer are judged) nor administration."""
+        return UNJUDGED_ROLE_NEVER if self.capabilities.unjudged_role(grant, self._provider_of(grant)) else frozenset()
+
+    def identity_gap_never(self, identity: Identity) -> frozenset[str]:
+        """The tags no gap of the identity's grants can add (see ``grant_gap_never``)."""
+        if identity.unknown and "grants" in identity.unknown:
+            return frozenset()
+        never = UNJUDGED_ROLE_NEVER
+        for grant in self.grants_by_holder.get(identity.uid, ()):
+            if self.grant_gap(grant) is not None:
+                never &= self.grant_gap_never(grant)
+        return never
+
+    def agent_gap_never(self, agent: Agent) -> frozenset[str]:
+        """The tags an agent's gap cannot add: only where the gap is its runtime identity's grants."""
+        runtime = self.identities.get(agent.runs_as) if agent.runs_as else None
+        if runtime is None or self.agent_gap(agent) != self.identity_gap(runtime):
+            return frozenset()
+        return self.identity_gap_never(runtime)
 
     def _provider_of(self, grant: Grant) -> str:
         """The provider whose catalog rules judge a grant: its holder's."""

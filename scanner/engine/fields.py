@@ -35,13 +35,15 @@ UNKNOWN: Any = _Unknown()
 
 class Incomplete:
     """Part of a value: ``known`` was collected (tags, records, or a count as a lower bound), the
-    rest was not; ``reason`` names what is missing ("grants of ci-deploy")."""
+    rest was not; ``reason`` names what is missing ("grants of ci-deploy"); ``never`` holds the
+    items the missing rest cannot hold (tags a GCP role nobody judged cannot carry)."""
 
-    __slots__ = ("known", "reason")
+    __slots__ = ("known", "never", "reason")
 
-    def __init__(self, known: Any, reason: str) -> None:
+    def __init__(self, known: Any, reason: str, never: frozenset[str] = frozenset()) -> None:
         self.known = known
         self.reason = reason
+        self.never = never
 
     def __repr__(self) -> str:
         return f"Incomplete({self.known!r}, {self.reason!r})"
@@ -183,21 +185,21 @@ _AGENT_TAG_EVIDENCE: tuple[Evidence, ...] = (("agent", "tools"), ("agent", "runs
 def _grant_capabilities(grant: Any, ctx: EvalContext) -> Any:
     tags = ctx.grant_tags(grant)
     gap = ctx.grant_gap(grant)
-    return tags if gap is None else Incomplete(tags, gap)
+    return tags if gap is None else Incomplete(tags, gap, ctx.grant_gap_never(grant))
 
 
 @reads(*_IDENTITY_TAG_EVIDENCE)
 def _identity_capabilities(identity: Any, ctx: EvalContext) -> Any:
     tags = ctx.identity_tags(identity)
     gap = ctx.identity_gap(identity)
-    return tags if gap is None else Incomplete(tags, gap)
+    return tags if gap is None else Incomplete(tags, gap, ctx.identity_gap_never(identity))
 
 
 @reads(*_AGENT_TAG_EVIDENCE)
 def _agent_capabilities(agent: Any, ctx: EvalContext) -> Any:
     tags = ctx.agent_tags(agent)
     gap = ctx.agent_gap(agent)
-    return tags if gap is None else Incomplete(tags, gap)
+    return tags if gap is None else Incomplete(tags, gap, ctx.agent_gap_never(agent))
 
 
 @reads(("grant", "actions"))
