@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from scanner.engine.context import EvalContext
-from scanner.model import Identity, Inventory
+from scanner.model import Grant, Identity, Inventory
 from scanner.sources.gcp.records import policy_grants
 
 ROLES = Path(__file__).parent / "data" / "gcp" / "roles"
@@ -45,13 +45,21 @@ def permissions_of(file_name: str) -> tuple[str, str, frozenset[str]]:
     return document["name"].lower(), document["name"], frozenset(document["includedPermissions"])
 
 
-def holder_tags(catalogs, *roles: str, custom_roles: dict[str, list[str]] | None = None) -> frozenset[str]:
-    """What a service account bound to ``roles`` on its project carries (their combinations included)."""
+def bound(
+    catalogs, *roles: str, custom_roles: dict[str, list[str]] | None = None
+) -> tuple[EvalContext, Identity, list[Grant]]:
+    """A service account bound to ``roles`` on its project, as the GCP source reads the policy."""
     policy = {"bindings": [{"role": role, "members": [f"serviceAccount:{HOLDER}"]} for role in roles]}
     grants, _ = policy_grants(policy, f"projects/{PROJECT}", None, custom_roles or {})
     holder = Identity(HOLDER, "gcp", PROJECT, "service_account", "deployer")
     inventory = Inventory(collected_at=datetime.now(UTC), identities=[holder], grants=grants)
-    return EvalContext(inventory, datetime.now(UTC), catalogs.capabilities).identity_tags(holder)
+    return EvalContext(inventory, datetime.now(UTC), catalogs.capabilities), holder, grants
+
+
+def holder_tags(catalogs, *roles: str, custom_roles: dict[str, list[str]] | None = None) -> frozenset[str]:
+    """What a service account bound to ``roles`` on its project carries (their combinations included)."""
+    context, holder, _ = bound(catalogs, *roles, custom_roles=custom_roles)
+    return context.identity_tags(holder)
 
 
 def by_name(catalogs, file_name: str) -> frozenset[str]:
@@ -244,17 +252,7 @@ def permissions_of_name(name: str) -> str:
 
 def test_a_predefined_role_nobody_judged_leaves_its_holders_privileges_unknown(catalogs) -> None:
     """As a tool the catalog does not know: what the role allows was judged by nobody."""
-    policy = {
-        "bindings": [
-            {"role": "roles/logging.logWriter", "members": [f"serviceAccount:{HOLDER}"]},
-            {"role": "roles/dataproc.editor", "members": [f"serviceAccount:{HOLDER}"]},
-        ]
-    }
-    grants, _ = policy_grants(policy, f"projects/{PROJECT}", None, {})
-    holder = Identity(HOLDER, "gcp", PROJECT, "service_account", "deployer")
-    inventory = Inventory(collected_at=datetime.now(UTC), identities=[holder], grants=grants)
-    context = EvalContext(inventory, datetime.now(UTC), catalogs.capabilities)
+    context, holder, (log_writer, dataproc_editor) = bound(catalogs, "roles/logging.logWriter", "roles/dataproc.editor")
     assert context.identity_gap(holder) == "reach of role roles/dataproc.editor"
-    log_writer, dataproc_editor = grants
     assert context.grant_gap(log_writer) is None, "a role the catalog judged to reach nothing"
     assert context.grant_gap(dataproc_editor) is not None

@@ -59,8 +59,7 @@ class CapabilityCatalog:
             self._by_provider.setdefault(rule.provider, []).append(rule)
         self._grant_tags = lru_cache(maxsize=65536)(self._compute_grant_tags)
         self._allowed_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-        self._named_roles: dict[str, bool] = {}  # an Azure role's name (lower case) -> a rule names it
-        self._judged_gcp_roles: dict[str, bool] = {}  # a GCP role's name (lower case) -> named or listed
+        self._named_roles: dict[tuple[str, str], bool] = {}  # (provider, role name in lower case) -> a rule names it
         # identities share policies, so a large estate holds few distinct sets of actions
         self._combined_cache: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
@@ -91,12 +90,7 @@ class CapabilityCatalog:
         they were, the role carries both, and its actions join the holder's other grants'."""
         if provider != "azure" or grant.kind != "role" or grant.attributes.get("built_in") is not True:
             return False
-        name = grant.name.lower()
-        named = self._named_roles.get(name)
-        if named is None:
-            rules = self._by_provider.get("azure", ())
-            named = self._named_roles[name] = any(fnmatchcase(name, p) for rule in rules for p in rule.names)
-        return named
+        return self._named(provider, grant.name)
 
     def unjudged_role(self, grant: Grant, provider: str) -> bool:
         """A GCP predefined role (``roles/…``), listed without its permissions as the GCP source
@@ -105,13 +99,16 @@ class CapabilityCatalog:
         tool's reach the catalog does not know)."""
         if provider != "gcp" or grant.kind != "role" or grant.actions or not grant.name.startswith("roles/"):
             return False
-        name = grant.name.lower()
-        judged = self._judged_gcp_roles.get(name)
-        if judged is None:
-            rules = self._by_provider.get("gcp", ())
-            judged = any(fnmatchcase(name, pattern) for rule in rules for pattern in rule.names)
-            self._judged_gcp_roles[name] = judged
-        return not judged
+        return not self._named(provider, grant.name)
+
+    def _named(self, provider: str, role: str) -> bool:
+        """Whether a rule of the provider names the role."""
+        key = (provider, role.lower())
+        named = self._named_roles.get(key)
+        if named is None:
+            rules = self._by_provider.get(provider, ())
+            named = self._named_roles[key] = any(fnmatchcase(key[1], p) for rule in rules for p in rule.names)
+        return named
 
     def effective_actions(self, grant: Grant, provider: str) -> tuple[str, ...]:
         """The grant's actions; for a role listed without them, the permissions ``role_permissions``

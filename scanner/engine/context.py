@@ -139,7 +139,7 @@ class EvalContext:
     def agent_gap_never(self, agent: Agent) -> frozenset[str]:
         """The tags an agent's gap cannot add: only where the gap is its runtime identity's grants."""
         runtime = self.identities.get(agent.runs_as) if agent.runs_as else None
-        if runtime is None or self.agent_gap(agent) != self.identity_gap(runtime):
+        if runtime is None or self._agent_own_gap(agent) is not None:
             return frozenset()
         return self.identity_gap_never(runtime)
 
@@ -167,6 +167,14 @@ class EvalContext:
         """What was not collected about an agent's reach: its tools, what a tool reaches (one the
         capability catalog does not know), or its runtime identity (unread, or none declared, as in
         MCP client configurations: the agent then acts with whatever its host holds)."""
+        own = self._agent_own_gap(agent)
+        if own is not None or not agent.runs_as:  # without runs_as, its own gap names that
+            return own
+        runtime = self.identities.get(agent.runs_as)
+        return f"runtime identity {agent.runs_as}" if runtime is None else self.identity_gap(runtime)
+
+    def _agent_own_gap(self, agent: Agent) -> str | None:
+        """``agent_gap`` but for what its runtime identity's grants leave out."""
         if agent.unknown and "tools" in agent.unknown:
             return f"tools of {agent.name or agent.uid}"
         if agent.unknown and "runs_as" in agent.unknown:
@@ -178,8 +186,7 @@ class EvalContext:
                 return f"reach of tool {tool.name}"
         if not agent.runs_as:  # none declared: it acts with whatever its host or caller holds
             return f"runtime identity of {agent.name or agent.uid}"
-        runtime = self.identities.get(agent.runs_as)
-        return f"runtime identity {agent.runs_as}" if runtime is None else self.identity_gap(runtime)
+        return None
 
     def account_gap(self, account_uid: str, name: str) -> str | None:
         """``name`` (agents, log_sources, ...) when the scan did not collect it for this account."""
