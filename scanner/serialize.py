@@ -94,18 +94,24 @@ def _raise_interruption(error: orjson.JSONEncodeError) -> None:
         raise cause
 
 
-def dumps_document(document: dict[str, Any], expand: tuple[str, ...] = ()) -> str:
+def dumps_document(
+    document: dict[str, Any], expand: tuple[str, ...] = (), members_per_line: tuple[str, ...] = ()
+) -> str:
     """A JSON object laid out one top-level key per line and one list item per line: readable,
     greppable and diff-friendly, yet written by the C encoder (``indent`` would use the slow one).
-    The objects under the keys named in ``expand`` are laid out the same way, one level deeper."""
-    return "".join(document_pieces(document, expand))
+    The objects under the keys named in ``expand`` are laid out the same way, one level deeper;
+    those under the keys named in ``members_per_line``, one member a line (a mapping that grows
+    with the estate, such as each identity's capabilities, never becomes one line of many MB)."""
+    return "".join(document_pieces(document, expand, members_per_line))
 
 
-def document_pieces(document: dict[str, Any], expand: tuple[str, ...] = ()) -> Iterator[str]:
+def document_pieces(
+    document: dict[str, Any], expand: tuple[str, ...] = (), members_per_line: tuple[str, ...] = ()
+) -> Iterator[str]:
     """``dumps_document``'s text in pieces of up to a few thousand lines, for writing a large
     document without holding all of it (or a list of its lines) in memory at once."""
     yield "{\n"
-    yield from _document_lines(document, " ", expand)
+    yield from _document_lines(document, " ", expand, members_per_line)
     yield "}\n"
 
 
@@ -248,7 +254,9 @@ def _list_pieces(value: list[Any] | Converted, pad: str) -> Iterator[bytes]:
         sharing.kept[id(value)] = _KeptList(len(value), indent, keeping)
 
 
-def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...]) -> Iterator[str]:
+def _document_lines(
+    document: dict[str, Any], pad: str, expand: tuple[str, ...], members_per_line: tuple[str, ...] = ()
+) -> Iterator[str]:
     last = len(document) - 1
     for index, (key, value) in enumerate(document.items()):
         comma = "," if index < last else ""
@@ -258,6 +266,10 @@ def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...])
             yield f"{pad}{dumps(key)}: {{\n"
             yield from _document_lines(value, pad + "  ", ())
             yield f"{pad}}}{comma}\n"
+        elif key in members_per_line and isinstance(value, dict) and value:
+            yield f"{pad}{dumps(key)}: {{\n"
+            yield from _member_lines(value, pad + "  ")
+            yield f"{pad}}}{comma}\n"
         elif isinstance(value, list | Converted) and len(value):
             yield f"{pad}{dumps(key)}: [\n"
             last_piece = (len(value) - 1) // _LINES_PER_PIECE
@@ -266,6 +278,15 @@ def _document_lines(document: dict[str, Any], pad: str, expand: tuple[str, ...])
             yield f"{pad}]{comma}\n"
         else:
             yield f"{pad}{dumps(key)}: {dumps(value)}{comma}\n"
+
+
+def _member_lines(mapping: dict[str, Any], pad: str) -> Iterator[str]:
+    """An object's members, one a line after ``pad``, in pieces of ``_LINES_PER_PIECE`` lines."""
+    members = list(mapping.items())
+    for start in range(0, len(members), _LINES_PER_PIECE):
+        piece = members[start : start + _LINES_PER_PIECE]
+        end = ",\n" if start + _LINES_PER_PIECE < len(members) else "\n"
+        yield pad + f",\n{pad}".join(f"{dumps(key)}: {dumps(value)}" for key, value in piece) + end
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

@@ -426,3 +426,20 @@ def test_a_finding_of_a_control_the_results_do_not_list_is_refused_naming_it(dem
     report = cli("report", str(path), "--format", "sarif", "-o", str(tmp_path / "out"))
     assert report.exit_code == 2 and "Traceback" not in report.output
     assert not (tmp_path / "out" / "results.sarif").exists()
+
+
+def test_each_identity_s_capabilities_are_a_line_of_their_own_so_no_line_grows_with_the_estate(
+    demo_result, tmp_path: Path, monkeypatch
+) -> None:
+    """At 100,000 identities the capabilities map is about 17 MB: written on one line, past
+    LINE_LIMIT, it left nhiscan's own results.json, past the input size limit, refused by report,
+    diff and baseline. Here the limit is 128 KiB, the map over three times that, and the file is
+    read 4 KiB at a time (a line within one piece read is bounded by the piece)."""
+    monkeypatch.setattr(results_lines, "LINE_LIMIT", 128 * 1024)  # a framework's line is up to 90 KB
+    monkeypatch.setattr(streamed_json, "_PIECE", 4096)
+    estate = {f"identity-{number}": ["admin", "secrets_read"] for number in range(12000)}
+    large = dataclasses.replace(demo_result, capabilities=estate)
+    assert len(json.dumps(estate)) > 3 * results_lines.LINE_LIMIT
+    path = written(tmp_path, render(large))
+    streamed = streamed_results_file(path)
+    assert streamed is not None and streamed == load_results(path) == large

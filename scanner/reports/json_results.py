@@ -73,6 +73,7 @@ def pieces(result: ScanResult, settings: ReportSettings | None = None) -> Iterat
             **({"inventory": inventory_document(result.inventory)} if result.inventory is not None else {}),
         },
         expand=("inventory",),
+        members_per_line=("capabilities",),
     )
 
 
