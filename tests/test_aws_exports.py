@@ -167,7 +167,7 @@ def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> No
     (trail,) = [s for s in inventory["log_sources"] if s["kind"] == "cloudtrail"]
     assert trail["name"] == "cloudtrail" and "enabled" in trail["unknown"], "describe-trails has no logging status"
     assert failing(data, "NHI-LOG-001") == {"123456789012"}, "its only trail is single-region, logging or not"
-    assert data["scan"]["as_of"].startswith("20"), "ages count from the report's GeneratedTime"
+    assert data["scan"]["as_of"] > "2021-03-13", "the details hold later dates than the report: the scan's time"
 
 
 def test_the_credential_report_reads_the_same_as_csv_and_as_recorded_json() -> None:
@@ -381,3 +381,42 @@ def test_an_exported_account_whose_records_hold_no_arn_keeps_the_aws_partition()
     inventory = Inventory(collected_at=datetime.now(UTC))
     aws_inventory(AwsExports(accounts={"111122223333": AccountExports(details_read=True)}), inventory)
     assert [i.uid for i in inventory.identities] == ["arn:aws:iam::111122223333:root"]
+
+
+def test_authorization_details_holding_dates_after_the_credential_report_are_judged_at_the_scan(
+    cli, tmp_path: Path
+) -> None:
+    """Reader: the CloudMapper demo's credential report was generated 2019-05-07T15:40:22Z; its
+    authorization details, which do not say when they were taken, hold users created on
+    2021-03-13. Judged at the report's time, those users' ages (and any role's last use) were
+    negative, and an age limit passed them; the details were taken after the report, at a time
+    they do not say, so the exports are judged at the time of the scan, and the notes say why."""
+    started = datetime.now(UTC)
+    data = scan_file(cli, tmp_path, AWS / CLOUDMAPPER_DETAILS, AWS / CLOUDMAPPER_REPORT)
+    details = json.loads((AWS / CLOUDMAPPER_DETAILS).read_text())
+    held = [datetime.fromisoformat(p["CreateDate"]) for p in details["UserDetailList"] + details["RoleDetailList"]]
+    as_of = datetime.fromisoformat(data["scan"]["as_of"].replace("Z", "+00:00"))
+    assert max(held) > datetime(2019, 5, 7, 15, 40, 22, tzinfo=UTC) and as_of >= started
+    (notes,) = [s["notes"] for s in data["scan"]["sources"] if s["notes"]]
+    assert any("authorization details hold dates after its credential report" in note for note in notes)
+
+
+def test_authorization_details_no_newer_than_the_credential_report_are_judged_at_its_time(tmp_path: Path) -> None:
+    """The usual pair, taken together: every date the details hold precedes the report's
+    GeneratedTime, and ages count from that time (the recorded details with every date moved
+    before the recorded report's)."""
+
+    def dated_before_the_report(value: object) -> None:
+        for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+            dated_before_the_report(item)
+        if isinstance(value, dict):
+            for key in ("CreateDate", "UpdateDate", "LastUsedDate"):
+                if key in value:
+                    value[key] = "2019-05-01T00:00:00+00:00"
+
+    details = json.loads((AWS / CLOUDMAPPER_DETAILS).read_text())
+    dated_before_the_report(details)
+    (tmp_path / "details.json").write_text(json.dumps(details))
+    inventory = collect(SourceSpec("file", f"{tmp_path / 'details.json'},{AWS / CLOUDMAPPER_REPORT}"))
+    assert inventory.collected_at == datetime(2019, 5, 7, 15, 40, 22, tzinfo=UTC)
+    assert not inventory.sources[0].notes

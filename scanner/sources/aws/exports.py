@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.model import Account, Agent, Credential, Inventory, LogSource, SourceStatus
+from scanner.model import Account, Agent, Credential, Identity, Inventory, LogSource, SourceStatus
 from scanner.sources.aws.credential_report import ReportRow
 from scanner.sources.aws.iam import DETAIL_LISTS, build_iam, unreported_root
 from scanner.sources.aws.logging_sources import trail_record
@@ -223,7 +223,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
                     identity.unknown.append("credentials")  # keys are only in the credential report
             records.identities.append(unreported_root(partition, account))
         elif report.generated is not None:
-            times[account] = report.generated
+            times[account] = _taken_at(account, report.generated, records.identities, aws.notes)
             _impossible_dates(records.credentials, report.generated)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
@@ -259,6 +259,23 @@ def _unmatched_users(account: str, details: dict[str, list[Any]], report: Report
 def _first_five(names: list[str]) -> str:
     """Names for a note: the first five, and how many more."""
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _taken_at(account: str, generated: datetime, identities: list[Identity], notes: list[str]) -> datetime | None:
+    """When an account's exports were taken: its credential report's GeneratedTime, or None (they
+    do not say) where its authorization details, which never say, hold a creation or last use
+    after it: they were taken later, and judged at the report's time those ages would be negative
+    (an age limit passed a role last used two years "after" the scan)."""
+    held = [moment for i in identities for moment in (i.created, i.last_used) if moment is not None]
+    newest = max(held, default=generated)
+    if newest <= generated:
+        return generated
+    notes.append(
+        f"{account}: its authorization details hold dates after its credential report was generated "
+        f"({newest:%Y-%m-%dT%H:%M:%SZ}, after {generated:%Y-%m-%dT%H:%M:%SZ}): they were taken later, at a time "
+        "they do not say, and ages are counted to the time of the scan (--as-of sets another time)"
+    )
+    return None
 
 
 def _impossible_dates(credentials: list[Credential], generated: datetime) -> None:
