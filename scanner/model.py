@@ -60,10 +60,15 @@ class Credential:
     expires: datetime | None = None
     last_used: datetime | None = None
     last_rotated: datetime | None = None
-    active: bool = True
+    active: bool = True  # not deactivated at its source (an AWS key's Status); see active_at
     managed_by_provider: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether it works at ``moment``: active, and not expired by then (a client secret has no
+        state of its own: its end date ends it, at whatever time a scan is judged)."""
+        return self.active and (self.expires is None or self.expires > moment)
 
 
 # a grant's attributes that name permissions, read with its actions from the same policy or role:

@@ -172,3 +172,34 @@ def test_federated_credentials_of_an_application_not_exported_are_a_named_gap() 
     assert {s.status for s in inventory.sources} == {"partial"}
     (application,) = [i for i in inventory.identities if i.kind == "app_registration"]
     assert "trust" in application.unknown
+
+
+def test_a_client_secret_is_in_force_as_of_the_time_judged_not_the_time_it_was_read(cli, tmp_path: Path) -> None:
+    """Reader: the recorded application holds two client secrets, valid from 2022-05-07 until
+    2023-05-07 and until 2024-05-07. As of 2022-12-01 both were in force: two long-lived secrets at
+    once (NHI-CRED-004 fails), each 208 days old (NHI-CRED-001 fails), neither expired (NHI-CRED-007
+    passes). As of today both have expired: neither is in force, and both are still registered
+    (NHI-CRED-007 fails). Their expiry was judged against the clock when the export was read, so
+    as of 2022 they counted as expired already and NHI-CRED-004 passed."""
+    recorded = REALWORLD / "azure-cli-recording-graph-list-applications-passwordCredentials.json"
+
+    def statuses(*options: str) -> dict[tuple[str, str], str]:
+        out = tmp_path / "-".join(options or ("today",))
+        arguments = ("--format", "json", "-o", str(out), "-q", "--fail-on", "none", "--include-passed", "--no-history")
+        outcome = cli("scan", f"file:{recorded}", *arguments, *options)
+        assert outcome.exit_code == 0, outcome.output
+        findings = json.loads((out / "results.json").read_text())["findings"]
+        named = {"credential": lambda name: name.split(" ")[1]}  # "client_secret key1 (58ed553a) of …"
+        return {
+            (f["control_id"], named.get(f["resource"]["type"], str)(f["resource"]["name"])): f["status"]
+            for f in findings
+        }
+
+    in_2022 = statuses("--as-of", "2022-12-01")
+    assert in_2022[("NHI-CRED-004", "azure-cli-test000001")] == "fail"
+    assert in_2022[("NHI-CRED-001", "key1")] == in_2022[("NHI-CRED-001", "key2")] == "fail"
+    assert in_2022[("NHI-CRED-007", "key1")] == in_2022[("NHI-CRED-007", "key2")] == "pass"
+    today = statuses()
+    assert today[("NHI-CRED-004", "azure-cli-test000001")] == "pass"
+    assert ("NHI-CRED-001", "key1") not in today, "an expired secret is not rotated: it is removed"
+    assert today[("NHI-CRED-007", "key1")] == today[("NHI-CRED-007", "key2")] == "fail"

@@ -21,8 +21,8 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # no longer judged stopped counting as resolved (agent-0's NHI-AGENT-005 is unknown there: its
 # identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources, and
 # when the Azure roles the catalog names came to carry what their published permissions do, and
-# GCP's
-PINNED = "decae8c1993f02a3726d7793932142cec528b5d5149199305f3f9036179eed9e"
+# GCP's, and when a credential past its expiry at the time judged stopped counting as active
+PINNED = "0b7cf888cc1dbb033ae40aa57d5ef0de693aa85f503ff60f2084807d33560f3f"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

@@ -107,6 +107,16 @@ def _days_to_expiry(record: Any, ctx: EvalContext) -> Any:
     return None if record.expires is None else (record.expires - ctx.as_of).days
 
 
+@reads(("credential", "active"), ("credential", "expires"))
+def _active(record: Any, ctx: EvalContext) -> Any:
+    """Whether a credential works at the evaluation time (``--as-of``), not when it was read: an
+    export read today holds a secret that expired last year, and that secret was in force as of
+    the year before."""
+    if record.unknown and ("active" in record.unknown or "expires" in record.unknown):
+        return UNKNOWN
+    return record.active_at(ctx.as_of)
+
+
 @reads(("credential", "expires"), ("credential", "created"))
 def _validity_days(record: Any, ctx: EvalContext) -> Any:
     if record.unknown and ("expires" in record.unknown or "created" in record.unknown):
@@ -303,9 +313,9 @@ FIELDS: dict[str, dict[str, Accessor]] = {
             "expires",
             "last_used",
             "last_rotated",
-            "active",
             "managed_by_provider",
         ),
+        "active": _active,
         "age_days": _days_since("credential", "created"),
         "days_since_used": _days_since("credential", "last_used"),
         "days_since_rotated": _rotation_age,

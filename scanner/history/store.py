@@ -790,7 +790,7 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
     ages = []
     if result.inventory is not None:
         for credential in result.inventory.credentials:
-            if credential.active and not credential.managed_by_provider:
+            if credential.active_at(result.scan.as_of) and not credential.managed_by_provider:
                 age = credential_age(credential, result.scan.as_of)
                 if age is not None:
                     ages.append(age)

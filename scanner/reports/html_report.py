@@ -152,7 +152,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
             None if created is None or "created" in c.unknown else max(0, (as_of - created).days),
             None if last_used is None or "last_used" in c.unknown else max(0, (as_of - last_used).days),
             None if expires is None else (expires - as_of).days,
-            c.active,
+            c.active_at(as_of),
             c.managed_by_provider,
         ]
         held = credentials.get(c.identity_uid)

@@ -133,7 +133,7 @@ def credential_age_distribution(result: ScanResult) -> dict[str, dict[str, int]]
     # age_bucket(credential_age(...)) written out: three calls per credential were most of the time
     as_of, limits = result.scan.as_of, [limit for limit, _ in AGE_BUCKETS]
     for credential in result.inventory.credentials:
-        if not credential.active or credential.managed_by_provider:
+        if not credential.active_at(as_of) or credential.managed_by_provider:
             continue
         provider = providers.get(credential.identity_uid or "", "no holder")
         row = distribution.get(provider)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +100,6 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
     inventory.accounts.append(
         Account(uid=tenant, provider="azure", name=tenant, kind="tenant", unknown=["log_sources", "agents"])
     )
-    now = datetime.now(UTC)
     for app in applications:
         identity = records.application(app, tenant, None)
         federated = exports.federated.get(str(app.get("id")))
@@ -111,7 +109,7 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
             identity.unknown.append("trust")  # an application list does not hold federated credentials
         identity.unknown.append("grants")
         inventory.identities.append(identity)
-        inventory.credentials += records.key_credentials(identity.uid, app, now)
+        inventory.credentials += records.key_credentials(identity.uid, app)
     for sp in service_principals:
         identity = records.service_principal(sp, tenant, None)
         identity.unknown.append("grants")  # app role assignments and roles are not in these lists
@@ -121,7 +119,7 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
             unread = ("trust", "owner") if records.is_user_assigned(identity) else ("owner",)
             identity.unknown += [name for name in unread if name not in identity.unknown]
         inventory.identities.append(identity)
-        inventory.credentials += records.key_credentials(identity.uid, sp, now)
+        inventory.credentials += records.key_credentials(identity.uid, sp)
     inventory.sources.append(SourceStatus("file", tenant, "complete"))
     placed = {str(app.get("id")) for app in applications}
     unplaced = [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -96,11 +96,10 @@ def external_owners(owners: list[dict[str, Any]]) -> list[str]:
 _KEY_TIMES = {"startDateTime": "created", "endDateTime": "expires"}
 
 
-def key_credentials(holder: str, obj: dict[str, Any], now: datetime | None = None) -> list[Credential]:
+def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
     """Client secrets (passwordCredentials) and certificates (keyCredentials). Graph reports no
-    last use of either. One past its end date no longer works: it is not active (only its removal
-    is still due)."""
-    now = now or datetime.now(UTC)
+    last use of either, and no state: each is active, and works until its end date (judged at the
+    scan's time, see Credential.active_at); one past it is only due for removal."""
     found = []
     for kind, field in (("client_secret", "passwordCredentials"), ("certificate", "keyCredentials")):
         for key in obj.get(field) or []:
@@ -110,15 +109,13 @@ def key_credentials(holder: str, obj: dict[str, Any], now: datetime | None = Non
             bad = malformed(key, "startDateTime", "endDateTime")
             if bad:
                 attributes["malformed"] = bad
-            expires = timestamp(key.get("endDateTime"))
             found.append(
                 Credential(
                     uid=f"{holder}#{kind}:{key_id}",
                     identity_uid=holder,
                     kind=kind,
                     created=timestamp(key.get("startDateTime")),
-                    expires=expires,
-                    active=expires is None or expires > now,
+                    expires=timestamp(key.get("endDateTime")),
                     attributes=attributes,
                     unknown=["last_used", *(_KEY_TIMES[f] for f in bad)],
                 )
