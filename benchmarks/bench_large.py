@@ -7,7 +7,9 @@ For each size the synthetic generator's inventory is written once, then, each in
   time, CPU seconds (the scan and its worker processes), peak memory, the per-phase split from
   results.json (``scan.timings``), and the size of each output (report.html, results.sarif raw
   and gzipped, results.json, report.pdf);
-- ``nhiscan report SCAN_ID --format pdf`` from that history;
+- ``nhiscan report SCAN_ID --format pdf`` from that history (its summary only), then
+  ``--format html,sarif`` (the whole results read back), and ``nhiscan report results.json
+  --format html`` from the file the scan wrote;
 - a second scan of the same inventory as of a week later (so credentials age past their limits and
   the diff has failures to read back), then ``nhiscan diff OLD NEW`` by scan id;
 - the history database's size after one and after two scans.
@@ -78,6 +80,12 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
     return Timed(round(elapsed, 1), round(cpu, 1), round(int(peak_kb) / 1024), round(tree_peak_kb / 1024), done)
 
 
+def checked(run: Timed) -> Timed:
+    if run.done.returncode != 0:
+        raise SystemExit(f"{' '.join(run.done.args[:3])} failed ({run.done.returncode}): {run.done.stderr[-500:]}")
+    return run
+
+
 def _tree(pid: int) -> list[int]:
     """``pid`` and its descendants."""
     found, pending = [], [pid]
@@ -125,6 +133,10 @@ def measure(identities: int, work: Path) -> dict[str, object]:
     first_id = results["scan"]["id"]
     history_one = mb(database)
     reported = timed([NHISCAN, "report", first_id, "--format", "pdf", "-o", str(work / "r")], env)
+    # the whole results read back: from the history, and from the results.json file
+    rerendered = checked(timed([NHISCAN, "report", first_id, "--format", "html,sarif", "-o", str(work / "r")], env))
+    read_file = [NHISCAN, "report", str(out / "results.json"), "--format", "html", "-o", str(work / "r")]
+    from_file = checked(timed(read_file, env))
     week_later = (datetime.fromisoformat(results["scan"]["as_of"].replace("Z", "+00:00")) + timedelta(days=7)).date()
     timed([*scan, "--as-of", week_later.isoformat()], env)  # a week on: credentials age past their limits
     second_id = json.loads((out / "results.json").read_text())["scan"]["id"]
@@ -148,6 +160,10 @@ def measure(identities: int, work: Path) -> dict[str, object]:
         "report_pdf_mb": mb(out / "report.pdf"),
         "report_pdf_from_history_seconds": reported.seconds,
         "report_pdf_from_history_peak_mb": reported.peak_mb,
+        "report_html_sarif_from_history_seconds": rerendered.seconds,
+        "report_html_sarif_from_history_peak_mb": rerendered.peak_mb,
+        "report_html_from_results_file_seconds": from_file.seconds,
+        "report_html_from_results_file_peak_mb": from_file.peak_mb,
         "diff_seconds": diffed.seconds,
         "diff_new_failures": diff_new,
         "diff_peak_mb": diffed.peak_mb,
