@@ -70,7 +70,9 @@ _TOKENS = re.compile(
     r"|\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"
 )
 # scheme://user:password@host -> scheme://[REDACTED]@host
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,31}://)([^\s/@?#\"']+)@")  # a scheme is short: bounded, linear
+# up to the last "@" before the path: a password may hold "@", "?" and "#" (URL parsers take the last
+# "@" before the host, libpq takes "#" and "?" unencoded); a scheme is short: bounded, linear
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,31}://)([^\s/\"']+)@")
 # ?api_key=VALUE&sig=VALUE ; connection strings (Password=VALUE;) ; --token=VALUE ; TOKEN=VALUE
 _ASSIGNMENT = re.compile(rf"(?i)((?<![\w\-])-{{0,2}}{_SECRET_NAME}\s*=\s*)([^\s&;,#\"'<>]+)")
 # --token VALUE
@@ -235,9 +237,11 @@ def _redact_strings(record: Any) -> None:
                 object.__setattr__(record, name, redacted)
 
 
-# Names of permissions, resources, derived tags and uncollected fields: never values, and the bulk
-# of a cloud estate's strings (a policy lists hundreds of actions), so they are not walked
-_NOT_VALUES = frozenset({"actions", "resources", "capabilities", "unknown", "created", "expires", "last_used"})
+# Names of permissions, resources and uncollected fields: never values, and the bulk of a cloud
+# estate's strings (a policy lists hundreds of actions), so they are not walked. A grant's
+# capabilities are: an agent manifest declares its tools' as it likes, and a secret written there
+# went out whole.
+_NOT_VALUES = frozenset({"actions", "resources", "unknown", "created", "expires", "last_used"})
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -304,9 +308,17 @@ def _may_carry_secrets(texts: list[str]) -> bool:
 
 
 def _linear_time(pattern: re.Pattern[str]) -> Any:
+    """``pattern`` for RE2, ``\\s`` and ``\\S`` meaning what they mean to Python (RE2's are ASCII
+    only: a name written "password", no-break space, secret was never searched; the pattern holds
+    them outside character classes only)."""
     options = re2.Options()
     options.log_errors = False
-    return re2.compile(pattern.pattern, options)
+    text = pattern.pattern.replace(r"\s", f"[{_PYTHON_SPACE}]").replace(r"\S", f"[^{_PYTHON_SPACE}]")
+    return re2.compile(text, options)
+
+
+# what str.isspace() holds, and so Python's \s: the Unicode separators and eight control characters
+_PYTHON_SPACE = r"\t\n\v\f\r\x1c-\x1f\x85\p{Z}"
 
 
 _MAYBE_ANYWHERE = _linear_time(_MAYBE)
