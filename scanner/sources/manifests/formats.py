@@ -38,7 +38,17 @@ class NotAManifest(Exception):
 
 
 MAX_JSON5_BYTES = 64 * 1024  # JSON5's parser is pure Python: 1 MB takes half a minute
-_JSONC_NOISE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|//[^\n]*|/\*.*?\*/|,(\s*[\]}])', re.S)
+# a block comment left open runs to the end (else every "/*" after it was searched to the end again:
+# 390 KB of "/*a" took three minutes), and the text is then no JSON
+_JSONC_NOISE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|//[^\n]*|/\*.*?(?:\*/|\Z)|,(\s*[\]}])', re.S)
+
+
+def _kept_of_noise(match: re.Match[str]) -> str:
+    """What stays of a string, comment or trailing comma; a comment never closed keeps its opening,
+    so the text is still no JSON."""
+    if match.group(0).startswith("/*") and not match.group(0).endswith("*/"):
+        return "/*"
+    return match.group(1) or match.group(2) or ""
 
 
 def load_document(text: str, relpath: str) -> Any:
@@ -53,7 +63,7 @@ def load_document(text: str, relpath: str) -> Any:
     except json.JSONDecodeError:
         pass
     try:
-        return parse_json(_JSONC_NOISE.sub(lambda m: m.group(1) or m.group(2) or "", text))
+        return parse_json(_JSONC_NOISE.sub(_kept_of_noise, text))
     except json.JSONDecodeError as error:
         if len(text) > MAX_JSON5_BYTES:
             raise ValueError(f"invalid JSON: {error.msg} (line {error.lineno})") from None
