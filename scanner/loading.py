@@ -61,9 +61,11 @@ class _TextDatesLoader(yaml.SafeLoader):
             if isinstance(key, yaml.ScalarNode):
                 first = seen.setdefault(key.value, key)
                 if first is not key:
-                    problem = (
-                        f"'{key.value[:80]}' is named twice in one mapping (first on line {first.start_mark.line + 1})"
-                    )
+                    from scanner.redact import redact_text  # redaction reads JSON with this module
+
+                    # redacted before it is cut: a token cut short is no longer one that redaction knows
+                    named = redact_text(key.value)[:80]
+                    problem = f"'{named}' is named twice in one mapping (first on line {first.start_mark.line + 1})"
                     raise yaml.composer.ComposerError(None, None, problem, key.start_mark)
         return node
 

@@ -110,3 +110,18 @@ def test_a_long_run_of_separators_is_read_in_bounded_time() -> None:
     started = time.perf_counter()
     assert redact_text("a" + "&" * 60_000 + "a") == "a" + "&" * 60_000 + "a"
     assert time.perf_counter() - started < 10
+
+
+def test_a_key_named_twice_is_named_in_the_gap_without_the_secret_it_holds(cli, tmp_path: Path) -> None:
+    """The key is cut to 80 characters for the message: cut first, a token after 50 characters kept
+    26 of its 36 characters, too few for redaction to know it as one."""
+    token = "ghp_R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+    key = "k" * 50 + token
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "dup.nhiscan.yaml").write_text(f"nhiscan: agent/v1\nname: x\ntags:\n  {key}: a\n  {key}: b\n")
+    out = tmp_path / "out"
+    cli("scan", f"manifests:{manifests}", "--format", "json", "-o", str(out), "--no-history", "-q")
+    text = (out / "results.json").read_text()
+    assert "is named twice in one mapping" in text
+    assert token[4:20] not in text
