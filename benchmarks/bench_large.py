@@ -81,6 +81,7 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
 
 
 def checked(run: Timed) -> Timed:
+    """``run``, or the benchmark stops where a command it times failed."""
     if run.done.returncode != 0:
         raise SystemExit(f"{' '.join(run.done.args[:3])} failed ({run.done.returncode}): {run.done.stderr[-500:]}")
     return run
@@ -126,9 +127,7 @@ def measure(identities: int, work: Path) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
     scan = [NHISCAN, "scan", f"inventory:{inventory}", "--format", "json,html,sarif,pdf", "--fail-on", "none",
             "--quiet", "--output-dir", str(out)]  # fmt: skip
-    scanned = timed(scan, env)
-    if scanned.done.returncode != 0:
-        raise SystemExit(f"scan failed ({scanned.done.returncode}): {scanned.done.stderr[-500:]}")
+    scanned = checked(timed(scan, env))
     results = json.loads((out / "results.json").read_text())
     first_id = results["scan"]["id"]
     history_one = mb(database)
