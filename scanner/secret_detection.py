@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import chain
@@ -24,6 +24,7 @@ import re2
 
 from scanner.connection_strings import Setting, name_ending, plain_settings, settings, settings_where_they_stand
 from scanner.model import Credential
+from scanner.program_passwords import given_passwords
 
 # A variable's name reads as one: one case (DB_PASSWORD, db2_password), or letters and then digits
 # (dbPassword, DbPassword2). Mixed case with digits inside ($uperS3cret2024, $Xk9mQ2pL7v) is how a
@@ -336,11 +337,7 @@ def argument_secret_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _argument_secrets(text: str) -> Iterator[FoundSecret]:
-    words = COMMAND_WORD.findall(text)
-    for index, word in enumerate(words):
-        found = find_secret_in_argument(word, words[index - 1] if index else None)
-        if found is not None:
-            yield found
+    return (found for _, found in _named_in_command(text, by_shape=False))
 
 
 def enclosed_secret_spans(text: str) -> list[tuple[int, int]]:
@@ -500,12 +497,58 @@ def find_secret_in_command(command: str) -> FoundSecret | None:
 
 def command_secrets(command: str) -> Iterator[tuple[re.Match[str], FoundSecret]]:
     """Each word of a command line that ``find_secret_in_command`` reports, with its secret."""
-    before = None
-    for word in COMMAND_WORD.finditer(command):
-        found = find_secret(word.group(0)) or find_secret_in_argument(word.group(0), before)
+    return _named_in_command(command, by_shape=True)
+
+
+def _named_in_command(command: str, *, by_shape: bool) -> Iterator[tuple[re.Match[str], FoundSecret]]:
+    """Each word of a command line that holds a secret by the name it is given (a secret-named flag
+    or assignment, a program's password flag: ``sshpass -p X``), or ``by_shape`` by its own shape
+    too, with its secret. A value a name gives in quotes is all that the quotes hold
+    (``--password 'a b'``), not its first word."""
+    words = list(COMMAND_WORD.finditer(command))
+    by_program = program_secrets([word.group(0) for word in words])
+    for index, word in enumerate(words):
+        text = word.group(0)
+        found = find_secret(text) if by_shape else None
+        if found is None:
+            found = find_secret_in_argument(text, words[index - 1].group(0) if index else None)
+            found = found or by_program.get(index)
+            if found is not None and found.value == text:
+                found = _quoted_whole(command, word, found)
         if found is not None:
             yield word, found
-        before = word.group(0)
+
+
+def _quoted_whole(command: str, word: re.Match[str], found: FoundSecret) -> FoundSecret:
+    """The secret a value given in quotes is: all the quotes hold when they hold more than its first
+    word (``--password 'a b'``), found as the word was; its closing quote is looked for within
+    ``MAX_DETECTED_LENGTH``, so that a line of quotes never closed is read in linear time."""
+    start = word.start()
+    quote = command[start - 1] if start else ""
+    if quote not in ("'", '"'):
+        return found
+    end = command.find(quote, word.end(), start + MAX_DETECTED_LENGTH)
+    return _found(found.detector, command[start:end]) if end > word.end() else found
+
+
+def program_argument_secrets(command: str, args: Sequence[Any]) -> dict[int, FoundSecret]:
+    """``program_secrets`` of a launched program's ``args`` list (``"command": "sshpass", "args":
+    ["-p", X, ...]``), by the argument's index; an argument that is no string gives none."""
+    words = COMMAND_WORD.findall(command)
+    arguments = [argument if isinstance(argument, str) else "" for argument in args]
+    found = program_secrets(words + arguments)
+    return {index - len(words): secret for index, secret in found.items() if index >= len(words)}
+
+
+def program_secrets(words: Sequence[str]) -> dict[int, FoundSecret]:
+    """The secret each of a command's ``words`` gives a program by its password flag (see
+    ``program_passwords``), judged as a value a secret's name is given, by its index."""
+    found = {}
+    for index, password in given_passwords(words).items():
+        secret = find_secret_given_to("--password", password)
+        if secret is not None:
+            found[index] = secret
+    return found
 
 
 def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | None:

@@ -25,12 +25,14 @@ from scanner.secret_detection import (
     command_secrets,
     find_secret,
     find_secret_in_argument,
+    program_argument_secrets,
 )
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
                        "--workdir", "--mount", "--entrypoint", "--env-file", "-u", "--user", "--platform",
                        "-l", "--label"}  # fmt: skip
+_ONE_WORD = re.compile(r"\S+")
 _NPM_PINNED = re.compile(r"^(?:@[^/]+/)?[^@]+@\d+\.\d+\.\d+\S*$")
 _PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
 
@@ -48,6 +50,7 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
     flag gives (``["--password", X, "pkg"]``) is no package."""
     program = command.rsplit("/", 1)[-1].lower()
     secrets = {i for i, a in enumerate(args) if find_secret_in_argument(a, args[i - 1] if i else None)}
+    secrets |= program_argument_secrets(command, args).keys()
     positional = [a for i, a in enumerate(args) if not a.startswith("-") and i not in secrets]
     if program in ("npx", "bunx", "pnpx") or (program in ("pnpm", "yarn", "npm") and "dlx" in args):
         package = next((a for a in positional if a not in ("dlx", "exec")), None)
@@ -72,6 +75,11 @@ def _without_secret_words(command: str) -> str:
     name): the command and the package read from it are kept, and are then no place for the
     secret. Whole words only, so nothing else of the command changes."""
     found = {word.start(): secret.value for word, secret in command_secrets(command)}
+    spaced = {value for value in found.values() if not _ONE_WORD.fullmatch(value)}
+    if spaced:  # a quoted value of several words (--password 'a b') goes whole; then the words are read again
+        for value in spaced:
+            command = command.replace(value, REDACTED)
+        found = {word.start(): secret.value for word, secret in command_secrets(command)}
     if not found:
         return command
     values = {value for value in found.values() if len(value) >= MIN_REDACTED_BY_VALUE}

@@ -31,6 +31,7 @@ from scanner.secret_detection import (
     is_secret_name,
     named_by_entry,
     plaintext_credential,
+    program_argument_secrets,
 )
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
@@ -64,9 +65,10 @@ class SecretScan:
     def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
         """Checks every string in ``node`` (but not the keys in ``skip`` at its top); ``scope`` names
         the server or tool the secrets belong to (None: the file itself)."""
-        for path, key, parent, value, given_name in self._strings(node, skip):
+        for path, key, parent, value, given_name, by_program in self._strings(node, skip):
             # a mapping key (key None) holds a secret only in a known token format
             found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value, given_name)
+            found = found or by_program
             if found is not None:
                 line = self._locate(value[found.at : found.at + 24].split("\n")[0], after, found.fingerprint)
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
@@ -80,23 +82,30 @@ class SecretScan:
         self._lines_found[fingerprint] = line
         return line
 
-    def _strings(self, node: Any, skip: frozenset[str]) -> Iterator[tuple[str, str | None, str, str, str]]:
-        """(key path, key, parent key, string, the name it is given) for each string in ``node``, in
-        document order; a string is given its key's name, or its entry's (``{"name": "API_KEY",
-        "value": X}``)."""
-        pending: list[tuple[str, str, str, Any, str]] = [("", "", "", node, "")]
+    def _strings(
+        self, node: Any, skip: frozenset[str]
+    ) -> Iterator[tuple[str, str | None, str, str, str, FoundSecret | None]]:
+        """(key path, key, parent key, string, the name it is given, the secret its program's
+        password flag gives it) for each string in ``node``, in document order; a string is given
+        its key's name, or its entry's (``{"name": "API_KEY", "value": X}``); an argument of a
+        launched program may be its password (``"command": "sshpass", "args": ["-p", X]``)."""
+        pending: list[tuple[str, str, str, Any, str, FoundSecret | None]] = [("", "", "", node, "", None)]
+        by_program: dict[int, dict[int, FoundSecret]] = {}  # by the id of an args list
         while pending:
-            path, key, parent, item, given_name = pending.pop()
+            path, key, parent, item, given_name, program_gives = pending.pop()
             if isinstance(item, str):
                 if self.strings_left <= 0:
                     self.truncated = True
                     return
                 self.strings_left -= 1
                 self.strings_checked += 1
-                yield path, key, parent, item, given_name
+                yield path, key, parent, item, given_name, program_gives
             elif isinstance(item, dict):
                 children = []
                 entry_name = named_by_entry(item)
+                launched, args = item.get("command"), item.get("args")
+                if isinstance(launched, str) and isinstance(args, list):
+                    by_program[id(args)] = program_argument_secrets(launched, args)
                 for name, child in item.items():
                     name = str(name)
                     if not path and name in skip:
@@ -104,15 +113,15 @@ class SecretScan:
                     shown = name
                     if not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
                         shown = _KEY_SHOWN_AS
-                        yield _join(path, shown), None, key, name, name
+                        yield _join(path, shown), None, key, name, name, None
                     given = entry_name if name in ENTRY_VALUE_KEYS and entry_name is not None else name
-                    children.append((_join(path, shown), name, key, child, given))
+                    children.append((_join(path, shown), name, key, child, given, None))
                 pending.extend(reversed(children))
             elif isinstance(item, list):
-                pending.extend(
-                    (f"{path}[{index}]", key, parent, child, _flag_name(item, index) or given_name)
-                    for index, child in reversed(list(enumerate(item)))
-                )
+                passwords = by_program.get(id(item), {})
+                for index, child in reversed(list(enumerate(item))):
+                    given = _flag_name(item, index) or given_name
+                    pending.append((f"{path}[{index}]", key, parent, child, given, passwords.get(index)))
 
 
 def _flag_name(items: list[Any], index: int) -> str | None:
@@ -137,6 +146,8 @@ def _secret_in(key: str, parent: str, value: str, given_name: str) -> FoundSecre
         found = find_secret_in_argument(value)
     if found is None and len(value.split(maxsplit=1)) > 1:
         found = find_secret_in_text(value)
+        if found is None and key == "args":  # ["-c", "sshpass -p X ssh host"]: a shell's command line
+            found = find_secret_in_command(value)
     return found
 
 

@@ -1,0 +1,140 @@
+"""A password given to a program by a flag whose name does not say so (``sshpass -p X``,
+``redis-cli -a X``, ``curl -u user:X``, ``mysql -pX``) is a plaintext secret: it fails
+NHI-SECRET-001 and never reaches an output, in a ``command`` string and in an ``args`` list alike.
+The flags are those each program's manual gives for its password; the same flags of other
+programs (``ssh -p 2222``, ``docker run -p``) and references (``-a $REDIS_PASSWORD``) are none.
+A value a secret's name is given in quotes is all the quotes hold, not only its first word."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.model import Inventory
+from scanner.redact import redact_text
+from scanner.scan import ScanOptions, run_scan
+from scanner.secret_detection import find_secret_in_command
+from scanner.sources import SourceSpec, collect
+
+PASSWORD = "Hk3Lm9Pq2Rz7"
+
+COMMANDS_GIVING_A_PASSWORD = [
+    f"curl -u admin:{PASSWORD} https://api.example.com/v1",
+    f"curl --user admin:{PASSWORD} https://api.example.com/v1",
+    f"curl --user=admin:{PASSWORD} https://api.example.com/v1",
+    f"curl -uadmin:{PASSWORD} https://api.example.com/v1",
+    f"curl --oauth2-bearer {PASSWORD} https://api.example.com/v1",
+    f"mysql -uroot -p{PASSWORD} orders",
+    f"mariadb-dump -p{PASSWORD} orders",
+    f"sshpass -p {PASSWORD} ssh deploy@host",
+    f"sshpass -p{PASSWORD} ssh deploy@host",
+    f"redis-cli -h cache -a {PASSWORD} ping",
+    f"docker login -u ci -p {PASSWORD} registry.example.com",
+    f"helm registry login registry.example.com -u ci -p {PASSWORD}",
+    f"ldapsearch -x -D cn=admin,dc=example -w {PASSWORD} -b dc=example",
+    f"smbclient //files/share -U EXAMPLE\\\\svc%{PASSWORD}",
+    f"mongosh mongodb://db -u admin -p {PASSWORD}",
+    f"openssl pkcs12 -in agent.p12 -passin pass:{PASSWORD}",
+    f"keytool -list -keystore agent.jks -storepass {PASSWORD}",
+    f"sqlcmd -S db -U sa -P {PASSWORD} -Q 'SELECT 1'",
+    f"7z x -p{PASSWORD} bundle.7z",
+    f"/usr/bin/sshpass -p {PASSWORD} ssh deploy@host",
+    f"bash -c 'sshpass -p {PASSWORD} ssh deploy@host uptime'",
+    f'sh -c "curl -sS -u admin:{PASSWORD} https://api.example.com && echo ok"',
+]
+
+COMMANDS_GIVING_NONE = [
+    "ssh -p 22222222 deploy@host",
+    "python server.py -p 80808080",
+    "docker run -p 127.0.0.1:8080:80 ghcr.io/example/mcp:1.2.0",
+    "mysql -u root -p orders_production",  # mysql asks for the password; the word after is a database
+    "curl -u admin https://api.example.com/v1",  # curl asks for it
+    "curl -u $API_USER:$API_PASSWORD https://api.example.com/v1",
+    'curl -u "${API_USER}:${API_PASSWORD}" https://api.example.com/v1',
+    "redis-cli -a ${REDIS_PASSWORD} ping",
+    "openssl pkcs12 -in agent.p12 -passin env:AGENT_P12_PASSWORD",
+    "openssl pkcs12 -in agent.p12 -passin file:/run/secrets/p12",
+    "sshpass -f /run/secrets/ssh_password ssh deploy@host",
+    "mongosh mongodb://db -u admin -p --quiet",
+    "npx -y @example/server-files -w workspace_production",
+    "curl -sS https://api.example.com | sshpass -e ssh deploy@host",
+]
+
+
+def _collect(root: Path, servers: dict) -> Inventory:
+    (root / ".mcp.json").write_text(json.dumps({"mcpServers": servers}, indent=2))
+    return collect(SourceSpec("manifests", str(root)))
+
+
+def _places(inventory: Inventory) -> list[str]:
+    return sorted(
+        c.attributes["display_id"].split(" in ", 1)[1].removesuffix(" (redacted)") for c in inventory.credentials
+    )
+
+
+def _secret_001(inventory: Inventory, catalogs) -> str:
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    (finding,) = [f for f in result.findings if f.control_id == "NHI-SECRET-001"]
+    return finding.status
+
+
+@pytest.mark.parametrize("command", COMMANDS_GIVING_A_PASSWORD)
+def test_a_password_a_program_s_own_flag_gives_in_a_command_is_found_and_taken_out(
+    tmp_path: Path, command: str, catalogs
+) -> None:
+    found = find_secret_in_command(command)
+    assert found is not None and found.value == PASSWORD, "the password, not the user or the flag"
+    assert PASSWORD not in redact_text(command)
+    inventory = _collect(tmp_path, {"x": {"command": command}})
+    assert _places(inventory) == ["x command"]
+    assert _secret_001(inventory, catalogs) == "fail"
+    (grant,) = inventory.grants
+    assert PASSWORD not in grant.attributes["command"] and "[REDACTED]" in grant.attributes["command"]
+
+
+@pytest.mark.parametrize("command", COMMANDS_GIVING_NONE)
+def test_the_same_flags_of_other_programs_and_references_are_no_secret(tmp_path: Path, command: str) -> None:
+    assert find_secret_in_command(command) is None
+    assert redact_text(command) == command
+    (grant,) = _collect(tmp_path, {"x": {"command": command}}).grants
+    assert grant.attributes["command"] == command
+
+
+def test_a_password_a_program_s_own_flag_gives_in_args_fails_secret_001(tmp_path: Path, catalogs) -> None:
+    """``args`` are the program's words: the flag before a value is read as the ``command`` says."""
+    servers = {
+        "ssh": {"command": "sshpass", "args": ["-p", PASSWORD, "ssh", "deploy@host"]},
+        "cache": {"command": "/usr/local/bin/redis-cli", "args": ["-h", "cache", "-a", PASSWORD]},
+        "api": {"command": "curl", "args": ["-sS", "-u", f"admin:{PASSWORD}", "https://api.example.com"]},
+        "db": {"command": "mysql", "args": ["-uroot", f"-p{PASSWORD}", "orders"]},
+        "wrapped": {"command": "bash", "args": ["-c", f"sshpass -p {PASSWORD} ssh deploy@host"]},
+        "port": {"command": "ssh", "args": ["-p", "22222222", "deploy@host"]},
+        "asks": {"command": "mysql", "args": ["-u", "root", "-p", "orders_production"]},
+        "ref": {"command": "redis-cli", "args": ["-a", "${REDIS_PASSWORD}"]},
+    }
+    inventory = _collect(tmp_path, servers)
+    assert _places(inventory) == ["api args[2]", "cache args[3]", "db args[1]", "ssh args[1]", "wrapped args[1]"]
+    assert _secret_001(inventory, catalogs) == "fail"
+    assert PASSWORD not in repr(inventory)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "serve --password 'Tr0ub4dor battery staple'",
+        'serve --password "Tr0ub4dor battery staple" --port 8080',
+        "serve --password='Tr0ub4dor battery staple'",
+        "bash -c \"serve --passphrase 'Tr0ub4dor battery staple'\"",
+    ],
+)
+def test_a_quoted_value_of_several_words_is_taken_out_whole(tmp_path: Path, command: str) -> None:
+    """Its first word alone was found, and the rest of the passphrase was kept in every output."""
+    found = find_secret_in_command(command)
+    assert found is not None and found.value == "Tr0ub4dor battery staple"
+    assert "battery" not in redact_text(command) and "Tr0ub4dor" not in redact_text(command)
+    inventory = _collect(tmp_path, {"x": {"command": command}})
+    assert _places(inventory) == ["x command"]
+    (grant,) = inventory.grants
+    assert "battery" not in grant.attributes["command"] and "Tr0ub4dor" not in grant.attributes["command"]
