@@ -276,14 +276,26 @@ def read_yaml(path: Path, found: bool = False) -> tuple[Any, yaml.Node | None]:
         raise InputError(f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, too large for a YAML file", str(path))
     try:
         data, node = parse_yaml(text, bundled=is_bundled(path))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        location = f"{mark.line + 1}:{mark.column + 1}" if mark else None
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise InputError(f"invalid YAML: {problem}", str(path), location) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", str(path)) from None
+        problem, location = yaml_problem(exc)
+        raise InputError(f"invalid YAML: {problem}", str(path), location) from None
     return data, node
+
+
+# PyYAML quotes what the file's author wrote after "!", "*" or "&" (a tag, an alias, an anchor): an
+# unquoted password may begin with one (password: !Xk9mQ2pL7v), so that name is not repeated
+_AUTHORS_NAME = re.compile(r"""\b(tag|alias|anchor|handle) (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def yaml_problem(error: yaml.YAMLError) -> tuple[str, str | None]:
+    """What is wrong with a YAML text, and where (``line:column``), without the tag, alias or
+    anchor names PyYAML quotes from it."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        problem, mark = error.problem or error.context, error.problem_mark or error.context_mark
+    else:
+        problem, mark = next(iter(str(error).splitlines()), ""), None
+    location = f"{mark.line + 1}:{mark.column + 1}" if mark else None
+    return _AUTHORS_NAME.sub(r"\1 (not repeated)", problem or "malformed YAML"), location
 
 
 def yaml_line(node: yaml.Node | None, json_path: Sequence[str | int]) -> int | None:

@@ -125,3 +125,34 @@ def test_a_key_named_twice_is_named_in_the_gap_without_the_secret_it_holds(cli, 
     text = (out / "results.json").read_text()
     assert "is named twice in one mapping" in text
     assert token[4:20] not in text
+
+
+# an unquoted value that begins with "!" is a YAML tag to the parser, one that begins with "*" an alias
+UNQUOTED_PASSWORDS = ["!Xk9mQ2pL7vTr0ub4dor", "*Xk9mQ2pL7vTr0ub4dor"]
+
+
+@pytest.mark.parametrize("password", UNQUOTED_PASSWORDS)
+def test_an_unquoted_password_yaml_reads_as_a_tag_or_an_alias_is_not_repeated_in_the_gap(
+    cli, tmp_path: Path, password: str
+) -> None:
+    """PyYAML quotes the tag it cannot read, and the gap repeated it in every output (an alias is
+    refused by nhiscan's own loader, whose message never named it); the gap says where instead."""
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "bot.nhiscan.yaml").write_text(f"nhiscan: agent/v1\nname: bot\nowner: {password}\n")
+    out = tmp_path / "out"
+    outcome = cli("scan", f"manifests:{manifests}", "--format", "json,html", "-o", str(out), "--no-history")
+    results = (out / "results.json").read_text()
+    assert "(at 3:8)" in results, "the gap still says where"
+    for text in (outcome.output, results, (out / "report.html").read_text()):
+        assert "Xk9mQ2pL7v" not in text
+
+
+def test_an_unquoted_password_in_a_control_is_not_repeated_in_the_one_line_error(cli, tmp_path: Path) -> None:
+    controls = tmp_path / "controls"
+    controls.mkdir()
+    (controls / "ORG-001.yaml").write_text(f"id: ORG-001\ntitle: !{UNQUOTED_PASSWORDS[0][1:]}\n")
+    outcome = cli("scan", "demo", "--controls", str(controls), "-o", str(tmp_path / "out"))
+    assert outcome.exit_code == 2
+    assert "could not determine a constructor for the tag (not repeated)" in outcome.output
+    assert "ORG-001.yaml:2:8" in outcome.output and "Xk9mQ2pL7v" not in outcome.output

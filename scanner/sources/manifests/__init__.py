@@ -15,7 +15,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from scanner.errors import InputError
+from scanner.loading import yaml_problem
 from scanner.model import Account, Inventory, SourceError, SourceStatus
 from scanner.sources import SourceInfo, SourceSpec, register
 
@@ -56,7 +59,12 @@ def collect(spec: SourceSpec) -> Inventory:
             where = f" (at {error.location})" if error.location else ""
             gaps.append(SourceError(f"read {candidate.relpath}", f"{error.detail[:300]}{where}", "invalid"))
             continue
-        except (ValueError, RecursionError, yaml_error()) as error:
+        except yaml.YAMLError as error:
+            problem, location = yaml_problem(error)
+            where = f" (at {location})" if location else ""
+            gaps.append(SourceError(f"read {candidate.relpath}", f"{problem[:300]}{where}", "invalid"))
+            continue
+        except (ValueError, RecursionError) as error:
             message = "nested too deeply" if isinstance(error, RecursionError) else str(error).splitlines()[0][:300]
             gaps.append(SourceError(call=f"read {candidate.relpath}", message=message, code="invalid"))
             continue
@@ -89,12 +97,6 @@ class Budget:
         if time.monotonic() - self.started > MAX_SECONDS:
             return f"more than {MAX_SECONDS:.0f} s spent reading; the rest is not read"
         return None
-
-
-def yaml_error() -> type[Exception]:
-    import yaml
-
-    return yaml.YAMLError
 
 
 register(
