@@ -27,6 +27,8 @@ FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's fin
 LIST_CLOSING = b" ]"
 INVENTORY_OPENING = b' "inventory": {'
 SECTION_OPENING = (b'   "', b'": [')  # a section of the inventory, one record a line
+CAPABILITIES_OPENING = b' "capabilities": {'  # the map of identities' capabilities, one identity a line
+MEMBER_LINE = b'   "'
 RECORD_LINE = b"    {"
 SEPARATOR = b","
 
@@ -37,6 +39,10 @@ HEAD_LIMIT = 8 * 1024 * 1024  # the findings list opens within this many bytes o
 # about 1 MB), and one line (a finding's, about 600 bytes)
 FRAME_LIMIT = 64 * 1024 * 1024
 LINE_LIMIT = 16 * 1024 * 1024
+# The capabilities map's lines are kept in the frame, but grow with the estate (at 100,000
+# identities, 17 MB): bounded apart, or at about 370,000 identities the frame's bound sent a
+# scan nhiscan wrote to be read whole
+MEMBERS_LIMIT = 1024 * 1024 * 1024
 
 
 class LayoutError(ValueError):
@@ -70,6 +76,8 @@ class LineReading(ABC):
         self._section: str | None = None  # the section being read
         self._separated = True  # the last item line ended with a separator (or none came yet)
         self._items_seen = False  # in the list being read
+        self._in_members = False  # in the capabilities map, one member a line
+        self._members_size = 0
 
     @abstractmethod
     def finding_line(self, line: bytes) -> None:
@@ -107,7 +115,7 @@ class LineReading(ABC):
 
     def _keep(self, text: bytes) -> None:
         self._frame += text
-        if len(self._frame) > FRAME_LIMIT:
+        if len(self._frame) - self._members_size > FRAME_LIMIT:
             raise LayoutError(f"more than {FRAME_LIMIT // (1024 * 1024)} MiB of text around the lines read one by one")
 
     def _keep_marker(self, indent: bytes) -> None:
@@ -176,6 +184,11 @@ class LineReading(ABC):
         their sections."""
         for line in lines:
             self.line_number += 1
+            if self._in_members:
+                if line.startswith(MEMBER_LINE):
+                    self._keep_member(line)
+                    continue
+                self._in_members = False
             if self._section is not None:
                 if line.startswith(self.record_opening):
                     self.record_line(self._section, self._item(line))
@@ -194,7 +207,15 @@ class LineReading(ABC):
                     continue
             elif line == INVENTORY_OPENING:
                 self._in_inventory = True
+            elif line == CAPABILITIES_OPENING:
+                self._in_members = True
             self._keep(line + b"\n")
+
+    def _keep_member(self, line: bytes) -> None:
+        self._frame += line + b"\n"
+        self._members_size += len(line) + 1
+        if self._members_size > MEMBERS_LIMIT:
+            raise LayoutError(f"more than {MEMBERS_LIMIT // (1024 * 1024)} MiB of capabilities")
 
     def document(self) -> bytes:
         """The frame: the text around the findings list and the inventory's records, let go of

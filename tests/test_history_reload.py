@@ -431,6 +431,22 @@ def test_results_summary_and_drift_index_stored_under_another_scan_s_row_are_not
     assert cli("diff", older.scan.id, newer.scan.id, "--db", db).exit_code == 2
 
 
+def test_a_stored_scan_whose_capabilities_map_is_larger_than_the_frame_may_be_is_read_line_by_line(
+    demo_result, monkeypatch
+) -> None:
+    """The map was counted in the frame's bound: at about 370,000 identities a stored scan was read
+    whole. Here the frame's bound is the rest of the frame and a little more, the map three times that."""
+    estate = {f"identity-{number}": ["admin", "secrets_read"] for number in range(40000)}
+    large = dataclasses.replace(demo_result, capabilities=estate)
+    reading = results_lines.ModelReading()
+    reading.add(render(dataclasses.replace(demo_result, capabilities={})).encode())
+    monkeypatch.setattr(results_lines, "FRAME_LIMIT", len(reading.document()) + 2000)
+    assert len(orjson.dumps(estate)) > 3 * results_lines.FRAME_LIMIT
+    blob = stored_scan(large)
+    streamed = streamed_result(blob, LABEL)
+    assert streamed is not None and streamed == read_whole(blob) == large
+
+
 def test_a_stored_scan_whose_capabilities_map_is_larger_than_a_line_may_be_is_read_line_by_line(
     demo_result, monkeypatch
 ) -> None:
