@@ -2,16 +2,19 @@
 
 ``sshpass -p X``, ``redis-cli -a X``, ``curl -u user:X``, ``mysql -pX``: the flag's name says
 nothing of a secret, so the rules that read a secret's name (``--password X``) never see these.
-Each program's own manual says which flag takes the password and how its value holds it; this
-module knows those programs and returns the candidate passwords among a command's words, for the
-secret detector to judge as it judges any value a secret's name is given (a reference such as
-``$REDIS_PASSWORD`` or ``env:PASS`` is none).
+Each program's own manual says which flag takes the password, how its value holds it and whether
+the value may be joined to the flag (``-pX``); this module knows those programs and returns the
+candidate passwords among a command's words, for the secret detector to judge as it judges any
+value a secret's name is given (a reference such as ``$REDIS_PASSWORD`` or ``env:PASS`` is none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+SEPARATE, JOINED, EITHER = "separate", "joined", "either"  # -p X, -pX, or both
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,42 +22,49 @@ class PasswordFlag:
     """How one flag gives a program its password."""
 
     holds: str = ""  # what comes before the password in the value: "user:" (user:password), "pass:" …
-    attached_only: bool = False  # mysql -pX; "mysql -p db" asks for the password and names a database
+    written: str = SEPARATE  # mysql -pX only: "mysql -p db" asks for the password and names a database
 
 
-_PASSWORD = PasswordFlag()
-_USER_COLON = PasswordFlag(holds=":")  # user:password, the password after the first ":"
-_USER_PERCENT = PasswordFlag(holds="%")  # smbclient's DOMAIN\user%password
+_SEPARATE = PasswordFlag()
+_EITHER = PasswordFlag(written=EITHER)  # getopt's, popt's and pflag's short options: -p X and -pX
+_JOINED = PasswordFlag(written=JOINED)
+_USER_COLON = PasswordFlag(holds=":", written=EITHER)  # user:password, the password after the first ":"
+_CERT_COLON = PasswordFlag(holds=":")  # curl's certificate[:password]
+_USER_PERCENT = PasswordFlag(holds="%", written=EITHER)  # Samba's DOMAIN\user%password
 _USER_COMMA = PasswordFlag(holds=",")  # lftp's user,password
 _PASS_SOURCE = PasswordFlag(holds="pass:")  # openssl: pass:X is the password; env:, file:, fd: name where it is
-_ATTACHED = PasswordFlag(attached_only=True)
 
 # From each program's manual page.
 _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "curl": {"-u": _USER_COLON, "--user": _USER_COLON, "-U": _USER_COLON, "--proxy-user": _USER_COLON,
-             "--oauth2-bearer": _PASSWORD},
-    "sshpass": {"-p": _PASSWORD},
-    "redis-cli": {"-a": _PASSWORD},
-    "ldap": {"-w": _PASSWORD},
-    "mysql": {"-p": _ATTACHED},
-    "mongo": {"-p": _PASSWORD},
-    "smbclient": {"-U": _USER_PERCENT, "--user": _USER_PERCENT},
+             "--oauth2-bearer": _SEPARATE, "-E": _CERT_COLON, "--cert": _CERT_COLON, "--proxy-cert": _CERT_COLON},
+    "sshpass": {"-p": _EITHER},
+    "redis-cli": {"-a": _SEPARATE},
+    "ldap": {"-w": _EITHER},
+    "ldappasswd": {"-w": _EITHER, "-a": _EITHER, "-s": _EITHER},  # the bind, the old and the new password
+    "mysql": {"-p": _JOINED},
+    "mongo": {"-p": _SEPARATE},
+    "samba": {"-U": _USER_PERCENT, "--user": _USER_PERCENT},
     "lftp": {"-u": _USER_COMMA},
-    "openssl": {"-passin": _PASS_SOURCE, "-passout": _PASS_SOURCE, "-pass": _PASS_SOURCE, "-k": _PASSWORD},
-    "sqlcmd": {"-P": _PASSWORD},
-    "mosquitto": {"-P": _PASSWORD},
-    "ssh-keygen": {"-N": _PASSWORD, "-P": _PASSWORD},
-    "zip": {"-P": _PASSWORD},
-    "7z": {"-p": _ATTACHED},
-    "keytool": {"-storepass": _PASSWORD, "-keypass": _PASSWORD, "-srcstorepass": _PASSWORD,
-                "-deststorepass": _PASSWORD, "-srckeypass": _PASSWORD, "-destkeypass": _PASSWORD},
-    "login": {"-p": _PASSWORD},  # docker login -p X, az login -p X: only after the word "login"
+    "openssl": {"-passin": _PASS_SOURCE, "-passout": _PASS_SOURCE, "-pass": _PASS_SOURCE, "-k": _SEPARATE,
+                "--passin": _PASS_SOURCE, "--passout": _PASS_SOURCE, "--pass": _PASS_SOURCE},
+    "sqlcmd": {"-P": _EITHER},
+    "mosquitto": {"-P": _SEPARATE, "--pw": _SEPARATE},
+    "ssh-keygen": {"-N": _EITHER, "-P": _EITHER},
+    "zip": {"-P": _SEPARATE},
+    "7z": {"-p": _JOINED},
+    "keytool": {"-storepass": _SEPARATE, "-keypass": _SEPARATE, "-srcstorepass": _SEPARATE, "-new": _SEPARATE,
+                "-deststorepass": _SEPARATE, "-srckeypass": _SEPARATE, "-destkeypass": _SEPARATE},
+    "cassandra": {"-p": _SEPARATE, "--password": _SEPARATE},
+    "ipmitool": {"-P": _EITHER},
+    "rabbitmqadmin": {"-p": _SEPARATE},
+    "login": {"-p": _EITHER},  # docker login -p X, oc login -p X: only after the word "login"
 }  # fmt: skip
 
 # The programs that share a family's flags (the MySQL and MariaDB clients, the OpenLDAP tools …).
 _FAMILY: dict[str, str] = {
     **{name: "ldap" for name in ("ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldapwhoami",
-                                 "ldappasswd", "ldapcompare", "ldapmodrdn", "ldapexop", "ldapurl")},
+                                 "ldapcompare", "ldapmodrdn", "ldapexop")},
     **{name: "mysql" for name in ("mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlcheck",
                                   "mysqlshow", "mysqlpump", "mariadb", "mariadb-dump", "mariadb-admin",
                                   "mariadb-import", "mariadb-check", "mariadb-show")},
@@ -62,69 +72,108 @@ _FAMILY: dict[str, str] = {
                                   "mongoimport", "mongostat", "mongotop", "mongofiles")},
     **{name: "sqlcmd" for name in ("sqlcmd", "bcp", "osql")},
     **{name: "mosquitto" for name in ("mosquitto_pub", "mosquitto_sub", "mosquitto_rr")},
-    **{name: "zip" for name in ("zip", "unzip", "zipcloak")},
-    **{name: "7z" for name in ("7z", "7za", "7zr", "7zz")},
-    **{name: name for name in ("curl", "sshpass", "redis-cli", "smbclient", "lftp", "openssl", "ssh-keygen",
-                               "keytool")},
+    **{name: "zip" for name in ("zip", "unzip")},
+    **{name: "7z" for name in ("7z", "7za", "7zr", "7zz", "unrar")},
+    **{name: "keytool" for name in ("keytool", "jarsigner")},
+    **{name: "samba" for name in ("smbclient", "rpcclient", "smbcacls", "smbget")},
+    **{name: "cassandra" for name in ("cqlsh", "cypher-shell")},
+    **{name: name for name in ("curl", "sshpass", "redis-cli", "lftp", "openssl", "ssh-keygen", "ldappasswd",
+                               "ipmitool", "rabbitmqadmin")},
 }  # fmt: skip
 # Programs whose "-p" is a password only in their login command (docker run -p publishes a port).
-_LOGIN_PROGRAMS = frozenset({"docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "az", "crane"})
+_LOGIN_PROGRAMS = frozenset(
+    {"docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "az", "crane", "oc", "cf"}
+)
+# Programs that run the command after their own options (sshpass -p X ssh host): their options end
+# at their first word that is none, and that word's own options are not theirs.
+_WRAPPERS = frozenset({"sshpass"})
 _COMMAND_BREAKS = frozenset({"&&", "||", "|", ";", "&"})
+_SHELL_SYNTAX = re.compile(r"^.*(?:&&|\|\||[;|&(`{])|^\$\(")  # cd /app&&curl, $(curl, `curl, (sshpass
+_COMBINED = re.compile(r"^-[A-Za-z]{2,}$")  # curl -su: short options written together, the last one takes the value
 
 
-def given_passwords(words: Sequence[str]) -> dict[int, str]:
-    """The index of each word among a command's ``words`` (the program's among them) that gives a
-    program's password by one of the flags above, with the password it gives: the word after the
-    flag (``-a X``), or the rest of the flag's own word (``-pX``, ``--user=u:X``). A command line
-    may run several programs (``bash -c 'sshpass -p X ssh h'``): each word is read as the nearest
-    known program before it, until ``&&``, ``|`` or ``;`` ends that program's command."""
+def given_passwords(
+    words: Sequence[str],
+    values: Sequence[str] | None = None,
+    new_lines: Collection[int] = (),
+    glued: Collection[int] = (),
+) -> dict[int, str]:
+    """The index of each of a command's ``words`` (the program's among them) that gives a program's
+    password by one of the flags above, with the password it gives: the word after the flag
+    (``-a X``), or the rest of the flag's own word (``-pX``, ``--user=u:X``). ``values``: what each
+    word gives as a flag's value, where that is more than the word (all a pair of quotes holds);
+    ``new_lines``: the words a new line comes before; ``glued``: the words a quote joins to the one
+    before (``-p"X"``, ``--user='u:X'``), read with it as one. A command line may run several programs
+    (``bash -c 'sshpass -p X ssh h'``): each word is read as the nearest known program before it,
+    until ``&&``, ``|``, ``;`` or a new line ends that program's command, or the command a wrapper
+    runs begins. A program's name given as a flag's value (``--tool curl``) runs nothing."""
+    values = values if values is not None else words
     found: dict[int, str] = {}
     flags: dict[str, PasswordFlag] = {}
-    waiting_for_login = False
+    waiting_for_login = wrapper = False
     for index, word in enumerate(words):
-        family = _FAMILY.get(_program_name(word))
-        if family is not None:
-            flags, waiting_for_login = _FLAGS_OF[family], False
-            continue
-        if _program_name(word) in _LOGIN_PROGRAMS:
-            flags, waiting_for_login = {}, True
-            continue
-        if word in _COMMAND_BREAKS or word.endswith(";"):
-            flags, waiting_for_login = {}, False
+        before = words[index - 1] if index and index not in new_lines else ""
+        if index in new_lines or word in _COMMAND_BREAKS or word.endswith(";"):
+            flags, waiting_for_login, wrapper = {}, False, False
+        program = _program_name(word) if _runs_a_program(word, before) else ""
+        family = _FAMILY.get(program)
+        if family is not None or program in _LOGIN_PROGRAMS:
+            flags = _FLAGS_OF[family] if family is not None else {}
+            waiting_for_login, wrapper = family is None, program in _WRAPPERS
             continue
         if waiting_for_login and word == "login":
             flags, waiting_for_login = _FLAGS_OF["login"], False
             continue
         if not flags:
             continue
-        before = words[index - 1] if index else ""
-        given = flags.get(before)
-        # a flag's value is no flag: "mongosh -p --quiet" asks for the password
-        value = word if given is not None and not given.attached_only and not word.startswith("-") else None
-        if value is None:
-            given, value = _attached(flags, word)
-        password = _password_in(value, given) if value is not None and given is not None else None
+        if index in glued and index > 1:  # -p"X": the flag and its value, one word to the program
+            joined = before + values[index]
+            password = _password_of(flags, words[index - 2], joined, joined)
+        else:
+            password = _password_of(flags, before, word, values[index])
         if password:
             found[index] = password
+        elif wrapper and not word.startswith("-") and not _takes_a_value(flags, before):
+            flags, wrapper = {}, False  # the command the wrapper runs: its options are its own
     return found
 
 
+def _runs_a_program(word: str, before: str) -> bool:
+    """Whether ``word`` stands where a program's name runs it: not as the value of the long option
+    before it (``--tool curl``); a short one is as often a switch (``sudo -E curl``)."""
+    return not before.startswith("--") or _SHELL_SYNTAX.match(word) is not None
+
+
 def _program_name(word: str) -> str:
-    """The name a word runs a program by: ``/usr/bin/curl`` and ``curl.exe`` are curl."""
-    name = word.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    """The name a word runs a program by: ``/usr/bin/curl``, ``curl.exe``, ``$(curl`` and
+    ``cd&&curl`` are curl."""
+    name = _SHELL_SYNTAX.sub("", word).replace("\\", "/").rsplit("/", 1)[-1].lower()
     return name.removesuffix(".exe")
 
 
-def _attached(flags: dict[str, PasswordFlag], word: str) -> tuple[PasswordFlag | None, str | None]:
-    """The flag a word begins with and the value it holds: ``-pX`` (a one-letter flag), ``--user=X``."""
-    if word.startswith("--"):
-        name, equals, value = word.partition("=")
-        return (flags.get(name), value) if equals else (None, None)
-    if len(word) > 2 and word[0] == "-":
-        given = flags.get(word[:2])
-        if given is not None:
-            return given, word[2:]
-    return None, None
+def _takes_a_value(flags: dict[str, PasswordFlag], flag: str) -> bool:
+    given = flags.get(flag)
+    return given is not None and given.written != JOINED
+
+
+def _password_of(flags: dict[str, PasswordFlag], before: str, word: str, value: str) -> str | None:
+    """The password ``word`` gives by one of ``flags``: as the value of the flag ``before`` it
+    (``-a X``; ``-su X``, short options written together), or joined to its own flag (``-pX``,
+    ``--user=u:X``, ``-passin=pass:X``)."""
+    given = flags.get(before)
+    if given is None and _COMBINED.match(before):
+        given = flags.get("-" + before[-1])
+        given = given if given is not None and given.written == EITHER else None
+    if given is not None and given.written != JOINED and not word.startswith("-"):
+        return _password_in(value, given)  # a flag's value is no flag: "mongosh -p --quiet" asks for it
+    name, equals, rest = value.partition("=")
+    given = flags.get(name) if equals else None
+    if given is not None:
+        return _password_in(rest, given)
+    given = flags.get(word[:2]) if len(word) > 2 and word[0] == "-" and word[1] != "-" else None
+    if given is not None and given.written != SEPARATE:
+        return _password_in(value[2:], given)
+    return None
 
 
 def _password_in(value: str, given: PasswordFlag) -> str | None:

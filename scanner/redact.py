@@ -110,7 +110,7 @@ def redact_text(text: str) -> str:
     if len(text) < 8 or not _MAYBE.search(text):
         return text
     # before the forms below cut them at their ";" or "&"
-    text = _without(text, enclosed_secret_spans(text) + argument_secret_spans(text))
+    text = without_spans(text, enclosed_secret_spans(text) + argument_secret_spans(text))
     text = _TOKENS.sub(REDACTED, text)
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
     for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _FLAG_VALUE, _SCHEME):
@@ -120,10 +120,10 @@ def redact_text(text: str) -> str:
 
 def _without_detected(text: str) -> str:
     """``text`` without the secrets the detector finds in it."""
-    return _without(text, secret_spans(text))
+    return without_spans(text, secret_spans(text))
 
 
-def _without(text: str, found: list[tuple[int, int]]) -> str:
+def without_spans(text: str, found: list[tuple[int, int]]) -> str:
     """``text`` with each span replaced (overlapping spans merged)."""
     spans = sorted(found)
     if not spans:

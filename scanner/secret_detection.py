@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import chain
@@ -146,10 +146,11 @@ _NOT_A_SECRET_KEY = re.compile(
     r"|range|lookup|dedup(?:lication)?|field|column|map|ssh[_-]?public)[_.-]?key$|^(?:hot|mon)key$",
 )
 # a variable's name that says it holds a secret: a secret's word (DB_PASSWORD, apiKey), pass, auth or
-# passphrase after a separator (SMTP_PASS, REDIS_AUTH, GPG_PASSPHRASE), numbered or not (PASSWORD_2)
+# passphrase after a separator (SMTP_PASS, REDIS_AUTH, GPG_PASSPHRASE), numbered or not (PASSWORD_2), and
+# SSHPASS (what sshpass -e reads)
 _GIVEN_SECRET_NAME = re.compile(
     r"(?i)^(?:[\w.-]*(?:key|token|secret|password|passwd|pwd|passphrase|credentials?)"
-    r"|(?:[\w.-]*[_.-])?(?:pass|auth))(?:[_-]?\d{1,3})?$"
+    r"|(?:[\w.-]*[_.-])?(?:pass|auth)|sshpass)(?:[_-]?\d{1,3})?$"
 )
 # what documentation writes for a secret to be filled in, as a whole: "your" as a word, a mask between
 # separators, a value cut off, a bracketed name or ARM expression (and words without a digit); a password
@@ -324,7 +325,7 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     for setting in _connection_string_literals(text):
         spans.append((setting.start, setting.end))  # as written: enclosed, its escapes kept
         values.add(setting.value)  # and wherever else it is (never searched for one by one)
-    return spans + _occurrences(text, values)
+    return spans + occurrences(text, values)
 
 
 def argument_secret_spans(text: str) -> list[tuple[int, int]]:
@@ -333,7 +334,7 @@ def argument_secret_spans(text: str) -> list[tuple[int, int]]:
     is: to be taken out whole before anything cuts a value at its ``;`` or ``&``."""
     found = (secret.value for secret in _argument_secrets(text))
     # a short value (a URL's one-letter password) is left to the text forms: searched for, it is everywhere
-    return _occurrences(text, {value for value in found if len(value) >= MIN_REDACTED_BY_VALUE})
+    return occurrences(text, {value for value in found if len(value) >= MIN_REDACTED_BY_VALUE})
 
 
 def _argument_secrets(text: str) -> Iterator[FoundSecret]:
@@ -347,10 +348,10 @@ def enclosed_secret_spans(text: str) -> list[tuple[int, int]]:
     found = [setting for setting in _connection_string_literals(text) if setting.enclosed]
     if not found:
         return []
-    return [(s.start, s.end) for s in found] + _occurrences(text, {s.value for s in found})
+    return [(s.start, s.end) for s in found] + occurrences(text, {s.value for s in found})
 
 
-def _occurrences(text: str, values: set[str]) -> list[tuple[int, int]]:
+def occurrences(text: str, values: set[str]) -> list[tuple[int, int]]:
     """Each place each of ``values`` is in ``text``: a text of thousands of secrets is searched
     once for all of them (RE2, linear), not once for each."""
     if len(values) > 16:
@@ -503,32 +504,38 @@ def command_secrets(command: str) -> Iterator[tuple[re.Match[str], FoundSecret]]
 def _named_in_command(command: str, *, by_shape: bool) -> Iterator[tuple[re.Match[str], FoundSecret]]:
     """Each word of a command line that holds a secret by the name it is given (a secret-named flag
     or assignment, a program's password flag: ``sshpass -p X``), or ``by_shape`` by its own shape
-    too, with its secret. A value a name gives in quotes is all that the quotes hold
-    (``--password 'a b'``), not its first word."""
+    too, with its secret. A value given in quotes is all that the quotes hold (``--password 'a b'``),
+    not its first word."""
     words = list(COMMAND_WORD.finditer(command))
-    by_program = program_secrets([word.group(0) for word in words])
+    texts = [word.group(0) for word in words]
+    values = [_quoted_value(command, word) for word in words]
+    new_lines, glued = set(), set()
+    for index in range(1, len(words)):
+        between = command[words[index - 1].end() : words[index].start()]
+        if "\n" in between:
+            new_lines.add(index)
+        elif between in ("'", '"'):
+            glued.add(index)
+    by_program = program_secrets(texts, values, new_lines, glued)
     for index, word in enumerate(words):
-        text = word.group(0)
-        found = find_secret(text) if by_shape else None
+        found = find_secret(texts[index]) if by_shape else None
         if found is None:
-            found = find_secret_in_argument(text, words[index - 1].group(0) if index else None)
+            found = find_secret_in_argument(values[index], texts[index - 1] if index else None)
             found = found or by_program.get(index)
-            if found is not None and found.value == text:
-                found = _quoted_whole(command, word, found)
         if found is not None:
             yield word, found
 
 
-def _quoted_whole(command: str, word: re.Match[str], found: FoundSecret) -> FoundSecret:
-    """The secret a value given in quotes is: all the quotes hold when they hold more than its first
-    word (``--password 'a b'``), found as the word was; its closing quote is looked for within
+def _quoted_value(command: str, word: re.Match[str]) -> str:
+    """What a word gives as a value: all that the quotes before it hold when they hold more than
+    the word (``'a b'``), else the word. The closing quote is looked for within
     ``MAX_DETECTED_LENGTH``, so that a line of quotes never closed is read in linear time."""
     start = word.start()
     quote = command[start - 1] if start else ""
     if quote not in ("'", '"'):
-        return found
+        return word.group(0)
     end = command.find(quote, word.end(), start + MAX_DETECTED_LENGTH)
-    return _found(found.detector, command[start:end]) if end > word.end() else found
+    return command[start:end] if end > word.end() else word.group(0)
 
 
 def program_argument_secrets(command: str, args: Sequence[Any]) -> dict[int, FoundSecret]:
@@ -540,11 +547,16 @@ def program_argument_secrets(command: str, args: Sequence[Any]) -> dict[int, Fou
     return {index - len(words): secret for index, secret in found.items() if index >= len(words)}
 
 
-def program_secrets(words: Sequence[str]) -> dict[int, FoundSecret]:
+def program_secrets(
+    words: Sequence[str],
+    values: Sequence[str] | None = None,
+    new_lines: Collection[int] = (),
+    glued: Collection[int] = (),
+) -> dict[int, FoundSecret]:
     """The secret each of a command's ``words`` gives a program by its password flag (see
-    ``program_passwords``), judged as a value a secret's name is given, by its index."""
+    ``program_passwords.given_passwords``), judged as a value a secret's name is given, by its index."""
     found = {}
-    for index, password in given_passwords(words).items():
+    for index, password in given_passwords(words, values, new_lines, glued).items():
         secret = find_secret_given_to("--password", password)
         if secret is not None:
             found[index] = secret

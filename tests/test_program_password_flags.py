@@ -8,6 +8,7 @@ A value a secret's name is given in quotes is all the quotes hold, not only its 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from scanner.redact import redact_text
 from scanner.scan import ScanOptions, run_scan
 from scanner.secret_detection import find_secret_in_command
 from scanner.sources import SourceSpec, collect
+from scanner.sources.manifests.mcp import _without_secret_words
 
 PASSWORD = "Hk3Lm9Pq2Rz7"
 
@@ -41,6 +43,23 @@ COMMANDS_GIVING_A_PASSWORD = [
     f"sqlcmd -S db -U sa -P {PASSWORD} -Q 'SELECT 1'",
     f"7z x -p{PASSWORD} bundle.7z",
     f"/usr/bin/sshpass -p {PASSWORD} ssh deploy@host",
+    # written as shells and option parsers accept them
+    f'mysql -uroot -p"{PASSWORD}" orders',
+    f"curl --user='admin:{PASSWORD}' https://api.example.com/v1",
+    f'curl -u admin:"{PASSWORD}" https://api.example.com/v1',
+    f"curl -fsSLu admin:{PASSWORD} https://api.example.com/v1",
+    f"docker login -p={PASSWORD} registry.example.com",
+    f"openssl pkcs12 -in agent.p12 -passin=pass:{PASSWORD}",
+    f"echo $(curl -u admin:{PASSWORD} https://api.example.com/v1)",
+    f"cd /srv&&sshpass -p {PASSWORD} ssh deploy@host",
+    f"sudo -E curl -u admin:{PASSWORD} https://api.example.com/v1",
+    f"curl -E client.pem:{PASSWORD} https://api.example.com/v1",
+    f"mosquitto_pub -h broker --pw {PASSWORD} -t jobs -m go",
+    f"cqlsh -u cassandra -p {PASSWORD} db",
+    f"ipmitool -I lanplus -H bmc -U admin -P {PASSWORD} power status",
+    f"oc login -u deploy -p {PASSWORD} https://api.example.com:6443",
+    f"rpcclient -U admin%{PASSWORD} files",
+    f"SSHPASS={PASSWORD} sshpass -e ssh deploy@host",
     f"bash -c 'sshpass -p {PASSWORD} ssh deploy@host uptime'",
     f'sh -c "curl -sS -u admin:{PASSWORD} https://api.example.com && echo ok"',
 ]
@@ -60,6 +79,12 @@ COMMANDS_GIVING_NONE = [
     "mongosh mongodb://db -u admin -p --quiet",
     "npx -y @example/server-files -w workspace_production",
     "curl -sS https://api.example.com | sshpass -e ssh deploy@host",
+    # a wrapper's options end where the command it runs begins, and a new line ends that command
+    "sshpass -e ssh deploy@host mkdir -p backups2024",
+    "sshpass -e ssh deploy@host\nmkdir -p backups2024",
+    "python -m server --tool curl -U proxy:proxyhost8080",  # a flag's value, not a program run
+    "openssl req -new -keyout agent-key.pem -nodes",  # -k is openssl's, but -keyout no -k joined to a value
+    "mysql -p orders_production -e 'SELECT 1'",
 ]
 
 
@@ -127,14 +152,27 @@ def test_a_password_a_program_s_own_flag_gives_in_args_fails_secret_001(tmp_path
         'serve --password "Tr0ub4dor battery staple" --port 8080',
         "serve --password='Tr0ub4dor battery staple'",
         "bash -c \"serve --passphrase 'Tr0ub4dor battery staple'\"",
+        "sshpass -p 'Tr0ub4dor battery staple' ssh deploy@host",
     ],
 )
 def test_a_quoted_value_of_several_words_is_taken_out_whole(tmp_path: Path, command: str) -> None:
-    """Its first word alone was found, and the rest of the passphrase was kept in every output."""
+    """Its first word alone was found, and the rest of the passphrase was kept in every output; a
+    first word too short to be a secret alone hid the whole passphrase."""
     found = find_secret_in_command(command)
     assert found is not None and found.value == "Tr0ub4dor battery staple"
+    short = command.replace("Tr0ub4dor", "P@ss0")
+    assert find_secret_in_command(short) is not None and "battery" not in redact_text(short)
     assert "battery" not in redact_text(command) and "Tr0ub4dor" not in redact_text(command)
     inventory = _collect(tmp_path, {"x": {"command": command}})
     assert _places(inventory) == ["x command"]
     (grant,) = inventory.grants
     assert "battery" not in grant.attributes["command"] and "Tr0ub4dor" not in grant.attributes["command"]
+
+
+def test_a_command_of_many_quoted_secrets_is_cleaned_in_linear_time() -> None:
+    """Each quoted value was taken out of the command with a copy of the whole command: 32,000 of
+    them (0.9 MB; a manifest may be 16 MB) took 16 s, and twice as many four times as long."""
+    command = " ".join(f"--password 'Xk9mQ{number:07d} w'" for number in range(64_000))
+    started = time.perf_counter()
+    assert "Xk9mQ" not in _without_secret_words(command)
+    assert time.perf_counter() - started < 30

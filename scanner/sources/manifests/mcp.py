@@ -18,13 +18,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Grant
-from scanner.redact import REDACTED
+from scanner.redact import REDACTED, without_spans
 from scanner.secret_detection import (
     COMMAND_WORD,
     MIN_REDACTED_BY_VALUE,
     command_secrets,
     find_secret,
     find_secret_in_argument,
+    occurrences,
     program_argument_secrets,
 )
 from scanner.sources.manifests.walk import SecretScan, line_of
@@ -77,8 +78,7 @@ def _without_secret_words(command: str) -> str:
     found = {word.start(): secret.value for word, secret in command_secrets(command)}
     spaced = {value for value in found.values() if not _ONE_WORD.fullmatch(value)}
     if spaced:  # a quoted value of several words (--password 'a b') goes whole; then the words are read again
-        for value in spaced:
-            command = command.replace(value, REDACTED)
+        command = without_spans(command, occurrences(command, spaced))
         found = {word.start(): secret.value for word, secret in command_secrets(command)}
     if not found:
         return command
