@@ -29,9 +29,9 @@ _SEPARATE = PasswordFlag()
 _EITHER = PasswordFlag(written=EITHER)  # getopt's, popt's and pflag's short options: -p X and -pX
 _JOINED = PasswordFlag(written=JOINED)
 _USER_COLON = PasswordFlag(holds=":", written=EITHER)  # user:password, the password after the first ":"
-_CERT_COLON = PasswordFlag(holds=":")  # curl's certificate[:password]
+_CERT_COLON = PasswordFlag(holds=":", written=EITHER)  # curl's certificate[:password]
 _USER_PERCENT = PasswordFlag(holds="%", written=EITHER)  # Samba's DOMAIN\user%password
-_USER_COMMA = PasswordFlag(holds=",")  # lftp's user,password
+_USER_COMMA = PasswordFlag(holds=",", written=EITHER)  # lftp's user,password
 _PASS_SOURCE = PasswordFlag(holds="pass:")  # openssl: pass:X is the password; env:, file:, fd: name where it is
 
 # From each program's manual page.
@@ -43,7 +43,7 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "ldap": {"-w": _EITHER},
     "ldappasswd": {"-w": _EITHER, "-a": _EITHER, "-s": _EITHER},  # the bind, the old and the new password
     "mysql": {"-p": _JOINED},
-    "mongo": {"-p": _SEPARATE},
+    "mongo": {"-p": _EITHER},
     "samba": {"-U": _USER_PERCENT, "--user": _USER_PERCENT},
     "lftp": {"-u": _USER_COMMA},
     "openssl": {"-passin": _PASS_SOURCE, "-passout": _PASS_SOURCE, "-pass": _PASS_SOURCE, "-k": _SEPARATE,
@@ -51,13 +51,13 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "sqlcmd": {"-P": _EITHER},
     "mosquitto": {"-P": _SEPARATE, "--pw": _SEPARATE},
     "ssh-keygen": {"-N": _EITHER, "-P": _EITHER},
-    "zip": {"-P": _SEPARATE},
+    "zip": {"-P": _EITHER},
     "7z": {"-p": _JOINED},
     "keytool": {"-storepass": _SEPARATE, "-keypass": _SEPARATE, "-srcstorepass": _SEPARATE, "-new": _SEPARATE,
                 "-deststorepass": _SEPARATE, "-srckeypass": _SEPARATE, "-destkeypass": _SEPARATE},
-    "cassandra": {"-p": _SEPARATE, "--password": _SEPARATE},
+    "cassandra": {"-p": _EITHER, "--password": _SEPARATE},
     "ipmitool": {"-P": _EITHER},
-    "rabbitmqadmin": {"-p": _SEPARATE},
+    "rabbitmqadmin": {"-p": _EITHER},
     "login": {"-p": _EITHER},  # docker login -p X, oc login -p X: only after the word "login"
 }  # fmt: skip
 
@@ -84,9 +84,9 @@ _FAMILY: dict[str, str] = {
 _LOGIN_PROGRAMS = frozenset(
     {"docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "az", "crane", "oc", "cf"}
 )
-# Programs that run the command after their own options (sshpass -p X ssh host): their options end
-# at their first word that is none, and that word's own options are not theirs.
-_WRAPPERS = frozenset({"sshpass"})
+# Programs that run the command after their own options (sshpass -p X ssh host), with their options
+# that take a value: their options end at their first other word, and that word's options are not theirs.
+_WRAPPERS: dict[str, frozenset[str]] = {"sshpass": frozenset({"-f", "-d", "-P"})}
 _COMMAND_BREAKS = frozenset({"&&", "||", "|", ";", "&"})
 _SHELL_SYNTAX = re.compile(r"^.*(?:&&|\|\||[;|&(`{])|^\$\(")  # cd /app&&curl, $(curl, `curl, (sshpass
 _COMBINED = re.compile(r"^-[A-Za-z]{2,}$")  # curl -su: short options written together, the last one takes the value
@@ -102,58 +102,56 @@ def given_passwords(
     password by one of the flags above, with the password it gives: the word after the flag
     (``-a X``), or the rest of the flag's own word (``-pX``, ``--user=u:X``). ``values``: what each
     word gives as a flag's value, where that is more than the word (all a pair of quotes holds);
-    ``new_lines``: the words a new line comes before; ``glued``: the words a quote joins to the one
-    before (``-p"X"``, ``--user='u:X'``), read with it as one. A command line may run several programs
+    ``new_lines``: the words a new line comes before (one no ``\\`` continues); ``glued``: the words
+    a quote joins to the one before (``-p"X"``, ``--user='u:X'``), read with it as one. A command
+    line may run several programs
     (``bash -c 'sshpass -p X ssh h'``): each word is read as the nearest known program before it,
     until ``&&``, ``|``, ``;`` or a new line ends that program's command, or the command a wrapper
-    runs begins. A program's name given as a flag's value (``--tool curl``) runs nothing."""
+    runs begins."""
     values = values if values is not None else words
     found: dict[int, str] = {}
     flags: dict[str, PasswordFlag] = {}
-    waiting_for_login = wrapper = False
+    waiting_for_login = False
+    wrapper: frozenset[str] | None = None  # the options of the wrapper whose own options are being read
     for index, word in enumerate(words):
-        before = words[index - 1] if index and index not in new_lines else ""
-        if index in new_lines or word in _COMMAND_BREAKS or word.endswith(";"):
-            flags, waiting_for_login, wrapper = {}, False, False
-        program = _program_name(word) if _runs_a_program(word, before) else ""
+        before = words[index - 1].removesuffix(";") if index and index not in new_lines else ""
+        if index in new_lines or word in _COMMAND_BREAKS:
+            flags, waiting_for_login, wrapper = {}, False, None
+        ends_command = word.endswith(";")  # mysql -pX; echo done: the password, then a new command
+        word = word.removesuffix(";")
+        value = values[index].removesuffix(";")
+        program = _program_name(word)
         family = _FAMILY.get(program)
         if family is not None or program in _LOGIN_PROGRAMS:
             flags = _FLAGS_OF[family] if family is not None else {}
-            waiting_for_login, wrapper = family is None, program in _WRAPPERS
-            continue
-        if waiting_for_login and word == "login":
+            waiting_for_login, wrapper = family is None, _WRAPPERS.get(program)
+        elif waiting_for_login and word == "login":
             flags, waiting_for_login = _FLAGS_OF["login"], False
-            continue
-        if not flags:
-            continue
-        if index in glued and index > 1:  # -p"X": the flag and its value, one word to the program
-            joined = before + values[index]
-            password = _password_of(flags, words[index - 2], joined, joined)
-        else:
-            password = _password_of(flags, before, word, values[index])
-        if password:
-            found[index] = password
-        elif wrapper and not word.startswith("-") and not _takes_a_value(flags, before):
-            flags, wrapper = {}, False  # the command the wrapper runs: its options are its own
+        elif flags:
+            if index in glued and index > 1:  # -p"X": the flag and its value, one word to the program
+                joined = before + value
+                password = _password_of(flags, words[index - 2], joined, joined)
+            else:
+                password = _password_of(flags, before, word, value)
+            if password:
+                found[index] = password
+            elif wrapper is not None and not word.startswith("-") and not _takes_a_value(flags, wrapper, before):
+                flags, wrapper = {}, None  # the command the wrapper runs: its options are its own
+        if ends_command:
+            flags, waiting_for_login, wrapper = {}, False, None
     return found
 
 
-def _runs_a_program(word: str, before: str) -> bool:
-    """Whether ``word`` stands where a program's name runs it: not as the value of the long option
-    before it (``--tool curl``); a short one is as often a switch (``sudo -E curl``)."""
-    return not before.startswith("--") or _SHELL_SYNTAX.match(word) is not None
-
-
 def _program_name(word: str) -> str:
-    """The name a word runs a program by: ``/usr/bin/curl``, ``curl.exe``, ``$(curl`` and
-    ``cd&&curl`` are curl."""
+    """The name a word runs a program by: ``/usr/bin/curl``, ``curl.exe``, ``$(curl``,
+    ``cd&&curl`` and the image ``curlimages/curl:8.10.1`` are curl."""
     name = _SHELL_SYNTAX.sub("", word).replace("\\", "/").rsplit("/", 1)[-1].lower()
-    return name.removesuffix(".exe")
+    return name.split("@", 1)[0].split(":", 1)[0].removesuffix(".exe")  # an image's: curlimages/curl:8.10.1
 
 
-def _takes_a_value(flags: dict[str, PasswordFlag], flag: str) -> bool:
+def _takes_a_value(flags: dict[str, PasswordFlag], wrapper: frozenset[str], flag: str) -> bool:
     given = flags.get(flag)
-    return given is not None and given.written != JOINED
+    return flag in wrapper or (given is not None and given.written != JOINED)
 
 
 def _password_of(flags: dict[str, PasswordFlag], before: str, word: str, value: str) -> str | None:
@@ -166,13 +164,13 @@ def _password_of(flags: dict[str, PasswordFlag], before: str, word: str, value: 
         given = given if given is not None and given.written == EITHER else None
     if given is not None and given.written != JOINED and not word.startswith("-"):
         return _password_in(value, given)  # a flag's value is no flag: "mongosh -p --quiet" asks for it
-    name, equals, rest = value.partition("=")
+    name, equals, rest = word.partition("=")
     given = flags.get(name) if equals else None
     if given is not None:
         return _password_in(rest, given)
     given = flags.get(word[:2]) if len(word) > 2 and word[0] == "-" and word[1] != "-" else None
     if given is not None and given.written != SEPARATE:
-        return _password_in(value[2:], given)
+        return _password_in(word[2:], given)
     return None
 
 

@@ -504,15 +504,15 @@ def command_secrets(command: str) -> Iterator[tuple[re.Match[str], FoundSecret]]
 def _named_in_command(command: str, *, by_shape: bool) -> Iterator[tuple[re.Match[str], FoundSecret]]:
     """Each word of a command line that holds a secret by the name it is given (a secret-named flag
     or assignment, a program's password flag: ``sshpass -p X``), or ``by_shape`` by its own shape
-    too, with its secret. A value given in quotes is all that the quotes hold (``--password 'a b'``),
-    not its first word."""
-    words = list(COMMAND_WORD.finditer(command))
+    too, with its secret. A value a flag gives in quotes is all that the quotes hold
+    (``--password 'a b'``), not its first word."""
+    words = [word for word in COMMAND_WORD.finditer(command) if not _continues_the_line(command, word)]
     texts = [word.group(0) for word in words]
     values = [_quoted_value(command, word) for word in words]
     new_lines, glued = set(), set()
     for index in range(1, len(words)):
         between = command[words[index - 1].end() : words[index].start()]
-        if "\n" in between:
+        if "\n" in between and not _CONTINUED.search(between):
             new_lines.add(index)
         elif between in ("'", '"'):
             glued.add(index)
@@ -520,10 +520,21 @@ def _named_in_command(command: str, *, by_shape: bool) -> Iterator[tuple[re.Matc
     for index, word in enumerate(words):
         found = find_secret(texts[index]) if by_shape else None
         if found is None:
-            found = find_secret_in_argument(values[index], texts[index - 1] if index else None)
-            found = found or by_program.get(index)
+            before = texts[index - 1] if index else None
+            name = _name_before(before) if values[index] != texts[index] else None
+            whole = find_secret_given_to(name, values[index]) if name else None  # --password 'a b'
+            found = whole or find_secret_in_argument(texts[index], before) or by_program.get(index)
         if found is not None:
             yield word, found
+
+
+# a line continued: bash's "\", PowerShell's "`" and cmd's "^" just before the new line
+_CONTINUED = re.compile(r"[\\`^]\r?\n")
+
+
+def _continues_the_line(command: str, word: re.Match[str]) -> bool:
+    """Whether the word is only the mark that continues its line (``curl -sS \\`` ⏎ ``-u …``)."""
+    return word.group(0) in ("\\", "`", "^") and command.startswith(("\n", "\r\n"), word.end())
 
 
 def _quoted_value(command: str, word: re.Match[str]) -> str:
@@ -568,15 +579,23 @@ def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | 
     (``["--password", X]``), or it is an assignment (``--password=X``, docker's ``-e DB_PASSWORD=X``).
     See ``find_secret_given_to``; an argument that is a credential by its own shape is
     ``find_secret``'s."""
-    name = None
-    if isinstance(before, str):
-        opened = _QUOTED_APART.match(before)  # --password='X' and NAME="X", their quotes taken away
-        name = before if FLAG.match(before) else opened.group(1) if opened else None
+    name = _name_before(before)
     found = find_secret_given_to(name, argument) if name else None
     assigned = _GIVEN_BY_ASSIGNMENT.match(argument) if found is None else None
     if assigned:
         found = find_secret_given_to(assigned.group(1), assigned.group(2))
     return found
+
+
+def _name_before(before: Any) -> str | None:
+    """The name a command line's word gives the word after it: a flag (``--password``), or an
+    assignment its quotes cut short (``--password='X'``, ``NAME="X"``)."""
+    if not isinstance(before, str):
+        return None
+    if FLAG.match(before):
+        return before
+    opened = _QUOTED_APART.match(before)
+    return opened.group(1) if opened else None
 
 
 def find_secret_given_to(name: str, value: str) -> FoundSecret | None:

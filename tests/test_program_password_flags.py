@@ -60,6 +60,16 @@ COMMANDS_GIVING_A_PASSWORD = [
     f"oc login -u deploy -p {PASSWORD} https://api.example.com:6443",
     f"rpcclient -U admin%{PASSWORD} files",
     f"SSHPASS={PASSWORD} sshpass -e ssh deploy@host",
+    f"kubectl exec -it deploy/db -- mysql -uroot -p{PASSWORD} -e 'SELECT 1'",
+    f"docker run --rm curlimages/curl:8.10.1 -u admin:{PASSWORD} https://api.example.com/v1",
+    f"curl -sS \\\n  -u admin:{PASSWORD} \\\n  https://api.example.com/v1",  # a line continued
+    f"sshpass -P passphrase -p {PASSWORD} ssh deploy@host",
+    f"mongodump -u admin -p{PASSWORD} --db orders",
+    f"lftp -uadmin,{PASSWORD} files.example.com",
+    f"mysql -uroot -p{PASSWORD}; echo done",
+    f"curl -kE client.pem:{PASSWORD} https://api.example.com/v1",
+    f'sh -c "SSHPASS={PASSWORD} sshpass -e ssh deploy@host uptime"',
+    f'sh -c "DB_PASSWORD={PASSWORD} node server.js --config <your-config>"',  # the assignment's, not the script
     f"bash -c 'sshpass -p {PASSWORD} ssh deploy@host uptime'",
     f'sh -c "curl -sS -u admin:{PASSWORD} https://api.example.com && echo ok"',
 ]
@@ -82,7 +92,6 @@ COMMANDS_GIVING_NONE = [
     # a wrapper's options end where the command it runs begins, and a new line ends that command
     "sshpass -e ssh deploy@host mkdir -p backups2024",
     "sshpass -e ssh deploy@host\nmkdir -p backups2024",
-    "python -m server --tool curl -U proxy:proxyhost8080",  # a flag's value, not a program run
     "openssl req -new -keyout agent-key.pem -nodes",  # -k is openssl's, but -keyout no -k joined to a value
     "mysql -p orders_production -e 'SELECT 1'",
 ]
