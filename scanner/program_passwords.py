@@ -104,10 +104,9 @@ def given_passwords(
     word gives as a flag's value, where that is more than the word (all a pair of quotes holds);
     ``new_lines``: the words a new line comes before (one no ``\\`` continues); ``glued``: the words
     a quote joins to the one before (``-p"X"``, ``--user='u:X'``), read with it as one. A command
-    line may run several programs
-    (``bash -c 'sshpass -p X ssh h'``): each word is read as the nearest known program before it,
-    until ``&&``, ``|``, ``;`` or a new line ends that program's command, or the command a wrapper
-    runs begins."""
+    line may run several programs (``bash -c 'sshpass -p X ssh h'``): each word is read as the
+    nearest known program before it, until ``&&``, ``|``, ``;`` or a new line ends that program's
+    command, or the command a wrapper runs begins."""
     values = values if values is not None else words
     found: dict[int, str] = {}
     flags: dict[str, PasswordFlag] = {}
