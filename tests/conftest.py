@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,6 +39,21 @@ SHARED = _shared()
 @pytest.fixture(scope="session")
 def catalogs() -> Catalogs:
     return load_catalogs()
+
+
+def capabilities_past_the_frame_bound(result: ScanResult, monkeypatch: pytest.MonkeyPatch) -> ScanResult:
+    """``result`` with a capabilities map of 40,000 identities, and the bound on the text around
+    the lists read line by line lowered to the rest of that text and a little more: the map is
+    three times the bound."""
+    from scanner import results_lines
+    from scanner.reports.json_results import render
+
+    reading = results_lines.ModelReading()
+    reading.add(render(dataclasses.replace(result, capabilities={})).encode())
+    monkeypatch.setattr(results_lines, "FRAME_LIMIT", len(reading.document()) + 2000)
+    estate = {f"identity-{number}": ["admin", "secrets_read"] for number in range(40000)}
+    assert len(render(dataclasses.replace(result, capabilities=estate))) > 3 * results_lines.FRAME_LIMIT
+    return dataclasses.replace(result, capabilities=estate)
 
 
 def make_inventory(fragment: dict[str, Any]) -> Inventory:

@@ -29,7 +29,7 @@ from scanner.results_lines import ModelReading
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
-from .conftest import make_inventory
+from .conftest import capabilities_past_the_frame_bound, make_inventory
 
 LABEL = Path("history:test")
 
@@ -436,12 +436,7 @@ def test_a_stored_scan_whose_capabilities_map_is_larger_than_the_frame_may_be_is
 ) -> None:
     """The map was counted in the frame's bound: at about 370,000 identities a stored scan was read
     whole. Here the frame's bound is the rest of the frame and a little more, the map three times that."""
-    estate = {f"identity-{number}": ["admin", "secrets_read"] for number in range(40000)}
-    large = dataclasses.replace(demo_result, capabilities=estate)
-    reading = results_lines.ModelReading()
-    reading.add(render(dataclasses.replace(demo_result, capabilities={})).encode())
-    monkeypatch.setattr(results_lines, "FRAME_LIMIT", len(reading.document()) + 2000)
-    assert len(orjson.dumps(estate)) > 3 * results_lines.FRAME_LIMIT
+    large = capabilities_past_the_frame_bound(demo_result, monkeypatch)
     blob = stored_scan(large)
     streamed = streamed_result(blob, LABEL)
     assert streamed is not None and streamed == read_whole(blob) == large

@@ -25,6 +25,8 @@ from scanner.results_io import load_results
 from scanner.scan import ScanOptions, preflight, run_scan
 from scanner.sources import SourceSpec, collect
 
+from .conftest import capabilities_past_the_frame_bound
+
 FINDINGS_OPENING = ' "findings": [\n'
 
 
@@ -434,16 +436,11 @@ def test_the_capabilities_map_is_bounded_apart_from_the_text_around_the_lists(
     """The map grows with the estate (17 MB at 100,000 identities) and was counted in the frame's
     64 MiB: at about 370,000 identities nhiscan's own file was read whole. Here the frame's bound
     is the rest of the frame and a little more, the map three times that."""
-    estate = {f"identity-{number}": ["admin", "secrets_read"] for number in range(40000)}
-    large = dataclasses.replace(demo_result, capabilities=estate)
-    reading = results_lines.ModelReading()
-    reading.add(render(dataclasses.replace(demo_result, capabilities={})).encode())
-    monkeypatch.setattr(results_lines, "FRAME_LIMIT", len(reading.document()) + 2000)
-    assert len(json.dumps(estate)) > 3 * results_lines.FRAME_LIMIT
+    large = capabilities_past_the_frame_bound(demo_result, monkeypatch)
     path = written(tmp_path, render(large))
     streamed = streamed_results_file(path)
     assert streamed is not None and streamed == load_results(path) == large
-    monkeypatch.setattr(results_lines, "MEMBERS_LIMIT", len(json.dumps(estate)) // 2)
+    monkeypatch.setattr(results_lines, "MEMBERS_LIMIT", len(json.dumps(large.capabilities)) // 2)
     assert streamed_results_file(path) is None, "the map has its own bound"
 
 
