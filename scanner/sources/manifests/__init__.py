@@ -55,14 +55,10 @@ def collect(spec: SourceSpec) -> Inventory:
                     SourceError(f"read {candidate.relpath}", "not a recognised agent or MCP manifest", "format")
                 )
             continue
-        except InputError as error:
-            where = f" (at {error.location})" if error.location else ""
-            gaps.append(SourceError(f"read {candidate.relpath}", f"{error.detail[:300]}{where}", "invalid"))
-            continue
-        except yaml.YAMLError as error:
-            problem, location = yaml_problem(error)
+        except (InputError, yaml.YAMLError) as error:
+            detail, location = (error.detail, error.location) if isinstance(error, InputError) else yaml_problem(error)
             where = f" (at {location})" if location else ""
-            gaps.append(SourceError(f"read {candidate.relpath}", f"{problem[:300]}{where}", "invalid"))
+            gaps.append(SourceError(f"read {candidate.relpath}", f"{detail[:300]}{where}", "invalid"))
             continue
         except (ValueError, RecursionError) as error:
             message = "nested too deeply" if isinstance(error, RecursionError) else str(error).splitlines()[0][:300]
