@@ -785,7 +785,8 @@ def _embedded_json_strings(value: str) -> list[str] | None:
 
 
 def _url_secret(value: str) -> tuple[str, str] | None:
-    """(detector, secret) for a password in a URL's user-info or a secret-named query parameter."""
+    """(detector, secret) for a password in a URL's user-info, a secret-named query parameter or a
+    credential in its path (see ``_path_secret``)."""
     if "://" not in value:
         return None
     try:
@@ -799,7 +800,30 @@ def _url_secret(value: str) -> tuple[str, str] | None:
     for name, parameter in parse_qsl(parts.query):
         if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
+    in_path = _path_secret(parts.path)
+    return None if in_path is None else ("url_path_secret", in_path)
+
+
+def _path_secret(path: str) -> str | None:
+    """A part of a URL's path (between ``/``, ``:``, ``;`` and ``,``) that is a credential by its
+    shape, as written: 24 characters or more of base64 or a token's alphabet, with digits and
+    letters of both cases, above detect-secrets' entropy limit for base64. Hosted services put the
+    credential there (``https://mcp.zapier.com/api/mcp/s/<secret>/mcp``, a Discord webhook's token,
+    ``/bot<id>:<token>/`` of Telegram); names, words, UUIDs and hex digests (a commit id) are none."""
+    for part in _PATH_PARTS.split(path):
+        candidate = unquote(part)
+        if len(candidate) < 24 or not _PATH_TOKEN.fullmatch(candidate):
+            continue
+        if candidate.lower() == candidate or candidate.upper() == candidate or not any(c.isdigit() for c in candidate):
+            continue
+        base64 = _entropy_detectors()[0]
+        if base64.calculate_shannon_entropy(candidate) > base64.entropy_limit:
+            return part
     return None
+
+
+_PATH_PARTS = re.compile(r"[/:;,]")
+_PATH_TOKEN = re.compile(r"[A-Za-z0-9+_~.-]+={0,2}")  # base64 (padded), base64url, and the marks of tokens (sk-…)
 
 
 def _detector_for(value: str, *, entropy: bool = True) -> str | None:

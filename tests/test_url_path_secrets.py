@@ -1,0 +1,95 @@
+"""A credential that a hosted service puts in its URL's path is a secret like one in the URL's
+user-info or query: found, failing NHI-SECRET-001, and in no output.
+
+Zapier's MCP server URL is ``https://mcp.zapier.com/api/mcp/s/<secret>/mcp`` ("treat this URL like
+a password": the part after ``/s/`` is base64 of two UUIDs); a Discord webhook's token and a
+Telegram bot's token are path parts too. The secrets below are fakes in those formats, made for
+these tests."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from scanner.redact import redact_text
+from scanner.scan import ScanOptions, run_scan
+from scanner.secret_detection import find_secret, find_secret_in_command, find_secrets_in_text
+from scanner.sources import SourceSpec, collect
+
+ZAPIER_SECRET = "YzZlN2E5OTMtZWVkYy00YTliLTk4YWItMmIyZWI3NjE4OGZkOmY2ZjVkMzBhLTEyNTUtNGM5ZC05NGZiLWYwZjgxMTM0NzgwNw=="
+ZAPIER_URL = f"https://mcp.zapier.com/api/mcp/s/{ZAPIER_SECRET}/mcp"
+DISCORD_TOKEN = "jsbfipt0vz3ETe_Kgo_6JwVco6_lO0598A88P6ljarW7Mvwd2clEvkHgUaRJWtBitdWv"
+TELEGRAM_TOKEN = "GS176mFtmh2DlBhxM3sXPL89zArvUEWhK9j"
+
+IN_PATHS = [
+    (ZAPIER_URL, ZAPIER_SECRET),
+    (ZAPIER_URL.replace("==", "%3D%3D"), ZAPIER_SECRET.replace("==", "%3D%3D")),  # its padding encoded
+    ("https://actions.zapier.com/mcp/sk-ak-4Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0/sse", "sk-ak-4Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0"),
+    (f"https://discord.com/api/webhooks/123456789012345678/{DISCORD_TOKEN}", DISCORD_TOKEN),
+    (f"https://api.telegram.org/bot123456789:{TELEGRAM_TOKEN}/sendMessage", TELEGRAM_TOKEN),
+]
+
+NOT_SECRETS = [
+    "https://mcp.zapier.com/api/mcp/s/YOUR_SECRET/mcp",  # the documentation's placeholder
+    "https://mcp.zapier.com/api/mcp/s/[token]/mcp",
+    "https://mcp.pipedream.net/6f1c2b9e-3a47-4d1e-9f0b-2c8d7e5a4b31/gmail",  # a UUID identifies
+    "https://github.com/org/repo/blob/3f786850e387550fdab836ed7e6dc881de23001b/README.md",  # a commit id
+    "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",  # an EKS issuer's id
+    "https://registry.npmjs.org/@modelcontextprotocol/server-filesystem/-/server-filesystem-2025.8.21.tgz",
+    "https://example.com/docs/ConfiguringTheModelContextProtocolServer2025/index.html",  # words
+]
+
+
+@pytest.mark.parametrize(("url", "secret"), IN_PATHS)
+def test_a_credential_in_a_url_s_path_is_found_and_redacted_wherever_the_url_is(url: str, secret: str) -> None:
+    found = find_secret(url)
+    assert found is not None and (found.detector, found.value) == ("url_path_secret", secret)
+    assert find_secret_in_command(f"npx -y mcp-remote {url} --transport http-only") is not None
+    assert [s.detector for s in find_secrets_in_text(f"Connect to {url} for the tools.")] == ["url_path_secret"]
+    redacted = redact_text(f"url: {url}")
+    assert secret not in redacted and "[REDACTED]" in redacted
+    assert redacted.startswith(f"url: {url[: url.index(secret)]}")  # the rest of the URL is kept
+
+
+@pytest.mark.parametrize("url", NOT_SECRETS)
+def test_a_url_whose_path_holds_names_ids_or_a_placeholder_is_no_secret(url: str) -> None:
+    assert find_secret(url) is None
+    assert redact_text(f"url: {url}") == f"url: {url}"
+
+
+def test_a_zapier_server_fails_secret_001_and_its_url_s_secret_is_in_no_output(cli, tmp_path: Path, catalogs) -> None:
+    servers = {
+        "mcpServers": {
+            "zapier": {"type": "http", "url": ZAPIER_URL},
+            "zapier-bridge": {"command": "npx", "args": ["-y", "mcp-remote@0.1.29", ZAPIER_URL]},
+        }
+    }
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / ".mcp.json").write_text(json.dumps(servers, indent=2))
+    inventory = collect(SourceSpec("manifests", str(manifests)))
+    found = sorted(c.attributes["display_id"] for c in inventory.credentials if c.kind == "plaintext_secret")
+    assert found == ["url_path_secret in zapier url (redacted)", "url_path_secret in zapier-bridge args[2] (redacted)"]
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    secret_001 = {f.resource.name: f.status for f in result.findings if f.control_id == "NHI-SECRET-001"}
+    assert secret_001 == {"Claude Code (.mcp.json)": "fail"}
+
+    out = tmp_path / "out"
+    outcome = cli(
+        "scan", f"manifests:{manifests}", "--format", "json,html,sarif,md,csv", "-o", str(out), "--no-history"
+    )
+    middle = ZAPIER_SECRET[10:40]
+    assert middle not in outcome.output
+    for path in out.iterdir():
+        assert middle not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_a_megabyte_of_path_is_judged_in_bounded_time() -> None:
+    url = "https://example.com/" + "aB3" * 350_000 + "/" + "/".join(["Ab1" * 10] * 30_000)
+    started = time.monotonic()
+    find_secret(url)
+    redact_text(url)
+    assert time.monotonic() - started < 10
