@@ -59,6 +59,7 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "ipmitool": {"-P": _EITHER},
     "rabbitmqadmin": {"-p": _EITHER},
     "login": {"-p": _EITHER},  # docker login -p X, oc login -p X: only after the word "login"
+    "freerdp": {"/p": _JOINED, "/gp": _JOINED},  # /p:X, the gateway's /gp:X
 }  # fmt: skip
 
 # The programs that share a family's flags (the MySQL and MariaDB clients, the OpenLDAP tools …).
@@ -77,6 +78,8 @@ _FAMILY: dict[str, str] = {
     **{name: "keytool" for name in ("keytool", "jarsigner")},
     **{name: "samba" for name in ("smbclient", "rpcclient", "smbcacls", "smbget")},
     **{name: "cassandra" for name in ("cqlsh", "cypher-shell")},
+    **{name: "freerdp" for name in ("xfreerdp", "xfreerdp3", "wlfreerdp", "wlfreerdp3", "sdl-freerdp",
+                                    "sdl-freerdp3", "freerdp")},
     **{name: name for name in ("curl", "sshpass", "redis-cli", "lftp", "openssl", "ssh-keygen", "ldappasswd",
                                "ipmitool", "rabbitmqadmin")},
 }  # fmt: skip
@@ -106,9 +109,10 @@ def given_passwords(
     a quote joins to the one before (``-p"X"``, ``--user='u:X'``), read with it as one. A command
     line may run several programs (``bash -c 'sshpass -p X ssh h'``): each word is read as the
     nearest known program before it, until ``&&``, ``|``, ``;`` or a new line ends that program's
-    command, or the command a wrapper runs begins."""
+    command, or the command a wrapper runs begins. Passwords a program takes by position are
+    among them (see ``plain_word_passwords``)."""
     values = values if values is not None else words
-    found: dict[int, str] = {}
+    found: dict[int, str] = plain_word_passwords(words, new_lines)
     flags: dict[str, PasswordFlag] = {}
     waiting_for_login = False
     wrapper: frozenset[str] | None = None  # the options of the wrapper whose own options are being read
@@ -170,7 +174,9 @@ def _password_of(flags: dict[str, PasswordFlag], before: str, word: str, value: 
     given = flags.get(word[:2]) if len(word) > 2 and word[0] == "-" and word[1] != "-" else None
     if given is not None and given.written != SEPARATE:
         return _password_in(word[2:], given)
-    return None
+    name, colon, rest = word.partition(":") if word.startswith("/") else ("", "", "")
+    given = flags.get(name) if colon else None  # FreeRDP's /p:X
+    return _password_in(rest, given) if given is not None else None
 
 
 def _password_in(value: str, given: PasswordFlag) -> str | None:
@@ -182,3 +188,90 @@ def _password_in(value: str, given: PasswordFlag) -> str | None:
         return value[len("pass:") :] if value.startswith("pass:") else None
     _, separator, password = value.partition(given.holds)
     return password if separator else None
+
+
+@dataclass(frozen=True, slots=True)
+class PlainWordPassword:
+    """A password a program takes as one of its command's plain words, not as a flag's value."""
+
+    subcommand: tuple[str, ...]  # the plain words that come first: ("add_user",), ("alias", "set")
+    position: int  # which plain word after them gives the password, from 0
+    logon: bool = False  # the word is Oracle's logon, user/password@database: the password is its part
+
+
+_ORACLE_LOGON = (PlainWordPassword((), 0, logon=True),)
+# From each program's manual: the plain words that give a password, and the options that take a
+# separate value (their value is no plain word).
+_PLAIN_WORD_PASSWORDS: dict[str, tuple[PlainWordPassword, ...]] = {
+    "rabbitmqctl": (PlainWordPassword(("add_user",), 1), PlainWordPassword(("change_password",), 1)),
+    # MinIO's client: mc alias set NAME URL ACCESS_KEY SECRET_KEY
+    "mc": (PlainWordPassword(("alias", "set"), 3), PlainWordPassword(("config", "host", "add"), 3)),
+    **{name: _ORACLE_LOGON for name in ("sqlplus", "expdp", "impdp", "exp", "imp", "dgmgrl")},
+}  # fmt: skip
+# the furthest place a password is given (mc config host add NAME URL KEY SECRET; htpasswd's is 3)
+_MOST_PLAIN_WORDS = max(
+    len(rule.subcommand) + rule.position + 1 for rules in _PLAIN_WORD_PASSWORDS.values() for rule in rules
+)
+_VALUED_OPTIONS: dict[str, frozenset[str]] = {
+    "rabbitmqctl": frozenset({"-n", "--node", "-t", "--timeout", "-l"}),
+    "mc": frozenset({"-C", "--config-dir", "--api", "--path", "--limit-upload", "--limit-download"}),
+    "htpasswd": frozenset({"-C", "-r"}),
+    "sqlplus": frozenset({"-M", "-R", "-C", "-F"}),
+}
+
+
+def plain_word_passwords(words: Sequence[str], new_lines: Collection[int] = ()) -> dict[int, str]:
+    """The index of each of a command's ``words`` that gives a program's password by its position,
+    with the password: ``rabbitmqctl add_user u X``, ``mc alias set name url key X``, ``htpasswd -b
+    file user X`` (``htpasswd -nb user X``), and Oracle's ``sqlplus user/X@db`` (expdp, impdp, exp,
+    imp, dgmgrl). A program's command ends where ``given_passwords``' does."""
+    found: dict[int, str] = {}
+    program = ""
+    plain: list[str] = []  # the program's plain words so far
+    letters: set[str] = set()  # the short options given, for htpasswd's -b and -n
+    valued = frozenset[str]()
+    for index, word in enumerate(words):
+        if index in new_lines or word in _COMMAND_BREAKS:
+            program = ""
+        name = _program_name(word)
+        if name in _PLAIN_WORD_PASSWORDS or name == "htpasswd":
+            program, plain, letters, valued = name, [], set(), _VALUED_OPTIONS.get(name, frozenset())
+            continue
+        if not program:
+            continue
+        bare = word.removesuffix(";")
+        if bare.startswith("-") and len(bare) > 1:
+            letters |= set(bare[1:]) if not bare.startswith("--") else set()
+        elif not (index and words[index - 1] in valued):
+            plain.append(bare)
+            password = _positional_password(program, plain, letters)
+            if password:
+                found[index] = password
+            if len(plain) >= _MOST_PLAIN_WORDS:  # past every password's place: the rest is no one's
+                program = ""
+        if word.endswith(";"):
+            program = ""
+    return found
+
+
+def _positional_password(program: str, plain: list[str], letters: set[str]) -> str | None:
+    """The password the last of a program's ``plain`` words gives, if it gives one."""
+    if program == "htpasswd":  # -b: the password is on the command line, after the file and user (-n: no file)
+        return plain[-1] if "b" in letters and len(plain) == (2 if "n" in letters else 3) else None
+    for rule in _PLAIN_WORD_PASSWORDS[program]:
+        given = len(rule.subcommand) + rule.position + 1
+        if len(plain) == given and tuple(plain[: len(rule.subcommand)]) == rule.subcommand:
+            return _logon_password(plain[-1]) if rule.logon else plain[-1]
+    return None
+
+
+def _logon_password(logon: str) -> str | None:
+    """The password of Oracle's ``user/password@database`` (``user/password``, ``user/"p@ss"@db``);
+    none in ``/`` (the operating system's login), ``user`` or ``user@db`` (asked for)."""
+    user, slash, rest = logon.partition("/")
+    if not slash or not user or rest.startswith("/"):  # "/ as sysdba", "//host:1521/service"
+        return None
+    if rest.startswith('"'):
+        closing = rest.find('"', 1)
+        return rest[1:closing] if closing > 1 else None
+    return rest.split("@", 1)[0] or None

@@ -86,7 +86,8 @@ _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # Cheap first test: most strings (ids, names, kinds) contain none of these. After the forms above,
 # a word that names a secret and a word of 8 characters or more after it ("password: X", "the key
 # X", "password:X"; "Key Vault Secrets User" has none), "Bearer X" and the detector's token formats
-# the forms above do not have (SendGrid, Twilio, Discord)
+# the forms above do not have (SendGrid, Twilio, Discord), a flag, and the programs that take a
+# password by position or by a flag written /p:X
 _MAYBE = re.compile(
     r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|gl[a-z]{2,6}-|GR1348941|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----'
     r"|earer|EARER|asic|ASIC"
@@ -95,6 +96,8 @@ _MAYBE = re.compile(
     r"|(?i:bearer)\s+\S{20}"
     r"|SG\.|(?:AC|SK)[a-z0-9]{32}|[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\."
     r"|(?:^|\s)-[A-Za-z]"  # a flag (-pass X), which the detector reads by its name
+    # a program given a password by position or by /p:X (program_passwords; htpasswd needs -b)
+    r"|(?i:sqlplus|expdp|impdp|dgmgrl|rabbitmqctl|\bexp\s|\bimp\s|\bmc\s|/g?p:)"
 )
 
 

@@ -3,7 +3,9 @@
 NHI-SECRET-001 and never reaches an output, in a ``command`` string and in an ``args`` list alike.
 The flags are those each program's manual gives for its password; the same flags of other
 programs (``ssh -p 2222``, ``docker run -p``) and references (``-a $REDIS_PASSWORD``) are none.
-A value a secret's name is given in quotes is all the quotes hold, not only its first word."""
+Passwords a program takes by position (``htpasswd -b file user X``, ``sqlplus user/X@db``,
+``rabbitmqctl add_user u X``) are found as its manual places them. A value a secret's name is
+given in quotes is all the quotes hold, not only its first word."""
 
 from __future__ import annotations
 
@@ -72,6 +74,18 @@ COMMANDS_GIVING_A_PASSWORD = [
     f'sh -c "DB_PASSWORD={PASSWORD} node server.js --config <your-config>"',  # the assignment's, not the script
     f"bash -c 'sshpass -p {PASSWORD} ssh deploy@host uptime'",
     f'sh -c "curl -sS -u admin:{PASSWORD} https://api.example.com && echo ok"',
+    # by position, as each program's manual places it, and FreeRDP's /p:X
+    f"htpasswd -b /etc/nginx/.htpasswd admin {PASSWORD}",
+    f"htpasswd -C 12 -bcB .htpasswd admin {PASSWORD}",
+    f"htpasswd -nbB admin {PASSWORD}",  # -n: no file, the user and the password
+    f"sqlplus -s scott/{PASSWORD}@//db.example.com:1521/orclpdb @report.sql",
+    f"expdp system/{PASSWORD}@orcl schemas=hr directory=dp dumpfile=hr.dmp",
+    f"rabbitmqctl add_user agent {PASSWORD}",
+    f"rabbitmqctl -n rabbit@mq change_password agent {PASSWORD}",
+    f"mc alias set minio http://minio:9000 minioadmin {PASSWORD}",
+    f"mc config host add s3 https://s3.example.com ci-uploader {PASSWORD}",
+    f"xfreerdp /v:host /u:admin /p:{PASSWORD} /cert:ignore",
+    f"xfreerdp3 /v:host /u:admin /gp:{PASSWORD} /g:gateway",
 ]
 
 COMMANDS_GIVING_NONE = [
@@ -94,6 +108,15 @@ COMMANDS_GIVING_NONE = [
     "sshpass -e ssh deploy@host\nmkdir -p backups2024",
     "openssl req -new -keyout agent-key.pem -nodes",  # -k is openssl's, but -keyout no -k joined to a value
     "mysql -p orders_production -e 'SELECT 1'",
+    "htpasswd -c /etc/nginx/.htpasswd admin_production",  # htpasswd asks for it without -b
+    "htpasswd -b /etc/nginx/.htpasswd admin_production",
+    "sqlplus / as sysdba @/opt/scripts/startup_checks.sql",  # the operating system's login
+    "sqlplus scott@//db.example.com:1521/orclpdb",  # asks for it
+    "rabbitmqctl add_user agent_production",
+    "rabbitmqctl set_permissions -p / agent_production '.*' '.*' '.*'",
+    "mc alias set minio http://minio:9000 $MINIO_USER $MINIO_PASSWORD",
+    "xfreerdp /v:host /u:admin /p:$RDP_PASSWORD /cert:ignore",
+    "ssh -o ProxyCommand=none deploy@host /p:production_value1",  # /p: is FreeRDP's alone
 ]
 
 
@@ -148,8 +171,15 @@ def test_a_password_a_program_s_own_flag_gives_in_args_fails_secret_001(tmp_path
         "asks": {"command": "mysql", "args": ["-u", "root", "-p", "orders_production"]},
         "ref": {"command": "redis-cli", "args": ["-a", "${REDIS_PASSWORD}"]},
     }
+    servers |= {
+        "queue": {"command": "rabbitmqctl", "args": ["add_user", "agent", PASSWORD]},
+        "oracle": {"command": "sqlplus", "args": ["-s", f"scott/{PASSWORD}@orcl", "@report.sql"]},
+    }
     inventory = _collect(tmp_path, servers)
-    assert _places(inventory) == ["api args[2]", "cache args[3]", "db args[1]", "ssh args[1]", "wrapped args[1]"]
+    assert _places(inventory) == [
+        "api args[2]", "cache args[3]", "db args[1]", "oracle args[1]", "queue args[2]", "ssh args[1]",
+        "wrapped args[1]",
+    ]  # fmt: skip
     assert _secret_001(inventory, catalogs) == "fail"
     assert PASSWORD not in repr(inventory)
 
