@@ -101,6 +101,8 @@ def test_a_json_file_of_comments_never_closed_is_refused_in_bounded_time() -> No
 def test_a_comment_never_closed_leaves_the_text_no_json_however_short() -> None:
     with pytest.raises(ValueError):
         load_document('{"mcpServers": {"a": {"command": "x"}}} /* "b": {"command": "y"}', ".mcp.json")
+    with pytest.raises(ValueError):  # "/*/" opens a comment and closes none
+        load_document('{"mcpServers": {"a": {"command": "x"}}} /*/', ".mcp.json")
     assert load_document('{"a": 1, /* c */ "b": [1, 2,], // d\n}', ".mcp.json") == {"a": 1, "b": [1, 2]}
 
 

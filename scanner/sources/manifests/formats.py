@@ -40,15 +40,17 @@ class NotAManifest(Exception):
 MAX_JSON5_BYTES = 64 * 1024  # JSON5's parser is pure Python: 1 MB takes half a minute
 # a block comment left open runs to the end (else every "/*" after it was searched to the end again:
 # 390 KB of "/*a" took three minutes), and the text is then no JSON
-_JSONC_NOISE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|//[^\n]*|/\*.*?(?:\*/|\Z)|,(\s*[\]}])', re.S)
+_JSONC_NOISE = re.compile(
+    r'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")|//[^\n]*|/\*.*?(?:(?P<closed>\*/)|\Z)|,(?P<closer>\s*[\]}])', re.S
+)
 
 
 def _kept_of_noise(match: re.Match[str]) -> str:
     """What stays of a string, comment or trailing comma; a comment never closed keeps its opening,
-    so the text is still no JSON."""
-    if match.group(0).startswith("/*") and not match.group(0).endswith("*/"):
+    so the text is still no JSON (``/*/`` opens a comment and closes none)."""
+    if match.group(0).startswith("/*") and match.group("closed") is None:
         return "/*"
-    return match.group(1) or match.group(2) or ""
+    return match.group("string") or match.group("closer") or ""
 
 
 def load_document(text: str, relpath: str) -> Any:
