@@ -149,7 +149,8 @@ def _program_name(word: str) -> str:
     """The name a word runs a program by: ``/usr/bin/curl``, ``curl.exe``, ``$(curl``,
     ``cd&&curl`` and the image ``curlimages/curl:8.10.1`` are curl."""
     name = _SHELL_SYNTAX.sub("", word).replace("\\", "/").rsplit("/", 1)[-1].lower()
-    return name.split("@", 1)[0].split(":", 1)[0].removesuffix(".exe")  # an image's: curlimages/curl:8.10.1
+    name = name.split("@", 1)[0].split(":", 1)[0]  # an image's: curlimages/curl:8.10.1
+    return name.removesuffix(".exe").removesuffix(".bat").removesuffix(".cmd")
 
 
 def _takes_a_value(flags: dict[str, PasswordFlag], wrapper: frozenset[str], flag: str) -> bool:
@@ -196,35 +197,46 @@ class PlainWordPassword:
 
     subcommand: tuple[str, ...]  # the plain words that come first: ("add_user",), ("alias", "set")
     position: int  # which plain word after them gives the password, from 0
-    logon: bool = False  # the word is Oracle's logon, user/password@database: the password is its part
 
 
-_ORACLE_LOGON = (PlainWordPassword((), 0, logon=True),)
 # From each program's manual: the plain words that give a password, and the options that take a
 # separate value (their value is no plain word).
+_MINIO = (  # MinIO's client: mc alias set NAME URL ACCESS_KEY SECRET_KEY
+    PlainWordPassword(("alias", "set"), 3),
+    PlainWordPassword(("config", "host", "add"), 3),
+    PlainWordPassword(("admin", "user", "add"), 2),  # ALIAS ACCESS_KEY SECRET_KEY
+)
 _PLAIN_WORD_PASSWORDS: dict[str, tuple[PlainWordPassword, ...]] = {
-    "rabbitmqctl": (PlainWordPassword(("add_user",), 1), PlainWordPassword(("change_password",), 1)),
-    # MinIO's client: mc alias set NAME URL ACCESS_KEY SECRET_KEY
-    "mc": (PlainWordPassword(("alias", "set"), 3), PlainWordPassword(("config", "host", "add"), 3)),
-    **{name: _ORACLE_LOGON for name in ("sqlplus", "expdp", "impdp", "exp", "imp", "dgmgrl")},
-}  # fmt: skip
+    "rabbitmqctl": (
+        PlainWordPassword(("add_user",), 1),
+        PlainWordPassword(("change_password",), 1),
+        PlainWordPassword(("authenticate_user",), 1),
+        PlainWordPassword(("hash_password",), 0),
+    ),
+    "mc": _MINIO,
+    "mcli": _MINIO,  # the client's name in distributions' packages
+}
+_VALUED_OPTIONS: dict[str, frozenset[str]] = {
+    "rabbitmqctl": frozenset({"-n", "--node", "-t", "--timeout", "-p", "--vhost", "--erlang-cookie", "--formatter"}),
+    "mc": frozenset({"-C", "--config-dir", "--api", "--path", "--limit-upload", "--limit-download"}),
+    "htpasswd": frozenset({"-C", "-r"}),  # apr_getopt's "C:" and "r:"
+}
+_VALUED_OPTIONS["mcli"] = _VALUED_OPTIONS["mc"]
+# Oracle's tools take the logon, user/password@database, as their first word that holds a "/"
+# (SQL*Plus: "sqlplus [options] [logon] [@script]"; Data Pump's also as userid=logon)
+_ORACLE_PROGRAMS = frozenset({"sqlplus", "expdp", "impdp", "dgmgrl"})
 # the furthest place a password is given (mc config host add NAME URL KEY SECRET; htpasswd's is 3)
 _MOST_PLAIN_WORDS = max(
     len(rule.subcommand) + rule.position + 1 for rules in _PLAIN_WORD_PASSWORDS.values() for rule in rules
 )
-_VALUED_OPTIONS: dict[str, frozenset[str]] = {
-    "rabbitmqctl": frozenset({"-n", "--node", "-t", "--timeout", "-l"}),
-    "mc": frozenset({"-C", "--config-dir", "--api", "--path", "--limit-upload", "--limit-download"}),
-    "htpasswd": frozenset({"-C", "-r"}),
-    "sqlplus": frozenset({"-M", "-R", "-C", "-F"}),
-}
 
 
 def plain_word_passwords(words: Sequence[str], new_lines: Collection[int] = ()) -> dict[int, str]:
     """The index of each of a command's ``words`` that gives a program's password by its position,
     with the password: ``rabbitmqctl add_user u X``, ``mc alias set name url key X``, ``htpasswd -b
-    file user X`` (``htpasswd -nb user X``), and Oracle's ``sqlplus user/X@db`` (expdp, impdp, exp,
-    imp, dgmgrl). A program's command ends where ``given_passwords``' does."""
+    file user X`` (``htpasswd -nb user X``), and Oracle's logon ``sqlplus user/X@db`` (expdp, impdp,
+    dgmgrl; ``userid=user/X``). A program's command ends where ``given_passwords``' does; a word
+    inside it that names another program is one of its words."""
     found: dict[int, str] = {}
     program = ""
     plain: list[str] = []  # the program's plain words so far
@@ -233,16 +245,23 @@ def plain_word_passwords(words: Sequence[str], new_lines: Collection[int] = ()) 
     for index, word in enumerate(words):
         if index in new_lines or word in _COMMAND_BREAKS:
             program = ""
-        name = _program_name(word)
-        if name in _PLAIN_WORD_PASSWORDS or name == "htpasswd":
-            program, plain, letters, valued = name, [], set(), _VALUED_OPTIONS.get(name, frozenset())
-            continue
-        if not program:
-            continue
         bare = word.removesuffix(";")
-        if bare.startswith("-") and len(bare) > 1:
+        if not program:
+            name = _program_name(word)
+            if name in _PLAIN_WORD_PASSWORDS or name in _ORACLE_PROGRAMS or name == "htpasswd":
+                program, plain, letters, valued = name, [], set(), _VALUED_OPTIONS.get(name, frozenset())
+        elif bare.startswith("-") and len(bare) > 1:
             letters |= set(bare[1:]) if not bare.startswith("--") else set()
-        elif not (index and words[index - 1] in valued):
+        elif program in _ORACLE_PROGRAMS:
+            logon = bare[len("userid=") :] if bare[:7].lower() == "userid=" else bare
+            if bare.startswith("@"):  # the script to run: no logon before it
+                program = ""
+            elif "/" in logon:
+                password = _logon_password(logon)
+                if password:
+                    found[index] = password
+                program = ""
+        elif not (index and _value_of_option(words[index - 1], valued)):
             plain.append(bare)
             password = _positional_password(program, plain, letters)
             if password:
@@ -254,6 +273,12 @@ def plain_word_passwords(words: Sequence[str], new_lines: Collection[int] = ()) 
     return found
 
 
+def _value_of_option(before: str, valued: frozenset[str]) -> bool:
+    """Whether the word after ``before`` is that option's value: ``-C 12``, and ``-bC 12`` (short
+    options written together, the last one taking the value)."""
+    return before in valued or (_COMBINED.match(before) is not None and "-" + before[-1] in valued)
+
+
 def _positional_password(program: str, plain: list[str], letters: set[str]) -> str | None:
     """The password the last of a program's ``plain`` words gives, if it gives one."""
     if program == "htpasswd":  # -b: the password is on the command line, after the file and user (-n: no file)
@@ -261,13 +286,13 @@ def _positional_password(program: str, plain: list[str], letters: set[str]) -> s
     for rule in _PLAIN_WORD_PASSWORDS[program]:
         given = len(rule.subcommand) + rule.position + 1
         if len(plain) == given and tuple(plain[: len(rule.subcommand)]) == rule.subcommand:
-            return _logon_password(plain[-1]) if rule.logon else plain[-1]
+            return plain[-1]
     return None
 
 
 def _logon_password(logon: str) -> str | None:
     """The password of Oracle's ``user/password@database`` (``user/password``, ``user/"p@ss"@db``);
-    none in ``/`` (the operating system's login), ``user`` or ``user@db`` (asked for)."""
+    none in ``/`` (the operating system's login), ``/nolog``, or a path."""
     user, slash, rest = logon.partition("/")
     if not slash or not user or rest.startswith("/"):  # "/ as sysdba", "//host:1521/service"
         return None

@@ -61,7 +61,7 @@ _ENV_LOOKUP = re.compile(
     r"[\[(]['\"]?[A-Za-z_]\w*['\"]?[\])]?,?$|^process\.env(?:\.[A-Za-z_]\w*|\[['\"][A-Za-z_]\w*['\"]\])$"
 )
 _PLACEHOLDER = re.compile(
-    r"(?i)^\s*(?:bearer\s+)?(?:<[^>]*>|your[_-][\w-]*|[\w-]*[_-]here|x{4,}|\*{4,}|changeme|example[\w-]*|dummy|test|none|null"
+    r"(?i)^\s*(?:bearer\s+)?(?:<(?![a-z][a-z0-9+.-]*://)[^>]*>|your[_-][\w-]*|[\w-]*[_-]here|x{4,}|\*{4,}|changeme|example[\w-]*|dummy|test|none|null"
     r"|(?:[a-z0-9]+[_-]){1,3}(?:x{8,}|\*{8,})"  # a token's prefix, then its mask: ghp_xxxx…, sk-ant-api03-xxxx…
     r"|\[?redacted\]?|)\s*$"  # a value redacted already, by nhiscan or by whoever exported it
 )
@@ -791,8 +791,10 @@ def _url_secret(value: str) -> tuple[str, str] | None:
         return None
     try:
         parts = urlsplit(value.strip())
-    except ValueError:
-        return None
+    except ValueError:  # a host in brackets that is none (user-info redacted already: https://[REDACTED]@host)
+        beyond_host = _PATH_BEYOND_HOST.match(value.strip())
+        in_path = _path_secret(beyond_host.group(1), "") if beyond_host else None
+        return None if in_path is None else ("url_path_secret", in_path)
     if parts.password and not _example_password(unquote(parts.password), unquote(parts.username or "")):
         return "url_credentials", parts.password
     if parts.username and not parts.password and find_secret(unquote(parts.username)):
@@ -800,19 +802,24 @@ def _url_secret(value: str) -> tuple[str, str] | None:
     for name, parameter in parse_qsl(parts.query):
         if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
-    in_path = _path_secret(parts.path)
+    in_path = _path_secret(parts.path, parts.hostname or "")
     return None if in_path is None else ("url_path_secret", in_path)
 
 
-def _path_secret(path: str) -> str | None:
+def _path_secret(path: str, host: str) -> str | None:
     """A part of a URL's path (between ``/``, ``:``, ``;`` and ``,``) that is a credential by its
     shape, as written: 24 characters or more of base64 or a token's alphabet, with digits and
     letters of both cases, above detect-secrets' entropy limit for base64. Hosted services put the
     credential there (``https://mcp.zapier.com/api/mcp/s/<secret>/mcp``, a Discord webhook's token,
-    ``/bot<id>:<token>/`` of Telegram); names, words, UUIDs and hex digests (a commit id) are none."""
+    ``/bot<id>:<token>/`` of Telegram); names, words, UUIDs and hex digests (a commit id) are none,
+    and so are a file's name (``…/KFOmCnqEu92Fr1Mu4mxK.woff2``), an API object's id (``asst_…``,
+    ``price_…``), an IPFS content id, and the paths of the clouds' own APIs and of diagram
+    services (which encode the diagram there), where no credential goes."""
+    if host.endswith(_HOSTS_WITHOUT_PATH_SECRETS):
+        return None
     for part in _PATH_PARTS.split(path):
         candidate = unquote(part)
-        if len(candidate) < 24 or not _PATH_TOKEN.fullmatch(candidate):
+        if len(candidate) < 24 or not _PATH_TOKEN.fullmatch(candidate) or _NAMED_PATH_PART.match(candidate):
             continue
         if candidate.lower() == candidate or candidate.upper() == candidate or not any(c.isdigit() for c in candidate):
             continue
@@ -823,6 +830,13 @@ def _path_secret(path: str) -> str | None:
 
 
 _PATH_PARTS = re.compile(r"[/:;,]")
+_PATH_BEYOND_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)")
+# a file's name, an API object's id (asst_…, vs_…, price_…), an IPFS content id (CIDv0)
+_NAMED_PATH_PART = re.compile(r"^.*\.[a-z][a-z0-9]{1,4}$|^[a-z]{2,12}_[A-Za-z0-9]+$|^Qm[1-9A-HJ-NP-Za-km-z]{44}$")
+_HOSTS_WITHOUT_PATH_SECRETS = (
+    "amazonaws.com", "googleapis.com", "azure.com", "azure.net", "windows.net", "microsoft.com",
+    "mermaid.ink", "kroki.io", "plantuml.com",
+)  # fmt: skip
 _PATH_TOKEN = re.compile(r"[A-Za-z0-9+_~.-]+={0,2}")  # base64 (padded), base64url, and the marks of tokens (sk-…)
 
 

@@ -86,6 +86,16 @@ COMMANDS_GIVING_A_PASSWORD = [
     f"mc config host add s3 https://s3.example.com ci-uploader {PASSWORD}",
     f"xfreerdp /v:host /u:admin /p:{PASSWORD} /cert:ignore",
     f"xfreerdp3 /v:host /u:admin /gp:{PASSWORD} /g:gateway",
+    # found missing by a review: options as each manual gives them, Windows names, other subcommands
+    f"sqlplus -F scott/{PASSWORD}@orcl",  # -F[AILOVER] takes no value
+    f"sqlplus -M 'HTML ON' -restrict 3 scott/{PASSWORD}@orcl",
+    f"expdp userid=system/{PASSWORD}@orcl full=y",
+    f"htpasswd -bC 12 /etc/nginx/.htpasswd admin {PASSWORD}",  # -C's value after -b written together
+    f"htpasswd -b /srv/exp admin {PASSWORD}",  # a word naming a program is one of this one's words
+    f"rabbitmqctl -l add_user agent {PASSWORD}",  # -l (--longnames) takes no value
+    f"rabbitmqctl.bat -p / authenticate_user agent {PASSWORD}",
+    f"C:\\minio\\mc.exe alias set minio http://minio:9000 minioadmin {PASSWORD}",
+    f"mcli admin user add minio agent {PASSWORD}",
 ]
 
 COMMANDS_GIVING_NONE = [
@@ -117,6 +127,9 @@ COMMANDS_GIVING_NONE = [
     "mc alias set minio http://minio:9000 $MINIO_USER $MINIO_PASSWORD",
     "xfreerdp /v:host /u:admin /p:$RDP_PASSWORD /cert:ignore",
     "ssh -o ProxyCommand=none deploy@host /p:production_value1",  # /p: is FreeRDP's alone
+    "git checkout exp origin/Feature2024Xyz",  # exp and imp, Oracle's old tools, are not read: a common word
+    "sqlplus @db/Install01Script.sql",  # a script to run, no logon
+    "sqlplus -s /nolog @/opt/scripts/Install01Script.sql",
 ]
 
 

@@ -31,6 +31,11 @@ IN_PATHS = [
     (f"https://discord.com/api/webhooks/123456789012345678/{DISCORD_TOKEN}", DISCORD_TOKEN),
     (f"https://api.telegram.org/bot123456789:{TELEGRAM_TOKEN}/sendMessage", TELEGRAM_TOKEN),
 ]
+# found missing by a review: a path beyond a password in the user-info, a URL in angle brackets
+TOGETHER = [
+    f"https://svc:Tr0ub4dorXqZv93k@mcp.zapier.com/api/mcp/s/{ZAPIER_SECRET}/mcp",
+    f"See <{ZAPIER_URL}> for the tools.",
+]
 
 NOT_SECRETS = [
     "https://mcp.zapier.com/api/mcp/s/YOUR_SECRET/mcp",  # the documentation's placeholder
@@ -40,6 +45,13 @@ NOT_SECRETS = [
     "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",  # an EKS issuer's id
     "https://registry.npmjs.org/@modelcontextprotocol/server-filesystem/-/server-filesystem-2025.8.21.tgz",
     "https://example.com/docs/ConfiguringTheModelContextProtocolServer2025/index.html",  # words
+    # shapes a review found taken for secrets: a file's name, an API object's id, an IPFS id, a
+    # diagram encoded in the path, a cloud API's resource name
+    "https://fonts.gstatic.com/s/roboto/v30/KFOmCnqEu92Fr1Mu4mxKKTU1Kg.woff2",
+    "https://platform.openai.com/assistants/asst_Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc",
+    "https://ipfs.io/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+    "https://mermaid.ink/img/pako:eNpVkMFqwzAMhl9F6NRC8wI5DNYm7XYYjK03x2uYJR1nZrYJDJj4jp2rCFmka",
+    "https://sqs.us-east-1.amazonaws.com/123456789012/MyStack-MyQueueE6CA6235-Hk3Lm9Pq2RzQ",
 ]
 
 
@@ -52,6 +64,12 @@ def test_a_credential_in_a_url_s_path_is_found_and_redacted_wherever_the_url_is(
     redacted = redact_text(f"url: {url}")
     assert secret not in redacted and "[REDACTED]" in redacted
     assert redacted.startswith(f"url: {url[: url.index(secret)]}")  # the rest of the URL is kept
+
+
+@pytest.mark.parametrize("text", TOGETHER)
+def test_a_url_s_path_is_redacted_with_what_else_the_url_or_its_brackets_hold(text: str) -> None:
+    redacted = redact_text(text)
+    assert ZAPIER_SECRET not in redacted and "Tr0ub4dor" not in redacted
 
 
 @pytest.mark.parametrize("url", NOT_SECRETS)
