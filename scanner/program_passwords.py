@@ -33,6 +33,7 @@ _CERT_COLON = PasswordFlag(holds=":", written=EITHER)  # curl's certificate[:pas
 _USER_PERCENT = PasswordFlag(holds="%", written=EITHER)  # Samba's DOMAIN\user%password
 _USER_COMMA = PasswordFlag(holds=",", written=EITHER)  # lftp's user,password
 _PASS_SOURCE = PasswordFlag(holds="pass:")  # openssl: pass:X is the password; env:, file:, fd: name where it is
+_GATEWAY_ITEMS = PasswordFlag(holds=",p:", written=JOINED)  # FreeRDP's /gateway:g:gw,u:user,p:X
 
 # From each program's manual page.
 _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
@@ -59,7 +60,8 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "ipmitool": {"-P": _EITHER},
     "rabbitmqadmin": {"-p": _EITHER},
     "login": {"-p": _EITHER},  # docker login -p X, oc login -p X: only after the word "login"
-    "freerdp": {"/p": _JOINED, "/gp": _JOINED},  # /p:X, the gateway's /gp:X
+    # /p:X (or -p:X), the gateway's /gp:X or its settings' p:X (/gateway:g:gw,u:user,p:X; /gw: is its alias)
+    "freerdp": {"/p": _JOINED, "/gp": _JOINED, "/gateway": _GATEWAY_ITEMS, "/gw": _GATEWAY_ITEMS},
 }  # fmt: skip
 
 # The programs that share a family's flags (the MySQL and MariaDB clients, the OpenLDAP tools …).
@@ -112,7 +114,7 @@ def given_passwords(
     command, or the command a wrapper runs begins. Passwords a program takes by position are
     among them (see ``plain_word_passwords``)."""
     values = values if values is not None else words
-    found: dict[int, str] = plain_word_passwords(words, new_lines)
+    found: dict[int, str] = plain_word_passwords(words, values, new_lines, glued)
     flags: dict[str, PasswordFlag] = {}
     waiting_for_login = False
     wrapper: frozenset[str] | None = None  # the options of the wrapper whose own options are being read
@@ -175,8 +177,8 @@ def _password_of(flags: dict[str, PasswordFlag], before: str, word: str, value: 
     given = flags.get(word[:2]) if len(word) > 2 and word[0] == "-" and word[1] != "-" else None
     if given is not None and given.written != SEPARATE:
         return _password_in(word[2:], given)
-    name, colon, rest = word.partition(":") if word.startswith("/") else ("", "", "")
-    given = flags.get(name) if colon else None  # FreeRDP's /p:X
+    name, colon, rest = word.partition(":") if word.startswith(("/", "-")) else ("", "", "")
+    given = flags.get("/" + name[1:]) if colon else None  # FreeRDP's /p:X, or -p:X
     return _password_in(rest, given) if given is not None else None
 
 
@@ -187,6 +189,8 @@ def _password_in(value: str, given: PasswordFlag) -> str | None:
         return value
     if given.holds == "pass:":
         return value[len("pass:") :] if value.startswith("pass:") else None
+    if given.holds == ",p:":  # one of the settings, separated by ","
+        return next((item[2:] for item in value.split(",") if item.startswith("p:")), None)
     _, separator, password = value.partition(given.holds)
     return password if separator else None
 
@@ -231,12 +235,15 @@ _MOST_PLAIN_WORDS = max(
 )
 
 
-def plain_word_passwords(words: Sequence[str], new_lines: Collection[int] = ()) -> dict[int, str]:
+def plain_word_passwords(
+    words: Sequence[str], values: Sequence[str], new_lines: Collection[int] = (), glued: Collection[int] = ()
+) -> dict[int, str]:
     """The index of each of a command's ``words`` that gives a program's password by its position,
     with the password: ``rabbitmqctl add_user u X``, ``mc alias set name url key X``, ``htpasswd -b
     file user X`` (``htpasswd -nb user X``), and Oracle's logon ``sqlplus user/X@db`` (expdp, impdp,
-    dgmgrl; ``userid=user/X``). A program's command ends where ``given_passwords``' does; a word
-    inside it that names another program is one of its words."""
+    dgmgrl; ``userid=user/X``; ``user/"X"@db``, the password quoted apart). ``values``, ``new_lines``
+    and ``glued``: as ``given_passwords`` has them. A program's command ends where
+    ``given_passwords``' does; a word inside it that names another program is one of its words."""
     found: dict[int, str] = {}
     program = ""
     plain: list[str] = []  # the program's plain words so far
@@ -257,8 +264,9 @@ def plain_word_passwords(words: Sequence[str], new_lines: Collection[int] = ()) 
             if bare.startswith("@"):  # the script to run: no logon before it
                 program = ""
             elif "/" in logon:
-                password = _logon_password(logon)
-                if password:
+                if logon.endswith("/") and index + 1 in glued:  # scott/"X"@orcl: the quotes hold the password
+                    found[index + 1] = values[index + 1]
+                elif password := _logon_password(logon):
                     found[index] = password
                 program = ""
         elif not (index and _value_of_option(words[index - 1], valued)):

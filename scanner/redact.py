@@ -97,7 +97,7 @@ _MAYBE = re.compile(
     r"|SG\.|(?:AC|SK)[a-z0-9]{32}|[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\."
     r"|(?:^|\s)-[A-Za-z]"  # a flag (-pass X), which the detector reads by its name
     # a program given a password by position or by /p:X (program_passwords; htpasswd needs -b)
-    r"|(?i:sqlplus|expdp|impdp|dgmgrl|rabbitmqctl|\bmc(?:li)?(?:\.exe)?\s|/g?p:)"
+    r"|(?i:sqlplus|expdp|impdp|dgmgrl|rabbitmqctl|\bmc(?:li)?(?:\.exe)?\s|/g?p:|[/-]g(?:ateway|w):)"
 )
 
 

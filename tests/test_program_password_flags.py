@@ -96,6 +96,11 @@ COMMANDS_GIVING_A_PASSWORD = [
     f"rabbitmqctl.bat -p / authenticate_user agent {PASSWORD}",
     f"C:\\minio\\mc.exe alias set minio http://minio:9000 minioadmin {PASSWORD}",
     f"mcli admin user add minio agent {PASSWORD}",
+    f'sqlplus scott/"{PASSWORD}"@orcl',  # the password quoted apart from the user
+    f'impdp \\"sys/{PASSWORD}@orcl as sysdba\\" full=y',  # Data Pump's quoting on Unix
+    f"xfreerdp /v:host /gateway:g:gw.example.com,u:admin,p:{PASSWORD}",
+    f"xfreerdp /v:host /gw:g:gw.example.com,p:{PASSWORD},u:admin",
+    f"xfreerdp -v:host -u:admin -p:{PASSWORD}",  # "-" for "/"
 ]
 
 COMMANDS_GIVING_NONE = [
