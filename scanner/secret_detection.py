@@ -568,10 +568,27 @@ def program_secrets(
     ``program_passwords.given_passwords``), judged as a value a secret's name is given, by its index."""
     found = {}
     for index, password in given_passwords(words, values, new_lines, glued).items():
-        secret = find_secret_given_to("--password", password)
+        secret = find_secret_given_to("--password", password) or _literal_password(password)
         if secret is not None:
             found[index] = secret
     return found
+
+
+def _literal_password(value: str) -> FoundSecret | None:
+    """What a program's own password flag gives, where the rule for a value a secret's name is
+    given finds none (a word, a short value): the program takes it as its password whatever it
+    reads like (``redis-cli -a foobared``, ``sshpass -p raspberry``, ``mysql -proot``), so a
+    literal of 4 characters or more is one. A reference, a placeholder, a name in capitals
+    (``PASSWORD``), a documentation example (``password``, ``your_password``) or a flag is none."""
+    literal = value.strip()
+    if len(literal) < 4 or literal.startswith("-") or is_reference(literal) or _GIVEN_PLACEHOLDER.search(literal):
+        return None
+    if _example_password(literal) or _REFERENCE_PART.search(literal) or _CAPITALS.match(literal):
+        return None
+    return _found("secret_parameter", literal)
+
+
+_CAPITALS = re.compile(r"^[A-Z][A-Z0-9_]*$")  # PASSWORD, DB_PASS: a name standing for the value
 
 
 def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | None:

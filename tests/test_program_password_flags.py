@@ -169,6 +169,44 @@ def test_a_password_a_program_s_own_flag_gives_in_a_command_is_found_and_taken_o
     assert PASSWORD not in grant.attributes["command"] and "[REDACTED]" in grant.attributes["command"]
 
 
+WEAK_PASSWORDS = [
+    ("redis-cli -a foobared ping", "foobared"),  # the example password of Redis's own configuration
+    ("sshpass -p raspberry ssh pi@host", "raspberry"),
+    ("mysql -uroot -proot orders", "root"),
+    ("docker login -u ci -p hunter2 registry.example.com", "hunter2"),
+    ("rabbitmqctl add_user agent agent", "agent"),
+]
+NOT_PASSWORDS = [
+    "sshpass -p PASSWORD ssh deploy@host",  # a name standing for the value
+    "sshpass -p '<password>' ssh deploy@host",
+    "redis-cli -a your_password ping",
+    "mysql -uroot -ppassword orders",
+    "sshpass -p abc ssh deploy@host",  # too short to tell from anything else
+]
+
+
+@pytest.mark.parametrize(("command", "password"), WEAK_PASSWORDS)
+def test_a_weak_password_a_program_s_flag_gives_is_a_secret_all_the_same(
+    tmp_path: Path, command: str, password: str, catalogs
+) -> None:
+    """A word or a short value given by a program's password flag is that program's password:
+    the rule for a value a secret's name is given (eight characters or more, not only letters)
+    passed these servers."""
+    found = find_secret_in_command(command)
+    assert found is not None and found.value == password
+    inventory = _collect(tmp_path, {"x": {"command": command}})
+    assert _places(inventory) == ["x command"]
+    assert _secret_001(inventory, catalogs) == "fail"
+    (grant,) = inventory.grants
+    assert password not in grant.attributes["command"].replace("-uroot", "").replace("add_user agent", "")
+
+
+@pytest.mark.parametrize("command", NOT_PASSWORDS)
+def test_a_placeholder_or_example_a_program_s_flag_gives_is_no_secret(command: str) -> None:
+    found = find_secret_in_command(command)
+    assert found is None or found.detector != "secret_parameter", found
+
+
 @pytest.mark.parametrize("command", COMMANDS_GIVING_NONE)
 def test_the_same_flags_of_other_programs_and_references_are_no_secret(tmp_path: Path, command: str) -> None:
     assert find_secret_in_command(command) is None
