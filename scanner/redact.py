@@ -103,7 +103,8 @@ _MAYBE = re.compile(
 
 def _keep_references(match: re.Match[str]) -> str:
     value = match.group(2)
-    if _REFERENCE.match(value) or value.startswith(REDACTED):  # "[REDACTED]]": redacted already
+    # "[REDACTED]]", "'[REDACTED]": redacted already (a quoted value, its quotes kept)
+    if _REFERENCE.match(value) or value.lstrip("'\"`").startswith(REDACTED):
         return match.group(0)
     return match.group(1) + REDACTED + (match.group(3) if match.lastindex and match.lastindex >= 3 else "")
 

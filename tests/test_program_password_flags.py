@@ -264,6 +264,18 @@ def test_a_quoted_value_of_several_words_is_taken_out_whole(tmp_path: Path, comm
     assert "battery" not in grant.attributes["command"] and "Tr0ub4dor" not in grant.attributes["command"]
 
 
+@pytest.mark.parametrize(
+    ("command", "redacted"),
+    [
+        ("serve --password 'Tr0ub4dor battery staple'", "serve --password '[REDACTED]'"),
+        ('serve --password "Hk3Lm9Pq2Rz7" --port 8080', 'serve --password "[REDACTED]" --port 8080'),
+    ],
+)
+def test_a_quoted_value_is_redacted_inside_its_quotes(command: str, redacted: str) -> None:
+    """The opening quote went with the value, and the closing one was left alone."""
+    assert redact_text(command) == redacted
+
+
 def test_a_command_of_many_quoted_secrets_is_cleaned_in_linear_time() -> None:
     """Each quoted value was taken out of the command with a copy of the whole command: 32,000 of
     them (0.9 MB; a manifest may be 16 MB) took 16 s, and twice as many four times as long."""
