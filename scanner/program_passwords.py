@@ -40,11 +40,11 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "curl": {"-u": _USER_COLON, "--user": _USER_COLON, "-U": _USER_COLON, "--proxy-user": _USER_COLON,
              "--oauth2-bearer": _SEPARATE, "-E": _CERT_COLON, "--cert": _CERT_COLON, "--proxy-cert": _CERT_COLON},
     "sshpass": {"-p": _EITHER},
-    "redis-cli": {"-a": _SEPARATE},
+    "redis-cli": {"-a": _SEPARATE, "--pass": _SEPARATE},
     "ldap": {"-w": _EITHER},
     "ldappasswd": {"-w": _EITHER, "-a": _EITHER, "-s": _EITHER},  # the bind, the old and the new password
-    "mysql": {"-p": _JOINED},
-    "mongo": {"-p": _EITHER},
+    "mysql": {"-p": _JOINED, "--password": _JOINED},  # --password=X; "--password db" asks, as -p does
+    "mongo": {"-p": _EITHER, "--password": _SEPARATE},
     "samba": {"-U": _USER_PERCENT, "--user": _USER_PERCENT},
     "lftp": {"-u": _USER_COMMA},
     "openssl": {"-passin": _PASS_SOURCE, "-passout": _PASS_SOURCE, "-pass": _PASS_SOURCE, "-k": _SEPARATE,
@@ -59,7 +59,7 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "cassandra": {"-p": _EITHER, "--password": _SEPARATE},
     "ipmitool": {"-P": _EITHER},
     "rabbitmqadmin": {"-p": _EITHER},
-    "login": {"-p": _EITHER},  # docker login -p X, oc login -p X: only after the word "login"
+    "login": {"-p": _EITHER, "--password": _SEPARATE},  # docker login -p X, oc login -p X: after "login" only
     # /p:X (or -p:X), the gateway's /gp:X or its settings' p:X (/gateway:g:gw,u:user,p:X; /gw: is its alias)
     "freerdp": {"/p": _JOINED, "/gp": _JOINED, "/gateway": _GATEWAY_ITEMS, "/gw": _GATEWAY_ITEMS},
 }  # fmt: skip
@@ -264,8 +264,8 @@ def plain_word_passwords(
             if bare.startswith("@"):  # the script to run: no logon before it
                 program = ""
             elif "/" in logon:
-                if logon.endswith("/") and index + 1 in glued:  # scott/"X"@orcl: the quotes hold the password
-                    found[index + 1] = values[index + 1]
+                if logon.rstrip("\\").endswith("/") and index + 1 in glued:  # scott/"X"@orcl, scott/\"X\"@orcl
+                    found[index + 1] = values[index + 1].rstrip("\\")
                 elif password := _logon_password(logon):
                     found[index] = password
                 program = ""

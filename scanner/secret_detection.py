@@ -332,9 +332,17 @@ def argument_secret_spans(text: str) -> list[tuple[int, int]]:
     """Where the secrets are that ``find_secret_in_command`` finds by a word's name (the flag
     before it, its own assignment: ``--passphrase X``, ``-e SMTP_PASS=X``), each value wherever it
     is: to be taken out whole before anything cuts a value at its ``;`` or ``&``."""
-    found = (secret.value for secret in _argument_secrets(text))
-    # a short value (a URL's one-letter password) is left to the text forms: searched for, it is everywhere
-    return occurrences(text, {value for value in found if len(value) >= MIN_REDACTED_BY_VALUE})
+    values: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for word, secret in _named_in_command(text, by_shape=False):
+        if len(secret.value) >= MIN_REDACTED_BY_VALUE:
+            values.add(secret.value)
+            continue
+        # a short value is taken out where it was given (searched for, "root" is everywhere: -uroot)
+        at = word.group(0).rfind(secret.value) if secret.value else -1
+        if at >= 0:
+            spans.append((word.start() + at, word.start() + at + len(secret.value)))
+    return spans + occurrences(text, values)
 
 
 def _argument_secrets(text: str) -> Iterator[FoundSecret]:
@@ -585,10 +593,18 @@ def _literal_password(value: str) -> FoundSecret | None:
         return None
     if _example_password(literal) or _REFERENCE_PART.search(literal) or _CAPITALS.match(literal):
         return None
+    # a port, where a word was taken for the program (docker run --name mongo -p 27017:27017), or a
+    # key file a flag takes instead of a password (az login -p cert.pem)
+    if _NUMBERS.match(literal) or _FILE_OR_PATH.search(literal) or literal.lower() in _PUBLIC_CONVENTIONS:
+        return None
     return _found("secret_parameter", literal)
 
 
 _CAPITALS = re.compile(r"^[A-Z][A-Z0-9_]*$")  # PASSWORD, DB_PASS: a name standing for the value
+_NUMBERS = re.compile(r"^[\d:.,-]+$")
+_FILE_OR_PATH = re.compile(r"^~?[/\\]|^[A-Za-z]:[/\\]|\.[a-z][a-z0-9]{1,4}$")
+# passwords everyone knows by convention, protecting nothing: the JDK's trust store, malware samples' archives
+_PUBLIC_CONVENTIONS = frozenset({"changeit", "infected"})
 
 
 def find_secret_in_argument(argument: str, before: Any = None) -> FoundSecret | None:

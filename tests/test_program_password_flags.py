@@ -182,6 +182,25 @@ NOT_PASSWORDS = [
     "redis-cli -a your_password ping",
     "mysql -uroot -ppassword orders",
     "sshpass -p abc ssh deploy@host",  # too short to tell from anything else
+    # found taken for passwords by a review: a port where a word was read as the program, a key file
+    # a flag takes instead of a password, a Windows path, passwords public by convention
+    "docker run --name mongo -p 27017:27017 -d mongo:7",
+    "./wait-for-it.sh -h mongo -p 27017 -t 60 -- node server.js",
+    "ssh mongo@db.internal -p 2222",
+    "az login --service-principal -u http://azure-cli-2016 -p ~/mycertfile.pem --tenant contoso.example",
+    "docker login -u _json_key -p key.json https://gcr.io",
+    "curl -E C:\\certs\\client.pem https://api.example.com/v1",
+    "keytool -importcert -noprompt -cacerts -storepass changeit -file ca.crt",
+    "unzip -P infected sample.zip",
+]
+REDACTED_WHERE_GIVEN = [
+    ("mysqladmin ping -h localhost -uroot -proot", "mysqladmin ping -h localhost -uroot -p[REDACTED]"),
+    ("ldapsearch -x -w admin -b dc=example", "ldapsearch -x -w [REDACTED] -b dc=example"),
+    ("lftp -u ftpuser,ftppass files.example.com", "lftp -u ftpuser,[REDACTED] files.example.com"),
+    ("xfreerdp /v:h /gateway:g:gw,u:user,p:gwpw1", "xfreerdp /v:h /gateway:g:gw,u:user,p:[REDACTED]"),
+    ("redis-cli --pass redispw ping", "redis-cli --pass [REDACTED] ping"),
+    ("mongosh --password admin1", "mongosh --password [REDACTED]"),
+    ('sqlplus -S scott/\\"tig3r\\"@orcl @run.sql', 'sqlplus -S scott/\\"[REDACTED]\\"@orcl @run.sql'),
 ]
 
 
@@ -205,6 +224,14 @@ def test_a_weak_password_a_program_s_flag_gives_is_a_secret_all_the_same(
 def test_a_placeholder_or_example_a_program_s_flag_gives_is_no_secret(command: str) -> None:
     found = find_secret_in_command(command)
     assert found is None or found.detector != "secret_parameter", found
+
+
+@pytest.mark.parametrize(("command", "redacted"), REDACTED_WHERE_GIVEN)
+def test_a_short_password_is_taken_out_of_any_text_where_it_was_given(command: str, redacted: str) -> None:
+    """Searched for in the whole text, a short value is everywhere (root in -uroot): it was found and
+    kept in every text but the server's command."""
+    assert find_secret_in_command(command) is not None
+    assert redact_text(command) == redacted
 
 
 @pytest.mark.parametrize("command", COMMANDS_GIVING_NONE)
