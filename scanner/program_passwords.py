@@ -249,10 +249,18 @@ def plain_word_passwords(
     plain: list[str] = []  # the program's plain words so far
     letters: set[str] = set()  # the short options given, for htpasswd's -b and -n
     valued = frozenset[str]()
+    inside = 0  # words still inside the one before: a quoted value of several words, a template's {{ … }}
     for index, word in enumerate(words):
         if index in new_lines or word in _COMMAND_BREAKS:
-            program = ""
+            program, inside = "", 0
+        if inside:
+            inside = 0 if word == "}}" else inside - 1 if inside > 0 else inside
+            continue
         bare = word.removesuffix(";")
+        if program and word == "{{":
+            inside = -1  # to the "}}" that closes it: one word, a template's
+        elif program and " " in values[index].strip():
+            inside = len(values[index].split()) - 1
         if not program:
             name = _program_name(word)
             if name in _PLAIN_WORD_PASSWORDS or name in _ORACLE_PROGRAMS or name == "htpasswd":

@@ -236,9 +236,26 @@ def _redact_strings(record: Any) -> None:
     for name in _field_names(type(record)):
         current = getattr(record, name)
         if type(current) is str and len(current) >= 8:
-            redacted = redact_text(current)
+            redacted = _redacted_uid(current) if name in _UIDS else redact_text(current)
             if redacted is not current:
                 object.__setattr__(record, name, redacted)
+
+
+def _redacted_uid(uid: str) -> str:
+    """A uid (or a reference to one) without the secrets it carries. A source's uid glues a name to
+    its holder and kind (``file#tool:NAME``, ``file#plaintext_secret:NAME.env.KEY``), where a
+    secret the name holds is no longer read as one (``…#tool:rabbitmqctl`` names no program, and a
+    URL after ``#`` is a fragment): the name is read apart, then the whole again."""
+    holder, _, rest = uid.partition("#")
+    kind, colon, name = rest.partition(":")
+    if not colon or not name:
+        return redact_text(uid)
+    redacted = redact_text(f"{redact_text(holder)}#{kind}:{redact_text(name)}")
+    return uid if redacted == uid else redacted
+
+
+# a record's uid and the fields that name another record by its uid: redacted alike, so that they still match
+_UIDS = frozenset({"uid", "identity_uid", "runs_as"})
 
 
 # Names of permissions, resources and uncollected fields: never values, and the bulk of a cloud

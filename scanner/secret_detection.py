@@ -575,11 +575,22 @@ def program_secrets(
     """The secret each of a command's ``words`` gives a program by its password flag (see
     ``program_passwords.given_passwords``), judged as a value a secret's name is given, by its index."""
     found = {}
-    for index, password in given_passwords(words, values, new_lines, glued).items():
+    for index, given in given_passwords(words, values, new_lines, glued).items():
+        if given.startswith(("$(", "<(", "`")):  # a command's output: no literal
+            continue
+        password = _unglued(given)
         secret = find_secret_given_to("--password", password) or _literal_password(password)
         if secret is not None:
             found[index] = secret
     return found
+
+
+def _unglued(password: str) -> str:
+    """A password as a program's flag gives it, without what prose or markdown glues to it
+    (`redis-cli -a PASSWORD`. or (… -a X).) and without a shell's escape before a reference
+    (\\$RDP_PASS inside bash -c "…")."""
+    bare = password.strip().lstrip("`'\"([{").rstrip("`'\".,;:)]}")
+    return bare[1:] if bare.startswith("\\$") else bare
 
 
 def _literal_password(value: str) -> FoundSecret | None:
@@ -589,18 +600,21 @@ def _literal_password(value: str) -> FoundSecret | None:
     literal of 4 characters or more is one. A reference, a placeholder, a name in capitals
     (``PASSWORD``), a documentation example (``password``, ``your_password``) or a flag is none."""
     literal = value.strip()
-    if len(literal) < 4 or literal.startswith("-") or is_reference(literal) or _GIVEN_PLACEHOLDER.search(literal):
+    if len(literal) < 4 or literal.startswith("-") or _BRACKETED.match(literal):
+        return None  # a flag, a placeholder in brackets (<user_pass>)
+    if is_reference(literal) or _GIVEN_PLACEHOLDER.search(literal) or _example_password(literal):
         return None
-    if _example_password(literal) or _REFERENCE_PART.search(literal) or _CAPITALS.match(literal):
+    if _REFERENCE_PART.search(literal) or _CAPITALS.match(literal) or literal.lower() in _PUBLIC_CONVENTIONS:
         return None
     # a port, where a word was taken for the program (docker run --name mongo -p 27017:27017), or a
     # key file a flag takes instead of a password (az login -p cert.pem)
-    if _NUMBERS.match(literal) or _FILE_OR_PATH.search(literal) or literal.lower() in _PUBLIC_CONVENTIONS:
+    if _NUMBERS.match(literal) or _FILE_OR_PATH.search(literal):
         return None
     return _found("secret_parameter", literal)
 
 
 _CAPITALS = re.compile(r"^[A-Z][A-Z0-9_]*$")  # PASSWORD, DB_PASS: a name standing for the value
+_BRACKETED = re.compile(r"^[\[<{(][\w -]*[\]>})][.,;:!?`'\"]*$")  # [password], <password>, {password}
 _NUMBERS = re.compile(r"^[\d:.,-]+$")
 _FILE_OR_PATH = re.compile(r"^~?[/\\]|^[A-Za-z]:[/\\]|\.[a-z][a-z0-9]{1,4}$")
 # passwords everyone knows by convention, protecting nothing: the JDK's trust store, malware samples' archives
@@ -835,6 +849,10 @@ def _url_secret(value: str) -> tuple[str, str] | None:
     for name, parameter in parse_qsl(parts.query):
         if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
+        if "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…): judged as one
+            inner = _url_secret(parameter)
+            if inner is not None:
+                return inner
     in_path = _path_secret(parts.path, parts.hostname or "")
     return None if in_path is None else ("url_path_secret", in_path)
 
@@ -848,7 +866,7 @@ def _path_secret(path: str, host: str) -> str | None:
     and so are a file's name (``…/KFOmCnqEu92Fr1Mu4mxK.woff2``), an API object's id (``asst_…``,
     ``price_…``), an IPFS content id, and the paths of the clouds' own APIs and of diagram
     services (which encode the diagram there), where no credential goes."""
-    if host.endswith(_HOSTS_WITHOUT_PATH_SECRETS):
+    if any(host == known or host.endswith("." + known) for known in _HOSTS_WITHOUT_PATH_SECRETS):
         return None
     for part in _PATH_PARTS.split(path):
         candidate = unquote(part)
@@ -869,6 +887,9 @@ _NAMED_PATH_PART = re.compile(r"^.*\.[a-z][a-z0-9]{1,4}$|^[a-z]{2,12}_[A-Za-z0-9
 _HOSTS_WITHOUT_PATH_SECRETS = (
     "amazonaws.com", "googleapis.com", "azure.com", "azure.net", "windows.net", "microsoft.com",
     "mermaid.ink", "kroki.io", "plantuml.com",
+    # documents' and sharing links' ids (a sheet, a form, a drive file, an Apps Script deployment)
+    "docs.google.com", "drive.google.com", "script.google.com", "sharepoint.com", "1drv.ms",
+    "onedrive.live.com", "notion.so", "notion.site", "hex.tech",
 )  # fmt: skip
 _PATH_TOKEN = re.compile(r"[A-Za-z0-9+_~.-]+={0,2}")  # base64 (padded), base64url, and the marks of tokens (sk-…)
 

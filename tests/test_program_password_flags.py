@@ -192,6 +192,17 @@ NOT_PASSWORDS = [
     "curl -E C:\\certs\\client.pem https://api.example.com/v1",
     "keytool -importcert -noprompt -cacerts -storepass changeit -file ca.crt",
     "unzip -P infected sample.zip",
+    # found taken for passwords by a third review: placeholders with prose or markdown glued on, a
+    # user name of two words in quotes, templates, a command's output, an escaped reference
+    "`redis-cli -a PASSWORD`.",
+    "(`xfreerdp /v:HOST /u:USER /p:PASSWORD`).",
+    "Use redis-cli -a PASSWORD, or the socket.",
+    "`htpasswd -b .htpasswd user password`.",
+    'rabbitmqctl add_user "svc user" "$RMQ_PASS" && node server.js',
+    "htpasswd -b /etc/nginx/.htpasswd {{ user }} {{ pass }}",
+    "rabbitmqctl add_user alice `cat /run/secrets/rmq`",
+    'bash -c "xfreerdp /v:host /p:\\$RDP_PASS"',
+    "sqlplus [username]/[password]@orcl",
 ]
 REDACTED_WHERE_GIVEN = [
     ("mysqladmin ping -h localhost -uroot -proot", "mysqladmin ping -h localhost -uroot -p[REDACTED]"),

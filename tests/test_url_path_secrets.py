@@ -35,6 +35,8 @@ IN_PATHS = [
 TOGETHER = [
     f"https://svc:Tr0ub4dorXqZv93k@mcp.zapier.com/api/mcp/s/{ZAPIER_SECRET}/mcp",
     f"See <{ZAPIER_URL}> for the tools.",
+    f"https://gw.example.com/sse?url={ZAPIER_URL}",  # a URL handed on in another's query
+    f"http://localhost:6274/?transport=sse&serverUrl={ZAPIER_URL}",
 ]
 
 NOT_SECRETS = [
@@ -52,6 +54,10 @@ NOT_SECRETS = [
     "https://ipfs.io/ipfs/QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
     "https://mermaid.ink/img/pako:eNpVkMFqwzAMhl9F6NRC8wI5DNYm7XYYjK03x2uYJR1nZrYJDJj4jp2rCFmka",
     "https://sqs.us-east-1.amazonaws.com/123456789012/MyStack-MyQueueE6CA6235-Hk3Lm9Pq2RzQ",
+    # documents' ids, common in agents' descriptions (Google's own quickstart sheet)
+    "https://docs.google.com/spreadsheets/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
+    "https://script.google.com/macros/s/AKfycbx3Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0gHiJkLmNo/exec",
+    "https://contoso.sharepoint.com/:w:/s/Team/EaHk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0gHiJkLmNo?e=x",
 ]
 
 
@@ -103,6 +109,30 @@ def test_a_zapier_server_fails_secret_001_and_its_url_s_secret_is_in_no_output(c
     assert middle not in outcome.output
     for path in out.iterdir():
         assert middle not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_a_secret_a_server_s_name_or_package_url_holds_is_in_no_uid_or_tool_type(cli, tmp_path: Path) -> None:
+    """A uid glues the name to its holder (…#tool:NAME, …#plaintext_secret:NAME.env.KEY), where the
+    secret was no longer read as one; the tool type was read from the package's last path part."""
+    servers = {
+        "mcpServers": {
+            ZAPIER_URL: {"command": "npx", "env": {"API_KEY": "Kq8wL2mZp5Xv9Rt3Hn4Jd7"}},
+            "bridge": {"command": "npx", "args": ["-y", f"https://discord.com/api/webhooks/1234567/{DISCORD_TOKEN}"]},
+            "rabbitmqctl add_user agent Rbq3Mz8kT9": {"command": "npx", "env": {"TOKEN": "Kq8wL2mZp5Xv9Rt3Hn4Jd7"}},
+        }
+    }
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / ".mcp.json").write_text(json.dumps(servers, indent=2))
+    out = tmp_path / "out"
+    cli("scan", f"manifests:{manifests}", "--format", "json", "-o", str(out), "--no-history", "-q")
+    for name in ("results.json", "inventory.json"):
+        text = (out / name).read_text(encoding="utf-8")
+        for secret in (ZAPIER_SECRET[10:40], DISCORD_TOKEN[10:40], "Rbq3Mz8kT9"):
+            assert secret not in text, (name, secret)
+    inventory = json.loads((out / "inventory.json").read_text())
+    tools = {g["attributes"]["tool_type"] for g in inventory["grants"]}
+    assert "[REDACTED]" in tools  # the package's last path part was the token
 
 
 def test_a_megabyte_of_path_is_judged_in_bounded_time() -> None:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from scanner.loading import check_depth, parse_json, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant, SourceError
+from scanner.redact import redact_text
 from scanner.sources.manifests.mcp import server_records, shape_of, shown_key, url_tool_type
 from scanner.sources.manifests.walk import SecretScan, line_of
 
@@ -293,7 +294,7 @@ def _registry_package(document: dict[str, Any], package: dict[str, Any], index: 
         attributes["transport"] = kind
     else:
         unknown.append("attributes.transport")
-    attributes["tool_type"] = _package_name(identifier) if identifier is not None else ""
+    attributes["tool_type"] = _package_name(redact_text(identifier)) if identifier is not None else ""
     if identifier is None:
         name = f"package-{index}"
     else:

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scanner.model import Grant
-from scanner.redact import REDACTED, without_spans
+from scanner.redact import REDACTED, redact_text, without_spans
 from scanner.secret_detection import (
     COMMAND_WORD,
     MIN_REDACTED_BY_VALUE,
@@ -178,7 +178,8 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
         attributes["package"] = package
     if pinned is not None:
         attributes["package_pinned"] = pinned
-    return (package or "").rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
+    # read from the package as shown: a URL given as the package may carry a secret in its path
+    return redact_text(package or "").rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
 
 
 def server_records(
