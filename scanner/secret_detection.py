@@ -831,9 +831,13 @@ def _embedded_json_strings(value: str) -> list[str] | None:
     return found
 
 
-def _url_secret(value: str) -> tuple[str, str] | None:
+MAX_HANDED_ON = 3  # a gateway's ?url= of an inspector's ?serverUrl= of the server: deeper is no configuration
+
+
+def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] | None:
     """(detector, secret) for a password in a URL's user-info, a secret-named query parameter or a
-    credential in its path (see ``_path_secret``)."""
+    credential in its path (see ``_path_secret``), also in a URL its query hands on, up to
+    ``handed_on`` URLs deep (a URL nested in itself thousands of times is read that deep only)."""
     if "://" not in value:
         return None
     try:
@@ -849,8 +853,8 @@ def _url_secret(value: str) -> tuple[str, str] | None:
     for name, parameter in parse_qsl(parts.query):
         if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
-        if "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…): judged as one
-            inner = _url_secret(parameter)
+        if handed_on and "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…)
+            inner = _url_secret(parameter, handed_on - 1)
             if inner is not None:
                 return inner
     in_path = _path_secret(parts.path, parts.hostname or "")

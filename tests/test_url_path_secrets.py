@@ -135,6 +135,17 @@ def test_a_secret_a_server_s_name_or_package_url_holds_is_in_no_uid_or_tool_type
     assert "[REDACTED]" in tools  # the package's last path part was the token
 
 
+def test_a_url_nested_in_its_own_query_thousands_of_times_is_read_in_bounded_time() -> None:
+    """Each URL a query handed on was judged by the same function again: a thousand levels ran past
+    Python's recursion limit."""
+    started = time.monotonic()
+    nested = "https://gw.example.com/?url=" * 50_000 + ZAPIER_URL
+    assert find_secret(nested) is None  # read three URLs deep; the rest is text
+    redact_text(nested)
+    assert find_secret("https://gw.example.com/?url=" * 3 + ZAPIER_URL) is not None
+    assert time.monotonic() - started < 10
+
+
 def test_a_megabyte_of_path_is_judged_in_bounded_time() -> None:
     url = "https://example.com/" + "aB3" * 350_000 + "/" + "/".join(["Ab1" * 10] * 30_000)
     started = time.monotonic()
