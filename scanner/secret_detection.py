@@ -576,8 +576,8 @@ def program_secrets(
     ``program_passwords.given_passwords``), judged as a value a secret's name is given, by its index."""
     found = {}
     for index, given in given_passwords(words, values, new_lines, glued).items():
-        if given.startswith(("$(", "<(", "`")):  # a command's output: no literal
-            continue
+        if given.startswith(("$(", "<(", "`")) or _BRACKETED.match(given.strip()):
+            continue  # a command's output, a placeholder in brackets ([db_pass], <user_pass>): no literal
         password = _unglued(given)
         secret = find_secret_given_to("--password", password) or _literal_password(password)
         if secret is not None:
@@ -600,8 +600,8 @@ def _literal_password(value: str) -> FoundSecret | None:
     literal of 4 characters or more is one. A reference, a placeholder, a name in capitals
     (``PASSWORD``), a documentation example (``password``, ``your_password``) or a flag is none."""
     literal = value.strip()
-    if len(literal) < 4 or literal.startswith("-") or _BRACKETED.match(literal):
-        return None  # a flag, a placeholder in brackets (<user_pass>)
+    if len(literal) < 4 or literal.startswith("-"):  # a flag
+        return None
     if is_reference(literal) or _GIVEN_PLACEHOLDER.search(literal) or _example_password(literal):
         return None
     if _REFERENCE_PART.search(literal) or _CAPITALS.match(literal) or literal.lower() in _PUBLIC_CONVENTIONS:

@@ -203,6 +203,7 @@ NOT_PASSWORDS = [
     "rabbitmqctl add_user alice `cat /run/secrets/rmq`",
     'bash -c "xfreerdp /v:host /p:\\$RDP_PASS"',
     "sqlplus [username]/[password]@orcl",
+    "redis-cli -a [db_pass] ping",
 ]
 REDACTED_WHERE_GIVEN = [
     ("mysqladmin ping -h localhost -uroot -proot", "mysqladmin ping -h localhost -uroot -p[REDACTED]"),
