@@ -862,28 +862,61 @@ def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] |
 
 
 def _path_secret(path: str, host: str) -> str | None:
-    """A part of a URL's path (between ``/``, ``:``, ``;`` and ``,``) that is a credential by its
-    shape, as written: 24 characters or more of base64 or a token's alphabet, with digits and
-    letters of both cases, above detect-secrets' entropy limit for base64. Hosted services put the
-    credential there (``https://mcp.zapier.com/api/mcp/s/<secret>/mcp``, a Discord webhook's token,
-    ``/bot<id>:<token>/`` of Telegram); names, words, UUIDs and hex digests (a commit id) are none,
-    and so are a file's name (``…/KFOmCnqEu92Fr1Mu4mxK.woff2``), an API object's id (``asst_…``,
-    ``price_…``), an IPFS content id, and the paths of the clouds' own APIs and of diagram
-    services (which encode the diagram there), where no credential goes."""
+    """The parts of a URL's path (between ``/``, ``:``, ``;`` and ``,``) that are a credential, as
+    written, from the first to the last (Rocket.Chat's ``/hooks/<id>/<token>`` is one secret of two
+    parts). A part is one by its shape: 24 characters or more of base64 or a token's alphabet, with
+    digits and letters of both cases, above detect-secrets' entropy limit for base64; or after a
+    part that names a credential (see ``_given_in_path``). Hosted services put the credential there
+    (``https://mcp.zapier.com/api/mcp/s/<secret>/mcp``, a Discord webhook's token, ``/bot<id>:<token>/``
+    of Telegram, IFTTT's ``/with/key/<key>``, a Teams webhook's ``/IncomingWebhook/<secret>/``);
+    names, words, UUIDs and hex digests (a commit id) are none, and so are a file's name
+    (``…/KFOmCnqEu92Fr1Mu4mxK.woff2``), an API object's id (``asst_…``, ``price_…``), an IPFS
+    content id, and the paths of the clouds' own APIs and of diagram services (which encode the
+    diagram there), where no credential goes."""
     if any(host == known or host.endswith("." + known) for known in _HOSTS_WITHOUT_PATH_SECRETS):
         return None
+    first, last = -1, -1
+    named = False  # the part before names what follows it as a credential
+    at = 0
     for part in _PATH_PARTS.split(path):
         candidate = unquote(part)
-        if len(candidate) < 24 or not _PATH_TOKEN.fullmatch(candidate) or _NAMED_PATH_PART.match(candidate):
-            continue
-        if candidate.lower() == candidate or candidate.upper() == candidate or not any(c.isdigit() for c in candidate):
-            continue
-        base64 = _entropy_detectors()[0]
-        if base64.calculate_shannon_entropy(candidate) > base64.entropy_limit:
-            return part
-    return None
+        if (named and _given_in_path(candidate)) or _shaped_like_a_credential(candidate):
+            first, last = first if first >= 0 else at, at + len(part)
+        named = part.lower() in _PATH_NAMES_OF_SECRETS
+        at += len(part) + 1
+    return path[first:last] if first >= 0 else None
 
 
+def _shaped_like_a_credential(candidate: str) -> bool:
+    if len(candidate) < 24 or not _PATH_TOKEN.fullmatch(candidate) or _NAMED_PATH_PART.match(candidate):
+        return False
+    if candidate.lower() == candidate or candidate.upper() == candidate or not any(c.isdigit() for c in candidate):
+        return False
+    base64 = _entropy_detectors()[0]
+    return bool(base64.calculate_shannon_entropy(candidate) > base64.entropy_limit)
+
+
+def _given_in_path(candidate: str) -> bool:
+    """Whether a path part that a credential's name comes before is one: 16 characters or more of a
+    token's alphabet with digits and letters, of any case (IFTTT's key, a Teams webhook's hex, a
+    Mattermost hook's id are lowercase); a name, words joined, a number or a placeholder is none."""
+    return (
+        len(candidate) >= 16
+        and _PATH_TOKEN.fullmatch(candidate) is not None
+        and any(c.isdigit() for c in candidate)
+        and any(c.isalpha() for c in candidate)
+        and not _NAMED_PATH_PART.match(candidate)
+        and not _PLACEHOLDER.search(candidate)
+        and len(_WORD_PIECE.findall(candidate)) < 2  # secret-manager-v2-examples: a page's name
+    )
+
+
+# the parts a service names the credential after: IFTTT's /with/key/<key>, a token or key given
+# in the path, Mattermost's /hooks/<id>, a Teams webhook's /IncomingWebhook/<secret>/<id>
+_PATH_NAMES_OF_SECRETS = frozenset(
+    {"key", "apikey", "api_key", "api-key", "token", "access_token", "secret", "hooks", "incomingwebhook"}
+)
+_WORD_PIECE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{4,}(?![A-Za-z0-9])")
 _PATH_PARTS = re.compile(r"[/:;,]")
 _PATH_BEYOND_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)")
 # a file's name, an API object's id (asst_…, vs_…, price_…), an IPFS content id (CIDv0)

@@ -30,6 +30,21 @@ IN_PATHS = [
     ("https://actions.zapier.com/mcp/sk-ak-4Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0/sse", "sk-ak-4Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0"),
     (f"https://discord.com/api/webhooks/123456789012345678/{DISCORD_TOKEN}", DISCORD_TOKEN),
     (f"https://api.telegram.org/bot123456789:{TELEGRAM_TOKEN}/sendMessage", TELEGRAM_TOKEN),
+    # after a part that names it, a credential of any case: IFTTT's key (22 characters), a Teams
+    # incoming webhook's secret (32 hex digits, before the connector's id), a Mattermost hook's id
+    # (26 lowercase), Rocket.Chat's /hooks/<id>/<token> (both parts: the URL is the credential)
+    ("https://maker.ifttt.com/trigger/door_open/with/key/dQw4w9WgXcQ8rTyU2bLmZk", "dQw4w9WgXcQ8rTyU2bLmZk"),
+    (
+        "https://contoso.webhook.office.com/webhookb2/7aa49aa6-7840-443d-806c-08ebe8f59966@"
+        "c662313f-14fc-43a2-9a7a-d2e27f4f3478/IncomingWebhook/8592f62b50cf41b9b93ba0c0a00a0b88/"
+        "eff4cd58-1bb8-4899-94de-795f656b4a18",
+        "8592f62b50cf41b9b93ba0c0a00a0b88",
+    ),
+    ("https://chat.example.com/hooks/xi3pwd1ejbb8xkf7yq1z7w4p3c", "xi3pwd1ejbb8xkf7yq1z7w4p3c"),
+    (
+        "https://rocket.example.com/hooks/Hk3Lm9Pq2RzQw8Xv7/Tn5Yb1Jc6Df0gHiJkLmNoPqRsTuVwXyZ0123456789AbCdEfGh",
+        "Hk3Lm9Pq2RzQw8Xv7/Tn5Yb1Jc6Df0gHiJkLmNoPqRsTuVwXyZ0123456789AbCdEfGh",
+    ),
 ]
 # found missing by a review: a path beyond a password in the user-info, a URL in angle brackets
 TOGETHER = [
@@ -58,6 +73,12 @@ NOT_SECRETS = [
     "https://docs.google.com/spreadsheets/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
     "https://script.google.com/macros/s/AKfycbx3Hk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0gHiJkLmNo/exec",
     "https://contoso.sharepoint.com/:w:/s/Team/EaHk3Lm9Pq2RzQw8Xv7Tn5Yb1Jc6Df0gHiJkLmNo?e=x",
+    # after a part that names a credential: a number, a word, a page's name, a placeholder
+    "https://api.github.com/repos/org/repo/hooks/123456789",
+    "https://example.com/oauth/token/refresh",
+    "https://github.com/org/repo/tree/main/secret/secret-manager-v2-examples",
+    "https://maker.ifttt.com/trigger/door_open/with/key/YOUR_IFTTT_KEY_2024",
+    "https://maker.ifttt.com/trigger/{event}/with/key/{your_key}",
 ]
 
 
