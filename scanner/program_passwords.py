@@ -61,7 +61,9 @@ _FLAGS_OF: dict[str, dict[str, PasswordFlag]] = {
     "rabbitmqadmin": {"-p": _EITHER},
     "login": {"-p": _EITHER, "--password": _SEPARATE},  # docker login -p X, oc login -p X: after "login" only
     # /p:X (or -p:X), the gateway's /gp:X or its settings' p:X (/gateway:g:gw,u:user,p:X; /gw: is its alias)
-    "freerdp": {"/p": _JOINED, "/gp": _JOINED, "/gateway": _GATEWAY_ITEMS, "/gw": _GATEWAY_ITEMS},
+    # FreeRDP 1's options were POSIX (-u user -p X), which FreeRDP 2 still reads
+    "freerdp": {"/p": _JOINED, "/gp": _JOINED, "/gateway": _GATEWAY_ITEMS, "/gw": _GATEWAY_ITEMS, "-p": _SEPARATE},
+    "rdesktop": {"-p": _EITHER},  # "-p -" reads it from the standard input
 }  # fmt: skip
 
 # The programs that share a family's flags (the MySQL and MariaDB clients, the OpenLDAP tools …).
@@ -83,7 +85,7 @@ _FAMILY: dict[str, str] = {
     **{name: "freerdp" for name in ("xfreerdp", "xfreerdp3", "wlfreerdp", "wlfreerdp3", "sdl-freerdp",
                                     "sdl-freerdp3", "freerdp")},
     **{name: name for name in ("curl", "sshpass", "redis-cli", "lftp", "openssl", "ssh-keygen", "ldappasswd",
-                               "ipmitool", "rabbitmqadmin")},
+                               "ipmitool", "rabbitmqadmin", "rdesktop")},
 }  # fmt: skip
 # Programs whose "-p" is a password only in their login command (docker run -p publishes a port).
 _LOGIN_PROGRAMS = frozenset(
@@ -250,6 +252,7 @@ def plain_word_passwords(
     letters: set[str] = set()  # the short options given, for htpasswd's -b and -n
     valued = frozenset[str]()
     inside = 0  # words still inside the one before: a quoted value of several words, a template's {{ … }}
+    image = _ContainerImage()  # the program is a container's entrypoint: its image comes before its words
     for index, word in enumerate(words):
         if index in new_lines or word in _COMMAND_BREAKS:
             program, inside = "", 0
@@ -262,9 +265,13 @@ def plain_word_passwords(
         elif program and " " in values[index].strip():
             inside = len(values[index].split()) - 1
         if not program:
-            name = _program_name(word)
+            entrypoint = bare.startswith(_ENTRYPOINT + "=") or (index > 0 and words[index - 1] == _ENTRYPOINT)
+            name = _program_name(bare.removeprefix(_ENTRYPOINT + "="))
             if name in _PLAIN_WORD_PASSWORDS or name in _ORACLE_PROGRAMS or name == "htpasswd":
                 program, plain, letters, valued = name, [], set(), _VALUED_OPTIONS.get(name, frozenset())
+                image = _ContainerImage(pending=entrypoint)
+        elif image.pending:
+            image.read(bare)
         elif bare.startswith("-") and len(bare) > 1:
             letters |= set(bare[1:]) if not bare.startswith("--") else set()
         elif program in _ORACLE_PROGRAMS:
@@ -287,6 +294,35 @@ def plain_word_passwords(
         if word.endswith(";"):
             program = ""
     return found
+
+
+_ENTRYPOINT = "--entrypoint"  # docker run --entrypoint htpasswd httpd:2 -Bbn user X (Docker's registry guide)
+# The options of docker run and podman run that take no value (from their references): every other
+# option before the image takes one, as its next word or after "=".
+_CONTAINER_FLAGS = frozenset(
+    {"--rm", "--init", "--privileged", "--read-only", "--no-healthcheck", "--oom-kill-disable", "--interactive",
+     "--tty", "--detach", "--publish-all", "--quiet", "--disable-content-trust", "--sig-proxy", "--replace",
+     "--rmi", "--help"}
+)  # fmt: skip
+_CONTAINER_SHORT_FLAGS = re.compile(r"^-[dithPq]+$")  # -d, -it, -dit, -P, -q
+
+
+@dataclass(slots=True)
+class _ContainerImage:
+    """Where a container's entrypoint stands among ``docker run``'s words: the run's own options
+    (and their values) come until the image, and the entrypoint's words only after it."""
+
+    pending: bool = False  # the image is still to come
+    value_next: bool = False  # the word before was an option that takes the next word
+
+    def read(self, word: str) -> None:
+        if self.value_next:
+            self.value_next = False
+        elif word.startswith("-"):
+            flag = word in _CONTAINER_FLAGS or _CONTAINER_SHORT_FLAGS.match(word) is not None
+            self.value_next = "=" not in word and not flag
+        else:
+            self.pending = False  # the image: the entrypoint's own words follow it
 
 
 def _value_of_option(before: str, valued: frozenset[str]) -> bool:

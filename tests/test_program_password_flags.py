@@ -101,6 +101,16 @@ COMMANDS_GIVING_A_PASSWORD = [
     f"xfreerdp /v:host /gateway:g:gw.example.com,u:admin,p:{PASSWORD}",
     f"xfreerdp /v:host /gw:g:gw.example.com,p:{PASSWORD},u:admin",
     f"xfreerdp -v:host -u:admin -p:{PASSWORD}",  # "-" for "/"
+    # a container's entrypoint, its words after the image (Docker's registry guide makes the
+    # registry's password file so); the image is none of them
+    f"docker run --entrypoint htpasswd httpd:2 -Bbn admin {PASSWORD}",
+    f"docker run --entrypoint=htpasswd --rm -v /srv/auth:/auth -it registry:2.7.0 -Bbn admin {PASSWORD}",
+    f"podman run --entrypoint htpasswd --name pw docker.io/library/httpd:2 -bn admin {PASSWORD}",
+    f"docker run --entrypoint sqlplus container-registry.oracle.com/database/instantclient:23 scott/{PASSWORD}@db",
+    # FreeRDP 1's POSIX options, which FreeRDP 2 still reads; rdesktop's
+    f"xfreerdp -u admin -p {PASSWORD} rdp.example.com",
+    f"rdesktop -u admin -p {PASSWORD} rdp.example.com",
+    f"rdesktop -u admin -p{PASSWORD} rdp.example.com",
 ]
 
 COMMANDS_GIVING_NONE = [
@@ -131,6 +141,7 @@ COMMANDS_GIVING_NONE = [
     "rabbitmqctl set_permissions -p / agent_production '.*' '.*' '.*'",
     "mc alias set minio http://minio:9000 $MINIO_USER $MINIO_PASSWORD",
     "xfreerdp /v:host /u:admin /p:$RDP_PASSWORD /cert:ignore",
+    "rdesktop -u admin -p - rdp.example.com",  # read from the standard input
     "ssh -o ProxyCommand=none deploy@host /p:production_value1",  # /p: is FreeRDP's alone
     "git checkout exp origin/Feature2024Xyz",  # exp and imp, Oracle's old tools, are not read: a common word
     "sqlplus @db/Install01Script.sql",  # a script to run, no logon
