@@ -1,4 +1,4 @@
-"""Reading JSON and YAML input files and validating them against the shipped JSON Schemas.
+"""Reading JSON, YAML and TOML input files and validating them against the shipped JSON Schemas.
 
 Every failure becomes one ``InputError`` naming the file and the line (YAML, JSON syntax) or the
 JSON path (schema violations in JSON), so the CLI can print one line and exit 2.
@@ -245,6 +245,28 @@ def json_of(text: str, path: Path, check_nesting: bool = True) -> Any:
 def too_deeply_nested(path: Path) -> InputError:
     """What ``read_json`` says of a document nested more than MAX_DEPTH levels."""
     return InputError(f"invalid JSON: nested more than {MAX_DEPTH} levels", str(path))
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """TOML for untrusted input (a Codex ``config.toml``), with JSON's bounds: nesting up to
+    MAX_DEPTH, finite numbers; raises tomllib.TOMLDecodeError or UntrustedJSONError (both
+    ValueErrors). Dates and times stay Python's own values, which no field of a manifest reads."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text, parse_float=_toml_float)
+    except RecursionError:  # arrays or inline tables nested a thousand deep
+        raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels") from None
+    if nested_deeper_than(data, MAX_DEPTH):  # [a.b.c.…] tables nest without recursion
+        raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels")
+    return data
+
+
+def _toml_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # nan, inf, and 1e400
+        raise UntrustedJSONError(f"{text} is not a finite number")
+    return value
 
 
 class _BundledLoader(yaml.CSafeLoader):

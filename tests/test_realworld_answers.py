@@ -138,3 +138,60 @@ def test_mcp_readme_configs_hold_placeholders_not_secrets(file: str, server: str
     assert tool.name == server
     context = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
     assert reach <= context.grant_tags(tool)
+
+
+def _in_folder(tmp_path: Path, file: str, relpath: str) -> Path:
+    """A repository holding one of the real files under the name its client reads it by."""
+    root = tmp_path / "repository"
+    (root / relpath).parent.mkdir(parents=True)
+    (root / relpath).write_bytes((DATA / "mcp" / file).read_bytes())
+    return root
+
+
+@pytest.mark.parametrize(
+    ("file", "relpath", "tools"),
+    [
+        # Reader: one server, playwright, launched with npx from @playwright/mcp@latest (no version pinned)
+        ("codex-langfuse-langfuse-config.toml", ".codex/config.toml", {"playwright": ("@playwright/mcp@latest", None)}),
+        # Reader: phrocs runs a Python script from a virtual environment; posthog-local is reached on localhost
+        (
+            "codex-PostHog-posthog-config.toml",
+            ".codex/config.toml",
+            {"phrocs": (".flox/cache/venv/bin/python", None), "posthog-local": (None, "http://localhost:8787/mcp")},
+        ),
+        # Reader: figma over http; its header's value and the token's variable are placeholders
+        (
+            "codex-openai-codex-docs-config-md-block25-http.toml",
+            "config.toml",
+            {"figma": (None, "https://mcp.figma.com/mcp")},
+        ),
+        # Reader: the dev container runs Playwright's server with npx, no version pinned
+        (
+            "devcontainer-microsoft-vscode-docs-mcp-servers-md-block2.json",
+            ".devcontainer/devcontainer.json",
+            {"playwright": ("@microsoft/mcp-server-playwright", None)},
+        ),
+    ],
+)
+def test_mcp_servers_in_codex_and_dev_container_files_are_read_as_their_readers_read_them(
+    tmp_path: Path, file: str, relpath: str, tools: dict[str, tuple[str | None, str | None]]
+) -> None:
+    inventory = collect(SourceSpec("manifests", str(_in_folder(tmp_path, file, relpath))))
+    assert inventory.sources[0].status == "complete"
+    (agent,) = inventory.agents
+    assert agent.attributes["location"]["file"] == relpath
+    found = {g.name: (g.attributes.get("package"), g.attributes.get("url")) for g in inventory.grants}
+    assert found == tools
+    assert not inventory.credentials  # no literal secret in any of them
+
+
+def test_the_codex_documentation_s_stdio_example_is_no_valid_toml_and_is_a_named_gap(tmp_path: Path) -> None:
+    """Reader: the block gives ``env`` as an inline table and then as a sub-table; TOML forbids
+    defining a table twice, so Codex could not load this file either. A gap, not a clean pass."""
+    file = "codex-openai-codex-docs-config-md-block24-stdio.toml"
+    inventory = collect(SourceSpec("manifests", str(_in_folder(tmp_path, file, ".codex/config.toml"))))
+    assert not inventory.agents
+    (gap,) = inventory.sources[0].errors
+    assert gap.call == "read .codex/config.toml" and gap.code == "invalid"
+    assert gap.message.startswith("Cannot declare ('mcp_servers', 'server_name', 'env') twice (at line 12")
+    assert inventory.sources[0].status == "partial"

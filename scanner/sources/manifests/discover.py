@@ -2,7 +2,9 @@
 
 Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``server.json``,
 ``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
-``mcpServers`` or declare a ``kind: Prompt`` agent with tools (in YAML or JSON). Symbolic links are not followed out
+``mcpServers``, hold an ``"mcp"`` mapping (VS Code's servers in a devcontainer.json or settings.json)
+or declare a ``kind: Prompt`` agent with tools (in YAML or JSON); TOML files when they hold Codex's
+``[mcp_servers.NAME]`` tables. Symbolic links are not followed out
 of the folder, only regular files are read (never a named pipe or a device, which could block the
 scan), and a file that is too large, binary or unreadable is reported as a gap.
 
@@ -33,6 +35,9 @@ MAX_JSON_BYTES = 16_000_000
 MAX_YAML_BYTES = 1_000_000
 # an Agent Framework declarative agent is YAML or JSON: "kind": "Prompt" with or without the space
 _SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"')
+# VS Code's servers inside another file (devcontainer.json, settings.json): an "mcp" mapping; Codex's
+# config.toml: [mcp_servers.NAME] tables (or mcp_servers = {…})
+_SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*\{|^\s*\[mcp_servers\.|^\s*mcp_servers\s*=', re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +75,13 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
             relpath = path.relative_to(root).as_posix()
             if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES):
                 yield Candidate(path, relpath, named=True)
-            elif name.endswith((".json", ".jsonc", ".yaml", ".yml")) and _mentions_agents(path):
+            elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")) and _mentions_agents(path):
                 yield Candidate(path, relpath, named=False)
 
 
 def max_bytes(name: str) -> int:
-    """The largest manifest of this name that is read."""
-    return MAX_YAML_BYTES if name.endswith((".yaml", ".yml")) else MAX_JSON_BYTES
+    """The largest manifest of this name that is read (YAML's and TOML's parsers are pure Python)."""
+    return MAX_YAML_BYTES if name.endswith((".yaml", ".yml", ".toml")) else MAX_JSON_BYTES
 
 
 def _mentions_agents(path: Path) -> bool:
@@ -94,7 +99,7 @@ def _mentions_agents(path: Path) -> bool:
             head = stream.read(max_bytes(path.name))
     except OSError as error:  # refused (permission denied): a gap; gone since it was listed: nothing
         return error.errno not in _NO_FILE
-    return any(marker in head for marker in _SNIFF)
+    return any(marker in head for marker in _SNIFF) or _SNIFF_PATTERN.search(head) is not None
 
 
 _NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})

@@ -2,8 +2,10 @@
 
 Formats, recognised by content: MCP client configurations (``mcpServers``: Claude Desktop, Claude
 Code ``.mcp.json`` and ``~/.claude.json`` with its per-project servers, Cursor; ``servers``: VS Code
-``.vscode/mcp.json``; JSON with comments too), the MCP registry's ``server.json``, Microsoft Agent
-Framework declarative agents (``kind: Prompt``), and nhiscan's own agent manifest (``nhiscan:
+``.vscode/mcp.json``, a dev container's ``customizations.vscode.mcp.servers`` and the ``mcp``
+setting of VS Code's settings.json; JSON with comments too; ``[mcp_servers.NAME]`` tables: Codex's
+``config.toml``), the MCP registry's ``server.json``,
+Microsoft Agent Framework declarative agents (``kind: Prompt``), and nhiscan's own agent manifest (``nhiscan:
 agent/v1``, see agent-manifest.schema.json).
 """
 
@@ -16,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from scanner.loading import check_depth, parse_json, parse_yaml, validate
+from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.redact import redact_text
 from scanner.sources.manifests.mcp import server_records, shape_of, shown_key, url_tool_type
@@ -61,6 +63,8 @@ def load_document(text: str, relpath: str) -> Any:
     keys, single quotes) goes to the slow JSON5 parser, for files up to MAX_JSON5_BYTES."""
     if relpath.endswith((".yaml", ".yml")):
         return parse_yaml(text)[0]
+    if relpath.endswith(".toml"):
+        return parse_toml(text)
     try:
         return parse_json(text)
     except json.JSONDecodeError:
@@ -90,6 +94,10 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     ):
         section = "servers" if "servers" in document and "mcpServers" not in document else "mcpServers"
         parsed = _client_config(document, section, scan, account)
+    elif (within := _vscode_servers_within(document)) is not None:
+        parsed = _client_config(document, "servers", scan, account, within)
+    elif "mcp_servers" in document and relpath.endswith(".toml"):  # Codex: [mcp_servers.NAME] tables
+        parsed = _client_config(document, "mcp_servers", scan, account)
     elif "packages" in document or "remotes" in document:
         parsed = _registry_server(document, scan, account)
     elif document.get("kind") == "Prompt" and "tools" in document:
@@ -130,8 +138,10 @@ def _agent(holder: str, account: str, name: str, platform: str, relpath: str, **
     )
 
 
-def _platform(relpath: str, section: str) -> str:
+def _platform(relpath: str, section: str, within: tuple[str, ...] = ()) -> str:
     path = PurePosixPath(relpath)
+    if within[:1] == ("customizations",):
+        return "vscode-devcontainer"
     if path.name == "claude_desktop_config.json" or "claude_desktop" in path.name:
         return "claude-desktop"
     if path.name in (".mcp.json", ".claude.json"):
@@ -140,6 +150,8 @@ def _platform(relpath: str, section: str) -> str:
         return "cursor"
     if ".vscode" in path.parts or section == "servers":
         return "vscode"
+    if section == "mcp_servers":
+        return "codex"
     return "mcp-client"
 
 
@@ -148,20 +160,50 @@ _PLATFORM_NAMES = {
     "claude-code": "Claude Code",
     "cursor": "Cursor",
     "vscode": "VS Code",
+    "vscode-devcontainer": "VS Code dev container",
+    "codex": "Codex",
 }
 
 
-def _client_config(document: dict[str, Any], section: str, scan: SecretScan, account: str) -> Parsed:
-    platform = _platform(scan.relpath, section)
+# Where VS Code reads servers inside another file: a dev container's ``customizations.vscode.mcp``
+# (devcontainer.json), and the ``mcp`` setting of settings.json (its first place, before mcp.json)
+_VSCODE_SERVERS_WITHIN = (("customizations", "vscode", "mcp"), ("mcp",))
+
+
+def _vscode_servers_within(document: dict[str, Any]) -> tuple[str, ...] | None:
+    """The keys down to the mapping that holds VS Code's ``servers`` inside another file, if any."""
+    for within in _VSCODE_SERVERS_WITHIN:
+        holder: Any = document
+        for key in within:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and "servers" in holder:
+            return within
+    return None
+
+
+def _client_config(
+    document: dict[str, Any], section: str, scan: SecretScan, account: str, within: tuple[str, ...] = ()
+) -> Parsed:
+    """A client configuration's servers, under ``section`` of the mapping the keys ``within`` lead
+    to (none: the document itself)."""
+    platform = _platform(scan.relpath, section, within)
     label = _PLATFORM_NAMES.get(platform, "MCP client")
     name = f"{label} ({scan.relpath})"
     agent = _agent(scan.holder, account, name, platform, scan.relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
-    servers = document.get(section, {})
-    unread = (
-        [] if isinstance(servers, dict) else [f"{section} is {shape_of(servers)}, not a mapping; no server is read"]
-    )
+    holder = document
+    for key in within:
+        holder = holder[key]
+    servers = holder.get(section, {})
+    shown = ".".join((*within, section))
+    unread = [] if isinstance(servers, dict) else [f"{shown} is {shape_of(servers)}, not a mapping; no server is read"]
+    toml = scan.relpath.endswith(".toml")  # a server is a table there: [mcp_servers.NAME]
     grants, unread_servers = server_records(
-        servers if isinstance(servers, dict) else {}, scan, _top_level_line(scan.lines, f'"{section}"'), section=section
+        servers if isinstance(servers, dict) else {},
+        scan,
+        _top_level_line(scan.lines, section if toml else f'"{section}"'),
+        section=shown,
+        key_written=f"{section}.{{}}" if toml else '"{}"',
+        codex=section == "mcp_servers",
     )
     unread += unread_servers
     projects = _project_servers(document)
@@ -182,8 +224,18 @@ def _client_config(document: dict[str, Any], section: str, scan: SecretScan, acc
     unread += _unreadable_projects(document) if platform == "claude-code" else []
     if projects:  # their servers are checked above, each once
         document = {**document, "projects": _without_servers(document["projects"])}
+    if within and isinstance(servers, dict):  # checked above, each once
+        document = _without_key(document, (*within, section))
     scan.check(None, document, skip=frozenset({section}) if isinstance(document.get(section), dict) else frozenset())
     return Parsed(agent, grants, unread=unread)
+
+
+def _without_key(document: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``document`` without the value the ``keys`` lead to (the mappings on the way copied)."""
+    first, *rest = keys
+    if not rest:
+        return {key: value for key, value in document.items() if key != first}
+    return {**document, first: _without_key(document[first], tuple(rest))}
 
 
 def _unreadable_projects(document: dict[str, Any]) -> list[str]:

@@ -138,6 +138,35 @@ def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
     return names
 
 
+# Codex's approval of a server's tools (AppToolApproval in its configuration types): "approve" runs a
+# call without asking, "prompt" asks each time, "auto" (the default) leaves it to Codex's approval
+# policy as for any tool; "writes" lets through what the server marks read-only, which only the
+# server says: what it lets through is unknown.
+_CODEX_APPROVALS = {"approve": True, "prompt": False, "auto": False}
+
+
+def _codex_auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
+    """What Codex runs without asking, by ``default_tools_approval_mode`` (every tool) and each
+    ``[mcp_servers.NAME.tools.TOOL]`` table's ``approval_mode``; None where a setting says
+    "writes" or has a shape Codex does not read."""
+    default = server.get("default_tools_approval_mode", "auto")
+    every = _CODEX_APPROVALS.get(default) if isinstance(default, str) else None
+    if every is None or every:
+        return every
+    tools = server.get("tools", {})
+    if not isinstance(tools, dict):
+        return None
+    names = []
+    for tool, setting in tools.items():
+        mode = setting.get("approval_mode", "auto") if isinstance(setting, dict) else None
+        approved = _CODEX_APPROVALS.get(mode) if isinstance(mode, str) else None
+        if approved is None:
+            return None
+        if approved:
+            names.append(str(tool))
+    return names
+
+
 def shape_of(value: Any) -> str:
     """A value's shape as a gap names it: "a number", "a list", "null" …"""
     if value is None:
@@ -183,14 +212,22 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
 
 
 def server_records(
-    servers: dict[str, Any], scan: SecretScan, section_line: int, project: str | None = None, section: str = ""
+    servers: dict[str, Any],
+    scan: SecretScan,
+    section_line: int,
+    project: str | None = None,
+    section: str = "",
+    key_written: str = '"{}"',
+    codex: bool = False,
 ) -> tuple[list[Grant], list[str]]:
     """A tool grant for each server entry, and what could not be read (an entry that is no
     mapping); the secrets in each entry go to ``scan``. The servers of a ``project`` (Claude
     Code's local scope) keep their own names, the project beside them: the capability catalog
     reads a tool's name, and a folder's name says nothing of the tool. A field of a shape no client
     documents leaves unknown what it would have told (``attributes.url``, ``attributes.package_pinned``
-    …), never a value read from its text."""
+    …), never a value read from its text. ``key_written``: how a server's name is written in the
+    file, to find its line (``"NAME"`` in JSON, ``mcp_servers.NAME`` in TOML); ``codex``: the
+    servers are Codex's, whose approvals are its own settings."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     grants, unread = [], []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
@@ -200,7 +237,7 @@ def server_records(
             where = f"{section}.{shown_key(name)}" if section else shown_key(name)
             unread.append(f"server {where} is {shape_of(server)}, not a mapping; it is not read")
             continue
-        line = _line_after(lines, f'"{name}"', cursor, section_line)
+        line = _line_after(lines, key_written.format(name), cursor, section_line)
         cursor = line
         attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
         unknown: list[str] = []
@@ -226,7 +263,7 @@ def server_records(
         else:
             source = "mcp:stdio"
             tool_type = _launch(server, attributes, unknown)
-        auto_approved = _auto_approved(server)
+        auto_approved = _codex_auto_approved(server) if codex else _auto_approved(server)
         if auto_approved:
             attributes["auto_approved"] = auto_approved
         if auto_approved is None:

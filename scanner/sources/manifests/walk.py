@@ -36,7 +36,7 @@ from scanner.secret_detection import (
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
-_CREDENTIAL_SLOTS = frozenset({"env", "headers", "args", "value", "default"})
+_CREDENTIAL_SLOTS = frozenset({"env", "headers", "http_headers", "args", "value", "default"})  # http_headers: Codex
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
