@@ -265,8 +265,11 @@ def plain_word_passwords(
         elif program and " " in values[index].strip():
             inside = len(values[index].split()) - 1
         if not program:
-            entrypoint = bare.startswith(_ENTRYPOINT + "=") or (index > 0 and words[index - 1] == _ENTRYPOINT)
-            name = _program_name(bare.removeprefix(_ENTRYPOINT + "="))
+            # --entrypoint htpasswd, --entrypoint=htpasswd, --entrypoint="htpasswd" (the quote splits the words:
+            # "--entrypoint=", or "--entrypoint=\" where the quote is escaped)
+            before = words[index - 1].rstrip("=\\") if index else ""
+            entrypoint = bare.startswith(_ENTRYPOINT + "=") or before == _ENTRYPOINT
+            name = _program_name(bare.removeprefix(_ENTRYPOINT + "=").strip("\"'\\"))
             if name in _PLAIN_WORD_PASSWORDS or name in _ORACLE_PROGRAMS or name == "htpasswd":
                 program, plain, letters, valued = name, [], set(), _VALUED_OPTIONS.get(name, frozenset())
                 image = _ContainerImage(pending=entrypoint)
@@ -297,14 +300,19 @@ def plain_word_passwords(
 
 
 _ENTRYPOINT = "--entrypoint"  # docker run --entrypoint htpasswd httpd:2 -Bbn user X (Docker's registry guide)
-# The options of docker run and podman run that take no value (from their references): every other
-# option before the image takes one, as its next word or after "=".
+# The options of docker run, podman run and docker compose run that take no value (from their
+# references): every other option before the image takes one, as its next word or after "=".
 _CONTAINER_FLAGS = frozenset(
     {"--rm", "--init", "--privileged", "--read-only", "--no-healthcheck", "--oom-kill-disable", "--interactive",
-     "--tty", "--detach", "--publish-all", "--quiet", "--disable-content-trust", "--sig-proxy", "--replace",
-     "--rmi", "--help"}
+     "--tty", "--detach", "--publish-all", "--quiet", "--disable-content-trust", "--sig-proxy", "--help",
+     "--use-api-socket",
+     # podman's own
+     "--replace", "--rmi", "--no-hosts", "--env-host", "--http-proxy", "--tls-verify", "--read-only-tmpfs",
+     "--rootfs", "--passwd", "--unsetenv-all",
+     # docker compose run's, whose service stands where the image does
+     "--no-deps", "--service-ports", "--use-aliases", "--build", "--quiet-pull", "--remove-orphans"}
 )  # fmt: skip
-_CONTAINER_SHORT_FLAGS = re.compile(r"^-[dithPq]+$")  # -d, -it, -dit, -P, -q
+_CONTAINER_SHORT_FLAGS = re.compile(r"^-[ditPqT]+$")  # -d, -it, -dit, -P, -q; compose's -T (-h is --hostname's)
 
 
 @dataclass(slots=True)
@@ -318,6 +326,8 @@ class _ContainerImage:
     def read(self, word: str) -> None:
         if self.value_next:
             self.value_next = False
+        elif word == "--":  # the end of the options: the image comes next
+            return
         elif word.startswith("-"):
             flag = word in _CONTAINER_FLAGS or _CONTAINER_SHORT_FLAGS.match(word) is not None
             self.value_next = "=" not in word and not flag

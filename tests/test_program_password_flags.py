@@ -107,6 +107,16 @@ COMMANDS_GIVING_A_PASSWORD = [
     f"docker run --entrypoint=htpasswd --rm -v /srv/auth:/auth -it registry:2.7.0 -Bbn admin {PASSWORD}",
     f"podman run --entrypoint htpasswd --name pw docker.io/library/httpd:2 -bn admin {PASSWORD}",
     f"docker run --entrypoint sqlplus container-registry.oracle.com/database/instantclient:23 scott/{PASSWORD}@db",
+    # found missing by a review: -h takes the host's name; options of podman and compose that take
+    # none; the entrypoint quoted after "="; "--" before the image
+    f"docker run --rm --entrypoint htpasswd -h pwhost httpd:2 -Bbn admin {PASSWORD}",
+    f"podman run --rm --entrypoint htpasswd --no-hosts httpd:2 -Bbn admin {PASSWORD}",
+    f"docker run --rm --entrypoint htpasswd --use-api-socket httpd:2 -Bbn admin {PASSWORD}",
+    f"docker compose run --entrypoint htpasswd --no-deps registry -Bbn admin {PASSWORD}",
+    f"docker-compose run --entrypoint htpasswd -T registry -Bbn admin {PASSWORD}",
+    f'docker run --entrypoint="htpasswd" httpd:2 -Bbn admin {PASSWORD}',
+    f'docker run --entrypoint=\\"/usr/local/apache2/bin/htpasswd\\" httpd:2 -Bbn admin {PASSWORD}',
+    f"docker run --entrypoint htpasswd -- httpd:2 -Bbn admin {PASSWORD}",
     # FreeRDP 1's POSIX options, which FreeRDP 2 still reads; rdesktop's
     f"xfreerdp -u admin -p {PASSWORD} rdp.example.com",
     f"rdesktop -u admin -p {PASSWORD} rdp.example.com",
@@ -142,6 +152,9 @@ COMMANDS_GIVING_NONE = [
     "mc alias set minio http://minio:9000 $MINIO_USER $MINIO_PASSWORD",
     "xfreerdp /v:host /u:admin /p:$RDP_PASSWORD /cert:ignore",
     "rdesktop -u admin -p - rdp.example.com",  # read from the standard input
+    # a container's entrypoint: the image and -h's host are none of its words
+    "docker run --rm --entrypoint htpasswd -h registry-host httpd:2 -Bbn admin_production $HTPASSWD",
+    "docker run --rm --entrypoint sqlplus -h dbhost2024 container-registry.oracle.com/database/instantclient:23 -S",
     "ssh -o ProxyCommand=none deploy@host /p:production_value1",  # /p: is FreeRDP's alone
     "git checkout exp origin/Feature2024Xyz",  # exp and imp, Oracle's old tools, are not read: a common word
     "sqlplus @db/Install01Script.sql",  # a script to run, no logon
