@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -898,17 +898,30 @@ def _shaped_like_a_credential(candidate: str) -> bool:
 
 def _given_in_path(candidate: str) -> bool:
     """Whether a path part that a credential's name comes before is one: 16 characters or more of a
-    token's alphabet with digits and letters, of any case (IFTTT's key, a Teams webhook's hex, a
-    Mattermost hook's id are lowercase); a name, words joined, a number or a placeholder is none."""
+    token's alphabet with letters, of any case (IFTTT's key, a Teams webhook's hex, a Mattermost
+    hook's id are lowercase; a Rocket.Chat id may hold no digit). None: a number, a name or page of
+    words (``secret-manager-v2-examples``, ``OAuth2TokenExchange``), a placeholder, and the ids that
+    name a key or a commit rather than hold one (a UUID, a commit's or a digest's hex, an address)."""
     return (
         len(candidate) >= 16
         and _PATH_TOKEN.fullmatch(candidate) is not None
-        and any(c.isdigit() for c in candidate)
         and any(c.isalpha() for c in candidate)
         and not _NAMED_PATH_PART.match(candidate)
         and not _PLACEHOLDER.search(candidate)
-        and len(_WORD_PIECE.findall(candidate)) < 2  # secret-manager-v2-examples: a page's name
+        and not _IDENTIFIER_IN_PATH.match(candidate)
+        and not _SEQUENCE.search(candidate)
+        and not _words_joined(candidate)
     )
+
+
+def _words_joined(candidate: str) -> bool:
+    """A page's or a setting's name: mostly words (``rotation2024guide``, ``OAuth2TokenExchange``),
+    its digits together in a few places; a random key's letters run in short words only, or its
+    digits are strewn among them (Mattermost's lowercase ids)."""
+    if sum(len(word) for word in _WORDS.findall(candidate)) < 0.6 * len(candidate):
+        return False
+    alphanumeric = [c.isdigit() for c in candidate if c.isalnum()]
+    return sum(a != b for a, b in pairwise(alphanumeric)) <= 3
 
 
 # the parts a service names the credential after: IFTTT's /with/key/<key>, a token or key given
@@ -916,7 +929,13 @@ def _given_in_path(candidate: str) -> bool:
 _PATH_NAMES_OF_SECRETS = frozenset(
     {"key", "apikey", "api_key", "api-key", "token", "access_token", "secret", "hooks", "incomingwebhook"}
 )
-_WORD_PIECE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{4,}(?![A-Za-z0-9])")
+_WORDS = re.compile(r"[A-Z]?[a-z]{3,}")  # a page's name is mostly words; a random key's runs are short
+# a UUID (a key's or a hook's id), a commit's SHA-1, a SHA-256 digest, an Ethereum address
+_IDENTIFIER_IN_PATH = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"|^[0-9a-f]{40}$|^[0-9a-f]{64}$|^0x[0-9a-fA-F]{40}$"
+)
+_SEQUENCE = re.compile(r"(?i)abcdefgh|01234567")  # a documentation's placeholder: ABCDEFGHIJ…012345
 _PATH_PARTS = re.compile(r"[/:;,]")
 _PATH_BEYOND_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)")
 # a file's name, an API object's id (asst_…, vs_…, price_…), an IPFS content id (CIDv0)
@@ -927,6 +946,9 @@ _HOSTS_WITHOUT_PATH_SECRETS = (
     # documents' and sharing links' ids (a sheet, a form, a drive file, an Apps Script deployment)
     "docs.google.com", "drive.google.com", "script.google.com", "sharepoint.com", "1drv.ms",
     "onedrive.live.com", "notion.so", "notion.site", "hex.tech",
+    # block explorers and market pages name a token by its contract's address: /token/0x…, /token/So1…
+    "etherscan.io", "bscscan.com", "basescan.org", "polygonscan.com", "arbiscan.io", "oklink.com",
+    "coinmarketcap.com", "birdeye.so", "solscan.io", "dexscreener.com",
 )  # fmt: skip
 _PATH_TOKEN = re.compile(r"[A-Za-z0-9+_~.-]+={0,2}")  # base64 (padded), base64url, and the marks of tokens (sk-…)
 

@@ -9,6 +9,8 @@ these tests."""
 from __future__ import annotations
 
 import json
+import random
+import string
 import time
 from pathlib import Path
 
@@ -45,6 +47,13 @@ IN_PATHS = [
         "https://rocket.example.com/hooks/Hk3Lm9Pq2RzQw8Xv7/Tn5Yb1Jc6Df0gHiJkLmNoPqRsTuVwXyZ0123456789AbCdEfGh",
         "Hk3Lm9Pq2RzQw8Xv7/Tn5Yb1Jc6Df0gHiJkLmNoPqRsTuVwXyZ0123456789AbCdEfGh",
     ),
+    # found missing by a review: a random id or key may hold no digit, or letters that read as words
+    (
+        "https://rocket.example.com/hooks/EaAGQqBWnucENtxvS/M9dur4P6QpLom3LNdPGbPJvTdeCRpsB5TfRQoQcvy5wpkBN7",
+        "EaAGQqBWnucENtxvS/M9dur4P6QpLom3LNdPGbPJvTdeCRpsB5TfRQoQcvy5wpkBN7",
+    ),
+    ("https://maker.ifttt.com/trigger/e/with/key/acNCkCJRIWcpQSroGsfSjl", "acNCkCJRIWcpQSroGsfSjl"),
+    ("https://maker.ifttt.com/trigger/e/with/key/pYhdrE-XOqKrrssEzdB-6U", "pYhdrE-XOqKrrssEzdB-6U"),
 ]
 # found missing by a review: a path beyond a password in the user-info, a URL in angle brackets
 TOGETHER = [
@@ -79,6 +88,19 @@ NOT_SECRETS = [
     "https://github.com/org/repo/tree/main/secret/secret-manager-v2-examples",
     "https://maker.ifttt.com/trigger/door_open/with/key/YOUR_IFTTT_KEY_2024",
     "https://maker.ifttt.com/trigger/{event}/with/key/{your_key}",
+    # found taken for secrets by a review: pages named in words and digits, the ids that name a key,
+    # a hook or a commit (UUIDs, hex), a contract's address, a documentation's sequence
+    "https://example.com/docs/token/OAuth2TokenExchange",
+    "https://example.com/docs/secret/KubernetesSecrets101",
+    "https://example.com/docs/key/rotation2024guide",
+    "https://github.com/acme/app/blob/main/src/hooks/useLocalStorage2",
+    "https://console.cloud.google.com/security/secret-manager/secret/openai-api-key-2024/versions",
+    "https://consul.example.com:8500/v1/acl/token/6a1253d2-1785-24fd-91c2-f8e78c745511",
+    "https://api.bitbucket.org/2.0/repositories/acme/app/hooks/f47ac10b-58cc-4372-a567-0e02b2c3d479",
+    "https://raw.githubusercontent.com/acme/hooks/3f2c1a9b8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b/install.sh",
+    "https://etherscan.io/token/0xdAC17F958D2ee523a2206206994597C13D831ec7",
+    "https://birdeye.so/token/So11111111111111111111111111111111111111112",
+    "https://example.com/apikey/ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
 ]
 
 
@@ -91,6 +113,26 @@ def test_a_credential_in_a_url_s_path_is_found_and_redacted_wherever_the_url_is(
     redacted = redact_text(f"url: {url}")
     assert secret not in redacted and "[REDACTED]" in redacted
     assert redacted.startswith(f"url: {url[: url.index(secret)]}")  # the rest of the URL is kept
+
+
+@pytest.mark.parametrize(
+    ("shape", "alphabet", "length"),
+    [
+        ("IFTTT's key", string.ascii_letters + string.digits + "-_", 22),
+        ("a Mattermost hook's id", string.ascii_lowercase + string.digits, 26),
+        ("a Rocket.Chat hook's id (Meteor's Random.id)", "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz", 17),
+        ("a Teams webhook's secret", "0123456789abcdef", 32),
+    ],
+)
+def test_random_credentials_after_a_name_are_found_whatever_letters_they_draw(
+    shape: str, alphabet: str, length: int
+) -> None:
+    """The rules that tell a page's name from a key (words, digits in a few places) miss few keys:
+    of 2,000 drawn at random in each service's alphabet, at most 3 in 100."""
+    draw = random.Random(20261205)
+    keys = ["".join(draw.choice(alphabet) for _ in range(length)) for _ in range(2_000)]
+    missed = [key for key in keys if find_secret(f"https://hooks.example.com/hooks/{key}") is None]
+    assert len(missed) <= 60, (shape, missed[:5])
 
 
 @pytest.mark.parametrize("text", TOGETHER)
