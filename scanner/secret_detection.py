@@ -447,7 +447,13 @@ def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
     if not found and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # not "key = make_key("
         secret = _named_value(token)
         found = [secret] if secret is not None else []
+    if not found and "://" in token:  # **https://…**, href="https://…">, <https://…|label>: the URL inside
+        found = [secret for url in _EMBEDDED_URL.findall(token) if (secret := find_secret(url, entropy=False))]
     return found
+
+
+# a URL inside a word of markup: up to what closes it in Markdown, HTML or a Slack link
+_EMBEDDED_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"'<>|*`()\[\]{}]+")
 
 
 def find_secret_in_text(text: str) -> FoundSecret | None:

@@ -141,6 +141,23 @@ def test_a_url_s_path_is_redacted_with_what_else_the_url_or_its_brackets_hold(te
     assert ZAPIER_SECRET not in redacted and "Tr0ub4dor" not in redacted
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "Posts the alerts to **{url}** when a job fails.",  # Markdown's bold
+        'Send the report to <a href="{url}">the team</a>.',  # HTML
+        "Alerts go to <{url}|the tools> now.",  # a Slack link
+    ],
+)
+def test_a_url_in_markup_in_free_text_is_read_as_a_url(markup: str) -> None:
+    """A word of free text was judged whole: markup glued to the URL hid its path's credential (a
+    Mattermost hook's id, whose part then ended in the markup)."""
+    text = markup.format(url="https://chat.example.com/hooks/xi3pwd1ejbb8xkf7yq1z7w4p3c")
+    assert [s.detector for s in find_secrets_in_text(text)] == ["url_path_secret"]
+    redacted = redact_text(text)
+    assert "xi3pwd1ejbb8" not in redacted and "https://chat.example.com/hooks/[REDACTED]" in redacted
+
+
 @pytest.mark.parametrize("url", NOT_SECRETS)
 def test_a_url_whose_path_holds_names_ids_or_a_placeholder_is_no_secret(url: str) -> None:
     assert find_secret(url) is None
