@@ -165,6 +165,12 @@ def _in_folder(tmp_path: Path, file: str, relpath: str) -> Path:
             "config.toml",
             {"figma": (None, "https://mcp.figma.com/mcp")},
         ),
+        # Reader: OpenCode reaches Linear's server; its key comes from the environment (${env:…})
+        (
+            "opencode-anomalyco-opencode-dot-opencode-opencode.jsonc",
+            ".opencode/opencode.jsonc",
+            {"linear": (None, "https://mcp.linear.app/mcp")},
+        ),
         # Reader: the dev container runs Playwright's server with npx, no version pinned
         (
             "devcontainer-microsoft-vscode-docs-mcp-servers-md-block2.json",
@@ -173,7 +179,7 @@ def _in_folder(tmp_path: Path, file: str, relpath: str) -> Path:
         ),
     ],
 )
-def test_mcp_servers_in_codex_and_dev_container_files_are_read_as_their_readers_read_them(
+def test_mcp_servers_in_codex_opencode_and_dev_container_files_are_read_as_their_readers_read_them(
     tmp_path: Path, file: str, relpath: str, tools: dict[str, tuple[str | None, str | None]]
 ) -> None:
     inventory = collect(SourceSpec("manifests", str(_in_folder(tmp_path, file, relpath))))

@@ -21,7 +21,16 @@ from urllib.parse import urlsplit
 from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, validate
 from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.redact import redact_text
-from scanner.sources.manifests.mcp import server_records, shape_of, shown_key, url_tool_type
+from scanner.sources.manifests.mcp import (
+    CODEX_SERVERS,
+    JSON_SERVERS,
+    OPENCODE_SERVERS,
+    ServerFormat,
+    server_records,
+    shape_of,
+    shown_key,
+    url_tool_type,
+)
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 MANIFEST_SUFFIXES = (".nhiscan.yaml", ".nhiscan.yml", ".nhiscan.json")
@@ -94,10 +103,12 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     ):
         section = "servers" if "servers" in document and "mcpServers" not in document else "mcpServers"
         parsed = _client_config(document, section, scan, account)
+    elif _is_opencode(document, relpath) and "mcp" in document:
+        parsed = _opencode(document, scan, account)
     elif (within := _vscode_servers_within(document)) is not None:
         parsed = _client_config(document, "servers", scan, account, within)
     elif "mcp_servers" in document and relpath.endswith(".toml"):  # Codex: [mcp_servers.NAME] tables
-        parsed = _client_config(document, "mcp_servers", scan, account)
+        parsed = _client_config(document, "mcp_servers", scan, account, form=CODEX_SERVERS)
     elif "packages" in document or "remotes" in document:
         parsed = _registry_server(document, scan, account)
     elif document.get("kind") == "Prompt" and "tools" in document:
@@ -162,6 +173,7 @@ _PLATFORM_NAMES = {
     "vscode": "VS Code",
     "vscode-devcontainer": "VS Code dev container",
     "codex": "Codex",
+    "opencode": "OpenCode",
 }
 
 
@@ -181,12 +193,35 @@ def _vscode_servers_within(document: dict[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
+def _is_opencode(document: dict[str, Any], relpath: str) -> bool:
+    """OpenCode's configuration: by its name (opencode.json, .opencode/opencode.jsonc) or its schema."""
+    schema = document.get("$schema")
+    named = PurePosixPath(relpath).name in ("opencode.json", "opencode.jsonc")
+    return named or (isinstance(schema, str) and schema.startswith("https://opencode.ai/"))
+
+
+def _opencode(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
+    """OpenCode's servers: under ``mcp`` (its first layout) or ``mcp.servers`` (its second), each
+    ``local`` with a ``command`` list and ``environment``, or ``remote`` with ``url`` and ``headers``."""
+    mcp = document["mcp"]
+    second = isinstance(mcp, dict) and isinstance(mcp.get("servers"), dict) and "type" not in mcp["servers"]
+    if second:
+        return _client_config(document, "servers", scan, account, ("mcp",), OPENCODE_SERVERS, "opencode")
+    return _client_config(document, "mcp", scan, account, form=OPENCODE_SERVERS, platform="opencode")
+
+
 def _client_config(
-    document: dict[str, Any], section: str, scan: SecretScan, account: str, within: tuple[str, ...] = ()
+    document: dict[str, Any],
+    section: str,
+    scan: SecretScan,
+    account: str,
+    within: tuple[str, ...] = (),
+    form: ServerFormat = JSON_SERVERS,
+    platform: str | None = None,
 ) -> Parsed:
     """A client configuration's servers, under ``section`` of the mapping the keys ``within`` lead
-    to (none: the document itself)."""
-    platform = _platform(scan.relpath, section, within)
+    to (none: the document itself), written as ``form`` says."""
+    platform = platform or _platform(scan.relpath, section, within)
     label = _PLATFORM_NAMES.get(platform, "MCP client")
     name = f"{label} ({scan.relpath})"
     agent = _agent(scan.holder, account, name, platform, scan.relpath, unknown=list(_CLIENT_CANNOT_EXPRESS))
@@ -202,8 +237,7 @@ def _client_config(
         scan,
         _top_level_line(scan.lines, section if toml else f'"{section}"'),
         section=shown,
-        key_written=f"{section}.{{}}" if toml else '"{}"',
-        codex=section == "mcp_servers",
+        form=form,
     )
     unread += unread_servers
     projects = _project_servers(document)

@@ -14,6 +14,8 @@ entry is checked for literal credentials (see ``walk``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -211,33 +213,66 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
     return redact_text(package or "").rsplit("/", 1)[-1].split("@")[0].split("==")[0].split(":")[0]
 
 
+def _opencode_entry(server: dict[str, Any]) -> dict[str, Any]:
+    """An OpenCode server read as the other clients write theirs: its ``command`` list is the program
+    and its arguments, ``environment`` its ``env``, a ``remote`` one reached over HTTP."""
+    entry = {key: value for key, value in server.items() if key not in ("command", "environment", "type")}
+    command = server.get("command")
+    if isinstance(command, list) and command and all(isinstance(word, str) for word in command):
+        entry["command"], entry["args"] = command[0], command[1:]
+    elif "command" in server:
+        entry["command"] = None  # of another shape (a string too, which OpenCode refuses): what runs is unknown
+    if "environment" in server:
+        entry["env"] = server["environment"]
+    kind = server.get("type")
+    if kind == "remote":
+        entry["type"] = "http"  # Streamable HTTP, else SSE
+    elif kind != "local" and "type" in server:
+        entry["type"] = None  # a word or a shape OpenCode has not: how it is reached is unknown
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ServerFormat:
+    """How a client writes its servers: how a server's name stands in the file (to find its line),
+    what it runs without asking, and how an entry reads as the common shape (command, args, env,
+    url, headers, type)."""
+
+    key_written: str = '"{}"'  # "NAME" in JSON; mcp_servers.NAME in Codex's TOML
+    auto_approved: Callable[[dict[str, Any]], list[str] | bool | None] = _auto_approved
+    read_as: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+JSON_SERVERS = ServerFormat()
+CODEX_SERVERS = ServerFormat(key_written="mcp_servers.{}", auto_approved=_codex_auto_approved)
+OPENCODE_SERVERS = ServerFormat(read_as=_opencode_entry)
+
+
 def server_records(
     servers: dict[str, Any],
     scan: SecretScan,
     section_line: int,
     project: str | None = None,
     section: str = "",
-    key_written: str = '"{}"',
-    codex: bool = False,
+    form: ServerFormat = JSON_SERVERS,
 ) -> tuple[list[Grant], list[str]]:
     """A tool grant for each server entry, and what could not be read (an entry that is no
-    mapping); the secrets in each entry go to ``scan``. The servers of a ``project`` (Claude
-    Code's local scope) keep their own names, the project beside them: the capability catalog
-    reads a tool's name, and a folder's name says nothing of the tool. A field of a shape no client
-    documents leaves unknown what it would have told (``attributes.url``, ``attributes.package_pinned``
-    …), never a value read from its text. ``key_written``: how a server's name is written in the
-    file, to find its line (``"NAME"`` in JSON, ``mcp_servers.NAME`` in TOML); ``codex``: the
-    servers are Codex's, whose approvals are its own settings."""
+    mapping); the secrets in each entry go to ``scan``, named by the entry's own keys. The servers
+    of a ``project`` (Claude Code's local scope) keep their own names, the project beside them:
+    the capability catalog reads a tool's name, and a folder's name says nothing of the tool. A
+    field of a shape no client documents leaves unknown what it would have told
+    (``attributes.url``, ``attributes.package_pinned`` …), never a value read from its text."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     grants, unread = [], []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
-    for key, server in servers.items():
+    for key, written in servers.items():
         name = str(key)
-        if not isinstance(server, dict):
+        if not isinstance(written, dict):
             where = f"{section}.{shown_key(name)}" if section else shown_key(name)
-            unread.append(f"server {where} is {shape_of(server)}, not a mapping; it is not read")
+            unread.append(f"server {where} is {shape_of(written)}, not a mapping; it is not read")
             continue
-        line = _line_after(lines, key_written.format(name), cursor, section_line)
+        server = form.read_as(written) if form.read_as is not None else written
+        line = _line_after(lines, form.key_written.format(name), cursor, section_line)
         cursor = line
         attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
         unknown: list[str] = []
@@ -263,7 +298,7 @@ def server_records(
         else:
             source = "mcp:stdio"
             tool_type = _launch(server, attributes, unknown)
-        auto_approved = _codex_auto_approved(server) if codex else _auto_approved(server)
+        auto_approved = form.auto_approved(server)
         if auto_approved:
             attributes["auto_approved"] = auto_approved
         if auto_approved is None:
@@ -275,5 +310,5 @@ def server_records(
             scope = f"{name} (project {project})"
             uid = f"{holder}#tool:{scope}"
         grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, uid=uid, unknown=unknown))
-        scan.check(scope, server, line)
+        scan.check(scope, written, line)
     return grants, unread

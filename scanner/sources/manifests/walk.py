@@ -106,6 +106,9 @@ class SecretScan:
                 launched, args = item.get("command"), item.get("args")
                 if isinstance(launched, str) and isinstance(args, list):
                     by_program[id(args)] = program_argument_secrets(launched, args)
+                elif isinstance(launched, list) and launched and isinstance(launched[0], str):  # OpenCode's
+                    found = program_argument_secrets(launched[0], launched[1:])  # [program, arguments…]
+                    by_program[id(launched)] = {index + 1: secret for index, secret in found.items()}
                 for name, child in item.items():
                     name = str(name)
                     if not path and name in skip:
