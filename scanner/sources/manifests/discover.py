@@ -2,11 +2,12 @@
 
 Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``server.json``,
 ``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
-``mcpServers``, hold an ``"mcp"`` setting (VS Code's servers in a devcontainer.json or
-settings.json, OpenCode's in opencode.json) or declare a ``kind: Prompt`` agent with tools (in
-YAML or JSON); TOML files when they hold Codex's ``[mcp_servers.NAME]`` tables. Symbolic links are
-not followed out of the folder, only regular files are read (never a named pipe or a device, which
-could block the scan), and a file that is too large, binary or unreadable is reported as a gap.
+``mcpServers`` or Zed's ``context_servers``, hold an ``"mcp"`` setting (VS Code's servers in a
+devcontainer.json or settings.json, OpenCode's in opencode.json) or declare a ``kind: Prompt`` agent
+with tools (in YAML or JSON); TOML files when they hold Codex's ``[mcp_servers.NAME]`` tables.
+Symbolic links are not followed out of the folder, only regular files are read (never a named pipe
+or a device, which could block the scan), and a file that is too large, binary or unreadable is
+reported as a gap.
 
 A JSON manifest is read up to MAX_JSON_BYTES (a user's ``~/.claude.json``, which holds Claude Code's
 history of every project, is often several megabytes; the standard parser reads 16 MB in well under
@@ -34,7 +35,8 @@ SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", "
 MAX_JSON_BYTES = 16_000_000
 MAX_YAML_BYTES = 1_000_000
 # an Agent Framework declarative agent is YAML or JSON: "kind": "Prompt" with or without the space
-_SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"')
+_SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"',
+          b'"context_servers"')  # fmt: skip
 # VS Code's servers inside another file (devcontainer.json, settings.json) and OpenCode's: an "mcp"
 # mapping (or a list, a gap in opencode.json); Codex's config.toml: [mcp_servers.NAME] tables
 _SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]|^\s*\[mcp_servers\.|^\s*mcp_servers\s*=', re.M)

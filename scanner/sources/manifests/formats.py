@@ -3,8 +3,8 @@
 Formats, recognised by content: MCP client configurations (``mcpServers``: Claude Desktop, Claude
 Code ``.mcp.json`` and ``~/.claude.json`` with its per-project servers, Cursor; ``servers``: VS Code
 ``.vscode/mcp.json``, a dev container's ``customizations.vscode.mcp.servers`` and the ``mcp``
-setting of VS Code's settings.json; JSON with comments too; ``[mcp_servers.NAME]`` tables: Codex's
-``config.toml``), the MCP registry's ``server.json``,
+setting of VS Code's settings.json; OpenCode's ``mcp``; Zed's ``context_servers``; JSON with
+comments too; ``[mcp_servers.NAME]`` tables: Codex's ``config.toml``), the MCP registry's ``server.json``,
 Microsoft Agent Framework declarative agents (``kind: Prompt``), and nhiscan's own agent manifest (``nhiscan:
 agent/v1``, see agent-manifest.schema.json).
 """
@@ -30,6 +30,8 @@ from scanner.sources.manifests.mcp import (
     shape_of,
     shown_key,
     url_tool_type,
+    zed_approvals,
+    zed_entry,
 )
 from scanner.sources.manifests.walk import SecretScan, line_of
 
@@ -105,6 +107,9 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
         parsed = _client_config(document, section, scan, account)
     elif _is_opencode(document, relpath) and "mcp" in document:
         parsed = _opencode(document, scan, account)
+    elif "context_servers" in document:  # Zed's settings.json
+        form = ServerFormat(auto_approved=zed_approvals(document), read_as=zed_entry)
+        parsed = _client_config(document, "context_servers", scan, account, form=form, platform="zed")
     elif (within := _vscode_servers_within(document)) is not None:
         parsed = _client_config(document, "servers", scan, account, within)
     elif "mcp_servers" in document and relpath.endswith(".toml"):  # Codex: [mcp_servers.NAME] tables
@@ -174,6 +179,7 @@ _PLATFORM_NAMES = {
     "vscode-devcontainer": "VS Code dev container",
     "codex": "Codex",
     "opencode": "OpenCode",
+    "zed": "Zed",
 }
 
 

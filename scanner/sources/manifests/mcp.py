@@ -232,6 +232,44 @@ def _opencode_entry(server: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def zed_entry(server: dict[str, Any]) -> dict[str, Any]:
+    """A Zed context server read as the other clients write theirs: its first shape gave the program
+    as ``command: {path, args, env}``; one an extension provides (``source: extension``) names no
+    program: what it runs is the extension's, unknown here."""
+    entry = dict(server)
+    command = server.get("command")
+    if isinstance(command, dict):
+        entry.pop("command")
+        entry["command"] = command.get("path")  # no string there: what runs is unknown
+        for key in ("args", "env"):
+            if key in command:
+                entry[key] = command[key]
+    elif "command" not in server and "url" not in server:
+        entry["command"] = None
+    return entry
+
+
+def zed_approvals(settings: dict[str, Any]) -> Callable[[dict[str, Any]], list[str] | bool | None]:
+    """What Zed's agent runs without asking, from its settings: every tool call when
+    ``agent.always_allow_tool_actions`` is true, or (since 2026) ``agent.tool_permissions.default`` is
+    ``allow``; nothing by the servers' own entries otherwise. A shape Zed does not have, or
+    per-tool rules, leave it unknown."""
+    agent = settings.get("agent", {})
+    every: list[str] | bool | None = []
+    if not isinstance(agent, dict):
+        every = None
+    else:
+        always = agent.get("always_allow_tool_actions", False)
+        permissions = agent.get("tool_permissions", {})
+        if not isinstance(always, bool) or not isinstance(permissions, dict):
+            every = None
+        elif always or permissions.get("default") == "allow":
+            every = True
+        elif set(permissions) - {"default"} or permissions.get("default", "confirm") not in ("confirm", "deny"):
+            every = None
+    return lambda server: every
+
+
 @dataclass(frozen=True, slots=True)
 class ServerFormat:
     """How a client writes its servers: how a server's name stands in the file (to find its line),
