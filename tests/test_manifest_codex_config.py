@@ -17,6 +17,8 @@ import pytest
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
+from .repositories import repository_with
+
 FIGMA_TOKEN = "figd_" + "Zq8Xw3Lm9Pq2RtZq8Xw3Lm9Pq2RtYv"
 DB_PASSWORD = "Tr0ub4dor-Xq9v-Lm3k"
 
@@ -42,16 +44,8 @@ PGPASSWORD = "{DB_PASSWORD}"
 """
 
 
-def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_codex_s_servers_are_tools_on_their_lines_and_their_literal_secrets_are_found(tmp_path: Path) -> None:
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, {".codex/config.toml": CONFIG}))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": CONFIG}))))
     (agent,) = inventory.agents
     assert (agent.name, agent.platform) == ("Codex (.codex/config.toml)", "codex")
     tools = {g.name: g.attributes for g in inventory.grants}
@@ -71,7 +65,7 @@ def test_codex_s_servers_are_tools_on_their_lines_and_their_literal_secrets_are_
 
 
 def test_codex_s_secrets_are_in_no_output_and_fail_the_gate(cli, tmp_path: Path) -> None:
-    root = _folder(tmp_path, {".codex/config.toml": CONFIG})
+    root = repository_with(tmp_path, {".codex/config.toml": CONFIG})
     out = tmp_path / "out"
     outcome = cli("scan", f"manifests:{root}", "--format", "json,html,sarif,md,csv", "-o", str(out), "--no-history")
     assert outcome.exit_code == 1 and "NHI-SECRET-001" in outcome.output
@@ -84,7 +78,7 @@ def test_toml_without_codex_s_servers_is_not_read(tmp_path: Path) -> None:
         "pyproject.toml": '[project]\nname = "agent"\nkeywords = ["mcp_servers"]\n',
         "Cargo.toml": '[package]\nname = "mcp"\n',
     }
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, files))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, files))))
     assert not inventory.agents and not inventory.sources[0].errors
 
 
@@ -101,7 +95,7 @@ def test_toml_without_codex_s_servers_is_not_read(tmp_path: Path) -> None:
 )
 def test_a_codex_config_it_cannot_read_is_a_named_gap(tmp_path: Path, text: str, message: str) -> None:
     started = time.monotonic()
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, {".codex/config.toml": text}))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
     assert time.monotonic() - started < 10
     assert not inventory.agents
     (gap,) = inventory.sources[0].errors
@@ -111,7 +105,7 @@ def test_a_codex_config_it_cannot_read_is_a_named_gap(tmp_path: Path, text: str,
 
 def test_servers_of_another_shape_in_codex_s_config_are_a_named_gap(tmp_path: Path) -> None:
     text = 'mcp_servers = ["github"]\n'
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, {".codex/config.toml": text}))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
     (agent,) = inventory.agents
     assert "tools" in agent.unknown
     (gap,) = inventory.sources[0].errors
@@ -145,7 +139,7 @@ def test_what_codex_runs_without_asking_is_read_from_its_approval_modes(
     """Codex's AppToolApproval: "approve" runs a call without asking, "prompt" asks, "auto" leaves
     it to the approval policy; "writes" and any other value or shape leave it unknown."""
     text = POSTGRES + settings
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, {".codex/config.toml": text}))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
     (tool,) = inventory.grants
     if approved is None:
         assert "attributes.auto_approved" in tool.unknown and "auto_approved" not in tool.attributes
@@ -155,6 +149,6 @@ def test_what_codex_runs_without_asking_is_read_from_its_approval_modes(
 
 def test_a_codex_tool_that_writes_data_without_asking_fails_agent_006(tmp_path: Path, catalogs) -> None:
     text = POSTGRES + '[mcp_servers.postgres.tools.query]\napproval_mode = "approve"\n'
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, {".codex/config.toml": text}))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
     result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
     assert {f.status for f in result.findings if f.control_id == "NHI-AGENT-006"} == {"fail"}

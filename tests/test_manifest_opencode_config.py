@@ -12,6 +12,8 @@ from pathlib import Path
 
 from scanner.sources import SourceSpec, collect
 
+from .repositories import repository_with
+
 DB_PASSWORD = "Tr0ub4dor-Xq9v-Lm3k"
 SSH_PASSWORD = "Hk3Lm9Pq2Rz7"
 CONTEXT7_KEY = "ctx7sk-" + "Zq8Xw3Lm9Pq2RtZq8Xw3Lm9Pq2Rt"
@@ -48,16 +50,8 @@ SECOND_LAYOUT = """{
 """
 
 
-def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_opencode_s_servers_are_tools_and_their_secrets_are_named_by_its_keys(tmp_path: Path) -> None:
-    root = _folder(tmp_path, {"opencode.json": json.dumps(FIRST_LAYOUT, indent=2)})
+    root = repository_with(tmp_path, {"opencode.json": json.dumps(FIRST_LAYOUT, indent=2)})
     inventory = collect(SourceSpec("manifests", str(root)))
     (agent,) = inventory.agents
     assert (agent.name, agent.platform) == ("OpenCode (opencode.json)", "opencode")
@@ -75,7 +69,9 @@ def test_opencode_s_servers_are_tools_and_their_secrets_are_named_by_its_keys(tm
 
 
 def test_opencode_s_second_layout_is_opencode_s_not_vs_code_s(tmp_path: Path) -> None:
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, {".opencode/opencode.jsonc": SECOND_LAYOUT}))))
+    inventory = collect(
+        SourceSpec("manifests", str(repository_with(tmp_path, {".opencode/opencode.jsonc": SECOND_LAYOUT})))
+    )
     (agent,) = inventory.agents
     assert (agent.name, agent.platform) == ("OpenCode (.opencode/opencode.jsonc)", "opencode")
     (tool,) = inventory.grants
@@ -99,7 +95,7 @@ def test_opencode_fields_of_other_shapes_are_unknown_or_a_named_gap(tmp_path: Pa
             }
         ),
     }
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, files))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, files))))
     (gap,) = inventory.sources[0].errors
     assert (gap.call, gap.message) == ("read a/opencode.json", "mcp is a list, not a mapping; no server is read")
     tools = {g.name: g for g in inventory.grants}
@@ -108,7 +104,7 @@ def test_opencode_fields_of_other_shapes_are_unknown_or_a_named_gap(tmp_path: Pa
 
 
 def test_opencode_s_secrets_are_in_no_output(cli, tmp_path: Path) -> None:
-    root = _folder(tmp_path, {"opencode.json": json.dumps(FIRST_LAYOUT, indent=2)})
+    root = repository_with(tmp_path, {"opencode.json": json.dumps(FIRST_LAYOUT, indent=2)})
     out = tmp_path / "out"
     outcome = cli("scan", f"manifests:{root}", "--format", "json,html,sarif,md,csv", "-o", str(out), "--no-history")
     assert outcome.exit_code == 1 and "NHI-SECRET-001" in outcome.output

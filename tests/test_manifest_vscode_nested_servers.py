@@ -14,6 +14,8 @@ from pathlib import Path
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
+from .repositories import repository_with
+
 GITHUB_TOKEN = "ghp_" + "Lk4Mn7Pq2Rs9Tu3Vw8Xy1Za6Bc5De0Fg2Hi7"
 DB_PASSWORD = "Tr0ub4dor-Xq9v-Lm3k"
 
@@ -62,16 +64,8 @@ SETTINGS = {
 }
 
 
-def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_a_dev_container_s_servers_are_tools_and_their_secrets_are_found(tmp_path: Path, catalogs) -> None:
-    root = _folder(tmp_path, {".devcontainer/devcontainer.json": DEVCONTAINER})
+    root = repository_with(tmp_path, {".devcontainer/devcontainer.json": DEVCONTAINER})
     inventory = collect(SourceSpec("manifests", str(root)))
     (agent,) = inventory.agents
     assert agent.name == "VS Code dev container (.devcontainer/devcontainer.json)"
@@ -91,7 +85,7 @@ def test_a_dev_container_s_servers_are_tools_and_their_secrets_are_found(tmp_pat
 
 
 def test_the_mcp_setting_of_settings_json_is_read_and_an_input_reference_is_no_secret(tmp_path: Path) -> None:
-    root = _folder(tmp_path, {".vscode/settings.json": json.dumps(SETTINGS, indent=2)})
+    root = repository_with(tmp_path, {".vscode/settings.json": json.dumps(SETTINGS, indent=2)})
     inventory = collect(SourceSpec("manifests", str(root)))
     (agent,) = inventory.agents
     assert (agent.name, agent.platform) == ("VS Code (.vscode/settings.json)", "vscode")
@@ -102,7 +96,7 @@ def test_the_mcp_setting_of_settings_json_is_read_and_an_input_reference_is_no_s
 
 def test_servers_of_another_shape_are_a_named_gap_not_a_clean_file(tmp_path: Path) -> None:
     broken = {"name": "x", "customizations": {"vscode": {"mcp": {"servers": ["github"]}}}}
-    root = _folder(tmp_path, {".devcontainer/devcontainer.json": json.dumps(broken)})
+    root = repository_with(tmp_path, {".devcontainer/devcontainer.json": json.dumps(broken)})
     inventory = collect(SourceSpec("manifests", str(root)))
     (agent,) = inventory.agents
     assert "tools" in agent.unknown
@@ -117,13 +111,13 @@ def test_files_that_only_mention_mcp_are_neither_agents_nor_gaps(tmp_path: Path)
         "package.json": json.dumps({"name": "server", "keywords": ["mcp"], "mcp": {"transport": "stdio"}}),
         ".vscode/settings.json": '{\n  // no servers here\n  "mcp": {"inputs": []},\n}\n',
     }
-    inventory = collect(SourceSpec("manifests", str(_folder(tmp_path, files))))
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, files))))
     assert not inventory.agents
     assert inventory.sources[0].status == "complete" and not inventory.sources[0].errors
 
 
 def test_a_dev_container_s_secrets_are_in_no_output(cli, tmp_path: Path) -> None:
-    root = _folder(tmp_path, {".devcontainer/devcontainer.json": DEVCONTAINER})
+    root = repository_with(tmp_path, {".devcontainer/devcontainer.json": DEVCONTAINER})
     out = tmp_path / "out"
     outcome = cli("scan", f"manifests:{root}", "--format", "json,html,sarif,md,csv", "-o", str(out), "--no-history")
     assert outcome.exit_code == 1 and "NHI-SECRET-001" in outcome.output  # found, and the gate fails
