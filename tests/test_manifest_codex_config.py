@@ -91,6 +91,13 @@ def test_toml_without_codex_s_servers_is_not_read(tmp_path: Path) -> None:
             "[mcp_servers.x]\nargs = " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 100 levels", id="arrays"
         ),
         pytest.param("[mcp_servers" + ".x" * 300 + "]\ncommand = 'npx'\n", "nested more than 100 levels", id="tables"),
+        # found by a review: tomllib keeps a flag for each prefix of a dotted key (14 GB for 50,000 parts)
+        pytest.param(
+            "[mcp_servers.x]\ncommand = 'npx'\n[a]\n" + "b." * 100_000 + "c = 1\n",
+            "nested more than 100 levels",
+            id="dotted",
+        ),
+        pytest.param("[" + "a." * 400_000 + "a]\nmcp_servers = 1\n", "nested more than 100 levels", id="header"),
     ],
 )
 def test_a_codex_config_it_cannot_read_is_a_named_gap(tmp_path: Path, text: str, message: str) -> None:
@@ -121,23 +128,34 @@ args = ["-y", "@modelcontextprotocol/server-postgres@0.6.2", "postgresql://local
 @pytest.mark.parametrize(
     ("settings", "approved"),
     [
-        ("", []),  # Codex's default: its approval policy decides, as for any tool
-        ('default_tools_approval_mode = "prompt"\n', []),
-        ('default_tools_approval_mode = "auto"\n', []),
+        # "auto" (the default) and "writes" let through what the server's annotations mark read-only
+        ("", None),
+        ('default_tools_approval_mode = "auto"\n', None),
+        ('default_tools_approval_mode = "writes"\n', None),
+        ('default_tools_approval_mode = "prompt"\n', []),  # every call asks
         ('default_tools_approval_mode = "approve"\n', True),  # every tool without asking
-        ('[mcp_servers.postgres.tools.query]\napproval_mode = "approve"\n', ["query"]),
-        ('[mcp_servers.postgres.tools.query]\napproval_mode = "prompt"\n', []),
-        ('default_tools_approval_mode = "writes"\n', None),  # what the server marks read-only: the server's word
+        (
+            'default_tools_approval_mode = "prompt"\n[mcp_servers.postgres.tools.query]\napproval_mode = "approve"\n',
+            ["query"],
+        ),
+        # a tool known to run without asking is named, whatever the others' modes leave unknown
+        (
+            '[mcp_servers.postgres.tools.query]\napproval_mode = "approve"\n'
+            '[mcp_servers.postgres.tools.schema]\napproval_mode = "writes"\n',
+            ["query"],
+        ),
+        ('default_tools_approval_mode = "prompt"\n[mcp_servers.postgres.tools.query]\napproval_mode = "prompt"\n', []),
         ('default_tools_approval_mode = "always"\n', None),  # no mode Codex has
-        ('tools = "query"\n', None),
-        ('[mcp_servers.postgres.tools]\nquery = "approve"\n', None),
+        ('default_tools_approval_mode = "prompt"\ntools = "query"\n', None),
+        ('default_tools_approval_mode = "prompt"\n[mcp_servers.postgres.tools]\nquery = "approve"\n', None),
     ],
 )
 def test_what_codex_runs_without_asking_is_read_from_its_approval_modes(
     tmp_path: Path, settings: str, approved: list[str] | bool | None
 ) -> None:
-    """Codex's AppToolApproval: "approve" runs a call without asking, "prompt" asks, "auto" leaves
-    it to the approval policy; "writes" and any other value or shape leave it unknown."""
+    """Codex's AppToolApproval (requires_mcp_tool_approval_for_mode in its source): "approve" runs
+    a call without asking, "prompt" asks; "auto" and "writes" go by the server's own annotations,
+    and any other value or shape is none Codex reads: unknown."""
     text = POSTGRES + settings
     inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
     (tool,) = inventory.grants
@@ -147,8 +165,80 @@ def test_what_codex_runs_without_asking_is_read_from_its_approval_modes(
         assert tool.attributes.get("auto_approved", []) == approved and "attributes.auto_approved" not in tool.unknown
 
 
+NEVER_ASK = 'approval_policy = "never"\n'
+YOLO = '[profiles.yolo]\napproval_policy = "never"\nsandbox_mode = "danger-full-access"\n'
+
+
+@pytest.mark.parametrize(
+    ("top", "profiles", "approved"),
+    [
+        (NEVER_ASK + 'sandbox_mode = "danger-full-access"\n', "", True),  # Codex answers its own prompts
+        (NEVER_ASK + 'sandbox_mode = "workspace-write"\n', "", []),  # prompts are refused, not approved
+        ('approval_policy = "on-request"\nsandbox_mode = "danger-full-access"\n', "", []),
+        ('profile = "yolo"\n', YOLO, True),  # the selected profile's
+        (
+            NEVER_ASK + 'sandbox_mode = "danger-full-access"\nprofile = "safe"\n',
+            '[profiles.safe]\napproval_policy = "on-request"\n',
+            [],
+        ),
+    ],
+)
+def test_codex_s_approval_policy_and_sandbox_approve_every_call_together(
+    tmp_path: Path, top: str, profiles: str, approved: list[str] | bool
+) -> None:
+    """mcp_permission_prompt_is_auto_approved in Codex's source: with the policy ``never`` and full
+    disk access, a prompt resolves as approved; with any sandbox less, it is refused."""
+    text = top + POSTGRES + 'default_tools_approval_mode = "prompt"\n' + profiles
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
+    (tool,) = inventory.grants
+    assert tool.attributes.get("auto_approved", []) == approved and "attributes.auto_approved" not in tool.unknown
+
+
 def test_a_codex_tool_that_writes_data_without_asking_fails_agent_006(tmp_path: Path, catalogs) -> None:
     text = POSTGRES + '[mcp_servers.postgres.tools.query]\napproval_mode = "approve"\n'
     inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
     result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
     assert {f.status for f in result.findings if f.control_id == "NHI-AGENT-006"} == {"fail"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[mcp_servers]\ngithub = { command = "npx", env = { GITHUB_TOKEN = "@T@" } }\n',  # one table, inline ones
+        'mcp_servers.github.command = "npx"\nmcp_servers.github.env.GITHUB_TOKEN = "@T@"\n',  # dotted keys
+        '[ mcp_servers.github ]\ncommand = "npx"\nenv = { GITHUB_TOKEN = "@T@" }\n',
+        '["mcp_servers".github]\ncommand = "npx"\nenv = { GITHUB_TOKEN = "@T@" }\n',
+        '\ufeff[mcp_servers.github]\ncommand = "npx"\nenv = { GITHUB_TOKEN = "@T@" }\n',  # a byte order mark first
+    ],
+)
+def test_codex_s_servers_are_found_in_every_way_toml_writes_their_table(tmp_path: Path, text: str) -> None:
+    """Found missing by a review: the folder was searched for two ways of writing the table only,
+    and a config.toml written otherwise was passed over, its token with it."""
+    token = "ghp_" + "Lk4Mn7Pq2Rs9Tu3Vw8Xy1Za6Bc5De0Fg2Hi7"
+    files = {".codex/config.toml": text.replace("@T@", token)}
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, files))))
+    assert [g.name for g in inventory.grants] == ["github"]
+    assert [c.attributes["display_id"] for c in inventory.credentials] == [
+        "github_token in github env.GITHUB_TOKEN (redacted)"
+    ]
+
+
+def test_codex_s_requirements_and_other_tools_mcp_settings_are_no_agents_and_no_gaps(tmp_path: Path) -> None:
+    """requirements.toml lists the servers an administrator allows (by identity), none to run; a
+    tool's own "mcp": {"servers": []} is no VS Code setting (a review found such files in the wild)."""
+    files = {
+        ".codex/requirements.toml": '[mcp_servers.docs.identity]\ncommand = "codex-mcp"\n',
+        ".unikit.json": '{"version": "1.0.0", "engine": "unity", "mcp": {"servers": []}, "agents": []}',
+    }
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, files))))
+    assert not inventory.agents and not inventory.sources[0].errors
+
+
+def test_servers_whose_names_are_written_otherwise_are_placed_in_bounded_time(tmp_path: Path) -> None:
+    """Each server's line was searched for as mcp_servers.NAME to the end of the file, then again
+    from its start: 25,000 quoted names took 78 s."""
+    text = "".join(f'[mcp_servers."q{i}"]\ncommand = "npx"\n' for i in range(20_000))
+    started = time.monotonic()
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, {".codex/config.toml": text}))))
+    assert len(inventory.grants) == 20_000
+    assert time.monotonic() - started < 20

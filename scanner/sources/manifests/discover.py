@@ -38,8 +38,11 @@ MAX_YAML_BYTES = 1_000_000
 _SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"',
           b'"context_servers"')  # fmt: skip
 # VS Code's servers inside another file (devcontainer.json, settings.json) and OpenCode's: an "mcp"
-# mapping (or a list, a gap in opencode.json); Codex's config.toml: [mcp_servers.NAME] tables
-_SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]|^\s*\[mcp_servers\.|^\s*mcp_servers\s*=', re.M)
+# mapping (or a list, a gap in opencode.json)
+_SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]')
+# Codex's config.toml names its servers' table in any of TOML's ways ([mcp_servers.x], [mcp_servers],
+# mcp_servers.x.command = …, ["mcp_servers".x]): the parser decides
+_TOML_SNIFF = b"mcp_servers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ def _mentions_agents(path: Path) -> bool:
             head = stream.read(max_bytes(path.name))
     except OSError as error:  # refused (permission denied): a gap; gone since it was listed: nothing
         return error.errno not in _NO_FILE
+    if path.name.endswith(".toml"):
+        return _TOML_SNIFF in head
     return any(marker in head for marker in _SNIFF) or _SNIFF_PATTERN.search(head) is not None
 
 

@@ -22,10 +22,10 @@ from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, val
 from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.redact import redact_text
 from scanner.sources.manifests.mcp import (
-    CODEX_SERVERS,
     JSON_SERVERS,
     OPENCODE_SERVERS,
     ServerFormat,
+    codex_approvals,
     server_records,
     shape_of,
     shown_key,
@@ -110,10 +110,11 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     elif "context_servers" in document:  # Zed's settings.json
         form = ServerFormat(auto_approved=zed_approvals(document), read_as=zed_entry)
         parsed = _client_config(document, "context_servers", scan, account, form=form, platform="zed")
-    elif (within := _vscode_servers_within(document)) is not None:
+    elif (within := _vscode_servers_within(document, relpath)) is not None:
         parsed = _client_config(document, "servers", scan, account, within)
-    elif "mcp_servers" in document and relpath.endswith(".toml"):  # Codex: [mcp_servers.NAME] tables
-        parsed = _client_config(document, "mcp_servers", scan, account, form=CODEX_SERVERS)
+    elif "mcp_servers" in document and relpath.endswith(".toml") and not _codex_requirements(relpath):
+        form = ServerFormat(key_written="mcp_servers.{}", auto_approved=codex_approvals(document))
+        parsed = _client_config(document, "mcp_servers", scan, account, form=form)
     elif "packages" in document or "remotes" in document:
         parsed = _registry_server(document, scan, account)
     elif document.get("kind") == "Prompt" and "tools" in document:
@@ -188,15 +189,29 @@ _PLATFORM_NAMES = {
 _VSCODE_SERVERS_WITHIN = (("customizations", "vscode", "mcp"), ("mcp",))
 
 
-def _vscode_servers_within(document: dict[str, Any]) -> tuple[str, ...] | None:
-    """The keys down to the mapping that holds VS Code's ``servers`` inside another file, if any."""
+def _vscode_servers_within(document: dict[str, Any], relpath: str) -> tuple[str, ...] | None:
+    """The keys down to the mapping that holds VS Code's ``servers`` inside another file, if any:
+    a mapping of servers in any file, or ``servers`` of any shape (a gap) in the files VS Code reads
+    them from. Other tools' files have an ``mcp`` setting too (``"mcp": {"servers": []}``)."""
+    vscode_file = PurePosixPath(relpath).name in _VSCODE_FILES
     for within in _VSCODE_SERVERS_WITHIN:
         holder: Any = document
         for key in within:
             holder = holder.get(key) if isinstance(holder, dict) else None
-        if isinstance(holder, dict) and "servers" in holder:
+        if isinstance(holder, dict) and (
+            isinstance(holder.get("servers"), dict) or (vscode_file and "servers" in holder)
+        ):
             return within
     return None
+
+
+_VSCODE_FILES = frozenset({"devcontainer.json", ".devcontainer.json", "devcontainer-feature.json", "settings.json"})
+
+
+def _codex_requirements(relpath: str) -> bool:
+    """Codex's requirements.toml, an administrator's list of the servers allowed (by identity), not
+    servers configured: its [mcp_servers.NAME.identity] tables name no command to run."""
+    return PurePosixPath(relpath).name == "requirements.toml"
 
 
 def _is_opencode(document: dict[str, Any], relpath: str) -> bool:

@@ -40,6 +40,11 @@ _NPM_PINNED = re.compile(r"^(?:@[^/]+/)?[^@]+@\d+\.\d+\.\d+\S*$")
 _PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
 
 
+# Past this many servers whose names are not found as written, the rest are placed at the line of the
+# last found: 25,000 quoted names in 1 MB took 78 s of searching the whole file for each
+MAX_LINE_MISSES = 100
+
+
 def _line_after(lines: list[str], needle: str, cursor: int, start: int) -> int:
     """``line_of`` from ``cursor``, else from ``start`` (a file whose entries are out of order)."""
     line = line_of(lines, needle, cursor)
@@ -140,33 +145,47 @@ def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
     return names
 
 
-# Codex's approval of a server's tools (AppToolApproval in its configuration types): "approve" runs a
-# call without asking, "prompt" asks each time, "auto" (the default) leaves it to Codex's approval
-# policy as for any tool; "writes" lets through what the server marks read-only, which only the
-# server says: what it lets through is unknown.
-_CODEX_APPROVALS = {"approve": True, "prompt": False, "auto": False}
+# Codex's approval of a server's tools (AppToolApproval; requires_mcp_tool_approval_for_mode in its
+# source): "approve" runs a call without asking and "prompt" always asks; "auto" (the default) and
+# "writes" let through what the server's own annotations mark read-only or harmless, which only the
+# server says: what they let through is unknown.
+_CODEX_APPROVALS: dict[str, bool | None] = {"approve": True, "prompt": False, "auto": None, "writes": None}
+
+
+def codex_approvals(settings: dict[str, Any]) -> Callable[[dict[str, Any]], list[str] | bool | None]:
+    """What Codex runs without asking, for each server of a config.toml: every call when the
+    approval policy is ``never`` and the sandbox ``danger-full-access`` (or the selected
+    ``[profiles.X]`` says so), whose prompts Codex answers itself; otherwise by the server's
+    approval modes (see ``_codex_auto_approved``)."""
+    profiles, chosen = settings.get("profiles"), settings.get("profile")
+    profile = profiles.get(chosen) if isinstance(profiles, dict) and isinstance(chosen, str) else None
+    profile = profile if isinstance(profile, dict) else {}
+    policy = profile.get("approval_policy", settings.get("approval_policy"))
+    sandbox = profile.get("sandbox_mode", settings.get("sandbox_mode"))
+    unattended = policy == "never" and sandbox == "danger-full-access"
+    return lambda server: True if unattended else _codex_auto_approved(server)
 
 
 def _codex_auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
-    """What Codex runs without asking, by ``default_tools_approval_mode`` (every tool) and each
-    ``[mcp_servers.NAME.tools.TOOL]`` table's ``approval_mode``; None where a setting says
-    "writes" or has a shape Codex does not read."""
+    """By ``default_tools_approval_mode`` and each ``[mcp_servers.NAME.tools.TOOL]`` table's
+    ``approval_mode`` (a tool's own first): every tool when the default is ``approve`` (a tool set
+    back to ``prompt`` is not told apart), the tools set to ``approve``, nothing when every call
+    asks; None where a mode leaves it to the server's annotations, or has a shape Codex does not read."""
     default = server.get("default_tools_approval_mode", "auto")
-    every = _CODEX_APPROVALS.get(default) if isinstance(default, str) else None
-    if every is None or every:
-        return every
+    if default == "approve":
+        return True
+    unknown = not isinstance(default, str) or default not in _CODEX_APPROVALS or _CODEX_APPROVALS[default] is None
     tools = server.get("tools", {})
     if not isinstance(tools, dict):
         return None
     names = []
     for tool, setting in tools.items():
-        mode = setting.get("approval_mode", "auto") if isinstance(setting, dict) else None
+        mode = setting.get("approval_mode", default) if isinstance(setting, dict) else None
         approved = _CODEX_APPROVALS.get(mode) if isinstance(mode, str) else None
-        if approved is None:
-            return None
         if approved:
             names.append(str(tool))
-    return names
+        unknown = unknown or approved is None
+    return names if names else None if unknown else []
 
 
 def shape_of(value: Any) -> str:
@@ -282,7 +301,6 @@ class ServerFormat:
 
 
 JSON_SERVERS = ServerFormat()
-CODEX_SERVERS = ServerFormat(key_written="mcp_servers.{}", auto_approved=_codex_auto_approved)
 OPENCODE_SERVERS = ServerFormat(read_as=_opencode_entry)
 
 
@@ -303,6 +321,7 @@ def server_records(
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     grants, unread = [], []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
+    misses = 0  # names not found as written (escaped, quoted): each such search reads to the end
     for key, written in servers.items():
         name = str(key)
         if not isinstance(written, dict):
@@ -310,7 +329,10 @@ def server_records(
             unread.append(f"server {where} is {shape_of(written)}, not a mapping; it is not read")
             continue
         server = form.read_as(written) if form.read_as is not None else written
-        line = _line_after(lines, form.key_written.format(name), cursor, section_line)
+        needle = form.key_written.format(name)
+        line = _line_after(lines, needle, cursor, section_line) if misses < MAX_LINE_MISSES else cursor
+        if not (0 < line <= len(lines) and needle in lines[line - 1]):
+            misses += 1
         cursor = line
         attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
         unknown: list[str] = []
