@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
@@ -125,3 +127,44 @@ def test_a_dev_container_s_secrets_are_in_no_output(cli, tmp_path: Path) -> None
     for path in out.iterdir():
         text = path.read_text(encoding="utf-8")
         assert GITHUB_TOKEN[8:30] not in text and DB_PASSWORD not in text, path.name
+
+
+@pytest.mark.parametrize(
+    ("setting", "approved"),
+    [
+        ({"chat.tools.global.autoApprove": True}, True),  # "Automatically approve all tools"
+        ({"chat.tools.autoApprove": True}, True),  # its first name
+        ({"chat.tools.global.autoApprove": False}, []),
+        ({"chat.tools.global.autoApprove": "on"}, None),  # a shape VS Code has not
+    ],
+)
+@pytest.mark.parametrize("where", ["settings.json", "devcontainer.json"])
+def test_vs_code_s_setting_that_approves_every_tool_is_read_beside_the_servers(
+    tmp_path: Path, setting: dict[str, object], approved: object, where: str
+) -> None:
+    """Found missing by a review: the file that holds the servers holds the setting that approves
+    every tool call too, and the servers were reported as asking."""
+    if where == "settings.json":
+        files = {".vscode/settings.json": json.dumps({**SETTINGS, **setting})}
+    else:
+        container = {"customizations": {"vscode": {"settings": setting, "mcp": SETTINGS["mcp"]}}}
+        files = {".devcontainer/devcontainer.json": json.dumps(container)}
+    inventory = collect(SourceSpec("manifests", str(repository_with(tmp_path, files))))
+    (tool,) = inventory.grants
+    if approved is None:
+        assert "attributes.auto_approved" in tool.unknown
+    else:
+        assert tool.attributes.get("auto_approved", []) == approved
+
+
+def test_a_server_vs_code_runs_in_its_sandbox_has_its_calls_approved(tmp_path: Path) -> None:
+    """VS Code's MCP configuration reference: "When sandboxing is enabled, tool confirmations are
+    auto-approved"."""
+    servers = {
+        "servers": {"fs": {"type": "stdio", "command": "npx", "args": ["-y", "fs-server"], "sandboxEnabled": True}}
+    }
+    inventory = collect(
+        SourceSpec("manifests", str(repository_with(tmp_path, {".vscode/mcp.json": json.dumps(servers)})))
+    )
+    (tool,) = inventory.grants
+    assert tool.attributes["auto_approved"] is True

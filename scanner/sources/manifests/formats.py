@@ -30,6 +30,7 @@ from scanner.sources.manifests.mcp import (
     shape_of,
     shown_key,
     url_tool_type,
+    vscode_approvals,
     zed_approvals,
     zed_entry,
 )
@@ -111,7 +112,9 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
         form = ServerFormat(auto_approved=zed_approvals(document), read_as=zed_entry)
         parsed = _client_config(document, "context_servers", scan, account, form=form, platform="zed")
     elif (within := _vscode_servers_within(document, relpath)) is not None:
-        parsed = _client_config(document, "servers", scan, account, within)
+        settings = document if within == ("mcp",) else document["customizations"]["vscode"].get("settings")
+        form = ServerFormat(auto_approved=vscode_approvals(settings))
+        parsed = _client_config(document, "servers", scan, account, within, form)
     elif "mcp_servers" in document and relpath.endswith(".toml") and not _codex_requirements(relpath):
         form = ServerFormat(key_written="mcp_servers.{}", auto_approved=codex_approvals(document))
         parsed = _client_config(document, "mcp_servers", scan, account, form=form)

@@ -127,9 +127,15 @@ def url_tool_type(url: str) -> str:
 def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
     """What the client runs without asking: the tool names listed under ``autoApprove`` (Cline)
     and ``alwaysAllow`` (Roo Code, Kilo Code), or True for a server Gemini CLI is told to
-    ``trust`` (every tool call without confirmation); [] for nothing. None where a setting has a
-    shape its client does not document (a word, a number, null, a mapping, a list of other
-    things): what is approved is then unknown, neither nothing nor everything."""
+    ``trust`` (every tool call without confirmation) and one VS Code runs in its sandbox
+    (``sandboxEnabled``: "tool confirmations are auto-approved"); [] for nothing. None where a
+    setting has a shape its client does not document (a word, a number, null, a mapping, a list of
+    other things): what is approved is then unknown, neither nothing nor everything."""
+    for key in ("trust", "sandboxEnabled"):
+        if key in server and not isinstance(server[key], bool):
+            return None
+    if server.get("trust") is True or server.get("sandboxEnabled") is True:
+        return True
     names: list[str] = []
     for key in ("alwaysAllow", "autoApprove"):
         if key in server:
@@ -137,12 +143,25 @@ def _auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
             if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
                 return None
             names.extend(value)
-    if "trust" in server:
-        if not isinstance(server["trust"], bool):
-            return None
-        if server["trust"]:
-            return True
     return names
+
+
+# VS Code's setting that approves every tool call without asking (its first name, then its current one)
+_VSCODE_APPROVE_ALL = ("chat.tools.autoApprove", "chat.tools.global.autoApprove")
+
+
+def vscode_approvals(settings: Any) -> Callable[[dict[str, Any]], list[str] | bool | None]:
+    """What VS Code runs without asking, for the servers of a file that also holds its settings
+    (settings.json, a dev container's ``customizations.vscode.settings``): every call when
+    ``chat.tools.global.autoApprove`` is true, else by each server's own entry."""
+    if not isinstance(settings, dict):
+        return _auto_approved
+    values = [settings[key] for key in _VSCODE_APPROVE_ALL if key in settings]
+    if any(not isinstance(value, bool) for value in values):
+        return lambda server: None
+    if any(values):
+        return lambda server: True
+    return _auto_approved
 
 
 # Codex's approval of a server's tools (AppToolApproval; requires_mcp_tool_approval_for_mode in its
