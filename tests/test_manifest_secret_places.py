@@ -540,3 +540,28 @@ def test_a_flag_naming_what_finds_or_identifies_gives_no_secret(tmp_path: Path, 
         "args": {"command": "x-mcp", "args": [flag, "Hk3Lm9Pq2Rs7Tu"]},
     }
     assert list(_places(_collect(tmp_path, ".mcp.json", {"mcpServers": servers}))) == []
+
+
+PASTED_TOKEN = "ghp_" + "Lk4Mn7Pq2Rs9Tu3Vw8Xy1Za6Bc5De0Fg2Hi7"  # 36 characters: GitHub's format
+
+
+@pytest.mark.parametrize(
+    ("relpath", "content", "place"),
+    [
+        (".mcp.json", {"mcpServers": {PASTED_TOKEN: {"command": "npx", "args": ["-y", "srv"]}}}, "mcpServers.[key]"),
+        (
+            ".vscode/mcp.json",
+            {"servers": {PASTED_TOKEN: {"type": "http", "url": "https://x.example"}}},
+            "servers.[key]",
+        ),
+        (".codex/config.toml", f'[mcp_servers.{PASTED_TOKEN}]\ncommand = "npx"\n', "mcp_servers.[key]"),
+        ("opencode.json", {"mcp": {PASTED_TOKEN: {"type": "local", "command": ["npx", "srv"]}}}, "mcp.[key]"),
+    ],
+)
+def test_a_secret_pasted_as_a_server_s_name_fails_secret_001(
+    tmp_path: Path, catalogs, relpath: str, content: str | dict, place: str
+) -> None:
+    """The name was redacted wherever it was shown, but never reported: the file passed."""
+    inventory = _collect(tmp_path, relpath, content)
+    assert [c.attributes["display_id"] for c in inventory.credentials] == [f"github_token in {place} (redacted)"]
+    assert _secret_001(inventory, catalogs) == "fail"
