@@ -14,6 +14,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from scanner.container_run import ImageReader
+
 SEPARATE, JOINED, EITHER = "separate", "joined", "either"  # -p X, -pX, or both
 
 
@@ -252,7 +254,7 @@ def plain_word_passwords(
     letters: set[str] = set()  # the short options given, for htpasswd's -b and -n
     valued = frozenset[str]()
     inside = 0  # words still inside the one before: a quoted value of several words, a template's {{ … }}
-    image = _ContainerImage()  # the program is a container's entrypoint: its image comes before its words
+    image = ImageReader(pending=False)  # the program is a container's entrypoint: its image comes before its words
     for index, word in enumerate(words):
         if index in new_lines or word in _COMMAND_BREAKS:
             program, inside = "", 0
@@ -272,7 +274,7 @@ def plain_word_passwords(
             name = _program_name(bare.removeprefix(_ENTRYPOINT + "=").strip("\"'\\"))
             if name in _PLAIN_WORD_PASSWORDS or name in _ORACLE_PROGRAMS or name == "htpasswd":
                 program, plain, letters, valued = name, [], set(), _VALUED_OPTIONS.get(name, frozenset())
-                image = _ContainerImage(pending=entrypoint)
+                image = ImageReader(pending=entrypoint)
         elif image.pending:
             image.read(bare)
         elif bare.startswith("-") and len(bare) > 1:
@@ -300,39 +302,6 @@ def plain_word_passwords(
 
 
 _ENTRYPOINT = "--entrypoint"  # docker run --entrypoint htpasswd httpd:2 -Bbn user X (Docker's registry guide)
-# The options of docker run, podman run and docker compose run that take no value (from their
-# references): every other option before the image takes one, as its next word or after "=".
-_CONTAINER_FLAGS = frozenset(
-    {"--rm", "--init", "--privileged", "--read-only", "--no-healthcheck", "--oom-kill-disable", "--interactive",
-     "--tty", "--detach", "--publish-all", "--quiet", "--disable-content-trust", "--sig-proxy", "--help",
-     "--use-api-socket",
-     # podman's own
-     "--replace", "--rmi", "--no-hosts", "--env-host", "--http-proxy", "--tls-verify", "--read-only-tmpfs",
-     "--rootfs", "--passwd", "--unsetenv-all",
-     # docker compose run's, whose service stands where the image does
-     "--no-deps", "--service-ports", "--use-aliases", "--build", "--quiet-pull", "--remove-orphans"}
-)  # fmt: skip
-_CONTAINER_SHORT_FLAGS = re.compile(r"^-[ditPqT]+$")  # -d, -it, -dit, -P, -q; compose's -T (-h is --hostname's)
-
-
-@dataclass(slots=True)
-class _ContainerImage:
-    """Where a container's entrypoint stands among ``docker run``'s words: the run's own options
-    (and their values) come until the image, and the entrypoint's words only after it."""
-
-    pending: bool = False  # the image is still to come
-    value_next: bool = False  # the word before was an option that takes the next word
-
-    def read(self, word: str) -> None:
-        if self.value_next:
-            self.value_next = False
-        elif word == "--":  # the end of the options: the image comes next
-            return
-        elif word.startswith("-"):
-            flag = word in _CONTAINER_FLAGS or _CONTAINER_SHORT_FLAGS.match(word) is not None
-            self.value_next = "=" not in word and not flag
-        else:
-            self.pending = False  # the image: the entrypoint's own words follow it
 
 
 def _value_of_option(before: str, valued: frozenset[str]) -> bool:

@@ -274,3 +274,23 @@ def test_an_agent_framework_agent_written_as_json_is_found_in_a_folder(tmp_path:
     inventory = collect_manifests(tmp_path)
     assert [a.platform for a in inventory.agents] == ["agent-framework"]
     assert [g.name for g in inventory.grants] == ["microsoft_learn"]
+
+
+@pytest.mark.parametrize(
+    ("args", "package", "pinned"),
+    [
+        (["run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "ghcr.io/github/github-mcp-server:1.2.0"],
+         "ghcr.io/github/github-mcp-server:1.2.0", True),
+        # options the image reader took for flags without a value, and then took their values for the image
+        (["run", "-i", "--rm", "-h", "mcp-host", "mcp/fetch:latest"], "mcp/fetch:latest", False),
+        (["run", "-i", "--pull", "always", "mcp/fetch@sha256:" + "a" * 64], "mcp/fetch@sha256:" + "a" * 64, True),
+        (["container", "run", "-i", "--gpus", "all", "--cpus", "2", "mcp/fetch:1.0"], "mcp/fetch:1.0", True),
+        (["run", "-i", "--rm", "--no-healthcheck", "mcp/fetch:1.0"], "mcp/fetch:1.0", True),
+    ],
+)  # fmt: skip
+def test_a_container_server_s_image_is_the_word_after_run_s_options(
+    tmp_path: Path, args: list[str], package: str, pinned: bool
+) -> None:
+    _write(tmp_path, ".mcp.json", {"mcpServers": {"fetch": {"command": "docker", "args": args}}})
+    (tool,) = collect_manifests(tmp_path).grants
+    assert (tool.attributes["package"], tool.attributes["package_pinned"]) == (package, pinned)

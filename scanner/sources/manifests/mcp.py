@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from scanner.container_run import image_of
 from scanner.model import Grant
 from scanner.redact import REDACTED, redact_text, without_spans
 from scanner.secret_detection import (
@@ -32,9 +33,6 @@ from scanner.secret_detection import (
 )
 from scanner.sources.manifests.walk import SecretScan, line_of
 
-_DOCKER_VALUE_FLAGS = {"-e", "--env", "-v", "--volume", "-p", "--publish", "--name", "--network", "-w",
-                       "--workdir", "--mount", "--entrypoint", "--env-file", "-u", "--user", "--platform",
-                       "-l", "--label"}  # fmt: skip
 _ONE_WORD = re.compile(r"\S+")
 _NPM_PINNED = re.compile(r"^(?:@[^/]+/)?[^@]+@\d+\.\d+\.\d+\S*$")
 _PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
@@ -103,20 +101,9 @@ def _without_secret_words(command: str) -> str:
 
 
 def _docker_image(args: list[str]) -> str | None:
-    skip = False
-    for argument in args:
-        if skip:
-            skip = False
-            continue
-        if argument in ("run", "container"):
-            continue
-        if argument in _DOCKER_VALUE_FLAGS:
-            skip = True
-            continue
-        if argument.startswith("-"):
-            continue
-        return argument
-    return None
+    """The image ``docker run`` (``docker container run``, podman's) runs, after its options."""
+    words = args[1:] if args[:1] == ["container"] else args
+    return image_of(words[1:]) if words[:1] == ["run"] else image_of(words)
 
 
 def url_tool_type(url: str) -> str:
