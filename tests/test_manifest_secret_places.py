@@ -565,3 +565,14 @@ def test_a_secret_pasted_as_a_server_s_name_fails_secret_001(
     inventory = _collect(tmp_path, relpath, content)
     assert [c.attributes["display_id"] for c in inventory.credentials] == [f"github_token in {place} (redacted)"]
     assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_a_secret_an_agent_manifest_s_tool_is_named_by_is_reported_once(tmp_path: Path) -> None:
+    """A manifest's tool names itself under ``name``, which is checked with the tool: its name is
+    no key of a section of servers, to be checked again."""
+    manifest = (
+        "nhiscan: agent/v1\nname: bot\nowner: team@example.com\ntools:\n"
+        f"  - name: {PASTED_TOKEN}\n    mcp:\n      command: npx\n      args: [-y, srv]\n"
+    )
+    inventory = _collect(tmp_path, "bot.nhiscan.yaml", manifest)
+    assert len(inventory.credentials) == 1

@@ -328,8 +328,8 @@ def server_records(
     grants, unread = [], []
     cursor = section_line  # entries appear in file order: each search starts where the last ended
     misses = 0  # names not found as written (escaped, quoted): each such search reads to the end
-    # a server's name that is a credential (pasted where the name goes) is one of the file's secrets
-    scan.check(None, {section or "servers": dict.fromkeys(servers)}, section_line)
+    if section:  # a name that is a credential (pasted where a server's name goes) is one of the file's secrets;
+        scan.check(None, {section: dict.fromkeys(servers)}, section_line)  # a manifest's tool checks its own
     for key, written in servers.items():
         name = str(key)
         if not isinstance(written, dict):
