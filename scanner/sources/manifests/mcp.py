@@ -178,20 +178,24 @@ def _codex_auto_approved(server: dict[str, Any]) -> list[str] | bool | None:
     back to ``prompt`` is not told apart), the tools set to ``approve``, nothing when every call
     asks; None where a mode leaves it to the server's annotations, or has a shape Codex does not read."""
     default = server.get("default_tools_approval_mode", "auto")
-    if default == "approve":
+    every = _codex_mode(default)
+    if every:
         return True
-    unknown = not isinstance(default, str) or default not in _CODEX_APPROVALS or _CODEX_APPROVALS[default] is None
     tools = server.get("tools", {})
     if not isinstance(tools, dict):
         return None
-    names = []
+    names, unknown = [], every is None
     for tool, setting in tools.items():
-        mode = setting.get("approval_mode", default) if isinstance(setting, dict) else None
-        approved = _CODEX_APPROVALS.get(mode) if isinstance(mode, str) else None
+        approved = _codex_mode(setting.get("approval_mode", default)) if isinstance(setting, dict) else None
         if approved:
             names.append(str(tool))
         unknown = unknown or approved is None
     return names if names else None if unknown else []
+
+
+def _codex_mode(mode: Any) -> bool | None:
+    """Whether a Codex approval mode runs a call without asking; None where it cannot be told."""
+    return _CODEX_APPROVALS.get(mode) if isinstance(mode, str) else None
 
 
 def shape_of(value: Any) -> str:
