@@ -346,3 +346,13 @@ def test_a_command_of_many_quoted_secrets_is_cleaned_in_linear_time() -> None:
     started = time.perf_counter()
     assert "Xk9mQ" not in _without_secret_words(command)
     assert time.perf_counter() - started < 30
+
+
+def test_redaction_s_first_test_lets_through_every_program_given_a_password_by_position() -> None:
+    """None of these forms has a flag or a secret's name for redaction's cheap first test to see, so
+    that test names the programs; a program added to the tables must be added there too."""
+    from scanner.program_passwords import _ORACLE_PROGRAMS, _PLAIN_WORD_PASSWORDS
+    from scanner.redact import _MAYBE
+
+    for program in sorted({*_PLAIN_WORD_PASSWORDS, *_ORACLE_PROGRAMS}):
+        assert _MAYBE.search(f"{program} add_user agent Hk3Lm9Pq2Rz7"), program
