@@ -893,8 +893,13 @@ def _path_secret(path: str, host: str) -> str | None:
     return path[first:last] if first >= 0 else None
 
 
+def _token_written(candidate: str) -> bool:
+    """A path part in a token's alphabet that is no file's name, API object's id or content id."""
+    return _PATH_TOKEN.fullmatch(candidate) is not None and not _NAMED_PATH_PART.match(candidate)
+
+
 def _shaped_like_a_credential(candidate: str) -> bool:
-    if len(candidate) < 24 or not _PATH_TOKEN.fullmatch(candidate) or _NAMED_PATH_PART.match(candidate):
+    if len(candidate) < 24 or not _token_written(candidate):
         return False
     if candidate.lower() == candidate or candidate.upper() == candidate or not any(c.isdigit() for c in candidate):
         return False
@@ -910,9 +915,8 @@ def _given_in_path(candidate: str) -> bool:
     name a key or a commit rather than hold one (a UUID, a commit's or a digest's hex, an address)."""
     return (
         len(candidate) >= 16
-        and _PATH_TOKEN.fullmatch(candidate) is not None
+        and _token_written(candidate)
         and any(c.isalpha() for c in candidate)
-        and not _NAMED_PATH_PART.match(candidate)
         and not _PLACEHOLDER.search(candidate)
         and not _IDENTIFIER_IN_PATH.match(candidate)
         and not _SEQUENCE.search(candidate)
