@@ -3,8 +3,9 @@
 Known names (``claude_desktop_config.json``, ``mcp.json``, ``.mcp.json``, ``server.json``,
 ``*.nhiscan.yaml``) are always read; other JSON and YAML files are read when they mention
 ``mcpServers`` or Zed's ``context_servers``, hold an ``"mcp"`` setting (VS Code's servers in a
-devcontainer.json or settings.json, OpenCode's in opencode.json) or declare a ``kind: Prompt`` agent
-with tools (in YAML or JSON); TOML files when they hold Codex's ``[mcp_servers.NAME]`` tables.
+devcontainer.json or settings.json, OpenCode's in opencode.json), Goose's ``extensions`` (config.yaml,
+recipes) or declare a ``kind: Prompt`` agent with tools (in YAML or JSON); TOML files when they
+hold Codex's ``[mcp_servers.NAME]`` tables.
 Symbolic links are not followed out of the folder, only regular files are read (never a named pipe
 or a device, which could block the scan), and a file that is too large, binary or unreadable is
 reported as a gap.
@@ -43,6 +44,15 @@ _SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]')
 # Codex's config.toml names its servers' table in any of TOML's ways ([mcp_servers.x], [mcp_servers],
 # mcp_servers.x.command = …, ["mcp_servers".x]): the parser decides
 _TOML_SNIFF = b"mcp_servers"
+# Goose's config.yaml and recipes (YAML or JSON): an "extensions" key beside a mark of Goose's
+# (a GOOSE_ setting, an extension's cmd or type, a recipe's instructions or prompt), so that other
+# files with extensions (and perhaps YAML nhiscan refuses, aliases) are not read as manifests
+# (indented too: Goose Desktop saves a recipe under "recipe:")
+_GOOSE_SNIFF = re.compile(rb'(?m)^[ \t]*["\']?extensions["\']?[ \t]*:|"extensions"\s*:\s*\[')
+_GOOSE_MARKS = re.compile(
+    rb'(?m)^"?GOOSE_\w+"?\s*:|^[ \t]*(?:instructions|prompt)[ \t]*:|"(?:instructions|prompt)"\s*:|\bcmd"?\s*:'
+    rb'|\btype"?\s*:\s*[\'"]?(?:stdio|builtin|streamable_http|sse|platform|frontend|inline_python)\b'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +116,9 @@ def _mentions_agents(path: Path) -> bool:
         return error.errno not in _NO_FILE
     if path.name.endswith(".toml"):
         return _TOML_SNIFF in head
-    return any(marker in head for marker in _SNIFF) or _SNIFF_PATTERN.search(head) is not None
+    if any(marker in head for marker in _SNIFF) or _SNIFF_PATTERN.search(head) is not None:
+        return True
+    return _GOOSE_SNIFF.search(head) is not None and _GOOSE_MARKS.search(head) is not None
 
 
 _NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})

@@ -4,7 +4,8 @@ Formats, recognised by content: MCP client configurations (``mcpServers``: Claud
 Code ``.mcp.json`` and ``~/.claude.json`` with its per-project servers, Cursor; ``servers``: VS Code
 ``.vscode/mcp.json``, a dev container's ``customizations.vscode.mcp.servers`` and the ``mcp``
 setting of VS Code's settings.json; OpenCode's ``mcp``; Zed's ``context_servers``; JSON with
-comments too; ``[mcp_servers.NAME]`` tables: Codex's ``config.toml``), the MCP registry's ``server.json``,
+comments too; ``[mcp_servers.NAME]`` tables: Codex's ``config.toml``; Goose's ``extensions`` in its
+config.yaml and its recipes), the MCP registry's ``server.json``,
 Microsoft Agent Framework declarative agents (``kind: Prompt``), and nhiscan's own agent manifest (``nhiscan:
 agent/v1``, see agent-manifest.schema.json).
 """
@@ -22,10 +23,13 @@ from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, val
 from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.redact import redact_text
 from scanner.sources.manifests.mcp import (
+    GOOSE_OWN,
     JSON_SERVERS,
     OPENCODE_SERVERS,
     ServerFormat,
     codex_approvals,
+    goose_approvals,
+    goose_entry,
     server_records,
     shape_of,
     shown_key,
@@ -118,6 +122,8 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
     elif "mcp_servers" in document and relpath.endswith(".toml") and not _codex_requirements(relpath):
         form = ServerFormat(key_written="mcp_servers.{}", auto_approved=codex_approvals(document))
         parsed = _client_config(document, "mcp_servers", scan, account, form=form)
+    elif _is_goose(document):
+        parsed = _goose(document, scan, account)
     elif "packages" in document or "remotes" in document:
         parsed = _registry_server(document, scan, account)
     elif document.get("kind") == "Prompt" and "tools" in document:
@@ -184,6 +190,8 @@ _PLATFORM_NAMES = {
     "codex": "Codex",
     "opencode": "OpenCode",
     "zed": "Zed",
+    "goose": "Goose",
+    "goose-recipe": "Goose recipe",
 }
 
 
@@ -234,6 +242,99 @@ def _opencode(document: dict[str, Any], scan: SecretScan, account: str) -> Parse
     return _client_config(document, "mcp", scan, account, form=OPENCODE_SERVERS, platform="opencode")
 
 
+def _is_goose(document: dict[str, Any]) -> bool:
+    """Goose's config.yaml (its ``extensions`` beside ``GOOSE_`` settings, or entries of Goose's
+    shape) or a Goose recipe (``extensions`` beside a title and instructions or a prompt; Goose
+    Desktop saves one under ``recipe``)."""
+    if _goose_recipe(document) is not None:
+        return True
+    extensions = document.get("extensions")
+    if extensions is None:
+        return False
+    settings = any(isinstance(key, str) and key.startswith("GOOSE_") for key in document)
+    entries = extensions.values() if isinstance(extensions, dict) else ()
+    return settings or any(isinstance(entry, dict) and ("cmd" in entry or "enabled" in entry) for entry in entries)
+
+
+def _goose_recipe(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The recipe a document is, or holds under ``recipe`` (as Goose Desktop saves it), if any."""
+    for recipe in (document, document.get("recipe")):
+        if (
+            isinstance(recipe, dict)
+            and "extensions" in recipe
+            and "title" in recipe
+            and ("instructions" in recipe or "prompt" in recipe)
+        ):
+            return recipe
+    return None
+
+
+def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
+    """Goose's extensions: in config.yaml a mapping by key, each ``enabled`` or not; in a recipe a
+    list. An extension that is disabled is no tool; one of Goose's own (builtin, platform,
+    frontend) is a tool that runs no package, named as Goose starts it (its ``name``). A recipe's
+    entry that is a name alone is no entry Goose reads (it refuses the recipe): it is read as a tool
+    whose launch is unknown. The secrets of every entry are checked, once. What is run without
+    asking is config.yaml's ``GOOSE_MODE``, and for a recipe the user's (unknown)."""
+    recipe = _goose_recipe(document)
+    holder = recipe if recipe is not None else document
+    extensions, unread = holder["extensions"], []
+    entries: dict[str, Any] = {}
+    if recipe is not None and isinstance(extensions, list):
+        for index, entry in enumerate(extensions):
+            name = entry.get("name") if isinstance(entry, dict) else entry
+            if not isinstance(entry, dict | str):
+                unread.append(f"extensions[{index}] is {shape_of(entry)}, not a mapping; it is not read")
+                scan.check(f"extensions[{index}]", entry)
+                continue
+            if not isinstance(name, str) or shown_key(name) == "[key]" or name in entries:
+                name = f"extensions[{index}]"  # no name, one used twice, or a secret pasted as the name
+            entries[name] = entry if isinstance(entry, dict) else {"type": None, "name": entry}
+    elif recipe is None and isinstance(extensions, dict):
+        entries = extensions
+    else:
+        shape = "a list" if recipe is not None else "a mapping"
+        unread.append(f"extensions is {shape_of(extensions)}, not {shape}; no extension is read")
+        scan.check("extensions", extensions)
+    every = (lambda extension: None) if recipe is not None else goose_approvals(document)
+    launched, own, off = {}, {}, {}
+    for name, entry in entries.items():
+        if isinstance(entry, dict) and entry.get("enabled") is False:
+            off[name] = entry
+        elif isinstance(entry, dict) and entry.get("type") in GOOSE_OWN:
+            own[name] = entry
+        else:
+            launched[name] = entry
+    json_file = not scan.relpath.endswith((".yaml", ".yml"))
+    written = ('"name": "{}"' if json_file else "name: {}") if recipe is not None else "{}:"
+    form = ServerFormat(key_written=written, auto_approved=every, read_as=goose_entry)
+    platform = "goose-recipe" if recipe is not None else "goose"
+    within = ("recipe",) if recipe is not None and recipe is not document else ()
+    servers = _with_key(document, (*within, "extensions"), launched)
+    parsed = _client_config(servers, "extensions", scan, account, within, form, platform)
+    parsed.unread = unread + parsed.unread
+    for key, entry in own.items():
+        line = line_of(scan.lines, form.key_written.format(key))
+        started = entry.get("name")  # Goose starts its own extension by its name, the key only naming the entry
+        name = "".join(started.split()).lower() if isinstance(started, str) and started.strip() else key
+        attributes: dict[str, Any] = {"location": {"file": scan.relpath, "line": line}, "tool_type": name}
+        approved = every(entry)
+        if approved:
+            attributes["auto_approved"] = approved
+        unknown = ["attributes.auto_approved"] if approved is None else []
+        tool = Grant(scan.holder, "tool", name, source="declared", attributes=attributes, unknown=unknown)
+        parsed.grants.append(tool)
+    for key, entry in {**own, **off}.items():
+        scan.check(key, entry, line_of(scan.lines, form.key_written.format(key)))
+    return parsed
+
+
+def _with_key(document: dict[str, Any], keys: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of ``document`` with the value the ``keys`` lead to replaced (the mappings on the way copied)."""
+    first, *rest = keys
+    return {**document, first: value if not rest else _with_key(document[first], tuple(rest), value)}
+
+
 def _client_config(
     document: dict[str, Any],
     section: str,
@@ -255,11 +356,11 @@ def _client_config(
     servers = holder.get(section, {})
     shown = ".".join((*within, section))
     unread = [] if isinstance(servers, dict) else [f"{shown} is {shape_of(servers)}, not a mapping; no server is read"]
-    toml = scan.relpath.endswith(".toml")  # a server is a table there: [mcp_servers.NAME]
+    bare = scan.relpath.endswith((".toml", ".yaml", ".yml"))  # a key unquoted: [mcp_servers.NAME], extensions:
     grants, unread_servers = server_records(
         servers if isinstance(servers, dict) else {},
         scan,
-        _top_level_line(scan.lines, section if toml else f'"{section}"'),
+        _top_level_line(scan.lines, section if bare else f'"{section}"'),
         section=shown,
         form=form,
     )

@@ -299,6 +299,47 @@ def zed_approvals(settings: dict[str, Any]) -> Callable[[dict[str, Any]], list[s
     return lambda server: every
 
 
+# Goose's extension types (ExtensionConfig in its source) that name a program or a URL; the others
+# are Goose's own (builtin, platform) or its window's (frontend) tools, which run no package
+_GOOSE_LAUNCHED = {"stdio": None, "sse": "sse", "streamable_http": "http"}
+GOOSE_OWN = frozenset({"builtin", "platform", "frontend"})
+
+
+def goose_entry(extension: dict[str, Any]) -> dict[str, Any]:
+    """A Goose extension read as the other clients write their servers: a ``stdio`` one runs ``cmd``
+    with ``args`` and ``envs``; an ``sse`` or ``streamable_http`` one is reached at ``uri`` (with
+    ``headers``). Code run inline (``inline_python``) or a type Goose does not have names no program
+    that can be told: what runs is unknown."""
+    entry = {key: value for key, value in extension.items() if key not in ("cmd", "envs", "uri", "type")}
+    kind = extension.get("type")
+    if kind == "stdio":
+        entry["command"] = extension.get("cmd")  # none: what runs is unknown
+        if "envs" in extension:
+            entry["env"] = extension["envs"]
+    elif isinstance(kind, str) and kind in _GOOSE_LAUNCHED:
+        entry["url"], entry["type"] = extension.get("uri"), _GOOSE_LAUNCHED[kind]
+    elif isinstance(extension.get("uri"), str):  # a type of another version (websocket): reached there, how unknown
+        entry["url"], entry["type"] = extension["uri"], None
+    else:
+        entry["command"] = None
+    return entry
+
+
+# GOOSE_MODE (GooseMode in Goose's source; PermissionInspector decides): "auto" approves every call
+# and "chat" makes none; "approve" and "smart_approve" let through what permission.yaml (another
+# file) allows and the tools Goose deems read-only: unknown from this file. A value Goose cannot
+# read (another spelling, a number) leaves it at its default, auto.
+_GOOSE_MODES: dict[str, list[str] | bool | None] = {"chat": [], "approve": None, "smart_approve": None}
+
+
+def goose_approvals(settings: dict[str, Any]) -> Callable[[dict[str, Any]], list[str] | bool | None]:
+    """What Goose runs without asking, for every extension of a config.yaml, by its ``GOOSE_MODE``;
+    without one, or with one Goose does not read, every call (its default, ``auto``)."""
+    mode = settings.get("GOOSE_MODE")
+    every = _GOOSE_MODES.get(mode, True) if isinstance(mode, str) else True
+    return lambda extension: every
+
+
 @dataclass(frozen=True, slots=True)
 class ServerFormat:
     """How a client writes its servers: how a server's name stands in the file (to find its line),

@@ -36,7 +36,9 @@ from scanner.secret_detection import (
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
-_CREDENTIAL_SLOTS = frozenset({"env", "headers", "http_headers", "args", "value", "default"})  # http_headers: Codex
+# http_headers: Codex; envs: Goose
+_CREDENTIAL_SLOTS = frozenset({"env", "envs", "headers", "http_headers", "args", "value", "default"})
+_COMMAND_KEYS = frozenset({"command", "cmd"})  # cmd: Goose's
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
@@ -103,7 +105,7 @@ class SecretScan:
             elif isinstance(item, dict):
                 children = []
                 entry_name = named_by_entry(item)
-                launched, args = item.get("command"), item.get("args")
+                launched, args = item.get("command", item.get("cmd")), item.get("args")  # cmd: Goose
                 if isinstance(launched, str) and isinstance(args, list):
                     by_program[id(args)] = program_argument_secrets(launched, args)
                 elif isinstance(launched, list) and launched and isinstance(launched[0], str):  # OpenCode's
@@ -141,7 +143,7 @@ def _join(path: str, name: str) -> str:
 def _secret_in(key: str, parent: str, value: str, given_name: str) -> FoundSecret | None:
     if key in FREE_TEXT:
         return find_secret_in_text(value)
-    if key == "command":
+    if key in _COMMAND_KEYS:
         return find_secret_in_command(value)
     where_credentials_go = key in _CREDENTIAL_SLOTS or parent in _CREDENTIAL_SLOTS or is_secret_name(key)
     found = find_secret(value, entropy=where_credentials_go) or find_secret_given_to(given_name, value)
