@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from scanner.fsutil import opened_regular
@@ -37,7 +37,7 @@ MAX_JSON_BYTES = 16_000_000
 MAX_YAML_BYTES = 1_000_000
 # an Agent Framework declarative agent is YAML or JSON: "kind": "Prompt" with or without the space
 _SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"',
-          b'"context_servers"')  # fmt: skip
+          b'"context_servers"', b'"modelContextProtocolServers"')  # fmt: skip
 # VS Code's servers inside another file (devcontainer.json, settings.json) and OpenCode's: an "mcp"
 # mapping (or a list, a gap in opencode.json)
 _SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]')
@@ -88,10 +88,17 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
                     yield Candidate(path, path.relative_to(root).as_posix(), named=False)
                     return
             relpath = path.relative_to(root).as_posix()
-            if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES):
+            if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES) or _continue_block(relpath):
                 yield Candidate(path, relpath, named=True)
             elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")) and _mentions_agents(path):
                 yield Candidate(path, relpath, named=False)
+
+
+def _continue_block(relpath: str) -> bool:
+    """A JSON file of a ``.continue/mcpServers/`` folder: Continue reads each as MCP servers, one
+    server alone among them (``{"command": …}``), which mentions no ``mcpServers``."""
+    parent = PurePosixPath(relpath).parent
+    return relpath.endswith(".json") and parent.name == "mcpServers" and parent.parent.name == ".continue"
 
 
 def max_bytes(name: str) -> int:

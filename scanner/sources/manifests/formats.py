@@ -1,17 +1,18 @@
 """One manifest file into an agent, its tools and any plaintext secrets.
 
 Formats, recognised by content: MCP client configurations (``mcpServers``: Claude Desktop, Claude
-Code ``.mcp.json`` and ``~/.claude.json`` with its per-project servers, Cursor; ``servers``: VS Code
-``.vscode/mcp.json``, a dev container's ``customizations.vscode.mcp.servers`` and the ``mcp``
-setting of VS Code's settings.json; OpenCode's ``mcp``; Zed's ``context_servers``; JSON with
-comments too; ``[mcp_servers.NAME]`` tables: Codex's ``config.toml``; Goose's ``extensions`` in its
-config.yaml and its recipes), the MCP registry's ``server.json``,
-Microsoft Agent Framework declarative agents (``kind: Prompt``), and nhiscan's own agent manifest (``nhiscan:
-agent/v1``, see agent-manifest.schema.json).
+Code ``.mcp.json`` and ``~/.claude.json`` with its per-project servers, Cursor, and as a list
+Continue; ``servers``: VS Code ``.vscode/mcp.json``, a dev container's
+``customizations.vscode.mcp.servers`` and the ``mcp`` setting of VS Code's settings.json;
+OpenCode's ``mcp``; Zed's ``context_servers``; JSON with comments too; ``[mcp_servers.NAME]``
+tables: Codex's ``config.toml``; Goose's ``extensions`` in its config.yaml and its recipes), the
+MCP registry's ``server.json``, Microsoft Agent Framework declarative agents (``kind: Prompt``),
+and nhiscan's own agent manifest (``nhiscan: agent/v1``, see agent-manifest.schema.json).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, val
 from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.redact import redact_text
 from scanner.sources.manifests.mcp import (
+    CONTINUE_SERVERS,
     GOOSE_OWN,
     JSON_SERVERS,
     OPENCODE_SERVERS,
@@ -109,7 +111,16 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
         or _project_servers(document)
     ):
         section = "servers" if "servers" in document and "mcpServers" not in document else "mcpServers"
-        parsed = _client_config(document, section, scan, account)
+        if isinstance(document.get("mcpServers"), list):  # Continue's: a list of named entries
+            parsed = _listed_servers(document, "mcpServers", scan, account)
+        else:
+            form = CONTINUE_SERVERS if _platform(relpath, section) == "continue" else JSON_SERVERS
+            parsed = _client_config(document, section, scan, account, form=form)
+    elif _in_continue_servers(relpath) and ("command" in document or "url" in document):
+        parsed = _client_config({"mcpServers": {PurePosixPath(relpath).stem: document}}, "mcpServers", scan, account,
+                                form=CONTINUE_SERVERS)  # fmt: skip
+    elif isinstance(document.get("experimental"), dict) and "modelContextProtocolServers" in document["experimental"]:
+        parsed = _listed_servers(document, "modelContextProtocolServers", scan, account, ("experimental",))
     elif _is_opencode(document, relpath) and "mcp" in document:
         parsed = _opencode(document, scan, account)
     elif "context_servers" in document:  # Zed's settings.json
@@ -168,6 +179,8 @@ def _platform(relpath: str, section: str, within: tuple[str, ...] = ()) -> str:
     path = PurePosixPath(relpath)
     if within[:1] == ("customizations",):
         return "vscode-devcontainer"
+    if ".continue" in path.parts or path.name == ".continuerc.json":
+        return "continue"
     if path.name == "claude_desktop_config.json" or "claude_desktop" in path.name:
         return "claude-desktop"
     if path.name in (".mcp.json", ".claude.json"):
@@ -190,6 +203,7 @@ _PLATFORM_NAMES = {
     "codex": "Codex",
     "opencode": "OpenCode",
     "zed": "Zed",
+    "continue": "Continue",
     "goose": "Goose",
     "goose-recipe": "Goose recipe",
 }
@@ -242,6 +256,38 @@ def _opencode(document: dict[str, Any], scan: SecretScan, account: str) -> Parse
     return _client_config(document, "mcp", scan, account, form=OPENCODE_SERVERS, platform="opencode")
 
 
+def _listed_servers(
+    document: dict[str, Any], section: str, scan: SecretScan, account: str, within: tuple[str, ...] = ()
+) -> Parsed:
+    """Servers as a list of entries, each named by its ``name`` (Continue's config.yaml and the YAML
+    blocks of ``.continue/mcpServers/``; its first config.json's ``experimental.modelContextProtocolServers``):
+    a stdio server's ``command``, ``args``, ``env``; a remote one's ``url``, ``type`` and
+    ``requestOptions.headers``; a hub block's ``uses`` (what it runs unknown here)."""
+    holder = document
+    for key in within:
+        holder = holder[key]
+    listed = holder[section]
+    servers: dict[str, Any] = {}
+    unread: list[str] = []
+    if isinstance(listed, list):
+        servers, unread = _named_entries(listed, section, scan)
+    else:
+        unread.append(f"{'.'.join((*within, section))} is {shape_of(listed)}, not a list; no server is read")
+        scan.check(section, listed)
+    json_file = not scan.relpath.endswith((".yaml", ".yml"))
+    form = dataclasses.replace(CONTINUE_SERVERS, key_written='"name": "{}"' if json_file else "name: {}")
+    listed_as = _with_key(document, (*within, section), servers)
+    parsed = _client_config(listed_as, section, scan, account, within, form, platform="continue")
+    parsed.unread = unread + parsed.unread
+    return parsed
+
+
+def _in_continue_servers(relpath: str) -> bool:
+    """A file of a ``.continue/mcpServers/`` folder, which Continue reads as MCP servers."""
+    parent = PurePosixPath(relpath).parent
+    return parent.name == "mcpServers" and parent.parent.name == ".continue"
+
+
 def _is_goose(document: dict[str, Any]) -> bool:
     """Goose's config.yaml (its ``extensions`` beside ``GOOSE_`` settings, or entries of Goose's
     shape) or a Goose recipe (``extensions`` beside a title and instructions or a prompt; Goose
@@ -278,18 +324,11 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     asking is config.yaml's ``GOOSE_MODE``, and for a recipe the user's (unknown)."""
     recipe = _goose_recipe(document)
     holder = recipe if recipe is not None else document
-    extensions, unread = holder["extensions"], []
+    extensions = holder["extensions"]
     entries: dict[str, Any] = {}
+    unread: list[str] = []
     if recipe is not None and isinstance(extensions, list):
-        for index, entry in enumerate(extensions):
-            name = entry.get("name") if isinstance(entry, dict) else entry
-            if not isinstance(entry, dict | str):
-                unread.append(f"extensions[{index}] is {shape_of(entry)}, not a mapping; it is not read")
-                scan.check(f"extensions[{index}]", entry)
-                continue
-            if not isinstance(name, str) or shown_key(name) == "[key]" or name in entries:
-                name = f"extensions[{index}]"  # no name, one used twice, or a secret pasted as the name
-            entries[name] = entry if isinstance(entry, dict) else {"type": None, "name": entry}
+        entries, unread = _named_entries(extensions, "extensions", scan, names_alone=True)
     elif recipe is None and isinstance(extensions, dict):
         entries = extensions
     else:
@@ -327,6 +366,31 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     for key, entry in {**own, **off}.items():
         scan.check(key, entry, line_of(scan.lines, form.key_written.format(key)))
     return parsed
+
+
+def _named_entries(
+    entries: list[Any], section: str, scan: SecretScan, names_alone: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """A list of server entries (Goose's recipes, Continue) as a mapping by each one's ``name``
+    (else its ``uses``, a block Continue takes from its hub), and what of the list is not read. An
+    entry with no name, a name used before, or a secret pasted as its name is named by its place
+    (``mcpServers[2]``). With ``names_alone``, a string is an entry named by it, what it runs
+    unknown; any other entry that is no mapping is a named gap (its strings still checked)."""
+    by_name: dict[str, Any] = {}
+    unread: list[str] = []
+    for index, entry in enumerate(entries):
+        place = f"{section}[{index}]"
+        if isinstance(entry, str) and names_alone:
+            entry = {"type": None, "name": entry}
+        if not isinstance(entry, dict):
+            unread.append(f"{place} is {shape_of(entry)}, not a mapping; it is not read")
+            scan.check(place, entry)
+            continue
+        name = entry.get("name", entry.get("uses"))
+        if not isinstance(name, str) or shown_key(name) == "[key]" or name in by_name:
+            name = place
+        by_name[name] = entry
+    return by_name, unread
 
 
 def _with_key(document: dict[str, Any], keys: tuple[str, ...], value: Any) -> dict[str, Any]:

@@ -299,6 +299,24 @@ def zed_approvals(settings: dict[str, Any]) -> Callable[[dict[str, Any]], list[s
     return lambda server: every
 
 
+def continue_entry(server: dict[str, Any]) -> dict[str, Any]:
+    """A Continue server read as the other clients write theirs: one of its first configuration
+    (config.json's ``modelContextProtocolServers``) holds its command or url in ``transport``; a
+    block from Continue's hub (``uses: owner/name``, its inputs under ``with``) names no program
+    here: what runs is unknown."""
+    transport = server.get("transport")
+    if isinstance(transport, dict) and "command" not in server and "url" not in server:
+        server = {**{key: value for key, value in server.items() if key != "transport"}, **transport}
+    if "uses" in server and "command" not in server and "url" not in server:
+        return {**server, "command": None}
+    return server
+
+
+def _unknown_approvals(server: dict[str, Any]) -> list[str] | bool | None:
+    """For a client that keeps what it runs without asking in no file nhiscan reads."""
+    return None
+
+
 # Goose's extension types (ExtensionConfig in its source) that name a program or a URL; the others
 # are Goose's own (builtin, platform) or its window's (frontend) tools, which run no package
 _GOOSE_LAUNCHED = {"stdio": None, "sse": "sse", "streamable_http": "http"}
@@ -353,6 +371,9 @@ class ServerFormat:
 
 JSON_SERVERS = ServerFormat()
 OPENCODE_SERVERS = ServerFormat(read_as=_opencode_entry)
+# Continue keeps its tool policies in its window and its CLI (which allows every MCP tool when run
+# headless), in no configuration file: what it runs without asking is unknown
+CONTINUE_SERVERS = ServerFormat(auto_approved=_unknown_approvals, read_as=continue_entry)
 
 
 def server_records(

@@ -36,8 +36,8 @@ from scanner.secret_detection import (
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
-# http_headers: Codex; envs: Goose
-_CREDENTIAL_SLOTS = frozenset({"env", "envs", "headers", "http_headers", "args", "value", "default"})
+# http_headers: Codex; envs: Goose; with: the inputs of a Continue hub block
+_CREDENTIAL_SLOTS = frozenset({"env", "envs", "headers", "http_headers", "args", "value", "default", "with"})
 _COMMAND_KEYS = frozenset({"command", "cmd"})  # cmd: Goose's
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
