@@ -24,12 +24,14 @@ from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, val
 from scanner.model import Agent, Credential, Grant, SourceError
 from scanner.redact import redact_text
 from scanner.sources.manifests.mcp import (
+    CLINE_SERVERS,
     CONTINUE_SERVERS,
     GOOSE_OWN,
     JSON_SERVERS,
     OPENCODE_SERVERS,
     ServerFormat,
     codex_approvals,
+    enabled_not_false,
     goose_approvals,
     goose_entry,
     server_records,
@@ -114,8 +116,7 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
         if isinstance(document.get("mcpServers"), list):  # Continue's: a list of named entries
             parsed = _listed_servers(document, "mcpServers", scan, account)
         else:
-            form = CONTINUE_SERVERS if _platform(relpath, section) == "continue" else JSON_SERVERS
-            parsed = _client_config(document, section, scan, account, form=form)
+            parsed = _client_config(document, section, scan, account, form=_json_servers_of(relpath, section))
     elif _in_continue_servers(relpath) and ("command" in document or "url" in document):
         parsed = _client_config({"mcpServers": {PurePosixPath(relpath).stem: document}}, "mcpServers", scan, account,
                                 form=CONTINUE_SERVERS)  # fmt: skip
@@ -131,7 +132,8 @@ def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
         form = ServerFormat(auto_approved=vscode_approvals(settings))
         parsed = _client_config(document, "servers", scan, account, within, form)
     elif "mcp_servers" in document and relpath.endswith(".toml") and not _codex_requirements(relpath):
-        form = ServerFormat(key_written="mcp_servers.{}", auto_approved=codex_approvals(document))
+        codex = codex_approvals(document)
+        form = ServerFormat(key_written="mcp_servers.{}", auto_approved=codex, started=enabled_not_false)
         parsed = _client_config(document, "mcp_servers", scan, account, form=form)
     elif _is_goose(document):
         parsed = _goose(document, scan, account)
@@ -286,6 +288,24 @@ def _in_continue_servers(relpath: str) -> bool:
     """A file of a ``.continue/mcpServers/`` folder, which Continue reads as MCP servers."""
     parent = PurePosixPath(relpath).parent
     return parent.name == "mcpServers" and parent.parent.name == ".continue"
+
+
+# the files of the clients that turn a server off with "disabled": true: Cline's, Roo Code's and Kilo
+# Code's settings, Roo Code's and Kilo Code's project files (.roo/mcp.json, .kilocode/mcp.json), and
+# Kiro's (.kiro/settings/mcp.json, "Disabling servers temporarily")
+_CLINE_FILES = frozenset({"cline_mcp_settings.json", "mcp_settings.json"})
+_CLINE_FOLDERS = frozenset({".roo", ".kilocode"})
+
+
+def _json_servers_of(relpath: str, section: str) -> ServerFormat:
+    """How the client of a file of JSON servers writes them (see ``ServerFormat``)."""
+    path = PurePosixPath(relpath)
+    if _platform(relpath, section) == "continue":
+        return CONTINUE_SERVERS
+    kiro = path.parent.name == "settings" and path.parent.parent.name == ".kiro"
+    if path.name in _CLINE_FILES or (path.name == "mcp.json" and (path.parent.name in _CLINE_FOLDERS or kiro)):
+        return CLINE_SERVERS
+    return JSON_SERVERS
 
 
 def _is_goose(document: dict[str, Any]) -> bool:

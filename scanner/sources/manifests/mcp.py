@@ -367,13 +367,33 @@ class ServerFormat:
     key_written: str = '"{}"'  # "NAME" in JSON; mcp_servers.NAME in Codex's TOML
     auto_approved: Callable[[dict[str, Any]], list[str] | bool | None] = _auto_approved
     read_as: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # whether the client starts the server: one it is told not to (the key its client documents)
+    # is no tool, though its secrets are still in the file
+    started: Callable[[dict[str, Any]], bool] = lambda server: True
+
+
+def disabled_not_true(server: dict[str, Any]) -> bool:
+    """Cline's, Roo Code's and Kilo Code's ``"disabled": true`` turns a server off."""
+    return server.get("disabled") is not True
+
+
+def enabled_not_false(server: dict[str, Any]) -> bool:
+    """Codex's ``enabled = false`` ("disable a server without removing it") and OpenCode's
+    ``"enabled": false`` turn a server off."""
+    return server.get("enabled") is not False
 
 
 JSON_SERVERS = ServerFormat()
-OPENCODE_SERVERS = ServerFormat(read_as=_opencode_entry)
+CLINE_SERVERS = ServerFormat(started=disabled_not_true)
+OPENCODE_SERVERS = ServerFormat(read_as=_opencode_entry, started=enabled_not_false)
 # Continue keeps its tool policies in its window and its CLI (which allows every MCP tool when run
 # headless), in no configuration file: what it runs without asking is unknown
 CONTINUE_SERVERS = ServerFormat(auto_approved=_unknown_approvals, read_as=continue_entry)
+
+
+def scope_of(name: str, project: str | None) -> str:
+    """How a server's secrets are named: by its name, and a project's (Claude Code's local scope) with it."""
+    return name if project is None else f"{name} (project {project})"
 
 
 def server_records(
@@ -408,6 +428,9 @@ def server_records(
         if not (0 < line <= len(lines) and needle in lines[line - 1]):
             misses += 1
         cursor = line
+        if not form.started(written):
+            scan.check(scope_of(name, project), written, line)
+            continue
         attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
         unknown: list[str] = []
         url_key = next((k for k in _URL_KEYS if k in server), None)
@@ -438,10 +461,9 @@ def server_records(
         if auto_approved is None:
             unknown.append("attributes.auto_approved")
         attributes["tool_type"] = tool_type
-        scope, uid = name, ""  # the uid of a user's or a file's own server: holder#tool:name
+        scope, uid = scope_of(name, project), ""  # the uid of a user's or a file's own server: holder#tool:name
         if project is not None:
             attributes["project"] = project
-            scope = f"{name} (project {project})"
             uid = f"{holder}#tool:{scope}"
         grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, uid=uid, unknown=unknown))
         scan.check(scope, written, line)
