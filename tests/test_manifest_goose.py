@@ -8,6 +8,7 @@ over: a token in an extension's ``envs`` scanned as no agent at all."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,19 @@ def test_goose_s_secrets_are_in_no_output(cli, tmp_path: Path) -> None:
     assert outcome.exit_code == 1 and "NHI-SECRET-001" in outcome.output
     for text in [outcome.output, *(path.read_text(encoding="utf-8") for path in out.iterdir())]:
         assert GITHUB_TOKEN[8:30] not in text and BEARER not in text and SSH_PASSWORD not in text
+
+
+def test_thousands_of_extensions_that_are_no_tools_are_placed_in_bounded_time(tmp_path: Path) -> None:
+    """The line of each disabled (or Goose's own) extension was searched for from the file's start:
+    a recipe of 100,000 disabled extensions had not ended after six minutes."""
+    recipe = {
+        "title": "t",
+        "prompt": "p",
+        "extensions": [
+            {"type": "builtin" if i % 2 else "stdio", "name": f"e{i}", "enabled": i % 2 == 1} for i in range(20_000)
+        ],
+    }
+    started = time.monotonic()
+    inventory = _collect(tmp_path, {"recipe.json": json.dumps(recipe, indent=1)})
+    assert len(inventory.grants) == 10_000  # the builtins; the others are disabled
+    assert time.monotonic() - started < 20

@@ -29,6 +29,7 @@ from scanner.sources.manifests.mcp import (
     GOOSE_OWN,
     JSON_SERVERS,
     OPENCODE_SERVERS,
+    EntryLines,
     ServerFormat,
     codex_approvals,
     enabled_not_false,
@@ -372,8 +373,10 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     servers = _with_key(document, (*within, "extensions"), launched)
     parsed = _client_config(servers, "extensions", scan, account, within, form, platform)
     parsed.unread = unread + parsed.unread
+    entry_lines = EntryLines(scan.lines, _top_level_line(scan.lines, "extensions"))
+    lines = {key: entry_lines.line_of(form.key_written.format(key)) for key in entries if key in own or key in off}
     for key, entry in own.items():
-        line = line_of(scan.lines, form.key_written.format(key))
+        line = lines[key]
         started = entry.get("name")  # Goose starts its own extension by its name, the key only naming the entry
         name = "".join(started.split()).lower() if isinstance(started, str) and started.strip() else key
         attributes: dict[str, Any] = {"location": {"file": scan.relpath, "line": line}, "tool_type": name}
@@ -384,7 +387,7 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
         tool = Grant(scan.holder, "tool", name, source="declared", attributes=attributes, unknown=unknown)
         parsed.grants.append(tool)
     for key, entry in {**own, **off}.items():
-        scan.check(key, entry, line_of(scan.lines, form.key_written.format(key)))
+        scan.check(key, entry, lines[key])
     return parsed
 
 

@@ -51,6 +51,24 @@ def _line_after(lines: list[str], needle: str, cursor: int, start: int) -> int:
     return line
 
 
+class EntryLines:
+    """The lines of a section's entries, found in file order: each search starts where the last
+    ended, so a file of thousands of entries is read once, not once per entry; past
+    MAX_LINE_MISSES names not found as written, the rest stand at the line of the last found."""
+
+    def __init__(self, lines: list[str], section_line: int) -> None:
+        self.lines, self.start, self.cursor, self.misses = lines, section_line, section_line, 0
+
+    def line_of(self, needle: str) -> int:
+        if self.misses >= MAX_LINE_MISSES:
+            return self.cursor
+        line = _line_after(self.lines, needle, self.cursor, self.start)
+        if not (0 < line <= len(self.lines) and needle in self.lines[line - 1]):
+            self.misses += 1
+        self.cursor = line
+        return line
+
+
 def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | None]:
     """The package or image a stdio server runs, and whether its version is pinned. A secret a
     flag gives (``["--password", X, "pkg"]``) is no package."""
@@ -412,8 +430,7 @@ def server_records(
     (``attributes.url``, ``attributes.package_pinned`` …), never a value read from its text."""
     holder, lines, relpath = scan.holder, scan.lines, scan.relpath
     grants, unread = [], []
-    cursor = section_line  # entries appear in file order: each search starts where the last ended
-    misses = 0  # names not found as written (escaped, quoted): each such search reads to the end
+    entry_lines = EntryLines(lines, section_line)
     if section:  # a name that is a credential (pasted where a server's name goes) is one of the file's secrets;
         scan.check(None, {section: dict.fromkeys(servers)}, section_line)  # a manifest's tool checks its own
     for key, written in servers.items():
@@ -423,11 +440,7 @@ def server_records(
             unread.append(f"server {where} is {shape_of(written)}, not a mapping; it is not read")
             continue
         server = form.read_as(written) if form.read_as is not None else written
-        needle = form.key_written.format(name)
-        line = _line_after(lines, needle, cursor, section_line) if misses < MAX_LINE_MISSES else cursor
-        if not (0 < line <= len(lines) and needle in lines[line - 1]):
-            misses += 1
-        cursor = line
+        line = entry_lines.line_of(form.key_written.format(name))
         if not form.started(written):
             scan.check(scope_of(name, project), written, line)
             continue
