@@ -280,3 +280,28 @@ def test_thousands_of_extensions_that_are_no_tools_are_placed_in_bounded_time(tm
     inventory = _collect(tmp_path, {"recipe.json": json.dumps(recipe, indent=1)})
     assert len(inventory.grants) == 10_000  # the builtins; the others are disabled
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "x: {type: [stdio], cmd: npx, envs: {TOKEN: SECRET}}",  # a type of a shape Goose has not
+        "x: {type: {a: 1}, cmd: npx, envs: {TOKEN: SECRET}}",
+        "5: {type: builtin, envs: {TOKEN: SECRET}}",  # a key YAML reads as a number
+        "~: {type: builtin, envs: {TOKEN: SECRET}}",
+    ],
+)
+def test_goose_entries_of_odd_shapes_end_no_scan_and_their_secrets_are_found(tmp_path: Path, entry: str) -> None:
+    config = "GOOSE_MODE: auto\nextensions:\n  " + entry.replace("SECRET", GITHUB_TOKEN) + "\n"
+    inventory = _collect(tmp_path, {"config.yaml": config})
+    (secret,) = inventory.credentials
+    assert "envs.TOKEN" in secret.attributes["display_id"]
+    assert all(isinstance(tool.name, str) for tool in inventory.grants)
+
+
+@pytest.mark.parametrize("entry", ["type: builtin", "type: stdio\n    cmd: npx\n    enabled: false"])
+def test_a_credential_pasted_as_the_key_of_an_extension_that_is_no_tool_is_found(tmp_path: Path, entry: str) -> None:
+    config = f"GOOSE_MODE: auto\nextensions:\n  {GITHUB_TOKEN}:\n    {entry}\n"
+    inventory = _collect(tmp_path, {"config.yaml": config})
+    (secret,) = inventory.credentials
+    assert secret.attributes["display_id"].startswith("github_token")

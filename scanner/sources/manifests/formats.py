@@ -351,7 +351,7 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     if recipe is not None and isinstance(extensions, list):
         entries, unread = _named_entries(extensions, "extensions", scan, names_alone=True)
     elif recipe is None and isinstance(extensions, dict):
-        entries = extensions
+        entries = {str(key): entry for key, entry in extensions.items()}  # a YAML key may be a number
     else:
         shape = "a list" if recipe is not None else "a mapping"
         unread.append(f"extensions is {shape_of(extensions)}, not {shape}; no extension is read")
@@ -361,7 +361,7 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     for name, entry in entries.items():
         if isinstance(entry, dict) and entry.get("enabled") is False:
             off[name] = entry
-        elif isinstance(entry, dict) and entry.get("type") in GOOSE_OWN:
+        elif isinstance(entry, dict) and isinstance(entry.get("type"), str) and entry["type"] in GOOSE_OWN:
             own[name] = entry
         else:
             launched[name] = entry
@@ -373,7 +373,10 @@ def _goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     servers = _with_key(document, (*within, "extensions"), launched)
     parsed = _client_config(servers, "extensions", scan, account, within, form, platform)
     parsed.unread = unread + parsed.unread
-    entry_lines = EntryLines(scan.lines, _top_level_line(scan.lines, "extensions"))
+    section_line = _top_level_line(scan.lines, "extensions")
+    if recipe is None and (own or off):  # a credential pasted as their key, as server_records checks the others'
+        scan.check(None, {"extensions": dict.fromkeys({**own, **off})}, section_line)
+    entry_lines = EntryLines(scan.lines, section_line)
     lines = {key: entry_lines.line_of(form.key_written.format(key)) for key in entries if key in own or key in off}
     for key, entry in own.items():
         line = lines[key]
