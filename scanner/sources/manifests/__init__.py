@@ -2,9 +2,10 @@
 
 ``manifests:PATH`` reads MCP client configurations, MCP registry entries, declarative agents and
 nhiscan agent manifests under PATH (or PATH itself, when it is a file). Each becomes an agent with
-its tools and any plaintext secrets; a file that cannot be read or parsed is a named gap, and the
-rest of the folder is still read. So is a file with more strings than are checked for secrets
-(walk.MAX_STRINGS): its agent is read, its credentials unknown. A repository is untrusted input,
+its tools and any plaintext secrets (a Goose configuration's with those of the secrets.yaml beside
+it); a file that cannot be read or parsed is a named gap, and the rest of the folder is still
+read. So is a file with more strings than are checked for secrets (walk.MAX_STRINGS): its agent
+is read, its credentials unknown. A repository is untrusted input,
 so the whole reading has a budget (files looked at, bytes read, seconds): past it, reading stops
 with a named gap and the source is partial.
 """
@@ -68,6 +69,12 @@ def collect(spec: SourceSpec) -> Inventory:
         inventory.grants.extend(parsed.grants)
         inventory.credentials.extend(parsed.credentials)
         gaps.extend(parsed.gaps)
+    if root.is_dir():  # what Goose keeps beside its configuration, in plain text
+        from scanner.sources.manifests.goose_secrets import goose_secrets
+
+        found, unread = goose_secrets(inventory.agents, root)
+        inventory.credentials.extend(found)
+        gaps.extend(unread)
     inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
     return inventory
 
