@@ -24,10 +24,11 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
 from scanner.fsutil import opened_regular
+from scanner.sources.manifests.continue_config import in_continue_servers
 from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
 KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", ".claude.json", "server.json",
@@ -97,8 +98,7 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
 def _continue_block(relpath: str) -> bool:
     """A JSON file of a ``.continue/mcpServers/`` folder: Continue reads each as MCP servers, one
     server alone among them (``{"command": …}``), which mentions no ``mcpServers``."""
-    parent = PurePosixPath(relpath).parent
-    return relpath.endswith(".json") and parent.name == "mcpServers" and parent.parent.name == ".continue"
+    return relpath.endswith(".json") and in_continue_servers(relpath)
 
 
 def max_bytes(name: str) -> int:
