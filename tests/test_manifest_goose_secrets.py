@@ -83,3 +83,28 @@ def test_goose_s_secrets_are_in_no_output(cli, tmp_path: Path) -> None:
     assert outcome.exit_code == 1 and "NHI-SECRET-001" in outcome.output
     for text in [outcome.output, *(path.read_text(encoding="utf-8") for path in out.iterdir())]:
         assert OPENAI_KEY[10:40] not in text and GITHUB_TOKEN[8:30] not in text
+
+
+def test_every_value_goose_keeps_there_is_where_credentials_go_whatever_its_name(tmp_path: Path) -> None:
+    """Goose writes only secrets to the file, under names its users choose."""
+    secrets = "JIRA_PAT: q8ZrT3vLp9XwQ2mNb7YcK4hJ6fD1sG5a\nCONTEXT7: Xk2Lm9Qp4Rt7Vw1Yz6Bc3Df8Gh5Jn0Ps\n"
+    inventory = _collect(repository_with(tmp_path, {"goose/config.yaml": CONFIG, "goose/secrets.yaml": secrets}))
+    assert sorted(c.attributes["display_id"].split(" in ")[-1] for c in inventory.credentials) == [
+        "secrets.yaml CONTEXT7 (redacted)",
+        "secrets.yaml JIRA_PAT (redacted)",
+    ]
+
+
+def test_the_secrets_beside_a_configuration_scanned_alone_are_read(tmp_path: Path) -> None:
+    root = repository_with(tmp_path, {"config.yaml": CONFIG, "secrets.yaml": SECRETS})
+    inventory = _collect(root / "config.yaml")
+    assert len(inventory.credentials) == 2 and inventory.sources[0].status == "complete"
+
+
+def test_past_the_source_s_budget_the_secrets_file_is_a_named_gap(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("scanner.sources.manifests.MAX_BYTES_READ", len(CONFIG) - 1)  # spent on config.yaml
+    inventory = _collect(repository_with(tmp_path, {"goose/config.yaml": CONFIG, "goose/secrets.yaml": SECRETS}))
+    (source,) = inventory.sources
+    (error,) = [error for error in source.errors if error.call == "read goose/secrets.yaml"]
+    assert error.code == "budget" and error.message.startswith("stopped: more than")
+    assert not inventory.credentials and "credentials" in inventory.agents[0].unknown

@@ -69,12 +69,11 @@ def collect(spec: SourceSpec) -> Inventory:
         inventory.grants.extend(parsed.grants)
         inventory.credentials.extend(parsed.credentials)
         gaps.extend(parsed.gaps)
-    if root.is_dir():  # what Goose keeps beside its configuration, in plain text
-        from scanner.sources.manifests.goose_secrets import goose_secrets
+    from scanner.sources.manifests.goose_secrets import goose_secrets  # kept by Goose beside its configuration
 
-        found, unread = goose_secrets(inventory.agents, root)
-        inventory.credentials.extend(found)
-        gaps.extend(unread)
+    found, unread = goose_secrets(inventory.agents, root if root.is_dir() else root.parent, budget)
+    inventory.credentials.extend(found)
+    gaps.extend(unread)
     inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
     return inventory
 

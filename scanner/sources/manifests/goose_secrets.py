@@ -4,13 +4,15 @@ Without a keyring (headless servers, CI runners, containers) Goose keeps its API
 extensions' secrets in plain text in ``secrets.yaml``, next to ``config.yaml`` (Goose's
 config-files.md, "Security Considerations"). Each secret there is the Goose agent's plaintext
 credential. The file names no servers, so it is never found by what it mentions: it is read for each
-Goose configuration of a scanned folder, with the same bounds as a manifest; one that cannot be read
-is a named gap, and the agent's credentials are then unknown.
+Goose configuration of a scanned folder (or beside the configuration scanned), with the same bounds
+as a manifest and within the source's budget; one that cannot be read is a named gap, and the
+agent's credentials are then unknown.
 """
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 import yaml
 
@@ -23,29 +25,42 @@ from scanner.sources.manifests.walk import SecretScan
 SECRETS_FILE = "secrets.yaml"
 
 
-def goose_secrets(agents: list[Agent], root: Path) -> tuple[list[Credential], list[SourceError]]:
-    """The plaintext secrets of the secrets.yaml beside each Goose agent's config.yaml under the
-    folder ``root``, and what could not be read."""
+class Reading(Protocol):
+    """The source's budget: what is read here counts towards it."""
+
+    bytes_read: int
+
+    def exceeded(self) -> str | None: ...
+
+
+def goose_secrets(agents: list[Agent], folder: Path, budget: Reading) -> tuple[list[Credential], list[SourceError]]:
+    """The plaintext secrets of the secrets.yaml beside each Goose agent's config.yaml (its path
+    relative to ``folder``, which no link out of is followed), and what could not be read. Past the
+    budget, a file is not read: a named gap, and its agent's credentials unknown."""
     credentials: list[Credential] = []
     gaps: list[SourceError] = []
     for agent in agents:
         if agent.platform != "goose":
             continue
         relpath = (PurePosixPath(agent.attributes["location"]["file"]).parent / SECRETS_FILE).as_posix()
-        path = root / relpath
+        path = folder / relpath
         if not path.is_file() and not path.is_symlink():
             continue
-        found, problem = _read(path, relpath, root, agent.uid)
+        over = budget.exceeded()
+        found, problem = ([], f"stopped: {over}") if over else _read(path, relpath, folder, agent.uid, budget)
         credentials += found
         if problem is not None:
-            gaps.append(SourceError(f"read {relpath}", problem, "invalid"))
+            gaps.append(SourceError(f"read {relpath}", problem, "budget" if over else "invalid"))
             agent.unknown.append("credentials")
     return credentials, gaps
 
 
-def _read(path: Path, relpath: str, root: Path, holder: str) -> tuple[list[Credential], str | None]:
+def _read(path: Path, relpath: str, folder: Path, holder: str, budget: Reading) -> tuple[list[Credential], str | None]:
+    """Every value of the file is where credentials go: Goose writes nothing else there, under names
+    of its users' choosing (``JIRA_PAT``, ``CONTEXT7``)."""
     try:
-        text = read_candidate(Candidate(path, relpath, named=True), root)
+        text = read_candidate(Candidate(path, relpath, named=True), folder)
+        budget.bytes_read += len(text)
         document = parse_yaml(text)[0]
     except Unreadable as why:
         return [], str(why)
@@ -59,7 +74,7 @@ def _read(path: Path, relpath: str, root: Path, holder: str) -> tuple[list[Crede
     if document is None:
         return [], None
     scan = SecretScan(holder, relpath, text.splitlines())
-    scan.check(SECRETS_FILE, document)
+    scan.check(SECRETS_FILE, document, under="env")
     if not isinstance(document, dict):
         return scan.credentials, "not a mapping of secrets; its secrets were looked for in its strings"
     if scan.truncated:

@@ -64,10 +64,13 @@ class SecretScan:
     truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
 
-    def check(self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset()) -> None:
+    def check(
+        self, scope: str | None, node: Any, after: int = 0, skip: frozenset[str] = frozenset(), under: str = ""
+    ) -> None:
         """Checks every string in ``node`` (but not the keys in ``skip`` at its top); ``scope`` names
-        the server or tool the secrets belong to (None: the file itself)."""
-        for path, key, parent, value, given_name, by_program in self._strings(node, skip):
+        the server or tool the secrets belong to (None: the file itself); ``under``: the key ``node``
+        is read as standing under (``env``: each of its values is where credentials go)."""
+        for path, key, parent, value, given_name, by_program in self._strings(node, skip, under):
             # a mapping key (key None) holds a secret only in a known token format
             found = find_secret(value, entropy=False) if key is None else _secret_in(key, parent, value, given_name)
             found = found or by_program
@@ -85,13 +88,13 @@ class SecretScan:
         return line
 
     def _strings(
-        self, node: Any, skip: frozenset[str]
+        self, node: Any, skip: frozenset[str], under: str = ""
     ) -> Iterator[tuple[str, str | None, str, str, str, FoundSecret | None]]:
         """(key path, key, parent key, string, the name it is given, the secret its program's
         password flag gives it) for each string in ``node``, in document order; a string is given
         its key's name, or its entry's (``{"name": "API_KEY", "value": X}``); an argument of a
         launched program may be its password (``"command": "sshpass", "args": ["-p", X]``)."""
-        pending: list[tuple[str, str, str, Any, str, FoundSecret | None]] = [("", "", "", node, "", None)]
+        pending: list[tuple[str, str, str, Any, str, FoundSecret | None]] = [("", under, "", node, "", None)]
         by_program: dict[int, dict[int, FoundSecret]] = {}  # by the id of an args list
         while pending:
             path, key, parent, item, given_name, program_gives = pending.pop()
