@@ -8,7 +8,16 @@ from typing import Any
 
 from scanner.model import Grant
 from scanner.sources.manifests.client_config import Parsed, client_config, named_entries, top_level_line, with_key
-from scanner.sources.manifests.mcp import GOOSE_OWN, EntryLines, ServerFormat, goose_approvals, goose_entry, shape_of
+from scanner.sources.manifests.mcp import (
+    GOOSE_OWN,
+    EntryLines,
+    ServerFormat,
+    enabled_not_false,
+    goose_approvals,
+    goose_entry,
+    shape_of,
+    unknown_approvals,
+)
 from scanner.sources.manifests.walk import SecretScan
 
 
@@ -41,11 +50,12 @@ def _goose_recipe(document: dict[str, Any]) -> dict[str, Any] | None:
 
 def read_goose(document: dict[str, Any], scan: SecretScan, account: str) -> Parsed:
     """Goose's extensions: in config.yaml a mapping by key, each ``enabled`` or not; in a recipe a
-    list. An extension that is disabled is no tool; one of Goose's own (builtin, platform,
-    frontend) is a tool that runs no package, named as Goose starts it (its ``name``). A recipe's
-    entry that is a name alone is no entry Goose reads (it refuses the recipe): it is read as a tool
-    whose launch is unknown. The secrets of every entry are checked, once. What is run without
-    asking is config.yaml's ``GOOSE_MODE``, and for a recipe the user's (unknown)."""
+    list. An extension that is disabled is no tool (the format's ``started``, as for any client);
+    one of Goose's own (builtin, platform, frontend) is a tool that runs no package, named as Goose
+    starts it (its ``name``). A recipe's entry that is a name alone is no entry Goose reads (it
+    refuses the recipe): it is read as a tool whose launch is unknown. The secrets of every entry
+    are checked, once. What is run without asking is config.yaml's ``GOOSE_MODE``, and for a recipe
+    the user's (unknown)."""
     recipe = _goose_recipe(document)
     holder = recipe if recipe is not None else document
     extensions = holder["extensions"]
@@ -59,30 +69,32 @@ def read_goose(document: dict[str, Any], scan: SecretScan, account: str) -> Pars
         shape = "a list" if recipe is not None else "a mapping"
         unread.append(f"extensions is {shape_of(extensions)}, not {shape}; no extension is read")
         scan.check("extensions", extensions)
-    every = (lambda extension: None) if recipe is not None else goose_approvals(document)
-    launched, own, off = {}, {}, {}
-    for name, entry in entries.items():
-        if isinstance(entry, dict) and entry.get("enabled") is False:
-            off[name] = entry
-        elif isinstance(entry, dict) and isinstance(entry.get("type"), str) and entry["type"] in GOOSE_OWN:
+    every = unknown_approvals if recipe is not None else goose_approvals(document)
+    launched, own = {}, {}
+    for name, entry in entries.items():  # a disabled one goes with the launched: server_records skips it
+        if (
+            isinstance(entry, dict)
+            and enabled_not_false(entry)
+            and isinstance(entry.get("type"), str)
+            and entry["type"] in GOOSE_OWN
+        ):
             own[name] = entry
         else:
             launched[name] = entry
     json_file = not scan.relpath.endswith((".yaml", ".yml"))
     written = ('"name": "{}"' if json_file else "name: {}") if recipe is not None else "{}:"
-    form = ServerFormat(key_written=written, auto_approved=every, read_as=goose_entry)
+    form = ServerFormat(key_written=written, auto_approved=every, read_as=goose_entry, started=enabled_not_false)
     platform = "goose-recipe" if recipe is not None else "goose"
     within = ("recipe",) if recipe is not None and recipe is not document else ()
     servers = with_key(document, (*within, "extensions"), launched)
     parsed = client_config(servers, "extensions", scan, account, within, form, platform)
     parsed.unread = unread + parsed.unread
     section_line = top_level_line(scan.lines, "extensions")
-    if recipe is None and (own or off):  # a credential pasted as their key, as server_records checks the others'
-        scan.check(None, {"extensions": dict.fromkeys({**own, **off})}, section_line)
+    if recipe is None and own:  # a credential pasted as their key, as server_records checks the others'
+        scan.check(None, {"extensions": dict.fromkeys(own)}, section_line)
     entry_lines = EntryLines(scan.lines, section_line)
-    lines = {key: entry_lines.line_of(form.key_written.format(key)) for key in entries if key in own or key in off}
     for key, entry in own.items():
-        line = lines[key]
+        line = entry_lines.line_of(form.key_written.format(key))
         started = entry.get("name")  # Goose starts its own extension by its name, the key only naming the entry
         name = "".join(started.split()).lower() if isinstance(started, str) and started.strip() else key
         attributes: dict[str, Any] = {"location": {"file": scan.relpath, "line": line}, "tool_type": name}
@@ -92,6 +104,5 @@ def read_goose(document: dict[str, Any], scan: SecretScan, account: str) -> Pars
         unknown = ["attributes.auto_approved"] if approved is None else []
         tool = Grant(scan.holder, "tool", name, source="declared", attributes=attributes, unknown=unknown)
         parsed.grants.append(tool)
-    for key, entry in {**own, **off}.items():
-        scan.check(key, entry, lines[key])
+        scan.check(key, entry, line)
     return parsed

@@ -163,7 +163,7 @@ def vscode_approvals(settings: Any) -> Callable[[dict[str, Any]], list[str] | bo
         return _auto_approved
     values = [settings[key] for key in _VSCODE_APPROVE_ALL if key in settings]
     if any(not isinstance(value, bool) for value in values):
-        return lambda server: None
+        return unknown_approvals
     if any(values):
         return lambda server: True
     return _auto_approved
@@ -330,14 +330,14 @@ def continue_entry(server: dict[str, Any]) -> dict[str, Any]:
     return server
 
 
-def _unknown_approvals(server: dict[str, Any]) -> list[str] | bool | None:
+def unknown_approvals(server: dict[str, Any]) -> list[str] | bool | None:
     """For a client that keeps what it runs without asking in no file nhiscan reads."""
     return None
 
 
 # Goose's extension types (ExtensionConfig in its source) that name a program or a URL; the others
 # are Goose's own (builtin, platform) or its window's (frontend) tools, which run no package
-_GOOSE_LAUNCHED = {"stdio": None, "sse": "sse", "streamable_http": "http"}
+_GOOSE_LAUNCHED = {"sse": "sse", "streamable_http": "http"}  # and stdio, read first
 GOOSE_OWN = frozenset({"builtin", "platform", "frontend"})
 
 
@@ -406,7 +406,7 @@ CLINE_SERVERS = ServerFormat(started=disabled_not_true)
 OPENCODE_SERVERS = ServerFormat(read_as=_opencode_entry, started=enabled_not_false)
 # Continue keeps its tool policies in its window and its CLI (which allows every MCP tool when run
 # headless), in no configuration file: what it runs without asking is unknown
-CONTINUE_SERVERS = ServerFormat(auto_approved=_unknown_approvals, read_as=continue_entry)
+CONTINUE_SERVERS = ServerFormat(auto_approved=unknown_approvals, read_as=continue_entry)
 
 
 def scope_of(name: str, project: str | None) -> str:
