@@ -5,9 +5,9 @@ nhiscan agent manifests under PATH (or PATH itself, when it is a file). Each bec
 its tools and any plaintext secrets (a Goose configuration's with those of the secrets.yaml beside
 it); a file that cannot be read or parsed is a named gap, and the rest of the folder is still
 read. So is a file with more strings than are checked for secrets (walk.MAX_STRINGS): its agent
-is read, its credentials unknown. A repository is untrusted input,
-so the whole reading has a budget (files looked at, bytes read, seconds): past it, reading stops
-with a named gap and the source is partial.
+is read, its credentials unknown. A repository is untrusted input, so the whole reading has a
+budget (files looked at, bytes read, seconds): past it, reading stops with a named gap and the
+source is partial.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from scanner.sources import SourceInfo, SourceSpec, register
 def collect(spec: SourceSpec) -> Inventory:
     from scanner.sources.manifests.discover import Unreadable, candidates, read_candidate, repository_name
     from scanner.sources.manifests.formats import NotAManifest, parse_manifest
+    from scanner.sources.manifests.goose_secrets import goose_secrets  # kept by Goose beside its configuration
 
     root = Path(spec.argument or ".")
     if not root.exists():
@@ -69,8 +70,6 @@ def collect(spec: SourceSpec) -> Inventory:
         inventory.grants.extend(parsed.grants)
         inventory.credentials.extend(parsed.credentials)
         gaps.extend(parsed.gaps)
-    from scanner.sources.manifests.goose_secrets import goose_secrets  # kept by Goose beside its configuration
-
     found, unread = goose_secrets(inventory.agents, root if root.is_dir() else root.parent, budget)
     inventory.credentials.extend(found)
     gaps.extend(unread)
