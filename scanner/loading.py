@@ -69,6 +69,29 @@ class _TextDatesLoader(yaml.SafeLoader):
                     raise yaml.composer.ComposerError(None, None, problem, key.start_mark)
         return node
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Keys written differently can still be one key once read: ``1`` and ``true`` (Python
+        holds True == 1), ``yes`` and ``on``, ``null`` and ``~``, or a key of ``<<: {...}`` and the
+        same key after it. The parser would keep the last value and drop the others without a
+        word (a token under one of them), so such a mapping is refused like a key named twice."""
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value):
+            firsts: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                first = firsts.setdefault(self.construct_object(key_node), key_node)  # constructed once, cached
+                if first is not key_node:
+                    from scanner.redact import redact_text  # redaction reads JSON with this module
+
+                    named, again = (redact_text(str(n.value))[:80] for n in (first, key_node))
+                    line = first.start_mark.line + 1
+                    problem = (  # the same text twice: a key merged in by "<<" and written again
+                        f"'{again}' is named twice in one mapping (first on line {line})"
+                        if first.value == key_node.value
+                        else f"'{again}' names the same key as '{named}' (line {line}) in one mapping"
+                    )
+                    raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
+        return mapping
+
 
 _TextDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
