@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,30 @@ def test_whether_a_failure_two_shards_hold_is_waived_the_latest_shard_s_waivers_
     assert _agrees(merged)
     control = next(c for c in merged.controls if c.id == failing.control_id)
     assert control.counts["waived"] == (1 if waived_in == "later" else 0)
+
+
+@pytest.mark.parametrize("failed_first", [True, False], ids=["failed shard stored first", "failed shard stored last"])
+def test_a_tenant_one_shard_failed_to_read_stays_failed_whichever_shard_finished_last(
+    catalogs, whole, db_url: str, failed_first: bool
+) -> None:
+    """Every Azure shard reads the tenant, and a refused subscription listing is a failure of the
+    tenant's reading. The merged report kept the latest scan's copy of each source: when the shard
+    that read it completely finished last, the failure vanished and the merged gate passed."""
+    store = HistoryStore(db_url)
+    tenant = next(s for s in whole.sources if s.name == "azure")
+    refused = SourceError("arm:subscriptions", "403 AuthorizationFailed")
+    aws, rest = _demo_part(whole, catalogs, AWS), _demo_part(whole, catalogs, REST)
+    for part in (aws, rest):
+        part.scan.fail_on, part.gate = "none", gate(part, "none")
+    aws.scan.sources.append(dataclasses.replace(tenant))  # shard 1 read the tenant completely
+    rest.scan.sources = [dataclasses.replace(s, status="failed", errors=[refused]) if s == tenant else s
+                         for s in rest.scan.sources]  # fmt: skip
+    first, last = (rest, aws) if failed_first else (aws, rest)
+    last.scan.finished = first.scan.finished + timedelta(minutes=5)
+    for part in (first, last):
+        _save(store, part, "2/2" if part is rest else "1/2", "r1")
+    merged = merge_group(store, catalogs, "weekly")
+    kept = [s for s in merged.scan.sources if (s.name, s.account) == (tenant.name, tenant.account)]
+    assert [(s.status, s.errors) for s in kept] == [("failed", [refused])]
+    assert merged.gate["incomplete_sources"] == [f"azure:{tenant.account}"]
+    assert not merged.gate["passed"]

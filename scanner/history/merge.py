@@ -162,7 +162,7 @@ def merge_results(
             if id(finding) not in kept and finding.control_id in controls:
                 counts = controls[finding.control_id].counts
                 counts[finding.status] = counts.get(finding.status, 0) - 1
-    sources = _unique((s for r in results for s in r.scan.sources), lambda s: (s.name, s.account))
+    sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
         SourceStatus("shard", gap.shard, "failed", [SourceError(f"scan group {group}", gap.detail)]) for gap in missing
     ]
@@ -211,6 +211,33 @@ def _gravest(findings: Iterable[Finding]) -> list[Finding]:
     return list(kept.values())
 
 
+# a source's statuses, the gravest first: the copy a merged report keeps of a source two shards read
+_SOURCE_GRAVITY = {"failed": 0, "partial": 1, "complete": 2}
+
+
+def _gravest_sources(sources: Iterable[SourceStatus]) -> list[SourceStatus]:
+    """One status per source and account, in the order first seen: the gravest (see
+    _SOURCE_GRAVITY), the first (the latest scan's) among equals, with what every copy read
+    incompletely says went wrong. Sibling shards each read a tenant or organisation: one whose
+    reading of it failed (its subscriptions never listed) failed the merged report's reading too,
+    whichever shard finished last."""
+    kept: dict[tuple[str, str], SourceStatus] = {}
+    errors: dict[tuple[str, str], list[SourceError]] = {}
+    for source in sources:
+        key = (source.name, source.account)
+        held = kept.setdefault(key, source)
+        if _SOURCE_GRAVITY.get(source.status, 0) < _SOURCE_GRAVITY.get(held.status, 0):
+            kept[key] = source
+        if source.status != "complete":
+            errors.setdefault(key, []).extend(source.errors)
+    return [
+        dataclasses.replace(source, errors=_unique(errors[key], lambda e: (e.call, e.message, e.code)))
+        if key in errors and source.status != "complete"
+        else source
+        for key, source in kept.items()
+    ]
+
+
 def _run_id(results: list[ScanResult]) -> str:
     """The same for the same scans merged: a run's point on the trend of a later run is its own."""
     return hashlib.sha256("\n".join(sorted(r.scan.id for r in results)).encode("utf-8")).hexdigest()[:8]
@@ -234,5 +261,5 @@ def _merge_inventories(inventories: list[Inventory], collected_at: datetime) -> 
         grants=records("grants"),
         agents=records("agents"),
         log_sources=records("log_sources"),
-        sources=_unique((s for i in inventories for s in i.sources), lambda s: (s.name, s.account)),
+        sources=_gravest_sources(s for i in inventories for s in i.sources),
     )
