@@ -235,11 +235,11 @@ def test_the_first_run_of_a_moving_window_is_not_merged_again(catalogs, whole, d
 
 
 def test_a_run_of_the_same_scans_missing_other_shards_has_another_key() -> None:
-    from scanner.history.store import GroupRun, MissingShard
+    from scanner.history.store import GroupRun, MissingPart
 
     finished = datetime(2026, 11, 30, tzinfo=UTC)
     whole_run = GroupRun("weekly", "w48", ["a"], finished, None)
-    missing = GroupRun("weekly", "w48", ["a"], finished, 2, [MissingShard("1/2", ""), MissingShard("2/2", "")])
+    missing = GroupRun("weekly", "w48", ["a"], finished, 2, [MissingPart("1/2", ""), MissingPart("2/2", "")])
     assert run_key(whole_run) != run_key(missing)
     assert run_key(GroupRun("weekly", "w48", ["a", "b"], finished, 2)) == run_key(
         GroupRun("weekly", "x", ["b", "a"], finished, 2)

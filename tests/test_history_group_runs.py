@@ -358,3 +358,36 @@ def test_a_tenant_one_shard_failed_to_read_stays_failed_whichever_shard_finished
     assert [(s.status, s.errors) for s in kept] == [("failed", [refused])]
     assert merged.gate["incomplete_sources"] == [f"azure:{tenant.account}"]
     assert not merged.gate["passed"]
+
+
+def test_accounts_only_a_superseded_scan_read_are_named_failed_not_dropped(
+    cli, catalogs, whole, db_url: str, tmp_path: Path
+) -> None:
+    """A scan of every account, then a newer one of the AWS accounts alone, into one group: the
+    newer scan supersedes the older, and the older scan's other accounts, their failures with
+    them, left the merged report without a word while its gate passed."""
+    store = HistoryStore(db_url)
+    everything = _demo_part(whole, catalogs, AWS | REST)
+    _save(store, everything, None, None)
+    newer = _demo_part(whole, catalogs, AWS)
+    newer.scan.fail_on, newer.gate = "none", gate(newer, "none")
+    _save(store, newer, None, None)
+    merged = merge_group(store, catalogs, "weekly")
+    unread = {f"{s.name}:{s.account}" for s in everything.scan.sources if s.name != "aws"}
+    assert set(merged.gate["incomplete_sources"]) == unread
+    assert not merged.gate["passed"]
+    for source in (s for s in merged.scan.sources if f"{s.name}:{s.account}" in unread):
+        assert source.status == "failed"
+        assert f"read only by scan {everything.scan.id}" in source.errors[0].message
+    assert {f.fingerprint for f in merged.findings} == {f.fingerprint for f in newer.findings}
+    out = tmp_path / "merged"
+    assert cli("report", "--scan-group", "weekly", "--db", db_url, "--format", "json,md", "-o", str(out)).exit_code == 0
+    assert set(json.loads((out / "results.json").read_text())["gate"]["incomplete_sources"]) == unread
+    assert "❌ failed" in (out / "summary.md").read_text().splitlines()[2]
+
+
+def test_a_newer_scan_of_every_account_leaves_nothing_out(catalogs, whole, db_url: str) -> None:
+    store = HistoryStore(db_url)
+    _save(store, _demo_part(whole, catalogs, AWS), None, None)
+    _save(store, _demo_part(whole, catalogs, AWS | REST), None, None)
+    assert not merge_group(store, catalogs, "weekly").gate["incomplete_sources"]

@@ -52,7 +52,7 @@ _POINT_SCHEMA = "results#/properties/trend/items"
 def run_key(run: GroupRun) -> str:
     """The key of a run: its scans, whatever their order, and the shards it misses (a run of the
     same scans may miss another shard once a sibling is stored)."""
-    missing = sorted(gap.shard for gap in run.missing)
+    missing = sorted(gap.part if gap.source == "shard" else f"{gap.source}:{gap.part}" for gap in run.missing)
     text = "\n".join([*sorted(run.scan_ids), f"of {run.shards} missing {' '.join(missing)}"])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

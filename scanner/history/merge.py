@@ -45,7 +45,7 @@ from scanner.model import (
 from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory, unread_results
 
 if TYPE_CHECKING:
-    from scanner.history.store import GroupRun, HistoryStore, MissingShard
+    from scanner.history.store import GroupRun, HistoryStore, MissingPart
 
 TREND_RUNS = 12  # runs on a merged report's trend, its own the last
 
@@ -120,7 +120,7 @@ def _trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
 
 
 def merge_results(
-    results: list[ScanResult], catalogs: Catalogs, group: str, missing: Sequence[MissingShard] = ()
+    results: list[ScanResult], catalogs: Catalogs, group: str, missing: Sequence[MissingPart] = ()
 ) -> ScanResult:
     """The scans of one run (see ``HistoryStore.group_run``) as one; ``missing``: the shards the
     run holds no scan of, each a failed source of the merged report."""
@@ -164,7 +164,8 @@ def merge_results(
                 counts[finding.status] = counts.get(finding.status, 0) - 1
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
-        SourceStatus("shard", gap.shard, "failed", [SourceError(f"scan group {group}", gap.detail)]) for gap in missing
+        SourceStatus(gap.source, gap.part, "failed", [SourceError(f"scan group {group}", gap.detail)])
+        for gap in missing
     ]
     estate = dataclasses.replace(inventory or Inventory(collected_at=as_of), sources=sources)
     frameworks = framework_postures(

@@ -649,7 +649,7 @@ class HistoryStore:
         latest scan of each scope of those stored without a shard; an older scan that read an
         account a newer one of the run read is superseded, whatever its shard. A shard of n the run
         holds no scan of is named missing, with its latest scan in another run, which is never
-        taken in its place."""
+        taken in its place; so is an account only the scans superseded read."""
         query = (
             select(scans.c.id, scans.c.finished, scans.c.sources, scans.c.shard, scans.c.scan_run,
                    scans.c.control_set)
@@ -688,9 +688,14 @@ SCOPE_WINDOW = 1000  # stored scans searched for earlier scans of the same scope
 
 
 @dataclass(frozen=True, slots=True)
-class MissingShard:
-    shard: str  # "i/n"
-    detail: str  # why, and the shard's latest scan in another run, if any
+class MissingPart:
+    """What a run of a group does not hold: a shard of n the run has no scan of (source "shard",
+    part "i/n"), or an account that only scans the run leaves out read (source "aws", part the
+    account). Each is a source that failed in the merged report."""
+
+    part: str
+    detail: str  # why, and the scan left out or the shard's latest scan in another run
+    source: str = "shard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -702,7 +707,7 @@ class GroupRun:
     scan_ids: list[str]
     finished: datetime  # of its latest scan
     shards: int | None  # n, when its scans are shards of n
-    missing: list[MissingShard] = field(default_factory=list)
+    missing: list[MissingPart] = field(default_factory=list)
     control_sets: frozenset[str | None] = frozenset()
 
     @property
@@ -715,27 +720,32 @@ def _group_run(group: str, key: str | None, rows: list[dict[str, Any]], everythi
     sharded = [(row, Shard.parse(row["shard"])) for row in rows if row["shard"]]
     count = sharded[0][1].count if sharded and sharded[0][1] is not None else None
     kept: list[dict[str, Any]] = []
+    left_out: list[dict[str, Any]] = []
     taken: set[str] = set()  # "i/n" of the shards kept; the scope of each unsharded scan kept
     read: set[str] = set()  # sources and accounts read by the scans kept
     for row in rows:
         shard = Shard.parse(row["shard"]) if row["shard"] else None
         scope = _row_scope(row)
-        accounts = {item for item in scope if not item.endswith(":")}  # a source of no account is no overlap
+        accounts = _accounts(scope)
         if shard is not None:
             slot = str(shard)
-            if shard.count != count or slot in taken:
-                continue
             # sibling shards may both list a tenant-wide source; only an unsharded scan overlaps one
-            if accounts & {item for r in kept if not r["shard"] for item in _row_scope(r)}:
+            if (
+                shard.count != count
+                or slot in taken
+                or accounts & {item for r in kept if not r["shard"] for item in _row_scope(r)}
+            ):
+                left_out.append(row)
                 continue
         else:
             slot = "scope " + "\n".join(sorted(scope))
             if slot in taken or accounts & read:
+                left_out.append(row)
                 continue
         kept.append(row)
         taken.add(slot)
         read |= accounts
-    missing = []
+    missing = _accounts_left_out(left_out, read)
     for index in range(1, (count or 0) + 1):
         slot = f"{index}/{count}"
         if slot in taken:
@@ -749,7 +759,7 @@ def _group_run(group: str, key: str | None, rows: list[dict[str, Any]], everythi
                 f"; its latest scan ({elsewhere['id']}, finished {_aware(elsewhere['finished']):%Y-%m-%d %H:%M} UTC) "
                 f"is of {of} and is not merged"
             )
-        missing.append(MissingShard(slot, detail))
+        missing.append(MissingPart(slot, detail))
     return GroupRun(
         group=group,
         run=key,
@@ -759,6 +769,28 @@ def _group_run(group: str, key: str | None, rows: list[dict[str, Any]], everythi
         missing=missing,
         control_sets=frozenset(row["control_set"] for row in kept),
     )
+
+
+def _accounts(scope: frozenset[str]) -> set[str]:
+    """The "source:account" items of a scope that name an account: a source of no account
+    (``manifests:``) is no overlap."""
+    return {item for item in scope if not item.endswith(":")}
+
+
+def _accounts_left_out(left_out: list[dict[str, Any]], read: set[str]) -> list[MissingPart]:
+    """The accounts that scans the run leaves out (``left_out``, newest first) read and no scan it
+    keeps read (``read``): an older scan of two accounts is superseded by a newer scan of one of
+    them, and the other's failures would otherwise leave the merged report without a word."""
+    missing: dict[str, MissingPart] = {}
+    for row in left_out:
+        for item in sorted(_accounts(_row_scope(row)) - read):
+            source, _, account = item.partition(":")
+            detail = (
+                f"read only by scan {row['id']} (finished {_aware(row['finished']):%Y-%m-%d %H:%M} UTC), which the "
+                "run leaves out as newer scans read its other accounts; not merged"
+            )
+            missing.setdefault(item, MissingPart(account, detail, source))
+    return list(missing.values())
 
 
 def scan_scope(result: ScanResult) -> frozenset[str]:
