@@ -20,7 +20,7 @@ from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
 from scanner.engine.declarations import AccountDeclaration, declare_accounts
 from scanner.engine.definition import definition_digest
-from scanner.engine.evaluate import Evaluation, evaluate
+from scanner.engine.evaluate import Evaluation, evaluate, evaluated_uids
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import (
@@ -169,7 +169,12 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     if options.frameworks:  # judged on the chosen frameworks' scope only
         chosen = [catalogs.frameworks[fid] for fid in options.frameworks]
         limit_to_frameworks(evaluation, {c.id: c.control.mappings for c in compiled}, chosen)
-    waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of)
+    by_id = {c.id: c for c in compiled}
+
+    def evaluated(control_id: str) -> list[str]:  # what a control evaluated, passing resources too
+        return evaluated_uids(by_id[control_id], ctx)
+
+    waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of, evaluated)
     if waiver_report.applied:
         _count_waived(evaluation)
     if baseline is not None:

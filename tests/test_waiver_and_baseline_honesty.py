@@ -230,6 +230,45 @@ def test_a_narrow_waiver_left_covering_every_failure_after_the_rest_were_fixed_i
     assert summary.counts["pass"] == 1
 
 
+@pytest.mark.parametrize("resource", ["arn*", "*:111111111111:*", "arn:aws:iam::111111111111:user/*"])
+def test_a_pattern_covering_the_passing_resources_too_is_a_catch_all(catalogs, tmp_path, resource) -> None:
+    """A passing key let any pattern through: the check looked for a pass outside the pattern in
+    the counts alone, never at whether the pattern covered the passing key as well. ``arn*`` waived
+    both failures, and would have waived every key to fail after them, with no ``scope: all``."""
+    fixed = {**INVENTORY, "credentials": [
+        {"uid": f"{LEGACY}#key", "identity_uid": LEGACY, "created": "-300d", "last_used": "-1d"},
+        {"uid": f"{LEGACY}#key2", "identity_uid": LEGACY, "created": "-300d", "last_used": "-1d"},
+        {"uid": f"{FRESH}#key", "identity_uid": FRESH, "created": "-10d", "last_used": "-1d"},
+    ]}  # fmt: skip
+    with pytest.raises(InputError) as error:
+        run_scan(make_inventory(fixed), catalogs, ScanOptions(waivers=catch_all(tmp_path, "NHI-CRED-001", resource)))
+    assert "matches every resource NHI-CRED-001 evaluated (3, 2 of them failing)" in str(error.value)
+    declared = catch_all(tmp_path, "NHI-CRED-001", resource, "    scope: all\n")
+    result = run_scan(make_inventory(fixed), catalogs, ScanOptions(waivers=declared))
+    assert {f.status for f in result.findings if f.control_id == "NHI-CRED-001"} == {"waived"}
+
+
+def test_a_pattern_covering_every_resource_in_the_control_s_scope_is_judged_on_that_scope(catalogs, tmp_path) -> None:
+    """The resources a control evaluated are those its ``where`` keeps: a pattern that covers all
+    of them, the passing key too, is a catch-all even though a record out of the control's scope
+    (an inactive key) lies outside it."""
+    estate = {**INVENTORY, "credentials": [
+        *INVENTORY["credentials"],
+        {"uid": f"{FRESH}#newkey", "identity_uid": FRESH, "created": "-10d", "last_used": "-1d"},
+        {"uid": f"{FRESH}#old-inactive", "identity_uid": FRESH, "created": "-300d", "active": False},
+    ]}  # fmt: skip
+    (summary,) = [
+        c for c in run_scan(make_inventory(estate), catalogs, ScanOptions()).controls if c.id == "NHI-CRED-001"
+    ]
+    assert (summary.counts["fail"], summary.counts["pass"]) == (2, 1), "the inactive key is out of its scope"
+    with pytest.raises(InputError, match=r"matches every resource NHI-CRED-001 evaluated \(3, 2 of them failing\)"):
+        run_scan(make_inventory(estate), catalogs, ScanOptions(waivers=catch_all(tmp_path, "NHI-CRED-001", "*key")))
+    narrow = run_scan(
+        make_inventory(estate), catalogs, ScanOptions(waivers=catch_all(tmp_path, "NHI-CRED-001", "*#key"))
+    )
+    assert {f.resource.uid for f in narrow.findings if f.status == "waived"} == {f"{LEGACY}#key", f"{FRESH}#key"}
+
+
 # A waiver never turns an unknown result into a pass: one that matches only unknown results says so.
 
 MYSTERY = "arn:aws:iam::111111111111:user/mystery"

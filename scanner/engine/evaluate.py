@@ -150,6 +150,14 @@ def _findings(
     return findings, _tally(outcomes)
 
 
+def evaluated_uids(compiled: CompiledControl, ctx: EvalContext) -> list[str]:
+    """The uids of the records ``compiled`` evaluated: those of its resource type that ``where``
+    does not exclude (whatever their result: passing ones are counted, never kept as findings)."""
+    where = compiled.where
+    records = ctx.records(compiled.control.resource)
+    return [record.uid for record in records if where is None or where(record, ctx) is not False]
+
+
 def _scope_gaps(compiled: CompiledControl) -> Callable[[Any, EvalContext, dict[str, Any]], dict[str, Any]] | None:
     """For a control with ``where``: the evidence of an unknown finding with the fields that left
     its scope undecided named as not collected (the account's environment, say), so the finding

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -97,8 +97,15 @@ EXPIRING_DAYS = 14  # a waiver that ends this soon is called out in reports and 
 
 
 def apply_waivers(
-    findings: list[Finding], counts: dict[str, dict[str, int]], waivers: list[Waiver], as_of: dt.datetime
+    findings: list[Finding],
+    counts: dict[str, dict[str, int]],
+    waivers: list[Waiver],
+    as_of: dt.datetime,
+    evaluated: Callable[[str], list[str]] | None = None,
 ) -> WaiverReport:
+    """Turn the failures each unexpired waiver covers into waived findings (counts too).
+    ``evaluated`` names the resources a control evaluated (passing ones are counted, not kept as
+    findings), for telling a catch-all from a narrow pattern; see ``_refuse_catch_alls``."""
     report = WaiverReport()
     today = as_of.date()
     active = []
@@ -107,7 +114,7 @@ def apply_waivers(
             report.expired.append(waiver)
         else:
             active.append(waiver)
-    _refuse_catch_alls(findings, counts, active)
+    _refuse_catch_alls(findings, counts, active, evaluated)
     used: set[int] = set()
     if active:
         first_waiver = _FirstWaiver(active)
@@ -191,14 +198,20 @@ def unmatched_label(report: WaiverReport, waiver: Waiver) -> str:
     return ONLY_UNKNOWN if waiver in report.unknown_only else NOTHING
 
 
-def _refuse_catch_alls(findings: list[Finding], counts: Mapping[str, Mapping[str, int]], waivers: list[Waiver]) -> None:
+def _refuse_catch_alls(
+    findings: list[Finding],
+    counts: Mapping[str, Mapping[str, int]],
+    waivers: list[Waiver],
+    evaluated: Callable[[str], list[str]] | None = None,
+) -> None:
     """Refuse a waiver without ``scope: all`` whose control pattern matches every control of the
-    scan, or whose resource pattern matches every resource a control it names evaluated: its
-    failures (two or more: a pattern naming one resource, whatever its key id, is not a catch-all)
-    and nothing else, no pass and no unknown result outside it. A narrow pattern that has come to
-    cover every failure because the rest were fixed still leaves passing resources outside it, and
-    is kept. Judged on the failures before any waiver applies, so the answer does not depend on the
-    order of waivers."""
+    scan, or whose resource pattern matches every resource a control it names evaluated (two or
+    more, some failing: a pattern naming one resource, whatever its key id, is not a catch-all):
+    its failures, and its passing and unknown resources too (``evaluated`` names them; without it,
+    a control with any of them is given the benefit of the doubt). A narrow pattern that has come
+    to cover every failure because the rest were fixed still leaves passing resources outside it,
+    and is kept; ``arn*`` leaves none, and waives every failure to come. Judged on the failures
+    before any waiver applies, so the answer does not depend on the order of waivers."""
     judged = [w for w in waivers if w.scope != "all"]
     if not judged:
         return
@@ -217,16 +230,21 @@ def _refuse_catch_alls(findings: list[Finding], counts: Mapping[str, Mapping[str
             continue
         for control_id in sorted(failing):
             uids = failing[control_id]
+            if not fnmatchcase(control_id, waiver.control) or not all(fnmatchcase(u, waiver.resource) for u in uids):
+                continue
             others = counts.get(control_id, {})
-            if (
-                len(uids) > 1
-                and not others.get("pass")
-                and not others.get("unknown")
-                and fnmatchcase(control_id, waiver.control)
-                and all(fnmatchcase(uid, waiver.resource) for uid in uids)
-            ):
+            if not others.get("pass") and not others.get("unknown"):
+                if len(uids) > 1:
+                    raise _catch_all(
+                        waiver, "resource", f"matches every resource {control_id} evaluated ({len(uids)}, all failing)"
+                    )
+                continue
+            every = evaluated(control_id) if evaluated is not None else []
+            if len(every) > 1 and all(fnmatchcase(uid, waiver.resource) for uid in every):
                 raise _catch_all(
-                    waiver, "resource", f"matches every resource {control_id} evaluated ({len(uids)}, all failing)"
+                    waiver,
+                    "resource",
+                    f"matches every resource {control_id} evaluated ({len(every)}, {len(uids)} of them failing)",
                 )
 
 
