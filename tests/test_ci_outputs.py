@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,11 @@ from scanner.model import ScanResult
 from scanner.reports import write_reports
 from scanner.reports.view import failing_by_severity
 from scanner.scan import ScanOptions, run_scan
+from scanner.sources.manifests.discover import candidates
 
-from .conftest import REPO_ROOT, make_inventory
+from .conftest import REPO_ROOT, SHARED, make_inventory
+
+REALWORLD = SHARED / "realworld"
 
 SARIF_SCHEMA = REPO_ROOT / ".cache" / "test-schemas" / "sarif-2.1.0-rtm.5.json"
 WAIVERS = REPO_ROOT / "docs" / "examples" / "waivers.yaml"
@@ -210,6 +214,20 @@ def test_the_action_runs_the_ci_script_with_its_inputs() -> None:
     assert hooks[0]["entry"].startswith("nhiscan scan manifests:.")
     gitlab = yaml.safe_load((REPO_ROOT / "ci" / "gitlab" / "nhiscan.gitlab-ci.yml").read_text())
     assert gitlab[".nhiscan"]["artifacts"]["reports"]["junit"] == "$NHISCAN_OUTPUT_DIR/junit.xml"
+
+
+def test_the_pre_commit_hook_runs_when_any_file_the_manifests_source_reads_changes() -> None:
+    """Its files filter named mcp.json and four other names: a token pasted into Codex's, Gemini's,
+    Continue's or a devcontainer's configuration was committed without the hook ever running."""
+    (hook,) = yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())
+    runs_for = re.compile(hook["files"]).search  # as pre-commit matches it, against the staged path
+    read = [c.relpath for root in (REPO_ROOT / "tests" / "data", REALWORLD / "agents") for c in candidates(root)]
+    assert len(read) >= 10 and [path for path in read if not runs_for(path)] == []
+    for path in (".codex/config.toml", ".gemini/settings.json", "opencode.json", ".zed/settings.json",
+                 ".continue/config.yaml", ".devcontainer/devcontainer.json", ".vscode/settings.json",
+                 "cline_mcp_settings.json", "goose/config.yaml", "goose/secrets.yaml", "a/b.nhiscan.yml"):  # fmt: skip
+        assert runs_for(path), path
+    assert not runs_for("README.md") and not runs_for("src/app.py")
 
 
 def test_the_ci_script_without_sources_is_bad_usage_not_findings(tmp_path: Path) -> None:
