@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +73,7 @@ def _parse_as_of(value: str | None) -> datetime | None:
 
 
 def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = False) -> Inventory:
+    from scanner import overlap
     from scanner.linking import link_runtime_identities
     from scanner.model import Inventory
     from scanner.sources import collect, parse_spec, registered
@@ -89,10 +89,10 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
         for spec in specs:
             spinner = not registered()[spec.name].shows_progress
             with console.working(f"collect · {spec}", quiet or not spinner):
-                inventories.append(collect(spec))
+                inventories.append((spec, collect(spec)))
     if not inventories:
         return Inventory(collected_at=datetime.now(UTC))
-    merged = reduce(Inventory.merge, inventories)
+    merged = overlap.merged(inventories)
     link_runtime_identities(merged)
     console.phase_done(f"collected {console.inventory_totals(merged)}", quiet)
     return merged

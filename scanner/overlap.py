@@ -1,0 +1,78 @@
+"""One inventory from the sources of one scan, when their reads overlap.
+
+A record's uid names its findings, fingerprints and waivers, so a record two sources both read
+(the same inventory file named twice, two reads of one tenant) would be judged twice: every
+finding about it counted twice, with one fingerprint. Copies that agree are kept once. Copies that
+disagree, or two folders read as one repository (so that their files' uids collide), cannot be
+told apart or judged: the scan is refused, naming both sources."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from functools import reduce
+from typing import Any
+
+from scanner.errors import InputError
+from scanner.model import Inventory
+from scanner.sources import SourceSpec
+
+# Records findings are about, by uid, as inventory_io checks one file's; identities and agents
+# share one namespace (both hold credentials and grants). Accounts are apart: two sources reading
+# one account (a cloud and an export of it) each record it, and the first record stands, as in
+# evaluation (EvalContext.accounts); the others are dropped, or its findings would be counted twice.
+_UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",))
+_RECORD = {"identities": "identity", "agents": "agent", "credentials": "credential", "grants": "grant",
+           "log_sources": "log source"}  # fmt: skip
+
+
+def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
+    """The inventories of ``collected`` as one, each record another source read the same kept
+    once; raises InputError when two sources read one record differently, or one repository."""
+    if len(collected) == 1:
+        return collected[0][1]
+    _refuse_one_repository_twice(collected)
+    first_read: dict[tuple[int, str], tuple[SourceSpec, Any]] = {}
+    accounts: set[str] = set()
+    inventories = []
+    for spec, inventory in collected:
+        again = {id(a) for a in inventory.accounts if a.uid in accounts}  # records an earlier source read
+        accounts.update(a.uid for a in inventory.accounts)
+        for namespace, sections in enumerate(_UID_NAMESPACES):
+            for section in sections:
+                for record in getattr(inventory, section):
+                    earlier, held = first_read.setdefault((namespace, record.uid), (spec, record))
+                    if held is record:
+                        continue
+                    if held != record:
+                        raise InputError(
+                            f"{earlier} and {spec} both read {_RECORD[section]} {record.uid} and differ "
+                            "about it: nhiscan cannot tell which to judge; scan them in separate runs"
+                        )
+                    again.add(id(record))
+        if again:
+            inventory = dataclasses.replace(inventory)  # a copy: the source's own lists stay whole
+            for section in ("accounts", *(section for sections in _UID_NAMESPACES for section in sections)):
+                setattr(inventory, section, [r for r in getattr(inventory, section) if id(r) not in again])
+        inventories.append(inventory)
+    return reduce(Inventory.merge, inventories)
+
+
+def _refuse_one_repository_twice(collected: Sequence[tuple[SourceSpec, Inventory]]) -> None:
+    """Two folders read as one repository (two clones named alike without an origin remote, two
+    folders of one clone) name their files' records alike: ``repo/.mcp.json`` of one would hold
+    the other's secrets and tools."""
+    read_by: dict[str, SourceSpec] = {}
+    for spec, inventory in collected:
+        if spec.name != "manifests":
+            continue
+        for source in inventory.sources:
+            if source.name != "manifests":
+                continue
+            earlier = read_by.setdefault(source.account, spec)
+            if earlier != spec:
+                raise InputError(
+                    f"{earlier} and {spec} are both read as repository {source.account} (its origin remote, or "
+                    "the folder's name without one), so their files' records would be one; scan them in separate "
+                    "runs, or their common folder"
+                )

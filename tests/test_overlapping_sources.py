@@ -1,0 +1,100 @@
+"""Sources of one scan whose reads overlap. A record's uid names its findings, fingerprints and
+waivers: a record two sources both read was judged twice (each of its findings counted twice,
+under one fingerprint), and two folders read as one repository mixed their files' records (a
+clean repository reported with the other's secret). Copies that agree are kept once; copies that
+disagree, and one repository read twice, are refused in one line (exit 2)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+TOKEN = "ghp_R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+
+
+@pytest.fixture(scope="module")
+def demo_inventory(tmp_path_factory) -> Path:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    path = tmp_path_factory.mktemp("demo") / "inventory.json"
+    assert CliRunner().invoke(main, ["inventory", "demo", "-o", str(path), "-q"]).exit_code == 0
+    return path
+
+
+def _results(out: Path) -> dict:
+    return json.loads((out / "results.json").read_text())
+
+
+def test_an_inventory_named_twice_is_judged_once(cli, demo_inventory: Path, tmp_path: Path) -> None:
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    cli("scan", f"inventory:{demo_inventory}", "--format", "json", "-o", str(once), "--no-history", "-q")
+    cli("scan", *[f"inventory:{demo_inventory}"] * 2, "--format", "json", "-o", str(twice), "--no-history", "-q")
+    single, double = _results(once), _results(twice)
+    assert Counter(f["fingerprint"] for f in double["findings"]).most_common(1)[0][1] == 1, "no finding twice"
+    assert sorted(f["fingerprint"] for f in double["findings"]) == sorted(f["fingerprint"] for f in single["findings"])
+    assert {c["id"]: c["counts"] for c in double["controls"]} == {c["id"]: c["counts"] for c in single["controls"]}
+    assert [len(double["inventory"][k]) for k in ("accounts", "identities", "credentials", "grants", "agents")] == [
+        len(single["inventory"][k]) for k in ("accounts", "identities", "credentials", "grants", "agents")
+    ]
+
+
+def test_two_sources_that_read_one_record_differently_are_refused_naming_both(
+    cli, demo_inventory: Path, tmp_path: Path
+) -> None:
+    document = json.loads(demo_inventory.read_text())
+    changed = document["identities"][0]
+    changed["created"] = "2019-01-01T00:00:00Z"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(document))
+    out = tmp_path / "out"
+    outcome = cli("scan", f"inventory:{demo_inventory}", f"inventory:{other}", "-o", str(out), "--no-history", "-q")
+    assert outcome.exit_code == 2
+    assert (
+        f"inventory:{demo_inventory} and inventory:{other} both read identity {changed['uid']} and differ about it"
+        in outcome.output
+    )
+    assert not out.exists(), "nothing judged"
+
+
+def _repository(root: Path, config: str) -> Path:
+    root.mkdir(parents=True)
+    (root / ".mcp.json").write_text(config)
+    return root
+
+
+def test_two_folders_read_as_one_repository_are_refused(cli, tmp_path: Path) -> None:
+    """Two clones named alike without an origin remote: each agent's uid was ``repo/.mcp.json``,
+    and the clean repository was reported failing with the other's token."""
+    leaking = _repository(
+        tmp_path / "a" / "repo", json.dumps({"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": TOKEN}}}})
+    )
+    clean = _repository(tmp_path / "b" / "repo", json.dumps({"mcpServers": {"fs": {"command": "npx"}}}))
+    outcome = cli("scan", f"manifests:{leaking}", f"manifests:{clean}", "-o", str(tmp_path / "out"), "--no-history")
+    assert outcome.exit_code == 2
+    assert f"manifests:{leaking} and manifests:{clean} are both read as repository repo" in outcome.output
+    assert TOKEN[4:20] not in outcome.output
+
+
+def test_one_folder_named_twice_is_read_once(cli, tmp_path: Path) -> None:
+    repository = _repository(
+        tmp_path / "repo", json.dumps({"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": TOKEN}}}})
+    )
+    out = tmp_path / "out"
+    cli(
+        "scan",
+        f"manifests:{repository}",
+        f"manifests:{repository}",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--no-history",
+        "-q",
+    )
+    secrets = [f for f in _results(out)["findings"] if f["control_id"] == "NHI-SECRET-001"]
+    assert [f["status"] for f in secrets] == ["fail"]
