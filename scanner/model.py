@@ -15,7 +15,7 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
-RESULTS_SCHEMA_VERSION = "1.5"
+RESULTS_SCHEMA_VERSION = "1.6"
 
 
 @dataclass(slots=True)
@@ -290,6 +290,9 @@ class ScanMeta:
     baseline: str | None = None
     # Seconds spent per phase ("collect", "evaluate"); empty in results older than 1.2.
     timings: dict[str, float] = field(default_factory=dict)
+    # Controls the configuration turned off (nhiscan.yaml controls.disabled), since 1.6: a report
+    # says what it did not judge, not only how many controls it judged
+    disabled_controls: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

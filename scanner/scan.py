@@ -219,6 +219,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             sources=inventory.sources,
             fail_on=options.fail_on,
             baseline=str(options.baseline) if options.baseline else None,
+            disabled_controls=sorted(set(options.disabled_controls)),
         ),
         score=weighted_score(summaries, unread_results(summaries, inventory)) if assessed else None,
         controls=summaries,

@@ -6,9 +6,10 @@ A change that means to alter a report updates the digests below, saying why in i
 OCSF events' digests changed once, when they came to be written compact by the C encoder: the
 same events, key for key, without the spaces after separators; the HTML and executive digests
 once, when charts stopped carrying pygal's random id and the day they were drawn; the stored
-summaries once, at results schema 1.4, which added the waivers matching only unknown results, and
-once when the gate came to record whether --allow-partial was given; the OCSF events' once more,
-when unknown results became Compliance Findings: every other event is unchanged)."""
+summaries once, at results schema 1.4, which added the waivers matching only unknown results, once
+when the gate came to record whether --allow-partial was given, and at schema 1.6, which added
+scan.disabled_controls; the OCSF events' once more, when unknown results became Compliance
+Findings: every other event is unchanged)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ PINNED = {
         "results.sarif": "932cc3e847bf13130340a876617558427022a1d02209323242688f3a72e0417d",
         "executive.html": "278ff85e6c34db0b31889a175d43757cc8f325d0d8b6f849cb589f3f4d8b332f",
         "executive.html from the stored view": "278ff85e6c34db0b31889a175d43757cc8f325d0d8b6f849cb589f3f4d8b332f",
-        "summary": "3093fd8763e53c3d34e9d8770b7309359053a320dce3a311d608e2bdb1be54d6",
+        "summary": "1962099686c36f2781bc51660f41af835c5ab1df3e8fdacdf15fe4591f297b03",
         "summary.md": "d0f604f1eefaae5cc3aa2782462949df5fbb2316ce37974aea9eac2a2edba877",
         "findings.csv": "993c575dc3043f5ff050473d4858d3e9e203b746bcb40d315f60a839151bdf0c",
         "findings.ocsf.jsonl": "8cff63a7b0c330a6e7791d954529936eb3587496d1310191472fd97b8e467857",
@@ -52,7 +53,7 @@ PINNED = {
         "results.sarif": "17269c43727f0dc0ad0277ebe70354bbdd76c7eaeece149e352c77066fa193dd",
         "executive.html": "db6c819a3fd47f02c1f188461c3b51853849eaf3a5a2e8d4a3ff6b83e493a175",
         "executive.html from the stored view": "db6c819a3fd47f02c1f188461c3b51853849eaf3a5a2e8d4a3ff6b83e493a175",
-        "summary": "5070497670c8da7293022fcb79cdbd404aad2f9c976dca72b2814aab8e0b5806",
+        "summary": "bafe8b1d5f2114ec587c695845e512321e6718cc7babce8e92140a28b0facc5e",
         "summary.md": "965f3e19765740f19304f4833e31e5a9d42cf914714d065604e545d6967e9981",
         "findings.csv": "ca24ec9f82f9d2d95ff3cb7438c98cd41c57a2da6878186a4227a1d6246549d9",
         "findings.ocsf.jsonl": "e893399e0a549e42fda1a1d927389192ed2a2c44f70e60558c26bd0255b6fa7a",
@@ -62,7 +63,7 @@ PINNED = {
         "results.sarif": "bb4223e063c10cf5bde76b690169cd7753bf920cc2317d52107625ae453278ec",
         "executive.html": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
         "executive.html from the stored view": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
-        "summary": "9a76bfac70b469d00623c7ac0556dc625ce330ab5d0060ce59b131731ac7d267",
+        "summary": "d991107510c4d3a6cba295d86b36600730f1a4409e7f27af3b452debf2b903a1",
         "summary.md": "7a829688d8ff6a3bf227ed162bdefdef2fc69feb863e71deb6250716135633a1",
         "findings.csv": "81f4f953d385aac601008bd2956c8c9d091425a8aa03ce7e2612217ad3c27897",
         "findings.ocsf.jsonl": "65e667a5ae36290e279b7fb0dfc8136ac51f1f03c3fb8bc0beb907b30180cf98",
@@ -72,7 +73,7 @@ PINNED = {
         "results.sarif": "01b3d7b8afbff73a07d0a04fdc523b2d13ed60c59af61e465db468bf16c40e5a",
         "executive.html": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
         "executive.html from the stored view": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
-        "summary": "9a76bfac70b469d00623c7ac0556dc625ce330ab5d0060ce59b131731ac7d267",
+        "summary": "d991107510c4d3a6cba295d86b36600730f1a4409e7f27af3b452debf2b903a1",
         "summary.md": "7a829688d8ff6a3bf227ed162bdefdef2fc69feb863e71deb6250716135633a1",
         "findings.csv": "81f4f953d385aac601008bd2956c8c9d091425a8aa03ce7e2612217ad3c27897",
         "findings.ocsf.jsonl": "65e667a5ae36290e279b7fb0dfc8136ac51f1f03c3fb8bc0beb907b30180cf98",

@@ -179,6 +179,7 @@ def merge_results(
             as_of=as_of,
             sources=sources,
             fail_on=latest.scan.fail_on,
+            disabled_controls=sorted({c for r in results for c in r.scan.disabled_controls}),
         ),
         score=weighted_score(summaries, unread_results(summaries, estate)),
         controls=summaries,

@@ -390,8 +390,14 @@ def results_line(result: ScanResult) -> str:
     for control in result.controls:
         totals.update(control.counts)
     failing_controls = sum(1 for c in result.controls if c.counts.get("fail"))
+    disabled = result.scan.disabled_controls
     return (
         f"{plural(totals['fail'], 'failing result')} in {plural(failing_controls, 'control')} · "
         f"{totals['pass']:,} passing, {totals['waived']:,} waived, {totals['unknown']:,} unknown · "
         f"{plural(len(result.controls), 'control')} evaluated"
+        + (f", {len(disabled):,} disabled by the configuration ({_listed(disabled)})" if disabled else "")
     )
+
+
+def _listed(ids: list[str], limit: int = 10) -> str:
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")

@@ -1,0 +1,52 @@
+"""Controls nhiscan.yaml turns off are named in every report. A pull request that added a control
+to ``controls.disabled`` turned a leaked token's failing scan into a pass, and nothing in
+results.json, summary.md, the HTML or the terminal said a control had been switched off: only the
+number of controls evaluated dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scanner.reports.view import results_line
+from scanner.results_io import load_results
+
+TOKEN = "ghp_R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+DISABLED = ["NHI-AGENT-005", "NHI-SECRET-001"]
+
+
+def test_disabled_controls_are_named_in_results_json_the_summaries_and_the_terminal(cli, tmp_path: Path) -> None:
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    (repository / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": TOKEN}}}})
+    )
+    (tmp_path / "nhiscan.yaml").write_text(
+        f'sources: ["manifests:{repository}"]\ncontrols:\n  disabled: [NHI-SECRET-001, NHI-AGENT-005]\n'
+    )
+    out = tmp_path / "out"
+    outcome = cli("scan", "--config", str(tmp_path / "nhiscan.yaml"), "--format", "json,md,html", "-o", str(out),
+                  "--no-history")  # fmt: skip
+    named = "2 disabled by the configuration (NHI-AGENT-005, NHI-SECRET-001)"
+    assert named in outcome.output
+    results = json.loads((out / "results.json").read_text())
+    assert results["scan"]["disabled_controls"] == DISABLED
+    assert named in (out / "summary.md").read_text()
+    assert named in (out / "report.html").read_text()
+    assert not {c["id"] for c in results["controls"]} & set(DISABLED)
+
+
+def test_a_scan_that_disables_nothing_says_nothing_of_it(demo_result) -> None:
+    assert demo_result.scan.disabled_controls == []
+    assert "disabled" not in results_line(demo_result)
+
+
+def test_older_results_without_the_field_are_read(cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cli("scan", "demo", "--format", "json", "-o", str(out), "--no-history", "-q")
+    document = json.loads((out / "results.json").read_text())
+    document["schema_version"] = "1.5"
+    del document["scan"]["disabled_controls"]
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(document))
+    assert load_results(older).scan.disabled_controls == []
