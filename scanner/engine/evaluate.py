@@ -53,7 +53,8 @@ def _fingerprinter(control_id: str) -> Callable[[str], str]:
 def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: bool = False) -> Evaluation:
     """Findings come out control by control, in the order given, each control's sorted by resource uid."""
     result = Evaluation()
-    refs: dict[int, _Known] = {}  # id of a record -> its reference, and the reference's provider and kind
+    refs: dict[int, _Known] = {}  # id of a record -> its reference, and the number of its provider and kind
+    scope_numbers: dict[tuple[str, str], int] = {}  # each (provider, kind) met -> its number
     scope_keys: dict[str, list[str]] = {}  # resource type -> each record's "provider/kind", in order
     for compiled in controls:
         resource_type = compiled.control.resource
@@ -66,7 +67,7 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
         counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed)
         result.counts[compiled.id] = counts
         result.evaluated_by_scope[compiled.id] = scopes
-        findings, tally = _findings(compiled, matched, refs, ctx)
+        findings, tally = _findings(compiled, matched, refs, scope_numbers, ctx)
         result.tallies[compiled.id] = tally
         findings.sort(key=_BY_RESOURCE_UID)
         result.findings.extend(findings)
@@ -74,7 +75,12 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
 
 
 _BY_RESOURCE_UID = attrgetter("resource.uid")
-_Known = tuple[ResourceRef, tuple[str, str]]
+_Known = tuple[ResourceRef, int]
+# A finding's status and its resource's provider and kind, tallied as one small number (the
+# status's base plus the number of the provider and kind): counting 880,000 ints is a tenth of the
+# time counting as many (status, (provider, kind)) tuples takes, whose hashes are never cached.
+_STATUS_BASE = {"fail": 0, "unknown": 1 << 40, "pass": 2 << 40, "waived": 3 << 40}
+_STATUS_OF_BASE = {base: status for status, base in _STATUS_BASE.items()}
 
 
 def _results(
@@ -114,7 +120,11 @@ def _results(
 
 
 def _findings(
-    compiled: CompiledControl, matched: list[tuple[Any, str]], refs: dict[int, _Known], ctx: EvalContext
+    compiled: CompiledControl,
+    matched: list[tuple[Any, str]],
+    refs: dict[int, _Known],
+    scopes: dict[tuple[str, str], int],
+    ctx: EvalContext,
 ) -> tuple[list[Finding], dict[tuple[str, str, str], int]]:
     """The findings of one control, and how many there are of each status, provider and kind."""
     control = compiled.control
@@ -128,15 +138,16 @@ def _findings(
     no_evidence: dict[str, Any] = {}
     findings: list[Finding] = []
     append = findings.append
-    outcomes: list[tuple[str, tuple[str, str]]] = []
+    outcomes: list[int] = []
     outcome = outcomes.append
+    base = _STATUS_BASE
     for record, status in matched:
         known = refs.get(id(record))
         if known is None:
             ref = resource_ref(record, resource_type, ctx)
-            known = refs[id(record)] = (ref, (ref.provider, ref.kind))
+            known = refs[id(record)] = (ref, scopes.setdefault((ref.provider, ref.kind), len(scopes)))
         ref, scope = known
-        outcome((status, scope))
+        outcome(base[status] + scope)
         evidence = no_evidence if status == "pass" else evidence_of(record, ctx, shared)
         if status == "unknown" and scope_gaps is not None:
             evidence = scope_gaps(record, ctx, evidence)
@@ -147,7 +158,7 @@ def _findings(
             text = message(compiled, record, ref, status, evidence, ctx)
         # positional: this runs once per finding, up to millions of times per scan
         append(Finding(fingerprint_of(ref.uid), control_id, status, severity, ref, text, evidence))
-    return findings, _tally(outcomes)
+    return findings, _tally(outcomes, scopes)
 
 
 def evaluated_uids(compiled: CompiledControl, ctx: EvalContext) -> list[str]:
@@ -184,9 +195,16 @@ def _scope_gaps(compiled: CompiledControl) -> Callable[[Any, EvalContext, dict[s
     return with_gaps
 
 
-def _tally(outcomes: list[tuple[str, tuple[str, str]]]) -> dict[tuple[str, str, str], int]:
-    """Findings by status, provider and kind (each finding's status and its resource's)."""
-    return {(status, provider, kind): number for (status, (provider, kind)), number in Counter(outcomes).items()}
+def _tally(outcomes: list[int], scopes: dict[tuple[str, str], int]) -> dict[tuple[str, str, str], int]:
+    """Findings by status, provider and kind (each finding's status and its resource's, as
+    ``_STATUS_BASE`` numbers them), in the order each first occurs."""
+    named = list(scopes)  # a scope's number is its place: numbers are given in order, from 0
+    low = (1 << 40) - 1
+    tally = {}
+    for key, number in Counter(outcomes).items():
+        provider, kind = named[key & low]
+        tally[(_STATUS_OF_BASE[key & ~low], provider, kind)] = number
+    return tally
 
 
 def _scope_key(record: Any, resource_type: str, ctx: EvalContext) -> str:
