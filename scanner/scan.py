@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -171,8 +172,9 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         limit_to_frameworks(evaluation, {c.id: c.control.mappings for c in compiled}, chosen)
     by_id = {c.id: c for c in compiled}
 
+    @functools.cache  # asked once per waiver that names the control
     def evaluated(control_id: str) -> list[str]:  # what a control evaluated, passing resources too
-        return evaluated_uids(by_id[control_id], ctx)
+        return evaluated_uids(by_id[control_id], ctx, evaluation.evaluated_by_scope.get(control_id, {}))
 
     waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of, evaluated)
     if waiver_report.applied:

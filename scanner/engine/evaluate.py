@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -161,12 +161,17 @@ def _findings(
     return findings, _tally(outcomes, scopes)
 
 
-def evaluated_uids(compiled: CompiledControl, ctx: EvalContext) -> list[str]:
+def evaluated_uids(compiled: CompiledControl, ctx: EvalContext, scopes: Container[str]) -> list[str]:
     """The uids of the records ``compiled`` evaluated: those of its resource type that ``where``
-    does not exclude (whatever their result: passing ones are counted, never kept as findings)."""
-    where = compiled.where
-    records = ctx.records(compiled.control.resource)
-    return [record.uid for record in records if where is None or where(record, ctx) is not False]
+    does not exclude (whatever their result: passing ones are counted, never kept as findings),
+    of the providers and kinds (``"aws/access_key"``) in ``scopes``: the control's
+    ``evaluated_by_scope``, which a scan limited to frameworks narrows to their providers."""
+    where, resource_type = compiled.where, compiled.control.resource
+    return [
+        record.uid
+        for record in ctx.records(resource_type)
+        if _scope_key(record, resource_type, ctx) in scopes and (where is None or where(record, ctx) is not False)
+    ]
 
 
 def _scope_gaps(compiled: CompiledControl) -> Callable[[Any, EvalContext, dict[str, Any]], dict[str, Any]] | None:

@@ -219,6 +219,7 @@ def _refuse_catch_alls(
     for finding in findings:
         if finding.status == "fail":
             failing[finding.control_id].add(finding.resource.uid)
+    judged_patterns: dict[tuple[str, str], str | None] = {}
     for waiver in judged:
         if (
             _is_pattern(waiver.control)
@@ -229,23 +230,35 @@ def _refuse_catch_alls(
         if not _is_pattern(waiver.resource):
             continue
         for control_id in sorted(failing):
-            uids = failing[control_id]
-            if not fnmatchcase(control_id, waiver.control) or not all(fnmatchcase(u, waiver.resource) for u in uids):
+            if not fnmatchcase(control_id, waiver.control):
                 continue
-            others = counts.get(control_id, {})
-            if not others.get("pass") and not others.get("unknown"):
-                if len(uids) > 1:
-                    raise _catch_all(
-                        waiver, "resource", f"matches every resource {control_id} evaluated ({len(uids)}, all failing)"
-                    )
-                continue
-            every = evaluated(control_id) if evaluated is not None else []
-            if len(every) > 1 and all(fnmatchcase(uid, waiver.resource) for uid in every):
-                raise _catch_all(
-                    waiver,
-                    "resource",
-                    f"matches every resource {control_id} evaluated ({len(every)}, {len(uids)} of them failing)",
-                )
+            key = (control_id, waiver.resource)  # waivers of one pattern are judged once
+            if key not in judged_patterns:
+                judged_patterns[key] = _everything_covered(control_id, waiver.resource, failing, counts, evaluated)
+            covered = judged_patterns[key]
+            if covered is not None:
+                raise _catch_all(waiver, "resource", covered)
+
+
+def _everything_covered(
+    control_id: str,
+    pattern: str,
+    failing: Mapping[str, set[str]],
+    counts: Mapping[str, Mapping[str, int]],
+    evaluated: Callable[[str], list[str]] | None,
+) -> str | None:
+    """How ``pattern`` matches every resource the control evaluated, two or more, some failing;
+    None when it leaves one out."""
+    uids = failing[control_id]
+    if not all(fnmatchcase(uid, pattern) for uid in uids):
+        return None
+    others = counts.get(control_id, {})
+    if not others.get("pass") and not others.get("unknown"):
+        return f"matches every resource {control_id} evaluated ({len(uids)}, all failing)" if len(uids) > 1 else None
+    every = evaluated(control_id) if evaluated is not None else []
+    if len(every) > 1 and all(fnmatchcase(uid, pattern) for uid in every):
+        return f"matches every resource {control_id} evaluated ({len(every)}, {len(uids)} of them failing)"
+    return None
 
 
 def _is_pattern(text: str) -> bool:
