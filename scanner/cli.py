@@ -80,7 +80,7 @@ def _collect(sources: tuple[str, ...], options: dict[str, Any], quiet: bool = Fa
 
     if not sources:
         raise UsageError("name at least one SOURCE (for example: nhiscan scan demo)")
-    specs = [parse_spec(text, {**options, "quiet": quiet}) for text in sources]
+    specs = overlap.combined_specs([parse_spec(text, {**options, "quiet": quiet}) for text in sources])
     shard = options.get("shard")
     if shard is not None and not shard.first:  # sources without accounts to divide are read by shard 1
         specs = [spec for spec in specs if registered()[spec.name].divides_accounts]

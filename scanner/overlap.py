@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.model import Inventory
+from scanner.model import Inventory, SourceStatus
 from scanner.sources import SourceSpec
 
 # Records findings are about, by uid, as inventory_io checks one file's; identities and agents
@@ -26,6 +27,18 @@ _RECORD = {"identities": "identity", "agents": "agent", "credentials": "credenti
            "log_sources": "log source"}  # fmt: skip
 
 
+def combined_specs(specs: Sequence[SourceSpec]) -> list[SourceSpec]:
+    """The specs with every ``file:`` source joined into one, in the place of the first
+    (``file:a file:b`` read as ``file:a,b``): one source merges the exports of an account by
+    resource id under its stated rules (docs/sources), where two would each read the trail both
+    list, one with its event selectors and one without, and disagree."""
+    files = [spec for spec in specs if spec.name == "file"]
+    if len(files) < 2:
+        return list(specs)
+    joined = SourceSpec("file", ",".join(spec.argument or "" for spec in files), files[0].options)
+    return [joined if spec is files[0] else spec for spec in specs if spec.name != "file" or spec is files[0]]
+
+
 def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
     """The inventories of ``collected`` as one, each record another source read the same kept
     once; raises InputError when two sources read one record differently, or one repository."""
@@ -34,6 +47,7 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
     _refuse_one_repository_twice(collected)
     first_read: dict[tuple[int, str], tuple[SourceSpec, Any]] = {}
     accounts: set[str] = set()
+    statuses: list[SourceStatus] = []
     inventories = []
     for spec, inventory in collected:
         again = {id(a) for a in inventory.accounts if a.uid in accounts}  # records an earlier source read
@@ -50,8 +64,10 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
                             "about it: nhiscan cannot tell which to judge; scan them in separate runs"
                         )
                     again.add(id(record))
-        if again:
-            inventory = dataclasses.replace(inventory)  # a copy: the source's own lists stay whole
+        sources = [s for s in inventory.sources if s not in statuses]  # the same source named twice
+        statuses.extend(sources)
+        if again or len(sources) < len(inventory.sources):
+            inventory = dataclasses.replace(inventory, sources=sources)  # a copy: the source's lists stay whole
             for section in ("accounts", *(section for sections in _UID_NAMESPACES for section in sections)):
                 setattr(inventory, section, [r for r in getattr(inventory, section) if id(r) not in again])
         inventories.append(inventory)
@@ -62,15 +78,16 @@ def _refuse_one_repository_twice(collected: Sequence[tuple[SourceSpec, Inventory
     """Two folders read as one repository (two clones named alike without an origin remote, two
     folders of one clone) name their files' records alike: ``repo/.mcp.json`` of one would hold
     the other's secrets and tools."""
-    read_by: dict[str, SourceSpec] = {}
+    read_by: dict[str, tuple[Path, SourceSpec]] = {}
     for spec, inventory in collected:
         if spec.name != "manifests":
             continue
+        folder = Path(spec.argument or ".").resolve()  # one folder however it is spelt
         for source in inventory.sources:
             if source.name != "manifests":
                 continue
-            earlier = read_by.setdefault(source.account, spec)
-            if earlier != spec:
+            read, earlier = read_by.setdefault(source.account, (folder, spec))
+            if read != folder:
                 raise InputError(
                     f"{earlier} and {spec} are both read as repository {source.account} (its origin remote, or "
                     "the folder's name without one), so their files' records would be one; scan them in separate "

@@ -7,10 +7,13 @@ disagree, and one repository read twice, are refused in one line (exit 2)."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from .conftest import SHARED
 
 TOKEN = "ghp_R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
 
@@ -98,3 +101,41 @@ def test_one_folder_named_twice_is_read_once(cli, tmp_path: Path) -> None:
     )
     secrets = [f for f in _results(out)["findings"] if f["control_id"] == "NHI-SECRET-001"]
     assert [f["status"] for f in secrets] == ["fail"]
+
+
+def test_one_folder_spelt_two_ways_is_read_once(cli, tmp_path: Path, monkeypatch) -> None:
+    repository = _repository(
+        tmp_path / "repo", json.dumps({"mcpServers": {"gh": {"command": "npx", "env": {"GITHUB_TOKEN": TOKEN}}}})
+    )
+    monkeypatch.chdir(repository)
+    out = tmp_path / "out"
+    outcome = cli("scan", "manifests:.", "manifests:./", f"manifests:{repository}", "--format", "json", "-o", str(out),
+                  "--no-history", "-q")  # fmt: skip
+    assert outcome.exit_code == 1, outcome.output
+    results = _results(out)
+    assert [f["status"] for f in results["findings"] if f["control_id"] == "NHI-SECRET-001"] == ["fail"]
+    assert [(s["name"], s["account"]) for s in results["scan"]["sources"]] == [("manifests", "repo")]
+
+
+def test_a_source_named_twice_is_listed_once(cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cli("scan", "demo", "demo", "--format", "json", "-o", str(out), "--no-history", "-q")
+    sources = [(s["name"], s["account"]) for s in _results(out)["scan"]["sources"]]
+    assert len(sources) == len(set(sources)) == 8
+
+
+def test_exports_in_two_file_sources_merge_as_in_one(cli, tmp_path: Path) -> None:
+    """Two folders of one organisation's exports, each listing its trail (one with the trail's
+    event selectors): given as two sources they were refused as disagreeing about the trail,
+    though one source of both folders merges them by resource id."""
+    realworld = SHARED / "realworld" / "aws"
+    first, second = tmp_path / "dev", tmp_path / "mgmt"
+    for folder in (first, second):
+        folder.mkdir()
+        shutil.copy(realworld / "custodian-placebo-cloudtrail-DescribeTrails.json", folder / "trails.json")
+    shutil.copy(realworld / "custodian-placebo-cloudtrail-GetEventSelectors-management.json", second / "selectors.json")
+    apart, together = tmp_path / "apart.json", tmp_path / "together.json"
+    assert cli("inventory", f"file:{first}", f"file:{second}", "-o", str(apart), "-q").exit_code == 0
+    assert cli("inventory", f"file:{first},{second}", "-o", str(together), "-q").exit_code == 0
+    read = [json.loads(path.read_text()) for path in (apart, together)]
+    assert read[0]["log_sources"] == read[1]["log_sources"] and read[0]["log_sources"]
