@@ -291,8 +291,9 @@ class ScanMeta:
     # Seconds spent per phase ("collect", "evaluate"); empty in results older than 1.2.
     timings: dict[str, float] = field(default_factory=dict)
     # Controls the configuration turned off (nhiscan.yaml controls.disabled), since 1.6: a report
-    # says what it did not judge, not only how many controls it judged
-    disabled_controls: list[str] = field(default_factory=list)
+    # says what it did not judge, not only how many controls it judged; None in older results
+    # (not recorded, which is not "none")
+    disabled_controls: list[str] | None = None
 
 
 @dataclass(slots=True)

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
+
+import jsonschema
 
 from scanner.reports.view import results_line
 from scanner.results_io import load_results
+
+from .test_ci_outputs import SARIF_SCHEMA
 
 TOKEN = "ghp_R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
 DISABLED = ["NHI-AGENT-005", "NHI-SECRET-001"]
@@ -25,8 +30,8 @@ def test_disabled_controls_are_named_in_results_json_the_summaries_and_the_termi
         f'sources: ["manifests:{repository}"]\ncontrols:\n  disabled: [NHI-SECRET-001, NHI-AGENT-005]\n'
     )
     out = tmp_path / "out"
-    outcome = cli("scan", "--config", str(tmp_path / "nhiscan.yaml"), "--format", "json,md,html", "-o", str(out),
-                  "--no-history")  # fmt: skip
+    outcome = cli("scan", "--config", str(tmp_path / "nhiscan.yaml"), "--format", "json,md,html,sarif,junit", "-o",
+                  str(out), "--no-history")  # fmt: skip
     named = "2 disabled by the configuration (NHI-AGENT-005, NHI-SECRET-001)"
     assert named in outcome.output
     results = json.loads((out / "results.json").read_text())
@@ -34,6 +39,16 @@ def test_disabled_controls_are_named_in_results_json_the_summaries_and_the_termi
     assert named in (out / "summary.md").read_text()
     assert named in (out / "report.html").read_text()
     assert not {c["id"] for c in results["controls"]} & set(DISABLED)
+    sarif = json.loads((out / "results.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    (run,) = sarif["runs"]
+    notes = run["invocations"][0]["toolConfigurationNotifications"]
+    assert [(n["descriptor"]["id"], n["message"]["text"]) for n in notes] == [
+        (c, f"{c} disabled by the configuration: not evaluated") for c in DISABLED
+    ]
+    cases = ElementTree.parse(out / "junit.xml").getroot().iter("testcase")
+    skipped = {case.get("name"): case.find("skipped") for case in cases if case.get("classname") == "nhiscan.disabled"}
+    assert sorted(skipped) == DISABLED and all(s is not None for s in skipped.values()), "skipped, never passing"
 
 
 def test_a_scan_that_disables_nothing_says_nothing_of_it(demo_result) -> None:
@@ -49,4 +64,8 @@ def test_older_results_without_the_field_are_read(cli, tmp_path: Path) -> None:
     del document["scan"]["disabled_controls"]
     older = tmp_path / "older.json"
     older.write_text(json.dumps(document))
-    assert load_results(older).scan.disabled_controls == []
+    assert load_results(older).scan.disabled_controls is None, "not recorded is not 'none disabled'"
+    again = tmp_path / "again"
+    assert cli("report", str(older), "--format", "json,md", "-o", str(again)).exit_code == 0
+    assert json.loads((again / "results.json").read_text())["scan"]["disabled_controls"] is None
+    assert "disabled" not in (again / "summary.md").read_text()

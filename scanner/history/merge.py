@@ -179,7 +179,7 @@ def merge_results(
             as_of=as_of,
             sources=sources,
             fail_on=latest.scan.fail_on,
-            disabled_controls=sorted({c for r in results for c in r.scan.disabled_controls}),
+            disabled_controls=_disabled(results),
         ),
         score=weighted_score(summaries, unread_results(summaries, estate)),
         controls=summaries,
@@ -238,6 +238,13 @@ def _gravest_sources(sources: Iterable[SourceStatus]) -> list[SourceStatus]:
         else source
         for key, source in kept.items()
     ]
+
+
+def _disabled(results: list[ScanResult]) -> list[str] | None:
+    """The controls any shard turned off; None when a shard did not record them (older results)."""
+    if any(r.scan.disabled_controls is None for r in results):
+        return None
+    return sorted({c for r in results for c in r.scan.disabled_controls or ()})
 
 
 def _run_id(results: list[ScanResult]) -> str:

@@ -4,7 +4,8 @@ Those views list test cases with a pass/fail state and show a failure's message 
 per control keeps the list as long as the catalog, not the estate: a failing control's failure
 text lists each failing resource with its message (up to MAX_LISTED), a control with nothing to
 judge is skipped, and one with results that could not be assessed (unknown) is skipped with how
-many, never shown as passing. A last case, ``gate``, fails when the gate failed.
+many, never shown as passing. A control the configuration turned off is a skipped case. A last
+case, ``gate``, fails when the gate failed.
 """
 
 from __future__ import annotations
@@ -71,9 +72,14 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
         waived = counts.get("waived", 0)
         if waived:
             ET.SubElement(case, "system-out").text = f"{waived} failure(s) waived"
+    disabled = result.scan.disabled_controls or []
+    for control_id in disabled:  # never shown passing: a view would count them as tests that held
+        case = ET.SubElement(suite, "testcase", classname="nhiscan.disabled", name=control_id, time="0")
+        ET.SubElement(case, "skipped", message="disabled by the configuration (controls.disabled): not evaluated")
+    skipped += len(disabled)
     if _gate_case(suite, result):
         failures += 1
-    suite.set("tests", str(len(result.controls) + 1))
+    suite.set("tests", str(len(result.controls) + len(disabled) + 1))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", str(skipped))

@@ -185,12 +185,31 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
                             }
                             for s in incomplete
                         ],
+                        **_disabled_notifications(result),
                     }
                 ],
                 "results": results,
                 "properties": {"findings": len(findings), "groupedPerControlAndAccount": grouped},
             }
         ],
+    }
+
+
+def _disabled_notifications(result: ScanResult) -> dict[str, list[dict[str, Any]]]:
+    """The controls the configuration turned off, each a note on the tool's configuration (a code
+    scanning view would otherwise show their rules as simply having no alert)."""
+    disabled = result.scan.disabled_controls or []
+    if not disabled:
+        return {}
+    return {
+        "toolConfigurationNotifications": [
+            {
+                "level": "note",
+                "descriptor": {"id": control_id},
+                "message": {"text": f"{control_id} disabled by the configuration: not evaluated"},
+            }
+            for control_id in disabled
+        ]
     }
 
 

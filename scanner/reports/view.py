@@ -390,7 +390,7 @@ def results_line(result: ScanResult) -> str:
     for control in result.controls:
         totals.update(control.counts)
     failing_controls = sum(1 for c in result.controls if c.counts.get("fail"))
-    disabled = result.scan.disabled_controls
+    disabled = result.scan.disabled_controls or []
     return (
         f"{plural(totals['fail'], 'failing result')} in {plural(failing_controls, 'control')} · "
         f"{totals['pass']:,} passing, {totals['waived']:,} waived, {totals['unknown']:,} unknown · "
