@@ -47,7 +47,7 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
     _refuse_one_repository_twice(collected)
     first_read: dict[tuple[int, str], tuple[SourceSpec, Any]] = {}
     accounts: set[str] = set()
-    statuses: list[SourceStatus] = []
+    statuses: dict[tuple[str, str], list[SourceStatus]] = {}  # by source and account
     inventories = []
     for spec, inventory in collected:
         again = {id(a) for a in inventory.accounts if a.uid in accounts}  # records an earlier source read
@@ -64,8 +64,9 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
                             "about it: nhiscan cannot tell which to judge; scan them in separate runs"
                         )
                     again.add(id(record))
-        sources = [s for s in inventory.sources if s not in statuses]  # the same source named twice
-        statuses.extend(sources)
+        sources = [s for s in inventory.sources if s not in statuses.get((s.name, s.account), ())]
+        for source in sources:  # the same source named twice is listed once
+            statuses.setdefault((source.name, source.account), []).append(source)
         if again or len(sources) < len(inventory.sources):
             inventory = dataclasses.replace(inventory, sources=sources)  # a copy: the source's lists stay whole
             for section in ("accounts", *(section for sections in _UID_NAMESPACES for section in sections)):
