@@ -43,7 +43,7 @@ def test_disabled_controls_are_named_in_results_json_the_summaries_and_the_termi
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
     (run,) = sarif["runs"]
     notes = run["invocations"][0]["toolConfigurationNotifications"]
-    assert [(n["descriptor"]["id"], n["message"]["text"]) for n in notes] == [
+    assert [(n["associatedRule"]["id"], n["message"]["text"]) for n in notes] == [
         (c, f"{c} disabled by the configuration: not evaluated") for c in DISABLED
     ]
     cases = ElementTree.parse(out / "junit.xml").getroot().iter("testcase")
@@ -69,3 +69,51 @@ def test_older_results_without_the_field_are_read(cli, tmp_path: Path) -> None:
     assert cli("report", str(older), "--format", "json,md", "-o", str(again)).exit_code == 0
     assert json.loads((again / "results.json").read_text())["scan"]["disabled_controls"] is None
     assert "disabled" not in (again / "summary.md").read_text()
+
+
+def _shards(catalogs, whole, disabled_in_first: list[str] | None, second_recorded: bool = True):
+    from scanner.reports import ReportSettings
+    from scanner.scan import ScanOptions, run_scan
+
+    first = run_scan(whole, catalogs, ScanOptions(disabled_controls=disabled_in_first or []))
+    second = run_scan(whole, catalogs, ScanOptions())
+    if not second_recorded:
+        second.scan.disabled_controls = None  # stored before 1.6
+    return [first, second], ReportSettings(formats=("sarif", "junit"))
+
+
+def test_a_control_one_shard_turned_off_and_another_evaluated_is_named_as_off_in_part_of_the_scan(catalogs) -> None:
+    """It was named both among the controls evaluated and as disabled, twice in junit.xml (failing and
+    skipped), with a SARIF note saying it was not evaluated beside its results."""
+    from scanner.history.merge import merge_results
+    from scanner.reports import junit, sarif
+    from scanner.sources import SourceSpec, collect
+
+    results, settings = _shards(catalogs, collect(SourceSpec("demo")), DISABLED)
+    merged = merge_results(results, catalogs, "g")
+    assert merged.scan.disabled_controls == DISABLED
+    line = results_line(merged)
+    assert "disabled by the configuration" not in line
+    assert "2 disabled in part of the scan (NHI-AGENT-005, NHI-SECRET-001)" in line
+    (run,) = json.loads(sarif.render(merged, settings))["runs"]
+    notes = [n["message"]["text"] for n in run["invocations"][0]["toolConfigurationNotifications"]]
+    assert notes == [f"{c} disabled by the configuration in part of the scan" for c in DISABLED]
+    cases = list(ElementTree.fromstring(junit.render(merged, settings).split("\n", 1)[1]).iter("testcase"))
+    named = [case.get("name", "").split(" ", 1)[0] for case in cases]
+    assert all(named.count(c) == 1 for c in DISABLED), "one case each"
+    for case in cases:
+        if case.get("name", "").split(" ", 1)[0] in DISABLED:
+            assert case.findtext("system-err") == "disabled by the configuration in part of the scan"
+
+
+def test_a_shard_stored_before_1_6_does_not_hide_what_the_others_turned_off(catalogs) -> None:
+    from scanner.history.merge import merge_results
+    from scanner.model import Inventory
+    from scanner.sources import SourceSpec, collect
+
+    whole = collect(SourceSpec("demo"))
+    results, _ = _shards(catalogs, whole, DISABLED, second_recorded=False)
+    assert merge_results(results, catalogs, "g").scan.disabled_controls == DISABLED
+    older_only, _ = _shards(catalogs, Inventory(collected_at=whole.collected_at), None, second_recorded=False)
+    older_only[0].scan.disabled_controls = None
+    assert merge_results(older_only, catalogs, "g").scan.disabled_controls is None

@@ -241,10 +241,11 @@ def _gravest_sources(sources: Iterable[SourceStatus]) -> list[SourceStatus]:
 
 
 def _disabled(results: list[ScanResult]) -> list[str] | None:
-    """The controls any shard turned off; None when a shard did not record them (older results)."""
-    if any(r.scan.disabled_controls is None for r in results):
-        return None
-    return sorted({c for r in results for c in r.scan.disabled_controls or ()})
+    """The controls any shard turned off, as far as the shards recorded them (a shard stored before
+    1.6 did not); None when none did. One a shard turned off and another evaluated is both among
+    the controls and here: turned off in part of the scan (see view.results_line)."""
+    recorded = [r.scan.disabled_controls for r in results if r.scan.disabled_controls is not None]
+    return sorted({c for disabled in recorded for c in disabled}) if recorded else None
 
 
 def _run_id(results: list[ScanResult]) -> str:

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
-from scanner.reports.view import gate_verdict
+from scanner.reports.view import disabled_controls, gate_verdict
 
 MAX_LISTED = 500
 # Characters XML 1.0 cannot carry even escaped (control characters, lone surrogates, U+FFFE/FFFF):
@@ -72,11 +72,14 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
         waived = counts.get("waived", 0)
         if waived:
             ET.SubElement(case, "system-out").text = f"{waived} failure(s) waived"
-    disabled = result.scan.disabled_controls or []
+    disabled, in_part = disabled_controls(result)
     for control_id in disabled:  # never shown passing: a view would count them as tests that held
         case = ET.SubElement(suite, "testcase", classname="nhiscan.disabled", name=control_id, time="0")
         ET.SubElement(case, "skipped", message="disabled by the configuration (controls.disabled): not evaluated")
     skipped += len(disabled)
+    for case in suite.iter("testcase"):  # evaluated, but not in the part of the scan that turned it off
+        if case.get("name", "").split(" ", 1)[0] in in_part:
+            ET.SubElement(case, "system-err").text = "disabled by the configuration in part of the scan"
     if _gate_case(suite, result):
         failures += 1
     suite.set("tests", str(len(result.controls) + len(disabled) + 1))

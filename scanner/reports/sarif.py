@@ -26,6 +26,7 @@ from scanner.model import ControlSummary, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
 from scanner.reports.aggregate import FindingGroup, group_findings
 from scanner.reports.tally import groups
+from scanner.reports.view import disabled_controls
 from scanner.serialize import dumps_document
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -198,17 +199,15 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
 def _disabled_notifications(result: ScanResult) -> dict[str, list[dict[str, Any]]]:
     """The controls the configuration turned off, each a note on the tool's configuration (a code
     scanning view would otherwise show their rules as simply having no alert)."""
-    disabled = result.scan.disabled_controls or []
-    if not disabled:
+    off, in_part = disabled_controls(result)
+    said = [(c, "disabled by the configuration: not evaluated") for c in off]
+    said += [(c, "disabled by the configuration in part of the scan") for c in in_part]
+    if not said:
         return {}
     return {
         "toolConfigurationNotifications": [
-            {
-                "level": "note",
-                "descriptor": {"id": control_id},
-                "message": {"text": f"{control_id} disabled by the configuration: not evaluated"},
-            }
-            for control_id in disabled
+            {"level": "note", "associatedRule": {"id": control_id}, "message": {"text": f"{control_id} {text}"}}
+            for control_id, text in said
         ]
     }
 

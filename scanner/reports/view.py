@@ -390,13 +390,22 @@ def results_line(result: ScanResult) -> str:
     for control in result.controls:
         totals.update(control.counts)
     failing_controls = sum(1 for c in result.controls if c.counts.get("fail"))
-    disabled = result.scan.disabled_controls or []
+    off, in_part = disabled_controls(result)
     return (
         f"{plural(totals['fail'], 'failing result')} in {plural(failing_controls, 'control')} · "
         f"{totals['pass']:,} passing, {totals['waived']:,} waived, {totals['unknown']:,} unknown · "
         f"{plural(len(result.controls), 'control')} evaluated"
-        + (f", {len(disabled):,} disabled by the configuration ({_listed(disabled)})" if disabled else "")
+        + (f", {len(off):,} disabled by the configuration ({_listed(off)})" if off else "")
+        + (f", {len(in_part):,} disabled in part of the scan ({_listed(in_part)})" if in_part else "")
     )
+
+
+def disabled_controls(result: ScanResult) -> tuple[list[str], list[str]]:
+    """The controls the configuration turned off: those evaluated nowhere, and those turned off in
+    part of the scan only (a merged group report, one shard's configuration) and evaluated in the rest."""
+    evaluated = {control.id for control in result.controls}
+    disabled = result.scan.disabled_controls or []
+    return [c for c in disabled if c not in evaluated], [c for c in disabled if c in evaluated]
 
 
 def _listed(ids: list[str], limit: int = 10) -> str:
