@@ -45,19 +45,20 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
     if len(collected) == 1:
         return collected[0][1]
     _refuse_one_repository_twice(collected)
-    first_read: dict[tuple[int, str], tuple[SourceSpec, Any]] = {}
+    first_read: dict[tuple[int, str], tuple[int, Any]] = {}  # (namespace, uid) -> the source that read it, the record
     accounts: set[str] = set()
     statuses: dict[tuple[str, str], list[SourceStatus]] = {}  # by source and account
     inventories = []
-    for spec, inventory in collected:
+    for index, (spec, inventory) in enumerate(collected):
         again = {id(a) for a in inventory.accounts if a.uid in accounts}  # records an earlier source read
         accounts.update(a.uid for a in inventory.accounts)
         for namespace, sections in enumerate(_UID_NAMESPACES):
             for section in sections:
                 for record in getattr(inventory, section):
-                    earlier, held = first_read.setdefault((namespace, record.uid), (spec, record))
-                    if held is record:
+                    reader, held = first_read.setdefault((namespace, record.uid), (index, record))
+                    if reader == index:  # one source's own records are as it read them, alone or not
                         continue
+                    earlier = collected[reader][0]
                     if held != record:
                         raise InputError(
                             f"{earlier} and {spec} both read {_RECORD[section]} {record.uid} and differ "

@@ -159,3 +159,19 @@ def test_many_sources_are_listed_once_in_bounded_time() -> None:
     one = merged([(SourceSpec("aws", "a"), read(range(20_000))), (SourceSpec("aws", "b"), read(range(10_000, 30_000)))])
     assert len(one.sources) == 30_000
     assert time.perf_counter() - started < 10
+
+
+def test_what_one_source_read_twice_itself_is_left_as_a_scan_of_it_alone_leaves_it() -> None:
+    """Only copies from two sources are compared: one source's own records stay as it read them,
+    as they do when it is scanned alone."""
+    from datetime import UTC, datetime
+
+    from scanner.model import Grant, Inventory
+    from scanner.overlap import merged
+    from scanner.sources import SourceSpec
+
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    twice = [Grant("role/a", "policy", "p", actions=["s3:GetObject"]), Grant("role/a", "policy", "p", actions=["*"])]
+    one = merged([(SourceSpec("aws", "a"), Inventory(collected_at=when, grants=twice)),
+                  (SourceSpec("demo"), Inventory(collected_at=when))])  # fmt: skip
+    assert one.grants == twice
