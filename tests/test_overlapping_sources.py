@@ -175,3 +175,18 @@ def test_what_one_source_read_twice_itself_is_left_as_a_scan_of_it_alone_leaves_
     one = merged([(SourceSpec("aws", "a"), Inventory(collected_at=when, grants=twice)),
                   (SourceSpec("demo"), Inventory(collected_at=when))])  # fmt: skip
     assert one.grants == twice
+
+
+@pytest.mark.parametrize("sources", [["file:{a}", "file:{b}"], ["file:{a},{b}"]], ids=["two sources", "one source"])
+def test_a_folder_of_no_export_beside_another_is_refused_as_when_alone(cli, tmp_path: Path, sources) -> None:
+    """Read as one source, a folder holding no export beside one that does was only a gap (exit 3,
+    or 0 with --allow-partial): a wrong path passed. Alone it was, and is, refused."""
+    exports, wrong = tmp_path / "exports", tmp_path / "wrong"
+    exports.mkdir()
+    wrong.mkdir()
+    shutil.copy(SHARED / "realworld" / "aws" / "custodian-credential-report.csv", exports)
+    (wrong / "notes.json").write_text('{"hello": 1}')
+    named = [s.format(a=exports, b=wrong) for s in sources]
+    outcome = cli("scan", *named, "--allow-partial", "--fail-on", "none", "-o", str(tmp_path / "out"), "--no-history")
+    assert outcome.exit_code == 2
+    assert f"{wrong}: no recognised export (1 files read): notes.json" in outcome.output

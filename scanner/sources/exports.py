@@ -61,6 +61,7 @@ class Candidate:
     path: Path
     in_directory: bool  # found by listing a directory (a gap if unrecognised), or named by the user
     label: str
+    directory: str = ""  # the directory named that holds it
 
 
 @dataclass(slots=True)
@@ -73,6 +74,8 @@ class Exports:
 def collect(spec: SourceSpec) -> Inventory:
     exports = Exports(AwsExports(), AzureExports(), GcpExports())
     gaps: list[SourceError] = []
+    unread_in: dict[str, list[SourceError]] = {}  # each directory named -> its files not read
+    read_in: set[str] = set()  # the directories named that held an export
     for candidate in _expand(spec.argument or ""):
         try:
             _read_export(candidate.path, exports, found=candidate.in_directory)
@@ -81,6 +84,14 @@ def collect(spec: SourceSpec) -> Inventory:
                 expected = f" (expected {EXPECTED})" if str(why) == UNRECOGNISED else ""
                 raise InputError(f"{why}{expected}", str(candidate.path)) from None
             gaps.append(SourceError(f"read {candidate.label}", str(why), "format"))
+            unread_in.setdefault(candidate.directory, []).append(gaps[-1])
+        else:
+            read_in.add(candidate.directory)
+    # a directory named that holds no export is a wrong path, beside other directories or alone
+    for directory, missed in unread_in.items():
+        if directory not in read_in:
+            detail = f": {missed[0].call.removeprefix('read ')}: {missed[0].message}"
+            raise InputError(f"no recognised export ({len(missed)} files read){detail}", directory)
     if not (exports.aws or exports.azure or exports.gcp):
         detail = f": {gaps[0].call.removeprefix('read ')}: {gaps[0].message}" if gaps else ""
         raise InputError(f"no recognised export ({len(gaps)} files read){detail}", spec.argument)
@@ -131,7 +142,7 @@ def _expand(argument: str) -> list[Candidate]:
             files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
             if not files:
                 raise InputError("no files in this directory", str(path))
-            found += [Candidate(p, True, p.relative_to(path).as_posix()) for p in files]
+            found += [Candidate(p, True, p.relative_to(path).as_posix(), part) for p in files]
         else:
             found.append(Candidate(path, False, path.name))
     seen: set[Path] = set()
