@@ -172,7 +172,7 @@ def _scan_epilog() -> str:
             "  0  the gate passed",
             "  1  unwaived failures at or above --fail-on (with --baseline: new ones only)",
             "  2  bad usage, invalid input or no usable credentials",
-            "  3  a source was read only partly (without --allow-partial), the --deadline passed,",
+            "  3  a source was not read completely (without --allow-partial), the --deadline passed,",
             "     or nothing was assessed",
             "  4  an internal error",
             "  130/143  interrupted (SIGINT/SIGTERM)",
@@ -227,7 +227,7 @@ class _EpilogOnDemand(click.Command):
 @click.option("--waivers", type=click.Path(path_type=Path), help="Waivers file (YAML).")
 @click.option("--baseline", type=click.Path(path_type=Path), help="Earlier results.json: gate only on new findings.")
 @click.option("--as-of", help="Evaluate ages as of this date instead of the collection time.")
-@click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
+@click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read partly or not at all.")
 @click.option("--include-passed", is_flag=True, help="List passing results as findings too.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--db", help="History database URL (default: SQLite under ~/.local/share/nhiscan, or $NHISCAN_DB).")
@@ -369,7 +369,7 @@ def _not_read_completely(result: ScanResult) -> str:
 @main.command(cls=_EpilogOnDemand, epilog_of=_sources_help, short_help="Collect only: write the inventory to a file.")
 @click.argument("sources", nargs=-1)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Inventory JSON to write.")
-@click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read only partially.")
+@click.option("--allow-partial", is_flag=True, help="Do not exit 3 when a source was read partly or not at all.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @source_options
 @click.pass_context
@@ -605,7 +605,7 @@ def init(path: Path) -> None:
     "read a source completely.",
 )
 @click.option(
-    "--allow-partial", is_flag=True, help="With --fail-on, do not exit 3 when NEW read a source only partially."
+    "--allow-partial", is_flag=True, help="With --fail-on, do not exit 3 when NEW did not read a source completely."
 )
 @click.pass_context
 def diff(
