@@ -62,12 +62,12 @@ def _consumed(data: dict[str, Any]) -> Inventory:
 # Records findings are about, by uid; identities and agents share one namespace (both hold credentials
 # and grants). Grants are named by holder, kind and name, so a duplicate is one grant twice. Accounts
 # are left out: two sources reading one account each record it, and the first record stands.
-_UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",))
+UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",))
 
 
 def _refuse_duplicate_uids(data: dict[str, Any], path: Path) -> None:
     """Two records with one uid would share findings, fingerprints and waivers: refuse, naming both."""
-    for sections in _UID_NAMESPACES:
+    for sections in UID_NAMESPACES:
         uids = [uid for section in sections for record in data.get(section) or [] if (uid := _uid(section, record))]
         if len(set(uids)) == len(uids):
             continue  # the usual case; otherwise the records are walked again to name the two

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
+from scanner.inventory_io import UID_NAMESPACES
 from scanner.model import Inventory, SourceStatus
 from scanner.sources import SourceSpec
 
-# Records findings are about, by uid, as inventory_io checks one file's; identities and agents
-# share one namespace (both hold credentials and grants). Accounts are apart: two sources reading
-# one account (a cloud and an export of it) each record it, and the first record stands, as in
-# evaluation (EvalContext.accounts); the others are dropped, or its findings would be counted twice.
-_UID_NAMESPACES = (("identities", "agents"), ("credentials",), ("grants",), ("log_sources",))
+# Records are compared in the uid namespaces inventory_io checks one file's in. Accounts are apart:
+# two sources reading one account (a cloud and an export of it) each record it, and the first record
+# stands, as in evaluation (EvalContext.accounts); the others are dropped, or its findings would be
+# counted twice.
 _RECORD = {"identities": "identity", "agents": "agent", "credentials": "credential", "grants": "grant",
            "log_sources": "log source"}  # fmt: skip
 
@@ -52,7 +52,7 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
     for index, (spec, inventory) in enumerate(collected):
         again = {id(a) for a in inventory.accounts if a.uid in accounts}  # records an earlier source read
         accounts.update(a.uid for a in inventory.accounts)
-        for namespace, sections in enumerate(_UID_NAMESPACES):
+        for namespace, sections in enumerate(UID_NAMESPACES):
             for section in sections:
                 for record in getattr(inventory, section):
                     reader, held = first_read.setdefault((namespace, record.uid), (index, record))
@@ -70,7 +70,7 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
             statuses.setdefault((source.name, source.account), []).append(source)
         if again or len(sources) < len(inventory.sources):
             inventory = dataclasses.replace(inventory, sources=sources)  # a copy: the source's lists stay whole
-            for section in ("accounts", *(section for sections in _UID_NAMESPACES for section in sections)):
+            for section in ("accounts", *(section for sections in UID_NAMESPACES for section in sections)):
                 setattr(inventory, section, [r for r in getattr(inventory, section) if id(r) not in again])
         inventories.append(inventory)
     return reduce(Inventory.merge, inventories)
