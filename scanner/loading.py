@@ -61,11 +61,7 @@ class _TextDatesLoader(yaml.SafeLoader):
             if isinstance(key, yaml.ScalarNode):
                 first = seen.setdefault(key.value, key)
                 if first is not key:
-                    from scanner.redact import redact_text  # redaction reads JSON with this module
-
-                    # redacted before it is cut: a token cut short is no longer one that redaction knows
-                    named = redact_text(key.value)[:80]
-                    problem = f"'{named}' is named twice in one mapping (first on line {first.start_mark.line + 1})"
+                    problem = _named_twice(key.value, first.start_mark.line + 1)
                     raise yaml.composer.ComposerError(None, None, problem, key.start_mark)
         return node
 
@@ -80,17 +76,27 @@ class _TextDatesLoader(yaml.SafeLoader):
             for key_node, _ in node.value:
                 first = firsts.setdefault(self.construct_object(key_node), key_node)  # constructed once, cached
                 if first is not key_node:
-                    from scanner.redact import redact_text  # redaction reads JSON with this module
-
-                    named, again = (redact_text(str(n.value))[:80] for n in (first, key_node))
                     line = first.start_mark.line + 1
                     problem = (  # the same text twice: a key merged in by "<<" and written again
-                        f"'{again}' is named twice in one mapping (first on line {line})"
+                        _named_twice(key_node.value, line)
                         if first.value == key_node.value
-                        else f"'{again}' names the same key as '{named}' (line {line}) in one mapping"
+                        else f"'{_key_text(key_node.value)}' names the same key as '{_key_text(first.value)}' "
+                        f"(line {line}) in one mapping"
                     )
                     raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
         return mapping
+
+
+def _named_twice(key: Any, first_line: int) -> str:
+    return f"'{_key_text(key)}' is named twice in one mapping (first on line {first_line})"
+
+
+def _key_text(key: Any) -> str:
+    """A key as an error may quote it: redacted before it is cut, since a token cut short is no
+    longer one that redaction knows."""
+    from scanner.redact import redact_text  # redaction reads JSON with this module
+
+    return redact_text(str(key))[:80]
 
 
 _TextDatesLoader.yaml_implicit_resolvers = {
