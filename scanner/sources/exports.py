@@ -90,11 +90,9 @@ def collect(spec: SourceSpec) -> Inventory:
     # a directory named that holds no export is a wrong path, beside other directories or alone
     for directory, missed in unread_in.items():
         if directory not in read_in:
-            detail = f": {missed[0].call.removeprefix('read ')}: {missed[0].message}"
-            raise InputError(f"no recognised export ({len(missed)} files read){detail}", directory)
+            raise _no_export(missed, directory)
     if not (exports.aws or exports.azure or exports.gcp):
-        detail = f": {gaps[0].call.removeprefix('read ')}: {gaps[0].message}" if gaps else ""
-        raise InputError(f"no recognised export ({len(gaps)} files read){detail}", spec.argument)
+        raise _no_export(gaps, spec.argument)
     inventory = Inventory(collected_at=datetime.now(UTC))
     try:
         times = aws_inventory(exports.aws, inventory)
@@ -115,6 +113,13 @@ def collect(spec: SourceSpec) -> Inventory:
     if gaps or notes:
         inventory.sources.append(SourceStatus("file", "exports", "partial" if gaps else "complete", gaps, notes))
     return inventory
+
+
+def _no_export(unread: list[SourceError], where: str | None) -> InputError:
+    """``where`` (a directory, or the whole argument) held no export: how many files were read, and
+    why the first was not one."""
+    detail = f": {unread[0].call.removeprefix('read ')}: {unread[0].message}" if unread else ""
+    return InputError(f"no recognised export ({len(unread)} files read){detail}", where)
 
 
 def _judged_at(times: dict[str, datetime | None], now: datetime | None, notes: list[str]) -> datetime:
