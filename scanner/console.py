@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +194,9 @@ def progress(description: str, quiet: bool = False, total: int | None = None) ->
         yield ProgressTicks(bar, bar.add_task(description, total=total))
 
 
+_SEVERITY_STATUS = attrgetter("severity", "status")
+
+
 def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
     from scanner import framework_console
     from scanner.engine.waivers import ONLY_UNKNOWN
@@ -204,7 +208,7 @@ def print_summary(result: ScanResult, written: Sequence[Path]) -> None:
     out.print(f"[bold]Posture score {score}[/] (grade {grade(result.score)}) as of {result.scan.as_of:%Y-%m-%d}")
     out.print(results_line(result))
 
-    statuses = Counter((f.severity, f.status) for f in result.findings)
+    statuses = Counter(map(_SEVERITY_STATUS, result.findings))
     table = Table(title="Findings by severity")
     for column in ("severity", "fail", "waived", "unknown"):
         table.add_column(column, justify="left" if column == "severity" else "right")

@@ -93,6 +93,16 @@ def test_with_a_baseline_every_summary_says_only_new_failures_count(cli, tmp_pat
     assert "No unwaived failures" not in (again / "report.html").read_text()
 
 
+def test_with_the_gate_off_the_verdict_counts_every_unwaived_failure(cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    outcome = _scan(cli, "demo", "--format", "json", "--fail-on", "none", out=out, db=f"sqlite:///{tmp_path / 'h.db'}")
+    assert outcome.exit_code == 0
+    statuses = [f["status"] for f in json.loads((out / "results.json").read_text())["findings"]]
+    assert statuses.count("fail") and statuses.count("fail") < len(statuses), "failures beside other results"
+    sentence = f"The gate is off (fail on none); {statuses.count('fail')} unwaived failures in all."
+    assert "".join(sentence.split()) in "".join(outcome.output.split())
+
+
 def test_the_trend_compares_only_scans_of_the_same_scope(cli, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
     out = tmp_path / "out"
