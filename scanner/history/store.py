@@ -826,9 +826,10 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
                 age = credential_age(credential, result.scan.as_of)
                 if age is not None:
                     ages.append(age)
-    now = {f.fingerprint for f in failing}
-    resolved = None
-    if before is not None:
+    new = resolved = None
+    if before is not None:  # the first scan of a trend has nothing to be new or resolved against
+        now = {f.fingerprint for f in failing}
+        new = len(now - before.failing)
         after = side_of(result)
         gone = sorted(before.failing - now - after.waived)
         resolved = len(judged_since(before, after, gone)[0])
@@ -840,6 +841,6 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
         failing_by_severity=by_severity,
         frameworks={f.id: f.score for f in result.frameworks},
         median_credential_age=float(statistics.median(ages)) if ages else None,
-        new=None if before is None else len(now - before.failing),
+        new=new,
         resolved=resolved,
     )
