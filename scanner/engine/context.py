@@ -218,12 +218,16 @@ class EvalContext:
 
     @staticmethod
     def _denied(grants: Iterable[Grant]) -> tuple[str, ...]:
-        """Unconditional Deny patterns on every resource: what the holder can never do."""
+        """Unconditional Deny patterns on every resource: what the holder can never do. A Deny grant
+        that also names other resources (an inventory written before the AWS source kept Deny
+        statements on named resources apart) cannot say which of its actions are denied everywhere,
+        so none of them is taken as such."""
         return tuple(
             action.lower()
             for grant in grants
             if grant.attributes.get("effect") == "Deny"
-            and "*" in grant.resources
+            and grant.resources == ["*"]
+            and not grant.attributes.get("not_resources")
             and not grant.attributes.get("conditional")
             for action in grant.actions
         )

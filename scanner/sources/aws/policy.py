@@ -2,10 +2,12 @@
 
 Pure functions over the JSON AWS returns, shared by the live source and the export importer.
 
-A policy becomes up to four grants, so that controls see what each part allows:
-``NAME`` (Allow statements on every resource), ``NAME [scoped]`` (Allow statements on named
-resources), ``NAME [NotAction]`` (Allow with NotAction: everything but the listed actions) and
-``NAME [deny]`` (Deny statements). Statements with conditions mark their grant ``conditional``.
+A policy becomes up to five grants, so that controls see what each part allows: ``NAME`` (Allow
+statements on every resource), ``NAME [scoped]`` (Allow statements on named resources),
+``NAME [NotAction]`` (Allow with NotAction: everything but the listed actions), ``NAME [deny]``
+(Deny statements on every resource) and ``NAME [deny scoped]`` (Deny statements on named
+resources, or on all but some: ``attributes.not_resources``). Statements with conditions mark
+their grant ``conditional``.
 
 An attached managed policy whose document an export lacks is resolved from the live API when
 scanning live (``iam:GetPolicy`` + ``iam:GetPolicyVersion``), else, for AWS-managed policies, from
@@ -62,15 +64,24 @@ def policy_grants(
     parts: dict[str, dict[str, Any]] = {}
 
     def part(suffix: str) -> dict[str, Any]:
-        return parts.setdefault(suffix, {"actions": set(), "resources": set(), "not_actions": set(), "cond": False})
+        return parts.setdefault(
+            suffix, {"actions": set(), "resources": set(), "not_actions": set(), "not_resources": set(), "cond": False}
+        )
 
     for statement in statements(document):
         effect = statement.get("Effect", "Allow")
         resources = {str(r) for r in as_list(statement.get("Resource"))}
+        excepted = {str(r) for r in as_list(statement.get("NotResource"))}
         if "NotResource" in statement:
             resources = {"*"}  # everything but a few resources is, for reach, every resource
         if effect == "Deny":
-            target = part(" [deny]")
+            # only a Deny of every resource takes an action away; one on named resources (or on all
+            # but some) is kept apart, so that it never reads as a Deny of its actions everywhere
+            everywhere = "*" in resources and not excepted
+            target = part(" [deny]" if everywhere else " [deny scoped]")
+            target["not_resources"].update(excepted)
+            if everywhere:
+                resources = {"*"}
         elif "NotAction" in statement:
             target = part(" [NotAction]")
             target["not_actions"].update(str(a) for a in as_list(statement["NotAction"]))
@@ -87,10 +98,12 @@ def policy_grants(
             attributes["policy_arn"] = arn
         if document_source:
             attributes["document_source"] = document_source
-        if suffix == " [deny]":
+        if suffix in (" [deny]", " [deny scoped]"):
             attributes["effect"] = "Deny"
         if collected["not_actions"]:
             attributes["not_actions"] = sorted(collected["not_actions"])
+        if collected["not_resources"]:
+            attributes["not_resources"] = sorted(collected["not_resources"])
         if collected["cond"]:
             attributes["conditional"] = True
         grants.append(
