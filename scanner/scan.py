@@ -208,7 +208,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         ResultsInScope.tallied(evaluation.tallies),
         inventory,
     )
-    assessed = not nothing_assessed(inventory, evaluation.findings, summaries)
+    assessed = not nothing_assessed(inventory, summaries)
     if not assessed:  # an empty estate has nothing to pass: no score rather than a perfect one
         for posture in postures:
             posture.score = None
@@ -329,7 +329,7 @@ def gate(
         if f.status == "fail" and SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
-    empty = nothing_assessed(result.inventory, result.findings, result.controls)
+    empty = nothing_assessed(result.inventory, result.controls)
     verdict: dict[str, Any] = {
         "fail_on": fail_on,
         "passed": not blocking and not empty and (allow_partial or not incomplete),
@@ -346,24 +346,22 @@ def gate(
     return verdict
 
 
-def nothing_assessed(
-    inventory: Inventory | None, findings: Iterable[Finding], controls: Sequence[ControlSummary] | None = None
-) -> bool:
+def nothing_assessed(inventory: Inventory | None, controls: Sequence[ControlSummary] | None = None) -> bool:
     """True when the scan found no identity, credential or agent (the records the controls are
-    about) and nothing failed: accounts and log sources alone are an empty estate (a wrong path, a
-    folder with no agent). A failure (a source that could not be read) still speaks for itself.
-    Also true when the ``controls`` given decided nothing about the estate: no control about
-    identities, credentials, grants or agents passed, failed or was waived, and no other control
-    failed (every result unknown, or none in scope), so the gate would pass on no evidence at all.
-    An account-level pass is not an assessment of the estate: NHI-COV-001 passes on the account
-    record of a source read completely even when every identity's evidence is missing."""
+    about): accounts and log sources alone are an empty estate (a wrong path, a folder with no
+    agent, an account whose IAM could not be listed), whatever failed on them; their failures are
+    still listed (an account's failure below the gate, its logging, made such a scan pass with a
+    score on no identity at all). Also true when the ``controls`` given decided nothing about the
+    estate: no control about identities, credentials, grants or agents passed, failed or was
+    waived, and no other control failed (every result unknown, or none in scope), so the gate
+    would pass on no evidence at all. An account-level pass is not an assessment of the estate:
+    NHI-COV-001 passes on the account record of a source read completely even when every
+    identity's evidence is missing."""
     if controls is not None and not any(assessed_by(control) for control in controls):
         return True
     if inventory is None:  # a results file from before inventories were kept: its findings speak
         return False
-    if inventory.holds_subjects():
-        return False
-    return not any(f.status == "fail" for f in findings)
+    return not inventory.holds_subjects()
 
 
 def decided(counts: Mapping[str, int]) -> bool:

@@ -120,6 +120,33 @@ class TestOnlyTheCoverageControlDecided:
         assert results_of(out)["gate"]["nothing_assessed"] is False
 
 
+class TestAnEstateOfAccountsAlone:
+    """The sources held accounts and their logging but no identity, credential or agent (a wrong
+    export path, an account whose IAM could not be listed). An account's own failure below the gate
+    (its logging) made the scan look assessed: it passed, exit 0, with a score."""
+
+    @pytest.fixture
+    def data(self, demo_data: dict[str, Any]) -> dict[str, Any]:
+        data = one_account(demo_data, PROD)
+        for name in ("identities", "credentials", "grants", "agents"):
+            data[name] = []
+        for log_source in data["log_sources"]:
+            log_source["retention_days"] = 30  # NHI-LOG-008 (low) fails on each
+        return data
+
+    def test_it_is_nothing_assessed_whatever_failed_on_the_account(
+        self, cli: Cli, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        outcome, out = scan(cli, tmp_path, data, "--no-history", "--fail-on", "critical")
+        results = results_of(out)
+        assert [f for f in results["findings"] if f["status"] == "fail"], "an account-level failure is there"
+        assert outcome.exit_code == 3
+        assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
+        assert results["score"] is None
+        summary = (out / "summary.md").read_text()
+        assert "Nothing was assessed" in summary and "✅" not in summary
+
+
 class TestAPartialRead:
     """The account's records were all read, but one call was refused: exit 3 without --allow-partial,
     and no output may then say the gate passed."""
