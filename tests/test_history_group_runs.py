@@ -333,6 +333,28 @@ def test_whether_a_failure_two_shards_hold_is_waived_the_latest_shard_s_waivers_
     assert control.counts["waived"] == (1 if waived_in == "later" else 0)
 
 
+def test_a_waiver_one_shard_applied_is_never_listed_as_matching_nothing(catalogs, whole, tmp_path: Path) -> None:
+    """Both shards load one waivers file; a waiver of an AWS identity matches nothing in the shard
+    of the other providers. The merged report listed it as applied and as matching nothing too."""
+    from scanner.history.merge import merge_results
+
+    failing = next(
+        f for f in _demo_part(whole, catalogs, AWS).findings if f.status == "fail" and f.resource.type == "identity"
+    )
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        f'waivers:\n  - control: {failing.control_id}\n    resource: "{failing.resource.uid}"\n'
+        "    owner: alice@example.com\n    reason: accepted until the migration\n    expires: 2027-03-01\n"
+        '  - control: NHI-PRIV-001\n    resource: "arn:aws:iam::000000000000:role/gone"\n'
+        "    owner: alice@example.com\n    reason: the role was deleted\n    expires: 2027-03-01\n"
+    )
+    aws, rest = (_demo_part(whole, catalogs, part, waivers=waivers) for part in (AWS, REST))
+    assert [w.resource for w in rest.waivers.unmatched] == [failing.resource.uid, "arn:aws:iam::000000000000:role/gone"]
+    merged = merge_results([aws, rest], catalogs, "weekly")
+    assert [w.resource for w in merged.waivers.applied] == [failing.resource.uid]
+    assert [w.resource for w in merged.waivers.unmatched] == ["arn:aws:iam::000000000000:role/gone"]
+
+
 @pytest.mark.parametrize("failed_first", [True, False], ids=["failed shard stored first", "failed shard stored last"])
 def test_a_tenant_one_shard_failed_to_read_stays_failed_whichever_shard_finished_last(
     catalogs, whole, db_url: str, failed_first: bool

@@ -40,6 +40,7 @@ from scanner.model import (
     SourceError,
     SourceStatus,
     TrendPoint,
+    Waiver,
     WaiverReport,
 )
 from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory, unread_results
@@ -57,6 +58,24 @@ def _unique(items: Iterable[T], key: Any) -> list[T]:
     for item in items:
         seen.setdefault(key(item), item)
     return list(seen.values())
+
+
+def _merged_waivers(results: Sequence[ScanResult]) -> WaiverReport:
+    """Each shard's waiver lists joined. A waiver of one shard's resources matches nothing in every
+    other shard: one that some shard applied is applied, never also listed as matching nothing
+    (a reader would delete a waiver in force)."""
+
+    def key(waiver: Waiver) -> tuple[str, str]:
+        return waiver.control, waiver.resource
+
+    joined = {
+        name: _unique((w for r in results for w in getattr(r.waivers, name)), key)
+        for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
+    }
+    applied = {key(w) for w in joined["applied"]}
+    for name in ("unmatched", "unknown_only"):
+        joined[name] = [w for w in joined[name] if key(w) not in applied]
+    return WaiverReport(**joined)
 
 
 def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | None = None) -> ScanResult:
@@ -148,12 +167,7 @@ def merge_results(
     as_of = max(r.scan.as_of for r in _judged(results))
     inventories = [r.inventory for r in results if r.inventory is not None]
     inventory = _merge_inventories(inventories, as_of) if inventories else None
-    waivers = WaiverReport(
-        **{
-            name: _unique((w for r in results for w in getattr(r.waivers, name)), lambda w: (w.control, w.resource))
-            for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
-        }
-    )
+    waivers = _merged_waivers(results)
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
     findings = _gravest(f for r in results for f in r.findings)
     kept = {id(f) for f in findings}
