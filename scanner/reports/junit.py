@@ -4,7 +4,8 @@ Those views list test cases with a pass/fail state and show a failure's message 
 per control keeps the list as long as the catalog, not the estate: a failing control's failure
 text lists each failing resource with its message (up to MAX_LISTED), a control with nothing to
 judge is skipped, and one with results that could not be assessed (unknown) is skipped with how
-many, never shown as passing. A control the configuration turned off is a skipped case. A last
+many, never shown as passing; so is one whose only results are waived failures (nothing held). A
+control the configuration turned off is a skipped case. A last
 case, ``gate``, fails when the gate failed.
 """
 
@@ -66,9 +67,11 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
             ET.SubElement(
                 case, "skipped", message=f"{counts['unknown']} resource(s) could not be assessed (unknown){also}"
             )
-        elif not any(counts.get(k) for k in ("pass", "waived")):
+        elif not counts.get("pass"):  # nothing held: every result in scope, if any, a waived failure
             skipped += 1
-            ET.SubElement(case, "skipped", message="no resource in scope")
+            waived = counts.get("waived", 0)
+            message = f"{waived} failure(s) waived, none passed" if waived else "no resource in scope"
+            ET.SubElement(case, "skipped", message=message)
         waived = counts.get("waived", 0)
         if waived:
             ET.SubElement(case, "system-out").text = f"{waived} failure(s) waived"

@@ -26,7 +26,7 @@ from scanner.model import ControlSummary, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
 from scanner.reports.aggregate import FindingGroup, group_findings
 from scanner.reports.tally import groups
-from scanner.reports.view import disabled_controls
+from scanner.reports.view import disabled_controls, gate_verdict
 from scanner.serialize import dumps_document
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -185,7 +185,8 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
                                 "message": {"text": f"source {s.name} {s.account}: read {s.status}"},
                             }
                             for s in incomplete
-                        ],
+                        ]
+                        + _nothing_assessed(result),
                         **_disabled_notifications(result),
                     }
                 ],
@@ -194,6 +195,14 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _nothing_assessed(result: ScanResult) -> list[dict[str, Any]]:
+    """A scan that assessed nothing, said as an error of the run: without it, no alert reads as a
+    clean estate."""
+    if not result.gate.get("nothing_assessed"):
+        return []
+    return [{"level": "error", "message": {"text": gate_verdict(result)}}]
 
 
 def _disabled_notifications(result: ScanResult) -> dict[str, list[dict[str, Any]]]:
