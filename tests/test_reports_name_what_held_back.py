@@ -1,0 +1,80 @@
+"""The HTML and PDF reports never leave out what a reader must know before trusting a clean page.
+
+The executive report said "every control could be evaluated" when the configuration had turned
+controls off, and "No unwaived failures: … scan on schedule" when a source was not read completely
+(so the gate failed, exit 3). The HTML report listed a waiver ending within days as simply applied,
+where every other output says it ends soon.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from scanner.engine.selftest import fragment_to_data
+from scanner.inventory_io import inventory_from_data
+from scanner.model import ScanResult
+from scanner.reports import ReportSettings
+from scanner.reports.html_report import render as render_html
+from scanner.reports.pdf_report import executive_html
+from scanner.scan import Catalogs, ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+ACCOUNT = "111111111111"
+
+
+def _one_owned_role(catalogs: Catalogs, status: str, disabled: list[str]) -> ScanResult:
+    """A role with an owner in one AWS account, judged on the OWASP NHI Top 10 alone (whose items
+    configuration can all show), so the report has no gap to list when the source was read."""
+    data = fragment_to_data(
+        {
+            "accounts": [{"uid": ACCOUNT, "provider": "aws"}],
+            "identities": [{"uid": "r1", "kind": "role", "owner": "a@example.com"}],
+            "sources": [{"name": "aws", "account": ACCOUNT, "status": status}],
+        }
+    )
+    options = ScanOptions(frameworks=["owasp-nhi-top10-2025"], disabled_controls=disabled, allow_partial=True)
+    return run_scan(inventory_from_data(data, Path("<test>")), catalogs, options)
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_pdf_names_the_controls_turned_off_where_it_says_every_control_was_evaluated(catalogs: Catalogs) -> None:
+    result = _one_owned_role(catalogs, "complete", ["NHI-PRIV-009", "NHI-OWN-001"])
+    assert not [f for f in result.findings if f.status != "pass"]
+    text = _text(executive_html(result, ReportSettings()))
+    assert "every control could be evaluated" not in text
+    assert (
+        "Every source was read completely and every enabled control could be evaluated; 2 controls were "
+        "disabled by the configuration and not evaluated: NHI-OWN-001, NHI-PRIV-009." in text
+    )
+
+
+def test_the_pdf_asks_for_a_complete_read_before_saying_there_is_nothing_to_do(catalogs: Catalogs) -> None:
+    # the partial read's own failure (NHI-COV-001) turned off, as a configuration may
+    result = _one_owned_role(catalogs, "partial", ["NHI-PRIV-009", "NHI-COV-001"])
+    assert result.gate["incomplete_sources"] == [f"aws:{ACCOUNT}"]
+    assert not [f for f in result.findings if f.status == "fail"]
+    text = _text(executive_html(result, ReportSettings()))
+    assert "No unwaived failures:" not in text, "the advice to keep scanning on schedule"
+    assert "1 source was not read completely, and what failed there is not known" in text
+
+
+def test_the_html_report_marks_a_waiver_that_ends_soon(catalogs: Catalogs, tmp_path: Path) -> None:
+    estate = collect(SourceSpec("demo"))
+    plain = run_scan(estate, catalogs, ScanOptions())
+    failing = next(f for f in plain.findings if f.status == "fail" and f.resource.type == "identity")
+    ends = (plain.scan.as_of + timedelta(days=5)).date()
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        f'waivers:\n  - control: {failing.control_id}\n    resource: "{failing.resource.uid}"\n'
+        f"    owner: a@example.com\n    reason: replaced next week\n    expires: {ends}\n"
+    )
+    result = run_scan(estate, catalogs, ScanOptions(waivers=waivers))
+    assert [w.control for w in result.waivers.expiring] == [failing.control_id]
+    rows = [_text(row) for row in re.findall(r"<tr>.*?</tr>", render_html(result, ReportSettings()), re.S)]
+    (row,) = [r for r in rows if failing.control_id in r and "replaced next week" in r]
+    assert row.startswith("applied, expires soon ")
