@@ -16,6 +16,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 
+from scanner.arn_patterns import every_action_of_a_service, every_resource
 from scanner.errors import InputError
 from scanner.loading import read_yaml, validate
 from scanner.model import Grant
@@ -74,8 +75,10 @@ class CapabilityCatalog:
         if denied:
             actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
         tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant))
+        if provider == "aws" and _all_but_some_actions(grant) and "*" not in denied:
+            tags |= {"admin"}
         if "admin" in tags:  # the resources are looked at only where they can take the tag away
-            if provider == "aws" and grant.resources and "*" not in grant.resources:
+            if provider == "aws" and grant.resources and not any(map(every_resource, grant.resources)):
                 tags -= {"admin"}  # "*" on named AWS resources only is broad, but not administration
             if provider == "azure" and grant.resources and not any(_azure_wide_scope(r) for r in grant.resources):
                 tags -= {"admin"}  # Owner of a resource group or resource administers that, not the subscription
@@ -195,10 +198,22 @@ def _azure_wide_scope(scope: str) -> bool:
     return parts[0] == "subscriptions" and len(parts) <= 2
 
 
+def _all_but_some_actions(grant: Grant) -> bool:
+    """An Allow with NotAction that leaves every service some of its actions (it excludes no whole
+    service): every action but a few, as good as ``*``. The catalog's patterns it does not exclude
+    never include ``*``, the administrator's one action, so it never carried ``admin``. One that
+    excludes whole services (PowerUserAccess: everything but IAM and Organizations) is judged by
+    what it leaves."""
+    not_actions = grant.attributes.get("not_actions")
+    if not not_actions or not isinstance(not_actions, list):
+        return False
+    return not any(isinstance(n, str) and every_action_of_a_service(n) for n in not_actions)
+
+
 def _overlaps(action: str, pattern: str) -> bool:
     """Whether a grant action (maybe a glob itself) and a catalog pattern can name the same action."""
     action = action.lower()
-    return fnmatchcase(action, pattern) or ("*" in action and fnmatchcase(pattern, action))
+    return fnmatchcase(action, pattern) or (("*" in action or "?" in action) and fnmatchcase(pattern, action))
 
 
 def load_capability_catalog(path: Path) -> CapabilityCatalog:

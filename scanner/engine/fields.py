@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from scanner.arn_patterns import every_action_of_a_service, every_resource, whole_service
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, restricting_keys, subject_is_specific
@@ -216,14 +217,15 @@ def _agent_capabilities(agent: Any, ctx: EvalContext) -> Any:
 def _wildcard_action(grant: Any, ctx: EvalContext) -> Any:
     if _marked(grant, "actions"):
         return UNKNOWN
-    return any(a == "*" or a.endswith(":*") for a in grant.actions)
+    # an Allow with NotAction grants every action of each service it does not exclude
+    return bool(grant.attributes.get("not_actions")) or any(map(every_action_of_a_service, grant.actions))
 
 
 @reads(("grant", "resources"))
 def _wildcard_resource(grant: Any, ctx: EvalContext) -> Any:
     if _marked(grant, "resources"):
         return UNKNOWN
-    return "*" in grant.resources
+    return any(every_resource(r) or whole_service(r) for r in grant.resources)
 
 
 @reads(*_AGENT_TAG_EVIDENCE)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from scanner.arn_patterns import every_resource
 from scanner.model import Grant
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def policy_grants(
             target = part(" [NotAction]")
             target["not_actions"].update(str(a) for a in as_list(statement["NotAction"]))
         else:
-            target = part("" if "*" in resources else " [scoped]")
+            target = part("" if any(map(every_resource, resources)) else " [scoped]")
         target["actions"].update(str(a) for a in as_list(statement.get("Action")))
         target["resources"].update(resources)
         target["cond"] = target["cond"] or bool(statement.get("Condition"))

@@ -1,0 +1,42 @@
+"""How much an AWS policy's Resource pattern reaches.
+
+IAM matches a Resource as a glob over the whole ARN (``*`` spans colons), so ``*`` is not the only
+spelling of every resource: ``arn:*``, ``arn:aws:*`` and ``arn:aws:*:*:*:*`` match every ARN of
+the account too, and ``arn:aws:s3:::*`` every resource of one service.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PARTITION = re.compile(r"aws(?:-[a-z]+)*")  # aws, aws-cn, aws-us-gov, aws-iso-b …
+_ACCOUNT = re.compile(r"\d{12}")
+
+
+def every_resource(pattern: str) -> bool:
+    """``*``, or an ARN pattern that every ARN (of one partition, an account's) matches."""
+    if pattern == "*":
+        return True
+    if not pattern.startswith("arn:"):
+        return False
+    parts = pattern[4:].split(":")
+    if _PARTITION.fullmatch(parts[0]):
+        parts = parts[1:]
+    return bool(parts) and all(part == "*" for part in parts)
+
+
+def whole_service(pattern: str) -> bool:
+    """An ARN pattern that every resource of its service matches: any region, the account named or
+    any, and ``*`` for the resource (``arn:aws:s3:::*``, ``arn:aws:iam::111122223333:*``)."""
+    parts = pattern.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not (_PARTITION.fullmatch(parts[1]) or parts[1] == "*"):
+        return False
+    region, account, *resource = parts[3:]
+    return region in ("", "*") and (account in ("", "*") or bool(_ACCOUNT.fullmatch(account))) and resource == ["*"]
+
+
+def every_action_of_a_service(action: str) -> bool:
+    """``*``, ``service:*``, or another spelling of them (``s3:**``, ``s3:?*``, ``*:*``): what comes
+    after the colon (or the whole) is only wildcards, one of them ``*``."""
+    _, _, name = action.rpartition(":")
+    return "*" in name and not name.strip("*?")

@@ -1,0 +1,41 @@
+"""IAM matches a Resource or an Action as a glob, so every resource and every action of a service
+have more spellings than ``*`` and ``service:*``; each of them is read as what it reaches."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.arn_patterns import every_action_of_a_service, every_resource, whole_service
+
+
+@pytest.mark.parametrize("pattern", ["*", "arn:*", "arn:aws:*", "arn:aws:*:*:*:*", "arn:*:*:*:*:*", "arn:aws-cn:*"])
+def test_spellings_of_every_resource(pattern: str) -> None:
+    assert every_resource(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["arn:aws", "arn:aws:s3:::*", "arn:aws:*:*:*:*/*", "arn:aws:s3:::reports/*"])
+def test_patterns_that_leave_resources_out(pattern: str) -> None:
+    assert not every_resource(pattern)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "whole"),
+    [
+        ("arn:aws:s3:::*", True),
+        ("arn:aws:iam::111122223333:*", True),
+        ("arn:aws:dynamodb:*:*:*", True),
+        ("arn:aws:dynamodb:eu-west-1:*:*", False),  # one region
+        ("arn:aws:s3:::reports/*", False),
+        ("arn:aws:logs:*:*:log-group:*", False),  # one kind of the service's resources
+    ],
+)
+def test_every_resource_of_one_service(pattern: str, whole: bool) -> None:
+    assert whole_service(pattern) is whole
+
+
+@pytest.mark.parametrize(
+    ("action", "every"),
+    [("*", True), ("*:*", True), ("s3:*", True), ("s3:**", True), ("s3:?*", True), ("s3:Get*", False), ("s3:?", False)],
+)
+def test_every_action_of_a_service(action: str, every: bool) -> None:
+    assert every_action_of_a_service(action) is every
