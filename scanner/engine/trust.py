@@ -37,21 +37,48 @@ _IDENTIFYING_SEGMENTS = {
 
 
 def restricting_keys(conditions: Any, keys: frozenset[str]) -> list[str]:
-    """The condition keys among ``keys`` that restrict to a concrete value (not only wildcards,
-    not an ...IfExists test that an absent key satisfies, not a Null test)."""
+    """The condition keys among ``keys`` that restrict to a concrete value: not a negated test
+    (``StringNotEquals`` admits every other caller), not an ...IfExists test or a
+    ``ForAllValues:`` one that an absent key satisfies, not a Null test, and not a value whose
+    wildcards leave the caller open (``o-*``, ``arn:aws:iam::*:*``)."""
     found: set[str] = set()
     if isinstance(conditions, list | tuple):
         found = {str(key).lower() for key in conditions if str(key).lower() in keys}
     elif isinstance(conditions, dict):
         for operator, tests in conditions.items():
-            name = str(operator)
-            if not isinstance(tests, dict) or name.endswith("IfExists") or name == "Null":
+            if not isinstance(tests, dict) or not _narrows(str(operator)):
                 continue
             for key, value in tests.items():
                 values = value if isinstance(value, list) else [value]
-                if str(key).lower() in keys and any(_literal(str(v)) for v in values):
-                    found.add(str(key).lower())
+                name = str(key).lower()
+                if name in keys and values and all(_names_the_caller(name, str(v)) for v in values):
+                    found.add(name)
     return sorted(found)
+
+
+def _narrows(operator: str) -> bool:
+    """Whether a condition operator can only admit the values it lists."""
+    test = operator.rpartition(":")[2]
+    return not (operator.startswith("ForAllValues:") or "Not" in test or test.endswith("IfExists") or test == "Null")
+
+
+def _names_the_caller(key: str, value: str) -> bool:
+    """Whether one value of a caller key names a caller, wildcards and all: an account or an
+    organisation in full, an ARN whose account (or, without one, whose resource) is named, an
+    external id without wildcards."""
+    if key in ("aws:principalaccount", "aws:sourceaccount", "aws:principalorgid", "aws:sourceorgid", "sts:externalid"):
+        return _literal(value) and not _wild(value)
+    if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
+        organisation = value.split("/", 1)[0]
+        return _literal(organisation) and not _wild(organisation)
+    parts = value.split(":", 5)  # aws:PrincipalArn, aws:SourceArn
+    if len(parts) < 6 or parts[0] != "arn":
+        return _literal(value) and not _wild(value)
+    account, resource = parts[4], parts[5]
+    if account:
+        return not _wild(account)
+    named = resource.split("/", 1)[0]  # an S3 bucket's ARN names no account: its bucket names it
+    return bool(named) and not _wild(named)
 
 
 def subject_is_specific(subject: Any) -> bool:
@@ -66,6 +93,8 @@ def _specific(value: str) -> bool:
     if not _literal(value):
         return False
     segments = value.split(":")
+    if _wild(segments[0]):  # repo*: the format itself is left open, and every subject with it
+        return False
     for index in _IDENTIFYING_SEGMENTS.get(segments[0], ()):
         if index >= len(segments) or not _literal(segments[index]) or any(c in segments[index] for c in "*?"):
             return False
@@ -74,3 +103,7 @@ def _specific(value: str) -> bool:
 
 def _literal(value: str) -> bool:
     return bool(value.replace("*", "").replace("?", "").strip(" :/"))
+
+
+def _wild(value: str) -> bool:
+    return "*" in value or "?" in value
