@@ -96,15 +96,20 @@ def _aws_user(identity: Identity) -> Classification:
 
 def _aws_role(identity: Identity) -> Classification:
     path = str(identity.attributes.get("path") or "")
-    if path.startswith(SSO_ROLE_PATH) or identity.name.startswith(SSO_ROLE_PREFIX):
+    # the name alone only where no path was recorded: any role may be named AWSReservedSSO_…, and
+    # only IAM Identity Center creates roles under its reserved path
+    if path.startswith(SSO_ROLE_PATH) or (not path and identity.name.startswith(SSO_ROLE_PREFIX)):
         return Classification(HUMAN, "an IAM Identity Center permission-set role: people sign in to it through SSO")
     if identity.attributes.get("service_linked") is True:  # as mfa: "false" or 1 in a file is no evidence
         return Classification(NON_HUMAN, "a service-linked role, assumed only by its AWS service")
     if "attributes.trust" in identity.unknown or "trust" in identity.unknown:
         return Classification(UNCLASSIFIED, "its trust policy was not collected")
     trust: list[dict[str, Any]] = identity.attributes.get("trust") or []
-    if any(str(entry.get("provider") or "").startswith("saml:") for entry in trust):
+    saml = [entry for entry in trust if str(entry.get("provider") or "").startswith("saml:")]
+    if saml and len(saml) == len(trust):
         return Classification(HUMAN, "trusted for SAML sign-in: people assume it through their identity provider")
+    if saml:  # people sign in to it, and the other principals, workloads among them, assume it too
+        return Classification(UNCLASSIFIED, "trusted for SAML sign-in and by other principals, workloads among them")
     if trust and all(_workload_principal(entry) for entry in trust):
         principals = sorted({str(entry.get("principal")) for entry in trust})
         return Classification(NON_HUMAN, f"assumed only by services or workload federation ({', '.join(principals)})")
