@@ -40,8 +40,10 @@ def _as_list(value) -> list:
 
 
 def independent_admins(details: dict) -> set[str]:
-    """Principals with an Allow of * on * anywhere in their policies (their groups' included), and
-    no unconditional Deny of * on * (fp2-allow-and-deny-multiple-policies-*)."""
+    """Principals with an Allow of * on * anywhere in their policies (their groups' included), or
+    of every action but some that leave each service part of its actions (NotAction without a
+    whole service: fn4-exploitableNotAction-*), and no unconditional Deny of * on *
+    (fp2-allow-and-deny-multiple-policies-*)."""
     policies = {
         p["Arn"]: next(v["Document"] for v in p["PolicyVersionList"] if v["IsDefaultVersion"])
         for p in details["Policies"]
@@ -67,8 +69,11 @@ def independent_admins(details: dict) -> set[str]:
         everything = {"Allow": False, "Deny": False}
         for document in documents(principal):
             for statement in _statements(document):
+                all_but_some = "NotAction" in statement and not any(
+                    a == "*" or a.endswith(":*") for a in _as_list(statement["NotAction"])
+                )
                 if (
-                    "*" in _as_list(statement.get("Action", []))
+                    ("*" in _as_list(statement.get("Action", [])) or all_but_some)
                     and "*" in _as_list(statement.get("Resource", []))
                     and (statement.get("Effect") == "Allow" or "Condition" not in statement)
                 ):
@@ -84,7 +89,7 @@ def test_cloudsplaining_admins_are_exactly_the_principals_allowed_everything(cli
     principals = [i for i in data["inventory"]["identities"] if i["kind"] != "root"]
     assert len(principals) == len(details["UserDetailList"]) + len(details["RoleDetailList"])
     admins = independent_admins(details)
-    assert len(admins) == 8
+    assert len(admins) == 10
     people = {a for a in admins if a.startswith("AWSReservedSSO_")}  # IAM Identity Center: people's access
     assert people == {"AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc"}
     assert failing(data, "NHI-PRIV-001") == admins - people
