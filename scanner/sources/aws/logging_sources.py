@@ -6,6 +6,7 @@ and the Secrets Manager secrets whose rotation the controls check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -139,7 +140,10 @@ def trail_record(
 
 
 def trail_covers(trail: dict[str, Any], selectors: dict[str, Any] | None) -> set[str]:
-    """What a trail records, from basic or advanced event selectors (none: all management events)."""
+    """What a trail records, from basic or advanced event selectors (none: all management events).
+    A selector counts only for what it records whole: management events whose sources it does
+    not narrow (``ExcludeManagementEventSources``, an ``eventSource`` or ``eventName`` field), and
+    data events of every resource of a type (``arn:aws:s3:::``, not one function's ARN)."""
     selectors = selectors or {}
     basic = selectors.get("EventSelectors")
     advanced = selectors.get("AdvancedEventSelectors")
@@ -147,26 +151,40 @@ def trail_covers(trail: dict[str, Any], selectors: dict[str, Any] | None) -> set
         return {"management_read", "management_write"} if not trail.get("HasCustomEventSelectors") else set()
     covers: set[str] = set()
     for selector in basic or []:
-        if selector.get("IncludeManagementEvents", True):
+        if selector.get("IncludeManagementEvents", True) and not selector.get("ExcludeManagementEventSources"):
             kind = selector.get("ReadWriteType", "All")
             covers |= {"management_read", "management_write"} if kind == "All" else {f"management_{kind.lower()[:-4]}"}
         for resource in selector.get("DataResources") or []:
-            covers.add(DATA_RESOURCE_COVERS.get(resource.get("Type", ""), "data_other"))
+            if any(_every_resource_of_its_type(str(value)) for value in resource.get("Values") or []):
+                covers.add(DATA_RESOURCE_COVERS.get(resource.get("Type", ""), "data_other"))
     for selector in advanced or []:
         fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or []}
         category = (fields.get("eventCategory") or {}).get("Equals") or []
-        read_only = (fields.get("readOnly") or {}).get("Equals")
-        if "Management" in category:
-            if read_only == ["true"]:
-                covers.add("management_read")
-            elif read_only == ["false"]:
-                covers.add("management_write")
-            else:
-                covers |= {"management_read", "management_write"}
-        if "Data" in category:
+        if "Management" in category and set(fields) <= {"eventCategory", "readOnly"}:
+            covers |= _read_or_write(fields.get("readOnly") or {})
+        if "Data" in category and set(fields) <= {"eventCategory", "resources.type"}:
             for resource_type in (fields.get("resources.type") or {}).get("Equals") or []:
                 covers.add(DATA_RESOURCE_COVERS.get(resource_type, "data_other"))
     return covers
+
+
+def _read_or_write(read_only: dict[str, Any]) -> set[str]:
+    """The management events an advanced selector's ``readOnly`` field keeps (absent: both)."""
+    both = {"management_read", "management_write"}
+    if set(read_only) - {"Field", "Equals", "NotEquals"}:
+        return set()  # StartsWith and the like on "true"/"false": not a selector anyone writes
+    kept = {"true": "management_read", "false": "management_write"}
+    if "Equals" in read_only:
+        both &= {kept[v] for v in read_only["Equals"] if v in kept}
+    if "NotEquals" in read_only:
+        both -= {kept[v] for v in read_only["NotEquals"] if v in kept}
+    return both
+
+
+def _every_resource_of_its_type(value: str) -> bool:
+    """A basic selector's data resource value naming every resource of its type: ``arn:aws:s3``,
+    ``arn:aws:s3:::`` (every bucket), ``arn:aws:lambda`` (every function)."""
+    return re.fullmatch(r"arn:aws[a-z-]*:[a-z0-9-]+(?::::?)?", value) is not None
 
 
 def collect_invocation_logging(calls: AwsCalls, region: str) -> LogSource | None:
