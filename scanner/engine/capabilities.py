@@ -98,11 +98,19 @@ class CapabilityCatalog:
     def unjudged_role(self, grant: Grant, provider: str) -> bool:
         """A GCP predefined role (``roles/…``), listed without its permissions as the GCP source
         lists them, that no rule names (``role_permissions`` lists only what the combinations look
-        at): what it allows was judged by nobody, so its holder's privileges are unknown (as a
-        tool's reach the catalog does not know)."""
-        if provider != "gcp" or grant.kind != "role" or grant.actions or not grant.name.startswith("roles/"):
+        at), or an Entra directory role or Graph application permission no rule names (the
+        catalog names the privileged ones it knows; Microsoft adds more): what it allows was judged
+        by nobody, so its holder's privileges are unknown (as a tool's reach the catalog does not
+        know)."""
+        if grant.actions:
             return False
-        return not self._named(provider, grant.name)
+        if provider == "gcp":
+            listed = grant.kind == "role" and grant.name.startswith("roles/")
+        elif provider == "azure":
+            listed = grant.kind == "app_permission" or (grant.kind == "role" and _directory_scoped(grant.resources))
+        else:
+            return False
+        return listed and not self._named(provider, grant.name)
 
     def _named(self, provider: str, role: str) -> bool:
         """Whether a rule of the provider names the role."""
@@ -186,6 +194,12 @@ def data_actions(grant: Grant) -> tuple[str, ...]:
     if not isinstance(held, list):
         return ()
     return tuple(action for action in held if isinstance(action, str))
+
+
+def _directory_scoped(resources: list[str]) -> bool:
+    """An Entra directory role's scopes: the directory (``/``) or its administrative units, never
+    an Azure Resource Manager scope (``/subscriptions/…``, ``/providers/…``)."""
+    return bool(resources) and all(r == "/" or r.startswith("/administrativeUnits/") for r in resources)
 
 
 def _azure_wide_scope(scope: str) -> bool:
