@@ -294,3 +294,24 @@ def test_a_container_server_s_image_is_the_word_after_run_s_options(
     _write(tmp_path, ".mcp.json", {"mcpServers": {"fetch": {"command": "docker", "args": args}}})
     (tool,) = collect_manifests(tmp_path).grants
     assert (tool.attributes["package"], tool.attributes["package_pinned"]) == (package, pinned)
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "package", "pinned"),
+    [
+        ("npx", ["-y", "@scope/server@1.2.3"], "@scope/server@1.2.3", True),
+        ("npx", ["-y", "server@1.2.3-beta.1"], "server@1.2.3-beta.1", True),
+        # a range, a URL: whatever the registry or the host serves next time
+        ("npx", ["-y", "server@1.2.3||>=2.0.0"], "server@1.2.3||>=2.0.0", False),
+        ("npx", ["-y", "https://files.example/server@1.2.3.tgz"], "https://files.example/server@1.2.3.tgz", False),
+        # each package --with adds runs in the server's environment: the first word after it is no package
+        ("uvx", ["--with", "helper", "server==1.0"], "server==1.0", False),
+        ("uvx", ["server==1.0", "--with=helper==2.0"], "server==1.0", True),
+    ],
+)
+def test_a_package_is_pinned_only_to_one_exact_version_with_everything_it_adds(
+    tmp_path: Path, command: str, args: list[str], package: str, pinned: bool
+) -> None:
+    _write(tmp_path, ".mcp.json", {"mcpServers": {"server": {"command": command, "args": args}}})
+    (tool,) = collect_manifests(tmp_path).grants
+    assert (tool.attributes["package"], tool.attributes["package_pinned"]) == (package, pinned)

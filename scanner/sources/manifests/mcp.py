@@ -34,7 +34,12 @@ from scanner.secret_detection import (
 from scanner.sources.manifests.walk import SecretScan, line_of
 
 _ONE_WORD = re.compile(r"\S+")
-_NPM_PINNED = re.compile(r"^(?:@[^/]+/)?[^@]+@\d+\.\d+\.\d+\S*$")
+# one exact version (with a prerelease or build, if any): not a range (1.2.3||>=2), not a URL or path
+_NPM_PINNED = re.compile(r"^(?:@[^/@\s]+/)?[^@/:\s]+@\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+_UV_VALUED_OPTIONS = frozenset(
+    {"--from", "--with", "--with-editable", "--with-requirements", "--python", "-p", "--index", "--index-url",
+     "--extra-index-url", "--default-index", "--spec"}
+)  # fmt: skip
 _PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
 
 
@@ -80,10 +85,15 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
         package = next((a for a in positional if a not in ("dlx", "exec")), None)
         return package, bool(package and _NPM_PINNED.match(package))
     if program in ("uvx", "pipx") or (program == "uv" and "run" in args):
-        package = next((a for a in positional if a not in ("run",)), None)
+        values = {i + 1 for i, a in enumerate(args) if a in _UV_VALUED_OPTIONS}  # uvx --with X PKG: X is no package
+        package = next((a for i, a in enumerate(args) if a in positional and i not in values and a != "run"), None)
         from_flag = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--from"), None)
         package = from_flag or package
-        return package, bool(package and _PY_PINNED.match(package))
+        # every package --with adds runs in the server's environment too, pinned or not
+        added = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--with"]
+        added += [a.split("=", 1)[1] for a in args if a.startswith("--with=")]
+        pinned = bool(package and _PY_PINNED.match(package)) and all(_PY_PINNED.match(a) for a in added)
+        return package, pinned
     if program in ("docker", "podman"):
         image = _docker_image(args)
         if image is None:
