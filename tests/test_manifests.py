@@ -315,3 +315,19 @@ def test_a_package_is_pinned_only_to_one_exact_version_with_everything_it_adds(
     _write(tmp_path, ".mcp.json", {"mcpServers": {"server": {"command": command, "args": args}}})
     (tool,) = collect_manifests(tmp_path).grants
     assert (tool.attributes["package"], tool.attributes["package_pinned"]) == (package, pinned)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-y", "mcp-remote@0.1.18", "http://mcp.corp.example.com/sse", "--allow-http"],
+        ["-y", "supergateway@2.0.0", "--sse", "http://mcp.corp.example.com/sse"],
+    ],
+)
+def test_a_bridge_to_a_remote_server_records_the_url_it_reaches(tmp_path: Path, args: list[str]) -> None:
+    """A local bridge reaches its remote server over the URL it is given: over plain HTTP, the
+    server's tools are reached unencrypted (NHI-AGENT-010), whatever runs locally."""
+    _write(tmp_path, ".mcp.json", {"mcpServers": {"corp": {"command": "npx", "args": args}}})
+    (tool,) = collect_manifests(tmp_path).grants
+    assert tool.attributes["transport"] == "stdio"
+    assert tool.attributes["url"] == "http://mcp.corp.example.com/sse"

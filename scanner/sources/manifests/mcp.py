@@ -245,6 +245,7 @@ def shown_key(name: str) -> str:
 
 _PLAIN_NAME = re.compile(r"^[\w.\-@:/ ]{1,100}$")
 _URL_KEYS = ("url", "serverUrl", "httpUrl")  # httpUrl: Gemini CLI
+_NETWORK_URL = re.compile(r"(?i)^\s*(?:https?|wss?)://")
 
 
 def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[str]) -> str:
@@ -264,6 +265,10 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
     package, pinned = launched_package(command, args)
     if package:
         attributes["package"] = package
+    # a bridge (mcp-remote URL, supergateway --sse URL) reaches a remote server over that URL
+    remote = next((a.strip() for a in args if _NETWORK_URL.match(a)), None)
+    if remote is not None:
+        attributes["url"] = remote
     if pinned is not None:
         attributes["package_pinned"] = pinned
     # read from the package as shown: a URL given as the package may carry a secret in its path
