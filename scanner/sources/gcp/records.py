@@ -107,6 +107,9 @@ IMPERSONATION_ROLES = (
     "roles/iam.workloadIdentityUser",
 )
 _HUMAN_MEMBER_TYPES = ("user", "group", "domain")
+# principal:// and principalSet:// members of a workforce pool are people signed in through an
+# external identity provider (workload identity pools are workloads)
+_WORKFORCE_MEMBER = re.compile(r"^principal(?:Set)?://iam\.googleapis\.com/locations/[^/]+/workforcePools/")
 _SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
 
 
@@ -226,7 +229,7 @@ def impersonation_bindings(policy: dict[str, Any], resource: str) -> list[dict[s
                 {
                     "member": str(member),
                     "member_type": member_type,
-                    "human": member_type in _HUMAN_MEMBER_TYPES,
+                    "human": member_type in _HUMAN_MEMBER_TYPES or bool(_WORKFORCE_MEMBER.match(str(member))),
                     "role": role,
                     "resource": resource,
                     "condition": condition["expression"] if condition else None,
