@@ -172,6 +172,7 @@ class CapabilityCatalog:
         lowered_actions = [action.lower() for action in actions]
         lowered_data = [action.lower() for action in on_data]
         candidates = [name.lower()] + ([tool_type.lower()] if tool_type else [])
+        type_known = False
         for rule in self._by_provider.get(provider, ()):
             if (
                 any(a in rule.exact_actions for a in lowered_actions)
@@ -180,7 +181,10 @@ class CapabilityCatalog:
                 or any(fnmatchcase(candidate, pattern) for candidate in candidates for pattern in rule.names)
             ):
                 tags.update(rule.tags)
-        if provider == "tool" and not tags:
+                type_known = type_known or any(fnmatchcase(tool_type.lower(), p) for p in rule.names)
+        # a tool's name is its user's word for it (an MCP server's key): where what it runs (its
+        # package, image or URL's host) is known to no rule, the name alone does not make it known
+        if provider == "tool" and (not tags or (tool_type and not type_known)):
             tags.add(UNKNOWN_TOOL_TAG)
         return frozenset(tags)
 
