@@ -19,12 +19,14 @@ from scanner.inventory_io import UID_NAMESPACES
 from scanner.model import Inventory, SourceStatus
 from scanner.sources import SourceSpec
 
-# Records are compared in the uid namespaces inventory_io checks one file's in. Accounts are apart:
-# two sources reading one account (a cloud and an export of it) each record it, and the first record
-# stands, as in evaluation (EvalContext.accounts); the others are dropped, or its findings would be
-# counted twice.
+# Records are compared in the uid namespaces inventory_io checks one file's in, and accounts by
+# provider and uid: a repository named like a GCP project is another account. Two sources that
+# read one account differently (one with its workload identity provider's condition, one without)
+# are refused like any other record: keeping the first read made the verdict depend on the order of
+# the sources, and dropped the other's failures without a word.
 _RECORD = {"identities": "identity", "agents": "agent", "credentials": "credential", "grants": "grant",
-           "log_sources": "log source"}  # fmt: skip
+           "log_sources": "log source", "accounts": "account"}  # fmt: skip
+_NAMESPACES: tuple[tuple[str, ...], ...] = (*UID_NAMESPACES, ("accounts",))
 
 
 def combined_specs(specs: Sequence[SourceSpec]) -> list[SourceSpec]:
@@ -45,21 +47,21 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
     if len(collected) == 1:
         return collected[0][1]
     _refuse_one_repository_twice(collected)
-    first_read: dict[tuple[int, str], tuple[int, Any]] = {}  # (namespace, uid) -> the source that read it, the record
-    accounts: set[str] = set()
+    # (namespace, provider of an account, uid) -> the source that read it first, and its record
+    first_read: dict[tuple[int, str, str], tuple[int, Any]] = {}
     statuses: dict[tuple[str, str], list[SourceStatus]] = {}  # by source and account
     inventories = []
     for index, (spec, inventory) in enumerate(collected):
-        again = {id(a) for a in inventory.accounts if a.uid in accounts}  # records an earlier source read
-        accounts.update(a.uid for a in inventory.accounts)
-        for namespace, sections in enumerate(UID_NAMESPACES):
+        again: set[int] = set()  # records an earlier source read the same
+        for namespace, sections in enumerate(_NAMESPACES):
             for section in sections:
                 for record in getattr(inventory, section):
-                    reader, held = first_read.setdefault((namespace, record.uid), (index, record))
+                    provider = record.provider if section == "accounts" else ""
+                    reader, held = first_read.setdefault((namespace, provider, record.uid), (index, record))
                     if reader == index:  # one source's own records are as it read them, alone or not
                         continue
                     earlier = collected[reader][0]
-                    if held != record:
+                    if held != record and _canonical(held) != _canonical(record):
                         raise InputError(
                             f"{earlier} and {spec} both read {_RECORD[section]} {record.uid} and differ "
                             "about it: nhiscan cannot tell which to judge; scan them in separate runs"
@@ -70,10 +72,22 @@ def merged(collected: Sequence[tuple[SourceSpec, Inventory]]) -> Inventory:
             statuses.setdefault((source.name, source.account), []).append(source)
         if again or len(sources) < len(inventory.sources):
             inventory = dataclasses.replace(inventory, sources=sources)  # a copy: the source's lists stay whole
-            for section in ("accounts", *(section for sections in UID_NAMESPACES for section in sections)):
+            for section in (section for sections in _NAMESPACES for section in sections):
                 setattr(inventory, section, [r for r in getattr(inventory, section) if id(r) not in again])
         inventories.append(inventory)
     return reduce(Inventory.merge, inventories)
+
+
+def _canonical(value: Any) -> Any:
+    """A record as compared across sources: its lists as multisets (two exports may list a
+    policy's actions or a trail's selectors in another order)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(_canonical(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, dict):
+        return tuple(sorted(((str(k), _canonical(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, list | tuple):
+        return ("list", tuple(sorted((_canonical(v) for v in value), key=repr)))
+    return value
 
 
 def _refuse_one_repository_twice(collected: Sequence[tuple[SourceSpec, Inventory]]) -> None:

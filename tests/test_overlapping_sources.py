@@ -190,3 +190,53 @@ def test_a_folder_of_no_export_beside_another_is_refused_as_when_alone(cli, tmp_
     outcome = cli("scan", *named, "--allow-partial", "--fail-on", "none", "-o", str(tmp_path / "out"), "--no-history")
     assert outcome.exit_code == 2
     assert f"{wrong}: no recognised export (1 files read): notes.json" in outcome.output
+
+
+PROJECT_OPEN = Path(__file__).parent / "data" / "overlap" / "project-open.json"  # NHI-PRIV-014 (critical) fails on it
+
+
+def test_two_sources_that_read_one_account_differently_are_refused_whichever_comes_first(cli, tmp_path: Path) -> None:
+    """The first read of an account stood and the other was dropped without a word: a project read
+    once with its workload identity provider's condition and once without passed or failed by the
+    order of the sources."""
+    document = json.loads(PROJECT_OPEN.read_text())
+    provider = document["accounts"][0]["attributes"]["workload_identity_providers"][0]
+    provider["attribute_condition"] = "assertion.repository == 'acme/deploy'"
+    restricted = tmp_path / "restricted.json"
+    restricted.write_text(json.dumps(document))
+    for first, second in ((restricted, PROJECT_OPEN), (PROJECT_OPEN, restricted)):
+        outcome = cli("scan", f"inventory:{first}", f"inventory:{second}", "-o", str(tmp_path / "out"), "--no-history")
+        assert outcome.exit_code == 2
+        assert "both read account p1 and differ about it" in " ".join(outcome.output.split())
+
+
+def test_a_repository_named_like_a_project_is_another_account(cli, tmp_path: Path) -> None:
+    repository = tmp_path / "p1"
+    repository.mkdir()
+    (repository / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time==0.6.2"]}}})
+    )
+    out = tmp_path / "out"
+    outcome = cli("scan", f"manifests:{repository}", f"inventory:{PROJECT_OPEN}", "--format", "json", "-o", str(out),
+                  "--no-history", "-q", "--fail-on", "critical")  # fmt: skip
+    assert outcome.exit_code == 1, "the project's critical failure stands"
+    results = _results(out)
+    assert sorted((a["provider"], a["uid"]) for a in results["inventory"]["accounts"]) == [
+        ("gcp", "p1"),
+        ("manifest", "p1"),
+    ]
+    assert any(f["control_id"] == "NHI-PRIV-014" and f["status"] == "fail" for f in results["findings"])
+
+
+def test_copies_that_differ_only_in_the_order_of_a_list_are_one_record(
+    cli, demo_inventory: Path, tmp_path: Path
+) -> None:
+    document = json.loads(demo_inventory.read_text())
+    grant = next(g for g in document["grants"] if len(g["actions"]) > 1)
+    grant["actions"].reverse()
+    reordered = tmp_path / "reordered.json"
+    reordered.write_text(json.dumps(document))
+    outcome = cli("scan", f"inventory:{demo_inventory}", f"inventory:{reordered}", "--format", "json",
+                  "-o", str(tmp_path / "out"), "--no-history", "-q")  # fmt: skip
+    assert outcome.exit_code != 2, outcome.output
+    assert Counter(f["fingerprint"] for f in _results(tmp_path / "out")["findings"]).most_common(1)[0][1] == 1
