@@ -137,6 +137,22 @@ def test_a_file_in_a_folder_that_is_no_export_is_a_named_gap_and_the_rest_is_rea
     assert "2 files among the exports could not be read or placed (see file:exports)" in account.notes
 
 
+def test_a_file_in_a_folder_that_cannot_be_read_is_a_named_gap_and_the_rest_is_read(cli, tmp_path: Path) -> None:
+    """One binary or unreadable file among the exports refused the whole scan (exit 2)."""
+    (tmp_path / "report.json").write_bytes(NEWER_REPORT.read_bytes())
+    (tmp_path / "backup.json").write_bytes(b"\x00\x01 not text")
+    inventory = inventory_of(tmp_path)
+    assert len([i for i in inventory.identities if i.kind == "user"]) == 19
+    (status,) = [s for s in inventory.sources if s.errors]
+    assert [(e.call, e.message, e.code) for e in status.errors] == [
+        ("read backup.json", "binary file, expected text", "unreadable")
+    ]
+    out = tmp_path / "out"
+    assert cli("scan", f"file:{tmp_path}", "-o", str(out), "-q", "--fail-on", "none").exit_code == 3
+    accepted = cli("scan", f"file:{tmp_path}", "-o", str(out), "-q", "--fail-on", "none", "--allow-partial")
+    assert accepted.exit_code == 0, accepted.output
+
+
 def test_an_account_is_not_certified_as_read_completely_beside_a_file_that_was_not_read(cli, tmp_path: Path) -> None:
     """The shared AWS exports folder holds list-agents output, which names no account: whichever
     account its agents belong to was not read completely, so no account passes NHI-COV-001."""

@@ -56,6 +56,10 @@ class NotAnExport(Exception):
     """A readable file that is none of the recognised exports."""
 
 
+class Unreadable(Exception):
+    """A file found in a folder that could not be read (permission denied, binary, not UTF-8)."""
+
+
 @dataclass(slots=True)
 class Candidate:
     path: Path
@@ -79,11 +83,15 @@ def collect(spec: SourceSpec) -> Inventory:
     for candidate in _expand(spec.argument or ""):
         try:
             _read_export(candidate.path, exports, found=candidate.in_directory)
-        except (NotAnExport, UnplacedPolicy) as why:
+        except (NotAnExport, UnplacedPolicy, Unreadable) as why:
             if not candidate.in_directory:
                 expected = f" (expected {EXPECTED})" if str(why) == UNRECOGNISED else ""
                 raise InputError(f"{why}{expected}", str(candidate.path)) from None
-            gaps.append(SourceError(f"read {candidate.label}", str(why), "format"))
+            gaps.append(
+                SourceError(
+                    f"read {candidate.label}", str(why), "unreadable" if isinstance(why, Unreadable) else "format"
+                )
+            )
             unread_in.setdefault(candidate.directory, []).append(gaps[-1])
         else:
             read_in.add(candidate.directory)
@@ -168,7 +176,12 @@ def _read_export(path: Path, exports: Exports, found: bool) -> None:
     """``found``: listed in a folder (read only if a regular file when opened: see loading.read_text)."""
     where = str(path)
     suffix = path.suffix.lower()
-    text = read_text(path, found)  # once, whatever it holds: a pipe the user names cannot be read again
+    try:
+        text = read_text(path, found)  # once, whatever it holds: a pipe the user names cannot be read again
+    except InputError as error:  # one file of a folder that cannot be read is a gap: the rest is read
+        if not found:
+            raise
+        raise Unreadable(error.detail) from None
     if suffix == ".csv":
         _add_report(exports.aws, parse_report(text, where), None, where)
         return
