@@ -59,6 +59,12 @@ def escape(text: str) -> str:
     return escape_markup(inert(text))
 
 
+def _column_text(text: str) -> str:
+    """Data-derived text for a progress column: escaped, and its braces doubled, since the column
+    fills in ``{task…}`` fields (a path with ``{0}`` in it raised an internal error)."""
+    return escape(text).replace("{", "{{").replace("}", "}}")
+
+
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 TOP_CONTROLS = 10
 
@@ -129,7 +135,7 @@ def _spinner(errors: Console, message: str) -> Iterator[None]:
     phase = message.split(" ", 1)[0]
     label = f"[{PHASES.index(phase) + 1}/{len(PHASES)}] {message}" if phase in PHASES else message
     with Progress(
-        SpinnerColumn(), TextColumn(escape(label)), TimeElapsedColumn(), console=errors, transient=True
+        SpinnerColumn(), TextColumn(_column_text(label)), TimeElapsedColumn(), console=errors, transient=True
     ) as bar:
         bar.add_task(label, total=None)
         yield
@@ -189,7 +195,13 @@ def progress(description: str, quiet: bool = False, total: int | None = None) ->
     if quiet or not errors.is_terminal:
         yield ProgressTicks()
         return
-    columns = (SpinnerColumn(), TextColumn(escape(description)), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn(_column_text(description)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=errors, transient=True) as bar:
         yield ProgressTicks(bar, bar.add_task(description, total=total))
 
