@@ -1,9 +1,12 @@
 """Waiver benchmark: the CPU time waivers add to a scan of the synthetic estate.
 
 Half the waivers name one credential exactly, half a prefix pattern, across nine controls; the
-scan runs once without and once with them, in this process.
+scan runs once without and once with them, in this process. With ``--distinct-patterns`` every
+waiver is a pattern of its own (one credential's uid and ``*``): past 32,768 distinct patterns,
+fnmatch's own cache of compiled patterns no longer holds them all.
 
     python benchmarks/bench_waivers.py 20000 500      # identities, waivers
+    python benchmarks/bench_waivers.py 20000 40000 --distinct-patterns
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="nhiscan waiver benchmark")
     parser.add_argument("identities", type=int, nargs="?", default=20_000)
     parser.add_argument("waivers", type=int, nargs="?", default=500)
+    parser.add_argument("--distinct-patterns", action="store_true", help="every waiver a pattern of its own")
     arguments = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from synthetic import build
@@ -33,7 +37,10 @@ def main() -> None:
     uids = [credential.uid for credential in inventory.credentials]
     lines = ["waivers:"]
     for index in range(arguments.waivers):
-        resource = chooser.choice(uids) if index % 2 else chooser.choice(uids)[:30] + "*"
+        if arguments.distinct_patterns:
+            resource = uids[index % len(uids)] + "*"
+        else:
+            resource = chooser.choice(uids) if index % 2 else chooser.choice(uids)[:30] + "*"
         lines += [f'  - control: "NHI-CRED-00{1 + index % 9}"', f'    resource: "{resource}"',
                   "    owner: a@example.com", "    reason: benchmark", "    expires: 2027-01-01"]  # fmt: skip
     waivers = Path(tempfile.mkdtemp()) / "waivers.yaml"
