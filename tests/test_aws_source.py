@@ -74,6 +74,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-OWN-001", "OrganizationAccountAccessRole"),
         ("NHI-PRIV-001", "admin-bot"),  # FullAdmin: * on *
         ("NHI-PRIV-002", "legacy-backup-policy (legacy-backup)"),  # s3:* on *
+        ("NHI-PRIV-002", "power-user-policy [NotAction] (power-user)"),  # every service but IAM, whole, on *
         ("NHI-PRIV-003", "ci-deploy"),  # iam:PassRole + lambda:CreateFunction
         ("NHI-PRIV-003", "power-user"),  # everything but iam:*, so lambda:UpdateFunctionCode, ssm:SendCommand
         ("NHI-PRIV-004", "vendor-audit"),  # another account, no ExternalId
