@@ -74,7 +74,10 @@ class CapabilityCatalog:
         actions = self.effective_actions(grant, provider)
         if denied:
             actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
-        tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant))
+        # an MCP server's tool_type names what it runs (its package, image or URL's host); a cloud
+        # agent's names a kind of tool (lambda, knowledge_base), which its name then describes
+        runs = grant.kind == "tool" and ("package" in grant.attributes or "url" in grant.attributes)
+        tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant), runs)
         if provider == "aws" and _all_but_some_actions(grant) and "*" not in denied:
             tags |= {"admin"}
         if "admin" in tags:  # the resources are looked at only where they can take the tag away
@@ -166,7 +169,13 @@ class CapabilityCatalog:
         return frozenset(found)
 
     def _compute_grant_tags(
-        self, provider: str, name: str, tool_type: str, actions: tuple[str, ...], on_data: tuple[str, ...] = ()
+        self,
+        provider: str,
+        name: str,
+        tool_type: str,
+        actions: tuple[str, ...],
+        on_data: tuple[str, ...] = (),
+        type_names_what_runs: bool = False,
     ) -> frozenset[str]:
         tags: set[str] = set()
         lowered_actions = [action.lower() for action in actions]
@@ -184,7 +193,7 @@ class CapabilityCatalog:
                 type_known = type_known or any(fnmatchcase(tool_type.lower(), p) for p in rule.names)
         # a tool's name is its user's word for it (an MCP server's key): where what it runs (its
         # package, image or URL's host) is known to no rule, the name alone does not make it known
-        if provider == "tool" and (not tags or (tool_type and not type_known)):
+        if provider == "tool" and (not tags or (type_names_what_runs and tool_type and not type_known)):
             tags.add(UNKNOWN_TOOL_TAG)
         return frozenset(tags)
 
