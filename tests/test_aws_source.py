@@ -64,6 +64,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-CRED-001", "access_key KEY of stale-sync"),  # 400 days old
         ("NHI-CRED-002", "access_key KEY of stale-sync"),  # last used 100 days ago
         ("NHI-CRED-003", "access_key KEY of legacy-backup"),  # never used
+        ("NHI-CRED-004", "ci-deploy"),  # an active access key and an active Bedrock API key
         ("NHI-CRED-005", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # Bedrock API key without expiry
         ("NHI-LOG-001", "acme-dev"),  # single-region trail, not logging
         ("NHI-LOG-002", "acme-dev"),
