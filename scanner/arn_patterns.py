@@ -11,18 +11,20 @@ import re
 
 _PARTITION = re.compile(r"aws(?:-[a-z]+)*")  # aws, aws-cn, aws-us-gov, aws-iso-b …
 _ACCOUNT = re.compile(r"\d{12}")
+_LEADING_PARTITION = re.compile(r":aws(?:-[a-z]+)*(?=:|$)")
 
 
 def every_resource(pattern: str) -> bool:
-    """``*``, or an ARN pattern that every ARN (of one partition, an account's) matches."""
-    if pattern == "*":
-        return True
-    if not pattern.startswith("arn:"):
-        return False
-    parts = pattern[4:].split(":")
-    if _PARTITION.fullmatch(parts[0]):
-        parts = parts[1:]
-    return bool(parts) and all(part == "*" for part in parts)
+    """``*``, or a pattern that every ARN (of one partition, an account's) matches: after ``arn``
+    and a partition, nothing but wildcards and colons (``arn:*``, ``arn*``, ``arn:aws:**``,
+    ``arn:aws:*:*:*:*``, ``**``)."""
+    rest = pattern
+    if rest.startswith("arn"):
+        rest = rest[3:]
+        partition = _LEADING_PARTITION.match(rest)
+        if partition:
+            rest = rest[partition.end() :]
+    return "*" in rest and not rest.strip("*:")
 
 
 def whole_service(pattern: str) -> bool:

@@ -8,7 +8,10 @@ import pytest
 from scanner.arn_patterns import every_action_of_a_service, every_resource, whole_service
 
 
-@pytest.mark.parametrize("pattern", ["*", "arn:*", "arn:aws:*", "arn:aws:*:*:*:*", "arn:*:*:*:*:*", "arn:aws-cn:*"])
+@pytest.mark.parametrize(
+    "pattern",
+    ["*", "**", "arn*", "arn:*", "arn:aws:*", "arn:aws:**", "arn:aws:*:*:*:*", "arn:*:*:*:*:*", "arn:aws-cn:*"],
+)
 def test_spellings_of_every_resource(pattern: str) -> None:
     assert every_resource(pattern)
 

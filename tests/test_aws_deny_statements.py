@@ -78,3 +78,22 @@ def test_an_administrator_behind_a_deny_on_one_bucket_fails_the_admin_controls(c
     findings = json.loads((out / "results.json").read_text())["findings"]
     failing = {f["control_id"] for f in findings if f["status"] == "fail" and f["resource"]["uid"] == "r1"}
     assert "NHI-PRIV-001" in failing
+
+
+def test_a_deny_on_every_arn_spelled_otherwise_denies_everywhere() -> None:
+    document = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "arn:aws:*:*:*:*"}]}
+    assert _parts(document) == {"ops [deny]": (["*"], ["*"], {"effect": "Deny"})}
+
+
+def test_each_not_action_statement_is_a_grant_of_its_own() -> None:
+    """Joined, the exclusions of one were taken for the other's: everything but IAM beside
+    everything but one action read as no administrator."""
+    document = {
+        "Statement": [
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"},
+            {"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"},
+        ]
+    }
+    parts = _parts(document)
+    assert parts["ops [NotAction]"][2] == {"not_actions": ["iam:*", "organizations:*"]}
+    assert parts["ops [NotAction 2]"][2] == {"not_actions": ["s3:DeleteBucket"]}

@@ -57,9 +57,17 @@ def restricting_keys(conditions: Any, keys: frozenset[str]) -> list[str]:
 
 
 def _narrows(operator: str) -> bool:
-    """Whether a condition operator can only admit the values it lists."""
-    test = operator.rpartition(":")[2]
-    return not (operator.startswith("ForAllValues:") or "Not" in test or test.endswith("IfExists") or test == "Null")
+    """Whether a condition operator can only admit the values it lists: an equality or a pattern
+    test of strings or ARNs, alone or ``ForAnyValue:``, in any letter case; never a negated,
+    ``…IfExists``, ``Null``, ``ForAllValues:`` (true when the key is absent), numeric or date test
+    (``NumericGreaterThan 0`` admits every account)."""
+    qualifier, _, test = operator.lower().rpartition(":")
+    return qualifier in ("", "foranyvalue") and test in _NARROWING_TESTS
+
+
+_NARROWING_TESTS = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "numericequals"}
+)
 
 
 def _names_the_caller(key: str, value: str) -> bool:

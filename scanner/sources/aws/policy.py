@@ -78,13 +78,16 @@ def policy_grants(
         if effect == "Deny":
             # only a Deny of every resource takes an action away; one on named resources (or on all
             # but some) is kept apart, so that it never reads as a Deny of its actions everywhere
-            everywhere = "*" in resources and not excepted
+            everywhere = any(map(every_resource, resources)) and not excepted
             target = part(" [deny]" if everywhere else " [deny scoped]")
             target["not_resources"].update(excepted)
             if everywhere:
                 resources = {"*"}
         elif "NotAction" in statement:
-            target = part(" [NotAction]")
+            # each its own grant: joined, the exclusions of one would be taken for the other's too
+            # (everything but IAM, beside everything but one action, read as no administrator)
+            count = sum(1 for suffix in parts if suffix.startswith(" [NotAction"))
+            target = part(" [NotAction]" if not count else f" [NotAction {count + 1}]")
             target["not_actions"].update(str(a) for a in as_list(statement["NotAction"]))
         else:
             target = part("" if any(map(every_resource, resources)) else " [scoped]")
