@@ -329,7 +329,9 @@ def gate(
         if f.status == "fail" and SEVERITY_RANK[f.severity] >= threshold and f.new is not False
     ]
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
-    empty = nothing_assessed(result.inventory, result.controls)
+    # a failure that blocks the gate speaks for itself (a trails export's logging off), even where
+    # the sources held no identity; one below the gate does not make an empty estate assessed
+    empty = nothing_assessed(result.inventory, result.controls) and not blocking
     verdict: dict[str, Any] = {
         "fail_on": fail_on,
         "passed": not blocking and not empty and (allow_partial or not incomplete),
@@ -350,13 +352,13 @@ def nothing_assessed(inventory: Inventory | None, controls: Sequence[ControlSumm
     """True when the scan found no identity, credential or agent (the records the controls are
     about): accounts and log sources alone are an empty estate (a wrong path, a folder with no
     agent, an account whose IAM could not be listed), whatever failed on them; their failures are
-    still listed (an account's failure below the gate, its logging, made such a scan pass with a
-    score on no identity at all). Also true when the ``controls`` given decided nothing about the
-    estate: no control about identities, credentials, grants or agents passed, failed or was
-    waived, and no other control failed (every result unknown, or none in scope), so the gate
-    would pass on no evidence at all. An account-level pass is not an assessment of the estate:
-    NHI-COV-001 passes on the account record of a source read completely even when every
-    identity's evidence is missing."""
+    still listed, and the gate fails on those that block it (an account's failure below the gate,
+    its logging, made such a scan pass with a score on no identity at all). Also true when the
+    ``controls`` given decided nothing about the estate: no control about identities,
+    credentials, grants or agents passed, failed or was waived, and no other control failed
+    (every result unknown, or none in scope), so the gate would pass on no evidence at all. An
+    account-level pass is not an assessment of the estate: NHI-COV-001 passes on the account
+    record of a source read completely even when every identity's evidence is missing."""
     if controls is not None and not any(assessed_by(control) for control in controls):
         return True
     if inventory is None:  # a results file from before inventories were kept: its findings speak

@@ -146,6 +146,17 @@ class TestAnEstateOfAccountsAlone:
         summary = (out / "summary.md").read_text()
         assert "Nothing was assessed" in summary and "✅" not in summary
 
+    def test_a_failure_that_blocks_the_gate_speaks_for_itself(
+        self, cli: Cli, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        """A trails export scanned alone: its logging failing at or above the gate fails the gate
+        (exit 1, naming the failures), though no score is given."""
+        outcome, out = scan(cli, tmp_path, data, "--no-history", "--fail-on", "low")
+        results = results_of(out)
+        assert outcome.exit_code == 1
+        assert results["gate"]["nothing_assessed"] is False and results["gate"]["blocking_findings"] > 0
+        assert results["score"] is None
+
 
 class TestAPartialRead:
     """The account's records were all read, but one call was refused: exit 3 without --allow-partial,
