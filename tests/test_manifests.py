@@ -322,6 +322,7 @@ def test_a_package_is_pinned_only_to_one_exact_version_with_everything_it_adds(
     [
         ["-y", "mcp-remote@0.1.18", "http://mcp.corp.example.com/sse", "--allow-http"],
         ["-y", "supergateway@2.0.0", "--sse", "http://mcp.corp.example.com/sse"],
+        ["-y", "supergateway@3.0.0", "--sse=http://mcp.corp.example.com/sse"],
     ],
 )
 def test_a_bridge_to_a_remote_server_records_the_url_it_reaches(tmp_path: Path, args: list[str]) -> None:
@@ -331,3 +332,18 @@ def test_a_bridge_to_a_remote_server_records_the_url_it_reaches(tmp_path: Path, 
     (tool,) = collect_manifests(tmp_path).grants
     assert tool.attributes["transport"] == "stdio"
     assert tool.attributes["url"] == "http://mcp.corp.example.com/sse"
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("uvx", ["mcp-server-fetch==2025.4.7", "--proxy-url", "http://proxy.corp.internal:3128"]),
+        ("npx", ["-y", "@acme/grafana-mcp@1.0.0", "--grafana-url", "http://grafana.internal:3000"]),
+    ],
+)
+def test_a_url_another_server_is_given_is_not_where_it_is_reached(
+    tmp_path: Path, command: str, args: list[str]
+) -> None:
+    _write(tmp_path, ".mcp.json", {"mcpServers": {"server": {"command": command, "args": args}}})
+    (tool,) = collect_manifests(tmp_path).grants
+    assert "url" not in tool.attributes

@@ -246,6 +246,7 @@ def shown_key(name: str) -> str:
 _PLAIN_NAME = re.compile(r"^[\w.\-@:/ ]{1,100}$")
 _URL_KEYS = ("url", "serverUrl", "httpUrl")  # httpUrl: Gemini CLI
 _NETWORK_URL = re.compile(r"(?i)^\s*(?:https?|wss?)://")
+_BRIDGES = frozenset({"mcp-remote", "supergateway", "mcp-proxy"})  # stdio servers that relay a remote one
 
 
 def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[str]) -> str:
@@ -265,10 +266,13 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
     package, pinned = launched_package(command, args)
     if package:
         attributes["package"] = package
-    # a bridge (mcp-remote URL, supergateway --sse URL) reaches a remote server over that URL
-    remote = next((a.strip() for a in args if _NETWORK_URL.match(a)), None)
-    if remote is not None:
-        attributes["url"] = remote
+    # a bridge (mcp-remote URL, supergateway --sse URL) reaches a remote server over that URL;
+    # another server's URL arguments (a proxy, a dashboard, a docs link) are not where it is reached
+    if package and re.split(r"[@=<>~!\[]", package.rsplit("/", 1)[-1])[0].lower() in _BRIDGES:
+        words = [a.partition("=")[2] if a.startswith("--") and "=" in a else a for a in args]
+        remote = next((word.strip() for word in words if _NETWORK_URL.match(word)), None)
+        if remote is not None:
+            attributes["url"] = remote
     if pinned is not None:
         attributes["package_pinned"] = pinned
     # read from the package as shown: a URL given as the package may carry a secret in its path
