@@ -110,7 +110,7 @@ class CapabilityCatalog:
         if provider == "gcp":
             listed = grant.kind == "role" and grant.name.startswith("roles/")
         elif provider == "azure":
-            listed = grant.kind == "app_permission" or (grant.kind == "role" and _directory_scoped(grant.resources))
+            listed = _privileged_unless_judged(grant)
         else:
             return False
         return listed and not self._named(provider, grant.name)
@@ -207,6 +207,18 @@ def data_actions(grant: Grant) -> tuple[str, ...]:
     if not isinstance(held, list):
         return ()
     return tuple(action for action in held if isinstance(action, str))
+
+
+def _privileged_unless_judged(grant: Grant) -> bool:
+    """An Entra grant that may be privileged where no rule says what it is: a directory role, or a
+    Microsoft Graph application permission, that does not only read (a reader role, a ``.Read``
+    permission: neither writes the directory nor escalates). An application's own API roles, and
+    Azure roles scoped to resources, are not directory grants."""
+    name = grant.name.lower()
+    if grant.kind == "app_permission":
+        graph = any(str(resource).lower() == "microsoft graph" for resource in grant.resources)
+        return graph and not name.endswith((".read", ".read.all", ".readbasic.all"))
+    return grant.kind == "role" and _directory_scoped(grant.resources) and not name.endswith(("reader", "readers"))
 
 
 def _directory_scoped(resources: list[str]) -> bool:

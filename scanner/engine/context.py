@@ -117,8 +117,8 @@ class EvalContext:
             if self.capabilities.judged_by_name(grant, provider):
                 return None
             return f"policy document of {grant.name}"
-        if self.capabilities.unjudged_role(grant, provider):
-            return f"reach of role {grant.name}"  # the catalog does not name it
+        if self.capabilities.unjudged_role(grant, provider):  # the catalog does not name it
+            return f"reach of {'app permission' if grant.kind == 'app_permission' else 'role'} {grant.name}"
         return None
 
     def grant_gap_never(self, grant: Grant) -> frozenset[str]:
