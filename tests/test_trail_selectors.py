@@ -78,3 +78,36 @@ LAMBDA = {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]}
 )  # fmt: skip
 def test_a_selector_counts_for_the_events_it_records_whole(selectors: dict[str, Any], covers: set[str]) -> None:
     assert trail_covers(TRAIL, selectors) == covers
+
+
+S3 = {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}
+
+
+def _basic(kind: str, resource_type: str, values: list[str]) -> dict[str, Any]:
+    return {"EventSelectors": [{"IncludeManagementEvents": False, "ReadWriteType": kind,
+                                "DataResources": [{"Type": resource_type, "Values": values}]}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("selectors", "covers"),
+    [
+        # a Lambda invocation is a write data event: a read-only selector records none
+        (_basic("ReadOnly", "AWS::Lambda::Function", ["arn:aws:lambda"]), set()),
+        (_basic("WriteOnly", "AWS::Lambda::Function", ["arn:aws:lambda"]), {"data_lambda"}),
+        (_basic("WriteOnly", "AWS::S3::Object", ["arn:aws:s3"]), set()),
+        (_advanced(DATA, LAMBDA, {"Field": "readOnly", "Equals": ["false"]}), {"data_lambda"}),
+        (_advanced(DATA, S3, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::"]}), {"data_s3"}),
+        (_advanced(DATA, S3, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::one-bucket/"]}), set()),
+        (
+            {"AdvancedEventSelectors": [
+                {"FieldSelectors": [DATA, S3, {"Field": "readOnly", "Equals": ["true"]}]},
+                {"FieldSelectors": [DATA, S3, {"Field": "readOnly", "Equals": ["false"]}]},
+            ]},
+            {"data_s3"},
+        ),
+    ],
+)  # fmt: skip
+def test_data_events_count_when_read_and_written_whole_across_selectors(
+    selectors: dict[str, Any], covers: set[str]
+) -> None:
+    assert trail_covers(TRAIL, selectors) == covers

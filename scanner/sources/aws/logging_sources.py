@@ -143,42 +143,59 @@ def trail_covers(trail: dict[str, Any], selectors: dict[str, Any] | None) -> set
     """What a trail records, from basic or advanced event selectors (none: all management events).
     A selector counts only for what it records whole: management events whose sources it does
     not narrow (``ExcludeManagementEventSources``, an ``eventSource`` or ``eventName`` field), and
-    data events of every resource of a type (``arn:aws:s3:::``, not one function's ARN)."""
+    data events of every resource of a type (``arn:aws:s3:::``, not one function's ARN), read and
+    written (across selectors), or written for Lambda functions, whose invocations are writes."""
     selectors = selectors or {}
     basic = selectors.get("EventSelectors")
     advanced = selectors.get("AdvancedEventSelectors")
     if not basic and not advanced:
         return {"management_read", "management_write"} if not trail.get("HasCustomEventSelectors") else set()
     covers: set[str] = set()
+    data: dict[str, set[str]] = {}  # covers name of a data resource type -> "read", "write" recorded whole
     for selector in basic or []:
+        kind = selector.get("ReadWriteType", "All")
+        both = {"All": {"read", "write"}, "ReadOnly": {"read"}, "WriteOnly": {"write"}}.get(kind, set())
         if selector.get("IncludeManagementEvents", True) and not selector.get("ExcludeManagementEventSources"):
-            kind = selector.get("ReadWriteType", "All")
-            covers |= {"management_read", "management_write"} if kind == "All" else {f"management_{kind.lower()[:-4]}"}
+            covers |= {f"management_{direction}" for direction in both}
         for resource in selector.get("DataResources") or []:
             if any(_every_resource_of_its_type(str(value)) for value in resource.get("Values") or []):
-                covers.add(DATA_RESOURCE_COVERS.get(resource.get("Type", ""), "data_other"))
+                data.setdefault(DATA_RESOURCE_COVERS.get(resource.get("Type", ""), "data_other"), set()).update(both)
     for selector in advanced or []:
         fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or []}
         category = (fields.get("eventCategory") or {}).get("Equals") or []
+        directions = _read_or_write(fields.get("readOnly") or {})
         if "Management" in category and set(fields) <= {"eventCategory", "readOnly"}:
-            covers |= _read_or_write(fields.get("readOnly") or {})
-        if "Data" in category and set(fields) <= {"eventCategory", "resources.type"}:
+            covers |= {f"management_{direction}" for direction in directions}
+        if "Data" in category and set(fields) <= {"eventCategory", "resources.type", "readOnly", "resources.ARN"}:
+            if "resources.ARN" in fields and not _every_arn(fields["resources.ARN"]):
+                continue
             for resource_type in (fields.get("resources.type") or {}).get("Equals") or []:
-                covers.add(DATA_RESOURCE_COVERS.get(resource_type, "data_other"))
+                data.setdefault(DATA_RESOURCE_COVERS.get(resource_type, "data_other"), set()).update(directions)
+    for name, directions in data.items():
+        if directions == {"read", "write"} or (name == "data_lambda" and "write" in directions):
+            covers.add(name)
     return covers
 
 
 def _read_or_write(read_only: dict[str, Any]) -> set[str]:
-    """The management events an advanced selector's ``readOnly`` field keeps (absent: both)."""
-    both = {"management_read", "management_write"}
+    """What an advanced selector's ``readOnly`` field keeps: "read", "write" (absent: both)."""
+    both = {"read", "write"}
     if set(read_only) - {"Field", "Equals", "NotEquals"}:
         return set()  # StartsWith and the like on "true"/"false": not a selector anyone writes
-    kept = {"true": "management_read", "false": "management_write"}
+    kept = {"true": "read", "false": "write"}
     if "Equals" in read_only:
         both &= {kept[v] for v in read_only["Equals"] if v in kept}
     if "NotEquals" in read_only:
         both -= {kept[v] for v in read_only["NotEquals"] if v in kept}
     return both
+
+
+def _every_arn(field: dict[str, Any]) -> bool:
+    """A ``resources.ARN`` field that keeps every resource of the type: only ``StartsWith`` prefixes
+    that every resource's ARN begins with (``arn:aws:s3:::``, ``arn:aws:lambda``)."""
+    if set(field) - {"Field", "StartsWith"}:
+        return False
+    return any(_every_resource_of_its_type(str(prefix)) for prefix in field.get("StartsWith") or [])
 
 
 def _every_resource_of_its_type(value: str) -> bool:
