@@ -307,6 +307,12 @@ def test_a_container_server_s_image_is_the_word_after_run_s_options(
         # each package --with adds runs in the server's environment: the first word after it is no package
         ("uvx", ["--with", "helper", "server==1.0"], "server==1.0", False),
         ("uvx", ["server==1.0", "--with=helper==2.0"], "server==1.0", True),
+        ("uvx", ["-w", "helper", "server==1.0"], "server==1.0", False),
+        ("uvx", ["server@2025.4.7"], "server@2025.4.7", True),  # uvx's own version syntax
+        ("uvx", ["--with-requirements", "requirements.txt", "server==1.0"], "server==1.0", False),  # not read
+        # npx -p installs what runs: each package it names is to be pinned
+        ("npx", ["-y", "-p", "@acme/lib@1.0.0", "-p", "@acme/tasks", "tasks"], "tasks", False),
+        ("npx", ["-y", "-p", "@acme/tasks@1.0.0", "tasks"], "tasks", True),
     ],
 )
 def test_a_package_is_pinned_only_to_one_exact_version_with_everything_it_adds(

@@ -37,10 +37,10 @@ _ONE_WORD = re.compile(r"\S+")
 # one exact version (with a prerelease or build, if any): not a range (1.2.3||>=2), not a URL or path
 _NPM_PINNED = re.compile(r"^(?:@[^/@\s]+/)?[^@/:\s]+@\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _UV_VALUED_OPTIONS = frozenset(
-    {"--from", "--with", "--with-editable", "--with-requirements", "--python", "-p", "--index", "--index-url",
+    {"--from", "--with", "-w", "--with-editable", "--with-requirements", "--python", "-p", "--index", "--index-url",
      "--extra-index-url", "--default-index", "--spec"}
 )  # fmt: skip
-_PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?==\d[\w.]*$")
+_PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?(?:==|@)\d[\w.]*$")  # uvx also takes pkg@1.2.3
 
 
 # Past this many servers whose names are not found as written, the rest are placed at the line of the
@@ -82,18 +82,24 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
     secrets |= program_argument_secrets(command, args).keys()
     positional = [a for i, a in enumerate(args) if not a.startswith("-") and i not in secrets]
     if program in ("npx", "bunx", "pnpx") or (program in ("pnpm", "yarn", "npm") and "dlx" in args):
-        package = next((a for a in positional if a not in ("dlx", "exec")), None)
+        # npx -p A -p B bin: the packages -p installs are what runs, each to be pinned
+        given, values = _option_values(args, ("-p", "--package"))
+        package = next((a for i, a in enumerate(args) if a in positional and i not in values
+                        and a not in ("dlx", "exec")), None)  # fmt: skip
+        if given:
+            return package or given[-1], all(_NPM_PINNED.match(g) for g in given)
         return package, bool(package and _NPM_PINNED.match(package))
     if program in ("uvx", "pipx") or (program == "uv" and "run" in args):
-        values = {i + 1 for i, a in enumerate(args) if a in _UV_VALUED_OPTIONS}  # uvx --with X PKG: X is no package
+        _, values = _option_values(args, tuple(_UV_VALUED_OPTIONS))  # uvx --with X PKG: X is no package
         package = next((a for i, a in enumerate(args) if a in positional and i not in values and a != "run"), None)
-        from_flag = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--from"), None)
+        from_flag = next(iter(_option_values(args, ("--from",))[0]), None)
         package = from_flag or package
-        # every package --with adds runs in the server's environment too, pinned or not
-        added = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--with"]
-        added += [a.split("=", 1)[1] for a in args if a.startswith("--with=")]
+        # every package --with adds runs in the server's environment too, pinned or not; a
+        # requirements file or an editable folder is not read here
+        added, _ = _option_values(args, ("--with", "-w"))
+        unread, _ = _option_values(args, ("--with-requirements", "--with-editable"))
         pinned = bool(package and _PY_PINNED.match(package)) and all(_PY_PINNED.match(a) for a in added)
-        return package, pinned
+        return package, pinned and not unread
     if program in ("docker", "podman"):
         image = _docker_image(args)
         if image is None:
@@ -101,6 +107,19 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
         tag = image.rsplit("/", 1)[-1]
         return image, "@sha256:" in image or (":" in tag and not tag.endswith(":latest"))
     return command or None, None
+
+
+def _option_values(args: list[str], names: tuple[str, ...]) -> tuple[list[str], set[int]]:
+    """The values of the options ``names`` (``-p X`` or ``--package=X``), and the indexes of the
+    words that are values."""
+    found, at = [], set()
+    for index, word in enumerate(args):
+        if word in names and index + 1 < len(args):
+            found.append(args[index + 1])
+            at.add(index + 1)
+        elif word.startswith("--") and word.partition("=")[0] in names and "=" in word:
+            found.append(word.partition("=")[2])
+    return found, at
 
 
 def _without_secret_words(command: str) -> str:
