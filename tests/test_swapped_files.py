@@ -92,7 +92,8 @@ def test_an_export_swapped_for_a_pipe_after_the_listing_is_refused(monkeypatch, 
     monkeypatch.setattr(exports_module, "_expand", swapped_after_listing)
     with pytest.raises(InputError) as refused:
         exports_module.collect(SourceSpec("exports", str(folder)))
-    assert str(refused.value) == f"{export}: {NOT_REGULAR}"
+    # the file is not read (a gap), and the folder, holding no other export, is refused naming it
+    assert str(refused.value) == f"{folder}: no recognised export (1 files read): roles.json: {NOT_REGULAR}"
 
 
 @contextmanager
