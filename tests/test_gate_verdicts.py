@@ -85,6 +85,16 @@ def results_of(out: Path) -> dict[str, Any]:
     return json.loads((out / "results.json").read_text())
 
 
+def assert_nothing_assessed(outcome: Result, out: Path) -> None:
+    """Exit 3, a gate that did not pass, no score, and the summary saying so (never a tick)."""
+    results = results_of(out)
+    assert outcome.exit_code == 3
+    assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
+    assert results["score"] is None
+    summary = (out / "summary.md").read_text()
+    assert "Nothing was assessed" in summary and "✅" not in summary
+
+
 class TestOnlyTheCoverageControlDecided:
     """Every identity's evidence is missing; NHI-COV-001 passes on the account record alone."""
 
@@ -104,11 +114,7 @@ class TestOnlyTheCoverageControlDecided:
         results = results_of(out)
         coverage = next(c for c in results["controls"] if c["id"] == "NHI-COV-001")
         assert coverage["counts"].get("pass") == 1, "the account itself was read completely"
-        assert outcome.exit_code == 3
-        assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
-        assert results["score"] is None
-        summary = (out / "summary.md").read_text()
-        assert "Nothing was assessed" in summary and "✅" not in summary
+        assert_nothing_assessed(outcome, out)
 
     def test_a_failed_coverage_control_still_speaks_for_itself(
         self, cli: Cli, tmp_path: Path, data: dict[str, Any]
@@ -123,7 +129,8 @@ class TestOnlyTheCoverageControlDecided:
 class TestAnEstateOfAccountsAlone:
     """The sources held accounts and their logging but no identity, credential or agent (a wrong
     export path, an account whose IAM could not be listed). An account's own failure below the gate
-    (its logging) made the scan look assessed: it passed, exit 0, with a score."""
+    (its logging) made the scan look assessed: it passed, exit 0, with a score. One that blocks the
+    gate fails it."""
 
     @pytest.fixture
     def data(self, demo_data: dict[str, Any]) -> dict[str, Any]:
@@ -134,17 +141,13 @@ class TestAnEstateOfAccountsAlone:
             log_source["retention_days"] = 30  # NHI-LOG-008 (low) fails on each
         return data
 
-    def test_it_is_nothing_assessed_whatever_failed_on_the_account(
+    def test_it_is_nothing_assessed_when_what_failed_on_the_account_is_below_the_gate(
         self, cli: Cli, tmp_path: Path, data: dict[str, Any]
     ) -> None:
         outcome, out = scan(cli, tmp_path, data, "--no-history", "--fail-on", "critical")
         results = results_of(out)
         assert [f for f in results["findings"] if f["status"] == "fail"], "an account-level failure is there"
-        assert outcome.exit_code == 3
-        assert results["gate"]["nothing_assessed"] is True and results["gate"]["passed"] is False
-        assert results["score"] is None
-        summary = (out / "summary.md").read_text()
-        assert "Nothing was assessed" in summary and "✅" not in summary
+        assert_nothing_assessed(outcome, out)
 
     def test_a_failure_that_blocks_the_gate_speaks_for_itself(
         self, cli: Cli, tmp_path: Path, data: dict[str, Any]
