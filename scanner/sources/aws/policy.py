@@ -2,9 +2,10 @@
 
 Pure functions over the JSON AWS returns, shared by the live source and the export importer.
 
-A policy becomes up to five grants, so that controls see what each part allows: ``NAME`` (Allow
+A policy becomes grants by part, so that controls see what each part allows: ``NAME`` (Allow
 statements on every resource), ``NAME [scoped]`` (Allow statements on named resources),
-``NAME [NotAction]`` (Allow with NotAction: everything but the listed actions), ``NAME [deny]``
+``NAME [NotAction]`` (an Allow with NotAction: everything but the listed actions; a second one is
+``NAME [NotAction 2]``, and so on, each its own), ``NAME [deny]``
 (Deny statements on every resource) and ``NAME [deny scoped]`` (Deny statements on named
 resources, or on all but some: ``attributes.not_resources``). Statements with conditions mark
 their grant ``conditional``.
