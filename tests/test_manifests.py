@@ -353,3 +353,20 @@ def test_a_url_another_server_is_given_is_not_where_it_is_reached(
     _write(tmp_path, ".mcp.json", {"mcpServers": {"server": {"command": command, "args": args}}})
     (tool,) = collect_manifests(tmp_path).grants
     assert "url" not in tool.attributes
+
+
+def test_a_bridge_url_holding_credentials_is_redacted_in_every_output(cli, tmp_path: Path) -> None:
+    password, token = "Sup3rS3cretPassw0rd", "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+    url = f"https://bob:{password}@mcp.corp.example.com/sse?access_token={token}"
+    _write(
+        tmp_path / "repo",
+        ".mcp.json",
+        {"mcpServers": {"corp": {"command": "npx", "args": ["-y", "mcp-remote@0.1.18", url]}}},
+    )
+    out = tmp_path / "out"
+    outcome = cli("scan", f"manifests:{tmp_path / 'repo'}", "--format", "json,html,sarif,md", "-o", str(out),
+                  "--no-history", "--fail-on", "none")  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    written = "".join(path.read_text() for path in out.iterdir()) + outcome.output
+    assert password not in written and token not in written
+    assert "mcp.corp.example.com/sse" in (out / "results.json").read_text(), "the URL is kept, its secrets not"
