@@ -82,6 +82,9 @@ class EvalContext:
         self._agent_tags: dict[str, frozenset[str]] = {}
         self._classes: dict[str, Classification] = {}
         self._identity_gaps: dict[str, str | None] = {}  # asked for each identity by every control reading its tags
+        # id of a grant, identity or agent of the inventory (held as long as the context) -> its
+        # capabilities field (tags, or Incomplete): the same whichever of the controls reading it asks
+        self.capability_values: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ records by type
 

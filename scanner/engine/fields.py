@@ -194,23 +194,36 @@ _AGENT_TAG_EVIDENCE: tuple[Evidence, ...] = (("agent", "tools"), ("agent", "runs
 
 @reads(*_GRANT_TAG_EVIDENCE)
 def _grant_capabilities(grant: Any, ctx: EvalContext) -> Any:
-    tags = ctx.grant_tags(grant)
-    gap = ctx.grant_gap(grant)
-    return tags if gap is None else Incomplete(tags, gap, ctx.grant_gap_never(grant))
+    known = ctx.capability_values
+    value = known.get(id(grant))
+    if value is None:
+        tags = ctx.grant_tags(grant)
+        gap = ctx.grant_gap(grant)
+        value = known[id(grant)] = tags if gap is None else Incomplete(tags, gap, ctx.grant_gap_never(grant))
+    return value
 
 
 @reads(*_IDENTITY_TAG_EVIDENCE)
 def _identity_capabilities(identity: Any, ctx: EvalContext) -> Any:
-    tags = ctx.identity_tags(identity)
-    gap = ctx.identity_gap(identity)
-    return tags if gap is None else Incomplete(tags, gap, ctx.identity_gap_never(identity))
+    known = ctx.capability_values
+    value = known.get(id(identity))
+    if value is None:
+        tags = ctx.identity_tags(identity)
+        gap = ctx.identity_gap(identity)
+        never = ctx.identity_gap_never(identity) if gap is not None else frozenset()
+        value = known[id(identity)] = tags if gap is None else Incomplete(tags, gap, never)
+    return value
 
 
 @reads(*_AGENT_TAG_EVIDENCE)
 def _agent_capabilities(agent: Any, ctx: EvalContext) -> Any:
-    tags = ctx.agent_tags(agent)
-    gap = ctx.agent_gap(agent)
-    return tags if gap is None else Incomplete(tags, gap, ctx.agent_gap_never(agent))
+    known = ctx.capability_values
+    value = known.get(id(agent))
+    if value is None:
+        tags = ctx.agent_tags(agent)
+        gap = ctx.agent_gap(agent)
+        value = known[id(agent)] = tags if gap is None else Incomplete(tags, gap, ctx.agent_gap_never(agent))
+    return value
 
 
 @reads(("grant", "actions"))
