@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scanner.engine.controls import Control
-from scanner.framework_posture import SCORE_DEFINITION
+from scanner.framework_posture import SCORE_DEFINITION, passing_text
 from scanner.frameworks import DECIDING, Framework, coverage_text, item_mappings
 from scanner.model import FrameworkPosture
 
@@ -43,7 +43,7 @@ def posture_table(frameworks: Sequence[FrameworkPosture]) -> Table:
             escape(coverage),
             score_text(posture),
             str(items.get("fail", 0)),
-            str(items.get("pass", 0)),
+            passing_text(posture.items),
             str(items.get("unknown", 0) + items.get("incomplete", 0)),
         )
     return table

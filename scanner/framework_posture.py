@@ -158,6 +158,20 @@ def framework_score(items: Iterable[FrameworkItemPosture]) -> float | None:
     return None if not results else round(100 * results.count("pass") / len(results), 1)
 
 
+def passing_on_waivers(items: Iterable[FrameworkItemPosture]) -> int:
+    """Passing items that pass only because failures in their scope were waived: accepted risks,
+    which a reader counting passes should see apart from items every resource passed."""
+    return sum(1 for item in items if item.status == "pass" and item.counts.get("waived", 0))
+
+
+def passing_text(items: Iterable[FrameworkItemPosture]) -> str:
+    """How many items pass, and how many of them only on waivers: ``"12 (2 on waivers)"``."""
+    items = list(items)
+    passing = sum(1 for item in items if item.status == "pass")
+    waived = passing_on_waivers(items)
+    return f"{passing} ({waived} on waivers)" if waived else str(passing)
+
+
 def _item_status(
     item: FrameworkItem,
     scope: Scope,

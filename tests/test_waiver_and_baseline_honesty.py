@@ -421,3 +421,40 @@ def test_the_resources_a_control_evaluated_are_listed_once_however_many_waivers_
     result = run_scan(make_inventory(fixed), catalogs, ScanOptions(waivers=path))
     assert legacy_key(result).status == "waived"
     assert listed == ["NHI-CRED-001"]
+
+
+def test_framework_items_passing_only_because_a_failure_was_waived_are_counted_apart(catalogs, tmp_path) -> None:
+    """An item whose only failure in scope is waived passes (the risk is accepted), but the PDF and
+    the terminal say how many of the passing items pass on waivers, as the HTML's item table does."""
+    from rich.console import Console
+
+    from scanner.framework_console import posture_table
+
+    legacy_only = {key: [r for r in records if LEGACY in r["uid"]] for key, records in INVENTORY.items()}
+    waived = run_scan(make_inventory(legacy_only), catalogs, ScanOptions(waivers=waivers_file(tmp_path, "2026-03-01")))
+    unwaived = run_scan(make_inventory(legacy_only), catalogs, ScanOptions())
+    assert legacy_key(waived).status == "waived" and legacy_key(unwaived).status == "fail"
+
+    on_waivers = {}
+    for posture, before in zip(waived.frameworks, unwaived.frameworks, strict=True):
+        items = [i for i in posture.items if i.status == "pass" and i.counts.get("waived")]
+        # each failed without the waiver: it passes on the waiver alone
+        failed_before = {i.id for i in before.items if i.status == "fail"}
+        assert {i.id for i in items} <= failed_before
+        if items:
+            on_waivers[posture.id] = (sum(1 for i in posture.items if i.status == "pass"), len(items))
+    assert on_waivers, "NHI-CRED-001 decides items of several frameworks"
+
+    console = Console(record=True, width=250)
+    console.print(posture_table(waived.frameworks))
+    terminal = console.export_text()
+    executive = " ".join(pdf_report.executive_html(waived, ReportSettings()).split())
+    for framework, (passing, waived_items) in on_waivers.items():
+        row = next(line for line in terminal.splitlines() if line.strip().startswith(framework))
+        assert f"{passing} ({waived_items} on waivers)" in row
+        assert f'<td class="num">{passing} ({waived_items} on waivers)</td>' in executive
+
+    console = Console(record=True, width=250)
+    console.print(posture_table(unwaived.frameworks))
+    assert "on waivers" not in console.export_text()
+    assert "on waivers" not in pdf_report.executive_html(unwaived, ReportSettings())

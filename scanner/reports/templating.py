@@ -9,6 +9,7 @@ from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from scanner.framework_posture import passing_text
 from scanner.reports import charts, view
 from scanner.resources import templates_dir
 from scanner.serialize import dumps, format_time
@@ -79,7 +80,7 @@ def environment() -> Environment:
         plural=view.plural,
         first_sentence=first_sentence,
     )
-    env.globals.update(severities=view.SEVERITIES, charts=charts)
+    env.globals.update(severities=view.SEVERITIES, charts=charts, passing_text=passing_text)
     return env
 
 
