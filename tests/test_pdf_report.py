@@ -183,3 +183,30 @@ def test_the_appendix_shows_waived_failures_and_the_waivers_that_need_attention(
     assert f"{len(report.expired)} expired; {len(report.unmatched)} matching nothing" in text
     for waiver in report.expired + report.unmatched:
         assert waiver.control in text and waiver.expires in text
+
+
+def test_the_cover_says_which_sources_failed_and_which_were_read_partly_and_never_calls_a_failed_one_read(
+    demo_result: ScanResult,
+) -> None:
+    """A failed source was not read: the cover counts sources asked for, read completely, read
+    partly and failed; the Markdown summary names a source's first error, and none where it gave none."""
+    from scanner.model import SourceError, SourceStatus
+    from scanner.reports import markdown, pdf_report
+
+    sources = [
+        SourceStatus("aws", "111111111111"),
+        SourceStatus("aws", "222222222222", "partial", [SourceError("iam:ListUsers", "AccessDenied")] * 3),
+        SourceStatus("gcp", "proj-1", "failed"),
+    ]
+    result = dataclasses.replace(demo_result, scan=dataclasses.replace(demo_result.scan, sources=sources))
+    cover = flat(pdf_report.executive_html(result, ReportSettings()))
+    assert '3 asked for, 1 read completely: <strong class="bad">1 read partly, 1 failed</strong>' in cover
+    assert "3 read" not in cover
+
+    summary = markdown.render(result, ReportSettings(formats=("md",)))
+    assert "- aws 222222222222: partial (iam:ListUsers: AccessDenied; 2 more)" in summary
+    assert "- gcp proj\\-1: failed\n" in summary or "- gcp proj-1: failed\n" in summary
+    assert "refused" not in summary
+
+    complete = dataclasses.replace(demo_result, scan=dataclasses.replace(demo_result.scan, sources=sources[:1]))
+    assert "1 read, all completely" in flat(pdf_report.executive_html(complete, ReportSettings()))

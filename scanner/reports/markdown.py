@@ -11,7 +11,7 @@ import re
 
 from scanner.engine.waivers import unmatched_label
 from scanner.frameworks import grade
-from scanner.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult
+from scanner.model import SEVERITIES, SEVERITY_RANK, Finding, ScanResult, SourceStatus
 from scanner.reports import Reporter, ReportSettings
 from scanner.reports.view import failing_by_severity, gate_verdict, plural, results_line
 
@@ -96,13 +96,20 @@ def render(result: ScanResult, settings: ReportSettings) -> str:
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
     if incomplete:
         lines += ["", "### Sources not read completely", ""]
-        lines += [
-            f"- {md(s.name)} {md(s.account, 80)}: {s.status} ({plural(len(s.errors), 'call')} refused)"
-            for s in incomplete
-        ]
+        lines += [f"- {md(s.name)} {md(s.account, 80)}: {s.status}{_first_error(s)}" for s in incomplete]
     details = " · full results in results.json" if "json" in settings.formats else ""
     lines += ["", f"{plural(len(controls), 'control')} · scan `{result.scan.id}`{details}"]
     return "\n".join(lines) + "\n"
 
 
 REPORTER = Reporter(format="md", filename="summary.md", render=render)
+
+
+def _first_error(source: SourceStatus) -> str:
+    """What went wrong first, and how many errors more: ``" (iam:ListUsers: AccessDenied; 2 more)"``;
+    nothing where the source named none (a failure is never "0 calls refused")."""
+    if not source.errors:
+        return ""
+    first = source.errors[0]
+    more = f"; {len(source.errors) - 1:,} more" if len(source.errors) > 1 else ""
+    return f" ({md(first.call, 60)}: {md(first.message, 160)}{more})"
