@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -361,3 +362,52 @@ def test_the_schema_revision_a_store_checks_is_the_migrations_head() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+
+
+def test_a_prune_gives_a_sqlite_history_s_space_back_to_the_file_system(catalogs, tmp_path: Path) -> None:
+    """SQLite keeps deleted rows' pages for reuse: a history made by nhiscan is made so that a prune
+    cuts them off the end of the file, and the file shrinks by about the scans it deleted."""
+    path = tmp_path / "history.db"
+    store = HistoryStore(f"sqlite:///{path}")
+    for year in (2019, 2020, 2021):
+        old = demo_scan(catalogs)
+        old = dataclasses.replace(
+            old, scan=dataclasses.replace(old.scan, finished=old.scan.finished.replace(year=year))
+        )
+        store.save(old, render(old))
+    recent = demo_scan(catalogs)
+    store.save(recent, render(recent))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.stat().st_size
+
+    assert store.prune(365) == 3
+    after = path.stat().st_size
+    assert after < before * 0.4, (before, after)  # three of the four scans' pages are gone
+    assert [r["id"] for r in store.listing()] == [recent.scan.id]
+    assert store.load(recent.scan.id).scan.id == recent.scan.id
+
+
+def test_a_prune_of_a_sqlite_history_made_before_keeps_the_freed_pages_for_reuse(catalogs, tmp_path: Path) -> None:
+    """A database made without auto-vacuum (by an earlier nhiscan) is pruned as before: the pages
+    stay in the file, and the next scan reuses them instead of growing it."""
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as made_before:
+        made_before.execute("CREATE TABLE placeholder (x)")  # a table first: auto_vacuum stays off
+    store = HistoryStore(f"sqlite:///{path}")
+    old = demo_scan(catalogs)
+    old = dataclasses.replace(old, scan=dataclasses.replace(old.scan, finished=old.scan.finished.replace(year=2020)))
+    store.save(old, render(old))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 0
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
+
+    assert store.prune(365) == 1
+    recent = demo_scan(catalogs)
+    store.save(recent, render(recent))
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.stat().st_size <= size * 1.05
+    assert [r["id"] for r in store.listing()] == [recent.scan.id]

@@ -33,6 +33,7 @@ from scanner.history.drift_index_v2 import side_of_index_v2
 from scanner.history.packing import Packing, PackingWorker
 from scanner.history.row_types import wrong_column
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
+from scanner.history.sqlite_space import NEW_DATABASE_PRAGMA, release_free_pages
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.model import ScanResult, TrendPoint
@@ -247,6 +248,7 @@ class HistoryStore:
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(connection: Any, _: Any) -> None:
                 cursor = connection.cursor()
+                cursor.execute(NEW_DATABASE_PRAGMA)  # a new history's space can be given back (sqlite_space)
                 cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
                 cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # writers wait for each other
                 cursor.close()
@@ -432,7 +434,10 @@ class HistoryStore:
     def prune(self, older_than_days: int) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
         with self.writing() as connection:
-            return int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
+            pruned = int(connection.execute(delete(scans).where(scans.c.finished < cutoff)).rowcount or 0)
+        if pruned and self.engine.dialect.name == "sqlite":
+            release_free_pages(self.engine)
+        return pruned
 
     # ---------------------------------------------------------------- reading
 
