@@ -5,6 +5,7 @@ several projects, public members, Google's service agents, system-managed keys."
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scanner.scan import ScanOptions, run_scan
@@ -353,3 +354,36 @@ def test_custom_roles_exported_without_their_permissions_leave_their_holders_pri
         assert {("NHI-PRIV-001", CI_DEPLOYER), ("NHI-PRIV-003", CI_DEPLOYER)} <= unknown
         notes = [n for s in exported.sources for n in s.notes]
         assert any(KEY_MINTER in n and "gcloud iam roles describe" in n for n in notes)
+
+
+def _log_006(catalogs, extra_configs: list[dict]) -> str:
+    """NHI-LOG-006 on a project whose log sources are the recorded policy's audit configs, read by
+    the GCP source's own reader (a project export alone leaves the inherited ones unread)."""
+    from scanner.model import Account, Inventory
+    from scanner.sources.gcp.records import audit_logs
+
+    recorded = json.loads((REALWORLD / "gcp" / "custodian-flight-projects-getIamPolicy-auditConfigs.json").read_text())
+    recorded["body"]["auditConfigs"] += extra_configs
+    project = Account(uid="custodian-test", provider="gcp", kind="project", name="custodian-test")
+    inventory = Inventory(
+        collected_at=datetime(2026, 1, 1, tzinfo=UTC),
+        accounts=[project],
+        log_sources=audit_logs(recorded["body"], "custodian-test"),
+    )
+    result = run_scan(inventory, catalogs, ScanOptions())
+    (status,) = {f.status for f in result.findings if f.control_id == "NHI-LOG-006"} or {"pass"}
+    return status
+
+
+def test_an_exemption_in_any_audit_config_naming_iam_exempts_its_member_from_iam_s_logs(catalogs) -> None:
+    """Google applies the union of a service's config and allServices' (log types and exempted
+    members alike): the recorded policy logs allServices' data access for everyone and passes
+    NHI-LOG-006; an IAM config beside it that exempts one account fails it."""
+    assert _log_006(catalogs, []) == "pass"
+    exempting = {
+        "service": "iam.googleapis.com",
+        "auditLogConfigs": [
+            {"logType": "DATA_READ", "exemptedMembers": ["serviceAccount:ci@custodian-test.iam.gserviceaccount.com"]}
+        ],
+    }
+    assert _log_006(catalogs, [exempting]) == "fail"
