@@ -216,8 +216,14 @@ def test_who_can_act_as_a_service_account_is_collected(fake_gcp) -> None:
         (f"serviceAccount:{email(DEV, 'etl')}", "roles/iam.serviceAccountUser", False),
         ("group:ml-ops@acme.example", "roles/iam.serviceAccountUser", True),  # from the platform folder
         (f"serviceAccount:{email(PROD, 'token-minter')}", "roles/iam.serviceAccountTokenCreator", False),  # project
+        # from the organisation: it creates the keys of every service account below, and signs in with them
+        (f"serviceAccount:{email(PROD, 'payments-api')}", "roles/iam.serviceAccountKeyAdmin", False),
     }
-    assert by_uid(inventory.identities)[email(DEV, "etl")].attributes["impersonators"] == []
+    (organisation_wide,) = by_uid(inventory.identities)[email(DEV, "etl")].attributes["impersonators"]
+    assert (organisation_wide["member"], organisation_wide["resource"]) == (
+        f"serviceAccount:{email(PROD, 'payments-api')}",
+        ORG,
+    )
 
 
 def test_workload_identity_providers_and_their_conditions(fake_gcp) -> None:
@@ -485,6 +491,49 @@ def test_a_custom_role_whose_definition_was_not_read_leaves_its_holders_privileg
     assert status.status == "partial" and [(e.call, e.code) for e in status.errors] == [("iam:roles.get", code)]
     found = statuses(inventory, catalogs, holder)
     assert (found["NHI-PRIV-001"], found["NHI-PRIV-003"]) == ("unknown", "unknown")
+
+
+TOKEN_MINTER = f"projects/{PROD}/roles/tokenMinter"
+
+
+def _person_bound_on_the_project(fake: FakeGcp, role: str, project: str = PROD) -> None:
+    fake.state.projects[project]["policy"]["bindings"].append({"role": role, "members": ["user:carol@acme.example"]})
+
+
+def test_a_person_holding_a_custom_role_that_mints_tokens_can_impersonate_every_account_below(
+    fake_gcp, catalogs
+) -> None:
+    """A custom role holding iam.serviceAccounts.getAccessToken does what Token Creator does."""
+    _person_bound_on_the_project(fake_gcp, TOKEN_MINTER)
+    fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    deployer = by_uid(inventory.identities)[email(PROD, "deployer")]
+    assert ("user:carol@acme.example", TOKEN_MINTER, True) in {
+        (i["member"], i["role"], i["human"]) for i in deployer.attributes["impersonators"]
+    }
+    assert statuses(inventory, catalogs, deployer.uid)["NHI-PRIV-013"] == "fail"
+
+
+@pytest.mark.parametrize("role", ["roles/iam.serviceAccountOpenIdTokenCreator", "roles/iam.serviceAccountKeyAdmin"])
+def test_a_person_who_mints_id_tokens_or_keys_for_service_accounts_can_impersonate_them(
+    fake_gcp, catalogs, role
+) -> None:
+    etl = email(DEV, "etl")  # no person may act as it otherwise
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "pass"
+    _person_bound_on_the_project(fake_gcp, role, DEV)
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "fail"
+
+
+def test_a_person_bound_to_a_custom_role_whose_definition_was_not_read_leaves_impersonation_unknown(
+    fake_gcp, catalogs
+) -> None:
+    _person_bound_on_the_project(fake_gcp, TOKEN_MINTER)
+    fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
+    fake_gcp.state.deny.add(f"GetRole {TOKEN_MINTER}")
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    minter = by_uid(inventory.identities)[email(PROD, "token-minter")]
+    assert "attributes.impersonators" in minter.unknown
+    assert statuses(inventory, catalogs, minter.uid)["NHI-PRIV-013"] == "unknown"
 
 
 def test_a_secret_in_a_vertex_agents_description_is_a_plaintext_secret_it_holds(fake_gcp) -> None:

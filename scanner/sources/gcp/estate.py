@@ -62,11 +62,13 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         inventory.accounts.append(account)
         identities = [records.service_account(a, project_id) for a in collected.accounts.get(project_id, [])]
         inherited_impersonators: list[dict[str, Any]] = []
+        people_unjudged = False  # a person bound above to a custom role whose permissions were not read
         for node in hierarchy:
             policy = collected.policies.get(node)
             if policy is None:
                 continue
-            inherited_impersonators += records.impersonation_bindings(policy, node)
+            inherited_impersonators += records.impersonation_bindings(policy, node, collected.custom_roles)
+            people_unjudged = people_unjudged or records.people_bound_to_unread_roles(policy, collected.custom_roles)
             grants, public = records.policy_grants(policy, node, None, collected.custom_roles)
             if node == hierarchy[0] or node not in ancestor_grants_done:
                 inventory.grants += grants
@@ -76,7 +78,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             scope = "" if node == hierarchy[0] else node
             inventory.log_sources += records.audit_logs(policy, project_id, scope)
         for identity in identities:
-            _link_identity(collected, identity, inherited_impersonators, bool(unread))
+            _link_identity(collected, identity, inherited_impersonators, bool(unread), people_unjudged)
             inventory.grants += _own_policy_grants(collected, identity)
             inventory.credentials += _keys(collected, identity, project_id)
         inventory.identities += identities
@@ -165,14 +167,17 @@ def _account(collected: Collected, project: Project, unread: list[str]) -> Accou
     return account
 
 
-def _link_identity(collected: Collected, identity: Identity, inherited: list[dict[str, Any]], unread: bool) -> None:
+def _link_identity(
+    collected: Collected, identity: Identity, inherited: list[dict[str, Any]], unread: bool, people_unjudged: bool
+) -> None:
     own = collected.policies.get(identity.uid)
     impersonators = list(inherited)
     if own is not None:
         name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
-        impersonators = records.impersonation_bindings(own, name) + impersonators
+        impersonators = records.impersonation_bindings(own, name, collected.custom_roles) + impersonators
+        people_unjudged = people_unjudged or records.people_bound_to_unread_roles(own, collected.custom_roles)
     identity.attributes["impersonators"] = impersonators
-    if own is None or unread:
+    if own is None or unread or people_unjudged:
         identity.unknown.append("attributes.impersonators")
     if unread:
         identity.unknown.append("grants")

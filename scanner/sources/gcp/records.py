@@ -105,6 +105,21 @@ IMPERSONATION_ROLES = (
     "roles/iam.serviceAccountUser",
     "roles/iam.serviceAccountTokenCreator",
     "roles/iam.workloadIdentityUser",
+    "roles/iam.serviceAccountOpenIdTokenCreator",  # mints OpenID Connect ID tokens as the account
+    "roles/iam.serviceAccountKeyAdmin",  # creates the account's keys, and signs in with them
+)
+# The permissions of those roles that act as a service account: a custom role holding one is an
+# impersonation role too (https://cloud.google.com/iam/docs/service-account-permissions)
+IMPERSONATION_PERMISSIONS = frozenset(
+    {
+        "iam.serviceAccounts.actAs",
+        "iam.serviceAccounts.getAccessToken",
+        "iam.serviceAccounts.getOpenIdToken",
+        "iam.serviceAccounts.implicitDelegation",
+        "iam.serviceAccounts.signBlob",
+        "iam.serviceAccounts.signJwt",
+        "iam.serviceAccountKeys.create",
+    }
 )
 _HUMAN_MEMBER_TYPES = ("user", "group", "domain")
 # principal:// and principalSet:// members of a workforce pool are people signed in through an
@@ -214,13 +229,17 @@ def policy_grants(
     return grants, public
 
 
-def impersonation_bindings(policy: dict[str, Any], resource: str) -> list[dict[str, Any]]:
-    """Members a policy lets act as service accounts (``IMPERSONATION_ROLES``): on a service
-    account's own policy, that account; on a project, folder or organisation, every account below."""
+def impersonation_bindings(
+    policy: dict[str, Any], resource: str, custom_roles: Mapping[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """Members a policy lets act as service accounts (``IMPERSONATION_ROLES``, or a custom role of
+    ``custom_roles`` holding one of ``IMPERSONATION_PERMISSIONS``): on a service account's own
+    policy, that account; on a project, folder or organisation, every account below."""
     found = []
+    custom_roles = custom_roles or {}
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
-        if role not in IMPERSONATION_ROLES:
+        if role not in IMPERSONATION_ROLES and not IMPERSONATION_PERMISSIONS.intersection(custom_roles.get(role) or ()):
             continue
         condition = _condition(binding)
         for member in binding.get("members") or []:
@@ -236,6 +255,19 @@ def impersonation_bindings(policy: dict[str, Any], resource: str) -> list[dict[s
                 }
             )
     return found
+
+
+def people_bound_to_unread_roles(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> bool:
+    """Whether a policy binds a person to a custom role whose permissions were not read: whether
+    that person may act as the service accounts below cannot be told."""
+    for binding in policy.get("bindings") or []:
+        role = str(binding.get("role", ""))
+        if is_custom_role(role) and role not in custom_roles:
+            for member in binding.get("members") or []:
+                member_type = str(member).partition(":")[0]
+                if member_type in _HUMAN_MEMBER_TYPES or _WORKFORCE_MEMBER.match(str(member)):
+                    return True
+    return False
 
 
 def workload_identity_provider(provider: dict[str, Any]) -> dict[str, Any]:
