@@ -145,5 +145,8 @@ def seed(state: AzureState) -> None:
     ]  # fmt: skip
     state.arm[f"{base}/Microsoft.Insights/diagnosticSettings"] = [
         {"name": "activity-to-law", "properties": {"workspaceId": "/subscriptions/x/ws",
-                                                    "logs": [{"category": "Administrative", "enabled": True}]}}
+                                                    "logs": [{"category": "Administrative", "enabled": True},
+                                                             {"category": "Security", "enabled": True},
+                                                             {"category": "Policy", "enabled": True},
+                                                             {"category": "Autoscale", "enabled": False}]}}
     ]  # fmt: skip
