@@ -92,9 +92,15 @@ def build_repository(root: Path) -> None:
         "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github@2025.4.8"],
                    "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": GITHUB_TOKEN}},
     }})  # fmt: skip
+    # a local repository's git server, not GitHub's: GitHub's writes issues and pull requests anyone can read
     _write(root, "laptops/safe/claude_desktop_config.json", {"mcpServers": {
         "filesystem": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem@2025.8.21", "/data"]},
-        "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github@2025.4.8"],
+        "git": {"command": "uvx", "args": ["mcp-server-git==2025.7.1", "--repository", "/data/repo"],
+                "env": {"GIT_TOKEN": "${input:git_token}"}},
+    }})  # fmt: skip
+    _write(root, "laptops/github/claude_desktop_config.json", {"mcpServers": {
+        "github": {"command": "docker", "args": ["run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN",
+                                                 "ghcr.io/github/github-mcp-server:v0.13.0"],
                    "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${input:github_token}"}},
     }})  # fmt: skip
     tickets = f'"url": "https://mcp.tickets.example/mcp", "headers": {{"Authorization": "Bearer {SLACK_TOKEN}"}}'
@@ -146,6 +152,8 @@ def test_each_toxic_combination_fails_and_its_safe_counterpart_passes(scanned) -
         "Claude Desktop (laptops/safe/claude_desktop_config.json)",
     )
     assert analyst in failing(results, "NHI-AGENT-013") and safe not in failing(results, "NHI-AGENT-013")
+    github_alone = "Claude Desktop (laptops/github/claude_desktop_config.json)"
+    assert github_alone in failing(results, "NHI-AGENT-013"), "private repositories, anyone's issues, public writes"
     assert "leaky" in failing(results, "NHI-AGENT-004") and "vault-only" not in failing(results, "NHI-AGENT-004")
     assert "ops-admin" in failing(results, "NHI-AGENT-014") and "ops-reader" not in failing(results, "NHI-AGENT-014")
     assert "refunds" in failing(results, "NHI-AGENT-006")
