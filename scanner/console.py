@@ -413,7 +413,12 @@ def _gate_cell(row: Mapping[str, object]) -> str:
     """'passed', or why not: the blocking failures, or (none blocking) a partial read or nothing
     assessed, which the history records only as a gate that did not pass."""
     if row.get("passed"):
-        return "passed"
+        from scanner.listings import incomplete_sources
+
+        incomplete = incomplete_sources(row)  # accepted with --allow-partial: not a complete pass
+        return (
+            f"passed, {incomplete} {'source' if incomplete == 1 else 'sources'} incomplete" if incomplete else "passed"
+        )
     blocking = row.get("blocking")
     return f"{blocking} blocking" if blocking else "failed"
 

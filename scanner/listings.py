@@ -137,6 +137,7 @@ HISTORY_FIELDS = (
     "resolved_failures",
     "shard",
     "scan_run",
+    "sources",
 )
 
 
@@ -160,9 +161,18 @@ def history_rows(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "resolved_failures": row.get("resolved_failures"),
                 "shard": row.get("shard"),  # "i/n" of a sharded scan; last, so CSV columns keep their places
                 "scan_run": row.get("scan_run"),
+                # a gate that passed on a partial read (--allow-partial) is not a complete pass; last,
+                # so CSV columns keep their places
+                "incomplete_sources": incomplete_sources(row),
             }
         )
     return rows
+
+
+def incomplete_sources(row: Mapping[str, Any]) -> int:
+    """How many of a stored scan's sources were read partly or not at all."""
+    sources = row.get("sources") or []
+    return sum(1 for source in sources if isinstance(source, dict) and source.get("status") != "complete")
 
 
 def _cell(value: Any) -> str:

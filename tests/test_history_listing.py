@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -70,7 +71,7 @@ def test_a_shard_of_a_run_is_listed_with_its_shard_and_run(demo_result: ScanResu
         (None, None, None),
         ("prod", "2/4", "2026-12-03"),
     ]
-    assert list(rows[0])[-2:] == ["shard", "scan_run"]
+    assert list(rows[0])[-3:] == ["shard", "scan_run", "incomplete_sources"]
     print_history(store.listing(fields=HISTORY_FIELDS))
     assert "prod 2/4" in capsys.readouterr().out
 
@@ -222,3 +223,30 @@ def test_a_row_holding_values_nhiscan_does_not_write_is_one_error_naming_its_col
         read = cli(*command)
         assert read.exit_code == 2 and "Traceback" not in read.output
         assert len(read.output.strip().splitlines()) == 1 and f"in its {named} column" in read.output
+
+
+def test_a_gate_passed_on_a_partial_read_is_listed_with_its_incomplete_sources(
+    demo_result: ScanResult, tmp_path: Path, cli
+) -> None:
+    """A scan accepted with --allow-partial passed its gate on less than the whole estate: the
+    listing says how many sources were not read completely, in the table and for scripts."""
+    from scanner.model import SourceError, SourceStatus
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    partial = [
+        *demo_result.scan.sources,
+        SourceStatus("aws", "222222222222", "partial", [SourceError("iam:ListRoles", "AccessDenied")]),
+    ]
+    passed = dataclasses.replace(
+        demo_result,
+        scan=dataclasses.replace(demo_result.scan, sources=partial),
+        gate={**demo_result.gate, "passed": True, "fail_on": "none", "blocking": 0, "allow_partial": True},
+    )
+    store.save(passed, render(passed))
+    (row,) = history_rows(store.listing(fields=HISTORY_FIELDS))
+    assert row["passed"] is True and row["incomplete_sources"] == 1
+
+    table = cli("history", "--db", f"sqlite:///{tmp_path / 'history.db'}")
+    assert table.exit_code == 0 and "passed, 1 source incomplete" in " ".join(table.output.split())
+    listed = cli("history", "--db", f"sqlite:///{tmp_path / 'history.db'}", "--format", "json")
+    assert json.loads(listed.output)[0]["incomplete_sources"] == 1
