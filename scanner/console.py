@@ -338,7 +338,8 @@ def print_drift(drift: Drift) -> None:
     out.print(f"[bold]Drift[/] {escape(drift.old_scan)} → {escape(drift.new_scan)}: score {old} → {new}")
     if not drift.inventory_compared:
         out.print("Records not compared: one of the files predates results 1.1 and carries no inventory.")
-    for title, records in (("Added", drift.added), ("Removed", drift.removed)):
+    not_seen = "Not seen (a source of their provider was not read completely: not known to be removed)"
+    for title, records in (("Added", drift.added), ("Removed", drift.removed), (not_seen, drift.not_seen)):
         if records:
             table = Table(title=f"{title} ({len(records)})")
             for column in ("type", "kind", "name", "provider"):
@@ -347,7 +348,8 @@ def print_drift(drift: Drift) -> None:
                 table.add_row(record.type, escape(record.kind), escape(record.name[:80]), escape(record.provider))
             out.print(table)
     if drift.reach:
-        table = Table(title=f"Reach changed ({len(drift.reach)})")
+        lost = " (lost: only where every source of the provider was read)" if drift.incomplete_sources else ""
+        table = Table(title=f"Reach changed ({len(drift.reach)}){lost}")
         for column in ("type", "name", "gained", "lost"):
             table.add_column(column)
         for change in drift.reach[:200]:

@@ -80,6 +80,8 @@ class Drift:
     inventory_compared: bool
     added: list[RecordChange] = field(default_factory=list)
     removed: list[RecordChange] = field(default_factory=list)
+    # absent from the newer scan, which did not read completely a source of their provider: not removed
+    not_seen: list[RecordChange] = field(default_factory=list)
     reach: list[ReachChange] = field(default_factory=list)
     new_failures: list[Finding] = field(default_factory=list)
     resolved_failures: list[Finding] = field(default_factory=list)
@@ -280,11 +282,14 @@ def diff_sides(old: Side, new: Side) -> Drift:
     )
     if old.records is not None and new.records is not None:
         before, after = old.records, new.records
+        unread = _providers_read_in_part(incomplete_sources(old, new))
         if not _same_stored(before, after):
             drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
-            drift.removed = [before[uid] for uid in sorted(before.keys() - after.keys())]
+            for uid in sorted(before.keys() - after.keys()):
+                record = before[uid]
+                (drift.not_seen if _read_in_part(unread, record.provider) else drift.removed).append(record)
         if not _same_stored(old.capabilities, new.capabilities):
-            drift.reach = _reach_changes(old, new, before, after)
+            drift.reach = _reach_changes(old, new, before, after, unread)
     drift.new_failures = new.findings(sorted(new.failing - old.failing))
     gone = sorted(old.failing - new.failing)
     drift.resolved_failures, drift.no_longer_assessed = judged_since(old, new, [k for k in gone if k not in new.waived])
@@ -411,8 +416,15 @@ def _same_stored(old: object, new: object) -> bool:
 
 
 def _reach_changes(
-    old: Side, new: Side, before: Mapping[str, RecordChange], after: Mapping[str, RecordChange]
+    old: Side,
+    new: Side,
+    before: Mapping[str, RecordChange],
+    after: Mapping[str, RecordChange],
+    unread: set[str | None],
 ) -> list[ReachChange]:
+    """Capabilities gained and lost. Where the newer scan read a source of the record's provider
+    only in part, a capability it no longer lists may be one it did not read (a role's policies
+    refused): only the gains are told, which the newer scan read."""
     changes = []
     for uid in sorted(old.capabilities.keys() | new.capabilities.keys()):
         if old.capabilities.get(uid) == new.capabilities.get(uid):
@@ -421,8 +433,20 @@ def _reach_changes(
         named = new.names.get(uid) or old.names.get(uid)
         if then != now and named is not None and uid in before and uid in after:
             kind, name = named
-            changes.append(ReachChange(uid, kind, name, sorted(now - then), sorted(then - now)))
+            lost = [] if _read_in_part(unread, after[uid].provider) else sorted(then - now)
+            if now - then or lost:
+                changes.append(ReachChange(uid, kind, name, sorted(now - then), lost))
     return changes
+
+
+def _providers_read_in_part(gaps: list[SourceRead]) -> set[str | None]:
+    """The providers of the sources the newer scan did not read completely; None for a source that
+    can hold any provider's records (files)."""
+    return {_SOURCE_PROVIDERS.get(gap.name) for gap in gaps}
+
+
+def _read_in_part(unread: set[str | None], provider: str) -> bool:
+    return None in unread or provider in unread
 
 
 def drift_document(drift: Drift) -> dict[str, Any]:
@@ -437,6 +461,7 @@ def drift_document(drift: Drift) -> dict[str, Any]:
         "inventory_compared": drift.inventory_compared,
         "added": drift.added,
         "removed": drift.removed,
+        "not_seen": drift.not_seen,
         "reach_changes": drift.reach,
         "new_failures": [finding(f) for f in drift.new_failures],
         "resolved_failures": [finding(f) for f in drift.resolved_failures],

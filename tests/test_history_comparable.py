@@ -131,6 +131,46 @@ def test_failures_of_an_account_the_later_scan_did_not_read_are_not_resolved(
     assert f"aws:{FAILED}" in output and "not read completely" in output
 
 
+def test_records_and_reach_an_incomplete_read_did_not_see_are_not_called_removed_or_lost(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    """The account the newer scan could not read took its identities with it: they are listed as
+    not seen, not removed, and no capability is called lost where that provider was read in part
+    (a role whose policies were refused would read as a reach taken away)."""
+    demo = _demo()
+    old, new = _scan(demo, catalogs), _scan(_account_not_read(demo), catalogs)
+    gone = {i.uid for i in demo.identities if i.account == FAILED}
+    assert gone
+
+    drift, _, output = _diff_both_ways(cli, tmp_path, old, new, "--allow-partial")
+    assert gone <= {r["uid"] for r in drift["not_seen"]}
+    assert not {r["uid"] for r in drift["removed"]} & gone
+    assert not [c for c in drift["reach_changes"] if c["removed"]], "nothing is called lost on a partial read"
+    assert "Not seen" in output and "not known to be removed" in " ".join(output.split())
+
+    # an identity still read, its grants refused: its reach seems to shrink
+    holder = next(
+        i.uid for i in demo.identities if i.account == FAILED and old.capabilities.get(i.uid) and i.kind == "role"
+    )
+    refused = dataclasses.replace(
+        demo,
+        grants=[g for g in demo.grants if g.identity_uid != holder],
+        sources=[dataclasses.replace(s, status="partial") if s.account == FAILED else s for s in demo.sources],
+    )
+    (tmp_path / "refused").mkdir()
+    drift, _, _ = _diff_both_ways(cli, tmp_path / "refused", old, _scan(refused, catalogs), "--allow-partial")
+    assert not [c for c in drift["reach_changes"] if c["removed"]]
+    complete = dataclasses.replace(refused, sources=demo.sources)
+    (tmp_path / "read").mkdir()
+    drift, _, _ = _diff_both_ways(cli, tmp_path / "read", old, _scan(complete, catalogs))
+    assert holder in {c["uid"] for c in drift["reach_changes"] if c["removed"]}, "read whole, the loss is real"
+
+    complete_new = _scan(dataclasses.replace(_account_not_read(demo), sources=demo.sources), catalogs)
+    (tmp_path / "complete").mkdir()
+    drift, _, _ = _diff_both_ways(cli, tmp_path / "complete", old, complete_new)
+    assert gone <= {r["uid"] for r in drift["removed"]} and drift["not_seen"] == []
+
+
 def test_allow_partial_lets_a_diff_gate_pass_on_a_partial_read_but_still_names_it(
     catalogs: Catalogs, cli, tmp_path: Path
 ) -> None:

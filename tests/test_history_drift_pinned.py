@@ -21,8 +21,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # no longer judged stopped counting as resolved (agent-0's NHI-AGENT-005 is unknown there: its
 # identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources, and
 # when the Azure roles the catalog names came to carry what their published permissions do, and
-# GCP's, and when a credential past its expiry at the time judged stopped counting as active
-PINNED = "0b7cf888cc1dbb033ae40aa57d5ef0de693aa85f503ff60f2084807d33560f3f"
+# GCP's, and when a credential past its expiry at the time judged stopped counting as active, and
+# when the drift JSON gained not_seen (empty here: both scans read every source)
+PINNED = "a2751f824e6a8b83c79a82049e06783e5fabd50e207ee96e183bc69ffd160575"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:
