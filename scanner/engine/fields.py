@@ -21,6 +21,7 @@ from typing import Any
 from scanner.arn_patterns import every_action_of_a_service, every_resource, whole_service
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
+from scanner.engine.federation_conditions import condition_names_someone
 from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, restricting_keys, subject_is_specific
 
 
@@ -276,11 +277,16 @@ def _open_identity_providers(record: Any, ctx: EvalContext) -> Any:
     providers = record.attributes.get("workload_identity_providers")
     if providers is None or "attributes.workload_identity_providers" in record.unknown:
         return UNKNOWN
-    return [
-        str(p.get("name"))
-        for p in providers
-        if not p.get("attribute_condition") and not p.get("disabled") and p.get("state", "ACTIVE") in ("", "ACTIVE")
-    ]
+    open_providers = []
+    for provider in providers:
+        if provider.get("disabled") or provider.get("state", "ACTIVE") not in ("", "ACTIVE"):
+            continue
+        condition = provider.get("attribute_condition")
+        if not condition:
+            open_providers.append(str(provider.get("name")))
+        elif not condition_names_someone(str(condition)):  # `true`, `assertion.sub != ''`: everyone still
+            open_providers.append(f"{provider.get('name')} (its condition names no one: {str(condition)[:80]})")
+    return open_providers
 
 
 @reads(("identity", "interactive"), ("identity", "trust"))
