@@ -527,13 +527,17 @@ def test_a_person_who_mints_id_tokens_or_keys_for_service_accounts_can_impersona
 def test_a_person_bound_to_a_custom_role_whose_definition_was_not_read_leaves_impersonation_unknown(
     fake_gcp, catalogs
 ) -> None:
-    _person_bound_on_the_project(fake_gcp, TOKEN_MINTER)
+    """Unknown where no person is known to act as the account; a person who is known still fails it."""
+    for project in (PROD, DEV):
+        _person_bound_on_the_project(fake_gcp, TOKEN_MINTER, project)
     fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
     fake_gcp.state.deny.add(f"GetRole {TOKEN_MINTER}")
-    inventory, _ = scan(fake_gcp, projects=(PROD,))
-    minter = by_uid(inventory.identities)[email(PROD, "token-minter")]
-    assert "attributes.impersonators" in minter.unknown
-    assert statuses(inventory, catalogs, minter.uid)["NHI-PRIV-013"] == "unknown"
+    inventory, _ = scan(fake_gcp, projects=(PROD, DEV))
+    etl = by_uid(inventory.identities)[email(DEV, "etl")]  # no person known to act as it
+    assert etl.attributes["impersonation_roles_not_read"] == [TOKEN_MINTER]
+    assert statuses(inventory, catalogs, etl.uid)["NHI-PRIV-013"] == "unknown"
+    minter = by_uid(inventory.identities)[email(PROD, "token-minter")]  # a person known to: it still fails
+    assert statuses(inventory, catalogs, minter.uid)["NHI-PRIV-013"] == "fail"
 
 
 def test_a_secret_in_a_vertex_agents_description_is_a_plaintext_secret_it_holds(fake_gcp) -> None:

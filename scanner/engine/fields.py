@@ -268,7 +268,11 @@ def _human_impersonators(record: Any, ctx: EvalContext) -> Any:
     found = record.attributes.get("impersonators")
     if found is None or "attributes.impersonators" in record.unknown:
         return UNKNOWN
-    return sorted({f"{entry.get('member')} ({entry.get('role')})" for entry in found if entry.get("human")})
+    people = sorted({f"{entry.get('member')} ({entry.get('role')})" for entry in found if entry.get("human")})
+    not_read = record.attributes.get("impersonation_roles_not_read")
+    if not_read:  # people bound to custom roles whose permissions were not read may be more of them
+        return Incomplete(people, f"permissions of {', '.join(map(str, not_read[:3]))}")
+    return people
 
 
 @reads(("account", "attributes.workload_identity_providers"))

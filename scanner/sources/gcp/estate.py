@@ -62,13 +62,13 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         inventory.accounts.append(account)
         identities = [records.service_account(a, project_id) for a in collected.accounts.get(project_id, [])]
         inherited_impersonators: list[dict[str, Any]] = []
-        people_unjudged = False  # a person bound above to a custom role whose permissions were not read
+        unread_roles: list[str] = []  # custom roles not read that people are bound to, above the accounts
         for node in hierarchy:
             policy = collected.policies.get(node)
             if policy is None:
                 continue
             inherited_impersonators += records.impersonation_bindings(policy, node, collected.custom_roles)
-            people_unjudged = people_unjudged or records.people_bound_to_unread_roles(policy, collected.custom_roles)
+            unread_roles += records.unread_roles_of_people(policy, collected.custom_roles)
             grants, public = records.policy_grants(policy, node, None, collected.custom_roles)
             if node == hierarchy[0] or node not in ancestor_grants_done:
                 inventory.grants += grants
@@ -78,7 +78,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             scope = "" if node == hierarchy[0] else node
             inventory.log_sources += records.audit_logs(policy, project_id, scope)
         for identity in identities:
-            _link_identity(collected, identity, inherited_impersonators, bool(unread), people_unjudged)
+            _link_identity(collected, identity, inherited_impersonators, bool(unread), unread_roles)
             inventory.grants += _own_policy_grants(collected, identity)
             inventory.credentials += _keys(collected, identity, project_id)
         inventory.identities += identities
@@ -168,16 +168,18 @@ def _account(collected: Collected, project: Project, unread: list[str]) -> Accou
 
 
 def _link_identity(
-    collected: Collected, identity: Identity, inherited: list[dict[str, Any]], unread: bool, people_unjudged: bool
+    collected: Collected, identity: Identity, inherited: list[dict[str, Any]], unread: bool, unread_roles: list[str]
 ) -> None:
     own = collected.policies.get(identity.uid)
     impersonators = list(inherited)
     if own is not None:
         name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
         impersonators = records.impersonation_bindings(own, name, collected.custom_roles) + impersonators
-        people_unjudged = people_unjudged or records.people_bound_to_unread_roles(own, collected.custom_roles)
+        unread_roles = unread_roles + records.unread_roles_of_people(own, collected.custom_roles)
     identity.attributes["impersonators"] = impersonators
-    if own is None or unread or people_unjudged:
+    if unread_roles:  # the people listed are known; others may act through these roles
+        identity.attributes["impersonation_roles_not_read"] = sorted(set(unread_roles))
+    if own is None or unread:
         identity.unknown.append("attributes.impersonators")
     if unread:
         identity.unknown.append("grants")

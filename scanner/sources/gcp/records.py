@@ -257,17 +257,17 @@ def impersonation_bindings(
     return found
 
 
-def people_bound_to_unread_roles(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> bool:
-    """Whether a policy binds a person to a custom role whose permissions were not read: whether
-    that person may act as the service accounts below cannot be told."""
+def unread_roles_of_people(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> list[str]:
+    """The custom roles, not read, that a policy binds people to: whether those people may act as
+    the service accounts below cannot be told."""
+    found = []
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
         if is_custom_role(role) and role not in custom_roles:
-            for member in binding.get("members") or []:
-                member_type = str(member).partition(":")[0]
-                if member_type in _HUMAN_MEMBER_TYPES or _WORKFORCE_MEMBER.match(str(member)):
-                    return True
-    return False
+            members = [str(m) for m in binding.get("members") or []]
+            if any(m.partition(":")[0] in _HUMAN_MEMBER_TYPES or _WORKFORCE_MEMBER.match(m) for m in members):
+                found.append(role)
+    return found
 
 
 def workload_identity_provider(provider: dict[str, Any]) -> dict[str, Any]:
