@@ -411,3 +411,41 @@ def test_a_prune_of_a_sqlite_history_made_before_keeps_the_freed_pages_for_reuse
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     assert path.stat().st_size <= size * 1.05
     assert [r["id"] for r in store.listing()] == [recent.scan.id]
+
+
+def test_a_merged_group_judges_waivers_at_its_own_date_not_each_shards(catalogs, tmp_path: Path) -> None:
+    """The AWS shard was judged before its waiver ended and the Azure shard after: the merged report
+    is as of the later, so the failure the waiver covered fails there, blocks the gate, and the
+    waiver is listed expired, not also applied and ending soon."""
+    from scanner.history.merge import merge_results
+
+    whole = collect(SourceSpec("demo"))
+    aws_only = _demo_part(whole, catalogs, {"aws"})
+    failure = next(f for f in aws_only.findings if f.status == "fail" and f.severity == "critical")
+    as_of = aws_only.scan.as_of
+    waivers = tmp_path / "waivers.yaml"
+    ends = (as_of + timedelta(days=5)).date().isoformat()
+    waivers.write_text(
+        f'waivers:\n  - control: {failure.control_id}\n    resource: "{failure.resource.uid}"\n'
+        f"    owner: alice@example.com\n    reason: vendor fix due\n    expires: {ends}\n"
+    )
+    earlier = _demo_part(whole, catalogs, {"aws"}, waivers=waivers, as_of=as_of)
+    later = _demo_part(whole, catalogs, {"azure"}, waivers=waivers, as_of=as_of + timedelta(days=10))
+    assert next(f for f in earlier.findings if f.fingerprint == failure.fingerprint).status == "waived"
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    for shard in (earlier, later):
+        store.save(shard, render(shard), group="weekly")
+
+    merged = merge_results(store.group("weekly"), catalogs, "weekly")
+    assert merged.scan.as_of == later.scan.as_of
+    (kept,) = [f for f in merged.findings if f.fingerprint == failure.fingerprint]
+    assert (kept.status, kept.waiver) == ("fail", None)
+    counts = next(c for c in merged.controls if c.id == failure.control_id).counts
+    assert counts["waived"] == 0 and counts["fail"] >= 1
+    assert merged.gate["waived_findings"] == 0  # the critical failure blocks the gate again
+    blocking = [f for f in merged.findings if f.status == "fail" and f.severity in ("critical", "high")]
+    assert merged.gate["blocking_findings"] == len(blocking) and kept in blocking
+    key = (failure.control_id, failure.resource.uid)
+    assert key in {(w.control, w.resource) for w in merged.waivers.expired}
+    assert key not in {(w.control, w.resource) for w in merged.waivers.applied + merged.waivers.expiring}
+    assert next(f for f in earlier.findings if f.fingerprint == failure.fingerprint).status == "waived", "unchanged"

@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
+from scanner.engine.waivers import EXPIRING_DAYS
 from scanner.frameworks import weighted_score
 from scanner.history.group_points import (
     NO_RUN,
@@ -176,6 +177,7 @@ def merge_results(
             if id(finding) not in kept and finding.control_id in controls:
                 counts = controls[finding.control_id].counts
                 counts[finding.status] = counts.get(finding.status, 0) - 1
+    findings, waivers = _waivers_at(as_of, findings, waivers, controls)
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
         SourceStatus(gap.source, gap.part, "failed", [SourceError(f"scan group {group}", gap.detail)])
@@ -209,6 +211,40 @@ def merge_results(
     accepted = not missing and all(r.gate.get("allow_partial") for r in results)
     merged.gate = gate(merged, latest.scan.fail_on, accepted)
     return merged
+
+
+def _waivers_at(
+    as_of: datetime, findings: list[Finding], report: WaiverReport, controls: dict[str, ControlSummary]
+) -> tuple[list[Finding], WaiverReport]:
+    """The waivers judged at the merged report's date, the latest shard's: each shard judged them
+    at its own, and a waiver that ends between the two waives nothing in a report as of the later
+    (its failures fail again, counted so, and it is listed expired, not also applied or ending soon)."""
+    today = as_of.date()
+
+    def lapsed(waiver: Waiver) -> bool:
+        return date.fromisoformat(waiver.expires) <= today
+
+    listed = ("applied", "expiring", "unmatched", "unknown_only")
+    ended = [w for name in listed for w in getattr(report, name) if lapsed(w)]
+    if not ended:
+        return findings, report
+    judged = []
+    for finding in findings:
+        if finding.status == "waived" and finding.waiver is not None and lapsed(finding.waiver):
+            counts = controls[finding.control_id].counts if finding.control_id in controls else {}
+            if counts:
+                counts["waived"] = counts.get("waived", 0) - 1
+                counts["fail"] = counts.get("fail", 0) + 1
+            finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
+        judged.append(finding)
+    soon = today + timedelta(days=EXPIRING_DAYS)
+    return judged, WaiverReport(
+        applied=[w for w in report.applied if not lapsed(w)],
+        expired=_unique([*report.expired, *ended], lambda w: (w.control, w.resource)),
+        unmatched=[w for w in report.unmatched if not lapsed(w)],
+        expiring=[w for w in report.expiring if not lapsed(w) and date.fromisoformat(w.expires) <= soon],
+        unknown_only=[w for w in report.unknown_only if not lapsed(w)],
+    )
 
 
 # a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold.
