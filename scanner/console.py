@@ -414,15 +414,16 @@ def _group_cell(row: Mapping[str, object]) -> str:
 def _gate_cell(row: Mapping[str, object]) -> str:
     """'passed', or why not: the blocking failures, or (none blocking) a partial read or nothing
     assessed, which the history records only as a gate that did not pass."""
-    if row.get("passed"):
-        from scanner.listings import incomplete_sources
+    from scanner.listings import incomplete_sources
 
-        incomplete = incomplete_sources(row)  # accepted with --allow-partial: not a complete pass
-        return (
-            f"passed, {incomplete} {'source' if incomplete == 1 else 'sources'} incomplete" if incomplete else "passed"
-        )
+    incomplete = incomplete_sources(row)  # passed: accepted with --allow-partial, not a complete pass
+    partly = f"{incomplete} {'source' if incomplete == 1 else 'sources'} incomplete" if incomplete else ""
+    if row.get("passed"):
+        return f"passed, {partly}" if partly else "passed"
     blocking = row.get("blocking")
-    return f"{blocking} blocking" if blocking else "failed"
+    if blocking:
+        return f"{blocking} blocking"
+    return f"failed: {partly}" if partly else "failed"
 
 
 def _history_cells(row: Mapping[str, object]) -> list[str]:

@@ -240,7 +240,7 @@ def test_a_gate_passed_on_a_partial_read_is_listed_with_its_incomplete_sources(
     passed = dataclasses.replace(
         demo_result,
         scan=dataclasses.replace(demo_result.scan, sources=partial),
-        gate={**demo_result.gate, "passed": True, "fail_on": "none", "blocking": 0, "allow_partial": True},
+        gate={**demo_result.gate, "passed": True, "fail_on": "none", "blocking_findings": 0, "allow_partial": True},
     )
     store.save(passed, render(passed))
     (row,) = history_rows(store.listing(fields=HISTORY_FIELDS))
@@ -250,3 +250,13 @@ def test_a_gate_passed_on_a_partial_read_is_listed_with_its_incomplete_sources(
     assert table.exit_code == 0 and "passed, 1 source incomplete" in " ".join(table.output.split())
     listed = cli("history", "--db", f"sqlite:///{tmp_path / 'history.db'}", "--format", "json")
     assert json.loads(listed.output)[0]["incomplete_sources"] == 1
+
+    # not accepted: the gate failed on the partial read alone, and the listing says why
+    refused = dataclasses.replace(
+        passed,
+        scan=dataclasses.replace(passed.scan, id=str(uuid.uuid4())),
+        gate={**passed.gate, "passed": False, "allow_partial": False, "blocking_findings": 0},
+    )
+    store.save(refused, render(refused))
+    table = cli("history", "--db", f"sqlite:///{tmp_path / 'history.db'}")
+    assert "failed: 1 source incomplete" in " ".join(table.output.split())
