@@ -195,35 +195,40 @@ _AGENT_TAG_EVIDENCE: tuple[Evidence, ...] = (("agent", "tools"), ("agent", "runs
 
 @reads(*_GRANT_TAG_EVIDENCE)
 def _grant_capabilities(grant: Any, ctx: EvalContext) -> Any:
-    known = ctx.capability_values
-    value = known.get(id(grant))
+    value = ctx.capability_values.get(id(grant))
     if value is None:
-        tags = ctx.grant_tags(grant)
-        gap = ctx.grant_gap(grant)
-        value = known[id(grant)] = tags if gap is None else Incomplete(tags, gap, ctx.grant_gap_never(grant))
+        value = _remembered(grant, ctx, ctx.grant_tags, ctx.grant_gap, ctx.grant_gap_never)
     return value
 
 
 @reads(*_IDENTITY_TAG_EVIDENCE)
 def _identity_capabilities(identity: Any, ctx: EvalContext) -> Any:
-    known = ctx.capability_values
-    value = known.get(id(identity))
+    value = ctx.capability_values.get(id(identity))
     if value is None:
-        tags = ctx.identity_tags(identity)
-        gap = ctx.identity_gap(identity)
-        never = ctx.identity_gap_never(identity) if gap is not None else frozenset()
-        value = known[id(identity)] = tags if gap is None else Incomplete(tags, gap, never)
+        value = _remembered(identity, ctx, ctx.identity_tags, ctx.identity_gap, ctx.identity_gap_never)
     return value
 
 
 @reads(*_AGENT_TAG_EVIDENCE)
 def _agent_capabilities(agent: Any, ctx: EvalContext) -> Any:
-    known = ctx.capability_values
-    value = known.get(id(agent))
+    value = ctx.capability_values.get(id(agent))
     if value is None:
-        tags = ctx.agent_tags(agent)
-        gap = ctx.agent_gap(agent)
-        value = known[id(agent)] = tags if gap is None else Incomplete(tags, gap, ctx.agent_gap_never(agent))
+        value = _remembered(agent, ctx, ctx.agent_tags, ctx.agent_gap, ctx.agent_gap_never)
+    return value
+
+
+def _remembered(
+    record: Any,
+    ctx: EvalContext,
+    tags_of: Callable[[Any], frozenset[str]],
+    gap_of: Callable[[Any], str | None],
+    never_of: Callable[[Any], frozenset[str]],
+) -> Any:
+    """A record's capabilities field, worked out once and kept for every control that reads it:
+    its tags, or (where its gap names what was not collected) the tags known and what the gap
+    cannot add."""
+    tags, gap = tags_of(record), gap_of(record)
+    value = ctx.capability_values[id(record)] = tags if gap is None else Incomplete(tags, gap, never_of(record))
     return value
 
 
