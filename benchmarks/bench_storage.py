@@ -9,7 +9,9 @@ database file's size is printed.
 Then ``HistoryStore.prune(7)`` (what ``nhiscan history --prune-days 7`` and
 ``history.retention_days: 7`` call) removes the scans finished more than 7 days ago; the file's
 size, SQLite's free pages and the space a VACUUM would give back are printed. Then 7 more daily
-scans are stored, to show that they go into the freed pages instead of growing the file.
+scans are stored. A history nhiscan creates gives the pruned scans' pages back to the file system
+(incremental auto-vacuum): the file shrinks at the prune and grows by a scan a day again. One
+created before kept them as free pages, which the next scans filled instead of growing the file.
 
     python benchmarks/bench_storage.py                    # 25,000 identities
     python benchmarks/bench_storage.py --identities 100000
