@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, TURN_MS
 
-# Issued on every connection, before anything else: it takes effect only in a file that holds no
-# table yet (a new history), and is a no-op elsewhere.
+# Issued on the first connection to a file that holds nothing yet, before any table is made: only
+# there does it take effect (and on a file another process holds locked, it would wait for the lock).
 NEW_DATABASE_PRAGMA = "PRAGMA auto_vacuum=INCREMENTAL"
 
 

@@ -242,13 +242,18 @@ class HistoryStore:
     @staticmethod
     def _engine(url: str) -> Engine:
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            file = Path(url.removeprefix("sqlite:///"))
+            file.parent.mkdir(parents=True, exist_ok=True)
+            # only a file that holds nothing yet: on another, the pragma would wait for its lock
+            new = [not file.exists() or file.stat().st_size == 0]
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(connection: Any, _: Any) -> None:
                 cursor = connection.cursor()
-                cursor.execute(NEW_DATABASE_PRAGMA)  # a new history's space can be given back (sqlite_space)
+                if new[0]:  # a new history's space can be given back (sqlite_space)
+                    cursor.execute(NEW_DATABASE_PRAGMA)
+                    new[0] = False
                 cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
                 cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # writers wait for each other
                 cursor.close()
