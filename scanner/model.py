@@ -15,7 +15,7 @@ from typing import Any
 INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
-RESULTS_SCHEMA_VERSION = "1.6"
+RESULTS_SCHEMA_VERSION = "1.7"
 
 
 @dataclass(slots=True)
@@ -320,6 +320,9 @@ class TrendPoint:
     median_credential_age: float | None = None
     new: int | None = None  # failures the scan before did not have
     resolved: int | None = None  # failures of the scan before that this one no longer has
+    # Sources the scan read partly or not at all (None: recorded before 1.7): its fewer failures
+    # are less seen, not fewer risks
+    incomplete_sources: int | None = None
 
 
 @dataclass(slots=True)

@@ -7,9 +7,10 @@ OCSF events' digests changed once, when they came to be written compact by the C
 same events, key for key, without the spaces after separators; the HTML and executive digests
 once, when charts stopped carrying pygal's random id and the day they were drawn; the stored
 summaries once, at results schema 1.4, which added the waivers matching only unknown results, once
-when the gate came to record whether --allow-partial was given, and at schema 1.6, which added
-scan.disabled_controls; the OCSF events' once more, when unknown results became Compliance
-Findings: every other event is unchanged)."""
+when the gate came to record whether --allow-partial was given, at schema 1.6, which added
+scan.disabled_controls, and at schema 1.7, which added a trend point's incomplete_sources; the
+OCSF events' once more, when unknown results became Compliance Findings: every other event is
+unchanged)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ PINNED = {
         "results.sarif": "35687907d833be70594b3c864d414957fe64465be49e9acff69f8e7ede0d66e7",
         "executive.html": "278ff85e6c34db0b31889a175d43757cc8f325d0d8b6f849cb589f3f4d8b332f",
         "executive.html from the stored view": "278ff85e6c34db0b31889a175d43757cc8f325d0d8b6f849cb589f3f4d8b332f",
-        "summary": "a4c4b2b6bce0fd1a7b4f466369c1231b1c000e6417e7a09df2e445c6da895c80",
+        "summary": "d85240290491590adec0849353b99cc7b9f6670d62250c8aabcb94a650f024a8",
         "summary.md": "d0f604f1eefaae5cc3aa2782462949df5fbb2316ce37974aea9eac2a2edba877",
         "findings.csv": "1dac688b5791911172feeb501d4ef96a052d165f9cda37e23642003283629a4c",
         "findings.ocsf.jsonl": "955bf51a0c371ef1543cc00615fa1c5876716f015e2725a62b4045212b56d1aa",
@@ -53,7 +54,7 @@ PINNED = {
         "results.sarif": "988a43b3fb10f4e4c1b8d39eb481dcee0044f164cdf5b61f89bf3326ee3ac66f",
         "executive.html": "db6c819a3fd47f02c1f188461c3b51853849eaf3a5a2e8d4a3ff6b83e493a175",
         "executive.html from the stored view": "db6c819a3fd47f02c1f188461c3b51853849eaf3a5a2e8d4a3ff6b83e493a175",
-        "summary": "4cf64b5a7d5d31c7be588ab900019b49aa73d1055556f56f4e03f53453addc76",
+        "summary": "33c035a66fd29d9669af400abbd474fe77c9face96cf7c8b60e54de377fdb4d0",
         "summary.md": "965f3e19765740f19304f4833e31e5a9d42cf914714d065604e545d6967e9981",
         "findings.csv": "f8d3ab9004513c07c4e1686cd971dc6fbed5e7dc43cff1a79b6e7eabf56cbc9d",
         "findings.ocsf.jsonl": "d5a43f59bc72db81edf7fa199018adcf14e377288fb6d33b17e3ef7f30ae59de",
@@ -63,7 +64,7 @@ PINNED = {
         "results.sarif": "59ae20761437b4e88f3ebcc5e698cfe161db36bb9ffb1e45c5d22841bd4f24c5",
         "executive.html": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
         "executive.html from the stored view": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
-        "summary": "35442adb2003d232d9debd72be4b75d75752e54f591f79ad6a6bf8283af2474b",
+        "summary": "c119f15f22ef01b380f8dbcf55d0f7ed9d3fa38d5f27d69b88192f9b7c2db6a1",
         "summary.md": "7a829688d8ff6a3bf227ed162bdefdef2fc69feb863e71deb6250716135633a1",
         "findings.csv": "7f986625308184a697e96fc18625e4b9c4dcc34cc2e91f0f31d621cdad6289ad",
         "findings.ocsf.jsonl": "1d0428aa7b694fb5af95bacaa539c1cd591ffcaa061c0fab015f602d8f8639ba",
@@ -73,7 +74,7 @@ PINNED = {
         "results.sarif": "59a09c9c57ad3f4afe2cf20e01d6ad88cc6c776b68c784e166a7941636005152",
         "executive.html": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
         "executive.html from the stored view": "808b6b8888f57de8e877219e847186289cc164e07b2a83717cbd13362c20e005",
-        "summary": "35442adb2003d232d9debd72be4b75d75752e54f591f79ad6a6bf8283af2474b",
+        "summary": "c119f15f22ef01b380f8dbcf55d0f7ed9d3fa38d5f27d69b88192f9b7c2db6a1",
         "summary.md": "7a829688d8ff6a3bf227ed162bdefdef2fc69feb863e71deb6250716135633a1",
         "findings.csv": "7f986625308184a697e96fc18625e4b9c4dcc34cc2e91f0f31d621cdad6289ad",
         "findings.ocsf.jsonl": "1d0428aa7b694fb5af95bacaa539c1cd591ffcaa061c0fab015f602d8f8639ba",

@@ -32,10 +32,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # line of their own (the map on one line grew past the line limit of the readers at 100,000
 # identities), and when an expired credential stopped counting as active, and at schema 1.6 ("1.6"
 # and scan.disabled_controls), and when NHI-LOG-006 and -009 came to read every audit config's
-# exemptions (their definition digests), and NHI-LOG-005's and -007's messages, otherwise the same bytes
-PINNED_RESULTS = "6c53787c8d4b1720eab022ad8f1d31dd9322b9e96b0e23e3309d01d10a2e9fb3"
+# exemptions (their definition digests), and NHI-LOG-005's and -007's messages, and at schema 1.7
+# ("1.7" and a trend point's incomplete_sources), otherwise the same bytes
+PINNED_RESULTS = "dcfbf6bab01dd18bcc22fb59ac8acd5b8713da7425e3f0f859bed5aec52e2fcc"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "aa8c9f1e751b70e12c1e431f5ef25235a0c4f0ff843da46c01723b0f173b940b"
+PINNED_PIECES = "4932d42a70aa1b7fa6081ceeb7d369e71afc250e4e0954c8d319535a310b5aa6"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))

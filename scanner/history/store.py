@@ -36,6 +36,7 @@ from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write
 from scanner.history.sqlite_space import NEW_DATABASE_PRAGMA, release_free_pages
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
+from scanner.listings import incomplete_sources
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
 from scanner.reports.json_results import pieces as results_pieces
@@ -518,6 +519,7 @@ class HistoryStore:
                 median_credential_age=row["median_credential_age"],
                 new=row["new_failures"],
                 resolved=row["resolved_failures"],
+                incomplete_sources=incomplete_sources(row),
             )
             for row in rows
         ]
@@ -853,4 +855,5 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
         median_credential_age=float(statistics.median(ages)) if ages else None,
         new=new,
         resolved=resolved,
+        incomplete_sources=sum(1 for source in result.scan.sources if source.status != "complete"),
     )
