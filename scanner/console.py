@@ -332,10 +332,18 @@ def print_framework(framework: Framework, controls: Sequence[Control], from_vers
 
 
 def print_drift(drift: Drift) -> None:
+    from scanner.reports.view import plural
+
     out = _console()
     old = "n/a" if drift.old_score is None else f"{drift.old_score:.1f}"
     new = "n/a" if drift.new_score is None else f"{drift.new_score:.1f}"
-    out.print(f"[bold]Drift[/] {escape(drift.old_scan)} → {escape(drift.new_scan)}: score {old} → {new}")
+    # a score can rise because less was read: the headline says so beside it
+    partly = (
+        f" ({plural(len(drift.incomplete_sources), 'source')} not read completely: the newer score rests on less)"
+        if drift.incomplete_sources
+        else ""
+    )
+    out.print(f"[bold]Drift[/] {escape(drift.old_scan)} → {escape(drift.new_scan)}: score {old} → {new}{partly}")
     if not drift.inventory_compared:
         out.print("Records not compared: one of the files predates results 1.1 and carries no inventory.")
     not_seen = "Not seen (a source of their provider was not read completely: not known to be removed)"

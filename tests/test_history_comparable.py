@@ -129,6 +129,9 @@ def test_failures_of_an_account_the_later_scan_did_not_read_are_not_resolved(
     # a CI gate on the diff does not pass silently on a scan that did not read an account
     assert outcome["exit"] == 3
     assert f"aws:{FAILED}" in output and "not read completely" in output
+    # the score line itself says the newer score rests on less: it may rise only because less was read
+    headline = next(line for line in output.splitlines() if line.startswith("Drift"))
+    assert "1 source not read completely: the newer score rests on less" in headline
 
 
 def test_records_and_reach_an_incomplete_read_did_not_see_are_not_called_removed_or_lost(
