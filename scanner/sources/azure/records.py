@@ -383,7 +383,8 @@ def diagnostic_setting(setting: dict[str, Any], account: str, kind: str) -> LogS
         scope="tenant" if kind == "entra_signin" else f"/subscriptions/{account}",
         enabled=bool(logs and destinations),
         covers=covers,
-        retention_days=max(retention) if retention else None,
+        # the shortest: a category deleted after 30 days is not kept a year because another is
+        retention_days=min(retention) if retention else None,
         attributes={"destinations": destinations},
         unknown=[] if retention else ["retention_days"],
     )
