@@ -37,6 +37,9 @@ def test_deny_statements_grant_nothing(catalogs) -> None:
         ("azure", "role", "Global Administrator", {"admin", "directory_admin"}),
         ("azure", "app_permission", "Application.ReadWrite.All", {"privilege_escalation", "credential_create"}),
         ("azure", "app_permission", "Mail.Send", {"external_egress", "messaging"}),
+        # read recovery keys and local administrator passwords: secrets, not directory data
+        ("azure", "app_permission", "BitLockerKey.Read.All", {"secrets_read"}),
+        ("azure", "app_permission", "DeviceLocalCredential.Read.All", {"secrets_read"}),
         ("gcp", "role", "roles/owner", {"admin", "basic_role"}),
         ("gcp", "role", "roles/iam.serviceAccountTokenCreator", {"impersonation", "privilege_escalation"}),
         ("gcp", "role", "roles/secretmanager.secretAccessor", {"secrets_read"}),
@@ -88,3 +91,10 @@ def test_the_inventory_fixture_helper_fills_defaults() -> None:
     inventory = make_inventory({"identities": [{"uid": "arn:aws:iam::1:user/x"}]})
     assert inventory.identities[0].name == "x"
     assert inventory.identities[0].provider == "aws"
+
+
+def test_the_basic_bitlocker_and_laps_permissions_read_no_secret(catalogs) -> None:
+    """BitLockerKey.ReadBasic.All and DeviceLocalCredential.ReadBasic.All read the keys' and
+    passwords' metadata only."""
+    for name in ("BitLockerKey.ReadBasic.All", "DeviceLocalCredential.ReadBasic.All"):
+        assert "secrets_read" not in tags(catalogs, "azure", kind="app_permission", name=name)
