@@ -186,7 +186,12 @@ def test_a_named_project_inherits_its_folders_and_organisation_policy(fake_gcp, 
     assert ("NHI-LOG-006", DEV) not in failing(result) | failing(result, "unknown"), "the organisation's audit config"
     inventory, _ = scan(fake_gcp, projects=(PROD,))
     group = [i for i in by_uid(inventory.identities)[email(PROD, "payments-api")].attributes["impersonators"]]
-    assert {(i["member"], i["resource"]) for i in group if i["human"]} == {("group:ml-ops@acme.example", PLATFORM)}
+    # the folder's group, and the project's Owner in the recorded policy: Owner creates keys for
+    # every account of the project and acts as each
+    assert {(i["member"], i["resource"]) for i in group if i["human"]} == {
+        ("group:ml-ops@acme.example", PLATFORM),
+        ("user:abc@gmail.com", f"projects/{PROD}"),
+    }
 
 
 def test_an_unreadable_ancestor_leaves_inherited_policy_unknown(fake_gcp) -> None:
@@ -218,6 +223,12 @@ def test_who_can_act_as_a_service_account_is_collected(fake_gcp) -> None:
         (f"serviceAccount:{email(PROD, 'token-minter')}", "roles/iam.serviceAccountTokenCreator", False),  # project
         # from the organisation: it creates the keys of every service account below, and signs in with them
         (f"serviceAccount:{email(PROD, 'payments-api')}", "roles/iam.serviceAccountKeyAdmin", False),
+        # Owner and Editor of the project create its accounts' keys and act as them (Google's
+        # published permissions): the recorded policy's, and the deployer's own Editor binding
+        ("user:abc@gmail.com", "roles/owner", True),
+        ("serviceAccount:abc@testproject.iam.gserviceaccount.com", "roles/owner", False),
+        ("serviceAccount:def@testproject.iam.gserviceaccount.com", "roles/editor", False),
+        (f"serviceAccount:{email(PROD, 'deployer')}", "roles/editor", False),
     }
     (organisation_wide,) = by_uid(inventory.identities)[email(DEV, "etl")].attributes["impersonators"]
     assert (organisation_wide["member"], organisation_wide["resource"]) == (

@@ -33,10 +33,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # identities), and when an expired credential stopped counting as active, and at schema 1.6 ("1.6"
 # and scan.disabled_controls), and when NHI-LOG-006 and -009 came to read every audit config's
 # exemptions (their definition digests), and NHI-LOG-005's and -007's messages, and at schema 1.7
-# ("1.7" and a trend point's incomplete_sources), otherwise the same bytes
-PINNED_RESULTS = "dcfbf6bab01dd18bcc22fb59ac8acd5b8713da7425e3f0f859bed5aec52e2fcc"
+# ("1.7" and a trend point's incomplete_sources), and NHI-PRIV-013's title and rationale naming Owner
+# and Editor, otherwise the same bytes
+PINNED_RESULTS = "5c20f0d1b0b65c8167fdd53daa826e5b1adb5acb582732337e5aedfcfd257249"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "4932d42a70aa1b7fa6081ceeb7d369e71afc250e4e0954c8d319535a310b5aa6"
+PINNED_PIECES = "59f8296a20b1af2ec3765fb803cc9010621336f0e0b9a5cf09cd886fc192fc5c"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))

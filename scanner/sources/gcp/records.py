@@ -107,6 +107,17 @@ IMPERSONATION_ROLES = (
     "roles/iam.workloadIdentityUser",
     "roles/iam.serviceAccountOpenIdTokenCreator",  # mints OpenID Connect ID tokens as the account
     "roles/iam.serviceAccountKeyAdmin",  # creates the account's keys, and signs in with them
+    # Predefined roles whose published permissions include one of IMPERSONATION_PERMISSIONS: the
+    # basic and IAM roles create keys and act as any account below them, the rest act as one
+    "roles/owner",
+    "roles/editor",
+    "roles/iam.admin",
+    "roles/iam.editor",
+    "roles/iam.devOps",
+    "roles/iam.dataScientist",
+    "roles/iam.databasesAdmin",
+    "roles/backupdr.computeEngineOperator",
+    "roles/dataproc.hubAgent",
 )
 # The permissions of those roles that act as a service account: a custom role holding one is an
 # impersonation role too (https://cloud.google.com/iam/docs/service-account-permissions)
