@@ -425,3 +425,26 @@ def test_authorization_details_no_newer_than_the_credential_report_are_judged_at
     inventory = collect(SourceSpec("file", f"{tmp_path / 'details.json'},{AWS / CLOUDMAPPER_REPORT}"))
     assert inventory.collected_at == datetime(2019, 5, 7, 15, 40, 22, tzinfo=UTC)
     assert not inventory.sources[0].notes
+
+
+def test_a_users_groups_an_export_does_not_list_leave_its_grants_unknown_not_empty(cli, tmp_path: Path) -> None:
+    """Cloudsplaining's export holds userwithlotsofpermissions, whose own policy writes S3 objects
+    and whose admin group holds AdministratorAccess. Written as `get-account-authorization-details
+    --filter User Role` writes it (no groups, no policies), the group's policies are not in the
+    file: they are unknown, never nothing, so no control passes the user on privileges it could
+    not see."""
+    full = json.loads((AWS / "cloudsplaining-example-authorization-details.json").read_text())
+    filtered = {"UserDetailList": full["UserDetailList"], "RoleDetailList": full["RoleDetailList"]}
+    (tmp_path / "users-and-roles.json").write_text(json.dumps(filtered))
+
+    whole = scan_file(cli, tmp_path / "whole", AWS / "cloudsplaining-example-authorization-details.json")
+    assert "userwithlotsofpermissions" in failing(whole, "NHI-PRIV-001"), "AdministratorAccess through its group"
+
+    data = scan_file(cli, tmp_path / "filtered", tmp_path / "users-and-roles.json")
+    statuses = {(f["control_id"], f["resource"]["name"]): f["status"] for f in data["findings"]}
+    assert statuses[("NHI-PRIV-001", "userwithlotsofpermissions")] == "unknown"
+    assert statuses[("NHI-PRIV-003", "userwithlotsofpermissions")] == "unknown"
+    user = "arn:aws:iam::012345678901:user/userwithlotsofpermissions"
+    inventory = collect(SourceSpec("file", str(tmp_path / "users-and-roles.json")))
+    (group,) = [g for g in inventory.grants if g.identity_uid == user and g.source == "group:admin"]
+    assert group.attributes["group"] == "admin" and group.unknown == ["actions"]

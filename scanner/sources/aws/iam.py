@@ -25,6 +25,7 @@ from scanner.sources.aws.policy import (
     owner_from_tags,
     policy_grants,
     trust_entries,
+    unread_group_grant,
     unread_policy_grant,
 )
 
@@ -243,7 +244,10 @@ def _add_user(
     for inline in user.get("UserPolicyList") or []:
         records.grants.extend(policy_grants(uid, inline["PolicyName"], inline["PolicyDocument"], "inline"))
     for group_name in user.get("GroupList") or []:
-        group = groups.get(group_name, {})
+        group = groups.get(group_name)
+        if group is None:
+            records.grants.append(unread_group_grant(uid, group_name))
+            continue
         for attached in group.get("AttachedManagedPolicies") or []:
             records.grants.extend(_managed(uid, attached, policies, f"group:{group_name}"))
         for inline in group.get("GroupPolicyList") or []:

@@ -146,6 +146,21 @@ def unread_policy_grant(holder: str, name: str, arn: str, source: str) -> Grant:
     )
 
 
+def unread_group_grant(holder: str, group: str) -> Grant:
+    """The policies a user holds through a group the authorization details did not list (an export
+    filtered to users and roles lists none): what they allow is unknown, not nothing."""
+    source = f"group:{group}"
+    return Grant(
+        holder,
+        "policy",
+        f"policies of group {group}",
+        source=source,
+        attributes={"group": group, "group_not_listed": True},
+        unknown=["actions"],
+        uid=grant_uid(holder, "(group not listed)", source),
+    )
+
+
 def trust_entries(document: Any, own_account: str) -> list[dict[str, Any]]:
     """Who may assume a role, one entry per principal of each Allow statement."""
     entries = []
