@@ -17,14 +17,31 @@ _LEADING_PARTITION = re.compile(r":aws(?:-[a-z]+)*(?=:|$)")
 def every_resource(pattern: str) -> bool:
     """``*``, or a pattern that every ARN (of one partition, an account's) matches: after ``arn``
     and a partition, nothing but wildcards and colons (``arn:*``, ``arn*``, ``arn:aws:**``,
-    ``arn:aws:*:*:*:*``, ``**``)."""
+    ``arn:aws:*:*:*:*``, ``**``), or every service's every resource of one account
+    (``arn:aws:*:*:111122223333:*``: its IAM among them, so as much as every resource)."""
     rest = pattern
     if rest.startswith("arn"):
         rest = rest[3:]
         partition = _LEADING_PARTITION.match(rest)
         if partition:
             rest = rest[partition.end() :]
-    return "*" in rest and not rest.strip("*:")
+    return ("*" in rest and not rest.strip("*:")) or _every_resource_of_an_account(rest)
+
+
+def _every_resource_of_an_account(rest: str) -> bool:
+    """``:SERVICE:REGION:ACCOUNT:RESOURCE`` (what follows the partition) with only wildcards but
+    for the account's number."""
+    parts = rest.split(":")
+    if len(parts) < 5 or parts[0] != "" or not _ACCOUNT.fullmatch(parts[3]):
+        return False
+    service, region, resource = parts[1], parts[2], ":".join(parts[4:])
+    return (
+        "*" in service
+        and not service.strip("*")
+        and not region.strip("*")
+        and "*" in resource
+        and not resource.strip("*:")
+    )
 
 
 def whole_service(pattern: str) -> bool:

@@ -10,13 +10,18 @@ from scanner.arn_patterns import every_action_of_a_service, every_resource, whol
 
 @pytest.mark.parametrize(
     "pattern",
-    ["*", "**", "arn*", "arn:*", "arn:aws:*", "arn:aws:**", "arn:aws:*:*:*:*", "arn:*:*:*:*:*", "arn:aws-cn:*"],
-)
+    ["*", "**", "arn*", "arn:*", "arn:aws:*", "arn:aws:**", "arn:aws:*:*:*:*", "arn:*:*:*:*:*", "arn:aws-cn:*",
+     "arn:aws:*:*:111122223333:*", "arn:aws:*::111122223333:*"],  # every service of one account: IAM too
+)  # fmt: skip
 def test_spellings_of_every_resource(pattern: str) -> None:
     assert every_resource(pattern)
 
 
-@pytest.mark.parametrize("pattern", ["arn:aws", "arn:aws:s3:::*", "arn:aws:*:*:*:*/*", "arn:aws:s3:::reports/*"])
+@pytest.mark.parametrize(
+    "pattern",
+    ["arn:aws", "arn:aws:s3:::*", "arn:aws:*:*:*:*/*", "arn:aws:s3:::reports/*", "arn:aws:*:*:111122223333:role/*",
+     "arn:aws:*:eu-west-1:111122223333:*"],
+)  # fmt: skip
 def test_patterns_that_leave_resources_out(pattern: str) -> None:
     assert not every_resource(pattern)
 

@@ -98,3 +98,28 @@ def test_the_basic_bitlocker_and_laps_permissions_read_no_secret(catalogs) -> No
     passwords' metadata only."""
     for name in ("BitLockerKey.ReadBasic.All", "DeviceLocalCredential.ReadBasic.All"):
         assert "secrets_read" not in tags(catalogs, "azure", kind="app_permission", name=name)
+
+
+@pytest.mark.parametrize(
+    "not_actions",
+    [
+        ["aws-portal:*", "budgets:*"],  # everything but billing
+        ["s3:*"],  # everything but S3: IAM grants S3 back
+        ["iam:DeleteAccountPasswordPolicy"],  # a few actions of IAM, none of any other service
+    ],
+)
+def test_every_action_but_some_that_leaves_iam_is_administration(catalogs, not_actions) -> None:
+    grant = {"kind": "policy", "name": "p", "resources": ["*"], "attributes": {"not_actions": not_actions}}
+    assert "admin" in tags(catalogs, "aws", **grant)
+
+
+@pytest.mark.parametrize("not_actions", [["iam:*", "organizations:*", "account:*"], ["iam:*"], ["i*:*"]])
+def test_every_action_but_iam_is_judged_by_what_it_leaves(catalogs, not_actions) -> None:
+    """PowerUserAccess and the like: broad, but not administration (NHI-PRIV-003 looks at the rest)."""
+    grant = {"kind": "policy", "name": "p", "resources": ["*"], "attributes": {"not_actions": not_actions}}
+    assert "admin" not in tags(catalogs, "aws", **grant)
+
+
+def test_every_action_on_every_resource_of_the_account_is_administration(catalogs) -> None:
+    grant = {"kind": "policy", "name": "p", "actions": ["*"], "resources": ["arn:aws:*:*:111122223333:*"]}
+    assert "admin" in tags(catalogs, "aws", **grant)

@@ -239,14 +239,22 @@ def _azure_wide_scope(scope: str) -> bool:
 
 def _all_but_some_actions(grant: Grant) -> bool:
     """An Allow with NotAction that leaves every service some of its actions (it excludes no whole
-    service): every action but a few, as good as ``*``. The catalog's patterns it does not exclude
-    never include ``*``, the administrator's one action, so it never carried ``admin``. One that
-    excludes whole services (PowerUserAccess: everything but IAM and Organizations) is judged by
-    what it leaves."""
+    service), or that leaves every IAM action (everything but billing, everything but S3: IAM
+    grants the rest back): as good as ``*``. The catalog's patterns it does not exclude never
+    include ``*``, the administrator's one action, so it never carried ``admin``. One that excludes
+    whole services, IAM among them (PowerUserAccess: everything but IAM and Organizations), is
+    judged by what it leaves."""
     not_actions = grant.attributes.get("not_actions")
     if not not_actions or not isinstance(not_actions, list):
         return False
-    return not any(isinstance(n, str) and every_action_of_a_service(n) for n in not_actions)
+    excluded = [n for n in not_actions if isinstance(n, str)]
+    return not any(every_action_of_a_service(n) for n in excluded) or not any(map(_may_name_iam, excluded))
+
+
+def _may_name_iam(action: str) -> bool:
+    """Whether an action pattern can name an IAM action (``iam:…``, ``i*:…``, ``*``)."""
+    service, colon, _ = action.lower().partition(":")
+    return fnmatchcase("iam", service) if colon else "*" in service or "?" in service
 
 
 def _overlaps(action: str, pattern: str) -> bool:
