@@ -34,10 +34,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # and scan.disabled_controls), and when NHI-LOG-006 and -009 came to read every audit config's
 # exemptions (their definition digests), and NHI-LOG-005's and -007's messages, and at schema 1.7
 # ("1.7" and a trend point's incomplete_sources), and NHI-PRIV-013's title and rationale naming Owner
-# and Editor, otherwise the same bytes
-PINNED_RESULTS = "5c20f0d1b0b65c8167fdd53daa826e5b1adb5acb582732337e5aedfcfd257249"
+# and Editor, and NHI-LOG-001's asking for management events (title, message, definition digest),
+# otherwise the same bytes
+PINNED_RESULTS = "492ecbb9379cffd08af08a7f6b8d0d5c36c2e8141ee017f879501da89dd9ab02"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "59f8296a20b1af2ec3765fb803cc9010621336f0e0b9a5cf09cd886fc192fc5c"
+PINNED_PIECES = "b6837961cd3d2cf6a3c9f0998d23ba256b4a4eee68c33e580b65e00b35d5df4b"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
