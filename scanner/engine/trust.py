@@ -46,7 +46,7 @@ def restricting_keys(conditions: Any, keys: frozenset[str]) -> list[str]:
         found = {str(key).lower() for key in conditions if str(key).lower() in keys}
     elif isinstance(conditions, dict):
         for operator, tests in conditions.items():
-            if not isinstance(tests, dict) or not _narrows(str(operator)):
+            if not isinstance(tests, dict) or not narrows(str(operator)):
                 continue
             for key, value in tests.items():
                 values = value if isinstance(value, list) else [value]
@@ -56,7 +56,7 @@ def restricting_keys(conditions: Any, keys: frozenset[str]) -> list[str]:
     return sorted(found)
 
 
-def _narrows(operator: str) -> bool:
+def narrows(operator: str) -> bool:
     """Whether a condition operator can only admit the values it lists: an equality or a pattern
     test of strings or ARNs, alone or ``ForAnyValue:``, in any letter case; never a negated,
     ``…IfExists``, ``Null``, ``ForAllValues:`` (true when the key is absent), numeric or date test

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from scanner.arn_patterns import every_resource
+from scanner.engine.trust import narrows
 from scanner.model import Grant
 
 if TYPE_CHECKING:
@@ -208,9 +209,10 @@ def _aws_principal(value: str) -> tuple[str | None, str]:
 
 
 def _subject(conditions: dict[str, Any] | None) -> str | None:
-    """The token subject a federated trust is restricted to (``…:sub``), if any."""
+    """The token subject a federated trust is restricted to (``…:sub``), if any: by a test that
+    admits only the values it lists (``StringNotLike`` admits every other subject)."""
     for operator, tests in (conditions or {}).items():
-        if not isinstance(tests, dict) or not operator.startswith(("StringEquals", "StringLike", "ForAnyValue")):
+        if not isinstance(tests, dict) or not narrows(str(operator)):
             continue
         for key, value in tests.items():
             if key.endswith(":sub") or key.endswith(":subject"):
