@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scanner.model import Inventory
+from scanner.model import Account, Inventory
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources.aws.iam import build_iam
 
@@ -45,9 +45,17 @@ def _github(condition: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+DEV = "444455556666"
+AUDIT_ROLE = f"arn:aws:iam::{VENDOR}:role/audit"
+
+
 def _status(catalogs: Any, control: str, role: dict[str, Any]) -> str:
     records = build_iam(ACCOUNT, {"RoleDetailList": [role]}, None)
-    inventory = Inventory(collected_at=datetime(2026, 12, 1, tzinfo=UTC), identities=records.identities)
+    accounts = [Account(ACCOUNT, "aws", "prod", environment="production"),
+                Account(DEV, "aws", "dev", environment="development")]  # fmt: skip
+    inventory = Inventory(
+        collected_at=datetime(2026, 12, 1, tzinfo=UTC), accounts=accounts, identities=records.identities
+    )
     result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
     (finding,) = [f for f in result.findings if f.control_id == control]
     return finding.status
@@ -76,3 +84,48 @@ def test_only_a_test_admitting_the_subjects_it_lists_restricts_a_federated_trust
     catalogs: Any, condition: dict[str, Any], status: str
 ) -> None:
     assert _status(catalogs, "NHI-PRIV-005", _role("deploy", _github(condition))) == status
+
+
+def _vendor(principal: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+@pytest.mark.parametrize(
+    ("statement", "status"),
+    [
+        # AWS's documented confused-deputy protection: an external id agreed with the vendor
+        (_vendor(f"arn:aws:iam::{VENDOR}:root", {"StringEquals": {"sts:ExternalId": "Unique-3rd-party-id"}}), "pass"),
+        # one role of the vendor
+        (_vendor(f"arn:aws:iam::{VENDOR}:root", {"ArnEquals": {"aws:PrincipalArn": AUDIT_ROLE}}), "pass"),
+        # conditions that restate the vendor's account: any of its principals still
+        (_vendor(f"arn:aws:iam::{VENDOR}:root", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{VENDOR}:*"}}), "fail"),
+        (_vendor(VENDOR, {"StringEquals": {"aws:PrincipalAccount": VENDOR}}), "fail"),
+        (_vendor(f"arn:aws:iam::{VENDOR}:root"), "fail"),
+    ],
+)  # fmt: skip
+def test_a_condition_names_the_caller_only_where_it_narrows_the_trusted_account(
+    catalogs: Any, statement: dict[str, Any], status: str
+) -> None:
+    assert _status(catalogs, "NHI-PRIV-004", _role("vendor-audit", statement)) == status
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _vendor("*", {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{DEV}:role/ci"}}),
+        _vendor("*", {"StringEquals": {"aws:PrincipalAccount": [DEV]}}),
+        _vendor(f"arn:aws:sts::{DEV}:assumed-role/ci/gha"),  # one session of a development role
+    ],
+)
+def test_a_production_role_trusting_a_development_account_fails_however_the_account_is_named(
+    catalogs: Any, statement: dict[str, Any]
+) -> None:
+    assert _status(catalogs, "NHI-PRIV-009", _role("deploy", statement)) == "fail"
+
+
+def test_a_production_role_trusting_its_own_account_passes(catalogs: Any) -> None:
+    statement = _vendor("*", {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})
+    assert _status(catalogs, "NHI-PRIV-009", _role("deploy", statement)) == "pass"

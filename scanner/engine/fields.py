@@ -22,7 +22,7 @@ from scanner.arn_patterns import every_action_of_a_service, every_resource, whol
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.federation_conditions import condition_names_someone
-from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, restricting_keys, subject_is_specific
+from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, condition_accounts, restricting_keys, subject_is_specific
 
 
 class _Unknown:
@@ -389,7 +389,7 @@ FIELDS: dict[str, dict[str, Accessor]] = {
             name: (lambda key: lambda r, ctx: r.get(key))(name)
             for name in ("principal", "principal_type", "account", "external", "conditions", "provider", "subject")
         },
-        "caller_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), CALLER_KEYS),
+        "caller_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), CALLER_KEYS, r.get("account")),
         "source_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), SOURCE_KEYS),
         "subject_specific": lambda r, ctx: subject_is_specific(r.get("subject")),
     },
@@ -480,11 +480,15 @@ def _tools(agent: Any, ctx: EvalContext) -> list[Any]:
 
 
 def _trusted_accounts(identity: Any, ctx: EvalContext) -> list[Any]:
+    """The other accounts a role trusts: each principal's, and, for a principal of any account
+    (``AWS: "*"``), those its conditions name (``aws:PrincipalAccount``, ``aws:PrincipalArn``)."""
     seen: dict[str, Any] = {}
     for entry in identity.attributes.get("trust") or ():
         account = entry.get("account")
-        if account and account != identity.account and account not in seen:
-            seen[account] = ctx.account_record(account, identity.provider)
+        accounts = [account] if account else condition_accounts(entry.get("conditions"))
+        for one in accounts:
+            if one != identity.account and one not in seen:
+                seen[one] = ctx.account_record(one, identity.provider)
     return list(seen.values())
 
 

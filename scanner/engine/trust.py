@@ -36,11 +36,13 @@ _IDENTIFYING_SEGMENTS = {
 }
 
 
-def restricting_keys(conditions: Any, keys: frozenset[str]) -> list[str]:
+def restricting_keys(conditions: Any, keys: frozenset[str], principal_account: str | None = None) -> list[str]:
     """The condition keys among ``keys`` that restrict to a concrete value: not a negated test
     (``StringNotEquals`` admits every other caller), not an ...IfExists test or a
-    ``ForAllValues:`` one that an absent key satisfies, not a Null test, and not a value whose
-    wildcards leave the caller open (``o-*``, ``arn:aws:iam::*:*``)."""
+    ``ForAllValues:`` one that an absent key satisfies, not a Null test, not a value whose
+    wildcards leave the caller open (``o-*``, ``arn:aws:iam::*:*``), and not one that restates the
+    principal's own account (``principal_account``: an account trusted whole, and a condition on
+    that account or on any ARN of it admits every principal of it still)."""
     found: set[str] = set()
     if isinstance(conditions, list | tuple):
         found = {str(key).lower() for key in conditions if str(key).lower() in keys}
@@ -51,9 +53,53 @@ def restricting_keys(conditions: Any, keys: frozenset[str]) -> list[str]:
             for key, value in tests.items():
                 values = value if isinstance(value, list) else [value]
                 name = str(key).lower()
-                if name in keys and values and all(_names_the_caller(name, str(v)) for v in values):
+                if (
+                    name in keys
+                    and values
+                    and all(_names_the_caller(name, str(v)) for v in values)
+                    and not all(_restates(name, str(v), principal_account) for v in values)
+                ):
                     found.add(name)
     return sorted(found)
+
+
+_ACCOUNT_KEYS = ("aws:principalaccount", "aws:sourceaccount")
+_ARN_KEYS = ("aws:principalarn", "aws:sourcearn")
+
+
+def _restates(key: str, value: str, principal_account: str | None) -> bool:
+    """Whether a caller key's value admits the whole of the principal's own account: the account
+    itself, or an ARN of it whose resource is only wildcards (``arn:aws:iam::999988887777:*``)."""
+    if principal_account is None:
+        return False
+    if key in _ACCOUNT_KEYS:
+        return value == principal_account
+    parts = value.split(":", 5)
+    if key in _ARN_KEYS and len(parts) == 6 and parts[0] == "arn":
+        return parts[4] == principal_account and not parts[5].strip("*?")
+    return False
+
+
+def condition_accounts(conditions: Any) -> list[str]:
+    """The accounts a trust's conditions admit callers of (``aws:PrincipalAccount``, and the
+    account of each ``aws:PrincipalArn``), by a test that admits only the values it lists."""
+    found: set[str] = set()
+    if not isinstance(conditions, dict):
+        return []
+    for operator, tests in conditions.items():
+        if not isinstance(tests, dict) or not narrows(str(operator)):
+            continue
+        for key, value in tests.items():
+            name = str(key).lower()
+            for one in value if isinstance(value, list) else [value]:
+                text = str(one)
+                if name == "aws:principalaccount":
+                    found.add(text)
+                elif name == "aws:principalarn":
+                    parts = text.split(":", 5)
+                    if len(parts) == 6 and parts[0] == "arn":
+                        found.add(parts[4])
+    return sorted(a for a in found if a.isdigit() and len(a) == 12)
 
 
 def narrows(operator: str) -> bool:

@@ -37,7 +37,10 @@ from scanner.model import Grant
 if TYPE_CHECKING:
     from scanner.sources.aws.calls import AwsCalls
 
-_ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(root|user/.+|role/.+|assumed-role/.+|federated-user/.+)$")
+# an IAM principal's ARN, or an STS session's (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)
+_ARN_ACCOUNT = re.compile(
+    r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):(root|user/.+|role/.+|assumed-role/.+|federated-user/.+)$"
+)
 
 
 def as_list(value: Any) -> list[Any]:
