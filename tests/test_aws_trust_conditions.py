@@ -129,3 +129,19 @@ def test_a_production_role_trusting_a_development_account_fails_however_the_acco
 def test_a_production_role_trusting_its_own_account_passes(catalogs: Any) -> None:
     statement = _vendor("*", {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})
     assert _status(catalogs, "NHI-PRIV-009", _role("deploy", statement)) == "pass"
+
+
+def test_a_statement_that_only_tags_the_session_trusts_no_one_to_assume(catalogs: Any) -> None:
+    """GitHub's trust with session tags written as two statements: the second adds tags to a
+    session the first allows, so only the first is a trust, and its subject restricts it."""
+    allowed = _github(
+        {"StringEquals": AUDIENCE, "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"}}
+    )
+    tagging = {"Effect": "Allow", "Principal": {"Federated": GITHUB}, "Action": "sts:TagSession"}
+    role = _role("deploy", allowed, tagging)
+    assert [
+        e["subject"] for e in build_iam(ACCOUNT, {"RoleDetailList": [role]}, None).identities[0].attributes["trust"]
+    ] == ["repo:acme/app:*"]
+    assert _status(catalogs, "NHI-PRIV-005", role) == "pass"
+    both = {**tagging, "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]}
+    assert _status(catalogs, "NHI-PRIV-005", _role("deploy", allowed, both)) == "fail", "a second trust, unrestricted"

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterable
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -169,7 +170,7 @@ def trust_entries(document: Any, own_account: str) -> list[dict[str, Any]]:
     """Who may assume a role, one entry per principal of each Allow statement."""
     entries = []
     for statement in statements(document):
-        if statement.get("Effect", "Allow") != "Allow":
+        if statement.get("Effect", "Allow") != "Allow" or not _may_assume(statement):
             continue
         conditions = statement.get("Condition") or None
         principal = statement.get("Principal")
@@ -181,6 +182,20 @@ def trust_entries(document: Any, own_account: str) -> list[dict[str, Any]]:
             for value in as_list(values):
                 entries.append(_trust_entry(kind, str(value), own_account, conditions))
     return entries
+
+
+_ASSUMING = ("sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml")
+
+
+def _may_assume(statement: dict[str, Any]) -> bool:
+    """Whether a trust statement allows assuming the role: a statement of ``sts:TagSession`` or
+    ``sts:SetSourceIdentity`` alone only adds to a session another statement allows (one without
+    ``Action``, or with ``NotAction``, is kept: what it allows is not narrowed)."""
+    if "Action" not in statement:
+        return True
+    return any(
+        fnmatchcase(assuming, str(action).lower()) for action in as_list(statement["Action"]) for assuming in _ASSUMING
+    )
 
 
 def _trust_entry(kind: str, value: str, own_account: str, conditions: dict[str, Any] | None) -> dict[str, Any]:
