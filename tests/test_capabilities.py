@@ -123,3 +123,36 @@ def test_every_action_but_iam_is_judged_by_what_it_leaves(catalogs, not_actions)
 def test_every_action_on_every_resource_of_the_account_is_administration(catalogs) -> None:
     grant = {"kind": "policy", "name": "p", "actions": ["*"], "resources": ["arn:aws:*:*:111122223333:*"]}
     assert "admin" in tags(catalogs, "aws", **grant)
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        ["iam:PassRole", "glue:CreateJob", "glue:StartJobRun"],
+        ["iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:StartTask"],
+        ["iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:CreateService"],
+        ["lambda:UpdateFunctionConfiguration"],  # a layer of one's own code, run as the function's role
+        ["iam:PassRole", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"],
+        ["iam:PassRole", "ssm:StartAutomationExecution"],
+        ["iam:PassRole", "ec2:RequestSpotInstances"],
+        ["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"],  # user data run at boot
+    ],
+)
+def test_published_aws_escalation_paths_are_privilege_escalation(context_for, actions) -> None:
+    ctx = context_for(
+        {
+            "identities": [{"uid": "r1", "kind": "role"}],
+            "grants": [{"identity_uid": "r1", "name": "p", "actions": actions, "resources": ["*"]}],
+        }
+    )
+    assert "privilege_escalation" in ctx.identity_tags(ctx.identities["r1"])
+
+
+def test_half_an_escalation_path_is_not_one(context_for) -> None:
+    ctx = context_for(
+        {
+            "identities": [{"uid": "r1", "kind": "role"}],
+            "grants": [{"identity_uid": "r1", "name": "p", "actions": ["glue:CreateJob", "glue:StartJobRun"]}],
+        }
+    )
+    assert "privilege_escalation" not in ctx.identity_tags(ctx.identities["r1"])
