@@ -54,6 +54,29 @@ def whole_service(pattern: str) -> bool:
     return region in ("", "*") and (account in ("", "*") or bool(_ACCOUNT.fullmatch(account))) and resource == ["*"]
 
 
+def every_resource_of_a_type(pattern: str) -> bool:
+    """An ARN pattern that every resource of one type matches, in any region (``arn:aws:
+    secretsmanager:*:*:secret:*``, every secret; ``arn:aws:s3:::*/*``, every object of every bucket;
+    ``arn:aws:logs:*:*:log-group:*``): any region, the account named or any, a type without
+    wildcards (S3's only ``*``: it names buckets there), and nothing but wildcards after it."""
+    parts = pattern.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not (_PARTITION.fullmatch(parts[1]) or parts[1] == "*"):
+        return False
+    region, account, resource = parts[3], parts[4], ":".join(parts[5:])
+    if region not in ("", "*") or not (account in ("", "*") or _ACCOUNT.fullmatch(account)):
+        return False
+    kind, separator, rest = _split_type(resource)
+    if parts[2] == "s3" and kind.strip("*"):  # an S3 ARN names a bucket where others name a type
+        return False
+    return bool(separator) and bool(kind) and "*" in rest and not rest.strip("*:/")
+
+
+def _split_type(resource: str) -> tuple[str, str, str]:
+    """``type:rest`` or ``type/rest``, whichever separator comes first."""
+    cut = min((i for i in (resource.find(":"), resource.find("/")) if i >= 0), default=-1)
+    return (resource, "", "") if cut < 0 else (resource[:cut], resource[cut], resource[cut + 1 :])
+
+
 def every_action_of_a_service(action: str) -> bool:
     """``*``, ``service:*``, or another spelling of them (``s3:**``, ``s3:?*``, ``*:*``): what comes
     after the colon (or the whole) is only wildcards, one of them ``*``."""

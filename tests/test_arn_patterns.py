@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.arn_patterns import every_action_of_a_service, every_resource, whole_service
+from scanner.arn_patterns import every_action_of_a_service, every_resource, every_resource_of_a_type, whole_service
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,20 @@ def test_every_resource_of_one_service(pattern: str, whole: bool) -> None:
 )
 def test_every_action_of_a_service(action: str, every: bool) -> None:
     assert every_action_of_a_service(action) is every
+
+
+@pytest.mark.parametrize(
+    ("pattern", "every"),
+    [
+        ("arn:aws:secretsmanager:*:*:secret:*", True),  # every secret, every account and region
+        ("arn:aws:s3:::*/*", True),  # every object of every bucket
+        ("arn:aws:logs:*:111122223333:log-group:*", True),
+        ("arn:aws:dynamodb:*:*:table/*", True),
+        ("arn:aws:secretsmanager:eu-west-1:*:secret:*", False),  # one region
+        ("arn:aws:secretsmanager:*:*:secret:prod/*", False),  # named secrets
+        ("arn:aws:s3:::reports/*", False),  # one bucket
+        ("arn:aws:s3:::*", False),  # every bucket itself: whole_service's, not a type's
+    ],
+)
+def test_every_resource_of_one_type(pattern: str, every: bool) -> None:
+    assert every_resource_of_a_type(pattern) is every

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from scanner.arn_patterns import every_action_of_a_service, every_resource, whole_service
+from scanner.arn_patterns import every_action_of_a_service, every_resource, every_resource_of_a_type, whole_service
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.federation_conditions import condition_names_someone
@@ -244,7 +244,7 @@ def _wildcard_action(grant: Any, ctx: EvalContext) -> Any:
 def _wildcard_resource(grant: Any, ctx: EvalContext) -> Any:
     if _marked(grant, "resources"):
         return UNKNOWN
-    return any(every_resource(r) or whole_service(r) for r in grant.resources)
+    return any(every_resource(r) or whole_service(r) or every_resource_of_a_type(r) for r in grant.resources)
 
 
 @reads(*_AGENT_TAG_EVIDENCE)
