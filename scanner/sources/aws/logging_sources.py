@@ -239,24 +239,51 @@ def collect_secrets(calls: AwsCalls, region: str) -> list[Credential] | None:
     secrets = calls.paginate("secretsmanager", "list_secrets", "SecretList", region)
     if secrets is None:
         return None
-    return [
-        Credential(
-            uid=secret["ARN"],
-            identity_uid=None,
-            kind="managed_secret",
-            created=_time(secret.get("CreatedDate")),
-            last_used=_time(secret.get("LastAccessedDate")),
-            last_rotated=_time(secret.get("LastRotatedDate")),
-            active=secret.get("DeletedDate") is None,
-            attributes={
-                "rotation_enabled": bool(secret.get("RotationEnabled")),
-                "provider": "aws",
-                "account": calls.account,
-                "display_id": secret.get("Name", secret["ARN"]),
-            },
-        )
-        for secret in secrets
-    ]
+    return [secret_record(secret, calls.account) for secret in secrets]
+
+
+def secret_record(secret: dict[str, Any], account: str) -> Credential:
+    """A Secrets Manager secret as ``ListSecrets`` lists it."""
+    enabled = bool(secret.get("RotationEnabled"))
+    attributes: dict[str, Any] = {
+        "rotation_enabled": enabled,
+        "provider": "aws",
+        "account": account,
+        "display_id": secret.get("Name", secret["ARN"]),
+    }
+    interval = rotation_interval_days(secret.get("RotationRules")) if enabled else None
+    if interval is not None:
+        attributes["rotation_interval_days"] = interval
+    return Credential(
+        uid=secret["ARN"],
+        identity_uid=None,
+        kind="managed_secret",
+        created=_time(secret.get("CreatedDate")),
+        last_used=_time(secret.get("LastAccessedDate")),
+        last_rotated=_time(secret.get("LastRotatedDate")),
+        active=secret.get("DeletedDate") is None,
+        attributes=attributes,
+        # a schedule other than a number of days (a cron expression) is not worked out
+        unknown=["attributes.rotation_interval_days"] if enabled and interval is None else [],
+    )
+
+
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(hours?|days?)\s*\)$")
+
+
+def rotation_interval_days(rules: Any) -> int | None:
+    """How many days apart a secret's rotations are scheduled: ``AutomaticallyAfterDays``, or a
+    ``ScheduleExpression`` of ``rate(N days)`` (or hours: a day at most); None for a ``cron(…)``
+    schedule or none at all."""
+    if not isinstance(rules, dict):
+        return None
+    days = rules.get("AutomaticallyAfterDays")
+    if isinstance(days, int) and not isinstance(days, bool) and days > 0:
+        return days
+    match = _RATE.match(str(rules.get("ScheduleExpression") or "").strip())
+    if match is None or int(match.group(1)) < 1:
+        return None
+    return int(match.group(1)) if match.group(2).startswith("day") else 1
 
 
 def _time(value: Any) -> datetime | None:
