@@ -39,6 +39,8 @@ class ReportRow:
     mfa_active: bool | None
     keys: list[ReportKey]
     copies: int = field(default=1, compare=False, repr=False)  # rows the report lists this user in
+    # X.509 signing certificates (cert_N_active, cert_N_last_rotated; the report gives no last use)
+    certificates: list[ReportKey] = field(default_factory=list)
 
     @property
     def is_root(self) -> bool:
@@ -87,6 +89,7 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
                 password_last_used=_time(raw.get("password_last_used")),
                 mfa_active=_flag(raw.get("mfa_active")),
                 keys=[k for k in keys if k.created is not None or k.active],  # active, dates N/A: unknown
+                certificates=[c for c in _certificates(raw) if c.created is not None or c.active],
             )
         except ValueError as exc:
             raise InputError(f"credential report line {number}: {exc}", path) from None
@@ -96,6 +99,18 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
             row.copies = kept.copies + 1
         rows[row.arn] = row
     return list(rows.values())
+
+
+def _certificates(raw: dict[str, str]) -> list[ReportKey]:
+    return [
+        ReportKey(
+            slot=slot,
+            active=raw.get(f"cert_{slot}_active") == "true",
+            created=_time(raw.get(f"cert_{slot}_last_rotated")),
+            last_used=None,
+        )
+        for slot in (1, 2)
+    ]
 
 
 def _showing(row: ReportRow) -> tuple[int, int, str, str]:

@@ -219,7 +219,7 @@ def _add_user(
         attributes["permissions_boundary"] = user["PermissionsBoundary"].get("PermissionsBoundaryArn")
     if row is not None:
         attributes["mfa"] = row.mfa_active
-    credentials = _user_keys(uid, user["UserName"], row, keys)
+    credentials = _user_keys(uid, user["UserName"], row, keys) + _signing_certificates(uid, row)
     used = [t for t in [row.password_last_used if row else None, *(c.last_used for c in credentials)] if t]
     identity = Identity(
         uid=uid,
@@ -310,6 +310,23 @@ def _distinct_uids(credentials: list[Credential]) -> list[Credential]:
     return credentials
 
 
+def _signing_certificates(uid: str, row: ReportRow | None) -> list[Credential]:
+    """The X.509 signing certificates the credential report lists: long-lived keys that sign
+    requests to the services that take them. The report gives neither their last use nor expiry."""
+    return [
+        Credential(
+            uid=f"{uid}#certificate:" + (f"{cert.created:%Y-%m-%dT%H:%M:%SZ}" if cert.created else str(cert.slot)),
+            identity_uid=uid,
+            kind="certificate",
+            created=cert.created,
+            active=cert.active,
+            attributes={"display_id": f"signing certificate {cert.slot}"},
+            unknown=["last_used", "expires"] + ([] if cert.created else ["created"]),
+        )
+        for cert in (row.certificates if row else [])
+    ]
+
+
 def _key_uid(holder: str, created: datetime | None, slot: int) -> str:
     return f"{holder}#access_key:{created:%Y-%m-%dT%H:%M:%SZ}" if created else f"{holder}#access_key:{slot}"
 
@@ -329,7 +346,7 @@ def _add_root(records: IamRecords, account: str, row: ReportRow, alias: str | No
             attributes={"mfa": row.mfa_active},
         )
     )
-    records.credentials.extend(_user_keys(uid, "<root>", row, None))
+    records.credentials.extend(_user_keys(uid, "<root>", row, None) + _signing_certificates(uid, row))
 
 
 def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies: dict[str, Any]) -> None:
