@@ -26,17 +26,18 @@ from scanner.sources import SourceSpec, collect
 # mints keys and acts as its project's service accounts), and when a credential past its expiry at
 # the time judged stopped counting as active (no rotation or key-count failure for an expired key),
 # and when NHI-LOG-005's message came to name the categories it asks for and NHI-LOG-007's the
-# exemptions (one finding's message each), and NHI-LOG-001's when it came to ask for management events
+# exemptions (one finding's message each), and NHI-LOG-001's when it came to ask for management events,
+# and the evidence of NHI-LOG-003, -009 and -010 when they came to read each agent's region
 PINNED = {
-    False: "85a9f3d2538316209cf3e540fca84f88f29f9069d8ff7e51784ec3016f2993bf",
-    True: "7e258e6eec4c8e0dcf6bbd5e68cead673832a49938d076b81e31e4cdbf651b97",
+    False: "bec30f6bb57dd20843ebe70ba3988091c0a9eb61df2dbf9c7f8521139c4b6709",
+    True: "384570edaa11a5ba1c924c038da92086743bf737dbd83fdf881ed368d4127d93",
 }
 # sha256 of _waived_answers() for the same estate, as evaluated before the findings' tallies
 # replaced walking them for postures;
 # changed once when the Azure roles the catalog names came to carry what their published
 # permissions do, and when GCP's did, and when an expired credential stopped counting as active,
-# and with NHI-LOG-005's, -007's and -001's messages
-PINNED_WAIVED = "f2d4222b46bb7171edf1c403da2ccc429c3bcc887248a4d9bbf8ddd250d4d2c9"
+# and with NHI-LOG-005's, -007's and -001's messages, and NHI-LOG-003's, -009's and -010's evidence
+PINNED_WAIVED = "d5ce727a00b4d32ba640c65f760900b1a04e8d8bc13ab5e30612235a579f675c"
 
 
 @pytest.fixture(scope="module")

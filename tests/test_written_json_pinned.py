@@ -35,10 +35,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # exemptions (their definition digests), and NHI-LOG-005's and -007's messages, and at schema 1.7
 # ("1.7" and a trend point's incomplete_sources), and NHI-PRIV-013's title and rationale naming Owner
 # and Editor, and NHI-LOG-001's asking for management events (title, message, definition digest),
-# and NHI-SECRET-002's reading the rotation schedule (its definition digest), otherwise the same bytes
-PINNED_RESULTS = "0298c28f3fa4856c43e6ccc5d1fdf32d5b09190c616e1b5e6889b40685c083d9"
+# and NHI-SECRET-002's reading the rotation schedule (its definition digest), and NHI-LOG-003, -009
+# and -010 reading each agent's region (definition digests, evidence), otherwise the same bytes
+PINNED_RESULTS = "6c35d98087ddcc360d52fd96c8183c600754fd015c933da0d6ee6dc236e5164a"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "b6837961cd3d2cf6a3c9f0998d23ba256b4a4eee68c33e580b65e00b35d5df4b"
+PINNED_PIECES = "2e57d064cf7ef9f0032cd55ddbce68927dd2bb3b03f0e05cec7caeb8cd4c6a7f"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))

@@ -475,6 +475,22 @@ def _account_log_sources(agent: Any, ctx: EvalContext) -> Any:
     return ctx.log_sources_by_account.get(agent.account, [])
 
 
+def _regional_log_sources(agent: Any, ctx: EvalContext) -> Any:
+    """The log sources of the agent's account that record its region: for an AWS agent (its ARN
+    names the region), a trail of every region or of its own and invocation logging of its own
+    region (a source whose region is not recorded counts); for any other agent, all of them."""
+    sources = _account_log_sources(agent, ctx)
+    region = _aws_region(agent.uid) if agent.provider == "aws" else None
+    if region is None or sources is UNKNOWN:
+        return sources
+    return [s for s in sources if s.provider != "aws" or s.scope in ("", "all regions", region)]
+
+
+def _aws_region(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    return parts[3] if len(parts) == 6 and parts[0] == "arn" and parts[3] else None
+
+
 def _tools(agent: Any, ctx: EvalContext) -> list[Any]:
     return [g for g in ctx.grants_by_holder.get(agent.uid, ()) if g.kind == "tool"]
 
@@ -524,6 +540,7 @@ RELATIONS: dict[str, dict[str, tuple[str, Relation]]] = {
         "runtime_credentials": ("credential", _runtime_credentials),
         "account": ("account", lambda r, ctx: [ctx.account_record(r.account, r.provider)]),
         "account_log_sources": ("log_source", _account_log_sources),
+        "regional_log_sources": ("log_source", _regional_log_sources),
     },
     "log_source": {"account": ("account", lambda r, ctx: [ctx.account_record(r.account, r.provider)])},
     "account": {
