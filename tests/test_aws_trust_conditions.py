@@ -103,6 +103,9 @@ def _vendor(principal: str, condition: dict[str, Any] | None = None) -> dict[str
         # conditions that restate the vendor's account: any of its principals still
         (_vendor(f"arn:aws:iam::{VENDOR}:root", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{VENDOR}:*"}}), "fail"),
         (_vendor(VENDOR, {"StringEquals": {"aws:PrincipalAccount": VENDOR}}), "fail"),
+        # the vendor's account among other values: every principal of it still
+        (_vendor(VENDOR, {"StringEquals": {"aws:PrincipalAccount": [VENDOR, "333333333333"]}}), "fail"),
+        (_vendor(VENDOR, {"ArnLike": {"aws:PrincipalArn": [f"arn:aws:iam::{VENDOR}:*", AUDIT_ROLE]}}), "fail"),
         (_vendor(f"arn:aws:iam::{VENDOR}:root"), "fail"),
     ],
 )  # fmt: skip
@@ -124,6 +127,21 @@ def test_a_production_role_trusting_a_development_account_fails_however_the_acco
     catalogs: Any, statement: dict[str, Any]
 ) -> None:
     assert _status(catalogs, "NHI-PRIV-009", _role("deploy", statement)) == "fail"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,  # anyone
+        {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},  # every account of the organisation
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/deployer"}},  # that role of any account
+        {"StringLike": {"aws:PrincipalAccount": "22222222222?"}},
+    ],
+)
+def test_a_production_role_open_to_accounts_its_trust_does_not_name_is_unknown_not_passed(
+    catalogs: Any, condition: dict[str, Any] | None
+) -> None:
+    assert _status(catalogs, "NHI-PRIV-009", _role("deploy", _vendor("*", condition))) == "unknown"
 
 
 def test_a_production_role_trusting_its_own_account_passes(catalogs: Any) -> None:

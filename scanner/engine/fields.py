@@ -495,16 +495,29 @@ def _tools(agent: Any, ctx: EvalContext) -> list[Any]:
     return [g for g in ctx.grants_by_holder.get(agent.uid, ()) if g.kind == "tool"]
 
 
-def _trusted_accounts(identity: Any, ctx: EvalContext) -> list[Any]:
+def _trusted_accounts(identity: Any, ctx: EvalContext) -> Any:
     """The other accounts a role trusts: each principal's, and, for a principal of any account
-    (``AWS: "*"``), those its conditions name (``aws:PrincipalAccount``, ``aws:PrincipalArn``)."""
+    (``AWS: "*"``) or one not read as an account's, those its conditions name (``aws:PrincipalAccount``,
+    ``aws:PrincipalArn``); known only in part where such a principal's conditions admit accounts
+    they do not name (none, an organisation, a wildcard)."""
     seen: dict[str, Any] = {}
+    open_to: list[str] = []
     for entry in identity.attributes.get("trust") or ():
         account = entry.get("account")
-        accounts = [account] if account else condition_accounts(entry.get("conditions"))
+        if account:
+            accounts: list[str] | None = [account]
+        elif entry.get("principal_type") in ("wildcard", "unknown"):
+            accounts = condition_accounts(entry.get("conditions"))
+        else:
+            accounts = []  # a service or a federated provider: no account
+        if accounts is None:
+            open_to.append(str(entry.get("principal")))
+            continue
         for one in accounts:
             if one != identity.account and one not in seen:
                 seen[one] = ctx.account_record(one, identity.provider)
+    if open_to:
+        return Incomplete(list(seen.values()), f"accounts trusted through {', '.join(sorted(set(open_to)))}")
     return list(seen.values())
 
 

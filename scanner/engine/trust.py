@@ -40,9 +40,9 @@ def restricting_keys(conditions: Any, keys: frozenset[str], principal_account: s
     """The condition keys among ``keys`` that restrict to a concrete value: not a negated test
     (``StringNotEquals`` admits every other caller), not an ...IfExists test or a
     ``ForAllValues:`` one that an absent key satisfies, not a Null test, not a value whose
-    wildcards leave the caller open (``o-*``, ``arn:aws:iam::*:*``), and not one that restates the
-    principal's own account (``principal_account``: an account trusted whole, and a condition on
-    that account or on any ARN of it admits every principal of it still)."""
+    wildcards leave the caller open (``o-*``, ``arn:aws:iam::*:*``), and not one that admits the
+    principal's own account whole (``principal_account``: an account trusted whole, and a condition
+    listing that account, or any ARN of it, among its values admits every principal of it still)."""
     found: set[str] = set()
     if isinstance(conditions, list | tuple):
         found = {str(key).lower() for key in conditions if str(key).lower() in keys}
@@ -57,7 +57,7 @@ def restricting_keys(conditions: Any, keys: frozenset[str], principal_account: s
                     name in keys
                     and values
                     and all(_names_the_caller(name, str(v)) for v in values)
-                    and not all(_restates(name, str(v), principal_account) for v in values)
+                    and not any(_restates(name, str(v), principal_account) for v in values)
                 ):
                     found.add(name)
     return sorted(found)
@@ -80,12 +80,14 @@ def _restates(key: str, value: str, principal_account: str | None) -> bool:
     return False
 
 
-def condition_accounts(conditions: Any) -> list[str]:
+def condition_accounts(conditions: Any) -> list[str] | None:
     """The accounts a trust's conditions admit callers of (``aws:PrincipalAccount``, and the
-    account of each ``aws:PrincipalArn``), by a test that admits only the values it lists."""
+    account of each ``aws:PrincipalArn``), by a test that admits only the values it lists; None
+    where they admit callers of accounts they do not name (no such condition, an organisation, a
+    wildcard in an account)."""
     found: set[str] = set()
     if not isinstance(conditions, dict):
-        return []
+        return None
     for operator, tests in conditions.items():
         if not isinstance(tests, dict) or not narrows(str(operator)):
             continue
@@ -97,9 +99,10 @@ def condition_accounts(conditions: Any) -> list[str]:
                     found.add(text)
                 elif name == "aws:principalarn":
                     parts = text.split(":", 5)
-                    if len(parts) == 6 and parts[0] == "arn":
-                        found.add(parts[4])
-    return sorted(a for a in found if a.isdigit() and len(a) == 12)
+                    found.add(parts[4] if len(parts) == 6 and parts[0] == "arn" else "")
+    if not found or not all(a.isdigit() and len(a) == 12 for a in found):
+        return None
+    return sorted(found)
 
 
 def narrows(operator: str) -> bool:
