@@ -569,3 +569,14 @@ def test_a_secret_in_a_vertex_agents_description_is_a_plaintext_secret_it_holds(
     described = {r.uid: r.attributes["description"] for r in [*inventory.agents, *inventory.identities]}
     assert described[agent] == "Calls the ticket API with api_key: [REDACTED]"
     assert described[email(DEV, "etl")] == "DB login password: [REDACTED]"
+
+
+@pytest.mark.parametrize("role", ["roles/owner", "roles/editor", "roles/admin", "roles/writer", "roles/iam.admin"])
+def test_a_person_holding_a_role_that_acts_as_every_account_below_is_an_impersonator(role: str) -> None:
+    """Owner and Editor (and Admin and Writer, their new names) create keys for the project's
+    service accounts and act as them, as Google's published permissions say."""
+    from scanner.sources.gcp.records import impersonation_bindings
+
+    policy = {"bindings": [{"role": role, "members": ["user:alice@example.com"]}]}
+    (found,) = impersonation_bindings(policy, "projects/p1")
+    assert found["member"] == "user:alice@example.com" and found["human"]

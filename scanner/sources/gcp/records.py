@@ -111,6 +111,8 @@ IMPERSONATION_ROLES = (
     # basic and IAM roles create keys and act as any account below them, the rest act as one
     "roles/owner",
     "roles/editor",
+    "roles/admin",  # the basic roles' new names, holding at least what Owner and Editor do
+    "roles/writer",
     "roles/iam.admin",
     "roles/iam.editor",
     "roles/iam.devOps",
