@@ -132,7 +132,10 @@ def test_every_action_on_every_resource_of_the_account_is_administration(catalog
         ["iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:StartTask"],
         ["iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:CreateService"],
         ["lambda:UpdateFunctionConfiguration"],  # a layer of one's own code, run as the function's role
-        ["iam:PassRole", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"],
+        ["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"],  # the stack's own role
+        ["iam:PassRole", "glue:UpdateJob", "glue:StartJobRun"],
+        ["iam:PassRole", "ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"],
+        ["codebuild:StartBuild"],  # a buildspec override runs as the project's role
         ["iam:PassRole", "ssm:StartAutomationExecution"],
         ["iam:PassRole", "ec2:RequestSpotInstances"],
         ["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"],  # user data run at boot
