@@ -87,3 +87,28 @@ def test_a_dated_certificate_in_the_report_is_a_credential_of_that_age() -> None
     assert certificate.kind == "certificate" and certificate.active
     assert certificate.created == datetime(2019, 3, 1, 10, 5, tzinfo=UTC)
     assert set(certificate.unknown) == {"last_used", "expires"}, "the report gives neither"
+
+
+def _row(user: str, key: str, certificates: str) -> str:
+    return (
+        f"{user},arn:aws:iam::123456789012:user/{user},2019-03-01T10:00:00+00:00,false,N/A,N/A,N/A,false,"
+        f"{key},false,N/A,N/A,N/A,N/A,{certificates}"
+    )
+
+
+KEY = "true,2019-03-01T10:01:00+00:00,N/A,N/A,N/A"
+TWO_CERTIFICATES = "true,2019-03-01T10:05:00+00:00,true,2019-03-02T11:00:00+00:00"
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_user_listed_twice_keeps_the_copy_that_shows_its_certificates(order: int) -> None:
+    copies = [_row("ci-signer", KEY, TWO_CERTIFICATES), _row("ci-signer", KEY, "false,N/A,false,N/A")]
+    (row,) = parse_report("\n".join([HEADER, *(copies if order == 0 else copies[::-1])]) + "\n")
+    assert len(row.certificates) == 2 and row.copies == 2
+
+
+def test_two_certificates_of_one_second_are_two_credentials() -> None:
+    same = "true,2026-11-01T10:05:00+00:00,true,2026-11-01T10:05:00+00:00"
+    rows = parse_report(f"{HEADER}\n{_row('ci-signer', 'false,N/A,N/A,N/A,N/A', same)}\n")
+    uids = [c.uid for c in build_iam("123456789012", None, rows).credentials]
+    assert len(uids) == 2 and len(set(uids)) == 2

@@ -114,8 +114,9 @@ def _certificates(raw: dict[str, str]) -> list[ReportKey]:
 
 
 def _showing(row: ReportRow) -> tuple[int, int, str, str]:
-    """What ranks copies of one user's row: the keys listed, the active ones, the latest date, and
-    then the row itself (so that the order of the rows never decides)."""
-    dates = [row.created, row.password_last_used, *(k.created for k in row.keys), *(k.last_used for k in row.keys)]
+    """What ranks copies of one user's row: the keys and signing certificates listed, the active
+    ones, the latest date, and then the row itself (so that the order of the rows never decides)."""
+    held = [*row.keys, *row.certificates]
+    dates = [row.created, row.password_last_used, *(k.created for k in held), *(k.last_used for k in held)]
     latest = max((d.isoformat() for d in dates if d is not None), default="")
-    return len(row.keys), sum(k.active for k in row.keys), latest, repr(row)
+    return len(held), sum(k.active for k in held), latest, repr(row)

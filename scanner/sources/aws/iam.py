@@ -313,7 +313,7 @@ def _distinct_uids(credentials: list[Credential]) -> list[Credential]:
 def _signing_certificates(uid: str, row: ReportRow | None) -> list[Credential]:
     """The X.509 signing certificates the credential report lists: long-lived keys that sign
     requests to the services that take them. The report gives neither their last use nor expiry."""
-    return [
+    certificates = [
         Credential(
             uid=f"{uid}#certificate:" + (f"{cert.created:%Y-%m-%dT%H:%M:%SZ}" if cert.created else str(cert.slot)),
             identity_uid=uid,
@@ -325,6 +325,7 @@ def _signing_certificates(uid: str, row: ReportRow | None) -> list[Credential]:
         )
         for cert in (row.certificates if row else [])
     ]
+    return _distinct_uids(certificates)
 
 
 def _key_uid(holder: str, created: datetime | None, slot: int) -> str:
