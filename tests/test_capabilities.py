@@ -159,3 +159,13 @@ def test_half_an_escalation_path_is_not_one(context_for) -> None:
         }
     )
     assert "privilege_escalation" not in ctx.identity_tags(ctx.identities["r1"])
+
+
+def test_every_action_but_billing_with_iam_denied_is_judged_by_what_it_leaves(catalogs) -> None:
+    """IAM cannot grant the rest back where the holder's own Deny takes IAM away."""
+    grant = Grant(
+        identity_uid="x", kind="policy", name="p", resources=["*"], attributes={"not_actions": ["aws-portal:*"]}
+    )
+    denied = ("iam:*", "organizations:*", "sts:*")
+    assert "admin" not in catalogs.capabilities.grant_tags(grant, "aws", denied)
+    assert "admin" in catalogs.capabilities.grant_tags(grant, "aws")

@@ -78,7 +78,7 @@ class CapabilityCatalog:
         # agent's names a kind of tool (lambda, knowledge_base), which its name then describes
         runs = grant.kind == "tool" and ("package" in grant.attributes or "url" in grant.attributes)
         tags = self._grant_tags(rule_provider, grant.name, extra, actions, data_actions(grant), runs)
-        if provider == "aws" and _all_but_some_actions(grant) and "*" not in denied:
+        if provider == "aws" and _all_but_some_actions(grant, denied) and "*" not in denied:
             tags |= {"admin"}
         if "admin" in tags:  # the resources are looked at only where they can take the tag away
             if provider == "aws" and grant.resources and not any(map(every_resource, grant.resources)):
@@ -237,18 +237,21 @@ def _azure_wide_scope(scope: str) -> bool:
     return parts[0] == "subscriptions" and len(parts) <= 2
 
 
-def _all_but_some_actions(grant: Grant) -> bool:
+def _all_but_some_actions(grant: Grant, denied: tuple[str, ...] = ()) -> bool:
     """An Allow with NotAction that leaves every service some of its actions (it excludes no whole
     service), or that leaves every IAM action (everything but billing, everything but S3: IAM
-    grants the rest back): as good as ``*``. The catalog's patterns it does not exclude never
-    include ``*``, the administrator's one action, so it never carried ``admin``. One that excludes
-    whole services, IAM among them (PowerUserAccess: everything but IAM and Organizations), is
-    judged by what it leaves."""
+    grants the rest back, unless the holder's unconditional Deny, ``denied``, takes IAM away):
+    as good as ``*``. The catalog's patterns it does not exclude never include ``*``, the
+    administrator's one action, so it never carried ``admin``. One that excludes whole services,
+    IAM among them (PowerUserAccess: everything but IAM and Organizations), is judged by what it
+    leaves."""
     not_actions = grant.attributes.get("not_actions")
     if not not_actions or not isinstance(not_actions, list):
         return False
     excluded = [n for n in not_actions if isinstance(n, str)]
-    return not any(every_action_of_a_service(n) for n in excluded) or not any(map(_may_name_iam, excluded))
+    if not any(every_action_of_a_service(n) for n in excluded):
+        return True
+    return not any(map(_may_name_iam, [*excluded, *denied]))
 
 
 def _may_name_iam(action: str) -> bool:
