@@ -58,7 +58,8 @@ def every_resource_of_a_type(pattern: str) -> bool:
     """An ARN pattern that every resource of one type matches, in any region (``arn:aws:
     secretsmanager:*:*:secret:*``, every secret; ``arn:aws:s3:::*/*``, every object of every bucket;
     ``arn:aws:logs:*:*:log-group:*``): any region, the account named or any, a type without
-    wildcards (S3's only ``*``: it names buckets there), and nothing but wildcards after it."""
+    wildcards (only ``*`` where the first part names a resource: ``_NAMED_FIRST``, an S3 bucket),
+    and nothing but wildcards after it."""
     parts = pattern.split(":")
     if len(parts) < 6 or parts[0] != "arn" or not (_PARTITION.fullmatch(parts[1]) or parts[1] == "*"):
         return False
@@ -66,9 +67,19 @@ def every_resource_of_a_type(pattern: str) -> bool:
     if region not in ("", "*") or not (account in ("", "*") or _ACCOUNT.fullmatch(account)):
         return False
     kind, separator, rest = _split_type(resource)
-    if parts[2] == "s3" and kind.strip("*"):  # an S3 ARN names a bucket where others name a type
-        return False
+    if kind.strip("*") and _names_first(parts[2], region, account):
+        return False  # a bucket, an API, a topic or a queue of that name: one resource's parts
     return bool(separator) and bool(kind) and "*" in rest and not rest.strip("*:/")
+
+
+# Services whose ARNs name the resource itself where others name its type: an S3 bucket (its
+# ARN has neither region nor account; an access point's does, and names its type), an API
+# Gateway API (``execute-api``), an SNS topic, an SQS queue
+_NAMED_FIRST = frozenset({"execute-api", "sns", "sqs"})
+
+
+def _names_first(service: str, region: str, account: str) -> bool:
+    return service in _NAMED_FIRST or (service == "s3" and not region and not account)
 
 
 def _split_type(resource: str) -> tuple[str, str, str]:

@@ -60,6 +60,10 @@ def test_every_action_of_a_service(action: str, every: bool) -> None:
         ("arn:aws:secretsmanager:*:*:secret:prod/*", False),  # named secrets
         ("arn:aws:s3:::reports/*", False),  # one bucket
         ("arn:aws:s3:::*", False),  # every bucket itself: whole_service's, not a type's
+        ("arn:aws:s3:*:*:accesspoint/*", True),  # every access point: its ARN names the type
+        ("arn:aws:execute-api:*:*:a1b2c3d4e5/*", False),  # one API's stages and methods
+        ("arn:aws:sns:*:*:alerts:*", False),  # one topic's subscriptions
+        ("arn:aws:execute-api:*:*:*/*", True),  # every API
     ],
 )
 def test_every_resource_of_one_type(pattern: str, every: bool) -> None:
