@@ -55,6 +55,8 @@ def test_a_secrets_rotation_schedule_decides_whether_it_rotates_within_90_days(
         ({"ScheduleExpression": "rate(10 days)"}, 10),  # the form AWS's rotation documentation gives
         ({"ScheduleExpression": "rate(4 hours)", "Duration": "1h"}, 1),
         ({"ScheduleExpression": "cron(0 16 1,15 * ? *)"}, None),
+        # what ListSecrets returns once a rotation on that schedule ran: the days worked out
+        ({"ScheduleExpression": "cron(0 16 1,15 * ? *)", "AutomaticallyAfterDays": 14}, 14),
         ({}, None),
         (None, None),
     ],

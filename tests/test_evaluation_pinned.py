@@ -27,17 +27,19 @@ from scanner.sources import SourceSpec, collect
 # the time judged stopped counting as active (no rotation or key-count failure for an expired key),
 # and when NHI-LOG-005's message came to name the categories it asks for and NHI-LOG-007's the
 # exemptions (one finding's message each), and NHI-LOG-001's when it came to ask for management events,
-# and the evidence of NHI-LOG-003, -009 and -010 when they came to read each agent's region
+# and the evidence of NHI-LOG-003, -009 and -010 when they came to read each agent's region, and
+# NHI-LOG-001's mapping to CIS AWS 4.1 when it was made partial
 PINNED = {
-    False: "bec30f6bb57dd20843ebe70ba3988091c0a9eb61df2dbf9c7f8521139c4b6709",
-    True: "384570edaa11a5ba1c924c038da92086743bf737dbd83fdf881ed368d4127d93",
+    False: "63e802348d615c24d6fd33e2ffd02227c54e6e3cf73f6082b642dc48df156d71",
+    True: "5901c91ca158da01b4ecf2678bb36f09646a3e22bbd81b8e279265e52765438c",
 }
 # sha256 of _waived_answers() for the same estate, as evaluated before the findings' tallies
 # replaced walking them for postures;
 # changed once when the Azure roles the catalog names came to carry what their published
 # permissions do, and when GCP's did, and when an expired credential stopped counting as active,
-# and with NHI-LOG-005's, -007's and -001's messages, and NHI-LOG-003's, -009's and -010's evidence
-PINNED_WAIVED = "d5ce727a00b4d32ba640c65f760900b1a04e8d8bc13ab5e30612235a579f675c"
+# and with NHI-LOG-005's, -007's and -001's messages, NHI-LOG-003's, -009's and -010's evidence, and
+# NHI-LOG-001's mapping to CIS AWS 4.1
+PINNED_WAIVED = "44000123894530fe64ed59986a57f602e56961d8bd8be8478012ff9f1a628727"
 
 
 @pytest.fixture(scope="module")

@@ -40,44 +40,45 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # expiry at the time judged stopped counting as active (no rotation failures for expired secrets), and
 # when NHI-PRIV-013's title and rationale came to name Owner and Editor, and NHI-LOG-001's title and
 # message management events, and NHI-SECRET-002's message its rotation interval (the demo's secrets),
-# and NHI-LOG-003, -009 and -010 reading each agent's region (definition digests, evidence)
+# and NHI-LOG-003, -009 and -010 reading each agent's region (definition digests, evidence), and
+# NHI-LOG-001's mapping to CIS AWS 4.1 made partial
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "8acd3b570e379fcd0853ad9b4f457cd430b10d17872397207a4f62f89027dddf",
+        "report.html": "21f1d413d0e34f4d57778534edb95c06e8f6de2ecc41c7bd31a8fdf8c50c7536",
         "results.sarif": "3b2a0913a2333f4bca25027b35c4cc49ce028938bf8c69966583b3acff01b65f",
         "executive.html": "003da530fa9152b0c5b9b0e6d1e8d076965d2ef8468431cde29350fe3e7bcab7",
         "executive.html from the stored view": "003da530fa9152b0c5b9b0e6d1e8d076965d2ef8468431cde29350fe3e7bcab7",
-        "summary": "651cd95993177c2eff6bb233f3d7cfaf3a84b32f819d2e807ae2abb930215b70",
+        "summary": "47519da10b899e0d4dd8b2ed79e94a4e2620aa71575bcf4595c17cc5d8073588",
         "summary.md": "d0f604f1eefaae5cc3aa2782462949df5fbb2316ce37974aea9eac2a2edba877",
         "findings.csv": "d6774e5f23f07b49d008daeddcf7dc6db21541794f1635422b981af9f82a0070",
         "findings.ocsf.jsonl": "068587585231fee987dc3b5783f9fad71b8e7a004d5d56f3e1a90b586153c9b9",
     },
     "synthetic-small": {
-        "report.html": "72fd61d6bae329e8cf7ad31ecbc49766d8349fe3063c161bd9063cac0fb79300",
+        "report.html": "671f2690cfc6f1c7a5dbcfdee775ddc19c32436f65226828050713839bd31e52",
         "results.sarif": "ab8f533ed948729f7c236f94e9aa765c36c1abf77afd7e57a1ff0fb01400cd7f",
         "executive.html": "965f7bb3fb07d06e567319607c3b95d19bbeee33dbed9c2527946210c5fbd157",
         "executive.html from the stored view": "965f7bb3fb07d06e567319607c3b95d19bbeee33dbed9c2527946210c5fbd157",
-        "summary": "fdaca65f286723c1b55f0bcf482c4ff13699b9b423587d82dc12519b1a3d9363",
+        "summary": "80e6e40ebb7bb0c49a58a2766d4708510d08812b0d31aea79d107f8d6f6c82fb",
         "summary.md": "965f3e19765740f19304f4833e31e5a9d42cf914714d065604e545d6967e9981",
         "findings.csv": "897aeba8622a7278386a62fa47f5653b5837d0c480be14d2b9a8efd47f022feb",
         "findings.ocsf.jsonl": "23c7e087268334d948e1c979ed8c522a817906f399bb80375e878243fcf8767a",
     },
     "demo": {
-        "report.html": "34b2f37b02bfab7ec007f20f029638111922f549c5cd102b05007bd28cc2dc0a",
+        "report.html": "8d7b6d3f9a4c0a632f021b62b21e477e0afee00d5249ab23dbe2b7048a51c477",
         "results.sarif": "94700f6c648304e4418d90c451c4d47a0e4a1b45c4ec4f703560e947c54e7bd4",
         "executive.html": "b9089c97f1f8c585bbfd3b6c2ef949c8b8694307762fc256023026c90bccaf01",
         "executive.html from the stored view": "b9089c97f1f8c585bbfd3b6c2ef949c8b8694307762fc256023026c90bccaf01",
-        "summary": "cbc2b4faae0565e762fb70c26d16ca2722c60e1a726f889c7fbb30e3bce9e74d",
+        "summary": "cea798b1aa79e538ae18b5c9224d344c9c3cfeddaf2d5974764da13064b79db6",
         "summary.md": "7a829688d8ff6a3bf227ed162bdefdef2fc69feb863e71deb6250716135633a1",
         "findings.csv": "ecc5cb8fc1bd9957f87bab1c51f6a94ba4c1b9e570d8e75d0c8148b901b3abe4",
         "findings.ocsf.jsonl": "5cc7be5c3ba0972731c3e1ab3e07a3d84719353cc1c2e6895b77da74d88114fc",
     },
     "demo-grouped": {
-        "report.html": "e3e31852ba6e9aeead4e73a0400bf33707885e57c74d2275ec5b8c9f1d189c3f",
+        "report.html": "28756a8b776e5d4dc76ca7929d9eb49610b9f54fae198b0571b4a0dcf70461ee",
         "results.sarif": "f5e91b2a758b47e6e1e31516c2572b7feaefb76690d58d1e562439ac8592d15b",
         "executive.html": "b9089c97f1f8c585bbfd3b6c2ef949c8b8694307762fc256023026c90bccaf01",
         "executive.html from the stored view": "b9089c97f1f8c585bbfd3b6c2ef949c8b8694307762fc256023026c90bccaf01",
-        "summary": "cbc2b4faae0565e762fb70c26d16ca2722c60e1a726f889c7fbb30e3bce9e74d",
+        "summary": "cea798b1aa79e538ae18b5c9224d344c9c3cfeddaf2d5974764da13064b79db6",
         "summary.md": "7a829688d8ff6a3bf227ed162bdefdef2fc69feb863e71deb6250716135633a1",
         "findings.csv": "ecc5cb8fc1bd9957f87bab1c51f6a94ba4c1b9e570d8e75d0c8148b901b3abe4",
         "findings.ocsf.jsonl": "5cc7be5c3ba0972731c3e1ab3e07a3d84719353cc1c2e6895b77da74d88114fc",

@@ -263,7 +263,7 @@ def secret_record(secret: dict[str, Any], account: str) -> Credential:
         last_rotated=_time(secret.get("LastRotatedDate")),
         active=secret.get("DeletedDate") is None,
         attributes=attributes,
-        # a schedule other than a number of days (a cron expression) is not worked out
+        # a cron expression listed without the days Secrets Manager works out of it is not worked out
         unknown=["attributes.rotation_interval_days"] if enabled and interval is None else [],
     )
 
