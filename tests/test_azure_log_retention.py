@@ -53,3 +53,17 @@ def test_a_setting_whose_retention_is_not_set_on_any_category_is_unknown(catalog
     """With no retention policy in force the destination's own retention decides, which is not read."""
     setting = _setting(("Administrative", False, 0), ("Security", False, 0))
     assert _log_008(setting, catalogs) == (None, "unknown")
+
+
+def test_an_activity_log_setting_is_kept_as_long_as_its_audit_categories(catalogs) -> None:
+    """Autoscale kept a month says nothing of how long Administrative, Security and Policy are kept."""
+    setting = _setting(("Administrative", True, 400), ("Security", True, 365), ("Policy", True, 365),
+                       ("Autoscale", True, 30))  # fmt: skip
+    assert _log_008(setting, catalogs) == (365, "pass")
+
+
+def test_a_retention_that_is_not_a_number_of_days_is_not_read() -> None:
+    setting = _setting(("Administrative", True, 400))
+    setting["properties"]["logs"][0]["retentionPolicy"]["days"] = "forever"
+    source = diagnostic_setting(setting, SUBSCRIPTION, "activity_log")
+    assert source.retention_days is None and "retention_days" in source.unknown
