@@ -109,6 +109,16 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
 EXPIRING_DAYS = 14  # a waiver that ends this soon is called out in reports and summaries
 
 
+def has_lapsed(waiver: Waiver, day: dt.date) -> bool:
+    """Whether a waiver no longer applies on ``day``: it lapses on its expiry date."""
+    return dt.date.fromisoformat(waiver.expires) <= day
+
+
+def ends_soon(waiver: Waiver, day: dt.date) -> bool:
+    """Whether a waiver in force on ``day`` ends within EXPIRING_DAYS of it."""
+    return dt.date.fromisoformat(waiver.expires) <= day + dt.timedelta(days=EXPIRING_DAYS)
+
+
 def apply_waivers(
     findings: list[Finding],
     counts: dict[str, dict[str, int]],
@@ -123,7 +133,7 @@ def apply_waivers(
     today = as_of.date()
     active = []
     for waiver in waivers:
-        if dt.date.fromisoformat(waiver.expires) <= today:
+        if has_lapsed(waiver, today):
             report.expired.append(waiver)
         else:
             active.append(waiver)
@@ -152,8 +162,7 @@ def apply_waivers(
             if finding.status == "unknown":
                 covering.update(every_waiver.all(finding.control_id, finding.resource.uid) & unmatched)
         report.unknown_only = [active[index] for index in sorted(covering)]
-    soon = today + dt.timedelta(days=EXPIRING_DAYS)
-    report.expiring = [w for w in active if dt.date.fromisoformat(w.expires) <= soon]
+    report.expiring = [w for w in active if ends_soon(w, today)]
     return report
 
 

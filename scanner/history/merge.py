@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
-from scanner.engine.waivers import EXPIRING_DAYS
+from scanner.engine.waivers import ends_soon, has_lapsed
 from scanner.frameworks import weighted_score
 from scanner.history.group_points import (
     NO_RUN,
@@ -222,7 +222,7 @@ def _waivers_at(
     today = as_of.date()
 
     def lapsed(waiver: Waiver) -> bool:
-        return date.fromisoformat(waiver.expires) <= today
+        return has_lapsed(waiver, today)
 
     listed = ("applied", "expiring", "unmatched", "unknown_only")
     ended = [w for name in listed for w in getattr(report, name) if lapsed(w)]
@@ -237,12 +237,11 @@ def _waivers_at(
                 counts["fail"] = counts.get("fail", 0) + 1
             finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
         judged.append(finding)
-    soon = today + timedelta(days=EXPIRING_DAYS)
     return judged, WaiverReport(
         applied=[w for w in report.applied if not lapsed(w)],
         expired=_unique([*report.expired, *ended], lambda w: (w.control, w.resource)),
         unmatched=[w for w in report.unmatched if not lapsed(w)],
-        expiring=[w for w in report.expiring if not lapsed(w) and date.fromisoformat(w.expires) <= soon],
+        expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
         unknown_only=[w for w in report.unknown_only if not lapsed(w)],
     )
 
