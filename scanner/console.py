@@ -422,9 +422,9 @@ def _group_cell(row: Mapping[str, object]) -> str:
 def _gate_cell(row: Mapping[str, object]) -> str:
     """'passed', or why not: the blocking failures, or (none blocking) a partial read or nothing
     assessed, which the history records only as a gate that did not pass."""
-    from scanner.listings import incomplete_sources
+    from scanner.listings import incomplete_source_count
 
-    incomplete = incomplete_sources(row)  # passed: accepted with --allow-partial, not a complete pass
+    incomplete = incomplete_source_count(row)  # passed: accepted with --allow-partial, not a complete pass
     partly = f"{incomplete} {'source' if incomplete == 1 else 'sources'} incomplete" if incomplete else ""
     if row.get("passed"):
         return f"passed, {partly}" if partly else "passed"

@@ -163,13 +163,13 @@ def history_rows(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "scan_run": row.get("scan_run"),
                 # a gate that passed on a partial read (--allow-partial) is not a complete pass; last,
                 # so CSV columns keep their places
-                "incomplete_sources": incomplete_sources(row),
+                "incomplete_sources": incomplete_source_count(row),
             }
         )
     return rows
 
 
-def incomplete_sources(row: Mapping[str, Any]) -> int:
+def incomplete_source_count(row: Mapping[str, Any]) -> int:
     """How many of a stored scan's sources were read partly or not at all."""
     sources = row.get("sources") or []
     return sum(1 for source in sources if isinstance(source, dict) and source.get("status") != "complete")

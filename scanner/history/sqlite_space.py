@@ -27,7 +27,8 @@ def release_free_pages(engine: Engine) -> bool:
     connection = engine.raw_connection()
     try:
         driver = connection.driver_connection
-        assert isinstance(driver, sqlite3.Connection)
+        if not isinstance(driver, sqlite3.Connection):
+            return False  # another SQLite driver: its pages stay free for the next scans
         driver.execute(f"PRAGMA busy_timeout={TURN_MS}")  # another writer: no wait a signal cannot end
         try:
             # a script, run to its end: as a statement the pragma frees one page per step

@@ -36,7 +36,7 @@ from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write
 from scanner.history.sqlite_space import NEW_DATABASE_PRAGMA, release_free_pages
 from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
-from scanner.listings import incomplete_sources
+from scanner.listings import incomplete_source_count
 from scanner.model import ScanResult, TrendPoint
 from scanner.reports.executive import ExecutiveView, executive_view, from_summary_document, summary_document
 from scanner.reports.json_results import pieces as results_pieces
@@ -246,15 +246,16 @@ class HistoryStore:
             file = Path(url.removeprefix("sqlite:///"))
             file.parent.mkdir(parents=True, exist_ok=True)
             # only a file that holds nothing yet: on another, the pragma would wait for its lock
-            new = [not file.exists() or file.stat().st_size == 0]
+            new = not file.exists() or file.stat().st_size == 0
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(connection: Any, _: Any) -> None:
+                nonlocal new
                 cursor = connection.cursor()
-                if new[0]:  # a new history's space can be given back (sqlite_space)
+                if new:  # a new history's space can be given back (sqlite_space)
                     cursor.execute(NEW_DATABASE_PRAGMA)
-                    new[0] = False
+                    new = False
                 cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
                 cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # writers wait for each other
                 cursor.close()
@@ -519,7 +520,7 @@ class HistoryStore:
                 median_credential_age=row["median_credential_age"],
                 new=row["new_failures"],
                 resolved=row["resolved_failures"],
-                incomplete_sources=incomplete_sources(row),
+                incomplete_sources=incomplete_source_count(row),
             )
             for row in rows
         ]
