@@ -22,8 +22,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # identity was removed), and the drift JSON gained no_longer_assessed and incomplete_sources, and
 # when the Azure roles the catalog names came to carry what their published permissions do, and
 # GCP's, and when a credential past its expiry at the time judged stopped counting as active, and
-# when the drift JSON gained not_seen (empty here: both scans read every source)
-PINNED = "a2751f824e6a8b83c79a82049e06783e5fabd50e207ee96e183bc69ffd160575"
+# when the drift JSON gained not_seen (empty here: both scans read every source), and the scores when
+# NHI-AGENT-001 came to fail an agent whose identity can make itself an administrator
+PINNED = "f9882c9b9a415a2b9df0c22e7a8d1e4d243c9c6676e614ce8699b5a7ba10d1d1"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:
