@@ -27,6 +27,7 @@ from scanner.sources.aws.policy import (
     trust_entries,
     unread_group_grant,
     unread_policy_grant,
+    unreadable,
 )
 
 DETAIL_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -354,11 +355,15 @@ def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies:
     tags, owner = owner_from_tags(role.get("Tags") or [])
     uid = role["Arn"]
     path = role.get("Path", "/")
+    trust = role.get("AssumeRolePolicyDocument")
+    unreadable_trust = unreadable(trust, trust=True)
     attributes: dict[str, Any] = {
         "path": path,
         "service_linked": path.startswith("/aws-service-role/"),
-        "trust": trust_entries(role.get("AssumeRolePolicyDocument") or {}, account),
+        "trust": [] if unreadable_trust else trust_entries(trust, account),
     }
+    if unreadable_trust:  # who may assume the role is unknown, not no one
+        attributes["trust_unreadable"] = unreadable_trust
     human = path.startswith(SSO_ROLE_PATH)  # IAM Identity Center permission sets: people sign in to it
     if human:
         attributes["human_evidence"] = "AWS SSO reserved role path"
@@ -381,7 +386,9 @@ def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies:
             last_used=_when(last_used),
             interactive=human,
             attributes=attributes,
-            unknown=[WORKLOADS_NOT_READ] + ([] if "RoleLastUsed" in role else ["last_used"]),
+            unknown=[WORKLOADS_NOT_READ]
+            + ([] if "RoleLastUsed" in role else ["last_used"])
+            + (["attributes.trust"] if unreadable_trust else []),
         )
     )
     for attached in role.get("AttachedManagedPolicies") or []:

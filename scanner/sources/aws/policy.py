@@ -65,9 +65,54 @@ def statements(document: Any) -> list[dict[str, Any]]:
     return [s for s in as_list(parse_document(document).get("Statement")) if isinstance(s, dict)]
 
 
+_LISTS_OF_NAMES = ("Action", "NotAction", "Resource", "NotResource")
+
+
+def unreadable(document: Any, trust: bool = False) -> str | None:
+    """Why ``document`` is not a policy IAM would hold (None when it is one): no object, a
+    ``Statement`` that is not an object or a list of them, an ``Effect`` other than Allow or Deny,
+    actions or resources that are not names, a ``Principal`` or ``Condition`` of another shape.
+    What such a document allows is unknown: dropping what cannot be read would allow less."""
+    try:
+        parsed = parse_document(document) if isinstance(document, dict | str) else None
+    except ValueError:
+        return "not JSON"
+    if not parsed or not isinstance(parsed, dict):
+        return "not a policy document"
+    listed = parsed.get("Statement")
+    if not isinstance(listed, dict | list) or not all(isinstance(one, dict) for one in as_list(listed)):
+        return "a Statement that is not a list of statements"
+    for statement in as_list(listed):
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            return "an Effect other than Allow or Deny"
+        for key in _LISTS_OF_NAMES:
+            if key in statement and not _names(statement[key]):
+                return f"a {key} that is not a name or a list of names"
+        if "Condition" in statement and not isinstance(statement["Condition"], dict):
+            return "a Condition that is not an object"
+        if trust and not _principal(statement.get("Principal", statement.get("NotPrincipal"))):
+            return "a Principal that is not * or an object of names"
+    return None
+
+
+def _names(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(one, str) for one in value)
+    return isinstance(value, str)
+
+
+def _principal(value: Any) -> bool:
+    return value == "*" or (isinstance(value, dict) and bool(value) and all(map(_names, value.values())))
+
+
 def policy_grants(
     holder: str, name: str, document: Any, source: str, arn: str | None = None, document_source: str | None = None
 ) -> list[Grant]:
+    reason = unreadable(document)
+    if reason is not None:
+        grant = unread_policy_grant(holder, name, arn or "", source)
+        grant.attributes = {**({"policy_arn": arn} if arn else {}), "unreadable": reason}
+        return [grant]
     parts: dict[str, dict[str, Any]] = {}
 
     def part(suffix: str) -> dict[str, Any]:
