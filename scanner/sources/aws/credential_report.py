@@ -17,14 +17,20 @@ from datetime import UTC, datetime
 
 from scanner.errors import InputError
 
-REQUIRED_COLUMNS = {"user", "arn", "user_creation_time", "access_key_1_active", "access_key_1_last_rotated"}
+# Every column the report has held since AWS added the certificates': a report without one of them
+# cannot say what that column would (a missing last use would read as never used)
+REQUIRED_COLUMNS = {
+    "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "mfa_active",
+    *(f"access_key_{n}_{part}" for n in (1, 2) for part in ("active", "last_rotated", "last_used_date")),
+    *(f"cert_{n}_{part}" for n in (1, 2) for part in ("active", "last_rotated")),
+}  # fmt: skip
 ROOT_USER = "<root_account>"
 
 
 @dataclass(slots=True)
 class ReportKey:
     slot: int
-    active: bool
+    active: bool | None  # None: the report says neither true nor false
     created: datetime | None
     last_used: datetime | None
 
@@ -66,16 +72,22 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
     emptier copy; the row counts its ``copies``."""
     text = content.decode("utf-8") if isinstance(content, bytes) else content
     reader = csv.DictReader(io.StringIO(text))
-    missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
+    columns = list(reader.fieldnames or ())
+    missing = REQUIRED_COLUMNS - set(columns)
     if missing:
         raise InputError(f"not an IAM credential report (missing columns {', '.join(sorted(missing))})", path)
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        raise InputError(f"not an IAM credential report (columns named twice: {', '.join(repeated)})", path)
     rows: dict[str, ReportRow] = {}
     for number, raw in enumerate(reader, start=2):
+        if None in raw.values() or None in raw:  # fewer fields than the header, or more
+            raise InputError(f"credential report line {number}: not as many fields as the header", path)
         try:
             keys = [
                 ReportKey(
                     slot=slot,
-                    active=raw.get(f"access_key_{slot}_active") == "true",
+                    active=_flag(raw.get(f"access_key_{slot}_active")),
                     created=_time(raw.get(f"access_key_{slot}_last_rotated")),
                     last_used=_time(raw.get(f"access_key_{slot}_last_used_date")),
                 )
@@ -88,8 +100,8 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
                 password_enabled=_flag(raw.get("password_enabled")),
                 password_last_used=_time(raw.get("password_last_used")),
                 mfa_active=_flag(raw.get("mfa_active")),
-                keys=[k for k in keys if k.created is not None or k.active],  # active, dates N/A: unknown
-                certificates=[c for c in _certificates(raw) if c.created is not None or c.active],
+                keys=[k for k in keys if k.created is not None or k.active is not False],  # dates N/A: unknown
+                certificates=[c for c in _certificates(raw) if c.created is not None or c.active is not False],
             )
         except ValueError as exc:
             raise InputError(f"credential report line {number}: {exc}", path) from None
@@ -105,7 +117,7 @@ def _certificates(raw: dict[str, str]) -> list[ReportKey]:
     return [
         ReportKey(
             slot=slot,
-            active=raw.get(f"cert_{slot}_active") == "true",
+            active=_flag(raw.get(f"cert_{slot}_active")),
             created=_time(raw.get(f"cert_{slot}_last_rotated")),
             last_used=None,
         )
@@ -119,4 +131,4 @@ def _showing(row: ReportRow) -> tuple[int, int, str, str]:
     held = [*row.keys, *row.certificates]
     dates = [row.created, row.password_last_used, *(k.created for k in held), *(k.last_used for k in held)]
     latest = max((d.isoformat() for d in dates if d is not None), default="")
-    return len(held), sum(k.active for k in held), latest, repr(row)
+    return len(held), sum(k.active is True for k in held), latest, repr(row)

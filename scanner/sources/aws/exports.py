@@ -279,13 +279,18 @@ def _taken_at(account: str, generated: datetime, identities: list[Identity], not
 
 
 def _impossible_dates(credentials: list[Credential], generated: datetime) -> None:
-    """A key created after the report that lists it was generated: the date is wrong, so unknown
-    (a key "created in 2099" would otherwise pass every age control)."""
+    """A key created or last used after the report that lists it was generated: the date is wrong,
+    so unknown (a key "created in 2099" would otherwise pass every age control, one "used in 2099"
+    every unused-key control)."""
     for credential in credentials:
         if credential.created is not None and credential.created > generated:
             credential.attributes["reported_created"] = credential.created.isoformat()
             credential.created = None
             credential.unknown.append("created")
+        if credential.last_used is not None and credential.last_used > generated:
+            credential.attributes["reported_last_used"] = credential.last_used.isoformat()
+            credential.last_used = None
+            credential.unknown.append("last_used")
 
 
 def _invocation_logging_not_exported(account: str, partition: str) -> LogSource:

@@ -215,6 +215,8 @@ def _add_user(
     tags, owner = owner_from_tags(user.get("Tags") or [])
     uid = user["Arn"]
     unknown = [WORKLOADS_NOT_READ] + ([] if have_report else ["last_used", "interactive"])
+    if row is not None and row.password_enabled is None and "interactive" not in unknown:
+        unknown.append("interactive")  # password_enabled neither true nor false: console access not read
     attributes: dict[str, Any] = {"path": user.get("Path", "/")}
     if user.get("PermissionsBoundary"):
         attributes["permissions_boundary"] = user["PermissionsBoundary"].get("PermissionsBoundaryArn")
@@ -271,6 +273,7 @@ def _user_keys(
         match = next((k for k in listed if _same_second(_when(k.get("CreateDate")), key.created)), None)
         if match is not None:
             listed.remove(match)
+        active = key.active if match is None else match.get("Status") == "Active"
         credentials.append(
             Credential(
                 uid=_key_uid(uid, key.created, key.slot),
@@ -278,9 +281,10 @@ def _user_keys(
                 kind="access_key",
                 created=key.created,
                 last_used=key.last_used,
-                active=key.active if match is None else match.get("Status") == "Active",
+                active=active is not False,
                 attributes={"display_id": mask_key(match["AccessKeyId"]) if match else f"key {key.slot}"},
-                unknown=[] if key.created else ["created", "last_used"],  # the report says N/A for both
+                # the report says N/A for both dates; a state neither true nor false is not read
+                unknown=([] if key.created else ["created", "last_used"]) + ([] if active is not None else ["active"]),
             )
         )
     for extra in listed:  # created after the report was generated
@@ -320,9 +324,11 @@ def _signing_certificates(uid: str, row: ReportRow | None) -> list[Credential]:
             identity_uid=uid,
             kind="certificate",
             created=cert.created,
-            active=cert.active,
+            active=cert.active is not False,
             attributes={"display_id": f"signing certificate {cert.slot}"},
-            unknown=["last_used", "expires"] + ([] if cert.created else ["created"]),
+            unknown=["last_used", "expires"]
+            + ([] if cert.created else ["created"])
+            + ([] if cert.active is not None else ["active"]),
         )
         for cert in (row.certificates if row else [])
     ]
