@@ -56,11 +56,16 @@ def restricting_keys(conditions: Any, keys: frozenset[str], principal_account: s
                 if (
                     name in keys
                     and values
-                    and all(_names_the_caller(name, str(v)) for v in values)
+                    and all(_is_value(v) and _names_the_caller(name, str(v)) for v in values)
                     and not any(_restates(name, str(v), principal_account) for v in values)
                 ):
                     found.add(name)
     return sorted(found)
+
+
+def _is_value(value: Any) -> bool:
+    """A condition value: text, or a number written without quotes (never null, a list or true)."""
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 _ACCOUNT_KEYS = ("aws:principalaccount", "aws:sourceaccount")

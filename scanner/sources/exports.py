@@ -218,7 +218,13 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         validate(data, "export-aws-credential-report", Path(where), at=at)
         rows = parse_report(_report_text(data["Content"], where, at), where)
         generated = data.get("GeneratedTime")
-        _add_report(aws, rows, _parse_time(generated) if generated else None, where)
+        try:
+            when = _parse_time(generated) if generated else None
+        except ValueError:
+            raise InputError(
+                "GeneratedTime is no time that exists", where, format_json_path([*at, "GeneratedTime"])
+            ) from None
+        _add_report(aws, rows, when, where)
     elif "trailList" in data:
         validate(data, "export-aws-trails", Path(where), at=at)
         by_account: dict[str, list[dict[str, Any]]] = {}
@@ -236,6 +242,9 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
     elif isinstance(data.get("agent"), dict) and "agentArn" in data["agent"]:
         account = _account_of(data["agent"], where)
         try:
+            for key in ("agentResourceRoleArn", "agentName", "foundationModel", "instruction"):
+                if key in data["agent"] and not isinstance(data["agent"][key], str | None):
+                    raise TypeError(f"{key} is not text")
             agent = build_agent(account, data["agent"])
             secrets = plaintext_secrets(agent, DRAFT, version_texts(data["agent"]))
         except (KeyError, TypeError, ValueError, AttributeError) as error:

@@ -157,8 +157,10 @@ def trail_covers(trail: dict[str, Any], selectors: dict[str, Any] | None) -> set
         both = {"All": {"read", "write"}, "ReadOnly": {"read"}, "WriteOnly": {"write"}}.get(kind, set())
         if selector.get("IncludeManagementEvents", True) and not selector.get("ExcludeManagementEventSources"):
             covers |= {f"management_{direction}" for direction in both}
-        for resource in selector.get("DataResources") or []:
-            if any(_every_resource_of_its_type(str(value)) for value in resource.get("Values") or []):
+        for resource in _listed(selector.get("DataResources")):
+            if not isinstance(resource, dict):
+                continue
+            if any(_every_resource_of_its_type(str(value)) for value in _listed(resource.get("Values"))):
                 data.setdefault(DATA_RESOURCE_COVERS.get(resource.get("Type", ""), "data_other"), set()).update(both)
     for selector in advanced or []:
         fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or []}
@@ -184,10 +186,18 @@ def _read_or_write(read_only: dict[str, Any]) -> set[str]:
         return set()  # StartsWith and the like on "true"/"false": not a selector anyone writes
     kept = {"true": "read", "false": "write"}
     if "Equals" in read_only:
-        both &= {kept[v] for v in read_only["Equals"] if v in kept}
+        both &= {kept[v] for v in _listed(read_only["Equals"]) if isinstance(v, str) and v in kept}
     if "NotEquals" in read_only:
-        both -= {kept[v] for v in read_only["NotEquals"] if v in kept}
+        both -= {kept[v] for v in _listed(read_only["NotEquals"]) if isinstance(v, str) and v in kept}
     return both
+
+
+def _listed(value: Any) -> list[Any]:
+    """A selector's list of values; one value written alone is that value (``"NotEquals": "false"``
+    is not the letters of "false"), and anything else lists nothing."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, str) else []
 
 
 def _every_arn(field: dict[str, Any]) -> bool:
@@ -195,7 +205,7 @@ def _every_arn(field: dict[str, Any]) -> bool:
     that every resource's ARN begins with (``arn:aws:s3:::``, ``arn:aws:lambda``)."""
     if set(field) - {"Field", "StartsWith"}:
         return False
-    return any(_every_resource_of_its_type(str(prefix)) for prefix in field.get("StartsWith") or [])
+    return any(_every_resource_of_its_type(str(prefix)) for prefix in _listed(field.get("StartsWith")))
 
 
 def _every_resource_of_its_type(value: str) -> bool:
