@@ -57,6 +57,7 @@ def test_a_secrets_rotation_schedule_decides_whether_it_rotates_within_90_days(
         ({"ScheduleExpression": "cron(0 16 1,15 * ? *)"}, None),
         # what ListSecrets returns once a rotation on that schedule ran: the days worked out
         ({"ScheduleExpression": "cron(0 16 1,15 * ? *)", "AutomaticallyAfterDays": 14}, 14),
+        ({"ScheduleExpression": "rate(\u0663 days)"}, None),  # an Arabic-Indic three is no number of days here
         ({}, None),
         (None, None),
     ],
@@ -80,3 +81,9 @@ def test_a_secret_scheduled_by_a_cron_expression_is_unknown_not_passed(catalogs)
     result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
     (finding,) = [f for f in result.findings if f.control_id == "NHI-SECRET-002"]
     assert finding.status == "unknown"
+
+
+def test_rotation_enabled_only_when_the_answer_says_true() -> None:
+    listed = {"ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:s-a1b2c3", "Name": "s",
+              "RotationEnabled": "false", "RotationRules": {"AutomaticallyAfterDays": 30}}  # fmt: skip
+    assert secret_record(listed, "123456789012").attributes["rotation_enabled"] is False

@@ -254,7 +254,7 @@ def collect_secrets(calls: AwsCalls, region: str) -> list[Credential] | None:
 
 def secret_record(secret: dict[str, Any], account: str) -> Credential:
     """A Secrets Manager secret as ``ListSecrets`` lists it."""
-    enabled = bool(secret.get("RotationEnabled"))
+    enabled = secret.get("RotationEnabled") is True  # "false" is text, not a rotation
     attributes: dict[str, Any] = {
         "rotation_enabled": enabled,
         "provider": "aws",
@@ -278,7 +278,7 @@ def secret_record(secret: dict[str, Any], account: str) -> Credential:
     )
 
 
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(hours?|days?)\s*\)$")
+_RATE = re.compile(r"^rate\(\s*([0-9]+)\s+(hours?|days?)\s*\)$", re.ASCII)
 
 
 def rotation_interval_days(rules: Any) -> int | None:
