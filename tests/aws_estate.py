@@ -29,6 +29,23 @@ class Estate:
     agent_arn: str
 
 
+# The credential report's columns, in AWS's order (what GetCredentialReport returns)
+CREDENTIAL_REPORT_HEADER = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
+    "cert_2_active,cert_2_last_rotated"
+)
+
+
+def scan_one_region(cli: Any, out: Any) -> Any:
+    """``nhiscan scan aws`` of the seeded organisation in us-east-1, gate off."""
+    return cli("scan", "aws", "--aws-org-role", ORG_ROLE, "--aws-regions", REGION,
+               "--format", "json", "--output-dir", str(out), "-q", "--fail-on", "none")  # fmt: skip
+
+
 def _doc(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 

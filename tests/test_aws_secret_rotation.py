@@ -17,7 +17,7 @@ from scanner.model import Inventory
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources.aws.logging_sources import rotation_interval_days, secret_record
 
-from .aws_estate import ORG_ROLE, _clients, seeded
+from .aws_estate import _clients, scan_one_region, seeded
 from .aws_fake import FakeAws
 
 
@@ -38,8 +38,7 @@ def test_a_secrets_rotation_schedule_decides_whether_it_rotates_within_90_days(
     fake: FakeAws, cli, tmp_path: Path
 ) -> None:
     fake.clear_faults()
-    outcome = cli("scan", "aws", "--aws-org-role", ORG_ROLE, "--aws-regions", "us-east-1",
-                  "--format", "json", "--output-dir", str(tmp_path), "-q", "--fail-on", "none")  # fmt: skip
+    outcome = scan_one_region(cli, tmp_path)
     assert outcome.exit_code == 0, outcome.output
     findings = json.loads((tmp_path / "results.json").read_text())["findings"]
     status = {f["resource"]["name"]: f for f in findings if f["control_id"] == "NHI-SECRET-002"}

@@ -18,17 +18,8 @@ from cryptography.x509.oid import NameOID
 from scanner.sources.aws.credential_report import parse_report
 from scanner.sources.aws.iam import build_iam
 
-from .aws_estate import ORG_ROLE, _clients, seeded
+from .aws_estate import CREDENTIAL_REPORT_HEADER, _clients, scan_one_region, seeded
 from .aws_fake import FakeAws
-
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
-    "cert_2_active,cert_2_last_rotated"
-)
 
 
 def _certificate() -> str:
@@ -62,8 +53,7 @@ def test_a_user_with_an_access_key_and_a_signing_certificate_is_not_passed_as_ho
     fake: FakeAws, cli, tmp_path: Path
 ) -> None:
     fake.clear_faults()
-    outcome = cli("scan", "aws", "--aws-org-role", ORG_ROLE, "--aws-regions", "us-east-1",
-                  "--format", "json", "--output-dir", str(tmp_path), "-q", "--fail-on", "none")  # fmt: skip
+    outcome = scan_one_region(cli, tmp_path)
     assert outcome.exit_code == 0, outcome.output
     data = json.loads((tmp_path / "results.json").read_text())
     signer = next(i for i in data["inventory"]["identities"] if i["name"] == "legacy-signer")
@@ -81,7 +71,7 @@ def test_a_dated_certificate_in_the_report_is_a_credential_of_that_age() -> None
         "ci-signer,arn:aws:iam::123456789012:user/ci-signer,2019-03-01T10:00:00+00:00,false,N/A,N/A,N/A,false,"
         "false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,true,2019-03-01T10:05:00+00:00,false,N/A"
     )
-    rows = parse_report(f"{HEADER}\n{row}\n")
+    rows = parse_report(f"{CREDENTIAL_REPORT_HEADER}\n{row}\n")
     records = build_iam("123456789012", None, rows)
     (certificate,) = records.credentials
     assert certificate.kind == "certificate" and certificate.active
@@ -103,12 +93,12 @@ TWO_CERTIFICATES = "true,2019-03-01T10:05:00+00:00,true,2019-03-02T11:00:00+00:0
 @pytest.mark.parametrize("order", [0, 1])
 def test_a_user_listed_twice_keeps_the_copy_that_shows_its_certificates(order: int) -> None:
     copies = [_row("ci-signer", KEY, TWO_CERTIFICATES), _row("ci-signer", KEY, "false,N/A,false,N/A")]
-    (row,) = parse_report("\n".join([HEADER, *(copies if order == 0 else copies[::-1])]) + "\n")
+    (row,) = parse_report("\n".join([CREDENTIAL_REPORT_HEADER, *(copies if order == 0 else copies[::-1])]) + "\n")
     assert len(row.certificates) == 2 and row.copies == 2
 
 
 def test_two_certificates_of_one_second_are_two_credentials() -> None:
     same = "true,2026-11-01T10:05:00+00:00,true,2026-11-01T10:05:00+00:00"
-    rows = parse_report(f"{HEADER}\n{_row('ci-signer', 'false,N/A,N/A,N/A,N/A', same)}\n")
+    rows = parse_report(f"{CREDENTIAL_REPORT_HEADER}\n{_row('ci-signer', 'false,N/A,N/A,N/A,N/A', same)}\n")
     uids = [c.uid for c in build_iam("123456789012", None, rows).credentials]
     assert len(uids) == 2 and len(set(uids)) == 2

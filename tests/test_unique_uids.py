@@ -15,16 +15,9 @@ from scanner.resources import demo_inventory_file
 from scanner.sources.aws.credential_report import parse_report
 from scanner.sources.aws.iam import build_iam
 
+from .aws_estate import CREDENTIAL_REPORT_HEADER
 from .conftest import SHARED
 
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
-    "cert_2_active,cert_2_last_rotated"
-)
 # A user whose two keys were created in the same second (a script rotating keys does this).
 SAME_SECOND = (
     "deploy,arn:aws:iam::111111111111:user/deploy,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,"
@@ -84,7 +77,7 @@ def test_the_demo_has_no_duplicate_identities() -> None:
 
 
 def test_two_keys_created_in_the_same_second_get_distinct_uids() -> None:
-    report = parse_report(f"{HEADER}\n{SAME_SECOND}\n".encode(), "report")
+    report = parse_report(f"{CREDENTIAL_REPORT_HEADER}\n{SAME_SECOND}\n".encode(), "report")
     details = {
         "UserDetailList": [{"UserName": "deploy", "Arn": "arn:aws:iam::111111111111:user/deploy", "Path": "/"}],
         "GroupDetailList": [],
