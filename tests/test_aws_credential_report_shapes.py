@@ -95,3 +95,6 @@ def test_a_key_used_after_the_report_was_generated_has_its_last_use_unknown(cli,
     (key,) = [c for c in data["inventory"]["credentials"] if c["identity_uid"].endswith(":root")]
     assert key["last_used"] is None and "last_used" in key["unknown"]
     assert key["attributes"]["reported_last_used"].startswith("2099-01-01")
+    (root,) = [i for i in data["inventory"]["identities"] if i["kind"] == "root"]
+    assert root["last_used"] is None and "last_used" in root["unknown"], "the root's last use was the key's"
+    assert data["scan"]["as_of"].startswith("2019-05-07"), "judged at the report's time: the date says nothing of it"

@@ -223,8 +223,9 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
                     identity.unknown.append("credentials")  # keys are only in the credential report
             records.identities.append(unreported_root(partition, account))
         elif report.generated is not None:
-            times[account] = _taken_at(account, report.generated, records.identities, aws.notes)
             _impossible_dates(records.credentials, report.generated)
+            _impossible_last_use(records.identities, report.generated)
+            times[account] = _taken_at(account, report.generated, records.identities, aws.notes)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
         if exports.trails_read:
@@ -291,6 +292,17 @@ def _impossible_dates(credentials: list[Credential], generated: datetime) -> Non
             credential.attributes["reported_last_used"] = credential.last_used.isoformat()
             credential.last_used = None
             credential.unknown.append("last_used")
+
+
+def _impossible_last_use(identities: list[Identity], generated: datetime) -> None:
+    """A user (or the root) last used after the report its last use comes from was generated: a
+    key's or the password's date is wrong, so its last use is unknown (and says nothing of when
+    the other exports were taken)."""
+    for identity in identities:
+        if identity.kind in ("user", "root") and identity.last_used is not None and identity.last_used > generated:
+            identity.attributes["reported_last_used"] = identity.last_used.isoformat()
+            identity.last_used = None
+            identity.unknown.append("last_used")
 
 
 def _invocation_logging_not_exported(account: str, partition: str) -> LogSource:
