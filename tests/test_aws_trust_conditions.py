@@ -105,6 +105,8 @@ def _vendor(principal: str, condition: dict[str, Any] | None = None) -> dict[str
         (_vendor(VENDOR, {"StringEquals": {"aws:PrincipalAccount": VENDOR}}), "fail"),
         # the vendor's account among other values: every principal of it still
         (_vendor(VENDOR, {"StringEquals": {"aws:PrincipalAccount": [VENDOR, "333333333333"]}}), "fail"),
+        # the vendor's organisation: the vendor's account is in it, whoever else is
+        (_vendor(f"arn:aws:iam::{VENDOR}:root", {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), "fail"),
         (_vendor(VENDOR, {"ArnLike": {"aws:PrincipalArn": [f"arn:aws:iam::{VENDOR}:*", AUDIT_ROLE]}}), "fail"),
         (_vendor(f"arn:aws:iam::{VENDOR}:root"), "fail"),
     ],

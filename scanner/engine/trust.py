@@ -74,9 +74,12 @@ _ARN_KEYS = ("aws:principalarn", "aws:sourcearn")
 
 def _restates(key: str, value: str, principal_account: str | None) -> bool:
     """Whether a caller key's value admits the whole of the principal's own account: the account
-    itself, or an ARN of it whose resource is only wildcards (``arn:aws:iam::999988887777:*``)."""
+    itself, an ARN of it whose resource is only wildcards (``arn:aws:iam::999988887777:*``), or
+    its organisation (the account is in one)."""
     if principal_account is None:
         return False
+    if key in ("aws:principalorgid", "aws:principalorgpaths"):
+        return True  # the trusted account is in one organisation: naming it narrows nothing
     if key in _ACCOUNT_KEYS:
         return value == principal_account
     parts = value.split(":", 5)
