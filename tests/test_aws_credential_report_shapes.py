@@ -98,3 +98,9 @@ def test_a_key_used_after_the_report_was_generated_has_its_last_use_unknown(cli,
     (root,) = [i for i in data["inventory"]["identities"] if i["kind"] == "root"]
     assert root["last_used"] is None and "last_used" in root["unknown"], "the root's last use was the key's"
     assert data["scan"]["as_of"].startswith("2019-05-07"), "judged at the report's time: the date says nothing of it"
+
+
+def test_a_field_past_the_csv_readers_limit_is_refused_in_one_line(cli, tmp_path: Path) -> None:
+    export, lines = _recorded()
+    outcome = _scan(cli, tmp_path, export, _changed(lines, "auditor_tmp", "user", "a" * 200_000))
+    assert outcome.exit_code == 2 and "Traceback" not in outcome.output and "internal error" not in outcome.output

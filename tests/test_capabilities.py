@@ -169,3 +169,5 @@ def test_every_action_but_billing_with_iam_denied_is_judged_by_what_it_leaves(ca
     denied = ("iam:*", "organizations:*", "sts:*")
     assert "admin" not in catalogs.capabilities.grant_tags(grant, "aws", denied)
     assert "admin" in catalogs.capabilities.grant_tags(grant, "aws")
+    # a Deny of one IAM action leaves iam:AttachRolePolicy to grant the rest back
+    assert "admin" in catalogs.capabilities.grant_tags(grant, "aws", ("iam:deleteaccountpasswordpolicy",))

@@ -251,7 +251,9 @@ def _all_but_some_actions(grant: Grant, denied: tuple[str, ...] = ()) -> bool:
     excluded = [n for n in not_actions if isinstance(n, str)]
     if not any(every_action_of_a_service(n) for n in excluded):
         return True
-    return not any(map(_may_name_iam, [*excluded, *denied]))
+    # a Deny of some IAM actions leaves the rest to grant it all back: only one of IAM whole counts
+    taken = [d for d in denied if every_action_of_a_service(d)]
+    return not any(map(_may_name_iam, [*excluded, *taken]))
 
 
 def _may_name_iam(action: str) -> bool:

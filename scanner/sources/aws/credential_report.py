@@ -70,6 +70,13 @@ def parse_report(content: str | bytes, path: str = "credential report") -> list[
     """The report's rows, one per user. A user listed more than once (seen in real reports) keeps
     the row that shows the most of its keys, whatever the rows' order, so no key is lost to an
     emptier copy; the row counts its ``copies``."""
+    try:
+        return _parsed_rows(content, path)
+    except csv.Error as error:  # a field past the csv module's limit, a NUL byte
+        raise InputError(f"not a credential report this reader can read ({error})", path) from None
+
+
+def _parsed_rows(content: str | bytes, path: str) -> list[ReportRow]:
     text = content.decode("utf-8") if isinstance(content, bytes) else content
     reader = csv.DictReader(io.StringIO(text))
     columns = list(reader.fieldnames or ())
