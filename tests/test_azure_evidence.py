@@ -300,7 +300,7 @@ def test_reading_role_assignments_gives_nothing_and_writing_them_or_role_definit
         grant = azure_role_grant("azure:sp:x", role_definition(definition), f"/subscriptions/{PROD}", "a")
         return catalogs.capabilities.grant_tags(grant, "azure")
 
-    escalation = {"iam_write", "privilege_escalation"}
+    escalation = {"iam_write", "privilege_escalation", "iam_escalation"}  # it rewrites assignments, its own too
     assert tags_of("Microsoft.Authorization/*/read") == frozenset()
     assert (
         tags_of("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read") == set()

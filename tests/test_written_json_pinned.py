@@ -38,10 +38,10 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # and NHI-SECRET-002's reading the rotation schedule (its definition digest), and NHI-LOG-003, -009
 # and -010 reading each agent's region (definition digests, evidence), and NHI-LOG-001's mapping to
 # CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make themselves administrators
-# (one agent more), otherwise the same bytes
-PINNED_RESULTS = "383b513a24fb2cfe6e74f7e09d3e6fcdf60ed73950c355ace8a5bc9d54305ebb"
+# (one agent more), and the iam_escalation tag in capability lists, otherwise the same bytes
+PINNED_RESULTS = "f4d0b4bd521ee56d80a92f974a2d475845d0007b805d8e7269526cddc0e2ddb6"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "49bf54a117f959c9ffb22e57be18ae8947cbd6294633d034b6535b759ecdc7fc"
+PINNED_PIECES = "b335eea1cac0af99d297dffb28e212782b8d5d357cf01be882b317ea99f5a826"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
