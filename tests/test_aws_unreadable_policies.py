@@ -62,11 +62,14 @@ def test_a_policy_that_cannot_be_read_leaves_the_roles_privileges_unknown(catalo
     assert {statuses["NHI-PRIV-001"], statuses["NHI-PRIV-003"]} == {"unknown"}, statuses
 
 
-def test_the_same_role_with_its_policy_readable_is_judged(catalogs: Any) -> None:
+@pytest.mark.parametrize(
+    "statements",
+    [[ADMIN], [ADMIN, {"Effect": "Allow", "Action": [], "Resource": "*"}]],  # an empty list names nothing
+)
+def test_the_same_role_with_its_policy_readable_is_judged(catalogs: Any, statements: list[Any]) -> None:
     role = _role()
-    role["RolePolicyList"] = [
-        {"PolicyName": "admin", "PolicyDocument": {"Version": "2012-10-17", "Statement": [ADMIN]}}
-    ]
+    document = {"Version": "2012-10-17", "Statement": statements}
+    role["RolePolicyList"] = [{"PolicyName": "admin", "PolicyDocument": document}]
     assert _statuses(catalogs, role)["NHI-PRIV-001"] == "fail"
 
 

@@ -96,8 +96,10 @@ def unreadable(document: Any, trust: bool = False) -> str | None:
 
 
 def _names(value: Any) -> bool:
+    """A name or a list of names; an empty list (IAM keeps one, Access Analyzer only suggests
+    removing it) names nothing."""
     if isinstance(value, list):
-        return bool(value) and all(isinstance(one, str) for one in value)
+        return all(isinstance(one, str) for one in value)
     return isinstance(value, str)
 
 
