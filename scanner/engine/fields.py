@@ -14,6 +14,7 @@ the control is then unknown, never pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,25 @@ def _attr(rtype: str, name: str) -> Accessor:
         return getattr(record, name)
 
     get.attribute = name  # type: ignore[attr-defined]  # lets the compiler inline plain attributes
+    return get
+
+
+# What is written where an owner's name should be, and names nobody
+_NO_ONE = re.compile(
+    r"(?i)^\s*(?:tb[acd]|todo|unknown|unassigned|none|null|nil|n/?a|owner|change ?me|nobody|no one|-+|\?+|x+|\.+)?\s*$"
+)
+
+
+def _named_owner(rtype: str) -> Accessor:
+    """The owner a record names: none where it holds a placeholder ("TBD", "unknown", "n/a", "-")."""
+
+    @reads((rtype, "owner"))
+    def get(record: Any, ctx: EvalContext) -> Any:
+        if record.unknown and "owner" in record.unknown:
+            return UNKNOWN
+        owner = record.owner
+        return None if isinstance(owner, str) and _NO_ONE.match(owner) else owner
+
     return get
 
 
@@ -321,7 +341,8 @@ _COMMON = ("uid", "name", "provider", "account", "kind")
 
 FIELDS: dict[str, dict[str, Accessor]] = {
     "identity": {
-        **_attrs("identity", *_COMMON, "owner", "created", "last_used", "interactive"),
+        **_attrs("identity", *_COMMON, "created", "last_used", "interactive"),
+        "owner": _named_owner("identity"),
         "age_days": _days_since("identity", "created"),
         "days_since_used": _days_since("identity", "last_used"),
         "capabilities": _identity_capabilities,
@@ -359,10 +380,10 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         "wildcard_resource": _wildcard_resource,
     },
     "agent": {
+        "owner": _named_owner("agent"),
         **_attrs(
             "agent",
             *_COMMON,
-            "owner",
             "runs_as",
             "platform",
             "guardrail",
