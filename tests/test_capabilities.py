@@ -171,3 +171,14 @@ def test_every_action_but_billing_with_iam_denied_is_judged_by_what_it_leaves(ca
     assert "admin" in catalogs.capabilities.grant_tags(grant, "aws")
     # a Deny of one IAM action leaves iam:AttachRolePolicy to grant the rest back
     assert "admin" in catalogs.capabilities.grant_tags(grant, "aws", ("iam:deleteaccountpasswordpolicy",))
+
+
+def test_a_deny_takes_away_only_the_actions_it_holds_whole(catalogs) -> None:
+    """A Deny of iam:? names no IAM action (none has one letter); read against the text "iam:*" as
+    if it were an action, it took every IAM action away."""
+    grant = Grant(identity_uid="x", kind="policy", name="p", actions=["iam:*"], resources=["*"])
+    assert "privilege_escalation" in catalogs.capabilities.grant_tags(grant, "aws", ("iam:?",))
+    assert "privilege_escalation" not in catalogs.capabilities.grant_tags(grant, "aws", ("iam:*",))
+    assert "privilege_escalation" not in catalogs.capabilities.grant_tags(grant, "aws", ("*",))
+    put = Grant(identity_uid="x", kind="policy", name="p", actions=["iam:PutRolePolicy"], resources=["*"])
+    assert "privilege_escalation" not in catalogs.capabilities.grant_tags(put, "aws", ("iam:put*",))

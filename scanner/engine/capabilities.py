@@ -73,7 +73,7 @@ class CapabilityCatalog:
         extra = grant.attributes.get("tool_type", "") if grant.kind == "tool" else ""
         actions = self.effective_actions(grant, provider)
         if denied:
-            actions = tuple(a for a in actions if not any(fnmatchcase(a.lower(), d) for d in denied))
+            actions = tuple(a for a in actions if not denied_whole(a, denied))
         # an MCP server's tool_type names what it runs (its package, image or URL's host); a cloud
         # agent's names a kind of tool (lambda, knowledge_base), which its name then describes
         runs = grant.kind == "tool" and ("package" in grant.attributes or "url" in grant.attributes)
@@ -235,6 +235,23 @@ def _azure_wide_scope(scope: str) -> bool:
     if parts[:3] == ["providers", "microsoft.management", "managementgroups"]:
         return len(parts) <= 4
     return parts[0] == "subscriptions" and len(parts) <= 2
+
+
+def denied_whole(action: str, denied: tuple[str, ...]) -> bool:
+    """Whether the Deny patterns ``denied`` (lower case) take away every action ``action`` names:
+    a literal action one of them matches, or a pattern (``iam:*``) one of them holds whole (``*``,
+    ``iam:*``, ``iam:put*`` of ``iam:putrolepolicy*``). Matching the pattern's text as if it were an
+    action would read a Deny of ``iam:?`` as taking ``iam:*`` away."""
+    action = action.lower()
+    if "*" not in action and "?" not in action:
+        return any(fnmatchcase(action, d) for d in denied)
+    return any(d == action or _holds(d, action) for d in denied)
+
+
+def _holds(deny: str, pattern: str) -> bool:
+    """Whether a Deny pattern that ends in its one ``*`` covers every action of ``pattern``."""
+    head = deny[:-1]
+    return deny.endswith("*") and "*" not in head and "?" not in head and pattern.startswith(head)
 
 
 def _all_but_some_actions(grant: Grant, denied: tuple[str, ...] = ()) -> bool:

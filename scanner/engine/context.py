@@ -6,10 +6,9 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
-from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog
+from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog, denied_whole
 from scanner.engine.classification import Classification, classify
 from scanner.engine.declarations import AccountDeclaration, canonical_environment, outside_account
 from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
@@ -211,7 +210,7 @@ class EvalContext:
                 tags |= self.grant_tags(grant)  # the holder's denials taken away already
                 allowed = self.capabilities.effective_actions(grant, identity.provider)
                 if denied:
-                    actions.update(a for a in allowed if not any(fnmatchcase(a.lower(), d) for d in denied))
+                    actions.update(a for a in allowed if not denied_whole(a, denied))
                 else:
                     actions.update(allowed)
             if actions:
