@@ -72,6 +72,8 @@ class FakeState:
     service_credentials: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     page_size: int = 100  # items per page of the lists the front answers
     org_trail: dict[str, Any] | None = None  # a trail (DescribeTrails shape) members see too
+    # trail name -> GetTrailStatus fields moto does not keep (LatestDeliveryError: its bucket's refusal)
+    trail_status: dict[str, dict[str, Any]] = field(default_factory=dict)
     # CloudTrail delegated administrators (account -> ListDelegatedAdministrators item, which moto
     # cannot register for cloudtrail.amazonaws.com): they read the organisation and its trail as the
     # management account (whose access key is management_key) does
@@ -342,8 +344,8 @@ class _Front(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _amend(self, operation: str, payload: bytes, body: bytes) -> bytes:
-        """What moto leaves out of an answer it gives: GetAgent's guardrail and memory, and the
-        organisation trail in a member account's DescribeTrails. As AWS documents
+        """What moto leaves out of an answer it gives: GetAgent's guardrail and memory, a trail's
+        delivery error, and the organisation trail in a member account's DescribeTrails. As AWS documents
         (``includeShadowTrails``, default true), a member sees the organisation trail only among
         shadow trails, and a single-region one only in its home region."""
         if operation == "GetAgent":
@@ -352,6 +354,10 @@ class _Front(BaseHTTPRequestHandler):
                 document = json.loads(payload)
                 document["agent"].update(extra)
                 return json.dumps(document).encode()
+        if operation == "GetTrailStatus":
+            name = str(json.loads(body or b"{}").get("Name", "")).rsplit("/", 1)[-1]
+            if name in self.state.trail_status:
+                return json.dumps({**json.loads(payload), **self.state.trail_status[name]}).encode()
         if operation == "DescribeTrails" and self.state.org_trail is not None and self._shows_org_trail(body):
             document = json.loads(payload)
             trails = document.setdefault("trailList", [])

@@ -113,7 +113,10 @@ def trail_record(
     account: str, trail: dict[str, Any], status: dict[str, Any] | None, selectors: dict[str, Any] | None
 ) -> LogSource:
     unknown = []
-    if status is None:
+    delivery_error = str((status or {}).get("LatestDeliveryError") or "")
+    if status is None or (delivery_error and status.get("IsLogging")):
+        # The last delivery to the bucket failed (a bucket deleted, a policy that refuses CloudTrail):
+        # the trail may record events it keeps nowhere, and no time says whether a later one succeeded.
         unknown.append("enabled")
     if selectors is None:
         unknown.append("covers")
@@ -134,6 +137,7 @@ def trail_record(
             "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
             "kms_encrypted": bool(trail.get("KmsKeyId")),
             "home_region": trail.get("HomeRegion"),
+            **({"latest_delivery_error": delivery_error} if delivery_error else {}),
         },
         unknown=unknown,
     )
