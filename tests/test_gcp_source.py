@@ -580,3 +580,51 @@ def test_a_person_holding_a_role_that_acts_as_every_account_below_is_an_imperson
     policy = {"bindings": [{"role": role, "members": ["user:alice@example.com"]}]}
     (found,) = impersonation_bindings(policy, "projects/p1")
     assert found["member"] == "user:alice@example.com" and found["human"]
+
+
+IMPERSONATION_DEFINITIONS = Path(__file__).parent / "data" / "gcp" / "impersonation"
+PUBLISHED_DEFINITIONS = Path(__file__).parent / "data" / "gcp" / "roles"
+
+
+@pytest.mark.parametrize(
+    "definition",
+    sorted([*IMPERSONATION_DEFINITIONS.glob("*.json"), *PUBLISHED_DEFINITIONS.glob("*.json")]),
+    ids=lambda path: path.stem,
+)
+def test_the_record_of_predefined_roles_holds_what_their_published_definitions_do(definition: Path) -> None:
+    """scanner/sources/gcp/predefined_roles.json against the definitions recorded in tests/data
+    (iann0036/iam-dataset, unedited): the same permissions that act as a service account."""
+    from scanner.sources.gcp.records import IMPERSONATION_PERMISSIONS, predefined_roles
+
+    role = json.loads(definition.read_text(encoding="utf-8"))
+    assert predefined_roles()[role["name"]] == IMPERSONATION_PERMISSIONS.intersection(role["includedPermissions"])
+
+
+@pytest.mark.parametrize("role", ["roles/securitycenter.admin", "roles/assuredoss.admin"])
+def test_a_person_holding_a_predefined_role_that_creates_service_account_keys_can_impersonate(
+    fake_gcp, catalogs, role: str
+) -> None:
+    """Security Command Center Admin and Assured OSS Admin hold iam.serviceAccountKeys.create in
+    their published definitions (tests/data/gcp/impersonation): a person holding either on the
+    project creates a key for any of its service accounts and signs in as it. Both passed before."""
+    etl = email(DEV, "etl")
+    _person_bound_on_the_project(fake_gcp, role, DEV)
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    assert ("user:carol@acme.example", role, True) in {
+        (i["member"], i["role"], i["human"]) for i in by_uid(inventory.identities)[etl].attributes["impersonators"]
+    }
+    assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "fail"
+
+
+def test_a_person_bound_to_a_predefined_role_nhiscan_does_not_know_leaves_impersonation_unknown(
+    fake_gcp, catalogs
+) -> None:
+    """A predefined role Google published after the record was made may act as the project's
+    service accounts: nobody read what it holds, so no pass."""
+    etl = email(DEV, "etl")
+    _person_bound_on_the_project(fake_gcp, "roles/agentplatform.newAgentOperator", DEV)
+    _person_bound_on_the_project(fake_gcp, "roles/viewer", DEV)  # known, and acts as nobody
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    account = by_uid(inventory.identities)[etl]
+    assert account.attributes["impersonation_roles_not_read"] == ["roles/agentplatform.newAgentOperator"]
+    assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "unknown"

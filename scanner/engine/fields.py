@@ -295,7 +295,7 @@ def _human_impersonators(record: Any, ctx: EvalContext) -> Any:
         return UNKNOWN
     people = sorted({f"{entry.get('member')} ({entry.get('role')})" for entry in found if entry.get("human")})
     not_read = record.attributes.get("impersonation_roles_not_read")
-    if not_read:  # people bound to custom roles whose permissions were not read may be more of them
+    if not_read:  # people bound to roles whose permissions were not read may be more of them
         return Incomplete(people, f"permissions of {', '.join(map(str, not_read[:3]))}")
     return people
 

@@ -3,9 +3,12 @@ converted to the same shape) into identities, credentials, grants and log source
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from scanner.model import Agent, Credential, Grant, Identity, LogSource
@@ -99,30 +102,9 @@ def service_account_key(key: dict[str, Any], holder: str, last_used: datetime | 
     return credential
 
 
-# Roles that let a member act as a service account: on the account itself, or on a project, folder
-# or organisation above it (they then reach every service account below).
-IMPERSONATION_ROLES = (
-    "roles/iam.serviceAccountUser",
-    "roles/iam.serviceAccountTokenCreator",
-    "roles/iam.workloadIdentityUser",
-    "roles/iam.serviceAccountOpenIdTokenCreator",  # mints OpenID Connect ID tokens as the account
-    "roles/iam.serviceAccountKeyAdmin",  # creates the account's keys, and signs in with them
-    # Predefined roles whose published permissions include one of IMPERSONATION_PERMISSIONS: the
-    # basic and IAM roles create keys and act as any account below them, the rest act as one
-    "roles/owner",
-    "roles/editor",
-    "roles/admin",  # the basic roles' new names, holding at least what Owner and Editor do
-    "roles/writer",
-    "roles/iam.admin",
-    "roles/iam.editor",
-    "roles/iam.devOps",
-    "roles/iam.dataScientist",
-    "roles/iam.databasesAdmin",
-    "roles/backupdr.computeEngineOperator",
-    "roles/dataproc.hubAgent",
-)
-# The permissions of those roles that act as a service account: a custom role holding one is an
-# impersonation role too (https://cloud.google.com/iam/docs/service-account-permissions)
+# The permissions that act as a service account (https://cloud.google.com/iam/docs/service-account-permissions):
+# a role holding one lets its members act as the account it is bound on, or as every account below
+# the project, folder or organisation it is bound on
 IMPERSONATION_PERMISSIONS = frozenset(
     {
         "iam.serviceAccounts.actAs",
@@ -131,9 +113,34 @@ IMPERSONATION_PERMISSIONS = frozenset(
         "iam.serviceAccounts.implicitDelegation",
         "iam.serviceAccounts.signBlob",
         "iam.serviceAccounts.signJwt",
-        "iam.serviceAccountKeys.create",
+        "iam.serviceAccountKeys.create",  # creates the account's keys, and signs in with them
     }
 )
+_PREDEFINED_ROLES = Path(__file__).with_name("predefined_roles.json")
+# The basic roles' new names, holding at least what Owner, Editor and Viewer do
+_RENAMED_BASIC_ROLES = {"roles/admin": "roles/owner", "roles/writer": "roles/editor", "roles/reader": "roles/viewer"}
+
+
+@cache
+def predefined_roles() -> dict[str, frozenset[str]]:
+    """Every predefined role nhiscan knows, with the permissions of its published definition that
+    act as a service account (scripts/gcp_predefined_roles.py writes the file from Google's
+    definitions as iann0036/iam-dataset records them)."""
+    document = json.loads(_PREDEFINED_ROLES.read_text(encoding="utf-8"))
+    roles = {str(name): frozenset(permissions) for name, permissions in document["roles"].items()}
+    for name, basic in _RENAMED_BASIC_ROLES.items():
+        roles.setdefault(name, roles[basic])
+    return roles
+
+
+def acts_as_service_accounts(role: str, custom_roles: Mapping[str, list[str]]) -> bool:
+    """A role whose members may act as the service accounts it reaches: a predefined role whose
+    published permissions, or a custom role whose definition (read) holds one of
+    ``IMPERSONATION_PERMISSIONS``."""
+    permissions = custom_roles.get(role) if is_custom_role(role) else predefined_roles().get(role)
+    return bool(IMPERSONATION_PERMISSIONS.intersection(permissions or ()))
+
+
 _HUMAN_MEMBER_TYPES = ("user", "group", "domain")
 # principal:// and principalSet:// members of a workforce pool are people signed in through an
 # external identity provider (workload identity pools are workloads)
@@ -245,14 +252,13 @@ def policy_grants(
 def impersonation_bindings(
     policy: dict[str, Any], resource: str, custom_roles: Mapping[str, list[str]] | None = None
 ) -> list[dict[str, Any]]:
-    """Members a policy lets act as service accounts (``IMPERSONATION_ROLES``, or a custom role of
-    ``custom_roles`` holding one of ``IMPERSONATION_PERMISSIONS``): on a service account's own
-    policy, that account; on a project, folder or organisation, every account below."""
+    """Members a policy lets act as service accounts (``acts_as_service_accounts``): on a service
+    account's own policy, that account; on a project, folder or organisation, every account below."""
     found = []
     custom_roles = custom_roles or {}
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
-        if role not in IMPERSONATION_ROLES and not IMPERSONATION_PERMISSIONS.intersection(custom_roles.get(role) or ()):
+        if not acts_as_service_accounts(role, custom_roles):
             continue
         condition = _condition(binding)
         for member in binding.get("members") or []:
@@ -271,12 +277,15 @@ def impersonation_bindings(
 
 
 def unread_roles_of_people(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> list[str]:
-    """The custom roles, not read, that a policy binds people to: whether those people may act as
-    the service accounts below cannot be told."""
+    """The roles whose permissions are not known that a policy binds people to: custom roles whose
+    definitions were not read, and predefined roles ``predefined_roles`` does not hold (published
+    after it was recorded). Whether those people may act as the service accounts below cannot be
+    told."""
     found = []
+    known = predefined_roles()
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
-        if is_custom_role(role) and role not in custom_roles:
+        if role not in custom_roles if is_custom_role(role) else role.startswith("roles/") and role not in known:
             members = [str(m) for m in binding.get("members") or []]
             if any(m.partition(":")[0] in _HUMAN_MEMBER_TYPES or _WORKFORCE_MEMBER.match(m) for m in members):
                 found.append(role)
