@@ -94,6 +94,19 @@ def external_owners(owners: list[dict[str, Any]]) -> list[str]:
 
 
 _KEY_TIMES = {"startDateTime": "created", "endDateTime": "expires"}
+# The portal's "Never" wrote an end date of 2299-12-31 (and DateTime.MaxValue is 9999-12-31): a
+# secret or certificate ending in that year or after never expires in any sense that matters
+NEVER_EXPIRES_FROM_YEAR = 2299
+
+
+def _end_date(key: dict[str, Any], attributes: dict[str, Any]) -> datetime | None:
+    """When a secret or certificate stops working; None when it never does (its end date is kept in
+    ``attributes.end_date_time``)."""
+    end = timestamp(key.get("endDateTime"))
+    if end is not None and end.year >= NEVER_EXPIRES_FROM_YEAR:
+        attributes["end_date_time"] = str(key["endDateTime"])
+        return None
+    return end
 
 
 def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
@@ -115,7 +128,7 @@ def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
                     identity_uid=holder,
                     kind=kind,
                     created=timestamp(key.get("startDateTime")),
-                    expires=timestamp(key.get("endDateTime")),
+                    expires=_end_date(key, attributes),
                     attributes=attributes,
                     unknown=["last_used", *(_KEY_TIMES[f] for f in bad)],
                 )
