@@ -628,3 +628,20 @@ def test_a_person_bound_to_a_predefined_role_nhiscan_does_not_know_leaves_impers
     account = by_uid(inventory.identities)[etl]
     assert account.attributes["impersonation_roles_not_read"] == ["roles/agentplatform.newAgentOperator"]
     assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "unknown"
+
+
+@pytest.mark.parametrize("member", ["allUsers", "allAuthenticatedUsers"])
+def test_the_public_bound_on_a_service_accounts_own_policy_can_impersonate_it(fake_gcp, catalogs, member) -> None:
+    """Token Creator for allUsers on the account's own policy lets anyone on the internet mint its
+    tokens: people among them (NHI-PRIV-013), and the project grants to the public (NHI-PRIV-015).
+    Before, the live source passed both; the export source already counted the public binding."""
+    payments = email(PROD, "payments-api")
+    fake_gcp.state.account_policies[payments] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": [member]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert statuses(inventory, catalogs, payments)["NHI-PRIV-013"] == "fail"
+    public = by_uid(inventory.accounts)[PROD].attributes["public_bindings"]
+    assert {"role": "roles/iam.serviceAccountTokenCreator", "member": member,
+            "resource": f"projects/{PROD}/serviceAccounts/{payments}"} in public  # fmt: skip
+    assert statuses(inventory, catalogs, PROD)["NHI-PRIV-015"] == "fail"

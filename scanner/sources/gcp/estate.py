@@ -79,7 +79,10 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             inventory.log_sources += records.audit_logs(policy, project_id, scope)
         for identity in identities:
             _link_identity(collected, identity, inherited_impersonators, bool(unread), unread_roles)
-            inventory.grants += _own_policy_grants(collected, identity)
+            grants, public = _own_policy_grants(collected, identity)
+            inventory.grants += grants
+            if public:  # anyone may act as this account: its project grants to the public
+                account.attributes.setdefault("public_bindings", []).extend(public)
             inventory.credentials += _keys(collected, identity, project_id)
         inventory.identities += identities
         inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
@@ -189,14 +192,14 @@ def _link_identity(
         identity.unknown.remove("last_used")
 
 
-def _own_policy_grants(collected: Collected, identity: Identity) -> list[Grant]:
-    """Bindings on a service account's own policy: other service accounts that may act as it."""
+def _own_policy_grants(collected: Collected, identity: Identity) -> tuple[list[Grant], list[dict[str, Any]]]:
+    """Bindings on a service account's own policy: other service accounts that may act as it, and
+    the public (allUsers, allAuthenticatedUsers) bound on it."""
     own = collected.policies.get(identity.uid)
     if not own:
-        return []
+        return [], []
     name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
-    grants, _ = records.policy_grants(own, name, None, collected.custom_roles)
-    return grants
+    return records.policy_grants(own, name, None, collected.custom_roles)
 
 
 def _keys(collected: Collected, identity: Identity, project_id: str) -> list[Any]:

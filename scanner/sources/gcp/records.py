@@ -141,7 +141,8 @@ def acts_as_service_accounts(role: str, custom_roles: Mapping[str, list[str]]) -
     return bool(IMPERSONATION_PERMISSIONS.intersection(permissions or ()))
 
 
-_HUMAN_MEMBER_TYPES = ("user", "group", "domain")
+# members that are or may be people: the public (allUsers, allAuthenticatedUsers) is anyone
+_HUMAN_MEMBER_TYPES = ("user", "group", "domain", "allUsers", "allAuthenticatedUsers")
 # principal:// and principalSet:// members of a workforce pool are people signed in through an
 # external identity provider (workload identity pools are workloads)
 _WORKFORCE_MEMBER = re.compile(r"^principal(?:Set)?://iam\.googleapis\.com/locations/[^/]+/workforcePools/")
