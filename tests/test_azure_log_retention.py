@@ -1,28 +1,37 @@
-"""An Azure diagnostic setting keeps each log category for its own retention: the setting's logs
-are kept as long as its shortest category, so a year for Administrative does not make a month of
-Security a year (NHI-LOG-008)."""
+"""How long an Azure diagnostic setting's logs are kept is not in the setting.
+
+Azure Monitor stopped applying a diagnostic setting's own ``retentionPolicy`` on 30 September 2025
+("Migrate diagnostic settings storage retention to Azure Storage lifecycle management": "All
+retention functionality for the Diagnostic Settings Storage Retention feature will be disabled
+across all environments"); settings made before still show their days. Logs are now kept as long
+as the Log Analytics workspace's tables, or the storage account's lifecycle rules, keep them,
+which the source does not read. Before, a setting showing 400 days passed NHI-LOG-008 (even one
+sending logs only to a workspace, where the policy never applied), and one showing 30 days failed.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from scanner.model import Inventory
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources.azure.records import diagnostic_setting
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+STORAGE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/logs/providers/Microsoft.Storage/storageAccounts/auditlogs"
+WORKSPACE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/ops"
 
 
-def _setting(*retentions: tuple[str, bool, int]) -> dict[str, Any]:
-    """A diagnostic setting as Azure Monitor's REST API returns one (storage account destination,
-    a retentionPolicy per category)."""
+def _setting(destination: dict[str, str], *retentions: tuple[str, bool, Any]) -> dict[str, Any]:
+    """A diagnostic setting as Azure Monitor's REST API returns one, a retentionPolicy per category."""
     return {
-        "id": f"/subscriptions/{SUBSCRIPTION}/providers/microsoft.insights/diagnosticSettings/activity-to-storage",
-        "name": "activity-to-storage",
+        "id": f"/subscriptions/{SUBSCRIPTION}/providers/microsoft.insights/diagnosticSettings/activity-export",
+        "name": "activity-export",
         "properties": {
-            "storageAccountId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/logs/providers/Microsoft.Storage/"
-            "storageAccounts/auditlogs",
+            **destination,
             "logs": [
                 {"category": category, "enabled": True, "retentionPolicy": {"enabled": enabled, "days": days}}
                 for category, enabled, days in retentions
@@ -39,31 +48,15 @@ def _log_008(setting: dict[str, Any], catalogs: Any) -> tuple[int | None, str]:
     return source.retention_days, finding.status
 
 
-def test_a_setting_keeping_one_category_a_month_fails_though_another_is_kept_a_year(catalogs) -> None:
-    setting = _setting(("Administrative", True, 400), ("Security", True, 30), ("Policy", True, 365))
-    assert _log_008(setting, catalogs) == (30, "fail")
-
-
-def test_a_setting_keeping_every_category_a_year_passes(catalogs) -> None:
-    setting = _setting(("Administrative", True, 400), ("Security", True, 365), ("Policy", True, 730))
-    assert _log_008(setting, catalogs) == (365, "pass")
-
-
-def test_a_setting_whose_retention_is_not_set_on_any_category_is_unknown(catalogs) -> None:
-    """With no retention policy in force the destination's own retention decides, which is not read."""
-    setting = _setting(("Administrative", False, 0), ("Security", False, 0))
+@pytest.mark.parametrize(
+    "destination", [{"storageAccountId": STORAGE}, {"workspaceId": WORKSPACE}], ids=["storage", "workspace"]
+)
+@pytest.mark.parametrize("days", [400, 30, 0, "forever"])
+def test_the_days_a_setting_still_shows_decide_nothing(catalogs, destination: dict[str, str], days: Any) -> None:
+    setting = _setting(destination, ("Administrative", True, days), ("Security", True, days))
     assert _log_008(setting, catalogs) == (None, "unknown")
 
 
-def test_an_activity_log_setting_is_kept_as_long_as_its_audit_categories(catalogs) -> None:
-    """Autoscale kept a month says nothing of how long Administrative, Security and Policy are kept."""
-    setting = _setting(("Administrative", True, 400), ("Security", True, 365), ("Policy", True, 365),
-                       ("Autoscale", True, 30))  # fmt: skip
-    assert _log_008(setting, catalogs) == (365, "pass")
-
-
-def test_a_retention_that_is_not_a_number_of_days_is_not_read() -> None:
-    setting = _setting(("Administrative", True, 400))
-    setting["properties"]["logs"][0]["retentionPolicy"]["days"] = "forever"
-    source = diagnostic_setting(setting, SUBSCRIPTION, "activity_log")
-    assert source.retention_days is None and "retention_days" in source.unknown
+def test_a_setting_without_a_retention_policy_is_unknown_too(catalogs) -> None:
+    setting = _setting({"workspaceId": WORKSPACE}, ("Administrative", False, 0))
+    assert _log_008(setting, catalogs) == (None, "unknown")

@@ -379,32 +379,11 @@ ENTRA_CATEGORIES = {
 }
 
 
-# The activity log's categories that record what identities do (NHI-LOG-005's): their retention is
-# the audit logs' (Autoscale or Recommendation kept a month says nothing of them)
-_AUDIT_CATEGORIES = frozenset({"administrative", "security", "policy", "alllogs", "audit"})
-
-
-def _retention_days(logs: list[dict[str, Any]], kind: str) -> list[int]:
-    """The days each enabled audit category is kept for, where a retention policy is in force (a
-    whole number of days above 0); an activity log's audit categories only, where it has any."""
-    if kind == "activity_log":
-        audit = [e for e in logs if str(e.get("category") or e.get("categoryGroup") or "").lower() in _AUDIT_CATEGORIES]
-        logs = audit or logs
-    days = []
-    for entry in logs:
-        policy = entry.get("retentionPolicy")
-        value = policy.get("days") if isinstance(policy, dict) and policy.get("enabled") is True else None
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            days.append(value)
-    return days
-
-
 def diagnostic_setting(setting: dict[str, Any], account: str, kind: str) -> LogSource:
     properties = setting.get("properties") or {}
     logs = [entry for entry in properties.get("logs") or [] if entry.get("enabled")]
     categories = [str(entry.get("category") or entry.get("categoryGroup") or "") for entry in logs]
     covers = [ENTRA_CATEGORIES.get(c, c) for c in categories] if kind == "entra_signin" else categories
-    retention = _retention_days(logs, kind)
     destinations = [k for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId") if properties.get(k)]
     return LogSource(
         uid=f"azure:diag:{account}:{setting.get('name')}",
@@ -415,8 +394,11 @@ def diagnostic_setting(setting: dict[str, Any], account: str, kind: str) -> LogS
         scope="tenant" if kind == "entra_signin" else f"/subscriptions/{account}",
         enabled=bool(logs and destinations),
         covers=covers,
-        # the shortest: a category deleted after 30 days is not kept a year because another is
-        retention_days=min(retention) if retention else None,
+        # Kept as long as the workspace's tables or the storage account's lifecycle rules keep them,
+        # which are not read: a setting's own retentionPolicy has been ignored since 30 September 2025
+        # (Azure Monitor, "Migrate diagnostic settings storage retention to Azure Storage lifecycle
+        # management"), whatever days it still shows
+        retention_days=None,
         attributes={"destinations": destinations},
-        unknown=[] if retention else ["retention_days"],
+        unknown=["retention_days"],
     )
