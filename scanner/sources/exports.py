@@ -33,7 +33,7 @@ from scanner.sources.aws.agent_versions import DRAFT, apply_worst_case, version_
 from scanner.sources.aws.bedrock import build_agent
 from scanner.sources.aws.credential_report import parse_report
 from scanner.sources.aws.exports import AwsExports, aws_inventory
-from scanner.sources.azure.exports import AzureExports, azure_inventory, read_azure_export
+from scanner.sources.azure.exports import AzureExports, azure_inventory, cut_page, read_azure_export
 from scanner.sources.gcp.exports import GcpExports, UnplacedPolicy, gcp_inventory, read_gcp_export
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
@@ -108,6 +108,7 @@ def collect(spec: SourceSpec) -> Inventory:
             gaps += azure_inventory(exports.azure, inventory)
         if exports.gcp:
             gcp_inventory(exports.gcp, inventory)
+            gaps += [cut_page(where, "nextPageToken") for where in exports.gcp.cut_pages]
     except ValueError as error:  # a date the schemas let through but the calendar does not (30 February)
         raise InputError(f"an export holds an impossible value: {error}", spec.argument) from None
     timeless = exports.azure or exports.gcp or None in times.values()
@@ -117,7 +118,10 @@ def collect(spec: SourceSpec) -> Inventory:
         unread = f"{len(gaps)} files" if len(gaps) > 1 else "a file"
         for account in inventory.sources:
             account.status = "partial"
-            account.notes.append(f"{unread} among the exports could not be read or placed (see file:exports)")
+            account.notes.append(
+                f"{unread} among the exports could not be read or placed, or held only one page of a "
+                "list (see file:exports)"
+            )
     if gaps or notes:
         inventory.sources.append(SourceStatus("file", "exports", "partial" if gaps else "complete", gaps, notes))
     return inventory

@@ -33,6 +33,8 @@ class AzureExports:
     federated: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # application object id -> FICs
     federated_files: dict[str, set[str]] = field(default_factory=dict)  # application object id -> files
     unattached_federated: list[str] = field(default_factory=list)  # files of FICs naming no application
+    cut_pages: list[str] = field(default_factory=list)  # files holding one page of a longer list
+    paged_federated: set[str] = field(default_factory=set)  # application object ids whose FICs are a page
 
     def __bool__(self) -> bool:
         return bool(self.applications or self.service_principals or self.federated)
@@ -46,6 +48,8 @@ def read_azure_export(data: Any, exports: AzureExports, where: str = "", at: tup
         context, items, at = str(data.get("@odata.context", "")), data["value"], (*at, "value")
     if not isinstance(items, list) or not items or not isinstance(items[0], dict):
         return False
+    # Graph names the next page of a list it cut (@odata.nextLink): what is on it was never exported
+    cut = isinstance(data, dict) and bool(data.get("@odata.nextLink"))
     first = items[0]
     if "issuer" in first and "subject" in first:
         validate(items, "export-azure-federated", Path(where), at=at)
@@ -53,12 +57,18 @@ def read_azure_export(data: Any, exports: AzureExports, where: str = "", at: tup
         if match:
             exports.federated.setdefault(match.group(1), []).extend(items)
             exports.federated_files.setdefault(match.group(1), set()).add(where)
+            if cut:
+                exports.paged_federated.add(match.group(1))
         else:
             exports.unattached_federated.append(where)
+        if cut:
+            exports.cut_pages.append(where)
         return True
     if "appId" not in first:
         return False
     validate(items, "export-azure-objects", Path(where), at=at)
+    if cut:
+        exports.cut_pages.append(where)
     entity_set = _ENTITY_SET.search(context)
     for item in (_from_aad_graph(i) for i in items):
         if _is_service_principal(item, entity_set.group(1) if entity_set else None):
@@ -105,6 +115,8 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         federated = exports.federated.get(str(app.get("id")))
         if federated is not None:
             identity.attributes["trust"] = records.federated_trust(federated)
+            if str(app.get("id")) in exports.paged_federated:  # the credentials on later pages were not read
+                identity.unknown.append("trust")
         else:
             identity.unknown.append("trust")  # an application list does not hold federated credentials
         identity.unknown.append("grants")
@@ -131,4 +143,13 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         SourceError(f"read {Path(where).name}", "federated credentials that name no application", "format")
         for where in sorted(exports.unattached_federated)
     ]
-    return unplaced
+    return unplaced + [cut_page(where, "@odata.nextLink") for where in sorted(exports.cut_pages)]
+
+
+def cut_page(where: str, marker: str) -> SourceError:
+    """The gap of an export holding one page of a longer list (``marker`` names the next page)."""
+    return SourceError(
+        f"read {Path(where).name}",
+        f"one page of a longer list ({marker} is set): what the pages after it hold was not exported",
+        "partial",
+    )

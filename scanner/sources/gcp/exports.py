@@ -65,6 +65,7 @@ class GcpExports:
     roles: dict[str, list[str]] = field(default_factory=dict)  # custom role name -> its permissions
     other_resources: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cut_pages: list[str] = field(default_factory=list)  # files holding one page of a longer list
 
     def __bool__(self) -> bool:
         return bool(self.accounts or self.keys or self.policies or self.account_policies)
@@ -98,6 +99,8 @@ def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, .
                 break
     if not isinstance(items, list) or not items or not isinstance(items[0], dict):
         return False
+    # a REST answer names the next page of a list it cut (nextPageToken): what is on it was never exported
+    cut = isinstance(data, dict) and bool(data.get("nextPageToken"))
     first = items[0]
     if "email" in first and "/serviceAccounts/" in str(first.get("name", "")):
         validate(items, "export-gcp-service-accounts", path, at=at)
@@ -107,7 +110,8 @@ def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, .
         validate(items, "export-gcp-keys", path, at=at)
         for key in items:
             exports.keys[key["name"]] = key
-            exports.keys_listed.add(_key_holder(key["name"]))
+            if not cut:  # a holder's other keys may be on the pages after it
+                exports.keys_listed.add(_key_holder(key["name"]))
     elif is_role(first):
         _add_roles(items, exports, path, at)
     elif "resource" in first and isinstance(first.get("policy"), dict):
@@ -116,6 +120,8 @@ def read_gcp_export(data: Any, exports: GcpExports, path: Path, at: tuple[str, .
             _recorded_policy(result, exports)
     else:
         return False
+    if cut:
+        exports.cut_pages.append(str(path))
     return True
 
 
