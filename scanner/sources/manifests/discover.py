@@ -168,15 +168,17 @@ def repository_name(root: Path) -> str:
     for candidate in (folder, *folder.resolve().parents):
         config = candidate / ".git" / "config"
         if config.is_file():
-            parser = configparser.ConfigParser(strict=False)
+            # no interpolation: a remote's "%20" (an Azure DevOps project with a space) or an encoded
+            # password is text, not a reference to another setting
+            parser = configparser.ConfigParser(strict=False, interpolation=None)
             try:
                 with opened_regular(config) as stream:  # a folder above may be anyone's (/tmp/.git)
                     if stream is None:
                         break
                     parser.read_string(stream.read(_GIT_CONFIG_BYTES).decode("utf-8", errors="replace"))
+                url = parser.get('remote "origin"', "url", fallback="")
             except (configparser.Error, OSError):
                 break
-            url = parser.get('remote "origin"', "url", fallback="")
             if url:
                 return _normalise_remote(url)
             break

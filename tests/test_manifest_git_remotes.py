@@ -1,0 +1,55 @@
+"""A manifest folder's account is its repository, named from the origin remote in .git/config.
+
+An Azure DevOps project whose name has a space gives a remote such as
+``https://contoso@dev.azure.com/contoso/My%20Project/_git/agents`` (what ``git clone`` of the
+portal's URL writes); a remote may also carry an encoded password. Both were read with
+configparser's interpolation, which took ``%20`` for a reference: every manifests scan of such a
+repository stopped with exit 4, and the error quoted the remote from the ``%`` on, the rest of a
+password with it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PASSWORD_TAIL = "pL7vB4nR8Zt"
+
+
+def _repository(root: Path, remote: str) -> Path:
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "config").write_text(
+        "[core]\n\trepositoryformatversion = 0\n\tbare = false\n"
+        f'[remote "origin"]\n\turl = {remote}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
+    )
+    agents = root / "agents"
+    agents.mkdir()
+    (agents / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time==0.6.2"]}}})
+    )
+    return agents
+
+
+@pytest.mark.parametrize(
+    ("remote", "account"),
+    [
+        (
+            "https://contoso@dev.azure.com/contoso/My%20Project/_git/agents",
+            "dev.azure.com/contoso/My%20Project/_git/agents",
+        ),
+        (f"https://deploy:Xk9mQ2%40{PASSWORD_TAIL}@git.example.com/acme/agents.git", "git.example.com/acme/agents"),
+    ],
+)
+def test_a_remote_with_percent_signs_names_the_account(cli: Any, tmp_path: Path, remote: str, account: str) -> None:
+    folder = _repository(tmp_path / "repo", remote)
+    out = tmp_path / "out"
+    outcome = cli("scan", f"manifests:{folder}", "--format", "json", "-o", str(out), "--no-history", "-q",
+                  "--fail-on", "none")  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    assert PASSWORD_TAIL not in outcome.output
+    results = json.loads((out / "results.json").read_text())
+    assert [a["uid"] for a in results["inventory"]["accounts"]] == [account]
+    assert PASSWORD_TAIL not in (out / "results.json").read_text()
