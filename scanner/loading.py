@@ -171,11 +171,11 @@ class UntrustedJSONError(ValueError):
     long to convert, lone surrogates, or nesting deeper than MAX_DEPTH."""
 
 
-def _refuse_constant(name: str) -> Any:
+def refuse_constant(name: str) -> Any:
     raise UntrustedJSONError(f"{name} is not a JSON number")
 
 
-def _finite_float(text: str) -> float:
+def finite_float(text: str) -> float:
     """A number with a fraction or exponent, refused where no float holds it (1e400 would be read
     as infinity and written back as null)."""
     value = float(text)
@@ -205,14 +205,17 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
         raise UntrustedJSONError(f"nested more than {limit} levels")
 
 
-def parse_json(text: str, check_nesting: bool = True) -> Any:
+def parse_json(text: str, check_nesting: bool = True, unique_keys: bool = False) -> Any:
     """Strict JSON for untrusted input; raises json.JSONDecodeError or UntrustedJSONError. The
     standard library's decoder guards its own recursion (RecursionError past about 1,000 levels),
     so the nesting limit is checked on the parsed values, which costs a third of checking the text.
     ``check_nesting`` False: the caller checks the limit itself (see ``nested_deeper_than``)
-    before anything recursive walks the document."""
+    before anything recursive walks the document. ``unique_keys``: an object naming a key twice
+    is refused (the parser keeps the last value and drops the others without a word); it costs a
+    function call per object, so only small documents a person writes ask for it."""
+    hook = unique_object if unique_keys else None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        data = json.loads(text, parse_constant=refuse_constant, parse_float=finite_float, object_pairs_hook=hook)
     except RecursionError:
         raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError:
@@ -222,8 +225,23 @@ def parse_json(text: str, check_nesting: bool = True) -> Any:
     if check_nesting and nested_deeper_than(data, MAX_DEPTH):
         raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels")
     if _SURROGATE_ESCAPE.search(text):
-        _refuse_lone_surrogates(data)
+        refuse_lone_surrogates(data)
     return data
+
+
+def unique_object(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refused when a key is named twice."""
+    pairs = list(pairs)
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise UntrustedJSONError(
+                    f"the key '{key[:80]}' is named twice in one object (only the last would count)"
+                )
+            seen.add(key)
+    return found
 
 
 def nested_deeper_than(data: Any, limit: int) -> bool:
@@ -241,7 +259,7 @@ def nested_deeper_than(data: Any, limit: int) -> bool:
     return False
 
 
-def _refuse_lone_surrogates(data: Any) -> None:
+def refuse_lone_surrogates(data: Any) -> None:
     pending = [data]
     while pending:
         value = pending.pop()

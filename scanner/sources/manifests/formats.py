@@ -18,7 +18,17 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from scanner.loading import check_depth, parse_json, parse_toml, parse_yaml, validate
+from scanner.loading import (
+    check_depth,
+    finite_float,
+    parse_json,
+    parse_toml,
+    parse_yaml,
+    refuse_constant,
+    refuse_lone_surrogates,
+    unique_object,
+    validate,
+)
 from scanner.model import Grant, SourceError
 from scanner.redact import redact_text
 from scanner.sources.manifests.client_config import (
@@ -81,18 +91,21 @@ def load_document(text: str, relpath: str) -> Any:
     if relpath.endswith(".toml"):
         return parse_toml(text)
     try:
-        return parse_json(text)
+        return parse_json(text, unique_keys=True)
     except json.JSONDecodeError:
         pass
     try:
-        return parse_json(_JSONC_NOISE.sub(_kept_of_noise, text))
+        return parse_json(_JSONC_NOISE.sub(_kept_of_noise, text), unique_keys=True)
     except json.JSONDecodeError as error:
         if len(text) > MAX_JSON5_BYTES:
             raise ValueError(f"invalid JSON: {error.msg} (line {error.lineno})") from None
     import json5
 
     check_depth(text)
-    return json5.loads(text)
+    # held to what strict JSON is held to: no key twice, no NaN or Infinity, text only
+    data = json5.loads(text, parse_constant=refuse_constant, parse_float=finite_float, object_pairs_hook=unique_object)
+    refuse_lone_surrogates(data)
+    return data
 
 
 def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
