@@ -476,6 +476,8 @@ def server_records(
         if not isinstance(written, dict):
             where = f"{section}.{shown_key(name)}" if section else shown_key(name)
             unread.append(f"server {where} is {shape_of(written)}, not a mapping; it is not read")
+            # not read as a server, but a token written in it is in the file all the same
+            scan.check(scope_of(name, project), written, entry_lines.line_of(form.key_written.format(name)))
             continue
         server = form.read_as(written) if form.read_as is not None else written
         line = entry_lines.line_of(form.key_written.format(name))
