@@ -85,9 +85,17 @@ def _attr(rtype: str, name: str) -> Accessor:
     return get
 
 
-# What is written where an owner's name should be, and names nobody
+# What is written where an owner's name should be, and names nobody: a placeholder word (alone or
+# beside "owner": owner-tbd), a template's or a variable's slot not filled in (<team-name>, ${OWNER},
+# $OWNER, {{ .Values.owner }}, %OWNER%), "your-team@…", or marks (dashes, question marks, dots)
 _NO_ONE = re.compile(
-    r"(?i)^\s*(?:tb[acd]|todo|unknown|unassigned|none|null|nil|n/?a|owner|change ?me|nobody|no one|-+|\?+|x+|\.+)?\s*$"
+    r"(?i)^\s*(?:"
+    r"(?:owner[-_ ]?)?(?:tb[acd]|todo|fixme|unknown|unassigned|none(?: yet)?|null|nil|n/?a|n\.a\.?|owner"
+    r"|change[-_ ]?me|replace[-_ ]?me|placeholder|nobody|no one)(?:[-_ ]?owner)?"
+    r"|@owner|your[-_ ]\S.*"
+    r"|<[^<>@]*>|\$\{[^{}]*\}|\$[a-z_][a-z0-9_]*|\{\{.*\}\}|%[a-z_][a-z0-9_]*%"
+    r"|[-\u2013\u2014_]+|\?+|x+|\.+"
+    r")?\s*$"
 )
 
 
