@@ -69,7 +69,7 @@ class ExitCodeGroup(click.Group):
             where = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             click.echo(
                 f"nhiscan: internal error ({inert(redact_text(where))[:300]}); "
-                "run again with --debug for the traceback",
+                "run again as 'nhiscan --debug COMMAND …' (or with NHISCAN_DEBUG=1) for the traceback",
                 err=True,
             )
             raise click.exceptions.Exit(EXIT_INTERNAL) from None

@@ -23,3 +23,16 @@ def test_debug_prints_the_traceback_of_an_internal_error(tmp_path: Path) -> None
     assert completed.returncode == 4
     assert "Traceback" in completed.stderr and "KeyError: 'a bug'" in completed.stderr
     assert completed.stderr.rstrip().splitlines()[-1].startswith("nhiscan: internal error (KeyError")
+
+
+def test_the_internal_error_line_names_a_way_to_the_traceback_that_works(tmp_path: Path) -> None:
+    """``--debug`` is the group's option: ``nhiscan scan --debug`` is refused ("No such option"), so
+    the line said to do what does not work. It names ``nhiscan --debug COMMAND`` and the variable."""
+    from tests.hostile_cases import internal_error_is_exit_4_and_one_line, run_nhiscan
+
+    arguments, environment = internal_error_is_exit_4_and_one_line(tmp_path)
+    completed = run_nhiscan(*arguments, cwd=tmp_path, env=environment)
+    assert completed.returncode == 4 and "Traceback" not in completed.stderr
+    assert "nhiscan --debug COMMAND" in completed.stderr and "NHISCAN_DEBUG=1" in completed.stderr
+    again = run_nhiscan(*arguments, cwd=tmp_path, env={**environment, "NHISCAN_DEBUG": "1"})
+    assert again.returncode == 4 and "Traceback" in again.stderr
