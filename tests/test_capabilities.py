@@ -46,6 +46,9 @@ def test_deny_statements_grant_nothing(catalogs) -> None:
         ("manifest", "tool", "mcp-server-fetch", {"external_egress", "untrusted_content"}),
         ("manifest", "tool", "run_shell_command", {"code_execution"}),
         ("manifest", "tool", "server-filesystem", {"data_read", "data_write"}),
+        # Azure AI Foundry's built-in tools: Bing grounding sends queries out and brings the web back
+        ("azure", "tool", "bing_grounding", {"external_egress", "untrusted_content"}),
+        ("azure", "tool", "file_search", {"data_read"}),
     ],
 )
 def test_roles_permissions_and_tools(catalogs, provider, kind, name, expected) -> None:
