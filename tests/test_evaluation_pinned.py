@@ -32,8 +32,8 @@ from scanner.sources import SourceSpec, collect
 # an agent whose identity can make itself an administrator (one agent more), and the iam_escalation
 # tag in capability lists
 PINNED = {
-    False: "ad083ea7698ab1f1dbb121135441f1d38500eddf4f2634ba80410defcfba2a91",
-    True: "5927a84b9ea8c5bbfa1a55cac82c86b189bcf02aa85ad8ff1670f9eede596096",
+    False: "607801bbdd256bd9188493cd0df9681d0583b33f481be008c2a1588d09f77b47",
+    True: "1e13c13fe8ba5b4f6134dcb494706a942aeb51a4e73945ffbcbe4d3477c0b409",
 }
 # sha256 of _waived_answers() for the same estate, as evaluated before the findings' tallies
 # replaced walking them for postures;
@@ -41,7 +41,7 @@ PINNED = {
 # permissions do, and when GCP's did, and when an expired credential stopped counting as active,
 # and with NHI-LOG-005's, -007's and -001's messages, NHI-LOG-003's, -009's and -010's evidence, and
 # NHI-LOG-001's mapping to CIS AWS 4.1, NHI-AGENT-001's one agent more, and the iam_escalation tag
-PINNED_WAIVED = "2a886f696ed064f68d146ecd1c28017dbcb055fdf6c7542bdff7df6f50622b63"
+PINNED_WAIVED = "0efc1f5b5d37fb157d2a3210806b7146bb88f23366c475986a792630c72de144"
 
 
 @pytest.fixture(scope="module")

@@ -113,7 +113,8 @@ class EvalContext:
     def grant_gap(self, grant: Grant) -> str | None:
         """What was not collected about what a grant allows, or None when all of it was (or where
         it is not needed: an Azure built-in role the catalog judges by its name); or, for a GCP
-        predefined role the catalog does not judge, that nobody judged what it allows."""
+        predefined role the catalog does not judge, or a tool it does not know, that nobody judged
+        what it allows."""
         provider = self._provider_of(grant)
         if grant.unknown and any(name in grant.unknown for name in GRANT_EVIDENCE):
             if self.capabilities.judged_by_name(grant, provider):
@@ -121,6 +122,8 @@ class EvalContext:
             return f"policy document of {grant.name}"
         if self.capabilities.unjudged_role(grant, provider):  # the catalog does not name it
             return f"reach of {'app permission' if grant.kind == 'app_permission' else 'role'} {grant.name}"
+        if grant.kind == "tool" and UNKNOWN_TOOL_TAG in self.grant_tags(grant):  # nor says what it reaches
+            return f"reach of tool {grant.name}"
         return None
 
     def grant_gap_never(self, grant: Grant) -> frozenset[str]:
@@ -184,8 +187,6 @@ class EvalContext:
         for tool in self.grants_by_holder.get(agent.uid, ()):
             if gap := self.grant_gap(tool):
                 return gap
-            if UNKNOWN_TOOL_TAG in self.grant_tags(tool):  # the catalog cannot say what it reaches
-                return f"reach of tool {tool.name}"
         if not agent.runs_as:  # none declared: it acts with whatever its host or caller holds
             return f"runtime identity of {agent.name or agent.uid}"
         return None

@@ -157,11 +157,24 @@ def _relation_value(
     for item in records:
         if item_unknown := getattr(item, "unknown", None):
             gaps.extend(f"{missing} of {label(item)}" for missing in item_unknown if (target, missing) in read)
-    matching = records if inner is None else [item for item in records if inner(item, ctx)]
+    matching = records if inner is None else _holding(records, inner, ctx, gaps)
     labels = [label(item) for item in matching[:MAX_EVIDENCE_ITEMS]]
     if len(matching) > MAX_EVIDENCE_ITEMS:
         labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
     return labels if labels or not partial else "not collected"
+
+
+def _holding(records: list[Any], inner: Any, ctx: Any, gaps: list[str]) -> list[Any]:
+    """The records ``inner`` holds for; where it cannot tell for a grant, why (a tool or role
+    whose reach nobody judged) joins ``gaps``."""
+    matching = []
+    for item in records:
+        held = inner(item, ctx)
+        if held:
+            matching.append(item)
+        elif held is None and type(item) is Grant and (gap := ctx.grant_gap(item)):
+            gaps.append(gap)
+    return matching
 
 
 def label(record: Any) -> str:
