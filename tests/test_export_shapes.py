@@ -327,7 +327,18 @@ def test_an_exported_custom_role_granting_key_creation_makes_its_holder_able_to_
     assert {g.name: g.actions for g in inventory.grants} == {
         KEY_MINTER: ["iam.serviceAccountKeys.create"], PLATFORM_ADMIN: ["resourcemanager.projects.get"],
     }  # fmt: skip
-    assert ("NHI-PRIV-003", CI_DEPLOYER) in findings(inventory, catalogs)
+    # get-iam-policy does not name the folders and organisation above: what they grant may make the
+    # account an administrator, which NHI-PRIV-003 leaves to NHI-PRIV-001, so it is unknown here
+    assert ("NHI-PRIV-003", CI_DEPLOYER) in findings(inventory, catalogs, "unknown")
+    # the same policy as the asset API lists it, for a project under no organisation: nothing above
+    policy = json.loads((folder / "shop-prod-1" / "policy.json").read_text())
+    (folder / "shop-prod-1" / "policy.json").unlink()
+    (folder / "shop-prod-1").rmdir()
+    (folder / "policies.json").write_text(json.dumps([
+        {"resource": "//cloudresourcemanager.googleapis.com/projects/shop-prod-1", "project": "projects/1234",
+         "assetType": "cloudresourcemanager.googleapis.com/Project", "policy": policy},
+    ]))  # fmt: skip
+    assert ("NHI-PRIV-003", CI_DEPLOYER) in findings(collect(SourceSpec("file", str(folder))), catalogs)
 
 
 def test_a_disabled_custom_role_grants_nothing(tmp_path: Path, catalogs) -> None:
@@ -387,3 +398,38 @@ def test_an_exemption_in_any_audit_config_naming_iam_exempts_its_member_from_iam
         ],
     }
     assert _log_006(catalogs, [exempting]) == "fail"
+
+
+def test_an_asset_export_reads_what_a_project_inherits_from_the_policies_above_it(tmp_path: Path, catalogs) -> None:
+    """`gcloud asset search-all-iam-policies --scope=organizations/N` lists the organisation's and
+    folders' policies beside the projects', each result naming the project's folders and
+    organisation (IamPolicySearchResult: ``folders``, ``organization``). Bindings hold on every
+    project below. Before, those policies were "not assessed": Owner granted at the organisation
+    passed NHI-PRIV-001, and allUsers there passed NHI-PRIV-015. A policy above that the export
+    does not hold leaves what the project inherits unknown."""
+    ci = "ci@acme-prod-1.iam.gserviceaccount.com"
+    results = [
+        {"resource": "//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "project": "projects/111",
+         "folders": ["folders/222"], "organization": "organizations/999",
+         "assetType": "cloudresourcemanager.googleapis.com/Project",
+         "policy": {"bindings": [{"role": "roles/logging.logWriter", "members": [f"serviceAccount:{ci}"]}]}},
+        {"resource": "//cloudresourcemanager.googleapis.com/organizations/999", "organization": "organizations/999",
+         "assetType": "cloudresourcemanager.googleapis.com/Organization",
+         "policy": {"bindings": [{"role": "roles/owner", "members": [f"serviceAccount:{ci}"]},
+                                 {"role": "roles/viewer", "members": ["allUsers"]}]}},
+        {"resource": "//cloudresourcemanager.googleapis.com/folders/222", "folders": ["folders/222"],
+         "organization": "organizations/999", "assetType": "cloudresourcemanager.googleapis.com/Folder",
+         "policy": {"bindings": []}},
+    ]  # fmt: skip
+    (tmp_path / "policies.json").write_text(json.dumps(results))
+    inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
+    failing = findings(inventory, catalogs)
+    assert ("NHI-PRIV-001", ci) in failing and ("NHI-PRIV-015", "acme-prod-1") in failing
+    assert {s.status for s in inventory.sources} == {"complete"}
+    # without the folder's policy, what the project inherits from it is unknown (the owner stays known)
+    (tmp_path / "policies.json").write_text(json.dumps(results[:2]))
+    inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
+    assert ("NHI-PRIV-001", ci) in findings(inventory, catalogs)
+    (holder,) = [i for i in inventory.identities if i.uid == ci]
+    assert "grants" in holder.unknown
+    assert any("folders/222" in n and "search-all-iam-policies" in n for s in inventory.sources for n in s.notes)

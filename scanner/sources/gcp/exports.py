@@ -37,6 +37,11 @@ PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
 _PROJECT_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/projects/([^/]+)$")
 _SA_RESOURCE = re.compile(r"^//iam\.googleapis\.com/projects/([^/]+)/serviceAccounts/([^/]+)$")
+_ANCESTOR_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/((?:folders|organizations)/[^/]+)$")
+ANCESTORS_HINT = (
+    "export the policies above with 'gcloud asset search-all-iam-policies --scope=organizations/ORG_ID "
+    "--format=json', which names each project's folders and organisation"
+)
 # a file named by a service account's email, alone or after "serviceAccounts" as in a request path
 _SA_IN_FILE_NAME = re.compile(
     r"(?:^|serviceAccounts[-_/])([a-z][a-z0-9-]{4,29}@[a-z0-9.-]+\.gserviceaccount\.com)", re.IGNORECASE
@@ -66,6 +71,9 @@ class GcpExports:
     other_resources: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cut_pages: list[str] = field(default_factory=list)  # files holding one page of a longer list
+    # project -> the folders and organisation above it, where an asset search result names them
+    ancestors: dict[str, list[str]] = field(default_factory=dict)
+    ancestor_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # folders/N, organizations/N
 
     def __bool__(self) -> bool:
         return bool(self.accounts or self.keys or self.policies or self.account_policies)
@@ -167,6 +175,12 @@ def _recorded_policy(result: dict[str, Any], exports: GcpExports) -> None:
     policy = result["policy"]
     if match := _PROJECT_RESOURCE.match(resource):
         _add_policy(match.group(1), policy, exports, resource)
+        # the asset API names the folders and organisation above the project (none: it has no parent)
+        folders = [str(f) for f in result.get("folders") or [] if f]
+        organization = [str(result["organization"])] if result.get("organization") else []
+        exports.ancestors[match.group(1)] = [*folders, *organization]
+    elif match := _ANCESTOR_RESOURCE.match(resource):
+        _combine(exports.ancestor_policies, match.group(1), match.group(1), policy, exports, resource)
     elif match := _SA_RESOURCE.match(resource):
         _add_account_policy(match.group(2), policy, exports, resource)
     else:
@@ -247,11 +261,12 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         if public:  # anyone may act as this account: its project grants to the public
             account = accounts.setdefault(holder.account, _project(holder.account))
             account.attributes.setdefault("public_bindings", []).extend(public)
+    above_unread = _inherited(exports, inventory, accounts, set(identities))
     for project, unread in accounts.items():
-        if project not in exports.policies:  # public members found elsewhere already decide the control
+        if project not in exports.policies or project in above_unread:  # public members found already decide
             unread.unknown += ["log_sources"] + ([] if unread.attributes.get("public_bindings") else [PUBLIC])
     for identity in identities.values():
-        if identity.account not in exports.policies:
+        if identity.account not in exports.policies or identity.account in above_unread:
             identity.unknown.append("grants")
         if identity.uid not in exports.keys_listed:
             identity.unknown.append("credentials")
@@ -272,6 +287,39 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
     inventory.sources += [SourceStatus("file", project, "complete") for project in accounts]
+
+
+def _inherited(exports: GcpExports, inventory: Inventory, accounts: dict[str, Account], known: set[str]) -> set[str]:
+    """Adds what the exported policies of the folders and organisations above each project grant
+    (bindings hold on every project below them): grants, public members, audit configs. Returns
+    the projects some policy above which is not among the exports (or whose ancestors no export
+    names: a get-iam-policy output does not say): what they inherit is unknown."""
+    unread: dict[str, list[str]] = {}
+    granted: set[str] = set()  # an ancestor's grants are added once, whatever the projects below it
+    for project in sorted(exports.policies):
+        above = exports.ancestors.get(project)
+        if above is None:
+            unread[project] = ["the folders and organisation above it (not named by its export)"]
+            continue
+        for node in above:
+            policy = exports.ancestor_policies.get(node)
+            if policy is None:
+                unread.setdefault(project, []).append(node)
+                continue
+            grants, public = records.policy_grants(policy, node, known, exports.roles)
+            if node not in granted:
+                inventory.grants += grants
+                granted.add(node)
+            if public:
+                accounts[project].attributes.setdefault("public_bindings", []).extend(public)
+            inventory.log_sources += records.audit_logs(policy, project, node)
+    if unread:
+        named = [f"{project} ({', '.join(nodes)})" for project, nodes in sorted(unread.items())]
+        exports.notes.append(
+            f"what {len(unread)} projects inherit from the policies above them is unknown, those policies not being "
+            f"among the exports: {'; '.join(named[:5])}{' …' if len(named) > 5 else ''} ({ANCESTORS_HINT})"
+        )
+    return set(unread)
 
 
 def _unlisted(email: str, project: str) -> Identity:
