@@ -10,7 +10,7 @@ import json
 import math
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,17 +205,20 @@ def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
         raise UntrustedJSONError(f"nested more than {limit} levels")
 
 
-def parse_json(text: str, check_nesting: bool = True, unique_keys: bool = False) -> Any:
+def parse_json(
+    text: str, check_nesting: bool = True, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None
+) -> Any:
     """Strict JSON for untrusted input; raises json.JSONDecodeError or UntrustedJSONError. The
     standard library's decoder guards its own recursion (RecursionError past about 1,000 levels),
     so the nesting limit is checked on the parsed values, which costs a third of checking the text.
     ``check_nesting`` False: the caller checks the limit itself (see ``nested_deeper_than``)
-    before anything recursive walks the document. ``unique_keys``: an object naming a key twice
-    is refused (the parser keeps the last value and drops the others without a word); it costs a
-    function call per object, so only small documents a person writes ask for it."""
-    hook = unique_object if unique_keys else None
+    before anything recursive walks the document. ``object_pairs_hook`` sees each object's pairs
+    (``KeysNamedTwice``: the values a key named twice drops); it costs a function call per object,
+    so only small documents a person writes ask for it."""
     try:
-        data = json.loads(text, parse_constant=refuse_constant, parse_float=finite_float, object_pairs_hook=hook)
+        data = json.loads(
+            text, parse_constant=refuse_constant, parse_float=finite_float, object_pairs_hook=object_pairs_hook
+        )
     except RecursionError:
         raise UntrustedJSONError(f"nested more than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError:
@@ -229,19 +232,21 @@ def parse_json(text: str, check_nesting: bool = True, unique_keys: bool = False)
     return data
 
 
-def unique_object(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict, refused when a key is named twice."""
-    pairs = list(pairs)
-    found = dict(pairs)
-    if len(found) < len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise UntrustedJSONError(
-                    f"the key '{key[:80]}' is named twice in one object (only the last would count)"
-                )
-            seen.add(key)
-    return found
+class KeysNamedTwice:
+    """An ``object_pairs_hook`` keeping the last value of a key an object names twice, as JSON
+    parsers do, and holding the values it drops (``dropped``: key and value) so that they are not
+    lost without a word."""
+
+    def __init__(self) -> None:
+        self.dropped: list[tuple[str, Any]] = []
+
+    def __call__(self, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in found:
+                self.dropped.append((key, found[key]))
+            found[key] = value
+        return found
 
 
 def nested_deeper_than(data: Any, limit: int) -> bool:

@@ -1,11 +1,12 @@
-"""A manifest's JSON is read as strictly as its YAML: a key named twice is refused, not resolved.
+"""A key a manifest's JSON names twice is a named gap, and what it drops is still searched.
 
 JSON lets a parser keep the last of two values under one key and drop the first without a word.
 Before, ``"env": {"TOKEN": "ghp_…", "TOKEN": "${input:t}"}`` read as a reference, the token in
 plain text in the file was never looked at, NHI-SECRET-001 passed and the source was complete; the
-same in JSON with comments (VS Code, Cursor) and JSON5. A JSON5 file was also held to less than
-strict JSON: a lone surrogate stopped the scan with exit 4 when results.json was written, and NaN
-or Infinity were read as numbers.
+same in JSON with comments (VS Code, Cursor) and JSON5. The last value is read, as every client
+reads it; the earlier one is searched for secrets; the rest of the file counts as before. A JSON5
+file was also held to less than strict JSON: a lone surrogate stopped the scan with exit 4 when
+results.json was written, and NaN or Infinity were read as numbers.
 """
 
 from __future__ import annotations
@@ -47,17 +48,36 @@ def _scan(cli: Any, folder: Path, out: Path) -> tuple[Any, dict[str, Any]]:
     ],
     ids=["env-key-twice", "server-twice", "jsonc", "json5"],
 )
-def test_a_key_named_twice_is_a_named_gap_not_a_pass(cli: Any, tmp_path: Path, name: str, text: str) -> None:
+def test_a_key_named_twice_is_a_named_gap_and_its_dropped_token_fails(
+    cli: Any, tmp_path: Path, name: str, text: str
+) -> None:
     folder = tmp_path / "repo"
     (folder / name).parent.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(text)
     outcome, results = _scan(cli, folder, tmp_path / "out")
-    assert outcome.exit_code == 3, outcome.output  # partial: what the file says could not be read
+    assert outcome.exit_code == 3, outcome.output  # partial: a value of the file was not read as such
     (source,) = results["inventory"]["sources"]
     (gap,) = source["errors"]
     assert gap["call"] == f"read {name}" and "named twice" in gap["message"]
-    assert not [f for f in results["findings"] if f["control_id"] == "NHI-SECRET-001" and f["status"] == "pass"]
+    assert [f["status"] for f in results["findings"] if f["control_id"] == "NHI-SECRET-001"] == ["fail"]
     assert TOKEN not in (tmp_path / "out" / "results.json").read_text()
+
+
+def test_a_harmless_key_named_twice_hides_nothing_else_in_the_file(cli: Any, tmp_path: Path) -> None:
+    """A description written twice in one server; a token in another server of the same file."""
+    folder = tmp_path / "repo"
+    (folder / ".cursor").mkdir(parents=True)
+    (folder / ".cursor" / "mcp.json").write_text(
+        '{"mcpServers": {"gh": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], '
+        f'"env": {{"GITHUB_PERSONAL_ACCESS_TOKEN": "{TOKEN}"}}}}, '
+        '"docs": {"url": "https://docs.example.com/mcp", "description": "a", "description": "b"}}}'
+    )
+    outcome = cli("scan", f"manifests:{folder}", "--format", "json", "-o", str(tmp_path / "out"), "--no-history",
+                  "-q", "--fail-on", "critical", "--allow-partial")  # fmt: skip
+    assert outcome.exit_code == 1, outcome.output  # the token fails the gate
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    failing = {f["control_id"] for f in results["findings"] if f["status"] == "fail"}
+    assert {"NHI-SECRET-001", "NHI-AGENT-011"} <= failing
 
 
 @pytest.mark.parametrize(

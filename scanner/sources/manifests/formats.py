@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scanner.loading import (
+    KeysNamedTwice,
     check_depth,
     finite_float,
     parse_json,
@@ -26,7 +27,6 @@ from scanner.loading import (
     parse_yaml,
     refuse_constant,
     refuse_lone_surrogates,
-    unique_object,
     validate,
 )
 from scanner.model import Grant, SourceError
@@ -51,6 +51,7 @@ from scanner.sources.manifests.mcp import (
     enabled_not_false,
     server_records,
     shape_of,
+    shown_key,
     url_tool_type,
     vscode_approvals,
     zed_approvals,
@@ -81,38 +82,58 @@ def _kept_of_noise(match: re.Match[str]) -> str:
     return match.group("string") or match.group("closer") or ""
 
 
-def load_document(text: str, relpath: str) -> Any:
+def load_document(text: str, relpath: str, twice: KeysNamedTwice | None = None) -> Any:
     """JSON or YAML, by the file's suffix, with the bounds of every untrusted parse (no YAML
     aliases, bounded depth, no NaN). JSON is read by the standard parser; JSON with comments and
     trailing commas (VS Code, Cursor) is read after removing them; only what is left (unquoted
-    keys, single quotes) goes to the slow JSON5 parser, for files up to MAX_JSON5_BYTES."""
+    keys, single quotes) goes to the slow JSON5 parser, for files up to MAX_JSON5_BYTES. A JSON key
+    named twice in one object keeps its last value; ``twice`` holds the values dropped."""
     if relpath.endswith((".yaml", ".yml")):
         return parse_yaml(text)[0]
     if relpath.endswith(".toml"):
         return parse_toml(text)
+    twice = twice if twice is not None else KeysNamedTwice()
     try:
-        return parse_json(text, unique_keys=True)
+        return parse_json(text, object_pairs_hook=twice)
     except json.JSONDecodeError:
-        pass
+        twice.dropped.clear()
     try:
-        return parse_json(_JSONC_NOISE.sub(_kept_of_noise, text), unique_keys=True)
+        return parse_json(_JSONC_NOISE.sub(_kept_of_noise, text), object_pairs_hook=twice)
     except json.JSONDecodeError as error:
+        twice.dropped.clear()
         if len(text) > MAX_JSON5_BYTES:
             raise ValueError(f"invalid JSON: {error.msg} (line {error.lineno})") from None
     import json5
 
     check_depth(text)
-    # held to what strict JSON is held to: no key twice, no NaN or Infinity, text only
-    data = json5.loads(text, parse_constant=refuse_constant, parse_float=finite_float, object_pairs_hook=unique_object)
+    # held to what strict JSON is held to: no NaN or Infinity, text only
+    data = json5.loads(text, parse_constant=refuse_constant, parse_float=finite_float, object_pairs_hook=twice)
     refuse_lone_surrogates(data)
     return data
 
 
 def parse_manifest(text: str, relpath: str, account: str) -> Parsed:
-    document = load_document(text, relpath)
+    twice = KeysNamedTwice()
+    document = load_document(text, relpath, twice)
     if not isinstance(document, dict):
         raise NotAManifest(relpath)
     scan = SecretScan(f"{account}/{relpath}", relpath, text.splitlines())
+    parsed = _parsed(document, relpath, scan, account)
+    for key, dropped in twice.dropped:  # not read as the file's settings, but in the file all the same
+        scan.check(None, {key: dropped})
+        parsed.gaps.append(
+            SourceError(
+                f"read {relpath}",
+                f"'{shown_key(key)}' is named twice in one object: the last is read, the "
+                "earlier only searched for secrets",
+                "invalid",
+            )
+        )
+    parsed.credentials = scan.credentials
+    return parsed
+
+
+def _parsed(document: dict[str, Any], relpath: str, scan: SecretScan, account: str) -> Parsed:
     if document.get("nhiscan") is not None or relpath.endswith(MANIFEST_SUFFIXES):
         parsed = _nhiscan(document, scan, account)
     elif (
