@@ -19,8 +19,10 @@ from scanner.scan import ScanOptions, run_scan
 PLACEHOLDERS = [
     "<owner>", "${OWNER}", "$OWNER", "{{ .Values.owner }}", "<team-name>", "REPLACE_ME", "FIXME", "\u2014",
     "N.A.", "owner-tbd", "none yet", "your-team@example.com", "@owner", "%OWNER%", "TBD", " - ", "n/a",
+    "$(OWNER)", "__OWNER__", "@@OWNER@@", "#{owner}", "OWNER_NAME", "undefined", "N/A.",
 ]  # fmt: skip
-OWNERS = ["alice@acme.com", "platform-team", "<alice@acme.com>", "@acme/platform", "tbd-migration-squad", "Dan"]
+OWNERS = ["alice@acme.com", "platform-team", "<alice@acme.com>", "@acme/platform", "tbd-migration-squad", "Dan",
+          "Your Finance Team"]  # fmt: skip
 
 
 def _statuses(catalogs: Any, owner: str) -> dict[str, str]:

@@ -87,15 +87,18 @@ def _attr(rtype: str, name: str) -> Accessor:
 
 # What is written where an owner's name should be, and names nobody: a placeholder word (alone or
 # beside "owner": owner-tbd), a template's or a variable's slot not filled in (<team-name>, ${OWNER},
-# $OWNER, {{ .Values.owner }}, %OWNER%), "your-team@…", or marks (dashes, question marks, dots)
+# $OWNER, $(OWNER), {{ .Values.owner }}, %OWNER%, #{owner}, __OWNER__, @@OWNER@@), "your-team@…",
+# or marks (dashes, question marks, dots). Matched against the owner stripped (no surrounding \s*:
+# a pattern that starts and ends with one backtracks in time of the square of a run of spaces).
 _NO_ONE = re.compile(
-    r"(?i)^\s*(?:"
-    r"(?:owner[-_ ]?)?(?:tb[acd]|todo|fixme|unknown|unassigned|none(?: yet)?|null|nil|n/?a|n\.a\.?|owner"
-    r"|change[-_ ]?me|replace[-_ ]?me|placeholder|nobody|no one)(?:[-_ ]?owner)?"
-    r"|@owner|your[-_ ]\S.*"
-    r"|<[^<>@]*>|\$\{[^{}]*\}|\$[a-z_][a-z0-9_]*|\{\{.*\}\}|%[a-z_][a-z0-9_]*%"
+    r"(?i)(?:"
+    r"(?:owner[-_ ]?)?(?:tb[acd]|todo|fixme|unknown|unassigned|undefined|none(?: yet)?|null|nil|n/?a\.?|n\.a\.?"
+    r"|owner|owner[-_ ]?name|change[-_ ]?me|replace[-_ ]?me|placeholder|nobody|no one)(?:[-_ ]?owner)?"
+    r"|@owner|(?-i:your)[-_]\S*"
+    r"|<[^<>@]*>|\$\{[^{}]*\}|\$\([^()]*\)|\$[a-z_][a-z0-9_]*|\{\{.*\}\}|%[a-z_][a-z0-9_]*%|#\{[^{}]*\}"
+    r"|__[a-z0-9_]+__|@@[a-z0-9_]+@@"
     r"|[-\u2013\u2014_]+|\?+|x+|\.+"
-    r")?\s*$"
+    r")?"
 )
 
 
@@ -107,7 +110,7 @@ def _named_owner(rtype: str) -> Accessor:
         if record.unknown and "owner" in record.unknown:
             return UNKNOWN
         owner = record.owner
-        return None if isinstance(owner, str) and _NO_ONE.match(owner) else owner
+        return None if isinstance(owner, str) and _NO_ONE.fullmatch(owner.strip()) else owner
 
     return get
 
