@@ -645,3 +645,12 @@ def test_the_public_bound_on_a_service_accounts_own_policy_can_impersonate_it(fa
     assert {"role": "roles/iam.serviceAccountTokenCreator", "member": member,
             "resource": f"projects/{PROD}/serviceAccounts/{payments}"} in public  # fmt: skip
     assert statuses(inventory, catalogs, PROD)["NHI-PRIV-015"] == "fail"
+
+
+def test_a_service_account_policy_not_read_leaves_the_projects_public_bindings_unknown(fake_gcp, catalogs) -> None:
+    """The public bound on an account's own policy is the project's (see above): where that policy
+    could not be read, NHI-PRIV-015 cannot pass the project. NHI-PRIV-013 was unknown there already."""
+    fake_gcp.state.deny.add("GetIamPolicy")
+    inventory, _ = scan(fake_gcp, assets=False, projects=(PROD,))
+    assert "attributes.public_bindings" in by_uid(inventory.accounts)[PROD].unknown
+    assert statuses(inventory, catalogs, PROD)["NHI-PRIV-015"] == "unknown"

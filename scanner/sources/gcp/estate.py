@@ -16,6 +16,8 @@ from typing import Any
 from scanner.model import Account, Agent, Grant, Identity, Inventory
 from scanner.sources.gcp import records
 
+PUBLIC = "attributes.public_bindings"
+
 ASSET_PATH = "cloud_asset_inventory"
 PROJECT_PATH = "per_project"
 
@@ -84,6 +86,9 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             if public:  # anyone may act as this account: its project grants to the public
                 account.attributes.setdefault("public_bindings", []).extend(public)
             inventory.credentials += _keys(collected, identity, project_id)
+        own_unread = any(identity.uid not in collected.policies for identity in identities)
+        if own_unread and not account.attributes.get("public_bindings") and PUBLIC not in account.unknown:
+            account.unknown.append(PUBLIC)  # an account's own policy not read may grant the public
         inventory.identities += identities
         inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
     inventory.agents += collected.agents
@@ -157,7 +162,7 @@ def _account(collected: Collected, project: Project, unread: list[str]) -> Accou
     if project_id in collected.agents_unread:
         account.unknown.append("agents")
     if unread:  # a policy not read may hold audit configs and public members
-        account.unknown += ["log_sources", "attributes.public_bindings"]
+        account.unknown += ["log_sources", PUBLIC]
         account.attributes["unread_policies"] = unread
     pools = collected.pools.get(project_id)
     if pools is not None:
