@@ -41,6 +41,11 @@ def _repository(root: Path, remote: str) -> Path:
             "dev.azure.com/contoso/My%20Project/_git/agents",
         ),
         (f"https://deploy:Xk9mQ2%40{PASSWORD_TAIL}@git.example.com/acme/agents.git", "git.example.com/acme/agents"),
+        # an "@" left unencoded in the password: the user-info ends at the last one before the host
+        (
+            f"https://deploy:S3cr%40t-p@{PASSWORD_TAIL}@dev.azure.com/acme/My%20Project/_git/repo",
+            "dev.azure.com/acme/My%20Project/_git/repo",
+        ),
     ],
 )
 def test_a_remote_with_percent_signs_names_the_account(cli: Any, tmp_path: Path, remote: str, account: str) -> None:

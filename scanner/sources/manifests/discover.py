@@ -189,6 +189,7 @@ _GIT_CONFIG_BYTES = 1024 * 1024  # far more than any repository's configuration
 
 
 def _normalise_remote(url: str) -> str:
-    url = re.sub(r"^(?:https?|ssh|git)://(?:[^@/]+@)?", "", url)
+    # the user-info ends at the last "@" before the host: a password may hold an "@" of its own
+    url = re.sub(r"^(?:https?|ssh|git)://(?:[^/]*@)?", "", url)
     url = re.sub(r"^[^@/]+@([^:]+):", r"\1/", url)
     return url.removesuffix(".git").rstrip("/")
