@@ -81,3 +81,17 @@ def test_the_last_page_or_a_whole_list_is_complete(tmp_path: Path) -> None:
     flight["body"]["nextPageToken"] = ""  # the last page: Google sends an empty token, or none
     (tmp_path / "accounts.json").write_text(json.dumps(flight))
     assert {s.status for s in collect(SourceSpec("file", str(tmp_path))).sources} == {"complete"}
+
+
+def test_a_cut_authorization_details_answer_makes_the_read_partial(tmp_path: Path) -> None:
+    """GetAccountAuthorizationDetails answers a page at a time (``IsTruncated``, ``Marker``); the
+    CLI with ``--max-items`` prints ``NextToken``. The recorded export is whole; cut, it is a page."""
+    details = _recorded("aws/cloudmapper-demo-iam-get-account-authorization-details.json")
+    (tmp_path / "whole.json").write_text(json.dumps(details))
+    assert {s.status for s in collect(SourceSpec("file", str(tmp_path))).sources} == {"complete"}
+    details["IsTruncated"], details["Marker"] = True, "AAPr2E4Y3XjnWp8Pzg=="
+    (tmp_path / "whole.json").unlink()
+    (tmp_path / "page-1.json").write_text(json.dumps(details))
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    assert ("read page-1.json", "partial") in _gaps(inventory)
+    assert {s.status for s in inventory.sources} == {"partial"}

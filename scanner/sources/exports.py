@@ -109,6 +109,7 @@ def collect(spec: SourceSpec) -> Inventory:
         if exports.gcp:
             gcp_inventory(exports.gcp, inventory)
             gaps += [cut_page(where, "nextPageToken") for where in exports.gcp.cut_pages]
+        gaps += [cut_page(where, "IsTruncated") for where in exports.aws.cut_pages]
     except ValueError as error:  # a date the schemas let through but the calendar does not (30 February)
         raise InputError(f"an export holds an impossible value: {error}", spec.argument) from None
     timeless = exports.azure or exports.gcp or None in times.values()
@@ -218,6 +219,9 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         validate(data, "export-aws-authorization-details", Path(where), at=at)
         for account, part in _details_by_account(data, where).items():
             aws.add_details(account, part)
+        # the API's own answer (or the CLI's with --max-items) says when it was cut: the rest is on later pages
+        if data.get("IsTruncated") is True or data.get("NextToken") or data.get("Marker"):
+            aws.cut_pages.append(where)
     elif "Content" in data and ("GeneratedTime" in data or "ReportFormat" in data):
         validate(data, "export-aws-credential-report", Path(where), at=at)
         rows = parse_report(_report_text(data["Content"], where, at), where)

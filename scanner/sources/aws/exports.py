@@ -74,6 +74,7 @@ class AccountExports:
 class AwsExports:
     accounts: dict[str, AccountExports] = field(default_factory=lambda: defaultdict(AccountExports))
     notes: list[str] = field(default_factory=list)
+    cut_pages: list[str] = field(default_factory=list)  # files holding one page of a longer answer
 
     def __bool__(self) -> bool:
         return bool(self.accounts)
