@@ -49,6 +49,8 @@ def test_deny_statements_grant_nothing(catalogs) -> None:
         # Azure AI Foundry's built-in tools: Bing grounding sends queries out and brings the web back
         ("azure", "tool", "bing_grounding", {"external_egress", "untrusted_content"}),
         ("azure", "tool", "file_search", {"data_read"}),
+        ("azure", "tool", "fabric_dataagent", {"data_read"}),
+        ("azure", "tool", "sharepoint_grounding", {"data_read"}),
     ],
 )
 def test_roles_permissions_and_tools(catalogs, provider, kind, name, expected) -> None:
