@@ -856,7 +856,8 @@ def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] |
         return "url_credentials", parts.password
     if parts.username and not parts.password and find_secret(unquote(parts.username)):
         return "url_credentials", parts.username  # https://<token>@host
-    for name, parameter in parse_qsl(parts.query):
+    # an implicit-grant redirect hands its token on in the fragment (#access_token=…), as a query would
+    for name, parameter in [*parse_qsl(parts.query), *parse_qsl(parts.fragment)]:
         if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
         if handed_on and "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…)
