@@ -165,15 +165,15 @@ def _relation_value(
 
 
 def _holding(records: list[Any], inner: Any, ctx: Any, gaps: list[str]) -> list[Any]:
-    """The records ``inner`` holds for; where it cannot tell for a grant, why (a tool or role
-    whose reach nobody judged) joins ``gaps``."""
+    """The records ``inner`` holds for; where it cannot tell for a grant that marks nothing unknown
+    itself, why (a tool or role whose reach nobody judged) joins ``gaps``."""
     matching = []
     for item in records:
         held = inner(item, ctx)
         if held:
             matching.append(item)
-        elif held is None and type(item) is Grant and (gap := ctx.grant_gap(item)):
-            gaps.append(gap)
+        elif held is None and type(item) is Grant and not item.unknown and (gap := ctx.grant_gap(item)):
+            gaps.append(gap)  # what it marks unknown itself is named already
     return matching
 
 
