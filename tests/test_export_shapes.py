@@ -426,10 +426,16 @@ def test_an_asset_export_reads_what_a_project_inherits_from_the_policies_above_i
     failing = findings(inventory, catalogs)
     assert ("NHI-PRIV-001", ci) in failing and ("NHI-PRIV-015", "acme-prod-1") in failing
     assert {s.status for s in inventory.sources} == {"complete"}
-    # without the folder's policy, what the project inherits from it is unknown (the owner stays known)
+    # the search lists only policies that exist: at the organisation's scope, a folder it does not list has none
     (tmp_path / "policies.json").write_text(json.dumps(results[:2]))
     inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
     assert ("NHI-PRIV-001", ci) in findings(inventory, catalogs)
     (holder,) = [i for i in inventory.identities if i.uid == ci]
-    assert "grants" in holder.unknown
-    assert any("folders/222" in n and "search-all-iam-policies" in n for s in inventory.sources for n in s.notes)
+    assert "grants" not in holder.unknown
+    # without the organisation's policy (a search scoped lower), what the project inherits is unknown
+    (tmp_path / "policies.json").write_text(json.dumps([results[0], results[2]]))
+    inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
+    (holder,) = [i for i in inventory.identities if i.uid == ci]
+    assert "grants" in holder.unknown and ("NHI-PRIV-001", ci) in findings(inventory, catalogs, "unknown")
+    notes = [n for s in inventory.sources for n in s.notes]
+    assert any("organizations/999" in n and "search-all-iam-policies" in n for n in notes)

@@ -301,8 +301,13 @@ def _inherited(exports: GcpExports, inventory: Inventory, accounts: dict[str, Ac
         if above is None:
             unread[project] = ["the folders and organisation above it (not named by its export)"]
             continue
+        # a search scoped to the organisation lists every policy under it: a folder it does not list has none
+        organization = next((node for node in above if node.startswith("organizations/")), None)
+        searched = organization in exports.ancestor_policies
         for node in above:
             policy = exports.ancestor_policies.get(node)
+            if policy is None and searched:
+                continue
             if policy is None:
                 unread.setdefault(project, []).append(node)
                 continue
