@@ -33,7 +33,7 @@ from scanner.sources.aws.agent_versions import DRAFT, apply_worst_case, version_
 from scanner.sources.aws.bedrock import build_agent
 from scanner.sources.aws.credential_report import parse_report
 from scanner.sources.aws.exports import AwsExports, aws_inventory
-from scanner.sources.azure.exports import AzureExports, azure_inventory, cut_page, read_azure_export
+from scanner.sources.azure.exports import AzureExports, azure_inventory, read_azure_export
 from scanner.sources.gcp.exports import GcpExports, UnplacedPolicy, gcp_inventory, read_gcp_export
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
@@ -106,6 +106,7 @@ def collect(spec: SourceSpec) -> Inventory:
         times = aws_inventory(exports.aws, inventory)
         if exports.azure:
             gaps += azure_inventory(exports.azure, inventory)
+            gaps += [cut_page(where, "@odata.nextLink") for where in sorted(exports.azure.cut_pages)]
         if exports.gcp:
             gcp_inventory(exports.gcp, inventory)
             gaps += [cut_page(where, "nextPageToken") for where in exports.gcp.cut_pages]
@@ -126,6 +127,15 @@ def collect(spec: SourceSpec) -> Inventory:
     if gaps or notes:
         inventory.sources.append(SourceStatus("file", "exports", "partial" if gaps else "complete", gaps, notes))
     return inventory
+
+
+def cut_page(where: str, marker: str) -> SourceError:
+    """The gap of an export holding one page of a longer list (``marker`` names the next page)."""
+    return SourceError(
+        f"read {Path(where).name}",
+        f"one page of a longer list ({marker} is set): what the pages after it hold was not exported",
+        "partial",
+    )
 
 
 def _no_export(unread: list[SourceError], where: str | None) -> InputError:

@@ -143,13 +143,4 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         SourceError(f"read {Path(where).name}", "federated credentials that name no application", "format")
         for where in sorted(exports.unattached_federated)
     ]
-    return unplaced + [cut_page(where, "@odata.nextLink") for where in sorted(exports.cut_pages)]
-
-
-def cut_page(where: str, marker: str) -> SourceError:
-    """The gap of an export holding one page of a longer list (``marker`` names the next page)."""
-    return SourceError(
-        f"read {Path(where).name}",
-        f"one page of a longer list ({marker} is set): what the pages after it hold was not exported",
-        "partial",
-    )
+    return unplaced
