@@ -15,8 +15,7 @@ from typing import Any
 
 from scanner.model import Account, Agent, Grant, Identity, Inventory
 from scanner.sources.gcp import records
-
-PUBLIC = "attributes.public_bindings"
+from scanner.sources.gcp.records import PUBLIC
 
 ASSET_PATH = "cloud_asset_inventory"
 PROJECT_PATH = "per_project"

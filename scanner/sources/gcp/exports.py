@@ -32,6 +32,7 @@ from typing import Any
 from scanner.loading import validate
 from scanner.model import Account, Identity, Inventory, SourceStatus
 from scanner.sources.gcp import records
+from scanner.sources.gcp.records import PUBLIC
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
@@ -48,7 +49,6 @@ _SA_IN_FILE_NAME = re.compile(
 )
 _IN_NAME = re.compile(r"^projects/([^/]+)/serviceAccounts/([^/]+)")
 _ROLE_NAME = re.compile(r"^(?:roles|(?:projects|organizations)/[^/]+/roles)/[^/]+$")
-PUBLIC = "attributes.public_bindings"
 PLACEMENT_HINT = (
     "an IAM policy that does not say whose it is: put a project's policy in a folder named by the "
     "project id (exports/my-project/policy.json), a service account's in a file named by its email, "

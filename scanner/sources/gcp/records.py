@@ -17,6 +17,7 @@ from scanner.serialize import parse_time
 from scanner.sources.aws.agent_secrets import SECRETS_PER_TEXT
 
 NEVER_EXPIRES = "9999-12-31"
+PUBLIC = "attributes.public_bindings"  # a project's allUsers / allAuthenticatedUsers bindings
 OWNER_LABELS = ("owner", "team", "contact")
 # service accounts have no labels; teams write "owner: team@example.com" in the description
 _OWNER_IN_DESCRIPTION = re.compile(r"\bowner\s*[:=]\s*([^\s,;]+)", re.IGNORECASE)
