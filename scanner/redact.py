@@ -15,6 +15,7 @@ still sees where it was. Error messages echoed to the terminal pass through ``re
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable
 from operator import attrgetter
@@ -26,6 +27,7 @@ from scanner.model import PERMISSION_ATTRIBUTES, Grant, Inventory
 from scanner.secret_detection import (
     ENTRY_NAME_KEYS,
     ENTRY_VALUE_KEYS,
+    MAX_SEARCHED_LENGTH,
     PERCENT_REFERENCE,
     TEMPLATE_REFERENCE,
     VARIABLE_REFERENCE,
@@ -110,8 +112,13 @@ def _keep_references(match: re.Match[str]) -> str:
 
 
 def redact_text(text: str) -> str:
-    """``text`` without the secret values it carries."""
-    if len(text) < 8 or not _MAYBE.search(text):
+    """``text`` without the secret values it carries; one too long to search is not shown at all
+    (see ``not_searched``)."""
+    if len(text) < 8:
+        return text
+    if len(text) > MAX_SEARCHED_LENGTH:
+        return not_searched(text)
+    if not _MAYBE.search(text):
         return text
     # before the forms below cut them at their ";" or "&"
     text = without_spans(text, enclosed_secret_spans(text) + argument_secret_spans(text))
@@ -120,6 +127,13 @@ def redact_text(text: str) -> str:
     for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _FLAG_VALUE, _SCHEME):
         text = pattern.sub(_keep_references, text)
     return _without_detected(text)
+
+
+def not_searched(text: str) -> str:
+    """What stands for a string longer than ``MAX_SEARCHED_LENGTH``: its length and a digest, so
+    that two such uids stay apart, but nothing of the text, which was never searched for secrets."""
+    digest = hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=8).hexdigest()
+    return f"[NOT SHOWN: {len(text):,} characters, too long to search for secrets; blake2b {digest}]"
 
 
 def _without_detected(text: str) -> str:
@@ -232,13 +246,17 @@ def _redact_field(value: Any, of_grant: bool) -> None:
 
 
 def _redact_strings(record: Any) -> None:
-    """The record's own string fields, each without the secret values it carries."""
+    """The record's own string fields, each without the secret values it carries. A field too long
+    to search (``not_searched``) is unknown besides: what a control reads there is not the field."""
     for name in _field_names(type(record)):
         current = getattr(record, name)
         if type(current) is str and len(current) >= 8:
             redacted = _redacted_uid(current) if name in _UIDS else redact_text(current)
             if redacted is not current:
                 object.__setattr__(record, name, redacted)
+                unknown = getattr(record, "unknown", None)  # a source's status has no such list
+                if len(current) > MAX_SEARCHED_LENGTH and unknown is not None and name not in unknown:
+                    unknown.append(name)
 
 
 def _redacted_uid(uid: str) -> str:

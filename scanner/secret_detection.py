@@ -81,6 +81,10 @@ MAX_EMBEDDED_JSON = 64 * 1024
 # detect-secrets' detectors see strings up to this long: a JWT or a PEM key is shorter, and its npm
 # token pattern takes quadratic time on a long run of "/" (200 KB: two minutes)
 MAX_DETECTED_LENGTH = 4096
+# Linux's MAX_ARG_STRLEN: no program is given a longer argument, nor a shell a longer script, and no
+# name, command or URL of a real estate comes near it. A longer string is not searched: the search
+# is linear, but at about 2 µs a character a 16 MB command took minutes and a gigabyte.
+MAX_SEARCHED_LENGTH = 131_072
 _WORD = re.compile(r"\S+")
 _PUNCTUATION = "\"'`.,;:!?()[]{}<>"
 # A whole PEM private key (the detector alone matches its header line, which every key shares)

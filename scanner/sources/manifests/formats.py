@@ -176,12 +176,10 @@ def _parsed(document: dict[str, Any], relpath: str, scan: SecretScan, account: s
     if parsed.unread:  # an entry or a section of a shape its format does not have: its tools are unknown
         parsed.agent.unknown.append("tools")
         parsed.gaps += [SourceError(f"read {relpath}", message, "invalid") for message in parsed.unread]
-    if scan.truncated:  # a secret past the cut may be there: no secret control can pass on this file
+    unchecked = scan.unchecked()
+    if unchecked:  # a secret in what was not searched may be there: no secret control can pass on this file
         parsed.agent.unknown.append("credentials")
-        message = (
-            f"only the first {scan.strings_checked:,} strings were checked for secrets; "
-            "the rest of the file was not, so its credentials are unknown"
-        )
+        message = f"{unchecked}; the rest of the file was not, so its credentials are unknown"
         parsed.gaps.append(SourceError(f"read {relpath}", message, "budget"))
     return parsed
 

@@ -77,6 +77,4 @@ def _read(path: Path, relpath: str, folder: Path, holder: str, budget: Reading) 
     scan.check(SECRETS_FILE, document, under="env")
     if not isinstance(document, dict):
         return scan.credentials, "not a mapping of secrets; its secrets were looked for in its strings"
-    if scan.truncated:
-        return scan.credentials, f"only the first {scan.strings_checked:,} strings were checked for secrets"
-    return scan.credentials, None
+    return scan.credentials, scan.unchecked()

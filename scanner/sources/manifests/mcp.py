@@ -31,7 +31,7 @@ from scanner.secret_detection import (
     occurrences,
     program_argument_secrets,
 )
-from scanner.sources.manifests.walk import SecretScan, line_of
+from scanner.sources.manifests.walk import MAX_STRING_LENGTH, SecretScan, line_of
 
 _ONE_WORD = re.compile(r"\S+")
 # one exact version (with a prerelease or build, if any): not a range (1.2.3||>=2), not a URL or path
@@ -271,9 +271,11 @@ _BRIDGES = frozenset({"mcp-remote", "supergateway", "mcp-proxy"})  # stdio serve
 def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[str]) -> str:
     """A stdio server's command, package and pinning into ``attributes``; its tool type. A command
     that is not a string, or arguments that are not a list of strings, leave the package and its
-    pinning unknown (what runs cannot be told), never a guess from a stringified value."""
+    pinning unknown (what runs cannot be told), never a guess from a stringified value. So does a
+    command longer than any a program is given, which is neither read nor kept (see
+    ``walk.MAX_STRING_LENGTH``)."""
     command, args = server.get("command", ""), server.get("args", [])
-    if not isinstance(command, str):
+    if not isinstance(command, str) or len(command) > MAX_STRING_LENGTH:
         attributes["transport"] = "stdio"
         unknown += ["attributes.command", "attributes.package", "attributes.package_pinned"]
         return ""
@@ -489,8 +491,9 @@ def server_records(
         url_key = next((k for k in _URL_KEYS if k in server), None)
         url = server.get(url_key) if url_key else None
         kind = server.get("type", "http")
-        if url_key and not isinstance(url, str):
-            # a url of another shape: whether and how the server is reached over the network is unknown
+        if url_key and (not isinstance(url, str) or len(url) > MAX_STRING_LENGTH):
+            # a url of another shape, or too long to be searched and kept: whether and how the
+            # server is reached over the network is unknown
             unknown += ["attributes.url", "attributes.transport"]
             source = "mcp:http" if "command" not in server else "mcp:stdio"
             tool_type = _launch(server, attributes, unknown) if "command" in server else ""

@@ -22,6 +22,7 @@ from scanner.model import Credential
 from scanner.secret_detection import (
     ENTRY_VALUE_KEYS,
     FLAG,
+    MAX_SEARCHED_LENGTH,
     FoundSecret,
     find_secret,
     find_secret_given_to,
@@ -35,10 +36,16 @@ from scanner.secret_detection import (
 )
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
+# What a server is launched or reached with (its command, arguments, environment, headers, URL) is
+# never longer than one argument of a program: a longer such string, or key, is not searched, and
+# the file's credentials are unknown. Free text (instructions, a client's pasted history) has no
+# such bound and is searched whole, within the file's size limit.
+MAX_STRING_LENGTH = MAX_SEARCHED_LENGTH
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
 # http_headers: Codex; envs: Goose; with: the inputs of a Continue hub block
 _CREDENTIAL_SLOTS = frozenset({"env", "envs", "headers", "http_headers", "args", "value", "default", "with"})
 _COMMAND_KEYS = frozenset({"command", "cmd"})  # cmd: Goose's
+_LAUNCH_KEYS = _CREDENTIAL_SLOTS | _COMMAND_KEYS | {"url", "serverUrl", "httpUrl"}
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
 _KEY_SHOWN_AS = "[key]"  # a key that is not a plain name (or is a secret itself) is not repeated
 
@@ -61,6 +68,7 @@ class SecretScan:
     credentials: list[Credential] = field(default_factory=list)
     strings_left: int = field(default_factory=lambda: MAX_STRINGS)
     strings_checked: int = 0
+    too_long: int = 0  # launch strings and keys longer than MAX_STRING_LENGTH, not searched
     truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
 
@@ -77,6 +85,19 @@ class SecretScan:
             if found is not None:
                 line = self._locate(value[found.at : found.at + 24].split("\n")[0], after, found.fingerprint)
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
+
+    def unchecked(self) -> str | None:
+        """Why some of the file's strings were not checked for secrets (its credentials are then
+        unknown), or None when every one was."""
+        reasons = []
+        if self.too_long:
+            reasons.append(
+                f"{self.too_long:,} string(s) longer than {MAX_STRING_LENGTH:,} characters (more than any "
+                "program is given as one argument) were not checked for secrets"
+            )
+        if self.truncated:
+            reasons.append(f"only the first {self.strings_checked:,} strings were checked for secrets")
+        return "; ".join(reasons) or None
 
     def _locate(self, needle: str, after: int, fingerprint: str) -> int:
         """The line of a found secret; one seen before is looked for below where it was last found."""
@@ -99,6 +120,9 @@ class SecretScan:
         while pending:
             path, key, parent, item, given_name, program_gives = pending.pop()
             if isinstance(item, str):
+                if len(item) > MAX_STRING_LENGTH and (key in _LAUNCH_KEYS or parent in _LAUNCH_KEYS):
+                    self.too_long += 1
+                    continue
                 if self.strings_left <= 0:
                     self.truncated = True
                     return
@@ -119,7 +143,10 @@ class SecretScan:
                     if not path and name in skip:
                         continue
                     shown = name
-                    if not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
+                    if len(name) > MAX_STRING_LENGTH:
+                        self.too_long += 1
+                        shown = _KEY_SHOWN_AS
+                    elif not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
                         shown = _KEY_SHOWN_AS
                         yield _join(path, shown), None, key, name, name, None
                     given = entry_name if name in ENTRY_VALUE_KEYS and entry_name is not None else name

@@ -1,0 +1,136 @@
+"""A string longer than any argument a program can be given (MAX_SEARCHED_LENGTH, Linux's 131,072
+characters) is not searched for secrets: the search is linear, but a 16 MB command line took five
+minutes and a 50 MB IAM user name 200 seconds and 4 GB, writing it three times into the outputs.
+
+Such a string is never shown either, since it was never searched: it stands as its length and a
+digest. Where a manifest launches or reaches a server with it (command, arguments,
+environment, headers, URL) it leaves the file's credentials unknown (a named gap, the source partial);
+a command or URL that long leaves what the server runs or where it is reached unknown. In any
+source's record, the field it filled is unknown, so no control judges the stand-in. Free text (an
+agent's instructions, a client's pasted history) has no such bound: it is searched whole.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.redact import redact_text
+from scanner.scan import ScanOptions, run_scan
+from scanner.secret_detection import MAX_SEARCHED_LENGTH
+from scanner.sources import SourceSpec, collect
+
+from .conftest import SHARED
+from .hostile_cases import run_nhiscan
+
+REALWORLD = SHARED / "realworld"
+GITHUB_TOKEN = "ghp_" + "Wd3Fg6Hj9Kl2Zx5Cv8Bn1Mq4Rt7Yu0Io3Pa6"
+# the shape that took longest: every "-p" is a password flag of some program, read word by word
+FLAGS = "-p x " * (MAX_SEARCHED_LENGTH // 5 + 1)
+
+
+def _manifest(tmp_path: Path, server_name: str, server: dict[str, object]) -> Path:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / ".mcp.json").write_text(json.dumps({"mcpServers": {server_name: server}}))
+    return tmp_path / "repo"
+
+
+def _statuses(inventory, catalogs) -> dict[str, str]:
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    return {f.control_id: f.status for f in result.findings if f.resource.type == "agent"}
+
+
+def test_a_command_too_long_to_search_leaves_the_files_credentials_and_the_servers_launch_unknown(
+    tmp_path: Path, catalogs
+) -> None:
+    command = FLAGS + GITHUB_TOKEN  # a token at its end is not looked for
+    inventory = collect(SourceSpec("manifests", str(_manifest(tmp_path, "db", {"command": command}))))
+    (status,) = inventory.sources
+    assert status.status == "partial"
+    (gap,) = status.errors
+    assert (gap.call, gap.code) == ("read .mcp.json", "budget")
+    assert f"longer than {MAX_SEARCHED_LENGTH:,} characters" in gap.message and "credentials are unknown" in gap.message
+    assert "credentials" in inventory.agents[0].unknown
+    (tool,) = inventory.grants
+    assert "command" not in tool.attributes  # neither read nor kept
+    assert {"attributes.command", "attributes.package", "attributes.package_pinned"} <= set(tool.unknown)
+    assert _statuses(inventory, catalogs)["NHI-SECRET-001"] == "unknown"
+
+
+@pytest.mark.parametrize("where", ["server name", "url", "environment value", "args"])
+def test_no_string_too_long_to_search_reaches_an_output(tmp_path: Path, where: str) -> None:
+    hostile = "x" * MAX_SEARCHED_LENGTH + GITHUB_TOKEN
+    server: dict[str, object] = {"command": "npx", "args": ["-y", "@acme/tool@1.0.0"]}
+    name = "db"
+    if where == "server name":
+        name = hostile
+    elif where == "url":
+        server = {"url": "https://mcp.example.com/" + hostile}
+    elif where == "environment value":
+        server["env"] = {"NOTES": "a " + hostile}
+    else:
+        server["args"] = ["-y", "@acme/tool@1.0.0", hostile]
+    _manifest(tmp_path, name, server)
+    completed = run_nhiscan("scan", "manifests:repo", "--format", "json,html", "--no-history", cwd=tmp_path)
+    assert completed.returncode == 3, completed.stderr  # partial: the file's credentials are unknown
+    out = tmp_path / "nhiscan-out"
+    for written in ("results.json", "inventory.json", "report.html"):
+        text = (out / written).read_text()
+        assert GITHUB_TOKEN not in text and "x" * 1000 not in text, written
+    results = json.loads((out / "results.json").read_text())
+    assert {f["status"] for f in results["findings"] if f["control_id"] == "NHI-SECRET-001"} == {"unknown"}
+
+
+def test_a_url_too_long_to_search_leaves_where_the_server_is_reached_unknown(tmp_path: Path) -> None:
+    url = "https://mcp.example.com/" + "a:" * MAX_SEARCHED_LENGTH
+    inventory = collect(SourceSpec("manifests", str(_manifest(tmp_path, "remote", {"url": url}))))
+    (tool,) = inventory.grants
+    assert "url" not in tool.attributes
+    assert {"attributes.url", "attributes.transport"} <= set(tool.unknown)
+
+
+def test_free_text_has_no_such_bound_and_is_searched_whole(tmp_path: Path, catalogs) -> None:
+    """Claude Code keeps what a user pasted in ~/.claude.json: one paste may be longer than any
+    argument, and a token in it is still found."""
+    pasted = "log line\n" * (MAX_SEARCHED_LENGTH // 9 + 1) + f"export GITHUB_TOKEN={GITHUB_TOKEN}\n"
+    document = {
+        "projects": {
+            "/home/dev/app": {
+                "history": [{"display": "[Pasted text #1]", "pastedContents": {"1": {"content": pasted}}}]
+            }
+        },
+        "mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github@2025.4.8"]}},
+    }
+    (tmp_path / ".claude.json").write_text(json.dumps(document))
+    inventory = collect(SourceSpec("manifests", str(tmp_path)))
+    assert [s.status for s in inventory.sources] == ["complete"]
+    assert _statuses(inventory, catalogs)["NHI-SECRET-001"] == "fail"
+
+
+def test_an_exported_user_name_too_long_to_search_is_unknown_and_never_written(tmp_path: Path) -> None:
+    """An unedited CloudMapper export, but for one user's name."""
+    export = json.loads((REALWORLD / "aws" / "cloudmapper-demo-iam-get-account-authorization-details.json").read_text())
+    user = export["UserDetailList"][0]
+    arn, user["UserName"] = user["Arn"], FLAGS
+    (tmp_path / "aws").mkdir()
+    (tmp_path / "aws" / "iam.json").write_text(json.dumps(export))
+    inventory = collect(SourceSpec("file", str(tmp_path / "aws")))
+    named = next(i for i in inventory.identities if i.uid == arn)
+    assert "name" in named.unknown
+    assert named.name.startswith("[NOT SHOWN: ") and "-p x" not in named.name
+    command = ("scan", "file:aws", "--format", "json,html", "--no-history", "--fail-on", "none")
+    completed = run_nhiscan(*command, cwd=tmp_path)
+    assert completed.returncode in (0, 3), completed.stderr
+    for written in ("results.json", "inventory.json", "report.html"):
+        assert "-p x -p x" not in (tmp_path / "nhiscan-out" / written).read_text(), written
+
+
+def test_a_string_too_long_to_search_stands_as_its_length_and_a_digest() -> None:
+    one, other = "a" * (MAX_SEARCHED_LENGTH + 1), "b" * (MAX_SEARCHED_LENGTH + 1)
+    assert redact_text(one).startswith(f"[NOT SHOWN: {MAX_SEARCHED_LENGTH + 1:,} characters")
+    assert redact_text(one) != redact_text(other)  # two such uids stay apart
+    at_the_limit = "word " * ((MAX_SEARCHED_LENGTH - len(GITHUB_TOKEN)) // 5) + GITHUB_TOKEN
+    assert len(at_the_limit) <= MAX_SEARCHED_LENGTH
+    assert redact_text(at_the_limit).endswith("word [REDACTED]")  # still searched
