@@ -81,8 +81,12 @@ _ASSIGNMENT = re.compile(rf"(?i)((?<![\w\-])-{{0,2}}{_SECRET_NAME}\s*=\s*)([^\s&
 _FLAG_VALUE = re.compile(rf"(?i)((?<![\w\-])--?{_SECRET_NAME}\s+)([^\s\-][^\s;&,\"']*)")
 # "token": "VALUE" (JSON carried inside a string)
 _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
-# ?code=VALUE: a function key in a URL's query (Azure Functions), a secret the detectors name too
+# ?code=VALUE: a function key in a URL's query (Azure Functions), and the credentials a query names
+# briefly (?pass=, ?access=, ?sessionId=: secret_detection's _SECRET_QUERY_NAME), a secret the detectors name too
 _QUERY_CODE = re.compile(r"(?i)([?&]code=)([^\s&#\"'<>]+)")
+_QUERY_CREDENTIAL = re.compile(
+    r"(?i)([?&#](?:pass|pw|passphrase|passcode|access|session(?:[_\-]?id)?|jwt|bearer)=)([^\s&#\"'<>]{8,})"
+)
 # Authorization: Bearer VALUE / Basic VALUE
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # Cheap first test: most strings (ids, names, kinds) contain none of these. After the forms above,
@@ -124,7 +128,7 @@ def redact_text(text: str) -> str:
     text = without_spans(text, enclosed_secret_spans(text) + argument_secret_spans(text))
     text = _TOKENS.sub(REDACTED, text)
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
-    for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _FLAG_VALUE, _SCHEME):
+    for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _QUERY_CREDENTIAL, _FLAG_VALUE, _SCHEME):
         text = pattern.sub(_keep_references, text)
     return _without_detected(text)
 

@@ -77,6 +77,9 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # STRIPE_SECRET_KEY:
 _SECRET_PARAMETER = re.compile(
     r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code)$"
 )
+# A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?access=, and
+# ?sessionId= of a session an MCP server opened, which whoever holds the URL may use
+_SECRET_QUERY_NAME = re.compile(r"(?i)^(?:pass|pw|passphrase|passcode|access|session(?:[_\-]?id)?|jwt|bearer)$")
 MAX_EMBEDDED_JSON = 64 * 1024
 # detect-secrets' detectors see strings up to this long: a JWT or a PEM key is shorter, and its npm
 # token pattern takes quadratic time on a long run of "/" (200 KB: two minutes)
@@ -287,8 +290,15 @@ def find_secret(value: Any, *, entropy: bool = True) -> FoundSecret | None:
     if assignment:
         value = assignment.group(1)
     embedded = _embedded_json_strings(value)
-    if embedded is not None:
-        return next((found for item in embedded if (found := find_secret(item, entropy=entropy))), None)
+    if embedded is not None:  # each string judged by its shape, and as what its key names it
+        return next(
+            (
+                found
+                for name, item in embedded
+                if (found := find_secret(item, entropy=entropy) or (find_secret_given_to(name, item) if name else None))
+            ),
+            None,
+        )
     in_url = _url_secret(value)
     if in_url is not None:
         return _found(in_url[0], in_url[1])
@@ -662,7 +672,17 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     secret-named one in text, a literal of 8 characters or more whatever its entropy; a
     documentation placeholder (``ntn_****``, ``fc-YOUR_API_KEY``, ``[YOUR_KEY]``, words) is none.
     None for other names, and for names of what finds or identifies (``--page-token``,
-    ``publicKey``)."""
+    ``publicKey``). An ``Authorization`` header gives one after its scheme (``Bearer X``, ``Basic
+    X``), however short."""
+    if name.lower() in _AUTHORIZATION_HEADERS:
+        scheme = _AUTHORIZATION_SCHEME.match(value)
+        if scheme is None:
+            return None
+        credential = value[scheme.end() :].strip()
+        if scheme.group(1).lower() == "basic":  # user:password in base64, judged as such
+            return _basic_credentials(credential)
+        # a token of a bearer's length is reported as one, as in text; a shorter one as the password it is
+        return find_secret_in_text(value) or find_secret_given_to("password", credential)
     if not names_a_secret(name):
         return None
     literal = value.strip()
@@ -673,6 +693,10 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     if any(c.isspace() for c in literal) and not any(c.isdigit() for c in literal):  # "YOUR API KEY", "!secret x"
         return None
     return _named_value(value)
+
+
+_AUTHORIZATION_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_AUTHORIZATION_SCHEME = re.compile(r"(?i)\s*(bearer|basic|token|bot|apikey|api-key|key|sso-key)\s+(?=\S)")
 
 
 @lru_cache(maxsize=8192)  # asked of every key of every mapping redaction walks: a few hundred names
@@ -817,8 +841,9 @@ def _found(detector: str, value: str, at: int = 0) -> FoundSecret:
     return FoundSecret(detector, "sha256:" + digest[:12], at, value)
 
 
-def _embedded_json_strings(value: str) -> list[str] | None:
-    """The strings (keys' values) of a JSON object or list carried in ``value``, else None."""
+def _embedded_json_strings(value: str) -> list[tuple[str | None, str]] | None:
+    """The strings of a JSON object or list carried in ``value``, each with the key it is the
+    value of (None in a list), else None."""
     text = value.strip()
     if not text.startswith(("{", "[")) or len(text) > MAX_EMBEDDED_JSON:
         return None
@@ -828,16 +853,16 @@ def _embedded_json_strings(value: str) -> list[str] | None:
         document = parse_json(text)
     except ValueError:
         return None
-    found: list[str] = []
-    pending = [document]
+    found: list[tuple[str | None, str]] = []
+    pending: list[tuple[str | None, Any]] = [(None, document)]
     while pending:
-        item = pending.pop()
+        name, item = pending.pop()
         if isinstance(item, str):
-            found.append(item)
+            found.append((name, item))
         elif isinstance(item, dict):
-            pending.extend(item.values())
+            pending.extend((str(key), child) for key, child in item.items())
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((None, child) for child in item)
     return found
 
 
@@ -862,7 +887,8 @@ def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] |
         return "url_credentials", parts.username  # https://<token>@host
     # an implicit-grant redirect hands its token on in the fragment (#access_token=…), as a query would
     for name, parameter in [*parse_qsl(parts.query), *parse_qsl(parts.fragment)]:
-        if _SECRET_PARAMETER.match(name) and len(parameter) >= 8 and not is_reference(parameter):
+        secret_named = _SECRET_PARAMETER.match(name) or _SECRET_QUERY_NAME.match(name)
+        if secret_named and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
         if handed_on and "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…)
             inner = _url_secret(parameter, handed_on - 1)

@@ -131,7 +131,8 @@ class SecretScan:
                 yield path, key, parent, item, given_name, program_gives
             elif isinstance(item, dict):
                 children = []
-                entry_name = named_by_entry(item)
+                # a VS Code input asked for as a password ({"password": true, "default": X}) defaults to one
+                entry_name = "password" if item.get("password") is True else named_by_entry(item)
                 launched, args = item.get("command", item.get("cmd")), item.get("args")  # cmd: Goose
                 if isinstance(launched, str) and isinstance(args, list):
                     by_program[id(args)] = program_argument_secrets(launched, args)
