@@ -14,6 +14,7 @@ entry is checked for literal credentials (see ``walk``).
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +78,7 @@ class EntryLines:
 def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | None]:
     """The package or image a stdio server runs, and whether its version is pinned. A secret a
     flag gives (``["--password", X, "pkg"]``) is no package."""
-    program = command.rsplit("/", 1)[-1].lower()
+    program = re.split(r"[/\\]", command)[-1].lower().removesuffix(".exe").removesuffix(".cmd")
     secrets = {i for i, a in enumerate(args) if find_secret_in_argument(a, args[i - 1] if i else None)}
     secrets |= program_argument_secrets(command, args).keys()
     positional = [a for i, a in enumerate(args) if not a.startswith("-") and i not in secrets]
@@ -107,6 +108,38 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
         tag = image.rsplit("/", 1)[-1]
         return image, "@sha256:" in image or (":" in tag and not tag.endswith(":latest"))
     return command or None, None
+
+
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
+# a script of more than one simple command: what it launches is not one program's arguments
+_SCRIPT_OPERATORS = re.compile(r"[;&|<>`\n]|\$\(")
+
+
+def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None:
+    """The program and arguments a shell is told to run (``cmd /c npx -y pkg``, ``sh -c "npx -y
+    pkg"``), which Windows configurations write for every server; None when ``command`` is no shell
+    told to run one, or its script is more than one simple command (then what runs is unknown)."""
+    program = re.split(r"[/\\]", command)[-1].lower().removesuffix(".exe")
+    if program == "cmd":
+        at = next((i for i, a in enumerate(args) if a.lower() in ("/c", "/k")), None)
+        if at is None or at + 1 >= len(args) or not all(a.startswith("/") for a in args[:at]):
+            return None
+        words = args[at + 1 :]
+        if len(words) == 1:  # cmd /c "npx -y pkg": one string cmd reads as its command line
+            words = words[0].split()
+        if not words or any(_SCRIPT_OPERATORS.search(word) for word in words):
+            return None
+        return words[0], words[1:]
+    if program in _SHELLS and len(args) >= 2 and args[0] == "-c":
+        if _SCRIPT_OPERATORS.search(args[1]):
+            return None
+        try:
+            words = shlex.split(args[1])
+        except ValueError:  # a quote never closed
+            return None
+        words = words[1:] if words[:1] == ["exec"] else words
+        return (words[0], words[1:]) if words else None
+    return None
 
 
 def _option_values(args: list[str], names: tuple[str, ...]) -> tuple[list[str], set[int]]:
@@ -284,13 +317,14 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
     if not isinstance(args, list) or not all(isinstance(argument, str) for argument in args):
         unknown += ["attributes.package", "attributes.package_pinned"]
         return ""
-    package, pinned = launched_package(command, args)
+    program, program_args = through_shell(command, args) or (command, args)
+    package, pinned = launched_package(program, program_args)
     if package:
         attributes["package"] = package
     # a bridge (mcp-remote URL, supergateway --sse URL) reaches a remote server over that URL;
     # another server's URL arguments (a proxy, a dashboard, a docs link) are not where it is reached
     if package and re.split(r"[@=<>~!\[]", package.rsplit("/", 1)[-1])[0].lower() in _BRIDGES:
-        words = [a.partition("=")[2] if a.startswith("--") and "=" in a else a for a in args]
+        words = [a.partition("=")[2] if a.startswith("--") and "=" in a else a for a in program_args]
         remote = next((word.strip() for word in words if _NETWORK_URL.match(word)), None)
         if remote is not None:
             attributes["url"] = remote
