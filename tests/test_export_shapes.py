@@ -193,6 +193,20 @@ def test_a_customer_account_named_like_a_service_agent_is_still_the_customers() 
     assert not mimic.attributes.get("service_agent")
 
 
+def test_a_customer_account_of_another_project_named_like_a_service_agent_is_judged(tmp_path: Path, catalogs) -> None:
+    """``service-123@acme-shared`` bound in this project's policy lives in the customer's project
+    acme-shared: only Google's own domains hold service agents, so its Owner grant fails."""
+    mimic = "service-123456789012@acme-shared.iam.gserviceaccount.com"
+    agents = ["service-123456789012@container-engine-robot.iam.gserviceaccount.com",
+              "service-123456789012@gae-api-prod.google.com.iam.gserviceaccount.com"]  # fmt: skip
+    bindings = [{"role": "roles/owner", "members": [f"serviceAccount:{m}" for m in [mimic, *agents]]}]
+    inventory = collect(SourceSpec("file", str(_placed_policy(tmp_path, bindings))))
+    identities = {i.uid: i for i in inventory.identities}
+    assert not identities[mimic].attributes.get("service_agent")
+    assert all(identities[a].attributes.get("service_agent") for a in agents)
+    assert ("NHI-PRIV-001", mimic) in findings(inventory, catalogs)  # before: left out as Google's, so passed
+
+
 def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) -> None:
     keys = REALWORLD / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
     inventory = collect(SourceSpec("file", str(keys)))

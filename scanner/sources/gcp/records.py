@@ -25,9 +25,20 @@ WORKLOADS = "attributes.workloads"
 _DEFAULT_ACCOUNT_SUFFIXES = ("-compute@developer.gserviceaccount.com", "@appspot.gserviceaccount.com")
 # Google-managed service agents: accounts Google creates and manages for its services in a
 # customer's project (roles granted to them are Google's, their keys and activity are Google's).
-# https://cloud.google.com/iam/docs/service-agents lists them; they live in these domains.
+# https://cloud.google.com/iam/docs/service-agents lists them; they live in these domains. An agent
+# named service-PROJECT_NUMBER@ lives in a gcp-sa-* domain, in a google.com one, or in one of the
+# older domains below; the same name in another domain is a customer's account (service-123 is a
+# valid account id), judged as any other: left out of the controls, it would pass them unseen.
+_OLDER_AGENT_DOMAINS = (
+    "appsheet-prod-service-accounts|bigquery-encryption|cloud-cdn-fill|cloud-filer|cloud-memcache-sa"
+    "|cloud-redis|cloud-tpu|cloudcomposer-accounts|compute-system|container-analysis|container-engine-robot"
+    "|containerregistry|dataflow-service-producer-prod|dataproc-accounts|dlp-api|firebase-rules"
+    "|gcf-admin-robot|gcp-gae-service|gs-project-accounts|remotebuildexecution|serverless-robot-prod"
+    "|service-networking|sourcerepo-service-accounts|stackdriver-service|storage-transfer-service"
+    "|trifacta-gcloud-prod"
+)
 _SERVICE_AGENT = re.compile(
-    r"^(?:service-\d+@[a-z0-9-]+(?:\.[a-z]+)*\.iam\.gserviceaccount\.com"
+    rf"^(?:service-\d+@(?:{_OLDER_AGENT_DOMAINS}|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.google\.com)\.iam\.gserviceaccount\.com"
     r"|[^@]+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com"
     r"|\d+@cloudservices\.gserviceaccount\.com"
     r"|[^@]+@(?:[a-z0-9-]+\.)?system\.gserviceaccount\.com)$"
