@@ -126,13 +126,7 @@ def test_every_role_given_permissions_has_its_published_definition_here(catalogs
 
 
 @pytest.mark.parametrize(
-    "runs_code",
-    [
-        "roles/compute.instanceAdmin.v1",
-        "roles/compute.instanceAdmin",
-        "roles/run.developer",
-        "roles/cloudfunctions.developer",
-    ],
+    "runs_code", ["roles/run.developer", "roles/cloudfunctions.developer", "roles/cloudscheduler.admin"]
 )
 def test_two_named_roles_that_escalate_together_combine_as_their_permissions_would(catalogs, runs_code) -> None:
     """Service Account User attaches any account of the project to the VM, service or function the
@@ -143,6 +137,33 @@ def test_two_named_roles_that_escalate_together_combine_as_their_permissions_wou
     copies = {f"{COPY}{n}": sorted(permissions_of(f"{role.removeprefix('roles/')}.json")[2]) for n, role in
               enumerate(["roles/iam.serviceAccountUser", runs_code])}  # fmt: skip
     assert "privilege_escalation" in holder_tags(catalogs, *copies, custom_roles=copies)
+
+
+@pytest.mark.parametrize("role", ["compute.instanceAdmin.v1", "compute.instanceAdmin"])
+def test_an_instance_admin_escalates_alone_by_the_ssh_keys_it_sets_in_metadata(catalogs, role: str) -> None:
+    """Setting an instance's metadata adds an SSH key to a VM that runs as a service account, whose
+    token the metadata server then hands out: no actAs needed."""
+    _, name, published = permissions_of(f"{role}.json")
+    assert "compute.instances.setMetadata" in published and "iam.serviceAccounts.actAs" not in published
+    assert "privilege_escalation" in holder_tags(catalogs, name)
+    copy = {COPY: sorted(published)}
+    assert "privilege_escalation" in holder_tags(catalogs, COPY, custom_roles=copy)
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [
+        ["storage.hmacKeys.create"],
+        ["iam.serviceAccounts.implicitDelegation"],
+        ["deploymentmanager.deployments.create"],
+        ["compute.projects.setCommonInstanceMetadata"],
+        ["iam.serviceAccounts.actAs", "run.services.update"],
+        ["iam.serviceAccounts.actAs", "cloudfunctions.functions.update"],
+    ],
+)
+def test_a_custom_role_of_known_escalation_permissions_escalates(catalogs, permissions: list[str]) -> None:
+    """Rhino Security Labs' GCP privilege-escalation methods a custom role may hold (they passed)."""
+    assert "privilege_escalation" in holder_tags(catalogs, COPY, custom_roles={COPY: permissions})
 
 
 def test_editor_mints_keys_and_acts_as_the_accounts_of_its_project(catalogs) -> None:
