@@ -268,6 +268,29 @@ def test_api_key_restrictions(fake_gcp) -> None:
 
 
 @pytest.mark.parametrize(
+    ("application", "kind"),
+    [
+        ({"browserKeyRestrictions": {"allowedReferrers": ["*"]}}, None),  # every site
+        ({"browserKeyRestrictions": {"allowedReferrers": ["https://*/*"]}}, None),
+        ({"browserKeyRestrictions": {"allowedReferrers": ["*.acme.example/*", "*.*/*"]}}, None),
+        ({"browserKeyRestrictions": {"allowedReferrers": ["*.acme.example/*"]}}, "browser"),
+        ({"serverKeyRestrictions": {"allowedIps": ["0.0.0.0/0"]}}, None),  # every address
+        ({"serverKeyRestrictions": {"allowedIps": ["203.0.113.7", "::/0"]}}, None),
+        ({"serverKeyRestrictions": {"allowedIps": ["203.0.113.0/24"]}}, "server"),
+        ({"androidKeyRestrictions": {"allowedApplications": [{"packageName": "com.acme.app"}]}}, "android"),
+    ],
+)
+def test_an_application_restriction_that_admits_anything_restricts_nothing(application, kind) -> None:
+    """The API's restriction fields (v2 Key.restrictions) hold wildcards as given: a key usable from
+    every site or address fails NHI-CRED-011 as one without the restriction (both passed)."""
+    from scanner.sources.gcp.records import api_key
+
+    restrictions = {**application, "apiTargets": [{"service": "maps-backend.googleapis.com"}]}
+    key = api_key({"name": "projects/p/locations/global/keys/k", "restrictions": restrictions}, "p")
+    assert key.attributes["application_restriction"] == kind
+
+
+@pytest.mark.parametrize(
     ("refusal", "gap"),
     [
         ("deny", "PERMISSION_DENIED"),

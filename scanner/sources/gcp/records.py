@@ -3,6 +3,7 @@ converted to the same shape) into identities, credentials, grants and log source
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -359,6 +360,31 @@ _APPLICATION_RESTRICTIONS = (
     ("androidKeyRestrictions", "android"),
     ("iosKeyRestrictions", "ios"),
 )
+# a referrer of wildcards alone (*, */*, https://*, *.*/*) matches every site
+_ANY_REFERRER = re.compile(r"^(?:[a-z*]*://)?[*./]*$", re.IGNORECASE)
+
+
+def _application_restriction(restrictions: dict[str, Any]) -> str | None:
+    """The kind of application restriction a key has (browser, server, android, ios), or None when
+    it has none or one that admits anything: a referrer of wildcards alone, an address range of
+    every address (0.0.0.0/0, ::/0)."""
+    kind = next((kind for field, kind in _APPLICATION_RESTRICTIONS if restrictions.get(field)), None)
+    if kind == "browser":
+        referrers = (restrictions.get("browserKeyRestrictions") or {}).get("allowedReferrers") or []
+        if not referrers or any(_ANY_REFERRER.match(str(referrer).strip()) for referrer in referrers):
+            return None
+    elif kind == "server":
+        addresses = (restrictions.get("serverKeyRestrictions") or {}).get("allowedIps") or []
+        if not addresses or any(_every_address(str(address)) for address in addresses):
+            return None
+    return kind
+
+
+def _every_address(address: str) -> bool:
+    try:
+        return ipaddress.ip_network(address.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 def api_key(key: dict[str, Any], project: str) -> Credential:
@@ -377,9 +403,7 @@ def api_key(key: dict[str, Any], project: str) -> Credential:
             "restricted": bool(restrictions),
             "api_targets": [t.get("service") for t in restrictions.get("apiTargets") or []],
             "api_restricted": bool(restrictions.get("apiTargets")),
-            "application_restriction": next(
-                (kind for field, kind in _APPLICATION_RESTRICTIONS if restrictions.get(field)), None
-            ),
+            "application_restriction": _application_restriction(restrictions),
             "service_account": key.get("serviceAccountEmail"),
         },
         unknown=["last_used"],
