@@ -639,6 +639,22 @@ def test_a_person_holding_a_predefined_role_that_creates_service_account_keys_ca
     assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "fail"
 
 
+@pytest.mark.parametrize("role", ["roles/iam.serviceAccountAdmin", "roles/resourcemanager.projectIamAdmin"])
+def test_a_person_who_may_set_the_iam_policy_above_a_service_account_can_impersonate_it(
+    fake_gcp, catalogs, role: str
+) -> None:
+    """Service Account Admin sets the accounts' own policies, Project IAM Admin the project's
+    (iam.serviceAccounts.setIamPolicy, resourcemanager.projects.setIamPolicy in their published
+    definitions, tests/data/gcp/roles): either grants its holder Token Creator in one step. Both passed."""
+    etl = email(DEV, "etl")
+    _person_bound_on_the_project(fake_gcp, role, DEV)
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    assert ("user:carol@acme.example", role, True) in {
+        (i["member"], i["role"], i["human"]) for i in by_uid(inventory.identities)[etl].attributes["impersonators"]
+    }
+    assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "fail"
+
+
 def test_a_person_bound_to_a_predefined_role_nhiscan_does_not_know_leaves_impersonation_unknown(
     fake_gcp, catalogs
 ) -> None:

@@ -117,9 +117,14 @@ def service_account_key(key: dict[str, Any], holder: str, last_used: datetime | 
 
 # The permissions that act as a service account (https://cloud.google.com/iam/docs/service-account-permissions):
 # a role holding one lets its members act as the account it is bound on, or as every account below
-# the project, folder or organisation it is bound on
+# the project, folder or organisation it is bound on. Setting the IAM policy of the account, or of a
+# project, folder or organisation above it, is one step from it: its holder grants itself Token Creator.
 IMPERSONATION_PERMISSIONS = frozenset(
     {
+        "iam.serviceAccounts.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.organizations.setIamPolicy",
         "iam.serviceAccounts.actAs",
         "iam.serviceAccounts.getAccessToken",
         "iam.serviceAccounts.getOpenIdToken",
