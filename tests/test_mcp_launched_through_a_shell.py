@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from scanner.scan import ScanOptions, run_scan
+from scanner.secret_detection import MAX_SEARCHED_LENGTH
 from scanner.sources import SourceSpec, collect
-from scanner.sources.manifests.mcp import through_shell
+from scanner.sources.manifests.mcp import SCRIPT_NOT_READ, through_shell
 
 
 @pytest.mark.parametrize(
@@ -28,11 +29,18 @@ from scanner.sources.manifests.mcp import through_shell
         ("sh", ["-c", "exec npx -y 'mcp-remote' http://mcp.example.com/sse"],
          ("npx", ["-y", "mcp-remote", "http://mcp.example.com/sse"])),
         ("/bin/bash", ["-c", "uvx mcp-server-fetch==2025.1.1"], ("uvx", ["mcp-server-fetch==2025.1.1"])),
-        ("sh", ["-c", "cd /srv && npx -y pkg"], None),  # two commands
-        ("sh", ["-c", "npx -y $(cat pkg.txt)"], None),  # what runs is another command's output
-        ("sh", ["-c", "npx -y 'pkg"], None),  # a quote never closed
-        ("cmd", ["/c", "npx -y a & npx -y b"], None),
+        ("cmd", ["/c", 'npx -y "@acme/files@1.2.3" "C:\\Users"'], ("npx", ["-y", "@acme/files@1.2.3", "C:\\Users"])),
+        ("bash", ["-lc", "NODE_OPTIONS=--max-old-space-size=4096 npx -y pkg"], ("npx", ["-y", "pkg"])),
+        ("sh", ["-c", "cd /srv && npx -y pkg"], SCRIPT_NOT_READ),  # two commands
+        ("sh", ["-c", "npx -y $(cat pkg.txt)"], SCRIPT_NOT_READ),  # what runs is another command's output
+        ("sh", ["-c", "npx -y $MCP_PACKAGE"], SCRIPT_NOT_READ),  # a variable
+        ("sh", ["-c", "npx -y pkg 2>/tmp/mcp.log"], SCRIPT_NOT_READ),  # a redirection
+        ("sh", ["-c", "npx -y 'pkg"], SCRIPT_NOT_READ),  # a quote never closed
+        ("sh", ["-c", "npx -y pkg " + "a" * MAX_SEARCHED_LENGTH], SCRIPT_NOT_READ),  # longer than any argument
+        ("cmd", ["/c", "npx -y a & npx -y b"], SCRIPT_NOT_READ),
+        ("cmd", ["/c", "npx", "-y", "%MCP_PACKAGE%"], SCRIPT_NOT_READ),
         ("cmd", ["npx", "/c"], None),  # /c after the program: no shell switch
+        ("sh", ["start.sh"], None),  # a script file: no command line given
         ("npx", ["-y", "pkg"], None),  # no shell
     ],
 )  # fmt: skip
@@ -73,3 +81,30 @@ def test_a_bridge_launched_through_a_shell_to_plain_http_fails_tls(tmp_path: Pat
 def test_a_script_of_several_commands_leaves_pinning_unknown(tmp_path: Path, catalogs) -> None:
     servers = {"files": {"command": "sh", "args": ["-c", "cd /srv && npx -y @modelcontextprotocol/server-filesystem"]}}
     assert _verdicts(tmp_path, servers, catalogs)["NHI-AGENT-011"][0] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"command": "sh", "args": ["-c", "cd /srv && npx -y mcp-remote@0.1.29 http://mcp.example.com/sse"]},
+        {"command": "cmd", "args": ["/c", "npx -y mcp-remote@0.1.29 http://mcp.example.com/sse?team=a&env=b"]},
+        {"command": "bash", "args": ["-lc", "npx -y mcp-remote@0.1.29 $MCP_URL"]},
+    ],
+    ids=["two-commands", "ampersand-in-url", "variable"],
+)
+def test_a_script_not_read_leaves_where_the_server_is_reached_unknown(tmp_path: Path, server, catalogs) -> None:
+    """It may bridge to a remote server over plain HTTP: NHI-AGENT-010 cannot pass (it did)."""
+    assert _verdicts(tmp_path, {"remote": server}, catalogs)["NHI-AGENT-010"][0] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["/c", "npx -y mcp-remote@0.1.29 http:mcp.example.com/sse"],
+        ["/c", 'npx -y mcp-remote@0.1.29 "http://mcp.example.com/sse"'],  # cmd's quotes are not the URL's
+        ["/c", "npx", "-y", "mcp-remote@0.1.29", "ht\ttp://mcp.example.com/sse"],  # the parser drops the tab
+    ],
+)
+def test_a_bridges_url_is_read_as_node_reads_it(tmp_path: Path, args: list[str], catalogs) -> None:
+    servers = {"remote": {"command": "cmd", "args": args}}
+    assert _verdicts(tmp_path, servers, catalogs)["NHI-AGENT-010"][0] == "fail"

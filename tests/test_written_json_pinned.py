@@ -39,7 +39,7 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # and -010 reading each agent's region (definition digests, evidence), and NHI-LOG-001's mapping to
 # CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make themselves administrators
 # (one agent more), and the iam_escalation tag in capability lists, otherwise the same bytes
-PINNED_RESULTS = "81b21ef9aab2cb6187c8e7c7f4e15c9c85f5412d9c0c166180c8c0a40054dc24"
+PINNED_RESULTS = "93c4ca7609a777cff71105e0626297ae3f4b24e311e9bb005ce1e29cb4ade17e"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
 PINNED_PIECES = "6934e7f973e0d98c7865e3a44379c29257c7e0c0a59b27ce390b99d4c724a5c5"
 

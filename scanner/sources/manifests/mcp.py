@@ -25,6 +25,7 @@ from scanner.model import Grant
 from scanner.redact import REDACTED, redact_text, without_spans
 from scanner.secret_detection import (
     COMMAND_WORD,
+    MAX_SEARCHED_LENGTH,
     MIN_REDACTED_BY_VALUE,
     command_secrets,
     find_secret,
@@ -32,7 +33,7 @@ from scanner.secret_detection import (
     occurrences,
     program_argument_secrets,
 )
-from scanner.sources.manifests.walk import MAX_STRING_LENGTH, SecretScan, line_of
+from scanner.sources.manifests.walk import SecretScan, line_of
 
 _ONE_WORD = re.compile(r"\S+")
 # one exact version (with a prerelease or build, if any): not a range (1.2.3||>=2), not a URL or path
@@ -111,14 +112,21 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
 
 
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
-# a script of more than one simple command: what it launches is not one program's arguments
-_SCRIPT_OPERATORS = re.compile(r"[;&|<>`\n]|\$\(")
+# a script of more than one simple command, or one whose words are expanded (variables, another
+# command's output): what it launches cannot be read from it
+_SCRIPT_OPERATORS = re.compile(r"[;&|<>`\n$]|%[^%\s]+%|![^!\s]+!")
+_SHELL_COMMAND_FLAG = re.compile(r"^-[a-z]*c[a-z]*$")  # -c, and -lc, -ec, -xc
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")  # NODE_OPTIONS=… npx …: the program comes after
+_CMD_WORD = re.compile(r'"[^"]*"|\S+')
+# a shell told to run a script nhiscan does not read: what runs is unknown
+SCRIPT_NOT_READ: tuple[str, list[str]] = ("", [])
 
 
 def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None:
     """The program and arguments a shell is told to run (``cmd /c npx -y pkg``, ``sh -c "npx -y
     pkg"``), which Windows configurations write for every server; None when ``command`` is no shell
-    told to run one, or its script is more than one simple command (then what runs is unknown)."""
+    told to run one; ``SCRIPT_NOT_READ`` when its script is not one simple command whose words are
+    as written (several commands, redirections, variables), or longer than any argument."""
     program = re.split(r"[/\\]", command)[-1].lower().removesuffix(".exe")
     if program == "cmd":
         at = next((i for i, a in enumerate(args) if a.lower() in ("/c", "/k")), None)
@@ -126,20 +134,24 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
             return None
         words = args[at + 1 :]
         if len(words) == 1:  # cmd /c "npx -y pkg": one string cmd reads as its command line
-            words = words[0].split()
-        if not words or any(_SCRIPT_OPERATORS.search(word) for word in words):
-            return None
-        return words[0], words[1:]
-    if program in _SHELLS and len(args) >= 2 and args[0] == "-c":
-        if _SCRIPT_OPERATORS.search(args[1]):
-            return None
+            words = _CMD_WORD.findall(words[0])
+        words = [w[1:-1] if len(w) >= 2 and w[0] == w[-1] == '"' else w for w in words]
+    elif program in _SHELLS and len(args) >= 2 and _SHELL_COMMAND_FLAG.match(args[0]):
+        script = args[1]
+        if len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script):
+            return SCRIPT_NOT_READ
         try:
-            words = shlex.split(args[1])
+            words = shlex.split(script)
         except ValueError:  # a quote never closed
-            return None
+            return SCRIPT_NOT_READ
         words = words[1:] if words[:1] == ["exec"] else words
-        return (words[0], words[1:]) if words else None
-    return None
+    else:
+        return None
+    while words and _ASSIGNMENT.match(words[0]):
+        words = words[1:]
+    if not words or any(_SCRIPT_OPERATORS.search(word) for word in words):
+        return SCRIPT_NOT_READ
+    return words[0], words[1:]
 
 
 def _option_values(args: list[str], names: tuple[str, ...]) -> tuple[list[str], set[int]]:
@@ -297,7 +309,9 @@ def shown_key(name: str) -> str:
 
 _PLAIN_NAME = re.compile(r"^[\w.\-@:/ ]{1,100}$")
 _URL_KEYS = ("url", "serverUrl", "httpUrl")  # httpUrl: Gemini CLI
-_NETWORK_URL = re.compile(r"(?i)^\s*(?:https?|wss?)://")
+# an http(s) or ws(s) URL as Node's WHATWG parser reads one: spaces and control characters before it
+# trimmed, tabs and new lines inside it dropped, no "//" needed (http:host); see NHI-AGENT-010
+_NETWORK_URL = re.compile(r"(?i)^[\x00-\x20]*(?:h[\t\n\r]*t[\t\n\r]*t[\t\n\r]*p|w[\t\n\r]*s)[\t\n\r]*s?[\t\n\r]*:")
 _BRIDGES = frozenset({"mcp-remote", "supergateway", "mcp-proxy"})  # stdio servers that relay a remote one
 
 
@@ -306,18 +320,24 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
     that is not a string, or arguments that are not a list of strings, leave the package and its
     pinning unknown (what runs cannot be told), never a guess from a stringified value. So does a
     command longer than any a program is given, which is neither read nor kept (see
-    ``walk.MAX_STRING_LENGTH``)."""
+    ``secret_detection.MAX_SEARCHED_LENGTH``)."""
     command, args = server.get("command", ""), server.get("args", [])
-    if not isinstance(command, str) or len(command) > MAX_STRING_LENGTH:
+    if not isinstance(command, str) or len(command) > MAX_SEARCHED_LENGTH:
         attributes["transport"] = "stdio"
         unknown += ["attributes.command", "attributes.package", "attributes.package_pinned"]
         return ""
     command = _without_secret_words(command)
     attributes.update(command=command, transport="stdio")
-    if not isinstance(args, list) or not all(isinstance(argument, str) for argument in args):
-        unknown += ["attributes.package", "attributes.package_pinned"]
+    # arguments of another shape, or longer than any argument (not searched): nor which package runs,
+    # nor whether it bridges to a remote server, can be told
+    if not isinstance(args, list) or not all(isinstance(a, str) and len(a) <= MAX_SEARCHED_LENGTH for a in args):
+        unknown += ["attributes.package", "attributes.package_pinned", "attributes.url"]
         return ""
-    program, program_args = through_shell(command, args) or (command, args)
+    shell = through_shell(command, args)
+    if shell is SCRIPT_NOT_READ:
+        unknown += ["attributes.package", "attributes.package_pinned", "attributes.url"]
+        return ""
+    program, program_args = shell or (command, args)
     package, pinned = launched_package(program, program_args)
     if package:
         attributes["package"] = package
@@ -525,7 +545,7 @@ def server_records(
         url_key = next((k for k in _URL_KEYS if k in server), None)
         url = server.get(url_key) if url_key else None
         kind = server.get("type", "http")
-        if url_key and (not isinstance(url, str) or len(url) > MAX_STRING_LENGTH):
+        if url_key and (not isinstance(url, str) or len(url) > MAX_SEARCHED_LENGTH):
             # a url of another shape, or too long to be searched and kept: whether and how the
             # server is reached over the network is unknown
             unknown += ["attributes.url", "attributes.transport"]

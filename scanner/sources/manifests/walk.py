@@ -37,10 +37,9 @@ from scanner.secret_detection import (
 
 MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, not clean
 # What a server is launched or reached with (its command, arguments, environment, headers, URL) is
-# never longer than one argument of a program: a longer such string, or key, is not searched, and
-# the file's credentials are unknown. Free text (instructions, a client's pasted history) has no
-# such bound and is searched whole, within the file's size limit.
-MAX_STRING_LENGTH = MAX_SEARCHED_LENGTH
+# never longer than one argument of a program (MAX_SEARCHED_LENGTH): a longer such string, or key,
+# is not searched, and the file's credentials are unknown. Free text (instructions, a client's
+# pasted history) has no such bound and is searched whole, within the file's size limit.
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
 # http_headers: Codex; envs: Goose; with: the inputs of a Continue hub block
 _CREDENTIAL_SLOTS = frozenset({"env", "envs", "headers", "http_headers", "args", "value", "default", "with"})
@@ -68,7 +67,7 @@ class SecretScan:
     credentials: list[Credential] = field(default_factory=list)
     strings_left: int = field(default_factory=lambda: MAX_STRINGS)
     strings_checked: int = 0
-    too_long: int = 0  # launch strings and keys longer than MAX_STRING_LENGTH, not searched
+    too_long: int = 0  # launch strings and keys longer than MAX_SEARCHED_LENGTH, not searched
     truncated: bool = False  # strings were left unchecked: the file's credentials are unknown
     _lines_found: dict[str, int] = field(default_factory=dict)  # by fingerprint: the same secret twice
 
@@ -92,7 +91,7 @@ class SecretScan:
         reasons = []
         if self.too_long:
             reasons.append(
-                f"{self.too_long:,} string(s) longer than {MAX_STRING_LENGTH:,} characters (more than any "
+                f"{self.too_long:,} string(s) longer than {MAX_SEARCHED_LENGTH:,} characters (more than any "
                 "program is given as one argument) were not checked for secrets"
             )
         if self.truncated:
@@ -120,7 +119,7 @@ class SecretScan:
         while pending:
             path, key, parent, item, given_name, program_gives = pending.pop()
             if isinstance(item, str):
-                if len(item) > MAX_STRING_LENGTH and (key in _LAUNCH_KEYS or parent in _LAUNCH_KEYS):
+                if len(item) > MAX_SEARCHED_LENGTH and (key in _LAUNCH_KEYS or parent in _LAUNCH_KEYS):
                     self.too_long += 1
                     continue
                 if self.strings_left <= 0:
@@ -144,7 +143,7 @@ class SecretScan:
                     if not path and name in skip:
                         continue
                     shown = name
-                    if len(name) > MAX_STRING_LENGTH:
+                    if len(name) > MAX_SEARCHED_LENGTH:
                         self.too_long += 1
                         shown = _KEY_SHOWN_AS
                     elif not _PLAIN_KEY.match(name) or find_secret(name, entropy=False):
