@@ -29,6 +29,7 @@ from scanner.secret_detection import (
     ENTRY_VALUE_KEYS,
     MAX_SEARCHED_LENGTH,
     PERCENT_REFERENCE,
+    SECRET_QUERY_NAMES,
     TEMPLATE_REFERENCE,
     VARIABLE_REFERENCE,
     argument_secret_spans,
@@ -84,8 +85,9 @@ _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
 # ?code=VALUE: a function key in a URL's query (Azure Functions), and the credentials a query names
 # briefly (?pass=, ?access=, ?sessionId=: secret_detection's _SECRET_QUERY_NAME), a secret the detectors name too
 _QUERY_CODE = re.compile(r"(?i)([?&]code=)([^\s&#\"'<>]+)")
+# (a word is a setting there, not a credential: ?access=readonly, ?session=stateless)
 _QUERY_CREDENTIAL = re.compile(
-    r"(?i)([?&#](?:pass|pw|passphrase|passcode|access|session(?:[_\-]?id)?|jwt|bearer)=)([^\s&#\"'<>]{8,})"
+    rf"(?i)([?&#](?:{SECRET_QUERY_NAMES})=)(?![A-Za-z_\-]+(?:[\s&#\"'<>]|$))([^\s&#\"'<>]{{8,}})"
 )
 # Authorization: Bearer VALUE / Basic VALUE
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
@@ -136,8 +138,16 @@ def redact_text(text: str) -> str:
 def not_searched(text: str) -> str:
     """What stands for a string longer than ``MAX_SEARCHED_LENGTH``: its length and a digest, so
     that two such uids stay apart, but nothing of the text, which was never searched for secrets."""
+    global _not_shown_made
+    _not_shown_made += 1
     digest = hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=8).hexdigest()
-    return f"[NOT SHOWN: {len(text):,} characters, too long to search for secrets; blake2b {digest}]"
+    return f"{_NOT_SHOWN}{len(text):,} characters, too long to search for secrets; blake2b {digest}]"
+
+
+_not_shown_made = 0  # stand-ins made so far: a record's attributes are looked through only after one more
+
+
+_NOT_SHOWN = "[NOT SHOWN: "
 
 
 def _without_detected(text: str) -> str:
@@ -230,10 +240,13 @@ def _names_a_secret(key: Any) -> bool:
 
 def _redact_record(record: Any) -> None:
     grant = type(record) is Grant
+    made = _not_shown_made
     for value in _values(record):
         if type(value) is not str and value:  # a non-empty list, dict or nested record
             _redact_field(value, grant)
     _redact_strings(record)
+    if _not_shown_made != made:
+        _not_shown_attributes_unknown(record)
 
 
 def _redact_field(value: Any, of_grant: bool) -> None:
@@ -258,9 +271,24 @@ def _redact_strings(record: Any) -> None:
             redacted = _redacted_uid(current) if name in _UIDS else redact_text(current)
             if redacted is not current:
                 object.__setattr__(record, name, redacted)
-                unknown = getattr(record, "unknown", None)  # a source's status has no such list
-                if len(current) > MAX_SEARCHED_LENGTH and unknown is not None and name not in unknown:
-                    unknown.append(name)
+                if len(current) > MAX_SEARCHED_LENGTH and name not in _UIDS:  # a uid stays the record's name
+                    _mark_unknown(record, name)
+
+
+def _mark_unknown(record: Any, name: str) -> None:
+    unknown = getattr(record, "unknown", None)  # a source's status has no such list
+    if unknown is not None and name not in unknown:
+        unknown.append(name)
+
+
+def _not_shown_attributes_unknown(record: Any) -> None:
+    """Each of the record's attributes that is a string too long to search is unknown: what a
+    control reads there (a URL, a command) is the stand-in, not the attribute."""
+    attributes = getattr(record, "attributes", None)
+    if type(attributes) is dict:
+        for key, value in attributes.items():
+            if type(value) is str and value.startswith(_NOT_SHOWN):
+                _mark_unknown(record, f"attributes.{key}")
 
 
 def _redacted_uid(uid: str) -> str:
@@ -335,8 +363,12 @@ def _redact_records(records: list[Any]) -> None:
             if type(value) is str:
                 texts.append(value)
             elif value:
+                made = _not_shown_made
                 _redact_field(value, grant)
-    if _may_carry_secrets(texts):
+                if _not_shown_made != made and value is getattr(record, "attributes", None):
+                    _not_shown_attributes_unknown(record)
+    # a string too long to search is never shown, whatever it holds
+    if any(len(text) > MAX_SEARCHED_LENGTH for text in texts) or _may_carry_secrets(texts):
         for record in records:
             _redact_strings(record)
 

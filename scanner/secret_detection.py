@@ -79,7 +79,9 @@ _SECRET_PARAMETER = re.compile(
 )
 # A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?access=, and
 # ?sessionId= of a session an MCP server opened, which whoever holds the URL may use
-_SECRET_QUERY_NAME = re.compile(r"(?i)^(?:pass|pw|passphrase|passcode|access|session(?:[_\-]?id)?|jwt|bearer)$")
+SECRET_QUERY_NAMES = r"pass|pw|passphrase|passcode|access|session(?:[_\-]?id)?|jwt|bearer"
+_SECRET_QUERY_NAME = re.compile(rf"(?i)^(?:{SECRET_QUERY_NAMES})$")
+_PLAIN_WORD = re.compile(r"[A-Za-z_\-]+")
 MAX_EMBEDDED_JSON = 64 * 1024
 # detect-secrets' detectors see strings up to this long: a JWT or a PEM key is shorter, and its npm
 # token pattern takes quadratic time on a long run of "/" (200 KB: two minutes)
@@ -137,6 +139,7 @@ _OPENER = r"\$[{(\[]|#\{|%\{|\{\{|\{%|<%|<<"
 _WHOLE_REFERENCE = (
     rf"{VARIABLE_REFERENCE}|{PERCENT_REFERENCE}|<[A-Za-z][A-Za-z _.-]*>?"
     r"|\{[\w.:'\"\[\]()-]*\}?"
+    r"|\{(?:file|env):[^{}\s]*\}"  # OpenCode's substitutions: {file:~/.secrets/gh}, {env:TOKEN}
 )
 _REFERENCE_PART = re.compile(
     r"\$\{[^{}]*\}|\$\([^()]*\)|\$\[[^\[\]]*\]|#\{[^{}]*\}|%\{[^{}]*\}|\{\{[^{}]*\}\}|\{%[^%]*%\}|<%[^%]*%>"
@@ -407,6 +410,8 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
     assigned = False  # the word before names a secret: "password:", "--token", "the key"
     bearer = False  # the word before is "Bearer": "Authorization: Bearer X"
     basic = False  # the word before is "Basic": "Authorization: Basic base64(user:password)"
+    header = False  # the word before names an Authorization header ("Authorization:", "--header Authorization:")
+    in_header = False  # "Bearer" came in an Authorization header: its credential is one however short
     for word in _WORD.finditer(prose):
         raw = word.group(0)
         if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
@@ -415,14 +420,20 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         found = _secrets_of_word(raw, token, assigned)
         # a scheme's credential is judged by its own rules: base64's "=" padding reads as "NAME="
         secret = _bearer_token(token) if bearer and not found else None
+        if secret is None and in_header and not found:
+            secret = find_secret_given_to("password", token)
         secret = _basic_credentials(token) if basic and not found else secret
         found += [secret] if secret is not None else []
         for secret in found:
             yield FoundSecret(secret.detector, secret.fingerprint, word.start(), secret.value), word.start(), word.end()
         name = token.rstrip(":=").lstrip("-")
         assigned = bool(_SECRET_WORD.match(name)) and not _PAGINATION.match(name)
-        scheme = _SCHEME_SEPARATOR.split(token)[-1].lower()  # Bearer, "Authorization":"Bearer, Authorization:Basic
+        parts = _SCHEME_SEPARATOR.split(token)  # Bearer, "Authorization":"Bearer, Authorization:Basic
+        scheme = parts[-1].lower()
         bearer, basic = scheme == "bearer", scheme == "basic"
+        named_here = len(parts) > 1 and parts[-2].strip("\"'").lower().endswith("authorization")
+        in_header = bearer and (header or named_here)
+        header = name.lower().endswith("authorization")
     for spaced in _SPACED_SETTING.finditer(prose):  # Server=db;Shared Access Key=X: the words split it
         literal = spaced.group(2).strip(_PUNCTUATION)
         if _names_setting(spaced.group(1)) and _literal_setting(literal):
@@ -673,7 +684,7 @@ def find_secret_given_to(name: str, value: str) -> FoundSecret | None:
     documentation placeholder (``ntn_****``, ``fc-YOUR_API_KEY``, ``[YOUR_KEY]``, words) is none.
     None for other names, and for names of what finds or identifies (``--page-token``,
     ``publicKey``). An ``Authorization`` header gives one after its scheme (``Bearer X``, ``Basic
-    X``), however short."""
+    X``) as a secret-named key does: 8 characters or more, even where a token's shape asks 20."""
     if name.lower() in _AUTHORIZATION_HEADERS:
         scheme = _AUTHORIZATION_SCHEME.match(value)
         if scheme is None:
@@ -887,7 +898,10 @@ def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] |
         return "url_credentials", parts.username  # https://<token>@host
     # an implicit-grant redirect hands its token on in the fragment (#access_token=…), as a query would
     for name, parameter in [*parse_qsl(parts.query), *parse_qsl(parts.fragment)]:
-        secret_named = _SECRET_PARAMETER.match(name) or _SECRET_QUERY_NAME.match(name)
+        # ?access=readonly, ?session=stateless: a word is a setting, not a credential
+        secret_named = _SECRET_PARAMETER.match(name) or (
+            _SECRET_QUERY_NAME.match(name) and not _PLAIN_WORD.fullmatch(parameter)
+        )
         if secret_named and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
         if handed_on and "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scanner.redact import redact_text
-from scanner.secret_detection import find_secret, find_secret_given_to
+from scanner.secret_detection import find_secret, find_secret_given_to, find_secret_in_text
 
 from .hostile_cases import run_nhiscan
 
@@ -38,10 +38,30 @@ def test_a_credential_a_query_names_briefly_is_found_and_redacted(url: str) -> N
 
 
 @pytest.mark.parametrize(
-    "url", ["https://mcp.example.com/sse?access=public", "https://mcp.example.com/sse?pass=${MCP_PASSWORD}"]
+    "url",
+    [
+        "https://mcp.example.com/sse?access=public",
+        "https://mcp.example.com/mcp?access=readonly",
+        "https://mcp.example.com/mcp?session=stateless",
+        "https://mcp.example.com/sse?pass=${MCP_PASSWORD}",
+    ],
 )
 def test_a_word_or_a_reference_in_such_a_query_is_no_secret(url: str) -> None:
     assert find_secret(url, entropy=False) is None
+    assert "[REDACTED]" not in redact_text(url) or "${" in url
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Authorization: Bearer 7fK2pQ9xLm4v", True),  # mcp-remote's --header, as its README writes it
+        ("Authorization:Bearer 7fK2pQ9xLm4v", True),
+        ("Bearer 7fK2pQ9xLm4v", False),  # in prose, a short word after Bearer is no token's shape
+        ("Authorization: Bearer ${AUTH_TOKEN}", False),
+    ],
+)
+def test_a_short_credential_in_an_authorization_header_written_as_text_is_found(text: str, secret: bool) -> None:
+    assert (find_secret_in_text(text) is not None) is secret
 
 
 def test_a_secret_named_key_of_json_in_a_value_gives_a_secret() -> None:
@@ -60,6 +80,7 @@ def test_a_secret_named_key_of_json_in_a_value_gives_a_secret() -> None:
         ("Bearer ${input:token}", False),
         ("Bearer YOUR_TOKEN", False),
         ("Bearer <token>", False),
+        ("Bearer {file:~/.secrets/github}", False),  # OpenCode's substitution
     ],
 )
 def test_an_authorization_header_gives_a_secret_after_its_scheme(value: str, secret: bool) -> None:
@@ -130,8 +151,26 @@ def _scan(tmp_path: Path, relpath: str, document: dict[str, object]) -> tuple[li
             },
             PASSWORD,
         ),
+        (
+            ".mcp.json",
+            {
+                "mcpServers": {
+                    "api": {
+                        "command": "npx",
+                        "args": [
+                            "-y",
+                            "mcp-remote@0.1.29",
+                            "https://api.example.com/sse",
+                            "--header",
+                            "Authorization: Bearer 7fK2pQ9xLm4v",
+                        ],
+                    }
+                }
+            },
+            "7fK2pQ9xLm4v",
+        ),
     ],
-    ids=["json-in-env", "short-bearer", "session-in-url", "vscode-password-input"],
+    ids=["json-in-env", "short-bearer", "session-in-url", "vscode-password-input", "header-argument"],
 )
 def test_each_fails_secret_001_and_reaches_no_output(tmp_path: Path, relpath: str, document, secret: str) -> None:
     statuses, written = _scan(tmp_path, relpath, document)

@@ -13,6 +13,7 @@ agent's instructions, a client's pasted history) has no such bound: it is search
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,34 @@ def test_no_string_too_long_to_search_reaches_an_output(tmp_path: Path, where: s
         assert GITHUB_TOKEN not in text and "x" * 1000 not in text, written
     results = json.loads((out / "results.json").read_text())
     assert {f["status"] for f in results["findings"] if f["control_id"] == "NHI-SECRET-001"} == {"unknown"}
+
+
+def test_a_plain_name_too_long_to_search_is_not_shown_either(tmp_path: Path) -> None:
+    """Nothing in it looks like a secret, so redaction's first, cheap test passes it: its length
+    alone keeps it out of the outputs."""
+    _manifest(tmp_path, "a" * (MAX_SEARCHED_LENGTH + 1), {"command": "npx", "args": ["-y", "@acme/tool@1.0.0"]})
+    run_nhiscan("scan", "manifests:repo", "--format", "json,html", "--no-history", cwd=tmp_path)
+    for written in ("results.json", "inventory.json", "report.html"):
+        assert "a" * 1000 not in (tmp_path / "nhiscan-out" / written).read_text(), written
+
+
+def test_a_bridges_argument_too_long_to_search_leaves_where_it_is_reached_unknown(tmp_path: Path, catalogs) -> None:
+    url = "http://mcp.example.com/sse?x=" + "a" * MAX_SEARCHED_LENGTH
+    server = {"command": "npx", "args": ["-y", "mcp-remote@0.1.29", url]}
+    inventory = collect(SourceSpec("manifests", str(_manifest(tmp_path, "remote", server))))
+    (tool,) = inventory.grants
+    assert "url" not in tool.attributes and "attributes.url" in tool.unknown
+    assert _statuses(inventory, catalogs)["NHI-AGENT-010"] == "unknown"  # it passed
+
+
+def test_an_attribute_too_long_to_search_is_unknown(tmp_path: Path) -> None:
+    """Any source's attribute: what a control would read there is the stand-in, not the value."""
+    from scanner.model import Grant, Inventory
+    from scanner.redact import redact_inventory
+
+    grant = Grant("agent", "tool", "remote", attributes={"url": "http://" + "a" * MAX_SEARCHED_LENGTH})
+    redact_inventory(Inventory(collected_at=datetime.now(UTC), grants=[grant]))
+    assert grant.attributes["url"].startswith("[NOT SHOWN: ") and "attributes.url" in grant.unknown
 
 
 def test_a_url_too_long_to_search_leaves_where_the_server_is_reached_unknown(tmp_path: Path) -> None:
