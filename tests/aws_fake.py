@@ -74,6 +74,7 @@ class FakeState:
     org_trail: dict[str, Any] | None = None  # a trail (DescribeTrails shape) members see too
     # trail name -> GetTrailStatus fields moto does not keep (LatestDeliveryError: its bucket's refusal)
     trail_status: dict[str, dict[str, Any]] = field(default_factory=dict)
+    listed_secrets: list[dict[str, Any]] = field(default_factory=list)  # added to ListSecrets' SecretList
     # CloudTrail delegated administrators (account -> ListDelegatedAdministrators item, which moto
     # cannot register for cloudtrail.amazonaws.com): they read the organisation and its trail as the
     # management account (whose access key is management_key) does
@@ -354,6 +355,10 @@ class _Front(BaseHTTPRequestHandler):
                 document = json.loads(payload)
                 document["agent"].update(extra)
                 return json.dumps(document).encode()
+        if operation == "ListSecrets" and self.state.listed_secrets:
+            document = json.loads(payload)
+            document.setdefault("SecretList", []).extend(self.state.listed_secrets)
+            return json.dumps(document).encode()
         if operation == "GetTrailStatus":
             name = str(json.loads(body or b"{}").get("Name", "")).rsplit("/", 1)[-1]
             if name in self.state.trail_status:

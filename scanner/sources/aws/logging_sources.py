@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from scanner.model import Credential, Inventory, LogSource
+from scanner.model import Credential, Inventory, LogSource, SourceError
 from scanner.sources.aws.calls import AwsCalls
 
 DATA_RESOURCE_COVERS = {
@@ -250,10 +250,17 @@ def collect_invocation_logging(calls: AwsCalls, region: str) -> LogSource | None
 
 
 def collect_secrets(calls: AwsCalls, region: str) -> list[Credential] | None:
+    """The region's Secrets Manager secrets; one listed without an ARN (no secret AWS lists, but an
+    answer through a proxy or an emulator may be cut) is a named gap, never the end of the scan."""
     secrets = calls.paginate("secretsmanager", "list_secrets", "SecretList", region)
     if secrets is None:
         return None
-    return [secret_record(secret, calls.account) for secret in secrets]
+    named = [s for s in secrets if isinstance(s, dict) and isinstance(s.get("ARN"), str) and s["ARN"]]
+    if len(named) < len(secrets):
+        message = f"{len(secrets) - len(named)} listed secret(s) without an ARN: not judged"
+        call = f"secretsmanager:ListSecrets in {region}"
+        calls.add(SourceError(call=call, message=message, code="MalformedResponse"))
+    return [secret_record(secret, calls.account) for secret in named]
 
 
 def secret_record(secret: dict[str, Any], account: str) -> Credential:
