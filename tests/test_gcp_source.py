@@ -253,11 +253,52 @@ def test_workload_identity_federation_becomes_trust_on_the_service_accounts(fake
     identities = by_uid(inventory.identities)
     (scoped,) = identities[email(PROD, "deployer")].attributes["trust"]
     (everyone,) = identities[email(PROD, "token-minter")].attributes["trust"]
-    assert (scoped["principal_type"], scoped["subject"]) == ("federated", "attribute.repository/acme/deploy")
+    assert (scoped["principal_type"], scoped["subject"]) == ("federated", "acme/deploy")  # the repository
     assert everyone["subject"] is None, "principalSet://…/github/* trusts every identity of the pool"
     assert everyone["provider"] == "https://token.actions.githubusercontent.com"
     assert everyone["conditions"] == ["assertion.repository_owner == 'acme'"]
     assert everyone["unconditioned_providers"] == ["actions"]
+
+
+@pytest.mark.parametrize(
+    ("selector", "mapping", "specific"),
+    [
+        ("attribute.repository/acme/deploy", "assertion.repository", True),
+        ("attribute.owner/acme", "assertion.repository_owner", False),  # every repository of the organisation
+        ("group/release-bots", None, False),  # every identity of the group
+        ("subject/repo:acme/deploy:ref:refs/heads/main", None, True),
+    ],
+)
+def test_a_workload_identity_member_names_one_workload_only_by_what_its_attribute_holds(
+    fake_gcp, catalogs, selector: str, mapping: str | None, specific: bool
+) -> None:
+    """principalSet://…/POOL/attribute.owner/acme admits every token whose mapped attribute is acme:
+    mapped from repository_owner, every repository of the organisation (it passed NHI-PRIV-005)."""
+    pool = f"projects/{fake_gcp.state.number(PROD)}/locations/global/workloadIdentityPools/github"
+    if mapping:
+        fake_gcp.state.rest[f"/v1/{pool}/providers"][0]["attributeMapping"][selector.split("/")[0]] = mapping
+    deployer = email(PROD, "deployer")
+    fake_gcp.state.account_policies[deployer] = {
+        "bindings": [
+            {
+                "role": "roles/iam.workloadIdentityUser",
+                "members": [f"principalSet://iam.googleapis.com/{pool}/{selector}"],
+            }
+        ]
+    }
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert statuses(inventory, catalogs, deployer)["NHI-PRIV-005"] == ("pass" if specific else "fail")
+
+
+def test_an_attribute_member_of_a_pool_whose_providers_were_not_read_leaves_the_trust_unknown(
+    fake_gcp, catalogs
+) -> None:
+    pool = f"projects/{fake_gcp.state.number(PROD)}/locations/global/workloadIdentityPools/github"
+    fake_gcp.state.rest[f"/v1/{pool}/providers"] = []
+    deployer = email(PROD, "deployer")
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert "trust" in by_uid(inventory.identities)[deployer].unknown
+    assert statuses(inventory, catalogs, deployer)["NHI-PRIV-005"] == "unknown"
 
 
 def test_api_key_restrictions(fake_gcp) -> None:

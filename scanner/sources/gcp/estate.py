@@ -97,9 +97,14 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         trust = federated_trust(identity.attributes.get("impersonators") or [], pools)
         if trust:
             identity.attributes["trust"] = trust
+        if any(entry["subject_unread"] for entry in trust) and "trust" not in identity.unknown:
+            identity.unknown.append("trust")  # an attribute's meaning was not read: which workloads it admits
     return inventory
 
 
+# what a mapped attribute holds that names one workload: the token's subject, a GitHub repository, a
+# GitLab project
+_NAMING_ONE_WORKLOAD = frozenset({"assertion.sub", "assertion.repository", "assertion.project_path"})
 _FEDERATED = re.compile(
     r"^principal(?:Set)?://iam\.googleapis\.com/(projects/[^/]+/locations/[^/]+/workloadIdentityPools/[^/]+)/(.+)$"
 )
@@ -117,9 +122,15 @@ def federated_trust(
     impersonators: list[dict[str, Any]], pools: dict[str, list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
     """Workload identity federation as trust entries (the shape AWS role trust uses): a
-    ``principalSet://…/POOL/*`` member trusts every identity of the pool (no subject); one naming a
-    subject, group or attribute value is restricted to it. ``conditions`` are the pool's providers'
-    attributeConditions; a provider without one accepts every token its issuer signs."""
+    ``principalSet://…/POOL/*`` member trusts every identity of the pool (no subject), one naming a
+    ``subject/`` that subject. A ``group/`` admits every identity of the group, and an
+    ``attribute.NAME/VALUE`` every token whose mapped attribute has that value: one workload only
+    where each provider of the pool that maps the attribute maps it from the token's subject or
+    (GitHub, GitLab) its repository or project, else no specific subject
+    (``attribute.repository_owner/acme`` is every repository of the organisation);
+    ``subject_unread`` when no provider of the pool was read.
+    ``conditions`` are the pool's providers' attributeConditions; a provider without one accepts
+    every token its issuer signs."""
     trust = []
     for entry in impersonators:
         found = _FEDERATED.match(str(entry.get("member", "")))
@@ -127,12 +138,22 @@ def federated_trust(
             continue
         pool, selector = found.groups()
         providers = [records.workload_identity_provider(p) for p in pools.get(pool, [])]
+        kind, _, value = selector.partition("/")
+        # what the providers that map the attribute map it from (a token of another provider has none)
+        mapped = {str(p["attribute_mapping"].get(kind) or "").replace(" ", "") for p in providers} - {""}
+        if kind == "subject":
+            subject: str | None = value
+        elif kind.startswith("attribute.") and mapped <= _NAMING_ONE_WORKLOAD:
+            subject = value  # where no provider was read, the identity's trust is unknown besides
+        else:
+            subject = None
         trust.append(
             {
                 "principal": entry["member"],
                 "principal_type": "federated",
                 "provider": ", ".join(sorted({str(p["issuer"]) for p in providers if p["issuer"]})) or pool,
-                "subject": None if selector == "*" else selector,
+                "subject": subject,
+                "subject_unread": kind.startswith("attribute.") and not providers,
                 "conditions": [p["attribute_condition"] for p in providers if p["attribute_condition"]],
                 "pool": pool,
                 "role": entry.get("role"),
