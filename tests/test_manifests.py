@@ -238,6 +238,28 @@ def test_bad_files_are_named_gaps_and_the_rest_is_read(cli, tmp_path: Path) -> N
                "--allow-partial").exit_code == 0  # fmt: skip
 
 
+def test_a_link_out_of_the_folder_under_any_name_is_a_named_gap(tmp_path: Path) -> None:
+    """A link named like no manifest may still point at one (servers.json -> ~/.cursor/mcp.json): it
+    is not followed out of the folder, so it is a gap, as one named like a manifest is (it was
+    skipped without a word). A link to a file inside the folder is read there, and a link to
+    nothing holds nothing."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "mcp.json").write_text(json.dumps({"mcpServers": {"db": {"command": "npx", "args": ["-y", "db"]}}}))
+    repository = tmp_path / "repo"
+    (repository / "config").mkdir(parents=True)
+    (repository / "config" / "tools.json").write_text('{"name": "not a manifest"}')
+    os.symlink(elsewhere / "mcp.json", repository / "servers.json")
+    os.symlink(repository / "config" / "tools.json", repository / "tools-link.json")
+    os.symlink(tmp_path / "missing.json", repository / "dangling.json")
+    inventory = collect_manifests(repository)
+    (status,) = inventory.sources
+    assert status.status == "partial"
+    assert [(e.call, e.message) for e in status.errors] == [
+        ("read servers.json", "a symbolic link out of the scanned folder; not followed")
+    ]
+
+
 def test_a_missing_path_is_one_line_and_exit_2(cli, tmp_path: Path) -> None:
     outcome = cli("scan", f"manifests:{tmp_path / 'nope'}", "--output-dir", str(tmp_path / "out"), "-q")
     assert outcome.exit_code == 2 and outcome.output.strip().endswith("no such file or folder")

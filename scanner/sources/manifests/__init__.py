@@ -73,6 +73,8 @@ def collect(spec: SourceSpec) -> Inventory:
     found, unread = goose_secrets(inventory.agents, root if root.is_dir() else root.parent, budget)
     inventory.credentials.extend(found)
     gaps.extend(unread)
+    # a Goose secrets file linked out of the folder is a gap of the walk and of the secrets' reader: once
+    gaps = list({(gap.call, gap.message): gap for gap in gaps}.values())
     inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
     return inventory
 

@@ -91,7 +91,9 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
             relpath = path.relative_to(root).as_posix()
             if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES) or _continue_block(relpath):
                 yield Candidate(path, relpath, named=True)
-            elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")) and _mentions_agents(path):
+            elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")) and (
+                _links_out_of(path, root) or _mentions_agents(path)
+            ):  # a link out of the folder is not followed, so it may hold a manifest: a named gap
                 yield Candidate(path, relpath, named=False)
 
 
@@ -129,6 +131,18 @@ def _mentions_agents(path: Path) -> bool:
 
 
 _NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})
+
+
+def _links_out_of(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a symbolic link to a file out of ``root`` (one inside is walked there; one
+    to nothing, or to itself, holds nothing)."""
+    if not path.is_symlink():
+        return False
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling, or a loop (Python 3.11 raises RuntimeError)
+        return False
+    return target.is_file() and not target.is_relative_to(root.resolve())
 
 
 def read_candidate(candidate: Candidate, root: Path) -> str:
