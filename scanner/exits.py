@@ -17,6 +17,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -66,13 +67,24 @@ class ExitCodeGroup(click.Group):
         except Exception as exc:  # a bug: one line and exit 4, never exit 1 (which means "gate failed")
             if ctx.find_root().meta.get("nhiscan.debug"):
                 traceback.print_exc()
-            where = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             click.echo(
-                f"nhiscan: internal error ({inert(redact_text(where))[:300]}); "
+                f"nhiscan: internal error ({inert(raised_where(exc))[:300]}); "
                 "run again as 'nhiscan --debug COMMAND …' (or with NHISCAN_DEBUG=1) for the traceback",
                 err=True,
             )
             raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+
+def raised_where(exc: BaseException) -> str:
+    """The exception's type and the last place in nhiscan's own code it passed through
+    (``KeyError at scanner/cli.py:306``), never its message: a message may quote the input it
+    choked on (a key, part of a password), which no redaction can tell from the rest."""
+    package = Path(__file__).resolve().parent
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(package):
+            return f"{type(exc).__name__} at {path.relative_to(package.parent).as_posix()}:{frame.lineno}"
+    return type(exc).__name__
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> NoReturn:

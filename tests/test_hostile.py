@@ -36,3 +36,27 @@ def test_the_internal_error_line_names_a_way_to_the_traceback_that_works(tmp_pat
     assert "nhiscan --debug COMMAND" in completed.stderr and "NHISCAN_DEBUG=1" in completed.stderr
     again = run_nhiscan(*arguments, cwd=tmp_path, env={**environment, "NHISCAN_DEBUG": "1"})
     assert again.returncode == 4 and "Traceback" in again.stderr
+
+
+_LEAKY_FAULT_HOOK = """
+import scanner.scan
+def broken(*args, **kwargs):
+    raise ValueError("unexpected value Zq7unusualHunter2 at column 3 of the postgres settings")
+scanner.scan.run_scan = broken
+import scanner.cli
+scanner.cli.run_scan = broken
+"""
+
+
+def test_the_internal_error_line_names_where_not_what_the_input_held(tmp_path: Path) -> None:
+    """An exception's message may quote the input it choked on, a password's fragment among it, that
+    no redaction tells from the rest: the line names the exception and nhiscan's own line it passed
+    through (the traceback, with everything, is for --debug)."""
+    from tests.hostile_cases import _with_hook, run_nhiscan
+
+    environment = _with_hook(tmp_path, _LEAKY_FAULT_HOOK)
+    completed = run_nhiscan("scan", "demo", "--format", "json", "--no-history", cwd=tmp_path, env=environment)
+    assert completed.returncode == 4
+    line = completed.stderr.rstrip().splitlines()[-1]
+    assert line.startswith("nhiscan: internal error (ValueError at scanner/cli.py:"), line
+    assert "Hunter2" not in completed.stderr and "postgres" not in completed.stderr
