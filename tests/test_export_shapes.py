@@ -207,6 +207,32 @@ def test_a_customer_account_of_another_project_named_like_a_service_agent_is_jud
     assert ("NHI-PRIV-001", mimic) in findings(inventory, catalogs)  # before: left out as Google's, so passed
 
 
+def test_a_binding_of_every_service_account_of_a_project_leaves_the_exported_accounts_grants_unknown(
+    tmp_path: Path, catalogs
+) -> None:
+    """principalSet://…/projects/NUMBER/type/ServiceAccount (Google's principal identifiers) names
+    every service account of a project by the project's number, which the exports do not tie to
+    the accounts: which ones the organisation makes Owner cannot be told, so none passes a
+    privilege control (each passed: the member was ignored)."""
+    ci = "ci@acme-prod-1.iam.gserviceaccount.com"
+    every_account = "principalSet://cloudresourcemanager.googleapis.com/projects/111/type/ServiceAccount"
+    results = [
+        {"resource": "//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "project": "projects/111",
+         "organization": "organizations/999", "assetType": "cloudresourcemanager.googleapis.com/Project",
+         "policy": {"bindings": [{"role": "roles/logging.logWriter", "members": [f"serviceAccount:{ci}"]}]}},
+        {"resource": "//cloudresourcemanager.googleapis.com/organizations/999", "organization": "organizations/999",
+         "assetType": "cloudresourcemanager.googleapis.com/Organization",
+         "policy": {"bindings": [{"role": "roles/owner", "members": [every_account]}]}},
+    ]  # fmt: skip
+    (tmp_path / "policies.json").write_text(json.dumps(results))
+    inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
+    (holder,) = [i for i in inventory.identities if i.uid == ci]
+    assert "grants" in holder.unknown
+    assert ("NHI-PRIV-001", ci) in findings(inventory, catalogs, "unknown")
+    notes = [n for s in inventory.sources for n in s.notes]
+    assert any("every service account of projects/111" in n for n in notes)
+
+
 def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) -> None:
     keys = REALWORLD / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
     inventory = collect(SourceSpec("file", str(keys)))

@@ -575,6 +575,25 @@ def _person_bound_on_the_project(fake: FakeGcp, role: str, project: str = PROD) 
     fake.state.projects[project]["policy"]["bindings"].append({"role": role, "members": ["user:carol@acme.example"]})
 
 
+@pytest.mark.parametrize("scope", ["project", "folder"])
+def test_a_binding_of_every_service_account_of_a_project_or_folder_grants_each_one(
+    fake_gcp, catalogs, scope: str
+) -> None:
+    """principalSet://cloudresourcemanager.googleapis.com/projects/NUMBER/type/ServiceAccount (Google's
+    principal identifiers) names every service account of the project, and folders/N every one of
+    every project below the folder: Owner bound so made each an administrator, yet they passed
+    NHI-PRIV-001 (the member was ignored)."""
+    payments = email(PROD, "payments-api")
+    project = fake_gcp.state.projects[PROD]
+    node = f"projects/{fake_gcp.state.number(PROD)}" if scope == "project" else PLATFORM
+    member = f"principalSet://cloudresourcemanager.googleapis.com/{node}/type/ServiceAccount"
+    project["policy"]["bindings"].append({"role": "roles/owner", "members": [member]})
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    held = {(g.name, g.attributes["member"]) for g in inventory.grants if g.identity_uid == payments}
+    assert ("roles/owner", member) in held
+    assert statuses(inventory, catalogs, payments)["NHI-PRIV-001"] == "fail"
+
+
 def test_a_person_holding_a_custom_role_that_mints_tokens_can_impersonate_every_account_below(
     fake_gcp, catalogs
 ) -> None:

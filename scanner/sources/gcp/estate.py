@@ -53,6 +53,7 @@ class Collected:
 def build_inventory(collected: Collected, started: datetime) -> Inventory:
     inventory = Inventory(collected_at=started)
     ancestor_grants_done: set[str] = set()
+    account_sets = _account_sets(collected)
     for project_id in sorted(collected.projects):
         project = collected.projects[project_id]
         hierarchy = (f"projects/{project_id}", *project.ancestors)
@@ -70,7 +71,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
                 continue
             inherited_impersonators += records.impersonation_bindings(policy, node, collected.custom_roles)
             unread_roles += records.unread_roles_of_people(policy, collected.custom_roles)
-            grants, public = records.policy_grants(policy, node, None, collected.custom_roles)
+            grants, public = records.policy_grants(policy, node, None, collected.custom_roles, account_sets)
             if node == hierarchy[0] or node not in ancestor_grants_done:
                 inventory.grants += grants
                 ancestor_grants_done.add(node)
@@ -105,6 +106,19 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
 # what a mapped attribute holds that names one workload: the token's subject, a GitHub repository, a
 # GitLab project
 _NAMING_ONE_WORKLOAD = frozenset({"assertion.sub", "assertion.repository", "assertion.project_path"})
+
+
+def _account_sets(collected: Collected) -> dict[str, list[str]]:
+    """The service accounts read in each project (``projects/NUMBER``) and below each folder and
+    organisation: who a ``principalSet://…/type/ServiceAccount`` member names."""
+    sets: dict[str, list[str]] = {}
+    for project_id, project in collected.projects.items():
+        emails = [str(a.get("email")) for a in collected.accounts.get(project_id, []) if a.get("email")]
+        for node in ((f"projects/{project.number}",) if project.number else ()) + project.ancestors:
+            sets.setdefault(node, []).extend(emails)
+    return sets
+
+
 _FEDERATED = re.compile(
     r"^principal(?:Set)?://iam\.googleapis\.com/(projects/[^/]+/locations/[^/]+/workloadIdentityPools/[^/]+)/(.+)$"
 )

@@ -272,6 +272,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             identity.unknown.append("credentials")
         if identity.account and identity.account not in accounts:
             accounts[identity.account] = _project(identity.account, ["log_sources", PUBLIC])
+    _account_sets_unresolved(exports, identities)
     unread_roles = records.bound_custom_roles(exports.policies.values()) - set(exports.roles)
     if unread_roles:
         exports.notes.append(
@@ -325,6 +326,23 @@ def _inherited(exports: GcpExports, inventory: Inventory, accounts: dict[str, Ac
             f"among the exports: {'; '.join(named[:5])}{' …' if len(named) > 5 else ''} ({ANCESTORS_HINT})"
         )
     return set(unread)
+
+
+def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity]) -> None:
+    """A binding of every service account of a project (by its number), folder or organisation names
+    accounts the exports do not tie to it (an account list holds no project number): every account's
+    grants are unknown, and a note says why."""
+    policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
+    bound = sorted(set().union(*(records.account_sets_bound(policy) for policy in policies)))
+    if not bound:
+        return
+    for identity in identities.values():
+        if "grants" not in identity.unknown:
+            identity.unknown.append("grants")
+    exports.notes.append(
+        f"bindings of every service account of {', '.join(bound[:5])}{' …' if len(bound) > 5 else ''}: which "
+        "accounts they hold is not in the exports, so every account's grants are unknown"
+    )
 
 
 def _unlisted(email: str, project: str) -> Identity:

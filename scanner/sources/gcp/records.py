@@ -218,17 +218,28 @@ def _role_actions(role: str, custom_roles: Mapping[str, list[str]]) -> tuple[lis
     return ([], ["actions"]) if permissions is None else (list(permissions), [])
 
 
+# every service account of a project, or of every project below a folder or organisation
+# (https://cloud.google.com/iam/docs/principal-identifiers): projects/NUMBER, folders/N, organizations/N
+_ACCOUNT_SET = re.compile(
+    r"^principalSet://cloudresourcemanager\.googleapis\.com/"
+    r"((?:projects|folders|organizations)/[^/]+)/type/ServiceAccount$"
+)
+
+
 def policy_grants(
     policy: dict[str, Any],
     resource: str,
     known: set[str] | None,
     custom_roles: Mapping[str, list[str]] | None = None,
+    account_sets: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[list[Grant], list[dict[str, Any]]]:
     """Role bindings of service accounts as grants (of the ``known`` ones, or of every service
     account when ``known`` is None: another project's account bound here is a cross-project grant),
     and the public bindings (allUsers, allAuthenticatedUsers) separately. A conditional binding
     keeps its real role; its condition is in ``attributes.condition``. ``custom_roles`` holds the
-    permissions of the custom roles whose definitions were read."""
+    permissions of the custom roles whose definitions were read. A member naming every service
+    account of a project, folder or organisation grants to each one ``account_sets`` lists under
+    ``projects/NUMBER``, ``folders/N`` or ``organizations/N``."""
     grants: list[Grant] = []
     public: list[dict[str, Any]] = []
     bound_in = resource.split("/")[1] if resource.startswith("projects/") else None
@@ -241,31 +252,61 @@ def policy_grants(
             if member in ("allUsers", "allAuthenticatedUsers"):
                 public.append({"role": role, "member": member, "resource": resource})
                 continue
+            in_set = _ACCOUNT_SET.match(member)
             kind, _, email = member.partition(":")
-            if kind != "serviceAccount" or (known is not None and email not in known):
+            holders = list((account_sets or {}).get(in_set.group(1), ())) if in_set else [email]
+            if not in_set and kind != "serviceAccount":
                 continue
-            attributes: dict[str, Any] = {"member": member}
-            if condition:
-                attributes.update(condition=condition["expression"], condition_title=condition["title"])
-                attributes["conditional"] = True
-            home = holder_project(email)
-            if bound_in and home and home != bound_in:
-                attributes.update(cross_project=True, holder_project=home)
-            suffix = f"?{condition['expression']}" if condition else ""
-            grants.append(
-                Grant(
-                    identity_uid=email,
-                    kind="role",
-                    name=role,
-                    actions=list(actions),
-                    resources=[resource],
-                    source="iamBinding",
-                    uid=f"{email}#role:{role}@{resource}{suffix}",
-                    attributes=attributes,
-                    unknown=list(unread),
-                )
-            )
+            for email in holders:
+                if known is not None and email not in known:
+                    continue
+                via = f"~{in_set.group(1)}" if in_set else ""  # apart from a binding of the account itself
+                grant = _binding_grant(email, member, role, resource, bound_in, condition, actions, unread, via)
+                grants.append(grant)
     return grants, public
+
+
+def account_sets_bound(policy: dict[str, Any]) -> set[str]:
+    """The projects (``projects/NUMBER``), folders and organisations a policy binds every service
+    account of."""
+    return {
+        found.group(1)
+        for binding in policy.get("bindings") or []
+        for member in binding.get("members") or []
+        if (found := _ACCOUNT_SET.match(str(member)))
+    }
+
+
+def _binding_grant(
+    email: str,
+    member: str,
+    role: str,
+    resource: str,
+    bound_in: str | None,
+    condition: dict[str, str] | None,
+    actions: Iterable[str],
+    unread: Iterable[str],
+    via: str,
+) -> Grant:
+    attributes: dict[str, Any] = {"member": member}
+    if condition:
+        attributes.update(condition=condition["expression"], condition_title=condition["title"])
+        attributes["conditional"] = True
+    home = holder_project(email)
+    if bound_in and home and home != bound_in:
+        attributes.update(cross_project=True, holder_project=home)
+    suffix = f"?{condition['expression']}" if condition else ""
+    return Grant(
+        identity_uid=email,
+        kind="role",
+        name=role,
+        actions=list(actions),
+        resources=[resource],
+        source="iamBinding",
+        uid=f"{email}#role:{role}@{resource}{via}{suffix}",
+        attributes=attributes,
+        unknown=list(unread),
+    )
 
 
 def impersonation_bindings(
