@@ -206,6 +206,7 @@ _COLON_PAIR = re.compile(r"""^["']?([\w-]+)["']?:["']?(.+?)["']?$""", re.S)
 # tried again with every shorter run, and 60 KB of them took 80 s)
 _NEXT_PAIR = re.compile(r"""(?<![,;&{}\[\]()])[,;&{}\[\]()]++(?=["']?-{0,2}[A-Za-z_][\w.-]*["']?[:=])""")
 # what glues an authorization scheme to the word before it ("Authorization":"Basic, Authorization:Basic)
+_COPULAS = frozenset({"is", "was", "remains", "reads", "equals"})
 _SCHEME_SEPARATOR = re.compile(r"""[:="'{(\[,]+""")
 _BEARER = re.compile(r"[A-Za-z0-9._~+/-]{20,}=*")  # an RFC 6750 b64token long enough to be a credential
 _DETECTOR_NAMES = {
@@ -415,6 +416,8 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
     for word in _WORD.finditer(prose):
         raw = word.group(0)
         if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
+            continue
+        if assigned and raw.lower().rstrip(":") in _COPULAS:  # "the password is X": as "password: X"
             continue
         token = raw.strip(_PUNCTUATION)
         found = _secrets_of_word(raw, token, assigned)

@@ -223,6 +223,11 @@ def test_a_gemini_cli_server_reached_by_http_url_is_a_remote_tool_judged_for_tls
         ("The token 2024-01-01T00:00:00Z marks the start.", False),
         ("Pass nextToken: eyJuZXh0IjoiYWJjIn0 to get the next page.", False),
         ("Never print a -----BEGIN RSA PRIVATE KEY----- header.", False),
+        # prose gives a value with "is" as with ":" (these passed)
+        ("The admin password is Hunter2Pass9x, change it after the demo.", True),
+        ("The API key is Xk9mQ2pL7vBn3Rt8.", True),
+        ("The password is stored in the vault; the token is ${GITHUB_TOKEN}.", False),
+        ("The password is required and the key is rotated every 90 days.", False),
     ],
 )
 def test_a_value_given_to_a_secret_named_word_is_a_secret_whatever_its_entropy(text: str, secret: bool) -> None:
