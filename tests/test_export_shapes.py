@@ -101,6 +101,48 @@ def test_a_graph_list_fetched_with_select_is_read_as_service_principals() -> Non
     ]  # fmt: skip
 
 
+def test_a_list_fetched_without_its_credentials_leaves_them_unknown_not_none(catalogs) -> None:
+    """A $select list (Microsoft's documented example) or an `az … list --query` names no
+    passwordCredentials or keyCredentials: the objects' credentials are unknown and the file is a
+    named gap. Before, each passed NHI-CRED-004 ("at most one active key") on keys nobody read."""
+    listed = DATA / "azure" / "msgraph-docs-servicePrincipals-select-id-appId-displayName.json"
+    inventory = collect(SourceSpec("file", str(listed)))
+    assert all("credentials" in i.unknown for i in inventory.identities)
+    (status,) = [s for s in inventory.sources if s.errors]
+    assert status.status == "partial" and "credentials are unknown" in status.errors[0].message
+    assert {c for c, _ in findings(inventory, catalogs, "pass")}.isdisjoint({"NHI-CRED-004"})
+
+
+def test_the_same_object_in_a_full_and_a_select_list_keeps_its_credentials(tmp_path: Path, catalogs) -> None:
+    """Two exports of one service principal: the recorded list and a $select of a few fields. The
+    later file replaced the object whole, and its secret vanished without a word."""
+    recorded = REALWORLD / "azure" / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json"
+    full = json.loads(recorded.read_text())
+    sp = full["value"][0]
+    selected = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals(id,appId,displayName)",
+                "value": [{k: sp[k] for k in ("id", "appId", "displayName")}]}  # fmt: skip
+    (tmp_path / "a-full.json").write_text(json.dumps(full))
+    (tmp_path / "b-select.json").write_text(json.dumps(selected))
+    merged = collect(SourceSpec("file", str(tmp_path)))
+    alone = collect(SourceSpec("file", str(recorded)))
+    assert [c.uid for c in merged.credentials] == [c.uid for c in alone.credentials] != []
+    assert [i.uid for i in merged.identities] == [i.uid for i in alone.identities]
+    assert all("credentials" not in i.unknown for i in merged.identities)
+
+
+def test_secrets_without_a_key_id_stay_apart(tmp_path: Path) -> None:
+    recorded = REALWORLD / "azure" / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json"
+    listed = json.loads(recorded.read_text())
+    (secret,) = listed["value"][0]["passwordCredentials"]
+    listed["value"][0]["passwordCredentials"] = [
+        {**secret, "keyId": None},
+        {**secret, "keyId": None, "displayName": "k2"},
+    ]
+    (tmp_path / "sp.json").write_text(json.dumps(listed))
+    uids = [c.uid for c in collect(SourceSpec("file", str(tmp_path / "sp.json"))).credentials]
+    assert len(uids) == len(set(uids)) == 2
+
+
 def test_an_expired_secret_is_not_active_and_fails_removal_only(catalogs) -> None:
     recorded = REALWORLD / "azure" / "azure-cli-recording-graph-list-applications-passwordCredentials.json"
     inventory = collect(SourceSpec("file", str(recorded)))

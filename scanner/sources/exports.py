@@ -115,7 +115,7 @@ def collect(spec: SourceSpec) -> Inventory:
         raise InputError(f"an export holds an impossible value: {error}", spec.argument) from None
     timeless = exports.azure or exports.gcp or None in times.values()
     inventory.collected_at = _judged_at(times, inventory.collected_at if timeless else None, exports.aws.notes)
-    notes = exports.aws.notes + exports.gcp.notes
+    notes = exports.aws.notes + exports.gcp.notes + exports.azure.notes
     if gaps:  # a file that could not be read names no account for sure: it may be about any of them
         unread = f"{len(gaps)} files" if len(gaps) > 1 else "a file"
         for account in inventory.sources:

@@ -11,13 +11,14 @@ Objects are merged by object id, whatever the order of the files.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scanner.loading import validate
-from scanner.model import Account, Inventory, SourceError, SourceStatus
+from scanner.model import Account, Identity, Inventory, SourceError, SourceStatus
 from scanner.sources.azure import records
 
 _APP_IN_CONTEXT = re.compile(r"applications\('([0-9a-f-]{36})'\)/federatedIdentityCredentials", re.IGNORECASE)
@@ -35,6 +36,8 @@ class AzureExports:
     unattached_federated: list[str] = field(default_factory=list)  # files of FICs naming no application
     cut_pages: list[str] = field(default_factory=list)  # files holding one page of a longer list
     paged_federated: set[str] = field(default_factory=set)  # application object ids whose FICs are a page
+    notes: list[str] = field(default_factory=list)  # how the same object in two exports was merged
+    without_credentials: list[str] = field(default_factory=list)  # files whose objects leave their keys out
 
     def __bool__(self) -> bool:
         return bool(self.applications or self.service_principals or self.federated)
@@ -70,12 +73,49 @@ def read_azure_export(data: Any, exports: AzureExports, where: str = "", at: tup
     if cut:
         exports.cut_pages.append(where)
     entity_set = _ENTITY_SET.search(context)
+    if any(item.get(name) is None for item in items for name in _CREDENTIAL_FIELDS):
+        exports.without_credentials.append(where)
     for item in (_from_aad_graph(i) for i in items):
         if _is_service_principal(item, entity_set.group(1) if entity_set else None):
-            exports.service_principals[item["id"]] = item
+            _keep(exports.service_principals, item, exports.notes)
         else:
-            exports.applications[item["id"]] = item
+            _keep(exports.applications, item, exports.notes)
     return True
+
+
+_CREDENTIAL_FIELDS = ("passwordCredentials", "keyCredentials")
+
+
+def _keep(objects: dict[str, dict[str, Any]], item: dict[str, Any], notes: list[str]) -> None:
+    """The object, merged with the same one (by id) from another export: a $select list and a
+    full one, or two lists of different days. Each credential is kept once (by its keyId and
+    kind); a field only one export holds is kept; where both hold a field with different
+    values, the export read first (in file order) is kept and the note says so."""
+    held = objects.get(item["id"])
+    if held is None:
+        objects[item["id"]] = item
+        return
+    differing = []
+    for name, value in item.items():
+        if name in _CREDENTIAL_FIELDS and isinstance(value, list) and isinstance(held.get(name), list):
+            seen = {json.dumps(c, sort_keys=True) for c in held[name]}
+            held[name] = held[name] + [c for c in value if json.dumps(c, sort_keys=True) not in seen]
+        elif name not in held or held[name] is None:
+            held[name] = value
+        elif value is not None and value != held[name]:
+            differing.append(name)
+    if differing:
+        notes.append(
+            f"object {item['id']} is in two exports that differ in {', '.join(sorted(differing)[:5])}: "
+            "the values of the export read first are kept"
+        )
+
+
+def _credentials_unread(identity: Identity, obj: dict[str, Any]) -> None:
+    """An object exported without its secrets or certificates (a $select or --query list that leaves
+    passwordCredentials or keyCredentials out) has credentials unknown, not none."""
+    if any(obj.get(name) is None for name in _CREDENTIAL_FIELDS) and "credentials" not in identity.unknown:
+        identity.unknown.append("credentials")
 
 
 def _is_service_principal(item: dict[str, Any], entity_set: str | None) -> bool:
@@ -92,10 +132,11 @@ def _from_aad_graph(item: dict[str, Any]) -> dict[str, Any]:
         return item
     converted = {**item, "id": item["objectId"]}
     for name in ("passwordCredentials", "keyCredentials"):
-        converted[name] = [
-            {_LEGACY_DATES.get(key, key): value for key, value in credential.items()}
-            for credential in item.get(name) or []
-        ]
+        if name in item:  # absent stays absent: what the export left out is not "none"
+            converted[name] = [
+                {_LEGACY_DATES.get(key, key): value for key, value in credential.items()}
+                for credential in item.get(name) or []
+            ]
     return converted
 
 
@@ -120,11 +161,13 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         else:
             identity.unknown.append("trust")  # an application list does not hold federated credentials
         identity.unknown.append("grants")
+        _credentials_unread(identity, app)
         inventory.identities.append(identity)
         inventory.credentials += records.key_credentials(identity.uid, app)
     for sp in service_principals:
         identity = records.service_principal(sp, tenant, None)
         identity.unknown.append("grants")  # app role assignments and roles are not in these lists
+        _credentials_unread(identity, sp)
         if identity.kind == "managed_identity":
             # its owner tag is ARM's, and so are a user-assigned identity's federated credentials (a
             # system-assigned identity can have none)
@@ -143,4 +186,11 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         SourceError(f"read {Path(where).name}", "federated credentials that name no application", "format")
         for where in sorted(exports.unattached_federated)
     ]
+    merged = {str(o.get("id")): o for o in [*applications, *service_principals]}
+    if any(_CREDENTIAL_FIELDS[0] not in o or _CREDENTIAL_FIELDS[1] not in o for o in merged.values()):
+        unplaced += [
+            SourceError(f"read {Path(where).name}", "objects listed without passwordCredentials or keyCredentials "
+                        "($select, --query): their credentials are unknown", "format")
+            for where in sorted(set(exports.without_credentials))
+        ]  # fmt: skip
     return unplaced

@@ -115,8 +115,9 @@ def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
     scan's time, see Credential.active_at); one past it is only due for removal."""
     found = []
     for kind, field in (("client_secret", "passwordCredentials"), ("certificate", "keyCredentials")):
-        for key in obj.get(field) or []:
-            key_id = str(key.get("keyId") or "")
+        for position, key in enumerate(obj.get(field) or []):
+            # a keyId left out (null) is no name: two such keys stay apart by their place
+            key_id = str(key.get("keyId") or f"#{position}")
             label = key.get("displayName") or key.get("hint") or key_id[:8]
             attributes: dict[str, Any] = {"display_id": f"{label} ({key_id[:8]})", "key_id": key_id}
             bad = malformed(key, "startDateTime", "endDateTime")
