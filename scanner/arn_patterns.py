@@ -28,6 +28,19 @@ def every_resource(pattern: str) -> bool:
     return ("*" in rest and not rest.strip("*:")) or _every_resource_of_an_account(rest)
 
 
+def every_arn(pattern: str) -> bool:
+    """``*``, or a pattern every ARN of a partition matches (``arn:*``, ``arn:aws:*:*:*:*``): as
+    ``every_resource``, but not one account's (``arn:aws:*:*:111122223333:*`` leaves out S3 buckets
+    and objects, whose ARNs name no account)."""
+    rest = pattern
+    if rest.startswith("arn"):
+        rest = rest[3:]
+        partition = _LEADING_PARTITION.match(rest)
+        if partition:
+            rest = rest[partition.end() :]
+    return "*" in rest and not rest.strip("*:")
+
+
 def _every_resource_of_an_account(rest: str) -> bool:
     """``:SERVICE:REGION:ACCOUNT:RESOURCE`` (what follows the partition) with only wildcards but
     for the account's number."""

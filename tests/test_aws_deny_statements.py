@@ -85,6 +85,21 @@ def test_a_deny_on_every_arn_spelled_otherwise_denies_everywhere() -> None:
     assert _parts(document) == {"ops [deny]": (["*"], ["*"], {"effect": "Deny"})}
 
 
+def test_a_deny_on_every_arn_of_one_account_is_scoped_for_buckets_name_no_account() -> None:
+    """arn:aws:*:*:111122223333:* matches none of S3's bucket and object ARNs (arn:aws:s3:::b), so
+    s3:* allowed on "*" is still allowed: read as a Deny everywhere, it took every capability away
+    and the role passed every control that reads them."""
+    document = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "arn:aws:*:*:111122223333:*"},
+        ]
+    }
+    parts = _parts(document)
+    assert "ops [deny]" not in parts
+    assert parts["ops [deny scoped]"] == (["*"], ["arn:aws:*:*:111122223333:*"], {"effect": "Deny"})
+
+
 def test_each_not_action_statement_is_a_grant_of_its_own() -> None:
     """Joined, the exclusions of one were taken for the other's: everything but IAM beside
     everything but one action read as no administrator."""

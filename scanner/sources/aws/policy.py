@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from scanner.arn_patterns import every_resource
+from scanner.arn_patterns import every_arn, every_resource
 from scanner.engine.trust import narrows
 from scanner.model import Grant
 
@@ -130,8 +130,11 @@ def policy_grants(
             resources = {"*"}  # everything but a few resources is, for reach, every resource
         if effect == "Deny":
             # only a Deny of every resource takes an action away; one on named resources (or on all
-            # but some) is kept apart, so that it never reads as a Deny of its actions everywhere
-            everywhere = any(map(every_resource, resources)) and not excepted
+            # but some) is kept apart, so that it never reads as a Deny of its actions everywhere.
+            # An account's ARNs (arn:aws:*:*:ACCOUNT:*) are not every resource here: S3 buckets and
+            # objects name no account (read as everything on the Allow side, the cautious reading
+            # there, it would take away on the Deny side what stays allowed)
+            everywhere = any(map(every_arn, resources)) and not excepted
             target = part(" [deny]" if everywhere else " [deny scoped]")
             target["not_resources"].update(excepted)
             if everywhere:
