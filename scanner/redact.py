@@ -30,6 +30,7 @@ from scanner.secret_detection import (
     MAX_SEARCHED_LENGTH,
     PERCENT_REFERENCE,
     SECRET_QUERY_NAMES,
+    SETTING_QUERY_NAMES,
     TEMPLATE_REFERENCE,
     VARIABLE_REFERENCE,
     argument_secret_spans,
@@ -85,9 +86,10 @@ _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
 # ?code=VALUE: a function key in a URL's query (Azure Functions), and the credentials a query names
 # briefly (?pass=, ?access=, ?sessionId=: secret_detection's _SECRET_QUERY_NAME), a secret the detectors name too
 _QUERY_CODE = re.compile(r"(?i)([?&]code=)([^\s&#\"'<>]+)")
+_QUERY_CREDENTIAL = re.compile(rf"(?i)([?&#](?:{SECRET_QUERY_NAMES})=)([^\s&#\"'<>]{{8,}})")
 # (a word is a setting there, not a credential: ?access=readonly, ?session=stateless)
-_QUERY_CREDENTIAL = re.compile(
-    rf"(?i)([?&#](?:{SECRET_QUERY_NAMES})=)(?![A-Za-z_\-]+(?:[\s&#\"'<>]|$))([^\s&#\"'<>]{{8,}})"
+_QUERY_SETTING = re.compile(
+    rf"(?i)([?&#](?:{SETTING_QUERY_NAMES})=)(?![A-Za-z_\-]+(?:[\s&#\"'<>]|$))([^\s&#\"'<>]{{8,}})"
 )
 # Authorization: Bearer VALUE / Basic VALUE
 _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
@@ -130,7 +132,7 @@ def redact_text(text: str) -> str:
     text = without_spans(text, enclosed_secret_spans(text) + argument_secret_spans(text))
     text = _TOKENS.sub(REDACTED, text)
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
-    for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _QUERY_CREDENTIAL, _FLAG_VALUE, _SCHEME):
+    for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _QUERY_CREDENTIAL, _QUERY_SETTING, _FLAG_VALUE, _SCHEME):
         text = pattern.sub(_keep_references, text)
     return _without_detected(text)
 
@@ -287,8 +289,23 @@ def _not_shown_attributes_unknown(record: Any) -> None:
     attributes = getattr(record, "attributes", None)
     if type(attributes) is dict:
         for key, value in attributes.items():
-            if type(value) is str and value.startswith(_NOT_SHOWN):
+            if _holds_not_shown(value):  # also inside a list or mapping (a trust's subject)
                 _mark_unknown(record, f"attributes.{key}")
+                if key == "trust":  # the identity's trust relation, which controls read whole
+                    _mark_unknown(record, "trust")
+
+
+def _holds_not_shown(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is str and item.startswith(_NOT_SHOWN):
+            return True
+        if type(item) is dict:
+            pending.extend(item.values())
+        elif type(item) is list:
+            pending.extend(item)
+    return False
 
 
 def _redacted_uid(uid: str) -> str:

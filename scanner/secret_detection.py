@@ -79,8 +79,12 @@ _SECRET_PARAMETER = re.compile(
 )
 # A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?access=, and
 # ?sessionId= of a session an MCP server opened, which whoever holds the URL may use
-SECRET_QUERY_NAMES = r"pass|pw|passphrase|passcode|access|session(?:[_\-]?id)?|jwt|bearer"
+SECRET_QUERY_NAMES = r"pass|pw|passphrase|passcode|jwt|bearer"
+# ?access= and ?session= name a setting as often (?access=readonly, ?session=stateless): there a
+# word is a setting, anything else a credential
+SETTING_QUERY_NAMES = r"access|session(?:[_\-]?id)?"
 _SECRET_QUERY_NAME = re.compile(rf"(?i)^(?:{SECRET_QUERY_NAMES})$")
+_SETTING_QUERY_NAME = re.compile(rf"(?i)^(?:{SETTING_QUERY_NAMES})$")
 _PLAIN_WORD = re.compile(r"[A-Za-z_\-]+")
 MAX_EMBEDDED_JSON = 64 * 1024
 # detect-secrets' detectors see strings up to this long: a JWT or a PEM key is shorter, and its npm
@@ -901,9 +905,10 @@ def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] |
         return "url_credentials", parts.username  # https://<token>@host
     # an implicit-grant redirect hands its token on in the fragment (#access_token=…), as a query would
     for name, parameter in [*parse_qsl(parts.query), *parse_qsl(parts.fragment)]:
-        # ?access=readonly, ?session=stateless: a word is a setting, not a credential
-        secret_named = _SECRET_PARAMETER.match(name) or (
-            _SECRET_QUERY_NAME.match(name) and not _PLAIN_WORD.fullmatch(parameter)
+        secret_named = (
+            _SECRET_PARAMETER.match(name)
+            or _SECRET_QUERY_NAME.match(name)
+            or (_SETTING_QUERY_NAME.match(name) and not _PLAIN_WORD.fullmatch(parameter))
         )
         if secret_named and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter

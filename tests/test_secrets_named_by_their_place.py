@@ -30,11 +30,13 @@ SESSION = "9f2c1a7e-5b3d-4c8e-a1f0-2d7e9b4c6a83"
         f"https://mcp.example.com/sse?access={PASSWORD}",
         f"https://mcp.example.com/messages?sessionId={SESSION}",
         f"https://mcp.example.com/messages#session_id={SESSION}",
+        "https://mcp.example.com/mcp?passphrase=correcthorsebatterystaple",  # words, but a pass phrase's
     ],
 )
 def test_a_credential_a_query_names_briefly_is_found_and_redacted(url: str) -> None:
     assert find_secret(url, entropy=False) is not None
     assert PASSWORD not in redact_text(url) and SESSION not in redact_text(url)
+    assert "battery" not in redact_text(url)
 
 
 @pytest.mark.parametrize(

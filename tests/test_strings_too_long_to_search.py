@@ -112,6 +112,21 @@ def test_an_attribute_too_long_to_search_is_unknown(tmp_path: Path) -> None:
     assert grant.attributes["url"].startswith("[NOT SHOWN: ") and "attributes.url" in grant.unknown
 
 
+def test_a_trust_holding_a_string_too_long_to_search_is_unknown() -> None:
+    """A trust policy's subject condition nobody searched stands as the stand-in, which names no
+    subject: read as one, a wildcard beside it passed NHI-PRIV-005."""
+    from scanner.model import Identity, Inventory
+    from scanner.redact import redact_inventory
+
+    subject = "repo:*, repo:acme/" + "a" * MAX_SEARCHED_LENGTH
+    role = Identity("arn:aws:iam::111122223333:role/ci", "aws", "111122223333", "role", "ci")
+    role.attributes["trust"] = [
+        {"principal": "token.actions.githubusercontent.com", "principal_type": "federated", "subject": subject}
+    ]
+    redact_inventory(Inventory(collected_at=datetime.now(UTC), identities=[role]))
+    assert {"attributes.trust", "trust"} <= set(role.unknown)
+
+
 def test_a_url_too_long_to_search_leaves_where_the_server_is_reached_unknown(tmp_path: Path) -> None:
     url = "https://mcp.example.com/" + "a:" * MAX_SEARCHED_LENGTH
     inventory = collect(SourceSpec("manifests", str(_manifest(tmp_path, "remote", {"url": url}))))
