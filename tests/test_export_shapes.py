@@ -240,7 +240,10 @@ def test_a_customer_account_of_another_project_named_like_a_service_agent_is_jud
     acme-shared: only Google's own domains hold service agents, so its Owner grant fails."""
     mimic = "service-123456789012@acme-shared.iam.gserviceaccount.com"
     agents = ["service-123456789012@container-engine-robot.iam.gserviceaccount.com",
-              "service-123456789012@gae-api-prod.google.com.iam.gserviceaccount.com"]  # fmt: skip
+              "service-123456789012@gae-api-prod.google.com.iam.gserviceaccount.com",
+              "service-123456789012@gcp-ri-aiplatform.iam.gserviceaccount.com",
+              "service-123456789012@service-consumer-management.iam.gserviceaccount.com",
+              "project-123456789012@storage-transfer-service.iam.gserviceaccount.com"]  # fmt: skip
     bindings = [{"role": "roles/owner", "members": [f"serviceAccount:{m}" for m in [mimic, *agents]]}]
     inventory = collect(SourceSpec("file", str(_placed_policy(tmp_path, bindings))))
     identities = {i.uid: i for i in inventory.identities}

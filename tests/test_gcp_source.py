@@ -260,17 +260,27 @@ def test_workload_identity_federation_becomes_trust_on_the_service_accounts(fake
     assert everyone["unconditioned_providers"] == ["actions"]
 
 
+AWS_ROLE = (  # Google's documented mapping for AWS callers: the role of an assumed-role session
+    "assertion.arn.contains('assumed-role') ? assertion.arn.extract('{account_arn}assumed-role/') + 'assumed-role/' "
+    "+ assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn"
+)
+
+
 @pytest.mark.parametrize(
     ("selector", "mapping", "specific"),
     [
-        ("attribute.repository/acme/deploy", "assertion.repository", True),
-        ("attribute.owner/acme", "assertion.repository_owner", False),  # every repository of the organisation
-        ("group/release-bots", None, False),  # every identity of the group
-        ("subject/repo:acme/deploy:ref:refs/heads/main", None, True),
+        ("attribute.repository/acme/deploy", "assertion.repository", "pass"),
+        ("attribute.repository_id/123456", "assertion.repository_id", "pass"),
+        ("attribute.project_id/42", "assertion.project_id", "pass"),
+        ("attribute.aws_role/arn:aws:sts::111122223333:assumed-role/deployer", AWS_ROLE, "pass"),
+        ("attribute.owner/acme", "assertion.repository_owner", "fail"),  # every repository of the organisation
+        ("attribute.ref/refs/heads/main", "assertion.ref", "unknown"),  # a claim nhiscan does not weigh
+        ("group/release-bots", None, "fail"),  # every identity of the group
+        ("subject/repo:acme/deploy:ref:refs/heads/main", None, "pass"),
     ],
 )
 def test_a_workload_identity_member_names_one_workload_only_by_what_its_attribute_holds(
-    fake_gcp, catalogs, selector: str, mapping: str | None, specific: bool
+    fake_gcp, catalogs, selector: str, mapping: str | None, specific: str
 ) -> None:
     """principalSet://…/POOL/attribute.owner/acme admits every token whose mapped attribute is acme:
     mapped from repository_owner, every repository of the organisation (it passed NHI-PRIV-005)."""
@@ -287,7 +297,24 @@ def test_a_workload_identity_member_names_one_workload_only_by_what_its_attribut
         ]
     }
     inventory, _ = scan(fake_gcp, projects=(PROD,))
-    assert statuses(inventory, catalogs, deployer)["NHI-PRIV-005"] == ("pass" if specific else "fail")
+    assert statuses(inventory, catalogs, deployer)["NHI-PRIV-005"] == specific
+
+
+def test_a_subject_member_names_many_where_google_subject_is_mapped_from_an_owner(fake_gcp, catalogs) -> None:
+    pool = f"projects/{fake_gcp.state.number(PROD)}/locations/global/workloadIdentityPools/github"
+    for provider in fake_gcp.state.rest[f"/v1/{pool}/providers"]:
+        provider["attributeMapping"]["google.subject"] = "assertion.repository_owner"
+    deployer = email(PROD, "deployer")
+    fake_gcp.state.account_policies[deployer] = {
+        "bindings": [
+            {
+                "role": "roles/iam.workloadIdentityUser",
+                "members": [f"principal://iam.googleapis.com/{pool}/subject/acme"],
+            }
+        ]
+    }
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    assert statuses(inventory, catalogs, deployer)["NHI-PRIV-005"] == "fail"
 
 
 def test_an_attribute_member_of_a_pool_whose_providers_were_not_read_leaves_the_trust_unknown(
@@ -592,6 +619,21 @@ def test_a_binding_of_every_service_account_of_a_project_or_folder_grants_each_o
     held = {(g.name, g.attributes["member"]) for g in inventory.grants if g.identity_uid == payments}
     assert ("roles/owner", member) in held
     assert statuses(inventory, catalogs, payments)["NHI-PRIV-001"] == "fail"
+
+
+def test_every_service_account_of_a_project_bound_on_an_accounts_own_policy_may_act_as_it(fake_gcp, catalogs) -> None:
+    """Token Creator for every account of the project, on the deployer's own policy: each of them
+    mints the deployer's tokens (a grant on the account, as for one account named)."""
+    deployer, payments = email(PROD, "deployer"), email(PROD, "payments-api")
+    member = (
+        f"principalSet://cloudresourcemanager.googleapis.com/projects/{fake_gcp.state.number(PROD)}/type/ServiceAccount"
+    )
+    fake_gcp.state.account_policies[deployer] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": [member]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(PROD,))
+    held = {(g.name, g.resources[0]) for g in inventory.grants if g.identity_uid == payments}
+    assert ("roles/iam.serviceAccountTokenCreator", f"projects/{PROD}/serviceAccounts/{deployer}") in held
 
 
 def test_a_person_holding_a_custom_role_that_mints_tokens_can_impersonate_every_account_below(

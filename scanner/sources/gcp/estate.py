@@ -81,7 +81,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             inventory.log_sources += records.audit_logs(policy, project_id, scope)
         for identity in identities:
             _link_identity(collected, identity, inherited_impersonators, bool(unread), unread_roles)
-            grants, public = _own_policy_grants(collected, identity)
+            grants, public = _own_policy_grants(collected, identity, account_sets)
             inventory.grants += grants
             if public:  # anyone may act as this account: its project grants to the public
                 account.attributes.setdefault("public_bindings", []).extend(public)
@@ -103,9 +103,32 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
     return inventory
 
 
-# what a mapped attribute holds that names one workload: the token's subject, a GitHub repository, a
-# GitLab project
-_NAMING_ONE_WORKLOAD = frozenset({"assertion.sub", "assertion.repository", "assertion.project_path"})
+# What a mapped attribute (or google.subject) is taken from in the token: claims that name one
+# workload (a subject; GitHub's repository, by name or id; GitLab's project; an AWS caller's ARN),
+# and claims many workloads share (GitHub's owner, GitLab's group, the audience, the issuer).
+_NAMING_ONE_WORKLOAD = frozenset(
+    {"assertion.sub", "assertion.repository", "assertion.repository_id", "assertion.project_path",
+     "assertion.project_id", "assertion.arn"}
+)  # fmt: skip
+_NAMING_MANY = frozenset(
+    {"assertion.repository_owner", "assertion.repository_owner_id", "assertion.namespace_path",
+     "assertion.namespace_id", "assertion.aud", "assertion.iss", "assertion.account"}
+)  # fmt: skip
+
+
+def _what_names(kind: str, providers: list[dict[str, Any]]) -> str:
+    """Whether a member's ``subject/`` or ``attribute.NAME/`` value names one workload ("one"),
+    many ("many"), or cannot be told ("unread": no provider of the pool read, or a mapping of
+    another claim or an expression). Only the providers that map it count: a token of another
+    provider has no such attribute. Google's documented AWS mapping of ``attribute.aws_role`` (the
+    role of an assumed-role ARN) names one role."""
+    if not providers:
+        return "unread"
+    key = "google.subject" if kind == "subject" else kind
+    mapped = {str(p["attribute_mapping"].get(key) or "").replace(" ", "") for p in providers} - {""}
+    if all(m in _NAMING_ONE_WORKLOAD or ("assertion.arn" in m and "assumed-role" in m) for m in mapped):
+        return "one"
+    return "many" if mapped & _NAMING_MANY else "unread"
 
 
 def _account_sets(collected: Collected) -> dict[str, list[str]]:
@@ -136,15 +159,12 @@ def federated_trust(
     impersonators: list[dict[str, Any]], pools: dict[str, list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
     """Workload identity federation as trust entries (the shape AWS role trust uses): a
-    ``principalSet://…/POOL/*`` member trusts every identity of the pool (no subject), one naming a
-    ``subject/`` that subject. A ``group/`` admits every identity of the group, and an
-    ``attribute.NAME/VALUE`` every token whose mapped attribute has that value: one workload only
-    where each provider of the pool that maps the attribute maps it from the token's subject or
-    (GitHub, GitLab) its repository or project, else no specific subject
-    (``attribute.repository_owner/acme`` is every repository of the organisation);
-    ``subject_unread`` when no provider of the pool was read.
-    ``conditions`` are the pool's providers' attributeConditions; a provider without one accepts
-    every token its issuer signs."""
+    ``principalSet://…/POOL/*`` member trusts every identity of the pool (no subject), and a
+    ``group/`` every identity of the group. A ``subject/VALUE`` or ``attribute.NAME/VALUE`` member
+    admits the tokens whose mapped value it is: one workload, many, or unknown by what the pool's
+    providers map it from (``_what_names``); where unknown, ``subject_unread``. ``conditions`` are
+    the pool's providers' attributeConditions; a provider without one accepts every token its
+    issuer signs."""
     trust = []
     for entry in impersonators:
         found = _FEDERATED.match(str(entry.get("member", "")))
@@ -153,21 +173,15 @@ def federated_trust(
         pool, selector = found.groups()
         providers = [records.workload_identity_provider(p) for p in pools.get(pool, [])]
         kind, _, value = selector.partition("/")
-        # what the providers that map the attribute map it from (a token of another provider has none)
-        mapped = {str(p["attribute_mapping"].get(kind) or "").replace(" ", "") for p in providers} - {""}
-        if kind == "subject":
-            subject: str | None = value
-        elif kind.startswith("attribute.") and mapped <= _NAMING_ONE_WORKLOAD:
-            subject = value  # where no provider was read, the identity's trust is unknown besides
-        else:
-            subject = None
+        reading = _what_names(kind, providers) if kind == "subject" or kind.startswith("attribute.") else "many"
+        subject = None if reading == "many" else value  # where unread, the identity's trust is unknown besides
         trust.append(
             {
                 "principal": entry["member"],
                 "principal_type": "federated",
                 "provider": ", ".join(sorted({str(p["issuer"]) for p in providers if p["issuer"]})) or pool,
                 "subject": subject,
-                "subject_unread": kind.startswith("attribute.") and not providers,
+                "subject_unread": reading == "unread",
                 "conditions": [p["attribute_condition"] for p in providers if p["attribute_condition"]],
                 "pool": pool,
                 "role": entry.get("role"),
@@ -231,14 +245,17 @@ def _link_identity(
         identity.unknown.remove("last_used")
 
 
-def _own_policy_grants(collected: Collected, identity: Identity) -> tuple[list[Grant], list[dict[str, Any]]]:
-    """Bindings on a service account's own policy: other service accounts that may act as it, and
-    the public (allUsers, allAuthenticatedUsers) bound on it."""
+def _own_policy_grants(
+    collected: Collected, identity: Identity, account_sets: dict[str, list[str]]
+) -> tuple[list[Grant], list[dict[str, Any]]]:
+    """Bindings on a service account's own policy: other service accounts that may act as it (named,
+    or every one of a project, folder or organisation), and the public (allUsers,
+    allAuthenticatedUsers) bound on it."""
     own = collected.policies.get(identity.uid)
     if not own:
         return [], []
     name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
-    return records.policy_grants(own, name, None, collected.custom_roles)
+    return records.policy_grants(own, name, None, collected.custom_roles, account_sets)
 
 
 def _keys(collected: Collected, identity: Identity, project_id: str) -> list[Any]:

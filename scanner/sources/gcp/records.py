@@ -31,15 +31,17 @@ _DEFAULT_ACCOUNT_SUFFIXES = ("-compute@developer.gserviceaccount.com", "@appspot
 # older domains below; the same name in another domain is a customer's account (service-123 is a
 # valid account id), judged as any other: left out of the controls, it would pass them unseen.
 _OLDER_AGENT_DOMAINS = (
-    "appsheet-prod-service-accounts|bigquery-encryption|cloud-cdn-fill|cloud-filer|cloud-memcache-sa"
-    "|cloud-redis|cloud-tpu|cloudcomposer-accounts|compute-system|container-analysis|container-engine-robot"
-    "|containerregistry|dataflow-service-producer-prod|dataproc-accounts|dlp-api|firebase-rules"
-    "|gcf-admin-robot|gcp-gae-service|gs-project-accounts|remotebuildexecution|serverless-robot-prod"
-    "|service-networking|sourcerepo-service-accounts|stackdriver-service|storage-transfer-service"
-    "|trifacta-gcloud-prod"
+    "appsheet-prod-service-accounts|cloud-cdn-fill|cloud-filer|cloud-memcache-sa|cloud-redis|cloud-tpu"
+    "|cloudcomposer-accounts|compute-system|container-analysis|container-engine-robot|containerregistry"
+    "|dataflow-service-producer-prod|dataproc-accounts|dlp-api|endpoints-portal|firebase-rules"
+    "|gcf-admin-robot|gcp-gae-service|gcp-ri-aiplatform|gs-project-accounts|remotebuildexecution"
+    "|serverless-robot-prod|service-consumer-management|service-networking|sourcerepo-service-accounts"
+    "|stackdriver-service|trifacta-gcloud-prod"
 )
 _SERVICE_AGENT = re.compile(
     rf"^(?:service-\d+@(?:{_OLDER_AGENT_DOMAINS}|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.google\.com)\.iam\.gserviceaccount\.com"
+    # Storage Transfer Service's and BigQuery's encryption agents are named for the project otherwise
+    r"|project-\d+@storage-transfer-service\.iam\.gserviceaccount\.com|bq-\d+@bigquery-encryption\.iam\.gserviceaccount\.com"
     r"|[^@]+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com"
     r"|\d+@cloudservices\.gserviceaccount\.com"
     r"|[^@]+@(?:[a-z0-9-]+\.)?system\.gserviceaccount\.com)$"
