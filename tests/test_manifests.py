@@ -252,11 +252,14 @@ def test_a_link_out_of_the_folder_under_any_name_is_a_named_gap(tmp_path: Path) 
     os.symlink(elsewhere / "mcp.json", repository / "servers.json")
     os.symlink(repository / "config" / "tools.json", repository / "tools-link.json")
     os.symlink(tmp_path / "missing.json", repository / "dangling.json")
+    os.symlink(elsewhere, repository / ".vscode")  # a folder linked from out of the scanned one
+    os.symlink(repository / "config", repository / "config-link")  # a folder linked from inside: walked there
     inventory = collect_manifests(repository)
     (status,) = inventory.sources
     assert status.status == "partial"
     assert [(e.call, e.message) for e in status.errors] == [
-        ("read servers.json", "a symbolic link out of the scanned folder; not followed")
+        ("read .vscode", "a symbolic link out of the scanned folder; not followed"),
+        ("read servers.json", "a symbolic link out of the scanned folder; not followed"),
     ]
 
 

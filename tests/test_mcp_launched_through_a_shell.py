@@ -41,6 +41,10 @@ from scanner.sources.manifests.mcp import SCRIPT_NOT_READ, through_shell
         ("cmd", ["/c", "npx", "-y", "%MCP_PACKAGE%"], SCRIPT_NOT_READ),
         ("cmd", ["npx", "/c"], None),  # /c after the program: no shell switch
         ("sh", ["start.sh"], None),  # a script file: no command line given
+        ("bash", ["-l", "-c", "npx -y pkg"], ("npx", ["-y", "pkg"])),  # options before -c
+        ("bash", ["--login", "-c", "cd /srv && npx -y pkg"], SCRIPT_NOT_READ),
+        ("bash", ["-l", "start.sh"], None),
+        ("bash", ["-c"], SCRIPT_NOT_READ),
         ("npx", ["-y", "pkg"], None),  # no shell
     ],
 )  # fmt: skip

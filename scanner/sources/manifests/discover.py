@@ -81,6 +81,10 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
         return
     for directory, subdirectories, files in os.walk(root, followlinks=False):
         subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
+        for name in subdirectories:  # a folder linked from out of the scanned one may hold manifests
+            path = Path(directory, name)
+            if _links_out_of(path, root):
+                yield Candidate(path, path.relative_to(root).as_posix(), named=False)
         for name in sorted(files):
             path = Path(directory, name)
             if budget is not None:
@@ -134,15 +138,15 @@ _NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})
 
 
 def _links_out_of(path: Path, root: Path) -> bool:
-    """Whether ``path`` is a symbolic link to a file out of ``root`` (one inside is walked there; one
-    to nothing, or to itself, holds nothing)."""
+    """Whether ``path`` is a symbolic link to a file or folder out of ``root`` (one inside is walked
+    there; one to nothing, or to itself, holds nothing)."""
     if not path.is_symlink():
         return False
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):  # dangling, or a loop (Python 3.11 raises RuntimeError)
         return False
-    return target.is_file() and not target.is_relative_to(root.resolve())
+    return (target.is_file() or target.is_dir()) and not target.is_relative_to(root.resolve())
 
 
 def read_candidate(candidate: Candidate, root: Path) -> str:

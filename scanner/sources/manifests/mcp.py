@@ -136,8 +136,14 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
         if len(words) == 1:  # cmd /c "npx -y pkg": one string cmd reads as its command line
             words = _CMD_WORD.findall(words[0])
         words = [w[1:-1] if len(w) >= 2 and w[0] == w[-1] == '"' else w for w in words]
-    elif program in _SHELLS and len(args) >= 2 and _SHELL_COMMAND_FLAG.match(args[0]):
-        script = args[1]
+    elif program in _SHELLS:
+        # options before -c (bash -l -c, bash --login -c); a first word that is none is a script file
+        at = next((i for i, a in enumerate(args) if not a.startswith("-") or _SHELL_COMMAND_FLAG.match(a)), None)
+        if at is None or not _SHELL_COMMAND_FLAG.match(args[at]):
+            return None
+        if at + 1 >= len(args):
+            return SCRIPT_NOT_READ
+        script = args[at + 1]
         if len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script):
             return SCRIPT_NOT_READ
         try:
