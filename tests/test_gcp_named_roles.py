@@ -159,6 +159,8 @@ def test_an_instance_admin_escalates_alone_by_the_ssh_keys_it_sets_in_metadata(c
         ["compute.projects.setCommonInstanceMetadata"],
         ["iam.serviceAccounts.actAs", "run.services.update"],
         ["iam.serviceAccounts.actAs", "cloudfunctions.functions.update"],
+        ["iam.serviceAccounts.actAs", "run.jobs.update"],
+        ["iam.serviceAccounts.actAs", "compute.instances.setServiceAccount"],
     ],
 )
 def test_a_custom_role_of_known_escalation_permissions_escalates(catalogs, permissions: list[str]) -> None:
