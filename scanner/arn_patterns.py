@@ -19,12 +19,7 @@ def every_resource(pattern: str) -> bool:
     and a partition, nothing but wildcards and colons (``arn:*``, ``arn*``, ``arn:aws:**``,
     ``arn:aws:*:*:*:*``, ``**``), or every service's every resource of one account
     (``arn:aws:*:*:111122223333:*``: its IAM among them, so as much as every resource)."""
-    rest = pattern
-    if rest.startswith("arn"):
-        rest = rest[3:]
-        partition = _LEADING_PARTITION.match(rest)
-        if partition:
-            rest = rest[partition.end() :]
+    rest = _after_partition(pattern)
     return ("*" in rest and not rest.strip("*:")) or _every_resource_of_an_account(rest)
 
 
@@ -32,13 +27,17 @@ def every_arn(pattern: str) -> bool:
     """``*``, or a pattern every ARN of a partition matches (``arn:*``, ``arn:aws:*:*:*:*``): as
     ``every_resource``, but not one account's (``arn:aws:*:*:111122223333:*`` leaves out S3 buckets
     and objects, whose ARNs name no account)."""
-    rest = pattern
-    if rest.startswith("arn"):
-        rest = rest[3:]
-        partition = _LEADING_PARTITION.match(rest)
-        if partition:
-            rest = rest[partition.end() :]
+    rest = _after_partition(pattern)
     return "*" in rest and not rest.strip("*:")
+
+
+def _after_partition(pattern: str) -> str:
+    """What follows ``arn`` and a partition in an ARN pattern (the whole pattern when it is none)."""
+    if not pattern.startswith("arn"):
+        return pattern
+    rest = pattern[3:]
+    partition = _LEADING_PARTITION.match(rest)
+    return rest[partition.end() :] if partition else rest
 
 
 def _every_resource_of_an_account(rest: str) -> bool:
