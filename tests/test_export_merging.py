@@ -60,6 +60,24 @@ def test_a_principal_that_differs_between_exports_keeps_the_permissions_of_both(
         assert user["Arn"] in status.notes[0] and "differ between authorization-details exports" in status.notes[0]
 
 
+def test_a_role_that_differs_between_exports_keeps_the_trust_of_both(tmp_path: Path) -> None:
+    """The copy last used gave the role its trust, and a wildcard principal the other copy trusts
+    vanished (NHI-PRIV-004 passed): whom either copy lets assume the role may still. A permissions
+    boundary only one copy has is not known to hold."""
+    details = json.loads(CLOUDSPLAINING.read_text())
+    role = details["RoleDetailList"][0]
+    anyone = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    opened = {**role, "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [anyone]}, "RoleLastUsed": {}}
+    bounded = {**role, "PermissionsBoundary": {"PermissionsBoundaryType": "Policy",
+               "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps({**details, "RoleDetailList": [bounded]}))
+    (tmp_path / "b.json").write_text(json.dumps({**details, "RoleDetailList": [opened]}))
+    merged = {i.uid: i for i in inventory_of(tmp_path).identities}[role["Arn"]]
+    principals = {str(entry.get("principal")) for entry in merged.attributes["trust"]}
+    assert "*" in principals and len(principals) > 1
+    assert "permissions_boundary" not in merged.attributes
+
+
 def test_of_two_credential_reports_the_newest_wins_and_the_older_is_named(tmp_path: Path) -> None:
     for order in ((OLDER_REPORT, NEWER_REPORT), (NEWER_REPORT, OLDER_REPORT)):
         inventory = inventory_of(*order)

@@ -122,6 +122,17 @@ def _merge_copies(copies: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
                 for entry in copy.get(name) or []:
                     entries.setdefault(key(entry), entry)
             merged[name] = list(entries.values())
+    trusts: list[Any] = [c["AssumeRolePolicyDocument"] for c in ordered if "AssumeRolePolicyDocument" in c]
+    if len({_canonical(t) for t in trusts}) > 1 and all(isinstance(t, dict) for t in trusts):
+        # whom every copy trusts: a principal one copy lets assume the role may still
+        statements: dict[str, Any] = {}
+        for trust in trusts:
+            listed = trust.get("Statement")
+            for statement in listed if isinstance(listed, list) else [listed]:
+                statements.setdefault(_canonical(statement), statement)
+        merged["AssumeRolePolicyDocument"] = {**trusts[0], "Statement": list(statements.values())}
+    if len({_canonical(c.get("PermissionsBoundary")) for c in ordered}) > 1:
+        merged.pop("PermissionsBoundary", None)  # copies disagree: no boundary is known to hold
     return merged, True
 
 
@@ -148,7 +159,8 @@ def _details_of(account: str, exports: AccountExports, notes: list[str]) -> dict
         shown = _first_five(differing)
         notes.append(
             f"{account}: {len(differing)} principals or policies differ between authorization-details exports "
-            f"({shown}); principals keep the permissions of every copy, policies the copy updated last"
+            f"({shown}); principals keep the permissions and the trust of every copy (a permissions boundary "
+            "only where every copy has the same), policies the copy updated last"
         )
     return details
 
