@@ -84,7 +84,7 @@ _FLAG_VALUE = re.compile(rf"(?i)((?<![\w\-])--?{_SECRET_NAME}\s+)([^\s\-][^\s;&,
 # "token": "VALUE" (JSON carried inside a string)
 _JSON_MEMBER = re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")([^\"]+)(\")")
 # ?code=VALUE: a function key in a URL's query (Azure Functions), and the credentials a query names
-# briefly (?pass=, ?access=, ?sessionId=: secret_detection's _SECRET_QUERY_NAME), a secret the detectors name too
+# briefly (?pass=, ?pw=: SECRET_QUERY_NAMES), secrets the detectors name too
 _QUERY_CODE = re.compile(r"(?i)([?&]code=)([^\s&#\"'<>]+)")
 _QUERY_CREDENTIAL = re.compile(rf"(?i)([?&#](?:{SECRET_QUERY_NAMES})=)([^\s&#\"'<>]{{8,}})")
 # (a word is a setting there, not a credential: ?access=readonly, ?session=stateless)

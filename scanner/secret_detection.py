@@ -77,11 +77,11 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # STRIPE_SECRET_KEY:
 _SECRET_PARAMETER = re.compile(
     r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code)$"
 )
-# A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?access=, and
-# ?sessionId= of a session an MCP server opened, which whoever holds the URL may use
+# A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?passphrase=
 SECRET_QUERY_NAMES = r"pass|pw|passphrase|passcode|jwt|bearer"
-# ?access= and ?session= name a setting as often (?access=readonly, ?session=stateless): there a
-# word is a setting, anything else a credential
+# ?access= and ?sessionId= (of a session an MCP server opened, which whoever holds the URL may use)
+# name a setting as often (?access=readonly, ?session=stateless): there a word is a setting,
+# anything else a credential
 SETTING_QUERY_NAMES = r"access|session(?:[_\-]?id)?"
 _SECRET_QUERY_NAME = re.compile(rf"(?i)^(?:{SECRET_QUERY_NAMES})$")
 _SETTING_QUERY_NAME = re.compile(rf"(?i)^(?:{SETTING_QUERY_NAMES})$")
