@@ -128,7 +128,7 @@ def _merge_copies(copies: list[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
         statements: dict[str, Any] = {}
         for trust in trusts:
             listed = trust.get("Statement")
-            for statement in listed if isinstance(listed, list) else [listed]:
+            for statement in listed if isinstance(listed, list) else [listed] if listed is not None else []:
                 statements.setdefault(_canonical(statement), statement)
         merged["AssumeRolePolicyDocument"] = {**trusts[0], "Statement": list(statements.values())}
     if len({_canonical(c.get("PermissionsBoundary")) for c in ordered}) > 1:
