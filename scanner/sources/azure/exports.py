@@ -37,7 +37,8 @@ class AzureExports:
     cut_pages: list[str] = field(default_factory=list)  # files holding one page of a longer list
     paged_federated: set[str] = field(default_factory=set)  # application object ids whose FICs are a page
     notes: list[str] = field(default_factory=list)  # how the same object in two exports was merged
-    without_credentials: list[str] = field(default_factory=list)  # files whose objects leave their keys out
+    # file -> the ids of its objects that leave their keys out ($select, --query)
+    without_credentials: dict[str, set[str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.applications or self.service_principals or self.federated)
@@ -73,9 +74,9 @@ def read_azure_export(data: Any, exports: AzureExports, where: str = "", at: tup
     if cut:
         exports.cut_pages.append(where)
     entity_set = _ENTITY_SET.search(context)
-    if any(item.get(name) is None for item in items for name in _CREDENTIAL_FIELDS):
-        exports.without_credentials.append(where)
     for item in (_from_aad_graph(i) for i in items):
+        if _lacks_credentials(item):
+            exports.without_credentials.setdefault(where, set()).add(str(item["id"]))
         if _is_service_principal(item, entity_set.group(1) if entity_set else None):
             _keep(exports.service_principals, item, exports.notes)
         else:
@@ -111,10 +112,15 @@ def _keep(objects: dict[str, dict[str, Any]], item: dict[str, Any], notes: list[
         )
 
 
+def _lacks_credentials(obj: dict[str, Any]) -> bool:
+    """Whether an object was exported without its secrets or certificates (a $select or --query list
+    that leaves passwordCredentials or keyCredentials out, or null)."""
+    return any(obj.get(name) is None for name in _CREDENTIAL_FIELDS)
+
+
 def _credentials_unread(identity: Identity, obj: dict[str, Any]) -> None:
-    """An object exported without its secrets or certificates (a $select or --query list that leaves
-    passwordCredentials or keyCredentials out) has credentials unknown, not none."""
-    if any(obj.get(name) is None for name in _CREDENTIAL_FIELDS) and "credentials" not in identity.unknown:
+    """Such an object's credentials are unknown, not none."""
+    if _lacks_credentials(obj) and "credentials" not in identity.unknown:
         identity.unknown.append("credentials")
 
 
@@ -186,11 +192,11 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         SourceError(f"read {Path(where).name}", "federated credentials that name no application", "format")
         for where in sorted(exports.unattached_federated)
     ]
+    # a file whose objects another export completed is no gap
     merged = {str(o.get("id")): o for o in [*applications, *service_principals]}
-    if any(_CREDENTIAL_FIELDS[0] not in o or _CREDENTIAL_FIELDS[1] not in o for o in merged.values()):
-        unplaced += [
-            SourceError(f"read {Path(where).name}", "objects listed without passwordCredentials or keyCredentials "
-                        "($select, --query): their credentials are unknown", "format")
-            for where in sorted(set(exports.without_credentials))
-        ]  # fmt: skip
+    unplaced += [
+        SourceError(f"read {Path(where).name}", "objects listed without passwordCredentials or keyCredentials "
+                    "($select, --query): their credentials are unknown", "format")
+        for where, ids in sorted(exports.without_credentials.items()) if any(_lacks_credentials(merged[i]) for i in ids)
+    ]  # fmt: skip
     return unplaced
