@@ -60,6 +60,27 @@ def test_a_command_too_long_to_search_leaves_the_files_credentials_and_the_serve
     assert _statuses(inventory, catalogs)["NHI-SECRET-001"] == "unknown"
 
 
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"command": "npx", "env": {"OPTIONS": {"inner": FLAGS}}},
+        {"command": "npx", "headers": {"X-Options": [{"deeper": {"still": FLAGS}}]}},
+        {"command": "npx", "args": [["-y", FLAGS]]},
+    ],
+    ids=["env value's member", "header nested three deep", "argument in a nested list"],
+)
+def test_a_string_nested_anywhere_under_a_launch_key_is_held_to_one_arguments_bound(
+    tmp_path: Path, catalogs, server: dict[str, object]
+) -> None:
+    """Searched whole, a 16 MB string two levels under ``env`` took 30 s; it is no more an argument
+    than one a level up, and is not searched either."""
+    inventory = collect(SourceSpec("manifests", str(_manifest(tmp_path, "db", server))))
+    (status,) = inventory.sources
+    assert status.status == "partial"
+    assert "credentials" in inventory.agents[0].unknown
+    assert _statuses(inventory, catalogs)["NHI-SECRET-001"] == "unknown"
+
+
 @pytest.mark.parametrize("where", ["server name", "url", "environment value", "args"])
 def test_no_string_too_long_to_search_reaches_an_output(tmp_path: Path, where: str) -> None:
     hostile = "x" * MAX_SEARCHED_LENGTH + GITHUB_TOKEN

@@ -113,13 +113,17 @@ class SecretScan:
         """(key path, key, parent key, string, the name it is given, the secret its program's
         password flag gives it) for each string in ``node``, in document order; a string is given
         its key's name, or its entry's (``{"name": "API_KEY", "value": X}``); an argument of a
-        launched program may be its password (``"command": "sshpass", "args": ["-p", X]``)."""
-        pending: list[tuple[str, str, str, Any, str, FoundSecret | None]] = [("", under, "", node, "", None)]
+        launched program may be its password (``"command": "sshpass", "args": ["-p", X]``).
+        A string anywhere under a launch key (``env.A.B`` as well as ``env.A``) is held to the
+        bound of one argument."""
+        pending: list[tuple[str, str, str, Any, str, FoundSecret | None, bool]] = [
+            ("", under, "", node, "", None, under in _LAUNCH_KEYS)
+        ]
         by_program: dict[int, dict[int, FoundSecret]] = {}  # by the id of an args list
         while pending:
-            path, key, parent, item, given_name, program_gives = pending.pop()
+            path, key, parent, item, given_name, program_gives, launching = pending.pop()
             if isinstance(item, str):
-                if len(item) > MAX_SEARCHED_LENGTH and (key in _LAUNCH_KEYS or parent in _LAUNCH_KEYS):
+                if len(item) > MAX_SEARCHED_LENGTH and launching:
                     self.too_long += 1
                     continue
                 if self.strings_left <= 0:
@@ -150,13 +154,14 @@ class SecretScan:
                         shown = _KEY_SHOWN_AS
                         yield _join(path, shown), None, key, name, name, None
                     given = entry_name if name in ENTRY_VALUE_KEYS and entry_name is not None else name
-                    children.append((_join(path, shown), name, key, child, given, None))
+                    under_launch = launching or name in _LAUNCH_KEYS
+                    children.append((_join(path, shown), name, key, child, given, None, under_launch))
                 pending.extend(reversed(children))
             elif isinstance(item, list):
                 passwords = by_program.get(id(item), {})
                 for index, child in reversed(list(enumerate(item))):
                     given = _flag_name(item, index) or given_name
-                    pending.append((f"{path}[{index}]", key, parent, child, given, passwords.get(index)))
+                    pending.append((f"{path}[{index}]", key, parent, child, given, passwords.get(index), launching))
 
 
 def _flag_name(items: list[Any], index: int) -> str | None:
