@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
@@ -252,30 +254,83 @@ def test_a_customer_account_of_another_project_named_like_a_service_agent_is_jud
     assert ("NHI-PRIV-001", mimic) in findings(inventory, catalogs)  # before: left out as Google's, so passed
 
 
-def test_a_binding_of_every_service_account_of_a_project_leaves_the_exported_accounts_grants_unknown(
-    tmp_path: Path, catalogs
+def _asset_results(*results: tuple[str, str | None, list[str], list[dict]]) -> list[dict]:
+    """search-all-iam-policies results: (resource, its project's number, folders and organisation
+    above, bindings) as the asset API names them."""
+    made = []
+    for resource, number, above, bindings in results:
+        result = {"resource": resource, "policy": {"bindings": bindings}}
+        if number:
+            result["project"] = number
+        result["folders"] = [a for a in above if a.startswith("folders/")]
+        result["organization"] = next((a for a in above if a.startswith("organizations/")), "")
+        made.append(result)
+    return made
+
+
+def _every_account_of(node: str) -> str:
+    return f"principalSet://cloudresourcemanager.googleapis.com/{node}/type/ServiceAccount"
+
+
+CI = "ci@acme-prod-1.iam.gserviceaccount.com"
+OTHER = "etl@acme-data-1.iam.gserviceaccount.com"
+LOG_WRITER = [{"role": "roles/logging.logWriter", "members": [f"serviceAccount:{CI}", f"serviceAccount:{OTHER}"]}]
+
+
+@pytest.mark.parametrize("every_account", ["projects/111", "folders/55", "organizations/999"])
+def test_a_binding_of_every_service_account_of_a_project_folder_or_organisation_grants_the_accounts_there(
+    tmp_path: Path, catalogs, every_account: str
 ) -> None:
     """principalSet://…/projects/NUMBER/type/ServiceAccount (Google's principal identifiers) names
-    every service account of a project by the project's number, which the exports do not tie to
-    the accounts: which ones the organisation makes Owner cannot be told, so none passes a
-    privilege control (each passed: the member was ignored)."""
-    ci = "ci@acme-prod-1.iam.gserviceaccount.com"
-    every_account = "principalSet://cloudresourcemanager.googleapis.com/projects/111/type/ServiceAccount"
-    results = [
-        {"resource": "//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "project": "projects/111",
-         "organization": "organizations/999", "assetType": "cloudresourcemanager.googleapis.com/Project",
-         "policy": {"bindings": [{"role": "roles/logging.logWriter", "members": [f"serviceAccount:{ci}"]}]}},
-        {"resource": "//cloudresourcemanager.googleapis.com/organizations/999", "organization": "organizations/999",
-         "assetType": "cloudresourcemanager.googleapis.com/Organization",
-         "policy": {"bindings": [{"role": "roles/owner", "members": [every_account]}]}},
-    ]  # fmt: skip
+    every service account of a project by its number; folders/N and organizations/N every one below.
+    An asset search result names each project's number and ancestors: Owner so bound fails
+    NHI-PRIV-001 for the accounts there (it passed: the member was ignored), and no other's grants
+    become unknown (every account's did)."""
+    results = _asset_results(
+        ("//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "projects/111",
+         ["folders/55", "organizations/999"], LOG_WRITER),
+        ("//cloudresourcemanager.googleapis.com/projects/acme-data-1", "projects/222",
+         ["folders/66", "organizations/777"], []),
+        ("//cloudresourcemanager.googleapis.com/organizations/999", None, ["organizations/999"],
+         [{"role": "roles/owner", "members": [_every_account_of(every_account)]}]),
+        ("//cloudresourcemanager.googleapis.com/folders/55", None, ["folders/55", "organizations/999"], []),
+        ("//cloudresourcemanager.googleapis.com/organizations/777", None, ["organizations/777"], []),
+        ("//cloudresourcemanager.googleapis.com/folders/66", None, ["folders/66", "organizations/777"], []),
+    )  # fmt: skip
     (tmp_path / "policies.json").write_text(json.dumps(results))
     inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))
-    (holder,) = [i for i in inventory.identities if i.uid == ci]
-    assert "grants" in holder.unknown
-    assert ("NHI-PRIV-001", ci) in findings(inventory, catalogs, "unknown")
+    holders = {i.uid: i for i in inventory.identities}
+    assert "grants" not in holders[CI].unknown and "grants" not in holders[OTHER].unknown
+    (owner,) = [g for g in inventory.grants if g.name == "roles/owner"]
+    assert owner.identity_uid == CI
+    assert ("NHI-PRIV-001", CI) in findings(inventory, catalogs)
+    assert ("NHI-PRIV-001", OTHER) not in findings(inventory, catalogs) | findings(inventory, catalogs, "unknown")
+
+
+def test_a_binding_of_every_account_of_a_project_no_export_numbers_leaves_only_the_unplaced_accounts_unknown(
+    tmp_path: Path, catalogs
+) -> None:
+    """A gcloud get-iam-policy output names no project number: whether projects/111 is the number
+    of its project cannot be told, so its accounts' grants are unknown, with a note. An account of a
+    project an asset search result gives another number (222) is not in projects/111."""
+    results = _asset_results(
+        ("//cloudresourcemanager.googleapis.com/projects/acme-data-1", "projects/222", [], []),
+        ("//cloudresourcemanager.googleapis.com/projects/acme-data-1", "projects/222", [],
+         [{"role": "roles/owner", "members": [_every_account_of("projects/111")]},
+          {"role": "roles/logging.logWriter", "members": [f"serviceAccount:{OTHER}"]}]),
+    )  # fmt: skip
+    (tmp_path / "assets.json").write_text(json.dumps(results))
+    (tmp_path / "acme-prod-1").mkdir()
+    policy = {"etag": "BwX=", "bindings": [{"role": "roles/logging.logWriter", "members": [f"serviceAccount:{CI}"]}]}
+    (tmp_path / "acme-prod-1" / "policy.json").write_text(json.dumps(policy))
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    holders = {i.uid: i for i in inventory.identities}
+    assert "grants" in holders[CI].unknown
+    assert ("NHI-PRIV-001", CI) in findings(inventory, catalogs, "unknown")
+    assert not [g for g in inventory.grants if g.name == "roles/owner"]
     notes = [n for s in inventory.sources for n in s.notes]
-    assert any("every service account of projects/111" in n for n in notes)
+    assert any("every service account of projects/111 (1 account)" in n for n in notes), notes
+    assert "grants" not in holders[OTHER].unknown  # its project is 222, never 111
 
 
 def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) -> None:

@@ -39,6 +39,7 @@ _SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\
 _PROJECT_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/projects/([^/]+)$")
 _SA_RESOURCE = re.compile(r"^//iam\.googleapis\.com/projects/([^/]+)/serviceAccounts/([^/]+)$")
 _ANCESTOR_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/((?:folders|organizations)/[^/]+)$")
+_PROJECT_NUMBER = re.compile(r"^projects/[0-9]+$")
 ANCESTORS_HINT = (
     "export the policies above with 'gcloud asset search-all-iam-policies --scope=organizations/ORG_ID "
     "--format=json', which names each project's folders and organisation"
@@ -74,6 +75,9 @@ class GcpExports:
     # project -> the folders and organisation above it, where an asset search result names them
     ancestors: dict[str, list[str]] = field(default_factory=dict)
     ancestor_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # folders/N, organizations/N
+    # project id -> "projects/NUMBER", where an asset search result of the project or one of its
+    # accounts names it (None: two results named two numbers)
+    project_numbers: dict[str, str | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.accounts or self.keys or self.policies or self.account_policies)
@@ -175,6 +179,7 @@ def _recorded_policy(result: dict[str, Any], exports: GcpExports) -> None:
     policy = result["policy"]
     if match := _PROJECT_RESOURCE.match(resource):
         _add_policy(match.group(1), policy, exports, resource)
+        _number(match.group(1), result, exports)
         # the asset API names the folders and organisation above the project (none: it has no parent)
         folders = [str(f) for f in result.get("folders") or [] if f]
         organization = [str(result["organization"])] if result.get("organization") else []
@@ -183,8 +188,21 @@ def _recorded_policy(result: dict[str, Any], exports: GcpExports) -> None:
         _combine(exports.ancestor_policies, match.group(1), match.group(1), policy, exports, resource)
     elif match := _SA_RESOURCE.match(resource):
         _add_account_policy(match.group(2), policy, exports, resource)
+        if match.group(1) != "-":
+            _number(match.group(1), result, exports)
     else:
         _other_resource(resource, policy, exports)
+
+
+def _number(project: str, result: dict[str, Any], exports: GcpExports) -> None:
+    """The project's number, as an asset search result of the project or of one of its resources
+    names it (``"project": "projects/NUMBER"``): what a ``principalSet://…/projects/NUMBER/…``
+    member names."""
+    number = result.get("project")
+    if not isinstance(number, str) or not _PROJECT_NUMBER.match(number):
+        return
+    if exports.project_numbers.setdefault(project, number) != number:
+        exports.project_numbers[project] = None
 
 
 def _add_policy(project: str, policy: dict[str, Any], exports: GcpExports, where: str) -> None:
@@ -247,13 +265,19 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         }  # fmt: skip
         for email in sorted(members - set(identities)):
             identities[email] = _unlisted(email, home_project(email, project))
-        grants, public = records.policy_grants(policy, f"projects/{project}", set(identities), exports.roles)
+    for email in sorted(exports.account_policies):
+        identities.setdefault(email, _unlisted(email, home_project(email, "")))
+    account_sets = _account_sets(exports, identities)
+    for project, policy in sorted(exports.policies.items()):
+        grants, public = records.policy_grants(
+            policy, f"projects/{project}", set(identities), exports.roles, account_sets
+        )
         inventory.grants += grants
         inventory.log_sources += records.audit_logs(policy, project)
         if public:
             accounts[project].attributes["public_bindings"] = public
     for email, policy in sorted(exports.account_policies.items()):
-        holder = identities.setdefault(email, _unlisted(email, home_project(email, "")))
+        holder = identities[email]
         holder.attributes["iam_policy"] = [
             {"role": b.get("role"), "members": list(b.get("members") or [])} for b in policy.get("bindings") or []
         ]
@@ -261,7 +285,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         if public:  # anyone may act as this account: its project grants to the public
             account = accounts.setdefault(holder.account, _project(holder.account))
             account.attributes.setdefault("public_bindings", []).extend(public)
-    above_unread = _inherited(exports, inventory, accounts, set(identities))
+    above_unread = _inherited(exports, inventory, accounts, set(identities), account_sets)
     for project, unread in accounts.items():
         if project not in exports.policies or project in above_unread:  # public members found already decide
             unread.unknown += ["log_sources"] + ([] if unread.attributes.get("public_bindings") else [PUBLIC])
@@ -290,7 +314,13 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.sources += [SourceStatus("file", project, "complete") for project in accounts]
 
 
-def _inherited(exports: GcpExports, inventory: Inventory, accounts: dict[str, Account], known: set[str]) -> set[str]:
+def _inherited(
+    exports: GcpExports,
+    inventory: Inventory,
+    accounts: dict[str, Account],
+    known: set[str],
+    account_sets: dict[str, list[str]],
+) -> set[str]:
     """Adds what the exported policies of the folders and organisations above each project grant
     (bindings hold on every project below them): grants, public members, audit configs. Returns
     the projects some policy above which is not among the exports (or whose ancestors no export
@@ -312,7 +342,7 @@ def _inherited(exports: GcpExports, inventory: Inventory, accounts: dict[str, Ac
             if policy is None:
                 unread.setdefault(project, []).append(node)
                 continue
-            grants, public = records.policy_grants(policy, node, known, exports.roles)
+            grants, public = records.policy_grants(policy, node, known, exports.roles, account_sets)
             if node not in granted:
                 inventory.grants += grants
                 granted.add(node)
@@ -328,21 +358,49 @@ def _inherited(exports: GcpExports, inventory: Inventory, accounts: dict[str, Ac
     return set(unread)
 
 
+def _account_sets(exports: GcpExports, identities: dict[str, Identity]) -> dict[str, list[str]]:
+    """The exported service accounts in each project (``projects/NUMBER``, where an asset search
+    result names the number) and below each folder and organisation (where one names the project's
+    ancestors): whom a ``principalSet://…/type/ServiceAccount`` member names."""
+    sets: dict[str, list[str]] = {}
+    for email, identity in sorted(identities.items()):
+        number = exports.project_numbers.get(identity.account)
+        for node in ((number,) if number else ()) + tuple(exports.ancestors.get(identity.account, ())):
+            sets.setdefault(node, []).append(email)
+    return sets
+
+
 def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity]) -> None:
-    """A binding of every service account of a project (by its number), folder or organisation names
-    accounts the exports do not tie to it (an account list holds no project number): every account's
-    grants are unknown, and a note says why."""
+    """A binding of every service account of a project (by its number), folder or organisation
+    names accounts by where they live. An account whose project's number (for ``projects/N``) or
+    ancestors (for a folder or organisation) no export names may be one of them: its grants are
+    unknown, and a note says why. A number another exported project has is never its project's."""
     policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
     bound = sorted(set().union(*(records.account_sets_bound(policy) for policy in policies)))
-    if not bound:
-        return
-    for identity in identities.values():
-        if "grants" not in identity.unknown:
-            identity.unknown.append("grants")
-    exports.notes.append(
-        f"bindings of every service account of {', '.join(bound[:5])}{' …' if len(bound) > 5 else ''}: which "
-        "accounts they hold is not in the exports, so every account's grants are unknown"
-    )
+    numbers = {number for number in exports.project_numbers.values() if number}
+    undetermined: dict[str, list[str]] = {}
+    for node in bound:
+        if node in numbers:
+            continue  # its accounts are known: account_sets granted them
+        for email, identity in sorted(identities.items()):
+            if node.startswith("projects/"):
+                placed = exports.project_numbers.get(identity.account) is not None
+            else:
+                placed = identity.account in exports.ancestors  # [] for a project with no parent
+            if not placed:
+                undetermined.setdefault(node, []).append(email)
+                if "grants" not in identity.unknown:
+                    identity.unknown.append("grants")
+    if undetermined:
+        named = [
+            f"{node} ({len(emails):,} account{'s' * (len(emails) != 1)})"
+            for node, emails in sorted(undetermined.items())
+        ]
+        exports.notes.append(
+            f"bindings of every service account of {', '.join(named[:5])}{' …' if len(named) > 5 else ''}: "
+            "whether they hold these accounts is not in the exports (an asset search result of their project "
+            "names its number and ancestors), so their grants are unknown"
+        )
 
 
 def _unlisted(email: str, project: str) -> Identity:
