@@ -107,23 +107,29 @@ def framework_posture(
     findings: Sequence[Finding] | ResultsInScope = (),
     present: set[str] | None = None,
     lacking: set[str] | None = None,
+    switched_off: Sequence[FrameworkMapping] = (),
 ) -> FrameworkPosture:
     """``present``: providers in the estate (None: not known, every framework counts as in scope);
-    ``lacking``: providers whose source was partial or failed ("*": any)."""
+    ``lacking``: providers whose source was partial or failed ("*": any); ``switched_off``: the
+    mappings of the controls the configuration turned off (in all or part of the scan). An item
+    such a control decides is unknown, unless another control failed it: without the control, its
+    pass would hide what was never evaluated."""
     by_id = {control.id: control for control in controls}
-    mappings = item_mappings(framework, (m for c in controls for m in c.mappings))
+    off_ids = {m.control for m in switched_off}
+    mappings = item_mappings(framework, [*(m for c in controls for m in c.mappings), *switched_off])
     in_scope = present is None or not framework.scope.providers or bool(set(framework.scope.providers) & present)
     in_scope_results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
     items = []
     for item in framework.items:
         found = [m for m in mappings[item.id] if m.control in by_id]
         deciding = [m.control for m in found if m.relationship in DECIDING]
+        not_run = [m.control for m in mappings[item.id] if m.control in off_ids and m.relationship in DECIDING]
         scope = framework.item_scope(item)
         counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
         for control_id in deciding:
             for status, number in in_scope_results.counts(by_id[control_id], scope).items():
                 counts[status] += number
-        status = _item_status(item, scope, deciding, counts, in_scope, present, lacking or set())
+        status = _item_status(item, scope, deciding, counts, in_scope, present, lacking or set(), bool(not_run))
         items.append(
             FrameworkItemPosture(
                 id=item.id,
@@ -131,7 +137,7 @@ def framework_posture(
                 status=status,
                 controls=deciding,
                 counts=counts,
-                reason=item.reason,
+                reason=f"{', '.join(not_run)} disabled by the configuration" if not_run else item.reason,
                 official=item.official,
                 supporting=[m.control for m in found if m.relationship not in DECIDING],
                 relationships={m.control: m.relationship for m in found},
@@ -180,16 +186,17 @@ def _item_status(
     framework_in_scope: bool,
     present: set[str] | None,
     lacking: set[str],
+    switched_off: bool = False,
 ) -> str:
     if not framework_in_scope or (present is not None and scope.providers and not set(scope.providers) & present):
         return "not_in_scope"
-    if not deciding:
+    if not deciding and not switched_off:
         return "not_assessable" if not item.assessable else "not_assessed"
     if counts["fail"]:
         return "fail"
     if "*" in lacking or (lacking & set(scope.providers)) or (lacking and not scope.providers):
         return "incomplete"
-    if counts["unknown"]:
+    if counts["unknown"] or switched_off:
         return "unknown"
     if counts["pass"] or counts["waived"]:
         return "pass"

@@ -207,6 +207,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         summaries,
         ResultsInScope.tallied(evaluation.tallies),
         inventory,
+        options.disabled_controls,
     )
     assessed = not nothing_assessed(inventory, summaries)
     if not assessed:  # an empty estate has nothing to pass: no score rather than a perfect one
@@ -243,14 +244,21 @@ def framework_postures(
     summaries: list[ControlSummary],
     findings: list[Finding] | ResultsInScope,
     inventory: Inventory,
+    disabled: Iterable[str] = (),
 ) -> list[FrameworkPosture]:
-    """Each framework's posture, judged on the providers in the estate and the sources' completeness."""
+    """Each framework's posture, judged on the providers in the estate and the sources' completeness;
+    ``disabled``: the controls the configuration turned off, which leave the items they decide unknown."""
     account_providers = {account.uid: account.provider for account in inventory.accounts}
     seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
     present = estate_providers(seen, inventory.sources, account_providers)
     lacking = incomplete_providers(inventory.sources, account_providers)
     results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
-    return [framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking) for fid in framework_ids]
+    off = set(disabled)
+    switched_off = [m for control in catalogs.controls if control.id in off for m in control.mappings]
+    return [
+        framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking, switched_off)
+        for fid in framework_ids
+    ]
 
 
 # what an account's records relate it to: none of them is known of an account whose source failed

@@ -117,3 +117,38 @@ def test_a_shard_stored_before_1_6_does_not_hide_what_the_others_turned_off(cata
     older_only, _ = _shards(catalogs, Inventory(collected_at=whole.collected_at), None, second_recorded=False)
     older_only[0].scan.disabled_controls = None
     assert merge_results(older_only, catalogs, "g").scan.disabled_controls is None
+
+
+def _old_key_inventory():
+    from datetime import UTC, datetime
+
+    from scanner.model import Credential, Identity, Inventory
+
+    user = Identity("arn:aws:iam::111122223333:user/ci", "aws", "111122223333", "user", "ci")
+    key = Credential(
+        "AKIAEXAMPLEOLDKEY001", "arn:aws:iam::111122223333:user/ci", "access_key",
+        created=datetime(2020, 1, 1, tzinfo=UTC), last_rotated=datetime(2020, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    return Inventory(collected_at=datetime(2026, 12, 1, tzinfo=UTC), identities=[user], credentials=[key])
+
+
+def test_an_item_a_disabled_control_decides_is_unknown_never_passing(catalogs) -> None:
+    """A key six years old failed NIST CSF PR.AA-01 and OWASP NHI7 through NHI-CRED-001; with the
+    control turned off both read pass (NHI7 not applicable) and OWASP NHI Top 10 scored 100, while
+    only the scope line said a control was off. The item names the control it lacks."""
+    from scanner.scan import ScanOptions, run_scan
+
+    def items(result) -> dict[tuple[str, str], object]:
+        return {(f.id, i.id): i for f in result.frameworks for i in f.items}
+
+    full = run_scan(_old_key_inventory(), catalogs, ScanOptions())
+    off = run_scan(_old_key_inventory(), catalogs, ScanOptions(disabled_controls=["NHI-CRED-001"]))
+    decided_by_it = [k for k, item in items(full).items() if "NHI-CRED-001" in item.controls and item.status == "fail"]
+    assert ("nist-csf-2.0", "PR.AA-01") in decided_by_it and ("owasp-nhi-top10-2025", "NHI7:2025") in decided_by_it
+    for key in decided_by_it:
+        item = items(off)[key]
+        assert item.status in ("unknown", "fail"), (key, item.status)  # another control may still fail it
+        if item.status == "unknown":
+            assert item.reason == "NHI-CRED-001 disabled by the configuration"
+    scores = {f.id: f.score for f in off.frameworks}
+    assert scores["owasp-nhi-top10-2025"] != 100.0

@@ -185,7 +185,12 @@ def merge_results(
     ]
     estate = dataclasses.replace(inventory or Inventory(collected_at=as_of), sources=sources)
     frameworks = framework_postures(
-        catalogs, [f for f in framework_ids if f in catalogs.frameworks], summaries, findings, estate
+        catalogs,
+        [f for f in framework_ids if f in catalogs.frameworks],
+        summaries,
+        findings,
+        estate,
+        _disabled(results) or (),
     )
     merged = ScanResult(
         scan=ScanMeta(
