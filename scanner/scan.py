@@ -363,10 +363,11 @@ def nothing_assessed(inventory: Inventory | None, controls: Sequence[ControlSumm
     still listed, and the gate fails on those that block it (an account's failure below the gate,
     its logging, made such a scan pass with a score on no identity at all). Also true when the
     ``controls`` given decided nothing about the estate: no control about identities,
-    credentials, grants or agents passed, failed or was waived, and no other control failed
-    (every result unknown, or none in scope), so the gate would pass on no evidence at all. An
-    account-level pass is not an assessment of the estate: NHI-COV-001 passes on the account
-    record of a source read completely even when every identity's evidence is missing."""
+    credentials, grants or agents passed, failed or was waived (every result unknown, or none in
+    scope), so the gate would pass on no evidence at all. An account-level result is not an
+    assessment of the estate: NHI-COV-001 passes on the account record of a source read completely
+    even when every identity's evidence is missing, and an account's logging failing below the gate
+    made such a scan pass; one that blocks the gate fails it (see ``gate``)."""
     if controls is not None and not any(assessed_by(control) for control in controls):
         return True
     if inventory is None:  # a results file from before inventories were kept: its findings speak
@@ -384,10 +385,9 @@ SUBJECT_RESOURCES = frozenset({"identity", "credential", "grant", "agent"})  # w
 
 def assessed_by(control: ControlSummary) -> bool:
     """The control's results assessed the estate: a control about identities, credentials, grants
-    or agents decided a pass or a failure, or any control (an account's, a log source's) failed."""
-    if control.resource in SUBJECT_RESOURCES:
-        return decided(control.counts)
-    return bool(control.counts.get("fail", 0) or control.counts.get("waived", 0))
+    or agents decided a pass or a failure. What an account's or a log source's control decides is
+    not about them."""
+    return control.resource in SUBJECT_RESOURCES and decided(control.counts)
 
 
 def reported_inventory(inventory: Inventory) -> Inventory:

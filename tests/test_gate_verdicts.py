@@ -116,6 +116,22 @@ class TestOnlyTheCoverageControlDecided:
         assert coverage["counts"].get("pass") == 1, "the account itself was read completely"
         assert_nothing_assessed(outcome, out)
 
+    def test_an_accounts_logging_failing_below_the_gate_is_no_assessment_of_its_identities(
+        self, cli: Cli, tmp_path: Path, data: dict[str, Any]
+    ) -> None:
+        """A trail retaining 30 days fails NHI-LOG-008 (low) on the account: below a critical gate
+        it made the scan pass, exit 0, with a score, though no identity was judged."""
+        for log_source in data["log_sources"]:
+            log_source["unknown"] = []
+            log_source["retention_days"] = 30
+        outcome, out = scan(cli, tmp_path, data, "--no-history", "--fail-on", "critical")
+        results = results_of(out)
+        assert [f for f in results["findings"] if f["status"] == "fail"], "the account-level failure is listed"
+        assert results["score"] is None
+        assert_nothing_assessed(outcome, out)
+        outcome, out = scan(cli, tmp_path, data, "--no-history", "--fail-on", "low")
+        assert outcome.exit_code == 1, "at or above the gate it speaks for itself"
+
     def test_a_failed_coverage_control_still_speaks_for_itself(
         self, cli: Cli, tmp_path: Path, data: dict[str, Any]
     ) -> None:
