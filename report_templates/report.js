@@ -7,7 +7,8 @@
   const SEVERITY_RANK = { critical: 4, high: 3, medium: 2, low: 1 };
   const RISKY = new Set(["admin", "privilege_escalation", "iam_write", "secrets_read", "logging_disable",
     "impersonation", "credential_create", "code_execution", "external_egress", "data_write"]);
-  const HIDDEN = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+  // control characters but tab and line breaks, bidirectional controls and invisible marks
+  const HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
 
   const reveal = (value) => String(value ?? "").replace(HIDDEN,
     (c) => "\u27e6U+" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + "\u27e7");

@@ -3,7 +3,9 @@
 A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with an
 apostrophe, so a spreadsheet shows it as text instead of running it as a formula (names and tags
 come from the scanned systems). The file starts with a UTF-8 byte-order mark, without which Excel
-reads it as a legacy code page and shows "…" as mojibake.
+reads it as a legacy code page and shows "…" as mojibake. Control characters (a terminal showing
+the file would run an escape sequence) and bidirectional controls are written as visible code
+points (``⟦U+001B⟧``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
+from scanner.reports.reveal import reveal
 
 COLUMNS = ("fingerprint", "control_id", "title", "severity", "status", "new", "provider", "account",
            "resource_type", "resource_kind", "resource_name", "resource_uid", "file", "line", "message",
@@ -52,7 +55,7 @@ def pieces(result: ScanResult, settings: ReportSettings) -> Iterator[str]:
 def _rows_text(rows: Iterable[Sequence[str]]) -> str:
     stream = io.StringIO()
     csv.writer(stream, lineterminator="\r\n").writerows(rows)
-    return stream.getvalue()
+    return reveal(stream.getvalue())  # once per piece: per cell, it cost seconds on a large estate
 
 
 def render(result: ScanResult, settings: ReportSettings) -> str:

@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from scanner.model import Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
+from scanner.reports.reveal import reveal
 from scanner.reports.view import disabled_controls, gate_verdict
 
 MAX_LISTED = 500
@@ -26,11 +27,13 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _drop_forbidden_characters(root: ET.Element) -> None:
+    """Control and bidirectional characters shown as their code points (``reveal``), and what XML
+    cannot carry at all dropped."""
     for element in root.iter():
         if element.text:
-            element.text = _NOT_XML.sub("?", element.text)
+            element.text = _NOT_XML.sub("?", reveal(element.text))
         for name, value in element.attrib.items():
-            element.set(name, _NOT_XML.sub("?", value))
+            element.set(name, _NOT_XML.sub("?", reveal(value)))
 
 
 def render(result: ScanResult, settings: ReportSettings) -> str:

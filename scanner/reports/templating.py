@@ -8,19 +8,13 @@ from datetime import datetime
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from scanner.framework_posture import passing_text
 from scanner.reports import charts, view
+from scanner.reports.reveal import reveal
 from scanner.resources import templates_dir
 from scanner.serialize import dumps, format_time
-
-# Bidirectional controls and invisible marks can make a name read as something else
-# ("gpj.exe" shown as "exe.jpg"); reports show them as visible code points instead.
-_HIDDEN_CHARACTERS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
-def reveal(text: object) -> str:
-    return _HIDDEN_CHARACTERS.sub(lambda m: f"⟦U+{ord(m.group()):04X}⟧", str(text))
 
 
 def shorten(text: object, limit: int = 120) -> str:
@@ -28,17 +22,19 @@ def shorten(text: object, limit: int = 120) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+# outside ASCII, what JSON leaves raw but a script element or a reader of the file should not see
+# raw: line separators, C1 control characters, bidirectional controls and invisible marks
+_ESCAPED_IN_SCRIPT = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
 def script_json(data: object) -> str:
     """JSON safe inside a ``<script type="application/json">`` element: no ``</script>``, no
-    ``<!--``, and no line separators, whatever the data holds."""
-    return (
-        dumps(data)
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    ``<!--``, no line separators, and no control or bidirectional character written raw, whatever
+    the data holds (each is a JSON escape; the page's script shows it as its code point)."""
+    text = dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    if text.isascii():  # known without reading the text: most estates' names are ASCII
+        return text
+    return _ESCAPED_IN_SCRIPT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _when(value: datetime | None) -> str:
@@ -60,6 +56,13 @@ def first_sentence(text: object) -> str:
     return match.group(1).rstrip(";.") + "." if match else value
 
 
+def _shown(value: object) -> object:
+    """Every expression a template writes: text with its hidden characters revealed, wherever a
+    template forgot the filter (a failed source's path named the scanned folder raw); markup made
+    here (the script's JSON, the style sheet) is written as it is."""
+    return reveal(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -68,6 +71,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters.update(
         reveal=reveal,

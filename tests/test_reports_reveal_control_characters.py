@@ -1,0 +1,39 @@
+"""A terminal escape sequence in scanned data (a folder's name, a server's name) is written to no
+report as it is: a reader who shows findings.csv or summary.md in a terminal would have its screen
+cleared and its title set, and a bidirectional override makes a name read as another. The HTML and
+the PDF show each such character as its code point (``⟦U+001B⟧``), summary.md as ``?``, the CSV as
+its code point. The JSON files (results, inventory, SARIF) escape C0 control characters, as JSON
+does, and hold the data's other characters as they are, for the programs that read them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+ESCAPES = "\x1b[2J\x1b]0;pwned\x07\u202e"
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def test_no_control_character_from_scanned_data_reaches_a_report(cli, tmp_path: Path) -> None:
+    scanned = tmp_path / "repo"
+    hostile = scanned / f"x{ESCAPES}evil\x9b"
+    hostile.mkdir(parents=True)
+    (hostile / "mcp.json").write_text("{ not json")  # a failed read names the file's path
+    server = {"command": "npx", "args": ["-y", "@acme/tool@1.0.0"]}
+    (scanned / ".mcp.json").write_text(json.dumps({"mcpServers": {f"db{ESCAPES}": server}}))
+    out = tmp_path / "out"
+    formats = "json,html,sarif,pdf,md,junit,csv"
+    cli("scan", f"manifests:{scanned}", "--allow-partial", "--no-history", "--format", formats, "-o", str(out))
+    written = {path.name: path for path in out.iterdir()}
+    assert {"report.html", "summary.md", "findings.csv", "report.pdf"} <= set(written)
+    for name, path in written.items():
+        if name.endswith(".pdf"):
+            text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        else:
+            text = path.read_text(encoding="utf-8")
+        shown = RAW[:2] if name.endswith((".json", ".sarif")) else RAW
+        assert not [c for c in shown if c in text], name
+    html = written["report.html"].read_text()
+    assert "x⟦U+001B⟧[2J⟦U+001B⟧]0;pwned⟦U+0007⟧⟦U+202E⟧evil" in html, "the folder's name, readable"
+    assert "⟦U+001B⟧" in written["findings.csv"].read_text(encoding="utf-8-sig")
