@@ -205,15 +205,18 @@ def _item_status(
 
 def limit_to_frameworks(
     evaluation: Evaluation, mappings: dict[str, list[FrameworkMapping]], frameworks: Sequence[Framework]
-) -> None:
+) -> dict[str, list[Scope]]:
     """Keep, of each control's results, those on resources in the scope of an item of the chosen
     frameworks that the control decides: a scan limited to CIS GCP is gated and scored on GCP
     resources only, and on an estate with none it has assessed nothing. ``mappings``: control id ->
-    its mappings (the controls' own and the catalogs')."""
+    its mappings (the controls' own and the catalogs'). Returns the controls so limited, with the
+    scopes they were judged in."""
+    limited: dict[str, list[Scope]] = {}
     for control_id, control_mappings in mappings.items():
         scopes = _deciding_scopes(control_mappings, frameworks)
         if any(scope.unrestricted for scope in scopes):
             continue
+        limited[control_id] = scopes
         evaluated = {
             key: number
             for key, number in evaluation.evaluated_by_scope.get(control_id, {}).items()
@@ -236,6 +239,7 @@ def limit_to_frameworks(
         or any(scope.unrestricted for scope in kept[finding.control_id])
         or _admitted(kept[finding.control_id], finding.resource.provider, finding.resource.kind)
     ]
+    return limited
 
 
 def _deciding_scopes(mappings: Iterable[FrameworkMapping], frameworks: Sequence[Framework]) -> list[Scope]:

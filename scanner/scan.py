@@ -20,7 +20,7 @@ from scanner.engine.capabilities import CapabilityCatalog, load_capability_catal
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
 from scanner.engine.declarations import AccountDeclaration, declare_accounts
-from scanner.engine.definition import definition_digest
+from scanner.engine.definition import definition_digest, limited_digest
 from scanner.engine.evaluate import Evaluation, evaluate, evaluated_uids
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
@@ -31,7 +31,7 @@ from scanner.framework_posture import (
     incomplete_providers,
     limit_to_frameworks,
 )
-from scanner.frameworks import DECIDING, Framework, items_by_framework, load_frameworks, weighted_score
+from scanner.frameworks import DECIDING, Framework, Scope, items_by_framework, load_frameworks, weighted_score
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.model import (
     SEVERITY_RANK,
@@ -167,9 +167,10 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
         ctx = EvalContext(inventory, as_of, catalogs.capabilities, reach, options.accounts)
         evaluation = evaluate(compiled, ctx, keep_passed=options.keep_passed)
         pause.freeze = len(evaluation.findings) >= FREEZE_FROM_FINDINGS
+    limited: dict[str, list[Scope]] = {}
     if options.frameworks:  # judged on the chosen frameworks' scope only
         chosen = [catalogs.frameworks[fid] for fid in options.frameworks]
-        limit_to_frameworks(evaluation, {c.id: c.control.mappings for c in compiled}, chosen)
+        limited = limit_to_frameworks(evaluation, {c.id: c.control.mappings for c in compiled}, chosen)
     by_id = {c.id: c for c in compiled}
 
     @functools.cache  # asked once per waiver that names the control
@@ -197,7 +198,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             counts=evaluation.counts[c.id],
             mappings=c.control.mappings,
             evaluated_by_scope=evaluation.evaluated_by_scope[c.id],
-            definition=definition_digest(c),
+            definition=_judged_as(c, limited.get(c.id)),
         )
         for c in sorted(compiled, key=lambda c: c.id)
     ]
@@ -236,6 +237,14 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     )
     result.gate = gate(result, options.fail_on, options.allow_partial, lapsed)
     return result
+
+
+def _judged_as(compiled: CompiledControl, limited_to: list[Scope] | None) -> str:
+    """The control's definition digest; for one a --framework scan judged on some providers or kinds
+    only, a digest of that narrower question (a diff then never takes a failure it left out for
+    resolved)."""
+    digest = definition_digest(compiled)
+    return digest if limited_to is None else limited_digest(digest, ((s.providers, s.kinds) for s in limited_to))
 
 
 def framework_postures(

@@ -307,6 +307,37 @@ def test_a_failure_whose_control_the_later_scan_did_not_evaluate_is_not_resolved
     assert {u.reason for u in drift.no_longer_assessed} == {"control_not_evaluated"}
 
 
+@pytest.mark.parametrize("read_as", ["results", "document", "stored"])
+def test_a_failure_on_a_provider_a_framework_limited_scan_left_out_is_not_resolved(
+    catalogs: Catalogs, tmp_path: Path, read_as: str
+) -> None:
+    """A scan limited to CIS AWS runs NHI-CRED-001 on AWS keys only: the GCP and Azure keys that
+    failed it before were listed as resolved (37 of them on the demo), though nothing changed. The
+    limited control asks a narrower question: its definition digest says so, and what it left out
+    is no longer assessed."""
+    from scanner.diff import diff_sides, side_of_document
+
+    demo = _demo()
+    old = _scan(demo, catalogs)
+    new = _scan(demo, catalogs, frameworks=["cis-aws-foundations"])
+    left_out = {f.fingerprint for f in old.findings if f.status == "fail" and f.resource.provider != "aws"}
+    assert {f.control_id for f in old.findings if f.fingerprint in left_out} & {c.id for c in new.controls}
+    if read_as == "stored":
+        store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+        _store(store, old)
+        _store(store, new)
+        sides = [store.drift_side(r.scan.id) for r in (old, new)]
+        assert None not in sides
+        drift = diff_sides(*sides)  # type: ignore[arg-type]
+    elif read_as == "document":
+        documents = [side_of_document(json.loads(render(r)), Path(f"{n}.json")) for n, r in (("o", old), ("n", new))]
+        drift = diff_sides(*documents)
+    else:
+        drift = diff_results(old, new)
+    assert not drift.resolved_failures, sorted({(f.control_id, f.resource.provider) for f in drift.resolved_failures})
+    assert left_out <= {u.finding.fingerprint for u in drift.no_longer_assessed}
+
+
 def _as_stored_before_it_said_what_it_read(store: HistoryStore, scan_id: str) -> None:
     """The scan's drift index as an earlier nhiscan stored it: its header without the
     controls, sources and account parents."""
