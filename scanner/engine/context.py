@@ -64,6 +64,7 @@ class EvalContext:
             self.agents_by_account[agent.account].append(agent)
             if agent.unknown and "runs_as" in agent.unknown:
                 self.unplaced_agents[agent.account].append(agent)
+        self.agents_unread_elsewhere = self._agents_unread_by_host()
         self.identities_by_account: dict[str, list[Identity]] = defaultdict(list)
         for identity in inventory.identities:
             self.identities_by_account[identity.account].append(identity)
@@ -84,6 +85,46 @@ class EvalContext:
         # id of a grant, identity or agent of the inventory (held as long as the context) -> its
         # capabilities field (tags, or Incomplete): the same whichever of the controls reading it asks
         self.capability_values: dict[int, Any] = {}
+
+    def _agents_unread_by_host(self) -> dict[str, list[Account]]:
+        """Accounts whose agents were not all read, or that hold an agent whose runtime identity
+        is not known, by whose identities such an agent may run as (``_host_key``)."""
+        unread: dict[str, list[Account]] = defaultdict(list)
+        for account in self.accounts.values():
+            if (account.unknown and "agents" in account.unknown) or self.unplaced_agents.get(account.uid):
+                unread[self._host_key(account.provider, account.uid)].append(account)
+        return dict(unread)
+
+    def _host_key(self, provider: str, account_uid: str) -> str:
+        """What an account's agents may run as: a manifest's agent, any identity it names; an agent
+        in an Azure subscription, any identity of its tenant (a user-assigned managed identity or a
+        service principal of another subscription); in a GCP project, a service account of any
+        project; a Bedrock agent, only a role of its own account (its service role is passed in
+        that account)."""
+        if provider == "manifest":
+            return "manifest"
+        if provider == "azure":
+            return f"azure:{self._root(account_uid)}"
+        return provider if provider == "gcp" else f"{provider}:{account_uid}"
+
+    def _root(self, account_uid: str) -> str:
+        """The topmost account above one (an Azure subscription's tenant)."""
+        seen = {account_uid}
+        account = self.accounts.get(account_uid)
+        while account is not None and account.parent and account.parent not in seen:
+            seen.add(account.parent)
+            account_uid, account = account.parent, self.accounts.get(account.parent)
+        return account_uid
+
+    def agents_unread_elsewhere_for(self, identity: Identity) -> str | None:
+        """An account other than the identity's own whose unread agents may run as it, or None."""
+        if not self.agents_unread_elsewhere:
+            return None
+        for key in ("manifest", self._host_key(identity.provider, identity.account)):
+            for account in self.agents_unread_elsewhere.get(key, ()):
+                if account.uid != identity.account:  # its own: see account_gap and could_run
+                    return account.name or account.uid
+        return None
 
     # ------------------------------------------------------------------ records by type
 

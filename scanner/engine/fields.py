@@ -196,13 +196,20 @@ def _account_environment(record: Any, ctx: EvalContext) -> Any:
 
 
 def _agents_gap(identity: Any, ctx: EvalContext) -> str | None:
-    """Agents running as an identity are all known only where its account's agents were collected."""
+    """Agents running as an identity are all known only where its account's agents were collected,
+    and those of every account whose agents may run as it (a manifest's, another subscription of
+    its tenant, another GCP project): a failed repository source left an agent sharing a role
+    unseen, and the role passed NHI-PRIV-008."""
     if _marked(identity, "agents"):
         return f"agents of {identity.name or identity.uid}"
     for unplaced in ctx.unplaced_agents.get(identity.account, ()):
         if could_run(unplaced, identity):
             return f"runtime identity of {unplaced.name or unplaced.uid}"
-    return ctx.account_gap(identity.account, "agents")
+    own = ctx.account_gap(identity.account, "agents")
+    if own is not None:
+        return own
+    elsewhere = ctx.agents_unread_elsewhere_for(identity)
+    return None if elsewhere is None else f"agents of account {elsewhere}"
 
 
 @reads(("identity", "agents"), ("account", "agents"), ("agent", "runs_as"), ("identity", "attributes.workloads"))
