@@ -197,3 +197,29 @@ def test_an_unknown_result_is_new_only_where_its_control_judged_something_in_the
     reach = Finding("f2", "NHI-AGENT-004", "unknown", "critical", ref, "", {})
     mark_new([drift, reach], Baseline(set(), {}, frozenset(), judged=frozenset({"NHI-AGENT-004"})))
     assert (drift.new, reach.new) == (False, True)
+
+
+PASSWORD = "Hk3Lm9Qz7Rt2Wx5V"
+TOKEN = "ghp_" + "R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+
+
+def test_what_a_waiver_says_is_redacted_before_any_report_writes_it(catalogs, tmp_path) -> None:
+    """A reason, owner or ticket is written to results.json, the HTML, SARIF's suppression and
+    summary.md: a password pasted into one reached all of them."""
+    extra = f'    ticket: "https://jira.example.com/browse/SEC-1?token={TOKEN}"\n'
+    text = waiver("2026-03-01", extra=extra).replace(
+        "reason: vendor cannot rotate yet", f'reason: "vendor cannot rotate yet; the DB password: {PASSWORD}"'
+    )
+    result = scan(catalogs, tmp_path, text)
+    written = render(result)
+    assert PASSWORD not in written and TOKEN not in written
+    (applied,) = {f.waiver.reason for f in result.findings if f.waiver}
+    assert applied.startswith("vendor cannot rotate yet; the DB password: ")
+
+
+def test_a_waiver_pattern_holding_a_secret_is_refused_without_repeating_it(catalogs, tmp_path) -> None:
+    """It could match nothing (every uid is redacted as it is read), and the line naming what it
+    matched printed the token."""
+    with pytest.raises(InputError) as refused:
+        scan(catalogs, tmp_path, waiver("2026-03-01", resource=f"nothing-matches-{TOKEN}"))
+    assert "looks like a secret" in str(refused.value) and TOKEN not in str(refused.value)

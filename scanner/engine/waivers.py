@@ -24,6 +24,7 @@ from typing import Any
 from scanner.errors import InputError
 from scanner.loading import read_yaml, validate, yaml_line
 from scanner.model import Finding, Waiver, WaiverReport
+from scanner.redact import redact_text
 
 MAX_WAIVER_DAYS = 365
 
@@ -99,13 +100,25 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
                 index,
                 "expires",
             )
-        waiver = Waiver(**raw)
+        for key in ("control", "resource"):
+            if redact_text(raw[key]) != raw[key]:  # never matches: every uid was redacted as it was read
+                raise _error(
+                    f"waiver {key} holds what looks like a secret (not shown); a waiver names resources by their "
+                    "uid, and nhiscan removes secrets from every uid it reads",
+                    path,
+                    node,
+                    index,
+                    key,
+                )
+        # what a waiver says is written to every report: a password pasted in a reason is not
+        waiver = Waiver(**{k: redact_text(v) if k in _FREE_TEXT and isinstance(v, str) else v for k, v in raw.items()})
         lines = {key: _line(node, index, key) for key in ("control", "resource")}
         _ORIGINS[id(waiver)] = _Origin(waiver, str(path), lines)
         waivers.append(waiver)
     return waivers
 
 
+_FREE_TEXT = ("owner", "reason", "ticket")
 EXPIRING_DAYS = 14  # a waiver that ends this soon is called out in reports and summaries
 
 
