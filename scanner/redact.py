@@ -264,15 +264,18 @@ def _redact_field(value: Any, of_grant: bool) -> None:
     value.update(held)
 
 
-def _redact_strings(record: Any) -> None:
+def _redact_strings(record: Any, uids_changed: list[_UidChange] | None = None) -> None:
     """The record's own string fields, each without the secret values it carries. A field too long
-    to search (``not_searched``) is unknown besides: what a control reads there is not the field."""
+    to search (``not_searched``) is unknown besides: what a control reads there is not the field.
+    Each uid changed is added to ``uids_changed``."""
     for name in _field_names(type(record)):
         current = getattr(record, name)
         if type(current) is str and len(current) >= 8:
             redacted = _redacted_uid(current) if name in _UIDS else redact_text(current)
             if redacted is not current:
                 object.__setattr__(record, name, redacted)
+                if name in _UIDS and uids_changed is not None and redacted != current:
+                    uids_changed.append((record, name, current, redacted))
                 if len(current) > MAX_SEARCHED_LENGTH and name not in _UIDS:  # a uid stays the record's name
                     _mark_unknown(record, name)
 
@@ -359,17 +362,38 @@ _VALUE_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 def redact_inventory(inventory: Inventory) -> Inventory:
     """The inventory with every record's strings redacted (in place; returned for chaining)."""
+    uids_changed: list[_UidChange] = []
     for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources", "sources"):
         records = getattr(inventory, name)
         for start in range(0, len(records), _RECORDS_AT_ONCE):
-            _redact_records(records[start : start + _RECORDS_AT_ONCE])
+            _redact_records(records[start : start + _RECORDS_AT_ONCE], uids_changed)
+    _keep_uids_apart(uids_changed)
     return inventory
+
+
+_UidChange = tuple[Any, str, str, str]  # a record, its uid field, the uid as read, and redacted
+
+
+def _keep_uids_apart(changed: list[_UidChange]) -> None:
+    """Two uids that differ only in the secrets they carry (two folders named ``password=…``) are
+    one once redacted: their agents merged, a secret of one was blamed on the other, and SARIF held
+    two results of one fingerprint. Each but the first read is told apart by its number in the order
+    read (``… (2)``), which says nothing of the secret; references to it (``identity_uid``,
+    ``runs_as``) are numbered alike."""
+    numbers: dict[str, dict[str, int]] = {}  # redacted -> each uid it stands for -> its number
+    for _, _, original, redacted in changed:
+        read = numbers.setdefault(redacted, {})
+        read.setdefault(original, len(read) + 1)
+    for record, name, original, redacted in changed:
+        number = numbers[redacted][original]
+        if number > 1:
+            object.__setattr__(record, name, f"{redacted} ({number})")
 
 
 _RECORDS_AT_ONCE = 2000
 
 
-def _redact_records(records: list[Any]) -> None:
+def _redact_records(records: list[Any], uids_changed: list[_UidChange]) -> None:
     """``_redact_record`` for each record, but the records' string fields are first searched all at
     once for anything that may be a secret; most estates' names and ids hold nothing of the kind,
     and then they are not searched one by one."""
@@ -387,7 +411,7 @@ def _redact_records(records: list[Any]) -> None:
     # a string too long to search is never shown, whatever it holds
     if any(len(text) > MAX_SEARCHED_LENGTH for text in texts) or _may_carry_secrets(texts):
         for record in records:
-            _redact_strings(record)
+            _redact_strings(record, uids_changed)
 
 
 def _may_carry_secrets(texts: list[str]) -> bool:

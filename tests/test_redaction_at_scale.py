@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.model import Credential, Grant, Identity, Inventory, SourceError, SourceStatus
-from scanner.redact import _UIDS, REDACTED, _field_names, _redacted_uid, redact_inventory, redact_text, redact_value
+from scanner.redact import (
+    _UIDS,
+    REDACTED,
+    _field_names,
+    _keep_uids_apart,
+    _redacted_uid,
+    redact_inventory,
+    redact_text,
+    redact_value,
+)
 
 _PIECES = [
     "svc-",
@@ -70,16 +79,21 @@ def _inventories(draw: Any) -> Inventory:
 def _redacted_one_by_one(inventory: Inventory) -> Inventory:
     """The definition: each string field of 8 characters or more through redact_text (a uid, and a
     field naming a record by its uid, with its name read apart), each list, dict or nested record
-    through redact_value."""
+    through redact_value; uids that are one once redacted told apart by their order."""
+    changed = []
     for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources", "sources"):
         for record in getattr(inventory, name):
             for field in _field_names(type(record)):
                 value = getattr(record, field)
                 if isinstance(value, str):
                     if len(value) >= 8:
-                        setattr(record, field, _redacted_uid(value) if field in _UIDS else redact_text(value))
+                        redacted = _redacted_uid(value) if field in _UIDS else redact_text(value)
+                        setattr(record, field, redacted)
+                        if field in _UIDS and redacted != value:
+                            changed.append((record, field, value, redacted))
                 elif value:
                     redact_value(value)
+    _keep_uids_apart(changed)
     return inventory
 
 

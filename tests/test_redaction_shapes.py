@@ -345,3 +345,33 @@ def test_a_long_run_of_name_characters_is_redacted_in_linear_time(text: str) -> 
     started = time.monotonic()
     redact_text(text)
     assert time.monotonic() - started < 10
+
+
+def test_uids_that_differ_only_in_their_secrets_stay_apart(cli, tmp_path: Path) -> None:
+    """Two repositories cloned into folders named ``password=…``: once redacted, both agents had one
+    uid. They merged, the token of one was blamed on the other too, and SARIF held two results of
+    one fingerprint. The second read is numbered; neither name shows a password."""
+    from scanner.scan import ScanOptions, load_catalogs, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    token = "ghp_" + "R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+    root = tmp_path / "m"
+    servers = {
+        "Zq8xWv4Tn2Lp6Rb9": {"one": {"command": "npx"}},
+        "Ab3dKf7Hs1Jm5Qc8": {"two": {"command": "npx", "env": {"GITHUB_TOKEN": token}}},
+    }
+    for folder, listed in servers.items():
+        (root / f"password={folder}").mkdir(parents=True)
+        (root / f"password={folder}" / ".mcp.json").write_text(json.dumps({"mcpServers": listed}))
+    inventory = collect(SourceSpec("manifests", str(root)))
+    uids = [agent.uid for agent in inventory.agents]
+    assert len(set(uids)) == 2 and not any(folder in uid for uid in uids for folder in servers)
+    assert {grant.identity_uid for grant in inventory.grants} == set(uids)
+    result = run_scan(inventory, load_catalogs(), ScanOptions())
+    failing = [f.resource.uid for f in result.findings if f.control_id == "NHI-SECRET-001" and f.status == "fail"]
+    assert len(failing) == 1
+    out = tmp_path / "out"
+    cli("scan", f"manifests:{root}", "--no-history", "--format", "sarif", "-o", str(out), "--fail-on", "none")
+    (run,) = json.loads((out / "results.sarif").read_text())["runs"]
+    fingerprints = [r["partialFingerprints"]["nhiscan/v1"] for r in run["results"]]
+    assert len(fingerprints) == len(set(fingerprints))
