@@ -281,6 +281,23 @@ def test_a_results_file_of_schema_1_4_has_no_definitions_and_agrees_with_any(cat
     assert {f.control_id for f in drift.resolved_failures} == {ROTATION}
 
 
+def _diff_read_as(read_as: str, old, new, tmp_path: Path):
+    """The diff of two scans as it reads them: the results in memory, results.json documents, or
+    scans stored in a history."""
+    from scanner.diff import diff_sides, side_of_document
+
+    if read_as == "stored":
+        store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
+        _store(store, old)
+        _store(store, new)
+        sides = [store.drift_side(r.scan.id) for r in (old, new)]
+        assert None not in sides
+        return diff_sides(*sides)  # type: ignore[arg-type]
+    if read_as == "document":
+        return diff_sides(*[side_of_document(json.loads(render(r)), Path(f"{r.scan.id}.json")) for r in (old, new)])
+    return diff_results(old, new)
+
+
 @pytest.mark.parametrize("as_stored", [False, True])
 def test_a_failure_whose_control_the_later_scan_did_not_evaluate_is_not_resolved(
     catalogs: Catalogs, tmp_path: Path, as_stored: bool
@@ -291,17 +308,7 @@ def test_a_failure_whose_control_the_later_scan_did_not_evaluate_is_not_resolved
     evaluated = {c.id for c in new.controls}
     dropped = {f.fingerprint for f in old.findings if f.status == "fail" and f.control_id not in evaluated}
     assert dropped
-    if as_stored:
-        store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
-        _store(store, old)
-        _store(store, new)
-        from scanner.diff import diff_sides
-
-        sides = [store.drift_side(r.scan.id) for r in (old, new)]
-        assert None not in sides
-        drift = diff_sides(*sides)  # type: ignore[arg-type]
-    else:
-        drift = diff_results(old, new)
+    drift = _diff_read_as("stored" if as_stored else "results", old, new, tmp_path)
     assert not drift.resolved_failures
     assert {u.finding.fingerprint for u in drift.no_longer_assessed} == dropped
     assert {u.reason for u in drift.no_longer_assessed} == {"control_not_evaluated"}
@@ -315,25 +322,12 @@ def test_a_failure_on_a_provider_a_framework_limited_scan_left_out_is_not_resolv
     failed it before were listed as resolved (37 of them on the demo), though nothing changed. The
     limited control asks a narrower question: its definition digest says so, and what it left out
     is no longer assessed."""
-    from scanner.diff import diff_sides, side_of_document
-
     demo = _demo()
     old = _scan(demo, catalogs)
     new = _scan(demo, catalogs, frameworks=["cis-aws-foundations"])
     left_out = {f.fingerprint for f in old.findings if f.status == "fail" and f.resource.provider != "aws"}
     assert {f.control_id for f in old.findings if f.fingerprint in left_out} & {c.id for c in new.controls}
-    if read_as == "stored":
-        store = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}")
-        _store(store, old)
-        _store(store, new)
-        sides = [store.drift_side(r.scan.id) for r in (old, new)]
-        assert None not in sides
-        drift = diff_sides(*sides)  # type: ignore[arg-type]
-    elif read_as == "document":
-        documents = [side_of_document(json.loads(render(r)), Path(f"{n}.json")) for n, r in (("o", old), ("n", new))]
-        drift = diff_sides(*documents)
-    else:
-        drift = diff_results(old, new)
+    drift = _diff_read_as(read_as, old, new, tmp_path)
     assert not drift.resolved_failures, sorted({(f.control_id, f.resource.provider) for f in drift.resolved_failures})
     assert left_out <= {u.finding.fingerprint for u in drift.no_longer_assessed}
 
