@@ -333,6 +333,26 @@ def test_a_binding_of_every_account_of_a_project_no_export_numbers_leaves_only_t
     assert "grants" not in holders[OTHER].unknown  # its project is 222, never 111
 
 
+def test_an_account_bound_in_another_projects_policy_lives_where_its_email_says(tmp_path: Path, catalogs) -> None:
+    """Project 333's default compute account, bound in acme-prod-1's policy, was taken to live in
+    acme-prod-1 (number 111): a binding of every account of project 333 neither granted it Owner nor
+    left its grants unknown, and NHI-PRIV-001 passed. An App Engine account of a project no result
+    numbers is unplaced: its grants are unknown."""
+    compute, engine = "333-compute@developer.gserviceaccount.com", "acme-web@appspot.gserviceaccount.com"
+    bindings = [
+        {"role": "roles/owner", "members": [_every_account_of("projects/333")]},
+        {"role": "roles/logging.logWriter", "members": [f"serviceAccount:{m}" for m in (compute, engine, CI)]},
+    ]
+    results = _asset_results(
+        ("//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "projects/111", [], bindings)
+    )
+    (tmp_path / "assets.json").write_text(json.dumps(results))
+    inventory = collect(SourceSpec("file", str(tmp_path / "assets.json")))
+    holders = {i.uid: i for i in inventory.identities}
+    assert ("NHI-PRIV-001", compute) in findings(inventory, catalogs)
+    assert "grants" in holders[engine].unknown and "grants" not in holders[CI].unknown
+
+
 def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) -> None:
     keys = REALWORLD / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
     inventory = collect(SourceSpec("file", str(keys)))

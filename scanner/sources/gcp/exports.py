@@ -40,6 +40,9 @@ _PROJECT_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/projec
 _SA_RESOURCE = re.compile(r"^//iam\.googleapis\.com/projects/([^/]+)/serviceAccounts/([^/]+)$")
 _ANCESTOR_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/((?:folders|organizations)/[^/]+)$")
 _PROJECT_NUMBER = re.compile(r"^projects/[0-9]+$")
+# the accounts Google creates in a project, named by its number or id
+_DEFAULT_COMPUTE = re.compile(r"^([0-9]+)-compute@developer\.gserviceaccount\.com$")
+_APP_ENGINE = re.compile(r"^([a-z][a-z0-9-]{4,28}[a-z0-9])@appspot\.gserviceaccount\.com$")
 ANCESTORS_HINT = (
     "export the policies above with 'gcloud asset search-all-iam-policies --scope=organizations/ORG_ID "
     "--format=json', which names each project's folders and organisation"
@@ -78,6 +81,7 @@ class GcpExports:
     # project id -> "projects/NUMBER", where an asset search result of the project or one of its
     # accounts names it (None: two results named two numbers)
     project_numbers: dict[str, str | None] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)  # email -> its project, where an export names it
 
     def __bool__(self) -> bool:
         return bool(self.accounts or self.keys or self.policies or self.account_policies)
@@ -254,8 +258,13 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         email = _key_holder(name)
         named = _IN_NAME.match(name)
         project = named.group(1) if named and named.group(1) != "-" else home_project(email, "")
+        if named and named.group(1) != "-":
+            exports.homes.setdefault(email, named.group(1))
         identities.setdefault(email, _unlisted(email, project))
         inventory.credentials.append(records.service_account_key(key, email))
+    for email, listed in exports.accounts.items():
+        if listed.get("projectId"):
+            exports.homes[email] = str(listed["projectId"])
     projects = {i.account for i in identities.values() if i.account} | set(exports.policies)
     accounts = {project: _project(project) for project in sorted(projects)}
     for project, policy in sorted(exports.policies.items()):
@@ -363,11 +372,27 @@ def _account_sets(exports: GcpExports, identities: dict[str, Identity]) -> dict[
     result names the number) and below each folder and organisation (where one names the project's
     ancestors): whom a ``principalSet://…/type/ServiceAccount`` member names."""
     sets: dict[str, list[str]] = {}
-    for email, identity in sorted(identities.items()):
-        number = exports.project_numbers.get(identity.account)
-        for node in ((number,) if number else ()) + tuple(exports.ancestors.get(identity.account, ())):
+    for email in sorted(identities):
+        project, number = _home(email, exports)
+        for node in ((number,) if number else ()) + tuple(exports.ancestors.get(project or "", ())):
             sets.setdefault(node, []).append(email)
     return sets
+
+
+def _home(email: str, exports: GcpExports) -> tuple[str | None, str | None]:
+    """The project an account lives in, and its number, as far as the exports tie them: the project
+    an account list or key name gives, or its email's (``@PROJECT.iam…``, ``PROJECT@appspot…``,
+    ``NUMBER-compute@developer…``). Never the project whose policy merely names it: a default
+    compute account of project 333 bound in project 111 is 333's."""
+    engine = _APP_ENGINE.match(email)
+    project = exports.homes.get(email) or home_project(email, "") or (engine.group(1) if engine else "")
+    if project:
+        return project, exports.project_numbers.get(project)
+    compute = _DEFAULT_COMPUTE.match(email)
+    if compute is None:
+        return None, None
+    number = f"projects/{compute.group(1)}"
+    return next((p for p, n in exports.project_numbers.items() if n == number), None), number
 
 
 def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity]) -> None:
@@ -383,10 +408,11 @@ def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity
         if node in numbers:
             continue  # its accounts are known: account_sets granted them
         for email, identity in sorted(identities.items()):
+            project, number = _home(email, exports)
             if node.startswith("projects/"):
-                placed = exports.project_numbers.get(identity.account) is not None
+                placed = number is not None
             else:
-                placed = identity.account in exports.ancestors  # [] for a project with no parent
+                placed = project is not None and project in exports.ancestors  # [] for a project with no parent
             if not placed:
                 undetermined.setdefault(node, []).append(email)
                 if "grants" not in identity.unknown:
