@@ -20,9 +20,10 @@ TRIAGE_ROLE = "arn:aws:iam::111122223333:role/bedrock-support-triage"  # also ru
 IT_AUTOMATION = "azure:sp:00000003-5555-4666-8777-00000000005c"  # run by agents of two subscriptions
 
 
-def _with_a_failed_source(inventory: Inventory, account: str) -> Inventory:
-    """As a failed source leaves it: no agent of the account read, its source failed."""
-    sources = [dataclasses.replace(s, status="failed") if s.account == account else s for s in inventory.sources]
+def _with_a_failed_source(inventory: Inventory, account: str, status: str = "failed") -> Inventory:
+    """As a failed source leaves it: no agent of the account read, its source failed (or, for a
+    repository of manifests, read in part: a manifest could not be parsed)."""
+    sources = [dataclasses.replace(s, status=status) if s.account == account else s for s in inventory.sources]
     agents = [a for a in inventory.agents if a.account != account]
     return dataclasses.replace(inventory, sources=sources, agents=agents)
 
@@ -33,14 +34,17 @@ def _status(result, control_id: str, uid: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("failed", "shared"), [(REPOSITORY, TRIAGE_ROLE), (STAGING, IT_AUTOMATION)], ids=["manifests", "azure"]
+    ("failed", "status", "shared"),
+    [(REPOSITORY, "failed", TRIAGE_ROLE), (REPOSITORY, "partial", TRIAGE_ROLE), (STAGING, "failed", IT_AUTOMATION)],
+    ids=["manifests failed", "manifests read in part", "azure"],
 )
 def test_an_identity_whose_agents_a_failed_source_may_hold_is_unknown_not_passing(
-    catalogs, failed: str, shared: str
+    catalogs, failed: str, status: str, shared: str
 ) -> None:
     whole = run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions(allow_partial=True))
     assert _status(whole, "NHI-PRIV-008", shared) == "fail", "two agents share it"
-    partial = run_scan(_with_a_failed_source(collect(SourceSpec("demo")), failed), catalogs, ScanOptions())
+    inventory = _with_a_failed_source(collect(SourceSpec("demo")), failed, status)
+    partial = run_scan(inventory, catalogs, ScanOptions())
     (finding,) = [f for f in partial.findings if f.control_id == "NHI-PRIV-008" and f.resource.uid == shared]
     assert finding.status == "unknown"
     assert "agents of account" in finding.message

@@ -11,7 +11,7 @@ from typing import Any
 from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog, denied_whole
 from scanner.engine.classification import Classification, classify
 from scanner.engine.declarations import AccountDeclaration, canonical_environment, outside_account
-from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource
+from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource, SourceStatus
 
 # What a grant's tags are computed from: when one of these was not collected, its tags are partial.
 GRANT_EVIDENCE = ("actions", "resources")
@@ -64,7 +64,7 @@ class EvalContext:
             self.agents_by_account[agent.account].append(agent)
             if agent.unknown and "runs_as" in agent.unknown:
                 self.unplaced_agents[agent.account].append(agent)
-        self.agents_unread_elsewhere = self._agents_unread_by_host()
+        self.agents_unread_elsewhere = self._agents_unread_by_host(inventory.sources)
         self.identities_by_account: dict[str, list[Identity]] = defaultdict(list)
         for identity in inventory.identities:
             self.identities_by_account[identity.account].append(identity)
@@ -86,13 +86,21 @@ class EvalContext:
         # capabilities field (tags, or Incomplete): the same whichever of the controls reading it asks
         self.capability_values: dict[int, Any] = {}
 
-    def _agents_unread_by_host(self) -> dict[str, list[Account]]:
-        """Accounts whose agents were not all read, or that hold an agent whose runtime identity
-        is not known, by whose identities such an agent may run as (``_host_key``)."""
-        unread: dict[str, list[Account]] = defaultdict(list)
+    def _agents_unread_by_host(self, sources: list[SourceStatus]) -> dict[str, list[tuple[str, str]]]:
+        """Accounts (uid, name) whose agents were not all read, or that hold an agent whose runtime
+        identity is not known, by whose identities such an agent may run as (``_host_key``). A
+        repository of manifests read in part counts: a manifest that could not be parsed may declare
+        an agent, and the repository's record does not say its agents are unknown."""
+        unread: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for account in self.accounts.values():
             if (account.unknown and "agents" in account.unknown) or self.unplaced_agents.get(account.uid):
-                unread[self._host_key(account.provider, account.uid)].append(account)
+                unread[self._host_key(account.provider, account.uid)].append((account.uid, account.name or account.uid))
+        for source in sources:
+            provider = _SOURCE_PROVIDERS.get(source.name)
+            if provider is None or source.status == "complete":
+                continue
+            if source.status == "failed" or provider == "manifest":
+                unread[self._host_key(provider, source.account)].append((source.account, source.account))
         return dict(unread)
 
     def _host_key(self, provider: str, account_uid: str) -> str:
@@ -121,9 +129,9 @@ class EvalContext:
         if not self.agents_unread_elsewhere:
             return None
         for key in ("manifest", self._host_key(identity.provider, identity.account)):
-            for account in self.agents_unread_elsewhere.get(key, ()):
-                if account.uid != identity.account:  # its own: see account_gap and could_run
-                    return account.name or account.uid
+            for uid, name in self.agents_unread_elsewhere.get(key, ()):
+                if uid != identity.account:  # its own: see account_gap and could_run
+                    return name
         return None
 
     # ------------------------------------------------------------------ records by type
@@ -341,6 +349,10 @@ def _runtimes(agent: Agent) -> list[str]:
             if isinstance(role, str) and role and role not in found:
                 found.append(role)
     return found
+
+
+# the provider of the records a source of this name reads (a file or inventory source may hold any)
+_SOURCE_PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "manifests": "manifest"}
 
 
 def could_run(agent: Agent, identity: Identity) -> bool:
