@@ -60,14 +60,24 @@ def test_a_command_too_long_to_search_leaves_the_files_credentials_and_the_serve
     assert _statuses(inventory, catalogs)["NHI-SECRET-001"] == "unknown"
 
 
+def test_opencodes_environment_is_held_to_one_arguments_bound_as_env_is(tmp_path: Path, catalogs) -> None:
+    """OpenCode names a server's environment ``environment``: a 15 MB value there was searched whole
+    (34 s) and the file read as complete."""
+    (tmp_path / "repo").mkdir()
+    server = {"type": "local", "command": ["npx", "-y", "@acme/tool@1.0.0"], "environment": {"A": FLAGS}}
+    (tmp_path / "repo" / "opencode.json").write_text(json.dumps({"mcp": {"db": server}}))
+    inventory = collect(SourceSpec("manifests", str(tmp_path / "repo")))
+    assert [s.status for s in inventory.sources] == ["partial"]
+    assert _statuses(inventory, catalogs)["NHI-SECRET-001"] == "unknown"
+
+
 @pytest.mark.parametrize(
     "server",
     [
         {"command": "npx", "env": {"OPTIONS": {"inner": FLAGS}}},
         {"command": "npx", "headers": {"X-Options": [{"deeper": {"still": FLAGS}}]}},
-        {"command": "npx", "args": [["-y", FLAGS]]},
     ],
-    ids=["env value's member", "header nested three deep", "argument in a nested list"],
+    ids=["env value's member", "header nested three deep"],
 )
 def test_a_string_nested_anywhere_under_a_launch_key_is_held_to_one_arguments_bound(
     tmp_path: Path, catalogs, server: dict[str, object]

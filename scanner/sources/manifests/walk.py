@@ -41,8 +41,10 @@ MAX_STRINGS = 20_000  # per file: past it the file's credentials are unknown, no
 # is not searched, and the file's credentials are unknown. Free text (instructions, a client's
 # pasted history) has no such bound and is searched whole, within the file's size limit.
 FREE_TEXT = frozenset({"instructions", "description", "title", "prompt"})
-# http_headers: Codex; envs: Goose; with: the inputs of a Continue hub block
-_CREDENTIAL_SLOTS = frozenset({"env", "envs", "headers", "http_headers", "args", "value", "default", "with"})
+# http_headers: Codex; envs: Goose; environment: OpenCode; with: the inputs of a Continue hub block
+_CREDENTIAL_SLOTS = frozenset(
+    {"env", "envs", "environment", "headers", "http_headers", "args", "value", "default", "with"}
+)
 _COMMAND_KEYS = frozenset({"command", "cmd"})  # cmd: Goose's
 _LAUNCH_KEYS = _CREDENTIAL_SLOTS | _COMMAND_KEYS | {"url", "serverUrl", "httpUrl"}
 _PLAIN_KEY = re.compile(r"^[\w.\-$@:/ ]{1,100}$")
