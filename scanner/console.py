@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from scanner.frameworks import Framework
     from scanner.model import Inventory, ScanResult
 
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# control characters, line separators, bidirectional controls and invisible marks (as reports reveal)
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 NAMED_SOURCES = 10  # a line names this many sources not read completely, then counts the rest

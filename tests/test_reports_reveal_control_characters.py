@@ -37,3 +37,21 @@ def test_no_control_character_from_scanned_data_reaches_a_report(cli, tmp_path: 
     html = written["report.html"].read_text()
     assert "x⟦U+001B⟧[2J⟦U+001B⟧]0;pwned⟦U+0007⟧⟦U+202E⟧evil" in html, "the folder's name, readable"
     assert "⟦U+001B⟧" in written["findings.csv"].read_text(encoding="utf-8-sig")
+
+
+def test_summary_lines_and_the_terminal_show_invisible_marks_as_question_marks() -> None:
+    """A right-to-left mark or an Arabic letter mark in a folder's name reached summary.md and the
+    terminal's error line raw: each makes a name read as another."""
+    from scanner.console import inert
+    from scanner.reports.markdown import code, md
+
+    name = "re\u200fpo\u061cx\u2060y\ufeffz\u200b"
+    for shown in (md(name), code(name), inert(name)):
+        assert not [c for c in "\u200f\u061c\u2060\ufeff\u200b" if c in shown], shown
+
+
+def test_the_html_data_island_escapes_delete_in_an_all_ascii_text() -> None:
+    from scanner.reports.templating import script_json
+
+    assert "\x7f" not in script_json({"name": "bot\x7fX"})
+    assert json.loads(script_json({"name": "bot\x7fX"})) == {"name": "bot\x7fX"}

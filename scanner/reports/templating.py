@@ -32,7 +32,7 @@ def script_json(data: object) -> str:
     ``<!--``, no line separators, and no control or bidirectional character written raw, whatever
     the data holds (each is a JSON escape; the page's script shows it as its code point)."""
     text = dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    if text.isascii():  # known without reading the text: most estates' names are ASCII
+    if text.isascii() and "\x7f" not in text:  # isascii is known without reading: most names are ASCII
         return text
     return _ESCAPED_IN_SCRIPT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
