@@ -223,3 +223,11 @@ def test_a_waiver_pattern_holding_a_secret_is_refused_without_repeating_it(catal
     with pytest.raises(InputError) as refused:
         scan(catalogs, tmp_path, waiver("2026-03-01", resource=f"nothing-matches-{TOKEN}"))
     assert "looks like a secret" in str(refused.value) and TOKEN not in str(refused.value)
+
+
+@pytest.mark.parametrize("pattern", ["repo/svc?token=*", "repo/svc?token=[[]REDACTED]"])
+def test_a_waiver_pattern_standing_for_a_redacted_uid_is_accepted(catalogs, tmp_path, pattern: str) -> None:
+    """A wildcard, or the redaction mark written as a pattern, where a uid's secret was: it holds
+    no secret and matches the uid as redaction left it."""
+    waivers = load_waivers(write(tmp_path, waiver("2026-03-01", resource=pattern)), make_inventory({}).collected_at)
+    assert [w.resource for w in waivers] == [pattern]
