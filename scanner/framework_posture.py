@@ -15,7 +15,7 @@ incomplete), 0-100. Items not assessed, not applicable or not in scope are left 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
 
 from scanner.engine.evaluate import Evaluation
@@ -108,12 +108,15 @@ def framework_posture(
     present: set[str] | None = None,
     lacking: set[str] | None = None,
     switched_off: Sequence[FrameworkMapping] = (),
+    off_where: Mapping[str, frozenset[str] | None] | None = None,
 ) -> FrameworkPosture:
     """``present``: providers in the estate (None: not known, every framework counts as in scope);
     ``lacking``: providers whose source was partial or failed ("*": any); ``switched_off``: the
     mappings of the controls the configuration turned off (in all or part of the scan). An item
     such a control decides is unknown, unless another control failed it: without the control, its
-    pass would hide what was never evaluated."""
+    pass would hide what was never evaluated. ``off_where``: the providers each was turned off for
+    (a shard of a merged run; None, or absent: everywhere): an item of other providers keeps its
+    result."""
     by_id = {control.id: control for control in controls}
     off_ids = {m.control for m in switched_off}
     mappings = item_mappings(framework, [*(m for c in controls for m in c.mappings), *switched_off])
@@ -123,8 +126,14 @@ def framework_posture(
     for item in framework.items:
         found = [m for m in mappings[item.id] if m.control in by_id]
         deciding = [m.control for m in found if m.relationship in DECIDING]
-        not_run = [m.control for m in mappings[item.id] if m.control in off_ids and m.relationship in DECIDING]
         scope = framework.item_scope(item)
+        not_run = [
+            m.control
+            for m in mappings[item.id]
+            if m.control in off_ids
+            and m.relationship in DECIDING
+            and _off_in_scope((off_where or {}).get(m.control), scope)
+        ]
         counts = {"fail": 0, "pass": 0, "waived": 0, "unknown": 0}
         for control_id in deciding:
             for status, number in in_scope_results.counts(by_id[control_id], scope).items():
@@ -157,6 +166,11 @@ def framework_posture(
         coverage=coverage_text(assessed, len(framework.items), framework.version),
         score_definition=SCORE_DEFINITION,
     )
+
+
+def _off_in_scope(providers: frozenset[str] | None, scope: Scope) -> bool:
+    """Whether a control turned off for ``providers`` (None: everywhere) was off in the item's scope."""
+    return providers is None or not scope.providers or bool(providers & set(scope.providers))
 
 
 def framework_score(items: Iterable[FrameworkItemPosture]) -> float | None:

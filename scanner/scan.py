@@ -254,9 +254,11 @@ def framework_postures(
     findings: list[Finding] | ResultsInScope,
     inventory: Inventory,
     disabled: Iterable[str] = (),
+    off_where: Mapping[str, frozenset[str] | None] | None = None,
 ) -> list[FrameworkPosture]:
     """Each framework's posture, judged on the providers in the estate and the sources' completeness;
-    ``disabled``: the controls the configuration turned off, which leave the items they decide unknown."""
+    ``disabled``: the controls the configuration turned off, which leave the items they decide unknown
+    (``off_where``: on these providers only, see framework_posture)."""
     account_providers = {account.uid: account.provider for account in inventory.accounts}
     seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
     present = estate_providers(seen, inventory.sources, account_providers)
@@ -265,7 +267,7 @@ def framework_postures(
     off = set(disabled)
     switched_off = [m for control in catalogs.controls if control.id in off for m in control.mappings]
     return [
-        framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking, switched_off)
+        framework_posture(catalogs.frameworks[fid], summaries, results, present, lacking, switched_off, off_where)
         for fid in framework_ids
     ]
 

@@ -152,3 +152,41 @@ def test_an_item_a_disabled_control_decides_is_unknown_never_passing(catalogs) -
             assert item.reason == "NHI-CRED-001 disabled by the configuration"
     scores = {f.id: f.score for f in off.frameworks}
     assert scores["owasp-nhi-top10-2025"] != 100.0
+
+
+def test_a_control_one_shard_turned_off_leaves_only_that_shards_providers_items_unknown(catalogs) -> None:
+    """The AWS shard turned NHI-CRED-001 off, the GCP shard ran it: CIS GCP 1.8 keeps the GCP
+    shard's result (it became unknown, blamed on a control the GCP shard ran)."""
+    import dataclasses
+    from datetime import timedelta
+
+    from scanner.history.merge import merge_results
+    from scanner.model import Inventory
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    def only(inventory: Inventory, provider: str) -> Inventory:
+        ids = {i.uid for i in inventory.identities if i.provider == provider}
+        return dataclasses.replace(
+            inventory,
+            accounts=[a for a in inventory.accounts if a.provider == provider],
+            identities=[i for i in inventory.identities if i.provider == provider],
+            credentials=[c for c in inventory.credentials if c.identity_uid in ids],
+            grants=[g for g in inventory.grants if g.identity_uid in ids],
+            agents=[a for a in inventory.agents if a.provider == provider],
+            log_sources=[s for s in inventory.log_sources if s.provider == provider],
+            sources=[s for s in inventory.sources if s.name == provider],
+        )
+
+    demo = collect(SourceSpec("demo"))
+    aws = run_scan(only(demo, "aws"), catalogs, ScanOptions(disabled_controls=["NHI-CRED-001"]))
+    young = only(demo, "gcp")
+    for key in young.credentials:  # rotated ten days ago: NHI-CRED-001 passes on each
+        key.created = key.last_rotated = young.collected_at - timedelta(days=10)
+    gcp = run_scan(young, catalogs, ScanOptions())
+    alone = {i.id: i.status for f in gcp.frameworks if f.id == "cis-gcp-foundations" for i in f.items}
+    merged = merge_results([aws, gcp], catalogs, "g")
+    items = {(f.id, i.id): i for f in merged.frameworks for i in f.items}
+    assert items[("cis-gcp-foundations", "1.8")].status == alone["1.8"] == "pass"
+    assert items[("cis-aws-foundations", "2.12")].status == "unknown"
+    assert items[("cis-aws-foundations", "2.12")].reason == "NHI-CRED-001 disabled by the configuration"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
 from scanner.engine.waivers import ends_soon, has_lapsed
+from scanner.framework_posture import estate_providers
 from scanner.frameworks import weighted_score
 from scanner.history.group_points import (
     NO_RUN,
@@ -191,6 +192,7 @@ def merge_results(
         findings,
         estate,
         _disabled(results) or (),
+        _disabled_where(results),
     )
     merged = ScanResult(
         scan=ScanMeta(
@@ -300,6 +302,26 @@ def _disabled(results: list[ScanResult]) -> list[str] | None:
     the controls and here: turned off in part of the scan (see view.results_line)."""
     recorded = [r.scan.disabled_controls for r in results if r.scan.disabled_controls is not None]
     return sorted({c for disabled in recorded for c in disabled}) if recorded else None
+
+
+def _disabled_where(results: list[ScanResult]) -> dict[str, frozenset[str] | None]:
+    """The providers of the shards that turned each control off (None: a shard whose providers are
+    not known, as one stored without its inventory): an item of other providers keeps its result."""
+    where: dict[str, frozenset[str] | None] = {}
+    for result in results:
+        providers = _providers_of(result)
+        for control in result.scan.disabled_controls or ():
+            known = where.get(control, frozenset())
+            where[control] = None if known is None or providers is None else known | providers
+    return where
+
+
+def _providers_of(result: ScanResult) -> frozenset[str] | None:
+    if result.inventory is None:
+        return None
+    inventory = result.inventory
+    seen = (r.provider for name in ("accounts", "identities", "agents") for r in getattr(inventory, name))
+    return frozenset(estate_providers(seen, result.scan.sources, {a.uid: a.provider for a in inventory.accounts}))
 
 
 def _run_id(results: list[ScanResult]) -> str:
