@@ -353,6 +353,25 @@ def test_an_account_bound_in_another_projects_policy_lives_where_its_email_says(
     assert "grants" in holders[engine].unknown and "grants" not in holders[CI].unknown
 
 
+def test_an_account_no_export_places_may_be_in_a_numbered_project_too(tmp_path: Path, catalogs) -> None:
+    """``NUMBER@cloudbuild.gserviceaccount.com`` names no project an export ties it to: a binding of
+    every account of acme-prod-1 (number 111, known) may hold it, so its grants are unknown; the
+    project's own account is granted Owner."""
+    build = "123456789@cloudbuild.gserviceaccount.com"
+    bindings = [
+        {"role": "roles/owner", "members": [_every_account_of("projects/111")]},
+        {"role": "roles/logging.logWriter", "members": [f"serviceAccount:{m}" for m in (build, CI)]},
+    ]
+    results = _asset_results(
+        ("//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "projects/111", [], bindings)
+    )
+    (tmp_path / "assets.json").write_text(json.dumps(results))
+    inventory = collect(SourceSpec("file", str(tmp_path / "assets.json")))
+    holders = {i.uid: i for i in inventory.identities}
+    assert "grants" in holders[build].unknown
+    assert ("NHI-PRIV-001", CI) in findings(inventory, catalogs)
+
+
 def test_system_managed_keys_are_not_findings_for_rotation_or_removal(catalogs) -> None:
     keys = REALWORLD / "gcp" / "custodian-flight-iam-serviceAccounts-keys-list.json"
     inventory = collect(SourceSpec("file", str(keys)))

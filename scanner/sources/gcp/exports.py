@@ -405,12 +405,12 @@ def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity
     numbers = {number for number in exports.project_numbers.values() if number}
     undetermined: dict[str, list[str]] = {}
     for node in bound:
-        if node in numbers:
-            continue  # its accounts are known: account_sets granted them
         for email, identity in sorted(identities.items()):
             project, number = _home(email, exports)
             if node.startswith("projects/"):
-                placed = number is not None
+                # a known number is the account's project's or not; a number an exported project has
+                # is never the project of an account another export places elsewhere
+                placed = number is not None or (node in numbers and project is not None)
             else:
                 placed = project is not None and project in exports.ancestors  # [] for a project with no parent
             if not placed:
