@@ -48,6 +48,7 @@ def test_summary_lines_and_the_terminal_show_invisible_marks_as_question_marks()
     name = "re\u200fpo\u061cx\u2060y\ufeffz\u200b"
     for shown in (md(name), code(name), inert(name)):
         assert not [c for c in "\u200f\u061c\u2060\ufeff\u200b" if c in shown], shown
+    assert md("read failed:\nline two") == "read failed: line two", "a line break is still a space"
 
 
 def test_the_html_data_island_escapes_delete_in_an_all_ascii_text() -> None:

@@ -26,7 +26,7 @@ _LINKING = re.compile(r"(@|:(?=//)|\bwww(?=\.))", re.I)
 def md(text: object, limit: int = 120) -> str:
     """Inert Markdown text: special characters escaped (no raw HTML, links or emphasis), no
     @mentions or autolinks, line breaks flattened, length bounded."""
-    value = " ".join(inert(str(text)).split())
+    value = inert(" ".join(str(text).split()))  # line breaks become spaces, other controls "?"
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return _LINKING.sub("\\1\u200b", _MARKDOWN_SPECIAL.sub(r"\\\1", value))
@@ -34,7 +34,7 @@ def md(text: object, limit: int = 120) -> str:
 
 def code(text: object, limit: int = 80) -> str:
     """Text for a code span: no backticks or line breaks inside, length bounded."""
-    value = " ".join(inert(str(text)).split()).replace("`", "'")
+    value = inert(" ".join(str(text).split())).replace("`", "'")
     return "`" + (value if len(value) <= limit else value[: limit - 1] + "…") + "`"
 
 
