@@ -385,7 +385,7 @@ def print_drift(drift: Drift) -> None:
             why = {
                 "unknown": "unknown now",
                 "control_not_evaluated": "control not evaluated",
-                "control_changed": "control changed (parameters, conditions, or --framework scope)",
+                "control_changed": "control changed (parameters or conditions)",
             }.get(unassessed.reason)
             if unassessed.source is not None:
                 why = f"{escape(unassessed.source.label)} {unassessed.source.status}"

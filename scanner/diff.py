@@ -12,7 +12,7 @@ resolved."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +167,9 @@ class Side:
     parents: Mapping[str, str | None] | None
     # control id -> its definition digest (ControlSummary.definition), where the scan recorded it
     definitions: Mapping[str, str] = field(default_factory=dict)
+    # control id -> the "provider/kind" patterns a --framework scan judged it on (ControlSummary.
+    # limited_to), for the controls so limited; None where the scan did not record it
+    limited: Mapping[str, Sequence[str]] | None = None
 
 
 def sources_read(sources: Iterable[SourceStatus]) -> list[SourceRead]:
@@ -208,11 +211,16 @@ def side_of(result: ScanResult) -> Side:
         sources_read(result.scan.sources),
         account_parents(result.inventory),
         definitions_of(result.controls),
+        limits_of(result.controls),
     )
 
 
 def definitions_of(controls: Iterable[ControlSummary]) -> dict[str, str]:
     return {c.id: c.definition for c in controls if c.definition is not None}
+
+
+def limits_of(controls: Iterable[ControlSummary]) -> dict[str, list[str]]:
+    return {c.id: c.limited_to for c in controls if c.limited_to is not None}
 
 
 def side_of_document(data: object, path: Path) -> Side:
@@ -246,6 +254,7 @@ def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
         [SourceRead(s["name"], s["account"], s.get("status", "complete")) for s in document["scan"]["sources"]],
         account_parents(inventory),
         {c["id"]: c["definition"] for c in document["controls"] if isinstance(c.get("definition"), str)},
+        {c["id"]: c["limited_to"] for c in document["controls"] if isinstance(c.get("limited_to"), list)},
     )
 
 
@@ -265,6 +274,7 @@ def side_of_failing(read: FailingOfFile) -> Side:
         sources_read(result.scan.sources),
         account_parents(result.inventory),
         definitions_of(result.controls),
+        limits_of(result.controls),
     )
 
 
@@ -332,13 +342,30 @@ def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], 
             # unknown because its source was not read completely: say which source
             gap = holder(finding)
             unassessed.append(Unassessed(finding, "source_incomplete", gap) if gap else Unassessed(finding, "unknown"))
-        elif new.controls is None or finding.control_id not in new.controls:  # None: not known, not judged
+        elif not _judged_there(new, finding):
             unassessed.append(Unassessed(finding, "control_not_evaluated"))
         elif (gap := holder(finding)) is not None:
             unassessed.append(Unassessed(finding, "source_incomplete", gap))
         else:
             resolved.append(finding)
     return resolved, unassessed
+
+
+def admitted_by(patterns: Iterable[str], provider: str, kind: str) -> bool:
+    """Whether a resource of ``provider`` and ``kind`` is among "provider/kind" patterns ("aws/*")."""
+    return any(
+        p in ("*", provider) and k in ("*", kind) for p, _, k in (pattern.partition("/") for pattern in patterns)
+    )
+
+
+def _judged_there(new: Side, finding: Finding) -> bool:
+    """Whether the newer scan ran the finding's control (controls None: not known, not judged), on
+    resources of its provider and kind: a scan limited by --framework drops the results of other
+    providers, so a failure there was not looked at, not resolved."""
+    if new.controls is None or finding.control_id not in new.controls:
+        return False
+    patterns = None if new.limited is None else new.limited.get(finding.control_id)
+    return patterns is None or admitted_by(patterns, finding.resource.provider, finding.resource.kind)
 
 
 # The provider of the records a source reads, by its name; a file or inventory source can hold any.

@@ -256,6 +256,13 @@ def limit_to_frameworks(
     return limited
 
 
+def scope_patterns(scopes: Iterable[Scope]) -> list[str]:
+    """The resources ``scopes`` admit, as "provider/kind" patterns ("aws/*", "*/access_key")."""
+    return sorted(
+        {f"{provider}/{kind}" for s in scopes for provider in s.providers or ("*",) for kind in s.kinds or ("*",)}
+    )
+
+
 def _deciding_scopes(mappings: Iterable[FrameworkMapping], frameworks: Sequence[Framework]) -> list[Scope]:
     by_id = {framework.id: framework for framework in frameworks}
     scopes = []

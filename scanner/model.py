@@ -242,6 +242,9 @@ class ControlSummary:
     evaluated_by_scope: dict[str, int] = field(default_factory=dict)
     # SHA-256 of what the control judged (engine.definition.definition_digest); None before 1.5
     definition: str | None = None
+    # "provider/kind" patterns ("aws/*") of the resources a --framework scan judged it on (the
+    # framework's scope); None: every resource it applies to
+    limited_to: list[str] | None = None
 
 
 # Item statuses: pass | fail | unknown | incomplete (a source that could hold its evidence was not

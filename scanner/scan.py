@@ -20,7 +20,7 @@ from scanner.engine.capabilities import CapabilityCatalog, load_capability_catal
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
 from scanner.engine.declarations import AccountDeclaration, declare_accounts
-from scanner.engine.definition import definition_digest, limited_digest
+from scanner.engine.definition import definition_digest
 from scanner.engine.evaluate import Evaluation, evaluate, evaluated_uids
 from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
@@ -30,6 +30,7 @@ from scanner.framework_posture import (
     framework_posture,
     incomplete_providers,
     limit_to_frameworks,
+    scope_patterns,
 )
 from scanner.frameworks import DECIDING, Framework, Scope, items_by_framework, load_frameworks, weighted_score
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
@@ -198,7 +199,8 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
             counts=evaluation.counts[c.id],
             mappings=c.control.mappings,
             evaluated_by_scope=evaluation.evaluated_by_scope[c.id],
-            definition=_judged_as(c, limited.get(c.id)),
+            definition=definition_digest(c),
+            limited_to=scope_patterns(limited[c.id]) if c.id in limited else None,
         )
         for c in sorted(compiled, key=lambda c: c.id)
     ]
@@ -237,14 +239,6 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     )
     result.gate = gate(result, options.fail_on, options.allow_partial, lapsed)
     return result
-
-
-def _judged_as(compiled: CompiledControl, limited_to: list[Scope] | None) -> str:
-    """The control's definition digest; for one a --framework scan judged on some providers or kinds
-    only, a digest of that narrower question (a diff then never takes a failure it left out for
-    resolved)."""
-    digest = definition_digest(compiled)
-    return digest if limited_to is None else limited_digest(digest, ((s.providers, s.kinds) for s in limited_to))
 
 
 def framework_postures(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -320,16 +321,25 @@ def test_a_failure_on_a_provider_a_framework_limited_scan_left_out_is_not_resolv
 ) -> None:
     """A scan limited to CIS AWS runs NHI-CRED-001 on AWS keys only: the GCP and Azure keys that
     failed it before were listed as resolved (37 of them on the demo), though nothing changed. The
-    limited control asks a narrower question: its definition digest says so, and what it left out
-    is no longer assessed."""
+    control records the scope it was judged in (``limited_to``): what it left out is no longer
+    assessed, and an AWS key rotated since is resolved, as against a scan of everything."""
     demo = _demo()
     old = _scan(demo, catalogs)
-    new = _scan(demo, catalogs, frameworks=["cis-aws-foundations"])
+    later = _demo()
+    rotated = next(
+        c for c in later.credentials if c.uid in {f.resource.uid for f in old.findings if f.control_id == ROTATION}
+        and c.identity_uid.startswith("arn:aws:")
+    )  # fmt: skip
+    rotated.created = rotated.last_rotated = later.collected_at - timedelta(days=5)
+    new = _scan(later, catalogs, frameworks=["cis-aws-foundations"])
     left_out = {f.fingerprint for f in old.findings if f.status == "fail" and f.resource.provider != "aws"}
     assert {f.control_id for f in old.findings if f.fingerprint in left_out} & {c.id for c in new.controls}
     drift = _diff_read_as(read_as, old, new, tmp_path)
-    assert not drift.resolved_failures, sorted({(f.control_id, f.resource.provider) for f in drift.resolved_failures})
+    assert [(f.control_id, f.resource.uid) for f in drift.resolved_failures] == [(ROTATION, rotated.uid)]
     assert left_out <= {u.finding.fingerprint for u in drift.no_longer_assessed}
+    assert {u.reason for u in drift.no_longer_assessed if u.finding.fingerprint in left_out} == {
+        "control_not_evaluated"
+    }
 
 
 def _as_stored_before_it_said_what_it_read(store: HistoryStore, scan_id: str) -> None:

@@ -39,9 +39,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # and -010 reading each agent's region (definition digests, evidence), and NHI-LOG-001's mapping to
 # CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make themselves administrators
 # (one agent more), and the iam_escalation tag in capability lists, otherwise the same bytes
-PINNED_RESULTS = "93c4ca7609a777cff71105e0626297ae3f4b24e311e9bb005ce1e29cb4ade17e"
+PINNED_RESULTS = "2042d6a03c4366177854ca07d57086fe4e47df3ced68bdd17a63b071b2cbb48f"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "6934e7f973e0d98c7865e3a44379c29257c7e0c0a59b27ce390b99d4c724a5c5"
+PINNED_PIECES = "ec4dc12c028b18c08dbd65901d74bcd87ff429352c7d3d1710999aa98c281361"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))

@@ -27,14 +27,6 @@ def definition_digest(compiled: CompiledControl) -> str:
     return _digest(json.dumps(_canonical(judged), sort_keys=True, ensure_ascii=True))
 
 
-def limited_digest(digest: str, scopes: Iterable[tuple[Iterable[str], Iterable[str]]]) -> str:
-    """The definition of a control a --framework scan judged on some providers or kinds only (each
-    scope: its providers and kinds, empty for any): another question than the whole control's, so
-    that a failure left out of the scan is never resolved by a diff against a scan of everything."""
-    named = sorted({f"{','.join(sorted(providers))}/{','.join(sorted(kinds))}" for providers, kinds in scopes})
-    return _digest(f"{digest}\nlimited to\n" + "\n".join(named))
-
-
 def mixed_digest(digests: Iterable[str | None]) -> str:
     """The definition of a control that the scans merged into one report judged differently (or
     that some of them, stored before definitions were recorded, do not name): equal to no single

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from scanner.diff import Records, Side, SourceRead, account_parents, definitions_of, records_and_names
+from scanner.diff import Records, Side, SourceRead, account_parents, definitions_of, limits_of, records_and_names
 from scanner.errors import NhiscanError
 from scanner.exact_json import loads_exactly
 from scanner.loading import is_valid, validate
@@ -91,6 +91,7 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
             "sources": [[s.name, s.account, s.status] for s in result.scan.sources],
             "accounts": None if parents is None else [[uid, parent] for uid, parent in parents.items()],
             "definitions": definitions_of(result.controls),
+            "limited": limits_of(result.controls),
         }
     )
     body = [len(header).to_bytes(4, "big"), header, *sections.values()]
@@ -233,6 +234,7 @@ def side_of_stored_index(
         listed_in(fingerprints, statuses, findings),
         *told,
         header.get("definitions") or {},  # absent from an index stored before they were kept
+        header.get("limited"),  # absent (None: not known) from an index stored before it was kept
     )
 
 

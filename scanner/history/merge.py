@@ -149,6 +149,7 @@ def merge_results(
     latest = results[0]
     controls: dict[str, ControlSummary] = {}
     definitions: dict[str, set[str | None]] = {}  # control id -> each shard's definition
+    limits: dict[str, list[list[str] | None]] = {}  # control id -> each shard's limited_to
     for result in results:
         for control in result.controls:
             total = controls.setdefault(
@@ -158,6 +159,7 @@ def merge_results(
                                control.mappings, definition=control.definition),
             )  # fmt: skip
             definitions.setdefault(control.id, set()).add(control.definition)
+            limits.setdefault(control.id, []).append(control.limited_to)
             for status, number in control.counts.items():
                 total.counts[status] = total.counts.get(status, 0) + number
             for key, number in control.evaluated_by_scope.items():
@@ -165,6 +167,9 @@ def merge_results(
     for control_id, told in definitions.items():
         if len(told) > 1:  # shards that judged it differently, or one that did not record it
             controls[control_id].definition = mixed_digest(told)
+    for control_id, each in limits.items():  # limited where every shard limited it: to what any judged
+        if all(patterns is not None for patterns in each):
+            controls[control_id].limited_to = sorted({p for patterns in each if patterns is not None for p in patterns})
     summaries = sorted(controls.values(), key=lambda c: c.id)
     as_of = max(r.scan.as_of for r in _judged(results))
     inventories = [r.inventory for r in results if r.inventory is not None]
