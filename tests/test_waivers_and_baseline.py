@@ -217,12 +217,15 @@ def test_what_a_waiver_says_is_redacted_before_any_report_writes_it(catalogs, tm
     assert applied.startswith("vendor cannot rotate yet; the DB password: ")
 
 
-def test_a_waiver_pattern_holding_a_secret_is_refused_without_repeating_it(catalogs, tmp_path) -> None:
+@pytest.mark.parametrize(
+    "pattern", [f"nothing-matches-{TOKEN}", "https://mcp.example.com/sse?key=AbCdEf1234567890", "x?pass=Hk3Lm9Qz7*"]
+)
+def test_a_waiver_pattern_holding_a_secret_is_refused_without_repeating_it(catalogs, tmp_path, pattern) -> None:
     """It could match nothing (every uid is redacted as it is read), and the line naming what it
     matched printed the token."""
     with pytest.raises(InputError) as refused:
-        scan(catalogs, tmp_path, waiver("2026-03-01", resource=f"nothing-matches-{TOKEN}"))
-    assert "looks like a secret" in str(refused.value) and TOKEN not in str(refused.value)
+        scan(catalogs, tmp_path, waiver("2026-03-01", resource=pattern))
+    assert "looks like a secret" in str(refused.value) and pattern not in str(refused.value)
 
 
 @pytest.mark.parametrize("pattern", ["repo/svc?token=*", "repo/svc?token=[[]REDACTED]"])
