@@ -351,6 +351,19 @@ def test_an_account_bound_in_another_projects_policy_lives_where_its_email_says(
     holders = {i.uid: i for i in inventory.identities}
     assert ("NHI-PRIV-001", compute) in findings(inventory, catalogs)
     assert "grants" in holders[engine].unknown and "grants" not in holders[CI].unknown
+    assert holders[engine].account == "acme-web" and holders[compute].account == ""
+    assert "grants" in holders[compute].unknown, "project 333's own policy was not exported"
+
+
+def test_a_projects_own_compute_account_is_placed_by_the_number_a_result_gives_it(tmp_path: Path, catalogs) -> None:
+    own = "111-compute@developer.gserviceaccount.com"
+    bindings = [{"role": "roles/logging.logWriter", "members": [f"serviceAccount:{own}"]}]
+    results = _asset_results(
+        ("//cloudresourcemanager.googleapis.com/projects/acme-prod-1", "projects/111", [], bindings)
+    )
+    (tmp_path / "assets.json").write_text(json.dumps(results))
+    (holder,) = [i for i in collect(SourceSpec("file", str(tmp_path / "assets.json"))).identities if i.uid == own]
+    assert holder.account == "acme-prod-1" and "grants" not in holder.unknown
 
 
 def test_an_account_no_export_places_may_be_in_a_numbered_project_too(tmp_path: Path, catalogs) -> None:

@@ -273,7 +273,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             if str(m).startswith("serviceAccount:")
         }  # fmt: skip
         for email in sorted(members - set(identities)):
-            identities[email] = _unlisted(email, home_project(email, project))
+            identities[email] = _unlisted(email, _member_home(email, project, exports))
     for email in sorted(exports.account_policies):
         identities.setdefault(email, _unlisted(email, home_project(email, "")))
     account_sets = _account_sets(exports, identities)
@@ -379,6 +379,16 @@ def _account_sets(exports: GcpExports, identities: dict[str, Identity]) -> dict[
     return sets
 
 
+def _member_home(email: str, naming_project: str, exports: GcpExports) -> str:
+    """The project of an account known only as a policy's member: its email's (``@PROJECT.iam…``,
+    ``PROJECT@appspot…``; ``NUMBER-compute@developer…`` where an asset search result numbers a
+    project so, else none: ""); a service agent's, the project naming it."""
+    found = _home(email, exports)[0]
+    if found is not None:
+        return found
+    return "" if _DEFAULT_COMPUTE.match(email) else home_project(email, naming_project)
+
+
 def _home(email: str, exports: GcpExports) -> tuple[str | None, str | None]:
     """The project an account lives in, and its number, as far as the exports tie them: the project
     an account list or key name gives, or its email's (``@PROJECT.iam…``, ``PROJECT@appspot…``,
@@ -403,20 +413,25 @@ def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity
     policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
     bound = sorted(set().union(*(records.account_sets_bound(policy) for policy in policies)))
     numbers = {number for number in exports.project_numbers.values() if number}
+    homes = {email: _home(email, exports) for email in sorted(identities)}
+    # for projects/N: a known number is the account's project's or not, and a number an exported
+    # project has is never the project of an account another export places elsewhere
+    unnumbered = [email for email, (_, number) in homes.items() if number is None]
+    unplaced = [email for email, (project, number) in homes.items() if number is None and project is None]
+    # for a folder or organisation: the project's ancestors ([] for a project with no parent)
+    no_ancestors = [
+        email for email, (project, _) in homes.items() if project is None or project not in exports.ancestors
+    ]
     undetermined: dict[str, list[str]] = {}
     for node in bound:
-        for email, identity in sorted(identities.items()):
-            project, number = _home(email, exports)
-            if node.startswith("projects/"):
-                # a known number is the account's project's or not; a number an exported project has
-                # is never the project of an account another export places elsewhere
-                placed = number is not None or (node in numbers and project is not None)
-            else:
-                placed = project is not None and project in exports.ancestors  # [] for a project with no parent
-            if not placed:
-                undetermined.setdefault(node, []).append(email)
-                if "grants" not in identity.unknown:
-                    identity.unknown.append("grants")
+        emails = no_ancestors
+        if node.startswith("projects/"):
+            emails = unplaced if node in numbers else unnumbered
+        if emails:
+            undetermined[node] = emails
+    for email in {email for emails in undetermined.values() for email in emails}:
+        if "grants" not in identities[email].unknown:
+            identities[email].unknown.append("grants")
     if undetermined:
         named = [
             f"{node} ({len(emails):,} account{'s' * (len(emails) != 1)})"
