@@ -87,19 +87,17 @@ class EvalContext:
         self.capability_values: dict[int, Any] = {}
 
     def _agents_unread_by_host(self, sources: list[SourceStatus]) -> dict[str, list[tuple[str, str]]]:
-        """Accounts (uid, name) whose agents were not all read, or that hold an agent whose runtime
-        identity is not known, by whose identities such an agent may run as (``_host_key``). A
-        repository of manifests read in part counts: a manifest that could not be parsed may declare
-        an agent, and the repository's record does not say its agents are unknown."""
+        """Accounts (uid, name) whose agents were not all read (a repository with a manifest that
+        could not be read or parsed says so), or that hold an agent whose runtime identity is not
+        known, by whose identities such an agent may run as (``_host_key``); and the accounts of
+        failed sources the inventory holds no record of."""
         unread: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for account in self.accounts.values():
             if (account.unknown and "agents" in account.unknown) or self.unplaced_agents.get(account.uid):
                 unread[self._host_key(account.provider, account.uid)].append((account.uid, account.name or account.uid))
         for source in sources:
             provider = _SOURCE_PROVIDERS.get(source.name)
-            if provider is None or source.status == "complete":
-                continue
-            if source.status == "failed" or provider == "manifest":
+            if provider is not None and source.status == "failed" and source.account not in self.accounts:
                 unread[self._host_key(provider, source.account)].append((source.account, source.account))
         return dict(unread)
 
@@ -111,8 +109,8 @@ class EvalContext:
         that account)."""
         if provider == "manifest":
             return "manifest"
-        if provider == "azure":
-            return f"azure:{self._root(account_uid)}"
+        if provider == "azure":  # a subscription the inventory holds no record of: its tenant is not known
+            return f"azure:{self._root(account_uid)}" if account_uid in self.accounts else _ANY_AZURE_TENANT
         return provider if provider == "gcp" else f"{provider}:{account_uid}"
 
     def _root(self, account_uid: str) -> str:
@@ -128,7 +126,10 @@ class EvalContext:
         """An account other than the identity's own whose unread agents may run as it, or None."""
         if not self.agents_unread_elsewhere:
             return None
-        for key in ("manifest", self._host_key(identity.provider, identity.account)):
+        keys = ["manifest", self._host_key(identity.provider, identity.account)]
+        if identity.provider == "azure":
+            keys.append(_ANY_AZURE_TENANT)
+        for key in keys:
             for uid, name in self.agents_unread_elsewhere.get(key, ()):
                 if uid != identity.account:  # its own: see account_gap and could_run
                     return name
@@ -351,6 +352,7 @@ def _runtimes(agent: Agent) -> list[str]:
     return found
 
 
+_ANY_AZURE_TENANT = "azure:?"  # what an unread subscription of no known tenant may host
 # the provider of the records a source of this name reads (a file or inventory source may hold any)
 _SOURCE_PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "manifests": "manifest"}
 

@@ -38,11 +38,13 @@ def collect(spec: SourceSpec) -> Inventory:
     inventory = Inventory(collected_at=datetime.now(UTC))
     inventory.accounts.append(Account(uid=account, provider="manifest", name=account, kind="repository"))
     gaps: list[SourceError] = []
+    files_not_read = 0  # files that may declare an agent, not read: the repository's agents are unknown
     budget = Budget()
     for candidate in candidates(root, budget):
         over = budget.exceeded()
         if over:
             gaps.append(SourceError(call=f"read {root.name or root}", message=f"stopped: {over}", code="budget"))
+            files_not_read += 1
             break
         try:
             text = read_candidate(candidate, root)
@@ -50,21 +52,25 @@ def collect(spec: SourceSpec) -> Inventory:
             parsed = parse_manifest(text, candidate.relpath, account)
         except Unreadable as why:
             gaps.append(SourceError(call=f"read {candidate.relpath}", message=str(why), code="unreadable"))
+            files_not_read += 1
             continue
         except NotAManifest:
             if candidate.named:
                 gaps.append(
                     SourceError(f"read {candidate.relpath}", "not a recognised agent or MCP manifest", "format")
                 )
+                files_not_read += 1
             continue
         except (InputError, yaml.YAMLError) as error:
             detail, location = (error.detail, error.location) if isinstance(error, InputError) else yaml_problem(error)
             where = f" (at {location})" if location else ""
             gaps.append(SourceError(f"read {candidate.relpath}", f"{detail[:300]}{where}", "invalid"))
+            files_not_read += 1
             continue
         except (ValueError, RecursionError) as error:
             message = "nested too deeply" if isinstance(error, RecursionError) else str(error).splitlines()[0][:300]
             gaps.append(SourceError(call=f"read {candidate.relpath}", message=message, code="invalid"))
+            files_not_read += 1
             continue
         inventory.agents.append(parsed.agent)
         inventory.grants.extend(parsed.grants)
@@ -76,6 +82,8 @@ def collect(spec: SourceSpec) -> Inventory:
     # a Goose secrets file linked out of the folder is a gap of the walk and of the secrets' reader: once
     gaps = list({(gap.call, gap.message): gap for gap in gaps}.values())
     inventory.sources.append(SourceStatus("manifests", account, "partial" if gaps else "complete", gaps))
+    if files_not_read:  # an agent they declare, and the identity it runs as, are not known
+        inventory.accounts[0].unknown.append("agents")
     return inventory
 
 
