@@ -8,10 +8,10 @@
   const RISKY = new Set(["admin", "privilege_escalation", "iam_write", "secrets_read", "logging_disable",
     "impersonation", "credential_create", "code_execution", "external_egress", "data_write"]);
   // control characters but tab and line breaks, bidirectional controls and invisible marks
-  const HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
+  const HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\u{e0000}-\u{e007f}]/gu;
 
   const reveal = (value) => String(value ?? "").replace(HIDDEN,
-    (c) => "\u27e6U+" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + "\u27e7");
+    (c) => "\u27e6U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "\u27e7");
   const shorten = (value, limit = 100) => {
     const text = reveal(value);
     return text.length > limit ? text.slice(0, limit - 1) + "\u2026" : text;

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from scanner.model import Inventory, ScanResult
 
 # control characters, line separators, bidirectional controls and invisible marks (as reports reveal)
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+)
 
 
 NAMED_SOURCES = 10  # a line names this many sources not read completely, then counts the rest

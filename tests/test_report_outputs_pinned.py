@@ -45,7 +45,7 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # themselves administrators, and the iam_escalation tag in capability lists
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "87161cc95ce193cb58cdc9760968085e8674ff966e5ad69483a8b8f76437dfb2",
+        "report.html": "0668f1e938a2e655738f0f64edd6ac1194ea5be0d69d98e3662b362f09e56db0",
         "results.sarif": "87ac76648190133eacbfae92cf5be186dd9bfea28d062bdff614d107588424a7",
         "executive.html": "6982b6b63f38a44026ec1525b7f51cc937b261c8fb6747190d9f6096a0873966",
         "executive.html from the stored view": "6982b6b63f38a44026ec1525b7f51cc937b261c8fb6747190d9f6096a0873966",
@@ -55,7 +55,7 @@ PINNED = {
         "findings.ocsf.jsonl": "36821d2b4dfe2e714f8608fec4e63ccac05413a9cb0e450c2db2cc8ea1658e4a",
     },
     "synthetic-small": {
-        "report.html": "04799e32acc1a5cbc81ae8dcd5cd39327f5ea48facf006ceb16534bee8d3cac2",
+        "report.html": "3d52a12999339be640140bd6cec5438e1d384cb733edd1534a3c0a97640dd427",
         "results.sarif": "f39aab4d2c6ac666f7884036c47f016e961fd12cc196bb43181f1ac829fd03a2",
         "executive.html": "47fb4bdb9d2dcf5f21c7aa54e56e3bd1152f86ec277d0eef9af0b84b0863f626",
         "executive.html from the stored view": "47fb4bdb9d2dcf5f21c7aa54e56e3bd1152f86ec277d0eef9af0b84b0863f626",
@@ -65,7 +65,7 @@ PINNED = {
         "findings.ocsf.jsonl": "6b047a59c518b72405122b823c3183e4a8b1e419945c298d8d55a61d7abc6f4d",
     },
     "demo": {
-        "report.html": "c0d6fbe2c3110b9be1537290215f691697910e2ff18837498f4ce14ce8bc208c",
+        "report.html": "61b387e5d12aa2a3eb529b977ed4c648feb3a3f1503196ca899217de10ac0009",
         "results.sarif": "3b2bf1bfdb07a84e79f631364eb68e70fa7f5d9ffa13511092a859f879a381b0",
         "executive.html": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
         "executive.html from the stored view": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
@@ -75,7 +75,7 @@ PINNED = {
         "findings.ocsf.jsonl": "a32d88e47056c1a04c16f78506155b8fffaf3da285e0a942750ad05c1ed9d461",
     },
     "demo-grouped": {
-        "report.html": "4129a1b17732c9b0180dfaf2fb4a43d19bdd731e4d62b4fc50021f7c3e24040e",
+        "report.html": "ec89fad0e59fbd4ce34bae0282fdc7cadec0a72b50409a3a167c563d21f15a9e",
         "results.sarif": "566fd41e27aaf4d72ac490edb402b158773755946b8109a8a4c16c2fcc6f3419",
         "executive.html": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
         "executive.html from the stored view": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",

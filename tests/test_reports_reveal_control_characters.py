@@ -56,3 +56,19 @@ def test_the_html_data_island_escapes_delete_in_an_all_ascii_text() -> None:
 
     assert "\x7f" not in script_json({"name": "bot\x7fX"})
     assert json.loads(script_json({"name": "bot\x7fX"})) == {"name": "bot\x7fX"}
+
+
+TAGGED = "repo" + "".join(chr(0xE0000 + ord(c)) for c in "evil") + "\u00ad\u206a"  # hidden text, a soft hyphen
+
+
+def test_unicode_tags_and_other_invisible_characters_are_shown_never_hidden() -> None:
+    """Tag characters carry text no reader sees ("ASCII smuggling"): the name read "repo"."""
+    from scanner.console import inert
+    from scanner.reports.markdown import md
+    from scanner.reports.reveal import reveal
+    from scanner.reports.templating import script_json
+
+    assert inert(TAGGED) == md(TAGGED) == "repo??????"
+    assert reveal(TAGGED).startswith("repo⟦U+E0065⟧⟦U+E0076⟧") and reveal(TAGGED).endswith("⟦U+00AD⟧⟦U+206A⟧")
+    island = script_json({"name": TAGGED})
+    assert island.isascii() and json.loads(island) == {"name": TAGGED}, "escaped as JSON escapes it"

@@ -24,7 +24,9 @@ def shorten(text: object, limit: int = 120) -> str:
 
 # outside ASCII, what JSON leaves raw but a script element or a reader of the file should not see
 # raw: line separators, C1 control characters, bidirectional controls and invisible marks
-_ESCAPED_IN_SCRIPT = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]")
+_ESCAPED_IN_SCRIPT = re.compile(
+    "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+)
 
 
 def script_json(data: object) -> str:
@@ -34,7 +36,16 @@ def script_json(data: object) -> str:
     text = dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if text.isascii() and "\x7f" not in text:  # isascii is known without reading: most names are ASCII
         return text
-    return _ESCAPED_IN_SCRIPT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _ESCAPED_IN_SCRIPT.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """A character as JSON escapes it: a code point beyond U+FFFF as its UTF-16 surrogate pair."""
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _when(value: datetime | None) -> str:
