@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import SEVERITY_RANK, ControlSummary, Finding, Inventory, ScanResult, SourceStatus
+from scanner.model import SEVERITY_RANK, SOURCE_PROVIDERS, ControlSummary, Finding, Inventory, ScanResult, SourceStatus
 from scanner.results_io import check_controls_listed, checked_document, model_from
 
 if TYPE_CHECKING:
@@ -368,10 +368,6 @@ def _judged_there(new: Side, finding: Finding) -> bool:
     return patterns is None or admitted_by(patterns, finding.resource.provider, finding.resource.kind)
 
 
-# The provider of the records a source reads, by its name; a file or inventory source can hold any.
-_SOURCE_PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "manifests": "manifest"}
-
-
 def holds(source: SourceRead, finding: Finding, parents: Mapping[str, str | None] | None) -> bool:
     """Whether a source could hold the finding's resource: the source is of its account or of an
     account above it (a tenant, an organisation). A source of no account either scan knows (an
@@ -384,7 +380,7 @@ def holds(source: SourceRead, finding: Finding, parents: Mapping[str, str | None
     known = parents is not None and (source.account in parents or source.account in set(parents.values()))
     if known:
         return False
-    provider = _SOURCE_PROVIDERS.get(source.name)
+    provider = SOURCE_PROVIDERS.get(source.name)
     return provider is None or finding.resource.provider == provider
 
 
@@ -415,7 +411,7 @@ class _GapIndex:
             self.by_account.setdefault(gap.account, position)
             if gap.account in known:
                 continue
-            provider = _SOURCE_PROVIDERS.get(gap.name)
+            provider = SOURCE_PROVIDERS.get(gap.name)
             if provider is None:
                 if self.unknown_any is None:
                     self.unknown_any = position
@@ -469,7 +465,7 @@ def _reach_changes(
 def _providers_read_in_part(gaps: list[SourceRead]) -> set[str | None]:
     """The providers of the sources the newer scan did not read completely; None for a source that
     can hold any provider's records (files)."""
-    return {_SOURCE_PROVIDERS.get(gap.name) for gap in gaps}
+    return {SOURCE_PROVIDERS.get(gap.name) for gap in gaps}
 
 
 def _read_in_part(unread: set[str | None], provider: str) -> bool:

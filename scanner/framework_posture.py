@@ -27,6 +27,7 @@ from scanner.model import (
     FrameworkItemPosture,
     FrameworkMapping,
     FrameworkPosture,
+    Inventory,
     SourceStatus,
 )
 
@@ -49,6 +50,13 @@ def estate_providers(
         if provider:
             present.add(provider)
     return present
+
+
+def inventory_providers(inventory: Inventory, sources: Sequence[SourceStatus]) -> set[str]:
+    """``estate_providers`` of an inventory: its accounts', identities' and agents' providers, and
+    those of the cloud sources asked for."""
+    seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
+    return estate_providers(seen, sources, {account.uid: account.provider for account in inventory.accounts})
 
 
 def incomplete_providers(sources: Sequence[SourceStatus], account_providers: dict[str, str]) -> set[str]:

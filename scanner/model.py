@@ -16,6 +16,8 @@ INVENTORY_SCHEMA_VERSION = "1.0"
 SEVERITIES = ("critical", "high", "medium", "low")  # worst first
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}  # critical 4 … low 1
 RESULTS_SCHEMA_VERSION = "1.7"
+# The provider of the records a source reads, by its name; a file or inventory source can hold any.
+SOURCE_PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "manifests": "manifest"}
 
 
 @dataclass(slots=True)

@@ -26,9 +26,9 @@ from scanner.engine.waivers import apply_waivers, load_waivers
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import (
     ResultsInScope,
-    estate_providers,
     framework_posture,
     incomplete_providers,
+    inventory_providers,
     limit_to_frameworks,
     scope_patterns,
 )
@@ -254,8 +254,7 @@ def framework_postures(
     ``disabled``: the controls the configuration turned off, which leave the items they decide unknown
     (``off_where``: on these providers only, see framework_posture)."""
     account_providers = {account.uid: account.provider for account in inventory.accounts}
-    seen = (record.provider for name in ("accounts", "identities", "agents") for record in getattr(inventory, name))
-    present = estate_providers(seen, inventory.sources, account_providers)
+    present = inventory_providers(inventory, inventory.sources)
     lacking = incomplete_providers(inventory.sources, account_providers)
     results = findings if isinstance(findings, ResultsInScope) else ResultsInScope(findings)
     off = set(disabled)

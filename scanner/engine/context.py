@@ -11,7 +11,17 @@ from typing import Any
 from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog, denied_whole
 from scanner.engine.classification import Classification, classify
 from scanner.engine.declarations import AccountDeclaration, canonical_environment, outside_account
-from scanner.model import Account, Agent, Credential, Grant, Identity, Inventory, LogSource, SourceStatus
+from scanner.model import (
+    SOURCE_PROVIDERS,
+    Account,
+    Agent,
+    Credential,
+    Grant,
+    Identity,
+    Inventory,
+    LogSource,
+    SourceStatus,
+)
 
 # What a grant's tags are computed from: when one of these was not collected, its tags are partial.
 GRANT_EVIDENCE = ("actions", "resources")
@@ -96,7 +106,7 @@ class EvalContext:
             if (account.unknown and "agents" in account.unknown) or self.unplaced_agents.get(account.uid):
                 unread[self._host_key(account.provider, account.uid)].append((account.uid, account.name or account.uid))
         for source in sources:
-            provider = _SOURCE_PROVIDERS.get(source.name)
+            provider = SOURCE_PROVIDERS.get(source.name)
             if provider is not None and source.status == "failed" and source.account not in self.accounts:
                 unread[self._host_key(provider, source.account)].append((source.account, source.account))
         return dict(unread)
@@ -353,8 +363,6 @@ def _runtimes(agent: Agent) -> list[str]:
 
 
 _ANY_AZURE_TENANT = "azure:?"  # what an unread subscription of no known tenant may host
-# the provider of the records a source of this name reads (a file or inventory source may hold any)
-_SOURCE_PROVIDERS = {"aws": "aws", "azure": "azure", "gcp": "gcp", "manifests": "manifest"}
 
 
 def could_run(agent: Agent, identity: Identity) -> bool:

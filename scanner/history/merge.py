@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
 from scanner.engine.waivers import ends_soon, has_lapsed
-from scanner.framework_posture import estate_providers
+from scanner.framework_posture import inventory_providers
 from scanner.frameworks import weighted_score
 from scanner.history.group_points import (
     NO_RUN,
@@ -322,11 +322,7 @@ def _disabled_where(results: list[ScanResult]) -> dict[str, frozenset[str] | Non
 
 
 def _providers_of(result: ScanResult) -> frozenset[str] | None:
-    if result.inventory is None:
-        return None
-    inventory = result.inventory
-    seen = (r.provider for name in ("accounts", "identities", "agents") for r in getattr(inventory, name))
-    return frozenset(estate_providers(seen, result.scan.sources, {a.uid: a.provider for a in inventory.accounts}))
+    return None if result.inventory is None else frozenset(inventory_providers(result.inventory, result.scan.sources))
 
 
 def _run_id(results: list[ScanResult]) -> str:
