@@ -276,7 +276,8 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             identities[email] = _unlisted(email, _member_home(email, project, exports))
     for email in sorted(exports.account_policies):
         identities.setdefault(email, _unlisted(email, home_project(email, "")))
-    account_sets = _account_sets(exports, identities)
+    homes = {email: _home(email, exports) for email in sorted(identities)}  # where each account lives
+    account_sets = _account_sets(exports, homes)
     for project, policy in sorted(exports.policies.items()):
         grants, public = records.policy_grants(
             policy, f"projects/{project}", set(identities), exports.roles, account_sets
@@ -305,7 +306,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
             identity.unknown.append("credentials")
         if identity.account and identity.account not in accounts:
             accounts[identity.account] = _project(identity.account, ["log_sources", PUBLIC])
-    _account_sets_unresolved(exports, identities)
+    _account_sets_unresolved(exports, identities, homes)
     unread_roles = records.bound_custom_roles(exports.policies.values()) - set(exports.roles)
     if unread_roles:
         exports.notes.append(
@@ -367,13 +368,12 @@ def _inherited(
     return set(unread)
 
 
-def _account_sets(exports: GcpExports, identities: dict[str, Identity]) -> dict[str, list[str]]:
+def _account_sets(exports: GcpExports, homes: Homes) -> dict[str, list[str]]:
     """The exported service accounts in each project (``projects/NUMBER``, where an asset search
     result names the number) and below each folder and organisation (where one names the project's
     ancestors): whom a ``principalSet://…/type/ServiceAccount`` member names."""
     sets: dict[str, list[str]] = {}
-    for email in sorted(identities):
-        project, number = _home(email, exports)
+    for email, (project, number) in homes.items():
         for node in ((number,) if number else ()) + tuple(exports.ancestors.get(project or "", ())):
             sets.setdefault(node, []).append(email)
     return sets
@@ -387,6 +387,9 @@ def _member_home(email: str, naming_project: str, exports: GcpExports) -> str:
     if found is not None:
         return found
     return "" if _DEFAULT_COMPUTE.match(email) else home_project(email, naming_project)
+
+
+Homes = dict[str, tuple[str | None, str | None]]  # email -> its project and number (``_home``)
 
 
 def _home(email: str, exports: GcpExports) -> tuple[str | None, str | None]:
@@ -405,7 +408,7 @@ def _home(email: str, exports: GcpExports) -> tuple[str | None, str | None]:
     return next((p for p, n in exports.project_numbers.items() if n == number), None), number
 
 
-def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity]) -> None:
+def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity], homes: Homes) -> None:
     """A binding of every service account of a project (by its number), folder or organisation
     names accounts by where they live. An account whose project's number (for ``projects/N``) or
     ancestors (for a folder or organisation) no export names may be one of them: its grants are
@@ -413,7 +416,6 @@ def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity
     policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
     bound = sorted(set().union(*(records.account_sets_bound(policy) for policy in policies)))
     numbers = {number for number in exports.project_numbers.values() if number}
-    homes = {email: _home(email, exports) for email in sorted(identities)}
     # for projects/N: a known number is the account's project's or not, and a number an exported
     # project has is never the project of an account another export places elsewhere
     unnumbered = [email for email, (_, number) in homes.items() if number is None]
