@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from scanner.plain_table import print_plain_table
+from scanner.reports.reveal import INVISIBLE
 
 # The scanner modules are imported where they are used: every command (and the exit-code mapping)
 # loads this module, and most print one thing.
@@ -36,9 +37,7 @@ if TYPE_CHECKING:
     from scanner.model import Inventory, ScanResult
 
 # control characters, line separators, bidirectional controls and invisible marks (as reports reveal)
-_CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
-)
+_CONTROL_CHARACTERS = re.compile(f"[\x00-\x1f\x7f-\x9f{INVISIBLE}]")
 
 
 NAMED_SOURCES = 10  # a line names this many sources not read completely, then counts the rest

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-_HIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e"
-    "\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
-)
+# invisible marks, line separators, bidirectional controls and Unicode tags, as a character class's
+# inside: the terminal (scanner.console), the reports and the HTML's data island all keep them out
+INVISIBLE = "\xad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f"
+_HIDDEN_CHARACTERS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{INVISIBLE}]")
 
 
 def reveal(text: object) -> str:

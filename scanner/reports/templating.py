@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from scanner.framework_posture import passing_text
 from scanner.reports import charts, view
-from scanner.reports.reveal import reveal
+from scanner.reports.reveal import INVISIBLE, reveal
 from scanner.resources import templates_dir
 from scanner.serialize import dumps, format_time
 
@@ -24,9 +24,7 @@ def shorten(text: object, limit: int = 120) -> str:
 
 # outside ASCII, what JSON leaves raw but a script element or a reader of the file should not see
 # raw: line separators, C1 control characters, bidirectional controls and invisible marks
-_ESCAPED_IN_SCRIPT = re.compile(
-    "[\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
-)
+_ESCAPED_IN_SCRIPT = re.compile(f"[\x7f-\x9f{INVISIBLE}]")
 
 
 def script_json(data: object) -> str:
