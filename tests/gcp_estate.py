@@ -127,6 +127,7 @@ def seed(state: GcpState) -> None:
     state.parents[PLATFORM] = {
         "bindings": [{"role": "roles/iam.serviceAccountUser", "members": ["group:ml-ops@acme.example"]}]
     }
+    state.groups["ml-ops@acme.example"] = {"id": "03cqmetx3e7wl9b", "members": [(ALICE.removeprefix("user:"), "USER")]}
     state.parents[ORG] = {
         "bindings": [{"role": "roles/iam.serviceAccountKeyAdmin", "members": [f"serviceAccount:{payments['email']}"]}],
         "auditConfigs": [{"service": "iam.googleapis.com",

@@ -6,8 +6,8 @@
 - gRPC ``google.cloud.asset.v1.AssetService``: ListAssets (RESOURCE and IAM_POLICY, pages of at most
   1,000, 100 by default), SearchAllIamPolicies and SearchAllResources (at most 500);
 - HTTP for Resource Manager v3 (projects, nested folders, organisations, getIamPolicy), API keys,
-  workload identity pools and providers, Policy Analyzer (project, folder and organisation scope)
-  and Vertex AI reasoning engines.
+  workload identity pools and providers, Policy Analyzer (project, folder and organisation scope),
+  Vertex AI reasoning engines and Cloud Identity groups (lookup, memberships).
 
 Messages are the client libraries' own types. Policies follow version 3 semantics: asked for an
 older version, a policy with conditions answers ``ROLE_withcond_HASH`` roles without conditions, as
@@ -59,6 +59,8 @@ class GcpState:
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)  # custom role name -> REST-shaped Role
     activities: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # project -> kind -> items
     rest: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # REST path -> items
+    # Cloud Identity: a group's e-mail -> {"id": GROUP_ID, "members": [(member e-mail, USER | SERVICE_ACCOUNT | GROUP)]}
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     vertex_enabled: set[str] = field(default_factory=set)  # projects with aiplatform.googleapis.com on
     deny: set[str] = field(default_factory=set)  # gRPC method names or REST path prefixes: PERMISSION_DENIED
     deny_matching: set[str] = field(default_factory=set)  # regular expressions over REST paths: the same

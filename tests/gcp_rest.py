@@ -21,8 +21,10 @@ _LIMITS = (
     (r"/reasoningEngines$", 50, 100),
     (r"activities:query$", 10, 1000),
     (r"^/v3/(projects|folders)$", 50, 1000),
+    (r"/memberships$", 50, 500),  # the FULL view's; BASIC's are 200 and 1,000
 )
 _SERVICES = (
+    ("/v1/groups", "cloudidentity.googleapis.com"),
     ("/v3/", "cloudresourcemanager.googleapis.com"),
     ("/v2/", "apikeys.googleapis.com"),
     ("activityTypes", "policyanalyzer.googleapis.com"),
@@ -36,10 +38,12 @@ _LIST_KEYS = (
     (r"/providers$", "workloadIdentityPoolProviders"),
     (r"/workloadIdentityPools$", "workloadIdentityPools"),
     (r"/reasoningEngines$", "reasoningEngines"),
+    (r"/memberships$", "memberships"),
     (r"", "items"),
 )
 _GENERIC = re.compile(r"/(projects|folders|organizations)/[^/:]+")
 _GENERIC_NAME = r"/\1/X"
+_MEMBERSHIPS = re.compile(r"^/v1/groups/([^/]+)/memberships$")
 _ACTIVITY = re.compile(
     r"^/v1/((?:projects|folders|organizations)/[^/]+)/locations/global/activityTypes/(\w+)/activities:query$"
 )
@@ -86,8 +90,13 @@ class _Rest(BaseHTTPRequestHandler):
             return self._node(node.group(1), bool(node.group(2)), version)
         if path in ("/v3/projects", "/v3/folders"):
             return self._children(path, query)
+        if path == "/v1/groups:lookup":
+            return self._lookup(query.get("groupKey.id", [""])[0])
         activity = _ACTIVITY.match(path)
         items = self._activities(activity.group(1), activity.group(2)) if activity else self.state.rest.get(path, [])
+        members = _MEMBERSHIPS.match(path)
+        if members:
+            items = self._memberships(members.group(1), query.get("view", ["BASIC"])[0])
         default, maximum = next(((d, m) for pattern, d, m in _LIMITS if re.search(pattern, path)), (50, 1000))
         asked = int(query.get("pageSize", ["0"])[0])
         try:
@@ -148,6 +157,33 @@ class _Rest(BaseHTTPRequestHandler):
         asked = int(query.get("pageSize", ["0"])[0])
         page, token = self.state.page(items, query.get("pageToken", [""])[0], asked, 50, 1000)
         self._json({path.rsplit("/", 1)[-1]: page, **({"nextPageToken": token} if token else {})})
+
+    def _lookup(self, email: str) -> None:
+        group = self.state.groups.get(email.lower())
+        if group is None:  # Cloud Identity answers a group that does not exist as one the caller may not see
+            message = "Error(2028): Permission denied for resource groups (or it may not exist)."
+            info = {"@type": "type.googleapis.com/google.rpc.ResourceInfo", "description": message,
+                    "owner": "domain:cloudidentity.googleapis.com",
+                    "resourceType": "cloudidentity.googleapis.com/Group"}  # fmt: skip
+            return self._json({"error": {"code": 403, "status": "PERMISSION_DENIED", "message": message,
+                                         "details": [info]}}, 403)  # fmt: skip
+        return self._json({"name": f"groups/{group['id']}"})
+
+    def _memberships(self, group_id: str, view: str) -> list[dict[str, Any]]:
+        group = next((g for g in self.state.groups.values() if g["id"] == group_id), None)
+        found = []
+        for number, (member, kind) in enumerate((group or {}).get("members", [])):
+            membership: dict[str, Any] = {
+                "name": f"groups/{group_id}/memberships/{100000 + number}",
+                "memberKey": {"id": member},  # the legacy field a recorded answer still holds
+                "preferredMemberKey": {"id": member},
+                "roles": [{"name": "MEMBER"}],
+            }
+            if view == "FULL":
+                membership |= {"type": kind, "createTime": "2024-03-01T09:00:00.000Z",
+                               "updateTime": "2024-03-01T09:00:00.000Z"}  # fmt: skip
+            found.append(membership)
+        return found
 
     def _activities(self, scope: str, kind: str) -> list[dict[str, Any]]:
         if scope.startswith("projects/"):

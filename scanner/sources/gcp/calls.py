@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Cloud Identity's groups are governed by Google Workspace or Cloud Identity admin roles, not by IAM:
+# Groups Reader, assigned to the scanning service account in the Admin console, lets it read every
+# group's members (without it, only the groups whose settings let it see their members)
+GROUPS_READER = "Groups Reader (admin role)"
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
     name: str  # as gaps name it
-    permission: str
+    permission: str  # "" where no IAM permission governs the call
     api: str
     path: str  # "asset" (organisation or folder), "project" (project by project) or "both"
     reads: str
@@ -69,13 +74,24 @@ CALLS = (
     Call("aiplatform:reasoningEngines.list", "aiplatform.reasoningEngines.list", "aiplatform.googleapis.com", "both",
          "Vertex AI Agent Engines and the service accounts they run as, in every Agent Engine region",
          "roles/aiplatform.viewer"),
+    Call("cloudidentity:groups.lookup", "", "cloudidentity.googleapis.com", "both",
+         "the name of each Google group a policy binds (and of each group nested in one)", GROUPS_READER),
+    Call("cloudidentity:groups.memberships.list", "", "cloudidentity.googleapis.com", "both",
+         "the members of those groups (FULL view: which are service accounts, which nested groups)", GROUPS_READER),
     Call("quota project", "serviceusage.services.use", "serviceusage.googleapis.com", "both",
          "nothing: charges Cloud Asset Inventory, API keys and Policy Analyzer calls to the quota project",
          "roles/serviceusage.serviceUsageConsumer"),
 )  # fmt: skip
 
-PERMISSIONS = tuple(sorted({call.permission for call in CALLS}))
+PERMISSIONS = tuple(sorted({call.permission for call in CALLS if call.permission}))
 _PATHS = {"asset": "organisation or folder", "project": "project by project", "both": "both"}
+
+
+def _cell(index: int, value: str) -> str:
+    """A table cell: names (the first four columns) as code, but for an admin role; no IAM permission as such."""
+    if not value:
+        return "none (not IAM)"
+    return f"`{value}`" if index < 4 and value != GROUPS_READER else value
 
 
 def render_markdown() -> str:
@@ -90,8 +106,8 @@ def render_markdown() -> str:
     ]
     for call in CALLS:
         cells = (call.name, call.permission, call.role, call.api, _PATHS[call.path], call.reads)
-        lines.append("| " + " | ".join(f"`{c}`" if i < 4 else c for i, c in enumerate(cells)) + " |")
-    roles = sorted({call.role for call in CALLS})
+        lines.append("| " + " | ".join(_cell(index, value) for index, value in enumerate(cells)) + " |")
+    roles = sorted({call.role for call in CALLS if call.permission})
     lines += [
         "",
         "## Custom role",
@@ -107,6 +123,14 @@ def render_markdown() -> str:
         "```",
         "",
         "Or the predefined roles: " + ", ".join(f"`{role}`" for role in roles) + ".",
+        "",
+        "## Google groups",
+        "",
+        "A group's members are what Cloud Identity lets the caller see, which IAM does not govern. Assign the",
+        "scanning service account the Groups Reader admin role (Admin console > Account > Admin roles; no",
+        "domain-wide delegation is needed) so that it reads every group a policy binds. A group whose members",
+        "it may not read is a gap (`group:EMAIL`), and every service account's grants are then unknown: any",
+        "may be a member, holding the group's roles.",
         "",
     ]
     return "\n".join(lines)

@@ -4,7 +4,7 @@ google-cloud-iam's ``IAMClient`` (gRPC only) for service accounts, keys and thei
 Resource Manager's clients for projects, folders, organisations and their IAM policies;
 google-cloud-asset's ``AssetServiceClient`` for the organisation-wide bulk path; an
 ``AuthorizedSession`` for the REST APIs without a client here (API keys, workload identity pools,
-Policy Analyzer, Vertex AI reasoning engines).
+Policy Analyzer, Vertex AI reasoning engines, Cloud Identity groups).
 
 Every Resource Manager, IAM and asset call retries RESOURCE_EXHAUSTED, UNAVAILABLE and deadline
 errors with exponential backoff; REST calls retry 429, 500 and 503. A failure that remains is a gap
@@ -38,6 +38,7 @@ REST_BASES = {
     "iam": "https://iam.googleapis.com",
     "policyanalyzer": "https://policyanalyzer.googleapis.com",
     "aiplatform": "https://{region}-aiplatform.googleapis.com",
+    "cloudidentity": "https://cloudidentity.googleapis.com",
 }
 API_DISABLED = "api_disabled"
 # The projects that own gcloud's OAuth clients: a user login without a quota project is billed to
@@ -81,6 +82,11 @@ class GcpClients:
         """Every page of a REST list (``nextPageToken``): the items under each page's list key; None
         after a gap, or for an ``optional`` list whose API is not enabled."""
         return self.rest_list(scope, call, service, path, region, optional)[0]
+
+    def rest_object(self, scope: str, call: str, service: str, path: str) -> dict[str, Any] | None:
+        """One REST resource (not a list), or None after a gap."""
+        base = (self.rest_base or REST_BASES[service]).format(region="")
+        return self._rest_once(scope, call, f"{base}{path}", False)[0]
 
     def rest_list(
         self, scope: str, call: str, service: str, path: str, region: str = "", optional: bool = False

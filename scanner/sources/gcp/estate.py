@@ -48,6 +48,8 @@ class Collected:
     agents: list[Agent] = field(default_factory=list)
     agents_unread: set[str] = field(default_factory=set)  # projects whose agent engines could not be listed
     custom_roles: dict[str, list[str]] = field(default_factory=dict)  # role name -> permissions; absent: unread
+    # a bound group's e-mail (lower case) -> the service accounts in it or a group nested in it; absent: unread
+    group_members: dict[str, list[str]] = field(default_factory=dict)
 
 
 def build_inventory(collected: Collected, started: datetime) -> Inventory:
@@ -71,7 +73,9 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
                 continue
             inherited_impersonators += records.impersonation_bindings(policy, node, collected.custom_roles)
             unread_roles += records.unread_roles_of_people(policy, collected.custom_roles)
-            grants, public = records.policy_grants(policy, node, None, collected.custom_roles, account_sets)
+            grants, public = records.policy_grants(
+                policy, node, None, collected.custom_roles, account_sets, collected.group_members
+            )
             if node == hierarchy[0] or node not in ancestor_grants_done:
                 inventory.grants += grants
                 ancestor_grants_done.add(node)
@@ -91,6 +95,10 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             account.unknown.append(PUBLIC)  # an account's own policy not read may grant the public
         inventory.identities += identities
         inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
+    if records.bound_groups(collected.policies.values()) - set(collected.group_members):
+        for identity in inventory.identities:  # any may be a member of a group whose members were not read
+            if "grants" not in identity.unknown:
+                identity.unknown.append("grants")
     inventory.agents += collected.agents
     inventory.credentials += [secret for agent in collected.agents for secret in records.description_secrets(agent)]
     pools = _providers_by_pool(collected)
@@ -255,7 +263,7 @@ def _own_policy_grants(
     if not own:
         return [], []
     name = f"projects/{identity.account}/serviceAccounts/{identity.uid}"
-    return records.policy_grants(own, name, None, collected.custom_roles, account_sets)
+    return records.policy_grants(own, name, None, collected.custom_roles, account_sets, collected.group_members)
 
 
 def _keys(collected: Collected, identity: Identity, project_id: str) -> list[Any]:

@@ -307,6 +307,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         if identity.account and identity.account not in accounts:
             accounts[identity.account] = _project(identity.account, ["log_sources", PUBLIC])
     _account_sets_unresolved(exports, identities, homes)
+    _groups_unread(exports, identities)
     unread_roles = records.bound_custom_roles(exports.policies.values()) - set(exports.roles)
     if unread_roles:
         exports.notes.append(
@@ -444,6 +445,24 @@ def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity
             "whether they hold these accounts is not in the exports (an asset search result of their project "
             "names its number and ancestors), so their grants are unknown"
         )
+
+
+def _groups_unread(exports: GcpExports, identities: dict[str, Identity]) -> None:
+    """A Google group bound to a role gives it to the service accounts among its members, which no
+    export lists (Cloud Identity holds them; a live scan reads them): every account may be one, so
+    every account's grants are unknown, and a note names the groups."""
+    policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
+    groups = sorted(records.bound_groups(policies))
+    if not groups or not identities:
+        return
+    for identity in identities.values():
+        if "grants" not in identity.unknown:
+            identity.unknown.append("grants")
+    exports.notes.append(
+        f"roles bound to {len(groups):,} Google group{'s' * (len(groups) != 1)} ({', '.join(groups[:5])}"
+        f"{' …' if len(groups) > 5 else ''}): which service accounts are members is not in the exports, so every "
+        "service account's grants are unknown (a live scan, `nhiscan scan gcp`, reads the members from Cloud Identity)"
+    )
 
 
 def _unlisted(email: str, project: str) -> Identity:

@@ -234,6 +234,7 @@ def policy_grants(
     known: set[str] | None,
     custom_roles: Mapping[str, list[str]] | None = None,
     account_sets: Mapping[str, Iterable[str]] | None = None,
+    group_members: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[list[Grant], list[dict[str, Any]]]:
     """Role bindings of service accounts as grants (of the ``known`` ones, or of every service
     account when ``known`` is None: another project's account bound here is a cross-project grant),
@@ -241,7 +242,8 @@ def policy_grants(
     keeps its real role; its condition is in ``attributes.condition``. ``custom_roles`` holds the
     permissions of the custom roles whose definitions were read. A member naming every service
     account of a project, folder or organisation grants to each one ``account_sets`` lists under
-    ``projects/NUMBER``, ``folders/N`` or ``organizations/N``."""
+    ``projects/NUMBER``, ``folders/N`` or ``organizations/N``; a ``group:`` member, to each service
+    account ``group_members`` lists under the group's e-mail (lower case), through nested groups."""
     grants: list[Grant] = []
     public: list[dict[str, Any]] = []
     bound_in = resource.split("/")[1] if resource.startswith("projects/") else None
@@ -256,16 +258,32 @@ def policy_grants(
                 continue
             in_set = _ACCOUNT_SET.match(member)
             kind, _, email = member.partition(":")
-            holders = list((account_sets or {}).get(in_set.group(1), ())) if in_set else [email]
-            if not in_set and kind != "serviceAccount":
+            if in_set:  # via: apart from a binding of the account itself
+                holders, via = list((account_sets or {}).get(in_set.group(1), ())), f"~{in_set.group(1)}"
+            elif kind == "group":
+                holders, via = list((group_members or {}).get(email.lower(), ())), f"~{member}"
+            elif kind == "serviceAccount":
+                holders, via = [email], ""
+            else:
                 continue
             for email in holders:
                 if known is not None and email not in known:
                     continue
-                via = f"~{in_set.group(1)}" if in_set else ""  # apart from a binding of the account itself
                 grant = _binding_grant(email, member, role, resource, bound_in, condition, actions, unread, via)
                 grants.append(grant)
     return grants, public
+
+
+def bound_groups(policies: Iterable[dict[str, Any]]) -> set[str]:
+    """The e-mails (lower case) of the Google groups the policies bind to a role: the service
+    accounts among their members hold it."""
+    return {
+        str(member).partition(":")[2].lower()
+        for policy in policies
+        for binding in policy.get("bindings") or []
+        for member in binding.get("members") or []
+        if str(member).startswith("group:")
+    }
 
 
 def account_sets_bound(policy: dict[str, Any]) -> set[str]:
