@@ -328,10 +328,10 @@ def _redacted_uid(uid: str) -> str:
 _UIDS = frozenset({"uid", "identity_uid", "runs_as"})
 
 
-# Names of permissions, resources and uncollected fields: never values, and the bulk of a cloud
-# estate's strings (a policy lists hundreds of actions), so they are not walked. A grant's
-# capabilities are: an agent manifest declares its tools' as it likes, and a secret written there
-# went out whole.
+# Names of permissions, resources and uncollected fields: the bulk of a cloud estate's strings (a
+# policy lists hundreds of actions), so they are not walked with the rest; a grant's actions and
+# resources are searched at once instead (_redact_permissions). A grant's capabilities are walked:
+# an agent manifest declares its tools' as it likes, and a secret written there went out whole.
 _NOT_VALUES = frozenset({"actions", "resources", "unknown", "created", "expires", "last_used"})
 
 
@@ -412,6 +412,42 @@ def _redact_records(records: list[Any], uids_changed: list[_UidChange]) -> None:
     if any(len(text) > MAX_SEARCHED_LENGTH for text in texts) or _may_carry_secrets(texts):
         for record in records:
             _redact_strings(record, uids_changed)
+    if records and type(records[0]) is Grant:
+        _redact_permissions(records)
+
+
+def _redact_permissions(grants: list[Grant]) -> None:
+    """A grant's actions and resources (and the actions its attributes name) are not walked with
+    its other strings: they are read by matching, and an estate holds millions. They are searched
+    all at once, and where one carries a secret (an object key ``token=…``, a connection string a
+    hand-written inventory put there), it is redacted like any string and the list it is in is
+    unknown: what the controls would match it against is no longer what was read."""
+    texts = [text for grant in grants for listed in _permission_lists(grant) for text in listed if type(text) is str]
+    if not (any(len(text) > MAX_SEARCHED_LENGTH for text in texts) or _may_carry_secrets(texts)):
+        return
+    for grant in grants:
+        for name in ("actions", "resources"):
+            redacted = _redacted_list(getattr(grant, name))
+            if redacted is not None:
+                object.__setattr__(grant, name, redacted)
+                _mark_unknown(grant, name)
+        for key in PERMISSION_ATTRIBUTES:
+            listed = grant.attributes.get(key)
+            if type(listed) is list and (redacted := _redacted_list(listed)) is not None:
+                grant.attributes[key] = redacted
+                _mark_unknown(grant, "actions")
+
+
+def _permission_lists(grant: Grant) -> list[list[Any]]:
+    """The lists of actions and resources a grant holds: its own, and those its attributes name."""
+    named = [grant.attributes.get(key) for key in PERMISSION_ATTRIBUTES]
+    return [grant.actions, grant.resources, *(listed for listed in named if type(listed) is list)]
+
+
+def _redacted_list(listed: list[Any]) -> list[Any] | None:
+    """The list with each string redacted, or None when none carried anything to redact."""
+    redacted = [redact_text(item) if type(item) is str else item for item in listed]
+    return None if redacted == listed else redacted
 
 
 def _may_carry_secrets(texts: list[str]) -> bool:

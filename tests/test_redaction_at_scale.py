@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.model import Credential, Grant, Identity, Inventory, SourceError, SourceStatus
+from scanner.model import PERMISSION_ATTRIBUTES, Credential, Grant, Identity, Inventory, SourceError, SourceStatus
 from scanner.redact import (
     _UIDS,
     REDACTED,
@@ -63,7 +63,15 @@ def _inventories(draw: Any) -> Inventory:
         for _ in range(draw(st.integers(0, 4)))
     ]
     grants = [
-        Grant(identity_uid=draw(_TEXT), kind="policy", name=draw(_TEXT), actions=[draw(_TEXT)], source=draw(_TEXT))
+        Grant(
+            identity_uid=draw(_TEXT),
+            kind="policy",
+            name=draw(_TEXT),
+            actions=[draw(_TEXT)],
+            resources=[draw(_TEXT)],
+            source=draw(_TEXT),
+            attributes={"not_actions": [draw(_TEXT)], "note": draw(_TEXT)},
+        )
         for _ in range(draw(st.integers(0, 4)))
     ]
     sources = [SourceStatus(name="aws", account=draw(_TEXT), errors=[SourceError(call="c", message=draw(_TEXT))])]
@@ -83,6 +91,8 @@ def _redacted_one_by_one(inventory: Inventory) -> Inventory:
     changed = []
     for name in ("accounts", "identities", "credentials", "grants", "agents", "log_sources", "sources"):
         for record in getattr(inventory, name):
+            if isinstance(record, Grant):  # its own step: the attributes' action lists are not walked with the rest
+                _permissions_redacted_one_by_one(record)
             for field in _field_names(type(record)):
                 value = getattr(record, field)
                 if isinstance(value, str):
@@ -91,10 +101,29 @@ def _redacted_one_by_one(inventory: Inventory) -> Inventory:
                         setattr(record, field, redacted)
                         if field in _UIDS and redacted != value:
                             changed.append((record, field, value, redacted))
+                elif isinstance(record, Grant) and field == "attributes":  # its action lists are held out
+                    held = {key: value[key] for key in PERMISSION_ATTRIBUTES if isinstance(value.get(key), list)}
+                    value.update({key: [] for key in held})
+                    redact_value(value)
+                    value.update(held)
                 elif value:
                     redact_value(value)
     _keep_uids_apart(changed)
     return inventory
+
+
+def _permissions_redacted_one_by_one(grant: Grant) -> None:
+    """A grant's actions and resources, and the action lists its attributes hold: each string
+    through redact_text, and a list that changed unknown (the attributes' lists count as actions)."""
+    lists = [("actions", grant.actions, "actions"), ("resources", grant.resources, "resources")]
+    lists += [(key, grant.attributes[key], "actions") for key in PERMISSION_ATTRIBUTES
+              if isinstance(grant.attributes.get(key), list)]  # fmt: skip
+    for _, listed, unknown in lists:
+        redacted = [redact_text(item) if isinstance(item, str) else item for item in listed]
+        if redacted != listed:
+            listed[:] = redacted
+            if unknown not in grant.unknown:
+                grant.unknown.append(unknown)
 
 
 @settings(max_examples=300, deadline=None)

@@ -375,3 +375,44 @@ def test_uids_that_differ_only_in_their_secrets_stay_apart(cli, tmp_path: Path) 
     (run,) = json.loads((out / "results.sarif").read_text())["runs"]
     fingerprints = [r["partialFingerprints"]["nhiscan/v1"] for r in run["results"]]
     assert len(fingerprints) == len(set(fingerprints))
+
+
+def test_a_secret_in_a_grants_actions_or_resources_reaches_no_output(tmp_path: Path) -> None:
+    """A grant's actions and resources were never searched (millions of permission names): a
+    connection string or an object key holding a token, written into a hand-made inventory's
+    policy, came out whole in inventory.json, results.json and the reports. Redacted, the list is
+    unknown: what the controls match is no longer what was read."""
+    password, token, pat = "Pw7Hq2Zk9Lm4Xs", "Tk5Qz8Lm2Vx9Rb", "ghp_" + "R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+    role = "arn:aws:iam::123456789012:role/loader"
+    inventory = {
+        "schema_version": "1.0",
+        "collected_at": "2026-11-01T00:00:00Z",
+        "accounts": [{"uid": "123456789012", "provider": "aws", "kind": "account", "name": "prod"}],
+        "identities": [{"uid": role, "provider": "aws", "account": "123456789012", "kind": "role", "name": "loader"}],
+        "grants": [
+            {"identity_uid": role, "kind": "policy", "name": "load", "uid": "g1", "actions": ["s3:PutObject"],
+             "resources": ["arn:aws:s3:::uploads/*", f"arn:aws:s3:::uploads/token={token}/*"]},
+            {"identity_uid": role, "kind": "policy", "name": "db", "uid": "g2", "actions": ["rds-db:connect"],
+             "resources": [f"postgres://admin:{password}@db.internal:5432/app"]},
+            {"identity_uid": role, "kind": "policy", "name": "all-but", "uid": "g3", "actions": ["*"],
+             "resources": ["*"], "attributes": {"not_actions": [f"iam:{pat}"]}},
+        ],
+    }  # fmt: skip
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory), encoding="utf-8")
+    out = tmp_path / "out"
+
+    completed = run_nhiscan(
+        "scan", f"inventory:{tmp_path / 'inventory.json'}", "--no-history", "--format",
+        "html,pdf,json,sarif,junit,csv,md,ocsf", "--output-dir", str(out), "--fail-on", "none", cwd=tmp_path,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stderr
+    outputs = {path.name: path.read_text(encoding="utf-8-sig") for path in out.iterdir() if path.suffix != ".pdf"}
+    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    outputs |= {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout, "stderr": completed.stderr}
+    leaks = [(secret, name) for secret in (password, token, pat) for name, text in outputs.items() if secret in text]
+    assert leaks == []
+    grants = {g["uid"]: g for g in json.loads(outputs["inventory.json"])["grants"]}
+    assert grants["g1"]["resources"] == ["arn:aws:s3:::uploads/*", f"arn:aws:s3:::uploads/token={REDACTED}"]
+    assert grants["g1"]["unknown"] == ["resources"] and grants["g2"]["unknown"] == ["resources"]
+    assert grants["g3"]["unknown"] == ["actions"] and grants["g3"]["resources"] == ["*"]
