@@ -15,6 +15,7 @@ import pytest
 
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
+from scanner.sources.gcp.groups import GROUPS_SCOPE
 
 from .gcp_estate import DEV, PROD
 from .test_gcp_source import email, fake_gcp, scan  # noqa: F401  (fixture)
@@ -74,6 +75,8 @@ def test_a_group_of_people_only_grants_no_service_account_anything(fake_gcp, cat
         "lookup",  # Cloud Identity answers a group the caller may not see as one that does not exist: 403
         "memberships",  # the nested group's members refused (its settings hide them from the caller)
         "untyped",  # an answer without members' types (the BASIC view): which are groups is not known
+        "new type",  # a type this scanner does not know to hold no service account (Google adds them)
+        "no id",  # a service account member without its key
     ],
 )
 def test_a_group_whose_members_were_not_read_leaves_every_accounts_grants_unknown(
@@ -89,17 +92,30 @@ def test_a_group_whose_members_were_not_read_leaves_every_accounts_grants_unknow
         del state.groups[ADMINS]
     elif refuse == "memberships":
         state.deny_matching.add(r"^/v1/groups/03o7alnk2dk9kyx/memberships$")
-    else:
+    elif refuse == "untyped":
         state.groups[SRE]["members"] = [(ETL, ""), (ADMINS, "")]
+    elif refuse == "new type":
+        state.groups[ADMINS]["members"] = [("bob@acme.example", "USER"), (SRE, "SOMETHING_NEW")]
+    else:
+        state.groups[SRE]["members"] = [("", "SERVICE_ACCOUNT")]
     inventory, _ = scan(fake_gcp)
     assert "grants" in next(i for i in inventory.identities if i.uid == ETL).unknown
     assert statuses(inventory, catalogs, ETL)["NHI-PRIV-001"] == "unknown"
     assert statuses(inventory, catalogs, email(PROD, "deployer"))["NHI-PRIV-006"] == "fail"  # roles/editor, bound
-    named = {(status.account, e.call) for status in inventory.sources for e in status.errors}
-    group = ADMINS if refuse == "lookup" else SRE
+    group = ADMINS if refuse in ("lookup", "new type") else SRE
     call = "cloudidentity:groups.lookup" if refuse == "lookup" else "cloudidentity:groups.memberships.list"
-    assert (f"group:{group}", call) in named
-    assert next(s for s in inventory.sources if s.account == f"group:{group}").status == "partial"
+    (groups,) = [status for status in inventory.sources if status.account == GROUPS_SCOPE]
+    assert groups.status == "partial"
+    assert [(e.call, e.message.partition(": ")[0]) for e in groups.errors] == [(call, f"group:{group}")]
+
+
+def test_the_groups_scope_is_complete_when_every_group_was_read(fake_gcp) -> None:  # noqa: F811
+    """One scope for all groups, listed whenever a policy binds one: a scan that reads them after one
+    that could not shows the scope read, not gone (a diff took a vanished scope for one not read)."""
+    _owners_group(fake_gcp)
+    inventory, _ = scan(fake_gcp)
+    (groups,) = [status for status in inventory.sources if status.account == GROUPS_SCOPE]
+    assert (groups.name, groups.status, groups.errors) == ("gcp", "complete", [])
 
 
 def test_exported_policies_binding_a_group_leave_every_accounts_grants_unknown(tmp_path: Path, catalogs) -> None:

@@ -79,7 +79,8 @@ CALLS = (
     Call("cloudidentity:groups.memberships.list", "", "cloudidentity.googleapis.com", "both",
          "the members of those groups (FULL view: which are service accounts, which nested groups)", GROUPS_READER),
     Call("quota project", "serviceusage.services.use", "serviceusage.googleapis.com", "both",
-         "nothing: charges Cloud Asset Inventory, API keys and Policy Analyzer calls to the quota project",
+         "nothing: charges Cloud Asset Inventory, API keys, Policy Analyzer and Cloud Identity calls to the "
+         "quota project",
          "roles/serviceusage.serviceUsageConsumer"),
 )  # fmt: skip
 
@@ -129,8 +130,8 @@ def render_markdown() -> str:
         "A group's members are what Cloud Identity lets the caller see, which IAM does not govern. Assign the",
         "scanning service account the Groups Reader admin role (Admin console > Account > Admin roles; no",
         "domain-wide delegation is needed) so that it reads every group a policy binds. A group whose members",
-        "it may not read is a gap (`group:EMAIL`), and every service account's grants are then unknown: any",
-        "may be a member, holding the group's roles.",
+        "it may not read is a gap naming it, on the `google-groups` scope, and every service account's grants",
+        "are then unknown: any may be a member, holding the group's roles.",
         "",
     ]
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from scanner.sharding import Shard, owned
 from scanner.sources.gcp import assets, hierarchy
 from scanner.sources.gcp.clients import GcpClients
 from scanner.sources.gcp.estate import PROJECT_PATH, Collected, build_inventory
-from scanner.sources.gcp.groups import read_group_members
+from scanner.sources.gcp.groups import GROUPS_SCOPE, read_group_members
 from scanner.sources.gcp.projects import AGENT_ENGINE_REGIONS, read_project
 from scanner.sources.gcp.roles import read_custom_roles
 
@@ -48,10 +48,12 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
         for _ in collected.projects:
             advance()
     read_custom_roles(clients, collected)
-    read_group_members(clients, collected)
+    groups_bound = read_group_members(clients, collected)
     inventory = build_inventory(collected, started)
     nodes = [scope.parent] if scope.parent else []
     nodes += sorted(n for n in clients.errors if n not in collected.projects and n not in nodes)
+    if groups_bound and GROUPS_SCOPE not in nodes:
+        nodes.append(GROUPS_SCOPE)
     for node in [*nodes, *sorted(collected.projects)]:
         errors = clients.errors.get(node, [])
         partial = any(e.code != FALLBACK for e in errors)

@@ -6,9 +6,11 @@ Cloud Identity's ``groups:lookup`` finds a group's name from its e-mail and
 groups are read the same way, each once. ``searchTransitiveMemberships`` would do it in one call
 but answers only Google Workspace Enterprise and Cloud Identity Premium customers.
 
-A group whose members (or a nested group's) could not all be read is a gap named after it, and is
-absent from ``Collected.group_members``: any service account may be one of them, so every service
-account's grants are unknown (``estate.build_inventory``).
+A group whose members (or a nested group's) could not all be read is a gap naming it, on one scope
+for every group (``GROUPS_SCOPE``, complete when every group bound was read, so a later scan that
+reads them shows the scope read, not gone), and is absent from ``Collected.group_members``: any
+service account may be one of them, so every service account's grants are unknown
+(``estate.build_inventory``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from scanner.model import SourceError
 from scanner.sources.gcp import records
 from scanner.sources.gcp.clients import GcpClients
 from scanner.sources.gcp.estate import Collected
@@ -25,6 +28,10 @@ WORKERS = 8
 MAX_GROUPS = 2000  # groups read in one scan, nested ones included: past them, the rest are gaps
 _PAGE = 500  # the most the FULL view answers at once
 _SERVICE_ACCOUNT_DOMAIN = ".gserviceaccount.com"
+# the member types that hold no service account (Membership.type); a type not known here may
+_LEAF_TYPES = frozenset({"USER", "SHARED_DRIVE", "CBCM_BROWSER", "OTHER"})
+GROUPS_SCOPE = "google-groups"
+_GROUP = "group:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +40,12 @@ class _Direct:
     groups: tuple[str, ...]  # nested groups' e-mails, lower case
 
 
-def read_group_members(clients: GcpClients, collected: Collected) -> None:
-    """Fills ``collected.group_members`` for every group bound in ``collected.policies``."""
+def read_group_members(clients: GcpClients, collected: Collected) -> bool:
+    """Fills ``collected.group_members`` for every group bound in ``collected.policies``; whether
+    any is bound (then the gaps, if any, are on ``GROUPS_SCOPE``)."""
     bound = sorted(records.bound_groups(collected.policies.values()))
+    if not bound:
+        return False
     direct: dict[str, _Direct | None] = {}
     frontier = bound
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -43,7 +53,7 @@ def read_group_members(clients: GcpClients, collected: Collected) -> None:
             room = max(0, MAX_GROUPS - len(direct))
             for email in frontier[room:]:
                 too_many = f"not read: more than {MAX_GROUPS:,} groups"
-                clients.gap(f"group:{email}", "cloudidentity:groups.lookup", too_many)
+                clients.gap(f"{_GROUP}{email}", "cloudidentity:groups.lookup", too_many)
                 direct[email] = None
             frontier = frontier[:room]
             read = pool.map(lambda e: _direct_members(clients, e), frontier)
@@ -55,10 +65,20 @@ def read_group_members(clients: GcpClients, collected: Collected) -> None:
         service_accounts = _transitive(email, direct)
         if service_accounts is not None:
             collected.group_members[email] = service_accounts
+    _onto_one_scope(clients)
+    return True
+
+
+def _onto_one_scope(clients: GcpClients) -> None:
+    """Each group's gaps, read on a scope of its own, onto ``GROUPS_SCOPE``, each naming its group."""
+    for scope in sorted(scope for scope in clients.errors if scope.startswith(_GROUP)):
+        for error in clients.errors.pop(scope):
+            named = SourceError(call=error.call, message=f"{scope}: {error.message}"[:300], code=error.code)
+            clients.errors.setdefault(GROUPS_SCOPE, []).append(named)
 
 
 def _direct_members(clients: GcpClients, email: str) -> _Direct | None:
-    scope = f"group:{email}"
+    scope = f"{_GROUP}{email}"
     found = clients.rest_object(
         scope, "cloudidentity:groups.lookup", "cloudidentity", f"/v1/groups:lookup?groupKey.id={quote(email, safe='@')}"
     )
@@ -74,14 +94,16 @@ def _direct_members(clients: GcpClients, email: str) -> _Direct | None:
     service_accounts: list[str] = []
     groups: list[str] = []
     for membership in listed:
-        key = str(((membership or {}).get("preferredMemberKey") or {}).get("id") or "").lower()
-        kind = str((membership or {}).get("type") or "")
-        if kind == "GROUP":
+        membership = membership if isinstance(membership, dict) else {}
+        key = str((membership.get("preferredMemberKey") or {}).get("id") or "").lower()
+        kind = str(membership.get("type") or "")
+        if key and kind == "GROUP":
             groups.append(key)
-        elif kind == "SERVICE_ACCOUNT" or key.endswith(_SERVICE_ACCOUNT_DOMAIN):
+        elif key and (kind == "SERVICE_ACCOUNT" or key.endswith(_SERVICE_ACCOUNT_DOMAIN)):
             service_accounts.append(key)
-        elif not kind:  # a member of no stated type may be a group whose members were not read
-            clients.gap(scope, "cloudidentity:groups.memberships.list", f"a member's type not given: {key or '?'}")
+        elif not key or kind not in _LEAF_TYPES:  # may be a group, or a service account, not read as one
+            unread = f"a member {key or '(without an id)'} of type {kind or 'not given'}"
+            clients.gap(scope, "cloudidentity:groups.memberships.list", unread)
             return None
     return _Direct(tuple(service_accounts), tuple(groups))
 
