@@ -11,6 +11,9 @@ organisation and its trail as the management account does. Faults, by ``service:
 name, optionally ``@region``): ``deny`` (AccessDenied in the protocol's own error shape),
 ``throttle`` (N throttling errors), ``html500`` (an HTML page with status 500, as a proxy sends),
 ``hang`` (accept the request and never answer), ``errors`` (the next answers: given AWS errors).
+``regions_off`` (account -> opt-in regions it has not enabled): DescribeRegions, asked as that
+account, leaves them out, and every call there is refused as AWS refuses a region not enabled
+(UnrecognizedClientException, "The security token included in the request is invalid.").
 Every answer the front makes up is kept in ``served`` so tests can check it against botocore's
 parser and the service model.
 """
@@ -54,6 +57,9 @@ MODELS = {
 }
 
 
+REGION_OFF = "The security token included in the request is invalid."
+
+
 @dataclass
 class FakeState:
     moto_port: int
@@ -86,6 +92,7 @@ class FakeState:
     html500: set[str] = field(default_factory=set)
     errors: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)  # call -> (status, code, message)
     hang: set[str] = field(default_factory=set)
+    regions_off: dict[str, set[str]] = field(default_factory=dict)  # account -> opt-in regions not enabled
     served: list[tuple[str, int, dict[str, str], bytes]] = field(default_factory=list)  # made-up answers
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,6 +160,8 @@ class _Front(BaseHTTPRequestHandler):
         queued = self._queued(faults)
         if queued is not None:
             return self._error(queued[0], queued[1], queued[2])
+        if region in self.state.regions_off.get(get_account_id_from(self.access_key), ()):
+            return self._error(400, "UnrecognizedClientException", REGION_OFF)
         self.forward_as: str | None = None
         refused = self._organization_view(signing, operation, body)
         if refused is not None:
@@ -349,6 +358,13 @@ class _Front(BaseHTTPRequestHandler):
         delivery error, and the organisation trail in a member account's DescribeTrails. As AWS documents
         (``includeShadowTrails``, default true), a member sees the organisation trail only among
         shadow trails, and a single-region one only in its home region."""
+        off = self.state.regions_off.get(get_account_id_from(self.access_key), ())
+        if operation == "DescribeRegions" and off:
+            for item in re.findall(rb"<item>.*?</item>", payload, re.S):
+                named = re.search(rb"<regionName>(.*?)</regionName>", item)
+                if named is not None and named.group(1).decode() in off:
+                    payload = payload.replace(item, b"")
+            return payload
         if operation == "GetAgent":
             extra = self.state.agent_fields.get(self.path.split("?")[0].strip("/").split("/")[-1])
             if extra:
@@ -422,7 +438,7 @@ class FakeAws:
     def clear_faults(self) -> None:
         """No faults, nothing counted or served: the seeded estate stays as it is."""
         state = self.state
-        for collection in (state.deny, state.throttle, state.html500, state.hang, state.errors):
+        for collection in (state.deny, state.throttle, state.html500, state.hang, state.errors, state.regions_off):
             collection.clear()
         for counted in (state.requests, state.by_region, state.served):
             counted.clear()

@@ -81,6 +81,19 @@ class AwsCalls:
         self.unreachable: dict[tuple[str, str], str] = {}  # (service, region) -> why
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
+        self._regions_lock = threading.Lock()
+        self._enabled: set[str] | None = None
+        self._regions_asked = False
+
+    def enabled_regions(self) -> set[str] | None:
+        """The regions enabled in this account (``DescribeRegions`` asked as the account, once: an
+        opt-in region one account enabled another may not have); None when they could not be listed."""
+        with self._regions_lock:
+            if not self._regions_asked:
+                listed = self.call("ec2", "describe_regions")
+                self._enabled = None if listed is None else {r["RegionName"] for r in listed.get("Regions") or []}
+                self._regions_asked = True
+            return self._enabled
 
     def client(self, service: str, region: str | None = None, bulk: bool = False) -> Any:
         key = (service, region or self.default_region, bulk)
@@ -164,7 +177,9 @@ class AwsCalls:
 
     def _record(self, service: str, client: Any, operation: str, region: str | None, error: Exception) -> None:
         code = _code(error) if isinstance(error, ClientError) else type(error).__name__
-        if code in REGION_DISABLED and region is not None:
+        # AWS answers a region the account has not enabled with these codes, but also a token that
+        # region refuses: the region is passed over only where the account's regions say it is off
+        if code in REGION_DISABLED and region is not None and region not in (self.enabled_regions() or {region}):
             with self._lock:
                 self.skipped_regions.add(region)
             return

@@ -78,14 +78,12 @@ def collect_aws(scope: AwsScope, advance: ProgressTicks | None = None) -> Invent
     home = AwsCalls(base, caller.account, caller.region, caller.partition, scope.deadline_seconds)
     targets, listing = plan_accounts(base, home, caller, scope)
     ticks.known(len(targets))
-    regions = list(scope.regions) or enabled_regions(home)
-    offered = {name: offered_regions(base, name, caller.partition, regions) for name in ("bedrock-agent", "bedrock")}
 
     def run(target: AccountTarget) -> Inventory:
         try:
             if target.role:
                 open_account(target, base, home, caller)
-            return collect_account(target, regions, offered, scope, caller, started)
+            return collect_account(target, scope, caller, started)
         finally:
             ticks()
 
@@ -206,12 +204,13 @@ def open_account(target: AccountTarget, base: boto3.Session, home: AwsCalls, cal
     target.session, target.error = assume(base, caller, target.account, target.role)
 
 
-def enabled_regions(home: AwsCalls) -> list[str]:
-    """The regions enabled in the account; its own region alone when they cannot be listed."""
-    listed = home.call("ec2", "describe_regions")
-    if listed is None:
-        return [home.default_region]
-    return sorted(r["RegionName"] for r in listed.get("Regions") or [])
+def regions_to_read(calls: AwsCalls, scope: AwsScope) -> list[str]:
+    """The regions named (``--aws-regions``), else those enabled in the account itself (each
+    account's own: an opt-in region a member enabled is read although the scanning account has not);
+    the caller's region alone when they cannot be listed (a named gap)."""
+    if scope.regions:
+        return list(scope.regions)
+    return sorted(calls.enabled_regions() or {calls.default_region})
 
 
 def offered_regions(session: boto3.Session, service: str, partition: str, regions: list[str]) -> set[str]:
@@ -247,14 +246,7 @@ def last_use_through_api_keys_unknown(identities: list[Identity], api_keys: list
             identity.unknown.append("last_used")
 
 
-def collect_account(
-    target: AccountTarget,
-    regions: list[str],
-    offered: dict[str, set[str]],
-    scope: AwsScope,
-    caller: Caller,
-    started: datetime,
-) -> Inventory:
+def collect_account(target: AccountTarget, scope: AwsScope, caller: Caller, started: datetime) -> Inventory:
     tags = target.tags or {}
     environment = next((v for k, v in tags.items() if k.lower() in ("environment", "env", "stage")), None)
     account = Account(
@@ -272,6 +264,10 @@ def collect_account(
         status = SourceStatus("aws", target.account, "failed", [target.error] if target.error else [])
         return Inventory(collected_at=started, accounts=[account], sources=[status])
     calls = AwsCalls(target.session, target.account, caller.region, caller.partition, scope.deadline_seconds)
+    regions = regions_to_read(calls, scope)
+    offered = {
+        name: offered_regions(target.session, name, caller.partition, regions) for name in ("bedrock-agent", "bedrock")
+    }
     iam = collect_iam(calls, scope.concurrency, scope.key_ids)
     holders = {i.name: i.uid for i in iam.identities if i.kind == "user"}
     api_keys = collect_api_keys(calls, holders)

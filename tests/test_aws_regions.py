@@ -1,0 +1,103 @@
+"""Which regions an AWS scan reads, and what a region's refusal means. AWS answers a call in an
+opt-in region the account has not enabled with UnrecognizedClientException ("The security token
+included in the request is invalid."), and the same to a token that region does not accept: the
+region is "not enabled" only where the account's own DescribeRegions leaves it out; elsewhere the
+refusal is a gap. Without --aws-regions, each account reads the regions it enabled itself. Through
+the real boto3 clients against moto's server (tests/aws_fake.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from scanner.model import Inventory
+from scanner.sources.aws.collector import AwsScope, collect_aws
+
+from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seeded
+from .aws_fake import FakeAws
+
+OPT_IN = "eu-central-2"  # Zurich: enabled only where an account opts in
+REFUSED = (400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[tuple[FakeAws, Estate]]:
+    with seeded() as world:
+        yield world
+
+
+@pytest.fixture
+def fake(world: tuple[FakeAws, Estate]) -> FakeAws:
+    aws, _ = world
+    aws.clear_faults()
+    return aws
+
+
+def account(inventory: Inventory, uid: str) -> Any:
+    return next(a for a in inventory.accounts if a.uid == uid)
+
+
+def status(inventory: Inventory, uid: str) -> Any:
+    return next(s for s in inventory.sources if s.account == uid)
+
+
+def test_a_refusal_in_a_region_the_account_enabled_is_a_gap_not_a_region_off(fake: FakeAws) -> None:
+    """It was taken for a region not enabled: no gap, the source complete, the region's agents gone
+    without a word, and a --fail-on gate passed on them."""
+    fake.state.errors["bedrock:ListAgents@eu-west-1"] = [REFUSED]
+    inventory = collect_aws(AwsScope(regions=("us-east-1", "eu-west-1")))
+    home = account(inventory, MANAGEMENT)
+    assert "regions_not_enabled" not in home.attributes
+    assert "agents" in home.unknown
+    read = status(inventory, MANAGEMENT)
+    assert read.status == "partial"
+    refused = [(e.call, e.code) for e in read.errors]
+    assert refused == [("bedrock:ListAgents in eu-west-1", "UnrecognizedClientException")]
+
+
+def test_a_region_the_account_has_not_enabled_is_passed_over_and_named(fake: FakeAws) -> None:
+    fake.state.regions_off[MANAGEMENT] = {OPT_IN}
+    inventory = collect_aws(AwsScope(regions=("us-east-1", OPT_IN)))
+    home = account(inventory, MANAGEMENT)
+    assert home.attributes["regions_not_enabled"] == [OPT_IN]
+    assert home.attributes["regions"] == ["us-east-1"]
+    assert status(inventory, MANAGEMENT).status == "complete"
+    assert fake.state.requests["ec2:DescribeRegions"] == 1, "asked once, when a region refused"
+
+
+def test_each_account_reads_the_regions_it_enabled_itself(fake: FakeAws, world) -> None:
+    """The management account has not opted in to Zurich; the member has, and runs an agent there.
+    The member's regions were the management account's: its agent was never listed, both accounts
+    complete."""
+    _, estate = world
+    fake.state.regions_off[MANAGEMENT] = {OPT_IN}
+    member = _member_session(fake, estate.member)
+    created = member.client("bedrock-agent", endpoint_url=fake.endpoint, region_name=OPT_IN).create_agent(
+        agentName="zurich-triage",
+        agentResourceRoleArn=f"arn:aws:iam::{estate.member}:role/prod-reader",
+        foundationModel="anthropic.claude-3-haiku",
+    )["agent"]
+    try:
+        inventory = collect_aws(AwsScope(org_role=ORG_ROLE))
+    finally:
+        member.client("bedrock-agent", endpoint_url=fake.endpoint, region_name=OPT_IN).delete_agent(
+            agentId=created["agentId"]
+        )
+    assert created["agentArn"] in {agent.uid for agent in inventory.agents}
+    assert OPT_IN in account(inventory, estate.member).attributes["regions"]
+    assert OPT_IN not in account(inventory, MANAGEMENT).attributes["regions"]
+    assert [s.status for s in inventory.sources] == ["complete", "complete"]
+
+
+def _member_session(fake: FakeAws, member: str) -> Any:
+    import boto3
+
+    sts = boto3.Session(region_name="us-east-1").client("sts", endpoint_url=fake.endpoint)
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/{ORG_ROLE}", RoleSessionName="seed")
+    return boto3.Session(
+        aws_access_key_id=credentials["Credentials"]["AccessKeyId"],
+        aws_secret_access_key=credentials["Credentials"]["SecretAccessKey"],
+        aws_session_token=credentials["Credentials"]["SessionToken"],
+    )
