@@ -19,9 +19,12 @@ AWS = SHARED / "realworld" / "aws"
 CLOUDSPLAINING = AWS / "cloudsplaining-example-authorization-details.json"
 
 
-def scan_file(cli, tmp_path: Path, *paths: Path) -> dict:
+def scan_file(cli, tmp_path: Path, *paths: Path, partial: bool = False) -> dict:
+    """The results of a scan of the exports; ``partial``: exports that leave a part of the account
+    unread (a get-agent export alone holds no roles), accepted as such."""
     spec = "file:" + ",".join(str(p) for p in paths)
-    outcome = cli("scan", spec, "--format", "json", "--output-dir", str(tmp_path), "-q", "--fail-on", "none")
+    accepted = ("--allow-partial",) if partial else ()
+    outcome = cli("scan", spec, "--format", "json", "--output-dir", str(tmp_path), "-q", "--fail-on", "none", *accepted)
     assert outcome.exit_code == 0, outcome.output
     return json.loads((tmp_path / "results.json").read_text())
 
@@ -233,7 +236,7 @@ def test_a_get_agent_export_leaves_tools_approval_and_owner_unknown(cli, tmp_pat
     """Reader: get-agent describes the agent's role, model, guardrail and memory; its action groups,
     knowledge bases and tags come from other calls. So its tools, whether they ask for approval, and
     its owner are not in the file: the controls about them are unknown, none of them pass or fail."""
-    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json")
+    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json", partial=True)
     (agent,) = data["inventory"]["agents"]
     assert {"tools", "human_approval", "owner"} <= set(agent["unknown"])
     statuses = {f["control_id"]: f["status"] for f in data["findings"] if f["resource"]["type"] == "agent"}
@@ -246,7 +249,7 @@ def test_a_get_agent_export_judges_only_what_the_draft_already_decides(cli, tmp_
     """Reader: get-agent shows the DRAFT, not the versions that serve. No guardrail on the DRAFT
     already fails (above); but a key or a role the DRAFT has may differ in a serving version, so
     they are unknown, and the role the DRAFT runs as is not the only one the agent may use."""
-    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json")
+    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json", partial=True)
     (agent,) = data["inventory"]["agents"]
     assert {"runs_as", "attributes.encryption_key", "memory_enabled"} <= set(agent["unknown"])
     assert "guardrail" not in agent["unknown"]
@@ -256,7 +259,7 @@ def test_a_get_agent_export_without_a_secret_leaves_the_agents_secrets_unknown(c
     """Reader: the recorded DRAFT's instruction and prompt templates (AWS's defaults) hold no secret,
     but get-agent shows neither which versions serve traffic nor the action groups: texts that were
     not read could hold one. So the secret controls are unknown, with the credentials named."""
-    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json")
+    data = scan_file(cli, tmp_path, AWS / "custodian-placebo-bedrock-agent-GetAgent.json", partial=True)
     (agent,) = data["inventory"]["agents"]
     assert "credentials" in agent["unknown"]
     assert len(agent["attributes"]["texts_scanned"]["DRAFT"]) == 5, "the instruction and 4 prompt templates"
@@ -274,7 +277,7 @@ def test_a_secret_in_a_get_agent_export_fails_and_is_written_only_as_a_fingerpri
     export = tmp_path / "get-agent.json"
     export.write_text(json.dumps(recorded))
     out = tmp_path / "out"
-    data = scan_file(cli, out, export)
+    data = scan_file(cli, out, export, partial=True)
     (secret,) = [c for c in data["inventory"]["credentials"] if c["kind"] == "plaintext_secret"]
     assert secret["uid"] == "arn:aws:bedrock:us-east-1:644160558196:agent/64XULLPD7A#plaintext_secret:DRAFT.instruction"
     assert secret["attributes"]["location"] == {"version": "DRAFT", "field": "instruction"}
@@ -448,3 +451,20 @@ def test_a_users_groups_an_export_does_not_list_leave_its_grants_unknown_not_emp
     inventory = collect(SourceSpec("file", str(tmp_path / "users-and-roles.json")))
     (group,) = [g for g in inventory.grants if g.identity_uid == user and g.source == "group:admin"]
     assert group.attributes["group"] == "admin" and group.unknown == ["actions"]
+
+
+def test_exports_without_authorization_details_leave_the_accounts_roles_unread(cli, tmp_path: Path) -> None:
+    """The credential report lists users alone: a scan of it held no role, its source complete, and a
+    gate passed on an administrator role it never saw. The account's identities are unknown and the
+    source partial (exit 3), the missing export named."""
+    report = AWS / CLOUDMAPPER_REPORT
+    outcome = cli("scan", f"file:{report}", "--format", "json", "-o", str(tmp_path), "-q", "--fail-on", "critical")
+    assert outcome.exit_code == 3, outcome.output
+    data = json.loads((tmp_path / "results.json").read_text())
+    (account,) = data["inventory"]["accounts"]
+    assert "identities" in account["unknown"]
+    (source,) = [s for s in data["scan"]["sources"] if s["account"] == account["uid"]]
+    assert source["status"] == "partial"
+    assert [e["call"] for e in source["errors"]] == ["iam:GetAccountAuthorizationDetails"]
+    inventory = collect(SourceSpec("file", f"{AWS / CLOUDMAPPER_DETAILS},{report}"))
+    assert {s.status for s in inventory.sources} == {"complete"}  # with them, nothing is missing

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.model import Account, Agent, Credential, Identity, Inventory, LogSource, SourceStatus
+from scanner.model import Account, Agent, Credential, Identity, Inventory, LogSource, SourceError, SourceStatus
 from scanner.sources.aws.credential_report import ReportRow
 from scanner.sources.aws.iam import DETAIL_LISTS, build_iam, unreported_root
 from scanner.sources.aws.logging_sources import trail_record
@@ -241,6 +241,8 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
             times[account] = _taken_at(account, report.generated, records.identities, aws.notes)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
+        if details is None:  # its roles and groups are in no other export: the credential report lists users
+            unread.insert(0, "identities")
         if exports.trails_read:
             trails.append(_invocation_logging_not_exported(account, partition))
         else:
@@ -252,8 +254,17 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
         inventory.credentials.extend(c for _, secrets in sorted(exports.agent_secrets.items()) for c in secrets)
         inventory.log_sources.extend(trails)
-        inventory.sources.append(SourceStatus("file", account, "complete"))
+        gaps = [] if details is not None else [NO_DETAILS]
+        inventory.sources.append(SourceStatus("file", account, "partial" if gaps else "complete", gaps))
     return times
+
+
+NO_DETAILS = SourceError(
+    call="iam:GetAccountAuthorizationDetails",
+    message="no authorization details among the exports: the account's roles, groups and every identity's "
+    "permissions were not read (export them with 'aws iam get-account-authorization-details')",
+    code="NotExported",
+)
 
 
 def _unmatched_users(account: str, details: dict[str, list[Any]], report: Report, notes: list[str]) -> None:
