@@ -390,6 +390,8 @@ def print_drift(drift: Drift) -> None:
             }.get(unassessed.reason)
             if unassessed.source is not None:
                 why = f"{escape(unassessed.source.label)} {unassessed.source.status}"
+            elif unassessed.detail is not None:
+                why = escape(unassessed.detail)
             table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]), why)
         out.print(table)
     if drift.incomplete_sources:

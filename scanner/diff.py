@@ -4,7 +4,8 @@ new, which were resolved and which the newer scan no longer assessed. Both sides
 
 A failure of the older scan is resolved only when the newer scan judged that resource for that
 control and it passed (passes are not listed: it is not among the newer scan's findings), or the
-resource is gone from a source the newer scan read completely. A failure whose result is now
+resource is gone from a source the newer scan read completely, and from a part of its account the
+newer scan read (``unread_parts``: not its account's agents left unknown, nor a region it did not read). A failure whose result is now
 unknown, whose control the newer scan did not evaluate or judged by another definition (other
 parameters, another condition), or whose account or source the newer scan did not read completely
 (partial, failed, or not read at all) is no longer assessed: listed apart, never counted as
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.model import SEVERITY_RANK, SOURCE_PROVIDERS, ControlSummary, Finding, Inventory, ScanResult, SourceStatus
 from scanner.results_io import check_controls_listed, checked_document, model_from
+from scanner.unread_parts import UnreadIndex, UnreadParts, unread_parts
 
 if TYPE_CHECKING:
     from scanner.results_file import FailingOfFile
@@ -64,11 +66,14 @@ class Unassessed:
     ``control_changed`` (the newer scan judged its control by another definition: other parameters,
     another condition), or
     ``source_incomplete`` (``source`` names the source not read completely that holds its resource,
-    whether the newer scan lists its result as unknown or not at all)."""
+    whether the newer scan lists its result as unknown or not at all), or ``part_not_read`` (the
+    newer scan lists it not at all, and read completely every source, but not the part of the account
+    its resource is in: ``detail`` says which, see ``unread_parts``)."""
 
     finding: Finding
     reason: str
     source: SourceRead | None = None
+    detail: str | None = None
 
 
 @dataclass(slots=True)
@@ -170,6 +175,8 @@ class Side:
     # control id -> the "provider/kind" patterns a --framework scan judged it on (ControlSummary.
     # limited_to), for the controls so limited; None where the scan did not record it
     limited: Mapping[str, Sequence[str]] | None = None
+    # what it did not read of the accounts it read (made or read when first asked); None: not known
+    unread: Callable[[], UnreadParts | None] = lambda: None
 
 
 def sources_read(sources: Iterable[SourceStatus]) -> list[SourceRead]:
@@ -212,7 +219,12 @@ def side_of(result: ScanResult) -> Side:
         account_parents(result.inventory),
         definitions_of(result.controls),
         limits_of(result.controls),
+        _unread_of(result.inventory),
     )
+
+
+def _unread_of(inventory: Inventory | None) -> Callable[[], UnreadParts | None]:
+    return lambda: None if inventory is None else unread_parts(inventory)
 
 
 def definitions_of(controls: Iterable[ControlSummary]) -> dict[str, str]:
@@ -255,6 +267,7 @@ def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
         account_parents(inventory),
         {c["id"]: c["definition"] for c in document["controls"] if isinstance(c.get("definition"), str)},
         {c["id"]: c["limited_to"] for c in document["controls"] if isinstance(c.get("limited_to"), list)},
+        _unread_of(inventory),
     )
 
 
@@ -275,6 +288,7 @@ def side_of_failing(read: FailingOfFile) -> Side:
         account_parents(result.inventory),
         definitions_of(result.controls),
         limits_of(result.controls),
+        _unread_of(result.inventory),
     )
 
 
@@ -293,11 +307,15 @@ def diff_sides(old: Side, new: Side) -> Drift:
     if old.records is not None and new.records is not None:
         before, after = old.records, new.records
         unread = _providers_read_in_part(incomplete_sources(old, new))
+        parts = UnreadIndex(new.unread)
         if not _same_stored(before, after):
             drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
             for uid in sorted(before.keys() - after.keys()):
                 record = before[uid]
-                (drift.not_seen if _read_in_part(unread, record.provider) else drift.removed).append(record)
+                seen = not _read_in_part(unread, record.provider)
+                if seen and parts.record_not_read(uid, record.type):
+                    seen = False  # in a part of an account the newer scan did not read
+                (drift.removed if seen else drift.not_seen).append(record)
         if not _same_stored(old.capabilities, new.capabilities):
             drift.reach = _reach_changes(old, new, before, after, unread)
     drift.new_failures = new.findings(sorted(new.failing - old.failing))
@@ -329,6 +347,8 @@ def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], 
     if old.parents is not None or new.parents is not None:
         parents = {**(old.parents or {}), **(new.parents or {})}
     holder = _GapIndex(gaps, parents).holder
+    not_read = UnreadIndex(new.unread).why_not_read
+    absent = _absent_from(old, new)
     changed = {c for c, digest in old.definitions.items() if new.definitions.get(c, digest) != digest}
     resolved: list[Finding] = []
     unassessed: list[Unassessed] = []
@@ -346,9 +366,24 @@ def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], 
             unassessed.append(Unassessed(finding, "control_not_evaluated"))
         elif (gap := holder(finding)) is not None:
             unassessed.append(Unassessed(finding, "source_incomplete", gap))
+        elif absent(finding) and (why := not_read(finding)) is not None:
+            unassessed.append(Unassessed(finding, "part_not_read", detail=why))
         else:
             resolved.append(finding)
     return resolved, unassessed
+
+
+_RECORD_TYPES = frozenset({"identity", "credential", "grant", "agent"})  # what Records hold
+
+
+def _absent_from(old: Side, new: Side) -> Callable[[Finding], bool]:
+    """Whether a finding's resource is not among the newer scan's records: where both scans stored
+    the same records, none of the older scan's is (they are not read to tell); a resource of a type
+    Records do not hold (a log source, an account) may be."""
+    if _same_stored(old.records, new.records):
+        return lambda finding: finding.resource.type not in _RECORD_TYPES
+    records = new.records
+    return lambda finding: records is None or finding.resource.uid not in records
 
 
 def admitted_by(patterns: Iterable[str], provider: str, kind: str) -> bool:
@@ -490,7 +525,12 @@ def drift_document(drift: Drift) -> dict[str, Any]:
         "resolved_failures": [finding(f) for f in drift.resolved_failures],
         "newly_waived": [{**finding(f), "waiver": f.waiver} for f in drift.newly_waived],
         "no_longer_assessed": [
-            {**finding(u.finding), "reason": u.reason, **({"source": u.source.label} if u.source else {})}
+            {
+                **finding(u.finding),
+                "reason": u.reason,
+                **({"source": u.source.label} if u.source else {}),
+                **({"detail": u.detail} if u.detail else {}),
+            }
             for u in drift.no_longer_assessed
         ],
         "incomplete_sources": [{"source": s.label, "status": s.status} for s in drift.incomplete_sources],

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanner.diff import diff_results
-from scanner.history.store import HistoryStore, ResultsPacker
+from scanner.history.store import HistoryStore, ResultsPacker, trend_point
 from scanner.model import Inventory, ScanResult, SourceError, SourceStatus
 from scanner.reports.json_results import pieces, render
 from scanner.scan import Catalogs, ScanOptions, run_scan
@@ -463,3 +463,89 @@ def test_a_diff_whose_newer_scan_read_many_sources_incompletely_names_ten_in_one
         "(--allow-partial accepts it)"
     ]
     assert f"{named} and 15 more (all in diff -o)" in " ".join(output.split())
+
+
+REGION_READ = "eu-west-1"
+
+
+def _parts_not_read(inventory: Inventory, marked: bool = True) -> Inventory:
+    """The demo read again with every source complete but three parts not read: the agents of
+    444455556666 (exports without a get-agent export), every record of 111122223333 in us-east-1 (a
+    scan asked for eu-west-1 alone), and the secrets of one Azure application (an app list fetched
+    without them). Unmarked, the records are simply gone, as if deleted."""
+    apps = [i for i in inventory.identities if i.provider == "azure" and i.uid.startswith("azure:app:")]
+    app = next(i for i in apps if any(c.identity_uid == i.uid for c in inventory.credentials))
+
+    def gone(uid: str, account: str) -> bool:
+        return (account == FAILED and ":agent/" in uid) or (account == "111122223333" and ":us-east-1:" in uid)
+
+    agents = [a for a in inventory.agents if not gone(a.uid, a.account)]
+    kept = {a.uid for a in agents} | {i.uid for i in inventory.identities}
+    accounts = []
+    for account in inventory.accounts:
+        if marked and account.uid == FAILED:
+            account = dataclasses.replace(account, unknown=[*account.unknown, "agents"])
+        if marked and account.uid == "111122223333":
+            account = dataclasses.replace(account, attributes={**account.attributes, "regions": [REGION_READ]})
+        accounts.append(account)
+    identities = [
+        dataclasses.replace(i, unknown=[*i.unknown, "credentials"]) if marked and i.uid == app.uid else i
+        for i in inventory.identities
+    ]
+    return dataclasses.replace(
+        inventory,
+        accounts=accounts,
+        identities=identities,
+        agents=agents,
+        credentials=[
+            c
+            for c in inventory.credentials
+            if c.identity_uid != app.uid
+            and not gone(c.uid, str(c.attributes.get("account") or ""))
+            and (c.identity_uid is None or c.identity_uid in kept)
+        ],
+        grants=[g for g in inventory.grants if g.identity_uid in kept],
+        log_sources=[s for s in inventory.log_sources if not gone(s.uid, s.account)],
+    )
+
+
+def test_failures_in_a_part_the_later_scan_did_not_read_are_not_resolved(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    """Every source complete, yet the later scan read neither an account's agents (no get-agent
+    export), nor a region (--aws-regions named another), nor an application's secrets: their
+    failures were "resolved" and the trend counted them, the agents "removed"."""
+    demo = _demo()
+    read_again = _parts_not_read(demo)
+    old, new = _scan(demo, catalogs), _scan(read_again, catalogs)
+    still_there = {
+        r.uid for r in (*read_again.accounts, *read_again.identities, *read_again.agents, *read_again.credentials)
+    }
+    gone = {
+        f.fingerprint: f
+        for f in old.findings
+        if f.fingerprint in _failing(old) - _failing(new) and f.resource.uid not in still_there
+    }
+    kinds = {f.resource.type for f in gone.values()}
+    assert {"agent", "credential"} <= kinds, kinds
+
+    drift, _, _ = _diff_both_ways(cli, tmp_path, old, new)
+    assert {f["fingerprint"] for f in drift["resolved_failures"]}.isdisjoint(gone)
+    unassessed = {f["fingerprint"]: f for f in drift["no_longer_assessed"]}
+    assert set(gone) <= set(unassessed)
+    assert {unassessed[k]["reason"] for k in gone} == {"part_not_read"}, [
+        unassessed[k] for k in gone if unassessed[k]["reason"] != "part_not_read"
+    ]
+    details = {unassessed[k]["detail"] for k in gone}
+    assert {"agents of 444455556666 not read", "region us-east-1 of 111122223333 not read"} <= details, details
+    assert any(d.startswith("credentials of azure:app:") for d in details), details
+    unseen_agents = {a.uid for a in demo.agents if a.provider == "aws"}
+    assert unseen_agents <= {r["uid"] for r in drift["not_seen"]}
+    assert unseen_agents.isdisjoint(r["uid"] for r in drift["removed"])
+
+    stored = HistoryStore(f"sqlite:///{tmp_path / 'h.db'}").drift_side(old.scan.id)
+    assert trend_point(new, stored).resolved == len(drift["resolved_failures"]), "the trend counts as the diff does"
+
+    (tmp_path / "deleted").mkdir()
+    removed, _, _ = _diff_both_ways(cli, tmp_path / "deleted", old, _scan(_parts_not_read(demo, False), catalogs))
+    assert set(gone) <= {f["fingerprint"] for f in removed["resolved_failures"]}, "gone where it was read: resolved"

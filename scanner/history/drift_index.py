@@ -36,6 +36,7 @@ from scanner.exact_json import loads_exactly
 from scanner.loading import is_valid, validate
 from scanner.model import Finding, ScanResult
 from scanner.results_io import check_controls_listed, model_from
+from scanner.unread_parts import UnreadParts, parts_of_document, unread_parts
 
 _T = TypeVar("_T")
 
@@ -49,6 +50,8 @@ _STATUS_CODES = {"fail": "f", "waived": "w"}
 _OTHER = "o"
 _FAIL, _WAIVED = ord("f"), ord("w")
 _SECTIONS = ("records", "names", "capabilities", "fingerprints", "statuses")
+# what the scan did not read of the accounts it read (unread_parts); absent from an index stored before
+_UNREAD = "unread"
 HEADER_SCHEMA = "drift-index-header"
 
 
@@ -76,6 +79,8 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
             "".join(_STATUS_CODES.get(f.status, _OTHER) for f in findings).encode("ascii"), SECTION_LEVEL
         ),
     }
+    if result.inventory is not None:
+        sections[_UNREAD] = _compressed(unread_parts(result.inventory).document())
     del records, names
     header = orjson.dumps(
         {
@@ -138,7 +143,7 @@ def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
     sections, start = {}, 4 + length
     for name, size in header["sections"]:
         sections[name], start = body[start : start + size], start + size
-    if start != len(body) or set(sections) != set(_SECTIONS):
+    if start != len(body) or set(sections) - {_UNREAD} != set(_SECTIONS):
         return None
     return header, sections
 
@@ -235,7 +240,18 @@ def side_of_stored_index(
         *told,
         header.get("definitions") or {},  # absent from an index stored before they were kept
         header.get("limited"),  # absent (None: not known) from an index stored before it was kept
+        lambda: _unread(sections.get(_UNREAD), label),
     )
+
+
+def _unread(stored: bytes | None, label: str) -> UnreadParts | None:
+    """What the scan did not read of its accounts; None where the index does not say (stored before)."""
+    if stored is None:
+        return None
+    parts = parts_of_document(_Section(stored, label)._read())
+    if parts is None:
+        raise NhiscanError(f"{label}: the scan's stored drift index is not one this nhiscan reads")
+    return parts
 
 
 def stored_findings_reader(
