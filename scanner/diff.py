@@ -5,11 +5,11 @@ new, which were resolved and which the newer scan no longer assessed. Both sides
 A failure of the older scan is resolved only when the newer scan judged that resource for that
 control and it passed (passes are not listed: it is not among the newer scan's findings), or the
 resource is gone from a source the newer scan read completely, and from a part of its account the
-newer scan read (``unread_parts``: not its account's agents left unknown, nor a region it did not read). A failure whose result is now
-unknown, whose control the newer scan did not evaluate or judged by another definition (other
-parameters, another condition), or whose account or source the newer scan did not read completely
-(partial, failed, or not read at all) is no longer assessed: listed apart, never counted as
-resolved."""
+newer scan read (``unread_parts``: not its account's agents left unknown, nor a region it did not
+read). A failure whose result is now unknown, whose control the newer scan did not evaluate or
+judged by another definition (other parameters, another condition), or whose account or source the
+newer scan did not read completely (partial, failed, or not read at all) is no longer assessed:
+listed apart, never counted as resolved."""
 
 from __future__ import annotations
 
