@@ -33,12 +33,19 @@ from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
 KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", ".claude.json", "server.json",
                "mcp_config.json", "cline_mcp_settings.json", "mcp_settings.json"}  # fmt: skip
-SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
+# a package's build output (dist/, build/) may ship a manifest: walked
+SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 MAX_JSON_BYTES = 16_000_000
 MAX_YAML_BYTES = 1_000_000
-# an Agent Framework declarative agent is YAML or JSON: "kind": "Prompt" with or without the space
-_SNIFF = (b'"mcpServers"', b"mcpServers:", b"kind: Prompt", b'"kind": "Prompt"', b'"kind":"Prompt"',
-          b'"context_servers"', b'"modelContextProtocolServers"')  # fmt: skip
+# the keys of servers, quoted or not, however spaced before their colon (YAML's "mcpServers :" is the
+# key), and an Agent Framework declarative agent (YAML or JSON: "kind": "Prompt")
+_SNIFF = re.compile(
+    rb'(?:"mcpServers"|\bmcpServers\b[\'"]?\s*:|"context_servers"|"modelContextProtocolServers"'
+    rb'|\bkind[\'"]?\s*:\s*[\'"]?Prompt\b)'
+)
+# a JSON string's \uXXXX escapes, which the clients' parsers read as the characters ("mcp\u0053ervers")
+_JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # VS Code's servers inside another file (devcontainer.json, settings.json) and OpenCode's: an "mcp"
 # mapping (or a list, a gap in opencode.json)
 _SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]')
@@ -61,6 +68,7 @@ class Candidate:
     path: Path
     relpath: str
     named: bool  # found by its name (a failure to parse it is a gap) rather than by sniffing
+    unreadable: str | None = None  # a folder that could not be listed: why (a named gap)
 
 
 class Unreadable(Exception):
@@ -79,8 +87,11 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
     if root.is_file():
         yield Candidate(root, root.name, named=True)
         return
-    for directory, subdirectories, files in os.walk(root, followlinks=False):
-        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
+    for directory, subdirectories, files, refused in _walk(root):
+        if refused is not None:  # a folder not listed (permission denied) may hold manifests
+            path = Path(directory)
+            yield Candidate(path, path.relative_to(root).as_posix() or ".", named=True, unreadable=refused)
+            continue
         for name in subdirectories:  # a folder linked from out of the scanned one may hold manifests
             path = Path(directory, name)
             if _links_out_of(path, root):
@@ -99,6 +110,39 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
                 _links_out_of(path, root) or _mentions_agents(path)
             ):  # a link out of the folder is not followed, so it may hold a manifest: a named gap
                 yield Candidate(path, relpath, named=False)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str], str | None]]:
+    """What ``os.walk(root)`` gives top-down, in sorted order, without following links and without
+    ``SKIPPED_DIRECTORIES``: each folder, its subfolders (a link to a folder among them, not walked)
+    and its files; and each folder that could not be listed, with why (``os.walk`` leaves it out
+    without a word). Iterative: a folder nested a thousand deep is walked, where ``os.walk``'s
+    recursion stopped the scan."""
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        subdirectories: list[str] = []
+        files: list[str] = []
+        links: set[str] = set()
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        is_directory = entry.is_dir()
+                    except OSError:
+                        is_directory = False
+                    if is_directory and entry.name not in SKIPPED_DIRECTORIES:
+                        subdirectories.append(entry.name)
+                        if entry.is_symlink():
+                            links.add(entry.name)
+                    elif not is_directory:
+                        files.append(entry.name)
+        except OSError as error:
+            yield directory, [], [], f"folder not read: {error.strerror or error}"
+            continue
+        subdirectories.sort()
+        yield directory, subdirectories, files, None
+        stack.extend(os.path.join(directory, name) for name in reversed(subdirectories) if name not in links)
 
 
 def _continue_block(relpath: str) -> bool:
@@ -127,11 +171,22 @@ def _mentions_agents(path: Path) -> bool:
             head = stream.read(max_bytes(path.name))
     except OSError as error:  # refused (permission denied): a gap; gone since it was listed: nothing
         return error.errno not in _NO_FILE
+    head = _as_read(head)
     if path.name.endswith(".toml"):
         return _TOML_SNIFF in head
-    if any(marker in head for marker in _SNIFF) or _SNIFF_PATTERN.search(head) is not None:
+    if _SNIFF.search(head) is not None or _SNIFF_PATTERN.search(head) is not None:
         return True
     return _GOOSE_SNIFF.search(head) is not None and _GOOSE_MARKS.search(head) is not None
+
+
+def _as_read(head: bytes) -> bytes:
+    """The head of a file as its keys would be read: UTF-16 (with its byte order mark) as UTF-8 (a
+    candidate then, the reading names it as not UTF-8), and JSON's \\u escapes as their characters."""
+    if head.startswith(_UTF16_BOMS):
+        head = head.decode("utf-16", errors="replace").encode("utf-8")
+    if b"\\u" in head:
+        head = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)).encode("utf-8", errors="replace"), head)
+    return head
 
 
 _NO_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})
@@ -151,6 +206,8 @@ def _links_out_of(path: Path, root: Path) -> bool:
 
 def read_candidate(candidate: Candidate, root: Path) -> str:
     path = candidate.path
+    if candidate.unreadable is not None:
+        raise Unreadable(candidate.unreadable)
     try:
         if path.is_symlink():
             target = path.resolve(strict=True)
@@ -170,6 +227,8 @@ def read_candidate(candidate: Candidate, root: Path) -> str:
         raise Unreadable("a symbolic link loop") from None
     except OSError as error:
         raise Unreadable(error.strerror or str(error)) from None
+    if data.startswith(_UTF16_BOMS):
+        raise Unreadable("UTF-16 text, not UTF-8")
     if b"\x00" in data[:8192]:
         raise Unreadable("a binary file, not a manifest")
     try:
