@@ -14,7 +14,7 @@ from pathlib import Path
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
-from .azure_estate import DEV, MI_ID, PROD, REALWORLD
+from .azure_estate import DEV, GRAPH_SP, MI_ID, PROD, REALWORLD
 from .azure_fake import FakeAzure
 from .test_azure_source import scan_tenant
 
@@ -80,6 +80,23 @@ def test_a_refused_directory_role_read_leaves_the_principals_grants_unknown_not_
     assert status[("NHI-PRIV-007", "it-automation")] == "unknown"
     assert status[("NHI-PRIV-001", "it-automation")] == "unknown"
     assert not [key for key, value in status.items() if key[0] == "NHI-PRIV-007" and value == "pass"]
+
+
+def test_refused_delegated_permissions_leave_the_principals_grants_unknown(fake_azure, catalogs) -> None:
+    """it-automation holds RoleManagement.ReadWrite.Directory consented for every user (and no
+    directory role): with the delegated permissions refused, NHI-PRIV-007 passed."""
+    it_automation = "cccc0002-0000-4000-8000-000000000002"
+    fake_azure.state.directory_roles = []
+    fake_azure.state.delegated.append(
+        {"clientId": it_automation, "consentType": "AllPrincipals", "principalId": None, "resourceId": GRAPH_SP,
+         "scope": "RoleManagement.ReadWrite.Directory"}
+    )  # fmt: skip
+    _, read = results(fake_azure, catalogs)
+    assert read[("NHI-PRIV-007", "it-automation")] == "fail"
+    fake_azure.state.deny.add("/v1.0/oauth2PermissionGrants")
+    inventory, refused = results(fake_azure, catalogs)
+    assert all("grants" in i.unknown for i in principals(inventory))
+    assert refused[("NHI-PRIV-007", "it-automation")] == "unknown"
 
 
 def test_a_failed_group_member_read_leaves_the_principals_grants_unknown(fake_azure) -> None:

@@ -75,8 +75,9 @@ def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> tu
         if holder:
             inventory.grants += records.delegated_grants(holder, grant)
     _file_malformed(calls, tenant, inventory)
-    # without the list of principals, the roles of those not listed could not be linked
-    return by_object_id, roles_read and listed_sps is not None
+    # without the list of principals, the roles of those not listed could not be linked; without the
+    # delegated permissions, any principal may hold one (RoleManagement.ReadWrite.Directory for all users)
+    return by_object_id, roles_read and listed_sps is not None and delegated is not None
 
 
 def _add(inventory: Inventory, identity: Identity, obj: dict[str, Any]) -> None:
