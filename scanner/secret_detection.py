@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -102,11 +103,12 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----)?"
 )
 # what a secret-named parameter's value is when it is no secret: a path, an ARN or URL (see
-# _names_a_place), a UUID (a KMS key id), a date, a value SOPS encrypted; or it holds a reference's part
-# (_REFERENCE_PART, below)
-_NOT_A_SECRET_VALUE = re.compile(
-    r"^~|^ENC\[AES256_GCM,|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^\d{4}-\d{2}-\d{2}", re.I
-)
+# _names_a_place), a date, a value SOPS encrypted; or it holds a reference's part (_REFERENCE_PART,
+# below). A UUID given to a secret-named key is a secret: Heroku's API keys and MongoDB Atlas's
+# private keys are UUIDs (a KMS key's id is given to a name of a KMS key, not of a secret; in prose,
+# "the KMS key 1234abcd-…" names one)
+_NOT_A_SECRET_VALUE = re.compile(r"^~|^ENC\[AES256_GCM,|^\d{4}-\d{2}-\d{2}", re.I)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 # a place by its beginning: a relative path, a Windows share, an ARN, a URL (an absolute path or a
 # drive is one by its parts: "/" and "X:/" begin base64 passwords too)
 _PLACE_START = re.compile(r"^(?:\.{1,2}[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
@@ -154,9 +156,10 @@ _REFERENCE_PART = re.compile(
 _PLACEHOLDER_PART = re.compile(r"<[A-Za-z][A-Za-z_-]{3,}(?:>|$)")  # its ">" stripped as punctuation, or not
 # {{ secrets.DB }}, {{.Values.db.password}}, {% if prod %}: as written, before unescaping
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
-# a key named for what it finds or identifies, not a secret: partitionKey, sort_key, publicKey, hotkey
+# a key named for what it finds or identifies, not a secret: partitionKey, sort_key, publicKey, hotkey,
+# a KMS key (its id, ARN or alias: the key itself never leaves KMS)
 _NOT_A_SECRET_KEY = re.compile(
-    r"(?i)(?:^|[_.-]|[a-z](?=[A-Z]))(?:public|partition|sort|foreign|hot|shortcut|cache|idempotency|row"
+    r"(?i)(?:^|[_.-]|[a-z](?=[A-Z]))(?:public|partition|sort|foreign|hot|shortcut|cache|idempotency|row|kms"
     r"|range|lookup|dedup(?:lication)?|field|column|map|ssh[_-]?public)[_.-]?key$|^(?:hot|mon)key$",
 )
 # a variable's name that says it holds a secret: a secret's word (DB_PASSWORD, apiKey), pass, auth or
@@ -477,7 +480,7 @@ def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
     # "key:AKIA..." is an access key's id and "password:ghp_..." the token it holds
     found = [secret for value in values if (secret := find_secret(value, entropy=False) or _named_value(value))]
     if not found and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # not "key = make_key("
-        secret = _named_value(token)
+        secret = None if _UUID.match(token) else _named_value(token)  # prose's "KMS key 1234abcd-…": an id
         found = [secret] if secret is not None else []
     if not found and "://" in token:  # **https://…**, href="https://…">, <https://…|label>: the URL inside
         found = [secret for url in _EMBEDDED_URL.findall(token) if (secret := find_secret(url, entropy=False))]
@@ -912,12 +915,43 @@ def _url_secret(value: str, handed_on: int = MAX_HANDED_ON) -> tuple[str, str] |
         )
         if secret_named and len(parameter) >= 8 and not is_reference(parameter):
             return "url_query_secret", parameter
+        if _encoded_settings_with_a_secret(parameter):  # Smithery's ?config=base64({"apiKey": …})
+            return "url_query_secret", parameter
         if handed_on and "://" in parameter:  # a URL handed on (?url=…, an inspector's ?serverUrl=…)
             inner = _url_secret(parameter, handed_on - 1)
             if inner is not None:
                 return inner
     in_path = _path_secret(parts.path, parts.hostname or "")
     return None if in_path is None else ("url_path_secret", in_path)
+
+
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+MAX_ENCODED_SETTINGS = 65_536  # characters of a query value decoded and read as settings
+
+
+def _encoded_settings_with_a_secret(value: str) -> bool:
+    """Whether a query value is base64 (or base64url) of a JSON object of settings that gives a
+    secret-named key a secret, or holds a token of a known shape: hosted MCP gateways pass a
+    server's whole configuration so (Smithery's ``?config=``)."""
+    if len(value) > MAX_ENCODED_SETTINGS or not _BASE64_TEXT.fullmatch(value):
+        return False
+    unpadded = value.rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        settings = json.loads(base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), validate=True))
+    except (ValueError, RecursionError):  # not base64, not UTF-8, not JSON, or nested past the parser
+        return False
+    pending: list[tuple[str | None, Any]] = [(None, settings)]
+    while pending:
+        name, item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend((str(key), child) for key, child in item.items())
+        elif isinstance(item, list):
+            pending.extend((name, child) for child in item)
+        elif isinstance(item, str) and (
+            (name is not None and find_secret_given_to(name, item) is not None) or find_secret(item) is not None
+        ):
+            return True
+    return False
 
 
 def _path_secret(path: str, host: str) -> str | None:

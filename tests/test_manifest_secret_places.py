@@ -5,6 +5,7 @@ anywhere; references and placeholders in the same places are not secrets."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -581,3 +582,52 @@ def test_a_secret_an_agent_manifest_s_tool_is_named_by_is_reported_once(tmp_path
     )
     inventory = _collect(tmp_path, "bot.nhiscan.yaml", manifest)
     assert len(inventory.credentials) == 1
+
+
+HEROKU_KEY = "6f1c2a9e-3b7d-4e58-9a0c-2d4e6f8a1b3c"  # Heroku's API keys, and MongoDB Atlas's private keys, are UUIDs
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"command": "npx", "args": ["-y", "heroku-mcp-server@1.0.7"], "env": {"HEROKU_API_KEY": HEROKU_KEY}},
+        {"url": "https://mcp.example.com/mcp", "headers": {"x-api-key": HEROKU_KEY}},
+        {"command": "npx", "args": ["-y", "some-mcp@2.0.0", f"--api-key={HEROKU_KEY}"]},
+    ],
+    ids=["env", "header", "flag"],
+)
+def test_a_uuid_given_to_a_secret_named_key_is_a_secret(tmp_path: Path, catalogs, server: dict) -> None:
+    """It was taken for a KMS key's id, whatever its name: NHI-SECRET-001 passed and the key was written out."""
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"heroku": server}})
+    assert [c.kind for c in inventory.credentials] == ["plaintext_secret"]
+    assert HEROKU_KEY not in repr(inventory)
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_a_kms_keys_id_is_no_secret(tmp_path: Path, catalogs) -> None:
+    server = {"command": "npx", "args": ["-y", "s3-mcp@1.0.0"], "env": {"AWS_KMS_KEY": HEROKU_KEY}}
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"s3": server}})
+    assert inventory.credentials == []
+    assert _secret_001(inventory, catalogs) == "pass"
+
+
+def _smithery(settings: dict) -> str:
+    encoded = base64.b64encode(json.dumps(settings).encode()).decode()
+    return f"https://server.smithery.ai/@smithery-ai/github/mcp?config={encoded}"
+
+
+def test_a_token_in_a_gateways_encoded_settings_is_a_secret(tmp_path: Path, catalogs) -> None:
+    """Smithery hands a hosted server its settings as base64 JSON in ?config=: a token there passed
+    NHI-SECRET-001 and the whole URL was written out."""
+    url = _smithery({"githubPersonalAccessToken": GITHUB_TOKEN})
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"github": {"url": url}}})
+    assert [c.kind for c in inventory.credentials] == ["plaintext_secret"]
+    assert url.split("config=")[1] not in repr(inventory)
+    assert _secret_001(inventory, catalogs) == "fail"
+
+
+def test_encoded_settings_without_a_secret_stay(tmp_path: Path, catalogs) -> None:
+    url = _smithery({"debug": True, "region": "us-east-1"})
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"github": {"url": url}}})
+    assert inventory.credentials == []
+    assert url in repr(inventory.grants)
