@@ -11,6 +11,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
@@ -97,6 +99,40 @@ def test_refused_delegated_permissions_leave_the_principals_grants_unknown(fake_
     inventory, refused = results(fake_azure, catalogs)
     assert all("grants" in i.unknown for i in principals(inventory))
     assert refused[("NHI-PRIV-007", "it-automation")] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        {"displayName": "Tier1 Helpdesk Reader", "isBuiltIn": False},  # a custom role: its name says nothing
+        {"displayName": "App Credential Manager", "isBuiltIn": False},
+    ],
+    ids=["custom-named-reader", "custom"],
+)
+@pytest.mark.parametrize("scope", ["/", "/aaaa0002-0000-4000-8000-000000000002"], ids=["directory", "one-app"])
+def test_a_custom_directory_role_is_judged_by_nobody_not_passed_by_its_name(
+    fake_azure, catalogs, role: dict, scope: str
+) -> None:
+    """A custom Entra role may hold microsoft.directory/applications/credentials/update, whatever it
+    is called, and one scoped to one application (the scope custom roles take) adds credentials to
+    it: NHI-PRIV-007, 003 and 001 passed, the role judged by its name, the application's scope not
+    taken for the directory's."""
+    it_automation = "cccc0002-0000-4000-8000-000000000002"
+    fake_azure.state.directory_roles = [
+        {"principalId": it_automation, "directoryScopeId": scope, "roleDefinition": role}
+    ]
+    _, status = results(fake_azure, catalogs)
+    assert status[("NHI-PRIV-007", "it-automation")] == "unknown"
+
+
+def test_a_built_in_reader_role_stays_judged_by_its_name(fake_azure, catalogs) -> None:
+    it_automation = "cccc0002-0000-4000-8000-000000000002"
+    fake_azure.state.directory_roles = [
+        {"principalId": it_automation, "directoryScopeId": "/",
+         "roleDefinition": {"displayName": "Directory Readers", "isBuiltIn": True}}
+    ]  # fmt: skip
+    _, status = results(fake_azure, catalogs)
+    assert ("NHI-PRIV-007", "it-automation") not in status, "neither failing nor unknown (passes are not listed)"
 
 
 def test_a_failed_group_member_read_leaves_the_principals_grants_unknown(fake_azure) -> None:

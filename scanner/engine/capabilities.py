@@ -11,6 +11,7 @@ action ``iam:PutUserPolicy`` carries it too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -111,6 +112,8 @@ class CapabilityCatalog:
             listed = grant.kind == "role" and grant.name.startswith("roles/")
         elif provider == "azure":
             listed = _privileged_unless_judged(grant)
+            if listed and grant.attributes.get("built_in") is False:  # a custom role: its name says nothing
+                return True
         else:
             return False
         return listed and not self._named(provider, grant.name)
@@ -218,13 +221,19 @@ def _privileged_unless_judged(grant: Grant) -> bool:
     if grant.kind == "app_permission":
         graph = any(str(resource).lower() == "microsoft graph" for resource in grant.resources)
         return graph and not name.endswith((".read", ".read.all", ".readbasic.all"))
-    return grant.kind == "role" and _directory_scoped(grant.resources) and not name.endswith(("reader", "readers"))
+    reader = name.endswith(("reader", "readers")) and grant.attributes.get("built_in") is not False
+    return grant.kind == "role" and _directory_scoped(grant.resources) and not reader
+
+
+# a directory role's scope below the directory: an administrative unit, or one object (an
+# application or service principal: its Application Administrator adds credentials to it)
+_DIRECTORY_SCOPE = re.compile(r"^/(?:administrativeUnits/.+|[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$")
 
 
 def _directory_scoped(resources: list[str]) -> bool:
-    """An Entra directory role's scopes: the directory (``/``) or its administrative units, never
-    an Azure Resource Manager scope (``/subscriptions/…``, ``/providers/…``)."""
-    return bool(resources) and all(r == "/" or r.startswith("/administrativeUnits/") for r in resources)
+    """An Entra directory role's scopes: the directory (``/``), its administrative units or one of
+    its objects, never an Azure Resource Manager scope (``/subscriptions/…``, ``/providers/…``)."""
+    return bool(resources) and all(r == "/" or _DIRECTORY_SCOPE.match(r) is not None for r in resources)
 
 
 def _azure_wide_scope(scope: str) -> bool:

@@ -10,8 +10,10 @@ from scanner.model import Grant
 from scanner.sources.azure import records
 from scanner.sources.azure.client import AzureCalls
 
-ACTIVE = "/v1.0/roleManagement/directory/roleAssignments?$expand=roleDefinition($select=displayName)"
-ELIGIBLE = "/v1.0/roleManagement/directory/roleEligibilitySchedules?$expand=roleDefinition($select=displayName)"
+ACTIVE = "/v1.0/roleManagement/directory/roleAssignments?$expand=roleDefinition($select=displayName,isBuiltIn)"
+ELIGIBLE = (
+    "/v1.0/roleManagement/directory/roleEligibilitySchedules?$expand=roleDefinition($select=displayName,isBuiltIn)"
+)
 # an OData cast: Graph answers an empty list unless $count=true and ConsistencyLevel: eventual are sent
 GROUP_MEMBERS = "/groups/{}/transitiveMembers/microsoft.graph.servicePrincipal?$select=id&$count=true"
 
@@ -88,6 +90,10 @@ def principals_by_object_id(calls: AzureCalls, tenant: str, object_ids: list[str
 
 
 def _grant(holder: str, assignment: dict[str, Any], membership: str, via_group: str | None = None) -> Grant:
-    role = (assignment.get("roleDefinition") or {}).get("displayName") or assignment.get("roleDefinitionId")
+    definition = assignment.get("roleDefinition") or {}
+    role = definition.get("displayName") or assignment.get("roleDefinitionId")
     scope = str(assignment.get("directoryScopeId") or "/")
-    return records.directory_role_grant(holder, str(role), scope, membership, via_group)
+    grant = records.directory_role_grant(holder, str(role), scope, membership, via_group)
+    built_in = definition.get("isBuiltIn")
+    grant.attributes["built_in"] = built_in if isinstance(built_in, bool) else None  # a custom role's name says nothing
+    return grant
