@@ -112,3 +112,24 @@ def test_a_script_not_read_leaves_where_the_server_is_reached_unknown(tmp_path: 
 def test_a_bridges_url_is_read_as_node_reads_it(tmp_path: Path, args: list[str], catalogs) -> None:
     servers = {"remote": {"command": "cmd", "args": args}}
     assert _verdicts(tmp_path, servers, catalogs)["NHI-AGENT-010"][0] == "fail"
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"command": "cmd", "args": ["/c", "docker", "run", "-i", "--rm", "mcp/fetch:1.0"]},
+        {"command": "sh", "args": ["-c", "docker run -i --rm mcp/fetch:1.0"]},
+        {"command": "docker", "args": ["run", "-i", "--rm", "mcp/fetch:1.0"]},
+    ],
+    ids=["cmd", "sh", "direct"],
+)
+def test_an_image_by_its_tag_fails_pinning_however_it_is_launched(tmp_path: Path, catalogs, server: dict) -> None:
+    """A tag can be moved to another image: launched through a shell, the command was the shell's,
+    the image was taken for pinned by its tag, and NHI-AGENT-011 passed."""
+    assert _verdicts(tmp_path, {"fetch": server}, catalogs)["NHI-AGENT-011"][0] == "fail"
+
+
+def test_an_image_by_its_digest_passes_pinning_through_a_shell(tmp_path: Path, catalogs) -> None:
+    image = "mcp/fetch@sha256:" + "a1" * 32
+    server = {"command": "cmd", "args": ["/c", "docker", "run", "-i", "--rm", image]}
+    assert _verdicts(tmp_path, {"fetch": server}, catalogs)["NHI-AGENT-011"][0] == "pass"

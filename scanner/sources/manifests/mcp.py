@@ -106,11 +106,13 @@ def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | 
         image = _docker_image(args)
         if image is None:
             return None, None
-        tag = image.rsplit("/", 1)[-1]
-        return image, "@sha256:" in image or (":" in tag and not tag.endswith(":latest"))
+        # a tag can be moved to another image, whichever it is and however the image is launched
+        # (docker run, or a shell told to run it: cmd /c docker run …): only a digest pins one
+        return image, _IMAGE_DIGEST.search(image) is not None
     return command or None, None
 
 
+_IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-fA-F]{64}$")
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
 # a script of more than one simple command, or one whose words are expanded (variables, another
 # command's output): what it launches cannot be read from it
