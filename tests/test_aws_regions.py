@@ -7,32 +7,17 @@ the real boto3 clients against moto's server (tests/aws_fake.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from scanner.model import Inventory
 from scanner.sources.aws.collector import AwsScope, collect_aws
 
-from .aws_estate import MANAGEMENT, ORG_ROLE, Estate, seeded
+from .aws_estate import MANAGEMENT, ORG_ROLE
 from .aws_fake import FakeAws
+from .test_aws_faults import fake, world  # noqa: F401  (fixtures: the seeded estate, its faults cleared)
 
 OPT_IN = "eu-central-2"  # Zurich: enabled only where an account opts in
 REFUSED = (400, "UnrecognizedClientException", "The security token included in the request is invalid.")
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[tuple[FakeAws, Estate]]:
-    with seeded() as world:
-        yield world
-
-
-@pytest.fixture
-def fake(world: tuple[FakeAws, Estate]) -> FakeAws:
-    aws, _ = world
-    aws.clear_faults()
-    return aws
 
 
 def account(inventory: Inventory, uid: str) -> Any:
@@ -43,7 +28,7 @@ def status(inventory: Inventory, uid: str) -> Any:
     return next(s for s in inventory.sources if s.account == uid)
 
 
-def test_a_refusal_in_a_region_the_account_enabled_is_a_gap_not_a_region_off(fake: FakeAws) -> None:
+def test_a_refusal_in_a_region_the_account_enabled_is_a_gap_not_a_region_off(fake: FakeAws) -> None:  # noqa: F811
     """It was taken for a region not enabled: no gap, the source complete, the region's agents gone
     without a word, and a --fail-on gate passed on them."""
     fake.state.errors["bedrock:ListAgents@eu-west-1"] = [REFUSED]
@@ -57,7 +42,7 @@ def test_a_refusal_in_a_region_the_account_enabled_is_a_gap_not_a_region_off(fak
     assert refused == [("bedrock:ListAgents in eu-west-1", "UnrecognizedClientException")]
 
 
-def test_a_region_the_account_has_not_enabled_is_passed_over_and_named(fake: FakeAws) -> None:
+def test_a_region_the_account_has_not_enabled_is_passed_over_and_named(fake: FakeAws) -> None:  # noqa: F811
     fake.state.regions_off[MANAGEMENT] = {OPT_IN}
     inventory = collect_aws(AwsScope(regions=("us-east-1", OPT_IN)))
     home = account(inventory, MANAGEMENT)
@@ -67,7 +52,7 @@ def test_a_region_the_account_has_not_enabled_is_passed_over_and_named(fake: Fak
     assert fake.state.requests["ec2:DescribeRegions"] == 1, "asked once, when a region refused"
 
 
-def test_each_account_reads_the_regions_it_enabled_itself(fake: FakeAws, world) -> None:
+def test_each_account_reads_the_regions_it_enabled_itself(fake: FakeAws, world) -> None:  # noqa: F811
     """The management account has not opted in to Zurich; the member has, and runs an agent there.
     The member's regions were the management account's: its agent was never listed, both accounts
     complete."""
@@ -91,10 +76,10 @@ def test_each_account_reads_the_regions_it_enabled_itself(fake: FakeAws, world) 
     assert [s.status for s in inventory.sources] == ["complete", "complete"]
 
 
-def _member_session(fake: FakeAws, member: str) -> Any:
+def _member_session(aws: FakeAws, member: str) -> Any:
     import boto3
 
-    sts = boto3.Session(region_name="us-east-1").client("sts", endpoint_url=fake.endpoint)
+    sts = boto3.Session(region_name="us-east-1").client("sts", endpoint_url=aws.endpoint)
     credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/{ORG_ROLE}", RoleSessionName="seed")
     return boto3.Session(
         aws_access_key_id=credentials["Credentials"]["AccessKeyId"],
