@@ -11,8 +11,9 @@ from itertools import combinations
 
 import pytest
 
-from scanner.diff import Side, SourceRead, holds, judged_since
+from scanner.diff import Side, SourceRead, judged_since
 from scanner.model import Finding, ResourceRef
+from scanner.source_gaps import holds
 
 PARENTS: dict[str, str | None] = {
     "o-org": None,  # an AWS organisation
