@@ -254,7 +254,11 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
         inventory.credentials.extend(c for _, secrets in sorted(exports.agent_secrets.items()) for c in secrets)
         inventory.log_sources.extend(trails)
-        gaps = [] if details is not None else [NO_DETAILS]
+        # an account whose identities were given in part (a credential report's users, an agent's
+        # role) lacks the rest: partial. One only a trail names (an organisation trail's owner,
+        # listed by a member) was not given at all: its identities are unknown, its read not partial
+        given_in_part = bool(exports.reports or exports.agents)
+        gaps = [NO_DETAILS] if details is None and given_in_part else []
         inventory.sources.append(SourceStatus("file", account, "partial" if gaps else "complete", gaps))
     return times
 
