@@ -135,3 +135,13 @@ def test_exported_policies_binding_a_group_leave_every_accounts_grants_unknown(t
     assert statuses(inventory, catalogs, ci)["NHI-PRIV-001"] == "unknown"
     notes = [n for s in inventory.sources for n in s.notes]
     assert any(f"roles bound to 1 Google group ({ADMINS})" in n for n in notes), notes
+
+
+def test_the_groups_scope_is_listed_when_no_group_is_bound(fake_gcp) -> None:  # noqa: F811
+    """Listed only while a group was bound, it vanished from the scan after the last binding went,
+    and a diff took every GCP failure resolved since for one in a source not read."""
+    fake_gcp.state.parents.pop("folders/100000000001")  # the platform folder's ml-ops binding
+    inventory, _ = scan(fake_gcp)
+    (groups,) = [status for status in inventory.sources if status.account == GROUPS_SCOPE]
+    assert (groups.status, groups.errors) == ("complete", [])
+    assert fake_gcp.state.requests["GET /v1/groups:lookup"] == 0

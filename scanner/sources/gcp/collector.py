@@ -48,11 +48,11 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
         for _ in collected.projects:
             advance()
     read_custom_roles(clients, collected)
-    groups_bound = read_group_members(clients, collected)
+    read_group_members(clients, collected)
     inventory = build_inventory(collected, started)
     nodes = [scope.parent] if scope.parent else []
     nodes += sorted(n for n in clients.errors if n not in collected.projects and n not in nodes)
-    if groups_bound and GROUPS_SCOPE not in nodes:
+    if GROUPS_SCOPE not in nodes:  # always listed: a scan binding no group read all there was of groups
         nodes.append(GROUPS_SCOPE)
     for node in [*nodes, *sorted(collected.projects)]:
         errors = clients.errors.get(node, [])

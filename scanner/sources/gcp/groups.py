@@ -7,8 +7,9 @@ groups are read the same way, each once. ``searchTransitiveMemberships`` would d
 but answers only Google Workspace Enterprise and Cloud Identity Premium customers.
 
 A group whose members (or a nested group's) could not all be read is a gap naming it, on one scope
-for every group (``GROUPS_SCOPE``, complete when every group bound was read, so a later scan that
-reads them shows the scope read, not gone), and is absent from ``Collected.group_members``: any
+for every group (``GROUPS_SCOPE``, listed by every scan, complete when every group bound was read or
+none is bound, so that a later scan never shows it gone), and is absent from
+``Collected.group_members``: any
 service account may be one of them, so every service account's grants are unknown
 (``estate.build_inventory``).
 """
