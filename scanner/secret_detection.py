@@ -478,9 +478,15 @@ def _secrets_of_word(raw: str, token: str, assigned: bool) -> list[FoundSecret]:
             return [whole]
     # api_key=X, password:X, {"user":"u","password":"X"}: each value judged alone, so that
     # "key:AKIA..." is an access key's id and "password:ghp_..." the token it holds
-    found = [secret for value in values if (secret := find_secret(value, entropy=False) or _named_value(value))]
+    # in free text a UUID after a name is taken for an id (kms_key=…, public_key=…, "the KMS key …"):
+    # the name's kind is not read here, as it is for a key of settings (find_secret_given_to)
+    found = [
+        secret
+        for value in values
+        if (secret := find_secret(value, entropy=False) or (None if _UUID.match(value) else _named_value(value)))
+    ]
     if not found and assigned and not _CALL.match(raw.lstrip(_PUNCTUATION)):  # not "key = make_key("
-        secret = None if _UUID.match(token) else _named_value(token)  # prose's "KMS key 1234abcd-…": an id
+        secret = None if _UUID.match(token) else _named_value(token)
         found = [secret] if secret is not None else []
     if not found and "://" in token:  # **https://…**, href="https://…">, <https://…|label>: the URL inside
         found = [secret for url in _EMBEDDED_URL.findall(token) if (secret := find_secret(url, entropy=False))]
@@ -933,6 +939,7 @@ def _encoded_settings_with_a_secret(value: str) -> bool:
     """Whether a query value is base64 (or base64url) of a JSON object of settings that gives a
     secret-named key a secret, or holds a token of a known shape: hosted MCP gateways pass a
     server's whole configuration so (Smithery's ``?config=``)."""
+    value = value.replace(" ", "+")  # a query's "+" reads as a space: base64's "+" written unencoded
     if len(value) > MAX_ENCODED_SETTINGS or not _BASE64_TEXT.fullmatch(value):
         return False
     unpadded = value.rstrip("=").replace("-", "+").replace("_", "/")
@@ -948,7 +955,8 @@ def _encoded_settings_with_a_secret(value: str) -> bool:
         elif isinstance(item, list):
             pending.extend((name, child) for child in item)
         elif isinstance(item, str) and (
-            (name is not None and find_secret_given_to(name, item) is not None) or find_secret(item) is not None
+            (name is not None and find_secret_given_to(name, item) is not None)
+            or find_secret(item, entropy=False) is not None  # a known token's shape: an id's hex is none
         ):
             return True
     return False

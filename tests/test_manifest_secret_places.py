@@ -631,3 +631,19 @@ def test_encoded_settings_without_a_secret_stay(tmp_path: Path, catalogs) -> Non
     inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"github": {"url": url}}})
     assert inventory.credentials == []
     assert url in repr(inventory.grants)
+
+
+def test_encoded_settings_are_read_whatever_base64_alphabet_and_however_the_query_writes_plus(tmp_path: Path) -> None:
+    """Standard base64 holds "+", which a query reads as a space when it is not percent-encoded."""
+    settings = {"apiKey": GITHUB_TOKEN, "note": ">>>???"}  # ">>>???" encodes to "+" and "/" in base64
+    encoded = base64.b64encode(json.dumps(settings).encode()).decode()
+    assert "+" in encoded
+    url = f"https://server.smithery.ai/@acme/tool/mcp?config={encoded}"
+    inventory = _collect(tmp_path, ".mcp.json", {"mcpServers": {"tool": {"url": url}}})
+    assert [c.kind for c in inventory.credentials] == ["plaintext_secret"]
+
+
+def test_a_uuid_after_a_name_in_free_text_is_an_id(tmp_path: Path) -> None:
+    from scanner.secret_detection import find_secrets_in_text
+
+    assert find_secrets_in_text(f"Run with kms_key={HEROKU_KEY} and public_key={HEROKU_KEY}.") == []

@@ -1,8 +1,8 @@
 """What the manifests source walks: no folder or file that may declare an agent is passed over
 without a word. A folder it cannot list is a named gap (os.walk left it out silently, and a token in
 it passed with exit 0), a folder nested a thousand deep is walked (os.walk's recursion stopped the
-scan), a package's build output is walked, and a file is recognised by its keys however the
-clients' parsers read them: JSON's \\u escapes, YAML's space before a colon, UTF-16."""
+scan), and a file is recognised by its keys however the clients' parsers read them: JSON's \\u
+escapes, YAML's space before a colon, UTF-16."""
 
 from __future__ import annotations
 
@@ -62,14 +62,6 @@ def test_a_manifest_a_thousand_folders_deep_is_read(tmp_path: Path) -> None:
         (folders[-1] / ".mcp.json").unlink(missing_ok=True)
         for folder in reversed(folders[1:]):
             folder.rmdir()
-
-
-@pytest.mark.parametrize("folder", ["dist", "build"])
-def test_a_manifest_in_a_packages_build_output_is_read(tmp_path: Path, folder: str) -> None:
-    (tmp_path / folder).mkdir()
-    (tmp_path / folder / "mcp.json").write_text(json.dumps(SERVER))
-    inventory, _ = _scan(tmp_path)
-    assert [c.kind for c in inventory.credentials] == ["plaintext_secret"]
 
 
 @pytest.mark.parametrize(

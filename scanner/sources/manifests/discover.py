@@ -33,8 +33,9 @@ from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
 KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", ".claude.json", "server.json",
                "mcp_config.json", "cline_mcp_settings.json", "mcp_settings.json"}  # fmt: skip
-# a package's build output (dist/, build/) may ship a manifest: walked
-SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
+# generated or fetched trees (a build's output can hold hundreds of thousands of files, and would
+# spend the walk's budget before the sources): docs/sources/manifests.md names them
+SKIPPED_DIRECTORIES = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
 MAX_JSON_BYTES = 16_000_000
 MAX_YAML_BYTES = 1_000_000
 # the keys of servers, quoted or not, however spaced before their colon (YAML's "mcpServers :" is the
