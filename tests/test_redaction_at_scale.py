@@ -16,6 +16,7 @@ from scanner.redact import (
     REDACTED,
     _field_names,
     _keep_uids_apart,
+    _names_or_holds_a_secret,
     _redacted_uid,
     redact_inventory,
     redact_text,
@@ -118,8 +119,9 @@ def _permissions_redacted_one_by_one(grant: Grant) -> None:
     lists = [("actions", grant.actions, "actions"), ("resources", grant.resources, "resources")]
     lists += [(key, grant.attributes[key], "actions") for key in PERMISSION_ATTRIBUTES
               if isinstance(grant.attributes.get(key), list)]  # fmt: skip
-    for _, listed, unknown in lists:
-        redacted = [redact_text(item) if isinstance(item, str) else item for item in listed]
+    for _, listed, unknown in lists:  # each that may name or hold a secret (a narrower test than _MAYBE)
+        redacted = [redact_text(item) if isinstance(item, str) and _names_or_holds_a_secret(item) else item
+                    for item in listed]  # fmt: skip
         if redacted != listed:
             listed[:] = redacted
             if unknown not in grant.unknown:
