@@ -9,9 +9,8 @@ but answers only Google Workspace Enterprise and Cloud Identity Premium customer
 A group whose members (or a nested group's) could not all be read is a gap naming it, on one scope
 for every group (``GROUPS_SCOPE``, listed by every scan, complete when every group bound was read or
 none is bound, so that a later scan never shows it gone), and is absent from
-``Collected.group_members``: any
-service account may be one of them, so every service account's grants are unknown
-(``estate.build_inventory``).
+``Collected.group_members``: any service account may be one of them, so every service account's
+grants are unknown (``estate.build_inventory``).
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ WORKERS = 8
 MAX_GROUPS = 2000  # groups read in one scan, nested ones included: past them, the rest are gaps
 _PAGE = 500  # the most the FULL view answers at once
 _SERVICE_ACCOUNT_DOMAIN = ".gserviceaccount.com"
-# the member types that hold no service account (Membership.type); a type not known here may
+# the member types that hold no service account (Membership.type); a type not known here may be a
+# group or a service account: a gap
 _LEAF_TYPES = frozenset({"USER", "SHARED_DRIVE", "CBCM_BROWSER", "OTHER"})
 GROUPS_SCOPE = "google-groups"
 _GROUP = "group:"
@@ -41,12 +41,12 @@ class _Direct:
     groups: tuple[str, ...]  # nested groups' e-mails, lower case
 
 
-def read_group_members(clients: GcpClients, collected: Collected) -> bool:
-    """Fills ``collected.group_members`` for every group bound in ``collected.policies``; whether
-    any is bound (then the gaps, if any, are on ``GROUPS_SCOPE``)."""
+def read_group_members(clients: GcpClients, collected: Collected) -> None:
+    """Fills ``collected.group_members`` for every group bound in ``collected.policies``; the gaps,
+    if any, go on ``GROUPS_SCOPE``."""
     bound = sorted(records.bound_groups(collected.policies.values()))
     if not bound:
-        return False
+        return
     direct: dict[str, _Direct | None] = {}
     frontier = bound
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -67,7 +67,6 @@ def read_group_members(clients: GcpClients, collected: Collected) -> bool:
         if service_accounts is not None:
             collected.group_members[email] = service_accounts
     _onto_one_scope(clients)
-    return True
 
 
 def _onto_one_scope(clients: GcpClients) -> None:
