@@ -461,24 +461,23 @@ _PERMISSION_MAYBE = (
 
 def _may_name_secrets(texts: list[str]) -> bool:
     """``_may_carry_secrets`` for permissions and resources: one RE2 search over them all."""
-    try:
-        return _PERMISSION_MAYBE_ANYWHERE.search("\x00".join(texts)) is not None
-    except UnicodeEncodeError:
-        return True
+    return _found_in_any(_PERMISSION_MAYBE_ANYWHERE, texts)
 
 
 def _names_or_holds_a_secret(text: str) -> bool:
-    try:
-        return len(text) > MAX_SEARCHED_LENGTH or _PERMISSION_MAYBE_ANYWHERE.search(text) is not None
-    except UnicodeEncodeError:
-        return True
+    return len(text) > MAX_SEARCHED_LENGTH or _found_in_any(_PERMISSION_MAYBE_ANYWHERE, [text])
 
 
 def _may_carry_secrets(texts: list[str]) -> bool:
-    """Whether ``_MAYBE`` matches inside one of ``texts``: one linear-time RE2 search over all of
-    them joined by NUL, which no alternative of the pattern contains, so no match spans two."""
+    """Whether ``_MAYBE`` matches inside one of ``texts``."""
+    return _found_in_any(_MAYBE_ANYWHERE, texts)
+
+
+def _found_in_any(pattern: Any, texts: list[str]) -> bool:
+    """Whether the RE2 ``pattern`` matches inside one of ``texts``: one linear-time search over all
+    of them joined by NUL, which no alternative of the patterns contains, so no match spans two."""
     try:
-        return _MAYBE_ANYWHERE.search("\x00".join(texts)) is not None
+        return pattern.search("\x00".join(texts)) is not None
     except UnicodeEncodeError:  # a lone surrogate, which RE2 cannot read: search text by text
         return True
 
