@@ -414,7 +414,7 @@ def _account_sets_unresolved(exports: GcpExports, identities: dict[str, Identity
     names accounts by where they live. An account whose project's number (for ``projects/N``) or
     ancestors (for a folder or organisation) no export names may be one of them: its grants are
     unknown, and a note says why. A number another exported project has is never its project's."""
-    policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
+    policies = _every_policy(exports)
     bound = sorted(set().union(*(records.account_sets_bound(policy) for policy in policies)))
     numbers = {number for number in exports.project_numbers.values() if number}
     # for projects/N: a known number is the account's project's or not, and a number an exported
@@ -451,7 +451,7 @@ def _groups_unread(exports: GcpExports, identities: dict[str, Identity]) -> None
     """A Google group bound to a role gives it to the service accounts among its members, which no
     export lists (Cloud Identity holds them; a live scan reads them): every account may be one, so
     every account's grants are unknown, and a note names the groups."""
-    policies = [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
+    policies = _every_policy(exports)
     groups = sorted(records.bound_groups(policies))
     if not groups or not identities:
         return
@@ -463,6 +463,11 @@ def _groups_unread(exports: GcpExports, identities: dict[str, Identity]) -> None
         f"{' …' if len(groups) > 5 else ''}): which service accounts are members is not in the exports, so every "
         "service account's grants are unknown (a live scan, `nhiscan scan gcp`, reads the members from Cloud Identity)"
     )
+
+
+def _every_policy(exports: GcpExports) -> list[dict[str, Any]]:
+    """The exported policies of projects, of the folders and organisations above them, and of accounts."""
+    return [*exports.policies.values(), *exports.ancestor_policies.values(), *exports.account_policies.values()]
 
 
 def _unlisted(email: str, project: str) -> Identity:
