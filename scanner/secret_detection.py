@@ -108,7 +108,8 @@ _PRIVATE_KEY_BLOCK = re.compile(
 # private keys are UUIDs (a KMS key's id is given to a name of a KMS key, not of a secret; in prose,
 # "the KMS key 1234abcd-…" names one)
 _NOT_A_SECRET_VALUE = re.compile(r"^~|^ENC\[AES256_GCM,|^\d{4}-\d{2}-\d{2}", re.I)
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_UUID_TEXT = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID = re.compile(rf"^{_UUID_TEXT}$")
 # a place by its beginning: a relative path, a Windows share, an ARN, a URL (an absolute path or a
 # drive is one by its parts: "/" and "X:/" begin base64 passwords too)
 _PLACE_START = re.compile(r"^(?:\.{1,2}[/\\]|\\\\|arn:|[A-Za-z][A-Za-z0-9+.-]*://)")
@@ -1037,7 +1038,7 @@ _PATH_NAMES_OF_SECRETS = frozenset(
 _WORDS = re.compile(r"[A-Z]?[a-z]{3,}")  # a page's name is mostly words; a random key's runs are short
 # a UUID (a key's or a hook's id), a commit's SHA-1, a SHA-256 digest, an Ethereum address
 _IDENTIFIER_IN_PATH = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    rf"^{_UUID_TEXT}$"
     r"|^[0-9a-f]{40}$|^[0-9a-f]{64}$|^0x[0-9a-fA-F]{40}$"
 )
 _SEQUENCE = re.compile(r"(?i)abcdefgh|01234567")  # a documentation's placeholder: ABCDEFGHIJ…012345
