@@ -44,7 +44,8 @@ _SNIFF = re.compile(
     rb'(?:"mcpServers"|\bmcpServers\b[\'"]?\s*:|"context_servers"|"modelContextProtocolServers"'
     rb'|\bkind[\'"]?\s*:\s*[\'"]?Prompt\b)'
 )
-# a JSON string's \uXXXX escapes, which the clients' parsers read as the characters ("mcp\u0053ervers")
+# a JSON string's \u escapes of four hex digits, which the clients' parsers read as the characters
+# ("mcp\u0053ervers" is mcpServers)
 _JSON_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # VS Code's servers inside another file (devcontainer.json, settings.json) and OpenCode's: an "mcp"
