@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ def load_inventory(path: Path) -> Inventory:
         valid = is_valid(data, "inventory")
         if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
             raise too_deeply_nested(path)
+        if valid:
+            mark_omitted_unknown(data)
         inventory = inventory_from_data(data, path, valid, consume=True)
         # a large estate's records live as long as the scan: the collector's first pass after the
         # pause would walk every one of them (about 2 s at 300,000 identities)
@@ -108,6 +111,43 @@ def load_inventory(path: Path) -> Inventory:
 # Where records sit: $ > section > record, so a record's attributes are nested three levels deep
 RECORD_SECTIONS = ("accounts", "identities", "credentials", "grants", "agents", "log_sources")
 _ATTRIBUTES_DEPTH = 3
+
+
+# The fields controls read as evidence, by section. nhiscan writes every field of every record; a
+# hand-written (or older) inventory that leaves one out did not collect it, so it is named unknown
+# rather than read as the model's default (no interactive log-in, logs kept for ever, a key active
+# and customer-managed). Descriptive fields (name, kind, platform, scope, source) keep their defaults.
+OMITTED_IS_UNKNOWN: dict[str, tuple[str, ...]] = {
+    "accounts": ("environment", "tags"),
+    "identities": ("owner", "tags", "created", "last_used", "interactive"),
+    "credentials": ("created", "expires", "last_used", "last_rotated", "active", "managed_by_provider"),
+    "grants": ("actions", "resources"),
+    "agents": (
+        "runs_as",
+        "owner",
+        "guardrail",
+        "human_approval",
+        "memory_enabled",
+        "memory_retention_days",
+        "created",
+        "tags",
+    ),
+    "log_sources": ("enabled", "covers", "retention_days"),
+}
+_RECORD_KEYS = {section: len(dataclasses.fields(RECORD_TYPES[section])) for section in OMITTED_IS_UNKNOWN}
+
+
+def mark_omitted_unknown(data: dict[str, Any]) -> None:
+    """Names in each record's ``unknown`` the evidence fields it leaves out (``data`` is valid)."""
+    for section, evidence in OMITTED_IS_UNKNOWN.items():
+        every_key = _RECORD_KEYS[section]
+        for record in data.get(section) or ():
+            if len(record) == every_key:  # as nhiscan writes it: nothing left out
+                continue
+            omitted = [name for name in evidence if name not in record]
+            if omitted:
+                unknown = record.setdefault("unknown", [])
+                unknown.extend(name for name in omitted if name not in unknown)
 
 
 def _attributes_nested_too_deep(data: dict[str, Any]) -> bool:
