@@ -206,6 +206,9 @@ _SEPARATOR = frozenset({"=", ":", ":=", "=>", "=="})  # token = X: the sign betw
 _SPACED_SETTING = re.compile(r"(?:^|(?<=[\s;,(`'\"]))([A-Za-z]+(?: [A-Za-z]+){1,3})[ \t]*=[ \t]*([^\s;]+)")
 # an access key's id (AKIA...): the detector reports it, but it names the key, as the inventory does
 _KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
+# an access key's secret (40 characters of base64, given after its id: "AKIA… wJalr…", the way a
+# key pair is pasted); a word of only letters or only digits is no secret
+_AWS_SECRET_KEY = re.compile(r"^(?=.*[0-9/+])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9/+]{40}$")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{4,}={0,2}")  # standard or URL-safe, padded or not
 # password:X or "password":"X" in one word (the name's quotes kept when the word's were stripped)
 _COLON_PAIR = re.compile(r"""^["']?([\w-]+)["']?:["']?(.+?)["']?$""", re.S)
@@ -421,6 +424,7 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
     basic = False  # the word before is "Basic": "Authorization: Basic base64(user:password)"
     header = False  # the word before names an Authorization header ("Authorization:", "--header Authorization:")
     in_header = False  # "Bearer" came in an Authorization header: its credential is one however short
+    after_key_id = False  # the word before is an AWS access key's id: the pair's secret may follow
     for word in _WORD.finditer(prose):
         raw = word.group(0)
         if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
@@ -435,6 +439,9 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
             secret = find_secret_given_to("password", token)
         secret = _basic_credentials(token) if basic and not found else secret
         found += [secret] if secret is not None else []
+        if after_key_id and not found and _AWS_SECRET_KEY.match(token):
+            found = [_found("aws_access_key", token, word.start())]
+        after_key_id = bool(_KEY_ID.match(token.split(":", 1)[-1].split("=", 1)[-1]))
         for secret in found:
             yield FoundSecret(secret.detector, secret.fingerprint, word.start(), secret.value), word.start(), word.end()
         name = token.rstrip(":=").lstrip("-")

@@ -85,6 +85,14 @@ MUST_BE_REDACTED = [
     ('provider connection string="Server=db;Pass Word="Hunt3r;Tw0 Secret99";"', ["Hunt3r", "Tw0", "Secret99"]),
 ]
 
+# an AWS key pair pasted whole: the 40 characters after the key's id are its secret
+AWS_KEY_PAIRS = [
+    "AKIA4XKQ7ZPL3MNB2RTY:j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P",
+    "rotate AKIA4XKQ7ZPL3MNB2RTY j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P",
+    "session ASIA4XKQ7ZPL3MNB2RTY/j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P",
+    "id AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+]
+
 # texts the detector reports nothing in; redaction leaves them as they are
 MUST_STAY = [
     "Nightly loads. owner: data-team@acme.example",
@@ -146,6 +154,20 @@ def test_a_redacted_text_is_whole_and_redacting_it_again_changes_nothing(text: s
 @pytest.mark.parametrize("text", ["access key AKIAIOSFODNN7EXAMPLE of the deployer", "key:AKIAIOSFODNN7EXAMPLE"])
 def test_an_access_keys_id_stays_it_names_the_key(text: str) -> None:
     assert [secret.detector for secret in find_secrets_in_text(text)] == ["aws_access_key"]
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("text", AWS_KEY_PAIRS)
+def test_an_access_keys_secret_after_its_id_is_redacted(text: str) -> None:
+    secret = text[-40:]
+    assert any(secret in found.value for found in find_secrets_in_text(text))
+    redacted = redact_text(text)
+    assert secret not in redacted and REDACTED in redacted
+    assert redact_text(redacted) == redacted
+
+
+@pytest.mark.parametrize("text", ["AKIAIOSFODNN7EXAMPLE arn:aws:iam::123456789012:role/abcdefghijklmnopqrstuvwxyz"])
+def test_forty_letters_after_a_key_id_are_no_secret(text: str) -> None:
     assert redact_text(text) == text
 
 
@@ -220,6 +242,32 @@ def test_no_secret_in_a_description_reaches_any_output(tmp_path: Path) -> None:
     leaks = [(secret, name) for secret in DESCRIBED_SECRETS for name, text in outputs.items() if secret in text]
     assert leaks == []
     assert "DB login password: [REDACTED] (rotate yearly)" in outputs["inventory.json"]
+
+
+def test_an_aws_key_pair_in_a_name_or_a_tag_reaches_no_output(tmp_path: Path) -> None:
+    secret = "j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P"
+    run_nhiscan("inventory", "demo", "-o", str(tmp_path / "demo.json"), cwd=tmp_path)
+    inventory = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
+    user = next(i for i in inventory["identities"] if i["provider"] == "aws" and i["kind"] == "user")
+    user["name"] = f"app AKIA4XKQ7ZPL3MNB2RTY:{secret}"
+    user["tags"]["note"] = f"AKIA4XKQ7ZPL3MNB2RTY {secret}"
+    (tmp_path / "pasted.json").write_text(json.dumps(inventory), encoding="utf-8")
+    out = tmp_path / "out"
+
+    completed = run_nhiscan(
+        "scan",
+        f"inventory:{tmp_path / 'pasted.json'}",
+        "--no-history",
+        *("--format", "html,pdf,json,sarif,junit,csv,md,ocsf", "--output-dir", str(out), "--fail-on", "none"),
+        cwd=tmp_path,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    outputs = {path.name: path.read_text(encoding="utf-8-sig") for path in out.iterdir() if path.suffix != ".pdf"}
+    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    outputs |= {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout}
+    assert [name for name, text in outputs.items() if secret in text or secret[:20] in text] == []
+    assert "app [REDACTED]" in outputs["inventory.json"]
 
 
 def test_a_text_of_a_hundred_thousand_braced_passwords_is_redacted_in_bounded_time() -> None:
