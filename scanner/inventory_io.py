@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ from scanner.errors import InputError, ReportError
 from scanner.fsutil import write_atomic_pieces
 from scanner.gc_pause import FREEZE_FROM_FINDINGS, collector_paused
 from scanner.loading import MAX_DEPTH, is_valid, nested_deeper_than, read_json, too_deeply_nested, validate
-from scanner.model import INVENTORY_SCHEMA_VERSION, Account, Agent, Credential, Grant, Identity, Inventory, LogSource
+from scanner.model import INVENTORY_SCHEMA_VERSION, RECORD_TYPES, Inventory
+from scanner.omitted_evidence import mark_omitted_evidence
 from scanner.serialize import document_pieces, dumps_document, from_dict
 
 
@@ -35,16 +35,6 @@ def inventory_from_data(data: object, path: Path, valid: bool = False, consume: 
         return _consumed(data) if consume else from_dict(Inventory, data)
     except (ValueError, OverflowError) as exc:  # a time the schema's pattern admits but no calendar has
         raise InputError(f"unreadable value: {exc}", str(path)) from None
-
-
-RECORD_TYPES: dict[str, type] = {  # each record section's model class
-    "accounts": Account,
-    "identities": Identity,
-    "credentials": Credential,
-    "grants": Grant,
-    "agents": Agent,
-    "log_sources": LogSource,
-}
 
 
 def _consumed(data: dict[str, Any]) -> Inventory:
@@ -100,7 +90,7 @@ def load_inventory(path: Path) -> Inventory:
         if nested_deeper_than(data, MAX_DEPTH) if not valid else _attributes_nested_too_deep(data):
             raise too_deeply_nested(path)
         if valid:
-            mark_omitted_unknown(data)
+            mark_omitted_evidence(data)
         inventory = inventory_from_data(data, path, valid, consume=True)
         # a large estate's records live as long as the scan: the collector's first pass after the
         # pause would walk every one of them (about 2 s at 300,000 identities)
@@ -111,43 +101,6 @@ def load_inventory(path: Path) -> Inventory:
 # Where records sit: $ > section > record, so a record's attributes are nested three levels deep
 RECORD_SECTIONS = ("accounts", "identities", "credentials", "grants", "agents", "log_sources")
 _ATTRIBUTES_DEPTH = 3
-
-
-# The fields controls read as evidence, by section. nhiscan writes every field of every record; a
-# hand-written (or older) inventory that leaves one out did not collect it, so it is named unknown
-# rather than read as the model's default (no interactive log-in, logs kept for ever, a key active
-# and customer-managed). Descriptive fields (name, kind, platform, scope, source) keep their defaults.
-OMITTED_IS_UNKNOWN: dict[str, tuple[str, ...]] = {
-    "accounts": ("environment", "tags"),
-    "identities": ("owner", "tags", "created", "last_used", "interactive"),
-    "credentials": ("created", "expires", "last_used", "last_rotated", "active", "managed_by_provider"),
-    "grants": ("actions", "resources"),
-    "agents": (
-        "runs_as",
-        "owner",
-        "guardrail",
-        "human_approval",
-        "memory_enabled",
-        "memory_retention_days",
-        "created",
-        "tags",
-    ),
-    "log_sources": ("enabled", "covers", "retention_days"),
-}
-_RECORD_KEYS = {section: len(dataclasses.fields(RECORD_TYPES[section])) for section in OMITTED_IS_UNKNOWN}
-
-
-def mark_omitted_unknown(data: dict[str, Any]) -> None:
-    """Names in each record's ``unknown`` the evidence fields it leaves out (``data`` is valid)."""
-    for section, evidence in OMITTED_IS_UNKNOWN.items():
-        every_key = _RECORD_KEYS[section]
-        for record in data.get(section) or ():
-            if len(record) == every_key:  # as nhiscan writes it: nothing left out
-                continue
-            omitted = [name for name in evidence if name not in record]
-            if omitted:
-                unknown = record.setdefault("unknown", [])
-                unknown.extend(name for name in omitted if name not in unknown)
 
 
 def _attributes_nested_too_deep(data: dict[str, Any]) -> bool:

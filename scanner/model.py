@@ -132,6 +132,16 @@ class LogSource:
     unknown: list[str] = field(default_factory=list)
 
 
+RECORD_TYPES: dict[str, type] = {  # each record section of an inventory and its model class
+    "accounts": Account,
+    "identities": Identity,
+    "credentials": Credential,
+    "grants": Grant,
+    "agents": Agent,
+    "log_sources": LogSource,
+}
+
+
 @dataclass(slots=True)
 class SourceError:
     call: str

@@ -18,9 +18,8 @@ from typing import Any
 import orjson
 
 from scanner.exact_json import PIECE_OVERLAP, loads_exactly, may_hold_long_number
-from scanner.inventory_io import RECORD_TYPES
 from scanner.loading import is_valid
-from scanner.model import RESULTS_SCHEMA_VERSION, Finding, ResourceRef
+from scanner.model import RECORD_TYPES, RESULTS_SCHEMA_VERSION, Finding, ResourceRef
 from scanner.serialize import from_dict, kind_of, loader_with
 
 FINDINGS_OPENING = b' "findings": [\n'  # the line that opens results.json's findings list

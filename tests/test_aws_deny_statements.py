@@ -67,6 +67,7 @@ def test_an_administrator_behind_a_deny_on_one_bucket_fails_the_admin_controls(c
         "accounts": [{"uid": "111111111111", "provider": "aws"}],
         "identities": [{"uid": "r1", "name": "ops", "provider": "aws", "kind": "role", "account": "111111111111"}],
         "grants": [json.loads(dumps(grant)) for grant in grants],
+        "sources": [{"name": "aws", "account": "111111111111", "status": "complete"}],
     }
     path = tmp_path / "inventory.json"
     path.write_text(json.dumps(inventory))

@@ -21,8 +21,7 @@ from scanner.history import stored_results
 from scanner.history.store import STORED_MAGIC, HistoryStore, ResultsPacker, _unpack
 from scanner.history.stored_results import streamed_result
 from scanner.history.tables import scans
-from scanner.inventory_io import RECORD_TYPES
-from scanner.model import RESULTS_SCHEMA_VERSION, ScanResult
+from scanner.model import RECORD_TYPES, RESULTS_SCHEMA_VERSION, ScanResult
 from scanner.reports.json_results import pieces, render
 from scanner.results_io import results_from_data
 from scanner.results_lines import ModelReading

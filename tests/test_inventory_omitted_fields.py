@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scanner.inventory_io import OMITTED_IS_UNKNOWN, load_inventory, save_inventory
+from scanner.inventory_io import load_inventory, save_inventory
+from scanner.omitted_evidence import NO_SOURCES, OMITTED_IS_UNKNOWN
 from scanner.scan import ScanOptions, load_catalogs, run_scan
 
 from .conftest import make_inventory
@@ -23,8 +24,8 @@ USER = f"arn:aws:iam::{ACCOUNT}:user/svc-deploy"
 
 
 def handwritten(identity: dict[str, Any] | None = None, log_source: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An AWS account with one user holding one active access key (an AWS key never expires) and one
-    trail, each record minimal."""
+    """An AWS account with one user holding one active access key (an AWS key never expires), no
+    grants, no agents and one trail, each record minimal."""
     user = {"uid": USER, "provider": "aws", "account": ACCOUNT, "kind": "user", "name": "svc-deploy"}
     key = {"uid": "AKIAIOSFODNN7EXAMPLE", "identity_uid": USER, "kind": "access_key", "created": "2026-11-20T00:00:00Z"}
     return {
@@ -36,6 +37,8 @@ def handwritten(identity: dict[str, Any] | None = None, log_source: dict[str, An
         "log_sources": [
             {"uid": "trail", "provider": "aws", "account": ACCOUNT, "kind": "cloudtrail", **(log_source or {})}
         ],
+        "grants": [],
+        "agents": [],
         "sources": [{"name": "aws", "account": ACCOUNT, "status": "complete"}],
     }
 
@@ -90,3 +93,47 @@ def test_an_inventory_nhiscan_wrote_reads_back_with_nothing_marked_unknown(tmp_p
     read = load_inventory(tmp_path / "inventory.json")
     for section in OMITTED_IS_UNKNOWN:
         assert [record.unknown for record in getattr(read, section)] == [[] for _ in getattr(written, section)]
+
+
+def without(document: dict[str, Any], *sections: str) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in sections}
+
+
+def test_an_identity_of_a_file_without_grants_is_not_passed_as_holding_none(tmp_path: Path) -> None:
+    found = statuses(tmp_path, without(handwritten(identity={"interactive": False}), "grants"))
+    assert found[("NHI-PRIV-001", USER)] == "unknown"
+    assert found[("NHI-PRIV-003", USER)] == "unknown"
+
+
+def test_an_identity_of_a_file_with_an_empty_grants_section_holds_none(tmp_path: Path) -> None:
+    document = handwritten(identity={"interactive": False})
+    assert statuses(tmp_path, document)[("NHI-PRIV-001", USER)] == "pass"
+
+
+def test_an_account_of_a_file_without_log_sources_is_not_failed_for_logging_nobody_listed(tmp_path: Path) -> None:
+    assert statuses(tmp_path, without(handwritten(), "log_sources"))[("NHI-LOG-001", ACCOUNT)] == "unknown"
+
+
+def test_the_sections_left_out_are_named_on_their_holders(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(without(handwritten(), "credentials", "grants", "agents")))
+    inventory = load_inventory(path)
+    assert "agents" in inventory.accounts[0].unknown and "identities" not in inventory.accounts[0].unknown
+    assert {"credentials", "grants"} <= set(inventory.identities[0].unknown)
+
+
+def test_a_file_without_sources_reads_its_accounts_partially_and_the_gate_says_so(cli, tmp_path: Path) -> None:
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(without(handwritten(identity={"interactive": False}), "sources")))
+
+    out = tmp_path / "out"
+    result = cli(
+        "scan", f"inventory:{path}", "--no-history", "--format", "json", "-o", str(out), "--fail-on", "critical"
+    )
+
+    assert result.exit_code == 3, result.output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [(s["account"], s["status"]) for s in results["scan"]["sources"]] == [(ACCOUNT, "partial")]
+    assert NO_SOURCES in results["scan"]["sources"][0]["errors"][0]["message"]
+    coverage = [f for f in results["findings"] if f["control_id"] == "NHI-COV-001"]
+    assert [f["status"] for f in coverage] == ["fail"]

@@ -445,6 +445,7 @@ def test_a_secret_in_a_grants_actions_or_resources_reaches_no_output(tmp_path: P
             {"identity_uid": role, "kind": "policy", "name": "all-but", "uid": "g3", "actions": ["*"],
              "resources": ["*"], "attributes": {"not_actions": [f"iam:{pat}"]}},
         ],
+        "sources": [{"name": "aws", "account": "123456789012", "status": "complete"}],
     }  # fmt: skip
     (tmp_path / "inventory.json").write_text(json.dumps(inventory), encoding="utf-8")
     out = tmp_path / "out"
