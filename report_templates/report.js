@@ -17,7 +17,11 @@
     return text.length > limit ? text.slice(0, limit - 1) + "\u2026" : text;
   };
   const number = (n) => n.toLocaleString("en");
-  const days = (n) => (n === null || n === undefined ? "\u2014" : n === "unknown" ? "unknown" : number(n) + " d");
+  /* "unknown": the source did not read the field (never shown as its absence) */
+  const UNKNOWN = "unknown";
+  const days = (n) => (n === null || n === undefined ? "\u2014" : n === UNKNOWN ? UNKNOWN : number(n) + " d");
+  const ago = (n) => (n === null ? "never" : n === UNKNOWN ? UNKNOWN : days(n) + " ago");
+  const sortable = (n) => (n === UNKNOWN ? -1 : n);  /* unknown sorts below every known number */
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -179,10 +183,15 @@
     failingByHolder.get(f.holder).push(f);
   });
   const passedListed = findings.some((f) => f.status === "pass");
-  /* an identity's or agent's failing findings, each a link to its detail */
-  function failingList(...holders) {
+  /* an identity's or agent's failing findings (``count`` of them), each a link to its detail; past
+     the report's limit the findings are grouped and hold no single holder: the count stands, the
+     list is in results.json */
+  function failingList(count, ...holders) {
     const found = holders.flatMap((uid) => failingByHolder.get(uid) || [])
       .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+    if (!found.length && count && data.grouped) {
+      return number(count) + " (this report groups its findings by control and account; each one is in results.json)";
+    }
     if (!found.length) return "none";
     return el("ul", { className: "finding-links" }, found.slice(0, 100).map((f) => {
       const link = el("button", { type: "button", className: "link" }, f.control + " " + shorten(f.title, 90));
@@ -255,8 +264,8 @@
   const identities = records("identities");
   identities.forEach((i) => {
     i.creds = i.credentials.map((row) => Object.fromEntries(credentialColumns.map((c, n) => [c, row[n]])));
-    const rotatable = i.creds.filter((c) => c.active && !c.managed);
-    const ages = rotatable.map((c) => c.age).filter((a) => a !== null);
+    const rotatable = i.creds.filter((c) => c.active === true && c.managed !== true);
+    const ages = rotatable.map((c) => c.age).filter((a) => a !== null && a !== UNKNOWN);
     i.oldest = ages.length ? Math.max(...ages) : null;
     i.active = rotatable.length;
     i.haystack = [i.name, i.uid, i.owner, i.account, i.kind].join("\n").toLowerCase();
@@ -270,12 +279,13 @@
     const credentials = el("table", { className: "grid" },
       el("thead", {}, el("tr", {}, ["Kind", "Age", "Last used", "Expires in", "State"].map((h) => el("th", {}, h)))),
       el("tbody", {}, i.creds.map((c) => el("tr", {}, el("td", {}, reveal(c.kind)), el("td", {}, days(c.age)),
-        el("td", {}, c.unused === null ? "never / unknown" : days(c.unused) + " ago"), el("td", {}, days(c.expires_in)),
-        el("td", {}, (c.active ? "active" : "inactive") + (c.managed ? ", provider-managed" : ""))))));
+        el("td", {}, ago(c.unused)), el("td", {}, c.expires_in === null ? "never" : days(c.expires_in)),
+        el("td", {}, (c.active === UNKNOWN ? "state unknown" : c.active ? "active" : "inactive")
+          + (c.managed === UNKNOWN ? ", management unknown" : c.managed ? ", provider-managed" : ""))))));
     showDetail(i.name, [["UID", text(i.uid, 400)], ["Kind", i.kind], ["Provider", i.provider], ["Account", i.account],
-      ["Owner", i.owner || "none recorded"], ["Age", days(i.age)], ["Last used", i.unused === null ? "never" : days(i.unused) + " ago"],
+      ["Owner", i.owner || "none recorded"], ["Age", days(i.age)], ["Last used", ago(i.unused)],
       ["Credentials", i.creds.length ? credentials : "none"], ["Capabilities", tags(i.capabilities)],
-      ["Failing findings", failingList(i.uid)]]);
+      ["Failing findings", failingList(i.failing, i.uid)]]);
   }
 
   DataTable({
@@ -287,8 +297,8 @@
       { label: "Provider", value: (i) => i.provider },
       { label: "Account", value: (i) => i.account, cell: (i) => text(i.account, 40) },
       { label: "Owner", value: (i) => i.owner, cell: (i) => i.owner ? shorten(i.owner, 40) : "\u2014" },
-      { label: "Age", value: (i) => i.age, cell: (i) => days(i.age), num: true },
-      { label: "Last used", value: (i) => (i.unused === "unknown" ? -1 : i.unused), cell: (i) => (i.unused === null ? "never" : days(i.unused)), num: true },
+      { label: "Age", value: (i) => sortable(i.age), cell: (i) => days(i.age), num: true },
+      { label: "Last used", value: (i) => sortable(i.unused), cell: (i) => (i.unused === null ? "never" : days(i.unused)), num: true },
       { label: "Active credentials", value: (i) => i.active, num: true },
       { label: "Oldest credential", value: (i) => i.oldest, cell: (i) => days(i.oldest), num: true },
       { label: "Failing", value: (i) => i.failing, num: true },
@@ -299,14 +309,14 @@
   const agents = records("agents");
   agents.forEach((a) => { a.haystack = [a.name, a.uid, a.platform, a.runtime, a.owner, ...a.tools, ...a.capabilities].join("\n").toLowerCase(); });
   fillSelect("agent-filters", "provider", agents.map((a) => a.provider));
-  const yesNo = (value) => (value === null || value === undefined ? "unknown" : value ? "yes" : "no");
+  const yesNo = (value) => (value === null || value === undefined || value === UNKNOWN ? UNKNOWN : value ? "yes" : "no");
 
   DataTable({
     name: "agents", filters: "agent-filters", rows: agents, noun: "agents", match: inventoryMatch, sort: 7, descending: true,
     open: (a) => showDetail(a.name, [["UID", text(a.uid, 400)], ["Platform", a.platform], ["Provider", a.provider],
       ["Account", a.account], ["Runs as", a.runtime || "no runtime identity recorded"], ["Owner", a.owner || "none recorded"],
       ["Tools", tags(a.tools)], ["Capabilities", tags(a.capabilities)], ["Guardrail", a.guardrail || "none"],
-      ["Human approval", yesNo(a.approval)], ["Failing findings", failingList(a.uid, a.runs_as_uid)]]),
+      ["Human approval", yesNo(a.approval)], ["Failing findings", failingList(a.failing, a.uid, a.runs_as_uid)]]),
     columns: [
       { label: "Agent", value: (a) => a.name.toLowerCase(), cell: (a) => text(a.name, 50) },
       { label: "Platform", value: (a) => a.platform },
@@ -320,20 +330,23 @@
   });
 
   const logs = records("logs");
+  const retention = (n) => (n === null ? "no limit" : days(n));  /* null: kept without limit */
   logs.forEach((l) => { l.haystack = [l.name, l.kind, l.account, l.scope].join("\n").toLowerCase(); });
   fillSelect("log-filters", "provider", logs.map((l) => l.provider));
   DataTable({
     name: "logs", filters: "log-filters", rows: logs, noun: "log sources", match: inventoryMatch, sort: 0,
     open: (l) => showDetail(l.name, [["Kind", l.kind], ["Provider", l.provider], ["Account", l.account], ["Scope", l.scope],
-      ["Enabled", yesNo(l.enabled)], ["Covers", (l.covers || []).join(", ")], ["Retention", days(l.retention)]]),
+      ["Enabled", yesNo(l.enabled)], ["Covers", l.covers === UNKNOWN ? UNKNOWN : (l.covers || []).join(", ")],
+      ["Retention", retention(l.retention)]]),
     columns: [
       { label: "Name", value: (l) => l.name.toLowerCase(), cell: (l) => text(l.name, 60) },
       { label: "Kind", value: (l) => l.kind },
       { label: "Provider", value: (l) => l.provider },
       { label: "Account", value: (l) => l.account, cell: (l) => text(l.account, 40) },
-      { label: "Enabled", value: (l) => yesNo(l.enabled), cell: (l) => badge(l.enabled ? "enabled" : "disabled", l.enabled ? "st-pass " : "st-fail ") },
-      { label: "Covers", value: (l) => (l.covers || []).join(", "), cell: (l) => tags(l.covers) },
-      { label: "Retention", value: (l) => l.retention, cell: (l) => days(l.retention), num: true },
+      { label: "Enabled", value: (l) => yesNo(l.enabled), cell: (l) => (l.enabled === UNKNOWN ? el("span", { className: "badge st-unknown" }, UNKNOWN)
+        : badge(l.enabled ? "enabled" : "disabled", l.enabled ? "st-pass " : "st-fail ")) },
+      { label: "Covers", value: (l) => (l.covers === UNKNOWN ? UNKNOWN : (l.covers || []).join(", ")), cell: (l) => (l.covers === UNKNOWN ? UNKNOWN : tags(l.covers)) },
+      { label: "Retention", value: (l) => (l.retention === null ? Infinity : sortable(l.retention)), cell: (l) => retention(l.retention), num: true },
     ],
   });
 

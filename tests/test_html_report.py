@@ -13,9 +13,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from scanner.model import ScanResult
-from scanner.reports import write_reports
+from scanner.reports import html_report, write_reports
+from scanner.scan import ScanOptions, run_scan
 
-from .conftest import LONG_PAYLOAD, SCRIPT_PAYLOAD
+from .conftest import LONG_PAYLOAD, SCRIPT_PAYLOAD, make_inventory
 
 # This machine has no network: without these flags Chromium keeps trying to reach Google's hosts.
 CHROMIUM_ARGS = [
@@ -271,3 +272,63 @@ def test_a_scan_without_failures_says_so_in_a_colour_that_can_be_read(
     cell = opened.page.locator("table.heat td", has_text="No failing findings.")
     colour, background = cell.evaluate("c => [getComputedStyle(c).color, getComputedStyle(c).backgroundColor]")
     assert colour != background and colour != "rgb(255, 255, 255)", (colour, background)
+
+
+def test_what_a_source_did_not_read_shows_as_unknown_never_as_its_default(browser, catalogs, tmp_path) -> None:
+    """A trail whose delivery could not be read keeps enabled=True in the model beside its
+    ``unknown``: the table says unknown, not a green "enabled", as results.json does."""
+    account = "111111111111"
+    inventory = make_inventory(
+        {
+            "accounts": [{"uid": account}],
+            "identities": [{"uid": f"arn:aws:iam::{account}:user/svc", "owner": None, "unknown": ["owner", "created"]}],
+            "credentials": [{"uid": "k1", "identity_uid": f"arn:aws:iam::{account}:user/svc", "unknown": ["active"]}],
+            "agents": [{"uid": "a1", "name": "helper", "unknown": ["guardrail", "owner", "human_approval"]}],
+            "log_sources": [
+                {
+                    "uid": "trail",
+                    "name": "org-trail",
+                    "enabled": True,
+                    "covers": ["management_write"],
+                    "retention_days": 400,
+                    "unknown": ["enabled", "covers", "retention_days"],
+                }
+            ],
+        }
+    )
+    opened = open_report(browser, run_scan(inventory, catalogs, ScanOptions()), tmp_path)
+    page = opened.page
+    assert opened.console == []
+
+    row = page.locator("#logs-table tbody tr").first.text_content() or ""
+    assert "enabled" not in row and "400" not in row and "management_write" not in row
+    assert row.count("unknown") == 3
+    page.locator("#logs-table tbody tr").first.click()
+    detail = page.locator("#detail").text_content() or ""
+    assert "Enabledunknown" in detail and "Coversunknown" in detail and "Retentionunknown" in detail
+    page.click("#detail-close")
+
+    page.locator("#identities-table tbody tr").first.click()
+    detail = page.locator("#detail").text_content() or ""
+    assert "Ownerunknown" in detail and "Ageunknown" in detail and "state unknown" in detail
+    page.click("#detail-close")
+
+    page.locator("#agents-table tbody tr").first.click()
+    detail = page.locator("#detail").text_content() or ""
+    assert "Ownerunknown" in detail and "Guardrailunknown" in detail and "Human approvalunknown" in detail
+    page.close()
+
+
+def test_a_grouped_report_gives_each_identity_its_failing_count_not_none(
+    browser, demo_result, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(html_report, "FULL_LIST_LIMIT", 10)
+    opened = open_report(browser, demo_result, tmp_path)
+    page = opened.page
+    page.fill('#identity-filters [data-filter="text"]', "terraform-runner")
+    failing = page.locator("#identities-table tbody tr").first.locator("td").nth(9).text_content()
+    assert failing and int(failing) > 0
+    page.locator("#identities-table tbody tr").first.click()
+    detail = page.locator("#detail").text_content() or ""
+    assert f"Failing findings{failing} (this report groups its findings" in detail
+    page.close()

@@ -10,7 +10,8 @@ summaries once, at results schema 1.4, which added the waivers matching only unk
 when the gate came to record whether --allow-partial was given, at schema 1.6, which added
 scan.disabled_controls, and at schema 1.7, which added a trend point's incomplete_sources; the
 OCSF events' once more, when unknown results became Compliance Findings: every other event is
-unchanged)."""
+unchanged; the HTML once more, when its data island came to say whether the findings are grouped
+and to carry "unknown" for each inventory field a source did not read)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # themselves administrators, and the iam_escalation tag in capability lists
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "0668f1e938a2e655738f0f64edd6ac1194ea5be0d69d98e3662b362f09e56db0",
+        "report.html": "3602688e215484330957e9971d869c0526e284a1144abe99bc7386e9a20fd48f",
         "results.sarif": "87ac76648190133eacbfae92cf5be186dd9bfea28d062bdff614d107588424a7",
         "executive.html": "6982b6b63f38a44026ec1525b7f51cc937b261c8fb6747190d9f6096a0873966",
         "executive.html from the stored view": "6982b6b63f38a44026ec1525b7f51cc937b261c8fb6747190d9f6096a0873966",
@@ -55,7 +56,7 @@ PINNED = {
         "findings.ocsf.jsonl": "36821d2b4dfe2e714f8608fec4e63ccac05413a9cb0e450c2db2cc8ea1658e4a",
     },
     "synthetic-small": {
-        "report.html": "3d52a12999339be640140bd6cec5438e1d384cb733edd1534a3c0a97640dd427",
+        "report.html": "5931bcf81668b10a8cd6616e9f29f4ba0a2138db99a48de05b020a7c47d2e9db",
         "results.sarif": "f39aab4d2c6ac666f7884036c47f016e961fd12cc196bb43181f1ac829fd03a2",
         "executive.html": "47fb4bdb9d2dcf5f21c7aa54e56e3bd1152f86ec277d0eef9af0b84b0863f626",
         "executive.html from the stored view": "47fb4bdb9d2dcf5f21c7aa54e56e3bd1152f86ec277d0eef9af0b84b0863f626",
@@ -65,7 +66,7 @@ PINNED = {
         "findings.ocsf.jsonl": "6b047a59c518b72405122b823c3183e4a8b1e419945c298d8d55a61d7abc6f4d",
     },
     "demo": {
-        "report.html": "61b387e5d12aa2a3eb529b977ed4c648feb3a3f1503196ca899217de10ac0009",
+        "report.html": "5fb19dca27fccd7d30a4df12733505e6a50355e3c919656b3819faf76a6973d0",
         "results.sarif": "3b2bf1bfdb07a84e79f631364eb68e70fa7f5d9ffa13511092a859f879a381b0",
         "executive.html": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
         "executive.html from the stored view": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
@@ -75,7 +76,7 @@ PINNED = {
         "findings.ocsf.jsonl": "a32d88e47056c1a04c16f78506155b8fffaf3da285e0a942750ad05c1ed9d461",
     },
     "demo-grouped": {
-        "report.html": "ec89fad0e59fbd4ce34bae0282fdc7cadec0a72b50409a3a167c563d21f15a9e",
+        "report.html": "ac47519cff332b15e3e7827c65ef6bcaf595ded59783311b3d8e8b3bf797e55c",
         "results.sarif": "566fd41e27aaf4d72ac490edb402b158773755946b8109a8a4c16c2fcc6f3419",
         "executive.html": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
         "executive.html from the stored view": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",

@@ -146,15 +146,17 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
     # field is most of the time for hundreds of thousands of credentials
     credentials: dict[str | None, list[list[Any]]] = {}
     for c in inventory.credentials:
-        created, last_used, expires = c.created, c.last_used, c.expires
+        created, last_used, expires, unknown = c.created, c.last_used, c.expires, c.unknown
         row = [
             c.kind,
-            None if created is None or "created" in c.unknown else max(0, (as_of - created).days),
-            None if last_used is None or "last_used" in c.unknown else max(0, (as_of - last_used).days),
+            None if created is None else max(0, (as_of - created).days),
+            None if last_used is None else max(0, (as_of - last_used).days),
             None if expires is None else (expires - as_of).days,
             c.active_at(as_of),
             c.managed_by_provider,
         ]
+        if unknown:
+            _mark_unknown(row, unknown, _CREDENTIAL_EVIDENCE)
         held = credentials.get(c.identity_uid)
         if held is None:
             credentials[c.identity_uid] = [row]
@@ -162,49 +164,85 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
             held.append(row)
     names = {i.uid: i.name for i in inventory.identities}
     identities = [
-        [
-            i.uid,
-            i.name,
-            i.kind,
-            i.provider,
-            i.account,
-            i.owner,
-            None if i.created is None else max(0, (as_of - i.created).days),
-            "unknown"
-            if "last_used" in i.unknown
-            else None
-            if i.last_used is None
-            else max(0, (as_of - i.last_used).days),
-            credentials.get(i.uid, []),
-            result.capabilities.get(i.uid, []),
-            failing.get(i.uid, 0),
-        ]
+        _known(
+            [
+                i.uid,
+                i.name,
+                i.kind,
+                i.provider,
+                i.account,
+                i.owner,
+                None if i.created is None else max(0, (as_of - i.created).days),
+                None if i.last_used is None else max(0, (as_of - i.last_used).days),
+                credentials.get(i.uid, []),
+                result.capabilities.get(i.uid, []),
+                failing.get(i.uid, 0),
+            ],
+            i.unknown,
+            _IDENTITY_EVIDENCE,
+        )
         for i in inventory.identities
     ]
     tools = view.tools_by_holder(inventory)
     agents = [
-        [
-            a.uid,
-            a.name,
-            a.platform,
-            a.provider,
-            a.account,
-            names.get(a.runs_as or "", a.runs_as),
-            a.owner,
-            tools.get(a.uid, []),
-            result.capabilities.get(a.uid, []),
-            a.guardrail,
-            a.human_approval,
-            failing.get(a.uid, 0) + failing.get(a.runs_as or "", 0),
-            a.runs_as,
-        ]
+        _known(
+            [
+                a.uid,
+                a.name,
+                a.platform,
+                a.provider,
+                a.account,
+                names.get(a.runs_as or "", a.runs_as),
+                a.owner,
+                tools.get(a.uid, []),
+                result.capabilities.get(a.uid, []),
+                a.guardrail,
+                a.human_approval,
+                failing.get(a.uid, 0) + failing.get(a.runs_as or "", 0),
+                a.runs_as,
+            ],
+            a.unknown,
+            _AGENT_EVIDENCE,
+        )
         for a in inventory.agents
     ]
     logs = [
-        [s.name or s.uid, s.kind, s.provider, s.account, s.scope, s.enabled, s.covers, s.retention_days]
+        _known(
+            [s.name or s.uid, s.kind, s.provider, s.account, s.scope, s.enabled, s.covers, s.retention_days],
+            s.unknown,
+            _LOG_EVIDENCE,
+        )
         for s in inventory.log_sources
     ]
     return {"identities": identities, "agents": agents, "logs": logs}
+
+
+# What a table shows where its record's source did not read the field: never the model's default
+# (an owner of None reads "none recorded", a retention of None "no limit", enabled False "disabled")
+UNKNOWN = "unknown"
+# (column, the fields of the record's unknown any of which leaves the column unknown)
+_CREDENTIAL_EVIDENCE = (
+    (1, ("created",)),
+    (2, ("last_used",)),
+    (3, ("expires",)),
+    (4, ("active", "expires")),
+    (5, ("managed_by_provider",)),
+)
+_IDENTITY_EVIDENCE = ((5, ("owner",)), (6, ("created",)), (7, ("last_used",)))
+_AGENT_EVIDENCE = ((5, ("runs_as",)), (6, ("owner",)), (9, ("guardrail",)), (10, ("human_approval",)))
+_LOG_EVIDENCE = ((5, ("enabled",)), (6, ("covers",)), (7, ("retention_days",)))
+
+
+def _mark_unknown(row: list[Any], unknown: list[str], evidence: tuple[tuple[int, tuple[str, ...]], ...]) -> None:
+    for column, fields in evidence:
+        if any(name in unknown for name in fields):
+            row[column] = UNKNOWN
+
+
+def _known(row: list[Any], unknown: list[str], evidence: tuple[tuple[int, tuple[str, ...]], ...]) -> list[Any]:
+    if unknown:
+        _mark_unknown(row, unknown, evidence)
+    return row
 
 
 def report_data(result: ScanResult) -> dict[str, Any]:
@@ -236,6 +274,7 @@ def report_data(result: ScanResult) -> dict[str, Any]:
         # a benchmark's providers (empty: any): its findings filter keeps only those providers' resources
         "framework_providers": {f.id: f.providers for f in result.frameworks if f.providers},
         "findings": finding_rows(result)[0],
+        "grouped": len(result.findings) > FULL_LIST_LIMIT,
         **inventory_rows(result),
     }
 
