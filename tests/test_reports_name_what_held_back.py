@@ -2,8 +2,8 @@
 
 The executive report said "every control could be evaluated" when the configuration had turned
 controls off, and "No unwaived failures: … scan on schedule" when a source was not read completely
-(so the gate failed, exit 3). The HTML report listed a waiver ending within days as simply applied,
-where every other output says it ends soon.
+(so the gate failed, exit 3) or when results were unknown. The HTML report listed a waiver ending
+within days as simply applied, where every other output says it ends soon.
 """
 
 from __future__ import annotations
@@ -63,6 +63,24 @@ def test_the_pdf_asks_for_a_complete_read_before_saying_there_is_nothing_to_do(c
     assert "1 source was not read completely, and what failed there is not known" in text
 
 
+def test_the_pdf_asks_for_the_missing_evidence_before_saying_there_is_nothing_to_do(catalogs: Catalogs) -> None:
+    data = fragment_to_data(
+        {
+            "accounts": [{"uid": ACCOUNT, "provider": "aws"}],
+            "identities": [{"uid": "r1", "kind": "role", "owner": "a@example.com", "unknown": ["grants"]}],
+            "sources": [{"name": "aws", "account": ACCOUNT, "status": "complete"}],
+        }
+    )
+    options = ScanOptions(frameworks=["owasp-nhi-top10-2025"], disabled_controls=["NHI-PRIV-009"])
+    result = run_scan(inventory_from_data(data, Path("<test>")), catalogs, options)
+    assert not [f for f in result.findings if f.status == "fail"]
+    unknown = len([f for f in result.findings if f.status == "unknown"])
+    assert unknown
+    text = _text(executive_html(result, ReportSettings()))
+    assert "No unwaived failures:" not in text
+    assert f"nothing failed in what could be judged, but {unknown} results are unknown" in text
+
+
 def test_the_html_report_marks_a_waiver_that_ends_soon(catalogs: Catalogs, tmp_path: Path) -> None:
     estate = collect(SourceSpec("demo"))
     plain = run_scan(estate, catalogs, ScanOptions())
@@ -78,3 +96,4 @@ def test_the_html_report_marks_a_waiver_that_ends_soon(catalogs: Catalogs, tmp_p
     rows = [_text(row) for row in re.findall(r"<tr>.*?</tr>", render_html(result, ReportSettings()), re.S)]
     (row,) = [r for r in rows if failing.control_id in r and "replaced next week" in r]
     assert row.startswith("applied, expires soon ")
+
