@@ -97,3 +97,18 @@ def test_the_html_report_marks_a_waiver_that_ends_soon(catalogs: Catalogs, tmp_p
     (row,) = [r for r in rows if failing.control_id in r and "replaced next week" in r]
     assert row.startswith("applied, expires soon ")
 
+
+def test_the_pdf_counts_the_owners_it_does_not_name(catalogs: Catalogs) -> None:
+    """Five teams' keys fail one control; the first actions name three owners and count the rest."""
+    data = fragment_to_data(
+        {
+            "accounts": [{"uid": ACCOUNT, "provider": "aws"}],
+            "identities": [{"uid": f"u{team}", "owner": f"team{team}@example.com"} for team in range(5)],
+            "credentials": [{"uid": f"k{team}", "identity_uid": f"u{team}", "created": "-400d"} for team in range(5)],
+            "sources": [{"name": "aws", "account": ACCOUNT, "status": "complete"}],
+        }
+    )
+    result = run_scan(inventory_from_data(data, Path("<test>")), catalogs, ScanOptions())
+    text = _text(executive_html(result, ReportSettings()))
+    (line,) = [part for part in text.split("Owners:") if "team0@example.com (1)" in part][:1]
+    assert "team0@example.com (1), team1@example.com (1), team2@example.com (1); 2 of other owners." in line

@@ -93,6 +93,7 @@ def from_summary_document(data: Any) -> tuple[ScanResult, ExecutiveView] | None:
                 resources=risk["resources"],
                 owners=[(name, count) for name, count in risk["owners"]],
                 unowned=risk["unowned"],
+                other_owners=risk.get("other_owners", 0),  # not in summaries stored before it
             )
             for risk in stored["risks"]
         ],

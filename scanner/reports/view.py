@@ -59,8 +59,9 @@ class Risk:
     control: ControlSummary
     failing: int
     resources: list[str]
-    owners: list[tuple[str, int]]
+    owners: list[tuple[str, int]]  # the three owners of the most failing resources
     unowned: int
+    other_owners: int = 0  # failing resources of the owners past those three
 
     @property
     def headline(self) -> str:
@@ -91,13 +92,15 @@ def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
     for control_id, (findings, holders) in chosen.items():
         owner_counts = Counter(map(owner_of.get, holders))
         unowned = owner_counts.pop(None, 0)
+        named = [(name, count) for name, count in owner_counts.most_common() if name]
         risks.append(
             Risk(
                 control=controls[control_id],
                 failing=len(findings),
                 resources=[f.resource.name or f.resource.uid for f in findings[:3]],
-                owners=[(name, count) for name, count in owner_counts.most_common(3) if name],
-                unowned=unowned,
+                owners=named[:3],
+                unowned=unowned + sum(count for name, count in owner_counts.items() if not name),
+                other_owners=sum(count for _, count in named[3:]),
             )
         )
     return risks
