@@ -65,7 +65,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         ("NHI-CRED-002", "access_key KEY of stale-sync"),  # last used 100 days ago
         ("NHI-CRED-003", "access_key KEY of legacy-backup"),  # never used
         ("NHI-CRED-004", "ci-deploy"),  # an active access key and an active Bedrock API key
-        ("NHI-CRED-005", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # Bedrock API key without expiry
+        ("NHI-CRED-005", "api_key ACCA…MPLE of ci-deploy"),  # Bedrock API key without expiry
         ("NHI-LOG-001", "acme-dev"),  # single-region trail, not logging
         ("NHI-LOG-002", "acme-dev"),
         ("NHI-LOG-003", "master"),  # runs an agent, no model-invocation logging
@@ -94,7 +94,7 @@ def test_an_org_wide_scan_finds_exactly_the_seeded_failures(cli, estate: Estate,
         # passes: the live alias serves version 1, not DRAFT)
         ("NHI-AGENT-002", "support-triage"),
         ("NHI-AGENT-018", "support-triage"),
-        ("NHI-CRED-002", "api_key ACCA1234567890EXAMPLE of ci-deploy"),  # AWS reports no last use for API keys
+        ("NHI-CRED-002", "api_key ACCA…MPLE of ci-deploy"),  # AWS reports no last use for API keys
     }
     assert [s["status"] for s in data["scan"]["sources"]] == ["complete", "complete"]
     assert set(data["scan"]["timings"]) == {"collect", "evaluate", "write"}
@@ -133,6 +133,8 @@ def test_the_inventory_carries_what_controls_and_reports_need(cli, estate: Estat
     assert keys["legacy-backup"].last_used is None and stale.attributes["display_id"].startswith("AKIA…")
     api_keys = [c for c in inventory.credentials if c.kind == "api_key"]
     assert [c.identity_uid for c in api_keys] == [f"arn:aws:iam::{MANAGEMENT}:user/ci-deploy"]
+    assert "ACCA1234567890EXAMPLE" not in out.read_text(), "a Bedrock API key's id is never written whole"
+    assert api_keys[0].attributes["display_id"] == "ACCA…MPLE"
     users = {i.name: i for i in inventory.identities if i.kind == "user"}
     assert "last_used" in users["ci-deploy"].unknown, "IAM reports no last use of its API key"
     assert "last_used" not in users["stale-sync"].unknown

@@ -20,6 +20,7 @@ from scanner.serialize import parse_time
 from scanner.sources.aws.agent_secrets import action_group_texts, plaintext_secrets, version_texts
 from scanner.sources.aws.agent_versions import DRAFT, judge_on_serving_versions, version_settings
 from scanner.sources.aws.calls import AwsCalls
+from scanner.sources.aws.iam import mask_key
 from scanner.sources.aws.policy import owner_from_tags
 
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
@@ -235,25 +236,31 @@ def collect_api_keys(calls: AwsCalls, holders: dict[str, str]) -> list[Credentia
         if not page.get("IsTruncated") or not page.get("Marker"):
             break
         marker = {"Marker": page["Marker"]}
-    keys = []
+    keys: list[Credential] = []
+    uids: set[str] = set()
     for key in listed:
         user_arn = holders.get(key["UserName"]) or f"arn:{calls.partition}:iam::{calls.account}:user/{key['UserName']}"
-        created = key.get("CreateDate")
+        created = _when(key.get("CreateDate"))
         expires = key.get("ExpirationDate")
+        masked = mask_key(key["ServiceSpecificCredentialId"])
+        # named as an access key is, by its holder and creation: the key's id is never written whole
+        uid = f"{user_arn}#api_key:{created:%Y-%m-%dT%H:%M:%SZ}" if created else f"{user_arn}#api_key:{masked}"
+        uid = uid if uid not in uids else f"{uid}#{len(keys)}"
+        uids.add(uid)
         keys.append(
             Credential(
-                uid=f"{user_arn}#api_key:{key['ServiceSpecificCredentialId']}",
+                uid=uid,
                 identity_uid=user_arn,
                 kind="api_key",
-                created=created
-                if isinstance(created, datetime)
-                else parse_time(created)
-                if isinstance(created, str)
-                else None,
+                created=created,
                 expires=expires if isinstance(expires, datetime) else None,
                 active=key.get("Status") == "Active",
-                attributes={"service": "bedrock", "display_id": key["ServiceSpecificCredentialId"]},
+                attributes={"service": "bedrock", "display_id": masked},
                 unknown=["last_used"],
             )
         )
     return keys
+
+
+def _when(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else parse_time(value) if isinstance(value, str) else None
