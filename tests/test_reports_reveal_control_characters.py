@@ -1,9 +1,10 @@
 """A terminal escape sequence in scanned data (a folder's name, a server's name) is written to no
 report as it is: a reader who shows findings.csv or summary.md in a terminal would have its screen
 cleared and its title set, and a bidirectional override makes a name read as another. The HTML and
-the PDF show each such character as its code point (``⟦U+001B⟧``), summary.md as ``?``, the CSV as
-its code point. The JSON files (results, inventory, SARIF) escape C0 control characters, as JSON
-does, and hold the data's other characters as they are, for the programs that read them."""
+the PDF show each such character as its code point (``⟦U+001B⟧``), summary.md as ``?``, the CSV and
+the SARIF (whose messages and names code-scanning views show to people) as its code point. The JSON
+files (results, inventory) escape C0 control characters, as JSON does, and hold the data's other
+characters as they are, for the programs that read them."""
 
 from __future__ import annotations
 
@@ -32,8 +33,11 @@ def test_no_control_character_from_scanned_data_reaches_a_report(cli, tmp_path: 
             text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
         else:
             text = path.read_text(encoding="utf-8")
-        shown = RAW[:2] if name.endswith((".json", ".sarif")) else RAW
+        shown = RAW[:2] if name.endswith(".json") else RAW
         assert not [c for c in shown if c in text], name
+    sarif = json.loads(written["results.sarif"].read_text(encoding="utf-8"))
+    assert not [c for c in RAW if c in json.dumps(sarif, ensure_ascii=False)], "nor once the SARIF is read"
+    assert "⟦U+001B⟧" in json.dumps(sarif, ensure_ascii=False)
     html = written["report.html"].read_text()
     assert "x⟦U+001B⟧[2J⟦U+001B⟧]0;pwned⟦U+0007⟧⟦U+202E⟧evil" in html, "the folder's name, readable"
     assert "⟦U+001B⟧" in written["findings.csv"].read_text(encoding="utf-8-sig")

@@ -25,6 +25,7 @@ from urllib.parse import quote
 from scanner.model import ControlSummary, Finding, ScanResult
 from scanner.reports import Reporter, ReportSettings
 from scanner.reports.aggregate import FindingGroup, group_findings
+from scanner.reports.reveal import reveal
 from scanner.reports.tally import groups
 from scanner.reports.view import disabled_controls, gate_verdict
 from scanner.serialize import dumps_document
@@ -163,7 +164,7 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
     findings = [f for f in result.findings if f.status in SHOWN]
     results, grouped = _results(result, findings, index)
     incomplete = [s for s in result.scan.sources if s.status != "complete"]
-    return {
+    document: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -190,11 +191,14 @@ def sarif_document(result: ScanResult) -> dict[str, Any]:
                         **_disabled_notifications(result),
                     }
                 ],
-                "results": results,
+                "results": _revealed(results),
                 "properties": {"findings": len(findings), "groupedPerControlAndAccount": grouped},
             }
         ],
     }
+    run = document["runs"][0]
+    run["invocations"] = _revealed(run["invocations"])
+    return document
 
 
 def _nothing_assessed(result: ScanResult) -> list[dict[str, Any]]:
@@ -223,6 +227,19 @@ def _disabled_notifications(result: ScanResult) -> dict[str, list[dict[str, Any]
 
 def render(result: ScanResult, settings: ReportSettings) -> str:
     return dumps_document(sarif_document(result))
+
+
+def _revealed(value: Any) -> Any:
+    """``value`` with every string in it ``reveal``ed: names and messages come from the scanned
+    systems, and a code-scanning view or a terminal showing the file would act on an escape
+    sequence or a direction override as the CSV and JUnit reports never let them."""
+    if isinstance(value, str):
+        return reveal(value)
+    if isinstance(value, dict):
+        return {key: _revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item) for item in value]
+    return value
 
 
 REPORTER = Reporter(format="sarif", filename="results.sarif", render=render)
