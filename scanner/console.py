@@ -434,7 +434,7 @@ def _gate_cell(row: Mapping[str, object]) -> str:
         return f"passed, {partly}" if partly else "passed"
     blocking = row.get("blocking")
     if blocking:
-        return f"{blocking} blocking"
+        return f"{blocking} blocking, {partly}" if partly else f"{blocking} blocking"
     return f"failed: {partly}" if partly else "failed"
 
 

@@ -184,6 +184,15 @@ def test_the_gate_column_never_reads_zero_blocking_for_a_gate_that_did_not_pass(
     assert _history_cells(row)[5] == cell
 
 
+def test_the_gate_column_names_an_incomplete_read_beside_blocking_failures() -> None:
+    """A scan whose only source failed read "1 blocking" (its coverage failure), as if everything
+    had been read."""
+    read = (("1", "failed"), ("2", "complete"))
+    sources = [{"name": "aws", "account": account, "status": status} for account, status in read]
+    row = {"id": "1b7075b8", "finished": "2026-12-01", "passed": False, "blocking": 1, "grade": "F", "sources": sources}
+    assert _history_cells(row)[5] == "1 blocking, 1 source incomplete"
+
+
 @pytest.mark.parametrize(
     ("column", "stored", "named"),
     [
