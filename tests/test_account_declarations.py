@@ -143,3 +143,37 @@ def test_an_account_declared_twice_is_refused_naming_both_lines(cli, tmp_path: P
         f"'{PRODUCTION}' is named twice in one mapping (first on line 3)" in outcome.output
         and "nhiscan.yaml:4" in outcome.output
     )
+
+
+@pytest.mark.parametrize("tag", ["nonprod", "non-prod", "Non-Production", "dev-eu", "qa-1", "eu-west-1-sandbox"])
+def test_a_non_production_account_named_otherwise_fails_the_production_role_that_trusts_it(
+    cli, tmp_path: Path, demo_inventory, tag
+) -> None:
+    """A trusted account tagged "nonprod" or "dev-eu" was folded and kept, neither production nor
+    one of the environments NHI-PRIV-009 lists, and the production role that trusts it passed."""
+    demo_inventory["accounts"].append({"uid": VENDOR, "provider": "aws", "kind": "account", "environment": tag})
+    _, results, _ = _scan(cli, tmp_path, demo_inventory)
+    assert _priv009(results)[1]["cost-vendor-access"][0] == "fail"
+
+
+@pytest.mark.parametrize("tag", ["prod-eu", "eu-central-1-prd"])
+def test_a_production_account_named_with_its_region_is_production(cli, tmp_path: Path, demo_inventory, tag) -> None:
+    (account,) = [a for a in demo_inventory["accounts"] if a["uid"] == PRODUCTION]
+    account["environment"] = tag
+    _, results, _ = _scan(cli, tmp_path, demo_inventory)
+    assert _priv009(results)[1]["dev-data-refresh"][0] == "fail"
+
+
+@pytest.mark.parametrize("tag", ["blue", "prod-dev"])
+def test_an_environment_no_control_can_place_is_unknown_not_out_of_scope(
+    cli, tmp_path: Path, demo_inventory, tag
+) -> None:
+    (account,) = [a for a in demo_inventory["accounts"] if a["uid"] == PRODUCTION]
+    account["environment"] = tag
+    _, results, _ = _scan(cli, tmp_path / "own", demo_inventory)
+    assert _priv009(results)[1]["dev-data-refresh"][0] == "unknown", "the role's own account"
+
+    account["environment"] = "production"
+    demo_inventory["accounts"].append({"uid": VENDOR, "provider": "aws", "kind": "account", "environment": tag})
+    _, results, _ = _scan(cli, tmp_path / "trusted", demo_inventory)
+    assert _priv009(results)[1]["cost-vendor-access"][0] == "unknown", "the account a role trusts"

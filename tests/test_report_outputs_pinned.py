@@ -12,7 +12,8 @@ scan.disabled_controls, and at schema 1.7, which added a trend point's incomplet
 OCSF events' once more, when unknown results became Compliance Findings: every other event is
 unchanged; the HTML once more, when its data island came to say whether the findings are grouped
 and to carry "unknown" for each inventory field a source did not read; the stored summaries and
-the executive HTML once more, when a risk came to count the owners past the three it names)."""
+the executive HTML once more, when a risk came to count the owners past the three it names; the
+stored summaries once more, with NHI-PRIV-009's definition, when it came to list non-production)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ PINNED = {
         "results.sarif": "87ac76648190133eacbfae92cf5be186dd9bfea28d062bdff614d107588424a7",
         "executive.html": "00bdf4faeb26c8a1e9c249b57f7fc9a7fa27c0e78d085a5a5faef01d6e79dfaa",
         "executive.html from the stored view": "00bdf4faeb26c8a1e9c249b57f7fc9a7fa27c0e78d085a5a5faef01d6e79dfaa",
-        "summary": "e22a53cefd72318fd60b61b8a0576670328888b55ac7b873861282f6e87b380b",
+        "summary": "da0658dbff67269f21656a3b79693a6475b94141c81712ddd7026ee64378397d",
         "summary.md": "bcb10c568b0ddc4784c2a3db3969c6c6cbec842cd668c8aa356d3c7ac46e5a23",
         "findings.csv": "84ae42f18e1ae5823d20f20452f4559398340b170ba8fe99e1d5f5f2f6fde785",
         "findings.ocsf.jsonl": "36821d2b4dfe2e714f8608fec4e63ccac05413a9cb0e450c2db2cc8ea1658e4a",
@@ -61,7 +62,7 @@ PINNED = {
         "results.sarif": "f39aab4d2c6ac666f7884036c47f016e961fd12cc196bb43181f1ac829fd03a2",
         "executive.html": "0a7f91c3e13f5f3e9ab4b9fcbd93bb7e378f2b8251b9a86f803fc333ea734aae",
         "executive.html from the stored view": "0a7f91c3e13f5f3e9ab4b9fcbd93bb7e378f2b8251b9a86f803fc333ea734aae",
-        "summary": "46ba1cc2875bc4d893cda9d7799feaeee88a402a8498419a06c08ba3251b3350",
+        "summary": "ebce326b89bf2164073565109a0e9d95aa90e44f2d80316e7c30fc9e67da6964",
         "summary.md": "09e171c9caf08609caf8a18b14f7e827f9ce82ef38150c7d2c7402e687be8038",
         "findings.csv": "cbce52a688546f6f2a288669d1e10cc7a78498ba54161110d444232bf38f2fc1",
         "findings.ocsf.jsonl": "6b047a59c518b72405122b823c3183e4a8b1e419945c298d8d55a61d7abc6f4d",
@@ -71,7 +72,7 @@ PINNED = {
         "results.sarif": "3b2bf1bfdb07a84e79f631364eb68e70fa7f5d9ffa13511092a859f879a381b0",
         "executive.html": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
         "executive.html from the stored view": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
-        "summary": "459e11050bda138b72f2e5ae47b4b5abf1b7a37ef09391e55fe03e5bee615864",
+        "summary": "f6fd1a869dc77fa5305a76158c7b17b075c0bf0b38f33dff53a3c6a983335071",
         "summary.md": "455c3b61f2cd9432edb296002a97d3b991fb6e8355950443c0089db21a29c317",
         "findings.csv": "8590a055e9bbe052b1e099f7fe2a9acf1ced90264277c7a26c2576a3a06fa48c",
         "findings.ocsf.jsonl": "a32d88e47056c1a04c16f78506155b8fffaf3da285e0a942750ad05c1ed9d461",
@@ -81,7 +82,7 @@ PINNED = {
         "results.sarif": "566fd41e27aaf4d72ac490edb402b158773755946b8109a8a4c16c2fcc6f3419",
         "executive.html": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
         "executive.html from the stored view": "4125931dca8435809a6efee15b0e3141fc9114becc0d5f5cd0a89dcd5f3782ec",
-        "summary": "459e11050bda138b72f2e5ae47b4b5abf1b7a37ef09391e55fe03e5bee615864",
+        "summary": "f6fd1a869dc77fa5305a76158c7b17b075c0bf0b38f33dff53a3c6a983335071",
         "summary.md": "455c3b61f2cd9432edb296002a97d3b991fb6e8355950443c0089db21a29c317",
         "findings.csv": "8590a055e9bbe052b1e099f7fe2a9acf1ced90264277c7a26c2576a3a06fa48c",
         "findings.ocsf.jsonl": "a32d88e47056c1a04c16f78506155b8fffaf3da285e0a942750ad05c1ed9d461",

@@ -38,8 +38,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # and NHI-SECRET-002's reading the rotation schedule (its definition digest), and NHI-LOG-003, -009
 # and -010 reading each agent's region (definition digests, evidence), and NHI-LOG-001's mapping to
 # CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make themselves administrators
-# (one agent more), and the iam_escalation tag in capability lists, otherwise the same bytes
-PINNED_RESULTS = "2042d6a03c4366177854ca07d57086fe4e47df3ced68bdd17a63b071b2cbb48f"
+# (one agent more), and the iam_escalation tag in capability lists, and NHI-PRIV-009's listing
+# non-production (its definition digest), otherwise the same bytes
+PINNED_RESULTS = "10740b02fd79a3ce1b03ad9277ed8c075e37cab8d2bf3aa6aafd9c10d7f868eb"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
 PINNED_PIECES = "ec4dc12c028b18c08dbd65901d74bcd87ff429352c7d3d1710999aa98c281361"
 

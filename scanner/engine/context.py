@@ -10,7 +10,13 @@ from typing import Any
 
 from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog, denied_whole
 from scanner.engine.classification import Classification, classify
-from scanner.engine.declarations import AccountDeclaration, canonical_environment, outside_account
+from scanner.engine.declarations import (
+    COLLECTED_ATTRIBUTE,
+    AccountDeclaration,
+    canonical_environment,
+    outside_account,
+    placed,
+)
 from scanner.model import (
     SOURCE_PROVIDERS,
     Account,
@@ -336,8 +342,16 @@ _NOT_YET: Any = object()
 
 def _environment_named(account: Account) -> Account:
     """The account with its environment as the controls name it ("Prod" from a tag is
-    production); the inventory's record keeps what was read."""
+    production); one no control can place ("blue", "prod-dev") is unknown, what was read kept
+    beside it. The inventory's record keeps what was read."""
     named = canonical_environment(account.environment)
+    if not placed(named) and "environment" not in account.unknown:
+        return dataclasses.replace(
+            account,
+            environment=None,
+            unknown=[*account.unknown, "environment"],
+            attributes={**account.attributes, COLLECTED_ATTRIBUTE: account.environment},
+        )
     return account if named == account.environment else dataclasses.replace(account, environment=named)
 
 

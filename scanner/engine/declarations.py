@@ -12,6 +12,7 @@ outside the scan takes it when a control looks the account up through a trust.""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +28,10 @@ COLLECTED_ATTRIBUTE = "environment_collected"
 # The environments controls tell apart, and the spellings tags and declarations use for them:
 # NHI-PRIV-009 compares with "production" and lists the rest, so "Prod" or "prd" must not read as
 # some other environment (the account silently not production, its roles out of scope).
-ENVIRONMENTS = ("production", "staging", "development", "test", "sandbox")
+ENVIRONMENTS = ("production", "non-production", "staging", "development", "test", "sandbox")
 _SPELLINGS = {
     "production": ("prod", "prd", "live"),
+    "non-production": ("nonprod", "nonproduction", "nonprd"),
     "staging": ("stage", "stg", "preprod", "pre-prod", "pre-production", "uat"),
     "development": ("dev", "develop"),
     "test": ("testing", "tst", "qa"),
@@ -40,13 +42,28 @@ _CANONICAL = {spelling: name for name, spellings in _SPELLINGS.items() for spell
 DECLARABLE = (*ENVIRONMENTS, "vendor", "shared")
 
 
+# "non-prod", "pre_prod": one word, before a value is split into its words
+_JOINED = re.compile(r"\b(non|pre)[-_ ](?=prod|prd)")
+
+
 def canonical_environment(value: str | None) -> str | None:
     """An environment as the controls name it: case and spacing folded, known spellings mapped
-    ("Prod", "prd" -> production; "dev" -> development); any other value folded only."""
+    ("Prod", "prd" -> production; "dev" -> development), and a value whose words name one
+    environment taken for it ("prod-eu", "eu-west-1-dev", "qa-2", "non-prod"); any other value
+    folded only (see ``placed``)."""
     if value is None:
         return None
     folded = value.strip().lower()
-    return _CANONICAL.get(folded, folded) or None
+    if folded in _CANONICAL:
+        return _CANONICAL[folded]
+    words = re.split(r"[^a-z]+", _JOINED.sub(r"\1", folded))
+    named = {_CANONICAL[word] for word in words if word in _CANONICAL}
+    return named.pop() if len(named) == 1 else folded or None
+
+
+def placed(environment: str | None) -> bool:
+    """Whether controls can tell what the environment is: none recorded, or one they name."""
+    return environment is None or environment in DECLARABLE
 
 
 def refused_environment(value: str) -> str | None:
