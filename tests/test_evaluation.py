@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import compile_control
 from scanner.engine.evaluate import evaluate, fingerprint
+from scanner.errors import InputError
 from scanner.frameworks import control_score, grade, weighted_score
 from scanner.model import ControlSummary
 from scanner.scan import ScanOptions, run_scan, select_controls
@@ -174,3 +177,22 @@ def test_a_scan_whose_critical_controls_are_all_unknown_does_not_grade_a(catalog
     assert critical and all(c.counts["unknown"] and not (c.counts["pass"] or c.counts["fail"]) for c in critical)
     assert result.score is not None and result.score < 50
     assert grade(result.score) == "F"
+
+
+@pytest.mark.parametrize(
+    ("control_id", "params", "refusal"),
+    [
+        ("NHI-CRED-001", {"max_age_days": float("inf")}, "must be a number of 0 or more"),
+        ("NHI-CRED-001", {"max_age_days": -1}, "must be a number of 0 or more"),
+        ("NHI-CRED-001", {"max_age_days": True}, "must be a number of 0 or more"),
+        ("NHI-PRIV-010", {"services": []}, "must be a list of at least one entry"),
+        ("NHI-PRIV-010", {"services": [1]}, "must list what its default lists"),
+    ],
+)
+def test_a_parameter_that_would_switch_its_control_off_is_refused(
+    catalogs, control_id: str, params: dict, refusal: str
+) -> None:
+    """``services: []`` left NHI-PRIV-010 judging nothing and ``max_age_days: .inf`` passed every
+    key, while the reports said no control was disabled: controls.disabled is the way, and it is named."""
+    with pytest.raises(InputError, match=refusal):
+        select_controls(catalogs, ScanOptions(params={control_id: params}))

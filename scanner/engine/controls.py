@@ -8,6 +8,7 @@ fields, relations and operators are named with their line).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -128,11 +129,42 @@ def _check_frameworks(control: Control, frameworks: Mapping[str, Framework]) -> 
     control.frameworks = items_by_framework(control.mappings)
 
 
+def refused_parameter(default: Any, value: Any) -> str | None:
+    """Why an override cannot stand for a parameter's default, or None. It must be what the default
+    is: a number finite and not negative (.inf or -1 turns a limit off), a list not empty (no
+    service, no check); a control turned off belongs in controls.disabled, which every report names."""
+    if isinstance(default, bool) or default is None:
+        return None if type(value) is type(default) else f"must be {_kind(default)}, not {_kind(value)}"
+    if isinstance(default, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            return f"must be a number of 0 or more, not {value!r}"
+        return None
+    if isinstance(default, list):
+        if not isinstance(value, list) or not value:
+            return "must be a list of at least one entry (to turn the control off, list it in controls.disabled)"
+        kinds = {type(item) for item in default}
+        return (
+            None if all(type(item) in kinds for item in value) else f"must list what its default lists ({default[0]!r})"
+        )
+    if isinstance(default, str):
+        return None if isinstance(value, str) and value.strip() else "must be a text that is not empty"
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {bool: "true or false", str: "a text", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def compile_control(control: Control, overrides: Mapping[str, Any] | None = None) -> CompiledControl:
     params = dict(control.params)
     for name, value in (overrides or {}).items():
         if name not in params:
             raise InputError(f"control {control.id} has no parameter '{name}'", control.path)
+        refusal = refused_parameter(params[name], value)
+        if refusal:
+            raise InputError(f"control {control.id}'s parameter '{name}' {refusal}", control.path)
         params[name] = value
     try:
         title = substitute_params(control.title, params, ("title",))
