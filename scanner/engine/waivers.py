@@ -168,6 +168,11 @@ def apply_waivers(
                 control_counts["fail"] -= 1
                 control_counts["waived"] += 1
                 used.add(index)
+    if len(used) < len(active):  # a waiver behind an earlier one covering the same failures covers them too
+        every_covering = _FirstWaiver(active)
+        for finding in findings:
+            if finding.status == "waived":
+                used.update(every_covering.all(finding.control_id, finding.resource.uid))
     for index, waiver in enumerate(active):
         (report.applied if index in used else report.unmatched).append(waiver)
     if report.unmatched:  # unknown results are never waived: say which waivers match only those
