@@ -14,6 +14,7 @@ import pytest
 from scanner.model import Inventory
 from scanner.scan import ScanOptions, run_scan
 
+from .gcp_estate import DEV
 from .test_gcp_source import fake_gcp, scan  # noqa: F401  (fixture)
 
 
@@ -57,3 +58,20 @@ def test_no_refused_call_turns_a_failure_into_a_pass(fake_gcp, catalogs, assets:
         if turned:
             passed_when_refused[call] = turned
     assert not passed_when_refused
+
+
+def test_a_project_whose_accounts_were_not_listed_does_not_pass_for_public_access(fake_gcp, catalogs) -> None:  # noqa: F811
+    """The public bindings of a project include those on its accounts' own policies: with
+    serviceAccounts.list refused none of those was read, and NHI-PRIV-015 passed."""
+    fake_gcp.state.deny.clear()
+    etl = fake_gcp.state.accounts[DEV][0]["email"]
+    fake_gcp.state.projects[DEV]["policy"] = {"bindings": []}
+    fake_gcp.state.account_policies[etl] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["allUsers"]}]
+    }
+    answered, _ = scan(fake_gcp, assets=False, projects=(DEV,))
+    assert statuses(answered, catalogs)[("NHI-PRIV-015", DEV)] == "fail"
+
+    fake_gcp.state.deny.add("ListServiceAccounts")
+    refused, _ = scan(fake_gcp, assets=False, projects=(DEV,))
+    assert statuses(refused, catalogs)[("NHI-PRIV-015", DEV)] == "unknown"

@@ -90,9 +90,13 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             if public:  # anyone may act as this account: its project grants to the public
                 account.attributes.setdefault("public_bindings", []).extend(public)
             inventory.credentials += _keys(collected, identity, project_id)
-        own_unread = any(identity.uid not in collected.policies for identity in identities)
+        # an account's own policy not read may grant the public, and so may those of the accounts
+        # of a project whose accounts were not listed
+        own_unread = project_id not in collected.accounts or any(
+            identity.uid not in collected.policies for identity in identities
+        )
         if own_unread and not account.attributes.get("public_bindings") and PUBLIC not in account.unknown:
-            account.unknown.append(PUBLIC)  # an account's own policy not read may grant the public
+            account.unknown.append(PUBLIC)
         inventory.identities += identities
         inventory.credentials += [records.api_key(k, project_id) for k in collected.api_keys.get(project_id, [])]
     if records.bound_groups(collected.policies.values()) - set(collected.group_members):
