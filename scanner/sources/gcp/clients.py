@@ -14,11 +14,14 @@ exhausted quota or a server error is a gap even there.
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -75,6 +78,10 @@ class GcpClients:
             if not (optional and code == API_DISABLED):
                 self.gap(scope, call, message, code)
             return None
+        except google_errors.RetryError as error:  # throttled or silent past the retry budget
+            cause = str(getattr(error, "cause", None) or error).splitlines()[0]
+            self.gap(scope, call, f"gave up after retrying for {RETRY.timeout:.0f} s: {cause}", "retry_exhausted")
+            return None
 
     def rest_get(
         self, scope: str, call: str, service: str, path: str, region: str = "", optional: bool = False
@@ -95,6 +102,7 @@ class GcpClients:
         base = (self.rest_base or REST_BASES[service]).format(region=region)
         items: list[Any] = []
         token = ""
+        tokens_seen: set[str] = set()
         while True:
             joiner = "&" if "?" in path else "?"
             url = f"{base}{path}" + (f"{joiner}pageToken={quote(token, safe='')}" if token else "")
@@ -107,6 +115,15 @@ class GcpClients:
             token = page.get("nextPageToken") or ""
             if not token:
                 return items, ""
+            if token in tokens_seen:  # a server repeating a page would be read for ever
+                self.gap(
+                    scope,
+                    call,
+                    "the API gave a page token it had given before: the list was not read to its end",
+                    "pagination",
+                )
+                return None, "pagination"
+            tokens_seen.add(token)
 
     def _rest_once(self, scope: str, call: str, url: str, optional: bool) -> tuple[dict[str, Any] | None, str]:
         for attempt in range(6):
@@ -119,15 +136,35 @@ class GcpClients:
                 time.sleep(0.2 * 2**attempt)
                 continue
             if response.status_code in (429, 500, 503) and attempt < 5:
-                time.sleep(min(float(response.headers.get("Retry-After") or 0.2 * 2**attempt), 30.0))
+                time.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
                 continue
             if response.status_code >= 400:
                 code, message = _rest_gap(response)
                 if not (optional and code == API_DISABLED):
                     self.gap(scope, call, message, code)
                 return None, code
-            return dict(response.json()), ""
+            try:
+                page = response.json()
+            except ValueError:  # a proxy's or load balancer's page, not the API's answer
+                page = None
+            if not isinstance(page, dict):
+                self.gap(scope, call, f"HTTP {response.status_code} with a body that is not a JSON object", "malformed")
+                return None, "malformed"
+            return page, ""
         return None, "unreachable"
+
+
+def _retry_after(header: str | None, attempt: int) -> float:
+    """Seconds to wait before the next attempt: the server's Retry-After (seconds, or an HTTP date),
+    else exponential backoff; at most 30 s."""
+    wait = 0.2 * 2**attempt
+    if header:
+        try:
+            wait = float(header)
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError):
+                wait = (email.utils.parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
+    return min(max(wait, 0.0), 30.0)
 
 
 def _describe(status: str, message: str, reason: str, consumer: str) -> tuple[str, str]:

@@ -1,0 +1,108 @@
+"""Faults of Google's APIs that no refusal test shows: a call still throttled or unanswered after
+the retry budget, a REST answer that is no JSON (a proxy's HTML page), a Retry-After given as a
+date, a server that repeats a page token. Each is a named gap of its call, in bounded time; none
+stops the scan or loops for ever."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import AuthorizedSession
+
+from scanner.sources.gcp import projects
+from scanner.sources.gcp.clients import RETRY, GcpClients
+
+from .gcp_estate import PROD
+from .test_gcp_source import fake_gcp, scan  # noqa: F401  (fixture)
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@pytest.fixture
+def rest_server() -> Iterator[Callable[[Callable[[str, int], Answer]], GcpClients]]:
+    """A local HTTP server answering each GET with ``answer(path, nth request)``, and clients aimed at it."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(answer: Callable[[str, int], Answer]) -> GcpClients:
+        count = [0]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                count[0] += 1
+                status, headers, body = answer(self.path, count[0])
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        return GcpClients(iam=None, projects=None, session=AuthorizedSession(AnonymousCredentials()), rest_base=base)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_html_page_answered_with_200_is_a_gap_not_a_crash(rest_server) -> None:
+    page = b"<html><body>Sign in to continue</body></html>"
+    clients = rest_server(lambda path, n: (200, {"Content-Type": "text/html"}, page))
+    assert clients.rest_get("p1", "apikeys:keys.list", "apikeys", "/v2/projects/p1/locations/global/keys") is None
+    (gap,) = clients.errors["p1"]
+    assert (gap.call, gap.code) == ("apikeys:keys.list", "malformed")
+
+
+def test_a_server_repeating_a_page_token_is_a_gap_not_an_endless_read(rest_server) -> None:
+    body = json.dumps({"keys": [{"name": "k"}], "nextPageToken": "again"}).encode()
+    clients = rest_server(lambda path, n: (200, {"Content-Type": "application/json"}, body))
+    started = time.monotonic()
+    assert clients.rest_get("p1", "apikeys:keys.list", "apikeys", "/v2/projects/p1/locations/global/keys") is None
+    assert time.monotonic() - started < 5
+    assert [gap.code for gap in clients.errors["p1"]] == ["pagination"]
+
+
+def test_a_retry_after_given_as_a_date_is_waited_for(rest_server) -> None:
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True)
+
+    def answer(path: str, n: int) -> Answer:
+        if n == 1:
+            return 429, {"Retry-After": soon, "Content-Type": "application/json"}, b'{"error": {"code": 429}}'
+        return 200, {"Content-Type": "application/json"}, json.dumps({"keys": [{"name": "k"}]}).encode()
+
+    clients = rest_server(answer)
+    assert clients.rest_get("p1", "apikeys:keys.list", "apikeys", "/v2/projects/p1/locations/global/keys") == [
+        {"name": "k"}
+    ]
+    assert not clients.errors
+
+
+def test_a_call_still_throttled_after_the_retry_budget_is_a_gap_of_its_project(
+    fake_gcp,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """google-api-core gives up with a RetryError, which is no GoogleAPICallError: it stopped the
+    whole scan (exit 4)."""
+    monkeypatch.setattr(projects, "RETRY", RETRY.with_timeout(2.0))
+    fake_gcp.state.exhausted["ListServiceAccountKeys"] = 10**6
+    inventory, _ = scan(fake_gcp, assets=False, projects=(PROD,))
+    (status,) = [s for s in inventory.sources if s.account == PROD]
+    assert status.status == "partial"
+    assert "retry_exhausted" in {error.code for error in status.errors}
+    assert all("keys" in identity.unknown or "credentials" in identity.unknown for identity in inventory.identities)
