@@ -314,7 +314,7 @@ def diff_sides(old: Side, new: Side) -> Drift:
             for uid in sorted(before.keys() - after.keys()):
                 record = before[uid]
                 seen = not _read_in_part(unread, record.provider)
-                if seen and parts.record_not_read(uid, record.type):
+                if seen and parts.record_not_read(uid, record.type, record.provider):
                     seen = False  # in a part of an account the newer scan did not read
                 (drift.removed if seen else drift.not_seen).append(record)
         if not _same_stored(old.capabilities, new.capabilities):

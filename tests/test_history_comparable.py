@@ -549,3 +549,29 @@ def test_failures_in_a_part_the_later_scan_did_not_read_are_not_resolved(
     (tmp_path / "deleted").mkdir()
     removed, _, _ = _diff_both_ways(cli, tmp_path / "deleted", old, _scan(_parts_not_read(demo, False), catalogs))
     assert set(gone) <= {f["fingerprint"] for f in removed["resolved_failures"]}, "gone where it was read: resolved"
+
+
+def test_records_of_a_subscription_whose_identities_were_not_read_are_not_called_removed(
+    catalogs: Catalogs, cli, tmp_path: Path
+) -> None:
+    """An Azure or GCP record's uid names no account (an object id, an e-mail): the diff looked for
+    its account in an AWS ARN only, and listed an identity and an agent of a subscription the newer
+    scan said it had not read as removed."""
+    demo = _demo()
+    subscription = next(a.uid for a in demo.accounts if a.provider == "azure" and a.kind == "subscription")
+    gone = {r.uid for r in (*demo.identities, *demo.agents) if r.account == subscription}
+    assert gone
+    read_again = dataclasses.replace(
+        demo,
+        accounts=[
+            dataclasses.replace(a, unknown=[*a.unknown, "identities", "agents"]) if a.uid == subscription else a
+            for a in demo.accounts
+        ],
+        identities=[i for i in demo.identities if i.uid not in gone],
+        agents=[a for a in demo.agents if a.uid not in gone],
+        credentials=[c for c in demo.credentials if c.identity_uid not in gone],
+        grants=[g for g in demo.grants if g.identity_uid not in gone],
+    )
+    drift, _, _ = _diff_both_ways(cli, tmp_path, _scan(demo, catalogs), _scan(read_again, catalogs))
+    assert gone <= {r["uid"] for r in drift["not_seen"]}
+    assert gone.isdisjoint(r["uid"] for r in drift["removed"])
