@@ -106,3 +106,33 @@ def test_a_call_still_throttled_after_the_retry_budget_is_a_gap_of_its_project(
     assert status.status == "partial"
     assert "retry_exhausted" in {error.code for error in status.errors}
     assert all("keys" in identity.unknown or "credentials" in identity.unknown for identity in inventory.identities)
+
+
+def test_a_project_policy_the_asset_index_has_not_caught_up_with_is_read_from_the_project(
+    fake_gcp,  # noqa: F811
+    catalogs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cloud Asset Inventory lags behind changes ("a volatile window", its reference says): a
+    project listed as a resource whose IAM_POLICY asset was not indexed yet was taken for a project
+    without bindings, and its public binding passed NHI-PRIV-015 (the whole estate read, it fails)."""
+    from scanner.scan import ScanOptions, run_scan
+
+    from .gcp_assets import AssetIndex
+    from .gcp_estate import DEV, ORG
+
+    indexed = AssetIndex._policies
+    number = fake_gcp.state.number(DEV)
+    monkeypatch.setattr(
+        AssetIndex, "_policies", lambda self, scope: [a for a in indexed(self, scope) if not a.name.endswith(number)]
+    )
+    inventory = scan(fake_gcp, projects=(), parent=ORG)[0]
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    (status,) = [f.status for f in result.findings if (f.control_id, f.resource.uid) == ("NHI-PRIV-015", DEV)]
+    assert status == "fail", "read from the project itself"
+
+    fake_gcp.state.cache.clear()
+    fake_gcp.state.deny_matching = {rf"^/v3/projects/{DEV}:getIamPolicy$"}
+    refused = scan(fake_gcp, projects=(), parent=ORG)[0]
+    errors = [e.call for s in refused.sources if s.status != "complete" for e in s.errors]
+    assert "cloudresourcemanager:projects.getIamPolicy" in errors, "and a gap where that is refused"

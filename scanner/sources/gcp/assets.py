@@ -57,11 +57,13 @@ def read_scope(clients: GcpClients, scope: str, regions: tuple[str, ...]) -> Col
     for asset in policies:
         node = _node(asset.name, by_number)
         collected.policies[node] = MessageToDict(asset.iam_policy)
-    for project in collected.projects.values():  # a node without a policy asset has an empty policy
+    for project in collected.projects.values():  # a folder in the scope without a policy asset has none
         for node in (f"projects/{project.project_id}", *project.ancestors):
             if node in collected.policies:
                 continue
-            inside = node.startswith("projects/") or scope in _ancestors_of(node, collected)
+            # a project always has a policy (its owner): one not in the index is not indexed yet
+            # (Cloud Asset Inventory lags behind changes), so it is read from the project itself
+            inside = not node.startswith("projects/") and scope in _ancestors_of(node, collected)
             policy = {} if inside else read_policy(clients, scope, node)
             if policy is not None:
                 collected.policies[node] = policy
