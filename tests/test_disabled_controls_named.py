@@ -190,3 +190,55 @@ def test_a_control_one_shard_turned_off_leaves_only_that_shards_providers_items_
     assert items[("cis-gcp-foundations", "1.8")].status == alone["1.8"] == "pass"
     assert items[("cis-aws-foundations", "2.12")].status == "unknown"
     assert items[("cis-aws-foundations", "2.12")].reason == "NHI-CRED-001 disabled by the configuration"
+
+
+def _part(whole, providers: set[str]):
+    """The demo estate's records of some providers, as one shard of a sharded scan reads them."""
+    import dataclasses
+
+    holders = {r.uid for r in (*whole.identities, *whole.agents) if r.provider in providers}
+    accounts = {a.uid for a in whole.accounts if a.provider in providers}
+    return dataclasses.replace(
+        whole,
+        accounts=[a for a in whole.accounts if a.uid in accounts],
+        identities=[i for i in whole.identities if i.uid in holders],
+        agents=[a for a in whole.agents if a.uid in holders],
+        credentials=[c for c in whole.credentials if c.identity_uid in holders],
+        grants=[g for g in whole.grants if g.identity_uid in holders],
+        log_sources=[s for s in whole.log_sources if s.account in accounts],
+        sources=[s for s in whole.sources if s.account in accounts],
+    )
+
+
+def test_a_control_a_shard_limited_to_a_framework_did_not_run_is_not_evaluated_there(catalogs) -> None:
+    """One shard scanned with --framework ran 12 controls: the merged report said every control was
+    evaluated, counted the other shard's results alone, and a diff called the failures of the
+    limited shard's resources under the controls it skipped resolved."""
+    from scanner.diff import diff_results
+    from scanner.history.merge import merge_results
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    whole = collect(SourceSpec("demo"))
+    clouds, rest = _part(whole, {"azure", "gcp"}), _part(whole, {"aws", "manifest"})
+    full = merge_results(
+        [run_scan(rest, catalogs, ScanOptions()), run_scan(clouds, catalogs, ScanOptions())], catalogs, "g"
+    )
+    limited_shard = run_scan(clouds, catalogs, ScanOptions(frameworks=["owasp-asi-top10-2026"]))
+    limited = merge_results([run_scan(rest, catalogs, ScanOptions()), limited_shard], catalogs, "g")
+
+    skipped = sorted({c.id for c in full.controls} - {c.id for c in limited_shard.controls})
+    assert "NHI-PRIV-007" in skipped
+    assert set(skipped) <= set(limited.scan.disabled_controls or ())
+    assert "in part of the scan" in results_line(limited)
+    privileged = next(c for c in limited.controls if c.id == "NHI-PRIV-007")
+    assert privileged.limited_to == ["aws/*", "manifest/*"]
+
+    drift = diff_results(full, limited)
+    azure = [
+        f for f in full.findings if f.status == "fail" and f.control_id in skipped and f.resource.provider == "azure"
+    ]
+    assert azure, "the limited shard's failures under the controls it did not run"
+    assert {f.fingerprint for f in drift.resolved_failures}.isdisjoint(f.fingerprint for f in azure)
+    unassessed = {u.finding.fingerprint: u.reason for u in drift.no_longer_assessed}
+    assert {unassessed.get(f.fingerprint) for f in azure} == {"control_not_evaluated"}

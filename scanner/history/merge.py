@@ -170,6 +170,9 @@ def merge_results(
     for control_id, each in limits.items():  # limited where every shard limited it: to what any judged
         if all(patterns is not None for patterns in each):
             controls[control_id].limited_to = sorted({p for patterns in each if patterns is not None for p in patterns})
+    skipped = _not_run(results, set(controls))
+    for control_id, patterns in _run_where(results, skipped).items():
+        controls[control_id].limited_to = patterns
     summaries = sorted(controls.values(), key=lambda c: c.id)
     as_of = max(r.scan.as_of for r in _judged(results))
     inventories = [r.inventory for r in results if r.inventory is not None]
@@ -196,8 +199,8 @@ def merge_results(
         summaries,
         findings,
         estate,
-        _disabled(results) or (),
-        _disabled_where(results),
+        _disabled(results, skipped) or (),
+        _disabled_where(results, skipped),
     )
     merged = ScanResult(
         scan=ScanMeta(
@@ -207,7 +210,7 @@ def merge_results(
             as_of=as_of,
             sources=sources,
             fail_on=latest.scan.fail_on,
-            disabled_controls=_disabled(results),
+            disabled_controls=_disabled(results, skipped),
         ),
         score=weighted_score(summaries, unread_results(summaries, estate)),
         controls=summaries,
@@ -301,21 +304,54 @@ def _gravest_sources(sources: Iterable[SourceStatus]) -> list[SourceStatus]:
     ]
 
 
-def _disabled(results: list[ScanResult]) -> list[str] | None:
+def _not_run(results: list[ScanResult], every: set[str]) -> dict[int, set[str]]:
+    """By shard (``id`` of its result), the controls another shard ran and it did not, though it did
+    not turn them off either: a shard limited to a framework (``--framework``) runs only its controls."""
+    return {
+        id(result): every - {c.id for c in result.controls} - set(result.scan.disabled_controls or ())
+        for result in results
+    }
+
+
+def _run_where(results: list[ScanResult], skipped: dict[int, set[str]]) -> dict[str, list[str]]:
+    """For each control some shard did not run, what the shards that ran it judged: their own
+    limits, else every resource of their providers ("aws/*"); a failure elsewhere was not looked at
+    (diff: control_not_evaluated). None is said where a shard that ran it has no known providers."""
+    limited: dict[str, list[str]] = {}
+    for control_id in {c for names in skipped.values() for c in names}:
+        patterns: set[str] = set()
+        for result in results:
+            if control_id in skipped[id(result)]:
+                continue
+            ran = next((c for c in result.controls if c.id == control_id), None)
+            providers = _providers_of(result)
+            if ran is None or (ran.limited_to is None and providers is None):
+                patterns = set()
+                break
+            patterns.update(ran.limited_to if ran.limited_to is not None else (f"{p}/*" for p in providers or ()))
+        if patterns:
+            limited[control_id] = sorted(patterns)
+    return limited
+
+
+def _disabled(results: list[ScanResult], skipped: dict[int, set[str]]) -> list[str] | None:
     """The controls any shard turned off, as far as the shards recorded them (a shard stored before
-    1.6 did not); None when none did. One a shard turned off and another evaluated is both among
-    the controls and here: turned off in part of the scan (see view.results_line)."""
+    1.6 did not), and those a shard did not run (``_not_run``); None when none did. One a shard
+    turned off and another evaluated is both among the controls and here: turned off in part of
+    the scan (see view.results_line)."""
     recorded = [r.scan.disabled_controls for r in results if r.scan.disabled_controls is not None]
-    return sorted({c for disabled in recorded for c in disabled}) if recorded else None
+    not_run = {c for names in skipped.values() for c in names}
+    return sorted({c for disabled in recorded for c in disabled} | not_run) if recorded or not_run else None
 
 
-def _disabled_where(results: list[ScanResult]) -> dict[str, frozenset[str] | None]:
-    """The providers of the shards that turned each control off (None: a shard whose providers are
-    not known, as one stored without its inventory): an item of other providers keeps its result."""
+def _disabled_where(results: list[ScanResult], skipped: dict[int, set[str]]) -> dict[str, frozenset[str] | None]:
+    """The providers of the shards that turned each control off or did not run it (None: a shard
+    whose providers are not known, as one stored without its inventory): an item of other providers
+    keeps its result."""
     where: dict[str, frozenset[str] | None] = {}
     for result in results:
         providers = _providers_of(result)
-        for control in result.scan.disabled_controls or ():
+        for control in {*(result.scan.disabled_controls or ()), *skipped[id(result)]}:
             known = where.get(control, frozenset())
             where[control] = None if known is None or providers is None else known | providers
     return where
