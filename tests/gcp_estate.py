@@ -131,7 +131,8 @@ def seed(state: GcpState) -> None:
     state.parents[ORG] = {
         "bindings": [{"role": "roles/iam.serviceAccountKeyAdmin", "members": [f"serviceAccount:{payments['email']}"]}],
         "auditConfigs": [{"service": "iam.googleapis.com",
-                          "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]}],
+                          "auditLogConfigs": [{"logType": "ADMIN_READ"}, {"logType": "DATA_READ"},
+                                              {"logType": "DATA_WRITE"}]}],
     }  # fmt: skip
     state.deny.add(f"/v2/projects/{DEV}/")
     state.disabled.add(f"/v1/projects/{DEV}/locations/us-central1/reasoningEngines")

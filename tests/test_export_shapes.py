@@ -580,16 +580,19 @@ def _log_006(catalogs, extra_configs: list[dict]) -> str:
 
 def test_an_exemption_in_any_audit_config_naming_iam_exempts_its_member_from_iam_s_logs(catalogs) -> None:
     """Google applies the union of a service's config and allServices' (log types and exempted
-    members alike): the recorded policy logs allServices' data access for everyone and passes
-    NHI-LOG-006; an IAM config beside it that exempts one account fails it."""
-    assert _log_006(catalogs, []) == "pass"
+    members alike): the recorded policy logs allServices' data reads and writes for everyone but no
+    ADMIN_READ, the log type of token minting, and fails NHI-LOG-006; an IAM config beside it adding
+    ADMIN_READ passes it, and one that also exempts an account fails it."""
+    assert _log_006(catalogs, []) == "fail"
+    admin_reads = {"service": "iam.googleapis.com", "auditLogConfigs": [{"logType": "ADMIN_READ"}]}
+    assert _log_006(catalogs, [admin_reads]) == "pass"
     exempting = {
         "service": "iam.googleapis.com",
         "auditLogConfigs": [
             {"logType": "DATA_READ", "exemptedMembers": ["serviceAccount:ci@custodian-test.iam.gserviceaccount.com"]}
         ],
     }
-    assert _log_006(catalogs, [exempting]) == "fail"
+    assert _log_006(catalogs, [admin_reads, exempting]) == "fail"
 
 
 def test_an_asset_export_reads_what_a_project_inherits_from_the_policies_above_it(tmp_path: Path, catalogs) -> None:

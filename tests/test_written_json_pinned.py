@@ -39,10 +39,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # and -010 reading each agent's region (definition digests, evidence), and NHI-LOG-001's mapping to
 # CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make themselves administrators
 # (one agent more), and the iam_escalation tag in capability lists, and NHI-PRIV-009's listing
-# non-production (its definition digest), otherwise the same bytes
-PINNED_RESULTS = "10740b02fd79a3ce1b03ad9277ed8c075e37cab8d2bf3aa6aafd9c10d7f868eb"
+# non-production (its definition digest), and NHI-LOG-006's asking for ADMIN_READ (token minting:
+# title, message, remediation, definition digest), otherwise the same bytes
+PINNED_RESULTS = "6d9ab4b33bd516c2c1ad426eda879d76f6fd0b215b2f502dc7ed36ca2899de57"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "ec4dc12c028b18c08dbd65901d74bcd87ff429352c7d3d1710999aa98c281361"
+PINNED_PIECES = "9fdc57ec655cfe006ed644eed3d5bb4ebdd5aa8eb915f05fb25e15b7cfcf0f14"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
