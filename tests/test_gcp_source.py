@@ -569,7 +569,7 @@ def test_an_organisation_custom_role_is_judged_by_its_permissions_on_both_paths(
     holder = _holder_of(fake_gcp, PLATFORM_ADMIN, on_organisation=True)
     fake_gcp.state.roles[PLATFORM_ADMIN] = _custom_role(PLATFORM_ADMIN, "resourcemanager.organizations.setIamPolicy")
     inventory, _ = scan(fake_gcp, assets=assets, projects=(), parent=ORG)
-    (grant,) = [g for g in inventory.grants if g.identity_uid == holder]
+    (grant,) = [g for g in inventory.grants if g.identity_uid == holder and g.name == PLATFORM_ADMIN]
     assert grant.actions == ["resourcemanager.organizations.setIamPolicy"] and grant.resources == [ORG]
     assert statuses(inventory, catalogs, holder)["NHI-PRIV-003"] == "fail", "it can grant itself anything"
     assert fake_gcp.state.requests[f"grpc GetRole {PLATFORM_ADMIN}"] == 1
@@ -786,3 +786,17 @@ def test_a_service_account_policy_not_read_leaves_the_projects_public_bindings_u
     inventory, _ = scan(fake_gcp, assets=False, projects=(PROD,))
     assert "attributes.public_bindings" in by_uid(inventory.accounts)[PROD].unknown
     assert statuses(inventory, catalogs, PROD)["NHI-PRIV-015"] == "unknown"
+
+
+@pytest.mark.parametrize("assets", [True, False], ids=["asset-inventory", "project-by-project"])
+@pytest.mark.parametrize("member", ["allUsers", "allAuthenticatedUsers"])
+def test_a_role_granted_to_everyone_is_held_by_every_service_account(fake_gcp, catalogs, assets, member) -> None:
+    """Every service account is among "anyone" (Google's principal identifiers): Editor bound to
+    allAuthenticatedUsers gave no account a grant, and each passed NHI-PRIV-006, -001 and -003;
+    only NHI-PRIV-015 failed the project, so waiving it hid the rest."""
+    fake_gcp.state.projects[DEV]["policy"] = {"bindings": [{"role": "roles/editor", "members": [member]}]}
+    inventory, _ = scan(fake_gcp, assets=assets, projects=(), parent=ORG) if assets else scan(fake_gcp, assets=False)
+    etl = next(i.uid for i in inventory.identities if i.uid.startswith("etl@"))
+    held = [g for g in inventory.grants if g.identity_uid == etl and g.name == "roles/editor"]
+    assert [(g.resources, g.attributes["member"]) for g in held] == [([f"projects/{DEV}"], member)]
+    assert statuses(inventory, catalogs, etl)["NHI-PRIV-003"] == "fail"

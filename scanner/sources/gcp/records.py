@@ -243,7 +243,8 @@ def policy_grants(
     permissions of the custom roles whose definitions were read. A member naming every service
     account of a project, folder or organisation grants to each one ``account_sets`` lists under
     ``projects/NUMBER``, ``folders/N`` or ``organizations/N``; a ``group:`` member, to each service
-    account ``group_members`` lists under the group's e-mail (lower case), through nested groups."""
+    account ``group_members`` lists under the group's e-mail (lower case), through nested groups;
+    ``allUsers`` and ``allAuthenticatedUsers``, to every service account ``account_sets`` lists."""
     grants: list[Grant] = []
     public: list[dict[str, Any]] = []
     bound_in = resource.split("/")[1] if resource.startswith("projects/") else None
@@ -253,12 +254,13 @@ def policy_grants(
         actions, unread = _role_actions(role, custom_roles or {})
         for member in binding.get("members") or []:
             member = str(member)
-            if member in ("allUsers", "allAuthenticatedUsers"):
-                public.append({"role": role, "member": member, "resource": resource})
-                continue
             in_set = _ACCOUNT_SET.match(member)
             kind, _, email = member.partition(":")
-            if in_set:  # via: apart from a binding of the account itself
+            if member in ("allUsers", "allAuthenticatedUsers"):
+                public.append({"role": role, "member": member, "resource": resource})
+                # every service account is among "anyone" (Google's principal identifiers)
+                holders, via = sorted({a for accounts in (account_sets or {}).values() for a in accounts}), f"~{member}"
+            elif in_set:  # via: apart from a binding of the account itself
                 holders, via = list((account_sets or {}).get(in_set.group(1), ())), f"~{in_set.group(1)}"
             elif kind == "group":
                 holders, via = list((group_members or {}).get(email.lower(), ())), f"~{member}"
