@@ -218,26 +218,7 @@ def test_no_secret_in_a_description_reaches_any_output(tmp_path: Path) -> None:
         identity["attributes"]["description"] = next(texts)
     for agent in [a for a in inventory["agents"] if a["provider"] == "gcp"][:2]:
         agent["attributes"]["description"] = next(texts)
-    (tmp_path / "described.json").write_text(json.dumps(inventory), encoding="utf-8")
-    out = tmp_path / "out"
-
-    completed = run_nhiscan(
-        "scan",
-        f"inventory:{tmp_path / 'described.json'}",
-        "--no-history",
-        "--format",
-        "html,pdf,json,sarif,junit,csv,md,ocsf",
-        "--output-dir",
-        str(out),
-        "--fail-on",
-        "none",
-        cwd=tmp_path,
-    )
-
-    assert completed.returncode == 0, completed.stderr
-    outputs = {path.name: path.read_text(encoding="utf-8-sig") for path in out.iterdir() if path.suffix != ".pdf"}
-    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
-    outputs |= {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout, "stderr": completed.stderr}
+    outputs = every_output(tmp_path, inventory)
     assert {"inventory.json", "results.json", "report.html", "results.sarif"} <= set(outputs)
     leaks = [(secret, name) for secret in DESCRIBED_SECRETS for name, text in outputs.items() if secret in text]
     assert leaks == []
@@ -251,23 +232,26 @@ def test_an_aws_key_pair_in_a_name_or_a_tag_reaches_no_output(tmp_path: Path) ->
     user = next(i for i in inventory["identities"] if i["provider"] == "aws" and i["kind"] == "user")
     user["name"] = f"app AKIA4XKQ7ZPL3MNB2RTY:{secret}"
     user["tags"]["note"] = f"AKIA4XKQ7ZPL3MNB2RTY {secret}"
-    (tmp_path / "pasted.json").write_text(json.dumps(inventory), encoding="utf-8")
-    out = tmp_path / "out"
+    outputs = every_output(tmp_path, inventory)
+    assert [name for name, text in outputs.items() if secret in text or secret[:20] in text] == []
+    assert "app [REDACTED]" in outputs["inventory.json"]
 
+
+def every_output(tmp_path: Path, inventory: dict) -> dict[str, str]:
+    """Every report of a scan of ``inventory`` (the PDF as its text), with the command's stdout and stderr."""
+    (tmp_path / "scanned.json").write_text(json.dumps(inventory), encoding="utf-8")
+    out = tmp_path / "out"
     completed = run_nhiscan(
         "scan",
-        f"inventory:{tmp_path / 'pasted.json'}",
+        f"inventory:{tmp_path / 'scanned.json'}",
         "--no-history",
         *("--format", "html,pdf,json,sarif,junit,csv,md,ocsf", "--output-dir", str(out), "--fail-on", "none"),
         cwd=tmp_path,
     )
-
     assert completed.returncode == 0, completed.stderr
     outputs = {path.name: path.read_text(encoding="utf-8-sig") for path in out.iterdir() if path.suffix != ".pdf"}
     pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
-    outputs |= {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout}
-    assert [name for name, text in outputs.items() if secret in text or secret[:20] in text] == []
-    assert "app [REDACTED]" in outputs["inventory.json"]
+    return outputs | {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout, "stderr": completed.stderr}
 
 
 def test_a_text_of_a_hundred_thousand_braced_passwords_is_redacted_in_bounded_time() -> None:
