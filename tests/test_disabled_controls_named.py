@@ -6,6 +6,7 @@ number of controls evaluated dropped."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -242,3 +243,25 @@ def test_a_control_a_shard_limited_to_a_framework_did_not_run_is_not_evaluated_t
     assert {f.fingerprint for f in drift.resolved_failures}.isdisjoint(f.fingerprint for f in azure)
     unassessed = {u.finding.fingerprint: u.reason for u in drift.no_longer_assessed}
     assert {unassessed.get(f.fingerprint) for f in azure} == {"control_not_evaluated"}
+
+
+def test_a_control_shards_judged_with_other_parameters_says_so_in_its_title(catalogs) -> None:
+    """One shard rotated keys within 365 days, the other within 90: the merged report showed the
+    latest shard's "within 90 days" over both shards' verdicts."""
+    from scanner.history.merge import merge_results
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    whole = collect(SourceSpec("demo"))
+    relaxed = run_scan(
+        _part(whole, {"azure", "gcp"}), catalogs, ScanOptions(params={"NHI-CRED-001": {"max_age_days": 365}})
+    )
+    default = run_scan(_part(whole, {"aws", "manifest"}), catalogs, ScanOptions())
+    relaxed.scan.finished = default.scan.finished - timedelta(minutes=1)
+    merged = merge_results([relaxed, default], catalogs, "g")
+    (rotation,) = [c for c in merged.controls if c.id == "NHI-CRED-001"]
+    assert rotation.title.endswith(
+        "within 90 days (in part of the scan: Long-lived keys and secrets are rotated within 365 days)"
+    )
+    (same,) = [c for c in merged.controls if c.id == "NHI-OWN-001"]
+    assert "in part of the scan" not in same.title

@@ -150,6 +150,7 @@ def merge_results(
     controls: dict[str, ControlSummary] = {}
     definitions: dict[str, set[str | None]] = {}  # control id -> each shard's definition
     limits: dict[str, list[list[str] | None]] = {}  # control id -> each shard's limited_to
+    titles: dict[str, list[str]] = {}  # control id -> each shard's title, the latest first
     for result in results:
         for control in result.controls:
             total = controls.setdefault(
@@ -159,6 +160,7 @@ def merge_results(
                                control.mappings, definition=control.definition),
             )  # fmt: skip
             definitions.setdefault(control.id, set()).add(control.definition)
+            titles.setdefault(control.id, []).append(control.title)
             limits.setdefault(control.id, []).append(control.limited_to)
             for status, number in control.counts.items():
                 total.counts[status] = total.counts.get(status, 0) + number
@@ -167,6 +169,8 @@ def merge_results(
     for control_id, told in definitions.items():
         if len(told) > 1:  # shards that judged it differently, or one that did not record it
             controls[control_id].definition = mixed_digest(told)
+        if len({digest for digest in told if digest}) > 1:  # asked with other parameters: the title says so
+            controls[control_id].title = _title_of_shards(titles[control_id])
     for control_id, each in limits.items():  # limited where every shard limited it: to what any judged
         if all(patterns is not None for patterns in each):
             controls[control_id].limited_to = sorted({p for patterns in each if patterns is not None for p in patterns})
@@ -302,6 +306,15 @@ def _gravest_sources(sources: Iterable[SourceStatus]) -> list[SourceStatus]:
         else source
         for key, source in kept.items()
     ]
+
+
+def _title_of_shards(titles: list[str]) -> str:
+    """A control's title where shards judged it with different parameters: the latest shard's, and
+    the others' where they differ ("… within 90 days (in part of the scan: … within 365 days)")."""
+    latest, *others = dict.fromkeys(titles)
+    if others:
+        return f"{latest} (in part of the scan: {'; '.join(others)})"
+    return f"{latest} (its parameters differ between the scan's shards)"
 
 
 def _not_run(results: list[ScanResult], every: set[str]) -> dict[int, set[str]]:
