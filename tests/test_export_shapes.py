@@ -634,3 +634,15 @@ def test_an_asset_export_reads_what_a_project_inherits_from_the_policies_above_i
     assert "grants" in holder.unknown and ("NHI-PRIV-001", ci) in findings(inventory, catalogs, "unknown")
     notes = [n for s in inventory.sources for n in s.notes]
     assert any("organizations/999" in n and "search-all-iam-policies" in n for n in notes)
+
+
+def test_an_audit_config_of_admin_reads_alone_is_not_an_enabled_data_log() -> None:
+    """Vertex AI's predictions and tool calls are DATA_READ: a config logging only ADMIN_READ for
+    aiplatform records none of them, and NHI-LOG-003, -007 and -010 read ``enabled``."""
+    from scanner.sources.gcp.records import audit_logs
+
+    policy = {
+        "auditConfigs": [{"service": "aiplatform.googleapis.com", "auditLogConfigs": [{"logType": "ADMIN_READ"}]}]
+    }
+    (log,) = audit_logs(policy, "p1")
+    assert (log.enabled, log.attributes["log_types"]) == (False, ["ADMIN_READ"])

@@ -41,7 +41,7 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # (one agent more), and the iam_escalation tag in capability lists, and NHI-PRIV-009's listing
 # non-production (its definition digest), and NHI-LOG-006's asking for ADMIN_READ (token minting:
 # title, message, remediation, definition digest), otherwise the same bytes
-PINNED_RESULTS = "6d9ab4b33bd516c2c1ad426eda879d76f6fd0b215b2f502dc7ed36ca2899de57"
+PINNED_RESULTS = "c97a3c66b5740c60bb3ccd017e874939cdf556f8d1161bd0cf6c2c9d515dbc30"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
 PINNED_PIECES = "9fdc57ec655cfe006ed644eed3d5bb4ebdd5aa8eb915f05fb25e15b7cfcf0f14"
 
