@@ -145,7 +145,9 @@ def test_an_account_declared_twice_is_refused_naming_both_lines(cli, tmp_path: P
     )
 
 
-@pytest.mark.parametrize("tag", ["nonprod", "non-prod", "Non-Production", "dev-eu", "qa-1", "eu-west-1-sandbox"])
+@pytest.mark.parametrize(
+    "tag", ["nonprod", "non-prod", "Non-Production", "eu_non_prod", "dev-eu", "qa-1", "eu-west-1-sandbox"]
+)
 def test_a_non_production_account_named_otherwise_fails_the_production_role_that_trusts_it(
     cli, tmp_path: Path, demo_inventory, tag
 ) -> None:
@@ -164,7 +166,7 @@ def test_a_production_account_named_with_its_region_is_production(cli, tmp_path:
     assert _priv009(results)[1]["dev-data-refresh"][0] == "fail"
 
 
-@pytest.mark.parametrize("tag", ["blue", "prod-dev"])
+@pytest.mark.parametrize("tag", ["blue", "prod-dev", "not-prod", "non-live"])
 def test_an_environment_no_control_can_place_is_unknown_not_out_of_scope(
     cli, tmp_path: Path, demo_inventory, tag
 ) -> None:

@@ -42,8 +42,9 @@ _CANONICAL = {spelling: name for name, spellings in _SPELLINGS.items() for spell
 DECLARABLE = (*ENVIRONMENTS, "vendor", "shared")
 
 
-# "non-prod", "pre_prod": one word, before a value is split into its words
-_JOINED = re.compile(r"\b(non|pre)[-_ ](?=prod|prd)")
+# "non-prod", "eu_pre_prod", "not-live": one word, before a value is split into its words (a word
+# of its own, "non" or "not" would leave "prod" to read as production)
+_JOINED = re.compile(r"(?<![a-z])(non|not|pre)[-_ ]?(?=prod|prd|live)")
 
 
 def canonical_environment(value: str | None) -> str | None:
