@@ -43,12 +43,14 @@ _SECTION_HOLDERS: dict[str, tuple[tuple[str, str], ...]] = {
     "grants": (("identities", "grants"), ("agents", "tools")),
 }
 NO_SOURCES = "the inventory file has no sources section: how completely this account was read is not known"
+NO_ACCOUNTS = "the inventory file has no accounts section: this account, which its records name, was not described"
 
 
 def mark_omitted_evidence(data: dict[str, Any]) -> None:
     """Names in each record's ``unknown`` the evidence fields it leaves out, and in each holder's the
-    sections left out; an account of a file without a sources section is read partially. ``data``
-    is a valid inventory document."""
+    sections left out; an account of a file without a sources section is read partially, and so is
+    each account the records of a file without an accounts section name. ``data`` is a valid
+    inventory document."""
     for section, evidence in OMITTED_IS_UNKNOWN.items():
         every_key = _RECORD_KEYS[section]
         for record in data.get(section) or ():
@@ -60,16 +62,22 @@ def mark_omitted_evidence(data: dict[str, Any]) -> None:
             for holding, marker in holders:
                 for record in data.get(holding) or ():
                     _mark(record, [marker])
+    if "accounts" not in data:  # the accounts its records name were not described: none is judged
+        named = {str(r["account"]) for s in ("identities", "agents", "log_sources") for r in data.get(s) or ()}
+        data["sources"] = [*(data.get("sources") or ()), *(_partial(uid, NO_ACCOUNTS) for uid in sorted(named))]
     if "sources" not in data:
-        data["sources"] = [
-            {
-                "name": "inventory",
-                "account": account["uid"],
-                "status": "partial",
-                "errors": [{"call": "read sources", "message": NO_SOURCES, "code": "format"}],
-            }
-            for account in data.get("accounts") or ()
-        ]
+        data["sources"] = [_partial(account["uid"], NO_SOURCES) for account in data.get("accounts") or ()]
+
+
+def _partial(account: str, why: str) -> dict[str, Any]:
+    return {
+        "name": "inventory",
+        "account": account,
+        "status": "partial",
+        "errors": [
+            {"call": "read " + ("sources" if why == NO_SOURCES else "accounts"), "message": why, "code": "format"}
+        ],
+    }
 
 
 def _mark(record: dict[str, Any], names: list[str]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.inventory_io import load_inventory, save_inventory
-from scanner.omitted_evidence import NO_SOURCES, OMITTED_IS_UNKNOWN
+from scanner.omitted_evidence import NO_ACCOUNTS, NO_SOURCES, OMITTED_IS_UNKNOWN
 from scanner.scan import ScanOptions, load_catalogs, run_scan
 
 from .conftest import make_inventory
@@ -137,3 +137,18 @@ def test_a_file_without_sources_reads_its_accounts_partially_and_the_gate_says_s
     assert NO_SOURCES in results["scan"]["sources"][0]["errors"][0]["message"]
     coverage = [f for f in results["findings"] if f["control_id"] == "NHI-COV-001"]
     assert [f["status"] for f in coverage] == ["fail"]
+
+
+def test_a_file_without_accounts_reads_the_accounts_its_records_name_partially(cli, tmp_path: Path) -> None:
+    """Identities alone: no account was judged (no logging control ran), no source was listed, and
+    the gate passed with a score of 100."""
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(without(handwritten(identity={"interactive": False}), "accounts", "sources")))
+    out = tmp_path / "out"
+    result = cli("scan", f"inventory:{path}", "--no-history", "--format", "json", "-o", str(out), "--fail-on", "low")
+
+    assert result.exit_code == 3, result.output
+    sources = json.loads((out / "results.json").read_text())["scan"]["sources"]
+    assert [(s["account"], s["status"], s["errors"][0]["message"]) for s in sources] == [
+        (ACCOUNT, "partial", NO_ACCOUNTS)
+    ]
