@@ -265,3 +265,39 @@ def test_a_control_shards_judged_with_other_parameters_says_so_in_its_title(cata
     )
     (same,) = [c for c in merged.controls if c.id == "NHI-OWN-001"]
     assert "in part of the scan" not in same.title
+
+
+def test_shards_of_one_provider_limited_otherwise_leave_the_control_judged_nowhere_for_a_diff(catalogs) -> None:
+    """Two AWS shards split by account, one limited to a framework: "aws/*" would admit the limited
+    shard's resources too, and a diff called 75 of their failures resolved."""
+    import dataclasses
+
+    from scanner.diff import diff_results
+    from scanner.history.merge import merge_results
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    whole = collect(SourceSpec("demo"))
+    aws = _part(whole, {"aws"})
+    first, second = sorted({a.uid for a in aws.accounts})
+
+    def of(account: str):
+        return dataclasses.replace(
+            aws,
+            accounts=[a for a in aws.accounts if a.uid == account],
+            identities=[i for i in aws.identities if i.account == account],
+            agents=[a for a in aws.agents if a.account == account],
+            sources=[s for s in aws.sources if s.account == account],
+        )
+
+    full = merge_results(
+        [run_scan(of(first), catalogs, ScanOptions()), run_scan(of(second), catalogs, ScanOptions())], catalogs, "g"
+    )
+    limited_shard = run_scan(of(second), catalogs, ScanOptions(frameworks=["owasp-asi-top10-2026"]))
+    limited = merge_results([run_scan(of(first), catalogs, ScanOptions()), limited_shard], catalogs, "g")
+    skipped = {c.id for c in full.controls} - {c.id for c in limited_shard.controls}
+    assert [c.limited_to for c in limited.controls if c.id in skipped] == [[] for _ in skipped]
+    drift = diff_results(full, limited)
+    gone = [f for f in full.findings if f.status == "fail" and f.control_id in skipped and f.resource.account == second]
+    assert gone
+    assert {f.fingerprint for f in drift.resolved_failures}.isdisjoint(f.fingerprint for f in gone)

@@ -327,23 +327,32 @@ def _not_run(results: list[ScanResult], every: set[str]) -> dict[int, set[str]]:
 
 
 def _run_where(results: list[ScanResult], skipped: dict[int, set[str]]) -> dict[str, list[str]]:
-    """For each control some shard did not run, what the shards that ran it judged: their own
-    limits, else every resource of their providers ("aws/*"); a failure elsewhere was not looked at
-    (diff: control_not_evaluated). None is said where a shard that ran it has no known providers."""
+    """For each control some shard did not run, what the shards that ran it judged, as "provider/*"
+    patterns (their own limits where they had them): the providers of the shards that ran it but
+    not those of a shard that did not, whose resources cannot be told apart by provider (two AWS
+    shards split by account); nothing where a shard's providers are not known. A failure outside
+    was not looked at (diff: control_not_evaluated)."""
     limited: dict[str, list[str]] = {}
     for control_id in {c for names in skipped.values() for c in names}:
-        patterns: set[str] = set()
+        ran: list[ScanResult] = []
+        not_run: list[ScanResult] = []
         for result in results:
-            if control_id in skipped[id(result)]:
-                continue
-            ran = next((c for c in result.controls if c.id == control_id), None)
+            (not_run if control_id in skipped[id(result)] else ran).append(result)
+        unseen: set[str] = set()
+        for result in not_run:
             providers = _providers_of(result)
-            if ran is None or (ran.limited_to is None and providers is None):
-                patterns = set()
-                break
-            patterns.update(ran.limited_to if ran.limited_to is not None else (f"{p}/*" for p in providers or ()))
-        if patterns:
-            limited[control_id] = sorted(patterns)
+            unseen |= {"*"} if providers is None else providers
+        patterns: set[str] = set()
+        for result in ran:
+            control = next(c for c in result.controls if c.id == control_id)
+            providers = _providers_of(result)
+            if control.limited_to is not None:
+                patterns.update(control.limited_to)
+            elif providers is not None:
+                patterns.update(f"{provider}/*" for provider in providers)
+        limited[control_id] = (
+            [] if "*" in unseen else sorted(p for p in patterns if p.partition("/")[0] not in unseen | {"*"})
+        )
     return limited
 
 
