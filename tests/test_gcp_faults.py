@@ -78,8 +78,9 @@ def test_a_server_repeating_a_page_token_is_a_gap_not_an_endless_read(rest_serve
     assert [gap.code for gap in clients.errors["p1"]] == ["pagination"]
 
 
-def test_a_retry_after_given_as_a_date_is_waited_for(rest_server) -> None:
-    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True)
+@pytest.mark.parametrize("given", ["date", "nan"])
+def test_a_retry_after_given_as_a_date_or_not_a_number_is_waited_for(rest_server, given: str) -> None:
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=1), usegmt=True) if given == "date" else given
 
     def answer(path: str, n: int) -> Answer:
         if n == 1:

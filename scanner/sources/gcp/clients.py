@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import math
 import os
 import threading
 import time
@@ -164,7 +165,7 @@ def _retry_after(header: str | None, attempt: int) -> float:
         except ValueError:
             with contextlib.suppress(TypeError, ValueError):
                 wait = (email.utils.parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
-    return min(max(wait, 0.0), 30.0)
+    return min(max(wait, 0.0), 30.0) if math.isfinite(wait) else 0.2 * 2**attempt  # "nan" sleeps no NaN
 
 
 def _describe(status: str, message: str, reason: str, consumer: str) -> tuple[str, str]:
