@@ -105,7 +105,7 @@ _MAYBE = re.compile(
     r"(?:[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?|[\"']?:[\"']?)\S{8}"
     r"|(?i:bearer)\s+\S{20}"
     r"|SG\.|(?:AC|SK)[a-z0-9]{32}|[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\."
-    r"|(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}[\s:/,;|]+[A-Za-z0-9/+]{40}"  # an access key and its secret
+    r"|(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}[\s:/,;|=-]+[A-Za-z0-9/+]{40}"  # an access key and its secret
     r"|(?:^|\s)-[A-Za-z]"  # a flag (-pass X), which the detector reads by its name
     # a program given a password by position or by /p:X (program_passwords; htpasswd needs -b)
     r"|(?i:sqlplus|expdp|impdp|dgmgrl|rabbitmqctl|\bmc(?:li)?(?:\.exe)?\s|/g?p:|[/-]g(?:ateway|w):)"

@@ -209,6 +209,11 @@ _KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
 # an access key's secret (40 characters of base64, given after its id: "AKIA… wJalr…", the way a
 # key pair is pasted); a word of only letters or only digits is no secret
 _AWS_SECRET_KEY = re.compile(r"^(?=.*[0-9/+])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9/+]{40}$")
+_PAIR_SEPARATORS = "=:/,;|-"  # what stands between a key's id and its secret, as a word of its own
+_KEY_PAIR = re.compile(
+    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}[=:/,;|-]((?=[A-Za-z0-9/+]*[0-9/+])(?=[A-Za-z0-9/+]*[a-z])"
+    r"(?=[A-Za-z0-9/+]*[A-Z])[A-Za-z0-9/+]{40})$"
+)
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{4,}={0,2}")  # standard or URL-safe, padded or not
 # password:X or "password":"X" in one word (the name's quotes kept when the word's were stripped)
 _COLON_PAIR = re.compile(r"""^["']?([\w-]+)["']?:["']?(.+?)["']?$""", re.S)
@@ -427,8 +432,8 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
     after_key_id = False  # the word before is an AWS access key's id: the pair's secret may follow
     for word in _WORD.finditer(prose):
         raw = word.group(0)
-        if raw in _SEPARATOR:  # "token = X": the name still names the word after the sign
-            continue
+        if raw in _SEPARATOR or not raw.strip(_PAIR_SEPARATORS):  # "token = X", "AKIA… / X": the
+            continue  # word before still names the word after the sign
         if assigned and raw.lower().rstrip(":") in _COPULAS:  # "the password is X": as "password: X"
             continue
         token = raw.strip(_PUNCTUATION)
@@ -441,6 +446,8 @@ def _secrets_in_text(text: str) -> Iterator[tuple[FoundSecret, int, int]]:
         found += [secret] if secret is not None else []
         if after_key_id and not found and _AWS_SECRET_KEY.match(token):
             found = [_found("aws_access_key", token, word.start())]
+        if not found and (pair := _KEY_PAIR.search(token)):  # AKIA…=secret, AKIA…-secret: one word
+            found = [_found("aws_access_key", pair.group(1), word.start())]
         after_key_id = bool(_KEY_ID.match(token.split(":", 1)[-1].split("=", 1)[-1]))
         for secret in found:
             yield FoundSecret(secret.detector, secret.fingerprint, word.start(), secret.value), word.start(), word.end()

@@ -91,6 +91,10 @@ AWS_KEY_PAIRS = [
     "rotate AKIA4XKQ7ZPL3MNB2RTY j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P",
     "session ASIA4XKQ7ZPL3MNB2RTY/j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P",
     "id AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    *(
+        f"AKIA4XKQ7ZPL3MNB2RTY{sign}j8Kq2mZ9xLp4Vb7Nc3Rt6Yw1Hd5Gf0Ae8Su2Io9P"
+        for sign in (" / ", " ; ", " | ", " - ", "=", "-")
+    ),
 ]
 
 # texts the detector reports nothing in; redaction leaves them as they are
