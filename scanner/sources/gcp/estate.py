@@ -73,10 +73,11 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
                 continue
             inherited_impersonators += records.impersonation_bindings(policy, node, collected.custom_roles)
             unread_roles += records.unread_roles_of_people(policy, collected.custom_roles)
+            wanted = node == hierarchy[0] or node not in ancestor_grants_done  # an ancestor's grants once
             grants, public = records.policy_grants(
-                policy, node, None, collected.custom_roles, account_sets, collected.group_members
+                policy, node, None if wanted else set(), collected.custom_roles, account_sets, collected.group_members
             )
-            if node == hierarchy[0] or node not in ancestor_grants_done:
+            if wanted:
                 inventory.grants += grants
                 ancestor_grants_done.add(node)
             if public:
@@ -151,6 +152,7 @@ def _account_sets(collected: Collected) -> dict[str, list[str]]:
         emails = [str(a.get("email")) for a in collected.accounts.get(project_id, []) if a.get("email")]
         for node in ((f"projects/{project.number}",) if project.number else ()) + project.ancestors:
             sets.setdefault(node, []).extend(emails)
+        sets.setdefault(records.EVERY_ACCOUNT, []).extend(emails)
     return sets
 
 

@@ -373,7 +373,7 @@ def _account_sets(exports: GcpExports, homes: Homes) -> dict[str, list[str]]:
     """The exported service accounts in each project (``projects/NUMBER``, where an asset search
     result names the number) and below each folder and organisation (where one names the project's
     ancestors): whom a ``principalSet://…/type/ServiceAccount`` member names."""
-    sets: dict[str, list[str]] = {}
+    sets: dict[str, list[str]] = {records.EVERY_ACCOUNT: list(homes)}  # whom allUsers names
     for email, (project, number) in homes.items():
         for node in ((number,) if number else ()) + tuple(exports.ancestors.get(project or "", ())):
             sets.setdefault(node, []).append(email)

@@ -228,6 +228,9 @@ _ACCOUNT_SET = re.compile(
 )
 
 
+EVERY_ACCOUNT = "*"  # the key of account_sets listing every service account read
+
+
 def policy_grants(
     policy: dict[str, Any],
     resource: str,
@@ -244,7 +247,8 @@ def policy_grants(
     account of a project, folder or organisation grants to each one ``account_sets`` lists under
     ``projects/NUMBER``, ``folders/N`` or ``organizations/N``; a ``group:`` member, to each service
     account ``group_members`` lists under the group's e-mail (lower case), through nested groups;
-    ``allUsers`` and ``allAuthenticatedUsers``, to every service account ``account_sets`` lists."""
+    ``allUsers`` and ``allAuthenticatedUsers``, to every service account ``account_sets`` lists
+    under EVERY_ACCOUNT. An empty ``known`` asks for the public bindings alone."""
     grants: list[Grant] = []
     public: list[dict[str, Any]] = []
     bound_in = resource.split("/")[1] if resource.startswith("projects/") else None
@@ -258,8 +262,12 @@ def policy_grants(
             kind, _, email = member.partition(":")
             if member in ("allUsers", "allAuthenticatedUsers"):
                 public.append({"role": role, "member": member, "resource": resource})
+                if known is not None and not known:
+                    continue
                 # every service account is among "anyone" (Google's principal identifiers)
-                holders, via = sorted({a for accounts in (account_sets or {}).values() for a in accounts}), f"~{member}"
+                holders, via = list((account_sets or {}).get(EVERY_ACCOUNT, ())), f"~{member}"
+            elif known is not None and not known:  # only the public bindings are asked for
+                continue
             elif in_set:  # via: apart from a binding of the account itself
                 holders, via = list((account_sets or {}).get(in_set.group(1), ())), f"~{in_set.group(1)}"
             elif kind == "group":
