@@ -168,11 +168,12 @@ def apply_waivers(
                 control_counts["fail"] -= 1
                 control_counts["waived"] += 1
                 used.add(index)
-    if len(used) < len(active):  # a waiver behind an earlier one covering the same failures covers them too
-        every_covering = _FirstWaiver(active)
+    rest = [index for index in range(len(active)) if index not in used]
+    if rest and used:  # a waiver behind an earlier one covering the same failures covers them too
+        behind = _FirstWaiver([active[index] for index in rest])  # those alone: a few, looked up once each
         for finding in findings:
             if finding.status == "waived":
-                used.update(every_covering.all(finding.control_id, finding.resource.uid))
+                used.update(rest[index] for index in behind.all(finding.control_id, finding.resource.uid))
     for index, waiver in enumerate(active):
         (report.applied if index in used else report.unmatched).append(waiver)
     if report.unmatched:  # unknown results are never waived: say which waivers match only those
