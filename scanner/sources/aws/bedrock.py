@@ -245,7 +245,7 @@ def collect_api_keys(calls: AwsCalls, holders: dict[str, str]) -> list[Credentia
         masked = mask_key(key["ServiceSpecificCredentialId"])
         # named as an access key is, by its holder and creation: the key's id is never written whole
         uid = f"{user_arn}#api_key:{created:%Y-%m-%dT%H:%M:%SZ}" if created else f"{user_arn}#api_key:{masked}"
-        uid = uid if uid not in uids else f"{uid}#{len(keys)}"
+        uid = uid if uid not in uids else f"{uid}#{masked}"  # two keys made in one second
         uids.add(uid)
         keys.append(
             Credential(
