@@ -42,6 +42,13 @@
   const badge = (value, prefix) => el("span", { className: "badge " + prefix + value }, value);
   const tags = (values) => el("div", { className: "tags" },
     (values || []).map((tag) => el("span", { className: RISKY.has(tag) ? "tag risky" : "tag" }, reveal(tag))));
+  /* a list the source did not read whole (the record's ``unread`` names it): what was read, and that
+     more may exist; "unknown" when nothing was read, never "none" */
+  const unread = (record, list) => (record.unread || []).includes(list);
+  const partly = (record, list, shown, empty) => (!unread(record, list) ? (shown || empty)
+    : shown ? el("div", {}, shown, el("span", { className: "badge st-unknown" }, "not read completely"))
+      : el("span", { className: "badge st-unknown" }, UNKNOWN));
+  const listTags = (record, list) => partly(record, list, record[list].length ? tags(record[list]) : null, tags([]));
 
   function records(name) {
     const columns = data.columns[name];
@@ -284,7 +291,8 @@
           + (c.managed === UNKNOWN ? ", management unknown" : c.managed ? ", provider-managed" : ""))))));
     showDetail(i.name, [["UID", text(i.uid, 400)], ["Kind", i.kind], ["Provider", i.provider], ["Account", i.account],
       ["Owner", i.owner || "none recorded"], ["Age", days(i.age)], ["Last used", ago(i.unused)],
-      ["Credentials", i.creds.length ? credentials : "none"], ["Capabilities", tags(i.capabilities)],
+      ["Credentials", partly(i, "credentials", i.creds.length ? credentials : null, "none")],
+      ["Capabilities", listTags(i, "capabilities")],
       ["Failing findings", failingList(i.failing, i.uid)]]);
   }
 
@@ -299,10 +307,12 @@
       { label: "Owner", value: (i) => i.owner, cell: (i) => i.owner ? shorten(i.owner, 40) : "\u2014" },
       { label: "Age", value: (i) => sortable(i.age), cell: (i) => days(i.age), num: true },
       { label: "Last used", value: (i) => sortable(i.unused), cell: (i) => (i.unused === null ? "never" : days(i.unused)), num: true },
-      { label: "Active credentials", value: (i) => i.active, num: true },
-      { label: "Oldest credential", value: (i) => i.oldest, cell: (i) => days(i.oldest), num: true },
+      { label: "Active credentials", value: (i) => (unread(i, "credentials") ? -1 : i.active),
+        cell: (i) => (unread(i, "credentials") ? (i.active ? number(i.active) + "+" : UNKNOWN) : number(i.active)), num: true },
+      { label: "Oldest credential", value: (i) => i.oldest,
+        cell: (i) => (i.oldest === null && unread(i, "credentials") ? UNKNOWN : days(i.oldest)), num: true },
       { label: "Failing", value: (i) => i.failing, num: true },
-      { label: "Capabilities", value: (i) => i.capabilities.length, cell: (i) => tags(i.capabilities) },
+      { label: "Capabilities", value: (i) => i.capabilities.length, cell: (i) => listTags(i, "capabilities") },
     ],
   });
 
@@ -315,15 +325,15 @@
     name: "agents", filters: "agent-filters", rows: agents, noun: "agents", match: inventoryMatch, sort: 7, descending: true,
     open: (a) => showDetail(a.name, [["UID", text(a.uid, 400)], ["Platform", a.platform], ["Provider", a.provider],
       ["Account", a.account], ["Runs as", a.runtime || "no runtime identity recorded"], ["Owner", a.owner || "none recorded"],
-      ["Tools", tags(a.tools)], ["Capabilities", tags(a.capabilities)], ["Guardrail", a.guardrail || "none"],
+      ["Tools", listTags(a, "tools")], ["Capabilities", listTags(a, "capabilities")], ["Guardrail", a.guardrail || "none"],
       ["Human approval", yesNo(a.approval)], ["Failing findings", failingList(a.failing, a.uid, a.runs_as_uid)]]),
     columns: [
       { label: "Agent", value: (a) => a.name.toLowerCase(), cell: (a) => text(a.name, 50) },
       { label: "Platform", value: (a) => a.platform },
       { label: "Account", value: (a) => a.account, cell: (a) => text(a.account, 30) },
       { label: "Runs as", value: (a) => a.runtime, cell: (a) => a.runtime ? text(a.runtime, 40) : "\u2014" },
-      { label: "Tools", value: (a) => a.tools.length, cell: (a) => tags(a.tools) },
-      { label: "Capabilities", value: (a) => a.capabilities.length, cell: (a) => tags(a.capabilities) },
+      { label: "Tools", value: (a) => a.tools.length, cell: (a) => listTags(a, "tools") },
+      { label: "Capabilities", value: (a) => a.capabilities.length, cell: (a) => listTags(a, "capabilities") },
       { label: "Human approval", value: (a) => yesNo(a.approval) },
       { label: "Failing", value: (a) => a.failing, num: true },
     ],

@@ -332,3 +332,50 @@ def test_a_grouped_report_gives_each_identity_its_failing_count_not_none(
     detail = page.locator("#detail").text_content() or ""
     assert f"Failing findings{failing} (this report groups its findings" in detail
     page.close()
+
+
+def test_a_list_the_source_did_not_read_is_unknown_or_incomplete_never_none(browser, catalogs, tmp_path) -> None:
+    """An identity whose credentials and grants were not read shows "unknown", not "Credentials:
+    none" and no capabilities; one whose listing was partial shows what was read, marked so; an
+    agent whose tools were not read likewise. Records read whole read as before."""
+    account = "111111111111"
+    unread_holder, partial_holder, whole = (f"arn:aws:iam::{account}:user/{n}" for n in ("unread", "partial", "whole"))
+    inventory = make_inventory(
+        {
+            "accounts": [{"uid": account}],
+            "identities": [
+                {"uid": unread_holder, "name": "unread", "unknown": ["credentials", "grants"]},
+                {"uid": partial_holder, "name": "partial", "unknown": ["credentials"]},
+                {"uid": whole, "name": "whole"},
+            ],
+            "credentials": [{"uid": "k1", "identity_uid": partial_holder}],
+            "agents": [{"uid": "a1", "name": "helper", "unknown": ["tools"]}],
+        }
+    )
+    opened = open_report(browser, run_scan(inventory, catalogs, ScanOptions()), tmp_path)
+    page = opened.page
+    assert opened.console == []
+
+    tables = {"identity": "identities-table", "agent": "agents-table"}
+
+    def detail_of(table: str, name: str) -> str:
+        page.fill(f'#{table}-filters [data-filter="text"]', name)
+        page.locator(f"#{tables[table]} tbody tr").first.click()
+        text = page.locator("#detail").text_content() or ""
+        page.click("#detail-close")
+        return text
+
+    unread = detail_of("identity", "unread")
+    assert "Credentialsunknown" in unread and "Capabilitiesunknown" in unread
+    partial = detail_of("identity", "partial")
+    assert "not read completely" in partial.split("Credentials", 1)[1].split("Capabilities", 1)[0]
+    assert "Credentialsnone" in detail_of("identity", "whole")
+    page.fill('#identity-filters [data-filter="text"]', "unread")
+    cells = page.locator("#identities-table tbody tr").first.locator("td")
+    assert cells.nth(7).text_content() == "unknown" and cells.nth(8).text_content() == "unknown"
+    page.fill('#identity-filters [data-filter="text"]', "partial")
+    assert page.locator("#identities-table tbody tr").first.locator("td").nth(7).text_content() == "1+"
+
+    agent = detail_of("agent", "helper")
+    assert "Toolsunknown" in agent and "Capabilitiesunknown" in agent
+    page.close()

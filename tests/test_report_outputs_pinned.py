@@ -49,7 +49,7 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # asking for ADMIN_READ, the log type of token minting (title, message, remediation, definition)
 PINNED = {
     "synthetic-grouped": {
-        "report.html": "aa8d7b304e8af2fe4c88ee120a9da381538ba0dd495912112af51cc19f11a856",
+        "report.html": "054081da301529fa88b1d65826b5e99ba2071d98e3d0cf6767d0a299c597b46d",
         "results.sarif": "80351b4969f2f66ddf61b4f2f8c1e6d50dbf35d7e90d0df8e9bca1ee8bd7c87c",
         "executive.html": "2f9bcda5ae6012da0e5c04e767c8dfb624561a3663a4bf73af9bfa3be593535a",
         "executive.html from the stored view": "2f9bcda5ae6012da0e5c04e767c8dfb624561a3663a4bf73af9bfa3be593535a",
@@ -59,7 +59,7 @@ PINNED = {
         "findings.ocsf.jsonl": "bc4ff17fa023a4551319a0a5b19c61aee5c8e226c89910664c423a9f7e71da2e",
     },
     "synthetic-small": {
-        "report.html": "74cd664b1fd1ae57ce41ebbcce9a8a7404be4d574a3e51683b5e71eb107c56af",
+        "report.html": "efdf50e17853184226fb20a676dd1831f31cad8f0e05257c6bc69e8d07967d56",
         "results.sarif": "1e24d361b453436eaf07d999d45e244b1909f47fd2c62ecb17543a46c7f73991",
         "executive.html": "2062fb6218b1d3a88ffefb4505bbce3697e500afbcf346493604219a471d5b0a",
         "executive.html from the stored view": "2062fb6218b1d3a88ffefb4505bbce3697e500afbcf346493604219a471d5b0a",
@@ -69,7 +69,7 @@ PINNED = {
         "findings.ocsf.jsonl": "c22a4cc6778963ea0ce5e0d20440c7eb779d6956cf589b34ba932bb83a43bf7d",
     },
     "demo": {
-        "report.html": "b0182b552637649ad9a1f9f78857abe755d85e57fa75b56d3b1165479e8ea0af",
+        "report.html": "7fe12316db36ca302d84d7710de86d827d97ff58b05adcb1097ad874746c7e9d",
         "results.sarif": "2f1bb94508c36b3fa7d570a98cd7f00f147f6548877777188fb16bf97e17f796",
         "executive.html": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
         "executive.html from the stored view": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
@@ -79,7 +79,7 @@ PINNED = {
         "findings.ocsf.jsonl": "f0cf463d5c19dfeaa7d15d8caebaca6b77b9088820839730f7e0525590c056af",
     },
     "demo-grouped": {
-        "report.html": "daed13fa7a86916746b7334cddd8901c0e6eb93f8574211ca7319517c099fae1",
+        "report.html": "7889795cf0ae279c111c7f0dc669b99544d17e31aef1e18b180c562820e05886",
         "results.sarif": "caaa876a3ab0ab8982e3eb20fca88e75fcf47d97b78b985024c7d77652451a53",
         "executive.html": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
         "executive.html from the stored view": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",

@@ -49,6 +49,7 @@ IDENTITY_COLUMNS = (
     "credentials",
     "capabilities",
     "failing",
+    "unread",  # written only where the source left a list unread: LIST_EVIDENCE's names
 )
 CREDENTIAL_COLUMNS = ("kind", "age", "unused", "expires_in", "active", "managed")
 AGENT_COLUMNS = (
@@ -65,6 +66,7 @@ AGENT_COLUMNS = (
     "approval",
     "failing",
     "runs_as_uid",
+    "unread",
 )
 LOG_COLUMNS = ("name", "kind", "provider", "account", "scope", "enabled", "covers", "retention")
 # Past this many findings the table shows one row per control, status and account: a browser
@@ -163,8 +165,9 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
         else:
             held.append(row)
     names = {i.uid: i.name for i in inventory.identities}
+    unread_grants = {i.uid for i in inventory.identities if i.unknown and "grants" in i.unknown}
     identities = [
-        _known(
+        _with_unread(
             [
                 i.uid,
                 i.name,
@@ -180,12 +183,13 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
             ],
             i.unknown,
             _IDENTITY_EVIDENCE,
+            _IDENTITY_LISTS,
         )
         for i in inventory.identities
     ]
     tools = view.tools_by_holder(inventory)
     agents = [
-        _known(
+        _with_unread(
             [
                 a.uid,
                 a.name,
@@ -201,8 +205,9 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
                 failing.get(a.uid, 0) + failing.get(a.runs_as or "", 0),
                 a.runs_as,
             ],
-            a.unknown,
+            [*a.unknown, *(["runtime_grants"] if a.runs_as in unread_grants else [])],
             _AGENT_EVIDENCE,
+            _AGENT_LISTS,
         )
         for a in inventory.agents
     ]
@@ -230,6 +235,10 @@ _CREDENTIAL_EVIDENCE = (
 )
 _IDENTITY_EVIDENCE = ((5, ("owner",)), (6, ("created",)), (7, ("last_used",)))
 _AGENT_EVIDENCE = ((5, ("runs_as",)), (6, ("owner",)), (9, ("guardrail",)), (10, ("human_approval",)))
+# (a list the report shows, the fields of the record's unknown any of which leaves it incomplete):
+# what it lists is what was read, and more may exist
+_IDENTITY_LISTS = (("credentials", ("credentials",)), ("capabilities", ("grants",)))
+_AGENT_LISTS = (("tools", ("tools",)), ("capabilities", ("tools", "runs_as", "runtime_grants")))
 _LOG_EVIDENCE = ((5, ("enabled",)), (6, ("covers",)), (7, ("retention_days",)))
 
 
@@ -242,6 +251,23 @@ def _mark_unknown(row: list[Any], unknown: list[str], evidence: tuple[tuple[int,
 def _known(row: list[Any], unknown: list[str], evidence: tuple[tuple[int, tuple[str, ...]], ...]) -> list[Any]:
     if unknown:
         _mark_unknown(row, unknown, evidence)
+    return row
+
+
+def _with_unread(
+    row: list[Any],
+    unknown: list[str],
+    evidence: tuple[tuple[int, tuple[str, ...]], ...],
+    lists: tuple[tuple[str, tuple[str, ...]], ...],
+) -> list[Any]:
+    """``_known``, and the lists of the row the source did not read whole, as a last column
+    (only where there is one: most records have none)."""
+    if not unknown:
+        return row
+    _mark_unknown(row, unknown, evidence)
+    unread = [shown for shown, fields in lists if any(name in unknown for name in fields)]
+    if unread:
+        row.append(unread)
     return row
 
 
