@@ -124,7 +124,9 @@ def test_agents_are_read_only_where_the_service_is_offered(fake: FakeAws) -> Non
     assert fake.state.by_region["secretsmanager:ListSecrets@ap-east-1"] == 1
     (account,) = inventory.accounts
     assert account.attributes["bedrock_agent_regions"] == ["us-east-1"]
-    assert account.unknown == ["environment", "tags"], "agents read completely; a single account's tags not asked"
+    assert account.unknown == ["environment", "tags", "agents"], "a single account's tags not asked"
+    not_read = account.attributes["agent_regions_not_read"]
+    assert "us-west-2" in not_read and "us-east-1" not in not_read and "ap-east-1" not in not_read
     assert [s.status for s in inventory.sources] == ["complete"]
 
 
@@ -292,7 +294,7 @@ def test_a_single_account_scan_leaves_the_environment_unknown_and_says_how_to_de
     its environment is unknown (NHI-PRIV-009 unknown, not 'not production'), with a note, not a gap."""
     inventory = collect_aws(AwsScope(regions=("us-east-1",)))
     (account,) = inventory.accounts
-    assert account.environment is None and account.unknown == ["environment", "tags"]
+    assert account.environment is None and account.unknown[:2] == ["environment", "tags"]
     (status,) = inventory.sources
     assert status.status == "complete" and status.notes == [TAGS_NOT_ASKED]
     assert "nhiscan.yaml" in TAGS_NOT_ASKED

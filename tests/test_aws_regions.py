@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
 from scanner.model import Inventory
 from scanner.sources.aws.collector import AwsScope, collect_aws
 
@@ -86,3 +88,37 @@ def _member_session(aws: FakeAws, member: str) -> Any:
         aws_secret_access_key=credentials["Credentials"]["SecretAccessKey"],
         aws_session_token=credentials["Credentials"]["SessionToken"],
     )
+
+
+def test_agents_in_regions_the_scan_left_out_are_not_known(fake: FakeAws) -> None:  # noqa: F811
+    """--aws-regions us-east-1 on an account that enables eu-west-1, where Bedrock agents are
+    offered: an agent there was never listed, yet NHI-LOG-003 and -009 read the account as running
+    none. Its agents are unknown, and the regions named; the scan is still complete (a scope the
+    caller chose, not a refusal)."""
+    inventory = collect_aws(AwsScope(regions=("us-east-1",)))
+    home = account(inventory, MANAGEMENT)
+    assert "agents" in home.unknown
+    assert "eu-west-1" in home.attributes["agent_regions_not_read"]
+    assert "us-east-1" not in home.attributes["agent_regions_not_read"]
+    assert status(inventory, MANAGEMENT).status == "complete"
+
+
+def test_a_scope_holding_every_enabled_region_with_agents_leaves_them_known(fake: FakeAws) -> None:  # noqa: F811
+    """The account enables only the regions named (and regions Bedrock agents are not offered in)."""
+    session = boto3.session.Session()
+    offered = {r for name in ("bedrock-agent", "bedrock") for r in session.get_available_regions(name)}
+    named = ("us-east-1", "ap-east-1")  # ap-east-1: no Bedrock agents offered there
+    off = offered - set(named)
+    fake.state.regions_off[MANAGEMENT] = off
+    inventory = collect_aws(AwsScope(regions=named))
+    home = account(inventory, MANAGEMENT)
+    assert "agents" not in home.unknown and "agent_regions_not_read" not in home.attributes
+    assert "ap-east-1" not in offered
+
+
+def test_regions_that_cannot_be_listed_leave_agents_outside_the_scope_unknown(fake: FakeAws) -> None:  # noqa: F811
+    fake.state.errors["ec2:DescribeRegions"] = [(403, "UnauthorizedOperation", "not authorized")] * 5
+    inventory = collect_aws(AwsScope(regions=("us-east-1",)))
+    home = account(inventory, MANAGEMENT)
+    assert "agents" in home.unknown and "eu-west-1" in home.attributes["agent_regions_not_read"]
+    assert [e.call for e in status(inventory, MANAGEMENT).errors] == ["ec2:DescribeRegions"]

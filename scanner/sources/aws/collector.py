@@ -213,6 +213,21 @@ def regions_to_read(calls: AwsCalls, scope: AwsScope) -> list[str]:
     return sorted(calls.enabled_regions() or {calls.default_region})
 
 
+def agent_regions_not_read(
+    calls: AwsCalls, scope: AwsScope, session: boto3.Session, partition: str, regions: list[str]
+) -> list[str]:
+    """The regions enabled in the account that offer Bedrock agents and that ``--aws-regions`` left
+    out: agents there were not listed, so the account's agents are not all known. Every region the
+    partition offers them in, when the account's own cannot be listed."""
+    if not scope.regions:
+        return []
+    enabled = calls.enabled_regions()
+    if enabled is None:
+        enabled = set(session.get_available_regions("bedrock-agent", partition_name=partition))
+        enabled |= set(session.get_available_regions("bedrock", partition_name=partition))
+    return sorted(offered_regions(session, "bedrock-agent", partition, sorted(enabled)) - set(regions))
+
+
 def offered_regions(session: boto3.Session, service: str, partition: str, regions: list[str]) -> set[str]:
     """The regions of ``regions`` where botocore's endpoint data offers ``service``. Data that
     does not list the service (botocore 1.43 lists Agents for Bedrock under ``bedrock``) falls back
@@ -290,13 +305,16 @@ def collect_account(target: AccountTarget, scope: AwsScope, caller: Caller, star
     read = [(region, r) for region, r in zip(regions, regional, strict=True) if region not in calls.skipped_regions]
     if trails is None or any(r[1] is None for region, r in read if region in offered["bedrock"]):
         unread.append("log_sources")
-    if any(r[3] is None or r[3].undescribed for _, r in read):  # not listed, or listed but not described
-        unread.append("agents")
+    agents_elsewhere = agent_regions_not_read(calls, scope, target.session, caller.partition, regions)
+    if any(r[3] is None or r[3].undescribed for _, r in read) or agents_elsewhere:
+        unread.append("agents")  # not listed, listed but not described, or in regions not in scope
     account.unknown = tags_unread + unread
     account.attributes = {
         "regions": [r for r in regions if r not in calls.skipped_regions],
         "bedrock_agent_regions": sorted(offered["bedrock-agent"] - calls.skipped_regions),
     }
+    if agents_elsewhere:
+        account.attributes["agent_regions_not_read"] = agents_elsewhere
     if calls.skipped_regions:
         account.attributes["regions_not_enabled"] = sorted(calls.skipped_regions)
     if not target.name:
