@@ -380,10 +380,24 @@ def test_optional_calls_hide_only_a_disabled_api(fake_gcp, refusal, gap) -> None
 def test_agent_engines_are_looked_for_in_every_agent_engine_region(fake_gcp) -> None:
     inventory, _ = scan(fake_gcp, projects=(PROD,))
     assert [a.uid.split("/")[3] for a in inventory.agents] == ["europe-west4"]
+    assert "agents" not in by_uid(inventory.accounts)[PROD].unknown
     inventory, _ = scan(fake_gcp, projects=(PROD,), regions=("us-central1",))
     assert inventory.agents == []
     calls = [k for k in fake_gcp.state.requests if "reasoningEngines" in k]
     assert calls, "asked"
+
+
+def test_agent_engine_regions_left_out_of_gcp_regions_leave_the_project_s_agents_unknown(fake_gcp) -> None:
+    """--gcp-regions us-central1: the agent in europe-west4 was never listed, and NHI-LOG-003 read
+    the project as running none. Its agents are unknown, the regions left out named; the project's
+    reading stays complete (a scope the caller chose)."""
+    inventory, _ = scan(fake_gcp, projects=(PROD,), regions=("us-central1",))
+    project = by_uid(inventory.accounts)[PROD]
+    assert "agents" in project.unknown
+    assert "europe-west4" in project.attributes["agent_regions_not_read"]
+    assert "us-central1" not in project.attributes["agent_regions_not_read"]
+    (status,) = [s for s in inventory.sources if s.account == PROD]
+    assert status.status == "complete"
 
 
 def test_a_refused_agent_engine_listing_is_a_gap_not_no_agents(fake_gcp) -> None:

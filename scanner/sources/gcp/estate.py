@@ -47,6 +47,7 @@ class Collected:
     last_auth_read: set[str] = field(default_factory=set)  # projects whose last authentication was read
     agents: list[Agent] = field(default_factory=list)
     agents_unread: set[str] = field(default_factory=set)  # projects whose agent engines could not be listed
+    agent_regions_not_read: dict[str, list[str]] = field(default_factory=dict)  # project -> left out of scope
     custom_roles: dict[str, list[str]] = field(default_factory=dict)  # role name -> permissions; absent: unread
     # a bound group's e-mail (lower case) -> the service accounts in it or a group nested in it; absent: unread
     group_members: dict[str, list[str]] = field(default_factory=dict)
@@ -223,6 +224,8 @@ def _account(collected: Collected, project: Project, unread: list[str]) -> Accou
         account.unknown.append("identities")
     if project_id in collected.agents_unread:
         account.unknown.append("agents")
+    if project_id in collected.agent_regions_not_read:
+        account.attributes["agent_regions_not_read"] = collected.agent_regions_not_read[project_id]
     if unread:  # a policy not read may hold audit configs and public members
         account.unknown += ["log_sources", PUBLIC]
         account.attributes["unread_policies"] = unread

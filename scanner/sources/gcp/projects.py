@@ -120,7 +120,8 @@ read_last_authentication = _last_authentication
 def agent_engines(clients: GcpClients, collected: Collected, project: str, regions: tuple[str, ...]) -> None:
     """Vertex AI Agent Engines (reasoning engines) in each region; a project where the Vertex AI
     API is not enabled has none, and its other regions are not asked. A region that cannot be
-    read leaves the project's agents unknown."""
+    read leaves the project's agents unknown, and so do the regions where Agent Engine runs that
+    ``--gcp-regions`` left out."""
     for region in regions:
         path = f"/v1/projects/{project}/locations/{region}/reasoningEngines?pageSize=100"
         engines, code = clients.rest_list(project, "aiplatform:reasoningEngines.list", "aiplatform", path, region, True)
@@ -129,6 +130,10 @@ def agent_engines(clients: GcpClients, collected: Collected, project: str, regio
         if engines is None:
             collected.agents_unread.add(project)
         collected.agents += [_agent(engine, project) for engine in engines or []]
+    left_out = [region for region in AGENT_ENGINE_REGIONS if region not in regions]
+    if left_out:
+        collected.agents_unread.add(project)
+        collected.agent_regions_not_read[project] = left_out
 
 
 def rest_shape(message: Any) -> dict[str, Any]:
