@@ -49,6 +49,7 @@ TOKEN_TAIL = "+/="
 @dataclass
 class GcpState:
     page_size: int | None = None  # a smaller page than Google's maximum, to test paging
+    repeating_tokens: bool = False  # every page after the first answers with the token it was asked for
     organization: str = "organizations/123456789012"
     projects: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {number, labels, parent, policy}
     folders: dict[str, dict[str, Any]] = field(default_factory=dict)  # folders/N -> {parent, displayName}
@@ -104,6 +105,8 @@ class GcpState:
             raise ValueError(f"invalid page token {token!r}")
         start = int(token.removesuffix(TOKEN_TAIL) or 0)
         following = start + size
+        if self.repeating_tokens and token and following < len(items):
+            return items[start:following], token
         return items[start:following], f"{following}{TOKEN_TAIL}" if following < len(items) else ""
 
     def policy(self, policy: dict[str, Any], version: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
-from scanner.sources.gcp.clients import RETRY, TIMEOUT, GcpClients
+from scanner.sources.gcp.clients import RETRY, TIMEOUT, GcpClients, every_item, pages
 from scanner.sources.gcp.estate import ASSET_PATH, Collected, Project
 from scanner.sources.gcp.hierarchy import read_policy
 from scanner.sources.gcp.projects import agent_engines, read_last_authentication
@@ -89,7 +89,7 @@ def _list(clients: GcpClients, scope: str, call: str, content_type: Any, types: 
 
     def every_page() -> list[Any]:
         pager = clients.assets.list_assets(request=request, retry=RETRY, timeout=TIMEOUT)
-        return [asset for page in pager.pages for asset in type(page).pb(page).assets]
+        return [asset for page in pages(pager) for asset in type(page).pb(page).assets]
 
     return clients.grpc_call(scope, call, every_page)
 
@@ -99,7 +99,9 @@ def _search_policies(clients: GcpClients, scope: str) -> list[tuple[str, dict[st
     found = clients.grpc_call(
         scope,
         "cloudasset:assets.searchAllIamPolicies",
-        lambda: list(clients.assets.search_all_iam_policies(request=request, retry=RETRY, timeout=TIMEOUT)),
+        lambda: every_item(
+            clients.assets.search_all_iam_policies(request=request, retry=RETRY, timeout=TIMEOUT), "results"
+        ),
     )
     return None if found is None else [(r.resource, MessageToDict(r.policy)) for r in found]
 
@@ -110,7 +112,9 @@ def _vertex_projects(clients: GcpClients, scope: str, by_number: dict[str, str])
     found = clients.grpc_call(
         scope,
         "cloudasset:assets.searchAllResources",
-        lambda: list(clients.assets.search_all_resources(request=request, retry=RETRY, timeout=TIMEOUT)),
+        lambda: every_item(
+            clients.assets.search_all_resources(request=request, retry=RETRY, timeout=TIMEOUT), "results"
+        ),
     )
     if found is None:
         return None

@@ -20,7 +20,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +54,31 @@ _QUOTA_HINT = (
 )
 
 
+REPEATED_TOKEN = "the API gave a page token it had given before: the list was not read to its end"
+
+
+class RepeatedPageToken(Exception):
+    """A server answered with a page token it had given before: its pager would ask for ever."""
+
+
+def pages(pager: Any) -> Iterator[Any]:
+    """The pages of a google-api-core pager (``pager.pages``), stopping with RepeatedPageToken
+    before asking again for a page token already followed."""
+    followed: set[str] = set()
+    for page in pager.pages:
+        yield page
+        token = page.next_page_token
+        if token in followed:
+            raise RepeatedPageToken
+        if token:
+            followed.add(token)
+
+
+def every_item(pager: Any, field_name: str) -> list[Any]:
+    """Every item under ``field_name`` on every page of a pager (see ``pages``)."""
+    return [item for page in pages(pager) for item in getattr(page, field_name)]
+
+
 @dataclass
 class GcpClients:
     iam: Any  # iam_admin_v1.IAMClient
@@ -82,6 +107,9 @@ class GcpClients:
         except google_errors.RetryError as error:  # throttled or silent past the retry budget
             cause = str(getattr(error, "cause", None) or error).splitlines()[0]
             self.gap(scope, call, f"gave up after retrying for {RETRY.timeout:.0f} s: {cause}", "retry_exhausted")
+            return None
+        except RepeatedPageToken:
+            self.gap(scope, call, REPEATED_TOKEN, "pagination")
             return None
 
     def rest_get(
@@ -117,12 +145,7 @@ class GcpClients:
             if not token:
                 return items, ""
             if token in tokens_seen:  # a server repeating a page would be read for ever
-                self.gap(
-                    scope,
-                    call,
-                    "the API gave a page token it had given before: the list was not read to its end",
-                    "pagination",
-                )
+                self.gap(scope, call, REPEATED_TOKEN, "pagination")
                 return None, "pagination"
             tokens_seen.add(token)
 

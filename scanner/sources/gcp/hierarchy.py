@@ -9,7 +9,7 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
-from scanner.sources.gcp.clients import RETRY, TIMEOUT, GcpClients
+from scanner.sources.gcp.clients import RETRY, TIMEOUT, GcpClients, every_item
 from scanner.sources.gcp.estate import Project
 
 PAGE_SIZE = 1000  # Resource Manager lists: the server returns fewer when it must
@@ -49,12 +49,12 @@ def discover(clients: GcpClients, parent: str) -> dict[str, Project] | None:
         projects = clients.grpc_call(
             parent,
             "cloudresourcemanager:projects.list",
-            partial(_all, clients.projects.list_projects, request),
+            partial(_all, clients.projects.list_projects, request, "projects"),
         )
         folders = clients.grpc_call(
             parent,
             "cloudresourcemanager:folders.list",
-            partial(_all, clients.folders.list_folders, request),
+            partial(_all, clients.folders.list_folders, request, "folders"),
         )
         listed_any = listed_any or projects is not None
         for project in projects or []:
@@ -110,8 +110,8 @@ def walk_up(
     return ancestors, None
 
 
-def _all(method: Any, request: dict[str, Any]) -> list[Any]:
-    return list(method(request=request, retry=RETRY, timeout=TIMEOUT))
+def _all(method: Any, request: dict[str, Any], field_name: str) -> list[Any]:
+    return every_item(method(request=request, retry=RETRY, timeout=TIMEOUT), field_name)
 
 
 def _project(message: Any, ancestors: tuple[str, ...], unread_above: str | None = None) -> Project:

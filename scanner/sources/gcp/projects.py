@@ -13,7 +13,7 @@ from google.protobuf.json_format import MessageToDict
 
 from scanner.model import Agent
 from scanner.serialize import parse_time
-from scanner.sources.gcp.clients import API_DISABLED, RETRY, TIMEOUT, GcpClients
+from scanner.sources.gcp.clients import API_DISABLED, RETRY, TIMEOUT, GcpClients, every_item
 from scanner.sources.gcp.estate import Collected, parse_rfc3339
 from scanner.sources.gcp.hierarchy import POLICY_VERSION, read_policy
 
@@ -37,8 +37,9 @@ def read_project(
     listed = clients.grpc_call(
         project,
         "iam:serviceAccounts.list",
-        lambda: list(clients.iam.list_service_accounts(
-            request={"name": f"projects/{project}", "page_size": SERVICE_ACCOUNT_PAGE}, retry=RETRY, timeout=TIMEOUT)),
+        lambda: every_item(clients.iam.list_service_accounts(
+            request={"name": f"projects/{project}", "page_size": SERVICE_ACCOUNT_PAGE}, retry=RETRY, timeout=TIMEOUT),
+            "accounts"),
     )  # fmt: skip
     accounts = [rest_shape(a) for a in listed or []]
     if listed is not None:
