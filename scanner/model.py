@@ -132,6 +132,18 @@ class LogSource:
     unknown: list[str] = field(default_factory=list)
 
 
+# An identity's attribute: a shard holds it only because its own subscriptions grant it a role,
+# and another shard reads it whole. Such a stand-in is judged only by the controls that read an
+# identity's grants (a failure there is the principal's); its other evidence is the other shard's.
+HELD_BY_ANOTHER_SHARD = "held_by_another_shard"
+# What a stand-in does not know: every identity field controls read as evidence but its grants
+STAND_IN_UNKNOWN = ("owner", "tags", "created", "last_used", "interactive", "credentials")
+
+
+def is_stand_in(identity: Identity) -> bool:
+    return bool(identity.attributes) and identity.attributes.get(HELD_BY_ANOTHER_SHARD) is True
+
+
 RECORD_TYPES: dict[str, type] = {  # each record section of an inventory and its model class
     "accounts": Account,
     "identities": Identity,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from scanner.model import STAND_IN_UNKNOWN, is_stand_in
 from scanner.sharding import Shard
 from scanner.sources.azure import client as azure_client
 from scanner.sources.azure.client import AzureCalls
@@ -364,10 +365,67 @@ def test_a_later_shard_still_links_role_assignments_of_service_principals(fake) 
     fake.state.directory_objects[PAYMENTS_SP] = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": PAYMENTS_SP,
                                                  "servicePrincipalType": "Application"}  # fmt: skip
     inventory = scan(fake, shard=shard)
-    assert not [i for i in inventory.identities if i.kind != "managed_identity"], "Graph objects are shard 1's"
+    graph_objects = [i for i in inventory.identities if i.kind != "managed_identity"]
+    assert graph_objects and all(is_stand_in(i) for i in graph_objects), "Graph objects are shard 1's"
     holders = sorted(g.identity_uid for g in inventory.grants if g.name == "Contributor")
     assert holders == sorted([MI_ID, f"azure:sp:{PAYMENTS_SP}"]), "linked to the uids shard 1 reports"
     assert fake.state.requests["POST /v1.0/directoryObjects/getByIds"] == 1
+
+
+def _owner_assigned_to_payments(fake: FakeAzure) -> None:
+    """Owner of the production subscription assigned to the payments service principal itself."""
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"
+    fake.state.arm[f"{base}/roleDefinitions"].append(
+        {"id": f"{base}/roleDefinitions/{owner}", "properties": {"roleName": "Owner", "type": "BuiltInRole"}}
+    )
+    fake.state.arm[f"{base}/roleAssignments"].append(
+        {"id": f"{base}/roleAssignments/ra-owner", "properties": {
+            "principalId": PAYMENTS_SP, "principalType": "ServicePrincipal", "scope": f"/subscriptions/{PROD}",
+            "roleDefinitionId": f"{base}/roleDefinitions/{owner}"}}
+    )  # fmt: skip
+    fake.state.directory_objects[PAYMENTS_SP] = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": PAYMENTS_SP,
+                                                 "servicePrincipalType": "Application"}  # fmt: skip
+
+
+def test_a_later_shard_holds_a_stand_in_for_each_principal_its_assignments_name(fake) -> None:
+    """It knows the principal only by the role it holds here: its other evidence is shard 1's."""
+    _owner_assigned_to_payments(fake)
+    inventory = scan(fake, shard=_later_shard_owning_prod())
+    (payments,) = [i for i in inventory.identities if i.uid == f"azure:sp:{PAYMENTS_SP}"]
+    assert is_stand_in(payments) and payments.kind == "service_principal"
+    assert payments.account == fake.state.tenant and payments.unknown == list(STAND_IN_UNKNOWN)
+    assert not [i for i in scan(fake).identities if is_stand_in(i)], "a whole tenant holds none"
+
+
+def test_a_role_a_later_shard_reads_fails_the_principal_in_the_merged_run(fake, catalogs) -> None:
+    """Owner of a subscription of a later shard, held by a principal shard 1 reads: shard 1 judged
+    the principal without it, the later shard held no record to judge, and the merged run passed
+    it. The later shard fails it; controls on what only shard 1 read do not judge the stand-in."""
+    from scanner.engine.evidence import evidence_read
+    from scanner.history.merge import merge_results
+    from scanner.scan import ScanOptions, run_scan
+
+    _owner_assigned_to_payments(fake)
+    later = _later_shard_owning_prod()
+    first = run_scan(scan(fake, shard=Shard(1, later.count)), catalogs, ScanOptions())
+    second = run_scan(scan(fake, shard=later), catalogs, ScanOptions())
+    payments = f"azure:sp:{PAYMENTS_SP}"
+
+    def failing(result) -> set[str]:
+        return {f.control_id for f in result.findings if f.resource.uid == payments and f.status == "fail"}
+
+    assert "NHI-PRIV-001" not in failing(first)
+    assert "NHI-PRIV-001" in failing(second)
+    judged_here = {f.control_id for f in second.findings if f.resource.uid == payments}
+    reads_grants = {c.id for c in catalogs.controls if ("identity", "grants") in evidence_read(c)}
+    assert judged_here and judged_here <= reads_grants, judged_here - reads_grants
+
+    merged = merge_results([first, second], catalogs, "weekly")
+    assert "NHI-PRIV-001" in failing(merged)
+    assert merged.inventory is not None
+    (record,) = [i for i in merged.inventory.identities if i.uid == payments]
+    assert not is_stand_in(record), "the merged inventory keeps shard 1's whole record"
 
 
 def test_resource_graph_asks_about_many_subscriptions_at_once_and_waits_when_throttled(fake) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner.engine.capabilities import UNKNOWN_TOOL_TAG, CapabilityCatalog, denied_whole
 from scanner.engine.classification import Classification, classify
@@ -27,8 +27,13 @@ from scanner.model import (
     Inventory,
     LogSource,
     SourceStatus,
+    is_stand_in,
 )
 
+if TYPE_CHECKING:
+    from scanner.engine.controls import CompiledControl
+
+GRANTS_READ = ("identity", "grants")  # the evidence a control reads that a stand-in holds (see records_judged_by)
 # What a grant's tags are computed from: when one of these was not collected, its tags are partial.
 GRANT_EVIDENCE = ("actions", "resources")
 UNJUDGED_ROLE_NEVER = frozenset({"admin", "basic_role"})
@@ -58,6 +63,7 @@ class EvalContext:
         self.as_of = as_of
         self.capabilities = capabilities
         self.identities: dict[str, Identity] = {i.uid: i for i in inventory.identities}
+        self._held_here: list[Identity] | None = None  # the identities but stand-ins, once asked for
         self.agents_by_uid: dict[str, Agent] = {a.uid: a for a in inventory.agents}
         self.accounts: dict[str, Account] = {}
         for account in inventory.accounts:
@@ -157,6 +163,19 @@ class EvalContext:
         records: list[Any] = getattr(self.inventory, INVENTORY_LISTS[resource_type])
         return records
 
+    def records_judged_by(self, compiled: CompiledControl) -> tuple[list[Any], str]:
+        """The records a control judges, and a name for that listing: every record of its type, but
+        for the identities another shard reads whole (``is_stand_in``), which only the controls on
+        an identity's grants judge."""
+        resource_type = compiled.control.resource
+        records = self.records(resource_type)
+        if resource_type != "identity" or GRANTS_READ in compiled.reads:
+            return records, resource_type
+        if self._held_here is None:
+            held = [identity for identity in records if not is_stand_in(identity)]
+            self._held_here = records if len(held) == len(records) else held  # most scans hold no stand-in
+        return self._held_here, resource_type if self._held_here is records else "identity held here"
+
     # ------------------------------------------------------------------ capabilities
 
     def grant_tags(self, grant: Grant) -> frozenset[str]:
@@ -210,7 +229,7 @@ class EvalContext:
     def agent_gap_never(self, agent: Agent) -> frozenset[str]:
         """The tags an agent's gap cannot add: only where the gap is its runtime identity's grants."""
         runtime = self.identities.get(agent.runs_as) if agent.runs_as else None
-        if runtime is None or self._agent_own_gap(agent) is not None:
+        if runtime is None or is_stand_in(runtime) or self._agent_own_gap(agent) is not None:
             return frozenset()
         return self.identity_gap_never(runtime)
 
@@ -242,7 +261,9 @@ class EvalContext:
         if own is not None or not agent.runs_as:  # without runs_as, its own gap names that
             return own
         runtime = self.identities.get(agent.runs_as)
-        return f"runtime identity {agent.runs_as}" if runtime is None else self.identity_gap(runtime)
+        if runtime is None or is_stand_in(runtime):  # a stand-in holds only this shard's grants
+            return f"runtime identity {agent.runs_as}"
+        return self.identity_gap(runtime)
 
     def _agent_own_gap(self, agent: Agent) -> str | None:
         """``agent_gap`` but for what its runtime identity's grants leave out."""

@@ -58,12 +58,12 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
     scope_keys: dict[str, list[str]] = {}  # resource type -> each record's "provider/kind", in order
     for compiled in controls:
         resource_type = compiled.control.resource
-        records = ctx.records(resource_type)
-        keys = scope_keys.get(resource_type)
+        records, listing = ctx.records_judged_by(compiled)
+        keys = scope_keys.get(listing)
         if keys is None:
             named: dict[str, str] = {}  # each key held once: a few kinds among hundreds of thousands of records
             keys = [named.setdefault(key, key) for key in (_scope_key(r, resource_type, ctx) for r in records)]
-            scope_keys[resource_type] = keys
+            scope_keys[listing] = keys
         counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed)
         result.counts[compiled.id] = counts
         result.evaluated_by_scope[compiled.id] = scopes
@@ -169,7 +169,7 @@ def evaluated_uids(compiled: CompiledControl, ctx: EvalContext, scopes: Containe
     where, resource_type = compiled.where, compiled.control.resource
     return [
         record.uid
-        for record in ctx.records(resource_type)
+        for record in ctx.records_judged_by(compiled)[0]
         if _scope_key(record, resource_type, ctx) in scopes and (where is None or where(record, ctx) is not False)
     ]
 

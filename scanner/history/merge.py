@@ -44,6 +44,7 @@ from scanner.model import (
     TrendPoint,
     Waiver,
     WaiverReport,
+    is_stand_in,
 )
 from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory, unread_results
 
@@ -224,7 +225,7 @@ def merge_results(
         inventory_summary=summarize_inventory(inventory) if inventory else latest.inventory_summary,
         tool=latest.tool,
         inventory=inventory,
-        capabilities={k: v for r in results for k, v in r.capabilities.items()},
+        capabilities=_capabilities(results),
     )
     # a partial read is accepted when every shard of the run accepted its own, and none is missing
     accepted = not missing and all(r.gate.get("allow_partial") for r in results)
@@ -388,6 +389,16 @@ def _run_id(results: list[ScanResult]) -> str:
     return hashlib.sha256("\n".join(sorted(r.scan.id for r in results)).encode("utf-8")).hexdigest()[:8]
 
 
+def _capabilities(results: list[ScanResult]) -> dict[str, list[str]]:
+    """Each holder's capability tags: all any shard found (a principal holds roles in the
+    subscriptions of several shards)."""
+    joined: dict[str, dict[str, None]] = {}
+    for result in results:
+        for holder, tags in result.capabilities.items():
+            joined.setdefault(holder, {}).update(dict.fromkeys(tags))
+    return {holder: list(tags) for holder, tags in joined.items()}
+
+
 def _judged(results: list[ScanResult]) -> list[ScanResult]:
     """The shards that assessed something. A shard given no account of the group's sources holds
     nothing, and its time ("now", when it ran) is no time any evidence was judged at."""
@@ -398,10 +409,14 @@ def _merge_inventories(inventories: list[Inventory], collected_at: datetime) -> 
     def records(name: str) -> list[Any]:
         return _unique((record for inventory in inventories for record in getattr(inventory, name)), lambda r: r.uid)
 
+    # an identity a shard held as a stand-in (see HELD_BY_ANOTHER_SHARD) is the copy of the shard that read it whole
+    every_identity = [identity for inventory in inventories for identity in inventory.identities]
+    identities = _unique(sorted(every_identity, key=is_stand_in), lambda r: r.uid)
+
     return Inventory(
         collected_at=collected_at,
         accounts=records("accounts"),
-        identities=records("identities"),
+        identities=identities,
         credentials=records("credentials"),
         grants=records("grants"),
         agents=records("agents"),

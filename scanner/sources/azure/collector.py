@@ -8,7 +8,8 @@ first-party service principals (present in every tenant) are left out.
 
 With ``--shard i/n`` the first shard reads the tenant-wide objects; every shard reads its own
 subscriptions and resolves the service principals its role assignments name through
-``directoryObjects/getByIds``, so their grants link to the identities the first shard reports.
+``directoryObjects/getByIds``, so their grants link to the identities the first shard reports; it
+holds a stand-in for each (``HELD_BY_ANOTHER_SHARD``), which the controls on grants judge.
 """
 
 from __future__ import annotations
@@ -90,6 +91,10 @@ def collect_azure(
     inventory.grants = _one_grant_per_assignment(inventory.grants) + vault_grants
     by_uid.update({identity.uid: identity for part in parts for identity in part.inventory.identities})
     _attachments(calls, tenant, subscription_ids, by_uid, listed is not None)
+    if later_shard:  # the principals shard 1 reads, as far as this shard's grants go
+        held = {identity.uid for identity in inventory.identities}
+        named = dict.fromkeys(g.identity_uid for g in inventory.grants if g.identity_uid not in held)
+        inventory.identities += [records.stand_in(uid, tenant) for uid in named if uid]
     rbac_read = listed is not None and all(part.assignments_read for part in parts) and group_members_read
     rbac_read = rbac_read and vault_policies_read and principals_linked
     if not (directory_roles_read and rbac_read):

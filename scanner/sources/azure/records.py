@@ -20,7 +20,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from scanner.model import Credential, Grant, Identity, LogSource
+from scanner.model import HELD_BY_ANOTHER_SHARD, STAND_IN_UNKNOWN, Credential, Grant, Identity, LogSource
 from scanner.serialize import parse_time
 
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourcegroups/", re.IGNORECASE)
@@ -56,6 +56,21 @@ def sp_uid(sp: dict[str, Any]) -> str:
         arm_id = next((n for n in sp.get("alternativeNames") or [] if _ARM_ID.match(str(n))), None)
         return str(arm_id) if arm_id else f"azure:mi:{sp['id']}"
     return f"azure:sp:{sp['id']}"
+
+
+def stand_in(uid: str, tenant: str) -> Identity:
+    """A principal a later shard's assignments name, which shard 1 reads whole: it holds this
+    shard's grants, so that the controls on grants judge them (see HELD_BY_ANOTHER_SHARD)."""
+    kind = "service_principal" if uid.startswith("azure:sp:") else "managed_identity"
+    return Identity(
+        uid=uid,
+        provider="azure",
+        account=tenant,
+        kind=kind,
+        name=uid.rsplit("/", 1)[-1] if uid.startswith("/") else uid,
+        attributes={HELD_BY_ANOTHER_SHARD: True},
+        unknown=list(STAND_IN_UNKNOWN),
+    )
 
 
 def _owner(owners: list[dict[str, Any]] | None) -> str | None:

@@ -1,0 +1,62 @@
+"""A shard's stand-in for an identity another shard reads whole (``held_by_another_shard``): it
+holds only the grants of this shard's part of the estate, so only the controls on an identity's
+grants judge it, and nothing that rests on all its grants (an agent running as it) reads it as
+whole."""
+
+from __future__ import annotations
+
+from scanner.engine.context import EvalContext
+from scanner.model import HELD_BY_ANOTHER_SHARD, STAND_IN_UNKNOWN
+from scanner.scan import ScanOptions, run_scan
+
+from .conftest import make_inventory
+
+TENANT = "6f1c2a9e-3b7d-4e58-9a0c-2d4e6f8a1b3c"
+SUBSCRIPTION = "9c3a7e51-2d4b-4f86-8e1a-6b5c4d3e2f10"
+PRINCIPAL = "azure:sp:0000000c-5555-4666-8777-000000000065"
+
+
+READER = {
+    "identity_uid": PRINCIPAL,
+    "kind": "role",
+    "name": "Reader",
+    "source": "roleAssignment",
+    "resources": [f"/subscriptions/{SUBSCRIPTION}"],
+    "actions": ["*/read"],
+}
+
+
+def _estate(stand_in: bool) -> dict:
+    principal = {"uid": PRINCIPAL, "provider": "azure", "account": TENANT, "kind": "service_principal"}
+    if stand_in:
+        principal |= {"attributes": {HELD_BY_ANOTHER_SHARD: True}, "unknown": list(STAND_IN_UNKNOWN)}
+    return {
+        "accounts": [
+            {"uid": TENANT, "provider": "azure", "kind": "tenant"},
+            {"uid": SUBSCRIPTION, "provider": "azure", "kind": "subscription"},
+        ],
+        "identities": [principal],
+        "grants": [READER],
+        "agents": [{"uid": "agent-1", "provider": "azure", "account": SUBSCRIPTION, "runs_as": PRINCIPAL}],
+    }
+
+
+def test_only_controls_on_an_identity_s_grants_judge_a_stand_in(catalogs) -> None:
+    whole = run_scan(make_inventory(_estate(False)), catalogs, ScanOptions(keep_passed=True))
+    stand_in = run_scan(make_inventory(_estate(True)), catalogs, ScanOptions(keep_passed=True))
+    judged_whole = {f.control_id for f in whole.findings if f.resource.uid == PRINCIPAL}
+    judged = {f.control_id for f in stand_in.findings if f.resource.uid == PRINCIPAL}
+    assert "NHI-OWN-001" in judged_whole and "NHI-OWN-001" not in judged, "its owner is the other shard's to judge"
+    assert "NHI-PRIV-001" in judged
+    (admin,) = [f for f in stand_in.findings if f.resource.uid == PRINCIPAL and f.control_id == "NHI-PRIV-001"]
+    assert admin.status == "pass", "its grants here are known: a Reader is no administrator"
+
+
+def test_an_agent_running_as_a_stand_in_does_not_read_its_grants_as_all_it_holds(catalogs) -> None:
+    inventory = make_inventory(_estate(True))
+    ctx = EvalContext(inventory, inventory.collected_at, catalogs.capabilities)
+    (agent,) = inventory.agents
+    assert ctx.agent_gap(agent) == f"runtime identity {PRINCIPAL}"
+    assert ctx.agent_gap_never(agent) == frozenset()
+    whole = make_inventory(_estate(False))
+    assert EvalContext(whole, whole.collected_at, catalogs.capabilities).agent_gap(whole.agents[0]) is None
