@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from scanner.model import Inventory, SourceError, SourceStatus
+from scanner.model import HELD_BY_ANOTHER_SHARD, STAND_IN_UNKNOWN, Identity, Inventory, SourceError, SourceStatus
 from scanner.sharding import Shard, owned
-from scanner.sources.gcp import assets, hierarchy
+from scanner.sources.gcp import assets, hierarchy, records
 from scanner.sources.gcp.clients import GcpClients
 from scanner.sources.gcp.estate import PROJECT_PATH, Collected, build_inventory
 from scanner.sources.gcp.groups import GROUPS_SCOPE, read_group_members
@@ -44,12 +44,15 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
     if collected is None:
         collected = _per_project(clients, scope, advance)
     else:
+        collected.other_shards = {k: v.number for k, v in collected.projects.items() if not owned(scope.shard, k)}
         collected.projects = {k: v for k, v in collected.projects.items() if owned(scope.shard, k)}
         for _ in collected.projects:
             advance()
     read_custom_roles(clients, collected)
     read_group_members(clients, collected)
     inventory = build_inventory(collected, started)
+    if collected.other_shards:
+        inventory.identities += stand_ins(inventory, collected.other_shards)
     nodes = [scope.parent] if scope.parent else []
     nodes += sorted(n for n in clients.errors if n not in collected.projects and n not in nodes)
     if GROUPS_SCOPE not in nodes:  # always listed: a scan binding no group read all there was of groups
@@ -61,6 +64,36 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
     return inventory
 
 
+def stand_ins(inventory: Inventory, other_shards: dict[str, str]) -> list[Identity]:
+    """A stand-in (``HELD_BY_ANOTHER_SHARD``) for each service account of a project another shard
+    of the run reads that this shard's policies grant a role: the controls on grants judge it here,
+    its other evidence is the other shard's. A Google-managed service agent is no project's record."""
+    held = {identity.uid for identity in inventory.identities}
+    by_number = {number: project for project, number in other_shards.items() if number}
+    found = []
+    for email in dict.fromkeys(grant.identity_uid for grant in inventory.grants if grant.identity_uid not in held):
+        home = _home_project(email, by_number)
+        if home in other_shards and not records.is_service_agent(email, home):
+            identity = records.service_account({"email": email}, home)
+            identity.attributes[HELD_BY_ANOTHER_SHARD] = True
+            identity.unknown = list(STAND_IN_UNKNOWN)
+            found.append(identity)
+    return found
+
+
+def _home_project(email: str, by_number: dict[str, str]) -> str | None:
+    """The project a service account's e-mail names: PROJECT in ``name@PROJECT.iam.gserviceaccount.com``
+    and ``PROJECT@appspot.gserviceaccount.com``, the project numbered N in ``N-compute@developer…``."""
+    name, _, domain = email.lower().partition("@")
+    if domain.endswith(".iam.gserviceaccount.com"):
+        return domain.removesuffix(".iam.gserviceaccount.com")
+    if domain == "appspot.gserviceaccount.com":
+        return name
+    if domain == "developer.gserviceaccount.com" and name.endswith("-compute"):
+        return by_number.get(name.removesuffix("-compute"))
+    return None
+
+
 def _per_project(clients: GcpClients, scope: GcpScope, advance: Callable[[], None]) -> Collected:
     collected = Collected(path=PROJECT_PATH)
     folder_parents: dict[str, str | None] = {}
@@ -68,8 +101,11 @@ def _per_project(clients: GcpClients, scope: GcpScope, advance: Callable[[], Non
         for project_id in scope.projects:
             if owned(scope.shard, project_id):
                 collected.projects[project_id] = hierarchy.locate(clients, project_id, folder_parents)
+            else:
+                collected.other_shards[project_id] = ""  # its number is the other shard's to read
     elif scope.parent:
         found = hierarchy.discover(clients, scope.parent) or {}
+        collected.other_shards = {k: v.number for k, v in found.items() if not owned(scope.shard, k)}
         collected.projects = {k: v for k, v in found.items() if owned(scope.shard, k)}
 
     def run(project_id: str) -> None:

@@ -48,6 +48,7 @@ class Collected:
     agents: list[Agent] = field(default_factory=list)
     agents_unread: set[str] = field(default_factory=set)  # projects whose agent engines could not be listed
     agent_regions_not_read: dict[str, list[str]] = field(default_factory=dict)  # project -> left out of scope
+    other_shards: dict[str, str] = field(default_factory=dict)  # the run's projects other shards read -> number
     custom_roles: dict[str, list[str]] = field(default_factory=dict)  # role name -> permissions; absent: unread
     # a bound group's e-mail (lower case) -> the service accounts in it or a group nested in it; absent: unread
     group_members: dict[str, list[str]] = field(default_factory=dict)
