@@ -176,7 +176,8 @@ def merge_results(
         if all(patterns is not None for patterns in each):
             controls[control_id].limited_to = sorted({p for patterns in each if patterns is not None for p in patterns})
     skipped = _not_run(results, set(controls))
-    for control_id, patterns in _run_where(results, skipped).items():
+    providers = _providers_where_needed(results, skipped)
+    for control_id, patterns in _run_where(results, skipped, providers).items():
         controls[control_id].limited_to = patterns
     summaries = sorted(controls.values(), key=lambda c: c.id)
     as_of = max(r.scan.as_of for r in _judged(results))
@@ -205,7 +206,7 @@ def merge_results(
         findings,
         estate,
         _disabled(results, skipped) or (),
-        _disabled_where(results, skipped),
+        _disabled_where(results, skipped, providers),
     )
     merged = ScanResult(
         scan=ScanMeta(
@@ -327,7 +328,9 @@ def _not_run(results: list[ScanResult], every: set[str]) -> dict[int, set[str]]:
     }
 
 
-def _run_where(results: list[ScanResult], skipped: dict[int, set[str]]) -> dict[str, list[str]]:
+def _run_where(
+    results: list[ScanResult], skipped: dict[int, set[str]], providers_of: dict[int, frozenset[str] | None]
+) -> dict[str, list[str]]:
     """For each control some shard did not run, what the shards that ran it judged, as "provider/*"
     patterns (their own limits where they had them): the providers of the shards that ran it but
     not those of a shard that did not, whose resources cannot be told apart by provider (two AWS
@@ -341,12 +344,12 @@ def _run_where(results: list[ScanResult], skipped: dict[int, set[str]]) -> dict[
             (not_run if control_id in skipped[id(result)] else ran).append(result)
         unseen: set[str] = set()
         for result in not_run:
-            providers = _providers_of(result)
+            providers = providers_of[id(result)]
             unseen |= {"*"} if providers is None else providers
         patterns: set[str] = set()
         for result in ran:
             control = next(c for c in result.controls if c.id == control_id)
-            providers = _providers_of(result)
+            providers = providers_of[id(result)]
             if control.limited_to is not None:
                 patterns.update(control.limited_to)
             elif providers is not None:
@@ -367,17 +370,29 @@ def _disabled(results: list[ScanResult], skipped: dict[int, set[str]]) -> list[s
     return sorted({c for disabled in recorded for c in disabled} | not_run) if recorded or not_run else None
 
 
-def _disabled_where(results: list[ScanResult], skipped: dict[int, set[str]]) -> dict[str, frozenset[str] | None]:
+def _disabled_where(
+    results: list[ScanResult], skipped: dict[int, set[str]], providers_of: dict[int, frozenset[str] | None]
+) -> dict[str, frozenset[str] | None]:
     """The providers of the shards that turned each control off or did not run it (None: a shard
     whose providers are not known, as one stored without its inventory): an item of other providers
     keeps its result."""
     where: dict[str, frozenset[str] | None] = {}
     for result in results:
-        providers = _providers_of(result)
+        providers = providers_of.get(id(result))
         for control in {*(result.scan.disabled_controls or ()), *skipped[id(result)]}:
             known = where.get(control, frozenset())
             where[control] = None if known is None or providers is None else known | providers
     return where
+
+
+def _providers_where_needed(
+    results: list[ScanResult], skipped: dict[int, set[str]]
+) -> dict[int, frozenset[str] | None]:
+    """By shard (``id`` of its result), its providers (``_providers_of``: a walk of its inventory),
+    once each and only when a shard did not run or turned off a control: none is needed otherwise."""
+    if not any(skipped.values()) and not any(r.scan.disabled_controls for r in results):
+        return {}
+    return {id(result): _providers_of(result) for result in results}
 
 
 def _providers_of(result: ScanResult) -> frozenset[str] | None:
