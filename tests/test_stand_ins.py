@@ -60,3 +60,14 @@ def test_an_agent_running_as_a_stand_in_does_not_read_its_grants_as_all_it_holds
     assert ctx.agent_gap_never(agent) == frozenset()
     whole = make_inventory(_estate(False))
     assert EvalContext(whole, whole.collected_at, catalogs.capabilities).agent_gap(whole.agents[0]) is None
+
+
+def test_agent_controls_on_a_stand_in_runtime_are_unknown_not_passed(catalogs) -> None:
+    """A Reader here may be an Owner where the other shard reads it: NHI-AGENT-001 and the other
+    controls on what the runtime identity holds passed on this shard's grants alone."""
+    result = run_scan(make_inventory(_estate(True)), catalogs, ScanOptions(keep_passed=True))
+    statuses = {f.control_id: f.status for f in result.findings if f.resource.uid == "agent-1"}
+    for control in ("NHI-AGENT-001", "NHI-AGENT-006", "NHI-AGENT-007", "NHI-AGENT-016"):
+        assert statuses.get(control) == "unknown", (control, statuses.get(control))
+    whole = run_scan(make_inventory(_estate(False)), catalogs, ScanOptions(keep_passed=True))
+    assert {f.control_id: f.status for f in whole.findings if f.resource.uid == "agent-1"}["NHI-AGENT-001"] == "pass"

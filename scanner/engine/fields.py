@@ -24,6 +24,7 @@ from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.federation_conditions import condition_names_someone
 from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, condition_accounts, restricting_keys, subject_is_specific
+from scanner.model import is_stand_in
 
 
 class _Unknown:
@@ -464,13 +465,15 @@ Relation = Callable[[Any, EvalContext], Any]
 @reads(("agent", "runs_as"))
 def _runtime_identity(agent: Any, ctx: EvalContext) -> Any:
     """The agent's runtime identity; Incomplete when it declares none (what it runs as is not known)
-    or names one this scan did not collect."""
+    or names one this scan did not collect, or holds only as a stand-in (another shard reads it whole)."""
     if _marked(agent, "runs_as"):
         return Incomplete([], f"runtime identity of {agent.name or agent.uid}")
     if not agent.runs_as:
         return Incomplete([], f"runtime identity of {agent.name or agent.uid}")  # none declared
     identity = ctx.identities.get(agent.runs_as)
-    return Incomplete([], f"runtime identity {agent.runs_as}") if identity is None else [identity]
+    if identity is None or is_stand_in(identity):
+        return Incomplete([], f"runtime identity {agent.runs_as}")
+    return [identity]
 
 
 def _of_runtime(name: str, index: dict[str, list[Any]], agent: Any, ctx: EvalContext) -> Any:
