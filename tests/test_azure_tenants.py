@@ -398,6 +398,35 @@ def test_a_later_shard_holds_a_stand_in_for_each_principal_its_assignments_name(
     assert not [i for i in scan(fake).identities if is_stand_in(i)], "a whole tenant holds none"
 
 
+def test_a_stand_in_says_what_the_directory_told_of_the_principal(fake, catalogs) -> None:
+    """Its name, type and owning tenant: without the owning tenant NHI-PRIV-011 (third-party apps)
+    was unknown for every stand-in, and the merged report kept that over shard 1's result."""
+    from scanner.scan import ScanOptions, run_scan
+
+    _owner_assigned_to_payments(fake)
+    fake.state.directory_objects[PAYMENTS_SP] |= {
+        "displayName": "payments-api",
+        "appOwnerOrganizationId": fake.state.tenant,
+    }
+    result = run_scan(scan(fake, shard=_later_shard_owning_prod()), catalogs, ScanOptions(keep_passed=True))
+    assert result.inventory is not None
+    (payments,) = [i for i in result.inventory.identities if i.uid == f"azure:sp:{PAYMENTS_SP}"]
+    assert payments.name == "payments-api" and payments.attributes["app_owner_tenant"] == fake.state.tenant
+    assert ("NHI-PRIV-011", "unknown") not in {(f.control_id, f.status) for f in result.findings
+                                               if f.resource.uid == payments.uid}  # fmt: skip
+
+
+def test_a_later_shard_holds_no_stand_in_for_microsoft_s_own_principals(fake) -> None:
+    """A whole tenant leaves them out; a later shard made stand-ins of them, which failed
+    NHI-PRIV-001 and -006 in sharded runs alone."""
+    _owner_assigned_to_payments(fake)
+    microsoft = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+    fake.state.directory_objects[PAYMENTS_SP] |= {"appOwnerOrganizationId": microsoft}
+    inventory = scan(fake, shard=_later_shard_owning_prod())
+    assert f"azure:sp:{PAYMENTS_SP}" not in {i.uid for i in inventory.identities}
+    assert f"azure:sp:{PAYMENTS_SP}" not in {g.identity_uid for g in inventory.grants}
+
+
 def test_a_role_a_later_shard_reads_fails_the_principal_in_the_merged_run(fake, catalogs) -> None:
     """Owner of a subscription of a later shard, held by a principal shard 1 reads: shard 1 judged
     the principal without it, the later shard held no record to judge, and the merged run passed

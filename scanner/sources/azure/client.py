@@ -63,6 +63,8 @@ class AzureCalls:
         self._lock = threading.Lock()
         self._resource_graph_pause = 0.0  # monotonic time before which no Resource Graph query is sent
         self._unreachable: dict[int, str] = {}  # id of a client whose endpoint did not answer -> why
+        # service principals looked up by object id (a later shard's), by uid: what a stand-in says of each
+        self.principals_looked_up: dict[str, dict[str, Any]] = {}
 
     def _send(
         self, client: PipelineClient, request: HttpRequest, call: str, account: str, optional: bool = False

@@ -94,7 +94,8 @@ def collect_azure(
     if later_shard:  # the principals shard 1 reads, as far as this shard's grants go
         held = {identity.uid for identity in inventory.identities}
         named = dict.fromkeys(g.identity_uid for g in inventory.grants if g.identity_uid not in held)
-        inventory.identities += [records.stand_in(uid, tenant) for uid in named if uid]
+        looked_up = calls.principals_looked_up
+        inventory.identities += [records.stand_in(uid, tenant, looked_up.get(uid)) for uid in named if uid]
     rbac_read = listed is not None and all(part.assignments_read for part in parts) and group_members_read
     rbac_read = rbac_read and vault_policies_read and principals_linked
     if not (directory_roles_read and rbac_read):

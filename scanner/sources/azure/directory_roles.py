@@ -86,7 +86,13 @@ def principals_by_object_id(calls: AzureCalls, tenant: str, object_ids: list[str
     lookup was refused): what a shard that does not read the whole tenant needs to link the
     principals its role assignments, groups and vault policies name."""
     found = calls.directory_objects(object_ids, ["servicePrincipal"], "graph:directoryObjects/getByIds", tenant)
-    return None if found is None else {str(sp["id"]): records.sp_uid(sp) for sp in found if sp.get("id")}
+    if found is None:
+        return None
+    # Microsoft's own first-party principals are none of the scan's, as for a whole tenant
+    microsoft = records.MICROSOFT_TENANTS
+    ours = [sp for sp in found if sp.get("id") and str(sp.get("appOwnerOrganizationId")) not in microsoft]
+    calls.principals_looked_up.update({records.sp_uid(sp): sp for sp in ours})
+    return {str(sp["id"]): records.sp_uid(sp) for sp in ours}
 
 
 def _grant(holder: str, assignment: dict[str, Any], membership: str, via_group: str | None = None) -> Grant:

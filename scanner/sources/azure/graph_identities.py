@@ -12,7 +12,6 @@ from scanner.sources.azure.client import AzureCalls
 from scanner.sources.azure.directory_roles import directory_role_grants
 from scanner.sources.azure.signins import apply_to_credentials, apply_to_principal, read_sign_ins
 
-MICROSOFT_TENANTS = {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"}
 APP_FIELDS = "id,appId,displayName,createdDateTime,passwordCredentials,keyCredentials,signInAudience"
 SP_FIELDS = ("id,appId,displayName,servicePrincipalType,accountEnabled,createdDateTime,passwordCredentials,"
              "keyCredentials,alternativeNames,appOwnerOrganizationId,appRoles")  # fmt: skip
@@ -32,7 +31,7 @@ def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> tu
         for sp in sps
         for role in sp.get("appRoles") or []
     }
-    ours = [sp for sp in sps if str(sp.get("appOwnerOrganizationId")) not in MICROSOFT_TENANTS]
+    ours = [sp for sp in sps if str(sp.get("appOwnerOrganizationId")) not in records.MICROSOFT_TENANTS]
     paths = [f"/applications/{a['id']}/owners?{OWNER_FIELDS}" for a in apps]
     paths += [f"/applications/{a['id']}/federatedIdentityCredentials" for a in apps]
     paths += [f"/servicePrincipals/{sp['id']}/appRoleAssignments" for sp in ours]

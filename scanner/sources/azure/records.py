@@ -51,6 +51,11 @@ def app_uid(app_id: str) -> str:
     return f"azure:app:{app_id}"
 
 
+# The tenants owning Microsoft's first-party applications: their principals (present in every
+# tenant) are none of a scan's
+MICROSOFT_TENANTS = {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+
+
 def sp_uid(sp: dict[str, Any]) -> str:
     if sp.get("servicePrincipalType") == "ManagedIdentity":
         arm_id = next((n for n in sp.get("alternativeNames") or [] if _ARM_ID.match(str(n))), None)
@@ -58,19 +63,19 @@ def sp_uid(sp: dict[str, Any]) -> str:
     return f"azure:sp:{sp['id']}"
 
 
-def stand_in(uid: str, tenant: str) -> Identity:
+def stand_in(uid: str, tenant: str, looked_up: dict[str, Any] | None) -> Identity:
     """A principal a later shard's assignments name, which shard 1 reads whole: it holds this
-    shard's grants, so that the controls on grants judge them (see HELD_BY_ANOTHER_SHARD)."""
-    kind = "service_principal" if uid.startswith("azure:sp:") else "managed_identity"
-    return Identity(
-        uid=uid,
-        provider="azure",
-        account=tenant,
-        kind=kind,
-        name=uid.rsplit("/", 1)[-1] if uid.startswith("/") else uid,
-        attributes={HELD_BY_ANOTHER_SHARD: True},
-        unknown=list(STAND_IN_UNKNOWN),
-    )
+    shard's grants, so that the controls on grants judge them (see HELD_BY_ANOTHER_SHARD), and
+    what the directory lookup told of it (its type, name and owning tenant), when it was looked up."""
+    if looked_up is not None:
+        identity = service_principal(looked_up, tenant, None)
+    else:
+        kind = "service_principal" if uid.startswith("azure:sp:") else "managed_identity"
+        name = uid.rsplit("/", 1)[-1] if uid.startswith("/") else uid
+        identity = Identity(uid=uid, provider="azure", account=tenant, kind=kind, name=name)
+    identity.attributes[HELD_BY_ANOTHER_SHARD] = True
+    identity.unknown = list(STAND_IN_UNKNOWN)
+    return identity
 
 
 def _owner(owners: list[dict[str, Any]] | None) -> str | None:
