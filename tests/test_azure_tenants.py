@@ -452,6 +452,9 @@ def test_a_role_a_later_shard_reads_fails_the_principal_in_the_merged_run(fake, 
 
     merged = merge_results([first, second], catalogs, "weekly")
     assert "NHI-PRIV-001" in failing(merged)
+    # the principal is counted once, as failing: shard 1's pass gives way to the later shard's failure
+    c1, c2, both = ({c.id: c for c in r.controls}["NHI-PRIV-001"].counts for r in (first, second, merged))
+    assert both["fail"] == c1["fail"] + c2["fail"] and both["pass"] == c1["pass"] + c2["pass"] - 1
     assert merged.inventory is not None
     (record,) = [i for i in merged.inventory.identities if i.uid == payments]
     assert not is_stand_in(record), "the merged inventory keeps shard 1's whole record"

@@ -64,6 +64,7 @@ class EvalContext:
         self.capabilities = capabilities
         self.identities: dict[str, Identity] = {i.uid: i for i in inventory.identities}
         self._held_here: list[Identity] | None = None  # the identities but stand-ins, once asked for
+        self._stand_in_ids: frozenset[int] | None = None
         self.agents_by_uid: dict[str, Agent] = {a.uid: a for a in inventory.agents}
         self.accounts: dict[str, Account] = {}
         for account in inventory.accounts:
@@ -162,6 +163,15 @@ class EvalContext:
     def records(self, resource_type: str) -> list[Any]:
         records: list[Any] = getattr(self.inventory, INVENTORY_LISTS[resource_type])
         return records
+
+    def stand_ins_among(self, records: list[Any]) -> frozenset[int] | None:
+        """The ``id`` of each stand-in among ``records`` (the identities a control on grants
+        judges), or None when there is none: most scans hold none."""
+        if records is not self.inventory.identities or self._held_here is records:
+            return None
+        if self._stand_in_ids is None:
+            self._stand_in_ids = frozenset(id(identity) for identity in records if is_stand_in(identity))
+        return self._stand_in_ids or None
 
     def records_judged_by(self, compiled: CompiledControl) -> tuple[list[Any], str]:
         """The records a control judges, and a name for that listing: every record of its type, but

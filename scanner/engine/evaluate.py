@@ -64,7 +64,7 @@ def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: boo
             named: dict[str, str] = {}  # each key held once: a few kinds among hundreds of thousands of records
             keys = [named.setdefault(key, key) for key in (_scope_key(r, resource_type, ctx) for r in records)]
             scope_keys[listing] = keys
-        counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed)
+        counts, matched, scopes = _results(compiled, ctx, records, keys, keep_passed, ctx.stand_ins_among(records))
         result.counts[compiled.id] = counts
         result.evaluated_by_scope[compiled.id] = scopes
         findings, tally = _findings(compiled, matched, refs, scope_numbers, ctx)
@@ -84,10 +84,18 @@ _STATUS_OF_BASE = {base: status for status, base in _STATUS_BASE.items()}
 
 
 def _results(
-    compiled: CompiledControl, ctx: EvalContext, records: list[Any], keys: list[str], keep_passed: bool
+    compiled: CompiledControl,
+    ctx: EvalContext,
+    records: list[Any],
+    keys: list[str],
+    keep_passed: bool,
+    stand_ins: frozenset[int] | None = None,
 ) -> tuple[dict[str, int], list[tuple[Any, str]], dict[str, int]]:
     """Counts per status, the records that become findings with their status, and how many
-    records of each provider and kind (``keys``, one per record) were evaluated."""
+    records of each provider and kind (``keys``, one per record) were evaluated. A stand-in that
+    passes (``id`` in ``stand_ins``) is neither counted nor evaluated: it passed on part of its
+    grants, and the shard reading it whole gives its result."""
+    uncounted: list[str] = []
     passed = failed = unknown = 0
     matched: list[tuple[Any, str]] = []
     match = matched.append
@@ -106,6 +114,9 @@ def _results(
                 continue
         outcome = require(record, ctx)
         if outcome is True:
+            if stand_ins is not None and id(record) in stand_ins:
+                uncounted.append(key)
+                continue
             passed += 1
             if keep_passed:
                 match((record, "pass"))
@@ -116,6 +127,8 @@ def _results(
             unknown += 1
             match((record, "unknown"))
     scopes = dict(Counter(in_scope))  # in the order each key first occurs
+    for key in uncounted:
+        scopes[key] -= 1
     return {"fail": failed, "pass": passed, "waived": 0, "unknown": unknown}, matched, scopes
 
 

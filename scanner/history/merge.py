@@ -192,6 +192,7 @@ def merge_results(
             if id(finding) not in kept and finding.control_id in controls:
                 counts = controls[finding.control_id].counts
                 counts[finding.status] = counts.get(finding.status, 0) - 1
+    _count_stand_ins_once(results, kept, controls)
     findings, waivers = _waivers_at(as_of, findings, waivers, controls)
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
@@ -402,6 +403,39 @@ def _providers_of(result: ScanResult) -> frozenset[str] | None:
 def _run_id(results: list[ScanResult]) -> str:
     """The same for the same scans merged: a run's point on the trend of a later run is its own."""
     return hashlib.sha256("\n".join(sorted(r.scan.id for r in results)).encode("utf-8")).hexdigest()[:8]
+
+
+def _count_stand_ins_once(results: list[ScanResult], kept: set[int], controls: dict[str, ControlSummary]) -> None:
+    """A stand-in's failure (or unknown) kept in the merged report is its principal's one result
+    for that control: the shard reading the principal whole, which ran the control and holds no
+    finding of it, counted it passed, and that count goes (a stand-in that passed was never
+    counted; see evaluate._results)."""
+    stand_ins = {
+        id(r): {i.uid for i in r.inventory.identities if is_stand_in(i)} for r in results if r.inventory is not None
+    }
+    if not any(stand_ins.values()):
+        return
+    wanted = {uid for uids in stand_ins.values() for uid in uids}
+    held_whole = []  # (the controls a shard ran, the stand-ins' principals it read whole, its fingerprints)
+    for r in results:
+        whole = set() if r.inventory is None else {i.uid for i in r.inventory.identities if i.uid in wanted}
+        whole -= stand_ins.get(id(r)) or set()
+        if whole:
+            ran = {c.id for c in r.controls}
+            held_whole.append((ran, whole, {f.fingerprint for f in r.findings if f.resource.uid in whole}))
+    for result in results:
+        standing_in = stand_ins.get(id(result)) or set()
+        for finding in result.findings:
+            if id(finding) not in kept or finding.resource.uid not in standing_in:
+                continue
+            uid, control_id = finding.resource.uid, finding.control_id
+            for ran, whole, fingerprints in held_whole:
+                if uid in whole and control_id in ran and finding.fingerprint not in fingerprints:
+                    summary = controls[control_id]
+                    summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
+                    scope = f"{finding.resource.provider}/{finding.resource.kind}"
+                    if summary.evaluated_by_scope.get(scope, 0) > 0:
+                        summary.evaluated_by_scope[scope] -= 1
 
 
 def _capabilities(results: list[ScanResult]) -> dict[str, list[str]]:
