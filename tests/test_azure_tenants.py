@@ -340,6 +340,25 @@ def test_a_later_shard_that_cannot_look_up_the_principals_its_assignments_name_l
     assert inventory.identities and all("grants" in i.unknown for i in inventory.identities)
 
 
+def test_a_role_whose_holder_could_not_be_looked_up_leaves_the_principal_unknown_in_the_merged_run(
+    fake, catalogs
+) -> None:
+    """The later shard read an Owner assignment but not who holds it: the role went nowhere, and a
+    merged run accepting partial reads (--allow-partial) passed NHI-PRIV-001 on shard 1's record."""
+    from scanner.history.merge import merge_results
+    from scanner.scan import ScanOptions, run_scan
+
+    _owner_assigned_to_payments(fake)
+    later = _later_shard_owning_prod()
+    first = run_scan(scan(fake, shard=Shard(1, later.count)), catalogs, ScanOptions(allow_partial=True))
+    fake.state.deny.add("/v1.0/directoryObjects/getByIds")
+    second = run_scan(scan(fake, shard=later), catalogs, ScanOptions(allow_partial=True))
+    merged = merge_results([first, second], catalogs, "weekly")
+    payments = f"azure:sp:{PAYMENTS_SP}"
+    statuses = {f.status for f in merged.findings if f.resource.uid == payments and f.control_id == "NHI-PRIV-001"}
+    assert statuses and statuses <= {"fail", "unknown"}
+
+
 def test_a_later_shard_that_cannot_look_up_a_groups_members_leaves_the_grants_unknown(fake) -> None:
     _owner_through_a_group(fake)
     fake.state.deny.add("/v1.0/directoryObjects/getByIds")

@@ -257,7 +257,9 @@ def _link_other_shards_principals(
     calls: AzureCalls, tenant: str, parts: list[_Part], by_object_id: dict[str, str]
 ) -> bool:
     """Links the role assignments of service principals this shard does not know to the uids shard
-    1 reports; whether they could be looked up (where not, their grants are unknown)."""
+    1 reports; whether they could be looked up. Where not, each is held by ``azure:sp:OBJECT_ID``
+    (a managed identity's uid, its ARM id, needed the lookup), whose grants are then unknown: the
+    role is judged by no one otherwise, and shard 1's result for the principal would stand."""
     principals = sorted({principal for part in parts for principal, *_ in part.unlinked})
     if not principals:
         return True
@@ -265,7 +267,7 @@ def _link_other_shards_principals(
     by_object_id.update(found or {})
     for part in parts:
         for principal, role, scope, assignment_id in part.unlinked:
-            holder = by_object_id.get(principal)
+            holder = by_object_id.get(principal) or (f"azure:sp:{principal}" if found is None else None)
             if holder:
                 part.inventory.grants.append(records.azure_role_grant(holder, role, scope, assignment_id))
     return found is not None
