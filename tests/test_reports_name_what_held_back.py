@@ -8,6 +8,7 @@ within days as simply applied, where every other output says it ends soon.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from scanner.engine.selftest import fragment_to_data
 from scanner.inventory_io import inventory_from_data
 from scanner.model import ScanResult
 from scanner.reports import ReportSettings
+from scanner.reports.executive import executive_view, from_summary_document, summary_document
 from scanner.reports.html_report import render as render_html
 from scanner.reports.pdf_report import executive_html
 from scanner.scan import Catalogs, ScanOptions, run_scan
@@ -112,3 +114,30 @@ def test_the_pdf_counts_the_owners_it_does_not_name(catalogs: Catalogs) -> None:
     text = _text(executive_html(result, ReportSettings()))
     (line,) = [part for part in text.split("Owners:") if "team0@example.com (1)" in part][:1]
     assert "team0@example.com (1), team1@example.com (1), team2@example.com (1); 2 of other owners." in line
+
+
+def test_the_pdf_tells_an_owner_not_read_from_no_owner(catalogs: Catalogs) -> None:
+    """Keys of an identity whose owner the source did not read fail: the first actions said
+    "with no owner recorded", as for an identity without one; the stored summary keeps the count."""
+    data = fragment_to_data(
+        {
+            "accounts": [{"uid": ACCOUNT, "provider": "aws"}],
+            "identities": [
+                {"uid": "unread", "owner": None, "unknown": ["owner"]},
+                {"uid": "ownerless", "owner": None},
+            ],
+            "credentials": [
+                {"uid": f"k-{who}", "identity_uid": who, "created": "-400d"} for who in ("unread", "ownerless")
+            ],
+            "sources": [{"name": "aws", "account": ACCOUNT, "status": "complete"}],
+        }
+    )
+    result = run_scan(inventory_from_data(data, Path("<test>")), catalogs, ScanOptions())
+    text = _text(executive_html(result, ReportSettings()))
+    assert "1 with no owner recorded; 1 whose owner was not read." in text
+    executive = executive_view(result)
+    stored = from_summary_document(json.loads(summary_document(result, executive)))
+    assert stored is not None
+    assert [(r.unowned, r.owner_unread) for r in stored[1].risks] == [
+        (r.unowned, r.owner_unread) for r in executive.risks
+    ]

@@ -94,6 +94,7 @@ def from_summary_document(data: Any) -> tuple[ScanResult, ExecutiveView] | None:
                 owners=[(name, count) for name, count in risk["owners"]],
                 unowned=risk["unowned"],
                 other_owners=risk.get("other_owners", 0),  # not in summaries stored before it
+                owner_unread=risk.get("owner_unread", 0),  # likewise
             )
             for risk in stored["risks"]
         ],

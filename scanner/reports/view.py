@@ -62,6 +62,7 @@ class Risk:
     owners: list[tuple[str, int]]  # the three owners of the most failing resources
     unowned: int
     other_owners: int = 0  # failing resources of the owners past those three
+    owner_unread: int = 0  # failing resources whose owner the source did not read (not "no owner")
 
     @property
     def headline(self) -> str:
@@ -88,10 +89,12 @@ def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
     inventory = result.inventory
     holders_owned: list[Identity | Agent] = [] if inventory is None else [*inventory.identities, *inventory.agents]
     owner_of = {record.uid: record.owner for record in holders_owned}
+    unread = {record.uid for record in holders_owned if record.unknown and "owner" in record.unknown}
     risks = []
     for control_id, (findings, holders) in chosen.items():
-        owner_counts = Counter(map(owner_of.get, holders))
+        owner_counts = Counter(owner_of.get(holder) for holder in holders if holder not in unread)
         unowned = owner_counts.pop(None, 0)
+        owner_unread = len(holders) - owner_counts.total() - unowned  # never counted as having no owner
         named = [(name, count) for name, count in owner_counts.most_common() if name]
         risks.append(
             Risk(
@@ -101,6 +104,7 @@ def top_risks(result: ScanResult, limit: int = 10) -> list[Risk]:
                 owners=named[:3],
                 unowned=unowned + sum(count for name, count in owner_counts.items() if not name),
                 other_owners=sum(count for _, count in named[3:]),
+                owner_unread=owner_unread,
             )
         )
     return risks
