@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from scanner.model import ScanResult
+from scanner.model import HELD_BY_ANOTHER_SHARD, ScanResult
 from scanner.reports import html_report, write_reports
 from scanner.scan import ScanOptions, run_scan
 
@@ -347,9 +347,17 @@ def test_a_list_the_source_did_not_read_is_unknown_or_incomplete_never_none(brow
                 {"uid": unread_holder, "name": "unread", "unknown": ["credentials", "grants"]},
                 {"uid": partial_holder, "name": "partial", "unknown": ["credentials"]},
                 {"uid": whole, "name": "whole"},
+                {
+                    "uid": f"arn:aws:iam::{account}:role/elsewhere",
+                    "name": "elsewhere",
+                    "attributes": {HELD_BY_ANOTHER_SHARD: True},
+                },
             ],
             "credentials": [{"uid": "k1", "identity_uid": partial_holder}],
-            "agents": [{"uid": "a1", "name": "helper", "unknown": ["tools"]}],
+            "agents": [
+                {"uid": "a1", "name": "helper", "unknown": ["tools"]},
+                {"uid": "a2", "name": "loose", "runs_as": None},  # none declared: it acts as whatever hosts it
+            ],
         }
     )
     opened = open_report(browser, run_scan(inventory, catalogs, ScanOptions()), tmp_path)
@@ -378,4 +386,6 @@ def test_a_list_the_source_did_not_read_is_unknown_or_incomplete_never_none(brow
 
     agent = detail_of("agent", "helper")
     assert "Toolsunknown" in agent and "Capabilitiesunknown" in agent
+    assert "Capabilitiesunknown" in detail_of("identity", "elsewhere")  # a stand-in: its grants here only
+    assert "Capabilitiesunknown" in detail_of("agent", "loose")
     page.close()

@@ -69,7 +69,7 @@ PINNED = {
         "findings.ocsf.jsonl": "c22a4cc6778963ea0ce5e0d20440c7eb779d6956cf589b34ba932bb83a43bf7d",
     },
     "demo": {
-        "report.html": "7fe12316db36ca302d84d7710de86d827d97ff58b05adcb1097ad874746c7e9d",
+        "report.html": "a21a1b0cfeeb0fe83ca6101cc5ecaff398311f2fd78e4a1453b8884ed2b8484b",
         "results.sarif": "2f1bb94508c36b3fa7d570a98cd7f00f147f6548877777188fb16bf97e17f796",
         "executive.html": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
         "executive.html from the stored view": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
@@ -79,7 +79,7 @@ PINNED = {
         "findings.ocsf.jsonl": "f0cf463d5c19dfeaa7d15d8caebaca6b77b9088820839730f7e0525590c056af",
     },
     "demo-grouped": {
-        "report.html": "7889795cf0ae279c111c7f0dc669b99544d17e31aef1e18b180c562820e05886",
+        "report.html": "ac305f0665d276825e2d4faf3d4f14831039c9e73b0c1fb015b96c6d367e2cbc",
         "results.sarif": "caaa876a3ab0ab8982e3eb20fca88e75fcf47d97b78b985024c7d77652451a53",
         "executive.html": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
         "executive.html from the stored view": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",

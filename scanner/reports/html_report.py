@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from scanner.model import Finding, ScanResult
+from scanner.model import Finding, ScanResult, is_stand_in
 from scanner.reports import Reporter, ReportSettings, view
 from scanner.reports.aggregate import FindingGroup
 from scanner.reports.tally import credential_holders, groups, holder_uids, tally
@@ -165,7 +165,10 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
         else:
             held.append(row)
     names = {i.uid: i.name for i in inventory.identities}
-    unread_grants = {i.uid for i in inventory.identities if i.unknown and "grants" in i.unknown}
+    # whose capabilities rest on grants not all read (a report holds no grants but tools: a grant
+    # read in part is not seen here)
+    unread_grants = {i.uid for i in inventory.identities if (i.unknown and "grants" in i.unknown) or is_stand_in(i)}
+    read_whole = {i.uid for i in inventory.identities if not is_stand_in(i)}
     identities = [
         _with_unread(
             [
@@ -181,7 +184,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
                 result.capabilities.get(i.uid, []),
                 failing.get(i.uid, 0),
             ],
-            i.unknown,
+            [*i.unknown, "grants"] if i.uid in unread_grants else i.unknown,
             _IDENTITY_EVIDENCE,
             _IDENTITY_LISTS,
         )
@@ -205,7 +208,7 @@ def inventory_rows(result: ScanResult) -> dict[str, list[list[Any]]]:
                 failing.get(a.uid, 0) + failing.get(a.runs_as or "", 0),
                 a.runs_as,
             ],
-            [*a.unknown, *(["runtime_grants"] if a.runs_as in unread_grants else [])],
+            [*a.unknown, *(["runtime_grants"] if a.runs_as in unread_grants or a.runs_as not in read_whole else [])],
             _AGENT_EVIDENCE,
             _AGENT_LISTS,
         )
