@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import SEVERITY_RANK, SOURCE_PROVIDERS, ControlSummary, Finding, Inventory, ScanResult, SourceStatus
+from scanner.model import (
+    SEVERITY_RANK,
+    SOURCE_PROVIDERS,
+    ControlSummary,
+    Finding,
+    Inventory,
+    ScanResult,
+    SourceStatus,
+    is_stand_in,
+)
 from scanner.results_io import check_controls_listed, checked_document, model_from
 from scanner.source_gaps import GapIndex
 from scanner.unread_parts import UnreadIndex, UnreadParts, unread_parts
@@ -126,7 +135,8 @@ class Records(Mapping[str, RecordChange]):
 def _records(inventory: Inventory) -> Records:
     found: dict[str, tuple[str, str, str, str]] = {}
     for identity in inventory.identities:
-        found[identity.uid] = ("identity", identity.kind, identity.name, identity.provider)
+        if not is_stand_in(identity):  # a shard's stand-in is the record of the shard reading it whole
+            found[identity.uid] = ("identity", identity.kind, identity.name, identity.provider)
     for agent in inventory.agents:
         found[agent.uid] = ("agent", agent.platform or "agent", agent.name, agent.provider)
     holders = {**{i.uid: i.provider for i in inventory.identities}, **{a.uid: a.provider for a in inventory.agents}}

@@ -42,6 +42,7 @@ from scanner.model import (
     Inventory,
     ScanMeta,
     ScanResult,
+    is_stand_in,
 )
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
 from scanner.serialize import format_time
@@ -418,17 +419,19 @@ def summarize_inventory(inventory: Inventory) -> dict[str, Any]:
             labels["/".join(map(str, values if len(keys) > 1 else (values,)))] += number
         return dict(sorted(labels.items()))
 
+    # a shard's stand-ins are the identities of the shard reading them whole
+    identities = [i for i in inventory.identities if not is_stand_in(i)]
     return {
         "collected_at": format_time(inventory.collected_at),
         "accounts": by(inventory.accounts, "provider", "kind"),
-        "identities": by(inventory.identities, "provider", "kind"),
+        "identities": by(identities, "provider", "kind"),
         "credentials": by(inventory.credentials, "kind"),
         "grants": by(inventory.grants, "kind"),
         "agents": by(inventory.agents, "provider"),
         "log_sources": by(inventory.log_sources, "provider", "kind"),
         "totals": {
             "accounts": len(inventory.accounts),
-            "identities": len(inventory.identities),
+            "identities": len(identities),
             "credentials": len(inventory.credentials),
             "grants": len(inventory.grants),
             "agents": len(inventory.agents),

@@ -80,3 +80,16 @@ def test_agent_controls_on_a_stand_in_runtime_are_unknown_not_passed(catalogs) -
         assert statuses.get(control) == "unknown", (control, statuses.get(control))
     whole = run_scan(make_inventory(_estate(False)), catalogs, ScanOptions(keep_passed=True))
     assert {f.control_id: f.status for f in whole.findings if f.resource.uid == "agent-1"}["NHI-AGENT-001"] == "pass"
+
+
+def test_a_stand_in_is_no_identity_of_its_shard_s_counts_or_diffs() -> None:
+    """Counted, it made a shard's identities more than the shard reads; compared, a diff called it
+    removed when its role here went, while the principal lives on in the shard reading it whole."""
+    from scanner.diff import records_and_names
+    from scanner.scan import summarize_inventory
+
+    inventory = make_inventory(_estate(True))
+    assert summarize_inventory(inventory)["totals"]["identities"] == 0
+    records, names = records_and_names(inventory)
+    assert records is not None and PRINCIPAL not in records and PRINCIPAL in names
+    assert summarize_inventory(make_inventory(_estate(False)))["totals"]["identities"] == 1
