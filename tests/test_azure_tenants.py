@@ -259,18 +259,24 @@ def test_pim_eligible_and_group_held_directory_roles_are_grants(fake) -> None:
     assert (f"azure:sp:{AUTOMATION_SP}", "Cloud Application Administrator", "active", group) in roles
 
 
-def _owner_through_a_group(fake: FakeAzure) -> str:
-    """Owner of the production subscription assigned to a group the automation principal is in."""
-    group, owner = "eeee0002-0000-4000-8000-000000000002", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+def _owner_of_prod(fake: FakeAzure, principal: str, principal_type: str, assignment: str) -> None:
+    """Owner of the production subscription assigned to ``principal``."""
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
     base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"
     fake.state.arm[f"{base}/roleDefinitions"].append(
         {"id": f"{base}/roleDefinitions/{owner}", "properties": {"roleName": "Owner", "type": "BuiltInRole"}}
     )
     fake.state.arm[f"{base}/roleAssignments"].append(
-        {"id": f"{base}/roleAssignments/ra-group", "properties": {
-            "principalId": group, "principalType": "Group", "scope": f"/subscriptions/{PROD}",
-            "roleDefinitionId": f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleDefinitions/{owner}"}}
+        {"id": f"{base}/roleAssignments/{assignment}", "properties": {
+            "principalId": principal, "principalType": principal_type, "scope": f"/subscriptions/{PROD}",
+            "roleDefinitionId": f"{base}/roleDefinitions/{owner}"}}
     )  # fmt: skip
+
+
+def _owner_through_a_group(fake: FakeAzure) -> str:
+    """Owner of the production subscription assigned to a group the automation principal is in."""
+    group = "eeee0002-0000-4000-8000-000000000002"
+    _owner_of_prod(fake, group, "Group", "ra-group")
     fake.state.related[f"/groups/{group}/transitiveMembers/microsoft.graph.servicePrincipal"] = [{"id": AUTOMATION_SP}]
     return group
 
@@ -393,16 +399,7 @@ def test_a_later_shard_still_links_role_assignments_of_service_principals(fake) 
 
 def _owner_assigned_to_payments(fake: FakeAzure) -> None:
     """Owner of the production subscription assigned to the payments service principal itself."""
-    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-    base = f"/subscriptions/{PROD}/providers/Microsoft.Authorization"
-    fake.state.arm[f"{base}/roleDefinitions"].append(
-        {"id": f"{base}/roleDefinitions/{owner}", "properties": {"roleName": "Owner", "type": "BuiltInRole"}}
-    )
-    fake.state.arm[f"{base}/roleAssignments"].append(
-        {"id": f"{base}/roleAssignments/ra-owner", "properties": {
-            "principalId": PAYMENTS_SP, "principalType": "ServicePrincipal", "scope": f"/subscriptions/{PROD}",
-            "roleDefinitionId": f"{base}/roleDefinitions/{owner}"}}
-    )  # fmt: skip
+    _owner_of_prod(fake, PAYMENTS_SP, "ServicePrincipal", "ra-owner")
     fake.state.directory_objects[PAYMENTS_SP] = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": PAYMENTS_SP,
                                                  "servicePrincipalType": "Application"}  # fmt: skip
 
