@@ -671,6 +671,42 @@ def test_a_person_who_mints_id_tokens_or_keys_for_service_accounts_can_impersona
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "fail"
 
 
+def _etl_trusts_the_github_pool(fake: FakeGcp) -> str:
+    """The development account admits every identity of the production project's GitHub pool."""
+    etl = email(DEV, "etl")
+    pool = f"projects/{fake.state.number(PROD)}/locations/global/workloadIdentityPools/github"
+    fake.state.account_policies[etl] = {
+        "bindings": [
+            {"role": "roles/iam.workloadIdentityUser", "members": [f"principalSet://iam.googleapis.com/{pool}/*"]}
+        ]
+    }
+    return etl
+
+
+def test_a_person_who_may_add_a_provider_to_a_pool_can_impersonate_the_accounts_trusting_it(fake_gcp, catalogs) -> None:
+    """A Workload Identity Pool Admin adds a provider of an issuer they control, and its tokens are
+    the pool's: every account trusting the pool is theirs to act as (and so it is for the owners of
+    the pool's project). Nothing in the development project lets a person act as etl."""
+    etl = _etl_trusts_the_github_pool(fake_gcp)
+
+    def through_the_pool(inventory) -> set[tuple[str, str]]:
+        listed = by_uid(inventory.identities)[etl].attributes["impersonators"]
+        return {(i["member"], i["role"]) for i in listed if i.get("via") and i["human"]}
+
+    before = through_the_pool(scan(fake_gcp, projects=(DEV, PROD))[0])
+    assert before and {role for _, role in before} == {"roles/owner"}, "the production project's owners"
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] != "pass"
+    _person_bound_on_the_project(fake_gcp, "roles/iam.workloadIdentityPoolAdmin", PROD)
+    inventory, _ = scan(fake_gcp, projects=(DEV, PROD))
+    assert through_the_pool(inventory) - before == {("user:carol@acme.example", "roles/iam.workloadIdentityPoolAdmin")}
+    assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "fail"
+
+
+def test_a_trusted_pool_whose_project_was_not_read_leaves_impersonation_unknown(fake_gcp, catalogs) -> None:
+    etl = _etl_trusts_the_github_pool(fake_gcp)
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "unknown"
+
+
 def test_a_person_bound_to_a_custom_role_whose_definition_was_not_read_leaves_impersonation_unknown(
     fake_gcp, catalogs
 ) -> None:

@@ -109,10 +109,12 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
     inventory.agents += collected.agents
     inventory.credentials += [secret for agent in collected.agents for secret in records.description_secrets(agent)]
     pools = _providers_by_pool(collected)
+    pool_administrators: dict[str, list[dict[str, Any]] | None] = {}
     for identity in inventory.identities:
         trust = federated_trust(identity.attributes.get("impersonators") or [], pools)
         if trust:
             identity.attributes["trust"] = trust
+            _add_pool_administrators(collected, identity, {entry["pool"] for entry in trust}, pool_administrators)
         if any(entry["subject_unread"] for entry in trust) and "trust" not in identity.unknown:
             identity.unknown.append("trust")  # an attribute's meaning was not read: which workloads it admits
     return inventory
@@ -169,6 +171,44 @@ def _providers_by_pool(collected: Collected) -> dict[str, list[dict[str, Any]]]:
         for provider in providers:
             pools.setdefault(str(provider.get("name", "")).split("/providers/")[0], []).append(provider)
     return pools
+
+
+def _add_pool_administrators(
+    collected: Collected, identity: Identity, pools: set[str], known: dict[str, list[dict[str, Any]] | None]
+) -> None:
+    """Adds to an account's impersonators who may add or change a provider of a pool it trusts
+    (``administers_pool_providers``, on the pool's project or above); where that project or a
+    policy above it was not read, its impersonators are not all known."""
+    for pool in sorted(pools):
+        if pool not in known:
+            known[pool] = _pool_administrators(collected, pool)
+        found = known[pool]
+        if found is None:
+            if "attributes.impersonators" not in identity.unknown:
+                identity.unknown.append("attributes.impersonators")
+            continue
+        listed = identity.attributes.setdefault("impersonators", [])
+        listed += [entry for entry in found if entry not in listed]
+
+
+def _pool_administrators(collected: Collected, pool: str) -> list[dict[str, Any]] | None:
+    """Members bound, on the project of ``pool`` (``projects/NUMBER/locations/global/
+    workloadIdentityPools/ID``) or above it, to a role that adds or changes its providers; None
+    when the project is not in the scan or a policy of it or above was not read."""
+    number = pool.split("/")[1] if pool.startswith("projects/") else ""
+    project = next((p for p in collected.projects.values() if p.number and p.number == number), None)
+    if project is None or project.unread_above:
+        return None
+    found: list[dict[str, Any]] = []
+    for node in (f"projects/{project.project_id}", *project.ancestors):
+        policy = collected.policies.get(node)
+        if policy is None:
+            return None
+        for entry in records.impersonation_bindings(
+            policy, node, collected.custom_roles, records.administers_pool_providers
+        ):
+            found.append({**entry, "via": f"adds a provider to {pool}"})
+    return found
 
 
 def federated_trust(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -159,6 +159,27 @@ def acts_as_service_accounts(role: str, custom_roles: Mapping[str, list[str]]) -
     ``IMPERSONATION_PERMISSIONS``."""
     permissions = custom_roles.get(role) if is_custom_role(role) else predefined_roles().get(role)
     return bool(IMPERSONATION_PERMISSIONS.intersection(permissions or ()))
+
+
+# Who adds or changes a workload identity pool's providers decides which tokens the pool admits,
+# and so acts as every service account that trusts the pool (a provider of their own issuer).
+# Predefined roles holding these permissions (iann0036/iam-dataset gcp/roles at 2073fa52, the
+# dataset predefined_roles.json is made from): the pool admin, IAM admin and owner.
+POOL_PROVIDER_PERMISSIONS = frozenset(
+    {
+        "iam.workloadIdentityPoolProviders.create",
+        "iam.workloadIdentityPoolProviders.update",
+        "iam.googleapis.com/workloadIdentityPoolProviders.create",
+        "iam.googleapis.com/workloadIdentityPoolProviders.update",
+    }
+)
+POOL_PROVIDER_ROLES = frozenset({"roles/iam.workloadIdentityPoolAdmin", "roles/iam.admin", "roles/owner"})
+
+
+def administers_pool_providers(role: str, custom_roles: Mapping[str, list[str]]) -> bool:
+    if is_custom_role(role):
+        return bool(POOL_PROVIDER_PERMISSIONS.intersection(custom_roles.get(role) or ()))
+    return role in POOL_PROVIDER_ROLES
 
 
 # members that are or may be people: the public (allUsers, allAuthenticatedUsers) is anyone
@@ -340,15 +361,20 @@ def _binding_grant(
 
 
 def impersonation_bindings(
-    policy: dict[str, Any], resource: str, custom_roles: Mapping[str, list[str]] | None = None
+    policy: dict[str, Any],
+    resource: str,
+    custom_roles: Mapping[str, list[str]] | None = None,
+    acts: Callable[[str, Mapping[str, list[str]]], bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """Members a policy lets act as service accounts (``acts_as_service_accounts``): on a service
-    account's own policy, that account; on a project, folder or organisation, every account below."""
+    """Members a policy lets act as service accounts (``acts_as_service_accounts``, or ``acts``): on
+    a service account's own policy, that account; on a project, folder or organisation, every
+    account below."""
     found = []
     custom_roles = custom_roles or {}
+    acts = acts or acts_as_service_accounts
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
-        if not acts_as_service_accounts(role, custom_roles):
+        if not acts(role, custom_roles):
             continue
         condition = _condition(binding)
         for member in binding.get("members") or []:
