@@ -82,6 +82,16 @@ def test_agent_controls_on_a_stand_in_runtime_are_unknown_not_passed(catalogs) -
     assert {f.control_id: f.status for f in whole.findings if f.resource.uid == "agent-1"}["NHI-AGENT-001"] == "pass"
 
 
+def test_an_agent_running_as_a_stand_in_that_is_an_owner_here_fails(catalogs) -> None:
+    """What the shard read of the stand-in still counts: an Owner role here fails the agent, as
+    the runtime identity's other grants cannot undo it (it was unknown, and a gate passed)."""
+    estate = _estate(True)
+    estate["grants"] = [READER | {"name": "Owner", "actions": ["*"]}]
+    result = run_scan(make_inventory(estate), catalogs, ScanOptions(keep_passed=True))
+    statuses = {f.control_id: f.status for f in result.findings if f.resource.uid == "agent-1"}
+    assert statuses["NHI-AGENT-001"] == "fail"
+
+
 def test_a_stand_in_is_no_identity_of_its_shard_s_counts_or_diffs() -> None:
     """Counted, it made a shard's identities more than the shard reads; compared, a diff called it
     removed when its role here went, while the principal lives on in the shard reading it whole."""

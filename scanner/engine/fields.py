@@ -471,15 +471,21 @@ def _runtime_identity(agent: Any, ctx: EvalContext) -> Any:
     if not agent.runs_as:
         return Incomplete([], f"runtime identity of {agent.name or agent.uid}")  # none declared
     identity = ctx.identities.get(agent.runs_as)
-    if identity is None or is_stand_in(identity):
+    if identity is None:
         return Incomplete([], f"runtime identity {agent.runs_as}")
+    if is_stand_in(identity):  # what this shard read of it, and not all it is
+        return Incomplete([identity], f"runtime identity {agent.runs_as}")
     return [identity]
 
 
 def _of_runtime(name: str, index: dict[str, list[Any]], agent: Any, ctx: EvalContext) -> Any:
-    """Records (grants or credentials) held by the agent's runtime identity."""
+    """Records (grants or credentials) held by the agent's runtime identity: of a stand-in, those
+    this shard read (an Owner role here still fails), not all it holds."""
     runtime = _runtime_identity(agent, ctx)
-    if type(runtime) is Incomplete or not runtime:
+    if type(runtime) is Incomplete:
+        held = index.get(runtime.known[0].uid, []) if runtime.known else []
+        return Incomplete(held, runtime.reason)
+    if not runtime:
         return runtime
     identity = runtime[0]
     records = index.get(identity.uid, [])
