@@ -471,6 +471,10 @@ def test_a_role_a_later_shard_reads_fails_the_principal_in_the_merged_run(fake, 
     # the principal is counted once, as failing: shard 1's pass gives way to the later shard's failure
     c1, c2, both = ({c.id: c for c in r.controls}["NHI-PRIV-001"].counts for r in (first, second, merged))
     assert both["fail"] == c1["fail"] + c2["fail"] and both["pass"] == c1["pass"] + c2["pass"] - 1
+    # and evaluated once: a framework item counts what was evaluated and not decided as passing
+    for result in (first, second, merged):
+        for control in result.controls:
+            assert sum(control.counts.values()) == sum(control.evaluated_by_scope.values()), control.id
     assert merged.inventory is not None
     (record,) = [i for i in merged.inventory.identities if i.uid == payments]
     assert not is_stand_in(record), "the merged inventory keeps shard 1's whole record"

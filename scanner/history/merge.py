@@ -187,11 +187,12 @@ def merge_results(
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
     findings = _gravest(f for r in results for f in r.findings)
     kept = {id(f) for f in findings}
-    for result in results:  # a finding kept once is counted once
+    for result in results:  # a finding kept once is counted once, and evaluated once
         for finding in result.findings:
             if id(finding) not in kept and finding.control_id in controls:
-                counts = controls[finding.control_id].counts
-                counts[finding.status] = counts.get(finding.status, 0) - 1
+                summary = controls[finding.control_id]
+                summary.counts[finding.status] = summary.counts.get(finding.status, 0) - 1
+                _evaluated_once_less(summary, finding)
     _count_stand_ins_once(results, kept, controls)
     findings, waivers = _waivers_at(as_of, findings, waivers, controls)
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
@@ -433,9 +434,15 @@ def _count_stand_ins_once(results: list[ScanResult], kept: set[int], controls: d
                 if uid in whole and control_id in ran and finding.fingerprint not in fingerprints:
                     summary = controls[control_id]
                     summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
-                    scope = f"{finding.resource.provider}/{finding.resource.kind}"
-                    if summary.evaluated_by_scope.get(scope, 0) > 0:
-                        summary.evaluated_by_scope[scope] -= 1
+                    _evaluated_once_less(summary, finding)
+
+
+def _evaluated_once_less(summary: ControlSummary, finding: Finding) -> None:
+    """One evaluation fewer of the finding's provider and kind: a framework item counts what was
+    evaluated and not decided as passing, so a resource two shards evaluated would pass once more."""
+    scope = f"{finding.resource.provider}/{finding.resource.kind}"
+    if summary.evaluated_by_scope.get(scope, 0) > 0:
+        summary.evaluated_by_scope[scope] -= 1
 
 
 def _capabilities(results: list[ScanResult]) -> dict[str, list[str]]:
