@@ -82,3 +82,16 @@ def test_an_unsharded_scan_and_google_s_service_agents_hold_no_stand_in(fake_gcp
     granting, _ = _shards()
     inventory, _ = scan(fake_gcp, shard=granting, assets=False)
     assert agent not in {i.uid for i in inventory.identities}
+
+
+def test_a_stand_in_may_be_in_a_group_whose_members_were_not_read(owner_granted_across_projects) -> None:
+    """The granting shard binds a group it could not read the members of: the account it stands in
+    for may hold more there, as every account it reads whole may."""
+    fake = owner_granted_across_projects
+    fake.state.projects[DEV]["policy"]["bindings"].append(
+        {"role": "roles/editor", "members": ["group:ops@acme.example"]}
+    )
+    granting, _ = _shards()
+    inventory, _ = scan(fake, shard=granting, assets=False)
+    (payments,) = [i for i in inventory.identities if i.uid == PAYMENTS]
+    assert is_stand_in(payments) and "grants" in payments.unknown

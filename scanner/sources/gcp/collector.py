@@ -52,7 +52,11 @@ def collect_gcp(clients: GcpClients, scope: GcpScope, advance: Callable[[], None
     read_group_members(clients, collected)
     inventory = build_inventory(collected, started)
     if collected.other_shards:
-        inventory.identities += stand_ins(inventory, collected.other_shards)
+        held_here = stand_ins(inventory, collected.other_shards)
+        if records.bound_groups(collected.policies.values()) - set(collected.group_members):
+            for identity in held_here:  # any may be a member of a group whose members were not read
+                identity.unknown.append("grants")
+        inventory.identities += held_here
     nodes = [scope.parent] if scope.parent else []
     nodes += sorted(n for n in clients.errors if n not in collected.projects and n not in nodes)
     if GROUPS_SCOPE not in nodes:  # always listed: a scan binding no group read all there was of groups
