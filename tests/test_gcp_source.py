@@ -76,6 +76,8 @@ def test_a_project_scan_finds_exactly_the_seeded_failures(fake_gcp, catalogs) ->
         # people who can act as service accounts: ml-ops (Service Account User, inherited) on every
         # account of the project, alice (Token Creator) on the deployer's own policy
         *(("NHI-PRIV-013", name) for name in [*recorded, "scc", "payments-api", "deployer", "token-minter"]),
+        # payments-api makes keys for every account of the organisation, and people may act as it
+        ("NHI-PRIV-013", "etl"),
         ("NHI-PRIV-014", PROD),  # the pool's provider has no attribute condition
         ("NHI-CRED-011", "api_key maps"),  # no API or application restriction
     }
@@ -187,8 +189,8 @@ def test_a_named_project_inherits_its_folders_and_organisation_policy(fake_gcp, 
     inventory, _ = scan(fake_gcp, projects=(PROD,))
     group = [i for i in by_uid(inventory.identities)[email(PROD, "payments-api")].attributes["impersonators"]]
     # the folder's group, and the project's Owner in the recorded policy: Owner creates keys for
-    # every account of the project and acts as each
-    assert {(i["member"], i["resource"]) for i in group if i["human"]} == {
+    # every account of the project and acts as each (bound here, not through another account)
+    assert {(i["member"], i["resource"]) for i in group if i["human"] and not i.get("via")} == {
         ("group:ml-ops@acme.example", PLATFORM),
         ("user:abc@gmail.com", f"projects/{PROD}"),
     }
@@ -230,7 +232,9 @@ def test_who_can_act_as_a_service_account_is_collected(fake_gcp) -> None:
         ("serviceAccount:def@testproject.iam.gserviceaccount.com", "roles/editor", False),
         (f"serviceAccount:{email(PROD, 'deployer')}", "roles/editor", False),
     }
-    (organisation_wide,) = by_uid(inventory.identities)[email(DEV, "etl")].attributes["impersonators"]
+    (organisation_wide,) = [
+        i for i in by_uid(inventory.identities)[email(DEV, "etl")].attributes["impersonators"] if not i.get("via")
+    ]
     assert (organisation_wide["member"], organisation_wide["resource"]) == (
         f"serviceAccount:{email(PROD, 'payments-api')}",
         ORG,
@@ -666,6 +670,7 @@ def test_a_person_who_mints_id_tokens_or_keys_for_service_accounts_can_impersona
     fake_gcp, catalogs, role
 ) -> None:
     etl = email(DEV, "etl")  # no person may act as it otherwise
+    _without_the_organisation_key_admin(fake_gcp)
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "pass"
     _person_bound_on_the_project(fake_gcp, role, DEV)
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "fail"
@@ -691,7 +696,7 @@ def test_a_person_who_may_add_a_provider_to_a_pool_can_impersonate_the_accounts_
 
     def through_the_pool(inventory) -> set[tuple[str, str]]:
         listed = by_uid(inventory.identities)[etl].attributes["impersonators"]
-        return {(i["member"], i["role"]) for i in listed if i.get("via") and i["human"]}
+        return {(i["member"], i["role"]) for i in listed if str(i.get("via")).startswith("adds a provider")}
 
     before = through_the_pool(scan(fake_gcp, projects=(DEV, PROD))[0])
     assert before and {role for _, role in before} == {"roles/owner"}, "the production project's owners"
@@ -707,10 +712,57 @@ def test_a_trusted_pool_whose_project_was_not_read_leaves_impersonation_unknown(
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "unknown"
 
 
+def _without_the_organisation_key_admin(fake: FakeGcp) -> None:
+    """The organisation lets the production payments account make keys for every account (so
+    whoever may act as it, the production project's owners among them, may act as each)."""
+    fake.state.parents[ORG]["bindings"] = []
+
+
+def _loader_that_etl_may_act_as(fake: FakeGcp) -> str:
+    """A development account whose own policy lets etl mint its tokens, and no one else."""
+    _without_the_organisation_key_admin(fake)
+    loader = email(DEV, "loader")
+    fake.state.accounts[DEV].append(
+        {"name": f"projects/{DEV}/serviceAccounts/{loader}", "projectId": DEV, "email": loader,
+         "displayName": "loader", "uniqueId": "104857600000000000042"}
+    )  # fmt: skip
+    fake.state.account_policies[loader] = {
+        "bindings": [
+            {"role": "roles/iam.serviceAccountTokenCreator", "members": [f"serviceAccount:{email(DEV, 'etl')}"]}
+        ]
+    }
+    return loader
+
+
+def test_a_person_who_may_act_as_an_account_that_may_act_as_another_can_impersonate_both(fake_gcp, catalogs) -> None:
+    """mallory mints etl's tokens, and etl mints loader's: two calls make mallory loader, yet
+    NHI-PRIV-013 ("no person can impersonate") passed loader."""
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "pass"
+    fake_gcp.state.account_policies[email(DEV, "etl")] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:mallory@acme.example"]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    chained = [i for i in by_uid(inventory.identities)[loader].attributes["impersonators"] if i.get("via")]
+    assert [(i["member"], i["via"]) for i in chained] == [("user:mallory@acme.example", f"acts as {email(DEV, 'etl')}")]
+    assert statuses(inventory, catalogs, loader)["NHI-PRIV-013"] == "fail"
+
+
+def test_an_account_outside_the_scan_that_may_act_as_another_leaves_its_people_unknown(fake_gcp, catalogs) -> None:
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    outsider = "builder@elsewhere-project.iam.gserviceaccount.com"
+    fake_gcp.state.account_policies[loader]["bindings"][0]["members"].append(f"serviceAccount:{outsider}")
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "unknown"
+    service_agent = "service-123456789@gcp-sa-cloudbuild.iam.gserviceaccount.com"  # Google's: ends the chain
+    fake_gcp.state.account_policies[loader]["bindings"][0]["members"] = [f"serviceAccount:{service_agent}"]
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "pass"
+
+
 def test_a_person_bound_to_a_custom_role_whose_definition_was_not_read_leaves_impersonation_unknown(
     fake_gcp, catalogs
 ) -> None:
     """Unknown where no person is known to act as the account; a person who is known still fails it."""
+    _without_the_organisation_key_admin(fake_gcp)
     for project in (PROD, DEV):
         _person_bound_on_the_project(fake_gcp, TOKEN_MINTER, project)
     fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")

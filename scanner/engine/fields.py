@@ -316,6 +316,9 @@ def _human_impersonators(record: Any, ctx: EvalContext) -> Any:
     not_read = record.attributes.get("impersonation_roles_not_read")
     if not_read:  # people bound to roles whose permissions were not read may be more of them
         return Incomplete(people, f"permissions of {', '.join(map(str, not_read[:3]))}")
+    through = record.attributes.get("impersonated_through_unread")
+    if through:  # an account that may act as it, whose own impersonators are not all known
+        return Incomplete(people, f"who may act as {', '.join(map(str, through[:3]))}")
     return people
 
 

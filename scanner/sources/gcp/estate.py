@@ -15,6 +15,7 @@ from typing import Any
 
 from scanner.model import Account, Agent, Grant, Identity, Inventory
 from scanner.sources.gcp import records
+from scanner.sources.gcp.impersonation_chains import add_people_through_accounts
 from scanner.sources.gcp.records import PUBLIC
 
 ASSET_PATH = "cloud_asset_inventory"
@@ -117,6 +118,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             _add_pool_administrators(collected, identity, {entry["pool"] for entry in trust}, pool_administrators)
         if any(entry["subject_unread"] for entry in trust) and "trust" not in identity.unknown:
             identity.unknown.append("trust")  # an attribute's meaning was not read: which workloads it admits
+    add_people_through_accounts(inventory.identities)
     return inventory
 
 
