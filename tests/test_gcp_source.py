@@ -708,8 +708,29 @@ def test_a_person_who_may_add_a_provider_to_a_pool_can_impersonate_the_accounts_
 
 
 def test_a_trusted_pool_whose_project_was_not_read_leaves_impersonation_unknown(fake_gcp, catalogs) -> None:
+    """Unknown where no person is known to act as the account (the pool's own policy, which may
+    make someone its admin, is never read); a person who is known still fails it."""
     etl = _etl_trusts_the_github_pool(fake_gcp)
+    _without_the_organisation_key_admin(fake_gcp)
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "unknown"
+    fake_gcp.state.account_policies[etl]["bindings"].append(
+        {"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:mallory@acme.example"]}
+    )
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, etl)["NHI-PRIV-013"] == "fail"
+
+
+@pytest.mark.parametrize("role", ["roles/resourcemanager.projectIamAdmin", "roles/admin"])
+def test_a_person_who_may_make_themselves_the_pool_s_admin_can_impersonate_the_accounts_trusting_it(
+    fake_gcp, catalogs, role
+) -> None:
+    """Whoever may change the policy of the pool's project grants themselves the pool admin role."""
+    etl = _etl_trusts_the_github_pool(fake_gcp)
+    _person_bound_on_the_project(fake_gcp, role, PROD)
+    inventory, _ = scan(fake_gcp, projects=(DEV, PROD))
+    listed = by_uid(inventory.identities)[etl].attributes["impersonators"]
+    assert ("user:carol@acme.example", role) in {
+        (i["member"], i["role"]) for i in listed if str(i.get("via")).startswith("adds a provider")
+    }
 
 
 def _without_the_organisation_key_admin(fake: FakeGcp) -> None:
@@ -745,6 +766,23 @@ def test_a_person_who_may_act_as_an_account_that_may_act_as_another_can_imperson
     inventory, _ = scan(fake_gcp, projects=(DEV,))
     chained = [i for i in by_uid(inventory.identities)[loader].attributes["impersonators"] if i.get("via")]
     assert [(i["member"], i["via"]) for i in chained] == [("user:mallory@acme.example", f"acts as {email(DEV, 'etl')}")]
+    assert statuses(inventory, catalogs, loader)["NHI-PRIV-013"] == "fail"
+
+
+def test_a_chain_through_every_account_of_a_project_is_followed(fake_gcp, catalogs) -> None:
+    """loader lets every account of the development project mint its tokens (a principalSet
+    member); mallory may act as etl, one of them."""
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    every_account = (
+        f"principalSet://cloudresourcemanager.googleapis.com/projects/{fake_gcp.state.number(DEV)}/type/ServiceAccount"
+    )
+    fake_gcp.state.account_policies[loader]["bindings"][0]["members"] = [every_account]
+    fake_gcp.state.account_policies[email(DEV, "etl")] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:mallory@acme.example"]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    chained = {i["member"] for i in by_uid(inventory.identities)[loader].attributes["impersonators"] if i.get("via")}
+    assert "user:mallory@acme.example" in chained
     assert statuses(inventory, catalogs, loader)["NHI-PRIV-013"] == "fail"
 
 

@@ -319,6 +319,9 @@ def _human_impersonators(record: Any, ctx: EvalContext) -> Any:
     through = record.attributes.get("impersonated_through_unread")
     if through:  # an account that may act as it, whose own impersonators are not all known
         return Incomplete(people, f"who may act as {', '.join(map(str, through[:3]))}")
+    pools = record.attributes.get("pool_policies_unread")
+    if pools:  # who may administer a pool it trusts (the pool's own policy is not read)
+        return Incomplete(people, f"IAM policy of {', '.join(map(str, pools[:3]))}")
     return people
 
 

@@ -118,7 +118,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             _add_pool_administrators(collected, identity, {entry["pool"] for entry in trust}, pool_administrators)
         if any(entry["subject_unread"] for entry in trust) and "trust" not in identity.unknown:
             identity.unknown.append("trust")  # an attribute's meaning was not read: which workloads it admits
-    add_people_through_accounts(inventory.identities)
+    add_people_through_accounts(inventory.identities, account_sets)
     return inventory
 
 
@@ -175,22 +175,26 @@ def _providers_by_pool(collected: Collected) -> dict[str, list[dict[str, Any]]]:
     return pools
 
 
+POOL_POLICIES_UNREAD = "pool_policies_unread"  # the trusted pools whose admins are not all known
+
+
 def _add_pool_administrators(
     collected: Collected, identity: Identity, pools: set[str], known: dict[str, list[dict[str, Any]] | None]
 ) -> None:
     """Adds to an account's impersonators who may add or change a provider of a pool it trusts
-    (``administers_pool_providers``, on the pool's project or above); where that project or a
-    policy above it was not read, its impersonators are not all known."""
+    (``administers_pool_providers``, on the pool's project or above). The pool's own IAM policy,
+    which may make someone its admin, is not read, nor is the project's where it is not in the
+    scan or a policy above it was not read: ``POOL_POLICIES_UNREAD`` names them, and the people
+    known still count."""
+    unread = identity.attributes.setdefault(POOL_POLICIES_UNREAD, [])
     for pool in sorted(pools):
         if pool not in known:
             known[pool] = _pool_administrators(collected, pool)
         found = known[pool]
-        if found is None:
-            if "attributes.impersonators" not in identity.unknown:
-                identity.unknown.append("attributes.impersonators")
-            continue
-        listed = identity.attributes.setdefault("impersonators", [])
-        listed += [entry for entry in found if entry not in listed]
+        unread.append(pool if found is not None else f"{pool} and its project")
+        if found:
+            listed = identity.attributes.setdefault("impersonators", [])
+            listed += [entry for entry in found if entry not in listed]
 
 
 def _pool_administrators(collected: Collected, pool: str) -> list[dict[str, Any]] | None:

@@ -1,68 +1,152 @@
 """People who act as a service account through other service accounts.
 
 A person who may act as service account B, which may act as A (Token Creator, Service Account User
-or another impersonating role bound to ``serviceAccount:B`` on A, its project or above), may act as
-A: one call mints B's token, a second A's. Each account's impersonators gain the people at the end
-of every such chain, with ``via`` naming the first account of the chain they act through. An account
-in a chain whose own impersonators are not known (outside the scan, or a policy of it not read)
-leaves the people of that chain not all known: ``impersonated_through_unread`` names it. Google's
-service agents end a chain: they are Google's to act as.
+or another impersonating role bound on A, its project or above to ``serviceAccount:B``, or to a
+``principalSet://…/type/ServiceAccount`` set holding B), may act as A: one call mints B's token, a
+second A's. Each account's impersonators gain the people at the end of every such chain, once per
+person and role, with ``via`` naming an account of the chain they act through. An account in a
+chain whose own impersonators are not all known (outside the scan, a policy of it not read, people
+bound to roles whose permissions were not read) leaves the people of that chain not all known:
+``impersonated_through_unread`` names it. Google's service agents end a chain.
+
+Who reaches each account is worked out once per strongly connected group of accounts (accounts
+that may act as each other share everyone who may act as any of them), so an organisation where
+hundreds of accounts may act as thousands costs a pass over the graph, not one per account.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scanner.model import Identity
 from scanner.sources.gcp.records import is_service_agent
 
 ACCOUNT_MEMBER = "serviceAccount:"
+ACCOUNT_SET = "principalSet://cloudresourcemanager.googleapis.com/"
 THROUGH_UNREAD = "impersonated_through_unread"
+Person = tuple[str, str]  # (member, role)
+# an account's attributes naming what leaves the people who may act as it not all known
+NOT_ALL_KNOWN = ("impersonation_roles_not_read", "pool_policies_unread")
 
 
-def add_people_through_accounts(identities: list[Identity]) -> None:
+def add_people_through_accounts(identities: list[Identity], account_sets: Mapping[str, Iterable[str]]) -> None:
     accounts = {i.uid.lower(): i for i in identities if i.provider == "gcp" and i.kind == "service_account"}
-    direct = {uid: list(i.attributes.get("impersonators") or []) for uid, i in accounts.items()}
+    acting: dict[str, list[str]] = {}  # account -> the accounts that may act as it
+    own_people: dict[str, dict[Person, dict[str, Any]]] = {}
+    own_gaps: dict[str, set[str]] = {}
     for uid, identity in accounts.items():
-        people, unread = _through_accounts(uid, accounts, direct)
-        if people:
-            listed = identity.attributes.setdefault("impersonators", [])
-            listed += [entry for entry in people if entry not in listed]
+        direct = identity.attributes.get("impersonators") or []
+        own_people[uid] = {(str(e.get("member")), str(e.get("role"))): e for e in direct if e.get("human")}
+        found, unnamed = _accounts_named(direct, account_sets)
+        acting[uid] = sorted(found - {uid})
+        attributes = identity.attributes
+        if "attributes.impersonators" in identity.unknown or any(attributes.get(name) for name in NOT_ALL_KNOWN):
+            unnamed.add(uid)  # who may act as it is not all known
+        own_gaps[uid] = unnamed
+    for uid in {named for names in acting.values() for named in names} - set(accounts):
+        acting[uid], own_people[uid] = [], {}
+        own_gaps[uid] = set() if is_service_agent(uid, "") else {uid}  # outside the scan: not known
+    reached = _reach(acting, own_people, own_gaps)
+    binding_of: dict[Person, dict[str, Any]] = {}  # a binding naming each person (member, type, role)
+    for bindings in own_people.values():
+        for person, entry in bindings.items():
+            binding_of.setdefault(person, entry)
+    for uid, identity in accounts.items():
+        direct_people = own_people[uid]
+        added: dict[Person, dict[str, Any]] = {}
+        unread: set[str] = set()
+        taken: set[int] = set()  # the accounts of one component share what reaches them: read once
+        for through in acting[uid]:
+            if id(reached[through]) in taken:
+                continue
+            taken.add(id(reached[through]))
+            people, gaps = reached[through]
+            unread |= gaps
+            for person in people:
+                if person not in direct_people and person not in added:
+                    added[person] = {**binding_of[person], "via": f"acts as {through}"}
+        if added:
+            identity.attributes.setdefault("impersonators", []).extend(added.values())
+        unread.discard(uid)  # its own gaps are already named on it
         if unread:
-            identity.attributes[THROUGH_UNREAD] = unread
+            identity.attributes[THROUGH_UNREAD] = sorted(unread)
 
 
-def _through_accounts(
-    start: str, accounts: dict[str, Identity], direct: dict[str, list[dict[str, Any]]]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The people who act as ``start`` through one or more other accounts, and the accounts on the
-    way whose impersonators are not known."""
-    people: list[dict[str, Any]] = []
-    unread: list[str] = []
-    seen = {start}
-    queue = deque((_account_of(entry), _account_of(entry)) for entry in direct.get(start, ()) if _account_of(entry))
-    while queue:
-        account, first = queue.popleft()
-        if account in seen:
+def _accounts_named(
+    entries: list[dict[str, Any]], account_sets: Mapping[str, Iterable[str]]
+) -> tuple[set[str], set[str]]:
+    """The accounts the entries' members name (lower case), and the sets of accounts not read."""
+    found: set[str] = set()
+    gaps: set[str] = set()
+    for entry in entries:
+        member = str(entry.get("member", ""))
+        if member.startswith(ACCOUNT_MEMBER):
+            found.add(member[len(ACCOUNT_MEMBER) :].lower())
+        elif member.startswith(ACCOUNT_SET) and member.endswith("/type/ServiceAccount"):
+            node = member[len(ACCOUNT_SET) : -len("/type/ServiceAccount")]
+            listed = account_sets.get(node)
+            if listed is None:
+                gaps.add(member)  # its accounts were not read
+            else:
+                found.update(str(email).lower() for email in listed)
+    return found, gaps
+
+
+def _reach(
+    acting: dict[str, list[str]], own_people: dict[str, dict[Person, dict[str, Any]]], own_gaps: dict[str, set[str]]
+) -> dict[str, tuple[frozenset[Person], frozenset[str]]]:
+    """For each account, the people who may act as it directly or through any chain, and the gaps
+    on the way: one value (one tuple object) per strongly connected component (Tarjan's algorithm,
+    iteratively), made from the components it reaches, which the algorithm finishes first."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    reached: dict[str, tuple[frozenset[Person], frozenset[str]]] = {}
+    for root in acting:
+        if root in index:
             continue
-        seen.add(account)
-        holder = accounts.get(account)
-        if holder is None and is_service_agent(account, ""):
-            continue  # Google's own: no binding lets a person act as it
-        if holder is None or "attributes.impersonators" in holder.unknown:
-            unread.append(account)  # outside the scan, or a policy of it not read
-            continue
-        if holder.attributes.get("impersonation_roles_not_read"):
-            unread.append(account)  # people bound to roles whose permissions were not read
-        for entry in direct.get(account, ()):
-            if entry.get("human"):
-                people.append({**entry, "via": f"acts as {first}"})
-            elif (through := _account_of(entry)) and through not in seen:
-                queue.append((through, first))
-    return people, sorted(set(unread))
-
-
-def _account_of(entry: dict[str, Any]) -> str:
-    member = str(entry.get("member", ""))
-    return member[len(ACCOUNT_MEMBER) :].lower() if member.startswith(ACCOUNT_MEMBER) else ""
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            successors = acting[node]
+            if child < len(successors):
+                work.append((node, child + 1))
+                nxt = successors[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            for nxt in successors:  # every successor is done: take the lowest link of those on the stack
+                if nxt in on_stack:
+                    low[node] = min(low[node], low[nxt])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                inside = set(component)
+                found: set[Person] = set()
+                missing: set[str] = set()
+                taken: set[int] = set()
+                for member in component:
+                    found.update(own_people[member])
+                    missing |= own_gaps[member]
+                    for nxt in acting[member]:
+                        if nxt not in inside and id(reached[nxt]) not in taken:
+                            taken.add(id(reached[nxt]))
+                            found |= reached[nxt][0]
+                            missing |= reached[nxt][1]
+                shared = (frozenset(found), frozenset(missing))
+                for member in component:
+                    reached[member] = shared
+    return reached

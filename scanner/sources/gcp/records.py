@@ -173,13 +173,26 @@ POOL_PROVIDER_PERMISSIONS = frozenset(
         "iam.googleapis.com/workloadIdentityPoolProviders.update",
     }
 )
-POOL_PROVIDER_ROLES = frozenset({"roles/iam.workloadIdentityPoolAdmin", "roles/iam.admin", "roles/owner"})
+POOL_PROVIDER_ROLES = frozenset(
+    {"roles/iam.workloadIdentityPoolAdmin", "roles/iam.admin", "roles/owner", "roles/admin"}  # admin: Owner renamed
+)
+# whoever may change the policy of the pool's project (or above) may grant themselves the pool admin
+_POLICY_PERMISSIONS = frozenset(
+    {
+        "resourcemanager.projects.setIamPolicy",
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.organizations.setIamPolicy",
+    }
+)
 
 
 def administers_pool_providers(role: str, custom_roles: Mapping[str, list[str]]) -> bool:
+    """A role whose members may add or change a pool's providers on the pool's project or above,
+    or make themselves able to (by changing that policy)."""
     if is_custom_role(role):
-        return bool(POOL_PROVIDER_PERMISSIONS.intersection(custom_roles.get(role) or ()))
-    return role in POOL_PROVIDER_ROLES
+        permissions = frozenset(custom_roles.get(role) or ())
+        return bool(permissions & (POOL_PROVIDER_PERMISSIONS | _POLICY_PERMISSIONS))
+    return role in POOL_PROVIDER_ROLES or bool(predefined_roles().get(role, frozenset()) & _POLICY_PERMISSIONS)
 
 
 # members that are or may be people: the public (allUsers, allAuthenticatedUsers) is anyone
