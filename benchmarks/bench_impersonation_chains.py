@@ -35,7 +35,7 @@ def main(accounts: int, editors: int, owners: int) -> None:
         for e in emails
     ]  # fmt: skip
     started = time.perf_counter()
-    add_people_through_accounts(identities, {})
+    add_people_through_accounts(identities, {}, ())
     seconds = time.perf_counter() - started
     entries = sum(len(i.attributes["impersonators"]) for i in identities)
     print(f"{accounts} accounts, {editors} editors, {owners} owners: {seconds:.2f} s, "

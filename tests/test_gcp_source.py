@@ -791,6 +791,10 @@ def test_an_account_outside_the_scan_that_may_act_as_another_leaves_its_people_u
     outsider = "builder@elsewhere-project.iam.gserviceaccount.com"
     fake_gcp.state.account_policies[loader]["bindings"][0]["members"].append(f"serviceAccount:{outsider}")
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "unknown"
+    for accounts_not_all_read in ("projects/777", ORG):  # a project outside the scan; an organisation not all read
+        member = f"principalSet://cloudresourcemanager.googleapis.com/{accounts_not_all_read}/type/ServiceAccount"
+        fake_gcp.state.account_policies[loader]["bindings"][0]["members"] = [member]
+        assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "unknown"
     service_agent = "service-123456789@gcp-sa-cloudbuild.iam.gserviceaccount.com"  # Google's: ends the chain
     fake_gcp.state.account_policies[loader]["bindings"][0]["members"] = [f"serviceAccount:{service_agent}"]
     assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "pass"

@@ -118,7 +118,9 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             _add_pool_administrators(collected, identity, {entry["pool"] for entry in trust}, pool_administrators)
         if any(entry["subject_unread"] for entry in trust) and "trust" not in identity.unknown:
             identity.unknown.append("trust")  # an attribute's meaning was not read: which workloads it admits
-    add_people_through_accounts(inventory.identities, account_sets)
+    projects = collected.projects.items()
+    listed_whole = {f"projects/{p.number}" for k, p in projects if p.number and k in collected.accounts}
+    add_people_through_accounts(inventory.identities, account_sets, listed_whole)
     return inventory
 
 

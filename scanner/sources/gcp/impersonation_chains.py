@@ -16,7 +16,7 @@ hundreds of accounts may act as thousands costs a pass over the graph, not one p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 from scanner.model import Identity
@@ -30,7 +30,12 @@ Person = tuple[str, str]  # (member, role)
 NOT_ALL_KNOWN = ("impersonation_roles_not_read", "pool_policies_unread")
 
 
-def add_people_through_accounts(identities: list[Identity], account_sets: Mapping[str, Iterable[str]]) -> None:
+def add_people_through_accounts(
+    identities: list[Identity], account_sets: Mapping[str, Iterable[str]], complete_sets: Container[str]
+) -> None:
+    """``account_sets``: the accounts read under each ``projects/NUMBER``, folder and organisation;
+    ``complete_sets``: those of them that hold every account there is (a project whose accounts
+    were listed); a set naming any other is a gap."""
     accounts = {i.uid.lower(): i for i in identities if i.provider == "gcp" and i.kind == "service_account"}
     acting: dict[str, list[str]] = {}  # account -> the accounts that may act as it
     own_people: dict[str, dict[Person, dict[str, Any]]] = {}
@@ -38,7 +43,7 @@ def add_people_through_accounts(identities: list[Identity], account_sets: Mappin
     for uid, identity in accounts.items():
         direct = identity.attributes.get("impersonators") or []
         own_people[uid] = {(str(e.get("member")), str(e.get("role"))): e for e in direct if e.get("human")}
-        found, unnamed = _accounts_named(direct, account_sets)
+        found, unnamed = _accounts_named(direct, account_sets, complete_sets)
         acting[uid] = sorted(found - {uid})
         attributes = identity.attributes
         if "attributes.impersonators" in identity.unknown or any(attributes.get(name) for name in NOT_ALL_KNOWN):
@@ -68,15 +73,17 @@ def add_people_through_accounts(identities: list[Identity], account_sets: Mappin
                     added[person] = {**binding_of[person], "via": f"acts as {through}"}
         if added:
             identity.attributes.setdefault("impersonators", []).extend(added.values())
+        unread |= own_gaps[uid]  # sets of accounts that may act as it, not read
         unread.discard(uid)  # its own gaps are already named on it
         if unread:
             identity.attributes[THROUGH_UNREAD] = sorted(unread)
 
 
 def _accounts_named(
-    entries: list[dict[str, Any]], account_sets: Mapping[str, Iterable[str]]
+    entries: list[dict[str, Any]], account_sets: Mapping[str, Iterable[str]], complete_sets: Container[str]
 ) -> tuple[set[str], set[str]]:
-    """The accounts the entries' members name (lower case), and the sets of accounts not read."""
+    """The accounts the entries' members name (lower case), and the sets of accounts not all read
+    (each account read of such a set is named too)."""
     found: set[str] = set()
     gaps: set[str] = set()
     for entry in entries:
@@ -85,11 +92,9 @@ def _accounts_named(
             found.add(member[len(ACCOUNT_MEMBER) :].lower())
         elif member.startswith(ACCOUNT_SET) and member.endswith("/type/ServiceAccount"):
             node = member[len(ACCOUNT_SET) : -len("/type/ServiceAccount")]
-            listed = account_sets.get(node)
-            if listed is None:
-                gaps.add(member)  # its accounts were not read
-            else:
-                found.update(str(email).lower() for email in listed)
+            found.update(str(email).lower() for email in account_sets.get(node, ()))
+            if node not in complete_sets:
+                gaps.add(member)  # not every account of it was read
     return found, gaps
 
 
