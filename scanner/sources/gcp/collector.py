@@ -88,9 +88,10 @@ def stand_ins(inventory: Inventory, other_shards: dict[str, str]) -> list[Identi
 def _home_project(email: str, by_number: dict[str, str]) -> str | None:
     """The project a service account's e-mail names: PROJECT in ``name@PROJECT.iam.gserviceaccount.com``
     and ``PROJECT@appspot.gserviceaccount.com``, the project numbered N in ``N-compute@developer…``."""
-    name, _, domain = email.lower().partition("@")
+    email = email.lower()
+    name, _, domain = email.partition("@")
     if domain.endswith(".iam.gserviceaccount.com"):
-        return domain.removesuffix(".iam.gserviceaccount.com")
+        return records.holder_project(email)
     if domain == "appspot.gserviceaccount.com":
         return name
     if domain == "developer.gserviceaccount.com" and name.endswith("-compute"):

@@ -35,7 +35,6 @@ from scanner.sources.gcp import records
 from scanner.sources.gcp.records import PUBLIC
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_SA_DOMAIN = re.compile(r"@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$")
 _PROJECT_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/projects/([^/]+)$")
 _SA_RESOURCE = re.compile(r"^//iam\.googleapis\.com/projects/([^/]+)/serviceAccounts/([^/]+)$")
 _ANCESTOR_RESOURCE = re.compile(r"^//cloudresourcemanager\.googleapis\.com/((?:folders|organizations)/[^/]+)$")
@@ -244,8 +243,8 @@ def _key_holder(name: str) -> str:
 
 def home_project(email: str, fallback: str) -> str:
     """The project a service account lives in, from its email (``NAME@PROJECT.iam...``)."""
-    match = _SA_DOMAIN.search(email.lower())
-    return match.group(1) if match and not records.is_service_agent(email, "") else fallback
+    project = records.holder_project(email.lower())
+    return project if project and not records.is_service_agent(email, "") else fallback
 
 
 def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
