@@ -164,27 +164,28 @@ class EvalContext:
         records: list[Any] = getattr(self.inventory, INVENTORY_LISTS[resource_type])
         return records
 
-    def stand_ins_among(self, records: list[Any]) -> frozenset[int] | None:
-        """The ``id`` of each stand-in among ``records`` (the identities a control on grants
-        judges), or None when there is none: most scans hold none."""
-        if records is not self.inventory.identities or self._held_here is records:
-            return None
+    def _stand_ins(self) -> frozenset[int]:
+        """The ``id`` of each identity another shard reads whole (``is_stand_in``), worked out once:
+        most scans hold none."""
         if self._stand_in_ids is None:
-            self._stand_in_ids = frozenset(id(identity) for identity in records if is_stand_in(identity))
-        return self._stand_in_ids or None
+            self._stand_in_ids = frozenset(id(i) for i in self.inventory.identities if is_stand_in(i))
+        return self._stand_in_ids
+
+    def stand_ins_among(self, records: list[Any]) -> frozenset[int] | None:
+        """The stand-ins' ``id`` when ``records`` are the identities and hold any, else None."""
+        return (self._stand_ins() or None) if records is self.inventory.identities else None
 
     def records_judged_by(self, compiled: CompiledControl) -> tuple[list[Any], str]:
         """The records a control judges, and a name for that listing: every record of its type, but
-        for the identities another shard reads whole (``is_stand_in``), which only the controls on
-        an identity's grants judge."""
+        for the stand-ins, which only the controls on an identity's grants judge."""
         resource_type = compiled.control.resource
         records = self.records(resource_type)
-        if resource_type != "identity" or GRANTS_READ in compiled.reads:
+        if resource_type != "identity" or GRANTS_READ in compiled.reads or not self._stand_ins():
             return records, resource_type
         if self._held_here is None:
-            held = [identity for identity in records if not is_stand_in(identity)]
-            self._held_here = records if len(held) == len(records) else held  # most scans hold no stand-in
-        return self._held_here, resource_type if self._held_here is records else "identity held here"
+            stand_ins = self._stand_ins()
+            self._held_here = [identity for identity in records if id(identity) not in stand_ins]
+        return self._held_here, "identity held here"
 
     # ------------------------------------------------------------------ capabilities
 
