@@ -817,6 +817,53 @@ def test_a_person_bound_to_a_custom_role_whose_definition_was_not_read_leaves_im
     assert statuses(inventory, catalogs, minter.uid)["NHI-PRIV-013"] == "fail"
 
 
+@pytest.mark.parametrize("member", ["etl", "every account of the project"])
+def test_an_account_bound_to_a_role_whose_permissions_were_not_read_leaves_the_people_acting_through_it_unknown(
+    fake_gcp, catalogs, member: str
+) -> None:
+    """loader lets etl (or every account of the project) hold a custom role whose definition could
+    not be read: it may mint loader's tokens, and then mallory, who may act as etl, may act as
+    loader. Who may act as loader is not known; while no one may act as etl, it passes."""
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    etl = email(DEV, "etl")
+    bound = (
+        f"serviceAccount:{etl}"
+        if member == "etl"
+        else f"principalSet://cloudresourcemanager.googleapis.com/projects/{fake_gcp.state.number(DEV)}/type/ServiceAccount"
+    )
+    fake_gcp.state.account_policies[loader] = {"bindings": [{"role": TOKEN_MINTER, "members": [bound]}]}
+    fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
+    fake_gcp.state.deny.add(f"GetRole {TOKEN_MINTER}")
+    assert statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, loader)["NHI-PRIV-013"] == "pass"
+    fake_gcp.state.account_policies[etl] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:mallory@acme.example"]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    assert by_uid(inventory.identities)[loader].attributes["impersonation_roles_not_read"] == [TOKEN_MINTER]
+    assert statuses(inventory, catalogs, loader)["NHI-PRIV-013"] == "unknown"
+
+
+def test_an_account_bound_on_the_project_to_a_role_not_read_leaves_the_accounts_below_unknown_down_the_chain(
+    fake_gcp, catalogs
+) -> None:
+    """The project binds etl to the unread role (so etl may act as every account of it); an account
+    that only loader may act as is reached through loader, whose people are not all known."""
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    etl = email(DEV, "etl")
+    fake_gcp.state.account_policies[loader] = {"bindings": []}
+    fake_gcp.state.projects[DEV]["policy"]["bindings"].append(
+        {"role": TOKEN_MINTER, "members": [f"serviceAccount:{etl}"]}
+    )
+    fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
+    fake_gcp.state.deny.add(f"GetRole {TOKEN_MINTER}")
+    fake_gcp.state.account_policies[etl] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:mallory@acme.example"]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    assert statuses(inventory, catalogs, loader)["NHI-PRIV-013"] == "unknown"
+    assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "fail"  # mallory, known
+
+
 def test_a_secret_in_a_vertex_agents_description_is_a_plaintext_secret_it_holds(fake_gcp) -> None:
     engines = fake_gcp.state.rest[f"/v1/projects/{PROD}/locations/europe-west4/reasoningEngines"]
     engines[0]["description"] = "Calls the ticket API with api_key: Zx9Qw2Er5Ty8Ui1Op4As7Df0"

@@ -58,6 +58,7 @@ class Collected:
 def build_inventory(collected: Collected, started: datetime) -> Inventory:
     inventory = Inventory(collected_at=started)
     ancestor_grants_done: set[str] = set()
+    bound_to_unread_roles: dict[str, list[dict[str, str]]] = {}  # by account: who holds a role not read on it
     account_sets = _account_sets(collected)
     for project_id in sorted(collected.projects):
         project = collected.projects[project_id]
@@ -70,12 +71,14 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
         identities = [records.service_account(a, project_id) for a in collected.accounts.get(project_id, [])]
         inherited_impersonators: list[dict[str, Any]] = []
         unread_roles: list[str] = []  # custom roles not read that people are bound to, above the accounts
+        others_unread: list[dict[str, str]] = []  # and the accounts bound to such roles there
         for node in hierarchy:
             policy = collected.policies.get(node)
             if policy is None:
                 continue
             inherited_impersonators += records.impersonation_bindings(policy, node, collected.custom_roles)
             unread_roles += records.unread_roles_of_people(policy, collected.custom_roles)
+            others_unread += records.others_bound_to_unread_roles(policy, collected.custom_roles)
             wanted = node == hierarchy[0] or node not in ancestor_grants_done  # an ancestor's grants once
             grants, public = records.policy_grants(
                 policy, node, None if wanted else set(), collected.custom_roles, account_sets, collected.group_members
@@ -89,6 +92,9 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             inventory.log_sources += records.audit_logs(policy, project_id, scope)
         for identity in identities:
             _link_identity(collected, identity, inherited_impersonators, bool(unread), unread_roles)
+            own = collected.policies.get(identity.uid)
+            own_others = records.others_bound_to_unread_roles(own, collected.custom_roles) if own else []
+            bound_to_unread_roles[identity.uid.lower()] = own_others + others_unread if own_others else others_unread
             grants, public = _own_policy_grants(collected, identity, account_sets)
             inventory.grants += grants
             if public:  # anyone may act as this account: its project grants to the public
@@ -120,7 +126,7 @@ def build_inventory(collected: Collected, started: datetime) -> Inventory:
             identity.unknown.append("trust")  # an attribute's meaning was not read: which workloads it admits
     projects = collected.projects.items()
     listed_whole = {f"projects/{p.number}" for k, p in projects if p.number and k in collected.accounts}
-    add_people_through_accounts(inventory.identities, account_sets, listed_whole)
+    add_people_through_accounts(inventory.identities, account_sets, listed_whole, bound_to_unread_roles)
     return inventory
 
 

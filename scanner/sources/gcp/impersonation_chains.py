@@ -7,7 +7,10 @@ second A's. Each account's impersonators gain the people at the end of every suc
 person and role, with ``via`` naming an account of the chain they act through. An account in a
 chain whose own impersonators are not all known (outside the scan, a policy of it not read, people
 bound to roles whose permissions were not read) leaves the people of that chain not all known:
-``impersonated_through_unread`` names it. Google's service agents end a chain.
+``impersonated_through_unread`` names it. Google's service agents end a chain. An account bound
+on A (or above it) to a role whose permissions were not read may or may not act as A: where
+someone may act as it, or who may is not all known, the people of A are not all known either, and
+the role is named in A's ``impersonation_roles_not_read``.
 
 Who reaches each account is worked out once per strongly connected group of accounts (accounts
 that may act as each other share everyone who may act as any of them), so an organisation where
@@ -27,15 +30,21 @@ ACCOUNT_SET = "principalSet://cloudresourcemanager.googleapis.com/"
 THROUGH_UNREAD = "impersonated_through_unread"
 Person = tuple[str, str]  # (member, role)
 # an account's attributes naming what leaves the people who may act as it not all known
-NOT_ALL_KNOWN = ("impersonation_roles_not_read", "pool_policies_unread")
+ROLES_NOT_READ = "impersonation_roles_not_read"
+NOT_ALL_KNOWN = (ROLES_NOT_READ, "pool_policies_unread")
 
 
 def add_people_through_accounts(
-    identities: list[Identity], account_sets: Mapping[str, Iterable[str]], complete_sets: Container[str]
+    identities: list[Identity],
+    account_sets: Mapping[str, Iterable[str]],
+    complete_sets: Container[str],
+    bound_to_unread_roles: Mapping[str, list[dict[str, str]]] | None = None,
 ) -> None:
     """``account_sets``: the accounts read under each ``projects/NUMBER``, folder and organisation;
     ``complete_sets``: those of them that hold every account there is (a project whose accounts
-    were listed); a set naming any other is a gap."""
+    were listed); a set naming any other is a gap. ``bound_to_unread_roles``: by account (lower
+    case), the members bound on it or above to roles whose permissions were not read (``member``
+    and ``role``)."""
     accounts = {i.uid.lower(): i for i in identities if i.provider == "gcp" and i.kind == "service_account"}
     acting: dict[str, list[str]] = {}  # account -> the accounts that may act as it
     own_people: dict[str, dict[Person, dict[str, Any]]] = {}
@@ -53,6 +62,14 @@ def add_people_through_accounts(
         acting[uid], own_people[uid] = [], {}
         own_gaps[uid] = set() if is_service_agent(uid, "") else {uid}  # outside the scan: not known
     reached = _reach(acting, own_people, own_gaps)
+    # an account that may act as A through a role not read makes A's people not all known where
+    # anyone may act as it; that gap reaches further down A's chains, so the pass is done again
+    while doubtful := _doubtful_links(accounts, bound_to_unread_roles or {}, reached, account_sets, complete_sets):
+        for uid, roles in doubtful.items():
+            attributes = accounts[uid].attributes
+            attributes[ROLES_NOT_READ] = sorted({*attributes.get(ROLES_NOT_READ, []), *roles})
+            own_gaps[uid].add(uid)
+        reached = _reach(acting, own_people, own_gaps)
     binding_of: dict[Person, dict[str, Any]] = {}  # a binding naming each person (member, type, role)
     for bindings in own_people.values():
         for person, entry in bindings.items():
@@ -77,6 +94,37 @@ def add_people_through_accounts(
         unread.discard(uid)  # its own gaps are already named on it
         if unread:
             identity.attributes[THROUGH_UNREAD] = sorted(unread)
+
+
+def _doubtful_links(
+    accounts: Mapping[str, Identity],
+    bound_to_unread_roles: Mapping[str, list[dict[str, str]]],
+    reached: Mapping[str, tuple[frozenset[Person], frozenset[str]]],
+    account_sets: Mapping[str, Iterable[str]],
+    complete_sets: Container[str],
+) -> dict[str, set[str]]:
+    """By account, the roles not read (and not yet named on it) that an account is bound to on it
+    where someone may act as that account, who may is not all known, or it is outside the scan."""
+    found: dict[str, set[str]] = {}
+    for uid, entries in bound_to_unread_roles.items():
+        named = set(accounts[uid].attributes.get(ROLES_NOT_READ, ()))
+        for entry in entries:
+            if entry["role"] in named:
+                continue
+            holders, sets_not_all_read = _accounts_named([entry], account_sets, complete_sets)
+            if sets_not_all_read or any(_anyone_may_act_as(holder, accounts, reached) for holder in holders - {uid}):
+                found.setdefault(uid, set()).add(entry["role"])
+                named.add(entry["role"])
+    return found
+
+
+def _anyone_may_act_as(
+    uid: str, accounts: Container[str], reached: Mapping[str, tuple[frozenset[Person], frozenset[str]]]
+) -> bool:
+    if uid in reached:
+        people, gaps = reached[uid]
+        return bool(people or gaps)
+    return uid not in accounts and not is_service_agent(uid, "")  # outside the scan: not known
 
 
 def _accounts_named(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -396,7 +396,7 @@ def impersonation_bindings(
                 {
                     "member": str(member),
                     "member_type": member_type,
-                    "human": member_type in _HUMAN_MEMBER_TYPES or bool(_WORKFORCE_MEMBER.match(str(member))),
+                    "human": _is_person(str(member)),
                     "role": role,
                     "resource": resource,
                     "condition": condition["expression"] if condition else None,
@@ -405,20 +405,39 @@ def impersonation_bindings(
     return found
 
 
-def unread_roles_of_people(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> list[str]:
-    """The roles whose permissions are not known that a policy binds people to: custom roles whose
-    definitions were not read, and predefined roles ``predefined_roles`` does not hold (published
-    after it was recorded). Whether those people may act as the service accounts below cannot be
-    told."""
-    found = []
+def _bindings_of_unread_roles(
+    policy: dict[str, Any], custom_roles: Mapping[str, list[str]]
+) -> Iterator[tuple[str, list[str]]]:
+    """Each binding of a role whose permissions are not known (a custom role whose definition was
+    not read, or a predefined role ``predefined_roles`` does not hold: published after it was
+    recorded), as the role and its members."""
     known = predefined_roles()
     for binding in policy.get("bindings") or []:
         role = str(binding.get("role", ""))
         if role not in custom_roles if is_custom_role(role) else role.startswith("roles/") and role not in known:
-            members = [str(m) for m in binding.get("members") or []]
-            if any(m.partition(":")[0] in _HUMAN_MEMBER_TYPES or _WORKFORCE_MEMBER.match(m) for m in members):
-                found.append(role)
-    return found
+            yield role, [str(m) for m in binding.get("members") or []]
+
+
+def _is_person(member: str) -> bool:
+    return member.partition(":")[0] in _HUMAN_MEMBER_TYPES or bool(_WORKFORCE_MEMBER.match(member))
+
+
+def unread_roles_of_people(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> list[str]:
+    """The roles whose permissions are not known that a policy binds people to. Whether those
+    people may act as the service accounts below cannot be told."""
+    return [role for role, members in _bindings_of_unread_roles(policy, custom_roles) if any(map(_is_person, members))]
+
+
+def others_bound_to_unread_roles(policy: dict[str, Any], custom_roles: Mapping[str, list[str]]) -> list[dict[str, str]]:
+    """The members other than people (service accounts among them) that a policy binds to roles
+    whose permissions are not known, each as ``member`` and ``role``: they may act as the service
+    accounts below, and so may whoever may act as them."""
+    return [
+        {"member": member, "role": role}
+        for role, members in _bindings_of_unread_roles(policy, custom_roles)
+        for member in members
+        if not _is_person(member)
+    ]
 
 
 def workload_identity_provider(provider: dict[str, Any]) -> dict[str, Any]:
