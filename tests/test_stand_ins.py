@@ -5,7 +5,10 @@ whole."""
 
 from __future__ import annotations
 
+import pytest
+
 from scanner.engine.context import EvalContext
+from scanner.errors import InputError
 from scanner.model import HELD_BY_ANOTHER_SHARD, STAND_IN_UNKNOWN
 from scanner.scan import ScanOptions, run_scan
 
@@ -103,3 +106,25 @@ def test_a_stand_in_is_no_identity_of_its_shard_s_counts_or_diffs() -> None:
     records, names = records_and_names(inventory)
     assert records is not None and PRINCIPAL not in records and PRINCIPAL in names
     assert summarize_inventory(make_inventory(_estate(False)))["totals"]["identities"] == 1
+
+
+def test_a_waiver_pattern_is_judged_on_what_was_evaluated_not_on_the_stand_ins_that_passed(catalogs, tmp_path) -> None:
+    """Two Owners of the subscription held here fail NHI-PRIV-001 and a Reader held here passes; a
+    stand-in holding a Reader here passed and was not evaluated. A pattern covering the three held
+    here covers everything the control evaluated: a catch-all, though the stand-in lies outside it."""
+    owners = [PRINCIPAL.replace("065", "061"), PRINCIPAL.replace("065", "062")]
+    reader = PRINCIPAL.replace("065", "063")
+    estate = _estate(True)
+    estate["identities"] += [
+        {"uid": uid, "provider": "azure", "account": TENANT, "kind": "service_principal"} for uid in [*owners, reader]
+    ]
+    estate["grants"] += [{**READER, "identity_uid": reader}] + [
+        {**READER, "identity_uid": uid, "name": "Owner", "actions": ["*"]} for uid in owners
+    ]
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        'waivers:\n  - control: "NHI-PRIV-001"\n    resource: "azure:sp:0000000c-5555-4666-8777-00000000006[123]"\n'
+        "    owner: alice@example.com\n    reason: accepted\n    expires: 2026-03-01\n"
+    )
+    with pytest.raises(InputError, match=r"matches every resource NHI-PRIV-001 evaluated \(3, 2 of them failing\)"):
+        run_scan(make_inventory(estate), catalogs, ScanOptions(waivers=waivers))

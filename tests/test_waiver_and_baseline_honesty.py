@@ -401,9 +401,9 @@ def test_the_resources_a_control_evaluated_are_listed_once_however_many_waivers_
     listed: list[str] = []
     real = scanner.scan.evaluated_uids
 
-    def counting(compiled, ctx, scopes):
+    def counting(compiled, ctx, *scopes_and_found):
         listed.append(compiled.id)
-        return real(compiled, ctx, scopes)
+        return real(compiled, ctx, *scopes_and_found)
 
     monkeypatch.setattr(scanner.scan, "evaluated_uids", counting)
     entries = "".join(

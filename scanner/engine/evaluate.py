@@ -174,16 +174,23 @@ def _findings(
     return findings, _tally(outcomes, scopes)
 
 
-def evaluated_uids(compiled: CompiledControl, ctx: EvalContext, scopes: Container[str]) -> list[str]:
+def evaluated_uids(
+    compiled: CompiledControl, ctx: EvalContext, scopes: Container[str], found: Container[str]
+) -> list[str]:
     """The uids of the records ``compiled`` evaluated: those of its resource type that ``where``
     does not exclude (whatever their result: passing ones are counted, never kept as findings),
     of the providers and kinds (``"aws/access_key"``) in ``scopes``: the control's
-    ``evaluated_by_scope``, which a scan limited to frameworks narrows to their providers."""
+    ``evaluated_by_scope``, which a scan limited to frameworks narrows to their providers. A
+    stand-in is evaluated only where it did not pass: where it has a finding (its uid in ``found``)."""
     where, resource_type = compiled.where, compiled.control.resource
+    records = ctx.records_judged_by(compiled)[0]
+    stand_ins = ctx.stand_ins_among(records) or frozenset()
     return [
         record.uid
-        for record in ctx.records_judged_by(compiled)[0]
-        if _scope_key(record, resource_type, ctx) in scopes and (where is None or where(record, ctx) is not False)
+        for record in records
+        if _scope_key(record, resource_type, ctx) in scopes
+        and (where is None or where(record, ctx) is not False)
+        and (id(record) not in stand_ins or record.uid in found)
     ]
 
 
