@@ -92,7 +92,8 @@ def streamed_failing(path: Path) -> FailingOfFile | None:
 
 def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str], set[str]] | None:
     """What a baseline reads of a large results.json file laid out as nhiscan writes it: the
-    document without its findings (its agents' records kept as they are written), and the
+    document without its findings (its agents' records kept as they are written, of its
+    credentials only the plaintext secrets), and the
     fingerprints of its failing and waived findings, of its unknown ones and of its waived ones; checked only as a
     baseline read whole is checked (each finding has a fingerprint); None for any other file."""
     reading = _BaselineReading(path)
@@ -102,6 +103,8 @@ def streamed_baseline(path: Path) -> tuple[dict[str, Any], set[str], set[str], s
     inventory = frame.get("inventory")
     if "agents" in reading.sections and isinstance(inventory, dict):
         inventory["agents"] = reading.agents
+    if "credentials" in reading.sections and isinstance(inventory, dict):
+        inventory["credentials"] = reading.plaintext_secrets
     return frame, reading.known, reading.unknown, reading.waived
 
 
@@ -229,6 +232,7 @@ class _BaselineReading(LineChecks):
         self.unknown: set[str] = set()
         self.waived: set[str] = set()
         self.agents: list[Any] = []
+        self.plaintext_secrets: list[Any] = []  # of the credentials, only these (see baseline.mark_new)
         self._findings_read = 0
 
     def finding_line(self, line: bytes) -> None:
@@ -248,3 +252,5 @@ class _BaselineReading(LineChecks):
         record = self._parsed(line, _RECORD_DEPTH)
         if section == "agents":
             self.agents.append(record)
+        elif section == "credentials" and isinstance(record, dict) and record.get("kind") == "plaintext_secret":
+            self.plaintext_secrets.append(record)

@@ -458,3 +458,44 @@ def test_framework_items_passing_only_because_a_failure_was_waived_are_counted_a
     console.print(posture_table(unwaived.frameworks))
     assert "on waivers" not in console.export_text()
     assert "on waivers" not in pdf_report.executive_html(unwaived, ReportSettings())
+
+
+# A configuration already failing NHI-SECRET-001 that gains a secret is a new exposure, not a known failure.
+
+
+def _configuration_holding(*secrets: tuple[str, str]) -> dict:
+    """An MCP configuration holding plaintext secrets, each (its key, its value's fingerprint)."""
+    config = "github.com/acme/agent-configs/.vscode/mcp.json"
+    return {
+        "agents": [{"uid": config, "provider": "manifest", "account": "github.com/acme/agent-configs"}],
+        "credentials": [
+            {"uid": f"{config}#plaintext_secret:{key}", "identity_uid": config, "kind": "plaintext_secret",
+             "attributes": {"display_id": "ghp_…(redacted)", "fingerprint": fingerprint}}
+            for key, fingerprint in secrets
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("read", ["read line by line, as a large one is", "read whole"])
+def test_a_configuration_failing_for_a_secret_that_gains_another_fails_anew(catalogs, tmp_path, monkeypatch, read):
+    """The baseline's configuration held one token; a second pasted in (or the first replaced by
+    another value) kept the failure's fingerprint, and a gate on new failures let a critical leak
+    through. The same tokens as then are still the known failure."""
+    then = run_scan(
+        make_inventory(_configuration_holding(("GITHUB_TOKEN", "sha256:5d1f0c2e"))), catalogs, ScanOptions()
+    )
+    path = tmp_path / "baseline.json"
+    if read.startswith("read line by line"):
+        monkeypatch.setattr(streamed_json, "STREAM_FROM_BYTES", 0)
+        path.write_text(render(then))
+        assert streamed_baseline(path) is not None
+    else:
+        path.write_text(json.dumps(json.loads(render(then)), indent=2))
+
+    def secret_failure(*secrets: tuple[str, str]):
+        now = run_scan(make_inventory(_configuration_holding(*secrets)), catalogs, ScanOptions(baseline=path))
+        return next(f for f in now.findings if f.control_id == "NHI-SECRET-001")
+
+    assert secret_failure(("GITHUB_TOKEN", "sha256:5d1f0c2e")).new is False
+    assert secret_failure(("GITHUB_TOKEN", "sha256:5d1f0c2e"), ("SLACK_TOKEN", "sha256:0a9b8c7d")).new is True
+    assert secret_failure(("GITHUB_TOKEN", "sha256:77e1a0b4")).new is True, "another value under the same key"

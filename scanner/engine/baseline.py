@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json
-from scanner.model import RESULTS_SCHEMA_VERSION, Finding, Waiver
+from scanner.model import RESULTS_SCHEMA_VERSION, Credential, Finding, Waiver
+
+PLAINTEXT_SECRET = "plaintext_secret"  # the credential kind, and how evidence labels one (finding_evidence.label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,9 @@ class Baseline:
     judged: frozenset[str] | None = None
     # fingerprints of its waived findings: a failure accepted then for a limited time, not for good
     waived: frozenset[str] = frozenset()
+    # the fingerprints of the plaintext secrets each record held then (by holder uid); None when
+    # the file holds no inventory
+    secrets: dict[str, frozenset[str]] | None = None
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -64,7 +70,39 @@ def _read_baseline(path: Path) -> Baseline:
             str(path),
             "$.schema_version",
         )
-    return Baseline(known, _agent_reach(data), frozenset(unknown), _judged_controls(data), frozenset(waived))
+    return Baseline(
+        known, _agent_reach(data), frozenset(unknown), _judged_controls(data), frozenset(waived), _secrets(data)
+    )
+
+
+def secrets_held(credentials: Iterable[Credential]) -> dict[str, frozenset[str]]:
+    """By holder uid, the fingerprints of the plaintext secrets among ``credentials`` (a secret
+    without one is known by its uid)."""
+    return _by_holder(
+        (str(c.identity_uid), str(c.attributes.get("fingerprint") or c.uid))
+        for c in credentials
+        if c.kind == PLAINTEXT_SECRET
+    )
+
+
+def _secrets(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
+    """``secrets_held`` of the baseline's inventory (its records as JSON); None without one."""
+    inventory = data.get("inventory")
+    listed = inventory.get("credentials") if isinstance(inventory, dict) else None
+    if not isinstance(listed, list):
+        return None
+    return _by_holder(
+        (str(c.get("identity_uid")), str((c.get("attributes") or {}).get("fingerprint") or c.get("uid")))
+        for c in listed
+        if isinstance(c, dict) and c.get("kind") == PLAINTEXT_SECRET
+    )
+
+
+def _by_holder(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for holder, fingerprint in pairs:
+        found.setdefault(holder, set()).add(fingerprint)
+    return {holder: frozenset(fingerprints) for holder, fingerprints in found.items()}
 
 
 def _judged_controls(data: dict[str, Any]) -> frozenset[str] | None:
@@ -117,21 +155,35 @@ def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
     }
 
 
-def mark_new(findings: list[Finding], baseline: Baseline) -> None:
+def mark_new(
+    findings: list[Finding], baseline: Baseline, secrets_now: Mapping[str, frozenset[str]] | None = None
+) -> None:
     """A failure is new when the baseline did not fail it, or only waived it: a waiver accepts a
     failure until it expires, so once it has expired or been removed the failure blocks as a new
-    one would. A waived result is new when the baseline had it neither failing nor waived. An
-    unknown result is new when the baseline did not have it unknown as well and its control judged
-    something then."""
+    one would. A failure on plaintext secrets is new, too, where its resource holds one the
+    baseline did not record for it (``secrets_now``, see ``plaintext_secrets``): a token pasted into
+    a configuration that already held one is a new exposure to revoke. A waived result is new when
+    the baseline had it neither failing nor waived. An unknown result is new when the baseline did
+    not have it unknown as well and its control judged something then."""
     judged = baseline.judged
+    then = baseline.secrets
     for finding in findings:
         if finding.status == "fail":
             finding.new = finding.fingerprint not in baseline.fingerprints or finding.fingerprint in baseline.waived
+            if not finding.new and then is not None and secrets_now and _on_plaintext_secrets(finding):
+                uid = finding.resource.uid
+                finding.new = bool(secrets_now.get(uid, frozenset()) - then.get(uid, frozenset()))
         elif finding.status == "waived":
             finding.new = finding.fingerprint not in baseline.fingerprints
         elif finding.status == "unknown":
             compared = judged is None or finding.control_id in judged
             finding.new = compared and finding.fingerprint not in baseline.unknown
+
+
+def _on_plaintext_secrets(finding: Finding) -> bool:
+    """Whether the finding's evidence names a plaintext secret among the credentials it failed on."""
+    listed = finding.evidence.get("credentials") if isinstance(finding.evidence, dict) else None
+    return isinstance(listed, list) and any(str(item).startswith(PLAINTEXT_SECRET) for item in listed)
 
 
 def waivers_lapsed(findings: list[Finding], baseline: Baseline, expired: list[Waiver]) -> dict[str, str]:
