@@ -499,3 +499,21 @@ def test_a_configuration_failing_for_a_secret_that_gains_another_fails_anew(cata
     assert secret_failure(("GITHUB_TOKEN", "sha256:5d1f0c2e")).new is False
     assert secret_failure(("GITHUB_TOKEN", "sha256:5d1f0c2e"), ("SLACK_TOKEN", "sha256:0a9b8c7d")).new is True
     assert secret_failure(("GITHUB_TOKEN", "sha256:77e1a0b4")).new is True, "another value under the same key"
+
+
+@pytest.mark.parametrize("attributes", [[], "sha256:5d1f0c2e", None])
+def test_a_baseline_secret_whose_attributes_are_not_an_object_breaks_nothing(catalogs, tmp_path, attributes):
+    """A baseline edited by another tool: its secret has no fingerprint to compare, so the failure
+    cannot be shown to hold only the secrets it held then, and is new."""
+    then = json.loads(render(run_scan(make_inventory(_configuration_holding(("GITHUB_TOKEN", "sha256:5d1f0c2e"))),
+                                      catalogs, ScanOptions())))  # fmt: skip
+    for credential in then["inventory"]["credentials"]:
+        credential["attributes"] = attributes
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(then))
+    now = run_scan(
+        make_inventory(_configuration_holding(("GITHUB_TOKEN", "sha256:5d1f0c2e"))),
+        catalogs,
+        ScanOptions(baseline=path),
+    )
+    assert next(f for f in now.findings if f.control_id == "NHI-SECRET-001").new is True, "by fingerprint: not known"

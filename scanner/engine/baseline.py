@@ -92,10 +92,16 @@ def _secrets(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
     if not isinstance(listed, list):
         return None
     return _by_holder(
-        (str(c.get("identity_uid")), str((c.get("attributes") or {}).get("fingerprint") or c.get("uid")))
+        (str(c.get("identity_uid")), str(_fingerprint_of(c)))
         for c in listed
         if isinstance(c, dict) and c.get("kind") == PLAINTEXT_SECRET
     )
+
+
+def _fingerprint_of(credential: dict[str, Any]) -> Any:
+    attributes = credential.get("attributes")
+    fingerprint = attributes.get("fingerprint") if isinstance(attributes, dict) else None
+    return fingerprint or credential.get("uid")
 
 
 def _by_holder(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
