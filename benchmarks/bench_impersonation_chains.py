@@ -1,6 +1,9 @@
 """How long working out impersonation chains takes (scanner/sources/gcp/impersonation_chains.py):
 N service accounts of one project, E of which hold Editor on it (so may act as every account, and
 as each other), and H people holding Owner. Prints the time and the impersonators per account.
+Then the same accounts with every account of the organisation bound to a custom role whose
+definition was not read (each may act as every other, or not), no person acting as any: the
+doubtful links, and a chain of N such links one after the other.
 
     python benchmarks/bench_impersonation_chains.py            # 20,000 accounts, 200 editors, 20 owners
     python benchmarks/bench_impersonation_chains.py 1000 200 20
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,6 +46,40 @@ def main(accounts: int, editors: int, owners: int) -> None:
           f"{entries // accounts} impersonators per account")  # fmt: skip
 
 
+def doubtful(accounts: int) -> None:
+    emails = [f"sa{n}@bench.iam.gserviceaccount.com" for n in range(accounts)]
+    every = "principalSet://cloudresourcemanager.googleapis.com/organizations/1/type/ServiceAccount"
+    bound = [{"member": every, "role": "organizations/1/roles/unread"}]
+    identities = [
+        Identity(
+            uid=e, provider="gcp", account="bench", kind="service_account", name=e, attributes={"impersonators": []}
+        )
+        for e in emails
+    ]
+    started = time.perf_counter()
+    add_people_through_accounts(
+        identities, {"organizations/1": emails}, {"organizations/1"}, dict.fromkeys(emails, bound)
+    )
+    print(f"{accounts} accounts, each bound to an unread role as one set: {time.perf_counter() - started:.2f} s")
+    identities = [
+        Identity(
+            uid=e, provider="gcp", account="bench", kind="service_account", name=e, attributes={"impersonators": []}
+        )
+        for e in emails
+    ]
+    chain = {e: [{"member": f"serviceAccount:{after}", "role": "roles/unread"}] for e, after in pairwise(emails)}
+    identities[-1].attributes["impersonators"] = [
+        {"member": "user:mallory@example.com", "member_type": "user", "human": True, "role": "roles/owner"}
+    ]
+    started = time.perf_counter()
+    add_people_through_accounts(identities, {}, (), chain)
+    unknown = sum(1 for i in identities if i.attributes.get("impersonation_roles_not_read"))
+    print(
+        f"a chain of {accounts} accounts through unread roles: {time.perf_counter() - started:.2f} s, {unknown} unknown"
+    )
+
+
 if __name__ == "__main__":
     numbers = [int(a) for a in sys.argv[1:4]] or [20_000, 200, 20]
     main(*numbers)
+    doubtful(numbers[0])

@@ -864,6 +864,54 @@ def test_an_account_bound_on_the_project_to_a_role_not_read_leaves_the_accounts_
     assert statuses(inventory, catalogs, etl)["NHI-PRIV-013"] == "fail"  # mallory, known
 
 
+def test_a_workload_pool_bound_to_a_role_whose_permissions_were_not_read_leaves_impersonation_unknown(
+    fake_gcp, catalogs
+) -> None:
+    """Whoever the pool admits may act as loader, or may not: who they are is not read, so it is
+    not known that no person can (it passed; with a role known, the pool's admins are named)."""
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    pool = f"projects/{fake_gcp.state.number(PROD)}/locations/global/workloadIdentityPools/github"
+    fake_gcp.state.account_policies[loader] = {
+        "bindings": [{"role": TOKEN_MINTER, "members": [f"principalSet://iam.googleapis.com/{pool}/*"]}]
+    }
+    fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
+    fake_gcp.state.deny.add(f"GetRole {TOKEN_MINTER}")
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    assert by_uid(inventory.identities)[loader].attributes["impersonation_roles_not_read"] == [TOKEN_MINTER]
+    assert statuses(inventory, catalogs, loader)["NHI-PRIV-013"] == "unknown"
+
+
+def test_links_through_roles_not_read_leave_every_account_up_the_chain_unknown(fake_gcp, catalogs) -> None:
+    """builder may act as etl, and etl as loader, each through the unread role; mallory may act
+    as builder. Neither etl's nor loader's people are known; builder fails on mallory."""
+    loader = _loader_that_etl_may_act_as(fake_gcp)
+    etl, builder = email(DEV, "etl"), email(DEV, "builder")
+    fake_gcp.state.accounts[DEV].append(
+        {"name": f"projects/{DEV}/serviceAccounts/{builder}", "projectId": DEV, "email": builder,
+         "displayName": "builder", "uniqueId": "104857600000000000043"}
+    )  # fmt: skip
+    fake_gcp.state.account_policies[loader] = {
+        "bindings": [{"role": TOKEN_MINTER, "members": [f"serviceAccount:{etl}"]}]
+    }
+    fake_gcp.state.account_policies[etl] = {
+        "bindings": [{"role": TOKEN_MINTER, "members": [f"serviceAccount:{builder}"]}]
+    }
+    fake_gcp.state.roles[TOKEN_MINTER] = _custom_role(TOKEN_MINTER, "iam.serviceAccounts.getAccessToken")
+    fake_gcp.state.deny.add(f"GetRole {TOKEN_MINTER}")
+    assert {statuses(scan(fake_gcp, projects=(DEV,))[0], catalogs, a)["NHI-PRIV-013"] for a in (loader, etl)} == {
+        "pass"
+    }
+    fake_gcp.state.account_policies[builder] = {
+        "bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:mallory@acme.example"]}]
+    }
+    inventory, _ = scan(fake_gcp, projects=(DEV,))
+    assert [statuses(inventory, catalogs, a)["NHI-PRIV-013"] for a in (loader, etl, builder)] == [
+        "unknown",
+        "unknown",
+        "fail",
+    ]
+
+
 def test_a_secret_in_a_vertex_agents_description_is_a_plaintext_secret_it_holds(fake_gcp) -> None:
     engines = fake_gcp.state.rest[f"/v1/projects/{PROD}/locations/europe-west4/reasoningEngines"]
     engines[0]["description"] = "Calls the ticket API with api_key: Zx9Qw2Er5Ty8Ui1Op4As7Df0"

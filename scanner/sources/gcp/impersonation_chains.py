@@ -20,6 +20,7 @@ hundreds of accounts may act as thousands costs a pass over the graph, not one p
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.model import Identity
@@ -28,6 +29,7 @@ from scanner.sources.gcp.records import is_service_agent
 ACCOUNT_MEMBER = "serviceAccount:"
 ACCOUNT_SET = "principalSet://cloudresourcemanager.googleapis.com/"
 THROUGH_UNREAD = "impersonated_through_unread"
+SET_NODE = "\x00"  # before a set's member: the node standing for its accounts (no account's e-mail)
 Person = tuple[str, str]  # (member, role)
 # an account's attributes naming what leaves the people who may act as it not all known
 ROLES_NOT_READ = "impersonation_roles_not_read"
@@ -58,16 +60,22 @@ def add_people_through_accounts(
         if "attributes.impersonators" in identity.unknown or any(attributes.get(name) for name in NOT_ALL_KNOWN):
             unnamed.add(uid)  # who may act as it is not all known
         own_gaps[uid] = unnamed
-    for uid in {named for names in acting.values() for named in names} - set(accounts):
+    doubtful = _doubtful_links(accounts, bound_to_unread_roles or {}, acting, account_sets, complete_sets)
+    named = {name for names in acting.values() for name in names}
+    named |= {holder for links in doubtful.links.values() for holder, _ in links}
+    for uid in named - acting.keys():
         acting[uid], own_people[uid] = [], {}
         own_gaps[uid] = set() if is_service_agent(uid, "") else {uid}  # outside the scan: not known
+    for node in acting.keys() - own_people.keys():  # a set of accounts a doubtful link names
+        own_people[node], own_gaps[node] = {}, set()
+    for uid, roles in doubtful.always.items():
+        _name_roles(accounts[uid], roles)
+        own_gaps[uid].add(uid)
     reached = _reach(acting, own_people, own_gaps)
-    # an account that may act as A through a role not read makes A's people not all known where
-    # anyone may act as it; that gap reaches further down A's chains, so the pass is done again
-    while doubtful := _doubtful_links(accounts, bound_to_unread_roles or {}, reached, account_sets, complete_sets):
-        for uid, roles in doubtful.items():
-            attributes = accounts[uid].attributes
-            attributes[ROLES_NOT_READ] = sorted({*attributes.get(ROLES_NOT_READ, []), *roles})
+    doubted = _doubted(acting, doubtful.links, reached)
+    if doubted:  # the gaps they leave reach further down the chains: worked out once more
+        for uid, roles in doubted.items():
+            _name_roles(accounts[uid], roles)
             own_gaps[uid].add(uid)
         reached = _reach(acting, own_people, own_gaps)
     binding_of: dict[Person, dict[str, Any]] = {}  # a binding naming each person (member, type, role)
@@ -96,35 +104,86 @@ def add_people_through_accounts(
             identity.attributes[THROUGH_UNREAD] = sorted(unread)
 
 
+@dataclass(slots=True)
+class _Doubtful:
+    """Who may act as an account through a role whose permissions were not read: by account, the
+    accounts (or a node standing for a set of them) and the role (``links``), and the roles held
+    by members whose reach is not known at all (``always``: a set of accounts not all read, a
+    workload identity pool's principals)."""
+
+    links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    always: dict[str, set[str]] = field(default_factory=dict)
+
+
 def _doubtful_links(
     accounts: Mapping[str, Identity],
     bound_to_unread_roles: Mapping[str, list[dict[str, str]]],
-    reached: Mapping[str, tuple[frozenset[Person], frozenset[str]]],
+    acting: dict[str, list[str]],
     account_sets: Mapping[str, Iterable[str]],
     complete_sets: Container[str],
-) -> dict[str, set[str]]:
-    """By account, the roles not read (and not yet named on it) that an account is bound to on it
-    where someone may act as that account, who may is not all known, or it is outside the scan."""
-    found: dict[str, set[str]] = {}
+) -> _Doubtful:
+    """The doubtful links of each account (see ``_Doubtful``). A set of accounts read whole is one
+    node of ``acting``, holding its accounts, so an organisation's set bound above every account
+    adds one link per account, not one per pair."""
+    found = _Doubtful()
     for uid, entries in bound_to_unread_roles.items():
-        named = set(accounts[uid].attributes.get(ROLES_NOT_READ, ()))
         for entry in entries:
-            if entry["role"] in named:
-                continue
-            holders, sets_not_all_read = _accounts_named([entry], account_sets, complete_sets)
-            if sets_not_all_read or any(_anyone_may_act_as(holder, accounts, reached) for holder in holders - {uid}):
-                found.setdefault(uid, set()).add(entry["role"])
-                named.add(entry["role"])
+            member, role = entry["member"], entry["role"]
+            if member.startswith(ACCOUNT_MEMBER):
+                holder = member[len(ACCOUNT_MEMBER) :].lower()
+                if holder != uid:
+                    found.links.setdefault(uid, []).append((holder, role))
+            elif member.startswith(ACCOUNT_SET) and member.endswith("/type/ServiceAccount"):
+                node = member[len(ACCOUNT_SET) : -len("/type/ServiceAccount")]
+                if node not in complete_sets:
+                    found.always.setdefault(uid, set()).add(role)
+                    continue
+                key = SET_NODE + member
+                if key not in acting:
+                    acting[key] = sorted({str(email).lower() for email in account_sets.get(node, ())})
+                found.links.setdefault(uid, []).append((key, role))
+            elif not member.startswith("deleted:"):  # a workload pool's principals: who they are is not read
+                found.always.setdefault(uid, set()).add(role)
     return found
 
 
-def _anyone_may_act_as(
-    uid: str, accounts: Container[str], reached: Mapping[str, tuple[frozenset[Person], frozenset[str]]]
-) -> bool:
-    if uid in reached:
-        people, gaps = reached[uid]
-        return bool(people or gaps)
-    return uid not in accounts and not is_service_agent(uid, "")  # outside the scan: not known
+def _doubted(
+    acting: Mapping[str, list[str]],
+    links: Mapping[str, list[tuple[str, str]]],
+    reached: Mapping[str, tuple[frozenset[Person], frozenset[str]]],
+) -> dict[str, set[str]]:
+    """By account, the roles of its doubtful links to an account someone may act as, or whose
+    people are not all known, directly or through any chain of links of either kind: one walk
+    back from the accounts with gaps and from those links, over the reversed links."""
+    back: dict[str, list[str]] = {}
+    for node, successors in acting.items():
+        for successor in successors:
+            back.setdefault(successor, []).append(node)
+    for node, successors_and_roles in links.items():
+        for successor, _ in successors_and_roles:
+            back.setdefault(successor, []).append(node)
+    gapped = {node for node, (_, gaps) in reached.items() if gaps}
+    pending = list(gapped)
+    for node, successors_and_roles in links.items():
+        if node not in gapped and any(reached[s][0] for s, _ in successors_and_roles):
+            gapped.add(node)
+            pending.append(node)
+    while pending:
+        for before in back.get(pending.pop(), ()):
+            if before not in gapped:
+                gapped.add(before)
+                pending.append(before)
+    doubted: dict[str, set[str]] = {}
+    for node, successors_and_roles in links.items():
+        roles = {role for s, role in successors_and_roles if reached[s][0] or s in gapped}
+        if roles:
+            doubted[node] = roles
+    return doubted
+
+
+def _name_roles(identity: Identity, roles: set[str]) -> None:
+    attributes = identity.attributes
+    attributes[ROLES_NOT_READ] = sorted({*attributes.get(ROLES_NOT_READ, []), *roles})
 
 
 def _accounts_named(
