@@ -224,7 +224,7 @@ class _FailingReading(_CheckedReading):
 class _BaselineReading(LineChecks):
     """Every line parsed; of the findings, the fingerprints of the failing and waived ones kept, of
     the unknown ones and of the waived ones (each finding must have one), of the records, the
-    agents' as they are written."""
+    agents' and the plaintext secrets' as they are written."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)

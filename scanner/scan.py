@@ -177,7 +177,8 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
 
     @functools.cache  # asked once per waiver that names the control
     def evaluated(control_id: str) -> list[str]:  # what a control evaluated, passing resources too
-        found = {f.resource.uid for f in evaluation.findings if f.control_id == control_id}
+        stand_ins = ctx.stand_ins_among(ctx.inventory.identities)
+        found = {f.resource.uid for f in evaluation.findings if f.control_id == control_id} if stand_ins else ()
         return evaluated_uids(by_id[control_id], ctx, evaluation.evaluated_by_scope.get(control_id, {}), found)
 
     waiver_report = apply_waivers(evaluation.findings, evaluation.counts, waivers, as_of, evaluated)

@@ -517,3 +517,23 @@ def test_a_baseline_secret_whose_attributes_are_not_an_object_breaks_nothing(cat
         ScanOptions(baseline=path),
     )
     assert next(f for f in now.findings if f.control_id == "NHI-SECRET-001").new is True, "by fingerprint: not known"
+
+
+def test_a_failure_naming_some_of_its_credentials_only_is_new_when_a_secret_it_holds_is_new(catalogs, tmp_path):
+    """NHI-AGENT-005 names up to twenty of the long-lived credentials it failed on: an agent with
+    twenty-one keys before its token lists no token, yet the token replaced is a new exposure."""
+
+    def agent_with_keys_and(fingerprint: str):
+        estate = _configuration_holding(("GITHUB_TOKEN", fingerprint))
+        config = estate["agents"][0]["uid"]
+        keys = [{"uid": f"{config}#key{n}", "identity_uid": config, "kind": "api_key"} for n in range(21)]
+        estate["credentials"] = keys + estate["credentials"]
+        return make_inventory(estate)
+
+    path = tmp_path / "baseline.json"
+    path.write_text(render(run_scan(agent_with_keys_and("sha256:5d1f0c2e"), catalogs, ScanOptions())))
+    now = run_scan(agent_with_keys_and("sha256:77e1a0b4"), catalogs, ScanOptions(baseline=path))
+    (long_lived,) = [f for f in now.findings if f.control_id == "NHI-AGENT-005"]
+    assert long_lived.evidence["credentials"][-1] == "... 2 more" and long_lived.new is True
+    same = run_scan(agent_with_keys_and("sha256:5d1f0c2e"), catalogs, ScanOptions(baseline=path))
+    assert next(f for f in same.findings if f.control_id == "NHI-AGENT-005").new is False

@@ -167,7 +167,7 @@ def mark_new(
     """A failure is new when the baseline did not fail it, or only waived it: a waiver accepts a
     failure until it expires, so once it has expired or been removed the failure blocks as a new
     one would. A failure on plaintext secrets is new, too, where its resource holds one the
-    baseline did not record for it (``secrets_now``, see ``plaintext_secrets``): a token pasted into
+    baseline did not record for it (``secrets_now``, see ``secrets_held``): a token pasted into
     a configuration that already held one is a new exposure to revoke. A waived result is new when
     the baseline had it neither failing nor waived. An unknown result is new when the baseline did
     not have it unknown as well and its control judged something then."""
@@ -176,7 +176,7 @@ def mark_new(
     for finding in findings:
         if finding.status == "fail":
             finding.new = finding.fingerprint not in baseline.fingerprints or finding.fingerprint in baseline.waived
-            if not finding.new and then is not None and secrets_now and _on_plaintext_secrets(finding):
+            if not finding.new and then is not None and secrets_now and _on_plaintext_secrets(finding, secrets_now):
                 uid = finding.resource.uid
                 finding.new = bool(secrets_now.get(uid, frozenset()) - then.get(uid, frozenset()))
         elif finding.status == "waived":
@@ -186,10 +186,15 @@ def mark_new(
             finding.new = compared and finding.fingerprint not in baseline.unknown
 
 
-def _on_plaintext_secrets(finding: Finding) -> bool:
-    """Whether the finding's evidence names a plaintext secret among the credentials it failed on."""
+def _on_plaintext_secrets(finding: Finding, secrets_now: Mapping[str, frozenset[str]]) -> bool:
+    """Whether the finding's evidence names a plaintext secret among the credentials it failed on,
+    or names some of them only (``... N more``) and its resource holds one."""
     listed = finding.evidence.get("credentials") if isinstance(finding.evidence, dict) else None
-    return isinstance(listed, list) and any(str(item).startswith(PLAINTEXT_SECRET) for item in listed)
+    if not isinstance(listed, list):
+        return False
+    if any(str(item).startswith(PLAINTEXT_SECRET) for item in listed):
+        return True
+    return bool(listed) and str(listed[-1]).startswith("... ") and finding.resource.uid in secrets_now
 
 
 def waivers_lapsed(findings: list[Finding], baseline: Baseline, expired: list[Waiver]) -> dict[str, str]:
