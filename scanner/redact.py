@@ -14,6 +14,7 @@ still sees where it was. Error messages echoed to the terminal pass through ``re
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import re
@@ -423,8 +424,10 @@ def _redact_permissions(grants: list[Grant]) -> None:
     all at once, and where one carries a secret (an object key ``token=…``, a connection string a
     hand-written inventory put there), it is redacted like any string and the list it is in is
     unknown: what the controls would match it against is no longer what was read."""
-    texts = [text for grant in grants for listed in _permission_lists(grant) for text in listed if type(text) is str]
-    if not (_longest(texts) > MAX_SEARCHED_LENGTH or _may_name_secrets(texts)):
+    lists = [listed for grant in grants for listed in _permission_lists(grant)]
+    texts = [text for listed in lists for text in listed if type(text) is str]
+    other_items = sum(map(len, lists)) != len(texts)  # an object or list a hand-written inventory put there
+    if not (other_items or _longest(texts) > MAX_SEARCHED_LENGTH or _may_name_secrets(texts)):
         return
     naming = _naming_secrets(texts)
 
@@ -461,7 +464,7 @@ def _naming_secrets(texts: list[str]) -> set[str]:
     except UnicodeEncodeError:  # a lone surrogate, which RE2 cannot read: text by text
         return {text for text in texts if _names_or_holds_a_secret(text)}
     position = 0
-    while (match := _PERMISSION_MAYBE_ANYWHERE.search(joined, position)) is not None:
+    while (match := _PERMISSION_MAYBE_IN_ONE.search(joined, position)) is not None:
         start = joined.rfind(b"\x00", 0, match.start()) + 1
         end = joined.find(b"\x00", match.end())
         end = len(joined) if end < 0 else end
@@ -479,8 +482,20 @@ def _permission_lists(grant: Grant) -> list[list[Any]]:
 def _redacted_list(listed: list[Any], naming: set[str]) -> list[Any] | None:
     """The list with each string that may carry a secret (``naming`` holds it) redacted, or None
     when none carried any."""
-    redacted = [redact_text(item) if type(item) is str and item in naming else item for item in listed]
+    redacted = [
+        (redact_text(item) if item in naming else item) if type(item) is str else _redacted_copy(item)
+        for item in listed
+    ]
     return None if redacted == listed else redacted
+
+
+def _redacted_copy(item: Any) -> Any:
+    """A value in a permission list that is no string (a hand-written inventory's object or list)
+    redacted as any value is, the list keeping the original unless something was redacted."""
+    if not isinstance(item, list | dict):
+        return item
+    copied = copy.deepcopy(item)
+    return redact_value(copied)
 
 
 # what may carry a secret in a permission's name or a resource: a secret's word, user-info in a URL,
@@ -508,7 +523,8 @@ def _may_carry_secrets(texts: list[str]) -> bool:
 
 def _found_in_any(pattern: Any, texts: list[str]) -> bool:
     """Whether the RE2 ``pattern`` matches inside one of ``texts``: one linear-time search over all
-    of them joined by NUL, which no alternative of the patterns contains, so no match spans two."""
+    of them joined by NUL. A match spanning two (user-info's ``://…@`` runs over NUL) says yes where
+    none may be, which only leads to the texts being searched one by one."""
     try:
         return pattern.search("\x00".join(texts)) is not None
     except UnicodeEncodeError:  # a lone surrogate, which RE2 cannot read: search text by text
@@ -531,3 +547,6 @@ _PYTHON_SPACE = r"\t\n\v\f\r\x1c-\x1f\x85\p{Z}"
 
 _MAYBE_ANYWHERE = _linear_time(_MAYBE)
 _PERMISSION_MAYBE_ANYWHERE = _linear_time(re.compile(_PERMISSION_MAYBE))
+# the same for texts joined by NUL whose matches must each lie in one text: user-info stops at NUL
+_PERMISSION_MAYBE_IN_ONE = _linear_time(re.compile(_PERMISSION_MAYBE.replace(r"[^/ \t\r\n]", r"[^/ \t\r\n\x00]")))
+assert _PERMISSION_MAYBE_IN_ONE.pattern != _PERMISSION_MAYBE_ANYWHERE.pattern

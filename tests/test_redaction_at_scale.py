@@ -39,6 +39,8 @@ _PIECES = [
     "=",
     "-",
     "x" * 9,
+    "s3://b",  # user-info's "://" with no "/" after it, then an "@" in a later text of the list
+    "ops@",
 ]
 _TEXT = st.lists(st.sampled_from(_PIECES), max_size=4).map("".join)
 _ATTRIBUTES = st.dictionaries(_TEXT, _TEXT | st.lists(_TEXT, max_size=2), max_size=2)
@@ -68,10 +70,11 @@ def _inventories(draw: Any) -> Inventory:
             identity_uid=draw(_TEXT),
             kind="policy",
             name=draw(_TEXT),
-            actions=[draw(_TEXT)],
-            resources=[draw(_TEXT)],
+            actions=draw(st.lists(_TEXT, min_size=1, max_size=3)),
+            resources=draw(st.lists(_TEXT, min_size=1, max_size=3)),
             source=draw(_TEXT),
-            attributes={"not_actions": [draw(_TEXT)], "note": draw(_TEXT)},
+            # a hand-written inventory may put an object in an attribute's list
+            attributes={"not_actions": draw(st.lists(_TEXT | _ATTRIBUTES, max_size=3)), "note": draw(_TEXT)},
         )
         for _ in range(draw(st.integers(0, 4)))
     ]
@@ -120,7 +123,8 @@ def _permissions_redacted_one_by_one(grant: Grant) -> None:
     lists += [(key, grant.attributes[key], "actions") for key in PERMISSION_ATTRIBUTES
               if isinstance(grant.attributes.get(key), list)]  # fmt: skip
     for _, listed, unknown in lists:  # each that may name or hold a secret (a narrower test than _MAYBE)
-        redacted = [redact_text(item) if isinstance(item, str) and _names_or_holds_a_secret(item) else item
+        redacted = [redact_text(item) if isinstance(item, str) and _names_or_holds_a_secret(item)
+                    else redact_value(copy.deepcopy(item)) if isinstance(item, dict | list) else item
                     for item in listed]  # fmt: skip
         if redacted != listed:
             listed[:] = redacted
@@ -141,3 +145,22 @@ def test_one_secret_among_thousands_of_plain_records_is_redacted() -> None:
     inventory = redact_inventory(Inventory(datetime(2026, 11, 1, tzinfo=UTC), identities=identities))
     assert inventory.identities[4321].owner == f"https://{REDACTED}@git.example.com/x"
     assert inventory.identities[4320].name == "n4320"
+
+
+def test_a_secret_between_a_url_and_an_address_in_one_list_is_redacted() -> None:
+    """Searched as one text joined by NUL, "s3://bucket" and the "@" of a later text read as
+    user-info around the token between them: the three were taken for one text, none of them a
+    list's, and the token was kept."""
+    grant = Grant(identity_uid="r", kind="policy", name="p", actions=["s3:GetObject"], source="inline",
+                  resources=["s3://bucket", "arn:x:token=abcd1234efgh5678", "ops@example.com"])  # fmt: skip
+    (redacted,) = redact_inventory(Inventory(datetime(2026, 11, 1, tzinfo=UTC), grants=[grant])).grants
+    assert redacted.resources == ["s3://bucket", f"arn:x:token={REDACTED}", "ops@example.com"]
+    assert "resources" in redacted.unknown
+
+
+def test_an_object_in_a_grant_s_action_list_is_redacted() -> None:
+    grant = Grant(identity_uid="r", kind="policy", name="p", actions=["s3:GetObject"], source="inline",
+                  attributes={"not_actions": [{"password": "hunter2hunter2"}, ["token=abcd1234efgh5678"]]})  # fmt: skip
+    (redacted,) = redact_inventory(Inventory(datetime(2026, 11, 1, tzinfo=UTC), grants=[grant])).grants
+    assert redacted.attributes["not_actions"] == [{"password": REDACTED}, [f"token={REDACTED}"]]
+    assert "actions" in redacted.unknown
