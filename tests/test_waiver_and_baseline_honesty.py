@@ -537,3 +537,22 @@ def test_a_failure_naming_some_of_its_credentials_only_is_new_when_a_secret_it_h
     assert long_lived.evidence["credentials"][-1] == "... 2 more" and long_lived.new is True
     same = run_scan(agent_with_keys_and("sha256:5d1f0c2e"), catalogs, ScanOptions(baseline=path))
     assert next(f for f in same.findings if f.control_id == "NHI-AGENT-005").new is False
+
+
+def test_a_failure_on_other_credentials_naming_some_of_them_is_not_new_for_a_secret(catalogs, tmp_path):
+    """NHI-CRED-004 fails an identity's long-lived keys and never looks at plaintext secrets: a
+    new token its holder holds does not make its failure new, however many keys it names."""
+    holder = "arn:aws:iam::111111111111:user/etl"
+
+    def estate(fingerprint: str):
+        keys = [{"uid": f"{holder}#key{n}", "identity_uid": holder, "kind": "access_key"} for n in range(21)]
+        secret = {"uid": f"{holder}#plaintext_secret:description", "identity_uid": holder, "kind": "plaintext_secret",
+                  "attributes": {"display_id": "ghp_…(redacted)", "fingerprint": fingerprint}}  # fmt: skip
+        return make_inventory({"identities": [{"uid": holder, "provider": "aws", "account": "111111111111",
+                                               "kind": "user"}], "credentials": [*keys, secret]})  # fmt: skip
+
+    path = tmp_path / "baseline.json"
+    path.write_text(render(run_scan(estate("sha256:5d1f0c2e"), catalogs, ScanOptions())))
+    now = run_scan(estate("sha256:77e1a0b4"), catalogs, ScanOptions(baseline=path))
+    (several_keys,) = [f for f in now.findings if f.control_id == "NHI-CRED-004"]
+    assert several_keys.evidence["credentials"][-1] == "... 1 more" and several_keys.new is False

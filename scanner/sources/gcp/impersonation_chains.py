@@ -19,7 +19,7 @@ hundreds of accounts may act as thousands costs a pass over the graph, not one p
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +164,9 @@ def _doubted(
             back.setdefault(successor, []).append(node)
     gapped = {node for node, (_, gaps) in reached.items() if gaps}
     pending = list(gapped)
+    with_people = _Reaching(acting, lambda node: bool(reached[node][0]))
     for node, successors_and_roles in links.items():
-        if node not in gapped and any(reached[s][0] for s, _ in successors_and_roles):
+        if node not in gapped and any(with_people.other_than(node, s) for s, _ in successors_and_roles):
             gapped.add(node)
             pending.append(node)
     while pending:
@@ -173,12 +174,32 @@ def _doubted(
             if before not in gapped:
                 gapped.add(before)
                 pending.append(before)
+    reaching = _Reaching(acting, lambda node: bool(reached[node][0]) or node in gapped)
     doubted: dict[str, set[str]] = {}
     for node, successors_and_roles in links.items():
-        roles = {role for s, role in successors_and_roles if reached[s][0] or s in gapped}
+        roles = {role for s, role in successors_and_roles if reaching.other_than(node, s)}
         if roles:
             doubted[node] = roles
     return doubted
+
+
+class _Reaching:
+    """Whether someone may act as an account (``holds``), or as an account of a set other than the
+    one it is bound on (that one's people are its own already): a set's accounts that hold are
+    listed once, so each of the accounts it is bound on is answered at once."""
+
+    def __init__(self, acting: Mapping[str, list[str]], holds: Callable[[str], bool]) -> None:
+        self._acting = acting
+        self._holds = holds
+        self._holding: dict[str, list[str]] = {}
+
+    def other_than(self, account: str, node: str) -> bool:
+        if not node.startswith(SET_NODE):
+            return self._holds(node)
+        if node not in self._holding:
+            self._holding[node] = [member for member in self._acting[node] if self._holds(member)][:2]
+        holding = self._holding[node]
+        return len(holding) > 1 or (len(holding) == 1 and holding[0] != account)
 
 
 def _name_roles(identity: Identity, roles: set[str]) -> None:
