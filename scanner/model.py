@@ -132,6 +132,8 @@ class LogSource:
     unknown: list[str] = field(default_factory=list)
 
 
+PLAINTEXT_SECRET = "plaintext_secret"  # the kind of a credential written into a configuration
+
 # An identity's attribute: a shard holds it only because its own subscriptions grant it a role,
 # and another shard reads it whole. Such a stand-in is judged only by the controls that read an
 # identity's grants (a failure there is the principal's); its other evidence is the other shard's.

@@ -23,7 +23,7 @@ from typing import Any
 from scanner.errors import InputError
 from scanner.gc_pause import FREEZE_FROM_FINDINGS
 from scanner.loading import MAX_DEPTH, is_valid, validate
-from scanner.model import Finding, ScanResult
+from scanner.model import PLAINTEXT_SECRET, Finding, ScanResult
 from scanner.results_io import (
     check_findings_controls,
     checked_document,
@@ -252,5 +252,5 @@ class _BaselineReading(LineChecks):
         record = self._parsed(line, _RECORD_DEPTH)
         if section == "agents":
             self.agents.append(record)
-        elif section == "credentials" and isinstance(record, dict) and record.get("kind") == "plaintext_secret":
+        elif section == "credentials" and isinstance(record, dict) and record.get("kind") == PLAINTEXT_SECRET:
             self.plaintext_secrets.append(record)

@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.config import ConfigOrigin
-from scanner.engine.baseline import load_baseline, mark_new, names_plaintext_secrets, secrets_held, waivers_lapsed
+from scanner.engine.baseline import load_baseline, mark_new, secrets_held, waivers_lapsed
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
@@ -185,8 +185,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     if waiver_report.applied:
         _count_waived(evaluation)
     if baseline is not None:
-        on_secrets = {c.id for c in compiled if names_plaintext_secrets(c.control.require)}
-        mark_new(evaluation.findings, baseline, secrets_held(inventory.credentials), on_secrets)
+        mark_new(evaluation.findings, baseline, secrets_held(inventory.credentials))
         lapsed: dict[str, str] | None = waivers_lapsed(evaluation.findings, baseline, waiver_report.expired)
     else:
         lapsed = None

@@ -17,7 +17,7 @@ from scanner.reports.json_results import render
 from scanner.reports.view import gate_verdict
 from scanner.results_file import streamed_baseline
 from scanner.results_io import load_results
-from scanner.scan import ScanOptions, run_scan
+from scanner.scan import ScanOptions, load_catalogs, run_scan
 from scanner.serialize import dumps
 
 from .conftest import make_inventory
@@ -556,3 +556,38 @@ def test_a_failure_on_other_credentials_naming_some_of_them_is_not_new_for_a_sec
     now = run_scan(estate("sha256:77e1a0b4"), catalogs, ScanOptions(baseline=path))
     (several_keys,) = [f for f in now.findings if f.control_id == "NHI-CRED-004"]
     assert several_keys.evidence["credentials"][-1] == "... 1 more" and several_keys.new is False
+
+
+def test_a_custom_control_on_active_credentials_naming_some_of_them_names_the_secrets_first(catalogs, tmp_path) -> None:
+    """A control of the organisation's own fails an agent's active credentials whatever their kind:
+    with twenty-five keys before its token, the token was cut from the evidence, and replaced it
+    was not new. The evidence names plaintext secrets first."""
+    controls = tmp_path / "controls"
+    controls.mkdir()
+    (controls / "CUSTOM-001.yaml").write_text(
+        "id: CUSTOM-001\ntitle: Agents hold no active credentials\nseverity: high\nresource: agent\n"
+        "require:\n  related: credentials\n  none: {field: active, equals: true}\n"
+        "frameworks:\n  nist-csf-2.0@2.0:\n"
+        '    - {item: PR.AA-01, relationship: partial, rationale: "Part of managing credentials."}\n'
+        "rationale: Keys held by agents leak with their configuration.\n"
+        "remediation: Give agents short-lived credentials.\ntests:\n"
+        "  - name: a key fails\n    expect: fail\n    inventory:\n"
+        "      agents: [{uid: a, provider: manifest, account: r}]\n"
+        "      credentials: [{uid: k, identity_uid: a, kind: api_key}]\n"
+        "  - name: none passes\n    expect: pass\n    inventory:\n"
+        "      agents: [{uid: a, provider: manifest, account: r}]\n"
+    )
+    custom = load_catalogs([controls])
+
+    def agent_with_keys_and(fingerprint: str):
+        estate = _configuration_holding(("GITHUB_TOKEN", fingerprint))
+        config = estate["agents"][0]["uid"]
+        keys = [{"uid": f"{config}#key{n}", "identity_uid": config, "kind": "api_key"} for n in range(25)]
+        estate["credentials"] = keys + estate["credentials"]
+        return make_inventory(estate)
+
+    path = tmp_path / "baseline.json"
+    path.write_text(render(run_scan(agent_with_keys_and("sha256:5d1f0c2e"), custom, ScanOptions())))
+    now = run_scan(agent_with_keys_and("sha256:77e1a0b4"), custom, ScanOptions(baseline=path))
+    (finding,) = [f for f in now.findings if f.control_id == "CUSTOM-001"]
+    assert finding.evidence["credentials"][0].startswith("plaintext_secret") and finding.new is True

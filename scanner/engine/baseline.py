@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -11,9 +11,7 @@ from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json
-from scanner.model import RESULTS_SCHEMA_VERSION, Credential, Finding, Waiver
-
-PLAINTEXT_SECRET = "plaintext_secret"  # the credential kind, and how evidence labels one (finding_evidence.label)
+from scanner.model import PLAINTEXT_SECRET, RESULTS_SCHEMA_VERSION, Credential, Finding, Waiver
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,16 +160,12 @@ def _agent_reach(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
 
 
 def mark_new(
-    findings: list[Finding],
-    baseline: Baseline,
-    secrets_now: Mapping[str, frozenset[str]] | None = None,
-    on_secrets: Container[str] = (),
+    findings: list[Finding], baseline: Baseline, secrets_now: Mapping[str, frozenset[str]] | None = None
 ) -> None:
     """A failure is new when the baseline did not fail it, or only waived it: a waiver accepts a
     failure until it expires, so once it has expired or been removed the failure blocks as a new
     one would. A failure on plaintext secrets is new, too, where its resource holds one the
-    baseline did not record for it (``secrets_now``, see ``secrets_held``; ``on_secrets``: the
-    controls whose condition names them, see ``names_plaintext_secrets``): a token pasted into
+    baseline did not record for it (``secrets_now``, see ``secrets_held``): a token pasted into
     a configuration that already held one is a new exposure to revoke. A waived result is new when
     the baseline had it neither failing nor waived. An unknown result is new when the baseline did
     not have it unknown as well and its control judged something then."""
@@ -180,7 +174,7 @@ def mark_new(
     for finding in findings:
         if finding.status == "fail":
             finding.new = finding.fingerprint not in baseline.fingerprints or finding.fingerprint in baseline.waived
-            if not finding.new and then is not None and secrets_now and _on_plaintext_secrets(finding, on_secrets):
+            if not finding.new and then is not None and secrets_now and _on_plaintext_secrets(finding):
                 uid = finding.resource.uid
                 finding.new = bool(secrets_now.get(uid, frozenset()) - then.get(uid, frozenset()))
         elif finding.status == "waived":
@@ -190,24 +184,11 @@ def mark_new(
             finding.new = compared and finding.fingerprint not in baseline.unknown
 
 
-def _on_plaintext_secrets(finding: Finding, on_secrets: Container[str]) -> bool:
-    """Whether the finding's evidence names a plaintext secret among the credentials it failed on,
-    or names some of them only (``... N more``) for a control whose condition names them."""
+def _on_plaintext_secrets(finding: Finding) -> bool:
+    """Whether the finding's evidence names a plaintext secret among the credentials it failed on
+    (named first where the list is cut short: finding_evidence._relation_value)."""
     listed = finding.evidence.get("credentials") if isinstance(finding.evidence, dict) else None
-    if not isinstance(listed, list):
-        return False
-    if any(str(item).startswith(PLAINTEXT_SECRET) for item in listed):
-        return True
-    return bool(listed) and str(listed[-1]).startswith("... ") and finding.control_id in on_secrets
-
-
-def names_plaintext_secrets(condition: Any) -> bool:
-    """Whether a control's condition (its ``require``) names the plaintext secret kind anywhere."""
-    if isinstance(condition, dict):
-        return any(names_plaintext_secrets(value) for value in condition.values())
-    if isinstance(condition, list):
-        return any(names_plaintext_secrets(value) for value in condition)
-    return condition == PLAINTEXT_SECRET
+    return isinstance(listed, list) and any(str(item).startswith(PLAINTEXT_SECRET) for item in listed)
 
 
 def waivers_lapsed(findings: list[Finding], baseline: Baseline, expired: list[Waiver]) -> dict[str, str]:

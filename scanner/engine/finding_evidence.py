@@ -16,7 +16,7 @@ from scanner.engine.controls import CompiledControl
 from scanner.engine.emit import Program
 from scanner.engine.fields import UNKNOWN, Incomplete
 from scanner.engine.messages import PLAIN, json_value
-from scanner.model import Account, Agent, Credential, Grant, Identity, LogSource
+from scanner.model import PLAINTEXT_SECRET, Account, Agent, Credential, Grant, Identity, LogSource
 from scanner.serialize import kind_of
 
 MAX_EVIDENCE_ITEMS = 20
@@ -144,8 +144,9 @@ def _both_relations(first: Any, second: Any) -> Any:
 def _relation_value(
     resolve: Any, inner: Any, record: Any, ctx: Any, gaps: list[str], read: frozenset[tuple[str, str]]
 ) -> Any:
-    """The records of a relation the control's test holds for, named (up to MAX_EVIDENCE_ITEMS), or
-    "not collected"; what was not collected of them joins ``gaps``."""
+    """The records of a relation the control's test holds for, named (up to MAX_EVIDENCE_ITEMS, the
+    plaintext secrets among them first), or "not collected"; what was not collected of them joins
+    ``gaps``."""
     records = resolve(record, ctx)
     if records is UNKNOWN:
         return "not collected"
@@ -158,7 +159,10 @@ def _relation_value(
         if item_unknown := getattr(item, "unknown", None):
             gaps.extend(f"{missing} of {label(item)}" for missing in item_unknown if (target, missing) in read)
     matching = records if inner is None else _holding(records, inner, ctx, gaps)
-    labels = [label(item) for item in matching[:MAX_EVIDENCE_ITEMS]]
+    shown = matching
+    if len(matching) > MAX_EVIDENCE_ITEMS:  # plaintext secrets first: a gate tells a new one by them
+        shown = sorted(matching, key=lambda item: not (type(item) is Credential and item.kind == PLAINTEXT_SECRET))
+    labels = [label(item) for item in shown[:MAX_EVIDENCE_ITEMS]]
     if len(matching) > MAX_EVIDENCE_ITEMS:
         labels.append(f"... {len(matching) - MAX_EVIDENCE_ITEMS} more")
     return labels if labels or not partial else "not collected"
