@@ -426,10 +426,10 @@ def _redact_permissions(grants: list[Grant]) -> None:
     unknown: what the controls would match it against is no longer what was read."""
     lists = [listed for grant in grants for listed in _permission_lists(grant)]
     texts = [text for listed in lists for text in listed if type(text) is str]
-    other_items = sum(map(len, lists)) != len(texts)  # an object or list a hand-written inventory put there
-    if not (other_items or _longest(texts) > MAX_SEARCHED_LENGTH or _may_name_secrets(texts)):
-        return
+    other_items = sum(map(len, lists)) != len(texts)  # an object or list (a source's: the schema refuses one)
     naming = _naming_secrets(texts)
+    if not (other_items or naming):
+        return
 
     def redacted_once(listed: list[Any]) -> list[Any] | None:
         if all(type(item) is str and item not in naming for item in listed):
@@ -490,8 +490,9 @@ def _redacted_list(listed: list[Any], naming: set[str]) -> list[Any] | None:
 
 
 def _redacted_copy(item: Any) -> Any:
-    """A value in a permission list that is no string (a hand-written inventory's object or list)
-    redacted as any value is, the list keeping the original unless something was redacted."""
+    """A value in a permission list that is no string (an object or list a source handed over; an
+    inventory file's schema refuses one) redacted as any value is, the list keeping the original
+    unless something was redacted."""
     if not isinstance(item, list | dict):
         return item
     copied = copy.deepcopy(item)
@@ -505,11 +506,6 @@ _PERMISSION_MAYBE = (
     r"(?i:pass|pwd|secret|token|key|auth|sig|credential|bearer|session|://[^/ \t\r\n]*@)"
     r"|ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abprs]-|sk-|sk_live|rk_live|AKIA|ASIA|AIza|eyJ"
 )
-
-
-def _may_name_secrets(texts: list[str]) -> bool:
-    """``_may_carry_secrets`` for permissions and resources: one RE2 search over them all."""
-    return _found_in_any(_PERMISSION_MAYBE_ANYWHERE, texts)
 
 
 def _names_or_holds_a_secret(text: str) -> bool:
