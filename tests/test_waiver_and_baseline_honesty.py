@@ -476,6 +476,15 @@ def _configuration_holding(*secrets: tuple[str, str]) -> dict:
     }  # fmt: skip
 
 
+def _keys_before_a_token(keys: int, fingerprint: str):
+    """The MCP configuration holding API keys and then one token (its value's fingerprint)."""
+    estate = _configuration_holding(("GITHUB_TOKEN", fingerprint))
+    config = estate["agents"][0]["uid"]
+    held = [{"uid": f"{config}#key{n}", "identity_uid": config, "kind": "api_key"} for n in range(keys)]
+    estate["credentials"] = held + estate["credentials"]
+    return make_inventory(estate)
+
+
 @pytest.mark.parametrize("read", ["read line by line, as a large one is", "read whole"])
 def test_a_configuration_failing_for_a_secret_that_gains_another_fails_anew(catalogs, tmp_path, monkeypatch, read):
     """The baseline's configuration held one token; a second pasted in (or the first replaced by
@@ -523,19 +532,12 @@ def test_a_failure_naming_some_of_its_credentials_only_is_new_when_a_secret_it_h
     """NHI-AGENT-005 names up to twenty of the long-lived credentials it failed on: an agent with
     twenty-one keys before its token lists no token, yet the token replaced is a new exposure."""
 
-    def agent_with_keys_and(fingerprint: str):
-        estate = _configuration_holding(("GITHUB_TOKEN", fingerprint))
-        config = estate["agents"][0]["uid"]
-        keys = [{"uid": f"{config}#key{n}", "identity_uid": config, "kind": "api_key"} for n in range(21)]
-        estate["credentials"] = keys + estate["credentials"]
-        return make_inventory(estate)
-
     path = tmp_path / "baseline.json"
-    path.write_text(render(run_scan(agent_with_keys_and("sha256:5d1f0c2e"), catalogs, ScanOptions())))
-    now = run_scan(agent_with_keys_and("sha256:77e1a0b4"), catalogs, ScanOptions(baseline=path))
+    path.write_text(render(run_scan(_keys_before_a_token(21, "sha256:5d1f0c2e"), catalogs, ScanOptions())))
+    now = run_scan(_keys_before_a_token(21, "sha256:77e1a0b4"), catalogs, ScanOptions(baseline=path))
     (long_lived,) = [f for f in now.findings if f.control_id == "NHI-AGENT-005"]
     assert long_lived.evidence["credentials"][-1] == "... 2 more" and long_lived.new is True
-    same = run_scan(agent_with_keys_and("sha256:5d1f0c2e"), catalogs, ScanOptions(baseline=path))
+    same = run_scan(_keys_before_a_token(21, "sha256:5d1f0c2e"), catalogs, ScanOptions(baseline=path))
     assert next(f for f in same.findings if f.control_id == "NHI-AGENT-005").new is False
 
 
@@ -579,15 +581,8 @@ def test_a_custom_control_on_active_credentials_naming_some_of_them_names_the_se
     )
     custom = load_catalogs([controls])
 
-    def agent_with_keys_and(fingerprint: str):
-        estate = _configuration_holding(("GITHUB_TOKEN", fingerprint))
-        config = estate["agents"][0]["uid"]
-        keys = [{"uid": f"{config}#key{n}", "identity_uid": config, "kind": "api_key"} for n in range(25)]
-        estate["credentials"] = keys + estate["credentials"]
-        return make_inventory(estate)
-
     path = tmp_path / "baseline.json"
-    path.write_text(render(run_scan(agent_with_keys_and("sha256:5d1f0c2e"), custom, ScanOptions())))
-    now = run_scan(agent_with_keys_and("sha256:77e1a0b4"), custom, ScanOptions(baseline=path))
+    path.write_text(render(run_scan(_keys_before_a_token(25, "sha256:5d1f0c2e"), custom, ScanOptions())))
+    now = run_scan(_keys_before_a_token(25, "sha256:77e1a0b4"), custom, ScanOptions(baseline=path))
     (finding,) = [f for f in now.findings if f.control_id == "CUSTOM-001"]
     assert finding.evidence["credentials"][0].startswith("plaintext_secret") and finding.new is True
