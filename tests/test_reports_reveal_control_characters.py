@@ -76,3 +76,42 @@ def test_unicode_tags_and_other_invisible_characters_are_shown_never_hidden() ->
     assert reveal(TAGGED).startswith("repo⟦U+E0065⟧⟦U+E0076⟧") and reveal(TAGGED).endswith("⟦U+00AD⟧⟦U+206A⟧")
     island = script_json({"name": TAGGED})
     assert island.isascii() and json.loads(island) == {"name": TAGGED}, "escaped as JSON escapes it"
+
+
+def _revealable_code_points() -> list[str]:
+    from scanner.reports.reveal import reveal
+
+    every = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
+    return [character for character in every if reveal(character) != character]
+
+
+def test_sarif_reveals_every_hidden_character_wherever_it_sits_in_the_results() -> None:
+    """The SARIF reporter looks for hidden characters once in the results' JSON before revealing
+    string by string: each character ``reveal`` changes is found there, as orjson and as the
+    standard library's encoder (used for integers past 64 bits) write it, in a value or a key."""
+    import orjson
+
+    from scanner.reports.sarif import _HIDDEN_IN_JSON, _revealed
+
+    revealable = _revealable_code_points()
+    assert {"\x1b", "\x08", "\x0c", "\x7f", "\x9b", "\u202e", "\U000e0065"} <= set(revealable)
+    for character in revealable:
+        results = [{"message": {"text": f"bot{character}"}, "properties": {"n": 1}}]
+        shown = _revealed(results)
+        assert character not in json.dumps(shown, ensure_ascii=False), hex(ord(character))
+        for encoded in (
+            orjson.dumps(results).decode(),
+            json.dumps(results, ensure_ascii=False, separators=(",", ":")),
+        ):
+            assert _HIDDEN_IN_JSON.search(encoded), (hex(ord(character)), encoded)
+    huge = [{"message": {"text": "bot\x1b"}, "properties": {"n": 2**70}}]  # written by the slow encoder
+    assert _revealed(huge)[0]["message"]["text"] == "bot⟦U+001B⟧"
+
+
+def test_sarif_results_with_nothing_hidden_are_kept_as_they_are() -> None:
+    from scanner.reports.sarif import _revealed
+
+    plain = [{"message": {"text": "a tab\tand a line break\nare not hidden"}}]
+    assert _revealed(plain) is plain
+    written_as_text = [{"message": {"text": "a \\b and a \\u0041 written as text"}}]
+    assert _revealed(written_as_text) == written_as_text
