@@ -147,7 +147,11 @@ def test_real_graph_exports_import_unchanged(tmp_path: Path) -> None:
     (identity,) = imported.identities
     assert identity.attributes["trust"][0]["subject"] == "repo:octo-org/octo-repo:environment:Production"
     assert "trust" not in identity.unknown
-    assert {s.status for s in imported.sources} == {"complete"}
+    # what is missing is what no list export holds: role assignments, and here the service principals
+    assert {e.call for s in imported.sources for e in s.errors} == {
+        "arm:roleAssignments, graph:appRoleAssignments",
+        "graph:servicePrincipals",
+    }
 
 
 def test_federated_credentials_of_an_application_not_exported_are_a_named_gap() -> None:
@@ -156,7 +160,7 @@ def test_federated_credentials_of_an_application_not_exported_are_a_named_gap() 
     trust cannot be judged on any identity: each file is named, and the source is partial. The
     application that is exported holds no federated credentials in its list: its trust is unknown."""
     inventory = collect(SourceSpec("file", str(REALWORLD)))
-    gaps = {(e.call, e.message) for s in inventory.sources for e in s.errors}
+    gaps = {(e.call, e.message) for s in inventory.sources for e in s.errors if e.call.startswith("read ")}
     assert gaps == {
         (
             "read azure-cli-recording-graph-list-federatedIdentityCredentials.json",
@@ -186,7 +190,7 @@ def test_a_client_secret_is_in_force_as_of_the_time_judged_not_the_time_it_was_r
     def statuses(*options: str) -> dict[tuple[str, str], str]:
         out = tmp_path / "-".join(options or ("today",))
         arguments = ("--format", "json", "-o", str(out), "-q", "--fail-on", "none", "--include-passed", "--no-history")
-        outcome = cli("scan", f"file:{recorded}", *arguments, *options)
+        outcome = cli("scan", f"file:{recorded}", *arguments, "--allow-partial", *options)  # no role assignments
         assert outcome.exit_code == 0, outcome.output
         findings = json.loads((out / "results.json").read_text())["findings"]
         named = {"credential": lambda name: name.split(" ")[1]}  # "client_secret key1 (58ed553a) of …"

@@ -112,6 +112,35 @@ def _keep(objects: dict[str, dict[str, Any]], item: dict[str, Any], notes: list[
         )
 
 
+ROLE_ASSIGNMENTS_NOT_EXPORTED = SourceError(
+    "arm:roleAssignments, graph:appRoleAssignments",
+    "role assignments and application permissions are in none of these exports: what each application and "
+    "service principal may do was not read (scan the tenant with the azure: source)",
+    "NotExported",
+)
+
+
+def _not_exported(applications: bool, service_principals: bool) -> list[SourceError]:
+    """What a tenant given by these exports lacks, each a named gap: always its grants, which no list
+    export holds, and the list of applications (their secrets) or of service principals not given."""
+    gaps = [ROLE_ASSIGNMENTS_NOT_EXPORTED]
+    if not applications:
+        gaps.append(SourceError(
+            "graph:applications",
+            "no application list among the exports: the tenant's app registrations and their secrets and "
+            "certificates were not read (export them with 'az ad app list --all')",
+            "NotExported",
+        ))  # fmt: skip
+    if not service_principals:
+        gaps.append(SourceError(
+            "graph:servicePrincipals",
+            "no service principal list among the exports: the tenant's service principals, managed identities "
+            "and their credentials were not read (export them with 'az ad sp list --all')",
+            "NotExported",
+        ))  # fmt: skip
+    return gaps
+
+
 def _lacks_credentials(obj: dict[str, Any]) -> bool:
     """Whether an object was exported without its secrets or certificates (a $select or --query list
     that leaves passwordCredentials or keyCredentials out, or null)."""
@@ -181,7 +210,10 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
             identity.unknown += [name for name in unread if name not in identity.unknown]
         inventory.identities.append(identity)
         inventory.credentials += records.key_credentials(identity.uid, sp)
-    inventory.sources.append(SourceStatus("file", tenant, "complete"))
+    gaps = _not_exported(bool(applications), bool(service_principals))
+    if len(gaps) > 1:  # one of the two lists is missing: the identities it holds were not read
+        inventory.accounts[-1].unknown.insert(0, "identities")
+    inventory.sources.append(SourceStatus("file", tenant, "partial", gaps))
     placed = {str(app.get("id")) for app in applications}
     unplaced = [
         SourceError(f"read {Path(where).name}", f"federated credentials of application {app_id}, which no "

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.loading import validate
-from scanner.model import Account, Identity, Inventory, SourceStatus
+from scanner.model import Account, Identity, Inventory, SourceError, SourceStatus
 from scanner.sources.gcp import records
 from scanner.sources.gcp.records import PUBLIC
 
@@ -264,6 +264,9 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     for email, listed in exports.accounts.items():
         if listed.get("projectId"):
             exports.homes[email] = str(listed["projectId"])
+    # the projects an export lists accounts of, and those it gives anything of (an account list, keys, a policy)
+    listed_projects = {identities[email].account for email in exports.accounts}
+    given = listed_projects | {identities[_key_holder(name)].account for name in exports.keys} | set(exports.policies)
     projects = {i.account for i in identities.values() if i.account} | set(exports.policies)
     accounts = {project: _project(project) for project in sorted(projects)}
     for project, policy in sorted(exports.policies.items()):
@@ -321,7 +324,33 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         )
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
-    inventory.sources += [SourceStatus("file", project, "complete") for project in accounts]
+    for project, account in accounts.items():
+        gaps = _not_exported(project, exports, listed_projects) if project in given else []
+        if project in given and project not in listed_projects:
+            account.unknown.append("identities")
+        inventory.sources.append(SourceStatus("file", project, "partial" if gaps else "complete", gaps))
+
+
+def _not_exported(project: str, exports: GcpExports, listed_projects: set[str]) -> list[SourceError]:
+    """What a project given in part lacks among the exports, each a named gap: its IAM policy (who holds
+    which roles in it, its audit logging) and its list of service accounts (those no other export names).
+    A project only named as some member's home was not given at all: its records are unknown, no gap."""
+    gaps = []
+    if project not in exports.policies:
+        gaps.append(SourceError(
+            "cloudresourcemanager:projects.getIamPolicy",
+            f"no IAM policy of project {project} among the exports: who holds which roles in it and its audit "
+            f"logging were not read (export it with 'gcloud projects get-iam-policy {project} --format=json')",
+            "NotExported",
+        ))  # fmt: skip
+    if project not in listed_projects:
+        gaps.append(SourceError(
+            "iam:serviceAccounts.list",
+            f"no list of project {project}'s service accounts among the exports: those no other export names were "
+            f"not read (export it with 'gcloud iam service-accounts list --project={project} --format=json')",
+            "NotExported",
+        ))  # fmt: skip
+    return gaps
 
 
 def _inherited(

@@ -1,0 +1,88 @@
+"""Exports give an account in part: what they lack is a named gap, the read partial, and NHI-COV-001
+("every account read completely") fails, never passes. An AWS credential report without the
+authorization details always said so; a GCP account list without the project's IAM policy, a GCP key
+list alone, and any Azure list (no export holds role assignments) read as complete and passed it,
+so a gate on these files passed estates nobody read whole. The files are real third-party exports,
+unedited (../shared/realworld, see its sources)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from scanner.scan import ScanOptions, run_scan
+from scanner.sources import SourceSpec, collect
+
+from .conftest import SHARED
+
+GCP = SHARED / "realworld" / "gcp"
+AZURE = SHARED / "realworld" / "azure"
+VIEWER = {"role": "roles/viewer", "members": ["user:ops@example.com"]}
+POLICY_WHOLE = {"version": 1, "etag": "BwXhqDpMZ2U=", "bindings": [VIEWER]}
+
+
+def _gaps(inventory) -> dict[str, set[str]]:
+    return {s.account: {e.call for e in s.errors} for s in inventory.sources}
+
+
+def _coverage(inventory, catalogs) -> dict[str, str]:
+    result = run_scan(inventory, catalogs, ScanOptions(keep_passed=True))
+    return {f.resource.uid: f.status for f in result.findings if f.control_id == "NHI-COV-001"}
+
+
+def test_a_gcp_account_list_without_the_projects_policy_is_a_partial_read(catalogs) -> None:
+    """The list names accounts of project c7n-policy-dev (their projectId)."""
+    inventory = collect(SourceSpec("file", str(GCP / "custodian-flight-iam-serviceAccounts-list.json")))
+    assert _gaps(inventory) == {"c7n-policy-dev": {"cloudresourcemanager:projects.getIamPolicy"}}
+    assert {s.status for s in inventory.sources} == {"partial"}
+    assert _coverage(inventory, catalogs) == {"c7n-policy-dev": "fail"}
+
+
+def test_a_gcp_key_list_alone_lacks_the_policy_and_the_account_list(catalogs) -> None:
+    inventory = collect(SourceSpec("file", str(GCP / "custodian-flight-iam-serviceAccounts-keys-list.json")))
+    assert _gaps(inventory) == {
+        "cloud-custodian": {"cloudresourcemanager:projects.getIamPolicy", "iam:serviceAccounts.list"}
+    }
+    (project,) = inventory.accounts
+    assert "identities" in project.unknown, "its accounts other than the key's holder were not read"
+    assert _coverage(inventory, catalogs) == {"cloud-custodian": "fail"}
+
+
+def test_a_gcp_project_given_whole_is_complete_and_a_members_home_is_no_gap(tmp_path: Path, catalogs) -> None:
+    """The account list and the project's policy hold the project; a project only named as the home
+    of a member of that policy was not given at all (its records are unknown, as before), so it is
+    not a partial read of something given."""
+    shutil.copy(GCP / "custodian-flight-iam-serviceAccounts-list.json", tmp_path / "accounts.json")
+    listed = json.loads((tmp_path / "accounts.json").read_text())["body"]["accounts"]
+    project = listed[0]["projectId"]
+    (tmp_path / project).mkdir()
+    member = {"role": "roles/viewer", "members": ["serviceAccount:x@elsewhere-1.iam.gserviceaccount.com"]}
+    policy = {**POLICY_WHOLE, "bindings": [*POLICY_WHOLE["bindings"], member]}
+    (tmp_path / project / "policy.json").write_text(json.dumps(policy))
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    assert {s.status for s in inventory.sources} == {"complete"}
+    assert _gaps(inventory)[project] == set() and _gaps(inventory)["elsewhere-1"] == set()
+    assert _coverage(inventory, catalogs)[project] == "pass"
+
+
+def test_an_azure_service_principal_list_is_a_partial_read_of_its_tenant(catalogs) -> None:
+    listed = AZURE / "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json"
+    inventory = collect(SourceSpec("file", str(listed)))
+    (tenant,) = inventory.accounts
+    assert _gaps(inventory) == {tenant.uid: {"arm:roleAssignments, graph:appRoleAssignments", "graph:applications"}}
+    assert "identities" in tenant.unknown, "its app registrations were not read"
+    assert _coverage(inventory, catalogs) == {tenant.uid: "fail"}
+
+
+def test_azure_lists_of_both_kinds_still_lack_the_role_assignments(tmp_path: Path, catalogs) -> None:
+    for name in (
+        "azure-cli-recording-graph-list-servicePrincipals-passwordCredentials.json",
+        "azure-cli-recording-graph-list-applications-passwordCredentials.json",
+    ):
+        shutil.copy(AZURE / name, tmp_path / name)
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    (tenant,) = inventory.accounts
+    assert _gaps(inventory)[tenant.uid] == {"arm:roleAssignments, graph:appRoleAssignments"}
+    assert "identities" not in tenant.unknown
+    assert _coverage(inventory, catalogs) == {tenant.uid: "fail"}
