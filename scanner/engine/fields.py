@@ -122,16 +122,25 @@ def plain_attribute(accessor: Accessor) -> str | None:
 
 
 def _days_since(rtype: str, name: str) -> Accessor:
-    """Whole days from the timestamp ``name`` to the evaluation time (None if never set)."""
+    """Whole days from the timestamp ``name`` to the evaluation time (None if never set); unknown
+    where the timestamp is after it (see ``_age``)."""
 
     @reads((rtype, name))
     def get(record: Any, ctx: EvalContext) -> Any:
         if record.unknown and name in record.unknown:
             return UNKNOWN
         value: datetime | None = getattr(record, name)
-        return None if value is None else (ctx.as_of - value).days
+        return None if value is None else _age(value, ctx)
 
     return get
+
+
+def _age(since: datetime, ctx: EvalContext) -> Any:
+    """Whole days from ``since`` to the evaluation time. A time after it (an ``--as-of`` before the
+    records were read: a key created since, a use since) says nothing of that day: the key did not
+    exist yet, its last use then is not in the evidence. Its age is unknown, never negative, which
+    passed every age limit."""
+    return UNKNOWN if since > ctx.as_of else (ctx.as_of - since).days
 
 
 @reads(("credential", "expires"))
@@ -166,7 +175,7 @@ def _rotation_age(record: Any, ctx: EvalContext) -> Any:
     if record.unknown and ("created" in record.unknown or "last_rotated" in record.unknown):
         return UNKNOWN
     changed = record.last_rotated or record.created
-    return None if changed is None else (ctx.as_of - changed).days
+    return None if changed is None else _age(changed, ctx)
 
 
 def _dotted(rtype: str, root: str, path: tuple[str, ...]) -> Accessor:

@@ -1,0 +1,57 @@
+"""An ``--as-of`` before the records were read: a key created since, or used since, has no age on
+that day (it did not exist yet; its use then is not in the evidence). Its age is unknown. Before,
+it was negative and passed every age limit: a key 334 days old on the day it was read passed
+NHI-CRED-001 ("rotated within 90 days") judged six months earlier, and the gate exited 0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ACCOUNT = "111122223333"
+USER = f"arn:aws:iam::{ACCOUNT}:user/svc-a"
+
+
+def _inventory() -> dict[str, Any]:
+    return {
+        "schema_version": "1.0",
+        "collected_at": "2026-12-01T00:00:00Z",
+        "accounts": [{"uid": ACCOUNT, "provider": "aws", "name": "acct", "kind": "account"}],
+        "identities": [
+            {"uid": USER, "provider": "aws", "account": ACCOUNT, "kind": "user", "name": "svc-a",
+             "owner": "team@example.com", "created": "2020-01-01T00:00:00Z", "last_used": "2026-11-30T00:00:00Z",
+             "interactive": False}
+        ],
+        "credentials": [
+            {"uid": f"{USER}#access_key:AKIA…AXYZ", "identity_uid": USER, "kind": "access_key",
+             "created": "2026-01-01T00:00:00Z", "last_used": "2026-11-30T00:00:00Z", "last_rotated": None,
+             "expires": None, "active": True,
+             "managed_by_provider": False, "attributes": {"display_id": "AKIA…"}}
+        ],
+        "sources": [{"name": "aws", "account": ACCOUNT, "status": "complete"}],
+    }  # fmt: skip
+
+
+def _statuses(cli: Any, tmp_path: Path, *options: str) -> dict[str, str]:
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(_inventory()))
+    out = tmp_path / "-".join(options or ("read",))
+    outcome = cli("scan", f"inventory:{path}", "--format", "json", "-o", str(out), "--no-history", "-q",
+                  "--include-passed", "--fail-on", "none", *options)  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    findings = json.loads((out / "results.json").read_text())["findings"]
+    return {f["control_id"]: f["status"] for f in findings if f["resource"]["type"] == "credential"}
+
+
+def test_a_key_created_after_the_time_judged_has_no_age_then(cli, tmp_path: Path) -> None:
+    assert _statuses(cli, tmp_path)["NHI-CRED-001"] == "fail", "334 days old when read"
+    before = _statuses(cli, tmp_path, "--as-of", "2025-06-01")
+    assert before["NHI-CRED-001"] == "unknown", "created seven months after the day judged"
+    assert before["NHI-CRED-002"] == "unknown", "its last use is after the day judged"
+    assert "pass" not in {before[c] for c in ("NHI-CRED-001", "NHI-CRED-002", "NHI-CRED-003")}
+
+
+def test_judged_later_the_same_key_only_ages(cli, tmp_path: Path) -> None:
+    assert _statuses(cli, tmp_path, "--as-of", "2026-12-31")["NHI-CRED-001"] == "fail"
+    assert _statuses(cli, tmp_path, "--as-of", "2026-01-15")["NHI-CRED-001"] == "pass", "14 days old then"
