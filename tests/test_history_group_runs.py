@@ -413,3 +413,29 @@ def test_a_newer_scan_of_every_account_leaves_nothing_out(catalogs, whole, db_ur
     _save(store, _demo_part(whole, catalogs, AWS), None, None)
     _save(store, _demo_part(whole, catalogs, AWS | REST), None, None)
     assert not merge_group(store, catalogs, "weekly").gate["incomplete_sources"]
+
+
+def test_a_merged_report_of_shards_gated_on_a_baseline_says_their_known_failures_remain(
+    cli, db_url: str, tmp_path: Path
+) -> None:
+    """Each shard scanned with ``--baseline`` says "no new failures … N known failures remain"; the
+    merged report named no baseline, so its verdict read "No unwaived failures at or above high
+    severity" over the same known, unwaived failures."""
+    base = tmp_path / "base"
+    assert cli("scan", "demo", "--format", "json", "-o", str(base), "--no-history", "-q").exit_code == 1
+    baseline = str(base / "results.json")
+    out = tmp_path / "shard"
+    scanned = cli("scan", "demo", "--format", "json", "-o", str(out), "--baseline", baseline, "--db", db_url,
+                  "--scan-group", "gated", "-q")  # fmt: skip
+    assert scanned.exit_code == 0, scanned.output
+    merged = tmp_path / "merged"
+    assert (
+        cli("report", "--scan-group", "gated", "--db", db_url, "--format", "json,md", "-o", str(merged)).exit_code == 0
+    )
+    document = json.loads((merged / "results.json").read_text())
+    known = [f for f in document["findings"] if f["status"] == "fail" and f["new"] is False]
+    assert known and document["scan"]["baseline"] == baseline
+    verdict = (merged / "summary.md").read_text()
+    assert "No unwaived failures" not in verdict
+    assert "No new failures at or above high severity since the baseline (" in verdict
+    assert "known failures remain" in verdict

@@ -218,6 +218,7 @@ def merge_results(
             as_of=as_of,
             sources=sources,
             fail_on=latest.scan.fail_on,
+            baseline=_baselines(results),
             disabled_controls=_disabled(results, skipped),
         ),
         score=weighted_score(summaries, unread_results(summaries, estate)),
@@ -234,6 +235,14 @@ def merge_results(
     accepted = not missing and all(r.gate.get("allow_partial") for r in results)
     merged.gate = gate(merged, latest.scan.fail_on, accepted)
     return merged
+
+
+def _baselines(results: list[ScanResult]) -> str | None:
+    """The baselines the shards were gated against, named together. Their known failures stay known
+    in the merged report, so its verdict must say they remain: without a baseline named, it read
+    "no unwaived failures" over failures a baseline had let through."""
+    named = sorted({r.scan.baseline for r in results if r.scan.baseline is not None})
+    return ", ".join(named) if named else None
 
 
 def _waivers_at(
