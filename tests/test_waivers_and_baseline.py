@@ -100,6 +100,9 @@ def test_a_waiver_behind_an_earlier_one_covering_the_same_failure_is_applied_not
     [
         (waiver("2027-06-01"), "more than 365 days after the scan date", "6"),
         (waiver("2026-06-01", extra="    created: 2025-01-01\n"), "at most 365 allowed", "6"),
+        # a waiver is in force from the day it was created: not on a scan of the day before (a typo,
+        # or today's waiver given to an older snapshot, which showed that day's failures as waived)
+        (waiver("2026-03-01", extra="    created: 2026-01-02\n"), "after the scan date 2026-01-01", "7"),
         (waiver("2026-02-30"), "'2026-02-30' is not a date", "6"),
         (waiver("soon"), "'soon' is not a date", "6"),
         (
@@ -124,6 +127,11 @@ def test_waiver_limits_are_measured_from_the_scan_date(catalogs, tmp_path) -> No
     assert load_waivers(path, inventory.collected_at)
     with pytest.raises(InputError):
         load_waivers(path, inventory.collected_at - timedelta(days=10))
+
+
+def test_a_waiver_created_on_the_scan_date_applies(catalogs, tmp_path) -> None:
+    result = scan(catalogs, tmp_path, waiver("2026-03-01", extra="    created: 2026-01-01\n"))
+    assert len(result.waivers.applied) == 1
 
 
 def test_baseline_gates_only_on_new_failures(catalogs, tmp_path) -> None:

@@ -83,6 +83,15 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
                     index,
                     "created",
                 )
+            if created > as_of.date():  # a typo, or a waiver given to a snapshot of a day before it existed
+                raise _error(
+                    f"waiver created {created.isoformat()}, after the scan date {as_of.date().isoformat()}: it was "
+                    "not in force then (to judge the scan as of today, pass --as-of with today's date)",
+                    path,
+                    node,
+                    index,
+                    "created",
+                )
             if (expires - created).days > MAX_WAIVER_DAYS:
                 raise _error(
                     f"waiver lasts {(expires - created).days} days; at most {MAX_WAIVER_DAYS} allowed",
