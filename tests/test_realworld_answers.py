@@ -50,6 +50,23 @@ def test_every_shared_export_is_read_or_named(provider: str) -> None:
     assert inventory.identities
 
 
+def test_a_report_with_upper_case_flags_and_an_impossible_creation_date(catalogs) -> None:
+    """Reader: zscholl has no console password and no MFA (FALSE), two active keys (TRUE), no
+    signing certificate (FALSE, N/A); its creation "2099-08-10" is after the report was generated
+    (2020-04-02), so wrong. Before, the upper-case flags read as unknown (the keys' state, two
+    certificates that do not exist), and the 2099 date moved the evaluation time to the day of the
+    scan, six years past the report."""
+    path = DATA / "aws" / "custodian-placebo-iam-GetCredentialReport-2020-04-02-upper-case.json"
+    inventory = collect(SourceSpec("file", str(path)))
+    assert inventory.collected_at.isoformat() == "2020-04-02T16:20:57+00:00"
+    (user,) = inventory.identities
+    assert user.interactive is False and user.attributes["mfa"] is False and user.created is None
+    assert "created" in user.unknown and user.attributes["reported_created"] == "2099-08-10T11:07:38+00:00"
+    assert [(c.kind, c.active) for c in inventory.credentials] == [("access_key", True), ("access_key", True)]
+    found = statuses(path, catalogs)
+    assert found[("NHI-CRED-004", "zscholl")] == "fail", "two active keys"
+
+
 def test_account_619193117841_root_key_and_never_used_keys(catalogs) -> None:
     """Reader: the root user has an active access key (created 2011, last used 2015); the keys of
     charmworld, Hazmat, kaleb and kapilt were never used; kaleb can also log in with a password."""
@@ -89,7 +106,7 @@ def test_a_recorded_error_response_is_a_named_gap_not_an_account() -> None:
     inventory = collect(SourceSpec("file", str(DATA / "aws")))
     (gap,) = [e for s in inventory.sources for e in s.errors if e.call != NO_DETAILS.call]
     assert gap.message == "a recorded error response (ReportNotPresent), not an export"
-    assert {a.uid for a in inventory.accounts} == {"619193117841", "644160558196"}
+    assert {a.uid for a in inventory.accounts} == {"123456789012", "619193117841", "644160558196"}
 
 
 def test_test_user_holds_a_key_and_a_console_password(catalogs) -> None:

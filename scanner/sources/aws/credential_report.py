@@ -61,8 +61,12 @@ def _time(value: str | None) -> datetime | None:
 
 
 def _flag(value: str | None) -> bool | None:
-    if value in ("true", "false"):
-        return value == "true"
+    """AWS writes ``true`` and ``false``; a report saved again by a spreadsheet holds ``TRUE`` and
+    ``FALSE``, which read as unknown turned every key's state and both absent certificates into
+    unknowns. Anything else is unknown."""
+    folded = value.strip().lower() if value is not None else None
+    if folded in ("true", "false"):
+        return folded == "true"
     return None
 
 

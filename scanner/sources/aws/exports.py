@@ -237,7 +237,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
             records.identities.append(unreported_root(partition, account))
         elif report.generated is not None:
             _impossible_dates(records.credentials, report.generated)
-            _impossible_last_use(records.identities, report.generated)
+            _impossible_last_use(records.identities, report.generated, created_too=details is None)
             times[account] = _taken_at(account, report.generated, records.identities, aws.notes)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
@@ -322,15 +322,22 @@ def _impossible_dates(credentials: list[Credential], generated: datetime) -> Non
             credential.unknown.append("last_used")
 
 
-def _impossible_last_use(identities: list[Identity], generated: datetime) -> None:
+def _impossible_last_use(identities: list[Identity], generated: datetime, created_too: bool = False) -> None:
     """A user (or the root) last used after the report its last use comes from was generated: a
     key's or the password's date is wrong, so its last use is unknown (and says nothing of when
-    the other exports were taken)."""
+    the other exports were taken). ``created_too``: the users' creation dates come from the report
+    as well (no authorization details): one after it was generated is as wrong, and unknown."""
     for identity in identities:
-        if identity.kind in ("user", "root") and identity.last_used is not None and identity.last_used > generated:
+        if identity.kind not in ("user", "root"):
+            continue
+        if identity.last_used is not None and identity.last_used > generated:
             identity.attributes["reported_last_used"] = identity.last_used.isoformat()
             identity.last_used = None
             identity.unknown.append("last_used")
+        if created_too and identity.created is not None and identity.created > generated:
+            identity.attributes["reported_created"] = identity.created.isoformat()
+            identity.created = None
+            identity.unknown.append("created")
 
 
 def _invocation_logging_not_exported(account: str, partition: str) -> LogSource:
