@@ -46,6 +46,15 @@ from scanner.sources.manifests.mcp import SCRIPT_NOT_READ, through_shell
         ("bash", ["-l", "start.sh"], None),
         ("bash", ["-c"], SCRIPT_NOT_READ),
         ("npx", ["-y", "pkg"], None),  # no shell
+        # wsl runs a Linux command line after its own options (Microsoft's "Basic commands for WSL")
+        ("wsl", ["npx", "-y", "@acme/files@1.2.3"], ("npx", ["-y", "@acme/files@1.2.3"])),
+        ("C:\\Windows\\System32\\wsl.exe", ["-d", "Ubuntu", "-u", "me", "--", "npx", "-y", "pkg"],
+         ("npx", ["-y", "pkg"])),
+        ("wsl", ["--cd", "~", "-e", "uvx", "mcp-server-fetch==2025.1.1"], ("uvx", ["mcp-server-fetch==2025.1.1"])),
+        ("wsl", ["bash", "-lc", "npx -y pkg"], ("npx", ["-y", "pkg"])),  # a shell in Linux told to run it
+        ("wsl", ["npx", "-y", "pkg", "--ref=<ref>"], SCRIPT_NOT_READ),  # a redirection for Linux's shell
+        ("wsl", ["--install"], SCRIPT_NOT_READ),  # no command line: a management command
+        ("wsl", [], SCRIPT_NOT_READ),
     ],
 )  # fmt: skip
 def test_what_a_shell_is_told_to_run(command: str, args: list[str], runs) -> None:
@@ -62,6 +71,20 @@ def test_an_unpinned_package_launched_through_cmd_fails_pinning(tmp_path: Path, 
     servers = {"files": {"command": "cmd", "args": ["/c", "npx", "-y", "@modelcontextprotocol/server-filesystem"]}}
     status, message = _verdicts(tmp_path, servers, catalogs)["NHI-AGENT-011"]
     assert status == "fail" and "files" in message  # before: unknown, "cmd" taken for the package
+
+
+def test_a_server_launched_through_wsl_is_judged_on_what_runs_in_linux(tmp_path: Path, catalogs) -> None:
+    """Supabase's README launches its server through ``wsl``: "wsl" was recorded as the package, and
+    NHI-AGENT-011 came out unknown without a reason. As written, its last argument holds
+    ``<project-ref>``, which Linux's shell reads as a redirection: what runs is unknown, and said so.
+    Without it, the unpinned ``@latest`` fails, as it does launched by npx."""
+    readme = Path(__file__).parent / "data" / "mcp" / "supabase-community-supabase-mcp-readme-block3-wsl.json"
+    servers = json.loads(readme.read_text())["mcpServers"]
+    status, message = _verdicts(tmp_path, servers, catalogs)["NHI-AGENT-011"]
+    assert status == "unknown" and "attributes.package of supabase" in message
+    servers["supabase"]["args"] = servers["supabase"]["args"][:-1]
+    status, message = _verdicts(tmp_path, servers, catalogs)["NHI-AGENT-011"]
+    assert status == "fail" and "supabase" in message
 
 
 def test_a_pinned_package_launched_through_cmd_passes_pinning(tmp_path: Path, catalogs) -> None:

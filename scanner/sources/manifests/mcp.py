@@ -122,6 +122,9 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")  # NODE_OPTIONS=… npx �
 _CMD_WORD = re.compile(r'"[^"]*"|\S+')
 # a shell told to run a script nhiscan does not read: what runs is unknown
 SCRIPT_NOT_READ: tuple[str, list[str]] = ("", [])
+# wsl's options before the Linux command line it runs, those taking a value (Microsoft's "Basic
+# commands for WSL"); -e/--exec and -- end them
+_WSL_VALUED = frozenset({"-d", "--distribution", "--distribution-id", "-u", "--user", "--cd", "--shell-type"})
 
 
 def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None:
@@ -138,6 +141,11 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
         if len(words) == 1:  # cmd /c "npx -y pkg": one string cmd reads as its command line
             words = _CMD_WORD.findall(words[0])
         words = [w[1:-1] if len(w) >= 2 and w[0] == w[-1] == '"' else w for w in words]
+    elif program == "wsl":  # wsl [-d Ubuntu] [--] npx -y pkg: the command line runs in Linux
+        command_line = _wsl_command_line(args)
+        if command_line is None:
+            return SCRIPT_NOT_READ
+        words = command_line
     elif program in _SHELLS:
         # options before -c (bash -l -c, bash --login -c); a first word that is none is a script file
         at = next((i for i, a in enumerate(args) if not a.startswith("-") or _SHELL_COMMAND_FLAG.match(a)), None)
@@ -159,7 +167,28 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
         words = words[1:]
     if not words or any(_SCRIPT_OPERATORS.search(word) for word in words):
         return SCRIPT_NOT_READ
+    if program == "wsl":  # wsl bash -c "npx …": what the shell in Linux is told to run
+        return through_shell(words[0], words[1:]) or (words[0], words[1:])
     return words[0], words[1:]
+
+
+def _wsl_command_line(args: list[str]) -> list[str] | None:
+    """The Linux command line ``wsl`` runs after its own options; None where an option is none of
+    those (a management command such as ``--install`` or ``--list``, or one nhiscan does not know)."""
+    at = 0
+    while at < len(args):
+        word = args[at]
+        if word in _WSL_VALUED:
+            at += 2
+        elif word == "--system":
+            at += 1
+        elif word in ("-e", "--exec", "--"):
+            return args[at + 1 :]
+        elif word.startswith("-"):
+            return None
+        else:
+            return args[at:]
+    return []
 
 
 def _option_values(args: list[str], names: tuple[str, ...]) -> tuple[list[str], set[int]]:
