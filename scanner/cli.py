@@ -612,9 +612,10 @@ def diff(
     ctx: click.Context, old: str, new: str, db: str | None, output: Path | None, fail_on: str, allow_partial: bool
 ) -> None:
     """Drift between two scans (results.json files or stored scan ids): records added and removed,
-    reach that changed, new and resolved failures, and failures no longer assessed (unknown now,
-    or in a source NEW did not read completely)."""
+    reach that changed, new and resolved failures, failures no longer assessed (unknown now, or in
+    a source NEW did not read completely) and failures newly assessed (not judged by OLD)."""
     from scanner.diff import diff_sides, drift_document
+    from scanner.reports.view import plural
     from scanner.serialize import dumps_document
 
     drift = diff_sides(_diff_side(old, db), _diff_side(new, db))
@@ -625,6 +626,16 @@ def diff(
         except OSError as exc:
             raise ReportError(f"{output}: cannot write: {exc.strerror or exc}") from None
     if drift.new_failures_at_or_above(fail_on):
+        ctx.exit(EXIT_FINDINGS)
+    unjudged = drift.newly_assessed_at_or_above(fail_on)
+    if unjudged:  # no evidence they are old: the gate does not pass on them, nor calls them new
+        click.echo(
+            exits.error_line(
+                f"{plural(len(unjudged), 'failure')} at or above {fail_on} that {drift.old_scan} did not judge "
+                "(newly assessed: not known to be new)"
+            ),
+            err=True,
+        )
         ctx.exit(EXIT_FINDINGS)
     if drift.incomplete_sources and fail_on != "none" and not allow_partial:
         gaps = console.first_named([f"{s.label} ({s.status})" for s in drift.incomplete_sources])

@@ -31,7 +31,7 @@ from scanner.reports.reveal import INVISIBLE
 # The scanner modules are imported where they are used: every command (and the exit-code mapping)
 # loads this module, and most print one thing.
 if TYPE_CHECKING:
-    from scanner.diff import Drift
+    from scanner.diff import Drift, Unassessed
     from scanner.engine.controls import Control
     from scanner.frameworks import Framework
     from scanner.model import Inventory, ScanResult
@@ -333,6 +333,26 @@ def print_framework(framework: Framework, controls: Sequence[Control], from_vers
         framework_console.print_framework(_console(), framework, controls)
 
 
+def _unassessed_table(title: str, listed: list[Unassessed], when: str) -> Table:
+    """Failures one of the two scans did not judge, each with why (``when``: "now" or "before")."""
+    table = Table(title=title)
+    for column in ("severity", "control", "resource", "why"):
+        table.add_column(column)
+    for unassessed in listed[:200]:
+        finding = unassessed.finding
+        why = {
+            "unknown": f"unknown {when}",
+            "control_not_evaluated": "control not evaluated",
+            "control_changed": "control changed (parameters or conditions)",
+        }.get(unassessed.reason)
+        if unassessed.source is not None:
+            why = f"{escape(unassessed.source.label)} {unassessed.source.status}"
+        elif unassessed.detail is not None:
+            why = escape(unassessed.detail)
+        table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]), why)
+    return table
+
+
 def print_drift(drift: Drift) -> None:
     from scanner.reports.view import plural
 
@@ -349,7 +369,16 @@ def print_drift(drift: Drift) -> None:
     if not drift.inventory_compared:
         out.print("Records not compared: one of the files predates results 1.1 and carries no inventory.")
     not_seen = "Not seen (a source of their provider was not read completely: not known to be removed)"
-    for title, records in (("Added", drift.added), ("Removed", drift.removed), (not_seen, drift.not_seen)):
+    before = (
+        "Not seen before (the older scan did not read completely a source of their provider: not known to be added)"
+    )
+    listed = (
+        ("Added", drift.added),
+        ("Removed", drift.removed),
+        (not_seen, drift.not_seen),
+        (before, drift.not_seen_before),
+    )
+    for title, records in listed:
         if records:
             table = Table(title=f"{title} ({len(records)})")
             for column in ("type", "kind", "name", "provider"):
@@ -378,22 +407,11 @@ def print_drift(drift: Drift) -> None:
             table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]))
         out.print(table)
     if drift.no_longer_assessed:
-        table = Table(title=f"No longer assessed ({len(drift.no_longer_assessed)}): failing before, not judged now")
-        for column in ("severity", "control", "resource", "why"):
-            table.add_column(column)
-        for unassessed in drift.no_longer_assessed[:200]:
-            finding = unassessed.finding
-            why = {
-                "unknown": "unknown now",
-                "control_not_evaluated": "control not evaluated",
-                "control_changed": "control changed (parameters or conditions)",
-            }.get(unassessed.reason)
-            if unassessed.source is not None:
-                why = f"{escape(unassessed.source.label)} {unassessed.source.status}"
-            elif unassessed.detail is not None:
-                why = escape(unassessed.detail)
-            table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]), why)
-        out.print(table)
+        title = f"No longer assessed ({len(drift.no_longer_assessed)}): failing before, not judged now"
+        out.print(_unassessed_table(title, drift.no_longer_assessed, "now"))
+    if drift.newly_assessed:
+        title = f"Newly assessed ({len(drift.newly_assessed)}): failing now, not judged before (not known to be new)"
+        out.print(_unassessed_table(title, drift.newly_assessed, "before"))
     if drift.incomplete_sources:
         named = escape(first_named([f"{s.label} ({s.status})" for s in drift.incomplete_sources]))
         out.print(f"[bold]Not read completely by {escape(drift.new_scan)}:[/] {named} (all in diff -o)")

@@ -9,7 +9,13 @@ newer scan read (``unread_parts``: not its account's agents left unknown, nor a 
 read). A failure whose result is now unknown, whose control the newer scan did not evaluate or
 judged by another definition (other parameters, another condition), or whose account or source the
 newer scan did not read completely (partial, failed, or not read at all) is no longer assessed:
-listed apart, never counted as resolved."""
+listed apart, never counted as resolved.
+
+The mirror holds for the newer scan's failures and records: a failure is new only where the older
+scan judged that resource for that control (it passed or was waived, or the resource was absent
+from what the older scan read completely); one the older scan did not judge is newly assessed, and
+a record absent from a source the older scan did not read completely is not seen before, never
+"added"."""
 
 from __future__ import annotations
 
@@ -97,16 +103,24 @@ class Drift:
     removed: list[RecordChange] = field(default_factory=list)
     # absent from the newer scan, which did not read completely a source of their provider: not removed
     not_seen: list[RecordChange] = field(default_factory=list)
+    # absent from the older scan, which did not read completely a source of their provider: not added
+    not_seen_before: list[RecordChange] = field(default_factory=list)
     reach: list[ReachChange] = field(default_factory=list)
     new_failures: list[Finding] = field(default_factory=list)
     resolved_failures: list[Finding] = field(default_factory=list)
     newly_waived: list[Finding] = field(default_factory=list)  # failed before, waived now: not resolved
     no_longer_assessed: list[Unassessed] = field(default_factory=list)  # failed before, not judged now
+    newly_assessed: list[Unassessed] = field(default_factory=list)  # failing now, not judged before
     incomplete_sources: list[SourceRead] = field(default_factory=list)  # of the newer scan
 
     def new_failures_at_or_above(self, level: str) -> list[Finding]:
         threshold = SEVERITY_RANK.get(level, 99)
         return [f for f in self.new_failures if SEVERITY_RANK[f.severity] >= threshold]
+
+    def newly_assessed_at_or_above(self, level: str) -> list[Finding]:
+        """Failures the older scan did not judge: not known to be new, nor known to be old."""
+        threshold = SEVERITY_RANK.get(level, 99)
+        return [u.finding for u in self.newly_assessed if SEVERITY_RANK[u.finding.severity] >= threshold]
 
 
 class Records(Mapping[str, RecordChange]):
@@ -320,7 +334,14 @@ def diff_sides(old: Side, new: Side) -> Drift:
         unread = _providers_read_in_part(incomplete_sources(old, new))
         parts = UnreadIndex(new.unread)
         if not _same_stored(before, after):
-            drift.added = [after[uid] for uid in sorted(after.keys() - before.keys())]
+            unread_before = _providers_read_in_part(incomplete_sources(new, old))
+            parts_before = UnreadIndex(old.unread)
+            for uid in sorted(after.keys() - before.keys()):
+                record = after[uid]
+                seen = not _read_in_part(unread_before, record.provider)
+                if seen and parts_before.record_not_read(uid, record.type, record.provider):
+                    seen = False  # in a part of an account the older scan did not read
+                (drift.added if seen else drift.not_seen_before).append(record)
             for uid in sorted(before.keys() - after.keys()):
                 record = before[uid]
                 seen = not _read_in_part(unread, record.provider)
@@ -329,11 +350,12 @@ def diff_sides(old: Side, new: Side) -> Drift:
                 (drift.removed if seen else drift.not_seen).append(record)
         if not _same_stored(old.capabilities, new.capabilities):
             drift.reach = _reach_changes(old, new, before, after, unread)
-    drift.new_failures = new.findings(sorted(new.failing - old.failing))
+    drift.new_failures, drift.newly_assessed = judged_before(old, new, sorted(new.failing - old.failing))
     gone = sorted(old.failing - new.failing)
     drift.resolved_failures, drift.no_longer_assessed = judged_since(old, new, [k for k in gone if k not in new.waived])
     drift.newly_waived = new.findings([k for k in gone if k in new.waived])
     drift.new_failures.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.control_id, f.resource.name))
+    drift.newly_assessed.sort(key=lambda u: (-SEVERITY_RANK[u.finding.severity], u.finding.control_id))
     drift.incomplete_sources = incomplete_sources(old, new)
     return drift
 
@@ -382,6 +404,40 @@ def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], 
         else:
             resolved.append(finding)
     return resolved, unassessed
+
+
+def judged_before(old: Side, new: Side, appeared: list[str]) -> tuple[list[Finding], list[Unassessed]]:
+    """Of the newer scan's failures that the older one did not fail (``appeared``), those new and
+    those the older scan did not judge, newly assessed: ``judged_since`` with the scans' places
+    swapped. A failure the older scan waived is new (its waiver lapsed or went)."""
+    statuses = old.listed(appeared)
+    parents: dict[str, str | None] | None = None
+    if old.parents is not None or new.parents is not None:
+        parents = {**(new.parents or {}), **(old.parents or {})}
+    holder = GapIndex(incomplete_sources(new, old), parents).holder
+    not_read = UnreadIndex(old.unread).why_not_read
+    absent = _absent_from(new, old)
+    changed = {c for c, digest in new.definitions.items() if old.definitions.get(c, digest) != digest}
+    fresh: list[Finding] = []
+    unassessed: list[Unassessed] = []
+    for finding in new.findings(appeared):
+        status = statuses.get(finding.fingerprint)
+        if finding.control_id in changed:
+            unassessed.append(Unassessed(finding, "control_changed"))
+        elif status in ("pass", "waived"):
+            fresh.append(finding)
+        elif status is not None:  # unknown before
+            gap = holder(finding)
+            unassessed.append(Unassessed(finding, "source_incomplete", gap) if gap else Unassessed(finding, "unknown"))
+        elif not _judged_there(old, finding):
+            unassessed.append(Unassessed(finding, "control_not_evaluated"))
+        elif (gap := holder(finding)) is not None:
+            unassessed.append(Unassessed(finding, "source_incomplete", gap))
+        elif absent(finding) and (why := not_read(finding)) is not None:
+            unassessed.append(Unassessed(finding, "part_not_read", detail=why))
+        else:
+            fresh.append(finding)
+    return fresh, unassessed
 
 
 _RECORD_TYPES = frozenset({"identity", "credential", "grant", "agent"})  # what Records hold
@@ -454,11 +510,21 @@ def _read_in_part(unread: set[str | None], provider: str) -> bool:
     return None in unread or provider in unread
 
 
-def drift_document(drift: Drift) -> dict[str, Any]:
-    def finding(f: Finding) -> dict[str, Any]:
-        return {"fingerprint": f.fingerprint, "control_id": f.control_id, "severity": f.severity,
-                "resource": f.resource, "message": f.message}  # fmt: skip
+def _entry(f: Finding) -> dict[str, Any]:
+    return {"fingerprint": f.fingerprint, "control_id": f.control_id, "severity": f.severity,
+            "resource": f.resource, "message": f.message}  # fmt: skip
 
+
+def _unassessed(u: Unassessed) -> dict[str, Any]:
+    return {
+        **_entry(u.finding),
+        "reason": u.reason,
+        **({"source": u.source.label} if u.source else {}),
+        **({"detail": u.detail} if u.detail else {}),
+    }
+
+
+def drift_document(drift: Drift) -> dict[str, Any]:
     return {
         "old_scan": drift.old_scan,
         "new_scan": drift.new_scan,
@@ -467,18 +533,12 @@ def drift_document(drift: Drift) -> dict[str, Any]:
         "added": drift.added,
         "removed": drift.removed,
         "not_seen": drift.not_seen,
+        "not_seen_before": drift.not_seen_before,
         "reach_changes": drift.reach,
-        "new_failures": [finding(f) for f in drift.new_failures],
-        "resolved_failures": [finding(f) for f in drift.resolved_failures],
-        "newly_waived": [{**finding(f), "waiver": f.waiver} for f in drift.newly_waived],
-        "no_longer_assessed": [
-            {
-                **finding(u.finding),
-                "reason": u.reason,
-                **({"source": u.source.label} if u.source else {}),
-                **({"detail": u.detail} if u.detail else {}),
-            }
-            for u in drift.no_longer_assessed
-        ],
+        "new_failures": [_entry(f) for f in drift.new_failures],
+        "resolved_failures": [_entry(f) for f in drift.resolved_failures],
+        "newly_waived": [{**_entry(f), "waiver": f.waiver} for f in drift.newly_waived],
+        "no_longer_assessed": [_unassessed(u) for u in drift.no_longer_assessed],
+        "newly_assessed": [_unassessed(u) for u in drift.newly_assessed],
         "incomplete_sources": [{"source": s.label, "status": s.status} for s in drift.incomplete_sources],
     }

@@ -24,8 +24,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # GCP's, and when a credential past its expiry at the time judged stopped counting as active, and
 # when the drift JSON gained not_seen (empty here: both scans read every source), and the scores when
 # NHI-AGENT-001 came to fail an agent whose identity can make itself an administrator, and when a tool
-# the catalog does not know left NHI-AGENT-003 unknown
-PINNED = "d11d5dce2609a9cffe8d295d32c8a196920f0acc8617bf846febd104adfd41bc"
+# the catalog does not know left NHI-AGENT-003 unknown, and when the drift JSON gained not_seen_before
+# and newly_assessed (empty here: both scans read every source and ran every control)
+PINNED = "12f953374342e3c1f071618c5365155a5dc31f5d0e821e16a495b01e07bf9eb8"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

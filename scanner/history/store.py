@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from scanner.diff import Side, SourceRead, judged_since, side_of, side_of_document
+from scanner.diff import Side, SourceRead, judged_before, judged_since, side_of, side_of_document
 from scanner.errors import InputError, NhiscanError
 from scanner.exact_json import loads_exactly
 from scanner.frameworks import grade
@@ -842,8 +842,8 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
     new = resolved = None
     if before is not None:  # the first scan of a trend has nothing to be new or resolved against
         now = {f.fingerprint for f in failing}
-        new = len(now - before.failing)
         after = side_of(result)
+        new = len(judged_before(before, after, sorted(now - before.failing))[0])  # not those it did not judge
         gone = sorted(before.failing - now - after.waived)
         resolved = len(judged_since(before, after, gone)[0])
     return TrendPoint(
