@@ -54,6 +54,11 @@ from scanner.sources.manifests.mcp import SCRIPT_NOT_READ, through_shell
         ("wsl", ["bash", "-lc", "npx -y pkg"], ("npx", ["-y", "pkg"])),  # a shell in Linux told to run it
         ("wsl", ["npx", "-y", "pkg", "--ref=<ref>"], SCRIPT_NOT_READ),  # a redirection for Linux's shell
         ("wsl", ["--install"], SCRIPT_NOT_READ),  # no command line: a management command
+        # Linux's shell joins what the quotes hold: the package that runs is the unpinned one
+        ("wsl", ["npx", "--yes", "--foo='", "@acme/files@1.2.3", "--bar='", "@acme/files"],
+         ("npx", ["--yes", "--foo= @acme/files@1.2.3 --bar=", "@acme/files"])),
+        ("wsl", ["-e", "npx", "--foo='", "pkg@1"], ("npx", ["--foo='", "pkg@1"])),  # run as it is: no shell
+        ("wsl", ["npx", "-y", 'a "b c'], SCRIPT_NOT_READ),  # a quote left open for Linux's shell
         ("wsl", [], SCRIPT_NOT_READ),
     ],
 )  # fmt: skip

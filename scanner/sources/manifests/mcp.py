@@ -145,7 +145,16 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
         command_line = _wsl_command_line(args)
         if command_line is None:
             return SCRIPT_NOT_READ
-        words = command_line
+        words, executed = command_line
+        if not executed:  # Linux's shell reads the words as one line: its quotes join and split them
+            quoted = [_as_windows_quotes_it(word) for word in words]
+            script = " ".join(word for word in quoted if word is not None)
+            if None in quoted or len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script):
+                return SCRIPT_NOT_READ
+            try:
+                words = shlex.split(script)
+            except ValueError:  # a quote never closed
+                return SCRIPT_NOT_READ
     elif program in _SHELLS:
         # options before -c (bash -l -c, bash --login -c); a first word that is none is a script file
         at = next((i for i, a in enumerate(args) if not a.startswith("-") or _SHELL_COMMAND_FLAG.match(a)), None)
@@ -172,9 +181,19 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
     return words[0], words[1:]
 
 
-def _wsl_command_line(args: list[str]) -> list[str] | None:
-    """The Linux command line ``wsl`` runs after its own options; None where an option is none of
-    those (a management command such as ``--install`` or ``--list``, or one nhiscan does not know)."""
+def _as_windows_quotes_it(word: str) -> str | None:
+    """A word as the command line a client starts wsl with holds it: in double quotes where it holds a
+    space or tab (Windows' convention, which Linux's shell reads the same); None where it also holds
+    a double quote or a backslash, escaped in ways this does not follow (what runs is not read)."""
+    if not any(c in " \t" for c in word):
+        return word
+    return None if '"' in word or "\\" in word else f'"{word}"'
+
+
+def _wsl_command_line(args: list[str]) -> tuple[list[str], bool] | None:
+    """The Linux command line ``wsl`` runs after its own options, and whether it is run as it is
+    (``-e``/``--exec``) rather than by Linux's shell; None where an option is none of those (a
+    management command such as ``--install`` or ``--list``, or one nhiscan does not know)."""
     at = 0
     while at < len(args):
         word = args[at]
@@ -182,13 +201,15 @@ def _wsl_command_line(args: list[str]) -> list[str] | None:
             at += 2
         elif word == "--system":
             at += 1
-        elif word in ("-e", "--exec", "--"):
-            return args[at + 1 :]
+        elif word in ("-e", "--exec"):
+            return args[at + 1 :], True
+        elif word == "--":
+            return args[at + 1 :], False
         elif word.startswith("-"):
             return None
         else:
-            return args[at:]
-    return []
+            return args[at:], False
+    return [], False
 
 
 def _option_values(args: list[str], names: tuple[str, ...]) -> tuple[list[str], set[int]]:
