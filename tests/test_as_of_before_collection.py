@@ -55,3 +55,34 @@ def test_a_key_created_after_the_time_judged_has_no_age_then(cli, tmp_path: Path
 def test_judged_later_the_same_key_only_ages(cli, tmp_path: Path) -> None:
     assert _statuses(cli, tmp_path, "--as-of", "2026-12-31")["NHI-CRED-001"] == "fail"
     assert _statuses(cli, tmp_path, "--as-of", "2026-01-15")["NHI-CRED-001"] == "pass", "14 days old then"
+
+
+def test_a_key_used_while_a_live_scan_reads_is_zero_days_unused_not_unknown(cli, tmp_path: Path) -> None:
+    """A live scan's collection time is when it began: a key used minutes later (the scanner's own,
+    or any busy workload's) is used, not unknown, and its age is 0 days."""
+    inventory = _inventory()
+    inventory["credentials"][0]["last_used"] = "2026-12-01T00:05:00Z"
+    inventory["identities"][0]["last_used"] = "2026-12-01T00:05:00Z"
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(inventory))
+    out = tmp_path / "out"
+    outcome = cli("scan", f"inventory:{path}", "--format", "json", "-o", str(out), "--no-history", "-q",
+                  "--include-passed", "--fail-on", "none")  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    found = {
+        (f["control_id"], f["resource"]["type"]): f["status"]
+        for f in json.loads((out / "results.json").read_text())["findings"]
+    }
+    assert found[("NHI-CRED-002", "credential")] == "pass"
+    assert found[("NHI-OWN-003", "identity")] == "pass"
+
+
+def test_a_date_long_after_the_read_is_unknown_not_zero(cli, tmp_path: Path) -> None:
+    inventory = _inventory()
+    inventory["credentials"][0]["created"] = "2099-01-01T00:00:00Z"
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(inventory))
+    out = tmp_path / "out"
+    cli("scan", f"inventory:{path}", "--format", "json", "-o", str(out), "--no-history", "-q", "--fail-on", "none")
+    found = {f["control_id"]: f["status"] for f in json.loads((out / "results.json").read_text())["findings"]}
+    assert found["NHI-CRED-001"] == "unknown"

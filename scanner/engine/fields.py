@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from scanner.arn_patterns import every_action_of_a_service, every_resource, every_resource_of_a_type, whole_service
@@ -136,11 +136,19 @@ def _days_since(rtype: str, name: str) -> Accessor:
 
 
 def _age(since: datetime, ctx: EvalContext) -> Any:
-    """Whole days from ``since`` to the evaluation time. A time after it (an ``--as-of`` before the
-    records were read: a key created since, a use since) says nothing of that day: the key did not
-    exist yet, its last use then is not in the evidence. Its age is unknown, never negative, which
-    passed every age limit."""
-    return UNKNOWN if since > ctx.as_of else (ctx.as_of - since).days
+    """Whole days from ``since`` to the evaluation time. A time after it is 0 days where the records
+    were read at or before the evaluation time and it falls while they were being read (within
+    READ_TAKES: a key used during a live scan); otherwise it says nothing of that day (an ``--as-of``
+    before the records were read: a key created since, a use since; or a date after the read itself),
+    and the age is unknown, never negative, which passed every age limit."""
+    as_of = ctx.as_of
+    if since <= as_of:
+        return (as_of - since).days
+    read_at = ctx.inventory.collected_at
+    return 0 if read_at <= as_of and since - read_at <= READ_TAKES else UNKNOWN
+
+
+READ_TAKES = timedelta(days=1)  # how long after its collection time a source may still be reading
 
 
 @reads(("credential", "expires"))
