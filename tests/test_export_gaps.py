@@ -86,3 +86,19 @@ def test_azure_lists_of_both_kinds_still_lack_the_role_assignments(tmp_path: Pat
     assert _gaps(inventory)[tenant.uid] == {"arm:roleAssignments, graph:appRoleAssignments"}
     assert "identities" not in tenant.unknown
     assert _coverage(inventory, catalogs) == {tenant.uid: "fail"}
+
+
+def test_a_gcp_accounts_own_policy_alone_is_a_partial_read_of_its_project(tmp_path: Path, catalogs) -> None:
+    """Who may act as one account (its own getIamPolicy, Cloud Custodian's recording) is all the
+    export holds of project c7n-policy-dev: neither its policy nor its account list."""
+    recorded = (
+        "post-v1-projects-cloud-custodian-serviceAccounts-"
+        "my-sa-42dc41451@c7n-policy-dev.iam.gserviceaccount.com-getIamPolicy_1.json"
+    )
+    shutil.copy(Path(__file__).parent / "data" / "gcp" / recorded, tmp_path / recorded)
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    assert _gaps(inventory)["c7n-policy-dev"] == {
+        "cloudresourcemanager:projects.getIamPolicy",
+        "iam:serviceAccounts.list",
+    }
+    assert _coverage(inventory, catalogs)["c7n-policy-dev"] == "fail"

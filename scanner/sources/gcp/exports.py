@@ -324,6 +324,7 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
         )
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
+    given |= {identities[email].account for email in exports.account_policies}  # an account's own policy
     for project, account in accounts.items():
         gaps = _not_exported(project, exports, listed_projects) if project in given else []
         if project in given and project not in listed_projects:
