@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -132,6 +132,15 @@ def test_waiver_limits_are_measured_from_the_scan_date(catalogs, tmp_path) -> No
 def test_a_waiver_created_on_the_scan_date_applies(catalogs, tmp_path) -> None:
     result = scan(catalogs, tmp_path, waiver("2026-03-01", extra="    created: 2026-01-01\n"))
     assert len(result.waivers.applied) == 1
+
+
+def test_a_waiver_dated_where_the_next_day_has_begun_applies(tmp_path) -> None:
+    """At 13:00 UTC it is the next day from UTC+11 eastward: a team in Sydney dates its waiver so. At
+    midnight UTC that day has begun nowhere yet."""
+    path = write(tmp_path, waiver("2026-03-01", extra="    created: 2026-01-02\n"))
+    assert load_waivers(path, datetime(2026, 1, 1, 13, 0, tzinfo=UTC))
+    with pytest.raises(InputError, match="after the scan date 2026-01-01"):
+        load_waivers(path, datetime(2026, 1, 1, 0, 0, tzinfo=UTC))
 
 
 def test_baseline_gates_only_on_new_failures(catalogs, tmp_path) -> None:

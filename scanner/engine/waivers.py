@@ -83,7 +83,9 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
                     index,
                     "created",
                 )
-            if created > as_of.date():  # a typo, or a waiver given to a snapshot of a day before it existed
+            # a typo, or a waiver given to a snapshot of a day before it existed; dates are written where
+            # the team is: at the scan's time it is already the next day as far east as UTC+14
+            if created > (as_of + LATEST_TIME_ZONE).date():
                 raise _error(
                     f"waiver created {created.isoformat()}, after the scan date {as_of.date().isoformat()}: it was "
                     "not in force then (to judge the scan as of today, pass --as-of with today's date)",
@@ -131,6 +133,7 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
 
 
 _FREE_TEXT = ("owner", "reason", "ticket")
+LATEST_TIME_ZONE = dt.timedelta(hours=14)  # UTC+14 (Kiribati): the latest calendar date anywhere
 EXPIRING_DAYS = 14  # a waiver that ends this soon is called out in reports and summaries
 
 
