@@ -196,3 +196,15 @@ def test_a_parameter_that_would_switch_its_control_off_is_refused(
     key, while the reports said no control was disabled: controls.disabled is the way, and it is named."""
     with pytest.raises(InputError, match=refusal):
         select_controls(catalogs, ScanOptions(params={control_id: params}))
+
+
+def test_a_parameter_the_title_does_not_name_is_said_after_it_when_set(catalogs) -> None:
+    """``services: [example.amazonaws.com]`` narrowed NHI-PRIV-010 to no role of the estate, and no
+    report said why its failures were gone: the title names a value it holds (max_age_days), not
+    the services list."""
+    narrowed = {"NHI-PRIV-010": {"services": ["example.amazonaws.com"]}, "NHI-CRED-001": {"max_age_days": 120}}
+    titles = {c.id: c.title for c in select_controls(catalogs, ScanOptions(params=narrowed))}
+    assert titles["NHI-PRIV-010"].endswith("(confused deputy) (services: example.amazonaws.com)")
+    assert "120 days" in titles["NHI-CRED-001"] and "max_age_days" not in titles["NHI-CRED-001"]
+    defaults = {c.id: c.title for c in select_controls(catalogs, ScanOptions())}
+    assert defaults["NHI-PRIV-010"].endswith("(confused deputy)"), "the default is not said twice"

@@ -167,7 +167,7 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
             raise InputError(f"control {control.id}'s parameter '{name}' {refusal}", control.path)
         params[name] = value
     try:
-        title = substitute_params(control.title, params, ("title",))
+        title = substitute_params(control.title, params, ("title",)) + _overrides_not_titled(control, params)
         where = None
         named = []
         where_fields: tuple[tuple[str, Any], ...] = ()
@@ -190,6 +190,18 @@ def compile_control(control: Control, overrides: Mapping[str, Any] | None = None
     return CompiledControl(
         control, params, title, where, require, message_parts, classified, reads | require.reads, where_fields
     )
+
+
+def _overrides_not_titled(control: Control, params: Mapping[str, Any]) -> str:
+    """The parameters set to other than their default that the title does not name, said after it
+    (`` (services: example.amazonaws.com)``): a one-entry ``services`` list narrowed NHI-PRIV-010 to
+    no role at all, and no report said why its failures were gone."""
+    changed = [
+        f"{name}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for name, value in params.items()
+        if value != control.params.get(name) and f"{{{name}}}" not in control.title
+    ]
+    return f" ({'; '.join(changed)})" if changed else ""
 
 
 def _message_parts(control: Control, params: Mapping[str, Any], title: str) -> list[tuple[bool, str]]:
