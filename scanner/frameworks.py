@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.loading import inside, read_yaml, validate
+from scanner.loading import inside, read_yaml, shipped_schema, validate
 from scanner.model import FrameworkMapping
 
 RELATIONSHIPS = ("direct", "partial", "supporting")
@@ -111,6 +112,9 @@ def load_framework(path: Path, found: bool = False) -> Framework:
         )
         for raw in data["items"]
     ]
+    _refuse_unknown_scopes(
+        [("the framework", _scope(data.get("scope")))] + [(f"item {i.id}", i.scope) for i in items], path
+    )
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
@@ -139,6 +143,31 @@ def _scope(raw: Mapping[str, Any] | None) -> Scope:
     if not raw:
         return Scope()
     return Scope(tuple(raw.get("providers", ())), tuple(raw.get("kinds", ())))
+
+
+@cache
+def _known_scope_terms() -> tuple[frozenset[str], frozenset[str]]:
+    """The providers and kinds a resource can have: the inventory schema's, and "agent" (an agent's
+    kind is its type)."""
+    definitions = shipped_schema("inventory")["$defs"]
+    kinds = {"agent"}
+    for record in definitions.values():
+        kinds.update(record.get("properties", {}).get("kind", {}).get("enum", ()))
+    return frozenset(definitions["provider"]["enum"]), frozenset(kinds)
+
+
+def _refuse_unknown_scopes(scopes: list[tuple[str, Scope]], path: Path) -> None:
+    """A scope naming a provider or kind no resource has admits nothing: its items would come out
+    not applicable on an estate full of what they meant (``providers: [AWS]``, ``kinds: [access-key]``)."""
+    providers, kinds = _known_scope_terms()
+    for owner, scope in scopes:
+        for term, known, name in ((scope.providers, providers, "provider"), (scope.kinds, kinds, "kind")):
+            unknown = sorted(set(term) - known)
+            if unknown:
+                raise InputError(
+                    f"{owner}: scope names an unknown {name} '{unknown[0]}' (known: {', '.join(sorted(known))})",
+                    str(path),
+                )
 
 
 def _listed(framework_id: str, version: str, item_id: str, entry: str | Mapping[str, str]) -> FrameworkMapping:

@@ -404,6 +404,11 @@ def format_json_path(path: Iterable[str | int]) -> str:
     return text
 
 
+def shipped_schema(name: str) -> dict[str, Any]:
+    """A shipped schema by name, to read what it allows (an enum's values); never change it."""
+    return _schema(name)
+
+
 @cache
 def _schema(name: str) -> dict[str, Any]:
     """A shipped schema by name; ``name#/json/pointer``: the part of it there, as a schema of its

@@ -3,6 +3,8 @@ incomplete sources and what a framework score means."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -234,3 +236,29 @@ def test_frameworks_show_from_an_earlier_version_gives_the_crosswalk_in_every_fo
     assert {row["old_item"] for row in csv.DictReader(io.StringIO(listed.output))} == set(rows)
     table = cli("frameworks", "show", "cis-aws-foundations", "--from-version", "3.0.0")
     assert "dropped in this version" in table.output
+
+
+@pytest.mark.parametrize(
+    ("scope", "named"),
+    [
+        ("{kinds: [access-key]}", "item AC-1: scope names an unknown kind 'access-key'"),
+        ("{providers: [AWS]}", "item AC-1: scope names an unknown provider 'AWS' (known: aws, azure, gcp, manifest)"),
+    ],
+)
+def test_an_item_scoped_to_a_provider_or_kind_no_resource_has_is_refused(
+    tmp_path: Path, scope: str, named: str
+) -> None:
+    """An organisation's catalog with ``kinds: [access-key]`` (for access_key) or ``providers: [AWS]``
+    came out "2 of 2 items assessed", each not applicable, on an estate full of failing AWS keys."""
+    from scanner.errors import InputError
+    from scanner.frameworks import load_framework
+
+    catalog = tmp_path / "acme-policy.yaml"
+    catalog.write_text(
+        "id: acme-policy\nname: ACME policy\nversion: '1'\nitems:\n"
+        f"  - id: AC-1\n    title: Keys are rotated\n    scope: {scope}\n    controls: [NHI-CRED-001]\n"
+    )
+    with pytest.raises(InputError, match=re.escape(named)):
+        load_framework(catalog)
+    catalog.write_text(catalog.read_text().replace(scope, "{providers: [aws], kinds: [access_key]}"))
+    assert load_framework(catalog).items[0].scope.kinds == ("access_key",)
