@@ -332,22 +332,9 @@ def diff_sides(old: Side, new: Side) -> Drift:
     if old.records is not None and new.records is not None:
         before, after = old.records, new.records
         unread = _providers_read_in_part(incomplete_sources(old, new))
-        parts = UnreadIndex(new.unread)
         if not _same_stored(before, after):
-            unread_before = _providers_read_in_part(incomplete_sources(new, old))
-            parts_before = UnreadIndex(old.unread)
-            for uid in sorted(after.keys() - before.keys()):
-                record = after[uid]
-                seen = not _read_in_part(unread_before, record.provider)
-                if seen and parts_before.record_not_read(uid, record.type, record.provider):
-                    seen = False  # in a part of an account the older scan did not read
-                (drift.added if seen else drift.not_seen_before).append(record)
-            for uid in sorted(before.keys() - after.keys()):
-                record = before[uid]
-                seen = not _read_in_part(unread, record.provider)
-                if seen and parts.record_not_read(uid, record.type, record.provider):
-                    seen = False  # in a part of an account the newer scan did not read
-                (drift.removed if seen else drift.not_seen).append(record)
+            drift.added, drift.not_seen_before = _only_in(after, before, old, new)
+            drift.removed, drift.not_seen = _only_in(before, after, new, old)
         if not _same_stored(old.capabilities, new.capabilities):
             drift.reach = _reach_changes(old, new, before, after, unread)
     drift.new_failures, drift.newly_assessed = judged_before(old, new, sorted(new.failing - old.failing))
@@ -358,6 +345,25 @@ def diff_sides(old: Side, new: Side) -> Drift:
     drift.newly_assessed.sort(key=lambda u: (-SEVERITY_RANK[u.finding.severity], u.finding.control_id))
     drift.incomplete_sources = incomplete_sources(old, new)
     return drift
+
+
+def _only_in(
+    held: Mapping[str, RecordChange], other: Mapping[str, RecordChange], looked: Side, holding: Side
+) -> tuple[list[RecordChange], list[RecordChange]]:
+    """The records ``held`` (``holding``'s) that ``other`` (``looked``'s) lacks: those ``looked``
+    could have seen (every source of their provider read completely, and the part of the account
+    they are in), and those it could not."""
+    unread = _providers_read_in_part(incomplete_sources(holding, looked))
+    parts = UnreadIndex(looked.unread)
+    seen: list[RecordChange] = []
+    unseen: list[RecordChange] = []
+    for uid in sorted(held.keys() - other.keys()):
+        record = held[uid]
+        visible = not _read_in_part(unread, record.provider)
+        if visible and parts.record_not_read(uid, record.type, record.provider):
+            visible = False  # in a part of an account that scan did not read
+        (seen if visible else unseen).append(record)
+    return seen, unseen
 
 
 def incomplete_sources(old: Side, new: Side) -> list[SourceRead]:
@@ -374,70 +380,51 @@ def incomplete_sources(old: Side, new: Side) -> list[SourceRead]:
 def judged_since(old: Side, new: Side, gone: list[str]) -> tuple[list[Finding], list[Unassessed]]:
     """Of the older scan's failures that the newer one neither fails nor waives (``gone``), those
     resolved and those no longer assessed (see the module's docstring)."""
-    statuses = new.listed(gone)
-    gaps = incomplete_sources(old, new)
-    parents: dict[str, str | None] | None = None
-    if old.parents is not None or new.parents is not None:
-        parents = {**(old.parents or {}), **(new.parents or {})}
-    holder = GapIndex(gaps, parents).holder
-    not_read = UnreadIndex(new.unread).why_not_read
-    absent = _absent_from(old, new)
-    changed = {c for c, digest in old.definitions.items() if new.definitions.get(c, digest) != digest}
-    resolved: list[Finding] = []
-    unassessed: list[Unassessed] = []
-    for finding in old.findings(gone):
-        status = statuses.get(finding.fingerprint)
-        if finding.control_id in changed:  # judged by another question: neither resolved nor compared
-            unassessed.append(Unassessed(finding, "control_changed"))
-        elif status == "pass":
-            resolved.append(finding)
-        elif status is not None:  # listed, neither failing, waived nor passing: unknown
-            # unknown because its source was not read completely: say which source
-            gap = holder(finding)
-            unassessed.append(Unassessed(finding, "source_incomplete", gap) if gap else Unassessed(finding, "unknown"))
-        elif not _judged_there(new, finding):
-            unassessed.append(Unassessed(finding, "control_not_evaluated"))
-        elif (gap := holder(finding)) is not None:
-            unassessed.append(Unassessed(finding, "source_incomplete", gap))
-        elif absent(finding) and (why := not_read(finding)) is not None:
-            unassessed.append(Unassessed(finding, "part_not_read", detail=why))
-        else:
-            resolved.append(finding)
-    return resolved, unassessed
+    return _judged(new, old, gone, ("pass",))
 
 
 def judged_before(old: Side, new: Side, appeared: list[str]) -> tuple[list[Finding], list[Unassessed]]:
     """Of the newer scan's failures that the older one did not fail (``appeared``), those new and
     those the older scan did not judge, newly assessed: ``judged_since`` with the scans' places
     swapped. A failure the older scan waived is new (its waiver lapsed or went)."""
-    statuses = old.listed(appeared)
+    return _judged(old, new, appeared, ("pass", "waived"))
+
+
+def _judged(
+    judge: Side, scan: Side, fingerprints: list[str], settled: tuple[str, ...]
+) -> tuple[list[Finding], list[Unassessed]]:
+    """Of ``scan``'s findings (``fingerprints``), those the other scan, ``judge``, judged otherwise:
+    listed with a ``settled`` status, or not listed though it ran the control there and read
+    completely where the resource is; and those it did not judge, each with why."""
+    statuses = judge.listed(fingerprints)
     parents: dict[str, str | None] | None = None
-    if old.parents is not None or new.parents is not None:
-        parents = {**(new.parents or {}), **(old.parents or {})}
-    holder = GapIndex(incomplete_sources(new, old), parents).holder
-    not_read = UnreadIndex(old.unread).why_not_read
-    absent = _absent_from(new, old)
-    changed = {c for c, digest in new.definitions.items() if old.definitions.get(c, digest) != digest}
-    fresh: list[Finding] = []
+    if scan.parents is not None or judge.parents is not None:
+        parents = {**(scan.parents or {}), **(judge.parents or {})}
+    holder = GapIndex(incomplete_sources(scan, judge), parents).holder
+    not_read = UnreadIndex(judge.unread).why_not_read
+    absent = _absent_from(scan, judge)
+    changed = {c for c, digest in scan.definitions.items() if judge.definitions.get(c, digest) != digest}
+    judged: list[Finding] = []
     unassessed: list[Unassessed] = []
-    for finding in new.findings(appeared):
+    for finding in scan.findings(fingerprints):
         status = statuses.get(finding.fingerprint)
-        if finding.control_id in changed:
+        if finding.control_id in changed:  # judged by another question: neither settled nor compared
             unassessed.append(Unassessed(finding, "control_changed"))
-        elif status in ("pass", "waived"):
-            fresh.append(finding)
-        elif status is not None:  # unknown before
+        elif status in settled:
+            judged.append(finding)
+        elif status is not None:  # listed, but not settled: unknown
+            # unknown because its source was not read completely: say which source
             gap = holder(finding)
             unassessed.append(Unassessed(finding, "source_incomplete", gap) if gap else Unassessed(finding, "unknown"))
-        elif not _judged_there(old, finding):
+        elif not _judged_there(judge, finding):
             unassessed.append(Unassessed(finding, "control_not_evaluated"))
         elif (gap := holder(finding)) is not None:
             unassessed.append(Unassessed(finding, "source_incomplete", gap))
         elif absent(finding) and (why := not_read(finding)) is not None:
             unassessed.append(Unassessed(finding, "part_not_read", detail=why))
         else:
-            fresh.append(finding)
-    return fresh, unassessed
+            judged.append(finding)
+    return judged, unassessed
 
 
 _RECORD_TYPES = frozenset({"identity", "credential", "grant", "agent"})  # what Records hold

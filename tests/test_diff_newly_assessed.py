@@ -19,7 +19,7 @@ from scanner.reports.json_results import render
 from scanner.scan import ScanOptions, run_scan
 from scanner.sources import SourceSpec, collect
 
-UNREAD = "444455556666"
+from .test_history_comparable import FAILED, _account_not_read
 
 
 @pytest.fixture(scope="module")
@@ -27,34 +27,15 @@ def whole() -> Inventory:
     return collect(SourceSpec("demo"))
 
 
-def _without_account(inventory: Inventory) -> Inventory:
-    """The estate as a scan that could not read the account saw it: none of its records, its source failed."""
-    kept = [i for i in inventory.identities if i.account != UNREAD]
-    held = {i.uid for i in kept} | {a.uid for a in inventory.agents if a.account != UNREAD}
-    return dataclasses.replace(
-        inventory,
-        identities=kept,
-        agents=[a for a in inventory.agents if a.account != UNREAD],
-        credentials=[
-            c
-            for c in inventory.credentials
-            if c.identity_uid in held or (c.identity_uid is None and c.attributes.get("account") != UNREAD)
-        ],
-        grants=[g for g in inventory.grants if g.identity_uid in held],
-        log_sources=[s for s in inventory.log_sources if s.account != UNREAD],
-        sources=[dataclasses.replace(s, status="failed") if s.account == UNREAD else s for s in inventory.sources],
-    )
-
-
 def test_failures_in_an_account_the_older_scan_could_not_read_are_newly_assessed(whole, catalogs) -> None:
-    old = run_scan(_without_account(whole), catalogs, ScanOptions(allow_partial=True))
+    old = run_scan(_account_not_read(whole), catalogs, ScanOptions(allow_partial=True))
     new = run_scan(whole, catalogs, ScanOptions())
     drift = diff_results(old, new)
     assert not drift.new_failures and not drift.added
     assert drift.newly_assessed and drift.not_seen_before
     assert {u.reason for u in drift.newly_assessed} == {"source_incomplete"}
-    assert {u.source.label for u in drift.newly_assessed if u.source} == {f"aws:{UNREAD}"}
-    assert {u.finding.resource.account for u in drift.newly_assessed} == {UNREAD}
+    assert {u.source.label for u in drift.newly_assessed if u.source} == {f"aws:{FAILED}"}
+    assert {u.finding.resource.account for u in drift.newly_assessed} == {FAILED}
     assert trend_point(new, side_of(old)).new == 0, "the history counts none of them new"
 
 
@@ -81,7 +62,7 @@ def test_failures_of_a_control_the_older_scan_did_not_run_are_newly_assessed(who
 
 
 def test_the_diff_gate_does_not_pass_on_failures_the_older_scan_did_not_judge(whole, catalogs, cli, tmp_path) -> None:
-    old = run_scan(_without_account(whole), catalogs, ScanOptions(allow_partial=True))
+    old = run_scan(_account_not_read(whole), catalogs, ScanOptions(allow_partial=True))
     new = run_scan(whole, catalogs, ScanOptions())
     (tmp_path / "old.json").write_text(render(old))
     (tmp_path / "new.json").write_text(render(new))

@@ -41,7 +41,11 @@ def _account_not_read(inventory: Inventory) -> Inventory:
         inventory,
         identities=kept,
         agents=[a for a in inventory.agents if a.account != FAILED],
-        credentials=[c for c in inventory.credentials if c.identity_uid in holders],
+        credentials=[  # a credential of no holder (an API key, a managed secret) is in its own account
+            c
+            for c in inventory.credentials
+            if c.identity_uid in holders or (c.identity_uid is None and c.attributes.get("account") != FAILED)
+        ],
         grants=[g for g in inventory.grants if g.identity_uid in holders],
         log_sources=[s for s in inventory.log_sources if s.account != FAILED],
         sources=[
