@@ -59,6 +59,12 @@ from scanner.sources.manifests.mcp import SCRIPT_NOT_READ, through_shell
          ("npx", ["--yes", "--foo= @acme/files@1.2.3 --bar=", "@acme/files"])),
         ("wsl", ["-e", "npx", "--foo='", "pkg@1"], ("npx", ["--foo='", "pkg@1"])),  # run as it is: no shell
         ("wsl", ["npx", "-y", 'a "b c'], SCRIPT_NOT_READ),  # a quote left open for Linux's shell
+        # a comment drops what follows, braces expand into other words: what runs is not what is read
+        ("wsl", ["npx", "-y", "@acme/files", "#", "-p", "@acme/files@1.2.3"], SCRIPT_NOT_READ),
+        ("wsl", ["npx", "-y", "{-p,evil-pkg}", "-p", "@acme/files@1.2.3", "files"], SCRIPT_NOT_READ),
+        ("bash", ["-c", "npx -y @acme/files # -p @acme/files@1.2.3"], SCRIPT_NOT_READ),
+        ("sh", ["-c", "npx -y pkg@{1..3}"], SCRIPT_NOT_READ),
+        ("sh", ["-c", "npx -y @acme/files@1.2.3 --name=a#b"], ("npx", ["-y", "@acme/files@1.2.3", "--name=a#b"])),
         ("wsl", [], SCRIPT_NOT_READ),
     ],
 )  # fmt: skip

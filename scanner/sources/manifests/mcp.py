@@ -117,6 +117,9 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
 # a script of more than one simple command, or one whose words are expanded (variables, another
 # command's output): what it launches cannot be read from it
 _SCRIPT_OPERATORS = re.compile(r"[;&|<>`\n$]|%[^%\s]+%|![^!\s]+!")
+# what a POSIX shell does to a line beyond splitting it: a comment drops the rest, braces expand
+# into other words ({-p,evil-pkg} is "-p evil-pkg"), so the words read are not those that run
+_SHELL_EXPANDS = re.compile(r"(?:^|\s)#|\{[^}]*(?:,|\.\.)[^}]*\}")
 _SHELL_COMMAND_FLAG = re.compile(r"^-[a-z]*c[a-z]*$")  # -c, and -lc, -ec, -xc
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")  # NODE_OPTIONS=… npx …: the program comes after
 _CMD_WORD = re.compile(r'"[^"]*"|\S+')
@@ -151,6 +154,8 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
             script = " ".join(word for word in quoted if word is not None)
             if None in quoted or len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script):
                 return SCRIPT_NOT_READ
+            if _SHELL_EXPANDS.search(script):
+                return SCRIPT_NOT_READ
             try:
                 words = shlex.split(script)
             except ValueError:  # a quote never closed
@@ -163,7 +168,7 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
         if at + 1 >= len(args):
             return SCRIPT_NOT_READ
         script = args[at + 1]
-        if len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script):
+        if len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script) or _SHELL_EXPANDS.search(script):
             return SCRIPT_NOT_READ
         try:
             words = shlex.split(script)
