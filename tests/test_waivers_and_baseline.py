@@ -103,6 +103,9 @@ def test_a_waiver_behind_an_earlier_one_covering_the_same_failure_is_applied_not
         # a waiver is in force from the day it was created: not on a scan of the day before (a typo,
         # or today's waiver given to an older snapshot, which showed that day's failures as waived)
         (waiver("2026-03-01", extra="    created: 2026-01-02\n"), "after the scan date 2026-01-01", "7"),
+        # it applies until the day before it expires: created that day, it covers none (it waived a
+        # critical failure where its date, as far east as UTC+14, was not yet past)
+        (waiver("2026-01-02", extra="    created: 2026-01-02\n"), "it is never in force", "7"),
         (waiver("2026-02-30"), "'2026-02-30' is not a date", "6"),
         (waiver("soon"), "'soon' is not a date", "6"),
         (

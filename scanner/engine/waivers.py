@@ -75,9 +75,10 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
         expires = _date(raw["expires"], path, node, index, "expires")
         if "created" in raw:
             created = _date(raw["created"], path, node, index, "created")
-            if created > expires:
+            if created >= expires:  # it applies until the day before it expires: such a waiver covers no day
                 raise _error(
-                    f"waiver created {created.isoformat()} after it expires {expires.isoformat()}",
+                    f"waiver created {created.isoformat()}, on or after the day it expires {expires.isoformat()}: "
+                    "it is never in force",
                     path,
                     node,
                     index,
