@@ -122,8 +122,8 @@ def plain_attribute(accessor: Accessor) -> str | None:
 
 
 def _days_since(rtype: str, name: str) -> Accessor:
-    """Whole days from the timestamp ``name`` to the evaluation time (None if never set); unknown
-    where the timestamp is after it (see ``_age``)."""
+    """Whole days from the timestamp ``name`` to the evaluation time (None if never set); a
+    timestamp after it is 0 days or unknown (see ``_age``)."""
 
     @reads((rtype, name))
     def get(record: Any, ctx: EvalContext) -> Any:
