@@ -52,6 +52,15 @@ def test_a_key_created_after_the_time_judged_has_no_age_then(cli, tmp_path: Path
     assert "pass" not in {before[c] for c in ("NHI-CRED-001", "NHI-CRED-002", "NHI-CRED-003")}
 
 
+def test_a_key_first_seen_used_after_the_time_judged_is_not_known_used_then(cli, tmp_path: Path) -> None:
+    """NHI-CRED-003 ("used at least once"): the last use read is after the day judged, and whether
+    the key was used before that day is not in the evidence. Reading ``last_used`` as present
+    passed it judged on a day it may never have been used."""
+    assert _statuses(cli, tmp_path)["NHI-CRED-003"] == "pass", "used the day before it was read"
+    assert _statuses(cli, tmp_path, "--as-of", "2026-06-01")["NHI-CRED-003"] == "unknown"
+    assert _statuses(cli, tmp_path, "--as-of", "2026-12-01")["NHI-CRED-003"] == "pass"
+
+
 def test_judged_later_the_same_key_only_ages(cli, tmp_path: Path) -> None:
     assert _statuses(cli, tmp_path, "--as-of", "2026-12-31")["NHI-CRED-001"] == "fail"
     assert _statuses(cli, tmp_path, "--as-of", "2026-01-15")["NHI-CRED-001"] == "pass", "14 days old then"

@@ -30,18 +30,20 @@ from scanner.sources import SourceSpec, collect
 # and the evidence of NHI-LOG-003, -009 and -010 when they came to read each agent's region, and
 # NHI-LOG-001's mapping to CIS AWS 4.1 when it was made partial, and when NHI-AGENT-001 came to fail
 # an agent whose identity can make itself an administrator (one agent more), and the iam_escalation
-# tag in capability lists, and NHI-LOG-006's message naming ADMIN_READ (one finding's message)
+# tag in capability lists, and NHI-LOG-006's message naming ADMIN_READ (one finding's message), and
+# NHI-CRED-003's evidence when it came to read the use's age (same verdicts; days_since_used for last_used)
 PINNED = {
-    False: "5167eed8339bd1c23b3d3f0ed4020e6b8122eb10316ab0a8738bc58d2af678c2",
-    True: "cb11e0f06cdccbd3ee77a0a21db5c22af22ffa9887cbdb1b1093d61b11a75944",
+    False: "17eafa7403d432ea5d13bd7649080fbb010d5f6549890596916965e7a8316bcf",
+    True: "d8b9d6ef1135bd347c59c2010bf2de5e842dda8e6297759cad48b883727fb331",
 }
 # sha256 of _waived_answers() for the same estate, as evaluated before the findings' tallies
 # replaced walking them for postures;
 # changed once when the Azure roles the catalog names came to carry what their published
 # permissions do, and when GCP's did, and when an expired credential stopped counting as active,
 # and with NHI-LOG-005's, -007's and -001's messages, NHI-LOG-003's, -009's and -010's evidence, and
-# NHI-LOG-001's mapping to CIS AWS 4.1, NHI-AGENT-001's one agent more, the iam_escalation tag and NHI-LOG-006's message
-PINNED_WAIVED = "1e34cd26e09257eae8090fe8328267f69233281e36cc69fc0848652d8bb522cc"
+# NHI-LOG-001's mapping to CIS AWS 4.1, NHI-AGENT-001's one agent more, the iam_escalation tag and
+# NHI-LOG-006's message, and NHI-CRED-003's evidence
+PINNED_WAIVED = "0d71dc357c7cc75df69a1b8231aa2ce021030d17e698b9edf00d12d64b15ad0f"
 
 
 @pytest.fixture(scope="module")

@@ -46,47 +46,48 @@ STARTED = datetime(2026, 11, 30, 6, 0, 0, 123456, tzinfo=UTC)
 # and NHI-LOG-003, -009 and -010 reading each agent's region (definition digests, evidence), and
 # NHI-LOG-001's mapping to CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make
 # themselves administrators, and the iam_escalation tag in capability lists, and NHI-LOG-006's
-# asking for ADMIN_READ, the log type of token minting (title, message, remediation, definition)
+# asking for ADMIN_READ, the log type of token minting (title, message, remediation, definition), and
+# NHI-CRED-003 reading the use's age (definition digest; days_since_used in evidence for last_used)
 PINNED = {
     "synthetic-grouped": {
         "report.html": "054081da301529fa88b1d65826b5e99ba2071d98e3d0cf6767d0a299c597b46d",
         "results.sarif": "80351b4969f2f66ddf61b4f2f8c1e6d50dbf35d7e90d0df8e9bca1ee8bd7c87c",
         "executive.html": "2f9bcda5ae6012da0e5c04e767c8dfb624561a3663a4bf73af9bfa3be593535a",
         "executive.html from the stored view": "2f9bcda5ae6012da0e5c04e767c8dfb624561a3663a4bf73af9bfa3be593535a",
-        "summary": "a08dc5714c6b23b7a78a27f189238176731e374440e4a761aafe883764786159",
+        "summary": "a216efc7c308b35e04ab668ebde459127b06f573d7fcd03a0bb0fd58d44f3f8f",
         "summary.md": "bcb10c568b0ddc4784c2a3db3969c6c6cbec842cd668c8aa356d3c7ac46e5a23",
         "findings.csv": "39e6b1ffec228bfcbc4bae792b5e2902ff062442b416434f4664bed6fe027575",
-        "findings.ocsf.jsonl": "bc4ff17fa023a4551319a0a5b19c61aee5c8e226c89910664c423a9f7e71da2e",
+        "findings.ocsf.jsonl": "dec6c6d7b270437122d915a4f3d15ec131f2bd99593b9440be8bee7f7b3f42f6",
     },
     "synthetic-small": {
-        "report.html": "efdf50e17853184226fb20a676dd1831f31cad8f0e05257c6bc69e8d07967d56",
+        "report.html": "c5acab5a0c64751fa9c97096ec638a47e157820dd18104e63d45073a77248c3b",
         "results.sarif": "1e24d361b453436eaf07d999d45e244b1909f47fd2c62ecb17543a46c7f73991",
         "executive.html": "2062fb6218b1d3a88ffefb4505bbce3697e500afbcf346493604219a471d5b0a",
         "executive.html from the stored view": "2062fb6218b1d3a88ffefb4505bbce3697e500afbcf346493604219a471d5b0a",
-        "summary": "89cfe0e10b2f06a4bee09186fdd158db9ec73fcf3a67feca625288a916bbc835",
+        "summary": "1bded19898929f8d4091d5710073f58453b47a07e838f60beec032b1c83d83f7",
         "summary.md": "09e171c9caf08609caf8a18b14f7e827f9ce82ef38150c7d2c7402e687be8038",
         "findings.csv": "c101904a6202f4badb1d74f7a426933aba6e5565a953ddfdb68a1f1e5b1da828",
-        "findings.ocsf.jsonl": "c22a4cc6778963ea0ce5e0d20440c7eb779d6956cf589b34ba932bb83a43bf7d",
+        "findings.ocsf.jsonl": "723d64dfdd2e995aefef1beccf7f150b6bc09c49607a08f97f921314ab90dfed",
     },
     "demo": {
-        "report.html": "a21a1b0cfeeb0fe83ca6101cc5ecaff398311f2fd78e4a1453b8884ed2b8484b",
+        "report.html": "46da0b6e59abdaf4010f3ac3c2e948ce042fdd0e9dff021872684014c7366776",
         "results.sarif": "2f1bb94508c36b3fa7d570a98cd7f00f147f6548877777188fb16bf97e17f796",
         "executive.html": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
         "executive.html from the stored view": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
-        "summary": "38204effb344d9aa82ff16e5aadeabd4deab06d8e5255930b5803b224c4a7da2",
+        "summary": "697d3e1321bc3814b01423c778d7e05b02d833f573edc1d7b00794ed51b4e018",
         "summary.md": "455c3b61f2cd9432edb296002a97d3b991fb6e8355950443c0089db21a29c317",
         "findings.csv": "e592d9095d5450848df309b3f702f920f511420cbcd153cbdc0188e6bc76399e",
-        "findings.ocsf.jsonl": "f0cf463d5c19dfeaa7d15d8caebaca6b77b9088820839730f7e0525590c056af",
+        "findings.ocsf.jsonl": "3eb92ccd81415b22b5a05bd588fd9917d315162c0c69f6ed04be98d5e428015b",
     },
     "demo-grouped": {
         "report.html": "ac305f0665d276825e2d4faf3d4f14831039c9e73b0c1fb015b96c6d367e2cbc",
         "results.sarif": "caaa876a3ab0ab8982e3eb20fca88e75fcf47d97b78b985024c7d77652451a53",
         "executive.html": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
         "executive.html from the stored view": "2347f213d6a4358a1dc7fe25283247c771aa27e1d4fd7f5d2e9aec1c2099365a",
-        "summary": "38204effb344d9aa82ff16e5aadeabd4deab06d8e5255930b5803b224c4a7da2",
+        "summary": "697d3e1321bc3814b01423c778d7e05b02d833f573edc1d7b00794ed51b4e018",
         "summary.md": "455c3b61f2cd9432edb296002a97d3b991fb6e8355950443c0089db21a29c317",
         "findings.csv": "e592d9095d5450848df309b3f702f920f511420cbcd153cbdc0188e6bc76399e",
-        "findings.ocsf.jsonl": "f0cf463d5c19dfeaa7d15d8caebaca6b77b9088820839730f7e0525590c056af",
+        "findings.ocsf.jsonl": "3eb92ccd81415b22b5a05bd588fd9917d315162c0c69f6ed04be98d5e428015b",
     },
 }
 

@@ -40,10 +40,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # CIS AWS 4.1 made partial, and NHI-AGENT-001 failing agents that can make themselves administrators
 # (one agent more), and the iam_escalation tag in capability lists, and NHI-PRIV-009's listing
 # non-production (its definition digest), and NHI-LOG-006's asking for ADMIN_READ (token minting:
-# title, message, remediation, definition digest), otherwise the same bytes
-PINNED_RESULTS = "c97a3c66b5740c60bb3ccd017e874939cdf556f8d1161bd0cf6c2c9d515dbc30"
+# title, message, remediation, definition digest), and NHI-CRED-003's reading the use's age
+# (definition digest, days_since_used in evidence), otherwise the same bytes
+PINNED_RESULTS = "5a70668ce3a96821b45a069efca55e29724b2e31ee5e471549df8c5ec6f59e12"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "9fdc57ec655cfe006ed644eed3d5bb4ebdd5aa8eb915f05fb25e15b7cfcf0f14"
+PINNED_PIECES = "b06b690206b2886bd10f0dd939f3533bc7dc016a7279fe91bf3a1fcb721a0c85"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
