@@ -151,15 +151,10 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
         words, executed = command_line
         if not executed:  # Linux's shell reads the words as one line: its quotes join and split them
             quoted = [_as_windows_quotes_it(word) for word in words]
-            script = " ".join(word for word in quoted if word is not None)
-            if None in quoted or len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script):
+            read = None if None in quoted else _script_words(" ".join(word for word in quoted if word is not None))
+            if read is None:
                 return SCRIPT_NOT_READ
-            if _SHELL_EXPANDS.search(script):
-                return SCRIPT_NOT_READ
-            try:
-                words = shlex.split(script)
-            except ValueError:  # a quote never closed
-                return SCRIPT_NOT_READ
+            words = read
     elif program in _SHELLS:
         # options before -c (bash -l -c, bash --login -c); a first word that is none is a script file
         at = next((i for i, a in enumerate(args) if not a.startswith("-") or _SHELL_COMMAND_FLAG.match(a)), None)
@@ -167,14 +162,10 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
             return None
         if at + 1 >= len(args):
             return SCRIPT_NOT_READ
-        script = args[at + 1]
-        if len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script) or _SHELL_EXPANDS.search(script):
+        read = _script_words(args[at + 1])
+        if read is None:
             return SCRIPT_NOT_READ
-        try:
-            words = shlex.split(script)
-        except ValueError:  # a quote never closed
-            return SCRIPT_NOT_READ
-        words = words[1:] if words[:1] == ["exec"] else words
+        words = read[1:] if read[:1] == ["exec"] else read
     else:
         return None
     while words and _ASSIGNMENT.match(words[0]):
@@ -184,6 +175,18 @@ def through_shell(command: str, args: list[str]) -> tuple[str, list[str]] | None
     if program == "wsl":  # wsl bash -c "npx …": what the shell in Linux is told to run
         return through_shell(words[0], words[1:]) or (words[0], words[1:])
     return words[0], words[1:]
+
+
+def _script_words(script: str) -> list[str] | None:
+    """The words a POSIX shell splits ``script`` into; None where it does more than split and unquote
+    (several commands, redirections, variables, comments, brace expansion), where a quote is never
+    closed, or where the script is longer than any argument."""
+    if len(script) > MAX_SEARCHED_LENGTH or _SCRIPT_OPERATORS.search(script) or _SHELL_EXPANDS.search(script):
+        return None
+    try:
+        return shlex.split(script)
+    except ValueError:  # a quote never closed
+        return None
 
 
 def _as_windows_quotes_it(word: str) -> str | None:
