@@ -183,9 +183,10 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
     owners = {str(sp.get("appOwnerOrganizationId")) for sp in service_principals}
     owners.discard("None")
     tenant = sorted(owners)[0] if len(owners) == 1 else "azure-export"
-    inventory.accounts.append(
-        Account(uid=tenant, provider="azure", name=tenant, kind="tenant", unknown=["log_sources", "agents"])
+    tenant_account = Account(
+        uid=tenant, provider="azure", name=tenant, kind="tenant", unknown=["log_sources", "agents"]
     )
+    inventory.accounts.append(tenant_account)
     for app in applications:
         identity = records.application(app, tenant, None)
         federated = exports.federated.get(str(app.get("id")))
@@ -212,7 +213,7 @@ def azure_inventory(exports: AzureExports, inventory: Inventory) -> list[SourceE
         inventory.credentials += records.key_credentials(identity.uid, sp)
     gaps = _not_exported(bool(applications), bool(service_principals))
     if len(gaps) > 1:  # one of the two lists is missing: the identities it holds were not read
-        inventory.accounts[-1].unknown.insert(0, "identities")
+        tenant_account.unknown.insert(0, "identities")
     inventory.sources.append(SourceStatus("file", tenant, "partial", gaps))
     placed = {str(app.get("id")) for app in applications}
     unplaced = [

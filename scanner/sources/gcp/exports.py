@@ -326,9 +326,11 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.identities += identities.values()
     given |= {identities[email].account for email in exports.account_policies}  # an account's own policy
     for project, account in accounts.items():
-        gaps = _not_exported(project, exports, listed_projects) if project in given else []
-        if project in given and project not in listed_projects:
-            account.unknown.append("identities")
+        gaps = []
+        if project in given:
+            gaps = _not_exported(project, exports, listed_projects)
+            if project not in listed_projects:
+                account.unknown.append("identities")
         inventory.sources.append(SourceStatus("file", project, "partial" if gaps else "complete", gaps))
 
 
