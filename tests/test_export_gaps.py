@@ -18,6 +18,7 @@ from .conftest import SHARED
 
 GCP = SHARED / "realworld" / "gcp"
 AZURE = SHARED / "realworld" / "azure"
+AWS = SHARED / "realworld" / "aws"
 VIEWER = {"role": "roles/viewer", "members": ["user:ops@example.com"]}
 POLICY_WHOLE = {"version": 1, "etag": "BwXhqDpMZ2U=", "bindings": [VIEWER]}
 
@@ -49,10 +50,11 @@ def test_a_gcp_key_list_alone_lacks_the_policy_and_the_account_list(catalogs) ->
     assert _coverage(inventory, catalogs) == {"cloud-custodian": "fail"}
 
 
-def test_a_gcp_project_given_whole_is_complete_and_a_members_home_is_no_gap(tmp_path: Path, catalogs) -> None:
+def test_a_gcp_project_given_whole_is_complete_and_a_members_home_is_not_read(tmp_path: Path, catalogs) -> None:
     """The account list and the project's policy hold the project; a project only named as the home
-    of a member of that policy was not given at all (its records are unknown, as before), so it is
-    not a partial read of something given."""
+    of a member of that policy was not given at all (its records are unknown, as before): it is not a
+    partial read of something given, nor a complete read. It was recorded as read completely, and
+    NHI-COV-001 passed on a project nobody read."""
     shutil.copy(GCP / "custodian-flight-iam-serviceAccounts-list.json", tmp_path / "accounts.json")
     listed = json.loads((tmp_path / "accounts.json").read_text())["body"]["accounts"]
     project = listed[0]["projectId"]
@@ -62,8 +64,10 @@ def test_a_gcp_project_given_whole_is_complete_and_a_members_home_is_no_gap(tmp_
     (tmp_path / project / "policy.json").write_text(json.dumps(policy))
     inventory = collect(SourceSpec("file", str(tmp_path)))
     assert {s.status for s in inventory.sources} == {"complete"}
-    assert _gaps(inventory)[project] == set() and _gaps(inventory)["elsewhere-1"] == set()
-    assert _coverage(inventory, catalogs)[project] == "pass"
+    assert _gaps(inventory)[project] == set()
+    assert "elsewhere-1" not in _gaps(inventory), "no read of it is reported"
+    assert "elsewhere-1" in {account.uid for account in inventory.accounts}
+    assert _coverage(inventory, catalogs) == {project: "pass", "elsewhere-1": "unknown"}
 
 
 def test_an_azure_service_principal_list_is_a_partial_read_of_its_tenant(catalogs) -> None:
@@ -102,3 +106,14 @@ def test_a_gcp_accounts_own_policy_alone_is_a_partial_read_of_its_project(tmp_pa
         "iam:serviceAccounts.list",
     }
     assert _coverage(inventory, catalogs)["c7n-policy-dev"] == "fail"
+
+
+def test_an_aws_account_only_trails_name_has_no_read_and_no_pass(catalogs) -> None:
+    """A describe-trails export names the account owning each trail (an organisation trail's owner,
+    listed by a member), not one whose identities anybody exported. It was recorded as read
+    completely, and NHI-COV-001 passed on it with its identities, keys and grants unread."""
+    inventory = collect(SourceSpec("file", str(AWS / "cloudmapper-demo-cloudtrail-describe-trails.json")))
+    (account,) = inventory.accounts
+    assert "identities" in account.unknown
+    assert account.uid not in _gaps(inventory), "no read of it is reported"
+    assert _coverage(inventory, catalogs) == {account.uid: "unknown"}

@@ -365,9 +365,6 @@ class EvalContext:
         its environment is not known (the scan never read its tags) unless nhiscan.yaml declares it."""
         return self.accounts.get(uid) or outside_account(uid, provider, self.declared_accounts.get(uid))
 
-    def status_of_account(self, uid: str) -> str:
-        return self.collection_status.get(uid, "complete")
-
 
 _NOT_YET: Any = object()
 

@@ -372,7 +372,9 @@ def _in_baseline(agent: Any, ctx: EvalContext) -> Any:
 
 
 def _collection_status(account: Any, ctx: EvalContext) -> Any:
-    return ctx.status_of_account(account.uid)
+    """How the sources read the account; unknown where no source says it read it (a project only
+    named as the home of some member, an account only a trail names): nothing says it was read."""
+    return ctx.collection_status.get(account.uid, UNKNOWN)
 
 
 def _attrs(rtype: str, *names: str) -> dict[str, Accessor]:

@@ -255,10 +255,12 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.credentials.extend(c for _, secrets in sorted(exports.agent_secrets.items()) for c in secrets)
         inventory.log_sources.extend(trails)
         # an account whose identities were given in part (a credential report's users, an agent's
-        # role) lacks the rest: partial. One only a trail names (an organisation trail's owner,
-        # listed by a member) was not given at all: its identities are unknown, its read not partial
+        # role) lacks the rest: partial. One only trails name (an organisation trail's owner, listed
+        # by a member) was not given at all: its identities are unknown, and no read of it is reported
         given_in_part = bool(exports.reports or exports.agents)
-        gaps = [NO_DETAILS] if details is None and given_in_part else []
+        if details is None and not given_in_part:
+            continue
+        gaps = [NO_DETAILS] if details is None else []
         inventory.sources.append(SourceStatus("file", account, "partial" if gaps else "complete", gaps))
     return times
 

@@ -326,18 +326,19 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.identities += identities.values()
     given |= {identities[email].account for email in exports.account_policies}  # an account's own policy
     for project, account in accounts.items():
-        gaps = []
-        if project in given:
-            gaps = _not_exported(project, exports, listed_projects)
-            if project not in listed_projects:
-                account.unknown.append("identities")
+        if project not in given:  # only named as some member's home: no read of it to report
+            continue
+        gaps = _not_exported(project, exports, listed_projects)
+        if project not in listed_projects:
+            account.unknown.append("identities")
         inventory.sources.append(SourceStatus("file", project, "partial" if gaps else "complete", gaps))
 
 
 def _not_exported(project: str, exports: GcpExports, listed_projects: set[str]) -> list[SourceError]:
     """What a project given in part lacks among the exports, each a named gap: its IAM policy (who holds
     which roles in it, its audit logging) and its list of service accounts (those no other export names).
-    A project only named as some member's home was not given at all: its records are unknown, no gap."""
+    A project only named as some member's home was not given at all: it has no read, and its records
+    are unknown."""
     gaps = []
     if project not in exports.policies:
         gaps.append(SourceError(
