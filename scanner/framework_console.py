@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scanner.engine.controls import Control
-from scanner.framework_posture import SCORE_DEFINITION, passing_text
+from scanner.framework_posture import SCORE_DEFINITION, coverage_said, passing_text
 from scanner.frameworks import DECIDING, Framework, coverage_text, item_mappings
 from scanner.model import FrameworkPosture
 
@@ -35,9 +35,7 @@ def posture_table(frameworks: Sequence[FrameworkPosture]) -> Table:
         table.add_column(column, justify="right")
     for posture in frameworks:
         items = Counter(item.status for item in posture.items)
-        coverage = posture.coverage or coverage_text(
-            sum(1 for i in posture.items if i.controls), len(posture.items), posture.version
-        )
+        coverage = coverage_said(posture)
         table.add_row(
             posture.id,
             escape(coverage),

@@ -192,6 +192,20 @@ def passing_on_waivers(items: Iterable[FrameworkItemPosture]) -> int:
     return sum(1 for item in items if item.status == "pass" and item.counts.get("waived", 0))
 
 
+def coverage_said(posture: FrameworkPosture) -> str:
+    """How much of the framework the scan assessed: "x of N items (version V)". Results before schema
+    1.3 did not record it: they list only the items some control decides, and their score is the
+    severity-weighted score of the mapped controls, not the share of items that pass; counting their
+    list as the whole catalog read "5 of 5 items" for a framework of ten."""
+    if posture.coverage:
+        return posture.coverage
+    listed = sum(1 for item in posture.items if item.controls)
+    return (
+        f"{listed} items (version {posture.version}); results before schema 1.3 do not list the items no "
+        "control decides, and score the mapped controls by severity"
+    )
+
+
 def passing_text(items: Iterable[FrameworkItemPosture]) -> str:
     """How many items pass, and how many of them only on waivers: ``"12 (2 on waivers)"``."""
     items = list(items)

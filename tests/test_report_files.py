@@ -17,8 +17,9 @@ from scanner.errors import ReportError
 from scanner.fsutil import write_atomic
 from scanner.loading import schema_errors
 from scanner.model import ScanResult
-from scanner.reports import write_reports
+from scanner.reports import ReportSettings, write_reports
 from scanner.reports.json_results import render as render_json
+from scanner.reports.pdf_report import executive_html
 from scanner.results_io import load_results
 
 from .conftest import BREAKOUT_PAYLOAD, HOSTILE_NAMES, LONG_PAYLOAD
@@ -60,6 +61,30 @@ def test_results_from_schema_1_0_still_render(cli, demo_results_file: Path, tmp_
     older.write_text(json.dumps(data))
     result = cli("report", str(older), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
+
+
+def test_results_before_1_3_do_not_claim_every_item_assessed(cli, demo_results_file: Path, tmp_path: Path) -> None:
+    """Before schema 1.3 a framework listed only the items some control decides, with no coverage
+    and a severity-weighted score: re-rendered, such a list read "assessed 5 of 5 items" for a
+    framework of many more, under a score called the share of items that pass."""
+    data = json.loads(demo_results_file.read_text())
+    data["schema_version"] = "1.2"
+    for framework in data["frameworks"]:
+        framework["items"] = [item for item in framework["items"] if item["controls"]]
+        for key in ("item_count", "assessed", "coverage", "score_definition", "in_scope", "providers"):
+            framework.pop(key, None)
+    older = tmp_path / "old.json"
+    older.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = cli("report", str(older), "--format", "html", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    listed = len(data["frameworks"][0]["items"])
+    loaded = load_results(older)
+    pages = {"report.html": (out / "report.html").read_text(), "executive": executive_html(loaded, ReportSettings())}
+    for name, page in pages.items():
+        text = unescape(page)
+        assert f"{listed} of {listed} items" not in text, name
+        assert "results before schema 1.3 do not list the items no control decides" in text, name
 
 
 def _edit(path: Path, change) -> Path:

@@ -10,7 +10,7 @@ from functools import cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from scanner.framework_posture import passing_text
+from scanner.framework_posture import coverage_said, passing_text
 from scanner.reports import charts, view
 from scanner.reports.reveal import INVISIBLE, reveal
 from scanner.resources import templates_dir
@@ -93,7 +93,9 @@ def environment() -> Environment:
         plural=view.plural,
         first_sentence=first_sentence,
     )
-    env.globals.update(severities=view.SEVERITIES, charts=charts, passing_text=passing_text)
+    env.globals.update(
+        severities=view.SEVERITIES, charts=charts, passing_text=passing_text, coverage_said=coverage_said
+    )
     return env
 
 
