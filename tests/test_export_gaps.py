@@ -32,10 +32,23 @@ def _coverage(inventory, catalogs) -> dict[str, str]:
     return {f.resource.uid: f.status for f in result.findings if f.control_id == "NHI-COV-001"}
 
 
+def _key_lists(folder: Path, emails: list[str]) -> None:
+    """A key list per account, as `gcloud iam service-accounts keys list --format=json` writes it:
+    the recorded key (Cloud Custodian's flight recording) as each account's Google-managed key."""
+    recorded = json.loads((GCP / "custodian-flight-iam-serviceAccounts-keys-list.json").read_text())
+    key = recorded["body"]["keys"][0]
+    for number, email in enumerate(emails):
+        project = email.split("@")[1].split(".")[0]
+        name = f"projects/{project}/serviceAccounts/{email}/keys/{number:040x}"
+        (folder / f"keys-{number}.json").write_text(json.dumps([{**key, "name": name, "keyType": "SYSTEM_MANAGED"}]))
+
+
 def test_a_gcp_account_list_without_the_projects_policy_is_a_partial_read(catalogs) -> None:
     """The list names accounts of project c7n-policy-dev (their projectId)."""
     inventory = collect(SourceSpec("file", str(GCP / "custodian-flight-iam-serviceAccounts-list.json")))
-    assert _gaps(inventory) == {"c7n-policy-dev": {"cloudresourcemanager:projects.getIamPolicy"}}
+    assert _gaps(inventory) == {
+        "c7n-policy-dev": {"cloudresourcemanager:projects.getIamPolicy", "iam:serviceAccounts.keys.list"}
+    }
     assert {s.status for s in inventory.sources} == {"partial"}
     assert _coverage(inventory, catalogs) == {"c7n-policy-dev": "fail"}
 
@@ -62,6 +75,9 @@ def test_a_gcp_project_given_whole_is_complete_and_a_members_home_is_not_read(tm
     member = {"role": "roles/viewer", "members": ["serviceAccount:x@elsewhere-1.iam.gserviceaccount.com"]}
     policy = {**POLICY_WHOLE, "bindings": [*POLICY_WHOLE["bindings"], member]}
     (tmp_path / project / "policy.json").write_text(json.dumps(policy))
+    without_keys = collect(SourceSpec("file", str(tmp_path)))
+    assert _gaps(without_keys)[project] == {"iam:serviceAccounts.keys.list"}, "keys are listed per account"
+    _key_lists(tmp_path, [account["email"] for account in listed])
     inventory = collect(SourceSpec("file", str(tmp_path)))
     assert {s.status for s in inventory.sources} == {"complete"}
     assert _gaps(inventory)[project] == set()
@@ -104,6 +120,7 @@ def test_a_gcp_accounts_own_policy_alone_is_a_partial_read_of_its_project(tmp_pa
     assert _gaps(inventory)["c7n-policy-dev"] == {
         "cloudresourcemanager:projects.getIamPolicy",
         "iam:serviceAccounts.list",
+        "iam:serviceAccounts.keys.list",
     }
     assert _coverage(inventory, catalogs)["c7n-policy-dev"] == "fail"
 
@@ -117,3 +134,21 @@ def test_an_aws_account_only_trails_name_has_no_read_and_no_pass(catalogs) -> No
     assert "identities" in account.unknown
     assert account.uid not in _gaps(inventory), "no read of it is reported"
     assert _coverage(inventory, catalogs) == {account.uid: "unknown"}
+
+
+def test_an_aws_account_given_by_its_authorization_details_alone_is_a_partial_read(catalogs) -> None:
+    """Its users' keys are only in the credential report, its trails only in describe-trails: both
+    unknown, yet the read was complete and NHI-COV-001 passed (the gate exited 0)."""
+    inventory = collect(SourceSpec("file", str(AWS / "cloudmapper-demo-iam-get-account-authorization-details.json")))
+    (account,) = inventory.accounts
+    assert _gaps(inventory)[account.uid] == {"iam:GetCredentialReport", "cloudtrail:DescribeTrails"}
+    assert _coverage(inventory, catalogs) == {account.uid: "fail"}
+
+
+def test_an_aws_account_whose_own_trails_are_listed_was_given_in_part(catalogs) -> None:
+    """A trail that is no organisation trail is listed by the account owning it: that account's
+    describe-trails was exported, its identities and keys were not."""
+    inventory = collect(SourceSpec("file", str(AWS / "custodian-placebo-cloudtrail-DescribeTrails.json")))
+    (account,) = inventory.accounts
+    assert _gaps(inventory)[account.uid] == {"iam:GetAccountAuthorizationDetails", "iam:GetCredentialReport"}
+    assert _coverage(inventory, catalogs) == {account.uid: "fail"}

@@ -621,7 +621,10 @@ def test_an_asset_export_reads_what_a_project_inherits_from_the_policies_above_i
     failing = findings(inventory, catalogs)
     assert ("NHI-PRIV-001", ci) in failing and ("NHI-PRIV-015", "acme-prod-1") in failing
     # the policies are whole; the project's accounts that no binding names are not (no account list)
-    assert {e.call for s in inventory.sources for e in s.errors} == {"iam:serviceAccounts.list"}
+    assert {e.call for s in inventory.sources for e in s.errors} == {
+        "iam:serviceAccounts.list",
+        "iam:serviceAccounts.keys.list",
+    }
     # the search lists only policies that exist: at the organisation's scope, a folder it does not list has none
     (tmp_path / "policies.json").write_text(json.dumps(results[:2]))
     inventory = collect(SourceSpec("file", str(tmp_path / "policies.json")))

@@ -34,6 +34,8 @@ def test_every_shared_export_is_read_or_named(provider: str) -> None:
         "aws": {
             "read custodian-placebo-bedrock-agent-ListAgents.json",  # names no account: get-agent is needed
             "iam:GetAccountAuthorizationDetails",  # accounts of which only a credential report or an agent is shared
+            "iam:GetCredentialReport",  # accounts of which only authorization details or an agent is shared
+            "cloudtrail:DescribeTrails",  # accounts whose trails no shared export lists
         },
         "azure": {  # federated credentials of applications the exports do not hold
             "read azure-cli-recording-graph-list-federatedIdentityCredentials.json",
@@ -44,6 +46,7 @@ def test_every_shared_export_is_read_or_named(provider: str) -> None:
             "read custodian-flight-projects-getIamPolicy-auditConfigs.json",  # whose policy? (see docs)
             "cloudresourcemanager:projects.getIamPolicy",  # projects of which only accounts or keys are shared
             "iam:serviceAccounts.list",  # a project of which only a key list is shared
+            "iam:serviceAccounts.keys.list",  # accounts whose keys no shared list holds
         },
     }
     assert gaps == expected[provider]
@@ -104,7 +107,7 @@ def test_six_credential_reports_of_one_account_the_newest_wins(tmp_path: Path, c
 
 def test_a_recorded_error_response_is_a_named_gap_not_an_account() -> None:
     inventory = collect(SourceSpec("file", str(DATA / "aws")))
-    (gap,) = [e for s in inventory.sources for e in s.errors if e.call != NO_DETAILS.call]
+    (gap,) = [e for s in inventory.sources for e in s.errors if e.code != NO_DETAILS.code]
     assert gap.message == "a recorded error response (ReportNotPresent), not an export"
     assert {a.uid for a in inventory.accounts} == {"123456789012", "619193117841", "644160558196"}
 

@@ -254,21 +254,50 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
         inventory.credentials.extend(c for _, secrets in sorted(exports.agent_secrets.items()) for c in secrets)
         inventory.log_sources.extend(trails)
-        # an account whose identities were given in part (a credential report's users, an agent's
-        # role) lacks the rest: partial. One only trails name (an organisation trail's owner, listed
-        # by a member) was not given at all: its identities are unknown, and no read of it is reported
-        given_in_part = bool(exports.reports or exports.agents)
-        if details is None and not given_in_part:
+        if not _given(exports):
             continue
-        gaps = [NO_DETAILS] if details is None else []
+        gaps = _not_exported(exports)
         inventory.sources.append(SourceStatus("file", account, "partial" if gaps else "complete", gaps))
     return times
+
+
+def _given(exports: AccountExports) -> bool:
+    """Whether any export reads the account itself: its authorization details, a credential report,
+    an agent, or a trail of its own (not an organisation trail). One only organisation trails name was
+    not given at all (their owner, listed by a member account): its records are unknown, and no read
+    of it is reported, so NHI-COV-001 is unknown for it, not passed."""
+    own_trail = any(not copy.get("IsOrganizationTrail") for copies in exports.trails.values() for copy in copies)
+    return exports.details_read or bool(exports.reports or exports.agents) or own_trail
+
+
+def _not_exported(exports: AccountExports) -> list[SourceError]:
+    """What an account given in part lacks among the exports, each a named gap: an account with its
+    details but no credential report has unknown keys, one without describe-trails unknown logging;
+    either read as complete, and NHI-COV-001 passed on it."""
+    gaps = [] if exports.details_read else [NO_DETAILS]
+    if not exports.reports:
+        gaps.append(NO_REPORT)
+    if not exports.trails_read:
+        gaps.append(NO_TRAILS)
+    return gaps
 
 
 NO_DETAILS = SourceError(
     call="iam:GetAccountAuthorizationDetails",
     message="no authorization details among the exports: the account's roles, groups and every identity's "
     "permissions were not read (export them with 'aws iam get-account-authorization-details')",
+    code="NotExported",
+)
+NO_REPORT = SourceError(
+    call="iam:GetCredentialReport",
+    message="no credential report among the exports: the users' access keys, their use and rotation, passwords "
+    "and MFA were not read (export it with 'aws iam get-credential-report')",
+    code="NotExported",
+)
+NO_TRAILS = SourceError(
+    call="cloudtrail:DescribeTrails",
+    message="no describe-trails export names the account: which trails log its activity was not read (export "
+    "them with 'aws cloudtrail describe-trails')",
     code="NotExported",
 )
 
