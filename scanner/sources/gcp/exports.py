@@ -325,15 +325,16 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
     given |= {identities[email].account for email in exports.account_policies}  # an account's own policy
+    keys_unlisted: dict[str, list[str]] = {}  # project -> its accounts no key list holds
+    for identity in sorted(identities.values(), key=lambda i: i.uid):
+        if identity.uid not in exports.keys_listed:
+            keys_unlisted.setdefault(identity.account, []).append(identity.uid)
     for project, account in accounts.items():
         if project not in given:  # only named as some member's home: no read of it to report
             continue
         gaps = _not_exported(project, exports, listed_projects)
-        keys_unlisted = sorted(
-            i.uid for i in identities.values() if i.account == project and i.uid not in exports.keys_listed
-        )
-        if keys_unlisted:
-            gaps.append(_keys_not_exported(project, keys_unlisted))
+        if project in keys_unlisted:
+            gaps.append(_keys_not_exported(project, keys_unlisted[project]))
         if project not in listed_projects:
             account.unknown.append("identities")
         inventory.sources.append(SourceStatus("file", project, "partial" if gaps else "complete", gaps))
