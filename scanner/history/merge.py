@@ -6,7 +6,8 @@ disjoint accounts, so findings and counts add up; a finding seen by more than on
 a shared log source) is kept once and counted once: its gravest copy (failing or waived, then
 unknown), the latest scan's among equals, because each shard judged it on its own part of the
 evidence (the grants in its own subscriptions) and a failure one of them saw is a failure; whether
-it is waived, the latest scan's waivers say. Scores, framework
+it is waived, the latest scan's waivers say. An account a shard holds without reading it (named
+by an organisation trail) is judged by the shard that read it. Scores, framework
 posture and the gate are computed again from the merged counts, exactly as for a single scan, with
 the settings (``fail_on``) of the run's latest scan. A shard the run is missing is a source that
 failed, named in the report and the gate, never filled in from another run."""
@@ -185,7 +186,8 @@ def merge_results(
     inventory = _merge_inventories(inventories, as_of) if inventories else None
     waivers = _merged_waivers(results)
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
-    findings = _gravest(f for r in results for f in r.findings)
+    not_theirs = _judged_by_its_reader(results)
+    findings = _gravest(f for r in results for f in r.findings if id(f) not in not_theirs)
     kept = {id(f) for f in findings}
     for result in results:  # a finding kept once is counted once, and evaluated once
         for finding in result.findings:
@@ -276,6 +278,28 @@ def _waivers_at(
         expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
         unknown_only=[w for w in report.unknown_only if not lapsed(w)],
     )
+
+
+def _judged_by_its_reader(results: list[ScanResult]) -> set[int]:
+    """The findings (``id``) a shard holds on an account it reports no read of (one only an
+    organisation trail or a policy member's home names) while another shard that ran the control
+    read it: the reader's result is the account's one result. The other shard knows the account by
+    name only: its NHI-COV-001 is unknown and its logging controls see none of the account's own
+    trails, and kept as the graver copy that outweighed the reader's pass (counted twice: 3 passes
+    and 1 unknown for 3 accounts) or its failure. Findings on the account's identities stay
+    (``_gravest``): a shard judges those on grants of its own."""
+    read_by = {id(r): {s.account for s in r.scan.sources} for r in results}
+    ran_by = {id(r): {c.id for c in r.controls} for r in results}
+    left: set[int] = set()
+    for result in results:
+        others = [o for o in results if o is not result]
+        for finding in result.findings:
+            account = finding.resource.uid
+            if finding.resource.type != "account" or account in read_by[id(result)]:
+                continue
+            if any(account in read_by[id(o)] and finding.control_id in ran_by[id(o)] for o in others):
+                left.add(id(finding))
+    return left
 
 
 # a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold.
