@@ -444,13 +444,17 @@ def test_a_merged_report_of_shards_gated_on_a_baseline_says_their_known_failures
 
 def test_an_account_one_shard_only_names_is_judged_by_the_shard_that_read_it(catalogs, whole, db_url: str) -> None:
     """A shard of one AWS account whose organisation trail names a second account holds that
-    account by name, without reading it: its NHI-COV-001 is unknown and its logging controls see
-    none of the account's own trails. The shard that read the second account judges it. Before,
-    the name-only copy was kept as the graver one beside the reader's pass: NHI-COV-001 counted 8
-    passes and 1 unknown for 8 accounts, and the name-only shard's failures stood in the report."""
+    account by name, without reading it: its NHI-COV-001 is unknown, and its logging controls judge
+    the account on the organisation's trail alone (here passing, where the account's own trail
+    fails). The shard that read the second account judges it: the merged counts of every account
+    control are those of one scan of the whole estate. Before, the name-only copy was kept as the
+    graver one beside the reader's pass (NHI-COV-001 counted 8 passes and 1 unknown for 8
+    accounts) and its passes were counted beside the reader's failures."""
     named, other = "111122223333", "444455556666"
     by_name = next(a for a in whole.accounts if a.uid == other)
     by_name = dataclasses.replace(by_name, unknown=["identities", "agents"])
+    own_trail = next(s for s in whole.log_sources if s.account == named and s.kind == "cloudtrail")
+    organisation_trail = dataclasses.replace(own_trail, uid=own_trail.uid + "-organisation", account=other)
     in_first = {i.uid for i in whole.identities if i.account == named}
     first_part = dataclasses.replace(
         whole,
@@ -459,7 +463,7 @@ def test_an_account_one_shard_only_names_is_judged_by_the_shard_that_read_it(cat
         credentials=[c for c in whole.credentials if c.identity_uid in in_first],
         grants=[g for g in whole.grants if g.identity_uid in in_first],
         agents=[a for a in whole.agents if a.account == named],
-        log_sources=[s for s in whole.log_sources if s.account == named],
+        log_sources=[s for s in whole.log_sources if s.account == named] + [organisation_trail],
         sources=[s for s in whole.sources if s.account == named],
     )
     second_part = dataclasses.replace(
@@ -482,6 +486,13 @@ def test_an_account_one_shard_only_names_is_judged_by_the_shard_that_read_it(cat
     assert {f.fingerprint: f.status for f in merged.findings if f.resource.uid == other} == {
         f.fingerprint: f.status for f in second.findings if f.resource.uid == other
     }
+    assert {c.id: c.counts for c in first.controls if c.id == "NHI-LOG-001"} == {
+        "NHI-LOG-001": {"fail": 0, "pass": 2, "waived": 0, "unknown": 0}
+    }, "the name-only shard passes the account on the organisation's trail"
     coverage = next(c for c in merged.controls if c.id == "NHI-COV-001")
     assert coverage.counts == {**coverage.counts, "pass": len(whole.accounts), "unknown": 0, "fail": 0}
+    at_once = run_scan(whole, catalogs, ScanOptions())
+    for control in (c for c in merged.controls if c.resource == "account"):
+        alone = next(c for c in at_once.controls if c.id == control.id)
+        assert (control.counts, control.evaluated_by_scope) == (alone.counts, alone.evaluated_by_scope), control.id
     _agrees(merged)

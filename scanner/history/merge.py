@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -196,6 +197,7 @@ def merge_results(
                 summary.counts[finding.status] = summary.counts.get(finding.status, 0) - 1
                 _evaluated_once_less(summary, finding)
     _count_stand_ins_once(results, kept, controls)
+    _name_only_passes_uncounted(results, controls)
     findings, waivers = _waivers_at(as_of, findings, waivers, controls)
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
@@ -278,6 +280,42 @@ def _waivers_at(
         expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
         unknown_only=[w for w in report.unknown_only if not lapsed(w)],
     )
+
+
+def _name_only_passes_uncounted(results: list[ScanResult], controls: dict[str, ControlSummary]) -> None:
+    """A shard's pass on an account it holds by name only, where another shard that ran the
+    control read the account (see ``_judged_by_its_reader``), is the reader's to count: the name-only
+    shard's count of it goes. Passes are counts, not findings: an account without a finding passed
+    when the control evaluated every account of its provider and kind the shard holds; otherwise
+    which passed is not known, and the count stays."""
+    read_by = {id(r): {s.account for s in r.scan.sources} for r in results}
+    for result in results:
+        if result.inventory is None:
+            continue
+        others = [o for o in results if o is not result]
+        name_only = [
+            a for a in result.inventory.accounts
+            if a.uid not in read_by[id(result)] and any(a.uid in read_by[id(o)] for o in others)
+        ]  # fmt: skip
+        if not name_only:
+            continue
+        held = Counter(f"{a.provider}/{a.kind}" for a in result.inventory.accounts)
+        found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
+        for control in result.controls:
+            if control.resource != "account" or control.id not in controls:
+                continue
+            readers = [o for o in others if any(c.id == control.id for c in o.controls)]
+            for account in name_only:
+                scope = f"{account.provider}/{account.kind}"
+                if (
+                    (control.id, account.uid) not in found
+                    and control.evaluated_by_scope.get(scope, 0) == held[scope]
+                    and any(account.uid in read_by[id(o)] for o in readers)
+                ):
+                    summary = controls[control.id]
+                    summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
+                    if summary.evaluated_by_scope.get(scope, 0) > 0:
+                        summary.evaluated_by_scope[scope] -= 1
 
 
 def _judged_by_its_reader(results: list[ScanResult]) -> set[int]:
