@@ -301,11 +301,13 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     for project, unread in accounts.items():
         if project not in exports.policies or project in above_unread:  # public members found already decide
             unread.unknown += ["log_sources"] + ([] if unread.attributes.get("public_bindings") else [PUBLIC])
+    keys_unlisted: dict[str, list[str]] = {}  # project -> its accounts no key list holds
     for identity in identities.values():
         if identity.account not in exports.policies or identity.account in above_unread:
             identity.unknown.append("grants")
         if identity.uid not in exports.keys_listed:
             identity.unknown.append("credentials")
+            keys_unlisted.setdefault(identity.account, []).append(identity.uid)
         if identity.account and identity.account not in accounts:
             accounts[identity.account] = _project(identity.account, ["log_sources", PUBLIC])
     _account_sets_unresolved(exports, identities, homes)
@@ -325,26 +327,22 @@ def gcp_inventory(exports: GcpExports, inventory: Inventory) -> None:
     inventory.accounts += accounts.values()
     inventory.identities += identities.values()
     given |= {identities[email].account for email in exports.account_policies}  # an account's own policy
-    keys_unlisted: dict[str, list[str]] = {}  # project -> its accounts no key list holds
-    for identity in sorted(identities.values(), key=lambda i: i.uid):
-        if identity.uid not in exports.keys_listed:
-            keys_unlisted.setdefault(identity.account, []).append(identity.uid)
     for project, account in accounts.items():
         if project not in given:  # only named as some member's home: no read of it to report
             continue
-        gaps = _not_exported(project, exports, listed_projects)
-        if project in keys_unlisted:
-            gaps.append(_keys_not_exported(project, keys_unlisted[project]))
+        gaps = _not_exported(project, exports, listed_projects, keys_unlisted.get(project, []))
         if project not in listed_projects:
             account.unknown.append("identities")
         inventory.sources.append(SourceStatus("file", project, "partial" if gaps else "complete", gaps))
 
 
-def _not_exported(project: str, exports: GcpExports, listed_projects: set[str]) -> list[SourceError]:
+def _not_exported(
+    project: str, exports: GcpExports, listed_projects: set[str], keys_unlisted: list[str]
+) -> list[SourceError]:
     """What a project given in part lacks among the exports, each a named gap: its IAM policy (who holds
-    which roles in it, its audit logging) and its list of service accounts (those no other export names).
-    A project only named as some member's home was not given at all: it has no read, and its records
-    are unknown."""
+    which roles in it, its audit logging), its list of service accounts (those no other export names)
+    and the key lists of its accounts ``keys_unlisted``. A project only named as some member's home was
+    not given at all: it has no read, and its records are unknown."""
     gaps = []
     if project not in exports.policies:
         gaps.append(SourceError(
@@ -360,6 +358,8 @@ def _not_exported(project: str, exports: GcpExports, listed_projects: set[str]) 
             f"not read (export it with 'gcloud iam service-accounts list --project={project} --format=json')",
             "NotExported",
         ))  # fmt: skip
+    if keys_unlisted:
+        gaps.append(_keys_not_exported(project, sorted(keys_unlisted)))
     return gaps
 
 
