@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, Table, select
 
-from scanner.engine.evaluate import fingerprint
 from scanner.history.merge import merge_group
 from scanner.history.store import HistoryStore
 from scanner.model import SEVERITY_RANK, ScanResult, SourceError
 from scanner.reports.json_results import render
-from scanner.scan import ScanOptions, gate, run_scan
+from scanner.scan import gate
 from scanner.sharding import Shard
 from scanner.sources import SourceSpec, collect
 
@@ -440,59 +439,3 @@ def test_a_merged_report_of_shards_gated_on_a_baseline_says_their_known_failures
     assert "No unwaived failures" not in verdict
     assert "No new failures at or above high severity since the baseline (" in verdict
     assert "known failures remain" in verdict
-
-
-def test_an_account_one_shard_only_names_is_judged_by_the_shard_that_read_it(catalogs, whole, db_url: str) -> None:
-    """A shard of one AWS account whose organisation trail names a second account holds that
-    account by name, without reading it: its NHI-COV-001 is unknown, and its logging controls judge
-    the account on the organisation's trail alone (here passing, where the account's own trail
-    fails). The shard that read the second account judges it: the merged counts of every account
-    control are those of one scan of the whole estate. Before, the name-only copy was kept as the
-    graver one beside the reader's pass (NHI-COV-001 counted 8 passes and 1 unknown for 8
-    accounts) and its passes were counted beside the reader's failures."""
-    named, other = "111122223333", "444455556666"
-    by_name = next(a for a in whole.accounts if a.uid == other)
-    by_name = dataclasses.replace(by_name, unknown=["identities", "agents"])
-    own_trail = next(s for s in whole.log_sources if s.account == named and s.kind == "cloudtrail")
-    organisation_trail = dataclasses.replace(own_trail, uid=own_trail.uid + "-organisation", account=other)
-    in_first = {i.uid for i in whole.identities if i.account == named}
-    first_part = dataclasses.replace(
-        whole,
-        accounts=[a for a in whole.accounts if a.uid == named] + [by_name],
-        identities=[i for i in whole.identities if i.account == named],
-        credentials=[c for c in whole.credentials if c.identity_uid in in_first],
-        grants=[g for g in whole.grants if g.identity_uid in in_first],
-        agents=[a for a in whole.agents if a.account == named],
-        log_sources=[s for s in whole.log_sources if s.account == named] + [organisation_trail],
-        sources=[s for s in whole.sources if s.account == named],
-    )
-    second_part = dataclasses.replace(
-        whole,
-        accounts=[a for a in whole.accounts if a.uid != named],
-        identities=[i for i in whole.identities if i.account != named],
-        credentials=[c for c in whole.credentials if c.identity_uid not in in_first],
-        grants=[g for g in whole.grants if g.identity_uid not in in_first],
-        agents=[a for a in whole.agents if a.account != named],
-        log_sources=[s for s in whole.log_sources if s.account != named],
-        sources=[s for s in whole.sources if s.account != named],
-    )
-    first, second = (run_scan(part, catalogs, ScanOptions()) for part in (first_part, second_part))
-    on_other = {f.fingerprint: f.status for f in first.findings if f.resource.uid == other}
-    assert on_other.get(fingerprint("NHI-COV-001", other)) == "unknown"
-    store = HistoryStore(db_url)
-    _save(store, first, "1/2", "r1")
-    _save(store, second, "2/2", "r1")
-    merged = merge_group(store, catalogs, "weekly")
-    assert {f.fingerprint: f.status for f in merged.findings if f.resource.uid == other} == {
-        f.fingerprint: f.status for f in second.findings if f.resource.uid == other
-    }
-    assert {c.id: c.counts for c in first.controls if c.id == "NHI-LOG-001"} == {
-        "NHI-LOG-001": {"fail": 0, "pass": 2, "waived": 0, "unknown": 0}
-    }, "the name-only shard passes the account on the organisation's trail"
-    coverage = next(c for c in merged.controls if c.id == "NHI-COV-001")
-    assert coverage.counts == {**coverage.counts, "pass": len(whole.accounts), "unknown": 0, "fail": 0}
-    at_once = run_scan(whole, catalogs, ScanOptions())
-    for control in (c for c in merged.controls if c.resource == "account"):
-        alone = next(c for c in at_once.controls if c.id == control.id)
-        assert (control.counts, control.evaluated_by_scope) == (alone.counts, alone.evaluated_by_scope), control.id
-    _agrees(merged)

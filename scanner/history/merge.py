@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +34,7 @@ from scanner.history.group_points import (
     kept_points,
     run_key,
 )
+from scanner.history.name_only import name_only_findings, readers_results, uncount_name_only_passes
 from scanner.model import (
     ControlSummary,
     Finding,
@@ -81,6 +81,28 @@ def _merged_waivers(results: Sequence[ScanResult]) -> WaiverReport:
     for name in ("unmatched", "unknown_only"):
         joined[name] = [w for w in joined[name] if key(w) not in applied]
     return WaiverReport(**joined)
+
+
+def _applied_to_none_left_unmatched(
+    report: WaiverReport, results: list[ScanResult], left_out: set[int], findings: list[Finding]
+) -> WaiverReport:
+    """A waiver a shard applied only to findings the merged report leaves out (a name-only shard's,
+    see name_only) waives nothing in it: listed as matching nothing, never as applied."""
+
+    def key(waiver: Waiver) -> tuple[str, str]:
+        return waiver.control, waiver.resource
+
+    on_left = {key(f.waiver) for r in results for f in r.findings if id(f) in left_out and f.waiver is not None}
+    still = {key(f.waiver) for f in findings if f.waiver is not None}
+    idle = on_left - still
+    if not idle:
+        return report
+    now_unmatched = [w for w in report.applied if key(w) in idle]
+    return dataclasses.replace(
+        report,
+        applied=[w for w in report.applied if key(w) not in idle],
+        unmatched=_unique([*report.unmatched, *now_unmatched], key),
+    )
 
 
 def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | None = None) -> ScanResult:
@@ -187,8 +209,11 @@ def merge_results(
     inventory = _merge_inventories(inventories, as_of) if inventories else None
     waivers = _merged_waivers(results)
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
-    not_theirs = _judged_by_its_reader(results)
+    judged = readers_results(results)
+    not_theirs = name_only_findings(results, judged)
     findings = _gravest(f for r in results for f in r.findings if id(f) not in not_theirs)
+    if not_theirs:
+        waivers = _applied_to_none_left_unmatched(waivers, results, not_theirs, findings)
     kept = {id(f) for f in findings}
     for result in results:  # a finding kept once is counted once, and evaluated once
         for finding in result.findings:
@@ -197,7 +222,7 @@ def merge_results(
                 summary.counts[finding.status] = summary.counts.get(finding.status, 0) - 1
                 _evaluated_once_less(summary, finding)
     _count_stand_ins_once(results, kept, controls)
-    _name_only_passes_uncounted(results, controls)
+    uncount_name_only_passes(results, controls, judged)
     findings, waivers = _waivers_at(as_of, findings, waivers, controls)
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
@@ -280,64 +305,6 @@ def _waivers_at(
         expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
         unknown_only=[w for w in report.unknown_only if not lapsed(w)],
     )
-
-
-def _name_only_passes_uncounted(results: list[ScanResult], controls: dict[str, ControlSummary]) -> None:
-    """A shard's pass on an account it holds by name only, where another shard that ran the
-    control read the account (see ``_judged_by_its_reader``), is the reader's to count: the name-only
-    shard's count of it goes. Passes are counts, not findings: an account without a finding passed
-    when the control evaluated every account of its provider and kind the shard holds; otherwise
-    which passed is not known, and the count stays."""
-    read_by = {id(r): {s.account for s in r.scan.sources} for r in results}
-    for result in results:
-        if result.inventory is None:
-            continue
-        others = [o for o in results if o is not result]
-        name_only = [
-            a for a in result.inventory.accounts
-            if a.uid not in read_by[id(result)] and any(a.uid in read_by[id(o)] for o in others)
-        ]  # fmt: skip
-        if not name_only:
-            continue
-        held = Counter(f"{a.provider}/{a.kind}" for a in result.inventory.accounts)
-        found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
-        for control in result.controls:
-            if control.resource != "account" or control.id not in controls:
-                continue
-            readers = [o for o in others if any(c.id == control.id for c in o.controls)]
-            for account in name_only:
-                scope = f"{account.provider}/{account.kind}"
-                if (
-                    (control.id, account.uid) not in found
-                    and control.evaluated_by_scope.get(scope, 0) == held[scope]
-                    and any(account.uid in read_by[id(o)] for o in readers)
-                ):
-                    summary = controls[control.id]
-                    summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
-                    if summary.evaluated_by_scope.get(scope, 0) > 0:
-                        summary.evaluated_by_scope[scope] -= 1
-
-
-def _judged_by_its_reader(results: list[ScanResult]) -> set[int]:
-    """The findings (``id``) a shard holds on an account it reports no read of (one only an
-    organisation trail or a policy member's home names) while another shard that ran the control
-    read it: the reader's result is the account's one result. The other shard knows the account by
-    name only: its NHI-COV-001 is unknown and its logging controls see none of the account's own
-    trails, and kept as the graver copy that outweighed the reader's pass (counted twice: 3 passes
-    and 1 unknown for 3 accounts) or its failure. Findings on the account's identities stay
-    (``_gravest``): a shard judges those on grants of its own."""
-    read_by = {id(r): {s.account for s in r.scan.sources} for r in results}
-    ran_by = {id(r): {c.id for c in r.controls} for r in results}
-    left: set[int] = set()
-    for result in results:
-        others = [o for o in results if o is not result]
-        for finding in result.findings:
-            account = finding.resource.uid
-            if finding.resource.type != "account" or account in read_by[id(result)]:
-                continue
-            if any(account in read_by[id(o)] and finding.control_id in ran_by[id(o)] for o in others):
-                left.add(id(finding))
-    return left
 
 
 # a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold.

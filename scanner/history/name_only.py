@@ -1,0 +1,125 @@
+"""Accounts a shard of a scan group holds by name only, judged in a merged report by the shard that read them.
+
+A shard can hold an account it reports no read of (no source status names it): an AWS member
+account an organisation trail names, a GCP project named only as a policy member's home. Its
+results on that account itself are not the account's: NHI-COV-001 is unknown, and its logging is
+judged on the organisation's trail alone. Where another shard read the account and judged it, the
+merged report keeps that shard's result: the name-only shard's findings on the account are left
+out and its passes are not counted. Findings on the account's identities are not touched: a shard
+judges those on grants of its own (see merge._gravest).
+
+A reader judged a control on an account where it holds a finding of it, or where its counts say
+the account passed: the control evaluated every account of that provider and kind the reader holds
+(passes are counts, never findings). Where that cannot be told (a result stored without its
+inventory, a control limited away from the account), the name-only shard's result stays.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fnmatch import fnmatchcase
+
+from scanner.model import ControlSummary, ScanResult
+
+FAILING = frozenset({"fail", "waived"})  # one failure, whichever copy: the latest scan's waivers say which
+
+Judged = dict[tuple[str, str], set[str]]  # (control id, account uid) -> the readers' statuses ("pass" counted)
+
+
+def readers_results(results: list[ScanResult]) -> Judged:
+    """For each account some shard holds by name only and another shard read, each control that
+    reader judged on it, with the status it gave."""
+    read_by = {id(r): {s.account for s in r.scan.sources} for r in results}
+    by_name: set[str] = set()
+    for result in results:
+        held = _accounts_held(result)
+        by_name |= held - read_by[id(result)]
+    judged: Judged = {}
+    if not by_name:
+        return judged
+    for reader in results:
+        wanted = by_name & read_by[id(reader)]
+        if not wanted:
+            continue
+        found = {}
+        for finding in reader.findings:
+            if finding.resource.type == "account" and finding.resource.uid in wanted:
+                found[(finding.control_id, finding.resource.uid)] = finding.status
+        for pair, status in found.items():
+            judged.setdefault(pair, set()).add(status)
+        if reader.inventory is None:
+            continue
+        scopes = _scopes(reader)
+        for account in (a for a in reader.inventory.accounts if a.uid in wanted):
+            scope = f"{account.provider}/{account.kind}"
+            for control in reader.controls:
+                pair = (control.id, account.uid)
+                if control.resource == "account" and pair not in found and _passed_unfound(control, scope, scopes):
+                    judged.setdefault(pair, set()).add("pass")
+    return judged
+
+
+def name_only_findings(results: list[ScanResult], judged: Judged) -> set[int]:
+    """The findings (``id``) a shard holds on an account it holds by name only, where a reader
+    judged the control on it: left out of the merged report (the merge's count of each goes with
+    it). A failure both hold is kept for ``_gravest`` to choose (whether it is waived, the latest
+    scan's waivers say)."""
+    left: set[int] = set()
+    if not judged:
+        return left
+    for result in results:
+        read = {s.account for s in result.scan.sources}
+        for finding in result.findings:
+            if finding.resource.type != "account" or finding.resource.uid in read:
+                continue
+            statuses = judged.get((finding.control_id, finding.resource.uid))
+            if statuses and not (finding.status in FAILING and statuses & FAILING):
+                left.add(id(finding))
+    return left
+
+
+def uncount_name_only_passes(results: list[ScanResult], controls: dict[str, ControlSummary], judged: Judged) -> None:
+    """A name-only shard's pass on an account a reader judged is the reader's to count: the
+    name-only shard's count of it goes, where its counts say the account passed."""
+    if not judged:
+        return
+    for result in results:
+        if result.inventory is None:
+            continue
+        read = {s.account for s in result.scan.sources}
+        by_name = [a for a in result.inventory.accounts if a.uid not in read]
+        if not by_name:
+            continue
+        scopes = _scopes(result)
+        found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
+        for control in result.controls:
+            if control.resource != "account" or control.id not in controls:
+                continue
+            for account in by_name:
+                pair, scope = (control.id, account.uid), f"{account.provider}/{account.kind}"
+                if pair in judged and pair not in found and _passed_unfound(control, scope, scopes):
+                    summary = controls[control.id]
+                    summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
+                    if summary.evaluated_by_scope.get(scope, 0) > 0:
+                        summary.evaluated_by_scope[scope] -= 1
+
+
+def _passed_unfound(control: ControlSummary, scope: str, held: Counter[str]) -> bool:
+    """Whether an account of ``scope`` (``aws/account``) the shard holds without a finding of
+    ``control`` passed it: the control evaluated every account of that scope the shard holds, and
+    was not limited away from it (``--framework``)."""
+    admitted = control.limited_to is None or any(fnmatchcase(scope, p) for p in control.limited_to)
+    return admitted and held[scope] > 0 and control.evaluated_by_scope.get(scope, 0) == held[scope]
+
+
+def _scopes(result: ScanResult) -> Counter[str]:
+    """The shard's accounts by provider and kind."""
+    accounts = result.inventory.accounts if result.inventory is not None else []
+    return Counter(f"{a.provider}/{a.kind}" for a in accounts)
+
+
+def _accounts_held(result: ScanResult) -> set[str]:
+    """The accounts a shard holds: its inventory's, or (stored without it) those its findings name."""
+    if result.inventory is not None:
+        return {a.uid for a in result.inventory.accounts}
+    return {f.resource.uid for f in result.findings if f.resource.type == "account"}
