@@ -16,7 +16,7 @@ import pytest
 
 from scanner.history.merge import merge_group, merge_results
 from scanner.history.store import HistoryStore
-from scanner.model import Inventory, LogSource, ScanResult
+from scanner.model import Finding, Inventory, LogSource, ScanResult
 from scanner.reports.json_results import render
 from scanner.scan import ScanOptions, run_scan
 from scanner.sharding import Shard
@@ -45,7 +45,10 @@ def _shards(
     """The first shard reads NAMED and holds BY_NAME by name only (no source status names it, its
     identities and agents unknown); the second reads every other account. Each with the extra log
     sources given."""
-    by_name = dataclasses.replace(next(a for a in whole.accounts if a.uid == BY_NAME), unknown=["identities", "agents"])
+    # named by its id, as the export readers name an account they hold by name only
+    by_name = dataclasses.replace(
+        next(a for a in whole.accounts if a.uid == BY_NAME), name=BY_NAME, unknown=["identities", "agents"]
+    )
     in_first = {i.uid for i in whole.identities if i.account == NAMED}
     first = dataclasses.replace(
         whole,
@@ -74,13 +77,17 @@ def _on_by_name(result: ScanResult) -> dict[str, str]:
     return {f.control_id: f.status for f in result.findings if f.resource.uid == BY_NAME}
 
 
-def _waivers(tmp_path: Path, control: str) -> Path:
+def _waivers(tmp_path: Path, *controls: str) -> Path:
+    """A waivers file waiving BY_NAME's results of each of ``controls`` (patterns), in that order."""
     path = tmp_path / "waivers.yaml"
-    path.write_text(
-        f'waivers:\n  - control: {control}\n    resource: "{BY_NAME}"\n'
-        "    owner: alice@example.com\n    reason: the organisation trail covers it\n    expires: 2027-03-01\n"
-    )
+    entry = '  - control: "{}"\n    resource: "{}"\n    owner: a@example.com\n    reason: covered\n'
+    entry += "    expires: 2027-03-01\n"
+    path.write_text("waivers:\n" + "".join(entry.format(control, BY_NAME) for control in controls))
     return path
+
+
+def _of(result: ScanResult, control_id: str) -> Finding:
+    return next(f for f in result.findings if f.resource.uid == BY_NAME and f.control_id == control_id)
 
 
 def _later(result: ScanResult, than: ScanResult) -> ScanResult:
@@ -149,7 +156,18 @@ def test_a_failure_both_shards_hold_is_waived_as_the_latest_shard_s_waivers_say(
     assert _on_by_name(merged)["NHI-LOG-001"] == ("waived" if name_only_waived else "fail")
     merged_reversed = merge_results([_later(second, first), first], catalogs, "weekly")
     assert _on_by_name(merged_reversed)["NHI-LOG-001"] == ("fail" if name_only_waived else "waived")
-    _agrees(merged)
+    for report in (merged, merged_reversed):
+        _agrees(report)
+        kept = _of(report, "NHI-LOG-001")
+        # the account named and described as read, whichever shard ran last
+        assert (kept.resource, kept.message) == (
+            _of(second, "NHI-LOG-001").resource,
+            _of(second, "NHI-LOG-001").message,
+        )
+        assert kept.resource.name != BY_NAME
+        applied = [w.resource for w in report.waivers.applied]
+        assert applied == ([BY_NAME] if kept.status == "waived" else []), "a waiver is applied where it waives"
+        assert [w.resource for w in report.waivers.unmatched] == ([] if applied else [BY_NAME])
 
 
 def test_a_waiver_only_a_left_out_finding_applied_matches_nothing(catalogs, whole, tmp_path: Path) -> None:
@@ -166,4 +184,54 @@ def test_a_waiver_only_a_left_out_finding_applied_matches_nothing(catalogs, whol
     assert not merged.waivers.applied
     log = next(c for c in merged.controls if c.id == "NHI-LOG-001")
     assert log.counts["waived"] == 0
+    _agrees(merged)
+
+
+def test_a_waiver_the_reader_s_unknown_result_matches_is_listed_so(catalogs, whole, tmp_path: Path) -> None:
+    """The reader could not read BY_NAME's trails, so its NHI-LOG-001 is unknown; the name-only
+    shard waived its failure. The merged report keeps the unknown result: the waiver waives nothing
+    in it and matches only an unknown result (it is not to be deleted). Before, it was listed as
+    matching nothing."""
+    first_part, second_part = _shards(whole)
+    second_part = dataclasses.replace(second_part, accounts=[
+        dataclasses.replace(a, unknown=[*a.unknown, "log_sources"]) if a.uid == BY_NAME else a
+        for a in second_part.accounts
+    ])  # fmt: skip
+    waivers = ScanOptions(waivers=_waivers(tmp_path, "NHI-LOG-001"))
+    first, second = run_scan(first_part, catalogs, waivers), run_scan(second_part, catalogs, waivers)
+    assert (_on_by_name(first)["NHI-LOG-001"], _on_by_name(second)["NHI-LOG-001"]) == ("waived", "unknown")
+    merged = merge_results([first, second], catalogs, "weekly")
+    assert _on_by_name(merged)["NHI-LOG-001"] == "unknown"
+    assert not merged.waivers.applied
+    assert [w.resource for w in merged.waivers.unknown_only] == [BY_NAME]
+    assert [w.resource for w in merged.waivers.unmatched] == [BY_NAME]
+    _agrees(merged)
+
+
+@pytest.mark.parametrize(
+    "reader_fails_one", [True, False], ids=["behind on a kept failure", "behind on a left-out one"]
+)
+def test_a_waiver_behind_another_is_listed_by_the_kept_failures_it_covers(
+    catalogs, whole, tmp_path: Path, reader_fails_one: bool
+) -> None:
+    """Two waivers of BY_NAME's NHI-LOG-001, the second behind the first (a pattern): each finding
+    names only its first waiver. Where the reader fails NHI-LOG-001 too (a single-region
+    organisation trail), the kept failure is covered by both: both are applied (the second is first
+    on the name-only shard's left-out NHI-LOG-002 too). Where the reader passes it, neither waives
+    anything. Before, a waiver was listed by the findings naming it first: the second was listed as
+    matching nothing in the first case, and as applied in the second."""
+    second_pattern = "NHI-LOG-00[12]" if reader_fails_one else "NHI-LOG-00[1]"
+    trail = _organisation_trail(whole)
+    if reader_fails_one:
+        trail = dataclasses.replace(trail, attributes={**trail.attributes, "multi_region": False})
+    first_part, second_part = _shards(whole, second_trails=[trail])
+    waivers = ScanOptions(waivers=_waivers(tmp_path, "NHI-LOG-001", second_pattern))
+    first, second = run_scan(first_part, catalogs, waivers), run_scan(second_part, catalogs, waivers)
+    assert _of(first, "NHI-LOG-001").status == "waived"
+    assert _on_by_name(second).get("NHI-LOG-001") == ("waived" if reader_fails_one else None)
+    merged = merge_results([first, second], catalogs, "weekly")
+    assert _on_by_name(merged).get("NHI-LOG-001") == _on_by_name(second).get("NHI-LOG-001")
+    both = ["NHI-LOG-001", second_pattern]
+    listed = ([w.control for w in merged.waivers.applied], [w.control for w in merged.waivers.unmatched])
+    assert listed == ((both, []) if reader_fails_one else ([], both))
     _agrees(merged)

@@ -15,7 +15,7 @@ import datetime as dt
 import fnmatch
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -199,6 +199,18 @@ def apply_waivers(
         report.unknown_only = [active[index] for index in sorted(covering)]
     report.expiring = [w for w in active if ends_soon(w, today)]
     return report
+
+
+def covering(waivers: list[Waiver], findings: Iterable[Finding], status: str) -> set[int]:
+    """The indexes of ``waivers`` covering a finding of ``status`` among ``findings``, a waiver
+    behind an earlier one covering the same result included."""
+    every_waiver = _FirstWaiver(waivers)
+    covered: set[int] = set()
+    if waivers:
+        for finding in findings:
+            if finding.status == status:
+                covered |= every_waiver.all(finding.control_id, finding.resource.uid)
+    return covered
 
 
 class _FirstWaiver:

@@ -34,7 +34,13 @@ from scanner.history.group_points import (
     kept_points,
     run_key,
 )
-from scanner.history.name_only import name_only_findings, readers_results, uncount_name_only_passes
+from scanner.history.name_only import (
+    name_only_findings,
+    readers_failures,
+    readers_results,
+    uncount_name_only_passes,
+)
+from scanner.history.waiver_listing import listed_by_kept
 from scanner.model import (
     ControlSummary,
     Finding,
@@ -81,28 +87,6 @@ def _merged_waivers(results: Sequence[ScanResult]) -> WaiverReport:
     for name in ("unmatched", "unknown_only"):
         joined[name] = [w for w in joined[name] if key(w) not in applied]
     return WaiverReport(**joined)
-
-
-def _applied_to_none_left_unmatched(
-    report: WaiverReport, results: list[ScanResult], left_out: set[int], findings: list[Finding]
-) -> WaiverReport:
-    """A waiver a shard applied only to findings the merged report leaves out (a name-only shard's,
-    see name_only) waives nothing in it: listed as matching nothing, never as applied."""
-
-    def key(waiver: Waiver) -> tuple[str, str]:
-        return waiver.control, waiver.resource
-
-    on_left = {key(f.waiver) for r in results for f in r.findings if id(f) in left_out and f.waiver is not None}
-    still = {key(f.waiver) for f in findings if f.waiver is not None}
-    idle = on_left - still
-    if not idle:
-        return report
-    now_unmatched = [w for w in report.applied if key(w) in idle]
-    return dataclasses.replace(
-        report,
-        applied=[w for w in report.applied if key(w) not in idle],
-        unmatched=_unique([*report.unmatched, *now_unmatched], key),
-    )
 
 
 def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | None = None) -> ScanResult:
@@ -212,9 +196,11 @@ def merge_results(
     judged = readers_results(results)
     not_theirs = name_only_findings(results, judged)
     findings = _gravest(f for r in results for f in r.findings if id(f) not in not_theirs)
-    if not_theirs:
-        waivers = _applied_to_none_left_unmatched(waivers, results, not_theirs, findings)
     kept = {id(f) for f in findings}
+    left = [f for r in results for f in r.findings if id(f) not in kept]
+    if left:
+        waivers = listed_by_kept(waivers, left, findings)
+    readers_copies = readers_failures(results, judged, kept)
     for result in results:  # a finding kept once is counted once, and evaluated once
         for finding in result.findings:
             if id(finding) not in kept and finding.control_id in controls:
@@ -224,6 +210,9 @@ def merge_results(
     _count_stand_ins_once(results, kept, controls)
     uncount_name_only_passes(results, controls, judged)
     findings, waivers = _waivers_at(as_of, findings, waivers, controls)
+    if readers_copies:  # a failure both held: the reader's copy, waived as the latest scan says
+        findings = [_as_kept(readers_copies[f.fingerprint], f) if f.fingerprint in readers_copies else f
+                    for f in findings]  # fmt: skip
     sources = _gravest_sources(s for r in results for s in r.scan.sources)
     sources += [
         SourceStatus(gap.source, gap.part, "failed", [SourceError(f"scan group {group}", gap.detail)])
@@ -305,6 +294,12 @@ def _waivers_at(
         expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
         unknown_only=[w for w in report.unknown_only if not lapsed(w)],
     )
+
+
+def _as_kept(copy: Finding, kept: Finding) -> Finding:
+    """Another shard's ``copy`` of the failure ``kept``, with what the kept copy says of it: its
+    status, waiver and whether it is new."""
+    return dataclasses.replace(copy, status=kept.status, waiver=kept.waiver, new=kept.new)
 
 
 # a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold.

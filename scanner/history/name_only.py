@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from fnmatch import fnmatchcase
 
-from scanner.model import ControlSummary, ScanResult
+from scanner.model import ControlSummary, Finding, ScanResult
 
 FAILING = frozenset({"fail", "waived"})  # one failure, whichever copy: the latest scan's waivers say which
 
@@ -123,3 +123,32 @@ def _accounts_held(result: ScanResult) -> set[str]:
     if result.inventory is not None:
         return {a.uid for a in result.inventory.accounts}
     return {f.resource.uid for f in result.findings if f.resource.type == "account"}
+
+
+def readers_failures(results: list[ScanResult], judged: Judged, kept: set[int]) -> dict[str, Finding]:
+    """A failure both a name-only shard and a reader hold is kept as the latest scan's copy says
+    (waived or not, see ``name_only_findings``); where that copy (``kept``: ids) is the name-only
+    shard's, the reader's copy (the latest reader's, ``results`` being latest first), by
+    fingerprint: it names and describes the account as read, not as the name-only shard saw it."""
+    if not judged:
+        return {}
+    wanted: set[str] = set()
+    for result in results:
+        read = {s.account for s in result.scan.sources}
+        for finding in result.findings:
+            pair = (finding.control_id, finding.resource.uid)
+            if id(finding) in kept and finding.status in FAILING and _on_account_not_in(finding, read):
+                wanted.update([finding.fingerprint] if judged.get(pair, set()) & FAILING else [])
+    copies: dict[str, Finding] = {}
+    if not wanted:
+        return copies
+    for result in results:
+        read = {s.account for s in result.scan.sources}
+        for finding in result.findings:
+            if finding.fingerprint in wanted and finding.status in FAILING and finding.resource.uid in read:
+                copies.setdefault(finding.fingerprint, finding)
+    return copies
+
+
+def _on_account_not_in(finding: Finding, read: set[str]) -> bool:
+    return finding.resource.type == "account" and finding.resource.uid not in read
