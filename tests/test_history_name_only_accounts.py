@@ -7,6 +7,7 @@ waivers say."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Sequence
 from datetime import timedelta
@@ -165,9 +166,10 @@ def test_a_failure_both_shards_hold_is_waived_as_the_latest_shard_s_waivers_say(
             _of(second, "NHI-LOG-001").message,
         )
         assert kept.resource.name != BY_NAME
-        applied = [w.resource for w in report.waivers.applied]
-        assert applied == ([BY_NAME] if kept.status == "waived" else []), "a waiver is applied where it waives"
-        assert [w.resource for w in report.waivers.unmatched] == ([] if applied else [BY_NAME])
+        # applied by the shard that holds it: where the latest shard does not, the waiver covers the
+        # kept failure all the same, and is never listed as matching nothing (to be deleted)
+        assert [w.resource for w in report.waivers.applied] == [BY_NAME]
+        assert not report.waivers.unmatched
 
 
 def test_a_waiver_only_a_left_out_finding_applied_matches_nothing(catalogs, whole, tmp_path: Path) -> None:
@@ -235,3 +237,20 @@ def test_a_waiver_behind_another_is_listed_by_the_kept_failures_it_covers(
     listed = ([w.control for w in merged.waivers.applied], [w.control for w in merged.waivers.unmatched])
     assert listed == ((both, []) if reader_fails_one else ([], both))
     _agrees(merged)
+
+
+def test_a_failure_both_hold_keeps_the_severity_the_latest_scan_judged_it_at(catalogs, whole) -> None:
+    """The reader ran NHI-LOG-001 at low severity, the name-only shard (run last) at high: the kept
+    failure is the reader's copy in the latest scan's severity, the control's in the merged report,
+    and the gate counts it blocking. Before, the reader's copy came with its own (low) severity."""
+    at_low = copy.deepcopy(catalogs)
+    next(c for c in at_low.controls if c.id == "NHI-LOG-001").severity = "low"
+    first_part, second_part = _shards(whole)
+    first, second = run_scan(first_part, catalogs, ScanOptions()), run_scan(second_part, at_low, ScanOptions())
+    assert (_of(first, "NHI-LOG-001").severity, _of(second, "NHI-LOG-001").severity) == ("high", "low")
+    merged = merge_results([second, _later(first, second)], catalogs, "weekly")
+    kept = _of(merged, "NHI-LOG-001")
+    assert kept.resource == _of(second, "NHI-LOG-001").resource
+    assert kept.severity == next(c for c in merged.controls if c.id == "NHI-LOG-001").severity == "high"
+    failing_high = [f for f in merged.findings if f.status == "fail" and f.severity in ("high", "critical")]
+    assert merged.gate["blocking_findings"] == len(failing_high)

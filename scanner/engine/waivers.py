@@ -15,7 +15,7 @@ import datetime as dt
 import fnmatch
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -201,16 +201,21 @@ def apply_waivers(
     return report
 
 
-def covering(waivers: list[Waiver], findings: Iterable[Finding], status: str) -> set[int]:
-    """The indexes of ``waivers`` covering a finding of ``status`` among ``findings``, a waiver
-    behind an earlier one covering the same result included."""
+def covering(waivers: list[Waiver], findings: Iterable[Finding], statuses: Container[str]) -> set[int]:
+    """The indexes of ``waivers`` covering a finding of one of ``statuses`` among ``findings``, a
+    waiver behind an earlier one covering the same result included."""
     every_waiver = _FirstWaiver(waivers)
     covered: set[int] = set()
     if waivers:
         for finding in findings:
-            if finding.status == status:
+            if finding.status in statuses:
                 covered |= every_waiver.all(finding.control_id, finding.resource.uid)
     return covered
+
+
+def first_covering(waivers: list[Waiver]) -> Callable[[str, str], int | None]:
+    """(control id, resource uid) -> the index of the first of ``waivers`` covering that result, or None."""
+    return _FirstWaiver(waivers)
 
 
 class _FirstWaiver:

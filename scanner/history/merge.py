@@ -298,8 +298,9 @@ def _waivers_at(
 
 def _as_kept(copy: Finding, kept: Finding) -> Finding:
     """Another shard's ``copy`` of the failure ``kept``, with what the kept copy says of it: its
-    status, waiver and whether it is new."""
-    return dataclasses.replace(copy, status=kept.status, waiver=kept.waiver, new=kept.new)
+    status, waiver, whether it is new and its severity (the control's as the kept copy's scan
+    judged it; a shard may have run the control at another severity)."""
+    return dataclasses.replace(copy, status=kept.status, waiver=kept.waiver, new=kept.new, severity=kept.severity)
 
 
 # a finding's statuses, the gravest first: the copy a merged report keeps of a finding two shards hold.

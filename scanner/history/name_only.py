@@ -135,9 +135,9 @@ def readers_failures(results: list[ScanResult], judged: Judged, kept: set[int]) 
     wanted: set[str] = set()
     for result in results:
         read = {s.account for s in result.scan.sources}
-        for finding in result.findings:
-            pair = (finding.control_id, finding.resource.uid)
-            if id(finding) in kept and finding.status in FAILING and _on_account_not_in(finding, read):
+        for finding in result.findings:  # about a million of them: the account test first
+            if _on_account_not_in(finding, read) and finding.status in FAILING and id(finding) in kept:
+                pair = (finding.control_id, finding.resource.uid)
                 wanted.update([finding.fingerprint] if judged.get(pair, set()) & FAILING else [])
     copies: dict[str, Finding] = {}
     if not wanted:

@@ -23,24 +23,26 @@ def _key(waiver: Waiver) -> tuple[str, str]:
 def listed_by_kept(report: WaiverReport, left: Sequence[Finding], kept: Sequence[Finding]) -> WaiverReport:
     """``report`` with each waiver that covers a finding left out (``left``) listed by the findings
     kept: applied where it covers a waived one, otherwise as matching nothing, and as matching only
-    unknown results where it covers an unknown one."""
-    touched_applied = [report.applied[i] for i in sorted(covering(report.applied, left, "waived"))]
+    unknown results where it covers an unknown one. One that covers a failure kept unwaived (the
+    latest shard does not hold that waiver) stays listed as applied, as the shard that holds it
+    applied it: listed as matching nothing, it would be deleted while that shard's file uses it."""
+    touched_applied = [report.applied[i] for i in sorted(covering(report.applied, left, {"waived"}))]
     idle: list[Waiver] = []
     if touched_applied:
-        in_force = {_key(touched_applied[i]) for i in covering(touched_applied, kept, "waived")}
+        in_force = {_key(touched_applied[i]) for i in covering(touched_applied, kept, {"waived", "fail"})}
         idle = [w for w in touched_applied if _key(w) not in in_force]
-    touched_unknown = [report.unknown_only[i] for i in sorted(covering(report.unknown_only, left, "unknown"))]
+    touched_unknown = [report.unknown_only[i] for i in sorted(covering(report.unknown_only, left, {"unknown"}))]
     if not idle and not touched_unknown:
         return report
     asked = [*idle, *touched_unknown]
-    matching_unknown = {_key(asked[i]) for i in covering(asked, kept, "unknown")}
-    idle_keys = {_key(w) for w in idle}
-    unknown_only = [w for w in report.unknown_only if _key(w) not in {_key(t) for t in touched_unknown}]
+    matching_unknown = {_key(asked[i]) for i in covering(asked, kept, {"unknown"})}
+    idle_keys, asked_unknown = {_key(w) for w in idle}, {_key(w) for w in touched_unknown}
+    unmatched_keys = {_key(w) for w in report.unmatched}
+    unknown_only = [w for w in report.unknown_only if _key(w) not in asked_unknown]
     unknown_only += [w for w in asked if _key(w) in matching_unknown]
-    unmatched = [*report.unmatched, *(w for w in idle if _key(w) not in {_key(u) for u in report.unmatched})]
     return dataclasses.replace(
         report,
         applied=[w for w in report.applied if _key(w) not in idle_keys],
-        unmatched=unmatched,
+        unmatched=[*report.unmatched, *(w for w in idle if _key(w) not in unmatched_keys)],
         unknown_only=list({_key(w): w for w in unknown_only}.values()),
     )
