@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
-from scanner.engine.waivers import ends_soon, has_lapsed
+from scanner.engine.waivers import ends_soon, first_covering, has_lapsed
 from scanner.framework_posture import inventory_providers
 from scanner.frameworks import weighted_score
 from scanner.history.group_points import (
@@ -40,7 +40,7 @@ from scanner.history.name_only import (
     readers_results,
     uncount_name_only_passes,
 )
-from scanner.history.waiver_listing import listed_by_kept
+from scanner.history.waiver_listing import listed_by_kept, waiver_key
 from scanner.model import (
     ControlSummary,
     Finding,
@@ -72,20 +72,16 @@ def _unique(items: Iterable[T], key: Any) -> list[T]:
 
 
 def _merged_waivers(results: Sequence[ScanResult]) -> WaiverReport:
-    """Each shard's waiver lists joined. A waiver of one shard's resources matches nothing in every
-    other shard: one that some shard applied is applied, never also listed as matching nothing
-    (a reader would delete a waiver in force)."""
-
-    def key(waiver: Waiver) -> tuple[str, str]:
-        return waiver.control, waiver.resource
-
+    """Each shard's waiver lists joined (a waiver is all it says: see waiver_key). A waiver of one
+    shard's resources matches nothing in every other shard: one that some shard applied is applied,
+    never also listed as matching nothing (a reader would delete a waiver in force)."""
     joined = {
-        name: _unique((w for r in results for w in getattr(r.waivers, name)), key)
+        name: _unique((w for r in results for w in getattr(r.waivers, name)), waiver_key)
         for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
     }
-    applied = {key(w) for w in joined["applied"]}
+    applied = {waiver_key(w) for w in joined["applied"]}
     for name in ("unmatched", "unknown_only"):
-        joined[name] = [w for w in joined[name] if key(w) not in applied]
+        joined[name] = [w for w in joined[name] if waiver_key(w) not in applied]
     return WaiverReport(**joined)
 
 
@@ -268,7 +264,9 @@ def _waivers_at(
 ) -> tuple[list[Finding], WaiverReport]:
     """The waivers judged at the merged report's date, the latest shard's: each shard judged them
     at its own, and a waiver that ends between the two waives nothing in a report as of the later
-    (its failures fail again, counted so, and it is listed expired, not also applied or ending soon)."""
+    (it is listed expired, not also applied or ending soon). A failure it waived is waived by the
+    first other waiver in force that covers it (one behind it, a renewal), as a scan on that date
+    waives it; where none does, it fails again, counted so."""
     today = as_of.date()
 
     def lapsed(waiver: Waiver) -> bool:
@@ -278,9 +276,17 @@ def _waivers_at(
     ended = [w for name in listed for w in getattr(report, name) if lapsed(w)]
     if not ended:
         return findings, report
+    in_force = [w for w in (*report.applied, *report.unmatched) if not lapsed(w)]
+    first_in_force = first_covering(in_force)
+    taken: dict[tuple[object, ...], Waiver] = {}  # the waivers in force that now waive a failure
     judged = []
     for finding in findings:
         if finding.status == "waived" and finding.waiver is not None and lapsed(finding.waiver):
+            index = first_in_force(finding.control_id, finding.resource.uid) if in_force else None
+            if index is not None:
+                taken.setdefault(waiver_key(in_force[index]), in_force[index])
+                judged.append(dataclasses.replace(finding, waiver=in_force[index]))
+                continue
             counts = controls[finding.control_id].counts if finding.control_id in controls else {}
             if counts:
                 counts["waived"] = counts.get("waived", 0) - 1
@@ -288,11 +294,11 @@ def _waivers_at(
             finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
         judged.append(finding)
     return judged, WaiverReport(
-        applied=[w for w in report.applied if not lapsed(w)],
-        expired=_unique([*report.expired, *ended], lambda w: (w.control, w.resource)),
-        unmatched=[w for w in report.unmatched if not lapsed(w)],
+        applied=_unique([*(w for w in report.applied if not lapsed(w)), *taken.values()], waiver_key),
+        expired=_unique([*report.expired, *ended], waiver_key),
+        unmatched=[w for w in report.unmatched if not lapsed(w) and waiver_key(w) not in taken],
         expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
-        unknown_only=[w for w in report.unknown_only if not lapsed(w)],
+        unknown_only=[w for w in report.unknown_only if not lapsed(w) and waiver_key(w) not in taken],
     )
 
 

@@ -16,8 +16,13 @@ from scanner.engine.waivers import covering
 from scanner.model import Finding, Waiver, WaiverReport
 
 
-def _key(waiver: Waiver) -> tuple[str, str]:
-    return waiver.control, waiver.resource
+def waiver_key(waiver: Waiver) -> tuple[object, ...]:
+    """A waiver as one value: all it says. Two entries of one control and resource (a waiver renewed
+    by a second entry with a later expiry) are two waivers."""
+    return dataclasses.astuple(waiver)
+
+
+_key = waiver_key
 
 
 def listed_by_kept(report: WaiverReport, left: Sequence[Finding], kept: Sequence[Finding]) -> WaiverReport:
