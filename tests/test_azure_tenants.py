@@ -555,3 +555,23 @@ def test_sign_in_activity_variation_helpers_keep_the_reference_shape() -> None:
     activity = sign_in_activity("app", client="2026-01-01T00:00:00Z", delegated=None, resource=None)
     recorded = json.loads((RECORDED / "msgraph-docs-beta-list-servicePrincipalSignInActivities.json").read_text())
     assert set(activity) == set(recorded["value"][0])
+
+
+def test_the_tenant_every_shard_reads_is_counted_once_in_the_merged_run(fake, catalogs) -> None:
+    """Each shard reads the tenant and evaluates the account controls on it: a failure both hold is
+    one finding, but each shard counted its own pass. The merged run counts every account control
+    as one scan of the whole tenant does. Before, NHI-COV-001 counted 4 passes for 3 accounts."""
+    from scanner.history.merge import merge_results
+    from scanner.scan import ScanOptions, run_scan
+
+    _owner_assigned_to_payments(fake)
+    later = _later_shard_owning_prod()
+    first = run_scan(scan(fake, shard=Shard(1, later.count)), catalogs, ScanOptions())
+    second = run_scan(scan(fake, shard=later), catalogs, ScanOptions())
+    tenants = [{a.uid for a in r.inventory.accounts if a.kind == "tenant"} for r in (first, second) if r.inventory]
+    assert len(tenants) == 2 and tenants[0] == tenants[1], "both shards read the one tenant"
+    merged = merge_results([first, second], catalogs, "weekly")
+    at_once = run_scan(scan(fake), catalogs, ScanOptions())
+    for control in (c for c in merged.controls if c.resource == "account"):
+        alone = next(c for c in at_once.controls if c.id == control.id)
+        assert (control.counts, control.evaluated_by_scope) == (alone.counts, alone.evaluated_by_scope), control.id

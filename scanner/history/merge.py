@@ -40,6 +40,7 @@ from scanner.history.name_only import (
     readers_results,
     uncount_name_only_passes,
 )
+from scanner.history.shared_accounts import count_shared_accounts_once
 from scanner.history.waiver_listing import listed_by_kept, waiver_key
 from scanner.model import (
     ControlSummary,
@@ -205,6 +206,7 @@ def merge_results(
                 _evaluated_once_less(summary, finding)
     _count_stand_ins_once(results, kept, controls)
     uncount_name_only_passes(results, controls, judged)
+    count_shared_accounts_once(results, controls, findings)
     findings, waivers = _waivers_at(as_of, findings, waivers, controls)
     if readers_copies:  # a failure both held: the reader's copy, waived as the latest scan says
         findings = [_as_kept(readers_copies[f.fingerprint], f) if f.fingerprint in readers_copies else f

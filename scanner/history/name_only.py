@@ -49,12 +49,12 @@ def readers_results(results: list[ScanResult]) -> Judged:
             judged.setdefault(pair, set()).add(status)
         if reader.inventory is None:
             continue
-        scopes = _scopes(reader)
+        scopes = account_scopes(reader)
         for account in (a for a in reader.inventory.accounts if a.uid in wanted):
             scope = f"{account.provider}/{account.kind}"
             for control in reader.controls:
                 pair = (control.id, account.uid)
-                if control.resource == "account" and pair not in found and _passed_unfound(control, scope, scopes):
+                if control.resource == "account" and pair not in found and passed_unfound(control, scope, scopes):
                     judged.setdefault(pair, set()).add("pass")
     return judged
 
@@ -90,21 +90,21 @@ def uncount_name_only_passes(results: list[ScanResult], controls: dict[str, Cont
         by_name = [a for a in result.inventory.accounts if a.uid not in read]
         if not by_name:
             continue
-        scopes = _scopes(result)
+        scopes = account_scopes(result)
         found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
         for control in result.controls:
             if control.resource != "account" or control.id not in controls:
                 continue
             for account in by_name:
                 pair, scope = (control.id, account.uid), f"{account.provider}/{account.kind}"
-                if pair in judged and pair not in found and _passed_unfound(control, scope, scopes):
+                if pair in judged and pair not in found and passed_unfound(control, scope, scopes):
                     summary = controls[control.id]
                     summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
                     if summary.evaluated_by_scope.get(scope, 0) > 0:
                         summary.evaluated_by_scope[scope] -= 1
 
 
-def _passed_unfound(control: ControlSummary, scope: str, held: Counter[str]) -> bool:
+def passed_unfound(control: ControlSummary, scope: str, held: Counter[str]) -> bool:
     """Whether an account of ``scope`` (``aws/account``) the shard holds without a finding of
     ``control`` passed it: the control evaluated every account of that scope the shard holds, and
     was not limited away from it (``--framework``)."""
@@ -112,7 +112,7 @@ def _passed_unfound(control: ControlSummary, scope: str, held: Counter[str]) -> 
     return admitted and held[scope] > 0 and control.evaluated_by_scope.get(scope, 0) == held[scope]
 
 
-def _scopes(result: ScanResult) -> Counter[str]:
+def account_scopes(result: ScanResult) -> Counter[str]:
     """The shard's accounts by provider and kind."""
     accounts = result.inventory.accounts if result.inventory is not None else []
     return Counter(f"{a.provider}/{a.kind}" for a in accounts)

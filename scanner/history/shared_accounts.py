@@ -1,0 +1,56 @@
+"""Accounts more than one shard of a scan group read, counted once in a merged report.
+
+Every shard of an Azure scan reads the tenant (its directory), and so evaluates each account
+control on it; two shards may read one AWS account. A failing or unknown result both hold is one
+finding, kept once and counted once (merge._gravest); a pass is a count, not a finding, and each
+shard counted its own: NHI-COV-001 counted 4 passes for 3 accounts. The merged report counts one
+result per control and account: where a finding of it is kept, the shards' passes of it go; where
+every shard passed it, one pass stays. Which accounts a shard passed is told by its counts (see
+name_only.passed_unfound); where they cannot tell, its pass stays counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from scanner.history.name_only import account_scopes, passed_unfound
+from scanner.model import ControlSummary, Finding, ScanResult
+
+
+def count_shared_accounts_once(
+    results: list[ScanResult], controls: dict[str, ControlSummary], kept: list[Finding]
+) -> None:
+    """Takes from ``controls``' counts the passes of accounts several shards read (``kept``: the
+    merged report's findings) beyond their one result."""
+    read_by = {id(r): {s.account for s in r.scan.sources} for r in results}
+    readers = Counter(account for accounts in read_by.values() for account in accounts)
+    shared = {account for account, number in readers.items() if number > 1}
+    if not shared:
+        return
+    found_kept = {
+        (f.control_id, f.resource.uid) for f in kept if f.resource.type == "account" and f.resource.uid in shared
+    }
+    passes: Counter[tuple[str, str]] = Counter()  # (control id, account) -> shards whose counts passed it
+    scope_of: dict[str, str] = {}
+    for result in results:
+        if result.inventory is None:
+            continue
+        held = [a for a in result.inventory.accounts if a.uid in shared and a.uid in read_by[id(result)]]
+        if not held:
+            continue
+        scopes = account_scopes(result)
+        found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
+        for account in held:
+            scope = scope_of.setdefault(account.uid, f"{account.provider}/{account.kind}")
+            for control in result.controls:
+                pair = (control.id, account.uid)
+                if control.resource == "account" and pair not in found and passed_unfound(control, scope, scopes):
+                    passes[pair] += 1
+    for (control_id, uid), number in passes.items():
+        beyond = number if (control_id, uid) in found_kept else number - 1
+        summary = controls.get(control_id)
+        if summary is None or beyond <= 0:
+            continue
+        summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - beyond)
+        scope = scope_of[uid]
+        summary.evaluated_by_scope[scope] = max(0, summary.evaluated_by_scope.get(scope, 0) - beyond)
