@@ -17,6 +17,7 @@ inventory, a control limited away from the account), the name-only shard's resul
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from scanner.model import ControlSummary, Finding, ScanResult
@@ -47,15 +48,8 @@ def readers_results(results: list[ScanResult]) -> Judged:
                 found[(finding.control_id, finding.resource.uid)] = finding.status
         for pair, status in found.items():
             judged.setdefault(pair, set()).add(status)
-        if reader.inventory is None:
-            continue
-        scopes = account_scopes(reader)
-        for account in (a for a in reader.inventory.accounts if a.uid in wanted):
-            scope = f"{account.provider}/{account.kind}"
-            for control in reader.controls:
-                pair = (control.id, account.uid)
-                if control.resource == "account" and pair not in found and passed_unfound(control, scope, scopes):
-                    judged.setdefault(pair, set()).add("pass")
+        for control, account, _ in passes_counted(reader, wanted):
+            judged.setdefault((control.id, account), set()).add("pass")
     return judged
 
 
@@ -84,24 +78,32 @@ def uncount_name_only_passes(results: list[ScanResult], controls: dict[str, Cont
     if not judged:
         return
     for result in results:
-        if result.inventory is None:
-            continue
         read = {s.account for s in result.scan.sources}
-        by_name = [a for a in result.inventory.accounts if a.uid not in read]
-        if not by_name:
-            continue
-        scopes = account_scopes(result)
-        found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
+        for control, account, scope in passes_counted(result, _accounts_held(result) - read):
+            summary = controls.get(control.id)
+            if summary is not None and (control.id, account) in judged:
+                summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
+                if summary.evaluated_by_scope.get(scope, 0) > 0:
+                    summary.evaluated_by_scope[scope] -= 1
+
+
+def passes_counted(result: ScanResult, wanted: set[str]) -> Iterator[tuple[ControlSummary, str, str]]:
+    """(control, account uid, its "provider/kind") for each account control the shard passed on
+    each of its accounts ``wanted`` (uids), as its counts tell: the control holds no finding of
+    the account and ``passed_unfound`` says so. Nothing for a shard stored without its inventory."""
+    if result.inventory is None:
+        return
+    held = [a for a in result.inventory.accounts if a.uid in wanted]
+    if not held:
+        return
+    scopes = account_scopes(result)
+    found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
+    for account in held:
+        scope = f"{account.provider}/{account.kind}"
         for control in result.controls:
-            if control.resource != "account" or control.id not in controls:
-                continue
-            for account in by_name:
-                pair, scope = (control.id, account.uid), f"{account.provider}/{account.kind}"
-                if pair in judged and pair not in found and passed_unfound(control, scope, scopes):
-                    summary = controls[control.id]
-                    summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
-                    if summary.evaluated_by_scope.get(scope, 0) > 0:
-                        summary.evaluated_by_scope[scope] -= 1
+            pair = (control.id, account.uid)
+            if control.resource == "account" and pair not in found and passed_unfound(control, scope, scopes):
+                yield control, account.uid, scope
 
 
 def passed_unfound(control: ControlSummary, scope: str, held: Counter[str]) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scanner.history.name_only import account_scopes, passed_unfound
+from scanner.history.name_only import passes_counted
 from scanner.model import ControlSummary, Finding, ScanResult
 
 
@@ -33,19 +33,9 @@ def count_shared_accounts_once(
     passes: Counter[tuple[str, str]] = Counter()  # (control id, account) -> shards whose counts passed it
     scope_of: dict[str, str] = {}
     for result in results:
-        if result.inventory is None:
-            continue
-        held = [a for a in result.inventory.accounts if a.uid in shared and a.uid in read_by[id(result)]]
-        if not held:
-            continue
-        scopes = account_scopes(result)
-        found = {(f.control_id, f.resource.uid) for f in result.findings if f.resource.type == "account"}
-        for account in held:
-            scope = scope_of.setdefault(account.uid, f"{account.provider}/{account.kind}")
-            for control in result.controls:
-                pair = (control.id, account.uid)
-                if control.resource == "account" and pair not in found and passed_unfound(control, scope, scopes):
-                    passes[pair] += 1
+        for control, account, scope in passes_counted(result, shared & read_by[id(result)]):
+            passes[(control.id, account)] += 1
+            scope_of[account] = scope
     for (control_id, uid), number in passes.items():
         beyond = number if (control_id, uid) in found_kept else number - 1
         summary = controls.get(control_id)
