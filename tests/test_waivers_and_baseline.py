@@ -85,11 +85,14 @@ def test_a_waiver_that_matches_nothing_is_reported(catalogs, tmp_path) -> None:
     assert len(result.waivers.unmatched) == 1 and not result.waivers.applied
 
 
-def test_a_waiver_behind_an_earlier_one_covering_the_same_failure_is_applied_not_dead(catalogs, tmp_path) -> None:
+@pytest.mark.parametrize("resource", ["arn:aws:iam::111111111111:user/legacy-*#key", USERS[0] + "#key"])
+def test_a_waiver_behind_an_earlier_one_covering_the_same_failure_is_applied_not_dead(
+    catalogs, tmp_path, resource: str
+) -> None:
     """Reported as matching nothing, the second waiver read as dead, yet it takes over the day the
-    first one lapses."""
-    second = "\n".join(waiver("2026-06-30").splitlines()[1:]) + "\n"
-    result = scan(catalogs, tmp_path, waiver("2026-02-01") + second)
+    first one lapses: a pattern, or the same failure named exactly (a renewal)."""
+    second = "\n".join(waiver("2026-06-30", resource).splitlines()[1:]) + "\n"
+    result = scan(catalogs, tmp_path, waiver("2026-02-01", resource) + second)
     assert [w.expires for w in result.waivers.applied] == ["2026-02-01", "2026-06-30"]
     assert not result.waivers.unmatched
     assert {f.waiver.expires for f in result.findings if f.status == "waived"} == {"2026-02-01"}, "the first one waives"

@@ -244,9 +244,8 @@ class _FirstWaiver:
     def __call__(self, control_id: str, resource_uid: str) -> int | None:
         """The first waiver covering the result, or None."""
         of = self._of(control_id)
-        named = of.exact.get(resource_uid)
-        first = min([indexes[0] for indexes in of.prefixed(resource_uid)] + ([named] if named is not None else []),
-                    default=None)  # fmt: skip
+        named = of.exact.get(resource_uid, [])
+        first = min([indexes[0] for indexes in [*of.prefixed(resource_uid), named] if indexes], default=None)
         for index, pattern in of.patterns:
             if first is not None and index > first:
                 break
@@ -260,25 +259,23 @@ class _FirstWaiver:
         covering = {index for index, pattern in of.patterns if _glob_match(resource_uid, pattern)}
         for indexes in of.prefixed(resource_uid):
             covering.update(indexes)
-        if resource_uid in of.exact:
-            covering.update(index for index, waiver in enumerate(self.waivers)
-                            if waiver.resource == resource_uid and _glob_match(control_id, waiver.control))  # fmt: skip
+        covering.update(of.exact.get(resource_uid, ()))
         return covering
 
 
 @dataclass(slots=True)
 class _ControlWaivers:
-    """The waivers of one control: by exact resource (the first), by the literal prefix of a
-    ``prefix*`` pattern (all, in order), and the other patterns (in order)."""
+    """The waivers of one control: by exact resource and by the literal prefix of a ``prefix*``
+    pattern (all, in order), and the other patterns (in order)."""
 
-    exact: dict[str, int] = field(default_factory=dict)
+    exact: dict[str, list[int]] = field(default_factory=dict)
     prefixes: dict[str, list[int]] = field(default_factory=dict)
     patterns: list[tuple[int, str]] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
 
     def add(self, index: int, resource: str) -> None:
         if not _is_pattern(resource):
-            self.exact.setdefault(resource, index)
+            self.exact.setdefault(resource, []).append(index)
         elif resource.endswith("*") and not _is_pattern(resource[:-1]):
             self.prefixes.setdefault(resource[:-1], []).append(index)
         else:
