@@ -159,6 +159,21 @@ def yaml_aliases_in_a_manifest(folder: Path) -> list[str]:
     return _scan("manifests:repo")
 
 
+# "\ud800" in double quotes is half of a UTF-16 pair, not text: read as written, it stopped the scan
+# with an internal error (exit 4) as results.json was written
+@case("bounded", {2})
+def yaml_lone_surrogate_in_waivers(folder: Path) -> list[str]:
+    _write(folder / "waivers.yaml", 'waivers:\n  - control: NHI-CRED-001\n    resource: "x\\ud800"\n'
+           "    owner: a@b.c\n    reason: r\n    expires: 2098-01-01\n")  # fmt: skip
+    return [*_scan("demo"), "--waivers", "waivers.yaml"]
+
+
+@case("bounded", {3})
+def yaml_lone_surrogate_in_a_manifest(folder: Path) -> list[str]:
+    _write(folder / "repo" / "a.nhiscan.yaml", 'nhiscan: agent/v1\nname: "a\\ud800b"\nowner: a@b.c\n')
+    return _scan("manifests:repo")
+
+
 def _names_the_pipe(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
     results = json.loads(next(folder.rglob("results.json")).read_text())
     errors = [error for source in results["scan"]["sources"] for error in source["errors"]]

@@ -12,8 +12,8 @@ reported as a gap.
 
 A JSON manifest is read up to MAX_JSON_BYTES (a user's ``~/.claude.json``, which holds Claude Code's
 history of every project, is often several megabytes; the standard parser reads 16 MB in well under
-a second), a YAML one up to MAX_YAML_BYTES (its parser is pure Python). A larger file is looked
-into only as far as its limit: if that part mentions agents, the file is a named gap.
+a second), a YAML one up to MAX_YAML_BYTES (every node of it becomes Python objects). A larger file
+is looked into only as far as its limit: if that part mentions agents, the file is a named gap.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def _continue_block(relpath: str) -> bool:
 
 
 def max_bytes(name: str) -> int:
-    """The largest manifest of this name that is read (YAML's and TOML's parsers are pure Python)."""
+    """The largest manifest of this name that is read (YAML nodes are composed, and TOML parsed, in Python)."""
     return MAX_YAML_BYTES if name.endswith((".yaml", ".yml", ".toml")) else MAX_JSON_BYTES
 
 
