@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
-from scanner.engine.waivers import ends_soon, first_covering, has_lapsed
-from scanner.framework_posture import inventory_providers
 from scanner.frameworks import weighted_score
 from scanner.history.group_points import (
     NO_RUN,
@@ -34,6 +32,7 @@ from scanner.history.group_points import (
     kept_points,
     run_key,
 )
+from scanner.history.merged_controls import disabled, disabled_where, not_run, providers_where_needed, run_where
 from scanner.history.name_only import (
     name_only_findings,
     readers_failures,
@@ -41,7 +40,7 @@ from scanner.history.name_only import (
     uncount_name_only_passes,
 )
 from scanner.history.shared_accounts import count_shared_accounts_once
-from scanner.history.waiver_listing import listed_by_kept, waiver_key
+from scanner.history.waiver_listing import joined_waivers, listed_by_kept, waivers_judged_at
 from scanner.model import (
     ControlSummary,
     Finding,
@@ -51,8 +50,6 @@ from scanner.model import (
     SourceError,
     SourceStatus,
     TrendPoint,
-    Waiver,
-    WaiverReport,
     is_stand_in,
 )
 from scanner.scan import Catalogs, framework_postures, gate, summarize_inventory, unread_results
@@ -70,20 +67,6 @@ def _unique(items: Iterable[T], key: Any) -> list[T]:
     for item in items:
         seen.setdefault(key(item), item)
     return list(seen.values())
-
-
-def _merged_waivers(results: Sequence[ScanResult]) -> WaiverReport:
-    """Each shard's waiver lists joined (a waiver is all it says: see waiver_key). A waiver of one
-    shard's resources matches nothing in every other shard: one that some shard applied is applied,
-    never also listed as matching nothing (a reader would delete a waiver in force)."""
-    joined = {
-        name: _unique((w for r in results for w in getattr(r.waivers, name)), waiver_key)
-        for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
-    }
-    applied = {waiver_key(w) for w in joined["applied"]}
-    for name in ("unmatched", "unknown_only"):
-        joined[name] = [w for w in joined[name] if waiver_key(w) not in applied]
-    return WaiverReport(**joined)
 
 
 def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | None = None) -> ScanResult:
@@ -180,15 +163,15 @@ def merge_results(
     for control_id, each in limits.items():  # limited where every shard limited it: to what any judged
         if all(patterns is not None for patterns in each):
             controls[control_id].limited_to = sorted({p for patterns in each if patterns is not None for p in patterns})
-    skipped = _not_run(results, set(controls))
-    providers = _providers_where_needed(results, skipped)
-    for control_id, patterns in _run_where(results, skipped, providers).items():
+    skipped = not_run(results, set(controls))
+    providers = providers_where_needed(results, skipped)
+    for control_id, patterns in run_where(results, skipped, providers).items():
         controls[control_id].limited_to = patterns
     summaries = sorted(controls.values(), key=lambda c: c.id)
     as_of = max(r.scan.as_of for r in _judged(results))
     inventories = [r.inventory for r in results if r.inventory is not None]
     inventory = _merge_inventories(inventories, as_of) if inventories else None
-    waivers = _merged_waivers(results)
+    waivers = joined_waivers(results)
     framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
     judged = readers_results(results)
     not_theirs = name_only_findings(results, judged)
@@ -207,7 +190,7 @@ def merge_results(
     _count_stand_ins_once(results, kept, controls)
     uncount_name_only_passes(results, controls, judged)
     count_shared_accounts_once(results, controls, findings)
-    findings, waivers = _waivers_at(as_of, findings, waivers, controls)
+    findings, waivers = waivers_judged_at(as_of, findings, waivers, controls)
     if readers_copies:  # a failure both held: the reader's copy, waived as the latest scan says
         findings = [_as_kept(readers_copies[f.fingerprint], f) if f.fingerprint in readers_copies else f
                     for f in findings]  # fmt: skip
@@ -223,8 +206,8 @@ def merge_results(
         summaries,
         findings,
         estate,
-        _disabled(results, skipped) or (),
-        _disabled_where(results, skipped, providers),
+        disabled(results, skipped) or (),
+        disabled_where(results, skipped, providers),
     )
     merged = ScanResult(
         scan=ScanMeta(
@@ -235,7 +218,7 @@ def merge_results(
             sources=sources,
             fail_on=latest.scan.fail_on,
             baseline=_baselines(results),
-            disabled_controls=_disabled(results, skipped),
+            disabled_controls=disabled(results, skipped),
         ),
         score=weighted_score(summaries, unread_results(summaries, estate)),
         controls=summaries,
@@ -259,49 +242,6 @@ def _baselines(results: list[ScanResult]) -> str | None:
     "no unwaived failures" over failures a baseline had let through."""
     named = sorted({r.scan.baseline for r in results if r.scan.baseline is not None})
     return ", ".join(named) if named else None
-
-
-def _waivers_at(
-    as_of: datetime, findings: list[Finding], report: WaiverReport, controls: dict[str, ControlSummary]
-) -> tuple[list[Finding], WaiverReport]:
-    """The waivers judged at the merged report's date, the latest shard's: each shard judged them
-    at its own, and a waiver that ends between the two waives nothing in a report as of the later
-    (it is listed expired, not also applied or ending soon). A failure it waived is waived by the
-    first other waiver in force that covers it (one behind it, a renewal), as a scan on that date
-    waives it; where none does, it fails again, counted so."""
-    today = as_of.date()
-
-    def lapsed(waiver: Waiver) -> bool:
-        return has_lapsed(waiver, today)
-
-    listed = ("applied", "expiring", "unmatched", "unknown_only")
-    ended = [w for name in listed for w in getattr(report, name) if lapsed(w)]
-    if not ended:
-        return findings, report
-    in_force = [w for w in (*report.applied, *report.unmatched) if not lapsed(w)]
-    first_in_force = first_covering(in_force)
-    taken: dict[tuple[object, ...], Waiver] = {}  # the waivers in force that now waive a failure
-    judged = []
-    for finding in findings:
-        if finding.status == "waived" and finding.waiver is not None and lapsed(finding.waiver):
-            index = first_in_force(finding.control_id, finding.resource.uid) if in_force else None
-            if index is not None:
-                taken.setdefault(waiver_key(in_force[index]), in_force[index])
-                judged.append(dataclasses.replace(finding, waiver=in_force[index]))
-                continue
-            counts = controls[finding.control_id].counts if finding.control_id in controls else {}
-            if counts:
-                counts["waived"] = counts.get("waived", 0) - 1
-                counts["fail"] = counts.get("fail", 0) + 1
-            finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
-        judged.append(finding)
-    return judged, WaiverReport(
-        applied=_unique([*(w for w in report.applied if not lapsed(w)), *taken.values()], waiver_key),
-        expired=_unique([*report.expired, *ended], waiver_key),
-        unmatched=[w for w in report.unmatched if not lapsed(w) and waiver_key(w) not in taken],
-        expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
-        unknown_only=[w for w in report.unknown_only if not lapsed(w) and waiver_key(w) not in taken],
-    )
 
 
 def _as_kept(copy: Finding, kept: Finding) -> Finding:
@@ -361,86 +301,6 @@ def _title_of_shards(titles: list[str]) -> str:
     if others:
         return f"{latest} (in part of the scan: {'; '.join(others)})"
     return f"{latest} (its parameters differ between the scan's shards)"
-
-
-def _not_run(results: list[ScanResult], every: set[str]) -> dict[int, set[str]]:
-    """By shard (``id`` of its result), the controls another shard ran and it did not, though it did
-    not turn them off either: a shard limited to a framework (``--framework``) runs only its controls."""
-    return {
-        id(result): every - {c.id for c in result.controls} - set(result.scan.disabled_controls or ())
-        for result in results
-    }
-
-
-def _run_where(
-    results: list[ScanResult], skipped: dict[int, set[str]], providers_of: dict[int, frozenset[str] | None]
-) -> dict[str, list[str]]:
-    """For each control some shard did not run, what the shards that ran it judged, as "provider/*"
-    patterns (their own limits where they had them): the providers of the shards that ran it but
-    not those of a shard that did not, whose resources cannot be told apart by provider (two AWS
-    shards split by account); nothing where a shard's providers are not known. A failure outside
-    was not looked at (diff: control_not_evaluated)."""
-    limited: dict[str, list[str]] = {}
-    for control_id in {c for names in skipped.values() for c in names}:
-        ran: list[ScanResult] = []
-        not_run: list[ScanResult] = []
-        for result in results:
-            (not_run if control_id in skipped[id(result)] else ran).append(result)
-        unseen: set[str] = set()
-        for result in not_run:
-            providers = providers_of[id(result)]
-            unseen |= {"*"} if providers is None else providers
-        patterns: set[str] = set()
-        for result in ran:
-            control = next(c for c in result.controls if c.id == control_id)
-            providers = providers_of[id(result)]
-            if control.limited_to is not None:
-                patterns.update(control.limited_to)
-            elif providers is not None:
-                patterns.update(f"{provider}/*" for provider in providers)
-        limited[control_id] = (
-            [] if "*" in unseen else sorted(p for p in patterns if p.partition("/")[0] not in unseen | {"*"})
-        )
-    return limited
-
-
-def _disabled(results: list[ScanResult], skipped: dict[int, set[str]]) -> list[str] | None:
-    """The controls any shard turned off, as far as the shards recorded them (a shard stored before
-    1.6 did not), and those a shard did not run (``_not_run``); None when none did. One a shard
-    turned off and another evaluated is both among the controls and here: turned off in part of
-    the scan (see view.results_line)."""
-    recorded = [r.scan.disabled_controls for r in results if r.scan.disabled_controls is not None]
-    not_run = {c for names in skipped.values() for c in names}
-    return sorted({c for disabled in recorded for c in disabled} | not_run) if recorded or not_run else None
-
-
-def _disabled_where(
-    results: list[ScanResult], skipped: dict[int, set[str]], providers_of: dict[int, frozenset[str] | None]
-) -> dict[str, frozenset[str] | None]:
-    """The providers of the shards that turned each control off or did not run it (None: a shard
-    whose providers are not known, as one stored without its inventory): an item of other providers
-    keeps its result."""
-    where: dict[str, frozenset[str] | None] = {}
-    for result in results:
-        providers = providers_of.get(id(result))
-        for control in {*(result.scan.disabled_controls or ()), *skipped[id(result)]}:
-            known = where.get(control, frozenset())
-            where[control] = None if known is None or providers is None else known | providers
-    return where
-
-
-def _providers_where_needed(
-    results: list[ScanResult], skipped: dict[int, set[str]]
-) -> dict[int, frozenset[str] | None]:
-    """By shard (``id`` of its result), its providers (``_providers_of``: a walk of its inventory),
-    once each and only when a shard did not run or turned off a control: none is needed otherwise."""
-    if not any(skipped.values()) and not any(r.scan.disabled_controls for r in results):
-        return {}
-    return {id(result): _providers_of(result) for result in results}
-
-
-def _providers_of(result: ScanResult) -> frozenset[str] | None:
-    return None if result.inventory is None else frozenset(inventory_providers(result.inventory, result.scan.sources))
 
 
 def _run_id(results: list[ScanResult]) -> str:

@@ -1,4 +1,5 @@
-"""A merged report's waiver lists, made true of the findings it keeps.
+"""A merged report's waiver lists: the shards' joined, judged at the merged report's date, and
+made true of the findings it keeps.
 
 Each shard listed its waivers by its own findings: applied (it waived a failure), matching nothing,
 or matching only unknown results. A merged report keeps one copy of a finding two shards hold, and
@@ -10,10 +11,11 @@ matching only unknown results may match none it keeps, or match one only another
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from scanner.engine.waivers import covering
-from scanner.model import Finding, Waiver, WaiverReport
+from scanner.engine.waivers import covering, ends_soon, first_covering, has_lapsed
+from scanner.model import ControlSummary, Finding, ScanResult, Waiver, WaiverReport
 
 
 def waiver_key(waiver: Waiver) -> tuple[object, ...]:
@@ -23,6 +25,71 @@ def waiver_key(waiver: Waiver) -> tuple[object, ...]:
 
 
 _key = waiver_key
+
+
+def _unique_waivers(waivers: Iterable[Waiver]) -> list[Waiver]:
+    """Each waiver once, where it first appears."""
+    seen: dict[tuple[object, ...], Waiver] = {}
+    for waiver in waivers:
+        seen.setdefault(_key(waiver), waiver)
+    return list(seen.values())
+
+
+def joined_waivers(results: Sequence[ScanResult]) -> WaiverReport:
+    """Each shard's waiver lists joined (a waiver is all it says: see waiver_key). A waiver of one
+    shard's resources matches nothing in every other shard: one that some shard applied is applied,
+    never also listed as matching nothing (a reader would delete a waiver in force)."""
+    joined = {
+        name: _unique_waivers(w for r in results for w in getattr(r.waivers, name))
+        for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
+    }
+    applied = {waiver_key(w) for w in joined["applied"]}
+    for name in ("unmatched", "unknown_only"):
+        joined[name] = [w for w in joined[name] if waiver_key(w) not in applied]
+    return WaiverReport(**joined)
+
+
+def waivers_judged_at(
+    as_of: datetime, findings: list[Finding], report: WaiverReport, controls: dict[str, ControlSummary]
+) -> tuple[list[Finding], WaiverReport]:
+    """The waivers judged at the merged report's date, the latest shard's: each shard judged them
+    at its own, and a waiver that ends between the two waives nothing in a report as of the later
+    (it is listed expired, not also applied or ending soon). A failure it waived is waived by the
+    first other waiver in force that covers it (one behind it, a renewal), as a scan on that date
+    waives it; where none does, it fails again, counted so."""
+    today = as_of.date()
+
+    def lapsed(waiver: Waiver) -> bool:
+        return has_lapsed(waiver, today)
+
+    listed = ("applied", "expiring", "unmatched", "unknown_only")
+    ended = [w for name in listed for w in getattr(report, name) if lapsed(w)]
+    if not ended:
+        return findings, report
+    in_force = [w for w in (*report.applied, *report.unmatched) if not lapsed(w)]
+    first_in_force = first_covering(in_force)
+    taken: dict[tuple[object, ...], Waiver] = {}  # the waivers in force that now waive a failure
+    judged = []
+    for finding in findings:
+        if finding.status == "waived" and finding.waiver is not None and lapsed(finding.waiver):
+            index = first_in_force(finding.control_id, finding.resource.uid) if in_force else None
+            if index is not None:
+                taken.setdefault(waiver_key(in_force[index]), in_force[index])
+                judged.append(dataclasses.replace(finding, waiver=in_force[index]))
+                continue
+            counts = controls[finding.control_id].counts if finding.control_id in controls else {}
+            if counts:
+                counts["waived"] = counts.get("waived", 0) - 1
+                counts["fail"] = counts.get("fail", 0) + 1
+            finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
+        judged.append(finding)
+    return judged, WaiverReport(
+        applied=_unique_waivers([*(w for w in report.applied if not lapsed(w)), *taken.values()]),
+        expired=_unique_waivers([*report.expired, *ended]),
+        unmatched=[w for w in report.unmatched if not lapsed(w) and waiver_key(w) not in taken],
+        expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
+        unknown_only=[w for w in report.unknown_only if not lapsed(w) and waiver_key(w) not in taken],
+    )
 
 
 def listed_by_kept(report: WaiverReport, left: Sequence[Finding], kept: Sequence[Finding]) -> WaiverReport:
