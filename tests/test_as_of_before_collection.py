@@ -95,3 +95,41 @@ def test_a_date_long_after_the_read_is_unknown_not_zero(cli, tmp_path: Path) -> 
     cli("scan", f"inventory:{path}", "--format", "json", "-o", str(out), "--no-history", "-q", "--fail-on", "none")
     found = {f["control_id"]: f["status"] for f in json.loads((out / "results.json").read_text())["findings"]}
     assert found["NHI-CRED-001"] == "unknown"
+
+
+def _unknown_findings(cli: Any, tmp_path: Path, inventory: dict[str, Any], *options: str) -> dict[str, Any]:
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(inventory))
+    out = tmp_path / "out"
+    outcome = cli("scan", f"inventory:{path}", "--format", "json", "-o", str(out), "--no-history", "-q",
+                  "--fail-on", "none", *options)  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    findings = json.loads((out / "results.json").read_text())["findings"]
+    return {f["control_id"]: f for f in findings if f["resource"]["type"] == "credential" and f["status"] == "unknown"}
+
+
+def test_an_age_unknown_because_its_date_is_after_the_day_judged_says_so_not_that_it_was_not_collected(
+    cli, tmp_path: Path
+) -> None:
+    """The key's creation and last use were read; judged on a day before them, its ages are unknown.
+    The finding said "age_days not collected" (and its evidence "not collected"): a reader went
+    looking for a gap in the collection that was not there."""
+    found = _unknown_findings(cli, tmp_path, _inventory(), "--as-of", "2025-06-01")
+    rotated, used, ever_used = found["NHI-CRED-001"], found["NHI-CRED-002"], found["NHI-CRED-003"]
+    assert rotated["message"].endswith(
+        "could not be assessed (days_since_rotated counted from a date after the day judged)"
+    )
+    assert rotated["evidence"]["days_since_rotated"] == "counted from a date after the day judged"
+    assert used["message"].endswith("(days_since_used counted from a date after the day judged)")
+    # NHI-CRED-003 judges keys older than a few days: its scope is unknown too
+    assert ever_used["message"].endswith("(days_since_used, age_days counted from a date after the day judged)")
+    assert "not collected" not in json.dumps([rotated, used, ever_used])
+
+
+def test_an_age_whose_date_was_not_collected_is_still_named_not_collected(cli, tmp_path: Path) -> None:
+    inventory = _inventory()
+    inventory["credentials"][0]["created"] = None
+    inventory["credentials"][0]["unknown"] = ["created"]
+    found = _unknown_findings(cli, tmp_path, inventory, "--as-of", "2025-06-01")
+    assert "created not collected" in found["NHI-CRED-001"]["message"]
+    assert found["NHI-CRED-001"]["evidence"]["days_since_rotated"] == "not collected"

@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl
-from scanner.engine.fields import UNKNOWN, Incomplete
+from scanner.engine.fields import DATED_AFTER, UNKNOWN, Incomplete, dated_after
 from scanner.engine.finding_evidence import MAX_EVIDENCE_ITEMS, evidence_builder
 from scanner.engine.messages import fast_failure_message, message
 from scanner.model import Finding, ResourceRef
@@ -209,7 +209,7 @@ def _scope_gaps(compiled: CompiledControl) -> Callable[[Any, EvalContext, dict[s
         for name, accessor in fields:
             value = accessor(record, ctx)
             if value is UNKNOWN:
-                gaps.append(name)
+                gaps.append(f"{name}: {DATED_AFTER}" if dated_after(accessor, record) else name)
             elif type(value) is Incomplete:
                 gaps.append(value.reason)
         if not gaps:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from scanner.arn_patterns import every_action_of_a_service, every_resource, every_resource_of_a_type, whole_service
@@ -132,6 +133,7 @@ def _days_since(rtype: str, name: str) -> Accessor:
         value: datetime | None = getattr(record, name)
         return None if value is None else _age(value, ctx)
 
+    get.dates = attrgetter(name)  # type: ignore[attr-defined]
     return get
 
 
@@ -149,6 +151,17 @@ def _age(since: datetime, ctx: EvalContext) -> Any:
 
 
 READ_TAKES = timedelta(days=1)  # how long after its collection time a source may still be reading
+
+DATED_AFTER = "counted from a date after the day judged"
+
+
+def dated_after(accessor: Accessor, record: Any) -> bool:
+    """Whether an age the ``accessor`` found unknown for ``record`` is unknown only because its date,
+    collected, falls after the day judged (see ``_age``): a finding says so, not "not collected"."""
+    dates = getattr(accessor, "dates", None)
+    if dates is None or (record.unknown and any(name in record.unknown for _, name in evidence_read(accessor))):
+        return False
+    return dates(record) is not None
 
 
 @reads(("credential", "expires"))
@@ -184,6 +197,9 @@ def _rotation_age(record: Any, ctx: EvalContext) -> Any:
         return UNKNOWN
     changed = record.last_rotated or record.created
     return None if changed is None else _age(changed, ctx)
+
+
+_rotation_age.dates = lambda record: record.last_rotated or record.created  # type: ignore[attr-defined]
 
 
 def _dotted(rtype: str, root: str, path: tuple[str, ...]) -> Accessor:

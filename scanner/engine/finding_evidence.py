@@ -14,7 +14,7 @@ from typing import Any
 
 from scanner.engine.controls import CompiledControl
 from scanner.engine.emit import Program
-from scanner.engine.fields import UNKNOWN, Incomplete
+from scanner.engine.fields import DATED_AFTER, UNKNOWN, Incomplete, dated_after
 from scanner.engine.messages import PLAIN, json_value
 from scanner.model import PLAINTEXT_SECRET, Account, Agent, Credential, Grant, Identity, LogSource
 from scanner.serialize import kind_of
@@ -54,6 +54,13 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
             f"{value} = {program.constant(accessor)}(record, ctx)",
             f"if type({value}) is Incomplete:",
             f"    gaps.append({value}.reason)",
+        ]
+        if getattr(accessor, "dates", None) is not None:  # an age: unknown where its date is after the day judged
+            lines += [
+                f"if {value} is UNKNOWN and DATED_AFTER_TEST({program.constant(accessor)}, record):",
+                f"    {value} = DATED_AFTER",
+            ]
+        lines += [
             f"if {value} is not None and type({value}) not in PLAIN:",
             f"    {value} = JSON({value})",
         ]
@@ -105,6 +112,8 @@ def evidence_builder(compiled: CompiledControl) -> EvidenceBuilder:
     program.namespace.update(
         JSON=json_value,
         PLAIN=PLAIN,
+        DATED_AFTER=DATED_AFTER,
+        DATED_AFTER_TEST=dated_after,
         READ=compiled.reads,
         RELATION=_relation_value,
         BOTH=_both_relations,

@@ -16,7 +16,7 @@ from typing import Any
 
 from scanner.engine.controls import CompiledControl
 from scanner.engine.emit import Program
-from scanner.engine.fields import UNKNOWN, Incomplete, field_accessor
+from scanner.engine.fields import DATED_AFTER, UNKNOWN, Incomplete, field_accessor
 from scanner.model import ResourceRef
 from scanner.serialize import format_time
 
@@ -45,9 +45,7 @@ def message(
     compiled: CompiledControl, record: Any, ref: ResourceRef, status: str, evidence: dict[str, Any], ctx: Any
 ) -> str:
     if status == "unknown":
-        missing = evidence.get("not_collected") or [k for k, v in evidence.items() if v == "not collected"]
-        detail = f" ({', '.join(missing)} not collected)" if missing else ""
-        return f"{ref.name}: could not be assessed{detail}"
+        return f"{ref.name}: could not be assessed{_why_unknown(evidence)}"
     if status == "pass":
         return f"{ref.name}: {compiled.title}"
     parts = compiled.message_parts
@@ -76,6 +74,19 @@ def message(
                 continue
             text.append(_text(value))
     return "".join(text)
+
+
+def _why_unknown(evidence: dict[str, Any]) -> str:
+    """`` (owner not collected; age_days counted from a date after the day judged)``, or nothing."""
+    named = evidence.get("not_collected") or [k for k, v in evidence.items() if v == "not collected"]
+    later = [k for k, v in evidence.items() if v == DATED_AFTER]
+    missing: list[str] = []
+    for gap in named:
+        field, _, why = gap.partition(": ")
+        (later if why == DATED_AFTER else missing).append(field if why == DATED_AFTER else gap)
+    parts = [f"{', '.join(missing)} not collected"] if missing else []
+    parts += [f"{', '.join(dict.fromkeys(later))} {DATED_AFTER}"] if later else []
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _text(value: Any) -> str:
