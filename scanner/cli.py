@@ -510,7 +510,7 @@ def _diff_side(reference: str, db: str | None) -> Side:
         streamed = streamed_failing(Path(reference))
         if streamed is not None:
             return side_of_failing(streamed)
-    return side_of_document(*_results_document(reference, db))
+    return side_of_document(*_results_document(reference, db), a_file=not _is_stored_id(reference))
 
 
 @main.command(short_help="Render the reports of an earlier scan again.")

@@ -19,6 +19,7 @@ a record absent from a source the older scan did not read completely is not seen
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from scanner.model import (
     SourceStatus,
     is_stand_in,
 )
-from scanner.results_io import check_controls_listed, checked_document, model_from
+from scanner.results_io import check_controls_listed, check_counts_held, checked_document, model_from
 from scanner.source_gaps import GapIndex
 from scanner.unread_parts import UnreadIndex, UnreadParts, unread_parts
 
@@ -260,14 +261,19 @@ def limits_of(controls: Iterable[ControlSummary]) -> dict[str, list[str]]:
     return {c.id: c.limited_to for c in controls if c.limited_to is not None}
 
 
-def side_of_document(data: object, path: Path) -> Side:
+def side_of_document(data: object, path: Path, a_file: bool = False) -> Side:
     """A diff's view of a results.json document, validated as ``results_from_data`` validates a
     document it did not write; only the inventory becomes model objects up front. A stored scan's
     document is validated too, whatever its checksum says: whoever can write the history can store
     any text under a checksum that matches it (before, a finding of severity null stored so
     stopped the diff with an internal error). A diff reads a stored scan this way only when its
-    drift index cannot serve (see HistoryStore.drift_side)."""
-    return _side_of_checked(checked_document(data, path), path)
+    drift index cannot serve (see HistoryStore.drift_side). ``a_file``: a results.json file, whose
+    counts must be its findings' (see ``check_counts_held``)."""
+    document = checked_document(data, path)
+    if a_file:
+        held = Counter((f["control_id"], f["status"]) for f in document["findings"])
+        check_counts_held([(c["id"], c["counts"]) for c in document["controls"]], held, path)
+    return _side_of_checked(document, path)
 
 
 def _side_of_checked(document: dict[str, Any], path: Path) -> Side:

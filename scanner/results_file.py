@@ -16,6 +16,7 @@ within the limit, and refused in one line saying what broke the layout if not.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,10 @@ from scanner.gc_pause import FREEZE_FROM_FINDINGS
 from scanner.loading import MAX_DEPTH, is_valid, validate
 from scanner.model import PLAINTEXT_SECRET, Finding, ScanResult
 from scanner.results_io import (
+    check_counts_held,
     check_findings_controls,
     checked_document,
+    counts_of,
     load_results,
     model_from,
     unreadable_as_input,
@@ -87,6 +90,7 @@ def streamed_failing(path: Path) -> FailingOfFile | None:
     result = read_line_by_line(path, reading, _result, "results.json", _large)
     if result is None:
         return None
+    check_counts_held([(c.id, c.counts) for c in result.controls], reading.held, path)
     return FailingOfFile(result, reading.failing, reading.waived, path, reading.others)
 
 
@@ -137,6 +141,8 @@ def _result(reading: _CheckedReading, frame_text: bytes, path: Path) -> ScanResu
         for section, records in reading.records.items():
             setattr(result.inventory, section, records)
     check_findings_controls(result, path)
+    if not isinstance(reading, _FailingReading):  # which keeps the failures alone: see streamed_failing
+        check_counts_held(*counts_of(result), path)
     return result
 
 
@@ -208,9 +214,11 @@ class _FailingReading(_CheckedReading):
         self.waived: dict[str, bytes] = {}
         self.others: dict[str, str] = {}
         self._statuses: dict[str, str] = {}  # each status string kept once
+        self.held: Counter[tuple[str, str]] = Counter()  # findings by control id and status
 
     def findings_checked(self, batch: list[dict[str, Any]], lines: list[bytes]) -> None:
         failing, waived, others = self.failing, self.waived, self.others
+        self.held.update((data["control_id"], data["status"]) for data in batch)
         for data, line in zip(batch, lines, strict=True):
             status = data["status"]
             if status == "fail":

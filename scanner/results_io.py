@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +20,10 @@ _SUPPORTED_MAJOR = RESULTS_SCHEMA_VERSION.split(".")[0]
 
 
 def load_results(path: Path) -> ScanResult:
-    return results_from_data(read_json(path), path)
+    """A results.json file (a scan stored in the history is read by history.stored_results)."""
+    result = results_from_data(read_json(path), path)
+    check_counts_held(*counts_of(result), path)
+    return result
 
 
 def results_from_data(data: object, path: Path, written_by_nhiscan: bool = False) -> ScanResult:
@@ -36,6 +40,36 @@ def check_findings_controls(result: ScanResult, path: Path) -> None:
     listed = {c.id for c in result.controls}
     if not {f.control_id for f in result.findings} <= listed:
         check_controls_listed([f.control_id for f in result.findings], listed, path)
+
+
+_KEPT_STATUSES = ("fail", "waived", "unknown")  # every such result is a finding; a pass only with --include-passed
+
+
+def check_counts_held(
+    counts: Iterable[tuple[str, Mapping[str, int]]], held: Mapping[tuple[str, str], int], path: Path
+) -> None:
+    """Each control's failing, waived and unknown results, as its ``counts`` give them (control id,
+    counts), are the findings the file holds (``held``: by control id and status). A report of a
+    results.json whose findings were cut by hand (a jq filter, a line deleted) showed counts its own
+    list of findings contradicted, the PDF's score and gate counting failures nobody could see, and
+    a diff called the cut failures resolved. A scan stored in the history is not asked: its
+    checksum holds it as nhiscan wrote it."""
+    for index, (control_id, counted) in enumerate(counts):
+        for status in _KEPT_STATUSES:
+            number, found = counted.get(status, 0), held.get((control_id, status), 0)
+            if number != found:
+                raise InputError(
+                    f"{control_id} counts {number} {status} results, but the file holds {found} such findings "
+                    "(findings removed or added by hand?); not read",
+                    str(path),
+                    f"$.controls[{index}].counts.{status}",
+                )
+
+
+def counts_of(result: ScanResult) -> tuple[list[tuple[str, dict[str, int]]], Counter[tuple[str, str]]]:
+    """What ``check_counts_held`` compares, of a result read whole."""
+    held = Counter((f.control_id, f.status) for f in result.findings)
+    return [(c.id, c.counts) for c in result.controls], held
 
 
 def check_controls_listed(

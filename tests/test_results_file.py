@@ -53,6 +53,14 @@ def with_first_finding_line(result: ScanResult, line: str) -> str:
     return text[:opening] + line + text[opening:]
 
 
+def with_first_finding_replaced(result: ScanResult, line: str) -> str:
+    """The file with its first finding written as ``line`` (of the same control and status: the
+    counts still hold every finding)."""
+    text = render(result)
+    opening = text.index(FINDINGS_OPENING) + len(FINDINGS_OPENING)
+    return text[:opening] + line + text[text.index("\n", opening) + 1 :]
+
+
 @pytest.mark.parametrize("name", ["demo_result", "hostile_result"])
 def test_a_results_file_read_as_it_is_read_is_the_file_read_whole(request, tmp_path: Path, name: str) -> None:
     path = written(tmp_path, render(request.getfixturevalue(name)))
@@ -190,7 +198,7 @@ def test_an_integer_past_64_bits_stays_exact(demo_result, tmp_path: Path) -> Non
     finding = json.loads(render(demo_result))["findings"][0]
     finding["evidence"] = {"count": 2**70 + 1, "text": "1234567890123456789012"}
     line = "  " + json.dumps(finding, separators=(",", ":")) + ",\n"
-    path = written(tmp_path, with_first_finding_line(demo_result, line))
+    path = written(tmp_path, with_first_finding_replaced(demo_result, line))
     streamed = streamed_results_file(path)
     assert streamed is not None and streamed.findings[0].evidence == {
         "count": 2**70 + 1,
@@ -361,7 +369,7 @@ def test_a_line_is_bounded_and_a_long_one_is_not_copied_piece_after_piece(
     demo_result, tmp_path: Path, monkeypatch
 ) -> None:
     finding = dict(json.loads(render(demo_result))["findings"][0], message="m" * 5000)
-    path = written(tmp_path, with_first_finding_line(demo_result, "  " + json.dumps(finding) + ",\n"))
+    path = written(tmp_path, with_first_finding_replaced(demo_result, "  " + json.dumps(finding) + ",\n"))
     monkeypatch.setattr(streamed_json, "_PIECE", 7)  # the long line arrives in 700 pieces
     streamed = streamed_results_file(path)
     assert streamed is not None and streamed.findings[0].message == "m" * 5000
@@ -459,3 +467,46 @@ def test_each_identity_s_capabilities_are_a_line_of_their_own_so_no_line_grows_w
     path = written(tmp_path, render(large))
     streamed = streamed_results_file(path)
     assert streamed is not None and streamed == load_results(path) == large
+
+
+def _edited(result: ScanResult, edit: str) -> tuple[str, str]:
+    """The results file with its first failing finding cut, or another failure added beside it,
+    as a jq filter or a hand would; and that finding's control."""
+    lines = render(result).splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith("  {") and '"status":"fail"' in line)
+    finding = json.loads(lines[index].rstrip().rstrip(","))
+    if edit == "cut":
+        del lines[index]
+    else:
+        lines.insert(index, lines[index].replace(finding["fingerprint"], "0" * 32))
+    return "".join(lines), finding["control_id"]
+
+
+@pytest.mark.parametrize("layout", ["as written", "one line"])
+@pytest.mark.parametrize("edit", ["cut", "added"])
+def test_a_results_file_whose_findings_disagree_with_its_counts_is_refused(
+    demo_result, cli, tmp_path: Path, edit: str, layout: str
+) -> None:
+    """Re-rendered, a file with a failure cut showed counts its own list of findings contradicted
+    (the PDF's score and gate counting a failure nobody could see), and a diff called the cut
+    failure resolved. Read as it is read or whole, by report and by diff, it is refused."""
+    text, control_id = _edited(demo_result, edit)
+    if layout == "one line":  # not laid out as nhiscan writes: read whole by every command
+        text = json.dumps(json.loads(text))
+    path = written(tmp_path, text)
+    for read in (load_results_file, load_results):
+        with pytest.raises(InputError, match=f"{control_id} counts .* fail results, but the file holds"):
+            read(path)
+    report = cli("report", str(path), "--format", "html", "-o", str(tmp_path / "again"))
+    assert report.exit_code == 2 and "findings removed or added by hand" in report.output
+    assert not (tmp_path / "again" / "report.html").exists()
+    drift = cli("diff", str(path), str(path), "-o", str(tmp_path / "drift.json"))
+    assert drift.exit_code == 2 and f"{control_id} counts" in drift.output
+
+
+def test_a_diff_against_a_file_with_a_failure_cut_never_calls_it_resolved(demo_result, cli, tmp_path: Path) -> None:
+    text, _ = _edited(demo_result, "cut")
+    whole = written(tmp_path, render(demo_result), "whole.json")
+    drift = cli("diff", str(whole), str(written(tmp_path, text)), "-o", str(tmp_path / "drift.json"))
+    assert drift.exit_code == 2, "the cut failure is not called resolved"
+    assert cli("diff", str(whole), str(whole), "-o", str(tmp_path / "same.json")).exit_code == 0
