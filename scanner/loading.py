@@ -108,10 +108,38 @@ def _key_text(key: Any) -> str:
     return redact_text(str(key))[:80]
 
 
+# YAML 1.1's numbers, but not its base-60 ones: "8080:80" (a port mapping in an MCP server's
+# arguments) read as the integer 484880, and a long "1:0:0:…" took time quadratic in its length
+_NUMBERS = {
+    "tag:yaml.org,2002:int": re.compile(
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+    ),
+    "tag:yaml.org,2002:float": re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+}
+
 _TextDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, _NUMBERS.get(tag, regexp)) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _no_base_60(construct: Callable[[Any, yaml.ScalarNode], Any]) -> Callable[[Any, yaml.ScalarNode], Any]:
+    def constructed(loader: Any, node: yaml.ScalarNode) -> Any:
+        if ":" in str(node.value):  # written !!int 1:30: see _NUMBERS
+            raise yaml.constructor.ConstructorError(None, None, "a base-60 number is not read", node.start_mark)
+        return construct(loader, node)
+
+    return constructed
+
+
+for _tag, _construct in (
+    ("tag:yaml.org,2002:int", yaml.constructor.SafeConstructor.construct_yaml_int),
+    ("tag:yaml.org,2002:float", yaml.constructor.SafeConstructor.construct_yaml_float),
+):
+    _TextDatesLoader.add_constructor(_tag, _no_base_60(_construct))
 
 
 NOT_REGULAR = "not a regular file (a pipe, device or socket); not read"
@@ -347,14 +375,33 @@ class _BundledLoader(yaml.CSafeLoader):
 _BundledLoader.yaml_implicit_resolvers = _TextDatesLoader.yaml_implicit_resolvers
 
 
+# libyaml compares each %TAG directive with every one before it: 320,000 of them (4.7 MB) took
+# 349 s. Real files hold none, or one or two.
+MAX_TAG_DIRECTIVES = 16
+_TAG_DIRECTIVE = re.compile(r"^%TAG[ \t]", re.MULTILINE)
+
+# What reading a value raises besides YAMLError: PyYAML's constructors for one its tag cannot hold
+# (!!bool maybe, !!int '', !!timestamp abc, an integer of 5,000 digits), libyaml for a tag whose
+# %-escapes are not UTF-8 (!<%ED%A0%80>). Their text may quote the value, so it is not repeated.
+_UNREADABLE_VALUE = (ValueError, KeyError, IndexError, AttributeError, OverflowError)
+
+
 def parse_yaml(text: str, bundled: bool = False) -> tuple[Any, yaml.Node | None]:
     """The document and its node tree, composed once; raises yaml.YAMLError. ``bundled``: the
     text is one of nhiscan's own files (see _BundledLoader)."""
+    if not bundled and len(_TAG_DIRECTIVE.findall(text, 0, len(text))) > MAX_TAG_DIRECTIVES:
+        raise yaml.YAMLError(f"more than {MAX_TAG_DIRECTIVES} %TAG directives")
     loader = _BundledLoader(text) if bundled else _TextDatesLoader(text)
     try:
         with collector_paused():  # a node, its marks and its value each: see gc_pause
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            try:
+                node = loader.get_single_node()
+                data = loader.construct_document(node) if node is not None else None
+            except _UNREADABLE_VALUE as error:
+                unicode = isinstance(error, UnicodeError)
+                raise yaml.YAMLError(
+                    "a tag that is not UTF-8 text" if unicode else "a value unreadable as its type"
+                ) from None
     finally:
         loader.dispose()
     return data, node

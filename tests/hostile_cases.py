@@ -174,6 +174,25 @@ def yaml_lone_surrogate_in_a_manifest(folder: Path) -> list[str]:
     return _scan("manifests:repo")
 
 
+# a tag whose %-escapes are not UTF-8, a value its tag cannot hold: the parser's own exceptions
+@case("bounded", {2})
+def yaml_tag_not_utf8_in_waivers(folder: Path) -> list[str]:
+    _write(folder / "waivers.yaml", "waivers: !<%ED%A0%80> []\n")
+    return [*_scan("demo"), "--waivers", "waivers.yaml"]
+
+
+@case("bounded", {3})
+def yaml_value_its_tag_cannot_hold_in_a_manifest(folder: Path) -> list[str]:
+    _write(folder / "repo" / "a.nhiscan.yaml", "nhiscan: agent/v1\nname: a\nowner: !!bool maybe\n")
+    return _scan("manifests:repo")
+
+
+@case("bounded", {2}, timeout=30)
+def yaml_tag_directives_in_config(folder: Path) -> list[str]:
+    _write(folder / "nhiscan.yaml", "".join(f"%TAG !{i:x}! x\n" for i in range(320_000)) + "---\nsources: [demo]\n")
+    return ["scan", "--config", "nhiscan.yaml", "--no-history", "-q"]
+
+
 def _names_the_pipe(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
     results = json.loads(next(folder.rglob("results.json")).read_text())
     errors = [error for source in results["scan"]["sources"] for error in source["errors"]]

@@ -1,0 +1,53 @@
+"""What a YAML value a user or a scanned repository writes is read as, and what is refused.
+
+YAML 1.1 reads ``8080:80`` as a base-60 integer (484880): a port mapping among an MCP server's
+arguments came out as a number nobody wrote, and a long ``1:0:0:…`` took time quadratic in its
+length. A value its tag cannot hold (``!!bool maybe``), an integer of thousands of digits or a tag
+whose %-escapes are not UTF-8 raised the parser's own exceptions, and the command stopped with an
+internal error (exit 4). libyaml compares each ``%TAG`` directive with every one before it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from scanner.loading import MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
+
+
+def test_base_60_numbers_are_text_and_other_numbers_numbers() -> None:
+    document = "args: [-p, '8080:80', 8080:80, 1:30, 190:20:30.15, 0x1F, 017, 1_000, 1.5e+3, 12, .inf]\n"
+    assert parse_yaml(document)[0]["args"] == [
+        "-p", "8080:80", "8080:80", "1:30", "190:20:30.15", 31, 15, 1000, 1500.0, 12, float("inf")
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["x: !!int 1:30\n", "x: !!float 1:30.5\n"])
+def test_a_number_tagged_and_written_in_base_60_is_refused(text: str) -> None:
+    with pytest.raises(yaml.YAMLError, match="base-60"):
+        parse_yaml(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: !!bool maybe\n", "a value unreadable as its type"),
+        ("a: !!timestamp abc\n", "a value unreadable as its type"),
+        ("a: !!int ''\n", "a value unreadable as its type"),
+        ("a: !!float hunter2\n", "a value unreadable as its type"),
+        ("a: " + "7" * 5000 + "\n", "a value unreadable as its type"),
+        ("waivers: !<%ED%A0%80> []\n", "a tag that is not UTF-8 text"),
+        ("%TAG !e! %ED%A0%80\n---\na: !e!x 1\n", "a tag that is not UTF-8 text"),
+    ],
+)
+def test_a_value_that_cannot_be_read_is_a_yaml_error_that_does_not_repeat_it(text: str, problem: str) -> None:
+    with pytest.raises(yaml.YAMLError) as raised:
+        parse_yaml(text)
+    assert yaml_problem(raised.value)[0] == problem
+
+
+def test_tag_directives_past_the_limit_are_refused_before_libyaml_compares_them() -> None:
+    assert parse_yaml("%TAG !e! tag:example.com,2026:\n---\na: 1\n")[0] == {"a": 1}
+    many = "".join(f"%TAG !{i:x}! x\n" for i in range(320_000)) + "---\na: 1\n"  # parsed: 349 s
+    with pytest.raises(yaml.YAMLError, match=f"more than {MAX_TAG_DIRECTIVES} %TAG directives"):
+        parse_yaml(many)
