@@ -30,17 +30,24 @@ if TYPE_CHECKING:  # the validators are imported when a schema is first checked:
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 MAX_YAML_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 100  # nesting levels of a JSON or YAML document; real inputs use fewer than 15
+# Keys and values (scalars, lists, mappings) in one YAML file a user supplies: 16 MiB of waivers
+# written out in full (107,000 of them) hold 1.2 million. 16 MiB of one-character values hold up to
+# 8 million, and composing them took 47 to 276 s and up to 4.2 GB; refused at the limit, 8 to 14 s
+# and 0.8 GB.
+MAX_YAML_VALUES = 2_000_000
 
 
 class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
     """SafeLoader that keeps dates as text (the schemas expect ISO strings, and an impossible date
     such as 2026-02-30 must become a clear validation error, not a crash inside the YAML parser),
     refuses aliases (no nhiscan format needs them, and "billion laughs" documents expand through
-    them) and nesting deeper than MAX_DEPTH. libyaml reads the text into events (the pure-Python
-    reader and scanner took 7 s for a file of 20,000 waivers); these guards compose the events
-    into nodes, in Python, before anything is built from them."""
+    them), nesting deeper than MAX_DEPTH and more than MAX_YAML_VALUES keys and values. libyaml
+    reads the text into events (the pure-Python reader and scanner took 7 s for a file of 20,000
+    waivers); these guards compose the events into nodes, in Python, before anything is built from
+    them."""
 
     _depth = 0
+    _values = 0
 
     def __init__(self, stream: str) -> None:
         yaml.CSafeLoader.__init__(self, stream)
@@ -53,6 +60,11 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", self._next_mark())
+        self._values += 1
+        if self._values > MAX_YAML_VALUES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_YAML_VALUES:,} keys and values", self._next_mark()
+            )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:

@@ -4,7 +4,8 @@ YAML 1.1 reads ``8080:80`` as a base-60 integer (484880): a port mapping among a
 arguments came out as a number nobody wrote, and a long ``1:0:0:…`` took time quadratic in its
 length. A value its tag cannot hold (``!!bool maybe``), an integer of thousands of digits or a tag
 whose %-escapes are not UTF-8 raised the parser's own exceptions, and the command stopped with an
-internal error (exit 4). libyaml compares each ``%TAG`` directive with every one before it.
+internal error (exit 4). libyaml compares each ``%TAG`` directive with every one before it, and
+millions of one-character values took minutes to compose.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from scanner import loading
 from scanner.loading import MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
 
 
@@ -51,3 +53,22 @@ def test_tag_directives_past_the_limit_are_refused_before_libyaml_compares_them(
     many = "".join(f"%TAG !{i:x}! x\n" for i in range(320_000)) + "---\na: 1\n"  # parsed: 349 s
     with pytest.raises(yaml.YAMLError, match=f"more than {MAX_TAG_DIRECTIVES} %TAG directives"):
         parse_yaml(many)
+
+
+def test_a_document_of_more_keys_and_values_than_the_limit_is_refused_where_it_passes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(loading, "MAX_YAML_VALUES", 10)
+    assert parse_yaml("a: [1, 2, 3]\nb: {c: 4}\n")[0] == {"a": [1, 2, 3], "b": {"c": 4}}  # 10 with the document
+    with pytest.raises(yaml.YAMLError, match="more than 10 keys and values") as raised:
+        parse_yaml("a: [1, 2, 3]\nb: {c: 4, d: 5}\n")
+    assert yaml_problem(raised.value)[1] == "2:11"  # "d", the eleventh
+
+
+def test_the_limit_leaves_room_for_a_waivers_file_as_large_as_a_yaml_file_may_be() -> None:
+    waiver = (
+        '  - control: "NHI-CRED-001"\n    resource: "arn:aws:iam::123456789012:user/svc-0000000"\n'
+        "    owner: a@example.com\n    reason: r\n    expires: 2027-01-01\n"
+    )
+    values_per_byte = 11 / len(waiver)  # a mapping, five keys and five values
+    assert loading.MAX_YAML_BYTES * values_per_byte < 0.75 * loading.MAX_YAML_VALUES
