@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from scanner.diff import Side, side_of
 from scanner.engine.definition import mixed_digest
@@ -32,6 +32,7 @@ from scanner.history.group_points import (
     kept_points,
     run_key,
 )
+from scanner.history.merge_tallies import evaluated_fewer, scope_of, uncount_passes, unique
 from scanner.history.merged_controls import disabled, disabled_where, not_run, providers_where_needed, run_where
 from scanner.history.name_only import (
     name_only_findings,
@@ -58,15 +59,6 @@ if TYPE_CHECKING:
     from scanner.history.store import GroupRun, HistoryStore, MissingPart
 
 TREND_RUNS = 12  # runs on a merged report's trend, its own the last
-
-T = TypeVar("T")
-
-
-def _unique(items: Iterable[T], key: Any) -> list[T]:
-    seen: dict[Any, T] = {}
-    for item in items:
-        seen.setdefault(key(item), item)
-    return list(seen.values())
 
 
 def merge_group(store: HistoryStore, catalogs: Catalogs, group: str, run: str | None = None) -> ScanResult:
@@ -172,7 +164,7 @@ def merge_results(
     inventories = [r.inventory for r in results if r.inventory is not None]
     inventory = _merge_inventories(inventories, as_of) if inventories else None
     waivers = joined_waivers(results)
-    framework_ids = _unique((f.id for r in results for f in r.frameworks), lambda f: f)
+    framework_ids = unique((f.id for r in results for f in r.frameworks), lambda f: f)
     judged = readers_results(results)
     not_theirs = name_only_findings(results, judged)
     findings = _gravest(f for r in results for f in r.findings if id(f) not in not_theirs)
@@ -186,7 +178,7 @@ def merge_results(
             if id(finding) not in kept and finding.control_id in controls:
                 summary = controls[finding.control_id]
                 summary.counts[finding.status] = summary.counts.get(finding.status, 0) - 1
-                _evaluated_once_less(summary, finding)
+                evaluated_fewer(summary, scope_of(finding))
     _count_stand_ins_once(results, kept, controls)
     uncount_name_only_passes(results, controls, judged)
     count_shared_accounts_once(results, controls, findings)
@@ -287,7 +279,7 @@ def _gravest_sources(sources: Iterable[SourceStatus]) -> list[SourceStatus]:
         if source.status != "complete":
             errors.setdefault(key, []).extend(source.errors)
     return [
-        dataclasses.replace(source, errors=_unique(errors[key], lambda e: (e.call, e.message, e.code)))
+        dataclasses.replace(source, errors=unique(errors[key], lambda e: (e.call, e.message, e.code)))
         if key in errors and source.status != "complete"
         else source
         for key, source in kept.items()
@@ -334,17 +326,7 @@ def _count_stand_ins_once(results: list[ScanResult], kept: set[int], controls: d
             uid, control_id = finding.resource.uid, finding.control_id
             for ran, whole, fingerprints in held_whole:
                 if uid in whole and control_id in ran and finding.fingerprint not in fingerprints:
-                    summary = controls[control_id]
-                    summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
-                    _evaluated_once_less(summary, finding)
-
-
-def _evaluated_once_less(summary: ControlSummary, finding: Finding) -> None:
-    """One evaluation fewer of the finding's provider and kind: a framework item counts what was
-    evaluated and not decided as passing, so a resource two shards evaluated would pass once more."""
-    scope = f"{finding.resource.provider}/{finding.resource.kind}"
-    if summary.evaluated_by_scope.get(scope, 0) > 0:
-        summary.evaluated_by_scope[scope] -= 1
+                    uncount_passes(controls[control_id], scope_of(finding))
 
 
 def _capabilities(results: list[ScanResult]) -> dict[str, list[str]]:
@@ -365,11 +347,11 @@ def _judged(results: list[ScanResult]) -> list[ScanResult]:
 
 def _merge_inventories(inventories: list[Inventory], collected_at: datetime) -> Inventory:
     def records(name: str) -> list[Any]:
-        return _unique((record for inventory in inventories for record in getattr(inventory, name)), lambda r: r.uid)
+        return unique((record for inventory in inventories for record in getattr(inventory, name)), lambda r: r.uid)
 
     # an identity a shard held as a stand-in (see HELD_BY_ANOTHER_SHARD) is the copy of the shard that read it whole
     every_identity = [identity for inventory in inventories for identity in inventory.identities]
-    identities = _unique(sorted(every_identity, key=is_stand_in), lambda r: r.uid)
+    identities = unique(sorted(every_identity, key=is_stand_in), lambda r: r.uid)
 
     return Inventory(
         collected_at=collected_at,

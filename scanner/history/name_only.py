@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
+from scanner.history.merge_tallies import uncount_passes
 from scanner.model import ControlSummary, Finding, ScanResult
 
 FAILING = frozenset({"fail", "waived"})  # one failure, whichever copy: the latest scan's waivers say which
@@ -82,9 +83,7 @@ def uncount_name_only_passes(results: list[ScanResult], controls: dict[str, Cont
         for control, account, scope in passes_counted(result, _accounts_held(result) - read):
             summary = controls.get(control.id)
             if summary is not None and (control.id, account) in judged:
-                summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - 1)
-                if summary.evaluated_by_scope.get(scope, 0) > 0:
-                    summary.evaluated_by_scope[scope] -= 1
+                uncount_passes(summary, scope)
 
 
 def passes_counted(result: ScanResult, wanted: set[str]) -> Iterator[tuple[ControlSummary, str, str]]:

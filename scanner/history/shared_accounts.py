@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from scanner.history.merge_tallies import uncount_passes
 from scanner.history.name_only import passes_counted
 from scanner.model import ControlSummary, Finding, ScanResult
 
@@ -41,6 +42,4 @@ def count_shared_accounts_once(
         summary = controls.get(control_id)
         if summary is None or beyond <= 0:
             continue
-        summary.counts["pass"] = max(0, summary.counts.get("pass", 0) - beyond)
-        scope = scope_of[uid]
-        summary.evaluated_by_scope[scope] = max(0, summary.evaluated_by_scope.get(scope, 0) - beyond)
+        uncount_passes(summary, scope_of[uid], beyond)

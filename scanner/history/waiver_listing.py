@@ -11,10 +11,11 @@ matching only unknown results may match none it keeps, or match one only another
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from scanner.engine.waivers import covering, ends_soon, first_covering, has_lapsed
+from scanner.history.merge_tallies import unique
 from scanner.model import ControlSummary, Finding, ScanResult, Waiver, WaiverReport
 
 
@@ -27,20 +28,12 @@ def waiver_key(waiver: Waiver) -> tuple[object, ...]:
 _key = waiver_key
 
 
-def _unique_waivers(waivers: Iterable[Waiver]) -> list[Waiver]:
-    """Each waiver once, where it first appears."""
-    seen: dict[tuple[object, ...], Waiver] = {}
-    for waiver in waivers:
-        seen.setdefault(_key(waiver), waiver)
-    return list(seen.values())
-
-
 def joined_waivers(results: Sequence[ScanResult]) -> WaiverReport:
     """Each shard's waiver lists joined (a waiver is all it says: see waiver_key). A waiver of one
     shard's resources matches nothing in every other shard: one that some shard applied is applied,
     never also listed as matching nothing (a reader would delete a waiver in force)."""
     joined = {
-        name: _unique_waivers(w for r in results for w in getattr(r.waivers, name))
+        name: unique((w for r in results for w in getattr(r.waivers, name)), waiver_key)
         for name in ("applied", "expired", "unmatched", "expiring", "unknown_only")
     }
     applied = {waiver_key(w) for w in joined["applied"]}
@@ -84,8 +77,8 @@ def waivers_judged_at(
             finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
         judged.append(finding)
     return judged, WaiverReport(
-        applied=_unique_waivers([*(w for w in report.applied if not lapsed(w)), *taken.values()]),
-        expired=_unique_waivers([*report.expired, *ended]),
+        applied=unique([*(w for w in report.applied if not lapsed(w)), *taken.values()], waiver_key),
+        expired=unique([*report.expired, *ended], waiver_key),
         unmatched=[w for w in report.unmatched if not lapsed(w) and waiver_key(w) not in taken],
         expiring=[w for w in report.expiring if not lapsed(w) and ends_soon(w, today)],
         unknown_only=[w for w in report.unknown_only if not lapsed(w) and waiver_key(w) not in taken],
