@@ -12,6 +12,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -401,7 +402,7 @@ _UNREADABLE_VALUE = (ValueError, KeyError, IndexError, AttributeError, OverflowE
 def parse_yaml(text: str, bundled: bool = False) -> tuple[Any, yaml.Node | None]:
     """The document and its node tree, composed once; raises yaml.YAMLError. ``bundled``: the
     text is one of nhiscan's own files (see _BundledLoader)."""
-    if not bundled and len(_TAG_DIRECTIVE.findall(text, 0, len(text))) > MAX_TAG_DIRECTIVES:
+    if not bundled and next(islice(_TAG_DIRECTIVE.finditer(text), MAX_TAG_DIRECTIVES, None), None):
         raise yaml.YAMLError(f"more than {MAX_TAG_DIRECTIVES} %TAG directives")
     loader = _BundledLoader(text) if bundled else _TextDatesLoader(text)
     try:

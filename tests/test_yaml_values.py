@@ -50,6 +50,10 @@ def test_a_value_that_cannot_be_read_is_a_yaml_error_that_does_not_repeat_it(tex
 
 def test_tag_directives_past_the_limit_are_refused_before_libyaml_compares_them() -> None:
     assert parse_yaml("%TAG !e! tag:example.com,2026:\n---\na: 1\n")[0] == {"a": 1}
+    at_the_limit = "".join(f"%TAG !{i:x}! tag:example.com,2026:{i}\n" for i in range(MAX_TAG_DIRECTIVES))
+    assert parse_yaml(at_the_limit + "---\na: 1\n")[0] == {"a": 1}
+    with pytest.raises(yaml.YAMLError, match="more than"):
+        parse_yaml(at_the_limit + "%TAG !last! x\n---\na: 1\n")
     many = "".join(f"%TAG !{i:x}! x\n" for i in range(320_000)) + "---\na: 1\n"  # parsed: 349 s
     with pytest.raises(yaml.YAMLError, match=f"more than {MAX_TAG_DIRECTIVES} %TAG directives"):
         parse_yaml(many)
