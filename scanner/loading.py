@@ -92,6 +92,8 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
         holds True == 1), ``yes`` and ``on``, ``null`` and ``~``, or a key of ``<<: {...}`` and the
         same key after it. The parser would keep the last value and drop the others without a
         word (a token under one of them), so such a mapping is refused like a key named twice."""
+        self.flatten_mapping(node)  # "<<: {...}" merged in first, as the parser would
+        self._refuse_colliding_keys(node)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         if len(mapping) < len(node.value):
             firsts: dict[Any, yaml.Node] = {}
@@ -107,6 +109,26 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
                     )
                     raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
         return mapping
+
+    def _refuse_colliding_keys(self, node: yaml.MappingNode) -> None:
+        """Text hashes differently in every process, but a number's hash is the number's own
+        (modulo 2**61 - 1): keys chosen to share one (``2305843009213693951: …``,
+        ``4611686018427387902: …``) make each key added to a dict compare with every one before it.
+        20,000 of them took 2.6 s, a 16 MiB file of them would take about 40 minutes."""
+        keys = [
+            self.construct_object(key_node)
+            for key_node, _ in node.value
+            if key_node.tag != _TEXT and isinstance(key_node, yaml.ScalarNode)
+        ]
+        if len(keys) - len(set(map(hash, keys))) > MAX_KEYS_SHARING_A_HASH:
+            problem = "a mapping whose keys are numbers chosen to share one hash"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
+_TEXT = "tag:yaml.org,2002:str"
+# Keys of one mapping whose hash another key of it has: no file a person writes has one (two keys
+# equal once read, 1 and 1.0, are named as such); a few dozen cost nothing
+MAX_KEYS_SHARING_A_HASH = 64
 
 
 def _named_twice(key: Any, first_line: int) -> str:

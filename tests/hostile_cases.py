@@ -201,6 +201,15 @@ def yaml_millions_of_values_in_config(folder: Path) -> list[str]:
     return ["scan", "--config", "nhiscan.yaml", "--no-history", "-q"]
 
 
+# keys that all hash to 0 (multiples of 2**61 - 1): each compared with every one before it; 3 MB
+# took about 80 s, a 16 MiB file would take about 40 minutes
+@case("bounded", {2}, timeout=30)
+def yaml_keys_sharing_one_hash_in_config(folder: Path) -> list[str]:
+    keys = "".join(f"  {i * (2**61 - 1)}: 1\n" for i in range(1, 110_000))
+    _write(folder / "nhiscan.yaml", "sources: [demo]\nlabels:\n" + keys)
+    return ["scan", "--config", "nhiscan.yaml", "--no-history", "-q"]
+
+
 def _names_the_pipe(folder: Path, completed: subprocess.CompletedProcess[str]) -> str | None:
     results = json.loads(next(folder.rglob("results.json")).read_text())
     errors = [error for source in results["scan"]["sources"] for error in source["errors"]]

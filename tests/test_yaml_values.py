@@ -5,7 +5,8 @@ arguments came out as a number nobody wrote, and a long ``1:0:0:…`` took time 
 length. A value its tag cannot hold (``!!bool maybe``), an integer of thousands of digits or a tag
 whose %-escapes are not UTF-8 raised the parser's own exceptions, and the command stopped with an
 internal error (exit 4). libyaml compares each ``%TAG`` directive with every one before it, and
-millions of one-character values took minutes to compose.
+millions of one-character values took minutes to compose. A number's hash is the number itself
+(modulo 2**61 - 1), so keys chosen to share one made a mapping take time quadratic in its keys.
 """
 
 from __future__ import annotations
@@ -76,3 +77,22 @@ def test_the_limit_leaves_room_for_a_waivers_file_as_large_as_a_yaml_file_may_be
     )
     values_per_byte = 11 / len(waiver)  # a mapping, five keys and five values
     assert loading.MAX_YAML_BYTES * values_per_byte < 0.75 * loading.MAX_YAML_VALUES
+
+
+COLLIDING = 2**61 - 1  # every multiple of it hashes to 0
+
+
+def test_keys_chosen_to_share_one_hash_are_refused_before_the_mapping_is_built() -> None:
+    document = "servers:\n  a:\n" + "".join(f"    {i * COLLIDING}: x\n" for i in range(1, 20_001))  # 2.6 s
+    with pytest.raises(yaml.YAMLError) as raised:
+        parse_yaml(document)
+    assert yaml_problem(raised.value) == ("a mapping whose keys are numbers chosen to share one hash", "3:5")
+
+
+def test_numbers_as_keys_are_read_when_a_person_could_have_written_them() -> None:
+    ports = parse_yaml("ports:\n" + "".join(f"  {port}: {port + 1}\n" for port in range(1, 20_001)))[0]["ports"]
+    assert len(ports) == 20_000 and ports[8080] == 8081
+    few = parse_yaml("a: {" + ", ".join(f"{i * COLLIDING}: x" for i in range(1, 65)) + ", 0: y}\n")[0]["a"]
+    assert len(few) == 65  # 64 keys sharing 0's hash: the cost of a few dozen is nothing
+    with pytest.raises(yaml.YAMLError, match="names the same key"):
+        parse_yaml("a: {1: x, 1.0: y}\n")
