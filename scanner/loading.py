@@ -10,7 +10,7 @@ import json
 import math
 import re
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -66,6 +66,13 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, f"more than {MAX_YAML_VALUES:,} keys and values", self._next_mark()
             )
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in self.yaml_constructors and tag != _MERGE:
+            # refused here, not once the whole document is composed: libyaml writes a %TAG prefix
+            # out in full into each node's tag, so a long prefix on a million nodes is gigabytes
+            problem = f"could not determine a constructor for the tag {tag!r}"  # yaml_problem drops the tag
+            raise yaml.constructor.ConstructorError(None, None, problem, self._next_mark())
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -79,7 +86,13 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
         and drop the first without a word (two declarations of one account, two params)."""
         node: yaml.MappingNode = super().compose_mapping_node(anchor)
         seen: dict[str, yaml.Node] = {}
+        merges = 0
         for key, _ in node.value:
+            if key.tag == _MERGE:
+                merges += 1
+                if merges > MAX_MERGE_KEYS:  # each is taken out of the list of keys one at a time
+                    problem = f"more than {MAX_MERGE_KEYS} merge keys (<<) in one mapping"
+                    raise yaml.composer.ComposerError(None, None, problem, key.start_mark)
             if isinstance(key, yaml.ScalarNode):
                 first = seen.setdefault(key.value, key)
                 if first is not key:
@@ -92,8 +105,9 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
         holds True == 1), ``yes`` and ``on``, ``null`` and ``~``, or a key of ``<<: {...}`` and the
         same key after it. The parser would keep the last value and drop the others without a
         word (a token under one of them), so such a mapping is refused like a key named twice."""
-        self.flatten_mapping(node)  # "<<: {...}" merged in first, as the parser would
-        self._refuse_colliding_keys(node)
+        if isinstance(node, yaml.MappingNode):  # else the parser names what it found instead
+            self.flatten_mapping(node)  # "<<: {...}" merged in first, as the parser would
+            self._refuse_colliding_keys(node)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         if len(mapping) < len(node.value):
             firsts: dict[Any, yaml.Node] = {}
@@ -120,12 +134,16 @@ class _TextDatesLoader(yaml.composer.Composer, yaml.CSafeLoader):
             for key_node, _ in node.value
             if key_node.tag != _TEXT and isinstance(key_node, yaml.ScalarNode)
         ]
-        if len(keys) - len(set(map(hash, keys))) > MAX_KEYS_SHARING_A_HASH:
-            problem = "a mapping whose keys are numbers chosen to share one hash"
+        hashable = [key for key in keys if isinstance(key, Hashable)]  # the parser names the others
+        if len(hashable) - len(set(map(hash, hashable))) > MAX_KEYS_SHARING_A_HASH:
+            problem = "a mapping whose number keys share one hash (chosen to collide, or one number written many ways)"
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
 
 
 _TEXT = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+# "<<" keys of one mapping: without aliases, more than one merges nothing a key could not say
+MAX_MERGE_KEYS = 16
 # Keys of one mapping whose hash another key of it has: no file a person writes has one (two keys
 # equal once read, 1 and 1.0, are named as such); a few dozen cost nothing
 MAX_KEYS_SHARING_A_HASH = 64
@@ -413,7 +431,8 @@ _BundledLoader.yaml_implicit_resolvers = _TextDatesLoader.yaml_implicit_resolver
 # libyaml compares each %TAG directive with every one before it: 320,000 of them (4.7 MB) took
 # 349 s. Real files hold none, or one or two.
 MAX_TAG_DIRECTIVES = 16
-_TAG_DIRECTIVE = re.compile(r"^%TAG[ \t]", re.MULTILINE)
+# a line may begin after any of the line breaks libyaml knows, not only "\n"
+_TAG_DIRECTIVE = re.compile("(?:\\A|[\n\r\x85\u2028\u2029])%TAG[ \t]")
 
 # What reading a value raises besides YAMLError: PyYAML's constructors for one its tag cannot hold
 # (!!bool maybe, !!int '', !!timestamp abc, an integer of 5,000 digits), libyaml for a tag whose

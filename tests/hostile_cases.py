@@ -193,6 +193,20 @@ def yaml_tag_directives_in_config(folder: Path) -> list[str]:
     return ["scan", "--config", "nhiscan.yaml", "--no-history", "-q"]
 
 
+# the same after carriage returns, which end a line for libyaml too
+@case("bounded", {2}, timeout=30)
+def yaml_tag_directives_after_carriage_returns_in_config(folder: Path) -> list[str]:
+    _write(folder / "nhiscan.yaml", "".join(f"%TAG !{i:x}! x\r" for i in range(320_000)) + "---\rsources: [demo]\r")
+    return ["scan", "--config", "nhiscan.yaml", "--no-history", "-q"]
+
+
+# a scalar key tagged as a list, built in steps: a TypeError, an internal error (exit 4)
+@case("bounded", {3})
+def yaml_key_tagged_as_a_list_in_a_manifest(folder: Path) -> list[str]:
+    _write(folder / "repo" / "a.nhiscan.yaml", "nhiscan: agent/v1\nname: a\nowner: a@b.c\n!!seq x: 1\n")
+    return _scan("manifests:repo")
+
+
 # 15 MiB of one-character values: composing each of 8 million took 47 s and 2.9 GB (276 s and
 # 4.2 GB nested 98 deep); refused once 2 million keys and values are read
 @case("bounded", {2}, timeout=30)

@@ -7,15 +7,19 @@ whose %-escapes are not UTF-8 raised the parser's own exceptions, and the comman
 internal error (exit 4). libyaml compares each ``%TAG`` directive with every one before it, and
 millions of one-character values took minutes to compose. A number's hash is the number itself
 (modulo 2**61 - 1), so keys chosen to share one made a mapping take time quadratic in its keys.
+libyaml writes a %TAG prefix out in full into the tag of every node that names it, and takes merge
+keys (<<) out of a mapping's keys one at a time.
 """
 
 from __future__ import annotations
+
+import tracemalloc
 
 import pytest
 import yaml
 
 from scanner import loading
-from scanner.loading import MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
+from scanner.loading import MAX_MERGE_KEYS, MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
 
 
 def test_base_60_numbers_are_text_and_other_numbers_numbers() -> None:
@@ -86,7 +90,10 @@ def test_keys_chosen_to_share_one_hash_are_refused_before_the_mapping_is_built()
     document = "servers:\n  a:\n" + "".join(f"    {i * COLLIDING}: x\n" for i in range(1, 20_001))  # 2.6 s
     with pytest.raises(yaml.YAMLError) as raised:
         parse_yaml(document)
-    assert yaml_problem(raised.value) == ("a mapping whose keys are numbers chosen to share one hash", "3:5")
+    assert yaml_problem(raised.value) == (
+        "a mapping whose number keys share one hash (chosen to collide, or one number written many ways)",
+        "3:5",
+    )
 
 
 def test_numbers_as_keys_are_read_when_a_person_could_have_written_them() -> None:
@@ -96,3 +103,48 @@ def test_numbers_as_keys_are_read_when_a_person_could_have_written_them() -> Non
     assert len(few) == 65  # 64 keys sharing 0's hash: the cost of a few dozen is nothing
     with pytest.raises(yaml.YAMLError, match="names the same key"):
         parse_yaml("a: {1: x, 1.0: y}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("!!seq x: 1\n", ("found unhashable key", "1:1")),
+        ("!!set x: 1\n", ("found unhashable key", "1:1")),
+        ("!!omap x: 1\n", ("found unhashable key", "1:1")),
+        ("a: !!map [x]\n", ("expected a mapping node, but found sequence", "1:4")),
+        ("a: !!set [x]\n", ("expected a mapping node, but found sequence", "1:4")),
+        ("a: !!map ab\n", ("expected a mapping node, but found scalar", "1:4")),
+    ],
+)
+def test_a_key_or_mapping_of_the_wrong_kind_is_named_by_the_parser(text: str, problem: tuple[str, str]) -> None:
+    with pytest.raises(yaml.YAMLError) as raised:
+        parse_yaml(text)
+    assert yaml_problem(raised.value) == problem
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\x85", "\u2028", "\u2029", "\r\n"])
+def test_tag_directives_are_counted_whatever_ends_their_lines(line_break: str) -> None:
+    many = "".join(f"%TAG !{i:x}! x{line_break}" for i in range(MAX_TAG_DIRECTIVES + 1)) + f"---{line_break}a: 1"
+    with pytest.raises(yaml.YAMLError, match="%TAG directives"):
+        parse_yaml(many)
+
+
+def test_a_tag_nhiscan_cannot_read_is_refused_at_the_first_node_that_names_it() -> None:
+    prefix = "tag:" + "a" * 200_000  # written out in full into each node's tag: 2,000 nodes held 412 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(yaml.YAMLError) as raised:
+            parse_yaml(f"%TAG !e! {prefix}\n---\n" + "- !e!x 1\n" * 2_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert yaml_problem(raised.value) == ("could not determine a constructor for the tag (not repeated)", "3:3")
+    assert peak < 20_000_000
+    assert parse_yaml("%TAG !e! tag:yaml.org,2002:\n---\na: !e!int '5'\nb: !!str 6\n")[0] == {"a": 5, "b": "6"}
+
+
+def test_merge_keys_past_the_limit_are_refused() -> None:
+    merges = ", ".join(f"!!merge m{i}: {{k{i}: {i}}}" for i in range(MAX_MERGE_KEYS))
+    assert len(parse_yaml(f"a: {{{merges}, b: 1}}\n")[0]["a"]) == MAX_MERGE_KEYS + 1
+    with pytest.raises(yaml.YAMLError, match=f"more than {MAX_MERGE_KEYS} merge keys"):
+        parse_yaml(f"a: {{{merges}, !!merge last: {{}}}}\n")
