@@ -15,7 +15,8 @@ import yaml
 
 from scanner.engine.declarations import refused_environment
 from scanner.errors import InputError
-from scanner.loading import format_json_path, read_yaml, validate, yaml_line
+from scanner.loading import format_json_path, validate, yaml_line
+from scanner.yaml_input import read_yaml
 
 STARTER = """\
 # nhiscan configuration: `nhiscan scan --config nhiscan.yaml` runs a scan from this file.

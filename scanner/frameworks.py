@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.loading import inside, read_yaml, shipped_schema, validate
+from scanner.loading import inside, shipped_schema, validate
 from scanner.model import FrameworkMapping
+from scanner.yaml_input import read_yaml
 
 RELATIONSHIPS = ("direct", "partial", "supporting")
 DECIDING = frozenset({"direct", "partial"})  # only these decide an item's status

@@ -62,8 +62,8 @@ def test_capability_tags_named_by_controls_exist_in_the_catalog() -> None:
 
 
 def test_bundled_files_read_with_libyaml_give_the_documents_the_guarded_loader_gives() -> None:
-    from scanner.loading import parse_yaml
     from scanner.resources import controls_dir, is_bundled
+    from scanner.yaml_input import parse_yaml
 
     files = sorted(controls_dir().rglob("*.yaml"))
     assert len(files) > 60 and all(is_bundled(path) for path in files)

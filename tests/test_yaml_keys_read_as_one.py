@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scanner.loading import parse_yaml
+from scanner.yaml_input import parse_yaml
 
 TOKEN = "ghp_R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
 

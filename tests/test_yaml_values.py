@@ -18,8 +18,8 @@ import tracemalloc
 import pytest
 import yaml
 
-from scanner import loading
-from scanner.loading import MAX_MERGE_KEYS, MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
+from scanner import yaml_input
+from scanner.yaml_input import MAX_MERGE_KEYS, MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
 
 
 def test_base_60_numbers_are_text_and_other_numbers_numbers() -> None:
@@ -67,7 +67,7 @@ def test_tag_directives_past_the_limit_are_refused_before_libyaml_compares_them(
 def test_a_document_of_more_keys_and_values_than_the_limit_is_refused_where_it_passes_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(loading, "MAX_YAML_VALUES", 10)
+    monkeypatch.setattr(yaml_input, "MAX_YAML_VALUES", 10)
     assert parse_yaml("a: [1, 2, 3]\nb: {c: 4}\n")[0] == {"a": [1, 2, 3], "b": {"c": 4}}  # 10 with the document
     with pytest.raises(yaml.YAMLError, match="more than 10 keys and values") as raised:
         parse_yaml("a: [1, 2, 3]\nb: {c: 4, d: 5}\n")
@@ -80,7 +80,7 @@ def test_the_limit_leaves_room_for_a_waivers_file_as_large_as_a_yaml_file_may_be
         "    owner: a@example.com\n    reason: r\n    expires: 2027-01-01\n"
     )
     values_per_byte = 11 / len(waiver)  # a mapping, five keys and five values
-    assert loading.MAX_YAML_BYTES * values_per_byte < 0.75 * loading.MAX_YAML_VALUES
+    assert yaml_input.MAX_YAML_BYTES * values_per_byte < 0.75 * yaml_input.MAX_YAML_VALUES
 
 
 COLLIDING = 2**61 - 1  # every multiple of it hashes to 0

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from scanner.arn_patterns import every_action_of_a_service, every_resource
 from scanner.errors import InputError
-from scanner.loading import read_yaml, validate
+from scanner.loading import validate
 from scanner.model import Grant
+from scanner.yaml_input import read_yaml
 
 UNKNOWN_TOOL_TAG = "unknown"
 

@@ -27,8 +27,9 @@ from scanner.engine.conditions import (
 from scanner.engine.fields import FIELDS, RELATIONS
 from scanner.errors import InputError
 from scanner.frameworks import Framework, items_by_framework, parse_mappings, unversioned_key
-from scanner.loading import inside, read_yaml, validate, yaml_line
+from scanner.loading import inside, validate, yaml_line
 from scanner.model import FrameworkMapping
+from scanner.yaml_input import read_yaml
 
 CLASSIFICATION_FIELDS = {"classification", "human"}
 NOT_CONTROL_FILES = {"capabilities.yaml"}

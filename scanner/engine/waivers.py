@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import InputError
-from scanner.loading import read_yaml, validate, yaml_line
+from scanner.loading import validate, yaml_line
 from scanner.model import Finding, Waiver, WaiverReport
 from scanner.redact import redact_text
+from scanner.yaml_input import read_yaml
 
 MAX_WAIVER_DAYS = 365
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 
 from scanner.errors import InputError
-from scanner.loading import yaml_problem
 from scanner.model import Account, Inventory, SourceError, SourceStatus
 from scanner.sources import SourceInfo, SourceSpec, register
+from scanner.yaml_input import yaml_problem
 
 
 def collect(spec: SourceSpec) -> Inventory:

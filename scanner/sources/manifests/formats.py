@@ -24,7 +24,6 @@ from scanner.loading import (
     finite_float,
     parse_json,
     parse_toml,
-    parse_yaml,
     refuse_constant,
     refuse_lone_surrogates,
     validate,
@@ -58,6 +57,7 @@ from scanner.sources.manifests.mcp import (
     zed_entry,
 )
 from scanner.sources.manifests.walk import SecretScan, line_of
+from scanner.yaml_input import parse_yaml
 
 MANIFEST_SUFFIXES = (".nhiscan.yaml", ".nhiscan.yml", ".nhiscan.json")
 

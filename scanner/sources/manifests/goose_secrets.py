@@ -17,10 +17,10 @@ from typing import Protocol
 import yaml
 
 from scanner.errors import InputError
-from scanner.loading import parse_yaml, yaml_problem
 from scanner.model import Agent, Credential, SourceError
 from scanner.sources.manifests.discover import Candidate, Unreadable, read_candidate
 from scanner.sources.manifests.walk import SecretScan
+from scanner.yaml_input import parse_yaml, yaml_problem
 
 SECRETS_FILE = "secrets.yaml"
 
