@@ -55,21 +55,25 @@ def inside(directory: Path, paths: Iterable[Path]) -> list[Path]:
     return kept
 
 
-def read_text(path: Path, found: bool = False) -> str:
+def read_text(path: Path, found: bool = False, limit: int | None = None, kind: str = "") -> str:
     """The file's text. ``found``: the file was found in a folder, not named by the user, and is
     read only if it is a regular file when opened (see fsutil.opened_regular); a file the user
-    names may be a pipe (``<(…)``, /dev/stdin)."""
+    names may be a pipe (``<(…)``, /dev/stdin). A file of more than ``limit`` bytes (else
+    MAX_INPUT_BYTES) is refused before it is decoded; ``kind`` ends the refusal's words (", too
+    large for a YAML file")."""
+    limit = MAX_INPUT_BYTES if limit is None else limit  # looked up when called, as every reader's limit
+    too_large = f"larger than {limit // (1024 * 1024)} MiB{kind}"
     try:
         if path.is_dir():
             raise InputError("is a directory, expected a file", str(path))
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", str(path))
+        if path.stat().st_size > limit:
+            raise InputError(too_large, str(path))
         with opened_regular(path) if found else path.open("rb") as stream:  # a pipe has no size beforehand
             if stream is None:
                 raise InputError(NOT_REGULAR, str(path))
-            raw = stream.read(MAX_INPUT_BYTES + 1)
-        if len(raw) > MAX_INPUT_BYTES:
-            raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB", str(path))
+            raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise InputError(too_large, str(path))
     except FileNotFoundError:
         raise InputError("no such file", str(path)) from None
     except PermissionError:

@@ -234,9 +234,7 @@ def parse_yaml(text: str, bundled: bool = False) -> tuple[Any, yaml.Node | None]
 def read_yaml(path: Path, found: bool = False) -> tuple[Any, yaml.Node | None]:
     """The parsed document and its node tree (for line numbers in later errors); ``found`` as for
     ``read_text``."""
-    text = read_text(path, found)
-    if len(text) > MAX_YAML_BYTES:
-        raise InputError(f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB, too large for a YAML file", str(path))
+    text = read_text(path, found, MAX_YAML_BYTES, ", too large for a YAML file")  # bytes, not characters
     try:
         data, node = parse_yaml(text, bundled=is_bundled(path))
     except yaml.YAMLError as exc:

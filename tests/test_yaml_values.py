@@ -14,12 +14,14 @@ keys (<<) out of a mapping's keys one at a time.
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import yaml
 
 from scanner import yaml_input
-from scanner.yaml_input import MAX_MERGE_KEYS, MAX_TAG_DIRECTIVES, parse_yaml, yaml_problem
+from scanner.errors import InputError
+from scanner.yaml_input import MAX_MERGE_KEYS, MAX_TAG_DIRECTIVES, MAX_YAML_BYTES, parse_yaml, read_yaml, yaml_problem
 
 
 def test_base_60_numbers_are_text_and_other_numbers_numbers() -> None:
@@ -148,3 +150,14 @@ def test_merge_keys_past_the_limit_are_refused() -> None:
     assert len(parse_yaml(f"a: {{{merges}, b: 1}}\n")[0]["a"]) == MAX_MERGE_KEYS + 1
     with pytest.raises(yaml.YAMLError, match=f"more than {MAX_MERGE_KEYS} merge keys"):
         parse_yaml(f"a: {{{merges}, !!merge last: {{}}}}\n")
+
+
+def test_a_yaml_file_is_bounded_in_bytes_not_characters(tmp_path: Path) -> None:
+    at_the_limit = tmp_path / "at-the-limit.yaml"
+    at_the_limit.write_bytes(b"a: 1\n# " + b"x" * (MAX_YAML_BYTES - 8) + b"\n")
+    assert at_the_limit.stat().st_size == MAX_YAML_BYTES
+    assert read_yaml(at_the_limit)[0] == {"a": 1}
+    four_bytes_each = tmp_path / "four-bytes-each.yaml"  # 16 MiB and one byte, 4 Mi characters
+    four_bytes_each.write_text("a: " + "\U0001f600" * (MAX_YAML_BYTES // 4) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="larger than 16 MiB, too large for a YAML file"):
+        read_yaml(four_bytes_each)
