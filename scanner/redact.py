@@ -72,7 +72,9 @@ _TOKENS = re.compile(
     r"|\bnpm_[A-Za-z0-9]{36}"
     r"|\bpypi-AgE[A-Za-z0-9_\-]{50,}"
     r"|\bhf_[A-Za-z0-9]{30,}"
-    r"|\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"
+    # a JWT begins a run of its characters, not after a "-" in one: else every "eyJ" of "eyJ-eyJ-…"
+    # was searched to the run's end for its ".", and 128 KB took 4.8 s
+    r"|(?<![\w-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"
 )
 # scheme://user:password@host -> scheme://[REDACTED]@host
 # up to the last "@" before the path: a password may hold "@", "?" and "#" (URL parsers take the last

@@ -398,6 +398,27 @@ def regex_with_backreference_is_refused(folder: Path) -> list[str]:
     return ["controls", "validate", "controls"]
 
 
+# patterns that searched a long run again from each place in it (each case took minutes before)
+@case("bounded", {3}, timeout=30)
+def jsonc_string_never_closed_in_a_manifest(folder: Path) -> list[str]:
+    _write(folder / "repo" / "mcp.json", '{"mcpServers": {"a": {"command": "' + '\\"' * 200_000)  # 42 s per 100 KB
+    return _scan("manifests:repo")
+
+
+@case("bounded", {0}, timeout=30)
+def key_pairs_glued_in_a_manifest_description(folder: Path) -> list[str]:
+    word = ("AKIA" + "A" * 16 + "/") * 20_000  # 400 KB, one word: 3.6 s per 100 KB, growing as its square
+    _write(folder / "repo" / "a.nhiscan.yaml", f"nhiscan: agent/v1\nname: a\nowner: a@b.c\ndescription: x {word}\n")
+    return _scan("manifests:repo")
+
+
+@case("bounded", {0}, timeout=30)
+def braces_in_a_shell_script_of_an_mcp_server(folder: Path) -> list[str]:
+    server = {"command": "sh", "args": ["-c", "{" * 120_000]}  # about 50 s
+    _write(folder / "repo" / ".mcp.json", json.dumps({"mcpServers": {"s": server}}))
+    return _scan("manifests:repo")
+
+
 # ---------------------------------------------------------------- faults and signals
 
 _SILENT: list[socket.socket] = []  # kept open for the life of the process

@@ -64,6 +64,10 @@ from scanner.sources.manifests.mcp import SCRIPT_NOT_READ, through_shell
         ("wsl", ["npx", "-y", "{-p,evil-pkg}", "-p", "@acme/files@1.2.3", "files"], SCRIPT_NOT_READ),
         ("bash", ["-c", "npx -y @acme/files # -p @acme/files@1.2.3"], SCRIPT_NOT_READ),
         ("sh", ["-c", "npx -y pkg@{1..3}"], SCRIPT_NOT_READ),
+        ("sh", ["-c", "npx -y {@acme/files,{evil}}"], SCRIPT_NOT_READ),  # the outer pair expands
+        ("sh", ["-c", "npx -y x{a{-p,evil}"], SCRIPT_NOT_READ),  # the inner pair expands
+        ("sh", ["-c", "npx -y {a} } {-p,evil}"], SCRIPT_NOT_READ),  # after a pair that does not
+        ("sh", ["-c", "npx -y pkg@1 {a} }{"], ("npx", ["-y", "pkg@1", "{a}", "}{"])),  # no "," or "..": a word
         ("sh", ["-c", "npx -y @acme/files@1.2.3 --name=a#b"], ("npx", ["-y", "@acme/files@1.2.3", "--name=a#b"])),
         ("wsl", [], SCRIPT_NOT_READ),
     ],

@@ -118,8 +118,10 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
 # command's output): what it launches cannot be read from it
 _SCRIPT_OPERATORS = re.compile(r"[;&|<>`\n$]|%[^%\s]+%|![^!\s]+!")
 # what a POSIX shell does to a line beyond splitting it: a comment drops the rest, braces expand
-# into other words ({-p,evil-pkg} is "-p evil-pkg"), so the words read are not those that run
-_SHELL_EXPANDS = re.compile(r"(?:^|\s)#|\{[^}]*(?:,|\.\.)[^}]*\}")
+# into other words ({-p,evil-pkg} is "-p evil-pkg"), so the words read are not those that run. A
+# brace is looked for from the first "{" after a "}" only (a "," or ".." after a later one is after
+# the first too): searched from every "{", 128 KB of them took about a minute
+_SHELL_EXPANDS = re.compile(r"(?:^|\s)#|(?:^|\})[^{}]*\{[^}]*(?:,|\.\.)[^}]*\}")
 _SHELL_COMMAND_FLAG = re.compile(r"^-[a-z]*c[a-z]*$")  # -c, and -lc, -ec, -xc
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")  # NODE_OPTIONS=… npx …: the program comes after
 _CMD_WORD = re.compile(r'"[^"]*"|\S+')
