@@ -62,6 +62,36 @@ def test_group_fingerprints_are_the_same_in_the_next_scan(catalogs) -> None:
     assert scan() == scan()
 
 
+def test_what_a_group_gathers_while_grouping_is_what_its_findings_say(demo_result) -> None:
+    import dataclasses
+
+    from scanner.reports.aggregate import FindingGroup
+
+    # a baseline's marks, some of each, so that "new" has all three answers to give
+    marked = [dataclasses.replace(f, new=(None, True, False)[n % 3]) for n, f in enumerate(demo_result.findings)]
+    for findings in (demo_result.findings, marked, marked[1::3], marked[2::3]):
+        for group in group_findings(findings):
+            by_hand = FindingGroup(*[getattr(group, name) for name in ("control_id", "status", "severity",
+                                     "provider", "account", "waiver", "findings")])  # fmt: skip
+            assert (group.kinds, group.new, group.located) == (by_hand.kinds, by_hand.new, by_hand.located)
+            assert group.located == any(f.resource.location for f in group.findings)
+    kinds = {g.kinds for g in group_findings(demo_result.findings)}
+    assert any(", " in k for k in kinds) or len(kinds) > 1
+
+
+def test_past_the_limit_findings_all_in_clouds_are_the_shared_groups(demo_result, monkeypatch) -> None:
+    import dataclasses
+
+    monkeypatch.setattr(sarif, "RESULTS_PER_RUN", 10)
+    in_clouds = [f for f in demo_result.findings if not f.resource.location]
+    located = [f for f in demo_result.findings if f.resource.location and f.status in ("fail", "waived")]
+    assert located and in_clouds  # the demo has both: here only the clouds' remain
+    (run,) = json.loads(sarif.render(dataclasses.replace(demo_result, findings=in_clouds), ReportSettings()))["runs"]
+    assert run["results"] and all("nhiscan/group/v1" in r["partialFingerprints"] for r in run["results"])
+    shown = [f for f in in_clouds if f.status in ("fail", "waived")]
+    assert sum(r["properties"]["resources"] for r in run["results"]) == len(shown)
+
+
 def test_below_the_limit_every_finding_is_its_own_result(demo_result) -> None:
     (run,) = json.loads(sarif.render(demo_result, ReportSettings()))["runs"]
     assert len(run["results"]) == len([f for f in demo_result.findings if f.status in ("fail", "waived")])

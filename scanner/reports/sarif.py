@@ -18,7 +18,6 @@ result each. Every finding, with its own fingerprint, stays in results.json.
 from __future__ import annotations
 
 import re
-from operator import attrgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -39,7 +38,6 @@ GROUP_FINGERPRINT_KEY = "nhiscan/group/v1"  # a group's: control, status, provid
 # file over 10 MB compressed; past 5,000 findings cloud findings are grouped per control and account
 RESULTS_PER_RUN = 5_000
 SHOWN = ("fail", "waived")  # the statuses that have results
-_LOCATION, _RESOURCE = attrgetter("location"), attrgetter("resource")
 GROUP_LOCATIONS = 99  # resources named in a group's logical locations (100 shown, 1,000 accepted)
 
 
@@ -143,10 +141,10 @@ def _results(result: ScanResult, findings: list[Finding], index: dict[str, int])
     are grouped per control, status and account. Whether they were grouped."""
     if len(findings) <= RESULTS_PER_RUN:
         return [_result(f, index[f.control_id]) for f in findings], False
-    if not any(map(_LOCATION, map(_RESOURCE, findings))):
+    grouped = [g for g in groups(result) if g.status in SHOWN]
+    if not any(g.located for g in grouped):
         # all in clouds: their groups are the scan's groups (shared with the HTML report) of
         # these statuses, in the same order
-        grouped = [g for g in groups(result) if g.status in SHOWN]
         return [_group_result(g, index[g.control_id]) for g in grouped], True
     in_files: list[Finding] = []
     in_clouds: list[Finding] = []
