@@ -404,7 +404,10 @@ def print_drift(drift: Drift) -> None:
         for column in ("severity", "control", "resource"):
             table.add_column(column)
         for finding in findings[:200]:
-            table.add_row(finding.severity, finding.control_id, escape(finding.resource.name[:80]))
+            resource = escape(finding.resource.name[:80])
+            if finding.fingerprint in drift.secret_not_held_before and findings is drift.new_failures:
+                resource += " (failing before; holds a secret it did not hold then)"
+            table.add_row(finding.severity, finding.control_id, resource)
         out.print(table)
     if drift.no_longer_assessed:
         title = f"No longer assessed ({len(drift.no_longer_assessed)}): failing before, not judged now"

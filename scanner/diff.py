@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scanner.fingerprints import fingerprinter
 from scanner.model import (
     SEVERITY_RANK,
     SOURCE_PROVIDERS,
@@ -37,6 +38,7 @@ from scanner.model import (
     is_stand_in,
 )
 from scanner.results_io import check_controls_listed, check_counts_held, checked_document, model_from
+from scanner.secrets_held import on_plaintext_secrets, secrets_held
 from scanner.source_gaps import GapIndex
 from scanner.unread_parts import UnreadIndex, UnreadParts, unread_parts
 
@@ -51,6 +53,22 @@ class RecordChange:
     kind: str
     name: str
     provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class SecretsHeld:
+    """The plaintext secrets a scan found, by holder uid (their fingerprints: scanner.secrets_held),
+    and the identities and agents whose credentials it did not read completely
+    (they may have held more)."""
+
+    held: Mapping[str, frozenset[str]]
+    not_read: frozenset[str] = frozenset()
+
+
+def secrets_of_inventory(inventory: Inventory) -> SecretsHeld:
+    not_read = {i.uid for i in inventory.identities if "credentials" in i.unknown}
+    not_read.update(a.uid for a in inventory.agents if "credentials" in a.unknown)
+    return SecretsHeld(secrets_held(inventory.credentials), frozenset(not_read))
 
 
 @dataclass(slots=True)
@@ -113,6 +131,9 @@ class Drift:
     no_longer_assessed: list[Unassessed] = field(default_factory=list)  # failed before, not judged now
     newly_assessed: list[Unassessed] = field(default_factory=list)  # failing now, not judged before
     incomplete_sources: list[SourceRead] = field(default_factory=list)  # of the newer scan
+    # of the new failures, those failing before too, on a resource that holds a plaintext secret now
+    # that it did not hold then (a token replaced or added): a new exposure, as a --baseline gate has it
+    secret_not_held_before: set[str] = field(default_factory=set)
 
     def new_failures_at_or_above(self, level: str) -> list[Finding]:
         threshold = SEVERITY_RANK.get(level, 99)
@@ -203,6 +224,9 @@ class Side:
     limited: Mapping[str, Sequence[str]] | None = None
     # what it did not read of the accounts it read (made or read when first asked); None: not known
     unread: Callable[[], UnreadParts | None] = lambda: None
+    # the plaintext secrets each record holds (made or read when first asked); None: not known (no
+    # inventory, or an index stored before it kept them)
+    secrets: Callable[[], SecretsHeld | None] = lambda: None
 
 
 def sources_read(sources: Iterable[SourceStatus]) -> list[SourceRead]:
@@ -246,11 +270,16 @@ def side_of(result: ScanResult) -> Side:
         definitions_of(result.controls),
         limits_of(result.controls),
         _unread_of(result.inventory),
+        _secrets_of(result.inventory),
     )
 
 
 def _unread_of(inventory: Inventory | None) -> Callable[[], UnreadParts | None]:
     return lambda: None if inventory is None else unread_parts(inventory)
+
+
+def _secrets_of(inventory: Inventory | None) -> Callable[[], SecretsHeld | None]:
+    return lambda: None if inventory is None else secrets_of_inventory(inventory)
 
 
 def definitions_of(controls: Iterable[ControlSummary]) -> dict[str, str]:
@@ -299,6 +328,7 @@ def _side_of_checked(document: dict[str, Any], path: Path) -> Side:
         {c["id"]: c["definition"] for c in document["controls"] if isinstance(c.get("definition"), str)},
         {c["id"]: c["limited_to"] for c in document["controls"] if isinstance(c.get("limited_to"), list)},
         _unread_of(inventory),
+        _secrets_of(inventory),
     )
 
 
@@ -320,6 +350,7 @@ def side_of_failing(read: FailingOfFile) -> Side:
         definitions_of(result.controls),
         limits_of(result.controls),
         _unread_of(result.inventory),
+        _secrets_of(result.inventory),
     )
 
 
@@ -344,6 +375,10 @@ def diff_sides(old: Side, new: Side) -> Drift:
         if not _same_stored(old.capabilities, new.capabilities):
             drift.reach = _reach_changes(old, new, before, after, unread)
     drift.new_failures, drift.newly_assessed = judged_before(old, new, sorted(new.failing - old.failing))
+    exposed, not_known = failing_on_secrets_not_held_before(old, new)
+    drift.new_failures += exposed
+    drift.newly_assessed += not_known
+    drift.secret_not_held_before = {f.fingerprint for f in exposed}
     gone = sorted(old.failing - new.failing)
     drift.resolved_failures, drift.no_longer_assessed = judged_since(old, new, [k for k in gone if k not in new.waived])
     drift.newly_waived = new.findings([k for k in gone if k in new.waived])
@@ -351,6 +386,43 @@ def diff_sides(old: Side, new: Side) -> Drift:
     drift.newly_assessed.sort(key=lambda u: (-SEVERITY_RANK[u.finding.severity], u.finding.control_id))
     drift.incomplete_sources = incomplete_sources(old, new)
     return drift
+
+
+def failing_on_secrets_not_held_before(old: Side, new: Side) -> tuple[list[Finding], list[Unassessed]]:
+    """The failures of both scans whose resource holds a plaintext secret now that it did not hold
+    then, where the failure names plaintext secrets: a token replaced under the same key, or
+    another pasted beside it, is a new exposure to revoke, as ``engine.baseline.mark_new`` marks it
+    for a --baseline gate. Where the older scan did not read the holder's credentials completely,
+    the secret may have been there unseen: such a failure is newly assessed (``part_not_read``),
+    not new. Nothing where either scan does not say which secrets each record held, nor for a
+    control judged by another definition (its failures are not compared)."""
+    if _same_stored(old.secrets, new.secrets):
+        return [], []
+    now = new.secrets()
+    if now is None or not now.held:
+        return [], []
+    then = old.secrets()
+    if then is None:
+        return [], []
+    holders = sorted(uid for uid, held in now.held.items() if held - then.held.get(uid, frozenset()))
+    controls = new.controls if new.controls is not None else old.controls
+    if not holders or not controls:
+        return [], []
+    changed = {c for c, digest in new.definitions.items() if old.definitions.get(c, digest) != digest}
+    both = []
+    for control_id in sorted(set(controls) - changed):
+        fingerprint_of = fingerprinter(control_id)  # its prefix hashed once, not once per holder
+        both += [key for uid in holders if (key := fingerprint_of(uid)) in new.failing and key in old.failing]
+    exposed: list[Finding] = []
+    not_known: list[Unassessed] = []
+    for finding in new.findings(both):
+        if on_plaintext_secrets(finding):
+            if finding.resource.uid in then.not_read:
+                detail = f"credentials of {finding.resource.uid} not read"
+                not_known.append(Unassessed(finding, "part_not_read", detail=detail))
+            else:
+                exposed.append(finding)
+    return exposed, not_known
 
 
 def _only_in(
@@ -508,6 +580,10 @@ def _entry(f: Finding) -> dict[str, Any]:
             "resource": f.resource, "message": f.message}  # fmt: skip
 
 
+def _new_entry(f: Finding, secret_not_held_before: set[str]) -> dict[str, Any]:
+    return {**_entry(f), "secret_not_held_before": True} if f.fingerprint in secret_not_held_before else _entry(f)
+
+
 def _unassessed(u: Unassessed) -> dict[str, Any]:
     return {
         **_entry(u.finding),
@@ -528,7 +604,7 @@ def drift_document(drift: Drift) -> dict[str, Any]:
         "not_seen": drift.not_seen,
         "not_seen_before": drift.not_seen_before,
         "reach_changes": drift.reach,
-        "new_failures": [_entry(f) for f in drift.new_failures],
+        "new_failures": [_new_entry(f, drift.secret_not_held_before) for f in drift.new_failures],
         "resolved_failures": [_entry(f) for f in drift.resolved_failures],
         "newly_waived": [{**_entry(f), "waiver": f.waiver} for f in drift.newly_waived],
         "no_longer_assessed": [_unassessed(u) for u in drift.no_longer_assessed],

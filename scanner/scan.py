@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.config import ConfigOrigin
-from scanner.engine.baseline import load_baseline, mark_new, secrets_held, waivers_lapsed
+from scanner.engine.baseline import load_baseline, mark_new, waivers_lapsed
 from scanner.engine.capabilities import CapabilityCatalog, load_capability_catalog
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import CompiledControl, Control, compile_control, load_controls
@@ -45,6 +45,7 @@ from scanner.model import (
     is_stand_in,
 )
 from scanner.resources import capabilities_file, controls_dir, frameworks_dir
+from scanner.secrets_held import secrets_held
 from scanner.serialize import format_time
 
 

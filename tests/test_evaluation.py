@@ -9,8 +9,9 @@ import pytest
 
 from scanner.engine.context import EvalContext
 from scanner.engine.controls import compile_control
-from scanner.engine.evaluate import evaluate, fingerprint
+from scanner.engine.evaluate import evaluate
 from scanner.errors import InputError
+from scanner.fingerprints import fingerprint
 from scanner.frameworks import control_score, grade, weighted_score
 from scanner.model import ControlSummary
 from scanner.scan import ScanOptions, run_scan, select_controls

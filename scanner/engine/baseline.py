@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -11,7 +11,8 @@ from typing import Any
 
 from scanner.errors import InputError
 from scanner.loading import read_json
-from scanner.model import PLAINTEXT_SECRET, RESULTS_SCHEMA_VERSION, Credential, Finding, Waiver
+from scanner.model import PLAINTEXT_SECRET, RESULTS_SCHEMA_VERSION, Finding, Waiver
+from scanner.secrets_held import by_holder, on_plaintext_secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +74,13 @@ def _read_baseline(path: Path) -> Baseline:
     )
 
 
-def secrets_held(credentials: Iterable[Credential]) -> dict[str, frozenset[str]]:
-    """By holder uid, the fingerprints of the plaintext secrets among ``credentials`` (a secret
-    without one is known by its uid)."""
-    return _by_holder(
-        (str(c.identity_uid), str(c.attributes.get("fingerprint") or c.uid))
-        for c in credentials
-        if c.kind == PLAINTEXT_SECRET
-    )
-
-
 def _secrets(data: dict[str, Any]) -> dict[str, frozenset[str]] | None:
     """``secrets_held`` of the baseline's inventory (its records as JSON); None without one."""
     inventory = data.get("inventory")
     listed = inventory.get("credentials") if isinstance(inventory, dict) else None
     if not isinstance(listed, list):
         return None
-    return _by_holder(
+    return by_holder(
         (str(c.get("identity_uid")), str(_fingerprint_of(c)))
         for c in listed
         if isinstance(c, dict) and c.get("kind") == PLAINTEXT_SECRET
@@ -100,13 +91,6 @@ def _fingerprint_of(credential: dict[str, Any]) -> Any:
     attributes = credential.get("attributes")
     fingerprint = attributes.get("fingerprint") if isinstance(attributes, dict) else None
     return fingerprint or credential.get("uid")
-
-
-def _by_holder(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
-    found: dict[str, set[str]] = {}
-    for holder, fingerprint in pairs:
-        found.setdefault(holder, set()).add(fingerprint)
-    return {holder: frozenset(fingerprints) for holder, fingerprints in found.items()}
 
 
 def _judged_controls(data: dict[str, Any]) -> frozenset[str] | None:
@@ -165,7 +149,7 @@ def mark_new(
     """A failure is new when the baseline did not fail it, or only waived it: a waiver accepts a
     failure until it expires, so once it has expired or been removed the failure blocks as a new
     one would. A failure on plaintext secrets is new, too, where its resource holds one the
-    baseline did not record for it (``secrets_now``, see ``secrets_held``): a token pasted into
+    baseline did not record for it (``secrets_now``, see ``scanner.secrets_held``): a token pasted into
     a configuration that already held one is a new exposure to revoke. A waived result is new when
     the baseline had it neither failing nor waived. An unknown result is new when the baseline did
     not have it unknown as well and its control judged something then."""
@@ -174,7 +158,7 @@ def mark_new(
     for finding in findings:
         if finding.status == "fail":
             finding.new = finding.fingerprint not in baseline.fingerprints or finding.fingerprint in baseline.waived
-            if not finding.new and then is not None and secrets_now and _on_plaintext_secrets(finding):
+            if not finding.new and then is not None and secrets_now and on_plaintext_secrets(finding):
                 uid = finding.resource.uid
                 finding.new = bool(secrets_now.get(uid, frozenset()) - then.get(uid, frozenset()))
         elif finding.status == "waived":
@@ -182,13 +166,6 @@ def mark_new(
         elif finding.status == "unknown":
             compared = judged is None or finding.control_id in judged
             finding.new = compared and finding.fingerprint not in baseline.unknown
-
-
-def _on_plaintext_secrets(finding: Finding) -> bool:
-    """Whether the finding's evidence names a plaintext secret among the credentials it failed on
-    (named first where the list is cut short: finding_evidence._relation_value)."""
-    listed = finding.evidence.get("credentials") if isinstance(finding.evidence, dict) else None
-    return isinstance(listed, list) and any(str(item).startswith(PLAINTEXT_SECRET) for item in listed)
 
 
 def waivers_lapsed(findings: list[Finding], baseline: Baseline, expired: list[Waiver]) -> dict[str, str]:

@@ -8,7 +8,6 @@ so that 100k identities do not turn into millions of objects nobody reads.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from scanner.engine.controls import CompiledControl
 from scanner.engine.fields import DATED_AFTER, UNKNOWN, Incomplete, dated_after
 from scanner.engine.finding_evidence import MAX_EVIDENCE_ITEMS, evidence_builder
 from scanner.engine.messages import fast_failure_message, message
+from scanner.fingerprints import fingerprinter
 from scanner.model import Finding, ResourceRef
 
 
@@ -31,23 +31,6 @@ class Evaluation:
     evaluated_by_scope: dict[str, dict[str, int]] = field(default_factory=dict)
     # control id -> (status, provider, kind) of its findings' resources -> findings
     tallies: dict[str, dict[tuple[str, str, str], int]] = field(default_factory=dict)
-
-
-def fingerprint(control_id: str, resource_uid: str) -> str:
-    """32 hex digits naming one control's result for one resource, stable across scans."""
-    return _fingerprinter(control_id)(resource_uid)
-
-
-def _fingerprinter(control_id: str) -> Callable[[str], str]:
-    """``fingerprint`` for one control, its prefix encoded once (it runs once per finding)."""
-    hashed_prefix = hashlib.blake2b(f"{control_id}\x1f".encode(), digest_size=16)
-
-    def fingerprint_of(resource_uid: str) -> str:
-        digest = hashed_prefix.copy()
-        digest.update(resource_uid.encode())
-        return digest.hexdigest()
-
-    return fingerprint_of
 
 
 def evaluate(controls: list[CompiledControl], ctx: EvalContext, keep_passed: bool = False) -> Evaluation:
@@ -142,7 +125,7 @@ def _findings(
     """The findings of one control, and how many there are of each status, provider and kind."""
     control = compiled.control
     control_id, severity, resource_type = control.id, control.severity, control.resource
-    fingerprint_of = _fingerprinter(control_id)
+    fingerprint_of = fingerprinter(control_id)
     evidence_names = {name for name, _ in compiled.require.fields} | {name for name, _, _ in compiled.require.relations}
     failure_message = fast_failure_message(compiled, evidence_names)
     evidence_of = evidence_builder(compiled)

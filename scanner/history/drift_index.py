@@ -1,8 +1,9 @@
 """The drift index of a stored scan: what ``nhiscan diff`` reads of it, so two stored scans of any
 size are compared without reading their results back whole.
 
-It holds the diff's records and names (diff.records_and_names), the capabilities, every finding's
-fingerprint and status in results.json's order, and where each block of findings lies in the
+It holds the diff's records and names (diff.records_and_names), the capabilities, the plaintext
+secrets each record held (by their fingerprints), every finding's fingerprint and status in
+results.json's order, and where each block of findings lies in the
 stored results (ResultsPacker.findings_blocks). A diff then inflates only the blocks that hold
 findings that changed, and checks that each holds the fingerprints the index says it does.
 
@@ -30,7 +31,17 @@ from typing import Any, TypeVar
 
 import orjson
 
-from scanner.diff import Records, Side, SourceRead, account_parents, definitions_of, limits_of, records_and_names
+from scanner.diff import (
+    Records,
+    SecretsHeld,
+    Side,
+    SourceRead,
+    account_parents,
+    definitions_of,
+    limits_of,
+    records_and_names,
+    secrets_of_inventory,
+)
 from scanner.errors import NhiscanError
 from scanner.exact_json import loads_exactly
 from scanner.loading import is_valid, validate
@@ -42,7 +53,7 @@ _T = TypeVar("_T")
 
 INDEX_VERSION = 3
 INDEX_MAGIC = b"NHX3"  # then the SHA-256 of the rest, then the header's length, header and sections
-FINGERPRINT_BYTES = 16  # a fingerprint is 32 hex digits (engine.evaluate.fingerprint)
+FINGERPRINT_BYTES = 16  # a fingerprint is 32 hex digits (scanner.fingerprints)
 SECTION_LEVEL = 1  # zlib level of the compressed sections: a third of level 6's time, a few % larger
 # A finding's status, one byte each in the ``statuses`` section: the diff reads failing and waived
 # findings, the rest are "other".
@@ -52,6 +63,11 @@ _FAIL, _WAIVED = ord("f"), ord("w")
 _SECTIONS = ("records", "names", "capabilities", "fingerprints", "statuses")
 # what the scan did not read of the accounts it read (unread_parts); absent from an index stored before
 _UNREAD = "unread"
+# the plaintext secrets each record held (diff.Side.secrets), as {"held": {holder uid: [fingerprint,
+# ...]}, "not_read": [holder uid, ...]}; absent from an index stored before, and from one of a scan
+# without its inventory
+_SECRETS = "secrets"
+_OPTIONAL = {_UNREAD, _SECRETS}
 HEADER_SCHEMA = "drift-index-header"
 
 
@@ -81,6 +97,9 @@ def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks
     }
     if result.inventory is not None:
         sections[_UNREAD] = _compressed(unread_parts(result.inventory).document())
+        secrets = secrets_of_inventory(result.inventory)
+        held = {uid: sorted(secrets.held[uid]) for uid in sorted(secrets.held)}
+        sections[_SECRETS] = _compressed({"held": held, "not_read": sorted(secrets.not_read)})
     del records, names
     header = orjson.dumps(
         {
@@ -143,7 +162,7 @@ def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
     sections, start = {}, 4 + length
     for name, size in header["sections"]:
         sections[name], start = body[start : start + size], start + size
-    if start != len(body) or set(sections) - {_UNREAD} != set(_SECTIONS):
+    if start != len(body) or set(sections) - _OPTIONAL != set(_SECTIONS):
         return None
     return header, sections
 
@@ -241,6 +260,7 @@ def side_of_stored_index(
         header.get("definitions") or {},  # absent from an index stored before they were kept
         header.get("limited"),  # absent (None: not known) from an index stored before it was kept
         lambda: _unread(sections.get(_UNREAD), label),
+        _secrets(sections.get(_SECRETS), label),
     )
 
 
@@ -416,3 +436,28 @@ class _MappingSection(_Section, Mapping[str, Any]):
 
     def keys(self) -> KeysView[str]:
         return self._mapping().keys()
+
+
+class _SecretsSection(_Section):
+    """The plaintext secrets each record held (``Side.secrets``), read when first asked; its bytes
+    the same in both scans' indexes, a diff need not read it: no secret is new."""
+
+    def __call__(self) -> SecretsHeld:
+        return self._decoded(_secrets_held)
+
+
+def _secrets(stored: bytes | None, label: str) -> Callable[[], SecretsHeld | None]:
+    """``Side.secrets`` of an index; None where it does not say (stored before it kept them)."""
+    return (lambda: None) if stored is None else _SecretsSection(stored, label)
+
+
+def _secrets_held(section: Any) -> SecretsHeld:
+    held, not_read = (section.get(name) if isinstance(section, dict) else None for name in ("held", "not_read"))
+    if not isinstance(held, dict) or not isinstance(not_read, list):
+        raise TypeError("not the secrets held and the holders not read")
+    sets = {uid: frozenset(listed) for uid, listed in held.items() if type(listed) is list}
+    if len(sets) != len(held) or not all(type(item) is str for listed in sets.values() for item in listed):
+        raise TypeError("not lists of fingerprints")
+    if not all(type(uid) is str for uid in not_read):
+        raise TypeError("not a list of holders")
+    return SecretsHeld(sets, frozenset(not_read))

@@ -22,7 +22,15 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from scanner.diff import Side, SourceRead, judged_before, judged_since, side_of, side_of_document
+from scanner.diff import (
+    Side,
+    SourceRead,
+    failing_on_secrets_not_held_before,
+    judged_before,
+    judged_since,
+    side_of,
+    side_of_document,
+)
 from scanner.errors import InputError, NhiscanError
 from scanner.exact_json import loads_exactly
 from scanner.frameworks import grade
@@ -843,9 +851,13 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
     if before is not None:  # the first scan of a trend has nothing to be new or resolved against
         now = {f.fingerprint for f in failing}
         after = side_of(result)
-        new = len(judged_before(before, after, sorted(now - before.failing))[0])  # not those it did not judge
-        gone = sorted(before.failing - now - after.waived)
-        resolved = len(judged_since(before, after, gone)[0])
+        try:
+            new = len(judged_before(before, after, sorted(now - before.failing))[0])  # not those it did not judge
+            new += len(failing_on_secrets_not_held_before(before, after)[0])
+            gone = sorted(before.failing - now - after.waived)
+            resolved = len(judged_since(before, after, gone)[0])
+        except NhiscanError:  # a part of the earlier scan's stored index it cannot read: not known
+            new = resolved = None
     return TrendPoint(
         scan_id=result.scan.id,
         finished=result.scan.finished,
