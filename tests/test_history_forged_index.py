@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import orjson
@@ -118,3 +120,80 @@ def test_a_drift_index_whose_header_holds_values_of_the_wrong_types_is_passed_ov
     assert drift.exit_code == 0, drift.output
     forged, honest_diff = (orjson.loads((tmp_path / name).read_bytes()) for name in ("forged.json", "honest.json"))
     assert forged == honest_diff
+
+
+def _stored_index(store: HistoryStore, scan_id: str) -> bytes:
+    with store.engine.begin() as connection:
+        return connection.execute(select(scans.c.drift_index).where(scans.c.id == scan_id)).scalar_one()
+
+
+def _store_index(store: HistoryStore, scan_id: str, index: bytes) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(update(scans).where(scans.c.id == scan_id).values(drift_index=index))
+
+
+def forged_sections(index: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
+    """A version 3 drift index whose list of sections (name and bytes) ``change`` rewrites, its
+    header and checksum made to match."""
+    body = index[len(INDEX_MAGIC) + 32 :]
+    length = int.from_bytes(body[:4], "big")
+    header = orjson.loads(body[4 : 4 + length])
+    sections, start = [], 4 + length
+    for name, size in header["sections"]:
+        sections.append((name, body[start : start + size]))
+        start += size
+    sections = change(sections)
+    header["sections"] = [[name, len(data)] for name, data in sections]
+    encoded = orjson.dumps(header)
+    forged = len(encoded).to_bytes(4, "big") + encoded + b"".join(data for _, data in sections)
+    return INDEX_MAGIC + hashlib.sha256(forged).digest() + forged
+
+
+def test_a_drift_index_naming_a_section_twice_is_passed_over_for_the_checked_results(
+    catalogs, cli, tmp_path: Path
+) -> None:
+    """Before, the second copy stood for the first: a writer could show a diff other records than
+    the index's checksum was made over first."""
+    db, older, newer = stored_pair(catalogs, tmp_path)
+    honest = cli("diff", older.scan.id, newer.scan.id, "--db", db, "-o", str(tmp_path / "honest.json"))
+    store = HistoryStore(db)
+    emptied = zlib.compress(orjson.dumps([[], [], [], [], []]))
+    index = _stored_index(store, newer.scan.id)
+    _store_index(store, newer.scan.id, forged_sections(index, lambda sections: [*sections, ("records", emptied)]))
+    assert store.drift_side(newer.scan.id) is None
+    drift = cli("diff", older.scan.id, newer.scan.id, "--db", db, "-o", str(tmp_path / "forged.json"))
+    assert drift.exit_code == honest.exit_code == 0, drift.output
+    assert (tmp_path / "forged.json").read_bytes() == (tmp_path / "honest.json").read_bytes()
+
+
+@pytest.mark.parametrize("section", ["records", "statuses"])
+def test_a_section_that_inflates_past_the_limit_stops_the_diff_in_one_line(
+    catalogs, cli, tmp_path: Path, monkeypatch, section: str
+) -> None:
+    """A zlib bomb stored under a checksum made to match: each section is inflated up to a limit
+    (the statuses to one byte a finding), never whole whatever its size."""
+    from scanner.history import drift_index
+
+    db, older, newer = stored_pair(catalogs, tmp_path)
+    store = HistoryStore(db)
+    monkeypatch.setattr(drift_index, "MAX_STORED_BYTES", 1024 * 1024)  # a bomb of the test's size
+    bomb = zlib.compress(b"\0" * (64 * 1024 * 1024))  # 64 MiB from 64 KB
+    index = _stored_index(store, newer.scan.id)
+    _store_index(
+        store,
+        newer.scan.id,
+        forged_sections(index, lambda sections: [(n, bomb if n == section else data) for n, data in sections]),
+    )
+    tracemalloc.start()
+    try:
+        drift = cli("diff", older.scan.id, newer.scan.id, "--db", db)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024, f"{peak:,} bytes held: the section was inflated whole"
+    assert "Traceback" not in drift.output
+    if section == "statuses":  # the index cannot serve: the checked results are read whole instead
+        assert store.drift_side(newer.scan.id) is None and drift.exit_code == 0, drift.output
+    else:
+        assert drift.exit_code == 2 and len(drift.output.strip().splitlines()) == 1, drift.output
+        assert "drift index cannot be read" in drift.output
