@@ -6,7 +6,6 @@ which a new token leaves as they were."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -14,9 +13,10 @@ import orjson
 import pytest
 from sqlalchemy import select, update
 
-from scanner.history.drift_index import INDEX_MAGIC
 from scanner.history.store import HistoryStore
 from scanner.history.tables import scans
+
+from .test_history_forged_index import forged_sections
 
 GITHUB_TOKEN = "ghp_1234567890abcdefghijABCDEFGHIJ123456"
 ANOTHER_TOKEN = "ghp_ZYXWVUTSRQ0987654321zyxwvutsrq654321"
@@ -139,19 +139,7 @@ def test_a_secret_where_the_older_scan_did_not_read_every_credential_is_newly_as
 
 def without_section(index: bytes, name: str) -> bytes:
     """A version 3 drift index without one of its sections, as an earlier nhiscan stored it."""
-    body = index[len(INDEX_MAGIC) + 32 :]
-    length = int.from_bytes(body[:4], "big")
-    header = orjson.loads(body[4 : 4 + length])
-    sections, start = [], 4 + length
-    for section, size in header["sections"]:
-        sections.append((section, body[start : start + size]))
-        start += size
-    kept = [(section, data) for section, data in sections if section != name]
-    assert len(kept) == len(sections) - 1
-    header["sections"] = [[section, len(data)] for section, data in kept]
-    encoded = orjson.dumps(header)
-    rest = len(encoded).to_bytes(4, "big") + encoded + b"".join(data for _, data in kept)
-    return INDEX_MAGIC + hashlib.sha256(rest).digest() + rest
+    return forged_sections(index, lambda sections: [(n, data) for n, data in sections if n != name])
 
 
 def replaced_index(history: History, scan_id: str, change) -> None:  # type: ignore[no-untyped-def]
@@ -175,16 +163,10 @@ def test_a_forged_secrets_section_is_refused_in_one_line(history, cli) -> None:
     history.scan({"GITHUB_PERSONAL_ACCESS_TOKEN": GITHUB_TOKEN})
     history.scan({"GITHUB_PERSONAL_ACCESS_TOKEN": ANOTHER_TOKEN})
 
+    section = zlib.compress(orjson.dumps({"held": {"repo": [5]}, "not_read": []}))
+
     def forged(index: bytes) -> bytes:
-        kept = without_section(index, "secrets")
-        body = kept[len(INDEX_MAGIC) + 32 :]
-        length = int.from_bytes(body[:4], "big")
-        header = orjson.loads(body[4 : 4 + length])
-        section = zlib.compress(orjson.dumps({"held": {"repo": [5]}, "not_read": []}))
-        header["sections"].append(["secrets", len(section)])
-        encoded = orjson.dumps(header)
-        rest = len(encoded).to_bytes(4, "big") + encoded + body[4 + length :] + section
-        return INDEX_MAGIC + hashlib.sha256(rest).digest() + rest
+        return forged_sections(index, lambda sections: [(n, section if n == "secrets" else d) for n, d in sections])
 
     replaced_index(history, history.scans[1], forged)
     done = cli("diff", history.scans[0], history.scans[1], "--db", history.db)
@@ -194,3 +176,29 @@ def test_a_forged_secrets_section_is_refused_in_one_line(history, cli) -> None:
     # the next scan, whose trend compares it with that one, is not stopped: its counts are not known
     history.scan({"GITHUB_PERSONAL_ACCESS_TOKEN": GITHUB_TOKEN})
     assert history.new_counted() is None
+
+
+def test_a_database_fault_while_counting_against_the_earlier_scan_is_no_unknown_count(catalogs, tmp_path: Path) -> None:
+    """Only a section of the earlier scan's index that cannot be read leaves the counts not known:
+    a history that cannot be read stops the scan, as before, instead of storing a point whose
+    counts say "not known" for good."""
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine
+
+    from scanner.history.store import HistoryError, trend_point
+    from scanner.scan import ScanOptions, run_scan
+    from scanner.sources import SourceSpec, collect
+
+    from .test_history_forged_index import packed_as_written
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'history.db'}")
+    older = run_scan(collect(SourceSpec("demo")), catalogs, ScanOptions())
+    store.save(older, packed_as_written(older))
+    before = store.drift_side(older.scan.id)
+    assert before is not None
+    later = collect(SourceSpec("demo"))  # a year on: failures change, so the stored blocks are read
+    newer = run_scan(later, catalogs, ScanOptions(as_of=later.collected_at + timedelta(days=400)))
+    store.engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'history.db'}")
+    with pytest.raises(HistoryError, match="unable to open database file"):
+        trend_point(newer, before)

@@ -72,6 +72,14 @@ _OPTIONAL = {_UNREAD, _SECRETS}
 HEADER_SCHEMA = "drift-index-header"
 
 
+_NOT_READ = "the scan's stored drift index is not one this nhiscan reads"
+
+
+class StoredIndexError(NhiscanError):
+    """A section of a stored drift index that cannot be read, or is not of its shape (stored by a
+    later nhiscan, or forged under a checksum made to match)."""
+
+
 def drift_index(result: ScanResult, blocks: list[tuple[int, int]] | None, blocks_end: int | None) -> tuple[bytes, bool]:
     """The index as stored, and whether it holds every finding's fingerprint. ``blocks``: the
     findings blocks' offsets and sizes in the stored results, or None when they are not known (the
@@ -283,7 +291,7 @@ def _unread(stored: bytes | None, label: str) -> UnreadParts | None:
         return None
     parts = parts_of_document(_Section(stored, label)._read())
     if parts is None:
-        raise NhiscanError(f"{label}: the scan's stored drift index is not one this nhiscan reads")
+        raise StoredIndexError(f"{label}: {_NOT_READ}")
     return parts
 
 
@@ -382,7 +390,7 @@ class _Section:
         try:
             return orjson.loads(inflated(self.stored, MAX_STORED_BYTES))
         except (zlib.error, ValueError):
-            raise NhiscanError(f"{self._label}: the scan's stored drift index cannot be read") from None
+            raise StoredIndexError(f"{self._label}: the scan's stored drift index cannot be read") from None
 
     def _decoded(self, decode: Callable[[Any], _T]) -> _T:
         """The section read and given its shape by ``decode``; a shape it refuses is an error."""
@@ -390,7 +398,7 @@ class _Section:
         try:
             return decode(value)
         except (TypeError, ValueError):
-            raise NhiscanError(f"{self._label}: the scan's stored drift index is not one this nhiscan reads") from None
+            raise StoredIndexError(f"{self._label}: {_NOT_READ}") from None
 
 
 def record_rows(columns: Any) -> dict[str, tuple[str, str, str, str]]:

@@ -74,6 +74,8 @@ _POINT_MAKERS = (
     "scanner.frameworks",
     "scanner.framework_posture",
     "scanner.diff",
+    "scanner.secrets_held",
+    "scanner.fingerprints",
     "scanner.model",
 )
 

@@ -35,7 +35,7 @@ from scanner.errors import InputError, NhiscanError
 from scanner.exact_json import loads_exactly
 from scanner.frameworks import grade
 from scanner.gc_pause import collector_paused
-from scanner.history.drift_index import INDEX_MAGIC, drift_index, side_of_stored_index
+from scanner.history.drift_index import INDEX_MAGIC, StoredIndexError, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
 from scanner.history.packing import Packing, PackingWorker
@@ -856,7 +856,7 @@ def trend_point(result: ScanResult, before: Side | None) -> TrendPoint:
             new += len(failing_on_secrets_not_held_before(before, after)[0])
             gone = sorted(before.failing - now - after.waived)
             resolved = len(judged_since(before, after, gone)[0])
-        except NhiscanError:  # a part of the earlier scan's stored index it cannot read: not known
+        except StoredIndexError:  # a section of the earlier scan's index it cannot read: not known
             new = resolved = None
     return TrendPoint(
         scan_id=result.scan.id,
