@@ -44,7 +44,7 @@ from scanner.diff import (
 )
 from scanner.errors import NhiscanError
 from scanner.exact_json import loads_exactly
-from scanner.history.stored_results import MAX_STORED_BYTES
+from scanner.history.stored_results import MAX_STORED_BYTES, inflated_at_most
 from scanner.loading import is_valid, validate
 from scanner.model import Finding, ScanResult
 from scanner.results_io import check_controls_listed, model_from
@@ -177,17 +177,6 @@ def _opened(stored: bytes) -> tuple[dict[str, Any], dict[str, bytes]] | None:
     return header, sections
 
 
-def inflated(data: bytes, limit: int, raw: bool = False) -> bytes:
-    """zlib ``data`` inflated (``raw``: without zlib's header), at most ``limit`` bytes of it: a
-    section forged under a checksum made to match may inflate to any size (a zlib bomb). ValueError
-    past the limit, zlib.error for data that is no zlib."""
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
-    text = inflater.decompress(data, limit)
-    if inflater.unconsumed_tail:
-        raise ValueError(f"inflates beyond {limit} bytes")
-    return text
-
-
 def failing_fingerprints(stored: bytes) -> set[str] | None:
     """The fingerprints of a stored scan's failing findings, from its index; None when the index
     does not hold them."""
@@ -200,7 +189,7 @@ def failing_fingerprints(stored: bytes) -> set[str] | None:
 
 def _fingerprints_and_statuses(header: dict[str, Any], sections: dict[str, bytes]) -> tuple[list[str], bytes]:
     count, packed = header["findings"], sections["fingerprints"]
-    statuses = inflated(sections["statuses"], count + 1)  # one byte a finding: one more is too many
+    statuses = inflated_at_most(sections["statuses"], count + 1)  # one byte a finding: one more is too many
     if not isinstance(count, int) or len(packed) != FINGERPRINT_BYTES * count or len(statuses) != count:
         raise ValueError("the index's fingerprints and statuses do not match its findings")
     return (packed.hex("\n", FINGERPRINT_BYTES).split("\n") if count else []), statuses
@@ -360,7 +349,8 @@ class StoredFindings:
         if self._data is None:
             self._data = self._results()
         try:
-            raw = inflated(self._data[self._offsets[block] : self._offsets[block + 1]], MAX_STORED_BYTES, raw=True)
+            stored = self._data[self._offsets[block] : self._offsets[block + 1]]
+            raw = inflated_at_most(stored, MAX_STORED_BYTES, raw=True)
         except (zlib.error, ValueError):
             raise NhiscanError(self._mismatch) from None
         lines = raw.rstrip(b"\n").split(b"\n")  # one finding per line
@@ -388,7 +378,7 @@ class _Section:
 
     def _read(self) -> Any:
         try:
-            return orjson.loads(inflated(self.stored, MAX_STORED_BYTES))
+            return orjson.loads(inflated_at_most(self.stored, MAX_STORED_BYTES))
         except (zlib.error, ValueError):
             raise StoredIndexError(f"{self._label}: the scan's stored drift index cannot be read") from None
 

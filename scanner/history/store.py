@@ -42,7 +42,7 @@ from scanner.history.packing import Packing, PackingWorker
 from scanner.history.row_types import wrong_column
 from scanner.history.sqlite_lock import BUSY_TIMEOUT_MS, StillLocked, take_write_lock
 from scanner.history.sqlite_space import NEW_DATABASE_PRAGMA, release_free_pages
-from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, streamed_result
+from scanner.history.stored_results import MAX_STORED_BYTES, STORED_MAGIC, inflated_at_most, streamed_result
 from scanner.history.tables import SCHEMA_REVISION, scans
 from scanner.listings import incomplete_source_count
 from scanner.model import ScanResult, TrendPoint
@@ -162,10 +162,10 @@ def _unpack(data: bytes) -> tuple[bytes, bool]:
     checksum = None
     if data[: len(STORED_MAGIC)] == STORED_MAGIC:
         checksum, data = data[len(STORED_MAGIC) : len(STORED_MAGIC) + 32], data[len(STORED_MAGIC) + 32 :]
-    inflater = zlib.decompressobj()
-    text_bytes = inflater.decompress(data, MAX_STORED_BYTES)
-    if inflater.unconsumed_tail:
-        raise HistoryError(f"a stored scan inflates beyond {MAX_STORED_BYTES // (1024 * 1024)} MiB; not read")
+    try:
+        text_bytes = inflated_at_most(data, MAX_STORED_BYTES)
+    except ValueError:
+        raise HistoryError(f"a stored scan inflates beyond {MAX_STORED_BYTES // (1024 * 1024)} MiB; not read") from None
     return text_bytes, checksum is not None and hashlib.sha256(text_bytes).digest() == checksum
 
 

@@ -51,6 +51,17 @@ def inflated(data: bytes | memoryview) -> Iterator[bytes]:
                 yield piece
 
 
+def inflated_at_most(data: bytes, limit: int, raw: bool = False) -> bytes:
+    """zlib ``data`` inflated whole (``raw``: without zlib's header), but never past ``limit`` bytes:
+    text stored under a checksum made to match may inflate to any size (a zlib bomb). ValueError
+    past the limit, zlib.error for data that is no zlib."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+    text = inflater.decompress(data, limit)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"inflates beyond {limit} bytes")
+    return text
+
+
 def streamed_result(stored: bytes, label: Path) -> ScanResult | None:
     """The ScanResult of a stored scan (STORED_MAGIC, checksum, zlib data), read as it is inflated;
     None when it is not exactly what this nhiscan stores (see the module's docstring)."""
