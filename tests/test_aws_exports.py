@@ -410,6 +410,25 @@ def test_authorization_details_holding_dates_after_the_credential_report_are_jud
     assert any("authorization details hold dates after its credential report" in note for note in notes)
 
 
+def test_a_get_agent_export_newer_than_the_credential_report_makes_the_exports_judged_at_the_scan(
+    cli, tmp_path: Path
+) -> None:
+    """Reader: Cloud Custodian's recorded credential report of account 644160558196 was generated
+    2017-02-22; its recorded get-agent answer for an agent of the same account shows it created,
+    updated and prepared on 2024-02-15. The exports were taken apart, the agent's after 2024: judged
+    at the report's time, kapil, last used 2016-11-25 (89 days before it), passed NHI-OWN-003
+    (unused for 90 days). They are judged at the time of the scan, and the notes say why."""
+    started = datetime.now(UTC)
+    data = scan_file(
+        cli, tmp_path, AWS / "custodian-placebo-iam-GetCredentialReport.json", AWS / GET_AGENT, partial=True
+    )
+    as_of = datetime.fromisoformat(data["scan"]["as_of"].replace("Z", "+00:00"))
+    assert as_of >= started
+    notes = [note for source in data["scan"]["sources"] for note in source["notes"]]
+    assert any("its get-agent exports hold dates after its credential report" in note for note in notes)
+    assert "kapil" in failing(data, "NHI-OWN-003")
+
+
 def test_authorization_details_no_newer_than_the_credential_report_are_judged_at_its_time(tmp_path: Path) -> None:
     """The usual pair, taken together: every date the details hold precedes the report's
     GeneratedTime, and ages count from that time (the recorded details with every date moved

@@ -265,12 +265,13 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
                     raise TypeError(f"{key} is not text")
             agent = build_agent(account, data["agent"])
             secrets = plaintext_secrets(agent, DRAFT, version_texts(data["agent"]))
+            dates = _agent_dates(data["agent"])
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(f"malformed get-agent output ({error})", where, format_json_path([*at, "agent"])) from None
         agent.unknown.extend(GET_AGENT_LACKS)
         # the DRAFT is all it shows: the versions that serve may be worse, and run as another role
         apply_worst_case(agent, [version_settings(data["agent"])], unread=True)
-        aws.add_agent(account, agent, secrets)
+        aws.add_agent(account, agent, secrets, dates)
     else:
         raise NotAnExport(UNRECOGNISED)
 
@@ -344,6 +345,12 @@ def _account_of(data: Any, where: str) -> str:
         elif isinstance(value, list):
             stack.extend(reversed(value))
     raise InputError("no AWS account id found in the export's ARNs", where)
+
+
+def _agent_dates(agent: dict[str, Any]) -> list[datetime]:
+    """The dates a get-agent export shows of the agent: it was taken after each of them."""
+    shown = (agent.get(key) for key in ("createdAt", "updatedAt", "preparedAt"))
+    return [_parse_time(text) for text in shown if isinstance(text, str)]
 
 
 def _parse_time(text: str) -> datetime:

@@ -68,6 +68,8 @@ class AccountExports:
     selectors: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     agents: dict[str, Agent] = field(default_factory=dict)
     agent_secrets: dict[str, list[Credential]] = field(default_factory=dict)  # agent uid -> its DRAFT's
+    # the latest date each get-agent export shows (createdAt, updatedAt, preparedAt): it was taken after
+    agent_dates: list[datetime] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -98,9 +100,13 @@ class AwsExports:
     def add_selectors(self, account: str, selectors: dict[str, Any]) -> None:
         self.accounts[account].selectors[str(selectors["TrailARN"])].append(selectors)
 
-    def add_agent(self, account: str, agent: Agent, secrets: list[Credential]) -> None:
-        self.accounts[account].agents[agent.uid] = agent
-        self.accounts[account].agent_secrets[agent.uid] = secrets
+    def add_agent(self, account: str, agent: Agent, secrets: list[Credential], dates: list[datetime]) -> None:
+        """``dates``: the dates the get-agent export shows of the agent (created, updated, prepared)."""
+        exports = self.accounts[account]
+        exports.agents[agent.uid] = agent
+        exports.agent_secrets[agent.uid] = secrets
+        if dates:
+            exports.agent_dates.append(max(dates))
 
 
 def _canonical(value: Any) -> str:
@@ -238,7 +244,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         elif report.generated is not None:
             _impossible_dates(records.credentials, report.generated)
             _impossible_last_use(records.identities, report.generated, created_too=details is None)
-            times[account] = _taken_at(account, report.generated, records.identities, aws.notes)
+            times[account] = _taken_at(account, report.generated, records.identities, exports.agent_dates, aws.notes)
         trails = _trails(account, exports, aws.notes)
         unread = [] if exports.agents else ["agents"]
         if details is None:  # its roles and groups are in no other export: the credential report lists users
@@ -321,19 +327,27 @@ def _first_five(names: list[str]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _taken_at(account: str, generated: datetime, identities: list[Identity], notes: list[str]) -> datetime | None:
+def _taken_at(
+    account: str, generated: datetime, identities: list[Identity], agent_dates: list[datetime], notes: list[str]
+) -> datetime | None:
     """When an account's exports were taken: its credential report's GeneratedTime, or None (they
-    do not say) where its authorization details, which never say, hold a creation or last use
-    after it: they were taken later, and judged at the report's time those ages would be negative
-    (an age limit passed a role last used two years "after" the scan)."""
+    do not say) where its authorization details or get-agent exports, which never say, hold a
+    creation, last use or update after it: they were taken later, and judged at the report's time
+    ages would be negative (an age limit passed a role last used two years "after" the scan) and
+    an unused-credential limit would not yet have run out."""
     held = [moment for i in identities for moment in (i.created, i.last_used) if moment is not None]
     newest = max(held, default=generated)
-    if newest <= generated:
+    newest_agent = max(agent_dates, default=generated)
+    if max(newest, newest_agent) <= generated:
         return generated
+    later = [
+        *(["authorization details"] if newest > generated else []),
+        *(["get-agent exports"] if newest_agent > generated else []),
+    ]
     notes.append(
-        f"{account}: its authorization details hold dates after its credential report was generated "
-        f"({newest:%Y-%m-%dT%H:%M:%SZ}, after {generated:%Y-%m-%dT%H:%M:%SZ}): they were taken later, at a time "
-        "they do not say, and ages are counted to the time of the scan (--as-of sets another time)"
+        f"{account}: its {' and '.join(later)} hold dates after its credential report was generated "
+        f"({max(newest, newest_agent):%Y-%m-%dT%H:%M:%SZ}, after {generated:%Y-%m-%dT%H:%M:%SZ}): they were taken "
+        "later, at a time they do not say, and ages are counted to the time of the scan (--as-of sets another time)"
     )
     return None
 
