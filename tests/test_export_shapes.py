@@ -59,9 +59,19 @@ def test_sso_reserved_roles_are_human_access(tmp_path: Path) -> None:
     )
 
 
-def test_describe_trails_alone_decides_no_multi_region_trail(catalogs) -> None:
-    inventory = collect(SourceSpec("file", str(REALWORLD / "aws" / "cloudmapper-demo-cloudtrail-describe-trails.json")))
-    failed = findings(inventory, catalogs)
+def test_an_organisation_trail_alone_decides_nothing_of_its_owner_and_its_owners_own_trails_do(catalogs) -> None:
+    """CloudMapper's describe-trails lists one single-region organisation trail of 123456789012.
+    A member account's describe-trails lists it too, and never its owner's own trails: alone, it
+    says nothing of whether the owner has a multi-region trail (NHI-LOG-001 unknown, not failed,
+    as NHI-COV-001 is unknown for an account only organisation trails name). With the owner's own
+    authorization details beside it, the owner was read and its trails are those listed."""
+    trails = REALWORLD / "aws" / "cloudmapper-demo-cloudtrail-describe-trails.json"
+    inventory = collect(SourceSpec("file", str(trails)))
+    assert ("NHI-LOG-001", "123456789012") in findings(inventory, catalogs, "unknown")
+    assert not {uid for control, uid in findings(inventory, catalogs) if control.startswith("NHI-LOG")}
+    details = REALWORLD / "aws" / "cloudmapper-demo-iam-get-account-authorization-details.json"
+    owner_read = collect(SourceSpec("file", f"{details},{trails}"))
+    failed = findings(owner_read, catalogs)
     assert ("NHI-LOG-001", "123456789012") in failed, "its one trail is single-region: no status can make it pass"
     multi = collect(SourceSpec("file", str(REALWORLD / "aws" / "custodian-placebo-cloudtrail-DescribeTrails.json")))
     assert ("NHI-LOG-001", "644160558196") in findings(multi, catalogs, "unknown"), "multi-region, logging unknown"

@@ -246,12 +246,13 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
             _impossible_last_use(records.identities, report.generated, created_too=details is None)
             times[account] = _taken_at(account, report.generated, records.identities, exports.agent_dates, aws.notes)
         trails = _trails(account, exports, aws.notes)
+        given = _given(exports)
         unread = [] if exports.agents else ["agents"]
         if details is None:  # its roles and groups are in no other export: the credential report lists users
             unread.insert(0, "identities")
         if exports.trails_read:
             trails.append(_invocation_logging_not_exported(account, partition))
-        else:
+        if not exports.trails_read or not given:  # only organisation trails name it: its own are not listed
             unread.insert(0, "log_sources")
         inventory.accounts.append(Account(uid=account, provider="aws", name=account, kind="account", unknown=unread))
         inventory.identities.extend(records.identities)
@@ -260,7 +261,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.agents.extend(agent for _, agent in sorted(exports.agents.items()))
         inventory.credentials.extend(c for _, secrets in sorted(exports.agent_secrets.items()) for c in secrets)
         inventory.log_sources.extend(trails)
-        if not _given(exports):
+        if not given:
             continue
         gaps = _not_exported(exports)
         inventory.sources.append(SourceStatus("file", account, "partial" if gaps else "complete", gaps))
