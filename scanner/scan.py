@@ -158,7 +158,7 @@ def _compile_with_params(control: Control, options: ScanOptions) -> CompiledCont
 
 def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> ScanResult:
     started = datetime.now(UTC)
-    as_of = options.as_of or inventory.collected_at
+    as_of = (options.as_of or inventory.collected_at).astimezone(UTC)  # waivers are judged by its date in UTC
     waivers = load_waivers(options.waivers, as_of) if options.waivers else []
     baseline = load_baseline(options.baseline) if options.baseline else None
     compiled = sorted(select_controls(catalogs, options), key=lambda c: (-SEVERITY_RANK[c.control.severity], c.id))

@@ -41,10 +41,13 @@ def format_time(value: datetime) -> str:
 
 
 def parse_time(value: str) -> datetime:
+    """A time in UTC, as every time nhiscan holds: one written with another offset is the same
+    moment, but its date (a waiver's expiry is judged by the date) and its printed hour are not."""
     parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    zone = parsed.tzinfo
+    if zone is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed if zone is UTC else parsed.astimezone(UTC)
 
 
 def _jsonable(obj: Any) -> Any:

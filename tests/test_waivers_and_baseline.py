@@ -67,6 +67,32 @@ def test_a_waiver_expiring_on_the_scan_date_no_longer_applies(catalogs, tmp_path
     assert [w.expires for w in result.waivers.expired] == ["2026-01-01"]
 
 
+@pytest.mark.parametrize("collected_at", ["2026-01-01T06:00:00Z", "2025-12-31T20:00:00-10:00"])
+def test_an_inventory_collected_at_a_time_written_with_an_offset_is_judged_by_its_utc_date(
+    cli, tmp_path: Path, collected_at: str
+) -> None:
+    """Reader: the same moment, written in UTC or at -10:00 (the inventory's schema takes any
+    offset). Its date is 2026-01-01 in UTC: a waiver expiring that day no longer applies, and the
+    gate blocks. Judged by the local date, 2025-12-31, the waiver still held and the gate passed."""
+    from scanner.inventory_io import save_inventory
+
+    inventory = tmp_path / "inventory.json"
+    save_inventory(make_inventory(INVENTORY), inventory)
+    data = json.loads(inventory.read_text())
+    inventory.write_text(json.dumps({**data, "collected_at": collected_at}))
+    waivers = write(tmp_path, waiver("2026-01-01"))
+    out = tmp_path / "out"
+    outcome = cli(
+        "scan", f"inventory:{inventory}", "--waivers", str(waivers), "--fail-on", "high",
+        "--format", "json,md", "-o", str(out), "--no-history", "-q",
+    )  # fmt: skip
+    assert outcome.exit_code == 1, outcome.output
+    results = json.loads((out / "results.json").read_text())
+    assert results["scan"]["as_of"] == "2026-01-01T06:00:00Z"
+    assert [w["expires"] for w in results["waivers"]["expired"]] == ["2026-01-01"]
+    assert "as of 2026-01-01 06:00 UTC" in (out / "summary.md").read_text()
+
+
 def test_a_waiver_expiring_tomorrow_still_applies_and_is_called_out(catalogs, tmp_path) -> None:
     result = scan(catalogs, tmp_path, waiver("2026-01-02"))
     assert "waived" in statuses(result).values()
