@@ -80,3 +80,33 @@ def test_a_failure_a_lapsed_waiver_waived_stays_waived_by_another_in_force(
     assert control.counts["waived"] == sum(
         1 for f in merged.findings if f.control_id == failing.control_id and f.status == "waived"
     )
+
+
+def test_a_failure_whose_waiver_lapsed_between_shards_blocks_a_merged_gate_against_a_baseline(
+    catalogs, whole, tmp_path: Path
+) -> None:
+    """Reader: shards gated with --baseline, where the baseline had a critical failure waived. A
+    scan on the merged report's date fails it as new (its waiver has expired) and blocks; the
+    merged report turned it back to a failure but kept the shard's "not new" (which, for a waived
+    result, said only that the baseline had it), and passed the gate, JUnit and SARIF with it."""
+    from scanner.reports.json_results import render
+
+    failing = next(
+        f for f in _demo_part(whole, catalogs, AWS).findings
+        if f.status == "fail" and f.resource.type == "identity" and f.severity in ("critical", "high")
+    )  # fmt: skip
+    waivers = _waivers(tmp_path, failing.control_id, [(failing.resource.uid, "first@example.com", BETWEEN)])
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(render(_demo_part(whole, catalogs, AWS, waivers=waivers, as_of=_day("2026-11-01"))))
+    options = {"waivers": waivers, "baseline": baseline, "fail_on": failing.severity}
+    later_day = _demo_part(whole, catalogs, REST, as_of=_day("2026-11-10"), **options)
+    earlier_day = _demo_part(whole, catalogs, AWS, as_of=_day("2026-11-02"), **options)
+    earlier_day.scan.finished = later_day.scan.finished + timedelta(minutes=1)
+    assert _status(earlier_day, failing.fingerprint) == ("waived", "first@example.com")
+    merged = merge_results([later_day, earlier_day], catalogs, "weekly")
+    at_once = _demo_part(whole, catalogs, REST | AWS, as_of=_day("2026-11-10"), **options)
+    kept = next(f for f in merged.findings if f.fingerprint == failing.fingerprint)
+    alone = next(f for f in at_once.findings if f.fingerprint == failing.fingerprint)
+    assert (kept.status, kept.new) == (alone.status, alone.new) == ("fail", True)
+    assert not merged.gate["passed"] and not at_once.gate["passed"]
+    assert merged.gate["blocking_findings"] == at_once.gate["blocking_findings"] >= 1

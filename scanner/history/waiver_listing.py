@@ -49,7 +49,7 @@ def waivers_judged_at(
     at its own, and a waiver that ends between the two waives nothing in a report as of the later
     (it is listed expired, not also applied or ending soon). A failure it waived is waived by the
     first other waiver in force that covers it (one behind it, a renewal), as a scan on that date
-    waives it; where none does, it fails again, counted so."""
+    waives it; where none does, it fails again, counted so, and against a baseline as a new failure."""
     today = as_of.date()
 
     def lapsed(waiver: Waiver) -> bool:
@@ -74,7 +74,11 @@ def waivers_judged_at(
             if counts:
                 counts["waived"] = counts.get("waived", 0) - 1
                 counts["fail"] = counts.get("fail", 0) + 1
-            finding = dataclasses.replace(finding, status="fail", waiver=None)  # the shard's own copy unchanged
+            # against a baseline, a waived result's ``new`` said only whether the baseline had it, failing
+            # or waived; one it had waived blocks once its waiver lapses (baseline.mark_new), and which
+            # it was is not known here: it blocks
+            new = None if finding.new is None else True
+            finding = dataclasses.replace(finding, status="fail", waiver=None, new=new)  # the shard's copy unchanged
         judged.append(finding)
     return judged, WaiverReport(
         applied=unique([*(w for w in report.applied if not lapsed(w)), *taken.values()], waiver_key),
