@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 import click
 
-from scanner.closed_pipe import OutputOnceReadDropped, drop_output_once_read
+from scanner.closed_pipe import OutputOnceReadDropped, closed_standard_streams_to_devnull, drop_output_once_read
 from scanner.console import inert
 from scanner.errors import NhiscanError, SourceUnreachableError
 from scanner.redact import redact_text
@@ -115,6 +115,7 @@ def install(ctx: click.Context, debug: bool) -> None:
     library log records (SDK warnings) stay quiet unless --debug; output nobody reads any more (a
     pager that quit) is dropped rather than ending the command (see closed_pipe)."""
     ctx.meta["nhiscan.debug"] = debug
+    closed_standard_streams_to_devnull()
     wrapper = drop_output_once_read()
     if wrapper is not None:
         ctx.call_on_close(functools.partial(_restore_stdout, wrapper))

@@ -82,3 +82,27 @@ def test_a_reader_that_stops_early_changes_neither_the_exit_code_nor_what_is_wri
         "diff", "a/results.json", "b/results.json", "--fail-on", "critical", "-o", "drift.json", cwd=tmp_path
     )
     assert (code, errors) == (0, "") and json.loads((tmp_path / "drift.json").read_text())
+
+
+def _run_without(descriptors: tuple[int, ...], *args: str, cwd: Path) -> int:
+    """Run the script as ``nhiscan ARGS >&- 2>&- <&-`` does: with those descriptors closed."""
+
+    def close() -> None:
+        for descriptor in descriptors:
+            os.close(descriptor)
+
+    return subprocess.run([NHISCAN, *args], cwd=cwd, preexec_fn=close, timeout=120, check=False).returncode
+
+
+@pytest.mark.parametrize("closed", [(1,), (2,), (0,), (0, 1, 2)], ids=["stdout", "stderr", "stdin", "all three"])
+def test_a_command_started_without_a_standard_stream_runs_as_with_it(tmp_path: Path, closed: tuple[int, ...]) -> None:
+    """Reader: ``nhiscan scan demo >&-`` (a cron line that closes what it does not read) ended in
+    an internal error, exit 4: Python leaves sys.stdout None. It now runs and exits as it does with
+    the stream, and what it would have printed lands in no file it writes (a closed descriptor is
+    the next file's)."""
+    assert _run_without(closed, "scan", "demo", "--fail-on", "high", "-o", "out", cwd=tmp_path) == 1
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == {"report.html", "report.pdf", "results.json", "inventory.json"}
+    assert json.loads((out / "results.json").read_text())["tool"]["name"] == "nhiscan"
+    assert json.loads((out / "inventory.json").read_text())["schema_version"]
+    assert _run_without(closed, "scan", "inventory:missing.json", cwd=tmp_path) == 2
