@@ -344,9 +344,22 @@ def scan(
             packer.close()
     if not quiet:
         console.print_summary(result, written)
+    _exit_as_gate(ctx, result, allow_partial, quiet)
+
+
+_ACCEPTING_SCAN = "--allow-partial accepts a partial read"
+_ACCEPTING_GROUP = "a run whose shards all ran with --allow-partial, none missing, accepts a partial read"
+
+
+def _exit_as_gate(
+    ctx: click.Context, result: ScanResult, allow_partial: bool, quiet: bool, accepting: str = _ACCEPTING_SCAN
+) -> None:
+    """Exit as the result's gate says: 3 where a source was not read completely (unless
+    ``allow_partial``) or nothing was assessed, else 0 passed or 1 findings block; ``quiet``: the
+    reason for a 3 on standard error (the summary names it otherwise; exit 3 is never silent)."""
     if result.gate["incomplete_sources"] and not allow_partial:
-        if quiet:  # the summary names them otherwise; exit 3 is never silent
-            click.echo(exits.error_line(_not_read_completely(result)), err=True)
+        if quiet:
+            click.echo(exits.error_line(_not_read_completely(result, accepting)), err=True)
         ctx.exit(EXIT_PARTIAL)
     if result.gate.get("nothing_assessed"):
         if quiet:
@@ -357,13 +370,14 @@ def scan(
     ctx.exit(EXIT_OK if result.gate["passed"] else EXIT_FINDINGS)
 
 
-def _not_read_completely(result: ScanResult) -> str:
+def _not_read_completely(result: ScanResult, accepting: str = _ACCEPTING_SCAN) -> str:
     """``not read completely (2 failed, 1 partial): aws:1, aws:2, aws:3 (--allow-partial …)``: at
-    most ten named, so thousands of sources stay one short line (the reports list all)."""
+    most ten named, so thousands of sources stay one short line (the reports list all);
+    ``accepting``: what would have accepted them."""
     statuses = Counter(s.status for s in result.scan.sources if s.status != "complete")
     how = ", ".join(f"{count:,} {status}" for status, count in sorted(statuses.items()))
     names = console.first_named(result.gate["incomplete_sources"])
-    return f"not read completely ({how}): {names} (--allow-partial accepts a partial read)"
+    return f"not read completely ({how}): {names} ({accepting})"
 
 
 @main.command(cls=_EpilogOnDemand, epilog_of=_sources_help, short_help="Collect only: write the inventory to a file.")
@@ -521,8 +535,15 @@ def _diff_side(reference: str, db: str | None) -> Side:
 @click.option("--db", help="History database URL, for scan ids and groups.")
 @click.option("--scan-group", help="Merge the latest run of this group (its shards' latest scans) into one report.")
 @click.option("--scan-run", help="With --scan-group: merge this run of the group (its --scan-run key), not the latest.")
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="With --scan-group: exit as a scan does on the merged report's verdict (1 findings block, 3 not read).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.pass_context
 def report(
+    ctx: click.Context,
     results: str | None,
     formats: str,
     output_dir: Path,
@@ -530,6 +551,7 @@ def report(
     db: str | None,
     scan_group: str | None,
     scan_run: str | None,
+    gate: bool,
     quiet: bool,
 ) -> None:
     """Render the reports of an earlier scan, from its RESULTS file (results.json) or its stored scan id,
@@ -543,6 +565,8 @@ def report(
         raise UsageError("name a RESULTS file or scan id, or --scan-group, not both")
     if scan_run and not scan_group:
         raise UsageError("--scan-run names a run of the group given with --scan-group")
+    if gate and not scan_group:  # a scan's own verdict was its exit code already
+        raise UsageError("--gate judges a merged report: give --scan-group")
     if scan_group:
         from scanner.history.merge import merge_group
 
@@ -556,6 +580,12 @@ def report(
     if not quiet:
         for path in written:
             click.echo(f"wrote {console.inert(str(path))}")
+    if gate:
+        if not quiet:
+            from scanner.reports.view import gate_verdict
+
+            click.echo(f"Gate (fail on {result.gate['fail_on']}): {console.inert(gate_verdict(result))}")
+        _exit_as_gate(ctx, result, bool(result.gate.get("allow_partial")), quiet=True, accepting=_ACCEPTING_GROUP)
 
 
 @main.command(short_help="Stored scans, newest first, with their scores.")
