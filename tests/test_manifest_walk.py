@@ -16,6 +16,8 @@ import pytest
 from scanner.sources import SourceSpec, collect
 from scanner.sources.manifests import discover
 
+from .conftest import SHARED
+
 TOKEN = "ghp_" + "R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
 SERVER = {"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github@1.0.0"],
                                     "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": TOKEN}}}}  # fmt: skip
@@ -85,3 +87,29 @@ def test_a_utf16_file_that_declares_servers_is_a_named_gap_not_passed_over(tmp_p
     assert source.status == "partial"
     assert [(e.call, e.message) for e in source.errors] == [("read .gemini/settings.json", "UTF-16 text, not UTF-8")]
     assert "agents" in inventory.accounts[0].unknown
+
+
+def test_an_mcp_registry_entry_under_another_name_is_found_in_a_folder(tmp_path: Path) -> None:
+    """Reader: the github-mcp-server's registry entry (unedited, /work/shared/realworld) read
+    alone gave its server and two tools; in a folder, under the name it was saved by, it was passed
+    over without a word, while `mcp-publisher publish PATH` publishes any file. Its `$schema`, the
+    registry's server schema, makes it a manifest under any name."""
+    recorded = SHARED / "realworld" / "agents" / "github-mcp-server-registry-server.json"
+    (tmp_path / "publishing").mkdir()
+    (tmp_path / "publishing" / "github.json").write_bytes(recorded.read_bytes())
+    (tmp_path / "other.json").write_text('{"$schema": "https://json.schemastore.org/package.json", "servers": {}}')
+    inventory, source = _scan(tmp_path)
+    assert source.status == "complete"
+    assert [(a.name, a.platform) for a in inventory.agents] == [("io.github.github/github-mcp-server", "mcp-server")]
+    assert len(inventory.grants) == 2
+
+
+def test_a_file_declaring_the_registry_schema_that_is_no_entry_is_a_named_gap(tmp_path: Path) -> None:
+    """Found by its $schema, as by its name: one that cannot be read as a registry entry is a
+    named gap (the source partial), not passed over as a file that merely mentioned servers."""
+    schema = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+    (tmp_path / "pub").mkdir()
+    (tmp_path / "pub" / "odd.json").write_text(json.dumps({"$schema": schema, "name": "odd", "servers": 5}))
+    _, source = _scan(tmp_path)
+    assert source.status == "partial"
+    assert [error.call for error in source.errors] == ["read pub/odd.json"]

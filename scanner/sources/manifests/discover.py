@@ -51,6 +51,11 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # VS Code's servers inside another file (devcontainer.json, settings.json) and OpenCode's: an "mcp"
 # mapping (or a list, a gap in opencode.json)
 _SNIFF_PATTERN = re.compile(rb'"mcp"\s*:\s*[{\[]')
+# an MCP registry entry (server.json) under another name (the publisher may be given any file): the
+# registry's schema, any version of it. VS Code's shape is not looked for: VS Code reads mcp.json only
+_REGISTRY_SNIFF = re.compile(
+    rb'"\$schema"\s*:\s*"https?://(?:static\.)?modelcontextprotocol\.io/schemas/[^"]*server\.schema\.json"'
+)
 # Codex's config.toml names its servers' table in any of TOML's ways ([mcp_servers.x], [mcp_servers],
 # mcp_servers.x.command = …, ["mcp_servers".x]): the parser decides
 _TOML_SNIFF = b"mcp_servers"
@@ -108,10 +113,11 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
             relpath = path.relative_to(root).as_posix()
             if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES) or _continue_block(relpath):
                 yield Candidate(path, relpath, named=True)
-            elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")) and (
-                _links_out_of(path, root) or _mentions_agents(path)
-            ):  # a link out of the folder is not followed, so it may hold a manifest: a named gap
-                yield Candidate(path, relpath, named=False)
+            elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")):
+                # a link out of the folder is not followed, so it may hold a manifest: a named gap
+                mentioned = _links_out_of(path, root) or _mentions_agents(path)
+                if mentioned:  # a registry entry's schema declares a manifest as its name would
+                    yield Candidate(path, relpath, named=mentioned == _DECLARED)
 
 
 def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str], str | None]]:
@@ -158,12 +164,16 @@ def max_bytes(name: str) -> int:
     return MAX_YAML_BYTES if name.endswith((".yaml", ".yml", ".toml")) else MAX_JSON_BYTES
 
 
-def _mentions_agents(path: Path) -> bool:
+_DECLARED = "declared"  # _mentions_agents: the file declares itself a manifest (the registry's $schema)
+
+
+def _mentions_agents(path: Path) -> bool | str:
     """Whether the file, as far as it would be read, mentions agents: one too large to read is a
     candidate all the same when it does, so that it becomes a named gap, not a silent skip. So is
     one that cannot be read at all (permission denied): nobody can say it declares none. A
     symbolic link (its target is walked, or is out of the folder) or a pipe, device or socket (no
-    manifest, and a read could wait forever) is not looked into."""
+    manifest, and a read could wait forever) is not looked into. ``_DECLARED`` where the file
+    declares itself a manifest: one that cannot be read as one is a named gap, as a named file is."""
     try:
         if path.is_symlink():
             return False
@@ -178,6 +188,8 @@ def _mentions_agents(path: Path) -> bool:
         return _TOML_SNIFF in head
     if _SNIFF.search(head) is not None or _SNIFF_PATTERN.search(head) is not None:
         return True
+    if _REGISTRY_SNIFF.search(head) is not None:
+        return _DECLARED
     return _GOOSE_SNIFF.search(head) is not None and _GOOSE_MARKS.search(head) is not None
 
 
