@@ -96,6 +96,10 @@ class AzureState:
     client_secret: str = "fake-secret"  # what the token endpoint accepts
     resource_graph_quota: list[int] = field(default_factory=list)  # x-ms-user-quota-remaining per query
     throttle: Counter[str] = field(default_factory=Counter)  # path prefix -> 429s still to send
+    retry_after: str = "1"  # the Retry-After of those 429s
+    # path -> (status, body, content type) answered as it is, whatever the path would answer: what a
+    # proxy or a gateway in front of the service sends (an HTML page, a JSON body of another shape)
+    raw: dict[str, tuple[int, bytes, str]] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     sent: list[str] = field(default_factory=list)  # "METHOD /path?query" of each request, query unquoted
     refused_filters: set[str] = field(default_factory=set)  # $filter values answered 400 as unsupported
@@ -130,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         scope = self.state.graph_scope if graph else self.state.arm_scope
         if self.headers.get("Authorization") != f"Bearer token:{scope}":
             return self._send(401, {"error": {"code": "InvalidAuthenticationToken", "message": "wrong audience"}})
+        if url.path in self.state.raw:
+            return self._send_raw(*self.state.raw[url.path])
         if method == "POST" and url.path == "/v1.0/$batch":
             return self._send(200, {"responses": [self._batch_item(item) for item in body["requests"]]})
         if method == "POST" and url.path == "/v1.0/directoryObjects/getByIds":
@@ -184,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
         if "/microsoft.graph." in url.path and not advanced:
             # as Graph does: an OData cast without the advanced-query header and $count=true is an empty 200
             return {"id": item["id"], "status": 200, "headers": {}, "body": {"value": []}}
+        if "/v1.0" + url.path in self.state.raw:
+            status, raw, _ = self.state.raw["/v1.0" + url.path]
+            return {"id": item["id"], "status": status, "headers": {}, "body": json.loads(raw)}
         status, payload, headers = self._answer("/v1.0" + url.path, query, True)
         return {"id": item["id"], "status": status, "headers": headers, "body": payload}
 
@@ -193,7 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
             for prefix in list(state.throttle):
                 if path.startswith(prefix) and state.throttle[prefix] > 0:
                     state.throttle[prefix] -= 1
-                    return 429, {"error": {"code": "TooManyRequests", "message": "throttled"}}, {"Retry-After": "1"}
+                    throttled = {"error": {"code": "TooManyRequests", "message": "throttled"}}
+                    return 429, throttled, {"Retry-After": state.retry_after}
         if any(path.startswith(prefix) for prefix in state.deny):
             error = "Authorization_RequestDenied" if graph else "AuthorizationFailed"
             return 403, {"error": {"code": error, "message": "Insufficient privileges to complete the operation."}}, {}
@@ -252,9 +262,11 @@ class _Handler(BaseHTTPRequestHandler):
         return state.arm.get(path, [] if path.startswith("/subscriptions/") else None)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+        self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)

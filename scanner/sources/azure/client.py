@@ -139,7 +139,11 @@ class AzureCalls:
             page = self._send(client, HttpRequest("GET", next_url), call, account, optional)
             if page is None:
                 return None
-            items.extend(page.get("value") or [])
+            listed = _listed(page, "value")
+            if listed is None:
+                self._gap(call, account, _NOT_A_PAGE.format("value", _shown(page)), "malformed")
+                return None
+            items.extend(listed)
             next_url = page.get(next_key)
         return items
 
@@ -156,7 +160,11 @@ class AzureCalls:
             page = self._send(self._graph, request, call, account)
             if page is None:
                 return None
-            found += [item for item in page.get("value") or [] if isinstance(item, dict)]
+            listed = _listed(page, "value")
+            if listed is None:
+                self._gap(call, account, _NOT_A_PAGE.format("value", _shown(page)), "malformed")
+                return None
+            found += [item for item in listed if isinstance(item, dict)]
         return found
 
     def resource_graph(
@@ -193,9 +201,16 @@ class AzureCalls:
                 for subscription in subscriptions:
                     self._gap(call, subscription, message, str(response.status_code))
                 return None
-            page = response.json()
-            data = page.get("data")
-            rows.extend(data if isinstance(data, list) else [])
+            try:
+                page = response.json()
+            except ValueError:
+                page = response.text()
+            data = _listed(page, "data")
+            if data is None:
+                for subscription in subscriptions:
+                    self._gap(call, subscription, _NOT_A_PAGE.format("data", _shown(page)), "malformed")
+                return None
+            rows.extend(data)
             token = page.get("$skipToken")
             if not token:
                 return rows
@@ -272,8 +287,12 @@ class AzureCalls:
             elif status >= 400:
                 self._gap(call, account, f"{entry.collection}: {_error(json.dumps(payload))[1]}", str(status))
                 pages.append((entry.collection, None))
+            elif (listed := _listed(payload, "value")) is None:
+                message = _NOT_A_PAGE.format("value", _shown(payload))
+                self._gap(call, account, f"{entry.collection}: {message}", "malformed")
+                pages.append((entry.collection, None))
             else:
-                pages.append((entry.collection, list(payload.get("value") or [])))
+                pages.append((entry.collection, listed))
                 next_link = payload.get("@odata.nextLink")
                 if next_link:
                     follow.append(_Pending(entry.collection, _batch_url(str(next_link))))
@@ -288,15 +307,57 @@ class _Pending:
     resends: int = 0
 
 
+class _BoundedRetryPolicy(RetryPolicy):
+    """azure-core's retries, but a ``Retry-After`` longer than what is left of the call's time is not
+    waited for: the throttled answer is the call's, a gap. azure-core sleeps whatever it is asked
+    (an hour, if a throttled service says so) and only then finds the call's time spent, and fails
+    it as a host that did not answer, which passed over every later call to that host."""
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings = super().configure_retries(options)
+        settings["started"] = time.monotonic()
+        return settings
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+        if error is None and response is not None:
+            wait = self.get_retry_after(response)
+            budget = settings.get("timeout") or OPERATION_TIMEOUT
+            if wait is not None and time.monotonic() - settings["started"] + wait > budget:
+                return False
+        return bool(super().increment(settings, response=response, error=error))
+
+
 def _client(credential: TokenCredential, endpoint: str, scope: str) -> PipelineClient:
     policies = [
         HeadersPolicy({"Accept": "application/json", "ConsistencyLevel": "eventual"}),
         UserAgentPolicy(base_user_agent="nhiscan"),
-        RetryPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=30, timeout=OPERATION_TIMEOUT),
+        _BoundedRetryPolicy(
+            retry_total=RETRIES,
+            retry_status=RETRIES,
+            retry_backoff_factor=0.5,
+            retry_backoff_max=30,
+            timeout=OPERATION_TIMEOUT,
+        ),
         BearerTokenCredentialPolicy(credential, scope),
     ]
     transport = RequestsTransport(connection_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
     return PipelineClient(base_url=endpoint, policies=policies, transport=transport)
+
+
+# a 2xx answer that is no page of a collection (a proxy's or a gateway's body, an empty one): read as
+# an empty list, it would have said the tenant holds nothing there, and every control passed on it
+_NOT_A_PAGE = "the answer is no page of a collection (no '{}' list): {}"
+
+
+def _listed(page: Any, key: str) -> list[Any] | None:
+    """A collection page's items (Graph and ARM always send ``value``, an empty list too; Resource
+    Graph ``data``), or None where the answer holds none."""
+    items = page.get(key) if isinstance(page, dict) else None
+    return items if isinstance(items, list) else None
+
+
+def _shown(page: Any) -> str:
+    return repr(page if isinstance(page, str) else json.dumps(page))[:120]
 
 
 def _batch_url(next_link: str) -> str:
