@@ -112,7 +112,7 @@ def _let_go(signum: int, frame: FrameType | None) -> None:
 
 def install(ctx: click.Context, debug: bool) -> None:
     """SIGTERM unwinds like Ctrl-C, and once either has come, later ones wait for it to finish;
-    library log records (SDK warnings) stay quiet unless --debug; output nobody reads any more (a
+    library log records (SDK warnings) stay quiet unless --debug (see _debug_logging); output nobody reads any more (a
     pager that quit) is dropped rather than ending the command (see closed_pipe)."""
     ctx.meta["nhiscan.debug"] = debug
     closed_standard_streams_to_devnull()
@@ -121,7 +121,7 @@ def install(ctx: click.Context, debug: bool) -> None:
         ctx.call_on_close(functools.partial(_restore_stdout, wrapper))
     root = logging.getLogger()
     if debug:
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        _debug_logging(ctx, root)
     elif not root.handlers:
         handler = logging.NullHandler()
         root.addHandler(handler)
@@ -136,6 +136,37 @@ def install(ctx: click.Context, debug: bool) -> None:
         if signal.getsignal(signum) is default:
             signal.signal(signum, on_signal)
             ctx.call_on_close(functools.partial(signal.signal, signum, default))
+
+
+OWN_LOGGER = "scanner"
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Each line of a log record as redacted as an error line: a library's warning may quote what it
+    was given."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))  # whole: a private key spans lines
+
+
+def _debug_logging(ctx: click.Context, root: logging.Logger) -> None:
+    """Under --debug, nhiscan's own log records at every level and the libraries' from WARNING, on
+    standard error, redacted. The libraries' DEBUG records are not for a CI log: botocore's hold
+    every request's headers and every response's body (a session token, the keys AssumeRole
+    answers, each access key's full id), and the Google and Azure clients' their wire traffic."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    own, levels = logging.getLogger(OWN_LOGGER), (root.level, logging.getLogger(OWN_LOGGER).level)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    own.setLevel(logging.DEBUG)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        own.setLevel(levels[1])
+
+    ctx.call_on_close(restore)
 
 
 def _restore_stdout(wrapper: OutputOnceReadDropped) -> None:

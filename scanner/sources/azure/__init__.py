@@ -45,7 +45,9 @@ def collect(spec: SourceSpec) -> Inventory:
     from scanner.sources.azure.clouds import KNOWN_AUTHORITIES, resolve_cloud
     from scanner.sources.azure.collector import collect_azure
 
-    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+    if not logging.getLogger("scanner").isEnabledFor(
+        logging.DEBUG
+    ):  # --debug (scanner.exits) lets its warnings through
         # azure-identity logs every credential it tried; the one line nhiscan prints says it all
         logging.getLogger("azure").setLevel(logging.CRITICAL)
     cloud = resolve_cloud(spec.options.get("azure_cloud"))
