@@ -35,6 +35,7 @@ from scanner.errors import InputError, NhiscanError
 from scanner.exact_json import loads_exactly
 from scanner.frameworks import grade
 from scanner.gc_pause import collector_paused
+from scanner.history.database_url import shown_url, without_credentials
 from scanner.history.drift_index import INDEX_MAGIC, StoredIndexError, drift_index, side_of_stored_index
 from scanner.history.drift_index import failing_fingerprints as indexed_failing
 from scanner.history.drift_index_v2 import side_of_index_v2
@@ -229,7 +230,7 @@ class HistoryStore:
                 self.migrate()
 
     def _safe_url(self) -> str:
-        return self.url.split("@")[-1] if "@" in self.url else self.url
+        return shown_url(self.url)
 
     @contextmanager
     def _faults(self) -> Iterator[None]:
@@ -242,11 +243,14 @@ class HistoryStore:
         except SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-            raise HistoryError(f"history database {self._safe_url()}: {detail}") from None
+            raise HistoryError(
+                f"history database {self._safe_url()}: {without_credentials(detail, self.url)}"
+            ) from None
         except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise HistoryError(f"history database {self._safe_url()}: a stored scan is unreadable ({error})") from None
         except OSError as error:
-            raise HistoryError(f"history database {self._safe_url()}: {error.strerror or error}") from None
+            message = without_credentials(str(error.strerror or error), self.url)
+            raise HistoryError(f"history database {self._safe_url()}: {message}") from None
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -289,7 +293,8 @@ class HistoryStore:
             with _MIGRATING:
                 self._upgrade(revision)
         except CommandError as error:
-            raise HistoryError(f"history database {self._safe_url()}: {str(error).splitlines()[0]}") from None
+            message = without_credentials(str(error).splitlines()[0], self.url)
+            raise HistoryError(f"history database {self._safe_url()}: {message}") from None
 
     def _revision(self) -> str | None:
         with self.engine.connect() as connection:
