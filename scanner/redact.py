@@ -61,7 +61,9 @@ _REFERENCE = re.compile(
 
 # Whole secrets in a known format, wherever they appear.
 _TOKENS = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:.|\n)*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    # PEM, and PGP's armour (PRIVATE KEY BLOCK); SSH2's ("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----")
+    r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----(?:.|\n)*?(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|$)"
+    r"|---- BEGIN SSH2 [A-Z ]*PRIVATE KEY ----(?:.|\n)*?(?:---- END SSH2 [A-Z ]*PRIVATE KEY ----|$)"
     r"|\bsk-ant-[A-Za-z0-9_\-]{20,}"
     r"|\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{32,}"
     r"|\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{40,}"
@@ -76,6 +78,9 @@ _TOKENS = re.compile(
     # was searched to the run's end for its ".", and 128 KB took 4.8 s
     r"|(?<![\w-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"
 )
+# An AWS access key's id (or a service-specific credential's): it names the key, but is never shown
+# whole; as its display_id shows it, AKIA…MPLE
+_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")
 # scheme://user:password@host -> scheme://[REDACTED]@host
 # up to the last "@" before the path: a password may hold "@", "?" and "#" (URL parsers take the last
 # "@" before the host, libpq takes "#" and "?" unencoded); a scheme is short: bounded, linear
@@ -103,6 +108,7 @@ _SCHEME = re.compile(r"(?i)\b((?:bearer|basic)\s+)([A-Za-z0-9._~+/=\-]{8,})")
 # password by position or by a flag written /p:X
 _MAYBE = re.compile(
     r'://|=|"|--|sk-|AIza|eyJ|xox|_pat_|gl[a-z]{2,6}-|GR1348941|hf_|npm_|pypi-|_live_|_test_|gh[oprsu]_|-----'
+    r"|(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"  # a key's whole id (not display_id's AKIA…WXYZ, on every key)
     r"|earer|EARER|asic|ASIC"
     r"|(?i:key|token|secret|password|passwd|pwd|credentials?)"
     r"(?:[\"'`.,;:!?()\[\]{}<>]*\s+(?:[:=>]{1,2}\s+)?|[\"']?:[\"']?)\S{8}"
@@ -138,7 +144,16 @@ def redact_text(text: str) -> str:
     text = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
     for pattern in (_JSON_MEMBER, _ASSIGNMENT, _QUERY_CODE, _QUERY_CREDENTIAL, _QUERY_SETTING, _FLAG_VALUE, _SCHEME):
         text = pattern.sub(_keep_references, text)
-    return _without_detected(text)
+    return _KEY_ID.sub(_masked_key_id, _without_detected(text))
+
+
+def masked_key_id(key_id: str) -> str:
+    """A key's id as nhiscan shows one: its first four and last four characters."""
+    return f"{key_id[:4]}…{key_id[-4:]}" if len(key_id) > 8 else key_id
+
+
+def _masked_key_id(match: re.Match[str]) -> str:
+    return masked_key_id(match.group())
 
 
 def not_searched(text: str) -> str:
@@ -506,7 +521,7 @@ def _redacted_copy(item: Any) -> Any:
 # paths (…/dt=2024-01-01/*): redacting each of them took 200 times as long, for nothing
 _PERMISSION_MAYBE = (
     r"(?i:pass|pwd|secret|token|key|auth|sig|credential|bearer|session|://[^/ \t\r\n]*@)"
-    r"|ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abprs]-|sk-|sk_live|rk_live|AKIA|ASIA|AIza|eyJ"
+    r"|ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abprs]-|sk-|sk_live|rk_live|AKIA|ASIA|ABIA|ACCA|AIza|eyJ"
 )
 
 

@@ -64,7 +64,8 @@ _ENV_LOOKUP = re.compile(
 _PLACEHOLDER = re.compile(
     r"(?i)^\s*(?:bearer\s+)?(?:<(?![a-z][a-z0-9+.-]*://)[^>]*>|your[_-][\w-]*|[\w-]*[_-]here|x{4,}|\*{4,}|changeme|example[\w-]*|dummy|test|none|null"
     r"|(?:[a-z0-9]+[_-]){1,3}(?:x{8,}|\*{8,})"  # a token's prefix, then its mask: ghp_xxxx…, sk-ant-api03-xxxx…
-    r"|\[?redacted\]?|)\s*$"  # a value redacted already, by nhiscan or by whoever exported it
+    r"|\[?redacted\]?"  # a value redacted already, by nhiscan or by whoever exported it
+    r"|(?:akia|asia|abia|acca)…[0-9a-z]{4}|)\s*$"  # an access key's id as nhiscan shows it (redact.masked_key_id)
 )
 # Token formats detect-secrets 1.5 has no detector for
 _EXTRA_DETECTORS = (

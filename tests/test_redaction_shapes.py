@@ -155,10 +155,19 @@ def test_a_redacted_text_is_whole_and_redacting_it_again_changes_nothing(text: s
     assert find_secrets_in_text(once) == []
 
 
-@pytest.mark.parametrize("text", ["access key AKIAIOSFODNN7EXAMPLE of the deployer", "key:AKIAIOSFODNN7EXAMPLE"])
-def test_an_access_keys_id_stays_it_names_the_key(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("access key AKIAIOSFODNN7EXAMPLE of the deployer", "access key AKIA…MPLE of the deployer"),
+        ("key:AKIAIOSFODNN7EXAMPLE", "key:AKIA…MPLE"),
+    ],
+)
+def test_an_access_keys_id_is_shown_as_a_display_id_names_the_key(text: str, shown: str) -> None:
+    """An access key's id is no secret, but nhiscan never prints one whole (DESIGN.md, Promises):
+    it is shown as every key's display_id shows it, which still names the key."""
     assert [secret.detector for secret in find_secrets_in_text(text)] == ["aws_access_key"]
-    assert redact_text(text) == text
+    assert redact_text(text) == shown
+    assert redact_text(shown) == shown
 
 
 @pytest.mark.parametrize("text", AWS_KEY_PAIRS)
@@ -172,7 +181,7 @@ def test_an_access_keys_secret_after_its_id_is_redacted(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["AKIAIOSFODNN7EXAMPLE arn:aws:iam::123456789012:role/abcdefghijklmnopqrstuvwxyz"])
 def test_forty_letters_after_a_key_id_are_no_secret(text: str) -> None:
-    assert redact_text(text) == text
+    assert redact_text(text) == text.replace("AKIAIOSFODNN7EXAMPLE", "AKIA…MPLE")
 
 
 def test_the_words_around_a_secret_stay() -> None:
@@ -453,3 +462,57 @@ def test_a_secret_in_a_grants_actions_or_resources_reaches_no_output(tmp_path: P
     assert grants["g1"]["resources"] == ["arn:aws:s3:::uploads/*", f"arn:aws:s3:::uploads/token={REDACTED}"]
     assert grants["g1"]["unknown"] == ["resources"] and grants["g2"]["unknown"] == ["resources"]
     assert grants["g3"]["unknown"] == ["actions"] and grants["g3"]["resources"] == ["*"]
+
+
+PGP_BODY = (
+    "lQOYBF8xZq8BCADkLm3kQ2v9tXcWq7pZr4sYbN1uH6eJ0aF5dGhK8iLmNoPqRsTu",
+    "vWxYz0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV",
+)
+SSH2_BODY = "AAAAB3NzaC1yc2EAAAADAQABAAABAQDZq8vT3pLmK9xWr2sQh4Yd6FhJ1sGe5AoU0iR8x2Kq9ZmT4vLp7WnB3c"
+SIGNER = f"""nhiscan: agent/v1
+name: signer
+owner: team@example.com
+tags:
+  gpg: |
+    -----BEGIN PGP PRIVATE KEY BLOCK-----
+
+    {PGP_BODY[0]}
+    {PGP_BODY[1]}
+    =Xk9m
+    -----END PGP PRIVATE KEY BLOCK-----
+  ssh: |
+    ---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----
+    Comment: "deploy"
+    {SSH2_BODY}
+    ---- END SSH2 ENCRYPTED PRIVATE KEY ----
+  deploy: AKIAZM84KLTQJRO84S33
+tools: []
+"""
+
+
+def test_pgp_and_ssh2_private_keys_and_a_bare_key_id_in_a_manifest_reach_no_output(tmp_path: Path) -> None:
+    """Reader: nhiscan found each of these as a secret (tags.gpg a private key, tags.deploy an
+    access key, an MCP server named by a key id) and still wrote them whole to results.json,
+    inventory.json, the HTML report and the history: the private-key form knew PEM only (PGP's
+    armour ends 'KEY BLOCK', SSH2's has four dashes), and a key id alone was never searched for."""
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    (repository / "signer.nhiscan.yaml").write_text(SIGNER)
+    server = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything@1.0.0"]}
+    (repository / ".mcp.json").write_text(json.dumps({"mcpServers": {"AKIAZM84KLTQJRO84S34": server}}))
+    out = tmp_path / "out"
+    completed = run_nhiscan(
+        "scan", f"manifests:{repository}", "--db", f"sqlite:///{tmp_path / 'h.db'}", "--fail-on", "none",
+        "--format", "html,pdf,json,sarif,junit,csv,md,ocsf", "--output-dir", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    outputs = {path.name: path.read_text(encoding="utf-8-sig") for path in out.iterdir() if path.suffix != ".pdf"}
+    pdf = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True)
+    outputs |= {"report.pdf (text)": pdf.stdout, "stdout": completed.stdout, "stderr": completed.stderr}
+    outputs["history"] = (tmp_path / "h.db").read_bytes().decode("latin-1")  # stored text is packed: see below
+    stored = run_nhiscan("report", "--db", f"sqlite:///{tmp_path / 'h.db'}", "--format", "json", "-o", "again",
+                         json.loads(outputs["results.json"])["scan"]["id"], cwd=tmp_path)  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    outputs["stored results"] = (tmp_path / "again" / "results.json").read_text()
+    for secret in (*PGP_BODY, SSH2_BODY, "AKIAZM84KLTQJRO84S33", "AKIAZM84KLTQJRO84S34"):
+        assert [name for name, text in outputs.items() if secret[:20] in text] == [], secret

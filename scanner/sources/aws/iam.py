@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from scanner.model import Credential, Grant, Identity, SourceError
+from scanner.redact import masked_key_id as mask_key
 from scanner.serialize import parse_time
 from scanner.sources.aws.calls import AwsCalls
 from scanner.sources.aws.credential_report import ReportRow, parse_report
@@ -57,10 +58,6 @@ def _when(value: Any) -> datetime | None:
 
 def _same_second(one: datetime | None, other: datetime | None) -> bool:
     return one is not None and other is not None and abs((one - other).total_seconds()) < 2
-
-
-def mask_key(key_id: str) -> str:
-    return f"{key_id[:4]}…{key_id[-4:]}" if len(key_id) > 8 else key_id
 
 
 # ---------------------------------------------------------------------- live collection
