@@ -69,6 +69,38 @@ def test_an_html_page_answered_with_200_is_a_gap_not_a_crash(rest_server) -> Non
     assert (gap.call, gap.code) == ("apikeys:keys.list", "malformed")
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"error": "invalid_request", "error_description": "Invalid Credentials"}',
+         "HTTP 400: invalid_request (Invalid Credentials)"),
+        (b'[{"error": {"code": 400}}]', 'HTTP 400: [{"error": {"code": 400}}]'),
+    ],
+    ids=["OAuth's error", "a list"],
+)  # fmt: skip
+def test_an_error_answer_of_another_shape_is_a_gap_not_a_crash(rest_server, body: bytes, message: str) -> None:
+    """An error whose "error" is a string (OAuth's shape, which Google's front ends send for a
+    token they refuse) or whose body is a list stopped the whole scan with an internal error."""
+    clients = rest_server(lambda path, n: (400, {"Content-Type": "application/json"}, body))
+    assert clients.rest_get("p1", "apikeys:keys.list", "apikeys", "/v2/projects/p1/locations/global/keys") is None
+    (gap,) = clients.errors["p1"]
+    assert (gap.code, gap.message) == ("400", message)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_bad_gateway_or_a_gateway_timeout_is_asked_again(rest_server, status: int) -> None:
+    def answer(path: str, n: int) -> Answer:
+        if n == 1:
+            return status, {"Content-Type": "text/html"}, b"<html><body>Bad Gateway</body></html>"
+        return 200, {"Content-Type": "application/json"}, json.dumps({"keys": [{"name": "k"}]}).encode()
+
+    clients = rest_server(answer)
+    assert clients.rest_get("p1", "apikeys:keys.list", "apikeys", "/v2/projects/p1/locations/global/keys") == [
+        {"name": "k"}
+    ]
+    assert not clients.errors
+
+
 def test_a_server_repeating_a_page_token_is_a_gap_not_an_endless_read(rest_server) -> None:
     body = json.dumps({"keys": [{"name": "k"}], "nextPageToken": "again"}).encode()
     clients = rest_server(lambda path, n: (200, {"Content-Type": "application/json"}, body))

@@ -37,6 +37,8 @@ RETRY = google_retry.Retry(
     predicate=google_retry.if_exception_type(*RETRYABLE), initial=0.2, maximum=5.0, multiplier=2.0, timeout=60.0
 )
 TIMEOUT = 60.0
+# answers a REST call is sent again for, as Google's retry strategy lists them (429, 500, 502, 503, 504)
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 REST_BASES = {
     "apikeys": "https://apikeys.googleapis.com",
     "iam": "https://iam.googleapis.com",
@@ -159,7 +161,7 @@ class GcpClients:
                     return None, "unreachable"
                 time.sleep(0.2 * 2**attempt)
                 continue
-            if response.status_code in (429, 500, 503) and attempt < 5:
+            if response.status_code in RETRIED_STATUSES and attempt < 5:
                 time.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
                 continue
             if response.status_code >= 400:
@@ -206,9 +208,19 @@ def _grpc_gap(error: google_errors.GoogleAPICallError) -> tuple[str, str]:
 
 
 def _rest_gap(response: Any) -> tuple[str, str]:
+    """The code and message of an error answer: Google's error object; OAuth's {"error": "invalid_grant",
+    "error_description": …}, which Google's front ends send for a token they refuse; else its text."""
     try:
-        error = response.json().get("error") or {}
+        body = response.json()
     except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str) and isinstance(body, dict):
+        described = body.get("error_description")
+        return str(response.status_code), f"HTTP {response.status_code}: {error}" + (
+            f" ({str(described)[:200]})" if described else ""
+        )
+    if not isinstance(error, dict):
         return str(response.status_code), f"HTTP {response.status_code}: {response.text[:200]}"
     details = [d for d in error.get("details") or [] if isinstance(d, dict)]
     info = next((d for d in details if str(d.get("@type", "")).endswith("ErrorInfo")), {})
