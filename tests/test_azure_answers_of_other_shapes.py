@@ -7,6 +7,7 @@ was slept out and the host then passed over as one that did not answer."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from scanner.sources.azure.client import AzureCalls
@@ -74,3 +75,13 @@ def test_a_retry_after_past_the_calls_time_is_a_throttled_gap_and_the_host_is_st
     errors = errors_of(inventory, fake_azure.state.tenant)
     assert ("graph:oauth2PermissionGrants", "429") in errors
     assert not [call for call, code in errors if code == "unreachable"], "the host answers: nothing passed over"
+
+
+def test_a_list_whose_next_link_comes_again_is_a_gap_not_an_endless_read(fake_azure: FakeAzure) -> None:
+    again = f"{fake_azure.endpoint}/v1.0/applications?$skiptoken=again"
+    page = json.dumps({"value": [], "@odata.nextLink": again}).encode()
+    fake_azure.state.raw["/v1.0/applications"] = (200, page, "application/json")
+    started = time.monotonic()
+    inventory = scan(fake_azure)
+    assert time.monotonic() - started < 60
+    assert ("graph:applications", "pagination") in errors_of(inventory, fake_azure.state.tenant)

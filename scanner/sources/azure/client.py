@@ -50,6 +50,7 @@ READ_ONLY_POSTS = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE",
 # hidden by `optional` calls (sign-in activity needs Entra ID P1, PIM eligibility P2)
 LICENCE_ERRORS = {"Authentication_RequestFromNonPremiumTenantOrB2CTenant", "AadPremiumLicenseRequired"}
 RESOURCE_GRAPH_SUBSCRIPTIONS = 1000  # subscriptions per Resource Graph query (documented limit)
+REPEATED_LINK = "the service gave a next page link it had given before: the list was not read to its end"
 
 
 class AzureCalls:
@@ -135,7 +136,12 @@ class AzureCalls:
     ) -> list[Any] | None:
         items: list[Any] = []
         next_url: str | None = url
+        links_seen: set[str] = set()
         while next_url:
+            if next_url in links_seen:  # a service repeating a page would be read for ever
+                self._gap(call, account, REPEATED_LINK, "pagination")
+                return None
+            links_seen.add(next_url)
             page = self._send(client, HttpRequest("GET", next_url), call, account, optional)
             if page is None:
                 return None
@@ -190,6 +196,7 @@ class AzureCalls:
         url = f"{self.arm_endpoint}/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"
         body: dict[str, Any] = {"subscriptions": subscriptions, "query": query, "options": {"$top": 1000}}
         rows: list[dict[str, Any]] = []
+        tokens_seen: set[str] = set()
         while True:
             time.sleep(max(0.0, self._resource_graph_pause - time.monotonic()))
             response = self._response(self._arm, HttpRequest("POST", url, json=body), call, tenant)
@@ -214,6 +221,11 @@ class AzureCalls:
             token = page.get("$skipToken")
             if not token:
                 return rows
+            if str(token) in tokens_seen:
+                for subscription in subscriptions:
+                    self._gap(call, subscription, REPEATED_LINK, "pagination")
+                return None
+            tokens_seen.add(str(token))
             body = {**body, "options": {"$top": 1000, "$skipToken": token}}
 
     def _note_quota(self, response: HttpResponse) -> None:
