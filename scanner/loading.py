@@ -354,12 +354,19 @@ def validate(
 
 def _describe(error: ValidationError) -> str:
     """The violation without the offending value (a schema error must not echo a secret); a short
-    word (an unknown format or severity) is shown, once redaction has seen it."""
+    word (an unknown format or severity) is shown, once redaction has seen it, unless it reads as a
+    generated secret (a password pasted where a boolean goes)."""
     from scanner.redact import redact_text
+    from scanner.secret_detection import find_secret
 
     message = error.message
     shown = repr(error.instance)
-    short_word = isinstance(error.instance, str) and len(error.instance) <= 32 and " " not in error.instance
+    short_word = (
+        isinstance(error.instance, str)
+        and len(error.instance) <= 32
+        and " " not in error.instance
+        and find_secret(error.instance) is None
+    )
     if not isinstance(error.instance, bool | int | float | type(None)) and not short_word and shown in message:
         message = message.replace(shown, _kind(error.instance))
     message = redact_text(message)

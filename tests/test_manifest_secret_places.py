@@ -647,3 +647,25 @@ def test_a_uuid_after_a_name_in_free_text_is_an_id(tmp_path: Path) -> None:
     from scanner.secret_detection import find_secrets_in_text
 
     assert find_secrets_in_text(f"Run with kms_key={HEROKU_KEY} and public_key={HEROKU_KEY}.") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("PAGXk9mQ2pL7vR4tW8yZ3bN6cF1hJ5sD", False), ("sometimes", True)],
+    ids=["a generated password", "a word"],
+)
+def test_a_schema_error_names_a_short_word_but_not_a_password_pasted_where_a_boolean_goes(
+    tmp_path: Path, value: str, shown: bool
+) -> None:
+    """Reader: a schema error showed any value of 32 characters or fewer without a space ('PAGX…'
+    is not of type 'boolean'), in the gap written to every report and the history. A word stays
+    named (it tells what was wrong); one the detector reads as a generated secret does not."""
+    (tmp_path / "signer.nhiscan.yaml").write_text(
+        f"nhiscan: agent/v1\nname: signer\nowner: a@example.com\n"
+        f"tools:\n  - name: sign\n    requires_approval: {value}\n"
+    )
+    inventory = collect(SourceSpec("manifests", str(tmp_path)))
+    (source,) = inventory.sources
+    messages = " ".join(error.message for error in source.errors)
+    assert "is not of type 'boolean'" in messages
+    assert (value in messages) is shown
