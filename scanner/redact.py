@@ -147,6 +147,12 @@ def redact_text(text: str) -> str:
     return _KEY_ID.sub(_masked_key_id, _without_detected(text))
 
 
+def key_ids_masked(text: str) -> str:
+    """``text`` with every access key id in it as nhiscan shows one (a waiver's pattern naming a
+    uid read before ids were masked names the masked uid)."""
+    return _KEY_ID.sub(_masked_key_id, text)
+
+
 def masked_key_id(key_id: str) -> str:
     """A key's id as nhiscan shows one: its first four and last four characters."""
     return f"{key_id[:4]}…{key_id[-4:]}" if len(key_id) > 8 else key_id

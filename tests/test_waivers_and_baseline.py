@@ -293,3 +293,12 @@ def test_a_waiver_pattern_standing_for_a_redacted_uid_is_accepted(catalogs, tmp_
     no secret and matches the uid as redaction left it."""
     waivers = load_waivers(write(tmp_path, waiver("2026-03-01", resource=pattern)), make_inventory({}).collected_at)
     assert [w.resource for w in waivers] == [pattern]
+
+
+def test_a_waiver_naming_a_key_id_whole_names_the_uid_as_read_with_the_id_masked(tmp_path) -> None:
+    """A uid holding an access key's id (an MCP server named by one) is read with the id masked, as
+    nhiscan shows every key id: a waiver written with the whole id names that uid, where it was
+    refused as holding a secret."""
+    path = write(tmp_path, waiver("2026-03-01", resource="repo/.mcp.json#tool:AKIAZM84KLTQJRO84S34"))
+    (loaded,) = load_waivers(path, datetime(2026, 1, 1, tzinfo=UTC))
+    assert loaded.resource == "repo/.mcp.json#tool:AKIA…4S34"

@@ -24,7 +24,7 @@ from typing import Any
 from scanner.errors import InputError
 from scanner.loading import validate, yaml_line
 from scanner.model import Finding, Waiver, WaiverReport
-from scanner.redact import redact_text
+from scanner.redact import key_ids_masked, redact_text
 from scanner.yaml_input import read_yaml
 
 MAX_WAIVER_DAYS = 365
@@ -113,6 +113,8 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
                 index,
                 "expires",
             )
+        for key in ("control", "resource"):
+            raw[key] = key_ids_masked(raw[key])  # as every uid is: a key id names the key, it is no secret
         for key in ("control", "resource"):
             # "?token=*" or "?token=[[]REDACTED]" stands for a redacted uid, and holds no secret ("?"
             # stays: it is a query's separator as often as a wildcard, and "?key=X" is a secret)
