@@ -85,3 +85,11 @@ def test_a_list_whose_next_link_comes_again_is_a_gap_not_an_endless_read(fake_az
     inventory = scan(fake_azure)
     assert time.monotonic() - started < 60
     assert ("graph:applications", "pagination") in errors_of(inventory, fake_azure.state.tenant)
+
+
+def test_a_batch_answered_without_its_responses_is_a_malformed_gap_not_a_throttled_one(fake_azure: FakeAzure) -> None:
+    fake_azure.state.raw["/v1.0/$batch"] = (200, b'{"status": "ok"}', "application/json")
+    inventory = scan(fake_azure)
+    errors = errors_of(inventory, fake_azure.state.tenant)
+    assert any(call.endswith("($batch)") and code == "malformed" for call, code in errors)
+    assert not [code for _, code in errors if code == "429"], "nothing was throttled"

@@ -281,6 +281,9 @@ class AzureCalls:
         answer = self._send(self._graph, request, f"{call} ($batch)", account)
         if answer is None:
             return [(entry.collection, None) for entry in chunk], [], 0.0
+        if _listed(answer, "responses") is None:  # no batch's answer: not a throttled one to send again
+            self._gap(f"{call} ($batch)", account, _NOT_A_PAGE.format("responses", _shown(answer)), "malformed")
+            return [(entry.collection, None) for entry in chunk], [], 0.0
         pages: list[tuple[str, list[Any] | None]] = []
         follow: list[_Pending] = []
         wait = 0.0
