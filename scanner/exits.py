@@ -142,11 +142,11 @@ OWN_LOGGER = "scanner"
 
 
 class _RedactingFormatter(logging.Formatter):
-    """Each line of a log record as redacted as an error line: a library's warning may quote what it
-    was given."""
+    """A log record as redacted as an error line, whole (a private key spans lines): a library's
+    warning may quote what it was given."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_text(super().format(record))  # whole: a private key spans lines
+        return redact_text(super().format(record))
 
 
 def _debug_logging(ctx: click.Context, root: logging.Logger) -> None:

@@ -115,7 +115,6 @@ def load_waivers(path: Path, as_of: dt.datetime) -> list[Waiver]:
             )
         for key in ("control", "resource"):
             raw[key] = key_ids_masked(raw[key])  # as every uid is: a key id names the key, it is no secret
-        for key in ("control", "resource"):
             # "?token=*" or "?token=[[]REDACTED]" stands for a redacted uid, and holds no secret ("?"
             # stays: it is a query's separator as often as a wildcard, and "?key=X" is a secret)
             literal = raw[key].replace("[[]REDACTED]", "").replace("*", "")

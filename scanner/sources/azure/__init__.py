@@ -41,13 +41,12 @@ def collect(spec: SourceSpec) -> Inventory:
     from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import DefaultAzureCredential
 
+    from scanner.exits import OWN_LOGGER
     from scanner.sources.azure.client import AzureCalls
     from scanner.sources.azure.clouds import KNOWN_AUTHORITIES, resolve_cloud
     from scanner.sources.azure.collector import collect_azure
 
-    if not logging.getLogger("scanner").isEnabledFor(
-        logging.DEBUG
-    ):  # --debug (scanner.exits) lets its warnings through
+    if not logging.getLogger(OWN_LOGGER).isEnabledFor(logging.DEBUG):  # --debug lets its warnings through
         # azure-identity logs every credential it tried; the one line nhiscan prints says it all
         logging.getLogger("azure").setLevel(logging.CRITICAL)
     cloud = resolve_cloud(spec.options.get("azure_cloud"))
