@@ -156,9 +156,45 @@ def test_users_only_one_of_two_exports_lists_are_kept_with_the_rest_unknown(cli,
     assert statuses[("NHI-CRED-004", "user")] == "fail", "two active keys"
     assert statuses[("NHI-CRED-004", "USER")] == "unknown", "no report row: its keys were never read"
     assert statuses[("NHI-CRED-001", "access_key key 2 of user")] == "fail"
-    (notes,) = [s["notes"] for s in data["scan"]["sources"] if s["notes"]]
-    assert any("2 users in the credential report only" in note and "auditor_tmp" in note for note in notes)
-    assert any("2 users in the authorization details only" in note and "USER_WITH_BAD" in note for note in notes)
+    (account,) = [s for s in data["scan"]["sources"] if s["account"] == "123456789012"]
+    gaps = [e["message"] for e in account["errors"] if e["code"] == "ExportsDisagree"]
+    assert any("2 users in the credential report only" in gap and "auditor_tmp" in gap for gap in gaps)
+    assert any("2 users in the authorization details only" in gap and "USER_WITH_BAD" in gap for gap in gaps)
+
+
+def test_an_account_whose_two_exports_list_different_users_was_not_read_completely(cli, tmp_path: Path) -> None:
+    """Reader: the CloudMapper demo's authorization details, credential report and describe-trails,
+    every export an account needs, disagree on its users (each lists two the other does not). Those
+    users' permissions or keys were never read, so the account is a partial read naming them, and
+    NHI-COV-001 ("every account was read completely") fails it instead of passing; without
+    --allow-partial the scan exits 3."""
+    files = (
+        AWS / "cloudmapper-demo-iam-get-account-authorization-details.json",
+        AWS / "cloudmapper-demo-iam-get-credential-report.json",
+        AWS / "cloudmapper-demo-cloudtrail-describe-trails.json",
+    )
+    outcome = cli("scan", "file:" + ",".join(map(str, files)), "--format", "json", "-o", str(tmp_path), "-q")
+    assert outcome.exit_code == 3, outcome.output
+    assert "file:123456789012" in outcome.output
+    data = json.loads((tmp_path / "results.json").read_text())
+    (account,) = [s for s in data["scan"]["sources"] if s["account"] == "123456789012"]
+    assert account["status"] == "partial"
+    assert {(e["call"], e["code"]) for e in account["errors"]} == {
+        ("iam:GetAccountAuthorizationDetails", "ExportsDisagree"),
+        ("iam:GetCredentialReport", "ExportsDisagree"),
+    }
+    (coverage,) = [f for f in data["findings"] if f["control_id"] == "NHI-COV-001"]
+    assert coverage["status"] == "fail"
+
+
+def test_principals_whose_arn_names_no_account_are_filed_with_a_note(cli, tmp_path: Path) -> None:
+    """Reader: the CloudMapper demo's authorization details name two users and a group by ARNs without an
+    account (arn:aws:iam::aws:user/USER); they are read as the account the export names, and the
+    notes say which and where."""
+    data = scan_file(cli, tmp_path, AWS / "cloudmapper-demo-iam-get-account-authorization-details.json", partial=True)
+    notes = [note for s in data["scan"]["sources"] for note in s["notes"]]
+    (note,) = [n for n in notes if "names no account" in n]
+    assert "3 principals" in note and "arn:aws:iam::aws:user/USER" in note and "123456789012's" in note
 
 
 def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> None:
@@ -167,7 +203,7 @@ def test_cloudmapper_exports_combine_into_one_account(cli, tmp_path: Path) -> No
         AWS / "cloudmapper-demo-iam-get-credential-report.json",
         AWS / "cloudmapper-demo-cloudtrail-describe-trails.json",
     ]
-    data = scan_file(cli, tmp_path, *files)
+    data = scan_file(cli, tmp_path, *files, partial=True)  # the two exports disagree on the users (below)
     inventory = data["inventory"]
     assert [a["uid"] for a in inventory["accounts"]] == ["123456789012"]
     kinds = sorted(i["kind"] for i in inventory["identities"])
@@ -487,4 +523,5 @@ def test_exports_without_authorization_details_leave_the_accounts_roles_unread(c
     assert source["status"] == "partial"
     assert [e["call"] for e in source["errors"]] == ["iam:GetAccountAuthorizationDetails", "cloudtrail:DescribeTrails"]
     inventory = collect(SourceSpec("file", f"{AWS / CLOUDMAPPER_DETAILS},{report},{AWS / CLOUDMAPPER_TRAILS}"))
-    assert {s.status for s in inventory.sources} == {"complete"}  # with them, nothing is missing
+    # with them, no export is missing (what is left is that the two disagree on the account's users)
+    assert {e.code for s in inventory.sources for e in s.errors} == {"ExportsDisagree"}

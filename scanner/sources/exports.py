@@ -32,7 +32,7 @@ from scanner.sources.aws.agent_secrets import plaintext_secrets, version_texts
 from scanner.sources.aws.agent_versions import DRAFT, apply_worst_case, version_settings
 from scanner.sources.aws.bedrock import build_agent
 from scanner.sources.aws.credential_report import parse_report
-from scanner.sources.aws.exports import AwsExports, aws_inventory
+from scanner.sources.aws.exports import AwsExports, aws_inventory, first_five
 from scanner.sources.azure.exports import AzureExports, azure_inventory, read_azure_export
 from scanner.sources.gcp.exports import GcpExports, UnplacedPolicy, gcp_inventory, read_gcp_export
 
@@ -227,7 +227,7 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         raise NotAnExport(f"a recorded error response ({error['Code']}), not an export")
     if any(name in data for name in ("UserDetailList", "RoleDetailList")):
         validate(data, "export-aws-authorization-details", Path(where), at=at)
-        for account, part in _details_by_account(data, where).items():
+        for account, part in _details_by_account(data, where, aws.notes).items():
             aws.add_details(account, part)
         # the API's own answer (or the CLI's with --max-items) says when it was cut: the rest is on later pages
         if data.get("IsTruncated") is True or data.get("NextToken") or data.get("Marker"):
@@ -276,17 +276,23 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         raise NotAnExport(UNRECOGNISED)
 
 
-def _details_by_account(data: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+def _details_by_account(data: dict[str, Any], where: str, notes: list[str]) -> dict[str, dict[str, Any]]:
     """An authorization-details export split by the account each user, group and role belongs to
     (its ARN's), each part with every managed policy (they are looked up by ARN). A principal whose
-    ARN names no account belongs to the first account the export names."""
+    ARN names no account belongs to the first account the export names, and the notes say so."""
     fallback = _account_of(data, where)
     parts: dict[str, dict[str, Any]] = {}
+    placed: list[str] = []
     for name in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
         for item in data.get(name) or []:
             match = _ACCOUNT_IN_ARN.match(str(item.get("Arn", "")))
+            if not match:
+                placed.append(str(item.get("Arn", "")))
             part = parts.setdefault(match.group(1) if match else fallback, {})
             part.setdefault(name, []).append(item)
+    if placed:
+        shown = first_five(sorted(placed))
+        notes.append(f"{where}: {len(placed)} principals whose ARN names no account ({shown}) are read as {fallback}'s")
     policies = list(data.get("Policies") or [])
     return {account: {**part, "Policies": policies} for account, part in parts.items()} or {fallback: data}
 

@@ -162,7 +162,7 @@ def _details_of(account: str, exports: AccountExports, notes: list[str]) -> dict
             if differs:
                 differing.append(arn)
     if differing:
-        shown = _first_five(differing)
+        shown = first_five(differing)
         notes.append(
             f"{account}: {len(differing)} principals or policies differ between authorization-details exports "
             f"({shown}); principals keep the permissions and the trust of every copy (a permissions boundary "
@@ -234,8 +234,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         report = _newest_report(account, exports, aws.notes)
         records = build_iam(account, details, report.rows if report else None)
         partition = _partition(account, exports)
-        if details is not None and report is not None:
-            _unmatched_users(account, details, report, aws.notes)
+        disagreeing = _unmatched_users(details, report) if details is not None and report is not None else []
         if report is None:
             for identity in records.identities:
                 if identity.kind == "user":
@@ -263,7 +262,7 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         inventory.log_sources.extend(trails)
         if not given:
             continue
-        gaps = _not_exported(exports)
+        gaps = _not_exported(exports) + disagreeing
         inventory.sources.append(SourceStatus("file", account, "partial" if gaps else "complete", gaps))
     return times
 
@@ -309,21 +308,33 @@ NO_TRAILS = SourceError(
 )
 
 
-def _unmatched_users(account: str, details: dict[str, list[Any]], report: Report, notes: list[str]) -> None:
-    """Name the users only one of the two exports lists (taken at different times, a user created or
-    deleted between them): each is kept, with what the other export would have shown unknown."""
+def _unmatched_users(details: dict[str, list[Any]], report: Report) -> list[SourceError]:
+    """The users only one of the two exports lists (taken at different times, a user created or
+    deleted between them), each side a named gap: the users are kept, with what the other export
+    would have shown unknown, and the account was not read completely (NHI-COV-001 fails it)."""
     in_details = {str(user["Arn"]) for user in details.get("UserDetailList", [])}
     in_report = {row.arn for row in report.rows if not row.is_root}
-    for users, shown, missing in (
-        (in_report - in_details, "the credential report", "permissions and tags"),
-        (in_details - in_report, "the authorization details", "keys, last use and console access"),
-    ):
+    gaps = []
+    sides = (
+        (in_report - in_details, "the credential report", "iam:GetAccountAuthorizationDetails", "permissions and tags"),
+        (
+            in_details - in_report,
+            "the authorization details",
+            "iam:GetCredentialReport",
+            "keys, last use and console access",
+        ),
+    )
+    for users, shown, call, missing in sides:
         if users:
-            named = _first_five(sorted(users))
-            notes.append(f"{account}: {len(users)} users in {shown} only ({named}): their {missing} are unknown")
+            message = (
+                f"{len(users)} users in {shown} only ({first_five(sorted(users))}): their {missing} were not read "
+                "(the two exports do not match: export both again, together)"
+            )
+            gaps.append(SourceError(call=call, message=message, code="ExportsDisagree"))
+    return gaps
 
 
-def _first_five(names: list[str]) -> str:
+def first_five(names: list[str]) -> str:
     """Names for a note: the first five, and how many more."""
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
