@@ -71,6 +71,9 @@ _PLACEHOLDER = re.compile(
 _EXTRA_DETECTORS = (
     ("anthropic_api_key", re.compile(r"sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{40,}")),
     ("github_token", re.compile(r"github_pat_[0-9A-Za-z]{22}_[0-9A-Za-z]{59}")),  # fine-grained: 1.5 knows ghp_ only
+    # Firecrawl's key: its hosted MCP server takes it as the first part of the URL's path
+    # (https://mcp.firecrawl.dev/fc-<32 hex>/v2/mcp), where hex alone reads as a digest
+    ("firecrawl_api_key", re.compile(r"\bfc-[0-9a-f]{32}\b")),
     ("google_api_key", re.compile(r"AIza[0-9A-Za-z_-]{35}")),
     ("openai_api_key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}")),
 )
@@ -79,8 +82,9 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # STRIPE_SECRET_KEY:
 _SECRET_PARAMETER = re.compile(
     r"(?i)^(?:.*(?:key|token|secret|password|passwd|pwd|sig|signature|credential|auth)|code)$"
 )
-# A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?passphrase=
-SECRET_QUERY_NAMES = r"pass|pw|passphrase|passcode|jwt|bearer"
+# A URL's query names a credential more briefly than a variable does: ?pass=, ?pw=, ?pat= (a personal
+# access token), ?tok=, ?sas=, ?hmac=
+SECRET_QUERY_NAMES = r"pass|pw|passphrase|passcode|jwt|bearer|pat|tok|sas|hmac"
 # ?access= and ?sessionId= (of a session an MCP server opened, which whoever holds the URL may use)
 # name a setting as often (?access=readonly, ?session=stateless): there a word is a setting,
 # anything else a credential
@@ -1000,7 +1004,7 @@ def _path_secret(path: str, host: str) -> str | None:
     at = 0
     for part in _PATH_PARTS.split(path):
         candidate = unquote(part)
-        if (named and _given_in_path(candidate)) or _shaped_like_a_credential(candidate):
+        if (named and _given_in_path(candidate)) or _shaped_like_a_credential(candidate) or _known_token(candidate):
             first, last = first if first >= 0 else at, at + len(part)
         named = part.lower() in _PATH_NAMES_OF_SECRETS
         at += len(part) + 1
@@ -1010,6 +1014,12 @@ def _path_secret(path: str, host: str) -> str | None:
 def _token_written(candidate: str) -> bool:
     """A path part in a token's alphabet that is no file's name, API object's id or content id."""
     return _PATH_TOKEN.fullmatch(candidate) is not None and not _NAMED_PATH_PART.match(candidate)
+
+
+def _known_token(candidate: str) -> bool:
+    """A path part in a token format the detectors know (Firecrawl's ``fc-`` and 32 hex digits,
+    which the shape test takes for a digest)."""
+    return any(pattern.fullmatch(candidate) for _, pattern in _EXTRA_DETECTORS)
 
 
 def _shaped_like_a_credential(candidate: str) -> bool:

@@ -31,6 +31,11 @@ SESSION = "9f2c1a7e-5b3d-4c8e-a1f0-2d7e9b4c6a83"
         f"https://mcp.example.com/messages?sessionId={SESSION}",
         f"https://mcp.example.com/messages#session_id={SESSION}",
         "https://mcp.example.com/mcp?passphrase=correcthorsebatterystaple",  # words, but a pass phrase's
+        # found kept by a review: a personal access token, a token, a SAS and an HMAC named briefly
+        f"https://mcp.example.com/mcp?pat={PASSWORD}",
+        f"https://mcp.example.com/mcp?tok={PASSWORD}",
+        f"https://mcp.example.com/mcp?sas={PASSWORD}",
+        f"https://mcp.example.com/mcp?hmac={PASSWORD}",
     ],
 )
 def test_a_credential_a_query_names_briefly_is_found_and_redacted(url: str) -> None:

@@ -2,8 +2,9 @@
 user-info or query: found, failing NHI-SECRET-001, and in no output.
 
 Zapier's MCP server URL is ``https://mcp.zapier.com/api/mcp/s/<secret>/mcp`` ("treat this URL like
-a password": the part after ``/s/`` is base64 of two UUIDs); a Discord webhook's token and a
-Telegram bot's token are path parts too. The secrets below are fakes in those formats, made for
+a password": the part after ``/s/`` is base64 of two UUIDs); a Discord webhook's token, a
+Telegram bot's token and Firecrawl's key (``https://mcp.firecrawl.dev/<key>/v2/mcp``) are path
+parts too. The secrets below are fakes in those formats, made for
 these tests."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ZAPIER_SECRET = "YzZlN2E5OTMtZWVkYy00YTliLTk4YWItMmIyZWI3NjE4OGZkOmY2ZjVkMzBhLTE
 ZAPIER_URL = f"https://mcp.zapier.com/api/mcp/s/{ZAPIER_SECRET}/mcp"
 DISCORD_TOKEN = "jsbfipt0vz3ETe_Kgo_6JwVco6_lO0598A88P6ljarW7Mvwd2clEvkHgUaRJWtBitdWv"
 TELEGRAM_TOKEN = "GS176mFtmh2DlBhxM3sXPL89zArvUEWhK9j"
+FIRECRAWL_KEY = "fc-9f3b2c7d1e8a4b6c0d5e2f7a1b3c9d4e"
 
 IN_PATHS = [
     (ZAPIER_URL, ZAPIER_SECRET),
@@ -54,6 +56,10 @@ IN_PATHS = [
     ),
     ("https://maker.ifttt.com/trigger/e/with/key/acNCkCJRIWcpQSroGsfSjl", "acNCkCJRIWcpQSroGsfSjl"),
     ("https://maker.ifttt.com/trigger/e/with/key/pYhdrE-XOqKrrssEzdB-6U", "pYhdrE-XOqKrrssEzdB-6U"),
+    # found kept by a review: Firecrawl's hosted MCP server takes its key (fc- and 32 hex digits,
+    # lowercase like a digest) as the path's first part
+    (f"https://mcp.firecrawl.dev/{FIRECRAWL_KEY}/v2/mcp", FIRECRAWL_KEY),
+    (f"https://mcp.firecrawl.dev/{FIRECRAWL_KEY}/sse", FIRECRAWL_KEY),
 ]
 # found missing by a review: a path beyond a password in the user-info, a URL in angle brackets
 TOGETHER = [
