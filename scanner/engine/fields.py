@@ -21,6 +21,7 @@ from operator import attrgetter
 from typing import Any
 
 from scanner.arn_patterns import every_action_of_a_service, every_resource, every_resource_of_a_type, whole_service
+from scanner.engine.claims_expression import admitted
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.federation_conditions import condition_names_someone
@@ -464,7 +465,8 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         "open_identity_providers": _open_identity_providers,
     },
     # Trust entries of an identity, as sources record them in attributes.trust: read whole or not at
-    # all (the identity's "trust" evidence), so an entry has no gaps of its own.
+    # all (the identity's "trust" evidence), so an entry has no gaps of its own; only what an Entra
+    # claims matching expression admits may be left unjudged (see claims_expression).
     "trust": {
         **{
             name: (lambda key: lambda r, ctx: r.get(key))(name)
@@ -472,9 +474,19 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         },
         "caller_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), CALLER_KEYS, r.get("account")),
         "source_conditions": lambda r, ctx: restricting_keys(r.get("conditions"), SOURCE_KEYS),
-        "subject_specific": lambda r, ctx: subject_is_specific(r.get("subject")),
+        "subject_specific": lambda r, ctx: _subject_specific(r),
     },
 }
+
+
+def _subject_specific(entry: dict[str, Any]) -> Any:
+    """Whether a federated trust admits one workload: by its subject, or by the claims matching
+    expression an Entra credential holds in its place."""
+    if "claims_matching" not in entry:
+        return subject_is_specific(entry.get("subject"))
+    specific = admitted(entry["claims_matching"]).specific
+    return UNKNOWN if specific is None else specific
+
 
 DOTTED_ROOTS = {
     "identity": ("tags", "attributes"),

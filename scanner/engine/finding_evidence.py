@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from scanner.engine.claims_expression import expression_gap
 from scanner.engine.controls import CompiledControl
 from scanner.engine.emit import Program
 from scanner.engine.fields import DATED_AFTER, UNKNOWN, Incomplete, dated_after
@@ -179,7 +180,8 @@ def _relation_value(
 
 def _holding(records: list[Any], inner: Any, ctx: Any, gaps: list[str]) -> list[Any]:
     """The records ``inner`` holds for; where it cannot tell for a grant that marks nothing unknown
-    itself, why (a tool or role whose reach nobody judged) joins ``gaps``."""
+    itself, why (a tool or role whose reach nobody judged) joins ``gaps``, and so does why a trust
+    entry's claims matching expression was not judged."""
     matching = []
     for item in records:
         held = inner(item, ctx)
@@ -187,6 +189,8 @@ def _holding(records: list[Any], inner: Any, ctx: Any, gaps: list[str]) -> list[
             matching.append(item)
         elif held is None and type(item) is Grant and not item.unknown and (gap := ctx.grant_gap(item)):
             gaps.append(gap)  # what it marks unknown itself is named already
+        elif held is None and type(item) is dict and (gap := expression_gap(item)):
+            gaps.append(gap)
     return matching
 
 

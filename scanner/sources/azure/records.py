@@ -4,7 +4,8 @@ Pure functions over the JSON the APIs return (the same shapes ``az ad app list``
 ``az ad sp list`` print), shared by the live source and the export importer.
 
 - An application is an ``app_registration`` (``azure:app:APPID``) holding its client secrets,
-  certificates and federated credentials (as ``trust`` entries: issuer and subject).
+  certificates and federated credentials (as ``trust`` entries: issuer and subject, or the claims
+  matching expression a flexible one holds in its place).
 - A service principal is a ``service_principal`` (``azure:sp:OBJECTID``) holding the
   application permissions granted to it, its directory roles and its Azure role assignments; a
   managed identity's service principal is a ``managed_identity``, keyed by its ARM resource id
@@ -158,18 +159,24 @@ def key_credentials(holder: str, obj: dict[str, Any]) -> list[Credential]:
 
 
 def federated_trust(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "principal": str(fic.get("issuer", "")),
-            "principal_type": "federated",
-            "provider": str(fic.get("issuer", "")),
-            "subject": fic.get("subject") or None,
-            "external": False,
-            "conditions": {"audiences": fic.get("audiences") or []},
-            "name": fic.get("name"),
-        }
-        for fic in credentials
-    ]
+    return [_federated_entry(fic) for fic in credentials]
+
+
+def _federated_entry(fic: dict[str, Any]) -> dict[str, Any]:
+    entry = {
+        "principal": str(fic.get("issuer", "")),
+        "principal_type": "federated",
+        "provider": str(fic.get("issuer", "")),
+        "subject": fic.get("subject") or None,
+        "external": False,
+        "conditions": {"audiences": fic.get("audiences") or []},
+        "name": fic.get("name"),
+    }
+    if entry["subject"] is None:
+        # a flexible credential: an expression says what it admits. Graph v1.0 and ARM before
+        # 2025-01-31-preview leave it out of their answers (None here): not judged, never "any subject"
+        entry["claims_matching"] = fic.get("claimsMatchingExpression")
+    return entry
 
 
 def service_principal(
