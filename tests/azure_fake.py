@@ -102,6 +102,7 @@ class AzureState:
     raw: dict[str, tuple[int, bytes, str]] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     sent: list[str] = field(default_factory=list)  # "METHOD /path?query" of each request, query unquoted
+    batched: list[str] = field(default_factory=list)  # "/version/path" of each request inside a $batch
     refused_filters: set[str] = field(default_factory=set)  # $filter values answered 400 as unsupported
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,8 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(401, {"error": {"code": "InvalidAuthenticationToken", "message": "wrong audience"}})
         if url.path in self.state.raw:
             return self._send_raw(*self.state.raw[url.path])
-        if method == "POST" and url.path == "/v1.0/$batch":
-            return self._send(200, {"responses": [self._batch_item(item) for item in body["requests"]]})
+        if method == "POST" and url.path in ("/v1.0/$batch", "/beta/$batch"):
+            version = url.path.removesuffix("/$batch")
+            return self._send(200, {"responses": [self._batch_item(item, version) for item in body["requests"]]})
         if method == "POST" and url.path == "/v1.0/directoryObjects/getByIds":
             if any(url.path.startswith(prefix) for prefix in self.state.deny):
                 return self._send(403, {"error": DENIED})
@@ -183,17 +185,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
                          "access_token": f"token:{scope}"})  # fmt: skip
 
-    def _batch_item(self, item: dict[str, Any]) -> dict[str, Any]:
+    def _batch_item(self, item: dict[str, Any], version: str = "/v1.0") -> dict[str, Any]:
         url = urlsplit(item["url"])
+        with self.state.lock:
+            self.state.batched.append(version + url.path)
         query = parse_qs(url.query)
         advanced = (item.get("headers") or {}).get("ConsistencyLevel") == "eventual" and query.get("$count") == ["true"]
         if "/microsoft.graph." in url.path and not advanced:
             # as Graph does: an OData cast without the advanced-query header and $count=true is an empty 200
             return {"id": item["id"], "status": 200, "headers": {}, "body": {"value": []}}
-        if "/v1.0" + url.path in self.state.raw:
-            status, raw, _ = self.state.raw["/v1.0" + url.path]
+        if version + url.path in self.state.raw:
+            status, raw, _ = self.state.raw[version + url.path]
             return {"id": item["id"], "status": status, "headers": {}, "body": json.loads(raw)}
-        status, payload, headers = self._answer("/v1.0" + url.path, query, True)
+        status, payload, headers = self._answer(version + url.path, query, True)
+        if version == "/v1.0" and url.path.endswith("/federatedIdentityCredentials") and status == 200:
+            # v1.0's federatedIdentityCredential has no claimsMatchingExpression: beta's answer alone holds it
+            payload = {**payload, "value": [_without_expression(fic) for fic in payload["value"]]}
         return {"id": item["id"], "status": status, "headers": headers, "body": payload}
 
     def _answer(self, path: str, query: dict[str, list[str]], graph: bool) -> tuple[int, Any, dict[str, str]]:
@@ -254,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path in fixed:
             found = fixed[path]
             return found if found is not None else None
-        relative = re.sub(r"^/v1\.0", "", path)
+        relative = re.sub(r"^/(?:v1\.0|beta)", "", path)
         if relative in state.related:
             return state.related[relative]
         if _RELATED.match(relative):
@@ -272,6 +279,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _without_expression(credential: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in credential.items() if key != "claimsMatchingExpression"}
 
 
 def _at_or_above(scope: str, target: str) -> bool:

@@ -95,6 +95,50 @@ def test_a_tenants_flexible_credentials_are_judged_on_what_their_expressions_adm
     }, "one repository's workflows pass, and passing findings are not kept"
     assert "claims matching expression of next (languageVersion 2)" in findings["deploy-language-2"].message
     assert "claims matching expression of unseen (not in the answer read)" in findings["deploy-read-by-v1"].message
+    # v1.0's answer (the fake's, as Graph's) holds no expression: they are read from beta, in one $batch
+    assert fake_azure.state.requests["POST /beta/$batch"] == 1
+
+
+def add_app(fake_azure, number: int, name: str, credentials: list[dict[str, Any]]) -> None:
+    app = {"id": f"eeee{number:04d}-0000-4000-8000-000000000001", "displayName": name,
+           "appId": f"ffff{number:04d}-0000-4000-8000-000000000001", "createdDateTime": "2026-01-05T10:00:00Z",
+           "passwordCredentials": [], "keyCredentials": []}  # fmt: skip
+    fake_azure.state.applications.append(app)
+    fake_azure.state.related[f"/applications/{app['id']}/federatedIdentityCredentials"] = credentials
+
+
+def test_federated_credentials_are_read_from_beta_only(fake_azure, catalogs) -> None:
+    """Beta's answer holds what v1.0's does and the expression: applications' federated credentials
+    are asked of beta alone, a classic one judged on its subject as before."""
+    classic = {**as_graph_v1(flexible("main", ONE_BRANCH)), "subject": "repo:contoso/app:ref:refs/heads/main"}
+    add_app(fake_azure, 1, "deploy-classic", [classic])
+    inventory, _ = scan_tenant(fake_azure)
+    findings = findings_of(run_scan(inventory, catalogs, ScanOptions()), "NHI-PRIV-005")
+    assert "deploy-classic" not in findings, "its one subject passes"
+    asked = [path for path in fake_azure.state.batched if path.endswith("/federatedIdentityCredentials")]
+    assert asked and all(path.startswith("/beta/") for path in asked), asked
+
+
+def test_federated_credentials_beta_refuses_to_list_are_unknown_and_a_named_gap(fake_azure, catalogs) -> None:
+    """Graph beta refused (403): the application's federated credentials were not read, so what its
+    trust admits is unknown (never a trust without credentials, never one admitting any subject),
+    and the refused read is a gap of the tenant."""
+    add_app(fake_azure, 1, "deploy-one-branch", [flexible("main", ONE_BRANCH)])
+    fake_azure.state.deny.add("/beta/applications/")
+    inventory, _ = scan_tenant(fake_azure)
+    findings = findings_of(run_scan(inventory, catalogs, ScanOptions()), "NHI-PRIV-005")
+    assert findings["deploy-one-branch"].status == "unknown"
+    errors = [e for s in inventory.sources if s.status == "partial" for e in s.errors]
+    assert any(e.call == "graph:federatedIdentityCredentials (beta)" and e.code == "403" for e in errors)
+
+
+def test_a_federated_credential_list_holding_no_object_is_malformed_not_a_crash(fake_azure, catalogs) -> None:
+    add_app(fake_azure, 1, "deploy-odd", [None])  # type: ignore[list-item]
+    inventory, _ = scan_tenant(fake_azure)
+    (app,) = [i for i in inventory.identities if i.name == "deploy-odd"]
+    assert "trust" in app.unknown
+    errors = [e for s in inventory.sources for e in s.errors]
+    assert any(e.code == "malformed" and "an entry that is no object" in e.message for e in errors)
 
 
 def test_an_exported_flexible_credential_is_judged_on_its_expression(tmp_path: Path, catalogs) -> None:

@@ -234,12 +234,14 @@ class AzureCalls:
         if remaining is not None and resets and remaining.strip() in ("0", "-1"):
             self._resource_graph_pause = time.monotonic() + min(_duration(resets), 60.0)
 
-    def graph_batch(self, paths: list[str], call: str, account: str = "") -> dict[str, list[Any] | None]:
-        """Every item of many Graph collections, fetched in ``$batch`` requests of 20, BATCH_WORKERS
-        at a time. Each response's ``@odata.nextLink`` is followed in a later round, so a collection
-        longer than one page loses nothing; a request throttled inside a batch (429, or a 5xx) is
-        sent again after its Retry-After, up to THROTTLED_RESENDS times. A collection that fails is
-        None and a gap."""
+    def graph_batch(
+        self, paths: list[str], call: str, account: str = "", version: str = "v1.0"
+    ) -> dict[str, list[Any] | None]:
+        """Every item of many Graph collections (of Graph ``version``), fetched in ``$batch``
+        requests of 20, BATCH_WORKERS at a time. Each response's ``@odata.nextLink`` is followed in
+        a later round, so a collection longer than one page loses nothing; a request throttled
+        inside a batch (429, or a 5xx) is sent again after its Retry-After, up to THROTTLED_RESENDS
+        times. A collection that fails is None and a gap."""
         results: dict[str, list[Any] | None] = {path: [] for path in paths}
         pending = [_Pending(path, path) for path in paths]
         for _ in range(MAX_BATCH_ROUNDS):
@@ -247,7 +249,7 @@ class AzureCalls:
                 return results
             chunks = list(_chunks(pending, BATCH_SIZE))
             with ThreadPoolExecutor(max_workers=BATCH_WORKERS) as pool:
-                outcomes = list(pool.map(lambda chunk: self._batch(chunk, call, account), chunks))
+                outcomes = list(pool.map(lambda chunk: self._batch(chunk, call, account, version), chunks))
             pending, wait = [], 0.0
             for pages, follow, retry_after in outcomes:
                 for collection, items in pages:
@@ -272,12 +274,12 @@ class AzureCalls:
         return results
 
     def _batch(
-        self, chunk: list[_Pending], call: str, account: str
+        self, chunk: list[_Pending], call: str, account: str, version: str
     ) -> tuple[list[tuple[str, list[Any] | None]], list[_Pending], float]:
         """(pages read, requests to send next: further pages and throttled ones, seconds to wait)."""
         body = {"requests": [{"id": str(n), "method": "GET", "url": entry.url, "headers": BATCHED_HEADERS}
                              for n, entry in enumerate(chunk)]}  # fmt: skip
-        request = HttpRequest("POST", f"{self.graph_endpoint}/v1.0/$batch", json=body)
+        request = HttpRequest("POST", f"{self.graph_endpoint}/{version}/$batch", json=body)
         answer = self._send(self._graph, request, f"{call} ($batch)", account)
         if answer is None:
             return [(entry.collection, None) for entry in chunk], [], 0.0
@@ -318,7 +320,7 @@ class AzureCalls:
 @dataclass(frozen=True, slots=True)
 class _Pending:
     collection: str  # the path first asked for, which the items are filed under
-    url: str  # this request's url relative to /v1.0: the first page or a nextLink
+    url: str  # this request's url relative to the version (/v1.0): the first page or a nextLink
     resends: int = 0
 
 

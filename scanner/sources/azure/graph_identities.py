@@ -33,14 +33,17 @@ def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> tu
     }
     ours = [sp for sp in sps if str(sp.get("appOwnerOrganizationId")) not in records.MICROSOFT_TENANTS]
     paths = [f"/applications/{a['id']}/owners?{OWNER_FIELDS}" for a in apps]
-    paths += [f"/applications/{a['id']}/federatedIdentityCredentials" for a in apps]
     paths += [f"/servicePrincipals/{sp['id']}/appRoleAssignments" for sp in ours]
     paths += [
         f"/servicePrincipals/{sp['id']}/owners?{OWNER_FIELDS}"
         for sp in ours
         if sp.get("servicePrincipalType") != "ManagedIdentity"
     ]
-    listed = calls.graph_batch(paths, "graph:owners, federatedIdentityCredentials, appRoleAssignments", tenant)
+    listed = calls.graph_batch(paths, "graph:owners, appRoleAssignments", tenant)
+    # from beta: v1.0's federatedIdentityCredential has no claimsMatchingExpression, which a flexible
+    # credential holds in place of its subject (read without it, what it admits is unknown)
+    fic_paths = [f"/applications/{a['id']}/federatedIdentityCredentials" for a in apps]
+    listed.update(calls.graph_batch(fic_paths, "graph:federatedIdentityCredentials (beta)", tenant, version="beta"))
     sign_ins = read_sign_ins(calls, tenant)
     for problem in sign_ins.malformed:
         calls.gap("graph:sign-in activity reports", tenant, f"unreadable timestamp {problem}", "malformed")
@@ -48,6 +51,10 @@ def graph_identities(calls: AzureCalls, tenant: str, inventory: Inventory) -> tu
     for app in apps:
         identity = records.application(app, tenant, listed.get(f"/applications/{app['id']}/owners?{OWNER_FIELDS}"))
         federated = listed.get(f"/applications/{app['id']}/federatedIdentityCredentials")
+        if federated is not None and not all(isinstance(fic, dict) for fic in federated):
+            problem = f"{identity.uid}: an entry that is no object"
+            calls.gap("graph:federatedIdentityCredentials (beta)", tenant, problem, "malformed")
+            federated = None
         if federated is None:
             identity.unknown.append("trust")
         else:
