@@ -183,6 +183,20 @@ def test_an_exported_flexible_credential_is_judged_on_its_expression(tmp_path: P
         ("claims['sub'] matches '*'", 1, False, ""),
         # Terraform Cloud: every project and workspace of the organisation
         ("claims['sub'] matches 'organization:contoso:project:*:workspace:*:run_phase:*'", 1, False, ""),
+        # found passing by a review: a subject in a format whose identifying part is not known, with a
+        # wildcard (a repository may set its own subject template), and a format's name in other case:
+        # not judged, never one workload
+        ("claims['sub'] matches 'job_workflow_ref:*'", 1, None, "pattern 'job_workflow_ref:*'"),
+        ("claims['sub'] matches 'repository_owner:contoso:*'", 1, None, "pattern 'repository_owner:contoso:*'"),
+        ("claims['sub'] matches 'REPO:contoso/*:*'", 1, None, "pattern 'REPO:contoso/*:*'"),
+        ("claims['sub'] matches 'repo :contoso/*:*'", 1, None, "pattern 'repo :contoso/*:*'"),
+        # a subject template whose repository is named, the rest open
+        ("claims['sub'] matches 'repository_owner_id:123:repository_id:456:*'", 1, True, ""),
+        # eq takes "*" as written: one subject; an id matched without wildcards is the id
+        ("claims['sub'] eq 'repo:contoso/*:ref:refs/heads/main'", 1, True, ""),
+        ("claims['repository_id'] matches '456789'", 1, True, ""),
+        ("claims['repository_id'] matches '4567*'", 1, False, ""),
+        ("claims['repository_id'] matches '1|2'", 1, False, ""),  # read as a regular expression: two
         # what nhiscan does not read is not judged
         (AZ_REST, 2, None, "languageVersion 2"),
         (AZ_REST, "1", None, "languageVersion '1'"),

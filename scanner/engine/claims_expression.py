@@ -27,6 +27,7 @@ _IDENTIFYING_IDS = frozenset({"repository_id", "project_id"})  # one GitHub repo
 _NARROWING_CLAIMS = frozenset({"sub", "job_workflow_ref", "repository_owner_id", *_IDENTIFYING_IDS})
 # Regular-expression syntax: a pattern written with it may admit more than its wildcards say
 _UNDOCUMENTED_PATTERN = frozenset("[](){}|+\\^$")
+_WILDCARD = frozenset("*?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +57,20 @@ def admitted(expression: Any) -> Admitted:
     for claim, operator, value in conditions:
         if claim not in _NARROWING_CLAIMS:
             unjudged = unjudged or f"claim {claim!r}"
-        elif claim == "sub" and subject_is_specific(value):
-            if operator == "matches" and _UNDOCUMENTED_PATTERN.intersection(value):
-                unjudged = unjudged or f"pattern {value!r}"  # read as a regular expression, it admits more
+        elif claim == "sub" and operator == "eq" and value.strip():
+            return Admitted(True)  # one subject, as written: "*" and "?" are no wildcards to eq
+        elif claim == "sub" and (specific := subject_is_specific(value)) is not False:
+            if specific is None or _UNDOCUMENTED_PATTERN.intersection(value):
+                # a wildcard in a format whose identifying part is not known; or read as a regular
+                # expression, it admits more
+                unjudged = unjudged or f"pattern {value!r}"
             else:
                 return Admitted(True)
-        elif claim in _IDENTIFYING_IDS and operator == "eq" and value.strip():
+        elif (
+            claim in _IDENTIFYING_IDS
+            and value.strip()
+            and (operator == "eq" or not (_WILDCARD | _UNDOCUMENTED_PATTERN).intersection(value))
+        ):
             return Admitted(True)
     return Admitted(None, unjudged) if unjudged else Admitted(False)
 

@@ -483,7 +483,8 @@ def _subject_specific(entry: dict[str, Any]) -> Any:
     """Whether a federated trust admits one workload: by its subject, or by the claims matching
     expression an Entra credential holds in its place."""
     if "claims_matching" not in entry:
-        return subject_is_specific(entry.get("subject"))
+        specific = subject_is_specific(entry.get("subject"))
+        return UNKNOWN if specific is None else specific
     specific = admitted(entry["claims_matching"]).specific
     return UNKNOWN if specific is None else specific
 

@@ -17,6 +17,7 @@ from scanner.engine.controls import CompiledControl
 from scanner.engine.emit import Program
 from scanner.engine.fields import DATED_AFTER, UNKNOWN, Incomplete, dated_after
 from scanner.engine.messages import PLAIN, json_value
+from scanner.engine.trust import subject_gap
 from scanner.model import PLAINTEXT_SECRET, Account, Agent, Credential, Grant, Identity, LogSource
 from scanner.serialize import kind_of
 
@@ -181,7 +182,7 @@ def _relation_value(
 def _holding(records: list[Any], inner: Any, ctx: Any, gaps: list[str]) -> list[Any]:
     """The records ``inner`` holds for; where it cannot tell for a grant that marks nothing unknown
     itself, why (a tool or role whose reach nobody judged) joins ``gaps``, and so does why a trust
-    entry's claims matching expression was not judged."""
+    entry's subject or claims matching expression was not judged."""
     matching = []
     for item in records:
         held = inner(item, ctx)
@@ -189,7 +190,7 @@ def _holding(records: list[Any], inner: Any, ctx: Any, gaps: list[str]) -> list[
             matching.append(item)
         elif held is None and type(item) is Grant and not item.unknown and (gap := ctx.grant_gap(item)):
             gaps.append(gap)  # what it marks unknown itself is named already
-        elif held is None and type(item) is dict and (gap := expression_gap(item)):
+        elif held is None and type(item) is dict and (gap := expression_gap(item) or subject_gap(item)):
             gaps.append(gap)
     return matching
 

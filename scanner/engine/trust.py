@@ -9,6 +9,7 @@ trust open to everyone still admit everyone.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Keys that name the caller (its account, organisation, ARN) or a secret agreed with it.
@@ -33,7 +34,15 @@ _IDENTIFYING_SEGMENTS = {
     "project_path": (1,),  # GitLab: project_path:GROUP/PROJECT:...
     "system": (2, 3),  # Kubernetes: system:serviceaccount:NAMESPACE:NAME
     "organization": (1, 3, 5),  # Terraform Cloud: organization:O:project:P:workspace:W:...
+    "space": (1, 3),  # Spacelift: space:SPACE:stack:STACK:... (or module:MODULE)
 }
+_BUILDKITE = (1, 3)  # organization:ORG:pipeline:PIPELINE:... (Terraform's name, another layout)
+# keys of a GitHub subject template (include_claim_keys: KEY:VALUE:KEY:VALUE…) that name one repository
+_REPOSITORY_KEYS = frozenset({"repo", "repository", "repository_id"})
+# Bitbucket Pipelines: {REPOSITORY_UUID}[{ENVIRONMENT_UUID}]:{STEP_UUID}
+_BITBUCKET = re.compile(r"^\{[0-9a-fA-F-]{36}\}")
+# CircleCI: org/ORGANIZATION_ID/project/PROJECT_ID/user/USER_ID
+_CIRCLECI = re.compile(r"^org/[^/*?]+/project/[^/*?]+(?:/|$)")
 
 
 def restricting_keys(conditions: Any, keys: frozenset[str], principal_account: str | None = None) -> list[str]:
@@ -146,21 +155,48 @@ def _names_the_caller(key: str, value: str) -> bool:
     return bool(named) and not _wild(named)
 
 
-def subject_is_specific(subject: Any) -> bool:
+def subject_is_specific(subject: Any) -> bool | None:
     """Whether every subject a federated trust accepts names one workload: not absent, not only
     wildcards, and no wildcard in a format's identifying part (``repo:acme/*`` admits every
-    repository of the organisation)."""
+    repository of the organisation). None where a subject with wildcards is in a format whose
+    identifying part nhiscan does not know (a repository may set its own subject template)."""
     values = [part.strip() for part in str(subject).split(",")] if subject else []
-    return bool(values) and all(_specific(value) for value in values)
+    if not values:
+        return False
+    judged = [_specific(value) for value in values]
+    return False if False in judged else None if None in judged else True
 
 
-def _specific(value: str) -> bool:
+def subject_gap(entry: dict[str, Any]) -> str | None:
+    """Why whether a trust entry's subject names one workload was not judged, or None."""
+    if "claims_matching" in entry or subject_is_specific(entry.get("subject")) is not None:
+        return None
+    return (
+        f"what subject {entry.get('subject')!r} of {entry.get('principal')} admits (a wildcard in a format "
+        "whose identifying part nhiscan does not know)"
+    )
+
+
+def _specific(value: str) -> bool | None:
     if not _literal(value):
         return False
+    if _BITBUCKET.match(value) or _CIRCLECI.match(value):
+        return True  # the repository's UUID, the project's id, written out
     segments = value.split(":")
     if _wild(segments[0]):  # repo*: the format itself is left open, and every subject with it
         return False
-    for index in _IDENTIFYING_SEGMENTS.get(segments[0], ()):
+    identifying = _IDENTIFYING_SEGMENTS.get(segments[0])
+    if segments[0] == "organization" and len(segments) > 2 and segments[2] == "pipeline":
+        identifying = _BUILDKITE
+    if identifying is None:
+        named = [i + 1 for i in range(0, len(segments) - 1, 2) if segments[i] in _REPOSITORY_KEYS]
+        if named:  # a subject template: KEY:VALUE pairs, one of them the repository
+            identifying = tuple(named)
+        elif not _wild(value):
+            return True  # a subject as written: one
+        else:
+            return None  # a wildcard where the identifying part is not known
+    for index in identifying:
         if index >= len(segments) or not _literal(segments[index]) or any(c in segments[index] for c in "*?"):
             return False
     return True
