@@ -102,3 +102,20 @@ def test_a_cut_authorization_details_answer_makes_the_read_partial(tmp_path: Pat
     inventory = collect(SourceSpec("file", str(tmp_path)))
     assert ("read page-1.json", "partial") in _gaps(inventory)
     assert {s.status for s in inventory.sources} == {"partial"}
+
+
+def test_users_a_cut_authorization_details_answer_leaves_for_later_pages_are_no_disagreement(tmp_path: Path) -> None:
+    """A first page of GetAccountAuthorizationDetails may hold none of the users the credential
+    report lists (they are on the pages after it): that is the cut page's gap, not exports taken
+    at different times, and the account is not told to export both again together. Users only the
+    page lists, and the report does not, still disagree."""
+    details = _recorded("aws/cloudmapper-demo-iam-get-account-authorization-details.json")
+    details["UserDetailList"] = [u for u in details["UserDetailList"] if u["UserName"] == "USER"]
+    details["IsTruncated"], details["Marker"] = True, "AAPr2E4Y3XjnWp8Pzg=="
+    (tmp_path / "page-1.json").write_text(json.dumps(details))
+    for name in ("cloudmapper-demo-iam-get-credential-report.json", "cloudmapper-demo-cloudtrail-describe-trails.json"):
+        (tmp_path / name).write_text((REALWORLD / "aws" / name).read_text())
+    inventory = collect(SourceSpec("file", str(tmp_path)))
+    assert ("read page-1.json", "partial") in _gaps(inventory)
+    disagreeing = [e.message for s in inventory.sources for e in s.errors if e.code == "ExportsDisagree"]
+    assert len(disagreeing) == 1 and "1 users in the authorization details only" in disagreeing[0], disagreeing

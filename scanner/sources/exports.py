@@ -227,10 +227,11 @@ def _read_aws_export(data: dict[str, Any], aws: AwsExports, where: str, at: tupl
         raise NotAnExport(f"a recorded error response ({error['Code']}), not an export")
     if any(name in data for name in ("UserDetailList", "RoleDetailList")):
         validate(data, "export-aws-authorization-details", Path(where), at=at)
-        for account, part in _details_by_account(data, where, aws.notes).items():
-            aws.add_details(account, part)
         # the API's own answer (or the CLI's with --max-items) says when it was cut: the rest is on later pages
-        if data.get("IsTruncated") is True or data.get("NextToken") or data.get("Marker"):
+        cut = data.get("IsTruncated") is True or bool(data.get("NextToken") or data.get("Marker"))
+        for account, part in _details_by_account(data, where, aws.notes).items():
+            aws.add_details(account, part, cut=cut)
+        if cut:
             aws.cut_pages.append(where)
     elif "Content" in data and ("GeneratedTime" in data or "ReportFormat" in data):
         validate(data, "export-aws-credential-report", Path(where), at=at)

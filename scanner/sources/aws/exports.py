@@ -62,6 +62,7 @@ class Report:
 class AccountExports:
     details: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=lambda: defaultdict(dict))
     details_read: bool = False
+    details_cut: bool = False  # an authorization-details export of it holds one page of a longer list
     reports: list[Report] = field(default_factory=list)
     trails: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     trails_read: bool = False
@@ -81,9 +82,10 @@ class AwsExports:
     def __bool__(self) -> bool:
         return bool(self.accounts)
 
-    def add_details(self, account: str, details: dict[str, Any]) -> None:
+    def add_details(self, account: str, details: dict[str, Any], cut: bool = False) -> None:
         exports = self.accounts[account]
         exports.details_read = True
+        exports.details_cut = exports.details_cut or cut
         for name in DETAIL_LISTS:
             for item in details.get(name) or []:
                 exports.details[name].setdefault(str(item["Arn"]), []).append(item)
@@ -234,7 +236,9 @@ def aws_inventory(aws: AwsExports, inventory: Inventory) -> dict[str, datetime |
         report = _newest_report(account, exports, aws.notes)
         records = build_iam(account, details, report.rows if report else None)
         partition = _partition(account, exports)
-        disagreeing = _unmatched_users(details, report) if details is not None and report is not None else []
+        disagreeing = (
+            _unmatched_users(details, report, exports.details_cut) if details is not None and report is not None else []
+        )
         if report is None:
             for identity in records.identities:
                 if identity.kind == "user":
@@ -308,15 +312,18 @@ NO_TRAILS = SourceError(
 )
 
 
-def _unmatched_users(details: dict[str, list[Any]], report: Report) -> list[SourceError]:
+def _unmatched_users(details: dict[str, list[Any]], report: Report, details_cut: bool) -> list[SourceError]:
     """The users only one of the two exports lists (taken at different times, a user created or
-    deleted between them), each side a named gap: the users are kept, with what the other export
-    would have shown unknown, and the account was not read completely (NHI-COV-001 fails it)."""
+    deleted between them, one of them filtered), each side a named gap: the users are kept, with
+    what the other export would have shown unknown, and the account was not read completely
+    (NHI-COV-001 fails it). Authorization details holding one page of a longer list leave the
+    report's other users on the pages after it: that gap is the cut page's, named already."""
     in_details = {str(user["Arn"]) for user in details.get("UserDetailList", [])}
     in_report = {row.arn for row in report.rows if not row.is_root}
     gaps = []
+    only_in_report = set() if details_cut else in_report - in_details
     sides = (
-        (in_report - in_details, "the credential report", "iam:GetAccountAuthorizationDetails", "permissions and tags"),
+        (only_in_report, "the credential report", "iam:GetAccountAuthorizationDetails", "permissions and tags"),
         (
             in_details - in_report,
             "the authorization details",
@@ -328,7 +335,8 @@ def _unmatched_users(details: dict[str, list[Any]], report: Report) -> list[Sour
         if users:
             message = (
                 f"{len(users)} users in {shown} only ({first_five(sorted(users))}): their {missing} were not read "
-                "(the two exports do not match: export both again, together)"
+                "(the two exports do not match: taken at different times, or one filtered; export both again, "
+                "together and whole)"
             )
             gaps.append(SourceError(call=call, message=message, code="ExportsDisagree"))
     return gaps
