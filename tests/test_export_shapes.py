@@ -37,7 +37,9 @@ def test_an_active_key_whose_dates_are_na_is_a_key_with_unknown_dates(tmp_path: 
     (tmp_path / "report.csv").write_text("\n".join([header, ",".join(row)]))
     inventory = collect(SourceSpec("file", str(tmp_path / "report.csv")))
     (key,) = inventory.credentials
-    assert key.active and key.created is None and set(key.unknown) == {"created", "last_used"}
+    # the report alone: the user's attached policies (AWS's report of an exposed key) were not read either
+    assert key.active and key.created is None
+    assert set(key.unknown) == {"created", "last_used", "attributes.exposure_reports"}
     unknown = findings(inventory, catalogs, "unknown")
     assert ("NHI-CRED-001", key.uid) in unknown, "its age cannot be judged: unknown, not dropped, not passed"
 

@@ -25,8 +25,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # when the drift JSON gained not_seen (empty here: both scans read every source), and the scores when
 # NHI-AGENT-001 came to fail an agent whose identity can make itself an administrator, and when a tool
 # the catalog does not know left NHI-AGENT-003 unknown, and when the drift JSON gained not_seen_before
-# and newly_assessed (empty here: both scans read every source and ran every control)
-PINNED = "12f953374342e3c1f071618c5365155a5dc31f5d0e821e16a495b01e07bf9eb8"
+# and newly_assessed (empty here: both scans read every source and ran every control), and the scores
+# when NHI-CRED-012 (exposed keys) came: unknown for keys whose provider reports were not read
+PINNED = "ae09f7c431b4c49aa2a812f3caec06940df63b4091e207bf16eb3357f10b8a49"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

@@ -191,7 +191,7 @@ def test_baseline_gates_only_on_new_failures(catalogs, tmp_path) -> None:
         },
     ]
     second = run_scan(make_inventory(grown), catalogs, ScanOptions(baseline=baseline))
-    new = [f.resource.uid for f in second.findings if f.new]
+    new = [f.resource.uid for f in second.findings if f.new and f.status == "fail"]
     assert new == ["new#key"]
     assert second.gate["blocking_findings"] == 1
     unchanged = run_scan(make_inventory(INVENTORY), catalogs, ScanOptions(baseline=baseline))

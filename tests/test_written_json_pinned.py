@@ -41,10 +41,11 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # (one agent more), and the iam_escalation tag in capability lists, and NHI-PRIV-009's listing
 # non-production (its definition digest), and NHI-LOG-006's asking for ADMIN_READ (token minting:
 # title, message, remediation, definition digest), and NHI-CRED-003's reading the use's age
-# (definition digest, days_since_used in evidence), otherwise the same bytes
-PINNED_RESULTS = "5a70668ce3a96821b45a069efca55e29724b2e31ee5e471549df8c5ec6f59e12"
+# (definition digest, days_since_used in evidence), and NHI-CRED-012 (exposed keys), otherwise the
+# same bytes
+PINNED_RESULTS = "dc91758ecbfa830419efabeae4828c8a918b8f8c7f373742abd13859f3f5661e"
 PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "b06b690206b2886bd10f0dd939f3533bc7dc016a7279fe91bf3a1fcb721a0c85"
+PINNED_PIECES = "9cb410ae096e00917da5641e15efced5a0c17efeaf1076a405a96ddf82899237"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))

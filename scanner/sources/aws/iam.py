@@ -7,6 +7,7 @@ export importer both use it; ``collect_iam`` makes the calls.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,11 @@ REPORT_NOT_READY = frozenset({"ReportInProgress", "ReportNotPresent", "ReportExp
 KEY_ID_LIMIT = 1000
 DETAILS_PAGE = 1000  # the largest MaxItems IAM accepts (its default is 100)
 SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+# AWS attaches AWSCompromisedKeyQuarantine (V2, V3, ...) to a user whose access key it found exposed;
+# the key stays active (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCompromisedKeyQuarantineV3.html).
+# The policy names the user, not the key: each of the user's access keys carries the report.
+QUARANTINE = re.compile(r"^arn:aws[\w-]*:iam::aws:policy/(?:[\w+=,.@-]+/)*AWSCompromisedKeyQuarantine(?:V\d+)?$")
+EXPOSURE = "attributes.exposure_reports"
 
 
 @dataclass(slots=True)
@@ -237,6 +243,7 @@ def _add_user(
     )
     if user.get("_no_details"):
         identity.unknown += ["grants", "owner"]  # policies and tags are in the authorization details
+    _report_exposure(user, credentials)
     records.identities.append(identity)
     records.credentials.extend(credentials)
     for attached in user.get("AttachedManagedPolicies") or []:
@@ -255,6 +262,23 @@ def _add_user(
                 policy_grants(uid, inline["PolicyName"], inline["PolicyDocument"], f"group:{group_name}")
             )
     return identity
+
+
+def _report_exposure(user: dict[str, Any], credentials: list[Credential]) -> None:
+    """Each access key of a user AWS quarantined carries the quarantine policies attached; where the
+    user's attached policies were not read (no authorization details), what AWS reports is unknown."""
+    attached = None if user.get("_no_details") else user.get("AttachedManagedPolicies")
+    reports = None
+    if isinstance(attached, list):
+        arns = [str(p.get("PolicyArn")) for p in attached if isinstance(p, dict)]
+        reports = sorted(arn.rsplit("/", 1)[-1] for arn in arns if QUARANTINE.match(arn))
+    for credential in credentials:
+        if credential.kind != "access_key":
+            continue
+        if reports is None:
+            credential.unknown.append(EXPOSURE)
+        else:
+            credential.attributes["exposure_reports"] = list(reports)
 
 
 def _user_keys(
@@ -351,7 +375,10 @@ def _add_root(records: IamRecords, account: str, row: ReportRow, alias: str | No
             attributes={"mfa": row.mfa_active},
         )
     )
-    records.credentials.extend(_user_keys(uid, "<root>", row, None) + _signing_certificates(uid, row))
+    keys = _user_keys(uid, "<root>", row, None)
+    for key in keys:  # no policy can be attached to the root user: AWS tells of its exposed keys otherwise
+        key.unknown.append(EXPOSURE)
+    records.credentials.extend(keys + _signing_certificates(uid, row))
 
 
 def _add_role(records: IamRecords, account: str, role: dict[str, Any], policies: dict[str, Any]) -> None:

@@ -92,7 +92,42 @@ def service_account(account: dict[str, Any], project: str) -> Identity:
     )
 
 
-def service_account_key(key: dict[str, Any], holder: str, last_used: datetime | str | None = "unknown") -> Credential:
+# Google's reports that a key's private part leaked, in the ServiceAccountKey resource
+# (https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts.keys): a reason for
+# disabling it, and an extended status that stays for the key's lifetime, also once it is enabled again.
+EXPOSURE = "attributes.exposure_reports"
+_EXPOSED_REASONS = frozenset(
+    {"SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED", "SERVICE_ACCOUNT_KEY_DISABLE_REASON_COMPROMISE_DETECTED"}
+)
+_EXPOSED_STATUSES = frozenset(
+    {"SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_EXPOSED", "SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_COMPROMISE_DETECTED"}
+)
+
+
+def exposure_reports(key: dict[str, Any], fields_read: bool) -> list[str] | None:
+    """What Google reports of a key's exposure (``disableReason``, ``extendedStatus``): a list,
+    empty where it reports nothing; None where that is not known. Unset fields are left out of the
+    JSON, so a key without either says nothing only where the reader is known to carry them
+    (``fields_read``); an export or asset record without them may come from a tool that drops them."""
+    reason, statuses = key.get("disableReason"), key.get("extendedStatus")
+    reports = [str(reason)] if reason in _EXPOSED_REASONS else []
+    listed = statuses if isinstance(statuses, list) else []
+    for status in listed:
+        if isinstance(status, dict) and status.get("key") in _EXPOSED_STATUSES:
+            value = str(status.get("value") or "")[:200]
+            reports.append(f"{status['key']}: {value}" if value else str(status["key"]))
+    if reports:
+        return reports
+    readable = statuses is None or (isinstance(statuses, list) and all(isinstance(s, dict) for s in statuses))
+    if not readable or not (fields_read or reason is not None or statuses is not None):
+        return None
+    return []
+
+
+def service_account_key(
+    key: dict[str, Any], holder: str, last_used: datetime | str | None = "unknown", exposure_read: bool = False
+) -> Credential:
+    """``exposure_read``: the reader carries the exposure fields (see ``exposure_reports``)."""
     key_id = str(key.get("name", "")).rsplit("/", 1)[-1]
     managed = key.get("keyType") == "SYSTEM_MANAGED"
     credential = Credential(
@@ -110,6 +145,11 @@ def service_account_key(key: dict[str, Any], holder: str, last_used: datetime | 
             "algorithm": key.get("keyAlgorithm"),
         },
     )
+    reports = exposure_reports(key, exposure_read)
+    if reports is None:
+        credential.unknown.append(EXPOSURE)
+    else:
+        credential.attributes["exposure_reports"] = reports
     if last_used == "unknown":
         credential.unknown.append("last_used")
     else:
