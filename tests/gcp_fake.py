@@ -1,11 +1,11 @@
 """A local Google Cloud for the GCP source tests, answering as Google's APIs do.
 
 - gRPC ``google.iam.admin.v1.IAM`` (google-cloud-iam speaks only gRPC): ListServiceAccounts (pages
-  of at most 100, 20 by default), ListServiceAccountKeys, GetIamPolicy, GetRole (NOT_FOUND for a
-  role it does not hold);
+  of at most 100, 20 by default), GetIamPolicy, GetRole (NOT_FOUND for a role it does not hold);
 - gRPC ``google.cloud.asset.v1.AssetService``: ListAssets (RESOURCE and IAM_POLICY, pages of at most
   1,000, 100 by default), SearchAllIamPolicies and SearchAllResources (at most 500);
-- HTTP for Resource Manager v3 (projects, nested folders, organisations, getIamPolicy), API keys,
+- HTTP for Resource Manager v3 (projects, nested folders, organisations, getIamPolicy), IAM's
+  service account keys (which the REST API shapes with Google's exposure reports), API keys,
   workload identity pools and providers, Policy Analyzer (project, folder and organisation scope),
   Vertex AI reasoning engines and Cloud Identity groups (lookup, memberships).
 
@@ -199,12 +199,6 @@ class _IAM(_Grpc):
             accounts=[iam_admin_v1.ServiceAccount(**_snake(a)) for a in page], next_page_token=token
         )
 
-    def list_service_account_keys(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self.check("ListServiceAccountKeys", context)
-        email = request.name.split("/serviceAccounts/")[1]
-        keys = [iam_admin_v1.ServiceAccountKey(**_snake(k)) for k in self.state.keys.get(email, [])]
-        return iam_admin_v1.ListServiceAccountKeysResponse(keys=keys)
-
     def get_iam_policy(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.check("GetIamPolicy", context)
         email = request.resource.split("/serviceAccounts/")[1]
@@ -300,11 +294,6 @@ class FakeGcp:
                 "list_service_accounts",
                 types.ListServiceAccountsRequest,
                 types.ListServiceAccountsResponse,
-            ),
-            "ListServiceAccountKeys": (
-                "list_service_account_keys",
-                types.ListServiceAccountKeysRequest,
-                types.ListServiceAccountKeysResponse,
             ),
             "GetRole": ("get_role", types.GetRoleRequest, types.Role),
             "GetIamPolicy": (

@@ -1,7 +1,7 @@
 """The fake's REST side: Resource Manager v3 (projects, nested folders, organisations and their
-getIamPolicy), API keys, workload identity pools and providers, Policy Analyzer at project, folder
-or organisation scope, and Vertex AI reasoning engines, with Google's page-size limits and error
-bodies (``error.details`` holding a ``google.rpc.ErrorInfo``)."""
+getIamPolicy), IAM's service account keys, API keys, workload identity pools and providers, Policy
+Analyzer at project, folder or organisation scope, and Vertex AI reasoning engines, with Google's
+page-size limits and error bodies (``error.details`` holding a ``google.rpc.ErrorInfo``)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ _SERVICES = (
     ("reasoningEngines", "aiplatform.googleapis.com"),
     ("/v1/", "iam.googleapis.com"),
 )
+_ACCOUNT_KEYS = re.compile(r"^/v1/projects/[^/]+/serviceAccounts/([^/]+)/keys$")
 # the list field of each REST list response, as the references name it
 _LIST_KEYS = (
     (r"activities:query$", "activities"),
@@ -94,6 +95,9 @@ class _Rest(BaseHTTPRequestHandler):
             return self._lookup(query.get("groupKey.id", [""])[0])
         activity = _ACTIVITY.match(path)
         items = self._activities(activity.group(1), activity.group(2)) if activity else self.state.rest.get(path, [])
+        keys = _ACCOUNT_KEYS.match(path)
+        if keys:  # IAM's keys.list, as the REST reference shapes ServiceAccountKey
+            items = self.state.keys.get(keys.group(1), [])
         members = _MEMBERSHIPS.match(path)
         if members:
             items = self._memberships(members.group(1), query.get("view", ["BASIC"])[0])

@@ -27,6 +27,8 @@ from scanner.sources.gcp import records
 from scanner.sources.gcp.projects import rest_shape
 
 from .conftest import SHARED
+from .gcp_estate import PROD, RECORDED_KEYS_OWNER
+from .test_gcp_source import fake_gcp, scan  # noqa: F401  (fixture)
 
 CONTROL = "NHI-CRED-012"
 PROJECT = "acme-prod"
@@ -134,14 +136,29 @@ def test_an_exported_gcp_key_that_carries_the_fields_and_no_report_passes(tmp_pa
     assert _statuses(inventory, catalogs)[key.uid][0] == "pass"
 
 
-def test_the_iam_grpc_message_cannot_carry_the_flags_so_keys_read_through_it_are_unknown() -> None:
-    """The per-project path lists keys with google-cloud-iam, whose ServiceAccountKey has no
-    disable_reason or extended_status: its keys never pass on an absence it could not have seen."""
+def test_the_iam_grpc_message_cannot_carry_the_flags_so_keys_are_listed_over_rest() -> None:
+    """google-cloud-iam's ServiceAccountKey has no disable_reason or extended_status: a key read
+    through it could never show Google's report, so the live source lists keys over REST."""
     fields = set(iam_admin_v1.ServiceAccountKey.meta.fields)
     assert {"disable_reason", "extended_status"}.isdisjoint(fields)
     message = iam_admin_v1.ServiceAccountKey(name=_gcp_key("5" * 40)["name"], key_type="USER_MANAGED")
     key = records.service_account_key(rest_shape(message), HOLDER)
     assert records.EXPOSURE in key.unknown and "exposure_reports" not in key.attributes
+
+
+def test_a_live_project_scan_reads_what_google_reports_of_each_key(fake_gcp, catalogs) -> None:  # noqa: F811
+    """Live, per project (IAM REST keys.list): the recorded keys report nothing and pass; a key
+    Google found exposed and that was enabled again fails."""
+    leaked = _gcp_key("9" * 40, extendedStatus=[{"key": "SERVICE_ACCOUNT_KEY_EXTENDED_STATUS_KEY_EXPOSED",
+                                                "value": "exposed at: https://github.com/acme/app"}])  # fmt: skip
+    leaked["name"] = leaked["name"].replace(f"projects/{PROJECT}/serviceAccounts/{HOLDER}",
+                                            f"projects/{PROD}/serviceAccounts/{RECORDED_KEYS_OWNER}")  # fmt: skip
+    fake_gcp.state.keys[RECORDED_KEYS_OWNER].append(leaked)
+    inventory, _ = scan(fake_gcp, assets=False, projects=(PROD,))
+    statuses = _statuses(inventory, catalogs)
+    by_key = {uid.rsplit(":", 1)[-1]: status for uid, (status, _) in statuses.items()}
+    assert by_key.pop("9" * 40) == "fail"
+    assert by_key and set(by_key.values()) == {"pass"}, "the other user-managed keys were read and report nothing"
 
 
 def test_a_reader_known_to_carry_the_flags_records_that_none_were_set() -> None:

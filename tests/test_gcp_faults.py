@@ -133,12 +133,13 @@ def test_a_call_still_throttled_after_the_retry_budget_is_a_gap_of_its_project(
     """google-api-core gives up with a RetryError, which is no GoogleAPICallError: it stopped the
     whole scan (exit 4)."""
     monkeypatch.setattr(projects, "RETRY", RETRY.with_timeout(2.0))
-    fake_gcp.state.exhausted["ListServiceAccountKeys"] = 10**6
+    fake_gcp.state.exhausted["ListServiceAccounts"] = 10**6
     inventory, _ = scan(fake_gcp, assets=False, projects=(PROD,))
     (status,) = [s for s in inventory.sources if s.account == PROD]
     assert status.status == "partial"
-    assert "retry_exhausted" in {error.code for error in status.errors}
-    assert all("keys" in identity.unknown or "credentials" in identity.unknown for identity in inventory.identities)
+    assert ("iam:serviceAccounts.list", "retry_exhausted") in {(error.call, error.code) for error in status.errors}
+    (project,) = [a for a in inventory.accounts if a.uid == PROD]
+    assert "identities" in project.unknown, "its service accounts were never listed"
 
 
 def test_a_project_policy_the_asset_index_has_not_caught_up_with_is_read_from_the_project(

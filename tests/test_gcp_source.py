@@ -127,7 +127,7 @@ def test_the_asset_path_reads_the_organisation_in_a_few_calls(fake_gcp) -> None:
     calls = fake_gcp.state.requests
     assert calls["grpc ListAssets"] == 2 and calls["grpc SearchAllIamPolicies"] == 1
     assert calls["grpc SearchAllResources"] == 1, "only projects with Vertex AI on are asked for agent engines"
-    assert not calls["grpc ListServiceAccounts"] and not calls["grpc ListServiceAccountKeys"]
+    assert not calls["grpc ListServiceAccounts"] and not any("/serviceAccounts/" in call for call in calls)
     assert (
         calls[
             "GET /v1/organizations/X/locations/global/activityTypes/serviceAccountLastAuthentication/activities:query"
@@ -429,7 +429,8 @@ def test_throttling_and_unavailability_are_retried_on_every_call(fake_gcp) -> No
     assert [(s.account, e.call) for s in inventory.sources for e in s.errors] == []
     assert state.requests["grpc ListAssets"] == 4
     for name in (f"/v3/projects/{PROD}", f"/v3/{ML}", f"/v3/{PLATFORM}:getIamPolicy", "GetIamPolicy",
-                 "ListServiceAccountKeys", f"/v1/projects/{PROD}/locations/global/workloadIdentityPools"):  # fmt: skip
+                 f"/v1/projects/{PROD}/serviceAccounts/",
+                 f"/v1/projects/{PROD}/locations/global/workloadIdentityPools"):  # fmt: skip
         state.exhausted[name] = 1
         state.failing[name] = 1
     inventory, _ = scan(fake_gcp, projects=(PROD,))
@@ -479,7 +480,6 @@ def test_every_call_named_in_a_gap_is_declared(fake_gcp) -> None:
     state = fake_gcp.state
     state.deny |= {
         "ListAssets",
-        "ListServiceAccountKeys",
         "GetIamPolicy",
         "/v3/",
         "/v1/",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 from google.protobuf.json_format import MessageToDict
 
@@ -47,13 +48,12 @@ def read_project(
 
     def per_account(account: dict[str, Any]) -> None:
         email, name = str(account.get("email")), str(account.get("name"))
-        keys = clients.grpc_call(
-            project,
-            "iam:serviceAccounts.keys.list",
-            lambda: clients.iam.list_service_account_keys(request={"name": name}, retry=RETRY, timeout=TIMEOUT),
-        )
+        # over REST: google-cloud-iam's ServiceAccountKey message has no disableReason nor
+        # extendedStatus, what Google reports of a key's exposure (NHI-CRED-012)
+        keys = clients.rest_get(project, "iam:serviceAccounts.keys.list", "iam", f"/v1/{quote(name, safe='/@')}/keys")
         if keys is not None:
-            collected.keys[email] = [rest_shape(k) for k in keys.keys]
+            collected.keys[email] = keys
+            collected.exposure_read.add(email)
         policy = clients.grpc_call(
             project,
             "iam:serviceAccounts.getIamPolicy",
