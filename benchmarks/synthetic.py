@@ -123,6 +123,8 @@ def build(identities: int, per_identity: float = 3.0, seed: int = 7) -> Inventor
                     last_used=None if rng.random() < 0.15 else days_ago(rng, 0, 200),
                     active=rng.random() < 0.9,
                     managed_by_provider=provider == "gcp" and rng.random() < 0.5,
+                    # as a live read finds them: AWS's in the user's policies, Google's over IAM REST
+                    attributes={"exposure_reports": []} if provider != "azure" else {},
                 )
             )
         for number in range(_count(rng, per_identity)):

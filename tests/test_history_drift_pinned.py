@@ -27,7 +27,7 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # the catalog does not know left NHI-AGENT-003 unknown, and when the drift JSON gained not_seen_before
 # and newly_assessed (empty here: both scans read every source and ran every control), and the scores
 # when NHI-CRED-012 (exposed keys) came: unknown for keys whose provider reports were not read
-PINNED = "ae09f7c431b4c49aa2a812f3caec06940df63b4091e207bf16eb3357f10b8a49"
+PINNED = "c66a2d66ae41ca5b1c1477f876af17bac3e73210658f823944336b4dd4f6067e"
 
 
 def _stored_scan(store: HistoryStore, result: ScanResult, scan_id: str, finished: datetime) -> None:

@@ -21,11 +21,12 @@ from scanner.sources import SourceSpec, collect
 # sha256 of _read() for each file below, as read on main at 3fca25d, but for the values of the tag
 # 'password' and the attribute 'client_secret', redacted since the key names a secret, and for the
 # hand-edited time at +05:30, read as the same moment in UTC since every time read is (the JSON
-# written back is the same; only repr's zone differs)
+# written back is the same; only repr's zone differs), and for the synthetic keys' exposure reports
+# (an empty list on each AWS and GCP key, as a live read finds them)
 PINNED = {
-    "as-written": "5df64be676f818d6808a997770847fc015e5406cdf76a987917ad86024cfb0fc",
-    "hand-edited": "b3daf6ea126653373961ceba260bf5a18c96646d842520c596b58e7881b50b2f",
-    "ordinary": "034d5288ad207d998c44ef3df929039daa8fe529c9516a386b93b294f5d6586d",
+    "as-written": "b37193425a44cb90c2c98db3d754c3e807bdd050a0d605f94d2d51e21f5687e3",
+    "hand-edited": "b4d274086f2295ffbb49a5d022ff16a65456ab31c1845fd3cd6f7b0d9e02589c",
+    "ordinary": "1fe4855b7fa83823050ea5cfb451dff9924f251c824c2b37477d8377ac36a866",
 }
 
 # Values the standard library and the faster readers may read differently: integers past 64 bits,

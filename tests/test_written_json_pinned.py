@@ -43,9 +43,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # title, message, remediation, definition digest), and NHI-CRED-003's reading the use's age
 # (definition digest, days_since_used in evidence), and NHI-CRED-012 (exposed keys), otherwise the
 # same bytes
-PINNED_RESULTS = "dc91758ecbfa830419efabeae4828c8a918b8f8c7f373742abd13859f3f5661e"
-PINNED_INVENTORY = "755c39d3bdb4c53369bcf1936c9e89f4231251cc050ee502fb90858322c68257"
-PINNED_PIECES = "9cb410ae096e00917da5641e15efced5a0c17efeaf1076a405a96ddf82899237"
+PINNED_RESULTS = "5da3971d8fd4ca04e030ad881566ac3f3bd7aed765f08d3ca27caeb3c8e47c06"
+PINNED_INVENTORY = "89077f24cc0d5c78dfecdd1099fed471eaa23425ef879985f3acafba5fd83ca4"
+PINNED_PIECES = "c1d64b560016733600b1f4ddadd4a7b6b5ffbd2860429a9d8f053d8556065945"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
