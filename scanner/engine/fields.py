@@ -465,8 +465,9 @@ FIELDS: dict[str, dict[str, Accessor]] = {
         "open_identity_providers": _open_identity_providers,
     },
     # Trust entries of an identity, as sources record them in attributes.trust: read whole or not at
-    # all (the identity's "trust" evidence), so an entry has no gaps of its own; only what an Entra
-    # claims matching expression admits may be left unjudged (see claims_expression).
+    # all (the identity's "trust" evidence), so an entry has no gaps of its own; only what its subject
+    # (a wildcard in a format nhiscan does not know) or an Entra claims matching expression admits may
+    # be left unjudged (see trust.subject_gap and claims_expression).
     "trust": {
         **{
             name: (lambda key: lambda r, ctx: r.get(key))(name)
