@@ -39,9 +39,6 @@ class Collected:
     projects: dict[str, Project] = field(default_factory=dict)
     accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # project -> accounts; absent: unread
     keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account e-mail -> keys; absent: unread
-    # accounts whose keys were read where Google's exposure fields are carried (IAM REST): there an
-    # unset field is no report; in an asset record it may be a field the index does not carry
-    exposure_read: set[str] = field(default_factory=set)
     # "projects/ID", "folders/N", "organizations/N" or a service account's e-mail -> its policy
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     api_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -343,7 +340,9 @@ def _keys(collected: Collected, identity: Identity, project_id: str) -> list[Any
         key_id = str(key.get("name", "")).rsplit("/", 1)[-1]
         read = project_id in collected.last_auth_read
         used = collected.last_auth.get(f"key:{key_id}") if read else "unknown"
-        exposure_read = identity.uid in collected.exposure_read
+        # the per-project path lists keys over IAM REST, whose answer carries Google's exposure fields
+        # (an unset one is no report); an asset record may come from an index that does not carry them
+        exposure_read = collected.path != ASSET_PATH
         found.append(records.service_account_key(key, identity.uid, used, exposure_read=exposure_read))
     return found
 

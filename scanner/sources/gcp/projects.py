@@ -53,7 +53,6 @@ def read_project(
         keys = clients.rest_get(project, "iam:serviceAccounts.keys.list", "iam", f"/v1/{quote(name, safe='/@')}/keys")
         if keys is not None:
             collected.keys[email] = keys
-            collected.exposure_read.add(email)
         policy = clients.grpc_call(
             project,
             "iam:serviceAccounts.getIamPolicy",
