@@ -15,6 +15,7 @@ import pytest
 
 from scanner.engine.trust import subject_is_specific
 from scanner.scan import ScanOptions, run_scan
+from scanner.sources.aws.policy import trust_entries
 
 from .conftest import make_inventory
 
@@ -63,3 +64,39 @@ def test_a_subject_nhiscan_cannot_judge_is_unknown_and_says_why(catalogs) -> Non
     (finding,) = [f for f in run_scan(inventory, catalogs, ScanOptions()).findings if f.control_id == "NHI-PRIV-005"]
     assert finding.status == "unknown"
     assert "what subject 'job_workflow_ref:*' of token.actions.githubusercontent.com admits" in finding.message
+
+
+GITHUB_SUB = "token.actions.githubusercontent.com:sub"
+
+
+@pytest.mark.parametrize(
+    ("conditions", "status"),
+    [
+        ({"StringLike": {GITHUB_SUB: "repo:acme/*"}}, "fail"),
+        # StringEquals compares the text as written: only a token whose subject is "repo:acme/*"
+        ({"StringEquals": {GITHUB_SUB: "repo:acme/*"}}, "pass"),
+        ({"stringequalsignorecase": {GITHUB_SUB: ["repo:acme/*"]}}, "pass"),
+        ({"ForAnyValue:StringEquals": {GITHUB_SUB: ["repo:acme/*", "repo:acme/app:*"]}}, "pass"),
+        # every test of a block must hold: the equality restricts what the pattern beside it admits
+        (
+            {
+                "StringLike": {GITHUB_SUB: "repo:acme/*"},
+                "StringEquals": {GITHUB_SUB: "repo:acme/app:ref:refs/heads/main"},
+            },
+            "pass",
+        ),
+        # an absent subject satisfies ...IfExists, and StringNotEquals admits every other subject
+        ({"StringEqualsIfExists": {GITHUB_SUB: "repo:acme/app:*"}}, "fail"),
+        ({"StringNotEquals": {GITHUB_SUB: "repo:acme/app:*"}}, "fail"),
+        ({"StringEquals": {GITHUB_SUB: ""}, "StringLike": {GITHUB_SUB: "repo:acme/*"}}, "fail"),
+    ],
+)
+def test_an_aws_subject_compared_for_equality_is_the_text_as_written(catalogs, conditions, status) -> None:
+    provider = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    statement = {"Effect": "Allow", "Principal": {"Federated": provider},
+                 "Action": "sts:AssumeRoleWithWebIdentity", "Condition": conditions}  # fmt: skip
+    trust = trust_entries({"Statement": [statement]}, "111122223333")
+    inventory = make_inventory({"identities": [{"uid": "r1", "kind": "role", "attributes": {"trust": trust}}]})
+    findings = run_scan(inventory, catalogs, ScanOptions(keep_passed=True)).findings
+    (finding,) = [f for f in findings if f.control_id == "NHI-PRIV-005"]
+    assert finding.status == status

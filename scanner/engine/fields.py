@@ -25,7 +25,7 @@ from scanner.engine.claims_expression import admitted
 from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.federation_conditions import condition_names_someone
-from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, condition_accounts, restricting_keys, subject_is_specific
+from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, condition_accounts, entry_subject_specific, restricting_keys
 from scanner.model import is_stand_in
 
 
@@ -484,7 +484,7 @@ def _subject_specific(entry: dict[str, Any]) -> Any:
     """Whether a federated trust admits one workload: by its subject, or by the claims matching
     expression an Entra credential holds in its place."""
     if "claims_matching" not in entry:
-        specific = subject_is_specific(entry.get("subject"))
+        specific = entry_subject_specific(entry)
         return UNKNOWN if specific is None else specific
     specific = admitted(entry["claims_matching"]).specific
     return UNKNOWN if specific is None else specific

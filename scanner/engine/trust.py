@@ -167,9 +167,45 @@ def subject_is_specific(subject: Any) -> bool | None:
     return False if False in judged else None if None in judged else True
 
 
+def entry_subject_specific(entry: dict[str, Any]) -> bool | None:
+    """``subject_is_specific`` of a trust entry's subject; but a subject its conditions compare for
+    equality (``StringEquals``) is the very text listed, ``*`` and ``?`` included: only ``…Like``
+    tests read them as wildcards, so ``StringEquals`` on ``repo:acme/*`` admits no repository but a
+    token whose subject is those characters."""
+    if subject_compared_exactly(entry.get("conditions")):
+        return True
+    return subject_is_specific(entry.get("subject"))
+
+
+def subject_compared_exactly(conditions: Any) -> bool:
+    """Whether an IAM condition block tests the token's subject (``…:sub``) for equality with
+    values that are all written out. The block's tests must all hold, so one such test restricts
+    the subject to its values whatever a ``StringLike`` beside it admits."""
+    if not isinstance(conditions, dict):
+        return False
+    for operator, tests in conditions.items():
+        if not isinstance(tests, dict) or not narrows(str(operator)):
+            continue
+        if str(operator).lower().rpartition(":")[2] not in _EQUALITY_TESTS:
+            continue
+        for key, values in tests.items():
+            listed = values if isinstance(values, list) else [values]
+            if str(key).lower().endswith(_SUBJECT_KEYS) and listed and all(_written_out(v) for v in listed):
+                return True
+    return False
+
+
+_EQUALITY_TESTS = frozenset({"stringequals", "stringequalsignorecase"})
+_SUBJECT_KEYS = (":sub", ":subject")
+
+
+def _written_out(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def subject_gap(entry: dict[str, Any]) -> str | None:
     """Why whether a trust entry's subject names one workload was not judged, or None."""
-    if "claims_matching" in entry or subject_is_specific(entry.get("subject")) is not None:
+    if "claims_matching" in entry or entry_subject_specific(entry) is not None:
         return None
     return (
         f"what subject {entry.get('subject')!r} of {entry.get('principal')} admits (a wildcard in a format "
