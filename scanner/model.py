@@ -138,6 +138,10 @@ PLAINTEXT_SECRET = "plaintext_secret"  # the kind of a credential written into a
 # and another shard reads it whole. Such a stand-in is judged only by the controls that read an
 # identity's grants (a failure there is the principal's); its other evidence is the other shard's.
 HELD_BY_ANOTHER_SHARD = "held_by_another_shard"
+# An identity's or credential's attribute: its source's last use counts sign-in attempts that may
+# not have succeeded (Entra's service principal sign-in activity report, during its preview), so
+# its last successful use is no later than ``last_used`` and may be earlier.
+COUNTS_ATTEMPTS = "last_used_counts_attempts"
 # What a stand-in does not know: every identity field controls read as evidence but its grants
 STAND_IN_UNKNOWN = ("owner", "tags", "created", "last_used", "interactive", "credentials")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from scanner.model import STAND_IN_UNKNOWN, is_stand_in
+from scanner.scan import ScanOptions, run_scan
 from scanner.sharding import Shard
 from scanner.sources.azure import client as azure_client
 from scanner.sources.azure.client import AzureCalls
@@ -196,6 +197,19 @@ def test_last_use_is_the_last_sign_in_as_a_client_not_as_a_resource(fake) -> Non
         "only called as a resource: it has never used its own credentials"
     )
     assert by_name["mi-payments"].last_used is not None
+    counts_attempts = {name for name, i in by_name.items() if i.attributes.get("last_used_counts_attempts")}
+    assert counts_attempts == {"payments-api", "mi-payments"}, "a time in the report may be an attempt"
+
+
+def test_recent_sign_in_activity_does_not_pass_the_idle_identity_control(fake, catalogs) -> None:
+    """Microsoft: during the preview the report's time may be a partial sign-in, and "doesn't
+    establish that authentication completed or succeeded"."""
+    inventory = scan(fake)
+    findings = run_scan(inventory, catalogs, ScanOptions(keep_passed=True)).findings
+    idle = {f.resource.name: f for f in findings if f.control_id == "NHI-OWN-003"}
+    assert idle["payments-api"].status == "unknown"
+    assert "successful sign-ins of payments-api not collected" in idle["payments-api"].message
+    assert idle["it-automation"].status == "fail", "never signed in as a client"
 
 
 def test_a_managed_identity_the_report_does_not_list_has_an_unknown_last_use(fake) -> None:

@@ -26,7 +26,7 @@ from scanner.engine.classification import HUMAN, UNCLASSIFIED
 from scanner.engine.context import EvalContext, could_run
 from scanner.engine.federation_conditions import condition_names_someone
 from scanner.engine.trust import CALLER_KEYS, SOURCE_KEYS, condition_accounts, entry_subject_specific, restricting_keys
-from scanner.model import is_stand_in
+from scanner.model import COUNTS_ATTEMPTS, is_stand_in
 
 
 class _Unknown:
@@ -125,14 +125,21 @@ def plain_attribute(accessor: Accessor) -> str | None:
 
 def _days_since(rtype: str, name: str) -> Accessor:
     """Whole days from the timestamp ``name`` to the evaluation time (None if never set); a
-    timestamp after it is 0 days or unknown (see ``_age``)."""
+    timestamp after it is 0 days or unknown (see ``_age``). A last use that counts attempts
+    (``COUNTS_ATTEMPTS``) is a lower bound: the last successful use may be longer ago."""
+    attempts = name == "last_used"
 
     @reads((rtype, name))
     def get(record: Any, ctx: EvalContext) -> Any:
         if record.unknown and name in record.unknown:
             return UNKNOWN
         value: datetime | None = getattr(record, name)
-        return None if value is None else _age(value, ctx)
+        if value is None:
+            return None
+        days = _age(value, ctx)
+        if attempts and days is not UNKNOWN and record.attributes.get(COUNTS_ATTEMPTS) is True:
+            return Incomplete(days, f"successful sign-ins of {record.name or record.uid}")
+        return days
 
     get.dates = attrgetter(name)  # type: ignore[attr-defined]
     return get

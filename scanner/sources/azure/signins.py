@@ -5,7 +5,10 @@
   ``delegatedClientSignInActivity``: on behalf of a user). ``lastSignInActivity`` also counts
   being called as a *resource*, which says nothing about whether the principal's own credentials
   are used, so it is not read. A service principal the report does not list has not signed in
-  as a client. Managed identity sign-ins are logged apart (the managed identity sign-in log), and
+  as a client. Microsoft documents that during the preview a reported time may be a partial or
+  incomplete sign-in, not one that succeeded: the principal's last successful use is no later, so
+  the time is recorded with ``last_used_counts_attempts`` (an idle principal fails; a recent time
+  does not pass). Managed identity sign-ins are logged apart (the managed identity sign-in log), and
   the report is not documented to list them: an unlisted managed identity's last use is unknown,
   never "never".
 - ``reports/appCredentialSignInActivities`` (beta): per credential (``keyId``), the last sign-in
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scanner.model import Credential, Identity
+from scanner.model import COUNTS_ATTEMPTS, Credential, Identity
 from scanner.sources.azure.client import AzureCalls
 from scanner.sources.azure.records import malformed, timestamp
 
@@ -79,6 +82,8 @@ def apply_to_principal(identity: Identity, sign_ins: SignIns) -> None:
     app_id = str(identity.attributes.get("app_id"))
     if app_id in sign_ins.by_app:
         identity.last_used = sign_ins.by_app[app_id]
+        if identity.last_used is not None:
+            identity.attributes[COUNTS_ATTEMPTS] = True
     elif identity.kind == "managed_identity":
         return  # managed identities are not documented to appear in this report
     else:
