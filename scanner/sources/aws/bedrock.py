@@ -183,6 +183,15 @@ def _tools(agent_uid: str, parts: VersionParts) -> list[Grant]:
     return tools
 
 
+# Anthropic's computer use tools (parentActionSignature): a shell, mouse and keyboard with
+# screenshots, and viewing, creating and editing files
+COMPUTER_USE_TOOLS = {
+    "ANTHROPIC.Bash": "bash",
+    "ANTHROPIC.Computer": "computer_use",
+    "ANTHROPIC.TextEditor": "text_editor",
+}
+
+
 def action_group_tools(agent_uid: str, group: dict[str, Any]) -> list[Grant]:
     name = group.get("actionGroupName", group.get("actionGroupId", "action_group"))
     source = f"action_group:{name}"
@@ -199,6 +208,12 @@ def action_group_tools(agent_uid: str, group: dict[str, Any]) -> list[Grant]:
         ]
     if signature == "AMAZON.UserInput":
         return [Grant(agent_uid, "tool", "user_input", source=source, attributes={"tool_type": "user_input"})]
+    if signature in COMPUTER_USE_TOOLS:
+        if group.get("actionGroupState") == "DISABLED":
+            return []
+        tool = COMPUTER_USE_TOOLS[signature]
+        # the agent returns each action to the application, which runs it where it runs: no sandbox known
+        return [Grant(agent_uid, "tool", tool, source=source, attributes={"tool_type": tool})]
     executor = group.get("actionGroupExecutor") or {}
     attributes: dict[str, Any] = {"tool_type": "lambda" if executor.get("lambda") else "return_control"}
     if executor.get("lambda"):
