@@ -10,6 +10,7 @@ trail (CloudTrailARNInvalidException), and lets a CloudTrail delegated administr
 organisation and its trail as the management account does. Faults, by ``service:Operation`` (the IAM action
 name, optionally ``@region``): ``deny`` (AccessDenied in the protocol's own error shape),
 ``throttle`` (N throttling errors), ``html500`` (an HTML page with status 500, as a proxy sends),
+``html200`` (a proxy's sign-in page with status 200, as a captive or authenticating proxy sends),
 ``hang`` (accept the request and never answer), ``errors`` (the next answers: given AWS errors).
 ``regions_off`` (account -> opt-in regions it has not enabled): DescribeRegions, asked as that
 account, leaves them out, and every call there is refused as AWS refuses a region not enabled
@@ -40,6 +41,10 @@ from moto.server import ThreadedMotoServer
 _SCOPE = re.compile(r"Credential=([^/]+)/\d+/([\w-]+)/([\w-]+)/aws4_request")
 _XML_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 # What Werkzeug (Flask, moto) serves on an unhandled error; not XML, so the query parser fails.
+HTML_SIGN_IN = (  # well-formed XHTML: an XML parser reads it without an error
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Sign in</title>'
+    b"</head><body><form action='/login'><p>Sign in to continue to the internet</p></form></body></html>\n"
+)
 HTML_500 = (
     b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
     b"<p>The server encountered an internal error and was unable to complete your request.</p>\n"
@@ -90,6 +95,7 @@ class FakeState:
     deny: set[str] = field(default_factory=set)  # "iam:ListAccessKeys", "sts:AssumeRole:<account>"
     throttle: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> times
     html500: set[str] = field(default_factory=set)
+    html200: set[str] = field(default_factory=set)
     errors: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)  # call -> (status, code, message)
     hang: set[str] = field(default_factory=set)
     regions_off: dict[str, set[str]] = field(default_factory=dict)  # account -> opt-in regions not enabled
@@ -153,6 +159,8 @@ class _Front(BaseHTTPRequestHandler):
             return None
         if faults & self.state.html500:
             return self._reply(500, HTML_500, "text/html")
+        if faults & self.state.html200:
+            return self._reply(200, HTML_SIGN_IN, "text/html; charset=utf-8")
         if faults & self.state.deny or self._assume_denied(signing, operation, body):
             return self._error(403, "AccessDenied", f"User is not authorized to perform: {call}")
         if self._throttled(faults):
@@ -438,7 +446,15 @@ class FakeAws:
     def clear_faults(self) -> None:
         """No faults, nothing counted or served: the seeded estate stays as it is."""
         state = self.state
-        for collection in (state.deny, state.throttle, state.html500, state.hang, state.errors, state.regions_off):
+        for collection in (
+            state.deny,
+            state.throttle,
+            state.html500,
+            state.html200,
+            state.hang,
+            state.errors,
+            state.regions_off,
+        ):
             collection.clear()
         for counted in (state.requests, state.by_region, state.served):
             counted.clear()

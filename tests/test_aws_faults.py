@@ -75,6 +75,19 @@ def test_an_html_500_on_any_one_call_is_a_gap_named_after_it(fake: FakeAws, call
     assert any(s.status != "complete" for s in inventory.sources)
 
 
+@pytest.mark.parametrize("call", CALLS)
+def test_a_sign_in_page_with_status_200_on_any_one_call_is_a_gap_named_after_it(fake: FakeAws, call: str) -> None:
+    """botocore reads a JSON service's answer that is not JSON as an empty one, and well-formed
+    XHTML as a query service's answer without its fields: both were an empty estate, complete."""
+    fake.state.html200.add(call)
+    inventory = collect_aws(ORG_SCAN)
+    found = named(inventory, call)
+    assert found, f"no gap for {call}: {gaps(inventory)}"
+    assert {e.code for e in found} == {"ResponseParserError"}, found
+    assert any("not an answer of the AWS API" in e.message and "text/html" in e.message for e in found)
+    assert any(s.status != "complete" for s in inventory.sources)
+
+
 @pytest.mark.parametrize("permission", [p for p in PERMISSIONS if p != "sts:GetCallerIdentity"])
 def test_access_denied_on_each_declared_permission_is_a_named_gap(fake: FakeAws, permission: str) -> None:
     fake.state.deny.add(permission)

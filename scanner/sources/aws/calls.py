@@ -26,6 +26,7 @@ from botocore.exceptions import ConnectionError as EndpointUnreachable
 from botocore.parsers import ResponseParserError
 
 from scanner.model import SourceError
+from scanner.sources.aws.answers import checked
 
 # One call: at most 3 attempts (botocore's adaptive mode also slows the client after throttling).
 # An endpoint that accepts and never answers costs 24 s (3 attempts of 8 s; a bulk read 2 of 30 s)
@@ -100,7 +101,7 @@ class AwsCalls:
         with self._lock:
             if key not in self._clients:
                 config = BULK_CONFIG if bulk else CLIENT_CONFIG
-                self._clients[key] = self.session.client(service, region_name=key[1], config=config)
+                self._clients[key] = checked(self.session.client(service, region_name=key[1], config=config))
             return self._clients[key]
 
     def call(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from botocore.utils import parse_timestamp
 
 from scanner.errors import SourceReadError, SourceUnreachableError
 from scanner.model import SourceError
+from scanner.sources.aws.answers import checked
 from scanner.sources.aws.calls import CLIENT_CONFIG
 
 SESSION_NAME = "nhiscan"
@@ -71,7 +72,7 @@ def identify(session: boto3.Session) -> Caller:
     cannot be reached, times out or answers with something that is not AWS: exit 3."""
     region = session.region_name or DEFAULT_REGION
     try:
-        sts = session.client("sts", region_name=region, config=CLIENT_CONFIG)
+        sts = checked(session.client("sts", region_name=region, config=CLIENT_CONFIG))
         answer = sts.get_caller_identity()
     except (NoCredentialsError, PartialCredentialsError) as error:
         raise SourceReadError(f"aws: no credentials ({error})") from None
@@ -95,7 +96,7 @@ def assume(
     if account == caller.account:
         return base, None  # the account of the credentials in hand (the role rarely exists there)
     arn = role_arn(caller.partition, account, role)
-    sts = base.client("sts", region_name=caller.region, config=CLIENT_CONFIG)
+    sts = checked(base.client("sts", region_name=caller.region, config=CLIENT_CONFIG))
 
     def fetch() -> dict[str, Any]:
         credentials = sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME)["Credentials"]
