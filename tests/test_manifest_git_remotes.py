@@ -58,3 +58,40 @@ def test_a_remote_with_percent_signs_names_the_account(cli: Any, tmp_path: Path,
     results = json.loads((out / "results.json").read_text())
     assert [a["uid"] for a in results["inventory"]["accounts"]] == [account]
     assert PASSWORD_TAIL not in (out / "results.json").read_text()
+
+
+def _scanned_accounts(cli: Any, folder: Path, out: Path) -> list[str]:
+    outcome = cli("scan", f"manifests:{folder}", "--format", "json", "-o", str(out), "--no-history", "-q",
+                  "--fail-on", "none")  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    return [a["uid"] for a in json.loads((out / "results.json").read_text())["inventory"]["accounts"]]
+
+
+def test_a_linked_worktree_is_named_by_its_repository_s_remote(cli: Any, tmp_path: Path) -> None:
+    """``git worktree add`` writes a .git file (``gitdir: <repository>/.git/worktrees/<name>``) whose
+    folder names the repository's own in ``commondir``: the worktree was named after its folder,
+    and every finding's fingerprint differed from the clone's."""
+    _repository(tmp_path / "repo", "git@github.com:acme/agents.git")
+    linked = tmp_path / "repo" / ".git" / "worktrees" / "review"
+    linked.mkdir(parents=True)
+    (linked / "commondir").write_text("../..\n")
+    (linked / "gitdir").write_text(f"{tmp_path / 'review' / '.git'}\n")
+    worktree = tmp_path / "review"
+    (worktree / "agents").mkdir(parents=True)
+    (worktree / ".git").write_text(f"gitdir: {linked}\n")
+    (worktree / "agents" / ".mcp.json").write_text((tmp_path / "repo" / "agents" / ".mcp.json").read_text())
+    clone = _scanned_accounts(cli, tmp_path / "repo" / "agents", tmp_path / "out-clone")
+    assert _scanned_accounts(cli, worktree / "agents", tmp_path / "out-worktree") == clone == ["github.com/acme/agents"]
+
+
+def test_a_submodule_is_named_by_its_own_remote(cli: Any, tmp_path: Path) -> None:
+    """A submodule's .git file names a relative folder under the superproject's .git/modules."""
+    _repository(tmp_path / "super", "https://github.com/acme/platform.git")
+    module = tmp_path / "super" / ".git" / "modules" / "agents"
+    module.mkdir(parents=True)
+    (module / "config").write_text('[remote "origin"]\n\turl = https://github.com/acme/agent-configs.git\n')
+    sub = tmp_path / "super" / "vendor" / "agents"
+    sub.mkdir(parents=True)
+    (sub / ".git").write_text("gitdir: ../../.git/modules/agents\n")
+    (sub / ".mcp.json").write_text((tmp_path / "super" / "agents" / ".mcp.json").read_text())
+    assert _scanned_accounts(cli, sub, tmp_path / "out") == ["github.com/acme/agent-configs"]

@@ -257,23 +257,52 @@ def repository_name(root: Path) -> str:
     which must be the same when two CI runners check the repository out at different paths."""
     folder = root if root.is_dir() else root.parent
     for candidate in (folder, *folder.resolve().parents):
-        config = candidate / ".git" / "config"
-        if config.is_file():
-            # no interpolation: a remote's "%20" (an Azure DevOps project with a space) or an encoded
-            # password is text, not a reference to another setting
-            parser = configparser.ConfigParser(strict=False, interpolation=None)
-            try:
-                with opened_regular(config) as stream:  # a folder above may be anyone's (/tmp/.git)
-                    if stream is None:
-                        break
-                    parser.read_string(stream.read(_GIT_CONFIG_BYTES).decode("utf-8", errors="replace"))
-                url = parser.get('remote "origin"', "url", fallback="")
-            except (configparser.Error, OSError):
-                break
-            if url:
-                return _normalise_remote(url)
+        try:
+            config = _git_config(candidate)
+        except OSError:  # a .git nhiscan may not read: the folder's name, as for a folder outside git
             break
+        if config is None:
+            continue
+        # no interpolation: a remote's "%20" (an Azure DevOps project with a space) or an encoded
+        # password is text, not a reference to another setting
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        try:
+            text = _small_file(config)  # a folder above may be anyone's (/tmp/.git)
+            if text is None:
+                break
+            parser.read_string(text)
+            url = parser.get('remote "origin"', "url", fallback="")
+        except (configparser.Error, OSError):
+            break
+        if url:
+            return _normalise_remote(url)
+        break
     return folder.resolve().name or "repository"
+
+
+def _git_config(folder: Path) -> Path | None:
+    """The configuration file of the repository checked out in ``folder``, or None where ``folder``
+    holds no ``.git``. A linked worktree's or a submodule's ``.git`` is a file naming its git
+    folder (``gitdir: …``); a worktree's names the repository's own in ``commondir``, which holds
+    the configuration. OSError where a part cannot be read."""
+    dot_git = folder / ".git"
+    if dot_git.is_dir():
+        return dot_git / "config"
+    if not dot_git.is_file():
+        return None
+    text = _small_file(dot_git) or ""
+    pointer = re.match(r"gitdir:[ \t]*([^\r\n]+)", text)
+    if pointer is None:
+        return None
+    git_folder = folder / pointer.group(1).strip()
+    common = _small_file(git_folder / "commondir") if (git_folder / "commondir").is_file() else None
+    return (git_folder / common.strip() if common and common.strip() else git_folder) / "config"
+
+
+def _small_file(path: Path) -> str | None:
+    """A regular file's text, up to _GIT_CONFIG_BYTES; None for anything else (a pipe, a device)."""
+    with opened_regular(path) as stream:
+        return None if stream is None else stream.read(_GIT_CONFIG_BYTES).decode("utf-8", errors="replace")
 
 
 _GIT_CONFIG_BYTES = 1024 * 1024  # far more than any repository's configuration
