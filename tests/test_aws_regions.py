@@ -122,3 +122,17 @@ def test_regions_that_cannot_be_listed_leave_agents_outside_the_scope_unknown(fa
     home = account(inventory, MANAGEMENT)
     assert "agents" in home.unknown and "eu-west-1" in home.attributes["agent_regions_not_read"]
     assert [e.call for e in status(inventory, MANAGEMENT).errors] == ["ec2:DescribeRegions"]
+
+
+def test_without_named_regions_regions_that_cannot_be_listed_leave_the_others_agents_unknown(
+    fake: FakeAws,  # noqa: F811
+) -> None:
+    """Only the caller's region is read then: an agent in eu-west-1 sharing a role with one in
+    us-east-1 was never listed, and the account read as running only the one (NHI-AGENT-007 passed)."""
+    fake.state.errors["ec2:DescribeRegions"] = [(403, "UnauthorizedOperation", "not authorized")] * 5
+    inventory = collect_aws(AwsScope())
+    home = account(inventory, MANAGEMENT)
+    assert home.attributes["regions"] == ["us-east-1"]
+    assert "agents" in home.unknown and "eu-west-1" in home.attributes["agent_regions_not_read"]
+    assert "us-east-1" not in home.attributes["agent_regions_not_read"]
+    assert status(inventory, MANAGEMENT).status == "partial"

@@ -216,12 +216,13 @@ def regions_to_read(calls: AwsCalls, scope: AwsScope) -> list[str]:
 def agent_regions_not_read(
     calls: AwsCalls, scope: AwsScope, session: boto3.Session, partition: str, regions: list[str]
 ) -> list[str]:
-    """The regions enabled in the account that offer Bedrock agents and that ``--aws-regions`` left
-    out: agents there were not listed, so the account's agents are not all known. Every region the
-    partition offers them in, when the account's own cannot be listed."""
-    if not scope.regions:
-        return []
+    """The regions enabled in the account that offer Bedrock agents and that were not read (left out
+    of ``--aws-regions``, or all but the caller's own when the account's regions could not be
+    listed): agents there were not listed, so the account's agents are not all known. Every region
+    the partition offers them in, when the account's own cannot be listed."""
     enabled = calls.enabled_regions()
+    if not scope.regions and enabled is not None:
+        return []  # every region the account enabled was read
     if enabled is None:
         enabled = set(session.get_available_regions("bedrock-agent", partition_name=partition))
         enabled |= set(session.get_available_regions("bedrock", partition_name=partition))
