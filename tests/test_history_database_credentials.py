@@ -47,3 +47,12 @@ def test_the_url_shown_keeps_where_the_database_is() -> None:
     assert shown_url("sqlite:////var/lib/nhiscan/history.db") == "sqlite:////var/lib/nhiscan/history.db"
     message = 'connection to server at "db.internal" (10.0.0.5), port 5432 failed: password authentication failed'
     assert without_credentials(message, f"postgresql://app:{PASSWORD}@db.internal:5432/nhi") == message
+
+
+@pytest.mark.parametrize("url", ["mysql://app:Zq8vT3pL@db.internal/nhi", "mssql+pyodbc://app:Zq8vT3pL@db.internal/nhi"])
+def test_a_database_whose_driver_is_not_installed_is_one_line(cli, url: str) -> None:
+    """SQLAlchemy knows these URLs, and their drivers are not installed: an internal error (exit 4)."""
+    outcome = cli("history", "--db", url)
+    assert outcome.exit_code == 2
+    assert outcome.output.startswith("nhiscan: error: history database ") and outcome.output.count("\n") == 1
+    assert "is not installed" in outcome.output and "Zq8v" not in outcome.output

@@ -240,6 +240,11 @@ class HistoryStore:
             raise
         except ArgumentError:
             raise HistoryError(f"history database: '{self._safe_url()}' is not a database URL or path") from None
+        except ImportError as error:  # a URL SQLAlchemy knows whose driver is not installed (mysql://)
+            raise HistoryError(
+                f"history database {self._safe_url()}: its driver ({error.name or error}) is not installed; "
+                "nhiscan stores its history in SQLite or PostgreSQL (pip install 'nhiscan[postgresql]')"
+            ) from None
         except SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
