@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,7 +168,7 @@ def _expand(argument: str) -> list[Candidate]:
     for part in (p.strip() for p in argument.split(",") if p.strip()):
         path = Path(part)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+            files = _files_in(path)
             if not files:
                 raise InputError("no files in this directory", str(path))
             found += [Candidate(p, True, p.relative_to(path).as_posix(), part) for p in files]
@@ -183,8 +184,22 @@ def _expand(argument: str) -> list[Candidate]:
     return once
 
 
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+def _files_in(folder: Path) -> list[Path]:
+    """The regular files under ``folder`` and its folders, hidden ones left out, in order. A folder
+    that cannot be listed is an error naming it: rglob passed over it without a word, so a folder of
+    exports nhiscan may not read was "no files in this directory", and one inside it was not read."""
+
+    def refuse(error: OSError) -> None:
+        raise InputError(f"folder not read: {error.strerror or error}", str(error.filename or folder))
+
+    files = []
+    for directory, folders, names in os.walk(folder, onerror=refuse):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        files += [Path(directory, name) for name in names if not name.startswith(".")]
+    try:
+        return sorted(path for path in files if path.is_file())
+    except OSError as error:  # a folder listed but not searchable
+        raise InputError(f"not read: {error.strerror or error}", str(error.filename or folder)) from None
 
 
 def _read_export(path: Path, exports: Exports, found: bool) -> None:
