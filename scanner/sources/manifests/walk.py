@@ -124,6 +124,8 @@ class SecretScan:
         by_program: dict[int, dict[int, FoundSecret]] = {}  # by the id of an args list
         while pending:
             path, key, parent, item, given_name, program_gives, launching = pending.pop()
+            if type(item) is int or type(item) is float:
+                item = str(item)  # DB_PASSWORD: 80651234977, a password written without quotes
             if isinstance(item, str):
                 if len(item) > MAX_SEARCHED_LENGTH and launching:
                     self.too_long += 1
