@@ -39,7 +39,7 @@ TEMPLATE_REFERENCE = rf"\$?\{{\{{\s*{_VARIABLE_NAME}(?:[.:]{_VARIABLE_NAME})*\s*
 PERCENT_REFERENCE = rf"%{_VARIABLE_NAME}%"  # %TOKEN% (Windows, Octopus); %Xk9mQ2pL7v% is a password
 # {"name": "DB_PASSWORD", "value": X}: an entry's name says what its value is (Kubernetes, ECS and
 # Cloud Run environments, Azure app settings, CloudFormation parameters, MCP registry variables)
-ENTRY_NAME_KEYS = ("name", "Name", "key", "Key", "ParameterKey")
+ENTRY_NAME_KEYS = ("name", "Name", "key", "Key", "ParameterKey", "id")  # id: a VS Code input
 ENTRY_VALUE_KEYS = frozenset({"value", "Value", "default", "ParameterValue"})
 
 
