@@ -381,6 +381,9 @@ _URL_KEYS = ("url", "serverUrl", "httpUrl")  # httpUrl: Gemini CLI
 # trimmed, tabs and new lines inside it dropped, no "//" needed (http:host); see NHI-AGENT-010
 _NETWORK_URL = re.compile(r"(?i)^[\x00-\x20]*(?:h[\t\n\r]*t[\t\n\r]*t[\t\n\r]*p|w[\t\n\r]*s)[\t\n\r]*s?[\t\n\r]*:")
 _BRIDGES = frozenset({"mcp-remote", "supergateway", "mcp-proxy"})  # stdio servers that relay a remote one
+# A URL that begins with a reference the client fills in when it starts (${API_BASE_URL:-https://…},
+# ${input:url}, ${env:URL}, $URL, OpenCode's {env:URL}, %URL%): its scheme is not written
+_SCHEME_FILLED_IN = re.compile(r"^[\x00-\x20]*(?:\$\{|\$[A-Za-z_]|\{(?:env|file):|%[A-Za-z_])")
 
 
 def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[str]) -> str:
@@ -411,11 +414,14 @@ def _launch(server: dict[str, Any], attributes: dict[str, Any], unknown: list[st
         attributes["package"] = package
     # a bridge (mcp-remote URL, supergateway --sse URL) reaches a remote server over that URL;
     # another server's URL arguments (a proxy, a dashboard, a docs link) are not where it is reached
-    if package and re.split(r"[@=<>~!\[]", package.rsplit("/", 1)[-1])[0].lower() in _BRIDGES:
+    # (an image's tag, ghcr.io/sparfenyuk/mcp-proxy:latest, ends its name as a version does)
+    if package and re.split(r"[@=<>~!\[:]", package.rsplit("/", 1)[-1])[0].lower() in _BRIDGES:
         words = [a.partition("=")[2] if a.startswith("--") and "=" in a else a for a in program_args]
         remote = next((word.strip() for word in words if _NETWORK_URL.match(word)), None)
         if remote is not None:
             attributes["url"] = remote
+        elif any(_SCHEME_FILLED_IN.match(word) for word in words):
+            unknown.append("attributes.url")  # mcp-remote ${REMOTE_URL}: reached over what, unknown
     if pinned is not None:
         attributes["package_pinned"] = pinned
     # read from the package as shown: a URL given as the package may carry a secret in its path
@@ -622,6 +628,8 @@ def server_records(
             attributes.pop("transport", None)
         elif url:
             attributes["url"] = url
+            if _SCHEME_FILLED_IN.match(url):
+                unknown.append("attributes.url")  # whether it is reached over TLS is told when the client starts
             if isinstance(kind, str) and kind:
                 attributes["transport"] = kind
             elif isinstance(kind, str):
@@ -629,7 +637,7 @@ def server_records(
             else:
                 unknown.append("attributes.transport")
             source = "mcp:http"
-            tool_type = url_tool_type(url)
+            tool_type = "" if _SCHEME_FILLED_IN.match(url) else url_tool_type(url)
         else:
             source = "mcp:stdio"
             tool_type = _launch(server, attributes, unknown)
