@@ -21,6 +21,7 @@ parser and the service model.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -28,6 +29,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -96,6 +98,8 @@ class FakeState:
     throttle: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> times
     html500: set[str] = field(default_factory=set)
     html200: set[str] = field(default_factory=set)
+    # a credential report IAM keeps from earlier (its CSV and GeneratedTime), served by GetCredentialReport
+    kept_report: tuple[bytes, datetime] | None = None
     errors: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)  # call -> (status, code, message)
     hang: set[str] = field(default_factory=set)
     regions_off: dict[str, set[str]] = field(default_factory=dict)  # account -> opt-in regions not enabled
@@ -265,6 +269,15 @@ class _Front(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ answers moto lacks
 
     def _made_up(self, operation: str, body: bytes) -> bytes | None:
+        if operation == "GetCredentialReport" and self.state.kept_report is not None:
+            content, generated = self.state.kept_report
+            return (  # the IAM API reference's shape
+                '<GetCredentialReportResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+                f"<GetCredentialReportResult><Content>{base64.b64encode(content).decode()}</Content>"
+                f"<ReportFormat>text/csv</ReportFormat><GeneratedTime>{generated:%Y-%m-%dT%H:%M:%SZ}"
+                "</GeneratedTime></GetCredentialReportResult><ResponseMetadata><RequestId>"
+                "29f47818-99f5-11e1-a4c3-27EXAMPLE804</RequestId></ResponseMetadata></GetCredentialReportResponse>"
+            ).encode()
         path = self.path.split("?")[0].strip("/").split("/")
         agent = path[1] if len(path) > 1 else ""
         version = path[3] if len(path) > 3 else ""
@@ -365,7 +378,12 @@ class _Front(BaseHTTPRequestHandler):
         """What moto leaves out of an answer it gives: GetAgent's guardrail and memory, a trail's
         delivery error, and the organisation trail in a member account's DescribeTrails. As AWS documents
         (``includeShadowTrails``, default true), a member sees the organisation trail only among
-        shadow trails, and a single-region one only in its home region."""
+        shadow trails, and a single-region one only in its home region. moto dates every
+        credential report 2015-02-02T20:02:02Z; it makes the report's content when asked, so the
+        answer is dated now, as IAM dates a report it has just generated."""
+        if operation == "GetCredentialReport":
+            now = datetime.now(UTC).strftime("<GeneratedTime>%Y-%m-%dT%H:%M:%SZ</GeneratedTime>").encode()
+            return re.sub(rb"<GeneratedTime>[^<]*</GeneratedTime>", now, payload)
         off = self.state.regions_off.get(get_account_id_from(self.access_key), ())
         if operation == "DescribeRegions" and off:
             for item in re.findall(rb"<item>.*?</item>", payload, re.S):
@@ -446,6 +464,7 @@ class FakeAws:
     def clear_faults(self) -> None:
         """No faults, nothing counted or served: the seeded estate stays as it is."""
         state = self.state
+        state.kept_report = None
         for collection in (
             state.deny,
             state.throttle,

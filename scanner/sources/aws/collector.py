@@ -322,6 +322,7 @@ def collect_account(target: AccountTarget, scope: AwsScope, caller: Caller, star
         root = next((i for i in iam.identities if i.kind == "root"), None)
         account.name = root.name.removesuffix(" root") if root else target.account
     status = SourceStatus("aws", target.account, "partial" if calls.errors else "complete", list(calls.errors))
+    status.notes.extend(iam.notes)
     if target.tags is None and not target.role:
         status.notes.append(TAGS_NOT_ASKED)
     return Inventory(

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scanner.model import Credential, Grant, Identity, SourceError
@@ -54,6 +54,7 @@ class IamRecords:
     identities: list[Identity] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the account's source status
 
 
 def _when(value: Any) -> datetime | None:
@@ -75,17 +76,23 @@ def collect_iam(calls: AwsCalls, concurrency: int = 8, key_ids: str = "auto") ->
     Without a credential report, every user's keys are listed (their last use stays unknown).
     The report is asked for first and polled while the authorization details are read, so its
     generation overlaps them rather than following them."""
+    asked_at = datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=1) as background:
         pending_report = background.submit(fetch_credential_report, calls)
         details = fetch_authorization_details(calls)
         if details is not None:  # attached policies whose documents the details left out
             details["Policies"] += missing_policies(details, lambda arn: fetch_policy(calls, arn))
-        report = pending_report.result()
+        fetched = pending_report.result()
+    report, generated = fetched if fetched is not None else (None, None)
+    everyone = [u["UserName"] for u in (details or {}).get("UserDetailList", [])]
+    earlier = generated is not None and generated < asked_at - CLOCK_SKEW
     if report is None:
-        users_with_keys = [u["UserName"] for u in (details or {}).get("UserDetailList", [])]
+        users_with_keys = everyone
         listing = key_ids != "none"
     else:
         users_with_keys = [r.user for r in report if r.keys and not r.is_root]
+        if earlier:  # keys made since the report was generated are held by users it shows without any
+            users_with_keys = list(dict.fromkeys([*users_with_keys, *everyone]))
         listing = key_ids == "all" or (key_ids == "auto" and len(users_with_keys) <= KEY_ID_LIMIT)
     keys = fetch_access_keys(calls, users_with_keys, concurrency) if listing else {}
     alias_list = calls.paginate("iam", "list_account_aliases", "AccountAliases")
@@ -93,7 +100,34 @@ def collect_iam(calls: AwsCalls, concurrency: int = 8, key_ids: str = "auto") ->
     records = build_iam(calls.account, details, report, keys, alias)
     if report is None:
         without_report(records, calls, keys)
+    elif earlier and generated is not None:
+        report_made_earlier(records, generated, keys)
     return records
+
+
+# IAM's clock and this machine's may differ: a report generated for this scan is not taken for an older one
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def report_made_earlier(records: IamRecords, generated: datetime, keys: dict[str, list[dict[str, Any]]] | None) -> None:
+    """IAM answers with a report up to four hours old rather than generating one: keys made,
+    deleted or switched off since are not in it. Every user's keys were listed where the scan lists
+    keys (what a user holds is then read now); a user whose keys were not listed holds keys
+    unknown, and the source says when the report was made."""
+    listed = keys or {}
+    unlisted = [i for i in records.identities if i.kind == "user" and i.name not in listed]
+    for identity in unlisted:
+        if "credentials" not in identity.unknown:
+            identity.unknown.append("credentials")
+    records.notes.append(
+        f"the credential report was generated at {generated:%Y-%m-%dT%H:%M:%SZ}, before this scan (IAM keeps a "
+        "report for four hours); "
+        + (
+            f"the access keys of {len(unlisted)} users were not listed: what they hold is unknown"
+            if unlisted
+            else "every user's access keys were listed now"
+        )
+    )
 
 
 def without_report(records: IamRecords, calls: AwsCalls, keys: dict[str, list[dict[str, Any]]] | None) -> None:
@@ -128,10 +162,11 @@ def fetch_authorization_details(calls: AwsCalls) -> dict[str, list[Any]] | None:
 
 def fetch_credential_report(
     calls: AwsCalls, deadline_seconds: float = REPORT_DEADLINE_SECONDS
-) -> list[ReportRow] | None:
-    """Ask for a report and poll until it is ready, for at most ``deadline_seconds`` (AWS takes
-    minutes for accounts with tens of thousands of users). ReportInProgress, ReportNotPresent and
-    ReportExpired (a report older than four hours) mean: ask again, wait, poll again."""
+) -> tuple[list[ReportRow], datetime | None] | None:
+    """The report's rows and when it was generated: asked for and polled until it is ready, for at
+    most ``deadline_seconds`` (AWS takes minutes for accounts with tens of thousands of users).
+    ReportInProgress, ReportNotPresent and ReportExpired (a report older than four hours) mean: ask
+    again, wait, poll again."""
     deadline = min(time.monotonic() + deadline_seconds, calls.deadline)
     pause = REPORT_FIRST_PAUSE
     while True:
@@ -141,7 +176,9 @@ def fetch_credential_report(
         if state.get("State") == "COMPLETE":
             response, code = calls.attempt("iam", "get_credential_report", None, REPORT_NOT_READY)
             if response is not None:
-                return parse_report(response["Content"], f"credential report of {calls.account}")
+                generated = response.get("GeneratedTime")
+                rows = parse_report(response["Content"], f"credential report of {calls.account}")
+                return rows, generated if isinstance(generated, datetime) else None
             if code not in REPORT_NOT_READY:
                 return None
         if time.monotonic() + pause > deadline:
@@ -294,6 +331,8 @@ def _user_keys(
         match = next((k for k in listed if _same_second(_when(k.get("CreateDate")), key.created)), None)
         if match is not None:
             listed.remove(match)
+        elif keys is not None and user in keys and key.created is not None:
+            continue  # deleted since the report was generated: the user's keys, listed after it, lack it
         active = key.active if match is None else match.get("Status") == "Active"
         credentials.append(
             Credential(
