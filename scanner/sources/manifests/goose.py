@@ -104,5 +104,5 @@ def read_goose(document: dict[str, Any], scan: SecretScan, account: str) -> Pars
         unknown = ["attributes.auto_approved"] if approved is None else []
         tool = Grant(scan.holder, "tool", name, source="declared", attributes=attributes, unknown=unknown)
         parsed.grants.append(tool)
-        scan.check(key, entry, line)
+        scan.check(key, entry, line, at=entry_lines.found)
     return parsed

@@ -33,7 +33,7 @@ from scanner.secret_detection import (
     occurrences,
     program_argument_secrets,
 )
-from scanner.sources.manifests.walk import SecretScan, line_of
+from scanner.sources.manifests.walk import LineFinder, SecretScan
 
 _ONE_WORD = re.compile(r"\S+")
 # one exact version (with a prerelease or build, if any): not a range (1.2.3||>=2), not a URL or path
@@ -50,30 +50,30 @@ _PY_PINNED = re.compile(r"^[\w.-]+(?:\[[^\]]*\])?(?:==|@)\d[\w.]*$")  # uvx also
 MAX_LINE_MISSES = 100
 
 
-def _line_after(lines: list[str], needle: str, cursor: int, start: int) -> int:
-    """``line_of`` from ``cursor``, else from ``start`` (a file whose entries are out of order)."""
-    line = line_of(lines, needle, cursor)
-    if line == max(1, cursor) and (cursor - 1 >= len(lines) or needle not in lines[max(0, cursor - 1)]):
-        return line_of(lines, needle, start)
-    return line
-
-
 class EntryLines:
-    """The lines of a section's entries, found in file order: each search starts where the last
-    ended, so a file of thousands of entries is read once, not once per entry; past
-    MAX_LINE_MISSES names not found as written, the rest stand at the line of the last found."""
+    """The lines of a section's entries, found in file order: each search resumes where the last
+    one ended (within its line too: a one-line file is not read again from its start for each
+    entry), else starts again at the section (entries out of order); past MAX_LINE_MISSES names not
+    found as written, the rest stand at the line of the last found."""
 
     def __init__(self, lines: list[str], section_line: int) -> None:
-        self.lines, self.start, self.cursor, self.misses = lines, section_line, section_line, 0
+        self.finder = LineFinder(lines)
+        self.start, self.cursor, self.misses = section_line, max(1, section_line), 0
+        self.offset = self.found = self.finder.offset_of_line(section_line)  # found: where the last name is
 
     def line_of(self, needle: str) -> int:
         if self.misses >= MAX_LINE_MISSES:
             return self.cursor
-        line = _line_after(self.lines, needle, self.cursor, self.start)
-        if not (0 < line <= len(self.lines) and needle in self.lines[line - 1]):
+        found = self.finder.find(needle, self.offset)
+        if found < 0:
+            found = self.finder.find(needle, self.finder.offset_of_line(self.start))
+        if found < 0:
             self.misses += 1
-        self.cursor = line
-        return line
+            self.cursor, self.offset = max(1, self.start), self.finder.offset_of_line(self.start)
+            self.found = self.offset
+            return self.cursor
+        self.cursor, self.offset, self.found = self.finder.line_at(found), found + len(needle), found
+        return self.cursor
 
 
 def launched_package(command: str, args: list[str]) -> tuple[str | None, bool | None]:
@@ -607,12 +607,13 @@ def server_records(
             where = f"{section}.{shown_key(name)}" if section else shown_key(name)
             unread.append(f"server {where} is {shape_of(written)}, not a mapping; it is not read")
             # not read as a server, but a token written in it is in the file all the same
-            scan.check(scope_of(name, project), written, entry_lines.line_of(form.key_written.format(name)))
+            line = entry_lines.line_of(form.key_written.format(name))
+            scan.check(scope_of(name, project), written, line, at=entry_lines.found)
             continue
         server = form.read_as(written) if form.read_as is not None else written
         line = entry_lines.line_of(form.key_written.format(name))
         if not form.started(written):
-            scan.check(scope_of(name, project), written, line)
+            scan.check(scope_of(name, project), written, line, at=entry_lines.found)
             continue
         attributes: dict[str, Any] = {"location": {"file": relpath, "line": line}}
         unknown: list[str] = []
@@ -652,5 +653,5 @@ def server_records(
             attributes["project"] = project
             uid = f"{holder}#tool:{scope}"
         grants.append(Grant(holder, "tool", name, source=source, attributes=attributes, uid=uid, unknown=unknown))
-        scan.check(scope, written, line)
+        scan.check(scope, written, line, at=entry_lines.found)
     return grants, unread
