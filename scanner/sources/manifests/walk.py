@@ -234,7 +234,10 @@ def _secret_in(key: str, parent: str, value: str, given_name: str) -> FoundSecre
     if key in FREE_TEXT:
         return find_secret_in_text(value)
     if key in _COMMAND_KEYS:
-        return find_secret_in_command(value)
+        found = find_secret_in_command(value)
+        if found is None and FLAG.match(given_name):  # OpenCode's [program, "--api-key", X]: as args are read
+            found = find_secret(value, entropy=True) or find_secret_given_to(given_name, value)
+        return found
     where_credentials_go = key in _CREDENTIAL_SLOTS or parent in _CREDENTIAL_SLOTS or is_secret_name(key)
     found = find_secret(value, entropy=where_credentials_go) or find_secret_given_to(given_name, value)
     if found is None:  # --password=X, DB_PASSWORD=X (docker -e)
