@@ -6,34 +6,19 @@ refuses a user. The exports are the CloudMapper demo's, unedited (../shared/real
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
+from .as_a_user import needs_root_and_setpriv, scan_as_a_user
 from .conftest import SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = SHARED / "realworld" / "aws"
 DEMO = (
     "cloudmapper-demo-iam-get-account-authorization-details.json",
     "cloudmapper-demo-iam-get-credential-report.json",
 )
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to act as a user"
-)
-
-
-def scan_as_a_user(folder: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps", "-all",
-               sys.executable, "-m", "scanner.cli", "scan", f"file:{folder}", "--format", "json",
-               "-o", str(out), "--no-history", "--fail-on", "none", "-q"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+pytestmark = needs_root_and_setpriv
 
 
 def exports_in(folder: Path) -> Path:
@@ -47,7 +32,7 @@ def test_a_folder_that_cannot_be_listed_says_so(tmp_path: Path) -> None:
     folder = exports_in(tmp_path / "exports")
     folder.chmod(0)
     try:
-        done = scan_as_a_user(folder, tmp_path / "out")
+        done = scan_as_a_user(f"file:{folder}", tmp_path / "out")
     finally:
         folder.chmod(0o755)
     assert done.returncode == 2
@@ -59,7 +44,7 @@ def test_a_folder_inside_that_cannot_be_listed_is_not_passed_over(tmp_path: Path
     inside = exports_in(tmp_path / "exports" / "account-b")
     inside.chmod(0)
     try:
-        done = scan_as_a_user(tmp_path / "exports", tmp_path / "out")
+        done = scan_as_a_user(f"file:{tmp_path / 'exports'}", tmp_path / "out")
     finally:
         inside.chmod(0o755)
     assert done.returncode == 2, "account-b's exports were passed over and account-a's read as the estate"
@@ -73,7 +58,7 @@ def test_hidden_files_and_folders_are_still_left_out(tmp_path: Path) -> None:
     (folder / ".cache").chmod(0)  # hidden: never listed, so never refused
     (folder / ".notes.json").write_text("not an export")
     try:
-        done = scan_as_a_user(folder, tmp_path / "out")
+        done = scan_as_a_user(f"file:{folder}", tmp_path / "out")
     finally:
         (folder / ".cache").chmod(0o755)
     assert done.returncode in (0, 3), done.stderr

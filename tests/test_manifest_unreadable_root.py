@@ -6,28 +6,13 @@ system refuses as it refuses a user."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from .as_a_user import needs_root_and_setpriv, scan_as_a_user
 
-ROOT = Path(__file__).resolve().parents[1]
 SERVER = {"mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time==0.6.2"]}}}
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to act as a user"
-)
-
-
-def scan_as_a_user(folder: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps", "-all",
-               sys.executable, "-m", "scanner.cli", "scan", f"manifests:{folder}", "--format", "json",
-               "-o", str(out), "--no-history", "--fail-on", "none", "-q"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+pytestmark = needs_root_and_setpriv
 
 
 def test_an_unreadable_git_folder_leaves_the_folder_s_name(tmp_path: Path) -> None:
@@ -37,7 +22,7 @@ def test_an_unreadable_git_folder_leaves_the_folder_s_name(tmp_path: Path) -> No
     (repo / ".git").chmod(0)
     out = tmp_path / "out"
     try:
-        done = scan_as_a_user(repo, out)
+        done = scan_as_a_user(f"manifests:{repo}", out)
     finally:
         (repo / ".git").chmod(0o755)
     assert done.returncode == 0, done.stderr
@@ -52,7 +37,7 @@ def test_an_unreadable_folder_is_a_named_gap_and_exit_3(tmp_path: Path) -> None:
     folder.chmod(0)
     out = tmp_path / "out"
     try:
-        done = scan_as_a_user(folder, out)
+        done = scan_as_a_user(f"manifests:{folder}", out)
     finally:
         folder.chmod(0o755)
     assert done.returncode == 3, done.stderr
