@@ -298,8 +298,8 @@ def scan(
         accounts=account_declarations(config.get("accounts")),
         config_origin=ctx.meta.get("nhiscan.config_origin"),
     )
-    preflight(options)
     catalogs = load_catalogs(control_dirs)
+    preflight(options, catalogs)
     settings = _source_settings(**source_settings)
     settings["shard"] = Shard.parse(shard)
     clock = time.perf_counter()

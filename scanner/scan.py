@@ -22,7 +22,7 @@ from scanner.engine.controls import CompiledControl, Control, compile_control, l
 from scanner.engine.declarations import AccountDeclaration, declare_accounts
 from scanner.engine.definition import definition_digest
 from scanner.engine.evaluate import Evaluation, evaluate, evaluated_uids
-from scanner.engine.waivers import apply_waivers, load_waivers
+from scanner.engine.waivers import apply_waivers, load_waivers, refuse_unknown_controls
 from scanner.errors import InputError, UsageError
 from scanner.framework_posture import (
     ResultsInScope,
@@ -100,10 +100,13 @@ class ScanOptions:
     config_origin: ConfigOrigin | None = None  # the nhiscan.yaml params and disabled came from
 
 
-def preflight(options: ScanOptions) -> None:
-    """Read the waivers and baseline before a long collection, so a typo fails in a second."""
+def preflight(options: ScanOptions, catalogs: Catalogs | None = None) -> None:
+    """Read the waivers and baseline before a long collection, so a typo fails in a second (a
+    waiver naming no control of ``catalogs`` too)."""
     if options.waivers:
-        load_waivers(options.waivers, options.as_of or datetime.now(UTC))
+        waivers = load_waivers(options.waivers, options.as_of or datetime.now(UTC))
+        if catalogs is not None:
+            refuse_unknown_controls(waivers, (control.id for control in catalogs.controls))
     if options.baseline:
         load_baseline(options.baseline)
 
@@ -160,6 +163,7 @@ def run_scan(inventory: Inventory, catalogs: Catalogs, options: ScanOptions) -> 
     started = datetime.now(UTC)
     as_of = (options.as_of or inventory.collected_at).astimezone(UTC)  # waivers are judged by its date in UTC
     waivers = load_waivers(options.waivers, as_of) if options.waivers else []
+    refuse_unknown_controls(waivers, (control.id for control in catalogs.controls))
     baseline = load_baseline(options.baseline) if options.baseline else None
     compiled = sorted(select_controls(catalogs, options), key=lambda c: (-SEVERITY_RANK[c.control.severity], c.id))
 

@@ -45,7 +45,7 @@ PINNED = {
 # and with NHI-LOG-005's, -007's and -001's messages, NHI-LOG-003's, -009's and -010's evidence, and
 # NHI-LOG-001's mapping to CIS AWS 4.1, NHI-AGENT-001's one agent more, the iam_escalation tag and
 # NHI-LOG-006's message, and NHI-CRED-003's evidence, and NHI-CRED-012's results
-PINNED_WAIVED = "513f8ba120228f0bd08d002194310e1a6715585e94b02d839fdf500377d082e7"
+PINNED_WAIVED = "e7d2f9c9e738b7143ac7fe03f354f4203bd207a375929595f875a64ea6d82510"
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def _waived_answers(catalogs: Catalogs, inventory_file: Path, work: Path) -> str
         "waivers:\n"
         f"  - {{control: 'NHI-CRED-*', resource: '*1*', owner: a, reason: b, expires: '{day + timedelta(days=30)}'}}\n"
         f"  - {{control: 'NHI-PRIV-00?', resource: '*7', owner: a, reason: b, expires: '{day + timedelta(days=5)}'}}\n"
-        "  - {control: 'NHI-NONE', resource: 'x', owner: a, reason: b, expires: '2001-01-01'}\n"
+        "  - {control: 'NHI-OWN-001', resource: 'x', owner: a, reason: b, expires: '2001-01-01'}\n"
     )
     first = run_scan(inventory, catalogs, ScanOptions())
     agents = [{"uid": agent.uid} for agent in inventory.agents[::2]]

@@ -302,3 +302,31 @@ def test_a_waiver_naming_a_key_id_whole_names_the_uid_as_read_with_the_id_masked
     path = write(tmp_path, waiver("2026-03-01", resource="repo/.mcp.json#tool:AKIAZM84KLTQJRO84S34"))
     (loaded,) = load_waivers(path, datetime(2026, 1, 1, tzinfo=UTC))
     assert loaded.resource == "repo/.mcp.json#tool:AKIA…4S34"
+
+
+@pytest.mark.parametrize(
+    ("control", "hint"),
+    [("NHI-CRED-0001", ""), ("nhi-cred-001", " (ids are written in capitals: NHI-CRED-001)"), ("NHI-CERT-*", "")],
+)
+def test_a_waiver_naming_no_loaded_control_is_refused_at_its_line(catalogs, tmp_path, control: str, hint: str) -> None:
+    """It matched nothing without a word: the failure it was written for still failed the gate,
+    listed only as "matched nothing", while the same typo in nhiscan.yaml is refused."""
+    text = waiver("2026-03-01").replace("control: NHI-CRED-001", f"control: {control}")
+    with pytest.raises(InputError) as refused:
+        scan(catalogs, tmp_path, text)
+    assert refused.value.detail == f"waiver control '{control}' names no control nhiscan has loaded{hint}"
+    assert refused.value.location == "2"
+
+
+def test_a_waiver_of_a_control_the_scan_leaves_out_is_kept(catalogs, tmp_path) -> None:
+    result = scan(catalogs, tmp_path, waiver("2026-03-01"), disabled_controls=["NHI-CRED-001"])
+    assert not [f for f in result.findings if f.control_id == "NHI-CRED-001"]
+
+
+def test_a_waiver_naming_no_loaded_control_is_refused_before_anything_is_collected(cli, tmp_path) -> None:
+    """It was refused only once collection had ended (minutes of an organisation's scan)."""
+    text = waiver("2026-03-01").replace("control: NHI-CRED-001", "control: NHI-CRED-0001")
+    outcome = cli("scan", f"inventory:{tmp_path / 'not-read-yet.json'}", "--waivers", str(write(tmp_path, text)),
+                  "--no-history", "-o", str(tmp_path / "out"))  # fmt: skip
+    assert outcome.exit_code == 2
+    assert "names no control nhiscan has loaded" in outcome.output and "not-read-yet" not in outcome.output

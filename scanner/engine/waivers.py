@@ -371,10 +371,29 @@ def _is_pattern(text: str) -> bool:
     return any(character in text for character in "*?[")
 
 
+def refuse_unknown_controls(waivers: list[Waiver], control_ids: Iterable[str]) -> None:
+    """Refuse a waiver whose control id or pattern names no control nhiscan has loaded (a typo,
+    ``NHI-CRED-0001``; ids are written in capitals): it would match nothing, silently, and the
+    failure it was written for would still fail the gate with no word of why. A loaded control
+    that a scan leaves out (``--frameworks``, ``controls.disabled``) is a control all the same."""
+    known = list(control_ids)
+    for waiver in waivers:
+        if any(_glob_match(control_id, waiver.control) for control_id in known):
+            continue
+        cased = [c for c in known if _glob_match(c.lower(), waiver.control.lower())]
+        hint = f" (ids are written in capitals: {cased[0]})" if cased else ""
+        message = f"waiver control '{waiver.control}' names no control nhiscan has loaded{hint}"
+        raise _refused(waiver, "control", message)
+
+
 def _catch_all(waiver: Waiver, key: str, matches: str) -> InputError:
+    message = f"waiver {key} '{getattr(waiver, key)}' {matches}; say so with 'scope: all' (and a reason)"
+    return _refused(waiver, key, message)
+
+
+def _refused(waiver: Waiver, key: str, message: str) -> InputError:
     origin = _ORIGINS.get(id(waiver))
     known = origin is not None and origin.waiver is waiver
-    message = f"waiver {key} '{getattr(waiver, key)}' {matches}; say so with 'scope: all' (and a reason)"
     if origin is None or not known:
         return InputError(f"{message} (waiver of {waiver.owner} on {waiver.control} {waiver.resource})")
     return InputError(message, origin.path, origin.lines[key])
