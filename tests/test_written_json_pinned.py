@@ -43,7 +43,7 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # title, message, remediation, definition digest), and NHI-CRED-003's reading the use's age
 # (definition digest, days_since_used in evidence), and NHI-CRED-012 (exposed keys), otherwise the
 # same bytes
-PINNED_RESULTS = "8afa9e4631839056760fef68d4381d58f64dce3b503d80207e36eabad228908c"
+PINNED_RESULTS = "0a5f712197956a8b010fff23ac8b17ea3e891f88b456726a4d3d4ea11d753ef5"
 PINNED_INVENTORY = "89077f24cc0d5c78dfecdd1099fed471eaa23425ef879985f3acafba5fd83ca4"
 PINNED_PIECES = "c1d64b560016733600b1f4ddadd4a7b6b5ffbd2860429a9d8f053d8556065945"
 
