@@ -20,7 +20,7 @@ def every_resource(pattern: str) -> bool:
     ``arn:aws:*:*:*:*``, ``**``), or every service's every resource of one account
     (``arn:aws:*:*:111122223333:*``: its IAM among them, so as much as every resource)."""
     rest = _after_partition(pattern)
-    return ("*" in rest and not rest.strip("*:")) or _every_resource_of_an_account(rest)
+    return _wildcards_only(rest, ":") or _every_resource_of_an_account(rest)
 
 
 def every_arn(pattern: str) -> bool:
@@ -28,7 +28,13 @@ def every_arn(pattern: str) -> bool:
     ``every_resource``, but not one account's (``arn:aws:*:*:111122223333:*`` leaves out S3 buckets
     and objects, whose ARNs name no account)."""
     rest = _after_partition(pattern)
-    return "*" in rest and not rest.strip("*:")
+    return _wildcards_only(rest, ":")
+
+
+def _wildcards_only(text: str, separators: str = "") -> bool:
+    """Only wildcards (and ``separators``), a ``*`` among them: ``*``, ``**``, ``?*`` (one character
+    or more: every name of an IAM resource has one) all match whatever is there."""
+    return "*" in text and not text.strip("*?" + separators)
 
 
 def _after_partition(pattern: str) -> str:
@@ -47,23 +53,19 @@ def _every_resource_of_an_account(rest: str) -> bool:
     if len(parts) < 5 or parts[0] != "" or not _ACCOUNT.fullmatch(parts[3]):
         return False
     service, region, resource = parts[1], parts[2], ":".join(parts[4:])
-    return (
-        "*" in service
-        and not service.strip("*")
-        and not region.strip("*")
-        and "*" in resource
-        and not resource.strip("*:")
-    )
+    return _wildcards_only(service) and not region.strip("*?") and _wildcards_only(resource, ":")
 
 
 def whole_service(pattern: str) -> bool:
     """An ARN pattern that every resource of its service matches: any region, the account named or
-    any, and ``*`` for the resource (``arn:aws:s3:::*``, ``arn:aws:iam::111122223333:*``)."""
+    any, and only wildcards for the resource (``arn:aws:s3:::*``, ``arn:aws:s3:::**``,
+    ``arn:aws:iam::111122223333:*``)."""
     parts = pattern.split(":")
     if len(parts) < 6 or parts[0] != "arn" or not (_PARTITION.fullmatch(parts[1]) or parts[1] == "*"):
         return False
     region, account, *resource = parts[3:]
-    return region in ("", "*") and (account in ("", "*") or bool(_ACCOUNT.fullmatch(account))) and resource == ["*"]
+    named_or_any = account in ("", "*") or bool(_ACCOUNT.fullmatch(account))
+    return region in ("", "*") and named_or_any and _wildcards_only(":".join(resource))
 
 
 def every_resource_of_a_type(pattern: str) -> bool:
@@ -81,7 +83,7 @@ def every_resource_of_a_type(pattern: str) -> bool:
     kind, separator, rest = _split_type(resource)
     if kind.strip("*") and _names_first(parts[2], region, account):
         return False  # a bucket, an API, a topic or a queue of that name: one resource's parts
-    return bool(separator) and bool(kind) and "*" in rest and not rest.strip("*:/")
+    return bool(separator) and bool(kind) and _wildcards_only(rest, ":/")
 
 
 # Services whose ARNs name the resource itself where others name its type: an S3 bucket (its

@@ -10,8 +10,8 @@ from scanner.arn_patterns import every_action_of_a_service, every_resource, ever
 
 @pytest.mark.parametrize(
     "pattern",
-    ["*", "**", "arn*", "arn:*", "arn:aws:*", "arn:aws:**", "arn:aws:*:*:*:*", "arn:*:*:*:*:*", "arn:aws-cn:*",
-     "arn:aws:*:*:111122223333:*", "arn:aws:*::111122223333:*"],  # every service of one account: IAM too
+    ["*", "**", "?*", "arn:aws:?*", "arn*", "arn:*", "arn:aws:*", "arn:aws:**", "arn:aws:*:*:*:*", "arn:*:*:*:*:*",
+     "arn:aws-cn:*", "arn:aws:*:*:111122223333:*", "arn:aws:*::111122223333:*"],  # every service of one account too
 )  # fmt: skip
 def test_spellings_of_every_resource(pattern: str) -> None:
     assert every_resource(pattern)
@@ -30,6 +30,9 @@ def test_patterns_that_leave_resources_out(pattern: str) -> None:
     ("pattern", "whole"),
     [
         ("arn:aws:s3:::*", True),
+        ("arn:aws:s3:::**", True),  # ** is * to IAM
+        ("arn:aws:s3:::?*", True),  # one character or more: every bucket (their names have three)
+        ("arn:aws:s3:::?", False),
         ("arn:aws:iam::111122223333:*", True),
         ("arn:aws:dynamodb:*:*:*", True),
         ("arn:aws:dynamodb:eu-west-1:*:*", False),  # one region
@@ -54,6 +57,7 @@ def test_every_action_of_a_service(action: str, every: bool) -> None:
     [
         ("arn:aws:secretsmanager:*:*:secret:*", True),  # every secret, every account and region
         ("arn:aws:s3:::*/*", True),  # every object of every bucket
+        ("arn:aws:secretsmanager:*:*:secret:?*", True),
         ("arn:aws:logs:*:111122223333:log-group:*", True),
         ("arn:aws:dynamodb:*:*:table/*", True),
         ("arn:aws:secretsmanager:eu-west-1:*:secret:*", False),  # one region
