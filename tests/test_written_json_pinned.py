@@ -43,9 +43,9 @@ from scanner.scan import Catalogs, ScanOptions, run_scan
 # title, message, remediation, definition digest), and NHI-CRED-003's reading the use's age
 # (definition digest, days_since_used in evidence), and NHI-CRED-012 (exposed keys), otherwise the
 # same bytes
-PINNED_RESULTS = "0a5f712197956a8b010fff23ac8b17ea3e891f88b456726a4d3d4ea11d753ef5"
+PINNED_RESULTS = "d344af2d965f4722bfba79f0030c624989add32f8a205e40ca05dbe0833a4e6c"
 PINNED_INVENTORY = "89077f24cc0d5c78dfecdd1099fed471eaa23425ef879985f3acafba5fd83ca4"
-PINNED_PIECES = "c1d64b560016733600b1f4ddadd4a7b6b5ffbd2860429a9d8f053d8556065945"
+PINNED_PIECES = "9fb43694ae73b0b8396818a006805d270be09d2b4d08ed95ceb6b8da49ee076f"
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 PACIFIC = timezone(timedelta(hours=-8))
