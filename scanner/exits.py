@@ -50,6 +50,10 @@ class ExitCodeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # one line, as every other error: not click's usage block
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(error_line(f"{exc.format_message()} (see '{where} --help')"), err=True)
+            raise click.exceptions.Exit(EXIT_INPUT) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:

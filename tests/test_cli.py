@@ -219,6 +219,24 @@ def test_usage_errors_exit_2_and_say_why(cli, args: list[str], message: str) -> 
     assert message in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", "demo", "--fail-on", "High"],
+        ["scan", "demo", "--paper", "A5"],
+        ["scan", "demo", "--no-such-option"],
+        ["history", "--limit", "many"],
+    ],
+)
+def test_a_usage_mistake_is_one_line(cli, args: list[str]) -> None:
+    """click printed a block (Usage:, Try …, a blank line, Error: …) where every other mistake is
+    one line."""
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("nhiscan: error: "), result.output
+    assert "--help" in result.output
+
+
 def test_inventory_of_a_partial_source_is_written_and_exits_3(cli, tmp_path: Path) -> None:
     snapshot = tmp_path / "partial.json"
     snapshot.write_text(
