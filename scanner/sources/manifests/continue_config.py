@@ -43,3 +43,12 @@ def in_continue_servers(relpath: str) -> bool:
     """A file of a ``.continue/mcpServers/`` folder, which Continue reads as MCP servers."""
     parent = PurePosixPath(relpath).parent
     return parent.name == "mcpServers" and parent.parent.name == ".continue"
+
+
+CONTINUE_CONFIGS = frozenset({"config.yaml", "config.yml", "config.json"})
+
+
+def is_continue_config(relpath: str) -> bool:
+    """Continue's own configuration: ``.continue/config.yaml`` (or its first ``config.json``)."""
+    path = PurePosixPath(relpath)
+    return path.name in CONTINUE_CONFIGS and path.parent.name == ".continue"

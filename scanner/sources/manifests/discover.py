@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scanner.fsutil import opened_regular
-from scanner.sources.manifests.continue_config import in_continue_servers
+from scanner.sources.manifests.continue_config import in_continue_servers, is_continue_config
 from scanner.sources.manifests.formats import MANIFEST_SUFFIXES
 
 KNOWN_NAMES = {"claude_desktop_config.json", "mcp.json", ".mcp.json", ".claude.json", "server.json",
@@ -111,7 +111,7 @@ def candidates(root: Path, budget: Spending | None = None) -> Iterator[Candidate
                     yield Candidate(path, path.relative_to(root).as_posix(), named=False)
                     return
             relpath = path.relative_to(root).as_posix()
-            if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES) or _continue_block(relpath):
+            if name in KNOWN_NAMES or name.endswith(MANIFEST_SUFFIXES) or _continue_file(relpath):
                 yield Candidate(path, relpath, named=True)
             elif name.endswith((".json", ".jsonc", ".yaml", ".yml", ".toml")):
                 # a link out of the folder is not followed, so it may hold a manifest: a named gap
@@ -151,6 +151,13 @@ def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str], str | None]]:
         subdirectories.sort()
         yield directory, subdirectories, files, None
         stack.extend(os.path.join(directory, name) for name in reversed(subdirectories) if name not in links)
+
+
+def _continue_file(relpath: str) -> bool:
+    """A file Continue reads whatever it holds: a JSON block of ``.continue/mcpServers/``, or its
+    own configuration (``.continue/config.yaml``), which declares its models and their keys with
+    or without servers."""
+    return _continue_block(relpath) or is_continue_config(relpath)
 
 
 def _continue_block(relpath: str) -> bool:

@@ -38,7 +38,7 @@ from scanner.sources.manifests.client_config import (
     platform_of,
     servers_by_project,
 )
-from scanner.sources.manifests.continue_config import in_continue_servers, listed_servers
+from scanner.sources.manifests.continue_config import in_continue_servers, is_continue_config, listed_servers
 from scanner.sources.manifests.goose import is_goose, read_goose
 from scanner.sources.manifests.mcp import (
     CLINE_SERVERS,
@@ -152,6 +152,8 @@ def _parsed(document: dict[str, Any], relpath: str, scan: SecretScan, account: s
         parsed = client_config(alone, "mcpServers", scan, account, form=CONTINUE_SERVERS)
     elif isinstance(document.get("experimental"), dict) and "modelContextProtocolServers" in document["experimental"]:
         parsed = listed_servers(document, "modelContextProtocolServers", scan, account, ("experimental",))
+    elif is_continue_config(relpath):  # an assistant without servers: its models, and their keys, all the same
+        parsed = listed_servers({**document, "mcpServers": []}, "mcpServers", scan, account)
     elif _is_opencode(document, relpath) and "mcp" in document:
         parsed = _opencode(document, scan, account)
     elif "context_servers" in document:  # Zed's settings.json
