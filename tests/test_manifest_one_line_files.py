@@ -50,3 +50,17 @@ def test_lines_are_found_as_before_in_a_file_laid_out_by_lines(tmp_path: Path) -
     assert {g.name: g.attributes["location"]["line"] for g in inventory.grants} == {"a": 3, "b": 13}
     # the same secret twice: each where it is written
     assert sorted(c.attributes["location"]["line"] for c in inventory.credentials) == [10, 20]
+
+
+def test_a_secret_pasted_as_a_key_does_not_move_the_lines_of_the_values_before_it(tmp_path: Path) -> None:
+    token = "ghp_" + "Qz7vLm2Rk9Xw4Tn8Pb3HcYd6FhJ1sGe5AoU0"
+    other = "ghp_" + "R8x2Kq9ZmT4vLp7WnB3cYd6FhJ1sGe5AoU0i"
+    text = (
+        '{\n "mcpServers": {\n  "a": {"command": "npx", "args": ["-y", "pkg-a@1.0.0"],\n   "env": {\n'
+        f'    "API_KEY": "{token}",\n    "{other}": "x"\n   }}\n  }},\n'
+        f'  "b": {{"command": "npx", "args": ["-y", "pkg-b@1.0.0"], "env": {{"API_KEY": "{token}"}}}}\n }}\n}}\n'
+    )
+    (tmp_path / "mcp.json").write_text(text)
+    inventory = collect(SourceSpec("manifests", str(tmp_path)))
+    lines = {c.uid.rsplit(":", 1)[-1]: c.attributes["location"]["line"] for c in inventory.credentials}
+    assert lines["a.env.API_KEY"] == 5 and lines["b.env.API_KEY"] == 9

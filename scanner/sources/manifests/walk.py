@@ -122,7 +122,9 @@ class SecretScan:
             found = found or by_program
             if found is not None:
                 needle = value[found.at : found.at + 24].split("\n")[0]
-                line = self._locate(needle, after, at, found.fingerprint, resume)
+                # a mapping's keys are checked before its values: a key's secret does not move where
+                # the values' secrets are looked for
+                line = self._locate(needle, after, at, found.fingerprint, resume if key is not None else [-1])
                 self.credentials.append(_credential(self.holder, scope, path, found, self.relpath, line))
 
     def unchecked(self) -> str | None:
