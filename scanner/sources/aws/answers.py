@@ -22,19 +22,19 @@ _XML_DECLARATION = re.compile(rb"\A\s*(?:<\?xml[^>]*\?>\s*)?")
 
 def refuse_what_is_not_an_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
     """botocore's ``before-parse`` hook: a successful answer that is not the API's document raises
-    ResponseParserError instead of being read. A JSON answer must be a JSON object (or nothing, for
-    an operation that answers nothing in its body); a query answer's root element is
+    ResponseParserError instead of being read. A JSON answer must be a JSON object in UTF-8 (or
+    nothing, which botocore reads as an empty answer); a query answer's root element is
     ``<OperationResponse>``. Other protocols (rest-xml) are left to botocore."""
     status, body = response_dict.get("status_code", 0), response_dict.get("body")
     if not 200 <= status < 300 or not isinstance(body, bytes) or operation_model.has_streaming_output:
         return
     protocol = operation_model.service_model.resolved_protocol
     if protocol in _JSON_PROTOCOLS:
-        if not body.strip() and not _body_members(operation_model):
-            return
-        try:
-            answered = isinstance(json.loads(body), dict)
-        except ValueError:
+        if not body.strip():
+            return  # nothing: botocore reads {} as AWS means it (an operation with nothing to say)
+        try:  # as botocore decodes it: UTF-8 without a byte order mark (json.loads(bytes) guesses)
+            answered = isinstance(json.loads(body.decode("utf-8")), dict)
+        except ValueError:  # UnicodeDecodeError too
             answered = False
     elif protocol in _QUERY_PROTOCOLS:
         start = _XML_DECLARATION.match(body)
@@ -47,11 +47,6 @@ def refuse_what_is_not_an_answer(operation_model: Any, response_dict: dict[str, 
         raise ResponseParserError(
             f"not an answer of the AWS API: status {status}, {content_type}, {len(body)} bytes (a proxy's page?)"
         )
-
-
-def _body_members(operation_model: Any) -> bool:
-    shape = operation_model.output_shape
-    return shape is not None and any("location" not in member.serialization for member in shape.members.values())
 
 
 def checked(client: Any) -> Any:
