@@ -5,12 +5,15 @@ Google requires a condition on providers for GitHub and other shared issuers, an
 ``assertion.sub != ''`` meets the requirement while restricting nothing. The condition is read as
 CEL joins it: every alternative of an ``||`` must name someone, and one part of an ``&&`` is
 enough. A part names someone where it compares a claim that identifies a workload (the subject,
-repository, project, owner …; not the issuer, audience, branch or environment, which every
-repository has) with a value it must equal: ``==`` a non-empty literal, ``in`` a list of them,
-``startsWith`` a prefix that names more than the subject's format (``repo:acme/``), or
-``matches`` a pattern anchored at its start with no wildcard run (``.*``). A negated part
-(``!``, ``!=``), ``true``, and anything else this reader does not know are read as naming no one:
-a condition it cannot read is called open, which a reviewer can waive.
+repository, project, owner …; not the issuer, audience, branch, environment, visibility or run
+phase, which every repository has) with a value it must equal: ``==`` a non-empty literal, ``in``
+a list of them, ``startsWith`` a prefix that holds, past a format's key, a whole name ended by a
+separator (``repo:acme/``; ``repo:acme`` admits ``repo:acme-evil/…``), or ``matches`` a pattern
+anchored at its start whose literal start does so, with no alternative outside a group. A
+negated part (``!``, ``!=``), ``true``, comments and conditional expressions (the text's lines
+are folded, so neither can be read), and anything else this reader does not know are read as
+naming no one: a condition it cannot read is called open, which a reviewer can waive. Raw strings
+(``r'…'``) hold no escapes, as in CEL.
 """
 
 from __future__ import annotations
