@@ -92,7 +92,7 @@ def read_goose(document: dict[str, Any], scan: SecretScan, account: str) -> Pars
     section_line = top_level_line(scan.lines, "extensions")
     if recipe is None and own:  # a credential pasted as their key, as server_records checks the others'
         scan.check(None, {"extensions": dict.fromkeys(own)}, section_line)
-    entry_lines = EntryLines(scan.lines, section_line)
+    entry_lines = EntryLines(scan.finder(), section_line)
     for key, entry in own.items():
         line = entry_lines.line_of(form.key_written.format(key))
         started = entry.get("name")  # Goose starts its own extension by its name, the key only naming the entry

@@ -56,8 +56,8 @@ class EntryLines:
     entry), else starts again at the section (entries out of order); past MAX_LINE_MISSES names not
     found as written, the rest stand at the line of the last found."""
 
-    def __init__(self, lines: list[str], section_line: int) -> None:
-        self.finder = LineFinder(lines)
+    def __init__(self, finder: LineFinder, section_line: int) -> None:
+        self.finder = finder
         self.start, self.cursor, self.misses = section_line, max(1, section_line), 0
         self.offset = self.found = self.finder.offset_of_line(section_line)  # found: where the last name is
 
@@ -596,9 +596,9 @@ def server_records(
     the capability catalog reads a tool's name, and a folder's name says nothing of the tool. A
     field of a shape no client documents leaves unknown what it would have told
     (``attributes.url``, ``attributes.package_pinned`` …), never a value read from its text."""
-    holder, lines, relpath = scan.holder, scan.lines, scan.relpath
+    holder, relpath = scan.holder, scan.relpath
     grants, unread = [], []
-    entry_lines = EntryLines(lines, section_line)
+    entry_lines = EntryLines(scan.finder(), section_line)
     if section:  # a name that is a credential (pasted where a server's name goes) is one of the file's secrets;
         scan.check(None, {section: dict.fromkeys(servers)}, section_line)  # a manifest's tool checks its own
     for key, written in servers.items():

@@ -140,6 +140,13 @@ class SecretScan:
             reasons.append(f"only the first {self.strings_checked:,} strings were checked for secrets")
         return "; ".join(reasons) or None
 
+    def finder(self) -> LineFinder:
+        """The file's lines for finding strings in, made once per file (a .claude.json's servers are
+        read project by project: one per project was 2,000 copies of 16 MB)."""
+        if self._finder is None:
+            self._finder = LineFinder(self.lines)
+        return self._finder
+
     def _locate(self, needle: str, after: int, at: int | None, fingerprint: str, resume: list[int]) -> int:
         """The line of a found secret, at or below where the node it is in is written (offset ``at``,
         else line ``after``): a node's secrets are found in the order they are written, so each is
@@ -148,7 +155,7 @@ class SecretScan:
         MAX_NOT_LOCATED of them, all do."""
         if self._not_located >= MAX_NOT_LOCATED:
             return max(1, after)
-        finder = self._finder = self._finder or LineFinder(self.lines)
+        finder = self.finder()
         origin = finder.offset_of_line(after) if at is None else at
         previous = self._found_at.get(fingerprint)  # its line: the same secret again is on a later one
         start = max(origin, resume[0], finder.offset_of_line(previous + 1) if previous is not None else 0)
